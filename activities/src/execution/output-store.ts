@@ -1,0 +1,46 @@
+import type pg from 'pg';
+import type { ActionContext, ErrorType } from '@opsc/contracts';
+
+/** The full record of one attempt of one step on one target, as the executor stores it. */
+export interface ExecutionRecord {
+  context: ActionContext;
+  attempt: number;
+  method: string;
+  exitCode?: number | null;
+  signal?: string | null;
+  httpStatus?: number;
+  stdout: string;
+  stderr: string;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  error?: { type: ErrorType; message: string };
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+/** Where the executor keeps full output; history only gets a capped copy. */
+export interface OutputStore {
+  /** Keyed by job, step and target: a retried attempt replaces the earlier one, so a result is recorded once. */
+  saveResult(record: ExecutionRecord): Promise<void>;
+}
+
+export const createPgOutputStore = (pool: pg.Pool): OutputStore => ({
+  async saveResult(r) {
+    await pool.query(
+      `INSERT INTO step_results (job_id, step_id, target_id, target_name, attempt, method, exit_code, signal,
+         http_status, stdout, stderr, stdout_truncated, stderr_truncated, error_type, error_message, started_at, finished_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
+       ON CONFLICT (job_id, step_id, target_id) DO UPDATE SET
+         attempt = EXCLUDED.attempt, method = EXCLUDED.method, exit_code = EXCLUDED.exit_code,
+         signal = EXCLUDED.signal, http_status = EXCLUDED.http_status, stdout = EXCLUDED.stdout,
+         stderr = EXCLUDED.stderr, stdout_truncated = EXCLUDED.stdout_truncated,
+         stderr_truncated = EXCLUDED.stderr_truncated, error_type = EXCLUDED.error_type,
+         error_message = EXCLUDED.error_message, started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at`,
+      [
+        r.context.jobId, r.context.stepId, r.context.target.id, r.context.target.name, r.attempt, r.method,
+        r.exitCode ?? null, r.signal ?? null, r.httpStatus ?? null, r.stdout, r.stderr, r.stdoutTruncated,
+        r.stderrTruncated, r.error?.type ?? null, r.error?.message ?? null, r.startedAt, r.finishedAt,
+      ],
+    );
+  },
+});

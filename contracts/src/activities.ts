@@ -1,0 +1,53 @@
+import type { HttpAction, LocalCommandAction } from './plan.js';
+import type { CommandOutput, HttpOutput, JobStatus } from './results.js';
+import type { TargetRef } from './target.js';
+import type { ErrorType } from './errors.js';
+
+/** Who and where an action is for; the executor keys stored output by it. */
+export interface ActionContext {
+  jobId: string;
+  stepId: string;
+  target: TargetRef;
+  timeoutSeconds: number;
+}
+
+export type RunLocalCommandInput = ActionContext & Pick<LocalCommandAction, 'command' | 'args'>;
+
+export type SendHttpRequestInput = ActionContext &
+  Pick<HttpAction, 'url' | 'httpMethod' | 'headers' | 'body'>;
+
+/**
+ * Activities on the `executor` task queue. The names here ARE the Temporal activity names; the
+ * executor's implementation is checked against this interface with `satisfies`.
+ */
+export interface ExecutorActivities {
+  /** Runs a program on the executor host (argv, no shell); a non-zero exit is a result, not an error. */
+  runLocalCommand(input: RunLocalCommandInput): Promise<CommandOutput>;
+  /** Sends an HTTP request from the executor host; any status is a result, not an error. */
+  sendHttpRequest(input: SendHttpRequestInput): Promise<HttpOutput>;
+}
+
+export interface RecordJobStatusInput {
+  jobId: string;
+  status: JobStatus;
+  error?: { type: ErrorType; message: string };
+}
+
+/** Activities on the `orchestrator` task queue: bookkeeping and planning, never execution. */
+export interface OrchestratorActivities {
+  recordJobStatus(input: RecordJobStatusInput): Promise<void>;
+  recordStepResults(input: RecordStepResultsInput): Promise<void>;
+}
+
+/** The verdict on one step for one target, without its output (the executor stored that). */
+export interface StepVerdict {
+  stepId: string;
+  target: TargetRef;
+  status: 'succeeded' | 'failed' | 'skipped';
+  error?: { type: ErrorType; message: string };
+}
+
+export interface RecordStepResultsInput {
+  jobId: string;
+  verdicts: StepVerdict[];
+}

@@ -1,0 +1,43 @@
+/**
+ * Failure categories shared by activities, workflows and the API. Activities throw
+ * `ApplicationFailure` with one of these as `type`; workflows branch on it; the API maps it to
+ * an HTTP status. Messages must never contain secrets: they land in workflow history.
+ */
+export const ErrorType = {
+  AuthFailed: 'AuthFailed',
+  HostKeyMismatch: 'HostKeyMismatch',
+  HostUnreachable: 'HostUnreachable',
+  ConnectionLost: 'ConnectionLost',
+  Timeout: 'Timeout',
+  Cancelled: 'Cancelled',
+  CommandFailed: 'CommandFailed',
+  CommandNotAllowed: 'CommandNotAllowed',
+  UnexpectedStatus: 'UnexpectedStatus',
+  PlanInvalid: 'PlanInvalid',
+  ValidationFailed: 'ValidationFailed',
+  NotFound: 'NotFound',
+  Conflict: 'Conflict',
+  Unavailable: 'Unavailable',
+  Internal: 'Internal',
+} as const;
+export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
+
+/** Error types an activity retry cannot cure; the workflow's retry policy stops on these at once. */
+export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
+  ErrorType.AuthFailed,
+  ErrorType.HostKeyMismatch,
+  ErrorType.CommandNotAllowed,
+  ErrorType.PlanInvalid,
+  ErrorType.ValidationFailed,
+];
+
+/** One problem with an input, addressed by its dotted path (`steps.0.action.args.1`). */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+/** The body of every error response of the API. */
+export interface ApiError {
+  error: { type: ErrorType; message: string; issues?: FieldIssue[] };
+}

@@ -1,0 +1,14 @@
+import { z } from 'zod';
+
+/**
+ * A reference to where an action runs. Never carries an address's credentials: the executor
+ * resolves those itself. `executor` is the executor worker's own host (local commands, HTTP calls).
+ */
+export const TargetRef = z.object({
+  id: z.string().min(1).max(200),
+  name: z.string().min(1).max(200),
+});
+export type TargetRef = z.infer<typeof TargetRef>;
+
+/** The executor worker itself: where `local-command` and `http` actions originate. */
+export const EXECUTOR_TARGET: TargetRef = { id: 'executor', name: 'executor' };

@@ -1,0 +1,2 @@
+export { startService, waitForHttpOk, type ServiceProcess, type StartServiceOptions } from './service-process.js';
+export { EXECUTOR_MAIN, ORCHESTRATOR_MAIN, REPO_ROOT } from './paths.js';

@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export interface ServiceProcess {
+  name: string;
+  pid: number;
+  child: ChildProcess;
+  /** Resolves with the exit code (or signal) once the process has ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+  /** Sends a signal by PID (e.g. SIGKILL to simulate a crash). */
+  kill(signal: NodeJS.Signals): void;
+}
+
+export interface StartServiceOptions {
+  name: string;
+  /** A compiled Node entry point. */
+  script: string;
+  env: NodeJS.ProcessEnv;
+  /** Each output line (stdout and stderr); default: discarded. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+/** Starts a Node service as a child process whose every line is handed to `onLine`. */
+export const startService = (options: StartServiceOptions): ServiceProcess => {
+  const child = spawn(process.execPath, [options.script], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new Error(`${options.name} did not start`);
+  for (const stream of ['stdout', 'stderr'] as const) {
+    createInterface({ input: child[stream] }).on('line', (line) => options.onLine?.(line, stream));
+  }
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  return {
+    name: options.name,
+    pid: child.pid,
+    child,
+    exited,
+    kill: (signal) => {
+      if (alive()) child.kill(signal);
+    },
+    stop: async (graceMs = 15_000) => {
+      if (!alive()) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+};
+
+/** Polls a URL until it answers 200, or fails after `timeoutMs` (or as soon as `service` exits). */
+export const waitForHttpOk = async (url: string, timeoutMs: number, service?: ServiceProcess): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  let ended = false;
+  void service?.exited.then(() => {
+    ended = true;
+  });
+  while (Date.now() < deadline) {
+    if (ended) throw new Error(`${service?.name} exited before ${url} was healthy`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return;
+      last = `HTTP ${res.status}: ${await res.text()}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} not healthy after ${timeoutMs} ms (${last})`);
+};

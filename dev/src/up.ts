@@ -1,0 +1,92 @@
+import path from 'node:path';
+import { startEmbeddedPostgres, type RunningPostgres } from '@opsc/database';
+import { ensureTemporalBinary, startDevServer, type RunningDevServer } from '@opsc/temporal';
+import { EXECUTOR_MAIN, ORCHESTRATOR_MAIN, REPO_ROOT } from './paths.js';
+import { startService, waitForHttpOk, type ServiceProcess } from './service-process.js';
+
+/**
+ * `npm run up`: Temporal dev server + PostgreSQL (embedded unless configured) + orchestrator +
+ * executor, in the foreground. Ctrl-C stops everything in reverse order. State lives in `.data/`.
+ */
+const DATA = path.join(REPO_ROOT, '.data');
+const env = process.env;
+const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
+
+const say = (msg: string) => process.stdout.write(`[up] ${msg}\n`);
+const prefix = (name: string) => (line: string) => process.stdout.write(`[${name}] ${line}\n`);
+
+const main = async () => {
+  const started = Date.now();
+  const stack: { temporal?: RunningDevServer; postgres?: RunningPostgres; services: ServiceProcess[] } = { services: [] };
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping…');
+    for (const service of [...stack.services].reverse()) await service.stop();
+    await stack.temporal?.stop();
+    await stack.postgres?.stop();
+    say('stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  let temporalAddress = env.TEMPORAL_ADDRESS;
+  let temporalUi = env.TEMPORAL_UI_URL;
+  const namespace = env.TEMPORAL_NAMESPACE ?? 'default';
+  if (!temporalAddress) {
+    const binary = ensureTemporalBinary();
+    say(`starting Temporal dev server (${binary})`);
+    stack.temporal = await startDevServer({
+      binary,
+      dbFile: path.join(DATA, 'temporal', 'temporal.db'),
+      port: port('TEMPORAL_PORT', 7233),
+      uiPort: port('TEMPORAL_UI_PORT', 8233),
+      namespace,
+      logFile: path.join(DATA, 'logs', 'temporal.log'),
+    });
+    temporalAddress = stack.temporal.address;
+    temporalUi = stack.temporal.uiUrl ?? undefined;
+  }
+  let databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl) {
+    say('starting embedded PostgreSQL');
+    stack.postgres = await startEmbeddedPostgres({ dataDir: path.join(DATA, 'postgres'), port: port('OPSC_PG_PORT', 5433) });
+    databaseUrl = stack.postgres.url;
+  }
+  const common = { ...env, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: namespace, DATABASE_URL: databaseUrl };
+  const orchestrator = startService({
+    name: 'orchestrator',
+    script: ORCHESTRATOR_MAIN,
+    env: { ...common, ...(temporalUi && { TEMPORAL_UI_URL: temporalUi }) },
+    onLine: prefix('orchestrator'),
+  });
+  const executor = startService({ name: 'executor', script: EXECUTOR_MAIN, env: common, onLine: prefix('executor') });
+  stack.services.push(executor, orchestrator);
+  for (const service of stack.services) {
+    void service.exited.then(({ code, signal }) => {
+      if (stopping) return;
+      say(`${service.name} exited (${signal ?? code}); stopping the stack`);
+      void shutdown(1);
+    });
+  }
+  const apiPort = port('API_PORT', 3005);
+  const healthPort = port('EXECUTOR_HEALTH_PORT', 8010);
+  await Promise.all([
+    waitForHttpOk(`http://127.0.0.1:${apiPort}/api/health`, 120_000, orchestrator),
+    waitForHttpOk(`http://127.0.0.1:${healthPort}/health`, 120_000, executor),
+  ]);
+  say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  say(`  API            http://127.0.0.1:${apiPort}/api   (health: /api/health)`);
+  say(`  Temporal       ${temporalAddress}   namespace ${namespace}`);
+  if (temporalUi) say(`  Temporal UI    ${temporalUi}`);
+  say(`  Executor       http://127.0.0.1:${healthPort}/health   metrics: /metrics`);
+  say(`  PostgreSQL     ${stack.postgres ? `embedded on 127.0.0.1:${port('OPSC_PG_PORT', 5433)}, data in .data/postgres` : 'from DATABASE_URL'}`);
+  say('Ctrl-C stops everything.');
+};
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[up] failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+/** Programs `local-command` may start when EXECUTOR_LOCAL_COMMANDS is not set: network checks and harmless probes. */
+export const DEFAULT_LOCAL_COMMANDS =
+  'ping,ping6,traceroute,tracepath,dig,nslookup,host,curl,nc,uptime,hostname,date,uname,df,echo,sleep,true,false';
+
+/** The executor's configuration. Only this schema will know the vault key. */
+export const ExecutorEnv = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }),
+  EXECUTOR_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+  EXECUTOR_HEALTH_PORT: z.coerce.number().int().min(1).max(65_535).default(8010),
+  /** Activities this worker runs at once; more executors scale further. */
+  EXECUTOR_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
+  EXECUTOR_LOCAL_COMMANDS: csv.default(DEFAULT_LOCAL_COMMANDS.split(',')),
+  EXECUTOR_LOCAL_PATH: z.string().min(1).default('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'),
+  /** Bytes of each output stream returned into workflow history (the rest stays in PostgreSQL). */
+  EXECUTOR_RESULT_CAP_BYTES: z.coerce.number().int().min(256).max(1_048_576).default(16_384),
+  /** Bytes of each output stream stored in PostgreSQL. */
+  EXECUTOR_STORE_CAP_BYTES: z.coerce.number().int().min(1_024).max(67_108_864).default(1_048_576),
+  /** Time in-flight activities get to finish on SIGTERM before they are cancelled. */
+  EXECUTOR_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+export type ExecutorEnv = z.infer<typeof ExecutorEnv>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment once at boot; a bad value stops the process, naming the variable. */
+export const parseExecutorEnv = (env: NodeJS.ProcessEnv = process.env): ExecutorEnv => {
+  const parsed = ExecutorEnv.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  throw new ConfigError(`invalid executor configuration:\n${lines.join('\n')}`);
+};

@@ -1,0 +1,57 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import pg from 'pg';
+import { TaskQueue } from '@opsc/contracts';
+import { createExecutionActivities, createPgOutputStore } from '@opsc/activities/execution';
+import { ConfigError, parseExecutorEnv } from './env.js';
+import { createHealthServer } from './health-server.js';
+import { createExecutorMetrics } from './metrics.js';
+
+const log = (msg: string, fields: Record<string, unknown> = {}) =>
+  process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), level: 'info', service: 'executor-worker', msg, ...fields })}\n`);
+
+const main = async (): Promise<void> => {
+  const env = parseExecutorEnv();
+  const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 20 });
+  const metrics = createExecutorMetrics();
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const worker = await Worker.create({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: TaskQueue.executor,
+    activities: createExecutionActivities({
+      store: createPgOutputStore(pool),
+      limits: { resultCapBytes: env.EXECUTOR_RESULT_CAP_BYTES, storeCapBytes: env.EXECUTOR_STORE_CAP_BYTES },
+      allowedLocalCommands: new Set(env.EXECUTOR_LOCAL_COMMANDS),
+      localPath: env.EXECUTOR_LOCAL_PATH,
+    }),
+    maxConcurrentActivityTaskExecutions: env.EXECUTOR_MAX_CONCURRENT_ACTIVITIES,
+    shutdownGraceTime: `${env.EXECUTOR_SHUTDOWN_GRACE_SECONDS}s`,
+    interceptors: { activity: [metrics.interceptor] },
+  });
+  const health = createHealthServer({
+    registry: metrics.registry,
+    checks: {
+      worker: async () => {
+        if (worker.getState() !== 'RUNNING') throw new Error(`worker is ${worker.getState()}`);
+      },
+      postgres: async () => {
+        await pool.query('SELECT 1');
+      },
+    },
+  });
+  health.listen(env.EXECUTOR_HEALTH_PORT, env.EXECUTOR_HEALTH_HOST);
+  await new Promise<void>((resolve, reject) => health.once('listening', resolve).once('error', reject));
+  log('executor ready', { health: `http://${env.EXECUTOR_HEALTH_HOST}:${env.EXECUTOR_HEALTH_PORT}/health`, namespace: env.TEMPORAL_NAMESPACE });
+
+  // The SDK shuts the worker down on SIGINT/SIGTERM, letting in-flight activities finish within the grace time.
+  await worker.run();
+  health.closeAllConnections();
+  await new Promise((resolve) => health.close(resolve));
+  await Promise.all([pool.end(), connection.close()]);
+  log('executor stopped');
+};
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,60 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+
+export interface ExecutorMetrics {
+  registry: Registry;
+  interceptor: ActivityInterceptorsFactory;
+}
+
+const outcomeOf = (result: unknown): string => {
+  const r = result as { kind?: string; exitCode?: number | null; status?: number };
+  if (r?.kind === 'command') return r.exitCode === 0 ? 'ok' : 'nonzero_exit';
+  if (r?.kind === 'http') return r.status !== undefined && r.status < 400 ? 'ok' : 'http_error';
+  return 'ok';
+};
+
+/** Prometheus metrics fed by an activity interceptor, so every execution method is counted alike. */
+export const createExecutorMetrics = (): ExecutorMetrics => {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'opsc_executor_' });
+  const executed = new Counter({
+    name: 'opsc_executor_commands_total',
+    help: 'Execution activities finished, by activity and outcome',
+    labelNames: ['activity', 'outcome'] as const,
+    registers: [registry],
+  });
+  const failures = new Counter({
+    name: 'opsc_executor_failures_total',
+    help: 'Execution activities that raised an error, by activity and error type',
+    labelNames: ['activity', 'error_type'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'opsc_executor_command_duration_seconds',
+    help: 'Wall time of execution activities',
+    labelNames: ['activity'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900],
+    registers: [registry],
+  });
+  const interceptor: ActivityInterceptorsFactory = (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        const activity = ctx.info.activityType;
+        const stop = duration.startTimer({ activity });
+        try {
+          const result = await next(input);
+          executed.inc({ activity, outcome: outcomeOf(result) });
+          return result;
+        } catch (err) {
+          const type = (err as { type?: string }).type ?? (err as Error).name ?? 'Error';
+          executed.inc({ activity, outcome: 'error' });
+          failures.inc({ activity, error_type: type });
+          throw err;
+        } finally {
+          stop();
+        }
+      },
+    },
+  });
+  return { registry, interceptor };
+};

@@ -1,0 +1,13 @@
+import type { Client } from '@temporalio/client';
+import type pg from 'pg';
+import type { JobOptions } from '@opsc/contracts';
+import type { Logger } from '../log.js';
+
+export interface ApiDeps {
+  client: Client;
+  pool: pg.Pool;
+  log: Logger;
+  namespace: string;
+  jobOptions: JobOptions;
+  temporalUiUrl?: string;
+}

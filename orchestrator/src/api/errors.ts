@@ -1,0 +1,58 @@
+import type { ErrorRequestHandler } from 'express';
+import { ErrorType, type ApiError, type FieldIssue } from '@opsc/contracts';
+import type { Logger } from '../log.js';
+
+/** The one table from error type to HTTP status. */
+export const HTTP_STATUS: Record<ErrorType, number> = {
+  ValidationFailed: 400,
+  PlanInvalid: 422,
+  NotFound: 404,
+  Conflict: 409,
+  AuthFailed: 401,
+  CommandNotAllowed: 403,
+  Unavailable: 503,
+  Timeout: 504,
+  HostUnreachable: 502,
+  ConnectionLost: 502,
+  HostKeyMismatch: 502,
+  CommandFailed: 500,
+  UnexpectedStatus: 502,
+  Cancelled: 409,
+  Internal: 500,
+};
+
+/** An error the API answers with as it is: its message is safe to show. */
+export class ApiFailure extends Error {
+  constructor(
+    readonly type: ErrorType,
+    message: string,
+    readonly issues?: FieldIssue[],
+  ) {
+    super(message);
+  }
+}
+
+const body = (type: ErrorType, message: string, issues?: FieldIssue[]): ApiError => ({
+  error: { type, message, ...(issues && { issues }) },
+});
+
+/** Turns anything thrown in a route into the API's error body; unexpected errors stay opaque. */
+export const errorHandler =
+  (log: Logger): ErrorRequestHandler =>
+  (err: unknown, req, res, _next) => {
+    if (err instanceof ApiFailure) {
+      res.status(HTTP_STATUS[err.type]).json(body(err.type, err.message, err.issues));
+      return;
+    }
+    const parserType = (err as { type?: string }).type;
+    if (parserType === 'entity.parse.failed') {
+      res.status(400).json(body(ErrorType.ValidationFailed, 'request body is not valid JSON'));
+      return;
+    }
+    if (parserType === 'entity.too.large') {
+      res.status(413).json(body(ErrorType.ValidationFailed, 'request body is too large'));
+      return;
+    }
+    log.error('unhandled error', { method: req.method, path: req.path, error: (err as Error).message });
+    res.status(500).json(body(ErrorType.Internal, 'internal error'));
+  };

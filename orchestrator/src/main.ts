@@ -1,0 +1,47 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import pg from 'pg';
+import { migrate } from '@opsc/database/migrate';
+import { ensureNamespace } from '@opsc/temporal/namespace';
+import { createApp } from './app.js';
+import { ConfigError, parseOrchestratorEnv } from './env.js';
+import { createLogger } from './log.js';
+import { createOrchestratorWorker } from './worker.js';
+
+const main = async (): Promise<void> => {
+  const env = parseOrchestratorEnv();
+  const log = createLogger('orchestrator', env.LOG_LEVEL);
+  const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 10 });
+  const { applied } = await migrate(pool);
+  if (applied.length > 0) log.info('migrations applied', { applied });
+
+  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+  await ensureNamespace(connection, env.TEMPORAL_NAMESPACE);
+  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  const workerConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const worker = await createOrchestratorWorker({ connection: workerConnection, namespace: env.TEMPORAL_NAMESPACE, pool });
+
+  const app = createApp({
+    client,
+    pool,
+    log,
+    namespace: env.TEMPORAL_NAMESPACE,
+    jobOptions: { heartbeatTimeoutSeconds: env.JOB_HEARTBEAT_TIMEOUT_SECONDS },
+    ...(env.TEMPORAL_UI_URL && { temporalUiUrl: env.TEMPORAL_UI_URL }),
+  });
+  const server = app.listen(env.API_PORT, env.API_HOST);
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  log.info('orchestrator ready', { api: `http://${env.API_HOST}:${env.API_PORT}`, temporal: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
+
+  // The SDK shuts the worker down on SIGINT/SIGTERM; the API follows it.
+  await worker.run();
+  log.info('worker stopped, closing the API');
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  await Promise.all([pool.end(), connection.close(), workerConnection.close()]);
+};
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,17 @@
+import { createRequire } from 'node:module';
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import type pg from 'pg';
+import { TaskQueue } from '@opsc/contracts';
+import { createOrchestratorActivities } from '@opsc/activities/planning';
+
+const require = createRequire(import.meta.url);
+
+/** The worker on the `orchestrator` queue: workflows and bookkeeping activities, no execution. */
+export const createOrchestratorWorker = (options: { connection: NativeConnection; namespace: string; pool: pg.Pool }) =>
+  Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: TaskQueue.orchestrator,
+    workflowsPath: require.resolve('@opsc/workflows'),
+    activities: createOrchestratorActivities({ pool: options.pool }),
+  });

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { ensureNamespace, searchAttributeFlags } from './namespace.js';
+
+export interface DevServerOptions {
+  binary: string;
+  /** SQLite file that makes workflows survive a restart. */
+  dbFile: string;
+  port: number;
+  /** Web UI port; `null` runs headless. */
+  uiPort: number | null;
+  namespace: string;
+  /** Server output goes here rather than to the terminal. */
+  logFile: string;
+  readyTimeoutMs?: number;
+}
+
+export interface RunningDevServer {
+  address: string;
+  uiUrl: string | null;
+  pid: number;
+  /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const exited = (child: ChildProcess): Promise<void> =>
+  child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
+
+/** Starts `temporal server start-dev` on a persistent SQLite file (WAL) and waits until it serves the namespace. */
+export const startDevServer = async (options: DevServerOptions): Promise<RunningDevServer> => {
+  mkdirSync(path.dirname(options.dbFile), { recursive: true });
+  mkdirSync(path.dirname(options.logFile), { recursive: true });
+  const args = [
+    'server', 'start-dev',
+    '--ip', '127.0.0.1',
+    '--port', String(options.port),
+    '--db-filename', options.dbFile,
+    '--namespace', options.namespace,
+    '--sqlite-pragma', 'journal_mode=wal',
+    '--sqlite-pragma', 'synchronous=normal',
+    '--log-level', 'warn',
+    ...searchAttributeFlags().flatMap((flag) => ['--search-attribute', flag]),
+    ...(options.uiPort === null ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
+  ];
+  const log = openSync(options.logFile, 'a');
+  const child = spawn(options.binary, args, { stdio: ['ignore', log, log] });
+  const address = `127.0.0.1:${options.port}`;
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited(child);
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`temporal dev server exited with ${child.exitCode}; see ${options.logFile}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await ensureNamespace(connection, options.namespace, 15_000);
+      } finally {
+        await connection.close();
+      }
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`temporal dev server not ready on ${address}: ${(err as Error).message}; see ${options.logFile}`);
+      }
+      await sleep(300);
+    }
+  }
+  return {
+    address,
+    uiUrl: options.uiPort === null ? null : `http://127.0.0.1:${options.uiPort}`,
+    pid: child.pid ?? -1,
+    stop,
+  };
+};

@@ -1,0 +1,158 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TaskQueue } from '@opsc/contracts';
+import { requestJson, waitForJob } from '../support/api.js';
+import { createTestStack, type TestStack } from '../support/stack.js';
+
+describe('jobs through the HTTP API', () => {
+  let stack: TestStack;
+  let apiUrl: string;
+  let healthUrl: string;
+  let target: http.Server;
+  let targetUrl: string;
+  const targetHits: string[] = [];
+
+  beforeAll(async () => {
+    target = http.createServer((req, res) => {
+      targetHits.push(`${req.method} ${req.url}`);
+      res.writeHead(req.url === '/broken' ? 500 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ service: 'inventory-probe', ok: req.url !== '/broken' }));
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
+    stack = await createTestStack('jobs-api');
+    [{ apiUrl }, { healthUrl }] = await Promise.all([stack.startOrchestrator(), stack.startExecutor()]);
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    target?.close();
+  });
+
+  it('runs a local command and an HTTP call on the executor, in order, and reports them', async () => {
+    const plan = {
+      name: 'say hello, then probe',
+      steps: [
+        { id: 'hello', name: 'Say hello', action: { method: 'local-command', command: 'echo', args: ['hello', 'from the executor'] } },
+        { id: 'probe', name: 'Probe the service', action: { method: 'http', url: `${targetUrl}/status?x=1` } },
+      ],
+    };
+    const created = await requestJson<{ id: string; planHash: string }>(`${apiUrl}/api/jobs`, { body: { plan } });
+    expect(created.status).toBe(201);
+    expect(created.body.id).toMatch(/^job-/);
+    expect(created.body.planHash).toMatch(/^[0-9a-f]{64}$/);
+
+    const job = await waitForJob(apiUrl, created.body.id);
+    expect(job.status).toBe('completed');
+    const hello = job.results.find((r) => r.stepId === 'hello');
+    expect(hello).toMatchObject({ status: 'succeeded', exitCode: 0, stdout: 'hello from the executor\n', attempt: 1 });
+    const probe = job.results.find((r) => r.stepId === 'probe');
+    expect(probe).toMatchObject({ status: 'succeeded', httpStatus: 200 });
+    expect(JSON.parse(probe?.stdout ?? '{}')).toEqual({ service: 'inventory-probe', ok: true });
+    expect(targetHits).toContain('GET /status?x=1');
+
+    expect(job.progress).toMatchObject({ status: 'completed', currentStep: 2, totalSteps: 2, stepName: 'Probe the service' });
+    expect(job.progress?.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
+    expect(job.progress?.targetProgress).toMatchObject({ total: 1, completed: 1, failed: 0 });
+
+    // Both execution activities were scheduled on the executor's queue, none on the orchestrator's.
+    const history = await stack.client.workflow.getHandle(created.body.id).fetchHistory();
+    const scheduled = (history.events ?? [])
+      .map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a?.activityType?.name === 'runLocalCommand' || a?.activityType?.name === 'sendHttpRequest');
+    expect(scheduled.map((a) => [a?.activityType?.name, a?.taskQueue?.name])).toEqual([
+      ['runLocalCommand', TaskQueue.executor],
+      ['sendHttpRequest', TaskQueue.executor],
+    ]);
+  });
+
+  it('stops at a failing step, skips the rest and records why', async () => {
+    const plan = {
+      name: 'fail early',
+      steps: [
+        { id: 'probe', name: 'Probe a broken endpoint', action: { method: 'http', url: `${targetUrl}/broken` } },
+        { id: 'after', name: 'Never runs', action: { method: 'local-command', command: 'echo', args: ['unreachable'] } },
+      ],
+    };
+    const { body } = await requestJson<{ id: string }>(`${apiUrl}/api/jobs`, { body: { plan } });
+    const job = await waitForJob(apiUrl, body.id);
+    expect(job.status).toBe('failed');
+    expect(job.results.find((r) => r.stepId === 'probe')).toMatchObject({
+      status: 'failed',
+      httpStatus: 500,
+      error: { type: 'UnexpectedStatus', message: 'HTTP 500' },
+    });
+    expect(job.results.find((r) => r.stepId === 'after')).toBeUndefined();
+    expect(job.progress?.steps.map((s) => s.status)).toEqual(['failed', 'skipped']);
+  });
+
+  it('refuses a program outside the executor allowlist without retrying', async () => {
+    const plan = { name: 'not allowed', steps: [{ id: 'rm', name: 'Remove', action: { method: 'local-command', command: 'rm', args: ['-f', '/tmp/x'] } }] };
+    const { body } = await requestJson<{ id: string }>(`${apiUrl}/api/jobs`, { body: { plan } });
+    const job = await waitForJob(apiUrl, body.id);
+    expect(job.status).toBe('failed');
+    expect(job.results[0]).toMatchObject({ status: 'failed', error: { type: 'CommandNotAllowed' } });
+    const history = await stack.client.workflow.getHandle(body.id).fetchHistory();
+    const started = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes);
+    const attempts = started.map((e) => e.activityTaskStartedEventAttributes?.attempt);
+    expect(attempts).not.toContain(2);
+  });
+
+  it('judges exit codes by the step: a non-zero exit is a failed step with its output kept', async () => {
+    const plan = {
+      name: 'exit codes',
+      steps: [{ id: 'f', name: 'False', action: { method: 'local-command', command: 'false' } }],
+      policies: { continueOnFailure: true, maxAttempts: 1 },
+    };
+    const { body } = await requestJson<{ id: string }>(`${apiUrl}/api/jobs`, { body: { plan } });
+    const job = await waitForJob(apiUrl, body.id);
+    expect(job.results[0]).toMatchObject({ status: 'failed', exitCode: 1, error: { type: 'CommandFailed', message: 'command ended with exit code 1' } });
+  });
+
+  it('answers 400 naming the field, and starts nothing, for bad input', async () => {
+    const before = await stack.pool.query('SELECT count(*)::int AS n FROM jobs');
+    const step = (action: unknown) => ({ plan: { name: 'bad', steps: [{ id: 's1', name: 'Step', action }] } });
+    const cases: { body?: unknown; rawBody?: string; path?: string }[] = [
+      { rawBody: '{"plan": ', path: undefined },
+      { body: {}, path: 'plan' },
+      { body: step({ method: 'telnet', command: 'x' }), path: 'plan.steps.0.action.method' },
+      { body: step({ method: 'local-command', command: 'echo', args: ['hi; rm -rf /'] }), path: 'plan.steps.0.action.args.0' },
+      { body: step({ method: 'local-command', command: 'echo', args: ['$(reboot)'] }), path: 'plan.steps.0.action.args.0' },
+      { body: step({ method: 'local-command', command: 'echo `id`' }), path: 'plan.steps.0.action.command' },
+      { body: step({ method: 'http', url: 'file:///etc/passwd' }), path: 'plan.steps.0.action.url' },
+      { body: { plan: { name: 'dup', steps: [{ id: 'a', name: 'A', action: { method: 'local-command', command: 'true' } }, { id: 'a', name: 'B', action: { method: 'local-command', command: 'true' } }] } }, path: 'plan.steps.1.id' },
+      { body: { plan: { name: 'x', steps: [] }, extra: true }, path: 'plan.steps' },
+    ];
+    for (const c of cases) {
+      const res = await requestJson<{ error: { type: string; message: string; issues?: { path: string }[] } }>(`${apiUrl}/api/jobs`, c);
+      expect(res.status, JSON.stringify(c)).toBe(400);
+      expect(res.body.error.type).toBe('ValidationFailed');
+      if (c.path) expect(res.body.error.issues?.map((i) => i.path), JSON.stringify(c)).toContain(c.path);
+      else expect(res.body.error.message).toBe('request body is not valid JSON');
+    }
+    const after = await stack.pool.query('SELECT count(*)::int AS n FROM jobs');
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+    const { count } = await stack.client.workflow.count(`WorkflowType = 'runJob'`);
+    expect(count).toBe(before.rows[0].n);
+  });
+
+  it('answers 404 for an unknown job and reports health', async () => {
+    const missing = await requestJson(`${apiUrl}/api/jobs/job-00000000-0000-0000-0000-000000000000`);
+    expect(missing.status).toBe(404);
+    const health = await requestJson<{ status: string; checks: Record<string, { ok: boolean }> }>(`${apiUrl}/api/health`);
+    expect(health.status).toBe(200);
+    expect(health.body.checks.temporal?.ok).toBe(true);
+    expect(health.body.checks.postgres?.ok).toBe(true);
+    const executorHealth = await requestJson<{ status: string }>(`${healthUrl}/health`);
+    expect(executorHealth.body.status).toBe('ok');
+  });
+
+  it('exposes execution counts and durations on the executor /metrics', async () => {
+    const text = await (await fetch(`${healthUrl}/metrics`)).text();
+    expect(text).toMatch(/opsc_executor_commands_total\{activity="runLocalCommand",outcome="ok"\} [1-9]/);
+    expect(text).toMatch(/opsc_executor_commands_total\{activity="runLocalCommand",outcome="nonzero_exit"\} [1-9]/);
+    expect(text).toMatch(/opsc_executor_failures_total\{activity="runLocalCommand",error_type="CommandNotAllowed"\} 1/);
+    expect(text).toMatch(/opsc_executor_command_duration_seconds_count\{activity="sendHttpRequest"\} [1-9]/);
+  });
+});

@@ -1,0 +1,73 @@
+/** Small HTTP helpers for tests that talk to the real API. */
+export interface JsonResponse<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+}
+
+export const requestJson = async <T = Record<string, unknown>>(
+  url: string,
+  init: { method?: string; body?: unknown; rawBody?: string } = {},
+): Promise<JsonResponse<T>> => {
+  const hasBody = init.body !== undefined || init.rawBody !== undefined;
+  const res = await fetch(url, {
+    method: init.method ?? (hasBody ? 'POST' : 'GET'),
+    headers: hasBody ? { 'content-type': 'application/json' } : {},
+    ...(hasBody && { body: init.rawBody ?? JSON.stringify(init.body) }),
+    signal: AbortSignal.timeout(15_000),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+};
+
+export interface JobView {
+  id: string;
+  status: string;
+  progress: {
+    status: string;
+    currentStep: number;
+    totalSteps: number;
+    stepName: string | null;
+    steps: { id: string; status: string; targets: { completed: number; failed: number } }[];
+    targetProgress: { total: number; completed: number; failed: number };
+    logs: { message: string }[];
+  } | null;
+  results: {
+    stepId: string;
+    status: string | null;
+    attempt: number | null;
+    exitCode: number | null;
+    httpStatus: number | null;
+    stdout: string | null;
+    error: { type: string; message: string } | null;
+  }[];
+}
+
+/** Polls `GET /api/jobs/:id` until `done` holds, failing with the last answer after `timeoutMs`. */
+export const waitForJob = async (
+  apiUrl: string,
+  id: string,
+  done: (job: JobView) => boolean = (job) => ['completed', 'failed', 'cancelled'].includes(job.status),
+  timeoutMs = 60_000,
+): Promise<JobView> => {
+  const deadline = Date.now() + timeoutMs;
+  let last: JobView | undefined;
+  while (Date.now() < deadline) {
+    const { status, body } = await requestJson<JobView>(`${apiUrl}/api/jobs/${id}`);
+    if (status === 200) {
+      last = body;
+      if (done(body)) return body;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`job ${id} did not reach the expected state; last: ${JSON.stringify(last)}`);
+};
+
+/** Polls until `probe` returns a value other than undefined. */
+export const eventually = async <T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};

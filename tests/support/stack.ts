@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { migrate } from '@opsc/database';
+import { EXECUTOR_MAIN, ORCHESTRATOR_MAIN, startService, waitForHttpOk, type ServiceProcess } from '@opsc/dev';
+import { ensureNamespace } from '@opsc/temporal';
+import { freePort } from './free-port.js';
+
+export interface RunningOrchestrator {
+  service: ServiceProcess;
+  apiUrl: string;
+}
+
+export interface RunningExecutor {
+  service: ServiceProcess;
+  healthUrl: string;
+}
+
+/**
+ * A test file's own slice of the shared Temporal server and PostgreSQL: a fresh namespace and a
+ * fresh database, and real orchestrator / executor processes started on demand.
+ */
+export interface TestStack {
+  namespace: string;
+  databaseUrl: string;
+  pool: pg.Pool;
+  client: Client;
+  startOrchestrator(env?: Record<string, string>): Promise<RunningOrchestrator>;
+  startExecutor(env?: Record<string, string>): Promise<RunningExecutor>;
+  close(): Promise<void>;
+}
+
+export const createTestStack = async (label: string): Promise<TestStack> => {
+  const suffix = `${label}-${randomBytes(3).toString('hex')}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  const namespace = `t-${suffix}`;
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  await ensureNamespace(connection, namespace);
+  const client = new Client({ connection, namespace });
+
+  const adminUrl = new URL(inject('postgresAdminUrl'));
+  const database = `t_${suffix.replaceAll('-', '_')}`;
+  const admin = new pg.Client({ connectionString: adminUrl.toString() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
+  await admin.end();
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = `/${database}`;
+  const databaseUrl = dbUrl.toString();
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  await migrate(pool);
+
+  const logDir = inject('logDir');
+  mkdirSync(logDir, { recursive: true });
+  const services: ServiceProcess[] = [];
+  const baseEnv = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_NAMESPACE: namespace,
+    DATABASE_URL: databaseUrl,
+    JOB_HEARTBEAT_TIMEOUT_SECONDS: '3',
+  };
+  const spawnLogged = (name: string, script: string, env: Record<string, string>) => {
+    const file = path.join(logDir, `${namespace}-${name}.log`);
+    const service = startService({ name, script, env, onLine: (line) => appendFileSync(file, `${line}\n`) });
+    services.push(service);
+    return service;
+  };
+
+  return {
+    namespace,
+    databaseUrl,
+    pool,
+    client,
+    async startOrchestrator(env = {}) {
+      const port = await freePort();
+      const service = spawnLogged('orchestrator', ORCHESTRATOR_MAIN, { ...baseEnv, API_PORT: String(port), ...env });
+      const apiUrl = `http://127.0.0.1:${port}`;
+      await waitForHttpOk(`${apiUrl}/api/health`, 90_000, service);
+      return { service, apiUrl };
+    },
+    async startExecutor(env = {}) {
+      const port = await freePort();
+      const service = spawnLogged('executor', EXECUTOR_MAIN, { ...baseEnv, EXECUTOR_HEALTH_PORT: String(port), ...env });
+      const healthUrl = `http://127.0.0.1:${port}`;
+      await waitForHttpOk(`${healthUrl}/health`, 90_000, service);
+      return { service, healthUrl };
+    },
+    async close() {
+      await Promise.all(services.map((s) => s.stop(5_000)));
+      await pool.end();
+      await connection.close();
+    },
+  };
+};
