@@ -6,6 +6,8 @@ import { ARROWS } from './architecture.js';
 
 const restrict = ({ files, forbidden, allowOnly }) => ({
   files,
+  // Tests beside the code may import the test runner; the arrows govern what ships.
+  ignores: ['**/*.test.ts'],
   rules: {
     'no-restricted-imports': [
       'error',
@@ -25,7 +27,7 @@ export default tseslint.config(
     files: ['**/*.ts'],
     extends: [tseslint.configs.recommended],
     plugins: { 'import-x': importX },
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['vitest.config.ts'] }, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],

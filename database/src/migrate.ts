@@ -12,6 +12,8 @@ const FILE_NAME = /^(\d{3,})_([a-z0-9_]+)\.sql$/;
 const LOCK_KEY = 0x0_95c_0001;
 
 export interface Migration {
+  /** The file name without `.sql`, e.g. `001_jobs`. */
+  file: string;
   version: number;
   name: string;
   sql: string;
@@ -27,7 +29,7 @@ export const loadMigrations = async (dir: string): Promise<Migration[]> => {
       const match = FILE_NAME.exec(file);
       if (!match) throw new MigrationError(`${file}: migration files are named NNN_snake_name.sql`);
       const sql = await readFile(path.join(dir, file), 'utf8');
-      return { version: Number(match[1]), name: match[2] ?? '', sql, checksum: createHash('sha256').update(sql).digest('hex') };
+      return { file: file.slice(0, -'.sql'.length), version: Number(match[1]), name: match[2] ?? '', sql, checksum: createHash('sha256').update(sql).digest('hex') };
     }),
   );
   migrations.forEach((m, i) => {
@@ -55,7 +57,7 @@ export const migrate = async (pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<{ ap
     for (const m of migrations) {
       const checksum = done.get(m.version);
       if (checksum !== undefined) {
-        if (checksum !== m.checksum) throw new MigrationError(`migration ${m.version}_${m.name} was changed after it was applied`);
+        if (checksum !== m.checksum) throw new MigrationError(`migration ${m.file} was changed after it was applied`);
         continue;
       }
       try {
@@ -65,9 +67,9 @@ export const migrate = async (pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<{ ap
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');
-        throw new MigrationError(`migration ${m.version}_${m.name} failed, nothing of it was applied: ${(err as Error).message}`);
+        throw new MigrationError(`migration ${m.file} failed, nothing of it was applied: ${(err as Error).message}`);
       }
-      applied.push(`${m.version}_${m.name}`);
+      applied.push(m.file);
     }
     return { applied };
   } finally {

@@ -24,18 +24,32 @@ export interface StartServiceOptions {
 
 /** Starts a Node service as a child process whose every line is handed to `onLine`. */
 export const startService = (options: StartServiceOptions): ServiceProcess => {
-  const child = spawn(process.execPath, [options.script], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a terminal's Ctrl-C reaches only the supervisor, which stops services in
+  // order. The exit guard keeps a service from outliving a supervisor that dies.
+  const child = spawn(process.execPath, [options.script], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   if (child.pid === undefined) throw new Error(`${options.name} did not start`);
+  const pid = child.pid;
+  const guard = () => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  };
+  process.once('exit', guard);
   for (const stream of ['stdout', 'stderr'] as const) {
     createInterface({ input: child[stream] }).on('line', (line) => options.onLine?.(line, stream));
   }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('exit', (code, signal) => {
+      process.removeListener('exit', guard);
+      resolve({ code, signal });
+    });
   });
   const alive = () => child.exitCode === null && child.signalCode === null;
   return {
     name: options.name,
-    pid: child.pid,
+    pid,
     child,
     exited,
     kill: (signal) => {

@@ -1,4 +1,4 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import pg from 'pg';
 import { TaskQueue } from '@opsc/contracts';
 import { createExecutionActivities, createPgOutputStore } from '@opsc/activities/execution';
@@ -6,12 +6,15 @@ import { ConfigError, parseExecutorEnv } from './env.js';
 import { createHealthServer } from './health-server.js';
 import { createExecutorMetrics } from './metrics.js';
 
-const log = (msg: string, fields: Record<string, unknown> = {}) =>
-  process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), level: 'info', service: 'executor-worker', msg, ...fields })}\n`);
+const log = (msg: string, fields: Record<string, unknown> = {}, level = 'info') =>
+  process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), level, service: 'executor-worker', msg, ...fields })}\n`);
 
 const main = async (): Promise<void> => {
   const env = parseExecutorEnv();
+  Runtime.install({ logger: new DefaultLogger(env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 20 });
+  // An idle client losing its server must not crash the process; the next query reconnects.
+  pool.on('error', (err) => log('idle database connection lost', { error: err.message }, 'warn'));
   const metrics = createExecutorMetrics();
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const worker = await Worker.create({

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pg from 'pg';
 import { migrate } from '@opsc/database/migrate';
 import { ensureNamespace } from '@opsc/temporal/namespace';
@@ -11,7 +11,11 @@ import { createOrchestratorWorker } from './worker.js';
 const main = async (): Promise<void> => {
   const env = parseOrchestratorEnv();
   const log = createLogger('orchestrator', env.LOG_LEVEL);
+  // The SDK's own chatter (bundle sizes, state changes) only when debugging.
+  Runtime.install({ logger: new DefaultLogger(env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 10 });
+  // An idle client losing its server must not crash the process; the next query reconnects.
+  pool.on('error', (err) => log.warn('idle database connection lost', { error: err.message }));
   const { applied } = await migrate(pool);
   if (applied.length > 0) log.info('migrations applied', { applied });
 

@@ -47,7 +47,12 @@ export const startDevServer = async (options: DevServerOptions): Promise<Running
     ...(options.uiPort === null ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
   ];
   const log = openSync(options.logFile, 'a');
-  const child = spawn(options.binary, args, { stdio: ['ignore', log, log] });
+  // Own process group (a terminal's Ctrl-C goes to the supervisor, which stops us last), and never
+  // outliving the process that started it.
+  const child = spawn(options.binary, args, { stdio: ['ignore', log, log], detached: true });
+  const guard = () => child.kill('SIGKILL');
+  process.once('exit', guard);
+  child.once('exit', () => process.removeListener('exit', guard));
   const address = `127.0.0.1:${options.port}`;
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;

@@ -1,0 +1,35 @@
+# One build, one image per deployable (targets below). Production topology: docker-compose.yml.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
+COPY contracts/package.json contracts/
+COPY workflows/package.json workflows/
+COPY activities/package.json activities/
+COPY orchestrator/package.json orchestrator/
+COPY executor-worker/package.json executor-worker/
+COPY temporal/package.json temporal/
+COPY database/package.json database/
+COPY dev/package.json dev/
+COPY tests/package.json tests/
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npx tsc -b && npm prune --omit=dev
+
+FROM node:20-bookworm-slim AS orchestrator
+WORKDIR /app
+ENV NODE_ENV=production API_HOST=0.0.0.0
+COPY --from=build /app /app
+USER node
+EXPOSE 3005
+CMD ["node", "orchestrator/dist/main.js"]
+
+# The executor carries the tools local commands may use (ping, traceroute, dig, curl).
+FROM node:20-bookworm-slim AS executor-worker
+RUN apt-get update && apt-get install -y --no-install-recommends iputils-ping traceroute dnsutils curl netcat-openbsd \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production EXECUTOR_HEALTH_HOST=0.0.0.0
+COPY --from=build /app /app
+USER node
+EXPOSE 8010
+CMD ["node", "executor-worker/dist/main.js"]

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { Plan } from './plan.js';
+import { toFieldIssues } from './issues.js';
+
+const planWith = (action: unknown) => ({ name: 'p', steps: [{ id: 's1', name: 'Step', action }] });
+const issuesOf = (input: unknown) => {
+  const parsed = Plan.safeParse(input);
+  return parsed.success ? [] : toFieldIssues(parsed.error);
+};
+
+describe('Plan', () => {
+  it('fills defaults for a minimal local command', () => {
+    const plan = Plan.parse(planWith({ method: 'local-command', command: 'uptime' }));
+    expect(plan.policies).toEqual({ continueOnFailure: false, maxAttempts: 3 });
+    expect(plan.steps[0]).toMatchObject({ timeoutSeconds: 300, action: { args: [], successExitCodes: [0] } });
+  });
+
+  it.each([
+    ['; rm -rf /', ';'],
+    ['$(curl evil)', '$'],
+    ['`id`', '`'],
+    ['a && b', '&'],
+    ['x | y', '|'],
+    ['> /etc/passwd', '>'],
+    ['line\nbreak', 'newline'],
+  ])('refuses the argument %j (%s), naming its path', (arg) => {
+    expect(issuesOf(planWith({ method: 'local-command', command: 'echo', args: ['ok', arg] }))).toEqual([
+      expect.objectContaining({ path: 'steps.0.action.args.1', message: expect.stringContaining('shell metacharacters') }),
+    ]);
+  });
+
+  it('accepts plain arguments with spaces, dots, dashes, colons and slashes', () => {
+    expect(issuesOf(planWith({ method: 'local-command', command: '/usr/bin/ping', args: ['-c', '4', 'host-01.example', 'a b:c/d'] }))).toEqual([]);
+  });
+
+  it.each(['echo hi', 'rm;', '../bin/x', 'C:\\tools\\x.exe'])('refuses the program name %j', (command) => {
+    expect(issuesOf(planWith({ method: 'local-command', command })).map((i) => i.path)).toEqual(['steps.0.action.command']);
+  });
+
+  it('names an unknown execution method', () => {
+    expect(issuesOf(planWith({ method: 'telnet', command: 'x' })).map((i) => i.path)).toEqual(['steps.0.action.method']);
+  });
+
+  it('accepts http(s) URLs only and refuses header injection', () => {
+    expect(issuesOf(planWith({ method: 'http', url: 'ftp://host/x' })).map((i) => i.path)).toEqual(['steps.0.action.url']);
+    expect(issuesOf(planWith({ method: 'http', url: 'https://host/x', headers: { 'x-a': 'v\r\nx-evil: 1' } })).map((i) => i.path)).toEqual([
+      'steps.0.action.headers.x-a',
+    ]);
+    expect(issuesOf(planWith({ method: 'http', url: 'https://127.0.0.1:8443/health', expectStatus: [200, 204] }))).toEqual([]);
+  });
+
+  it('refuses duplicate step ids and empty plans', () => {
+    const step = { id: 'a', name: 'A', action: { method: 'local-command', command: 'true' } };
+    expect(issuesOf({ name: 'p', steps: [step, step] }).map((i) => i.path)).toEqual(['steps.1.id']);
+    expect(issuesOf({ name: 'p', steps: [] }).map((i) => i.path)).toEqual(['steps']);
+  });
+});

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Idempotent set-up shared by `npm run up` and `npm test`: npm dependencies, the Temporal CLI and
+# the TypeScript build. Each part is skipped quickly when already in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$major" -lt 20 ]; then say "Node.js 20 or newer is required (found $(node --version))"; exit 1; fi
+
+# npm dependencies: reinstall only when the manifests or the lock file differ from the last install.
+stamp=node_modules/.opsc-deps.sha256
+manifests() { cat package.json package-lock.json */package.json 2>/dev/null | sha256sum | cut -d' ' -f1; }
+if [ ! -d node_modules ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$(manifests)" ]; then
+  say "installing npm dependencies"
+  # `npm install`, not `npm ci`: this registry leaves other platforms' optional binaries out of the lock
+  # file, which `npm ci` refuses; `npm install` still installs the locked versions.
+  npm install --no-audit --no-fund --loglevel=error
+  manifests > "$stamp"
+fi
+
+# Debian packages the tooling needs (python3-venv for the Temporal CLI from PyPI).
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  say "installing python3-venv"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+fi
+
+temporal_bin=$(bash temporal/bin/ensure-temporal.sh)
+say "temporal: $temporal_bin ($("$temporal_bin" --version 2>/dev/null | head -1))"
+
+say "building (tsc -b)"
+npx tsc -b
