@@ -7,4 +7,12 @@ bash scripts/setup.sh
 printf '[test] lint\n' >&2
 npx eslint --max-warnings 0 .
 printf '[test] vitest\n' >&2
-npx vitest run "$@"
+mkdir -p test-results
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json "$@" || status=$?
+# A plain closing line that any CI reader understands.
+node -e '
+  const r = JSON.parse(require("fs").readFileSync("test-results/vitest.json", "utf8"));
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' || true
+exit "$status"
