@@ -110,6 +110,35 @@ describe('jobs through the HTTP API', () => {
     expect(job.results[0]).toMatchObject({ status: 'failed', exitCode: 1, error: { type: 'CommandFailed', message: 'command ended with exit code 1' } });
   });
 
+  it('stops a command at its timeout and reports an HTTP endpoint that is down or silent', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const silent = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hang`;
+
+    const plan = {
+      name: 'timeouts',
+      policies: { continueOnFailure: true, maxAttempts: 1 },
+      steps: [
+        { id: 'sleepy', name: 'Too slow', timeoutSeconds: 1, action: { method: 'local-command', command: 'sleep', args: ['30'] } },
+        { id: 'down', name: 'Nobody listens', action: { method: 'http', url: `http://127.0.0.1:${closedPort}/` } },
+        { id: 'hang', name: 'Never answers', timeoutSeconds: 1, action: { method: 'http', url: silentUrl } },
+      ],
+    };
+    const { body } = await requestJson<{ id: string }>(`${apiUrl}/api/jobs`, { body: { plan } });
+    const job = await waitForJob(apiUrl, body.id);
+    silent.closeAllConnections();
+    silent.close();
+    const byStep = Object.fromEntries(job.results.map((r) => [r.stepId, r.error?.type]));
+    expect(byStep).toEqual({ sleepy: 'Timeout', down: 'HostUnreachable', hang: 'Timeout' });
+    const sleepy = await stack.pool.query(`SELECT signal, finished_at - started_at AS took FROM step_results WHERE job_id = $1 AND step_id = 'sleepy'`, [body.id]);
+    expect(sleepy.rows[0].signal).toBe('SIGTERM');
+    expect(sleepy.rows[0].took.seconds ?? 0).toBeLessThan(5);
+  });
+
   it('answers 400 naming the field, and starts nothing, for bad input', async () => {
     const before = await stack.pool.query('SELECT count(*)::int AS n FROM jobs');
     const step = (action: unknown) => ({ plan: { name: 'bad', steps: [{ id: 's1', name: 'Step', action }] } });

@@ -33,10 +33,16 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-export const createTestStack = async (label: string): Promise<TestStack> => {
+export interface TestStackOptions {
+  /** A Temporal server of the test's own instead of the run's shared one. */
+  temporalAddress?: string;
+}
+
+export const createTestStack = async (label: string, options: TestStackOptions = {}): Promise<TestStack> => {
+  const temporalAddress = options.temporalAddress ?? inject('temporalAddress');
   const suffix = `${label}-${randomBytes(3).toString('hex')}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
   const namespace = `t-${suffix}`;
-  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  const connection = await Connection.connect({ address: temporalAddress });
   await ensureNamespace(connection, namespace);
   const client = new Client({ connection, namespace });
 
@@ -58,7 +64,7 @@ export const createTestStack = async (label: string): Promise<TestStack> => {
   const baseEnv = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? '/root',
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_NAMESPACE: namespace,
     DATABASE_URL: databaseUrl,
     JOB_HEARTBEAT_TIMEOUT_SECONDS: '3',
