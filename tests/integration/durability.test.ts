@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, requestJson, waitForJob } from '../support/api.js';
+import { slowThenEcho } from '../support/plans.js';
 import { createTestStack, type RunningOrchestrator, type TestStack } from '../support/stack.js';
 
 /** The one pending activity of a job, as Temporal describes it. */
@@ -56,13 +57,7 @@ describe('durability: the orchestrator cannot execute, and workers may die mid-j
 
   it('finishes a step whose executor was SIGKILLed mid-command, recording its result once', async () => {
     const first = await stack.startExecutor();
-    const plan = {
-      name: 'survives an executor crash',
-      steps: [
-        { id: 'slow', name: 'Slow step', action: { method: 'local-command', command: 'sleep', args: ['4'] }, timeoutSeconds: 60 },
-        { id: 'after', name: 'After', action: { method: 'local-command', command: 'echo', args: ['after'] } },
-      ],
-    };
+    const plan = slowThenEcho('survives an executor crash', 4);
     const { body } = await requestJson<{ id: string }>(`${orchestrator.apiUrl}/api/jobs`, { body: { plan } });
     await eventually(async () => ((await pendingActivity(stack, body.id))?.state === STARTED ? true : undefined), 30_000, 'the slow step to start');
     first.service.kill('SIGKILL');
@@ -80,13 +75,7 @@ describe('durability: the orchestrator cannot execute, and workers may die mid-j
 
   it('finishes a job whose orchestrator was killed and restarted mid-job', async () => {
     const executor = await stack.startExecutor();
-    const plan = {
-      name: 'survives an orchestrator crash',
-      steps: [
-        { id: 'slow', name: 'Slow step', action: { method: 'local-command', command: 'sleep', args: ['3'] } },
-        { id: 'after', name: 'After', action: { method: 'local-command', command: 'echo', args: ['after'] } },
-      ],
-    };
+    const plan = slowThenEcho('survives an orchestrator crash', 3);
     const { body } = await requestJson<{ id: string }>(`${orchestrator.apiUrl}/api/jobs`, { body: { plan } });
     await eventually(async () => ((await pendingActivity(stack, body.id))?.state === STARTED ? true : undefined), 30_000, 'the slow step to start');
     orchestrator.service.kill('SIGKILL');

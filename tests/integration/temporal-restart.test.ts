@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTemporalBinary, startDevServer, type DevServerOptions, type RunningDevServer } from '@opsc/temporal';
 import { eventually, requestJson, waitForJob } from '../support/api.js';
 import { freePort } from '../support/free-port.js';
+import { slowThenEcho } from '../support/plans.js';
 import { createTestStack, type RunningOrchestrator, type TestStack } from '../support/stack.js';
 
 describe('the Temporal dev server keeps running workflows across a restart (same SQLite file)', () => {
@@ -35,13 +36,7 @@ describe('the Temporal dev server keeps running workflows across a restart (same
   });
 
   it('finishes a job that was mid-step when the server went down', async () => {
-    const plan = {
-      name: 'outlives the server',
-      steps: [
-        { id: 'slow', name: 'Slow step', action: { method: 'local-command', command: 'sleep', args: ['2'] } },
-        { id: 'after', name: 'After the restart', action: { method: 'local-command', command: 'echo', args: ['still here'] } },
-      ],
-    };
+    const plan = slowThenEcho('outlives the server', 2, 'still here');
     const { body } = await requestJson<{ id: string }>(`${orchestrator.apiUrl}/api/jobs`, { body: { plan } });
     await eventually(async () => {
       const description = await stack.client.workflow.getHandle(body.id).describe();
