@@ -20,8 +20,8 @@ export const ARROWS = [
     files: ['contracts/src/**/*.ts'],
     forbidden: [DEEP],
     allowOnly: {
-      pattern: '^(?!zod$|@temporalio/common$|@temporalio/workflow$|\\.\\.?/).*',
-      why: 'contracts are schemas and types: zod, Temporal definitions and relative files only',
+      pattern: '^(?!zod$|@temporalio/common$|@temporalio/workflow$|node:crypto$|\\.\\.?/).*',
+      why: 'contracts are schemas, types and the sealing format: zod, Temporal definitions, node:crypto and relative files only',
     },
   },
   {
