@@ -77,3 +77,16 @@ export const migrate = async (pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<{ ap
     client.release();
   }
 };
+
+/**
+ * Shipped migrations the database has not applied yet. The services run as roles that cannot
+ * change the schema, so they check this at boot and refuse to start on an old schema.
+ */
+export const pendingMigrations = async (pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<string[]> => {
+  const migrations = await loadMigrations(dir);
+  const applied = await pool
+    .query<{ version: number }>('SELECT version FROM schema_migrations')
+    .then((r) => new Set(r.rows.map((row) => row.version)))
+    .catch(() => new Set<number>());
+  return migrations.filter((m) => !applied.has(m.version)).map((m) => m.file);
+};

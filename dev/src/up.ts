@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { startEmbeddedPostgres, type RunningPostgres } from '@opsc/database';
+import { prepareDatabase } from './prepare-database.js';
 import { ensureTemporalBinary, startDevServer, type RunningDevServer } from '@opsc/temporal';
 import { EXECUTOR_MAIN, ORCHESTRATOR_MAIN, REPO_ROOT } from './paths.js';
 import { startService, waitForHttpOk, type ServiceProcess } from './service-process.js';
@@ -55,14 +56,16 @@ const main = async () => {
     stack.postgres = await startEmbeddedPostgres({ dataDir: path.join(DATA, 'postgres'), port: port('OPSC_PG_PORT', 5433) });
     databaseUrl = stack.postgres.url;
   }
-  const common = { ...env, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: namespace, DATABASE_URL: databaseUrl };
+  const urls = await prepareDatabase(databaseUrl, path.join(DATA, 'service-roles.json'));
+  say(`database migrated${urls.applied.length ? ` (${urls.applied.join(', ')})` : ''}; services use their own roles`);
+  const common = { ...env, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: namespace };
   const orchestrator = startService({
     name: 'orchestrator',
     script: ORCHESTRATOR_MAIN,
-    env: { ...common, ...(temporalUi && { TEMPORAL_UI_URL: temporalUi }) },
+    env: { ...common, DATABASE_URL: urls.orchestrator, ...(temporalUi && { TEMPORAL_UI_URL: temporalUi }) },
     onLine: prefix('orchestrator'),
   });
-  const executor = startService({ name: 'executor', script: EXECUTOR_MAIN, env: common, onLine: prefix('executor') });
+  const executor = startService({ name: 'executor', script: EXECUTOR_MAIN, env: { ...common, DATABASE_URL: urls.executor }, onLine: prefix('executor') });
   stack.services.push(executor, orchestrator);
   for (const service of stack.services) {
     void service.exited.then(({ code, signal }) => {

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pg from 'pg';
-import { migrate } from '@opsc/database/migrate';
+import { pendingMigrations } from '@opsc/database/migrate';
 import { ensureNamespace } from '@opsc/temporal/namespace';
 import { createApp } from './app.js';
 import { ConfigError, parseOrchestratorEnv } from './env.js';
@@ -16,8 +16,9 @@ const main = async (): Promise<void> => {
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 10 });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', (err) => log.warn('idle database connection lost', { error: err.message }));
-  const { applied } = await migrate(pool);
-  if (applied.length > 0) log.info('migrations applied', { applied });
+  // The orchestrator's database role cannot change the schema; the stack migrates before it starts.
+  const pending = await pendingMigrations(pool);
+  if (pending.length > 0) throw new ConfigError(`the database schema is behind (pending: ${pending.join(', ')}); run \`npm run migrate\``);
 
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   await ensureNamespace(connection, env.TEMPORAL_NAMESPACE);

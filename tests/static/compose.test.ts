@@ -12,6 +12,8 @@ interface Service {
   expose?: string[];
   deploy?: { replicas?: number };
   build?: { target?: string };
+  command?: string[];
+  depends_on?: Record<string, { condition: string }>;
 }
 const compose = parse(readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, Service>;
@@ -24,7 +26,7 @@ const service = (name: string): Service => {
 
 describe('docker-compose.yml, the production topology', () => {
   it('has every box of DESIGN.md', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['executor-worker', 'orchestrator', 'postgresql', 'temporal', 'temporal-ui']);
+    expect(Object.keys(compose.services).sort()).toEqual(['executor-worker', 'migrate', 'orchestrator', 'postgresql', 'temporal', 'temporal-ui']);
     expect(service('executor-worker').deploy?.replicas).toBeGreaterThanOrEqual(2);
   });
 
@@ -47,6 +49,13 @@ describe('docker-compose.yml, the production topology', () => {
     expect(service('temporal').ports).toEqual(['7233:7233']);
     expect(service('temporal-ui').ports).toEqual(['8233:8080']);
     expect(orchestrator.TEMPORAL_ADDRESS).toBe('temporal:7233');
+  });
+
+  it('migrates before the services start, and runs each service as its own database role', () => {
+    expect(service('migrate').command).toEqual(['node', 'database/dist/cli.js', 'migrate']);
+    expect(service('orchestrator').depends_on?.migrate).toEqual({ condition: 'service_completed_successfully' });
+    expect(String(service('orchestrator').environment?.DATABASE_URL)).toMatch(/^postgres:\/\/opsc_orchestrator:/);
+    expect(String(service('executor-worker').environment?.DATABASE_URL)).toMatch(/^postgres:\/\/opsc_executor:/);
   });
 
   it('gives the vault key to no one but the executor', () => {

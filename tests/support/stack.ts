@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { migrate } from '@opsc/database';
-import { EXECUTOR_MAIN, ORCHESTRATOR_MAIN, startService, waitForHttpOk, type ServiceProcess } from '@opsc/dev';
+import { EXECUTOR_MAIN, ORCHESTRATOR_MAIN, prepareDatabase, startService, waitForHttpOk, type ServiceProcess } from '@opsc/dev';
 import { ensureNamespace } from '@opsc/temporal';
 import { freePort } from './free-port.js';
 
@@ -25,7 +25,10 @@ export interface RunningExecutor {
  */
 export interface TestStack {
   namespace: string;
+  /** Administrative URL of the test's database. */
   databaseUrl: string;
+  /** URLs of the services' own roles. */
+  roleUrls: { orchestrator: string; executor: string };
   pool: pg.Pool;
   client: Client;
   startOrchestrator(env?: Record<string, string>): Promise<RunningOrchestrator>;
@@ -56,7 +59,8 @@ export const createTestStack = async (label: string, options: TestStackOptions =
   dbUrl.pathname = `/${database}`;
   const databaseUrl = dbUrl.toString();
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
-  await migrate(pool);
+  // Migrated as the administrator; the services get their own least-privilege roles, as in production.
+  const roles = await prepareDatabase(databaseUrl, path.join(os.tmpdir(), `opsc-roles-${namespace}.json`));
 
   const logDir = inject('logDir');
   mkdirSync(logDir, { recursive: true });
@@ -66,7 +70,6 @@ export const createTestStack = async (label: string, options: TestStackOptions =
     HOME: process.env.HOME ?? '/root',
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_NAMESPACE: namespace,
-    DATABASE_URL: databaseUrl,
     JOB_HEARTBEAT_TIMEOUT_SECONDS: '3',
   };
   const spawnLogged = (name: string, script: string, env: Record<string, string>) => {
@@ -79,18 +82,19 @@ export const createTestStack = async (label: string, options: TestStackOptions =
   return {
     namespace,
     databaseUrl,
+    roleUrls: { orchestrator: roles.orchestrator, executor: roles.executor },
     pool,
     client,
     async startOrchestrator(env = {}) {
       const port = await freePort();
-      const service = spawnLogged('orchestrator', ORCHESTRATOR_MAIN, { ...baseEnv, API_PORT: String(port), ...env });
+      const service = spawnLogged('orchestrator', ORCHESTRATOR_MAIN, { ...baseEnv, DATABASE_URL: roles.orchestrator, API_PORT: String(port), ...env });
       const apiUrl = `http://127.0.0.1:${port}`;
       await waitForHttpOk(`${apiUrl}/api/health`, 90_000, service);
       return { service, apiUrl };
     },
     async startExecutor(env = {}) {
       const port = await freePort();
-      const service = spawnLogged('executor', EXECUTOR_MAIN, { ...baseEnv, EXECUTOR_HEALTH_PORT: String(port), ...env });
+      const service = spawnLogged('executor', EXECUTOR_MAIN, { ...baseEnv, DATABASE_URL: roles.executor, EXECUTOR_HEALTH_PORT: String(port), ...env });
       const healthUrl = `http://127.0.0.1:${port}`;
       await waitForHttpOk(`${healthUrl}/health`, 90_000, service);
       return { service, healthUrl };
