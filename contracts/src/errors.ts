@@ -5,6 +5,8 @@
  */
 export const ErrorType = {
   AuthFailed: 'AuthFailed',
+  /** Authenticated, but the role does not allow it. */
+  Forbidden: 'Forbidden',
   HostKeyMismatch: 'HostKeyMismatch',
   HostUnreachable: 'HostUnreachable',
   ConnectionLost: 'ConnectionLost',

@@ -4,6 +4,8 @@ import type { ApiDeps } from './api/deps.js';
 import { ApiFailure, errorHandler } from './api/errors.js';
 import { healthRouter } from './api/health.js';
 import { jobsRouter } from './api/jobs.js';
+import { authenticate } from './api/auth.js';
+import { identityRouter } from './api/identity-routes.js';
 
 export type { ApiDeps } from './api/deps.js';
 
@@ -12,8 +14,11 @@ export const createApp = (deps: ApiDeps): Express => {
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: '1mb' }));
+  // Behind a proxy (compose, a load balancer) the audit log should see the client, not the proxy.
+  app.set('trust proxy', 'loopback, uniquelocal');
   app.use('/api/health', healthRouter(deps));
-  app.use('/api/jobs', jobsRouter(deps));
+  app.use('/api/jobs', authenticate(deps), jobsRouter(deps));
+  app.use('/api', identityRouter(deps));
   app.use((req, _res, next) => next(new ApiFailure(ErrorType.NotFound, `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log));
   return app;

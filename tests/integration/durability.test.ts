@@ -19,10 +19,12 @@ const stepRows = async (stack: TestStack, jobId: string, stepId: string) =>
 describe('durability: the orchestrator cannot execute, and workers may die mid-job', () => {
   let stack: TestStack;
   let orchestrator: RunningOrchestrator;
+  let token: string;
 
   beforeAll(async () => {
     stack = await createTestStack('durability');
     orchestrator = await stack.startOrchestrator();
+    ({ token } = await stack.createUser('operator'));
   });
 
   afterAll(async () => {
@@ -31,7 +33,7 @@ describe('durability: the orchestrator cannot execute, and workers may die mid-j
 
   it('leaves an execution step scheduled on the executor queue until an executor runs it', async () => {
     const plan = { name: 'waits for an executor', steps: [{ id: 'hello', name: 'Hello', action: { method: 'local-command', command: 'echo', args: ['ran'] } }] };
-    const { body } = await requestJson<{ id: string }>(`${orchestrator.apiUrl}/api/jobs`, { body: { plan } });
+    const { body } = await requestJson<{ id: string }>(`${orchestrator.apiUrl}/api/jobs`, { body: { plan }, token });
     const activity = await eventually(async () => {
       const pending = await pendingActivity(stack, body.id);
       return pending?.activityType?.name === 'runLocalCommand' ? pending : undefined;
@@ -44,12 +46,13 @@ describe('durability: the orchestrator cannot execute, and workers may die mid-j
     expect(await stepRows(stack, body.id, 'hello')).toEqual([]);
     const running = await requestJson<{ status: string; progress: { currentStep: number; steps: { status: string }[] } }>(
       `${orchestrator.apiUrl}/api/jobs/${body.id}`,
+      { token },
     );
     expect(running.body.status).toBe('running');
     expect(running.body.progress.steps[0]?.status).toBe('running');
 
     const executor = await stack.startExecutor();
-    const job = await waitForJob(orchestrator.apiUrl, body.id);
+    const job = await waitForJob(orchestrator.apiUrl, token, body.id);
     expect(job.status).toBe('completed');
     expect(job.results[0]).toMatchObject({ stdout: 'ran\n', status: 'succeeded' });
     await executor.service.stop();
@@ -58,13 +61,13 @@ describe('durability: the orchestrator cannot execute, and workers may die mid-j
   it('finishes a step whose executor was SIGKILLed mid-command, recording its result once', async () => {
     const first = await stack.startExecutor();
     const plan = slowThenEcho('survives an executor crash', 4);
-    const { body } = await requestJson<{ id: string }>(`${orchestrator.apiUrl}/api/jobs`, { body: { plan } });
+    const { body } = await requestJson<{ id: string }>(`${orchestrator.apiUrl}/api/jobs`, { body: { plan }, token });
     await eventually(async () => ((await pendingActivity(stack, body.id))?.state === STARTED ? true : undefined), 30_000, 'the slow step to start');
     first.service.kill('SIGKILL');
     await first.service.exited;
 
     const second = await stack.startExecutor();
-    const job = await waitForJob(orchestrator.apiUrl, body.id, undefined, 90_000);
+    const job = await waitForJob(orchestrator.apiUrl, token, body.id, undefined, 90_000);
     expect(job.status).toBe('completed');
     const rows = await stepRows(stack, body.id, 'slow');
     expect(rows).toHaveLength(1);
@@ -76,13 +79,13 @@ describe('durability: the orchestrator cannot execute, and workers may die mid-j
   it('finishes a job whose orchestrator was killed and restarted mid-job', async () => {
     const executor = await stack.startExecutor();
     const plan = slowThenEcho('survives an orchestrator crash', 3);
-    const { body } = await requestJson<{ id: string }>(`${orchestrator.apiUrl}/api/jobs`, { body: { plan } });
+    const { body } = await requestJson<{ id: string }>(`${orchestrator.apiUrl}/api/jobs`, { body: { plan }, token });
     await eventually(async () => ((await pendingActivity(stack, body.id))?.state === STARTED ? true : undefined), 30_000, 'the slow step to start');
     orchestrator.service.kill('SIGKILL');
     await orchestrator.service.exited;
 
     orchestrator = await stack.startOrchestrator();
-    const job = await waitForJob(orchestrator.apiUrl, body.id, undefined, 90_000);
+    const job = await waitForJob(orchestrator.apiUrl, token, body.id, undefined, 90_000);
     expect(job.status).toBe('completed');
     expect(job.results.map((r) => [r.stepId, r.status])).toEqual([
       ['slow', 'succeeded'],

@@ -9,6 +9,7 @@ describe('jobs through the HTTP API', () => {
   let stack: TestStack;
   let apiUrl: string;
   let healthUrl: string;
+  let token: string;
   let target: http.Server;
   let targetUrl: string;
   const targetHits: string[] = [];
@@ -23,6 +24,7 @@ describe('jobs through the HTTP API', () => {
     targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
     stack = await createTestStack('jobs-api');
     [{ apiUrl }, { healthUrl }] = await Promise.all([stack.startOrchestrator(), stack.startExecutor()]);
+    ({ token } = await stack.createUser('operator'));
   });
 
   afterAll(async () => {
@@ -38,12 +40,12 @@ describe('jobs through the HTTP API', () => {
         { id: 'probe', name: 'Probe the service', action: { method: 'http', url: `${targetUrl}/status?x=1` } },
       ],
     };
-    const created = await requestJson<{ id: string; planHash: string }>(`${apiUrl}/api/jobs`, { body: { plan } });
+    const created = await requestJson<{ id: string; planHash: string }>(`${apiUrl}/api/jobs`, { body: { plan }, token });
     expect(created.status).toBe(201);
     expect(created.body.id).toMatch(/^job-/);
     expect(created.body.planHash).toMatch(/^[0-9a-f]{64}$/);
 
-    const job = await waitForJob(apiUrl, created.body.id);
+    const job = await waitForJob(apiUrl, token, created.body.id);
     expect(job.status).toBe('completed');
     const hello = job.results.find((r) => r.stepId === 'hello');
     expect(hello).toMatchObject({ status: 'succeeded', exitCode: 0, stdout: 'hello from the executor\n', attempt: 1 });
@@ -75,8 +77,8 @@ describe('jobs through the HTTP API', () => {
         { id: 'after', name: 'Never runs', action: { method: 'local-command', command: 'echo', args: ['unreachable'] } },
       ],
     };
-    const { body } = await requestJson<{ id: string }>(`${apiUrl}/api/jobs`, { body: { plan } });
-    const job = await waitForJob(apiUrl, body.id);
+    const { body } = await requestJson<{ id: string }>(`${apiUrl}/api/jobs`, { body: { plan }, token });
+    const job = await waitForJob(apiUrl, token, body.id);
     expect(job.status).toBe('failed');
     expect(job.results.find((r) => r.stepId === 'probe')).toMatchObject({
       status: 'failed',
@@ -89,8 +91,8 @@ describe('jobs through the HTTP API', () => {
 
   it('refuses a program outside the executor allowlist without retrying', async () => {
     const plan = { name: 'not allowed', steps: [{ id: 'rm', name: 'Remove', action: { method: 'local-command', command: 'rm', args: ['-f', '/tmp/x'] } }] };
-    const { body } = await requestJson<{ id: string }>(`${apiUrl}/api/jobs`, { body: { plan } });
-    const job = await waitForJob(apiUrl, body.id);
+    const { body } = await requestJson<{ id: string }>(`${apiUrl}/api/jobs`, { body: { plan }, token });
+    const job = await waitForJob(apiUrl, token, body.id);
     expect(job.status).toBe('failed');
     expect(job.results[0]).toMatchObject({ status: 'failed', error: { type: 'CommandNotAllowed' } });
     const history = await stack.client.workflow.getHandle(body.id).fetchHistory();
@@ -105,8 +107,8 @@ describe('jobs through the HTTP API', () => {
       steps: [{ id: 'f', name: 'False', action: { method: 'local-command', command: 'false' } }],
       policies: { continueOnFailure: true, maxAttempts: 1 },
     };
-    const { body } = await requestJson<{ id: string }>(`${apiUrl}/api/jobs`, { body: { plan } });
-    const job = await waitForJob(apiUrl, body.id);
+    const { body } = await requestJson<{ id: string }>(`${apiUrl}/api/jobs`, { body: { plan }, token });
+    const job = await waitForJob(apiUrl, token, body.id);
     expect(job.results[0]).toMatchObject({ status: 'failed', exitCode: 1, error: { type: 'CommandFailed', message: 'command ended with exit code 1' } });
   });
 
@@ -128,8 +130,8 @@ describe('jobs through the HTTP API', () => {
         { id: 'hang', name: 'Never answers', timeoutSeconds: 1, action: { method: 'http', url: silentUrl } },
       ],
     };
-    const { body } = await requestJson<{ id: string }>(`${apiUrl}/api/jobs`, { body: { plan } });
-    const job = await waitForJob(apiUrl, body.id);
+    const { body } = await requestJson<{ id: string }>(`${apiUrl}/api/jobs`, { body: { plan }, token });
+    const job = await waitForJob(apiUrl, token, body.id);
     silent.closeAllConnections();
     silent.close();
     const byStep = Object.fromEntries(job.results.map((r) => [r.stepId, r.error?.type]));
@@ -154,7 +156,7 @@ describe('jobs through the HTTP API', () => {
       { body: { plan: { name: 'x', steps: [] }, extra: true }, path: 'plan.steps' },
     ];
     for (const c of cases) {
-      const res = await requestJson<{ error: { type: string; message: string; issues?: { path: string }[] } }>(`${apiUrl}/api/jobs`, c);
+      const res = await requestJson<{ error: { type: string; message: string; issues?: { path: string }[] } }>(`${apiUrl}/api/jobs`, { ...c, token });
       expect(res.status, JSON.stringify(c)).toBe(400);
       expect(res.body.error.type).toBe('ValidationFailed');
       if (c.path) expect(res.body.error.issues?.map((i) => i.path), JSON.stringify(c)).toContain(c.path);
@@ -167,7 +169,7 @@ describe('jobs through the HTTP API', () => {
   });
 
   it('answers 404 for an unknown job and reports health', async () => {
-    const missing = await requestJson(`${apiUrl}/api/jobs/job-00000000-0000-0000-0000-000000000000`);
+    const missing = await requestJson(`${apiUrl}/api/jobs/job-00000000-0000-0000-0000-000000000000`, { token });
     expect(missing.status).toBe(404);
     const health = await requestJson<{ status: string; checks: Record<string, { ok: boolean }> }>(`${apiUrl}/api/health`);
     expect(health.status).toBe(200);

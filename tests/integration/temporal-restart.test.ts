@@ -13,6 +13,7 @@ describe('the Temporal dev server keeps running workflows across a restart (same
   let serverOptions: DevServerOptions;
   let stack: TestStack;
   let orchestrator: RunningOrchestrator;
+  let token: string;
 
   beforeAll(async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'opsc-temporal-restart-'));
@@ -27,6 +28,7 @@ describe('the Temporal dev server keeps running workflows across a restart (same
     server = await startDevServer(serverOptions);
     stack = await createTestStack('temporal-restart', { temporalAddress: server.address });
     orchestrator = await stack.startOrchestrator();
+    ({ token } = await stack.createUser('operator'));
     await stack.startExecutor();
   });
 
@@ -37,7 +39,7 @@ describe('the Temporal dev server keeps running workflows across a restart (same
 
   it('finishes a job that was mid-step when the server went down', async () => {
     const plan = slowThenEcho('outlives the server', 2, 'still here');
-    const { body } = await requestJson<{ id: string }>(`${orchestrator.apiUrl}/api/jobs`, { body: { plan } });
+    const { body } = await requestJson<{ id: string }>(`${orchestrator.apiUrl}/api/jobs`, { body: { plan }, token });
     await eventually(async () => {
       const description = await stack.client.workflow.getHandle(body.id).describe();
       return description.raw.pendingActivities?.length ? true : undefined;
@@ -48,7 +50,7 @@ describe('the Temporal dev server keeps running workflows across a restart (same
     server = await startDevServer(serverOptions);
 
     // Workers and the API reconnect by themselves to the same address.
-    const job = await waitForJob(orchestrator.apiUrl, body.id, undefined, 120_000);
+    const job = await waitForJob(orchestrator.apiUrl, token, body.id, undefined, 120_000);
     expect(job.status).toBe('completed');
     expect(job.results.map((r) => [r.stepId, r.status, r.stdout])).toEqual([
       ['slow', 'succeeded', ''],

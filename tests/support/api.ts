@@ -4,18 +4,29 @@ export interface JsonResponse<T = Record<string, unknown>> {
   body: T;
 }
 
-export const requestJson = async <T = Record<string, unknown>>(
-  url: string,
-  init: { method?: string; body?: unknown; rawBody?: string } = {},
-): Promise<JsonResponse<T>> => {
+export interface RequestInit {
+  method?: string;
+  body?: unknown;
+  rawBody?: string;
+  /** API token sent as a Bearer header. */
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+export const requestJson = async <T = Record<string, unknown>>(url: string, init: RequestInit = {}): Promise<JsonResponse<T>> => {
   const hasBody = init.body !== undefined || init.rawBody !== undefined;
   const res = await fetch(url, {
     method: init.method ?? (hasBody ? 'POST' : 'GET'),
-    headers: hasBody ? { 'content-type': 'application/json' } : {},
+    headers: {
+      ...(hasBody && { 'content-type': 'application/json' }),
+      ...(init.token && { authorization: `Bearer ${init.token}` }),
+      ...init.headers,
+    },
     ...(hasBody && { body: init.rawBody ?? JSON.stringify(init.body) }),
     signal: AbortSignal.timeout(15_000),
   });
-  return { status: res.status, body: (await res.json()) as T };
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
 };
 
 export interface JobView {
@@ -44,6 +55,7 @@ export interface JobView {
 /** Polls `GET /api/jobs/:id` until `done` holds, failing with the last answer after `timeoutMs`. */
 export const waitForJob = async (
   apiUrl: string,
+  token: string,
   id: string,
   done: (job: JobView) => boolean = (job) => ['completed', 'failed', 'cancelled'].includes(job.status),
   timeoutMs = 60_000,
@@ -51,7 +63,7 @@ export const waitForJob = async (
   const deadline = Date.now() + timeoutMs;
   let last: JobView | undefined;
   while (Date.now() < deadline) {
-    const { status, body } = await requestJson<JobView>(`${apiUrl}/api/jobs/${id}`);
+    const { status, body } = await requestJson<JobView>(`${apiUrl}/api/jobs/${id}`, { token });
     if (status === 200) {
       last = body;
       if (done(body)) return body;

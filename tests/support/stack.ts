@@ -7,6 +7,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { EXECUTOR_MAIN, ORCHESTRATOR_MAIN, prepareDatabase, startService, waitForHttpOk, type ServiceProcess } from '@opsc/dev';
 import { ensureNamespace } from '@opsc/temporal';
+import { createUser, ensureTenant, issueApiToken, type Role } from '@opsc/orchestrator/identity';
 import { freePort } from './free-port.js';
 
 export interface RunningOrchestrator {
@@ -31,6 +32,8 @@ export interface TestStack {
   roleUrls: { orchestrator: string; executor: string };
   pool: pg.Pool;
   client: Client;
+  /** A user of the given role in a tenant (created on first use), and an API token for them. */
+  createUser(role: Role, options?: { tenant?: string; username?: string; password?: string }): Promise<{ username: string; token: string; tenantId: string }>;
   startOrchestrator(env?: Record<string, string>): Promise<RunningOrchestrator>;
   startExecutor(env?: Record<string, string>): Promise<RunningExecutor>;
   close(): Promise<void>;
@@ -85,6 +88,12 @@ export const createTestStack = async (label: string, options: TestStackOptions =
     roleUrls: { orchestrator: roles.orchestrator, executor: roles.executor },
     pool,
     client,
+    async createUser(role, options = {}) {
+      const tenantId = await ensureTenant(pool, options.tenant ?? 'acme');
+      const username = options.username ?? `${role}-${randomBytes(3).toString('hex')}`;
+      const userId = await createUser(pool, { tenantId, username, role, ...(options.password && { password: options.password }) });
+      return { username, tenantId, token: await issueApiToken(pool, userId, 'test') };
+    },
     async startOrchestrator(env = {}) {
       const port = await freePort();
       const service = spawnLogged('orchestrator', ORCHESTRATOR_MAIN, { ...baseEnv, DATABASE_URL: roles.orchestrator, API_PORT: String(port), ...env });

@@ -9,6 +9,7 @@ export const HTTP_STATUS: Record<ErrorType, number> = {
   NotFound: 404,
   Conflict: 409,
   AuthFailed: 401,
+  Forbidden: 403,
   CommandNotAllowed: 403,
   Unavailable: 503,
   Timeout: 504,

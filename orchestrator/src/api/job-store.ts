@@ -37,11 +37,11 @@ export interface StepResultRow {
 
 export const insertJob = async (
   pool: pg.Pool,
-  job: { id: string; plan: Plan; planHash: string; requestedBy: string },
+  job: { id: string; tenantId: string; plan: Plan; planHash: string; requestedBy: string },
 ): Promise<void> => {
   await pool.query(
-    `INSERT INTO jobs (id, name, plan, plan_hash, requested_by, status) VALUES ($1, $2, $3, $4, $5, 'queued')`,
-    [job.id, job.plan.name, JSON.stringify(job.plan), job.planHash, job.requestedBy],
+    `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status) VALUES ($1, $2, $3, $4, $5, $6, 'queued')`,
+    [job.id, job.tenantId, job.plan.name, JSON.stringify(job.plan), job.planHash, job.requestedBy],
   );
 };
 
@@ -53,8 +53,8 @@ export const markJobUnstarted = async (pool: pg.Pool, id: string, message: strin
   );
 };
 
-export const findJob = async (pool: pg.Pool, id: string): Promise<JobRow | undefined> =>
-  (await pool.query<JobRow>('SELECT * FROM jobs WHERE id = $1', [id])).rows[0];
+export const findJob = async (pool: pg.Pool, id: string, tenantId: string): Promise<JobRow | undefined> =>
+  (await pool.query<JobRow>('SELECT * FROM jobs WHERE id = $1 AND tenant_id = $2', [id, tenantId])).rows[0];
 
 export const findStepResults = async (pool: pg.Pool, id: string): Promise<StepResultRow[]> =>
   (

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
-import { ErrorType, Plan, TaskQueue, toFieldIssues, type JobProgress, type RunJobInput } from '@opsc/contracts';
+import { ErrorType, Plan, TaskQueue, type JobProgress, type RunJobInput } from '@opsc/contracts';
 import { RUN_JOB_WORKFLOW, SearchAttribute, progressQuery } from '@opsc/contracts/temporal';
 import { planHash } from '../plan-hash.js';
 import type { ApiDeps } from './deps.js';
+import { recordAudit } from '../audit.js';
+import { principalOf, requireRole } from './auth.js';
 import { ApiFailure } from './errors.js';
+import { parseBody } from './validate.js';
 import { findJob, findStepResults, insertJob, markJobUnstarted, type StepResultRow } from './job-store.js';
 
 const CreateJobBody = z.strictObject({ plan: Plan });
@@ -13,11 +16,6 @@ const JOB_ID = /^job-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 /** A query needs a live orchestrator worker; do not hang the API when there is none. */
 const QUERY_TIMEOUT_MS = 3_000;
 
-const parseBody = <T>(schema: z.ZodType<T>, req: Request): T => {
-  const parsed = schema.safeParse(req.body ?? {});
-  if (!parsed.success) throw new ApiFailure(ErrorType.ValidationFailed, 'invalid request body', toFieldIssues(parsed.error));
-  return parsed.data;
-};
 
 const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
   let timer: NodeJS.Timeout | undefined;
@@ -50,12 +48,14 @@ export const jobsRouter = (deps: ApiDeps): Router => {
   const uiLink = (id: string) =>
     deps.temporalUiUrl ? `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${id}` : null;
 
-  router.post('/', async (req, res) => {
+  router.post('/', requireRole('operator'), async (req, res) => {
+    const principal = principalOf(res);
     const { plan } = parseBody(CreateJobBody, req);
     const id = `job-${randomUUID()}`;
     const hash = planHash(plan);
-    const requestedBy = 'anonymous';
-    await insertJob(deps.pool, { id, plan, planHash: hash, requestedBy });
+    const requestedBy = principal.username;
+    await insertJob(deps.pool, { id, tenantId: principal.tenantId, plan, planHash: hash, requestedBy });
+    await recordAudit(deps.pool, { tenantId: principal.tenantId, actor: requestedBy, action: 'job.submit', objectType: 'job', objectId: id, jobId: id, planHash: hash, sourceIp: req.ip });
     const input: RunJobInput = { jobId: id, plan, requestedBy, options: deps.jobOptions };
     try {
       await deps.client.workflow.start(RUN_JOB_WORKFLOW, {
@@ -81,7 +81,8 @@ export const jobsRouter = (deps: ApiDeps): Router => {
   router.get('/:id', async (req, res) => {
     const id = req.params.id;
     if (!JOB_ID.test(id)) throw new ApiFailure(ErrorType.NotFound, `no job ${id}`);
-    const job = await findJob(deps.pool, id);
+    // Another tenant's job answers exactly like a missing one.
+    const job = await findJob(deps.pool, id, principalOf(res).tenantId);
     if (!job) throw new ApiFailure(ErrorType.NotFound, `no job ${id}`);
     let progress: JobProgress | null = null;
     let progressError: string | null = null;
