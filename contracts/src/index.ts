@@ -8,3 +8,4 @@ export * from './progress.js';
 export * from './activities.js';
 export * from './workflow-input.js';
 export * from './issues.js';
+export * from './inventory.js';

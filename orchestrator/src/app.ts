@@ -6,6 +6,7 @@ import { healthRouter } from './api/health.js';
 import { jobsRouter } from './api/jobs.js';
 import { authenticate } from './api/auth.js';
 import { identityRouter } from './api/identity-routes.js';
+import { inventoryRouter } from './api/inventory-routes.js';
 
 export type { ApiDeps } from './api/deps.js';
 
@@ -18,6 +19,7 @@ export const createApp = (deps: ApiDeps): Express => {
   app.set('trust proxy', 'loopback, uniquelocal');
   app.use('/api/health', healthRouter(deps));
   app.use('/api/jobs', authenticate(deps), jobsRouter(deps));
+  app.use('/api/inventory', authenticate(deps), inventoryRouter(deps));
   app.use('/api', identityRouter(deps));
   app.use((req, _res, next) => next(new ApiFailure(ErrorType.NotFound, `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log));

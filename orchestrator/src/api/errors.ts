@@ -54,6 +54,17 @@ export const errorHandler =
       res.status(413).json(body(ErrorType.ValidationFailed, 'request body is too large'));
       return;
     }
+    // Races the route's own checks can lose: a concurrent insert of the same name, a delete of
+    // something still referenced.
+    const pgCode = (err as { code?: string }).code;
+    if (pgCode === '23505') {
+      res.status(409).json(body(ErrorType.Conflict, 'an object with that name already exists'));
+      return;
+    }
+    if (pgCode === '23503') {
+      res.status(409).json(body(ErrorType.Conflict, 'it is still in use'));
+      return;
+    }
     log.error('unhandled error', { method: req.method, path: req.path, error: (err as Error).message });
     res.status(500).json(body(ErrorType.Internal, 'internal error'));
   };

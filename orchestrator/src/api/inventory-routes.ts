@@ -1,0 +1,102 @@
+import { Router, type Request, type Response } from 'express';
+import { ErrorType, GroupInput, InventoryName, TargetInput, TargetSelector } from '@opsc/contracts';
+import { recordAudit } from '../audit.js';
+import { inTransaction, type Db } from '../inventory/db.js';
+import { listGroups, upsertGroup } from '../inventory/groups.js';
+import { resolveTargets } from '../inventory/resolve.js';
+import { findTargets, upsertTarget } from '../inventory/targets.js';
+import { principalOf, requireRole } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { ApiFailure } from './errors.js';
+import { parseBody } from './validate.js';
+
+const nameParam = (req: Request): string => {
+  const parsed = InventoryName.safeParse(req.params.name);
+  if (!parsed.success) throw new ApiFailure(ErrorType.NotFound, `no such object "${String(req.params.name)}"`);
+  return parsed.data;
+};
+
+const exists = async (db: Db, table: 'targets' | 'target_groups', tenantId: string, name: string) =>
+  Boolean((await db.query(`SELECT 1 FROM ${table} WHERE tenant_id = $1 AND name = $2`, [tenantId, name])).rowCount);
+
+/** Targets, groups and target resolution. Reads for every role, writes for admins; all of it audited. */
+export const inventoryRouter = (deps: ApiDeps): Router => {
+  const router = Router();
+  const audit = (req: Request, res: Response, action: string, objectType: string, objectId: string, details?: Record<string, unknown>) => {
+    const p = principalOf(res);
+    return recordAudit(deps.pool, { tenantId: p.tenantId, actor: p.username, action, objectType, objectId, sourceIp: req.ip, ...(details && { details }) });
+  };
+
+  router.get('/targets', async (_req, res) => {
+    res.json({ targets: await findTargets(deps.pool, principalOf(res).tenantId) });
+  });
+
+  router.post('/targets', requireRole('admin'), async (req, res) => {
+    const tenantId = principalOf(res).tenantId;
+    const target = parseBody(TargetInput, req);
+    const { id } = await inTransaction(deps.pool, async (db) => {
+      if (await exists(db, 'targets', tenantId, target.name)) {
+        throw new ApiFailure(ErrorType.Conflict, `a target named "${target.name}" exists`, [{ path: 'name', message: 'is taken' }]);
+      }
+      return upsertTarget(db, tenantId, target);
+    });
+    await audit(req, res, 'inventory.target.create', 'target', target.name);
+    res.status(201).json({ target: (await findTargets(deps.pool, tenantId, { ids: [id] }))[0] });
+  });
+
+  router.put('/targets/:name', requireRole('admin'), async (req, res) => {
+    const tenantId = principalOf(res).tenantId;
+    const name = nameParam(req);
+    const target = parseBody(TargetInput, req);
+    if (target.name !== name) throw new ApiFailure(ErrorType.ValidationFailed, 'the body names another target', [{ path: 'name', message: `must be "${name}"` }]);
+    const { id, created } = await inTransaction(deps.pool, (db) => upsertTarget(db, tenantId, target));
+    await audit(req, res, created ? 'inventory.target.create' : 'inventory.target.update', 'target', name);
+    res.status(created ? 201 : 200).json({ target: (await findTargets(deps.pool, tenantId, { ids: [id] }))[0] });
+  });
+
+  router.delete('/targets/:name', requireRole('admin'), async (req, res) => {
+    const name = nameParam(req);
+    const { rowCount } = await deps.pool.query('DELETE FROM targets WHERE tenant_id = $1 AND name = $2', [principalOf(res).tenantId, name]);
+    if (!rowCount) throw new ApiFailure(ErrorType.NotFound, `no target named "${name}"`);
+    await audit(req, res, 'inventory.target.delete', 'target', name);
+    res.status(204).end();
+  });
+
+  router.get('/groups', async (_req, res) => {
+    res.json({ groups: await listGroups(deps.pool, principalOf(res).tenantId) });
+  });
+
+  const saveGroup = (mode: 'create' | 'replace') => async (req: Request, res: Response) => {
+    const tenantId = principalOf(res).tenantId;
+    const group = parseBody(GroupInput, req);
+    if (mode === 'replace' && group.name !== nameParam(req)) {
+      throw new ApiFailure(ErrorType.ValidationFailed, 'the body names another group', [{ path: 'name', message: `must be "${nameParam(req)}"` }]);
+    }
+    const { created } = await inTransaction(deps.pool, async (db) => {
+      if (mode === 'create' && (await exists(db, 'target_groups', tenantId, group.name))) {
+        throw new ApiFailure(ErrorType.Conflict, `a group named "${group.name}" exists`, [{ path: 'name', message: 'is taken' }]);
+      }
+      return upsertGroup(db, tenantId, group);
+    });
+    await audit(req, res, created ? 'inventory.group.create' : 'inventory.group.update', 'group', group.name, { targets: group.targets.length, children: group.children });
+    res.status(created ? 201 : 200).json({ group: (await listGroups(deps.pool, tenantId)).find((g) => g.name === group.name) });
+  };
+  router.post('/groups', requireRole('admin'), saveGroup('create'));
+  router.put('/groups/:name', requireRole('admin'), saveGroup('replace'));
+
+  router.delete('/groups/:name', requireRole('admin'), async (req, res) => {
+    const name = nameParam(req);
+    const { rowCount } = await deps.pool.query('DELETE FROM target_groups WHERE tenant_id = $1 AND name = $2', [principalOf(res).tenantId, name]);
+    if (!rowCount) throw new ApiFailure(ErrorType.NotFound, `no group named "${name}"`);
+    await audit(req, res, 'inventory.group.delete', 'group', name);
+    res.status(204).end();
+  });
+
+  router.post('/resolve', async (req, res) => {
+    const targets = await resolveTargets(deps.pool, principalOf(res).tenantId, parseBody(TargetSelector, req));
+    const byOs = { linux: targets.filter((t) => t.os === 'linux').length, windows: targets.filter((t) => t.os === 'windows').length };
+    res.json({ count: targets.length, byOs, targets });
+  });
+
+  return router;
+};
