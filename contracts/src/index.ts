@@ -9,3 +9,4 @@ export * from './activities.js';
 export * from './workflow-input.js';
 export * from './issues.js';
 export * from './inventory.js';
+export * from './credentials.js';

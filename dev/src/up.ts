@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { startEmbeddedPostgres, type RunningPostgres } from '@opsc/database';
 import { prepareDatabase } from './prepare-database.js';
+import { ensureVaultKeyFile } from './vault-key.js';
 import { ensureTemporalBinary, startDevServer, type RunningDevServer } from '@opsc/temporal';
 import { EXECUTOR_MAIN, ORCHESTRATOR_MAIN, REPO_ROOT } from './paths.js';
 import { startService, waitForHttpOk, type ServiceProcess } from './service-process.js';
@@ -58,14 +59,22 @@ const main = async () => {
   }
   const urls = await prepareDatabase(databaseUrl, path.join(DATA, 'service-roles.json'));
   say(`database migrated${urls.applied.length ? ` (${urls.applied.join(', ')})` : ''}; services use their own roles`);
-  const common = { ...env, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: namespace };
+  // The vault key goes to the executor alone, never to the orchestrator, even if it is in our environment.
+  const { OPSC_VAULT_KEY, OPSC_VAULT_KEY_FILE, ...withoutVault } = env;
+  const vault = OPSC_VAULT_KEY ? { OPSC_VAULT_KEY } : { OPSC_VAULT_KEY_FILE: OPSC_VAULT_KEY_FILE ?? ensureVaultKeyFile(path.join(DATA, 'vault')) };
+  const common = { ...withoutVault, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: namespace };
   const orchestrator = startService({
     name: 'orchestrator',
     script: ORCHESTRATOR_MAIN,
     env: { ...common, DATABASE_URL: urls.orchestrator, ...(temporalUi && { TEMPORAL_UI_URL: temporalUi }) },
     onLine: prefix('orchestrator'),
   });
-  const executor = startService({ name: 'executor', script: EXECUTOR_MAIN, env: { ...common, DATABASE_URL: urls.executor }, onLine: prefix('executor') });
+  const executor = startService({
+    name: 'executor',
+    script: EXECUTOR_MAIN,
+    env: { ...common, DATABASE_URL: urls.executor, ...vault },
+    onLine: prefix('executor'),
+  });
   stack.services.push(executor, orchestrator);
   for (const service of stack.services) {
     void service.exited.then(({ code, signal }) => {

@@ -25,6 +25,9 @@ export const ExecutorEnv = z.object({
   EXECUTOR_STORE_CAP_BYTES: z.coerce.number().int().min(1_024).max(67_108_864).default(1_048_576),
   /** Time in-flight activities get to finish on SIGTERM before they are cancelled. */
   EXECUTOR_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
+  /** The vault master key(s), PKCS#8 PEM, newest first: inline, or in a file (mode 0600). */
+  OPSC_VAULT_KEY: z.string().min(1).optional(),
+  OPSC_VAULT_KEY_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 export type ExecutorEnv = z.infer<typeof ExecutorEnv>;

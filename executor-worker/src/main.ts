@@ -2,7 +2,9 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import pg from 'pg';
 import { TaskQueue } from '@opsc/contracts';
 import { createExecutionActivities, createPgOutputStore } from '@opsc/activities/execution';
+import { publishVaultKey } from '@opsc/activities/vault';
 import { ConfigError, parseExecutorEnv } from './env.js';
+import { loadKeyring } from './vault-config.js';
 import { createHealthServer } from './health-server.js';
 import { createExecutorMetrics } from './metrics.js';
 
@@ -11,10 +13,13 @@ const log = (msg: string, fields: Record<string, unknown> = {}, level = 'info') 
 
 const main = async (): Promise<void> => {
   const env = parseExecutorEnv();
+  const keyring = loadKeyring(env);
   Runtime.install({ logger: new DefaultLogger(env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 20 });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', (err) => log('idle database connection lost', { error: err.message }, 'warn'));
+  const published = await publishVaultKey(pool, keyring);
+  if (published === 'foreign') log('the published vault key is not in this executor\'s keyring: it cannot open secrets sealed since', {}, 'warn');
   const metrics = createExecutorMetrics();
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
@@ -44,7 +49,7 @@ const main = async (): Promise<void> => {
   });
   health.listen(env.EXECUTOR_HEALTH_PORT, env.EXECUTOR_HEALTH_HOST);
   await new Promise<void>((resolve, reject) => health.once('listening', resolve).once('error', reject));
-  log('executor ready', { health: `http://${env.EXECUTOR_HEALTH_HOST}:${env.EXECUTOR_HEALTH_PORT}/health`, namespace: env.TEMPORAL_NAMESPACE });
+  log('executor ready', { vaultKey: keyring.current.keyId, health: `http://${env.EXECUTOR_HEALTH_HOST}:${env.EXECUTOR_HEALTH_PORT}/health`, namespace: env.TEMPORAL_NAMESPACE });
 
   // The SDK shuts the worker down on SIGINT/SIGTERM, letting in-flight activities finish within the grace time.
   await worker.run();

@@ -7,6 +7,7 @@ import { jobsRouter } from './api/jobs.js';
 import { authenticate } from './api/auth.js';
 import { identityRouter } from './api/identity-routes.js';
 import { inventoryRouter } from './api/inventory-routes.js';
+import { credentialsRouter } from './api/credential-routes.js';
 
 export type { ApiDeps } from './api/deps.js';
 
@@ -20,6 +21,7 @@ export const createApp = (deps: ApiDeps): Express => {
   app.use('/api/health', healthRouter(deps));
   app.use('/api/jobs', authenticate(deps), jobsRouter(deps));
   app.use('/api/inventory', authenticate(deps), inventoryRouter(deps));
+  app.use('/api/credentials', authenticate(deps), credentialsRouter(deps));
   app.use('/api', identityRouter(deps));
   app.use((req, _res, next) => next(new ApiFailure(ErrorType.NotFound, `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log));

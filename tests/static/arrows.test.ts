@@ -65,6 +65,8 @@ describe('the arrows of DESIGN.md', () => {
     ['orchestrator/src/x.ts', "import { Client } from 'ssh2';"],
     ['orchestrator/src/x.ts', "import { createExecutionActivities } from '@opsc/activities/execution';"],
     ['orchestrator/src/x.ts', "import { openVault } from '../vault/index.js';"],
+    ['orchestrator/src/x.ts', "import { openCredential } from '@opsc/activities/vault';"],
+    ['activities/src/planning/x.ts', "import { openCredential } from '@opsc/activities/vault';"],
     ['activities/src/planning/x.ts', "import { runProcess } from '../execution/run-process.js';"],
     ['activities/src/execution/x.ts', "import { createRecordJobStatus } from '../planning/job-records.js';"],
     ['executor-worker/src/x.ts', "import { runJob } from '@opsc/workflows';"],

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { EXECUTOR_MAIN, ORCHESTRATOR_MAIN, prepareDatabase, startService, waitForHttpOk, type ServiceProcess } from '@opsc/dev';
+import { EXECUTOR_MAIN, ORCHESTRATOR_MAIN, ensureVaultKeyFile, prepareDatabase, startService, waitForHttpOk, type ServiceProcess } from '@opsc/dev';
 import { ensureNamespace } from '@opsc/temporal';
 import { createUser, ensureTenant, issueApiToken, type Role } from '@opsc/orchestrator/identity';
 import { freePort } from './free-port.js';
@@ -30,6 +30,8 @@ export interface TestStack {
   databaseUrl: string;
   /** URLs of the services' own roles. */
   roleUrls: { orchestrator: string; executor: string };
+  /** The executor's vault master key (PEM file). */
+  vaultKeyFile: string;
   pool: pg.Pool;
   client: Client;
   /** A user of the given role in a tenant (created on first use), and an API token for them. */
@@ -65,6 +67,8 @@ export const createTestStack = async (label: string, options: TestStackOptions =
   // Migrated as the administrator; the services get their own least-privilege roles, as in production.
   const roles = await prepareDatabase(databaseUrl, path.join(os.tmpdir(), `opsc-roles-${namespace}.json`));
 
+  // The executor alone gets the vault key; tests may read it to prove what only the executor can do.
+  const vaultKeyFile = ensureVaultKeyFile(path.join(os.tmpdir(), `opsc-vault-${namespace}`));
   const logDir = inject('logDir');
   mkdirSync(logDir, { recursive: true });
   const services: ServiceProcess[] = [];
@@ -86,6 +90,7 @@ export const createTestStack = async (label: string, options: TestStackOptions =
     namespace,
     databaseUrl,
     roleUrls: { orchestrator: roles.orchestrator, executor: roles.executor },
+    vaultKeyFile,
     pool,
     client,
     async createUser(role, options = {}) {
@@ -103,7 +108,13 @@ export const createTestStack = async (label: string, options: TestStackOptions =
     },
     async startExecutor(env = {}) {
       const port = await freePort();
-      const service = spawnLogged('executor', EXECUTOR_MAIN, { ...baseEnv, DATABASE_URL: roles.executor, EXECUTOR_HEALTH_PORT: String(port), ...env });
+      const service = spawnLogged('executor', EXECUTOR_MAIN, {
+        ...baseEnv,
+        DATABASE_URL: roles.executor,
+        OPSC_VAULT_KEY_FILE: vaultKeyFile,
+        EXECUTOR_HEALTH_PORT: String(port),
+        ...env,
+      });
       const healthUrl = `http://127.0.0.1:${port}`;
       await waitForHttpOk(`${healthUrl}/health`, 90_000, service);
       return { service, healthUrl };

@@ -1,0 +1,83 @@
+import type pg from 'pg';
+import { CredentialSecret, credentialContext } from '@opsc/contracts';
+import { rawPublicKey, SealedSecret } from '@opsc/contracts/sealing';
+import { openSecret, rewrapSecret, VaultError, type Keyring, type MasterKey } from './keyring.js';
+
+/** Publishes the keyring's current public key if no key is published yet (first start). */
+export const publishVaultKey = async (db: pg.Pool, keyring: Keyring): Promise<'published' | 'present' | 'foreign'> => {
+  const { rows } = await db.query<{ key_id: string }>('SELECT key_id FROM vault_keys WHERE retired_at IS NULL');
+  const current = rows[0]?.key_id;
+  if (current === undefined) {
+    await db.query('INSERT INTO vault_keys (key_id, public_key) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+      keyring.current.keyId,
+      rawPublicKey(keyring.current.publicKey).toString('base64'),
+    ]);
+    return 'published';
+  }
+  // A published key this executor cannot open with means secrets it will be asked to use are lost to it.
+  return keyring.byId.has(current) ? 'present' : 'foreign';
+};
+
+/** Opens a credential's secret for immediate use. The executor is the only caller. */
+export const openCredential = async (db: pg.Pool, keyring: Keyring, credentialId: string): Promise<{ username: string | null; secret: CredentialSecret }> => {
+  const { rows } = await db.query<{ tenant_id: string; username: string | null; sealed: unknown }>(
+    `SELECT c.tenant_id, c.username, s.sealed FROM credentials c JOIN credential_secrets s ON s.credential_id = c.id WHERE c.id = $1`,
+    [credentialId],
+  );
+  const row = rows[0];
+  if (!row) throw new VaultError(`credential ${credentialId} has no stored secret`);
+  const plaintext = openSecret(SealedSecret.parse(row.sealed), keyring, credentialContext(row.tenant_id, credentialId));
+  return { username: row.username, secret: CredentialSecret.parse(JSON.parse(plaintext)) };
+};
+
+/**
+ * Key rotation without downtime. Executors already hold both keys (`[new, old]`); this publishes
+ * the new public key (so new secrets are sealed for it), then re-wraps every data key still on
+ * another key, in small transactions, and retires the old public key. Ciphertexts are untouched.
+ */
+export const rotateVaultKey = async (db: pg.Pool, keyring: Keyring, next: MasterKey, batchSize = 100): Promise<{ rewrapped: number }> => {
+  const nextPublic = rawPublicKey(next.publicKey).toString('base64');
+  const publish = await db.connect();
+  try {
+    await publish.query('BEGIN');
+    await publish.query('UPDATE vault_keys SET retired_at = now() WHERE retired_at IS NULL AND key_id <> $1', [next.keyId]);
+    await publish.query(
+      'INSERT INTO vault_keys (key_id, public_key) VALUES ($1, $2) ON CONFLICT (key_id) DO UPDATE SET retired_at = NULL',
+      [next.keyId, nextPublic],
+    );
+    await publish.query('COMMIT');
+  } catch (err) {
+    await publish.query('ROLLBACK');
+    throw err;
+  } finally {
+    publish.release();
+  }
+  let rewrapped = 0;
+  for (;;) {
+    const { rows } = await db.query<{ credential_id: string; tenant_id: string; sealed: unknown }>(
+      `SELECT s.credential_id, c.tenant_id, s.sealed FROM credential_secrets s JOIN credentials c ON c.id = s.credential_id
+       WHERE s.key_id <> $1 ORDER BY s.credential_id LIMIT $2`,
+      [next.keyId, batchSize],
+    );
+    if (rows.length === 0) return { rewrapped };
+    const client = await db.connect();
+    try {
+      await client.query('BEGIN');
+      for (const row of rows) {
+        const sealed = rewrapSecret(SealedSecret.parse(row.sealed), keyring, next, credentialContext(row.tenant_id, row.credential_id));
+        await client.query('UPDATE credential_secrets SET key_id = $2, sealed = $3, updated_at = now() WHERE credential_id = $1', [
+          row.credential_id,
+          sealed.keyId,
+          JSON.stringify(sealed),
+        ]);
+      }
+      await client.query('COMMIT');
+      rewrapped += rows.length;
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+};
