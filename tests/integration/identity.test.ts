@@ -13,6 +13,7 @@ describe('identity: tokens, sessions, roles and tenants on every route', () => {
   let api: string;
   const tokens = {} as Record<Role, string>;
   let otherTenantOperator: string;
+  let otherTenantAdmin: string;
   let acmeJob: string;
 
   beforeAll(async () => {
@@ -20,6 +21,7 @@ describe('identity: tokens, sessions, roles and tenants on every route', () => {
     api = (await stack.startOrchestrator()).apiUrl;
     for (const role of ['viewer', 'operator', 'approver', 'admin'] as const) tokens[role] = (await stack.createUser(role)).token;
     otherTenantOperator = (await stack.createUser('operator', { tenant: 'globex' })).token;
+    otherTenantAdmin = (await stack.createUser('admin', { tenant: 'globex' })).token;
     const created = await requestJson<{ id: string }>(`${api}/api/jobs`, { body: { plan }, token: tokens.operator });
     expect(created.status).toBe(201);
     acmeJob = created.body.id;
@@ -58,6 +60,28 @@ describe('identity: tokens, sessions, roles and tenants on every route', () => {
     const status = await route.call(tokens[role]);
     if (allowed) expect(status).toBeLessThan(300);
     else expect(status).toBe(403);
+  });
+
+  it('pages through the audit trail with filters, for admins of that tenant only', async () => {
+    type Page = { entries: { id: string; action: string; actor: string }[]; next: string | null };
+    const first = await requestJson<Page>(`${api}/api/audit?limit=2`, { token: tokens.admin });
+    expect(first.status).toBe(200);
+    expect(first.body.entries).toHaveLength(2);
+    expect(first.body.next).not.toBeNull();
+    const second = await requestJson<Page>(`${api}/api/audit?limit=2&before=${first.body.next}`, { token: tokens.admin });
+    expect(Number(second.body.entries[0]!.id)).toBeLessThan(Number(first.body.entries[1]!.id));
+    const submits = await requestJson<Page>(`${api}/api/audit?action=job.submit`, { token: tokens.admin });
+    expect(submits.body.entries.length).toBeGreaterThan(0);
+    expect(new Set(submits.body.entries.map((e) => e.action))).toEqual(new Set(['job.submit']));
+    const bad = await requestJson<{ error: { issues: { path: string }[] } }>(`${api}/api/audit?limit=9999&since=yesterday`, { token: tokens.admin });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues.map((i) => i.path).sort()).toEqual(['limit', 'since']);
+    for (const role of ['viewer', 'operator', 'approver'] as const) {
+      expect((await requestJson(`${api}/api/audit`, { token: tokens[role] })).status).toBe(403);
+    }
+    const foreign = await requestJson<Page>(`${api}/api/audit`, { token: otherTenantAdmin });
+    expect(foreign.body.entries.map((e) => e.actor)).not.toContain('operator');
+    expect(foreign.body.entries.every((e) => !e.action.startsWith('job.'))).toBe(true);
   });
 
   it("answers 404 for another tenant's job, exactly as for a missing one", async () => {
