@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '@opsc/dev';
 import { requestJson } from '../support/api.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
 
@@ -142,5 +145,70 @@ describe('inventory: targets, nested groups and resolution', () => {
       { action: 'inventory.group.create', object_id: 'Data Processing' },
       { action: 'inventory.target.delete', object_id: 'web-02' },
     ]));
+  });
+
+  describe('Ansible import', () => {
+    const fixture = (name: string) => readFileSync(path.join(REPO_ROOT, 'tests', 'fixtures', name), 'utf8');
+    type ImportAnswer = {
+      dryRun: boolean;
+      applied: boolean;
+      diff: { targets: { create: string[]; update: { name: string; fields: string[] }[]; unchanged: number }; groups: { create: string[]; update: unknown[]; unchanged: number } };
+      notes: string[];
+      error?: { issues: { path: string; message: string }[] };
+    };
+    const importFile = (body: Record<string, unknown>, token = admin) => call<ImportAnswer>('/api/inventory/import', { token, body });
+
+    it('shows a dry-run diff first and writes nothing', async () => {
+      const before = await stack.pool.query('SELECT count(*)::int AS n FROM targets');
+      const res = await importFile({ format: 'ini', content: fixture('inventory.ini'), defaultCredentials: { ssh: 'fleet-key', winrm: 'cis-admin' } });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ dryRun: true, applied: false });
+      // web-01 exists (from the tests above) with another address and credential binding: an update.
+      expect(res.body.diff.targets.create).toEqual(['web-02', 'web-03', 'legacy-web', 'CIS-SRV-01', 'CIS-SRV-02']);
+      expect(res.body.diff.targets.update).toEqual([
+        { name: 'web-01', fields: ['address'] },
+        { name: 'db-01', fields: ['address'] },
+      ]);
+      expect(res.body.diff.groups.create).toEqual(['web', 'db', 'cis', 'linux', 'Production Web', 'datacenter']);
+      expect((await stack.pool.query('SELECT count(*)::int AS n FROM targets')).rows[0].n).toBe(before.rows[0].n);
+    });
+
+    it('imports INI and YAML inventories in one transaction each, and a second run changes nothing', async () => {
+      const ini = await importFile({ format: 'ini', content: fixture('inventory.ini'), dryRun: false, defaultCredentials: { ssh: 'fleet-key', winrm: 'cis-admin' } });
+      expect(ini.body.applied).toBe(true);
+      const yaml = await importFile({ format: 'yaml', content: fixture('inventory.yaml'), dryRun: false, defaultCredentials: { ssh: 'fleet-key', winrm: 'cis-admin' } });
+      expect(yaml.body.diff.targets.create).toEqual(['dp-lin-01', 'dp-lin-02', 'dp-win-01', 'jumpbox']);
+
+      const dc = await call<Resolved>('/api/inventory/resolve', { body: { group: 'datacenter' } });
+      expect(dc.body.byOs).toEqual({ linux: 5, windows: 2 });
+      const web = await call<Resolved>('/api/inventory/resolve', { body: { group: 'Production Web' } });
+      expect(web.body.targets.map((t) => t.name)).toEqual(['legacy-web', 'web-01', 'web-02', 'web-03']);
+      const dp = await call<Resolved>('/api/inventory/resolve', { body: { group: 'dataprocessing' } });
+      expect(dp.body.byOs).toEqual({ linux: 2, windows: 1 });
+      expect(dp.body.targets.find((t) => t.name === 'dp-win-01')?.services[0]).toMatchObject({ protocol: 'winrm', scheme: 'https', credentialId: expect.any(String) });
+
+      const again = await importFile({ format: 'ini', content: fixture('inventory.ini'), defaultCredentials: { ssh: 'fleet-key', winrm: 'cis-admin' } });
+      expect(again.body.diff.targets).toEqual({ create: [], update: [], unchanged: 7 });
+      expect(again.body.diff.groups).toEqual({ create: [], update: [], unchanged: 6 });
+      const audit = await stack.pool.query(`SELECT details FROM audit_log WHERE action = 'inventory.import' ORDER BY id`);
+      expect(audit.rows[0].details).toMatchObject({ targetsCreated: 5, groupsCreated: 6 });
+    });
+
+    it('refuses a malformed file with its line number, and an invalid host without writing any', async () => {
+      const before = (await stack.pool.query('SELECT count(*)::int AS n FROM targets')).rows[0].n;
+      const malformed = await importFile({ format: 'ini', content: '[web]\nnew-1 ansible_host=127.0.0.60\n[broken\n', dryRun: false });
+      expect(malformed.status).toBe(400);
+      expect(malformed.body.error?.issues).toEqual([{ path: 'content', message: 'line 3: malformed section header [broken' }]);
+      const invalid = await importFile({ format: 'yaml', content: 'all:\n  hosts:\n    new-2: { ansible_host: 127.0.0.61 }\n    new-3: { ansible_host: "bad host" }\n', dryRun: false });
+      expect(invalid.status).toBe(400);
+      expect(invalid.body.error?.issues[0]?.message).toMatch(/^line 4 \(host new-3\): address/);
+      const cycle = await importFile({ format: 'ini', content: '[a:children]\nb\n[b:children]\na\n', dryRun: false });
+      expect(cycle.status).toBe(400);
+      const unknownCred = await importFile({ format: 'ini', content: '[x]\nnew-4\n', defaultCredentials: { ssh: 'nope' } });
+      expect(unknownCred.body.error?.issues).toEqual([{ path: 'defaultCredentials.ssh', message: 'no credential named "nope"' }]);
+      expect((await stack.pool.query('SELECT count(*)::int AS n FROM targets')).rows[0].n).toBe(before);
+      expect((await stack.pool.query(`SELECT count(*)::int AS n FROM target_groups WHERE name IN ('a', 'b')`)).rows[0].n).toBe(0);
+      expect((await importFile({ format: 'ini', content: '[x]\nnew-5\n' }, viewer)).status).toBe(403);
+    });
   });
 });

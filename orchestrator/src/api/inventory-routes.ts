@@ -1,14 +1,28 @@
 import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
 import { ErrorType, GroupInput, InventoryName, TargetInput, TargetSelector } from '@opsc/contracts';
 import { recordAudit } from '../audit.js';
 import { inTransaction, type Db } from '../inventory/db.js';
 import { listGroups, upsertGroup } from '../inventory/groups.js';
 import { resolveTargets } from '../inventory/resolve.js';
 import { findTargets, upsertTarget } from '../inventory/targets.js';
+import { applyImport, diffImport } from '../inventory/ansible-apply.js';
+import { ImportInvalid, toImportModel, type ImportModel } from '../inventory/ansible-import.js';
+import { parseAnsibleIni } from '../inventory/ansible-ini.js';
+import { InventoryFileError } from '../inventory/ansible-model.js';
+import { parseAnsibleYaml } from '../inventory/ansible-yaml.js';
 import { principalOf, requireRole } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';
 import { parseBody } from './validate.js';
+
+const ImportBody = z.strictObject({
+  format: z.enum(['ini', 'yaml']),
+  content: z.string().min(1).max(900_000),
+  /** Report what would change without writing; the default, so an import is always looked at first. */
+  dryRun: z.boolean().default(true),
+  defaultCredentials: z.strictObject({ ssh: InventoryName.optional(), winrm: InventoryName.optional() }).optional(),
+});
 
 const nameParam = (req: Request): string => {
   const parsed = InventoryName.safeParse(req.params.name);
@@ -90,6 +104,35 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
     if (!rowCount) throw new ApiFailure(ErrorType.NotFound, `no group named "${name}"`);
     await audit(req, res, 'inventory.group.delete', 'group', name);
     res.status(204).end();
+  });
+
+  router.post('/import', requireRole('admin'), async (req, res) => {
+    const tenantId = principalOf(res).tenantId;
+    const body = parseBody(ImportBody, req);
+    let model: ImportModel;
+    try {
+      model = toImportModel(body.format === 'ini' ? parseAnsibleIni(body.content) : parseAnsibleYaml(body.content), body);
+    } catch (err) {
+      if (err instanceof InventoryFileError) throw new ApiFailure(ErrorType.ValidationFailed, 'the inventory file is invalid', [{ path: 'content', message: err.message }]);
+      if (err instanceof ImportInvalid) throw new ApiFailure(ErrorType.ValidationFailed, err.message, err.issues);
+      throw err;
+    }
+    for (const [protocol, name] of Object.entries(body.defaultCredentials ?? {})) {
+      if (name && !(await deps.pool.query('SELECT 1 FROM credentials WHERE tenant_id = $1 AND name = $2', [tenantId, name])).rowCount) {
+        throw new ApiFailure(ErrorType.ValidationFailed, 'unknown credential', [{ path: `defaultCredentials.${protocol}`, message: `no credential named "${name}"` }]);
+      }
+    }
+    const diff = await diffImport(deps.pool, tenantId, model);
+    if (!body.dryRun) {
+      await inTransaction(deps.pool, (db) => applyImport(db, tenantId, model));
+      await audit(req, res, 'inventory.import', 'inventory', body.format, {
+        targetsCreated: diff.targets.create.length,
+        targetsUpdated: diff.targets.update.length,
+        groupsCreated: diff.groups.create.length,
+        groupsUpdated: diff.groups.update.length,
+      });
+    }
+    res.json({ dryRun: body.dryRun, applied: !body.dryRun, diff, notes: model.notes });
   });
 
   router.post('/resolve', async (req, res) => {
