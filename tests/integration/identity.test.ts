@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '@opsc/dev';
+import { generateMasterKey } from '@opsc/activities/vault';
+import { rawPublicKey } from '@opsc/contracts/sealing';
 import type { Role } from '@opsc/orchestrator/identity';
 import { requestJson } from '../support/api.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
@@ -22,6 +24,9 @@ describe('identity: tokens, sessions, roles and tenants on every route', () => {
     for (const role of ['viewer', 'operator', 'approver', 'admin'] as const) tokens[role] = (await stack.createUser(role)).token;
     otherTenantOperator = (await stack.createUser('operator', { tenant: 'globex' })).token;
     otherTenantAdmin = (await stack.createUser('admin', { tenant: 'globex' })).token;
+    // A published vault key, so that credential writes can be sealed (an executor would publish it).
+    const { key } = generateMasterKey();
+    await stack.pool.query('INSERT INTO vault_keys (key_id, public_key) VALUES ($1, $2)', [key.keyId, rawPublicKey(key.publicKey).toString('base64')]);
     const created = await requestJson<{ id: string }>(`${api}/api/jobs`, { body: { plan }, token: tokens.operator });
     expect(created.status).toBe(201);
     acmeJob = created.body.id;
@@ -54,6 +59,24 @@ describe('identity: tokens, sessions, roles and tenants on every route', () => {
       call: async (t) => (await requestJson(`${api}/api/users`, { body: { username: `u-${Math.random().toString(36).slice(2, 8)}`, role: 'viewer' }, token: t })).status,
     },
   ];
+  const unique = () => `n-${Math.random().toString(36).slice(2, 8)}`;
+  routes.push(
+    { name: 'read inventory', minimum: 'viewer', call: async (t) => (await requestJson(`${api}/api/inventory/targets`, { token: t })).status },
+    { name: 'resolve targets', minimum: 'viewer', call: async (t) => (await requestJson(`${api}/api/inventory/resolve`, { body: { tags: ['x'] }, token: t })).status },
+    {
+      name: 'change inventory',
+      minimum: 'admin',
+      call: async (t) => (await requestJson(`${api}/api/inventory/targets`, { body: { name: unique(), address: '127.0.0.2', os: 'linux' }, token: t })).status,
+    },
+    { name: 'import inventory', minimum: 'admin', call: async (t) => (await requestJson(`${api}/api/inventory/import`, { body: { format: 'ini', content: '[g]\nh-1\n' }, token: t })).status },
+    { name: 'read credentials', minimum: 'viewer', call: async (t) => (await requestJson(`${api}/api/credentials`, { token: t })).status },
+    {
+      name: 'change credentials',
+      minimum: 'admin',
+      call: async (t) => (await requestJson(`${api}/api/credentials`, { body: { name: unique(), secret: { kind: 'password', password: 'pw' } }, token: t })).status,
+    },
+    { name: 'read the audit log', minimum: 'admin', call: async (t) => (await requestJson(`${api}/api/audit`, { token: t })).status },
+  );
   const ORDER: Role[] = ['viewer', 'operator', 'approver', 'admin'];
   it.each(routes.flatMap((route) => ORDER.map((role) => [route.name, role, route] as const)))('%s as %s', async (_name, role, route) => {
     const allowed = ORDER.indexOf(role) >= ORDER.indexOf(route.minimum);

@@ -87,6 +87,9 @@ describe('jobs through the HTTP API', () => {
     });
     expect(job.results.find((r) => r.stepId === 'after')).toBeUndefined();
     expect(job.progress?.steps.map((s) => s.status)).toEqual(['failed', 'skipped']);
+    const audit = await stack.pool.query(`SELECT actor, action, plan_hash FROM audit_log WHERE job_id = $1 ORDER BY id`, [body.id]);
+    expect(audit.rows.map((r) => r.action)).toEqual(['job.submit', 'job.failed']);
+    expect(audit.rows[1].plan_hash).toBe(audit.rows[0].plan_hash);
   });
 
   it('refuses a program outside the executor allowlist without retrying', async () => {

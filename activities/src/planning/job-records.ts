@@ -6,12 +6,19 @@ export const createRecordJobStatus =
   (pool: pg.Pool) =>
   async (input: RecordJobStatusInput): Promise<void> => {
     const terminal = input.status === 'completed' || input.status === 'failed' || input.status === 'cancelled';
+    // The outcome is audited in the same statement, and only when the status really changes, so a
+    // retried activity does not audit twice.
     await pool.query(
-      `UPDATE jobs SET status = $2, updated_at = now(),
-         started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
-         finished_at = CASE WHEN $3 THEN now() ELSE finished_at END,
-         error_type = $4, error_message = $5
-       WHERE id = $1`,
+      `WITH changed AS (
+         UPDATE jobs SET status = $2, updated_at = now(),
+           started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
+           finished_at = CASE WHEN $3 THEN now() ELSE finished_at END,
+           error_type = $4, error_message = $5
+         WHERE id = $1 AND status <> $2
+         RETURNING id, tenant_id, plan_hash
+       )
+       INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, job_id, plan_hash)
+       SELECT tenant_id, 'workflow', 'job.' || $2, 'job', id, id, plan_hash FROM changed WHERE $3`,
       [input.jobId, input.status, terminal, input.error?.type ?? null, input.error?.message ?? null],
     );
   };
