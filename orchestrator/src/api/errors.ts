@@ -37,6 +37,20 @@ const body = (type: ErrorType, message: string, issues?: FieldIssue[]): ApiError
   error: { type, message, ...(issues && { issues }) },
 });
 
+/**
+ * Failures raised below the routes that have a safe, fixed answer: the body parser's, and races
+ * the routes' own checks can lose (a concurrent insert of the same name, a delete of something
+ * still referenced).
+ */
+const knownFailure = (err: unknown): [number, ErrorType, string] | undefined => {
+  const { type, code } = err as { type?: string; code?: string };
+  if (type === 'entity.parse.failed') return [400, ErrorType.ValidationFailed, 'request body is not valid JSON'];
+  if (type === 'entity.too.large') return [413, ErrorType.ValidationFailed, 'request body is too large'];
+  if (code === '23505') return [409, ErrorType.Conflict, 'an object with that name already exists'];
+  if (code === '23503') return [409, ErrorType.Conflict, 'it is still in use'];
+  return undefined;
+};
+
 /** Turns anything thrown in a route into the API's error body; unexpected errors stay opaque. */
 export const errorHandler =
   (log: Logger): ErrorRequestHandler =>
@@ -45,24 +59,10 @@ export const errorHandler =
       res.status(HTTP_STATUS[err.type]).json(body(err.type, err.message, err.issues));
       return;
     }
-    const parserType = (err as { type?: string }).type;
-    if (parserType === 'entity.parse.failed') {
-      res.status(400).json(body(ErrorType.ValidationFailed, 'request body is not valid JSON'));
-      return;
-    }
-    if (parserType === 'entity.too.large') {
-      res.status(413).json(body(ErrorType.ValidationFailed, 'request body is too large'));
-      return;
-    }
-    // Races the route's own checks can lose: a concurrent insert of the same name, a delete of
-    // something still referenced.
-    const pgCode = (err as { code?: string }).code;
-    if (pgCode === '23505') {
-      res.status(409).json(body(ErrorType.Conflict, 'an object with that name already exists'));
-      return;
-    }
-    if (pgCode === '23503') {
-      res.status(409).json(body(ErrorType.Conflict, 'it is still in use'));
+    const known = knownFailure(err);
+    if (known) {
+      const [status, type, message] = known;
+      res.status(status).json(body(type, message));
       return;
     }
     log.error('unhandled error', { method: req.method, path: req.path, error: (err as Error).message });

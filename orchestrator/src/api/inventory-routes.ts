@@ -68,13 +68,14 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
     res.status(created ? 201 : 200).json({ target: (await findTargets(deps.pool, tenantId, { ids: [id] }))[0] });
   });
 
-  router.delete('/targets/:name', requireRole('admin'), async (req, res) => {
+  const remove = (table: 'targets' | 'target_groups', kind: 'target' | 'group') => async (req: Request, res: Response) => {
     const name = nameParam(req);
-    const { rowCount } = await deps.pool.query('DELETE FROM targets WHERE tenant_id = $1 AND name = $2', [principalOf(res).tenantId, name]);
-    if (!rowCount) throw new ApiFailure(ErrorType.NotFound, `no target named "${name}"`);
-    await audit(req, res, 'inventory.target.delete', 'target', name);
+    const { rowCount } = await deps.pool.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND name = $2`, [principalOf(res).tenantId, name]);
+    if (!rowCount) throw new ApiFailure(ErrorType.NotFound, `no ${kind} named "${name}"`);
+    await audit(req, res, `inventory.${kind}.delete`, kind, name);
     res.status(204).end();
-  });
+  };
+  router.delete('/targets/:name', requireRole('admin'), remove('targets', 'target'));
 
   router.get('/groups', async (_req, res) => {
     res.json({ groups: await listGroups(deps.pool, principalOf(res).tenantId) });
@@ -98,13 +99,7 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
   router.post('/groups', requireRole('admin'), saveGroup('create'));
   router.put('/groups/:name', requireRole('admin'), saveGroup('replace'));
 
-  router.delete('/groups/:name', requireRole('admin'), async (req, res) => {
-    const name = nameParam(req);
-    const { rowCount } = await deps.pool.query('DELETE FROM target_groups WHERE tenant_id = $1 AND name = $2', [principalOf(res).tenantId, name]);
-    if (!rowCount) throw new ApiFailure(ErrorType.NotFound, `no group named "${name}"`);
-    await audit(req, res, 'inventory.group.delete', 'group', name);
-    res.status(204).end();
-  });
+  router.delete('/groups/:name', requireRole('admin'), remove('target_groups', 'group'));
 
   router.post('/import', requireRole('admin'), async (req, res) => {
     const tenantId = principalOf(res).tenantId;
