@@ -15,21 +15,22 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npx tsc -b && npm prune --omit=dev
 
-FROM node:20-bookworm-slim AS orchestrator
+FROM node:20-bookworm-slim AS runtime
 WORKDIR /app
-ENV NODE_ENV=production API_HOST=0.0.0.0
+ENV NODE_ENV=production
 COPY --from=build /app /app
+
+FROM runtime AS orchestrator
+ENV API_HOST=0.0.0.0
 USER node
 EXPOSE 3005
 CMD ["node", "orchestrator/dist/main.js"]
 
 # The executor carries the tools local commands may use (ping, traceroute, dig, curl).
-FROM node:20-bookworm-slim AS executor-worker
+FROM runtime AS executor-worker
 RUN apt-get update && apt-get install -y --no-install-recommends iputils-ping traceroute dnsutils curl netcat-openbsd \
     && rm -rf /var/lib/apt/lists/*
-WORKDIR /app
-ENV NODE_ENV=production EXECUTOR_HEALTH_HOST=0.0.0.0
-COPY --from=build /app /app
+ENV EXECUTOR_HEALTH_HOST=0.0.0.0
 USER node
 EXPOSE 8010
 CMD ["node", "executor-worker/dist/main.js"]

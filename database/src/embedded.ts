@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import exitHook from 'async-exit-hook';
@@ -36,6 +36,12 @@ const passwordFor = async (dataDir: string): Promise<string> => {
   const password = randomBytes(18).toString('base64url');
   await writeFile(file, `${password}\n`, { mode: 0o600 });
   return password;
+};
+
+/** The superuser URL of an embedded cluster made by `startEmbeddedPostgres` (running or not). */
+export const embeddedPostgresUrl = (dataDir: string, port: number, database = 'opsconductor'): string => {
+  const password = readFileSync(path.join(dataDir, 'postgres.password'), 'utf8').trim();
+  return `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 };
 
 /**
@@ -84,7 +90,7 @@ export const startEmbeddedPostgres = async (options: EmbeddedPostgresOptions): P
   } finally {
     await admin.end();
   }
-  const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
+  const url = embeddedPostgresUrl(options.dataDir, options.port, database);
   return {
     url,
     stop: async () => {

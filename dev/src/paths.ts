@@ -5,3 +5,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export const ORCHESTRATOR_MAIN = fileURLToPath(new URL('../../orchestrator/dist/main.js', import.meta.url));
 export const EXECUTOR_MAIN = fileURLToPath(new URL('../../executor-worker/dist/main.js', import.meta.url));
+
+/** Where `npm run up` keeps its state, and the embedded PostgreSQL inside it. */
+export const DATA_DIR = fileURLToPath(new URL('../../.data/', import.meta.url));
+export const EMBEDDED_PG_DIR = fileURLToPath(new URL('../../.data/postgres/', import.meta.url));
+export const embeddedPgPort = (): number => Number(process.env.OPSC_PG_PORT ?? 5433);

@@ -3,14 +3,13 @@ import { startEmbeddedPostgres, type RunningPostgres } from '@opsc/database';
 import { prepareDatabase } from './prepare-database.js';
 import { ensureVaultKeyFile } from './vault-key.js';
 import { ensureTemporalBinary, startDevServer, type RunningDevServer } from '@opsc/temporal';
-import { EXECUTOR_MAIN, ORCHESTRATOR_MAIN, REPO_ROOT } from './paths.js';
+import { DATA_DIR, EMBEDDED_PG_DIR, EXECUTOR_MAIN, ORCHESTRATOR_MAIN, embeddedPgPort } from './paths.js';
 import { startService, waitForHttpOk, type ServiceProcess } from './service-process.js';
 
 /**
  * `npm run up`: Temporal dev server + PostgreSQL (embedded unless configured) + orchestrator +
  * executor, in the foreground. Ctrl-C stops everything in reverse order. State lives in `.data/`.
  */
-const DATA = path.join(REPO_ROOT, '.data');
 const env = process.env;
 const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
 
@@ -42,11 +41,11 @@ const main = async () => {
     say(`starting Temporal dev server (${binary})`);
     stack.temporal = await startDevServer({
       binary,
-      dbFile: path.join(DATA, 'temporal', 'temporal.db'),
+      dbFile: path.join(DATA_DIR, 'temporal', 'temporal.db'),
       port: port('TEMPORAL_PORT', 7233),
       uiPort: port('TEMPORAL_UI_PORT', 8233),
       namespace,
-      logFile: path.join(DATA, 'logs', 'temporal.log'),
+      logFile: path.join(DATA_DIR, 'logs', 'temporal.log'),
     });
     temporalAddress = stack.temporal.address;
     temporalUi = stack.temporal.uiUrl ?? undefined;
@@ -54,14 +53,14 @@ const main = async () => {
   let databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) {
     say('starting embedded PostgreSQL');
-    stack.postgres = await startEmbeddedPostgres({ dataDir: path.join(DATA, 'postgres'), port: port('OPSC_PG_PORT', 5433) });
+    stack.postgres = await startEmbeddedPostgres({ dataDir: EMBEDDED_PG_DIR, port: embeddedPgPort() });
     databaseUrl = stack.postgres.url;
   }
-  const urls = await prepareDatabase(databaseUrl, path.join(DATA, 'service-roles.json'));
+  const urls = await prepareDatabase(databaseUrl, path.join(DATA_DIR, 'service-roles.json'));
   say(`database migrated${urls.applied.length ? ` (${urls.applied.join(', ')})` : ''}; services use their own roles`);
   // The vault key goes to the executor alone, never to the orchestrator, even if it is in our environment.
   const { OPSC_VAULT_KEY, OPSC_VAULT_KEY_FILE, ...withoutVault } = env;
-  const vault = OPSC_VAULT_KEY ? { OPSC_VAULT_KEY } : { OPSC_VAULT_KEY_FILE: OPSC_VAULT_KEY_FILE ?? ensureVaultKeyFile(path.join(DATA, 'vault')) };
+  const vault = OPSC_VAULT_KEY ? { OPSC_VAULT_KEY } : { OPSC_VAULT_KEY_FILE: OPSC_VAULT_KEY_FILE ?? ensureVaultKeyFile(path.join(DATA_DIR, 'vault')) };
   const common = { ...withoutVault, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: namespace };
   const orchestrator = startService({
     name: 'orchestrator',
@@ -94,7 +93,7 @@ const main = async () => {
   say(`  Temporal       ${temporalAddress}   namespace ${namespace}`);
   if (temporalUi) say(`  Temporal UI    ${temporalUi}`);
   say(`  Executor       http://127.0.0.1:${healthPort}/health   metrics: /metrics`);
-  say(`  PostgreSQL     ${stack.postgres ? `embedded on 127.0.0.1:${port('OPSC_PG_PORT', 5433)}, data in .data/postgres` : 'from DATABASE_URL'}`);
+  say(`  PostgreSQL     ${stack.postgres ? `embedded on 127.0.0.1:${embeddedPgPort()}, data in .data/postgres` : 'from DATABASE_URL'}`);
   say('Ctrl-C stops everything.');
 };
 

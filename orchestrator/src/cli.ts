@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { recordAudit } from './audit.js';
+import { inTransaction } from './db.js';
 import { createUser, ensureTenant, issueApiToken } from './identity/users.js';
 
 const usage = 'usage: cli.js create-admin --tenant <name> --username <name> [--password-stdin]';
@@ -17,27 +18,25 @@ const main = async () => {
     allowPositionals: true,
     options: { tenant: { type: 'string' }, username: { type: 'string' }, 'password-stdin': { type: 'boolean', default: false } },
   });
-  if (positionals[0] !== 'create-admin' || !values.tenant || !values.username) throw new Error(usage);
+  const { tenant, username } = values;
+  if (positionals[0] !== 'create-admin' || !tenant || !username) throw new Error(usage);
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error('DATABASE_URL is required');
   const password = values['password-stdin'] ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : undefined;
   if (password !== undefined && password.length < 12) throw new Error('the password must be at least 12 characters');
   const pool = new pg.Pool({ connectionString: url, max: 1 });
-  const client = await pool.connect();
   try {
-    await client.query('BEGIN');
-    const tenantId = await ensureTenant(client, values.tenant);
-    const userId = await createUser(client, { tenantId, username: values.username, role: 'admin', ...(password && { password }) });
-    const token = await issueApiToken(client, userId, 'created by create-admin');
-    await recordAudit(client, { tenantId, actor: 'cli', action: 'user.create', objectType: 'user', objectId: values.username, details: { role: 'admin' } });
-    await client.query('COMMIT');
-    process.stdout.write(`admin ${values.username} created in tenant ${values.tenant}\nAPI token (shown once): ${token}\n`);
+    const token = await inTransaction(pool, async (client) => {
+      const tenantId = await ensureTenant(client, tenant);
+      const userId = await createUser(client, { tenantId, username: username, role: 'admin', ...(password && { password }) });
+      await recordAudit(client, { tenantId, actor: 'cli', action: 'user.create', objectType: 'user', objectId: username, details: { role: 'admin' } });
+      return issueApiToken(client, userId, 'created by create-admin');
+    });
+    process.stdout.write(`admin ${username} created in tenant ${tenant}\nAPI token (shown once): ${token}\n`);
   } catch (err) {
-    await client.query('ROLLBACK');
-    if ((err as { code?: string }).code === '23505') throw new Error(`username ${values.username} is taken; nothing was created`);
+    if ((err as { code?: string }).code === '23505') throw new Error(`username ${username} is taken; nothing was created`);
     throw err;
   } finally {
-    client.release();
     await pool.end();
   }
 };

@@ -21,6 +21,13 @@ describe('durability: the orchestrator cannot execute, and workers may die mid-j
   let orchestrator: RunningOrchestrator;
   let token: string;
 
+  /** Submits a sleep-then-echo job and returns once its slow step is running on an executor. */
+  const startSlowJob = async (name: string, sleepSeconds: number): Promise<string> => {
+    const { body } = await requestJson<{ id: string }>(`${orchestrator.apiUrl}/api/jobs`, { body: { plan: slowThenEcho(name, sleepSeconds) }, token });
+    await eventually(async () => ((await pendingActivity(stack, body.id))?.state === STARTED ? true : undefined), 30_000, 'the slow step to start');
+    return body.id;
+  };
+
   beforeAll(async () => {
     stack = await createTestStack('durability');
     orchestrator = await stack.startOrchestrator();
@@ -60,16 +67,14 @@ describe('durability: the orchestrator cannot execute, and workers may die mid-j
 
   it('finishes a step whose executor was SIGKILLed mid-command, recording its result once', async () => {
     const first = await stack.startExecutor();
-    const plan = slowThenEcho('survives an executor crash', 4);
-    const { body } = await requestJson<{ id: string }>(`${orchestrator.apiUrl}/api/jobs`, { body: { plan }, token });
-    await eventually(async () => ((await pendingActivity(stack, body.id))?.state === STARTED ? true : undefined), 30_000, 'the slow step to start');
+    const jobId = await startSlowJob('survives an executor crash', 4);
     first.service.kill('SIGKILL');
     await first.service.exited;
 
     const second = await stack.startExecutor();
-    const job = await waitForJob(orchestrator.apiUrl, token, body.id, undefined, 90_000);
+    const job = await waitForJob(orchestrator.apiUrl, token, jobId, undefined, 90_000);
     expect(job.status).toBe('completed');
-    const rows = await stepRows(stack, body.id, 'slow');
+    const rows = await stepRows(stack, jobId, 'slow');
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ attempt: 2, exit_code: 0, status: 'succeeded' });
     expect(job.progress?.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
@@ -78,20 +83,18 @@ describe('durability: the orchestrator cannot execute, and workers may die mid-j
 
   it('finishes a job whose orchestrator was killed and restarted mid-job', async () => {
     const executor = await stack.startExecutor();
-    const plan = slowThenEcho('survives an orchestrator crash', 3);
-    const { body } = await requestJson<{ id: string }>(`${orchestrator.apiUrl}/api/jobs`, { body: { plan }, token });
-    await eventually(async () => ((await pendingActivity(stack, body.id))?.state === STARTED ? true : undefined), 30_000, 'the slow step to start');
+    const jobId = await startSlowJob('survives an orchestrator crash', 3);
     orchestrator.service.kill('SIGKILL');
     await orchestrator.service.exited;
 
     orchestrator = await stack.startOrchestrator();
-    const job = await waitForJob(orchestrator.apiUrl, token, body.id, undefined, 90_000);
+    const job = await waitForJob(orchestrator.apiUrl, token, jobId, undefined, 90_000);
     expect(job.status).toBe('completed');
     expect(job.results.map((r) => [r.stepId, r.status])).toEqual([
       ['slow', 'succeeded'],
       ['after', 'succeeded'],
     ]);
-    const status = await stack.pool.query('SELECT status, finished_at FROM jobs WHERE id = $1', [body.id]);
+    const status = await stack.pool.query('SELECT status, finished_at FROM jobs WHERE id = $1', [jobId]);
     expect(status.rows[0]).toMatchObject({ status: 'completed' });
     expect(status.rows[0].finished_at).toBeInstanceOf(Date);
     await executor.service.stop();

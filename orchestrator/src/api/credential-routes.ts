@@ -3,7 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import { CredentialInput, ErrorType, InventoryName, credentialContext, type CredentialView } from '@opsc/contracts';
 import { publicKeyFromRaw, sealSecret, sealedFingerprint, type VaultPublicKey } from '@opsc/contracts/sealing';
 import { recordAudit } from '../audit.js';
-import { inTransaction } from '../inventory/db.js';
+import { inTransaction } from '../db.js';
 import { principalOf, requireRole } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';

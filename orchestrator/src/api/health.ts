@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { withTimeout } from '../with-timeout.js';
 import type { ApiDeps } from './deps.js';
 
 interface Check {
@@ -11,19 +12,11 @@ const CHECK_TIMEOUT_MS = 2_000;
 
 const timed = async (probe: () => Promise<unknown>): Promise<Check> => {
   const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      probe(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-      }),
-    ]);
+    await withTimeout(probe(), CHECK_TIMEOUT_MS, 'the check');
     return { ok: true, latencyMs: Math.round(performance.now() - started) };
   } catch (err) {
     return { ok: false, latencyMs: Math.round(performance.now() - started), error: (err as Error).message };
-  } finally {
-    clearTimeout(timer);
   }
 };
 

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { ErrorType, GroupInput, InventoryName, TargetInput, TargetSelector } from '@opsc/contracts';
 import { recordAudit } from '../audit.js';
-import { inTransaction, type Db } from '../inventory/db.js';
+import { inTransaction, type Db } from '../db.js';
 import { listGroups, upsertGroup } from '../inventory/groups.js';
 import { resolveTargets } from '../inventory/resolve.js';
 import { findTargets, upsertTarget } from '../inventory/targets.js';

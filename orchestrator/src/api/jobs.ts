@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ErrorType, Plan, TaskQueue, type JobProgress, type RunJobInput } from '@opsc/contracts';
 import { RUN_JOB_WORKFLOW, SearchAttribute, progressQuery } from '@opsc/contracts/temporal';
 import { planHash } from '../plan-hash.js';
+import { withTimeout } from '../with-timeout.js';
 import type { ApiDeps } from './deps.js';
 import { recordAudit } from '../audit.js';
 import { principalOf, requireRole } from './auth.js';
@@ -16,14 +17,6 @@ const JOB_ID = /^job-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 /** A query needs a live orchestrator worker; do not hang the API when there is none. */
 const QUERY_TIMEOUT_MS = 3_000;
 
-
-const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-};
 
 const resultView = (r: StepResultRow) => ({
   stepId: r.step_id,

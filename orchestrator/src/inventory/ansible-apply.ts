@@ -1,5 +1,5 @@
 import type { GroupInput, TargetInput } from '@opsc/contracts';
-import type { Db } from './db.js';
+import type { Db } from '../db.js';
 import { listGroups, upsertGroup } from './groups.js';
 import { findTargets, upsertTarget } from './targets.js';
 import type { ImportModel } from './ansible-import.js';

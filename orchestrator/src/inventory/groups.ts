@@ -1,6 +1,6 @@
 import { ErrorType, type GroupInput } from '@opsc/contracts';
 import { ApiFailure } from '../api/errors.js';
-import type { Db } from './db.js';
+import type { Db } from '../db.js';
 
 const idsByName = async (db: Db, table: 'targets' | 'target_groups', tenantId: string, names: string[], field: string): Promise<string[]> => {
   if (names.length === 0) return [];

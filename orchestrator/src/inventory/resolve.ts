@@ -1,6 +1,6 @@
 import { ErrorType, type ResolvedTarget, type TargetSelector } from '@opsc/contracts';
 import { ApiFailure } from '../api/errors.js';
-import type { Db } from './db.js';
+import type { Db } from '../db.js';
 import { descendantGroupIds } from './groups.js';
 import { findTargets } from './targets.js';
 

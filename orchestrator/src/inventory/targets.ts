@@ -1,6 +1,6 @@
 import { ErrorType, type FieldIssue, type ResolvedTarget, type TargetInput, type TargetService } from '@opsc/contracts';
 import { ApiFailure } from '../api/errors.js';
-import type { Db } from './db.js';
+import type { Db } from '../db.js';
 
 interface ServiceRow {
   protocol: TargetService['protocol'];

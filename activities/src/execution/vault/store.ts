@@ -3,6 +3,20 @@ import { CredentialSecret, credentialContext } from '@opsc/contracts';
 import { rawPublicKey, SealedSecret } from '@opsc/contracts/sealing';
 import { openSecret, rewrapSecret, VaultError, type Keyring, type MasterKey } from './keyring.js';
 
+const inTransaction = async (db: pg.Pool, work: (client: pg.PoolClient) => Promise<void>): Promise<void> => {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    await work(client);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  } finally {
+    client.release();
+  }
+};
+
 /** Publishes the keyring's current public key if no key is published yet (first start). */
 export const publishVaultKey = async (db: pg.Pool, keyring: Keyring): Promise<'published' | 'present' | 'foreign'> => {
   const { rows } = await db.query<{ key_id: string }>('SELECT key_id FROM vault_keys WHERE retired_at IS NULL');
@@ -37,21 +51,13 @@ export const openCredential = async (db: pg.Pool, keyring: Keyring, credentialId
  */
 export const rotateVaultKey = async (db: pg.Pool, keyring: Keyring, next: MasterKey, batchSize = 100): Promise<{ rewrapped: number }> => {
   const nextPublic = rawPublicKey(next.publicKey).toString('base64');
-  const publish = await db.connect();
-  try {
-    await publish.query('BEGIN');
-    await publish.query('UPDATE vault_keys SET retired_at = now() WHERE retired_at IS NULL AND key_id <> $1', [next.keyId]);
-    await publish.query(
-      'INSERT INTO vault_keys (key_id, public_key) VALUES ($1, $2) ON CONFLICT (key_id) DO UPDATE SET retired_at = NULL',
-      [next.keyId, nextPublic],
-    );
-    await publish.query('COMMIT');
-  } catch (err) {
-    await publish.query('ROLLBACK');
-    throw err;
-  } finally {
-    publish.release();
-  }
+  await inTransaction(db, async (client) => {
+    await client.query('UPDATE vault_keys SET retired_at = now() WHERE retired_at IS NULL AND key_id <> $1', [next.keyId]);
+    await client.query('INSERT INTO vault_keys (key_id, public_key) VALUES ($1, $2) ON CONFLICT (key_id) DO UPDATE SET retired_at = NULL', [
+      next.keyId,
+      nextPublic,
+    ]);
+  });
   let rewrapped = 0;
   for (;;) {
     const { rows } = await db.query<{ credential_id: string; tenant_id: string; sealed: unknown }>(
@@ -60,9 +66,7 @@ export const rotateVaultKey = async (db: pg.Pool, keyring: Keyring, next: Master
       [next.keyId, batchSize],
     );
     if (rows.length === 0) return { rewrapped };
-    const client = await db.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(db, async (client) => {
       for (const row of rows) {
         const sealed = rewrapSecret(SealedSecret.parse(row.sealed), keyring, next, credentialContext(row.tenant_id, row.credential_id));
         await client.query('UPDATE credential_secrets SET key_id = $2, sealed = $3, updated_at = now() WHERE credential_id = $1', [
@@ -71,13 +75,7 @@ export const rotateVaultKey = async (db: pg.Pool, keyring: Keyring, next: Master
           JSON.stringify(sealed),
         ]);
       }
-      await client.query('COMMIT');
-      rewrapped += rows.length;
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
+    rewrapped += rows.length;
   }
 };
