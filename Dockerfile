@@ -10,6 +10,8 @@ COPY executor-worker/package.json executor-worker/
 COPY temporal/package.json temporal/
 COPY database/package.json database/
 COPY dev/package.json dev/
+COPY testkit/package.json testkit/
+COPY bench/package.json bench/
 COPY tests/package.json tests/
 RUN npm ci --no-audit --no-fund
 COPY . .

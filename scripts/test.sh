@@ -3,7 +3,7 @@
 # real Temporal dev server, a real PostgreSQL and real worker processes. `.ci/run` runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --test
 printf '[test] lint\n' >&2
 npx eslint --max-warnings 0 .
 printf '[test] vitest\n' >&2

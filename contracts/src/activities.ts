@@ -1,4 +1,4 @@
-import type { HttpAction, LocalCommandAction } from './plan.js';
+import type { HttpAction, LocalCommandAction, SshAction } from './plan.js';
 import type { CommandOutput, HttpOutput, JobStatus } from './results.js';
 import type { TargetRef } from './target.js';
 import type { ErrorType } from './errors.js';
@@ -16,6 +16,9 @@ export type RunLocalCommandInput = ActionContext & Pick<LocalCommandAction, 'com
 export type SendHttpRequestInput = ActionContext &
   Pick<HttpAction, 'url' | 'httpMethod' | 'headers' | 'body'>;
 
+/** The target is an inventory target id; the executor looks up its address and credential itself. */
+export type RunSshOperationInput = ActionContext & Pick<SshAction, 'operation' | 'become'>;
+
 /**
  * Activities on the `executor` task queue. The names here ARE the Temporal activity names; the
  * executor's implementation is checked against this interface with `satisfies`.
@@ -25,6 +28,8 @@ export interface ExecutorActivities {
   runLocalCommand(input: RunLocalCommandInput): Promise<CommandOutput>;
   /** Sends an HTTP request from the executor host; any status is a result, not an error. */
   sendHttpRequest(input: SendHttpRequestInput): Promise<HttpOutput>;
+  /** Performs a Linux operation on a target over SSH; a non-zero exit is a result, not an error. */
+  runSshOperation(input: RunSshOperationInput): Promise<CommandOutput>;
 }
 
 export interface RecordJobStatusInput {

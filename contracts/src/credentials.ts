@@ -7,7 +7,13 @@ const Pem = (what: string) =>
 /** The secret part of each credential kind. It is sealed on arrival and never returned. */
 export const CredentialSecret = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('password'), password: z.string().min(1).max(4096) }),
-  z.strictObject({ kind: z.literal('ssh-key'), privateKey: Pem('or OpenSSH private key'), passphrase: z.string().max(4096).optional() }),
+  z.strictObject({
+    kind: z.literal('ssh-key'),
+    privateKey: Pem('or OpenSSH private key'),
+    passphrase: z.string().max(4096).optional(),
+    /** The user's password for sudo, when sudo asks for one. */
+    sudoPassword: z.string().min(1).max(4096).optional(),
+  }),
   z.strictObject({ kind: z.literal('winrm'), password: z.string().min(1).max(4096) }),
   z.strictObject({ kind: z.literal('api-token'), token: z.string().min(1).max(16_384) }),
   z.strictObject({ kind: z.literal('client-certificate'), certificate: Pem('certificate'), privateKey: Pem('private key') }),

@@ -2,6 +2,7 @@ export * from './task-queues.js';
 export * from './errors.js';
 export * from './safe-text.js';
 export * from './target.js';
+export * from './linux.js';
 export * from './plan.js';
 export * from './results.js';
 export * from './progress.js';

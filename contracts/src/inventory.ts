@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HostKeyPolicy } from './linux.js';
 
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
@@ -24,7 +25,13 @@ const Port = z.number().int().min(1).max(65_535);
 
 /** How a target is reached over one protocol, and with which credential (by name). */
 export const TargetService = z.discriminatedUnion('protocol', [
-  z.strictObject({ protocol: z.literal('ssh'), port: Port.default(22), credential: InventoryName.optional() }),
+  z.strictObject({
+    protocol: z.literal('ssh'),
+    port: Port.default(22),
+    credential: InventoryName.optional(),
+    /** `strict`: only a pinned host key is trusted; `accept-new`: the first key seen is pinned. Executor default when absent. */
+    hostKeyPolicy: HostKeyPolicy.optional(),
+  }),
   z.strictObject({
     protocol: z.literal('winrm'),
     scheme: z.enum(['http', 'https']).default('http'),

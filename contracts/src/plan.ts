@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { ExecutableName, SafeArg } from './safe-text.js';
+import { TargetSelector } from './inventory.js';
+import { LinuxOperation } from './linux.js';
 
 /** How an action reaches what it acts on. Every method runs in the executor worker, never elsewhere. */
 export const ExecutionMethod = {
   localCommand: 'local-command',
   http: 'http',
+  ssh: 'ssh',
 } as const;
 export type ExecutionMethod = (typeof ExecutionMethod)[keyof typeof ExecutionMethod];
 
@@ -37,8 +40,22 @@ export const HttpAction = z.object({
 });
 export type HttpAction = z.infer<typeof HttpAction>;
 
+/** A Linux operation on each of the step's targets, over SSH. */
+export const SshAction = z.object({
+  method: z.literal(ExecutionMethod.ssh),
+  operation: LinuxOperation,
+  /** Run as root through sudo (`sudo -n`, or the credential's password on stdin). */
+  become: z.boolean().default(false),
+  /** Exit codes that count as success. */
+  successExitCodes: z.array(z.number().int().min(0).max(255)).min(1).max(32).default([0]),
+});
+export type SshAction = z.infer<typeof SshAction>;
+
 /** What one step does. Discriminated by `method`; an unknown method is a validation error. */
-export const Action = z.discriminatedUnion('method', [LocalCommandAction, HttpAction]);
+export const Action = z.discriminatedUnion('method', [LocalCommandAction, HttpAction, SshAction]);
+
+/** Methods that act on inventory targets; the others run on the executor itself. */
+export const REMOTE_METHODS: ReadonlySet<ExecutionMethod> = new Set([ExecutionMethod.ssh]);
 export type Action = z.infer<typeof Action>;
 
 export const StepId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, {
@@ -50,6 +67,8 @@ export const Step = z.object({
   id: StepId,
   name: z.string().min(1).max(200),
   action: Action,
+  /** Which inventory targets a remote step acts on; resolved when the job is created. */
+  targets: TargetSelector.optional(),
   /** Wall-clock limit of one attempt; the process or request is stopped when it passes. */
   timeoutSeconds: TimeoutSeconds.default(300),
   /** Attempts for transport faults (host down, worker lost); a failed exit code is not retried. */
@@ -63,6 +82,8 @@ export const PlanPolicies = z.object({
   continueOnFailure: z.boolean().default(false),
   /** Default attempts per step for transport faults. */
   maxAttempts: z.number().int().min(1).max(10).default(3),
+  /** Targets a step works on at once. */
+  maxParallel: z.number().int().min(1).max(1_000).default(25),
 });
 export type PlanPolicies = z.infer<typeof PlanPolicies>;
 
@@ -71,7 +92,7 @@ export const Plan = z
   .object({
     name: z.string().min(1).max(200),
     steps: z.array(Step).min(1).max(200),
-    policies: PlanPolicies.default({ continueOnFailure: false, maxAttempts: 3 }),
+    policies: PlanPolicies.default({ continueOnFailure: false, maxAttempts: 3, maxParallel: 25 }),
   })
   .superRefine((plan, ctx) => {
     const seen = new Set<string>();
@@ -80,6 +101,13 @@ export const Plan = z
         ctx.addIssue({ code: 'custom', path: ['steps', index, 'id'], message: `duplicate step id "${step.id}"` });
       }
       seen.add(step.id);
+      const remote = REMOTE_METHODS.has(step.action.method);
+      if (remote && !step.targets) {
+        ctx.addIssue({ code: 'custom', path: ['steps', index, 'targets'], message: `a ${step.action.method} step needs targets` });
+      }
+      if (!remote && step.targets) {
+        ctx.addIssue({ code: 'custom', path: ['steps', index, 'targets'], message: `a ${step.action.method} step runs on the executor and takes no targets` });
+      }
     });
   });
 export type Plan = z.infer<typeof Plan>;

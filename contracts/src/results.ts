@@ -12,6 +12,8 @@ export const CommandOutput = z.object({
   stdoutTruncated: z.boolean(),
   stderrTruncated: z.boolean(),
   durationMs: z.number().nonnegative(),
+  /** What an operation found out, machine-readable: a version, a backup path, a checksum. */
+  facts: z.record(z.string(), z.string()).optional(),
 });
 export type CommandOutput = z.infer<typeof CommandOutput>;
 

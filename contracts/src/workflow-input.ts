@@ -1,4 +1,5 @@
 import type { Plan } from './plan.js';
+import type { TargetRef } from './target.js';
 
 /** Tunables the orchestrator passes into every job; workflows read no environment. */
 export interface JobOptions {
@@ -10,6 +11,10 @@ export interface JobOptions {
 export interface RunJobInput {
   jobId: string;
   plan: Plan;
+  /** Every inventory target the job touches, once; steps refer to them by index. */
+  targets: TargetRef[];
+  /** For each remote step id, the indexes into `targets` it acts on (resolved when the job was created). */
+  stepTargets: Record<string, number[]>;
   requestedBy: string;
   options: JobOptions;
 }

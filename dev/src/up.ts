@@ -71,7 +71,7 @@ const main = async () => {
   const executor = startService({
     name: 'executor',
     script: EXECUTOR_MAIN,
-    env: { ...common, DATABASE_URL: urls.executor, ...vault },
+    env: { EXECUTOR_ARTIFACT_DIR: path.join(DATA_DIR, 'artifacts'), ...common, DATABASE_URL: urls.executor, ...vault },
     onLine: prefix('executor'),
   });
   stack.services.push(executor, orchestrator);

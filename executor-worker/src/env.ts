@@ -25,6 +25,20 @@ export const ExecutorEnv = z.object({
   EXECUTOR_STORE_CAP_BYTES: z.coerce.number().int().min(1_024).max(67_108_864).default(1_048_576),
   /** Time in-flight activities get to finish on SIGTERM before they are cancelled. */
   EXECUTOR_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
+  /** file-copy reads its sources here; file-fetch writes under fetched/. Created at start. */
+  EXECUTOR_ARTIFACT_DIR: z.string().min(1).default('/var/lib/opsc/artifacts'),
+  /** Host key policy of targets that set none: `accept-new` pins the first key seen, `strict` needs an enrolment step. */
+  SSH_HOST_KEY_POLICY: z.enum(['strict', 'accept-new']).default('accept-new'),
+  /** SSH handshakes in flight at once, across all targets. */
+  SSH_MAX_HANDSHAKES: z.coerce.number().int().min(1).max(1_000).default(32),
+  /** Exec channels per connection: the targets' sshd MaxSessions (default 10) minus one kept for SFTP. */
+  SSH_MAX_CHANNELS_PER_HOST: z.coerce.number().int().min(1).max(100).default(9),
+  /** Seconds an unused pooled connection stays open. */
+  SSH_IDLE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+  /** Seconds for TCP connect, key exchange and authentication. */
+  SSH_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(20),
+  /** Keepalive interval; three unanswered keepalives drop the connection. */
+  SSH_KEEPALIVE_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
   /** The vault master key(s), PKCS#8 PEM, newest first: inline, or in a file (mode 0600). */
   OPSC_VAULT_KEY: z.string().min(1).optional(),
   OPSC_VAULT_KEY_FILE: z.string().min(1).optional(),

@@ -1,7 +1,8 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import pg from 'pg';
 import { TaskQueue } from '@opsc/contracts';
-import { createExecutionActivities, createPgOutputStore } from '@opsc/activities/execution';
+import { mkdirSync } from 'node:fs';
+import { createExecutionActivities, createPgOutputStore, createSshExecution } from '@opsc/activities/execution';
 import { publishVaultKey } from '@opsc/activities/vault';
 import { ConfigError, parseExecutorEnv } from './env.js';
 import { loadKeyring } from './vault-config.js';
@@ -14,6 +15,11 @@ const log = (msg: string, fields: Record<string, unknown> = {}, level = 'info') 
 const main = async (): Promise<void> => {
   const env = parseExecutorEnv();
   const keyring = loadKeyring(env);
+  try {
+    mkdirSync(env.EXECUTOR_ARTIFACT_DIR, { recursive: true, mode: 0o750 });
+  } catch (err) {
+    throw new ConfigError(`EXECUTOR_ARTIFACT_DIR: cannot create ${env.EXECUTOR_ARTIFACT_DIR} (${(err as NodeJS.ErrnoException).code})`);
+  }
   Runtime.install({ logger: new DefaultLogger(env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 20 });
   // An idle client losing its server must not crash the process; the next query reconnects.
@@ -21,6 +27,15 @@ const main = async (): Promise<void> => {
   const published = await publishVaultKey(pool, keyring);
   if (published === 'foreign') log('the published vault key is not in this executor\'s keyring: it cannot open secrets sealed since', {}, 'warn');
   const metrics = createExecutorMetrics();
+  const ssh = createSshExecution(pool, keyring, {
+    artifactDir: env.EXECUTOR_ARTIFACT_DIR,
+    defaultHostKeyPolicy: env.SSH_HOST_KEY_POLICY,
+    maxHandshakes: env.SSH_MAX_HANDSHAKES,
+    maxChannelsPerConnection: env.SSH_MAX_CHANNELS_PER_HOST,
+    idleMs: env.SSH_IDLE_SECONDS * 1000,
+    readyTimeoutMs: env.SSH_CONNECT_TIMEOUT_SECONDS * 1000,
+    keepaliveIntervalMs: env.SSH_KEEPALIVE_SECONDS * 1000,
+  });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
     connection,
@@ -31,6 +46,7 @@ const main = async (): Promise<void> => {
       limits: { resultCapBytes: env.EXECUTOR_RESULT_CAP_BYTES, storeCapBytes: env.EXECUTOR_STORE_CAP_BYTES },
       allowedLocalCommands: new Set(env.EXECUTOR_LOCAL_COMMANDS),
       localPath: env.EXECUTOR_LOCAL_PATH,
+      ssh,
     }),
     maxConcurrentActivityTaskExecutions: env.EXECUTOR_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: `${env.EXECUTOR_SHUTDOWN_GRACE_SECONDS}s`,
@@ -55,6 +71,7 @@ const main = async (): Promise<void> => {
   await worker.run();
   health.closeAllConnections();
   await new Promise((resolve) => health.close(resolve));
+  await ssh.pool.close();
   await Promise.all([pool.end(), connection.close()]);
   log('executor stopped');
 };

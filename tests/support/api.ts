@@ -41,8 +41,11 @@ export interface JobView {
     targetProgress: { total: number; completed: number; failed: number };
     logs: { message: string }[];
   } | null;
+  targets: { id: string; name: string }[];
   results: {
     stepId: string;
+    target: { id: string; name: string };
+    facts: Record<string, string> | null;
     status: string | null;
     attempt: number | null;
     exitCode: number | null;

@@ -32,6 +32,8 @@ export interface TestStack {
   roleUrls: { orchestrator: string; executor: string };
   /** The executor's vault master key (PEM file). */
   vaultKeyFile: string;
+  /** The executor's artifact folder (file-copy sources). */
+  artifactDir: string;
   pool: pg.Pool;
   client: Client;
   /** A user of the given role in a tenant (created on first use), and an API token for them. */
@@ -69,6 +71,8 @@ export const createTestStack = async (label: string, options: TestStackOptions =
 
   // The executor alone gets the vault key; tests may read it to prove what only the executor can do.
   const vaultKeyFile = ensureVaultKeyFile(path.join(os.tmpdir(), `opsc-vault-${namespace}`));
+  const artifactDir = path.join(os.tmpdir(), `opsc-artifacts-${namespace}`);
+  mkdirSync(artifactDir, { recursive: true });
   const logDir = inject('logDir');
   mkdirSync(logDir, { recursive: true });
   const services: ServiceProcess[] = [];
@@ -91,6 +95,7 @@ export const createTestStack = async (label: string, options: TestStackOptions =
     databaseUrl,
     roleUrls: { orchestrator: roles.orchestrator, executor: roles.executor },
     vaultKeyFile,
+    artifactDir,
     pool,
     client,
     async createUser(role, options = {}) {
@@ -113,6 +118,7 @@ export const createTestStack = async (label: string, options: TestStackOptions =
         DATABASE_URL: roles.executor,
         OPSC_VAULT_KEY_FILE: vaultKeyFile,
         EXECUTOR_HEALTH_PORT: String(port),
+        EXECUTOR_ARTIFACT_DIR: artifactDir,
         ...env,
       });
       const healthUrl = `http://127.0.0.1:${port}`;

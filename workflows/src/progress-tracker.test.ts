@@ -11,7 +11,7 @@ const target = { id: 'executor', name: 'executor' };
 
 describe('ProgressTracker', () => {
   it('reports the current step, counts and an ETA from finished steps', () => {
-    const tracker = new ProgressTracker('job-1', plan, 1, at(0));
+    const tracker = new ProgressTracker('job-1', plan, plan.steps.map(() => 1), at(0));
     tracker.setStatus('running', at(0));
     expect(tracker.snapshot(at(0))).toMatchObject({ currentStep: 0, stepName: null, estimatedSecondsRemaining: null });
 
@@ -30,7 +30,7 @@ describe('ProgressTracker', () => {
   });
 
   it('marks skipped steps and counts a failed target', () => {
-    const tracker = new ProgressTracker('job-2', plan, 1, at(0));
+    const tracker = new ProgressTracker('job-2', plan, plan.steps.map(() => 1), at(0));
     tracker.startStep(0, at(0));
     tracker.startTarget(0, 'executor');
     tracker.finishTarget(0, { stepId: 'a', target, status: 'failed', error: { type: 'CommandFailed', message: 'exit 1' } }, 'CommandFailed', at(1));
@@ -45,7 +45,7 @@ describe('ProgressTracker', () => {
   });
 
   it('keeps only the most recent log lines', () => {
-    const tracker = new ProgressTracker('job-3', plan, 1, at(0));
+    const tracker = new ProgressTracker('job-3', plan, plan.steps.map(() => 1), at(0));
     for (let i = 0; i < 120; i += 1) tracker.log(at(0), 'info', `line ${i}`);
     const logs = tracker.snapshot(at(0)).logs;
     expect(logs).toHaveLength(50);

@@ -19,16 +19,15 @@ export class ProgressTracker {
   constructor(
     private readonly jobId: string,
     plan: Plan,
-    targetCount: number,
+    /** How many targets each step acts on. */
+    targetCounts: readonly number[],
     now: Date,
   ) {
     this.startedAt = now.toISOString();
-    this.steps = plan.steps.map((step) => ({
-      id: step.id,
-      name: step.name,
-      status: 'pending',
-      targets: { total: targetCount, completed: 0, failed: 0, running: 0, pending: targetCount },
-    }));
+    this.steps = plan.steps.map((step, index) => {
+      const total = targetCounts[index] ?? 0;
+      return { id: step.id, name: step.name, status: 'pending', targets: { total, completed: 0, failed: 0, running: 0, pending: total } };
+    });
   }
 
   setStatus(status: JobStatus, now: Date): void {

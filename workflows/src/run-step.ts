@@ -43,13 +43,15 @@ const dispatch = (step: Step, target: TargetRef, input: RunJobInput): Promise<Ac
         headers: action.headers,
         ...(action.body !== undefined && { body: action.body }),
       });
+    case 'ssh':
+      return executor.runSshOperation({ ...context, operation: action.operation, become: action.become });
   }
 };
 
 /** The step's own success criteria: a result that ran is not necessarily a success. */
 const judge = (step: Step, output: ActionOutput): StepResult['error'] => {
   const { action } = step;
-  if (output.kind === 'command' && action.method === 'local-command') {
+  if (output.kind === 'command' && (action.method === 'local-command' || action.method === 'ssh')) {
     if (output.exitCode !== null && action.successExitCodes.includes(output.exitCode)) return undefined;
     const how = output.exitCode === null ? `killed by ${output.signal ?? 'a signal'}` : `exit code ${output.exitCode}`;
     return { type: 'CommandFailed', message: `command ended with ${how}` };
@@ -80,7 +82,7 @@ export const describeResult = (result: StepResult): string => {
   const output = result.output;
   const took = output ? ` in ${Math.round(output.durationMs)} ms` : '';
   if (result.status === 'succeeded') {
-    return output?.kind === 'http' ? `HTTP ${output.status}${took}` : `exit code 0${took}`;
+    return output?.kind === 'http' ? `HTTP ${output.status}${took}` : `exit code ${output?.exitCode ?? 0}${took}`;
   }
   return `${result.error?.type ?? 'Failed'}: ${result.error?.message ?? 'unknown'}${took}`;
 };

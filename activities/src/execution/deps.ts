@@ -1,10 +1,28 @@
+import type { CredentialSecret } from '@opsc/contracts';
 import type { OutputStore } from './output-store.js';
+import type { SshEndpoint } from './ssh/endpoints.js';
+import type { HostKeyStore } from './ssh/host-keys.js';
+import type { SshPool } from './ssh/pool.js';
 
 export interface ExecutionLimits {
   /** Bytes of each output stream returned into workflow history. */
   resultCapBytes: number;
   /** Bytes of each output stream kept in PostgreSQL. */
   storeCapBytes: number;
+}
+
+/** What SSH execution needs: the connection pool, pinned host keys, the vault, the inventory. */
+export interface SshExecution {
+  pool: SshPool;
+  hostKeys: HostKeyStore;
+  /** Opens a credential's secret for immediate use; nothing keeps it. */
+  openSecret: (credentialId: string) => Promise<CredentialSecret>;
+  /** The job's target as an SSH endpoint (refusing another tenant's targets). */
+  findEndpoint: (jobId: string, targetId: string) => Promise<SshEndpoint>;
+  /** Where file-copy sources are read from and file-fetch results are written to. */
+  artifactDir: string;
+  readyTimeoutMs: number;
+  keepaliveIntervalMs: number;
 }
 
 export interface ExecutionDeps {
@@ -14,4 +32,5 @@ export interface ExecutionDeps {
   allowedLocalCommands: ReadonlySet<string>;
   /** PATH for local commands; the executor's own environment is not inherited. */
   localPath: string;
+  ssh: SshExecution;
 }

@@ -2,13 +2,22 @@ import type { ExecutorActivities } from '@opsc/contracts';
 import type { ExecutionDeps } from './deps.js';
 import { createSendHttpRequest } from './http-request.js';
 import { createRunLocalCommand } from './local-command.js';
+import { createRunSshOperation } from './ssh/run-ssh-operation.js';
 
-export type { ExecutionDeps, ExecutionLimits } from './deps.js';
+export type { ExecutionDeps, ExecutionLimits, SshExecution } from './deps.js';
 export { createPgOutputStore, type OutputStore, type ExecutionRecord } from './output-store.js';
+export { SshPool, type SshPoolOptions } from './ssh/pool.js';
+export { createPgHostKeyStore, describeHostKey, type HostKey, type HostKeyStore } from './ssh/host-keys.js';
+export { findSshEndpoint, type SshEndpoint } from './ssh/endpoints.js';
+export { openConnection, type ConnectDeps } from './ssh/connect.js';
+export { execOnChannel } from './ssh/exec.js';
+export { wrapScript } from './ssh/remote-command.js';
+export { createSshExecution, type SshSettings } from './ssh/ssh-execution.js';
 
 /** The executor's activities, checked against the contract the workflows proxy. */
 export const createExecutionActivities = (deps: ExecutionDeps) =>
   ({
     runLocalCommand: createRunLocalCommand(deps),
     sendHttpRequest: createSendHttpRequest(deps),
+    runSshOperation: createRunSshOperation(deps),
   }) satisfies ExecutorActivities;

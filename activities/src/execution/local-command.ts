@@ -44,6 +44,8 @@ export const createRunLocalCommand =
         stderr: outcome.stderr.text(),
         stdoutTruncated: outcome.stdout.truncated,
         stderrTruncated: outcome.stderr.truncated,
+        stdoutBytes: outcome.stdout.totalBytes,
+        stderrBytes: outcome.stderr.totalBytes,
         startedAt,
         finishedAt: new Date(),
         ...(outcome.timedOut && {

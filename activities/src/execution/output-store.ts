@@ -13,6 +13,10 @@ export interface ExecutionRecord {
   stderr: string;
   stdoutTruncated: boolean;
   stderrTruncated: boolean;
+  /** Bytes the command really wrote (the stored text may be capped). */
+  stdoutBytes?: number;
+  stderrBytes?: number;
+  facts?: Record<string, string>;
   error?: { type: ErrorType; message: string };
   startedAt: Date;
   finishedAt: Date;
@@ -28,18 +32,21 @@ export const createPgOutputStore = (pool: pg.Pool): OutputStore => ({
   async saveResult(r) {
     await pool.query(
       `INSERT INTO step_results (job_id, step_id, target_id, target_name, attempt, method, exit_code, signal,
-         http_status, stdout, stderr, stdout_truncated, stderr_truncated, error_type, error_message, started_at, finished_at)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)
+         http_status, stdout, stderr, stdout_truncated, stderr_truncated, error_type, error_message, started_at, finished_at,
+         stdout_bytes, stderr_bytes, facts)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)
        ON CONFLICT (job_id, step_id, target_id) DO UPDATE SET
          attempt = EXCLUDED.attempt, method = EXCLUDED.method, exit_code = EXCLUDED.exit_code,
          signal = EXCLUDED.signal, http_status = EXCLUDED.http_status, stdout = EXCLUDED.stdout,
          stderr = EXCLUDED.stderr, stdout_truncated = EXCLUDED.stdout_truncated,
          stderr_truncated = EXCLUDED.stderr_truncated, error_type = EXCLUDED.error_type,
-         error_message = EXCLUDED.error_message, started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at`,
+         error_message = EXCLUDED.error_message, started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
+         stdout_bytes = EXCLUDED.stdout_bytes, stderr_bytes = EXCLUDED.stderr_bytes, facts = EXCLUDED.facts`,
       [
         r.context.jobId, r.context.stepId, r.context.target.id, r.context.target.name, r.attempt, r.method,
         r.exitCode ?? null, r.signal ?? null, r.httpStatus ?? null, r.stdout, r.stderr, r.stdoutTruncated,
         r.stderrTruncated, r.error?.type ?? null, r.error?.message ?? null, r.startedAt, r.finishedAt,
+        r.stdoutBytes ?? Buffer.byteLength(r.stdout), r.stderrBytes ?? Buffer.byteLength(r.stderr), r.facts ? JSON.stringify(r.facts) : null,
       ],
     );
   },

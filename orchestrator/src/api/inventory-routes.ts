@@ -77,6 +77,29 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
   };
   router.delete('/targets/:name', requireRole('admin'), remove('targets', 'target'));
 
+  // The SSH host key the executor pinned for a target. Forgetting it (after a legitimate re-key)
+  // lets the next connection pin the new key under accept-new, or an enrolment step under strict.
+  const HOST_KEY = `SELECT k.algorithm, k.fingerprint, k.source, k.pinned_at FROM ssh_host_keys k
+                      JOIN targets t ON t.id = k.target_id WHERE t.tenant_id = $1 AND t.name = $2`;
+  router.get('/targets/:name/host-key', async (req, res) => {
+    const name = nameParam(req);
+    const { rows } = await deps.pool.query<{ algorithm: string; fingerprint: string; source: string; pinned_at: Date }>(HOST_KEY, [principalOf(res).tenantId, name]);
+    const key = rows[0];
+    if (!key) throw new ApiFailure(ErrorType.NotFound, `no host key is pinned for "${name}"`);
+    res.json({ hostKey: { algorithm: key.algorithm, fingerprint: key.fingerprint, source: key.source, pinnedAt: key.pinned_at } });
+  });
+  router.delete('/targets/:name/host-key', requireRole('admin'), async (req, res) => {
+    const name = nameParam(req);
+    const { rows } = await deps.pool.query<{ fingerprint: string }>(
+      `DELETE FROM ssh_host_keys k USING targets t WHERE t.id = k.target_id AND t.tenant_id = $1 AND t.name = $2 RETURNING k.fingerprint`,
+      [principalOf(res).tenantId, name],
+    );
+    const removed = rows[0];
+    if (!removed) throw new ApiFailure(ErrorType.NotFound, `no host key is pinned for "${name}"`);
+    await audit(req, res, 'inventory.target.host-key.forget', 'target', name, { fingerprint: removed.fingerprint });
+    res.status(204).end();
+  });
+
   router.get('/groups', async (_req, res) => {
     res.json({ groups: await listGroups(deps.pool, principalOf(res).tenantId) });
   });

@@ -1,3 +1,4 @@
+import type { JobTargets } from '../inventory/step-targets.js';
 import type pg from 'pg';
 import type { Plan } from '@opsc/contracts';
 
@@ -6,6 +7,7 @@ export interface JobRow {
   name: string;
   plan: Plan;
   plan_hash: string;
+  resolved_targets: JobTargets;
   requested_by: string;
   status: string;
   error_type: string | null;
@@ -29,6 +31,9 @@ export interface StepResultRow {
   stderr: string | null;
   stdout_truncated: boolean | null;
   stderr_truncated: boolean | null;
+  stdout_bytes: string | null;
+  stderr_bytes: string | null;
+  facts: Record<string, string> | null;
   error_type: string | null;
   error_message: string | null;
   started_at: Date | null;
@@ -37,11 +42,11 @@ export interface StepResultRow {
 
 export const insertJob = async (
   pool: pg.Pool,
-  job: { id: string; tenantId: string; plan: Plan; planHash: string; requestedBy: string },
+  job: { id: string; tenantId: string; plan: Plan; planHash: string; requestedBy: string; targets: JobTargets },
 ): Promise<void> => {
   await pool.query(
-    `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status) VALUES ($1, $2, $3, $4, $5, $6, 'queued')`,
-    [job.id, job.tenantId, job.plan.name, JSON.stringify(job.plan), job.planHash, job.requestedBy],
+    `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status, resolved_targets) VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7)`,
+    [job.id, job.tenantId, job.plan.name, JSON.stringify(job.plan), job.planHash, job.requestedBy, JSON.stringify(job.targets)],
   );
 };
 
@@ -60,7 +65,7 @@ export const findStepResults = async (pool: pg.Pool, id: string): Promise<StepRe
   (
     await pool.query<StepResultRow>(
       `SELECT step_id, target_id, target_name, status, attempt, method, exit_code, signal, http_status, stdout, stderr,
-              stdout_truncated, stderr_truncated, error_type, error_message, started_at, finished_at
+              stdout_truncated, stderr_truncated, stdout_bytes, stderr_bytes, facts, error_type, error_message, started_at, finished_at
        FROM step_results WHERE job_id = $1 ORDER BY started_at NULLS LAST, step_id, target_name`,
       [id],
     )

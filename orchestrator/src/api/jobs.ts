@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ErrorType, Plan, TaskQueue, type JobProgress, type RunJobInput } from '@opsc/contracts';
 import { RUN_JOB_WORKFLOW, SearchAttribute, progressQuery } from '@opsc/contracts/temporal';
 import { planHash } from '../plan-hash.js';
+import { resolveJobTargets } from '../inventory/step-targets.js';
 import { withTimeout } from '../with-timeout.js';
 import type { ApiDeps } from './deps.js';
 import { recordAudit } from '../audit.js';
@@ -31,6 +32,10 @@ const resultView = (r: StepResultRow) => ({
   stderr: r.stderr,
   stdoutTruncated: r.stdout_truncated,
   stderrTruncated: r.stderr_truncated,
+  // bigint columns arrive as strings.
+  stdoutBytes: r.stdout_bytes === null ? null : Number(r.stdout_bytes),
+  stderrBytes: r.stderr_bytes === null ? null : Number(r.stderr_bytes),
+  facts: r.facts,
   error: r.error_type ? { type: r.error_type, message: r.error_message } : null,
   startedAt: r.started_at,
   finishedAt: r.finished_at,
@@ -47,9 +52,10 @@ export const jobsRouter = (deps: ApiDeps): Router => {
     const id = `job-${randomUUID()}`;
     const hash = planHash(plan);
     const requestedBy = principal.username;
-    await insertJob(deps.pool, { id, tenantId: principal.tenantId, plan, planHash: hash, requestedBy });
+    const targets = await resolveJobTargets(deps.pool, principal.tenantId, plan);
+    await insertJob(deps.pool, { id, tenantId: principal.tenantId, plan, planHash: hash, requestedBy, targets });
     await recordAudit(deps.pool, { tenantId: principal.tenantId, actor: requestedBy, action: 'job.submit', objectType: 'job', objectId: id, jobId: id, planHash: hash, sourceIp: req.ip });
-    const input: RunJobInput = { jobId: id, plan, requestedBy, options: deps.jobOptions };
+    const input: RunJobInput = { jobId: id, plan, ...targets, requestedBy, options: deps.jobOptions };
     try {
       await deps.client.workflow.start(RUN_JOB_WORKFLOW, {
         workflowId: id,
@@ -60,7 +66,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
           { key: SearchAttribute.requester, value: requestedBy },
           { key: SearchAttribute.status, value: 'queued' },
         ],
-        memo: { name: plan.name, steps: plan.steps.length, planHash: hash },
+        memo: { name: plan.name, steps: plan.steps.length, targets: targets.targets.length, planHash: hash },
       });
     } catch (err) {
       deps.log.error('job not started', { jobId: id, error: (err as Error).message });
@@ -96,6 +102,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       finishedAt: job.finished_at,
       error: job.error_type ? { type: job.error_type, message: job.error_message } : null,
       plan: job.plan,
+      targets: job.resolved_targets.targets,
       progress,
       progressError,
       results: results.map(resultView),

@@ -1,4 +1,4 @@
-import { ErrorType, type FieldIssue, type ResolvedTarget, type TargetInput, type TargetService } from '@opsc/contracts';
+import { ErrorType, HostKeyPolicy, type FieldIssue, type ResolvedTarget, type TargetInput, type TargetService } from '@opsc/contracts';
 import { ApiFailure } from '../api/errors.js';
 import type { Db } from '../db.js';
 
@@ -13,7 +13,7 @@ interface ServiceRow {
 const toRow = (service: TargetService) => {
   switch (service.protocol) {
     case 'ssh':
-      return { port: service.port, options: {} };
+      return { port: service.port, options: service.hostKeyPolicy ? { hostKeyPolicy: service.hostKeyPolicy } : {} };
     case 'winrm':
       return {
         port: service.port ?? (service.scheme === 'https' ? 5986 : 5985),
@@ -28,7 +28,11 @@ const toRow = (service: TargetService) => {
 export const serviceFromRow = (row: ServiceRow): TargetService & { credentialId: string | null } => {
   const credential = row.credential_name ? { credential: row.credential_name } : {};
   const base = { ...credential, credentialId: row.credential_id };
-  if (row.protocol === 'ssh') return { protocol: 'ssh', port: row.port ?? 22, ...base };
+  if (row.protocol === 'ssh') {
+    const parsed = HostKeyPolicy.safeParse(row.options.hostKeyPolicy);
+    const policy = parsed.success ? { hostKeyPolicy: parsed.data } : {};
+    return { protocol: 'ssh', port: row.port ?? 22, ...policy, ...base };
+  }
   if (row.protocol === 'winrm') {
     const o = row.options as { scheme: 'http' | 'https'; transport: 'ntlm' | 'basic' | 'kerberos' | 'certificate'; verifyCertificate: boolean };
     return { protocol: 'winrm', port: row.port ?? 5985, scheme: o.scheme, transport: o.transport, verifyCertificate: o.verifyCertificate, ...base };

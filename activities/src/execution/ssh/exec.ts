@@ -1,0 +1,136 @@
+import type { Client, ClientChannel } from 'ssh2';
+import { CappedBuffer } from '../capped-buffer.js';
+import { pidLinePattern } from './remote-command.js';
+
+export interface ExecOptions {
+  /** The full command line (see `wrapScript`). */
+  command: string;
+  /** Written to the command's stdin, then stdin is closed (sudo's password, when it needs one). */
+  stdin?: string;
+  nonce: string;
+  captureCapBytes: number;
+  /** Client-side deadline: the remote `timeout` should have ended the command before this. */
+  deadlineMs: number;
+  signal?: AbortSignal;
+  onData?: (stream: 'stdout' | 'stderr', bytes: number) => void;
+  /** Stops the remote process group (over another channel). */
+  kill: (pgid: number) => Promise<void>;
+}
+
+export interface ExecOutcome {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: CappedBuffer;
+  stderr: CappedBuffer;
+  /** The wrapper's process group on the target; null when it never started (sudo refused, say). */
+  pgid: number | null;
+  durationMs: number;
+  /** The channel closed without an exit status: the connection dropped. */
+  connectionLost: boolean;
+  aborted: boolean;
+  timedOut: boolean;
+}
+
+/** How long a stopped command's channel may take to close before the step gives up on it. */
+const ABANDON_AFTER_MS = 15_000;
+
+/** A channel could not be opened on an established connection. */
+export class ChannelOpenError extends Error {
+  constructor(
+    message: string,
+    readonly prohibited: boolean,
+  ) {
+    super(message);
+  }
+}
+
+const openChannel = (client: Client, command: string): Promise<ClientChannel> =>
+  new Promise((resolve, reject) => {
+    client.exec(command, (err, stream) => {
+      if (err) {
+        const reason = (err as Error & { reason?: number }).reason;
+        // SSH_OPEN_ADMINISTRATIVELY_PROHIBITED (1): sshd's MaxSessions is lower than we assumed.
+        reject(new ChannelOpenError(err.message, reason === 1));
+      } else resolve(stream);
+    });
+  });
+
+/** Runs a command on an exec channel (no pty), draining stdout and stderr as they come. */
+export const execOnChannel = async (client: Client, opts: ExecOptions): Promise<ExecOutcome> => {
+  const started = performance.now();
+  const stream = await openChannel(client, opts.command);
+  const stdout = new CappedBuffer(opts.captureCapBytes);
+  const stderr = new CappedBuffer(opts.captureCapBytes);
+  const pidLine = pidLinePattern(opts.nonce);
+  let head: Buffer | null = Buffer.alloc(0);
+  let pgid: number | null = null;
+  let exitCode: number | null = null;
+  let exitSignal: string | null = null;
+  let exited = false;
+  let aborted = false;
+  let timedOut = false;
+
+  let settle: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    settle = resolve;
+    stream.once('close', () => resolve());
+  });
+  const stop = (why: 'abort' | 'deadline') => {
+    if (exited) return;
+    if (why === 'abort') aborted = true;
+    else timedOut = true;
+    const killed = pgid === null ? Promise.resolve() : opts.kill(pgid).catch(() => undefined);
+    void killed.then(() => stream.close());
+    // A channel the server never closes must not hold the step: the remote `timeout` ends it anyway.
+    setTimeout(settle, ABANDON_AFTER_MS).unref();
+  };
+  const onAbort = () => stop('abort');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const deadline = setTimeout(() => stop('deadline'), opts.deadlineMs);
+
+  stream.on('data', (chunk: Buffer) => {
+    opts.onData?.('stdout', chunk.length);
+    if (head === null) return stdout.push(chunk);
+    // The wrapper's first line carries its process group id; it is not the command's output.
+    head = Buffer.concat([head, chunk]);
+    const text = head.toString('latin1');
+    const match = pidLine.exec(text);
+    if (match) {
+      pgid = Number(match[1]);
+      const rest = head.subarray(match[0].length);
+      head = null;
+      if (rest.length) stdout.push(rest);
+      if (aborted || timedOut) void opts.kill(pgid).catch(() => undefined);
+    } else if (text.includes('\n') || head.length > 256) {
+      stdout.push(head);
+      head = null;
+    }
+  });
+  stream.stderr.on('data', (chunk: Buffer) => {
+    opts.onData?.('stderr', chunk.length);
+    stderr.push(chunk);
+  });
+  stream.on('exit', (code: number | null, signalName?: string) => {
+    exited = true;
+    exitCode = typeof code === 'number' ? code : null;
+    exitSignal = signalName ?? null;
+  });
+  if (opts.stdin !== undefined) stream.end(opts.stdin);
+  else stream.end();
+
+  await finished;
+  clearTimeout(deadline);
+  opts.signal?.removeEventListener('abort', onAbort);
+  if (head !== null && head.length) stdout.push(head);
+  return {
+    exitCode,
+    signal: exitSignal,
+    stdout,
+    stderr,
+    pgid,
+    durationMs: performance.now() - started,
+    connectionLost: !exited && !aborted && !timedOut,
+    aborted,
+    timedOut,
+  };
+};

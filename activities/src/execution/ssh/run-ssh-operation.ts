@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto';
+import { CancelledFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { ErrorType, type CommandOutput, type CredentialSecret, type RunSshOperationInput } from '@opsc/contracts';
+import type { ExecutionDeps } from '../deps.js';
+import { openConnection, scanHostKey, where } from './connect.js';
+import type { SshEndpoint } from './endpoints.js';
+import { execOnChannel, type ExecOutcome } from './exec.js';
+import { SshFailure } from './failure.js';
+import { shQuote } from './shell-quote.js';
+import { parseFacts, scriptFor, type RemoteScript } from './linux-scripts.js';
+import { killCommand, KILL_GRACE_SECONDS, SUDO_REFUSAL, wrapScript, type Become } from './remote-command.js';
+import { download, fetchDestination, installScript, removeStaging, resolveArtifact, sha256File, uploadToStaging } from './transfer.js';
+
+const HEARTBEAT_EVERY_MS = 1_000;
+
+/** Everything that makes two connections different; a rotated credential or a moved host gets a new one. */
+const poolKey = (e: SshEndpoint): string => [e.targetId, e.host, e.port, e.username, e.credentialFingerprint, e.hostKeyPolicy].join('|');
+
+/** What one operation produced before it is stored and capped. */
+interface Performed {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  stdoutBytes: number;
+  stderrBytes: number;
+  /** More was produced than the store keeps. */
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  facts: Record<string, string>;
+}
+
+const capText = (text: string, capBytes: number): { text: string; truncated: boolean } => {
+  const bytes = Buffer.from(text, 'utf8');
+  return bytes.length <= capBytes ? { text, truncated: false } : { text: bytes.subarray(0, capBytes).toString('utf8'), truncated: true };
+};
+
+const sudoPassword = (secret: CredentialSecret): string | undefined =>
+  secret.kind === 'password' ? secret.password : secret.kind === 'ssh-key' ? secret.sudoPassword : undefined;
+
+export const createRunSshOperation = (deps: ExecutionDeps) => {
+  const { ssh } = deps;
+  const connectDeps = { hostKeys: ssh.hostKeys, openSecret: ssh.openSecret, readyTimeoutMs: ssh.readyTimeoutMs, keepaliveIntervalMs: ssh.keepaliveIntervalMs };
+
+  return async (input: RunSshOperationInput): Promise<CommandOutput> => {
+    const ctx = Context.current();
+    const startedAt = new Date();
+    const progress = { stdoutBytes: 0, stderrBytes: 0, transferredBytes: 0 };
+    const heartbeat = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_EVERY_MS);
+    const { operation } = input;
+    const nonce = randomBytes(8).toString('hex');
+    const save = (performed: Partial<Performed>, error?: { type: ErrorType; message: string }) =>
+      deps.store.saveResult({
+        context: input,
+        attempt: ctx.info.attempt,
+        method: 'ssh',
+        exitCode: performed.exitCode ?? null,
+        signal: performed.signal ?? null,
+        stdout: performed.stdout ?? '',
+        stderr: performed.stderr ?? '',
+        stdoutTruncated: performed.stdoutTruncated ?? false,
+        stderrTruncated: performed.stderrTruncated ?? false,
+        stdoutBytes: performed.stdoutBytes ?? 0,
+        stderrBytes: performed.stderrBytes ?? 0,
+        ...(performed.facts && { facts: performed.facts }),
+        startedAt,
+        finishedAt: new Date(),
+        ...(error && { error }),
+      });
+
+    try {
+      const endpoint = await ssh.findEndpoint(input.jobId, input.target.id);
+      const key = poolKey(endpoint);
+      const connect = () => openConnection(endpoint, connectDeps);
+      let become: Become = 'none';
+      let stdin: string | undefined;
+      if (input.become) {
+        const password = sudoPassword(await ssh.openSecret(endpoint.credentialId));
+        become = password === undefined ? 'sudo-nopasswd' : 'sudo-password';
+        if (password !== undefined) stdin = `${password}\n`;
+      }
+
+      /** Runs a script under the wrapper and turns transport-level outcomes into classified failures. */
+      const runScript = async (remote: RemoteScript): Promise<Performed> => {
+        const outcome: ExecOutcome = await ssh.pool.withChannel(key, connect, (client) =>
+          execOnChannel(client, {
+            command: wrapScript(remote, { timeoutSeconds: input.timeoutSeconds, nonce, become }),
+            ...(stdin !== undefined && { stdin }),
+            nonce,
+            captureCapBytes: deps.limits.storeCapBytes,
+            deadlineMs: (input.timeoutSeconds + KILL_GRACE_SECONDS + 10) * 1000,
+            signal: ctx.cancellationSignal,
+            onData: (stream, bytes) => {
+              progress[stream === 'stdout' ? 'stdoutBytes' : 'stderrBytes'] += bytes;
+            },
+            kill: async (pgid) => {
+              await execOnChannel(client, {
+                command: killCommand(pgid, become),
+                ...(stdin !== undefined && { stdin }),
+                nonce,
+                captureCapBytes: 4096,
+                deadlineMs: 15_000,
+                kill: async () => undefined,
+              });
+            },
+          }),
+        );
+        const rawStdout = outcome.stdout.text();
+        const { stdout, facts } = remote.reportsFacts ? parseFacts(rawStdout, nonce) : { stdout: rawStdout, facts: {} };
+        const performed: Performed = {
+          exitCode: outcome.exitCode,
+          signal: outcome.signal,
+          stdout,
+          stderr: outcome.stderr.text(),
+          stdoutBytes: outcome.stdout.totalBytes,
+          stderrBytes: outcome.stderr.totalBytes,
+          stdoutTruncated: outcome.stdout.truncated,
+          stderrTruncated: outcome.stderr.truncated,
+          facts,
+        };
+        const fail = async (type: ErrorType, message: string): Promise<never> => {
+          await save(performed, { type, message });
+          throw new SshFailure(type, message, { recorded: true });
+        };
+        if (outcome.aborted) {
+          await save(performed, { type: ErrorType.Cancelled, message: 'cancelled; the remote process group was killed' });
+          throw new CancelledFailure('cancelled while running');
+        }
+        const remoteTimeout = outcome.exitCode === 124 && outcome.durationMs >= input.timeoutSeconds * 1000 - 250;
+        if (outcome.timedOut || remoteTimeout) return fail(ErrorType.Timeout, `timed out after ${input.timeoutSeconds}s on ${endpoint.targetName}; the remote process was stopped`);
+        if (outcome.connectionLost) return fail(ErrorType.ConnectionLost, `the connection to ${where(endpoint)} dropped while the command ran`);
+        if (become !== 'none' && outcome.pgid === null && outcome.exitCode !== 0 && SUDO_REFUSAL.test(performed.stderr)) {
+          const reason = performed.stderr.split('\n').find((l) => l.trim()) ?? 'refused';
+          return fail(ErrorType.AuthFailed, `sudo refused on ${endpoint.targetName}: ${reason.trim()}`);
+        }
+        return performed;
+      };
+
+      let performed: Performed;
+      switch (operation.op) {
+        case 'host-key-enrol': {
+          const presented = await scanHostKey(endpoint, ssh.readyTimeoutMs);
+          const before = await ssh.hostKeys.get(endpoint.targetId);
+          const pinned = before ?? (await ssh.hostKeys.pin(endpoint.targetId, presented, 'enrolment'));
+          if (pinned.publicKey !== presented.publicKey) {
+            throw new SshFailure(ErrorType.HostKeyMismatch, `the host key of ${where(endpoint)} changed: pinned ${pinned.fingerprint}, presented ${presented.fingerprint}`);
+          }
+          const text = `${before ? 'already pinned' : 'pinned'}: ${presented.algorithm} ${presented.fingerprint}\n`;
+          performed = {
+            exitCode: 0, signal: null, stdout: text, stderr: '', stdoutBytes: text.length, stderrBytes: 0, stdoutTruncated: false, stderrTruncated: false,
+            facts: { algorithm: presented.algorithm, fingerprint: presented.fingerprint, pinned: before ? 'unchanged' : 'new' },
+          };
+          break;
+        }
+        case 'file-copy': {
+          const artifact = await resolveArtifact(ssh.artifactDir, operation.source);
+          const sha256 = await sha256File(artifact.file);
+          const staged = await ssh.pool.withSftp(key, connect, (sftp) =>
+            uploadToStaging(sftp, artifact.file, (done) => {
+              progress.transferredBytes = done;
+            }),
+          );
+          try {
+            performed = await runScript(installScript(operation, staged.file, sha256, { ...input, nonce }));
+          } finally {
+            await ssh.pool.withSftp(key, connect, (sftp) => removeStaging(sftp, staged)).catch(() => undefined);
+          }
+          break;
+        }
+        case 'file-fetch': {
+          const destination = fetchDestination(ssh.artifactDir, operation, input.jobId, endpoint.targetName);
+          const remoteSha = async () => {
+            const r = await runScript({ shell: 'sh', reportsFacts: false, script: `sha256sum -- ${shQuote(operation.source)} | cut -d' ' -f1` });
+            if (r.exitCode !== 0) throw new SshFailure(ErrorType.CommandFailed, `could not hash ${operation.source}: ${r.stderr.trim()}`);
+            return r.stdout.trim();
+          };
+          const got = await ssh.pool.withSftp(key, connect, (sftp) =>
+            download(sftp, operation, destination, remoteSha, (done) => {
+              progress.transferredBytes = done;
+            }),
+          );
+          const text = `fetched ${operation.source} (${got.bytes} bytes, sha256 ${got.sha256})\n`;
+          performed = {
+            exitCode: 0, signal: null, stdout: text, stderr: '', stdoutBytes: text.length, stderrBytes: 0, stdoutTruncated: false, stderrTruncated: false,
+            facts: { sha256: got.sha256, bytes: String(got.bytes), path: destination },
+          };
+          break;
+        }
+        default:
+          performed = await runScript(scriptFor(operation, { jobId: input.jobId, stepId: input.stepId, nonce }));
+      }
+
+      await save(performed);
+      const cap = deps.limits.resultCapBytes;
+      const out = capText(performed.stdout, cap);
+      const err = capText(performed.stderr, cap);
+      return {
+        kind: 'command',
+        exitCode: performed.exitCode,
+        signal: performed.signal,
+        stdout: out.text,
+        stderr: err.text,
+        stdoutTruncated: out.truncated || performed.stdoutTruncated,
+        stderrTruncated: err.truncated || performed.stderrTruncated,
+        durationMs: Date.now() - startedAt.getTime(),
+        ...(Object.keys(performed.facts).length > 0 && { facts: performed.facts }),
+      };
+    } catch (err) {
+      if (err instanceof SshFailure) {
+        if (!err.recorded) await save({}, { type: err.type, message: err.message }).catch(() => undefined);
+        throw err.toApplicationFailure();
+      }
+      throw err;
+    } finally {
+      clearInterval(heartbeat);
+    }
+  };
+};

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { SafeArg } from './safe-text.js';
+
+/*
+ * The operations the executor performs on Linux targets over SSH. Every parameter is typed and
+ * checked here, and the executor still single-quotes each one into the script it sends: a value is
+ * never spliced into a shell command raw, whoever wrote the plan.
+ */
+
+/** A systemd unit or SysV service name. */
+export const ServiceName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9@._:-]{0,127}$/, {
+  message: 'must be a service name (letters, digits and @ . _ : -)',
+});
+
+/** A process name as `pgrep` matches it. */
+export const ProcessName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, {
+  message: 'must be a process name (letters, digits and . _ + -)',
+});
+
+/** A deb or rpm package name. */
+export const PackageName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9+._-]{0,127}$/, {
+  message: 'must be a package name (letters, digits and + . _ -)',
+});
+
+/** A deb or rpm version string (epoch:upstream-revision). */
+export const PackageVersion = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.+~:_-]{0,127}$/, {
+  message: 'must be a package version (letters, digits and . + ~ : _ -)',
+});
+
+/** An absolute path on the target: no `..` segments, no line breaks or NULs. */
+export const RemotePath = z
+  .string()
+  .max(4096)
+  .regex(/^\/[^\0\r\n]*$/, { message: 'must be an absolute path without line breaks' })
+  .refine((p) => !p.split('/').includes('..'), { message: 'must not contain .. segments' });
+
+/** A file in the executor's artifact folder, named relative to it: where copies come from. */
+export const ArtifactPath = z
+  .string()
+  .max(1024)
+  .regex(/^[A-Za-z0-9._+-][A-Za-z0-9._+ /-]*$/, { message: 'must be a path relative to the artifact folder (letters, digits, spaces and . _ + - /)' })
+  .refine((p) => !p.split('/').some((part) => part === '..' || part === '.' || part === ''), { message: 'must not contain empty, . or .. segments' });
+
+/** A user or group name on the target. */
+export const PosixName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}\$?$/, { message: 'must be a user or group name' });
+
+/** A file mode in octal, e.g. `0644`. */
+export const FileMode = z.string().regex(/^0?[0-7]{3,4}$/, { message: 'must be an octal mode such as 0644' });
+
+const WaitSeconds = z.number().int().min(1).max(3_600);
+
+export const LinuxOperation = z.discriminatedUnion('op', [
+  /** A program and its arguments, each quoted. */
+  z.strictObject({ op: z.literal('run'), argv: z.array(SafeArg).min(1).max(64) }),
+  /** A script the operator wrote, passed to the shell as one quoted argument. Its risk is the operator's call. */
+  z.strictObject({ op: z.literal('script'), script: z.string().min(1).max(65_536), shell: z.enum(['sh', 'bash']).default('bash') }),
+  z.strictObject({
+    op: z.literal('service'),
+    action: z.enum(['status', 'start', 'stop', 'restart', 'reload', 'enable', 'disable']),
+    name: ServiceName,
+  }),
+  /** Polls until the service reaches the state; fails when the time is up. */
+  z.strictObject({
+    op: z.literal('service-wait'),
+    name: ServiceName,
+    state: z.enum(['active', 'inactive']).default('active'),
+    timeoutSeconds: WaitSeconds.default(60),
+    intervalSeconds: z.number().int().min(1).max(60).default(2),
+  }),
+  /** Reports whether a process runs; with `expect`, the step fails when it does not match. */
+  z.strictObject({
+    op: z.literal('process-check'),
+    name: ProcessName,
+    match: z.enum(['exact', 'full']).default('exact'),
+    expect: z.enum(['running', 'stopped']).optional(),
+  }),
+  /** Package version, install, update or removal with the package manager found on the target (apt, dnf or yum). */
+  z
+    .strictObject({
+      op: z.literal('package'),
+      action: z.enum(['version', 'install', 'update', 'remove']),
+      name: PackageName,
+      version: PackageVersion.optional(),
+    })
+    .refine((o) => o.version === undefined || o.action === 'install', { message: 'a version can only be given to install', path: ['version'] }),
+  z.strictObject({ op: z.literal('disk-usage'), path: RemotePath.default('/') }),
+  /** Copies an artifact to the target over SFTP, verified by SHA-256; an existing destination is backed up first. */
+  z.strictObject({
+    op: z.literal('file-copy'),
+    source: ArtifactPath,
+    destination: RemotePath,
+    mode: FileMode.optional(),
+    owner: PosixName.optional(),
+    group: PosixName.optional(),
+    backup: z.boolean().default(true),
+  }),
+  /** Fetches a file from the target into the artifact folder, verified by SHA-256. */
+  z.strictObject({ op: z.literal('file-fetch'), source: RemotePath, destination: ArtifactPath }),
+  /** Undoes a file-copy: puts the backup back, or removes the file when there was none. */
+  z.strictObject({ op: z.literal('file-restore'), destination: RemotePath, backup: RemotePath.nullable() }),
+  /** Archives paths with tar; the archive path is reported for the restore. */
+  z.strictObject({ op: z.literal('config-backup'), paths: z.array(RemotePath).min(1).max(50), archive: RemotePath.optional() }),
+  z.strictObject({ op: z.literal('config-restore'), archive: RemotePath }),
+  /** Pins the target's SSH host key (the explicit enrolment `strict` targets need), like ssh-keyscan. */
+  z.strictObject({ op: z.literal('host-key-enrol') }),
+]);
+export type LinuxOperation = z.infer<typeof LinuxOperation>;
+export type LinuxOperationInput = z.input<typeof LinuxOperation>;
+
+/** Where config backups go when the step names no archive. */
+export const DEFAULT_BACKUP_DIR = '/var/backups/opsc';
+
+/** How the executor treats a target's SSH host key. */
+export const HostKeyPolicy = z.enum(['strict', 'accept-new']);
+export type HostKeyPolicy = z.infer<typeof HostKeyPolicy>;

@@ -1,0 +1,56 @@
+// Starts an SSH fleet for manual tests and benchmarks:
+//   node testkit/dist/fleet-cli.js --size 10 [--port 2222] [--log-dir DIR] [--key-out FILE]
+// prints one JSON line per host, then one with the client key's path, and runs until SIGINT/SIGTERM.
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startSshFleet } from './ssh-fleet.js';
+
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string' },
+    port: { type: 'string' },
+    'log-dir': { type: 'string' },
+    'key-out': { type: 'string' },
+  },
+});
+const integer = (name: string, value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) {
+    process.stderr.write(`--${name} must be a number (got ${value})\n`);
+    process.exit(2);
+  }
+  return Number(value);
+};
+const size = integer('size', values.size);
+if (size === undefined) {
+  process.stderr.write('usage: fleet-cli --size N [--port P] [--log-dir DIR] [--key-out FILE]\n');
+  process.exit(2);
+}
+
+const started = performance.now();
+const fleet = await startSshFleet({ size, port: integer('port', values.port), logDir: values['log-dir'] });
+process.stderr.write(`[fleet] ${fleet.hosts.length} hosts up in ${Math.round(performance.now() - started)} ms\n`);
+
+const keyFile = values['key-out'] ?? path.join(await mkdtemp(path.join(tmpdir(), 'opsc-ssh-fleet-key-')), 'id_ed25519');
+await writeFile(keyFile, fleet.clientKey.privateKey, { mode: 0o600 });
+await chmod(keyFile, 0o600);
+for (const host of fleet.hosts) {
+  const { name, address, port, username, password } = host;
+  process.stdout.write(`${JSON.stringify({ name, address, port, username, password, fingerprint: host.hostKey.fingerprint })}\n`);
+}
+process.stdout.write(`${JSON.stringify({ clientKeyFile: keyFile })}\n`);
+
+const shutdown = (signal: NodeJS.Signals): void => {
+  process.stderr.write(`[fleet] ${signal}: stopping\n`);
+  fleet.stop().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`[fleet] stop failed: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+};
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);
