@@ -31,7 +31,8 @@ CMD ["node", "orchestrator/dist/main.js"]
 # The executor carries the tools local commands may use (ping, traceroute, dig, curl).
 FROM runtime AS executor-worker
 RUN apt-get update && apt-get install -y --no-install-recommends iputils-ping traceroute dnsutils curl netcat-openbsd \
-    && rm -rf /var/lib/apt/lists/*
+    && rm -rf /var/lib/apt/lists/* \
+    && install -d -o node -g node -m 0750 /var/lib/opsc/artifacts
 ENV EXECUTOR_HEALTH_HOST=0.0.0.0
 USER node
 EXPOSE 8010
