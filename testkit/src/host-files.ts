@@ -21,7 +21,7 @@ const PACKAGE_SHIMS: Record<ResolvedHostOptions['packageManager'], [string, stri
   dnf: [['dnf', 'dnf'], ['rpm', 'rpm']],
   yum: [['dnf', 'yum'], ['rpm', 'rpm']],
 };
-const SERVICE_SHIMS = ['systemctl', 'service'];
+const SERVICE_SHIMS: Record<ResolvedHostOptions['init'], string[]> = { systemd: ['systemctl', 'service'], sysv: ['service'] };
 /** Every emulated service runs a copy of this under the service's name. */
 const SERVICE_BINARY = '/bin/sleep';
 
@@ -74,10 +74,12 @@ export const prepareHost = async (plan: HostPlan, accounts: FleetAccounts, clien
   // Debian's /etc/profile drops /usr/local/sbin for users; the shims must come first in login shells too.
   await putFile(`${plan.home}/.profile`, `# SSH fleet host: the shims in /usr/local/sbin come first.\nPATH=${HOST_PATH}\nexport PATH\n`, 0o644, uid, gid);
 
-  for (const [source, name] of [...SERVICE_SHIMS.map((s) => [s, s] as const), ...PACKAGE_SHIMS[options.packageManager]]) {
+  for (const [source, name] of [...SERVICE_SHIMS[options.init].map((s) => [s, s] as const), ...PACKAGE_SHIMS[options.packageManager]]) {
     await copyFile(path.join(SHIMS_DIR, source), `${dir}/sbin/${name}`);
     await chmod(`${dir}/sbin/${name}`, 0o755);
   }
+  await copyFile(path.join(SHIMS_DIR, 'systemctl'), `${dir}/lib/systemctl-engine`);
+  await chmod(`${dir}/lib/systemctl-engine`, 0o755);
   await copyFile(path.join(SHIMS_DIR, 'fleet-common.sh'), `${dir}/lib/fleet-common.sh`);
   await chmod(`${dir}/lib/fleet-common.sh`, 0o644);
 

@@ -12,6 +12,8 @@ export interface FleetHostOptions {
    * timestamp_timeout=0), 'none' (no sudo rights). sudo runs commands as the unprivileged opsc-fleet-root.
    */
   sudo?: 'nopasswd' | 'password' | 'none';
+  /** Init system the host pretends to run: 'systemd' (default; `systemctl` and `service`) or 'sysv' (only `service`). */
+  init?: 'systemd' | 'sysv';
   /** Package manager the host pretends to have: 'apt' (default), 'dnf', 'yum'. Only that one's shims are on PATH. */
   packageManager?: 'apt' | 'dnf' | 'yum';
   /**
@@ -88,6 +90,7 @@ export const resolveHostOptions = (host: string, options: FleetHostOptions): { o
     options: {
       auth: oneOf(host, 'auth', options.auth, ['key+password', 'keyboard-interactive'], 'key+password'),
       sudo: oneOf(host, 'sudo', options.sudo, ['nopasswd', 'password', 'none'], 'nopasswd'),
+      init: oneOf(host, 'init', options.init, ['systemd', 'sysv'], 'systemd'),
       packageManager: oneOf(host, 'packageManager', options.packageManager, ['apt', 'dnf', 'yum'], 'apt'),
       services,
       packages,

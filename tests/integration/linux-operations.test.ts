@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 
-// Host 0: apt, nginx active; host 1: dnf; host 2: nginx stopped and a package that will not install.
+// Host 0: apt and systemd, nginx active; host 1: dnf; host 2: SysV init (no systemctl), nginx stopped,
+// and a package that will not install.
 let h: SshHarness;
 
 beforeAll(async () => {
@@ -14,7 +15,7 @@ beforeAll(async () => {
       [
         { files: { '/etc/nginx/nginx.conf': 'worker_processes 1;\n', '/opt/app/app.conf': 'version=1\n' } },
         { packageManager: 'dnf' as const },
-        { services: { nginx: 'inactive' as const }, packages: { nginx: { installed: '1.22.1-9', available: '1.24.0-1' }, 'broken-agent': { installed: null, available: '2.0' } } },
+        { init: 'sysv' as const, services: { nginx: 'inactive' as const }, packages: { nginx: { installed: '1.22.1-9', available: '1.24.0-1' }, 'broken-agent': { installed: null, available: '2.0' } } },
       ][i] ?? {},
   });
 }, 180_000);
@@ -27,7 +28,7 @@ const onHost = async (index: number, script: string) => (await h.fleet.exec(inde
 
 describe('services', () => {
   it('reports status, stops, starts and restarts with sudo, and the process follows', async () => {
-    expect((await h.run(0, { op: 'service', action: 'status', name: 'nginx' })).facts).toMatchObject({ state: 'active' });
+    expect((await h.run(0, { op: 'service', action: 'status', name: 'nginx' })).facts).toEqual({ manager: 'systemctl', state: 'active' });
     const stopped = await h.run(0, { op: 'service', action: 'stop', name: 'nginx' }, { become: true });
     expect(stopped).toMatchObject({ exitCode: 0, facts: { state: 'inactive' } });
     expect(await onHost(0, 'pgrep -x nginx || echo none')).toBe('none');
@@ -38,6 +39,19 @@ describe('services', () => {
     const pidAfter = await onHost(0, 'pgrep -x nginx');
     expect(pidAfter).not.toBe('');
     expect(pidAfter).not.toBe(pidBefore);
+  });
+
+  it('falls back to `service` where systemd does not run', async () => {
+    expect((await h.run(2, { op: 'service', action: 'status', name: 'nginx' })).facts).toEqual({ manager: 'service', state: 'inactive' });
+    expect(await h.run(2, { op: 'service', action: 'start', name: 'nginx' }, { become: true })).toMatchObject({ exitCode: 0, facts: { manager: 'service', state: 'active' } });
+    expect(await onHost(2, 'pgrep -x nginx || echo none')).not.toBe('none');
+    expect((await h.run(2, { op: 'service', action: 'stop', name: 'nginx' }, { become: true })).facts).toMatchObject({ state: 'inactive' });
+  });
+
+  it('enables a service for boot', async () => {
+    const out = await h.run(0, { op: 'service', action: 'enable', name: 'nginx' }, { become: true });
+    expect(out.exitCode).toBe(0);
+    expect(await onHost(0, 'systemctl is-enabled nginx')).toBe('enabled');
   });
 
   it('fails a state change without sudo the way the host refuses it', async () => {
