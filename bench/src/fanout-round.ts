@@ -90,7 +90,7 @@ export const createLayer = (input: FanoutInput, options: { maxHandshakes: number
           kill: async () => undefined,
         }),
       );
-      if (outcome.exitCode !== 0) throw new Error(`exit ${outcome.exitCode}: ${outcome.stderr.text()}`);
+      if (outcome.exitCode !== 0) throw new Error(`exit ${outcome.exitCode} signal ${outcome.signal} lost ${outcome.connectionLost} pgid ${outcome.pgid} out ${JSON.stringify(outcome.stdout.text())}: ${outcome.stderr.text()}`);
       return outcome.stdout.text();
     });
   return { round, close: () => pool.close() };

@@ -26,7 +26,6 @@ const main = async (): Promise<void> => {
   pool.on('error', (err) => log('idle database connection lost', { error: err.message }, 'warn'));
   const published = await publishVaultKey(pool, keyring);
   if (published === 'foreign') log('the published vault key is not in this executor\'s keyring: it cannot open secrets sealed since', {}, 'warn');
-  const metrics = createExecutorMetrics();
   const ssh = createSshExecution(pool, keyring, {
     artifactDir: env.EXECUTOR_ARTIFACT_DIR,
     defaultHostKeyPolicy: env.SSH_HOST_KEY_POLICY,
@@ -36,6 +35,7 @@ const main = async (): Promise<void> => {
     readyTimeoutMs: env.SSH_CONNECT_TIMEOUT_SECONDS * 1000,
     keepaliveIntervalMs: env.SSH_KEEPALIVE_SECONDS * 1000,
   });
+  const metrics = createExecutorMetrics(ssh.pool);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
     connection,

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 
 export interface ExecutorMetrics {
@@ -14,9 +14,27 @@ const outcomeOf = (result: unknown): string => {
 };
 
 /** Prometheus metrics fed by an activity interceptor, so every execution method is counted alike. */
-export const createExecutorMetrics = (): ExecutorMetrics => {
+export const createExecutorMetrics = (sshPool?: { stats(): { connections: number; handshakesInFlight: number } }): ExecutorMetrics => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'opsc_executor_' });
+  if (sshPool) {
+    new Gauge({
+      name: 'opsc_executor_ssh_connections',
+      help: 'Pooled SSH connections (open or being opened)',
+      registers: [registry],
+      collect() {
+        this.set(sshPool.stats().connections);
+      },
+    });
+    new Gauge({
+      name: 'opsc_executor_ssh_handshakes_in_flight',
+      help: 'SSH handshakes in progress, bounded by SSH_MAX_HANDSHAKES',
+      registers: [registry],
+      collect() {
+        this.set(sshPool.stats().handshakesInFlight);
+      },
+    });
+  }
   const executed = new Counter({
     name: 'opsc_executor_commands_total',
     help: 'Execution activities finished, by activity and outcome',

@@ -10,6 +10,7 @@ import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 // sshd hosts; then the seed's "50+ targets simultaneously" as a 50-host parallel uptime.
 let h: SshHarness;
 let operator: { token: string };
+let executorUrl: string;
 
 const WEB = Array.from({ length: 10 }, (_, i) => i);
 const ALL = Array.from({ length: 50 }, (_, i) => i);
@@ -22,7 +23,7 @@ beforeAll(async () => {
     host: (i) => ({ sudo: i % 2 === 0 ? 'password' : 'nopasswd', files: { '/etc/nginx/nginx.conf': `# ${i}\nworker_processes auto;\n` } }),
     groups: { 'Production Web': WEB, 'All Linux': ALL },
   });
-  await h.stack.startExecutor({ EXECUTOR_MAX_CONCURRENT_ACTIVITIES: '100' });
+  executorUrl = (await h.stack.startExecutor({ EXECUTOR_MAX_CONCURRENT_ACTIVITIES: '100' })).healthUrl;
   operator = await h.stack.createUser('operator', { tenant: 'acme' });
 }, 240_000);
 
@@ -109,6 +110,14 @@ describe('50 targets at once', () => {
     expect(new Set(job.results.map((r) => r.target.name)).size).toBe(50);
     console.info(`50-host uptime through Temporal: ${Date.now() - started} ms`);
   }, 150_000);
+
+  it('keeps one pooled connection per target, visible in the executor metrics', async () => {
+    const text = await (await fetch(`${executorUrl}/metrics`)).text();
+    expect(text).toMatch(/opsc_executor_commands_total\{activity="runSshOperation",outcome="ok"\} [1-9]/);
+    // 50 targets, each reached by one connection that every step and job since has reused.
+    expect(text).toMatch(/^opsc_executor_ssh_connections 50$/m);
+    expect(text).toMatch(/^opsc_executor_ssh_handshakes_in_flight 0$/m);
+  });
 });
 
 describe('plans that cannot reach their targets are refused with the field named', () => {

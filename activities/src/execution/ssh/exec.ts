@@ -44,39 +44,54 @@ export class ChannelOpenError extends Error {
   }
 }
 
-const openChannel = (client: Client, command: string): Promise<ClientChannel> =>
+/** What the server said about the command's end; recorded from the moment the channel opens. */
+interface ChannelEnd {
+  exited: boolean;
+  code: number | null;
+  signal: string | null;
+  closed: Promise<void>;
+}
+
+/**
+ * Opens an exec channel. The exit and close listeners go on in the open callback itself: the
+ * server's exit-status and close can arrive in the same read as the open confirmation, and an event
+ * emitted before a listener exists is lost (stream data is buffered; events are not).
+ */
+const openChannel = (client: Client, command: string): Promise<{ stream: ClientChannel; end: ChannelEnd }> =>
   new Promise((resolve, reject) => {
     client.exec(command, (err, stream) => {
       if (err) {
         const reason = (err as Error & { reason?: number }).reason;
         // SSH_OPEN_ADMINISTRATIVELY_PROHIBITED (1): sshd's MaxSessions is lower than we assumed.
         reject(new ChannelOpenError(err.message, reason === 1));
-      } else resolve(stream);
+        return;
+      }
+      const end: ChannelEnd = { exited: false, code: null, signal: null, closed: new Promise((done) => stream.once('close', () => done())) };
+      stream.on('exit', (code: number | null, signalName?: string) => {
+        end.exited = true;
+        end.code = typeof code === 'number' ? code : null;
+        end.signal = signalName ?? null;
+      });
+      resolve({ stream, end });
     });
   });
 
 /** Runs a command on an exec channel (no pty), draining stdout and stderr as they come. */
 export const execOnChannel = async (client: Client, opts: ExecOptions): Promise<ExecOutcome> => {
   const started = performance.now();
-  const stream = await openChannel(client, opts.command);
+  const { stream, end } = await openChannel(client, opts.command);
   const stdout = new CappedBuffer(opts.captureCapBytes);
   const stderr = new CappedBuffer(opts.captureCapBytes);
   const pidLine = pidLinePattern(opts.nonce);
   let head: Buffer | null = Buffer.alloc(0);
   let pgid: number | null = null;
-  let exitCode: number | null = null;
-  let exitSignal: string | null = null;
-  let exited = false;
   let aborted = false;
   let timedOut = false;
 
   let settle: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => {
-    settle = resolve;
-    stream.once('close', () => resolve());
-  });
+  const finished = Promise.race([end.closed, new Promise<void>((resolve) => (settle = resolve))]);
   const stop = (why: 'abort' | 'deadline') => {
-    if (exited) return;
+    if (end.exited) return;
     if (why === 'abort') aborted = true;
     else timedOut = true;
     const killed = pgid === null ? Promise.resolve() : opts.kill(pgid).catch(() => undefined);
@@ -110,11 +125,6 @@ export const execOnChannel = async (client: Client, opts: ExecOptions): Promise<
     opts.onData?.('stderr', chunk.length);
     stderr.push(chunk);
   });
-  stream.on('exit', (code: number | null, signalName?: string) => {
-    exited = true;
-    exitCode = typeof code === 'number' ? code : null;
-    exitSignal = signalName ?? null;
-  });
   if (opts.stdin !== undefined) stream.end(opts.stdin);
   else stream.end();
 
@@ -123,13 +133,13 @@ export const execOnChannel = async (client: Client, opts: ExecOptions): Promise<
   opts.signal?.removeEventListener('abort', onAbort);
   if (head !== null && head.length) stdout.push(head);
   return {
-    exitCode,
-    signal: exitSignal,
+    exitCode: end.code,
+    signal: end.signal,
     stdout,
     stderr,
     pgid,
     durationMs: performance.now() - started,
-    connectionLost: !exited && !aborted && !timedOut,
+    connectionLost: !end.exited && !aborted && !timedOut,
     aborted,
     timedOut,
   };
