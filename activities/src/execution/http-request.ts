@@ -3,8 +3,8 @@ import { Context } from '@temporalio/activity';
 import { ErrorType, type HttpOutput, type SendHttpRequestInput } from '@opsc/contracts';
 import type { ExecutionDeps } from './deps.js';
 import { CappedBuffer } from './capped-buffer.js';
+import { UNREACHABLE_CODES } from './network-errors.js';
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
 /** Maps a fetch failure to an error type; network faults stay retryable. */
 const classify = (err: unknown, input: SendHttpRequestInput, timedOut: boolean): Error => {
