@@ -43,5 +43,17 @@ fi
 temporal_bin=$(bash temporal/bin/ensure-temporal.sh)
 say "temporal: $temporal_bin ($("$temporal_bin" --version 2>/dev/null | head -1))"
 
+# Independent protocol clients the tests run against our code (pyspnego, pywinrm), pinned, in the
+# project venv that ensure-temporal made; reinstalled only when the requirements change.
+if [ "${1:-}" = "--test" ]; then
+  py_stamp=.venv/.opsc-test-requirements.sha256
+  if [ ! -f "$py_stamp" ] || [ "$(cat "$py_stamp")" != "$(sha256sum tests/python/requirements.txt | cut -d' ' -f1)" ]; then
+    [ -x .venv/bin/pip ] || python3 -m venv .venv
+    say "installing the tests' Python packages (tests/python/requirements.txt)"
+    .venv/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+    sha256sum tests/python/requirements.txt | cut -d' ' -f1 > "$py_stamp"
+  fi
+fi
+
 say "building (tsc -b)"
 npx tsc -b

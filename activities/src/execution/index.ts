@@ -12,6 +12,7 @@ export { findSshEndpoint, type SshEndpoint } from './ssh/endpoints.js';
 export { openConnection, type ConnectDeps } from './ssh/connect.js';
 export { execOnChannel } from './ssh/exec.js';
 export { wrapScript } from './ssh/remote-command.js';
+export { NtlmClient, NtlmServer, NtlmSession, ntowfv2, type NtlmCredentials, type PasswordLookup } from './winrm/ntlm/ntlm.js';
 export { createSshExecution, type SshSettings } from './ssh/ssh-execution.js';
 
 /** The executor's activities, checked against the contract the workflows proxy. */
