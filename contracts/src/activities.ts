@@ -1,4 +1,4 @@
-import type { HttpAction, LocalCommandAction, SshAction } from './plan.js';
+import type { HttpAction, LocalCommandAction, SshAction, WinrmAction } from './plan.js';
 import type { CommandOutput, HttpOutput, JobStatus } from './results.js';
 import type { TargetRef } from './target.js';
 import type { ErrorType } from './errors.js';
@@ -19,6 +19,9 @@ export type SendHttpRequestInput = ActionContext &
 /** The target is an inventory target id; the executor looks up its address and credential itself. */
 export type RunSshOperationInput = ActionContext & Pick<SshAction, 'operation' | 'become'>;
 
+/** The target is an inventory target id; the executor looks up its WinRM endpoint and credential itself. */
+export type RunWinrmOperationInput = ActionContext & Pick<WinrmAction, 'operation'>;
+
 /**
  * Activities on the `executor` task queue. The names here ARE the Temporal activity names; the
  * executor's implementation is checked against this interface with `satisfies`.
@@ -30,6 +33,8 @@ export interface ExecutorActivities {
   sendHttpRequest(input: SendHttpRequestInput): Promise<HttpOutput>;
   /** Performs a Linux operation on a target over SSH; a non-zero exit is a result, not an error. */
   runSshOperation(input: RunSshOperationInput): Promise<CommandOutput>;
+  /** Performs a Windows operation on a target over WinRM; a non-zero exit is a result, not an error. */
+  runWinrmOperation(input: RunWinrmOperationInput): Promise<CommandOutput>;
 }
 
 export interface RecordJobStatusInput {

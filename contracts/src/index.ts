@@ -3,6 +3,7 @@ export * from './errors.js';
 export * from './safe-text.js';
 export * from './target.js';
 export * from './linux.js';
+export * from './windows.js';
 export * from './plan.js';
 export * from './results.js';
 export * from './progress.js';

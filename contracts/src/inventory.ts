@@ -39,6 +39,12 @@ export const TargetService = z.discriminatedUnion('protocol', [
     transport: z.enum(['ntlm', 'basic', 'kerberos', 'certificate']).default('ntlm'),
     /** Verify the server certificate on https (turn off only for lab hosts with self-signed certificates). */
     verifyCertificate: z.boolean().default(true),
+    /** PEM CA certificate(s) to trust for this target's https certificate instead of the system's (an internal CA, or a self-signed server). */
+    caCertificate: z
+      .string()
+      .max(65_536)
+      .regex(/^\s*(-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*)+$/, { message: 'must be one or more PEM certificates' })
+      .optional(),
     credential: InventoryName.optional(),
   }),
   z.strictObject({ protocol: z.literal('http'), baseUrl: z.url({ protocol: /^https?$/ }), credential: InventoryName.optional() }),

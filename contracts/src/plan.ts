@@ -2,12 +2,14 @@ import { z } from 'zod';
 import { ExecutableName, SafeArg } from './safe-text.js';
 import { TargetSelector } from './inventory.js';
 import { LinuxOperation } from './linux.js';
+import { WindowsOperation } from './windows.js';
 
 /** How an action reaches what it acts on. Every method runs in the executor worker, never elsewhere. */
 export const ExecutionMethod = {
   localCommand: 'local-command',
   http: 'http',
   ssh: 'ssh',
+  winrm: 'winrm',
 } as const;
 export type ExecutionMethod = (typeof ExecutionMethod)[keyof typeof ExecutionMethod];
 
@@ -51,11 +53,20 @@ export const SshAction = z.object({
 });
 export type SshAction = z.infer<typeof SshAction>;
 
+/** A Windows operation on each of the step's targets, over WinRM (PowerShell). */
+export const WinrmAction = z.object({
+  method: z.literal(ExecutionMethod.winrm),
+  operation: WindowsOperation,
+  /** Exit codes that count as success. */
+  successExitCodes: z.array(z.number().int().min(0).max(2_147_483_647)).min(1).max(32).default([0]),
+});
+export type WinrmAction = z.infer<typeof WinrmAction>;
+
 /** What one step does. Discriminated by `method`; an unknown method is a validation error. */
-export const Action = z.discriminatedUnion('method', [LocalCommandAction, HttpAction, SshAction]);
+export const Action = z.discriminatedUnion('method', [LocalCommandAction, HttpAction, SshAction, WinrmAction]);
 
 /** Methods that act on inventory targets; the others run on the executor itself. */
-export const REMOTE_METHODS: ReadonlySet<ExecutionMethod> = new Set([ExecutionMethod.ssh]);
+export const REMOTE_METHODS: ReadonlySet<ExecutionMethod> = new Set([ExecutionMethod.ssh, ExecutionMethod.winrm]);
 export type Action = z.infer<typeof Action>;
 
 export const StepId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, {

@@ -39,6 +39,16 @@ export const ExecutorEnv = z.object({
   SSH_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(20),
   /** Keepalive interval; three unanswered keepalives drop the connection. */
   SSH_KEEPALIVE_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
+  /** WinRM commands at once on one target (each holds a shell; Windows allows 30 per user by default). */
+  WINRM_MAX_CONCURRENT_PER_HOST: z.coerce.number().int().min(1).max(100).default(8),
+  /** Seconds an unused authenticated WinRM connection stays open. */
+  WINRM_IDLE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+  /** Seconds for the TCP (and TLS) connect to a WinRM service. */
+  WINRM_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
+  /** WS-Management MaxEnvelopeSize in bytes: the targets' MaxEnvelopeSizekb (Windows default 150 KB). */
+  WINRM_MAX_ENVELOPE_SIZE: z.coerce.number().int().min(32_768).max(16_777_216).default(153_600),
+  /** Seconds a WinRM Receive may wait for output before the server answers "nothing yet" and it is asked again. */
+  WINRM_OPERATION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
   /** The vault master key(s), PKCS#8 PEM, newest first: inline, or in a file (mode 0600). */
   OPSC_VAULT_KEY: z.string().min(1).optional(),
   OPSC_VAULT_KEY_FILE: z.string().min(1).optional(),

@@ -2,7 +2,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import pg from 'pg';
 import { TaskQueue } from '@opsc/contracts';
 import { mkdirSync } from 'node:fs';
-import { createExecutionActivities, createPgOutputStore, createSshExecution } from '@opsc/activities/execution';
+import { createExecutionActivities, createPgOutputStore, createSshExecution, createWinrmExecution } from '@opsc/activities/execution';
 import { publishVaultKey } from '@opsc/activities/vault';
 import { ConfigError, parseExecutorEnv } from './env.js';
 import { loadKeyring } from './vault-config.js';
@@ -35,7 +35,15 @@ const main = async (): Promise<void> => {
     readyTimeoutMs: env.SSH_CONNECT_TIMEOUT_SECONDS * 1000,
     keepaliveIntervalMs: env.SSH_KEEPALIVE_SECONDS * 1000,
   });
-  const metrics = createExecutorMetrics(ssh.pool);
+  const winrm = createWinrmExecution(pool, keyring, {
+    artifactDir: env.EXECUTOR_ARTIFACT_DIR,
+    maxConcurrentPerHost: env.WINRM_MAX_CONCURRENT_PER_HOST,
+    idleMs: env.WINRM_IDLE_SECONDS * 1000,
+    connectTimeoutMs: env.WINRM_CONNECT_TIMEOUT_SECONDS * 1000,
+    maxEnvelopeSize: env.WINRM_MAX_ENVELOPE_SIZE,
+    operationTimeoutSeconds: env.WINRM_OPERATION_TIMEOUT_SECONDS,
+  });
+  const metrics = createExecutorMetrics(ssh.pool, winrm.pool);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
     connection,
@@ -47,6 +55,7 @@ const main = async (): Promise<void> => {
       allowedLocalCommands: new Set(env.EXECUTOR_LOCAL_COMMANDS),
       localPath: env.EXECUTOR_LOCAL_PATH,
       ssh,
+      winrm,
     }),
     maxConcurrentActivityTaskExecutions: env.EXECUTOR_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: `${env.EXECUTOR_SHUTDOWN_GRACE_SECONDS}s`,
@@ -72,6 +81,7 @@ const main = async (): Promise<void> => {
   health.closeAllConnections();
   await new Promise((resolve) => health.close(resolve));
   await ssh.pool.close();
+  winrm.pool.close();
   await Promise.all([pool.end(), connection.close()]);
   log('executor stopped');
 };

@@ -14,7 +14,10 @@ const outcomeOf = (result: unknown): string => {
 };
 
 /** Prometheus metrics fed by an activity interceptor, so every execution method is counted alike. */
-export const createExecutorMetrics = (sshPool?: { stats(): { connections: number; handshakesInFlight: number } }): ExecutorMetrics => {
+export const createExecutorMetrics = (
+  sshPool?: { stats(): { connections: number; handshakesInFlight: number } },
+  winrmPool?: { stats(): { idleConnections: number; activeCommands: number } },
+): ExecutorMetrics => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'opsc_executor_' });
   if (sshPool) {
@@ -32,6 +35,24 @@ export const createExecutorMetrics = (sshPool?: { stats(): { connections: number
       registers: [registry],
       collect() {
         this.set(sshPool.stats().handshakesInFlight);
+      },
+    });
+  }
+  if (winrmPool) {
+    new Gauge({
+      name: 'opsc_executor_winrm_commands_running',
+      help: 'WinRM commands running (each holds a shell on its target)',
+      registers: [registry],
+      collect() {
+        this.set(winrmPool.stats().activeCommands);
+      },
+    });
+    new Gauge({
+      name: 'opsc_executor_winrm_idle_connections',
+      help: 'Authenticated WinRM connections kept for reuse',
+      registers: [registry],
+      collect() {
+        this.set(winrmPool.stats().idleConnections);
       },
     });
   }

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import pg from 'pg';
 import type { CommandOutput, HostKeyPolicy, LinuxOperationInput, TargetRef } from '@opsc/contracts';
 import { LinuxOperation } from '@opsc/contracts';
-import { createExecutionActivities, createPgOutputStore, createSshExecution, type SshExecution, type SshSettings } from '@opsc/activities/execution';
-import { createKeyring, publishVaultKey } from '@opsc/activities/vault';
+import type { SshExecution, SshSettings } from '@opsc/activities/execution';
 import { startSshFleet, type FleetHostOptions, type SshFleet } from '@opsc/testkit';
 import { requestJson } from './api.js';
+import { createTestExecutor } from './executor.js';
 import { createTestStack, type RunningOrchestrator, type TestStack } from './stack.js';
 
 /** How a host's credential is stored in the vault. */
@@ -61,10 +59,9 @@ export const startSshHarness = async (label: string, options: SshHarnessOptions)
   try {
     const fleet = await startSshFleet({ size: options.size, ...(options.host && { host: options.host }) });
     cleanups.unshift(() => fleet.stop());
-    const executorPool = new pg.Pool({ connectionString: stack.roleUrls.executor, max: 20 });
-    cleanups.unshift(() => executorPool.end());
-    const keyring = createKeyring([readFileSync(stack.vaultKeyFile, 'utf8')]);
-    await publishVaultKey(executorPool, keyring);
+    const executor = await createTestExecutor(stack, { ...(options.ssh && { ssh: options.ssh }) });
+    cleanups.unshift(() => executor.close());
+    const { activities, ssh } = executor;
     const orchestrator = await stack.startOrchestrator();
     const admin = await stack.createUser('admin');
     const api = (path: string, body: unknown) => requestJson(`${orchestrator.apiUrl}${path}`, { token: admin.token, body });
@@ -102,25 +99,6 @@ export const startSshHarness = async (label: string, options: SshHarnessOptions)
       `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status) VALUES ($1, $2, 'ssh harness', '{}', $3, 'harness', 'running')`,
       [jobId, admin.tenantId, '0'.repeat(64)],
     );
-    const ssh = createSshExecution(executorPool, keyring, {
-      artifactDir: stack.artifactDir,
-      defaultHostKeyPolicy: 'accept-new',
-      maxHandshakes: 32,
-      maxChannelsPerConnection: 9,
-      idleMs: 60_000,
-      readyTimeoutMs: 10_000,
-      keepaliveIntervalMs: 5_000,
-      ...options.ssh,
-    });
-    cleanups.unshift(() => ssh.pool.close());
-    const activities = createExecutionActivities({
-      store: createPgOutputStore(executorPool),
-      limits: { resultCapBytes: 16_384, storeCapBytes: 1_048_576 },
-      allowedLocalCommands: new Set(),
-      localPath: '/usr/bin:/bin',
-      ssh,
-    });
-
     return {
       stack,
       fleet,

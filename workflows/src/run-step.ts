@@ -45,13 +45,15 @@ const dispatch = (step: Step, target: TargetRef, input: RunJobInput): Promise<Ac
       });
     case 'ssh':
       return executor.runSshOperation({ ...context, operation: action.operation, become: action.become });
+    case 'winrm':
+      return executor.runWinrmOperation({ ...context, operation: action.operation });
   }
 };
 
 /** The step's own success criteria: a result that ran is not necessarily a success. */
 const judge = (step: Step, output: ActionOutput): StepResult['error'] => {
   const { action } = step;
-  if (output.kind === 'command' && (action.method === 'local-command' || action.method === 'ssh')) {
+  if (output.kind === 'command' && (action.method === 'local-command' || action.method === 'ssh' || action.method === 'winrm')) {
     if (output.exitCode !== null && action.successExitCodes.includes(output.exitCode)) return undefined;
     const how = output.exitCode === null ? `killed by ${output.signal ?? 'a signal'}` : `exit code ${output.exitCode}`;
     return { type: 'CommandFailed', message: `command ended with ${how}` };

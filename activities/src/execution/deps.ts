@@ -1,8 +1,12 @@
 import type { CredentialSecret } from '@opsc/contracts';
 import type { OutputStore } from './output-store.js';
+import type { SecretOpener } from './secrets.js';
 import type { SshEndpoint } from './ssh/endpoints.js';
 import type { HostKeyStore } from './ssh/host-keys.js';
 import type { SshPool } from './ssh/pool.js';
+import type { WinrmPool } from './winrm/pool.js';
+import type { ShellSettings } from './winrm/remote-shell.js';
+import type { WinrmEndpoint } from './winrm/transport.js';
 
 export interface ExecutionLimits {
   /** Bytes of each output stream returned into workflow history. */
@@ -33,4 +37,17 @@ export interface ExecutionDeps {
   /** PATH for local commands; the executor's own environment is not inherited. */
   localPath: string;
   ssh: SshExecution;
+  winrm: WinrmExecution;
+}
+
+/** What WinRM execution needs: kept connections, the vault, the inventory, the WS-Management limits. */
+export interface WinrmExecution {
+  pool: WinrmPool;
+  openSecret: SecretOpener;
+  /** The job's target as a WinRM endpoint (refusing another tenant's targets). */
+  findEndpoint: (jobId: string, targetId: string) => Promise<WinrmEndpoint>;
+  /** Where file-copy sources are read from. */
+  artifactDir: string;
+  connectTimeoutMs: number;
+  shell: ShellSettings;
 }

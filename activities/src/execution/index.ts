@@ -3,8 +3,9 @@ import type { ExecutionDeps } from './deps.js';
 import { createSendHttpRequest } from './http-request.js';
 import { createRunLocalCommand } from './local-command.js';
 import { createRunSshOperation } from './ssh/run-ssh-operation.js';
+import { createRunWinrmOperation } from './winrm/run-winrm-operation.js';
 
-export type { ExecutionDeps, ExecutionLimits, SshExecution } from './deps.js';
+export type { ExecutionDeps, ExecutionLimits, SshExecution, WinrmExecution } from './deps.js';
 export { createPgOutputStore, type OutputStore, type ExecutionRecord } from './output-store.js';
 export { SshPool, type SshPoolOptions } from './ssh/pool.js';
 export { createPgHostKeyStore, describeHostKey, type HostKey, type HostKeyStore } from './ssh/host-keys.js';
@@ -13,7 +14,15 @@ export { openConnection, type ConnectDeps } from './ssh/connect.js';
 export { execOnChannel } from './ssh/exec.js';
 export { wrapScript } from './ssh/remote-command.js';
 export { NtlmClient, NtlmServer, NtlmSession, ntowfv2, type NtlmCredentials, type PasswordLookup } from './winrm/ntlm/ntlm.js';
+export { ENCRYPTED_CONTENT_TYPE, MessageEncryptionError, decryptMessage, encryptMessage, isEncryptedContentType } from './winrm/message-encryption.js';
 export { createSshExecution, type SshSettings } from './ssh/ssh-execution.js';
+export { createWinrmExecution, type WinrmSettings } from './winrm/winrm-execution.js';
+export { WinrmPool, type WinrmPoolOptions } from './winrm/pool.js';
+export { WinrmConnection, WsmanFaultError, endpointUrl, type WinrmAuth, type WinrmEndpoint } from './winrm/transport.js';
+export { runRemoteCommand, maxSendBytes, type RemoteCommand, type RemoteOutcome, type ShellSettings } from './winrm/remote-shell.js';
+export { findWinrmEndpoint } from './winrm/endpoints.js';
+export { powershellInvocation, psQuote, readableStderr } from './winrm/powershell.js';
+export { windowsScriptFor, BODY_MARKER } from './winrm/windows-scripts.js';
 
 /** The executor's activities, checked against the contract the workflows proxy. */
 export const createExecutionActivities = (deps: ExecutionDeps) =>
@@ -21,4 +30,5 @@ export const createExecutionActivities = (deps: ExecutionDeps) =>
     runLocalCommand: createRunLocalCommand(deps),
     sendHttpRequest: createSendHttpRequest(deps),
     runSshOperation: createRunSshOperation(deps),
+    runWinrmOperation: createRunWinrmOperation(deps),
   }) satisfies ExecutorActivities;

@@ -7,11 +7,13 @@ export type JobTargets = Pick<RunJobInput, 'targets' | 'stepTargets'>;
 
 /** Why a target cannot take a step of this method, or null when it can. */
 const unfit = (step: Step, target: ResolvedTarget): string | null => {
-  if (step.action.method !== 'ssh') return null;
-  if (target.os !== 'linux') return `${target.name} is a ${target.os} target; ssh steps run Linux operations`;
-  const service = target.services.find((s) => s.protocol === 'ssh');
-  if (!service) return `${target.name} has no ssh service in the inventory`;
-  if (!service.credentialId) return `the ssh service of ${target.name} has no credential`;
+  const method = step.action.method;
+  if (method !== 'ssh' && method !== 'winrm') return null;
+  const os = method === 'ssh' ? 'linux' : 'windows';
+  if (target.os !== os) return `${target.name} is a ${target.os} target; ${method} steps run ${method === 'ssh' ? 'Linux' : 'Windows'} operations`;
+  const service = target.services.find((s) => s.protocol === method);
+  if (!service) return `${target.name} has no ${method} service in the inventory`;
+  if (!service.credentialId) return `the ${method} service of ${target.name} has no credential`;
   return null;
 };
 

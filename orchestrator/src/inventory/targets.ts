@@ -17,7 +17,12 @@ const toRow = (service: TargetService) => {
     case 'winrm':
       return {
         port: service.port ?? (service.scheme === 'https' ? 5986 : 5985),
-        options: { scheme: service.scheme, transport: service.transport, verifyCertificate: service.verifyCertificate },
+        options: {
+          scheme: service.scheme,
+          transport: service.transport,
+          verifyCertificate: service.verifyCertificate,
+          ...(service.caCertificate && { caCertificate: service.caCertificate }),
+        },
       };
     case 'http':
       return { port: null, options: { baseUrl: service.baseUrl } };
@@ -34,8 +39,16 @@ export const serviceFromRow = (row: ServiceRow): TargetService & { credentialId:
     return { protocol: 'ssh', port: row.port ?? 22, ...policy, ...base };
   }
   if (row.protocol === 'winrm') {
-    const o = row.options as { scheme: 'http' | 'https'; transport: 'ntlm' | 'basic' | 'kerberos' | 'certificate'; verifyCertificate: boolean };
-    return { protocol: 'winrm', port: row.port ?? 5985, scheme: o.scheme, transport: o.transport, verifyCertificate: o.verifyCertificate, ...base };
+    const o = row.options as { scheme: 'http' | 'https'; transport: 'ntlm' | 'basic' | 'kerberos' | 'certificate'; verifyCertificate: boolean; caCertificate?: string };
+    return {
+      protocol: 'winrm',
+      port: row.port ?? 5985,
+      scheme: o.scheme,
+      transport: o.transport,
+      verifyCertificate: o.verifyCertificate,
+      ...(o.caCertificate && { caCertificate: o.caCertificate }),
+      ...base,
+    };
   }
   return { protocol: 'http', baseUrl: String(row.options.baseUrl), ...base };
 };

@@ -1,7 +1,8 @@
 import { Client, type ConnectConfig } from 'ssh2';
 import { ErrorType, type CredentialSecret } from '@opsc/contracts';
 import type { SshEndpoint } from './endpoints.js';
-import { classifyConnectError, SshFailure } from './failure.js';
+import { classifyConnectError } from './failure.js';
+import { RemoteFailure } from '../remote-failure.js';
 import { describeHostKey, hostKeyAlgorithmsFor, type HostKey, type HostKeyStore } from './host-keys.js';
 
 export interface ConnectDeps {
@@ -14,13 +15,13 @@ export interface ConnectDeps {
 
 export const where = (e: Pick<SshEndpoint, 'targetName' | 'host' | 'port'>): string => `${e.targetName} (${e.host}:${e.port})`;
 
-type Verdict = { ok: true } | { ok: false; failure: SshFailure };
+type Verdict = { ok: true } | { ok: false; failure: RemoteFailure };
 
 /** Decides on the key the server presented, pinning it on first contact when the policy allows. */
 const judgeHostKey = async (endpoint: SshEndpoint, deps: ConnectDeps, pinned: HostKey | null, presented: HostKey): Promise<Verdict> => {
   const mismatch = (expected: HostKey): Verdict => ({
     ok: false,
-    failure: new SshFailure(
+    failure: new RemoteFailure(
       ErrorType.HostKeyMismatch,
       `the host key of ${where(endpoint)} changed: pinned ${expected.algorithm} ${expected.fingerprint}, presented ${presented.algorithm} ${presented.fingerprint}`,
     ),
@@ -29,7 +30,7 @@ const judgeHostKey = async (endpoint: SshEndpoint, deps: ConnectDeps, pinned: Ho
   if (endpoint.hostKeyPolicy === 'strict') {
     return {
       ok: false,
-      failure: new SshFailure(
+      failure: new RemoteFailure(
         ErrorType.HostKeyMismatch,
         `no host key is pinned for ${where(endpoint)} and its policy is strict: enrol it first (presented ${presented.algorithm} ${presented.fingerprint})`,
       ),
@@ -46,7 +47,7 @@ const authConfig = (secret: CredentialSecret, endpoint: SshEndpoint): Pick<Conne
     case 'ssh-key':
       return { privateKey: secret.privateKey, ...(secret.passphrase !== undefined && { passphrase: secret.passphrase }) };
     default:
-      throw new SshFailure(ErrorType.ValidationFailed, `the credential of ${endpoint.targetName} is a ${secret.kind} credential; SSH needs a password or an ssh-key`);
+      throw new RemoteFailure(ErrorType.ValidationFailed, `the credential of ${endpoint.targetName} is a ${secret.kind} credential; SSH needs a password or an ssh-key`);
   }
 };
 
@@ -69,7 +70,7 @@ export const openConnection = async (endpoint: SshEndpoint, deps: ConnectDeps): 
       resolve(client);
     });
     client.once('error', fail);
-    const onEarlyClose = () => fail(new SshFailure(ErrorType.ConnectionLost, `${where(endpoint)} closed the connection during the handshake`));
+    const onEarlyClose = () => fail(new RemoteFailure(ErrorType.ConnectionLost, `${where(endpoint)} closed the connection during the handshake`));
     client.once('close', onEarlyClose);
     if (secret.kind === 'password') {
       // Servers that only offer keyboard-interactive get the password for each prompt.
@@ -92,7 +93,7 @@ export const openConnection = async (endpoint: SshEndpoint, deps: ConnectDeps): 
               verify(v.ok);
             },
             (err: unknown) => {
-              verdict = { ok: false, failure: new SshFailure(ErrorType.Unavailable, `the host key of ${where(endpoint)} could not be checked: ${(err as Error).message}`) };
+              verdict = { ok: false, failure: new RemoteFailure(ErrorType.Unavailable, `the host key of ${where(endpoint)} could not be checked: ${(err as Error).message}`) };
               verify(false);
             },
           );

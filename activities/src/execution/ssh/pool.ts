@@ -1,7 +1,8 @@
 import type { Client, SFTPWrapper } from 'ssh2';
 import { ErrorType } from '@opsc/contracts';
 import { ChannelOpenError } from './exec.js';
-import { SshFailure } from './failure.js';
+import { RemoteFailure } from '../remote-failure.js';
+import { Semaphore } from '../semaphore.js';
 
 export interface SshPoolOptions {
   /** Exec channels per connection: sshd's MaxSessions (10 by default) less one kept for SFTP. */
@@ -22,30 +23,6 @@ interface Connection {
   sftpBusy: boolean;
   waiters: (() => void)[];
   idleTimer: NodeJS.Timeout | undefined;
-}
-
-/** Counts down permits; waiters are served in order. */
-class Semaphore {
-  private readonly queue: (() => void)[] = [];
-  private permits: number;
-  constructor(private readonly max: number) {
-    this.permits = max;
-  }
-  get inUse(): number {
-    return this.max - this.permits;
-  }
-  async acquire(): Promise<() => void> {
-    if (this.permits > 0) this.permits -= 1;
-    else await new Promise<void>((resolve) => this.queue.push(resolve));
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.queue.shift();
-      if (next) next();
-      else this.permits += 1;
-    };
-  }
 }
 
 /**
@@ -81,7 +58,7 @@ export class SshPool {
           this.discard(key, conn);
           continue;
         }
-        if (err instanceof ChannelOpenError) throw new SshFailure(ErrorType.ConnectionLost, `could not open a channel: ${err.message}`);
+        if (err instanceof ChannelOpenError) throw new RemoteFailure(ErrorType.ConnectionLost, `could not open a channel: ${err.message}`);
         throw err;
       } finally {
         this.release(key, conn, 'exec');
@@ -104,7 +81,7 @@ export class SshPool {
           this.discard(key, conn);
           continue;
         }
-        throw new SshFailure(ErrorType.ConnectionLost, `could not start SFTP: ${(err as Error).message}`);
+        throw new RemoteFailure(ErrorType.ConnectionLost, `could not start SFTP: ${(err as Error).message}`);
       }
       try {
         return await use(sftp);
@@ -128,7 +105,7 @@ export class SshPool {
 
   private async acquire(key: string, connect: () => Promise<Client>, kind: 'exec' | 'sftp'): Promise<Connection> {
     for (;;) {
-      if (this.closed) throw new SshFailure(ErrorType.Unavailable, 'the executor is shutting down');
+      if (this.closed) throw new RemoteFailure(ErrorType.Unavailable, 'the executor is shutting down');
       const conn = await this.connection(key, connect);
       if (!conn.alive) continue;
       const free = kind === 'exec' ? conn.active < conn.limit : !conn.sftpBusy;

@@ -3,38 +3,21 @@ import { CancelledFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { ErrorType, type CommandOutput, type CredentialSecret, type RunSshOperationInput } from '@opsc/contracts';
 import type { ExecutionDeps } from '../deps.js';
+import { attemptRecorder, commandOutput, performedText, type Performed } from '../remote-result.js';
 import { openConnection, scanHostKey, where } from './connect.js';
 import type { SshEndpoint } from './endpoints.js';
 import { execOnChannel, type ExecOutcome } from './exec.js';
-import { SshFailure } from './failure.js';
+import { RemoteFailure } from '../remote-failure.js';
 import { shQuote } from './shell-quote.js';
 import { parseFacts, scriptFor, type RemoteScript } from './linux-scripts.js';
 import { killCommand, KILL_GRACE_SECONDS, SUDO_REFUSAL, wrapScript, type Become } from './remote-command.js';
-import { download, fetchDestination, installScript, removeStaging, resolveArtifact, sha256File, uploadToStaging } from './transfer.js';
+import { download, fetchDestination, installScript, removeStaging, uploadToStaging } from './transfer.js';
+import { resolveArtifact, sha256File } from '../artifacts.js';
 
 const HEARTBEAT_EVERY_MS = 1_000;
 
 /** Everything that makes two connections different; a rotated credential or a moved host gets a new one. */
 const poolKey = (e: SshEndpoint): string => [e.targetId, e.host, e.port, e.username, e.credentialFingerprint, e.hostKeyPolicy].join('|');
-
-/** What one operation produced before it is stored and capped. */
-interface Performed {
-  exitCode: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  stdoutBytes: number;
-  stderrBytes: number;
-  /** More was produced than the store keeps. */
-  stdoutTruncated: boolean;
-  stderrTruncated: boolean;
-  facts: Record<string, string>;
-}
-
-const capText = (text: string, capBytes: number): { text: string; truncated: boolean } => {
-  const bytes = Buffer.from(text, 'utf8');
-  return bytes.length <= capBytes ? { text, truncated: false } : { text: bytes.subarray(0, capBytes).toString('utf8'), truncated: true };
-};
 
 const sudoPassword = (secret: CredentialSecret): string | undefined =>
   secret.kind === 'password' ? secret.password : secret.kind === 'ssh-key' ? secret.sudoPassword : undefined;
@@ -50,24 +33,7 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
     const heartbeat = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_EVERY_MS);
     const { operation } = input;
     const nonce = randomBytes(8).toString('hex');
-    const save = (performed: Partial<Performed>, error?: { type: ErrorType; message: string }) =>
-      deps.store.saveResult({
-        context: input,
-        attempt: ctx.info.attempt,
-        method: 'ssh',
-        exitCode: performed.exitCode ?? null,
-        signal: performed.signal ?? null,
-        stdout: performed.stdout ?? '',
-        stderr: performed.stderr ?? '',
-        stdoutTruncated: performed.stdoutTruncated ?? false,
-        stderrTruncated: performed.stderrTruncated ?? false,
-        stdoutBytes: performed.stdoutBytes ?? 0,
-        stderrBytes: performed.stderrBytes ?? 0,
-        ...(performed.facts && { facts: performed.facts }),
-        startedAt,
-        finishedAt: new Date(),
-        ...(error && { error }),
-      });
+    const save = attemptRecorder(deps, input, 'ssh', ctx.info.attempt, startedAt);
 
     try {
       const endpoint = await ssh.findEndpoint(input.jobId, input.target.id);
@@ -121,7 +87,7 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
         };
         const fail = async (type: ErrorType, message: string): Promise<never> => {
           await save(performed, { type, message });
-          throw new SshFailure(type, message, { recorded: true });
+          throw new RemoteFailure(type, message, { recorded: true });
         };
         if (outcome.aborted) {
           await save(performed, { type: ErrorType.Cancelled, message: 'cancelled; the remote process group was killed' });
@@ -144,13 +110,10 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
           const before = await ssh.hostKeys.get(endpoint.targetId);
           const pinned = before ?? (await ssh.hostKeys.pin(endpoint.targetId, presented, 'enrolment'));
           if (pinned.publicKey !== presented.publicKey) {
-            throw new SshFailure(ErrorType.HostKeyMismatch, `the host key of ${where(endpoint)} changed: pinned ${pinned.fingerprint}, presented ${presented.fingerprint}`);
+            throw new RemoteFailure(ErrorType.HostKeyMismatch, `the host key of ${where(endpoint)} changed: pinned ${pinned.fingerprint}, presented ${presented.fingerprint}`);
           }
           const text = `${before ? 'already pinned' : 'pinned'}: ${presented.algorithm} ${presented.fingerprint}\n`;
-          performed = {
-            exitCode: 0, signal: null, stdout: text, stderr: '', stdoutBytes: text.length, stderrBytes: 0, stdoutTruncated: false, stderrTruncated: false,
-            facts: { algorithm: presented.algorithm, fingerprint: presented.fingerprint, pinned: before ? 'unchanged' : 'new' },
-          };
+          performed = performedText(text, { algorithm: presented.algorithm, fingerprint: presented.fingerprint, pinned: before ? 'unchanged' : 'new' });
           break;
         }
         case 'file-copy': {
@@ -172,7 +135,7 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
           const destination = fetchDestination(ssh.artifactDir, operation, input.jobId, endpoint.targetName);
           const remoteSha = async () => {
             const r = await runScript({ shell: 'sh', reportsFacts: false, script: `sha256sum -- ${shQuote(operation.source)} | cut -d' ' -f1` });
-            if (r.exitCode !== 0) throw new SshFailure(ErrorType.CommandFailed, `could not hash ${operation.source}: ${r.stderr.trim()}`);
+            if (r.exitCode !== 0) throw new RemoteFailure(ErrorType.CommandFailed, `could not hash ${operation.source}: ${r.stderr.trim()}`);
             return r.stdout.trim();
           };
           const got = await ssh.pool.withSftp(key, connect, (sftp) =>
@@ -181,10 +144,7 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
             }),
           );
           const text = `fetched ${operation.source} (${got.bytes} bytes, sha256 ${got.sha256})\n`;
-          performed = {
-            exitCode: 0, signal: null, stdout: text, stderr: '', stdoutBytes: text.length, stderrBytes: 0, stdoutTruncated: false, stderrTruncated: false,
-            facts: { sha256: got.sha256, bytes: String(got.bytes), path: destination },
-          };
+          performed = performedText(text, { sha256: got.sha256, bytes: String(got.bytes), path: destination });
           break;
         }
         default:
@@ -192,22 +152,9 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
       }
 
       await save(performed);
-      const cap = deps.limits.resultCapBytes;
-      const out = capText(performed.stdout, cap);
-      const err = capText(performed.stderr, cap);
-      return {
-        kind: 'command',
-        exitCode: performed.exitCode,
-        signal: performed.signal,
-        stdout: out.text,
-        stderr: err.text,
-        stdoutTruncated: out.truncated || performed.stdoutTruncated,
-        stderrTruncated: err.truncated || performed.stderrTruncated,
-        durationMs: Date.now() - startedAt.getTime(),
-        ...(Object.keys(performed.facts).length > 0 && { facts: performed.facts }),
-      };
+      return commandOutput(performed, deps.limits.resultCapBytes, startedAt);
     } catch (err) {
-      if (err instanceof SshFailure) {
+      if (err instanceof RemoteFailure) {
         if (!err.recorded) await save({}, { type: err.type, message: err.message }).catch(() => undefined);
         throw err.toApplicationFailure();
       }

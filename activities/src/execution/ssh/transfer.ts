@@ -1,40 +1,20 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SFTPWrapper, TransferOptions } from 'ssh2';
 import { DEFAULT_BACKUP_DIR, ErrorType, type LinuxOperation } from '@opsc/contracts';
-import { SshFailure } from './failure.js';
+import { RemoteFailure } from '../remote-failure.js';
+import { sha256File } from '../artifacts.js';
 import { shQuote } from './shell-quote.js';
 import { factFn, type RemoteScript } from './linux-scripts.js';
 
 type FileCopy = Extract<LinuxOperation, { op: 'file-copy' }>;
 type FileFetch = Extract<LinuxOperation, { op: 'file-fetch' }>;
 
-export const sha256File = async (file: string): Promise<string> => {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-};
-
-/** Resolves an artifact path inside the artifact folder, refusing anything (a symlink too) that leads outside it. */
-export const resolveArtifact = async (artifactDir: string, relative: string): Promise<{ file: string; bytes: number }> => {
-  const root = await realpath(artifactDir);
-  let file: string;
-  try {
-    file = await realpath(path.resolve(root, relative));
-  } catch {
-    throw new SshFailure(ErrorType.NotFound, `no artifact ${relative} in the executor's artifact folder`);
-  }
-  if (!file.startsWith(root + path.sep)) throw new SshFailure(ErrorType.ValidationFailed, `artifact ${relative} resolves outside the artifact folder`);
-  const info = await stat(file);
-  if (!info.isFile()) throw new SshFailure(ErrorType.ValidationFailed, `artifact ${relative} is not a regular file`);
-  return { file, bytes: info.size };
-};
 
 const sftpCall = <T>(what: string, run: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> =>
   new Promise((resolve, reject) =>
-    run((err, value) => (err ? reject(new SshFailure(ErrorType.CommandFailed, `${what}: ${err.message}`)) : resolve(value as T))),
+    run((err, value) => (err ? reject(new RemoteFailure(ErrorType.CommandFailed, `${what}: ${err.message}`)) : resolve(value as T))),
   );
 
 /** Uploads into a fresh staging folder (mode 0711, random names) that only the installing script reads. */
@@ -116,7 +96,7 @@ export const download = async (
   try {
     await sftpCall(`downloading ${op.source}`, (cb) => sftp.fastGet(op.source, part, { concurrency: 16, chunkSize: 32_768, step: (d, _c, t) => onProgress(d, t) }, cb));
     const [local, remote] = await Promise.all([sha256File(part), remoteSha256()]);
-    if (local !== remote) throw new SshFailure(ErrorType.CommandFailed, `checksum mismatch after download: got ${local}, the target has ${remote}`);
+    if (local !== remote) throw new RemoteFailure(ErrorType.CommandFailed, `checksum mismatch after download: got ${local}, the target has ${remote}`);
     await rename(part, destination);
     return { sha256: local, bytes: (await stat(destination)).size };
   } finally {

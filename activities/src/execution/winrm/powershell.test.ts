@@ -19,9 +19,11 @@ describe('PowerShell', () => {
     const script = `Write-Output '${'x'.repeat(COMMAND_LINE_LIMIT)}'`;
     const run = powershellInvocation(script);
     const bootstrap = Buffer.from(run.args[run.args.indexOf('-EncodedCommand') + 1] ?? '', 'base64').toString('utf16le');
-    expect(bootstrap).toContain('[Console]::In.ReadToEnd()');
+    expect(bootstrap).toContain('[Console]::In.ReadLine()');
     expect(bootstrap.length).toBeLessThan(1_000);
-    expect(Buffer.from(run.stdin?.toString('ascii') ?? '', 'base64').toString('utf8')).toBe(script);
+    const line = run.stdin?.toString('ascii') ?? '';
+    expect(line.endsWith('\r\n') && !line.slice(0, -2).includes('\n')).toBe(true);
+    expect(Buffer.from(line, 'base64').toString('utf8')).toBe(script);
   });
 
   it('turns a CLIXML error stream into readable text', () => {

@@ -16,7 +16,7 @@ const POWERSHELL = ['powershell.exe', '-NoLogo', '-NoProfile', '-NonInteractive'
 
 /**
  * How to run a script: as `-EncodedCommand` (UTF-16LE, base64) when it fits on a command line;
- * else a short encoded bootstrap reads the script, base64 of UTF-8, whole from stdin and runs it
+ * else a short encoded bootstrap reads the script as one line of stdin (base64 of UTF-8) and runs it
  * as one scriptblock (so blank lines and here-strings survive). UTF-8 output either way.
  */
 export const powershellInvocation = (script: string): { command: string; args: string[]; stdin?: Buffer } => {
@@ -27,8 +27,9 @@ export const powershellInvocation = (script: string): { command: string; args: s
   if (command.length + flags.join(' ').length + direct.length + 20 <= COMMAND_LINE_LIMIT) {
     return { command, args: [...flags, '-EncodedCommand', direct] };
   }
-  const bootstrap = `${prelude}$s = [Console]::In.ReadToEnd()\n& ([ScriptBlock]::Create([System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($s))))`;
-  return { command, args: [...flags, '-EncodedCommand', encode(bootstrap)], stdin: Buffer.from(Buffer.from(script, 'utf8').toString('base64'), 'ascii') };
+  // One line, not all of stdin: a script that reads stdin itself (file-copy) finds its data after it.
+  const bootstrap = `${prelude}$s = [Console]::In.ReadLine()\n& ([ScriptBlock]::Create([System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($s))))`;
+  return { command, args: [...flags, '-EncodedCommand', encode(bootstrap)], stdin: Buffer.from(`${Buffer.from(script, 'utf8').toString('base64')}\r\n`, 'ascii') };
 };
 
 const clixml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, trimValues: false, isArray: (name) => name === 'S' });

@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { CancelledFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { ErrorType, type CommandOutput, type CredentialSecret, type RunWinrmOperationInput } from '@opsc/contracts';
+import { resolveArtifact, sha256File } from '../artifacts.js';
+import type { ExecutionDeps } from '../deps.js';
+import { parseFacts } from '../facts.js';
+import { RemoteFailure } from '../remote-failure.js';
+import { attemptRecorder, commandOutput, type Performed } from '../remote-result.js';
+import { powershellInvocation, readableStderr } from './powershell.js';
+import { maxSendBytes, runRemoteCommand } from './remote-shell.js';
+import { SoapParseError } from './soap-response.js';
+import { WinrmConnection, WsmanFaultError, type WinrmAuth, type WinrmEndpoint } from './transport.js';
+import { COPY_CHUNK_BYTES, windowsScriptFor } from './windows-scripts.js';
+
+const HEARTBEAT_EVERY_MS = 1_000;
+
+/** Everything that makes two connections different; a rotated credential or a moved host gets a new one. */
+const poolKey = (e: WinrmEndpoint): string =>
+  [e.targetId, e.scheme, e.host, e.port, e.transport, e.verifyCertificate, e.caCertificate ?? '', e.username, e.credentialFingerprint].join('|');
+
+/** `DOMAIN\user` names a domain account; a bare name (or `user@domain`) goes as given with no domain. */
+const splitUser = (username: string): { user: string; domain: string } => {
+  const at = username.indexOf('\\');
+  return at > 0 ? { domain: username.slice(0, at), user: username.slice(at + 1) } : { domain: '', user: username };
+};
+
+/** Matches the stored secret to the target's transport; a mismatch is the inventory's mistake, not the network's. */
+const authFor = (endpoint: WinrmEndpoint, secret: CredentialSecret): WinrmAuth => {
+  const mismatch = (what: string) =>
+    new RemoteFailure(ErrorType.ValidationFailed, `${endpoint.targetName}: the ${endpoint.transport} transport needs ${what}, but its credential is a ${secret.kind}`);
+  if (endpoint.transport === 'certificate') {
+    if (secret.kind !== 'client-certificate') throw mismatch('a client-certificate credential');
+    return { kind: 'certificate', certificate: secret.certificate, privateKey: secret.privateKey };
+  }
+  if (secret.kind !== 'winrm' && secret.kind !== 'password') throw mismatch('a winrm or password credential');
+  if (endpoint.transport === 'basic') return { kind: 'basic', user: endpoint.username, password: secret.password };
+  return { kind: 'ntlm', ...splitUser(endpoint.username), password: secret.password };
+};
+
+/**
+ * The artifact as stdin for file-copy's script: base64 lines of `COPY_CHUNK_BYTES` each, packed
+ * into payloads that fit one Send under the envelope limit.
+ */
+async function* artifactStdin(file: string, payloadLimit: number): AsyncGenerator<Buffer> {
+  const lineBytes = (COPY_CHUNK_BYTES / 3) * 4 + 2;
+  const linesPerPayload = Math.max(1, Math.floor(payloadLimit / lineBytes));
+  let lines: Buffer[] = [];
+  for await (const chunk of createReadStream(file, { highWaterMark: COPY_CHUNK_BYTES })) {
+    lines.push(Buffer.from(`${(chunk as Buffer).toString('base64')}\r\n`, 'ascii'));
+    if (lines.length === linesPerPayload) {
+      yield Buffer.concat(lines);
+      lines = [];
+    }
+  }
+  if (lines.length) yield Buffer.concat(lines);
+}
+
+async function* prepend(first: Buffer, rest: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  yield first;
+  yield* rest;
+}
+
+export const createRunWinrmOperation = (deps: ExecutionDeps) => {
+  const { winrm } = deps;
+
+  return async (input: RunWinrmOperationInput): Promise<CommandOutput> => {
+    const ctx = Context.current();
+    const startedAt = new Date();
+    const progress = { stdoutBytes: 0, stderrBytes: 0, transferredBytes: 0 };
+    const heartbeat = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_EVERY_MS);
+    const save = attemptRecorder(deps, input, 'winrm', ctx.info.attempt, startedAt);
+    const { operation } = input;
+    const nonce = randomBytes(8).toString('hex');
+
+    try {
+      const endpoint = await winrm.findEndpoint(input.jobId, input.target.id);
+      const auth = authFor(endpoint, await winrm.openSecret(endpoint.credentialId));
+
+      let script: { script: string; reportsFacts: boolean };
+      let data: AsyncIterable<Buffer> | undefined;
+      if (operation.op === 'powershell') {
+        script = { script: operation.script, reportsFacts: false };
+      } else if (operation.op === 'file-copy') {
+        const artifact = await resolveArtifact(winrm.artifactDir, operation.source);
+        script = windowsScriptFor(operation, { jobId: input.jobId, stepId: input.stepId, nonce }, { sha256: await sha256File(artifact.file) });
+        data = artifactStdin(artifact.file, maxSendBytes(winrm.shell.maxEnvelopeSize));
+      } else {
+        script = windowsScriptFor(operation, { jobId: input.jobId, stepId: input.stepId, nonce });
+      }
+      const invocation = powershellInvocation(script.script);
+      // A script too long for the command line comes first on stdin; file-copy's data follows it.
+      const stdin = invocation.stdin && data ? prepend(invocation.stdin, data) : (data ?? (invocation.stdin ? [invocation.stdin] : undefined));
+
+      const outcome = await winrm.pool.with(
+        poolKey(endpoint),
+        () => new WinrmConnection(endpoint, auth, { connectTimeoutMs: winrm.connectTimeoutMs }),
+        (connection) =>
+          runRemoteCommand(
+            connection,
+            {
+              command: invocation.command,
+              args: invocation.args,
+              ...(stdin && { stdin }),
+              timeoutMs: input.timeoutSeconds * 1000,
+              signal: ctx.cancellationSignal,
+              captureCapBytes: deps.limits.storeCapBytes,
+              onOutput: (stream, bytes) => {
+                progress[stream === 'stdout' ? 'stdoutBytes' : 'stderrBytes'] += bytes;
+              },
+              onSent: (bytes) => {
+                progress.transferredBytes += bytes;
+              },
+            },
+            winrm.shell,
+          ),
+      );
+
+      const rawStdout = outcome.stdout.text();
+      const { stdout, facts } = script.reportsFacts ? parseFacts(rawStdout, nonce) : { stdout: rawStdout, facts: {} };
+      const performed: Performed = {
+        exitCode: outcome.exitCode,
+        signal: null,
+        stdout,
+        stderr: readableStderr(outcome.stderr.text()),
+        stdoutBytes: outcome.stdout.totalBytes,
+        stderrBytes: outcome.stderr.totalBytes,
+        stdoutTruncated: outcome.stdout.truncated,
+        stderrTruncated: outcome.stderr.truncated,
+        facts,
+      };
+      if (outcome.aborted) {
+        await save(performed, { type: ErrorType.Cancelled, message: 'cancelled; the remote command was terminated' });
+        throw new CancelledFailure('cancelled while running');
+      }
+      if (outcome.timedOut) {
+        const message = `timed out after ${input.timeoutSeconds}s on ${endpoint.targetName}; the remote command was terminated`;
+        await save(performed, { type: ErrorType.Timeout, message });
+        throw new RemoteFailure(ErrorType.Timeout, message, { recorded: true });
+      }
+      await save(performed);
+      return commandOutput(performed, deps.limits.resultCapBytes, startedAt);
+    } catch (err) {
+      const failure =
+        err instanceof RemoteFailure
+          ? err
+          : err instanceof WsmanFaultError
+            ? new RemoteFailure(ErrorType.Unavailable, err.message)
+            : err instanceof SoapParseError
+              ? new RemoteFailure(ErrorType.ConnectionLost, `the WinRM service answered something that is not WS-Management: ${err.message}`)
+              : null;
+      if (!failure) throw err;
+      if (failure.type === ErrorType.Cancelled) {
+        if (!failure.recorded) await save({}, { type: ErrorType.Cancelled, message: failure.message }).catch(() => undefined);
+        throw new CancelledFailure(failure.message);
+      }
+      if (!failure.recorded) await save({}, { type: failure.type, message: failure.message }).catch(() => undefined);
+      throw failure.toApplicationFailure();
+    } finally {
+      clearInterval(heartbeat);
+    }
+  };
+};

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { WindowsOperation } from '@opsc/contracts';
+import { powershellInvocation } from './powershell.js';
+import { BODY_MARKER, windowsScriptFor, type ScriptedWindowsOperation } from './windows-scripts.js';
+
+const ctx = { jobId: 'job-1', stepId: 'copy', nonce: '0123456789abcdef' };
+const op = (o: unknown) => WindowsOperation.parse(o) as ScriptedWindowsOperation;
+const prologueOf = (script: string) => script.slice(0, script.indexOf(BODY_MARKER));
+
+describe('Windows operation scripts', () => {
+  it('carry every value as a quoted literal in the prologue, so the body never holds operator text', () => {
+    const hostile = "x'; Remove-Item -Recurse C:\\ ; '";
+    const { script } = windowsScriptFor(op({ op: 'command', program: 'ipconfig', args: [hostile, '$env:USERNAME', '`whoami`'] }), ctx);
+    expect(prologueOf(script)).toContain(`$opsc_args = @('x''; Remove-Item -Recurse C:\\ ; ''', '$env:USERNAME', '\`whoami\`')`);
+    const body = script.slice(script.indexOf(BODY_MARKER));
+    expect(body).not.toContain('Remove-Item -Recurse C:\\');
+    expect(body).not.toContain('ipconfig');
+  });
+
+  it('map parameters to typed literals: integers, booleans, $null for absent values', () => {
+    const wait = windowsScriptFor(op({ op: 'service-wait', name: 'stationcontroller', state: 'stopped', timeoutSeconds: 45 }), ctx).script;
+    expect(prologueOf(wait)).toContain("$opsc_state = 'Stopped'\n$opsc_timeoutSeconds = 45");
+    const events = windowsScriptFor(op({ op: 'event-log', log: 'Application', level: 'error' }), ctx).script;
+    expect(prologueOf(events)).toMatch(/\$opsc_level = 2\n\$opsc_provider = \$null\n\$opsc_sinceMinutes = 60\n\$opsc_maxEvents = 50/);
+  });
+
+  it('put file-copy backups under the job and step, and need the SHA-256', () => {
+    const copy = op({ op: 'file-copy', source: 'sc.exe', destination: 'C:\\Program Files\\SC\\sc.exe' });
+    expect(() => windowsScriptFor(copy, ctx)).toThrow(/SHA-256/);
+    const { script } = windowsScriptFor(copy, ctx, { sha256: 'ab'.repeat(32) });
+    expect(prologueOf(script)).toContain("$opsc_backupDir = 'C:\\ProgramData\\OpsConductor\\backups\\job-1\\copy'");
+    expect(prologueOf(script)).toContain('$opsc_backup = $true');
+  });
+
+  it('fit on a command line even with the longest destination, or go over stdin as one line ahead of the data', () => {
+    const long = `C:\\${'d'.repeat(200)}\\${'e'.repeat(200)}\\${'f'.repeat(200)}\\${'g'.repeat(200)}.exe`;
+    const { script } = windowsScriptFor(op({ op: 'file-copy', source: 'sc.exe', destination: long }), ctx, { sha256: 'ab'.repeat(32) });
+    const run = powershellInvocation(script);
+    const line = run.stdin?.toString('ascii') ?? '';
+    expect(line.endsWith('\r\n')).toBe(true);
+    expect(Buffer.from(line.trim(), 'base64').toString('utf8')).toBe(script);
+    expect(run.args.join(' ').length).toBeLessThan(8_191);
+  });
+});
