@@ -4,9 +4,8 @@ import type { CommandOutput, HostKeyPolicy, LinuxOperationInput, TargetRef } fro
 import { LinuxOperation } from '@opsc/contracts';
 import type { SshExecution, SshSettings } from '@opsc/activities/execution';
 import { startSshFleet, type FleetHostOptions, type SshFleet } from '@opsc/testkit';
-import { requestJson } from './api.js';
-import { createTestExecutor } from './executor.js';
-import { createTestStack, type RunningOrchestrator, type TestStack } from './stack.js';
+import { startHarnessBase } from './harness.js';
+import type { RunningOrchestrator, TestStack } from './stack.js';
 
 /** How a host's credential is stored in the vault. */
 export type CredentialStyle = 'key' | 'encrypted-key' | 'password';
@@ -54,51 +53,39 @@ export interface SshHarness {
 export const hostName = (fleet: SshFleet, index: number): string => fleet.hosts[index]?.name ?? `host-${index}`;
 
 export const startSshHarness = async (label: string, options: SshHarnessOptions): Promise<SshHarness> => {
-  const stack = await createTestStack(label);
-  const cleanups: (() => Promise<unknown>)[] = [() => stack.close()];
+  const base = await startHarnessBase(label, { ...(options.ssh && { ssh: options.ssh }) });
   try {
     const fleet = await startSshFleet({ size: options.size, ...(options.host && { host: options.host }) });
-    cleanups.unshift(() => fleet.stop());
-    const executor = await createTestExecutor(stack, { ...(options.ssh && { ssh: options.ssh }) });
-    cleanups.unshift(() => executor.close());
-    const { activities, ssh } = executor;
-    const orchestrator = await stack.startOrchestrator();
-    const admin = await stack.createUser('admin');
-    const api = (path: string, body: unknown) => requestJson(`${orchestrator.apiUrl}${path}`, { token: admin.token, body });
+    base.onClose(() => fleet.stop());
+    const { activities, ssh } = base.executor;
 
     const targetIds: string[] = [];
     for (const [index, host] of fleet.hosts.entries()) {
       const style = options.credential?.(index) ?? 'key';
-      const name = `${host.name}-${style}`;
       const secret =
         style === 'password'
           ? { kind: 'password', password: host.password }
           : style === 'encrypted-key'
             ? { kind: 'ssh-key', privateKey: fleet.clientKey.encryptedPrivateKey, passphrase: fleet.clientKey.passphrase, sudoPassword: host.password }
             : { kind: 'ssh-key', privateKey: fleet.clientKey.privateKey, sudoPassword: host.password };
-      const cred = await api('/api/credentials', { name, username: host.username, secret });
-      if (cred.status !== 201) throw new Error(`credential ${name}: ${cred.status} ${JSON.stringify(cred.body)}`);
       const policy = options.hostKeyPolicy?.(index);
-      const target = await api('/api/inventory/targets', {
-        name: host.name,
-        address: host.address,
-        os: 'linux',
-        tags: ['fleet'],
-        services: [{ protocol: 'ssh', port: host.port, credential: name, ...(policy && { hostKeyPolicy: policy }) }],
-      });
-      if (target.status !== 201) throw new Error(`target ${host.name}: ${target.status} ${JSON.stringify(target.body)}`);
-      targetIds.push((target.body as { target: { id: string } }).target.id);
+      const credential = `${host.name}-${style}`;
+      targetIds.push(
+        await base.addTarget(
+          { name: credential, username: host.username, secret },
+          {
+            name: host.name,
+            address: host.address,
+            os: 'linux',
+            tags: ['fleet'],
+            services: [{ protocol: 'ssh', port: host.port, credential, ...(policy && { hostKeyPolicy: policy }) }],
+          },
+        ),
+      );
     }
-    for (const [group, indexes] of Object.entries(options.groups ?? {})) {
-      const res = await api('/api/inventory/groups', { name: group, targets: indexes.map((i) => hostName(fleet, i)) });
-      if (res.status !== 201) throw new Error(`group ${group}: ${res.status} ${JSON.stringify(res.body)}`);
-    }
+    await base.addGroups(Object.fromEntries(Object.entries(options.groups ?? {}).map(([group, indexes]) => [group, indexes.map((i) => hostName(fleet, i))])));
 
-    const jobId = `job-${randomUUID()}`;
-    await stack.pool.query(
-      `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status) VALUES ($1, $2, 'ssh harness', '{}', $3, 'harness', 'running')`,
-      [jobId, admin.tenantId, '0'.repeat(64)],
-    );
+    const { stack, orchestrator, admin, jobId } = base;
     return {
       stack,
       fleet,
@@ -120,20 +107,11 @@ export const startSshHarness = async (label: string, options: SshHarnessOptions)
           become: runOptions.become ?? false,
         });
       },
-      async stored(index, stepId) {
-        const { rows } = await stack.pool.query('SELECT * FROM step_results WHERE job_id = $1 AND step_id = $2 AND target_id = $3', [
-          jobId,
-          stepId,
-          targetIds[index],
-        ]);
-        return rows[0] as Record<string, unknown> | undefined;
-      },
-      async close() {
-        for (const cleanup of cleanups) await cleanup().catch(() => undefined);
-      },
+      stored: (index, stepId) => base.stored(targetIds[index], stepId),
+      close: () => base.close(),
     };
   } catch (err) {
-    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+    await base.close();
     throw err;
   }
 };

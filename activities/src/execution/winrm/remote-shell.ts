@@ -5,8 +5,11 @@ import { commandRequest, createShellRequest, deleteShellRequest, receiveRequest,
 import { OPERATION_TIMEOUT_CODE, parseCommandId, parseReceive, parseShellId } from './soap-response.js';
 import { WsmanFaultError, type WinrmConnection } from './transport.js';
 
-/** "This user is allowed a maximum number of N concurrent shells, which has been exceeded." */
-export const SHELL_QUOTA_CODE = '2150859174';
+/**
+ * Quota faults a Create can meet while other work holds the user's shells or operations
+ * (ERROR_WSMAN_QUOTA_MAX_SHELLS, ERROR_WSMAN_QUOTA_MAX_OPERATIONS): worth waiting out.
+ */
+export const QUOTA_FAULT_CODES: ReadonlySet<string> = new Set(['2150859173', '2150859174']);
 
 export interface ShellSettings {
   /** WS-Management MaxEnvelopeSize: no request may be larger, and the server keeps its answers within it. */
@@ -82,7 +85,7 @@ export const runRemoteCommand = async (conn: WinrmConnection, run: RemoteCommand
         break;
       } catch (err) {
         // The per-user shell quota is full (other jobs on this host): wait for one to close.
-        if (!(err instanceof WsmanFaultError && err.fault.code === SHELL_QUOTA_CODE) || attempt >= QUOTA_RETRIES) throw err;
+        if (!(err instanceof WsmanFaultError && err.fault.code !== null && QUOTA_FAULT_CODES.has(err.fault.code)) || attempt >= QUOTA_RETRIES) throw err;
         await sleep(1_000 * 2 ** (attempt - 1), stop.signal);
         if (stop.signal.aborted) throw new RemoteFailure(ErrorType.Cancelled, 'stopped while waiting for a shell');
       }

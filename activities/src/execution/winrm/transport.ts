@@ -245,9 +245,11 @@ export class WinrmConnection {
         else connected();
       });
       request.on('response', (res) => {
+        // A keep-alive agent takes the socket back (res.socket = null) before 'end' handlers run.
+        const socket = res.socket;
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => finish(null, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), socket: res.socket }));
+        res.on('end', () => finish(null, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), socket }));
         res.on('error', (err) => finish(this.classify(err)));
       });
       request.on('error', (err) => finish(this.classify(err)));

@@ -1,0 +1,70 @@
+// Starts a WinRM fleet of simulated Windows hosts for manual tests and benchmarks:
+//   node testkit/dist/winrm-fleet-cli.js --size 10 [--first-octet 101] [--http-port P] [--https-port P] [--tls-dir DIR]
+// prints one JSON line per host, then one with the paths of the CA and client certificate files,
+// and runs until SIGINT/SIGTERM.
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startWinrmFleet } from './winrm/winrm-fleet.js';
+
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string' },
+    'first-octet': { type: 'string' },
+    'http-port': { type: 'string' },
+    'https-port': { type: 'string' },
+    'tls-dir': { type: 'string' },
+  },
+});
+const integer = (name: string, value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) {
+    process.stderr.write(`--${name} must be a number (got ${value})\n`);
+    process.exit(2);
+  }
+  return Number(value);
+};
+const size = integer('size', values.size);
+if (size === undefined) {
+  process.stderr.write('usage: winrm-fleet-cli --size N [--first-octet 101] [--http-port P] [--https-port P] [--tls-dir DIR]\n');
+  process.exit(2);
+}
+
+const started = performance.now();
+const fleet = await startWinrmFleet({
+  size,
+  firstOctet: integer('first-octet', values['first-octet']),
+  httpPort: integer('http-port', values['http-port']),
+  httpsPort: integer('https-port', values['https-port']),
+});
+process.stderr.write(`[winrm-fleet] ${fleet.hosts.length} hosts up in ${Math.round(performance.now() - started)} ms\n`);
+
+// Clients (pywinrm, curl) want files: the CA to trust, and the client certificate and its key.
+// A directory of our own making goes away with the fleet; one given with --tls-dir stays.
+const ownTlsDir = values['tls-dir'] === undefined;
+const tlsDir = values['tls-dir'] ?? (await mkdtemp(path.join(tmpdir(), 'opsc-winrm-fleet-tls-')));
+await mkdir(tlsDir, { recursive: true });
+const files = { caFile: path.join(tlsDir, 'ca.pem'), clientCertFile: path.join(tlsDir, 'client.pem'), clientKeyFile: path.join(tlsDir, 'client.key') };
+await writeFile(files.caFile, fleet.caCertificate);
+await writeFile(files.clientCertFile, fleet.clientCertificate.certificate);
+await writeFile(files.clientKeyFile, fleet.clientCertificate.privateKey, { mode: 0o600 });
+await chmod(files.clientKeyFile, 0o600);
+for (const host of fleet.hosts) {
+  const { name, hostname, address, httpPort, httpsPort, username, password } = host;
+  process.stdout.write(`${JSON.stringify({ name, hostname, address, httpPort, httpsPort, username, password })}\n`);
+}
+process.stdout.write(`${JSON.stringify(files)}\n`);
+
+const shutdown = (signal: NodeJS.Signals): void => {
+  process.stderr.write(`[winrm-fleet] ${signal}: stopping\n`);
+  Promise.all([fleet.stop(), ownTlsDir ? rm(tlsDir, { recursive: true, force: true }) : undefined]).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`[winrm-fleet] stop failed: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+};
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);

@@ -1,0 +1,58 @@
+import { errorRecordLines } from './clixml.js';
+import { fileCopyOp, fileRestoreOp } from './op-files.js';
+import { commandOp, eventLogOp, processCheckOp } from './op-queries.js';
+import { serviceOp, serviceWaitOp } from './op-services.js';
+import { Op } from './op-support.js';
+import { TerminatingError, type ScriptContext } from './ps-context.js';
+import { parsePrologue, PrologueError, splitOperationScript } from './ps-prologue.js';
+import { runFreeScript } from './ps-script.js';
+
+/**
+ * The simulated powershell.exe's script runner. An operation script (prologue, marker, body) is
+ * performed from its prologue's values against the host state; any other script runs in the free
+ * subset. The body text itself is never interpreted: it is the client's, and the simulator stands
+ * in for what that PowerShell does on a real Windows host.
+ */
+
+const OPERATIONS: Record<string, (op: Op) => Promise<never> | never> = {
+  service: serviceOp,
+  'service-wait': serviceWaitOp,
+  'process-check': processCheckOp,
+  'file-copy': fileCopyOp,
+  'file-restore': fileRestoreOp,
+  'event-log': eventLogOp,
+  command: commandOp,
+};
+
+const parserError = (message: string): TerminatingError =>
+  new TerminatingError(
+    errorRecordLines({
+      source: 'At the opsc prologue',
+      message,
+      category: 'ParserError: (:) [], ParentContainsErrorRecordException',
+      errorId: 'UnexpectedToken',
+    }),
+  );
+
+const runOperation = async (prologueText: string, ctx: ScriptContext): Promise<never> => {
+  let prologue;
+  try {
+    prologue = parsePrologue(prologueText);
+  } catch (err) {
+    if (err instanceof PrologueError) throw parserError(err.message);
+    throw err;
+  }
+  if (prologue.utf8Output) ctx.io.utf8 = true;
+  const nonce = prologue.variables.get('opsc_nonce');
+  const name = prologue.variables.get('opsc_op');
+  const perform = typeof name === 'string' ? OPERATIONS[name] : undefined;
+  if (typeof nonce !== 'string' || !perform) throw parserError(`the simulated host cannot perform operation ${JSON.stringify(name ?? null)}`);
+  return perform(new Op(ctx, prologue.variables, nonce));
+};
+
+/** Runs a script; resolves whether its last statement succeeded, or ends with ScriptExit / TerminatingError. */
+export const runPowerShellScript = (script: string, ctx: ScriptContext): Promise<boolean> => {
+  const operation = splitOperationScript(script);
+  if (operation) return runOperation(operation.prologue, ctx);
+  return runFreeScript(script, { ...ctx, runScript: (inner) => runPowerShellScript(inner, ctx) });
+};

@@ -1,0 +1,139 @@
+import { copyFile, mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { hostFsPath, isUnder, normalizeWinPath, parentOf } from './win-paths.js';
+
+/**
+ * A simulated host's files, kept on disk under its own directory. Writes go through the same two
+ * checks Windows makes: the write-deny ACL (UnauthorizedAccessException) and the image of a running
+ * process, which cannot be replaced (a sharing violation, IOException). Messages are .NET's.
+ */
+
+export type WinIoKind = 'denied' | 'in-use' | 'not-found' | 'io';
+
+export class WinIoError extends Error {
+  constructor(
+    readonly kind: WinIoKind,
+    message: string,
+    /** The .NET exception a PowerShell MethodInvocationException wraps (what `catch [type]` binds to `$_`). */
+    readonly inner?: WinIoError,
+  ) {
+    super(message);
+  }
+}
+
+export const accessDenied = (winPath: string): WinIoError => new WinIoError('denied', `Access to the path '${winPath}' is denied.`);
+const inUse = (winPath: string): WinIoError => new WinIoError('in-use', `The process cannot access the file '${winPath}' because it is being used by another process.`);
+const partNotFound = (winPath: string): WinIoError => new WinIoError('not-found', `Could not find a part of the path '${winPath}'.`);
+const pathNotFound = (winPath: string): WinIoError => new WinIoError('not-found', `Cannot find path '${winPath}' because it does not exist.`);
+
+const kindOf = async (fsPath: string): Promise<'file' | 'dir' | null> => {
+  try {
+    const s = await stat(fsPath);
+    return s.isDirectory() ? 'dir' : 'file';
+  } catch {
+    return null;
+  }
+};
+
+export class WinFiles {
+  private readonly denied: string[] = [];
+
+  constructor(
+    private readonly root: string,
+    /** True when the file is the image of a running process. */
+    private readonly isImageInUse: (winPath: string) => boolean,
+  ) {}
+
+  private fs(winPath: string): string {
+    return hostFsPath(this.root, winPath);
+  }
+
+  denyWrite(prefix: string): void {
+    const normal = normalizeWinPath(prefix);
+    if (!this.denied.some((p) => p.toLowerCase() === normal.toLowerCase())) this.denied.push(normal);
+  }
+
+  allowWrite(prefix: string): void {
+    const key = normalizeWinPath(prefix).toLowerCase();
+    const at = this.denied.findIndex((p) => p.toLowerCase() === key);
+    if (at !== -1) this.denied.splice(at, 1);
+  }
+
+  private checkWritable(winPath: string): void {
+    if (this.denied.some((prefix) => isUnder(winPath, prefix))) throw accessDenied(winPath);
+  }
+
+  private checkReplaceable(winPath: string): void {
+    this.checkWritable(winPath);
+    if (this.isImageInUse(winPath)) throw inUse(winPath);
+  }
+
+  async isFile(winPath: string): Promise<boolean> {
+    return (await kindOf(this.fs(winPath))) === 'file';
+  }
+
+  async isDirectory(winPath: string): Promise<boolean> {
+    return (await kindOf(this.fs(winPath))) === 'dir';
+  }
+
+  async exists(winPath: string): Promise<boolean> {
+    return (await kindOf(this.fs(winPath))) !== null;
+  }
+
+  async read(winPath: string): Promise<Buffer | null> {
+    if (!(await this.isFile(winPath))) return null;
+    return readFile(this.fs(winPath));
+  }
+
+  /** Set-up and assertions: writes without the checks a program on the host is subject to. */
+  async seed(winPath: string, data: string | Buffer): Promise<void> {
+    const target = this.fs(winPath);
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, data);
+  }
+
+  /** `New-Item -ItemType Directory -Force`: parents too; the first directory to create is the one checked. */
+  async createDirectory(winPath: string): Promise<void> {
+    const chain: string[] = [];
+    for (let dir = normalizeWinPath(winPath); dir !== ''; dir = parentOf(dir)) chain.unshift(dir);
+    for (const dir of chain) {
+      const kind = await kindOf(this.fs(dir));
+      if (kind === 'dir') continue;
+      if (kind === 'file') throw new WinIoError('io', `An item with the specified name ${dir} already exists.`);
+      this.checkWritable(dir);
+      await mkdir(this.fs(dir));
+    }
+  }
+
+  /** `[IO.File]::Open(path, Create, Write)`. */
+  async openForWrite(winPath: string): Promise<FileHandle> {
+    this.checkReplaceable(winPath);
+    if (!(await this.isDirectory(parentOf(winPath)))) throw partNotFound(winPath);
+    return open(this.fs(winPath), 'w');
+  }
+
+  /** `Copy-Item -LiteralPath src -Destination dst -Force` for a file. */
+  async copy(source: string, destination: string): Promise<void> {
+    if (!(await this.isFile(source))) throw pathNotFound(source);
+    this.checkReplaceable(destination);
+    if (!(await this.isDirectory(parentOf(destination)))) throw partNotFound(destination);
+    await copyFile(this.fs(source), this.fs(destination));
+  }
+
+  /** `Move-Item -LiteralPath src -Destination dst -Force` for a file: the source is deleted, the destination replaced. */
+  async move(source: string, destination: string): Promise<void> {
+    if (!(await this.isFile(source))) throw pathNotFound(source);
+    this.checkWritable(source);
+    if (await this.isDirectory(destination)) throw new WinIoError('io', 'Cannot create a file when that file already exists.');
+    this.checkReplaceable(destination);
+    if (!(await this.isDirectory(parentOf(destination)))) throw partNotFound(destination);
+    await rename(this.fs(source), this.fs(destination));
+  }
+
+  /** `Remove-Item -LiteralPath p -Force` for a file. */
+  async remove(winPath: string): Promise<void> {
+    if (!(await this.exists(winPath))) throw pathNotFound(winPath);
+    this.checkReplaceable(winPath);
+    await rm(this.fs(winPath), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,117 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PlanInput } from '@opsc/contracts';
+import { requestJson, waitForJob, type JobView } from '../support/api.js';
+import { startWinrmHarness, type WinrmHarness } from '../support/winrm-harness.js';
+
+// The seed's Windows scenario, step by step, end to end: API -> Temporal workflow -> executor
+// worker process -> WinRM -> 25 simulated Windows hosts in group 'CIS servers'. Two of them deny
+// writes to the program folder, so their copy fails; the others get the new executable.
+const SIZE = 25;
+const DENYING = new Set([7, 19]);
+const ALREADY_STOPPED = 3;
+const EXE = 'C:\\Program Files\\StationController\\stationcontroller.exe';
+const OLD_EXE = Buffer.from('stationcontroller 1.0 (build 118)\n');
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+let h: WinrmHarness;
+let operator: { token: string };
+let newExe: Buffer;
+
+beforeAll(async () => {
+  h = await startWinrmHarness('windows-scenario', {
+    size: SIZE,
+    firstOctet: 50,
+    // Mostly NTLM over HTTP with sealed messages, as Windows fleets are configured by default; some over HTTPS.
+    auth: (i) => (i % 5 === 4 ? 'ntlm-https' : 'ntlm'),
+    host: (i) => ({
+      services: [{ name: 'stationcontroller', image: 'stationcontroller.exe', path: EXE, status: i === ALREADY_STOPPED ? 'Stopped' : 'Running', startDelayMs: 300, stopDelayMs: 500 }],
+      files: { [EXE]: OLD_EXE },
+      ...(DENYING.has(i) && { denyWrite: ['C:\\Program Files\\StationController'] }),
+    }),
+    groups: { 'CIS servers': Array.from({ length: SIZE }, (_, i) => i) },
+  });
+  newExe = randomBytes(2 * 1024 * 1024);
+  mkdirSync(path.join(h.stack.artifactDir, 'stationcontroller', '2.0'), { recursive: true });
+  writeFileSync(path.join(h.stack.artifactDir, 'stationcontroller', '2.0', 'stationcontroller.exe'), newExe);
+  await h.stack.startExecutor({ EXECUTOR_MAX_CONCURRENT_ACTIVITIES: '100' });
+  operator = await h.stack.createUser('operator', { tenant: 'acme' });
+}, 240_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const cis = { group: 'CIS servers' };
+const CIS_UPDATE: PlanInput = {
+  name: "Update stationcontroller on 'CIS servers'",
+  policies: { maxParallel: 25, continueOnFailure: true },
+  steps: [
+    { id: 'check', name: 'Check whether stationcontroller.exe runs', targets: cis, action: { method: 'winrm', operation: { op: 'process-check', name: 'stationcontroller.exe' } } },
+    { id: 'stop', name: 'Stop the stationcontroller service', targets: cis, action: { method: 'winrm', operation: { op: 'service', action: 'stop', name: 'stationcontroller' } } },
+    {
+      id: 'copy',
+      name: 'Copy the new stationcontroller.exe (original backed up)',
+      targets: cis,
+      action: { method: 'winrm', operation: { op: 'file-copy', source: 'stationcontroller/2.0/stationcontroller.exe', destination: EXE } },
+    },
+    { id: 'start', name: 'Start the stationcontroller service', targets: cis, action: { method: 'winrm', operation: { op: 'service', action: 'start', name: 'stationcontroller' } } },
+    { id: 'verify', name: 'Verify stationcontroller.exe runs', targets: cis, action: { method: 'winrm', operation: { op: 'process-check', name: 'stationcontroller.exe', expect: 'running' } } },
+  ],
+};
+
+describe("the seed's Windows scenario over WinRM", () => {
+  let job: JobView;
+  const resultsOf = (stepId: string) => job.results.filter((r) => r.stepId === stepId);
+
+  beforeAll(async () => {
+    const created = await requestJson<{ id: string }>(`${h.orchestrator.apiUrl}/api/jobs`, { token: operator.token, body: { plan: CIS_UPDATE } });
+    expect(created.status).toBe(201);
+    job = await waitForJob(h.orchestrator.apiUrl, operator.token, created.body.id, undefined, 300_000);
+  }, 320_000);
+
+  it('resolves the 25 targets of the group and records every step on every target', () => {
+    expect(job.targets).toHaveLength(SIZE);
+    expect(job.results).toHaveLength(SIZE * CIS_UPDATE.steps.length);
+    expect(job.progress?.steps.map((s) => [s.id, s.targets.completed, s.targets.failed])).toEqual([
+      ['check', 25, 0],
+      ['stop', 25, 0],
+      ['copy', 23, 2],
+      ['start', 25, 0],
+      ['verify', 25, 0],
+    ]);
+  });
+
+  it('finds the process where it runs and stops the service only there', () => {
+    const stopped = job.targets.findIndex((t) => t.name === h.fleet.hosts[ALREADY_STOPPED]?.name);
+    const check = resultsOf('check');
+    expect(check.filter((r) => r.facts?.running === 'true')).toHaveLength(SIZE - 1);
+    const stop = resultsOf('stop').find((r) => r.target.name === job.targets[stopped]?.name);
+    expect(stop?.facts).toMatchObject({ before: 'Stopped', state: 'Stopped' });
+    expect(stop?.stdout).toContain('already stopped');
+  });
+
+  it('copies the new file, verified by SHA-256, to the 23 hosts that allow it, keeping each original', async () => {
+    const copy = resultsOf('copy');
+    for (const [i, fleetHost] of h.fleet.hosts.entries()) {
+      const result = copy.find((r) => r.target.name === fleetHost.name);
+      const content = await h.fleet.host(i).readFile(EXE);
+      if (DENYING.has(i)) {
+        expect(result).toMatchObject({ status: 'failed', exitCode: 5 });
+        expect(content).toEqual(OLD_EXE);
+      } else {
+        expect(result).toMatchObject({ status: 'succeeded', facts: { sha256: sha256(newExe) } });
+        expect(sha256(content ?? Buffer.alloc(0))).toBe(sha256(newExe));
+        expect(await h.fleet.host(i).readFile(result?.facts?.backup ?? '')).toEqual(OLD_EXE);
+      }
+    }
+  });
+
+  it('ends with the service running everywhere, and the job failed because two copies failed', async () => {
+    expect(job.status).toBe('failed');
+    for (const i of h.fleet.hosts.keys()) expect(h.fleet.host(i).service('stationcontroller')?.status).toBe('Running');
+    expect(resultsOf('verify').every((r) => r.status === 'succeeded' && r.facts?.running === 'true')).toBe(true);
+  });
+});
