@@ -115,3 +115,23 @@ describe("the seed's Windows scenario over WinRM", () => {
     expect(resultsOf('verify').every((r) => r.status === 'succeeded' && r.facts?.running === 'true')).toBe(true);
   });
 });
+
+describe('winrm plans that cannot reach their targets are refused with the field named', () => {
+  it('refuses a Linux target, a Windows target without winrm, and one whose winrm service has no credential', async () => {
+    const api = (path: string, body: unknown) => requestJson(`${h.orchestrator.apiUrl}${path}`, { token: h.admin.token, body });
+    await api('/api/inventory/targets', { name: 'lnx-01', address: '127.0.0.1', os: 'linux', services: [] });
+    await api('/api/inventory/targets', { name: 'win-bare', address: '127.0.0.1', os: 'windows', services: [] });
+    await api('/api/inventory/targets', { name: 'win-nocred', address: '127.0.0.1', os: 'windows', services: [{ protocol: 'winrm' }] });
+    const cases: [string, RegExp][] = [
+      ['lnx-01', /lnx-01 is a linux target; winrm steps run Windows operations/],
+      ['win-bare', /win-bare has no winrm service/],
+      ['win-nocred', /the winrm service of win-nocred has no credential/],
+    ];
+    for (const [name, message] of cases) {
+      const plan = { name: 'bad', steps: [{ id: 's', name: 's', targets: { targets: [name] }, action: { method: 'winrm', operation: { op: 'command', program: 'hostname' } } }] };
+      const res = await requestJson<{ error: { issues: { path: string; message: string }[] } }>(`${h.orchestrator.apiUrl}/api/jobs`, { token: operator.token, body: { plan } });
+      expect(res.status, name).toBe(400);
+      expect(res.body.error.issues.find((i) => i.path === 'plan.steps.0.targets')?.message).toMatch(message);
+    }
+  });
+});
