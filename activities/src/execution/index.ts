@@ -23,6 +23,7 @@ export { runRemoteCommand, maxSendBytes, type RemoteCommand, type RemoteOutcome,
 export { findWinrmEndpoint } from './winrm/endpoints.js';
 export { powershellInvocation, psQuote, readableStderr } from './winrm/powershell.js';
 export { windowsScriptFor, BODY_MARKER } from './winrm/windows-scripts.js';
+export { artifactStdin } from './winrm/copy-stdin.js';
 
 /** The executor's activities, checked against the contract the workflows proxy. */
 export const createExecutionActivities = (deps: ExecutionDeps) =>

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { CancelledFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { ErrorType, type CommandOutput, type CredentialSecret, type RunWinrmOperationInput } from '@opsc/contracts';
@@ -12,7 +11,8 @@ import { powershellInvocation, readableStderr } from './powershell.js';
 import { maxSendBytes, runRemoteCommand } from './remote-shell.js';
 import { SoapParseError } from './soap-response.js';
 import { WinrmConnection, WsmanFaultError, type WinrmAuth, type WinrmEndpoint } from './transport.js';
-import { COPY_CHUNK_BYTES, windowsScriptFor } from './windows-scripts.js';
+import { windowsScriptFor } from './windows-scripts.js';
+import { artifactStdin, prepend } from './copy-stdin.js';
 
 const HEARTBEAT_EVERY_MS = 1_000;
 
@@ -38,29 +38,6 @@ const authFor = (endpoint: WinrmEndpoint, secret: CredentialSecret): WinrmAuth =
   if (endpoint.transport === 'basic') return { kind: 'basic', user: endpoint.username, password: secret.password };
   return { kind: 'ntlm', ...splitUser(endpoint.username), password: secret.password };
 };
-
-/**
- * The artifact as stdin for file-copy's script: base64 lines of `COPY_CHUNK_BYTES` each, packed
- * into payloads that fit one Send under the envelope limit.
- */
-async function* artifactStdin(file: string, payloadLimit: number): AsyncGenerator<Buffer> {
-  const lineBytes = (COPY_CHUNK_BYTES / 3) * 4 + 2;
-  const linesPerPayload = Math.max(1, Math.floor(payloadLimit / lineBytes));
-  let lines: Buffer[] = [];
-  for await (const chunk of createReadStream(file, { highWaterMark: COPY_CHUNK_BYTES })) {
-    lines.push(Buffer.from(`${(chunk as Buffer).toString('base64')}\r\n`, 'ascii'));
-    if (lines.length === linesPerPayload) {
-      yield Buffer.concat(lines);
-      lines = [];
-    }
-  }
-  if (lines.length) yield Buffer.concat(lines);
-}
-
-async function* prepend(first: Buffer, rest: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  yield first;
-  yield* rest;
-}
 
 export const createRunWinrmOperation = (deps: ExecutionDeps) => {
   const { winrm } = deps;

@@ -1,0 +1,25 @@
+import { createReadStream } from 'node:fs';
+import { COPY_CHUNK_BYTES } from './windows-scripts.js';
+
+/**
+ * The artifact as stdin for file-copy's script: base64 lines of `COPY_CHUNK_BYTES` each, packed
+ * into payloads that fit one Send under the envelope limit.
+ */
+export async function* artifactStdin(file: string, payloadLimit: number): AsyncGenerator<Buffer> {
+  const lineBytes = (COPY_CHUNK_BYTES / 3) * 4 + 2;
+  const linesPerPayload = Math.max(1, Math.floor(payloadLimit / lineBytes));
+  let lines: Buffer[] = [];
+  for await (const chunk of createReadStream(file, { highWaterMark: COPY_CHUNK_BYTES })) {
+    lines.push(Buffer.from(`${(chunk as Buffer).toString('base64')}\r\n`, 'ascii'));
+    if (lines.length === linesPerPayload) {
+      yield Buffer.concat(lines);
+      lines = [];
+    }
+  }
+  if (lines.length) yield Buffer.concat(lines);
+}
+
+export async function* prepend(first: Buffer, rest: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  yield first;
+  yield* rest;
+}
