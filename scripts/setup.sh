@@ -25,19 +25,20 @@ if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1 && command -v apt-get >
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
 fi
 
-# The test suite's fleet of real OpenSSH servers needs sshd and sudo (`setup.sh --test` only).
-if [ "${1:-}" = "--test" ] && { [ ! -x /usr/sbin/sshd ] || ! command -v sudo >/dev/null 2>&1; }; then
+# The test suite's fleet of real OpenSSH servers needs sshd and sudo; the WinRM fleet makes its TLS
+# certificates with openssl (`setup.sh --test` only).
+if [ "${1:-}" = "--test" ] && { [ ! -x /usr/sbin/sshd ] || ! command -v sudo >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; }; then
   if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
-    say "the SSH tests need openssh-server and sudo installed (and root to run the sshd fleet)"; exit 1
+    say "the tests need openssh-server, sudo and openssl installed (and root to run the sshd fleet)"; exit 1
   fi
-  say "installing openssh-server and sudo for the test fleet"
+  say "installing openssh-server, sudo and openssl for the test fleets"
   # No service may start from the package scripts: the fleet starts its own sshd processes by PID.
   own_policy=no
   if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; own_policy=yes; fi
   rc=0
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server sudo >/dev/null; } || rc=$?
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server sudo openssl >/dev/null; } || rc=$?
   if [ "$own_policy" = yes ]; then rm -f /usr/sbin/policy-rc.d; fi
-  if [ "$rc" != 0 ]; then say "installing openssh-server and sudo failed ($rc)"; exit "$rc"; fi
+  if [ "$rc" != 0 ]; then say "installing the test fleets' packages failed ($rc)"; exit "$rc"; fi
 fi
 
 temporal_bin=$(bash temporal/bin/ensure-temporal.sh)
