@@ -100,6 +100,7 @@ describe("the seed's Windows scenario over WinRM", () => {
       const content = await h.fleet.host(i).readFile(EXE);
       if (DENYING.has(i)) {
         expect(result).toMatchObject({ status: 'failed', exitCode: 5 });
+        expect(result?.error?.message).toMatch(/^command ended with exit code 5: Access to the path 'C:\\Program Files\\StationController\\.*' is denied\.$/);
         expect(content).toEqual(OLD_EXE);
       } else {
         expect(result).toMatchObject({ status: 'succeeded', facts: { sha256: sha256(newExe) } });

@@ -56,7 +56,9 @@ const judge = (step: Step, output: ActionOutput): StepResult['error'] => {
   if (output.kind === 'command' && (action.method === 'local-command' || action.method === 'ssh' || action.method === 'winrm')) {
     if (output.exitCode !== null && action.successExitCodes.includes(output.exitCode)) return undefined;
     const how = output.exitCode === null ? `killed by ${output.signal ?? 'a signal'}` : `exit code ${output.exitCode}`;
-    return { type: 'CommandFailed', message: `command ended with ${how}` };
+    // The last thing the command said on stderr is usually why (access denied, a wait that timed out).
+    const why = output.stderr.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).at(-1)?.slice(0, 300);
+    return { type: 'CommandFailed', message: `command ended with ${how}${why ? `: ${why}` : ''}` };
   }
   if (output.kind === 'http' && action.method === 'http') {
     const ok = action.expectStatus ? action.expectStatus.includes(output.status) : output.status >= 200 && output.status < 300;
