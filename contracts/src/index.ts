@@ -12,3 +12,6 @@ export * from './workflow-input.js';
 export * from './issues.js';
 export * from './inventory.js';
 export * from './credentials.js';
+export * from './tools.js';
+export * from './plan-draft.js';
+export * from './quoting.js';

@@ -63,7 +63,11 @@ export const LinuxOperation = z.discriminatedUnion('op', [
   z.strictObject({
     op: z.literal('service-wait'),
     name: ServiceName,
-    state: z.enum(['active', 'inactive']).default('active'),
+    /** `running` and `stopped` are accepted too, as tools that serve Linux and Windows alike say them. */
+    state: z
+      .enum(['active', 'inactive', 'running', 'stopped'])
+      .default('active')
+      .transform((s) => (s === 'running' ? 'active' : s === 'stopped' ? 'inactive' : s)),
     timeoutSeconds: WaitSeconds.default(60),
     intervalSeconds: z.number().int().min(1).max(60).default(2),
   }),
@@ -97,7 +101,7 @@ export const LinuxOperation = z.discriminatedUnion('op', [
   /** Fetches a file from the target into the artifact folder, verified by SHA-256. */
   z.strictObject({ op: z.literal('file-fetch'), source: RemotePath, destination: ArtifactPath }),
   /** Undoes a file-copy: puts the backup back, or removes the file when there was none. */
-  z.strictObject({ op: z.literal('file-restore'), destination: RemotePath, backup: RemotePath.nullable() }),
+  z.strictObject({ op: z.literal('file-restore'), destination: RemotePath, backup: z.preprocess((v) => (v === '' ? null : v), RemotePath.nullable()) }),
   /** Archives paths with tar; the archive path is reported for the restore. */
   z.strictObject({ op: z.literal('config-backup'), paths: z.array(RemotePath).min(1).max(50), archive: RemotePath.optional() }),
   z.strictObject({ op: z.literal('config-restore'), archive: RemotePath }),

@@ -11,7 +11,7 @@ const issuesOf = (input: unknown) => {
 describe('Plan', () => {
   it('fills defaults for a minimal local command', () => {
     const plan = Plan.parse(planWith({ method: 'local-command', command: 'uptime' }));
-    expect(plan.policies).toEqual({ continueOnFailure: false, maxAttempts: 3, maxParallel: 25 });
+    expect(plan.policies).toEqual({ continueOnFailure: false, maxAttempts: 3, maxParallel: 25, maxFailPercentage: 100, rollback: 'none', approvalRequired: false });
     expect(plan.steps[0]).toMatchObject({ timeoutSeconds: 300, action: { args: [], successExitCodes: [0] } });
   });
 

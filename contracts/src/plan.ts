@@ -3,6 +3,7 @@ import { ExecutableName, SafeArg } from './safe-text.js';
 import { TargetSelector } from './inventory.js';
 import { LinuxOperation } from './linux.js';
 import { WindowsOperation } from './windows.js';
+import { RiskLevel, ToolName } from './tools.js';
 
 /** How an action reaches what it acts on. Every method runs in the executor worker, never elsewhere. */
 export const ExecutionMethod = {
@@ -84,6 +85,13 @@ export const Step = z.object({
   timeoutSeconds: TimeoutSeconds.default(300),
   /** Attempts for transport faults (host down, worker lost); a failed exit code is not retried. */
   maxAttempts: z.number().int().min(1).max(10).optional(),
+  /** The catalog tool this step was made from, when a tool made it: for display, risk and ETA. */
+  tool: z.object({ name: ToolName, risk: RiskLevel, params: z.record(z.string(), z.unknown()), typicalDurationSeconds: z.number() }).optional(),
+  /**
+   * What undoes this step on a target. Its action may refer to what the step reported with
+   * `{{facts.<name>}}` (a backup path, the previous version), filled in on that target when it runs.
+   */
+  rollback: z.object({ tool: ToolName, name: z.string(), action: z.record(z.string(), z.unknown()) }).optional(),
 });
 export type Step = z.infer<typeof Step>;
 export type StepInput = z.input<typeof Step>;
@@ -95,6 +103,12 @@ export const PlanPolicies = z.object({
   maxAttempts: z.number().int().min(1).max(10).default(3),
   /** Targets a step works on at once. */
   maxParallel: z.number().int().min(1).max(1_000).default(25),
+  /** Stop launching when more than this share of a step's targets failed. */
+  maxFailPercentage: z.number().min(0).max(100).default(100),
+  /** What to undo when a target fails: nothing, that target's completed changes, or every target's. */
+  rollback: z.enum(['none', 'target', 'all']).default('none'),
+  /** Whether a person must approve the plan before it runs. */
+  approvalRequired: z.boolean().default(false),
 });
 export type PlanPolicies = z.infer<typeof PlanPolicies>;
 
@@ -103,7 +117,7 @@ export const Plan = z
   .object({
     name: z.string().min(1).max(200),
     steps: z.array(Step).min(1).max(200),
-    policies: PlanPolicies.default({ continueOnFailure: false, maxAttempts: 3, maxParallel: 25 }),
+    policies: PlanPolicies.default(PlanPolicies.parse({})),
   })
   .superRefine((plan, ctx) => {
     const seen = new Set<string>();

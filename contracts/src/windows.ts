@@ -72,7 +72,7 @@ export const WindowsOperation = z.discriminatedUnion('op', [
    */
   z.strictObject({ op: z.literal('file-copy'), source: ArtifactPath, destination: WindowsPath, backup: z.boolean().default(true) }),
   /** Undoes a file-copy: puts the backup back, or removes the file when there was none. */
-  z.strictObject({ op: z.literal('file-restore'), destination: WindowsPath, backup: WindowsPath.nullable() }),
+  z.strictObject({ op: z.literal('file-restore'), destination: WindowsPath, backup: z.preprocess((v) => (v === '' ? null : v), WindowsPath.nullable()) }),
   /** Newest events first from one log, filtered by level, provider and age. */
   z.strictObject({
     op: z.literal('event-log'),

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
 import { ErrorType, Plan, TaskQueue, type JobProgress, type RunJobInput } from '@opsc/contracts';
+import { planHash } from '@opsc/contracts/plan-hash';
 import { RUN_JOB_WORKFLOW, SearchAttribute, progressQuery } from '@opsc/contracts/temporal';
-import { planHash } from '../plan-hash.js';
+
 import { resolveJobTargets } from '../inventory/step-targets.js';
 import { withTimeout } from '../with-timeout.js';
 import type { ApiDeps } from './deps.js';
@@ -17,7 +18,6 @@ const CreateJobBody = z.strictObject({ plan: Plan });
 const JOB_ID = /^job-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A query needs a live orchestrator worker; do not hang the API when there is none. */
 const QUERY_TIMEOUT_MS = 3_000;
-
 
 const resultView = (r: StepResultRow) => ({
   stepId: r.step_id,

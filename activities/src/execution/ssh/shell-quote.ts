@@ -1,11 +1,6 @@
-/**
- * POSIX single-quoting: the value between single quotes, each `'` written as `'\''`. Inside single
- * quotes a POSIX shell interprets nothing, so any string becomes exactly one literal word.
- */
-export const shQuote = (value: string): string => {
-  if (value.includes('\0')) throw new TypeError('a shell word cannot contain NUL');
-  return `'${value.replaceAll("'", `'\\''`)}'`;
-};
+import { shQuote } from '@opsc/contracts';
+
+export { shQuote };
 
 /** A command line whose every word is quoted. */
 export const shJoin = (argv: readonly string[]): string => argv.map(shQuote).join(' ');

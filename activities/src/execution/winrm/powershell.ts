@@ -1,13 +1,9 @@
 import { XMLParser } from 'fast-xml-parser';
+import { psQuote } from '@opsc/contracts';
 
 /** PowerShell over WinRM: quoting, encoding a script for the command line, and reading its error stream. */
 
-/** A PowerShell single-quoted string: nothing inside is expanded; a quote is written twice. */
-export const psQuote = (value: string): string => {
-  if (value.includes('\0')) throw new TypeError('a PowerShell string cannot contain NUL');
-  // PowerShell also treats the typographic single quotes as quote characters.
-  return `'${value.replace(/['\u2018\u2019\u201A\u201B]/g, (q) => q + q)}'`;
-};
+export { psQuote };
 
 /** cmd.exe's command-line limit; an encoded script longer than this goes over stdin instead. */
 export const COMMAND_LINE_LIMIT = 8_191;

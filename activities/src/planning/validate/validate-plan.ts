@@ -1,0 +1,187 @@
+import {
+  PlanDraft,
+  Plan,
+  RISK_ORDER,
+  toFieldIssues,
+  type FieldIssue,
+  type MissingInput,
+  type OsFamily,
+  type PlanSummary,
+  type ResolvedTarget,
+  type RiskLevel,
+  type Step,
+  type TargetSelector,
+} from '@opsc/contracts';
+import { planHash } from '@opsc/contracts/plan-hash';
+import type { ToolCatalog } from '../catalog/tool-catalog.js';
+import { compileStep, describeStep } from './compile-step.js';
+import { dangerIn } from './danger.js';
+import { toolParamsSchema } from './param-schema.js';
+
+/** A selector that does not resolve: its issues are relative to the selector (`group`, `targets.1`). */
+export class TargetResolutionError extends Error {
+  constructor(readonly issues: FieldIssue[]) {
+    super(issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+  }
+}
+
+/** The tenant's inventory as the validator sees it: selectors in, concrete targets out. */
+export type TargetResolver = (selector: TargetSelector) => Promise<ResolvedTarget[]>;
+
+export interface PlanningContext {
+  catalog: ToolCatalog;
+  resolveTargets: TargetResolver;
+}
+
+export interface PlanValidation {
+  status: 'ready' | 'needs-input' | 'invalid';
+  draft: PlanDraft | null;
+  plan: Plan | null;
+  planHash: string | null;
+  summary: PlanSummary | null;
+  issues: FieldIssue[];
+  missing: MissingInput[];
+}
+
+/** Why a target cannot take a step of this tool, or null when it can. */
+const unfit = (target: ResolvedTarget, places: string[], method: string | undefined, tool: string): string | null => {
+  if (!places.includes(target.os)) return `${target.name} is a ${target.os} target; ${tool} runs on ${places.join(' and ')}`;
+  if (!method) return null;
+  const service = target.services.find((s) => s.protocol === method);
+  if (!service) return `${target.name} has no ${method} service in the inventory`;
+  if (!service.credentialId) return `the ${method} service of ${target.name} has no credential`;
+  return null;
+};
+
+const invalid = (issues: FieldIssue[], draft: PlanDraft | null = null, missing: MissingInput[] = []): PlanValidation => ({
+  status: missing.length > 0 && issues.every((i) => missing.some((m) => m.path === i.path)) ? 'needs-input' : 'invalid',
+  draft,
+  plan: null,
+  planHash: null,
+  summary: null,
+  issues,
+  missing,
+});
+
+/**
+ * The one validator every plan goes through, whoever wrote it (a planner, or a person editing):
+ * tools exist, parameters match their schemas, targets resolve and can take each step, the
+ * filled actions are valid; then the risk, the approval need, the ETA and the plan hash.
+ */
+export const validatePlan = async (input: unknown, ctx: PlanningContext): Promise<PlanValidation> => {
+  const parsed = PlanDraft.safeParse(input);
+  if (!parsed.success) return invalid(toFieldIssues(parsed.error));
+  const draft = parsed.data;
+  const issues: FieldIssue[] = [];
+  const missing: MissingInput[] = [];
+  const steps: Step[] = [];
+  const everyTarget = new Map<string, ResolvedTarget>();
+  const warnings: string[] = [];
+  const approvalReasons: string[] = [];
+  const bullets: string[] = [];
+  let risk: RiskLevel = 'read';
+  let etaSeconds = 0;
+
+  for (const [index, step] of draft.steps.entries()) {
+    const at = `steps.${index}`;
+    const tool = ctx.catalog.get(step.tool);
+    if (!tool) {
+      const near = ctx.catalog.closest(step.tool.replace(/-/g, ' ')).map((t) => t.name);
+      issues.push({ path: `${at}.tool`, message: `no tool named "${step.tool}"${near.length ? ` (closest: ${near.join(', ')})` : ''}` });
+      continue;
+    }
+    const params = toolParamsSchema(tool).safeParse(step.params);
+    if (!params.success) {
+      for (const issue of params.error.issues) {
+        const path = `${at}.params${issue.path.length ? `.${issue.path.join('.')}` : ''}`;
+        const name = String(issue.path[0] ?? '');
+        const absent = issue.code === 'invalid_type' && step.params[name] === undefined;
+        const message = absent ? `${tool.name} needs ${name}: ${tool.params[name]?.description ?? name}` : issue.message;
+        issues.push({ path, message });
+        if (absent) missing.push({ path, question: `${tool.params[name]?.description ?? name}? (${tool.name}, step "${step.id}")` });
+      }
+      continue;
+    }
+    const values = params.data as Record<string, unknown>;
+    const places = Object.keys(tool.execution);
+    let targets: ResolvedTarget[] | null = null;
+    if (places.includes('executor')) {
+      if (step.targets) issues.push({ path: `${at}.targets`, message: `${tool.name} runs on the executor and takes no targets` });
+    } else if (!step.targets) {
+      issues.push({ path: `${at}.targets`, message: `${tool.name} runs on targets: name a group, targets or tags` });
+      continue;
+    } else {
+      try {
+        targets = await ctx.resolveTargets(step.targets);
+      } catch (err) {
+        if (!(err instanceof TargetResolutionError)) throw err;
+        issues.push(...err.issues.map((i) => ({ path: `${at}.targets${i.path ? `.${i.path}` : ''}`, message: i.message })));
+        continue;
+      }
+      if (targets.length === 0) issues.push({ path: `${at}.targets`, message: 'selects no targets' });
+      for (const target of targets) {
+        const template = tool.execution[target.os] as { method?: string } | undefined;
+        const problem = unfit(target, places, template?.method, tool.name);
+        if (problem) issues.push({ path: `${at}.targets`, message: problem });
+      }
+    }
+    const compiled = compileStep(step, index, tool, values, targets, draft.policies, ctx.catalog);
+    issues.push(...compiled.issues);
+    steps.push(...compiled.steps);
+
+    const flagged = Object.values(values).flatMap((v) => (typeof v === 'string' || Array.isArray(v) ? dangerIn(Array.isArray(v) ? v.join(' ') : v) : []));
+    let stepRisk: RiskLevel = tool.risk;
+    if (flagged.length) {
+      stepRisk = 'destructive';
+      warnings.push(`step "${step.id}" ${flagged.join('; ')}: review it before approving`);
+    }
+    if (RISK_ORDER[stepRisk] > RISK_ORDER[risk]) risk = stepRisk;
+    if (stepRisk !== 'read') approvalReasons.push(`step "${step.id}" (${tool.name}) is ${stepRisk}${flagged.length ? ' (flagged content)' : ''}`);
+
+    const count = targets?.length ?? 1;
+    for (const t of targets ?? []) everyTarget.set(t.id, t);
+    const where = targets === null ? 'on the executor' : `on ${describeTargets(targets, step.targets)}`;
+    const undo = tool.rollback ? `; rollback: ${tool.rollback.tool}` : tool.risk === 'read' ? '' : '; no rollback';
+    bullets.push(`${step.name ?? describeStep(tool, values)} ${where} (${stepRisk}${undo})`);
+    etaSeconds += tool.typicalDurationSeconds * Math.ceil(count / draft.policies.maxParallel);
+  }
+  if (issues.length) return invalid(issues, draft, missing);
+
+  const approvalRequired = draft.policies.approval === 'required' || approvalReasons.length > 0;
+  if (draft.policies.approval === 'required') approvalReasons.unshift('the plan asks for approval');
+  const plan = Plan.parse({
+    name: draft.name,
+    steps,
+    policies: {
+      continueOnFailure: draft.policies.continueOnFailure,
+      maxAttempts: draft.policies.retries,
+      maxParallel: draft.policies.maxParallel,
+      maxFailPercentage: draft.policies.maxFailPercentage,
+      rollback: draft.policies.rollback,
+      approvalRequired,
+    },
+  });
+  const byOs: Record<OsFamily, number> = { linux: 0, windows: 0 };
+  for (const t of everyTarget.values()) byOs[t.os] += 1;
+  return {
+    status: 'ready',
+    draft,
+    plan,
+    planHash: planHash(plan),
+    summary: { bullets, targets: { total: everyTarget.size, byOs }, risk, approvalRequired, approvalReasons, etaSeconds: Math.round(etaSeconds), warnings },
+    issues: [],
+    missing: [],
+  };
+};
+
+const describeTargets = (targets: ResolvedTarget[], selector: TargetSelector | undefined): string => {
+  const os = (['windows', 'linux'] as const)
+    .map((o) => [o, targets.filter((t) => t.os === o).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([o, n]) => `${n} ${o === 'windows' ? 'Windows' : 'Linux'}`)
+    .join(' and ');
+  const noun = targets.length === 1 ? 'target' : 'targets';
+  if (selector?.group) return `${os} ${noun} in group '${selector.group}'`;
+  if (targets.length <= 3) return `${targets.map((t) => t.name).join(', ')}`;
+  return `${os} ${noun}`;
+};

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import type { FieldIssue } from './errors.js';
+import { TargetSelector, type OsFamily } from './inventory.js';
+import type { Plan } from './plan.js';
+import { StepId } from './plan.js';
+import { ToolName, type RiskLevel } from './tools.js';
+
+/*
+ * The plan as planners write it and people read and edit it: steps that name a tool, its
+ * parameters and the targets, plus the policies of the rollout. The validator turns it into the
+ * executable `Plan` (every step an action) and says what it will do, to what, and at what risk.
+ */
+
+export const DraftStep = z.strictObject({
+  id: StepId,
+  tool: ToolName,
+  /** Checked against the tool's parameter schema by the validator, which names the tool and parameter in each error. */
+  params: z.record(z.string(), z.unknown()).default({}),
+  /** Which inventory targets the step acts on; a tool that runs on the executor takes none. */
+  targets: TargetSelector.optional(),
+  name: z.string().min(1).max(200).optional(),
+  timeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+  /** Attempts for transport faults, overriding the plan's `retries`. */
+  retries: z.number().int().min(1).max(10).optional(),
+});
+export type DraftStep = z.infer<typeof DraftStep>;
+
+export const RolloutPolicies = z.strictObject({
+  /** Targets a step works on at once: one sliding window. */
+  maxParallel: z.number().int().min(1).max(1_000).default(25),
+  /** A target that fails a step is left out of later steps, and the others go on. */
+  continueOnFailure: z.boolean().default(false),
+  /** Stop launching when more than this share of a step's targets failed. */
+  maxFailPercentage: z.number().min(0).max(100).default(100),
+  /** Default limit of one attempt of a step on one target. */
+  timeoutSeconds: z.number().int().min(1).max(86_400).default(300),
+  /** Attempts per step and target for transport faults. */
+  retries: z.number().int().min(1).max(10).default(3),
+  /** What to undo when a target fails: nothing, that target's completed changes, or every target's. */
+  rollback: z.enum(['none', 'target', 'all']).default('target'),
+  /** `auto`: approval is needed when any step changes something; `required`: always. */
+  approval: z.enum(['auto', 'required']).default('auto'),
+});
+export type RolloutPolicies = z.infer<typeof RolloutPolicies>;
+
+export const PlanDraft = z.strictObject({
+  name: z.string().min(1).max(200),
+  /** The request the plan answers, as typed. */
+  request: z.string().max(4_000).optional(),
+  steps: z.array(DraftStep).min(1).max(50),
+  policies: RolloutPolicies.default(RolloutPolicies.parse({})),
+});
+export type PlanDraft = z.infer<typeof PlanDraft>;
+export type PlanDraftInput = z.input<typeof PlanDraft>;
+
+/** What the validator found out about a plan: the "AI Response" the user approves. */
+export interface PlanSummary {
+  /** What will happen, a sentence per step. */
+  bullets: string[];
+  targets: { total: number; byOs: Record<OsFamily, number> };
+  risk: RiskLevel;
+  approvalRequired: boolean;
+  /** Why approval is needed: the steps that change things, flagged content. */
+  approvalReasons: string[];
+  /** Seconds: each step's typical duration times its waves of `maxParallel` targets. */
+  etaSeconds: number;
+  /** Things a reviewer should look at twice (a count that does not match, dangerous content). */
+  warnings: string[];
+}
+
+/** A parameter the planner could not fill from the request: the plan cannot run until it is given. */
+export interface MissingInput {
+  path: string;
+  question: string;
+}
+
+export type PlannerName = 'built-in' | 'langchain';
+
+/** The answer to `POST /api/plans`. */
+export interface PlanProposal {
+  planner: PlannerName;
+  /** Why the configured LLM planner did not answer, when the built-in one did instead. */
+  fallbackReason?: string;
+  status: 'ready' | 'needs-input' | 'invalid' | 'refused';
+  request: string;
+  draft: PlanDraft | null;
+  /** The executable plan, when the draft is valid and complete. */
+  plan: Plan | null;
+  /** SHA-256 of the executable plan's canonical JSON: what an approval binds to. */
+  planHash: string | null;
+  summary: PlanSummary | null;
+  missing: MissingInput[];
+  issues: FieldIssue[];
+  refusal?: { message: string; closestTools: { name: string; description: string }[] };
+  /** The response as a person reads it. */
+  text: string;
+}
