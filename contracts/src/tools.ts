@@ -88,7 +88,6 @@ export const ToolDefinition = z
     const places = Object.keys(tool.execution);
     if (places.length === 0) ctx.addIssue({ code: 'custom', path: ['execution'], message: 'names no place the tool runs (linux, windows or executor)' });
     if (tool.execution.executor && places.length > 1) ctx.addIssue({ code: 'custom', path: ['execution'], message: 'a tool runs either on the executor or on targets, not both' });
-    if (tool.risk === 'read' && tool.rollback) ctx.addIssue({ code: 'custom', path: ['rollback'], message: 'a read tool changes nothing, so it has nothing to roll back' });
   });
 export type ToolDefinition = z.infer<typeof ToolDefinition>;
 export type ToolDefinitionInput = z.input<typeof ToolDefinition>;
