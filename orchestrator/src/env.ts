@@ -12,6 +12,20 @@ export const OrchestratorEnv = z.object({
   /** An execution activity silent for this long is retried on another executor. */
   JOB_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(600).default(30),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Folders of extra tool files (*.yaml), separated by `:`, loaded after the shipped tools. */
+  OPSC_TOOLS_DIRS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(':').map((d) => d.trim()).filter(Boolean)),
+  /** Turns on the LLM planner (any OpenAI-compatible server); without it the built-in planner answers. */
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  /** The server's base URL, e.g. http://127.0.0.1:11434/v1 for Ollama; OpenAI's when absent. */
+  OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  /** Seconds the LLM planner may take in all (repairs included) before the built-in planner answers. */
+  PLANNER_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  /** Times an LLM plan that does not validate goes back to the model with its errors. */
+  PLANNER_MAX_REPAIRS: z.coerce.number().int().min(0).max(10).default(2),
 });
 export type OrchestratorEnv = z.infer<typeof OrchestratorEnv>;
 

@@ -3,6 +3,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pg from 'pg';
 import { pendingMigrations } from '@opsc/database/migrate';
 import { ensureNamespace } from '@opsc/temporal/namespace';
+import { BUILTIN_TOOLS_DIR, createLangChainPlanner, loadCatalog, ToolCatalogError } from '@opsc/activities/planning';
 import { createApp } from './app.js';
 import { ConfigError, parseOrchestratorEnv } from './env.js';
 import { createLogger } from './log.js';
@@ -13,6 +14,19 @@ const main = async (): Promise<void> => {
   const log = createLogger('orchestrator', env.LOG_LEVEL);
   // The SDK's own chatter (bundle sizes, state changes) only when debugging.
   Runtime.install({ logger: new DefaultLogger(env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
+  // A broken tool file stops start-up, naming the file, the line and the field.
+  const catalog = await loadCatalog([BUILTIN_TOOLS_DIR, ...env.OPSC_TOOLS_DIRS]).catch((err: unknown) => {
+    throw err instanceof ToolCatalogError ? new ConfigError(`tool catalog: ${err.message}`) : err;
+  });
+  const llm = env.OPENAI_API_KEY
+    ? createLangChainPlanner({
+        apiKey: env.OPENAI_API_KEY,
+        ...(env.OPENAI_BASE_URL && { baseURL: env.OPENAI_BASE_URL }),
+        model: env.OPENAI_MODEL,
+        timeoutMs: env.PLANNER_TIMEOUT_SECONDS * 1000,
+        maxRepairs: env.PLANNER_MAX_REPAIRS,
+      })
+    : undefined;
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 10 });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', (err) => log.warn('idle database connection lost', { error: err.message }));
@@ -33,10 +47,17 @@ const main = async (): Promise<void> => {
     namespace: env.TEMPORAL_NAMESPACE,
     jobOptions: { heartbeatTimeoutSeconds: env.JOB_HEARTBEAT_TIMEOUT_SECONDS },
     ...(env.TEMPORAL_UI_URL && { temporalUiUrl: env.TEMPORAL_UI_URL }),
+    planning: { catalog, ...(llm && { llm }) },
   });
   const server = app.listen(env.API_PORT, env.API_HOST);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  log.info('orchestrator ready', { api: `http://${env.API_HOST}:${env.API_PORT}`, temporal: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
+  log.info('orchestrator ready', {
+    api: `http://${env.API_HOST}:${env.API_PORT}`,
+    temporal: env.TEMPORAL_ADDRESS,
+    namespace: env.TEMPORAL_NAMESPACE,
+    tools: catalog.size,
+    planner: llm ? `langchain (${env.OPENAI_MODEL}${env.OPENAI_BASE_URL ? ` at ${env.OPENAI_BASE_URL}` : ''}), built-in as fallback` : 'built-in',
+  });
 
   // The SDK shuts the worker down on SIGINT/SIGTERM; the API follows it.
   await worker.run();

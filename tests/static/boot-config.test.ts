@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXECUTOR_MAIN, ORCHESTRATOR_MAIN, startService } from '@opsc/dev';
 
@@ -18,6 +21,15 @@ describe('configuration is checked at boot', () => {
     expect(output).toMatch(/DATABASE_URL/);
     expect(output).toMatch(/API_PORT/);
     expect(output).toMatch(/JOB_HEARTBEAT_TIMEOUT_SECONDS/);
+  });
+
+  it('stops the orchestrator on a broken tool file, naming the file, the line and the field', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'opsc-tools-'));
+    const file = path.join(dir, 'broken.yaml');
+    writeFileSync(file, "name: broken-tool\ndescription: A tool with a mistake in it.\nsummary: 'Broken'\nrisk: sometimes\ntypicalDurationSeconds: 1\nexecution:\n  executor: { method: http, url: 'http://127.0.0.1/' }\n");
+    const { code, output } = await boot(ORCHESTRATOR_MAIN, { DATABASE_URL: 'postgres://127.0.0.1:1/none', OPSC_TOOLS_DIRS: dir });
+    expect(code).toBe(1);
+    expect(output).toContain(`tool catalog: ${file}:4: risk: `);
   });
 
   it('stops the executor, naming each bad variable', async () => {

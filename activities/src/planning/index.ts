@@ -2,6 +2,12 @@ import type pg from 'pg';
 import type { OrchestratorActivities } from '@opsc/contracts';
 import { createRecordJobStatus, createRecordStepResults } from './job-records.js';
 
+export { BUILTIN_TOOLS_DIR, loadCatalog, parseToolFile, ToolCatalog, ToolCatalogError } from './catalog/index.js';
+export { validatePlan, TargetResolutionError, type PlanValidation, type PlanningContext, type TargetResolver } from './validate/validate-plan.js';
+export { builtinPlan, type PlannerAnswer, type PlannerRequest } from './builtin/builtin-planner.js';
+export type { InventorySketch } from './builtin/entities.js';
+export { proposePlan, type Planner, type PlannerContext, type ProposeDeps } from './propose.js';
+
 export interface PlanningDeps {
   pool: pg.Pool;
 }
@@ -12,3 +18,4 @@ export const createOrchestratorActivities = (deps: PlanningDeps) =>
     recordJobStatus: createRecordJobStatus(deps.pool),
     recordStepResults: createRecordStepResults(deps.pool),
   }) satisfies OrchestratorActivities;
+export { createLangChainPlanner, type LangChainPlannerOptions } from './langchain/langchain-planner.js';

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { JobOptions } from '@opsc/contracts';
+import type { Planner, ToolCatalog } from '@opsc/activities/planning';
 import type { Logger } from '../log.js';
 
 export interface ApiDeps {
@@ -10,4 +11,5 @@ export interface ApiDeps {
   namespace: string;
   jobOptions: JobOptions;
   temporalUiUrl?: string;
+  planning: { catalog: ToolCatalog; llm?: Planner };
 }
