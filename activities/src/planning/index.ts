@@ -19,3 +19,4 @@ export const createOrchestratorActivities = (deps: PlanningDeps) =>
     recordStepResults: createRecordStepResults(deps.pool),
   }) satisfies OrchestratorActivities;
 export { createLangChainPlanner, type LangChainPlannerOptions } from './langchain/langchain-planner.js';
+export { PHRASINGS, SEED_REQUESTS } from './builtin/phrasings.js';

@@ -4,6 +4,7 @@ import { BUILTIN_TOOLS_DIR, loadCatalog, type ToolCatalog } from '../catalog/ind
 import { TargetResolutionError, validatePlan } from '../validate/validate-plan.js';
 import { builtinPlan, type PlannerAnswer } from './builtin-planner.js';
 import type { InventorySketch } from './entities.js';
+import { PHRASINGS, SEED_REQUESTS } from './phrasings.js';
 
 const host = (name: string, os: 'linux' | 'windows'): ResolvedTarget => ({
   id: name,
@@ -107,77 +108,11 @@ describe('the seed scenarios', () => {
   });
 });
 
-// Other phrasings of the same intents, and requests to refuse. [request, tools in order | 'refused'].
-const PHRASINGS: [string, string[] | 'refused'][] = [
-  ["On the CIS servers group: is stationcontroller.exe running? Stop the stationcontroller service, deploy the new stationcontroller.exe to C:\\Program Files\\SC\\stationcontroller.exe, start it again and make sure it's up", ['process-check', 'service-stop', 'file-copy', 'service-start', 'service-wait']],
-  ['check whether stationcontroller.exe is running on CIS servers', ['process-check']],
-  ['stop stationcontroller on the 25 servers in "CIS servers", copy the new exe, start it, verify', ['service-stop', 'file-copy', 'service-start', 'service-wait']],
-  ["restart the stationcontroller service on group 'CIS servers'", ['service-restart', 'service-wait']],
-  ['Upgrade nginx on Production Web and restart it', ['package-version', 'config-backup', 'package-update', 'service-restart', 'service-wait']],
-  ['please update the nginx package on the Production Web servers', ['package-version', 'config-backup', 'package-update']],
-  ['update nginx to the latest version on Production Web, 2 at a time', ['package-version', 'config-backup', 'package-update']],
-  ['patch haproxy on web-server-01 then bounce haproxy', ['package-version', 'config-backup', 'package-update', 'service-restart', 'service-wait']],
-  ['what version of nginx is installed on Production Web?', ['package-version']],
-  ['show the openssl version on db-01', ['package-version']],
-  ['install htop on db-01', ['package-install']],
-  ['install htop version 3.2.2-2 on web-server-01 and web-server-02', ['package-install']],
-  ['uninstall telnet from the Databases group', ['package-remove']],
-  ['stop the dataprocessor service on Data Processing', ['service-stop']],
-  ['Data Processing: stop dataprocessor', ['service-stop']],
-  ["halt 'dataprocessor' on every server in 'Data Processing'", ['service-stop']],
-  ['start dataprocessor on Data Processing', ['service-start', 'service-wait']],
-  ['restart nginx on Production Web one at a time', ['service-restart', 'service-wait']],
-  ['please bounce the nginx service on web-server-01', ['service-restart', 'service-wait']],
-  ['recycle the W3SVC service on app01', ['service-restart', 'service-wait']],
-  ['is nginx running on web-server-02?', ['process-check']],
-  ['check the status of the nginx service on Production Web', ['service-status']],
-  ['get the state of the spooler service on win-app-01', ['service-status']],
-  ['verify that nginx is up on web-server-01', ['service-wait']],
-  ['make sure the sshd service is running on Databases', ['service-wait']],
-  ['Ping 127.0.0.2', ['ping']],
-  ['can you ping example.org', ['ping']],
-  ['ping web-server-01', ['ping']],
-  ['is 10.0.0.5 reachable? ping it', ['ping']],
-  ['traceroute to example.org', ['traceroute']],
-  ['trace the route to 127.0.0.3', ['traceroute']],
-  ['check https://status.example.org/health answers', ['http-check']],
-  ['is http://127.0.0.1:8080/ up?', ['http-check']],
-  ['how much disk space is left on Databases', ['disk-space']],
-  ['check free space of /var on web-server-01', ['disk-space']],
-  ['df on the Production Web group', ['disk-space']],
-  ['show disk usage on db-01', ['disk-space']],
-  ['show me errors in the System event log on win-app-01 from the last 2 hours', ['event-log-query']],
-  ['read the application event log on CIS servers', ['event-log-query']],
-  ['any critical events in the event log on app01 today?', ['event-log-query']],
-  ['run `uptime` on Production Web', ['run-command']],
-  ['execute `hostname` on app01', ['run-command']],
-  ['run the script `systemctl daemon-reload; systemctl restart app` on web-server-01', ['run-script']],
-  ['back up /etc/haproxy on Production Web', ['config-backup']],
-  ['take a backup of /etc/nginx on web-server-01 then restart nginx', ['config-backup', 'service-restart', 'service-wait']],
-  ['copy build/app-2.1.exe to C:\\Program Files\\App\\app.exe on win-app-01', ['file-copy']],
-  ['push releases/app.tar.gz to /opt/app/app.tar.gz on Production Web', ['file-copy']],
-  ['upload the new config file to /etc/app/app.conf on db-01 and restart app', ['file-copy', 'service-restart', 'service-wait']],
-  ['stop nginx on web-server-01, copy dist/nginx.conf to /etc/nginx/nginx.conf, start nginx', ['service-stop', 'file-copy', 'service-start', 'service-wait']],
-  ['check if nginx is running, then restart nginx on Production Web and log the results', ['process-check', 'service-restart', 'service-wait']],
-  ['Stop the stationcontroller service on CIS servers and stop on the first failure', ['service-stop']],
-  ['restart nginx on Production Web, roll back everything if anything fails', ['service-restart', 'service-wait']],
-  // Refusals: nothing a tool does, or something the planner must not guess at.
-  ['reboot all servers in Production Web', 'refused'],
-  ['make me a sandwich', 'refused'],
-  ['delete all logs on Databases', 'refused'],
-  ['drop the production database', 'refused'],
-  ['format the disks on CIS servers', 'refused'],
-  ['kill the stationcontroller.exe process on CIS servers', 'refused'],
-  ['shut down web-server-01', 'refused'],
-  ['what is the weather like?', 'refused'],
-  ['restart nginx', 'refused'],
-  ['stop all services everywhere', 'refused'],
-  ['create user bob on Databases', 'refused'],
-  ['open port 8080 in the firewall on web-server-01', 'refused'],
-  ['', 'refused'],
-];
-
 describe('the built-in planner on other phrasings', () => {
+  it('plans every seed request', () => {
+    for (const request of SEED_REQUESTS) expect(plan(request).kind, request).toBe('plan');
+  });
+
   it('has a corpus of at least 60 phrasings beyond the seeds, refusals included', () => {
     expect(PHRASINGS.length).toBeGreaterThanOrEqual(60);
     expect(PHRASINGS.filter(([, t]) => t === 'refused').length).toBeGreaterThanOrEqual(10);
