@@ -1,4 +1,4 @@
-import type { HttpAction, LocalCommandAction, SshAction, WinrmAction } from './plan.js';
+import type { DatabaseAction, HttpAction, LocalCommandAction, SshAction, WinrmAction } from './plan.js';
 import type { CommandOutput, HttpOutput, JobStatus } from './results.js';
 import type { TargetRef } from './target.js';
 import type { ErrorType } from './errors.js';
@@ -22,6 +22,9 @@ export type RunSshOperationInput = ActionContext & Pick<SshAction, 'operation' |
 /** The target is an inventory target id; the executor looks up its WinRM endpoint and credential itself. */
 export type RunWinrmOperationInput = ActionContext & Pick<WinrmAction, 'operation'>;
 
+/** The target is an inventory target id; the executor looks up its PostgreSQL service and credential itself. */
+export type RunDatabaseQueryInput = ActionContext & Pick<DatabaseAction, 'query' | 'allowWrites' | 'maxRows'>;
+
 /**
  * Activities on the `executor` task queue. The names here ARE the Temporal activity names; the
  * executor's implementation is checked against this interface with `satisfies`.
@@ -35,6 +38,8 @@ export interface ExecutorActivities {
   runSshOperation(input: RunSshOperationInput): Promise<CommandOutput>;
   /** Performs a Windows operation on a target over WinRM; a non-zero exit is a result, not an error. */
   runWinrmOperation(input: RunWinrmOperationInput): Promise<CommandOutput>;
+  /** Runs a SQL statement on a target's PostgreSQL; rows come back as text, a SQL error is a result with exit code 1. */
+  runDatabaseQuery(input: RunDatabaseQueryInput): Promise<CommandOutput>;
 }
 
 export interface RecordJobStatusInput {

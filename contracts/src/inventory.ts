@@ -48,6 +48,15 @@ export const TargetService = z.discriminatedUnion('protocol', [
     credential: InventoryName.optional(),
   }),
   z.strictObject({ protocol: z.literal('http'), baseUrl: z.url({ protocol: /^https?$/ }), credential: InventoryName.optional() }),
+  /** A PostgreSQL server the executor queries (database-query steps); the credential is a password. */
+  z.strictObject({
+    protocol: z.literal('postgresql'),
+    port: Port.default(5432),
+    database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/, { message: 'must be a database name' }),
+    /** `require`: TLS, unverified; `verify-full`: TLS with the certificate and host name verified; `disable`: no TLS (lab only). */
+    tls: z.enum(['disable', 'require', 'verify-full']).default('require'),
+    credential: InventoryName.optional(),
+  }),
 ]);
 export type TargetService = z.infer<typeof TargetService>;
 

@@ -11,6 +11,7 @@ export const ExecutionMethod = {
   http: 'http',
   ssh: 'ssh',
   winrm: 'winrm',
+  database: 'database',
 } as const;
 export type ExecutionMethod = (typeof ExecutionMethod)[keyof typeof ExecutionMethod];
 
@@ -63,11 +64,21 @@ export const WinrmAction = z.object({
 });
 export type WinrmAction = z.infer<typeof WinrmAction>;
 
+/** A SQL statement on each target's PostgreSQL service, run from the executor; in a read-only transaction unless writes are allowed. */
+export const DatabaseAction = z.object({
+  method: z.literal(ExecutionMethod.database),
+  query: z.string().min(1).max(65_536),
+  allowWrites: z.boolean().default(false),
+  /** Rows kept in the result; more are counted, not kept. */
+  maxRows: z.number().int().min(1).max(10_000).default(200),
+});
+export type DatabaseAction = z.infer<typeof DatabaseAction>;
+
 /** What one step does. Discriminated by `method`; an unknown method is a validation error. */
-export const Action = z.discriminatedUnion('method', [LocalCommandAction, HttpAction, SshAction, WinrmAction]);
+export const Action = z.discriminatedUnion('method', [LocalCommandAction, HttpAction, SshAction, WinrmAction, DatabaseAction]);
 
 /** Methods that act on inventory targets; the others run on the executor itself. */
-export const REMOTE_METHODS: ReadonlySet<ExecutionMethod> = new Set([ExecutionMethod.ssh, ExecutionMethod.winrm]);
+export const REMOTE_METHODS: ReadonlySet<ExecutionMethod> = new Set([ExecutionMethod.ssh, ExecutionMethod.winrm, ExecutionMethod.database]);
 export type Action = z.infer<typeof Action>;
 
 export const StepId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, {

@@ -14,8 +14,8 @@ export const RiskLevel = z.enum(['read', 'change', 'destructive']);
 export type RiskLevel = z.infer<typeof RiskLevel>;
 export const RISK_ORDER: Record<RiskLevel, number> = { read: 0, change: 1, destructive: 2 };
 
-/** Where a tool runs: on Linux or Windows inventory targets, or on the executor itself. */
-export const ToolPlace = z.enum(['linux', 'windows', 'executor']);
+/** Where a tool runs: on Linux or Windows inventory targets, on any target (a database it serves), or on the executor itself. */
+export const ToolPlace = z.enum(['linux', 'windows', 'any', 'executor']);
 export type ToolPlace = z.infer<typeof ToolPlace>;
 
 export const ToolMethod = z.enum(['local-command', 'ssh', 'winrm', 'http', 'database']);
@@ -68,6 +68,11 @@ export const ToolDefinition = z
     /** Words a person might use for it, which the built-in planner and the "closest tools" list read. */
     keywords: z.array(z.string().min(1).max(50)).max(30).default([]),
     risk: RiskLevel,
+    /** A higher risk when a parameter has a value: `{ param: allowWrites, equals: true, risk: destructive }`. */
+    riskIf: z
+      .array(z.strictObject({ param: ParamName, equals: z.union([z.string(), z.number(), z.boolean()]), risk: RiskLevel }))
+      .max(10)
+      .default([]),
     /** Seconds one run usually takes on one target: the ETA is made of these. */
     typicalDurationSeconds: z.number().min(0.1).max(86_400),
     timeoutSeconds: z.number().int().min(1).max(86_400).optional(),
@@ -88,6 +93,10 @@ export const ToolDefinition = z
     const places = Object.keys(tool.execution);
     if (places.length === 0) ctx.addIssue({ code: 'custom', path: ['execution'], message: 'names no place the tool runs (linux, windows or executor)' });
     if (tool.execution.executor && places.length > 1) ctx.addIssue({ code: 'custom', path: ['execution'], message: 'a tool runs either on the executor or on targets, not both' });
+    if (tool.execution.any && places.length > 1) ctx.addIssue({ code: 'custom', path: ['execution'], message: 'a tool that runs on any target has one template' });
+    tool.riskIf.forEach((r, i) => {
+      if (!(r.param in tool.params)) ctx.addIssue({ code: 'custom', path: ['riskIf', i, 'param'], message: `${r.param} is not a parameter` });
+    });
   });
 export type ToolDefinition = z.infer<typeof ToolDefinition>;
 export type ToolDefinitionInput = z.input<typeof ToolDefinition>;

@@ -2,7 +2,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import pg from 'pg';
 import { TaskQueue } from '@opsc/contracts';
 import { mkdirSync } from 'node:fs';
-import { createExecutionActivities, createPgOutputStore, createSshExecution, createWinrmExecution } from '@opsc/activities/execution';
+import { createDatabaseExecution, createExecutionActivities, createPgOutputStore, createSshExecution, createWinrmExecution } from '@opsc/activities/execution';
 import { publishVaultKey } from '@opsc/activities/vault';
 import { ConfigError, parseExecutorEnv } from './env.js';
 import { loadKeyring } from './vault-config.js';
@@ -56,6 +56,7 @@ const main = async (): Promise<void> => {
       localPath: env.EXECUTOR_LOCAL_PATH,
       ssh,
       winrm,
+      database: createDatabaseExecution(pool, keyring),
     }),
     maxConcurrentActivityTaskExecutions: env.EXECUTOR_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: `${env.EXECUTOR_SHUTDOWN_GRACE_SECONDS}s`,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import {
+  createDatabaseExecution,
   createExecutionActivities,
   createPgOutputStore,
   createSshExecution,
@@ -57,6 +58,7 @@ export const createTestExecutor = async (
     localPath: '/usr/bin:/bin',
     ssh,
     winrm,
+    database: createDatabaseExecution(pool, keyring),
   });
   return {
     activities,

@@ -47,14 +47,17 @@ const dispatch = (step: Step, target: TargetRef, input: RunJobInput): Promise<Ac
       return executor.runSshOperation({ ...context, operation: action.operation, become: action.become });
     case 'winrm':
       return executor.runWinrmOperation({ ...context, operation: action.operation });
+    case 'database':
+      return executor.runDatabaseQuery({ ...context, query: action.query, allowWrites: action.allowWrites, maxRows: action.maxRows });
   }
 };
 
 /** The step's own success criteria: a result that ran is not necessarily a success. */
 const judge = (step: Step, output: ActionOutput): StepResult['error'] => {
   const { action } = step;
-  if (output.kind === 'command' && (action.method === 'local-command' || action.method === 'ssh' || action.method === 'winrm')) {
-    if (output.exitCode !== null && action.successExitCodes.includes(output.exitCode)) return undefined;
+  if (output.kind === 'command' && action.method !== 'http') {
+    const success = action.method === 'database' ? [0] : action.successExitCodes;
+    if (output.exitCode !== null && success.includes(output.exitCode)) return undefined;
     const how = output.exitCode === null ? `killed by ${output.signal ?? 'a signal'}` : `exit code ${output.exitCode}`;
     // The last thing the command said on stderr is usually why (access denied, a wait that timed out).
     const why = output.stderr.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).at(-1)?.slice(0, 300);

@@ -1,6 +1,7 @@
 import type { CredentialSecret } from '@opsc/contracts';
 import type { OutputStore } from './output-store.js';
 import type { SecretOpener } from './secrets.js';
+import type { TargetServiceRow } from './target-service.js';
 import type { SshEndpoint } from './ssh/endpoints.js';
 import type { HostKeyStore } from './ssh/host-keys.js';
 import type { SshPool } from './ssh/pool.js';
@@ -38,6 +39,13 @@ export interface ExecutionDeps {
   localPath: string;
   ssh: SshExecution;
   winrm: WinrmExecution;
+  database: DatabaseExecution;
+}
+
+/** What database queries need: the targets' PostgreSQL services and the vault. */
+export interface DatabaseExecution {
+  findService: (jobId: string, targetId: string) => Promise<TargetServiceRow>;
+  openSecret: SecretOpener;
 }
 
 /** What WinRM execution needs: kept connections, the vault, the inventory, the WS-Management limits. */

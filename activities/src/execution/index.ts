@@ -4,8 +4,10 @@ import { createSendHttpRequest } from './http-request.js';
 import { createRunLocalCommand } from './local-command.js';
 import { createRunSshOperation } from './ssh/run-ssh-operation.js';
 import { createRunWinrmOperation } from './winrm/run-winrm-operation.js';
+import { createRunDatabaseQuery } from './database/run-database-query.js';
 
-export type { ExecutionDeps, ExecutionLimits, SshExecution, WinrmExecution } from './deps.js';
+export type { DatabaseExecution, ExecutionDeps, ExecutionLimits, SshExecution, WinrmExecution } from './deps.js';
+export { createDatabaseExecution } from './database/database-execution.js';
 export { createPgOutputStore, type OutputStore, type ExecutionRecord } from './output-store.js';
 export { SshPool, type SshPoolOptions } from './ssh/pool.js';
 export { createPgHostKeyStore, describeHostKey, type HostKey, type HostKeyStore } from './ssh/host-keys.js';
@@ -32,4 +34,5 @@ export const createExecutionActivities = (deps: ExecutionDeps) =>
     sendHttpRequest: createSendHttpRequest(deps),
     runSshOperation: createRunSshOperation(deps),
     runWinrmOperation: createRunWinrmOperation(deps),
+    runDatabaseQuery: createRunDatabaseQuery(deps),
   }) satisfies ExecutorActivities;

@@ -35,7 +35,7 @@ const capText = (text: string, capBytes: number): { text: string; truncated: boo
 
 /** Stores an attempt's record (output, facts, error) keyed by job, step and target. */
 export const attemptRecorder =
-  (deps: ExecutionDeps, context: ActionContext, method: 'ssh' | 'winrm', attempt: number, startedAt: Date) =>
+  (deps: ExecutionDeps, context: ActionContext, method: 'ssh' | 'winrm' | 'database', attempt: number, startedAt: Date) =>
   (performed: Partial<Performed>, error?: { type: ErrorType; message: string }) =>
     deps.store.saveResult({
       context,

@@ -19,7 +19,7 @@ export interface TargetServiceRow {
  * Looks up a job's target and its `protocol` service, refusing targets of another tenant than
  * the job's, targets without the service, and services without a credential and username.
  */
-export const findTargetService = async (pool: pg.Pool, jobId: string, targetId: string, protocol: 'ssh' | 'winrm'): Promise<TargetServiceRow> => {
+export const findTargetService = async (pool: pg.Pool, jobId: string, targetId: string, protocol: 'ssh' | 'winrm' | 'postgresql'): Promise<TargetServiceRow> => {
   const { rows } = await pool.query<{
     name: string;
     address: string;

@@ -8,6 +8,12 @@ export type JobTargets = Pick<RunJobInput, 'targets' | 'stepTargets'>;
 /** Why a target cannot take a step of this method, or null when it can. */
 const unfit = (step: Step, target: ResolvedTarget): string | null => {
   const method = step.action.method;
+  if (method === 'database') {
+    const service = target.services.find((s) => s.protocol === 'postgresql');
+    if (!service) return `${target.name} has no postgresql service in the inventory`;
+    if (!service.credentialId) return `the postgresql service of ${target.name} has no credential`;
+    return null;
+  }
   if (method !== 'ssh' && method !== 'winrm') return null;
   const os = method === 'ssh' ? 'linux' : 'windows';
   if (target.os !== os) return `${target.name} is a ${target.os} target; ${method} steps run ${method === 'ssh' ? 'Linux' : 'Windows'} operations`;

@@ -26,6 +26,8 @@ const toRow = (service: TargetService) => {
       };
     case 'http':
       return { port: null, options: { baseUrl: service.baseUrl } };
+    case 'postgresql':
+      return { port: service.port, options: { database: service.database, tls: service.tls } };
   }
 };
 
@@ -49,6 +51,10 @@ export const serviceFromRow = (row: ServiceRow): TargetService & { credentialId:
       ...(o.caCertificate && { caCertificate: o.caCertificate }),
       ...base,
     };
+  }
+  if (row.protocol === 'postgresql') {
+    const o = row.options as { database: string; tls: 'disable' | 'require' | 'verify-full' };
+    return { protocol: 'postgresql', port: row.port ?? 5432, database: o.database, tls: o.tls, ...base };
   }
   return { protocol: 'http', baseUrl: String(row.options.baseUrl), ...base };
 };

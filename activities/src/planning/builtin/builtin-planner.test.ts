@@ -20,9 +20,15 @@ const GROUPS: Record<string, ResolvedTarget[]> = {
   'Production Web': range('web', 10, 'linux'),
   'Data Processing': [...range('dp-lnx', 7, 'linux'), ...range('dp-win', 5, 'windows')],
   'Web Servers': range('websrv', 4, 'linux'),
-  Databases: range('db', 3, 'linux'),
+  Databases: range('db', 3, 'linux').map((t) => ({ ...t, services: [...t.services, { protocol: 'postgresql', port: 5432, database: 'app', tls: 'require', credentialId: 'c' }] })),
 };
-const SINGLES = [host('web-server-01', 'linux'), host('web-server-02', 'linux'), host('db-01', 'linux'), host('win-app-01', 'windows'), host('app01', 'windows')];
+const SINGLES = [
+  host('web-server-01', 'linux'),
+  host('web-server-02', 'linux'),
+  { ...host('db-01', 'linux'), services: [...host('db-01', 'linux').services, { protocol: 'postgresql', port: 5432, database: 'app', tls: 'require', credentialId: 'c' }] } as ResolvedTarget,
+  host('win-app-01', 'windows'),
+  host('app01', 'windows'),
+];
 const inventory: InventorySketch = {
   groups: Object.entries(GROUPS).map(([name, t]) => ({ name, size: t.length })),
   targets: [...Object.values(GROUPS).flat(), ...SINGLES].map((t) => ({ name: t.name, os: t.os })),

@@ -122,6 +122,8 @@ const toStep = (intent: Exclude<Intent, { kind: 'record-results' }>, targets: Ta
       return { tool: 'run-command', params: { program: intent.program, args: intent.args }, ...on };
     case 'run-script':
       return { tool: 'run-script', params: { script: intent.script }, ...on };
+    case 'database-query':
+      return { id: 'query', tool: 'database-query', params: { query: intent.query }, ...on };
   }
 };
 

@@ -13,6 +13,7 @@ export type Intent =
   | { kind: 'event-log'; log: string; level?: 'critical' | 'error' | 'warning' | 'information'; sinceMinutes?: number }
   | { kind: 'run-command'; program: string; args: string[] }
   | { kind: 'run-script'; script: string }
+  | { kind: 'database-query'; query: string }
   | { kind: 'record-results' };
 
 /** Verbs the built-in planner cannot do anything with; their presence with no other intent is a refusal. */
@@ -65,6 +66,7 @@ export const intentsOf = (clause: string, e: Entities): Intent[] => {
     const name = log ? `${log.charAt(0).toUpperCase()}${log.slice(1).toLowerCase()}` : 'System';
     return [{ kind: 'event-log', log: name, ...(level && { level }), ...(since && { sinceMinutes: since }) }];
   }
+  if (code && (has(c, /\b(query|sql|database|db)\b/i) || /^\s*(select|with|show|explain)\b/i.test(code))) return [{ kind: 'database-query', query: code }];
   if (code && has(c, /\b(run|execute|exec)\b/i)) {
     if (/[\n;|&$<>]/.test(code) || has(c, /\bscript\b/i)) return [{ kind: 'run-script', script: code }];
     const [program = code, ...args] = code.trim().split(/\s+/);

@@ -48,6 +48,8 @@ export const PHRASINGS: [request: string, tools: string[] | 'refused'][] = [
   ['execute `hostname` on app01', ['run-command']],
   ['run the script `systemctl daemon-reload; systemctl restart app` on web-server-01', ['run-script']],
   ['back up /etc/haproxy on Production Web', ['config-backup']],
+  ['query the Databases group: `SELECT count(*) FROM orders`', ['database-query']],
+  ['on db-01 run the SQL `SELECT now()` against the database', ['database-query']],
   ['take a backup of /etc/nginx on web-server-01 then restart nginx', ['config-backup', 'service-restart', 'service-wait']],
   ['copy build/app-2.1.exe to C:\\Program Files\\App\\app.exe on win-app-01', ['file-copy']],
   ['push releases/app.tar.gz to /opt/app/app.tar.gz on Production Web', ['file-copy']],

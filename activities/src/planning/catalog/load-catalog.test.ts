@@ -40,7 +40,7 @@ describe('the tool catalog', () => {
     for (const wanted of [
       'ping', 'traceroute', 'http-check', 'disk-space', 'run-command', 'run-script', 'service-status', 'service-start', 'service-stop',
       'service-restart', 'service-wait', 'process-check', 'package-version', 'package-install', 'package-update', 'file-copy',
-      'file-backup', 'file-restore', 'config-backup', 'config-restore', 'event-log-query',
+      'file-backup', 'file-restore', 'config-backup', 'config-restore', 'event-log-query', 'database-query',
     ]) {
       expect(names).toContain(wanted);
     }

@@ -21,7 +21,8 @@ export class ToolCatalogError extends Error {
 const METHODS_BY_PLACE: Record<ToolPlace, readonly string[]> = {
   linux: ['ssh'],
   windows: ['winrm'],
-  executor: ['local-command', 'http', 'database'],
+  any: ['database'],
+  executor: ['local-command', 'http'],
 };
 /** The filter a value spliced into a script must carry, by the method that runs the script. */
 const SCRIPT_FILTER: Record<string, 'sh' | 'ps'> = { ssh: 'sh', winrm: 'ps' };
@@ -65,10 +66,11 @@ const parseToolSource = (text: string, file: string): { tool: ToolDefinition; li
       for (const ph of placeholdersIn(text)) {
         if (ph.name.startsWith('facts.')) fail([...at, ...where], `{{${ph.name}}}: facts exist only after a run, in rollback parameters`);
         if (!params.has(ph.name)) fail([...at, ...where], `{{${ph.name}}} is not a parameter of ${tool.name}`);
-        const inScript = where.at(-1) === 'script' || where.includes('script');
+        const inScript = where.includes('script') || where.includes('query');
         if (inScript && !ph.whole) {
           const wanted = SCRIPT_FILTER[template.method];
-          if (ph.filter !== wanted) fail([...at, ...where], `{{${ph.name}}} is spliced into a script: write {{${ph.name}|${wanted ?? 'sh'}}} so it is quoted`);
+          if (!wanted) fail([...at, ...where], `{{${ph.name}}}: values cannot be spliced into SQL; make the whole statement a parameter`);
+          if (ph.filter !== wanted) fail([...at, ...where], `{{${ph.name}}} is spliced into a script: write {{${ph.name}|${wanted}}} so it is quoted`);
         }
         if (!inScript && (ph.filter === 'sh' || ph.filter === 'ps')) fail([...at, ...where], `{{${ph.name}|${ph.filter}}}: quoting filters belong in scripts; other fields take the value as it is`);
         if (tool.params[ph.name]?.type === 'script' && !(inScript && ph.whole)) fail([...at, ...where], `the script parameter ${ph.name} can only be a whole script field`);

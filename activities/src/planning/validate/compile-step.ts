@@ -61,7 +61,8 @@ export const compileStep = (
   catalog: ToolCatalog,
 ): CompiledStep => {
   const at = `steps.${index}`;
-  const places: ToolPlace[] = targets === null ? ['executor'] : (['linux', 'windows'] as OsFamily[]).filter((os) => targets.some((t) => t.os === os));
+  const places: ToolPlace[] =
+    targets === null ? ['executor'] : tool.execution.any ? ['any'] : (['linux', 'windows'] as OsFamily[]).filter((os) => targets.some((t) => t.os === os));
   const issues: FieldIssue[] = [];
   const steps: Step[] = [];
   const name = draft.name ?? describeStep(tool, params);

@@ -14,7 +14,11 @@ const target = (name: string, os: 'linux' | 'windows', credential = true): Resol
 const cis = Array.from({ length: 25 }, (_, i) => target(`cis-${i + 1}`, 'windows'));
 const web = Array.from({ length: 10 }, (_, i) => target(`web-${i + 1}`, 'linux'));
 const mixed = [...Array.from({ length: 7 }, (_, i) => target(`dp-l${i}`, 'linux')), ...Array.from({ length: 5 }, (_, i) => target(`dp-w${i}`, 'windows'))];
-const groups: Record<string, ResolvedTarget[]> = { 'CIS servers': cis, 'Production Web': web, 'Data Processing': mixed };
+const databases: ResolvedTarget[] = ['pg-1', 'pg-2'].map((name) => ({
+  ...target(name, 'linux'),
+  services: [{ protocol: 'postgresql', port: 5432, database: 'app', tls: 'require', credentialId: 'c' }],
+}));
+const groups: Record<string, ResolvedTarget[]> = { 'CIS servers': cis, 'Production Web': web, 'Data Processing': mixed, Databases: databases };
 
 const resolve = async (s: TargetSelector): Promise<ResolvedTarget[]> => {
   if (s.group && !groups[s.group]) throw new TargetResolutionError([{ path: 'group', message: 'no such group' }]);
@@ -78,13 +82,14 @@ describe('the plan validator', () => {
   it('compiles every shipped tool on every place it runs', async () => {
     const samples: Record<string, unknown> = {
       host: '127.0.0.1', url: 'http://127.0.0.1:8080/health', path: '/var/log', program: 'uptime', script: 'echo hi', service: 'nginx', process: 'nginx',
-      package: 'nginx', source: 'app/app.bin', paths: ['/etc/nginx'], archive: '/var/backups/opsc/a.tar.gz', log: 'System',
+      package: 'nginx', source: 'app/app.bin', paths: ['/etc/nginx'], archive: '/var/backups/opsc/a.tar.gz', log: 'System', query: 'SELECT 1',
     };
     for (const tool of catalog.all()) {
       for (const place of Object.keys(tool.execution) as ToolPlace[]) {
         const params = Object.fromEntries(Object.keys(tool.params).filter((p) => samples[p] !== undefined).map((p) => [p, samples[p]]));
         if (tool.params.destination) params.destination = place === 'windows' ? 'C:\\App\\app.exe' : '/opt/app/app.bin';
-        const step = { id: 's', tool: tool.name, params, ...(place !== 'executor' && { targets: group(place === 'windows' ? 'CIS servers' : 'Production Web') }) };
+        const on = { windows: 'CIS servers', linux: 'Production Web', any: 'Databases', executor: '' }[place];
+        const step = { id: 's', tool: tool.name, params, ...(place !== 'executor' && { targets: group(on) }) };
         const result = await validatePlan({ name: tool.name, steps: [step] }, ctx);
         expect(result.issues, `${tool.name} on ${place}`).toEqual([]);
       }
@@ -121,6 +126,16 @@ describe('the plan validator', () => {
       expect(result.summary?.approvalRequired).toBe(true);
       expect(result.summary?.warnings.join(' '), script).toMatch(/review it before approving/);
     }
+  });
+
+  it('queries databases read-only without approval; allowing writes makes the step destructive', async () => {
+    const read = await validatePlan({ name: 'q', steps: [{ id: 'q', tool: 'database-query', params: { query: 'SELECT count(*) FROM orders' }, targets: group('Databases') }] }, ctx);
+    expect(read.plan?.steps[0]?.action).toEqual({ method: 'database', query: 'SELECT count(*) FROM orders', allowWrites: false, maxRows: 200 });
+    expect(read.summary).toMatchObject({ risk: 'read', approvalRequired: false });
+    const write = await validatePlan({ name: 'q', steps: [{ id: 'q', tool: 'database-query', params: { query: 'UPDATE orders SET x = 1', allowWrites: true }, targets: group('Databases') }] }, ctx);
+    expect(write.summary).toMatchObject({ risk: 'destructive', approvalRequired: true });
+    const wrong = await validatePlan({ name: 'q', steps: [{ id: 'q', tool: 'database-query', params: { query: 'SELECT 1' }, targets: group('Production Web') }] }, ctx);
+    expect(wrong.issues[0]).toEqual({ path: 'steps.0.targets', message: 'web-1 has no postgresql service in the inventory' });
   });
 
   it('needs no approval for a read-only plan, unless the plan asks for it', async () => {

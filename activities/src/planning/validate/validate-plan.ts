@@ -43,13 +43,17 @@ export interface PlanValidation {
   missing: MissingInput[];
 }
 
+/** The inventory service each remote method goes through. */
+const PROTOCOL_OF: Record<string, string> = { ssh: 'ssh', winrm: 'winrm', database: 'postgresql' };
+
 /** Why a target cannot take a step of this tool, or null when it can. */
 const unfit = (target: ResolvedTarget, places: string[], method: string | undefined, tool: string): string | null => {
-  if (!places.includes(target.os)) return `${target.name} is a ${target.os} target; ${tool} runs on ${places.join(' and ')}`;
-  if (!method) return null;
-  const service = target.services.find((s) => s.protocol === method);
-  if (!service) return `${target.name} has no ${method} service in the inventory`;
-  if (!service.credentialId) return `the ${method} service of ${target.name} has no credential`;
+  if (!places.includes(target.os) && !places.includes('any')) return `${target.name} is a ${target.os} target; ${tool} runs on ${places.join(' and ')}`;
+  const protocol = method && PROTOCOL_OF[method];
+  if (!protocol) return null;
+  const service = target.services.find((s) => s.protocol === protocol);
+  if (!service) return `${target.name} has no ${protocol} service in the inventory`;
+  if (!service.credentialId) return `the ${protocol} service of ${target.name} has no credential`;
   return null;
 };
 
@@ -120,7 +124,7 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
       }
       if (targets.length === 0) issues.push({ path: `${at}.targets`, message: 'selects no targets' });
       for (const target of targets) {
-        const template = tool.execution[target.os] as { method?: string } | undefined;
+        const template = (tool.execution.any ?? tool.execution[target.os]) as { method?: string } | undefined;
         const problem = unfit(target, places, template?.method, tool.name);
         if (problem) issues.push({ path: `${at}.targets`, message: problem });
       }
@@ -130,7 +134,7 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
     steps.push(...compiled.steps);
 
     const flagged = Object.values(values).flatMap((v) => (typeof v === 'string' || Array.isArray(v) ? dangerIn(Array.isArray(v) ? v.join(' ') : v) : []));
-    let stepRisk: RiskLevel = tool.risk;
+    let stepRisk: RiskLevel = tool.riskIf.reduce<RiskLevel>((r, when) => (values[when.param] === when.equals && RISK_ORDER[when.risk] > RISK_ORDER[r] ? when.risk : r), tool.risk);
     if (flagged.length) {
       stepRisk = 'destructive';
       warnings.push(`step "${step.id}" ${flagged.join('; ')}: review it before approving`);
