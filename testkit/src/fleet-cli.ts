@@ -5,6 +5,7 @@ import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { integerOption } from './cli-options.js';
 import { startSshFleet } from './ssh-fleet.js';
 
 const { values } = parseArgs({
@@ -15,22 +16,14 @@ const { values } = parseArgs({
     'key-out': { type: 'string' },
   },
 });
-const integer = (name: string, value: string | undefined): number | undefined => {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) {
-    process.stderr.write(`--${name} must be a number (got ${value})\n`);
-    process.exit(2);
-  }
-  return Number(value);
-};
-const size = integer('size', values.size);
+const size = integerOption('size', values.size);
 if (size === undefined) {
   process.stderr.write('usage: fleet-cli --size N [--port P] [--log-dir DIR] [--key-out FILE]\n');
   process.exit(2);
 }
 
 const started = performance.now();
-const fleet = await startSshFleet({ size, port: integer('port', values.port), logDir: values['log-dir'] });
+const fleet = await startSshFleet({ size, port: integerOption('port', values.port), logDir: values['log-dir'] });
 process.stderr.write(`[fleet] ${fleet.hosts.length} hosts up in ${Math.round(performance.now() - started)} ms\n`);
 
 const keyFile = values['key-out'] ?? path.join(await mkdtemp(path.join(tmpdir(), 'opsc-ssh-fleet-key-')), 'id_ed25519');

@@ -6,6 +6,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { integerOption } from './cli-options.js';
 import { startWinrmFleet } from './winrm/winrm-fleet.js';
 
 const { values } = parseArgs({
@@ -17,15 +18,7 @@ const { values } = parseArgs({
     'tls-dir': { type: 'string' },
   },
 });
-const integer = (name: string, value: string | undefined): number | undefined => {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) {
-    process.stderr.write(`--${name} must be a number (got ${value})\n`);
-    process.exit(2);
-  }
-  return Number(value);
-};
-const size = integer('size', values.size);
+const size = integerOption('size', values.size);
 if (size === undefined) {
   process.stderr.write('usage: winrm-fleet-cli --size N [--first-octet 101] [--http-port P] [--https-port P] [--tls-dir DIR]\n');
   process.exit(2);
@@ -34,9 +27,9 @@ if (size === undefined) {
 const started = performance.now();
 const fleet = await startWinrmFleet({
   size,
-  firstOctet: integer('first-octet', values['first-octet']),
-  httpPort: integer('http-port', values['http-port']),
-  httpsPort: integer('https-port', values['https-port']),
+  firstOctet: integerOption('first-octet', values['first-octet']),
+  httpPort: integerOption('http-port', values['http-port']),
+  httpsPort: integerOption('https-port', values['https-port']),
 });
 process.stderr.write(`[winrm-fleet] ${fleet.hosts.length} hosts up in ${Math.round(performance.now() - started)} ms\n`);
 

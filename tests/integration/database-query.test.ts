@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CommandOutput } from '@opsc/contracts';
 import { startHarnessBase, type HarnessBase } from '../support/harness.js';
+import { failureOf } from '../support/failures.js';
 
 // The database-query method: the executor's activity against a real PostgreSQL (the run's
 // embedded server, in a database of this test's own), read-only by default.
@@ -59,15 +59,6 @@ const query = (target: string, q: string, options: { allowWrites?: boolean; maxR
     maxRows: options.maxRows ?? 200,
   });
 
-const failureOf = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApplicationFailure) return err;
-    throw err;
-  }
-  throw new Error('expected a failure');
-};
 
 describe('database queries', () => {
   it('returns rows as tab-separated text with a header, and facts', async () => {

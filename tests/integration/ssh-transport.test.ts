@@ -1,9 +1,10 @@
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TargetRef } from '@opsc/contracts';
 import { requestJson } from '../support/api.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
+import { failureOf } from '../support/failures.js';
 
 // Host roles: 0 key + passwordless sudo, 1 password + sudo that asks for it, 2 keyboard-interactive
 // only, 3 passphrase-protected key + no sudo rights, 4 strict host key policy, 5 the fault cases' victim.
@@ -22,14 +23,6 @@ afterAll(async () => {
   await h?.close();
 });
 
-const failureOf = async (promise: Promise<unknown>): Promise<ApplicationFailure> => {
-  const err = await promise.then(
-    () => new Error('expected the operation to fail'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-};
 
 /** Processes of the host user whose command line contains `text` (the pattern's brackets keep pgrep from finding itself). */
 const remoteProcesses = async (index: number, text: string): Promise<string> => {

@@ -1,8 +1,8 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/api.js';
 import { startWinrmHarness, type WinrmAuthStyle, type WinrmHarness } from '../support/winrm-harness.js';
+import { failureOf } from '../support/failures.js';
 
 // The executor's WinRM client against WS-Management endpoints that speak the real protocol (HTTP
 // and HTTPS, NTLM with sealed messages, Basic, client certificates, WSManFaults), one per
@@ -32,15 +32,6 @@ afterAll(async () => {
   await h?.close();
 });
 
-const failureOf = async (promise: Promise<unknown>): Promise<ApplicationFailure> => {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof ApplicationFailure) return err;
-    throw err;
-  }
-  throw new Error('expected the activity to fail');
-};
 
 describe('WinRM transport', () => {
   it('seals every NTLM message over plain HTTP and authenticates a kept connection once', async () => {

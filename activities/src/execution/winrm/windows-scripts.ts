@@ -20,7 +20,7 @@ export interface WindowsScriptContext {
   nonce: string;
 }
 
-/** An operation's script; `stdinChunks` says the body reads the file on stdin (file-copy). */
+/** An operation's script, and whether its stdout carries fact lines. */
 export interface WindowsScript {
   script: string;
   reportsFacts: boolean;
