@@ -1,5 +1,5 @@
 import type { DatabaseAction, HttpAction, LocalCommandAction, SshAction, WinrmAction } from './plan.js';
-import type { CommandOutput, HttpOutput, JobStatus } from './results.js';
+import type { CommandOutput, HttpOutput, JobResult, JobStatus } from './results.js';
 import type { TargetRef } from './target.js';
 import type { ErrorType } from './errors.js';
 
@@ -46,17 +46,58 @@ export interface RecordJobStatusInput {
   jobId: string;
   status: JobStatus;
   error?: { type: ErrorType; message: string };
+  /** The finished job's counts, with its final status. */
+  outcome?: Omit<JobResult, 'jobId' | 'status'>;
+}
+
+/** Something a person did to a job, or the workflow did for them (a timeout), for the job record and the audit log. */
+export interface JobEvent {
+  jobId: string;
+  /** Unique per job; a retried activity records the event once. */
+  key: string;
+  action: 'approve' | 'reject' | 'approval-timeout' | 'decide' | 'decision-timeout' | 'pause' | 'resume' | 'cancel' | 'compensation-failed';
+  actor: string;
+  at: string;
+  planHash: string;
+  comment?: string;
+  sourceIp?: string;
+  /** Names and counts only, never a secret. */
+  details?: Record<string, unknown>;
+}
+
+/** What one step is expected to take per target, looked up for the ETA. */
+export interface StepEstimateRequest {
+  stepId: string;
+  /** The tool (or method and operation) the step runs, as durations are recorded under. */
+  toolKey: string;
+  /** The tool's own estimate, used where no earlier run exists. */
+  fallbackSeconds: number | null;
+}
+export interface StepEstimate {
+  stepId: string;
+  seconds: number | null;
+  from: 'history' | 'tool' | 'none';
+  /** Targets with earlier runs behind the figure. */
+  samples: number;
 }
 
 /** Activities on the `orchestrator` task queue: bookkeeping and planning, never execution. */
 export interface OrchestratorActivities {
   recordJobStatus(input: RecordJobStatusInput): Promise<void>;
   recordStepResults(input: RecordStepResultsInput): Promise<void>;
+  recordJobEvent(input: JobEvent): Promise<void>;
+  /** Mean duration of each step's tool on the job's targets in earlier jobs of the tenant, else the tool's estimate. */
+  estimateSteps(input: { jobId: string; steps: StepEstimateRequest[] }): Promise<StepEstimate[]>;
 }
 
 /** The verdict on one step for one target, without its output (the executor stored that). */
 export interface StepVerdict {
+  /** The step's id, or `<id>.rollback` for the compensation of that step. */
   stepId: string;
+  /** Durations are kept per tool key, for later ETAs. */
+  toolKey?: string;
+  /** From scheduling to the verdict, as the workflow saw it (retries included). */
+  durationMs?: number;
   target: TargetRef;
   status: 'succeeded' | 'failed' | 'skipped';
   error?: { type: ErrorType; message: string };

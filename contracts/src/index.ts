@@ -5,6 +5,7 @@ export * from './target.js';
 export * from './linux.js';
 export * from './windows.js';
 export * from './plan.js';
+export * from './risk.js';
 export * from './results.js';
 export * from './progress.js';
 export * from './activities.js';

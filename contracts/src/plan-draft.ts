@@ -30,8 +30,10 @@ export const RolloutPolicies = z.strictObject({
   maxParallel: z.number().int().min(1).max(1_000).default(25),
   /** A target that fails a step is left out of later steps, and the others go on. */
   continueOnFailure: z.boolean().default(false),
-  /** Stop launching when more than this share of a step's targets failed. */
+  /** Stop launching when more than this share of the job's targets failed. */
   maxFailPercentage: z.number().min(0).max(100).default(100),
+  /** When the share is crossed: `abort` (compensate per `rollback`) or `ask` an approver to continue or roll back. */
+  onFailThreshold: z.enum(['abort', 'ask']).default('abort'),
   /** Default limit of one attempt of a step on one target. */
   timeoutSeconds: z.number().int().min(1).max(86_400).default(300),
   /** Attempts per step and target for transport faults. */

@@ -114,8 +114,16 @@ export const PlanPolicies = z.object({
   maxAttempts: z.number().int().min(1).max(10).default(3),
   /** Targets a step works on at once. */
   maxParallel: z.number().int().min(1).max(1_000).default(25),
-  /** Stop launching when more than this share of a step's targets failed. */
+  /** Stop launching when more than this share of the job's targets failed. */
   maxFailPercentage: z.number().min(0).max(100).default(100),
+  /**
+   * What happens when `maxFailPercentage` is crossed (or, without `continueOnFailure`, at the first
+   * failure): `abort` stops and compensates per `rollback`; `ask` pauses and lets an approver choose
+   * to continue or roll back everything.
+   */
+  onFailThreshold: z.enum(['abort', 'ask']).default('abort'),
+  /** How long an `ask` waits for an answer before rolling back. */
+  decisionTimeoutSeconds: z.number().int().min(10).max(604_800).default(3_600),
   /** What to undo when a target fails: nothing, that target's completed changes, or every target's. */
   rollback: z.enum(['none', 'target', 'all']).default('none'),
   /** Whether a person must approve the plan before it runs. */

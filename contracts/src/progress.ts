@@ -25,11 +25,74 @@ export const StepProgress = z.object({
   status: StepStatus,
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
-  targets: TargetCounts,
+  targets: TargetCounts.extend({
+    /** Targets left out because they failed an earlier step, or because the job stopped. */
+    skipped: z.number().int(),
+    /** Targets on which this step's change was undone. */
+    rolledBack: z.number().int(),
+  }),
+  /** Expected seconds of one target's run of this step, and where that figure came from. */
+  expectedSeconds: z.number().nullable(),
+  expectedFrom: z.enum(['history', 'tool', 'observed', 'none']),
 });
 export type StepProgress = z.infer<typeof StepProgress>;
 
-/** A job's live state, as the `progress` query answers it. Small enough to poll every second. */
+/**
+ * One character per target in a step row of `matrix`: compact, so a 1,000-target job answers the
+ * query in a few kilobytes. Decode with `cellStatus`.
+ */
+export const Cell = {
+  pending: '.',
+  running: '>',
+  succeeded: 'S',
+  failed: 'F',
+  skipped: '-',
+  rolledBack: 'R',
+  rollbackFailed: 'X',
+  cancelled: 'C',
+  notInStep: ' ',
+} as const;
+export type Cell = (typeof Cell)[keyof typeof Cell];
+const CELL_NAMES = new Map<string, keyof typeof Cell>(Object.entries(Cell).map(([name, code]) => [code, name as keyof typeof Cell]));
+export const cellStatus = (code: string): keyof typeof Cell => CELL_NAMES.get(code) ?? 'notInStep';
+
+/**
+ * Where one target stands over the whole job, by its worst state. `skipped`: the job stopped before
+ * the target got through its steps (its finished steps stand unless rolled back).
+ */
+export const TargetState = z.enum(['pending', 'running', 'completed', 'failed', 'rolled_back', 'rollback_failed', 'cancelled', 'skipped']);
+export type TargetState = z.infer<typeof TargetState>;
+
+export const ApprovalState = z.object({
+  required: z.boolean(),
+  status: z.enum(['pending', 'approved', 'rejected', 'timed_out', 'not_required']),
+  planHash: z.string(),
+  requestedBy: z.string(),
+  /** Whether the requester is barred from approving their own job. */
+  fourEyes: z.boolean(),
+  deadline: z.string().nullable(),
+  decidedBy: z.string().optional(),
+  decidedAt: z.string().optional(),
+  comment: z.string().optional(),
+});
+export type ApprovalState = z.infer<typeof ApprovalState>;
+
+/** A mid-run question: too many targets failed; go on, or roll back? */
+export const DecisionState = z.object({
+  status: z.enum(['pending', 'continue', 'rollback', 'timed_out']),
+  reason: z.string(),
+  askedAt: z.string(),
+  deadline: z.string(),
+  decidedBy: z.string().optional(),
+  decidedAt: z.string().optional(),
+  comment: z.string().optional(),
+});
+export type DecisionState = z.infer<typeof DecisionState>;
+
+export const CompensationFailure = z.object({ target: z.string(), stepId: z.string(), message: z.string() });
+export type CompensationFailure = z.infer<typeof CompensationFailure>;
+
+/** A job's live state, as the `progress` query answers it. Cheap to build and small enough to poll every second. */
 export const JobProgress = z.object({
   jobId: z.string(),
   status: JobStatus,
@@ -37,13 +100,33 @@ export const JobProgress = z.object({
   currentStep: z.number().int(),
   totalSteps: z.number().int(),
   stepName: z.string().nullable(),
-  /** Target counts over the whole job: each target counted once, by its worst state. */
-  targetProgress: TargetCounts.extend({ currentTargets: z.array(z.string()) }),
+  /** Target counts over the whole job: each target counted once, by its worst state (rolled back counts as failed). */
+  targetProgress: TargetCounts.extend({ rolledBack: z.number().int(), currentTargets: z.array(z.string()) }),
   steps: z.array(StepProgress),
+  /** The job's targets (names), in the order of `matrix` columns and `targetStates`. */
+  targets: z.array(z.string()),
+  targetStates: z.array(TargetState),
+  /** Per step, one `Cell` character per target. */
+  matrix: z.array(z.string()),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
-  /** Seconds left, from step timings so far; null until one step has finished. */
+  /** Seconds left, from earlier runs of the same tools on the same targets, the tools' estimates and this run so far. */
   estimatedSecondsRemaining: z.number().nullable(),
+  /** When the job is expected to end (ISO time), or null. */
+  eta: z.string().nullable(),
+  paused: z.boolean(),
+  cancelRequested: z.boolean(),
+  approval: ApprovalState,
+  decision: DecisionState.nullable(),
+  rollback: z.object({
+    policy: z.enum(['none', 'target', 'all']),
+    /** Undo actions run, and how many of them failed. */
+    undone: z.number().int(),
+    failed: z.number().int(),
+    failures: z.array(CompensationFailure),
+  }),
+  /** How many times the workflow continued as new to keep its history short. */
+  runs: z.number().int(),
   /** The most recent log lines (bounded). */
   logs: z.array(LogEntry),
 });

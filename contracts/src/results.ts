@@ -46,13 +46,43 @@ export const StepResult = z.object({
 });
 export type StepResult = z.infer<typeof StepResult>;
 
-export const JobStatus = z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']);
+/**
+ * Where a job stands. `awaiting_approval`: a person must approve the plan first; `awaiting_decision`:
+ * too many targets failed and a person must choose to go on or roll back; `rolling_back`: undoing
+ * changes. The last five are final.
+ */
+export const JobStatus = z.enum([
+  'queued',
+  'awaiting_approval',
+  'running',
+  'paused',
+  'awaiting_decision',
+  'rolling_back',
+  'completed',
+  'failed',
+  'cancelled',
+  'rejected',
+]);
 export type JobStatus = z.infer<typeof JobStatus>;
 
-/** What a finished job returns. */
+export const FINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled', 'rejected']);
+export const isFinalJobStatus = (status: string): boolean => FINAL_JOB_STATUSES.has(status as JobStatus);
+
+/**
+ * What a finished job's workflow returns: counts, not results (those are in PostgreSQL), so the
+ * result stays small at any fleet size.
+ */
 export const JobResult = z.object({
   jobId: z.string(),
   status: JobStatus,
-  results: z.array(StepResult),
+  targets: z.object({
+    total: z.number().int(),
+    completed: z.number().int(),
+    failed: z.number().int(),
+    rolledBack: z.number().int(),
+    rollbackFailed: z.number().int(),
+  }),
+  /** Compensations that failed: each one is a host left half-changed, for a person to look at. */
+  compensationFailures: z.number().int(),
 });
 export type JobResult = z.infer<typeof JobResult>;

@@ -1,20 +1,43 @@
 import type { Plan } from './plan.js';
 import type { TargetRef } from './target.js';
+import type { RiskLevel } from './tools.js';
 
 /** Tunables the orchestrator passes into every job; workflows read no environment. */
 export interface JobOptions {
   /** An execution activity that has not heartbeated for this long is retried elsewhere. */
   heartbeatTimeoutSeconds: number;
+  /** The workflow continues as new once its history passes this many events (Temporal's hard limit is 51,200). */
+  historyEventLimit: number;
+}
+
+/** How the job's approval works, fixed when the job is created (tenant settings and the plan's risk). */
+export interface ApprovalPolicy {
+  required: boolean;
+  /** Why: the steps that change things, flagged content, or the plan asking for it. */
+  reasons: string[];
+  /** The requester may not approve their own job. */
+  fourEyes: boolean;
+  /** Unanswered for this long, the job is rejected. */
+  timeoutSeconds: number;
 }
 
 /** The single argument of the `runJob` workflow. */
 export interface RunJobInput {
   jobId: string;
+  tenantId: string;
   plan: Plan;
+  /** SHA-256 of the plan's canonical JSON: what an approval must name. */
+  planHash: string;
+  risk: RiskLevel;
+  /** The inventory group the plan mostly acts on, for search; null when it names targets. */
+  targetGroup: string | null;
   /** Every inventory target the job touches, once; steps refer to them by index. */
   targets: TargetRef[];
   /** For each remote step id, the indexes into `targets` it acts on (resolved when the job was created). */
   stepTargets: Record<string, number[]>;
   requestedBy: string;
+  approval: ApprovalPolicy;
   options: JobOptions;
+  /** The state a previous run handed over when it continued as new; absent on the first run. */
+  carried?: unknown;
 }

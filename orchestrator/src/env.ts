@@ -11,6 +11,8 @@ export const OrchestratorEnv = z.object({
   API_PORT: z.coerce.number().int().min(1).max(65_535).default(3005),
   /** An execution activity silent for this long is retried on another executor. */
   JOB_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(600).default(30),
+  /** A job's workflow continues as new past this many history events (Temporal's hard limit is 51,200). */
+  JOB_HISTORY_EVENT_LIMIT: z.coerce.number().int().min(200).max(40_000).default(10_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Folders of extra tool files (*.yaml), separated by `:`, loaded after the shipped tools. */
   OPSC_TOOLS_DIRS: z

@@ -45,7 +45,7 @@ const main = async (): Promise<void> => {
     pool,
     log,
     namespace: env.TEMPORAL_NAMESPACE,
-    jobOptions: { heartbeatTimeoutSeconds: env.JOB_HEARTBEAT_TIMEOUT_SECONDS },
+    jobOptions: { heartbeatTimeoutSeconds: env.JOB_HEARTBEAT_TIMEOUT_SECONDS, historyEventLimit: env.JOB_HISTORY_EVENT_LIMIT },
     ...(env.TEMPORAL_UI_URL && { temporalUiUrl: env.TEMPORAL_UI_URL }),
     planning: { catalog, ...(llm && { llm }) },
   });

@@ -60,7 +60,7 @@ export const waitForJob = async (
   apiUrl: string,
   token: string,
   id: string,
-  done: (job: JobView) => boolean = (job) => ['completed', 'failed', 'cancelled'].includes(job.status),
+  done: (job: JobView) => boolean = (job) => ['completed', 'failed', 'cancelled', 'rejected'].includes(job.status),
   timeoutMs = 60_000,
 ): Promise<JobView> => {
   const deadline = Date.now() + timeoutMs;

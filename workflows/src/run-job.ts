@@ -1,19 +1,46 @@
-import { proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  isCancellation,
+  makeContinueAsNewFunc,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import {
   EXECUTOR_TARGET,
+  ErrorType,
   TaskQueue,
+  stepRisk,
+  toolKeyOf,
+  type JobEvent,
   type JobResult,
   type JobStatus,
   type OrchestratorActivities,
+  type Plan,
   type RunJobInput,
   type Step,
-  type StepResult,
   type StepVerdict,
   type TargetRef,
 } from '@opsc/contracts';
-import { SearchAttribute, progressQuery } from '@opsc/contracts/temporal';
-import { ProgressTracker } from './progress-tracker.js';
-import { describeResult, runStep } from './run-step.js';
+import {
+  SearchAttribute,
+  approveUpdate,
+  cancelUpdate,
+  decideUpdate,
+  pauseUpdate,
+  progressQuery,
+  rejectUpdate,
+  resumeUpdate,
+  type Actor,
+  type ControlAnswer,
+} from '@opsc/contracts/temporal';
+import { JobState, type JobStateData } from './job-state.js';
+import { describeOutcome, runAction, type Outcome } from './run-step.js';
+import { undoEntryFor } from './saga.js';
 
 // Bookkeeping must land even if PostgreSQL is briefly away, so it retries without a cap.
 const records = proxyActivities<OrchestratorActivities>({
@@ -22,73 +49,543 @@ const records = proxyActivities<OrchestratorActivities>({
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
 
-const setStatus = async (tracker: ProgressTracker, jobId: string, status: JobStatus): Promise<void> => {
-  tracker.setStatus(status, new Date());
-  upsertSearchAttributes([{ key: SearchAttribute.status, value: status }]);
-  await records.recordJobStatus({ jobId, status });
+/** Verdicts are written in batches of this many (and at every step's end). */
+const VERDICT_BATCH = 100;
+/** Undo actions get more attempts than steps: they are what stands between a host and a half-done change. */
+const MIN_UNDO_ATTEMPTS = 5;
+
+const APPROVER_ROLES = new Set<Actor['role']>(['approver', 'admin']);
+const OPERATOR_ROLES = new Set<Actor['role']>(['operator', 'approver', 'admin']);
+
+const refuse = (type: ErrorType, message: string): never => {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true });
 };
 
-const toVerdict = ({ stepId, target, status, error }: StepResult): StepVerdict => ({
-  stepId,
-  target,
-  status,
-  ...(error && { error }),
-});
+/** One job's run: the approval gate, the steps over their targets, compensations, and the record of it all. */
+class JobRun {
+  private readonly plan: Plan;
+  private readonly targets: TargetRef[];
+  private readonly stepTargets: number[][];
+  private readonly state: JobState;
+  private readonly jobTargetCount: number;
+  private stepScope: CancellationScope | null = null;
+  private continueAsNewNeeded = false;
+  private verdicts: StepVerdict[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+  private lastStepAttribute: string | null = null;
 
-/** Runs `work` over `items` with at most `limit` in flight: a sliding window, not batches. */
-const mapBounded = async <T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> => {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
+  constructor(private readonly input: RunJobInput) {
+    this.plan = input.plan;
+    this.targets = [...input.targets];
+    this.jobTargetCount = input.targets.length;
+    // Steps without targets run on the executor itself: it gets a column of its own.
+    let executorIndex = -1;
+    if (this.plan.steps.some((s) => !s.targets)) {
+      executorIndex = this.targets.length;
+      this.targets.push(EXECUTOR_TARGET);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
-};
-
-/** The targets a step acts on: its resolved inventory targets, or the executor itself. */
-const targetsOf = (step: Step, input: RunJobInput): TargetRef[] => {
-  if (!step.targets) return [EXECUTOR_TARGET];
-  return (input.stepTargets[step.id] ?? []).map((i) => {
-    const target = input.targets[i];
-    if (!target) throw new RangeError(`step ${step.id} refers to target #${i}, which the job does not have`);
-    return target;
-  });
-};
-
-/** Runs a plan's steps in order on the executor queue, each over its targets in parallel, recording each result. */
-export async function runJob(input: RunJobInput): Promise<JobResult> {
-  const { jobId, plan } = input;
-  const stepTargets = plan.steps.map((step) => targetsOf(step, input));
-  const tracker = new ProgressTracker(jobId, plan, stepTargets.map((t) => t.length), new Date());
-  setHandler(progressQuery, () => tracker.snapshot(new Date()));
-
-  await setStatus(tracker, jobId, 'running');
-  const results: StepResult[] = [];
-  let failed = false;
-  for (const [index, step] of plan.steps.entries()) {
-    if (failed && !plan.policies.continueOnFailure) {
-      tracker.skipRemaining(index, new Date());
-      break;
-    }
-    tracker.startStep(index, new Date());
-    upsertSearchAttributes([{ key: SearchAttribute.step, value: step.id }]);
-    const stepResults = await mapBounded(stepTargets[index] ?? [], plan.policies.maxParallel, async (target) => {
-      tracker.startTarget(index, target.name);
-      const result = await runStep(step, target, input);
-      tracker.finishTarget(index, result, describeResult(result), new Date());
-      return result;
+    this.stepTargets = this.plan.steps.map((step) => {
+      if (!step.targets) return [executorIndex];
+      const indexes = input.stepTargets[step.id] ?? [];
+      for (const i of indexes) if (!this.targets[i]) throw new RangeError(`step ${step.id} refers to target #${i}, which the job does not have`);
+      return indexes;
     });
-    results.push(...stepResults);
-    const stepFailed = stepResults.some((r) => r.status === 'failed');
-    tracker.finishStep(index, stepFailed ? 'failed' : 'succeeded', new Date());
-    await records.recordStepResults({ jobId, verdicts: stepResults.map(toVerdict) });
-    failed ||= stepFailed;
+    const now = new Date();
+    const { approval } = input;
+    this.state = new JobState(
+      input.jobId,
+      this.plan,
+      this.targets.map((t) => t.name),
+      this.stepTargets,
+      executorIndex,
+      input.carried
+        ? (input.carried as JobStateData)
+        : {
+            now,
+            approval: {
+              required: approval.required,
+              status: approval.required ? 'pending' : 'not_required',
+              planHash: input.planHash,
+              requestedBy: input.requestedBy,
+              fourEyes: approval.fourEyes,
+              deadline: approval.required ? new Date(now.getTime() + approval.timeoutSeconds * 1000).toISOString() : null,
+            },
+          },
+    );
   }
-  const status: JobStatus = failed ? 'failed' : 'completed';
-  await setStatus(tracker, jobId, status);
-  return { jobId, status, results };
+
+  private get data() {
+    return this.state.data;
+  }
+
+  // ---- messages -------------------------------------------------------------------------------
+
+  installHandlers(): void {
+    setHandler(progressQuery, () => this.state.snapshot(new Date()));
+
+    setHandler(
+      approveUpdate,
+      async (args) => {
+        Object.assign(this.data.approval, { status: 'approved', decidedBy: args.by, decidedAt: new Date().toISOString(), ...(args.comment && { comment: args.comment }) });
+        this.state.log(new Date(), 'info', `Approved by ${args.by}${args.comment ? `: ${args.comment}` : ''}`);
+        await this.event('approve', args);
+        return this.answer('approved');
+      },
+      {
+        validator: (args) => {
+          this.expectApprovalPending();
+          if (!APPROVER_ROLES.has(args.role)) refuse(ErrorType.Forbidden, `approving needs the approver role; ${args.by} is ${args.role}`);
+          if (this.data.approval.fourEyes && args.by === this.input.requestedBy) refuse(ErrorType.Forbidden, `four-eyes rule: ${args.by} requested this job and cannot approve it`);
+          if (args.planHash !== this.input.planHash) {
+            refuse(ErrorType.Conflict, `the plan changed: approval names plan ${args.planHash.slice(0, 12)}…, the job runs plan ${this.input.planHash.slice(0, 12)}…; review it again`);
+          }
+        },
+      },
+    );
+
+    setHandler(
+      rejectUpdate,
+      async (args) => {
+        Object.assign(this.data.approval, { status: 'rejected', decidedBy: args.by, decidedAt: new Date().toISOString(), ...(args.comment && { comment: args.comment }) });
+        this.state.log(new Date(), 'warn', `Rejected by ${args.by}${args.comment ? `: ${args.comment}` : ''}`);
+        await this.event('reject', args);
+        return this.answer('rejected');
+      },
+      {
+        validator: (args) => {
+          this.expectApprovalPending();
+          // The requester may withdraw their own job; anyone else needs the approver role.
+          if (!APPROVER_ROLES.has(args.role) && args.by !== this.input.requestedBy) refuse(ErrorType.Forbidden, `rejecting needs the approver role; ${args.by} is ${args.role}`);
+        },
+      },
+    );
+
+    setHandler(
+      pauseUpdate,
+      async (args) => {
+        this.data.paused = true;
+        this.state.log(new Date(), 'warn', `Paused by ${args.by}: no new targets start until resumed`);
+        await this.event('pause', args);
+        if (this.data.status === 'running') await this.setStatus('paused');
+        return this.answer('paused: targets in flight finish, no new ones start');
+      },
+      {
+        validator: (args) => {
+          this.expectOperator(args);
+          if (this.data.phase !== 'running' || this.data.stop) refuse(ErrorType.Conflict, `only a running job can be paused; this one is ${this.data.status}`);
+          if (this.data.paused) refuse(ErrorType.Conflict, 'the job is already paused');
+        },
+      },
+    );
+
+    setHandler(
+      resumeUpdate,
+      async (args) => {
+        this.data.paused = false;
+        this.state.log(new Date(), 'info', `Resumed by ${args.by}`);
+        await this.event('resume', args);
+        if (this.data.status === 'paused') await this.setStatus('running');
+        return this.answer('resumed');
+      },
+      {
+        validator: (args) => {
+          this.expectOperator(args);
+          if (!this.data.paused) refuse(ErrorType.Conflict, `the job is not paused; it is ${this.data.status}`);
+        },
+      },
+    );
+
+    setHandler(
+      cancelUpdate,
+      async (args) => {
+        const mode = args.mode ?? 'finish';
+        this.data.cancel = { by: args.by, mode };
+        this.data.stop = 'cancel';
+        this.data.paused = false;
+        this.state.log(new Date(), 'warn', `Cancelled by ${args.by}${mode === 'interrupt' ? ', interrupting steps in flight' : ', letting steps in flight finish'}; then: rollback ${this.plan.policies.rollback}`);
+        if (mode === 'interrupt') this.stepScope?.cancel();
+        await this.event('cancel', args, { mode });
+        return this.answer('cancelling');
+      },
+      {
+        validator: (args) => {
+          this.expectOperator(args);
+          if (this.data.cancel) refuse(ErrorType.Conflict, 'the job is already being cancelled');
+          if (this.data.phase !== 'approval' && this.data.phase !== 'running') refuse(ErrorType.Conflict, `the job can no longer be cancelled; it is ${this.data.status}`);
+        },
+      },
+    );
+
+    setHandler(
+      decideUpdate,
+      async (args) => {
+        const decision = this.data.decision;
+        if (decision) Object.assign(decision, { status: args.choice, decidedBy: args.by, decidedAt: new Date().toISOString(), ...(args.comment && { comment: args.comment }) });
+        this.state.log(new Date(), 'warn', `${args.by} chose to ${args.choice === 'continue' ? 'continue past the failures' : 'roll back every target'}`);
+        await this.event('decide', args, { choice: args.choice });
+        return this.answer(args.choice === 'continue' ? 'continuing' : 'rolling back');
+      },
+      {
+        validator: (args) => {
+          if (this.data.decision?.status !== 'pending') refuse(ErrorType.Conflict, `the job is not waiting for a decision; it is ${this.data.status}`);
+          if (args.choice === 'rollback') return this.expectOperator(args);
+          // Going on past failures is a new risk: it takes an approver, and not the requester under four-eyes.
+          if (!APPROVER_ROLES.has(args.role)) refuse(ErrorType.Forbidden, `continuing past failures needs the approver role; ${args.by} is ${args.role}`);
+          if (this.data.approval.fourEyes && args.by === this.input.requestedBy) refuse(ErrorType.Forbidden, `four-eyes rule: ${args.by} requested this job and cannot approve continuing it`);
+        },
+      },
+    );
+  }
+
+  private expectApprovalPending(): void {
+    if (this.data.phase !== 'approval' || this.data.approval.status !== 'pending') {
+      refuse(ErrorType.Conflict, `the job is not waiting for approval; it is ${this.data.status}`);
+    }
+  }
+
+  private expectOperator(args: Actor): void {
+    if (!OPERATOR_ROLES.has(args.role)) refuse(ErrorType.Forbidden, `this needs the operator role; ${args.by} is ${args.role}`);
+  }
+
+  private answer(message: string): ControlAnswer {
+    return { status: this.data.status, message };
+  }
+
+  private async event(action: JobEvent['action'], actor: { by: string; comment?: string; sourceIp?: string }, details?: Record<string, unknown>): Promise<void> {
+    await CancellationScope.nonCancellable(() =>
+      records.recordJobEvent({
+        jobId: this.input.jobId,
+        key: this.state.nextEventKey(action),
+        action,
+        actor: actor.by,
+        at: new Date().toISOString(),
+        planHash: this.input.planHash,
+        ...(actor.comment && { comment: actor.comment }),
+        ...(actor.sourceIp && { sourceIp: actor.sourceIp }),
+        ...(details && { details }),
+      }),
+    );
+  }
+
+  private async setStatus(status: JobStatus, outcome?: Omit<JobResult, 'jobId' | 'status'>): Promise<void> {
+    this.state.setStatus(status, new Date());
+    upsertSearchAttributes([{ key: SearchAttribute.status, value: status }]);
+    await CancellationScope.nonCancellable(() => records.recordJobStatus({ jobId: this.input.jobId, status, ...(outcome && { outcome }) }));
+  }
+
+  // ---- the run ---------------------------------------------------------------------------------
+
+  async run(): Promise<JobResult> {
+    try {
+      if (this.data.phase === 'approval') await this.approvalGate();
+      if (this.data.phase === 'running' && (await this.execute()) === 'continue-as-new') return await this.continueAsNew();
+    } catch (err) {
+      if (!isCancellation(err)) throw err;
+      // Cancelled from Temporal itself (its UI, the CLI): the same as an interrupting cancel.
+      this.data.cancel ??= { by: 'temporal', mode: 'interrupt' };
+      this.data.stop = 'cancel';
+      this.state.log(new Date(), 'warn', 'Cancelled through Temporal');
+      if (this.data.phase === 'approval') this.data.phase = 'done';
+    }
+    return CancellationScope.nonCancellable(async () => {
+      if (this.data.phase === 'running') this.endSteps();
+      if (this.data.phase === 'compensating' && (await this.compensate()) === 'continue-as-new') return this.continueAsNew();
+      return this.finish();
+    });
+  }
+
+  private async approvalGate(): Promise<void> {
+    const { approval } = this.data;
+    if (!approval.required) {
+      this.data.phase = 'running';
+      return;
+    }
+    if (this.data.status !== 'awaiting_approval') {
+      this.state.log(new Date(), 'info', `Waiting for approval: ${this.input.approval.reasons.join('; ') || 'the plan asks for it'}`);
+      await this.setStatus('awaiting_approval');
+    }
+    const waitMs = Math.max(0, Date.parse(approval.deadline ?? '') - Date.now());
+    const answered = await condition(() => approval.status !== 'pending' || this.data.cancel !== null, waitMs);
+    if (!answered) {
+      approval.status = 'timed_out';
+      this.state.log(new Date(), 'warn', `Nobody approved within ${this.input.approval.timeoutSeconds} s: rejected`);
+      await this.event('approval-timeout', { by: 'workflow' });
+    }
+    this.data.phase = approval.status === 'approved' && !this.data.cancel ? 'running' : 'done';
+  }
+
+  private async execute(): Promise<'done' | 'continue-as-new'> {
+    if (this.data.status !== 'running' && this.data.status !== 'paused') await this.setStatus(this.data.paused ? 'paused' : 'running');
+    if (!this.data.etaSetAt) await this.estimate();
+    for (let i = this.data.stepIndex; i < this.plan.steps.length; i++) {
+      if (this.data.stop) break;
+      this.state.startStep(i, new Date());
+      this.markStep(this.plan.steps[i]!);
+      for (;;) {
+        const work = this.state.pendingTargets(i);
+        if (work.length === 0 || this.data.stop) break;
+        const scope = new CancellationScope();
+        this.stepScope = scope;
+        try {
+          await scope.run(() => this.window(work, (t) => this.runTarget(i, t), () => this.stopLaunching()));
+        } catch (err) {
+          // An interrupting cancel: the lanes' activities were cancelled and reported as such.
+          if (!isCancellation(err) || !this.data.cancel) throw err;
+        } finally {
+          this.stepScope = null;
+        }
+        if (this.continueAsNewNeeded) {
+          await this.flushVerdicts();
+          return 'continue-as-new';
+        }
+        if (this.thresholdCrossed() && !this.data.stop) await this.onThreshold();
+      }
+      this.state.finishStep(i, new Date());
+      await this.flushVerdicts();
+    }
+    this.endSteps();
+    return 'done';
+  }
+
+  /** Steps are over (all run, or stopped): what is left is skipped, and compensation decides the rest. */
+  private endSteps(): void {
+    if (this.data.stop) {
+      const current = this.data.steps[this.data.stepIndex];
+      if (current?.status === 'running') this.state.finishStep(this.data.stepIndex, new Date());
+      this.state.skipRemaining(this.data.stepIndex + 1, new Date());
+    }
+    this.data.phase = 'compensating';
+  }
+
+  private markStep(step: Step): void {
+    if (this.lastStepAttribute === step.id) return;
+    this.lastStepAttribute = step.id;
+    upsertSearchAttributes([{ key: SearchAttribute.step, value: step.id }]);
+  }
+
+  /** The lanes of a sliding window: at most `maxParallel` items in flight, the next starting as soon as one ends. */
+  private async window(items: readonly number[], work: (item: number) => Promise<void>, stop: () => boolean): Promise<void> {
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      for (;;) {
+        if (this.data.paused && !stop()) await condition(() => !this.data.paused || stop());
+        if (stop()) return;
+        const item = items[next++];
+        if (item === undefined) return;
+        await work(item);
+        if (this.historyTooLong()) this.continueAsNewNeeded = true;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.plan.policies.maxParallel, items.length) }, lane));
+  }
+
+  private stopLaunching(): boolean {
+    return this.data.stop !== null || this.continueAsNewNeeded || (this.thresholdCrossed() && !this.data.thresholdWaived);
+  }
+
+  private historyTooLong(): boolean {
+    const info = workflowInfo();
+    return info.historyLength >= this.input.options.historyEventLimit || info.continueAsNewSuggested;
+  }
+
+  private thresholdCrossed(): boolean {
+    if (this.data.thresholdWaived) return false;
+    const failed = this.state.failedCount();
+    if (failed === 0) return false;
+    const { continueOnFailure, maxFailPercentage } = this.plan.policies;
+    return !continueOnFailure || (failed * 100) / Math.max(1, this.jobTargetCount) > maxFailPercentage;
+  }
+
+  private async onThreshold(): Promise<void> {
+    const failed = this.state.failedCount();
+    const total = Math.max(1, this.jobTargetCount);
+    const { continueOnFailure, maxFailPercentage, onFailThreshold, decisionTimeoutSeconds } = this.plan.policies;
+    const reason = continueOnFailure
+      ? `${failed} of ${total} targets failed (${Math.round((failed * 100) / total)}%), more than the ${maxFailPercentage}% the plan allows`
+      : `${failed} of ${total} targets failed and the plan stops at the first failure`;
+    if (onFailThreshold !== 'ask') {
+      this.state.log(new Date(), 'error', `${reason}: stopping`);
+      this.data.stop = 'threshold';
+      return;
+    }
+    const now = new Date();
+    this.data.decision = { status: 'pending', reason, askedAt: now.toISOString(), deadline: new Date(now.getTime() + decisionTimeoutSeconds * 1000).toISOString() };
+    this.state.log(now, 'warn', `${reason}: waiting for a decision, continue or roll back`);
+    await this.setStatus('awaiting_decision');
+    const decision = this.data.decision;
+    const answered = await condition(() => decision.status !== 'pending' || this.data.cancel !== null, decisionTimeoutSeconds * 1000);
+    if (!answered) {
+      decision.status = 'timed_out';
+      this.state.log(new Date(), 'warn', `No decision within ${decisionTimeoutSeconds} s: rolling back`);
+      await this.event('decision-timeout', { by: 'workflow' });
+    }
+    if (this.data.cancel) return;
+    if (decision.status === 'continue') {
+      this.data.thresholdWaived = true;
+      await this.setStatus(this.data.paused ? 'paused' : 'running');
+    } else {
+      this.data.stop = 'rollback-all';
+    }
+  }
+
+  private async runTarget(stepIndex: number, t: number): Promise<void> {
+    const step = this.plan.steps[stepIndex]!;
+    const target = this.targets[t]!;
+    this.state.startTarget(stepIndex, t, new Date());
+    const outcome = await runAction(
+      { stepId: step.id, action: step.action, timeoutSeconds: step.timeoutSeconds, maxAttempts: step.maxAttempts ?? this.plan.policies.maxAttempts },
+      target,
+      this.input,
+      Date.now,
+    );
+    const cancelled = outcome.error?.type === ErrorType.Cancelled;
+    this.state.finishTarget(stepIndex, t, outcome.ok, cancelled, outcome.durationMs, describeOutcome(outcome), new Date());
+    this.verdict(step.id, toolKeyOf(step), target, outcome);
+    if (stepRisk(step) !== 'read') {
+      const facts = outcome.output?.kind === 'command' ? outcome.output.facts : undefined;
+      const undo = undoEntryFor(step, stepIndex, facts, outcome.ok);
+      if (undo) (this.data.undo[t] ??= []).push(undo);
+    }
+    if (outcome.ok) return;
+    if (this.plan.policies.rollback === 'all') {
+      if (!this.data.stop) {
+        this.state.log(new Date(), 'error', `${target.name} failed and the plan rolls back every target on a failure: stopping`);
+        this.data.stop = 'rollback-all';
+      }
+    } else if (this.plan.policies.rollback === 'target' && !cancelled) {
+      await CancellationScope.nonCancellable(() => this.compensateTarget(t));
+    }
+  }
+
+  private verdict(stepId: string, toolKey: string, target: TargetRef, outcome: Outcome): void {
+    this.verdicts.push({
+      stepId,
+      toolKey,
+      target,
+      status: outcome.ok ? 'succeeded' : 'failed',
+      durationMs: Math.round(outcome.durationMs),
+      ...(outcome.error && { error: outcome.error }),
+    });
+    if (this.verdicts.length >= VERDICT_BATCH) this.queueVerdicts();
+  }
+
+  private queueVerdicts(): void {
+    const batch = this.verdicts;
+    if (batch.length === 0) return;
+    this.verdicts = [];
+    this.flushing = this.flushing.then(() => CancellationScope.nonCancellable(() => records.recordStepResults({ jobId: this.input.jobId, verdicts: batch })));
+  }
+
+  private async flushVerdicts(): Promise<void> {
+    this.queueVerdicts();
+    await this.flushing;
+  }
+
+  /** Undoes one target's completed changes, newest first. A failed undo is reported and the older ones still run. */
+  private async compensateTarget(t: number): Promise<void> {
+    const stack = this.data.undo[t];
+    if (!stack?.length) return;
+    const target = this.targets[t]!;
+    let anyFailed = false;
+    while (stack.length > 0) {
+      const entry = stack[stack.length - 1]!;
+      const step = this.plan.steps[entry.step]!;
+      let failure: string | null = entry.error ?? null;
+      if (entry.action) {
+        const outcome = await runAction(
+          {
+            stepId: `${step.id}.rollback`,
+            action: entry.action,
+            timeoutSeconds: step.timeoutSeconds,
+            maxAttempts: Math.max(MIN_UNDO_ATTEMPTS, step.maxAttempts ?? this.plan.policies.maxAttempts),
+          },
+          target,
+          this.input,
+          Date.now,
+        );
+        this.verdict(`${step.id}.rollback`, step.rollback?.tool ?? `${toolKeyOf(step)}.rollback`, target, outcome);
+        if (!outcome.ok) failure = `undo of "${step.name}" (${step.rollback?.name ?? 'rollback'}) failed: ${describeOutcome(outcome)}`;
+      }
+      stack.pop();
+      anyFailed ||= failure !== null;
+      this.state.recordUndone(entry.step, t, failure === null, failure === null ? null : { target: target.name, stepId: step.id, message: failure }, new Date());
+      if (failure) await this.event('compensation-failed', { by: 'workflow' }, { target: target.name, stepId: step.id, message: failure });
+    }
+    this.state.finishCompensation(t, anyFailed);
+  }
+
+  /** Which targets' changes are undone now that the steps are over. */
+  private targetsToCompensate(): number[] {
+    const { rollback } = this.plan.policies;
+    const everyone = this.data.stop === 'rollback-all' || (this.data.cancel !== null && rollback === 'all');
+    const cancelledOnly = this.data.cancel !== null && rollback === 'target';
+    return this.targets
+      .map((_, t) => t)
+      .filter((t) => (this.data.undo[t]?.length ?? 0) > 0 && (everyone || (cancelledOnly && this.state.hasFailed(t))));
+  }
+
+  private async compensate(): Promise<'done' | 'continue-as-new'> {
+    const targets = this.targetsToCompensate();
+    if (targets.length > 0) {
+      if (this.data.status !== 'rolling_back') {
+        this.state.log(new Date(), 'warn', `Rolling back ${targets.length} target(s)`);
+        await this.setStatus('rolling_back');
+      }
+      await this.window(targets, (t) => this.compensateTarget(t), () => this.continueAsNewNeeded);
+      await this.flushVerdicts();
+      if (this.continueAsNewNeeded) return 'continue-as-new';
+    }
+    this.data.phase = 'done';
+    return 'done';
+  }
+
+  private async finish(): Promise<JobResult> {
+    await this.flushVerdicts();
+    const { data } = this;
+    const states = data.targetStates.slice(0, this.jobTargetCount);
+    const failedTargets = this.targets.some((_, t) => this.state.hasFailed(t));
+    const status: JobStatus =
+      data.approval.status === 'rejected' || data.approval.status === 'timed_out'
+        ? 'rejected'
+        : data.cancel
+          ? 'cancelled'
+          : failedTargets || data.stop || data.rollback.failed > 0
+            ? 'failed'
+            : 'completed';
+    if (data.rollback.failed > 0) this.state.log(new Date(), 'error', `${data.rollback.failed} undo action(s) FAILED: those hosts are half-changed; see the rollback failures`);
+    const count = (s: string) => states.filter((x) => x === s).length;
+    const outcome = {
+      targets: { total: states.length, completed: count('completed'), failed: count('failed') + count('cancelled'), rolledBack: count('rolled_back'), rollbackFailed: count('rollback_failed') },
+      compensationFailures: data.rollback.failed,
+    };
+    await this.setStatus(status, outcome);
+    return { jobId: this.input.jobId, status, ...outcome };
+  }
+
+  private async estimate(): Promise<void> {
+    const estimates = await records.estimateSteps({
+      jobId: this.input.jobId,
+      steps: this.plan.steps.map((step) => ({ stepId: step.id, toolKey: toolKeyOf(step), fallbackSeconds: step.tool?.typicalDurationSeconds ?? null })),
+    });
+    for (const e of estimates) {
+      const index = this.plan.steps.findIndex((s) => s.id === e.stepId);
+      if (index >= 0) this.state.setExpected(index, e.seconds, e.from);
+    }
+    this.data.etaSetAt = new Date().toISOString();
+  }
+
+  private async continueAsNew(): Promise<never> {
+    await this.flushVerdicts();
+    await condition(allHandlersFinished);
+    const info = workflowInfo();
+    const next = makeContinueAsNewFunc<(input: RunJobInput) => Promise<JobResult>>({ typedSearchAttributes: info.typedSearchAttributes, memo: info.memo ?? {} });
+    return next({ ...this.input, carried: this.state.handOver() });
+  }
+}
+
+/** Runs a job: approval, then its steps in order over their targets, undoing what failed per the plan, on the executor queue. */
+export async function runJob(input: RunJobInput): Promise<JobResult> {
+  const job = new JobRun(input);
+  job.installHandlers();
+  return job.run();
 }

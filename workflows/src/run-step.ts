@@ -1,12 +1,12 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import {
+  type ErrorType,
   NON_RETRYABLE_ERROR_TYPES,
   TaskQueue,
+  type Action,
   type ActionOutput,
   type ExecutorActivities,
   type RunJobInput,
-  type Step,
-  type StepResult,
   type TargetRef,
 } from '@opsc/contracts';
 import { classifyActivityFailure } from './failure.js';
@@ -14,13 +14,33 @@ import { classifyActivityFailure } from './failure.js';
 /** Seconds the activity may run past the step's own timeout, to stop the process and report. */
 const CLEANUP_MARGIN_SECONDS = 30;
 
-const executorFor = (step: Step, input: RunJobInput) =>
+/** One action to run on one target: a step, or the undo of one. */
+export interface ActionRun {
+  /** The step id, or `<id>.rollback` for an undo; results and run markers are keyed by it. */
+  stepId: string;
+  action: Action;
+  timeoutSeconds: number;
+  maxAttempts: number;
+}
+
+/** How a run ended, as the job records it. */
+export interface Outcome {
+  ok: boolean;
+  output?: ActionOutput;
+  error?: { type: ErrorType; message: string };
+  durationMs: number;
+}
+
+const executorFor = (run: ActionRun, input: RunJobInput) =>
   proxyActivities<ExecutorActivities>({
     taskQueue: TaskQueue.executor,
-    startToCloseTimeout: `${step.timeoutSeconds + CLEANUP_MARGIN_SECONDS}s`,
+    startToCloseTimeout: `${run.timeoutSeconds + CLEANUP_MARGIN_SECONDS}s`,
     heartbeatTimeout: `${input.options.heartbeatTimeoutSeconds}s`,
+    // A cancelled step is reported only once the executor has really stopped it, so nothing is
+    // undone while it may still be changing the host.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
-      maximumAttempts: step.maxAttempts ?? input.plan.policies.maxAttempts,
+      maximumAttempts: run.maxAttempts,
       initialInterval: '2s',
       backoffCoefficient: 2,
       maximumInterval: '1m',
@@ -28,10 +48,10 @@ const executorFor = (step: Step, input: RunJobInput) =>
     },
   });
 
-const dispatch = (step: Step, target: TargetRef, input: RunJobInput): Promise<ActionOutput> => {
-  const executor = executorFor(step, input);
-  const context = { jobId: input.jobId, stepId: step.id, target, timeoutSeconds: step.timeoutSeconds };
-  const { action } = step;
+const dispatch = (run: ActionRun, target: TargetRef, input: RunJobInput): Promise<ActionOutput> => {
+  const executor = executorFor(run, input);
+  const context = { jobId: input.jobId, stepId: run.stepId, target, timeoutSeconds: run.timeoutSeconds };
+  const { action } = run;
   switch (action.method) {
     case 'local-command':
       return executor.runLocalCommand({ ...context, command: action.command, args: action.args });
@@ -53,8 +73,7 @@ const dispatch = (step: Step, target: TargetRef, input: RunJobInput): Promise<Ac
 };
 
 /** The step's own success criteria: a result that ran is not necessarily a success. */
-const judge = (step: Step, output: ActionOutput): StepResult['error'] => {
-  const { action } = step;
+const judge = (action: Action, output: ActionOutput): Outcome['error'] => {
   if (output.kind === 'command' && action.method !== 'http') {
     const success = action.method === 'database' ? [0] : action.successExitCodes;
     if (output.exitCode !== null && success.includes(output.exitCode)) return undefined;
@@ -70,26 +89,24 @@ const judge = (step: Step, output: ActionOutput): StepResult['error'] => {
   return { type: 'Internal', message: `output of kind ${output.kind} does not fit method ${action.method}` };
 };
 
-/** Runs one step on one target through the executor queue and judges the outcome. */
-export const runStep = async (step: Step, target: TargetRef, input: RunJobInput): Promise<StepResult> => {
-  const startedAt = new Date().toISOString();
+/** Runs one action on one target through the executor queue and judges the outcome; never throws for a failed run. */
+export const runAction = async (run: ActionRun, target: TargetRef, input: RunJobInput, now: () => number): Promise<Outcome> => {
+  const startedAt = now();
   try {
-    const output = await dispatch(step, target, input);
-    const error = judge(step, output);
-    const finishedAt = new Date().toISOString();
-    return { stepId: step.id, target, status: error ? 'failed' : 'succeeded', output, ...(error && { error }), startedAt, finishedAt };
+    const output = await dispatch(run, target, input);
+    const error = judge(run.action, output);
+    return { ok: !error, output, ...(error && { error }), durationMs: now() - startedAt };
   } catch (err) {
-    const error = classifyActivityFailure(err);
-    return { stepId: step.id, target, status: 'failed', error, startedAt, finishedAt: new Date().toISOString() };
+    return { ok: false, error: classifyActivityFailure(err), durationMs: now() - startedAt };
   }
 };
 
-/** One log line that says how a step went on a target. */
-export const describeResult = (result: StepResult): string => {
-  const output = result.output;
+/** One log line that says how a run went on a target. */
+export const describeOutcome = (outcome: Outcome): string => {
+  const output = outcome.output;
   const took = output ? ` in ${Math.round(output.durationMs)} ms` : '';
-  if (result.status === 'succeeded') {
+  if (outcome.ok) {
     return output?.kind === 'http' ? `HTTP ${output.status}${took}` : `exit code ${output?.exitCode ?? 0}${took}`;
   }
-  return `${result.error?.type ?? 'Failed'}: ${result.error?.message ?? 'unknown'}${took}`;
+  return `${outcome.error?.type ?? 'Failed'}: ${outcome.error?.message ?? 'unknown'}${took}`;
 };

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { OrchestratorActivities } from '@opsc/contracts';
-import { createRecordJobStatus, createRecordStepResults } from './job-records.js';
+import { createEstimateSteps, createRecordJobEvent, createRecordJobStatus, createRecordStepResults } from './job-records.js';
 
 export { BUILTIN_TOOLS_DIR, loadCatalog, parseToolFile, ToolCatalog, ToolCatalogError } from './catalog/index.js';
 export { validatePlan, TargetResolutionError, type PlanValidation, type PlanningContext, type TargetResolver } from './validate/validate-plan.js';
@@ -17,6 +17,8 @@ export const createOrchestratorActivities = (deps: PlanningDeps) =>
   ({
     recordJobStatus: createRecordJobStatus(deps.pool),
     recordStepResults: createRecordStepResults(deps.pool),
+    recordJobEvent: createRecordJobEvent(deps.pool),
+    estimateSteps: createEstimateSteps(deps.pool),
   }) satisfies OrchestratorActivities;
 export { createLangChainPlanner, type LangChainPlannerOptions } from './langchain/langchain-planner.js';
 export { PHRASINGS, SEED_REQUESTS } from './builtin/phrasings.js';

@@ -1,11 +1,11 @@
 import type pg from 'pg';
-import type { RecordJobStatusInput, RecordStepResultsInput } from '@opsc/contracts';
+import { isFinalJobStatus, type JobEvent, type RecordJobStatusInput, type RecordStepResultsInput, type StepEstimate, type StepEstimateRequest } from '@opsc/contracts';
 
 /** Keeps the job row in step with the workflow; the workflow is the source of truth for state. */
 export const createRecordJobStatus =
   (pool: pg.Pool) =>
   async (input: RecordJobStatusInput): Promise<void> => {
-    const terminal = input.status === 'completed' || input.status === 'failed' || input.status === 'cancelled';
+    const terminal = isFinalJobStatus(input.status);
     // The outcome is audited in the same statement, and only when the status really changes, so a
     // retried activity does not audit twice.
     await pool.query(
@@ -13,13 +13,13 @@ export const createRecordJobStatus =
          UPDATE jobs SET status = $2, updated_at = now(),
            started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
            finished_at = CASE WHEN $3 THEN now() ELSE finished_at END,
-           error_type = $4, error_message = $5
+           error_type = $4, error_message = $5, outcome = coalesce($6::jsonb, outcome)
          WHERE id = $1 AND status <> $2
          RETURNING id, tenant_id, plan_hash
        )
        INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, job_id, plan_hash)
        SELECT tenant_id, 'workflow', 'job.' || $2, 'job', id, id, plan_hash FROM changed WHERE $3`,
-      [input.jobId, input.status, terminal, input.error?.type ?? null, input.error?.message ?? null],
+      [input.jobId, input.status, terminal, input.error?.type ?? null, input.error?.message ?? null, input.outcome ? JSON.stringify(input.outcome) : null],
     );
   };
 
@@ -32,12 +32,13 @@ export const createRecordStepResults =
   async ({ jobId, verdicts }: RecordStepResultsInput): Promise<void> => {
     if (verdicts.length === 0) return;
     await pool.query(
-      `INSERT INTO step_results (job_id, step_id, target_id, target_name, status, error_type, error_message)
-       SELECT $1, v.step_id, v.target_id, v.target_name, v.status, v.error_type, v.error_message
+      `INSERT INTO step_results (job_id, step_id, target_id, target_name, status, error_type, error_message, tool_key, duration_ms)
+       SELECT $1, v.step_id, v.target_id, v.target_name, v.status, v.error_type, v.error_message, v.tool_key, v.duration_ms
        FROM jsonb_to_recordset($2::jsonb) AS v(step_id text, target_id text, target_name text, status text,
-                                               error_type text, error_message text)
+                                               error_type text, error_message text, tool_key text, duration_ms integer)
        ON CONFLICT (job_id, step_id, target_id) DO UPDATE SET
-         status = EXCLUDED.status, error_type = EXCLUDED.error_type, error_message = EXCLUDED.error_message`,
+         status = EXCLUDED.status, error_type = EXCLUDED.error_type, error_message = EXCLUDED.error_message,
+         tool_key = EXCLUDED.tool_key, duration_ms = EXCLUDED.duration_ms`,
       [
         jobId,
         JSON.stringify(
@@ -48,8 +49,73 @@ export const createRecordStepResults =
             status: v.status,
             error_type: v.error?.type ?? null,
             error_message: v.error?.message ?? null,
+            tool_key: v.toolKey ?? null,
+            duration_ms: v.durationMs ?? null,
           })),
         ),
       ],
     );
+  };
+
+/**
+ * Records what a person (or a timeout) did to a job: on the job row (approval, and the list of
+ * events) and in the audit log, in one statement, once per event key however often it is retried.
+ */
+export const createRecordJobEvent =
+  (pool: pg.Pool) =>
+  async (e: JobEvent): Promise<void> => {
+    const entry = { key: e.key, action: e.action, actor: e.actor, at: e.at, ...(e.comment && { comment: e.comment }), ...(e.details && { details: e.details }) };
+    const approval = e.action === 'approve' || e.action === 'reject' || e.action === 'approval-timeout'
+      ? { status: e.action === 'approve' ? 'approved' : e.action === 'reject' ? 'rejected' : 'timed_out', by: e.actor, at: e.at, comment: e.comment ?? null, planHash: e.planHash }
+      : null;
+    await pool.query(
+      `WITH logged AS (
+         INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, job_id, plan_hash, source_ip, details, event_key)
+         SELECT tenant_id, $2, 'job.' || $3, 'job', id, id, $4, $5, $6::jsonb, $7 FROM jobs WHERE id = $1
+         ON CONFLICT (event_key) DO NOTHING
+         RETURNING job_id
+       )
+       UPDATE jobs SET events = events || jsonb_build_array($8::jsonb), approval = coalesce($9::jsonb, approval), updated_at = now()
+       WHERE id = (SELECT job_id FROM logged)`,
+      [e.jobId, e.actor, e.action, e.planHash, e.sourceIp ?? null, JSON.stringify({ ...(e.comment && { comment: e.comment }), ...e.details }), e.key, JSON.stringify(entry), approval && JSON.stringify(approval)],
+    );
+  };
+
+/** Runs of a tool on one target kept for its ETA: the most recent ones count. */
+const HISTORY_RUNS = 20;
+
+/**
+ * Expected seconds per target for each step of a job: the mean of the tool's last successful runs on
+ * the same targets in earlier jobs of the tenant, else the tool's own estimate.
+ */
+export const createEstimateSteps =
+  (pool: pg.Pool) =>
+  async (input: { jobId: string; steps: StepEstimateRequest[] }): Promise<StepEstimate[]> => {
+    const job = await pool.query<{ tenant_id: string; resolved_targets: { targets: { id: string }[]; stepTargets: Record<string, number[]> } }>(
+      'SELECT tenant_id, resolved_targets FROM jobs WHERE id = $1',
+      [input.jobId],
+    );
+    const row = job.rows[0];
+    const out: StepEstimate[] = [];
+    for (const step of input.steps) {
+      const indexes = row?.resolved_targets.stepTargets[step.stepId];
+      const targetIds = indexes ? indexes.map((i) => row.resolved_targets.targets[i]?.id).filter((id): id is string => !!id) : ['executor'];
+      const history = row
+        ? await pool.query<{ mean_ms: number | null; samples: string }>(
+            `SELECT avg(r.duration_ms)::float8 AS mean_ms, count(DISTINCT r.target_id) AS samples FROM (
+               SELECT sr.duration_ms, sr.target_id, row_number() OVER (PARTITION BY sr.target_id ORDER BY sr.finished_at DESC NULLS LAST) AS n
+               FROM step_results sr JOIN jobs j ON j.id = sr.job_id
+               WHERE sr.tool_key = $1 AND sr.target_id = ANY($2) AND sr.status = 'succeeded' AND sr.duration_ms IS NOT NULL
+                 AND j.tenant_id = $3 AND j.id <> $4
+             ) r WHERE r.n <= $5`,
+            [step.toolKey, targetIds, row.tenant_id, input.jobId, HISTORY_RUNS],
+          )
+        : null;
+      const mean = history?.rows[0]?.mean_ms ?? null;
+      const samples = Number(history?.rows[0]?.samples ?? 0);
+      if (mean !== null && samples > 0) out.push({ stepId: step.stepId, seconds: Math.round(mean) / 1000, from: 'history', samples });
+      else if (step.fallbackSeconds !== null) out.push({ stepId: step.stepId, seconds: step.fallbackSeconds, from: 'tool', samples: 0 });
+      else out.push({ stepId: step.stepId, seconds: null, from: 'none', samples: 0 });
+    }
+    return out;
   };

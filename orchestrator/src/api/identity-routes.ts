@@ -7,11 +7,17 @@ import { checkPassword, createSession, createUser, endSession, issueApiToken } f
 import { authenticate, principalOf, readCookie, requireRole, SESSION_COOKIE } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';
+import { saveTenantSettings, tenantSettings } from './job-store.js';
 import { parseBody } from './validate.js';
 
 const SESSION_HOURS = 12;
 const Login = z.strictObject({ username: z.string().min(1).max(100), password: z.string().min(1).max(1024) });
 const NewToken = z.strictObject({ name: z.string().min(1).max(100), expiresInDays: z.number().int().min(1).max(3650).optional() });
+const TenantSettingsBody = z.strictObject({
+  fourEyes: z.boolean(),
+  approvalTimeoutSeconds: z.number().int().min(60).max(2_592_000),
+});
+
 const NewUser = z.strictObject({
   username: z.string().regex(/^[a-z0-9][a-z0-9._@-]{0,99}$/, { message: 'lower-case letters, digits and . _ @ -' }),
   role: z.enum(ROLES),
@@ -75,6 +81,19 @@ export const identityRouter = (deps: ApiDeps): Router => {
     await createUser(deps.pool, { ...user, tenantId: principal.tenantId });
     await recordAudit(deps.pool, { tenantId: principal.tenantId, actor: principal.username, action: 'user.create', objectType: 'user', objectId: user.username, sourceIp: req.ip, details: { role: user.role } });
     res.status(201).json({ user: { username: user.username, role: user.role } });
+  });
+
+  /** The tenant's approval rules: four-eyes, and how long an approval may wait before the job is rejected. */
+  router.get('/tenant/settings', async (_req, res) => {
+    res.json(await tenantSettings(deps.pool, principalOf(res).tenantId));
+  });
+
+  router.put('/tenant/settings', requireRole('admin'), async (req, res) => {
+    const principal = principalOf(res);
+    const settings = parseBody(TenantSettingsBody, req);
+    await saveTenantSettings(deps.pool, principal.tenantId, settings);
+    await recordAudit(deps.pool, { tenantId: principal.tenantId, actor: principal.username, action: 'tenant.settings', objectType: 'tenant', objectId: principal.tenantId, sourceIp: req.ip, details: { ...settings } });
+    res.json(settings);
   });
 
   return router;

@@ -1,6 +1,6 @@
 import type { JobTargets } from '../inventory/step-targets.js';
 import type pg from 'pg';
-import type { Plan } from '@opsc/contracts';
+import type { Plan, PlanSummary, RiskLevel } from '@opsc/contracts';
 
 export interface JobRow {
   id: string;
@@ -10,6 +10,14 @@ export interface JobRow {
   resolved_targets: JobTargets;
   requested_by: string;
   status: string;
+  risk: RiskLevel;
+  target_group: string | null;
+  request: string | null;
+  summary: PlanSummary | null;
+  approval: Record<string, unknown> | null;
+  events: Record<string, unknown>[];
+  outcome: Record<string, unknown> | null;
+  updated_at: Date;
   error_type: string | null;
   error_message: string | null;
   created_at: Date;
@@ -40,14 +48,95 @@ export interface StepResultRow {
   finished_at: Date | null;
 }
 
-export const insertJob = async (
-  pool: pg.Pool,
-  job: { id: string; tenantId: string; plan: Plan; planHash: string; requestedBy: string; targets: JobTargets },
-): Promise<void> => {
+export interface NewJob {
+  id: string;
+  tenantId: string;
+  plan: Plan;
+  planHash: string;
+  requestedBy: string;
+  targets: JobTargets;
+  risk: RiskLevel;
+  targetGroup: string | null;
+  request: string | null;
+  summary: PlanSummary | null;
+}
+
+export const insertJob = async (pool: pg.Pool, job: NewJob): Promise<void> => {
   await pool.query(
-    `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status, resolved_targets) VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7)`,
-    [job.id, job.tenantId, job.plan.name, JSON.stringify(job.plan), job.planHash, job.requestedBy, JSON.stringify(job.targets)],
+    `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status, resolved_targets, risk, target_group, request, summary)
+     VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11)`,
+    [
+      job.id, job.tenantId, job.plan.name, JSON.stringify(job.plan), job.planHash, job.requestedBy, JSON.stringify(job.targets),
+      job.risk, job.targetGroup, job.request, job.summary && JSON.stringify(job.summary),
+    ],
   );
+};
+
+export interface JobFilter {
+  status?: string[];
+  requester?: string;
+  group?: string;
+  since?: Date;
+  until?: Date;
+  text?: string;
+  /** Jobs created before this one (its created_at), for the next page. */
+  before?: Date;
+  limit: number;
+}
+
+export interface JobListRow {
+  id: string;
+  name: string;
+  status: string;
+  risk: string;
+  requested_by: string;
+  target_group: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  target_count: number;
+  outcome: Record<string, unknown> | null;
+  approval: Record<string, unknown> | null;
+}
+
+/** A tenant's jobs, newest first, filtered; the plan and results stay out of the list. */
+export const listJobs = async (pool: pg.Pool, tenantId: string, f: JobFilter): Promise<JobListRow[]> => {
+  const where = ['tenant_id = $1'];
+  const values: unknown[] = [tenantId];
+  const add = (sql: string, value: unknown) => {
+    values.push(value);
+    where.push(sql.replace('?', `$${values.length}`));
+  };
+  if (f.status?.length) add('status = ANY(?)', f.status);
+  if (f.requester) add('requested_by = ?', f.requester);
+  if (f.group) add('target_group = ?', f.group);
+  if (f.since) add('created_at >= ?', f.since);
+  if (f.until) add('created_at < ?', f.until);
+  if (f.before) add('created_at < ?', f.before);
+  if (f.text) add(`name ILIKE '%' || ? || '%'`, f.text.replace(/[\\%_]/g, (c) => `\\${c}`));
+  values.push(f.limit);
+  return (
+    await pool.query<JobListRow>(
+      `SELECT id, name, status, risk, requested_by, target_group, created_at, started_at, finished_at,
+              jsonb_array_length(resolved_targets->'targets') AS target_count, outcome, approval
+       FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at DESC LIMIT $${values.length}`,
+      values,
+    )
+  ).rows;
+};
+
+export interface TenantSettings {
+  fourEyes: boolean;
+  approvalTimeoutSeconds: number;
+}
+
+export const tenantSettings = async (pool: pg.Pool, tenantId: string): Promise<TenantSettings> => {
+  const row = (await pool.query<{ four_eyes: boolean; approval_timeout_seconds: number }>('SELECT four_eyes, approval_timeout_seconds FROM tenants WHERE id = $1', [tenantId])).rows[0];
+  return { fourEyes: row?.four_eyes ?? true, approvalTimeoutSeconds: row?.approval_timeout_seconds ?? 86_400 };
+};
+
+export const saveTenantSettings = async (pool: pg.Pool, tenantId: string, s: TenantSettings): Promise<void> => {
+  await pool.query('UPDATE tenants SET four_eyes = $2, approval_timeout_seconds = $3 WHERE id = $1', [tenantId, s.fourEyes, s.approvalTimeoutSeconds]);
 };
 
 export const markJobUnstarted = async (pool: pg.Pool, id: string, message: string): Promise<void> => {

@@ -1,10 +1,34 @@
 import { randomUUID } from 'node:crypto';
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { ErrorType, Plan, TaskQueue, type JobProgress, type RunJobInput } from '@opsc/contracts';
+import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  ErrorType,
+  JobStatus,
+  Plan,
+  TaskQueue,
+  planRisk,
+  stepRisk,
+  type FieldIssue,
+  type JobProgress,
+  type PlanSummary,
+  type RunJobInput,
+} from '@opsc/contracts';
 import { planHash } from '@opsc/contracts/plan-hash';
-import { RUN_JOB_WORKFLOW, SearchAttribute, progressQuery } from '@opsc/contracts/temporal';
-
+import {
+  RUN_JOB_WORKFLOW,
+  SearchAttribute,
+  approveUpdate,
+  cancelUpdate,
+  decideUpdate,
+  pauseUpdate,
+  progressQuery,
+  rejectUpdate,
+  resumeUpdate,
+  type Actor,
+  type ControlAnswer,
+} from '@opsc/contracts/temporal';
+import { proposePlan, validatePlan } from '@opsc/activities/planning';
 import { resolveJobTargets } from '../inventory/step-targets.js';
 import { withTimeout } from '../with-timeout.js';
 import type { ApiDeps } from './deps.js';
@@ -12,12 +36,45 @@ import { recordAudit } from '../audit.js';
 import { principalOf, requireRole } from './auth.js';
 import { ApiFailure } from './errors.js';
 import { parseBody } from './validate.js';
-import { findJob, findStepResults, insertJob, markJobUnstarted, type StepResultRow } from './job-store.js';
+import { planningContext } from './planning-context.js';
+import { jobEventsHandler } from './job-events.js';
+import { findJob, findStepResults, insertJob, listJobs, markJobUnstarted, tenantSettings, type JobRow, type StepResultRow } from './job-store.js';
 
-const CreateJobBody = z.strictObject({ plan: Plan });
+const Hash = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be the 64-hex plan hash shown with the plan' });
+/** A job from a request in words, a plan draft someone edited (validated again), or an executable plan. */
+const RequestBody = z.strictObject({ request: z.string().trim().min(1, { message: 'say what to do' }).max(4_000), expectPlanHash: Hash.optional() });
+const DraftBody = z.strictObject({ draft: z.unknown(), expectPlanHash: Hash.optional() });
+const PlanBody = z.strictObject({ plan: Plan, expectPlanHash: Hash.optional() });
+type CreateJobBody = z.infer<typeof RequestBody> | z.infer<typeof DraftBody> | z.infer<typeof PlanBody>;
+/** The body's shape is chosen by its key, so errors name the fields of that shape (`plan.steps.0…`). */
+const createJobSchema = (body: unknown): z.ZodType<CreateJobBody> =>
+  body !== null && typeof body === 'object' && 'request' in body ? RequestBody : body !== null && typeof body === 'object' && 'draft' in body ? DraftBody : PlanBody;
+const Comment = z.string().trim().max(2_000).optional();
+const ApproveBody = z.strictObject({ planHash: Hash, comment: Comment });
+const RejectBody = z.strictObject({ comment: Comment });
+const ControlBody = z.strictObject({ comment: Comment });
+const CancelBody = z.strictObject({ comment: Comment, mode: z.enum(['finish', 'interrupt']).default('finish') });
+const DecideBody = z.strictObject({ choice: z.enum(['continue', 'rollback']), comment: Comment });
+const ListQuery = z.strictObject({
+  status: z
+    .string()
+    .transform((v) => v.split(',').filter(Boolean))
+    .pipe(z.array(JobStatus))
+    .optional(),
+  requester: z.string().max(200).optional(),
+  group: z.string().max(200).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+  q: z.string().max(200).optional(),
+  before: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
 const JOB_ID = /^job-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A query needs a live orchestrator worker; do not hang the API when there is none. */
 const QUERY_TIMEOUT_MS = 3_000;
+/** An update waits for the workflow to take it (and record it); past this the API answers 503. */
+const UPDATE_TIMEOUT_MS = 15_000;
 
 const resultView = (r: StepResultRow) => ({
   stepId: r.step_id,
@@ -41,21 +98,99 @@ const resultView = (r: StepResultRow) => ({
   finishedAt: r.finished_at,
 });
 
+/** A plan ready to run, however it reached the API. */
+interface ReadyPlan {
+  plan: Plan;
+  summary: PlanSummary | null;
+  request: string | null;
+  approvalReasons: string[];
+}
+
+const invalidPlan = (message: string, issues: FieldIssue[], prefix: string): ApiFailure =>
+  new ApiFailure(ErrorType.PlanInvalid, message, issues.map((i) => ({ path: i.path ? `${prefix}.${i.path}` : prefix, message: i.message })));
+
+/** Turns whichever body came in into an executable plan, through the planner and the validator where it applies. */
+const readyPlan = async (deps: ApiDeps, tenantId: string, body: CreateJobBody): Promise<ReadyPlan> => {
+  const context = planningContext(deps, tenantId);
+  if ('request' in body) {
+    const proposal = await proposePlan(body.request, context);
+    if (proposal.status !== 'ready' || !proposal.plan) {
+      const missing = proposal.missing.map((m) => ({ path: m.path, message: m.question }));
+      throw invalidPlan(`the request does not make a runnable plan (${proposal.status}): ${proposal.refusal?.message ?? proposal.text.split('\n')[0]}`, [...proposal.issues, ...missing], 'draft');
+    }
+    return { plan: proposal.plan, summary: proposal.summary, request: body.request, approvalReasons: proposal.summary?.approvalReasons ?? [] };
+  }
+  if ('draft' in body) {
+    const v = await validatePlan(body.draft, context);
+    if (v.status !== 'ready' || !v.plan) {
+      const missing = v.missing.map((m) => ({ path: m.path, message: m.question }));
+      throw invalidPlan(v.status === 'invalid' ? 'the plan does not validate' : 'the plan needs more input', [...v.issues, ...missing], 'draft');
+    }
+    return { plan: v.plan, summary: v.summary, request: v.draft?.request ?? null, approvalReasons: v.summary?.approvalReasons ?? [] };
+  }
+  const reasons = body.plan.steps.filter((s) => stepRisk(s) !== 'read').map((s) => `step "${s.id}" is ${stepRisk(s)}`);
+  if (body.plan.policies.approvalRequired) reasons.unshift('the plan asks for approval');
+  return { plan: body.plan, summary: null, request: null, approvalReasons: reasons };
+};
+
+/** The group most of the plan's steps act on, for search and history filters. */
+const mainGroup = (plan: Plan): string | null => plan.steps.find((s) => s.targets?.group)?.targets?.group ?? null;
+
+/** Maps a refused or failed update to the API's answer, with the workflow's own reason. */
+const updateFailure = (err: unknown): ApiFailure => {
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    const type = (Object.values(ErrorType) as string[]).includes(err.cause.type ?? '') ? (err.cause.type as ErrorType) : ErrorType.Conflict;
+    return new ApiFailure(type, err.cause.message);
+  }
+  if (err instanceof WorkflowNotFoundError || (err as Error).name === 'WorkflowNotFoundError') return new ApiFailure(ErrorType.Conflict, 'the job has finished');
+  if ((err as Error).message?.includes('workflow execution already completed')) return new ApiFailure(ErrorType.Conflict, 'the job has finished');
+  if ((err as Error).message?.startsWith('update took longer')) return new ApiFailure(ErrorType.Unavailable, 'the job did not take the request in time (is an orchestrator worker running?)');
+  return new ApiFailure(ErrorType.Unavailable, `the job could not take the request: ${(err as Error).message}`);
+};
+
 export const jobsRouter = (deps: ApiDeps): Router => {
   const router = Router();
   const uiLink = (id: string) =>
     deps.temporalUiUrl ? `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${id}` : null;
 
+  const jobOf = async (id: string, res: Response): Promise<JobRow> => {
+    if (!JOB_ID.test(id)) throw new ApiFailure(ErrorType.NotFound, `no job ${id}`);
+    // Another tenant's job answers exactly like a missing one.
+    const job = await findJob(deps.pool, id, principalOf(res).tenantId);
+    if (!job) throw new ApiFailure(ErrorType.NotFound, `no job ${id}`);
+    return job;
+  };
+
   router.post('/', requireRole('operator'), async (req, res) => {
     const principal = principalOf(res);
-    const { plan } = parseBody(CreateJobBody, req);
-    const id = `job-${randomUUID()}`;
+    const body = parseBody(createJobSchema(req.body), req);
+    const ready = await readyPlan(deps, principal.tenantId, body);
+    const { plan } = ready;
     const hash = planHash(plan);
+    if (body.expectPlanHash && body.expectPlanHash !== hash) {
+      throw new ApiFailure(ErrorType.Conflict, `the plan is no longer the one shown (hash ${body.expectPlanHash.slice(0, 12)}…, now ${hash.slice(0, 12)}…): the inventory or catalog changed; review it again`);
+    }
+    const id = `job-${randomUUID()}`;
     const requestedBy = principal.username;
     const targets = await resolveJobTargets(deps.pool, principal.tenantId, plan);
-    await insertJob(deps.pool, { id, tenantId: principal.tenantId, plan, planHash: hash, requestedBy, targets });
-    await recordAudit(deps.pool, { tenantId: principal.tenantId, actor: requestedBy, action: 'job.submit', objectType: 'job', objectId: id, jobId: id, planHash: hash, sourceIp: req.ip });
-    const input: RunJobInput = { jobId: id, plan, ...targets, requestedBy, options: deps.jobOptions };
+    const risk = planRisk(plan);
+    const targetGroup = mainGroup(plan);
+    const settings = await tenantSettings(deps.pool, principal.tenantId);
+    const approvalRequired = plan.policies.approvalRequired || risk !== 'read';
+    await insertJob(deps.pool, { id, tenantId: principal.tenantId, plan, planHash: hash, requestedBy, targets, risk, targetGroup, request: ready.request, summary: ready.summary });
+    await recordAudit(deps.pool, { tenantId: principal.tenantId, actor: requestedBy, action: 'job.submit', objectType: 'job', objectId: id, jobId: id, planHash: hash, sourceIp: req.ip, details: { risk, approvalRequired, targets: targets.targets.length } });
+    const input: RunJobInput = {
+      jobId: id,
+      tenantId: principal.tenantId,
+      plan,
+      planHash: hash,
+      risk,
+      targetGroup,
+      ...targets,
+      requestedBy,
+      approval: { required: approvalRequired, reasons: ready.approvalReasons, fourEyes: settings.fourEyes, timeoutSeconds: settings.approvalTimeoutSeconds },
+      options: deps.jobOptions,
+    };
     try {
       await deps.client.workflow.start(RUN_JOB_WORKFLOW, {
         workflowId: id,
@@ -63,26 +198,79 @@ export const jobsRouter = (deps: ApiDeps): Router => {
         args: [input],
         typedSearchAttributes: [
           { key: SearchAttribute.jobId, value: id },
+          { key: SearchAttribute.tenant, value: principal.tenantId },
           { key: SearchAttribute.requester, value: requestedBy },
+          { key: SearchAttribute.risk, value: risk },
           { key: SearchAttribute.status, value: 'queued' },
+          ...(targetGroup ? [{ key: SearchAttribute.targetGroup, value: targetGroup }] : []),
         ],
-        memo: { name: plan.name, steps: plan.steps.length, targets: targets.targets.length, planHash: hash },
+        memo: {
+          name: plan.name,
+          planHash: hash,
+          risk,
+          approvalRequired,
+          steps: plan.steps.map((s) => s.name),
+          targets: targets.targets.length,
+          ...(ready.summary && { summary: ready.summary.bullets }),
+        },
       });
     } catch (err) {
       deps.log.error('job not started', { jobId: id, error: (err as Error).message });
       await markJobUnstarted(deps.pool, id, 'the workflow could not be started');
       throw new ApiFailure(ErrorType.Unavailable, 'Temporal did not accept the job; it was recorded as failed');
     }
-    deps.log.info('job started', { jobId: id, steps: plan.steps.length, planHash: hash });
-    res.status(201).json({ id, status: 'queued', planHash: hash, links: { self: `/api/jobs/${id}`, temporalUi: uiLink(id) } });
+    deps.log.info('job started', { jobId: id, steps: plan.steps.length, targets: targets.targets.length, planHash: hash, approvalRequired });
+    res.status(201).json({
+      id,
+      status: 'queued',
+      planHash: hash,
+      risk,
+      approvalRequired,
+      summary: ready.summary,
+      links: { self: `/api/jobs/${id}`, events: `/api/jobs/${id}/events`, temporalUi: uiLink(id) },
+    });
+  });
+
+  router.get('/', async (req, res) => {
+    const q = ListQuery.safeParse(req.query);
+    if (!q.success) {
+      throw new ApiFailure(ErrorType.ValidationFailed, 'invalid filter', q.error.issues.map((i) => ({ path: `query.${i.path.join('.')}`, message: i.message })));
+    }
+    const f = q.data;
+    const rows = await listJobs(deps.pool, principalOf(res).tenantId, {
+      limit: f.limit,
+      ...(f.status && { status: f.status }),
+      ...(f.requester && { requester: f.requester }),
+      ...(f.group && { group: f.group }),
+      ...(f.since && { since: new Date(f.since) }),
+      ...(f.until && { until: new Date(f.until) }),
+      ...(f.before && { before: new Date(f.before) }),
+      ...(f.q && { text: f.q }),
+    });
+    const last = rows.at(-1);
+    res.json({
+      jobs: rows.map((r) => ({
+        id: r.id,
+        name: r.name,
+        status: r.status,
+        risk: r.risk,
+        requestedBy: r.requested_by,
+        targetGroup: r.target_group,
+        targets: r.target_count,
+        createdAt: r.created_at,
+        startedAt: r.started_at,
+        finishedAt: r.finished_at,
+        durationSeconds: r.started_at && r.finished_at ? (r.finished_at.getTime() - r.started_at.getTime()) / 1000 : null,
+        outcome: r.outcome,
+        approval: r.approval,
+      })),
+      next: rows.length === f.limit && last ? { before: last.created_at.toISOString() } : null,
+    });
   });
 
   router.get('/:id', async (req, res) => {
-    const id = req.params.id;
-    if (!JOB_ID.test(id)) throw new ApiFailure(ErrorType.NotFound, `no job ${id}`);
-    // Another tenant's job answers exactly like a missing one.
-    const job = await findJob(deps.pool, id, principalOf(res).tenantId);
-    if (!job) throw new ApiFailure(ErrorType.NotFound, `no job ${id}`);
+    const job = await jobOf(req.params.id, res);
+    const id = job.id;
     let progress: JobProgress | null = null;
     let progressError: string | null = null;
     try {
@@ -96,18 +284,76 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       name: job.name,
       status: progress?.status ?? job.status,
       planHash: job.plan_hash,
+      risk: job.risk,
       requestedBy: job.requested_by,
+      targetGroup: job.target_group,
+      request: job.request,
+      summary: job.summary,
       createdAt: job.created_at,
       startedAt: job.started_at,
       finishedAt: job.finished_at,
       error: job.error_type ? { type: job.error_type, message: job.error_message } : null,
+      approval: job.approval,
+      events: job.events,
+      outcome: job.outcome,
       plan: job.plan,
       targets: job.resolved_targets.targets,
       progress,
       progressError,
       results: results.map(resultView),
-      links: { self: `/api/jobs/${id}`, temporalUi: uiLink(id) },
+      links: { self: `/api/jobs/${id}`, events: `/api/jobs/${id}/events`, temporalUi: uiLink(id) },
     });
+  });
+
+  router.get('/:id/events', async (req, res) => {
+    const job = await jobOf(req.params.id, res);
+    await jobEventsHandler(deps, job, req, res);
+  });
+
+  /** Sends a control update to the job's workflow as the caller; the workflow checks and records it. */
+  const control = async <A extends Actor>(
+    res: Response,
+    id: string,
+    send: (handle: ReturnType<ApiDeps['client']['workflow']['getHandle']>, actor: Actor) => Promise<ControlAnswer>,
+    sourceIp: string | undefined,
+    comment: string | undefined,
+  ): Promise<void> => {
+    const job = await jobOf(id, res);
+    const principal = principalOf(res);
+    const actor: A = { by: principal.username, role: principal.role, ...(comment && { comment }), ...(sourceIp && { sourceIp }) } as A;
+    let answer: ControlAnswer;
+    try {
+      answer = await withTimeout(send(deps.client.workflow.getHandle(job.id), actor), UPDATE_TIMEOUT_MS, 'update');
+    } catch (err) {
+      throw updateFailure(err);
+    }
+    deps.log.info('job control', { jobId: job.id, by: actor.by, status: answer.status, message: answer.message });
+    res.json(answer);
+  };
+
+  router.post('/:id/approve', requireRole('approver'), async (req, res) => {
+    const body = parseBody(ApproveBody, req);
+    await control(res, String(req.params.id), (h, actor) => h.executeUpdate(approveUpdate, { args: [{ ...actor, planHash: body.planHash }] }), req.ip, body.comment);
+  });
+  router.post('/:id/reject', requireRole('operator'), async (req, res) => {
+    const body = parseBody(RejectBody, req);
+    await control(res, String(req.params.id), (h, actor) => h.executeUpdate(rejectUpdate, { args: [actor] }), req.ip, body.comment);
+  });
+  router.post('/:id/pause', requireRole('operator'), async (req, res) => {
+    const body = parseBody(ControlBody, req);
+    await control(res, String(req.params.id), (h, actor) => h.executeUpdate(pauseUpdate, { args: [actor] }), req.ip, body.comment);
+  });
+  router.post('/:id/resume', requireRole('operator'), async (req, res) => {
+    const body = parseBody(ControlBody, req);
+    await control(res, String(req.params.id), (h, actor) => h.executeUpdate(resumeUpdate, { args: [actor] }), req.ip, body.comment);
+  });
+  router.post('/:id/cancel', requireRole('operator'), async (req, res) => {
+    const body = parseBody(CancelBody, req);
+    await control(res, String(req.params.id), (h, actor) => h.executeUpdate(cancelUpdate, { args: [{ ...actor, mode: body.mode }] }), req.ip, body.comment);
+  });
+  router.post('/:id/decide', requireRole('operator'), async (req, res) => {
+    const body = parseBody(DecideBody, req);
+    await control(res, String(req.params.id), (h, actor) => h.executeUpdate(decideUpdate, { args: [{ ...actor, choice: body.choice }] }), req.ip, body.comment);
   });
   return router;
 };

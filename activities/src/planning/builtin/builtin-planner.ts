@@ -138,8 +138,9 @@ const POLICY_PHRASES = {
 
 const policiesFor = (request: string, changes: boolean): Partial<RolloutPolicies> => {
   const p: Partial<RolloutPolicies> = {};
-  if (changes) Object.assign(p, { continueOnFailure: true, maxFailPercentage: 20, rollback: 'target' });
-  if (POLICY_PHRASES.stopOnFailure.test(request)) Object.assign(p, { continueOnFailure: false, maxFailPercentage: 0 });
+  // A change rollout goes on past a few failed targets, undoing theirs, and asks a person when too many fail.
+  if (changes) Object.assign(p, { continueOnFailure: true, maxFailPercentage: 20, rollback: 'target', onFailThreshold: 'ask' });
+  if (POLICY_PHRASES.stopOnFailure.test(request)) Object.assign(p, { continueOnFailure: false, maxFailPercentage: 0, onFailThreshold: 'abort' });
   const parallel = POLICY_PHRASES.parallel.exec(request);
   if (parallel) p.maxParallel = Math.min(1_000, Math.max(1, Number(parallel.slice(1).find(Boolean))));
   if (POLICY_PHRASES.serial.test(request)) p.maxParallel = 1;

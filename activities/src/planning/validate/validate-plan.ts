@@ -161,6 +161,7 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
       maxAttempts: draft.policies.retries,
       maxParallel: draft.policies.maxParallel,
       maxFailPercentage: draft.policies.maxFailPercentage,
+      onFailThreshold: draft.policies.onFailThreshold,
       rollback: draft.policies.rollback,
       approvalRequired,
     },

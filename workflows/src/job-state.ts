@@ -1,0 +1,323 @@
+import {
+  Cell,
+  type ApprovalState,
+  type CompensationFailure,
+  type DecisionState,
+  type JobProgress,
+  type JobStatus,
+  type LogEntry,
+  type Plan,
+  type StepStatus,
+  type TargetState,
+} from '@opsc/contracts';
+import { estimateRemainingSeconds, type StepTiming } from './eta.js';
+import type { UndoEntry } from './saga.js';
+
+const MAX_LOG_LINES = 50;
+const MAX_FAILURES_SHOWN = 50;
+
+/** Where the workflow is in its life; a continued run starts again at this phase. */
+export type Phase = 'approval' | 'running' | 'compensating' | 'done';
+
+/** Why launching stopped before every target was done. */
+export type StopReason = 'threshold' | 'rollback-all' | 'cancel';
+
+export interface StepMeta {
+  status: StepStatus;
+  startedAt?: string;
+  finishedAt?: string;
+  expectedSeconds: number | null;
+  expectedFrom: 'history' | 'tool' | 'observed' | 'none';
+  /** Sum and count of this run's durations of the step, per target. */
+  observedMs: number;
+  observedCount: number;
+}
+
+/**
+ * Everything the job knows, as plain data: the `progress` query reads it, and a run that continues
+ * as new hands it over whole. Cells are one character per target per step (see `Cell`).
+ */
+export interface JobStateData {
+  phase: Phase;
+  status: JobStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  stepIndex: number;
+  steps: StepMeta[];
+  cells: string[];
+  targetStates: TargetState[];
+  /** Per target index, the undo actions of its completed changes, in the order they were done. */
+  undo: Record<number, UndoEntry[]>;
+  approval: ApprovalState;
+  decision: DecisionState | null;
+  /** An approver chose to go on past the failure threshold: it is not asked again. */
+  thresholdWaived: boolean;
+  paused: boolean;
+  cancel: { by: string; mode: 'finish' | 'interrupt' } | null;
+  stop: StopReason | null;
+  rollback: { undone: number; failed: number; failures: CompensationFailure[] };
+  logs: LogEntry[];
+  runs: number;
+  eventSeq: number;
+  etaSetAt: string | null;
+}
+
+/** The job's live state inside the workflow: plain data and arithmetic, so it stays deterministic and cheap. */
+export class JobState {
+  readonly data: JobStateData;
+  private readonly grid: string[][];
+  /** Start times (ms) of the current step's running targets, for the ETA. */
+  private readonly runningSince = new Map<number, number>();
+
+  constructor(
+    private readonly jobId: string,
+    private readonly plan: Plan,
+    private readonly targetNames: readonly string[],
+    /** For each step, the job target indexes it acts on. */
+    private readonly stepTargets: readonly (readonly number[])[],
+    /** The executor's own column (steps without targets), or -1: it never drops out of later steps. */
+    private readonly executorIndex: number,
+    seed: JobStateData | { approval: ApprovalState; now: Date },
+  ) {
+    if ('phase' in seed) {
+      this.data = seed;
+    } else {
+      this.data = {
+        phase: 'approval',
+        status: 'queued',
+        startedAt: seed.now.toISOString(),
+        finishedAt: null,
+        stepIndex: 0,
+        steps: plan.steps.map(() => ({ status: 'pending', expectedSeconds: null, expectedFrom: 'none', observedMs: 0, observedCount: 0 })),
+        cells: stepTargets.map((indexes) => {
+          const row = new Array<string>(targetNames.length).fill(Cell.notInStep);
+          for (const i of indexes) row[i] = Cell.pending;
+          return row.join('');
+        }),
+        targetStates: targetNames.map(() => 'pending'),
+        undo: {},
+        approval: seed.approval,
+        decision: null,
+        thresholdWaived: false,
+        paused: false,
+        cancel: null,
+        stop: null,
+        rollback: { undone: 0, failed: 0, failures: [] },
+        logs: [],
+        runs: 0,
+        eventSeq: 0,
+        etaSetAt: null,
+      };
+    }
+    this.grid = this.data.cells.map((row) => [...row]);
+  }
+
+  /** The data to hand to the next run, cells flattened back to strings. */
+  handOver(): JobStateData {
+    return { ...this.data, cells: this.grid.map((row) => row.join('')), runs: this.data.runs + 1 };
+  }
+
+  setStatus(status: JobStatus, now: Date): void {
+    this.data.status = status;
+    if (status === 'completed' || status === 'failed' || status === 'cancelled' || status === 'rejected') this.data.finishedAt = now.toISOString();
+  }
+
+  cell(step: number, target: number): string {
+    return this.grid[step]?.[target] ?? Cell.notInStep;
+  }
+
+  setCell(step: number, target: number, code: Cell): void {
+    const row = this.grid[step];
+    if (row && row[target] !== Cell.notInStep) row[target] = code;
+  }
+
+  /** The targets of a step still to be launched: pending, and not failed in an earlier step. */
+  pendingTargets(step: number): number[] {
+    return (this.stepTargets[step] ?? []).filter((t) => this.cell(step, t) === Cell.pending && !this.dropsOut(t));
+  }
+
+  /** A failed target is left out of later steps; the executor is not a target and stays in. */
+  private dropsOut(target: number): boolean {
+    return target !== this.executorIndex && this.hasFailed(target);
+  }
+
+  hasFailed(target: number): boolean {
+    const s = this.data.targetStates[target];
+    return s === 'failed' || s === 'rolled_back' || s === 'rollback_failed' || s === 'cancelled';
+  }
+
+  failedCount(): number {
+    return this.data.targetStates.filter((_, i) => this.hasFailed(i)).length;
+  }
+
+  startStep(index: number, now: Date): void {
+    const step = this.data.steps[index];
+    if (!step) throw new RangeError(`no step at index ${index}`);
+    this.data.stepIndex = index;
+    if (step.status === 'pending') {
+      step.status = 'running';
+      step.startedAt = now.toISOString();
+      this.log(now, 'info', `Step ${index + 1} of ${this.plan.steps.length}: ${this.plan.steps[index]?.name}`, this.plan.steps[index]?.id);
+    }
+    // Targets that dropped out earlier are skipped here; the rest wait their turn.
+    for (const t of this.stepTargets[index] ?? []) if (this.dropsOut(t) && this.cell(index, t) === Cell.pending) this.setCell(index, t, Cell.skipped);
+    this.runningSince.clear();
+  }
+
+  startTarget(step: number, target: number, now: Date): void {
+    this.setCell(step, target, Cell.running);
+    this.data.targetStates[target] = 'running';
+    this.runningSince.set(target, now.getTime());
+  }
+
+  finishTarget(step: number, target: number, ok: boolean, cancelled: boolean, durationMs: number, summary: string, now: Date): void {
+    this.runningSince.delete(target);
+    this.setCell(step, target, ok ? Cell.succeeded : cancelled ? Cell.cancelled : Cell.failed);
+    const meta = this.data.steps[step];
+    if (meta && ok) {
+      meta.observedMs += durationMs;
+      meta.observedCount += 1;
+    }
+    const lastStepOfTarget = this.stepTargets.findLastIndex((indexes) => indexes.includes(target));
+    const before = this.data.targetStates[target];
+    const failedBefore = before === 'failed' || before === 'cancelled';
+    this.data.targetStates[target] = !ok ? (cancelled ? 'cancelled' : 'failed') : failedBefore ? before : step >= lastStepOfTarget ? 'completed' : 'pending';
+    this.log(now, ok ? 'info' : 'error', summary, this.plan.steps[step]?.id, this.targetNames[target]);
+  }
+
+  finishStep(index: number, now: Date): void {
+    const step = this.data.steps[index];
+    if (!step) return;
+    const row = this.grid[index] ?? [];
+    for (const [t, code] of row.entries()) if (code === Cell.pending) row[t] = Cell.skipped;
+    step.status = row.some((c) => c === Cell.failed || c === Cell.cancelled) ? 'failed' : row.every((c) => c === Cell.skipped || c === Cell.notInStep) ? 'skipped' : 'succeeded';
+    step.finishedAt = now.toISOString();
+  }
+
+  /** Marks every step not yet run as skipped (the job stopped). */
+  skipRemaining(fromIndex: number, now: Date): void {
+    for (let i = fromIndex; i < this.plan.steps.length; i++) {
+      const step = this.data.steps[i];
+      if (!step || step.status !== 'pending') continue;
+      step.status = 'skipped';
+      for (const [t, code] of (this.grid[i] ?? []).entries()) if (code === Cell.pending) this.setCell(i, t, Cell.skipped);
+      this.log(now, 'warn', `Skipped: ${this.plan.steps[i]?.name}`, this.plan.steps[i]?.id);
+    }
+    // Targets still waiting for a step will not get it.
+    for (const [t, s] of this.data.targetStates.entries()) if (s === 'pending' || s === 'running') this.data.targetStates[t] = 'skipped';
+  }
+
+  recordUndone(step: number, target: number, ok: boolean, failure: CompensationFailure | null, now: Date): void {
+    if (ok) {
+      this.data.rollback.undone += 1;
+      if (this.cell(step, target) === Cell.succeeded) this.setCell(step, target, Cell.rolledBack);
+      this.log(now, 'info', `Undone: ${this.plan.steps[step]?.name}`, this.plan.steps[step]?.id, this.targetNames[target]);
+    } else if (failure) {
+      this.data.rollback.failed += 1;
+      this.setCell(step, target, Cell.rollbackFailed);
+      if (this.data.rollback.failures.length < MAX_FAILURES_SHOWN) this.data.rollback.failures.push(failure);
+      this.log(now, 'error', `ROLLBACK FAILED: ${failure.message}`, this.plan.steps[step]?.id, this.targetNames[target]);
+    }
+  }
+
+  /** After a target's undo stack ran: rolled back, or not entirely. */
+  finishCompensation(target: number, anyFailed: boolean): void {
+    this.data.targetStates[target] = anyFailed ? 'rollback_failed' : 'rolled_back';
+  }
+
+  setExpected(index: number, seconds: number | null, from: StepMeta['expectedFrom']): void {
+    const step = this.data.steps[index];
+    if (step) Object.assign(step, { expectedSeconds: seconds, expectedFrom: from });
+  }
+
+  log(now: Date, level: LogEntry['level'], message: string, stepId?: string, target?: string): void {
+    this.data.logs.push({ at: now.toISOString(), level, message, ...(stepId && { stepId }), ...(target && { target }) });
+    if (this.data.logs.length > MAX_LOG_LINES) this.data.logs.shift();
+  }
+
+  nextEventKey(kind: string): string {
+    this.data.eventSeq += 1;
+    return `${this.jobId}:${this.data.eventSeq}:${kind}`;
+  }
+
+  private timings(now: Date): StepTiming[] {
+    return this.data.steps.map((meta, i) => {
+      const row = this.grid[i] ?? [];
+      const observed = meta.observedCount > 0 ? meta.observedMs / meta.observedCount / 1000 : null;
+      const running = [...this.runningSince.values()].map((since) => (now.getTime() - since) / 1000);
+      return {
+        // What this run has seen beats history once a few targets are through.
+        expectedSeconds: observed !== null && meta.observedCount >= 3 ? observed : (meta.expectedSeconds ?? observed),
+        pending: row.filter((c, t) => c === Cell.pending && !this.dropsOut(t)).length,
+        runningElapsed: i === this.data.stepIndex && meta.status === 'running' ? running : [],
+      };
+    });
+  }
+
+  snapshot(now: Date): JobProgress {
+    const { data } = this;
+    const steps = this.plan.steps.map((step, i) => {
+      const row = this.grid[i] ?? [];
+      const count = (code: string) => row.filter((c) => c === code).length;
+      const inStep = row.filter((c) => c !== Cell.notInStep).length;
+      const meta = data.steps[i]!;
+      const observed = meta.observedCount > 0 ? Math.round(meta.observedMs / meta.observedCount / 100) / 10 : null;
+      return {
+        id: step.id,
+        name: step.name,
+        status: meta.status,
+        ...(meta.startedAt && { startedAt: meta.startedAt }),
+        ...(meta.finishedAt && { finishedAt: meta.finishedAt }),
+        targets: {
+          total: inStep,
+          completed: count(Cell.succeeded) + count(Cell.rolledBack) + count(Cell.rollbackFailed),
+          failed: count(Cell.failed) + count(Cell.cancelled),
+          running: count(Cell.running),
+          pending: count(Cell.pending),
+          skipped: count(Cell.skipped),
+          rolledBack: count(Cell.rolledBack),
+        },
+        expectedSeconds: meta.observedCount >= 3 ? observed : (meta.expectedSeconds ?? observed),
+        expectedFrom: meta.observedCount >= 3 || (meta.expectedSeconds === null && observed !== null) ? ('observed' as const) : meta.expectedFrom,
+      };
+    });
+    const states = data.targetStates;
+    const n = (...s: TargetState[]) => states.filter((x) => s.includes(x)).length;
+    const current = data.stepIndex;
+    const started = data.steps.some((s) => s.status !== 'pending');
+    const finished = data.finishedAt !== null;
+    const remaining = finished ? 0 : data.phase === 'running' || data.phase === 'approval' ? estimateRemainingSeconds(this.timings(now), this.plan.policies.maxParallel, current) : null;
+    const runningTargets = (this.grid[current] ?? []).flatMap((c, t) => (c === Cell.running ? [this.targetNames[t] ?? String(t)] : []));
+    return {
+      jobId: this.jobId,
+      status: data.status,
+      currentStep: started ? current + 1 : 0,
+      totalSteps: this.plan.steps.length,
+      stepName: started ? (this.plan.steps[current]?.name ?? null) : null,
+      targetProgress: {
+        total: states.length,
+        completed: n('completed'),
+        failed: n('failed', 'rolled_back', 'rollback_failed', 'cancelled'),
+        running: n('running'),
+        pending: n('pending', 'skipped'),
+        rolledBack: n('rolled_back'),
+        currentTargets: runningTargets.slice(0, 100),
+      },
+      steps,
+      targets: [...this.targetNames],
+      targetStates: [...states],
+      matrix: this.grid.map((row) => row.join('')),
+      startedAt: data.startedAt,
+      finishedAt: data.finishedAt,
+      estimatedSecondsRemaining: remaining === null ? null : Math.round(remaining),
+      eta: remaining === null ? null : new Date(now.getTime() + remaining * 1000).toISOString(),
+      paused: data.paused,
+      cancelRequested: data.cancel !== null,
+      approval: { ...data.approval },
+      decision: data.decision && { ...data.decision },
+      rollback: { policy: this.plan.policies.rollback, undone: data.rollback.undone, failed: data.rollback.failed, failures: [...data.rollback.failures] },
+      runs: data.runs + 1,
+      logs: [...data.logs],
+    };
+  }
+}
