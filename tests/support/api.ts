@@ -1,3 +1,4 @@
+import type { JobProgress } from '@opsc/contracts';
 /** Small HTTP helpers for tests that talk to the real API. */
 export interface JsonResponse<T = Record<string, unknown>> {
   status: number;
@@ -32,15 +33,11 @@ export const requestJson = async <T = Record<string, unknown>>(url: string, init
 export interface JobView {
   id: string;
   status: string;
-  progress: {
-    status: string;
-    currentStep: number;
-    totalSteps: number;
-    stepName: string | null;
-    steps: { id: string; status: string; targets: { completed: number; failed: number } }[];
-    targetProgress: { total: number; completed: number; failed: number };
-    logs: { message: string }[];
-  } | null;
+  planHash: string;
+  progress: JobProgress | null;
+  approval: { status: string; by: string; at: string; comment: string | null; planHash: string } | null;
+  events: { action: string; actor: string; comment?: string }[];
+  outcome: { targets: Record<string, number>; compensationFailures: number } | null;
   targets: { id: string; name: string }[];
   results: {
     stepId: string;
