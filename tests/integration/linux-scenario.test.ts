@@ -3,13 +3,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { PlanInput } from '@opsc/contracts';
-import { requestJson, waitForJob, type JobView } from '../support/api.js';
+import { requestJson, type JobView } from '../support/api.js';
+import { approveAndWait, proposeAndFill, submitDraft, type Created } from '../support/rollout.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 
 // The seed's Linux scenario, end to end: API -> Temporal workflow -> executor worker -> SSH -> 10 real
 // sshd hosts; then the seed's "50+ targets simultaneously" as a 50-host parallel uptime.
 let h: SshHarness;
 let operator: { token: string };
+let approver: { token: string };
 let executorUrl: string;
 
 const WEB = Array.from({ length: 10 }, (_, i) => i);
@@ -25,6 +27,7 @@ beforeAll(async () => {
   });
   executorUrl = (await h.stack.startExecutor({ EXECUTOR_MAX_CONCURRENT_ACTIVITIES: '100' })).healthUrl;
   operator = await h.stack.createUser('operator', { tenant: 'acme' });
+  approver = await h.stack.createUser('approver', { tenant: 'acme' });
 }, 240_000);
 
 afterAll(async () => {
@@ -36,26 +39,17 @@ const submit = async (plan: PlanInput) => {
   return res;
 };
 
-const web = { group: 'Production Web' };
-const NGINX_UPDATE: PlanInput = {
-  name: "Update nginx on 'Production Web' and restart it",
-  policies: { maxParallel: 10 },
-  steps: [
-    { id: 'check-version', name: 'Check the current nginx version', targets: web, action: { method: 'ssh', operation: { op: 'package', action: 'version', name: 'nginx' } } },
-    { id: 'backup-config', name: 'Back up /etc/nginx', targets: web, action: { method: 'ssh', become: true, operation: { op: 'config-backup', paths: ['/etc/nginx'] } } },
-    { id: 'update', name: 'Update nginx', targets: web, action: { method: 'ssh', become: true, operation: { op: 'package', action: 'update', name: 'nginx' } } },
-    { id: 'restart', name: 'Restart nginx', targets: web, action: { method: 'ssh', become: true, operation: { op: 'service', action: 'restart', name: 'nginx' } } },
-    { id: 'verify', name: 'Verify nginx is active', targets: web, action: { method: 'ssh', operation: { op: 'service-wait', name: 'nginx', state: 'active', timeoutSeconds: 30 } } },
-  ],
-};
+const REQUEST = "Update nginx to latest version on all web servers in 'Production Web' group and restart service";
 
-describe('the seed Linux scenario over SSH', () => {
+describe('the seed Linux scenario over SSH, from the request text', () => {
   let job: JobView;
 
   beforeAll(async () => {
-    const created = await submit(NGINX_UPDATE);
-    expect(created.status).toBe(201);
-    job = await waitForJob(h.orchestrator.apiUrl, operator.token, created.body.id, undefined, 180_000);
+    const proposal = await proposeAndFill(h.orchestrator.apiUrl, operator.token, REQUEST);
+    expect(proposal.draft.steps.map((s) => s.tool)).toEqual(['package-version', 'config-backup', 'package-update', 'service-restart', 'service-wait']);
+    const created = await submitDraft(h.orchestrator.apiUrl, operator.token, proposal.draft);
+    expect(created.approvalRequired).toBe(true);
+    job = await approveAndWait(h.orchestrator.apiUrl, operator.token, approver.token, created, 180_000);
   }, 200_000);
 
   it('completes on all 10 web servers, step by step', () => {
@@ -63,14 +57,18 @@ describe('the seed Linux scenario over SSH', () => {
     expect(job.targets.map((t) => t.name).sort()).toEqual(WEB.map((i) => h.fleet.hosts[i]!.name).sort());
     for (const step of job.progress!.steps) expect(step, step.id).toMatchObject({ status: 'succeeded', targets: { completed: 10, failed: 0 } });
     expect(job.results.filter((r) => r.status === 'succeeded')).toHaveLength(50);
+    expect(job.progress!.matrix.every((row) => row === 'S'.repeat(10))).toBe(true);
+    expect(job.approval).toMatchObject({ status: 'approved', comment: 'change window CHG-1234' });
   });
 
-  it('records each target\'s version change and backup, and the hosts really changed', async () => {
+  it("records each target's version change and backup, and the hosts really changed", async () => {
     const byStep = (id: string) => job.results.filter((r) => r.stepId === id);
     for (const r of byStep('update')) expect(r.facts, r.target.name).toMatchObject({ previous_version: '1.22.1-9', version: '1.24.0-1' });
-    for (const r of byStep('backup-config')) expect(r.facts?.archive).toBe(`/var/backups/opsc/${job.id}-backup-config.tar.gz`);
+    const archives = byStep('backup-config').map((r) => r.facts?.archive);
+    expect(archives.every((a) => typeof a === 'string' && a.endsWith('.tar.gz'))).toBe(true);
     for (const i of WEB) {
-      const check = await h.fleet.exec(i, `dpkg-query -W -f='\${Version}' nginx; echo; tar -tzf /var/backups/opsc/${job.id}-backup-config.tar.gz`);
+      const archive = byStep('backup-config').find((r) => r.target.name === h.fleet.hosts[i]!.name)?.facts?.archive ?? '';
+      const check = await h.fleet.exec(i, `dpkg-query -W -f='\${Version}' nginx; echo; tar -tzf ${archive}`);
       expect(check.stdout).toContain('1.24.0-1\n');
       expect(check.stdout).toContain('./etc/nginx/nginx.conf');
     }
@@ -103,7 +101,8 @@ describe('50 targets at once', () => {
       steps: [{ id: 'uptime', name: 'uptime', targets: { group: 'All Linux' }, action: { method: 'ssh', operation: { op: 'run', argv: ['uptime'] } } }],
     });
     expect(created.status).toBe(201);
-    const job = await waitForJob(h.orchestrator.apiUrl, operator.token, created.body.id, undefined, 120_000);
+    // A command run on hosts counts as a change: it waits for an approver.
+    const job = await approveAndWait(h.orchestrator.apiUrl, operator.token, approver.token, created.body as unknown as Created, 120_000);
     expect(job.status).toBe('completed');
     expect(job.results).toHaveLength(50);
     for (const r of job.results) expect(r.stdout, r.target.name).toMatch(/load average/);
