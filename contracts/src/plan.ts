@@ -96,6 +96,11 @@ export const Step = z.object({
   timeoutSeconds: TimeoutSeconds.default(300),
   /** Attempts for transport faults (host down, worker lost); a failed exit code is not retried. */
   maxAttempts: z.number().int().min(1).max(10).optional(),
+  /**
+   * The plan step this one is an OS variant of (a step over a mixed group becomes a Linux and a
+   * Windows step): consecutive variants of one step run at the same time, in one window.
+   */
+  variantOf: StepId.optional(),
   /** The catalog tool this step was made from, when a tool made it: for display, risk and ETA. */
   tool: z.object({ name: ToolName, risk: RiskLevel, params: z.record(z.string(), z.unknown()), typicalDurationSeconds: z.number() }).optional(),
   /**

@@ -317,17 +317,22 @@ class JobRun {
   private async execute(): Promise<'done' | 'continue-as-new'> {
     if (this.data.status !== 'running' && this.data.status !== 'paused') await this.setStatus(this.data.paused ? 'paused' : 'running');
     if (!this.data.etaSetAt) await this.estimate();
-    for (let i = this.data.stepIndex; i < this.plan.steps.length; i++) {
+    const width = this.targets.length;
+    for (const phase of this.phases()) {
+      const first = phase[0]!;
+      if (phase.at(-1)! < this.data.stepIndex) continue;
       if (this.data.stop) break;
-      this.state.startStep(i, new Date());
-      this.markStep(this.plan.steps[i]!);
+      for (const i of phase) this.state.startStep(i, new Date());
+      this.data.stepIndex = first;
+      this.markStep(this.plan.steps[first]!);
       for (;;) {
-        const work = this.state.pendingTargets(i);
+        // Work items are (step, target) pairs, so the variants of a step share one window.
+        const work = phase.flatMap((i) => this.state.pendingTargets(i).map((t) => i * width + t));
         if (work.length === 0 || this.data.stop) break;
         const scope = new CancellationScope();
         this.stepScope = scope;
         try {
-          await scope.run(() => this.window(work, (t) => this.runTarget(i, t), () => this.stopLaunching()));
+          await scope.run(() => this.window(work, (item) => this.runTarget(Math.floor(item / width), item % width), () => this.stopLaunching()));
         } catch (err) {
           // An interrupting cancel: the lanes' activities were cancelled and reported as such.
           if (!isCancellation(err) || !this.data.cancel) throw err;
@@ -340,7 +345,7 @@ class JobRun {
         }
         if (this.thresholdCrossed() && !this.data.stop) await this.onThreshold();
       }
-      this.state.finishStep(i, new Date());
+      for (const i of phase) this.state.finishStep(i, new Date());
       await this.flushVerdicts();
     }
     this.endSteps();
@@ -350,11 +355,22 @@ class JobRun {
   /** Steps are over (all run, or stopped): what is left is skipped, and compensation decides the rest. */
   private endSteps(): void {
     if (this.data.stop) {
-      const current = this.data.steps[this.data.stepIndex];
-      if (current?.status === 'running') this.state.finishStep(this.data.stepIndex, new Date());
+      for (const [i, step] of this.data.steps.entries()) if (step.status === 'running') this.state.finishStep(i, new Date());
       this.state.skipRemaining(this.data.stepIndex + 1, new Date());
     }
     this.data.phase = 'compensating';
+  }
+
+  /** Runs of consecutive steps that go together: the OS variants of one plan step run at the same time. */
+  private phases(): number[][] {
+    const out: number[][] = [];
+    for (const [i, step] of this.plan.steps.entries()) {
+      const last = out.at(-1);
+      const previous = last ? this.plan.steps[last[0]!] : undefined;
+      if (last && step.variantOf && previous?.variantOf === step.variantOf) last.push(i);
+      else out.push([i]);
+    }
+    return out;
   }
 
   private markStep(step: Step): void {

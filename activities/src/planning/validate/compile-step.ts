@@ -78,6 +78,7 @@ export const compileStep = (
       timeoutSeconds: draft.timeoutSeconds ?? tool.timeoutSeconds ?? policies.timeoutSeconds,
       ...(draft.retries !== undefined && { maxAttempts: draft.retries }),
       ...(draft.targets && place !== 'executor' && { targets: places.length > 1 ? { ...draft.targets, os: place as OsFamily } : draft.targets }),
+      ...(places.length > 1 && { variantOf: draft.id }),
       tool: { name: tool.name, risk: tool.risk, params, typicalDurationSeconds: tool.typicalDurationSeconds },
     };
     const undo = tool.rollback && catalog.get(tool.rollback.tool);
