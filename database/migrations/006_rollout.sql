@@ -21,7 +21,7 @@ CREATE INDEX jobs_tenant_status_idx ON jobs (tenant_id, status);
 -- Unanswered approvals reject the job after this long (four_eyes came with the tenants table).
 ALTER TABLE tenants
   ADD COLUMN approval_timeout_seconds integer NOT NULL DEFAULT 86400
-    CHECK (approval_timeout_seconds BETWEEN 60 AND 2592000);
+    CHECK (approval_timeout_seconds BETWEEN 5 AND 2592000);
 
 -- What each result's duration is recorded under (the step's tool), for the ETA of later jobs.
 ALTER TABLE step_results ADD COLUMN tool_key text;

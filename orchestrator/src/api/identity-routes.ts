@@ -15,7 +15,7 @@ const Login = z.strictObject({ username: z.string().min(1).max(100), password: z
 const NewToken = z.strictObject({ name: z.string().min(1).max(100), expiresInDays: z.number().int().min(1).max(3650).optional() });
 const TenantSettingsBody = z.strictObject({
   fourEyes: z.boolean(),
-  approvalTimeoutSeconds: z.number().int().min(60).max(2_592_000),
+  approvalTimeoutSeconds: z.number().int().min(5).max(2_592_000),
 });
 
 const NewUser = z.strictObject({
