@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Plan } from './plan.js';
+import { planNeedsApproval, planRisk, stepRisk, toolKeyOf } from './risk.js';
 import { toFieldIssues } from './issues.js';
 
 const planWith = (action: unknown) => ({ name: 'p', steps: [{ id: 's1', name: 'Step', action }] });
@@ -11,7 +12,7 @@ const issuesOf = (input: unknown) => {
 describe('Plan', () => {
   it('fills defaults for a minimal local command', () => {
     const plan = Plan.parse(planWith({ method: 'local-command', command: 'uptime' }));
-    expect(plan.policies).toEqual({ continueOnFailure: false, maxAttempts: 3, maxParallel: 25, maxFailPercentage: 100, rollback: 'none', approvalRequired: false });
+    expect(plan.policies).toEqual({ continueOnFailure: false, maxAttempts: 3, maxParallel: 25, maxFailPercentage: 100, onFailThreshold: 'abort', decisionTimeoutSeconds: 3600, rollback: 'none', approvalRequired: false });
     expect(plan.steps[0]).toMatchObject({ timeoutSeconds: 300, action: { args: [], successExitCodes: [0] } });
   });
 
@@ -53,5 +54,25 @@ describe('Plan', () => {
     const step = { id: 'a', name: 'A', action: { method: 'local-command', command: 'true' } };
     expect(issuesOf({ name: 'p', steps: [step, step] }).map((i) => i.path)).toEqual(['steps.1.id']);
     expect(issuesOf({ name: 'p', steps: [] }).map((i) => i.path)).toEqual(['steps']);
+  });
+});
+
+describe('plan risk', () => {
+  it('counts a look as read, a change as change, and takes the worst step', () => {
+    const look = Plan.parse({ name: 'look', steps: [{ id: 'v', name: 'v', targets: { group: 'g' }, action: { method: 'ssh', operation: { op: 'package', action: 'version', name: 'nginx' } } }] });
+    expect(planRisk(look)).toBe('read');
+    expect(planNeedsApproval(look)).toBe(false);
+    const change = Plan.parse({
+      name: 'change',
+      steps: [
+        ...look.steps,
+        { id: 'r', name: 'r', targets: { group: 'g' }, action: { method: 'winrm', operation: { op: 'service', action: 'restart', name: 'svc' } } },
+      ],
+    });
+    expect(change.steps.map(stepRisk)).toEqual(['read', 'change']);
+    expect(planNeedsApproval(change)).toBe(true);
+    const writes = Plan.parse({ name: 'sql', steps: [{ id: 'q', name: 'q', targets: { group: 'g' }, action: { method: 'database', query: 'DELETE FROM t', allowWrites: true } }] });
+    expect(planRisk(writes)).toBe('destructive');
+    expect(toolKeyOf(change.steps[1]!)).toBe('winrm:service');
   });
 });

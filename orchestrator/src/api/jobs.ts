@@ -7,6 +7,7 @@ import {
   JobStatus,
   Plan,
   TaskQueue,
+  planNeedsApproval,
   planRisk,
   stepRisk,
   type FieldIssue,
@@ -176,7 +177,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
     const risk = planRisk(plan);
     const targetGroup = mainGroup(plan);
     const settings = await tenantSettings(deps.pool, principal.tenantId);
-    const approvalRequired = plan.policies.approvalRequired || risk !== 'read';
+    const approvalRequired = planNeedsApproval(plan);
     await insertJob(deps.pool, { id, tenantId: principal.tenantId, plan, planHash: hash, requestedBy, targets, risk, targetGroup, request: ready.request, summary: ready.summary });
     await recordAudit(deps.pool, { tenantId: principal.tenantId, actor: requestedBy, action: 'job.submit', objectType: 'job', objectId: id, jobId: id, planHash: hash, sourceIp: req.ip, details: { risk, approvalRequired, targets: targets.targets.length } });
     const input: RunJobInput = {
