@@ -14,6 +14,8 @@ import { killCommand, KILL_GRACE_SECONDS, SUDO_REFUSAL, wrapScript, type Become 
 import { download, fetchDestination, installScript, removeStaging, uploadToStaging } from './transfer.js';
 import { resolveArtifact, sha256File } from '../artifacts.js';
 import { outputLineKey, skipFactLines } from '../output-lines/sink.js';
+import { runMarkerKey } from '../run-marker.js';
+import { changesLinuxTarget, withRunMarker } from './run-marker-script.js';
 
 const HEARTBEAT_EVERY_MS = 1_000;
 
@@ -106,6 +108,10 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
         return performed;
       };
 
+      /** A change runs under its run marker: a retry of this step on this target reports the first run's result. */
+      const once = (remote: RemoteScript): RemoteScript =>
+        changesLinuxTarget(operation) ? withRunMarker(remote, runMarkerKey(input, ctx.info.attempt), { nonce, become: input.become }) : remote;
+
       let performed: Performed;
       switch (operation.op) {
         case 'host-key-enrol': {
@@ -129,7 +135,7 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
             }),
           );
           try {
-            performed = await runScript(installScript(operation, staged.file, sha256, { ...input, nonce }));
+            performed = await runScript(once(installScript(operation, staged.file, sha256, { ...input, nonce })));
           } finally {
             await ssh.pool.withSftp(key, connect, (sftp) => removeStaging(sftp, staged)).catch(() => undefined);
           }
@@ -153,7 +159,7 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
           break;
         }
         default:
-          performed = await runScript(scriptFor(operation, { jobId: input.jobId, stepId: input.stepId, nonce }));
+          performed = await runScript(once(scriptFor(operation, { jobId: input.jobId, stepId: input.stepId, nonce })));
       }
 
       await lines.close();
