@@ -23,6 +23,8 @@ export const ExecutorEnv = z.object({
   EXECUTOR_RESULT_CAP_BYTES: z.coerce.number().int().min(256).max(1_048_576).default(16_384),
   /** Bytes of each output stream stored in PostgreSQL. */
   EXECUTOR_STORE_CAP_BYTES: z.coerce.number().int().min(1_024).max(67_108_864).default(1_048_576),
+  /** Output lines streamed to PostgreSQL (output_lines) per step attempt, for live logs; 0 turns streaming off. */
+  EXECUTOR_STREAM_LINES_PER_ATTEMPT: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   /** Time in-flight activities get to finish on SIGTERM before they are cancelled. */
   EXECUTOR_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
   /** file-copy reads its sources here; file-fetch writes under fetched/. Created at start. */

@@ -2,7 +2,15 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import pg from 'pg';
 import { TaskQueue } from '@opsc/contracts';
 import { mkdirSync } from 'node:fs';
-import { createDatabaseExecution, createExecutionActivities, createPgOutputStore, createSshExecution, createWinrmExecution } from '@opsc/activities/execution';
+import {
+  createDatabaseExecution,
+  createExecutionActivities,
+  createPgOutputLineSink,
+  createPgOutputStore,
+  createSshExecution,
+  createWinrmExecution,
+  discardOutputLines,
+} from '@opsc/activities/execution';
 import { publishVaultKey } from '@opsc/activities/vault';
 import { ConfigError, parseExecutorEnv } from './env.js';
 import { loadKeyring } from './vault-config.js';
@@ -43,7 +51,11 @@ const main = async (): Promise<void> => {
     maxEnvelopeSize: env.WINRM_MAX_ENVELOPE_SIZE,
     operationTimeoutSeconds: env.WINRM_OPERATION_TIMEOUT_SECONDS,
   });
-  const metrics = createExecutorMetrics(ssh.pool, winrm.pool);
+  const lines =
+    env.EXECUTOR_STREAM_LINES_PER_ATTEMPT > 0
+      ? createPgOutputLineSink(pool, { maxLinesPerAttempt: env.EXECUTOR_STREAM_LINES_PER_ATTEMPT, log: (msg, fields) => log(msg, fields, 'warn') })
+      : undefined;
+  const metrics = createExecutorMetrics(ssh.pool, winrm.pool, lines);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
     connection,
@@ -51,6 +63,7 @@ const main = async (): Promise<void> => {
     taskQueue: TaskQueue.executor,
     activities: createExecutionActivities({
       store: createPgOutputStore(pool),
+      lines: lines ?? discardOutputLines,
       limits: { resultCapBytes: env.EXECUTOR_RESULT_CAP_BYTES, storeCapBytes: env.EXECUTOR_STORE_CAP_BYTES },
       allowedLocalCommands: new Set(env.EXECUTOR_LOCAL_COMMANDS),
       localPath: env.EXECUTOR_LOCAL_PATH,
@@ -83,6 +96,7 @@ const main = async (): Promise<void> => {
   await new Promise((resolve) => health.close(resolve));
   await ssh.pool.close();
   winrm.pool.close();
+  await lines?.close();
   await Promise.all([pool.end(), connection.close()]);
   log('executor stopped');
 };

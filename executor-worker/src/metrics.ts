@@ -6,6 +6,12 @@ export interface ExecutorMetrics {
   interceptor: ActivityInterceptorsFactory;
 }
 
+interface OutputLineCounts {
+  written: number;
+  dropped: number;
+  queued: number;
+}
+
 const outcomeOf = (result: unknown): string => {
   const r = result as { kind?: string; exitCode?: number | null; status?: number };
   if (r?.kind === 'command') return r.exitCode === 0 ? 'ok' : 'nonzero_exit';
@@ -17,9 +23,36 @@ const outcomeOf = (result: unknown): string => {
 export const createExecutorMetrics = (
   sshPool?: { stats(): { connections: number; handshakesInFlight: number } },
   winrmPool?: { stats(): { idleConnections: number; activeCommands: number } },
+  outputLines?: { stats(): OutputLineCounts },
 ): ExecutorMetrics => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'opsc_executor_' });
+  if (outputLines) {
+    // The sink counts; each scrape adds what it counted since the last one.
+    const total = (name: string, help: string, read: (s: OutputLineCounts) => number) => {
+      let seen = 0;
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          const now = read(outputLines.stats());
+          this.inc(now - seen);
+          seen = now;
+        },
+      });
+    };
+    total('opsc_executor_output_lines_written_total', 'Output lines written to output_lines for live logs', (s) => s.written);
+    total('opsc_executor_output_lines_dropped_total', 'Output lines not streamed: over the per-attempt cap, over the queue bound, or refused by PostgreSQL', (s) => s.dropped);
+    new Gauge({
+      name: 'opsc_executor_output_lines_queued',
+      help: 'Output lines waiting to be written to PostgreSQL',
+      registers: [registry],
+      collect() {
+        this.set(outputLines.stats().queued);
+      },
+    });
+  }
   if (sshPool) {
     new Gauge({
       name: 'opsc_executor_ssh_connections',

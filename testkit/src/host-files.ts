@@ -62,7 +62,7 @@ export const prepareHost = async (plan: HostPlan, accounts: FleetAccounts, clien
   await makeDir(dir, 0o755);
   await makeDir(`${dir}/sshd`, 0o700);
   for (const sub of ['sbin', 'lib', 'libexec']) await makeDir(`${dir}/${sub}`, 0o755);
-  for (const sub of ['nginx', 'backups', 'opt']) await makeDir(`${dir}/${sub}`, 0o755, rootUid, gid);
+  for (const sub of ['nginx', 'backups', 'opt', 'varlib-opsconductor']) await makeDir(`${dir}/${sub}`, 0o755, rootUid, gid);
   await makeDir(`${dir}/tmp`, 0o1777);
   // Shared by the host user and opsc-fleet-root: setgid, group-writable (the shims use umask 002).
   for (const sub of ['state', 'state/svc', 'state/pkg']) await makeDir(`${dir}/${sub}`, 0o2775, rootUid, gid);

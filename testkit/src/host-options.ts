@@ -30,7 +30,7 @@ export interface FleetHostOptions {
   packages?: Record<string, { installed: string | null; available: string }>;
   /**
    * Files to create in the host's private filesystem, absolute path -> content, e.g.
-   * { '/etc/nginx/nginx.conf': '...' }. Only under the private mount points: /etc/nginx, /var/backups, /opt, /tmp.
+   * { '/etc/nginx/nginx.conf': '...' }. Only under the private mount points: /etc/nginx, /var/backups, /opt, /tmp, /var/lib/opsconductor.
    */
   files?: Record<string, string>;
 }

@@ -27,6 +27,8 @@ export const PRIVATE_MOUNTS = {
   '/var/backups': 'backups',
   '/opt': 'opt',
   '/tmp': 'tmp',
+  // Where the executor keeps run markers of `become` steps (root's state on a real host).
+  '/var/lib/opsconductor': 'varlib-opsconductor',
 } as const;
 
 export const hostDir = (octet: number): string => `${FLEET_ROOT}/h${octet}`;

@@ -68,6 +68,26 @@ describe('PostgreSQL itself keeps secrets from the orchestrator and the audit lo
     expect(rows.map((r) => r.actor)).toEqual(['alice', 'executor']);
   });
 
+  it('lets the executor append output lines but not read or change them, and the orchestrator read them', async () => {
+    await stack.pool.query(`INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status) VALUES ('job-grants', $1, 'g', '{}', $2, 'x', 'running')`, [
+      tenantId,
+      '0'.repeat(64),
+    ]);
+    const line = (text: string) =>
+      executor.query(`INSERT INTO output_lines (job_id, step_id, target_id, target_name, attempt, stream, at, line) VALUES ('job-grants', 's', 't', 'web-01', 1, 'stdout', now(), $1)`, [text]);
+    await line('first');
+    await line('second');
+    for (const sql of ['SELECT line FROM output_lines', `UPDATE output_lines SET line = 'x'`, 'DELETE FROM output_lines']) {
+      await expect(executor.query(sql), sql).rejects.toMatchObject({ code: PERMISSION_DENIED });
+    }
+    await expect(orchestrator.query(`UPDATE output_lines SET line = 'x'`)).rejects.toMatchObject({ code: PERMISSION_DENIED });
+    const { rows } = await orchestrator.query(`SELECT line FROM output_lines WHERE job_id = 'job-grants' ORDER BY seq`);
+    expect(rows.map((r) => r.line)).toEqual(['first', 'second']);
+    // Deleting the job (the orchestrator may) takes its lines along.
+    await orchestrator.query(`DELETE FROM jobs WHERE id = 'job-grants'`);
+    expect((await stack.pool.query(`SELECT count(*)::int AS n FROM output_lines`)).rows[0].n).toBe(0);
+  });
+
   it('does not let either role change the schema', async () => {
     for (const pool of [orchestrator, executor]) {
       await expect(pool.query('DROP TABLE audit_log')).rejects.toThrow(/must be owner/);

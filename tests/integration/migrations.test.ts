@@ -28,7 +28,7 @@ describe('versioned migrations on a real PostgreSQL', () => {
   });
 
   it('has applied the project migrations once, and a second run applies nothing', async () => {
-    expect(await tables(stack.pool)).toEqual(expect.arrayContaining(['jobs', 'schema_migrations', 'step_results']));
+    expect(await tables(stack.pool)).toEqual(expect.arrayContaining(['jobs', 'output_lines', 'schema_migrations', 'step_results']));
     expect(await migrate(stack.pool)).toEqual({ applied: [] });
   });
 

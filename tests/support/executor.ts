@@ -3,9 +3,12 @@ import pg from 'pg';
 import {
   createDatabaseExecution,
   createExecutionActivities,
+  createPgOutputLineSink,
   createPgOutputStore,
   createSshExecution,
   createWinrmExecution,
+  type PgOutputLineOptions,
+  type PgOutputLineSink,
   type SshExecution,
   type SshSettings,
   type WinrmExecution,
@@ -18,6 +21,8 @@ export interface TestExecutor {
   activities: ReturnType<typeof createExecutionActivities>;
   ssh: SshExecution;
   winrm: WinrmExecution;
+  /** The output line stream the activities write, as the executor's role. */
+  lines: PgOutputLineSink;
   close(): Promise<void>;
 }
 
@@ -27,7 +32,7 @@ export interface TestExecutor {
  */
 export const createTestExecutor = async (
   stack: TestStack,
-  options: { ssh?: Partial<SshSettings>; winrm?: Partial<WinrmSettings> } = {},
+  options: { ssh?: Partial<SshSettings>; winrm?: Partial<WinrmSettings>; lines?: PgOutputLineOptions; localCommands?: string[] } = {},
 ): Promise<TestExecutor> => {
   const pool = new pg.Pool({ connectionString: stack.roleUrls.executor, max: 20 });
   const keyring = createKeyring([readFileSync(stack.vaultKeyFile, 'utf8')]);
@@ -51,10 +56,12 @@ export const createTestExecutor = async (
     operationTimeoutSeconds: 20,
     ...options.winrm,
   });
+  const lines = createPgOutputLineSink(pool, options.lines);
   const activities = createExecutionActivities({
     store: createPgOutputStore(pool),
+    lines,
     limits: { resultCapBytes: 16_384, storeCapBytes: 1_048_576 },
-    allowedLocalCommands: new Set(),
+    allowedLocalCommands: new Set(options.localCommands ?? []),
     localPath: '/usr/bin:/bin',
     ssh,
     winrm,
@@ -64,9 +71,11 @@ export const createTestExecutor = async (
     activities,
     ssh,
     winrm,
+    lines,
     async close() {
       await ssh.pool.close();
       winrm.pool.close();
+      await lines.close();
       await pool.end();
     },
   };

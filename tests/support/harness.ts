@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SshSettings, WinrmSettings } from '@opsc/activities/execution';
+import type { PgOutputLineOptions, SshSettings, WinrmSettings } from '@opsc/activities/execution';
 import { requestJson, type JsonResponse } from './api.js';
 import { createTestExecutor, type TestExecutor } from './executor.js';
 import { createTestStack, type RunningOrchestrator, type TestStack } from './stack.js';
@@ -26,7 +26,15 @@ export interface HarnessBase {
   close(): Promise<void>;
 }
 
-export const startHarnessBase = async (label: string, options: { ssh?: Partial<SshSettings>; winrm?: Partial<WinrmSettings> } = {}): Promise<HarnessBase> => {
+export interface HarnessOptions {
+  ssh?: Partial<SshSettings>;
+  winrm?: Partial<WinrmSettings>;
+  lines?: PgOutputLineOptions;
+  /** Programs runLocalCommand may start. */
+  localCommands?: string[];
+}
+
+export const startHarnessBase = async (label: string, options: HarnessOptions = {}): Promise<HarnessBase> => {
   const stack = await createTestStack(label);
   const cleanups: (() => Promise<unknown>)[] = [() => stack.close()];
   const close = async () => {

@@ -4,7 +4,7 @@ import type { CommandOutput, HostKeyPolicy, LinuxOperationInput, TargetRef } fro
 import { LinuxOperation } from '@opsc/contracts';
 import type { SshExecution, SshSettings } from '@opsc/activities/execution';
 import { startSshFleet, type FleetHostOptions, type SshFleet } from '@opsc/testkit';
-import { startHarnessBase } from './harness.js';
+import { startHarnessBase, type HarnessBase, type HarnessOptions } from './harness.js';
 import type { RunningOrchestrator, TestStack } from './stack.js';
 
 /** How a host's credential is stored in the vault. */
@@ -18,6 +18,8 @@ export interface SshHarnessOptions {
   /** Inventory groups to create: name -> host indexes. */
   groups?: Record<string, number[]>;
   ssh?: Partial<SshSettings>;
+  lines?: HarnessOptions['lines'];
+  localCommands?: string[];
 }
 
 export interface RunOptions {
@@ -34,6 +36,7 @@ export interface RunOptions {
  * can cancel them and see their heartbeats).
  */
 export interface SshHarness {
+  base: HarnessBase;
   stack: TestStack;
   fleet: SshFleet;
   orchestrator: RunningOrchestrator;
@@ -53,7 +56,11 @@ export interface SshHarness {
 export const hostName = (fleet: SshFleet, index: number): string => fleet.hosts[index]?.name ?? `host-${index}`;
 
 export const startSshHarness = async (label: string, options: SshHarnessOptions): Promise<SshHarness> => {
-  const base = await startHarnessBase(label, { ...(options.ssh && { ssh: options.ssh }) });
+  const base = await startHarnessBase(label, {
+    ...(options.ssh && { ssh: options.ssh }),
+    ...(options.lines && { lines: options.lines }),
+    ...(options.localCommands && { localCommands: options.localCommands }),
+  });
   try {
     const fleet = await startSshFleet({ size: options.size, ...(options.host && { host: options.host }) });
     base.onClose(() => fleet.stop());
@@ -87,6 +94,7 @@ export const startSshHarness = async (label: string, options: SshHarnessOptions)
 
     const { stack, orchestrator, admin, jobId } = base;
     return {
+      base,
       stack,
       fleet,
       orchestrator,

@@ -1,5 +1,6 @@
 import type { CredentialSecret } from '@opsc/contracts';
 import type { OutputStore } from './output-store.js';
+import type { OutputLineSink } from './output-lines/sink.js';
 import type { SecretOpener } from './secrets.js';
 import type { TargetServiceRow } from './target-service.js';
 import type { SshEndpoint } from './ssh/endpoints.js';
@@ -32,6 +33,8 @@ export interface SshExecution {
 
 export interface ExecutionDeps {
   store: OutputStore;
+  /** Output lines as they are read, for live logs (the store keeps each attempt's whole output at its end). */
+  lines: OutputLineSink;
   limits: ExecutionLimits;
   /** Programs `local-command` may start (names or absolute paths); anything else is refused. */
   allowedLocalCommands: ReadonlySet<string>;

@@ -2,10 +2,10 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { ErrorType, type CommandOutput, type RunLocalCommandInput } from '@opsc/contracts';
 import type { ExecutionDeps } from './deps.js';
+import { outputLineKey } from './output-lines/sink.js';
 import { runProcess, SpawnError } from './run-process.js';
 
 const HEARTBEAT_EVERY_MS = 1_000;
-
 
 export const createRunLocalCommand =
   (deps: ExecutionDeps) =>
@@ -20,6 +20,7 @@ export const createRunLocalCommand =
     const startedAt = new Date();
     let heartbeat: NodeJS.Timeout | undefined;
     const progress = { stdoutBytes: 0, stderrBytes: 0 };
+    const lines = deps.lines.open(outputLineKey(input, ctx.info.attempt));
     const outcomePromise = runProcess({
       command: input.command,
       args: input.args,
@@ -29,11 +30,13 @@ export const createRunLocalCommand =
       signal: ctx.cancellationSignal,
       onData: (stream, chunk) => {
         progress[stream === 'stdout' ? 'stdoutBytes' : 'stderrBytes'] += chunk.length;
+        lines.write(stream, chunk);
       },
     });
     try {
       heartbeat = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_EVERY_MS);
       const outcome = await outcomePromise;
+      await lines.close();
       const record = {
         context: input,
         attempt: ctx.info.attempt,
@@ -75,5 +78,6 @@ export const createRunLocalCommand =
       throw err;
     } finally {
       clearInterval(heartbeat);
+      await lines.close();
     }
   };

@@ -6,6 +6,7 @@ import type { ExecutionDeps } from '../deps.js';
 import { UNREACHABLE_CODES } from '../network-errors.js';
 import { RemoteFailure } from '../remote-failure.js';
 import { attemptRecorder, commandOutput, performedText, type Performed } from '../remote-result.js';
+import { outputLineKey } from '../output-lines/sink.js';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 /** SQLSTATEs that mean the login was refused: invalid_password, invalid_authorization_specification. */
@@ -110,6 +111,11 @@ export const createRunDatabaseQuery = (deps: ExecutionDeps) => async (input: Run
     } finally {
       ctx.cancellationSignal.removeEventListener('abort', onCancel);
     }
+    // The rows come in one FETCH, so they reach the live log when the statement is done, not row by row.
+    const lines = deps.lines.open(outputLineKey(input, ctx.info.attempt));
+    lines.writeText('stdout', performed.stdout);
+    lines.writeText('stderr', performed.stderr);
+    await lines.close();
     await save(performed);
     return commandOutput(performed, deps.limits.resultCapBytes, startedAt);
   } catch (err) {

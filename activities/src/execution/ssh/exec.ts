@@ -13,6 +13,8 @@ export interface ExecOptions {
   deadlineMs: number;
   signal?: AbortSignal;
   onData?: (stream: 'stdout' | 'stderr', bytes: number) => void;
+  /** The command's own output as it arrives (the wrapper's pid line taken out). */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
   /** Stops the remote process group (over another channel). */
   kill: (pgid: number) => Promise<void>;
 }
@@ -103,9 +105,13 @@ export const execOnChannel = async (client: Client, opts: ExecOptions): Promise<
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const deadline = setTimeout(() => stop('deadline'), opts.deadlineMs);
 
+  const out = (chunk: Buffer) => {
+    stdout.push(chunk);
+    opts.onOutput?.('stdout', chunk);
+  };
   stream.on('data', (chunk: Buffer) => {
     opts.onData?.('stdout', chunk.length);
-    if (head === null) return stdout.push(chunk);
+    if (head === null) return out(chunk);
     // The wrapper's first line carries its process group id; it is not the command's output.
     head = Buffer.concat([head, chunk]);
     const text = head.toString('latin1');
@@ -114,16 +120,18 @@ export const execOnChannel = async (client: Client, opts: ExecOptions): Promise<
       pgid = Number(match[1]);
       const rest = head.subarray(match[0].length);
       head = null;
-      if (rest.length) stdout.push(rest);
+      if (rest.length) out(rest);
       if (aborted || timedOut) void opts.kill(pgid).catch(() => undefined);
     } else if (text.includes('\n') || head.length > 256) {
-      stdout.push(head);
+      const all = head;
       head = null;
+      out(all);
     }
   });
   stream.stderr.on('data', (chunk: Buffer) => {
     opts.onData?.('stderr', chunk.length);
     stderr.push(chunk);
+    opts.onOutput?.('stderr', chunk);
   });
   if (opts.stdin !== undefined) stream.end(opts.stdin);
   else stream.end();
@@ -131,7 +139,7 @@ export const execOnChannel = async (client: Client, opts: ExecOptions): Promise<
   await finished;
   clearTimeout(deadline);
   opts.signal?.removeEventListener('abort', onAbort);
-  if (head !== null && head.length) stdout.push(head);
+  if (head !== null && head.length) out(head);
   return {
     exitCode: end.code,
     signal: end.signal,

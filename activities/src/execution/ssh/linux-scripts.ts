@@ -19,9 +19,15 @@ export interface RemoteScript {
   reportsFacts: boolean;
 }
 
-/** Defines `fact key value`, which prints a fact line carrying the nonce. */
+/**
+ * Defines `fact key value`, which prints a fact line carrying the nonce, and under a run marker
+ * (see run-marker-script.ts) also appends `key=value` to $OPSC_FACTS for the marker to keep.
+ */
 export const factFn = (nonce: string) => `export LC_ALL=C
-fact() { printf '@@opsc-%s %s=%s\\n' ${shQuote(nonce)} "$1" "$2"; }`;
+fact() {
+  printf '@@opsc-%s %s=%s\\n' ${shQuote(nonce)} "$1" "$2"
+  if [ -n "\${OPSC_FACTS:-}" ]; then printf '%s=%s\\n' "$1" "$2" >> "$OPSC_FACTS" || :; fi
+}`;
 
 /** Picks systemd when it is the running init, else SysV `service`, else whatever exists. */
 const SERVICE_MANAGER = `svc_mgr() {

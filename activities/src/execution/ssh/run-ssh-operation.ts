@@ -13,6 +13,9 @@ import { parseFacts, scriptFor, type RemoteScript } from './linux-scripts.js';
 import { killCommand, KILL_GRACE_SECONDS, SUDO_REFUSAL, wrapScript, type Become } from './remote-command.js';
 import { download, fetchDestination, installScript, removeStaging, uploadToStaging } from './transfer.js';
 import { resolveArtifact, sha256File } from '../artifacts.js';
+import { outputLineKey, skipFactLines } from '../output-lines/sink.js';
+import { runMarkerKey } from '../run-marker.js';
+import { changesLinuxTarget, withRunMarker } from './run-marker-script.js';
 
 const HEARTBEAT_EVERY_MS = 1_000;
 
@@ -34,6 +37,7 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
     const { operation } = input;
     const nonce = randomBytes(8).toString('hex');
     const save = attemptRecorder(deps, input, 'ssh', ctx.info.attempt, startedAt);
+    const lines = deps.lines.open(outputLineKey(input, ctx.info.attempt), { skipLine: skipFactLines(nonce) });
 
     try {
       const endpoint = await ssh.findEndpoint(input.jobId, input.target.id);
@@ -47,8 +51,8 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
         if (password !== undefined) stdin = `${password}\n`;
       }
 
-      /** Runs a script under the wrapper and turns transport-level outcomes into classified failures. */
-      const runScript = async (remote: RemoteScript): Promise<Performed> => {
+      /** Runs a script under the wrapper and turns transport-level outcomes into classified failures; `streamed` output goes to the live log. */
+      const runScript = async (remote: RemoteScript, streamed = true): Promise<Performed> => {
         const outcome: ExecOutcome = await ssh.pool.withChannel(key, connect, (client) =>
           execOnChannel(client, {
             command: wrapScript(remote, { timeoutSeconds: input.timeoutSeconds, nonce, become }),
@@ -60,6 +64,7 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
             onData: (stream, bytes) => {
               progress[stream === 'stdout' ? 'stdoutBytes' : 'stderrBytes'] += bytes;
             },
+            ...(streamed && { onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => lines.write(stream, chunk) }),
             kill: async (pgid) => {
               await execOnChannel(client, {
                 command: killCommand(pgid, become),
@@ -103,6 +108,10 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
         return performed;
       };
 
+      /** A change runs under its run marker: a retry of this step on this target reports the first run's result. */
+      const once = (remote: RemoteScript): RemoteScript =>
+        changesLinuxTarget(operation) ? withRunMarker(remote, runMarkerKey(input, ctx.info.attempt), { nonce, become: input.become }) : remote;
+
       let performed: Performed;
       switch (operation.op) {
         case 'host-key-enrol': {
@@ -113,6 +122,7 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
             throw new RemoteFailure(ErrorType.HostKeyMismatch, `the host key of ${where(endpoint)} changed: pinned ${pinned.fingerprint}, presented ${presented.fingerprint}`);
           }
           const text = `${before ? 'already pinned' : 'pinned'}: ${presented.algorithm} ${presented.fingerprint}\n`;
+          lines.writeText('stdout', text);
           performed = performedText(text, { algorithm: presented.algorithm, fingerprint: presented.fingerprint, pinned: before ? 'unchanged' : 'new' });
           break;
         }
@@ -125,7 +135,7 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
             }),
           );
           try {
-            performed = await runScript(installScript(operation, staged.file, sha256, { ...input, nonce }));
+            performed = await runScript(once(installScript(operation, staged.file, sha256, { ...input, nonce })));
           } finally {
             await ssh.pool.withSftp(key, connect, (sftp) => removeStaging(sftp, staged)).catch(() => undefined);
           }
@@ -134,7 +144,7 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
         case 'file-fetch': {
           const destination = fetchDestination(ssh.artifactDir, operation, input.jobId, endpoint.targetName);
           const remoteSha = async () => {
-            const r = await runScript({ shell: 'sh', reportsFacts: false, script: `sha256sum -- ${shQuote(operation.source)} | cut -d' ' -f1` });
+            const r = await runScript({ shell: 'sh', reportsFacts: false, script: `sha256sum -- ${shQuote(operation.source)} | cut -d' ' -f1` }, false);
             if (r.exitCode !== 0) throw new RemoteFailure(ErrorType.CommandFailed, `could not hash ${operation.source}: ${r.stderr.trim()}`);
             return r.stdout.trim();
           };
@@ -144,13 +154,15 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
             }),
           );
           const text = `fetched ${operation.source} (${got.bytes} bytes, sha256 ${got.sha256})\n`;
+          lines.writeText('stdout', text);
           performed = performedText(text, { sha256: got.sha256, bytes: String(got.bytes), path: destination });
           break;
         }
         default:
-          performed = await runScript(scriptFor(operation, { jobId: input.jobId, stepId: input.stepId, nonce }));
+          performed = await runScript(once(scriptFor(operation, { jobId: input.jobId, stepId: input.stepId, nonce })));
       }
 
+      await lines.close();
       await save(performed);
       return commandOutput(performed, deps.limits.resultCapBytes, startedAt);
     } catch (err) {
@@ -161,6 +173,7 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
       throw err;
     } finally {
       clearInterval(heartbeat);
+      await lines.close();
     }
   };
 };

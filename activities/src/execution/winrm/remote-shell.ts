@@ -30,7 +30,8 @@ export interface RemoteCommand {
   timeoutMs: number;
   signal?: AbortSignal;
   captureCapBytes: number;
-  onOutput?: (stream: 'stdout' | 'stderr', bytes: number) => void;
+  /** Output as each Receive brings it. */
+  onOutput?: (stream: 'stdout' | 'stderr', bytes: number, chunk: Buffer) => void;
   onSent?: (bytes: number) => void;
 }
 
@@ -119,7 +120,7 @@ export const runRemoteCommand = async (conn: WinrmConnection, run: RemoteCommand
         const bytes = received[name];
         if (bytes.length === 0) continue;
         buffer.push(bytes);
-        run.onOutput?.(name, bytes.length);
+        run.onOutput?.(name, bytes.length, bytes);
       }
       if (received.done) {
         done = true;

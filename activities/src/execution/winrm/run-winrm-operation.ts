@@ -13,6 +13,8 @@ import { SoapParseError } from './soap-response.js';
 import { WinrmConnection, WsmanFaultError, type WinrmAuth, type WinrmEndpoint } from './transport.js';
 import { windowsScriptFor } from './windows-scripts.js';
 import { artifactStdin, prepend } from './copy-stdin.js';
+import { outputLineKey, skipFactLines } from '../output-lines/sink.js';
+import { stderrLineFeed } from './stderr-lines.js';
 
 const HEARTBEAT_EVERY_MS = 1_000;
 
@@ -50,6 +52,8 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
     const save = attemptRecorder(deps, input, 'winrm', ctx.info.attempt, startedAt);
     const { operation } = input;
     const nonce = randomBytes(8).toString('hex');
+    const lines = deps.lines.open(outputLineKey(input, ctx.info.attempt), { skipLine: skipFactLines(nonce) });
+    const stderrLines = stderrLineFeed(lines);
 
     try {
       const endpoint = await winrm.findEndpoint(input.jobId, input.target.id);
@@ -83,8 +87,10 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
               timeoutMs: input.timeoutSeconds * 1000,
               signal: ctx.cancellationSignal,
               captureCapBytes: deps.limits.storeCapBytes,
-              onOutput: (stream, bytes) => {
+              onOutput: (stream, bytes, chunk) => {
                 progress[stream === 'stdout' ? 'stdoutBytes' : 'stderrBytes'] += bytes;
+                if (stream === 'stdout') lines.write('stdout', chunk);
+                else stderrLines.write(chunk);
               },
               onSent: (bytes) => {
                 progress.transferredBytes += bytes;
@@ -94,6 +100,8 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
           ),
       );
 
+      stderrLines.end();
+      await lines.close();
       const rawStdout = outcome.stdout.text();
       const { stdout, facts } = script.reportsFacts ? parseFacts(rawStdout, nonce) : { stdout: rawStdout, facts: {} };
       const performed: Performed = {
@@ -136,6 +144,8 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
       throw failure.toApplicationFailure();
     } finally {
       clearInterval(heartbeat);
+      stderrLines.end();
+      await lines.close();
     }
   };
 };

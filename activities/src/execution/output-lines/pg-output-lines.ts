@@ -1,0 +1,260 @@
+import type pg from 'pg';
+import { LineSplitter, MAX_LINE_BYTES } from './line-splitter.js';
+import type { AttemptOutput, AttemptOutputOptions, OutputLineKey, OutputLineSink, OutputStream } from './sink.js';
+
+export interface PgOutputLineOptions {
+  /** The longest a queued line waits before it is written. */
+  flushIntervalMs?: number;
+  /** A batch this large is written at once, without waiting for the interval. */
+  batchLines?: number;
+  /** Lines streamed per step attempt; the rest are counted and summed up in one last line. */
+  maxLinesPerAttempt?: number;
+  maxLineBytes?: number;
+  /** Lines waiting for PostgreSQL (across all attempts) beyond which new ones are dropped: a database outage must not eat the executor's memory. */
+  maxQueuedLines?: number;
+  /** How long an attempt's `close()` waits for its lines to be written. */
+  closeTimeoutMs?: number;
+  log?: (msg: string, fields: Record<string, unknown>) => void;
+}
+
+export interface OutputLineStats {
+  /** Lines written to PostgreSQL since start. */
+  written: number;
+  /** Lines not streamed since start: over an attempt's cap, over the queue's bound, or refused by PostgreSQL. */
+  dropped: number;
+  /** Lines waiting to be written. */
+  queued: number;
+}
+
+/** The process' writer of `output_lines`: one queue, batched multi-row INSERTs, one in flight at a time. */
+export interface PgOutputLineSink extends OutputLineSink {
+  stats(): OutputLineStats;
+  /** Writes what is queued (waiting at most `timeoutMs`) and stops the timers. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+interface Row {
+  /** Position in the batch: `seq` follows it. */
+  i: number;
+  job_id: string;
+  step_id: string;
+  target_id: string;
+  target_name: string;
+  attempt: number;
+  stream: OutputStream;
+  at: string;
+  line: string;
+}
+
+/** Rows per INSERT; a larger backlog is written in several, in order. */
+const MAX_ROWS_PER_INSERT = 2_000;
+const MAX_BACKOFF_MS = 5_000;
+const LOG_EVERY_MS = 30_000;
+
+// ORDER BY the position, so `seq` (assigned as rows are inserted) follows the order lines were read.
+const INSERT = `INSERT INTO output_lines (job_id, step_id, target_id, target_name, attempt, stream, at, line)
+  SELECT r.job_id, r.step_id, r.target_id, r.target_name, r.attempt, r.stream, r.at, r.line
+  FROM jsonb_to_recordset($1::jsonb) AS r(i integer, job_id text, step_id text, target_id text, target_name text,
+    attempt integer, stream text, at timestamptz, line text)
+  ORDER BY r.i`;
+
+/** SQLSTATE classes a retry cannot fix: data exceptions, integrity (the job is gone), syntax or privileges. */
+const isPermanent = (err: unknown): boolean => {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22|23|42)/.test(code);
+};
+
+export const createPgOutputLineSink = (pool: pg.Pool, options: PgOutputLineOptions = {}): PgOutputLineSink => {
+  const flushIntervalMs = options.flushIntervalMs ?? 200;
+  const batchLines = options.batchLines ?? 500;
+  const maxLinesPerAttempt = options.maxLinesPerAttempt ?? 10_000;
+  const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
+  const maxQueuedLines = options.maxQueuedLines ?? 100_000;
+  const closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
+  const log = options.log ?? (() => undefined);
+
+  const queue: Row[] = [];
+  /** Rows ever queued, and rows taken off the front (written or given up): FIFO, so a row's number tells whether it is done. */
+  let queued = 0;
+  let processed = 0;
+  let written = 0;
+  let dropped = 0;
+  let flushing = false;
+  let timer: NodeJS.Timeout | undefined;
+  let failures = 0;
+  let lastLoggedAt = 0;
+  /** While the sink closes its timers hold the process open; once closed nothing is scheduled. */
+  let closing = false;
+  let stopped = false;
+  const waiters: { upTo: number; resolve: () => void }[] = [];
+
+  const settle = () => {
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      const w = waiters[i]!;
+      if (processed >= w.upTo) {
+        waiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  };
+
+  /** Resolves once every row queued so far is processed, or after `timeoutMs`. */
+  const settled = (timeoutMs: number): Promise<void> => {
+    const upTo = queued;
+    if (processed >= upTo) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = { upTo, resolve: () => (clearTimeout(giveUp), resolve()) };
+      const giveUp = setTimeout(() => {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        resolve();
+      }, timeoutMs);
+      if (!closing) giveUp.unref();
+      waiters.push(waiter);
+    });
+  };
+
+  const schedule = (delayMs: number) => {
+    if (stopped || timer || flushing || queue.length === 0) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void drain();
+    }, delayMs);
+    if (!closing) timer.unref();
+  };
+
+  const take = (count: number, write: boolean) => {
+    queue.splice(0, count);
+    processed += count;
+    if (write) written += count;
+    else dropped += count;
+    settle();
+  };
+
+  const insert = async (rows: Row[]) => {
+    await pool.query(INSERT, [JSON.stringify(rows.map((r, i) => ({ ...r, i })))]);
+  };
+
+  /** A batch PostgreSQL refused for good: written job by job, so one deleted job does not lose the others' lines. */
+  const insertByJob = async (batch: Row[]) => {
+    const jobs = new Map<string, Row[]>();
+    for (const row of batch) jobs.set(row.job_id, [...(jobs.get(row.job_id) ?? []), row]);
+    let lost = 0;
+    for (const [jobId, rows] of jobs) {
+      try {
+        await insert(rows);
+        written += rows.length;
+      } catch (err) {
+        if (!isPermanent(err)) throw err;
+        lost += rows.length;
+        log('output lines refused by PostgreSQL, not streamed', { jobId, lines: rows.length, error: (err as Error).message });
+      }
+    }
+    queue.splice(0, batch.length);
+    processed += batch.length;
+    dropped += lost;
+    settle();
+  };
+
+  const drain = async (): Promise<void> => {
+    if (flushing) return;
+    flushing = true;
+    clearTimeout(timer);
+    timer = undefined;
+    let retryInMs: number | undefined;
+    try {
+      while (queue.length > 0) {
+        const batch = queue.slice(0, MAX_ROWS_PER_INSERT);
+        try {
+          await insert(batch);
+          take(batch.length, true);
+        } catch (err) {
+          if (isPermanent(err)) {
+            await insertByJob(batch);
+            continue;
+          }
+          throw err;
+        }
+        if (failures > 0) log('output lines are written again', { after: failures });
+        failures = 0;
+      }
+    } catch (err) {
+      // The rows stay queued, in order, for the next flush; the steps go on regardless.
+      failures++;
+      retryInMs = Math.min(MAX_BACKOFF_MS, flushIntervalMs * 2 ** Math.min(failures, 8));
+      if (Date.now() - lastLoggedAt >= LOG_EVERY_MS) {
+        lastLoggedAt = Date.now();
+        log('writing output lines failed; retrying', { error: (err as Error).message, queued: queue.length, failures });
+      }
+    } finally {
+      flushing = false;
+    }
+    schedule(retryInMs ?? (queue.length >= batchLines ? 0 : flushIntervalMs));
+  };
+
+  /** Queues a line; false when the queue is full (the line is dropped). */
+  const enqueue = (key: OutputLineKey, stream: OutputStream, line: string, force = false): boolean => {
+    if (queue.length >= maxQueuedLines && !force) {
+      dropped++;
+      return false;
+    }
+    queue.push({
+      i: 0,
+      job_id: key.jobId,
+      step_id: key.stepId,
+      target_id: key.targetId,
+      target_name: key.targetName,
+      attempt: key.attempt,
+      stream,
+      at: new Date().toISOString(),
+      line,
+    });
+    queued++;
+    if (queue.length >= batchLines && !flushing) void drain();
+    else schedule(flushIntervalMs);
+    return true;
+  };
+
+  const open = (key: OutputLineKey, attemptOptions: AttemptOutputOptions = {}): AttemptOutput => {
+    const splitters = { stdout: new LineSplitter(maxLineBytes), stderr: new LineSplitter(maxLineBytes) };
+    let streamed = 0;
+    let notStreamed = 0;
+    let closed = false;
+    const add = (stream: OutputStream, line: string) => {
+      if (attemptOptions.skipLine?.(stream, line)) return;
+      if (streamed >= maxLinesPerAttempt) {
+        notStreamed++;
+        dropped++;
+      } else if (enqueue(key, stream, line)) streamed++;
+      else notStreamed++;
+    };
+    const write = (stream: OutputStream, chunk: Buffer) => {
+      if (closed || chunk.length === 0) return;
+      for (const line of splitters[stream].push(chunk)) add(stream, line);
+    };
+    return {
+      write,
+      writeText: (stream, text) => write(stream, Buffer.from(text.endsWith('\n') || text === '' ? text : `${text}\n`, 'utf8')),
+      async close() {
+        if (closed) return;
+        for (const stream of ['stdout', 'stderr'] as const) for (const line of splitters[stream].end()) add(stream, line);
+        closed = true;
+        if (notStreamed > 0) enqueue(key, 'stdout', `… ${notStreamed} more lines not streamed (full output is in the step result)`, true);
+        await settled(closeTimeoutMs);
+      },
+    };
+  };
+
+  return {
+    open,
+    stats: () => ({ written, dropped, queued: queue.length }),
+    async close(timeoutMs = closeTimeoutMs) {
+      closing = true;
+      await drain();
+      await settled(timeoutMs);
+      stopped = true;
+      clearTimeout(timer);
+      timer = undefined;
+      if (queue.length > 0) log('output lines not written before shutdown', { lines: queue.length });
+    },
+  };
+};

@@ -1,0 +1,55 @@
+import type { ActionContext } from '@opsc/contracts';
+
+export type OutputStream = 'stdout' | 'stderr';
+
+/** Whose output a line is: one attempt of one step on one target. */
+export interface OutputLineKey {
+  jobId: string;
+  stepId: string;
+  targetId: string;
+  targetName: string;
+  /** The Temporal attempt number (1 for the first). */
+  attempt: number;
+}
+
+/** One step attempt's output while it runs. */
+export interface AttemptOutput {
+  /** Bytes as they were read from the target; they are cut into lines here. */
+  write(stream: OutputStream, chunk: Buffer): void;
+  /** Text made on the executor (a transfer summary, query rows), cut into lines like output. */
+  writeText(stream: OutputStream, text: string): void;
+  /**
+   * Ends both streams (an unterminated last line is kept) and waits until the attempt's lines are
+   * in PostgreSQL or the wait is given up; never rejects. Later writes are ignored.
+   */
+  close(): Promise<void>;
+}
+
+export interface AttemptOutputOptions {
+  /** Lines that are not output (fact lines carrying the run's nonce) and must not be streamed. */
+  skipLine?: (stream: OutputStream, line: string) => boolean;
+}
+
+/** Streams output lines to where live logs read them, as the executor reads them from targets. */
+export interface OutputLineSink {
+  open(key: OutputLineKey, options?: AttemptOutputOptions): AttemptOutput;
+}
+
+/** A sink that keeps nothing (tests of other things, or streaming turned off). */
+export const discardOutputLines: OutputLineSink = {
+  open: () => ({ write: () => undefined, writeText: () => undefined, close: async () => undefined }),
+};
+
+export const outputLineKey = (context: ActionContext, attempt: number): OutputLineKey => ({
+  jobId: context.jobId,
+  stepId: context.stepId,
+  targetId: context.target.id,
+  targetName: context.target.name,
+  attempt,
+});
+
+/** Skips the fact lines (`@@opsc-<nonce> key=value`) a script prints on stdout. */
+export const skipFactLines = (nonce: string): AttemptOutputOptions['skipLine'] => {
+  const prefix = `@@opsc-${nonce} `;
+  return (stream, line) => stream === 'stdout' && line.startsWith(prefix);
+};

@@ -1,0 +1,125 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { CancelledFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TargetRef } from '@opsc/contracts';
+import { failureOf } from '../support/failures.js';
+import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
+
+// A retried step (same job, step and target: an executor SIGKILLed mid-step, a connection lost)
+// must not apply its change twice. Host 0 only; a second inventory target points at the same host.
+let h: SshHarness;
+let twin: TargetRef;
+
+beforeAll(async () => {
+  h = await startSshHarness('linux-markers', { size: 1, host: () => ({ files: { '/opt/app/app.conf': 'version=1\n' } }) });
+  const host = h.fleet.hosts[0]!;
+  const id = await h.base.addTarget(
+    { name: 'twin-cred', username: host.username, secret: { kind: 'ssh-key', privateKey: h.fleet.clientKey.privateKey, sudoPassword: host.password } },
+    { name: 'twin', address: host.address, os: 'linux', services: [{ protocol: 'ssh', port: host.port, credential: 'twin-cred' }] },
+  );
+  twin = { id, name: 'twin' };
+}, 180_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const onHost = async (script: string) => (await h.fleet.exec(0, script)).stdout.trim();
+/** The attempt Temporal would run after a crash: same input, a higher attempt number. */
+const attempt = (n: number) => new MockActivityEnvironment({ attempt: n });
+const NOT_AGAIN = /^already done by attempt 1 at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; not run again \(run marker \S+\)\n$/;
+
+describe('run markers over SSH', () => {
+  it('runs a command once per job, step and target: a retry reports the first exit code without running it', async () => {
+    const append = { op: 'script', shell: 'sh', script: 'echo applied >> /tmp/changes; echo appended; exit 4' } as const;
+    const first = await h.run(0, append, { stepId: 'append' });
+    expect(first).toMatchObject({ exitCode: 4, stdout: 'appended\n' });
+    const retry = await h.run(0, append, { stepId: 'append', env: attempt(2) });
+    expect(retry.exitCode).toBe(4);
+    expect(retry.stdout).toMatch(NOT_AGAIN);
+    expect(await onHost('cat /tmp/changes')).toBe('applied');
+    const marker = await onHost(`cat "$HOME/.local/state/opsconductor/runs/${h.jobId}/append/${h.targetIds[0]}"`);
+    expect(marker).toMatch(/^exit=4\nat=\S+Z\nattempt=1$/);
+
+    // Another inventory target on the same host, and another step (a compensation), run anew.
+    expect((await h.run(twin, append, { stepId: 'append' })).stdout).toBe('appended\n');
+    expect((await h.run(0, append, { stepId: 'append.rollback' })).stdout).toBe('appended\n');
+    expect(await onHost('cat /tmp/changes')).toBe('applied\napplied\napplied');
+  });
+
+  it('copies a file with backup once under sudo: the retry reports the same facts and leaves file and backup alone', async () => {
+    writeFileSync(path.join(h.stack.artifactDir, 'app-v2.conf'), 'version=2\n');
+    const copy = { op: 'file-copy', source: 'app-v2.conf', destination: '/opt/app/app.conf', mode: '0640' } as const;
+    const first = await h.run(0, copy, { stepId: 'copy', become: true });
+    expect(first.exitCode).toBe(0);
+    const backup = first.facts?.backup ?? '';
+    expect(backup).toContain('/copy/opt/app/app.conf');
+    const inode = await onHost('stat -c %i /opt/app/app.conf');
+
+    // Between the attempts the artifact changed: a re-run would install it and would be visible.
+    writeFileSync(path.join(h.stack.artifactDir, 'app-v2.conf'), 'version=3\n');
+    const retry = await h.run(0, copy, { stepId: 'copy', become: true, env: attempt(2) });
+    expect(retry.exitCode).toBe(0);
+    expect(retry.facts).toEqual(first.facts);
+    expect(retry.stdout).toMatch(NOT_AGAIN);
+    expect(await onHost(`cat /opt/app/app.conf "${backup}"; stat -c %i /opt/app/app.conf`)).toBe(`version=2\nversion=1\n${inode}`);
+    // With become the marker is root's; the staged upload is gone either way.
+    expect(await onHost(`sudo -n cat /var/lib/opsconductor/runs/${h.jobId}/copy/${h.targetIds[0]}`)).toContain('fact backup=');
+    expect(await onHost('ls -A /tmp | grep opsc- || true')).toBe('');
+  });
+
+  it('updates a package and restarts a service once', async () => {
+    const update = { op: 'package', action: 'update', name: 'nginx' } as const;
+    const updated = await h.run(0, update, { stepId: 'update', become: true });
+    expect(updated.facts).toMatchObject({ previous_version: '1.22.1-9', version: '1.24.0-1' });
+    const again = await h.run(0, update, { stepId: 'update', become: true, env: attempt(3) });
+    expect(again.facts).toEqual(updated.facts);
+
+    const restart = { op: 'service', action: 'restart', name: 'nginx' } as const;
+    expect((await h.run(0, restart, { stepId: 'restart', become: true })).exitCode).toBe(0);
+    const pid = await onHost('pgrep -x nginx');
+    const retry = await h.run(0, restart, { stepId: 'restart', become: true, env: attempt(2) });
+    expect(retry).toMatchObject({ exitCode: 0, facts: { state: 'active' } });
+    expect(await onHost('pgrep -x nginx')).toBe(pid);
+  });
+
+  it('keeps no marker for reads and waits', async () => {
+    expect((await h.run(0, { op: 'service', action: 'status', name: 'nginx' }, { stepId: 'status' })).exitCode).toBe(0);
+    expect((await h.run(0, { op: 'disk-usage', path: '/' }, { stepId: 'df', become: true })).exitCode).toBe(0);
+    const runs = await onHost(`ls "$HOME/.local/state/opsconductor/runs/${h.jobId}"; sudo -n ls /var/lib/opsconductor/runs/${h.jobId}`);
+    expect(runs.split('\n').sort()).toEqual(['append', 'append.rollback', 'copy', 'restart', 'update']);
+  });
+
+  it('makes a retry wait for the first attempt still running after its connection died, then report its result', async () => {
+    const slow = { op: 'script', shell: 'sh', script: 'sleep 2; echo slow >> /tmp/slow' } as const;
+    const first = h.run(0, slow, { stepId: 'slow' });
+    await expect.poll(() => onHost("pgrep -f '[s]leep 2' || true"), { timeout: 10_000 }).not.toBe('');
+    // The executor's connection dies (as with a SIGKILLed executor); the script goes on on the host.
+    await h.fleet.killSessions(0);
+    expect((await failureOf(first)).type).toBe('ConnectionLost');
+    const retry = await h.run(0, slow, { stepId: 'slow', env: attempt(2) });
+    expect(retry.exitCode).toBe(0);
+    expect(retry.stdout).toMatch(NOT_AGAIN);
+    expect(await onHost('cat /tmp/slow')).toBe('slow');
+  });
+
+  it('runs a change again when the first attempt was stopped before it finished', async () => {
+    const env = attempt(1);
+    const stopped = h.run(0, { op: 'script', shell: 'sh', script: 'sleep 30; echo late >> /tmp/late' }, { stepId: 'stopped', env });
+    await expect.poll(() => onHost("pgrep -f '[s]leep 30' || true"), { timeout: 10_000 }).not.toBe('');
+    env.cancel();
+    await expect(stopped).rejects.toBeInstanceOf(CancelledFailure);
+    const retry = await h.run(0, { op: 'script', shell: 'sh', script: 'echo ran' }, { stepId: 'stopped', env: attempt(2) });
+    expect(retry.stdout).toBe('ran\n');
+  });
+
+  it('removes markers older than a week when it writes a new one', async () => {
+    const old = `/var/lib/opsconductor/runs/job-old/step/${h.targetIds[0]}`;
+    await onHost(`sudo -n sh -c 'mkdir -p "$(dirname ${old})" && echo exit=0 > ${old} && touch -d "10 days ago" ${old}'`);
+    expect(await onHost(`sudo -n ls ${old}`)).toBe(old);
+    await h.run(0, { op: 'run', argv: ['true'] }, { stepId: 'cleanup', become: true });
+    expect(await onHost(`sudo -n ls ${old} 2>&1 || true`)).toMatch(/No such file/);
+  });
+});
