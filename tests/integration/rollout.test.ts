@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestJson, waitForJob } from '../support/api.js';
 import { approveAndWait, control, submitDraft, type Created } from '../support/rollout.js';
+import { readEvents } from '../support/sse.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 
 // The rollout's rules on 6 real sshd hosts: approvals (roles, four-eyes, plan hash, timeout),
@@ -200,11 +201,42 @@ describe('operators in control', () => {
   }, 120_000);
 });
 
+describe('live events', () => {
+  it('streams output lines within a second and progress snapshots over SSE, resumable with Last-Event-ID', async () => {
+    const script = 'for i in 1 2 3 4 5 6; do echo "line $i of $(hostname)"; sleep 0.4; done; echo done >&2';
+    const created = await submit(operator.token, draft('chatty', { maxParallel: 2 }, [{ id: 'talk', tool: 'run-script', params: { script }, targets: { targets: [h.fleet.hosts[0]!.name, h.fleet.hosts[2]!.name] } }]));
+    await control(apiUrl, approverA.token, created.id, 'approve', { planHash: created.planHash });
+    const url = `${apiUrl}/api/jobs/${created.id}/events`;
+    const events = await readEvents(url, { token: viewer.token, timeoutMs: 60_000 });
+    const logs = events.filter((e) => e.event === 'log');
+    const lines = logs.map((e) => JSON.parse(e.data) as { line: string; target: string; stream: string; at: string; stepId: string });
+    expect(lines.filter((l) => l.stream === 'stdout')).toHaveLength(12);
+    expect(lines.filter((l) => l.stream === 'stderr').map((l) => l.line)).toEqual(['done', 'done']);
+    expect(new Set(lines.map((l) => l.stepId))).toEqual(new Set(['talk']));
+    // Each line reached the client within a second of the executor reading it.
+    for (const [i, e] of logs.entries()) expect(e.receivedAt - Date.parse(lines[i]!.at)).toBeLessThan(1_000);
+    // The first lines arrived while the job still ran.
+    const end = events.find((e) => e.event === 'end')!;
+    expect(JSON.parse(end.data)).toEqual({ status: 'completed' });
+    expect(end.receivedAt - logs[0]!.receivedAt).toBeGreaterThan(1_000);
+    const progress = events.filter((e) => e.event === 'progress').map((e) => JSON.parse(e.data) as { status: string; steps: { targets: { running: number } }[] });
+    expect(progress.some((p) => p.status === 'running' && p.steps[0]!.targets.running > 0)).toBe(true);
+    expect(progress.at(-1)?.status).toBe('completed');
+    // Ids are increasing sequence numbers; resuming after the fourth line gives exactly the rest.
+    const ids = logs.map((e) => BigInt(e.id!));
+    expect(ids.every((id, i) => i === 0 || id > ids[i - 1]!)).toBe(true);
+    const resumed = await readEvents(url, { token: viewer.token, lastEventId: logs[3]!.id!, timeoutMs: 30_000 });
+    expect(resumed.filter((e) => e.event === 'log').map((e) => e.id)).toEqual(logs.slice(4).map((e) => e.id));
+    const bad = await requestJson(url, { token: viewer.token, headers: { 'last-event-id': 'yesterday' } });
+    expect(bad.status).toBe(400);
+  }, 90_000);
+});
+
 describe('history, search and scale', () => {
   it('lists jobs with filters, and Temporal finds a tenant\'s failed jobs by search attribute, with the plan summary in the memo', async () => {
     const all = await requestJson<{ jobs: { id: string; status: string; requestedBy: string; targetGroup: string; durationSeconds: number | null }[] }>(`${apiUrl}/api/jobs?limit=100`, { token: viewer.token });
     expect(all.status).toBe(200);
-    expect(all.body.jobs.length).toBeGreaterThanOrEqual(8);
+    expect(all.body.jobs.length).toBeGreaterThanOrEqual(9);
     const rejected = await requestJson<{ jobs: { status: string }[] }>(`${apiUrl}/api/jobs?status=rejected`, { token: viewer.token });
     expect(rejected.body.jobs).toHaveLength(2);
     const byRequester = await requestJson<{ jobs: { requestedBy: string }[] }>(`${apiUrl}/api/jobs?requester=rita-requester&group=Rollout`, { token: viewer.token });
