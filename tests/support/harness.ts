@@ -32,10 +32,12 @@ export interface HarnessOptions {
   lines?: PgOutputLineOptions;
   /** Programs runLocalCommand may start. */
   localCommands?: string[];
+  /** A Temporal server of the test's own instead of the run's shared one. */
+  temporalAddress?: string;
 }
 
 export const startHarnessBase = async (label: string, options: HarnessOptions = {}): Promise<HarnessBase> => {
-  const stack = await createTestStack(label);
+  const stack = await createTestStack(label, options.temporalAddress ? { temporalAddress: options.temporalAddress } : {});
   const cleanups: (() => Promise<unknown>)[] = [() => stack.close()];
   const close = async () => {
     for (const cleanup of cleanups.splice(0)) await cleanup().catch(() => undefined);

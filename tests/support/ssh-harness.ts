@@ -18,6 +18,8 @@ export interface SshHarnessOptions {
   /** Inventory groups to create: name -> host indexes. */
   groups?: Record<string, number[]>;
   ssh?: Partial<SshSettings>;
+  /** A Temporal server of the test's own instead of the run's shared one. */
+  temporalAddress?: string;
   lines?: HarnessOptions['lines'];
   localCommands?: string[];
 }
@@ -60,6 +62,7 @@ export const startSshHarness = async (label: string, options: SshHarnessOptions)
     ...(options.ssh && { ssh: options.ssh }),
     ...(options.lines && { lines: options.lines }),
     ...(options.localCommands && { localCommands: options.localCommands }),
+    ...(options.temporalAddress && { temporalAddress: options.temporalAddress }),
   });
   try {
     const fleet = await startSshFleet({ size: options.size, ...(options.host && { host: options.host }) });
