@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWinrmFleet, type WinrmFleet } from '@opsc/testkit';
 import { requestJson, type JobView } from '../support/api.js';
 import { approveAndWait, proposeAndFill, submitDraft } from '../support/rollout.js';
+import { registerTestSecrets } from '../support/secret-registry.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 
 // The seed's mixed scenario: one request over a group of 7 Linux and 5 Windows servers. Each target's
@@ -23,6 +24,7 @@ beforeAll(async () => {
     firstOctet: 60,
     host: () => ({ services: [{ name: 'dataprocessor', image: 'dataprocessor.exe', path: 'C:\\DataProcessor\\dataprocessor.exe', status: 'Running', stopDelayMs: 300 }] }),
   });
+  registerTestSecrets('windows hosts of mixed-scenario', win.hosts.map((host) => host.password));
   const api = (path: string, body: unknown) => requestJson(`${h.orchestrator.apiUrl}${path}`, { token: h.admin.token, body });
   for (const host of win.hosts) {
     const credential = `${host.name}-ntlm`;

@@ -1,4 +1,5 @@
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { Client, Connection } from '@temporalio/client';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -13,6 +14,8 @@ declare module 'vitest' {
     /** A superuser URL; each test file creates its own database through it. */
     postgresAdminUrl: string;
     logDir: string;
+    /** Where harnesses register the secrets no workflow history may hold (see secret-registry.ts). */
+    secretsFile: string;
   }
 }
 
@@ -44,8 +47,45 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('temporalAddress', temporal.address);
   project.provide('postgresAdminUrl', adminUrl);
   project.provide('logDir', logDir);
+  const secretsFile = path.join(runDir, 'secrets.jsonl');
+  await writeFile(secretsFile, '', { mode: 0o600 });
+  project.provide('secretsFile', secretsFile);
   return async () => {
-    await temporal.stop();
-    await postgres?.stop();
+    try {
+      await checkHistoriesForSecrets(temporal.address, secretsFile);
+    } finally {
+      await temporal.stop();
+      await postgres?.stop();
+      await rm(secretsFile, { force: true });
+    }
   };
 }
+
+/** Reads every workflow history of every test namespace and fails the run if one holds a registered secret. */
+const checkHistoriesForSecrets = async (address: string, secretsFile: string): Promise<void> => {
+  const secrets = (await readFile(secretsFile, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { label: string; secret: string });
+  if (secrets.length === 0) return;
+  const connection = await Connection.connect({ address });
+  const leaks: string[] = [];
+  let histories = 0;
+  try {
+    const { namespaces } = await connection.workflowService.listNamespaces({ pageSize: 1000 });
+    for (const ns of namespaces ?? []) {
+      const name = ns.namespaceInfo?.name ?? '';
+      if (!name.startsWith('t-')) continue;
+      const client = new Client({ connection, namespace: name });
+      for await (const wf of client.workflow.list()) {
+        const text = JSON.stringify(await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory());
+        histories += 1;
+        for (const { label, secret } of secrets) if (text.includes(secret)) leaks.push(`${name}/${wf.workflowId}: a secret of ${label}`);
+      }
+    }
+  } finally {
+    await connection.close();
+  }
+  process.stdout.write(`secret scan: ${histories} workflow histories, ${secrets.length} registered secrets, ${leaks.length} found\n`);
+  if (leaks.length > 0) throw new Error(`workflow histories hold test secrets:\n${leaks.join('\n')}`);
+};

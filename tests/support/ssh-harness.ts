@@ -5,6 +5,7 @@ import { LinuxOperation } from '@opsc/contracts';
 import type { SshExecution, SshSettings } from '@opsc/activities/execution';
 import { startSshFleet, type FleetHostOptions, type SshFleet } from '@opsc/testkit';
 import { startHarnessBase, type HarnessBase, type HarnessOptions } from './harness.js';
+import { registerTestSecrets } from './secret-registry.js';
 import type { RunningOrchestrator, TestStack } from './stack.js';
 
 /** How a host's credential is stored in the vault. */
@@ -67,6 +68,11 @@ export const startSshHarness = async (label: string, options: SshHarnessOptions)
   try {
     const fleet = await startSshFleet({ size: options.size, ...(options.host && { host: options.host }) });
     base.onClose(() => fleet.stop());
+    registerTestSecrets(`ssh fleet of ${label}`, [
+      ...fleet.hosts.map((host) => host.password),
+      fleet.clientKey.passphrase,
+      ...fleet.clientKey.privateKey.split('\n').filter((line) => line.length > 40),
+    ]);
     const { activities, ssh } = base.executor;
 
     const targetIds: string[] = [];

@@ -4,6 +4,7 @@ import { WindowsOperation, type CommandOutput, type TargetRef, type WindowsOpera
 import type { WinrmExecution, WinrmSettings } from '@opsc/activities/execution';
 import { startWinrmFleet, type WinHostOptions, type WinrmFleet } from '@opsc/testkit';
 import { startHarnessBase, type HarnessBase } from './harness.js';
+import { registerTestSecrets } from './secret-registry.js';
 
 /** How a host is reached: NTLM over HTTP (sealed bodies), NTLM or Basic over verified HTTPS, or a client certificate. */
 export type WinrmAuthStyle = 'ntlm' | 'ntlm-https' | 'basic-https' | 'basic-http' | 'certificate';
@@ -48,6 +49,10 @@ export const startWinrmHarness = async (label: string, options: WinrmHarnessOpti
   try {
     const fleet = await startWinrmFleet({ size: options.size, ...(options.firstOctet && { firstOctet: options.firstOctet }), ...(options.host && { host: options.host }) });
     base.onClose(() => fleet.stop());
+    registerTestSecrets(`winrm fleet of ${label}`, [
+      ...fleet.hosts.map((host) => host.password),
+      ...fleet.clientCertificate.privateKey.split('\n').filter((line) => line.length > 40),
+    ]);
     const targetIds: string[] = [];
     for (const [index, host] of fleet.hosts.entries()) {
       const style = options.auth?.(index) ?? 'ntlm';
