@@ -7,6 +7,8 @@ describe('executor configuration', () => {
     expect(env.EXECUTOR_HEALTH_PORT).toBe(8010);
     expect(env.EXECUTOR_LOCAL_COMMANDS).toContain('ping');
     expect(env.EXECUTOR_LOCAL_COMMANDS).not.toContain('rm');
+    expect(env.EXECUTOR_STREAM_LINES_PER_ATTEMPT).toBe(10_000);
+    expect(parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_STREAM_LINES_PER_ATTEMPT: '0' }).EXECUTOR_STREAM_LINES_PER_ATTEMPT).toBe(0);
   });
 
   it('names each bad variable', () => {

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import pg from 'pg';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPgOutputLineSink } from '@opsc/activities/execution';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 
 // Output lines reach `output_lines` while a step runs, in order, per stream, per attempt.
@@ -123,3 +126,68 @@ describe('output lines of local commands', () => {
     ]);
   });
 });
+
+/** A TCP forwarder to PostgreSQL that can be taken down (every connection cut, new ones refused) and brought back. */
+const startProxy = async (host: string, port: number) => {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(port, host);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined).on('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  const listen = (at: number) => new Promise<number>((resolve) => server.listen(at, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+  const listenPort = await listen(0);
+  return {
+    port: listenPort,
+    down: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+    up: () => listen(listenPort),
+  };
+};
+
+describe('the output line writer when PostgreSQL goes away', () => {
+  it('keeps lines queued without failing the step, writes them in order when it is back, and drops only what PostgreSQL refuses', async () => {
+    const direct = new URL(h.stack.roleUrls.executor);
+    const proxy = await startProxy(direct.hostname, Number(direct.port));
+    const viaProxy = new URL(direct);
+    viaProxy.port = String(proxy.port);
+    const pool = new pg.Pool({ connectionString: viaProxy.toString(), max: 2, connectionTimeoutMillis: 1_000 });
+    pool.on('error', () => undefined);
+    const sink = createPgOutputLineSink(pool, { closeTimeoutMs: 500 });
+    const key = (jobId: string, stepId: string) => ({ jobId, stepId, targetId: 't-1', targetName: 'web-01', attempt: 1 });
+    try {
+      await proxy.down();
+      const out = sink.open(key(h.jobId, 'outage'));
+      out.write('stdout', Buffer.from('one\ntwo\nthr'));
+      out.write('stdout', Buffer.from('ee'));
+      const started = Date.now();
+      await out.close();
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(sink.stats()).toMatchObject({ queued: 3, written: 0 });
+      expect(await linesOf('outage')).toEqual([]);
+
+      await proxy.up();
+      await expect.poll(async () => (await linesOf('outage')).map((r) => r.line), { timeout: 15_000, interval: 100 }).toEqual(['one', 'two', 'three']);
+
+      // In one batch: lines of a job that does not exist (refused for good) and of one that does.
+      const gone = sink.open(key('job-deleted', 'gone'));
+      const kept = sink.open(key(h.jobId, 'kept'));
+      gone.writeText('stdout', 'lost');
+      kept.writeText('stdout', 'kept');
+      await Promise.all([gone.close(), kept.close()]);
+      expect((await linesOf('kept')).map((r) => r.line)).toEqual(['kept']);
+      expect(sink.stats()).toEqual({ written: 4, dropped: 1, queued: 0 });
+    } finally {
+      await sink.close(1_000);
+      await pool.end();
+      await proxy.down();
+    }
+  });
+});
+

@@ -3,7 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { WindowsOperation, type CommandOutput, type TargetRef, type WindowsOperationInput } from '@opsc/contracts';
 import type { WinrmExecution, WinrmSettings } from '@opsc/activities/execution';
 import { startWinrmFleet, type WinHostOptions, type WinrmFleet } from '@opsc/testkit';
-import { startHarnessBase, type HarnessBase } from './harness.js';
+import { startHarnessBase, type HarnessBase, type HarnessOptions } from './harness.js';
 import { registerTestSecrets } from './secret-registry.js';
 
 /** How a host is reached: NTLM over HTTP (sealed bodies), NTLM or Basic over verified HTTPS, or a client certificate. */
@@ -21,6 +21,7 @@ export interface WinrmHarnessOptions {
   password?: (index: number, real: string) => string;
   groups?: Record<string, number[]>;
   winrm?: Partial<WinrmSettings>;
+  lines?: HarnessOptions['lines'];
 }
 
 export interface WinrmRunOptions {
@@ -31,6 +32,7 @@ export interface WinrmRunOptions {
 }
 
 export interface WinrmHarness extends Pick<HarnessBase, 'stack' | 'orchestrator' | 'admin' | 'jobId' | 'api'> {
+  base: HarnessBase;
   fleet: WinrmFleet;
   winrm: WinrmExecution;
   /** Inventory target ids by host index. */
@@ -45,7 +47,7 @@ export interface WinrmHarness extends Pick<HarnessBase, 'stack' | 'orchestrator'
  * inventory created through the real API, and the executor's WinRM activity run in this process.
  */
 export const startWinrmHarness = async (label: string, options: WinrmHarnessOptions): Promise<WinrmHarness> => {
-  const base = await startHarnessBase(label, { ...(options.winrm && { winrm: options.winrm }) });
+  const base = await startHarnessBase(label, { ...(options.winrm && { winrm: options.winrm }), ...(options.lines && { lines: options.lines }) });
   try {
     const fleet = await startWinrmFleet({ size: options.size, ...(options.firstOctet && { firstOctet: options.firstOctet }), ...(options.host && { host: options.host }) });
     base.onClose(() => fleet.stop());
@@ -88,6 +90,7 @@ export const startWinrmHarness = async (label: string, options: WinrmHarnessOpti
 
     const { activities, winrm } = base.executor;
     return {
+      base,
       stack: base.stack,
       orchestrator: base.orchestrator,
       admin: base.admin,

@@ -27,7 +27,10 @@ export { WinrmConnection, WsmanFaultError, endpointUrl, type WinrmAuth, type Win
 export { runRemoteCommand, maxSendBytes, type RemoteCommand, type RemoteOutcome, type ShellSettings } from './winrm/remote-shell.js';
 export { findWinrmEndpoint } from './winrm/endpoints.js';
 export { powershellInvocation, psQuote, readableStderr } from './winrm/powershell.js';
-export { windowsScriptFor, BODY_MARKER } from './winrm/windows-scripts.js';
+export { windowsScriptFor, powershellScriptFor, BODY_MARKER } from './winrm/windows-scripts.js';
+export { changesWindowsTarget, WINDOWS_RUNS_DIR } from './winrm/run-marker-envelope.js';
+export { changesLinuxTarget, ROOT_RUNS_DIR, USER_RUNS_DIR } from './ssh/run-marker-script.js';
+export { runMarkerKey, MARKER_RETENTION_DAYS, type RunMarkerKey } from './run-marker.js';
 export { artifactStdin } from './winrm/copy-stdin.js';
 
 /** The executor's activities, checked against the contract the workflows proxy. */

@@ -9,6 +9,9 @@ import { WinIoError } from './win-files.js';
  * method fails.
  */
 export class Op {
+  /** Every fact written, last value per key: what `$opsc_facts` keeps for a run marker. */
+  readonly facts = new Map<string, string>();
+
   constructor(
     readonly ctx: ScriptContext,
     private readonly vars: ReadonlyMap<string, PsLiteral>,
@@ -54,6 +57,7 @@ export class Op {
 
   fact(key: string, value: string | number): void {
     this.ctx.io.line(`@@opsc-${this.nonce} ${key}=${value}`);
+    this.facts.set(key, String(value));
   }
 
   out(text: string): void {

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { hostFsPath, isUnder, normalizeWinPath, parentOf } from './win-paths.js';
 
@@ -128,6 +128,32 @@ export class WinFiles {
     this.checkReplaceable(destination);
     if (!(await this.isDirectory(parentOf(destination)))) throw partNotFound(destination);
     await rename(this.fs(source), this.fs(destination));
+  }
+
+  /** `Get-ChildItem -LiteralPath p -Recurse -Force`: every file and folder below, with its LastWriteTime (names as stored: lower case). */
+  async list(winPath: string): Promise<{ path: string; directory: boolean; modified: Date }[]> {
+    if (!(await this.isDirectory(winPath))) return [];
+    const entries = await readdir(this.fs(winPath), { recursive: true, withFileTypes: true });
+    const root = this.fs(winPath);
+    return Promise.all(
+      entries.map(async (e) => {
+        const full = path.join(e.parentPath, e.name);
+        const relative = path.relative(root, full).split(path.sep).join('\\');
+        return { path: `${normalizeWinPath(winPath)}\\${relative}`, directory: e.isDirectory(), modified: (await stat(full)).mtime };
+      }),
+    );
+  }
+
+  /** Sets a file's LastWriteTime (set-up: an old file). */
+  async touch(winPath: string, modified: Date): Promise<void> {
+    await utimes(this.fs(winPath), modified, modified);
+  }
+
+  /** `Remove-Item -LiteralPath p -Force` for an empty folder. */
+  async removeEmptyDirectory(winPath: string): Promise<void> {
+    if (!(await this.isDirectory(winPath))) throw pathNotFound(winPath);
+    this.checkWritable(winPath);
+    await rmdir(this.fs(winPath));
   }
 
   /** `Remove-Item -LiteralPath p -Force` for a file. */

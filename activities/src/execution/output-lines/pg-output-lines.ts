@@ -105,7 +105,8 @@ export const createPgOutputLineSink = (pool: pg.Pool, options: PgOutputLineOptio
     return new Promise((resolve) => {
       const waiter = { upTo, resolve: () => (clearTimeout(giveUp), resolve()) };
       const giveUp = setTimeout(() => {
-        waiters.splice(waiters.indexOf(waiter), 1);
+        const at = waiters.indexOf(waiter);
+        if (at !== -1) waiters.splice(at, 1);
         resolve();
       }, timeoutMs);
       if (!closing) giveUp.unref();
@@ -134,25 +135,38 @@ export const createPgOutputLineSink = (pool: pg.Pool, options: PgOutputLineOptio
     await pool.query(INSERT, [JSON.stringify(rows.map((r, i) => ({ ...r, i })))]);
   };
 
-  /** A batch PostgreSQL refused for good: written job by job, so one deleted job does not lose the others' lines. */
+  /**
+   * A batch PostgreSQL refused for good: written job by job, so one deleted job does not lose the
+   * others' lines. When the database goes away midway, the jobs not yet done stay queued, in order.
+   */
   const insertByJob = async (batch: Row[]) => {
     const jobs = new Map<string, Row[]>();
-    for (const row of batch) jobs.set(row.job_id, [...(jobs.get(row.job_id) ?? []), row]);
-    let lost = 0;
-    for (const [jobId, rows] of jobs) {
-      try {
-        await insert(rows);
-        written += rows.length;
-      } catch (err) {
-        if (!isPermanent(err)) throw err;
-        lost += rows.length;
-        log('output lines refused by PostgreSQL, not streamed', { jobId, lines: rows.length, error: (err as Error).message });
-      }
+    for (const row of batch) {
+      const rows = jobs.get(row.job_id);
+      if (rows) rows.push(row);
+      else jobs.set(row.job_id, [row]);
     }
-    queue.splice(0, batch.length);
-    processed += batch.length;
-    dropped += lost;
-    settle();
+    const done = new Set<string>();
+    let lost = 0;
+    try {
+      for (const [jobId, rows] of jobs) {
+        try {
+          await insert(rows);
+          written += rows.length;
+        } catch (err) {
+          if (!isPermanent(err)) throw err;
+          lost += rows.length;
+          log('output lines refused by PostgreSQL, not streamed', { jobId, lines: rows.length, error: (err as Error).message });
+        }
+        done.add(jobId);
+      }
+    } finally {
+      const left = batch.filter((row) => !done.has(row.job_id));
+      queue.splice(0, batch.length, ...left);
+      processed += batch.length - left.length;
+      dropped += lost;
+      settle();
+    }
   };
 
   const drain = async (): Promise<void> => {

@@ -10,8 +10,8 @@ import { runMarkerKey } from '../run-marker.js';
 
 const context = (stepId = 'step-1', targetId = 'target-1') => ({ jobId: 'job-1', stepId, target: { id: targetId, name: 'web-01' }, timeoutSeconds: 30 });
 
-/** A wrapped operation run by a real sh as the login user, with HOME in a fresh folder. */
-const runner = (_home: string) => (op: LinuxOperationInput, opts: { stepId?: string; targetId?: string; attempt?: number } = {}) => {
+/** A changing operation's script under its run marker, for the login user (no become). */
+const wrapped = (op: LinuxOperationInput, opts: { stepId?: string; targetId?: string; attempt?: number } = {}) => {
   const nonce = Math.random().toString(16).slice(2, 10).padEnd(8, '0');
   const operation = LinuxOperation.parse(op) as ScriptOperation;
   const key = runMarkerKey(context(opts.stepId, opts.targetId), opts.attempt ?? 1);
@@ -19,6 +19,7 @@ const runner = (_home: string) => (op: LinuxOperationInput, opts: { stepId?: str
   return { remote, nonce };
 };
 
+/** Runs a script with a real sh, HOME in a fresh folder. */
 const exec = (home: string, script: string) => {
   const r = spawnSync('sh', ['-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: home } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -27,11 +28,10 @@ const exec = (home: string, script: string) => {
 describe('run markers on Linux', () => {
   it('runs a change once: a second attempt reports the exit code and says it did not run again', () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
-    const run = runner(home);
     const op = { op: 'script', shell: 'sh', script: 'echo applied >> "$HOME/changes"; echo working; echo oops >&2; exit 3' } as const;
-    const first = exec(home, run(op).remote.script);
+    const first = exec(home, wrapped(op).remote.script);
     expect(first).toMatchObject({ code: 3, stdout: 'working\n', stderr: 'oops\n' });
-    const second = exec(home, run(op, { attempt: 2 }).remote.script);
+    const second = exec(home, wrapped(op, { attempt: 2 }).remote.script);
     expect(second.code).toBe(3);
     expect(second.stdout).toMatch(/^already done by attempt 1 at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; not run again \(run marker .*\/job-1\/step-1\/target-1\)\n$/);
     expect(readFileSync(path.join(home, 'changes'), 'utf8')).toBe('applied\n');
@@ -39,8 +39,8 @@ describe('run markers on Linux', () => {
     expect(marker).toMatch(/^exit=3\nat=.*Z\nattempt=1\n$/);
 
     // Another target on the same host, or another step (a compensation), runs anew.
-    expect(exec(home, run(op, { targetId: 'target-2' }).remote.script).code).toBe(3);
-    expect(exec(home, run(op, { stepId: 'step-1.rollback' }).remote.script).code).toBe(3);
+    expect(exec(home, wrapped(op, { targetId: 'target-2' }).remote.script).code).toBe(3);
+    expect(exec(home, wrapped(op, { stepId: 'step-1.rollback' }).remote.script).code).toBe(3);
     expect(readFileSync(path.join(home, 'changes'), 'utf8')).toBe('applied\n'.repeat(3));
   });
 
@@ -48,13 +48,12 @@ describe('run markers on Linux', () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
     mkdirSync(path.join(home, 'etc'));
     writeFileSync(path.join(home, 'etc', 'app.conf'), 'x=1\n');
-    const run = runner(home);
     const op: LinuxOperationInput = { op: 'config-backup', paths: [path.join(home, 'etc')], archive: path.join(home, 'backup.tar.gz') };
-    const first = run(op);
+    const first = wrapped(op);
     const one = parseFacts(exec(home, first.remote.script).stdout, first.nonce);
     expect(one.facts).toMatchObject({ archive: path.join(home, 'backup.tar.gz'), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     writeFileSync(path.join(home, 'etc', 'app.conf'), 'x=2\n');
-    const second = run(op, { attempt: 2 });
+    const second = wrapped(op, { attempt: 2 });
     const two = parseFacts(exec(home, second.remote.script).stdout, second.nonce);
     expect(two.facts).toEqual(one.facts);
     expect(two.stdout).toMatch(/^already done by attempt 1 /);
@@ -62,11 +61,10 @@ describe('run markers on Linux', () => {
 
   it('makes a retry wait for an attempt still running on the host, then report its result', async () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
-    const run = runner(home);
     const op = { op: 'script', shell: 'sh', script: 'echo start >> "$HOME/changes"; sleep 1; echo end >> "$HOME/changes"' } as const;
     const start = (attempt: number) =>
       new Promise<{ code: number | null; stdout: string }>((resolve) => {
-        const child = spawn('sh', ['-c', run(op, { attempt }).remote.script], { env: { PATH: process.env.PATH, HOME: home } });
+        const child = spawn('sh', ['-c', wrapped(op, { attempt }).remote.script], { env: { PATH: process.env.PATH, HOME: home } });
         let stdout = '';
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
         child.on('close', (code) => resolve({ code, stdout }));
@@ -91,7 +89,7 @@ describe('run markers on Linux', () => {
     const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000);
     utimesSync(old, tenDaysAgo, tenDaysAgo);
     for (const dir of [path.join(runs, 'job-old', 'step'), path.join(runs, 'job-old')]) utimesSync(dir, tenDaysAgo, tenDaysAgo);
-    exec(home, runner(home)({ op: 'run', argv: ['true'] }).remote.script);
+    exec(home, wrapped({ op: 'run', argv: ['true'] }).remote.script);
     expect(existsSync(old)).toBe(false);
     expect(existsSync(recent)).toBe(true);
     expect(readdirSync(runs).sort()).toEqual(['job-1', 'job-old', 'job-recent']);

@@ -11,7 +11,9 @@ import { powershellInvocation, readableStderr } from './powershell.js';
 import { maxSendBytes, runRemoteCommand } from './remote-shell.js';
 import { SoapParseError } from './soap-response.js';
 import { WinrmConnection, WsmanFaultError, type WinrmAuth, type WinrmEndpoint } from './transport.js';
-import { windowsScriptFor } from './windows-scripts.js';
+import { powershellScriptFor, windowsScriptFor } from './windows-scripts.js';
+import { runMarkerKey } from '../run-marker.js';
+import { changesWindowsTarget } from './run-marker-envelope.js';
 import { artifactStdin, prepend } from './copy-stdin.js';
 import { outputLineKey, skipFactLines } from '../output-lines/sink.js';
 import { stderrLineFeed } from './stderr-lines.js';
@@ -59,16 +61,23 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
       const endpoint = await winrm.findEndpoint(input.jobId, input.target.id);
       const auth = authFor(endpoint, await winrm.openSecret(endpoint.credentialId));
 
+      // A change runs under its run marker: a retry of this step on this target reports the first run's result.
+      const scriptContext = {
+        jobId: input.jobId,
+        stepId: input.stepId,
+        nonce,
+        ...(changesWindowsTarget(operation) && { marker: runMarkerKey(input, ctx.info.attempt) }),
+      };
       let script: { script: string; reportsFacts: boolean };
       let data: AsyncIterable<Buffer> | undefined;
       if (operation.op === 'powershell') {
-        script = { script: operation.script, reportsFacts: false };
+        script = powershellScriptFor(operation, scriptContext);
       } else if (operation.op === 'file-copy') {
         const artifact = await resolveArtifact(winrm.artifactDir, operation.source);
-        script = windowsScriptFor(operation, { jobId: input.jobId, stepId: input.stepId, nonce }, { sha256: await sha256File(artifact.file) });
+        script = windowsScriptFor(operation, scriptContext, { sha256: await sha256File(artifact.file) });
         data = artifactStdin(artifact.file, maxSendBytes(winrm.shell.maxEnvelopeSize));
       } else {
-        script = windowsScriptFor(operation, { jobId: input.jobId, stepId: input.stepId, nonce });
+        script = windowsScriptFor(operation, scriptContext);
       }
       const invocation = powershellInvocation(script.script);
       // A script too long for the command line comes first on stdin; file-copy's data follows it.

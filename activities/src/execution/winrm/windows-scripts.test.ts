@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WindowsOperation } from '@opsc/contracts';
 import { powershellInvocation } from './powershell.js';
-import { BODY_MARKER, windowsScriptFor, type ScriptedWindowsOperation } from './windows-scripts.js';
+import { BODY_MARKER, powershellScriptFor, windowsScriptFor, type ScriptedWindowsOperation } from './windows-scripts.js';
 
 const ctx = { jobId: 'job-1', stepId: 'copy', nonce: '0123456789abcdef' };
 const op = (o: unknown) => WindowsOperation.parse(o) as ScriptedWindowsOperation;
@@ -40,5 +40,26 @@ describe('Windows operation scripts', () => {
     expect(line.endsWith('\r\n')).toBe(true);
     expect(Buffer.from(line.trim(), 'base64').toString('utf8')).toBe(script);
     expect(run.args.join(' ').length).toBeLessThan(8_191);
+  });
+
+  it('run a changing operation under its run marker with the body as a literal, and leave reads alone', () => {
+    const marker = { jobId: 'job-1', stepId: 'copy.rollback', targetId: 't-1', attempt: 2 };
+    const { script } = windowsScriptFor(op({ op: 'command', program: 'ipconfig', args: ["x'y"] }), { ...ctx, marker });
+    const prologue = prologueOf(script);
+    expect(prologue).toContain("$opsc_runs = 'C:\\ProgramData\\OpsConductor\\runs'\n$opsc_runJob = 'job-1'\n$opsc_runStep = 'copy.rollback'\n$opsc_runTarget = 't-1'\n$opsc_attempt = 2");
+    expect(prologue).toContain("$opsc_bodyErrorAction = 'Stop'\n$opsc_body = '& $opsc_program @opsc_args");
+    const envelope = script.slice(script.indexOf(BODY_MARKER));
+    expect(envelope).toContain('[System.IO.File]::Move($opsc_tmp, $opsc_marker)');
+    expect(envelope).not.toContain("x'y");
+    expect(envelope).not.toContain('@opsc_args');
+
+    expect(windowsScriptFor(op({ op: 'service', action: 'status', name: 'w32time' }), { ...ctx, marker }).script).not.toContain('$opsc_runs');
+    expect(windowsScriptFor(op({ op: 'service', action: 'restart', name: 'w32time' }), { ...ctx, marker }).script).toContain('$opsc_runs');
+
+    const own = { op: 'powershell' as const, script: "Write-Output 'hi'" };
+    expect(powershellScriptFor(own, ctx).script).toBe("Write-Output 'hi'");
+    const wrapped = prologueOf(powershellScriptFor(own, { ...ctx, marker }).script);
+    expect(wrapped).toContain("$opsc_op = 'powershell'");
+    expect(wrapped).toContain("$opsc_bodyErrorAction = 'Continue'\n$opsc_body = 'Write-Output ''hi'''");
   });
 });

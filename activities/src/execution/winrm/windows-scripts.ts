@@ -1,5 +1,7 @@
 import { WINDOWS_BACKUP_DIR, type WindowsOperation } from '@opsc/contracts';
+import type { RunMarkerKey } from '../run-marker.js';
 import { psQuote } from './powershell.js';
+import { changesWindowsTarget, RUN_MARKER_ENVELOPE, WINDOWS_RUNS_DIR } from './run-marker-envelope.js';
 
 /**
  * The PowerShell each Windows operation runs. A script is a prologue that assigns every parameter
@@ -18,6 +20,8 @@ export interface WindowsScriptContext {
   jobId: string;
   stepId: string;
   nonce: string;
+  /** A changing operation's run marker (see run-marker-envelope.ts); without it the body runs as is. */
+  marker?: RunMarkerKey;
 }
 
 /** An operation's script, and whether its stdout carries fact lines. */
@@ -52,7 +56,8 @@ const prologue = (op: string, nonce: string, values: Record<string, Literal>): s
     BODY_MARKER,
   ].join('\n');
 
-const FACT = `function Write-Fact([string]$Key, [string]$Value) { [Console]::Out.WriteLine("@@opsc-$opsc_nonce $Key=$Value") }
+// Under a run marker, $opsc_facts also keeps each fact for the marker.
+const FACT = `function Write-Fact([string]$Key, [string]$Value) { [Console]::Out.WriteLine("@@opsc-$opsc_nonce $Key=$Value"); if ($null -ne $opsc_facts) { $opsc_facts[$Key] = $Value } }
 function Stop-WithError([int]$Code, [string]$Message) { [Console]::Error.WriteLine($Message); exit $Code }`;
 
 const SERVICE_WAIT = `function Wait-ServiceState([string]$Name, [string]$State, [int]$Seconds) {
@@ -212,7 +217,7 @@ export type ScriptedWindowsOperation = Exclude<WindowsOperation, { op: 'powershe
 /** The script for an operation; file-copy also needs the artifact's SHA-256, which the caller computed. */
 export const windowsScriptFor = (operation: ScriptedWindowsOperation, ctx: WindowsScriptContext, extra: { sha256?: string } = {}): WindowsScript => {
   const build = (values: Record<string, Literal>, body: string): WindowsScript => ({
-    script: `${prologue(operation.op, ctx.nonce, values)}\n${FACT}\n${body}\n`,
+    script: once(operation, ctx, values, body, 'Stop'),
     reportsFacts: true,
   });
   switch (operation.op) {
@@ -251,6 +256,36 @@ export const windowsScriptFor = (operation: ScriptedWindowsOperation, ctx: Windo
       );
   }
 };
+
+/**
+ * An operation's whole script: the prologue, the helpers, then the body itself, or, for a changing
+ * operation with a marker key, the body as `$opsc_body` run by the marker envelope.
+ */
+const once = (operation: WindowsOperation, ctx: WindowsScriptContext, values: Record<string, Literal>, body: string, bodyErrorAction: 'Stop' | 'Continue'): string => {
+  const { marker } = ctx;
+  if (!marker || !changesWindowsTarget(operation)) return `${prologue(operation.op, ctx.nonce, values)}\n${FACT}\n${body}\n`;
+  const withMarker = {
+    ...values,
+    runs: WINDOWS_RUNS_DIR,
+    runJob: marker.jobId,
+    runStep: marker.stepId,
+    runTarget: marker.targetId,
+    attempt: marker.attempt,
+    readsStdin: operation.op === 'file-copy',
+    bodyErrorAction,
+    body,
+  };
+  return `${prologue(operation.op, ctx.nonce, withMarker)}\n${FACT}\n${RUN_MARKER_ENVELOPE}\n`;
+};
+
+/**
+ * The operator's own PowerShell: as written, or with a marker key under the run marker envelope,
+ * where it runs with PowerShell's default error preference (Continue), as it would alone.
+ */
+export const powershellScriptFor = (operation: Extract<WindowsOperation, { op: 'powershell' }>, ctx: WindowsScriptContext): WindowsScript => ({
+  script: ctx.marker ? once(operation, ctx, {}, operation.script, 'Continue') : operation.script,
+  reportsFacts: false,
+});
 
 /** Where a file-copy step keeps the files it replaced on a target. */
 export const windowsBackupDir = (jobId: string, stepId: string): string => `${WINDOWS_BACKUP_DIR}\\${jobId}\\${stepId}`;

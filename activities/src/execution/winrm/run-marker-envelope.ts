@@ -1,0 +1,92 @@
+import type { WindowsOperation } from '@opsc/contracts';
+import { ALREADY_DONE, MARKER_RETENTION_DAYS } from '../run-marker.js';
+
+/** Where Windows run markers live: `<runs>\<job>\<step>\<target>.json`, machine-wide like the backups beside it. */
+export const WINDOWS_RUNS_DIR = 'C:\\ProgramData\\OpsConductor\\runs';
+
+/** Exit code when the marker folder cannot be created: the change is not made unprotected. */
+export const NO_MARKER_FOLDER_EXIT = 70;
+
+/** Operations that change the target, and so must not run twice; reads and waits need no marker. */
+export const changesWindowsTarget = (op: WindowsOperation): boolean => {
+  switch (op.op) {
+    case 'powershell':
+    case 'command':
+    case 'file-copy':
+    case 'file-restore':
+      return true;
+    case 'service':
+      return op.action !== 'status';
+    case 'service-wait':
+    case 'process-check':
+    case 'event-log':
+      return false;
+  }
+};
+
+/**
+ * What a changing operation's script runs after its prologue: the operation body (in `$opsc_body`,
+ * a literal like every other value) at most once per job, step and target.
+ *
+ * Under an exclusive lock file (a retry waits while an earlier attempt still runs here), an existing
+ * marker is reported instead of running anything: its facts, the line saying so, its exit code (and a
+ * file-copy's data on stdin is read and dropped, so the client's Sends complete). Otherwise the body
+ * is written to a `.ps1` beside the marker and invoked with `&`: `exit` in it ends only that script,
+ * so its exit code is known here, output goes straight through, and `[Console]::In` is shared, so
+ * file-copy's data reaches it. `Write-Fact` also keeps each fact in `$opsc_facts`. When the body has
+ * ended (an error that ended it counts, exit code 1; a terminated process writes nothing) the marker
+ * is written to a temporary name and moved into place, then markers and folders older than
+ * MARKER_RETENTION_DAYS are removed.
+ */
+export const RUN_MARKER_ENVELOPE = `$opsc_runDir = Join-Path (Join-Path $opsc_runs $opsc_runJob) $opsc_runStep
+$opsc_marker = Join-Path $opsc_runDir ($opsc_runTarget + '.json')
+try { New-Item -ItemType Directory -Path $opsc_runDir -Force | Out-Null }
+catch { Stop-WithError ${NO_MARKER_FOLDER_EXIT} "opsconductor: cannot write a run marker under $($opsc_runDir): $($_.Exception.Message); a change that a retry could repeat is not made" }
+$opsc_lockPath = Join-Path $opsc_runDir ('.' + $opsc_runTarget + '.lock')
+$opsc_lock = $null
+while ($null -eq $opsc_lock) {
+  try { $opsc_lock = [System.IO.File]::Open($opsc_lockPath, 'OpenOrCreate', 'ReadWrite', 'None') }
+  catch [System.IO.IOException] { Start-Sleep -Milliseconds 500 }
+}
+if (Test-Path -LiteralPath $opsc_marker -PathType Leaf) {
+  $opsc_done = Get-Content -LiteralPath $opsc_marker -Raw | ConvertFrom-Json
+  if ($opsc_readsStdin) { while ($null -ne [Console]::In.ReadLine()) { } }
+  foreach ($opsc_f in $opsc_done.facts.PSObject.Properties) { Write-Fact $opsc_f.Name $opsc_f.Value }
+  Write-Output "${ALREADY_DONE} $($opsc_done.attempt) at $($opsc_done.at); not run again (run marker $opsc_marker)"
+  $opsc_lock.Close()
+  exit ([int]$opsc_done.exitCode)
+}
+$opsc_facts = [ordered]@{}
+$opsc_file = Join-Path $opsc_runDir ('.' + $opsc_runTarget + '.' + $opsc_nonce + '.ps1')
+[System.IO.File]::WriteAllText($opsc_file, $opsc_body + "\`r\`n" + '$global:opsc_fellThrough = $?', (New-Object System.Text.UTF8Encoding $true))
+$global:opsc_fellThrough = $null
+$global:LASTEXITCODE = 0
+$opsc_failure = $null
+$ErrorActionPreference = $opsc_bodyErrorAction
+try { & $opsc_file } catch { $opsc_failure = $_ } finally { $ErrorActionPreference = 'Stop' }
+if ($null -ne $opsc_failure) { $opsc_rc = 1 }
+elseif ($null -eq $global:opsc_fellThrough) { $opsc_rc = [int]$LASTEXITCODE }
+elseif ($global:opsc_fellThrough) { $opsc_rc = 0 }
+else { $opsc_rc = 1 }
+Remove-Item -LiteralPath $opsc_file -Force -ErrorAction SilentlyContinue
+$opsc_record = [ordered]@{
+  exitCode = $opsc_rc
+  at = [DateTime]::UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", [System.Globalization.CultureInfo]::InvariantCulture)
+  attempt = $opsc_attempt
+  facts = $opsc_facts
+}
+$opsc_tmp = $opsc_marker + '.' + $opsc_nonce + '.tmp'
+try {
+  [System.IO.File]::WriteAllText($opsc_tmp, (ConvertTo-Json $opsc_record -Compress))
+  [System.IO.File]::Move($opsc_tmp, $opsc_marker)
+} catch { [Console]::Error.WriteLine("opsconductor: could not write the run marker $($opsc_marker); a retry would run this again: $($_.Exception.Message)") }
+try {
+  $opsc_cutoff = (Get-Date).AddDays(-${MARKER_RETENTION_DAYS})
+  Get-ChildItem -LiteralPath $opsc_runs -Recurse -File -Force -ErrorAction SilentlyContinue | Where-Object { $_.LastWriteTime -lt $opsc_cutoff } | Remove-Item -Force -ErrorAction SilentlyContinue
+  Get-ChildItem -LiteralPath $opsc_runs -Recurse -Directory -Force -ErrorAction SilentlyContinue | Sort-Object { $_.FullName.Length } -Descending |
+    Where-Object { $_.LastWriteTime -lt $opsc_cutoff -and $null -eq (Get-ChildItem -LiteralPath $_.FullName -Force | Select-Object -First 1) } |
+    Remove-Item -Force -ErrorAction SilentlyContinue
+} catch { }
+$opsc_lock.Close()
+if ($null -ne $opsc_failure) { throw $opsc_failure }
+exit $opsc_rc`;

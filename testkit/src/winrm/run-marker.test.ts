@@ -1,0 +1,101 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { powershellInvocation, powershellScriptFor, readableStderr, windowsScriptFor } from '@opsc/activities/execution';
+import { execOnHost } from './host-exec.js';
+import { WinHost } from './win-host.js';
+
+// The client's run marker envelope on a simulated host: the marker is a file there.
+type Operation = Parameters<typeof windowsScriptFor>[0] | { op: 'powershell'; script: string };
+
+const dirs: string[] = [];
+afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+const EXE = 'C:\\App\\app.exe';
+const markerPath = (step: string, target: string) => `C:\\ProgramData\\OpsConductor\\runs\\job-1\\${step}\\${target}.json`;
+
+const run = async (host: WinHost, operation: Operation, options: { attempt?: number; stepId?: string; targetId?: string; data?: Buffer } = {}) => {
+  const nonce = randomBytes(6).toString('hex');
+  const stepId = options.stepId ?? 'step-1';
+  const ctx = { jobId: 'job-1', stepId, nonce, marker: { jobId: 'job-1', stepId, targetId: options.targetId ?? 't-1', attempt: options.attempt ?? 1 } };
+  const sha256 = options.data && createHash('sha256').update(options.data).digest('hex');
+  const { script } = operation.op === 'powershell' ? powershellScriptFor(operation, ctx) : windowsScriptFor(operation, ctx, { ...(sha256 && { sha256 }) });
+  const { command, args, stdin } = powershellInvocation(script);
+  const lines = options.data ? (options.data.toString('base64').match(/.{1,64}/g) ?? []).map((l) => `${l}\r\n`).join('') : '';
+  const result = await execOnHost(host, [command, ...args].join(' '), { stdin: Buffer.concat([stdin ?? Buffer.alloc(0), Buffer.from(lines)]) });
+  const facts: Record<string, string> = {};
+  const output: string[] = [];
+  for (const line of result.stdout.split('\r\n').filter(Boolean)) {
+    const fact = new RegExp(`^@@opsc-${nonce} ([a-z0-9]+)=(.*)$`).exec(line);
+    if (fact?.[1]) facts[fact[1]] = fact[2] ?? '';
+    else output.push(line);
+  }
+  return { code: result.code, facts, output, stderr: readableStderr(result.stderr) };
+};
+
+const NOT_AGAIN = /^already done by attempt 1 at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; not run again \(run marker C:\\ProgramData\\OpsConductor\\runs\\job-1\\.+\.json\)$/;
+
+describe('run markers on a simulated Windows host', () => {
+  let host: WinHost;
+  beforeEach(async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'opsc-winrm-marker-'));
+    dirs.push(dir);
+    host = new WinHost({ name: 'win-04', hostname: 'WIN-04', address: '127.0.0.204', username: 'Administrator' }, dir, {});
+    await host.writeFile(EXE, 'v1');
+  });
+
+  it('copies a file once: the retry drains the data, reports the same facts and keeps file and backup', async () => {
+    const copy = { op: 'file-copy', source: 'app.exe', destination: EXE, backup: true } as const;
+    const first = await run(host, copy, { data: Buffer.from('v2') });
+    expect(first).toMatchObject({ code: 0, facts: { replaced: 'true', backup: 'C:\\ProgramData\\OpsConductor\\backups\\job-1\\step-1\\app.exe' } });
+    const retry = await run(host, copy, { data: Buffer.from('v3'), attempt: 2 });
+    expect(retry.code).toBe(0);
+    expect(retry.facts).toEqual(first.facts);
+    expect(retry.output).toEqual([expect.stringMatching(NOT_AGAIN)]);
+    expect((await host.readFile(EXE))?.toString()).toBe('v2');
+    expect((await host.readFile(first.facts.backup ?? ''))?.toString()).toBe('v1');
+    const marker = JSON.parse((await host.readFile(markerPath('step-1', 't-1')))?.toString() ?? '{}');
+    expect(marker).toEqual({ exitCode: 0, at: expect.stringMatching(/Z$/), attempt: 1, facts: first.facts });
+  });
+
+  it('runs an operator script once, with its exit code, and anew for another target or step', async () => {
+    const script = { op: 'powershell', script: 'Write-Output "ran"\nexit 3' } as const;
+    expect(await run(host, script)).toMatchObject({ code: 3, output: ['ran'] });
+    const retry = await run(host, script, { attempt: 2 });
+    expect(retry.code).toBe(3);
+    expect(retry.output).toEqual([expect.stringMatching(NOT_AGAIN)]);
+    expect(await run(host, script, { targetId: 't-2' })).toMatchObject({ code: 3, output: ['ran'] });
+    expect(await run(host, script, { stepId: 'step-1.rollback' })).toMatchObject({ code: 3, output: ['ran'] });
+    // A script that falls off its end: 0 when its last statement succeeded.
+    expect((await run(host, { op: 'powershell', script: 'Write-Output ok' }, { stepId: 's2' })).code).toBe(0);
+    expect(JSON.parse((await host.readFile(markerPath('s2', 't-1')))?.toString() ?? '{}')).toMatchObject({ exitCode: 0, facts: {} });
+  });
+
+  it('has a retry wait for an attempt still running on the host', async () => {
+    const slow = { op: 'powershell', script: 'Start-Sleep -Milliseconds 800\nWrite-Output "slow done"' } as const;
+    const first = run(host, slow);
+    await new Promise((r) => setTimeout(r, 200));
+    const [a, b] = await Promise.all([first, run(host, slow, { attempt: 2 })]);
+    expect(a.output).toEqual(['slow done']);
+    expect(b.output).toEqual([expect.stringMatching(NOT_AGAIN)]);
+  });
+
+  it('keeps no marker for reads, refuses to run a change it cannot protect, and prunes week-old markers', async () => {
+    expect((await run(host, { op: 'process-check', name: 'app.exe' }, { stepId: 'check' })).code).toBe(0);
+    expect(await host.exists('C:\\ProgramData\\OpsConductor\\runs\\job-1\\check')).toBe(false);
+
+    const old = 'C:\\ProgramData\\OpsConductor\\runs\\job-0\\s\\t.json';
+    await host.writeFile(old, '{}');
+    await host.files.touch(old, new Date(Date.now() - 10 * 86_400_000));
+    expect((await run(host, { op: 'command', program: 'hostname', args: [] }, { stepId: 'prune' })).code).toBe(0);
+    expect(await host.exists(old)).toBe(false);
+    expect(await host.exists(markerPath('prune', 't-1'))).toBe(true);
+
+    host.denyWrite('C:\\ProgramData\\OpsConductor\\runs');
+    const refused = await run(host, { op: 'command', program: 'hostname', args: [] }, { stepId: 'denied' });
+    expect(refused.code).toBe(70);
+    expect(refused.stderr).toMatch(/cannot write a run marker under C:\\ProgramData\\OpsConductor\\runs\\job-1\\denied/);
+  });
+});

@@ -1,0 +1,116 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TargetRef } from '@opsc/contracts';
+import { startWinrmHarness, type WinrmHarness } from '../support/winrm-harness.js';
+
+// A retried Windows step (same job, step and target) must not apply its change twice; and its
+// output reaches output_lines while it runs. One simulated host; a second target points at it.
+const EXE = 'C:\\Program Files\\StationController\\stationcontroller.exe';
+let h: WinrmHarness;
+let twin: TargetRef;
+
+beforeAll(async () => {
+  h = await startWinrmHarness('windows-markers', {
+    size: 1,
+    firstOctet: 160,
+    host: () => ({
+      services: [{ name: 'stationcontroller', image: 'stationcontroller.exe', path: EXE, status: 'Stopped', startDelayMs: 200, stopDelayMs: 200 }],
+      files: { [EXE]: Buffer.from('stationcontroller 1.0\n') },
+    }),
+  });
+  const host = h.fleet.hosts[0]!;
+  const id = await h.base.addTarget(
+    { name: 'twin-cred', username: `${host.domain}\\${host.username}`, metadata: { transport: 'ntlm' }, secret: { kind: 'winrm', password: host.password } },
+    { name: 'twin', address: host.address, os: 'windows', services: [{ protocol: 'winrm', scheme: 'http', port: host.httpPort, transport: 'ntlm', credential: 'twin-cred' }] },
+  );
+  twin = { id, name: 'twin' };
+}, 240_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const host = () => h.fleet.host(0);
+const attempt = (n: number) => new MockActivityEnvironment({ attempt: n });
+const NOT_AGAIN = /^already done by attempt 1 at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; not run again \(run marker C:\\ProgramData\\OpsConductor\\runs\\\S+\.json\)\r?\n$/;
+const markerOf = async (stepId: string, targetId = h.targetIds[0]) =>
+  JSON.parse((await host().readFile(`C:\\ProgramData\\OpsConductor\\runs\\${h.jobId}\\${stepId}\\${targetId}.json`))?.toString('utf8') ?? 'null') as Record<string, unknown> | null;
+
+describe('run markers over WinRM', () => {
+  it('copies a file with backup once: the retry reports the same facts and leaves file and backup alone', async () => {
+    writeFileSync(path.join(h.stack.artifactDir, 'sc.exe'), 'stationcontroller 2.0\n');
+    const copy = { op: 'file-copy', source: 'sc.exe', destination: EXE } as const;
+    const first = await h.run(0, copy, { stepId: 'copy' });
+    expect(first).toMatchObject({ exitCode: 0, facts: { replaced: 'true' } });
+    const backup = first.facts?.backup ?? '';
+    expect(backup).toBe(`C:\\ProgramData\\OpsConductor\\backups\\${h.jobId}\\copy\\stationcontroller.exe`);
+
+    // The artifact changed between the attempts: a re-run would install it.
+    writeFileSync(path.join(h.stack.artifactDir, 'sc.exe'), 'stationcontroller 3.0\n');
+    const retry = await h.run(0, copy, { stepId: 'copy', env: attempt(2) });
+    expect(retry.exitCode).toBe(0);
+    expect(retry.facts).toEqual(first.facts);
+    expect(retry.stdout).toMatch(NOT_AGAIN);
+    expect((await host().readFile(EXE))?.toString()).toBe('stationcontroller 2.0\n');
+    expect((await host().readFile(backup))?.toString()).toBe('stationcontroller 1.0\n');
+    expect(await markerOf('copy')).toEqual({ exitCode: 0, at: expect.stringMatching(/Z$/), attempt: 1, facts: first.facts });
+  });
+
+  it('starts a service once, runs a command once per target and per step, and keeps no marker for reads', async () => {
+    const start = { op: 'service', action: 'start', name: 'stationcontroller' } as const;
+    expect((await h.run(0, start, { stepId: 'start' })).facts).toMatchObject({ before: 'Stopped', state: 'Running' });
+    const pid = host().processes().find((p) => p.name === 'stationcontroller.exe')?.pid;
+    const retry = await h.run(0, start, { stepId: 'start', env: attempt(2) });
+    expect(retry.facts).toMatchObject({ before: 'Stopped', state: 'Running' });
+    expect(retry.stdout).toMatch(NOT_AGAIN);
+    expect(host().processes().find((p) => p.name === 'stationcontroller.exe')?.pid).toBe(pid);
+
+    const hostname = { op: 'command', program: 'hostname' } as const;
+    const ran = (await h.run(0, hostname, { stepId: 'name' })).stdout;
+    expect((await h.run(0, hostname, { stepId: 'name', env: attempt(2) })).stdout).toMatch(NOT_AGAIN);
+    expect((await h.run(twin, hostname, { stepId: 'name' })).stdout).toBe(ran);
+    expect((await h.run(0, hostname, { stepId: 'name.rollback' })).stdout).toBe(ran);
+    expect(await markerOf('name', twin.id)).toMatchObject({ exitCode: 0, attempt: 1 });
+
+    await h.run(0, { op: 'process-check', name: 'stationcontroller.exe' }, { stepId: 'check' });
+    await h.run(0, { op: 'service', action: 'status', name: 'stationcontroller' }, { stepId: 'status' });
+    expect(await host().exists(`C:\\ProgramData\\OpsConductor\\runs\\${h.jobId}\\check`)).toBe(false);
+    expect(await host().exists(`C:\\ProgramData\\OpsConductor\\runs\\${h.jobId}\\status`)).toBe(false);
+  });
+
+  it('runs an operator script once, keeping its exit code', async () => {
+    const script = { op: 'powershell', script: 'Write-Output "changed"\nexit 5' } as const;
+    expect(await h.run(0, script, { stepId: 'ps' })).toMatchObject({ exitCode: 5, stdout: 'changed\r\n' });
+    const retry = await h.run(0, script, { stepId: 'ps', env: attempt(2) });
+    expect(retry.exitCode).toBe(5);
+    expect(retry.stdout).toMatch(NOT_AGAIN);
+  });
+});
+
+describe('output lines over WinRM', () => {
+  it('streams lines while the script runs, CRLF taken off, errors on stderr as text, fact lines left out', async () => {
+    const lines = async (stepId: string) =>
+      (await h.stack.pool.query<{ stream: string; line: string }>('SELECT stream, line FROM output_lines WHERE job_id = $1 AND step_id = $2 ORDER BY seq', [h.jobId, stepId])).rows;
+    let finished = false;
+    const running = h
+      .run(0, { op: 'powershell', script: 'Write-Output "first"\n[Console]::Error.WriteLine("careful")\nStart-Sleep -Seconds 2\nWrite-Output "second"\nWrite-Error "it broke"' }, { stepId: 'live' })
+      .finally(() => (finished = true));
+    await expect.poll(async () => (await lines('live')).map((r) => r.line), { timeout: 1_500, interval: 50 }).toContain('first');
+    expect(finished).toBe(false);
+    const out = await running;
+    expect(out.exitCode).toBe(1);
+    const rows = await lines('live');
+    expect(rows.slice(0, 3)).toEqual([
+      { stream: 'stdout', line: 'first' },
+      { stream: 'stderr', line: 'careful' },
+      { stream: 'stdout', line: 'second' },
+    ]);
+    expect(rows.slice(3).some((r) => r.stream === 'stderr' && r.line.includes('it broke'))).toBe(true);
+    expect(rows.some((r) => r.line.includes('CLIXML') || r.line.includes('<Objs'))).toBe(false);
+
+    await h.run(0, { op: 'service', action: 'status', name: 'stationcontroller' }, { stepId: 'facts' });
+    expect((await lines('facts')).map((r) => r.line)).toEqual(['Service stationcontroller is Running']);
+  });
+});
