@@ -62,12 +62,26 @@ export interface JobStateData {
   etaSetAt: string | null;
 }
 
+/** What this run has measured beats history once this many targets are through a step. */
+const OBSERVED_ENOUGH = 3;
+
+/** A step's expected seconds per target: this run's mean once enough targets are through, else the estimate, else what little was seen. */
+const expectedOf = (meta: StepMeta): { seconds: number | null; from: StepMeta['expectedFrom'] } => {
+  const observed = meta.observedCount > 0 ? meta.observedMs / meta.observedCount / 1000 : null;
+  if (observed !== null && (meta.observedCount >= OBSERVED_ENOUGH || meta.expectedSeconds === null)) return { seconds: observed, from: 'observed' };
+  return { seconds: meta.expectedSeconds, from: meta.expectedFrom };
+};
+
 /** The job's live state inside the workflow: plain data and arithmetic, so it stays deterministic and cheap. */
 export class JobState {
   readonly data: JobStateData;
   private readonly grid: string[][];
   /** Start times (ms) of the current step's running targets, for the ETA. */
   private readonly runningSince = new Map<number, number>();
+  /** Per target, the index of the last step that acts on it. */
+  private readonly lastStepOf: number[];
+  /** Failed targets, counted again only when a target's state may have turned failed. */
+  private failedCache: number | null = null;
 
   constructor(
     private readonly jobId: string,
@@ -110,6 +124,10 @@ export class JobState {
       };
     }
     this.grid = this.data.cells.map((row) => [...row]);
+    this.lastStepOf = targetNames.map(() => -1);
+    stepTargets.forEach((indexes, step) => {
+      for (const t of indexes) this.lastStepOf[t] = step;
+    });
   }
 
   /** The data to hand to the next run, cells flattened back to strings. */
@@ -147,7 +165,8 @@ export class JobState {
   }
 
   failedCount(): number {
-    return this.data.targetStates.filter((_, i) => this.hasFailed(i)).length;
+    this.failedCache ??= this.data.targetStates.filter((_, i) => this.hasFailed(i)).length;
+    return this.failedCache;
   }
 
   startStep(index: number, now: Date): void {
@@ -178,7 +197,8 @@ export class JobState {
       meta.observedMs += durationMs;
       meta.observedCount += 1;
     }
-    const lastStepOfTarget = this.stepTargets.findLastIndex((indexes) => indexes.includes(target));
+    if (!ok) this.failedCache = null;
+    const lastStepOfTarget = this.lastStepOf[target] ?? step;
     const before = this.data.targetStates[target];
     const failedBefore = before === 'failed' || before === 'cancelled';
     this.data.targetStates[target] = !ok ? (cancelled ? 'cancelled' : 'failed') : failedBefore ? before : step >= lastStepOfTarget ? 'completed' : 'pending';
@@ -222,6 +242,7 @@ export class JobState {
 
   /** After a target's undo stack ran: rolled back, or not entirely. */
   finishCompensation(target: number, anyFailed: boolean): void {
+    this.failedCache = null;
     this.data.targetStates[target] = anyFailed ? 'rollback_failed' : 'rolled_back';
   }
 
@@ -243,11 +264,10 @@ export class JobState {
   private timings(now: Date): StepTiming[] {
     return this.data.steps.map((meta, i) => {
       const row = this.grid[i] ?? [];
-      const observed = meta.observedCount > 0 ? meta.observedMs / meta.observedCount / 1000 : null;
       const running = [...this.runningSince.values()].map((since) => (now.getTime() - since) / 1000);
       return {
         // What this run has seen beats history once a few targets are through.
-        expectedSeconds: observed !== null && meta.observedCount >= 3 ? observed : (meta.expectedSeconds ?? observed),
+        expectedSeconds: expectedOf(meta).seconds,
         pending: row.filter((c, t) => c === Cell.pending && !this.dropsOut(t)).length,
         runningElapsed: i === this.data.stepIndex && meta.status === 'running' ? running : [],
       };
@@ -261,7 +281,7 @@ export class JobState {
       const count = (code: string) => row.filter((c) => c === code).length;
       const inStep = row.filter((c) => c !== Cell.notInStep).length;
       const meta = data.steps[i]!;
-      const observed = meta.observedCount > 0 ? Math.round(meta.observedMs / meta.observedCount / 100) / 10 : null;
+      const expected = expectedOf(meta);
       return {
         id: step.id,
         name: step.name,
@@ -277,8 +297,8 @@ export class JobState {
           skipped: count(Cell.skipped),
           rolledBack: count(Cell.rolledBack),
         },
-        expectedSeconds: meta.observedCount >= 3 ? observed : (meta.expectedSeconds ?? observed),
-        expectedFrom: meta.observedCount >= 3 || (meta.expectedSeconds === null && observed !== null) ? ('observed' as const) : meta.expectedFrom,
+        expectedSeconds: expected.seconds === null ? null : Math.round(expected.seconds * 10) / 10,
+        expectedFrom: expected.from,
       };
     });
     const states = data.targetStates;

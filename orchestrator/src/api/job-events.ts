@@ -61,57 +61,57 @@ export const jobEventsHandler = async (deps: ApiDeps, job: JobRow, req: Request,
   let progressAt = 0;
   let finished = false;
   let progressFailing = false;
+  /** The job's final status once known (from the query, or the job row when the query fails). */
+  let finalStatus: string | null = null;
   try {
-    await stream();
+    while (!closed) {
+      const lines = await deps.pool.query<LineRow>(
+        `SELECT seq, step_id, target_id, target_name, attempt, stream, at, line FROM output_lines
+          WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT ${LINES_PER_READ}`,
+        [job.id, cursor.toString()],
+      );
+      for (const l of lines.rows) {
+        send('log', { seq: Number(l.seq), stepId: l.step_id, target: l.target_name, targetId: l.target_id, attempt: l.attempt, stream: l.stream, at: l.at, line: l.line }, l.seq);
+        cursor = BigInt(l.seq);
+      }
+      if (closed) break;
+      if (!finished && Date.now() - progressAt >= PROGRESS_EVERY_MS) {
+        progressAt = Date.now();
+        try {
+          const progress: JobProgress = await withTimeout(handle.query(progressQuery), QUERY_TIMEOUT_MS, 'progress query');
+          const json = JSON.stringify(progress);
+          if (json !== lastProgress) {
+            lastProgress = json;
+            res.write(`event: progress\ndata: ${json}\n\n`);
+            lastWrite = Date.now();
+          }
+          progressFailing = false;
+          finished = isFinalJobStatus(progress.status);
+          if (finished) finalStatus = progress.status;
+        } catch (err) {
+          // Say so once; keep streaming lines, and keep asking.
+          if (!progressFailing) send('progress-unavailable', { message: (err as Error).message });
+          progressFailing = true;
+          const row = await deps.pool.query<{ status: string }>('SELECT status FROM jobs WHERE id = $1', [job.id]);
+          finished = isFinalJobStatus(row.rows[0]?.status ?? '');
+          if (finished) finalStatus = row.rows[0]?.status ?? null;
+        }
+      }
+      // A finished job's lines are all stored (the executor flushes before a step reports), so once
+      // they are sent the stream ends.
+      if (finished && lines.rows.length < LINES_PER_READ) {
+        send('end', { status: finalStatus });
+        break;
+      }
+      if (Date.now() - lastWrite >= KEEPALIVE_MS) {
+        res.write(': keepalive\n\n');
+        lastWrite = Date.now();
+      }
+      if (lines.rows.length < LINES_PER_READ) await sleep(LINE_POLL_MS);
+    }
   } catch (err) {
     // Headers are gone; the client reconnects with Last-Event-ID and resumes.
     deps.log.warn('event stream broke', { jobId: job.id, error: (err as Error).message });
   }
   res.end();
-
-  async function stream(): Promise<void> {
-  while (!closed) {
-    const lines = await deps.pool.query<LineRow>(
-      `SELECT seq, step_id, target_id, target_name, attempt, stream, at, line FROM output_lines
-        WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT ${LINES_PER_READ}`,
-      [job.id, cursor.toString()],
-    );
-    for (const l of lines.rows) {
-      send('log', { seq: Number(l.seq), stepId: l.step_id, target: l.target_name, targetId: l.target_id, attempt: l.attempt, stream: l.stream, at: l.at, line: l.line }, l.seq);
-      cursor = BigInt(l.seq);
-    }
-    if (closed) break;
-    if (!finished && Date.now() - progressAt >= PROGRESS_EVERY_MS) {
-      progressAt = Date.now();
-      try {
-        const progress: JobProgress = await withTimeout(handle.query(progressQuery), QUERY_TIMEOUT_MS, 'progress query');
-        const json = JSON.stringify(progress);
-        if (json !== lastProgress) {
-          lastProgress = json;
-          res.write(`event: progress\ndata: ${json}\n\n`);
-          lastWrite = Date.now();
-        }
-        progressFailing = false;
-        finished = isFinalJobStatus(progress.status);
-      } catch (err) {
-        // Say so once; keep streaming lines, and keep asking.
-        if (!progressFailing) send('progress-unavailable', { message: (err as Error).message });
-        progressFailing = true;
-        const row = await deps.pool.query<{ status: string }>('SELECT status FROM jobs WHERE id = $1', [job.id]);
-        finished = isFinalJobStatus(row.rows[0]?.status ?? '');
-      }
-    }
-    // A finished job's lines are all stored (the executor flushes before a step reports), so once
-    // they are sent the stream ends.
-    if (finished && lines.rows.length < LINES_PER_READ) {
-      send('end', { status: JSON.parse(lastProgress || '{}').status ?? null });
-      break;
-    }
-    if (Date.now() - lastWrite >= KEEPALIVE_MS) {
-      res.write(': keepalive\n\n');
-      lastWrite = Date.now();
-    }
-    if (lines.rows.length < LINES_PER_READ) await sleep(LINE_POLL_MS);
-  }
-  }
 };

@@ -312,7 +312,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
   });
 
   /** Sends a control update to the job's workflow as the caller; the workflow checks and records it. */
-  const control = async <A extends Actor>(
+  const control = async (
     res: Response,
     id: string,
     send: (handle: ReturnType<ApiDeps['client']['workflow']['getHandle']>, actor: Actor) => Promise<ControlAnswer>,
@@ -321,7 +321,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
   ): Promise<void> => {
     const job = await jobOf(id, res);
     const principal = principalOf(res);
-    const actor: A = { by: principal.username, role: principal.role, ...(comment && { comment }), ...(sourceIp && { sourceIp }) } as A;
+    const actor: Actor = { by: principal.username, role: principal.role, ...(comment && { comment }), ...(sourceIp && { sourceIp }) };
     let answer: ControlAnswer;
     try {
       answer = await withTimeout(send(deps.client.workflow.getHandle(job.id), actor), UPDATE_TIMEOUT_MS, 'update');
