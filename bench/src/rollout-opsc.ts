@@ -1,0 +1,153 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { PlanInput } from '@opsc/contracts';
+import { ARTIFACT_NAME, DESTINATION, verifyScript, type BenchHost } from './rollout-change.js';
+import type { BenchStack } from './rollout-stack.js';
+
+/** Job statuses after which nothing more happens; any other status is still on its way. */
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+
+export const groupName = (n: number) => `bench-${n}`;
+
+/** One credential per host (each has its own user), a target per host, and a group per size. */
+export const addInventory = async (stack: BenchStack, hosts: readonly BenchHost[], privateKey: string, sizes: readonly number[]): Promise<void> => {
+  for (const host of hosts) {
+    const credential = `${host.name}-key`;
+    await stack.call('/api/credentials', { name: credential, username: host.username, secret: { kind: 'ssh-key', privateKey } });
+    await stack.call('/api/inventory/targets', { name: host.name, address: host.address, os: 'linux', tags: ['bench'], services: [{ protocol: 'ssh', port: host.port, credential }] });
+  }
+  for (const n of sizes) await stack.call('/api/inventory/groups', { name: groupName(n), targets: hosts.slice(0, n).map((h) => h.name) });
+};
+
+/** The three steps as an executable plan, the way the validator compiles the catalog's tools. */
+export const rolloutPlan = (n: number, sha256: string): PlanInput => {
+  const targets = { group: groupName(n) };
+  return {
+    name: `bench rollout of ${ARTIFACT_NAME} on ${n} hosts`,
+    policies: { maxParallel: n, rollback: 'target' },
+    steps: [
+      { id: 'check', name: `Checksum of ${DESTINATION}`, targets, action: { method: 'ssh', operation: { op: 'run', argv: ['sha256sum', DESTINATION] } } },
+      {
+        id: 'copy',
+        name: `Copy ${ARTIFACT_NAME} to ${DESTINATION}, the old file backed up`,
+        targets,
+        action: { method: 'ssh', become: true, operation: { op: 'file-copy', source: ARTIFACT_NAME, destination: DESTINATION, backup: true } },
+        rollback: {
+          tool: 'file-restore',
+          name: `Restore ${DESTINATION} from its backup`,
+          action: { method: 'ssh', become: true, operation: { op: 'file-restore', destination: DESTINATION, backup: '{{facts.backup}}' } },
+        },
+      },
+      { id: 'verify', name: `Verify the SHA-256 of ${DESTINATION}`, targets, action: { method: 'ssh', operation: { op: 'script', shell: 'sh', script: verifyScript(sha256) } } },
+    ],
+  };
+};
+
+interface JobView {
+  status: string;
+  results: { stepId: string; target: { name: string }; status: string | null; startedAt: string | null; finishedAt: string | null; error: { type: string; message: string } | null }[];
+}
+
+export interface HistoryStats {
+  runs: number;
+  events: number;
+  /** JSON of the fetched histories. */
+  jsonBytes: number;
+  /** What the server reports (`historySizeBytes`). */
+  serverBytes: number;
+  children: number;
+}
+
+/** The job's workflow: every run of its continue-as-new chain, and its child workflows, recursively. */
+const historyStats = async (client: Client, workflowId: string, runId?: string): Promise<HistoryStats> => {
+  const first = await client.workflow.getHandle(workflowId, runId).describe();
+  const stats: HistoryStats = { runs: 0, events: 0, jsonBytes: 0, serverBytes: 0, children: 0 };
+  let run: string | null | undefined = runId ?? (first.raw.workflowExecutionInfo?.firstRunId || first.runId);
+  while (run) {
+    const handle: WorkflowHandle = client.workflow.getHandle(workflowId, run);
+    const [described, history] = await Promise.all([handle.describe(), handle.fetchHistory()]);
+    const events = history.events ?? [];
+    stats.runs += 1;
+    stats.events += events.length;
+    stats.jsonBytes += Buffer.byteLength(JSON.stringify(history));
+    stats.serverBytes += described.historySize ?? 0;
+    for (const e of events) {
+      const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
+      if (!child?.workflowId) continue;
+      const sub = await historyStats(client, child.workflowId, child.runId ?? undefined);
+      stats.children += 1 + sub.children;
+      stats.events += sub.events;
+      stats.jsonBytes += sub.jsonBytes;
+      stats.serverBytes += sub.serverBytes;
+    }
+    run = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+  }
+  return stats;
+};
+
+export interface StepProfile {
+  step: string;
+  ok: number;
+  /** Seconds after the POST: first and last activity start, last finish. */
+  firstStart: number;
+  lastStart: number;
+  lastFinish: number;
+  /** Per-target activity time (start to finish on the executor), seconds. */
+  p50: number;
+  max: number;
+}
+
+export interface OpscResult {
+  jobId: string;
+  status: string;
+  wallMs: number;
+  failures: string[];
+  steps: StepProfile[];
+  history: HistoryStats;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)] ?? 0;
+
+/** Posts the plan and times it until the workflow closes and the API reports a terminal status. */
+export const opscRollout = async (stack: BenchStack, n: number, sha256: string, timeoutMs: number): Promise<OpscResult> => {
+  const plan = rolloutPlan(n, sha256);
+  const postedAt = Date.now();
+  const t0 = performance.now();
+  const { id } = await stack.call<{ id: string }>('/api/jobs', { plan });
+  // The workflow's result is awaited, not polled, so the bench adds no load while the job runs.
+  const closed = stack.client.workflow.getHandle(id).result().then(
+    () => 'closed',
+    (err: unknown) => `closed with ${(err as Error).message}`,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([closed, new Promise<string>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)))]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') throw new Error(`job ${id} did not finish in ${timeoutMs / 1000} s`);
+  let job = await stack.call<JobView>(`/api/jobs/${id}`);
+  while (!TERMINAL.has(job.status) && performance.now() - t0 < timeoutMs) {
+    await sleep(100);
+    job = await stack.call<JobView>(`/api/jobs/${id}`);
+  }
+  const wallMs = performance.now() - t0;
+
+  const failures: string[] = [];
+  if (outcome !== 'closed') failures.push(`workflow ${outcome}`);
+  const steps = plan.steps.map((step): StepProfile => {
+    const rows = job.results.filter((r) => r.stepId === step.id);
+    for (const r of rows) if (r.status !== 'succeeded') failures.push(`${step.id} on ${r.target.name}: ${r.error?.type ?? r.status}: ${r.error?.message ?? ''}`);
+    const at = (iso: string | null) => (iso ? (Date.parse(iso) - postedAt) / 1000 : NaN);
+    const starts = rows.map((r) => at(r.startedAt));
+    const finishes = rows.map((r) => at(r.finishedAt));
+    return {
+      step: step.id,
+      ok: rows.filter((r) => r.status === 'succeeded').length,
+      firstStart: Math.min(...starts),
+      lastStart: Math.max(...starts),
+      lastFinish: Math.max(...finishes),
+      p50: pct(rows.map((_, i) => (finishes[i] ?? 0) - (starts[i] ?? 0)), 50),
+      max: Math.max(...rows.map((_, i) => (finishes[i] ?? 0) - (starts[i] ?? 0))),
+    };
+  });
+  for (const s of steps) if (s.ok < n) failures.push(`${s.step}: ${s.ok} of ${n} targets succeeded`);
+  return { jobId: id, status: job.status, wallMs, failures, steps, history: await historyStats(stack.client, id) };
+};
