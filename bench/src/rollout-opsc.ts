@@ -2,6 +2,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { PlanInput } from '@opsc/contracts';
 import { ARTIFACT_NAME, DESTINATION, verifyScript, type BenchHost } from './rollout-change.js';
 import type { BenchStack } from './rollout-stack.js';
+import { cpuBetween, sampleCpu } from './proc-cpu.js';
 
 /** Job statuses after which nothing more happens; any other status is still on its way. */
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -100,6 +101,12 @@ export interface OpscResult {
   jobId: string;
   status: string;
   wallMs: number;
+  /** From the POST to the workflow's close. */
+  closedMs: number;
+  /** The GET /api/jobs/:id calls after the close, until one answered a terminal status. */
+  getMs: number;
+  /** CPU seconds used by each service while the job ran. */
+  cpu: [string, number][];
   failures: string[];
   steps: StepProfile[];
   history: HistoryStats;
@@ -111,6 +118,7 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(
 /** Posts the plan and times it until the workflow closes and the API reports a terminal status. */
 export const opscRollout = async (stack: BenchStack, n: number, sha256: string, timeoutMs: number): Promise<OpscResult> => {
   const plan = rolloutPlan(n, sha256);
+  const cpuBefore = sampleCpu({ ...stack.pids(), bench: process.pid });
   const postedAt = Date.now();
   const t0 = performance.now();
   const { id } = await stack.call<{ id: string }>('/api/jobs', { plan });
@@ -122,13 +130,19 @@ export const opscRollout = async (stack: BenchStack, n: number, sha256: string, 
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([closed, new Promise<string>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)))]);
   clearTimeout(timer);
+  const closedMs = performance.now() - t0;
+  const cpu = cpuBetween(cpuBefore, sampleCpu({ ...stack.pids(), bench: process.pid }));
   if (outcome === 'timeout') throw new Error(`job ${id} did not finish in ${timeoutMs / 1000} s`);
   let job = await stack.call<JobView>(`/api/jobs/${id}`);
+  let polled = false;
   while (!TERMINAL.has(job.status) && performance.now() - t0 < timeoutMs) {
+    polled = true;
     await sleep(100);
     job = await stack.call<JobView>(`/api/jobs/${id}`);
   }
-  const wallMs = performance.now() - t0;
+  // The job was terminal when its workflow closed if the first answer says so; else when the API first said so.
+  const wallMs = polled ? performance.now() - t0 : closedMs;
+  const getMs = performance.now() - t0 - closedMs;
 
   const failures: string[] = [];
   if (outcome !== 'closed') failures.push(`workflow ${outcome}`);
@@ -149,5 +163,5 @@ export const opscRollout = async (stack: BenchStack, n: number, sha256: string, 
     };
   });
   for (const s of steps) if (s.ok < n) failures.push(`${s.step}: ${s.ok} of ${n} targets succeeded`);
-  return { jobId: id, status: job.status, wallMs, failures, steps, history: await historyStats(stack.client, id) };
+  return { jobId: id, status: job.status, wallMs, closedMs, getMs, cpu, failures, steps, history: await historyStats(stack.client, id) };
 };

@@ -22,12 +22,16 @@ const freePort = (): Promise<number> =>
 
 /** The executor's settings a caller may pass through from the bench's own environment, for experiments. */
 const EXECUTOR_KNOBS = /^(EXECUTOR_|SSH_)/;
+/** Node options for the executor alone (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), for profiling. */
+const EXECUTOR_NODE_OPTIONS = 'OPSC_BENCH_EXECUTOR_NODE_OPTIONS';
 
 export interface BenchStack {
   apiUrl: string;
   token: string;
   client: Client;
   executorUrl: string;
+  /** The services' PIDs, for CPU accounting. */
+  pids(): Record<string, number | undefined>;
   /** Calls the API as the bench's admin; throws on a status of 300 or more. */
   call<T = Record<string, unknown>>(p: string, body?: unknown): Promise<T>;
   /** A fresh executor process: an empty SSH pool, as the other variants start without connections. */
@@ -91,6 +95,7 @@ export const startBenchStack = async (work: string, options: { artifactDir: stri
         EXECUTOR_ARTIFACT_DIR: options.artifactDir,
         EXECUTOR_MAX_CONCURRENT_ACTIVITIES: String(options.maxConcurrentActivities),
         ...knobs,
+        ...(process.env[EXECUTOR_NODE_OPTIONS] && { NODE_OPTIONS: process.env[EXECUTOR_NODE_OPTIONS] }),
       });
       await waitForHttpOk(`${executorUrl}/health`, 90_000, executor);
     };
@@ -107,7 +112,8 @@ export const startBenchStack = async (work: string, options: { artifactDir: stri
       if (res.status >= 300) throw new Error(`${p}: HTTP ${res.status} ${text.slice(0, 500)}`);
       return JSON.parse(text) as T;
     };
-    return { apiUrl, token, client, executorUrl, call, restartExecutor, stop };
+    const pids = () => ({ executor: executor?.pid, orchestrator: orchestrator.pid, temporal: temporal.pid });
+    return { apiUrl, token, client, executorUrl, pids, call, restartExecutor, stop };
   } catch (err) {
     await stop();
     throw err;

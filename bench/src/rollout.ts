@@ -56,6 +56,9 @@ const failuresOf = (row: Row, v: 'a' | 'b' | 'c') => {
 const printOpsc = (r: OpscResult) => {
   const h = r.history;
   say(`  a) ${r.jobId} ${r.status} in ${secs(r.wallMs)} s; history ${h.events} events, ${(h.jsonBytes / 1024).toFixed(0)} KiB JSON (server ${(h.serverBytes / 1024).toFixed(0)} KiB), ${h.runs} run${h.runs === 1 ? '' : 's'}${h.runs > 1 ? ' (continued as new)' : ''}, ${h.children} child workflows`);
+  const gaps = r.steps.slice(1).map((s, i) => `${((s.firstStart - (r.steps[i]?.lastFinish ?? 0)) * 1000).toFixed(0)} ms`);
+  say(`     overhead: POST to the first activity ${((r.steps[0]?.firstStart ?? 0) * 1000).toFixed(0)} ms; between steps ${gaps.join(', ')}; last activity to workflow closed ${(r.closedMs - (r.steps.at(-1)?.lastFinish ?? 0) * 1000).toFixed(0)} ms; then GET ${r.getMs.toFixed(0)} ms (not in the wall time unless it had to poll)`);
+  say(`     CPU s while it ran: ${r.cpu.map(([label, s]) => `${label} ${s.toFixed(1)}`).join(', ')}`);
   for (const s of r.steps) {
     say(`     ${s.step.padEnd(7)} ${String(s.ok).padStart(4)} ok; activities started +${s.firstStart.toFixed(2)}..+${s.lastStart.toFixed(2)} s, last done +${s.lastFinish.toFixed(2)} s; per host p50 ${s.p50.toFixed(2)} s, max ${s.max.toFixed(2)} s`);
   }
@@ -174,9 +177,10 @@ const main = async () => {
       say(`\ngoal at N=${GOAL.n}: not measured (add ${GOAL.n} to --sizes)`);
     }
     ok = rows.every((row) => (['a', 'b', 'c'] as const).every((v) => failuresOf(row, v).length === 0));
-    if (!ok) say(`some hosts failed; logs kept in ${work}`);
+    if (!ok) say('some hosts failed');
   } finally {
     await cleanup();
+    if (!ok) process.stderr.write(`logs kept in ${work}\n`);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (ok) await rm(work, { recursive: true, force: true });
