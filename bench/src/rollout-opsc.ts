@@ -1,8 +1,8 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { PlanInput } from '@opsc/contracts';
 import { ARTIFACT_NAME, DESTINATION, verifyScript, type BenchHost } from './rollout-change.js';
 import type { BenchStack } from './rollout-stack.js';
 import { cpuBetween, sampleCpu } from './proc-cpu.js';
+import { historyStats, type HistoryStats } from './rollout-history.js';
 
 /** Job statuses after which nothing more happens; any other status is still on its way. */
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -47,43 +47,6 @@ interface JobView {
   status: string;
   results: { stepId: string; target: { name: string }; status: string | null; startedAt: string | null; finishedAt: string | null; error: { type: string; message: string } | null }[];
 }
-
-export interface HistoryStats {
-  runs: number;
-  events: number;
-  /** JSON of the fetched histories. */
-  jsonBytes: number;
-  /** What the server reports (`historySizeBytes`). */
-  serverBytes: number;
-  children: number;
-}
-
-/** The job's workflow: every run of its continue-as-new chain, and its child workflows, recursively. */
-const historyStats = async (client: Client, workflowId: string, runId?: string): Promise<HistoryStats> => {
-  const first = await client.workflow.getHandle(workflowId, runId).describe();
-  const stats: HistoryStats = { runs: 0, events: 0, jsonBytes: 0, serverBytes: 0, children: 0 };
-  let run: string | null | undefined = runId ?? (first.raw.workflowExecutionInfo?.firstRunId || first.runId);
-  while (run) {
-    const handle: WorkflowHandle = client.workflow.getHandle(workflowId, run);
-    const [described, history] = await Promise.all([handle.describe(), handle.fetchHistory()]);
-    const events = history.events ?? [];
-    stats.runs += 1;
-    stats.events += events.length;
-    stats.jsonBytes += Buffer.byteLength(JSON.stringify(history));
-    stats.serverBytes += described.historySize ?? 0;
-    for (const e of events) {
-      const child = e.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
-      if (!child?.workflowId) continue;
-      const sub = await historyStats(client, child.workflowId, child.runId ?? undefined);
-      stats.children += 1 + sub.children;
-      stats.events += sub.events;
-      stats.jsonBytes += sub.jsonBytes;
-      stats.serverBytes += sub.serverBytes;
-    }
-    run = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
-  }
-  return stats;
-};
 
 export interface StepProfile {
   step: string;

@@ -59,6 +59,9 @@ const printOpsc = (r: OpscResult) => {
   const gaps = r.steps.slice(1).map((s, i) => `${((s.firstStart - (r.steps[i]?.lastFinish ?? 0)) * 1000).toFixed(0)} ms`);
   say(`     overhead: POST to the first activity ${((r.steps[0]?.firstStart ?? 0) * 1000).toFixed(0)} ms; between steps ${gaps.join(', ')}; last activity to workflow closed ${(r.closedMs - (r.steps.at(-1)?.lastFinish ?? 0) * 1000).toFixed(0)} ms; then GET ${r.getMs.toFixed(0)} ms (not in the wall time unless it had to poll)`);
   say(`     CPU s while it ran: ${r.cpu.map(([label, s]) => `${label} ${s.toFixed(1)}`).join(', ')}`);
+  const s2s = [...h.scheduleToStartMs].sort((x, y) => x - y);
+  const at = (q: number) => (s2s[Math.min(s2s.length - 1, Math.ceil(q * s2s.length) - 1)] ?? 0).toFixed(0);
+  say(`     Temporal: ${h.workflowTasks} workflow tasks; executor activities scheduled to started p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${at(1)} ms`);
   for (const s of r.steps) {
     say(`     ${s.step.padEnd(7)} ${String(s.ok).padStart(4)} ok; activities started +${s.firstStart.toFixed(2)}..+${s.lastStart.toFixed(2)} s, last done +${s.lastFinish.toFixed(2)} s; per host p50 ${s.p50.toFixed(2)} s, max ${s.max.toFixed(2)} s`);
   }
