@@ -35,7 +35,11 @@ const GOAL = { n: 100, aOverB: 1.5, aOverC: 0.5 };
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const secs = (ms: number | undefined) => (ms === undefined ? '-' : (ms / 1000).toFixed(2));
-const median = (xs: number[]) => (xs.length ? ([...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number) : undefined);
+const median = (xs: number[]) => {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  return ((s[Math.floor((s.length - 1) / 2)] as number) + (s[Math.ceil((s.length - 1) / 2)] as number)) / 2;
+};
 const ratio = (x: number | undefined, y: number | undefined) => (x === undefined || y === undefined ? undefined : x / y);
 const fmtRatio = (r: number | undefined) => (r === undefined ? '-' : r.toFixed(2));
 
