@@ -56,5 +56,17 @@ if [ "${1:-}" = "--test" ]; then
   fi
 fi
 
+# The rollout benchmark's baseline, Ansible, in the same venv (`setup.sh --test --bench` only); pinned,
+# reinstalled only when bench/python/requirements.txt changes.
+if [[ " $* " == *" --bench "* ]]; then
+  bench_stamp=.venv/.opsc-bench-requirements.sha256
+  if [ ! -f "$bench_stamp" ] || [ "$(cat "$bench_stamp")" != "$(sha256sum bench/python/requirements.txt | cut -d' ' -f1)" ]; then
+    [ -x .venv/bin/pip ] || python3 -m venv .venv
+    say "installing the benchmarks' Python packages (bench/python/requirements.txt)"
+    .venv/bin/pip install --quiet --disable-pip-version-check -r bench/python/requirements.txt
+    sha256sum bench/python/requirements.txt | cut -d' ' -f1 > "$bench_stamp"
+  fi
+fi
+
 say "building (tsc -b)"
 npx tsc -b

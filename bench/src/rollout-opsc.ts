@@ -1,0 +1,130 @@
+import type { PlanInput } from '@opsc/contracts';
+import { ARTIFACT_NAME, DESTINATION, verifyScript, type BenchHost } from './rollout-change.js';
+import type { BenchStack } from './rollout-stack.js';
+import { cpuBetween, sampleCpu } from './proc-cpu.js';
+import { historyStats, type HistoryStats } from './rollout-history.js';
+
+/** Job statuses after which nothing more happens; any other status is still on its way. */
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+
+export const groupName = (n: number) => `bench-${n}`;
+
+/** One credential per host (each has its own user), a target per host, and a group per size. */
+export const addInventory = async (stack: BenchStack, hosts: readonly BenchHost[], privateKey: string, sizes: readonly number[]): Promise<void> => {
+  for (const host of hosts) {
+    const credential = `${host.name}-key`;
+    await stack.call('/api/credentials', { name: credential, username: host.username, secret: { kind: 'ssh-key', privateKey } });
+    await stack.call('/api/inventory/targets', { name: host.name, address: host.address, os: 'linux', tags: ['bench'], services: [{ protocol: 'ssh', port: host.port, credential }] });
+  }
+  for (const n of sizes) await stack.call('/api/inventory/groups', { name: groupName(n), targets: hosts.slice(0, n).map((h) => h.name) });
+};
+
+/** The three steps as an executable plan, the way the validator compiles the catalog's tools. */
+export const rolloutPlan = (n: number, sha256: string): PlanInput => {
+  const targets = { group: groupName(n) };
+  return {
+    name: `bench rollout of ${ARTIFACT_NAME} on ${n} hosts`,
+    policies: { maxParallel: n, rollback: 'target' },
+    steps: [
+      { id: 'check', name: `Checksum of ${DESTINATION}`, targets, action: { method: 'ssh', operation: { op: 'run', argv: ['sha256sum', DESTINATION] } } },
+      {
+        id: 'copy',
+        name: `Copy ${ARTIFACT_NAME} to ${DESTINATION}, the old file backed up`,
+        targets,
+        action: { method: 'ssh', become: true, operation: { op: 'file-copy', source: ARTIFACT_NAME, destination: DESTINATION, backup: true } },
+        rollback: {
+          tool: 'file-restore',
+          name: `Restore ${DESTINATION} from its backup`,
+          action: { method: 'ssh', become: true, operation: { op: 'file-restore', destination: DESTINATION, backup: '{{facts.backup}}' } },
+        },
+      },
+      { id: 'verify', name: `Verify the SHA-256 of ${DESTINATION}`, targets, action: { method: 'ssh', operation: { op: 'script', shell: 'sh', script: verifyScript(sha256) } } },
+    ],
+  };
+};
+
+interface JobView {
+  status: string;
+  results: { stepId: string; target: { name: string }; status: string | null; startedAt: string | null; finishedAt: string | null; error: { type: string; message: string } | null }[];
+}
+
+export interface StepProfile {
+  step: string;
+  ok: number;
+  /** Seconds after the POST: first and last activity start, last finish. */
+  firstStart: number;
+  lastStart: number;
+  lastFinish: number;
+  /** Per-target activity time (start to finish on the executor), seconds. */
+  p50: number;
+  max: number;
+}
+
+export interface OpscResult {
+  jobId: string;
+  status: string;
+  wallMs: number;
+  /** From the POST to the workflow's close. */
+  closedMs: number;
+  /** The GET /api/jobs/:id calls after the close, until one answered a terminal status. */
+  getMs: number;
+  /** CPU seconds used by each service while the job ran. */
+  cpu: [string, number][];
+  failures: string[];
+  steps: StepProfile[];
+  history: HistoryStats;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)] ?? 0;
+
+/** Posts the plan and times it until the workflow closes and the API reports a terminal status. */
+export const opscRollout = async (stack: BenchStack, n: number, sha256: string, timeoutMs: number): Promise<OpscResult> => {
+  const plan = rolloutPlan(n, sha256);
+  const cpuBefore = sampleCpu({ ...stack.pids(), bench: process.pid });
+  const postedAt = Date.now();
+  const t0 = performance.now();
+  const { id } = await stack.call<{ id: string }>('/api/jobs', { plan });
+  // The workflow's result is awaited, not polled, so the bench adds no load while the job runs.
+  const closed = stack.client.workflow.getHandle(id).result().then(
+    () => 'closed',
+    (err: unknown) => `closed with ${(err as Error).message}`,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([closed, new Promise<string>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)))]);
+  clearTimeout(timer);
+  const closedMs = performance.now() - t0;
+  const cpu = cpuBetween(cpuBefore, sampleCpu({ ...stack.pids(), bench: process.pid }));
+  if (outcome === 'timeout') throw new Error(`job ${id} did not finish in ${timeoutMs / 1000} s`);
+  let job = await stack.call<JobView>(`/api/jobs/${id}`);
+  let polled = false;
+  while (!TERMINAL.has(job.status) && performance.now() - t0 < timeoutMs) {
+    polled = true;
+    await sleep(100);
+    job = await stack.call<JobView>(`/api/jobs/${id}`);
+  }
+  // The job was terminal when its workflow closed if the first answer says so; else when the API first said so.
+  const wallMs = polled ? performance.now() - t0 : closedMs;
+  const getMs = performance.now() - t0 - closedMs;
+
+  const failures: string[] = [];
+  if (outcome !== 'closed') failures.push(`workflow ${outcome}`);
+  const steps = plan.steps.map((step): StepProfile => {
+    const rows = job.results.filter((r) => r.stepId === step.id);
+    for (const r of rows) if (r.status !== 'succeeded') failures.push(`${step.id} on ${r.target.name}: ${r.error?.type ?? r.status}: ${r.error?.message ?? ''}`);
+    const at = (iso: string | null) => (iso ? (Date.parse(iso) - postedAt) / 1000 : NaN);
+    const starts = rows.map((r) => at(r.startedAt));
+    const finishes = rows.map((r) => at(r.finishedAt));
+    return {
+      step: step.id,
+      ok: rows.filter((r) => r.status === 'succeeded').length,
+      firstStart: Math.min(...starts),
+      lastStart: Math.max(...starts),
+      lastFinish: Math.max(...finishes),
+      p50: pct(rows.map((_, i) => (finishes[i] ?? 0) - (starts[i] ?? 0)), 50),
+      max: Math.max(...rows.map((_, i) => (finishes[i] ?? 0) - (starts[i] ?? 0))),
+    };
+  });
+  for (const s of steps) if (s.ok < n) failures.push(`${s.step}: ${s.ok} of ${n} targets succeeded`);
+  return { jobId: id, status: job.status, wallMs, closedMs, getMs, cpu, failures, steps, history: await historyStats(stack.client, id) };
+};

@@ -1,0 +1,121 @@
+import { appendFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import pg from 'pg';
+import { createKeyring, publishVaultKey } from '@opsc/activities/vault';
+import { startEmbeddedPostgres } from '@opsc/database';
+import { ensureVaultKeyFile, EXECUTOR_MAIN, ORCHESTRATOR_MAIN, prepareDatabase, startService, waitForHttpOk, type ServiceProcess } from '@opsc/dev';
+import { createUser, ensureTenant, issueApiToken } from '@opsc/orchestrator/identity';
+import { ensureTemporalBinary, startDevServer } from '@opsc/temporal';
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+/** The executor's settings a caller may pass through from the bench's own environment, for experiments. */
+const EXECUTOR_KNOBS = /^(EXECUTOR_|SSH_)/;
+/** Node options for the executor alone (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), for profiling. */
+const EXECUTOR_NODE_OPTIONS = 'OPSC_BENCH_EXECUTOR_NODE_OPTIONS';
+
+export interface BenchStack {
+  apiUrl: string;
+  token: string;
+  client: Client;
+  executorUrl: string;
+  /** The services' PIDs, for CPU accounting. */
+  pids(): Record<string, number | undefined>;
+  /** Calls the API as the bench's admin; throws on a status of 300 or more. */
+  call<T = Record<string, unknown>>(p: string, body?: unknown): Promise<T>;
+  /** A fresh executor process: an empty SSH pool, as the other variants start without connections. */
+  restartExecutor(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole system as `npm run up` and the integration tests run it: a Temporal dev server, an
+ * embedded PostgreSQL (migrated, the services on their own roles), the orchestrator and one
+ * executor worker, each a real process on loopback. Everything is stopped by PID in `stop`.
+ */
+export const startBenchStack = async (work: string, options: { artifactDir: string; maxConcurrentActivities: number }): Promise<BenchStack> => {
+  const logDir = path.join(work, 'logs');
+  const stops: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
+  };
+  try {
+    const temporal = await startDevServer({ binary: ensureTemporalBinary(), dbFile: path.join(work, 'temporal.db'), port: await freePort(), uiPort: null, namespace: 'default', logFile: path.join(logDir, 'temporal.log') });
+    stops.push(() => temporal.stop());
+    const postgres = await startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), port: await freePort(), database: 'postgres' });
+    stops.push(() => postgres.stop());
+    const roles = await prepareDatabase(postgres.url, path.join(work, 'roles.json'));
+    const keyFile = ensureVaultKeyFile(path.join(work, 'vault'));
+    const admin = new pg.Pool({ connectionString: postgres.url, max: 2 });
+    stops.push(() => admin.end());
+    const executorRole = new pg.Pool({ connectionString: roles.executor, max: 1 });
+    await publishVaultKey(executorRole, createKeyring([await readFile(keyFile, 'utf8')]));
+    await executorRole.end();
+    const tenantId = await ensureTenant(admin, 'bench');
+    const token = await issueApiToken(admin, await createUser(admin, { tenantId, username: 'bench-admin', role: 'admin' }), 'bench');
+
+    const connection = await Connection.connect({ address: temporal.address });
+    stops.push(() => connection.close());
+    const client = new Client({ connection, namespace: 'default' });
+    const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: 'default', LOG_LEVEL: 'warn' };
+    const spawn = (name: string, script: string, env: Record<string, string>): ServiceProcess => {
+      const file = path.join(logDir, `${name}.log`);
+      const service = startService({ name, script, env, onLine: (line) => appendFileSync(file, `${line}\n`) });
+      stops.push(() => service.stop(10_000));
+      return service;
+    };
+
+    const apiPort = await freePort();
+    const orchestrator = spawn('orchestrator', ORCHESTRATOR_MAIN, { ...base, DATABASE_URL: roles.orchestrator, API_PORT: String(apiPort) });
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    await waitForHttpOk(`${apiUrl}/api/health`, 90_000, orchestrator);
+
+    const healthPort = await freePort();
+    const executorUrl = `http://127.0.0.1:${healthPort}`;
+    const knobs = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => EXECUTOR_KNOBS.test(e[0]) && e[1] !== undefined));
+    let executor: ServiceProcess | undefined;
+    const restartExecutor = async () => {
+      await executor?.stop(10_000);
+      executor = spawn('executor', EXECUTOR_MAIN, {
+        ...base,
+        DATABASE_URL: roles.executor,
+        OPSC_VAULT_KEY_FILE: keyFile,
+        EXECUTOR_HEALTH_PORT: String(healthPort),
+        EXECUTOR_ARTIFACT_DIR: options.artifactDir,
+        EXECUTOR_MAX_CONCURRENT_ACTIVITIES: String(options.maxConcurrentActivities),
+        ...knobs,
+        ...(process.env[EXECUTOR_NODE_OPTIONS] && { NODE_OPTIONS: process.env[EXECUTOR_NODE_OPTIONS] }),
+      });
+      await waitForHttpOk(`${executorUrl}/health`, 90_000, executor);
+    };
+    await restartExecutor();
+
+    const call = async <T>(p: string, body?: unknown): Promise<T> => {
+      const res = await fetch(`${apiUrl}${p}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(60_000),
+      });
+      const text = await res.text();
+      if (res.status >= 300) throw new Error(`${p}: HTTP ${res.status} ${text.slice(0, 500)}`);
+      return JSON.parse(text) as T;
+    };
+    const pids = () => ({ executor: executor?.pid, orchestrator: orchestrator.pid, temporal: temporal.pid });
+    return { apiUrl, token, client, executorUrl, pids, call, restartExecutor, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+};
