@@ -106,12 +106,30 @@ describe('files', () => {
     const backup = copy.facts?.backup ?? '';
     expect(backup).toContain('/copy/opt/app/app.conf');
     expect(await onHost(0, `sha256sum /opt/app/app.conf | cut -d' ' -f1; stat -c %a /opt/app/app.conf; cat '${backup}'`)).toBe(`${sha256}\n640\nversion=1`);
+    // The staging folder went with the install (root removed the user's upload).
+    expect(await onHost(0, 'ls -A /tmp | grep opsc- || true')).toBe('');
     // A retry of the same step keeps the first backup: it still holds the original.
     const again = await h.run(0, { op: 'file-copy', source: 'app.conf', destination: '/opt/app/app.conf' }, { become: true, stepId: 'copy' });
     expect(again.facts?.backup).toBe(backup);
     const restored = await h.run(0, { op: 'file-restore', destination: '/opt/app/app.conf', backup }, { become: true });
     expect(restored.exitCode).toBe(0);
     expect(await onHost(0, 'cat /opt/app/app.conf')).toBe('version=1');
+  });
+
+  it('hashes an artifact rewritten in place again: the new content is what is copied and verified', async () => {
+    const first = randomBytes(64 * 1024);
+    const second = randomBytes(64 * 1024);
+    const file = path.join(h.stack.artifactDir, 'rebuilt.bin');
+    const hex = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    writeFileSync(file, first);
+    const one = await h.run(0, { op: 'file-copy', source: 'rebuilt.bin', destination: '/tmp/rebuilt-1.bin' }, { stepId: 'rebuilt-1' });
+    expect(one.facts?.sha256).toBe(hex(first));
+    // Same name, same size, new bytes: the executor must not send the first build's hash along.
+    writeFileSync(file, second);
+    const two = await h.run(0, { op: 'file-copy', source: 'rebuilt.bin', destination: '/tmp/rebuilt-2.bin' }, { stepId: 'rebuilt-2' });
+    expect(two.exitCode).toBe(0);
+    expect(two.facts?.sha256).toBe(hex(second));
+    expect(await onHost(0, 'sha256sum /tmp/rebuilt-2.bin | cut -d" " -f1')).toBe(hex(second));
   });
 
   it('refuses artifact paths that leave the artifact folder', async () => {

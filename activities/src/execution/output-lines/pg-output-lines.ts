@@ -202,7 +202,8 @@ export const createPgOutputLineSink = (pool: pg.Pool, options: PgOutputLineOptio
     } finally {
       flushing = false;
     }
-    schedule(retryInMs ?? (queue.length >= batchLines ? 0 : flushIntervalMs));
+    // A closing attempt waits for its lines: those go out at once, not after the interval.
+    schedule(retryInMs ?? (queue.length >= batchLines || waiters.length > 0 ? 0 : flushIntervalMs));
   };
 
   /** Queues a line; false when the queue is full (the line is dropped). */
@@ -253,7 +254,10 @@ export const createPgOutputLineSink = (pool: pg.Pool, options: PgOutputLineOptio
         for (const stream of ['stdout', 'stderr'] as const) for (const line of splitters[stream].end()) add(stream, line);
         closed = true;
         if (notStreamed > 0) enqueue(key, 'stdout', `… ${notStreamed} more lines not streamed (full output is in the step result)`, true);
-        await settled(closeTimeoutMs);
+        const done = settled(closeTimeoutMs);
+        // The step's result waits for these lines, so they are written now rather than at the next tick.
+        if (processed < queued && !flushing && failures === 0) void drain();
+        await done;
       },
     };
   };

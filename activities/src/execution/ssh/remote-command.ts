@@ -29,6 +29,12 @@ export const wrapScript = (remote: RemoteScript, opts: { timeoutSeconds: number;
   return sudo(opts.become, `sh -c ${shQuote(inner)}`);
 };
 
+/**
+ * A wrapped command, then `after` as the login user (outside sudo) in the same session, whatever
+ * the command's exit code, which it keeps. A session killed midway does not run `after`.
+ */
+export const thenAsLoginUser = (command: string, after: string): string => `sh -c ${shQuote(`${command}\nrc=$?\n${after}\nexit "$rc"`)}`;
+
 /** Stops a wrapped script's whole process group: TERM, then KILL for what is left. */
 export const killCommand = (pgid: number, become: Become): string => {
   if (!Number.isSafeInteger(pgid) || pgid <= 1) throw new RangeError(`not a process group id: ${pgid}`);

@@ -77,7 +77,7 @@ describe('run markers on Linux', () => {
     expect(readFileSync(path.join(home, 'changes'), 'utf8')).toBe('start\nend\n');
   });
 
-  it('removes markers older than a week when it writes one', () => {
+  it('removes markers older than a week when it writes one, at most once a day', () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
     const runs = path.join(home, '.local/state/opsconductor/runs');
     const old = path.join(runs, 'job-old', 'step', 'target');
@@ -92,7 +92,19 @@ describe('run markers on Linux', () => {
     exec(home, wrapped({ op: 'run', argv: ['true'] }).remote.script);
     expect(existsSync(old)).toBe(false);
     expect(existsSync(recent)).toBe(true);
-    expect(readdirSync(runs).sort()).toEqual(['job-1', 'job-old', 'job-recent']);
+    expect(readdirSync(runs).sort()).toEqual(['.sweep', 'job-1', 'job-old', 'job-recent']);
+
+    // Within the day, a new marker does not walk the folder again; once the day is over, it does.
+    const older = path.join(runs, 'job-older', 'step', 'target');
+    mkdirSync(path.dirname(older), { recursive: true });
+    writeFileSync(older, 'exit=0\n');
+    utimesSync(older, tenDaysAgo, tenDaysAgo);
+    exec(home, wrapped({ op: 'run', argv: ['true'] }, { stepId: 'step-2' }).remote.script);
+    expect(existsSync(older)).toBe(true);
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    utimesSync(path.join(runs, '.sweep'), twoDaysAgo, twoDaysAgo);
+    exec(home, wrapped({ op: 'run', argv: ['true'] }, { stepId: 'step-3' }).remote.script);
+    expect(existsSync(older)).toBe(false);
   });
 
   it('wraps every changing operation into a script sh parses, and no read', () => {

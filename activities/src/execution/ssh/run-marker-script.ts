@@ -69,9 +69,13 @@ rc=$?
 tmp="$dir/.$target.marker.$$"
 if { printf 'exit=%s\\nat=%s\\nattempt=%s\\n' "$rc" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" ${key.attempt};${facts ? ` sed 's/^/fact /' "$facts";` : ''} } > "$tmp" && mv -f -- "$tmp" "$marker"; then :
 else echo "opsconductor: could not write the run marker $marker; a retry would run this again" >&2; rm -f -- "$tmp"; fi
-${facts ? 'rm -f -- "$facts"\n' : ''}# Old jobs' markers go now and then; a folder once it has been empty as long.
-find "$base" -mindepth 3 -type f -mtime +${MARKER_RETENTION_DAYS} -exec rm -f -- {} + 2>/dev/null
-find "$base" -mindepth 1 -type d -empty -mtime +${MARKER_RETENTION_DAYS} -delete 2>/dev/null
+${facts ? 'rm -f -- "$facts"\n' : ''}# Old jobs' markers go once a day (.sweep is dated a day ahead at each sweep, so the common case
+# is one builtin test); a folder goes once it has been empty as long.
+if [ ! -e "$base/.sweep" ] || [ "$marker" -nt "$base/.sweep" ]; then
+  touch -d tomorrow -- "$base/.sweep" 2>/dev/null || : > "$base/.sweep"
+  find "$base" -mindepth 3 -type f -mtime +${MARKER_RETENTION_DAYS} -exec rm -f -- {} + 2>/dev/null
+  find "$base" -mindepth 1 -type d -empty -mtime +${MARKER_RETENTION_DAYS} -delete 2>/dev/null
+fi
 exit "$rc"
 `;
   return { shell: 'sh', script, reportsFacts: remote.reportsFacts };

@@ -10,9 +10,9 @@ import { execOnChannel, type ExecOutcome } from './exec.js';
 import { RemoteFailure } from '../remote-failure.js';
 import { shQuote } from './shell-quote.js';
 import { parseFacts, scriptFor, type RemoteScript } from './linux-scripts.js';
-import { killCommand, KILL_GRACE_SECONDS, SUDO_REFUSAL, wrapScript, type Become } from './remote-command.js';
-import { download, fetchDestination, installScript, removeStaging, uploadToStaging } from './transfer.js';
-import { resolveArtifact, sha256File } from '../artifacts.js';
+import { killCommand, KILL_GRACE_SECONDS, SUDO_REFUSAL, thenAsLoginUser, wrapScript, type Become } from './remote-command.js';
+import { download, fetchDestination, installScript, removeStaging, stagingRemoval, uploadToStaging } from './transfer.js';
+import { artifactSha256, resolveArtifact } from '../artifacts.js';
 import { outputLineKey, skipFactLines } from '../output-lines/sink.js';
 import { runMarkerKey } from '../run-marker.js';
 import { changesLinuxTarget, withRunMarker } from './run-marker-script.js';
@@ -52,10 +52,11 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
       }
 
       /** Runs a script under the wrapper and turns transport-level outcomes into classified failures; `streamed` output goes to the live log. */
-      const runScript = async (remote: RemoteScript, streamed = true): Promise<Performed> => {
+      const runScript = async (remote: RemoteScript, streamed = true, after?: string): Promise<Performed> => {
+        const wrapped = wrapScript(remote, { timeoutSeconds: input.timeoutSeconds, nonce, become });
         const outcome: ExecOutcome = await ssh.pool.withChannel(key, connect, (client) =>
           execOnChannel(client, {
-            command: wrapScript(remote, { timeoutSeconds: input.timeoutSeconds, nonce, become }),
+            command: after === undefined ? wrapped : thenAsLoginUser(wrapped, after),
             ...(stdin !== undefined && { stdin }),
             nonce,
             captureCapBytes: deps.limits.storeCapBytes,
@@ -128,16 +129,19 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
         }
         case 'file-copy': {
           const artifact = await resolveArtifact(ssh.artifactDir, operation.source);
-          const sha256 = await sha256File(artifact.file);
+          const sha256 = await artifactSha256(artifact.file);
           const staged = await ssh.pool.withSftp(key, connect, (sftp) =>
             uploadToStaging(sftp, artifact.file, (done) => {
               progress.transferredBytes = done;
             }),
           );
+          let removed = false;
           try {
-            performed = await runScript(once(installScript(operation, staged.file, sha256, { ...input, nonce })));
+            // The staging folder goes in the same session; over SFTP only when that session did not end normally.
+            performed = await runScript(once(installScript(operation, staged.file, sha256, { ...input, nonce })), true, stagingRemoval(staged));
+            removed = true;
           } finally {
-            await ssh.pool.withSftp(key, connect, (sftp) => removeStaging(sftp, staged)).catch(() => undefined);
+            if (!removed) await ssh.pool.withSftp(key, connect, (sftp) => removeStaging(sftp, staged)).catch(() => undefined);
           }
           break;
         }

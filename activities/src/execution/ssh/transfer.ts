@@ -37,6 +37,12 @@ export const removeStaging = async (sftp: SFTPWrapper, staged: { dir: string; fi
 };
 
 /**
+ * Removes the staging folder, as the login user who made it: in a sticky /tmp nobody else may,
+ * not even sudo's target user unless that is root. Run after the install in the same session.
+ */
+export const stagingRemoval = (staged: { dir: string; file: string }): string => `rm -f -- ${shQuote(staged.file)}; rmdir -- ${shQuote(staged.dir)} 2>/dev/null`;
+
+/**
  * Installs a staged upload: checks its SHA-256, backs up the file it replaces (once per job and
  * step, so a retry never overwrites the original's backup), writes beside the destination and
  * renames into place, then checks the hash again.

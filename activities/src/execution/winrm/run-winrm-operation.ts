@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { CancelledFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { ErrorType, type CommandOutput, type CredentialSecret, type RunWinrmOperationInput } from '@opsc/contracts';
-import { resolveArtifact, sha256File } from '../artifacts.js';
+import { artifactSha256, resolveArtifact } from '../artifacts.js';
 import type { ExecutionDeps } from '../deps.js';
 import { parseFacts } from '../facts.js';
 import { RemoteFailure } from '../remote-failure.js';
@@ -74,7 +74,7 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
         script = powershellScriptFor(operation, scriptContext);
       } else if (operation.op === 'file-copy') {
         const artifact = await resolveArtifact(winrm.artifactDir, operation.source);
-        script = windowsScriptFor(operation, scriptContext, { sha256: await sha256File(artifact.file) });
+        script = windowsScriptFor(operation, scriptContext, { sha256: await artifactSha256(artifact.file) });
         data = artifactStdin(artifact.file, maxSendBytes(winrm.shell.maxEnvelopeSize));
       } else {
         script = windowsScriptFor(operation, scriptContext);
