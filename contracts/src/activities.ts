@@ -75,7 +75,10 @@ export interface StepEstimateRequest {
 }
 export interface StepEstimate {
   stepId: string;
+  /** Mean seconds of one target's run. */
   seconds: number | null;
+  /** Seconds of the slow end (95th percentile over the targets): a wave of targets lasts this long. */
+  tailSeconds: number | null;
   from: 'history' | 'tool' | 'none';
   /** Targets with earlier runs behind the figure. */
   samples: number;

@@ -276,6 +276,21 @@ describe('history, search and scale', () => {
     await small.service.stop();
   }, 150_000);
 
+  it('times a job from earlier runs of the same tool on the same targets, and says so', async () => {
+    // The continue-as-new job above ran disk-space on every host of the group eight times.
+    const created: Created = await submitDraft(apiUrl, operator.token, draft('timed', { maxParallel: 2 }, [{ id: 'df', tool: 'disk-space', params: { path: '/' }, targets: group }]));
+    const job = await waitForJob(apiUrl, operator.token, created.id, undefined, 60_000);
+    expect(job.status).toBe('completed');
+    const said = job.progress!.logs.find((l) => l.message.startsWith('Expected to take about'));
+    expect(said?.message).toMatch(/^Expected to take about \d+ s: 1 step\(s\) timed from earlier runs on these targets, 0 from tool estimates, 0 unknown$/);
+    // A tool never run here falls back on its catalog estimate, or on nothing.
+    const fresh: Created = await submitDraft(apiUrl, operator.token, draft('untimed', {}, [{ id: 'up', tool: 'process-check', params: { process: 'sshd' }, targets: group }]));
+    const first = await waitForJob(apiUrl, operator.token, fresh.id, undefined, 60_000);
+    expect(first.status).toBe('completed');
+    // process-check's catalog entry says 2 s; the 6 targets fit in one wave.
+    expect(first.progress!.logs.map((l) => l.message)).toContain('Expected to take about 2 s: 0 step(s) timed from earlier runs on these targets, 1 from tool estimates, 0 unknown');
+  }, 120_000);
+
   it('keeps every secret out of every workflow history of this suite', async () => {
     const keyBody = h.fleet.clientKey.privateKey.split('\n')[2] ?? '';
     const secrets = [keyBody, h.fleet.clientKey.passphrase, ...h.fleet.hosts.map((x) => x.password)];

@@ -57,13 +57,22 @@ describe('the ETA', () => {
   it('models each step as a sliding window: running targets finish, pending ones follow in waves', () => {
     // 10 s per target, 2 at once. Current step: 2 running (4 s in), 3 pending; next step: 5 pending.
     const steps = [
-      { expectedSeconds: 10, pending: 3, runningElapsed: [4, 4] },
-      { expectedSeconds: 10, pending: 5, runningElapsed: [] },
+      { expectedSeconds: 10, tailSeconds: null, pending: 3, runningElapsed: [4, 4] },
+      { expectedSeconds: 10, tailSeconds: null, pending: 5, runningElapsed: [] },
     ];
     // Current: 1 wave after the running ones + ceil(3/2)=2 more = 30 s; next: 1 + ceil(3/2) = 3 waves = 30 s.
     expect(estimateRemainingSeconds(steps, 2, 0)).toBe(30 + 30);
     expect(estimateRemainingSeconds(steps, 2, 1)).toBe(30);
-    expect(estimateRemainingSeconds([{ expectedSeconds: null, pending: 4, runningElapsed: [] }], 2, 0)).toBeNull();
+    expect(estimateRemainingSeconds([{ expectedSeconds: null, tailSeconds: null, pending: 4, runningElapsed: [] }], 2, 0)).toBeNull();
+  });
+
+  it('ends each step with its slow end: a wave lasts as long as its slowest target', () => {
+    // 1 s on average, 3 s at the 95th percentile. 100 targets in 100 slots: one wave, 3 s.
+    expect(estimateRemainingSeconds([{ expectedSeconds: 1, tailSeconds: 3, pending: 100, runningElapsed: [] }], 100, 0)).toBe(3);
+    // 250 in 100 slots: two waves of the mean, the last of the slow end.
+    expect(estimateRemainingSeconds([{ expectedSeconds: 1, tailSeconds: 3, pending: 250, runningElapsed: [] }], 100, 0)).toBe(1 + 1 + 3);
+    // Nothing pending, 2 running for 1 s: either may be the slow one.
+    expect(estimateRemainingSeconds([{ expectedSeconds: 1, tailSeconds: 3, pending: 0, runningElapsed: [1, 1] }], 100, 0)).toBe(2);
   });
 
   it('starts from earlier runs or tool estimates, and prefers what this run has seen', () => {
@@ -81,6 +90,23 @@ describe('the ETA', () => {
     const snap = s.snapshot(at(8));
     expect(snap.steps[0]).toMatchObject({ expectedSeconds: 8, expectedFrom: 'observed' });
     expect(snap.steps[1]).toMatchObject({ expectedSeconds: 5, expectedFrom: 'tool' });
+  });
+
+  it('takes the slow end from history and from the slowest target this run has seen', () => {
+    const s = fresh();
+    // History: 2 s on average, 6 s at the slow end; 3 targets, 2 at once.
+    s.setExpected(0, 2, 'history', 6);
+    s.startStep(0, at(0));
+    // A first wave of the mean, the last of the slow end.
+    expect(s.snapshot(at(0)).estimatedSecondsRemaining).toBe(2 + 6);
+    for (const [t, ms] of [[0, 1_000], [1, 9_000]] as const) {
+      s.startTarget(0, t, at(0));
+      s.finishTarget(0, t, true, false, ms, 'ok', at(ms / 1000));
+    }
+    // Two seen (too few to replace the history's mean), one 9 s: the last target's wave may last that long.
+    const snap = s.snapshot(at(9));
+    expect(snap.steps[0]).toMatchObject({ expectedFrom: 'history', expectedSeconds: 2 });
+    expect(snap.estimatedSecondsRemaining).toBe(9);
   });
 });
 

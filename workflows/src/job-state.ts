@@ -28,9 +28,12 @@ export interface StepMeta {
   finishedAt?: string;
   expectedSeconds: number | null;
   expectedFrom: 'history' | 'tool' | 'observed' | 'none';
-  /** Sum and count of this run's durations of the step, per target. */
+  /** The estimate's slow end (95th percentile over the targets); absent in state handed over by older runs. */
+  expectedTailSeconds?: number | null;
+  /** Sum, count and longest of this run's durations of the step, per target. */
   observedMs: number;
   observedCount: number;
+  observedMaxMs?: number;
 }
 
 /**
@@ -65,11 +68,17 @@ export interface JobStateData {
 /** What this run has measured beats history once this many targets are through a step. */
 const OBSERVED_ENOUGH = 3;
 
-/** A step's expected seconds per target: this run's mean once enough targets are through, else the estimate, else what little was seen. */
-const expectedOf = (meta: StepMeta): { seconds: number | null; from: StepMeta['expectedFrom'] } => {
+/**
+ * A step's expected seconds per target: this run's mean once enough targets are through, else the
+ * estimate, else what little was seen. The slow end is the longest of the estimate's and of what
+ * this run has seen: the first targets through are the fast ones, so neither alone will do.
+ */
+const expectedOf = (meta: StepMeta): { seconds: number | null; tail: number | null; from: StepMeta['expectedFrom'] } => {
   const observed = meta.observedCount > 0 ? meta.observedMs / meta.observedCount / 1000 : null;
-  if (observed !== null && (meta.observedCount >= OBSERVED_ENOUGH || meta.expectedSeconds === null)) return { seconds: observed, from: 'observed' };
-  return { seconds: meta.expectedSeconds, from: meta.expectedFrom };
+  const tails = [meta.expectedTailSeconds ?? meta.expectedSeconds, meta.observedCount > 0 ? (meta.observedMaxMs ?? 0) / 1000 : null].filter((x): x is number => x !== null && x !== undefined);
+  const tail = tails.length ? Math.max(...tails) : null;
+  if (observed !== null && (meta.observedCount >= OBSERVED_ENOUGH || meta.expectedSeconds === null)) return { seconds: observed, tail, from: 'observed' };
+  return { seconds: meta.expectedSeconds, tail, from: meta.expectedFrom };
 };
 
 /** The job's live state inside the workflow: plain data and arithmetic, so it stays deterministic and cheap. */
@@ -196,6 +205,7 @@ export class JobState {
     if (meta && ok) {
       meta.observedMs += durationMs;
       meta.observedCount += 1;
+      meta.observedMaxMs = Math.max(meta.observedMaxMs ?? 0, durationMs);
     }
     if (!ok) this.failedCache = null;
     const lastStepOfTarget = this.lastStepOf[target] ?? step;
@@ -246,9 +256,9 @@ export class JobState {
     this.data.targetStates[target] = anyFailed ? 'rollback_failed' : 'rolled_back';
   }
 
-  setExpected(index: number, seconds: number | null, from: StepMeta['expectedFrom']): void {
+  setExpected(index: number, seconds: number | null, from: StepMeta['expectedFrom'], tailSeconds: number | null = seconds): void {
     const step = this.data.steps[index];
-    if (step) Object.assign(step, { expectedSeconds: seconds, expectedFrom: from });
+    if (step) Object.assign(step, { expectedSeconds: seconds, expectedTailSeconds: tailSeconds, expectedFrom: from });
   }
 
   log(now: Date, level: LogEntry['level'], message: string, stepId?: string, target?: string): void {
@@ -268,6 +278,7 @@ export class JobState {
       return {
         // What this run has seen beats history once a few targets are through.
         expectedSeconds: expectedOf(meta).seconds,
+        tailSeconds: expectedOf(meta).tail,
         pending: row.filter((c, t) => c === Cell.pending && !this.dropsOut(t)).length,
         runningElapsed: i === this.data.stepIndex && meta.status === 'running' ? running : [],
       };

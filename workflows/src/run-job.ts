@@ -71,7 +71,14 @@ class JobRun {
   private stepScope: CancellationScope | null = null;
   private continueAsNewNeeded = false;
   private verdicts: StepVerdict[] = [];
-  private flushing: Promise<void> = Promise.resolve();
+  /**
+   * The job's records in PostgreSQL (status, verdicts), written one after another in the order the
+   * workflow made them, off the critical path: a step never waits for its bookkeeping, the job's
+   * end (and a continue-as-new) waits for all of it.
+   */
+  private records: Promise<void> = Promise.resolve();
+  private recordFailure: unknown;
+  private estimating: Promise<void> = Promise.resolve();
   private lastStepAttribute: string | null = null;
 
   constructor(private readonly input: RunJobInput) {
@@ -267,10 +274,33 @@ class JobRun {
     );
   }
 
-  private async setStatus(status: JobStatus, outcome?: Omit<JobResult, 'jobId' | 'status'>): Promise<void> {
+  /** The new status at once in the query and the search attributes; the job row follows in order (await it to wait for it). */
+  private setStatus(status: JobStatus, outcome?: Omit<JobResult, 'jobId' | 'status'>): Promise<void> {
     this.state.setStatus(status, new Date());
     upsertSearchAttributes([{ key: SearchAttribute.status, value: status }]);
-    await CancellationScope.nonCancellable(() => records.recordJobStatus({ jobId: this.input.jobId, status, ...(outcome && { outcome }) }));
+    return this.record(() => records.recordJobStatus({ jobId: this.input.jobId, status, ...(outcome && { outcome }) }));
+  }
+
+  /**
+   * Queues a write behind the earlier ones; it is retried until it lands and no cancel stops it.
+   * The promise never rejects: a write refused for good is kept and fails the job in `settle`.
+   */
+  private record(write: () => Promise<unknown>): Promise<void> {
+    this.records = this.records.then(() => CancellationScope.nonCancellable(write)).then(
+      () => undefined,
+      (err: unknown) => {
+        this.recordFailure ??= err;
+      },
+    );
+    return this.records;
+  }
+
+  /** Every queued record written and the ETA estimate in: before the job ends or continues as new. */
+  private async settle(): Promise<void> {
+    this.queueVerdicts();
+    await this.estimating;
+    await this.records;
+    if (this.recordFailure !== undefined) throw this.recordFailure;
   }
 
   // ---- the run ---------------------------------------------------------------------------------
@@ -315,8 +345,9 @@ class JobRun {
   }
 
   private async execute(): Promise<'done' | 'continue-as-new'> {
-    if (this.data.status !== 'running' && this.data.status !== 'paused') await this.setStatus(this.data.paused ? 'paused' : 'running');
-    if (!this.data.etaSetAt) await this.estimate();
+    // Neither the status row nor the estimate holds the first targets back.
+    if (this.data.status !== 'running' && this.data.status !== 'paused') void this.setStatus(this.data.paused ? 'paused' : 'running');
+    if (!this.data.etaSetAt) this.estimating = CancellationScope.nonCancellable(() => this.estimate());
     const width = this.targets.length;
     for (const phase of this.phases()) {
       const first = phase[0]!;
@@ -339,14 +370,11 @@ class JobRun {
         } finally {
           this.stepScope = null;
         }
-        if (this.continueAsNewNeeded) {
-          await this.flushVerdicts();
-          return 'continue-as-new';
-        }
+        if (this.continueAsNewNeeded) return 'continue-as-new';
         if (this.thresholdCrossed() && !this.data.stop) await this.onThreshold();
       }
       for (const i of phase) this.state.finishStep(i, new Date());
-      await this.flushVerdicts();
+      this.queueVerdicts();
     }
     this.endSteps();
     return 'done';
@@ -489,12 +517,7 @@ class JobRun {
     const batch = this.verdicts;
     if (batch.length === 0) return;
     this.verdicts = [];
-    this.flushing = this.flushing.then(() => CancellationScope.nonCancellable(() => records.recordStepResults({ jobId: this.input.jobId, verdicts: batch })));
-  }
-
-  private async flushVerdicts(): Promise<void> {
-    this.queueVerdicts();
-    await this.flushing;
+    void this.record(() => records.recordStepResults({ jobId: this.input.jobId, verdicts: batch }));
   }
 
   /** Undoes one target's completed changes, newest first. A failed undo is reported and the older ones still run. */
@@ -548,7 +571,7 @@ class JobRun {
         await this.setStatus('rolling_back');
       }
       await this.window(targets, (t) => this.compensateTarget(t), () => this.continueAsNewNeeded);
-      await this.flushVerdicts();
+      this.queueVerdicts();
       if (this.continueAsNewNeeded) return 'continue-as-new';
     }
     this.data.phase = 'done';
@@ -556,7 +579,7 @@ class JobRun {
   }
 
   private async finish(): Promise<JobResult> {
-    await this.flushVerdicts();
+    await this.settle();
     const { data } = this;
     const states = data.targetStates.slice(0, this.jobTargetCount);
     const failedTargets = this.targets.some((_, t) => this.state.hasFailed(t));
@@ -585,13 +608,21 @@ class JobRun {
     });
     for (const e of estimates) {
       const index = this.plan.steps.findIndex((s) => s.id === e.stepId);
-      if (index >= 0) this.state.setExpected(index, e.seconds, e.from);
+      if (index >= 0) this.state.setExpected(index, e.seconds, e.from, e.tailSeconds);
     }
-    this.data.etaSetAt = new Date().toISOString();
+    const now = new Date();
+    this.data.etaSetAt = now.toISOString();
+    const count = (from: string) => estimates.filter((e) => e.from === from).length;
+    const seconds = this.state.snapshot(now).estimatedSecondsRemaining;
+    this.state.log(
+      now,
+      'info',
+      `${seconds === null ? 'No ETA yet' : `Expected to take about ${Math.round(seconds)} s`}: ${count('history')} step(s) timed from earlier runs on these targets, ${count('tool')} from tool estimates, ${count('none')} unknown`,
+    );
   }
 
   private async continueAsNew(): Promise<never> {
-    await this.flushVerdicts();
+    await this.settle();
     await condition(allHandlersFinished);
     const info = workflowInfo();
     const next = makeContinueAsNewFunc<(input: RunJobInput) => Promise<JobResult>>({ typedSearchAttributes: info.typedSearchAttributes, memo: info.memo ?? {} });

@@ -100,22 +100,27 @@ export const createEstimateSteps =
     for (const step of input.steps) {
       const indexes = row?.resolved_targets.stepTargets[step.stepId];
       const targetIds = indexes ? indexes.map((i) => row.resolved_targets.targets[i]?.id).filter((id): id is string => !!id) : ['executor'];
+      // Per target, the mean of its last runs; over the targets, the mean and the slow end.
       const history = row
-        ? await pool.query<{ mean_ms: number | null; samples: string }>(
-            `SELECT avg(r.duration_ms)::float8 AS mean_ms, count(DISTINCT r.target_id) AS samples FROM (
-               SELECT sr.duration_ms, sr.target_id, row_number() OVER (PARTITION BY sr.target_id ORDER BY sr.finished_at DESC NULLS LAST) AS n
-               FROM step_results sr JOIN jobs j ON j.id = sr.job_id
-               WHERE sr.tool_key = $1 AND sr.target_id = ANY($2) AND sr.status = 'succeeded' AND sr.duration_ms IS NOT NULL
-                 AND j.tenant_id = $3 AND j.id <> $4
-             ) r WHERE r.n <= $5`,
+        ? await pool.query<{ mean_ms: number | null; tail_ms: number | null; samples: string }>(
+            `SELECT avg(t.mean_ms)::float8 AS mean_ms, percentile_cont(0.95) WITHIN GROUP (ORDER BY t.mean_ms)::float8 AS tail_ms, count(*) AS samples
+             FROM (
+               SELECT r.target_id, avg(r.duration_ms) AS mean_ms FROM (
+                 SELECT sr.duration_ms, sr.target_id, row_number() OVER (PARTITION BY sr.target_id ORDER BY sr.finished_at DESC NULLS LAST) AS n
+                 FROM step_results sr JOIN jobs j ON j.id = sr.job_id
+                 WHERE sr.tool_key = $1 AND sr.target_id = ANY($2) AND sr.status = 'succeeded' AND sr.duration_ms IS NOT NULL
+                   AND j.tenant_id = $3 AND j.id <> $4
+               ) r WHERE r.n <= $5 GROUP BY r.target_id
+             ) t`,
             [step.toolKey, targetIds, row.tenant_id, input.jobId, HISTORY_RUNS],
           )
         : null;
       const mean = history?.rows[0]?.mean_ms ?? null;
+      const tail = history?.rows[0]?.tail_ms ?? mean;
       const samples = Number(history?.rows[0]?.samples ?? 0);
-      if (mean !== null && samples > 0) out.push({ stepId: step.stepId, seconds: Math.round(mean) / 1000, from: 'history', samples });
-      else if (step.fallbackSeconds !== null) out.push({ stepId: step.stepId, seconds: step.fallbackSeconds, from: 'tool', samples: 0 });
-      else out.push({ stepId: step.stepId, seconds: null, from: 'none', samples: 0 });
+      if (mean !== null && samples > 0) out.push({ stepId: step.stepId, seconds: Math.round(mean) / 1000, tailSeconds: Math.round(Math.max(mean, tail ?? mean)) / 1000, from: 'history', samples });
+      else if (step.fallbackSeconds !== null) out.push({ stepId: step.stepId, seconds: step.fallbackSeconds, tailSeconds: step.fallbackSeconds, from: 'tool', samples: 0 });
+      else out.push({ stepId: step.stepId, seconds: null, tailSeconds: null, from: 'none', samples: 0 });
     }
     return out;
   };
