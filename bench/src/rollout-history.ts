@@ -3,6 +3,8 @@ import { TaskQueue } from '@opsc/contracts';
 
 export interface HistoryStats {
   runs: number;
+  /** Each run of the job's continue-as-new chain: its events and the size the server reports. */
+  perRun: { events: number; serverBytes: number }[];
   events: number;
   /** JSON of the fetched histories. */
   jsonBytes: number;
@@ -20,13 +22,14 @@ const ms = (t: Timestamp) => (t ? Number(String(t.seconds ?? 0)) * 1000 + (t.nan
 /** The job's workflow: every run of its continue-as-new chain, and its child workflows, recursively. */
 export const historyStats = async (client: Client, workflowId: string, runId?: string): Promise<HistoryStats> => {
   const first = await client.workflow.getHandle(workflowId, runId).describe();
-  const stats: HistoryStats = { runs: 0, events: 0, jsonBytes: 0, serverBytes: 0, children: 0, workflowTasks: 0, scheduleToStartMs: [] };
+  const stats: HistoryStats = { runs: 0, perRun: [], events: 0, jsonBytes: 0, serverBytes: 0, children: 0, workflowTasks: 0, scheduleToStartMs: [] };
   let run: string | null | undefined = runId ?? (first.raw.workflowExecutionInfo?.firstRunId || first.runId);
   while (run) {
     const handle: WorkflowHandle = client.workflow.getHandle(workflowId, run);
     const [described, history] = await Promise.all([handle.describe(), handle.fetchHistory()]);
     const events = history.events ?? [];
     stats.runs += 1;
+    stats.perRun.push({ events: events.length, serverBytes: described.historySize ?? 0 });
     stats.events += events.length;
     stats.jsonBytes += Buffer.byteLength(JSON.stringify(history));
     stats.serverBytes += described.historySize ?? 0;

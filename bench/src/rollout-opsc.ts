@@ -5,7 +5,7 @@ import { cpuBetween, sampleCpu } from './proc-cpu.js';
 import { historyStats, type HistoryStats } from './rollout-history.js';
 
 /** Job statuses after which nothing more happens; any other status is still on its way. */
-const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'rejected']);
 
 export const groupName = (n: number) => `bench-${n}`;
 
@@ -45,6 +45,7 @@ export const rolloutPlan = (n: number, sha256: string): PlanInput => {
 
 interface JobView {
   status: string;
+  progress: { eta: string | null } | null;
   results: { stepId: string; target: { name: string }; status: string | null; startedAt: string | null; finishedAt: string | null; error: { type: string; message: string } | null }[];
 }
 
@@ -63,9 +64,14 @@ export interface StepProfile {
 export interface OpscResult {
   jobId: string;
   status: string;
+  /** From the POST to the job waiting for approval (plan validated, targets resolved, workflow started). */
+  toApprovalMs: number;
+  /** From the approval to the end: the rollout itself. */
   wallMs: number;
-  /** From the POST to the workflow's close. */
+  /** From the approval to the workflow's close. */
   closedMs: number;
+  /** The ETA the job first showed, as seconds after the approval, and the actual seconds; null when it showed none. */
+  eta: { predicted: number; actual: number; from: string } | null;
   /** The GET /api/jobs/:id calls after the close, until one answered a terminal status. */
   getMs: number;
   /** CPU seconds used by each service while the job ran. */
@@ -78,22 +84,47 @@ export interface OpscResult {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)] ?? 0;
 
-/** Posts the plan and times it until the workflow closes and the API reports a terminal status. */
+export const waitFor = async (stack: BenchStack, id: string, done: (job: JobView) => boolean, timeoutMs: number, everyMs: number): Promise<JobView> => {
+  const until = performance.now() + timeoutMs;
+  for (;;) {
+    const job = await stack.call<JobView>(`/api/jobs/${id}`);
+    if (done(job)) return job;
+    if (performance.now() > until) throw new Error(`job ${id} is ${job.status} after ${timeoutMs / 1000} s`);
+    await sleep(everyMs);
+  }
+};
+
+/**
+ * Posts the plan, approves it as the bench's approver (the plan changes files, so it waits for
+ * approval) and times it from the approval until the workflow closes and the API reports a
+ * terminal status. The ETA the job first shows is kept, to compare with the actual time.
+ */
 export const opscRollout = async (stack: BenchStack, n: number, sha256: string, timeoutMs: number): Promise<OpscResult> => {
   const plan = rolloutPlan(n, sha256);
+  const posted = performance.now();
+  const created = await stack.call<{ id: string; planHash: string; approvalRequired: boolean }>('/api/jobs', { plan });
+  const id = created.id;
+  if (created.approvalRequired) await waitFor(stack, id, (j) => j.status === 'awaiting_approval' || TERMINAL.has(j.status), 60_000, 20);
+  const toApprovalMs = performance.now() - posted;
   const cpuBefore = sampleCpu({ ...stack.pids(), bench: process.pid });
   const postedAt = Date.now();
   const t0 = performance.now();
-  const { id } = await stack.call<{ id: string }>('/api/jobs', { plan });
+  if (created.approvalRequired) await stack.call(`/api/jobs/${id}/approve`, { planHash: created.planHash, comment: 'bench' }, stack.approverToken);
   // The workflow's result is awaited, not polled, so the bench adds no load while the job runs.
+  let closedAt = 0;
   const closed = stack.client.workflow.getHandle(id).result().then(
     () => 'closed',
     (err: unknown) => `closed with ${(err as Error).message}`,
+  ).finally(() => (closedAt = performance.now()));
+  // The ETA is set once, as the rollout starts: a few light reads until it shows (or the job ends).
+  const firstEta = waitFor(stack, id, (j) => j.progress?.eta != null || TERMINAL.has(j.status), timeoutMs, 100).then(
+    (j) => (j.progress?.eta ? { at: Date.parse(j.progress.eta), from: (j.progress as { steps?: { expectedFrom?: string }[] }).steps?.map((s) => s.expectedFrom ?? '?').join('/') ?? '?' } : null),
+    () => null,
   );
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([closed, new Promise<string>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)))]);
   clearTimeout(timer);
-  const closedMs = performance.now() - t0;
+  const closedMs = closedAt - t0;
   const cpu = cpuBetween(cpuBefore, sampleCpu({ ...stack.pids(), bench: process.pid }));
   if (outcome === 'timeout') throw new Error(`job ${id} did not finish in ${timeoutMs / 1000} s`);
   let job = await stack.call<JobView>(`/api/jobs/${id}`);
@@ -106,6 +137,8 @@ export const opscRollout = async (stack: BenchStack, n: number, sha256: string, 
   // The job was terminal when its workflow closed if the first answer says so; else when the API first said so.
   const wallMs = polled ? performance.now() - t0 : closedMs;
   const getMs = performance.now() - t0 - closedMs;
+  const shown = await firstEta;
+  const eta = shown ? { predicted: (shown.at - postedAt) / 1000, actual: wallMs / 1000, from: shown.from } : null;
 
   const failures: string[] = [];
   if (outcome !== 'closed') failures.push(`workflow ${outcome}`);
@@ -126,5 +159,5 @@ export const opscRollout = async (stack: BenchStack, n: number, sha256: string, 
     };
   });
   for (const s of steps) if (s.ok < n) failures.push(`${s.step}: ${s.ok} of ${n} targets succeeded`);
-  return { jobId: id, status: job.status, wallMs, closedMs, getMs, cpu, failures, steps, history: await historyStats(stack.client, id) };
+  return { jobId: id, status: job.status, toApprovalMs, wallMs, closedMs, eta, getMs, cpu, failures, steps, history: await historyStats(stack.client, id) };
 };

@@ -2,6 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { createKeyring, publishVaultKey } from '@opsc/activities/vault';
@@ -22,18 +23,21 @@ const freePort = (): Promise<number> =>
 
 /** The executor's settings a caller may pass through from the bench's own environment, for experiments. */
 const EXECUTOR_KNOBS = /^(EXECUTOR_|SSH_)/;
-/** Node options for the executor alone (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), for profiling. */
-const EXECUTOR_NODE_OPTIONS = 'OPSC_BENCH_EXECUTOR_NODE_OPTIONS';
+/** A folder for CPU profiles of the executor (one `<pid>.cpuprofile` per executor process). */
+const PROFILE_DIR = 'OPSC_BENCH_PROFILE_DIR';
+const CPU_PROFILER = fileURLToPath(new URL('./cpu-profile.js', import.meta.url));
 
 export interface BenchStack {
   apiUrl: string;
   token: string;
+  /** A second user with the approver role: the bench approves its own change plans as them (four-eyes). */
+  approverToken: string;
   client: Client;
   executorUrl: string;
   /** The services' PIDs, for CPU accounting. */
   pids(): Record<string, number | undefined>;
-  /** Calls the API as the bench's admin; throws on a status of 300 or more. */
-  call<T = Record<string, unknown>>(p: string, body?: unknown): Promise<T>;
+  /** Calls the API as the bench's admin (or as `as`); throws on a status of 300 or more. */
+  call<T = Record<string, unknown>>(p: string, body?: unknown, as?: string): Promise<T>;
   /** A fresh executor process: an empty SSH pool, as the other variants start without connections. */
   restartExecutor(): Promise<void>;
   stop(): Promise<void>;
@@ -64,6 +68,7 @@ export const startBenchStack = async (work: string, options: { artifactDir: stri
     await executorRole.end();
     const tenantId = await ensureTenant(admin, 'bench');
     const token = await issueApiToken(admin, await createUser(admin, { tenantId, username: 'bench-admin', role: 'admin' }), 'bench');
+    const approverToken = await issueApiToken(admin, await createUser(admin, { tenantId, username: 'bench-approver', role: 'approver' }), 'bench');
 
     const connection = await Connection.connect({ address: temporal.address });
     stops.push(() => connection.close());
@@ -95,16 +100,16 @@ export const startBenchStack = async (work: string, options: { artifactDir: stri
         EXECUTOR_ARTIFACT_DIR: options.artifactDir,
         EXECUTOR_MAX_CONCURRENT_ACTIVITIES: String(options.maxConcurrentActivities),
         ...knobs,
-        ...(process.env[EXECUTOR_NODE_OPTIONS] && { NODE_OPTIONS: process.env[EXECUTOR_NODE_OPTIONS] }),
+        ...(process.env[PROFILE_DIR] && { NODE_OPTIONS: `--import ${CPU_PROFILER}`, OPSC_CPU_PROFILE_DIR: process.env[PROFILE_DIR] }),
       });
       await waitForHttpOk(`${executorUrl}/health`, 90_000, executor);
     };
     await restartExecutor();
 
-    const call = async <T>(p: string, body?: unknown): Promise<T> => {
+    const call = async <T>(p: string, body?: unknown, as = token): Promise<T> => {
       const res = await fetch(`${apiUrl}${p}`, {
         method: body === undefined ? 'GET' : 'POST',
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        headers: { authorization: `Bearer ${as}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
         ...(body !== undefined && { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(60_000),
       });
@@ -113,7 +118,7 @@ export const startBenchStack = async (work: string, options: { artifactDir: stri
       return JSON.parse(text) as T;
     };
     const pids = () => ({ executor: executor?.pid, orchestrator: orchestrator.pid, temporal: temporal.pid });
-    return { apiUrl, token, client, executorUrl, pids, call, restartExecutor, stop };
+    return { apiUrl, token, approverToken, client, executorUrl, pids, call, restartExecutor, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -59,9 +59,10 @@ const failuresOf = (row: Row, v: 'a' | 'b' | 'c') => {
 
 const printOpsc = (r: OpscResult) => {
   const h = r.history;
-  say(`  a) ${r.jobId} ${r.status} in ${secs(r.wallMs)} s; history ${h.events} events, ${(h.jsonBytes / 1024).toFixed(0)} KiB JSON (server ${(h.serverBytes / 1024).toFixed(0)} KiB), ${h.runs} run${h.runs === 1 ? '' : 's'}${h.runs > 1 ? ' (continued as new)' : ''}, ${h.children} child workflows`);
+  say(`  a) ${r.jobId} ${r.status} in ${secs(r.wallMs)} s after the approval (POST to awaiting approval ${secs(r.toApprovalMs)} s); history ${h.events} events, ${(h.jsonBytes / 1024).toFixed(0)} KiB JSON (server ${(h.serverBytes / 1024).toFixed(0)} KiB), ${h.runs} run${h.runs === 1 ? '' : 's'}${h.runs > 1 ? ' (continued as new)' : ''}, ${h.children} child workflows`);
   const gaps = r.steps.slice(1).map((s, i) => `${((s.firstStart - (r.steps[i]?.lastFinish ?? 0)) * 1000).toFixed(0)} ms`);
-  say(`     overhead: POST to the first activity ${((r.steps[0]?.firstStart ?? 0) * 1000).toFixed(0)} ms; between steps ${gaps.join(', ')}; last activity to workflow closed ${(r.closedMs - (r.steps.at(-1)?.lastFinish ?? 0) * 1000).toFixed(0)} ms; then GET ${r.getMs.toFixed(0)} ms (not in the wall time unless it had to poll)`);
+  say(`     ETA shown at the start: ${r.eta ? `${r.eta.predicted.toFixed(1)} s (steps from ${r.eta.from}) for an actual ${r.eta.actual.toFixed(1)} s, off by ${etaError(r.eta)}` : 'none'}`);
+  say(`     overhead: approval to the first activity ${((r.steps[0]?.firstStart ?? 0) * 1000).toFixed(0)} ms; between steps ${gaps.join(', ')}; last activity to workflow closed ${(r.closedMs - (r.steps.at(-1)?.lastFinish ?? 0) * 1000).toFixed(0)} ms; then GET ${r.getMs.toFixed(0)} ms (not in the wall time unless it had to poll)`);
   say(`     CPU s while it ran: ${r.cpu.map(([label, s]) => `${label} ${s.toFixed(1)}`).join(', ')}`);
   const s2s = [...h.scheduleToStartMs].sort((x, y) => x - y);
   const at = (q: number) => (s2s[Math.min(s2s.length - 1, Math.ceil(q * s2s.length) - 1)] ?? 0).toFixed(0);
@@ -70,6 +71,8 @@ const printOpsc = (r: OpscResult) => {
     say(`     ${s.step.padEnd(7)} ${String(s.ok).padStart(4)} ok; activities started +${s.firstStart.toFixed(2)}..+${s.lastStart.toFixed(2)} s, last done +${s.lastFinish.toFixed(2)} s; per host p50 ${s.p50.toFixed(2)} s, max ${s.max.toFixed(2)} s`);
   }
 };
+
+const etaError = (eta: { predicted: number; actual: number }) => `${(((eta.predicted - eta.actual) / eta.actual) * 100).toFixed(0)}%`;
 
 const printFailures = (label: string, failures: string[]) => {
   if (failures.length === 0) return;
@@ -172,6 +175,13 @@ const main = async () => {
       const last = row.a.at(-1)?.history;
       const history = last ? `${last.events} / ${(last.jsonBytes / 1024).toFixed(0)}${last.runs > 1 ? ` (${last.runs} runs)` : ''}` : '-';
       say(`${String(row.n).padStart(4)} ${secs(a).padStart(10)} ${secs(b).padStart(10)} ${secs(c).padStart(13)} ${fmtRatio(ratio(a, b)).padStart(6)} ${fmtRatio(ratio(a, c)).padStart(6)} ${failed.padStart(13)} ${history.padStart(22)}`);
+    }
+    if (rows.some((r) => r.a.length > 0)) {
+      say('\nETA shown at the start vs actual (the first run of a size has only the earlier sizes\' history for its first hosts, later runs have their own):');
+      for (const row of rows) {
+        const shown = row.a.map((r) => (r.eta ? `${r.eta.predicted.toFixed(1)}/${r.eta.actual.toFixed(1)} s (${etaError(r.eta)}, ${r.eta.from})` : 'none'));
+        say(`  N=${String(row.n).padEnd(4)} ${shown.join('; ')}`);
+      }
     }
     const goalRow = rows.find((r) => r.n === GOAL.n);
     if (goalRow) {

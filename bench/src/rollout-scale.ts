@@ -1,0 +1,210 @@
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { JobProgress, LinuxOperationInput, PlanInput } from '@opsc/contracts';
+import { progressQuery } from '@opsc/contracts/temporal';
+import { startSshFleet, type SshFleet } from '@opsc/testkit';
+import { historyStats, type HistoryStats } from './rollout-history.js';
+import { waitFor } from './rollout-opsc.js';
+import { startBenchStack, type BenchStack } from './rollout-stack.js';
+
+/**
+ * The largest job we run: T targets x S steps (default 1,000 x 7) on the sshd fleet (at most 250
+ * hosts, so several targets share a host, each its own inventory entry), through the whole system.
+ * It reports what the issue asks to know at that scale: the workflow history of every run of the
+ * continue-as-new chain against Temporal's limits, what the `progress` query and GET /api/jobs/:id
+ * cost while it runs (against a 10-target job of the same plan, measured in the same process), and
+ * the ETA shown at the start against the actual time, run after run.
+ *
+ *   npm run bench:scale -- [--targets 1000] [--steps 7] [--hosts 250] [--parallel 100] [--repeat 2]
+ */
+const arg = (name: string, fallback: string): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = Number(i > 0 ? process.argv[i + 1] : fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive whole number`);
+  return value;
+};
+const TARGETS = arg('targets', '1000');
+const STEPS = arg('steps', '7');
+const HOSTS = Math.min(arg('hosts', '250'), TARGETS);
+const PARALLEL = arg('parallel', '100');
+const REPEAT = arg('repeat', '2');
+const TIMEOUT_MS = arg('timeout-seconds', '3600') * 1000;
+const BASELINE_TARGETS = 10;
+/** Temporal's hard limits on one run's history (the server's defaults). */
+const LIMIT = { events: 51_200, bytes: 50 * 1024 * 1024 };
+/** How often the bench reads the job's progress while it runs. */
+const SAMPLE_EVERY_MS = 2_000;
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)] ?? NaN;
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+
+/** Light commands of different lengths, so the steps and the ETA have something to tell apart. */
+const STEP_ACTIONS: { name: string; operation: LinuxOperationInput }[] = [
+  { name: 'Kernel release', operation: { op: 'run', argv: ['uname', '-r'] } },
+  { name: 'Root filesystem usage', operation: { op: 'run', argv: ['df', '-P', '/'] } },
+  { name: 'Wait 0.2 s', operation: { op: 'script', shell: 'sh', script: 'sleep 0.2; echo waited' } as const },
+  { name: 'Five lines of output', operation: { op: 'script', shell: 'sh', script: 'for i in 1 2 3 4 5; do echo "line $i"; done' } },
+  { name: 'Login user', operation: { op: 'run', argv: ['id', '-un'] } },
+  { name: 'Wait 0.5 s', operation: { op: 'script', shell: 'sh', script: 'sleep 0.5; echo waited' } },
+  { name: 'Uptime', operation: { op: 'run', argv: ['uptime'] } },
+];
+
+const scalePlan = (group: string, targets: number): PlanInput => ({
+  name: `scale: ${STEPS} steps on ${targets} targets`,
+  policies: { maxParallel: PARALLEL, rollback: 'none' },
+  steps: Array.from({ length: STEPS }, (_, i) => {
+    const action = STEP_ACTIONS[i % STEP_ACTIONS.length]!;
+    return { id: `s${i + 1}`, name: action.name, targets: { group }, action: { method: 'ssh', operation: action.operation } };
+  }),
+});
+
+interface Sample {
+  queryMs: number;
+  queryBytes: number;
+  getMs: number;
+  getBytes: number;
+}
+
+interface RunResult {
+  jobId: string;
+  status: string;
+  wallMs: number;
+  eta: { predicted: number; from: string } | null;
+  samples: Sample[];
+  completed: number;
+  history: HistoryStats;
+}
+
+/** Reads the job's progress the two ways a client does: the Temporal query, and the API's job view. */
+const sample = async (stack: BenchStack, id: string): Promise<Sample> => {
+  let t = performance.now();
+  const progress = await stack.client.workflow.getHandle(id).query(progressQuery);
+  const queryMs = performance.now() - t;
+  t = performance.now();
+  const res = await fetch(`${stack.apiUrl}/api/jobs/${id}`, { headers: { authorization: `Bearer ${stack.token}` }, signal: AbortSignal.timeout(60_000) });
+  const body = await res.text();
+  const getMs = performance.now() - t;
+  if (!res.ok) throw new Error(`GET /api/jobs/${id}: HTTP ${res.status} ${body.slice(0, 300)}`);
+  return { queryMs, queryBytes: Buffer.byteLength(JSON.stringify(progress)), getMs, getBytes: Buffer.byteLength(body) };
+};
+
+/** Posts the plan, approves it as the second user, samples its progress until it ends. */
+const runJob = async (stack: BenchStack, group: string, targets: number): Promise<RunResult> => {
+  const created = await stack.call<{ id: string; planHash: string; approvalRequired: boolean }>('/api/jobs', { plan: scalePlan(group, targets) });
+  const id = created.id;
+  if (created.approvalRequired) {
+    await waitFor(stack, id, (j) => j.status === 'awaiting_approval', 120_000, 50);
+    await stack.call(`/api/jobs/${id}/approve`, { planHash: created.planHash, comment: 'bench:scale' }, stack.approverToken);
+  }
+  const approvedAt = Date.now();
+  const t0 = performance.now();
+  const samples: Sample[] = [];
+  let eta: RunResult['eta'] = null;
+  let progress: JobProgress | null = null;
+  for (;;) {
+    const s = await sample(stack, id);
+    samples.push(s);
+    progress = await stack.client.workflow.getHandle(id).query(progressQuery);
+    if (!eta && progress.eta) eta = { predicted: (Date.parse(progress.eta) - approvedAt) / 1000, from: [...new Set(progress.steps.map((x) => x.expectedFrom))].join('/') };
+    if (['completed', 'failed', 'cancelled', 'rejected'].includes(progress.status)) break;
+    if (performance.now() - t0 > TIMEOUT_MS) throw new Error(`job ${id} still ${progress.status} after ${TIMEOUT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, SAMPLE_EVERY_MS));
+  }
+  // The end as the workflow saw it, not when the bench next looked.
+  const finishedAt = Date.parse(progress.finishedAt ?? '') || Date.now();
+  return {
+    jobId: id,
+    status: progress.status,
+    wallMs: finishedAt - approvedAt,
+    eta,
+    samples,
+    completed: progress.targetStates.filter((s) => s === 'completed').length,
+    history: await historyStats(stack.client, id),
+  };
+};
+
+const printRun = (label: string, r: RunResult, targets: number) => {
+  const h = r.history;
+  say(`${label}: ${r.jobId} ${r.status}, ${r.completed}/${targets} targets completed, ${(r.wallMs / 1000).toFixed(1)} s after the approval`);
+  say(`  history: ${h.runs} run(s), ${h.events} events in all, ${kib(h.serverBytes)} (server's count)`);
+  for (const [i, run] of h.perRun.entries()) {
+    say(`    run ${i + 1}: ${run.events} events (${((run.events / LIMIT.events) * 100).toFixed(1)}% of ${LIMIT.events}), ${kib(run.serverBytes)} (${((run.serverBytes / LIMIT.bytes) * 100).toFixed(2)}% of 50 MiB)`);
+  }
+  const q = r.samples.map((s) => s.queryMs);
+  const g = r.samples.map((s) => s.getMs);
+  say(`  progress query while running (${r.samples.length} samples): p50 ${pct(q, 50).toFixed(0)} ms, p95 ${pct(q, 95).toFixed(0)} ms, ${kib(Math.max(...r.samples.map((s) => s.queryBytes)))} JSON`);
+  say(`  GET /api/jobs/:id while running: p50 ${pct(g, 50).toFixed(0)} ms, p95 ${pct(g, 95).toFixed(0)} ms, up to ${kib(Math.max(...r.samples.map((s) => s.getBytes)))}`);
+  say(`  ETA shown at the start: ${r.eta ? `${r.eta.predicted.toFixed(1)} s (from ${r.eta.from}) vs ${(r.wallMs / 1000).toFixed(1)} s actual, off by ${(((r.eta.predicted * 1000 - r.wallMs) / r.wallMs) * 100).toFixed(0)}%` : 'none (no history, no tool estimate)'}`);
+};
+
+const main = async () => {
+  const work = await mkdtemp(path.join(os.tmpdir(), 'opsc-bench-scale-'));
+  await chmod(work, 0o755);
+  const artifactDir = path.join(work, 'artifacts');
+  await mkdir(artifactDir, { recursive: true });
+  let fleet: SshFleet | undefined;
+  let stack: BenchStack | undefined;
+  let ok = false;
+  const cleanup = async () => {
+    await stack?.stop();
+    stack = undefined;
+    await fleet?.stop();
+    fleet = undefined;
+  };
+  const onSignal = () => void cleanup().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    say(`starting ${HOSTS} sshd hosts for ${TARGETS} targets...`);
+    fleet = await startSshFleet({ size: HOSTS, logDir: path.join(work, 'fleet-logs') });
+    stack = await startBenchStack(work, { artifactDir, maxConcurrentActivities: PARALLEL });
+    const key = fleet.clientKey.privateKey;
+    for (const host of fleet.hosts) await stack.call('/api/credentials', { name: `${host.name}-key`, username: host.username, secret: { kind: 'ssh-key', privateKey: key } });
+    const names: string[] = [];
+    for (let i = 0; i < TARGETS; i += 1) {
+      const host = fleet.hosts[i % HOSTS]!;
+      const name = `scale-${String(i + 1).padStart(4, '0')}`;
+      names.push(name);
+      await stack.call('/api/inventory/targets', { name, address: host.address, os: 'linux', tags: ['scale'], services: [{ protocol: 'ssh', port: host.port, credential: `${host.name}-key` }] });
+    }
+    await stack.call('/api/inventory/groups', { name: 'scale', targets: names });
+    await stack.call('/api/inventory/groups', { name: 'scale-baseline', targets: names.slice(0, BASELINE_TARGETS) });
+    say(`inventory: ${TARGETS} targets on ${HOSTS} hosts; ${STEPS} steps, maxParallel ${PARALLEL}; ${os.availableParallelism()} cores\n`);
+
+    // The baseline first: it also warms the workflow bundle and the connections' code paths.
+    const baseline = await runJob(stack, 'scale-baseline', BASELINE_TARGETS);
+    printRun(`baseline, ${BASELINE_TARGETS} targets`, baseline, BASELINE_TARGETS);
+    const runs: RunResult[] = [];
+    for (let i = 0; i < REPEAT; i += 1) {
+      const r = await runJob(stack, 'scale', TARGETS);
+      runs.push(r);
+      printRun(`\nrun ${i + 1}/${REPEAT}, ${TARGETS} targets x ${STEPS} steps`, r, TARGETS);
+    }
+
+    const largest = runs.reduce((a, b) => (b.history.events > a.history.events ? b : a));
+    const maxRun = Math.max(...largest.history.perRun.map((r) => r.events));
+    const maxBytes = Math.max(...largest.history.perRun.map((r) => r.serverBytes));
+    const q = (rs: RunResult[]) => pct(rs.flatMap((r) => r.samples.map((s) => s.queryMs)), 50);
+    const qb = (rs: RunResult[]) => Math.max(...rs.flatMap((r) => r.samples.map((s) => s.queryBytes)));
+    say('\nsummary');
+    say(`  largest job: ${TARGETS * STEPS} target-steps in ${largest.history.runs} runs, ${largest.history.events} events, ${kib(largest.history.serverBytes)}; the biggest run ${maxRun} events (${((maxRun / LIMIT.events) * 100).toFixed(1)}% of the limit), ${kib(maxBytes)}`);
+    say(`  progress query p50: ${q(runs).toFixed(0)} ms at ${TARGETS} targets vs ${q([baseline]).toFixed(0)} ms at ${BASELINE_TARGETS} (x${(q(runs) / q([baseline])).toFixed(1)}); ${kib(qb(runs))} vs ${kib(qb([baseline]))}`);
+    say(`  ETA at the start vs actual: ${runs.map((r) => (r.eta ? `${(((r.eta.predicted * 1000 - r.wallMs) / r.wallMs) * 100).toFixed(0)}%` : 'none')).join(', ')}`);
+    ok = runs.every((r) => r.status === 'completed' && r.completed === TARGETS) && baseline.status === 'completed';
+    if (!ok) say('some runs did not complete every target');
+  } finally {
+    await cleanup();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (ok) await rm(work, { recursive: true, force: true });
+    else process.stderr.write(`logs kept in ${work}\n`);
+  }
+  if (!ok) process.exitCode = 1;
+};
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});
