@@ -118,7 +118,8 @@ export const opscRollout = async (stack: BenchStack, n: number, sha256: string, 
   ).finally(() => (closedAt = performance.now()));
   // The ETA is set once, as the rollout starts: a few light reads until it shows (or the job ends).
   const firstEta = waitFor(stack, id, (j) => j.progress?.eta != null || TERMINAL.has(j.status), timeoutMs, 100).then(
-    (j) => (j.progress?.eta ? { at: Date.parse(j.progress.eta), from: (j.progress as { steps?: { expectedFrom?: string }[] }).steps?.map((s) => s.expectedFrom ?? '?').join('/') ?? '?' } : null),
+    // An ETA read after the end says nothing about the estimate.
+    (j) => (j.progress?.eta && !TERMINAL.has(j.status) ? { at: Date.parse(j.progress.eta), from: (j.progress as { steps?: { expectedFrom?: string }[] }).steps?.map((s) => s.expectedFrom ?? '?').join('/') ?? '?' } : null),
     () => null,
   );
   let timer: NodeJS.Timeout | undefined;
