@@ -115,11 +115,18 @@ describe('run markers over SSH', () => {
     expect(retry.stdout).toBe('ran\n');
   });
 
-  it('removes markers older than a week when it writes a new one', async () => {
-    const old = `/var/lib/opsconductor/runs/job-old/step/${h.targetIds[0]}`;
+  it('removes markers older than a week when it writes a new one, at most once a day', async () => {
+    const runs = '/var/lib/opsconductor/runs';
+    const old = `${runs}/job-old/step/${h.targetIds[0]}`;
     await onHost(`sudo -n sh -c 'mkdir -p "$(dirname ${old})" && echo exit=0 > ${old} && touch -d "10 days ago" ${old}'`);
     expect(await onHost(`sudo -n ls ${old}`)).toBe(old);
-    await h.run(0, { op: 'run', argv: ['true'] }, { stepId: 'cleanup', become: true });
+    // Swept today already (the stamp is dated a day ahead): a new marker leaves the folder alone.
+    await onHost(`sudo -n touch -d tomorrow ${runs}/.sweep`);
+    await h.run(0, { op: 'run', argv: ['true'] }, { stepId: 'cleanup-1', become: true });
+    expect(await onHost(`sudo -n ls ${old}`)).toBe(old);
+    // A day later, the next marker sweeps.
+    await onHost(`sudo -n touch -d "2 days ago" ${runs}/.sweep`);
+    await h.run(0, { op: 'run', argv: ['true'] }, { stepId: 'cleanup-2', become: true });
     expect(await onHost(`sudo -n ls ${old} 2>&1 || true`)).toMatch(/No such file/);
   });
 });
