@@ -27,7 +27,10 @@ export default function ChatPage() {
       if (res.ok) setTools(new Map(res.data.tools.map((t) => [t.name, t])));
     });
   }, []);
-  useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [entries.length]);
+  // A block body: newer Chromium's scrollIntoView returns a promise, which React would take for a cleanup.
+  useEffect(() => {
+    void end.current?.scrollIntoView({ block: 'end' });
+  }, [entries.length]);
 
   const send = async (e?: FormEvent) => {
     e?.preventDefault();

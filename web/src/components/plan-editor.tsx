@@ -32,8 +32,8 @@ const FieldError = ({ id, text }: { id: string; text: string | undefined }) =>
   ) : null;
 
 /** One input for a tool parameter, typed by the catalog (a string when the catalog does not say). */
-const ParamInput = ({ path, name, value, type, enumValues, error, question, onValue }: {
-  path: string; name: string; value: unknown; type: string; enumValues?: readonly string[] | undefined;
+const ParamInput = ({ path, name, value, type, enumValues, error, question, onValue, showType = true }: {
+  path: string; name: string; value: unknown; type: string; enumValues?: readonly string[] | undefined; showType?: boolean;
   error?: string | undefined; question?: string | undefined; onValue: (v: unknown) => void;
 }) => {
   const errId = `${path}-error`;
@@ -58,7 +58,7 @@ const ParamInput = ({ path, name, value, type, enumValues, error, question, onVa
     <div className={`param${question ? ' needed' : ''}`}>
       <label htmlFor={path}>
         <span>
-          {name} <span className="muted small">{type}</span>
+          {name} {showType && <span className="muted small">{type}</span>}
         </span>
       </label>
       {input}
@@ -133,7 +133,7 @@ export const PlanEditor = ({ draft, plan, tools, errors, missing, onChange }: Ed
                 {(['timeoutSeconds', 'retries'] as const).map((key) => {
                   const path = `steps.${index}.${key}`;
                   return (
-                    <ParamInput key={path} path={path} name={key === 'retries' ? 'attempts (this step)' : 'timeout s (this step)'} value={step[key]} type="integer" error={errors.get(path)}
+                    <ParamInput key={path} path={path} name={key === 'retries' ? 'Attempts (this step)' : 'Timeout s (this step)'} value={step[key]} type="integer" showType={false} error={errors.get(path)}
                       onValue={(v) => setStep(index, (s) => { const next = { ...s } as Record<string, unknown>; if (v === undefined) delete next[key]; else next[key] = v; return next as PlanDraft['steps'][number]; })} />
                   );
                 })}
@@ -150,7 +150,7 @@ export const PlanEditor = ({ draft, plan, tools, errors, missing, onChange }: Ed
           const value = draft.policies[key];
           return (
             <ParamInput key={path} path={path} name={label} value={value} type={kind === 'bool' ? 'boolean' : kind === 'int' || kind === 'number' ? 'integer' : 'string'}
-              enumValues={Array.isArray(kind) ? kind : undefined} error={errors.get(path)} onValue={(v) => setPolicy(key, v)} />
+              enumValues={Array.isArray(kind) ? kind : undefined} showType={false} error={errors.get(path)} onValue={(v) => setPolicy(key, v)} />
           );
         })}
       </div>

@@ -74,8 +74,9 @@ export const Shell = ({ children }: { children: ReactNode }) => {
   }, []);
 
   useEffect(() => {
-    void refresh();
-  }, [refresh, pathname]);
+    // The sign-in page asks no one who is signed in; it refreshes the session itself after a sign-in.
+    if (!onLogin) void refresh();
+  }, [refresh, pathname, onLogin]);
 
   useEffect(() => {
     if (state === 'ready' && !user && !onLogin) router.replace(`/login?next=${encodeURIComponent(pathname)}`);

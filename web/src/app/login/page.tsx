@@ -41,7 +41,7 @@ const LoginForm = () => {
         <input name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
       </label>
       {error && (
-        <p className="field-error" role="alert">
+        <p className="field-error" role="alert" data-testid="login-error">
           {error}
         </p>
       )}

@@ -59,7 +59,7 @@ export const ProgressHeader = ({ progress, now }: { progress: JobProgress; now: 
         <span className="ok-text">✓ {t.completed} Completed</span>
         <span className="fail-text">✗ {t.failed} Failed</span>
         <span className="run-text">▶ {t.running} Running</span>
-        <span className="muted">⏳ {t.pending} Pending</span>
+        <span className="muted">○ {t.pending} Pending</span>
         {t.rolledBack > 0 && <span className="muted">↺ {t.rolledBack} rolled back</span>}
       </p>
       <p className="small" data-testid="current-targets">

@@ -1,7 +1,7 @@
 import type { JobProgress } from '@opsc/contracts';
 import { duration } from '../../lib/format';
 
-const ICON: Record<string, string> = { succeeded: '✓', failed: '✗', running: '▶', pending: '⏳', skipped: '–' };
+const ICON: Record<string, string> = { succeeded: '✓', failed: '✗', running: '▶', pending: '○', skipped: '–' };
 const WORD: Record<string, string> = { succeeded: 'Complete', failed: 'Failed', running: 'In progress', pending: 'Pending', skipped: 'Skipped' };
 
 /** The seed's "Step-by-Step Visual Progress": each step with its status and counts. */
