@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import { requestJson, waitForJob } from '../support/api.js';
+import { control, submitDraft } from '../support/rollout.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 import { launchChromium, openUserPage, screenshot, signIn, startTestWeb, until, TABLET, type RunningWeb, type UserPage } from '../support/web.js';
 
@@ -21,6 +23,7 @@ let browser: Browser;
 let operator: UserPage;
 let approver: UserPage;
 const users = { operator: 'olga-operator', approver: 'alex-approver', admin: 'ada-admin' };
+const tokens: Record<string, string> = {};
 const pages: UserPage[] = [];
 
 beforeAll(async () => {
@@ -30,7 +33,7 @@ beforeAll(async () => {
     groups: { 'Production Web': PROD, 'Staging Web': STAGING },
   });
   await h.stack.startExecutor();
-  for (const [role, username] of Object.entries(users)) await h.stack.createUser(role as 'operator', { tenant: 'acme', username, password: PASSWORD });
+  for (const [role, username] of Object.entries(users)) tokens[role] = (await h.stack.createUser(role as 'operator', { tenant: 'acme', username, password: PASSWORD })).token;
   web = await startTestWeb(h.stack.namespace, h.orchestrator.apiUrl);
   h.base.onClose(() => web.service.stop(5_000));
   browser = await launchChromium();
@@ -296,6 +299,55 @@ describe('a target that fails, and an approval that is not allowed', () => {
     await monitor.setViewportSize(TABLET);
     await screenshot(monitor, '10-monitor-tablet');
   });
+});
+
+describe('the live stream when the web server restarts mid-job', () => {
+  it('reconnects by itself and shows every output line once', async () => {
+    // Each host prints a line every 0.4 s for about 8 s.
+    const script = 'for i in $(seq 1 20); do echo "tick $i of 20"; sleep 0.4; done';
+    const created = await submitDraft(h.orchestrator.apiUrl, tokens.operator!, {
+      name: 'ticks on the web servers',
+      steps: [{ id: 'tick', tool: 'run-script', params: { script }, targets: { group: 'Production Web' } }],
+      policies: { maxParallel: 5 },
+    });
+    await waitForJob(h.orchestrator.apiUrl, tokens.operator!, created.id, (j) => j.status === 'awaiting_approval', 30_000);
+    const page = operator.page;
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.goto(`/jobs/${created.id}`);
+    await expect.poll(() => page.getByTestId('stream-state').textContent(), { timeout: 15_000 }).toBe('● live');
+    expect((await control(h.orchestrator.apiUrl, tokens.approver!, created.id, 'approve', { planHash: created.planHash })).status).toBe(200);
+    const navigations: string[] = [];
+    page.on('framenavigated', (frame) => navigations.push(frame.url()));
+    await until(async () => (Number(await page.getByTestId('live-log').getAttribute('data-lines')) >= 10 ? true : undefined), 'the first lines', 30_000);
+
+    // The web server goes away mid-job and comes back on the same address.
+    const port = Number(new URL(web.url).port);
+    const problemsBefore = pages.map((p) => p.problems.length);
+    await web.service.stop(5_000);
+    const states = new Set<string>();
+    await until(async () => {
+      states.add((await page.getByTestId('stream-state').textContent()) ?? '');
+      return states.has('reconnecting') ? true : undefined;
+    }, 'the page to notice', 15_000, 50);
+    web = await startTestWeb(h.stack.namespace, h.orchestrator.apiUrl, port);
+    h.base.onClose(() => web.service.stop(5_000));
+    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 60_000 }).toBe('completed');
+    await expect.poll(() => page.getByTestId('stream-state').textContent(), { timeout: 15_000 }).toBe('ended');
+    // While the server was away Chromium logged the refused and cut connections (this page's stream,
+    // the approver's inbox polling); those, and only those, were expected.
+    pages.forEach((p, i) => {
+      const gap = p.problems.splice(problemsBefore[i] ?? 0);
+      p.problems.push(...gap.filter((line) => !/net::ERR_(CONNECTION_REFUSED|EMPTY_RESPONSE|INCOMPLETE_CHUNKED_ENCODING|CONNECTION_RESET)/.test(line)));
+    });
+    const stored = await outputLineCount(created.id);
+    expect(stored).toBeGreaterThanOrEqual(100);
+    expect(Number(await page.getByTestId('live-log').getAttribute('data-lines'))).toBe(stored);
+    const ticks = await page.locator('[data-testid=live-log] .log-text').filter({ hasText: /^tick \d+ of 20$/ }).allTextContents();
+    expect(ticks).toHaveLength(100);
+    expect(navigations).toEqual([]);
+    const job = await requestJson<{ status: string }>(`${h.orchestrator.apiUrl}/api/jobs/${created.id}`, { token: tokens.operator! });
+    expect(job.body.status).toBe('completed');
+  }, 120_000);
 });
 
 describe('history, inventory and audit', () => {

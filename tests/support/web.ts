@@ -16,9 +16,9 @@ export interface RunningWeb {
   url: string;
 }
 
-/** The web app's production build as its own process, proxying to `apiUrl`; its log goes beside the other services'. */
-export const startTestWeb = async (namespace: string, apiUrl: string): Promise<RunningWeb> => {
-  const port = await freePort();
+/** The web app's production build as its own process (on `port`, or a free one), proxying to `apiUrl`; its log goes beside the other services'. */
+export const startTestWeb = async (namespace: string, apiUrl: string, port?: number): Promise<RunningWeb> => {
+  port ??= await freePort();
   const logDir = inject('logDir');
   mkdirSync(logDir, { recursive: true });
   const file = path.join(logDir, `${namespace}-web.log`);

@@ -1,4 +1,4 @@
-import type { JobProgress } from '@opsc/contracts';
+import { cellStatus, type JobProgress } from '@opsc/contracts';
 import { dateTime, duration } from '../../lib/format';
 import type { OutputLine, StepResultView } from '../../lib/types';
 import { StatusBadge } from '../badges';
@@ -17,6 +17,15 @@ const Stream = ({ name, text, truncated, bytes }: { name: string; text: string |
     </div>
   ) : null;
 
+/** Why a step has no result on a target, from its cell. */
+const NO_RESULT: Record<string, string> = {
+  pending: 'not started yet',
+  running: 'running…',
+  skipped: 'skipped: the target failed an earlier step, or the job stopped',
+  cancelled: 'cancelled',
+  notInStep: 'not part of this step',
+};
+
 /** One target's full output, step by step (and its undo actions), from the stored results. */
 export const TargetOutput = ({ target, stepId, progress, results, lines, loading, onClose }: {
   target: string; stepId: string; progress: JobProgress; results: StepResultView[]; lines: OutputLine[]; loading: boolean; onClose: () => void;
@@ -34,14 +43,19 @@ export const TargetOutput = ({ target, stepId, progress, results, lines, loading
           Close
         </button>
       </div>
-      {progress.steps.map((s) => {
+      {progress.steps.map((s, si) => {
+        const cell = cellStatus(progress.matrix[si]?.[ti] ?? ' ');
         const rows = mine.filter((r) => r.stepId === s.id || r.stepId === `${s.id}.rollback`);
         const live = lines.filter((l) => l.target === target && l.stepId === s.id);
         return (
           <details key={s.id} open={s.id === stepId} className="step-output" data-step={s.id}>
             <summary>
               <strong>{s.name}</strong>{' '}
-              {rows.length ? rows.map((r) => <StatusBadge key={r.stepId} status={r.status ?? 'pending'} />) : <span className="muted small">no result yet</span>}
+              {rows.length ? (
+                rows.map((r) => <StatusBadge key={r.stepId} status={r.status ?? 'pending'} />)
+              ) : (
+                <span className="muted small">{NO_RESULT[cell] ?? 'no result yet'}</span>
+              )}
             </summary>
             {rows.map((r) => (
               <div key={r.stepId} className="result">
