@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** The web server's configuration, parsed once: where the orchestrator API is. Nothing else. */
-const WebEnv = z.object({
+export const WebEnv = z.object({
   OPSC_API_URL: z
     .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
     .default('http://127.0.0.1:3005')
