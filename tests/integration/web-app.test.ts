@@ -189,7 +189,8 @@ describe('the seed Linux request, from the chat to a finished job', () => {
     // Live: the page saw the job running and the succeeded cells grow step by step, without a reload.
     expect(seen.some((s) => s.status === 'running')).toBe(true);
     const growth = [...new Set(seen.map((s) => s.succeededCells))];
-    expect(growth.length).toBeGreaterThanOrEqual(4);
+    expect(growth.length).toBeGreaterThanOrEqual(3);
+    expect(growth.some((n) => n > 0 && n < 25)).toBe(true);
     expect(growth).toEqual([...growth].sort((a, b) => a - b));
     expect(navigations).toEqual([]);
 
@@ -347,6 +348,45 @@ describe('the live stream when the web server restarts mid-job', () => {
     expect(navigations).toEqual([]);
     const job = await requestJson<{ status: string }>(`${h.orchestrator.apiUrl}/api/jobs/${created.id}`, { token: tokens.operator! });
     expect(job.body.status).toBe('completed');
+  }, 120_000);
+});
+
+describe('pause, resume and cancel from the monitor', () => {
+  it('pauses (nothing new starts), resumes, and cancels letting running steps finish', async () => {
+    // One host at a time, each about 2 s: there is always something left to hold back.
+    const script = 'for i in $(seq 1 5); do echo "step $i"; sleep 0.4; done';
+    const created = await submitDraft(h.orchestrator.apiUrl, tokens.operator!, {
+      name: 'slow ticks, one host at a time',
+      steps: [{ id: 'tick', tool: 'run-script', params: { script }, targets: { group: 'Production Web' } }],
+      policies: { maxParallel: 1 },
+    });
+    await waitForJob(h.orchestrator.apiUrl, tokens.operator!, created.id, (j) => j.status === 'awaiting_approval', 30_000);
+    expect((await control(h.orchestrator.apiUrl, tokens.approver!, created.id, 'approve', { planHash: created.planHash })).status).toBe(200);
+    const page = operator.page;
+    await page.goto(`/jobs/${created.id}`);
+    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 30_000 }).toBe('running');
+
+    const controls = page.getByTestId('controls');
+    await controls.getByRole('button', { name: 'Pause' }).click();
+    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 15_000 }).toBe('paused');
+    // Paused: the target in flight finishes, no other starts.
+    await expect.poll(() => page.getByTestId('target-counts').getAttribute('data-running'), { timeout: 15_000 }).toBe('0');
+    const held = await page.getByTestId('target-counts').getAttribute('data-completed');
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(await page.getByTestId('target-counts').getAttribute('data-completed')).toBe(held);
+    expect(await page.getByTestId('target-counts').getAttribute('data-running')).toBe('0');
+    await screenshot(page, '14-monitor-paused');
+
+    await controls.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 15_000 }).toBe('running');
+    await controls.getByRole('button', { name: 'Cancel…' }).click();
+    await controls.getByRole('button', { name: 'Let running steps finish' }).click();
+    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 60_000 }).toBe('cancelled');
+    const completed = Number(await page.getByTestId('target-counts').getAttribute('data-completed'));
+    expect(completed).toBeGreaterThanOrEqual(Number(held));
+    expect(completed).toBeLessThan(5);
+    const events = (await h.stack.pool.query<{ action: string; actor: string }>(`SELECT action, actor FROM audit_log WHERE job_id = $1 ORDER BY id`, [created.id])).rows;
+    expect(events.filter((e) => e.actor === users.operator).map((e) => e.action)).toEqual(expect.arrayContaining(['job.pause', 'job.resume', 'job.cancel']));
   }, 120_000);
 });
 
