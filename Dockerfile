@@ -13,9 +13,11 @@ COPY dev/package.json dev/
 COPY testkit/package.json testkit/
 COPY bench/package.json bench/
 COPY tests/package.json tests/
+COPY web/package.json web/
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npx tsc -b && npm prune --omit=dev
+ENV NEXT_TELEMETRY_DISABLED=1
+RUN npx tsc -b && (cd web && npx next build) && npm prune --omit=dev
 
 FROM node:20-bookworm-slim AS runtime
 WORKDIR /app
@@ -37,3 +39,10 @@ ENV EXECUTOR_HEALTH_HOST=0.0.0.0
 USER node
 EXPOSE 8010
 CMD ["node", "executor-worker/dist/main.js"]
+
+# The web app: Next.js's production server. It reaches the orchestrator API only (OPSC_API_URL).
+FROM runtime AS web
+ENV NEXT_TELEMETRY_DISABLED=1
+USER node
+EXPOSE 3000
+CMD ["node", "node_modules/next/dist/bin/next", "start", "web", "--port", "3000", "--hostname", "0.0.0.0"]

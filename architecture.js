@@ -52,4 +52,13 @@ export const ARROWS = [
       DEEP,
     ],
   },
+  {
+    name: 'web',
+    files: ['web/**/*.ts', 'web/**/*.tsx'],
+    forbidden: [DEEP],
+    allowOnly: {
+      pattern: '^(?!next$|next/[a-z/-]+$|react$|react-dom$|react-dom/client$|@opsc/contracts$|zod$|\\.\\.?/).*',
+      why: 'the web app talks to the orchestrator API over HTTP and SSE only: next, react, zod, @opsc/contracts and relative files (no Temporal, no database, no server packages)',
+    },
+  },
 ];

@@ -7,7 +7,7 @@ import { ARROWS } from './architecture.js';
 const restrict = ({ files, forbidden, allowOnly }) => ({
   files,
   // Tests beside the code may import the test runner; the arrows govern what ships.
-  ignores: ['**/*.test.ts'],
+  ignores: ['**/*.test.ts', '**/*.test.tsx'],
   rules: {
     'no-restricted-imports': [
       'error',
@@ -22,9 +22,9 @@ const restrict = ({ files, forbidden, allowOnly }) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.data/**', '.venv/**', '.cache/**', 'test-results/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '.data/**', '.venv/**', '.cache/**', 'test-results/**', 'web/.next/**', 'web/next-env.d.ts'] },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.recommended],
     plugins: { 'import-x': importX },
     languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['vitest.config.ts'] }, tsconfigRootDir: import.meta.dirname } },

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent set-up shared by `npm run up` and `npm test`: npm dependencies, the Temporal CLI and
-# the TypeScript build. Each part is skipped quickly when already in place.
+# Idempotent set-up shared by `npm run up` and `npm test`: npm dependencies, the Temporal CLI, the
+# TypeScript build and the web app's production build. Each part is skipped quickly when already in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '[setup] %s\n' "$*" >&2; }
@@ -41,6 +41,16 @@ if [ "${1:-}" = "--test" ] && { [ ! -x /usr/sbin/sshd ] || ! command -v sudo >/d
   if [ "$rc" != 0 ]; then say "installing the test fleets' packages failed ($rc)"; exit "$rc"; fi
 fi
 
+# The web app's browser tests drive Debian's Chromium through playwright-core (`setup.sh --test` only);
+# playwright never downloads a browser of its own.
+if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/chromium ]; then
+  if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
+    say "the browser tests need Debian's chromium (/usr/bin/chromium): apt-get install chromium"; exit 1
+  fi
+  say "installing chromium for the web app's browser tests"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+
 temporal_bin=$(bash temporal/bin/ensure-temporal.sh)
 say "temporal: $temporal_bin ($("$temporal_bin" --version 2>/dev/null | head -1))"
 
@@ -70,3 +80,16 @@ fi
 
 say "building (tsc -b)"
 npx tsc -b
+
+# The web app's production build (`next build`), skipped when its sources, the contracts it imports
+# and the Next.js version are what the last build was made from. No telemetry, nothing downloaded.
+web_stamp=web/.next/.opsc-build.sha256
+web_sources() {
+  { find web/src contracts/src -type f | LC_ALL=C sort | xargs sha256sum
+    sha256sum web/next.config.ts web/package.json web/tsconfig.json node_modules/next/package.json; } | sha256sum | cut -d' ' -f1
+}
+if [ ! -f web/.next/BUILD_ID ] || [ ! -f "$web_stamp" ] || [ "$(cat "$web_stamp")" != "$(web_sources)" ]; then
+  say "building the web app (next build)"
+  if ! build_log=$(cd web && NEXT_TELEMETRY_DISABLED=1 npx next build 2>&1); then printf '%s\n' "$build_log" >&2; say "next build failed"; exit 1; fi
+  web_sources > "$web_stamp"
+fi

@@ -1,4 +1,5 @@
 export { startService, waitForHttpOk, type ServiceProcess, type StartServiceOptions } from './service-process.js';
-export { EXECUTOR_MAIN, ORCHESTRATOR_MAIN, REPO_ROOT } from './paths.js';
+export { EXECUTOR_MAIN, ORCHESTRATOR_MAIN, REPO_ROOT, WEB_DIR } from './paths.js';
 export { prepareDatabase } from './prepare-database.js';
 export { ensureVaultKeyFile } from './vault-key.js';
+export { startWeb, type StartWebOptions } from './web-process.js';

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root, from this compiled file's place in `dev/dist`. */
@@ -10,3 +11,7 @@ export const EXECUTOR_MAIN = fileURLToPath(new URL('../../executor-worker/dist/m
 export const DATA_DIR = fileURLToPath(new URL('../../.data/', import.meta.url));
 export const EMBEDDED_PG_DIR = fileURLToPath(new URL('../../.data/postgres/', import.meta.url));
 export const embeddedPgPort = (): number => Number(process.env.OPSC_PG_PORT ?? 5433);
+
+/** The Next.js app, and the `next` command that serves its production build (`next start`). */
+export const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
+export const nextBin = (): string => createRequire(`${WEB_DIR}package.json`).resolve('next/dist/bin/next');

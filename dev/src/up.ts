@@ -5,10 +5,11 @@ import { ensureVaultKeyFile } from './vault-key.js';
 import { ensureTemporalBinary, startDevServer, type RunningDevServer } from '@opsc/temporal';
 import { DATA_DIR, EMBEDDED_PG_DIR, EXECUTOR_MAIN, ORCHESTRATOR_MAIN, embeddedPgPort } from './paths.js';
 import { startService, waitForHttpOk, type ServiceProcess } from './service-process.js';
+import { startWeb } from './web-process.js';
 
 /**
  * `npm run up`: Temporal dev server + PostgreSQL (embedded unless configured) + orchestrator +
- * executor, in the foreground. Ctrl-C stops everything in reverse order. State lives in `.data/`.
+ * executor + web app, in the foreground. Ctrl-C stops everything in reverse order. State lives in `.data/`.
  */
 const env = process.env;
 const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
@@ -74,7 +75,10 @@ const main = async () => {
     env: { EXECUTOR_ARTIFACT_DIR: path.join(DATA_DIR, 'artifacts'), ...common, DATABASE_URL: urls.executor, ...vault },
     onLine: prefix('executor'),
   });
-  stack.services.push(executor, orchestrator);
+  const apiPort = port('API_PORT', 3005);
+  const webPort = port('WEB_PORT', 3000);
+  const web = startWeb({ port: webPort, host: env.WEB_HOST ?? '127.0.0.1', apiUrl: env.OPSC_API_URL ?? `http://127.0.0.1:${apiPort}`, onLine: prefix('web') });
+  stack.services.push(executor, orchestrator, web);
   for (const service of stack.services) {
     void service.exited.then(({ code, signal }) => {
       if (stopping) return;
@@ -82,13 +86,14 @@ const main = async () => {
       void shutdown(1);
     });
   }
-  const apiPort = port('API_PORT', 3005);
   const healthPort = port('EXECUTOR_HEALTH_PORT', 8010);
   await Promise.all([
     waitForHttpOk(`http://127.0.0.1:${apiPort}/api/health`, 120_000, orchestrator),
     waitForHttpOk(`http://127.0.0.1:${healthPort}/health`, 120_000, executor),
+    waitForHttpOk(`http://127.0.0.1:${webPort}/login`, 120_000, web),
   ]);
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  say(`  Web app        http://127.0.0.1:${webPort}   (first admin: npm run create-admin -- --tenant acme --username alice --password-stdin)`);
   say(`  API            http://127.0.0.1:${apiPort}/api   (health: /api/health)`);
   say(`  Temporal       ${temporalAddress}   namespace ${namespace}`);
   if (temporalUi) say(`  Temporal UI    ${temporalUi}`);

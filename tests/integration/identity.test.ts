@@ -127,8 +127,11 @@ describe('identity: tokens, sessions, roles and tenants on every route', () => {
     expect(cookie).toMatch(/Secure/);
     expect(cookie).toMatch(/SameSite=Strict/);
     const session = cookie.split(';')[0]!;
-    const me = await requestJson<{ user: { username: string; role: string }; via: string }>(`${api}/api/auth/me`, { headers: { cookie: session } });
+    const me = await requestJson<{ user: { username: string; role: string; tenant: string }; via: string }>(`${api}/api/auth/me`, { headers: { cookie: session } });
     expect(me.body).toMatchObject({ user: { username: 'carol', role: 'approver' }, via: 'session' });
+    // The user menu shows the tenant by name.
+    const tenant = await stack.pool.query<{ name: string }>('SELECT t.name FROM tenants t JOIN users u ON u.tenant_id = t.id WHERE u.username = $1', ['carol']);
+    expect(me.body.user.tenant).toBe(tenant.rows[0]!.name);
 
     expect((await requestJson(`${api}/api/auth/logout`, { method: 'POST', headers: { cookie: session } })).status).toBe(204);
     expect((await requestJson(`${api}/api/auth/me`, { headers: { cookie: session } })).status).toBe(401);

@@ -15,18 +15,20 @@ interface Arrow {
 // The arrows of DESIGN.md as data, shared with eslint.config.js (plain JS at the repository root).
 const { ARROWS: arrows } = (await import(pathToFileURL(path.join(REPO_ROOT, 'architecture.js')).href)) as { ARROWS: Arrow[] };
 
+/** Build output and installed packages are not source. */
+const NOT_SOURCE = new Set(['node_modules', 'dist', '.next']);
 const sourceFiles = (dir: string): string[] =>
   readdirSync(dir).flatMap((entry) => {
     const full = path.join(dir, entry);
-    if (statSync(full).isDirectory()) return sourceFiles(full);
-    return full.endsWith('.ts') && !full.endsWith('.test.ts') && !full.endsWith('.d.ts') ? [full] : [];
+    if (statSync(full).isDirectory()) return NOT_SOURCE.has(entry) ? [] : sourceFiles(full);
+    return /\.tsx?$/.test(full) && !/\.test\.tsx?$/.test(full) && !full.endsWith('.d.ts') ? [full] : [];
   });
 
 const importsOf = (file: string): string[] =>
   ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles.map((f) => f.fileName);
 
-/** The folder an arrow governs, from its `x/src/**\/*.ts` glob. */
-const folderOf = (glob: string) => glob.replace(/\/\*\*\/\*\.ts$/, '');
+/** The folder an arrow governs, from its `x/src/**\/*.ts` (or `.tsx`) glob. */
+const folderOf = (glob: string) => glob.replace(/\/\*\*\/\*\.tsx?$/, '');
 
 const violations = (arrow: Arrow, specifier: string): string[] => [
   ...arrow.forbidden.filter((rule) => new RegExp(rule.pattern).test(specifier)).map((rule) => rule.why),
@@ -36,9 +38,11 @@ const violations = (arrow: Arrow, specifier: string): string[] => [
 describe('the arrows of DESIGN.md', () => {
   it('hold for every import in the source tree', () => {
     const found: string[] = [];
+    const checked = new Set<string>();
     for (const arrow of arrows) {
       for (const glob of arrow.files) {
         for (const file of sourceFiles(path.join(REPO_ROOT, folderOf(glob)))) {
+          checked.add(path.relative(REPO_ROOT, file));
           for (const specifier of importsOf(file)) {
             for (const why of violations(arrow, specifier)) found.push(`${path.relative(REPO_ROOT, file)} imports ${specifier}: ${why}`);
           }
@@ -46,6 +50,8 @@ describe('the arrows of DESIGN.md', () => {
       }
     }
     expect(found).toEqual([]);
+    // The walk reaches the web app's pages and components, not only .ts files.
+    expect([...checked].filter((f) => f.startsWith('web/src/') && f.endsWith('.tsx')).length).toBeGreaterThan(5);
   });
 
   // Proves the lint rule is live: a wrong import placed in each box fails ESLint.
@@ -72,6 +78,10 @@ describe('the arrows of DESIGN.md', () => {
     ['executor-worker/src/x.ts', "import { runJob } from '@opsc/workflows';"],
     ['contracts/src/x.ts', "import express from 'express';"],
     ['orchestrator/src/x.ts', "import { Plan } from '@opsc/contracts/src/plan.js';"],
+    ['web/src/app/x.tsx', "import { Client } from '@temporalio/client';"],
+    ['web/src/app/x.tsx', "import pg from 'pg';"],
+    ['web/src/lib/x.ts', "import { createApp } from '@opsc/orchestrator/app';"],
+    ['web/src/lib/x.ts', "import { readFile } from 'node:fs';"],
   ];
   it.each(wrongImports)('ESLint refuses, in %s: %s', async (file, code) => {
     const [result] = await eslint.lintText(`${code}\nexport const used = [${code.match(/\{ (\w+) \}|import (\w+)/)?.slice(1).find(Boolean)}];\n`, {

@@ -26,7 +26,7 @@ const service = (name: string): Service => {
 
 describe('docker-compose.yml, the production topology', () => {
   it('has every box of DESIGN.md', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['executor-worker', 'migrate', 'orchestrator', 'postgresql', 'temporal', 'temporal-ui']);
+    expect(Object.keys(compose.services).sort()).toEqual(['executor-worker', 'migrate', 'orchestrator', 'postgresql', 'temporal', 'temporal-ui', 'web']);
     expect(service('executor-worker').deploy?.replicas).toBeGreaterThanOrEqual(2);
   });
 
@@ -49,6 +49,18 @@ describe('docker-compose.yml, the production topology', () => {
     expect(service('temporal').ports).toEqual(['7233:7233']);
     expect(service('temporal-ui').ports).toEqual(['8233:8080']);
     expect(orchestrator.TEMPORAL_ADDRESS).toBe('temporal:7233');
+  });
+
+  it('runs the web app on 3000 against the orchestrator API, with nothing else to reach', () => {
+    const web = service('web');
+    const orchestrator = OrchestratorEnv.parse(service('orchestrator').environment);
+    // The web server's whole configuration (web/src/env.ts) is where the API is; telemetry is off.
+    expect(Object.keys(web.environment ?? {}).sort()).toEqual(['NEXT_TELEMETRY_DISABLED', 'OPSC_API_URL']);
+    expect(String(web.environment?.NEXT_TELEMETRY_DISABLED)).toBe('1');
+    expect(web.environment?.OPSC_API_URL).toBe(`http://orchestrator:${orchestrator.API_PORT}`);
+    expect(web.ports).toEqual(['3000:3000']);
+    expect(web.build?.target).toBe('web');
+    expect(web.depends_on?.orchestrator).toEqual({ condition: 'service_healthy' });
   });
 
   it('migrates before the services start, and runs each service as its own database role', () => {

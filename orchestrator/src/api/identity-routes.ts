@@ -51,9 +51,11 @@ export const identityRouter = (deps: ApiDeps): Router => {
 
   router.use(authenticate(deps));
 
-  router.get('/auth/me', (_req, res) => {
+  router.get('/auth/me', async (_req, res) => {
     const { username, role, tenantId, via } = principalOf(res);
-    res.json({ user: { username, role, tenantId }, via });
+    // The tenant's name, for people; the id stays the key everywhere else.
+    const { rows } = await deps.pool.query<{ name: string }>('SELECT name FROM tenants WHERE id = $1', [tenantId]);
+    res.json({ user: { username, role, tenantId, tenant: rows[0]?.name ?? tenantId }, via });
   });
 
   router.post('/tokens', async (req, res) => {

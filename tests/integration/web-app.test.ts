@@ -1,0 +1,475 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { requestJson, waitForJob } from '../support/api.js';
+import { control, submitDraft } from '../support/rollout.js';
+import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
+import { launchChromium, openUserPage, screenshot, signIn, startTestWeb, until, TABLET, type RunningWeb, type UserPage } from '../support/web.js';
+
+// The web app in a real browser (Debian's Chromium through playwright-core) against the whole
+// system: Temporal, PostgreSQL, the orchestrator and executor workers, the API, the web server and
+// a fleet of real sshd hosts. An operator plans the seed's Linux request in the chat, an approver
+// approves it in a second browser, and the operator's monitor follows it live over SSE.
+const PROD = [0, 1, 2, 3, 4];
+/** Host 7 gives its user no sudo: its configuration backup (run as root) is refused there. */
+const STAGING = [5, 6, 7];
+const BROKEN = 7;
+const PASSWORD = 'a long test password 1';
+const REQUEST = "Update nginx to latest version on all web servers in 'Production Web' group and restart service";
+const STAGING_REQUEST = "Update nginx to latest version on all web servers in 'Staging Web' group and restart service";
+
+let h: SshHarness;
+let web: RunningWeb;
+let browser: Browser;
+let operator: UserPage;
+let approver: UserPage;
+const users = { operator: 'olga-operator', approver: 'alex-approver', admin: 'ada-admin' };
+const tokens: Record<string, string> = {};
+const pages: UserPage[] = [];
+
+beforeAll(async () => {
+  h = await startSshHarness('web-app', {
+    size: 8,
+    host: (i) => ({ files: { '/etc/nginx/nginx.conf': `# ${i}\nworker_processes auto;\n` }, ...(i === BROKEN && { sudo: 'none' as const }) }),
+    groups: { 'Production Web': PROD, 'Staging Web': STAGING },
+  });
+  await h.stack.startExecutor();
+  for (const [role, username] of Object.entries(users)) tokens[role] = (await h.stack.createUser(role as 'operator', { tenant: 'acme', username, password: PASSWORD })).token;
+  web = await startTestWeb(h.stack.namespace, h.orchestrator.apiUrl);
+  h.base.onClose(() => web.service.stop(5_000));
+  browser = await launchChromium();
+  h.base.onClose(() => browser.close());
+  operator = await openUserPage(browser, web.url);
+  approver = await openUserPage(browser, web.url);
+  pages.push(operator, approver);
+}, 240_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const text = async (page: Page, testId: string) => (await page.getByTestId(testId).first().textContent()) ?? '';
+const jobIdOf = (page: Page) => new URL(page.url()).pathname.split('/').at(-1) ?? '';
+const outputLineCount = async (jobId: string) => Number((await h.stack.pool.query<{ n: string }>('SELECT count(*) AS n FROM output_lines WHERE job_id = $1', [jobId])).rows[0]?.n);
+
+/** Watches the monitor until the job is final, recording what the page showed on the way. */
+const watchToEnd = async (page: Page, timeoutMs = 150_000) => {
+  const seen: { status: string; succeededCells: number; completed: number }[] = [];
+  const final = await until(
+    async () => {
+      const status = (await page.getByTestId('job-monitor').getAttribute('data-status', { timeout: 5_000 })) ?? '';
+      const succeededCells = await page.locator('[data-testid=target-grid] [data-cell=succeeded]').count();
+      const completed = Number((await page.getByTestId('target-counts').getAttribute('data-completed', { timeout: 1_000 }).catch(() => null)) ?? -1);
+      const last = seen.at(-1);
+      if (!last || last.status !== status || last.succeededCells !== succeededCells || last.completed !== completed) seen.push({ status, succeededCells, completed });
+      return ['completed', 'failed', 'cancelled', 'rejected'].includes(status) ? status : undefined;
+    },
+    'the job to end on the monitor',
+    timeoutMs,
+    150,
+  );
+  return { final, seen };
+};
+
+describe('sign in', () => {
+  it('refuses a wrong password, then signs in and shows role and tenant in the user menu', async () => {
+    const { page } = operator;
+    await page.goto('/');
+    await page.waitForURL(/\/login/);
+    await page.getByLabel('Username').fill(users.operator);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByTestId('login-error').textContent()).toMatch(/wrong username or password/);
+    await signIn(page, users.operator, PASSWORD);
+    await page.getByTestId('user-menu').locator('summary').click();
+    expect(await text(page, 'user-role')).toBe('operator');
+    expect(await text(page, 'user-tenant')).toBe('acme');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('user-menu').locator('summary').click();
+    await signIn(approver.page, users.approver, PASSWORD);
+  });
+});
+
+describe('the seed Linux request, from the chat to a finished job', () => {
+  let jobId = '';
+
+  it('plans the request and answers as the seed does, naming the planner', async () => {
+    const { page } = operator;
+    await page.goto('/');
+    await page.getByTestId('chat-empty').waitFor();
+    await page.getByLabel('Request').fill(REQUEST);
+    await page.getByLabel('Request').press('Enter');
+    const card = page.getByTestId('plan-card').last();
+    await card.getByTestId('plan-answer').waitFor({ timeout: 30_000 });
+    expect(await text(page, 'planner')).toMatch(/Planner: built-in/);
+    const answer = (await card.getByTestId('plan-answer').textContent()) ?? '';
+    expect(answer).toMatch(/This will:/);
+    expect(answer).toMatch(/nginx/);
+    expect(await text(page, 'plan-targets')).toBe('5 (5 Linux)');
+    expect(await card.getByTestId('risk').textContent()).toBe('risk: change');
+    expect(await text(page, 'plan-eta')).toMatch(/^about \d+ (seconds|minutes)$/);
+    expect(answer).toMatch(/Would you like me to request approval\?/);
+    await screenshot(page, '01-chat-answer');
+  });
+
+  it('shows the plan, marks a bad edit on its field, and takes the fixed plan', async () => {
+    const { page } = operator;
+    const card = page.getByTestId('plan-card').last();
+    await card.getByRole('button', { name: 'Show plan' }).click();
+    const editor = card.getByTestId('plan-editor');
+    await editor.waitFor();
+    // Every step of the seed's plan, with its tool, and the change steps' rollback.
+    for (const tool of ['package-version', 'config-backup', 'package-update', 'service-restart', 'service-wait']) expect(await editor.textContent()).toContain(tool);
+    expect(await editor.textContent()).toMatch(/Rollback: .+/);
+    const restart = editor.locator('[data-testid^=step-]').filter({ hasText: 'service-restart' });
+    const service = restart.locator('input[data-field$=".params.service"]');
+    const field = (await service.getAttribute('data-field')) ?? '';
+    await service.fill('nginx; reboot');
+    await card.getByRole('button', { name: 'Check edited plan' }).click();
+    const error = page.locator(`[id="${field}-error"]`);
+    await error.waitFor({ timeout: 15_000 });
+    expect(await error.textContent()).toMatch(/\S/);
+    expect(await service.getAttribute('aria-invalid')).toBe('true');
+    expect(await card.getByRole('button', { name: 'Request approval' }).isDisabled()).toBe(true);
+    await screenshot(page, '02-plan-validation-error');
+
+    await service.fill('nginx');
+    // Two targets at a time, so the run is slow enough to watch.
+    await editor.locator('input[data-field="policies.maxParallel"]').fill('2');
+    await card.getByRole('button', { name: 'Check edited plan' }).click();
+    await expect.poll(() => card.getByTestId('plan-message').textContent(), { timeout: 15_000 }).toMatch(/The plan validates/);
+    expect(await service.getAttribute('aria-invalid')).toBe('false');
+    await screenshot(page, '03-plan-expanded');
+  });
+
+  it('requests approval and lands on the monitor, waiting for an approver', async () => {
+    const { page } = operator;
+    await page.getByTestId('plan-card').last().getByRole('button', { name: 'Request approval' }).click();
+    await page.waitForURL(/\/jobs\/job-/);
+    jobId = jobIdOf(page);
+    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 30_000 }).toBe('awaiting_approval');
+    expect(await text(page, 'temporal-link')).toContain(jobId);
+    const job = await h.stack.pool.query('SELECT requested_by, plan FROM jobs WHERE id = $1', [jobId]);
+    expect(job.rows[0].requested_by).toBe(users.operator);
+    expect(job.rows[0].plan.policies.maxParallel).toBe(2);
+  });
+
+  it('the approver approves in a second browser; the monitor follows the targets live to "completed"', async () => {
+    const { page } = approver;
+    await page.goto('/approvals');
+    const card = page.locator(`[data-testid=approval][data-job="${jobId}"]`);
+    await card.waitFor({ timeout: 15_000 });
+    expect(await card.getByTestId('requester').textContent()).toBe(users.operator);
+    const hash = (await h.stack.pool.query('SELECT plan_hash FROM jobs WHERE id = $1', [jobId])).rows[0].plan_hash as string;
+    await expect.poll(() => card.getByTestId('plan-hash').textContent()).toBe(hash);
+    expect(await card.textContent()).toMatch(/risk: change/);
+    await card.getByTestId('approval-comment').fill('change window CHG-1234');
+    await screenshot(page, '04-approval-inbox');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => card.getByTestId('approval-result').textContent(), { timeout: 20_000 }).toMatch(/Approved/);
+    await screenshot(page, '05-approved');
+
+    const monitor = operator.page;
+    const navigations: string[] = [];
+    monitor.on('framenavigated', (frame) => navigations.push(frame.url()));
+    let midRunShot = false;
+    const watching = watchToEnd(monitor);
+    // A screenshot once some targets are through and some are not.
+    await until(async () => {
+      const cells = await monitor.locator('[data-testid=target-grid] [data-cell=succeeded]').count();
+      if (cells >= 3 && cells < 20 && !midRunShot) {
+        midRunShot = true;
+        await screenshot(monitor, '06-monitor-mid-run');
+        return true;
+      }
+      return cells >= 25 ? true : undefined;
+    }, 'the run to be under way', 120_000, 100);
+    const { final, seen } = await watching;
+    expect(final).toBe('completed');
+    expect(midRunShot).toBe(true);
+    // Live: the page saw the job running and the succeeded cells grow step by step, without a reload.
+    expect(seen.some((s) => s.status === 'running')).toBe(true);
+    const growth = [...new Set(seen.map((s) => s.succeededCells))];
+    expect(growth.length).toBeGreaterThanOrEqual(3);
+    expect(growth.some((n) => n > 0 && n < 25)).toBe(true);
+    expect(growth).toEqual([...growth].sort((a, b) => a - b));
+    expect(navigations).toEqual([]);
+
+    expect(await monitor.getByTestId('target-counts').getAttribute('data-completed')).toBe('5');
+    expect(await monitor.getByTestId('target-counts').getAttribute('data-failed')).toBe('0');
+    expect(await text(monitor, 'step-of')).toBe('Step 5 of 5');
+    expect(await monitor.locator('[data-testid=step-list] li[data-status=succeeded]').count()).toBe(5);
+    expect(await text(monitor, 'step-list')).toContain('(5/5 complete)');
+    expect(await monitor.locator('[data-testid=target-grid] [data-cell=succeeded]').count()).toBe(25);
+    expect(await text(monitor, 'approval-line')).toMatch(/approved by alex-approver .*change window CHG-1234/);
+    // Every output line stored for the job reached the page once.
+    await expect.poll(() => monitor.getByTestId('stream-state').textContent(), { timeout: 10_000 }).toBe('ended');
+    expect(Number(await monitor.getByTestId('live-log').getAttribute('data-lines'))).toBe(await outputLineCount(jobId));
+    await screenshot(monitor, '07-monitor-finished');
+  });
+
+  it('opens a target\'s full output from the grid, and filters the live log by target and step', async () => {
+    const page = operator.page;
+    const host = h.fleet.hosts[PROD[0]!]!.name;
+    await page.locator(`[data-testid=target-grid] tr[data-target="${host}"] [data-cell]`).nth(2).click();
+    const panel = page.getByTestId('target-output');
+    await panel.waitFor();
+    // The package update's output on that host: the version it moved to.
+    await expect.poll(() => panel.locator('details[open]').textContent()).toMatch(/1\.24\.0-1/);
+    const log = page.getByTestId('live-log');
+    await page.getByTestId('log-target').selectOption(host);
+    const targets = await log.locator('.log-target').allTextContents();
+    expect(targets.length).toBeGreaterThan(0);
+    expect(new Set(targets)).toEqual(new Set([`[${host}]`]));
+    await page.getByTestId('log-step').selectOption('update');
+    expect(new Set(await log.locator('.log-step').allTextContents())).toEqual(new Set(['update']));
+  });
+
+  it('a reload of a finished job shows the same state', async () => {
+    const page = operator.page;
+    await page.reload();
+    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 15_000 }).toBe('completed');
+    expect(await page.getByTestId('target-counts').getAttribute('data-completed')).toBe('5');
+    await expect.poll(() => page.getByTestId('live-log').getAttribute('data-lines'), { timeout: 15_000 }).toBe(String(await outputLineCount(jobId)));
+  });
+});
+
+describe('a target that fails, and an approval that is not allowed', () => {
+  let jobId = '';
+
+  it('refuses an approve by an operator, with the reason shown', async () => {
+    const { page } = operator;
+    await page.goto('/');
+    await page.getByLabel('Request').fill(STAGING_REQUEST);
+    await page.getByRole('button', { name: 'Plan', exact: true }).click();
+    const card = page.getByTestId('plan-card').last();
+    await card.getByTestId('plan-answer').waitFor({ timeout: 30_000 });
+    await card.getByRole('button', { name: 'Show plan' }).click();
+    // Go on past one failed target in three, so the others finish.
+    await card.locator('input[data-field="policies.continueOnFailure"]').check();
+    await card.locator('input[data-field="policies.maxFailPercentage"]').fill('50');
+    await card.getByRole('button', { name: 'Check edited plan' }).click();
+    await expect.poll(() => card.getByTestId('plan-message').textContent(), { timeout: 15_000 }).toMatch(/The plan validates/);
+    expect(await card.getByTestId('plan-answer').textContent()).toMatch(/Continue with the other targets when one fails \(stop above 50% failed\)/);
+    await card.getByRole('button', { name: 'Request approval' }).click();
+    await page.waitForURL(/\/jobs\/job-/);
+    jobId = jobIdOf(page);
+
+    await page.goto('/approvals');
+    const own = page.locator(`[data-testid=approval][data-job="${jobId}"]`);
+    await own.waitFor({ timeout: 15_000 });
+    await own.getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => own.getByTestId('approval-result').textContent(), { timeout: 15_000 }).toMatch(/Refused: this needs the approver role; you are operator/);
+    await screenshot(page, '08-approval-refused');
+    const status = (await h.stack.pool.query('SELECT status FROM jobs WHERE id = $1', [jobId])).rows[0].status as string;
+    expect(['queued', 'awaiting_approval']).toContain(status);
+  });
+
+  it('shows the failed target as failed, with its output, and the others completed; a reload mid-run loses nothing', async () => {
+    const monitor = operator.page;
+    await monitor.goto(`/jobs/${jobId}`);
+    const card = approver.page.locator(`[data-testid=approval][data-job="${jobId}"]`);
+    await approver.page.goto('/approvals');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => card.getByTestId('approval-result').textContent(), { timeout: 20_000 }).toMatch(/Approved/);
+
+    await expect.poll(() => monitor.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 30_000 }).toBe('running');
+    // Reload while it runs: the page rebuilds the same state from the API and resumes the stream.
+    await monitor.reload();
+    await monitor.getByTestId('job-monitor').waitFor();
+    const { final } = await watchToEnd(monitor);
+    await screenshot(monitor, '09-monitor-failed-target');
+    expect(final).toBe('failed');
+    const counts = monitor.getByTestId('target-counts');
+    expect(await counts.getAttribute('data-completed')).toBe('2');
+    expect(await counts.getAttribute('data-failed')).toBe('1');
+    const broken = h.fleet.hosts[BROKEN]!.name;
+    const row = monitor.locator(`[data-testid=target-grid] tr[data-target="${broken}"]`);
+    expect(await row.getByTestId('target-state').textContent()).toMatch(/failed|rolled back/);
+    const cells = await row.locator('[data-cell]').evaluateAll((els) => els.map((e) => e.getAttribute('data-cell')));
+    // The version check went through; the backup failed, so the host was left out of the later steps.
+    expect(cells).toEqual(['succeeded', 'failed', 'skipped', 'skipped', 'skipped']);
+    await row.locator('[data-cell=failed]').click();
+    const panel = monitor.getByTestId('target-output');
+    await expect.poll(() => panel.locator('details[open]').textContent(), { timeout: 15_000 }).toMatch(new RegExp(`AuthFailed: sudo refused on ${broken}`));
+    for (const i of STAGING.filter((x) => x !== BROKEN)) {
+      expect(await monitor.locator(`[data-testid=target-grid] tr[data-target="${h.fleet.hosts[i]!.name}"] [data-testid=target-state]`).textContent()).toBe('completed');
+    }
+    await expect.poll(() => monitor.getByTestId('stream-state').textContent(), { timeout: 10_000 }).toBe('ended');
+    expect(Number(await monitor.getByTestId('live-log').getAttribute('data-lines'))).toBe(await outputLineCount(jobId));
+    await screenshot(monitor, '09-monitor-failed-target-output');
+    await monitor.setViewportSize(TABLET);
+    await screenshot(monitor, '10-monitor-tablet');
+  });
+});
+
+describe('the live stream when the web server restarts mid-job', () => {
+  it('reconnects by itself and shows every output line once', async () => {
+    // Each host prints a line every 0.4 s for about 8 s.
+    const script = 'for i in $(seq 1 20); do echo "tick $i of 20"; sleep 0.4; done';
+    const created = await submitDraft(h.orchestrator.apiUrl, tokens.operator!, {
+      name: 'ticks on the web servers',
+      steps: [{ id: 'tick', tool: 'run-script', params: { script }, targets: { group: 'Production Web' } }],
+      policies: { maxParallel: 5 },
+    });
+    await waitForJob(h.orchestrator.apiUrl, tokens.operator!, created.id, (j) => j.status === 'awaiting_approval', 30_000);
+    const page = operator.page;
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.goto(`/jobs/${created.id}`);
+    await expect.poll(() => page.getByTestId('stream-state').textContent(), { timeout: 15_000 }).toBe('● live');
+    expect((await control(h.orchestrator.apiUrl, tokens.approver!, created.id, 'approve', { planHash: created.planHash })).status).toBe(200);
+    const navigations: string[] = [];
+    page.on('framenavigated', (frame) => navigations.push(frame.url()));
+    await until(async () => (Number(await page.getByTestId('live-log').getAttribute('data-lines')) >= 10 ? true : undefined), 'the first lines', 30_000);
+
+    // The web server goes away mid-job and comes back on the same address.
+    const port = Number(new URL(web.url).port);
+    const problemsBefore = pages.map((p) => p.problems.length);
+    await web.service.stop(5_000);
+    const states = new Set<string>();
+    await until(async () => {
+      states.add((await page.getByTestId('stream-state').textContent()) ?? '');
+      return states.has('reconnecting') ? true : undefined;
+    }, 'the page to notice', 15_000, 50);
+    web = await startTestWeb(h.stack.namespace, h.orchestrator.apiUrl, port);
+    h.base.onClose(() => web.service.stop(5_000));
+    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 60_000 }).toBe('completed');
+    await expect.poll(() => page.getByTestId('stream-state').textContent(), { timeout: 15_000 }).toBe('ended');
+    // While the server was away Chromium logged the refused and cut connections (this page's stream,
+    // the approver's inbox polling); those, and only those, were expected.
+    pages.forEach((p, i) => {
+      const gap = p.problems.splice(problemsBefore[i] ?? 0);
+      p.problems.push(...gap.filter((line) => !/net::ERR_(CONNECTION_REFUSED|EMPTY_RESPONSE|INCOMPLETE_CHUNKED_ENCODING|CONNECTION_RESET)/.test(line)));
+    });
+    const stored = await outputLineCount(created.id);
+    expect(stored).toBeGreaterThanOrEqual(100);
+    expect(Number(await page.getByTestId('live-log').getAttribute('data-lines'))).toBe(stored);
+    const ticks = await page.locator('[data-testid=live-log] .log-text').filter({ hasText: /^tick \d+ of 20$/ }).allTextContents();
+    expect(ticks).toHaveLength(100);
+    expect(navigations).toEqual([]);
+    const job = await requestJson<{ status: string }>(`${h.orchestrator.apiUrl}/api/jobs/${created.id}`, { token: tokens.operator! });
+    expect(job.body.status).toBe('completed');
+  }, 120_000);
+});
+
+describe('pause, resume and cancel from the monitor', () => {
+  it('pauses (nothing new starts), resumes, and cancels letting running steps finish', async () => {
+    // One host at a time, each about 2 s: there is always something left to hold back.
+    const script = 'for i in $(seq 1 5); do echo "step $i"; sleep 0.4; done';
+    const created = await submitDraft(h.orchestrator.apiUrl, tokens.operator!, {
+      name: 'slow ticks, one host at a time',
+      steps: [{ id: 'tick', tool: 'run-script', params: { script }, targets: { group: 'Production Web' } }],
+      policies: { maxParallel: 1 },
+    });
+    await waitForJob(h.orchestrator.apiUrl, tokens.operator!, created.id, (j) => j.status === 'awaiting_approval', 30_000);
+    expect((await control(h.orchestrator.apiUrl, tokens.approver!, created.id, 'approve', { planHash: created.planHash })).status).toBe(200);
+    const page = operator.page;
+    await page.goto(`/jobs/${created.id}`);
+    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 30_000 }).toBe('running');
+
+    const controls = page.getByTestId('controls');
+    await controls.getByRole('button', { name: 'Pause' }).click();
+    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 15_000 }).toBe('paused');
+    // Paused: the target in flight finishes, no other starts.
+    await expect.poll(() => page.getByTestId('target-counts').getAttribute('data-running'), { timeout: 15_000 }).toBe('0');
+    const held = await page.getByTestId('target-counts').getAttribute('data-completed');
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(await page.getByTestId('target-counts').getAttribute('data-completed')).toBe(held);
+    expect(await page.getByTestId('target-counts').getAttribute('data-running')).toBe('0');
+    await screenshot(page, '14-monitor-paused');
+
+    await controls.getByRole('button', { name: 'Resume' }).click();
+    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 15_000 }).toBe('running');
+    await controls.getByRole('button', { name: 'Cancel…' }).click();
+    await controls.getByRole('button', { name: 'Let running steps finish' }).click();
+    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 60_000 }).toBe('cancelled');
+    const completed = Number(await page.getByTestId('target-counts').getAttribute('data-completed'));
+    expect(completed).toBeGreaterThanOrEqual(Number(held));
+    expect(completed).toBeLessThan(5);
+    const events = (await h.stack.pool.query<{ action: string; actor: string }>(`SELECT action, actor FROM audit_log WHERE job_id = $1 ORDER BY id`, [created.id])).rows;
+    expect(events.filter((e) => e.actor === users.operator).map((e) => e.action)).toEqual(expect.arrayContaining(['job.pause', 'job.resume', 'job.cancel']));
+  }, 120_000);
+});
+
+describe('history, inventory and audit', () => {
+  let admin: UserPage;
+  beforeAll(async () => {
+    admin = await openUserPage(browser, web.url);
+    pages.push(admin);
+    await signIn(admin.page, users.admin, PASSWORD);
+  });
+
+  it('lists jobs with duration and outcome, filters them, and re-runs one', async () => {
+    const { page } = admin;
+    await page.goto('/jobs');
+    const table = page.getByTestId('jobs-table');
+    await table.waitFor();
+    // The two jobs of this file, and the harness's own placeholder job of the tenant.
+    const rows = table.locator('tbody tr').filter({ hasText: 'nginx' });
+    expect(await rows.count()).toBe(2);
+    expect(await rows.filter({ hasText: 'Production Web' }).getByTestId('outcome').textContent()).toBe('5 ok');
+    expect(await rows.filter({ hasText: 'Staging Web' }).getByTestId('outcome').textContent()).toMatch(/^2 ok · 1 failed/);
+    expect(await table.textContent()).toMatch(/\d+s/);
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+    expect(await table.textContent()).toMatch(/Staging Web/);
+    await screenshot(page, '11-jobs-history');
+    await table.getByRole('button', { name: 'Re-run' }).click();
+    await page.waitForURL(/\/jobs\/job-/);
+    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 30_000 }).toBe('awaiting_approval');
+    expect(await text(page, 'job-name')).toMatch(/nginx/);
+  });
+
+  it('shows targets, the group tree and credentials by fingerprint only, and imports an Ansible inventory after a dry run', async () => {
+    const { page } = admin;
+    await page.goto('/inventory');
+    const targets = page.getByTestId('targets-table');
+    await targets.waitFor();
+    expect(await targets.locator('tbody tr').count()).toBe(8);
+    await page.getByRole('tab', { name: /Groups/ }).click();
+    const tree = page.getByTestId('group-tree');
+    expect(await tree.locator('[data-group]').count()).toBe(2);
+    expect(await tree.locator('[data-group="Staging Web"]').textContent()).toContain(h.fleet.hosts[BROKEN]!.name);
+    await page.getByRole('tab', { name: /Credentials/ }).click();
+    const creds = page.getByTestId('credentials-table');
+    await creds.waitFor();
+    expect(await creds.getByTestId('fingerprint').count()).toBe(8);
+    const html = await page.content();
+    for (const host of h.fleet.hosts) expect(html).not.toContain(host.password);
+    expect(html).not.toContain('PRIVATE KEY');
+
+    await page.getByRole('tab', { name: /Ansible import/ }).click();
+    await page.locator('textarea[name=import-content]').fill('[lab]\nlab-01 ansible_host=127.0.0.90\nlab-02 ansible_host=127.0.0.91\n');
+    expect(await page.getByRole('button', { name: 'Apply import' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Preview changes (dry run)' }).click();
+    const diff = page.getByTestId('import-diff');
+    await diff.waitFor();
+    expect(await diff.textContent()).toMatch(/\+ lab-01/);
+    expect(await diff.textContent()).toMatch(/\+ lab/);
+    expect((await h.stack.pool.query(`SELECT count(*)::int AS n FROM targets WHERE name LIKE 'lab-%'`)).rows[0].n).toBe(0);
+    await screenshot(page, '12-inventory-import-dry-run');
+    await page.getByRole('button', { name: 'Apply import' }).click();
+    await expect.poll(() => page.getByTestId('import-result').textContent()).toMatch(/Imported: 2 targets created/);
+    expect((await h.stack.pool.query(`SELECT count(*)::int AS n FROM targets WHERE name LIKE 'lab-%'`)).rows[0].n).toBe(2);
+  });
+
+  it('shows the audit log to admins, filtered by action, and not to others', async () => {
+    const { page } = admin;
+    await page.goto('/audit');
+    const table = page.getByTestId('audit-table');
+    await table.waitFor();
+    await page.getByLabel(/Action/).fill('job.');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(async () => new Set((await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action'))))).has('job.submit')).toBe(true);
+    const actions = await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action') ?? ''));
+    expect(actions.every((a) => a.startsWith('job.'))).toBe(true);
+    expect(await table.textContent()).toContain(users.approver);
+    await screenshot(page, '13-audit-log');
+    await operator.page.goto('/audit');
+    await expect.poll(() => operator.page.locator('main').textContent()).toMatch(/The audit log is for admins; you are operator/);
+  });
+
+  it('printed no console errors and threw no exceptions in any page', () => {
+    expect(pages.flatMap((p) => p.problems)).toEqual([]);
+  });
+});

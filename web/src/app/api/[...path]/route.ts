@@ -1,0 +1,44 @@
+import { webEnv } from '../../../env';
+
+// Every /api/* request goes to the orchestrator API as it came, so its session cookie stays
+// same-origin and its Server-Sent Events stream through unbuffered. A route handler rather than a
+// rewrite: rewrites are fixed at build time, and OPSC_API_URL is read at run time.
+export const dynamic = 'force-dynamic';
+
+const REQUEST_HEADERS = ['accept', 'content-type', 'cookie', 'last-event-id', 'authorization', 'user-agent'];
+const RESPONSE_HEADERS = ['content-type', 'cache-control', 'x-accel-buffering', 'retry-after'];
+
+const proxy = async (req: Request, ctx: { params: Promise<{ path: string[] }> }): Promise<Response> => {
+  const { path } = await ctx.params;
+  const search = new URL(req.url).search;
+  const target = `${webEnv().OPSC_API_URL}/api/${path.map(encodeURIComponent).join('/')}${search}`;
+  const headers = new Headers();
+  for (const name of REQUEST_HEADERS) {
+    const value = req.headers.get(name);
+    if (value) headers.set(name, value);
+  }
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+  let upstream: Response;
+  try {
+    upstream = await fetch(target, {
+      method: req.method,
+      headers,
+      ...(hasBody && { body: await req.arrayBuffer() }),
+      redirect: 'manual',
+      cache: 'no-store',
+      // The browser going away (an SSE tab closed) ends the upstream request too.
+      signal: req.signal,
+    });
+  } catch {
+    return Response.json({ error: { type: 'Unavailable', message: 'the orchestrator API cannot be reached' } }, { status: 502 });
+  }
+  const out = new Headers();
+  for (const name of RESPONSE_HEADERS) {
+    const value = upstream.headers.get(name);
+    if (value) out.set(name, value);
+  }
+  for (const cookie of upstream.headers.getSetCookie()) out.append('set-cookie', cookie);
+  return new Response(upstream.body, { status: upstream.status, headers: out });
+};
+
+export { proxy as GET, proxy as POST, proxy as PUT, proxy as DELETE, proxy as PATCH };

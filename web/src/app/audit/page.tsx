@@ -1,0 +1,118 @@
+'use client';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import Link from 'next/link';
+import { api } from '../../lib/api';
+import { dateTime } from '../../lib/format';
+import { atLeast, useSession } from '../../components/session';
+
+interface Entry {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  objectType: string | null;
+  objectId: string | null;
+  jobId: string | null;
+  planHash: string | null;
+  sourceIp: string | null;
+  details: Record<string, unknown> | null;
+}
+
+/** The tenant's append-only audit trail, newest first (admins). */
+export default function AuditPage() {
+  const { user } = useSession();
+  const [filters, setFilters] = useState({ actor: '', action: '', jobId: '' });
+  const [applied, setApplied] = useState(filters);
+  const [entries, setEntries] = useState<Entry[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [error, setError] = useState('');
+  const admin = atLeast(user, 'admin');
+
+  const load = useCallback(
+    async (before?: string) => {
+      const q = new URLSearchParams(Object.entries(applied).filter(([, v]) => v));
+      q.set('limit', '100');
+      if (before) q.set('before', before);
+      const res = await api<{ entries: Entry[]; next: string | null }>(`/audit?${q}`);
+      if (!res.ok) {
+        setError(res.error.issues?.map((i) => `${i.path}: ${i.message}`).join('; ') || res.error.message);
+        return;
+      }
+      setError('');
+      setEntries((old) => (before ? [...(old ?? []), ...res.data.entries] : res.data.entries));
+      setNext(res.data.next);
+    },
+    [applied],
+  );
+  useEffect(() => {
+    if (admin) void load();
+  }, [load, admin]);
+
+  if (!admin) return <p className="note-box">The audit log is for admins; you are {user?.role}.</p>;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setApplied({ ...filters });
+  };
+  return (
+    <section aria-label="Audit log">
+      <h1>Audit log</h1>
+      <form className="filters" onSubmit={submit}>
+        <label>
+          Actor
+          <input value={filters.actor} onChange={(e) => setFilters({ ...filters, actor: e.target.value })} name="actor" />
+        </label>
+        <label>
+          Action (or prefix ending in “.”)
+          <input value={filters.action} onChange={(e) => setFilters({ ...filters, action: e.target.value })} name="action" placeholder="job. / auth.login" />
+        </label>
+        <label>
+          Job id
+          <input value={filters.jobId} onChange={(e) => setFilters({ ...filters, jobId: e.target.value })} name="jobId" size={40} />
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      {error && <p className="error-box" role="alert">{error}</p>}
+      {entries === null && !error && <p className="muted">Loading…</p>}
+      {entries?.length === 0 && <p className="note-box">No entries match.</p>}
+      {entries && entries.length > 0 && (
+        <div className="table-wrap">
+          <table className="grid" data-testid="audit-table">
+            <thead>
+              <tr>
+                <th>When</th>
+                <th>Actor</th>
+                <th>Action</th>
+                <th>Object</th>
+                <th>Job</th>
+                <th>Source</th>
+                <th>Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.map((e) => (
+                <tr key={e.id} data-action={e.action}>
+                  <td className="small">{dateTime(e.at)}</td>
+                  <td>{e.actor}</td>
+                  <td>
+                    <code>{e.action}</code>
+                  </td>
+                  <td className="small">{e.objectType ? `${e.objectType} ${e.objectId ?? ''}` : '—'}</td>
+                  <td className="small">{e.jobId ? <Link href={`/jobs/${e.jobId}`}>{e.jobId.slice(0, 12)}…</Link> : '—'}</td>
+                  <td className="small mono">{e.sourceIp ?? '—'}</td>
+                  <td className="small mono">{e.details ? JSON.stringify(e.details) : ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {next && (
+        <p>
+          <button type="button" onClick={() => void load(next)}>
+            Older entries
+          </button>
+        </p>
+      )}
+    </section>
+  );
+}

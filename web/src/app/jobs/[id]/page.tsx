@@ -1,0 +1,132 @@
+'use client';
+import { useCallback, useEffect, useState } from 'react';
+import Link from 'next/link';
+import { useParams } from 'next/navigation';
+import type { JobProgress } from '@opsc/contracts';
+import { api } from '../../../lib/api';
+import { dateTime, shortHash } from '../../../lib/format';
+import type { JobDetail, OutputLine } from '../../../lib/types';
+import { useJobStream } from '../../../lib/use-job-stream';
+import { RiskBadge, StatusBadge } from '../../../components/badges';
+import { Controls } from '../../../components/monitor/controls';
+import { LiveLog } from '../../../components/monitor/live-log';
+import { ProgressHeader } from '../../../components/monitor/progress-header';
+import { StepList } from '../../../components/monitor/step-list';
+import { TargetGrid } from '../../../components/monitor/target-grid';
+import { TargetOutput } from '../../../components/monitor/target-output';
+
+/** Lines kept in the page; a job printing more keeps the newest (the full output stays on each target's results). */
+const KEEP_LINES = 50_000;
+
+/** The live job monitor: state from `GET /api/jobs/:id`, then progress and output lines over SSE. */
+export default function JobMonitorPage() {
+  const { id } = useParams<{ id: string }>();
+  const [job, setJob] = useState<JobDetail | null>(null);
+  const [error, setError] = useState('');
+  const [progress, setProgress] = useState<JobProgress | null>(null);
+  const [lines, setLines] = useState<OutputLine[]>([]);
+  const [open, setOpen] = useState<{ target: string; stepId: string } | null>(null);
+  const [loadingOutput, setLoadingOutput] = useState(false);
+  const [now, setNow] = useState(() => Date.now());
+
+  const load = useCallback(async () => {
+    const res = await api<JobDetail>(`/jobs/${encodeURIComponent(id)}`);
+    if (!res.ok) {
+      setError(res.error.message);
+      return;
+    }
+    setJob(res.data);
+    // A snapshot from the stream may be newer than the one in this answer; keep the more advanced.
+    setProgress((p) => (res.data.progress && (!p || p.status !== res.data.progress.status || !p.finishedAt) ? res.data.progress : p));
+  }, [id]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 1_000);
+    return () => clearInterval(t);
+  }, []);
+
+  const stream = useJobStream(id, {
+    onProgress: setProgress,
+    onLines: (batch) => setLines((all) => (all.length + batch.length > KEEP_LINES ? [...all, ...batch].slice(-KEEP_LINES) : [...all, ...batch])),
+    onEnd: () => void load(),
+  });
+
+  const openOutput = async (target: string, stepId: string) => {
+    setOpen({ target, stepId });
+    setLoadingOutput(true);
+    await load();
+    setLoadingOutput(false);
+  };
+
+  if (error) return <p className="error-box" role="alert">{error}</p>;
+  if (!job) return <p className="muted">Loading job…</p>;
+  const status = progress?.status ?? job.status;
+  return (
+    <div className="monitor" data-testid="job-monitor" data-status={status}>
+      <header className="job-head panel">
+        <div className="row">
+          <h1 data-testid="job-name">{job.name}</h1>
+          <StatusBadge status={status} testId="job-status" />
+          <RiskBadge risk={job.risk} />
+          <span className="spacer" />
+          {job.links.temporalUi ? (
+            <a href={job.links.temporalUi} target="_blank" rel="noreferrer" data-testid="temporal-link">
+              Open in Temporal UI ↗
+            </a>
+          ) : (
+            <span className="small muted" data-testid="temporal-link">
+              Temporal workflow <code>{job.id}</code>
+            </span>
+          )}
+        </div>
+        <p className="small muted">
+          <code>{job.id}</code> · requested by <strong>{job.requestedBy}</strong> · {dateTime(job.createdAt)} · plan <code title={job.planHash}>{shortHash(job.planHash)}</code>
+          {job.targetGroup && <> · group <strong>{job.targetGroup}</strong></>} ·{' '}
+          <Link href={`/jobs?q=${encodeURIComponent(job.name)}`}>history</Link>
+        </p>
+        {job.request && <p className="small">“{job.request}”</p>}
+        {progress?.approval.required && (
+          <p className="small" data-testid="approval-line">
+            Approval: <StatusBadge status={progress.approval.status === 'pending' ? 'awaiting_approval' : progress.approval.status} />
+            {progress.approval.decidedBy && ` by ${progress.approval.decidedBy} at ${dateTime(progress.approval.decidedAt)}`}
+            {progress.approval.comment && ` — “${progress.approval.comment}”`}
+          </p>
+        )}
+        {job.error && <p className="error-box">{job.error.type}: {job.error.message}</p>}
+        {job.progressError && !progress && <p className="note-box">Live progress is not available right now ({job.progressError}); showing the stored record.</p>}
+        <Controls jobId={job.id} status={status} progress={progress} onDone={() => void load()} />
+      </header>
+
+      {progress ? (
+        <>
+          <ProgressHeader progress={progress} now={now} />
+          {progress.rollback.failed > 0 && (
+            <div className="error-box">
+              {progress.rollback.failed} undo action(s) failed — these hosts are half-changed:
+              <ul>
+                {progress.rollback.failures.map((f) => (
+                  <li key={`${f.target}-${f.stepId}`}>
+                    {f.target} · {f.stepId}: {f.message}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
+          <div className="monitor-grid">
+            <StepList progress={progress} />
+            <TargetGrid progress={progress} selected={open?.target ?? null} onOpen={(t, s) => void openOutput(t, s)} />
+          </div>
+          {open && (
+            <TargetOutput target={open.target} stepId={open.stepId} progress={progress} results={job.results} lines={lines} loading={loadingOutput} onClose={() => setOpen(null)} />
+          )}
+        </>
+      ) : (
+        <p className="muted">Waiting for the job&apos;s first progress…</p>
+      )}
+      <LiveLog lines={lines} progress={progress} state={stream} />
+    </div>
+  );
+}

@@ -1,0 +1,62 @@
+import { cellStatus, type JobProgress } from '@opsc/contracts';
+
+const TITLE: Record<string, string> = {
+  pending: 'pending', running: 'running', succeeded: 'succeeded', failed: 'failed', skipped: 'skipped',
+  rolledBack: 'rolled back', rollbackFailed: 'undo failed', cancelled: 'cancelled', notInStep: 'not in this step',
+};
+const GLYPH: Record<string, string> = { pending: '', running: '▶', succeeded: '✓', failed: '✗', skipped: '–', rolledBack: '↺', rollbackFailed: '!', cancelled: '⊘', notInStep: '' };
+
+/** Per target x per step: one cell each, coloured by state; a cell opens that target's output. */
+export const TargetGrid = ({ progress, onOpen, selected }: { progress: JobProgress; onOpen: (target: string, stepId: string) => void; selected: string | null }) => (
+  <section className="panel" aria-label="Targets by step">
+    <h3>Targets × steps</h3>
+    <div className="table-wrap grid-wrap">
+      <table className="grid cells" data-testid="target-grid">
+        <thead>
+          <tr>
+            <th scope="col">Target</th>
+            <th scope="col">State</th>
+            {progress.steps.map((s, i) => (
+              <th key={s.id} scope="col" title={s.name} className="cell-head">
+                {i + 1}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {progress.targets.map((target, ti) => (
+            <tr key={target} data-target={target} className={selected === target ? 'selected' : ''}>
+              <th scope="row" className="mono">
+                <button type="button" className="link" onClick={() => onOpen(target, progress.steps[0]?.id ?? '')}>
+                  {target}
+                </button>
+              </th>
+              <td>
+                <span className={`badge s-${progress.targetStates[ti] ?? 'pending'}`} data-testid="target-state">
+                  {(progress.targetStates[ti] ?? 'pending').replace('_', ' ')}
+                </span>
+              </td>
+              {progress.steps.map((s, si) => {
+                const state = cellStatus(progress.matrix[si]?.[ti] ?? ' ');
+                return (
+                  <td key={s.id} className="cell-td">
+                    <button
+                      type="button"
+                      className={`cell cell-${state}`}
+                      data-cell={state}
+                      title={`${target} · ${s.name}: ${TITLE[state]}`}
+                      aria-label={`${target}, ${s.name}: ${TITLE[state]}`}
+                      onClick={() => onOpen(target, s.id)}
+                    >
+                      {GLYPH[state]}
+                    </button>
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  </section>
+);
