@@ -1,11 +1,9 @@
-import type { PlanInput } from '@opsc/contracts';
+import { isFinalJobStatus, type PlanInput } from '@opsc/contracts';
 import { ARTIFACT_NAME, DESTINATION, verifyScript, type BenchHost } from './rollout-change.js';
 import type { BenchStack } from './rollout-stack.js';
 import { cpuBetween, sampleCpu } from './proc-cpu.js';
 import { historyStats, type HistoryStats } from './rollout-history.js';
 
-/** Job statuses after which nothing more happens; any other status is still on its way. */
-const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'rejected']);
 
 export const groupName = (n: number) => `bench-${n}`;
 
@@ -82,7 +80,8 @@ export interface OpscResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)] ?? 0;
+/** The p-th percentile (nearest rank) of `xs`; 0 when empty. */
+export const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)] ?? 0;
 
 export const waitFor = async (stack: BenchStack, id: string, done: (job: JobView) => boolean, timeoutMs: number, everyMs: number): Promise<JobView> => {
   const until = performance.now() + timeoutMs;
@@ -104,7 +103,7 @@ export const opscRollout = async (stack: BenchStack, n: number, sha256: string, 
   const posted = performance.now();
   const created = await stack.call<{ id: string; planHash: string; approvalRequired: boolean }>('/api/jobs', { plan });
   const id = created.id;
-  if (created.approvalRequired) await waitFor(stack, id, (j) => j.status === 'awaiting_approval' || TERMINAL.has(j.status), 60_000, 20);
+  if (created.approvalRequired) await waitFor(stack, id, (j) => j.status === 'awaiting_approval' || isFinalJobStatus(j.status), 60_000, 20);
   const toApprovalMs = performance.now() - posted;
   const cpuBefore = sampleCpu({ ...stack.pids(), bench: process.pid });
   const postedAt = Date.now();
@@ -117,9 +116,9 @@ export const opscRollout = async (stack: BenchStack, n: number, sha256: string, 
     (err: unknown) => `closed with ${(err as Error).message}`,
   ).finally(() => (closedAt = performance.now()));
   // The ETA is set once, as the rollout starts: a few light reads until it shows (or the job ends).
-  const firstEta = waitFor(stack, id, (j) => j.progress?.eta != null || TERMINAL.has(j.status), timeoutMs, 100).then(
+  const firstEta = waitFor(stack, id, (j) => j.progress?.eta != null || isFinalJobStatus(j.status), timeoutMs, 100).then(
     // An ETA read after the end says nothing about the estimate.
-    (j) => (j.progress?.eta && !TERMINAL.has(j.status) ? { at: Date.parse(j.progress.eta), from: (j.progress as { steps?: { expectedFrom?: string }[] }).steps?.map((s) => s.expectedFrom ?? '?').join('/') ?? '?' } : null),
+    (j) => (j.progress?.eta && !isFinalJobStatus(j.status) ? { at: Date.parse(j.progress.eta), from: (j.progress as { steps?: { expectedFrom?: string }[] }).steps?.map((s) => s.expectedFrom ?? '?').join('/') ?? '?' } : null),
     () => null,
   );
   let timer: NodeJS.Timeout | undefined;
@@ -130,7 +129,7 @@ export const opscRollout = async (stack: BenchStack, n: number, sha256: string, 
   if (outcome === 'timeout') throw new Error(`job ${id} did not finish in ${timeoutMs / 1000} s`);
   let job = await stack.call<JobView>(`/api/jobs/${id}`);
   let polled = false;
-  while (!TERMINAL.has(job.status) && performance.now() - t0 < timeoutMs) {
+  while (!isFinalJobStatus(job.status) && performance.now() - t0 < timeoutMs) {
     polled = true;
     await sleep(100);
     job = await stack.call<JobView>(`/api/jobs/${id}`);

@@ -1,13 +1,12 @@
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { JobProgress, LinuxOperationInput, PlanInput } from '@opsc/contracts';
+import { isFinalJobStatus, Plan, type JobProgress, type LinuxOperationInput, type PlanInput } from '@opsc/contracts';
 import { progressQuery } from '@opsc/contracts/temporal';
-import { Plan } from '@opsc/contracts';
 import { startSshFleet, type SshFleet } from '@opsc/testkit';
 import { JobState } from '@opsc/workflows/job-state';
 import { historyStats, type HistoryStats } from './rollout-history.js';
-import { waitFor } from './rollout-opsc.js';
+import { pct, waitFor } from './rollout-opsc.js';
 import { startBenchStack, type BenchStack } from './rollout-stack.js';
 
 /**
@@ -39,7 +38,6 @@ const LIMIT = { events: 51_200, bytes: 50 * 1024 * 1024 };
 const SAMPLE_EVERY_MS = 2_000;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)] ?? NaN;
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
 /** Light commands of different lengths, so the steps and the ETA have something to tell apart. */
@@ -131,7 +129,7 @@ const runJob = async (stack: BenchStack, group: string, targets: number): Promis
     const s = await sample(stack, id);
     samples.push(s);
     progress = await stack.client.workflow.getHandle(id).query(progressQuery);
-    const over = ['completed', 'failed', 'cancelled', 'rejected'].includes(progress.status);
+    const over = isFinalJobStatus(progress.status);
     // An ETA read after the end says nothing about the estimate.
     if (!eta && progress.eta && !over) eta = { predicted: (Date.parse(progress.eta) - approvedAt) / 1000, from: [...new Set(progress.steps.map((x) => x.expectedFrom))].join('/') };
     if (over) break;

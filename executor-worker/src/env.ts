@@ -17,11 +17,6 @@ export const ExecutorEnv = z.object({
   EXECUTOR_HEALTH_PORT: z.coerce.number().int().min(1).max(65_535).default(8010),
   /** Activities this worker runs at once; more executors scale further. */
   EXECUTOR_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
-  /**
-   * Most activity polls open at once. The worker scales its polls between 1 and this with the
-   * backlog, so a step that schedules hundreds of targets at once is picked up in a few round trips.
-   */
-  EXECUTOR_MAX_ACTIVITY_POLLS: z.coerce.number().int().min(1).max(1_000).default(100),
   EXECUTOR_LOCAL_COMMANDS: csv.default(DEFAULT_LOCAL_COMMANDS.split(',')),
   EXECUTOR_LOCAL_PATH: z.string().min(1).default('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'),
   /** Bytes of each output stream returned into workflow history (the rest stays in PostgreSQL). */

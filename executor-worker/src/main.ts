@@ -72,7 +72,6 @@ const main = async (): Promise<void> => {
       database: createDatabaseExecution(pool, keyring),
     }),
     maxConcurrentActivityTaskExecutions: env.EXECUTOR_MAX_CONCURRENT_ACTIVITIES,
-    activityTaskPollerBehavior: { type: 'autoscaling', minimum: 1, initial: 5, maximum: Math.min(env.EXECUTOR_MAX_ACTIVITY_POLLS, env.EXECUTOR_MAX_CONCURRENT_ACTIVITIES) },
     shutdownGraceTime: `${env.EXECUTOR_SHUTDOWN_GRACE_SECONDS}s`,
     interceptors: { activity: [metrics.interceptor] },
   });

@@ -1,4 +1,4 @@
-import type { JobProgress } from '@opsc/contracts';
+import { isFinalJobStatus, type JobProgress } from '@opsc/contracts';
 /** Small HTTP helpers for tests that talk to the real API. */
 export interface JsonResponse<T = Record<string, unknown>> {
   status: number;
@@ -57,7 +57,7 @@ export const waitForJob = async (
   apiUrl: string,
   token: string,
   id: string,
-  done: (job: JobView) => boolean = (job) => ['completed', 'failed', 'cancelled', 'rejected'].includes(job.status),
+  done: (job: JobView) => boolean = (job) => isFinalJobStatus(job.status),
   timeoutMs = 60_000,
 ): Promise<JobView> => {
   const deadline = Date.now() + timeoutMs;

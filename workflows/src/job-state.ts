@@ -272,17 +272,26 @@ export class JobState {
   }
 
   private timings(now: Date): StepTiming[] {
+    const running = [...this.runningSince.values()].map((since) => (now.getTime() - since) / 1000);
     return this.data.steps.map((meta, i) => {
       const row = this.grid[i] ?? [];
-      const running = [...this.runningSince.values()].map((since) => (now.getTime() - since) / 1000);
+      // What this run has seen beats history once a few targets are through.
+      const expected = expectedOf(meta);
       return {
-        // What this run has seen beats history once a few targets are through.
-        expectedSeconds: expectedOf(meta).seconds,
-        tailSeconds: expectedOf(meta).tail,
+        expectedSeconds: expected.seconds,
+        tailSeconds: expected.tail,
         pending: row.filter((c, t) => c === Cell.pending && !this.dropsOut(t)).length,
         runningElapsed: i === this.data.stepIndex && meta.status === 'running' ? running : [],
       };
     });
+  }
+
+  /** Seconds until the job ends (see `estimateRemainingSeconds`): 0 once it has, null when nothing is known or it is not running. */
+  remainingSeconds(now: Date): number | null {
+    const { data } = this;
+    if (data.finishedAt !== null) return 0;
+    if (data.phase !== 'running' && data.phase !== 'approval') return null;
+    return estimateRemainingSeconds(this.timings(now), this.plan.policies.maxParallel, data.stepIndex);
   }
 
   snapshot(now: Date): JobProgress {
@@ -316,8 +325,7 @@ export class JobState {
     const n = (...s: TargetState[]) => states.filter((x) => s.includes(x)).length;
     const current = data.stepIndex;
     const started = data.steps.some((s) => s.status !== 'pending');
-    const finished = data.finishedAt !== null;
-    const remaining = finished ? 0 : data.phase === 'running' || data.phase === 'approval' ? estimateRemainingSeconds(this.timings(now), this.plan.policies.maxParallel, current) : null;
+    const remaining = this.remainingSeconds(now);
     const runningTargets = (this.grid[current] ?? []).flatMap((c, t) => (c === Cell.running ? [this.targetNames[t] ?? String(t)] : []));
     return {
       jobId: this.jobId,

@@ -347,7 +347,12 @@ class JobRun {
   private async execute(): Promise<'done' | 'continue-as-new'> {
     // Neither the status row nor the estimate holds the first targets back.
     if (this.data.status !== 'running' && this.data.status !== 'paused') void this.setStatus(this.data.paused ? 'paused' : 'running');
-    if (!this.data.etaSetAt) this.estimating = CancellationScope.nonCancellable(() => this.estimate());
+    // The ETA is an aid: a lookup refused for good is logged, and the job goes on without it.
+    if (!this.data.etaSetAt) {
+      this.estimating = CancellationScope.nonCancellable(() => this.estimate()).catch((err: unknown) => {
+        this.state.log(new Date(), 'warn', `No ETA from earlier runs: ${(err as Error).message}`);
+      });
+    }
     const width = this.targets.length;
     for (const phase of this.phases()) {
       const first = phase[0]!;
@@ -613,7 +618,7 @@ class JobRun {
     const now = new Date();
     this.data.etaSetAt = now.toISOString();
     const count = (from: string) => estimates.filter((e) => e.from === from).length;
-    const seconds = this.state.snapshot(now).estimatedSecondsRemaining;
+    const seconds = this.state.remainingSeconds(now);
     this.state.log(
       now,
       'info',
