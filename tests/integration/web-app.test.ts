@@ -22,6 +22,7 @@ let web: RunningWeb;
 let browser: Browser;
 let operator: UserPage;
 let approver: UserPage;
+let executor: Awaited<ReturnType<SshHarness['stack']['startExecutor']>>;
 const users = { operator: 'olga-operator', approver: 'alex-approver', admin: 'ada-admin' };
 const tokens: Record<string, string> = {};
 const pages: UserPage[] = [];
@@ -32,7 +33,7 @@ beforeAll(async () => {
     host: (i) => ({ files: { '/etc/nginx/nginx.conf': `# ${i}\nworker_processes auto;\n` }, ...(i === BROKEN && { sudo: 'none' as const }) }),
     groups: { 'Production Web': PROD, 'Staging Web': STAGING },
   });
-  await h.stack.startExecutor();
+  executor = await h.stack.startExecutor();
   for (const [role, username] of Object.entries(users)) tokens[role] = (await h.stack.createUser(role as 'operator', { tenant: 'acme', username, password: PASSWORD })).token;
   web = await startTestWeb(h.stack.namespace, h.orchestrator.apiUrl);
   h.base.onClose(() => web.service.stop(5_000));
@@ -267,6 +268,9 @@ describe('a target that fails, and an approval that is not allowed', () => {
   it('shows the failed target as failed, with its output, and the others completed; a reload mid-run loses nothing', async () => {
     const monitor = operator.page;
     await monitor.goto(`/jobs/${jobId}`);
+    // No executor while the job starts: its first step waits on the executor queue, so the job is
+    // surely mid-run when the page reloads, however fast the hosts would have been.
+    await executor.service.stop(5_000);
     const card = approver.page.locator(`[data-testid=approval][data-job="${jobId}"]`);
     await approver.page.goto('/approvals');
     await card.getByRole('button', { name: 'Approve' }).click();
@@ -275,7 +279,9 @@ describe('a target that fails, and an approval that is not allowed', () => {
     await expect.poll(() => monitor.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 30_000 }).toBe('running');
     // Reload while it runs: the page rebuilds the same state from the API and resumes the stream.
     await monitor.reload();
-    await monitor.getByTestId('job-monitor').waitFor();
+    await expect.poll(() => monitor.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 15_000 }).toBe('running');
+    expect(await monitor.locator('[data-testid=target-grid] tr[data-target]').count()).toBe(STAGING.length);
+    executor = await h.stack.startExecutor();
     const { final } = await watchToEnd(monitor);
     await screenshot(monitor, '09-monitor-failed-target');
     expect(final).toBe('failed');
