@@ -44,8 +44,28 @@ export const rolloutPlan = (n: number, sha256: string): PlanInput => {
 interface JobView {
   status: string;
   progress: { eta: string | null } | null;
-  results: { stepId: string; target: { name: string }; status: string | null; startedAt: string | null; finishedAt: string | null; error: { type: string; message: string } | null }[];
 }
+
+interface ResultRow {
+  stepId: string;
+  target: { name: string };
+  status: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: { type: string; message: string } | null;
+}
+
+/** A job's results, every page of `GET /api/jobs/:id/results`. */
+export const jobResults = async (stack: BenchStack, id: string): Promise<ResultRow[]> => {
+  const rows: ResultRow[] = [];
+  let after: string | undefined;
+  do {
+    const page = await stack.call<{ results: ResultRow[]; next: { after: string } | null }>(`/api/jobs/${id}/results?limit=1000${after ? `&after=${after}` : ''}`);
+    rows.push(...page.results);
+    after = page.next?.after;
+  } while (after);
+  return rows;
+};
 
 export interface StepProfile {
   step: string;
@@ -140,10 +160,11 @@ export const opscRollout = async (stack: BenchStack, n: number, sha256: string, 
   const shown = await firstEta;
   const eta = shown ? { predicted: (shown.at - postedAt) / 1000, actual: wallMs / 1000, from: shown.from } : null;
 
+  const results = await jobResults(stack, id);
   const failures: string[] = [];
   if (outcome !== 'closed') failures.push(`workflow ${outcome}`);
   const steps = plan.steps.map((step): StepProfile => {
-    const rows = job.results.filter((r) => r.stepId === step.id);
+    const rows = results.filter((r) => r.stepId === step.id);
     for (const r of rows) if (r.status !== 'succeeded') failures.push(`${step.id} on ${r.target.name}: ${r.error?.type ?? r.status}: ${r.error?.message ?? ''}`);
     const at = (iso: string | null) => (iso ? (Date.parse(iso) - postedAt) / 1000 : NaN);
     const starts = rows.map((r) => at(r.startedAt));

@@ -32,6 +32,8 @@ const PARALLEL = arg('parallel', '100');
 const REPEAT = arg('repeat', '2');
 const TIMEOUT_MS = arg('timeout-seconds', '3600') * 1000;
 const BASELINE_TARGETS = 10;
+/** Rows per page when the bench reads a finished job's results: the API's largest page. */
+const RESULTS_PAGE = 1_000;
 /** Temporal's hard limits on one run's history (the server's defaults). */
 const LIMIT = { events: 51_200, bytes: 50 * 1024 * 1024 };
 /** How often the bench reads the job's progress while it runs. */
@@ -89,6 +91,41 @@ interface Sample {
   getBytes: number;
 }
 
+/** Reading a finished job's results through `GET /api/jobs/:id/results`, page by page. */
+interface ResultsRead {
+  rows: number;
+  pages: number;
+  bytes: number;
+  totalMs: number;
+  pageMs: number[];
+  /** One target's results (`?target=`), as the web's output panel reads them. */
+  oneTargetMs: number;
+}
+
+const readResults = async (stack: BenchStack, id: string, firstTarget: string, limit: number): Promise<ResultsRead> => {
+  const get = async (query: string) => {
+    const t = performance.now();
+    const res = await fetch(`${stack.apiUrl}/api/jobs/${id}/results?${query}`, { headers: { authorization: `Bearer ${stack.token}` }, signal: AbortSignal.timeout(60_000) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`GET /api/jobs/${id}/results?${query}: HTTP ${res.status} ${text.slice(0, 300)}`);
+    return { ms: performance.now() - t, bytes: Buffer.byteLength(text), body: JSON.parse(text) as { results: unknown[]; next: { after: string } | null } };
+  };
+  const out: ResultsRead = { rows: 0, pages: 0, bytes: 0, totalMs: 0, pageMs: [], oneTargetMs: 0 };
+  const t0 = performance.now();
+  let after: string | undefined;
+  do {
+    const page = await get(`limit=${limit}${after ? `&after=${after}` : ''}`);
+    out.pages += 1;
+    out.rows += page.body.results.length;
+    out.bytes += page.bytes;
+    out.pageMs.push(page.ms);
+    after = page.body.next?.after;
+  } while (after);
+  out.totalMs = performance.now() - t0;
+  out.oneTargetMs = (await get(`target=${encodeURIComponent(firstTarget)}`)).ms;
+  return out;
+};
+
 interface RunResult {
   jobId: string;
   status: string;
@@ -97,6 +134,7 @@ interface RunResult {
   samples: Sample[];
   completed: number;
   history: HistoryStats;
+  results: ResultsRead;
 }
 
 /** Reads the job's progress the two ways a client does: the Temporal query, and the API's job view. */
@@ -146,6 +184,7 @@ const runJob = async (stack: BenchStack, group: string, targets: number): Promis
     samples,
     completed: progress.targetStates.filter((s) => s === 'completed').length,
     history: await historyStats(stack.client, id),
+    results: await readResults(stack, id, progress.targets[0] ?? '', RESULTS_PAGE),
   };
 };
 
@@ -160,6 +199,8 @@ const printRun = (label: string, r: RunResult, targets: number) => {
   const g = r.samples.map((s) => s.getMs);
   say(`  progress query while running (${r.samples.length} samples): p50 ${pct(q, 50).toFixed(0)} ms, p95 ${pct(q, 95).toFixed(0)} ms, ${kib(Math.max(...r.samples.map((s) => s.queryBytes)))} JSON`);
   say(`  GET /api/jobs/:id while running: p50 ${pct(g, 50).toFixed(0)} ms, p95 ${pct(g, 95).toFixed(0)} ms, up to ${kib(Math.max(...r.samples.map((s) => s.getBytes)))}`);
+  const rr = r.results;
+  say(`  results after the end: ${rr.rows} rows in ${rr.pages} page(s) of up to ${RESULTS_PAGE}, ${kib(rr.bytes)}, ${(rr.totalMs / 1000).toFixed(2)} s in all; a page p50 ${pct(rr.pageMs, 50).toFixed(0)} ms, max ${Math.max(...rr.pageMs).toFixed(0)} ms; one target's ${rr.oneTargetMs.toFixed(0)} ms`);
   say(`  ETA first shown while it ran: ${r.eta ? `${r.eta.predicted.toFixed(1)} s (from ${r.eta.from}) vs ${(r.wallMs / 1000).toFixed(1)} s actual, off by ${(((r.eta.predicted * 1000 - r.wallMs) / r.wallMs) * 100).toFixed(0)}%` : 'none seen before the end'}`);
 };
 
@@ -217,6 +258,11 @@ const main = async () => {
     say(`  progress query p50: ${q(runs).toFixed(0)} ms at ${TARGETS} targets vs ${q([baseline]).toFixed(0)} ms at ${BASELINE_TARGETS} (x${(q(runs) / q([baseline])).toFixed(1)}); ${kib(qb(runs))} vs ${kib(qb([baseline]))}`);
     const small = snapshotCost(BASELINE_TARGETS);
     const large = snapshotCost(TARGETS);
+    const g = (rs: RunResult[]) => pct(rs.flatMap((r) => r.samples.map((s) => s.getMs)), 50);
+    const gb = (rs: RunResult[]) => Math.max(...rs.flatMap((r) => r.samples.map((s) => s.getBytes)));
+    say(`  GET /api/jobs/:id p50: ${g(runs).toFixed(0)} ms at ${TARGETS} targets vs ${g([baseline]).toFixed(0)} ms at ${BASELINE_TARGETS} (x${(g(runs) / g([baseline])).toFixed(1)}); ${kib(gb(runs))} vs ${kib(gb([baseline]))}`);
+    const one = (rs: RunResult[]) => pct(rs.map((r) => r.results.oneTargetMs), 50);
+    say(`  one target's results: ${one(runs).toFixed(0)} ms at ${TARGETS} targets vs ${one([baseline]).toFixed(0)} ms at ${BASELINE_TARGETS}`);
     say(`  the snapshot alone (in process, no worker): ${large.ms.toFixed(2)} ms and ${kib(large.bytes)} at ${TARGETS} targets vs ${small.ms.toFixed(2)} ms at ${BASELINE_TARGETS}; the rest of the query's time is waiting for the job's worker`);
     say(`  ETA at the start vs actual: ${runs.map((r) => (r.eta ? `${(((r.eta.predicted * 1000 - r.wallMs) / r.wallMs) * 100).toFixed(0)}%` : 'none')).join(', ')}`);
     ok = runs.every((r) => r.status === 'completed' && r.completed === TARGETS) && baseline.status === 'completed';

@@ -98,7 +98,7 @@ describe('identity: tokens, sessions, roles and tenants on every route', () => {
     expect(new Set(submits.body.entries.map((e) => e.action))).toEqual(new Set(['job.submit']));
     const bad = await requestJson<{ error: { issues: { path: string }[] } }>(`${api}/api/audit?limit=9999&since=yesterday`, { token: tokens.admin });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.issues.map((i) => i.path).sort()).toEqual(['limit', 'since']);
+    expect(bad.body.error.issues.map((i) => i.path).sort()).toEqual(['query.limit', 'query.since']);
     for (const role of ['viewer', 'operator', 'approver'] as const) {
       expect((await requestJson(`${api}/api/audit`, { token: tokens[role] })).status).toBe(403);
     }

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestJson, waitForJob } from '../support/api.js';
+import { allResults, requestJson, waitForJob, type StepResultView } from '../support/api.js';
 import { approveAndWait, control, submitDraft, type Created } from '../support/rollout.js';
 import { readEvents } from '../support/sse.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
@@ -23,6 +23,8 @@ let approverA: { token: string; username: string };
 let approverB: { token: string; username: string };
 let operator: { token: string; username: string };
 let viewer: { token: string };
+/** The job of 'targets that fail': copy, check, check-again, with two targets' copies undone. */
+let rolledBackJob = '';
 
 const group = { group: 'Rollout' };
 const copyStep = { id: 'copy', tool: 'file-copy', params: { source: 'app/app.conf', destination: APP }, targets: group };
@@ -123,6 +125,7 @@ describe('targets that fail', () => {
   it('drop out of later steps and have their completed changes undone (rollback: target); the others finish', async () => {
     const created = await submit(operator.token, draft('copy then check', { rollback: 'target', continueOnFailure: true, maxFailPercentage: 50 }, [copyStep, checkStep, { ...checkStep, id: 'check-again' }]));
     const job = await approveAndWait(apiUrl, operator.token, approverA.token, created, 90_000);
+    rolledBackJob = created.id;
     expect(job.status).toBe('failed');
     const column = (i: number) => job.progress!.targets.indexOf(h.fleet.hosts[i]!.name);
     for (const i of h.fleet.hosts.keys()) {
@@ -275,6 +278,58 @@ describe('history, search and scale', () => {
     expect(runs).toBe(job.progress!.runs);
     await small.service.stop();
   }, 150_000);
+
+  it('pages through a job\'s results in plan order, each step\'s undo rows after it, filtered by target, step and status', async () => {
+    expect(rolledBackJob).not.toBe('');
+    const url = `${apiUrl}/api/jobs/${rolledBackJob}/results`;
+    type Page = { results: StepResultView[]; next: { after: string } | null };
+    const key = (r: StepResultView) => `${r.stepId} ${r.target.name}`;
+    const failing = [...FAILING].map((i) => h.fleet.hosts[i]!.name).sort();
+    const names = h.fleet.hosts.map((x) => x.name).sort();
+
+    // The job's own answer stays small: no results in it, a link to them.
+    const detail = await requestJson<Record<string, unknown> & { links: Record<string, string> }>(`${apiUrl}/api/jobs/${rolledBackJob}`, { token: viewer.token });
+    expect(detail.body).not.toHaveProperty('results');
+    expect(detail.body.links.results).toBe(`/api/jobs/${rolledBackJob}/results`);
+
+    const whole = await requestJson<Page>(`${url}?limit=1000`, { token: viewer.token });
+    expect(whole.status).toBe(200);
+    expect(whole.body.next).toBeNull();
+    // Step by step as planned, the copy's undo rows right after the copy; targets by name within a step.
+    // Skipped targets have no row: the failing two did not run check-again.
+    expect(whole.body.results.map(key)).toEqual([
+      ...names.map((n) => `copy ${n}`),
+      ...failing.map((n) => `copy.rollback ${n}`),
+      ...names.map((n) => `check ${n}`),
+      ...names.filter((n) => !failing.includes(n)).map((n) => `check-again ${n}`),
+    ]);
+    expect(whole.body.results.find((r) => r.stepId === 'copy')).toMatchObject({ status: 'succeeded', facts: { backup: expect.any(String) }, stdout: expect.stringMatching(/^copied to \/opt\/app\/app\.conf/) });
+
+    // Pages of 4: the same rows in the same order, each once, the last page saying there is no next.
+    const first = await requestJson<Page>(`${url}?limit=4`, { token: viewer.token });
+    expect(first.body.results.map(key)).toEqual(whole.body.results.slice(0, 4).map(key));
+    expect(first.body.next?.after).toEqual(expect.any(String));
+    expect((await allResults(apiUrl, viewer.token, rolledBackJob, '', 4)).map(key)).toEqual(whole.body.results.map(key));
+
+    const ofTarget = await allResults(apiUrl, viewer.token, rolledBackJob, `target=${encodeURIComponent(failing[0]!)}`);
+    expect(ofTarget.map((r) => [r.stepId, r.status])).toEqual([['copy', 'succeeded'], ['copy.rollback', 'succeeded'], ['check', 'failed']]);
+    expect(ofTarget.find((r) => r.stepId === 'check')?.error).toMatchObject({ type: 'CommandFailed' });
+    expect((await allResults(apiUrl, viewer.token, rolledBackJob, 'step=copy.rollback')).map((r) => r.target.name)).toEqual(failing);
+    expect((await allResults(apiUrl, viewer.token, rolledBackJob, 'status=failed')).map(key)).toEqual(failing.map((n) => `check ${n}`));
+    expect(await allResults(apiUrl, viewer.token, rolledBackJob, 'status=pending')).toEqual([]);
+    expect(await allResults(apiUrl, viewer.token, rolledBackJob, 'target=no-such-host')).toEqual([]);
+
+    // Bad queries name the field; another tenant's job is not there.
+    for (const [query, path] of [['status=sideways', 'query.status'], ['limit=0', 'query.limit'], ['limit=1001', 'query.limit'], ['after=not-a-cursor', 'query.after'], ['colour=blue', 'query.colour']] as const) {
+      const bad = await requestJson<{ error: { type: string; issues: { path: string }[] } }>(`${url}?${query}`, { token: viewer.token });
+      expect(bad.status, query).toBe(400);
+      expect(bad.body.error.type).toBe('ValidationFailed');
+      // A list parameter names the item too: query.status.0 for the first status.
+      expect(bad.body.error.issues.map((i) => i.path.replace(/\.\d+$/, '')), query).toContain(path);
+    }
+    const stranger = await h.stack.createUser('viewer', { tenant: 'globex' });
+    expect((await requestJson(url, { token: stranger.token })).status).toBe(404);
+  });
 
   it('times a job from earlier runs of the same tool on the same targets, and says so', async () => {
     // The continue-as-new job above ran disk-space on every host of the group eight times.

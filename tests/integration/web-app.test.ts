@@ -281,7 +281,15 @@ describe('a target that fails, and an approval that is not allowed', () => {
     await monitor.reload();
     await expect.poll(() => monitor.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 15_000 }).toBe('running');
     expect(await monitor.locator('[data-testid=target-grid] tr[data-target]').count()).toBe(STAGING.length);
+    // A target's output opened while its first step waits: nothing stored yet; it fills in by itself once the step ran.
+    const healthy = h.fleet.hosts[STAGING[0]!]!.name;
+    await monitor.locator(`[data-testid=target-grid] tr[data-target="${healthy}"] [data-cell]`).first().click();
+    const firstStep = monitor.getByTestId('target-output').locator('details.step-output').first();
+    await expect.poll(() => firstStep.locator('summary').textContent(), { timeout: 15_000 }).toMatch(/running…/);
+    expect(await firstStep.getByTestId('output-stdout').count()).toBe(0);
     executor = await h.stack.startExecutor();
+    await expect.poll(() => firstStep.getByTestId('output-stdout').count(), { timeout: 60_000 }).toBe(1);
+    expect(await firstStep.locator('summary').textContent()).toMatch(/succeeded/);
     const { final } = await watchToEnd(monitor);
     await screenshot(monitor, '09-monitor-failed-target');
     expect(final).toBe('failed');

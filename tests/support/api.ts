@@ -30,6 +30,39 @@ export const requestJson = async <T = Record<string, unknown>>(url: string, init
   return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
 };
 
+/** A row of `GET /api/jobs/:id/results`. */
+export interface StepResultView {
+  stepId: string;
+  target: { id: string; name: string };
+  facts: Record<string, string> | null;
+  status: string | null;
+  attempt: number | null;
+  exitCode: number | null;
+  httpStatus: number | null;
+  stdout: string | null;
+  stderr: string | null;
+  error: { type: string; message: string } | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** Every result of a job, read page by page from `GET /api/jobs/:id/results` as a client would. */
+export const allResults = async (apiUrl: string, token: string, id: string, query = '', pageSize = 200): Promise<StepResultView[]> => {
+  const out: StepResultView[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const params = new URLSearchParams(query);
+    params.set('limit', String(pageSize));
+    if (after) params.set('after', after);
+    const { status, body } = await requestJson<{ results: StepResultView[]; next: { after: string } | null }>(`${apiUrl}/api/jobs/${id}/results?${params}`, { token });
+    if (status !== 200) throw new Error(`GET results of ${id}: HTTP ${status} ${JSON.stringify(body)}`);
+    out.push(...body.results);
+    if (!body.next) return out;
+    after = body.next.after;
+  }
+};
+
+/** `GET /api/jobs/:id`, and the job's results from their own endpoint. */
 export interface JobView {
   id: string;
   status: string;
@@ -39,34 +72,27 @@ export interface JobView {
   events: { action: string; actor: string; comment?: string }[];
   outcome: { targets: Record<string, number>; compensationFailures: number } | null;
   targets: { id: string; name: string }[];
-  results: {
-    stepId: string;
-    target: { id: string; name: string };
-    facts: Record<string, string> | null;
-    status: string | null;
-    attempt: number | null;
-    exitCode: number | null;
-    httpStatus: number | null;
-    stdout: string | null;
-    error: { type: string; message: string } | null;
-  }[];
+  results: StepResultView[];
 }
 
-/** Polls `GET /api/jobs/:id` until `done` holds, failing with the last answer after `timeoutMs`. */
+/**
+ * Polls `GET /api/jobs/:id` until `done` holds, failing with the last answer after `timeoutMs`; then
+ * reads all the job's results, in pages of 50 from `GET /api/jobs/:id/results`.
+ */
 export const waitForJob = async (
   apiUrl: string,
   token: string,
   id: string,
-  done: (job: JobView) => boolean = (job) => isFinalJobStatus(job.status),
+  done: (job: Omit<JobView, 'results'>) => boolean = (job) => isFinalJobStatus(job.status),
   timeoutMs = 60_000,
 ): Promise<JobView> => {
   const deadline = Date.now() + timeoutMs;
-  let last: JobView | undefined;
+  let last: Omit<JobView, 'results'> | undefined;
   while (Date.now() < deadline) {
-    const { status, body } = await requestJson<JobView>(`${apiUrl}/api/jobs/${id}`, { token });
+    const { status, body } = await requestJson<Omit<JobView, 'results'>>(`${apiUrl}/api/jobs/${id}`, { token });
     if (status === 200) {
       last = body;
-      if (done(body)) return body;
+      if (done(body)) return { ...body, results: await allResults(apiUrl, token, id, '', 50) };
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -1,9 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { ErrorType, toFieldIssues } from '@opsc/contracts';
 import { principalOf, requireRole } from './auth.js';
 import type { ApiDeps } from './deps.js';
-import { ApiFailure } from './errors.js';
+import { parseQuery } from './validate.js';
 
 const AuditQuery = z.strictObject({
   actor: z.string().max(100).optional(),
@@ -23,9 +22,7 @@ const AuditQuery = z.strictObject({
 export const auditRouter = (deps: ApiDeps): Router => {
   const router = Router();
   router.get('/', requireRole('admin'), async (req, res) => {
-    const parsed = AuditQuery.safeParse(req.query);
-    if (!parsed.success) throw new ApiFailure(ErrorType.ValidationFailed, 'invalid query', toFieldIssues(parsed.error));
-    const q = parsed.data;
+    const q = parseQuery(AuditQuery, req);
     const action = q.action?.endsWith('.') ? { like: `${q.action}%` } : { eq: q.action };
     const { rows } = await deps.pool.query(
       `SELECT id::text AS id, at, actor, action, object_type AS "objectType", object_id AS "objectId", job_id AS "jobId",

@@ -150,12 +150,62 @@ export const markJobUnstarted = async (pool: pg.Pool, id: string, message: strin
 export const findJob = async (pool: pg.Pool, id: string, tenantId: string): Promise<JobRow | undefined> =>
   (await pool.query<JobRow>('SELECT * FROM jobs WHERE id = $1 AND tenant_id = $2', [id, tenantId])).rows[0];
 
-export const findStepResults = async (pool: pg.Pool, id: string): Promise<StepResultRow[]> =>
-  (
-    await pool.query<StepResultRow>(
-      `SELECT step_id, target_id, target_name, status, attempt, method, exit_code, signal, http_status, stdout, stderr,
-              stdout_truncated, stderr_truncated, stdout_bytes, stderr_bytes, facts, error_type, error_message, started_at, finished_at
-       FROM step_results WHERE job_id = $1 ORDER BY started_at NULLS LAST, step_id, target_name`,
-      [id],
+export interface StepResultFilter {
+  /** The plan's step ids in order: results come step by step, each step's undo rows right after it. */
+  stepOrder: readonly string[];
+  target?: string;
+  /** A step id, or `<id>.rollback` for its undo actions. */
+  step?: string;
+  /** Verdicts; 'pending' for a row the workflow has not judged yet (the step still runs). */
+  status?: readonly ('succeeded' | 'failed' | 'skipped' | 'pending')[];
+  /** The position after which the page starts: the last row of the previous page. */
+  after?: StepResultCursor;
+  limit: number;
+}
+
+/** Where a row sits in the order of a job's results: step position, target name, target id. */
+export type StepResultCursor = readonly [number, string, string];
+
+export interface OrderedStepResultRow extends StepResultRow {
+  ord: number;
+}
+
+/**
+ * One page of a job's results in plan order (a step's rows by target name, then its undo rows), with
+ * their full stored output. The order only depends on what a row is, never on when it ran, so
+ * paging through a running job neither skips nor repeats a row.
+ */
+export const findStepResults = async (pool: pg.Pool, jobId: string, f: StepResultFilter): Promise<OrderedStepResultRow[]> => {
+  const order = f.stepOrder.flatMap((id) => [id, `${id}.rollback`]);
+  const values: unknown[] = [jobId, order];
+  const where: string[] = [];
+  const add = (sql: string, ...params: unknown[]) => {
+    let text = sql;
+    for (const p of params) {
+      values.push(p);
+      text = text.replace('?', `$${values.length}`);
+    }
+    where.push(text);
+  };
+  if (f.target !== undefined) add('target_name = ?', f.target);
+  if (f.step !== undefined) add('step_id = ?', f.step);
+  if (f.status?.length) {
+    const verdicts = f.status.filter((x) => x !== 'pending');
+    add(`(status = ANY(?)${f.status.includes('pending') ? ' OR status IS NULL' : ''})`, verdicts);
+  }
+  if (f.after) add('(ord, target_name, target_id) > (?::int, ?, ?)', ...f.after);
+  values.push(f.limit);
+  return (
+    await pool.query<OrderedStepResultRow>(
+      `SELECT * FROM (
+         SELECT step_id, target_id, target_name, status, attempt, method, exit_code, signal, http_status, stdout, stderr,
+                stdout_truncated, stderr_truncated, stdout_bytes, stderr_bytes, facts, error_type, error_message, started_at, finished_at,
+                COALESCE(array_position($2::text[], step_id), 2147483647) AS ord
+         FROM step_results WHERE job_id = $1
+       ) r
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY ord, target_name, target_id LIMIT $${values.length}`,
+      values,
     )
   ).rows;
+};

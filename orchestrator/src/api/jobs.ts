@@ -36,10 +36,10 @@ import type { ApiDeps } from './deps.js';
 import { recordAudit } from '../audit.js';
 import { principalOf, requireRole } from './auth.js';
 import { ApiFailure } from './errors.js';
-import { parseBody } from './validate.js';
+import { parseBody, parseQuery } from './validate.js';
 import { planningContext } from './planning-context.js';
 import { jobEventsHandler } from './job-events.js';
-import { findJob, findStepResults, insertJob, listJobs, markJobUnstarted, tenantSettings, type JobRow, type StepResultRow } from './job-store.js';
+import { findJob, findStepResults, insertJob, listJobs, markJobUnstarted, tenantSettings, type JobRow, type StepResultCursor, type StepResultRow } from './job-store.js';
 
 const Hash = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be the 64-hex plan hash shown with the plan' });
 /** A job from a request in words, a plan draft someone edited (validated again), or an executable plan. */
@@ -70,6 +70,31 @@ const ListQuery = z.strictObject({
   before: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
+
+const ResultsQuery = z.strictObject({
+  target: z.string().min(1).max(253).optional(),
+  step: z.string().min(1).max(200).optional(),
+  status: z
+    .string()
+    .transform((v) => v.split(',').filter(Boolean))
+    .pipe(z.array(z.enum(['succeeded', 'failed', 'skipped', 'pending'])))
+    .optional(),
+  after: z.string().max(2_000).optional(),
+  limit: z.coerce.number().int().min(1).max(1_000).default(200),
+});
+const Cursor = z.tuple([z.number().int().min(1), z.string(), z.string()]);
+const encodeCursor = (c: StepResultCursor): string => Buffer.from(JSON.stringify(c)).toString('base64url');
+const decodeCursor = (text: string): StepResultCursor => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  const c = Cursor.safeParse(parsed);
+  if (!c.success) throw new ApiFailure(ErrorType.ValidationFailed, 'invalid filter', [{ path: 'query.after', message: 'is not a cursor from an earlier page (pass next.after as it came)' }]);
+  return c.data;
+};
 
 const JOB_ID = /^job-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A query needs a live orchestrator worker; do not hang the API when there is none. */
@@ -228,16 +253,12 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       risk,
       approvalRequired,
       summary: ready.summary,
-      links: { self: `/api/jobs/${id}`, events: `/api/jobs/${id}/events`, temporalUi: uiLink(id) },
+      links: { self: `/api/jobs/${id}`, events: `/api/jobs/${id}/events`, results: `/api/jobs/${id}/results`, temporalUi: uiLink(id) },
     });
   });
 
   router.get('/', async (req, res) => {
-    const q = ListQuery.safeParse(req.query);
-    if (!q.success) {
-      throw new ApiFailure(ErrorType.ValidationFailed, 'invalid filter', q.error.issues.map((i) => ({ path: `query.${i.path.join('.')}`, message: i.message })));
-    }
-    const f = q.data;
+    const f = parseQuery(ListQuery, req);
     const rows = await listJobs(deps.pool, principalOf(res).tenantId, {
       limit: f.limit,
       ...(f.status && { status: f.status }),
@@ -279,7 +300,6 @@ export const jobsRouter = (deps: ApiDeps): Router => {
     } catch (err) {
       progressError = (err as Error).message;
     }
-    const results = await findStepResults(deps.pool, id);
     res.json({
       id: job.id,
       name: job.name,
@@ -301,8 +321,28 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       targets: job.resolved_targets.targets,
       progress,
       progressError,
-      results: results.map(resultView),
-      links: { self: `/api/jobs/${id}`, events: `/api/jobs/${id}/events`, temporalUi: uiLink(id) },
+      links: { self: `/api/jobs/${id}`, events: `/api/jobs/${id}/events`, results: `/api/jobs/${id}/results`, temporalUi: uiLink(id) },
+    });
+  });
+
+  // The per-target results with their full stored output, a page at a time: a job over a thousand
+  // targets has thousands of them, too many for the job's own answer.
+  router.get('/:id/results', async (req, res) => {
+    const f = parseQuery(ResultsQuery, req);
+    const after = f.after === undefined ? undefined : decodeCursor(f.after);
+    const job = await jobOf(req.params.id, res);
+    const rows = await findStepResults(deps.pool, job.id, {
+      stepOrder: job.plan.steps.map((s) => s.id),
+      limit: f.limit,
+      ...(f.target !== undefined && { target: f.target }),
+      ...(f.step !== undefined && { step: f.step }),
+      ...(f.status && { status: f.status }),
+      ...(after && { after }),
+    });
+    const last = rows.at(-1);
+    res.json({
+      results: rows.map(resultView),
+      next: rows.length === f.limit && last ? { after: encodeCursor([last.ord, last.target_name, last.target_id]) } : null,
     });
   });
 

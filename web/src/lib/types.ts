@@ -11,6 +11,8 @@ export interface SessionUser {
 export interface JobLinks {
   self: string;
   events: string;
+  /** `GET /api/jobs/:id/results`: the per-target results with their full output, a page at a time. */
+  results: string;
   temporalUi: string | null;
 }
 
@@ -53,6 +55,12 @@ export interface StepResultView {
   finishedAt: string | null;
 }
 
+/** A page of `GET /api/jobs/:id/results`; `next.after` asks for the following one. */
+export interface StepResultPage {
+  results: StepResultView[];
+  next: { after: string } | null;
+}
+
 /** `GET /api/jobs/:id`. */
 export interface JobDetail {
   id: string;
@@ -75,7 +83,6 @@ export interface JobDetail {
   targets: { id: string; name: string }[];
   progress: JobProgress | null;
   progressError: string | null;
-  results: StepResultView[];
   links: JobLinks;
 }
 

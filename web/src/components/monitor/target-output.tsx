@@ -27,8 +27,8 @@ const NO_RESULT: Record<string, string> = {
 };
 
 /** One target's full output, step by step (and its undo actions), from the stored results. */
-export const TargetOutput = ({ target, stepId, progress, results, lines, loading, onClose }: {
-  target: string; stepId: string; progress: JobProgress; results: StepResultView[]; lines: OutputLine[]; loading: boolean; onClose: () => void;
+export const TargetOutput = ({ target, stepId, progress, results, error, lines, loading, onClose }: {
+  target: string; stepId: string; progress: JobProgress; results: StepResultView[]; error: string; lines: OutputLine[]; loading: boolean; onClose: () => void;
 }) => {
   const mine = results.filter((r) => r.target.name === target);
   const ti = progress.targets.indexOf(target);
@@ -38,6 +38,11 @@ export const TargetOutput = ({ target, stepId, progress, results, lines, loading
         <h2 className="mono">{target}</h2>
         <StatusBadge status={progress.targetStates[ti] ?? 'pending'} />
         {loading && <span className="muted small">loading…</span>}
+        {error && (
+          <span className="error-box small" role="alert" data-testid="output-error">
+            The stored output could not be read: {error}
+          </span>
+        )}
         <span className="spacer" />
         <button type="button" onClick={onClose} aria-label="Close output">
           Close

@@ -1,11 +1,11 @@
 'use client';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import Link from 'next/link';
 import { useParams } from 'next/navigation';
 import type { JobProgress } from '@opsc/contracts';
 import { api } from '../../../lib/api';
 import { dateTime, shortHash } from '../../../lib/format';
-import type { JobDetail, OutputLine } from '../../../lib/types';
+import type { JobDetail, OutputLine, StepResultPage, StepResultView } from '../../../lib/types';
 import { useJobStream } from '../../../lib/use-job-stream';
 import { RiskBadge, StatusBadge } from '../../../components/badges';
 import { Controls } from '../../../components/monitor/controls';
@@ -26,7 +26,10 @@ export default function JobMonitorPage() {
   const [progress, setProgress] = useState<JobProgress | null>(null);
   const [lines, setLines] = useState<OutputLine[]>([]);
   const [open, setOpen] = useState<{ target: string; stepId: string } | null>(null);
+  const [results, setResults] = useState<StepResultView[]>([]);
+  const [resultsError, setResultsError] = useState('');
   const [loadingOutput, setLoadingOutput] = useState(false);
+  const resultsRequest = useRef(0);
   const [now, setNow] = useState(() => Date.now());
 
   const load = useCallback(async () => {
@@ -54,11 +57,43 @@ export default function JobMonitorPage() {
     onEnd: () => void load(),
   });
 
-  const openOutput = async (target: string, stepId: string) => {
+  /** One target's stored results (its steps and undo actions with their full output), page by page. */
+  const loadResults = useCallback(
+    async (target: string) => {
+      const request = ++resultsRequest.current;
+      setLoadingOutput(true);
+      const rows: StepResultView[] = [];
+      let after: string | null = null;
+      let failure = '';
+      do {
+        const query: URLSearchParams = new URLSearchParams({ target, limit: '200', ...(after && { after }) });
+        const res: Awaited<ReturnType<typeof api<StepResultPage>>> = await api<StepResultPage>(`/jobs/${encodeURIComponent(id)}/results?${query}`);
+        if (!res.ok) {
+          failure = res.error.message;
+          break;
+        }
+        rows.push(...res.data.results);
+        after = res.data.next?.after ?? null;
+      } while (after);
+      // An answer for a target the user has since left is dropped.
+      if (request !== resultsRequest.current) return;
+      if (!failure) setResults(rows);
+      setResultsError(failure);
+      setLoadingOutput(false);
+    },
+    [id],
+  );
+
+  // The open target's results again whenever one of its cells changes: a step it finished shows its output.
+  const openIndex = open && progress ? progress.targets.indexOf(open.target) : -1;
+  const openColumn = openIndex >= 0 && progress ? progress.steps.map((_, si) => progress.matrix[si]?.[openIndex] ?? ' ').join('') : '';
+  useEffect(() => {
+    if (open) void loadResults(open.target);
+  }, [open, openColumn, loadResults]);
+
+  const openOutput = (target: string, stepId: string) => {
+    if (open?.target !== target) setResults([]);
     setOpen({ target, stepId });
-    setLoadingOutput(true);
-    await load();
-    setLoadingOutput(false);
   };
 
   if (error) return <p className="error-box" role="alert">{error}</p>;
@@ -117,10 +152,19 @@ export default function JobMonitorPage() {
           )}
           <div className="monitor-grid">
             <StepList progress={progress} />
-            <TargetGrid progress={progress} selected={open?.target ?? null} onOpen={(t, s) => void openOutput(t, s)} />
+            <TargetGrid progress={progress} selected={open?.target ?? null} onOpen={openOutput} />
           </div>
           {open && (
-            <TargetOutput target={open.target} stepId={open.stepId} progress={progress} results={job.results} lines={lines} loading={loadingOutput} onClose={() => setOpen(null)} />
+            <TargetOutput
+              target={open.target}
+              stepId={open.stepId}
+              progress={progress}
+              results={results}
+              error={resultsError}
+              lines={lines}
+              loading={loadingOutput}
+              onClose={() => setOpen(null)}
+            />
           )}
         </>
       ) : (
