@@ -16,3 +16,4 @@ export * from './credentials.js';
 export * from './tools.js';
 export * from './plan-draft.js';
 export * from './quoting.js';
+export * from './eta.js';

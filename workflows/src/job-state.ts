@@ -1,5 +1,6 @@
 import {
   Cell,
+  estimateRemainingSeconds,
   type ApprovalState,
   type CompensationFailure,
   type DecisionState,
@@ -8,9 +9,9 @@ import {
   type LogEntry,
   type Plan,
   type StepStatus,
+  type StepTiming,
   type TargetState,
 } from '@opsc/contracts';
-import { estimateRemainingSeconds, type StepTiming } from './eta.js';
 import type { UndoEntry } from './saga.js';
 
 const MAX_LOG_LINES = 50;

@@ -2,6 +2,7 @@ import {
   PlanDraft,
   Plan,
   RISK_ORDER,
+  estimateRemainingSeconds,
   toFieldIssues,
   type FieldIssue,
   type MissingInput,
@@ -147,7 +148,9 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
     const where = targets === null ? 'on the executor' : `on ${describeTargets(targets, step.targets)}`;
     const undo = tool.rollback ? `; rollback: ${tool.rollback.tool}` : tool.risk === 'read' ? '' : '; no rollback';
     bullets.push(`${step.name ?? describeStep(tool, values)} ${where} (${stepRisk}${undo})`);
-    etaSeconds += tool.typicalDurationSeconds * Math.ceil(count / draft.policies.maxParallel);
+    // The job's own rule (the workflow's ETA), from the catalog's typical time for every target.
+    const typical = tool.typicalDurationSeconds;
+    etaSeconds += estimateRemainingSeconds([{ expectedSeconds: typical, tailSeconds: typical, pending: count, runningElapsed: [] }], draft.policies.maxParallel, 0) ?? 0;
   }
   if (issues.length) return invalid(issues, draft, missing);
 
