@@ -134,8 +134,8 @@ describe('the seed Linux request, from the chat to a finished job', () => {
     await screenshot(page, '02-plan-validation-error');
 
     await service.fill('nginx');
-    // Two targets at a time, so the run is slow enough to watch.
-    await editor.locator('input[data-field="policies.maxParallel"]').fill('2');
+    // One target at a time: 25 target-steps one after another, so the page's once-a-second progress snapshots show it grow.
+    await editor.locator('input[data-field="policies.maxParallel"]').fill('1');
     await card.getByRole('button', { name: 'Check edited plan' }).click();
     await expect.poll(() => card.getByTestId('plan-message').textContent(), { timeout: 15_000 }).toMatch(/The plan validates/);
     expect(await service.getAttribute('aria-invalid')).toBe('false');
@@ -151,7 +151,7 @@ describe('the seed Linux request, from the chat to a finished job', () => {
     expect(await text(page, 'temporal-link')).toContain(jobId);
     const job = await h.stack.pool.query('SELECT requested_by, plan FROM jobs WHERE id = $1', [jobId]);
     expect(job.rows[0].requested_by).toBe(users.operator);
-    expect(job.rows[0].plan.policies.maxParallel).toBe(2);
+    expect(job.rows[0].plan.policies.maxParallel).toBe(1);
   });
 
   it('the approver approves in a second browser; the monitor follows the targets live to "completed"', async () => {
