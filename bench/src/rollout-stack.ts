@@ -26,6 +26,11 @@ const EXECUTOR_KNOBS = /^(EXECUTOR_|SSH_)/;
 /** A folder for CPU profiles of the executor (one `<pid>.cpuprofile` per executor process). */
 const PROFILE_DIR = 'OPSC_BENCH_PROFILE_DIR';
 const CPU_PROFILER = fileURLToPath(new URL('./cpu-profile.js', import.meta.url));
+/** With OPSC_BENCH_PROFILE_DIR set, a service's main thread writes `<name>-<pid>.cpuprofile` there when it exits. */
+const profiled = (name: string): Record<string, string> => {
+  const dir = process.env[PROFILE_DIR];
+  return dir ? { NODE_OPTIONS: `--import ${CPU_PROFILER}`, OPSC_CPU_PROFILE_DIR: dir, OPSC_CPU_PROFILE_NAME: name } : {};
+};
 
 export interface BenchStack {
   apiUrl: string;
@@ -82,7 +87,7 @@ export const startBenchStack = async (work: string, options: { artifactDir: stri
     };
 
     const apiPort = await freePort();
-    const orchestrator = spawn('orchestrator', ORCHESTRATOR_MAIN, { ...base, DATABASE_URL: roles.orchestrator, API_PORT: String(apiPort) });
+    const orchestrator = spawn('orchestrator', ORCHESTRATOR_MAIN, { ...base, DATABASE_URL: roles.orchestrator, API_PORT: String(apiPort), ...profiled('orchestrator') });
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     await waitForHttpOk(`${apiUrl}/api/health`, 90_000, orchestrator);
 
@@ -100,7 +105,7 @@ export const startBenchStack = async (work: string, options: { artifactDir: stri
         EXECUTOR_ARTIFACT_DIR: options.artifactDir,
         EXECUTOR_MAX_CONCURRENT_ACTIVITIES: String(options.maxConcurrentActivities),
         ...knobs,
-        ...(process.env[PROFILE_DIR] && { NODE_OPTIONS: `--import ${CPU_PROFILER}`, OPSC_CPU_PROFILE_DIR: process.env[PROFILE_DIR] }),
+        ...profiled('executor'),
       });
       await waitForHttpOk(`${executorUrl}/health`, 90_000, executor);
     };
