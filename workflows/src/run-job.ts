@@ -602,7 +602,12 @@ class JobRun {
       targets: { total: states.length, completed: count('completed'), failed: count('failed') + count('cancelled'), rolledBack: count('rolled_back'), rollbackFailed: count('rollback_failed') },
       compensationFailures: data.rollback.failed,
     };
-    await this.setStatus(status, outcome);
+    // The end shows in the query and Temporal UI only once its record (row, outcome, audit entry) is
+    // written: whoever sees the job over finds the same in PostgreSQL.
+    await this.record(() => records.recordJobStatus({ jobId: this.input.jobId, status, outcome }));
+    if (this.recordFailure !== undefined) throw this.recordFailure;
+    this.state.setStatus(status, new Date());
+    upsertSearchAttributes([{ key: SearchAttribute.status, value: status }]);
     return { jobId: this.input.jobId, status, ...outcome };
   }
 

@@ -63,8 +63,37 @@ export const jobEventsHandler = async (deps: ApiDeps, job: JobRow, req: Request,
   let progressFailing = false;
   /** The job's final status once known (from the query, or the job row when the query fails). */
   let finalStatus: string | null = null;
+  /** Asks for the job's progress and sends it when it changed; never throws. */
+  const refreshProgress = async (): Promise<void> => {
+    try {
+      const progress: JobProgress = await withTimeout(handle.query(progressQuery), QUERY_TIMEOUT_MS, 'progress query');
+      if (closed) return;
+      const json = JSON.stringify(progress);
+      if (json !== lastProgress) {
+        lastProgress = json;
+        res.write(`event: progress\ndata: ${json}\n\n`);
+        lastWrite = Date.now();
+      }
+      progressFailing = false;
+      finished = isFinalJobStatus(progress.status);
+      if (finished) finalStatus = progress.status;
+    } catch (err) {
+      if (closed) return;
+      // Say so once; keep streaming lines, and keep asking.
+      if (!progressFailing) send('progress-unavailable', { message: (err as Error).message });
+      progressFailing = true;
+      const row = await deps.pool.query<{ status: string }>('SELECT status FROM jobs WHERE id = $1', [job.id]).catch(() => undefined);
+      finished = isFinalJobStatus(row?.rows[0]?.status ?? '');
+      if (finished) finalStatus = row?.rows[0]?.status ?? null;
+    }
+  };
+  // The progress query runs beside the line reads, never in their way: a busy worker slows the
+  // snapshots, not the lines.
+  let asking: Promise<void> | null = null;
   try {
     while (!closed) {
+      // The job was known to be over before this read began: the read sees every line it printed.
+      const overBeforeRead = finished;
       const lines = await deps.pool.query<LineRow>(
         `SELECT seq, step_id, target_id, target_name, attempt, stream, at, line FROM output_lines
           WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT ${LINES_PER_READ}`,
@@ -75,31 +104,15 @@ export const jobEventsHandler = async (deps: ApiDeps, job: JobRow, req: Request,
         cursor = BigInt(l.seq);
       }
       if (closed) break;
-      if (!finished && Date.now() - progressAt >= PROGRESS_EVERY_MS) {
+      if (!finished && !asking && Date.now() - progressAt >= PROGRESS_EVERY_MS) {
         progressAt = Date.now();
-        try {
-          const progress: JobProgress = await withTimeout(handle.query(progressQuery), QUERY_TIMEOUT_MS, 'progress query');
-          const json = JSON.stringify(progress);
-          if (json !== lastProgress) {
-            lastProgress = json;
-            res.write(`event: progress\ndata: ${json}\n\n`);
-            lastWrite = Date.now();
-          }
-          progressFailing = false;
-          finished = isFinalJobStatus(progress.status);
-          if (finished) finalStatus = progress.status;
-        } catch (err) {
-          // Say so once; keep streaming lines, and keep asking.
-          if (!progressFailing) send('progress-unavailable', { message: (err as Error).message });
-          progressFailing = true;
-          const row = await deps.pool.query<{ status: string }>('SELECT status FROM jobs WHERE id = $1', [job.id]);
-          finished = isFinalJobStatus(row.rows[0]?.status ?? '');
-          if (finished) finalStatus = row.rows[0]?.status ?? null;
-        }
+        asking = refreshProgress().finally(() => {
+          asking = null;
+        });
       }
-      // A finished job's lines are all stored (the executor flushes before a step reports), so once
-      // they are sent the stream ends.
-      if (finished && lines.rows.length < LINES_PER_READ) {
+      // A finished job's lines are all stored before its status turns final (the executor flushes
+      // before a step reports), so a complete read begun after that ends the stream.
+      if (overBeforeRead && lines.rows.length < LINES_PER_READ) {
         send('end', { status: finalStatus });
         break;
       }
@@ -113,5 +126,7 @@ export const jobEventsHandler = async (deps: ApiDeps, job: JobRow, req: Request,
     // Headers are gone; the client reconnects with Last-Event-ID and resumes.
     deps.log.warn('event stream broke', { jobId: job.id, error: (err as Error).message });
   }
+  closed = true;
+  await asking;
   res.end();
 };

@@ -6,6 +6,7 @@ import {
   ErrorType,
   JobStatus,
   Plan,
+  isFinalJobStatus,
   TaskQueue,
   planNeedsApproval,
   planRisk,
@@ -291,7 +292,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
   });
 
   router.get('/:id', async (req, res) => {
-    const job = await jobOf(req.params.id, res);
+    let job = await jobOf(req.params.id, res);
     const id = job.id;
     let progress: JobProgress | null = null;
     let progressError: string | null = null;
@@ -300,6 +301,9 @@ export const jobsRouter = (deps: ApiDeps): Router => {
     } catch (err) {
       progressError = (err as Error).message;
     }
+    // The workflow shows its end only after writing it, but the row was read before the query:
+    // read it again so status, outcome and finish time agree.
+    if (progress && isFinalJobStatus(progress.status) && !isFinalJobStatus(job.status)) job = await jobOf(id, res);
     res.json({
       id: job.id,
       name: job.name,
