@@ -93,13 +93,24 @@ describe('run markers over SSH', () => {
   });
 
   it('makes a retry wait for the first attempt still running after its connection died, then report its result', async () => {
-    const slow = { op: 'script', shell: 'sh', script: 'sleep 2; echo slow >> /tmp/slow' } as const;
+    // The script holds until the test lets it go, however slow the machine.
+    const slow = { op: 'script', shell: 'sh', script: 'while [ ! -e /tmp/go-slow ]; do sleep 0.1; done; echo slow >> /tmp/slow' } as const;
     const first = h.run(0, slow, { stepId: 'slow' });
-    await expect.poll(() => onHost("pgrep -f '[s]leep 2' || true"), { timeout: 10_000 }).not.toBe('');
+    await expect.poll(() => onHost("pgrep -f '[s]leep 0.1' || true"), { timeout: 10_000 }).not.toBe('');
     // The executor's connection dies (as with a SIGKILLed executor); the script goes on on the host.
     await h.fleet.killSessions(0);
     expect((await failureOf(first)).type).toBe('ConnectionLost');
-    const retry = await h.run(0, slow, { stepId: 'slow', env: attempt(2) });
+    const retrying = h.run(0, slow, { stepId: 'slow', env: attempt(2) });
+    let settled = false;
+    void retrying.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await new Promise((r) => setTimeout(r, 1_500));
+    // The first attempt still runs: the retry waits for it.
+    expect(settled).toBe(false);
+    await onHost('touch /tmp/go-slow');
+    const retry = await retrying;
     expect(retry.exitCode).toBe(0);
     expect(retry.stdout).toMatch(NOT_AGAIN);
     expect(await onHost('cat /tmp/slow')).toBe('slow');

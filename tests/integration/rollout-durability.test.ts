@@ -59,7 +59,7 @@ afterAll(async () => {
 describe('a rollout outlives its workers', () => {
   it('finishes after the executor worker is SIGKILLed mid-step, without applying the change twice', async () => {
     const first = await h.stack.startExecutor();
-    const created = await start('/tmp/executor-killed', 3);
+    const created = await start('/tmp/executor-killed', 8);
     first.service.kill('SIGKILL');
     await first.service.exited;
     const second = await h.stack.startExecutor();
@@ -74,7 +74,7 @@ describe('a rollout outlives its workers', () => {
 
   it('finishes after every orchestrator worker is SIGKILLed mid-step and one comes back', async () => {
     const executor = await h.stack.startExecutor();
-    const created = await start('/tmp/orchestrator-killed', 2);
+    const created = await start('/tmp/orchestrator-killed', 5);
     for (const o of [api, h.orchestrator]) {
       o.service.kill('SIGKILL');
       await o.service.exited;

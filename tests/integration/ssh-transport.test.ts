@@ -187,8 +187,8 @@ describe('sudo', () => {
 
   it('gives sudo its password on stdin: never on a command line, never to the command', async () => {
     const password = h.fleet.hosts[1]!.password;
-    const running = h.run(1, { op: 'script', script: 'id -un; cat; sleep 3' }, { become: true, stepId: 'sudo-stdin' });
-    await expect.poll(() => remoteProcesses(1, 'sleep 3'), { timeout: 10_000 }).not.toBe('');
+    const running = h.run(1, { op: 'script', script: 'id -un; cat; sleep 8' }, { become: true, stepId: 'sudo-stdin' });
+    await expect.poll(() => remoteProcesses(1, 'sleep 8'), { timeout: 10_000 }).not.toBe('');
     const commandLines = (await h.fleet.exec(1, 'ps -eo args')).stdout;
     expect(commandLines).not.toContain(password);
     const out = await running;

@@ -375,9 +375,11 @@ describe('pause, resume and cancel from the monitor', () => {
       policies: { maxParallel: 1 },
     });
     await waitForJob(h.orchestrator.apiUrl, tokens.operator!, created.id, (j) => j.status === 'awaiting_approval', 30_000);
-    expect((await control(h.orchestrator.apiUrl, tokens.approver!, created.id, 'approve', { planHash: created.planHash })).status).toBe(200);
+    // The monitor is up and live before the approval, so the Pause lands early in the 10 s run.
     const page = operator.page;
     await page.goto(`/jobs/${created.id}`);
+    await expect.poll(() => page.getByTestId('stream-state').textContent(), { timeout: 15_000 }).toBe('● live');
+    expect((await control(h.orchestrator.apiUrl, tokens.approver!, created.id, 'approve', { planHash: created.planHash })).status).toBe(200);
     await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 30_000 }).toBe('running');
 
     const controls = page.getByTestId('controls');

@@ -95,9 +95,9 @@ describe('output lines over WinRM', () => {
       (await h.stack.pool.query<{ stream: string; line: string }>('SELECT stream, line FROM output_lines WHERE job_id = $1 AND step_id = $2 ORDER BY seq', [h.jobId, stepId])).rows;
     let finished = false;
     const running = h
-      .run(0, { op: 'powershell', script: 'Write-Output "first"\n[Console]::Error.WriteLine("careful")\nStart-Sleep -Seconds 2\nWrite-Output "second"\nWrite-Error "it broke"' }, { stepId: 'live' })
+      .run(0, { op: 'powershell', script: 'Write-Output "first"\n[Console]::Error.WriteLine("careful")\nStart-Sleep -Seconds 6\nWrite-Output "second"\nWrite-Error "it broke"' }, { stepId: 'live' })
       .finally(() => (finished = true));
-    await expect.poll(async () => (await lines('live')).map((r) => r.line), { timeout: 1_500, interval: 50 }).toContain('first');
+    await expect.poll(async () => (await lines('live')).map((r) => r.line), { timeout: 5_000, interval: 50 }).toContain('first');
     expect(finished).toBe(false);
     const out = await running;
     expect(out.exitCode).toBe(1);
