@@ -274,11 +274,14 @@ class JobRun {
     );
   }
 
-  /** The new status at once in the query and the search attributes; the job row follows in order (await it to wait for it). */
-  private setStatus(status: JobStatus, outcome?: Omit<JobResult, 'jobId' | 'status'>): Promise<void> {
+  /**
+   * A status on the way: at once in the query and the search attributes, the job row following in
+   * order (await it to wait for it). The final one goes the other way round, in `finish`.
+   */
+  private setStatus(status: JobStatus): Promise<void> {
     this.state.setStatus(status, new Date());
     upsertSearchAttributes([{ key: SearchAttribute.status, value: status }]);
-    return this.record(() => records.recordJobStatus({ jobId: this.input.jobId, status, ...(outcome && { outcome }) }));
+    return this.record(() => records.recordJobStatus({ jobId: this.input.jobId, status }));
   }
 
   /**
