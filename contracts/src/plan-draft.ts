@@ -76,6 +76,17 @@ export interface MissingInput {
   question: string;
 }
 
+/** What the validator makes of a draft; `POST /api/plans { plan }` answers with it. */
+export interface PlanValidation {
+  status: 'ready' | 'needs-input' | 'invalid';
+  draft: PlanDraft | null;
+  plan: Plan | null;
+  planHash: string | null;
+  summary: PlanSummary | null;
+  issues: FieldIssue[];
+  missing: MissingInput[];
+}
+
 export type PlannerName = 'built-in' | 'langchain';
 
 /** The answer to `POST /api/plans`. */

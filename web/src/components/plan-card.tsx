@@ -1,22 +1,14 @@
 'use client';
 import { useState } from 'react';
 import { useRouter } from 'next/navigation';
-import type { FieldIssue, MissingInput, Plan, PlanDraft, PlanProposal, PlanSummary, ToolSummary } from '@opsc/contracts';
+import type { PlanDraft, PlanProposal, PlanValidation, ToolSummary } from '@opsc/contracts';
 import { api, issuesByField } from '../lib/api';
 import { roughly, shortHash } from '../lib/format';
 import { RiskBadge } from './badges';
 import { PlanEditor } from './plan-editor';
 
 /** What the validator answers for an edited plan (`POST /api/plans { plan }`). */
-interface Validation {
-  status: PlanProposal['status'];
-  draft: PlanDraft | null;
-  plan: Plan | null;
-  planHash: string | null;
-  summary: PlanSummary | null;
-  issues: FieldIssue[];
-  missing: MissingInput[];
-}
+type Validation = Omit<PlanValidation, 'status'> & { status: PlanProposal['status'] };
 
 const OS_NAME: Record<string, string> = { linux: 'Linux', windows: 'Windows' };
 

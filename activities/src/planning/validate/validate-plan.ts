@@ -7,7 +7,7 @@ import {
   type FieldIssue,
   type MissingInput,
   type OsFamily,
-  type PlanSummary,
+  type PlanValidation,
   type ResolvedTarget,
   type RiskLevel,
   type Step,
@@ -34,15 +34,7 @@ export interface PlanningContext {
   resolveTargets: TargetResolver;
 }
 
-export interface PlanValidation {
-  status: 'ready' | 'needs-input' | 'invalid';
-  draft: PlanDraft | null;
-  plan: Plan | null;
-  planHash: string | null;
-  summary: PlanSummary | null;
-  issues: FieldIssue[];
-  missing: MissingInput[];
-}
+export type { PlanValidation };
 
 /** The inventory service each remote method goes through. */
 const PROTOCOL_OF: Record<string, string> = { ssh: 'ssh', winrm: 'winrm', database: 'postgresql' };

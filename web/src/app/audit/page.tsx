@@ -4,6 +4,7 @@ import Link from 'next/link';
 import { api } from '../../lib/api';
 import { dateTime } from '../../lib/format';
 import { atLeast, useSession } from '../../components/session';
+import { DataTable } from '../../components/data-table';
 
 interface Entry {
   id: string;
@@ -72,40 +73,26 @@ export default function AuditPage() {
         <button type="submit">Filter</button>
       </form>
       {error && <p className="error-box" role="alert">{error}</p>}
-      {entries === null && !error && <p className="muted">Loading…</p>}
-      {entries?.length === 0 && <p className="note-box">No entries match.</p>}
-      {entries && entries.length > 0 && (
-        <div className="table-wrap">
-          <table className="grid" data-testid="audit-table">
-            <thead>
-              <tr>
-                <th>When</th>
-                <th>Actor</th>
-                <th>Action</th>
-                <th>Object</th>
-                <th>Job</th>
-                <th>Source</th>
-                <th>Details</th>
-              </tr>
-            </thead>
-            <tbody>
-              {entries.map((e) => (
-                <tr key={e.id} data-action={e.action}>
-                  <td className="small">{dateTime(e.at)}</td>
-                  <td>{e.actor}</td>
-                  <td>
-                    <code>{e.action}</code>
-                  </td>
-                  <td className="small">{e.objectType ? `${e.objectType} ${e.objectId ?? ''}` : '—'}</td>
-                  <td className="small">{e.jobId ? <Link href={`/jobs/${e.jobId}`}>{e.jobId.slice(0, 12)}…</Link> : '—'}</td>
-                  <td className="small mono">{e.sourceIp ?? '—'}</td>
-                  <td className="small mono">{e.details ? JSON.stringify(e.details) : ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        rows={entries}
+        failed={Boolean(error)}
+        columns={['When', 'Actor', 'Action', 'Object', 'Job', 'Source', 'Details']}
+        testId="audit-table"
+        empty="No entries match."
+        row={(e) => (
+          <tr key={e.id} data-action={e.action}>
+            <td className="small">{dateTime(e.at)}</td>
+            <td>{e.actor}</td>
+            <td>
+              <code>{e.action}</code>
+            </td>
+            <td className="small">{e.objectType ? `${e.objectType} ${e.objectId ?? ''}` : '—'}</td>
+            <td className="small">{e.jobId ? <Link href={`/jobs/${e.jobId}`}>{e.jobId.slice(0, 12)}…</Link> : '—'}</td>
+            <td className="small mono">{e.sourceIp ?? '—'}</td>
+            <td className="small mono">{e.details ? JSON.stringify(e.details) : ''}</td>
+          </tr>
+        )}
+      />
       {next && (
         <p>
           <button type="button" onClick={() => void load(next)}>

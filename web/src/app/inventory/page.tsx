@@ -5,6 +5,7 @@ import { api } from '../../lib/api';
 import { atLeast, useSession } from '../../components/session';
 import { Credentials } from '../../components/inventory/credentials';
 import { InventoryImport } from '../../components/inventory/import';
+import { DataTable } from '../../components/data-table';
 
 interface Group {
   name: string;
@@ -75,39 +76,25 @@ export default function InventoryPage() {
         ))}
       </div>
       {error && <p className="error-box" role="alert">{error}</p>}
-      {tab === 'targets' &&
-        (targets === null ? (
-          <p className="muted">Loading…</p>
-        ) : targets.length === 0 ? (
-          <p className="note-box">No targets yet.{admin ? ' Add them through the API or import an Ansible inventory.' : ''}</p>
-        ) : (
-          <div className="table-wrap">
-            <table className="grid" data-testid="targets-table">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Address</th>
-                  <th>OS</th>
-                  <th>Tags</th>
-                  <th>Services</th>
-                </tr>
-              </thead>
-              <tbody>
-                {targets.map((t) => (
-                  <tr key={t.id}>
-                    <td className="mono">{t.name}</td>
-                    <td className="mono">{t.address}</td>
-                    <td>{t.os}</td>
-                    <td className="small">{t.tags.join(', ') || '—'}</td>
-                    <td className="small">
-                      {t.services.map((s) => `${s.protocol}:${'port' in s ? String(s.port) : ''}${s.credential ? ` (${s.credential})` : ''}`).join(', ') || '—'}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        ))}
+      {tab === 'targets' && (
+        <DataTable
+          rows={targets}
+          columns={['Name', 'Address', 'OS', 'Tags', 'Services']}
+          testId="targets-table"
+          empty={`No targets yet.${admin ? ' Add them through the API or import an Ansible inventory.' : ''}`}
+          row={(t) => (
+            <tr key={t.id}>
+              <td className="mono">{t.name}</td>
+              <td className="mono">{t.address}</td>
+              <td>{t.os}</td>
+              <td className="small">{t.tags.join(', ') || '—'}</td>
+              <td className="small">
+                {t.services.map((s) => `${s.protocol}:${'port' in s ? String(s.port) : ''}${s.credential ? ` (${s.credential})` : ''}`).join(', ') || '—'}
+              </td>
+            </tr>
+          )}
+        />
+      )}
       {tab === 'groups' &&
         (groups === null ? (
           <p className="muted">Loading…</p>

@@ -8,6 +8,7 @@ import { dateTime, duration } from '../../lib/format';
 import type { JobDetail, JobListItem } from '../../lib/types';
 import { RiskBadge, StatusBadge } from '../../components/badges';
 import { atLeast, useSession } from '../../components/session';
+import { DataTable } from '../../components/data-table';
 
 const STATUSES: JobStatus[] = ['queued', 'awaiting_approval', 'running', 'paused', 'awaiting_decision', 'rolling_back', 'completed', 'failed', 'cancelled', 'rejected'];
 const FILTERS = ['status', 'requester', 'group', 'since', 'until', 'q'] as const;
@@ -125,58 +126,42 @@ const History = () => {
       </form>
       {error && <p className="error-box" role="alert">{error}</p>}
       {note && <p className="error-box" role="alert">{note}</p>}
-      {jobs === null && !error && <p className="muted">Loading…</p>}
-      {jobs?.length === 0 && <p className="note-box" data-testid="jobs-empty">No jobs match.</p>}
-      {jobs && jobs.length > 0 && (
-        <div className="table-wrap">
-          <table className="grid" data-testid="jobs-table">
-            <thead>
-              <tr>
-                <th>Job</th>
-                <th>Status</th>
-                <th>Risk</th>
-                <th>Requester</th>
-                <th>Group</th>
-                <th>Targets</th>
-                <th>Created</th>
-                <th>Duration</th>
-                <th>Outcome</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {jobs.map((j) => (
-                <tr key={j.id} data-job={j.id}>
-                  <td>
-                    <Link href={`/jobs/${j.id}`}>{j.name}</Link>
-                  </td>
-                  <td>
-                    <StatusBadge status={j.status} />
-                  </td>
-                  <td>
-                    <RiskBadge risk={j.risk} />
-                  </td>
-                  <td>{j.requestedBy}</td>
-                  <td>{j.targetGroup ?? '—'}</td>
-                  <td>{j.targets}</td>
-                  <td className="small">{dateTime(j.createdAt)}</td>
-                  <td>{duration(j.durationSeconds)}</td>
-                  <td>
-                    <Outcome job={j} />
-                  </td>
-                  <td>
-                    {atLeast(user, 'operator') && (
-                      <button type="button" onClick={() => void rerun(j.id)} title="Submit the same plan again (approval rules apply again)">
-                        Re-run
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        rows={jobs}
+        failed={Boolean(error)}
+        columns={['Job', 'Status', 'Risk', 'Requester', 'Group', 'Targets', 'Created', 'Duration', 'Outcome', '']}
+        testId="jobs-table"
+        empty="No jobs match."
+        emptyTestId="jobs-empty"
+        row={(j) => (
+          <tr key={j.id} data-job={j.id}>
+            <td>
+              <Link href={`/jobs/${j.id}`}>{j.name}</Link>
+            </td>
+            <td>
+              <StatusBadge status={j.status} />
+            </td>
+            <td>
+              <RiskBadge risk={j.risk} />
+            </td>
+            <td>{j.requestedBy}</td>
+            <td>{j.targetGroup ?? '—'}</td>
+            <td>{j.targets}</td>
+            <td className="small">{dateTime(j.createdAt)}</td>
+            <td>{duration(j.durationSeconds)}</td>
+            <td>
+              <Outcome job={j} />
+            </td>
+            <td>
+              {atLeast(user, 'operator') && (
+                <button type="button" onClick={() => void rerun(j.id)} title="Submit the same plan again (approval rules apply again)">
+                  Re-run
+                </button>
+              )}
+            </td>
+          </tr>
+        )}
+      />
       {next && (
         <p>
           <button type="button" onClick={() => void load(next)}>

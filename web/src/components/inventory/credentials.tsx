@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import type { CredentialView } from '@opsc/contracts';
 import { api, issuesByField } from '../../lib/api';
 import { dateTime } from '../../lib/format';
+import { DataTable } from '../data-table';
 
 const KINDS = ['password', 'ssh-key', 'winrm', 'api-token'] as const;
 const SECRET_FIELD: Record<(typeof KINDS)[number], string> = { password: 'password', 'ssh-key': 'privateKey', winrm: 'password', 'api-token': 'token' };
@@ -30,38 +31,24 @@ export const Credentials = ({ items, admin, onSaved }: { items: CredentialView[]
   const secretPath = `secret.${SECRET_FIELD[form.kind]}`;
   return (
     <>
-      {items.length === 0 ? (
-        <p className="note-box">No credentials yet.</p>
-      ) : (
-        <div className="table-wrap">
-          <table className="grid" data-testid="credentials-table">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Kind</th>
-                <th>Username</th>
-                <th>Fingerprint</th>
-                <th>Vault key</th>
-                <th>Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((c) => (
-                <tr key={c.name}>
-                  <td>{c.name}</td>
-                  <td>{c.kind}</td>
-                  <td>{c.username ?? '—'}</td>
-                  <td className="mono small" data-testid="fingerprint">
-                    {c.fingerprint}
-                  </td>
-                  <td className="mono small">{c.keyId}</td>
-                  <td className="small">{dateTime(c.updatedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        rows={items}
+        columns={['Name', 'Kind', 'Username', 'Fingerprint', 'Vault key', 'Updated']}
+        testId="credentials-table"
+        empty="No credentials yet."
+        row={(c) => (
+          <tr key={c.name}>
+            <td>{c.name}</td>
+            <td>{c.kind}</td>
+            <td>{c.username ?? '—'}</td>
+            <td className="mono small" data-testid="fingerprint">
+              {c.fingerprint}
+            </td>
+            <td className="mono small">{c.keyId}</td>
+            <td className="small">{dateTime(c.updatedAt)}</td>
+          </tr>
+        )}
+      />
       {admin && (
         <form className="panel credential-form" onSubmit={(e) => void save(e)} aria-label="Add a credential" autoComplete="off">
           <h2>Add a credential</h2>
