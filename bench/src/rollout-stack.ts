@@ -23,7 +23,7 @@ const freePort = (): Promise<number> =>
 
 /** The executor's settings a caller may pass through from the bench's own environment, for experiments. */
 const EXECUTOR_KNOBS = /^(EXECUTOR_|SSH_)/;
-/** A folder for CPU profiles of the executor (one `<pid>.cpuprofile` per executor process). */
+/** A folder for CPU profiles of the orchestrator and executor processes (see `profiled`). */
 const PROFILE_DIR = 'OPSC_BENCH_PROFILE_DIR';
 const CPU_PROFILER = fileURLToPath(new URL('./cpu-profile.js', import.meta.url));
 /** With OPSC_BENCH_PROFILE_DIR set, a service's main thread writes `<name>-<pid>.cpuprofile` there when it exits. */

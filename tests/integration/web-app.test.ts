@@ -289,7 +289,7 @@ describe('a target that fails, and an approval that is not allowed', () => {
     expect(await firstStep.getByTestId('output-stdout').count()).toBe(0);
     executor = await h.stack.startExecutor();
     await expect.poll(() => firstStep.getByTestId('output-stdout').count(), { timeout: 60_000 }).toBe(1);
-    expect(await firstStep.locator('summary').textContent()).toMatch(/succeeded/);
+    await expect.poll(() => firstStep.locator('summary').textContent(), { timeout: 15_000 }).toMatch(/succeeded/);
     const { final } = await watchToEnd(monitor);
     await screenshot(monitor, '09-monitor-failed-target');
     expect(final).toBe('failed');

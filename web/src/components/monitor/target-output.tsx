@@ -57,7 +57,8 @@ export const TargetOutput = ({ target, stepId, progress, results, error, lines, 
             <summary>
               <strong>{s.name}</strong>{' '}
               {rows.length ? (
-                rows.map((r) => <StatusBadge key={r.stepId} status={r.status ?? 'pending'} />)
+                // The executor stores a run's output before the job records its verdict: until then the grid's cell says how it went.
+                rows.map((r) => <StatusBadge key={r.stepId} status={r.status ?? (r.stepId === s.id ? cell : 'pending')} />)
               ) : (
                 <span className="muted small">{NO_RESULT[cell] ?? 'no result yet'}</span>
               )}
