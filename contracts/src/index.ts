@@ -6,6 +6,7 @@ export * from './linux.js';
 export * from './windows.js';
 export * from './plan.js';
 export * from './risk.js';
+export * from './local-commands.js';
 export * from './results.js';
 export * from './progress.js';
 export * from './activities.js';

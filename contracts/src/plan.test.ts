@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Plan } from './plan.js';
 import { planNeedsApproval, planRisk, stepRisk, toolKeyOf } from './risk.js';
+import { localCommandProfile } from './local-commands.js';
 import { toFieldIssues } from './issues.js';
 
 const planWith = (action: unknown) => ({ name: 'p', steps: [{ id: 's1', name: 'Step', action }] });
@@ -74,5 +75,54 @@ describe('plan risk', () => {
     const writes = Plan.parse({ name: 'sql', steps: [{ id: 'q', name: 'q', targets: { group: 'g' }, action: { method: 'database', query: 'DELETE FROM t', allowWrites: true } }] });
     expect(planRisk(writes)).toBe('destructive');
     expect(toolKeyOf(change.steps[1]!)).toBe('winrm:service');
+  });
+});
+
+describe('risk is computed from the action, never declared', () => {
+  const one = (action: unknown, tool?: unknown) => Plan.parse({ name: 'p', steps: [{ id: 's', name: 's', action, ...(tool !== undefined && { tool }) }] });
+
+  it('does not let a step call its own PowerShell script read', () => {
+    const plan = Plan.parse({
+      name: 'p',
+      steps: [{ id: 's', name: 's', targets: { group: 'g' }, action: { method: 'winrm', operation: { op: 'powershell', script: 'Stop-Service x' } }, tool: { name: 'service-status', risk: 'read', params: {}, typicalDurationSeconds: 1 } }],
+    });
+    expect(stepRisk(plan.steps[0]!)).toBe('change');
+    expect(planNeedsApproval(plan)).toBe(true);
+  });
+
+  it('lets a tool raise an action risk, not lower it', () => {
+    expect(planRisk(one({ method: 'local-command', command: 'uptime' }, { name: 'run-command', risk: 'destructive', params: {}, typicalDurationSeconds: 1 }))).toBe('destructive');
+  });
+
+  it('counts only GET and HEAD as read-only HTTP', () => {
+    expect(planRisk(one({ method: 'http', url: 'https://example.org/' }))).toBe('read');
+    expect(planRisk(one({ method: 'http', url: 'https://example.org/', httpMethod: 'HEAD' }))).toBe('read');
+    for (const httpMethod of ['POST', 'PUT', 'PATCH', 'DELETE']) expect(planRisk(one({ method: 'http', url: 'https://example.org/', httpMethod }))).toBe('change');
+  });
+
+  it('counts a local command read-only only in an argv-exact shape', () => {
+    const risk = (command: string, args: string[] = []) => planRisk(one({ method: 'local-command', command, args }));
+    expect(risk('date')).toBe('read');
+    expect(risk('date', ['+%F'])).toBe('read');
+    expect(risk('date', ['-f', '/etc/passwd'])).toBe('change');
+    expect(risk('hostname')).toBe('read');
+    expect(risk('hostname', ['evil'])).toBe('change');
+    expect(risk('curl', ['file:///etc/passwd'])).toBe('change');
+    expect(risk('curl', ['-o', '/tmp/x', 'http://example.org/'])).toBe('change');
+    expect(risk('uptime')).toBe('read');
+    expect(risk('/usr/bin/uptime')).toBe('change');
+    expect(risk('ping', ['-c', '2', '-W', '2', '--', 'example.org'])).toBe('read');
+    expect(risk('ping', ['-f', 'example.org'])).toBe('change');
+    expect(risk('sleep', ['5'])).toBe('read');
+    expect(risk('sleep')).toBe('change');
+    expect(risk('df', ['-h'])).toBe('read');
+    expect(risk('nc', ['-z', '127.0.0.1', '7233'])).toBe('change');
+  });
+
+  it('names the hosts a read-only network diagnostic talks to, and gives everything else no network', () => {
+    expect(localCommandProfile('ping', ['-c', '1', 'db1.example.org'])).toEqual({ readOnly: true, destinations: ['db1.example.org'] });
+    expect(localCommandProfile('dig', ['@192.0.2.53', 'example.org', 'MX'])).toEqual({ readOnly: true, destinations: ['192.0.2.53'] });
+    expect(localCommandProfile('echo', ['hi'])).toEqual({ readOnly: true, destinations: null });
+    expect(localCommandProfile('traceroute', ['-p', '7233', 'example.org'])).toEqual({ readOnly: false, destinations: null });
   });
 });

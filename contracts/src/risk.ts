@@ -1,3 +1,4 @@
+import { localCommandProfile } from './local-commands.js';
 import type { Action, Plan, Step } from './plan.js';
 import { RISK_ORDER, type RiskLevel } from './tools.js';
 
@@ -7,13 +8,19 @@ const READ_OPERATIONS: Record<'ssh' | 'winrm', ReadonlySet<string>> = {
   winrm: new Set(['process-check', 'service-wait', 'event-log']),
 };
 
-/** The risk of an action made without a catalog tool (a hand-written plan). */
+/** HTTP methods that only look. */
+const READ_HTTP_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
+
+/**
+ * What an action itself can do, computed from the action and nothing else a plan says about it.
+ * Free-form commands and scripts are changes unless they match the argv-exact read-only list.
+ */
 export const actionRisk = (action: Action): RiskLevel => {
   switch (action.method) {
     case 'local-command':
+      return localCommandProfile(action.command, action.args).readOnly ? 'read' : 'change';
     case 'http':
-      // The executor's allow-list and the HTTP schema keep these to look-ups.
-      return 'read';
+      return READ_HTTP_METHODS.has(action.httpMethod) ? 'read' : 'change';
     case 'database':
       return action.allowWrites ? 'destructive' : 'read';
     case 'ssh':
@@ -26,12 +33,18 @@ export const actionRisk = (action: Action): RiskLevel => {
   }
 };
 
-/** A step's risk: its tool's verdict when a tool made it, otherwise what its action does. */
-export const stepRisk = (step: Step): RiskLevel => step.tool?.risk ?? actionRisk(step.action);
+/** The higher of two risks. */
+export const maxRisk = (a: RiskLevel, b: RiskLevel): RiskLevel => (RISK_ORDER[b] > RISK_ORDER[a] ? b : a);
+
+/**
+ * A step's risk: what its action does, raised (never lowered) by what its tool says. A plan that
+ * calls a PowerShell script `read` is still a change; the server sets `tool.risk` from its catalog.
+ */
+export const stepRisk = (step: Step): RiskLevel => maxRisk(actionRisk(step.action), step.tool?.risk ?? 'read');
 
 /** The highest risk of a plan's steps. */
 export const planRisk = (plan: Plan): RiskLevel =>
-  plan.steps.map(stepRisk).reduce<RiskLevel>((worst, r) => (RISK_ORDER[r] > RISK_ORDER[worst] ? r : worst), 'read');
+  plan.steps.map(stepRisk).reduce<RiskLevel>(maxRisk, 'read');
 
 /** Approval is needed when the plan asks for it or when any step changes something. */
 export const planNeedsApproval = (plan: Plan): boolean => plan.policies.approvalRequired || planRisk(plan) !== 'read';
