@@ -29,6 +29,8 @@ interface Shape {
   anyArgs?: boolean;
   /** A positional argument may be `@server` (dig): a destination too. */
   atServer?: boolean;
+  /** Query options written `+name` (dig's `+short`). */
+  plusOptions?: RegExp;
 }
 
 const READ_ONLY: Readonly<Record<string, Shape>> = {
@@ -45,7 +47,7 @@ const READ_ONLY: Readonly<Record<string, Shape>> = {
   ping6: { flags: ['-n', '-q', '--'], valued: { '-c': COUNT, '-W': SECONDS, '-w': SECONDS }, positional: [HOST], minPositional: 1, destinations: [0] },
   traceroute: { flags: ['-n', '-4', '-6', '--'], valued: { '-m': COUNT, '-q': /^[1-9]$/, '-w': SECONDS }, positional: [HOST], minPositional: 1, destinations: [0] },
   tracepath: { flags: ['-n', '-b', '-4', '-6', '--'], valued: { '-m': COUNT }, positional: [HOST], minPositional: 1, destinations: [0] },
-  dig: { flags: ['-4', '-6'], valued: { '-x': HOST }, positional: [HOST, DNS_TYPE], atServer: true },
+  dig: { flags: ['-4', '-6'], valued: { '-x': HOST }, positional: [HOST, DNS_TYPE], atServer: true, plusOptions: DIG_OPTION },
   nslookup: { valued: {}, positional: [HOST, HOST], minPositional: 1, destinations: [1] },
   host: { flags: ['-4', '-6', '-a'], valued: { '-t': DNS_TYPE, '-W': SECONDS }, positional: [HOST, HOST], minPositional: 1, destinations: [1] },
 };
@@ -81,6 +83,10 @@ const match = (shape: Shape, args: readonly string[]): string[] | null => {
       const value = args[i + 1];
       if (!pattern || value === undefined || !pattern.test(value)) return null;
       i += 1;
+      continue;
+    }
+    if (shape.plusOptions && arg.startsWith('+')) {
+      if (!shape.plusOptions.test(arg)) return null;
       continue;
     }
     if (shape.atServer && arg.startsWith('@')) {

@@ -122,6 +122,8 @@ describe('risk is computed from the action, never declared', () => {
   it('names the hosts a read-only network diagnostic talks to, and gives everything else no network', () => {
     expect(localCommandProfile('ping', ['-c', '1', 'db1.example.org'])).toEqual({ readOnly: true, destinations: ['db1.example.org'] });
     expect(localCommandProfile('dig', ['@192.0.2.53', 'example.org', 'MX'])).toEqual({ readOnly: true, destinations: ['192.0.2.53'] });
+    expect(localCommandProfile('dig', ['+short', 'example.org'])).toEqual({ readOnly: true, destinations: [] });
+    expect(localCommandProfile('dig', ['+evil', 'example.org']).readOnly).toBe(false);
     expect(localCommandProfile('echo', ['hi'])).toEqual({ readOnly: true, destinations: null });
     expect(localCommandProfile('traceroute', ['-p', '7233', 'example.org'])).toEqual({ readOnly: false, destinations: null });
   });

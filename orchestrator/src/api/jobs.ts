@@ -8,12 +8,10 @@ import {
   Plan,
   isFinalJobStatus,
   TaskQueue,
-  planNeedsApproval,
-  planRisk,
-  stepRisk,
   type FieldIssue,
   type JobProgress,
   type PlanSummary,
+  type RiskLevel,
   type RunJobInput,
 } from '@opsc/contracts';
 import { planHash } from '@opsc/contracts/plan-hash';
@@ -30,7 +28,7 @@ import {
   type Actor,
   type ControlAnswer,
 } from '@opsc/contracts/temporal';
-import { proposePlan, validatePlan } from '@opsc/activities/planning';
+import { assessExecutablePlan, proposePlan, validatePlan } from '@opsc/activities/planning';
 import { resolveJobTargets } from '../inventory/step-targets.js';
 import { withTimeout } from '../with-timeout.js';
 import type { ApiDeps } from './deps.js';
@@ -130,6 +128,9 @@ interface ReadyPlan {
   plan: Plan;
   summary: PlanSummary | null;
   request: string | null;
+  /** The server's verdict: from the actions and the catalog, never from the body. */
+  risk: RiskLevel;
+  approvalRequired: boolean;
   approvalReasons: string[];
 }
 
@@ -145,7 +146,7 @@ const readyPlan = async (deps: ApiDeps, tenantId: string, body: CreateJobBody): 
       const missing = proposal.missing.map((m) => ({ path: m.path, message: m.question }));
       throw invalidPlan(`the request does not make a runnable plan (${proposal.status}): ${proposal.refusal?.message ?? proposal.text.split('\n')[0]}`, [...proposal.issues, ...missing], 'draft');
     }
-    return { plan: proposal.plan, summary: proposal.summary, request: body.request, approvalReasons: proposal.summary?.approvalReasons ?? [] };
+    return { plan: proposal.plan, summary: proposal.summary, request: body.request, ...verdictOf(proposal.summary) };
   }
   if ('draft' in body) {
     const v = await validatePlan(body.draft, context);
@@ -153,11 +154,18 @@ const readyPlan = async (deps: ApiDeps, tenantId: string, body: CreateJobBody): 
       const missing = v.missing.map((m) => ({ path: m.path, message: m.question }));
       throw invalidPlan(v.status === 'invalid' ? 'the plan does not validate' : 'the plan needs more input', [...v.issues, ...missing], 'draft');
     }
-    return { plan: v.plan, summary: v.summary, request: v.draft?.request ?? null, approvalReasons: v.summary?.approvalReasons ?? [] };
+    return { plan: v.plan, summary: v.summary, request: v.draft?.request ?? null, ...verdictOf(v.summary) };
   }
-  const reasons = body.plan.steps.filter((s) => stepRisk(s) !== 'read').map((s) => `step "${s.id}" is ${stepRisk(s)}`);
-  if (body.plan.policies.approvalRequired) reasons.unshift('the plan asks for approval');
-  return { plan: body.plan, summary: null, request: null, approvalReasons: reasons };
+  // A raw executable plan passes the same risk rules: what it says of its tools is replaced.
+  const assessed = assessExecutablePlan(body.plan, context.catalog);
+  if (assessed.issues.length) throw invalidPlan('the plan does not validate', assessed.issues, 'plan');
+  return { plan: assessed.plan, summary: null, request: null, risk: assessed.risk, approvalRequired: assessed.approvalRequired, approvalReasons: assessed.approvalReasons };
+};
+
+/** A validated plan's verdict; a ready plan always has a summary. */
+const verdictOf = (summary: PlanSummary | null): Pick<ReadyPlan, 'risk' | 'approvalRequired' | 'approvalReasons'> => {
+  if (!summary) throw new ApiFailure(ErrorType.Internal, 'a ready plan came without its summary');
+  return { risk: summary.risk, approvalRequired: summary.approvalRequired, approvalReasons: summary.approvalReasons };
 };
 
 /** The group most of the plan's steps act on, for search and history filters. */
@@ -200,10 +208,9 @@ export const jobsRouter = (deps: ApiDeps): Router => {
     const id = `job-${randomUUID()}`;
     const requestedBy = principal.username;
     const targets = await resolveJobTargets(deps.pool, principal.tenantId, plan);
-    const risk = planRisk(plan);
+    const { risk, approvalRequired } = ready;
     const targetGroup = mainGroup(plan);
     const settings = await tenantSettings(deps.pool, principal.tenantId);
-    const approvalRequired = planNeedsApproval(plan);
     await insertJob(deps.pool, { id, tenantId: principal.tenantId, plan, planHash: hash, requestedBy, targets, risk, targetGroup, request: ready.request, summary: ready.summary });
     await recordAudit(deps.pool, { tenantId: principal.tenantId, actor: requestedBy, action: 'job.submit', objectType: 'job', objectId: id, jobId: id, planHash: hash, sourceIp: req.ip, details: { risk, approvalRequired, targets: targets.targets.length } });
     const input: RunJobInput = {

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ResolvedTarget, TargetSelector, ToolPlace } from '@opsc/contracts';
+import { Plan, type ResolvedTarget, type TargetSelector, type ToolPlace } from '@opsc/contracts';
 import { BUILTIN_TOOLS_DIR, loadCatalog, type ToolCatalog } from '../catalog/index.js';
 import { TargetResolutionError, validatePlan, type PlanningContext } from './validate-plan.js';
+import { assessExecutablePlan } from './validate-executable.js';
 
 const target = (name: string, os: 'linux' | 'windows', credential = true): ResolvedTarget => ({
   id: `id-${name}`,
@@ -144,5 +145,58 @@ describe('the plan validator', () => {
     expect(read.plan?.steps[0]?.action).toEqual({ method: 'local-command', command: 'ping', args: ['-c', '4', '-W', '2', '--', '127.0.0.2'], successExitCodes: [0] });
     const asked = await validatePlan({ name: 'ping', steps: [{ id: 'p', tool: 'ping', params: { host: '127.0.0.2' } }], policies: { approval: 'required' } }, ctx);
     expect(asked.summary?.approvalRequired).toBe(true);
+  });
+});
+
+describe('one gate for every plan: risk is the server\'s', () => {
+  it('takes the compiled action\'s risk when the tool says less: a backup writes to the host, so it needs approval', async () => {
+    const result = await validatePlan({ name: 'backup', steps: [{ id: 'b', tool: 'file-backup', params: { path: '/etc/nginx' }, targets: group('Production Web') }] }, ctx);
+    expect(result.status).toBe('ready');
+    expect(result.summary?.risk).toBe('change');
+    expect(result.summary?.approvalRequired).toBe(true);
+    expect(result.plan?.steps[0]?.tool?.risk).toBe('change');
+  });
+
+  it('writes its verdict into each compiled step, flagged content included', async () => {
+    const result = await validatePlan({ name: 'x', steps: [{ id: 's', tool: 'run-script', params: { script: 'rm -rf / --no-preserve-root' }, targets: group('Production Web') }] }, ctx);
+    expect(result.summary?.risk).toBe('destructive');
+    expect(result.plan?.steps.every((s) => s.tool?.risk === 'destructive')).toBe(true);
+  });
+
+  it('replaces what a raw executable plan says of its tool with the catalog, and never lowers an action\'s risk', () => {
+    const raw = Plan.parse({
+      name: 'sneaky',
+      steps: [
+        { id: 'ps', name: 'ps', targets: group('CIS servers'), action: { method: 'winrm', operation: { op: 'powershell', script: 'Stop-Service stationcontroller' } }, tool: { name: 'service-status', risk: 'read', params: {}, typicalDurationSeconds: 1 } },
+        { id: 'up', name: 'up', action: { method: 'local-command', command: 'uptime' } },
+      ],
+    });
+    const assessed = assessExecutablePlan(raw, catalog);
+    expect(assessed.issues).toEqual([]);
+    expect(assessed.risk).toBe('change');
+    expect(assessed.approvalRequired).toBe(true);
+    expect(assessed.plan.policies.approvalRequired).toBe(true);
+    expect(assessed.plan.steps[0]?.tool?.risk).toBe('change');
+    expect(assessed.approvalReasons).toEqual(['step "ps" is change']);
+  });
+
+  it('refuses a raw step that names a tool the catalog does not have, and flags dangerous raw content', () => {
+    const raw = Plan.parse({
+      name: 'x',
+      steps: [
+        { id: 'a', name: 'a', action: { method: 'local-command', command: 'echo', args: ['hi'] }, tool: { name: 'made-up', risk: 'read', params: {}, typicalDurationSeconds: 1 } },
+        { id: 'b', name: 'b', targets: group('Production Web'), action: { method: 'ssh', operation: { op: 'script', script: 'cat /etc/shadow' } } },
+      ],
+    });
+    const assessed = assessExecutablePlan(raw, catalog);
+    expect(assessed.issues).toEqual([{ path: 'steps.0.tool.name', message: 'no tool named "made-up" in the catalog' }]);
+    expect(assessed.risk).toBe('destructive');
+    expect(assessed.warnings.join(' ')).toContain('reads or changes credentials or keys');
+  });
+
+  it('lets a read-only raw plan run without approval', () => {
+    const raw = Plan.parse({ name: 'look', steps: [{ id: 'up', name: 'up', action: { method: 'local-command', command: 'uptime' } }, { id: 'h', name: 'h', action: { method: 'http', url: 'https://example.org/health' } }] });
+    const assessed = assessExecutablePlan(raw, catalog);
+    expect(assessed).toMatchObject({ risk: 'read', approvalRequired: false, approvalReasons: [] });
   });
 });

@@ -2,6 +2,7 @@ import {
   PlanDraft,
   Plan,
   RISK_ORDER,
+  maxRisk,
   estimateRemainingSeconds,
   toFieldIssues,
   type FieldIssue,
@@ -17,6 +18,7 @@ import { planHash } from '@opsc/contracts/plan-hash';
 import type { ToolCatalog } from '../catalog/tool-catalog.js';
 import { compileStep, describeStep } from './compile-step.js';
 import { dangerIn } from './danger.js';
+import { assessStep, toolRisk } from './assess-risk.js';
 import { toolParamsSchema } from './param-schema.js';
 
 /** A selector that does not resolve: its issues are relative to the selector (`group`, `targets.1`). */
@@ -124,16 +126,21 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
     }
     const compiled = compileStep(step, index, tool, values, targets, draft.policies, ctx.catalog);
     issues.push(...compiled.issues);
-    steps.push(...compiled.steps);
 
-    const flagged = Object.values(values).flatMap((v) => (typeof v === 'string' || Array.isArray(v) ? dangerIn(Array.isArray(v) ? v.join(' ') : v) : []));
-    let stepRisk: RiskLevel = tool.riskIf.reduce<RiskLevel>((r, when) => (values[when.param] === when.equals && RISK_ORDER[when.risk] > RISK_ORDER[r] ? when.risk : r), tool.risk);
-    if (flagged.length) {
-      stepRisk = 'destructive';
-      warnings.push(`step "${step.id}" ${flagged.join('; ')}: review it before approving`);
+    // The risk of the step's actions as compiled, raised by the tool: the tool's word alone never
+    // makes a change read-only. Each compiled step carries the verdict, so the job runs on it.
+    const flagged = new Set(Object.values(values).flatMap((v) => (typeof v === 'string' || Array.isArray(v) ? dangerIn(Array.isArray(v) ? v.join(' ') : v) : [])));
+    let stepRisk: RiskLevel = flagged.size ? 'destructive' : toolRisk(tool, values);
+    for (const s of compiled.steps) {
+      const assessed = assessStep(s, tool);
+      for (const reason of assessed.flagged) flagged.add(reason);
+      stepRisk = maxRisk(stepRisk, assessed.risk);
     }
+    for (const s of compiled.steps) if (s.tool) s.tool.risk = stepRisk;
+    steps.push(...compiled.steps);
+    if (flagged.size) warnings.push(`step "${step.id}" ${[...flagged].join('; ')}: review it before approving`);
     if (RISK_ORDER[stepRisk] > RISK_ORDER[risk]) risk = stepRisk;
-    if (stepRisk !== 'read') approvalReasons.push(`step "${step.id}" (${tool.name}) is ${stepRisk}${flagged.length ? ' (flagged content)' : ''}`);
+    if (stepRisk !== 'read') approvalReasons.push(`step "${step.id}" (${tool.name}) is ${stepRisk}${flagged.size ? ' (flagged content)' : ''}`);
 
     const count = targets?.length ?? 1;
     for (const t of targets ?? []) everyTarget.set(t.id, t);
