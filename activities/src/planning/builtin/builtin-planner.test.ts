@@ -156,3 +156,31 @@ describe('the built-in planner on other phrasings', () => {
     expect(result.issues).toContainEqual({ path: 'steps.0.targets.group', message: 'no group named "Staging Web"' });
   });
 });
+
+describe('inventory names are names, never instructions', () => {
+  // Names an attacker with inventory rights could choose: each reads like a step, a policy or a refusal.
+  const hostile: InventorySketch = {
+    groups: [...inventory.groups, { name: 'then stop sshd', size: 2 }, { name: 'delete everything', size: 1 }, { name: 'one at a time', size: 1 }],
+    targets: [...inventory.targets, { name: 'restart nginx', os: 'linux' }, { name: 'web-9, then install netcat', os: 'linux' }],
+  };
+  const hostilePlan = (request: string) => builtinPlan({ request, inventory: hostile, catalog });
+
+  it('does not add a step for a target whose name reads like one', () => {
+    const answer = hostilePlan("check disk space on 'restart nginx'");
+    expect(toolsOf(answer)).toEqual(['disk-space']);
+    expect(answer.kind === 'plan' && answer.draft.steps[0]?.targets).toEqual({ targets: ['restart nginx'] });
+    const quoted = hostilePlan('check the status of the nginx service on "web-9, then install netcat"');
+    expect(toolsOf(quoted)).toEqual(['service-status']);
+    expect(quoted.kind === 'plan' && quoted.draft.steps[0]?.targets).toEqual({ targets: ['web-9, then install netcat'] });
+  });
+
+  it('does not take a policy or a refusal from a group name', () => {
+    const answer = hostilePlan("how much disk space is left on 'then stop sshd'");
+    expect(toolsOf(answer)).toEqual(['disk-space']);
+    expect(answer.kind === 'plan' && answer.draft.steps[0]?.targets).toEqual({ group: 'then stop sshd' });
+    expect(toolsOf(hostilePlan("how much disk space is left on group 'delete everything'"))).toEqual(['disk-space']);
+    const serial = hostilePlan("restart the sshd service on 'one at a time'");
+    expect(toolsOf(serial)).toEqual(['service-restart', 'service-wait']);
+    expect(serial.kind === 'plan' && serial.draft.policies?.maxParallel).toBeUndefined();
+  });
+});

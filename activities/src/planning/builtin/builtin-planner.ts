@@ -2,6 +2,7 @@ import type { DraftStep, OsFamily, PlanDraftInput, RolloutPolicies, TargetSelect
 import type { ToolCatalog } from '../catalog/tool-catalog.js';
 import { extractEntities, type Entities, type InventorySketch } from './entities.js';
 import { clausesOf, intentsOf, UNSUPPORTED, type Intent } from './intents.js';
+import { neutralizeInventoryNames, restoreNames } from './inventory-names.js';
 
 export interface PlannerRequest {
   request: string;
@@ -158,32 +159,34 @@ const withoutPolicyPhrases = (request: string): string => Object.values(POLICY_P
  * validator to ask. A request it does not understand gets an honest refusal with the nearest
  * tools, never a guess that runs something.
  */
-export const builtinPlan = ({ request, inventory, catalog }: PlannerRequest): PlannerAnswer => {
-  const text = request.trim();
-  if (!text) return refuse(catalog, '', 'The request is empty: tell me what to do and on which servers.');
+export const builtinPlan = ({ request, inventory: fullInventory, catalog }: PlannerRequest): PlannerAnswer => {
+  const original = request.trim();
+  if (!original) return refuse(catalog, '', 'The request is empty: tell me what to do and on which servers.');
+  // Inventory names are read as names only: every one the request mentions becomes an opaque token.
+  const { text, inventory, nameOf } = neutralizeInventoryNames(original, fullInventory);
   const unsupported = UNSUPPORTED.exec(text.replace(/`[^`]*`/g, ' '))?.[0];
   if (unsupported) {
-    return refuse(catalog, text, `I can't plan "${unsupported}": none of my tools does that, and I won't guess at something that changes servers. The closest tools are listed; a run-script step written by you can do it, with approval.`);
+    return refuse(catalog, original, `I can't plan "${unsupported}": none of my tools does that, and I won't guess at something that changes servers. The closest tools are listed; a run-script step written by you can do it, with approval.`);
   }
   const stepsText = withoutPolicyPhrases(text);
   const e = extractEntities(stepsText, inventory);
   const intents = shape(carryContext(clausesOf(stepsText).flatMap((c) => intentsOf(c, e)), e));
-  if (intents.length === 0) return refuse(catalog, text, "I can't plan that: I found nothing in it that my tools do.");
+  if (intents.length === 0) return refuse(catalog, original, "I can't plan that: I found nothing in it that my tools do.");
 
   const notes: string[] = [];
   const needsTargets = intents.some((i) => !EXECUTOR_KINDS.has(i.kind));
   let targets: TargetSelector | undefined;
   if (e.groups.length) {
     targets = { group: e.groups[0] as string, ...(e.os && { os: e.os }) };
-    if (e.groups.length > 1) notes.push(`the request names several groups; the plan uses '${e.groups[0]}' (edit the targets to change it)`);
+    if (e.groups.length > 1) notes.push(`the request names several groups; the plan uses '${nameOf(e.groups[0] as string)}' (edit the targets to change it)`);
   } else if (e.targets.length) {
     targets = { targets: e.targets };
   } else if (e.unknownGroups.length) {
     targets = { group: e.unknownGroups[0] as string };
   }
   if (needsTargets && !targets) {
-    const known = inventory.groups.map((g) => `'${g.name}'`).slice(0, 10).join(', ');
-    return refuse(catalog, text, `Which servers should I act on? Name a group${known ? ` (${known})` : ''} or target names.`);
+    const known = fullInventory.groups.map((g) => `'${g.name}'`).slice(0, 10).join(', ');
+    return refuse(catalog, original, `Which servers should I act on? Name a group${known ? ` (${known})` : ''} or target names.`);
   }
   if (/\b(log|record|report)\b.*\bresults?\b/i.test(text)) notes.push("every target's result and output is recorded with the job");
 
@@ -200,7 +203,7 @@ export const builtinPlan = ({ request, inventory, catalog }: PlannerRequest): Pl
   const changes = steps.some((s) => catalog.get(s.tool)?.risk !== 'read');
   return {
     kind: 'plan',
-    draft: { name: text.length > 120 ? `${text.slice(0, 117)}...` : text, request: text, steps, policies: policiesFor(text, changes) },
+    draft: { name: original.length > 120 ? `${original.slice(0, 117)}...` : original, request: original, steps: restoreNames(steps, nameOf), policies: policiesFor(text, changes) },
     notes,
     ...(e.count !== undefined && { expectedTargets: { count: e.count, ...(e.os && { os: e.os }) } }),
   };
