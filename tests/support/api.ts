@@ -1,3 +1,5 @@
+import { appendFileSync } from 'node:fs';
+import { inject } from 'vitest';
 import { isFinalJobStatus, type JobProgress } from '@opsc/contracts';
 /** Small HTTP helpers for tests that talk to the real API. */
 export interface JsonResponse<T = Record<string, unknown>> {
@@ -14,6 +16,11 @@ export interface RequestInit {
   headers?: Record<string, string>;
 }
 
+/** Every answer goes to the run's secret scan (see secret-scan.ts). */
+export const recordAnswer = (url: string, text: string): void => {
+  appendFileSync(inject('apiAnswersFile'), `--- ${url}\n${text}\n`);
+};
+
 export const requestJson = async <T = Record<string, unknown>>(url: string, init: RequestInit = {}): Promise<JsonResponse<T>> => {
   const hasBody = init.body !== undefined || init.rawBody !== undefined;
   const res = await fetch(url, {
@@ -27,6 +34,7 @@ export const requestJson = async <T = Record<string, unknown>>(url: string, init
     signal: AbortSignal.timeout(15_000),
   });
   const text = await res.text();
+  recordAnswer(url, text);
   return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
 };
 

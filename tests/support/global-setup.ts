@@ -1,5 +1,4 @@
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { Client, Connection } from '@temporalio/client';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -7,6 +6,7 @@ import { startEmbeddedPostgres, type RunningPostgres } from '@opsc/database';
 import { REPO_ROOT } from '@opsc/dev';
 import { ensureTemporalBinary, startDevServer } from '@opsc/temporal';
 import { freePort } from './free-port.js';
+import { readSecrets, scanRunForSecrets } from './secret-scan.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,13 +14,16 @@ declare module 'vitest' {
     /** A superuser URL; each test file creates its own database through it. */
     postgresAdminUrl: string;
     logDir: string;
-    /** Where harnesses register the secrets no workflow history may hold (see secret-registry.ts). */
+    /** Where harnesses register the secrets nothing the platform writes may hold (see secret-registry.ts). */
     secretsFile: string;
+    /** Where the tests' API helpers append every answer they receive, for the run's secret scan. */
+    apiAnswersFile: string;
   }
 }
 
 /** One Temporal dev server and one PostgreSQL for the whole integration run. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const started = new Date();
   const runDir = await mkdtemp(path.join(os.tmpdir(), 'opsc-it-'));
   // PostgreSQL runs as an unprivileged user when we are root; it must be able to enter this folder.
   await chmod(runDir, 0o755);
@@ -48,44 +51,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('postgresAdminUrl', adminUrl);
   project.provide('logDir', logDir);
   const secretsFile = path.join(runDir, 'secrets.jsonl');
-  await writeFile(secretsFile, '', { mode: 0o600 });
+  const runAdminUrl = adminUrl;
+  const adminPassword = decodeURIComponent(new URL(runAdminUrl).password);
+  await writeFile(secretsFile, adminPassword.length >= 8 ? `${JSON.stringify({ label: 'the PostgreSQL superuser', secret: adminPassword })}\n` : '', { mode: 0o600 });
   project.provide('secretsFile', secretsFile);
+  const apiAnswersFile = path.join(runDir, 'api-answers.jsonl');
+  await writeFile(apiAnswersFile, '', { mode: 0o600 });
+  project.provide('apiAnswersFile', apiAnswersFile);
   return async () => {
     try {
-      await checkHistoriesForSecrets(temporal.address, secretsFile);
+      await scanRunForSecrets(await readSecrets(secretsFile), { temporalAddress: temporal.address, postgresAdminUrl: runAdminUrl, logDir, since: started, apiAnswersFile });
     } finally {
       await temporal.stop();
       await postgres?.stop();
       await rm(secretsFile, { force: true });
+      await rm(apiAnswersFile, { force: true });
     }
   };
 }
-
-/** Reads every workflow history of every test namespace and fails the run if one holds a registered secret. */
-const checkHistoriesForSecrets = async (address: string, secretsFile: string): Promise<void> => {
-  const secrets = (await readFile(secretsFile, 'utf8'))
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as { label: string; secret: string });
-  if (secrets.length === 0) return;
-  const connection = await Connection.connect({ address });
-  const leaks: string[] = [];
-  let histories = 0;
-  try {
-    const { namespaces } = await connection.workflowService.listNamespaces({ pageSize: 1000 });
-    for (const ns of namespaces ?? []) {
-      const name = ns.namespaceInfo?.name ?? '';
-      if (!name.startsWith('t-')) continue;
-      const client = new Client({ connection, namespace: name });
-      for await (const wf of client.workflow.list()) {
-        const text = JSON.stringify(await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory());
-        histories += 1;
-        for (const { label, secret } of secrets) if (text.includes(secret)) leaks.push(`${name}/${wf.workflowId}: a secret of ${label}`);
-      }
-    }
-  } finally {
-    await connection.close();
-  }
-  process.stdout.write(`secret scan: ${histories} workflow histories, ${secrets.length} registered secrets, ${leaks.length} found\n`);
-  if (leaks.length > 0) throw new Error(`workflow histories hold test secrets:\n${leaks.join('\n')}`);
-};

@@ -1,3 +1,5 @@
+import { recordAnswer } from './api.js';
+
 /** One Server-Sent Event as a client sees it. */
 export interface SseEvent {
   id?: string;
@@ -56,6 +58,7 @@ export const readEvents = async (
   } finally {
     clearTimeout(timer);
     controller.abort();
+    recordAnswer(url, events.map((e) => e.data).join('\n'));
   }
   return events;
 };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -9,6 +9,7 @@ import { EXECUTOR_MAIN, ORCHESTRATOR_MAIN, ensureVaultKeyFile, prepareDatabase, 
 import { ensureNamespace } from '@opsc/temporal';
 import { createUser, ensureTenant, issueApiToken, type Role } from '@opsc/orchestrator/identity';
 import { freePort } from './free-port.js';
+import { registerTestSecrets } from './secret-registry.js';
 
 export interface RunningOrchestrator {
   service: ServiceProcess;
@@ -71,6 +72,10 @@ export const createTestStack = async (label: string, options: TestStackOptions =
 
   // The executor alone gets the vault key; tests may read it to prove what only the executor can do.
   const vaultKeyFile = ensureVaultKeyFile(path.join(os.tmpdir(), `opsc-vault-${namespace}`));
+  // The platform's own secrets: nothing the platform writes or answers may ever hold them.
+  const pemLines = readFileSync(vaultKeyFile, 'utf8').split('\n').filter((l) => l && !l.startsWith('-----'));
+  registerTestSecrets(`the vault key of ${namespace}`, pemLines);
+  registerTestSecrets(`the service-role passwords of ${namespace}`, [roles.orchestrator, roles.executor].map((u) => decodeURIComponent(new URL(u).password)));
   const artifactDir = path.join(os.tmpdir(), `opsc-artifacts-${namespace}`);
   mkdirSync(artifactDir, { recursive: true });
   const logDir = inject('logDir');
