@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskQueue } from '@opsc/contracts';
 import { requestJson, waitForJob } from '../support/api.js';
+import { approveAndWait, type Created } from '../support/rollout.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
 
 describe('jobs through the HTTP API', () => {
@@ -10,6 +11,7 @@ describe('jobs through the HTTP API', () => {
   let apiUrl: string;
   let healthUrl: string;
   let token: string;
+  let approver: string;
   let target: http.Server;
   let targetUrl: string;
   const targetHits: string[] = [];
@@ -25,6 +27,7 @@ describe('jobs through the HTTP API', () => {
     stack = await createTestStack('jobs-api');
     [{ apiUrl }, { healthUrl }] = await Promise.all([stack.startOrchestrator(), stack.startExecutor()]);
     ({ token } = await stack.createUser('operator'));
+    ({ token: approver } = await stack.createUser('approver'));
   });
 
   afterAll(async () => {
@@ -94,8 +97,10 @@ describe('jobs through the HTTP API', () => {
 
   it('refuses a program outside the executor allowlist without retrying', async () => {
     const plan = { name: 'not allowed', steps: [{ id: 'rm', name: 'Remove', action: { method: 'local-command', command: 'rm', args: ['-f', '/tmp/x'] } }] };
-    const { body } = await requestJson<{ id: string }>(`${apiUrl}/api/jobs`, { body: { plan }, token });
-    const job = await waitForJob(apiUrl, token, body.id);
+    const { body } = await requestJson<Created>(`${apiUrl}/api/jobs`, { body: { plan }, token });
+    // rm is not read-only, so a person approves it first; the executor refuses it all the same.
+    expect(body.approvalRequired).toBe(true);
+    const job = await approveAndWait(apiUrl, token, approver, body);
     expect(job.status).toBe('failed');
     expect(job.results[0]).toMatchObject({ status: 'failed', error: { type: 'CommandNotAllowed' } });
     const history = await stack.client.workflow.getHandle(body.id).fetchHistory();
