@@ -271,7 +271,5 @@ export type EgressAllowList = z.infer<typeof EgressAllowList>;
 
 /** `GET /api/tenant/egress` (and the answer to PUT). */
 export interface EgressAllowListView {
-  allow: { destination: string; note: string | null }[];
-  updatedBy: string | null;
-  updatedAt: string | null;
+  allow: { destination: string; note: string | null; addedBy: string; addedAt: string }[];
 }
