@@ -61,7 +61,7 @@ describe('the egress policy before any DNS (planning time)', () => {
   });
 
   it('allows a tenant destination by address, range or name, on its port only when it names one', () => {
-    const policy: EgressPolicy = { allow: egressRules(['127.0.0.1:8080', '10.0.0.0/8:443', 'app.internal', '[::1]:9000', '169.254.0.0/16']), platform: [] };
+    const policy: EgressPolicy = { allow: egressRules(['127.0.0.1:8080', '10.0.0.0/8:443', 'app.internal', '[::1]:9000', '169.254.0.0/16', '127.0.0.5:80']), platform: [] };
     expect(urlVerdict('http://127.0.0.1:8080/x', policy)).toEqual({ allowed: true, why: 'allowed', rule: '127.0.0.1:8080' });
     expect(refusal(urlVerdict('http://127.0.0.1:8081/', policy))).toBe('loopback');
     expect(refusal(urlVerdict('http://2130706433:8080/', policy))).toBe('allowed');
@@ -78,7 +78,7 @@ describe('the egress policy before any DNS (planning time)', () => {
 
   it('never lets a tenant reach the platform itself, by name, address or another address of this host', () => {
     const policy: EgressPolicy = {
-      allow: egressRules(['127.0.0.0/8', 'temporal', '10.0.0.5', '::1']),
+      allow: egressRules(['127.0.0.0/8:7233', '127.0.0.0/8:7234', '127.0.0.1:8010', 'temporal:7233', '10.0.0.5', '[::1]:7233']),
       platform: egressRules(['127.0.0.1:7233', 'temporal:7233', 'postgresql', '0.0.0.0:8010']),
       localAddresses: ['10.0.0.5'],
     };
@@ -94,6 +94,15 @@ describe('the egress policy before any DNS (planning time)', () => {
     expect(addressVerdict({ host: 'db.example.org', address: '127.0.0.1', port: 7233 }, policy).allowed).toBe(false);
   });
 
+  it('opens loopback by port only: a rule without one is refused, and a name allowed whole opens no loopback port', () => {
+    for (const text of ['127.0.0.1', '127.0.0.0/8', '0.0.0.0/8', '::1', '[::1]', '::/7', 'localhost', 'app.localhost']) {
+      expect(parseEgressRule(text), text).toEqual({ error: expect.stringMatching(/must name its port/) });
+    }
+    const policy: EgressPolicy = { allow: egressRules(['myapp.internal', '10.0.0.0/8']), platform: [] };
+    expect(addressVerdict({ host: 'myapp.internal', address: '127.0.0.1', port: 8080 }, policy)).toMatchObject({ allowed: false, refusal: 'loopback' });
+    expect(addressVerdict({ host: 'myapp.internal', address: '10.1.1.1', port: 8080 }, policy)).toMatchObject({ allowed: true });
+  });
+
   it('judges a diagnostic host with no port, and refuses hosts no resolver reads', () => {
     expect(refusal(hostVerdict('2130706433', null, none))).toBe('loopback');
     expect(refusal(hostVerdict('169.254.169.254', null, none))).toBe('metadata');
@@ -101,6 +110,7 @@ describe('the egress policy before any DNS (planning time)', () => {
     expect(refusal(hostVerdict('1.2.3.4.5', null, none))).toBe('invalid');
     // A rule with a port does not open the host to portless traffic.
     expect(refusal(hostVerdict('127.0.0.1', null, { allow: egressRules(['127.0.0.1:80']), platform: [] }))).toBe('loopback');
+    expect(refusal(hostVerdict('10.0.0.1', null, { allow: egressRules(['10.0.0.0/8']), platform: [] }))).toBe('allowed');
   });
 });
 

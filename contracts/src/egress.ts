@@ -45,6 +45,10 @@ const isMetadataAddress = (bytes: IpBytes): boolean => {
   return METADATA_ADDRESSES.some((m) => sameAddress(m, bytes) || (v4 !== null && sameAddress(m, v4)));
 };
 
+/** Addresses that are this host: a rule covering one must name a port (every local service listens there). */
+const THIS_HOST: readonly IpBytes[] = ['127.0.0.1', '0.0.0.0', '::1', '::', '::ffff:127.0.0.1', '::ffff:0.0.0.0'].map((a) => parseIp(a)!);
+const LOOPBACK_NEEDS_PORT = 'a loopback destination must name its port (host:port): every service of this host listens on loopback';
+
 /** One destination of an allow or deny list: a host name, an address or a range, with or without a port. */
 export interface EgressRule {
   /** As written. */
@@ -85,6 +89,7 @@ export const parseEgressRule = (input: string): { rule: EgressRule } | { error: 
       return { error: `the prefix length must be from ${bytes.length === 4 ? 8 : 7} to ${bits}` };
     }
     if (prefix === bits && isMetadataAddress(bytes)) return { error: `${address} is a cloud metadata address: it is never allowed` };
+    if (port === null && THIS_HOST.some((h) => inNetwork(h, bytes, prefix))) return { error: LOOPBACK_NEEDS_PORT };
     return { rule: { text, name: null, network: bytes, prefix, port } };
   }
   if (prefixText !== undefined) return { error: 'a range needs an address, as a.b.c.d/n or [v6]/n' };
@@ -92,6 +97,7 @@ export const parseEgressRule = (input: string): { rule: EgressRule } | { error: 
   const name = normalName(address);
   if (!HOST_NAME.test(name)) return { error: 'not a host name, address or range' };
   if (METADATA_NAMES.has(name)) return { error: `${name} is a cloud metadata service: it is never allowed` };
+  if (port === null && (name === 'localhost' || name.endsWith('.localhost'))) return { error: LOOPBACK_NEEDS_PORT };
   return { rule: { text, name, network: null, prefix: 0, port } };
 };
 
@@ -176,7 +182,9 @@ export const addressVerdict = (dest: { host: string; address: string; port: numb
   if (platform) return refused('platform', `${shown}${name ? ` (${formatIp(bytes)})` : ''} is a service of the platform itself (${platform.text}): steps never reach it`);
   const cls = classifyAddress(bytes);
   if (cls === 'public') return { allowed: true, why: 'public' };
-  const rule = policy.allow.find((r) => portMatches(r, dest.port) && (r.name !== null ? r.name === name : addressRuleMatches(r, bytes)));
+  // Loopback opens only by port: a name allowed whole must not open every local service.
+  const thisHost = cls === 'loopback' || cls === 'unspecified';
+  const rule = policy.allow.find((r) => (!thisHost || r.port !== null) && portMatches(r, dest.port) && (r.name !== null ? r.name === name : addressRuleMatches(r, bytes)));
   if (rule) return { allowed: true, why: 'allowed', rule: rule.text };
   return refused(cls, `${shown}${name ? ` (${formatIp(bytes)})` : ''} is ${CLASS_WORDS[cls]}: a tenant admin can allow it as a destination (PUT /api/tenant/egress)`);
 };

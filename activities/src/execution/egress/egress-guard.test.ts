@@ -60,7 +60,7 @@ describe('the executor\'s connect-time egress guard', () => {
 
   it('refuses the platform\'s own services under any name that resolves to them, even where the tenant allows loopback', async () => {
     const dns = fakeDns({ temporal: ['127.0.0.1'], 'sneaky.example': ['127.0.0.1'], 'lan-name.example': ['192.168.7.20'] });
-    const guard = guardWith(dns, ['127.0.0.0/8', '192.168.0.0/16'], ['temporal:7233', '0.0.0.0:8010']);
+    const guard = guardWith(dns, ['127.0.0.0/8:7233', '127.0.0.0/8:8010', '127.0.0.0/8:7000', '192.168.0.0/16'], ['temporal:7233', '0.0.0.0:8010']);
     expect((await refusal(guard.resolve(scope, 'sneaky.example', 7233))).message).toMatch(/platform itself/);
     expect((await refusal(guard.resolve(scope, '127.0.0.1', 8010))).message).toMatch(/platform itself/);
     expect((await refusal(guard.resolve(scope, 'lan-name.example', 8010))).message).toMatch(/platform itself/);
