@@ -30,10 +30,13 @@ USER node
 EXPOSE 3005
 CMD ["node", "orchestrator/dist/main.js"]
 
-# The executor carries the tools local commands may use (ping, traceroute, dig, curl).
+# The executor carries the tools local commands may use (ping, traceroute, dig) and bubblewrap, the
+# sandbox every local command runs in. Running as `node` (not root) it cannot switch to the
+# opsc-sandbox user: the sandbox then runs as `node`, with the key, artifacts and home hidden.
 FROM runtime AS executor-worker
-RUN apt-get update && apt-get install -y --no-install-recommends iputils-ping traceroute dnsutils curl netcat-openbsd \
+RUN apt-get update && apt-get install -y --no-install-recommends iputils-ping traceroute dnsutils bubblewrap \
     && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin opsc-sandbox \
     && install -d -o node -g node -m 0750 /var/lib/opsc/artifacts
 ENV EXECUTOR_HEALTH_HOST=0.0.0.0
 USER node

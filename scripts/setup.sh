@@ -25,6 +25,22 @@ if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1 && command -v apt-get >
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
 fi
 
+# The executor runs local commands in a bubblewrap sandbox as a dedicated unprivileged user (both
+# `npm run up` and the tests). Without them local commands fail closed; the executor's /health says so.
+if ! command -v bwrap >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    say "installing bubblewrap for the executor's sandbox"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends bubblewrap >/dev/null
+  else
+    say "bubblewrap is not installed: local commands will fail until it is (apt-get install bubblewrap)"
+  fi
+fi
+sandbox_user="${EXECUTOR_SANDBOX_USER:-opsc-sandbox}"
+if [ "$(id -u)" = 0 ] && ! getent passwd "$sandbox_user" >/dev/null 2>&1; then
+  say "creating the sandbox user $sandbox_user (no home, no shell, no password)"
+  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$sandbox_user"
+fi
+
 # The test suite's fleet of real OpenSSH servers needs sshd and sudo; the WinRM fleet makes its TLS
 # certificates with openssl (`setup.sh --test` only).
 if [ "${1:-}" = "--test" ] && { [ ! -x /usr/sbin/sshd ] || ! command -v sudo >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; }; then

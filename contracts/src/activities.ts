@@ -11,10 +11,17 @@ export interface ActionContext {
   timeoutSeconds: number;
 }
 
-export type RunLocalCommandInput = ActionContext & Pick<LocalCommandAction, 'command' | 'args'>;
+/**
+ * Whose egress rules apply: the job's tenant. The executor checks it against the job's record, so
+ * an input naming another tenant borrows nothing.
+ */
+export interface EgressContext {
+  tenantId: string;
+}
 
-export type SendHttpRequestInput = ActionContext &
-  Pick<HttpAction, 'url' | 'httpMethod' | 'headers' | 'body'>;
+export type RunLocalCommandInput = ActionContext & EgressContext & Pick<LocalCommandAction, 'command' | 'args'>;
+
+export type SendHttpRequestInput = ActionContext & EgressContext & Pick<HttpAction, 'url' | 'httpMethod' | 'headers' | 'body'>;
 
 /** The target is an inventory target id; the executor looks up its address and credential itself. */
 export type RunSshOperationInput = ActionContext & Pick<SshAction, 'operation' | 'become'>;

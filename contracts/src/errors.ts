@@ -14,6 +14,8 @@ export const ErrorType = {
   Cancelled: 'Cancelled',
   CommandFailed: 'CommandFailed',
   CommandNotAllowed: 'CommandNotAllowed',
+  /** The egress policy refused a step's destination (loopback, metadata, the platform itself, ...). */
+  EgressDenied: 'EgressDenied',
   UnexpectedStatus: 'UnexpectedStatus',
   PlanInvalid: 'PlanInvalid',
   ValidationFailed: 'ValidationFailed',
@@ -29,6 +31,7 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ErrorType.AuthFailed,
   ErrorType.HostKeyMismatch,
   ErrorType.CommandNotAllowed,
+  ErrorType.EgressDenied,
   ErrorType.PlanInvalid,
   ErrorType.ValidationFailed,
 ];

@@ -7,6 +7,8 @@ export * from './windows.js';
 export * from './plan.js';
 export * from './risk.js';
 export * from './local-commands.js';
+export * from './ip-address.js';
+export * from './egress.js';
 export * from './results.js';
 export * from './progress.js';
 export * from './activities.js';

@@ -69,14 +69,23 @@ const main = async () => {
     env: { ...common, DATABASE_URL: urls.orchestrator, ...(temporalUi && { TEMPORAL_UI_URL: temporalUi }) },
     onLine: prefix('orchestrator'),
   });
+  const apiPort = port('API_PORT', 3005);
+  const webPort = port('WEB_PORT', 3000);
+  // No step may reach the platform itself. The executor refuses Temporal, PostgreSQL and its own
+  // health port by itself; it is told the API, the web app and the Temporal UI here.
+  const uiHost = temporalUi ? new URL(temporalUi) : undefined;
+  const egressDeny = [
+    env.EXECUTOR_EGRESS_DENY,
+    `127.0.0.1:${apiPort}`,
+    `127.0.0.1:${webPort}`,
+    uiHost && `${uiHost.hostname}:${uiHost.port || (uiHost.protocol === 'https:' ? 443 : 80)}`,
+  ].filter(Boolean).join(',');
   const executor = startService({
     name: 'executor',
     script: EXECUTOR_MAIN,
-    env: { EXECUTOR_ARTIFACT_DIR: path.join(DATA_DIR, 'artifacts'), ...common, DATABASE_URL: urls.executor, ...vault },
+    env: { EXECUTOR_ARTIFACT_DIR: path.join(DATA_DIR, 'artifacts'), ...common, DATABASE_URL: urls.executor, EXECUTOR_EGRESS_DENY: egressDeny, ...vault },
     onLine: prefix('executor'),
   });
-  const apiPort = port('API_PORT', 3005);
-  const webPort = port('WEB_PORT', 3000);
   const web = startWeb({ port: webPort, host: env.WEB_HOST ?? '127.0.0.1', apiUrl: env.OPSC_API_URL ?? `http://127.0.0.1:${apiPort}`, onLine: prefix('web') });
   stack.services.push(executor, orchestrator, web);
   for (const service of stack.services) {

@@ -7,6 +7,11 @@ describe('executor configuration', () => {
     expect(env.EXECUTOR_HEALTH_PORT).toBe(8010);
     expect(env.EXECUTOR_LOCAL_COMMANDS).toContain('ping');
     expect(env.EXECUTOR_LOCAL_COMMANDS).not.toContain('rm');
+    // Network clients belong to the http method and its egress policy.
+    expect(env.EXECUTOR_LOCAL_COMMANDS).not.toContain('curl');
+    expect(env.EXECUTOR_LOCAL_COMMANDS).not.toContain('nc');
+    expect(env.EXECUTOR_SANDBOX_USER).toBe('opsc-sandbox');
+    expect(env.EXECUTOR_EGRESS_DENY).toEqual([]);
     expect(env.EXECUTOR_STREAM_LINES_PER_ATTEMPT).toBe(10_000);
     expect(parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_STREAM_LINES_PER_ATTEMPT: '0' }).EXECUTOR_STREAM_LINES_PER_ATTEMPT).toBe(0);
   });
@@ -15,6 +20,15 @@ describe('executor configuration', () => {
     expect(() => parseExecutorEnv({ DATABASE_URL: 'mysql://x', EXECUTOR_HEALTH_PORT: 'eighty' })).toThrow(
       /DATABASE_URL: must be a postgres:\/\/ URL[\s\S]*EXECUTOR_HEALTH_PORT/,
     );
+  });
+
+  it('checks the egress deny list and the paths to hide, naming the bad entry', () => {
+    const env = parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_EGRESS_DENY: '127.0.0.1:3005, web:3000,10.0.0.0/8', EXECUTOR_SANDBOX_HIDE: '/srv/keys' });
+    expect(env.EXECUTOR_EGRESS_DENY).toEqual(['127.0.0.1:3005', 'web:3000', '10.0.0.0/8']);
+    expect(env.EXECUTOR_SANDBOX_HIDE).toEqual(['/srv/keys']);
+    expect(() => parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_EGRESS_DENY: '127.0.0.1:http' })).toThrow(/EXECUTOR_EGRESS_DENY: 127.0.0.1:http: the port/);
+    expect(() => parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_SANDBOX_HIDE: 'relative/dir' })).toThrow(/EXECUTOR_SANDBOX_HIDE: relative\/dir: must be an absolute path/);
+    expect(() => parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_SANDBOX_USER: 'root;x' })).toThrow(/EXECUTOR_SANDBOX_USER/);
   });
 
   it('reads a comma-separated allowlist', () => {

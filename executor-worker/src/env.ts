@@ -1,12 +1,28 @@
+import path from 'node:path';
 import { z } from 'zod';
+import { parseEgressRule } from '@opsc/contracts';
 
 const csv = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 
-/** Programs `local-command` may start when EXECUTOR_LOCAL_COMMANDS is not set: network checks and harmless probes. */
-export const DEFAULT_LOCAL_COMMANDS =
-  'ping,ping6,traceroute,tracepath,dig,nslookup,host,curl,nc,uptime,hostname,date,uname,df,echo,sleep,true,false';
+/**
+ * Programs `local-command` may start when EXECUTOR_LOCAL_COMMANDS is not set: network checks and
+ * harmless probes. No general network client (curl, nc): an http step does that, under the egress policy.
+ */
+export const DEFAULT_LOCAL_COMMANDS = 'ping,ping6,traceroute,tracepath,dig,nslookup,host,uptime,hostname,date,uname,df,echo,sleep,true,false';
+
+/** Comma-separated egress rules (host[:port], CIDR[:port]); a bad one names itself. */
+const egressRuleList = csv.superRefine((entries, ctx) => {
+  for (const entry of entries) {
+    const parsed = parseEgressRule(entry);
+    if ('error' in parsed) ctx.addIssue({ code: 'custom', message: `${entry}: ${parsed.error}` });
+  }
+});
+
+const absolutePaths = csv.superRefine((entries, ctx) => {
+  for (const entry of entries) if (!path.isAbsolute(entry)) ctx.addIssue({ code: 'custom', message: `${entry}: must be an absolute path` });
+});
 
 /** The executor's configuration. Only this schema will know the vault key. */
 export const ExecutorEnv = z.object({
@@ -19,6 +35,15 @@ export const ExecutorEnv = z.object({
   EXECUTOR_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
   EXECUTOR_LOCAL_COMMANDS: csv.default(DEFAULT_LOCAL_COMMANDS.split(',')),
   EXECUTOR_LOCAL_PATH: z.string().min(1).default('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'),
+  /** The unprivileged user local commands run as (bubblewrap) when the executor runs as root; scripts/setup.sh creates it. */
+  EXECUTOR_SANDBOX_USER: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'must be a user name' }).default('opsc-sandbox'),
+  /** More folders or files local commands must not see, beside the artifact folder, the vault key's folder and the repository's .data/. */
+  EXECUTOR_SANDBOX_HIDE: absolutePaths.default([]),
+  /**
+   * More of the platform's own services (host[:port] or CIDR[:port]) that no step may reach whatever
+   * a tenant allows, beside Temporal, PostgreSQL and this executor's health port.
+   */
+  EXECUTOR_EGRESS_DENY: egressRuleList.default([]),
   /** Bytes of each output stream returned into workflow history (the rest stays in PostgreSQL). */
   EXECUTOR_RESULT_CAP_BYTES: z.coerce.number().int().min(256).max(1_048_576).default(16_384),
   /** Bytes of each output stream stored in PostgreSQL. */

@@ -1,26 +1,31 @@
 import http from 'node:http';
 import type { Registry } from 'prom-client';
 
+/** Resolves when healthy (optionally with details to show) and throws with a reason when not. */
+export type HealthCheck = () => Promise<void | Record<string, unknown>>;
+
 export interface HealthProbe {
-  /** Name -> check; each resolves when healthy and throws with a reason when not. */
-  checks: Record<string, () => Promise<void>>;
+  /** Name -> check; any failing one makes the executor unhealthy (503). */
+  checks: Record<string, HealthCheck>;
+  /** Name -> check that is reported but does not make the executor unhealthy (the sandbox: SSH, WinRM and HTTP steps still run). */
+  advisory?: Record<string, HealthCheck>;
   registry: Registry;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-const run = async (check: () => Promise<void>): Promise<{ ok: boolean; error?: string }> => {
+const run = async (check: HealthCheck): Promise<{ ok: boolean; error?: string }> => {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
+    const details = await Promise.race([
       check(),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
       }),
     ]);
-    return { ok: true };
+    return { ...(details as Record<string, unknown> | undefined), ok: true };
   } catch (err) {
-    return { ok: false, error: (err as Error).message };
+    return { ...(err as { details?: Record<string, unknown> }).details, ok: false, error: (err as Error).message };
   } finally {
     clearTimeout(timer);
   }
@@ -31,10 +36,11 @@ export const createHealthServer = (probe: HealthProbe): http.Server =>
   http.createServer((req, res) => {
     void (async () => {
       if (req.method === 'GET' && req.url === '/health') {
-        const names = Object.keys(probe.checks);
-        const results = await Promise.all(names.map((n) => run(probe.checks[n]!)));
+        const all = { ...probe.advisory, ...probe.checks };
+        const names = Object.keys(all);
+        const results = await Promise.all(names.map((n) => run(all[n]!)));
         const checks = Object.fromEntries(names.map((n, i) => [n, results[i]]));
-        const ok = results.every((r) => r.ok);
+        const ok = names.every((n, i) => results[i]!.ok || !(n in probe.checks));
         res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ status: ok ? 'ok' : 'degraded', checks }));
         return;

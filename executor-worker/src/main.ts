@@ -4,7 +4,13 @@ import { TaskQueue } from '@opsc/contracts';
 import { mkdirSync } from 'node:fs';
 import {
   createDatabaseExecution,
+  createEgressGuard,
   createExecutionActivities,
+  createRedactor,
+  createSandbox,
+  executorSecrets,
+  platformServices,
+  tenantEgressRules,
   createPgOutputLineSink,
   createPgOutputStore,
   createSshExecution,
@@ -12,8 +18,10 @@ import {
   discardOutputLines,
 } from '@opsc/activities/execution';
 import { publishVaultKey } from '@opsc/activities/vault';
+import { egressRules } from '@opsc/contracts';
 import { ConfigError, parseExecutorEnv } from './env.js';
-import { loadKeyring } from './vault-config.js';
+import { loadVaultKeys } from './vault-config.js';
+import { platformRuleTexts, sandboxSettings } from './sandbox-config.js';
 import { createHealthServer } from './health-server.js';
 import { createExecutorMetrics } from './metrics.js';
 
@@ -22,7 +30,11 @@ const log = (msg: string, fields: Record<string, unknown> = {}, level = 'info') 
 
 const main = async (): Promise<void> => {
   const env = parseExecutorEnv();
-  const keyring = loadKeyring(env);
+  const { keyring, pems } = loadVaultKeys(env);
+  // Parsed once; nothing the executor starts may inherit them, even by accident.
+  delete process.env.OPSC_VAULT_KEY;
+  delete process.env.DATABASE_URL;
+  const redact = createRedactor(executorSecrets({ vaultPems: pems, databaseUrl: env.DATABASE_URL }));
   try {
     mkdirSync(env.EXECUTOR_ARTIFACT_DIR, { recursive: true, mode: 0o750 });
   } catch (err) {
@@ -56,6 +68,11 @@ const main = async (): Promise<void> => {
       ? createPgOutputLineSink(pool, { maxLinesPerAttempt: env.EXECUTOR_STREAM_LINES_PER_ATTEMPT, log: (msg, fields) => log(msg, fields, 'warn') })
       : undefined;
   const metrics = createExecutorMetrics(ssh.pool, winrm.pool, lines);
+  const sandbox = createSandbox(sandboxSettings(env));
+  const sandboxStatus = await sandbox.probe();
+  if (sandboxStatus.ok) log('local commands run sandboxed', { user: sandboxStatus.user });
+  else log('the sandbox does not work: local commands will fail until it does', { user: sandboxStatus.user, error: sandboxStatus.error }, 'warn');
+  const egress = createEgressGuard({ allowFor: tenantEgressRules(pool), platform: platformServices(egressRules(platformRuleTexts(env))) });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
     connection,
@@ -66,7 +83,9 @@ const main = async (): Promise<void> => {
       lines: lines ?? discardOutputLines,
       limits: { resultCapBytes: env.EXECUTOR_RESULT_CAP_BYTES, storeCapBytes: env.EXECUTOR_STORE_CAP_BYTES },
       allowedLocalCommands: new Set(env.EXECUTOR_LOCAL_COMMANDS),
-      localPath: env.EXECUTOR_LOCAL_PATH,
+      sandbox,
+      egress,
+      redact,
       ssh,
       winrm,
       database: createDatabaseExecution(pool, keyring),
@@ -83,6 +102,15 @@ const main = async (): Promise<void> => {
       },
       postgres: async () => {
         await pool.query('SELECT 1');
+      },
+    },
+    advisory: {
+      // Checked again when the last check is over 30 s old (a health poll must not start a sandbox each time).
+      sandbox: async () => {
+        const last = sandbox.status();
+        const status = Date.now() - Date.parse(last.checkedAt) > 30_000 ? await sandbox.probe() : last;
+        if (!status.ok) throw Object.assign(new Error(status.error ?? 'unusable'), { details: { user: status.user } });
+        return { user: status.user };
       },
     },
   });

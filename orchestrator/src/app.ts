@@ -10,6 +10,7 @@ import { inventoryRouter } from './api/inventory-routes.js';
 import { credentialsRouter } from './api/credential-routes.js';
 import { auditRouter } from './api/audit-routes.js';
 import { plansRouter, toolsRouter } from './api/plan-routes.js';
+import { egressRouter } from './api/egress-routes.js';
 
 export type { ApiDeps } from './api/deps.js';
 
@@ -27,6 +28,7 @@ export const createApp = (deps: ApiDeps): Express => {
   app.use('/api/audit', authenticate(deps), auditRouter(deps));
   app.use('/api/plans', authenticate(deps), plansRouter(deps));
   app.use('/api/tools', authenticate(deps), toolsRouter(deps));
+  app.use('/api/tenant/egress', authenticate(deps), egressRouter(deps));
   app.use('/api', identityRouter(deps));
   app.use((req, _res, next) => next(new ApiFailure(ErrorType.NotFound, `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log));

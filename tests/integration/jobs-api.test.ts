@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskQueue } from '@opsc/contracts';
-import { requestJson, waitForJob } from '../support/api.js';
+import { allowEgress, requestJson, waitForJob } from '../support/api.js';
 import { approveAndWait, type Created } from '../support/rollout.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
 
@@ -11,7 +11,8 @@ describe('jobs through the HTTP API', () => {
   let apiUrl: string;
   let healthUrl: string;
   let token: string;
-  let approver: string;
+  let adminToken: string;
+  let approverToken: string;
   let target: http.Server;
   let targetUrl: string;
   const targetHits: string[] = [];
@@ -27,7 +28,10 @@ describe('jobs through the HTTP API', () => {
     stack = await createTestStack('jobs-api');
     [{ apiUrl }, { healthUrl }] = await Promise.all([stack.startOrchestrator(), stack.startExecutor()]);
     ({ token } = await stack.createUser('operator'));
-    ({ token: approver } = await stack.createUser('approver'));
+    ({ token: adminToken } = await stack.createUser('admin'));
+    ({ token: approverToken } = await stack.createUser('approver'));
+    // Loopback is refused to http steps unless the tenant allows the exact destination.
+    await allowEgress(apiUrl, adminToken, [new URL(targetUrl).host]);
   });
 
   afterAll(async () => {
@@ -98,9 +102,9 @@ describe('jobs through the HTTP API', () => {
   it('refuses a program outside the executor allowlist without retrying', async () => {
     const plan = { name: 'not allowed', steps: [{ id: 'rm', name: 'Remove', action: { method: 'local-command', command: 'rm', args: ['-f', '/tmp/x'] } }] };
     const { body } = await requestJson<Created>(`${apiUrl}/api/jobs`, { body: { plan }, token });
-    // rm is not read-only, so a person approves it first; the executor refuses it all the same.
+    // rm is a change: a second person approves it, and the executor still refuses it.
     expect(body.approvalRequired).toBe(true);
-    const job = await approveAndWait(apiUrl, token, approver, body);
+    const job = await approveAndWait(apiUrl, token, approverToken, body);
     expect(job.status).toBe('failed');
     expect(job.results[0]).toMatchObject({ status: 'failed', error: { type: 'CommandNotAllowed' } });
     const history = await stack.client.workflow.getHandle(body.id).fetchHistory();
@@ -128,6 +132,7 @@ describe('jobs through the HTTP API', () => {
     const silent = http.createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hang`;
+    await allowEgress(apiUrl, adminToken, [new URL(targetUrl).host, `127.0.0.1:${closedPort}`, new URL(silentUrl).host]);
 
     const plan = {
       name: 'timeouts',

@@ -108,6 +108,7 @@ describe('output lines of local commands', () => {
     const running = env
       .run(h.base.executor.activities.runLocalCommand, {
         jobId: h.jobId,
+        tenantId: h.admin.tenantId,
         stepId,
         target: { id: 'executor', name: 'executor' },
         timeoutSeconds: 30,

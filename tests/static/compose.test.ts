@@ -70,6 +70,11 @@ describe('docker-compose.yml, the production topology', () => {
     expect(String(service('executor-worker').environment?.DATABASE_URL)).toMatch(/^postgres:\/\/opsc_executor:/);
   });
 
+  it('keeps every other service of the platform out of reach of steps (the executor denies them by name)', () => {
+    const deny = ExecutorEnv.parse({ ...service('executor-worker').environment, DATABASE_URL: 'postgres://x/y' }).EXECUTOR_EGRESS_DENY;
+    expect([...deny].sort()).toEqual(Object.keys(compose.services).sort());
+  });
+
   it('gives the vault key to no one but the executor', () => {
     for (const [name, svc] of Object.entries(compose.services)) {
       if (name === 'executor-worker') continue;

@@ -117,3 +117,12 @@ export const eventually = async <T>(probe: () => Promise<T | undefined>, timeout
   }
   throw new Error(`timed out waiting for ${what}`);
 };
+
+/**
+ * Replaces the tenant's egress allow list through the API (an admin's token): http steps reach a
+ * loopback test server only once its exact host:port is allowed.
+ */
+export const allowEgress = async (apiUrl: string, adminToken: string, destinations: string[]): Promise<void> => {
+  const res = await requestJson(`${apiUrl}/api/tenant/egress`, { method: 'PUT', token: adminToken, body: { allow: destinations.map((destination) => ({ destination })) } });
+  if (res.status !== 200) throw new Error(`PUT /api/tenant/egress: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+};

@@ -1,8 +1,20 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
+import { inject } from 'vitest';
+import { egressRules } from '@opsc/contracts';
 import {
   createDatabaseExecution,
+  createEgressGuard,
   createExecutionActivities,
+  createRedactor,
+  createSandbox,
+  executorSecrets,
+  findProgram,
+  findSandboxUser,
+  platformServices,
+  serviceRuleText,
+  tenantEgressRules,
   createPgOutputLineSink,
   createPgOutputStore,
   createSshExecution,
@@ -35,7 +47,8 @@ export const createTestExecutor = async (
   options: { ssh?: Partial<SshSettings>; winrm?: Partial<WinrmSettings>; lines?: PgOutputLineOptions; localCommands?: string[] } = {},
 ): Promise<TestExecutor> => {
   const pool = new pg.Pool({ connectionString: stack.roleUrls.executor, max: 20 });
-  const keyring = createKeyring([readFileSync(stack.vaultKeyFile, 'utf8')]);
+  const pem = readFileSync(stack.vaultKeyFile, 'utf8');
+  const keyring = createKeyring([pem]);
   await publishVaultKey(pool, keyring);
   const ssh = createSshExecution(pool, keyring, {
     artifactDir: stack.artifactDir,
@@ -57,12 +70,29 @@ export const createTestExecutor = async (
     ...options.winrm,
   });
   const lines = createPgOutputLineSink(pool, options.lines);
+  // The sandbox and egress policy as executor-worker sets them up (sandbox-config.ts).
+  const localPath = '/usr/bin:/bin';
+  const root = process.getuid?.() === 0;
+  const sandbox = createSandbox({
+    bwrap: findProgram('bwrap', localPath),
+    user: root ? findSandboxUser('opsc-sandbox') : null,
+    path: localPath,
+    hidden: [stack.artifactDir, stack.vaultKeyFile, path.dirname(stack.vaultKeyFile)],
+  });
+  await sandbox.probe();
+  const db = new URL(stack.roleUrls.executor);
+  const egress = createEgressGuard({
+    allowFor: tenantEgressRules(pool),
+    platform: platformServices(egressRules([inject('temporalAddress'), serviceRuleText(db.hostname, Number(db.port || 5432))])),
+  });
   const activities = createExecutionActivities({
     store: createPgOutputStore(pool),
     lines,
     limits: { resultCapBytes: 16_384, storeCapBytes: 1_048_576 },
     allowedLocalCommands: new Set(options.localCommands ?? []),
-    localPath: '/usr/bin:/bin',
+    sandbox,
+    egress,
+    redact: createRedactor(executorSecrets({ vaultPems: [pem], databaseUrl: stack.roleUrls.executor })),
     ssh,
     winrm,
     database: createDatabaseExecution(pool, keyring),

@@ -54,10 +54,11 @@ const dispatch = (run: ActionRun, target: TargetRef, input: RunJobInput): Promis
   const { action } = run;
   switch (action.method) {
     case 'local-command':
-      return executor.runLocalCommand({ ...context, command: action.command, args: action.args });
+      return executor.runLocalCommand({ ...context, tenantId: input.tenantId, command: action.command, args: action.args });
     case 'http':
       return executor.sendHttpRequest({
         ...context,
+        tenantId: input.tenantId,
         url: action.url,
         httpMethod: action.httpMethod,
         headers: action.headers,

@@ -1,5 +1,8 @@
 import type { CredentialSecret } from '@opsc/contracts';
+import type { EgressGuard } from './egress/egress-guard.js';
 import type { OutputStore } from './output-store.js';
+import type { Redactor } from './redaction.js';
+import type { Sandbox } from './sandbox/sandbox.js';
 import type { OutputLineSink } from './output-lines/sink.js';
 import type { SecretOpener } from './secrets.js';
 import type { TargetServiceRow } from './target-service.js';
@@ -38,8 +41,12 @@ export interface ExecutionDeps {
   limits: ExecutionLimits;
   /** Programs `local-command` may start (names or absolute paths); anything else is refused. */
   allowedLocalCommands: ReadonlySet<string>;
-  /** PATH for local commands; the executor's own environment is not inherited. */
-  localPath: string;
+  /** Where local commands run: bubblewrap, as an unprivileged user, with no view of the executor. */
+  sandbox: Sandbox;
+  /** Where http steps and network diagnostics may go, judged at connect time. */
+  egress: EgressGuard;
+  /** Takes the executor's own secrets (vault key, database password) out of all output it stores or returns. */
+  redact: Redactor;
   ssh: SshExecution;
   winrm: WinrmExecution;
   database: DatabaseExecution;

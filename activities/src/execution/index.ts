@@ -5,6 +5,7 @@ import { createRunLocalCommand } from './local-command.js';
 import { createRunSshOperation } from './ssh/run-ssh-operation.js';
 import { createRunWinrmOperation } from './winrm/run-winrm-operation.js';
 import { createRunDatabaseQuery } from './database/run-database-query.js';
+import { redactingActivity, redactingLines, redactingStore } from './redacting.js';
 
 export type { DatabaseExecution, ExecutionDeps, ExecutionLimits, SshExecution, WinrmExecution } from './deps.js';
 export { createDatabaseExecution } from './database/database-execution.js';
@@ -32,13 +33,25 @@ export { changesWindowsTarget, WINDOWS_RUNS_DIR } from './winrm/run-marker-envel
 export { changesLinuxTarget, ROOT_RUNS_DIR, USER_RUNS_DIR } from './ssh/run-marker-script.js';
 export { runMarkerKey, MARKER_RETENTION_DAYS, type RunMarkerKey } from './run-marker.js';
 export { artifactStdin } from './winrm/copy-stdin.js';
+export { createSandbox, findProgram, findSandboxUser, SandboxUnavailable, type Sandbox, type SandboxSettings, type SandboxStatus, type SandboxUser } from './sandbox/sandbox.js';
+export { sandboxArgs, PRIVATE_DIRS, type SandboxSpec } from './sandbox/sandbox-args.js';
+export { createEgressGuard, hostAddresses, systemResolver, type EgressGuard, type EgressScope, type ResolvedAddress, type Resolver } from './egress/egress-guard.js';
+export { platformServices, serviceRuleText } from './egress/platform-services.js';
+export { tenantEgressRules } from './egress/tenant-egress.js';
+export { createRedactor, executorSecrets, noRedaction, REDACTED, type Redactor } from './redaction.js';
 
-/** The executor's activities, checked against the contract the workflows proxy. */
-export const createExecutionActivities = (deps: ExecutionDeps) =>
-  ({
-    runLocalCommand: createRunLocalCommand(deps),
-    sendHttpRequest: createSendHttpRequest(deps),
-    runSshOperation: createRunSshOperation(deps),
-    runWinrmOperation: createRunWinrmOperation(deps),
-    runDatabaseQuery: createRunDatabaseQuery(deps),
-  }) satisfies ExecutorActivities;
+/**
+ * The executor's activities, checked against the contract the workflows proxy. What they store,
+ * stream and return passes the redactor: no executor secret leaves in output.
+ */
+export const createExecutionActivities = (given: ExecutionDeps) => {
+  const { redact } = given;
+  const deps: ExecutionDeps = { ...given, store: redactingStore(given.store, redact), lines: redactingLines(given.lines, redact) };
+  return {
+    runLocalCommand: redactingActivity(createRunLocalCommand(deps), redact),
+    sendHttpRequest: redactingActivity(createSendHttpRequest(deps), redact),
+    runSshOperation: redactingActivity(createRunSshOperation(deps), redact),
+    runWinrmOperation: redactingActivity(createRunWinrmOperation(deps), redact),
+    runDatabaseQuery: redactingActivity(createRunDatabaseQuery(deps), redact),
+  } satisfies ExecutorActivities;
+};

@@ -1,11 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import { ErrorType, type CommandOutput, type RunLocalCommandInput } from '@opsc/contracts';
+import { ErrorType, localCommandProfile, type CommandOutput, type RunLocalCommandInput } from '@opsc/contracts';
 import type { ExecutionDeps } from './deps.js';
 import { outputLineKey } from './output-lines/sink.js';
-import { runProcess, SpawnError } from './run-process.js';
+import { SpawnError } from './run-process.js';
+import { SandboxUnavailable } from './sandbox/sandbox.js';
 
 const HEARTBEAT_EVERY_MS = 1_000;
+/** Diagnostics that ask a DNS server: their destination is a server on port 53. */
+const DNS_PROGRAMS: ReadonlySet<string> = new Set(['dig', 'nslookup', 'host']);
+
+const hostsFile = (): string => {
+  try {
+    return readFileSync('/etc/hosts', 'utf8');
+  } catch {
+    return '127.0.0.1 localhost\n::1 localhost\n';
+  }
+};
+
+/**
+ * The network a command gets: none, unless it is a read-only diagnostic (argv-exact) whose every
+ * destination passes the egress policy. Names are pinned to the addresses that were judged, through
+ * the sandbox's /etc/hosts, so the program cannot resolve them to something else.
+ */
+const networkFor = async (deps: ExecutionDeps, input: RunLocalCommandInput): Promise<{ network: boolean; hosts?: string }> => {
+  const { destinations } = localCommandProfile(input.command, input.args);
+  if (destinations === null) return { network: false };
+  const port = DNS_PROGRAMS.has(input.command) ? 53 : null;
+  const pinned: string[] = [];
+  for (const destination of destinations) {
+    const addresses = await deps.egress.resolve({ jobId: input.jobId, tenantId: input.tenantId }, destination, port);
+    if (isIP(destination) === 0) pinned.push(...addresses.map((a) => `${a.address} ${destination}`));
+  }
+  return pinned.length ? { network: true, hosts: `${pinned.join('\n')}\n${hostsFile()}` } : { network: true };
+};
 
 export const createRunLocalCommand =
   (deps: ExecutionDeps) =>
@@ -21,21 +51,28 @@ export const createRunLocalCommand =
     let heartbeat: NodeJS.Timeout | undefined;
     const progress = { stdoutBytes: 0, stderrBytes: 0 };
     const lines = deps.lines.open(outputLineKey(input, ctx.info.attempt));
-    const outcomePromise = runProcess({
-      command: input.command,
-      args: input.args,
-      timeoutMs: input.timeoutSeconds * 1000,
-      captureCapBytes: deps.limits.storeCapBytes,
-      env: { PATH: deps.localPath, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
-      signal: ctx.cancellationSignal,
-      onData: (stream, chunk) => {
-        progress[stream === 'stdout' ? 'stdoutBytes' : 'stderrBytes'] += chunk.length;
-        lines.write(stream, chunk);
-      },
-    });
+    const save = (error: { type: ErrorType; message: string }) =>
+      deps.store.saveResult({
+        context: input, attempt: ctx.info.attempt, method: 'local-command', stdout: '', stderr: error.message,
+        stdoutTruncated: false, stderrTruncated: false, startedAt, finishedAt: new Date(), error,
+      });
     try {
+      const program = deps.sandbox.resolve(input.command);
+      const { network, hosts } = await networkFor(deps, input);
       heartbeat = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_EVERY_MS);
-      const outcome = await outcomePromise;
+      const outcome = await deps.sandbox.run({
+        program,
+        args: input.args,
+        network,
+        ...(hosts !== undefined && { hosts }),
+        timeoutMs: input.timeoutSeconds * 1000,
+        captureCapBytes: deps.limits.storeCapBytes,
+        signal: ctx.cancellationSignal,
+        onData: (stream, chunk) => {
+          progress[stream === 'stdout' ? 'stdoutBytes' : 'stderrBytes'] += chunk.length;
+          lines.write(stream, chunk);
+        },
+      });
       await lines.close();
       const record = {
         context: input,
@@ -75,6 +112,12 @@ export const createRunLocalCommand =
       if (err instanceof SpawnError) {
         throw ApplicationFailure.nonRetryable(err.message, ErrorType.CommandFailed);
       }
+      // No sandbox, no command: nothing runs on the executor host unboxed.
+      if (err instanceof SandboxUnavailable) {
+        await save({ type: ErrorType.Unavailable, message: err.message });
+        throw ApplicationFailure.nonRetryable(err.message, ErrorType.Unavailable);
+      }
+      if (err instanceof ApplicationFailure && err.type === ErrorType.EgressDenied) await save({ type: ErrorType.EgressDenied, message: err.message });
       throw err;
     } finally {
       clearInterval(heartbeat);

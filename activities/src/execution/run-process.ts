@@ -13,6 +13,14 @@ export interface RunProcessOptions {
   killGraceMs?: number;
   /** Called for every chunk read, e.g. to report progress. */
   onData?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /** Starts the program as this user and group (the executor must be root to switch); supplementary groups are dropped. */
+  uid?: number;
+  gid?: number;
+  /**
+   * Descriptors 3, 4, ... of the child: a function receives what the child writes there, a Buffer
+   * is what the child reads there (then end of file).
+   */
+  extraFds?: readonly (Buffer | ((chunk: Buffer) => void))[];
 }
 
 export interface ProcessOutcome {
@@ -48,16 +56,27 @@ export const runProcess = (options: RunProcessOptions): Promise<ProcessOutcome> 
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
 
+    const extra = options.extraFds ?? [];
     const child = spawn(options.command, [...options.args], {
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', ...extra.map(() => 'pipe' as const)],
       env: options.env,
+      ...(options.uid !== undefined && { uid: options.uid }),
+      ...(options.gid !== undefined && { gid: options.gid }),
     });
-    child.stdout.on('data', (chunk: Buffer) => {
+    extra.forEach((fd, i) => {
+      const stream = child.stdio[3 + i] as NodeJS.ReadWriteStream | null;
+      if (!stream) return;
+      // A child that exits without reading its input must not fail the run.
+      stream.on('error', () => undefined);
+      if (Buffer.isBuffer(fd)) stream.end(fd);
+      else stream.on('data', fd);
+    });
+    child.stdout!.on('data', (chunk: Buffer) => {
       stdout.push(chunk);
       options.onData?.('stdout', chunk);
     });
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
       stderr.push(chunk);
       options.onData?.('stderr', chunk);
     });

@@ -11,6 +11,7 @@ export const HTTP_STATUS: Record<ErrorType, number> = {
   AuthFailed: 401,
   Forbidden: 403,
   CommandNotAllowed: 403,
+  EgressDenied: 403,
   Unavailable: 503,
   Timeout: 504,
   HostUnreachable: 502,

@@ -234,8 +234,9 @@ export const createPgOutputLineSink = (pool: pg.Pool, options: PgOutputLineOptio
     let streamed = 0;
     let notStreamed = 0;
     let closed = false;
-    const add = (stream: OutputStream, line: string) => {
-      if (attemptOptions.skipLine?.(stream, line)) return;
+    const add = (stream: OutputStream, whole: string) => {
+      if (attemptOptions.skipLine?.(stream, whole)) return;
+      const line = attemptOptions.redact ? attemptOptions.redact(whole) : whole;
       if (streamed >= maxLinesPerAttempt) {
         notStreamed++;
         dropped++;

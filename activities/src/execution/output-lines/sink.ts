@@ -28,6 +28,8 @@ export interface AttemptOutput {
 export interface AttemptOutputOptions {
   /** Lines that are not output (fact lines carrying the run's nonce) and must not be streamed. */
   skipLine?: (stream: OutputStream, line: string) => boolean;
+  /** Rewrites each whole line before it is streamed (the executor's secrets out). */
+  redact?: (line: string) => string;
 }
 
 /** Streams output lines to where live logs read them, as the executor reads them from targets. */
