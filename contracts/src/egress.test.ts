@@ -33,11 +33,11 @@ describe('the egress policy before any DNS (planning time)', () => {
     expect(refusal(urlVerdict('http://0/'))).toBe('unspecified');
   });
 
-  it('refuses link-local and private addresses, and cloud metadata by address or name', () => {
+  it('refuses link-local addresses and cloud metadata by address or name, and lets private networks through', () => {
     expect(refusal(urlVerdict('http://169.254.10.10/'))).toBe('link-local');
     expect(refusal(urlVerdict('http://[fe80::1]/'))).toBe('link-local');
-    expect(refusal(urlVerdict('http://10.0.0.5/'))).toBe('private');
-    expect(refusal(urlVerdict('http://[fd12:3456::1]/'))).toBe('private');
+    expect(urlVerdict('http://10.0.0.5/')).toEqual({ allowed: true, why: 'private' });
+    expect(urlVerdict('http://[fd12:3456::1]/')).toEqual({ allowed: true, why: 'private' });
     for (const url of [
       'http://169.254.169.254/latest/meta-data/',
       'http://2852039166/',
@@ -66,14 +66,15 @@ describe('the egress policy before any DNS (planning time)', () => {
     expect(refusal(urlVerdict('http://127.0.0.1:8081/', policy))).toBe('loopback');
     expect(refusal(urlVerdict('http://2130706433:8080/', policy))).toBe('allowed');
     expect(refusal(urlVerdict('https://10.20.30.40/', policy))).toBe('allowed');
-    expect(refusal(urlVerdict('http://10.20.30.40/', policy))).toBe('private');
+    expect(refusal(urlVerdict('http://10.20.30.40/', policy))).toBe('allowed');
     expect(refusal(urlVerdict('http://[::1]:9000/', policy))).toBe('allowed');
     expect(refusal(urlVerdict('http://169.254.9.9/', policy))).toBe('allowed');
     // A range that holds a metadata address never opens it.
     expect(refusal(urlVerdict('http://169.254.169.254/', policy))).toBe('metadata');
     // A name is judged by its addresses at connect time.
-    expect(addressVerdict({ host: 'App.Internal', address: '10.9.9.9', port: 80 }, policy)).toEqual({ allowed: true, why: 'allowed', rule: 'app.internal' });
-    expect(addressVerdict({ host: 'other.internal', address: '10.9.9.9', port: 80 }, policy).allowed).toBe(false);
+    expect(addressVerdict({ host: 'App.Internal', address: '169.254.9.10', port: 80 }, policy)).toEqual({ allowed: true, why: 'allowed', rule: 'app.internal' });
+    expect(addressVerdict({ host: 'other.internal', address: '169.253.9.9', port: 80 }, policy).allowed).toBe(true);
+    expect(addressVerdict({ host: 'other.internal', address: '127.0.0.9', port: 80 }, policy).allowed).toBe(false);
   });
 
   it('never lets a tenant reach the platform itself, by name, address or another address of this host', () => {

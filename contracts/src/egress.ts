@@ -1,6 +1,6 @@
 /*
  * Where a step may send network traffic from the executor host (http steps, network diagnostics).
- * Public addresses are fine. Loopback, link-local, private and other special addresses are refused
+ * Public and private addresses are fine. Loopback, link-local and other special addresses are refused
  * unless the tenant allows the destination; cloud metadata and the platform's own services are
  * refused always, whatever a tenant says. Pure: the executor feeds it the addresses it resolved and
  * connects to the address it judged; the planner judges URLs before any DNS.
@@ -122,14 +122,14 @@ export interface EgressPolicy {
   localAddresses?: readonly string[];
 }
 
-export type EgressRefusal = 'scheme' | 'invalid' | 'metadata' | 'platform' | Exclude<AddressClass, 'public'>;
+export type EgressRefusal = 'scheme' | 'invalid' | 'metadata' | 'platform' | Exclude<AddressClass, 'public' | 'private'>;
 
 /**
  * `resolve`: a host name no rule decides before DNS; the executor resolves it and judges every
  * address at connect time.
  */
 export type EgressVerdict =
-  | { allowed: true; why: 'public' | 'allowed' | 'resolve'; rule?: string }
+  | { allowed: true; why: 'public' | 'private' | 'allowed' | 'resolve'; rule?: string }
   | { allowed: false; refusal: EgressRefusal; message: string };
 
 const where = (host: string, port: number | null) => (port === null ? host : host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
@@ -155,11 +155,10 @@ const platformMatches = (rule: EgressRule, name: string | null, bytes: IpBytes, 
 
 const refused = (refusal: EgressRefusal, message: string): EgressVerdict => ({ allowed: false, refusal, message });
 
-const CLASS_WORDS: Record<Exclude<AddressClass, 'public'>, string> = {
+const CLASS_WORDS: Record<Exclude<AddressClass, 'public' | 'private'>, string> = {
   loopback: 'a loopback address',
   unspecified: 'an unspecified (this host) address',
   'link-local': 'a link-local address',
-  private: 'a private address',
   multicast: 'a multicast address',
   reserved: 'a reserved address',
 };
@@ -181,10 +180,12 @@ export const addressVerdict = (dest: { host: string; address: string; port: numb
   const platform = policy.platform.find((r) => platformMatches(r, name, bytes, dest.port, local));
   if (platform) return refused('platform', `${shown}${name ? ` (${formatIp(bytes)})` : ''} is a service of the platform itself (${platform.text}): steps never reach it`);
   const cls = classifyAddress(bytes);
-  if (cls === 'public') return { allowed: true, why: 'public' };
-  // Loopback opens only by port: a name allowed whole must not open every local service.
+  // Private networks are where the fleet lives: steps reach them (the platform's services excepted, above).
+  if (cls === 'public' || cls === 'private') return { allowed: true, why: cls };
+  // Loopback opens only by port: a name allowed whole must not open every local service. A
+  // destination without a port (ping's ICMP) reaches no service, so a rule without one may allow it.
   const thisHost = cls === 'loopback' || cls === 'unspecified';
-  const rule = policy.allow.find((r) => (!thisHost || r.port !== null) && portMatches(r, dest.port) && (r.name !== null ? r.name === name : addressRuleMatches(r, bytes)));
+  const rule = policy.allow.find((r) => (!thisHost || r.port !== null || dest.port === null) && portMatches(r, dest.port) && (r.name !== null ? r.name === name : addressRuleMatches(r, bytes)));
   if (rule) return { allowed: true, why: 'allowed', rule: rule.text };
   return refused(cls, `${shown}${name ? ` (${formatIp(bytes)})` : ''} is ${CLASS_WORDS[cls]}: a tenant admin can allow it as a destination (PUT /api/tenant/egress)`);
 };

@@ -82,6 +82,21 @@ describe('security: the approval gate cannot be talked around', () => {
     expect(look.body).toMatchObject({ risk: 'read', approvalRequired: false });
   });
 
+  it('lets no plan, planned or raw, name a loopback service or a metadata address', async () => {
+    const { port } = new URL(api);
+    // The built-in planner reads "is <url> up?" as an http check: the validator refuses it on the field.
+    const planned = await requestJson<{ status: string; issues: { path: string; message: string }[] }>(`${api}/api/plans`, { body: { request: `is http://127.0.0.1:${port}/api/health up?` }, token: operator });
+    expect(planned.status).toBe(200);
+    expect(planned.body.status).toBe('invalid');
+    expect(planned.body.issues).toEqual([{ path: 'steps.0.params.url', message: expect.stringMatching(/service of the platform itself|loopback/) }]);
+    const job = await requestJson<{ error: { issues: { path: string }[] } }>(`${api}/api/jobs`, { body: { request: 'check that http://169.254.169.254/latest/meta-data/ answers' }, token: operator });
+    expect(job.status).toBe(422);
+    expect(job.body.error.issues.map((i) => i.path)).toEqual(['draft.steps.0.params.url']);
+    const raw = await submit({ name: 'x', steps: [{ id: 'h', name: 'h', action: { method: 'http', url: `http://localhost:${port}/api/jobs` } }] });
+    expect(raw.status).toBe(422);
+    expect(raw.body.error?.issues.map((i) => i.path)).toEqual(['plan.steps.0.action.url']);
+  });
+
   it('refuses a raw step that names a tool the catalog does not have, naming the field', async () => {
     const created = await submit({ name: 'x', steps: [{ id: 's', name: 's', action: { method: 'local-command', command: 'uptime' }, tool: { name: 'totally-safe', risk: 'read', params: {}, typicalDurationSeconds: 1 } }] });
     expect(created.status).toBe(422);

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
-import type { JobOptions } from '@opsc/contracts';
+import type { EgressRule, JobOptions } from '@opsc/contracts';
 import type { Planner, ToolCatalog } from '@opsc/activities/planning';
 import type { Logger } from '../log.js';
 
@@ -12,4 +12,6 @@ export interface ApiDeps {
   jobOptions: JobOptions;
   temporalUiUrl?: string;
   planning: { catalog: ToolCatalog; llm?: Planner };
+  /** The platform's own services (Temporal, the database, this API): no plan may name them. */
+  platformServices: EgressRule[];
 }

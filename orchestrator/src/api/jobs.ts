@@ -36,7 +36,7 @@ import { recordAudit } from '../audit.js';
 import { principalOf, requireRole } from './auth.js';
 import { ApiFailure } from './errors.js';
 import { parseBody, parseQuery } from './validate.js';
-import { planningContext } from './planning-context.js';
+import { planningContext, tenantEgressPolicy } from './planning-context.js';
 import { jobEventsHandler } from './job-events.js';
 import { findJob, findStepResults, insertJob, listJobs, markJobUnstarted, tenantSettings, type JobRow, type StepResultCursor, type StepResultRow } from './job-store.js';
 
@@ -157,7 +157,7 @@ const readyPlan = async (deps: ApiDeps, tenantId: string, body: CreateJobBody): 
     return { plan: v.plan, summary: v.summary, request: v.draft?.request ?? null, ...verdictOf(v.summary) };
   }
   // A raw executable plan passes the same risk rules: what it says of its tools is replaced.
-  const assessed = assessExecutablePlan(body.plan, context.catalog);
+  const assessed = assessExecutablePlan(body.plan, context.catalog, await tenantEgressPolicy(deps, tenantId));
   if (assessed.issues.length) throw invalidPlan('the plan does not validate', assessed.issues, 'plan');
   return { plan: assessed.plan, summary: null, request: null, risk: assessed.risk, approvalRequired: assessed.approvalRequired, approvalReasons: assessed.approvalReasons };
 };

@@ -1,3 +1,4 @@
+import { egressRules, type EgressPolicy } from '@opsc/contracts';
 import type { InventorySketch, PlanningContext, ProposeDeps } from '@opsc/activities/planning';
 import { TargetResolutionError } from '@opsc/activities/planning';
 import { resolveTargets } from '../inventory/resolve.js';
@@ -16,10 +17,17 @@ const sketchOf = async (deps: ApiDeps, tenantId: string): Promise<InventorySketc
   return { groups: groups.rows, targets: targets.rows };
 };
 
-/** What the planner and the validator need, for one tenant: its catalog, inventory and target resolution. */
+/** The tenant's egress policy as planning judges it: its allow list, and the platform's own services. */
+export const tenantEgressPolicy = async (deps: ApiDeps, tenantId: string): Promise<EgressPolicy> => {
+  const { rows } = await deps.pool.query<{ destination: string }>('SELECT destination FROM tenant_egress_allow WHERE tenant_id = $1', [tenantId]);
+  return { allow: egressRules(rows.map((r) => r.destination)), platform: deps.platformServices };
+};
+
+/** What the planner and the validator need, for one tenant: its catalog, inventory, target resolution and egress policy. */
 export const planningContext = (deps: ApiDeps, tenantId: string): PlanningContext & ProposeDeps => ({
   catalog: deps.planning.catalog,
   inventory: () => sketchOf(deps, tenantId),
+  egress: () => tenantEgressPolicy(deps, tenantId),
   resolveTargets: async (selector) => {
     try {
       return await resolveTargets(deps.pool, tenantId, selector);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ResolvedTarget, TargetSelector } from '@opsc/contracts';
+import { egressRules, type ResolvedTarget, type TargetSelector } from '@opsc/contracts';
 import { BUILTIN_TOOLS_DIR, loadCatalog, type ToolCatalog } from '../catalog/index.js';
 import { TargetResolutionError, validatePlan } from '../validate/validate-plan.js';
 import { builtinPlan, type PlannerAnswer } from './builtin-planner.js';
@@ -46,11 +46,13 @@ beforeAll(async () => {
   catalog = await loadCatalog([BUILTIN_TOOLS_DIR]);
 });
 const plan = (request: string): PlannerAnswer => builtinPlan({ request, inventory, catalog });
+// The corpus names loopback and private destinations (planned, never sent): a tenant that allowed them.
+const allowTestDestinations = async () => ({ allow: egressRules(['127.0.0.2', '127.0.0.3', '10.0.0.5', '127.0.0.1:8080']), platform: [] });
 const toolsOf = (answer: PlannerAnswer) => (answer.kind === 'plan' ? answer.draft.steps.map((s) => s.tool) : 'refused');
 const validated = async (request: string) => {
   const answer = plan(request);
   if (answer.kind !== 'plan') throw new Error(`refused: ${answer.message}`);
-  return { answer, result: await validatePlan(answer.draft, { catalog, resolveTargets }) };
+  return { answer, result: await validatePlan(answer.draft, { catalog, resolveTargets, egress: allowTestDestinations }) };
 };
 
 describe('the seed scenarios', () => {
@@ -70,7 +72,7 @@ describe('the seed scenarios', () => {
     expect(result.missing.map((m) => m.path)).toEqual(['steps.2.params.source', 'steps.2.params.destination']);
 
     steps[2]!.params = { source: 'stationcontroller/2.0/stationcontroller.exe', destination: 'C:\\Program Files\\StationController\\stationcontroller.exe' };
-    const filled = await validatePlan(answer.kind === 'plan' ? answer.draft : {}, { catalog, resolveTargets });
+    const filled = await validatePlan(answer.kind === 'plan' ? answer.draft : {}, { catalog, resolveTargets, egress: allowTestDestinations });
     expect(filled.status).toBe('ready');
     expect(filled.summary).toMatchObject({ targets: { total: 25, byOs: { windows: 25 } }, risk: 'change', approvalRequired: true });
     expect(filled.plan?.steps.find((s) => s.id === 'file-copy')?.rollback?.tool).toBe('file-restore');
@@ -131,7 +133,7 @@ describe('the built-in planner on other phrasings', () => {
       expect(answer.message).toMatch(/can't plan|Which servers|empty/);
       return;
     }
-    const result = await validatePlan(answer.draft, { catalog, resolveTargets });
+    const result = await validatePlan(answer.draft, { catalog, resolveTargets, egress: allowTestDestinations });
     // Every plan it makes is valid, or asks for what the request left out: never an invalid guess.
     expect(result.issues.filter((i) => !result.missing.some((m) => m.path === i.path))).toEqual([]);
   });

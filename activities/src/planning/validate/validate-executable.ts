@@ -1,6 +1,7 @@
-import { maxRisk, type FieldIssue, type Plan, type RiskLevel } from '@opsc/contracts';
+import { maxRisk, type EgressPolicy, type FieldIssue, type Plan, type RiskLevel } from '@opsc/contracts';
 import type { ToolCatalog } from '../catalog/tool-catalog.js';
 import { assessStep } from './assess-risk.js';
+import { CLOSED_EGRESS, egressProblems } from './egress-check.js';
 
 /** The server's verdict on an executable plan someone wrote by hand. */
 export interface ExecutableAssessment {
@@ -18,7 +19,7 @@ export interface ExecutableAssessment {
  * step's tool is replaced by the catalog's (an unknown tool is an error), the risk comes from each
  * action and the catalog, and flagged content makes it destructive. Nothing in the body lowers it.
  */
-export const assessExecutablePlan = (input: Plan, catalog: ToolCatalog): ExecutableAssessment => {
+export const assessExecutablePlan = (input: Plan, catalog: ToolCatalog, egress: EgressPolicy = CLOSED_EGRESS): ExecutableAssessment => {
   const issues: FieldIssue[] = [];
   const approvalReasons: string[] = [];
   const warnings: string[] = [];
@@ -26,6 +27,7 @@ export const assessExecutablePlan = (input: Plan, catalog: ToolCatalog): Executa
   const steps = input.steps.map((step, index) => {
     const tool = step.tool ? catalog.get(step.tool.name) : undefined;
     if (step.tool && !tool) issues.push({ path: `steps.${index}.tool.name`, message: `no tool named "${step.tool.name}" in the catalog` });
+    for (const p of egressProblems(step, egress)) issues.push({ path: `steps.${index}.action.${p.kind === 'url' ? 'url' : 'args'}`, message: p.message });
     const assessed = assessStep(step, tool);
     risk = maxRisk(risk, assessed.risk);
     if (assessed.risk !== 'read') approvalReasons.push(`step "${step.id}" is ${assessed.risk}${assessed.flagged.length ? ' (flagged content)' : ''}`);

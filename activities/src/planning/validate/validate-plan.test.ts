@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Plan, type ResolvedTarget, type TargetSelector, type ToolPlace } from '@opsc/contracts';
+import { Plan, egressRules, type ResolvedTarget, type TargetSelector, type ToolPlace } from '@opsc/contracts';
 import { BUILTIN_TOOLS_DIR, loadCatalog, type ToolCatalog } from '../catalog/index.js';
 import { TargetResolutionError, validatePlan, type PlanningContext } from './validate-plan.js';
 import { assessExecutablePlan } from './validate-executable.js';
@@ -82,7 +82,7 @@ describe('the plan validator', () => {
 
   it('compiles every shipped tool on every place it runs', async () => {
     const samples: Record<string, unknown> = {
-      host: '127.0.0.1', url: 'http://127.0.0.1:8080/health', path: '/var/log', program: 'uptime', script: 'echo hi', service: 'nginx', process: 'nginx',
+      host: 'db1.example.org', url: 'https://status.example.org/health', path: '/var/log', program: 'uptime', script: 'echo hi', service: 'nginx', process: 'nginx',
       package: 'nginx', source: 'app/app.bin', paths: ['/etc/nginx'], archive: '/var/backups/opsc/a.tar.gz', log: 'System', query: 'SELECT 1',
     };
     for (const tool of catalog.all()) {
@@ -140,10 +140,10 @@ describe('the plan validator', () => {
   });
 
   it('needs no approval for a read-only plan, unless the plan asks for it', async () => {
-    const read = await validatePlan({ name: 'ping', steps: [{ id: 'p', tool: 'ping', params: { host: '127.0.0.2' } }] }, ctx);
+    const read = await validatePlan({ name: 'ping', steps: [{ id: 'p', tool: 'ping', params: { host: 'db1.example.org' } }] }, ctx);
     expect(read.summary).toMatchObject({ risk: 'read', approvalRequired: false, targets: { total: 0 } });
-    expect(read.plan?.steps[0]?.action).toEqual({ method: 'local-command', command: 'ping', args: ['-c', '4', '-W', '2', '--', '127.0.0.2'], successExitCodes: [0] });
-    const asked = await validatePlan({ name: 'ping', steps: [{ id: 'p', tool: 'ping', params: { host: '127.0.0.2' } }], policies: { approval: 'required' } }, ctx);
+    expect(read.plan?.steps[0]?.action).toEqual({ method: 'local-command', command: 'ping', args: ['-c', '4', '-W', '2', '--', 'db1.example.org'], successExitCodes: [0] });
+    const asked = await validatePlan({ name: 'ping', steps: [{ id: 'p', tool: 'ping', params: { host: 'db1.example.org' } }], policies: { approval: 'required' } }, ctx);
     expect(asked.summary?.approvalRequired).toBe(true);
   });
 });
@@ -198,5 +198,33 @@ describe('one gate for every plan: risk is the server\'s', () => {
     const raw = Plan.parse({ name: 'look', steps: [{ id: 'up', name: 'up', action: { method: 'local-command', command: 'uptime' } }, { id: 'h', name: 'h', action: { method: 'http', url: 'https://example.org/health' } }] });
     const assessed = assessExecutablePlan(raw, catalog);
     expect(assessed).toMatchObject({ risk: 'read', approvalRequired: false, approvalReasons: [] });
+  });
+});
+
+describe('what a plan may reach obeys the egress policy', () => {
+  const platform = egressRules(['127.0.0.1:7233', '127.0.0.1:8233', '127.0.0.1:3005']);
+  const withPolicy = (allow: string[]): PlanningContext => ({ ...ctx, egress: async () => ({ allow: egressRules(allow), platform }) });
+  const check = (url: string, allow: string[] = []) => validatePlan({ name: 'h', steps: [{ id: 'h', tool: 'http-check', params: { url } }] }, withPolicy(allow));
+
+  it('refuses loopback, link-local and metadata URLs on the parameter that names them', async () => {
+    for (const url of ['http://127.0.0.1:9000/', 'http://localhost:9000/', 'http://[::1]:9000/', 'http://2130706433:9000/', 'http://169.254.169.254/latest/meta-data/', 'http://metadata.google.internal/', 'http://[fe80::1]/']) {
+      const result = await check(url);
+      expect(result.status, url).toBe('invalid');
+      expect(result.issues.map((i) => i.path), url).toEqual(['steps.0.params.url']);
+    }
+  });
+
+  it('lets a tenant allow a loopback destination, never the platform\'s own services', async () => {
+    expect((await check('http://127.0.0.1:9000/health', ['127.0.0.1:9000'])).status).toBe('ready');
+    const ui = await check('http://127.0.0.1:8233/namespaces/default/workflows', ['127.0.0.1:8233']);
+    expect(ui.issues[0]?.message).toMatch(/service of the platform itself/);
+    expect((await check('https://status.example.org/health')).status).toBe('ready');
+  });
+
+  it('judges a network diagnostic\'s destination, and a raw plan\'s URL', async () => {
+    const ping = await validatePlan({ name: 'p', steps: [{ id: 'p', tool: 'ping', params: { host: '169.254.169.254' } }] }, withPolicy([]));
+    expect(ping.issues.map((i) => i.path)).toEqual(['steps.0.params.host']);
+    const raw = Plan.parse({ name: 'r', steps: [{ id: 'r', name: 'r', action: { method: 'http', url: 'http://127.0.0.1:7233/' } }] });
+    expect(assessExecutablePlan(raw, catalog, { allow: egressRules(['127.0.0.1:7233']), platform }).issues.map((i) => i.path)).toEqual(['steps.0.action.url']);
   });
 });

@@ -13,12 +13,14 @@ import {
   type RiskLevel,
   type Step,
   type TargetSelector,
+  type EgressPolicy,
 } from '@opsc/contracts';
 import { planHash } from '@opsc/contracts/plan-hash';
 import type { ToolCatalog } from '../catalog/tool-catalog.js';
 import { compileStep, describeStep } from './compile-step.js';
 import { dangerIn } from './danger.js';
 import { assessStep, toolRisk } from './assess-risk.js';
+import { CLOSED_EGRESS, egressProblems } from './egress-check.js';
 import { toolParamsSchema } from './param-schema.js';
 
 /** A selector that does not resolve: its issues are relative to the selector (`group`, `targets.1`). */
@@ -34,6 +36,8 @@ export type TargetResolver = (selector: TargetSelector) => Promise<ResolvedTarge
 export interface PlanningContext {
   catalog: ToolCatalog;
   resolveTargets: TargetResolver;
+  /** The tenant's egress policy, which URLs and hosts a step may name; closed when absent. */
+  egress?: () => Promise<EgressPolicy>;
 }
 
 export type { PlanValidation };
@@ -80,6 +84,7 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
   const bullets: string[] = [];
   let risk: RiskLevel = 'read';
   let etaSeconds = 0;
+  let egress: EgressPolicy | undefined;
 
   for (const [index, step] of draft.steps.entries()) {
     const at = `steps.${index}`;
@@ -126,6 +131,14 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
     }
     const compiled = compileStep(step, index, tool, values, targets, draft.policies, ctx.catalog);
     issues.push(...compiled.issues);
+    // What the step would reach must pass the executor's egress policy, named on the parameter that says it.
+    for (const s of compiled.steps) {
+      const problems = egressProblems(s, (egress ??= await (ctx.egress?.() ?? CLOSED_EGRESS)));
+      for (const p of problems) {
+        const param = Object.entries(values).find(([, v]) => v === p.value || (Array.isArray(v) && v.includes(p.value)))?.[0];
+        issues.push({ path: `${at}.params${param ? `.${param}` : ''}`, message: p.message });
+      }
+    }
 
     // The risk of the step's actions as compiled, raised by the tool: the tool's word alone never
     // makes a change read-only. Each compiled step carries the verdict, so the job runs on it.
