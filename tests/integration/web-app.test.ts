@@ -76,17 +76,18 @@ describe('sign in', () => {
     const { page } = operator;
     await page.goto('/');
     await page.waitForURL(/\/login/);
+    await page.getByLabel('Tenant').fill('acme');
     await page.getByLabel('Username').fill(users.operator);
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByTestId('login-error').textContent()).toMatch(/wrong username or password/);
-    await signIn(page, users.operator, PASSWORD);
+    await expect.poll(() => page.getByTestId('login-error').textContent()).toMatch(/wrong tenant, username or password/);
+    await signIn(page, 'acme', users.operator, PASSWORD);
     await page.getByTestId('user-menu').locator('summary').click();
     expect(await text(page, 'user-role')).toBe('operator');
     expect(await text(page, 'user-tenant')).toBe('acme');
     await page.keyboard.press('Escape');
     await page.getByTestId('user-menu').locator('summary').click();
-    await signIn(approver.page, users.approver, PASSWORD);
+    await signIn(approver.page, 'acme', users.approver, PASSWORD);
   });
 });
 
@@ -411,7 +412,7 @@ describe('history, inventory and audit', () => {
   beforeAll(async () => {
     admin = await openUserPage(browser, web.url);
     pages.push(admin);
-    await signIn(admin.page, users.admin, PASSWORD);
+    await signIn(admin.page, 'acme', users.admin, PASSWORD);
   });
 
   it('lists jobs with duration and outcome, filters them, and re-runs one', async () => {
