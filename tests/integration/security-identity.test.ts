@@ -1,6 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdtemp, readdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MIGRATIONS_DIR, migrate } from '@opsc/database';
 import { REPO_ROOT } from '@opsc/dev';
 import { requestJson } from '../support/api.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
@@ -86,6 +91,8 @@ describe('identity: no path around sign-in, tokens and user lifecycle', () => {
 
   it('locks an account after repeated failures, refuses even the right password while locked, backs off, and holds across processes', async () => {
     await userWithPassword('bruce');
+    // A second orchestrator on the same database, started first: the lock is short.
+    const second = await stack.startOrchestrator(ENV);
     // A distributed guesser: every attempt from another address, so only the account's lockout stands in the way.
     const statuses: number[] = [];
     for (let i = 0; i < 60; i++) statuses.push((await signIn('acme', 'bruce', `guess number ${i}`, `203.0.113.${i + 1}`)).status);
@@ -104,18 +111,20 @@ describe('identity: no path around sign-in, tokens and user lifecycle', () => {
     expect(right.cookie).toBeUndefined();
 
     // The lock is in PostgreSQL: another orchestrator process refuses the right password too.
-    const second = await stack.startOrchestrator(ENV);
     expect((await signIn('acme', 'bruce', PASSWORD, '203.0.113.101', second.apiUrl)).status).toBe(429);
     await second.service.stop(5_000);
 
-    // Once the lock has passed, one more wrong guess locks it again, for longer.
-    await until(async () => ((await signIn('acme', 'bruce', 'one more guess', '203.0.113.102')).status === 401 ? true : undefined), 'the first lock to pass', 20_000, 250);
+    // Once the lock has passed, one more wrong guess locks it again, for longer. (Each poll comes
+    // from an address of its own: a refusal while locked is a failure for its source too.)
+    let poll = 0;
+    const poller = () => `192.0.2.${++poll}`;
+    await until(async () => ((await signIn('acme', 'bruce', 'one more guess', poller())).status === 401 ? true : undefined), 'the first lock to pass', 20_000, 250);
     const relocked = await signIn('acme', 'bruce', PASSWORD, '203.0.113.103');
     expect(relocked.status).toBe(429);
     expect(relocked.retryAfter).toBeGreaterThan(LOCKOUT.seconds);
 
     // And after that, the right password works and the count starts again.
-    const ok = await until(async () => ((r) => (r.status === 200 ? r : undefined))(await signIn('acme', 'bruce', PASSWORD, '203.0.113.104')), 'the second lock to pass', 20_000, 250);
+    const ok = await until(async () => ((r) => (r.status === 200 ? r : undefined))(await signIn('acme', 'bruce', PASSWORD, poller())), 'the second lock to pass', 20_000, 250);
     expect(ok.cookie).toMatch(/^opsc_session=/);
     expect((await signIn('acme', 'bruce', 'a fresh mistake', '203.0.113.105')).status).toBe(401);
     expect((await signIn('acme', 'bruce', PASSWORD, '203.0.113.106')).status).toBe(200);
@@ -360,16 +369,49 @@ describe('identity: no path around sign-in, tokens and user lifecycle', () => {
     expect(created.stdout).toMatch(/expires \d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z \(in 90 days\)/);
   });
 
+  it('migrates existing data: every token without an expiry gets one, users and their names stay', async () => {
+    const admin = new pg.Client({ connectionString: inject('postgresAdminUrl') });
+    await admin.connect();
+    const database = `t_identity_migration_${randomBytes(3).toString('hex')}`;
+    await admin.query(`CREATE DATABASE ${database}`);
+    await admin.end();
+    const url = new URL(inject('postgresAdminUrl'));
+    url.pathname = `/${database}`;
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
+    try {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'opsc-migrations-'));
+      const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort();
+      const mine = files.find((f) => f.startsWith('007_'))!;
+      for (const f of files.filter((f) => f < mine)) await copyFile(path.join(MIGRATIONS_DIR, f), path.join(dir, f));
+      await migrate(pool, dir);
+      const tenant = (await pool.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ('old') RETURNING id`)).rows[0]!.id;
+      const user = (await pool.query<{ id: string }>(`INSERT INTO users (tenant_id, username, role) VALUES ($1, 'old-admin', 'admin') RETURNING id`, [tenant])).rows[0]!.id;
+      await pool.query(`INSERT INTO api_tokens (user_id, name, token_hash, prefix) VALUES ($1, 'forever', 'h1', 'opsc_x')`, [user]);
+      await pool.query(`INSERT INTO api_tokens (user_id, name, token_hash, prefix, expires_at) VALUES ($1, 'dated', 'h2', 'opsc_y', '2030-01-01Z')`, [user]);
+
+      await copyFile(path.join(MIGRATIONS_DIR, mine), path.join(dir, mine));
+      expect(await migrate(pool, dir)).toEqual({ applied: [mine.slice(0, -'.sql'.length)] });
+      const tokens = (await pool.query<{ name: string; days: number }>(`SELECT name, round(extract(epoch FROM expires_at - now()) / 86400)::int AS days FROM api_tokens ORDER BY name`)).rows;
+      expect(tokens.find((t) => t.name === 'forever')?.days).toBe(90);
+      expect((await pool.query(`SELECT expires_at FROM api_tokens WHERE name = 'dated'`)).rows[0].expires_at).toEqual(new Date('2030-01-01Z'));
+      expect((await pool.query(`SELECT username, role FROM users`)).rows).toEqual([{ username: 'old-admin', role: 'admin' }]);
+      await expect(pool.query(`INSERT INTO api_tokens (user_id, name, token_hash, prefix) VALUES ($1, 'again', 'h3', 'opsc_z')`, [user])).rejects.toThrow(/expires_at/);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('pages through more than 1,000 audit entries newest first, by time then id, skipping and repeating nothing', async () => {
     const tenant = (await stack.pool.query<{ id: string }>(`SELECT id FROM tenants WHERE name = 'globex'`)).rows[0]!.id;
     // Times that disagree with insertion order, and runs of equal times, as concurrent transactions leave them.
     await stack.pool.query(
       `INSERT INTO audit_log (tenant_id, actor, action, at)
-       SELECT $1, 'bulk', 'test.bulk', now() - make_interval(secs => ((g * 7919) % 1201) / 10.0)
+       SELECT $1, 'bulk', 'test.bulk', now() - make_interval(secs => ((g * 7919) % 400) / 10.0)
        FROM generate_series(1, 1200) AS g`,
       [tenant],
     );
-    const expected = (await stack.pool.query<{ id: string }>(`SELECT id::text FROM audit_log WHERE tenant_id = $1 ORDER BY at DESC, id DESC`, [tenant])).rows.map((r) => r.id);
+    // By the numbers: a bare `id` in ORDER BY would be the text output column, the very bug.
+    const expected = (await stack.pool.query<{ id: string }>(`SELECT a.id::text AS id FROM audit_log a WHERE a.tenant_id = $1 ORDER BY a.at DESC, a.id DESC`, [tenant])).rows.map((r) => r.id);
     expect(expected.length).toBeGreaterThan(1_000);
     const seen: AuditEntry[] = [];
     let before: string | null = null;

@@ -516,10 +516,17 @@ describe('history, inventory and audit', () => {
     expect((await requestJson(`${h.orchestrator.apiUrl}/api/auth/me`, { token: temp.token })).status).toBe(401);
     await row('tina-temp').getByRole('button', { name: 'Disable' }).click();
     await expect.poll(() => row('tina-temp').getAttribute('data-disabled')).toBe('true');
-    // The tenant's only admin cannot disable themselves: the page shows the API's reason.
+    // With the harness's admin made an operator, the tenant's only admin cannot disable themselves:
+    // the page shows the API's reason.
+    const other = h.base.admin.username;
+    await page.getByLabel(`Role of ${other}`).selectOption('operator');
+    await expect.poll(() => page.getByTestId('users-message').textContent()).toBe(`${other} is now operator`);
     await row(users.admin).getByRole('button', { name: 'Disable' }).click();
     await expect.poll(() => page.getByTestId('users-message').textContent()).toBe(`${users.admin} is the last enabled admin of the tenant; make another user admin first`);
+    expect(await row(users.admin).getAttribute('data-disabled')).toBe('false');
     await screenshot(page, '15-users');
+    await page.getByLabel(`Role of ${other}`).selectOption('admin');
+    await expect.poll(() => page.getByTestId('users-message').textContent()).toBe(`${other} is now admin`);
     await row('tina-temp').getByRole('button', { name: 'Delete' }).click();
     await row('tina-temp').getByRole('button', { name: 'Confirm delete' }).click();
     await expect.poll(() => row('tina-temp').count()).toBe(0);
@@ -533,7 +540,7 @@ describe('history, inventory and audit', () => {
     await page.getByRole('button', { name: 'Older entries' }).click();
     await expect.poll(() => audit.count()).toBeGreaterThan(100);
     const shown = await audit.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
-    const expected = (await h.stack.pool.query<{ id: string }>(`SELECT id::text FROM audit_log WHERE tenant_id = $1 ORDER BY at DESC, id DESC LIMIT $2`, [tenant, shown.length])).rows.map((r) => r.id);
+    const expected = (await h.stack.pool.query<{ id: string }>(`SELECT a.id::text AS id FROM audit_log a WHERE a.tenant_id = $1 ORDER BY a.at DESC, a.id DESC LIMIT $2`, [tenant, shown.length])).rows.map((r) => r.id);
     expect(shown).toEqual(expected);
   });
 
