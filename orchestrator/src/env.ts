@@ -36,7 +36,7 @@ export const OrchestratorEnv = z.object({
   /** Failed sign-ins one source address (an IPv6 /64) may have per window, in this process. */
   SIGN_IN_SOURCE_MAX_FAILURES: z.coerce.number().int().min(1).max(100_000).default(20),
   SIGN_IN_SOURCE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
-  /** Password hashes (scrypt, 32 MiB each) computed at once; a sign-in past this is refused at once. One source gets half. */
+  /** Password hashes (scrypt, 32 MiB each) computed at once; a sign-in past this is refused at once. One source gets half (at least one). */
   SIGN_IN_MAX_CONCURRENT_HASHES: z.coerce.number().int().min(1).max(64).default(4),
   /** The expiry of an API token created without one. */
   API_TOKEN_DEFAULT_DAYS: z.coerce.number().int().min(1).max(3650).default(90),

@@ -10,16 +10,11 @@ import { ApiFailure } from './errors.js';
 import { saveTenantSettings, tenantSettings } from './job-store.js';
 import { tokenRouter } from './token-routes.js';
 import { userRouter } from './user-routes.js';
+import { PlainText } from './plain-text.js';
 import { parseBody } from './validate.js';
 
 const SESSION_HOURS = 12;
-// Names are looked up in PostgreSQL, which cannot store a NUL: control characters are refused here.
-const Name = z
-  .string()
-  .min(1)
-  .max(100)
-  .regex(/^[^\p{Cc}]*$/u, { message: 'must not contain control characters' });
-const Login = z.strictObject({ tenant: Name, username: Name, password: z.string().min(1).max(1024) });
+const Login = z.strictObject({ tenant: PlainText(100), username: PlainText(100), password: z.string().min(1).max(1024) });
 const TenantSettingsBody = z.strictObject({
   fourEyes: z.boolean(),
   approvalTimeoutSeconds: z.number().int().min(5).max(2_592_000),

@@ -7,14 +7,11 @@ import { issueToken, listTokens } from '../identity/tokens.js';
 import { principalOf } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';
+import { PlainText } from './plain-text.js';
 import { parseBody } from './validate.js';
 
 const NewToken = z.strictObject({
-  name: z
-    .string()
-    .min(1)
-    .max(100)
-    .regex(/^[^\p{Cc}]*$/u, { message: 'must not contain control characters' }),
+  name: PlainText(100),
   expiresInDays: z.number().int().min(1).max(3650).optional(),
 });
 

@@ -8,16 +8,13 @@ import { createUser } from '../identity/users.js';
 import { principalOf } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';
+import { PlainText } from './plain-text.js';
 import { parseBody } from './validate.js';
 
 const NewUser = z.strictObject({
   username: z.string().regex(/^[a-z0-9][a-z0-9._@-]{0,99}$/, { message: 'lower-case letters, digits and . _ @ -' }),
   role: z.enum(ROLES),
-  displayName: z
-    .string()
-    .max(200)
-    .regex(/^[^\p{Cc}]*$/u, { message: 'must not contain control characters' })
-    .optional(),
+  displayName: PlainText(200, 0).optional(),
   password: z.string().min(12, { message: 'must be at least 12 characters' }).max(1024).optional(),
 });
 
