@@ -21,6 +21,8 @@ export const ErrorType = {
   ValidationFailed: 'ValidationFailed',
   NotFound: 'NotFound',
   Conflict: 'Conflict',
+  /** Too many attempts (sign-in lockout, a source's failure budget, hashing at capacity); retry after a while. */
+  RateLimited: 'RateLimited',
   Unavailable: 'Unavailable',
   Internal: 'Internal',
 } as const;

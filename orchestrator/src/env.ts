@@ -28,6 +28,18 @@ export const OrchestratorEnv = z.object({
   PLANNER_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   /** Times an LLM plan that does not validate goes back to the model with its errors. */
   PLANNER_MAX_REPAIRS: z.coerce.number().int().min(0).max(10).default(2),
+  /** Failed sign-ins in a row (per tenant and user name) before the account is locked. */
+  SIGN_IN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+  /** The first lock's length; each further failure doubles it, up to the maximum. */
+  SIGN_IN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  SIGN_IN_LOCKOUT_MAX_SECONDS: z.coerce.number().int().min(1).max(604_800).default(3600),
+  /** Failed sign-ins one source address (an IPv6 /64) may have per window, in this process. */
+  SIGN_IN_SOURCE_MAX_FAILURES: z.coerce.number().int().min(1).max(100_000).default(20),
+  SIGN_IN_SOURCE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** Password hashes (scrypt, 32 MiB each) computed at once; a sign-in past this is refused at once. One source gets half (at least one). */
+  SIGN_IN_MAX_CONCURRENT_HASHES: z.coerce.number().int().min(1).max(64).default(4),
+  /** The expiry of an API token created without one. */
+  API_TOKEN_DEFAULT_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 });
 export type OrchestratorEnv = z.infer<typeof OrchestratorEnv>;
 

@@ -50,6 +50,14 @@ const main = async (): Promise<void> => {
     ...(env.TEMPORAL_UI_URL && { temporalUiUrl: env.TEMPORAL_UI_URL }),
     planning: { catalog, ...(llm && { llm }) },
     platformServices: platformServiceRules(env),
+    identity: {
+      signIn: {
+        lockout: { threshold: env.SIGN_IN_LOCKOUT_THRESHOLD, seconds: env.SIGN_IN_LOCKOUT_SECONDS, maxSeconds: env.SIGN_IN_LOCKOUT_MAX_SECONDS },
+        source: { maxFailures: env.SIGN_IN_SOURCE_MAX_FAILURES, windowSeconds: env.SIGN_IN_SOURCE_WINDOW_SECONDS },
+        maxConcurrentHashes: env.SIGN_IN_MAX_CONCURRENT_HASHES,
+      },
+      tokenDefaultDays: env.API_TOKEN_DEFAULT_DAYS,
+    },
   });
   const server = app.listen(env.API_PORT, env.API_HOST);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));

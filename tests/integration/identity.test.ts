@@ -116,10 +116,10 @@ describe('identity: tokens, sessions, roles and tenants on every route', () => {
   it('signs in with a password into a secure session cookie, and signs out', async () => {
     const created = await requestJson(`${api}/api/users`, { body: { username: 'carol', role: 'approver', password: 'correct horse battery' }, token: tokens.admin });
     expect(created.status).toBe(201);
-    const wrong = await requestJson(`${api}/api/auth/login`, { body: { username: 'carol', password: 'incorrect horse' } });
+    const wrong = await requestJson(`${api}/api/auth/login`, { body: { tenant: 'acme', username: 'carol', password: 'incorrect horse' } });
     expect(wrong.status).toBe(401);
 
-    const res = await fetch(`${api}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'carol', password: 'correct horse battery' }) });
+    const res = await fetch(`${api}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenant: 'acme', username: 'carol', password: 'correct horse battery' }) });
     expect(res.status).toBe(200);
     const cookie = res.headers.get('set-cookie') ?? '';
     expect(cookie).toMatch(/^opsc_session=sess_[A-Za-z0-9_-]{43};/);
@@ -169,7 +169,7 @@ describe('identity: tokens, sessions, roles and tenants on every route', () => {
     const me = await requestJson<{ user: { username: string; role: string } }>(`${api}/api/auth/me`, { token });
     expect(me.body.user).toMatchObject({ username: 'root-admin', role: 'admin' });
     // No password was set, so no one can sign in as this admin with one.
-    expect((await requestJson(`${api}/api/auth/login`, { body: { username: 'root-admin', password: '' } })).status).toBe(400);
+    expect((await requestJson(`${api}/api/auth/login`, { body: { tenant: 'initech', username: 'root-admin', password: '' } })).status).toBe(400);
 
     const again = run('root-admin');
     expect(again.status).toBe(1);

@@ -76,17 +76,18 @@ describe('sign in', () => {
     const { page } = operator;
     await page.goto('/');
     await page.waitForURL(/\/login/);
+    await page.getByLabel('Tenant').fill('acme');
     await page.getByLabel('Username').fill(users.operator);
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByTestId('login-error').textContent()).toMatch(/wrong username or password/);
-    await signIn(page, users.operator, PASSWORD);
+    await expect.poll(() => page.getByTestId('login-error').textContent()).toMatch(/wrong tenant, username or password/);
+    await signIn(page, 'acme', users.operator, PASSWORD);
     await page.getByTestId('user-menu').locator('summary').click();
     expect(await text(page, 'user-role')).toBe('operator');
     expect(await text(page, 'user-tenant')).toBe('acme');
     await page.keyboard.press('Escape');
     await page.getByTestId('user-menu').locator('summary').click();
-    await signIn(approver.page, users.approver, PASSWORD);
+    await signIn(approver.page, 'acme', users.approver, PASSWORD);
   });
 });
 
@@ -411,7 +412,7 @@ describe('history, inventory and audit', () => {
   beforeAll(async () => {
     admin = await openUserPage(browser, web.url);
     pages.push(admin);
-    await signIn(admin.page, users.admin, PASSWORD);
+    await signIn(admin.page, 'acme', users.admin, PASSWORD);
   });
 
   it('lists jobs with duration and outcome, filters them, and re-runs one', async () => {
@@ -484,6 +485,63 @@ describe('history, inventory and audit', () => {
     await screenshot(page, '13-audit-log');
     await operator.page.goto('/audit');
     await expect.poll(() => operator.page.locator('main').textContent()).toMatch(/The audit log is for admins; you are operator/);
+  });
+
+  it('manages users and tokens: own tokens shown once and revoked, roles, disable, delete, the last admin kept; the audit log pages back', async () => {
+    const { page } = admin;
+    await page.goto('/tokens');
+    await page.getByLabel('Name').fill('laptop');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secret = (await page.getByTestId('new-token-value').textContent()) ?? '';
+    expect(secret).toMatch(/^opsc_/);
+    expect((await requestJson(`${h.orchestrator.apiUrl}/api/auth/me`, { token: secret })).status).toBe(200);
+    const mine = page.getByTestId('my-tokens-table');
+    await mine.locator('tr[data-token=laptop]').getByRole('button', { name: 'Revoke' }).click();
+    await expect.poll(() => mine.locator('tr[data-token=laptop]').getAttribute('data-state')).toBe('revoked');
+    expect((await requestJson(`${h.orchestrator.apiUrl}/api/auth/me`, { token: secret })).status).toBe(401);
+    expect(await page.content()).not.toContain(secret.slice(12));
+
+    const temp = await h.stack.createUser('operator', { tenant: 'acme', username: 'tina-temp' });
+    await page.goto('/users');
+    const table = page.getByTestId('users-table');
+    const row = (name: string) => table.locator(`tr[data-user="${name}"]`);
+    await row('tina-temp').waitFor();
+    await page.getByLabel('Role of tina-temp').selectOption('approver');
+    await expect.poll(() => page.getByTestId('users-message').textContent()).toBe('tina-temp is now approver');
+    expect((await h.stack.pool.query(`SELECT role FROM users WHERE username = 'tina-temp'`)).rows[0].role).toBe('approver');
+    await row('tina-temp').getByRole('button', { name: 'Tokens' }).click();
+    const theirs = page.getByTestId('user-tokens-table');
+    await theirs.locator('tr[data-token=test]').getByRole('button', { name: 'Revoke' }).click();
+    await expect.poll(() => theirs.locator('tr[data-token=test]').getAttribute('data-state')).toBe('revoked');
+    expect((await requestJson(`${h.orchestrator.apiUrl}/api/auth/me`, { token: temp.token })).status).toBe(401);
+    await row('tina-temp').getByRole('button', { name: 'Disable' }).click();
+    await expect.poll(() => row('tina-temp').getAttribute('data-disabled')).toBe('true');
+    // With the harness's admin made an operator, the tenant's only admin cannot disable themselves:
+    // the page shows the API's reason.
+    const other = h.base.admin.username;
+    await page.getByLabel(`Role of ${other}`).selectOption('operator');
+    await expect.poll(() => page.getByTestId('users-message').textContent()).toBe(`${other} is now operator`);
+    await row(users.admin).getByRole('button', { name: 'Disable' }).click();
+    await expect.poll(() => page.getByTestId('users-message').textContent()).toBe(`${users.admin} is the last enabled admin of the tenant; make another user admin first`);
+    expect(await row(users.admin).getAttribute('data-disabled')).toBe('false');
+    await screenshot(page, '15-users');
+    await page.getByLabel(`Role of ${other}`).selectOption('admin');
+    await expect.poll(() => page.getByTestId('users-message').textContent()).toBe(`${other} is now admin`);
+    await row('tina-temp').getByRole('button', { name: 'Delete' }).click();
+    await row('tina-temp').getByRole('button', { name: 'Confirm delete' }).click();
+    await expect.poll(() => row('tina-temp').count()).toBe(0);
+
+    // More entries than a page: "Older entries" continues exactly where the first page ended.
+    const tenant = (await h.stack.pool.query<{ id: string }>(`SELECT id FROM tenants WHERE name = 'acme'`)).rows[0]!.id;
+    await h.stack.pool.query(`INSERT INTO audit_log (tenant_id, actor, action, at) SELECT $1, 'bulk', 'test.bulk', now() - make_interval(secs => 3600 + g % 50) FROM generate_series(1, 150) AS g`, [tenant]);
+    await page.goto('/audit');
+    const audit = page.getByTestId('audit-table').locator('tbody tr');
+    await expect.poll(() => audit.count()).toBe(100);
+    await page.getByRole('button', { name: 'Older entries' }).click();
+    await expect.poll(() => audit.count()).toBeGreaterThan(100);
+    const shown = await audit.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+    const expected = (await h.stack.pool.query<{ id: string }>(`SELECT a.id::text AS id FROM audit_log a WHERE a.tenant_id = $1 ORDER BY a.at DESC, a.id DESC LIMIT $2`, [tenant, shown.length])).rows.map((r) => r.id);
+    expect(shown).toEqual(expected);
   });
 
   it('printed no console errors and threw no exceptions in any page', () => {

@@ -12,7 +12,7 @@ import { createTestStack, type RunningOrchestrator, type TestStack } from './sta
 export interface HarnessBase {
   stack: TestStack;
   orchestrator: RunningOrchestrator;
-  admin: { token: string; tenantId: string };
+  admin: { token: string; tenantId: string; username: string };
   executor: TestExecutor;
   jobId: string;
   api(path: string, body: unknown): Promise<JsonResponse>;

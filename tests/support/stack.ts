@@ -38,7 +38,7 @@ export interface TestStack {
   pool: pg.Pool;
   client: Client;
   /** A user of the given role in a tenant (created on first use), and an API token for them. */
-  createUser(role: Role, options?: { tenant?: string; username?: string; password?: string }): Promise<{ username: string; token: string; tenantId: string }>;
+  createUser(role: Role, options?: { tenant?: string; username?: string; password?: string }): Promise<{ username: string; token: string; tenantId: string; tenant: string }>;
   startOrchestrator(env?: Record<string, string>): Promise<RunningOrchestrator>;
   startExecutor(env?: Record<string, string>): Promise<RunningExecutor>;
   close(): Promise<void>;
@@ -104,10 +104,11 @@ export const createTestStack = async (label: string, options: TestStackOptions =
     pool,
     client,
     async createUser(role, options = {}) {
-      const tenantId = await ensureTenant(pool, options.tenant ?? 'acme');
+      const tenant = options.tenant ?? 'acme';
+      const tenantId = await ensureTenant(pool, tenant);
       const username = options.username ?? `${role}-${randomBytes(3).toString('hex')}`;
       const userId = await createUser(pool, { tenantId, username, role, ...(options.password && { password: options.password }) });
-      return { username, tenantId, token: await issueApiToken(pool, userId, 'test') };
+      return { username, tenantId, tenant, token: await issueApiToken(pool, userId, 'test') };
     },
     async startOrchestrator(env = {}) {
       const port = await freePort();

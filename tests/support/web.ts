@@ -56,8 +56,10 @@ export const openUserPage = async (browser: Browser, baseURL: string, viewport =
   return { context, page, problems };
 };
 
-export const signIn = async (page: Page, username: string, password: string): Promise<void> => {
+/** Signs in through the login form: user names are unique within a tenant, so the tenant is named too. */
+export const signIn = async (page: Page, tenant: string, username: string, password: string): Promise<void> => {
   await page.goto('/login');
+  await page.getByLabel('Tenant').fill(tenant);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();

@@ -4,6 +4,15 @@ import { principalOf, requireRole } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { parseQuery } from './validate.js';
 
+const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)_(\d{1,18})$/;
+/** A cursor PostgreSQL will take: a real time (no 30 February), from this era. */
+const isCursor = (value: string): boolean => {
+  const at = CURSOR.exec(value)?.[1];
+  if (!at) return false;
+  const time = new Date(`${at.slice(0, 23)}Z`);
+  return !Number.isNaN(time.getTime()) && time.getUTCFullYear() >= 1970 && time.toISOString().slice(0, 19) === at.slice(0, 19);
+};
+
 const AuditQuery = z.strictObject({
   actor: z.string().max(100).optional(),
   /** An action, or a prefix ending in `.` (`inventory.`). */
@@ -13,8 +22,11 @@ const AuditQuery = z.strictObject({
   jobId: z.string().max(100).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
-  /** Keyset paging: the `next` value of the previous page. */
-  before: z.coerce.number().int().positive().optional(),
+  /** Keyset paging: the `next` value of the previous page (the last entry's time to the microsecond, and its id). */
+  before: z
+    .string()
+    .refine(isCursor, { message: 'must be the `next` value of the previous page' })
+    .optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
@@ -24,20 +36,25 @@ export const auditRouter = (deps: ApiDeps): Router => {
   router.get('/', requireRole('admin'), async (req, res) => {
     const q = parseQuery(AuditQuery, req);
     const action = q.action?.endsWith('.') ? { like: `${q.action}%` } : { eq: q.action };
-    const { rows } = await deps.pool.query(
-      `SELECT id::text AS id, at, actor, action, object_type AS "objectType", object_id AS "objectId", job_id AS "jobId",
-              plan_hash AS "planHash", source_ip AS "sourceIp", details
-       FROM audit_log
-       WHERE tenant_id = $1
-         AND ($2::text IS NULL OR actor = $2) AND ($3::text IS NULL OR action = $3) AND ($4::text IS NULL OR action LIKE $4)
-         AND ($5::text IS NULL OR object_type = $5) AND ($6::text IS NULL OR object_id = $6) AND ($7::text IS NULL OR job_id = $7)
-         AND ($8::timestamptz IS NULL OR at >= $8) AND ($9::timestamptz IS NULL OR at < $9) AND ($10::bigint IS NULL OR id < $10)
-       ORDER BY id DESC LIMIT $11`,
+    const [, beforeAt = null, beforeId = null] = (q.before && CURSOR.exec(q.before)) || [];
+    // Newest first by time, then by id as a number; the cursor is the last row's (at, id), exact to
+    // the microsecond, so that a page neither skips nor repeats rows that share a time.
+    const { rows } = await deps.pool.query<{ id: string; cursor: string }>(
+      `SELECT a.id::text AS id, a.at, a.actor, a.action, a.object_type AS "objectType", a.object_id AS "objectId", a.job_id AS "jobId",
+              a.plan_hash AS "planHash", a.source_ip AS "sourceIp", a.details,
+              to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '_' || a.id AS cursor
+       FROM audit_log a
+       WHERE a.tenant_id = $1
+         AND ($2::text IS NULL OR a.actor = $2) AND ($3::text IS NULL OR a.action = $3) AND ($4::text IS NULL OR a.action LIKE $4)
+         AND ($5::text IS NULL OR a.object_type = $5) AND ($6::text IS NULL OR a.object_id = $6) AND ($7::text IS NULL OR a.job_id = $7)
+         AND ($8::timestamptz IS NULL OR a.at >= $8) AND ($9::timestamptz IS NULL OR a.at < $9)
+         AND ($10::timestamptz IS NULL OR (a.at, a.id) < ($10::timestamptz, $11::bigint))
+       ORDER BY a.at DESC, a.id DESC LIMIT $12`,
       [principalOf(res).tenantId, q.actor ?? null, action.eq ?? null, action.like ?? null, q.objectType ?? null, q.objectId ?? null,
-        q.jobId ?? null, q.since ?? null, q.until ?? null, q.before ?? null, q.limit + 1],
+        q.jobId ?? null, q.since ?? null, q.until ?? null, beforeAt, beforeId, q.limit + 1],
     );
-    const page = rows.slice(0, q.limit);
-    res.json({ entries: page, next: rows.length > q.limit ? String(page.at(-1)?.id) : null });
+    const page = rows.slice(0, q.limit).map(({ cursor: _cursor, ...entry }) => entry);
+    res.json({ entries: page, next: rows.length > q.limit ? rows[q.limit - 1]!.cursor : null });
   });
   return router;
 };

@@ -8,6 +8,7 @@ export const HTTP_STATUS: Record<ErrorType, number> = {
   PlanInvalid: 422,
   NotFound: 404,
   Conflict: 409,
+  RateLimited: 429,
   AuthFailed: 401,
   Forbidden: 403,
   CommandNotAllowed: 403,

@@ -24,6 +24,15 @@ export const verifyPassword = async (password: string, stored: string): Promise<
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 };
 
+// Checked in place of a missing hash (no such user, no password set), so that timing does not tell.
+const NO_HASH = `scrypt$${PARAMS.N}$${PARAMS.r}$${PARAMS.p}$AAAAAAAAAAAAAAAAAAAAAA==$AAAA`;
+
+/** Verifies a password against a stored hash, doing the same work when there is none (and answering false). */
+export const verifyPasswordOrNothing = async (password: string, stored: string | null): Promise<boolean> => {
+  const ok = await verifyPassword(password, stored ?? NO_HASH);
+  return stored !== null && ok;
+};
+
 /** A bearer secret (API token or session id): shown once, stored only as its SHA-256. */
 export const newBearerSecret = (prefix: 'opsc' | 'sess'): string => `${prefix}_${randomBytes(32).toString('base64url')}`;
 

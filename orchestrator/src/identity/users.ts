@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { hashPassword, newBearerSecret, sha256Hex, verifyPassword } from './secrets.js';
+import { hashPassword, newBearerSecret, sha256Hex } from './secrets.js';
 import type { Principal, Role } from './roles.js';
 
 export interface NewUser {
@@ -27,25 +27,12 @@ export const createUser = async (db: pg.Pool | pg.PoolClient, user: NewUser): Pr
   return rows[0]!.id;
 };
 
-/** Issues an API token for a user; the token is returned once and only its hash is stored. */
-export const issueApiToken = async (db: pg.Pool | pg.PoolClient, userId: string, name: string, expiresAt?: Date): Promise<string> => {
-  const token = newBearerSecret('opsc');
-  await db.query(`INSERT INTO api_tokens (user_id, name, token_hash, prefix, expires_at) VALUES ($1, $2, $3, $4, $5)`, [
-    userId,
-    name,
-    sha256Hex(token),
-    token.slice(0, 12),
-    expiresAt ?? null,
-  ]);
-  return token;
-};
-
 const PRINCIPAL_COLUMNS = `u.id AS "userId", u.username, u.tenant_id AS "tenantId", u.role`;
 
 export const principalForToken = async (db: pg.Pool, token: string): Promise<Principal | undefined> => {
   const { rows } = await db.query<Omit<Principal, 'via'>>(
     `UPDATE api_tokens t SET last_used_at = now() FROM users u
-     WHERE t.token_hash = $1 AND t.user_id = u.id AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+     WHERE t.token_hash = $1 AND t.user_id = u.id AND t.revoked_at IS NULL AND t.expires_at > now()
        AND NOT u.disabled
      RETURNING ${PRINCIPAL_COLUMNS}`,
     [sha256Hex(token)],
@@ -62,17 +49,23 @@ export const principalForSession = async (db: pg.Pool, sessionId: string): Promi
   return rows[0] && { ...rows[0], via: 'session' };
 };
 
-/** Checks a password; the same work is done for unknown users, so timing does not reveal them. */
-export const checkPassword = async (db: pg.Pool, username: string, password: string): Promise<Omit<Principal, 'via'> | undefined> => {
-  const { rows } = await db.query<Omit<Principal, 'via'> & { password_hash: string | null }>(
-    `SELECT ${PRINCIPAL_COLUMNS}, u.password_hash FROM users u WHERE u.username = $1 AND NOT u.disabled`,
-    [username],
+/** The user a sign-in names, looked up by tenant name and user name; `tenantId` alone when only the tenant exists. */
+export interface SignInAccount {
+  tenantId: string | null;
+  user?: Omit<Principal, 'via'> & { passwordHash: string | null; disabled: boolean };
+}
+
+export const findSignInAccount = async (db: pg.Pool, tenant: string, username: string): Promise<SignInAccount> => {
+  const { rows } = await db.query<{ tenantId: string; userId: string | null; username: string; role: Role; passwordHash: string | null; disabled: boolean }>(
+    `SELECT t.id AS "tenantId", u.id AS "userId", u.username, u.role, u.password_hash AS "passwordHash", u.disabled
+     FROM tenants t LEFT JOIN users u ON u.tenant_id = t.id AND u.username = $2 WHERE t.name = $1`,
+    [tenant, username],
   );
   const row = rows[0];
-  const ok = await verifyPassword(password, row?.password_hash ?? 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA');
-  if (!row || !row.password_hash || !ok) return undefined;
-  const { password_hash: _hash, ...principal } = row;
-  return principal;
+  if (!row) return { tenantId: null };
+  if (!row.userId) return { tenantId: row.tenantId };
+  const { userId, ...rest } = row;
+  return { tenantId: row.tenantId, user: { ...rest, userId } };
 };
 
 export const createSession = async (db: pg.Pool, userId: string, ttlHours: number, sourceIp: string | undefined): Promise<string> => {

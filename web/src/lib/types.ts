@@ -8,6 +8,27 @@ export interface SessionUser {
   tenant: string;
 }
 
+/** A row of `GET /api/tokens` and `GET /api/users/:name/tokens`: never the secret, only its first characters. */
+export interface TokenView {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  expiresAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** A row of `GET /api/users` (admins). */
+export interface UserView {
+  username: string;
+  displayName: string;
+  role: SessionUser['role'];
+  disabled: boolean;
+  createdAt: string;
+  lockedUntil: string | null;
+}
+
 export interface JobLinks {
   self: string;
   events: string;

@@ -80,7 +80,7 @@ export default function AuditPage() {
         testId="audit-table"
         empty="No entries match."
         row={(e) => (
-          <tr key={e.id} data-action={e.action}>
+          <tr key={e.id} data-action={e.action} data-id={e.id}>
             <td className="small">{dateTime(e.at)}</td>
             <td>{e.actor}</td>
             <td>
