@@ -20,6 +20,10 @@ export const ErrorType = {
   NotFound: 'NotFound',
   Conflict: 'Conflict',
   Unavailable: 'Unavailable',
+  /** The request body is not JSON in UTF-8 (415). */
+  UnsupportedMediaType: 'UnsupportedMediaType',
+  /** Too many at once (live event streams, sign-in attempts); try again later (429). */
+  RateLimited: 'RateLimited',
   Internal: 'Internal',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];

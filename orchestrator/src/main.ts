@@ -5,6 +5,7 @@ import { pendingMigrations } from '@opsc/database/migrate';
 import { ensureNamespace } from '@opsc/temporal/namespace';
 import { BUILTIN_TOOLS_DIR, createLangChainPlanner, loadCatalog, ToolCatalogError } from '@opsc/activities/planning';
 import { createApp } from './app.js';
+import { EventStreams } from './api/event-streams.js';
 import { ConfigError, parseOrchestratorEnv } from './env.js';
 import { createLogger } from './log.js';
 import { createOrchestratorWorker } from './worker.js';
@@ -48,6 +49,8 @@ const main = async (): Promise<void> => {
     jobOptions: { heartbeatTimeoutSeconds: env.JOB_HEARTBEAT_TIMEOUT_SECONDS, historyEventLimit: env.JOB_HISTORY_EVENT_LIMIT },
     ...(env.TEMPORAL_UI_URL && { temporalUiUrl: env.TEMPORAL_UI_URL }),
     planning: { catalog, ...(llm && { llm }) },
+    allowedOrigins: env.API_ALLOWED_ORIGINS,
+    eventStreams: new EventStreams({ pool, client, log }, { perUser: env.API_EVENT_STREAMS_PER_USER, total: env.API_EVENT_STREAMS_MAX }),
   });
   const server = app.listen(env.API_PORT, env.API_HOST);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
