@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { requestJson, waitForJob } from '../support/api.js';
 import { control, submitDraft } from '../support/rollout.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
-import { launchChromium, openUserPage, screenshot, signIn, startTestWeb, until, TABLET, type RunningWeb, type UserPage } from '../support/web.js';
+import { launchChromium, openUserPage, reserveWebPort, screenshot, signIn, startTestWeb, until, TABLET, type RunningWeb, type UserPage } from '../support/web.js';
 
 // The web app in a real browser (Debian's Chromium through playwright-core) against the whole
 // system: Temporal, PostgreSQL, the orchestrator and executor workers, the API, the web server and
@@ -28,14 +28,16 @@ const tokens: Record<string, string> = {};
 const pages: UserPage[] = [];
 
 beforeAll(async () => {
+  const webPort = await reserveWebPort();
   h = await startSshHarness('web-app', {
+    orchestratorEnv: webPort.orchestratorEnv,
     size: 8,
     host: (i) => ({ files: { '/etc/nginx/nginx.conf': `# ${i}\nworker_processes auto;\n` }, ...(i === BROKEN && { sudo: 'none' as const }) }),
     groups: { 'Production Web': PROD, 'Staging Web': STAGING },
   });
   executor = await h.stack.startExecutor();
   for (const [role, username] of Object.entries(users)) tokens[role] = (await h.stack.createUser(role as 'operator', { tenant: 'acme', username, password: PASSWORD })).token;
-  web = await startTestWeb(h.stack.namespace, h.orchestrator.apiUrl);
+  web = await startTestWeb(h.stack.namespace, h.orchestrator.apiUrl, webPort.port);
   h.base.onClose(() => web.service.stop(5_000));
   browser = await launchChromium();
   h.base.onClose(() => browser.close());

@@ -47,6 +47,8 @@ export const HOSTILE_REQUESTS: HostileRequest[] = [
   { name: 'NUL in a cancel comment', method: 'POST', path: '/api/jobs/{job}/cancel', body: { comment: `bye${NUL}` }, status: 400, field: 'comment' },
   { name: 'lone surrogate in an approve comment', method: 'POST', path: '/api/jobs/{job}/approve', body: { planHash: '{hash}', comment: `ok${HIGH}` }, status: 400, field: 'comment' },
   { name: 'NUL in a reject comment', method: 'POST', path: '/api/jobs/{job}/reject', body: { comment: NUL }, status: 400, field: 'comment' },
+  { name: 'an inventory file whose host pattern expands to 10^8 hosts', method: 'POST', path: '/api/inventory/import', body: { format: 'ini', content: '[web]\nw[0:9999][0:9999]\n' }, status: 400, field: 'content' },
+  { name: 'an inventory file 20,000 brackets deep', method: 'POST', path: '/api/inventory/import', body: { format: 'yaml', content: `all: ${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}` }, status: 400, field: 'content' },
   { name: 'NUL in an inventory file', method: 'POST', path: '/api/inventory/import', body: { format: 'ini', content: `[web]\nweb-0${NUL}1` }, status: 400, field: 'content' },
   { name: 'NUL in a tag', method: 'PUT', path: '/api/inventory/targets/web-01', body: target({ tags: [`a${NUL}`] }), status: 400, field: 'tags.0' },
   { name: 'NUL in a credential user name', method: 'POST', path: '/api/credentials', body: { name: 'c1', username: `u${NUL}`, secret: { kind: 'password', password: 'p' } }, status: 400, field: 'username' },
