@@ -216,6 +216,7 @@ describe('live event streams', () => {
     const pool = new pg.Pool({ connectionString: stack.roleUrls.executor, max: 2 });
     const sink = createPgOutputLineSink(pool, { flushIntervalMs: 50 });
     const streams: OpenEventStream[] = [];
+    let ahead: OpenEventStream | undefined;
     try {
       /** Lines `from`..`to` as the executor stores them, one batch per call. */
       const print = async (from: number, to: number) => {
@@ -228,23 +229,28 @@ describe('live event streams', () => {
       const linesOf = (s: OpenEventStream) => s.events.filter((e) => e.event === 'log');
       const sawLine = (n: number) => async () => (streams.every((s) => linesOf(s).some((e) => (JSON.parse(e.data) as { line: string }).line === `line ${n}`)) ? true : undefined);
 
+      // A stream that claims to be far ahead opens first: it must not move where anyone else starts.
+      ahead = await openEventStream(url, { token: admin.token, lastEventId: '999999999999999' });
+      expect(ahead.status).toBe(200);
       await print(1, 40);
       const first40 = await seqs();
       expect(first40).toHaveLength(40);
-      // Ten from the start: the shared subscription reads the forty lines once for all of them.
+      // Ten from the start, then streams that resume behind the subscription (they catch up from
+      // PostgreSQL, then join it), and one level with it.
       streams.push(...(await Promise.all(Array.from({ length: 10 }, () => openEventStream(url, { token: admin.token })))));
       await eventually(sawLine(40), 30_000, 'the first forty lines on every stream');
-      // Then streams that resume behind it (they catch up from PostgreSQL, then join), and one level with it.
       const cursors = [first40[9]!, first40[24]!, first40[24]!, first40[39]!];
       streams.push(...(await Promise.all(cursors.map((lastEventId) => openEventStream(url, { token: admin.token, lastEventId })))));
       expect(streams.map((s) => s.status)).toEqual(streams.map(() => 200));
-      expect(await streamStats()).toMatchObject({ open: 14, jobs: 1 });
+      expect(await streamStats()).toMatchObject({ open: 15, jobs: 1 });
 
       await print(41, 80);
       await eventually(sawLine(80), 30_000, 'line 80 on every stream');
       await print(81, 90);
       expect((await requestJson(`${api}/api/jobs/${job.id}/cancel`, { token: admin.token, body: {} })).status).toBe(200);
-      await Promise.all(streams.map((s) => s.ended));
+      await Promise.all([...streams, ahead].map((s) => s.ended));
+      expect(ahead.events.filter((e) => e.event === 'log')).toEqual([]);
+      expect(ahead.events.at(-1)?.event).toBe('end');
 
       const all = await seqs();
       expect(all).toHaveLength(90);
@@ -259,6 +265,7 @@ describe('live event streams', () => {
       await eventually(async () => ((await streamStats()).jobs === 0 ? true : undefined), 15_000, 'the subscription to stop');
     } finally {
       for (const s of streams) s.close();
+      ahead?.close();
       await sink.close(1_000);
       await pool.end();
     }

@@ -59,7 +59,7 @@ export class EventStreams {
   subscribe(jobId: string, listener: FeedListener): () => void {
     let feed = this.feeds.get(jobId);
     if (!feed) {
-      const created: JobFeed = new JobFeed(this.deps, this.counters, jobId, listener.cursor, () => {
+      const created: JobFeed = new JobFeed(this.deps, this.counters, jobId, () => {
         if (this.feeds.get(jobId) === created) this.feeds.delete(jobId);
       });
       this.feeds.set(jobId, created);

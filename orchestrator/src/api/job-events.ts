@@ -34,7 +34,8 @@ class SseListener implements FeedListener {
     if (this.closed) return;
     this.res.write(text);
     this.lastWrite = Date.now();
-    if (this.res.writableLength > MAX_BUFFERED_BYTES) this.close();
+    // Destroyed, not ended: ending would wait for the stalled client to read what is buffered.
+    if (this.res.writableLength > MAX_BUFFERED_BYTES) this.close(true);
   }
 
   line(line: FeedLine): void {
@@ -63,10 +64,11 @@ class SseListener implements FeedListener {
     if (now - this.lastWrite >= KEEPALIVE_MS) this.write(': keepalive\n\n');
   }
 
-  private close(): void {
+  private close(destroy = false): void {
     if (this.closed) return;
     this.closed = true;
-    this.res.end();
+    if (destroy) this.res.destroy();
+    else this.res.end();
     this.finish();
   }
 }

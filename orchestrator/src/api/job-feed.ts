@@ -67,16 +67,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A job's live events for every listener in this process: one output_lines poller and one
- * progress loop per job, however many streams watch it. A listener that joins behind the poller
- * (a reconnect with an older Last-Event-ID) first catches up from PostgreSQL on its own, up to
- * where the poller was when it joined, while the poller's newer lines wait for it; then it is live.
- * Every listener so gets each line after its own cursor exactly once, in order. The feed stops
- * when its last listener leaves, or after it has sent `end`.
+ * progress loop per job, however many streams watch it. The poller starts at the job's last stored
+ * line (never at a cursor a client claims, which could hide lines from everyone else); a listener
+ * behind it (a new stream, a reconnect with an older Last-Event-ID) first catches up from
+ * PostgreSQL on its own, up to where the poller was when it joined, while the poller's newer lines
+ * wait for it; then it is live. Every listener so gets each line after its own cursor exactly once,
+ * in order. The feed stops when its last listener leaves, or after it has sent `end`.
  */
 export class JobFeed {
   private readonly members = new Map<FeedListener, Member>();
-  /** The last line the poller has read. */
-  private cursor: bigint;
+  /** The last line the poller has read; known once `started`. */
+  private cursor = 0n;
+  private started = false;
+  private running = false;
   private lastProgress: string | null = null;
   private unavailable: string | null = null;
   private finished = false;
@@ -87,25 +90,18 @@ export class JobFeed {
     private readonly deps: FeedDeps,
     private readonly counters: FeedCounters,
     readonly jobId: string,
-    /** Where the first listener starts: lines before it are read only by those who ask for them. */
-    startAfter: bigint,
     private readonly onStop: () => void,
-  ) {
-    this.cursor = startAfter;
-  }
-
-  get listeners(): number {
-    return this.members.size;
-  }
+  ) {}
 
   /** Adds a listener; the first one starts the poller. */
   join(listener: FeedListener): void {
-    const member: Member = { listener, live: listener.cursor >= this.cursor, pending: [] };
+    const member: Member = { listener, live: false, pending: [] };
     this.members.set(listener, member);
     if (this.lastProgress) listener.progress(this.lastProgress);
     if (this.unavailable) listener.progressUnavailable(this.unavailable);
-    if (!member.live) void this.catchUp(member, this.cursor);
-    if (this.members.size === 1 && !this.running) {
+    // Before the poller knows where it starts, run() places the listeners that joined.
+    if (this.started) this.place(member);
+    if (!this.running) {
       this.running = true;
       void this.run();
     }
@@ -115,7 +111,11 @@ export class JobFeed {
     this.members.delete(listener);
   }
 
-  private running = false;
+  /** Live when the listener is level with the poller (or ahead: it skips what it has), else it catches up first. */
+  private place(member: Member): void {
+    if (member.listener.cursor >= this.cursor) member.live = true;
+    else void this.catchUp(member, this.cursor);
+  }
 
   private async read(after: bigint, upTo: bigint | null): Promise<FeedLine[]> {
     this.counters.lineReads += 1;
@@ -186,6 +186,11 @@ export class JobFeed {
     // snapshots, not the lines.
     let asking: Promise<void> | null = null;
     try {
+      this.counters.lineReads += 1;
+      const last = await this.deps.pool.query<{ seq: string | null }>('SELECT max(seq)::text AS seq FROM output_lines WHERE job_id = $1', [this.jobId]);
+      this.cursor = BigInt(last.rows[0]?.seq ?? '0');
+      this.started = true;
+      for (const member of this.members.values()) this.place(member);
       while (this.members.size > 0) {
         // The job was known to be over before this read began: the read sees every line it printed.
         const overBeforeRead = this.finished;
