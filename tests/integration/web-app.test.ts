@@ -492,3 +492,20 @@ describe('history, inventory and audit', () => {
     expect(pages.flatMap((p) => p.problems)).toEqual([]);
   });
 });
+
+describe('cross-site requests through the web server', () => {
+  it("passes the browser's Origin to the API: a foreign page's form post with the session cookie is refused, the web app's own request is not", async () => {
+    const login = await fetch(`${web.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: web.url }, body: JSON.stringify({ username: users.operator, password: PASSWORD }) });
+    expect(login.status).toBe(200);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const post = (headers: Record<string, string>, body: string) => fetch(`${web.url}/api/tokens`, { method: 'POST', headers: { cookie, ...headers }, body });
+    const form = await post({ origin: 'https://evil.example.test', 'content-type': 'application/x-www-form-urlencoded' }, 'name=stolen');
+    expect(form.status).toBe(403);
+    expect(((await form.json()) as { error: { message: string } }).error.message).toContain('evil.example.test');
+    expect((await post({ origin: 'https://evil.example.test', 'content-type': 'application/json' }, '{"name":"stolen"}')).status).toBe(403);
+    expect((await post({ origin: web.url, 'content-type': 'application/json' }, '{"name":"from the web app"}')).status).toBe(201);
+    const names = await h.stack.pool.query<{ name: string }>(`SELECT t.name FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.username = $1`, [users.operator]);
+    expect(names.rows.map((r) => r.name)).not.toContain('stolen');
+    expect(names.rows.map((r) => r.name)).toContain('from the web app');
+  });
+});
