@@ -21,9 +21,11 @@ export const ErrorType = {
   ValidationFailed: 'ValidationFailed',
   NotFound: 'NotFound',
   Conflict: 'Conflict',
-  /** Too many attempts (sign-in lockout, a source's failure budget, hashing at capacity); retry after a while. */
-  RateLimited: 'RateLimited',
   Unavailable: 'Unavailable',
+  /** The request body is not JSON in UTF-8 (415). */
+  UnsupportedMediaType: 'UnsupportedMediaType',
+  /** Too many at once or too often (live event streams, sign-in lockout, a source's failure budget, hashing at capacity); retry later (429). */
+  RateLimited: 'RateLimited',
   Internal: 'Internal',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];

@@ -14,6 +14,14 @@ import { startWeb } from './web-process.js';
 const env = process.env;
 const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
 
+const isLoopbackName = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
+/** Where a browser finds the web app: its loopback names, and the host it listens on when that is a real name. */
+const webOrigins = (host: string, webPort: number): string[] => {
+  const origins = [`http://127.0.0.1:${webPort}`, `http://localhost:${webPort}`];
+  if (!isLoopbackName(host) && host !== '0.0.0.0' && host !== '::') origins.push(`http://${host.includes(':') ? `[${host}]` : host}:${webPort}`);
+  return origins;
+};
+
 const say = (msg: string) => process.stdout.write(`[up] ${msg}\n`);
 const prefix = (name: string) => (line: string) => process.stdout.write(`[${name}] ${line}\n`);
 
@@ -63,14 +71,18 @@ const main = async () => {
   const { OPSC_VAULT_KEY, OPSC_VAULT_KEY_FILE, ...withoutVault } = env;
   const vault = OPSC_VAULT_KEY ? { OPSC_VAULT_KEY } : { OPSC_VAULT_KEY_FILE: OPSC_VAULT_KEY_FILE ?? ensureVaultKeyFile(path.join(DATA_DIR, 'vault')) };
   const common = { ...withoutVault, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: namespace };
+  const apiPort = port('API_PORT', 3005);
+  const webPort = port('WEB_PORT', 3000);
+  const webHost = env.WEB_HOST ?? '127.0.0.1';
+  // The API takes cookie-signed-in changes only from the web app's origin, the one people open.
+  const allowedOrigins = env.API_ALLOWED_ORIGINS ?? webOrigins(webHost, webPort).join(',');
+  if (!env.API_ALLOWED_ORIGINS && (webHost === '0.0.0.0' || webHost === '::')) say(`the web app listens on ${webHost}: set API_ALLOWED_ORIGINS to the address people open it at (now ${allowedOrigins})`);
   const orchestrator = startService({
     name: 'orchestrator',
     script: ORCHESTRATOR_MAIN,
-    env: { ...common, DATABASE_URL: urls.orchestrator, ...(temporalUi && { TEMPORAL_UI_URL: temporalUi }) },
+    env: { ...common, DATABASE_URL: urls.orchestrator, API_ALLOWED_ORIGINS: allowedOrigins, ...(temporalUi && { TEMPORAL_UI_URL: temporalUi }) },
     onLine: prefix('orchestrator'),
   });
-  const apiPort = port('API_PORT', 3005);
-  const webPort = port('WEB_PORT', 3000);
   // No step may reach the platform itself. The executor refuses Temporal, PostgreSQL and its own
   // health port by itself; it is told the API, the web app and the Temporal UI here.
   const uiHost = temporalUi ? new URL(temporalUi) : undefined;
@@ -86,7 +98,7 @@ const main = async () => {
     env: { EXECUTOR_ARTIFACT_DIR: path.join(DATA_DIR, 'artifacts'), ...common, DATABASE_URL: urls.executor, EXECUTOR_EGRESS_DENY: egressDeny, ...vault },
     onLine: prefix('executor'),
   });
-  const web = startWeb({ port: webPort, host: env.WEB_HOST ?? '127.0.0.1', apiUrl: env.OPSC_API_URL ?? `http://127.0.0.1:${apiPort}`, onLine: prefix('web') });
+  const web = startWeb({ port: webPort, host: webHost, apiUrl: env.OPSC_API_URL ?? `http://127.0.0.1:${apiPort}`, onLine: prefix('web') });
   stack.services.push(executor, orchestrator, web);
   for (const service of stack.services) {
     void service.exited.then(({ code, signal }) => {

@@ -11,6 +11,9 @@ import { credentialsRouter } from './api/credential-routes.js';
 import { auditRouter } from './api/audit-routes.js';
 import { plansRouter, toolsRouter } from './api/plan-routes.js';
 import { egressRouter } from './api/egress-routes.js';
+import { jsonOnly } from './api/json-only.js';
+import { safeInput } from './api/safe-input.js';
+import { sameOriginMutations } from './api/same-origin.js';
 
 export type { ApiDeps } from './api/deps.js';
 
@@ -18,9 +21,14 @@ export type { ApiDeps } from './api/deps.js';
 export const createApp = (deps: ApiDeps): Express => {
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '1mb' }));
   // Behind a proxy (compose, a load balancer) the audit log should see the client, not the proxy.
   app.set('trust proxy', 'loopback, uniquelocal');
+  // The edge, in this order: where a cookie request comes from, then what its body is, then what
+  // its text is. Every route below sees a same-origin (or token) request with clean JSON.
+  app.use(sameOriginMutations(deps.allowedOrigins));
+  app.use(jsonOnly);
+  app.use(express.json({ limit: '1mb' }));
+  app.use(safeInput);
   app.use('/api/health', healthRouter(deps));
   app.use('/api/jobs', authenticate(deps), jobsRouter(deps));
   app.use('/api/inventory', authenticate(deps), inventoryRouter(deps));

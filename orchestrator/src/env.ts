@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** `http(s)://host[:port]`, as a browser sends it in Origin (a trailing slash is forgiven). */
+const isOrigin = (value: string): boolean => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) && new URL(value).origin === value.replace(/\/$/, '');
+
 /** The orchestrator's configuration. It has no vault key and no execution settings, by design. */
 export const OrchestratorEnv = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -40,6 +43,19 @@ export const OrchestratorEnv = z.object({
   SIGN_IN_MAX_CONCURRENT_HASHES: z.coerce.number().int().min(1).max(64).default(4),
   /** The expiry of an API token created without one. */
   API_TOKEN_DEFAULT_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /**
+   * Origins, besides the API's own, from which a browser signed in with the session cookie may
+   * change things (comma-separated): the web app's, as people type it in the address bar.
+   */
+  API_ALLOWED_ORIGINS: z
+    .string()
+    .default('http://127.0.0.1:3000,http://localhost:3000')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine(isOrigin, { message: 'must be an origin: http(s)://host[:port], no path' }))),
+  /** Live event streams (`GET /api/jobs/:id/events`) one user may hold open at once; more are 429. */
+  API_EVENT_STREAMS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** Live event streams the process serves at once, all users together; more are 429. */
+  API_EVENT_STREAMS_MAX: z.coerce.number().int().min(1).max(100_000).default(1_000),
 });
 export type OrchestratorEnv = z.infer<typeof OrchestratorEnv>;
 

@@ -6,6 +6,7 @@ import { ensureNamespace } from '@opsc/temporal/namespace';
 import { BUILTIN_TOOLS_DIR, createLangChainPlanner, loadCatalog, ToolCatalogError } from '@opsc/activities/planning';
 import { createApp } from './app.js';
 import { platformServiceRules } from './platform-services.js';
+import { EventStreams } from './api/event-streams.js';
 import { ConfigError, parseOrchestratorEnv } from './env.js';
 import { createLogger } from './log.js';
 import { createOrchestratorWorker } from './worker.js';
@@ -58,6 +59,8 @@ const main = async (): Promise<void> => {
       },
       tokenDefaultDays: env.API_TOKEN_DEFAULT_DAYS,
     },
+    allowedOrigins: env.API_ALLOWED_ORIGINS,
+    eventStreams: new EventStreams({ pool, client, log }, { perUser: env.API_EVENT_STREAMS_PER_USER, total: env.API_EVENT_STREAMS_MAX }),
   });
   const server = app.listen(env.API_PORT, env.API_HOST);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));

@@ -133,7 +133,8 @@ describe('identity: tokens, sessions, roles and tenants on every route', () => {
     const tenant = await stack.pool.query<{ name: string }>('SELECT t.name FROM tenants t JOIN users u ON u.tenant_id = t.id WHERE u.username = $1', ['carol']);
     expect(me.body.user.tenant).toBe(tenant.rows[0]!.name);
 
-    expect((await requestJson(`${api}/api/auth/logout`, { method: 'POST', headers: { cookie: session } })).status).toBe(204);
+    // A browser sends its Origin with the cookie; the API's CSRF check wants it on every cookie mutation.
+    expect((await requestJson(`${api}/api/auth/logout`, { method: 'POST', headers: { cookie: session, origin: api } })).status).toBe(204);
     expect((await requestJson(`${api}/api/auth/me`, { headers: { cookie: session } })).status).toBe(401);
   });
 

@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { requestJson, waitForJob } from '../support/api.js';
 import { control, submitDraft } from '../support/rollout.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
-import { launchChromium, openUserPage, screenshot, signIn, startTestWeb, until, TABLET, type RunningWeb, type UserPage } from '../support/web.js';
+import { launchChromium, openUserPage, reserveWebPort, screenshot, signIn, startTestWeb, until, TABLET, type RunningWeb, type UserPage } from '../support/web.js';
 
 // The web app in a real browser (Debian's Chromium through playwright-core) against the whole
 // system: Temporal, PostgreSQL, the orchestrator and executor workers, the API, the web server and
@@ -28,14 +28,16 @@ const tokens: Record<string, string> = {};
 const pages: UserPage[] = [];
 
 beforeAll(async () => {
+  const webPort = await reserveWebPort();
   h = await startSshHarness('web-app', {
+    orchestratorEnv: webPort.orchestratorEnv,
     size: 8,
     host: (i) => ({ files: { '/etc/nginx/nginx.conf': `# ${i}\nworker_processes auto;\n` }, ...(i === BROKEN && { sudo: 'none' as const }) }),
     groups: { 'Production Web': PROD, 'Staging Web': STAGING },
   });
   executor = await h.stack.startExecutor();
   for (const [role, username] of Object.entries(users)) tokens[role] = (await h.stack.createUser(role as 'operator', { tenant: 'acme', username, password: PASSWORD })).token;
-  web = await startTestWeb(h.stack.namespace, h.orchestrator.apiUrl);
+  web = await startTestWeb(h.stack.namespace, h.orchestrator.apiUrl, webPort.port);
   h.base.onClose(() => web.service.stop(5_000));
   browser = await launchChromium();
   h.base.onClose(() => browser.close());
@@ -546,5 +548,22 @@ describe('history, inventory and audit', () => {
 
   it('printed no console errors and threw no exceptions in any page', () => {
     expect(pages.flatMap((p) => p.problems)).toEqual([]);
+  });
+});
+
+describe('cross-site requests through the web server', () => {
+  it("passes the browser's Origin to the API: a foreign page's form post with the session cookie is refused, the web app's own request is not", async () => {
+    const login = await fetch(`${web.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: web.url }, body: JSON.stringify({ username: users.operator, password: PASSWORD }) });
+    expect(login.status).toBe(200);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const post = (headers: Record<string, string>, body: string) => fetch(`${web.url}/api/tokens`, { method: 'POST', headers: { cookie, ...headers }, body });
+    const form = await post({ origin: 'https://evil.example.test', 'content-type': 'application/x-www-form-urlencoded' }, 'name=stolen');
+    expect(form.status).toBe(403);
+    expect(((await form.json()) as { error: { message: string } }).error.message).toContain('evil.example.test');
+    expect((await post({ origin: 'https://evil.example.test', 'content-type': 'application/json' }, '{"name":"stolen"}')).status).toBe(403);
+    expect((await post({ origin: web.url, 'content-type': 'application/json' }, '{"name":"from the web app"}')).status).toBe(201);
+    const names = await h.stack.pool.query<{ name: string }>(`SELECT t.name FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.username = $1`, [users.operator]);
+    expect(names.rows.map((r) => r.name)).not.toContain('stolen');
+    expect(names.rows.map((r) => r.name)).toContain('from the web app');
   });
 });

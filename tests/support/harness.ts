@@ -34,6 +34,8 @@ export interface HarnessOptions {
   localCommands?: string[];
   /** A Temporal server of the test's own instead of the run's shared one. */
   temporalAddress?: string;
+  /** Extra environment of the orchestrator (the web app's origin, for browser tests). */
+  orchestratorEnv?: Record<string, string>;
 }
 
 export const startHarnessBase = async (label: string, options: HarnessOptions = {}): Promise<HarnessBase> => {
@@ -45,7 +47,7 @@ export const startHarnessBase = async (label: string, options: HarnessOptions = 
   try {
     const executor = await createTestExecutor(stack, options);
     cleanups.unshift(() => executor.close());
-    const orchestrator = await stack.startOrchestrator();
+    const orchestrator = await stack.startOrchestrator(options.orchestratorEnv);
     const admin = await stack.createUser('admin');
     const api = (path: string, body: unknown) => requestJson(`${orchestrator.apiUrl}${path}`, { token: admin.token, body });
     const jobId = `job-${randomUUID()}`;

@@ -23,6 +23,7 @@ export interface SshHarnessOptions {
   temporalAddress?: string;
   lines?: HarnessOptions['lines'];
   localCommands?: string[];
+  orchestratorEnv?: HarnessOptions['orchestratorEnv'];
 }
 
 export interface RunOptions {
@@ -64,6 +65,7 @@ export const startSshHarness = async (label: string, options: SshHarnessOptions)
     ...(options.lines && { lines: options.lines }),
     ...(options.localCommands && { localCommands: options.localCommands }),
     ...(options.temporalAddress && { temporalAddress: options.temporalAddress }),
+    ...(options.orchestratorEnv && { orchestratorEnv: options.orchestratorEnv }),
   });
   try {
     const fleet = await startSshFleet({ size: options.size, ...(options.host && { host: options.host }) });

@@ -16,6 +16,16 @@ export interface RunningWeb {
   url: string;
 }
 
+/**
+ * A port for the web app, and the orchestrator environment that lets a browser on it change things
+ * with its session cookie (the API's CSRF check allows the web app's origin only): the web app's
+ * port must be known before the orchestrator starts.
+ */
+export const reserveWebPort = async (): Promise<{ port: number; orchestratorEnv: Record<string, string> }> => {
+  const port = await freePort();
+  return { port, orchestratorEnv: { API_ALLOWED_ORIGINS: `http://127.0.0.1:${port}` } };
+};
+
 /** The web app's production build as its own process (on `port`, or a free one), proxying to `apiUrl`; its log goes beside the other services'. */
 export const startTestWeb = async (namespace: string, apiUrl: string, port?: number): Promise<RunningWeb> => {
   port ??= await freePort();

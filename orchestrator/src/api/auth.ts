@@ -7,10 +7,16 @@ import { ApiFailure } from './errors.js';
 
 export const SESSION_COOKIE = 'opsc_session';
 
+/** A cookie's value; one that is not percent-encoded UTF-8 counts as absent (a 401, not a 500). */
 export const readCookie = (req: Request, name: string): string | undefined => {
   for (const part of (req.get('cookie') ?? '').split(';')) {
     const [key, ...rest] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(rest.join('='));
+    if (key !== name) continue;
+    try {
+      return decodeURIComponent(rest.join('='));
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 };

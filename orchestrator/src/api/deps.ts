@@ -4,6 +4,7 @@ import type { EgressRule, JobOptions } from '@opsc/contracts';
 import type { Planner, ToolCatalog } from '@opsc/activities/planning';
 import type { SignInPolicy } from '../identity/sign-in.js';
 import type { Logger } from '../log.js';
+import type { EventStreams } from './event-streams.js';
 
 export interface ApiDeps {
   client: Client;
@@ -17,4 +18,8 @@ export interface ApiDeps {
   platformServices: EgressRule[];
   /** Sign-in limits and the expiry of tokens created without one. */
   identity: { signIn: SignInPolicy; tokenDefaultDays: number };
+  /** Origins besides the API's own from which a cookie-signed-in browser may change things (the web app's). */
+  allowedOrigins: readonly string[];
+  /** Live job event streams: one shared subscription per job, capped per user and per process. */
+  eventStreams: EventStreams;
 }

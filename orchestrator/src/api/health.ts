@@ -20,7 +20,10 @@ const timed = async (probe: () => Promise<unknown>): Promise<Check> => {
   }
 };
 
-/** Liveness of what the API depends on; 503 when any is down, so a load balancer can act on it. */
+/**
+ * Liveness of what the API depends on; 503 when any is down, so a load balancer can act on it.
+ * `streams` counts the live event streams and the job subscriptions serving them.
+ */
 export const healthRouter = (deps: ApiDeps): Router => {
   const router = Router();
   router.get('/', async (_req, res) => {
@@ -29,7 +32,7 @@ export const healthRouter = (deps: ApiDeps): Router => {
       timed(() => deps.pool.query('SELECT 1')),
     ]);
     const ok = temporal.ok && postgres.ok;
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', checks: { temporal, postgres } });
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', checks: { temporal, postgres }, streams: deps.eventStreams.stats() });
   });
   return router;
 };

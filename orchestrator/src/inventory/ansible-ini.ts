@@ -1,4 +1,4 @@
-import { addHost, emptyInventory, expandHostPattern, groupOf, InventoryFileError, type AnsibleInventory } from './ansible-model.js';
+import { addGroupHost, emptyInventory, expandHostPattern, groupOf, InventoryFileError, type AnsibleInventory } from './ansible-model.js';
 
 /** `key=value key="quoted value" key='x'` -> a record; anything else is an error on that line. */
 const parseVars = (text: string, line: number): Record<string, string> => {
@@ -44,10 +44,7 @@ export const parseAnsibleIni = (text: string): AnsibleInventory => {
     } else {
       const [pattern = '', ...rest] = content.split(/\s+/);
       const vars = parseVars(rest.join(' '), line);
-      for (const host of expandHostPattern(pattern, line)) {
-        addHost(inv, host, vars, line);
-        group.hosts.push(host);
-      }
+      for (const host of expandHostPattern(pattern, line)) addGroupHost(inv, group, host, vars, line);
     }
   });
   return inv;

@@ -1,5 +1,5 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
-import { addHost, emptyInventory, expandHostPattern, groupOf, InventoryFileError, type AnsibleInventory } from './ansible-model.js';
+import { addGroupHost, emptyInventory, expandHostPattern, groupOf, InventoryFileError, type AnsibleInventory } from './ansible-model.js';
 
 /** Parses Ansible's YAML inventory format (`all: { hosts, vars, children: { group: {...} } }`). */
 export const parseAnsibleYaml = (text: string): AnsibleInventory => {
@@ -36,10 +36,7 @@ export const parseAnsibleYaml = (text: string): AnsibleInventory => {
         for (const hostPair of mapAt(pair.value, `${name}.hosts`, valueLine)?.items ?? []) {
           const hostLine = lineOf(hostPair.key as Node);
           const vars = scalarVars(hostPair.value, `host ${String((hostPair.key as { value?: unknown }).value)}`, hostLine);
-          for (const host of expandHostPattern(String((hostPair.key as { value?: unknown }).value), hostLine)) {
-            addHost(inv, host, vars, hostLine);
-            group.hosts.push(host);
-          }
+          for (const host of expandHostPattern(String((hostPair.key as { value?: unknown }).value), hostLine)) addGroupHost(inv, group, host, vars, hostLine);
         }
       } else if (key === 'vars') {
         Object.assign(group.vars, scalarVars(pair.value, `${name}.vars`, valueLine));

@@ -86,3 +86,15 @@ describe('Ansible YAML inventories', () => {
     expect(() => parseAnsibleYaml('all:\n  hosts: {\n')).toThrow(/^line \d+: /);
   });
 });
+
+describe('inventory files that would expand without end', () => {
+  it('refuses a host pattern whose ranges multiply past 10,000 hosts, naming its line', () => {
+    expect(() => parseAnsibleIni('[web]\nw[0:3000][0:3000]\n')).toThrow('line 2: w[0:3000][0:3000] expands to more than 10,000 hosts');
+    expect(() => parseAnsibleYaml('all:\n  hosts:\n    "w[0:3000]-[0:3000]": {}\n')).toThrow(/^line 3: .* expands to more than 10,000 hosts/);
+    expect(parseAnsibleIni('[web]\nw[00:99][0:99]\n').hosts.size).toBe(10_000);
+  });
+
+  it('refuses a file that lists more than 100,000 hosts in all, repeats included', () => {
+    expect(() => parseAnsibleIni(`[web]\n${'w[0:9999]\n'.repeat(11)}`)).toThrow('line 12: the file lists more than 100,000 hosts');
+  });
+});

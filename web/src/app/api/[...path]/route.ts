@@ -5,7 +5,9 @@ import { webEnv } from '../../../env';
 // rewrite: rewrites are fixed at build time, and OPSC_API_URL is read at run time.
 export const dynamic = 'force-dynamic';
 
-const REQUEST_HEADERS = ['accept', 'content-type', 'cookie', 'last-event-id', 'authorization', 'user-agent'];
+// Origin and Sec-Fetch-Site are the browser's own: the API refuses a cookie-signed-in change that
+// does not come from an allowed origin (its CSRF check), so they must reach it as the browser sent them.
+const REQUEST_HEADERS = ['accept', 'content-type', 'cookie', 'last-event-id', 'authorization', 'user-agent', 'origin', 'sec-fetch-site'];
 const RESPONSE_HEADERS = ['content-type', 'cache-control', 'x-accel-buffering', 'retry-after'];
 
 const proxy = async (req: Request, ctx: { params: Promise<{ path: string[] }> }): Promise<Response> => {

@@ -1,0 +1,234 @@
+import type { Client } from '@temporalio/client';
+import type pg from 'pg';
+import { isFinalJobStatus, type JobProgress } from '@opsc/contracts';
+import { progressQuery } from '@opsc/contracts/temporal';
+import type { Logger } from '../log.js';
+import { withTimeout } from '../with-timeout.js';
+
+/** How often new output lines are looked for: lines reach the browser well within a second. */
+export const LINE_POLL_MS = 250;
+/** How often the job's progress is asked for; a snapshot is sent only when it changed. */
+export const PROGRESS_EVERY_MS = 1_000;
+const LINES_PER_READ = 500;
+const QUERY_TIMEOUT_MS = 3_000;
+
+/** One stored output line, encoded once for every listener. */
+export interface FeedLine {
+  seq: bigint;
+  /** The `log` event's data. */
+  json: string;
+}
+
+/** Someone a feed writes to: an SSE response. It keeps its own place in the job's lines. */
+export interface FeedListener {
+  /** The sequence number of the last line it has been sent (its Last-Event-ID). */
+  cursor: bigint;
+  line(line: FeedLine): void;
+  progress(json: string): void;
+  progressUnavailable(message: string): void;
+  end(status: string | null): void;
+  /** The feed broke (the database went away): the listener hangs up and its client resumes. */
+  hangUp(): void;
+  /** Called on every poll, so an idle listener can keep its connection open. */
+  tick(now: number): void;
+}
+
+export interface FeedDeps {
+  pool: pg.Pool;
+  client: Client;
+  log: Logger;
+}
+
+/** Counts of the work feeds do, for `GET /api/health`: they grow with jobs watched, not with listeners. */
+export interface FeedCounters {
+  lineReads: number;
+  progressQueries: number;
+}
+
+interface Member {
+  listener: FeedListener;
+  /** Caught up: gets every line as the poller reads it. Until then, lines wait in `pending`. */
+  live: boolean;
+  pending: FeedLine[];
+}
+
+interface LineRow {
+  seq: string;
+  step_id: string;
+  target_id: string;
+  target_name: string;
+  attempt: number;
+  stream: 'stdout' | 'stderr';
+  at: Date;
+  line: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A job's live events for every listener in this process: one output_lines poller and one
+ * progress loop per job, however many streams watch it. The poller starts at the job's last stored
+ * line (never at a cursor a client claims, which could hide lines from everyone else); a listener
+ * behind it (a new stream, a reconnect with an older Last-Event-ID) first catches up from
+ * PostgreSQL on its own, up to where the poller was when it joined, while the poller's newer lines
+ * wait for it; then it is live. Every listener so gets each line after its own cursor exactly once,
+ * in order. The feed stops when its last listener leaves, or after it has sent `end`.
+ */
+export class JobFeed {
+  private readonly members = new Map<FeedListener, Member>();
+  /** The last line the poller has read; known once `started`. */
+  private cursor = 0n;
+  private started = false;
+  private running = false;
+  private lastProgress: string | null = null;
+  private unavailable: string | null = null;
+  private finished = false;
+  private finalStatus: string | null = null;
+  private ended = false;
+
+  constructor(
+    private readonly deps: FeedDeps,
+    private readonly counters: FeedCounters,
+    readonly jobId: string,
+    private readonly onStop: () => void,
+  ) {}
+
+  /** Adds a listener; the first one starts the poller. */
+  join(listener: FeedListener): void {
+    const member: Member = { listener, live: false, pending: [] };
+    this.members.set(listener, member);
+    if (this.lastProgress) listener.progress(this.lastProgress);
+    if (this.unavailable) listener.progressUnavailable(this.unavailable);
+    // Before the poller knows where it starts, run() places the listeners that joined.
+    if (this.started) this.place(member);
+    if (!this.running) {
+      this.running = true;
+      void this.run();
+    }
+  }
+
+  leave(listener: FeedListener): void {
+    this.members.delete(listener);
+  }
+
+  /** Live when the listener is level with the poller (or ahead: it skips what it has), else it catches up first. */
+  private place(member: Member): void {
+    if (member.listener.cursor >= this.cursor) member.live = true;
+    else void this.catchUp(member, this.cursor);
+  }
+
+  private async read(after: bigint, upTo: bigint | null): Promise<FeedLine[]> {
+    this.counters.lineReads += 1;
+    const { rows } = await this.deps.pool.query<LineRow>(
+      `SELECT seq, step_id, target_id, target_name, attempt, stream, at, line FROM output_lines
+        WHERE job_id = $1 AND seq > $2 AND ($3::bigint IS NULL OR seq <= $3) ORDER BY seq LIMIT ${LINES_PER_READ}`,
+      [this.jobId, after.toString(), upTo?.toString() ?? null],
+    );
+    return rows.map((l) => ({
+      seq: BigInt(l.seq),
+      json: JSON.stringify({ seq: Number(l.seq), stepId: l.step_id, target: l.target_name, targetId: l.target_id, attempt: l.attempt, stream: l.stream, at: l.at, line: l.line }),
+    }));
+  }
+
+  private send(member: Member, line: FeedLine): void {
+    if (line.seq > member.listener.cursor) member.listener.line(line);
+  }
+
+  /** Reads what a listener missed, up to where the poller was when it joined, then makes it live. */
+  private async catchUp(member: Member, upTo: bigint): Promise<void> {
+    try {
+      for (;;) {
+        const lines = await this.read(member.listener.cursor, upTo);
+        if (!this.members.has(member.listener)) return;
+        for (const line of lines) this.send(member, line);
+        if (lines.length < LINES_PER_READ) break;
+      }
+    } catch (err) {
+      this.deps.log.warn('event stream catch-up failed', { jobId: this.jobId, error: (err as Error).message });
+      this.members.delete(member.listener);
+      member.listener.hangUp();
+      return;
+    }
+    for (const line of member.pending) this.send(member, line);
+    member.pending = [];
+    member.live = true;
+    if (this.ended) member.listener.end(this.finalStatus);
+  }
+
+  /** Asks for the job's progress and passes it on when it changed; never throws. */
+  private async refreshProgress(): Promise<void> {
+    this.counters.progressQueries += 1;
+    try {
+      const progress: JobProgress = await withTimeout(this.deps.client.workflow.getHandle(this.jobId).query(progressQuery), QUERY_TIMEOUT_MS, 'progress query');
+      const json = JSON.stringify(progress);
+      this.unavailable = null;
+      if (json !== this.lastProgress) {
+        this.lastProgress = json;
+        for (const { listener } of this.members.values()) listener.progress(json);
+      }
+      this.finished = isFinalJobStatus(progress.status);
+      if (this.finished) this.finalStatus = progress.status;
+    } catch (err) {
+      // Say so once; keep streaming lines, and keep asking. The job row tells whether it is over.
+      if (this.unavailable === null) {
+        this.unavailable = (err as Error).message;
+        for (const { listener } of this.members.values()) listener.progressUnavailable(this.unavailable);
+      }
+      const row = await this.deps.pool.query<{ status: string }>('SELECT status FROM jobs WHERE id = $1', [this.jobId]).catch(() => undefined);
+      this.finished = isFinalJobStatus(row?.rows[0]?.status ?? '');
+      if (this.finished) this.finalStatus = row?.rows[0]?.status ?? null;
+    }
+  }
+
+  private async run(): Promise<void> {
+    let progressAt = 0;
+    // The progress query runs beside the line reads, never in their way: a busy worker slows the
+    // snapshots, not the lines.
+    let asking: Promise<void> | null = null;
+    try {
+      this.counters.lineReads += 1;
+      const last = await this.deps.pool.query<{ seq: string | null }>('SELECT max(seq)::text AS seq FROM output_lines WHERE job_id = $1', [this.jobId]);
+      this.cursor = BigInt(last.rows[0]?.seq ?? '0');
+      this.started = true;
+      for (const member of this.members.values()) this.place(member);
+      while (this.members.size > 0) {
+        // The job was known to be over before this read began: the read sees every line it printed.
+        const overBeforeRead = this.finished;
+        const lines = await this.read(this.cursor, null);
+        for (const line of lines) {
+          this.cursor = line.seq;
+          for (const member of this.members.values()) {
+            if (member.live) this.send(member, line);
+            else member.pending.push(line);
+          }
+        }
+        if (this.members.size === 0) break;
+        if (!this.finished && !asking && Date.now() - progressAt >= PROGRESS_EVERY_MS) {
+          progressAt = Date.now();
+          asking = this.refreshProgress().finally(() => {
+            asking = null;
+          });
+        }
+        // A finished job's lines are all stored before its status turns final (the executor flushes
+        // before a step reports), so a complete read begun after that ends the stream.
+        if (overBeforeRead && lines.length < LINES_PER_READ) {
+          this.ended = true;
+          for (const member of this.members.values()) if (member.live) member.listener.end(this.finalStatus);
+          break;
+        }
+        const now = Date.now();
+        for (const { listener } of this.members.values()) listener.tick(now);
+        if (lines.length < LINES_PER_READ) await sleep(LINE_POLL_MS);
+      }
+    } catch (err) {
+      // Headers are gone; each client reconnects with Last-Event-ID and resumes.
+      this.deps.log.warn('event stream broke', { jobId: this.jobId, error: (err as Error).message });
+      for (const { listener } of this.members.values()) listener.hangUp();
+      this.members.clear();
+    }
+    // No await between the last check of `members` and here: a listener that joins after this
+    // finds no feed and starts a new one.
+    this.running = false;
+    this.onStop();
+  }
+}
