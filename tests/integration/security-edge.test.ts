@@ -63,7 +63,7 @@ beforeAll(async () => {
   }));
   admin = await stack.createUser('admin', { tenant: 'acme', username: 'edge-admin', password: PASSWORD });
   globex = await stack.createUser('admin', { tenant: 'globex', username: 'globex-admin' });
-  const login = await fetch(`${api}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: admin.username, password: PASSWORD }) });
+  const login = await fetch(`${api}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tenant: 'acme', username: admin.username, password: PASSWORD }) });
   expect(login.status).toBe(200);
   cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
   expect(cookie).toMatch(/^opsc_session=/);

@@ -553,7 +553,7 @@ describe('history, inventory and audit', () => {
 
 describe('cross-site requests through the web server', () => {
   it("passes the browser's Origin to the API: a foreign page's form post with the session cookie is refused, the web app's own request is not", async () => {
-    const login = await fetch(`${web.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: web.url }, body: JSON.stringify({ username: users.operator, password: PASSWORD }) });
+    const login = await fetch(`${web.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: web.url }, body: JSON.stringify({ tenant: 'acme', username: users.operator, password: PASSWORD }) });
     expect(login.status).toBe(200);
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
     const post = (headers: Record<string, string>, body: string) => fetch(`${web.url}/api/tokens`, { method: 'POST', headers: { cookie, ...headers }, body });
