@@ -2,6 +2,7 @@ import type { DatabaseAction, HttpAction, LocalCommandAction, SshAction, WinrmAc
 import type { CommandOutput, HttpOutput, JobResult, JobStatus } from './results.js';
 import type { TargetRef } from './target.js';
 import type { ErrorType } from './errors.js';
+import type { ConfirmDecisionInput, ConfirmDecisionResult, RefuseDecisionInput } from './decision.js';
 
 /** Who and where an action is for; the executor keys stored output by it. */
 export interface ActionContext {
@@ -63,6 +64,8 @@ export interface JobEvent {
   sourceIp?: string;
   /** Names and counts only, never a secret. */
   details?: Record<string, unknown>;
+  /** The confirmed decision this event applies: its row is marked applied in the same statement. */
+  decisionId?: string;
 }
 
 /** What one step is expected to take per target, looked up for the ETA. */
@@ -89,6 +92,13 @@ export interface OrchestratorActivities {
   recordJobStatus(input: RecordJobStatusInput): Promise<void>;
   recordStepResults(input: RecordStepResultsInput): Promise<void>;
   recordJobEvent(input: JobEvent): Promise<void>;
+  /**
+   * Confirms and uses up the decision the API recorded for this activity's job (its workflow id)
+   * and action: the only way a workflow learns who decided what. Audits a forgery.
+   */
+  confirmDecision(input: ConfirmDecisionInput): Promise<ConfirmDecisionResult>;
+  /** Marks a confirmed decision refused by the job's rules, with the reason, and audits it. */
+  refuseDecision(input: RefuseDecisionInput): Promise<void>;
   /** Mean duration of each step's tool on the job's targets in earlier jobs of the tenant, else the tool's estimate. */
   estimateSteps(input: { jobId: string; steps: StepEstimateRequest[] }): Promise<StepEstimate[]>;
 }
