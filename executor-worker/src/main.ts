@@ -13,6 +13,7 @@ import {
 } from '@opsc/activities/execution';
 import { publishVaultKey } from '@opsc/activities/vault';
 import { ConfigError, parseExecutorEnv } from './env.js';
+import { temporalConnectionOptions } from './temporal-connection.js';
 import { loadKeyring } from './vault-config.js';
 import { createHealthServer } from './health-server.js';
 import { createExecutorMetrics } from './metrics.js';
@@ -56,7 +57,7 @@ const main = async (): Promise<void> => {
       ? createPgOutputLineSink(pool, { maxLinesPerAttempt: env.EXECUTOR_STREAM_LINES_PER_ATTEMPT, log: (msg, fields) => log(msg, fields, 'warn') })
       : undefined;
   const metrics = createExecutorMetrics(ssh.pool, winrm.pool, lines);
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(env));
   const worker = await Worker.create({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
