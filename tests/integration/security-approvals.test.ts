@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Plan } from '@opsc/contracts';
+import { planHash } from '@opsc/contracts/plan-hash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestJson, waitForJob, type JobView } from '../support/api.js';
 import { control, type Created } from '../support/rollout.js';
@@ -195,6 +197,57 @@ describe('an update sent straight to Temporal', () => {
     expect(after.events.map((e) => e.action)).toEqual(['pause', 'resume']);
     expect((await control(apiUrl, operator.token, running.id, 'cancel', { mode: 'interrupt' })).status).toBe(200);
     await waitFor(running.id, ofStatus('cancelled'));
+  });
+});
+
+describe('a job started straight in Temporal', () => {
+  /** Starts `runJob` as anyone who reaches Temporal could, and answers how the run ended. */
+  const startForged = async (workflowId: string, input: Record<string, unknown>): Promise<{ type: string | undefined; message: string }> => {
+    const handle = await stack.client.workflow.start('runJob', { taskQueue: 'orchestrator', workflowId, args: [input] });
+    try {
+      await handle.result();
+    } catch (err) {
+      const cause = err instanceof WorkflowFailedError ? (err.cause instanceof ActivityFailure ? err.cause.cause : err.cause) : undefined;
+      if (cause instanceof ApplicationFailure) return { type: cause.type ?? undefined, message: cause.message };
+      throw err;
+    }
+    throw new Error(`the forged start of ${workflowId} ran to its end`);
+  };
+  const options = { heartbeatTimeoutSeconds: 30, historyEventLimit: 10_000 };
+  const noApproval = { required: false, reasons: [], fourEyes: false, timeoutSeconds: 60 };
+
+  it('runs nothing for a job the API never recorded, nor again for one that ran, nor from forged handed-over state', async () => {
+    const plan = Plan.parse({ name: 'no approval needed', steps: [echo('forged')] });
+    const madeUp = `job-${randomUUID()}`;
+    const input = { jobId: madeUp, tenantId: requester.tenantId, plan, planHash: planHash(plan), risk: 'read', targetGroup: null, targets: [], stepTargets: {}, requestedBy: 'mallory', approval: noApproval, options };
+    expect(await startForged(madeUp, input)).toEqual({ type: 'Forbidden', message: 'refused to run: no job was recorded with this id' });
+    expect(await resultCount(madeUp)).toBe(0);
+
+    // A job that was approved and ran, started again under its own id with its own recorded input.
+    const ran = await waiting('ran once');
+    expect((await control(apiUrl, alice.token, ran.id, 'approve', { planHash: ran.planHash })).status).toBe(200);
+    const done = await waitFor(ran.id, ofStatus('completed'));
+    const row = (await stack.pool.query('SELECT plan, plan_hash, risk, requested_by, resolved_targets FROM jobs WHERE id = $1', [ran.id])).rows[0];
+    const again = { jobId: ran.id, tenantId: requester.tenantId, plan: row.plan, planHash: row.plan_hash, risk: row.risk, targetGroup: null, ...row.resolved_targets, requestedBy: row.requested_by, approval: noApproval, options };
+    expect(await startForged(ran.id, again)).toEqual({ type: 'Forbidden', message: 'refused to run: the job was started already (it is completed)' });
+    // The forged run answers no progress query: the API shows the job's record, untouched.
+    const still = await waitFor(ran.id, () => true);
+    expect(still).toMatchObject({ status: 'completed', approval: { by: 'alice-approver' }, outcome: done.outcome });
+    expect(still.events).toEqual(done.events);
+    expect(await resultCount(ran.id)).toBe(1);
+
+    // State as a continued run would carry it, past an approval nobody gave.
+    const carried = `job-${randomUUID()}`;
+    expect(await startForged(carried, { ...input, jobId: carried, carried: { phase: 'running' } })).toEqual({
+      type: 'Forbidden',
+      message: 'refused to run: handed-over state, but this run did not continue an earlier one',
+    });
+
+    const audited = (await stack.pool.query(`SELECT job_id, details FROM audit_log WHERE action = 'job.start.forged' ORDER BY id`)).rows;
+    expect(audited.map((a) => [a.job_id, a.details.reason])).toEqual([
+      [madeUp, 'no job was recorded with this id'],
+      [ran.id, 'the job was started already (it is completed)'],
+    ]);
   });
 });
 

@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
   condition,
@@ -110,7 +111,6 @@ class JobRun {
   // ---- messages -------------------------------------------------------------------------------
 
   installHandlers(): void {
-    setHandler(progressQuery, () => this.state.snapshot(new Date()));
     installControlHandlers({
       input: this.input,
       data: this.data,
@@ -179,6 +179,11 @@ class JobRun {
   // ---- the run ---------------------------------------------------------------------------------
 
   async run(): Promise<JobResult> {
+    // Before anything is written or run: this is the job the API recorded (Temporal takes any start).
+    // Until then the run answers no progress query: a forged run under a finished job's id does not
+    // stand in for the job, the API falls back on the job's record.
+    await this.confirmStart();
+    setHandler(progressQuery, () => this.state.snapshot(new Date()));
     try {
       if (this.data.phase === 'approval') await this.approvalGate();
       if (this.data.phase === 'running' && (await this.execute()) === 'continue-as-new') return await this.continueAsNew();
@@ -195,6 +200,14 @@ class JobRun {
       if (this.data.phase === 'compensating' && (await this.compensate()) === 'continue-as-new') return this.continueAsNew();
       return this.finish();
     });
+  }
+
+  /** A first run checks its input against the job's record through an activity; a continued run was handed its state by a run that did. */
+  private async confirmStart(): Promise<void> {
+    const { input } = this;
+    if (input.carried !== undefined) return;
+    const { jobId, tenantId, plan, planHash, risk, requestedBy, targets, stepTargets, approval } = input;
+    await records.confirmJob({ jobId, tenantId, plan, planHash, risk, requestedBy, targets, stepTargets, approval: { required: approval.required, fourEyes: approval.fourEyes } });
   }
 
   private async approvalGate(): Promise<void> {
@@ -518,7 +531,16 @@ class JobRun {
 
 /** Runs a job: approval, then its steps in order over their targets, undoing what failed per the plan, on the executor queue. */
 export async function runJob(input: RunJobInput): Promise<JobResult> {
-  const job = new JobRun(input);
+  const forged = (message: string) => ApplicationFailure.create({ type: ErrorType.Forbidden, message: `refused to run: ${message}`, nonRetryable: true });
+  // Anyone who reaches Temporal can start this workflow: state handed over without a continue-as-new
+  // is forged, and an input the run cannot even be built from fails the run, not its task forever.
+  if (input.carried !== undefined && workflowInfo().continuedFromExecutionRunId === undefined) throw forged('handed-over state, but this run did not continue an earlier one');
+  let job: JobRun;
+  try {
+    job = new JobRun(input);
+  } catch (err) {
+    throw forged(`the input is not a job (${(err as Error).message})`);
+  }
   job.installHandlers();
   return job.run();
 }
