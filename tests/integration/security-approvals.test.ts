@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { Plan } from '@opsc/contracts';
 import { planHash } from '@opsc/contracts/plan-hash';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestJson, waitForJob, type JobView } from '../support/api.js';
 import { control, type Created } from '../support/rollout.js';
@@ -276,6 +277,24 @@ describe('a decision through the API', () => {
     expect(recorded!.at.getTime()).toBe((decision!.created_at as Date).getTime());
     expect((await auditOf(job.id, 'job.approve')).map((a) => [a.actor, a.details])).toEqual([['alice-approver', { comment: 'CHG-7, checked' }]]);
     expect(done.events).toEqual([expect.objectContaining({ action: 'approve', actor: 'alice-approver', decisionId: decision!.id })]);
+  });
+
+  it('stays as it was recorded: the orchestrator\'s database role can neither edit nor delete a decision', async () => {
+    const job = await waiting('recorded for good');
+    expect((await control(apiUrl, alice.token, job.id, 'reject', { comment: 'as recorded' })).status).toBe(200);
+    await waitFor(job.id, ofStatus('rejected'));
+    const [decision] = await decisionsOf(job.id);
+    const orchestrator = new pg.Client({ connectionString: stack.roleUrls.orchestrator });
+    await orchestrator.connect();
+    try {
+      const attempt = (sql: string) => orchestrator.query(sql, [decision!.id]).then(() => 'done', (err: Error) => err.message);
+      expect(await attempt(`UPDATE job_decisions SET actor = 'mallory' WHERE id = $1`)).toMatch(/permission denied/);
+      expect(await attempt(`DELETE FROM job_decisions WHERE id = $1`)).toMatch(/permission denied/);
+      expect(await attempt(`UPDATE job_decisions SET status = 'recorded' WHERE id = $1`)).toMatch(/a decision cannot go from applied to recorded/);
+    } finally {
+      await orchestrator.end();
+    }
+    expect(await decisionsOf(job.id)).toEqual([decision]);
   });
 
   it('two approvals racing: exactly one wins, and the other is on record as refused', async () => {
