@@ -2,6 +2,8 @@ import type { DatabaseAction, HttpAction, LocalCommandAction, SshAction, WinrmAc
 import type { CommandOutput, HttpOutput, JobResult, JobStatus } from './results.js';
 import type { TargetRef } from './target.js';
 import type { ErrorType } from './errors.js';
+import type { ConfirmDecisionInput, ConfirmDecisionResult, RefuseDecisionInput } from './decision.js';
+import type { RunJobInput } from './workflow-input.js';
 
 /** Who and where an action is for; the executor keys stored output by it. */
 export interface ActionContext {
@@ -70,7 +72,14 @@ export interface JobEvent {
   sourceIp?: string;
   /** Names and counts only, never a secret. */
   details?: Record<string, unknown>;
+  /** The confirmed decision this event applies: its row is marked applied in the same statement. */
+  decisionId?: string;
 }
+
+/** What a job's first run was started with, to be checked against the job's record. */
+export type ConfirmJobInput = Pick<RunJobInput, 'jobId' | 'tenantId' | 'plan' | 'planHash' | 'risk' | 'requestedBy' | 'targets' | 'stepTargets'> & {
+  approval: Pick<RunJobInput['approval'], 'required' | 'fourEyes'>;
+};
 
 /** What one step is expected to take per target, looked up for the ETA. */
 export interface StepEstimateRequest {
@@ -96,6 +105,19 @@ export interface OrchestratorActivities {
   recordJobStatus(input: RecordJobStatusInput): Promise<void>;
   recordStepResults(input: RecordStepResultsInput): Promise<void>;
   recordJobEvent(input: JobEvent): Promise<void>;
+  /**
+   * Confirms and uses up the decision the API recorded for this activity's job (its workflow id)
+   * and action: the only way a workflow learns who decided what. Audits a forgery.
+   */
+  confirmDecision(input: ConfirmDecisionInput): Promise<ConfirmDecisionResult>;
+  /** Marks a confirmed decision refused by the job's rules, with the reason, and audits it. */
+  refuseDecision(input: RefuseDecisionInput): Promise<void>;
+  /**
+   * Checks, before the first run does anything, that the job this workflow (its id) runs is the one
+   * the API recorded and has not started: same plan (by hash), tenant, requester and targets, and an
+   * approval at least as strict. A workflow started straight in Temporal fails here, audited.
+   */
+  confirmJob(input: ConfirmJobInput): Promise<void>;
   /** Mean duration of each step's tool on the job's targets in earlier jobs of the tenant, else the tool's estimate. */
   estimateSteps(input: { jobId: string; steps: StepEstimateRequest[] }): Promise<StepEstimate[]>;
 }

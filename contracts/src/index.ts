@@ -1,6 +1,7 @@
 export * from './task-queues.js';
 export * from './errors.js';
 export * from './safe-text.js';
+export * from './plain-text.js';
 export * from './target.js';
 export * from './linux.js';
 export * from './windows.js';
@@ -12,6 +13,7 @@ export * from './egress.js';
 export * from './results.js';
 export * from './progress.js';
 export * from './activities.js';
+export * from './decision.js';
 export * from './workflow-input.js';
 export * from './issues.js';
 export * from './inventory.js';

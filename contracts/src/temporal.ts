@@ -12,24 +12,14 @@ export const RUN_JOB_WORKFLOW = 'runJob';
 
 export const progressQuery = defineQuery<JobProgress>('progress');
 
-/** Who asks, as the API authenticated them; the workflow checks roles and four-eyes itself. */
-export interface Actor {
-  by: string;
-  role: 'viewer' | 'operator' | 'approver' | 'admin';
-  comment?: string;
-  sourceIp?: string;
-}
-
-export interface ApproveArgs extends Actor {
-  /** The plan hash the approver was shown: a different one means the plan is not what they saw. */
-  planHash: string;
-}
-export interface CancelArgs extends Actor {
-  /** `finish`: let steps in flight end, then compensate; `interrupt`: cancel them too. */
-  mode?: 'finish' | 'interrupt';
-}
-export interface DecideArgs extends Actor {
-  choice: 'continue' | 'rollback';
+/**
+ * What every control update carries: the id of the decision the API recorded (`job_decisions`) with
+ * the actor it authenticated. The workflow confirms that row through an activity and acts on the row
+ * alone: anything else an update says (a user, a role) is not believed, since anyone who can reach
+ * Temporal can send an update.
+ */
+export interface DecisionRef {
+  decisionId: string;
 }
 
 /**
@@ -41,12 +31,12 @@ export interface ControlAnswer {
   message: string;
 }
 
-export const approveUpdate = defineUpdate<ControlAnswer, [ApproveArgs]>('approve');
-export const rejectUpdate = defineUpdate<ControlAnswer, [Actor]>('reject');
-export const pauseUpdate = defineUpdate<ControlAnswer, [Actor]>('pause');
-export const resumeUpdate = defineUpdate<ControlAnswer, [Actor]>('resume');
-export const cancelUpdate = defineUpdate<ControlAnswer, [CancelArgs]>('cancel');
-export const decideUpdate = defineUpdate<ControlAnswer, [DecideArgs]>('decide');
+export const approveUpdate = defineUpdate<ControlAnswer, [DecisionRef]>('approve');
+export const rejectUpdate = defineUpdate<ControlAnswer, [DecisionRef]>('reject');
+export const pauseUpdate = defineUpdate<ControlAnswer, [DecisionRef]>('pause');
+export const resumeUpdate = defineUpdate<ControlAnswer, [DecisionRef]>('resume');
+export const cancelUpdate = defineUpdate<ControlAnswer, [DecisionRef]>('cancel');
+export const decideUpdate = defineUpdate<ControlAnswer, [DecisionRef]>('decide');
 
 /** Custom search attributes, registered on the namespace when the platform starts. */
 export const SearchAttribute = {

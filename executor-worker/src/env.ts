@@ -28,6 +28,16 @@ const absolutePaths = csv.superRefine((entries, ctx) => {
 export const ExecutorEnv = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /**
+   * TLS to the Temporal frontend (production: mutual TLS). Any of the three files turns TLS on; the
+   * client certificate and its key go together. Without them the connection is plain, which only
+   * the embedded dev server on loopback should accept.
+   */
+  TEMPORAL_TLS_CA_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_CERT_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** The name the frontend's certificate is checked against, when it is not the address's host. */
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }),
   EXECUTOR_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   EXECUTOR_HEALTH_PORT: z.coerce.number().int().min(1).max(65_535).default(8010),

@@ -22,6 +22,7 @@ import { egressRules } from '@opsc/contracts';
 import { ConfigError, parseExecutorEnv } from './env.js';
 import { loadVaultKeys } from './vault-config.js';
 import { platformRuleTexts, sandboxSettings } from './sandbox-config.js';
+import { temporalConnectionOptions } from './temporal-connection.js';
 import { createHealthServer } from './health-server.js';
 import { createExecutorMetrics } from './metrics.js';
 
@@ -73,7 +74,7 @@ const main = async (): Promise<void> => {
   if (sandboxStatus.ok) log('local commands run sandboxed', { user: sandboxStatus.user });
   else log('the sandbox does not work: local commands will fail until it does', { user: sandboxStatus.user, error: sandboxStatus.error }, 'warn');
   const egress = createEgressGuard({ allowFor: tenantEgressRules(pool), platform: platformServices(egressRules(platformRuleTexts(env))) });
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(env));
   const worker = await Worker.create({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,

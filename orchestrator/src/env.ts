@@ -7,6 +7,16 @@ const isOrigin = (value: string): boolean => URL.canParse(value) && /^https?:$/.
 export const OrchestratorEnv = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /**
+   * TLS to the Temporal frontend (production: mutual TLS). Any of the three files turns TLS on; the
+   * client certificate and its key go together. Without them the connection is plain, which only
+   * the embedded dev server on loopback should accept.
+   */
+  TEMPORAL_TLS_CA_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_CERT_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** The name the frontend's certificate is checked against, when it is not the address's host. */
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   /** Temporal Web UI base URL, for links in API answers. */
   TEMPORAL_UI_URL: z.url().optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }),

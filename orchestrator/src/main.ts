@@ -9,6 +9,7 @@ import { platformServiceRules } from './platform-services.js';
 import { EventStreams } from './api/event-streams.js';
 import { ConfigError, parseOrchestratorEnv } from './env.js';
 import { createLogger } from './log.js';
+import { temporalConnectionOptions } from './temporal-connection.js';
 import { createOrchestratorWorker } from './worker.js';
 
 const main = async (): Promise<void> => {
@@ -36,10 +37,11 @@ const main = async (): Promise<void> => {
   const pending = await pendingMigrations(pool);
   if (pending.length > 0) throw new ConfigError(`the database schema is behind (pending: ${pending.join(', ')}); run \`npm run migrate\``);
 
-  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+  const temporal = temporalConnectionOptions(env);
+  const connection = await Connection.connect(temporal);
   await ensureNamespace(connection, env.TEMPORAL_NAMESPACE);
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
-  const workerConnection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const workerConnection = await NativeConnection.connect(temporal);
   const worker = await createOrchestratorWorker({ connection: workerConnection, namespace: env.TEMPORAL_NAMESPACE, pool });
 
   const app = createApp({
@@ -66,7 +68,7 @@ const main = async (): Promise<void> => {
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   log.info('orchestrator ready', {
     api: `http://${env.API_HOST}:${env.API_PORT}`,
-    temporal: env.TEMPORAL_ADDRESS,
+    temporal: `${env.TEMPORAL_ADDRESS}${temporal.tls ? (temporal.tls.clientCertPair ? ' (mTLS)' : ' (TLS)') : ''}`,
     namespace: env.TEMPORAL_NAMESPACE,
     tools: catalog.size,
     planner: llm ? `langchain (${env.OPENAI_MODEL}${env.OPENAI_BASE_URL ? ` at ${env.OPENAI_BASE_URL}` : ''}), built-in as fallback` : 'built-in',

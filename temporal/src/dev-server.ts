@@ -44,7 +44,9 @@ export const startDevServer = async (options: DevServerOptions): Promise<Running
     '--sqlite-pragma', 'synchronous=normal',
     '--log-level', 'warn',
     ...searchAttributeFlags().flatMap((flag) => ['--search-attribute', flag]),
-    ...(options.uiPort === null ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
+    // Loopback only, the UI too (named, not inherited from --ip): in the embedded mode nothing but
+    // this machine's own processes may reach Temporal, which takes any client it is sent.
+    ...(options.uiPort === null ? ['--headless'] : ['--ui-ip', '127.0.0.1', '--ui-port', String(options.uiPort)]),
   ];
   const log = openSync(options.logFile, 'a');
   // Own process group (a terminal's Ctrl-C goes to the supervisor, which stops us last), and never

@@ -1,10 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '@opsc/dev';
 import { ExecutorEnv } from '@opsc/executor-worker/env';
+import { temporalConnectionOptions as executorTemporal } from '@opsc/executor-worker/temporal-connection';
 import { OrchestratorEnv } from '@opsc/orchestrator/env';
+import { temporalConnectionOptions as orchestratorTemporal } from '@opsc/orchestrator/temporal-connection';
 
 interface Service {
   environment?: Record<string, string | number>;
@@ -14,9 +18,12 @@ interface Service {
   build?: { target?: string };
   command?: string[];
   depends_on?: Record<string, { condition: string }>;
+  secrets?: string[];
+  healthcheck?: { test?: string[] };
 }
 const compose = parse(readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, Service>;
+  secrets: Record<string, { file: string }>;
 };
 const service = (name: string): Service => {
   const found = compose.services[name];
@@ -81,5 +88,91 @@ describe('docker-compose.yml, the production topology', () => {
       expect(Object.keys(svc.environment ?? {}).filter((k) => /VAULT/.test(k)), name).toEqual([]);
     }
     expect(Object.keys(OrchestratorEnv.shape).filter((k) => /VAULT|SECRET|MASTER_KEY/.test(k))).toEqual([]);
+  });
+});
+
+describe('docker-compose.yml: Temporal is not an authority', () => {
+  const env = (name: string) => Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([k, v]) => [k, String(v)]));
+  /** The compose secret a path in a container names, if that service mounts it. */
+  const mountedSecret = (name: string, file: string): string => {
+    const match = /^\/run\/secrets\/([a-z0-9_]+)$/.exec(file);
+    expect(match, `${name}: ${file} is not a mounted secret`).not.toBeNull();
+    const secret = match![1]!;
+    expect(service(name).secrets ?? [], `${name} mounts ${secret}`).toContain(secret);
+    expect(compose.secrets[secret]?.file, `secret ${secret}`).toMatch(/^\.\/secrets\//);
+    return secret;
+  };
+  const certificateOf = (name: string, file: string) => compose.secrets[mountedSecret(name, file)]!.file;
+
+  it('lets only the services that must reach Temporal, each over mutual TLS with a certificate of its own', () => {
+    const clients = Object.entries(compose.services)
+      .filter(([, svc]) => Object.values(svc.environment ?? {}).some((v) => String(v).includes('temporal:7233')))
+      .map(([name]) => name)
+      .sort();
+    expect(clients).toEqual(['executor-worker', 'orchestrator', 'temporal', 'temporal-ui']);
+
+    // The services' own mapping from their environment to the connection, reading only what is mounted.
+    const read = (name: string) => (file: string) => Buffer.from(certificateOf(name, file));
+    const orchestrator = orchestratorTemporal(OrchestratorEnv.parse({ ...env('orchestrator'), DATABASE_URL: 'postgres://x/y' }), read('orchestrator'));
+    const executor = executorTemporal(ExecutorEnv.parse({ ...env('executor-worker'), DATABASE_URL: 'postgres://x/y' }), read('executor-worker'));
+    for (const options of [orchestrator, executor]) {
+      expect(options.address).toBe('temporal:7233');
+      expect(options.tls?.serverNameOverride).toBe('temporal');
+      expect(String(options.tls?.serverRootCACertificate)).toBe('./secrets/temporal-tls/ca.pem');
+    }
+    expect(String(orchestrator.tls?.clientCertPair?.crt)).toBe('./secrets/temporal-tls/orchestrator.pem');
+    expect(String(orchestrator.tls?.clientCertPair?.key)).toBe('./secrets/temporal-tls/orchestrator.key');
+    expect(String(executor.tls?.clientCertPair?.crt)).toBe('./secrets/temporal-tls/executor-worker.pem');
+    expect(String(executor.tls?.clientCertPair?.key)).toBe('./secrets/temporal-tls/executor-worker.key');
+
+    const ui = env('temporal-ui');
+    expect(certificateOf('temporal-ui', ui.TEMPORAL_TLS_CA!)).toBe('./secrets/temporal-tls/ca.pem');
+    expect(certificateOf('temporal-ui', ui.TEMPORAL_TLS_CERT!)).toBe('./secrets/temporal-tls/temporal-ui.pem');
+    expect(certificateOf('temporal-ui', ui.TEMPORAL_TLS_KEY!)).toBe('./secrets/temporal-tls/temporal-ui.key');
+    expect(ui).toMatchObject({ TEMPORAL_TLS_SERVER_NAME: 'temporal', TEMPORAL_TLS_ENABLE_HOST_VERIFICATION: 'true' });
+
+    // No private key is mounted into two services.
+    const keys = Object.values(compose.services).flatMap((svc) => (svc.secrets ?? []).filter((x) => x.endsWith('_key')));
+    expect(keys.length).toBe(new Set(keys).size);
+  });
+
+  it('has the frontend refuse clients without a certificate of the CA, and checks its health with one', () => {
+    const temporal = env('temporal');
+    expect(temporal.TEMPORAL_TLS_REQUIRE_CLIENT_AUTH).toBe('true');
+    expect(certificateOf('temporal', temporal.TEMPORAL_TLS_CLIENT1_CA_CERT!)).toBe('./secrets/temporal-tls/ca.pem');
+    expect(certificateOf('temporal', temporal.TEMPORAL_TLS_SERVER_CA_CERT!)).toBe('./secrets/temporal-tls/ca.pem');
+    for (const k of ['TEMPORAL_TLS_SERVER_CERT', 'TEMPORAL_TLS_FRONTEND_CERT']) expect(certificateOf('temporal', temporal[k]!)).toBe('./secrets/temporal-tls/temporal.pem');
+    for (const k of ['TEMPORAL_TLS_SERVER_KEY', 'TEMPORAL_TLS_FRONTEND_KEY']) expect(certificateOf('temporal', temporal[k]!)).toBe('./secrets/temporal-tls/temporal.key');
+    expect(temporal).toMatchObject({ TEMPORAL_TLS_FRONTEND_DISABLE_HOST_VERIFICATION: 'false', TEMPORAL_TLS_INTERNODE_DISABLE_HOST_VERIFICATION: 'false' });
+    const health = service('temporal').healthcheck?.test ?? [];
+    const flag = (name: string) => health[health.indexOf(name) + 1] ?? '';
+    expect(certificateOf('temporal', flag('--tls-cert-path'))).toBe('./secrets/temporal-tls/admin.pem');
+    expect(certificateOf('temporal', flag('--tls-key-path'))).toBe('./secrets/temporal-tls/admin.key');
+    expect(certificateOf('temporal', flag('--tls-ca-path'))).toBe('./secrets/temporal-tls/ca.pem');
+    expect(flag('--tls-server-name')).toBe('temporal');
+  });
+
+  it('has the UI let in only people who signed in, and change nothing', () => {
+    const ui = env('temporal-ui');
+    expect(ui).toMatchObject({ TEMPORAL_AUTH_ENABLED: 'true', TEMPORAL_AUTH_TYPE: 'oidc', TEMPORAL_DISABLE_WRITE_ACTIONS: 'true' });
+    for (const k of ['TEMPORAL_AUTH_PROVIDER_URL', 'TEMPORAL_AUTH_CLIENT_ID', 'TEMPORAL_AUTH_CLIENT_SECRET', 'TEMPORAL_AUTH_CALLBACK_URL']) {
+      // Required from the operator's environment: compose refuses to start without it.
+      expect(ui[k], k).toMatch(/\$\{[A-Z_]+:\?[^}]+\}/);
+    }
+  });
+
+  it('mounts only certificates that scripts/temporal-certs.sh issues', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'opsc-compose-certs-'));
+    try {
+      execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'temporal-certs.sh'), dir], { stdio: 'ignore' });
+      const issued = readdirSync(dir).map((f) => `./secrets/temporal-tls/${f}`);
+      const mounted = Object.values(compose.secrets).map((s) => s.file).filter((f) => f.startsWith('./secrets/temporal-tls/'));
+      expect(mounted.length).toBeGreaterThanOrEqual(11);
+      expect(mounted.filter((f) => !issued.includes(f))).toEqual([]);
+      // The CA's key stays with whoever issues certificates.
+      expect(mounted).not.toContain('./secrets/temporal-tls/ca.key');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

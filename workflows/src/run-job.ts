@@ -26,18 +26,8 @@ import {
   type StepVerdict,
   type TargetRef,
 } from '@opsc/contracts';
-import {
-  SearchAttribute,
-  approveUpdate,
-  cancelUpdate,
-  decideUpdate,
-  pauseUpdate,
-  progressQuery,
-  rejectUpdate,
-  resumeUpdate,
-  type Actor,
-  type ControlAnswer,
-} from '@opsc/contracts/temporal';
+import { SearchAttribute, progressQuery } from '@opsc/contracts/temporal';
+import { installControlHandlers } from './job-controls.js';
 import { JobState, type JobStateData } from './job-state.js';
 import { describeOutcome, runAction, type Outcome } from './run-step.js';
 import { undoEntryFor } from './saga.js';
@@ -53,13 +43,6 @@ const records = proxyActivities<OrchestratorActivities>({
 const VERDICT_BATCH = 100;
 /** Undo actions get more attempts than steps: they are what stands between a host and a half-done change. */
 const MIN_UNDO_ATTEMPTS = 5;
-
-const APPROVER_ROLES = new Set<Actor['role']>(['approver', 'admin']);
-const OPERATOR_ROLES = new Set<Actor['role']>(['operator', 'approver', 'admin']);
-
-const refuse = (type: ErrorType, message: string): never => {
-  throw ApplicationFailure.create({ type, message, nonRetryable: true });
-};
 
 /** One job's run: the approval gate, the steps over their targets, compensations, and the record of it all. */
 class JobRun {
@@ -128,137 +111,23 @@ class JobRun {
   // ---- messages -------------------------------------------------------------------------------
 
   installHandlers(): void {
-    setHandler(progressQuery, () => this.state.snapshot(new Date()));
-
-    setHandler(
-      approveUpdate,
-      async (args) => {
-        Object.assign(this.data.approval, { status: 'approved', decidedBy: args.by, decidedAt: new Date().toISOString(), ...(args.comment && { comment: args.comment }) });
-        this.state.log(new Date(), 'info', `Approved by ${args.by}${args.comment ? `: ${args.comment}` : ''}`);
-        await this.event('approve', args);
-        return this.answer('approved');
-      },
-      {
-        validator: (args) => {
-          this.expectApprovalPending();
-          if (!APPROVER_ROLES.has(args.role)) refuse(ErrorType.Forbidden, `approving needs the approver role; ${args.by} is ${args.role}`);
-          if (this.data.approval.fourEyes && args.by === this.input.requestedBy) refuse(ErrorType.Forbidden, `four-eyes rule: ${args.by} requested this job and cannot approve it`);
-          if (args.planHash !== this.input.planHash) {
-            refuse(ErrorType.Conflict, `the plan changed: approval names plan ${args.planHash.slice(0, 12)}…, the job runs plan ${this.input.planHash.slice(0, 12)}…; review it again`);
-          }
-        },
-      },
-    );
-
-    setHandler(
-      rejectUpdate,
-      async (args) => {
-        Object.assign(this.data.approval, { status: 'rejected', decidedBy: args.by, decidedAt: new Date().toISOString(), ...(args.comment && { comment: args.comment }) });
-        this.state.log(new Date(), 'warn', `Rejected by ${args.by}${args.comment ? `: ${args.comment}` : ''}`);
-        await this.event('reject', args);
-        return this.answer('rejected');
-      },
-      {
-        validator: (args) => {
-          this.expectApprovalPending();
-          // The requester may withdraw their own job; anyone else needs the approver role.
-          if (!APPROVER_ROLES.has(args.role) && args.by !== this.input.requestedBy) refuse(ErrorType.Forbidden, `rejecting needs the approver role; ${args.by} is ${args.role}`);
-        },
-      },
-    );
-
-    setHandler(
-      pauseUpdate,
-      async (args) => {
-        this.data.paused = true;
-        this.state.log(new Date(), 'warn', `Paused by ${args.by}: no new targets start until resumed`);
-        await this.event('pause', args);
-        if (this.data.status === 'running') await this.setStatus('paused');
-        return this.answer('paused: targets in flight finish, no new ones start');
-      },
-      {
-        validator: (args) => {
-          this.expectOperator(args);
-          if (this.data.phase !== 'running' || this.data.stop) refuse(ErrorType.Conflict, `only a running job can be paused; this one is ${this.data.status}`);
-          if (this.data.paused) refuse(ErrorType.Conflict, 'the job is already paused');
-        },
-      },
-    );
-
-    setHandler(
-      resumeUpdate,
-      async (args) => {
-        this.data.paused = false;
-        this.state.log(new Date(), 'info', `Resumed by ${args.by}`);
-        await this.event('resume', args);
-        if (this.data.status === 'paused') await this.setStatus('running');
-        return this.answer('resumed');
-      },
-      {
-        validator: (args) => {
-          this.expectOperator(args);
-          if (!this.data.paused) refuse(ErrorType.Conflict, `the job is not paused; it is ${this.data.status}`);
-        },
-      },
-    );
-
-    setHandler(
-      cancelUpdate,
-      async (args) => {
-        const mode = args.mode ?? 'finish';
-        this.data.cancel = { by: args.by, mode };
-        this.data.stop = 'cancel';
-        this.data.paused = false;
-        this.state.log(new Date(), 'warn', `Cancelled by ${args.by}${mode === 'interrupt' ? ', interrupting steps in flight' : ', letting steps in flight finish'}; then: rollback ${this.plan.policies.rollback}`);
-        if (mode === 'interrupt') this.stepScope?.cancel();
-        await this.event('cancel', args, { mode });
-        return this.answer('cancelling');
-      },
-      {
-        validator: (args) => {
-          this.expectOperator(args);
-          if (this.data.cancel) refuse(ErrorType.Conflict, 'the job is already being cancelled');
-          if (this.data.phase !== 'approval' && this.data.phase !== 'running') refuse(ErrorType.Conflict, `the job can no longer be cancelled; it is ${this.data.status}`);
-        },
-      },
-    );
-
-    setHandler(
-      decideUpdate,
-      async (args) => {
-        const decision = this.data.decision;
-        if (decision) Object.assign(decision, { status: args.choice, decidedBy: args.by, decidedAt: new Date().toISOString(), ...(args.comment && { comment: args.comment }) });
-        this.state.log(new Date(), 'warn', `${args.by} chose to ${args.choice === 'continue' ? 'continue past the failures' : 'roll back every target'}`);
-        await this.event('decide', args, { choice: args.choice });
-        return this.answer(args.choice === 'continue' ? 'continuing' : 'rolling back');
-      },
-      {
-        validator: (args) => {
-          if (this.data.decision?.status !== 'pending') refuse(ErrorType.Conflict, `the job is not waiting for a decision; it is ${this.data.status}`);
-          if (args.choice === 'rollback') return this.expectOperator(args);
-          // Going on past failures is a new risk: it takes an approver, and not the requester under four-eyes.
-          if (!APPROVER_ROLES.has(args.role)) refuse(ErrorType.Forbidden, `continuing past failures needs the approver role; ${args.by} is ${args.role}`);
-          if (this.data.approval.fourEyes && args.by === this.input.requestedBy) refuse(ErrorType.Forbidden, `four-eyes rule: ${args.by} requested this job and cannot approve continuing it`);
-        },
-      },
-    );
+    installControlHandlers({
+      input: this.input,
+      data: this.data,
+      rollbackPolicy: this.plan.policies.rollback,
+      log: (level, message) => this.state.log(new Date(), level, message),
+      event: (action, actor, details, decisionId) => this.event(action, actor, details, decisionId),
+      setStatus: (status) => this.setStatus(status),
+      interruptSteps: () => this.stepScope?.cancel(),
+    });
   }
 
-  private expectApprovalPending(): void {
-    if (this.data.phase !== 'approval' || this.data.approval.status !== 'pending') {
-      refuse(ErrorType.Conflict, `the job is not waiting for approval; it is ${this.data.status}`);
-    }
-  }
-
-  private expectOperator(args: Actor): void {
-    if (!OPERATOR_ROLES.has(args.role)) refuse(ErrorType.Forbidden, `this needs the operator role; ${args.by} is ${args.role}`);
-  }
-
-  private answer(message: string): ControlAnswer {
-    return { status: this.data.status, message };
-  }
-
-  private async event(action: JobEvent['action'], actor: { by: string; comment?: string; sourceIp?: string }, details?: Record<string, unknown>): Promise<void> {
+  private async event(
+    action: JobEvent['action'],
+    actor: { by: string; comment?: string | null; sourceIp?: string | null },
+    details?: Record<string, unknown>,
+    decisionId?: string,
+  ): Promise<void> {
     await CancellationScope.nonCancellable(() =>
       records.recordJobEvent({
         jobId: this.input.jobId,
@@ -270,6 +139,7 @@ class JobRun {
         ...(actor.comment && { comment: actor.comment }),
         ...(actor.sourceIp && { sourceIp: actor.sourceIp }),
         ...(details && { details }),
+        ...(decisionId && { decisionId }),
       }),
     );
   }
@@ -309,6 +179,11 @@ class JobRun {
   // ---- the run ---------------------------------------------------------------------------------
 
   async run(): Promise<JobResult> {
+    // Before anything is written or run: this is the job the API recorded (Temporal takes any start).
+    // Until then the run answers no progress query: a forged run under a finished job's id does not
+    // stand in for the job, the API falls back on the job's record.
+    await this.confirmStart();
+    setHandler(progressQuery, () => this.state.snapshot(new Date()));
     try {
       if (this.data.phase === 'approval') await this.approvalGate();
       if (this.data.phase === 'running' && (await this.execute()) === 'continue-as-new') return await this.continueAsNew();
@@ -325,6 +200,14 @@ class JobRun {
       if (this.data.phase === 'compensating' && (await this.compensate()) === 'continue-as-new') return this.continueAsNew();
       return this.finish();
     });
+  }
+
+  /** A first run checks its input against the job's record through an activity; a continued run was handed its state by a run that did. */
+  private async confirmStart(): Promise<void> {
+    const { input } = this;
+    if (input.carried !== undefined) return;
+    const { jobId, tenantId, plan, planHash, risk, requestedBy, targets, stepTargets, approval } = input;
+    await records.confirmJob({ jobId, tenantId, plan, planHash, risk, requestedBy, targets, stepTargets, approval: { required: approval.required, fourEyes: approval.fourEyes } });
   }
 
   private async approvalGate(): Promise<void> {
@@ -587,6 +470,8 @@ class JobRun {
   }
 
   private async finish(): Promise<JobResult> {
+    // A decision in flight is confirmed and answered (refused, the job being over) before the end.
+    await condition(allHandlersFinished);
     await this.settle();
     const { data } = this;
     const states = data.targetStates.slice(0, this.jobTargetCount);
@@ -635,8 +520,9 @@ class JobRun {
   }
 
   private async continueAsNew(): Promise<never> {
-    await this.settle();
+    // Handlers first: what they write (an event, a status) is then settled with the rest.
     await condition(allHandlersFinished);
+    await this.settle();
     const info = workflowInfo();
     const next = makeContinueAsNewFunc<(input: RunJobInput) => Promise<JobResult>>({ typedSearchAttributes: info.typedSearchAttributes, memo: info.memo ?? {} });
     return next({ ...this.input, carried: this.state.handOver() });
@@ -645,7 +531,16 @@ class JobRun {
 
 /** Runs a job: approval, then its steps in order over their targets, undoing what failed per the plan, on the executor queue. */
 export async function runJob(input: RunJobInput): Promise<JobResult> {
-  const job = new JobRun(input);
+  const forged = (message: string) => ApplicationFailure.create({ type: ErrorType.Forbidden, message: `refused to run: ${message}`, nonRetryable: true });
+  // Anyone who reaches Temporal can start this workflow: state handed over without a continue-as-new
+  // is forged, and an input the run cannot even be built from fails the run, not its task forever.
+  if (input.carried !== undefined && workflowInfo().continuedFromExecutionRunId === undefined) throw forged('handed-over state, but this run did not continue an earlier one');
+  let job: JobRun;
+  try {
+    job = new JobRun(input);
+  } catch (err) {
+    throw forged(`the input is not a job (${(err as Error).message})`);
+  }
   job.installHandlers();
   return job.run();
 }

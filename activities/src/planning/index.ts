@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import type { OrchestratorActivities } from '@opsc/contracts';
 import { createEstimateSteps, createRecordJobEvent, createRecordJobStatus, createRecordStepResults } from './job-records.js';
+import { createConfirmDecision, createRefuseDecision } from './job-decisions.js';
+import { createConfirmJob } from './job-start.js';
 
 export { BUILTIN_TOOLS_DIR, loadCatalog, parseToolFile, ToolCatalog, ToolCatalogError } from './catalog/index.js';
 export { validatePlan, TargetResolutionError, type PlanValidation, type PlanningContext, type TargetResolver } from './validate/validate-plan.js';
@@ -19,6 +21,9 @@ export const createOrchestratorActivities = (deps: PlanningDeps) =>
     recordJobStatus: createRecordJobStatus(deps.pool),
     recordStepResults: createRecordStepResults(deps.pool),
     recordJobEvent: createRecordJobEvent(deps.pool),
+    confirmDecision: createConfirmDecision(deps.pool),
+    refuseDecision: createRefuseDecision(deps.pool),
+    confirmJob: createConfirmJob(deps.pool),
     estimateSteps: createEstimateSteps(deps.pool),
   }) satisfies OrchestratorActivities;
 export { createLangChainPlanner, type LangChainPlannerOptions } from './langchain/langchain-planner.js';

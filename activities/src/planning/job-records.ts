@@ -64,20 +64,35 @@ export const createRecordStepResults =
 export const createRecordJobEvent =
   (pool: pg.Pool) =>
   async (e: JobEvent): Promise<void> => {
-    const entry = { key: e.key, action: e.action, actor: e.actor, at: e.at, ...(e.comment && { comment: e.comment }), ...(e.details && { details: e.details }) };
+    const entry = { key: e.key, action: e.action, actor: e.actor, at: e.at, ...(e.comment && { comment: e.comment }), ...(e.details && { details: e.details }), ...(e.decisionId && { decisionId: e.decisionId }) };
     const approval = e.action === 'approve' || e.action === 'reject' || e.action === 'approval-timeout'
       ? { status: e.action === 'approve' ? 'approved' : e.action === 'reject' ? 'rejected' : 'timed_out', by: e.actor, at: e.at, comment: e.comment ?? null, planHash: e.planHash }
       : null;
+    // A decision's row is marked applied in the same statement: the record of what happened and the
+    // decision it came from never disagree.
     await pool.query(
       `WITH logged AS (
          INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, job_id, plan_hash, source_ip, details, event_key)
          SELECT tenant_id, $2, 'job.' || $3, 'job', id, id, $4, $5, $6::jsonb, $7 FROM jobs WHERE id = $1
          ON CONFLICT (event_key) DO NOTHING
          RETURNING job_id
+       ), applied AS (
+         UPDATE job_decisions SET status = 'applied', decided_at = now() WHERE id = $10::uuid AND job_id = $1 AND status = 'confirmed'
        )
        UPDATE jobs SET events = events || jsonb_build_array($8::jsonb), approval = coalesce($9::jsonb, approval), updated_at = now()
        WHERE id = (SELECT job_id FROM logged)`,
-      [e.jobId, e.actor, e.action, e.planHash, e.sourceIp ?? null, JSON.stringify({ ...(e.comment && { comment: e.comment }), ...e.details }), e.key, JSON.stringify(entry), approval && JSON.stringify(approval)],
+      [
+        e.jobId,
+        e.actor,
+        e.action,
+        e.planHash,
+        e.sourceIp ?? null,
+        JSON.stringify({ ...(e.comment && { comment: e.comment }), ...e.details }),
+        e.key,
+        JSON.stringify(entry),
+        approval && JSON.stringify(approval),
+        e.decisionId ?? null,
+      ],
     );
   };
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import {
@@ -8,6 +8,8 @@ import {
   Plan,
   isFinalJobStatus,
   TaskQueue,
+  StorableText,
+  type DecisionAction,
   type FieldIssue,
   type JobProgress,
   type PlanSummary,
@@ -25,7 +27,6 @@ import {
   progressQuery,
   rejectUpdate,
   resumeUpdate,
-  type Actor,
   type ControlAnswer,
 } from '@opsc/contracts/temporal';
 import { assessExecutablePlan, proposePlan, validatePlan } from '@opsc/activities/planning';
@@ -38,6 +39,7 @@ import { ApiFailure } from './errors.js';
 import { parseBody, parseQuery } from './validate.js';
 import { planningContext, tenantEgressPolicy } from './planning-context.js';
 import { jobEventsHandler } from './job-events.js';
+import { abandonDecision, recordDecision } from './decision-store.js';
 import { findJob, findStepResults, insertJob, listJobs, markJobUnstarted, tenantSettings, type JobRow, type StepResultCursor, type StepResultRow } from './job-store.js';
 
 const Hash = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be the 64-hex plan hash shown with the plan' });
@@ -49,7 +51,8 @@ type CreateJobBody = z.infer<typeof RequestBody> | z.infer<typeof DraftBody> | z
 /** The body's shape is chosen by its key, so errors name the fields of that shape (`plan.steps.0…`). */
 const createJobSchema = (body: unknown): z.ZodType<CreateJobBody> =>
   body !== null && typeof body === 'object' && 'request' in body ? RequestBody : body !== null && typeof body === 'object' && 'draft' in body ? DraftBody : PlanBody;
-const Comment = z.string().trim().max(2_000).optional();
+/** A comment goes into the decision's record, the job's and the audit log: refused here if it could not be stored there. */
+const Comment = StorableText.trim().max(2_000).optional();
 const ApproveBody = z.strictObject({ planHash: Hash, comment: Comment });
 const RejectBody = z.strictObject({ comment: Comment });
 const ControlBody = z.strictObject({ comment: Comment });
@@ -362,50 +365,65 @@ export const jobsRouter = (deps: ApiDeps): Router => {
     await jobEventsHandler(deps, job, req, res);
   });
 
-  /** Sends a control update to the job's workflow as the caller; the workflow checks and records it. */
+  const updates = { approve: approveUpdate, reject: rejectUpdate, pause: pauseUpdate, resume: resumeUpdate, cancel: cancelUpdate, decide: decideUpdate } as const;
+
+  /**
+   * Records the caller's decision (and its audit entry), then sends its id to the job's workflow,
+   * which confirms the record through an activity and checks the rules against it.
+   */
   const control = async (
+    req: Request,
     res: Response,
-    id: string,
-    send: (handle: ReturnType<ApiDeps['client']['workflow']['getHandle']>, actor: Actor) => Promise<ControlAnswer>,
-    sourceIp: string | undefined,
-    comment: string | undefined,
+    action: DecisionAction,
+    fields: { planHash?: string; comment?: string | undefined; mode?: 'finish' | 'interrupt'; choice?: 'continue' | 'rollback' },
   ): Promise<void> => {
-    const job = await jobOf(id, res);
+    const job = await jobOf(String(req.params.id), res);
     const principal = principalOf(res);
-    const actor: Actor = { by: principal.username, role: principal.role, ...(comment && { comment }), ...(sourceIp && { sourceIp }) };
+    const decisionId = await recordDecision(deps.pool, {
+      jobId: job.id,
+      tenantId: principal.tenantId,
+      userId: principal.userId,
+      actor: principal.username,
+      role: principal.role,
+      action,
+      planHash: fields.planHash ?? job.plan_hash,
+      comment: fields.comment || null,
+      mode: fields.mode ?? null,
+      choice: fields.choice ?? null,
+      sourceIp: req.ip ?? null,
+    });
     let answer: ControlAnswer;
     try {
-      answer = await withTimeout(send(deps.client.workflow.getHandle(job.id), actor), UPDATE_TIMEOUT_MS, 'update');
+      answer = await withTimeout(deps.client.workflow.getHandle(job.id).executeUpdate(updates[action], { args: [{ decisionId }] }), UPDATE_TIMEOUT_MS, 'update');
     } catch (err) {
-      throw updateFailure(err);
+      const failure = updateFailure(err);
+      // Refused before the workflow took it up (or the job is over): closed with the reason, never to
+      // be used later. Not when the workflow did not answer in time: it may still take it up.
+      if (failure.type !== ErrorType.Unavailable) await abandonDecision(deps.pool, decisionId, failure.message);
+      throw failure;
     }
-    deps.log.info('job control', { jobId: job.id, by: actor.by, status: answer.status, message: answer.message });
+    deps.log.info('job control', { jobId: job.id, action, decisionId, by: principal.username, status: answer.status, message: answer.message });
     res.json(answer);
   };
 
   router.post('/:id/approve', requireRole('approver'), async (req, res) => {
     const body = parseBody(ApproveBody, req);
-    await control(res, String(req.params.id), (h, actor) => h.executeUpdate(approveUpdate, { args: [{ ...actor, planHash: body.planHash }] }), req.ip, body.comment);
+    await control(req, res, 'approve', { planHash: body.planHash, comment: body.comment });
   });
   router.post('/:id/reject', requireRole('operator'), async (req, res) => {
-    const body = parseBody(RejectBody, req);
-    await control(res, String(req.params.id), (h, actor) => h.executeUpdate(rejectUpdate, { args: [actor] }), req.ip, body.comment);
+    await control(req, res, 'reject', parseBody(RejectBody, req));
   });
   router.post('/:id/pause', requireRole('operator'), async (req, res) => {
-    const body = parseBody(ControlBody, req);
-    await control(res, String(req.params.id), (h, actor) => h.executeUpdate(pauseUpdate, { args: [actor] }), req.ip, body.comment);
+    await control(req, res, 'pause', parseBody(ControlBody, req));
   });
   router.post('/:id/resume', requireRole('operator'), async (req, res) => {
-    const body = parseBody(ControlBody, req);
-    await control(res, String(req.params.id), (h, actor) => h.executeUpdate(resumeUpdate, { args: [actor] }), req.ip, body.comment);
+    await control(req, res, 'resume', parseBody(ControlBody, req));
   });
   router.post('/:id/cancel', requireRole('operator'), async (req, res) => {
-    const body = parseBody(CancelBody, req);
-    await control(res, String(req.params.id), (h, actor) => h.executeUpdate(cancelUpdate, { args: [{ ...actor, mode: body.mode }] }), req.ip, body.comment);
+    await control(req, res, 'cancel', parseBody(CancelBody, req));
   });
   router.post('/:id/decide', requireRole('operator'), async (req, res) => {
-    const body = parseBody(DecideBody, req);
-    await control(res, String(req.params.id), (h, actor) => h.executeUpdate(decideUpdate, { args: [{ ...actor, choice: body.choice }] }), req.ip, body.comment);
+    await control(req, res, 'decide', parseBody(DecideBody, req));
   });
   return router;
 };
