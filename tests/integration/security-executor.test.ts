@@ -222,7 +222,7 @@ describe('the executor is no confused deputy', () => {
       { destination: '169.254.169.254' },
       { destination: '127.0.0.1:http' },
       { destination: '127.0.0.1' },
-      { destination: 'ok.example', note: 'nul\u0000inside' },
+      { destination: 'ok.example', note: 'bell\u0007inside' },
       { destination: 'metadata.google.internal:80' },
     ]);
     expect(bad.status).toBe(400);
