@@ -84,11 +84,17 @@ describe('security: the approval gate cannot be talked around', () => {
 
   it('lets no plan, planned or raw, name a loopback service or a metadata address', async () => {
     const { port } = new URL(api);
+    // Even a tenant that allows the API's address cannot open the platform to its steps.
+    const { token: admin } = await stack.createUser('admin');
+    expect((await requestJson(`${api}/api/tenant/egress`, { method: 'PUT', token: admin, body: { allow: [{ destination: `127.0.0.1:${port}` }, { destination: '127.0.0.1:9' }] } })).status).toBe(200);
     // The built-in planner reads "is <url> up?" as an http check: the validator refuses it on the field.
     const planned = await requestJson<{ status: string; issues: { path: string; message: string }[] }>(`${api}/api/plans`, { body: { request: `is http://127.0.0.1:${port}/api/health up?` }, token: operator });
     expect(planned.status).toBe(200);
     expect(planned.body.status).toBe('invalid');
-    expect(planned.body.issues).toEqual([{ path: 'steps.0.params.url', message: expect.stringMatching(/service of the platform itself|loopback/) }]);
+    expect(planned.body.issues).toEqual([{ path: 'steps.0.params.url', message: expect.stringMatching(/service of the platform itself/) }]);
+    // What the tenant allows, a planned step may reach.
+    const allowed = await requestJson<{ status: string }>(`${api}/api/plans`, { body: { request: 'is http://127.0.0.1:9/ up?' }, token: operator });
+    expect(allowed.body.status).toBe('ready');
     const job = await requestJson<{ error: { issues: { path: string }[] } }>(`${api}/api/jobs`, { body: { request: 'check that http://169.254.169.254/latest/meta-data/ answers' }, token: operator });
     expect(job.status).toBe(422);
     expect(job.body.error.issues.map((i) => i.path)).toEqual(['draft.steps.0.params.url']);

@@ -2,6 +2,7 @@ import type { PlannerName, PlanProposal, PlanSummary } from '@opsc/contracts';
 import { builtinPlan, type PlannerAnswer, type PlannerRequest } from './builtin/builtin-planner.js';
 import type { InventorySketch } from './builtin/entities.js';
 import type { ToolCatalog } from './catalog/tool-catalog.js';
+import type { EgressPolicy } from '@opsc/contracts';
 import { validatePlan, type PlanValidation, type TargetResolver } from './validate/validate-plan.js';
 
 /** What a planner gets: the request, the catalog, the inventory's names, and the one validator. */
@@ -19,6 +20,8 @@ export interface ProposeDeps {
   catalog: ToolCatalog;
   inventory: () => Promise<InventorySketch>;
   resolveTargets: TargetResolver;
+  /** The tenant's egress policy: what a planned step may reach (closed when absent). */
+  egress?: () => Promise<EgressPolicy>;
   /** The configured LLM planner, if any. */
   llm?: Planner;
 }
@@ -105,7 +108,8 @@ export const proposePlan = async (request: string, deps: ProposeDeps): Promise<P
     request,
     inventory,
     catalog: deps.catalog,
-    validate: (draft) => validatePlan(draft, { catalog: deps.catalog, resolveTargets: deps.resolveTargets }),
+    // The same validator, with the same egress policy, as a draft sent on its own.
+    validate: (draft) => validatePlan(draft, { catalog: deps.catalog, resolveTargets: deps.resolveTargets, ...(deps.egress && { egress: deps.egress }) }),
   };
   let fallbackReason: string | undefined;
   if (deps.llm) {
