@@ -18,10 +18,21 @@ const uiRule = (url: string): string => {
 
 /**
  * The platform's own services the executor is told to refuse (EXECUTOR_EGRESS_DENY), besides those
- * it knows by itself (Temporal's frontend, PostgreSQL, its own health port): the API, the web app
- * and the Temporal UI. No step may reach them, whatever a tenant allows.
+ * it knows by itself (Temporal's frontend, PostgreSQL, its own health port): the API, the web app,
+ * the Temporal UI, and the embedded Temporal's HTTP API and metrics (its HTTP API is all of
+ * Temporal, for every tenant). No step may reach them, whatever a tenant allows.
  */
 export const platformEgressDeny = (services: PlatformServices): string => {
-  const ui = services.temporalUiUrl ?? services.temporal?.uiUrl ?? undefined;
-  return [services.extra, `127.0.0.1:${services.apiPort}`, `127.0.0.1:${services.webPort}`, ui && uiRule(ui)].filter(Boolean).join(',');
+  const { temporal } = services;
+  const ui = services.temporalUiUrl ?? temporal?.uiUrl ?? undefined;
+  return [
+    services.extra,
+    `127.0.0.1:${services.apiPort}`,
+    `127.0.0.1:${services.webPort}`,
+    ui && uiRule(ui),
+    temporal && `127.0.0.1:${temporal.httpPort}`,
+    temporal && `127.0.0.1:${temporal.metricsPort}`,
+  ]
+    .filter(Boolean)
+    .join(',');
 };

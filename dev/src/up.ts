@@ -85,7 +85,8 @@ const main = async () => {
     onLine: prefix('orchestrator'),
   });
   // No step may reach the platform itself. The executor refuses Temporal, PostgreSQL and its own
-  // health port by itself; it is told the API, the web app and the Temporal UI here.
+  // health port by itself; it is told the API, the web app, the Temporal UI and the embedded
+  // Temporal's HTTP API and metrics here.
   const egressDeny = platformEgressDeny({ extra: env.EXECUTOR_EGRESS_DENY, apiPort, webPort, temporalUiUrl: temporalUi, temporal: stack.temporal });
   const executor = startService({
     name: 'executor',
