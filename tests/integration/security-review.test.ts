@@ -145,46 +145,65 @@ describe('security review of the gates', () => {
       expect(after.approval).toBeNull();
     });
 
-    it('cannot make the executor send a change nobody approved, from a workflow of their own', async () => {
-      const url = `http://${listener.host}/unapproved-${randomUUID()}`;
-      const job = await awaitingApproval({ name: 'post it', steps: [{ id: 'post', name: 'POST', action: { method: 'http', url, httpMethod: 'POST', body: 'x' } }] });
-      // The attacker's own workflow, on a task queue of their own, asks the executor queue to run the step.
+    /**
+     * Runs one of the attacker's own workflows (on a task queue of their own) to its end: `mallory`
+     * asks the executor queue for an http request, `forger` asks the orchestrator queue to record
+     * a job event. Neither is a job's workflow.
+     */
+    const rogue = async <T>(workflow: 'mallory' | 'forger', input: Record<string, unknown>): Promise<T> => {
       await mkdir(path.join(REPO_ROOT, '.cache'), { recursive: true });
       const dir = await mkdtemp(path.join(REPO_ROOT, '.cache', 'rogue-workflow-'));
       const file = path.join(dir, 'rogue.js');
       await writeFile(
         file,
         `import { proxyActivities } from '@temporalio/workflow';
-const { sendHttpRequest } = proxyActivities({ taskQueue: 'executor', startToCloseTimeout: '30s', retry: { maximumAttempts: 1 } });
-export async function mallory(input) {
+const once = (taskQueue) => proxyActivities({ taskQueue, startToCloseTimeout: '30s', retry: { maximumAttempts: 1 } });
+const outcome = async (work) => {
   try {
-    const output = await sendHttpRequest(input);
-    return { ran: true, status: output.status };
+    return { ran: true, output: await work() };
   } catch (err) {
     return { ran: false, message: String((err && err.cause && err.cause.message) || err) };
   }
-}
+};
+export const mallory = (input) => outcome(() => once('executor').sendHttpRequest(input));
+export const forger = (input) => outcome(() => once('orchestrator').recordJobEvent(input));
 `,
       );
       const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
       const queue = `mallory-${randomUUID()}`;
       const worker = await Worker.create({ connection, namespace: stack.namespace, taskQueue: queue, workflowsPath: file });
       const running = worker.run();
-      let result: { ran: boolean; status?: number; message?: string } | undefined;
       try {
-        result = await stack.client.workflow.execute('mallory', {
-          taskQueue: queue,
-          workflowId: `mallory-${randomUUID()}`,
-          args: [{ jobId: job.id, tenantId: operator.tenantId, stepId: 'post', target: { id: 'executor', name: 'executor' }, timeoutSeconds: 10, url, httpMethod: 'POST', headers: {}, body: 'x' }],
-        });
+        return await stack.client.workflow.execute<(input: Record<string, unknown>) => Promise<T>>(workflow, { taskQueue: queue, workflowId: `mallory-${randomUUID()}`, args: [input] });
       } finally {
         worker.shutdown();
         await running;
         await connection.close();
       }
+    };
+
+    it('cannot make the executor send a change nobody approved, from a workflow of their own', async () => {
+      const url = `http://${listener.host}/unapproved-${randomUUID()}`;
+      const job = await awaitingApproval({ name: 'post it', steps: [{ id: 'post', name: 'POST', action: { method: 'http', url, httpMethod: 'POST', body: 'x' } }] });
+      const result = await rogue<{ ran: boolean; message?: string }>('mallory', {
+        jobId: job.id, tenantId: operator.tenantId, stepId: 'post', target: { id: 'executor', name: 'executor' }, timeoutSeconds: 10, url, httpMethod: 'POST', headers: {}, body: 'x',
+      });
       expect(listener.hits.filter((h) => h.startsWith('POST /unapproved')), JSON.stringify(result)).toEqual([]);
-      expect(result?.ran).toBe(false);
+      expect(result.ran).toBe(false);
       expect((await waitForJob(apiUrl, operator.token, job.id, () => true)).status).toBe('awaiting_approval');
+    });
+
+    it("cannot write a job's record or audit trail from a workflow of their own", async () => {
+      const job = await awaitingApproval({ name: 'needs a person too', steps: [{ id: 'hello', name: 'hello', action: { method: 'local-command', command: 'echo', args: ['hello'] } }], policies: { approvalRequired: true } });
+      const result = await rogue<{ ran: boolean; message?: string }>('forger', {
+        jobId: job.id, key: `approve-${randomUUID()}`, action: 'approve', actor: 'the-ceo', at: new Date().toISOString(), planHash: job.planHash, comment: 'looks fine',
+      });
+      expect(result.ran, JSON.stringify(result)).toBe(false);
+      const after = await waitForJob(apiUrl, operator.token, job.id, () => true);
+      expect(after.approval).toBeNull();
+      expect(after.events).toEqual([]);
+      const audit = await stack.pool.query(`SELECT actor FROM audit_log WHERE job_id = $1 AND action = 'job.approve'`, [job.id]);
+      expect(audit.rows).toEqual([]);
     });
   });
 
