@@ -14,6 +14,7 @@ import { ensureTemporalBinary, startDevServer } from '@opsc/temporal';
 import { allowEgress, requestJson, waitForJob } from '../support/api.js';
 import { freePort } from '../support/free-port.js';
 import { listenersOf } from '../support/listeners.js';
+import { reserveWebPort, startTestWeb } from '../support/web.js';
 import type { Created } from '../support/rollout.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
 
@@ -236,6 +237,41 @@ export const forger = (input) => outcome(() => once('orchestrator').recordJobEve
       } finally {
         await server.stop();
         rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('sign-in through the web app', () => {
+    /** POST /api/auth/login through the web server, from one loopback address of the client's choosing. */
+    const signInFrom = (localAddress: string, webUrl: string, body: Record<string, string>): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const url = new URL('/api/auth/login', webUrl);
+        const req = http.request(url, { method: 'POST', localAddress, headers: { 'content-type': 'application/json', origin: url.origin } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(body));
+      });
+
+    it("is not refused to everyone once one client has failed the source's budget", async () => {
+      const web = await reserveWebPort();
+      const api = await stack.startOrchestrator(web.orchestratorEnv);
+      const running = await startTestWeb(stack.namespace, api.apiUrl, web.port);
+      const victim = await stack.createUser('operator', { username: 'vera-victim', password: 'a long right password' });
+      try {
+        // Someone at 127.0.0.2 guesses names and passwords until the API refuses the source.
+        let refused = 0;
+        for (let i = 0; i < 25; i++) {
+          const status = await signInFrom('127.0.0.2', running.url, { tenant: 'acme', username: `guess-${i}`, password: 'wrong' });
+          if (status === 429) refused += 1;
+        }
+        expect(refused).toBeGreaterThan(0);
+        // Someone else, at 127.0.0.3, with the right password: today the web server is everyone's source.
+        expect(await signInFrom('127.0.0.3', running.url, { tenant: victim.tenant, username: victim.username, password: 'a long right password' })).toBe(200);
+      } finally {
+        await running.service.stop();
+        await api.service.stop();
       }
     });
   });
