@@ -275,4 +275,18 @@ export const forger = (input) => outcome(() => once('orchestrator').recordJobEve
       }
     });
   });
+
+  describe('times in queries', () => {
+    it('answers 200 or 400 naming the field, never 500, to times PostgreSQL cannot take', async () => {
+      const odd = ['0000-01-01T00:00:00Z', '2024-01-01T00:00:00+23:59', '9999-12-31T23:59:59-23:59', '2024-01-01T00:00:00.123456789Z'];
+      const wrong: string[] = [];
+      for (const value of odd) {
+        for (const query of [`audit?since=`, `audit?until=`, `jobs?since=`, `jobs?until=`, `jobs?before=`]) {
+          const res = await requestJson<{ error?: { issues?: { path: string }[] } }>(`${apiUrl}/api/${query}${encodeURIComponent(value)}`, { token: admin.token });
+          if (res.status !== 200 && !(res.status === 400 && res.body.error?.issues?.length)) wrong.push(`${query}${value}: ${res.status}`);
+        }
+      }
+      expect(wrong).toEqual([]);
+    });
+  });
 });
