@@ -93,6 +93,10 @@ describe('the plan validator', () => {
         const step = { id: 's', tool: tool.name, params, ...(place !== 'executor' && { targets: group(on) }) };
         const result = await validatePlan({ name: tool.name, steps: [step] }, ctx);
         expect(result.issues, `${tool.name} on ${place}`).toEqual([]);
+        // Sent back as it is (the web app's "run again"), undo actions included: the same verdict.
+        const again = assessExecutablePlan(result.plan!, catalog);
+        expect(again.issues, `${tool.name} on ${place}, again`).toEqual([]);
+        expect(again.risk, `${tool.name} on ${place}, again`).toBe(result.summary?.risk);
       }
     }
   });
