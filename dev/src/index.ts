@@ -3,3 +3,4 @@ export { EXECUTOR_MAIN, ORCHESTRATOR_MAIN, REPO_ROOT, WEB_DIR } from './paths.js
 export { prepareDatabase } from './prepare-database.js';
 export { ensureVaultKeyFile } from './vault-key.js';
 export { startWeb, type StartWebOptions } from './web-process.js';
+export { platformEgressDeny, type PlatformServices } from './platform-deny.js';

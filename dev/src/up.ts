@@ -3,6 +3,7 @@ import { startEmbeddedPostgres, type RunningPostgres } from '@opsc/database';
 import { prepareDatabase } from './prepare-database.js';
 import { ensureVaultKeyFile } from './vault-key.js';
 import { ensureTemporalBinary, startDevServer, type RunningDevServer } from '@opsc/temporal';
+import { platformEgressDeny } from './platform-deny.js';
 import { DATA_DIR, EMBEDDED_PG_DIR, EXECUTOR_MAIN, ORCHESTRATOR_MAIN, embeddedPgPort } from './paths.js';
 import { startService, waitForHttpOk, type ServiceProcess } from './service-process.js';
 import { startWeb } from './web-process.js';
@@ -84,14 +85,9 @@ const main = async () => {
     onLine: prefix('orchestrator'),
   });
   // No step may reach the platform itself. The executor refuses Temporal, PostgreSQL and its own
-  // health port by itself; it is told the API, the web app and the Temporal UI here.
-  const uiHost = temporalUi ? new URL(temporalUi) : undefined;
-  const egressDeny = [
-    env.EXECUTOR_EGRESS_DENY,
-    `127.0.0.1:${apiPort}`,
-    `127.0.0.1:${webPort}`,
-    uiHost && `${uiHost.hostname}:${uiHost.port || (uiHost.protocol === 'https:' ? 443 : 80)}`,
-  ].filter(Boolean).join(',');
+  // health port by itself; it is told the API, the web app, the Temporal UI and the embedded
+  // Temporal's HTTP API and metrics here.
+  const egressDeny = platformEgressDeny({ extra: env.EXECUTOR_EGRESS_DENY, apiPort, webPort, temporalUiUrl: temporalUi, temporal: stack.temporal });
   const executor = startService({
     name: 'executor',
     script: EXECUTOR_MAIN,

@@ -24,6 +24,8 @@ export const sandboxSettings = (env: ExecutorEnv): SandboxSettings => {
         ? `the sandbox user ${env.EXECUTOR_SANDBOX_USER} is root`
         : undefined;
   const keyFile = env.OPSC_VAULT_KEY_FILE ? path.resolve(env.OPSC_VAULT_KEY_FILE) : undefined;
+  // The Temporal client key too: printed by a command, it would let its reader in as this executor.
+  const tlsKey = env.TEMPORAL_TLS_KEY_FILE ? path.resolve(env.TEMPORAL_TLS_KEY_FILE) : undefined;
   return {
     bwrap: findProgram('bwrap', env.EXECUTOR_LOCAL_PATH),
     user,
@@ -33,6 +35,7 @@ export const sandboxSettings = (env: ExecutorEnv): SandboxSettings => {
       env.EXECUTOR_ARTIFACT_DIR,
       REPO_DATA_DIR,
       ...(keyFile ? [keyFile, path.dirname(keyFile)] : []),
+      ...(tlsKey ? [tlsKey, path.dirname(tlsKey)] : []),
       ...(root ? [] : [os.homedir()]),
       ...env.EXECUTOR_SANDBOX_HIDE,
     ],

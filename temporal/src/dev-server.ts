@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ensureNamespace, searchAttributeFlags } from './namespace.js';
@@ -20,12 +21,29 @@ export interface DevServerOptions {
 export interface RunningDevServer {
   address: string;
   uiUrl: string | null;
+  /**
+   * The server's other HTTP ports on loopback: its HTTP API (the whole Temporal API, unauthenticated,
+   * like the gRPC frontend) and its Prometheus metrics. Named, so that steps can be refused them.
+   */
+  httpPort: number;
+  metricsPort: number;
   pid: number;
   /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
   stop(): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A TCP port free on 127.0.0.1 now (the OS picks it). */
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+    });
+  });
 
 const exited = (child: ChildProcess): Promise<void> =>
   child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
@@ -34,10 +52,16 @@ const exited = (child: ChildProcess): Promise<void> =>
 export const startDevServer = async (options: DevServerOptions): Promise<RunningDevServer> => {
   mkdirSync(path.dirname(options.dbFile), { recursive: true });
   mkdirSync(path.dirname(options.logFile), { recursive: true });
+  // Left to itself the server opens its HTTP API and metrics on random ports nobody knows of: chosen
+  // here, they go into the executor's deny list with the frontend's.
+  const httpPort = await freePort();
+  const metricsPort = await freePort();
   const args = [
     'server', 'start-dev',
     '--ip', '127.0.0.1',
     '--port', String(options.port),
+    '--http-port', String(httpPort),
+    '--metrics-port', String(metricsPort),
     '--db-filename', options.dbFile,
     '--namespace', options.namespace,
     '--sqlite-pragma', 'journal_mode=wal',
@@ -85,6 +109,8 @@ export const startDevServer = async (options: DevServerOptions): Promise<Running
   return {
     address,
     uiUrl: options.uiPort === null ? null : `http://127.0.0.1:${options.uiPort}`,
+    httpPort,
+    metricsPort,
     pid: child.pid ?? -1,
     stop,
   };

@@ -1,10 +1,22 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type pg from 'pg';
-import { isFinalJobStatus, type JobEvent, type RecordJobStatusInput, type RecordStepResultsInput, type StepEstimate, type StepEstimateRequest } from '@opsc/contracts';
+import { ErrorType, isFinalJobStatus, type JobEvent, type RecordJobStatusInput, type RecordStepResultsInput, type StepEstimate, type StepEstimateRequest } from '@opsc/contracts';
+
+/**
+ * Anyone who reaches Temporal can schedule these activities from a workflow of their own: a job's
+ * record (status, verdicts, events and their audit entries) is written by that job's workflow only.
+ */
+const ownJobOnly = (jobId: string): void => {
+  if (Context.current().info.workflowExecution?.workflowId === jobId) return;
+  throw ApplicationFailure.nonRetryable(`the record of job ${String(jobId).slice(0, 100)} is written by its own workflow only`, ErrorType.Forbidden);
+};
 
 /** Keeps the job row in step with the workflow; the workflow is the source of truth for state. */
 export const createRecordJobStatus =
   (pool: pg.Pool) =>
   async (input: RecordJobStatusInput): Promise<void> => {
+    ownJobOnly(input.jobId);
     const terminal = isFinalJobStatus(input.status);
     // The outcome is audited in the same statement, and only when the status really changes, so a
     // retried activity does not audit twice.
@@ -30,6 +42,7 @@ export const createRecordJobStatus =
 export const createRecordStepResults =
   (pool: pg.Pool) =>
   async ({ jobId, verdicts }: RecordStepResultsInput): Promise<void> => {
+    ownJobOnly(jobId);
     if (verdicts.length === 0) return;
     await pool.query(
       `INSERT INTO step_results (job_id, step_id, target_id, target_name, status, error_type, error_message, tool_key, duration_ms)
@@ -64,6 +77,7 @@ export const createRecordStepResults =
 export const createRecordJobEvent =
   (pool: pg.Pool) =>
   async (e: JobEvent): Promise<void> => {
+    ownJobOnly(e.jobId);
     const entry = { key: e.key, action: e.action, actor: e.actor, at: e.at, ...(e.comment && { comment: e.comment }), ...(e.details && { details: e.details }), ...(e.decisionId && { decisionId: e.decisionId }) };
     const approval = e.action === 'approve' || e.action === 'reject' || e.action === 'approval-timeout'
       ? { status: e.action === 'approve' ? 'approved' : e.action === 'reject' ? 'rejected' : 'timed_out', by: e.actor, at: e.at, comment: e.comment ?? null, planHash: e.planHash }
@@ -106,6 +120,7 @@ const HISTORY_RUNS = 20;
 export const createEstimateSteps =
   (pool: pg.Pool) =>
   async (input: { jobId: string; steps: StepEstimateRequest[] }): Promise<StepEstimate[]> => {
+    ownJobOnly(input.jobId);
     const job = await pool.query<{ tenant_id: string; resolved_targets: { targets: { id: string }[]; stepTargets: Record<string, number[]> } }>(
       'SELECT tenant_id, resolved_targets FROM jobs WHERE id = $1',
       [input.jobId],

@@ -93,6 +93,10 @@ describe('the plan validator', () => {
         const step = { id: 's', tool: tool.name, params, ...(place !== 'executor' && { targets: group(on) }) };
         const result = await validatePlan({ name: tool.name, steps: [step] }, ctx);
         expect(result.issues, `${tool.name} on ${place}`).toEqual([]);
+        // Sent back as it is (the web app's "run again"), undo actions included: the same verdict.
+        const again = assessExecutablePlan(result.plan!, catalog);
+        expect(again.issues, `${tool.name} on ${place}, again`).toEqual([]);
+        expect(again.risk, `${tool.name} on ${place}, again`).toBe(result.summary?.risk);
       }
     }
   });
@@ -192,6 +196,33 @@ describe('one gate for every plan: risk is the server\'s', () => {
     expect(assessed.issues).toEqual([{ path: 'steps.0.tool.name', message: 'no tool named "made-up" in the catalog' }]);
     expect(assessed.risk).toBe('destructive');
     expect(assessed.warnings.join(' ')).toContain('reads or changes credentials or keys');
+  });
+
+  it("holds a raw step's undo to the gate: it names a catalog tool, and what it runs is assessed like the step", () => {
+    const copy = { method: 'winrm', operation: { op: 'powershell', script: "Copy-Item C:\\staging\\app.exe 'C:\\App\\app.exe'" } };
+    const step = (rollback: unknown) => ({ id: 'copy', name: 'copy', targets: group('CIS servers'), action: copy, rollback });
+    const unknownTool = assessExecutablePlan(Plan.parse({ name: 'x', steps: [step({ tool: 'made-up-undo', name: 'Restore', action: copy })] }), catalog);
+    expect(unknownTool.issues).toEqual([{ path: 'steps.0.rollback.tool', message: 'no tool named "made-up-undo" in the catalog' }]);
+    // "Restore the previous exe" that wipes the drive: the approver must be told, as for a step.
+    const wipe = { method: 'winrm', operation: { op: 'powershell', script: 'Remove-Item -Recurse -Force C:\\' } };
+    const quiet = assessExecutablePlan(Plan.parse({ name: 'x', steps: [step({ tool: 'file-restore', name: 'Restore the previous exe', action: wipe })] }), catalog);
+    expect(quiet.issues).toEqual([]);
+    expect(quiet.risk).toBe('destructive');
+    expect(quiet.warnings.join(' ')).toContain('deletes a whole Windows drive recursively');
+    // An undo that is not an action at all is refused now, not found out during a compensation.
+    const broken = assessExecutablePlan(Plan.parse({ name: 'x', steps: [step({ tool: 'file-restore', name: 'Restore', action: { method: 'winrm', operation: { op: 'nonsense' } } })] }), catalog);
+    expect(broken.issues.map((i) => i.path)).toEqual(['steps.0.rollback.action.operation.op']);
+  });
+
+  it('takes back, unchanged in risk, a plan the validator compiled, undo actions and their facts included', async () => {
+    const compiled = await validatePlan(
+      { name: 'copy', steps: [{ id: 'copy', tool: 'file-copy', params: { source: 'app.exe', destination: 'C:\\App\\app.exe' }, targets: group('CIS servers') }] },
+      ctx,
+    );
+    expect(compiled.plan?.steps[0]?.rollback?.action).toMatchObject({ operation: { backup: '{{facts.backup}}' } });
+    const again = assessExecutablePlan(compiled.plan!, catalog);
+    expect(again.issues).toEqual([]);
+    expect(again.risk).toBe(compiled.summary?.risk);
   });
 
   it('lets a read-only raw plan run without approval', () => {
