@@ -43,9 +43,10 @@ USER node
 EXPOSE 8010
 CMD ["node", "executor-worker/dist/main.js"]
 
-# The web app: Next.js's production server. It reaches the orchestrator API only (OPSC_API_URL).
+# The web app: Next.js's production build behind web/server.js, which tells the API each browser's
+# real address. It reaches the orchestrator API only (OPSC_API_URL).
 FROM runtime AS web
 ENV NEXT_TELEMETRY_DISABLED=1
 USER node
 EXPOSE 3000
-CMD ["node", "node_modules/next/dist/bin/next", "start", "web", "--port", "3000", "--hostname", "0.0.0.0"]
+CMD ["node", "web/server.js", "--port", "3000", "--hostname", "0.0.0.0"]

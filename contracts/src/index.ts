@@ -21,4 +21,6 @@ export * from './credentials.js';
 export * from './tools.js';
 export * from './plan-draft.js';
 export * from './quoting.js';
+export * from './fill-facts.js';
+export * from './execution-fields.js';
 export * from './eta.js';

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import {
   createDatabaseExecution,
   createEgressGuard,
+  createJobGate,
   createExecutionActivities,
   createRedactor,
   createSandbox,
@@ -80,6 +81,7 @@ const main = async (): Promise<void> => {
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: TaskQueue.executor,
     activities: createExecutionActivities({
+      jobGate: createJobGate(pool),
       store: createPgOutputStore(pool),
       lines: lines ?? discardOutputLines,
       limits: { resultCapBytes: env.EXECUTOR_RESULT_CAP_BYTES, storeCapBytes: env.EXECUTOR_STORE_CAP_BYTES },

@@ -21,8 +21,8 @@ export type { ApiDeps } from './api/deps.js';
 export const createApp = (deps: ApiDeps): Express => {
   const app = express();
   app.disable('x-powered-by');
-  // Behind a proxy (compose, a load balancer) the audit log should see the client, not the proxy.
-  app.set('trust proxy', 'loopback, uniquelocal');
+  // Behind the web app's server the audit log and the sign-in limits see the browser, not the proxy.
+  app.set('trust proxy', deps.trustProxy);
   // The edge, in this order: where a cookie request comes from, then what its body is, then what
   // its text is. Every route below sees a same-origin (or token) request with clean JSON.
   app.use(sameOriginMutations(deps.allowedOrigins));

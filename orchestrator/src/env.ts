@@ -21,6 +21,12 @@ export const OrchestratorEnv = z.object({
   TEMPORAL_UI_URL: z.url().optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }),
   API_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * The proxies whose X-Forwarded-For the API believes (express's "trust proxy": loopback,
+   * uniquelocal, addresses, CIDRs): the web app's server. Sign-in limits and the audit log's
+   * source address come from it, so it must name only proxies that write the header themselves.
+   */
+  API_TRUST_PROXY: z.string().min(1).default('loopback, uniquelocal'),
   API_PORT: z.coerce.number().int().min(1).max(65_535).default(3005),
   /** An execution activity silent for this long is retried on another executor. */
   JOB_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(600).default(30),

@@ -62,6 +62,7 @@ const main = async (): Promise<void> => {
       tokenDefaultDays: env.API_TOKEN_DEFAULT_DAYS,
     },
     allowedOrigins: env.API_ALLOWED_ORIGINS,
+    trustProxy: env.API_TRUST_PROXY,
     eventStreams: new EventStreams({ pool, client, log }, { perUser: env.API_EVENT_STREAMS_PER_USER, total: env.API_EVENT_STREAMS_MAX }),
   });
   const server = app.listen(env.API_PORT, env.API_HOST);

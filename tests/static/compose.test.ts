@@ -20,6 +20,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   secrets?: string[];
   healthcheck?: { test?: string[] };
+  networks?: Record<string, { ipv4_address?: string }>;
 }
 const compose = parse(readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, Service>;
@@ -68,6 +69,14 @@ describe('docker-compose.yml, the production topology', () => {
     expect(web.ports).toEqual(['3000:3000']);
     expect(web.build?.target).toBe('web');
     expect(web.depends_on?.orchestrator).toEqual({ condition: 'service_healthy' });
+  });
+
+  it("believes X-Forwarded-For from the web app's server alone, at its fixed address", () => {
+    const orchestrator = OrchestratorEnv.parse(service('orchestrator').environment);
+    const webAddress = service('web').networks?.default?.ipv4_address;
+    expect(webAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    // Nothing else in the compose network (or behind Docker's port proxy) may speak for a browser.
+    expect(orchestrator.API_TRUST_PROXY.split(',').map((p) => p.trim())).toEqual(['loopback', webAddress]);
   });
 
   it('migrates before the services start, and runs each service as its own database role', () => {

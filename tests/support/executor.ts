@@ -86,6 +86,9 @@ export const createTestExecutor = async (
     platform: platformServices(egressRules([inject('temporalAddress'), serviceRuleText(db.hostname, Number(db.port || 5432))])),
   });
   const activities = createExecutionActivities({
+    // These tests drive one transport at a time with operations no job plans: they pass the gate,
+    // which its own tests (security-review, job-gate) hold to the job's plan.
+    jobGate: { admit: async () => undefined },
     store: createPgOutputStore(pool),
     lines,
     limits: { resultCapBytes: 16_384, storeCapBytes: 1_048_576 },

@@ -3,6 +3,11 @@ import {
   type ErrorType,
   NON_RETRYABLE_ERROR_TYPES,
   TaskQueue,
+  databaseFields,
+  httpFields,
+  localCommandFields,
+  sshFields,
+  winrmFields,
   type Action,
   type ActionOutput,
   type ExecutorActivities,
@@ -52,24 +57,18 @@ const dispatch = (run: ActionRun, target: TargetRef, input: RunJobInput): Promis
   const executor = executorFor(run, input);
   const context = { jobId: input.jobId, stepId: run.stepId, target, timeoutSeconds: run.timeoutSeconds };
   const { action } = run;
+  // The executor checks these fields against the job's plan with the same functions.
   switch (action.method) {
     case 'local-command':
-      return executor.runLocalCommand({ ...context, tenantId: input.tenantId, command: action.command, args: action.args });
+      return executor.runLocalCommand({ ...context, tenantId: input.tenantId, ...localCommandFields(action) });
     case 'http':
-      return executor.sendHttpRequest({
-        ...context,
-        tenantId: input.tenantId,
-        url: action.url,
-        httpMethod: action.httpMethod,
-        headers: action.headers,
-        ...(action.body !== undefined && { body: action.body }),
-      });
+      return executor.sendHttpRequest({ ...context, tenantId: input.tenantId, ...httpFields(action) });
     case 'ssh':
-      return executor.runSshOperation({ ...context, operation: action.operation, become: action.become });
+      return executor.runSshOperation({ ...context, ...sshFields(action) });
     case 'winrm':
-      return executor.runWinrmOperation({ ...context, operation: action.operation });
+      return executor.runWinrmOperation({ ...context, ...winrmFields(action) });
     case 'database':
-      return executor.runDatabaseQuery({ ...context, query: action.query, allowWrites: action.allowWrites, maxRows: action.maxRows });
+      return executor.runDatabaseQuery({ ...context, ...databaseFields(action) });
   }
 };
 

@@ -1,4 +1,4 @@
-import { Action, psQuote, shQuote, type Step } from '@opsc/contracts';
+import { Action, MissingFact, fillFacts, type Step } from '@opsc/contracts';
 
 /** One thing to undo on a target: a validated action, or why it cannot be undone (reported loudly). */
 export interface UndoEntry {
@@ -6,29 +6,6 @@ export interface UndoEntry {
   action?: Action;
   error?: string;
 }
-
-const FACT = /\{\{\s*facts\.([A-Za-z][A-Za-z0-9_]*)\s*(?:\|\s*(sh|ps|text))?\s*\}\}/g;
-
-class MissingFact extends Error {}
-
-const fill = (node: unknown, facts: Record<string, string>): unknown => {
-  if (typeof node === 'string') {
-    const whole = /^\{\{\s*facts\.([A-Za-z][A-Za-z0-9_]*)\s*\}\}$/.exec(node.trim());
-    if (whole) {
-      const value = facts[whole[1] ?? ''];
-      if (value === undefined) throw new MissingFact(whole[1]);
-      return value;
-    }
-    return node.replace(FACT, (_all, name: string, filter: string | undefined) => {
-      const value = facts[name];
-      if (value === undefined) throw new MissingFact(name);
-      return filter === 'sh' ? shQuote(value) : filter === 'ps' ? psQuote(value) : value;
-    });
-  }
-  if (Array.isArray(node)) return node.map((item) => fill(item, facts));
-  if (node !== null && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, fill(v, facts)]));
-  return node;
-};
 
 /**
  * What undoes `step` on one target, given what the step reported there. A completed change whose
@@ -41,7 +18,7 @@ export const undoEntryFor = (step: Step, index: number, facts: Record<string, st
   if (!step.rollback) return null;
   let filled: unknown;
   try {
-    filled = fill(step.rollback.action, facts ?? {});
+    filled = fillFacts(step.rollback.action, facts ?? {});
   } catch (err) {
     if (!(err instanceof MissingFact)) throw err;
     return succeeded ? { step: index, error: `cannot undo "${step.name}": the step did not report ${err.message}` } : null;

@@ -1,5 +1,6 @@
 import type { CredentialSecret } from '@opsc/contracts';
 import type { EgressGuard } from './egress/egress-guard.js';
+import type { JobGate } from './job-gate.js';
 import type { OutputStore } from './output-store.js';
 import type { Redactor } from './redaction.js';
 import type { Sandbox } from './sandbox/sandbox.js';
@@ -35,6 +36,8 @@ export interface SshExecution {
 }
 
 export interface ExecutionDeps {
+  /** What may run at all: only what an approved job of the platform asks for (see `createJobGate`). */
+  jobGate: JobGate;
   store: OutputStore;
   /** Output lines as they are read, for live logs (the store keeps each attempt's whole output at its end). */
   lines: OutputLineSink;

@@ -1,4 +1,14 @@
-import type { ExecutorActivities } from '@opsc/contracts';
+import { Context } from '@temporalio/activity';
+import {
+  databaseFields,
+  httpFields,
+  localCommandFields,
+  sshFields,
+  winrmFields,
+  type ActionContext,
+  type ExecutionMethod,
+  type ExecutorActivities,
+} from '@opsc/contracts';
 import type { ExecutionDeps } from './deps.js';
 import { createSendHttpRequest } from './http-request.js';
 import { createRunLocalCommand } from './local-command.js';
@@ -39,19 +49,29 @@ export { createEgressGuard, hostAddresses, systemResolver, type EgressGuard, typ
 export { platformServices, serviceRuleText } from './egress/platform-services.js';
 export { tenantEgressRules } from './egress/tenant-egress.js';
 export { createRedactor, executorSecrets, noRedaction, REDACTED, type Redactor } from './redaction.js';
+export { createJobGate, type ExecutionRequest, type JobGate } from './job-gate.js';
 
 /**
  * The executor's activities, checked against the contract the workflows proxy. What they store,
  * stream and return passes the redactor: no executor secret leaves in output.
  */
 export const createExecutionActivities = (given: ExecutionDeps) => {
-  const { redact } = given;
+  const { redact, jobGate } = given;
   const deps: ExecutionDeps = { ...given, store: redactingStore(given.store, redact), lines: redactingLines(given.lines, redact) };
+  /** Nothing runs before the gate has matched the request to an approved job's plan. */
+  const gated =
+    <I extends ActionContext, O>(method: ExecutionMethod, fieldsOf: (input: I) => Record<string, unknown>, activity: (input: I) => Promise<O>) =>
+    async (input: I): Promise<O> => {
+      // A standalone activity has no workflow: it answers to none and is refused.
+      const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
+      await jobGate.admit({ workflowId, jobId: input.jobId, stepId: input.stepId, target: input.target, method, fields: fieldsOf(input) });
+      return activity(input);
+    };
   return {
-    runLocalCommand: redactingActivity(createRunLocalCommand(deps), redact),
-    sendHttpRequest: redactingActivity(createSendHttpRequest(deps), redact),
-    runSshOperation: redactingActivity(createRunSshOperation(deps), redact),
-    runWinrmOperation: redactingActivity(createRunWinrmOperation(deps), redact),
-    runDatabaseQuery: redactingActivity(createRunDatabaseQuery(deps), redact),
+    runLocalCommand: redactingActivity(gated('local-command', localCommandFields, createRunLocalCommand(deps)), redact),
+    sendHttpRequest: redactingActivity(gated('http', httpFields, createSendHttpRequest(deps)), redact),
+    runSshOperation: redactingActivity(gated('ssh', sshFields, createRunSshOperation(deps)), redact),
+    runWinrmOperation: redactingActivity(gated('winrm', winrmFields, createRunWinrmOperation(deps)), redact),
+    runDatabaseQuery: redactingActivity(gated('database', databaseFields, createRunDatabaseQuery(deps)), redact),
   } satisfies ExecutorActivities;
 };

@@ -20,6 +20,8 @@ export interface ApiDeps {
   identity: { signIn: SignInPolicy; tokenDefaultDays: number };
   /** Origins besides the API's own from which a cookie-signed-in browser may change things (the web app's). */
   allowedOrigins: readonly string[];
+  /** Proxies whose X-Forwarded-For is believed (express's "trust proxy"). */
+  trustProxy: string;
   /** Live job event streams: one shared subscription per job, capped per user and per process. */
   eventStreams: EventStreams;
 }

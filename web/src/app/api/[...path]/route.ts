@@ -7,7 +7,9 @@ export const dynamic = 'force-dynamic';
 
 // Origin and Sec-Fetch-Site are the browser's own: the API refuses a cookie-signed-in change that
 // does not come from an allowed origin (its CSRF check), so they must reach it as the browser sent them.
-const REQUEST_HEADERS = ['accept', 'content-type', 'cookie', 'last-event-id', 'authorization', 'user-agent', 'origin', 'sec-fetch-site'];
+// X-Forwarded-For is the browser's address as web/server.js saw it (never one the browser wrote):
+// the API limits failed sign-ins per source.
+const REQUEST_HEADERS = ['accept', 'content-type', 'cookie', 'last-event-id', 'authorization', 'user-agent', 'origin', 'sec-fetch-site', 'x-forwarded-for'];
 const RESPONSE_HEADERS = ['content-type', 'cache-control', 'x-accel-buffering', 'retry-after'];
 
 const proxy = async (req: Request, ctx: { params: Promise<{ path: string[] }> }): Promise<Response> => {

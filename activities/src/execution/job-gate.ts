@@ -1,0 +1,144 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type pg from 'pg';
+import { canonicalJson } from '@opsc/contracts/plan-hash';
+import {
+  Action,
+  EXECUTOR_TARGET,
+  ErrorType,
+  MissingFact,
+  executionFields,
+  fillFacts,
+  isFinalJobStatus,
+  type ExecutionMethod,
+  type Plan,
+  type TargetRef,
+} from '@opsc/contracts';
+
+/** What an execution activity is asked to do, as the executor sees it. */
+export interface ExecutionRequest {
+  /** The workflow that scheduled the activity (Temporal says; the input cannot). */
+  workflowId: string;
+  jobId: string;
+  stepId: string;
+  target: TargetRef;
+  method: ExecutionMethod;
+  /** The action's fields as the activity received them (see `executionFields`). */
+  fields: Record<string, unknown>;
+}
+
+/**
+ * The executor runs only what a job the API recorded asks for: anyone who reaches Temporal can
+ * schedule an activity on the executor's queue, so the queue is no authority. Before anything runs,
+ * the request must come from the job's own workflow, the job must be unfinished and, if it needs
+ * approval, approved by a person whose decision the API recorded, and the step, target and action
+ * must be the plan's (an undo: the step's rollback filled with what the step reported there).
+ */
+export interface JobGate {
+  admit(request: ExecutionRequest): Promise<void>;
+}
+
+interface JobRecord {
+  tenantId: string;
+  plan: Plan;
+  planHash: string;
+  targets: { targets: TargetRef[]; stepTargets: Record<string, number[]> };
+  /** Set once the job was seen approved (or needing no approval): an approval is never taken back. */
+  approved: boolean;
+  /** When its status was last read; a finished job admits nothing. */
+  statusAt: number;
+}
+
+/** How long a job's status is trusted before it is read again. */
+const STATUS_TTL_MS = 2_000;
+/** Jobs remembered at once; the oldest goes first. */
+const MAX_JOBS = 2_000;
+
+const refuse = (why: string): never => {
+  throw ApplicationFailure.create({ type: ErrorType.Forbidden, message: `the executor runs only what an approved job asks for: ${why}`, nonRetryable: true });
+};
+
+const ROLLBACK = '.rollback';
+
+export const createJobGate = (pool: pg.Pool): JobGate => {
+  const jobs = new Map<string, JobRecord>();
+
+  const read = async (jobId: string): Promise<{ record: JobRecord; status: string } | null> => {
+    const { rows } = await pool.query<{ tenant_id: string; plan: Plan; plan_hash: string; resolved_targets: JobRecord['targets']; status: string; approved: boolean }>(
+      `SELECT j.tenant_id, j.plan, j.plan_hash, j.resolved_targets, j.status,
+              EXISTS (SELECT 1 FROM job_decisions d
+                       WHERE d.job_id = j.id AND d.action = 'approve' AND d.status IN ('confirmed', 'applied')
+                         AND d.plan_hash = j.plan_hash AND d.role IN ('approver', 'admin')) AS approved
+         FROM jobs j WHERE j.id = $1`,
+      [jobId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const approved = row.approved || !row.plan.policies.approvalRequired;
+    return { record: { tenantId: row.tenant_id, plan: row.plan, planHash: row.plan_hash, targets: row.resolved_targets, approved, statusAt: Date.now() }, status: row.status };
+  };
+
+  /** The job's record, its status fresh; a database that is away leaves a job already admitted running. */
+  const jobOf = async (jobId: string): Promise<JobRecord> => {
+    const known = jobs.get(jobId);
+    if (known && known.approved && Date.now() - known.statusAt < STATUS_TTL_MS) return known;
+    let fresh: Awaited<ReturnType<typeof read>>;
+    try {
+      fresh = await read(jobId);
+    } catch (err) {
+      if (known?.approved) return known;
+      throw ApplicationFailure.retryable(`the job's record cannot be read now (${(err as Error).message})`, ErrorType.Unavailable);
+    }
+    if (!fresh) return refuse(`there is no job ${jobId}`);
+    if (isFinalJobStatus(fresh.status)) {
+      jobs.delete(jobId);
+      return refuse(`job ${jobId} is over (${fresh.status})`);
+    }
+    const record = { ...fresh.record, approved: fresh.record.approved || (known?.approved ?? false) };
+    jobs.delete(jobId);
+    jobs.set(jobId, record);
+    if (jobs.size > MAX_JOBS) jobs.delete(jobs.keys().next().value!);
+    return record;
+  };
+
+  /** What the step reported on the target, for its undo. */
+  const factsOf = async (jobId: string, stepId: string, targetId: string): Promise<Record<string, string>> => {
+    const { rows } = await pool.query<{ facts: Record<string, string> | null }>('SELECT facts FROM step_results WHERE job_id = $1 AND step_id = $2 AND target_id = $3', [jobId, stepId, targetId]);
+    return rows[0]?.facts ?? {};
+  };
+
+  return {
+    async admit(request) {
+      if (request.workflowId !== request.jobId) refuse(`the request came from workflow ${request.workflowId}, not from job ${request.jobId}`);
+      const job = await jobOf(request.jobId);
+      if (!job.approved) refuse(`job ${request.jobId} waits for approval`);
+      const undo = request.stepId.endsWith(ROLLBACK);
+      const stepId = undo ? request.stepId.slice(0, -ROLLBACK.length) : request.stepId;
+      const step = job.plan.steps.find((s) => s.id === stepId);
+      if (!step) return refuse(`job ${request.jobId} has no step ${stepId}`);
+      // The target: one of the step's own, or the executor for a step that runs there.
+      if (step.targets) {
+        const mine = (job.targets.stepTargets[step.id] ?? []).map((i) => job.targets.targets[i]);
+        if (!mine.some((t) => t?.id === request.target.id)) refuse(`step ${step.id} of job ${request.jobId} does not run on ${request.target.name}`);
+      } else if (request.target.id !== EXECUTOR_TARGET.id) {
+        refuse(`step ${step.id} of job ${request.jobId} runs on the executor, not on ${request.target.name}`);
+      }
+      let action: Action = step.action;
+      if (undo) {
+        if (!step.rollback) return refuse(`step ${step.id} of job ${request.jobId} has no undo`);
+        let filled: unknown;
+        try {
+          filled = fillFacts(step.rollback.action, await factsOf(request.jobId, step.id, request.target.id));
+        } catch (err) {
+          if (err instanceof MissingFact) return refuse(`the undo of step ${step.id} needs ${err.message}, which the step did not report on ${request.target.name}`);
+          throw err;
+        }
+        const parsed = Action.safeParse(filled);
+        if (!parsed.success) return refuse(`the undo of step ${step.id} is not a valid action on ${request.target.name}`);
+        action = parsed.data;
+      }
+      if (action.method !== request.method || canonicalJson(executionFields(action)) !== canonicalJson(request.fields)) {
+        refuse(`${request.method} on ${request.target.name} is not what step ${request.stepId} of job ${request.jobId} does`);
+      }
+    },
+  };
+};

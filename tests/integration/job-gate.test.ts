@@ -1,0 +1,115 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXECUTOR_TARGET, type ExecutionMethod, type TargetRef } from '@opsc/contracts';
+import { createJobGate, type ExecutionRequest, type JobGate } from '@opsc/activities/execution';
+import { requestJson, waitForJob } from '../support/api.js';
+import { control, type Created } from '../support/rollout.js';
+import { createTestStack, type TestStack } from '../support/stack.js';
+
+/**
+ * The executor's gate, as the executor's own database role sees the jobs the API recorded: it
+ * admits exactly the plan's steps, on their targets, from the job's own workflow, once a person
+ * approved; and nothing of a finished job. No executor runs here, so the jobs wait on its queue.
+ */
+describe("the executor's job gate", () => {
+  let stack: TestStack;
+  let api: string;
+  let operator: string;
+  let approver: string;
+  let executorPool: pg.Pool;
+  let gate: JobGate;
+  const web: TargetRef[] = [];
+
+  beforeAll(async () => {
+    stack = await createTestStack('job-gate');
+    api = (await stack.startOrchestrator()).apiUrl;
+    ({ token: operator } = await stack.createUser('operator'));
+    const { token, tenantId } = await stack.createUser('approver');
+    approver = token;
+    const cred = await stack.pool.query<{ id: string }>(`INSERT INTO credentials (tenant_id, name, kind, username, fingerprint) VALUES ($1, 'deploy', 'password', 'deploy', 'sha256:t') RETURNING id`, [tenantId]);
+    for (const name of ['web-1', 'web-2', 'db-1']) {
+      const t = await stack.pool.query<{ id: string }>(`INSERT INTO targets (tenant_id, name, address, os) VALUES ($1, $2, '127.0.0.9', 'linux') RETURNING id`, [tenantId, name]);
+      await stack.pool.query(`INSERT INTO target_services (target_id, protocol, port, credential_id) VALUES ($1, 'ssh', 22, $2)`, [t.rows[0]!.id, cred.rows[0]!.id]);
+      web.push({ id: t.rows[0]!.id, name });
+    }
+    executorPool = new pg.Pool({ connectionString: stack.roleUrls.executor, max: 2 });
+    gate = createJobGate(executorPool);
+  });
+
+  afterAll(async () => {
+    await executorPool?.end();
+    await stack?.close();
+  });
+
+  const submit = async (plan: unknown): Promise<Created> => {
+    const { status, body } = await requestJson<Created>(`${api}/api/jobs`, { token: operator, body: { plan } });
+    if (status !== 201) throw new Error(`POST /api/jobs: ${status} ${JSON.stringify(body)}`);
+    return body;
+  };
+  const request = (jobId: string, over: Partial<ExecutionRequest> & { method: ExecutionMethod; fields: Record<string, unknown> }): ExecutionRequest => ({
+    workflowId: jobId,
+    jobId,
+    stepId: 's',
+    target: EXECUTOR_TARGET,
+    ...over,
+  });
+  const refusal = (promise: Promise<void>) => promise.then(() => 'admitted', (err: Error & { type?: string; nonRetryable?: boolean }) => `${err.type}${err.nonRetryable ? '' : ' (retryable)'}: ${err.message}`);
+
+  it('admits a read-only job\'s own step from its own workflow, and nothing else', async () => {
+    const job = await submit({ name: 'look', steps: [{ id: 's', name: 'date', action: { method: 'local-command', command: 'date', args: ['+%F'] } }] });
+    const fields = { command: 'date', args: ['+%F'] };
+    await expect(gate.admit(request(job.id, { method: 'local-command', fields }))).resolves.toBeUndefined();
+    expect(await refusal(gate.admit(request(job.id, { method: 'local-command', fields, workflowId: 'mallory' })))).toMatch(/^Forbidden: .*came from workflow mallory/);
+    expect(await refusal(gate.admit(request(job.id, { method: 'local-command', fields: { command: 'date', args: ['-f', '/etc/shadow'] } })))).toMatch(/^Forbidden: .*is not what step s/);
+    expect(await refusal(gate.admit(request(job.id, { method: 'http', fields: { url: 'http://127.0.0.1:7233/', httpMethod: 'GET', headers: {} } })))).toMatch(/^Forbidden: .*is not what step s/);
+    expect(await refusal(gate.admit(request(job.id, { method: 'local-command', fields, stepId: 'other' })))).toMatch(/^Forbidden: .*has no step other/);
+    expect(await refusal(gate.admit(request(job.id, { method: 'local-command', fields, target: web[0]! })))).toMatch(/^Forbidden: .*runs on the executor, not on web-1/);
+    const ghost = 'job-00000000-0000-4000-8000-000000000000';
+    expect(await refusal(gate.admit(request(ghost, { method: 'local-command', fields })))).toMatch(/^Forbidden: there is no job|^Forbidden: .*there is no job/);
+  });
+
+  it('admits a change only once a person approved it, and nothing of a job that is over', async () => {
+    const job = await submit({ name: 'touch', steps: [{ id: 's', name: 'touch', action: { method: 'local-command', command: 'touch', args: ['/tmp/x'] } }] });
+    expect(job.approvalRequired).toBe(true);
+    const touch = request(job.id, { method: 'local-command', fields: { command: 'touch', args: ['/tmp/x'] } });
+    await waitForJob(api, operator, job.id, (j) => j.status === 'awaiting_approval');
+    expect(await refusal(gate.admit(touch))).toMatch(/^Forbidden: .*waits for approval/);
+    expect((await control(api, approver, job.id, 'approve', { planHash: job.planHash })).status).toBe(200);
+    await expect(gate.admit(touch)).resolves.toBeUndefined();
+    // Nothing started it (no executor runs here): an interrupting cancel ends the job at once.
+    expect((await control(api, operator, job.id, 'cancel', { mode: 'interrupt' })).status).toBe(200);
+    await waitForJob(api, operator, job.id, (j) => j.status === 'cancelled');
+    // The status is trusted for two seconds at most; then the gate sees the job is over.
+    await expect.poll(() => refusal(gate.admit(touch)), { timeout: 10_000, interval: 500 }).toMatch(/^Forbidden: .*is over \(cancelled\)/);
+  });
+
+  it("admits an undo only as the step's rollback filled with what the step reported on that target, and only on the step's targets", async () => {
+    const job = await submit({
+      name: 'copy with undo',
+      steps: [{
+        id: 'copy',
+        name: 'Copy',
+        targets: { targets: ['web-1', 'web-2'] },
+        action: { method: 'ssh', become: true, operation: { op: 'file-copy', source: 'app.bin', destination: '/opt/app/app.bin' } },
+        rollback: { tool: 'file-restore', name: 'Restore', action: { method: 'ssh', become: true, operation: { op: 'file-restore', destination: '/opt/app/app.bin', backup: '{{facts.backup}}' } } },
+      }],
+    });
+    await waitForJob(api, operator, job.id, (j) => j.status === 'awaiting_approval');
+    expect((await control(api, approver, job.id, 'approve', { planHash: job.planHash })).status).toBe(200);
+    // What the executor stored when the step ran on web-1.
+    await executorPool.query(
+      `INSERT INTO step_results (job_id, step_id, target_id, target_name, attempt, method, stdout, stderr, facts, started_at, finished_at)
+       VALUES ($1, 'copy', $2, 'web-1', 1, 'ssh', '', '', $3, now(), now())`,
+      [job.id, web[0]!.id, JSON.stringify({ backup: '/var/backups/opsc/files/app.bin' })],
+    );
+    const restore = (backup: string | null, target: TargetRef) =>
+      request(job.id, { stepId: 'copy.rollback', target, method: 'ssh', fields: { become: true, operation: { op: 'file-restore', destination: '/opt/app/app.bin', backup } } });
+    const copy = { become: true, operation: { op: 'file-copy', source: 'app.bin', destination: '/opt/app/app.bin', backup: true } };
+    await expect(gate.admit(request(job.id, { stepId: 'copy', target: web[0]!, method: 'ssh', fields: copy }))).resolves.toBeUndefined();
+    await expect(gate.admit(restore('/var/backups/opsc/files/app.bin', web[0]!))).resolves.toBeUndefined();
+    expect(await refusal(gate.admit(restore('/etc/shadow', web[0]!)))).toMatch(/^Forbidden: .*is not what step copy.rollback/);
+    // web-2 reported nothing: its undo cannot be made, so no undo of it runs.
+    expect(await refusal(gate.admit(restore('/var/backups/opsc/files/app.bin', web[1]!)))).toMatch(/^Forbidden: .*needs backup, which the step did not report on web-2/);
+    expect(await refusal(gate.admit(request(job.id, { stepId: 'copy', target: web[2]!, method: 'ssh', fields: copy })))).toMatch(/^Forbidden: .*does not run on db-1/);
+  });
+});
