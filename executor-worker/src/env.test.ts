@@ -20,6 +20,7 @@ describe('executor configuration', () => {
     expect(() => parseExecutorEnv({ DATABASE_URL: 'mysql://x', EXECUTOR_HEALTH_PORT: 'eighty' })).toThrow(
       /DATABASE_URL: must be a postgres:\/\/ URL[\s\S]*EXECUTOR_HEALTH_PORT/,
     );
+    expect(() => parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', TEMPORAL_TLS_CA_FILE: '' })).toThrow(/TEMPORAL_TLS_CA_FILE/);
   });
 
   it('checks the egress deny list and the paths to hide, naming the bad entry', () => {

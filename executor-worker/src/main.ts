@@ -23,7 +23,7 @@ import { egressRules } from '@opsc/contracts';
 import { ConfigError, parseExecutorEnv } from './env.js';
 import { loadVaultKeys } from './vault-config.js';
 import { platformRuleTexts, sandboxSettings } from './sandbox-config.js';
-import { temporalConnectionOptions } from './temporal-connection.js';
+import { TemporalConfigError, temporalConnectionOptions } from '@opsc/temporal/connection';
 import { createHealthServer } from './health-server.js';
 import { createExecutorMetrics } from './metrics.js';
 
@@ -133,6 +133,6 @@ const main = async (): Promise<void> => {
 };
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
+  process.stderr.write(`${err instanceof ConfigError || err instanceof TemporalConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });

@@ -9,7 +9,7 @@ import { platformServiceRules } from './platform-services.js';
 import { EventStreams } from './api/event-streams.js';
 import { ConfigError, parseOrchestratorEnv } from './env.js';
 import { createLogger } from './log.js';
-import { temporalConnectionOptions } from './temporal-connection.js';
+import { TemporalConfigError, temporalConnectionOptions } from '@opsc/temporal/connection';
 import { createOrchestratorWorker } from './worker.js';
 
 const main = async (): Promise<void> => {
@@ -84,6 +84,6 @@ const main = async (): Promise<void> => {
 };
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
+  process.stderr.write(`${err instanceof ConfigError || err instanceof TemporalConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });

@@ -1,57 +1,18 @@
-import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ensureTemporalBinary, startDevServer } from '@opsc/temporal';
 import { freePort } from '../support/free-port.js';
+import { ipv4, ipv6, listenersOf } from '../support/listeners.js';
 
 // Issue 15: Temporal is not an authority. It takes any update it is sent, so in the embedded mode
 // nothing but this machine may reach it: its gRPC frontend, its Web UI and every other port it
 // opens listen on loopback. What the kernel says (/proc/net/tcp and tcp6), not what we asked for.
 
-interface Listener {
-  address: string;
-  port: number;
-}
-
-/** IPv4 in /proc/net/tcp: one 32-bit word in host (little-endian) order. */
-const ipv4 = (hex: string): string => [6, 4, 2, 0].map((i) => parseInt(hex.slice(i, i + 2), 16)).join('.');
-/** IPv6 in /proc/net/tcp6: four 32-bit words, each in host order. */
-const ipv6 = (hex: string): string => {
-  const bytes = [0, 8, 16, 24].flatMap((w) => [6, 4, 2, 0].map((i) => hex.slice(w + i, w + i + 2)));
-  const groups = Array.from({ length: 8 }, (_, g) => parseInt(bytes[2 * g]! + bytes[2 * g + 1]!, 16).toString(16));
-  return groups.join(':');
-};
 const isLoopback = (address: string): boolean =>
   address.startsWith('127.') || address === '0:0:0:0:0:0:0:1' || /^0:0:0:0:0:ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(address);
-
-/** Every TCP socket the process listens on, read from the kernel's tables by the socket inodes it holds. */
-const listenersOf = (pid: number): Listener[] => {
-  const inodes = new Set(
-    readdirSync(`/proc/${pid}/fd`)
-      .map((fd) => {
-        try {
-          return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
-        } catch {
-          return undefined; // closed meanwhile
-        }
-      })
-      .filter((x): x is string => x !== undefined),
-  );
-  const LISTEN = '0A';
-  return (['tcp', 'tcp6'] as const).flatMap((table) =>
-    readFileSync(`/proc/net/${table}`, 'utf8')
-      .split('\n')
-      .slice(1)
-      .map((line) => line.trim().split(/\s+/))
-      .filter((f) => f[3] === LISTEN && inodes.has(f[9] ?? ''))
-      .map((f) => {
-        const [addr = '', port = ''] = (f[1] ?? '').split(':');
-        return { address: table === 'tcp' ? ipv4(addr) : ipv6(addr), port: parseInt(port, 16) };
-      }),
-  );
-};
 
 describe('the embedded Temporal', () => {
   it('decodes the kernel\'s addresses as it should', () => {

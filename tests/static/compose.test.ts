@@ -6,9 +6,8 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '@opsc/dev';
 import { ExecutorEnv } from '@opsc/executor-worker/env';
-import { temporalConnectionOptions as executorTemporal } from '@opsc/executor-worker/temporal-connection';
 import { OrchestratorEnv } from '@opsc/orchestrator/env';
-import { temporalConnectionOptions as orchestratorTemporal } from '@opsc/orchestrator/temporal-connection';
+import { temporalConnectionOptions } from '@opsc/temporal/connection';
 
 interface Service {
   environment?: Record<string, string | number>;
@@ -122,8 +121,8 @@ describe('docker-compose.yml: Temporal is not an authority', () => {
 
     // The services' own mapping from their environment to the connection, reading only what is mounted.
     const read = (name: string) => (file: string) => Buffer.from(certificateOf(name, file));
-    const orchestrator = orchestratorTemporal(OrchestratorEnv.parse({ ...env('orchestrator'), DATABASE_URL: 'postgres://x/y' }), read('orchestrator'));
-    const executor = executorTemporal(ExecutorEnv.parse({ ...env('executor-worker'), DATABASE_URL: 'postgres://x/y' }), read('executor-worker'));
+    const orchestrator = temporalConnectionOptions(OrchestratorEnv.parse({ ...env('orchestrator'), DATABASE_URL: 'postgres://x/y' }), read('orchestrator'));
+    const executor = temporalConnectionOptions(ExecutorEnv.parse({ ...env('executor-worker'), DATABASE_URL: 'postgres://x/y' }), read('executor-worker'));
     for (const options of [orchestrator, executor]) {
       expect(options.address).toBe('temporal:7233');
       expect(options.tls?.serverNameOverride).toBe('temporal');

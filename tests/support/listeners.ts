@@ -8,9 +8,9 @@ export interface Listener {
 }
 
 /** IPv4 in /proc/net/tcp: one 32-bit word in host (little-endian) order. */
-const ipv4 = (hex: string): string => [6, 4, 2, 0].map((i) => parseInt(hex.slice(i, i + 2), 16)).join('.');
+export const ipv4 = (hex: string): string => [6, 4, 2, 0].map((i) => parseInt(hex.slice(i, i + 2), 16)).join('.');
 /** IPv6 in /proc/net/tcp6: four 32-bit words, each in host order. */
-const ipv6 = (hex: string): string => {
+export const ipv6 = (hex: string): string => {
   const bytes = [0, 8, 16, 24].flatMap((w) => [6, 4, 2, 0].map((i) => hex.slice(w + i, w + i + 2)));
   return Array.from({ length: 8 }, (_, g) => parseInt(bytes[2 * g]! + bytes[2 * g + 1]!, 16).toString(16)).join(':');
 };
