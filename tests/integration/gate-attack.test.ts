@@ -124,6 +124,22 @@ describe("the executor's job gate, attacked again", () => {
     expect((await waitForJob(apiUrl, operator.token, job.id, () => true)).status).toBe('completed');
   });
 
+  it("cannot run a finished job's approved change again the moment the job ends", async () => {
+    const tag = `moment-${randomUUID()}`;
+    const url = `http://${listener.host}/${tag}`;
+    const job = await submit({ name: 'post once', steps: [{ id: 'post', name: 'POST', action: { method: 'http', url, httpMethod: 'POST', body: 'x' } }] });
+    await waitForJob(apiUrl, operator.token, job.id, (j) => j.status === 'awaiting_approval', 30_000);
+    expect((await control(apiUrl, approver.token, job.id, 'approve', { planHash: job.planHash })).status).toBe(200);
+    // Whoever reaches Temporal sees the workflow close, and asks at once.
+    await h.stack.client.workflow.getHandle(job.id).result();
+    const rogue = await underJobId(job.id, 'replay', [
+      ['executor', 'sendHttpRequest', { jobId: job.id, tenantId: h.admin.tenantId, stepId: 'post', target: { id: 'executor', name: 'executor' }, timeoutSeconds: 300, url, httpMethod: 'POST', headers: {}, body: 'x' }],
+    ]);
+    const outcomes = await rogue.result();
+    expect(posts(tag), JSON.stringify(outcomes)).toHaveLength(1);
+    expect(outcomes[0]?.message).toMatch(/is over \(completed\)/);
+  });
+
   it("cannot run a command of their own as root through an execution's timeout", async () => {
     // A read-only wait needs nobody's approval; while it waits the job is unfinished.
     const job = await submit({
