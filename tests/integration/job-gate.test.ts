@@ -51,6 +51,7 @@ describe("the executor's job gate", () => {
     jobId,
     stepId: 's',
     target: EXECUTOR_TARGET,
+    timeoutSeconds: 300,
     ...over,
   });
   const refusal = (promise: Promise<void>) => promise.then(() => 'admitted', (err: Error & { type?: string; nonRetryable?: boolean }) => `${err.type}${err.nonRetryable ? '' : ' (retryable)'}: ${err.message}`);
@@ -63,6 +64,7 @@ describe("the executor's job gate", () => {
     expect(await refusal(gate.admit(request(job.id, { method: 'local-command', fields: { command: 'date', args: ['-f', '/etc/shadow'] } })))).toMatch(/^Forbidden: .*is not what step s/);
     expect(await refusal(gate.admit(request(job.id, { method: 'http', fields: { url: 'http://127.0.0.1:7233/', httpMethod: 'GET', headers: {} } })))).toMatch(/^Forbidden: .*is not what step s/);
     expect(await refusal(gate.admit(request(job.id, { method: 'local-command', fields, stepId: 'other' })))).toMatch(/^Forbidden: .*has no step other/);
+    expect(await refusal(gate.admit(request(job.id, { method: 'local-command', fields, timeoutSeconds: '$(id) 300' })))).toMatch(/^Forbidden: .*runs for 300 s, not \$\(id\) 300/);
     expect(await refusal(gate.admit(request(job.id, { method: 'local-command', fields, target: web[0]! })))).toMatch(/^Forbidden: .*runs on the executor, not on web-1/);
     const ghost = 'job-00000000-0000-4000-8000-000000000000';
     expect(await refusal(gate.admit(request(ghost, { method: 'local-command', fields })))).toMatch(/^Forbidden: there is no job|^Forbidden: .*there is no job/);
@@ -79,7 +81,7 @@ describe("the executor's job gate", () => {
     // Nothing started it (no executor runs here): an interrupting cancel ends the job at once.
     expect((await control(api, operator, job.id, 'cancel', { mode: 'interrupt' })).status).toBe(200);
     await waitForJob(api, operator, job.id, (j) => j.status === 'cancelled');
-    // The status is trusted for two seconds at most; then the gate sees the job is over.
+    // The status is read at every request: the gate sees the job is over.
     await expect.poll(() => refusal(gate.admit(touch)), { timeout: 10_000, interval: 500 }).toMatch(/^Forbidden: .*is over \(cancelled\)/);
   });
 

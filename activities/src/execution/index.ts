@@ -64,7 +64,7 @@ export const createExecutionActivities = (given: ExecutionDeps) => {
     async (input: I): Promise<O> => {
       // A standalone activity has no workflow: it answers to none and is refused.
       const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
-      await jobGate.admit({ workflowId, jobId: input.jobId, stepId: input.stepId, target: input.target, method, fields: fieldsOf(input) });
+      await jobGate.admit({ workflowId, jobId: input.jobId, stepId: input.stepId, target: input.target, timeoutSeconds: input.timeoutSeconds, method, fields: fieldsOf(input) });
       return activity(input);
     };
   return {

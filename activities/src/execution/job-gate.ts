@@ -21,6 +21,8 @@ export interface ExecutionRequest {
   jobId: string;
   stepId: string;
   target: TargetRef;
+  /** The activity's time limit, as it received it (the step's own; a shell reads it as a number). */
+  timeoutSeconds: unknown;
   method: ExecutionMethod;
   /** The action's fields as the activity received them (see `executionFields`). */
   fields: Record<string, unknown>;
@@ -30,8 +32,8 @@ export interface ExecutionRequest {
  * The executor runs only what a job the API recorded asks for: anyone who reaches Temporal can
  * schedule an activity on the executor's queue, so the queue is no authority. Before anything runs,
  * the request must come from the job's own workflow, the job must be unfinished and, if it needs
- * approval, approved by a person whose decision the API recorded, and the step, target and action
- * must be the plan's (an undo: the step's rollback filled with what the step reported there).
+ * approval, approved by a person whose decision the API recorded, and the step, target, time limit
+ * and action must be the plan's (an undo: the step's rollback filled with what the step reported there).
  */
 export interface JobGate {
   admit(request: ExecutionRequest): Promise<void>;
@@ -44,12 +46,15 @@ interface JobRecord {
   targets: { targets: TargetRef[]; stepTargets: Record<string, number[]> };
   /** Set once the job was seen approved (or needing no approval): an approval is never taken back. */
   approved: boolean;
-  /** When its status was last read; a finished job admits nothing. */
+  /** When its status was last read and the job was unfinished. */
   statusAt: number;
 }
 
-/** How long a job's status is trusted before it is read again. */
-const STATUS_TTL_MS = 2_000;
+/**
+ * How long after its status was last read unfinished an approved job still runs while the database
+ * is away (a short outage does not fail its steps); past it, nothing runs until the status is read.
+ */
+const OUTAGE_GRACE_MS = 60_000;
 /** Jobs remembered at once; the oldest goes first. */
 const MAX_JOBS = 2_000;
 
@@ -77,15 +82,29 @@ export const createJobGate = (pool: pg.Pool): JobGate => {
     return { record: { tenantId: row.tenant_id, plan: row.plan, planHash: row.plan_hash, targets: row.resolved_targets, approved, statusAt: Date.now() }, status: row.status };
   };
 
-  /** The job's record, its status fresh; a database that is away leaves a job already admitted running. */
+  /** Only the status of a job whose record is known: one row's column, read at every request. */
+  const statusOf = async (jobId: string): Promise<string | null> => {
+    const { rows } = await pool.query<{ status: string }>('SELECT status FROM jobs WHERE id = $1', [jobId]);
+    return rows[0]?.status ?? null;
+  };
+
+  /**
+   * The job's record, its status read now: a job that just finished admits nothing more, however
+   * soon after its last step a request comes (whoever reaches Temporal sees the moment it ends).
+   * A database that is away leaves a job admitted a moment ago running, for a short while only.
+   */
   const jobOf = async (jobId: string): Promise<JobRecord> => {
     const known = jobs.get(jobId);
-    if (known && known.approved && Date.now() - known.statusAt < STATUS_TTL_MS) return known;
     let fresh: Awaited<ReturnType<typeof read>>;
     try {
-      fresh = await read(jobId);
+      if (known?.approved) {
+        const status = await statusOf(jobId);
+        fresh = status === null ? null : { record: { ...known, statusAt: Date.now() }, status };
+      } else {
+        fresh = await read(jobId);
+      }
     } catch (err) {
-      if (known?.approved) return known;
+      if (known?.approved && Date.now() - known.statusAt < OUTAGE_GRACE_MS) return known;
       throw ApplicationFailure.retryable(`the job's record cannot be read now (${(err as Error).message})`, ErrorType.Unavailable);
     }
     if (!fresh) return refuse(`there is no job ${jobId}`);
@@ -122,6 +141,8 @@ export const createJobGate = (pool: pg.Pool): JobGate => {
       } else if (request.target.id !== EXECUTOR_TARGET.id) {
         refuse(`step ${step.id} of job ${request.jobId} runs on the executor, not on ${request.target.name}`);
       }
+      // The time limit is the step's (an undo's too): it reaches a remote shell's command line.
+      if (request.timeoutSeconds !== step.timeoutSeconds) refuse(`step ${step.id} of job ${request.jobId} runs for ${step.timeoutSeconds} s, not ${String(request.timeoutSeconds).slice(0, 40)}`);
       let action: Action = step.action;
       if (undo) {
         if (!step.rollback) return refuse(`step ${step.id} of job ${request.jobId} has no undo`);

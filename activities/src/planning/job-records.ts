@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type pg from 'pg';
-import { ErrorType, isFinalJobStatus, type JobEvent, type RecordJobStatusInput, type RecordStepResultsInput, type StepEstimate, type StepEstimateRequest } from '@opsc/contracts';
+import { ErrorType, FINAL_JOB_STATUSES, isFinalJobStatus, type JobEvent, type RecordJobStatusInput, type RecordStepResultsInput, type StepEstimate, type StepEstimateRequest } from '@opsc/contracts';
 
 /**
  * Anyone who reaches Temporal can schedule these activities from a workflow of their own: a job's
@@ -18,20 +18,22 @@ export const createRecordJobStatus =
   async (input: RecordJobStatusInput): Promise<void> => {
     ownJobOnly(input.jobId);
     const terminal = isFinalJobStatus(input.status);
-    // The outcome is audited in the same statement, and only when the status really changes, so a
-    // retried activity does not audit twice.
+    // A finished job stays finished: a workflow started later under its id (Temporal lets a closed
+    // workflow's id be used again) must not make it unfinished, for the executor's gate runs the
+    // steps of unfinished jobs only. The outcome is audited in the same statement, and only when the
+    // status really changes, so a retried activity does not audit twice.
     await pool.query(
       `WITH changed AS (
          UPDATE jobs SET status = $2, updated_at = now(),
            started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
            finished_at = CASE WHEN $3 THEN now() ELSE finished_at END,
            error_type = $4, error_message = $5, outcome = coalesce($6::jsonb, outcome)
-         WHERE id = $1 AND status <> $2
+         WHERE id = $1 AND status <> $2 AND NOT (status = ANY($7::text[]))
          RETURNING id, tenant_id, plan_hash
        )
        INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, job_id, plan_hash)
        SELECT tenant_id, 'workflow', 'job.' || $2, 'job', id, id, plan_hash FROM changed WHERE $3`,
-      [input.jobId, input.status, terminal, input.error?.type ?? null, input.error?.message ?? null, input.outcome ? JSON.stringify(input.outcome) : null],
+      [input.jobId, input.status, terminal, input.error?.type ?? null, input.error?.message ?? null, input.outcome ? JSON.stringify(input.outcome) : null, [...FINAL_JOB_STATUSES]],
     );
   };
 

@@ -33,6 +33,15 @@ describe('scriptFor', () => {
     }
   });
 
+  it('puts only a whole number of seconds into the command line as the time limit', () => {
+    const remote = build({ op: 'run', argv: ['true'] });
+    // An activity's input is whatever its scheduler wrote: a string here would be shell code.
+    for (const timeoutSeconds of ['$(id > /tmp/x) 30', 1.5, 0, Number.NaN] as unknown as number[]) {
+      expect(() => wrapScript(remote, { timeoutSeconds, nonce: ctx.nonce, become: 'none' })).toThrow(RangeError);
+    }
+    expect(wrapScript(remote, { timeoutSeconds: 30, nonce: ctx.nonce, become: 'none' })).toContain('timeout -k 5 30 ');
+  });
+
   it('finds a process by its full command line without matching itself', () => {
     const script = build({ op: 'process-check', name: 'no-such-process-xyz', match: 'full' }).script;
     const { stdout } = parseFacts(execFileSync('sh', ['-c', script], { encoding: 'utf8' }), ctx.nonce);

@@ -25,6 +25,8 @@ const sudo = (become: Become, command: string): string => {
  * process group, whose id the first stdout line reports so a cancellation can kill the group.
  */
 export const wrapScript = (remote: RemoteScript, opts: { timeoutSeconds: number; nonce: string; become: Become }): string => {
+  // It goes into the command line as it is: a number and nothing else.
+  if (!Number.isSafeInteger(opts.timeoutSeconds) || opts.timeoutSeconds < 1) throw new RangeError(`not a timeout in seconds: ${String(opts.timeoutSeconds).slice(0, 40)}`);
   const inner = `echo "@@opsc-${opts.nonce}-pid $$"; exec timeout -k ${KILL_GRACE_SECONDS} ${opts.timeoutSeconds} ${remote.shell} -c ${shQuote(remote.script)} </dev/null`;
   return sudo(opts.become, `sh -c ${shQuote(inner)}`);
 };
