@@ -26,7 +26,7 @@ export const OrchestratorEnv = z.object({
    * uniquelocal, addresses, CIDRs): the web app's server. Sign-in limits and the audit log's
    * source address come from it, so it must name only proxies that write the header themselves.
    */
-  API_TRUST_PROXY: z.string().min(1).default('loopback, uniquelocal'),
+  API_TRUST_PROXY: z.string().min(1).default('loopback'),
   API_PORT: z.coerce.number().int().min(1).max(65_535).default(3005),
   /** An execution activity silent for this long is retried on another executor. */
   JOB_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(600).default(30),

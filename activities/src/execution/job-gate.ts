@@ -72,7 +72,9 @@ export const createJobGate = (pool: pg.Pool): JobGate => {
       `SELECT j.tenant_id, j.plan, j.plan_hash, j.resolved_targets, j.status,
               EXISTS (SELECT 1 FROM job_decisions d
                        WHERE d.job_id = j.id AND d.action = 'approve' AND d.status IN ('confirmed', 'applied')
-                         AND d.plan_hash = j.plan_hash AND d.role IN ('approver', 'admin')) AS approved
+                         AND d.plan_hash = j.plan_hash AND d.role IN ('approver', 'admin')
+                         -- Four-eyes: the requester's own approval never counts where the tenant wants a second person.
+                         AND NOT (d.actor = j.requested_by AND coalesce((SELECT t.four_eyes FROM tenants t WHERE t.id = j.tenant_id), true))) AS approved
          FROM jobs j WHERE j.id = $1`,
       [jobId],
     );
