@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -9,22 +7,13 @@ import { REPO_ROOT } from '@opsc/dev';
 import { allowEgress, requestJson, waitForJob } from '../support/api.js';
 import { control, type Created } from '../support/rollout.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
+import { recorder } from '../support/recorder.js';
 
 // A second review of the executor's job gate, by someone who reaches Temporal on loopback (a worker
 // and workflows of their own, under a job's id) and holds an ordinary account of one tenant.
 
 type Outcome = { ran: boolean; output?: unknown; message?: string };
 
-/** A loopback HTTP server that records every request it receives. */
-const recorder = async () => {
-  const hits: string[] = [];
-  const server = http.createServer((req, res) => {
-    hits.push(`${req.method} ${req.url}`);
-    res.end('ok');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, hits, host: `127.0.0.1:${(server.address() as AddressInfo).port}` };
-};
 
 /**
  * The attacker's workflows, run on a task queue of their own. `replay` runs activities one after the

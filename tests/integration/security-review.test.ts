@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
@@ -17,6 +16,7 @@ import { listenersOf } from '../support/listeners.js';
 import { reserveWebPort, startTestWeb } from '../support/web.js';
 import type { Created } from '../support/rollout.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
+import { recorder } from '../support/recorder.js';
 
 // A review of issue 15's gates as a whole, by an ordinary operator of one tenant and by someone who
 // reaches the host's loopback services (Temporal among them) but none of the platform's secrets.
@@ -24,16 +24,6 @@ import { createTestStack, type TestStack } from '../support/stack.js';
 type User = { token: string; username: string; tenantId: string };
 type Answer = Created & { error?: { type: string; issues?: { path: string; message: string }[] } };
 
-/** A loopback HTTP server that records every request it receives. */
-const recorder = async () => {
-  const hits: string[] = [];
-  const server = http.createServer((req, res) => {
-    hits.push(`${req.method} ${req.url}`);
-    res.end('ok');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, hits, host: `127.0.0.1:${(server.address() as AddressInfo).port}` };
-};
 
 describe('security review of the gates', () => {
   let stack: TestStack;
