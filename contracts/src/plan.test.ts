@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Plan } from './plan.js';
-import { planNeedsApproval, planRisk, stepRisk, toolKeyOf } from './risk.js';
+import { maxRisk, stepRisk, toolKeyOf } from './risk.js';
+import type { RiskLevel } from './tools.js';
 import { localCommandProfile } from './local-commands.js';
 import { toFieldIssues } from './issues.js';
 
@@ -57,6 +58,10 @@ describe('Plan', () => {
     expect(issuesOf({ name: 'p', steps: [] }).map((i) => i.path)).toEqual(['steps']);
   });
 });
+
+/** A plan's worst step: what the server's gate starts from (it adds flagged content and the catalog). */
+const planRisk = (plan: Plan): RiskLevel => plan.steps.map(stepRisk).reduce<RiskLevel>(maxRisk, 'read');
+const planNeedsApproval = (plan: Plan): boolean => plan.policies.approvalRequired || planRisk(plan) !== 'read';
 
 describe('plan risk', () => {
   it('counts a look as read, a change as change, and takes the worst step', () => {

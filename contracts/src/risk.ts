@@ -1,5 +1,5 @@
 import { localCommandProfile } from './local-commands.js';
-import type { Action, Plan, Step } from './plan.js';
+import type { Action, Step } from './plan.js';
 import { RISK_ORDER, type RiskLevel } from './tools.js';
 
 /** Operations that only look: running them again, or on the wrong day, changes nothing. */
@@ -41,13 +41,6 @@ export const maxRisk = (a: RiskLevel, b: RiskLevel): RiskLevel => (RISK_ORDER[b]
  * calls a PowerShell script `read` is still a change; the server sets `tool.risk` from its catalog.
  */
 export const stepRisk = (step: Step): RiskLevel => maxRisk(actionRisk(step.action), step.tool?.risk ?? 'read');
-
-/** The highest risk of a plan's steps. */
-export const planRisk = (plan: Plan): RiskLevel =>
-  plan.steps.map(stepRisk).reduce<RiskLevel>(maxRisk, 'read');
-
-/** Approval is needed when the plan asks for it or when any step changes something. */
-export const planNeedsApproval = (plan: Plan): boolean => plan.policies.approvalRequired || planRisk(plan) !== 'read';
 
 /** What a step's durations are recorded under: its tool, or its method and operation. */
 export const toolKeyOf = (step: Step): string => {

@@ -5,15 +5,12 @@ import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } 
 import {
   ErrorType,
   JobStatus,
-  Plan,
   isFinalJobStatus,
   TaskQueue,
   StorableText,
   type DecisionAction,
-  type FieldIssue,
   type JobProgress,
-  type PlanSummary,
-  type RiskLevel,
+  type Plan,
   type RunJobInput,
 } from '@opsc/contracts';
 import { planHash } from '@opsc/contracts/plan-hash';
@@ -29,7 +26,6 @@ import {
   resumeUpdate,
   type ControlAnswer,
 } from '@opsc/contracts/temporal';
-import { assessExecutablePlan, proposePlan, validatePlan } from '@opsc/activities/planning';
 import { resolveJobTargets } from '../inventory/step-targets.js';
 import { withTimeout } from '../with-timeout.js';
 import type { ApiDeps } from './deps.js';
@@ -37,20 +33,12 @@ import { recordAudit } from '../audit.js';
 import { principalOf, requireRole } from './auth.js';
 import { ApiFailure } from './errors.js';
 import { parseBody, parseQuery } from './validate.js';
-import { planningContext, tenantEgressPolicy } from './planning-context.js';
+import { PlanHash, createJobSchema, readyPlan } from './ready-plan.js';
 import { jobEventsHandler } from './job-events.js';
 import { abandonDecision, recordDecision } from './decision-store.js';
 import { findJob, findStepResults, insertJob, listJobs, markJobUnstarted, tenantSettings, type JobRow, type StepResultCursor, type StepResultRow } from './job-store.js';
 
-const Hash = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be the 64-hex plan hash shown with the plan' });
-/** A job from a request in words, a plan draft someone edited (validated again), or an executable plan. */
-const RequestBody = z.strictObject({ request: z.string().trim().min(1, { message: 'say what to do' }).max(4_000), expectPlanHash: Hash.optional() });
-const DraftBody = z.strictObject({ draft: z.unknown(), expectPlanHash: Hash.optional() });
-const PlanBody = z.strictObject({ plan: Plan, expectPlanHash: Hash.optional() });
-type CreateJobBody = z.infer<typeof RequestBody> | z.infer<typeof DraftBody> | z.infer<typeof PlanBody>;
-/** The body's shape is chosen by its key, so errors name the fields of that shape (`plan.steps.0…`). */
-const createJobSchema = (body: unknown): z.ZodType<CreateJobBody> =>
-  body !== null && typeof body === 'object' && 'request' in body ? RequestBody : body !== null && typeof body === 'object' && 'draft' in body ? DraftBody : PlanBody;
+const Hash = PlanHash;
 /** A comment goes into the decision's record, the job's and the audit log: refused here if it could not be stored there. */
 const Comment = StorableText.trim().max(2_000).optional();
 const ApproveBody = z.strictObject({ planHash: Hash, comment: Comment });
@@ -125,51 +113,6 @@ const resultView = (r: StepResultRow) => ({
   startedAt: r.started_at,
   finishedAt: r.finished_at,
 });
-
-/** A plan ready to run, however it reached the API. */
-interface ReadyPlan {
-  plan: Plan;
-  summary: PlanSummary | null;
-  request: string | null;
-  /** The server's verdict: from the actions and the catalog, never from the body. */
-  risk: RiskLevel;
-  approvalRequired: boolean;
-  approvalReasons: string[];
-}
-
-const invalidPlan = (message: string, issues: FieldIssue[], prefix: string): ApiFailure =>
-  new ApiFailure(ErrorType.PlanInvalid, message, issues.map((i) => ({ path: i.path ? `${prefix}.${i.path}` : prefix, message: i.message })));
-
-/** Turns whichever body came in into an executable plan, through the planner and the validator where it applies. */
-const readyPlan = async (deps: ApiDeps, tenantId: string, body: CreateJobBody): Promise<ReadyPlan> => {
-  const context = planningContext(deps, tenantId);
-  if ('request' in body) {
-    const proposal = await proposePlan(body.request, context);
-    if (proposal.status !== 'ready' || !proposal.plan) {
-      const missing = proposal.missing.map((m) => ({ path: m.path, message: m.question }));
-      throw invalidPlan(`the request does not make a runnable plan (${proposal.status}): ${proposal.refusal?.message ?? proposal.text.split('\n')[0]}`, [...proposal.issues, ...missing], 'draft');
-    }
-    return { plan: proposal.plan, summary: proposal.summary, request: body.request, ...verdictOf(proposal.summary) };
-  }
-  if ('draft' in body) {
-    const v = await validatePlan(body.draft, context);
-    if (v.status !== 'ready' || !v.plan) {
-      const missing = v.missing.map((m) => ({ path: m.path, message: m.question }));
-      throw invalidPlan(v.status === 'invalid' ? 'the plan does not validate' : 'the plan needs more input', [...v.issues, ...missing], 'draft');
-    }
-    return { plan: v.plan, summary: v.summary, request: v.draft?.request ?? null, ...verdictOf(v.summary) };
-  }
-  // A raw executable plan passes the same risk rules: what it says of its tools is replaced.
-  const assessed = assessExecutablePlan(body.plan, context.catalog, await tenantEgressPolicy(deps, tenantId));
-  if (assessed.issues.length) throw invalidPlan('the plan does not validate', assessed.issues, 'plan');
-  return { plan: assessed.plan, summary: null, request: null, risk: assessed.risk, approvalRequired: assessed.approvalRequired, approvalReasons: assessed.approvalReasons };
-};
-
-/** A validated plan's verdict; a ready plan always has a summary. */
-const verdictOf = (summary: PlanSummary | null): Pick<ReadyPlan, 'risk' | 'approvalRequired' | 'approvalReasons'> => {
-  if (!summary) throw new ApiFailure(ErrorType.Internal, 'a ready plan came without its summary');
-  return { risk: summary.risk, approvalRequired: summary.approvalRequired, approvalReasons: summary.approvalReasons };
-};
 
 /** The group most of the plan's steps act on, for search and history filters. */
 const mainGroup = (plan: Plan): string | null => plan.steps.find((s) => s.targets?.group)?.targets?.group ?? null;

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { ErrorType, Plan, type FieldIssue, type PlanSummary, type RiskLevel } from '@opsc/contracts';
+import { assessExecutablePlan, proposePlan, validatePlan } from '@opsc/activities/planning';
+import type { ApiDeps } from './deps.js';
+import { ApiFailure } from './errors.js';
+import { planningContext, tenantEgressPolicy } from './planning-context.js';
+
+/*
+ * `POST /api/jobs` takes a request in words, a plan draft someone edited, or an executable plan;
+ * whichever it is, it becomes one executable plan through the one gate: the planner and the
+ * validator, or the same risk and egress rules for a raw plan. Nothing the body says decides its risk.
+ */
+
+export const PlanHash = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be the 64-hex plan hash shown with the plan' });
+/** A job from a request in words, a plan draft someone edited (validated again), or an executable plan. */
+const RequestBody = z.strictObject({ request: z.string().trim().min(1, { message: 'say what to do' }).max(4_000), expectPlanHash: PlanHash.optional() });
+const DraftBody = z.strictObject({ draft: z.unknown(), expectPlanHash: PlanHash.optional() });
+const PlanBody = z.strictObject({ plan: Plan, expectPlanHash: PlanHash.optional() });
+export type CreateJobBody = z.infer<typeof RequestBody> | z.infer<typeof DraftBody> | z.infer<typeof PlanBody>;
+/** The body's shape is chosen by its key, so errors name the fields of that shape (`plan.steps.0…`). */
+export const createJobSchema = (body: unknown): z.ZodType<CreateJobBody> =>
+  body !== null && typeof body === 'object' && 'request' in body ? RequestBody : body !== null && typeof body === 'object' && 'draft' in body ? DraftBody : PlanBody;
+/** A plan ready to run, however it reached the API. */
+export interface ReadyPlan {
+  plan: Plan;
+  summary: PlanSummary | null;
+  request: string | null;
+  /** The server's verdict: from the actions and the catalog, never from the body. */
+  risk: RiskLevel;
+  approvalRequired: boolean;
+  approvalReasons: string[];
+}
+
+const invalidPlan = (message: string, issues: FieldIssue[], prefix: string): ApiFailure =>
+  new ApiFailure(ErrorType.PlanInvalid, message, issues.map((i) => ({ path: i.path ? `${prefix}.${i.path}` : prefix, message: i.message })));
+
+/** Turns whichever body came in into an executable plan, through the planner and the validator where it applies. */
+export const readyPlan = async (deps: ApiDeps, tenantId: string, body: CreateJobBody): Promise<ReadyPlan> => {
+  const context = planningContext(deps, tenantId);
+  if ('request' in body) {
+    const proposal = await proposePlan(body.request, context);
+    if (proposal.status !== 'ready' || !proposal.plan) {
+      const missing = proposal.missing.map((m) => ({ path: m.path, message: m.question }));
+      throw invalidPlan(`the request does not make a runnable plan (${proposal.status}): ${proposal.refusal?.message ?? proposal.text.split('\n')[0]}`, [...proposal.issues, ...missing], 'draft');
+    }
+    return { plan: proposal.plan, summary: proposal.summary, request: body.request, ...verdictOf(proposal.summary) };
+  }
+  if ('draft' in body) {
+    const v = await validatePlan(body.draft, context);
+    if (v.status !== 'ready' || !v.plan) {
+      const missing = v.missing.map((m) => ({ path: m.path, message: m.question }));
+      throw invalidPlan(v.status === 'invalid' ? 'the plan does not validate' : 'the plan needs more input', [...v.issues, ...missing], 'draft');
+    }
+    return { plan: v.plan, summary: v.summary, request: v.draft?.request ?? null, ...verdictOf(v.summary) };
+  }
+  // A raw executable plan passes the same risk rules: what it says of its tools is replaced.
+  const assessed = assessExecutablePlan(body.plan, context.catalog, await tenantEgressPolicy(deps, tenantId));
+  if (assessed.issues.length) throw invalidPlan('the plan does not validate', assessed.issues, 'plan');
+  return { plan: assessed.plan, summary: null, request: null, risk: assessed.risk, approvalRequired: assessed.approvalRequired, approvalReasons: assessed.approvalReasons };
+};
+
+/** A validated plan's verdict; a ready plan always has a summary. */
+const verdictOf = (summary: PlanSummary | null): Pick<ReadyPlan, 'risk' | 'approvalRequired' | 'approvalReasons'> => {
+  if (!summary) throw new ApiFailure(ErrorType.Internal, 'a ready plan came without its summary');
+  return { risk: summary.risk, approvalRequired: summary.approvalRequired, approvalReasons: summary.approvalReasons };
+};
+
