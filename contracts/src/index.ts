@@ -24,3 +24,4 @@ export * from './quoting.js';
 export * from './fill-facts.js';
 export * from './execution-fields.js';
 export * from './eta.js';
+export * from './identity-views.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Plan } from './plan.js';
-import { maxRisk, stepRisk, toolKeyOf } from './risk.js';
+import { actionRisk, maxRisk, toolKeyOf } from './risk.js';
 import type { RiskLevel } from './tools.js';
 import { localCommandProfile } from './local-commands.js';
 import { toFieldIssues } from './issues.js';
@@ -59,8 +59,8 @@ describe('Plan', () => {
   });
 });
 
-/** A plan's worst step: what the server's gate starts from (it adds flagged content and the catalog). */
-const planRisk = (plan: Plan): RiskLevel => plan.steps.map(stepRisk).reduce<RiskLevel>(maxRisk, 'read');
+/** A plan's worst action: what the server's gate starts from (it adds the catalog and flagged content). */
+const planRisk = (plan: Plan): RiskLevel => plan.steps.map((s) => actionRisk(s.action)).reduce<RiskLevel>(maxRisk, 'read');
 const planNeedsApproval = (plan: Plan): boolean => plan.policies.approvalRequired || planRisk(plan) !== 'read';
 
 describe('plan risk', () => {
@@ -75,7 +75,7 @@ describe('plan risk', () => {
         { id: 'r', name: 'r', targets: { group: 'g' }, action: { method: 'winrm', operation: { op: 'service', action: 'restart', name: 'svc' } } },
       ],
     });
-    expect(change.steps.map(stepRisk)).toEqual(['read', 'change']);
+    expect(change.steps.map((s) => actionRisk(s.action))).toEqual(['read', 'change']);
     expect(planNeedsApproval(change)).toBe(true);
     const writes = Plan.parse({ name: 'sql', steps: [{ id: 'q', name: 'q', targets: { group: 'g' }, action: { method: 'database', query: 'DELETE FROM t', allowWrites: true } }] });
     expect(planRisk(writes)).toBe('destructive');
@@ -91,12 +91,8 @@ describe('risk is computed from the action, never declared', () => {
       name: 'p',
       steps: [{ id: 's', name: 's', targets: { group: 'g' }, action: { method: 'winrm', operation: { op: 'powershell', script: 'Stop-Service x' } }, tool: { name: 'service-status', risk: 'read', params: {}, typicalDurationSeconds: 1 } }],
     });
-    expect(stepRisk(plan.steps[0]!)).toBe('change');
+    expect(actionRisk(plan.steps[0]!.action)).toBe('change');
     expect(planNeedsApproval(plan)).toBe(true);
-  });
-
-  it('lets a tool raise an action risk, not lower it', () => {
-    expect(planRisk(one({ method: 'local-command', command: 'uptime' }, { name: 'run-command', risk: 'destructive', params: {}, typicalDurationSeconds: 1 }))).toBe('destructive');
   });
 
   it('counts only GET and HEAD as read-only HTTP', () => {

@@ -36,12 +36,6 @@ export const actionRisk = (action: Action): RiskLevel => {
 /** The higher of two risks. */
 export const maxRisk = (a: RiskLevel, b: RiskLevel): RiskLevel => (RISK_ORDER[b] > RISK_ORDER[a] ? b : a);
 
-/**
- * A step's risk: what its action does, raised (never lowered) by what its tool says. A plan that
- * calls a PowerShell script `read` is still a change; the server sets `tool.risk` from its catalog.
- */
-export const stepRisk = (step: Step): RiskLevel => maxRisk(actionRisk(step.action), step.tool?.risk ?? 'read');
-
 /** What a step's durations are recorded under: its tool, or its method and operation. */
 export const toolKeyOf = (step: Step): string => {
   if (step.tool) return step.tool.name;

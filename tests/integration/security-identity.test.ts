@@ -1,3 +1,4 @@
+import type { AuditEntry, TokenView } from '@opsc/contracts';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, readdir } from 'node:fs/promises';
@@ -33,25 +34,6 @@ interface SignIn {
   cookie: string | undefined;
   retryAfter: number | undefined;
   ms: number;
-}
-interface TokenView {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  expiresAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
-interface AuditEntry {
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  objectType: string | null;
-  objectId: string | null;
-  sourceIp: string | null;
-  details: Record<string, unknown>;
 }
 
 describe('identity: no path around sign-in, tokens and user lifecycle', () => {

@@ -14,7 +14,7 @@ import {
   EXECUTOR_TARGET,
   ErrorType,
   TaskQueue,
-  stepRisk,
+  actionRisk,
   toolKeyOf,
   type JobEvent,
   type JobResult,
@@ -376,7 +376,8 @@ class JobRun {
     const cancelled = outcome.error?.type === ErrorType.Cancelled;
     this.state.finishTarget(stepIndex, t, outcome.ok, cancelled, outcome.durationMs, describeOutcome(outcome), new Date());
     this.verdict(step.id, toolKeyOf(step), target, outcome);
-    if (stepRisk(step) !== 'read') {
+    // Only a step whose action changes something has anything to undo (what the action does, not what the plan says).
+    if (actionRisk(step.action) !== 'read') {
       const facts = outcome.output?.kind === 'command' ? outcome.output.facts : undefined;
       const undo = undoEntryFor(step, stepIndex, facts, outcome.ok);
       if (undo) (this.data.undo[t] ??= []).push(undo);

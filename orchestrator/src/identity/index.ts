@@ -1,3 +1,3 @@
 export { ROLES, atLeast, type Principal, type Role } from './roles.js';
 export { createUser, ensureTenant } from './users.js';
-export { DEFAULT_TOKEN_DAYS, issueApiToken, issueToken, type TokenView } from './tokens.js';
+export { DEFAULT_TOKEN_DAYS, issueApiToken, issueToken } from './tokens.js';

@@ -2,7 +2,8 @@ import type pg from 'pg';
 import { recordAudit } from '../audit.js';
 import { inTransaction } from '../db.js';
 import type { Role } from './roles.js';
-import { listTokens, revokeToken, type TokenView } from './tokens.js';
+import type { TokenView } from '@opsc/contracts';
+import { listTokens, revokeToken } from './tokens.js';
 
 /** A user as the tenant's admins see it. */
 export interface UserView {

@@ -1,19 +1,9 @@
 import type pg from 'pg';
+import type { TokenView } from '@opsc/contracts';
 import { newBearerSecret, sha256Hex } from './secrets.js';
 
 /** The expiry of a token created without one, unless the orchestrator is configured otherwise. */
 export const DEFAULT_TOKEN_DAYS = 90;
-
-/** A token as its owner and their admins see it: never the secret, only its first characters. */
-export interface TokenView {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  expiresAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
 
 export interface IssuedToken {
   id: string;

@@ -1,4 +1,5 @@
 import type { JobProgress, JobStatus, Plan, PlanSummary, RiskLevel } from '@opsc/contracts';
+export type { AuditEntry, TokenView } from '@opsc/contracts';
 
 /** Who is signed in (`GET /api/auth/me`). */
 export interface SessionUser {
@@ -6,17 +7,6 @@ export interface SessionUser {
   role: 'viewer' | 'operator' | 'approver' | 'admin';
   tenantId: string;
   tenant: string;
-}
-
-/** A row of `GET /api/tokens` and `GET /api/users/:name/tokens`: never the secret, only its first characters. */
-export interface TokenView {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  expiresAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
 }
 
 /** A row of `GET /api/users` (admins). */

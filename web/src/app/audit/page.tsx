@@ -5,26 +5,15 @@ import { api } from '../../lib/api';
 import { dateTime } from '../../lib/format';
 import { atLeast, useSession } from '../../components/session';
 import { DataTable } from '../../components/data-table';
+import type { AuditEntry } from '../../lib/types';
 
-interface Entry {
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  objectType: string | null;
-  objectId: string | null;
-  jobId: string | null;
-  planHash: string | null;
-  sourceIp: string | null;
-  details: Record<string, unknown> | null;
-}
 
 /** The tenant's append-only audit trail, newest first (admins). */
 export default function AuditPage() {
   const { user } = useSession();
   const [filters, setFilters] = useState({ actor: '', action: '', jobId: '' });
   const [applied, setApplied] = useState(filters);
-  const [entries, setEntries] = useState<Entry[] | null>(null);
+  const [entries, setEntries] = useState<AuditEntry[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState('');
   const admin = atLeast(user, 'admin');
@@ -34,7 +23,7 @@ export default function AuditPage() {
       const q = new URLSearchParams(Object.entries(applied).filter(([, v]) => v));
       q.set('limit', '100');
       if (before) q.set('before', before);
-      const res = await api<{ entries: Entry[]; next: string | null }>(`/audit?${q}`);
+      const res = await api<{ entries: AuditEntry[]; next: string | null }>(`/audit?${q}`);
       if (!res.ok) {
         setError(res.error.issues?.map((i) => `${i.path}: ${i.message}`).join('; ') || res.error.message);
         return;
