@@ -27,6 +27,11 @@ export const ErrorType = {
   /** Too many at once or too often (live event streams, sign-in lockout, a source's failure budget, hashing at capacity); retry later (429). */
   RateLimited: 'RateLimited',
   Internal: 'Internal',
+  /**
+   * A job's workflow was closed from outside (terminated, timed out, cancelled, failed) or is gone
+   * before it recorded how the job ended; the orchestrator's reconciliation recorded it.
+   */
+  WorkflowClosed: 'WorkflowClosed',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 

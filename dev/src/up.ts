@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startEmbeddedPostgres, type RunningPostgres } from '@opsc/database';
 import { prepareDatabase } from './prepare-database.js';
@@ -6,11 +7,14 @@ import { ensureTemporalBinary, startDevServer, type RunningDevServer } from '@op
 import { platformEgressDeny } from './platform-deny.js';
 import { DATA_DIR, EMBEDDED_PG_DIR, EXECUTOR_MAIN, ORCHESTRATOR_MAIN, embeddedPgPort } from './paths.js';
 import { startService, waitForHttpOk, type ServiceProcess } from './service-process.js';
+import { superviseService, type Supervisor } from './supervise-service.js';
 import { startWeb } from './web-process.js';
 
 /**
  * `npm run up`: Temporal dev server + PostgreSQL (embedded unless configured) + orchestrator +
- * executor + web app, in the foreground. Ctrl-C stops everything in reverse order. State lives in `.data/`.
+ * executor + web app, in the foreground. A service that crashes is restarted with backoff; one that
+ * keeps crashing at start stops the stack. Ctrl-C (or SIGTERM) stops everything in reverse order.
+ * State lives in `.data/` (OPSC_DATA_DIR).
  */
 const env = process.env;
 const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
@@ -28,7 +32,7 @@ const prefix = (name: string) => (line: string) => process.stdout.write(`[${name
 
 const main = async () => {
   const started = Date.now();
-  const stack: { temporal?: RunningDevServer; postgres?: RunningPostgres; services: ServiceProcess[] } = { services: [] };
+  const stack: { temporal?: RunningDevServer; postgres?: RunningPostgres; services: Supervisor[] } = { services: [] };
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
@@ -42,6 +46,17 @@ const main = async () => {
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
+  mkdirSync(DATA_DIR, { recursive: true, mode: 0o700 });
+  const supervise = (name: string, start: () => ServiceProcess): Supervisor =>
+    superviseService({
+      name,
+      start,
+      say,
+      onGiveUp: (reason) => {
+        say(`stopping the stack: ${reason}. Its log lines above say why.`);
+        void shutdown(1);
+      },
+    });
 
   let temporalAddress = env.TEMPORAL_ADDRESS;
   let temporalUi = env.TEMPORAL_UI_URL;
@@ -78,36 +93,34 @@ const main = async () => {
   // The API takes cookie-signed-in changes only from the web app's origin, the one people open.
   const allowedOrigins = env.API_ALLOWED_ORIGINS ?? webOrigins(webHost, webPort).join(',');
   if (!env.API_ALLOWED_ORIGINS && (webHost === '0.0.0.0' || webHost === '::')) say(`the web app listens on ${webHost}: set API_ALLOWED_ORIGINS to the address people open it at (now ${allowedOrigins})`);
-  const orchestrator = startService({
-    name: 'orchestrator',
-    script: ORCHESTRATOR_MAIN,
-    env: { ...common, DATABASE_URL: urls.orchestrator, API_ALLOWED_ORIGINS: allowedOrigins, ...(temporalUi && { TEMPORAL_UI_URL: temporalUi }) },
-    onLine: prefix('orchestrator'),
-  });
+  const orchestrator = supervise('orchestrator', () =>
+    startService({
+      name: 'orchestrator',
+      script: ORCHESTRATOR_MAIN,
+      env: { ...common, DATABASE_URL: urls.orchestrator, API_ALLOWED_ORIGINS: allowedOrigins, ...(temporalUi && { TEMPORAL_UI_URL: temporalUi }) },
+      onLine: prefix('orchestrator'),
+    }),
+  );
   // No step may reach the platform itself. The executor refuses Temporal, PostgreSQL and its own
   // health port by itself; it is told the API, the web app, the Temporal UI and the embedded
   // Temporal's HTTP API and metrics here.
   const egressDeny = platformEgressDeny({ extra: env.EXECUTOR_EGRESS_DENY, apiPort, webPort, temporalUiUrl: temporalUi, temporal: stack.temporal });
-  const executor = startService({
-    name: 'executor',
-    script: EXECUTOR_MAIN,
-    env: { EXECUTOR_ARTIFACT_DIR: path.join(DATA_DIR, 'artifacts'), ...common, DATABASE_URL: urls.executor, EXECUTOR_EGRESS_DENY: egressDeny, ...vault },
-    onLine: prefix('executor'),
-  });
-  const web = startWeb({ port: webPort, host: webHost, apiUrl: env.OPSC_API_URL ?? `http://127.0.0.1:${apiPort}`, onLine: prefix('web') });
+  const executor = supervise('executor', () =>
+    startService({
+      name: 'executor',
+      script: EXECUTOR_MAIN,
+      env: { EXECUTOR_ARTIFACT_DIR: path.join(DATA_DIR, 'artifacts'), ...common, DATABASE_URL: urls.executor, EXECUTOR_EGRESS_DENY: egressDeny, ...vault },
+      onLine: prefix('executor'),
+    }),
+  );
+  const web = supervise('web', () => startWeb({ port: webPort, host: webHost, apiUrl: env.OPSC_API_URL ?? `http://127.0.0.1:${apiPort}`, onLine: prefix('web') }));
   stack.services.push(executor, orchestrator, web);
-  for (const service of stack.services) {
-    void service.exited.then(({ code, signal }) => {
-      if (stopping) return;
-      say(`${service.name} exited (${signal ?? code}); stopping the stack`);
-      void shutdown(1);
-    });
-  }
+  // A service that crashes meanwhile is restarted; one that keeps crashing stops the stack.
   const healthPort = port('EXECUTOR_HEALTH_PORT', 8010);
   await Promise.all([
-    waitForHttpOk(`http://127.0.0.1:${apiPort}/api/health`, 120_000, orchestrator),
-    waitForHttpOk(`http://127.0.0.1:${healthPort}/health`, 120_000, executor),
-    waitForHttpOk(`http://127.0.0.1:${webPort}/login`, 120_000, web),
+    waitForHttpOk(`http://127.0.0.1:${apiPort}/api/health`, 120_000),
+    waitForHttpOk(`http://127.0.0.1:${healthPort}/health`, 120_000),
+    waitForHttpOk(`http://127.0.0.1:${webPort}/login`, 120_000),
   ]);
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   say(`  Web app        http://127.0.0.1:${webPort}   (first admin: npm run create-admin -- --tenant acme --username alice --password-stdin)`);
@@ -116,7 +129,7 @@ const main = async () => {
   if (temporalUi) say(`  Temporal UI    ${temporalUi}`);
   say(`  Executor       http://127.0.0.1:${healthPort}/health   metrics: /metrics`);
   say(`  PostgreSQL     ${stack.postgres ? `embedded on 127.0.0.1:${embeddedPgPort()}, data in .data/postgres` : 'from DATABASE_URL'}`);
-  say('Ctrl-C stops everything.');
+  say('A crashed service restarts by itself; Ctrl-C stops everything.');
 };
 
 main().catch((err: unknown) => {

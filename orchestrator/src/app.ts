@@ -14,6 +14,7 @@ import { egressRouter } from './api/egress-routes.js';
 import { jsonOnly } from './api/json-only.js';
 import { safeInput } from './api/safe-input.js';
 import { sameOriginMutations } from './api/same-origin.js';
+import { untilReady } from './api/readiness.js';
 
 export type { ApiDeps } from './api/deps.js';
 
@@ -30,6 +31,7 @@ export const createApp = (deps: ApiDeps): Express => {
   app.use(express.json({ limit: '1mb' }));
   app.use(safeInput);
   app.use('/api/health', healthRouter(deps));
+  app.use(untilReady(deps.readiness));
   app.use('/api/jobs', authenticate(deps), jobsRouter(deps));
   app.use('/api/inventory', authenticate(deps), inventoryRouter(deps));
   app.use('/api/credentials', authenticate(deps), credentialsRouter(deps));

@@ -32,6 +32,13 @@ export const OrchestratorEnv = z.object({
   JOB_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(600).default(30),
   /** A job's workflow continues as new past this many history events (Temporal's hard limit is 51,200). */
   JOB_HISTORY_EVENT_LIMIT: z.coerce.number().int().min(200).max(40_000).default(10_000),
+  /**
+   * Seconds between reconciliation passes (jittered by a quarter): jobs whose workflow was closed
+   * from outside (terminated, timed out) get their final status. 0 turns the sweeper off.
+   */
+  JOB_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  /** A job whose workflow Temporal does not know is closed by reconciliation once it is this old. */
+  JOB_RECONCILE_MISSING_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Folders of extra tool files (*.yaml), separated by `:`, loaded after the shipped tools. */
   OPSC_TOOLS_DIRS: z

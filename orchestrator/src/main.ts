@@ -11,6 +11,8 @@ import { ConfigError, parseOrchestratorEnv } from './env.js';
 import { createLogger } from './log.js';
 import { TemporalConfigError, temporalConnectionOptions } from '@opsc/temporal/connection';
 import { createOrchestratorWorker } from './worker.js';
+import { Readiness } from './api/readiness.js';
+import { startReconciler } from './reconcile/start-reconciler.js';
 
 const main = async (): Promise<void> => {
   const env = parseOrchestratorEnv();
@@ -37,12 +39,20 @@ const main = async (): Promise<void> => {
   const pending = await pendingMigrations(pool);
   if (pending.length > 0) throw new ConfigError(`the database schema is behind (pending: ${pending.join(', ')}); run \`npm run migrate\``);
 
+  // The API listens first and answers health with 503 "starting" while Temporal is reached and
+  // the workflow bundle is built (tens of seconds on a busy host); other routes answer 503 until then.
+  const readiness = new Readiness('Temporal');
   const temporal = temporalConnectionOptions(env);
-  const connection = await Connection.connect(temporal);
-  await ensureNamespace(connection, env.TEMPORAL_NAMESPACE);
+  const connection = Connection.lazy(temporal);
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
-  const workerConnection = await NativeConnection.connect(temporal);
-  const worker = await createOrchestratorWorker({ connection: workerConnection, namespace: env.TEMPORAL_NAMESPACE, pool });
+  let starting = true;
+  // Stopped before the worker runs: nothing to drain, so go at once (the SDK drains a running worker).
+  const stopWhileStarting = () => {
+    if (!starting) return;
+    log.info('stopped while starting');
+    process.exit(0);
+  };
+  process.once('SIGINT', stopWhileStarting).once('SIGTERM', stopWhileStarting);
 
   const app = createApp({
     client,
@@ -64,9 +74,23 @@ const main = async (): Promise<void> => {
     allowedOrigins: env.API_ALLOWED_ORIGINS,
     trustProxy: env.API_TRUST_PROXY,
     eventStreams: new EventStreams({ pool, client, log }, { perUser: env.API_EVENT_STREAMS_PER_USER, total: env.API_EVENT_STREAMS_MAX }),
+    readiness,
   });
   const server = app.listen(env.API_PORT, env.API_HOST);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  log.info('orchestrator API listening; starting', { api: `http://${env.API_HOST}:${env.API_PORT}` });
+
+  await connection.ensureConnected();
+  await ensureNamespace(connection, env.TEMPORAL_NAMESPACE);
+  const reconcile = { pool, client, log, namespace: env.TEMPORAL_NAMESPACE, missingGraceSeconds: env.JOB_RECONCILE_MISSING_GRACE_SECONDS };
+  const reconciler = env.JOB_RECONCILE_INTERVAL_SECONDS > 0 ? startReconciler(reconcile, env.JOB_RECONCILE_INTERVAL_SECONDS) : undefined;
+  readiness.waitFor('the workflow worker (bundling the workflow code)');
+  const workerConnection = await NativeConnection.connect(temporal);
+  const worker = await createOrchestratorWorker({ connection: workerConnection, namespace: env.TEMPORAL_NAMESPACE, pool });
+  // The SDK shuts the worker down on SIGINT/SIGTERM; the API follows it.
+  starting = false;
+  const running = worker.run();
+  readiness.ready();
   log.info('orchestrator ready', {
     api: `http://${env.API_HOST}:${env.API_PORT}`,
     temporal: `${env.TEMPORAL_ADDRESS}${temporal.tls ? (temporal.tls.clientCertPair ? ' (mTLS)' : ' (TLS)') : ''}`,
@@ -75,9 +99,9 @@ const main = async (): Promise<void> => {
     planner: llm ? `langchain (${env.OPENAI_MODEL}${env.OPENAI_BASE_URL ? ` at ${env.OPENAI_BASE_URL}` : ''}), built-in as fallback` : 'built-in',
   });
 
-  // The SDK shuts the worker down on SIGINT/SIGTERM; the API follows it.
-  await worker.run();
+  await running;
   log.info('worker stopped, closing the API');
+  await reconciler?.stop();
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await Promise.all([pool.end(), connection.close(), workerConnection.close()]);

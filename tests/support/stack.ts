@@ -40,6 +40,8 @@ export interface TestStack {
   /** A user of the given role in a tenant (created on first use), and an API token for them. */
   createUser(role: Role, options?: { tenant?: string; username?: string; password?: string }): Promise<{ username: string; token: string; tenantId: string; tenant: string }>;
   startOrchestrator(env?: Record<string, string>): Promise<RunningOrchestrator>;
+  /** An orchestrator process, not waited for: its API answers 503 "starting" until its worker runs. */
+  spawnOrchestrator(env?: Record<string, string>): Promise<RunningOrchestrator>;
   startExecutor(env?: Record<string, string>): Promise<RunningExecutor>;
   close(): Promise<void>;
 }
@@ -94,6 +96,11 @@ export const createTestStack = async (label: string, options: TestStackOptions =
     services.push(service);
     return service;
   };
+  const spawnOrchestrator = async (env: Record<string, string> = {}): Promise<RunningOrchestrator> => {
+    const port = await freePort();
+    const service = spawnLogged('orchestrator', ORCHESTRATOR_MAIN, { ...baseEnv, DATABASE_URL: roles.orchestrator, API_PORT: String(port), ...env });
+    return { service, apiUrl: `http://127.0.0.1:${port}` };
+  };
 
   return {
     namespace,
@@ -110,12 +117,12 @@ export const createTestStack = async (label: string, options: TestStackOptions =
       const userId = await createUser(pool, { tenantId, username, role, ...(options.password && { password: options.password }) });
       return { username, tenantId, tenant, token: await issueApiToken(pool, userId, 'test') };
     },
+    spawnOrchestrator,
     async startOrchestrator(env = {}) {
-      const port = await freePort();
-      const service = spawnLogged('orchestrator', ORCHESTRATOR_MAIN, { ...baseEnv, DATABASE_URL: roles.orchestrator, API_PORT: String(port), ...env });
-      const apiUrl = `http://127.0.0.1:${port}`;
-      await waitForHttpOk(`${apiUrl}/api/health`, 90_000, service);
-      return { service, apiUrl };
+      const running = await spawnOrchestrator(env);
+      // Health answers 503 "starting" until the workflow worker runs, then 200.
+      await waitForHttpOk(`${running.apiUrl}/api/health`, 90_000, running.service);
+      return running;
     },
     async startExecutor(env = {}) {
       const port = await freePort();

@@ -5,6 +5,7 @@ import type { Planner, ToolCatalog } from '@opsc/activities/planning';
 import type { SignInPolicy } from '../identity/sign-in.js';
 import type { Logger } from '../log.js';
 import type { EventStreams } from './event-streams.js';
+import type { Readiness } from './readiness.js';
 
 export interface ApiDeps {
   client: Client;
@@ -24,4 +25,6 @@ export interface ApiDeps {
   trustProxy: string;
   /** Live job event streams: one shared subscription per job, capped per user and per process. */
   eventStreams: EventStreams;
+  /** Start-up's progress: health says what it waits for, other routes answer 503 until ready. */
+  readiness: Readiness;
 }

@@ -23,6 +23,7 @@ export const HTTP_STATUS: Record<ErrorType, number> = {
   Cancelled: 409,
   UnsupportedMediaType: 415,
   Internal: 500,
+  WorkflowClosed: 409,
 };
 
 /** An error the API answers with as it is: its message is safe to show. */

@@ -22,11 +22,17 @@ const timed = async (probe: () => Promise<unknown>): Promise<Check> => {
 
 /**
  * Liveness of what the API depends on; 503 when any is down, so a load balancer can act on it.
+ * While the process starts, 503 with `status: "starting"` and what it waits for.
  * `streams` counts the live event streams and the job subscriptions serving them.
  */
 export const healthRouter = (deps: ApiDeps): Router => {
   const router = Router();
   router.get('/', async (_req, res) => {
+    const waitingFor = deps.readiness.waitingFor;
+    if (waitingFor !== null) {
+      res.status(503).json({ status: 'starting', waitingFor, startingSeconds: Math.round((Date.now() - deps.readiness.startedAt) / 1000) });
+      return;
+    }
     const [temporal, postgres] = await Promise.all([
       timed(() => deps.client.workflowService.describeNamespace({ namespace: deps.namespace })),
       timed(() => deps.pool.query('SELECT 1')),

@@ -11,6 +11,8 @@ export const LINE_POLL_MS = 250;
 export const PROGRESS_EVERY_MS = 1_000;
 const LINES_PER_READ = 500;
 const QUERY_TIMEOUT_MS = 3_000;
+/** How often a running job's row is read for a final status its workflow cannot report. */
+const ROW_CHECK_EVERY_MS = 5_000;
 
 /** One stored output line, encoded once for every listener. */
 export interface FeedLine {
@@ -84,6 +86,7 @@ export class JobFeed {
   private unavailable: string | null = null;
   private finished = false;
   private finalStatus: string | null = null;
+  private rowCheckedAt = 0;
   private ended = false;
 
   constructor(
@@ -168,6 +171,14 @@ export class JobFeed {
       }
       this.finished = isFinalJobStatus(progress.status);
       if (this.finished) this.finalStatus = progress.status;
+      // A workflow closed from outside still answers with the state it was in; reconciliation
+      // writes the truth to the row, which is read now and then so that the stream ends.
+      else if (Date.now() - this.rowCheckedAt >= ROW_CHECK_EVERY_MS) {
+        this.rowCheckedAt = Date.now();
+        const row = await this.deps.pool.query<{ status: string }>('SELECT status FROM jobs WHERE id = $1', [this.jobId]).catch(() => undefined);
+        this.finished = isFinalJobStatus(row?.rows[0]?.status ?? '');
+        if (this.finished) this.finalStatus = row?.rows[0]?.status ?? null;
+      }
     } catch (err) {
       // Say so once; keep streaming lines, and keep asking. The job row tells whether it is over.
       if (this.unavailable === null) {

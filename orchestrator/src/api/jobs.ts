@@ -260,7 +260,9 @@ export const jobsRouter = (deps: ApiDeps): Router => {
     res.json({
       id: job.id,
       name: job.name,
-      status: progress?.status ?? job.status,
+      // A final record wins: a workflow closed from outside still answers its query with the
+      // state it was in (awaiting approval, running), and reconciliation recorded the truth.
+      status: isFinalJobStatus(job.status) ? job.status : (progress?.status ?? job.status),
       planHash: job.plan_hash,
       risk: job.risk,
       requestedBy: job.requested_by,

@@ -1,0 +1,135 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { EXECUTOR_MAIN, REPO_ROOT, RestartPolicy, startService, superviseService, waitForHttpOk, type ServiceProcess } from '@opsc/dev';
+import { freePort } from '../support/free-port.js';
+import { registerTestSecrets } from '../support/secret-registry.js';
+import { createTestStack, type TestStack } from '../support/stack.js';
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Polls until a line matches, failing with the lines seen after `timeoutMs`. */
+const waitForLine = async (lines: string[], pattern: RegExp, timeoutMs = 120_000, from = 0): Promise<RegExpExecArray> => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const line of lines.slice(from)) {
+      const match = pattern.exec(line);
+      if (match) return match;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no line matched ${pattern} within ${timeoutMs} ms; the last lines:\n${lines.slice(-30).join('\n')}`);
+};
+
+/**
+ * `npm run up` heals: a service killed by PID comes back by itself (after a backoff) and answers
+ * again, while the rest of the stack keeps running; SIGTERM still stops everything in order. It
+ * runs the real `node dev/dist/up.js` against the suite's Temporal and a database of its own.
+ */
+describe('`npm run up` restarts a crashed service', () => {
+  let stack: TestStack;
+  let dataDir: string;
+  let up: ServiceProcess | undefined;
+  const lines: string[] = [];
+  const pids = new Set<number>();
+
+  beforeAll(async () => {
+    stack = await createTestStack('up-heals');
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'opsc-up-'));
+  });
+
+  afterAll(async () => {
+    await up?.stop(20_000);
+    // Had `up` not stopped its services, they are stopped here, by the PIDs it announced.
+    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    await stack?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('brings back a SIGKILLed executor and orchestrator, and stops everything on SIGTERM', async () => {
+    const [apiPort, webPort, healthPort] = [await freePort(), await freePort(), await freePort()];
+    up = startService({
+      name: 'up',
+      script: path.join(REPO_ROOT, 'dev/dist/up.js'),
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/root',
+        OPSC_DATA_DIR: dataDir,
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        TEMPORAL_NAMESPACE: stack.namespace,
+        DATABASE_URL: stack.databaseUrl,
+        OPSC_VAULT_KEY_FILE: stack.vaultKeyFile,
+        EXECUTOR_ARTIFACT_DIR: stack.artifactDir,
+        API_PORT: String(apiPort),
+        WEB_PORT: String(webPort),
+        EXECUTOR_HEALTH_PORT: String(healthPort),
+      },
+      onLine: (line) => {
+        lines.push(line);
+        const started = /^\[up\] \w+ (?:re)?started \(pid (\d+)\)$/.exec(line);
+        if (started) pids.add(Number(started[1]));
+      },
+    });
+    await waitForLine(lines, /^\[up\] ready in /, 150_000);
+    // The services' role passwords are the platform's secrets: nothing it writes may hold them.
+    const roles = JSON.parse(await readFile(path.join(dataDir, 'service-roles.json'), 'utf8')) as Record<string, string>;
+    registerTestSecrets('the service-role passwords of `npm run up`', Object.values(roles));
+    const api = `http://127.0.0.1:${apiPort}/api/health`;
+    const executorHealth = `http://127.0.0.1:${healthPort}/health`;
+
+    const executorPid = Number((await waitForLine(lines, /^\[up\] executor started \(pid (\d+)\)$/))[1]);
+    const mark = lines.length;
+    process.kill(executorPid, 'SIGKILL');
+    await waitForLine(lines, /^\[up\] executor killed by SIGKILL after [\d.]+ s; restarting in 1\.0 s$/, 30_000, mark);
+    const newExecutorPid = Number((await waitForLine(lines, /^\[up\] executor restarted \(pid (\d+)\)$/, 30_000, mark))[1]);
+    expect(newExecutorPid).not.toBe(executorPid);
+    await waitForHttpOk(executorHealth, 60_000);
+    // The rest of the stack never went down.
+    await waitForHttpOk(api, 1_000);
+
+    const orchestratorPid = Number((await waitForLine(lines, /^\[up\] orchestrator started \(pid (\d+)\)$/))[1]);
+    const mark2 = lines.length;
+    process.kill(orchestratorPid, 'SIGKILL');
+    await waitForLine(lines, /^\[up\] orchestrator killed by SIGKILL after [\d.]+ s; restarting in 1\.0 s$/, 30_000, mark2);
+    await waitForLine(lines, /^\[up\] orchestrator restarted \(pid (\d+)\)$/, 30_000, mark2);
+    await waitForHttpOk(api, 120_000);
+    expect(up.child.exitCode).toBeNull();
+
+    await up.stop(30_000);
+    expect(await up.exited).toEqual({ code: 0, signal: null });
+    expect(lines).toContain('[up] stopped');
+    expect([...pids].filter(alive)).toEqual([]);
+  });
+});
+
+describe('the supervisor of `npm run up`', () => {
+  it('gives up a service that keeps crashing at start, saying why, after backing off', async () => {
+    const said: string[] = [];
+    let gaveUp: string | undefined;
+    const supervisor = superviseService({
+      name: 'executor',
+      // A configuration the executor refuses: it exits at once, every time.
+      start: () => startService({ name: 'executor', script: EXECUTOR_MAIN, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DATABASE_URL: 'not-a-url' } }),
+      policy: new RestartPolicy({ initialDelayMs: 100, maxDelayMs: 1_000, stableAfterMs: 60_000, maxQuickCrashes: 3 }),
+      say: (line) => said.push(line),
+      onGiveUp: (reason) => {
+        gaveUp = reason;
+      },
+    });
+    await expect.poll(() => gaveUp, { timeout: 30_000, interval: 100 }).toBeDefined();
+    expect(gaveUp).toMatch(/^executor exited with code 1 after [\d.]+ s; it crashed 3 times in a row soon after starting, giving up$/);
+    expect(said.filter((l) => / restarting in /.test(l)).map((l) => /restarting in ([\d.]+ s)/.exec(l)?.[1])).toEqual(['0.1 s', '0.2 s']);
+    expect(said.filter((l) => /^executor (re)?started \(pid \d+\)$/.test(l))).toHaveLength(3);
+    expect(alive(supervisor.current().pid)).toBe(false);
+    await supervisor.stop();
+  });
+});
