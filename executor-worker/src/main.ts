@@ -53,11 +53,11 @@ const main = async (): Promise<void> => {
   pool.on('error', (err) => log('idle database connection lost', { error: err.message }, 'warn'));
   const published = await publishVaultKey(pool, keyring);
   if (published === 'foreign') log('the published vault key is not in this executor\'s keyring: it cannot open secrets sealed since', {}, 'warn');
-  const outageWait = createOutageWait((msg, fields) => log(msg, fields, 'warn'));
+  const outageWait = createOutageWait(log);
   const outbox = createResultOutbox(createPgOutputStore(pool), {
     maxRecords: env.EXECUTOR_RESULT_OUTBOX_MAX_RECORDS,
     maxBytes: env.EXECUTOR_RESULT_OUTBOX_MAX_BYTES,
-    log: (msg, fields) => log(msg, fields, 'warn'),
+    log,
   });
   const lookups = createLookupCache({ ttlMs: env.EXECUTOR_LOOKUP_CACHE_SECONDS * 1000, maxEntries: env.EXECUTOR_LOOKUP_CACHE_ENTRIES, wait: outageWait });
   const ssh = createSshExecution(pool, keyring, {

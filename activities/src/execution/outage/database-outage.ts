@@ -71,7 +71,7 @@ export interface OutageWait {
 const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 5_000;
 
-export const createOutageWait = (log: (msg: string, fields: Record<string, unknown>) => void = () => undefined): OutageWait => {
+export const createOutageWait = (log: (msg: string, fields: Record<string, unknown>, level: 'info' | 'warn') => void = () => undefined): OutageWait => {
   const counts = { waiting: 0, waited: 0, remembered: 0 };
   return {
     stats: () => ({ ...counts }),
@@ -84,7 +84,7 @@ export const createOutageWait = (log: (msg: string, fields: Record<string, unkno
         for (let delay = FIRST_DELAY_MS; ; delay = Math.min(delay * 2, MAX_DELAY_MS)) {
           try {
             const value = await read();
-            if (waiting) log('the database is back', { what, waitedMs: Date.now() - began });
+            if (waiting) log('the database is back', { what, waitedMs: Date.now() - began }, 'info');
             return value;
           } catch (err) {
             if (!isDatabaseOutage(err)) throw err;
@@ -100,11 +100,14 @@ export const createOutageWait = (log: (msg: string, fields: Record<string, unkno
               waiting = true;
               counts.waiting += 1;
               counts.waited += 1;
-              log('waiting for the database', { what, error: outageCode(err) });
+              log('waiting for the database', { what, error: outageCode(err) }, 'warn');
             }
-            ctx.heartbeat();
-            // Rejects with a CancelledFailure when the activity is cancelled.
-            await ctx.sleep(delay);
+            // Heartbeats well within the heartbeat timeout; sleep rejects with a CancelledFailure when the activity is cancelled.
+            const beat = Math.max(100, Math.min(1_000, (ctx.info.heartbeatTimeoutMs || 3_000) / 3));
+            for (let slept = 0; slept < delay; slept += beat) {
+              ctx.heartbeat();
+              await ctx.sleep(Math.min(beat, delay - slept));
+            }
           }
         }
       } finally {

@@ -8,7 +8,7 @@ export interface ResultOutboxOptions {
   maxBytes?: number;
   /** How long a save waits for its first try before it is left to the background. */
   firstTryMs?: number;
-  log?: (msg: string, fields: Record<string, unknown>) => void;
+  log?: (msg: string, fields: Record<string, unknown>, level: 'info' | 'warn' | 'error') => void;
 }
 
 export interface ResultOutboxStats {
@@ -81,7 +81,7 @@ export const createResultOutbox = (store: OutputStore, options: ResultOutboxOpti
       remove(key, entry);
       counts.dropped += 1;
       const { context, attempt } = entry.record;
-      log('step result dropped: the executor outbox is full (EXECUTOR_RESULT_OUTBOX_MAX_RECORDS)', { jobId: context.jobId, stepId: context.stepId, targetId: context.target.id, attempt });
+      log('step result dropped: the executor outbox is full (EXECUTOR_RESULT_OUTBOX_MAX_RECORDS)', { jobId: context.jobId, stepId: context.stepId, targetId: context.target.id, attempt }, 'error');
     }
     for (const entry of pending.values()) {
       if (pendingBytes <= maxBytes) break;
@@ -91,7 +91,7 @@ export const createResultOutbox = (store: OutputStore, options: ResultOutboxOpti
       pendingBytes -= entry.bytes - sizeOf(entry.record);
       entry.bytes = sizeOf(entry.record);
       counts.outputDropped += 1;
-      log('step output dropped: the executor outbox is over EXECUTOR_RESULT_OUTBOX_MAX_BYTES (exit code and facts kept)', { jobId: r.context.jobId, stepId: r.context.stepId, targetId: r.context.target.id });
+      log('step output dropped: the executor outbox is over EXECUTOR_RESULT_OUTBOX_MAX_BYTES (exit code and facts kept)', { jobId: r.context.jobId, stepId: r.context.stepId, targetId: r.context.target.id }, 'warn');
     }
   };
 
@@ -117,7 +117,7 @@ export const createResultOutbox = (store: OutputStore, options: ResultOutboxOpti
         if (isPermanent(err)) {
           remove(key, entry);
           counts.dropped += 1;
-          log('step result dropped: PostgreSQL refused it', { jobId: entry.record.context.jobId, stepId: entry.record.context.stepId, error: outageCode(err) });
+          log('step result dropped: PostgreSQL refused it', { jobId: entry.record.context.jobId, stepId: entry.record.context.stepId, error: outageCode(err) }, 'error');
           continue;
         }
         return false;
@@ -133,7 +133,7 @@ export const createResultOutbox = (store: OutputStore, options: ResultOutboxOpti
       draining = drain()
         .then((done) => {
           backoffMs = done ? 250 : Math.min(backoffMs * 2, MAX_BACKOFF_MS);
-          if (done && pending.size === 0) log('step results kept during the outage are saved', { saved: counts.saved });
+          if (done && pending.size === 0) log('step results kept during the outage are saved', { saved: counts.saved }, 'info');
         })
         .finally(() => {
           draining = undefined;
@@ -156,7 +156,7 @@ export const createResultOutbox = (store: OutputStore, options: ResultOutboxOpti
       if (typeof outcome === 'object') {
         // A result PostgreSQL refuses for good is a bug to see, not an outage to wait out.
         if (!isDatabaseOutage(outcome.err) && isPermanent(outcome.err)) throw outcome.err;
-        if (pending.size === 0) log('PostgreSQL unreachable: step results are kept on the executor and saved when it is back', { error: outageCode(outcome.err) });
+        if (pending.size === 0) log('PostgreSQL unreachable: step results are kept on the executor and saved when it is back', { error: outageCode(outcome.err) }, 'warn');
       } else {
         first.catch(() => undefined);
       }
@@ -182,7 +182,7 @@ export const createResultOutbox = (store: OutputStore, options: ResultOutboxOpti
         log('step results not saved before shutdown (PostgreSQL unreachable): they are lost', {
           results: [...pending.values()].map((e) => ({ jobId: e.record.context.jobId, stepId: e.record.context.stepId, targetId: e.record.context.target.id })).slice(0, 50),
           count: pending.size,
-        });
+        }, 'error');
       }
     },
   };

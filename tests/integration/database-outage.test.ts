@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, waitForJob } from '../support/api.js';
+import { startProxy, type TcpProxy } from '../support/pg-proxy.js';
+import { control, submitDraft, type Created } from '../support/rollout.js';
+import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
+import type { RunningExecutor } from '../support/stack.js';
+
+// The executor reaches PostgreSQL through a proxy the test takes down and brings back (the suite's
+// PostgreSQL stays up; the API and the orchestrator use it directly). A database that is away may
+// delay a step's bookkeeping, never fail a step whose change ran, and never let a step run unchecked.
+const SIZE = 2;
+let h: SshHarness;
+let proxy: TcpProxy;
+let executor: RunningExecutor;
+let operator: { token: string };
+let approver: { token: string };
+
+const group = { group: 'Outage' };
+const appendThenWait = (file: string, seconds: number) => ({ id: 'append', tool: 'run-script', params: { script: `echo applied >> ${file}; sleep ${seconds}` }, targets: group });
+const readBack = (file: string) => ({ id: 'read-back', tool: 'run-command', params: { program: 'cat', args: [file] }, targets: group });
+const tmpFile = (name: string) => `/tmp/${name}-${randomBytes(3).toString('hex')}`;
+
+const linesOn = async (file: string) => Promise.all(h.fleet.hosts.map(async (_, i) => (await h.fleet.exec(i, `cat ${file} 2>/dev/null`)).stdout));
+const pendingActivities = async (jobId: string) => (await h.stack.client.workflow.getHandle(jobId).describe()).raw.pendingActivities ?? [];
+// PendingActivityState 2 = STARTED.
+const STARTED = 2;
+const millis = (t: { seconds?: { toString(): string } | null; nanos?: number | null } | null | undefined) => (t ? Number(t.seconds?.toString() ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : 0);
+
+/** One metric of the executor, as Prometheus would scrape it. */
+const metric = async (name: string): Promise<number> => {
+  const text = await (await fetch(`${executor.healthUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : NaN;
+};
+
+/** The executor's own part of each step_results row of a job (null where only the workflow's verdict landed). */
+const executorRows = async (jobId: string) =>
+  (
+    await h.stack.pool.query<{ step_id: string; target_id: string; status: string | null; attempt: number | null; exit_code: number | null; stdout: string | null }>(
+      'SELECT step_id, target_id, status, attempt, exit_code, stdout FROM step_results WHERE job_id = $1 ORDER BY step_id, target_id',
+      [jobId],
+    )
+  ).rows;
+
+const submitApproved = async (name: string, steps: unknown[]): Promise<Created> => {
+  const created = await submitDraft(h.orchestrator.apiUrl, operator.token, { name, steps, policies: { maxParallel: SIZE } });
+  expect((await control(h.orchestrator.apiUrl, approver.token, created.id, 'approve', { planHash: created.planHash })).status).toBe(200);
+  return created;
+};
+
+beforeAll(async () => {
+  h = await startSshHarness('database-outage', { size: SIZE, groups: { Outage: [0, 1] } });
+  const direct = new URL(h.stack.roleUrls.executor);
+  proxy = await startProxy(direct.hostname, Number(direct.port));
+  h.base.onClose(() => proxy.down());
+  executor = await h.stack.startExecutor({ DATABASE_URL: proxy.url(h.stack.roleUrls.executor) });
+  operator = await h.stack.createUser('operator', { tenant: 'acme' });
+  approver = await h.stack.createUser('approver', { tenant: 'acme' });
+}, 240_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('the executor while PostgreSQL is down', () => {
+  it('succeeds a step whose change ran during a 30 s outage, starts the next step on what it looked up, and saves each result once when the database is back', async () => {
+    const file = tmpFile('outage-during-step');
+    const created = await submitApproved('append during an outage', [appendThenWait(file, 6), readBack(file)]);
+    await eventually(async () => ((await pendingActivities(created.id)).filter((a) => a.state === STARTED).length === SIZE ? true : undefined), 60_000, 'every host to run the step');
+    await eventually(async () => ((await linesOn(file)).every((l) => l === 'applied\n') ? true : undefined), 30_000, 'the change to land on every host');
+
+    const downAt = Date.now();
+    await proxy.down();
+    // Both steps end while the executor cannot reach PostgreSQL: the read-back starts on the job it
+    // admitted and the target it looked up a moment ago, and no verdict waits for a save.
+    const job = await waitForJob(h.orchestrator.apiUrl, operator.token, created.id, undefined, 90_000);
+    expect(job.status).toBe('completed');
+    expect(job.progress!.matrix).toEqual(['SS', 'SS']);
+    expect(await metric('opsc_executor_result_outbox_pending')).toBe(2 * SIZE);
+    expect((await executorRows(created.id)).map((r) => r.attempt)).toEqual([null, null, null, null]);
+
+    // The outage of the report: 27 s and more.
+    await new Promise((r) => setTimeout(r, Math.max(0, downAt + 30_000 - Date.now())));
+    await proxy.up();
+    await expect.poll(async () => (await executorRows(created.id)).map((r) => [r.step_id, r.status, r.attempt, r.exit_code]), { timeout: 30_000, interval: 250 }).toEqual([
+      ['append', 'succeeded', 1, 0],
+      ['append', 'succeeded', 1, 0],
+      ['read-back', 'succeeded', 1, 0],
+      ['read-back', 'succeeded', 1, 0],
+    ]);
+    expect((await executorRows(created.id)).filter((r) => r.step_id === 'read-back').map((r) => r.stdout)).toEqual(['applied\n', 'applied\n']);
+    expect(await linesOn(file)).toEqual(['applied\n', 'applied\n']);
+    expect(await metric('opsc_executor_result_outbox_pending')).toBe(0);
+    expect(await metric('opsc_executor_result_outbox_dropped_total')).toBe(0);
+  }, 180_000);
+
+  it('holds a step of a job it has not checked yet while PostgreSQL is down, heartbeating, and runs it once the gate has read the job', async () => {
+    const file = tmpFile('outage-at-start');
+    await proxy.down();
+    const created = await submitApproved('append after an outage', [appendThenWait(file, 0)]);
+    // The attempts are running and alive past the heartbeat timeout (3 s), still the first ones: waiting, not failing.
+    await eventually(
+      async () => {
+        const pending = await pendingActivities(created.id);
+        const waiting = pending.filter((a) => a.state === STARTED && a.attempt === 1 && millis(a.lastHeartbeatTime) - millis(a.lastStartedTime) > 6_000);
+        return waiting.length === SIZE ? true : undefined;
+      },
+      60_000,
+      'both attempts to wait for the database past two heartbeat timeouts',
+    );
+    expect(await metric('opsc_executor_database_waits')).toBe(SIZE);
+    expect(await linesOn(file)).toEqual(['', '']);
+
+    await proxy.up();
+    const job = await waitForJob(h.orchestrator.apiUrl, operator.token, created.id, undefined, 60_000);
+    expect(job.status).toBe('completed');
+    expect(job.results.map((r) => [r.stepId, r.status, r.attempt])).toEqual([
+      ['append', 'succeeded', 1],
+      ['append', 'succeeded', 1],
+    ]);
+    expect(await linesOn(file)).toEqual(['applied\n', 'applied\n']);
+  }, 120_000);
+});
