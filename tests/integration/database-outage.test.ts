@@ -121,4 +121,26 @@ describe('the executor while PostgreSQL is down', () => {
     ]);
     expect(await linesOn(file)).toEqual(['applied\n', 'applied\n']);
   }, 120_000);
+
+  it('saves the results it still holds when it is stopped, if PostgreSQL comes back within the flush time', async () => {
+    const file = tmpFile('outage-at-shutdown');
+    const created = await submitApproved('append before a shutdown', [appendThenWait(file, 3)]);
+    await eventually(async () => ((await linesOn(file)).every((l) => l === 'applied\n') ? true : undefined), 60_000, 'the change to land on every host');
+    await proxy.down();
+    const job = await waitForJob(h.orchestrator.apiUrl, operator.token, created.id, undefined, 60_000);
+    expect(job.status).toBe('completed');
+    expect(await metric('opsc_executor_result_outbox_pending')).toBe(SIZE);
+
+    // SIGTERM: the worker stops, the health server closes, then the kept results are flushed.
+    const stopped = executor.service.stop(120_000);
+    await eventually(() => fetch(`${executor.healthUrl}/health`).then(() => undefined, () => true), 30_000, 'the health server to close');
+    expect((await executorRows(created.id)).map((r) => r.attempt)).toEqual([null, null]);
+    await proxy.up();
+    await stopped;
+    expect(await executor.service.exited).toEqual({ code: 0, signal: null });
+    expect((await executorRows(created.id)).map((r) => [r.step_id, r.status, r.attempt, r.exit_code])).toEqual([
+      ['append', 'succeeded', 1, 0],
+      ['append', 'succeeded', 1, 0],
+    ]);
+  }, 180_000);
 });

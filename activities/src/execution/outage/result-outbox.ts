@@ -53,7 +53,12 @@ const isPermanent = (err: unknown): boolean => {
   return typeof code === 'string' && /^(22|23|42)/.test(code);
 };
 
-const timeout = (ms: number) => new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms).unref());
+/** Resolves after `ms`; an unref'd timer does not keep the process alive, a flush at shutdown needs one that does. */
+const timeout = (ms: number, keepAlive = false) =>
+  new Promise<'timeout'>((resolve) => {
+    const timer = setTimeout(() => resolve('timeout'), ms);
+    if (!keepAlive) timer.unref();
+  });
 
 export const createResultOutbox = (store: OutputStore, options: ResultOutboxOptions = {}): ResultOutbox => {
   const maxRecords = options.maxRecords ?? 10_000;
@@ -175,7 +180,7 @@ export const createResultOutbox = (store: OutputStore, options: ResultOutboxOpti
       await draining;
       while (pending.size > 0 && Date.now() < until) {
         if (await Promise.race([drain(), timeout(Math.max(1, until - Date.now())).then(() => false)])) break;
-        await timeout(Math.min(500, Math.max(1, until - Date.now())));
+        await timeout(Math.min(500, Math.max(1, until - Date.now())), true);
       }
       if (pending.size > 0) {
         counts.dropped += pending.size;
