@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPgOutputStore, createResultOutbox, type ExecutionRecord } from '@opsc/activities/execution';
 import { eventually, waitForJob } from '../support/api.js';
 import { startProxy, type TcpProxy } from '../support/pg-proxy.js';
 import { control, submitDraft, type Created } from '../support/rollout.js';
@@ -143,4 +145,65 @@ describe('the executor while PostgreSQL is down', () => {
       ['append', 'succeeded', 1, 0],
     ]);
   }, 180_000);
+
+  it('keeps at most its bounds while PostgreSQL is away (the oldest output goes first, then the oldest result, each counted and logged) and never lets an earlier attempt replace a later one', async () => {
+    const pool = new pg.Pool({ connectionString: proxy.url(h.stack.roleUrls.executor), max: 2, connectionTimeoutMillis: 1_000 });
+    pool.on('error', () => undefined);
+    const logged: string[] = [];
+    const outbox = createResultOutbox(createPgOutputStore(pool), { maxRecords: 4, maxBytes: 6_000, firstTryMs: 500, log: (msg) => logged.push(msg) });
+    const target = { id: h.targetIds[0]!, name: 'outbox-host' };
+    const record = (stepId: string, attempt: number, stdout = ''): ExecutionRecord => ({
+      context: { jobId: h.jobId, stepId, target, timeoutSeconds: 60 },
+      attempt,
+      method: 'ssh',
+      exitCode: 0,
+      signal: null,
+      stdout,
+      stderr: '',
+      stdoutTruncated: false,
+      stderrTruncated: false,
+      facts: { step: stepId, attempt: String(attempt) },
+      startedAt: new Date(),
+      finishedAt: new Date(),
+    });
+    const stored = async (stepId: string) =>
+      (await h.stack.pool.query('SELECT attempt, exit_code, stdout, stderr, stdout_truncated, facts FROM step_results WHERE job_id = $1 AND step_id = $2', [h.jobId, stepId])).rows;
+    // A later attempt already in PostgreSQL (another executor saved it while this one could not).
+    await h.stack.pool.query(
+      `INSERT INTO step_results (job_id, step_id, target_id, target_name, attempt, method, exit_code, stdout, stderr, started_at, finished_at)
+       VALUES ($1, 'later', $2, 'outbox-host', 3, 'ssh', 0, 'attempt 3', '', now(), now())`,
+      [h.jobId, target.id],
+    );
+    try {
+      await proxy.down();
+      const started = Date.now();
+      await outbox.saveResult(record('b1', 1, 'x'.repeat(3_000)));
+      await outbox.saveResult(record('b2', 1, 'y'.repeat(3_000)));
+      await outbox.saveResult(record('b3', 2));
+      await outbox.saveResult(record('b3', 1, 'a late resend of attempt 1'));
+      await outbox.saveResult(record('later', 2, 'attempt 2'));
+      await outbox.saveResult(record('b4', 1));
+      expect(Date.now() - started, 'no save waits for the database').toBeLessThan(5_000);
+      expect(outbox.stats()).toMatchObject({ pending: 4, dropped: 1, outputDropped: 2, saved: 0 });
+      expect(outbox.pendingFacts(h.jobId, 'b3', target.id)).toEqual({ step: 'b3', attempt: '2' });
+      expect(logged.filter((m) => m.includes('EXECUTOR_RESULT_OUTBOX_MAX_RECORDS'))).toHaveLength(1);
+      expect(logged.filter((m) => m.includes('EXECUTOR_RESULT_OUTBOX_MAX_BYTES'))).toHaveLength(2);
+
+      await proxy.up();
+      await expect.poll(() => outbox.stats().pending, { timeout: 20_000, interval: 100 }).toBe(0);
+      expect(await stored('b1')).toEqual([]);
+      expect(await stored('b2')).toEqual([{ attempt: 1, exit_code: 0, stdout: '', stderr: expect.stringMatching(/^\[output dropped/), stdout_truncated: true, facts: { step: 'b2', attempt: '1' } }]);
+      expect(await stored('b3')).toMatchObject([{ attempt: 2, stdout: '', facts: { attempt: '2' } }]);
+      expect(await stored('b4')).toMatchObject([{ attempt: 1 }]);
+      expect(await stored('later')).toMatchObject([{ attempt: 3, stdout: 'attempt 3' }]);
+      // A resend lands once.
+      await outbox.saveResult(record('b4', 1, 'again'));
+      expect(await stored('b4')).toMatchObject([{ attempt: 1, stdout: 'again' }]);
+      expect(outbox.stats()).toMatchObject({ pending: 0, saved: 4, dropped: 1 });
+    } finally {
+      await proxy.up().catch(() => undefined);
+      await outbox.close(1_000);
+      await pool.end();
+    }
+  }, 60_000);
 });
