@@ -14,6 +14,15 @@ describe('executor configuration', () => {
     expect(env.EXECUTOR_EGRESS_DENY).toEqual([]);
     expect(env.EXECUTOR_STREAM_LINES_PER_ATTEMPT).toBe(10_000);
     expect(parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_STREAM_LINES_PER_ATTEMPT: '0' }).EXECUTOR_STREAM_LINES_PER_ATTEMPT).toBe(0);
+    // A database outage: results kept on the executor (bounded), lookups remembered for a short while.
+    expect(env).toMatchObject({
+      EXECUTOR_RESULT_OUTBOX_MAX_RECORDS: 10_000,
+      EXECUTOR_RESULT_OUTBOX_MAX_BYTES: 134_217_728,
+      EXECUTOR_RESULT_OUTBOX_FLUSH_SECONDS: 30,
+      EXECUTOR_LOOKUP_CACHE_SECONDS: 300,
+      EXECUTOR_LOOKUP_CACHE_ENTRIES: 10_000,
+    });
+    expect(() => parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_RESULT_OUTBOX_MAX_RECORDS: '0' })).toThrow(/EXECUTOR_RESULT_OUTBOX_MAX_RECORDS/);
   });
 
   it('names each bad variable', () => {

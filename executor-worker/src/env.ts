@@ -60,6 +60,16 @@ export const ExecutorEnv = z.object({
   EXECUTOR_STORE_CAP_BYTES: z.coerce.number().int().min(1_024).max(67_108_864).default(1_048_576),
   /** Output lines streamed to PostgreSQL (output_lines) per step attempt, for live logs; 0 turns streaming off. */
   EXECUTOR_STREAM_LINES_PER_ATTEMPT: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  /** Step results kept on the executor while PostgreSQL is unreachable (saved with retries when it is back); past it the oldest are dropped and logged. */
+  EXECUTOR_RESULT_OUTBOX_MAX_RECORDS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** Bytes of output kept with them; past it the oldest results keep their exit code and facts but lose their output. */
+  EXECUTOR_RESULT_OUTBOX_MAX_BYTES: z.coerce.number().int().min(1_048_576).max(4_294_967_296).default(134_217_728),
+  /** Time the executor keeps trying to save kept results on shutdown, after its activities have ended. */
+  EXECUTOR_RESULT_OUTBOX_FLUSH_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
+  /** How old a job's target lookup (endpoint, host key, sealed credential) may be to start an action while PostgreSQL is unreachable. */
+  EXECUTOR_LOOKUP_CACHE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** Target lookups remembered at once. */
+  EXECUTOR_LOOKUP_CACHE_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Time in-flight activities get to finish on SIGTERM before they are cancelled. */
   EXECUTOR_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
   /** file-copy reads its sources here; file-fetch writes under fetched/. Created at start. */

@@ -17,6 +17,10 @@ import {
   createSshExecution,
   createWinrmExecution,
   discardOutputLines,
+  createLookupCache,
+  createOutageWait,
+  createResultOutbox,
+  withLookupCache,
 } from '@opsc/activities/execution';
 import { publishVaultKey } from '@opsc/activities/vault';
 import { egressRules } from '@opsc/contracts';
@@ -43,11 +47,19 @@ const main = async (): Promise<void> => {
     throw new ConfigError(`EXECUTOR_ARTIFACT_DIR: cannot create ${env.EXECUTOR_ARTIFACT_DIR} (${(err as NodeJS.ErrnoException).code})`);
   }
   Runtime.install({ logger: new DefaultLogger(env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
-  const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 20 });
+  // A database that does not answer a connection is treated as away (see outage/), not waited on forever.
+  const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 20, connectionTimeoutMillis: 10_000 });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', (err) => log('idle database connection lost', { error: err.message }, 'warn'));
   const published = await publishVaultKey(pool, keyring);
   if (published === 'foreign') log('the published vault key is not in this executor\'s keyring: it cannot open secrets sealed since', {}, 'warn');
+  const outageWait = createOutageWait(log);
+  const outbox = createResultOutbox(createPgOutputStore(pool), {
+    maxRecords: env.EXECUTOR_RESULT_OUTBOX_MAX_RECORDS,
+    maxBytes: env.EXECUTOR_RESULT_OUTBOX_MAX_BYTES,
+    log,
+  });
+  const lookups = createLookupCache({ ttlMs: env.EXECUTOR_LOOKUP_CACHE_SECONDS * 1000, maxEntries: env.EXECUTOR_LOOKUP_CACHE_ENTRIES, wait: outageWait });
   const ssh = createSshExecution(pool, keyring, {
     artifactDir: env.EXECUTOR_ARTIFACT_DIR,
     defaultHostKeyPolicy: env.SSH_HOST_KEY_POLICY,
@@ -69,7 +81,8 @@ const main = async (): Promise<void> => {
     env.EXECUTOR_STREAM_LINES_PER_ATTEMPT > 0
       ? createPgOutputLineSink(pool, { maxLinesPerAttempt: env.EXECUTOR_STREAM_LINES_PER_ATTEMPT, log: (msg, fields) => log(msg, fields, 'warn') })
       : undefined;
-  const metrics = createExecutorMetrics(ssh.pool, winrm.pool, lines);
+  const executions = withLookupCache({ ssh, winrm, database: createDatabaseExecution(pool, keyring) }, lookups, pool, keyring, outageWait);
+  const metrics = createExecutorMetrics(ssh.pool, winrm.pool, lines, { outbox, outageWait, lookups });
   const sandbox = createSandbox(sandboxSettings(env));
   const sandboxStatus = await sandbox.probe();
   if (sandboxStatus.ok) log('local commands run sandboxed', { user: sandboxStatus.user });
@@ -81,17 +94,15 @@ const main = async (): Promise<void> => {
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: TaskQueue.executor,
     activities: createExecutionActivities({
-      jobGate: createJobGate(pool),
-      store: createPgOutputStore(pool),
+      jobGate: createJobGate(pool, { wait: outageWait, pendingFacts: outbox.pendingFacts }),
+      store: outbox,
       lines: lines ?? discardOutputLines,
       limits: { resultCapBytes: env.EXECUTOR_RESULT_CAP_BYTES, storeCapBytes: env.EXECUTOR_STORE_CAP_BYTES },
       allowedLocalCommands: new Set(env.EXECUTOR_LOCAL_COMMANDS),
       sandbox,
       egress,
       redact,
-      ssh,
-      winrm,
-      database: createDatabaseExecution(pool, keyring),
+      ...executions,
     }),
     maxConcurrentActivityTaskExecutions: env.EXECUTOR_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: `${env.EXECUTOR_SHUTDOWN_GRACE_SECONDS}s`,
@@ -128,6 +139,7 @@ const main = async (): Promise<void> => {
   await ssh.pool.close();
   winrm.pool.close();
   await lines?.close();
+  await outbox.close(env.EXECUTOR_RESULT_OUTBOX_FLUSH_SECONDS * 1000);
   await Promise.all([pool.end(), connection.close()]);
   log('executor stopped');
 };

@@ -12,6 +12,13 @@ interface OutputLineCounts {
   queued: number;
 }
 
+/** What keeps the executor's bookkeeping off the critical path while PostgreSQL is away. */
+interface OutageParts {
+  outbox: { stats(): { pending: number; pendingBytes: number; saved: number; dropped: number; outputDropped: number } };
+  outageWait: { stats(): { waiting: number; waited: number; remembered: number } };
+  lookups: { size(): number };
+}
+
 const outcomeOf = (result: unknown): string => {
   const r = result as { kind?: string; exitCode?: number | null; status?: number };
   if (r?.kind === 'command') return r.exitCode === 0 ? 'ok' : 'nonzero_exit';
@@ -24,34 +31,49 @@ export const createExecutorMetrics = (
   sshPool?: { stats(): { connections: number; handshakesInFlight: number } },
   winrmPool?: { stats(): { idleConnections: number; activeCommands: number } },
   outputLines?: { stats(): OutputLineCounts },
+  outage?: OutageParts,
 ): ExecutorMetrics => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'opsc_executor_' });
-  if (outputLines) {
-    // The sink counts; each scrape adds what it counted since the last one.
-    const total = (name: string, help: string, read: (s: OutputLineCounts) => number) => {
-      let seen = 0;
-      new Counter({
-        name,
-        help,
-        registers: [registry],
-        collect() {
-          const now = read(outputLines.stats());
-          this.inc(now - seen);
-          seen = now;
-        },
-      });
-    };
-    total('opsc_executor_output_lines_written_total', 'Output lines written to output_lines for live logs', (s) => s.written);
-    total('opsc_executor_output_lines_dropped_total', 'Output lines not streamed: over the per-attempt cap, over the queue bound, or refused by PostgreSQL', (s) => s.dropped);
-    new Gauge({
-      name: 'opsc_executor_output_lines_queued',
-      help: 'Output lines waiting to be written to PostgreSQL',
+  // The parts count; each scrape adds what they counted since the last one.
+  const total = (name: string, help: string, read: () => number) => {
+    let seen = 0;
+    new Counter({
+      name,
+      help,
       registers: [registry],
       collect() {
-        this.set(outputLines.stats().queued);
+        const now = read();
+        this.inc(now - seen);
+        seen = now;
       },
     });
+  };
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  if (outputLines) {
+    total('opsc_executor_output_lines_written_total', 'Output lines written to output_lines for live logs', () => outputLines.stats().written);
+    total('opsc_executor_output_lines_dropped_total', 'Output lines not streamed: over the per-attempt cap, over the queue bound, or refused by PostgreSQL', () => outputLines.stats().dropped);
+    gauge('opsc_executor_output_lines_queued', 'Output lines waiting to be written to PostgreSQL', () => outputLines.stats().queued);
+  }
+  if (outage) {
+    const { outbox, outageWait, lookups } = outage;
+    gauge('opsc_executor_result_outbox_pending', 'Step results kept on the executor until PostgreSQL is reachable', () => outbox.stats().pending);
+    gauge('opsc_executor_result_outbox_bytes', 'Bytes of the step results kept on the executor', () => outbox.stats().pendingBytes);
+    total('opsc_executor_result_outbox_saved_total', 'Kept step results saved once PostgreSQL was back', () => outbox.stats().saved);
+    total('opsc_executor_result_outbox_dropped_total', 'Step results lost: over EXECUTOR_RESULT_OUTBOX_MAX_RECORDS, refused by PostgreSQL, or unsaved at shutdown', () => outbox.stats().dropped);
+    total('opsc_executor_result_outbox_output_dropped_total', 'Kept step results whose output was dropped to stay within EXECUTOR_RESULT_OUTBOX_MAX_BYTES', () => outbox.stats().outputDropped);
+    gauge('opsc_executor_database_waits', 'Activities waiting for PostgreSQL before their action starts (job gate, target lookups)', () => outageWait.stats().waiting);
+    total('opsc_executor_database_waits_total', 'Reads that waited for PostgreSQL', () => outageWait.stats().waited);
+    total('opsc_executor_lookups_remembered_total', 'Reads answered from what the executor remembered (the job gate within its grace, target lookups) because PostgreSQL was unreachable', () => outageWait.stats().remembered);
+    gauge('opsc_executor_lookup_cache_entries', 'Target lookups remembered for a database outage', () => lookups.size());
   }
   if (sshPool) {
     new Gauge({

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import pg from 'pg';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgOutputLineSink } from '@opsc/activities/execution';
+import { startProxy } from '../support/pg-proxy.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 
 // Output lines reach `output_lines` while a step runs, in order, per stream, per attempt.
@@ -127,30 +127,6 @@ describe('output lines of local commands', () => {
     ]);
   });
 });
-
-/** A TCP forwarder to PostgreSQL that can be taken down (every connection cut, new ones refused) and brought back. */
-const startProxy = async (host: string, port: number) => {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(port, host);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => undefined).on('close', () => sockets.delete(s));
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  const listen = (at: number) => new Promise<number>((resolve) => server.listen(at, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
-  const listenPort = await listen(0);
-  return {
-    port: listenPort,
-    down: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-    up: () => listen(listenPort),
-  };
-};
 
 describe('the output line writer when PostgreSQL goes away', () => {
   it('keeps lines queued without failing the step, writes them in order when it is back, and drops only what PostgreSQL refuses', async () => {

@@ -19,6 +19,10 @@ import {
   createPgOutputStore,
   createSshExecution,
   createWinrmExecution,
+  createLookupCache,
+  createOutageWait,
+  createResultOutbox,
+  withLookupCache,
   type PgOutputLineOptions,
   type PgOutputLineSink,
   type SshExecution,
@@ -85,20 +89,28 @@ export const createTestExecutor = async (
     allowFor: tenantEgressRules(pool),
     platform: platformServices(egressRules([inject('temporalAddress'), serviceRuleText(db.hostname, Number(db.port || 5432))])),
   });
+  // Bookkeeping as executor-worker wires it: results through the outbox, lookups through the cache.
+  const wait = createOutageWait();
+  const outbox = createResultOutbox(createPgOutputStore(pool));
+  const executions = withLookupCache(
+    { ssh, winrm, database: createDatabaseExecution(pool, keyring) },
+    createLookupCache({ ttlMs: 300_000, maxEntries: 1_000, wait }),
+    pool,
+    keyring,
+    wait,
+  );
   const activities = createExecutionActivities({
     // These tests drive one transport at a time with operations no job plans: they pass the gate,
     // which its own tests (security-review, job-gate) hold to the job's plan.
     jobGate: { admit: async () => undefined },
-    store: createPgOutputStore(pool),
+    store: outbox,
     lines,
     limits: { resultCapBytes: 16_384, storeCapBytes: 1_048_576 },
     allowedLocalCommands: new Set(options.localCommands ?? []),
     sandbox,
     egress,
     redact: createRedactor(executorSecrets({ vaultPems: [pem], databaseUrl: stack.roleUrls.executor })),
-    ssh,
-    winrm,
-    database: createDatabaseExecution(pool, keyring),
+    ...executions,
   });
   return {
     activities,
@@ -109,6 +121,7 @@ export const createTestExecutor = async (
       await ssh.pool.close();
       winrm.pool.close();
       await lines.close();
+      await outbox.close(1_000);
       await pool.end();
     },
   };

@@ -16,6 +16,10 @@ import { createRunSshOperation } from './ssh/run-ssh-operation.js';
 import { createRunWinrmOperation } from './winrm/run-winrm-operation.js';
 import { createRunDatabaseQuery } from './database/run-database-query.js';
 import { redactingActivity, redactingLines, redactingStore } from './redacting.js';
+import { allowOutageWait } from './outage/database-outage.js';
+
+/** Time the action needs past its own limit, to stop a remote process and report. */
+const ACTION_RESERVE_MS = 5_000;
 
 export type { DatabaseExecution, ExecutionDeps, ExecutionLimits, SshExecution, WinrmExecution } from './deps.js';
 export { createDatabaseExecution } from './database/database-execution.js';
@@ -49,7 +53,10 @@ export { createEgressGuard, hostAddresses, systemResolver, type EgressGuard, typ
 export { platformServices, serviceRuleText } from './egress/platform-services.js';
 export { tenantEgressRules } from './egress/tenant-egress.js';
 export { createRedactor, executorSecrets, noRedaction, REDACTED, type Redactor } from './redaction.js';
-export { createJobGate, type ExecutionRequest, type JobGate } from './job-gate.js';
+export { createJobGate, type ExecutionRequest, type JobGate, type JobGateOptions } from './job-gate.js';
+export { createOutageWait, isDatabaseOutage, type OutageWait, type OutageWaitStats } from './outage/database-outage.js';
+export { createResultOutbox, type ResultOutbox, type ResultOutboxOptions, type ResultOutboxStats } from './outage/result-outbox.js';
+export { createLookupCache, withLookupCache, type Executions, type LookupCache, type LookupCacheOptions } from './outage/lookup-cache.js';
 
 /**
  * The executor's activities, checked against the contract the workflows proxy. What they store,
@@ -63,7 +70,11 @@ export const createExecutionActivities = (given: ExecutionDeps) => {
     <I extends ActionContext, O>(method: ExecutionMethod, fieldsOf: (input: I) => Record<string, unknown>, activity: (input: I) => Promise<O>) =>
     async (input: I): Promise<O> => {
       // A standalone activity has no workflow: it answers to none and is refused.
-      const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
+      const ctx = Context.current();
+      const workflowId = ctx.info.workflowExecution?.workflowId ?? '';
+      // A database outage before the action starts may be waited out while the action still has its whole time limit.
+      const actionMs = (typeof input.timeoutSeconds === 'number' ? input.timeoutSeconds : 0) * 1000 + ACTION_RESERVE_MS;
+      allowOutageWait(ctx, Date.now() + ctx.info.startToCloseTimeoutMs - actionMs);
       await jobGate.admit({ workflowId, jobId: input.jobId, stepId: input.stepId, target: input.target, timeoutSeconds: input.timeoutSeconds, method, fields: fieldsOf(input) });
       return activity(input);
     };

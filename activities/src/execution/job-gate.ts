@@ -13,6 +13,7 @@ import {
   type Plan,
   type TargetRef,
 } from '@opsc/contracts';
+import { createOutageWait, type OutageWait } from './outage/database-outage.js';
 
 /** What an execution activity is asked to do, as the executor sees it. */
 export interface ExecutionRequest {
@@ -52,7 +53,8 @@ interface JobRecord {
 
 /**
  * How long after its status was last read unfinished an approved job still runs while the database
- * is away (a short outage does not fail its steps); past it, nothing runs until the status is read.
+ * is away (a short outage does not hold its next steps); past it, nothing runs until the status is
+ * read: the gate waits for the database (see `OutageWait`), within the activity's own time.
  */
 const OUTAGE_GRACE_MS = 60_000;
 /** Jobs remembered at once; the oldest goes first. */
@@ -64,10 +66,20 @@ const refuse = (why: string): never => {
 
 const ROLLBACK = '.rollback';
 
-export const createJobGate = (pool: pg.Pool): JobGate => {
+export interface JobGateOptions {
+  /** How a read waits out a database outage (default: no waiting outside an activity's allowance). */
+  wait?: OutageWait;
+  /** What this executor reported for a step and has not saved yet (its result outbox): newer than the database's. */
+  pendingFacts?: (jobId: string, stepId: string, targetId: string) => Record<string, string> | undefined;
+}
+
+type Read = { record: JobRecord; status: string } | null;
+
+export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobGate => {
+  const wait = options.wait ?? createOutageWait();
   const jobs = new Map<string, JobRecord>();
 
-  const read = async (jobId: string): Promise<{ record: JobRecord; status: string } | null> => {
+  const read = async (jobId: string): Promise<Read> => {
     const { rows } = await pool.query<{ tenant_id: string; plan: Plan; plan_hash: string; resolved_targets: JobRecord['targets']; status: string; approved: boolean }>(
       `SELECT j.tenant_id, j.plan, j.plan_hash, j.resolved_targets, j.status,
               EXISTS (SELECT 1 FROM job_decisions d
@@ -93,22 +105,32 @@ export const createJobGate = (pool: pg.Pool): JobGate => {
   /**
    * The job's record, its status read now: a job that just finished admits nothing more, however
    * soon after its last step a request comes (whoever reaches Temporal sees the moment it ends).
-   * A database that is away leaves a job admitted a moment ago running, for a short while only.
+   * A database that is away leaves a job admitted a moment ago running, for a short while only;
+   * otherwise the gate waits for it, and admits only once the status is read.
    */
   const jobOf = async (jobId: string): Promise<JobRecord> => {
-    const known = jobs.get(jobId);
-    let fresh: Awaited<ReturnType<typeof read>>;
+    let known: JobRecord | undefined;
+    let answer: { fresh: Read } | { graced: JobRecord };
     try {
-      if (known?.approved) {
-        const status = await statusOf(jobId);
-        fresh = status === null ? null : { record: { ...known, statusAt: Date.now() }, status };
-      } else {
-        fresh = await read(jobId);
-      }
+      answer = await wait.outlast<{ fresh: Read } | { graced: JobRecord }>(
+        `the record of job ${jobId}`,
+        async () => {
+          known = jobs.get(jobId);
+          if (!known?.approved) return { fresh: await read(jobId) };
+          const status = await statusOf(jobId);
+          return { fresh: status === null ? null : { record: { ...known, statusAt: Date.now() }, status } };
+        },
+        () => {
+          const remembered = jobs.get(jobId);
+          return remembered?.approved && Date.now() - remembered.statusAt < OUTAGE_GRACE_MS ? { graced: remembered } : undefined;
+        },
+      );
     } catch (err) {
-      if (known?.approved && Date.now() - known.statusAt < OUTAGE_GRACE_MS) return known;
+      if (err instanceof ApplicationFailure) throw err;
       throw ApplicationFailure.retryable(`the job's record cannot be read now (${(err as Error).message})`, ErrorType.Unavailable);
     }
+    if ('graced' in answer) return answer.graced;
+    const fresh = answer.fresh;
     if (!fresh) return refuse(`there is no job ${jobId}`);
     if (isFinalJobStatus(fresh.status)) {
       jobs.delete(jobId);
@@ -121,10 +143,14 @@ export const createJobGate = (pool: pg.Pool): JobGate => {
     return record;
   };
 
-  /** What the step reported on the target, for its undo. */
+  /** What the step reported on the target, for its undo: this executor's unsaved result first, else the database's. */
   const factsOf = async (jobId: string, stepId: string, targetId: string): Promise<Record<string, string>> => {
-    const { rows } = await pool.query<{ facts: Record<string, string> | null }>('SELECT facts FROM step_results WHERE job_id = $1 AND step_id = $2 AND target_id = $3', [jobId, stepId, targetId]);
-    return rows[0]?.facts ?? {};
+    const pending = options.pendingFacts?.(jobId, stepId, targetId);
+    if (pending) return pending;
+    return wait.outlast(`what step ${stepId} reported on target ${targetId}`, async () => {
+      const { rows } = await pool.query<{ facts: Record<string, string> | null }>('SELECT facts FROM step_results WHERE job_id = $1 AND step_id = $2 AND target_id = $3', [jobId, stepId, targetId]);
+      return rows[0]?.facts ?? {};
+    });
   };
 
   return {

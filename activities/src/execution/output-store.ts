@@ -24,7 +24,11 @@ export interface ExecutionRecord {
 
 /** Where the executor keeps full output; history only gets a capped copy. */
 export interface OutputStore {
-  /** Keyed by job, step and target: a retried attempt replaces the earlier one, so a result is recorded once. */
+  /**
+   * Keyed by job, step and target: a retried attempt replaces the earlier one, so a result is recorded
+   * once. Idempotent, and a late save of an earlier attempt (kept while PostgreSQL was away) never
+   * replaces a later attempt's record nor the workflow's verdict.
+   */
   saveResult(record: ExecutionRecord): Promise<void>;
 }
 
@@ -39,9 +43,12 @@ export const createPgOutputStore = (pool: pg.Pool): OutputStore => ({
          attempt = EXCLUDED.attempt, method = EXCLUDED.method, exit_code = EXCLUDED.exit_code,
          signal = EXCLUDED.signal, http_status = EXCLUDED.http_status, stdout = EXCLUDED.stdout,
          stderr = EXCLUDED.stderr, stdout_truncated = EXCLUDED.stdout_truncated,
-         stderr_truncated = EXCLUDED.stderr_truncated, error_type = EXCLUDED.error_type,
-         error_message = EXCLUDED.error_message, started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
-         stdout_bytes = EXCLUDED.stdout_bytes, stderr_bytes = EXCLUDED.stderr_bytes, facts = EXCLUDED.facts`,
+         stderr_truncated = EXCLUDED.stderr_truncated, started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
+         -- The workflow's verdict, once there, keeps its own reason.
+         error_type = CASE WHEN step_results.status IS NULL THEN EXCLUDED.error_type ELSE step_results.error_type END,
+         error_message = CASE WHEN step_results.status IS NULL THEN EXCLUDED.error_message ELSE step_results.error_message END,
+         stdout_bytes = EXCLUDED.stdout_bytes, stderr_bytes = EXCLUDED.stderr_bytes, facts = EXCLUDED.facts
+       WHERE step_results.attempt IS NULL OR step_results.attempt <= EXCLUDED.attempt`,
       [
         r.context.jobId, r.context.stepId, r.context.target.id, r.context.target.name, r.attempt, r.method,
         r.exitCode ?? null, r.signal ?? null, r.httpStatus ?? null, r.stdout, r.stderr, r.stdoutTruncated,

@@ -32,17 +32,33 @@ export const publishVaultKey = async (db: pg.Pool, keyring: Keyring): Promise<'p
   return keyring.byId.has(current) ? 'present' : 'foreign';
 };
 
-/** Opens a credential's secret for immediate use. The executor is the only caller. */
-export const openCredential = async (db: pg.Pool, keyring: Keyring, credentialId: string): Promise<{ username: string | null; secret: CredentialSecret }> => {
+/** A credential's sealed secret as stored: ciphertext only, useless without the vault key. */
+export interface SealedCredential {
+  tenantId: string;
+  username: string | null;
+  sealed: unknown;
+}
+
+/** Reads a credential's sealed secret; opens nothing. */
+export const readSealedCredential = async (db: pg.Pool, credentialId: string): Promise<SealedCredential> => {
   const { rows } = await db.query<{ tenant_id: string; username: string | null; sealed: unknown }>(
     `SELECT c.tenant_id, c.username, s.sealed FROM credentials c JOIN credential_secrets s ON s.credential_id = c.id WHERE c.id = $1`,
     [credentialId],
   );
   const row = rows[0];
   if (!row) throw new VaultError(`credential ${credentialId} has no stored secret`);
-  const plaintext = openSecret(SealedSecret.parse(row.sealed), keyring, credentialContext(row.tenant_id, credentialId));
-  return { username: row.username, secret: CredentialSecret.parse(JSON.parse(plaintext)) };
+  return { tenantId: row.tenant_id, username: row.username, sealed: row.sealed };
 };
+
+/** Opens a sealed secret read by `readSealedCredential`, for immediate use. */
+export const openSealedCredential = (keyring: Keyring, credentialId: string, stored: SealedCredential): { username: string | null; secret: CredentialSecret } => {
+  const plaintext = openSecret(SealedSecret.parse(stored.sealed), keyring, credentialContext(stored.tenantId, credentialId));
+  return { username: stored.username, secret: CredentialSecret.parse(JSON.parse(plaintext)) };
+};
+
+/** Opens a credential's secret for immediate use. The executor is the only caller. */
+export const openCredential = async (db: pg.Pool, keyring: Keyring, credentialId: string): Promise<{ username: string | null; secret: CredentialSecret }> =>
+  openSealedCredential(keyring, credentialId, await readSealedCredential(db, credentialId));
 
 /**
  * Key rotation without downtime. Executors already hold both keys (`[new, old]`); this publishes
