@@ -116,6 +116,42 @@ describe('run markers over SSH', () => {
     expect(await onHost('cat /tmp/slow')).toBe('slow');
   });
 
+  it('attaches a retry to a change still running after its connection died, and reports its exit code and facts', async () => {
+    // The host's service manager is busy (its state lock is held) until the test lets it go, so the
+    // restart is still running when its connection dies, and prints its facts after that.
+    const lock = '/var/lib/opsc-fleet/self/state/.lock';
+    await onHost(`setsid sh -c 'exec 9>>${lock}; flock 9; while [ ! -e /tmp/go-busy ]; do sleep 0.1; done' </dev/null >/dev/null 2>&1 &`);
+    await expect.poll(() => onHost(`flock -n ${lock} true && echo free || echo held`), { timeout: 10_000 }).toBe('held');
+    const before = await onHost('pgrep -x nginx');
+    const restart = { op: 'service', action: 'restart', name: 'nginx' } as const;
+    const first = h.run(0, restart, { stepId: 'busy-restart', become: true });
+    await expect.poll(() => onHost('pgrep -x systemctl || true'), { timeout: 10_000 }).not.toBe('');
+    await h.fleet.killSessions(0);
+    expect((await failureOf(first)).type).toBe('ConnectionLost');
+
+    const retrying = h.run(0, restart, { stepId: 'busy-restart', become: true, env: attempt(2) });
+    // The retry follows the run still going (its live output says so) and starts none of its own.
+    const lines = async () =>
+      (await h.stack.pool.query<{ line: string }>("SELECT line FROM output_lines WHERE job_id = $1 AND step_id = 'busy-restart' AND attempt = 2", [h.jobId])).rows.map((r) => r.line);
+    const following = 'opsconductor: following the run of attempt 1, still going on this host';
+    const followed = await expect
+      .poll(lines, { timeout: 20_000 })
+      .toContain(following)
+      .then(() => true, () => false);
+    const restarts = await onHost('pgrep -xc systemctl || true');
+    await onHost('touch /tmp/go-busy');
+    const retry = await retrying;
+    expect(retry).toMatchObject({ exitCode: 0, facts: { manager: 'systemctl', state: 'active' } });
+    expect(followed).toBe(true);
+    expect(restarts).toBe('1');
+    expect(retry.stdout).toMatch(/(^|\n)already done by attempt 1 at \S+; not run again \(run marker \S+\)\n$/);
+    expect(retry.stderr).toMatch(/following the run of attempt 1/);
+    const after = await onHost('pgrep -x nginx');
+    expect(after).not.toBe('');
+    expect(after).not.toBe(before);
+    expect(await onHost(`sudo -n cat /var/lib/opsconductor/runs/${h.jobId}/busy-restart/${h.targetIds[0]}`)).toMatch(/^exit=0\n[\s\S]*fact state=active/);
+  });
+
   it('runs a change again when the first attempt was stopped before it finished', async () => {
     const env = attempt(1);
     const stopped = h.run(0, { op: 'script', shell: 'sh', script: 'sleep 30; echo late >> /tmp/late' }, { stepId: 'stopped', env });

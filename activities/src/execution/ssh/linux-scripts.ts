@@ -17,16 +17,22 @@ export interface RemoteScript {
   script: string;
   /** Whether `@@opsc-<nonce>` fact lines are to be read from stdout. */
   reportsFacts: boolean;
+  /**
+   * The script starts its work apart from the connection and prints the pid line itself, naming
+   * that work's process group, and bounds it with `timeout` (see `withRunMarker`).
+   */
+  detached?: boolean;
 }
 
 /**
- * Defines `fact key value`, which prints a fact line carrying the nonce, and under a run marker
- * (see run-marker-script.ts) also appends `key=value` to $OPSC_FACTS for the marker to keep.
+ * Defines `fact key value`, which prints a fact line carrying the nonce or, under a run marker (see
+ * run-marker-script.ts), appends `key=value` to $OPSC_FACTS for the marker to keep: the attempt that
+ * reports the run prints the marker's facts with its own nonce.
  */
 export const factFn = (nonce: string) => `export LC_ALL=C
 fact() {
-  printf '@@opsc-%s %s=%s\\n' ${shQuote(nonce)} "$1" "$2"
-  if [ -n "\${OPSC_FACTS:-}" ]; then printf '%s=%s\\n' "$1" "$2" >> "$OPSC_FACTS" || :; fi
+  if [ -n "\${OPSC_FACTS:-}" ]; then printf '%s=%s\\n' "$1" "$2" >> "$OPSC_FACTS" || :
+  else printf '@@opsc-%s %s=%s\\n' ${shQuote(nonce)} "$1" "$2"; fi
 }`;
 
 /** Picks systemd when it is the running init, else SysV `service`, else whatever exists. */

@@ -23,10 +23,13 @@ const sudo = (become: Become, command: string): string => {
  * The command line sent over the exec channel. The script runs under `timeout -k`, so it stops on
  * the target even if this connection or the whole executor is gone; `timeout` leads its own
  * process group, whose id the first stdout line reports so a cancellation can kill the group.
+ * A detached script (a change under its run marker) does both itself.
  */
 export const wrapScript = (remote: RemoteScript, opts: { timeoutSeconds: number; nonce: string; become: Become }): string => {
   // It goes into the command line as it is: a number and nothing else.
   if (!Number.isSafeInteger(opts.timeoutSeconds) || opts.timeoutSeconds < 1) throw new RangeError(`not a timeout in seconds: ${String(opts.timeoutSeconds).slice(0, 40)}`);
+  // A detached script prints the pid line of its own process group and runs under its own `timeout`.
+  if (remote.detached) return sudo(opts.become, `${remote.shell} -c ${shQuote(remote.script)}`);
   const inner = `echo "@@opsc-${opts.nonce}-pid $$"; exec timeout -k ${KILL_GRACE_SECONDS} ${opts.timeoutSeconds} ${remote.shell} -c ${shQuote(remote.script)} </dev/null`;
   return sudo(opts.become, `sh -c ${shQuote(inner)}`);
 };

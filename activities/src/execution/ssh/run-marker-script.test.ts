@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LinuxOperation, type LinuxOperationInput } from '@opsc/contracts';
 import { parseFacts, scriptFor, type ScriptOperation } from './linux-scripts.js';
 import { changesLinuxTarget, withRunMarker } from './run-marker-script.js';
@@ -15,14 +15,17 @@ const wrapped = (op: LinuxOperationInput, opts: { stepId?: string; targetId?: st
   const nonce = Math.random().toString(16).slice(2, 10).padEnd(8, '0');
   const operation = LinuxOperation.parse(op) as ScriptOperation;
   const key = runMarkerKey(context(opts.stepId, opts.targetId), opts.attempt ?? 1);
-  const remote = withRunMarker(scriptFor(operation, { jobId: key.jobId, stepId: key.stepId, nonce }), key, { nonce, become: false });
+  const remote = withRunMarker(scriptFor(operation, { jobId: key.jobId, stepId: key.stepId, nonce }), key, { nonce, become: false, timeoutSeconds: 30 });
   return { remote, nonce };
 };
+
+/** What the client reads as the command's output: the pid line naming the detached run's group taken out. */
+const output = (stdout: string) => stdout.replace(/^@@opsc-[0-9a-f]+-pid \d+\n/, '');
 
 /** Runs a script with a real sh, HOME in a fresh folder. */
 const exec = (home: string, script: string) => {
   const r = spawnSync('sh', ['-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: home } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.status, stdout: output(r.stdout), stderr: r.stderr };
 };
 
 describe('run markers on Linux', () => {
@@ -67,7 +70,7 @@ describe('run markers on Linux', () => {
         const child = spawn('sh', ['-c', wrapped(op, { attempt }).remote.script], { env: { PATH: process.env.PATH, HOME: home } });
         let stdout = '';
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.on('close', (code) => resolve({ code, stdout }));
+        child.on('close', (code) => resolve({ code, stdout: output(stdout) }));
       });
     const first = start(1);
     await new Promise((r) => setTimeout(r, 300));
@@ -75,6 +78,25 @@ describe('run markers on Linux', () => {
     expect(a.code).toBe(0);
     expect(b).toMatchObject({ code: 0, stdout: expect.stringMatching(/^already done by attempt 1/) });
     expect(readFileSync(path.join(home, 'changes'), 'utf8')).toBe('start\nend\n');
+  });
+
+  it('lets a change finish with its own exit code when the session that started it dies, and gives its output to the retry', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
+    const op = { op: 'script', shell: 'sh', script: 'echo applied >> "$HOME/changes"; while [ ! -e "$HOME/go" ]; do sleep 0.05; done; echo after; echo late >&2; exit 5' } as const;
+    const first = spawn('sh', ['-c', wrapped(op).remote.script], { env: { PATH: process.env.PATH, HOME: home } });
+    const ended = new Promise((resolve) => first.on('exit', resolve));
+    await vi.waitFor(() => expect(existsSync(path.join(home, 'changes'))).toBe(true), { timeout: 10_000 });
+    // The connection goes (nobody reads the output any more) and the session with it.
+    first.stdout.destroy();
+    first.stderr.destroy();
+    first.kill('SIGKILL');
+    await ended;
+    writeFileSync(path.join(home, 'go'), '');
+    const retry = exec(home, wrapped(op, { attempt: 2 }).remote.script);
+    expect(retry.code).toBe(5);
+    expect(retry.stdout).toMatch(/^after\nalready done by attempt 1 at \S+; not run again \(run marker \S+\)\n$/);
+    expect(retry.stderr).toContain('late\n');
+    expect(readFileSync(path.join(home, 'changes'), 'utf8')).toBe('applied\n');
   });
 
   it('removes markers older than a week when it writes one, at most once a day', () => {
@@ -120,7 +142,7 @@ describe('run markers on Linux', () => {
       expect(changesLinuxTarget(LinuxOperation.parse(op)), op.op).toBe(true);
       for (const become of [false, true]) {
         const key = runMarkerKey(context(), 1);
-        const script = withRunMarker(scriptFor(LinuxOperation.parse(op) as ScriptOperation, { jobId: 'job-1', stepId: 'step-1', nonce: 'feedc0de' }), key, { nonce: 'feedc0de', become }).script;
+        const script = withRunMarker(scriptFor(LinuxOperation.parse(op) as ScriptOperation, { jobId: 'job-1', stepId: 'step-1', nonce: 'feedc0de' }), key, { nonce: 'feedc0de', become, timeoutSeconds: 30 }).script;
         expect(spawnSync('sh', ['-n', '-c', script], { encoding: 'utf8' }).stderr).toBe('');
       }
     }

@@ -2,6 +2,7 @@ import type { LinuxOperation } from '@opsc/contracts';
 import { ALREADY_DONE, MARKER_RETENTION_DAYS, type RunMarkerKey } from '../run-marker.js';
 import type { RemoteScript } from './linux-scripts.js';
 import { shQuote } from './shell-quote.js';
+import { KILL_GRACE_SECONDS } from './remote-command.js';
 
 /** Markers of steps run with `become`: root's, beside other system state. */
 export const ROOT_RUNS_DIR = '/var/lib/opsconductor/runs';
@@ -35,17 +36,55 @@ export const changesLinuxTarget = (op: LinuxOperation): boolean => {
 };
 
 /**
- * Wraps an operation's script so that it runs at most once per job, step and target. The marker is
- * `<runs>/<job>/<step>/<target>`, `<runs>` being ROOT_RUNS_DIR with `become` (USER_RUNS_DIR when
- * that cannot be written, e.g. sudo to a non-root user) and USER_RUNS_DIR without; `become` is part
- * of the step, so every attempt looks in the same place. The marker holds `exit=`, `at=`, `attempt=`
- * and one `fact k=v` line per fact (the body's `fact` appends to $OPSC_FACTS). It is written by
- * rename once the body has ended, however it ended, unless the whole group was killed (the remote
- * `timeout`, a cancellation): then the operation did not finish and a retry runs it.
+ * Wraps a changing operation so that it runs at most once per job, step and target, detached from
+ * the connection. The marker is `<runs>/<job>/<step>/<target>`, `<runs>` being ROOT_RUNS_DIR with
+ * `become` (USER_RUNS_DIR when that cannot be written, e.g. sudo to a non-root user) and
+ * USER_RUNS_DIR without; `become` is part of the step, so every attempt looks in the same place.
+ * The marker holds `exit=`, `at=`, `attempt=` and one `fact k=v` line per fact (the body's `fact`
+ * appends to $OPSC_FACTS); it is written by rename once the body has ended, however it ended,
+ * unless the whole group was killed (the remote `timeout`, a cancellation): then the operation did
+ * not finish and a retry runs it.
+ *
+ * The body does not run on the channel: the script starts it in its own session (setsid), under
+ * `timeout -k`, stdin /dev/null, output to `out` and `err` in a run folder beside the marker
+ * (`.<target>.run`), then prints the pid line naming the body's process group (for a cancellation)
+ * and follows those files until the run has ended. A dead channel neither kills the body (nothing
+ * it prints goes there) nor changes its result. A later attempt finds the marker (and replays what
+ * the run printed, if nobody followed it to the end), or attaches to the run still going (its lock
+ * is held by the runner for its whole life), or, when the runner is gone without a marker, says so
+ * on stderr and runs the change again. Facts come from the marker only, printed with the nonce of
+ * the attempt that reports them.
  */
-export const withRunMarker = (remote: RemoteScript, key: RunMarkerKey, opts: { nonce: string; become: boolean }): RemoteScript => {
+export const withRunMarker = (remote: RemoteScript, key: RunMarkerKey, opts: { nonce: string; become: boolean; timeoutSeconds: number }): RemoteScript => {
+  // It goes into the command line as it is: a number and nothing else.
+  if (!Number.isSafeInteger(opts.timeoutSeconds) || opts.timeoutSeconds < 1) throw new RangeError(`not a timeout in seconds: ${String(opts.timeoutSeconds).slice(0, 40)}`);
   const candidates = opts.become ? `${ROOT_RUNS_DIR} "${USER_RUNS_DIR}"` : `"${USER_RUNS_DIR}"`;
   const facts = remote.reportsFacts;
+  // Run by `timeout` in the runner's session ($1 run folder, $2 body, $3 runs base, $4 marker); it
+  // and `timeout` hold the run lock (fd 8) while they live, the body does not (it may leave daemons).
+  const change = `run=$1; base=$3; marker=$4
+${facts ? 'OPSC_FACTS="$run/facts"; : > "$OPSC_FACTS"; export OPSC_FACTS\n' : ''}${remote.shell} -c "$2" 8>&-
+rc=$?
+tmp="$run/marker.part"
+if { printf 'exit=%s\\nat=%s\\nattempt=%s\\n' "$rc" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" ${key.attempt};${facts ? ` sed 's/^/fact /' "$run/facts";` : ''} } > "$tmp" && mv -f -- "$tmp" "$marker"; then :
+else echo "opsconductor: could not write the run marker $marker; a retry would run this again" >&2; rm -f -- "$tmp"; fi
+# Old jobs' markers go once a day (.sweep is dated a day ahead at each sweep, so the common case
+# is one builtin test); a folder goes once it has been empty as long.
+if [ ! -e "$base/.sweep" ] || [ "$marker" -nt "$base/.sweep" ]; then
+  touch -d tomorrow -- "$base/.sweep" 2>/dev/null || : > "$base/.sweep"
+  find "$base" -mindepth 3 -type f -mtime +${MARKER_RETENTION_DAYS} -exec rm -f -- {} + 2>/dev/null
+  find "$base" -mindepth 1 -type d -empty -mtime +${MARKER_RETENTION_DAYS} -delete 2>/dev/null
+fi
+exit "$rc"
+`;
+  // The session leader: holds the run lock until the change has ended, then records how it ended.
+  const runner = `run=$1
+exec 8>>"$run/lock"; flock 8
+echo "$$" > "$run/pid"
+timeout -k ${KILL_GRACE_SECONDS} ${opts.timeoutSeconds} sh -c ${shQuote(change)} opsc-change "$@" </dev/null >>"$run/out" 2>>"$run/err" &
+echo "$!" > "$run/pgid.part"; mv -f -- "$run/pgid.part" "$run/pgid"
+wait "$!"; echo "$?" > "$run/ended"
+`;
   const script = `job=${shQuote(key.jobId)}; step=${shQuote(key.stepId)}; target=${shQuote(key.targetId)}
 base=''
 for b in ${candidates}; do
@@ -55,28 +94,70 @@ if [ -z "$base" ]; then
   echo "opsconductor: cannot write a run marker under ${opts.become ? `${ROOT_RUNS_DIR} or ` : ''}${USER_RUNS_DIR}; a change that a retry could repeat is not made" >&2
   exit ${NO_MARKER_FOLDER_EXIT}
 fi
-dir="$base/$job/$step"; marker="$dir/$target"
-# One attempt at a time: a retry waits here while an earlier attempt still runs on this host.
-if command -v flock >/dev/null 2>&1; then exec 9>>"$dir/.$target.lock"; flock 9; fi
-if [ -f "$marker" ]; then
+for c in setsid flock; do
+  command -v "$c" >/dev/null 2>&1 || { echo "opsconductor: $c is missing on this host; a change runs apart from the connection or not at all" >&2; exit ${NO_MARKER_FOLDER_EXIT}; }
+done
+dir="$base/$job/$step"; marker="$dir/$target"; run="$dir/.$target.run"
+# Reports the marker (under the marker lock): its facts with this attempt's nonce, and whether
+# another attempt did the work; the run folder is not needed any more.
+report() {
   rc=$(sed -n 's/^exit=//p' "$marker"); at=$(sed -n 's/^at=//p' "$marker"); by=$(sed -n 's/^attempt=//p' "$marker")
-${facts ? `  sed -n ${shQuote(`s/^fact /@@opsc-${opts.nonce} /p`)} "$marker"\n` : ''}  echo "${ALREADY_DONE} \${by:-?} at \${at:-?}; not run again (run marker $marker)"
+${facts ? `  sed -n ${shQuote(`s/^fact /@@opsc-${opts.nonce} /p`)} "$marker"
+` : ''}  [ "$1" = own ] && [ "$by" = ${key.attempt} ] || echo "${ALREADY_DONE} \${by:-?} at \${at:-?}; not run again (run marker $marker)"
+  rm -rf -- "$run"
   case "$rc" in ''|*[!0-9]*) rc=1;; esac
   exit "$rc"
+}
+# One attempt at a time decides whether to report, attach or start; the change runs outside this lock.
+exec 9>>"$dir/.$target.lock"; flock 9
+if [ -f "$marker" ]; then
+  # Output nobody followed to the end (the connection died): replayed once.
+  if [ -f "$run/out" ]; then cat -- "$run/out"; cat -- "$run/err" >&2; fi
+  report any
 fi
-${facts ? `facts="$dir/.$target.facts.$$"; : > "$facts"; OPSC_FACTS=$facts; export OPSC_FACTS\n` : ''}${remote.shell} -c ${shQuote(remote.script)} 9>&-
-rc=$?
-tmp="$dir/.$target.marker.$$"
-if { printf 'exit=%s\\nat=%s\\nattempt=%s\\n' "$rc" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" ${key.attempt};${facts ? ` sed 's/^/fact /' "$facts";` : ''} } > "$tmp" && mv -f -- "$tmp" "$marker"; then :
-else echo "opsconductor: could not write the run marker $marker; a retry would run this again" >&2; rm -f -- "$tmp"; fi
-${facts ? 'rm -f -- "$facts"\n' : ''}# Old jobs' markers go once a day (.sweep is dated a day ahead at each sweep, so the common case
-# is one builtin test); a folder goes once it has been empty as long.
-if [ ! -e "$base/.sweep" ] || [ "$marker" -nt "$base/.sweep" ]; then
-  touch -d tomorrow -- "$base/.sweep" 2>/dev/null || : > "$base/.sweep"
-  find "$base" -mindepth 3 -type f -mtime +${MARKER_RETENTION_DAYS} -exec rm -f -- {} + 2>/dev/null
-  find "$base" -mindepth 1 -type d -empty -mtime +${MARKER_RETENTION_DAYS} -delete 2>/dev/null
+attach=''
+if [ -f "$run/lock" ]; then
+  exec 8<"$run/lock"
+  by=$(cat -- "$run/attempt" 2>/dev/null)
+  if ! flock -n -s 8; then attach=1; echo "opsconductor: following the run of attempt \${by:-?}, still going on this host" >&2
+  elif [ -f "$run/ended" ]; then echo "opsconductor: the run of attempt \${by:-?} was stopped before it finished (exit $(cat -- "$run/ended")); running it again" >&2
+  else echo "opsconductor: the run of attempt \${by:-?} ended without recording a result (its runner was killed or the host restarted); running it again" >&2
+  fi
+  exec 8<&-
 fi
-exit "$rc"
+if [ -z "$attach" ]; then
+  rm -rf -- "$run"
+  if ! { (umask 077 && mkdir -- "$run") && : > "$run/out" && : > "$run/err" && : > "$run/lock" && echo ${key.attempt} > "$run/attempt"; }; then
+    echo "opsconductor: cannot prepare the run folder $run; the change is not made" >&2; exit ${NO_MARKER_FOLDER_EXIT}
+  fi
+  body=${shQuote(remote.script)}
+  setsid sh -c ${shQuote(runner)} opsc-run "$run" "$body" "$base" "$marker" </dev/null >/dev/null 2>&1 9>&- &
+  n=0
+  until [ -s "$run/pgid" ]; do
+    n=$((n + 1)); [ "$n" -le 300 ] || { echo "opsconductor: the change did not start within 30s" >&2; exit 1; }
+    sleep 0.1
+  done
+fi
+exec 6<"$run/out" 7<"$run/err" 8<"$run/lock"
+pgid=$(cat -- "$run/pgid"); rpid=$(cat -- "$run/pid")
+exec 9>&-
+# From here on a dead channel must not end this script before the run does (a file-copy's staging
+# folder is removed after it, in the same session).
+trap '' PIPE HUP
+echo "@@opsc-${opts.nonce}-pid $pgid"
+tail -c +1 -s 0.2 -f --pid="$rpid" /dev/fd/6 7<&- &
+tail -c +1 -s 0.2 -f --pid="$rpid" /dev/fd/7 6<&- >&2 &
+wait
+# The runner holds the run lock exclusively while it lives; followers take it shared.
+flock -s 8
+exec 9>>"$dir/.$target.lock"; flock 9
+if [ -f "$marker" ]; then report own; fi
+if [ -f "$run/ended" ]; then
+  rc=$(cat -- "$run/ended"); case "$rc" in ''|*[!0-9]*) rc=1;; esac
+  exit "$rc"
+fi
+echo "opsconductor: the run ended without recording a result (its runner was killed or the host restarted); a retry runs it again" >&2
+exit 137
 `;
-  return { shell: 'sh', script, reportsFacts: remote.reportsFacts };
+  return { shell: 'sh', script, reportsFacts: remote.reportsFacts, detached: true };
 };

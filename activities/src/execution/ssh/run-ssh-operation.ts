@@ -51,6 +51,8 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
         if (password !== undefined) stdin = `${password}\n`;
       }
 
+      /** Set once a detached change has started on the host: its session outlives the channel. */
+      let startedDetached = false;
       /** Runs a script under the wrapper and turns transport-level outcomes into classified failures; `streamed` output goes to the live log. */
       const runScript = async (remote: RemoteScript, streamed = true, after?: string): Promise<Performed> => {
         const wrapped = wrapScript(remote, { timeoutSeconds: input.timeoutSeconds, nonce, become });
@@ -78,6 +80,7 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
             },
           }),
         );
+        if (remote.detached && outcome.pgid !== null) startedDetached = true;
         const rawStdout = outcome.stdout.text();
         const { stdout, facts } = remote.reportsFacts ? parseFacts(rawStdout, nonce) : { stdout: rawStdout, facts: {} };
         const performed: Performed = {
@@ -111,7 +114,7 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
 
       /** A change runs under its run marker: a retry of this step on this target reports the first run's result. */
       const once = (remote: RemoteScript): RemoteScript =>
-        changesLinuxTarget(operation) ? withRunMarker(remote, runMarkerKey(input, ctx.info.attempt), { nonce, become: input.become }) : remote;
+        changesLinuxTarget(operation) ? withRunMarker(remote, runMarkerKey(input, ctx.info.attempt), { nonce, become: input.become, timeoutSeconds: input.timeoutSeconds }) : remote;
 
       let performed: Performed;
       switch (operation.op) {
@@ -137,11 +140,12 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
           );
           let removed = false;
           try {
-            // The staging folder goes in the same session; over SFTP only when that session did not end normally.
+            // The staging folder goes in the same session, after the change has ended even when the
+            // channel died (the session waits for the detached run); over SFTP only when no run started.
             performed = await runScript(once(installScript(operation, staged.file, sha256, { ...input, nonce })), true, stagingRemoval(staged));
             removed = true;
           } finally {
-            if (!removed) await ssh.pool.withSftp(key, connect, (sftp) => removeStaging(sftp, staged)).catch(() => undefined);
+            if (!removed && !startedDetached) await ssh.pool.withSftp(key, connect, (sftp) => removeStaging(sftp, staged)).catch(() => undefined);
           }
           break;
         }
