@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { powershellInvocation, powershellScriptFor, readableStderr, windowsScriptFor } from '@opsc/activities/execution';
+import { powershellInvocation, powershellScriptFor, readableStderr, stagedPathFor, stageScriptFor, windowsScriptFor } from '@opsc/activities/execution';
 import { execOnHost } from './host-exec.js';
 import { WinHost } from './win-host.js';
 
@@ -16,14 +16,9 @@ afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true 
 const EXE = 'C:\\App\\app.exe';
 const markerPath = (step: string, target: string) => `C:\\ProgramData\\OpsConductor\\runs\\job-1\\${step}\\${target}.json`;
 
-const run = async (host: WinHost, operation: Operation, options: { attempt?: number; stepId?: string; targetId?: string; data?: Buffer } = {}) => {
-  const nonce = randomBytes(6).toString('hex');
-  const stepId = options.stepId ?? 'step-1';
-  const ctx = { jobId: 'job-1', stepId, nonce, marker: { jobId: 'job-1', stepId, targetId: options.targetId ?? 't-1', attempt: options.attempt ?? 1 } };
-  const sha256 = options.data && createHash('sha256').update(options.data).digest('hex');
-  const { script } = operation.op === 'powershell' ? powershellScriptFor(operation, ctx) : windowsScriptFor(operation, ctx, { ...(sha256 && { sha256 }) });
+const exec = async (host: WinHost, script: string, nonce: string, data?: Buffer) => {
   const { command, args, stdin } = powershellInvocation(script);
-  const lines = options.data ? (options.data.toString('base64').match(/.{1,64}/g) ?? []).map((l) => `${l}\r\n`).join('') : '';
+  const lines = data ? (data.toString('base64').match(/.{1,64}/g) ?? []).map((l) => `${l}\r\n`).join('') : '';
   const result = await execOnHost(host, [command, ...args].join(' '), { stdin: Buffer.concat([stdin ?? Buffer.alloc(0), Buffer.from(lines)]) });
   const facts: Record<string, string> = {};
   const output: string[] = [];
@@ -33,6 +28,25 @@ const run = async (host: WinHost, operation: Operation, options: { attempt?: num
     else output.push(line);
   }
   return { code: result.code, facts, output, stderr: readableStderr(result.stderr) };
+};
+
+type RunOptions = { attempt?: number; stepId?: string; targetId?: string; data?: Buffer; leaseSeconds?: number };
+
+/** The script an attempt runs under its marker; a file-copy's data is uploaded to its staging file first. */
+const scriptFor = async (host: WinHost, operation: Operation, nonce: string, options: RunOptions) => {
+  const stepId = options.stepId ?? 'step-1';
+  const ctx = { jobId: 'job-1', stepId, nonce, marker: { jobId: 'job-1', stepId, targetId: options.targetId ?? 't-1', attempt: options.attempt ?? 1 }, ...(options.leaseSeconds && { leaseSeconds: options.leaseSeconds }) };
+  if (operation.op === 'powershell') return powershellScriptFor(operation, ctx).script;
+  if (operation.op !== 'file-copy') return windowsScriptFor(operation, ctx).script;
+  const data = options.data ?? Buffer.alloc(0);
+  const sha256 = createHash('sha256').update(data).digest('hex');
+  expect((await exec(host, stageScriptFor(ctx, { sha256, bytes: data.length }).script, nonce, data)).code).toBe(0);
+  return windowsScriptFor(operation, ctx, { sha256, staged: stagedPathFor(nonce) }).script;
+};
+
+const run = async (host: WinHost, operation: Operation, options: RunOptions = {}) => {
+  const nonce = randomBytes(6).toString('hex');
+  return exec(host, await scriptFor(host, operation, nonce, options), nonce);
 };
 
 const NOT_AGAIN = /^already done by attempt 1 at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; not run again \(run marker C:\\ProgramData\\OpsConductor\\runs\\job-1\\.+\.json\)$/;
@@ -46,7 +60,7 @@ describe('run markers on a simulated Windows host', () => {
     await host.writeFile(EXE, 'v1');
   });
 
-  it('copies a file once: the retry drains the data, reports the same facts and keeps file and backup', async () => {
+  it('copies a file once: the retry reports the same facts, keeps file and backup, and removes its own staged upload', async () => {
     const copy = { op: 'file-copy', source: 'app.exe', destination: EXE, backup: true } as const;
     const first = await run(host, copy, { data: Buffer.from('v2') });
     expect(first).toMatchObject({ code: 0, facts: { replaced: 'true', backup: 'C:\\ProgramData\\OpsConductor\\backups\\job-1\\step-1\\app.exe' } });
@@ -58,6 +72,7 @@ describe('run markers on a simulated Windows host', () => {
     expect((await host.readFile(first.facts.backup ?? ''))?.toString()).toBe('v1');
     const marker = JSON.parse((await host.readFile(markerPath('step-1', 't-1')))?.toString() ?? '{}');
     expect(marker).toEqual({ exitCode: 0, at: expect.stringMatching(/Z$/), attempt: 1, facts: first.facts });
+    expect(await host.files.list('C:\\ProgramData\\OpsConductor\\staging')).toEqual([]);
   });
 
   it('runs an operator script once, with its exit code, and anew for another target or step', async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { runCommandLine } from './launch.js';
+import { splitCommandLine } from './programs.js';
 import { TERMINATED_EXIT_CODE } from './ps-context.js';
 import { Killed, ProcessIo, StdinBuffer, type StreamName } from './sim-process.js';
 import type { WinHost } from './win-host.js';
@@ -25,6 +26,15 @@ export interface TakeLimits {
   overhead: number;
 }
 
+export interface CommandView {
+  shellId: string;
+  commandId: string;
+  /** Bytes the client has Sent to the command's stdin, and whether it Sent End. */
+  stdinBytes: number;
+  stdinEnded: boolean;
+  done: boolean;
+}
+
 export class ShellCommand {
   readonly stdin = new StdinBuffer();
   private readonly queue: OutputPiece[] = [];
@@ -39,13 +49,19 @@ export class ShellCommand {
     utf8: boolean,
   ) {
     const io = new ProcessIo((stream, data) => this.push(stream, data), this.stdin, this.abort.signal, { utf8 });
-    runCommandLine(commandLine, io, host).then(
-      (code) => this.finish(code),
-      (err: unknown) => {
-        if (!(err instanceof Killed)) this.push('stderr', Buffer.from(`[winrm fleet] the simulated command failed: ${(err as Error).stack ?? String(err)}\r\n`));
-        this.finish(err instanceof Killed ? TERMINATED_EXIT_CODE : 1);
-      },
-    );
+    // Listed by the program it runs (cmd.exe /c hands it on), so Get-Process and Stop-Process find it.
+    const process = host.startCommandProcess(splitCommandLine(commandLine)[0] ?? 'cmd.exe', () => this.terminate());
+    io.pid = process.pid;
+    io.started = process.started ?? new Date();
+    runCommandLine(commandLine, io, host)
+      .then(
+        (code) => this.finish(code),
+        (err: unknown) => {
+          if (!(err instanceof Killed)) this.push('stderr', Buffer.from(`[winrm fleet] the simulated command failed: ${(err as Error).stack ?? String(err)}\r\n`));
+          this.finish(err instanceof Killed ? TERMINATED_EXIT_CODE : 1);
+        },
+      )
+      .finally(() => host.endCommandProcess(process.pid));
   }
 
   private notify(): void {
@@ -177,6 +193,13 @@ export class ShellTable {
     const shell = this.get(id);
     shell?.close();
     return this.shells.delete(id.toUpperCase());
+  }
+
+  /** Every command of every open shell, as a test watches them (stdin Sent so far, running or done). */
+  commands(): CommandView[] {
+    return [...this.shells.values()].flatMap((shell) =>
+      [...shell.commands.values()].map((c) => ({ shellId: shell.id, commandId: c.id, stdinBytes: c.stdin.received, stdinEnded: c.stdin.closed, done: c.done })),
+    );
   }
 
   closeAll(): void {
