@@ -41,6 +41,8 @@ export class ShellCommand {
   private readonly abort = new AbortController();
   private readonly waiters = new Set<() => void>();
   exitCode: number | null = null;
+  /** Takes the process off the host's list: it is gone once it has exited or been terminated. */
+  private readonly ended: () => void;
 
   constructor(
     readonly id: string,
@@ -53,15 +55,14 @@ export class ShellCommand {
     const process = host.startCommandProcess(splitCommandLine(commandLine)[0] ?? 'cmd.exe', () => this.terminate());
     io.pid = process.pid;
     io.started = process.started ?? new Date();
-    runCommandLine(commandLine, io, host)
-      .then(
-        (code) => this.finish(code),
-        (err: unknown) => {
-          if (!(err instanceof Killed)) this.push('stderr', Buffer.from(`[winrm fleet] the simulated command failed: ${(err as Error).stack ?? String(err)}\r\n`));
-          this.finish(err instanceof Killed ? TERMINATED_EXIT_CODE : 1);
-        },
-      )
-      .finally(() => host.endCommandProcess(process.pid));
+    this.ended = () => host.endCommandProcess(process.pid);
+    runCommandLine(commandLine, io, host).then(
+      (code) => this.finish(code),
+      (err: unknown) => {
+        if (!(err instanceof Killed)) this.push('stderr', Buffer.from(`[winrm fleet] the simulated command failed: ${(err as Error).stack ?? String(err)}\r\n`));
+        this.finish(err instanceof Killed ? TERMINATED_EXIT_CODE : 1);
+      },
+    );
   }
 
   private notify(): void {
@@ -77,6 +78,7 @@ export class ShellCommand {
   private finish(code: number): void {
     if (this.exitCode !== null) return;
     this.exitCode = code;
+    this.ended();
     this.notify();
   }
 
@@ -144,6 +146,8 @@ export class Shell {
   readonly id = randomUUID().toUpperCase();
   readonly commands = new Map<string, ShellCommand>();
   readonly created = new Date();
+  /** The last request that named this shell: a shell whose client is gone lives on until it is idle too long. */
+  lastUsed = Date.now();
 
   constructor(
     private readonly host: WinHost,
@@ -172,13 +176,29 @@ export class ShellTable {
   private readonly shells = new Map<string, Shell>();
   created = 0;
 
-  constructor(private readonly host: WinHost) {}
+  constructor(
+    private readonly host: WinHost,
+    /** WinRS IdleTimeout: a shell no request has named for this long is deleted, its commands terminated. */
+    private readonly idleTimeoutMs = 7_200_000,
+  ) {}
+
+  /** Settled lazily, on each look at the table: the host owns no timers. */
+  private reap(): void {
+    const cutoff = Date.now() - this.idleTimeoutMs;
+    for (const [id, shell] of this.shells) {
+      if (shell.lastUsed >= cutoff) continue;
+      shell.close();
+      this.shells.delete(id);
+    }
+  }
 
   get open(): number {
+    this.reap();
     return this.shells.size;
   }
 
   create(utf8: boolean, owner: string): Shell {
+    this.reap();
     const shell = new Shell(this.host, utf8, owner);
     this.shells.set(shell.id, shell);
     this.created++;
@@ -186,7 +206,10 @@ export class ShellTable {
   }
 
   get(id: string): Shell | undefined {
-    return this.shells.get(id.toUpperCase());
+    this.reap();
+    const shell = this.shells.get(id.toUpperCase());
+    if (shell) shell.lastUsed = Date.now();
+    return shell;
   }
 
   delete(id: string): boolean {
@@ -197,6 +220,7 @@ export class ShellTable {
 
   /** Every command of every open shell, as a test watches them (stdin Sent so far, running or done). */
   commands(): CommandView[] {
+    this.reap();
     return [...this.shells.values()].flatMap((shell) =>
       [...shell.commands.values()].map((c) => ({ shellId: shell.id, commandId: c.id, stdinBytes: c.stdin.received, stdinEnded: c.stdin.closed, done: c.done })),
     );

@@ -51,6 +51,7 @@ $opsc_marker = Join-Path $opsc_runDir ($opsc_runTarget + '.json')
 try { New-Item -ItemType Directory -Path $opsc_runDir -Force | Out-Null }
 catch { Stop-WithError ${NO_MARKER_FOLDER_EXIT} "opsconductor: cannot write a run marker under $($opsc_runDir): $($_.Exception.Message); a change that a retry could repeat is not made" }
 $opsc_lockPath = Join-Path $opsc_runDir ('.' + $opsc_runTarget + '.lock')
+function Get-UnixMs([DateTime]$At) { [long][Math]::Floor(($At.ToUniversalTime() - [DateTime]::new(1970, 1, 1, 0, 0, 0, [DateTimeKind]::Utc)).TotalMilliseconds) }
 $opsc_lock = $null
 while ($null -eq $opsc_lock) {
   try { $opsc_lock = [System.IO.File]::Open($opsc_lockPath, 'OpenOrCreate', 'ReadWrite', 'Read') }
@@ -59,9 +60,9 @@ while ($null -eq $opsc_lock) {
     try {
       $opsc_held = [System.IO.File]::Open($opsc_lockPath, 'Open', 'Read', 'ReadWrite')
       try { $opsc_owner = (New-Object System.IO.StreamReader($opsc_held)).ReadToEnd() | ConvertFrom-Json } finally { $opsc_held.Close() }
-      if ($null -ne $opsc_owner.pid -and [long]$opsc_owner.deadline -lt [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()) {
+      if ($null -ne $opsc_owner.pid -and [long]$opsc_owner.deadline -lt (Get-UnixMs ([DateTime]::UtcNow))) {
         $opsc_p = Get-Process -Id ([int]$opsc_owner.pid) -ErrorAction SilentlyContinue
-        if ($null -ne $opsc_p -and $null -ne $opsc_p.StartTime -and ([DateTimeOffset]$opsc_p.StartTime).ToUnixTimeMilliseconds() -eq [long]$opsc_owner.started) {
+        if ($null -ne $opsc_p -and $null -ne $opsc_p.StartTime -and (Get-UnixMs $opsc_p.StartTime) -eq [long]$opsc_owner.started) {
           [Console]::Error.WriteLine("opsconductor: attempt $($opsc_owner.attempt) (process $($opsc_owner.pid)) holds the run marker past its lease; stopping it")
           Stop-Process -Id $opsc_p.Id -Force -ErrorAction SilentlyContinue
         }
@@ -72,8 +73,8 @@ while ($null -eq $opsc_lock) {
 }
 $opsc_lease = [System.Text.Encoding]::UTF8.GetBytes((ConvertTo-Json -Compress ([ordered]@{
   pid = $PID
-  started = ([DateTimeOffset](Get-Process -Id $PID).StartTime).ToUnixTimeMilliseconds()
-  deadline = [DateTimeOffset]::UtcNow.AddSeconds($opsc_leaseSeconds).ToUnixTimeMilliseconds()
+  started = Get-UnixMs (Get-Process -Id $PID).StartTime
+  deadline = Get-UnixMs ([DateTime]::UtcNow.AddSeconds($opsc_leaseSeconds))
   attempt = $opsc_attempt
 })))
 $opsc_lock.SetLength(0)

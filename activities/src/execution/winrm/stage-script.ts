@@ -26,6 +26,7 @@ export const stagedPathFor = (nonce: string): string => `${WINDOWS_STAGING_DIR}\
  */
 const stageBody = `try {
   if (-not (Test-Path -LiteralPath $opsc_stagingDir -PathType Container)) {
+    New-Item -ItemType Directory -Path (Split-Path -Parent $opsc_stagingDir) -Force | Out-Null
     $acl = New-Object System.Security.AccessControl.DirectorySecurity
     $acl.SetAccessRuleProtection($true, $false)
     $owners = @((New-Object System.Security.Principal.SecurityIdentifier 'S-1-5-18'), (New-Object System.Security.Principal.SecurityIdentifier 'S-1-5-32-544'), [System.Security.Principal.WindowsIdentity]::GetCurrent().User)
