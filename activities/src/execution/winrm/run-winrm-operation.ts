@@ -20,8 +20,12 @@ import { outputLineKey, skipFactLines } from '../output-lines/sink.js';
 import { stderrLineFeed } from './stderr-lines.js';
 
 const HEARTBEAT_EVERY_MS = 1_000;
-/** A run marker's lease outlasts the step's timeout by this much: its executor terminates it before then. */
-const LEASE_MARGIN_SECONDS = 60;
+/**
+ * A run marker's lease outlasts the step's timeout by this much: a live executor has terminated its
+ * command by then (Signal within the cleanup's 10 s). Kept below the heartbeat timeout, so a retry
+ * of a hung owner sees its lease expire before the retry's own timeout.
+ */
+const LEASE_MARGIN_SECONDS = 15;
 
 /** Everything that makes two connections different; a rotated credential or a moved host gets a new one. */
 const poolKey = (e: WinrmEndpoint): string =>
