@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,6 +10,8 @@ import {
   maxSendBytes,
   powershellInvocation,
   runRemoteCommand,
+  stagedPathFor,
+  stageScriptFor,
   windowsScriptFor,
   WinrmConnection,
   WinrmPool,
@@ -103,17 +105,29 @@ const pywinrmRounds = (hosts: FleetHost[]): Promise<{ wallMs: number; perHostMs:
     child.stdin.end(JSON.stringify({ rounds, hosts: hosts.map((h) => ({ url: `http://${h.address}:${h.httpPort}/wsman`, user: h.username, password: h.password })) }));
   });
 
+async function* prepend(first: Buffer, rest: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  yield first;
+  yield* rest;
+}
+
 const copy = async (h: FleetHost, scheme: 'http' | 'https', file: string, sha256: string, ca: string) => {
   const connection = new WinrmConnection(endpointOf(h, scheme, ca), authOf(h), { connectTimeoutMs: 10_000 });
   try {
-    const { script } = windowsScriptFor({ op: 'file-copy', source: 'x', destination: `C:\\Bench\\${scheme}.bin`, backup: false }, { jobId: 'bench', stepId: scheme, nonce: randomBytes(8).toString('hex') }, { sha256 });
+    // As the executor copies: the upload to a staging file on the host, then the copy from it into place.
+    const nonce = randomBytes(8).toString('hex');
+    const stage = powershellInvocation(stageScriptFor({ nonce }, { sha256, bytes: statSync(file).size }).script);
+    const { script } = windowsScriptFor({ op: 'file-copy', source: 'x', destination: `C:\\Bench\\${scheme}.bin`, backup: false }, { jobId: 'bench', stepId: scheme, nonce }, { sha256, staged: stagedPathFor(nonce) });
     const run = powershellInvocation(script);
+    const settings = { maxEnvelopeSize: MAX_ENVELOPE, operationTimeoutSeconds: 20 };
     const started = performance.now();
-    const out = await runRemoteCommand(
+    const data = artifactStdin(file, maxSendBytes(MAX_ENVELOPE));
+    const staged = await runRemoteCommand(
       connection,
-      { command: run.command, args: run.args, stdin: artifactStdin(file, maxSendBytes(MAX_ENVELOPE)), timeoutMs: 600_000, captureCapBytes: 65_536 },
-      { maxEnvelopeSize: MAX_ENVELOPE, operationTimeoutSeconds: 20 },
+      { command: stage.command, args: stage.args, stdin: stage.stdin ? prepend(stage.stdin, data) : data, timeoutMs: 600_000, captureCapBytes: 65_536 },
+      settings,
     );
+    if (staged.exitCode !== 0) throw new Error(`upload over ${scheme}: exit ${staged.exitCode}: ${staged.stderr.text()}`);
+    const out = await runRemoteCommand(connection, { command: run.command, args: run.args, ...(run.stdin && { stdin: [run.stdin] }), timeoutMs: 600_000, captureCapBytes: 65_536 }, settings);
     if (out.exitCode !== 0) throw new Error(`copy over ${scheme}: exit ${out.exitCode}: ${out.stderr.text()}`);
     return performance.now() - started;
   } finally {

@@ -6,5 +6,6 @@ export { startWinrmFleet, type WinrmFleet, type WinrmFleetHost, type WinrmFleetO
 export type { WinEventOptions, WinHostOptions, WinServiceOptions } from './winrm/win-host-options.js';
 export type { WinHost, ServiceView, WinProcess } from './winrm/win-host.js';
 export type { EndpointStats } from './winrm/endpoint.js';
+export type { CommandView } from './winrm/shells.js';
 export type { HostExecResult } from './winrm/host-exec.js';
 export { FaultCode } from './winrm/faults.js';

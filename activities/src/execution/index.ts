@@ -47,6 +47,7 @@ export { changesWindowsTarget, WINDOWS_RUNS_DIR } from './winrm/run-marker-envel
 export { changesLinuxTarget, ROOT_RUNS_DIR, USER_RUNS_DIR } from './ssh/run-marker-script.js';
 export { runMarkerKey, MARKER_RETENTION_DAYS, type RunMarkerKey } from './run-marker.js';
 export { artifactStdin } from './winrm/copy-stdin.js';
+export { stageScriptFor, stagedPathFor, WINDOWS_STAGING_DIR } from './winrm/stage-script.js';
 export { createSandbox, findProgram, findSandboxUser, SandboxUnavailable, type Sandbox, type SandboxSettings, type SandboxStatus, type SandboxUser } from './sandbox/sandbox.js';
 export { sandboxArgs, PRIVATE_DIRS, type SandboxSpec } from './sandbox/sandbox-args.js';
 export { createEgressGuard, hostAddresses, systemResolver, type EgressGuard, type EgressScope, type ResolvedAddress, type Resolver } from './egress/egress-guard.js';

@@ -141,11 +141,11 @@ describe('the WinRM endpoint of a fleet host', () => {
 
   beforeAll(async () => {
     fleet = await startWinrmFleet({
-      size: 2,
+      size: 3,
       firstOctet: 211,
       httpPort: 0,
       httpsPort: 0,
-      host: (i) => (i === 1 ? { allowUnencrypted: true, maxShells: 2, receiveChunkBytes: 1024 } : {}),
+      host: (i) => (i === 1 ? { allowUnencrypted: true, maxShells: 2, receiveChunkBytes: 1024 } : i === 2 ? { shellIdleTimeoutMs: 1_500 } : {}),
     });
     tls = { ca: fleet.caCertificate };
   });
@@ -188,6 +188,23 @@ describe('the WinRM endpoint of a fleet host', () => {
     }
     expect(await receiveAll(c, shellId, commandId)).toMatchObject({ stdout: 'from stdin\r\n', exitCode: '9' });
     expect((await c.soap(envelope(A.delete, { shellId }))).status).toBe(200);
+  });
+
+  it('keeps a command running after its client vanished, until the shell has been idle past its timeout', async () => {
+    const host = fleet.hosts[2] as WinrmFleetHost;
+    const c = connection(host);
+    await c.ntlm(host.password);
+    const shellId = await createShell(c);
+    await runCommand(c, shellId, 'powershell', ['-NoProfile']);
+    const body = `<rsp:Send><rsp:Stream Name="stdin" CommandId="${fleet.commands(2)[0]?.commandId}">${Buffer.from('Write-Output 1\n').toString('base64')}</rsp:Stream></rsp:Send>`;
+    expect((await c.soap(envelope(A.send, { shellId, body }))).status).toBe(200);
+    c.close();
+    // The client is gone; the command still waits for the rest of its stdin.
+    expect(fleet.commands(2)).toEqual([expect.objectContaining({ shellId, stdinBytes: 15, stdinEnded: false, done: false })]);
+    expect(fleet.host(2).processes().filter((p) => p.name === 'powershell.exe')).toHaveLength(1);
+    await expect.poll(() => fleet.stats(2).openShells, { timeout: 5_000, interval: 100 }).toBe(0);
+    expect(fleet.commands(2)).toEqual([]);
+    expect(fleet.host(2).processes().filter((p) => p.name === 'powershell.exe')).toHaveLength(0);
   });
 
   it('refuses plain SOAP over HTTP unless the host allows unencrypted traffic, and wrong passwords', async () => {

@@ -70,7 +70,7 @@ export class WinrmEndpoint {
     private readonly account: Account,
     private readonly tls: EndpointTls,
   ) {
-    this.shells = new ShellTable(host);
+    this.shells = new ShellTable(host, options.shellIdleTimeoutMs);
     this.failNext = options.failNextRequests;
   }
 

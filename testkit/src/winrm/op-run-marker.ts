@@ -8,32 +8,73 @@ import { joinWin, pathKey } from './win-paths.js';
 /**
  * The run marker envelope of a changing operation (activities' run-marker-envelope.ts), step by
  * step as its PowerShell runs: the marker is a file on the host (`<runs>\<job>\<step>\<target>.json`),
- * so a test can read it, seed one, or age one.
+ * so a test can read it, seed one, or age one; so is the lease in its lock file.
  */
 
 const RETENTION_DAYS = 7;
 const LOCK_POLL_MS = 500;
 
-/** Lock files held open (FileShare.None) by running processes, per host. */
-const heldLocks = new WeakMap<WinHost, Set<string>>();
+/** Lock files held open (shared for reading only) by running processes, per host: path key -> the owner's pid. */
+const heldLocks = new WeakMap<WinHost, Map<string, number>>();
 
-/** `[System.IO.File]::Open(lock, OpenOrCreate, ReadWrite, None)`, retried every 500 ms while another process holds it. */
+/** What the owner writes into the lock file: Unix milliseconds, as the envelope writes them. */
+interface Lease {
+  pid: number;
+  started: number;
+  deadline: number;
+  attempt: number;
+}
+
+const readLease = async (op: Op, lockPath: string): Promise<Lease | null> => {
+  try {
+    return JSON.parse((await op.ctx.host.files.read(lockPath))?.toString('utf8') ?? '') as Lease;
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * The lease: `[System.IO.File]::Open(lock, OpenOrCreate, ReadWrite, Read)`, retried every 500 ms
+ * while another process holds it. Meanwhile the holder's lease is read: one past its deadline whose
+ * process is still the same (id and start time) is stopped, which closes its file. Taken, the lease
+ * names this process and its deadline.
+ */
 const lock = async (op: Op, lockPath: string): Promise<() => void> => {
   const { host, io } = op.ctx;
-  const held = heldLocks.get(host) ?? new Set<string>();
+  const held = heldLocks.get(host) ?? new Map<string, number>();
   heldLocks.set(host, held);
   const key = pathKey(lockPath);
-  while (held.has(key)) await io.sleep(LOCK_POLL_MS);
+  while (held.has(key)) {
+    const owner = await readLease(op, lockPath);
+    if (owner && typeof owner.pid === 'number' && owner.deadline < Date.now()) {
+      const p = host.process(owner.pid);
+      if (p?.started && p.started.getTime() === owner.started) {
+        io.errorLine(`opsconductor: attempt ${owner.attempt} (process ${owner.pid}) holds the run marker past its lease; stopping it`);
+        host.killProcess(owner.pid);
+      }
+    }
+    await io.sleep(LOCK_POLL_MS);
+  }
+  held.set(key, io.pid);
+  const release = () => {
+    if (held.get(key) === io.pid) held.delete(key);
+  };
   try {
-    if (!(await host.files.exists(lockPath))) await (await host.files.openForWrite(lockPath)).close();
+    const lease: Lease = { pid: io.pid, started: io.started.getTime(), deadline: Date.now() + op.int('leaseSeconds') * 1000, attempt: op.int('attempt') };
+    const out = await host.files.openForWrite(lockPath);
+    try {
+      await out.write(JSON.stringify(lease));
+    } finally {
+      await out.close();
+    }
   } catch (err) {
+    release();
     if (!(err instanceof WinIoError)) throw err;
     throw new TerminatingError(
       errorRecordLines({ source: 'Open', message: `Exception calling "Open" with "4" argument(s): "${err.message}"`, category: 'NotSpecified: (:) [], MethodInvocationException', errorId: 'UnauthorizedAccessException' }),
     );
   }
-  held.add(key);
-  return () => held.delete(key);
+  return release;
 };
 
 interface Recorded {
@@ -71,7 +112,7 @@ export const runOnce = async (op: Op, perform: () => Promise<never>): Promise<ne
     const existing = await files.read(marker);
     if (existing) {
       const done = JSON.parse(existing.toString('utf8')) as Recorded;
-      if (op.bool('readsStdin')) while ((await op.ctx.io.readLine()) !== null);
+      if (op.strOrNull('staged')) await files.remove(op.str('staged')).catch(() => undefined);
       for (const [key, value] of Object.entries(done.facts)) op.fact(key, value);
       op.out(`already done by attempt ${done.attempt} at ${done.at}; not run again (run marker ${marker})`);
       return op.exit(done.exitCode);

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { powershellInvocation, readableStderr, windowsScriptFor } from '@opsc/activities/execution';
+import { powershellInvocation, readableStderr, stagedPathFor, stageScriptFor, windowsScriptFor } from '@opsc/activities/execution';
 import { execOnHost } from './host-exec.js';
 import { WinHost } from './win-host.js';
 
@@ -20,11 +20,9 @@ const newHost = async (options: ConstructorParameters<typeof WinHost>[2] = {}): 
   return new WinHost({ name: 'win-03', hostname: 'WIN-03', address: '127.0.0.203', username: 'Administrator' }, dir, options);
 };
 
-const run = async (host: WinHost, operation: Operation, options: { sha256?: string; data?: Buffer; stepId?: string } = {}) => {
-  const nonce = randomBytes(6).toString('hex');
-  const { script } = windowsScriptFor(operation, { jobId: 'job-1', stepId: options.stepId ?? 'step-1', nonce }, { sha256: options.sha256 });
+const exec = async (host: WinHost, script: string, nonce: string, data?: Buffer) => {
   const { command, args, stdin } = powershellInvocation(script);
-  const lines = options.data ? (options.data.toString('base64').match(/.{1,64}/g) ?? []).map((l) => `${l}\r\n`).join('') : '';
+  const lines = data ? (data.toString('base64').match(/.{1,64}/g) ?? []).map((l) => `${l}\r\n`).join('') : '';
   const result = await execOnHost(host, [command, ...args].join(' '), { stdin: Buffer.concat([stdin ?? Buffer.alloc(0), Buffer.from(lines)]), utf8: false });
   const facts: Record<string, string> = {};
   const output: string[] = [];
@@ -34,6 +32,19 @@ const run = async (host: WinHost, operation: Operation, options: { sha256?: stri
     else output.push(line);
   }
   return { code: result.code, facts, output, stderr: readableStderr(result.stderr), nonce };
+};
+
+/** Runs an operation as the executor does; a file-copy first uploads `data` to its staging file, and a failed upload is the result. */
+const run = async (host: WinHost, operation: Operation, options: { sha256?: string; data?: Buffer; stepId?: string } = {}) => {
+  const nonce = randomBytes(6).toString('hex');
+  const ctx = { jobId: 'job-1', stepId: options.stepId ?? 'step-1', nonce };
+  if (operation.op === 'file-copy') {
+    const data = options.data ?? Buffer.alloc(0);
+    const staged = await exec(host, stageScriptFor(ctx, { sha256: options.sha256 ?? '', bytes: data.length }).script, nonce, data);
+    if (staged.code !== 0) return staged;
+    return exec(host, windowsScriptFor(operation, ctx, { sha256: options.sha256, staged: stagedPathFor(nonce) }).script, nonce);
+  }
+  return exec(host, windowsScriptFor(operation, ctx, { sha256: options.sha256 }).script, nonce);
 };
 
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -88,7 +99,7 @@ describe('operation scripts on a simulated Windows host', () => {
     expect((await run(host, { op: 'process-check', name: 'notepad', expect: 'stopped' })).code).toBe(1);
   });
 
-  it('copies a file over stdin, verifies it, and backs the replaced file up once per step', async () => {
+  it('uploads a file over stdin to a staging file, copies it in verified, and backs the replaced file up once per step', async () => {
     const destination = 'C:\\Apps\\Site\\config.json';
     await host.writeFile(destination, 'original');
     const first = randomBytes(100_000);

@@ -1,5 +1,5 @@
 import { errorRecordLines } from './clixml.js';
-import { fileCopyOp, fileRestoreOp } from './op-files.js';
+import { fileCopyOp, fileRestoreOp, fileStageOp } from './op-files.js';
 import { commandOp, eventLogOp, processCheckOp } from './op-queries.js';
 import { serviceOp, serviceWaitOp } from './op-services.js';
 import { runOnce } from './op-run-marker.js';
@@ -29,6 +29,7 @@ const OPERATIONS: Record<string, (op: Op) => Promise<never> | never> = {
   'service-wait': serviceWaitOp,
   'process-check': processCheckOp,
   'file-copy': fileCopyOp,
+  'file-stage': fileStageOp,
   'file-restore': fileRestoreOp,
   'event-log': eventLogOp,
   command: commandOp,

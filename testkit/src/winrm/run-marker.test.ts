@@ -3,8 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { powershellInvocation, powershellScriptFor, readableStderr, windowsScriptFor } from '@opsc/activities/execution';
+import { powershellInvocation, powershellScriptFor, readableStderr, stagedPathFor, stageScriptFor, windowsScriptFor } from '@opsc/activities/execution';
 import { execOnHost } from './host-exec.js';
+import { TERMINATED_EXIT_CODE } from './ps-context.js';
+import { ShellCommand } from './shells.js';
 import { WinHost } from './win-host.js';
 
 // The client's run marker envelope on a simulated host: the marker is a file there.
@@ -16,14 +18,9 @@ afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true 
 const EXE = 'C:\\App\\app.exe';
 const markerPath = (step: string, target: string) => `C:\\ProgramData\\OpsConductor\\runs\\job-1\\${step}\\${target}.json`;
 
-const run = async (host: WinHost, operation: Operation, options: { attempt?: number; stepId?: string; targetId?: string; data?: Buffer } = {}) => {
-  const nonce = randomBytes(6).toString('hex');
-  const stepId = options.stepId ?? 'step-1';
-  const ctx = { jobId: 'job-1', stepId, nonce, marker: { jobId: 'job-1', stepId, targetId: options.targetId ?? 't-1', attempt: options.attempt ?? 1 } };
-  const sha256 = options.data && createHash('sha256').update(options.data).digest('hex');
-  const { script } = operation.op === 'powershell' ? powershellScriptFor(operation, ctx) : windowsScriptFor(operation, ctx, { ...(sha256 && { sha256 }) });
+const exec = async (host: WinHost, script: string, nonce: string, data?: Buffer) => {
   const { command, args, stdin } = powershellInvocation(script);
-  const lines = options.data ? (options.data.toString('base64').match(/.{1,64}/g) ?? []).map((l) => `${l}\r\n`).join('') : '';
+  const lines = data ? (data.toString('base64').match(/.{1,64}/g) ?? []).map((l) => `${l}\r\n`).join('') : '';
   const result = await execOnHost(host, [command, ...args].join(' '), { stdin: Buffer.concat([stdin ?? Buffer.alloc(0), Buffer.from(lines)]) });
   const facts: Record<string, string> = {};
   const output: string[] = [];
@@ -33,6 +30,25 @@ const run = async (host: WinHost, operation: Operation, options: { attempt?: num
     else output.push(line);
   }
   return { code: result.code, facts, output, stderr: readableStderr(result.stderr) };
+};
+
+type RunOptions = { attempt?: number; stepId?: string; targetId?: string; data?: Buffer; leaseSeconds?: number };
+
+/** The script an attempt runs under its marker; a file-copy's data is uploaded to its staging file first. */
+const scriptFor = async (host: WinHost, operation: Operation, nonce: string, options: RunOptions) => {
+  const stepId = options.stepId ?? 'step-1';
+  const ctx = { jobId: 'job-1', stepId, nonce, marker: { jobId: 'job-1', stepId, targetId: options.targetId ?? 't-1', attempt: options.attempt ?? 1 }, ...(options.leaseSeconds && { leaseSeconds: options.leaseSeconds }) };
+  if (operation.op === 'powershell') return powershellScriptFor(operation, ctx).script;
+  if (operation.op !== 'file-copy') return windowsScriptFor(operation, ctx).script;
+  const data = options.data ?? Buffer.alloc(0);
+  const sha256 = createHash('sha256').update(data).digest('hex');
+  expect((await exec(host, stageScriptFor(ctx, { sha256, bytes: data.length }).script, nonce, data)).code).toBe(0);
+  return windowsScriptFor(operation, ctx, { sha256, staged: stagedPathFor(nonce) }).script;
+};
+
+const run = async (host: WinHost, operation: Operation, options: RunOptions = {}) => {
+  const nonce = randomBytes(6).toString('hex');
+  return exec(host, await scriptFor(host, operation, nonce, options), nonce);
 };
 
 const NOT_AGAIN = /^already done by attempt 1 at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; not run again \(run marker C:\\ProgramData\\OpsConductor\\runs\\job-1\\.+\.json\)$/;
@@ -46,7 +62,7 @@ describe('run markers on a simulated Windows host', () => {
     await host.writeFile(EXE, 'v1');
   });
 
-  it('copies a file once: the retry drains the data, reports the same facts and keeps file and backup', async () => {
+  it('copies a file once: the retry reports the same facts, keeps file and backup, and removes its own staged upload', async () => {
     const copy = { op: 'file-copy', source: 'app.exe', destination: EXE, backup: true } as const;
     const first = await run(host, copy, { data: Buffer.from('v2') });
     expect(first).toMatchObject({ code: 0, facts: { replaced: 'true', backup: 'C:\\ProgramData\\OpsConductor\\backups\\job-1\\step-1\\app.exe' } });
@@ -58,6 +74,7 @@ describe('run markers on a simulated Windows host', () => {
     expect((await host.readFile(first.facts.backup ?? ''))?.toString()).toBe('v1');
     const marker = JSON.parse((await host.readFile(markerPath('step-1', 't-1')))?.toString() ?? '{}');
     expect(marker).toEqual({ exitCode: 0, at: expect.stringMatching(/Z$/), attempt: 1, facts: first.facts });
+    expect(await host.files.list('C:\\ProgramData\\OpsConductor\\staging')).toEqual([]);
   });
 
   it('runs an operator script once, with its exit code, and anew for another target or step', async () => {
@@ -73,13 +90,75 @@ describe('run markers on a simulated Windows host', () => {
     expect(JSON.parse((await host.readFile(markerPath('s2', 't-1')))?.toString() ?? '{}')).toMatchObject({ exitCode: 0, facts: {} });
   });
 
-  it('has a retry wait for an attempt still running on the host', async () => {
+  /** The lease in the target's lock file once an attempt holds it: owner pid, start time and deadline (Unix ms). */
+  const leaseHeld = async (stepId: string, attempt: number) => {
+    const lockPath = `C:\\ProgramData\\OpsConductor\\runs\\job-1\\${stepId}\\.t-1.lock`;
+    for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 10))) {
+      const text = (await host.readFile(lockPath))?.toString('utf8');
+      const lease = text ? (JSON.parse(text) as { pid: number; started: number; deadline: number; attempt: number }) : null;
+      if (lease?.attempt === attempt && host.process(lease.pid)) return lease;
+    }
+    throw new Error(`attempt ${attempt} never held the lease`);
+  };
+  const markerOf = async (stepId: string) => JSON.parse((await host.readFile(markerPath(stepId, 't-1')))?.toString() ?? 'null') as { attempt: number } | null;
+
+  it('has a retry wait for an attempt still running on the host, within its lease', async () => {
     const slow = { op: 'powershell', script: 'Start-Sleep -Milliseconds 800\nWrite-Output "slow done"' } as const;
-    const first = run(host, slow);
-    await new Promise((r) => setTimeout(r, 200));
+    const first = run(host, slow, { leaseSeconds: 120 });
+    const lease = await leaseHeld('step-1', 1);
+    const owner = host.process(lease.pid);
+    expect(owner).toMatchObject({ name: 'powershell.exe' });
+    expect(lease.started).toBe(owner?.started?.getTime());
+    expect(lease.deadline).toBeGreaterThan(Date.now() + 110_000);
     const [a, b] = await Promise.all([first, run(host, slow, { attempt: 2 })]);
     expect(a.output).toEqual(['slow done']);
     expect(b.output).toEqual([expect.stringMatching(NOT_AGAIN)]);
+    expect(host.process(lease.pid)).toBeUndefined();
+  });
+
+  it('takes over a lease whose owner is gone: its process ended, or it runs on past its deadline', async () => {
+    const slow = { op: 'powershell', script: 'Start-Sleep -Seconds 600\nWrite-Output "slow done"' } as const;
+    const quick = { op: 'powershell', script: 'Write-Output "changed"' } as const;
+
+    // A lease left in the file by a process that no longer exists holds nothing.
+    await host.writeFile('C:\\ProgramData\\OpsConductor\\runs\\job-1\\stale\\.t-1.lock', JSON.stringify({ pid: 99_996, started: 1, deadline: Date.now() + 3_600_000, attempt: 1 }));
+    let started = Date.now();
+    expect(await run(host, quick, { stepId: 'stale', attempt: 2 })).toMatchObject({ code: 0, output: ['changed'] });
+    expect(Date.now() - started).toBeLessThan(500);
+
+    // The owner's process ends mid-change (killed, or its shell deleted): no marker, so the retry makes the change.
+    const ended = run(host, slow, { stepId: 'ended' });
+    host.killProcess((await leaseHeld('ended', 1)).pid);
+    expect((await ended).code).toBe(TERMINATED_EXIT_CODE);
+    expect(await markerOf('ended')).toBeNull();
+    expect(await run(host, quick, { stepId: 'ended', attempt: 2 })).toMatchObject({ code: 0, output: ['changed'] });
+    expect(await markerOf('ended')).toMatchObject({ attempt: 2 });
+
+    // An owner still running past its deadline (its executor is gone, so nothing terminated it) is stopped, then the retry runs.
+    const orphan = run(host, slow, { stepId: 'expired', leaseSeconds: 1 });
+    const lease = await leaseHeld('expired', 1);
+    started = Date.now();
+    const retry = await run(host, quick, { stepId: 'expired', attempt: 2 });
+    expect(retry).toMatchObject({ code: 0, output: ['changed'] });
+    expect(retry.stderr).toBe(`opsconductor: attempt 1 (process ${lease.pid}) holds the run marker past its lease; stopping it\r\n`);
+    expect(Date.now()).toBeGreaterThanOrEqual(lease.deadline);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect((await orphan).code).toBe(TERMINATED_EXIT_CODE);
+    expect(await markerOf('expired')).toMatchObject({ attempt: 2 });
+  });
+
+  it('finishes a copy whose client is gone: the command under the marker never waits for stdin', async () => {
+    const copy = { op: 'file-copy', source: 'app.exe', destination: EXE, backup: true } as const;
+    const nonce = randomBytes(6).toString('hex');
+    const { command, args, stdin } = powershellInvocation(await scriptFor(host, copy, nonce, { data: Buffer.from('v2') }));
+    // The client sent the script and vanished: stdin never ends.
+    const orphan = new ShellCommand('ORPHAN', [command, ...args].join(' '), host, true);
+    if (stdin) orphan.stdin.push(stdin, false);
+    expect(await orphan.waitFor(() => orphan.done, 10_000)).toBe(true);
+    expect(orphan.exitCode).toBe(0);
+    expect((await host.readFile(EXE))?.toString()).toBe('v2');
+    expect(await markerOf('step-1')).toMatchObject({ exitCode: 0, attempt: 1 });
+    expect(await host.files.list('C:\\ProgramData\\OpsConductor\\staging')).toEqual([]);
   });
 
   it('keeps no marker for reads, refuses to run a change it cannot protect, and prunes week-old markers', async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { runCommandLine } from './launch.js';
+import { splitCommandLine } from './programs.js';
 import { TERMINATED_EXIT_CODE } from './ps-context.js';
 import { Killed, ProcessIo, StdinBuffer, type StreamName } from './sim-process.js';
 import type { WinHost } from './win-host.js';
@@ -25,12 +26,23 @@ export interface TakeLimits {
   overhead: number;
 }
 
+export interface CommandView {
+  shellId: string;
+  commandId: string;
+  /** Bytes the client has Sent to the command's stdin, and whether it Sent End. */
+  stdinBytes: number;
+  stdinEnded: boolean;
+  done: boolean;
+}
+
 export class ShellCommand {
   readonly stdin = new StdinBuffer();
   private readonly queue: OutputPiece[] = [];
   private readonly abort = new AbortController();
   private readonly waiters = new Set<() => void>();
   exitCode: number | null = null;
+  /** Takes the process off the host's list: it is gone once it has exited or been terminated. */
+  private readonly ended: () => void;
 
   constructor(
     readonly id: string,
@@ -39,6 +51,11 @@ export class ShellCommand {
     utf8: boolean,
   ) {
     const io = new ProcessIo((stream, data) => this.push(stream, data), this.stdin, this.abort.signal, { utf8 });
+    // Listed by the program it runs (cmd.exe /c hands it on), so Get-Process and Stop-Process find it.
+    const process = host.startCommandProcess(splitCommandLine(commandLine)[0] ?? 'cmd.exe', () => this.terminate());
+    io.pid = process.pid;
+    io.started = process.started ?? new Date();
+    this.ended = () => host.endCommandProcess(process.pid);
     runCommandLine(commandLine, io, host).then(
       (code) => this.finish(code),
       (err: unknown) => {
@@ -61,6 +78,7 @@ export class ShellCommand {
   private finish(code: number): void {
     if (this.exitCode !== null) return;
     this.exitCode = code;
+    this.ended();
     this.notify();
   }
 
@@ -128,6 +146,8 @@ export class Shell {
   readonly id = randomUUID().toUpperCase();
   readonly commands = new Map<string, ShellCommand>();
   readonly created = new Date();
+  /** The last request that named this shell: a shell whose client is gone lives on until it is idle too long. */
+  lastUsed = Date.now();
 
   constructor(
     private readonly host: WinHost,
@@ -156,13 +176,29 @@ export class ShellTable {
   private readonly shells = new Map<string, Shell>();
   created = 0;
 
-  constructor(private readonly host: WinHost) {}
+  constructor(
+    private readonly host: WinHost,
+    /** WinRS IdleTimeout: a shell no request has named for this long is deleted, its commands terminated. */
+    private readonly idleTimeoutMs = 7_200_000,
+  ) {}
+
+  /** Settled lazily, on each look at the table: the host owns no timers. */
+  private reap(): void {
+    const cutoff = Date.now() - this.idleTimeoutMs;
+    for (const [id, shell] of this.shells) {
+      if (shell.lastUsed >= cutoff) continue;
+      shell.close();
+      this.shells.delete(id);
+    }
+  }
 
   get open(): number {
+    this.reap();
     return this.shells.size;
   }
 
   create(utf8: boolean, owner: string): Shell {
+    this.reap();
     const shell = new Shell(this.host, utf8, owner);
     this.shells.set(shell.id, shell);
     this.created++;
@@ -170,13 +206,24 @@ export class ShellTable {
   }
 
   get(id: string): Shell | undefined {
-    return this.shells.get(id.toUpperCase());
+    this.reap();
+    const shell = this.shells.get(id.toUpperCase());
+    if (shell) shell.lastUsed = Date.now();
+    return shell;
   }
 
   delete(id: string): boolean {
     const shell = this.get(id);
     shell?.close();
     return this.shells.delete(id.toUpperCase());
+  }
+
+  /** Every command of every open shell, as a test watches them (stdin Sent so far, running or done). */
+  commands(): CommandView[] {
+    this.reap();
+    return [...this.shells.values()].flatMap((shell) =>
+      [...shell.commands.values()].map((c) => ({ shellId: shell.id, commandId: c.id, stdinBytes: c.stdin.received, stdinEnded: c.stdin.closed, done: c.done })),
+    );
   }
 
   closeAll(): void {

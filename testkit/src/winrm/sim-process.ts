@@ -20,9 +20,16 @@ export class StdinBuffer {
   private chunks: Buffer[] = [];
   private ended = false;
   private wake: (() => void) | undefined;
+  /** Bytes Sent so far, for tests that act while a client is still sending. */
+  received = 0;
+
+  get closed(): boolean {
+    return this.ended;
+  }
 
   push(data: Buffer, end: boolean): void {
     if (this.ended) return;
+    this.received += data.length;
     if (data.length > 0) this.chunks.push(data);
     if (end) this.ended = true;
     this.wake?.();
@@ -79,6 +86,9 @@ export class ProcessIo {
   utf8: boolean;
   /** PowerShell error records, serialised as CLIXML on stderr when the process ends. */
   readonly errorRecords: string[][] = [];
+  /** `$PID` and its StartTime, once the host has listed the process. */
+  pid = 0;
+  started = new Date(0);
 
   constructor(
     private readonly write: (stream: StreamName, data: Buffer) => void,

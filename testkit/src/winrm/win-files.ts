@@ -1,6 +1,12 @@
-import { copyFile, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { hostFsPath, isUnder, normalizeWinPath, parentOf } from './win-paths.js';
+import { hostFsPath, isUnder, normalizeWinPath, parentOf, pathKey } from './win-paths.js';
+
+/** A file open for writing, shared with no one (.NET's File.Open default, FileShare.None) until closed. */
+export interface WinFileHandle {
+  write(data: string | Buffer): Promise<void>;
+  close(): Promise<void>;
+}
 
 /**
  * A simulated host's files, kept on disk under its own directory. Writes go through the same two
@@ -37,6 +43,8 @@ const kindOf = async (fsPath: string): Promise<'file' | 'dir' | null> => {
 
 export class WinFiles {
   private readonly denied: string[] = [];
+  /** Files some process holds open for writing: nobody else may open, replace, move or delete them. */
+  private readonly held = new Set<string>();
 
   constructor(
     private readonly root: string,
@@ -65,7 +73,7 @@ export class WinFiles {
 
   private checkReplaceable(winPath: string): void {
     this.checkWritable(winPath);
-    if (this.isImageInUse(winPath)) throw inUse(winPath);
+    if (this.isImageInUse(winPath) || this.held.has(pathKey(winPath))) throw inUse(winPath);
   }
 
   async isFile(winPath: string): Promise<boolean> {
@@ -105,11 +113,25 @@ export class WinFiles {
     }
   }
 
-  /** `[IO.File]::Open(path, Create, Write)`. */
-  async openForWrite(winPath: string): Promise<FileHandle> {
+  /** `[IO.File]::Open(path, Create, Write)`: held exclusively until closed (a process that ends closes its files). */
+  async openForWrite(winPath: string): Promise<WinFileHandle> {
     this.checkReplaceable(winPath);
     if (!(await this.isDirectory(parentOf(winPath)))) throw partNotFound(winPath);
-    return open(this.fs(winPath), 'w');
+    const key = pathKey(winPath);
+    this.held.add(key);
+    try {
+      const handle = await open(this.fs(winPath), 'w');
+      return {
+        write: async (data) => void (await (typeof data === 'string' ? handle.write(data) : handle.write(data))),
+        close: async () => {
+          this.held.delete(key);
+          await handle.close();
+        },
+      };
+    } catch (err) {
+      this.held.delete(key);
+      throw err;
+    }
   }
 
   /** `Copy-Item -LiteralPath src -Destination dst -Force` for a file. */
@@ -124,6 +146,7 @@ export class WinFiles {
   async move(source: string, destination: string): Promise<void> {
     if (!(await this.isFile(source))) throw pathNotFound(source);
     this.checkWritable(source);
+    if (this.held.has(pathKey(source))) throw inUse(source);
     if (await this.isDirectory(destination)) throw new WinIoError('io', 'Cannot create a file when that file already exists.');
     this.checkReplaceable(destination);
     if (!(await this.isDirectory(parentOf(destination)))) throw partNotFound(destination);

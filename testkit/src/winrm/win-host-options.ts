@@ -35,6 +35,8 @@ export interface WinHostOptions {
   allowUnencrypted?: boolean;
   /** WinRS MaxShellsPerUser; default 30. */
   maxShells?: number;
+  /** WinRS IdleTimeout: a shell no request names for this long is deleted with its commands; default 7,200,000 (two hours). */
+  shellIdleTimeoutMs?: number;
   /** Most bytes of output in one `rsp:Stream`; default 8192. */
   receiveChunkBytes?: number;
   services?: WinServiceOptions[];
@@ -66,6 +68,7 @@ export const resolveEndpointOptions = (o: WinHostOptions) => ({
   auth: { ntlm: o.auth?.ntlm ?? true, basic: o.auth?.basic ?? true, certificate: o.auth?.certificate ?? true } satisfies ResolvedAuth,
   allowUnencrypted: o.allowUnencrypted ?? false,
   maxShells: positiveInteger('maxShells', o.maxShells, 30),
+  shellIdleTimeoutMs: positiveInteger('shellIdleTimeoutMs', o.shellIdleTimeoutMs, 7_200_000),
   receiveChunkBytes: positiveInteger('receiveChunkBytes', o.receiveChunkBytes, 8192),
   failNextRequests: o.failNextRequests ?? 0,
 });

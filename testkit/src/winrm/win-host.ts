@@ -28,6 +28,8 @@ interface Service extends ServiceView {
 
 export interface WinProcess {
   pid: number;
+  /** When it started (Get-Process' StartTime); set for the processes WinRS commands run. */
+  started?: Date;
   /** The image name, as Task Manager lists it: `stationcontroller.exe` (Get-Process drops the `.exe`). */
   name: string;
   /** The image's path, when it is a file on the host (services). */
@@ -83,6 +85,8 @@ export class WinHost {
   readonly files: WinFiles;
   private readonly services = new Map<string, Service>();
   private readonly extraProcesses: WinProcess[] = [];
+  /** The processes of running commands (WinRS or a console), and how each is terminated. */
+  private readonly commandProcesses = new Map<number, { process: WinProcess; terminate: () => void }>();
   private readonly eventLog: WinEvent[] = [];
   private nextPid = 400 + 4 * randomInt(100);
 
@@ -186,7 +190,8 @@ export class WinHost {
       this.settle(service);
       if (service.pid !== undefined) fromServices.push({ pid: service.pid, name: imageName(service.image ?? service.name), path: service.path });
     }
-    return [...this.extraProcesses, ...fromServices].sort((a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }) || a.pid - b.pid);
+    const commands = [...this.commandProcesses.values()].map((c) => c.process);
+    return [...this.extraProcesses, ...fromServices, ...commands].sort((a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }) || a.pid - b.pid);
   }
 
   addProcess(name: string): number {
@@ -195,7 +200,30 @@ export class WinHost {
     return pid;
   }
 
+  /** A command's process starts: it is listed until it ends, and Stop-Process terminates it. */
+  startCommandProcess(name: string, terminate: () => void): WinProcess {
+    const process: WinProcess = { pid: this.pid(), name: imageName(name), started: new Date() };
+    this.commandProcesses.set(process.pid, { process, terminate });
+    return process;
+  }
+
+  endCommandProcess(pid: number): void {
+    this.commandProcesses.delete(pid);
+  }
+
+  /** `Get-Process -Id`. */
+  process(pid: number): WinProcess | undefined {
+    return this.processes().find((p) => p.pid === pid);
+  }
+
+  /** `Stop-Process -Id -Force`: a command's process ends as if terminated (its files close). */
   killProcess(pid: number): boolean {
+    const command = this.commandProcesses.get(pid);
+    if (command) {
+      this.commandProcesses.delete(pid);
+      command.terminate();
+      return true;
+    }
     const at = this.extraProcesses.findIndex((p) => p.pid === pid);
     if (at === -1) return false;
     this.extraProcesses.splice(at, 1);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WinrmEndpoint, type EndpointStats } from './endpoint.js';
 import { execOnHost, type HostExecResult } from './host-exec.js';
+import type { CommandView } from './shells.js';
 import { createFleetTls } from './tls.js';
 import { resolveEndpointOptions, type WinHostOptions } from './win-host-options.js';
 import { WinHost } from './win-host.js';
@@ -57,6 +58,8 @@ export interface WinrmFleet {
   /** The next `count` SOAP requests to the host answer HTTP 500 with a fault. */
   failRequests(index: number, count: number): void;
   stats(index: number): EndpointStats;
+  /** The commands in the host's open shells: what a client started and is still sending to. */
+  commands(index: number): CommandView[];
   /** Runs a command line on the host directly (not through WinRM), for set-up and assertions. */
   exec(index: number, commandLine: string, options?: { stdin?: string | Buffer }): Promise<HostExecResult>;
   stop(): Promise<void>;
@@ -139,6 +142,7 @@ export const startWinrmFleet = async (options: WinrmFleetOptions): Promise<Winrm
         at(endpoints, index).failNext = count;
       },
       stats: (index) => at(endpoints, index).snapshot(),
+      commands: (index) => at(endpoints, index).shells.commands(),
       exec: (index, commandLine, execOptions) => execOnHost(at(states, index), commandLine, { ...execOptions, signal: stopping.signal }),
       stop: stopAll,
     };

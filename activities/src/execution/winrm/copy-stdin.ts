@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { COPY_CHUNK_BYTES } from './windows-scripts.js';
+import { COPY_CHUNK_BYTES } from './stage-script.js';
 
 /**
- * The artifact as stdin for file-copy's script: base64 lines of `COPY_CHUNK_BYTES` each, packed
+ * The artifact as stdin for file-copy's upload (stage-script.ts): base64 lines of `COPY_CHUNK_BYTES` each, packed
  * into payloads that fit one Send under the envelope limit.
  */
 export async function* artifactStdin(file: string, payloadLimit: number): AsyncGenerator<Buffer> {

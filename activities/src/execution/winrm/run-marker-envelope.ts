@@ -24,33 +24,65 @@ export const changesWindowsTarget = (op: WindowsOperation): boolean => {
   }
 };
 
+/** A lease when the caller names none: a day, so only an owner that is gone is ever taken over early. */
+export const DEFAULT_LEASE_SECONDS = 86_400;
+
 /**
  * What a changing operation's script runs after its prologue: the operation body (in `$opsc_body`,
  * a literal like every other value) at most once per job, step and target.
  *
- * Under an exclusive lock file (a retry waits while an earlier attempt still runs here), an existing
- * marker is reported instead of running anything: its facts, the line saying so, its exit code (and a
- * file-copy's data on stdin is read and dropped, so the client's Sends complete). Otherwise the body
- * is written to a `.ps1` beside the marker and invoked with `&`: `exit` in it ends only that script,
- * so its exit code is known here, output goes straight through, and `[Console]::In` is shared, so
- * file-copy's data reaches it. `Write-Fact` also keeps each fact in `$opsc_facts`. When the body has
- * ended (an error that ended it counts, exit code 1; a terminated process writes nothing) the marker
- * is written to a temporary name and moved into place, then markers and folders older than
- * MARKER_RETENTION_DAYS are removed.
+ * The lock is a lease: a lock file opened for writing and shared for reading only, holding the
+ * owner's process id, its start time and a deadline (`$opsc_leaseSeconds` after it was taken; Unix
+ * milliseconds). Windows closes the file when its process ends, so an owner that is gone frees it
+ * by itself; a later attempt reads the lease while the file is held, waits for a live owner, and
+ * stops one still running past its deadline (the same process, by id and start time: its executor
+ * would have terminated it by then) before taking the lease over.
+ *
+ * Under the lease an existing marker is reported instead of running anything: its facts, the line
+ * saying so, its exit code (and a staged upload of this attempt is removed). Otherwise the body is
+ * written to a `.ps1` beside the marker and invoked with `&`: `exit` in it ends only that script,
+ * so its exit code is known here, and output goes straight through. `Write-Fact` also keeps each
+ * fact in `$opsc_facts`. When the body has ended (an error that ended it counts, exit code 1; a
+ * terminated process writes nothing) the marker is written to a temporary name and moved into
+ * place, then markers and folders older than MARKER_RETENTION_DAYS are removed.
  */
 export const RUN_MARKER_ENVELOPE = `$opsc_runDir = Join-Path (Join-Path $opsc_runs $opsc_runJob) $opsc_runStep
 $opsc_marker = Join-Path $opsc_runDir ($opsc_runTarget + '.json')
 try { New-Item -ItemType Directory -Path $opsc_runDir -Force | Out-Null }
 catch { Stop-WithError ${NO_MARKER_FOLDER_EXIT} "opsconductor: cannot write a run marker under $($opsc_runDir): $($_.Exception.Message); a change that a retry could repeat is not made" }
 $opsc_lockPath = Join-Path $opsc_runDir ('.' + $opsc_runTarget + '.lock')
+function Get-UnixMs([DateTime]$At) { [long][Math]::Floor(($At.ToUniversalTime() - [DateTime]::new(1970, 1, 1, 0, 0, 0, [DateTimeKind]::Utc)).TotalMilliseconds) }
 $opsc_lock = $null
 while ($null -eq $opsc_lock) {
-  try { $opsc_lock = [System.IO.File]::Open($opsc_lockPath, 'OpenOrCreate', 'ReadWrite', 'None') }
-  catch [System.IO.IOException] { Start-Sleep -Milliseconds 500 }
+  try { $opsc_lock = [System.IO.File]::Open($opsc_lockPath, 'OpenOrCreate', 'ReadWrite', 'Read') }
+  catch [System.IO.IOException] {
+    $opsc_owner = $null
+    try {
+      $opsc_held = [System.IO.File]::Open($opsc_lockPath, 'Open', 'Read', 'ReadWrite')
+      try { $opsc_owner = (New-Object System.IO.StreamReader($opsc_held)).ReadToEnd() | ConvertFrom-Json } finally { $opsc_held.Close() }
+      if ($null -ne $opsc_owner.pid -and [long]$opsc_owner.deadline -lt (Get-UnixMs ([DateTime]::UtcNow))) {
+        $opsc_p = Get-Process -Id ([int]$opsc_owner.pid) -ErrorAction SilentlyContinue
+        if ($null -ne $opsc_p -and $null -ne $opsc_p.StartTime -and (Get-UnixMs $opsc_p.StartTime) -eq [long]$opsc_owner.started) {
+          [Console]::Error.WriteLine("opsconductor: attempt $($opsc_owner.attempt) (process $($opsc_owner.pid)) holds the run marker past its lease; stopping it")
+          Stop-Process -Id $opsc_p.Id -Force -ErrorAction SilentlyContinue
+        }
+      }
+    } catch { }
+    Start-Sleep -Milliseconds 500
+  }
 }
+$opsc_lease = [System.Text.Encoding]::UTF8.GetBytes((ConvertTo-Json -Compress ([ordered]@{
+  pid = $PID
+  started = Get-UnixMs (Get-Process -Id $PID).StartTime
+  deadline = Get-UnixMs ([DateTime]::UtcNow.AddSeconds($opsc_leaseSeconds))
+  attempt = $opsc_attempt
+})))
+$opsc_lock.SetLength(0)
+$opsc_lock.Write($opsc_lease, 0, $opsc_lease.Length)
+$opsc_lock.Flush()
 if (Test-Path -LiteralPath $opsc_marker -PathType Leaf) {
   $opsc_done = Get-Content -LiteralPath $opsc_marker -Raw | ConvertFrom-Json
-  if ($opsc_readsStdin) { while ($null -ne [Console]::In.ReadLine()) { } }
+  if ($opsc_staged) { Remove-Item -LiteralPath $opsc_staged -Force -ErrorAction SilentlyContinue }
   foreach ($opsc_f in $opsc_done.facts.PSObject.Properties) { Write-Fact $opsc_f.Name $opsc_f.Value }
   Write-Output "${ALREADY_DONE} $($opsc_done.attempt) at $($opsc_done.at); not run again (run marker $opsc_marker)"
   $opsc_lock.Close()

@@ -8,17 +8,24 @@ import { parseFacts } from '../facts.js';
 import { RemoteFailure } from '../remote-failure.js';
 import { attemptRecorder, commandOutput, type Performed } from '../remote-result.js';
 import { powershellInvocation, readableStderr } from './powershell.js';
-import { maxSendBytes, runRemoteCommand } from './remote-shell.js';
+import { maxSendBytes, runRemoteCommand, type RemoteOutcome } from './remote-shell.js';
 import { SoapParseError } from './soap-response.js';
 import { WinrmConnection, WsmanFaultError, type WinrmAuth, type WinrmEndpoint } from './transport.js';
 import { powershellScriptFor, windowsScriptFor } from './windows-scripts.js';
 import { runMarkerKey } from '../run-marker.js';
 import { changesWindowsTarget } from './run-marker-envelope.js';
 import { artifactStdin, prepend } from './copy-stdin.js';
+import { stagedPathFor, stageScriptFor } from './stage-script.js';
 import { outputLineKey, skipFactLines } from '../output-lines/sink.js';
 import { stderrLineFeed } from './stderr-lines.js';
 
 const HEARTBEAT_EVERY_MS = 1_000;
+/**
+ * A run marker's lease outlasts the step's timeout by this much: a live executor has terminated its
+ * command by then (Signal within the cleanup's 10 s). Kept below the heartbeat timeout, so a retry
+ * of a hung owner sees its lease expire before the retry's own timeout.
+ */
+const LEASE_MARGIN_SECONDS = 15;
 
 /** Everything that makes two connections different; a rotated credential or a moved host gets a new one. */
 const poolKey = (e: WinrmEndpoint): string =>
@@ -66,48 +73,57 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
         jobId: input.jobId,
         stepId: input.stepId,
         nonce,
-        ...(changesWindowsTarget(operation) && { marker: runMarkerKey(input, ctx.info.attempt) }),
+        ...(changesWindowsTarget(operation) && { marker: runMarkerKey(input, ctx.info.attempt), leaseSeconds: input.timeoutSeconds + LEASE_MARGIN_SECONDS }),
       };
+      // Both commands of a file-copy share the step's time.
+      const deadline = Date.now() + input.timeoutSeconds * 1000;
+      const run = (script: string, data?: AsyncIterable<Buffer>) => {
+        const invocation = powershellInvocation(script);
+        // A script too long for the command line comes first on stdin; an upload's data follows it.
+        const stdin = invocation.stdin && data ? prepend(invocation.stdin, data) : (data ?? (invocation.stdin ? [invocation.stdin] : undefined));
+        return winrm.pool.with(
+          poolKey(endpoint),
+          () => new WinrmConnection(endpoint, auth, { connectTimeoutMs: winrm.connectTimeoutMs }),
+          (connection) =>
+            runRemoteCommand(
+              connection,
+              {
+                command: invocation.command,
+                args: invocation.args,
+                ...(stdin && { stdin }),
+                timeoutMs: Math.max(1, deadline - Date.now()),
+                signal: ctx.cancellationSignal,
+                captureCapBytes: deps.limits.storeCapBytes,
+                onOutput: (stream, bytes, chunk) => {
+                  progress[stream === 'stdout' ? 'stdoutBytes' : 'stderrBytes'] += bytes;
+                  if (stream === 'stdout') lines.write('stdout', chunk);
+                  else stderrLines.write(chunk);
+                },
+                onSent: (bytes) => {
+                  progress.transferredBytes += bytes;
+                },
+              },
+              winrm.shell,
+            ),
+        );
+      };
+
       let script: { script: string; reportsFacts: boolean };
-      let data: AsyncIterable<Buffer> | undefined;
+      let staged: RemoteOutcome | undefined;
       if (operation.op === 'powershell') {
         script = powershellScriptFor(operation, scriptContext);
       } else if (operation.op === 'file-copy') {
+        // The artifact goes to a staging file first, by a command outside the run marker; the
+        // change reads that file, so no command under the marker waits for this client's data.
         const artifact = await resolveArtifact(winrm.artifactDir, operation.source);
-        script = windowsScriptFor(operation, scriptContext, { sha256: await artifactSha256(artifact.file) });
-        data = artifactStdin(artifact.file, maxSendBytes(winrm.shell.maxEnvelopeSize));
+        const sha256 = await artifactSha256(artifact.file);
+        staged = await run(stageScriptFor({ nonce }, { sha256, bytes: artifact.bytes }).script, artifactStdin(artifact.file, maxSendBytes(winrm.shell.maxEnvelopeSize)));
+        script = windowsScriptFor(operation, scriptContext, { sha256, staged: stagedPathFor(nonce) });
       } else {
         script = windowsScriptFor(operation, scriptContext);
       }
-      const invocation = powershellInvocation(script.script);
-      // A script too long for the command line comes first on stdin; file-copy's data follows it.
-      const stdin = invocation.stdin && data ? prepend(invocation.stdin, data) : (data ?? (invocation.stdin ? [invocation.stdin] : undefined));
-
-      const outcome = await winrm.pool.with(
-        poolKey(endpoint),
-        () => new WinrmConnection(endpoint, auth, { connectTimeoutMs: winrm.connectTimeoutMs }),
-        (connection) =>
-          runRemoteCommand(
-            connection,
-            {
-              command: invocation.command,
-              args: invocation.args,
-              ...(stdin && { stdin }),
-              timeoutMs: input.timeoutSeconds * 1000,
-              signal: ctx.cancellationSignal,
-              captureCapBytes: deps.limits.storeCapBytes,
-              onOutput: (stream, bytes, chunk) => {
-                progress[stream === 'stdout' ? 'stdoutBytes' : 'stderrBytes'] += bytes;
-                if (stream === 'stdout') lines.write('stdout', chunk);
-                else stderrLines.write(chunk);
-              },
-              onSent: (bytes) => {
-                progress.transferredBytes += bytes;
-              },
-            },
-            winrm.shell,
-          ),
-      );
+      // A failed upload is the step's result: nothing on the host changed.
+      const outcome = staged && (staged.exitCode !== 0 || staged.aborted || staged.timedOut) ? staged : await run(script.script);
 
       stderrLines.end();
       await lines.close();

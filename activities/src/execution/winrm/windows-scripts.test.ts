@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WindowsOperation } from '@opsc/contracts';
 import { powershellInvocation } from './powershell.js';
+import { stagedPathFor, stageScriptFor } from './stage-script.js';
 import { BODY_MARKER, powershellScriptFor, windowsScriptFor, type ScriptedWindowsOperation } from './windows-scripts.js';
 
 const ctx = { jobId: 'job-1', stepId: 'copy', nonce: '0123456789abcdef' };
@@ -27,14 +28,22 @@ describe('Windows operation scripts', () => {
   it('put file-copy backups under the job and step, and need the SHA-256', () => {
     const copy = op({ op: 'file-copy', source: 'sc.exe', destination: 'C:\\Program Files\\SC\\sc.exe' });
     expect(() => windowsScriptFor(copy, ctx)).toThrow(/SHA-256/);
-    const { script } = windowsScriptFor(copy, ctx, { sha256: 'ab'.repeat(32) });
+    expect(() => windowsScriptFor(copy, ctx, { sha256: 'ab'.repeat(32) })).toThrow(/staged upload/);
+    const { script } = windowsScriptFor(copy, ctx, { sha256: 'ab'.repeat(32), staged: stagedPathFor(ctx.nonce) });
     expect(prologueOf(script)).toContain("$opsc_backupDir = 'C:\\ProgramData\\OpsConductor\\backups\\job-1\\copy'");
     expect(prologueOf(script)).toContain('$opsc_backup = $true');
+    expect(prologueOf(script)).toContain("$opsc_staged = 'C:\\ProgramData\\OpsConductor\\staging\\0123456789abcdef.upload'");
+    // The copy reads the staged file; only the upload reads stdin, and it holds no run marker.
+    expect(script).not.toContain('[Console]::In');
+    const stage = stageScriptFor(ctx, { sha256: 'ab'.repeat(32), bytes: 2_097_152 }).script;
+    expect(prologueOf(stage)).toContain("$opsc_op = 'file-stage'");
+    expect(prologueOf(stage)).toContain('$opsc_bytes = 2097152');
+    expect(stage).not.toContain('$opsc_runs');
   });
 
   it('fit on a command line even with the longest destination, or go over stdin as one line ahead of the data', () => {
     const long = `C:\\${'d'.repeat(200)}\\${'e'.repeat(200)}\\${'f'.repeat(200)}\\${'g'.repeat(200)}.exe`;
-    const { script } = windowsScriptFor(op({ op: 'file-copy', source: 'sc.exe', destination: long }), ctx, { sha256: 'ab'.repeat(32) });
+    const { script } = windowsScriptFor(op({ op: 'file-copy', source: 'sc.exe', destination: long }), ctx, { sha256: 'ab'.repeat(32), staged: stagedPathFor(ctx.nonce) });
     const run = powershellInvocation(script);
     const line = run.stdin?.toString('ascii') ?? '';
     expect(line.endsWith('\r\n')).toBe(true);
@@ -46,7 +55,8 @@ describe('Windows operation scripts', () => {
     const marker = { jobId: 'job-1', stepId: 'copy.rollback', targetId: 't-1', attempt: 2 };
     const { script } = windowsScriptFor(op({ op: 'command', program: 'ipconfig', args: ["x'y"] }), { ...ctx, marker });
     const prologue = prologueOf(script);
-    expect(prologue).toContain("$opsc_runs = 'C:\\ProgramData\\OpsConductor\\runs'\n$opsc_runJob = 'job-1'\n$opsc_runStep = 'copy.rollback'\n$opsc_runTarget = 't-1'\n$opsc_attempt = 2");
+    expect(prologue).toContain("$opsc_runs = 'C:\\ProgramData\\OpsConductor\\runs'\n$opsc_runJob = 'job-1'\n$opsc_runStep = 'copy.rollback'\n$opsc_runTarget = 't-1'\n$opsc_attempt = 2\n$opsc_leaseSeconds = 86400");
+    expect(prologueOf(windowsScriptFor(op({ op: 'command', program: 'ipconfig' }), { ...ctx, marker, leaseSeconds: 360 }).script)).toContain('$opsc_leaseSeconds = 360');
     expect(prologue).toContain("$opsc_bodyErrorAction = 'Stop'\n$opsc_body = '& $opsc_program @opsc_args");
     const envelope = script.slice(script.indexOf(BODY_MARKER));
     expect(envelope).toContain('[System.IO.File]::Move($opsc_tmp, $opsc_marker)');

@@ -1,7 +1,7 @@
 import { WINDOWS_BACKUP_DIR, type WindowsOperation } from '@opsc/contracts';
 import type { RunMarkerKey } from '../run-marker.js';
 import { psQuote } from './powershell.js';
-import { changesWindowsTarget, RUN_MARKER_ENVELOPE, WINDOWS_RUNS_DIR } from './run-marker-envelope.js';
+import { changesWindowsTarget, DEFAULT_LEASE_SECONDS, RUN_MARKER_ENVELOPE, WINDOWS_RUNS_DIR } from './run-marker-envelope.js';
 
 /**
  * The PowerShell each Windows operation runs. A script is a prologue that assigns every parameter
@@ -22,6 +22,11 @@ export interface WindowsScriptContext {
   nonce: string;
   /** A changing operation's run marker (see run-marker-envelope.ts); without it the body runs as is. */
   marker?: RunMarkerKey;
+  /**
+   * How long the run marker's lease lasts once taken (the step's timeout and a margin): past it, a
+   * later attempt may stop an owner that is still running, as the owner's executor would have.
+   */
+  leaseSeconds?: number;
 }
 
 /** An operation's script, and whether its stdout carries fact lines. */
@@ -44,7 +49,7 @@ const literal = (value: Literal): string => {
 };
 
 /** The prologue: strict errors, the fact function, then one `$opsc_<name> = <literal>` line per value. */
-const prologue = (op: string, nonce: string, values: Record<string, Literal>): string =>
+export const prologue = (op: string, nonce: string, values: Record<string, Literal>): string =>
   [
     `$ErrorActionPreference = 'Stop'`,
     `$opsc_op = ${psQuote(op)}`,
@@ -57,7 +62,7 @@ const prologue = (op: string, nonce: string, values: Record<string, Literal>): s
   ].join('\n');
 
 // Under a run marker, $opsc_facts also keeps each fact for the marker.
-const FACT = `function Write-Fact([string]$Key, [string]$Value) { [Console]::Out.WriteLine("@@opsc-$opsc_nonce $Key=$Value"); if ($null -ne $opsc_facts) { $opsc_facts[$Key] = $Value } }
+export const FACT = `function Write-Fact([string]$Key, [string]$Value) { [Console]::Out.WriteLine("@@opsc-$opsc_nonce $Key=$Value"); if ($null -ne $opsc_facts) { $opsc_facts[$Key] = $Value } }
 function Stop-WithError([int]$Code, [string]$Message) { [Console]::Error.WriteLine($Message); exit $Code }`;
 
 const SERVICE_WAIT = `function Wait-ServiceState([string]$Name, [string]$State, [int]$Seconds) {
@@ -126,26 +131,32 @@ if ($opsc_expect -eq 'stopped' -and $running) { Stop-WithError 1 "$opsc_name is 
 exit 0`;
 
 /**
- * Reads the file from stdin as lines of base64, hashing as it writes beside the destination; on a
- * matching SHA-256 the replaced file is backed up (once per job and step) and the new one moved in.
+ * Copies the staged upload (stage-script.ts) to a `.part` beside the destination, hashing as it
+ * writes, and removes the staged file; on a matching SHA-256 the replaced file is backed up (once
+ * per job and step) and the new one moved in. The copy is a new file in the destination's folder,
+ * so it takes that folder's permissions, not the private staging folder's. Nothing here reads
+ * stdin: an attempt whose client is gone still finishes, and releases the run marker.
  */
 const fileCopyBody = `try {
   $dir = Split-Path -Parent $opsc_destination
   if (-not (Test-Path -LiteralPath $dir -PathType Container)) { New-Item -ItemType Directory -Path $dir -Force | Out-Null }
   $part = Join-Path $dir ('.opsc-' + $opsc_nonce + '.part')
   $sha = [System.Security.Cryptography.SHA256]::Create()
-  $out = [System.IO.File]::Open($part, [System.IO.FileMode]::Create, [System.IO.FileAccess]::Write)
+  $in = [System.IO.File]::Open($opsc_staged, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read)
   $bytes = 0
   try {
-    while ($null -ne ($line = [Console]::In.ReadLine())) {
-      if ($line.Length -eq 0) { continue }
-      $chunk = [Convert]::FromBase64String($line)
-      [void]$sha.TransformBlock($chunk, 0, $chunk.Length, $null, 0)
-      $out.Write($chunk, 0, $chunk.Length)
-      $bytes += $chunk.Length
-    }
-    [void]$sha.TransformFinalBlock([byte[]]::new(0), 0, 0)
-  } finally { $out.Close() }
+    $out = [System.IO.File]::Open($part, [System.IO.FileMode]::Create, [System.IO.FileAccess]::Write)
+    try {
+      $buffer = New-Object byte[] 1048576
+      while (($n = $in.Read($buffer, 0, $buffer.Length)) -gt 0) {
+        [void]$sha.TransformBlock($buffer, 0, $n, $null, 0)
+        $out.Write($buffer, 0, $n)
+        $bytes += $n
+      }
+      [void]$sha.TransformFinalBlock([byte[]]::new(0), 0, 0)
+    } finally { $out.Close() }
+  } finally { $in.Close() }
+  Remove-Item -LiteralPath $opsc_staged -Force -ErrorAction SilentlyContinue
   $hash = ([BitConverter]::ToString($sha.Hash) -replace '-', '').ToLower()
   Write-Fact 'sha256' $hash
   Write-Fact 'bytes' $bytes
@@ -169,8 +180,10 @@ const fileCopyBody = `try {
   Write-Output "copied $bytes bytes to $opsc_destination (sha256 $hash)"
   exit 0
 } catch [System.UnauthorizedAccessException] {
+  Remove-Item -LiteralPath $opsc_staged -Force -ErrorAction SilentlyContinue
   Stop-WithError 5 $_.Exception.Message
 } catch {
+  Remove-Item -LiteralPath $opsc_staged -Force -ErrorAction SilentlyContinue
   if ($part -and (Test-Path -LiteralPath $part)) { Remove-Item -LiteralPath $part -Force -ErrorAction SilentlyContinue }
   Stop-WithError 1 $_.Exception.Message
 }`;
@@ -214,8 +227,11 @@ exit $LASTEXITCODE`;
 /** Every operation but `powershell` (which runs the operator's script as written). */
 export type ScriptedWindowsOperation = Exclude<WindowsOperation, { op: 'powershell' }>;
 
-/** The script for an operation; file-copy also needs the artifact's SHA-256, which the caller computed. */
-export const windowsScriptFor = (operation: ScriptedWindowsOperation, ctx: WindowsScriptContext, extra: { sha256?: string } = {}): WindowsScript => {
+/**
+ * The script for an operation; file-copy also needs the artifact's SHA-256, which the caller
+ * computed, and where its upload was staged on the host (stagedPathFor).
+ */
+export const windowsScriptFor = (operation: ScriptedWindowsOperation, ctx: WindowsScriptContext, extra: { sha256?: string; staged?: string } = {}): WindowsScript => {
   const build = (values: Record<string, Literal>, body: string): WindowsScript => ({
     script: once(operation, ctx, values, body, 'Stop'),
     reportsFacts: true,
@@ -231,9 +247,11 @@ export const windowsScriptFor = (operation: ScriptedWindowsOperation, ctx: Windo
       return build({ name: operation.name, state: operation.state === 'running' ? 'Running' : 'Stopped', timeoutSeconds: operation.timeoutSeconds }, serviceWaitBody);
     case 'file-copy': {
       if (!extra.sha256 || !/^[0-9a-f]{64}$/.test(extra.sha256)) throw new RangeError('file-copy needs the artifact SHA-256');
+      if (!extra.staged) throw new RangeError('file-copy needs the path of its staged upload');
       return build(
         {
           destination: operation.destination,
+          staged: extra.staged,
           sha256: extra.sha256,
           backup: operation.backup,
           backupDir: windowsBackupDir(ctx.jobId, ctx.stepId),
@@ -271,7 +289,7 @@ const once = (operation: WindowsOperation, ctx: WindowsScriptContext, values: Re
     runStep: marker.stepId,
     runTarget: marker.targetId,
     attempt: marker.attempt,
-    readsStdin: operation.op === 'file-copy',
+    leaseSeconds: ctx.leaseSeconds ?? DEFAULT_LEASE_SECONDS,
     bodyErrorAction,
     body,
   };
@@ -289,6 +307,3 @@ export const powershellScriptFor = (operation: Extract<WindowsOperation, { op: '
 
 /** Where a file-copy step keeps the files it replaced on a target. */
 export const windowsBackupDir = (jobId: string, stepId: string): string => `${WINDOWS_BACKUP_DIR}\\${jobId}\\${stepId}`;
-
-/** Bytes of the artifact per stdin line: a multiple of 3, so each line is whole base64 without padding. */
-export const COPY_CHUNK_BYTES = 49_152;
