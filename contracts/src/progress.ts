@@ -92,6 +92,10 @@ export type DecisionState = z.infer<typeof DecisionState>;
 export const CompensationFailure = z.object({ target: z.string(), stepId: z.string(), message: z.string() });
 export type CompensationFailure = z.infer<typeof CompensationFailure>;
 
+/** A host whose rollback did not undo everything: which of its changes were undone (step ids, newest first) and which were not. */
+export const HalfChangedHost = z.object({ target: z.string(), undone: z.array(z.string()), notUndone: z.array(z.string()) });
+export type HalfChangedHost = z.infer<typeof HalfChangedHost>;
+
 /** A job's live state, as the `progress` query answers it. Cheap to build and small enough to poll every second. */
 export const JobProgress = z.object({
   jobId: z.string(),
@@ -124,6 +128,8 @@ export const JobProgress = z.object({
     undone: z.number().int(),
     failed: z.number().int(),
     failures: z.array(CompensationFailure),
+    /** Hosts left half-changed (state `rollback_failed`), bounded; absent from runs before it was kept. */
+    halfChanged: z.array(HalfChangedHost).optional(),
   }),
   /** How many times the workflow continued as new to keep its history short. */
   runs: z.number().int(),
