@@ -14,7 +14,6 @@ import {
 import {
   EXECUTOR_TARGET,
   ErrorType,
-  TaskQueue,
   actionRisk,
   toolKeyOf,
   type JobEvent,
@@ -28,17 +27,14 @@ import {
   type TargetRef,
 } from '@opsc/contracts';
 import { SearchAttribute, progressQuery } from '@opsc/contracts/temporal';
+import { BOOKKEEPING } from './bookkeeping.js';
 import { installControlHandlers } from './job-controls.js';
 import { JobState, type JobStateData } from './job-state.js';
 import { describeOutcome, runAction, type Outcome } from './run-step.js';
 import { undoEntryFor, type UndoEntry } from './saga.js';
 
-// Bookkeeping must land even if PostgreSQL is briefly away, so it retries without a cap.
-const records = proxyActivities<OrchestratorActivities>({
-  taskQueue: TaskQueue.orchestrator,
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '30s' },
-});
+// Bookkeeping must land however long PostgreSQL is away, so it retries without a cap.
+const records = proxyActivities<OrchestratorActivities>(BOOKKEEPING);
 
 /** Verdicts are written in batches of this many (and at every step's end). */
 const VERDICT_BATCH = 100;
