@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JobStatus, StepStatus } from './results.js';
+import { HalfChangedHost, JobStatus, StepStatus } from './results.js';
 
 export const TargetCounts = z.object({
   total: z.number().int(),
@@ -91,10 +91,6 @@ export type DecisionState = z.infer<typeof DecisionState>;
 
 export const CompensationFailure = z.object({ target: z.string(), stepId: z.string(), message: z.string() });
 export type CompensationFailure = z.infer<typeof CompensationFailure>;
-
-/** A host whose rollback did not undo everything: which of its changes were undone (step ids, newest first) and which were not. */
-export const HalfChangedHost = z.object({ target: z.string(), undone: z.array(z.string()), notUndone: z.array(z.string()) });
-export type HalfChangedHost = z.infer<typeof HalfChangedHost>;
 
 /** A job's live state, as the `progress` query answers it. Cheap to build and small enough to poll every second. */
 export const JobProgress = z.object({

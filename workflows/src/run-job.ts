@@ -516,6 +516,7 @@ class JobRun {
     const outcome = {
       targets: { total: states.length, completed: count('completed'), failed: count('failed') + count('cancelled'), rolledBack: count('rolled_back'), rollbackFailed: count('rollback_failed') },
       compensationFailures: data.rollback.failed,
+      halfChanged: data.rollback.halfChanged ?? [],
     };
     // The end shows in the query and Temporal UI only once its record (row, outcome, audit entry) is
     // written: whoever sees the job over finds the same in PostgreSQL.
