@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JobStatus, StepStatus } from './results.js';
+import { HalfChangedHost, JobStatus, StepStatus } from './results.js';
 
 export const TargetCounts = z.object({
   total: z.number().int(),
@@ -124,6 +124,8 @@ export const JobProgress = z.object({
     undone: z.number().int(),
     failed: z.number().int(),
     failures: z.array(CompensationFailure),
+    /** Hosts left half-changed (state `rollback_failed`), bounded; absent from runs before it was kept. */
+    halfChanged: z.array(HalfChangedHost).optional(),
   }),
   /** How many times the workflow continued as new to keep its history short. */
   runs: z.number().int(),

@@ -68,6 +68,10 @@ export type JobStatus = z.infer<typeof JobStatus>;
 export const FINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled', 'rejected']);
 export const isFinalJobStatus = (status: string): boolean => FINAL_JOB_STATUSES.has(status as JobStatus);
 
+/** A host whose rollback did not undo everything: which of its changes were undone (step ids, newest first) and which were not. */
+export const HalfChangedHost = z.object({ target: z.string(), undone: z.array(z.string()), notUndone: z.array(z.string()) });
+export type HalfChangedHost = z.infer<typeof HalfChangedHost>;
+
 /**
  * What a finished job's workflow returns: counts, not results (those are in PostgreSQL), so the
  * result stays small at any fleet size.
@@ -84,5 +88,7 @@ export const JobResult = z.object({
   }),
   /** Compensations that failed: each one is a host left half-changed, for a person to look at. */
   compensationFailures: z.number().int(),
+  /** The half-changed hosts (bounded), with what was and was not undone on each. */
+  halfChanged: z.array(HalfChangedHost).optional(),
 });
 export type JobResult = z.infer<typeof JobResult>;

@@ -10,6 +10,7 @@ import {
   type ControlAnswer,
   type DecisionRef,
 } from '@opsc/contracts/temporal';
+import { BOOKKEEPING } from './bookkeeping.js';
 import type { JobStateData } from './job-state.js';
 
 // The API waits 15 s for an update's answer (UPDATE_TIMEOUT_MS): confirming the decision gets a
@@ -21,11 +22,7 @@ const confirmation = proxyActivities<OrchestratorActivities>({
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '1s' },
 });
 // A refusal must be on record, like every other bookkeeping write: retried until it lands.
-const records = proxyActivities<OrchestratorActivities>({
-  taskQueue: TaskQueue.orchestrator,
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '30s' },
-});
+const records = proxyActivities<OrchestratorActivities>(BOOKKEEPING);
 
 const APPROVER_ROLES = new Set<Decision['role']>(['approver', 'admin']);
 const OPERATOR_ROLES = new Set<Decision['role']>(['operator', 'approver', 'admin']);

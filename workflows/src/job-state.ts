@@ -4,6 +4,7 @@ import {
   type ApprovalState,
   type CompensationFailure,
   type DecisionState,
+  type HalfChangedHost,
   type JobProgress,
   type JobStatus,
   type LogEntry,
@@ -59,7 +60,8 @@ export interface JobStateData {
   paused: boolean;
   cancel: { by: string; mode: 'finish' | 'interrupt' } | null;
   stop: StopReason | null;
-  rollback: { undone: number; failed: number; failures: CompensationFailure[] };
+  /** `halfChanged` is absent from state handed over by older runs. */
+  rollback: { undone: number; failed: number; failures: CompensationFailure[]; halfChanged?: HalfChangedHost[] };
   logs: LogEntry[];
   runs: number;
   eventSeq: number;
@@ -126,7 +128,7 @@ export class JobState {
         paused: false,
         cancel: null,
         stop: null,
-        rollback: { undone: 0, failed: 0, failures: [] },
+        rollback: { undone: 0, failed: 0, failures: [], halfChanged: [] },
         logs: [],
         runs: 0,
         eventSeq: 0,
@@ -251,10 +253,21 @@ export class JobState {
     }
   }
 
-  /** After a target's undo stack ran: rolled back, or not entirely. */
-  finishCompensation(target: number, anyFailed: boolean): void {
+  /**
+   * After a target's undo stack ran: rolled back only when every one of its changes was undone;
+   * else half-changed, with what was and was not undone (step ids, in the order they were tried).
+   */
+  finishCompensation(target: number, undone: readonly string[], notUndone: readonly string[], now: Date): void {
     this.failedCache = null;
-    this.data.targetStates[target] = anyFailed ? 'rollback_failed' : 'rolled_back';
+    const name = this.targetNames[target] ?? String(target);
+    if (notUndone.length === 0) {
+      this.data.targetStates[target] = 'rolled_back';
+      return;
+    }
+    this.data.targetStates[target] = 'rollback_failed';
+    const halfChanged = (this.data.rollback.halfChanged ??= []);
+    if (halfChanged.length < MAX_FAILURES_SHOWN) halfChanged.push({ target: name, undone: [...undone], notUndone: [...notUndone] });
+    this.log(now, 'error', `HALF-CHANGED: ${notUndone.length} change(s) not undone (${notUndone.join(', ')}); undone: ${undone.join(', ') || 'none'}`, undefined, name);
   }
 
   setExpected(index: number, seconds: number | null, from: StepMeta['expectedFrom'], tailSeconds: number | null = seconds): void {
@@ -355,7 +368,13 @@ export class JobState {
       cancelRequested: data.cancel !== null,
       approval: { ...data.approval },
       decision: data.decision && { ...data.decision },
-      rollback: { policy: this.plan.policies.rollback, undone: data.rollback.undone, failed: data.rollback.failed, failures: [...data.rollback.failures] },
+      rollback: {
+        policy: this.plan.policies.rollback,
+        undone: data.rollback.undone,
+        failed: data.rollback.failed,
+        failures: [...data.rollback.failures],
+        halfChanged: (data.rollback.halfChanged ?? []).map((h) => ({ ...h, undone: [...h.undone], notUndone: [...h.notUndone] })),
+      },
       runs: data.runs + 1,
       logs: [...data.logs],
     };

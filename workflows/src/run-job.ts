@@ -7,13 +7,13 @@ import {
   makeContinueAsNewFunc,
   proxyActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
   EXECUTOR_TARGET,
   ErrorType,
-  TaskQueue,
   actionRisk,
   toolKeyOf,
   type JobEvent,
@@ -27,22 +27,24 @@ import {
   type TargetRef,
 } from '@opsc/contracts';
 import { SearchAttribute, progressQuery } from '@opsc/contracts/temporal';
+import { BOOKKEEPING } from './bookkeeping.js';
 import { installControlHandlers } from './job-controls.js';
 import { JobState, type JobStateData } from './job-state.js';
 import { describeOutcome, runAction, type Outcome } from './run-step.js';
-import { undoEntryFor } from './saga.js';
+import { undoEntryFor, type UndoEntry } from './saga.js';
 
-// Bookkeeping must land even if PostgreSQL is briefly away, so it retries without a cap.
-const records = proxyActivities<OrchestratorActivities>({
-  taskQueue: TaskQueue.orchestrator,
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '30s' },
-});
+// Bookkeeping must land however long PostgreSQL is away, so it retries without a cap.
+const records = proxyActivities<OrchestratorActivities>(BOOKKEEPING);
 
 /** Verdicts are written in batches of this many (and at every step's end). */
 const VERDICT_BATCH = 100;
 /** Undo actions get more attempts than steps: they are what stands between a host and a half-done change. */
 const MIN_UNDO_ATTEMPTS = 5;
+/**
+ * An undo the executor could not even start (its records away: `Unavailable`) is asked again after
+ * this pause, for as long as it takes: a database outage delays a rollback, it never skips one.
+ */
+const UNDO_UNAVAILABLE_PAUSE = '30s';
 
 /** One job's run: the approval gate, the steps over their targets, compensations, and the record of it all. */
 class JobRun {
@@ -128,20 +130,24 @@ class JobRun {
     details?: Record<string, unknown>,
     decisionId?: string,
   ): Promise<void> {
-    await CancellationScope.nonCancellable(() =>
-      records.recordJobEvent({
-        jobId: this.input.jobId,
-        key: this.state.nextEventKey(action),
-        action,
-        actor: actor.by,
-        at: new Date().toISOString(),
-        planHash: this.input.planHash,
-        ...(actor.comment && { comment: actor.comment }),
-        ...(actor.sourceIp && { sourceIp: actor.sourceIp }),
-        ...(details && { details }),
-        ...(decisionId && { decisionId }),
-      }),
-    );
+    const entry = this.eventEntry(action, actor, details, decisionId);
+    await CancellationScope.nonCancellable(() => records.recordJobEvent(entry));
+  }
+
+  /** An event as it is recorded: its key and time are taken when it happens, not when it is written. */
+  private eventEntry(action: JobEvent['action'], actor: { by: string; comment?: string | null; sourceIp?: string | null }, details?: Record<string, unknown>, decisionId?: string): JobEvent {
+    return {
+      jobId: this.input.jobId,
+      key: this.state.nextEventKey(action),
+      action,
+      actor: actor.by,
+      at: new Date().toISOString(),
+      planHash: this.input.planHash,
+      ...(actor.comment && { comment: actor.comment }),
+      ...(actor.sourceIp && { sourceIp: actor.sourceIp }),
+      ...(details && { details }),
+      ...(decisionId && { decisionId }),
+    };
   }
 
   /**
@@ -377,9 +383,9 @@ class JobRun {
     this.state.finishTarget(stepIndex, t, outcome.ok, cancelled, outcome.durationMs, describeOutcome(outcome), new Date());
     this.verdict(step.id, toolKeyOf(step), target, outcome);
     // Only a step whose action changes something has anything to undo (what the action does, not what the plan says).
+    // What it changed decides whether it is undone: a run that failed before changing anything is not.
     if (actionRisk(step.action) !== 'read') {
-      const facts = outcome.output?.kind === 'command' ? outcome.output.facts : undefined;
-      const undo = undoEntryFor(step, stepIndex, facts, outcome.ok);
+      const undo = undoEntryFor(step, stepIndex, outcome);
       if (undo) (this.data.undo[t] ??= []).push(undo);
     }
     if (outcome.ok) return;
@@ -412,37 +418,56 @@ class JobRun {
     void this.record(() => records.recordStepResults({ jobId: this.input.jobId, verdicts: batch }));
   }
 
-  /** Undoes one target's completed changes, newest first. A failed undo is reported and the older ones still run. */
+  /**
+   * Undoes one target's changes, newest first. A failed undo is reported and the older ones still
+   * run; the target is rolled back only if every one of them ran and succeeded, else half-changed.
+   */
   private async compensateTarget(t: number): Promise<void> {
     const stack = this.data.undo[t];
     if (!stack?.length) return;
     const target = this.targets[t]!;
-    let anyFailed = false;
+    const undone: string[] = [];
+    const notUndone: string[] = [];
     while (stack.length > 0) {
       const entry = stack[stack.length - 1]!;
       const step = this.plan.steps[entry.step]!;
       let failure: string | null = entry.error ?? null;
       if (entry.action) {
-        const outcome = await runAction(
-          {
-            stepId: `${step.id}.rollback`,
-            action: entry.action,
-            timeoutSeconds: step.timeoutSeconds,
-            maxAttempts: Math.max(MIN_UNDO_ATTEMPTS, step.maxAttempts ?? this.plan.policies.maxAttempts),
-          },
-          target,
-          this.input,
-          Date.now,
-        );
+        const outcome = await this.runUndo(entry, target);
         this.verdict(`${step.id}.rollback`, step.rollback?.tool ?? `${toolKeyOf(step)}.rollback`, target, outcome);
         if (!outcome.ok) failure = `undo of "${step.name}" (${step.rollback?.name ?? 'rollback'}) failed: ${describeOutcome(outcome)}`;
       }
       stack.pop();
-      anyFailed ||= failure !== null;
+      (failure === null ? undone : notUndone).push(step.id);
       this.state.recordUndone(entry.step, t, failure === null, failure === null ? null : { target: target.name, stepId: step.id, message: failure }, new Date());
-      if (failure) await this.event('compensation-failed', { by: 'workflow' }, { target: target.name, stepId: step.id, message: failure });
+      // On record in order with the rest, but the older undos do not wait for the database.
+      if (failure) {
+        const event = this.eventEntry('compensation-failed', { by: 'workflow' }, { target: target.name, stepId: step.id, message: failure });
+        void this.record(() => records.recordJobEvent(event));
+      }
     }
-    this.state.finishCompensation(t, anyFailed);
+    this.state.finishCompensation(t, undone, notUndone, new Date());
+  }
+
+  /** Runs one undo action; while the executor cannot start it for want of its records, it waits and asks again. */
+  private async runUndo(entry: UndoEntry, target: TargetRef): Promise<Outcome> {
+    const step = this.plan.steps[entry.step]!;
+    for (let asked = 0; ; asked++) {
+      const outcome = await runAction(
+        {
+          stepId: `${step.id}.rollback`,
+          action: entry.action!,
+          timeoutSeconds: step.timeoutSeconds,
+          maxAttempts: Math.max(MIN_UNDO_ATTEMPTS, step.maxAttempts ?? this.plan.policies.maxAttempts),
+        },
+        target,
+        this.input,
+        Date.now,
+      );
+      if (outcome.error?.type !== ErrorType.Unavailable) return outcome;
+      if (asked === 0) this.state.log(new Date(), 'warn', `Undo of "${step.name}" waits: ${outcome.error.message}`, step.id, target.name);
+      await sleep(UNDO_UNAVAILABLE_PAUSE);
+    }
   }
 
   /** Which targets' changes are undone now that the steps are over. */
@@ -460,7 +485,8 @@ class JobRun {
     if (targets.length > 0) {
       if (this.data.status !== 'rolling_back') {
         this.state.log(new Date(), 'warn', `Rolling back ${targets.length} target(s)`);
-        await this.setStatus('rolling_back');
+        // The undos do not wait for the status row (a database outage delays the record, not the rollback).
+        void this.setStatus('rolling_back');
       }
       await this.window(targets, (t) => this.compensateTarget(t), () => this.continueAsNewNeeded);
       this.queueVerdicts();
@@ -490,6 +516,7 @@ class JobRun {
     const outcome = {
       targets: { total: states.length, completed: count('completed'), failed: count('failed') + count('cancelled'), rolledBack: count('rolled_back'), rollbackFailed: count('rollback_failed') },
       compensationFailures: data.rollback.failed,
+      halfChanged: data.rollback.halfChanged ?? [],
     };
     // The end shows in the query and Temporal UI only once its record (row, outcome, audit entry) is
     // written: whoever sees the job over finds the same in PostgreSQL.

@@ -1,4 +1,6 @@
 import { Action, MissingFact, fillFacts, type Step } from '@opsc/contracts';
+import { changeOf } from './change-of.js';
+import type { Outcome } from './run-step.js';
 
 /** One thing to undo on a target: a validated action, or why it cannot be undone (reported loudly). */
 export interface UndoEntry {
@@ -8,20 +10,32 @@ export interface UndoEntry {
 }
 
 /**
- * What undoes `step` on one target, given what the step reported there. A completed change whose
- * undo cannot be made (a fact missing, an invalid action) still gets an entry, carrying the reason,
- * so the compensation reports it instead of skipping it quietly. A step that failed is undone only
- * when it reported everything its undo needs (it got far enough to change something); otherwise
- * there is nothing known to undo and the answer is null.
+ * What undoes `step` on one target, given how it went there (see `changeOf`):
+ * - a run that changed nothing (refused, failed before its change, or a no-op) has nothing to undo;
+ * - a change gets its undo, filled with what the step reported; one that cannot be made (a fact
+ *   missing, an invalid action) still gets an entry carrying the reason, so the compensation
+ *   reports the host half-changed instead of calling it rolled back;
+ * - a failed run that ended without reporting what its undo needs never got to its change (each
+ *   change reports them before or as it makes it): nothing to undo;
+ * - a run whose result never came back may have changed the host: its undo runs if it can be made
+ *   without facts, else the entry says the host may be half-changed.
  */
-export const undoEntryFor = (step: Step, index: number, facts: Record<string, string> | undefined, succeeded: boolean): UndoEntry | null => {
+export const undoEntryFor = (step: Step, index: number, outcome: Outcome): UndoEntry | null => {
   if (!step.rollback) return null;
+  const change = changeOf(step.action, outcome);
+  if (change === 'unchanged') return null;
+  const facts = outcome.output?.kind === 'command' ? (outcome.output.facts ?? {}) : {};
   let filled: unknown;
   try {
-    filled = fillFacts(step.rollback.action, facts ?? {});
+    filled = fillFacts(step.rollback.action, facts);
   } catch (err) {
     if (!(err instanceof MissingFact)) throw err;
-    return succeeded ? { step: index, error: `cannot undo "${step.name}": the step did not report ${err.message}` } : null;
+    if (change === 'ran') return null;
+    if (change === 'unknown') {
+      const why = outcome.error ? `${outcome.error.type}: ${outcome.error.message}` : 'no result';
+      return { step: index, error: `cannot undo "${step.name}": it may have changed the host, but its result never came back (${why}), and its undo needs ${err.message}` };
+    }
+    return { step: index, error: `cannot undo "${step.name}": the step did not report ${err.message}` };
   }
   const parsed = Action.safeParse(filled);
   if (!parsed.success) {

@@ -148,6 +148,15 @@ export default function JobMonitorPage() {
                   </li>
                 ))}
               </ul>
+              {(progress.rollback.halfChanged ?? []).length > 0 && (
+                <ul>
+                  {(progress.rollback.halfChanged ?? []).map((h) => (
+                    <li key={h.target}>
+                      {h.target}: not undone {h.notUndone.join(', ')}; undone {h.undone.join(', ') || 'nothing'}
+                    </li>
+                  ))}
+                </ul>
+              )}
             </div>
           )}
           <div className="monitor-grid">
