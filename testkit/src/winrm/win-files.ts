@@ -35,6 +35,14 @@ const kindOf = async (fsPath: string): Promise<'file' | 'dir' | null> => {
   }
 };
 
+/** A change a program made to the host's files (not set-up through seed), for the host's change journal. */
+export interface WinFileChange {
+  op: 'write' | 'copy' | 'move' | 'remove';
+  path: string;
+  /** The source of a copy or move. */
+  from?: string;
+}
+
 export class WinFiles {
   private readonly denied: string[] = [];
 
@@ -42,6 +50,8 @@ export class WinFiles {
     private readonly root: string,
     /** True when the file is the image of a running process. */
     private readonly isImageInUse: (winPath: string) => boolean,
+    /** Told of each change once it is made. */
+    private readonly onChange: (change: WinFileChange) => void = () => undefined,
   ) {}
 
   private fs(winPath: string): string {
@@ -109,7 +119,9 @@ export class WinFiles {
   async openForWrite(winPath: string): Promise<FileHandle> {
     this.checkReplaceable(winPath);
     if (!(await this.isDirectory(parentOf(winPath)))) throw partNotFound(winPath);
-    return open(this.fs(winPath), 'w');
+    const handle = await open(this.fs(winPath), 'w');
+    this.onChange({ op: 'write', path: normalizeWinPath(winPath) });
+    return handle;
   }
 
   /** `Copy-Item -LiteralPath src -Destination dst -Force` for a file. */
@@ -118,6 +130,7 @@ export class WinFiles {
     this.checkReplaceable(destination);
     if (!(await this.isDirectory(parentOf(destination)))) throw partNotFound(destination);
     await copyFile(this.fs(source), this.fs(destination));
+    this.onChange({ op: 'copy', path: normalizeWinPath(destination), from: normalizeWinPath(source) });
   }
 
   /** `Move-Item -LiteralPath src -Destination dst -Force` for a file: the source is deleted, the destination replaced. */
@@ -128,6 +141,7 @@ export class WinFiles {
     this.checkReplaceable(destination);
     if (!(await this.isDirectory(parentOf(destination)))) throw partNotFound(destination);
     await rename(this.fs(source), this.fs(destination));
+    this.onChange({ op: 'move', path: normalizeWinPath(destination), from: normalizeWinPath(source) });
   }
 
   /** `Get-ChildItem -LiteralPath p -Recurse -Force`: every file and folder below, with its LastWriteTime (names as stored: lower case). */
@@ -161,5 +175,6 @@ export class WinFiles {
     if (!(await this.exists(winPath))) throw pathNotFound(winPath);
     this.checkReplaceable(winPath);
     await rm(this.fs(winPath), { recursive: true, force: true });
+    this.onChange({ op: 'remove', path: normalizeWinPath(winPath) });
   }
 }
