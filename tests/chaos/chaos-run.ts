@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { eventually, requestJson } from '../support/api.js';
+import { eventually, requestJson, type JobView } from '../support/api.js';
 import { startPgProxy, viaProxy, type PgProxy } from '../support/pg-proxy.js';
 import { control, type Created } from '../support/rollout.js';
 import type { RunningExecutor, RunningOrchestrator, TestStack } from '../support/stack.js';
@@ -8,8 +8,8 @@ import { recordRow } from './matrix.js';
 
 /** How long PostgreSQL stays down in the outage case: short by default, 600 for the issue's ten minutes. */
 export const PG_OUTAGE_SECONDS = Number(process.env.OPSC_CHAOS_PG_OUTAGE_SECONDS ?? 30);
-/** How long a job may take to end after its fault before it counts as stuck. */
-export const END_DEADLINE_MS = Number(process.env.OPSC_CHAOS_DEADLINE_SECONDS ?? 120) * 1_000 + PG_OUTAGE_SECONDS * 1_000;
+/** How long a job may take to end after its fault (an outage's end) before it counts as stuck. */
+export const END_DEADLINE_MS = Number(process.env.OPSC_CHAOS_DEADLINE_SECONDS ?? 90) * 1_000;
 
 /**
  * The services of a chaos file: an orchestrator and an executor whose database is reached through a
@@ -85,12 +85,28 @@ export interface ChaosCase {
   start(): Promise<Created>;
   /** Waits for the state it needs, injects the fault (and heals it, for an outage); returns when the fault began. */
   inject(jobId: string): Promise<number>;
+  /** How long the fault itself lasts (an outage), added to the deadline. */
+  faultSeconds?: number;
   expected: Expectation;
   /** Each host's own records once the job has ended. */
   facts(): Promise<HostFacts[]>;
   /** After the facts are read: bring back what the fault took away. */
   heal?(): Promise<void>;
 }
+
+/** The distinct things failed steps said, with how many targets said each, most common first. */
+const symptomsOf = (job: JobView): string[] => {
+  const counts = new Map<string, number>();
+  for (const r of job.results) {
+    if (r.status !== 'failed') continue;
+    const said = `${r.stepId}: ${(r.error?.message ?? `exit ${r.exitCode}`).slice(0, 140)}`;
+    counts.set(said, (counts.get(said) ?? 0) + 1);
+  }
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([said, n]) => `${n}x ${said}`);
+};
 
 /**
  * Runs one fault case to the end and checks every host; records the matrix row either way, then
@@ -102,14 +118,17 @@ export const runCase = async (s: ChaosServices, stack: TestStack, c: ChaosCase):
   let problems: string[] = [];
   let status = 'unknown';
   let recovery: number | null = null;
+  let symptoms: string[] = [];
   try {
     const injectedAt = await c.inject(created.id);
-    const { job, endedAt } = await waitForEnd(s.apiUrl, s.operator.token, created.id, END_DEADLINE_MS);
+    const deadlineMs = END_DEADLINE_MS + (c.faultSeconds ?? 0) * 1_000 - (Date.now() - injectedAt);
+    const { job, endedAt } = await waitForEnd(s.apiUrl, s.operator.token, created.id, deadlineMs);
     status = job.status;
+    symptoms = symptomsOf(job);
     recovery = endedAt === null ? null : Math.round((endedAt - injectedAt) / 100) / 10;
     const facts = await c.facts();
     problems = checkRun(job, facts, c.expected);
-    if (endedAt === null) problems.unshift(`job stuck in ${job.status} ${Math.round(END_DEADLINE_MS / 1000)} s after the fault`);
+    if (endedAt === null) problems.unshift(`job stuck in ${job.status} ${Math.round(END_DEADLINE_MS / 1000) + (c.faultSeconds ?? 0)} s after the fault`);
     else {
       const described = await stack.client.workflow.getHandle(created.id).describe();
       if (described.status.name === 'RUNNING') problems.push(`job says ${job.status} but its workflow is still running`);
@@ -123,7 +142,7 @@ export const runCase = async (s: ChaosServices, stack: TestStack, c: ChaosCase):
       .catch(() => undefined);
     await c.heal?.().catch(() => undefined);
   }
-  recordRow({ workload: c.workload, hosts: c.hosts, fault: c.fault, recoverySeconds: recovery, jobStatus: status, expected: describeExpectation(c.expected), problems });
+  recordRow({ workload: c.workload, hosts: c.hosts, fault: c.fault, recoverySeconds: recovery, jobStatus: status, expected: describeExpectation(c.expected), problems, symptoms });
   console.info(`[chaos] ${c.workload} / ${c.fault}: job ${status}, recovery ${recovery ?? 'stuck'} s, ${problems.length} problem(s)`);
   expect(problems, `${c.workload} / ${c.fault}`).toEqual([]);
 };

@@ -12,6 +12,8 @@ export interface MatrixRow {
   jobStatus: string;
   expected: string;
   problems: string[];
+  /** What the failed steps said (distinct messages, the first few): the observed symptom. */
+  symptoms: string[];
 }
 
 export const MATRIX_JSONL = path.join(REPO_ROOT, 'test-results', 'chaos-matrix.jsonl');
@@ -26,11 +28,11 @@ const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ')
 
 export const matrixTable = (rows: readonly MatrixRow[]): string => {
   const lines = [
-    '| workload | hosts | fault | recovery (s) | job | expected | verdict |',
-    '|---|---|---|---|---|---|---|',
+    '| workload | hosts | fault | recovery (s) | job | expected | verdict | failed steps said |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => {
       const verdict = r.problems.length === 0 ? 'pass' : `FAIL: ${r.problems.slice(0, 3).join('; ')}${r.problems.length > 3 ? `; (+${r.problems.length - 3} more)` : ''}`;
-      return `| ${r.workload} | ${r.hosts} | ${cell(r.fault)} | ${r.recoverySeconds ?? 'stuck'} | ${r.jobStatus} | ${r.expected} | ${cell(verdict)} |`;
+      return `| ${r.workload} | ${r.hosts} | ${cell(r.fault)} | ${r.recoverySeconds ?? 'stuck'} | ${r.jobStatus} | ${r.expected} | ${cell(verdict)} | ${cell(r.symptoms.join('; ') || '-')} |`;
     }),
   ];
   return `${lines.join('\n')}\n`;

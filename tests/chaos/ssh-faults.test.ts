@@ -102,7 +102,7 @@ describe('the SSH script job under faults', () => {
         await new Promise((r) => setTimeout(r, PG_OUTAGE_SECONDS * 1_000));
         await s.proxy.up();
         return at;
-      }),
+      }, undefined, { faultSeconds: PG_OUTAGE_SECONDS }),
     ), 240_000 + PG_OUTAGE_SECONDS * 1_000);
 
   it('a target host killed (its sshd and everything on it) during the copy step', () => {

@@ -32,7 +32,7 @@ beforeAll(async () => {
   server = await startDevServer(serverOptions);
   h = await startWinrmHarness('chaos-winrm', {
     size: SIZE,
-    firstOctet: 150,
+    firstOctet: 200,
     temporalAddress: server.address,
     host: () => ({
       services: CASES.map((c) => ({ name: svc(c), path: exePath(svc(c)), status: 'Running' as const, startDelayMs: 300, stopDelayMs: 300 })),
@@ -103,7 +103,7 @@ describe('the WinRM change job under faults', () => {
         await new Promise((r) => setTimeout(r, PG_OUTAGE_SECONDS * 1_000));
         await s.proxy.up();
         return at;
-      }),
+      }, undefined, { faultSeconds: PG_OUTAGE_SECONDS }),
     ), 300_000 + PG_OUTAGE_SECONDS * 1_000);
 
   it('a target host\'s WinRM endpoint killed during its copy', () => {
