@@ -27,11 +27,16 @@ export const winrmDraft = (svc: string, group: string) => {
 
 const same = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
 
-/** Hosts whose copy of `svc`'s exe is under way: the new file is being written beside it. */
-export const hostsCopying = (fleet: WinrmFleet, svc: string): number[] => {
-  const dir = exePath(svc).slice(0, exePath(svc).lastIndexOf('\\') + 1).toLowerCase();
-  return fleet.hosts.flatMap((_, i) => (fleet.host(i).journal().some((e) => e.op === 'write' && e.path.toLowerCase().startsWith(dir)) ? [i] : []));
-};
+/**
+ * Hosts whose copy of `svc`'s exe is under way: since the service stopped, a `.part` file is being
+ * written (the upload, beside the exe or in a staging folder).
+ */
+export const hostsCopying = (fleet: WinrmFleet, svc: string): number[] =>
+  fleet.hosts.flatMap((_, i) => {
+    const journal = fleet.host(i).journal();
+    const stopped = journal.findIndex((e) => e.op === 'service-stop' && same(e.name, svc));
+    return stopped !== -1 && journal.slice(stopped).some((e) => e.op === 'write' && e.path.toLowerCase().endsWith('.part')) ? [i] : [];
+  });
 
 export const hostsStopped = (fleet: WinrmFleet, svc: string): number[] =>
   fleet.hosts.flatMap((_, i) => (fleet.host(i).journal().some((e) => e.op === 'service-stop' && same(e.name, svc)) ? [i] : []));
