@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { eventually, requestJson, type JobView } from '../support/api.js';
-import { startPgProxy, viaProxy, type PgProxy } from '../support/pg-proxy.js';
+import { startPgProxy, viaProxy, type PgProxy } from './db-proxy.js';
 import { control, type Created } from '../support/rollout.js';
 import type { RunningExecutor, RunningOrchestrator, TestStack } from '../support/stack.js';
 import { checkRun, describeExpectation, waitForEnd, type Expectation, type HostFacts } from './host-checks.js';
