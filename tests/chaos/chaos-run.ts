@@ -130,8 +130,9 @@ export const runCase = async (s: ChaosServices, stack: TestStack, c: ChaosCase):
     problems = checkRun(job, facts, c.expected);
     if (endedAt === null) problems.unshift(`job stuck in ${job.status} ${Math.round(END_DEADLINE_MS / 1000) + (c.faultSeconds ?? 0)} s after the fault`);
     else {
-      const described = await stack.client.workflow.getHandle(created.id).describe();
-      if (described.status.name === 'RUNNING') problems.push(`job says ${job.status} but its workflow is still running`);
+      // The final status is the workflow's last write; it closes right after.
+      const closed = await eventually(async () => ((await stack.client.workflow.getHandle(created.id).describe()).status.name === 'RUNNING' ? undefined : true), 15_000, 'the workflow to close').catch(() => false);
+      if (!closed) problems.push(`job says ${job.status} but its workflow is still running`);
     }
   } catch (err) {
     problems.push(`the case could not run: ${(err as Error).message}`);
