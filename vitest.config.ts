@@ -22,6 +22,18 @@ export default defineConfig({
           hookTimeout: 240_000,
         },
       },
+      {
+        test: {
+          name: 'chaos',
+          include: ['tests/chaos/**/*.test.ts'],
+          // The integration set-up (one Temporal dev server, one PostgreSQL), then the fault matrix
+          // table written once every file has run (test-results/chaos-matrix.md).
+          globalSetup: ['tests/support/global-setup.ts', 'tests/chaos/matrix-report.ts'],
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 240_000,
+        },
+      },
     ],
   },
 });

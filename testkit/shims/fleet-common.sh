@@ -57,6 +57,12 @@ svc_enabled() {
   read -r state <"$FLEET_STATE/svc/$1.unit" && [ "$state" = enabled ]
 }
 
+# The host's change journal (state/journal): one line per real transition, "<epoch.ns> <start|stop|boot-start> <unit>",
+# so a test can count how often a change ran on this host (the fleet's readJournal).
+fleet_journal() {
+  printf '%s %s %s\n' "$(date +%s.%N)" "$1" "$2" >>"$FLEET_STATE/journal" 2>/dev/null || true
+}
+
 svc_start() {
   local pid i
   svc_active "$1" && return 0
@@ -72,6 +78,7 @@ svc_start() {
   done
   printf '%s\n' "$pid" >"$FLEET_STATE/svc/$1.pid"
   printf '%(%s)T\n' -1 >"$FLEET_STATE/svc/$1.since"
+  fleet_journal "${FLEET_BOOTING:+boot-}start" "$1"
 }
 
 svc_stop() {
@@ -83,13 +90,14 @@ svc_stop() {
       sleep 0.01
     done
     fleet_proc_is "$pid" "$1" && kill -9 "$pid" 2>/dev/null
+    fleet_journal stop "$1"
   fi
   rm -f "$FLEET_STATE/svc/$1.pid" "$FLEET_STATE/svc/$1.since"
 }
 
 # Run once as the host boots (before its sshd): enabled units start, as systemd would.
 fleet_boot() {
-  local unit_file unit
+  local unit_file unit FLEET_BOOTING=1
   rm -f "$FLEET_STATE"/svc/*.pid "$FLEET_STATE"/svc/*.since
   for unit_file in "$FLEET_STATE"/svc/*.unit; do
     [ -f "$unit_file" ] || continue

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -66,10 +66,26 @@ export interface SshFleet {
    * the privileged monitor and the user's sshd).
    */
   killSessions(index: number): Promise<number>;
+  /**
+   * A file of the host's private filesystem (under /opt, /tmp, /var/lib/opsconductor, ...), read from
+   * the machine, so it works while the host is down; null when it does not exist.
+   */
+  readHostFile(index: number, hostPath: string): Promise<string | null>;
+  /**
+   * The host's change journal: one entry per real service transition made by the shims, oldest first
+   * (`boot-start` when the host's boot started it). Chaos tests count them to prove no change ran twice.
+   */
+  readJournal(index: number): Promise<FleetJournalEntry[]>;
   /** Runs a shell script as the host's user on that host, through its real sshd (the `ssh` client); for test assertions. */
   exec(index: number, script: string): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Stops everything by PID and removes the sudoers file; the users stay for the next fleet. */
   stop(): Promise<void>;
+}
+
+export interface FleetJournalEntry {
+  time: number;
+  action: 'start' | 'stop' | 'boot-start';
+  unit: string;
 }
 
 const DEFAULT_LOG_DIR = path.join(tmpdir(), 'opsc-ssh-fleet-logs');
@@ -242,6 +258,23 @@ const createFleet = ({ plans, hosts, processes, client, stopAll }: FleetParts): 
       at(index);
       const running = processes[index];
       return running ? killSessions(running) : 0;
+    },
+    readHostFile: async (index, hostPath) => {
+      const { plan } = at(index);
+      return readFile(path.join(plan.dir, resolveHostOptions(plan.name, { files: { [hostPath]: '' } }).files[0]!.dataPath), 'utf8').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return null;
+        throw err;
+      });
+    },
+    readJournal: async (index) => {
+      const text = await readFile(path.join(at(index).plan.dir, 'state', 'journal'), 'utf8').catch(() => '');
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [time, action, unit] = line.split(' ');
+          return { time: Number(time), action: action as FleetJournalEntry['action'], unit: unit ?? '' };
+        });
     },
     exec: async (index, script) => sshExec(at(index).host, client.files, script),
     stop: () => (stopping ??= stopAll()),

@@ -22,6 +22,8 @@ export interface WinrmHarnessOptions {
   groups?: Record<string, number[]>;
   winrm?: Partial<WinrmSettings>;
   lines?: HarnessOptions['lines'];
+  /** A Temporal server of the test's own instead of the run's shared one. */
+  temporalAddress?: string;
 }
 
 export interface WinrmRunOptions {
@@ -47,7 +49,11 @@ export interface WinrmHarness extends Pick<HarnessBase, 'stack' | 'orchestrator'
  * inventory created through the real API, and the executor's WinRM activity run in this process.
  */
 export const startWinrmHarness = async (label: string, options: WinrmHarnessOptions): Promise<WinrmHarness> => {
-  const base = await startHarnessBase(label, { ...(options.winrm && { winrm: options.winrm }), ...(options.lines && { lines: options.lines }) });
+  const base = await startHarnessBase(label, {
+    ...(options.winrm && { winrm: options.winrm }),
+    ...(options.lines && { lines: options.lines }),
+    ...(options.temporalAddress && { temporalAddress: options.temporalAddress }),
+  });
   try {
     const fleet = await startWinrmFleet({ size: options.size, ...(options.firstOctet && { firstOctet: options.firstOctet }), ...(options.host && { host: options.host }) });
     base.onClose(() => fleet.stop());

@@ -41,6 +41,14 @@ const kindOf = async (fsPath: string): Promise<'file' | 'dir' | null> => {
   }
 };
 
+/** A change a program made to the host's files (not set-up through seed), for the host's change journal. */
+export interface WinFileChange {
+  op: 'write' | 'copy' | 'move' | 'remove';
+  path: string;
+  /** The source of a copy or move. */
+  from?: string;
+}
+
 export class WinFiles {
   private readonly denied: string[] = [];
   /** Files some process holds open for writing: nobody else may open, replace, move or delete them. */
@@ -50,6 +58,8 @@ export class WinFiles {
     private readonly root: string,
     /** True when the file is the image of a running process. */
     private readonly isImageInUse: (winPath: string) => boolean,
+    /** Told of each change once it is made. */
+    private readonly onChange: (change: WinFileChange) => void = () => undefined,
   ) {}
 
   private fs(winPath: string): string {
@@ -121,6 +131,7 @@ export class WinFiles {
     this.held.add(key);
     try {
       const handle = await open(this.fs(winPath), 'w');
+      this.onChange({ op: 'write', path: normalizeWinPath(winPath) });
       return {
         write: async (data) => void (await (typeof data === 'string' ? handle.write(data) : handle.write(data))),
         close: async () => {
@@ -140,6 +151,7 @@ export class WinFiles {
     this.checkReplaceable(destination);
     if (!(await this.isDirectory(parentOf(destination)))) throw partNotFound(destination);
     await copyFile(this.fs(source), this.fs(destination));
+    this.onChange({ op: 'copy', path: normalizeWinPath(destination), from: normalizeWinPath(source) });
   }
 
   /** `Move-Item -LiteralPath src -Destination dst -Force` for a file: the source is deleted, the destination replaced. */
@@ -151,6 +163,7 @@ export class WinFiles {
     this.checkReplaceable(destination);
     if (!(await this.isDirectory(parentOf(destination)))) throw partNotFound(destination);
     await rename(this.fs(source), this.fs(destination));
+    this.onChange({ op: 'move', path: normalizeWinPath(destination), from: normalizeWinPath(source) });
   }
 
   /** `Get-ChildItem -LiteralPath p -Recurse -Force`: every file and folder below, with its LastWriteTime (names as stored: lower case). */
@@ -184,5 +197,6 @@ export class WinFiles {
     if (!(await this.exists(winPath))) throw pathNotFound(winPath);
     this.checkReplaceable(winPath);
     await rm(this.fs(winPath), { recursive: true, force: true });
+    this.onChange({ op: 'remove', path: normalizeWinPath(winPath) });
   }
 }

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { WinFiles } from './win-files.js';
+import { WinFiles, type WinFileChange } from './win-files.js';
 import type { ServiceStatus, WinEventOptions, WinServiceOptions } from './win-host-options.js';
 import { leafOf, pathKey } from './win-paths.js';
 
@@ -45,6 +45,12 @@ export interface WinEvent {
   time: Date;
 }
 
+/**
+ * One entry of a host's change journal: what programs on the host changed, in order. Chaos tests
+ * count them (one stop, one replacement, one start per host) to prove no change ran twice.
+ */
+export type WinChange = { time: Date } & (WinFileChange | { op: 'service-start' | 'service-stop'; name: string });
+
 /** A service control request Windows refuses (Start-Service / Stop-Service fail with this). */
 export class ServiceControlError extends Error {
   constructor(
@@ -88,6 +94,7 @@ export class WinHost {
   /** The processes of running commands (WinRS or a console), and how each is terminated. */
   private readonly commandProcesses = new Map<number, { process: WinProcess; terminate: () => void }>();
   private readonly eventLog: WinEvent[] = [];
+  private readonly changes: WinChange[] = [];
   private nextPid = 400 + 4 * randomInt(100);
 
   constructor(
@@ -95,7 +102,11 @@ export class WinHost {
     root: string,
     options: { services?: WinServiceOptions[]; processes?: string[]; events?: WinEventOptions[] } = {},
   ) {
-    this.files = new WinFiles(root, (winPath) => this.processes().some((p) => p.path !== undefined && pathKey(p.path) === pathKey(winPath)));
+    this.files = new WinFiles(
+      root,
+      (winPath) => this.processes().some((p) => p.path !== undefined && pathKey(p.path) === pathKey(winPath)),
+      (change) => this.changes.push({ ...change, time: new Date() }),
+    );
     this.extraProcesses.push({ pid: 4, name: 'System' });
     for (const name of [...BASE_PROCESSES, ...(options.processes ?? [])]) this.extraProcesses.push({ pid: this.pid(), name: imageName(name) });
     for (const service of [...STANDARD_SERVICES, ...(options.services ?? [])]) this.setService(service.name, service);
@@ -169,6 +180,7 @@ export class WinHost {
     if (service.status === 'Running' || service.status === 'StartPending') return;
     if (service.status === 'StopPending') throw new ServiceControlError(service, 'start');
     service.status = 'StartPending';
+    this.changes.push({ op: 'service-start', name: service.name, time: new Date() });
     service.pid = this.pid();
     service.pendingUntil = service.hangOnStart ? Infinity : Date.now() + service.startDelayMs;
   }
@@ -180,6 +192,7 @@ export class WinHost {
     if (service.status === 'Stopped' || service.status === 'StopPending') return;
     if (service.status === 'StartPending') throw new ServiceControlError(service, 'stop');
     service.status = 'StopPending';
+    this.changes.push({ op: 'service-stop', name: service.name, time: new Date() });
     service.pendingUntil = Date.now() + service.stopDelayMs;
   }
 
@@ -237,6 +250,11 @@ export class WinHost {
   /** The log's name as Windows spells it, or undefined when the host has no such log. */
   logName(log: string): string | undefined {
     return [...STANDARD_LOGS, ...this.eventLog.map((e) => e.log)].find((l) => l.toLowerCase() === log.toLowerCase());
+  }
+
+  /** What programs changed on this host (services started or stopped, files written, copied, moved, removed), oldest first; set-up is not in it. */
+  journal(): readonly WinChange[] {
+    return this.changes;
   }
 
   events(): readonly WinEvent[] {
