@@ -22,6 +22,12 @@ export const ErrorType = {
   NotFound: 'NotFound',
   Conflict: 'Conflict',
   Unavailable: 'Unavailable',
+  /**
+   * The executor could not read the records it needs to start an action (its database is
+   * unreachable): nothing ran. The workflow waits and asks again; an outage delays a job, it
+   * never fails a step or skips an undo.
+   */
+  RecordsUnavailable: 'RecordsUnavailable',
   /** The request body is not JSON in UTF-8 (415). */
   UnsupportedMediaType: 'UnsupportedMediaType',
   /** Too many at once or too often (live event streams, sign-in lockout, a source's failure budget, hashing at capacity); retry later (429). */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgOutputStore, createResultOutbox, type ExecutionRecord } from '@opsc/activities/execution';
-import { eventually, waitForJob } from '../support/api.js';
+import { eventually, requestJson, waitForJob } from '../support/api.js';
 import { startProxy, type TcpProxy } from '../support/pg-proxy.js';
 import { control, submitDraft, type Created } from '../support/rollout.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
@@ -123,6 +123,41 @@ describe('the executor while PostgreSQL is down', () => {
     ]);
     expect(await linesOn(file)).toEqual(['applied\n', 'applied\n']);
   }, 120_000);
+
+  it('waits out an outage longer than every attempt of a step: the job asks again once the database is back, it does not fail the step', async () => {
+    const file = tmpFile('outage-past-attempts');
+    await proxy.down();
+    // One attempt: on its own, the step would fail when the gate stops waiting (about 25 s).
+    const plan = {
+      name: 'append after a long outage',
+      policies: { maxParallel: SIZE, maxAttempts: 1 },
+      steps: [{ id: 'append', name: 'Append', targets: group, action: { method: 'ssh', operation: { op: 'script', shell: 'sh', script: `echo applied >> ${file}` } } }],
+    };
+    const { status, body: created } = await requestJson<Created>(`${h.orchestrator.apiUrl}/api/jobs`, { token: operator.token, body: { plan } });
+    expect(status).toBe(201);
+    expect((await control(h.orchestrator.apiUrl, approver.token, created.id, 'approve', { planHash: created.planHash })).status).toBe(200);
+    const waiting = await eventually(
+      async () => {
+        const job = await waitForJob(h.orchestrator.apiUrl, operator.token, created.id, () => true, 5_000);
+        const logs = job.progress?.logs.filter((l) => /waits for the executor's database/.test(l.message)) ?? [];
+        return logs.length === SIZE ? job : undefined;
+      },
+      90_000,
+      "the job to wait for the executor's database on both hosts",
+    );
+    expect(waiting.status).toBe('running');
+    expect(waiting.progress!.matrix).toEqual(['>>']);
+    expect(await linesOn(file)).toEqual(['', '']);
+
+    await proxy.up();
+    const job = await waitForJob(h.orchestrator.apiUrl, operator.token, created.id, undefined, 90_000);
+    expect(job.status).toBe('completed');
+    expect(job.results.map((r) => [r.stepId, r.status])).toEqual([
+      ['append', 'succeeded'],
+      ['append', 'succeeded'],
+    ]);
+    expect(await linesOn(file)).toEqual(['applied\n', 'applied\n']);
+  }, 180_000);
 
   it('saves the results it still holds when it is stopped, if PostgreSQL comes back within the flush time', async () => {
     const file = tmpFile('outage-at-shutdown');

@@ -30,7 +30,7 @@ import { SearchAttribute, progressQuery } from '@opsc/contracts/temporal';
 import { BOOKKEEPING } from './bookkeeping.js';
 import { installControlHandlers } from './job-controls.js';
 import { JobState, type JobStateData } from './job-state.js';
-import { describeOutcome, runAction, type Outcome } from './run-step.js';
+import { describeOutcome, runAction, type ActionRun, type Outcome } from './run-step.js';
 import { undoEntryFor, type UndoEntry } from './saga.js';
 
 // Bookkeeping must land however long PostgreSQL is away, so it retries without a cap.
@@ -41,10 +41,11 @@ const VERDICT_BATCH = 100;
 /** Undo actions get more attempts than steps: they are what stands between a host and a half-done change. */
 const MIN_UNDO_ATTEMPTS = 5;
 /**
- * An undo the executor could not even start (its records away: `Unavailable`) is asked again after
- * this pause, for as long as it takes: a database outage delays a rollback, it never skips one.
+ * A step or undo the executor could not even start (its records away: `RecordsUnavailable`, nothing
+ * ran) is asked again after this pause, for as long as it takes: a database outage delays a job, it
+ * never fails a step or skips an undo.
  */
-const UNDO_UNAVAILABLE_PAUSE = '30s';
+const RECORDS_PAUSE = '30s';
 
 /** One job's run: the approval gate, the steps over their targets, compensations, and the record of it all. */
 class JobRun {
@@ -373,11 +374,10 @@ class JobRun {
     const step = this.plan.steps[stepIndex]!;
     const target = this.targets[t]!;
     this.state.startTarget(stepIndex, t, new Date());
-    const outcome = await runAction(
+    const outcome = await this.runWhenRecorded(
       { stepId: step.id, action: step.action, timeoutSeconds: step.timeoutSeconds, maxAttempts: step.maxAttempts ?? this.plan.policies.maxAttempts },
       target,
-      this.input,
-      Date.now,
+      `"${step.name}"`,
     );
     const cancelled = outcome.error?.type === ErrorType.Cancelled;
     this.state.finishTarget(stepIndex, t, outcome.ok, cancelled, outcome.durationMs, describeOutcome(outcome), new Date());
@@ -449,24 +449,37 @@ class JobRun {
     this.state.finishCompensation(t, undone, notUndone, new Date());
   }
 
-  /** Runs one undo action; while the executor cannot start it for want of its records, it waits and asks again. */
-  private async runUndo(entry: UndoEntry, target: TargetRef): Promise<Outcome> {
+  /** Runs one undo action (see `runWhenRecorded`). */
+  private runUndo(entry: UndoEntry, target: TargetRef): Promise<Outcome> {
     const step = this.plan.steps[entry.step]!;
+    return this.runWhenRecorded(
+      {
+        stepId: `${step.id}.rollback`,
+        action: entry.action!,
+        timeoutSeconds: step.timeoutSeconds,
+        maxAttempts: Math.max(MIN_UNDO_ATTEMPTS, step.maxAttempts ?? this.plan.policies.maxAttempts),
+      },
+      target,
+      `the undo of "${step.name}"`,
+    );
+  }
+
+  /**
+   * Runs an action; while the executor cannot start it for want of its records (nothing ran), it
+   * waits and asks again. A cancellation while it waits ends it as cancelled (nothing ran).
+   */
+  private async runWhenRecorded(run: ActionRun, target: TargetRef, what: string): Promise<Outcome> {
+    const began = Date.now();
     for (let asked = 0; ; asked++) {
-      const outcome = await runAction(
-        {
-          stepId: `${step.id}.rollback`,
-          action: entry.action!,
-          timeoutSeconds: step.timeoutSeconds,
-          maxAttempts: Math.max(MIN_UNDO_ATTEMPTS, step.maxAttempts ?? this.plan.policies.maxAttempts),
-        },
-        target,
-        this.input,
-        Date.now,
-      );
-      if (outcome.error?.type !== ErrorType.Unavailable) return outcome;
-      if (asked === 0) this.state.log(new Date(), 'warn', `Undo of "${step.name}" waits: ${outcome.error.message}`, step.id, target.name);
-      await sleep(UNDO_UNAVAILABLE_PAUSE);
+      const outcome = await runAction(run, target, this.input, Date.now);
+      if (outcome.error?.type !== ErrorType.RecordsUnavailable) return asked === 0 ? outcome : { ...outcome, durationMs: Date.now() - began };
+      if (asked === 0) this.state.log(new Date(), 'warn', `${what} waits for the executor's database: ${outcome.error.message}`, run.stepId, target.name);
+      try {
+        await sleep(RECORDS_PAUSE);
+      } catch (err) {
+        if (!isCancellation(err)) throw err;
+        return { ok: false, error: { type: ErrorType.Cancelled, message: `cancelled while ${what} waited for the executor's database; nothing ran` }, durationMs: Date.now() - began };
+      }
     }
   }
 

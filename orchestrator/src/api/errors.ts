@@ -14,6 +14,7 @@ export const HTTP_STATUS: Record<ErrorType, number> = {
   CommandNotAllowed: 403,
   EgressDenied: 403,
   Unavailable: 503,
+  RecordsUnavailable: 503,
   Timeout: 504,
   HostUnreachable: 502,
   ConnectionLost: 502,

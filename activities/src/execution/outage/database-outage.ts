@@ -61,7 +61,7 @@ export interface OutageWait {
   /**
    * Reads with `read`; while the database is away, answers `fallback()` if it has a value, else
    * tries again with backoff, heartbeating and honouring cancellation, for as long as the activity
-   * allows (see `allowOutageWait`; outside an activity: once). Then fails retryable (Unavailable):
+   * allows (see `allowOutageWait`; outside an activity: once). Then fails retryable (RecordsUnavailable):
    * nothing has run. Other errors pass through at once.
    */
   outlast<T>(what: string, read: () => Promise<T>, fallback?: () => T | undefined): Promise<T>;
@@ -94,7 +94,7 @@ export const createOutageWait = (log: (msg: string, fields: Record<string, unkno
               return known;
             }
             if (!ctx || Date.now() + delay > until) {
-              throw ApplicationFailure.retryable(`${what} cannot be read: the database is unreachable (${outageCode(err)}); nothing was run`, ErrorType.Unavailable);
+              throw ApplicationFailure.retryable(`${what} cannot be read: the database is unreachable (${outageCode(err)}); nothing was run`, ErrorType.RecordsUnavailable);
             }
             if (!waiting) {
               waiting = true;
