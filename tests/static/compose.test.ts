@@ -20,6 +20,8 @@ interface Service {
   secrets?: string[];
   healthcheck?: { test?: string[] };
   networks?: Record<string, { ipv4_address?: string }>;
+  restart?: string;
+  stop_grace_period?: string;
 }
 const compose = parse(readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, Service>;
@@ -46,6 +48,16 @@ describe('docker-compose.yml, the production topology', () => {
     expect(Object.keys(env).filter((k) => !known.includes(k))).toEqual([]);
     const parsed = schema.safeParse({ ...env, DATABASE_URL: 'postgres://opsc:x@postgresql:5432/opsconductor' });
     expect(parsed.error?.issues ?? []).toEqual([]);
+  });
+
+  it('brings back any long-running service that dies, and gives the executor time to finish and save before it is killed', () => {
+    for (const [name, svc] of Object.entries(compose.services)) {
+      expect({ name, restart: svc.restart }).toEqual({ name, restart: name === 'migrate' ? 'no' : 'unless-stopped' });
+    }
+    const executor = service('executor-worker');
+    const env = ExecutorEnv.parse(executor.environment);
+    const grace = Number(/^(\d+)s$/.exec(executor.stop_grace_period ?? '')?.[1]);
+    expect(grace).toBeGreaterThan(env.EXECUTOR_SHUTDOWN_GRACE_SECONDS + env.EXECUTOR_RESULT_OUTBOX_FLUSH_SECONDS);
   });
 
   it('publishes the ports the services listen on', () => {
