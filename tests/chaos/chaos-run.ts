@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { eventually, requestJson, type JobView } from '../support/api.js';
-import { startPgProxy, viaProxy, type PgProxy } from './db-proxy.js';
+import { startProxy, type TcpProxy } from '../support/pg-proxy.js';
 import { control, type Created } from '../support/rollout.js';
 import type { RunningExecutor, RunningOrchestrator, TestStack } from '../support/stack.js';
 import { checkRun, describeExpectation, waitForEnd, type Expectation, type HostFacts } from './host-checks.js';
@@ -18,7 +18,7 @@ export const END_DEADLINE_MS = Number(process.env.OPSC_CHAOS_DEADLINE_SECONDS ??
  * database when the proxy goes down.
  */
 export interface ChaosServices {
-  proxy: PgProxy;
+  proxy: TcpProxy;
   orchestrator: RunningOrchestrator;
   executor: RunningExecutor;
   operator: { token: string };
@@ -34,10 +34,10 @@ export interface ChaosServices {
 export const startChaosServices = async (stack: TestStack, harnessOrchestrator: RunningOrchestrator): Promise<ChaosServices> => {
   await harnessOrchestrator.service.stop(5_000);
   const direct = new URL(stack.roleUrls.executor);
-  const proxy = await startPgProxy(direct.hostname, Number(direct.port || 5432));
+  const proxy = await startProxy(direct.hostname, Number(direct.port || 5432));
   // Worker and heartbeat timeouts as short as the real ones allow, so a dead worker's steps move on in seconds.
-  const orchestratorEnv = { DATABASE_URL: viaProxy(stack.roleUrls.orchestrator, proxy), JOB_HEARTBEAT_TIMEOUT_SECONDS: '4' };
-  const executorEnv = { DATABASE_URL: viaProxy(stack.roleUrls.executor, proxy), EXECUTOR_MAX_CONCURRENT_ACTIVITIES: '50' };
+  const orchestratorEnv = { DATABASE_URL: proxy.url(stack.roleUrls.orchestrator), JOB_HEARTBEAT_TIMEOUT_SECONDS: '4' };
+  const executorEnv = { DATABASE_URL: proxy.url(stack.roleUrls.executor), EXECUTOR_MAX_CONCURRENT_ACTIVITIES: '50' };
   const s: ChaosServices = {
     proxy,
     orchestrator: await stack.startOrchestrator(orchestratorEnv),
@@ -59,7 +59,7 @@ export const startChaosServices = async (stack: TestStack, harnessOrchestrator: 
     async startOrchestrator() {
       s.orchestrator = await stack.startOrchestrator(orchestratorEnv);
     },
-    close: () => proxy.close(),
+    close: () => proxy.down(),
   };
   return s;
 };
@@ -146,4 +146,13 @@ export const runCase = async (s: ChaosServices, stack: TestStack, c: ChaosCase):
   recordRow({ workload: c.workload, hosts: c.hosts, fault: c.fault, recoverySeconds: recovery, jobStatus: status, expected: describeExpectation(c.expected), problems, symptoms });
   console.info(`[chaos] ${c.workload} / ${c.fault}: job ${status}, recovery ${recovery ?? 'stuck'} s, ${problems.length} problem(s)`);
   expect(problems, `${c.workload} / ${c.fault}`).toEqual([]);
+};
+
+/** Takes PostgreSQL away from every service for the outage's length (a fault's duration, not a wait for a state); answers when it went down. */
+export const databaseOutage = async (s: ChaosServices): Promise<number> => {
+  const at = Date.now();
+  await s.proxy.down();
+  await new Promise((r) => setTimeout(r, PG_OUTAGE_SECONDS * 1_000));
+  await s.proxy.up();
+  return at;
 };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
-import { PG_OUTAGE_SECONDS, runCase, startChaosServices, submitApproved, waitUntil, type ChaosCase, type ChaosServices } from './chaos-run.js';
+import { PG_OUTAGE_SECONDS, databaseOutage, runCase, startChaosServices, submitApproved, waitUntil, type ChaosCase, type ChaosServices } from './chaos-run.js';
 import type { Expectation } from './host-checks.js';
 import { hostFiles, hostsThatDid, sshFacts, sshPlan } from './ssh-job.js';
 
@@ -96,12 +96,7 @@ describe('the SSH script job under faults', () => {
       h.stack,
       sshCase('pg', `PostgreSQL down ${PG_OUTAGE_SECONDS} s`, async () => {
         await waitUntil(async () => (await hostsThatDid(h.fleet, svc('pg'), 'stop')).length > 0, 'a host to stop');
-        const at = Date.now();
-        await s.proxy.down();
-        // The outage itself lasts this long: a fault's duration, not a wait for a state.
-        await new Promise((r) => setTimeout(r, PG_OUTAGE_SECONDS * 1_000));
-        await s.proxy.up();
-        return at;
+        return databaseOutage(s);
       }, undefined, { faultSeconds: PG_OUTAGE_SECONDS }),
     ), 240_000 + PG_OUTAGE_SECONDS * 1_000);
 

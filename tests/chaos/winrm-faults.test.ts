@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ensureTemporalBinary, startDevServer, type DevServerOptions, type RunningDevServer } from '@opsc/temporal';
 import { freePort } from '../support/free-port.js';
 import { startWinrmHarness, type WinrmHarness } from '../support/winrm-harness.js';
-import { PG_OUTAGE_SECONDS, runCase, startChaosServices, submitApproved, waitUntil, type ChaosCase, type ChaosServices } from './chaos-run.js';
+import { PG_OUTAGE_SECONDS, databaseOutage, runCase, startChaosServices, submitApproved, waitUntil, type ChaosCase, type ChaosServices } from './chaos-run.js';
 import type { Expectation } from './host-checks.js';
 import { ARTIFACT, OLD_EXE, exePath, hostsCopying, hostsStopped, winrmDraft, winrmFacts } from './winrm-job.js';
 
@@ -97,12 +97,7 @@ describe('the WinRM change job under faults', () => {
       h.stack,
       winrmCase('pg', `PostgreSQL down ${PG_OUTAGE_SECONDS} s`, async () => {
         await waitUntil(() => hostsCopying(h.fleet, svc('pg')).length > 0, 'a host to be receiving the new exe');
-        const at = Date.now();
-        await s.proxy.down();
-        // The outage itself lasts this long: a fault's duration, not a wait for a state.
-        await new Promise((r) => setTimeout(r, PG_OUTAGE_SECONDS * 1_000));
-        await s.proxy.up();
-        return at;
+        return databaseOutage(s);
       }, undefined, { faultSeconds: PG_OUTAGE_SECONDS }),
     ), 300_000 + PG_OUTAGE_SECONDS * 1_000);
 

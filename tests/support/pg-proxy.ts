@@ -21,7 +21,14 @@ export const startProxy = async (host: string, port: number): Promise<TcpProxy> 
     }
     client.pipe(upstream).pipe(client);
   });
-  const listen = (at: number) => new Promise<number>((resolve) => server.listen(at, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)));
+  const listen = (at: number) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(at, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve((server.address() as net.AddressInfo).port);
+      });
+    });
   const listenPort = await listen(0);
   return {
     port: listenPort,
