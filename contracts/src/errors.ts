@@ -41,6 +41,14 @@ export const ErrorType = {
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 
+/**
+ * The details an executor's failure may carry (ApplicationFailure details[0]). `attempt` is set on
+ * the failure of a retry: an earlier attempt may have changed the target before it was lost.
+ */
+export interface FailureDetails {
+  attempt?: number;
+}
+
 /** Error types an activity retry cannot cure; the workflow's retry policy stops on these at once. */
 export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ErrorType.AuthFailed,

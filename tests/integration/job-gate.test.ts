@@ -110,7 +110,14 @@ describe("the executor's job gate", () => {
     await expect(gate.admit(request(job.id, { stepId: 'copy', target: web[0]!, method: 'ssh', fields: copy }))).resolves.toBeUndefined();
     await expect(gate.admit(restore('/var/backups/opsc/files/app.bin', web[0]!))).resolves.toBeUndefined();
     expect(await refusal(gate.admit(restore('/etc/shadow', web[0]!)))).toMatch(/^Forbidden: .*is not what step copy.rollback/);
-    // web-2 reported nothing: its undo cannot be made, so no undo of it runs.
+    // Nothing of the step on web-2 is on record yet (another executor may hold it): not admitted, asked again later.
+    expect(await refusal(gate.admit(restore('/var/backups/opsc/files/app.bin', web[1]!)))).toMatch(/^Unavailable \(retryable\): what step copy reported on web-2 is not on record yet/);
+    // web-2 reported no backup: its undo cannot be made, so no undo of it runs.
+    await executorPool.query(
+      `INSERT INTO step_results (job_id, step_id, target_id, target_name, attempt, method, stdout, stderr, facts, started_at, finished_at)
+       VALUES ($1, 'copy', $2, 'web-2', 1, 'ssh', '', '', '{}', now(), now())`,
+      [job.id, web[1]!.id],
+    );
     expect(await refusal(gate.admit(restore('/var/backups/opsc/files/app.bin', web[1]!)))).toMatch(/^Forbidden: .*needs backup, which the step did not report on web-2/);
     expect(await refusal(gate.admit(request(job.id, { stepId: 'copy', target: web[2]!, method: 'ssh', fields: copy })))).toMatch(/^Forbidden: .*does not run on db-1/);
   });

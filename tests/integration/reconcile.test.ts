@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestJson, waitForJob, type JobView } from '../support/api.js';
+import { eventually, requestJson, waitForJob, type JobView } from '../support/api.js';
 import { control, type Created } from '../support/rollout.js';
+import { Client } from '@temporalio/client';
+import { reconcileJobs } from '@opsc/orchestrator/reconcile';
 import { createTestStack, type TestStack } from '../support/stack.js';
 
 type FinalView = JobView & { error: { type: string; message: string } | null; finishedAt: string | null };
@@ -100,5 +102,19 @@ describe('reconciliation of jobs whose workflow was closed from outside', () => 
     // Many passes of both sweepers later, the first job still has its one audit entry.
     expect(firstClosed).toBeDefined();
     expect(await reconciled(firstClosed!)).toHaveLength(1);
+  });
+  it("leaves open the jobs a Temporal namespace does not know when it knows none of this database's jobs (a wrong TEMPORAL_NAMESPACE)", async () => {
+    const waiting = await submit('touch a third file', 'touch', ['/tmp/opsc-reconcile-3']);
+    await waitForJob(api, operator, waiting.id, (j) => j.status === 'awaiting_approval');
+    const logged: string[] = [];
+    const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (msg: string) => void logged.push(msg) };
+    // The same database seen from the server's other namespace, where none of its workflows are.
+    const elsewhere = new Client({ connection: stack.client.connection, namespace: 'default' });
+    const pass = await eventually(async () => (await reconcileJobs({ pool: stack.pool, client: elsewhere, namespace: 'default', log, missingGraceSeconds: 0 })) ?? undefined, 30_000, 'a pass of its own');
+    expect(pass.checked).toBeGreaterThan(0);
+    expect(pass.closed).toBe(0);
+    expect(logged).toEqual([expect.stringMatching(/does not know the workflows of this database's recent jobs.*TEMPORAL_NAMESPACE/)]);
+    const row = await stack.pool.query('SELECT status FROM jobs WHERE id = $1', [waiting.id]);
+    expect(row.rows[0]).toEqual({ status: 'awaiting_approval' });
   });
 });

@@ -219,6 +219,13 @@ describe('undo actions', () => {
     });
   });
 
+  it("reads a retry's refusal as a step that may have changed the host: an earlier attempt may have run before it was lost", () => {
+    const refusedRetry = (type: ErrorType, message: string): Outcome => ({ ...lost(type, message), error: { type, message, retried: true } });
+    expect(undoEntryFor(install, 0, refusedRetry('AuthFailed', 'the credential cannot be opened'))).toEqual({ step: 0, action: removeNginx });
+    expect(undoEntryFor(install, 0, refusedRetry('Forbidden', 'the job is over'))).toEqual({ step: 0, action: removeNginx });
+    expect(undoEntryFor(copy, 0, refusedRetry('NotFound', 'no target t-1'))?.error).toMatch(/^cannot undo "Copy": it may have changed the host, but its result never came back \(NotFound: no target t-1\)/);
+  });
+
   it('reads a Windows service change that never left its state as no change', () => {
     const stop = Plan.parse({
       name: 'stop',

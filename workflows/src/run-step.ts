@@ -32,7 +32,8 @@ export interface ActionRun {
 export interface Outcome {
   ok: boolean;
   output?: ActionOutput;
-  error?: { type: ErrorType; message: string };
+  /** `retried`: the failure of a retry, so an earlier attempt may have run (and changed the target). */
+  error?: { type: ErrorType; message: string; retried?: true };
   durationMs: number;
 }
 

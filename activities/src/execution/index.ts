@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import {
   databaseFields,
@@ -8,6 +9,7 @@ import {
   type ActionContext,
   type ExecutionMethod,
   type ExecutorActivities,
+  type FailureDetails,
 } from '@opsc/contracts';
 import type { ExecutionDeps } from './deps.js';
 import { createSendHttpRequest } from './http-request.js';
@@ -67,6 +69,14 @@ export const createExecutionActivities = (given: ExecutionDeps) => {
   const { redact, jobGate } = given;
   const deps: ExecutionDeps = { ...given, store: redactingStore(given.store, redact), lines: redactingLines(given.lines, redact) };
   /** Nothing runs before the gate has matched the request to an approved job's plan. */
+  /**
+   * A failure of a retry says so (`FailureDetails.attempt`): an earlier attempt may have changed the
+   * target before it was lost, so the job must not read this attempt's refusal as "nothing ran".
+   */
+  const afterEarlierAttempts = (err: unknown, attempt: number): unknown =>
+    err instanceof ApplicationFailure && attempt > 1
+      ? ApplicationFailure.create({ message: err.message, ...(err.type && { type: err.type }), nonRetryable: err.nonRetryable === true, details: [{ attempt } satisfies FailureDetails] })
+      : err;
   const gated =
     <I extends ActionContext, O>(method: ExecutionMethod, fieldsOf: (input: I) => Record<string, unknown>, activity: (input: I) => Promise<O>) =>
     async (input: I): Promise<O> => {
@@ -76,8 +86,12 @@ export const createExecutionActivities = (given: ExecutionDeps) => {
       // A database outage before the action starts may be waited out while the action still has its whole time limit.
       const actionMs = (typeof input.timeoutSeconds === 'number' ? input.timeoutSeconds : 0) * 1000 + ACTION_RESERVE_MS;
       allowOutageWait(ctx, Date.now() + ctx.info.startToCloseTimeoutMs - actionMs);
-      await jobGate.admit({ workflowId, jobId: input.jobId, stepId: input.stepId, target: input.target, timeoutSeconds: input.timeoutSeconds, method, fields: fieldsOf(input) });
-      return activity(input);
+      try {
+        await jobGate.admit({ workflowId, jobId: input.jobId, stepId: input.stepId, target: input.target, timeoutSeconds: input.timeoutSeconds, method, fields: fieldsOf(input) });
+        return await activity(input);
+      } catch (err) {
+        throw afterEarlierAttempts(err, ctx.info.attempt);
+      }
     };
   return {
     runLocalCommand: redactingActivity(gated('local-command', localCommandFields, createRunLocalCommand(deps)), redact),

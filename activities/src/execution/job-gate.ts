@@ -144,12 +144,12 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
   };
 
   /** What the step reported on the target, for its undo: this executor's unsaved result first, else the database's. */
-  const factsOf = async (jobId: string, stepId: string, targetId: string): Promise<Record<string, string>> => {
+  const factsOf = async (jobId: string, stepId: string, targetId: string): Promise<Record<string, string> | null> => {
     const pending = options.pendingFacts?.(jobId, stepId, targetId);
     if (pending) return pending;
     return wait.outlast(`what step ${stepId} reported on target ${targetId}`, async () => {
       const { rows } = await pool.query<{ facts: Record<string, string> | null }>('SELECT facts FROM step_results WHERE job_id = $1 AND step_id = $2 AND target_id = $3', [jobId, stepId, targetId]);
-      return rows[0]?.facts ?? {};
+      return rows[0] ? (rows[0].facts ?? {}) : null;
     });
   };
 
@@ -174,9 +174,15 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
       let action: Action = step.action;
       if (undo) {
         if (!step.rollback) return refuse(`step ${step.id} of job ${request.jobId} has no undo`);
+        const facts = await factsOf(request.jobId, step.id, request.target.id);
+        // No record of the step on that target yet: another executor may still hold it, waiting for
+        // the database. Not admitted, and asked again later (retryable), never refused for good.
+        if (facts === null) {
+          throw ApplicationFailure.retryable(`what step ${step.id} reported on ${request.target.name} is not on record yet; its undo waits for it`, ErrorType.Unavailable);
+        }
         let filled: unknown;
         try {
-          filled = fillFacts(step.rollback.action, await factsOf(request.jobId, step.id, request.target.id));
+          filled = fillFacts(step.rollback.action, facts);
         } catch (err) {
           if (err instanceof MissingFact) return refuse(`the undo of step ${step.id} needs ${err.message}, which the step did not report on ${request.target.name}`);
           throw err;

@@ -31,7 +31,7 @@ export const redactingActivity =
       return redactOutput(await activity(input), redact);
     } catch (err) {
       if (err instanceof ApplicationFailure && redact(err.message) !== err.message) {
-        throw ApplicationFailure.create({ message: redact(err.message), ...(err.type && { type: err.type }), nonRetryable: err.nonRetryable === true });
+        throw ApplicationFailure.create({ message: redact(err.message), ...(err.type && { type: err.type }), nonRetryable: err.nonRetryable === true, ...(err.details && { details: err.details }) });
       }
       throw err;
     }

@@ -56,6 +56,27 @@ const recordVerdict = async (pool: pg.Pool, job: OpenJob, closure: WorkflowClosu
 };
 
 /**
+ * Whether Temporal's namespace holds this database's jobs at all: the workflow of a job it knows
+ * (the one that started last) must be there. An orchestrator pointed at another namespace or
+ * cluster (a wrong TEMPORAL_NAMESPACE, a restored database) would otherwise close every open job,
+ * running ones included, as "gone". Unsure means no: such jobs wait for a pass that can tell.
+ */
+const namespaceKnowsOurJobs = async (deps: ReconcileDeps): Promise<boolean> => {
+  const { rows } = await deps.pool.query<{ id: string }>(
+    `SELECT id FROM jobs WHERE status <> 'queued' AND created_at > now() - interval '1 day' ORDER BY created_at DESC LIMIT 5`,
+  );
+  for (const { id } of rows) {
+    const closure = await workflowClosure(deps.client, deps.namespace, id).catch(() => ({ status: 'NOT_FOUND' as const }));
+    if (closure?.status !== 'NOT_FOUND') return true;
+  }
+  deps.log.error('reconciliation: Temporal does not know the workflows of this database\'s recent jobs; jobs it does not know are left open (is TEMPORAL_NAMESPACE right?)', {
+    namespace: deps.namespace,
+    probed: rows.length,
+  });
+  return false;
+};
+
+/**
  * One pass: every job whose status is not final is checked against its workflow, and a job whose
  * workflow is closed (or gone) gets the final status Temporal's account gives it. A job whose
  * workflow still runs is never touched. Returns null when another orchestrator holds the pass.
@@ -70,6 +91,8 @@ export const reconcileJobs = async (deps: ReconcileDeps): Promise<{ checked: num
       let checked = 0;
       let closed = 0;
       let after = '';
+      /** Asked once per pass, at the first job Temporal does not know. */
+      let knowsOurJobs: Promise<boolean> | undefined;
       for (;;) {
         const { rows } = await deps.pool.query<OpenJob>(
           `SELECT id, status, extract(epoch FROM now() - created_at)::float8 AS age_seconds
@@ -83,6 +106,7 @@ export const reconcileJobs = async (deps: ReconcileDeps): Promise<{ checked: num
             return undefined;
           });
           if (!closure || (closure.status === 'NOT_FOUND' && job.age_seconds < deps.missingGraceSeconds)) continue;
+          if (closure.status === 'NOT_FOUND' && !(await (knowsOurJobs ??= namespaceKnowsOurJobs(deps)))) continue;
           const verdict = closureVerdict(closure);
           if (await recordVerdict(deps.pool, job, closure, verdict)) {
             closed++;
