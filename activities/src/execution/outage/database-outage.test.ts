@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isDatabaseOutage } from './database-outage.js';
+import { createOutageWait, isDatabaseOutage, mayBeBusyNotDown } from './database-outage.js';
 
 const failure = (message: string, code?: string) => Object.assign(new Error(message), code === undefined ? {} : { code });
 
@@ -20,3 +20,23 @@ describe('isDatabaseOutage', () => {
     expect(isDatabaseOutage('ECONNREFUSED')).toBe(false);
   });
 });
+
+describe('what was remembered stands in for the database only when it is down, not when it is busy', () => {
+  it("tells a pool's wait for a free connection and too many connections apart from a database that is away", () => {
+    expect(mayBeBusyNotDown(failure('timeout exceeded when trying to connect'))).toBe(true);
+    expect(mayBeBusyNotDown(failure('x', '53300'))).toBe(true);
+    for (const code of ['ECONNREFUSED', 'ECONNRESET', '57P01', '08006']) expect(mayBeBusyNotDown(failure('x', code)), code).toBe(false);
+    expect(mayBeBusyNotDown(failure('Connection terminated unexpectedly'))).toBe(false);
+  });
+
+  it('answers from memory for a refused connection, and fails retryable, having run nothing, for a busy pool', async () => {
+    const wait = createOutageWait();
+    const remembered = () => 'remembered';
+    await expect(wait.outlast('the job', () => Promise.reject(failure('connect ECONNREFUSED', 'ECONNREFUSED')), remembered)).resolves.toBe('remembered');
+    await expect(wait.outlast('the job', () => Promise.reject(failure('timeout exceeded when trying to connect')), remembered)).rejects.toMatchObject({
+      type: 'RecordsUnavailable',
+      message: expect.stringContaining('nothing was run'),
+    });
+  });
+});
+

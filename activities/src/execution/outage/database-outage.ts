@@ -23,6 +23,19 @@ export const isDatabaseOutage = (err: unknown): boolean => {
   return TRANSIENT_MESSAGE.test(err.message);
 };
 
+/**
+ * Whether `err` is one that a busy database also gives: the pool's own wait for a free connection
+ * ("timeout exceeded when trying to connect"), or too many connections (53300). Such an error is
+ * waited out like an outage, but what was remembered never stands in for it: the database may be up
+ * and have revoked a credential, deleted a target or ended a job a moment ago.
+ */
+export const mayBeBusyNotDown = (err: unknown): boolean => {
+  if (!(err instanceof Error)) return false;
+  if (err instanceof AggregateError) return err.errors.every(mayBeBusyNotDown);
+  const code = (err as { code?: unknown }).code;
+  return code === '53300' || (typeof code !== 'string' && /timeout exceeded when trying to connect/i.test(err.message));
+};
+
 /** A short name for an outage error, for logs and failure messages (never the connection string). */
 export const outageCode = (err: unknown): string => {
   const code = (err as { code?: unknown }).code;
@@ -88,7 +101,7 @@ export const createOutageWait = (log: (msg: string, fields: Record<string, unkno
             return value;
           } catch (err) {
             if (!isDatabaseOutage(err)) throw err;
-            const known = fallback?.();
+            const known = mayBeBusyNotDown(err) ? undefined : fallback?.();
             if (known !== undefined) {
               counts.remembered += 1;
               return known;
