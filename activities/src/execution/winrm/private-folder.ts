@@ -3,9 +3,10 @@
  * backups below it) decides what the executor does as an administrator: a lease there names a
  * process to stop, a marker says a change is done, a staged upload is what gets copied. ProgramData
  * lets every local user create files and folders (BUILTIN\Users CI WD,AD, and the creator owns
- * what it makes), so the folder is created private: inheritance off, full control for SYSTEM,
- * Administrators and the connecting account only, and everything below inherits that. Because
- * a local user may have made the folder first, every run checks it again before using it.
+ * what it makes), so the folder is created private: inheritance off, full control for SYSTEM and
+ * Administrators (and the connecting account when it is not an administrator) only, and everything
+ * below inherits that. Because a local user may have made the folder first, every run checks it
+ * again before using it.
  */
 
 export const WINDOWS_OPSC_ROOT = 'C:\\ProgramData\\OpsConductor';
@@ -45,16 +46,24 @@ function Test-OpscPrivate([string]$Path) {
   return $null
 }
 function Initialize-OpscFolder([string]$Root, [string]$Sub) {
+  # An administrator's folders belong to Administrators, so another administrator account (a moved credential) may use them too.
+  $admins = New-Object System.Security.Principal.SecurityIdentifier 'S-1-5-32-544'
+  $isAdmin = (New-Object System.Security.Principal.WindowsPrincipal([System.Security.Principal.WindowsIdentity]::GetCurrent())).IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
   if (-not (Test-Path -LiteralPath $Root -PathType Container)) {
     $acl = New-Object System.Security.AccessControl.DirectorySecurity
     $acl.SetAccessRuleProtection($true, $false)
-    foreach ($sid in $opsc_trusted) { $acl.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule((New-Object System.Security.Principal.SecurityIdentifier $sid), 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow'))) }
+    $keepers = if ($isAdmin) { @('S-1-5-18', 'S-1-5-32-544') } else { $opsc_trusted }
+    foreach ($sid in $keepers) { $acl.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule((New-Object System.Security.Principal.SecurityIdentifier $sid), 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow'))) }
+    if ($isAdmin) { $acl.SetOwner($admins) }
     # On a folder made meanwhile by someone else this changes nothing: the check below decides.
     [void][System.IO.Directory]::CreateDirectory($Root, $acl)
   }
   $why = Test-OpscPrivate $Root
   if ($null -ne $why) { return $why }
-  New-Item -ItemType Directory -Path $Sub -Force | Out-Null
+  if (-not (Test-Path -LiteralPath $Sub -PathType Container)) {
+    New-Item -ItemType Directory -Path $Sub -Force | Out-Null
+    if ($isAdmin) { $acl = Get-Acl -LiteralPath $Sub; $acl.SetOwner($admins); Set-Acl -LiteralPath $Sub -AclObject $acl }
+  }
   return Test-OpscPrivate $Sub
 }`;
 
