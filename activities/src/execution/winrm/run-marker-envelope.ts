@@ -113,8 +113,8 @@ while ($null -eq $opsc_lock) {
           $opsc_p = Get-Process -Id ([int]$opsc_owner.pid) -ErrorAction SilentlyContinue
           if ($null -ne $opsc_p -and $null -ne $opsc_p.StartTime -and (Get-UnixMs $opsc_p.StartTime) -eq [long]$opsc_owner.started) {
             [Console]::Error.WriteLine("opsconductor: attempt $($opsc_owner.attempt) (process $($opsc_owner.pid)) holds the run marker past its lease; stopping it and the processes it started")
-            Stop-OpscTree $opsc_p.Id $opsc_p.StartTime
             $opsc_tookOver = [int]$opsc_owner.attempt
+            Stop-OpscTree $opsc_p.Id $opsc_p.StartTime
           }
         }
       } catch { }
