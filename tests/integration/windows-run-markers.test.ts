@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TargetRef } from '@opsc/contracts';
+import { powershellInvocation, windowsScriptFor } from '@opsc/activities/execution';
 import { startWinrmHarness, type WinrmHarness } from '../support/winrm-harness.js';
 
 // A retried Windows step (same job, step and target) must not apply its change twice; and its
@@ -86,6 +88,31 @@ describe('run markers over WinRM', () => {
     const retry = await h.run(0, script, { stepId: 'ps', env: attempt(2) });
     expect(retry.exitCode).toBe(5);
     expect(retry.stdout).toMatch(NOT_AGAIN);
+  });
+});
+
+describe('a lease taken over over WinRM', () => {
+  it('stops an owner past its lease with the installer it runs, and fails the step as a timeout that may have changed the host instead of running it again', async () => {
+    // Attempt 1's executor is gone: its PowerShell runs on on the host, running a long native program.
+    const nonce = randomBytes(8).toString('hex');
+    const marker = { jobId: h.jobId, stepId: 'taken', targetId: h.targetIds[0]!, attempt: 1 };
+    const owner = windowsScriptFor({ op: 'command', program: 'waitfor', args: ['/t', '600', 'opsc-never'] }, { jobId: h.jobId, stepId: 'taken', nonce, marker, leaseSeconds: 1 });
+    const { command, args, stdin } = powershellInvocation(owner.script);
+    const orphan = h.fleet.exec(0, [command, ...args].join(' '), stdin ? { stdin } : {});
+    await expect.poll(() => host().processes().find((p) => p.name === 'waitfor.exe')?.parentPid, { timeout: 10_000, interval: 20 }).toBeDefined();
+    const installer = host().processes().find((p) => p.name === 'waitfor.exe');
+
+    const retry = h.run(0, { op: 'powershell', script: 'Write-Output "changed"' }, { stepId: 'taken', env: attempt(2) });
+    await expect(retry).rejects.toMatchObject({
+      type: 'Timeout',
+      message: expect.stringMatching(/attempt 1 was stopped mid-change after its deadline; the host may be half-changed, so the change was not run again$/),
+    });
+    expect((await orphan).code).not.toBe(0);
+    expect(host().process(installer?.pid ?? 0)).toBeUndefined();
+    expect(host().process(installer?.parentPid ?? 0)).toBeUndefined();
+    expect(await markerOf('taken')).toMatchObject({ exitCode: 71, attempt: 2, takenOver: 1 });
+    // A later attempt says the same and still runs nothing.
+    await expect(h.run(0, { op: 'powershell', script: 'Write-Output "changed"' }, { stepId: 'taken', env: attempt(3) })).rejects.toMatchObject({ type: 'Timeout' });
   });
 });
 

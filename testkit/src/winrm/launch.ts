@@ -1,8 +1,8 @@
 import { clixmlErrors } from './clixml.js';
 import { runPowerShellScript } from './powershell-host.js';
 import { cmdNotRecognized, nativeProgram, programKey, splitCommandLine } from './programs.js';
-import { ScriptExit, TerminatingError, type ScriptContext } from './ps-context.js';
-import type { ProcessIo } from './sim-process.js';
+import { ScriptExit, TERMINATED_EXIT_CODE, TerminatingError, type ScriptContext } from './ps-context.js';
+import { Killed, type ProcessIo } from './sim-process.js';
 import type { WinHost } from './win-host.js';
 
 /**
@@ -73,7 +73,38 @@ const native = (name: string, args: readonly string[], io: ProcessIo, host: WinH
   if (key === 'cmd') return cmd(['cmd', ...args].map(quoteArg).join(' '), io, host);
   if (key === 'powershell') return powershell(args, io, host);
   const program = nativeProgram(name);
-  return program ? Promise.resolve(program(args, io, host)) : null;
+  return program ? child(name, (childIo) => program(args, childIo, host), io, host) : null;
+};
+
+/**
+ * A native program PowerShell starts is a process of its own (its parent this one): PowerShell
+ * waits for it, but Stop-Process on PowerShell leaves it running, as on Windows.
+ */
+const child = (name: string, run: (io: ProcessIo) => Promise<number> | number, io: ProcessIo, host: WinHost): Promise<number> => {
+  io.check();
+  const abort = new AbortController();
+  const process = host.startCommandProcess(name, () => abort.abort(), io.pid);
+  const childIo = io.child(abort.signal);
+  childIo.pid = process.pid;
+  childIo.started = process.started ?? new Date();
+  const exited = Promise.resolve()
+    .then(() => run(childIo))
+    .catch((err: unknown) => (err instanceof Killed ? TERMINATED_EXIT_CODE : Promise.reject(err)))
+    .finally(() => host.endCommandProcess(process.pid));
+  return new Promise<number>((resolve, reject) => {
+    const onAbort = () => reject(new Killed());
+    io.signal.addEventListener('abort', onAbort, { once: true });
+    exited.then(
+      (code) => {
+        io.signal.removeEventListener('abort', onAbort);
+        resolve(code);
+      },
+      (err: unknown) => {
+        io.signal.removeEventListener('abort', onAbort);
+        reject(err as Error);
+      },
+    );
+  });
 };
 
 /** cmd.exe /c LINE: its builtins, a nested cmd or powershell, or a program. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { initializeOpscFolder } from './op-private-folder.js';
 import { isControlFlow, methodError, uncaught, type Op } from './op-support.js';
 import { WinIoError } from './win-files.js';
 import { joinWin, leafOf, parentOf } from './win-paths.js';
@@ -17,7 +18,7 @@ const fromBase64 = (line: string): Buffer => {
 };
 
 /**
- * The file-copy upload (stage-script.ts): a private staging folder, orphans older than a day
+ * The file-copy upload (stage-script.ts): a private staging folder (refused when another account owns it or may write it), orphans older than a day
  * removed (a `.part` a live upload holds open cannot be), stdin's base64 lines to `<staged>.part`
  * up to the size announced, then on a matching SHA-256 moved to the staged name.
  */
@@ -29,7 +30,8 @@ export const fileStageOp = async (op: Op): Promise<never> => {
   const expected = op.int('bytes');
   const part = `${staged}.part`;
   try {
-    if (!(await files.isDirectory(dir))) await files.createDirectory(dir).catch((err: unknown) => Promise.reject(methodError('CreateDirectory', 2, err)));
+    const why = await initializeOpscFolder(files, op.str('root'), dir).catch((err: unknown) => Promise.reject(methodError('CreateDirectory', 2, err)));
+    if (why) op.stop(70, `opsconductor: will not stage an upload in a folder others control: ${why}; ${op.str('advice')}`);
     const cutoff = Date.now() - op.int('retentionHours') * 3_600_000;
     for (const e of await files.list(dir)) if (!e.directory && e.modified.getTime() < cutoff) await files.remove(e.path).catch(() => undefined);
     const sha = createHash('sha256');

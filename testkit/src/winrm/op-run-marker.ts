@@ -4,6 +4,12 @@ import { ScriptExit, TerminatingError } from './ps-context.js';
 import type { WinHost } from './win-host.js';
 import { WinIoError } from './win-files.js';
 import { joinWin, pathKey } from './win-paths.js';
+import { initializeOpscFolder, NOT_PRIVATE_ADVICE } from './op-private-folder.js';
+
+/** The envelope's exit codes (activities' run-marker-envelope.ts): not private or not writable, and an earlier attempt stopped mid-change. */
+const NO_MARKER_FOLDER_EXIT = 70;
+const TAKEN_OVER_EXIT = 71;
+const TAKEN_OVER_FACT = 'opsc-taken-over';
 
 /**
  * The run marker envelope of a changing operation (activities' run-marker-envelope.ts), step by
@@ -16,6 +22,28 @@ const LOCK_POLL_MS = 500;
 
 /** Lock files held open (shared for reading only) by running processes, per host: path key -> the owner's pid. */
 const heldLocks = new WeakMap<WinHost, Map<string, number>>();
+
+const locksOf = (host: WinHost): Map<string, number> => {
+  const held = heldLocks.get(host) ?? new Map<string, number>();
+  heldLocks.set(host, held);
+  return held;
+};
+
+/** Set-up: process `pid` holds `lockPath` open shared for reading only (as a local user's program can); the answer closes it. */
+export const holdLockFile = (host: WinHost, lockPath: string, pid: number): (() => void) => {
+  const held = locksOf(host);
+  held.set(pathKey(lockPath), pid);
+  return () => {
+    if (held.get(pathKey(lockPath)) === pid) held.delete(pathKey(lockPath));
+  };
+};
+
+/** `Stop-Untrusted`: a lock file or marker another account owns is never read, let alone acted on. */
+const refuseUntrusted = (op: Op, what: string, winPath: string, owner: string): never =>
+  op.stop(
+    NO_MARKER_FOLDER_EXIT,
+    `opsconductor: the ${what} ${winPath} belongs to ${owner}, not to SYSTEM, Administrators or this account, so it is not trusted; a change that a retry could repeat is not made`,
+  );
 
 /** What the owner writes into the lock file: Unix milliseconds, as the envelope writes them. */
 interface Lease {
@@ -35,22 +63,27 @@ const readLease = async (op: Op, lockPath: string): Promise<Lease | null> => {
 
 /**
  * The lease: `[System.IO.File]::Open(lock, OpenOrCreate, ReadWrite, Read)`, retried every 500 ms
- * while another process holds it. Meanwhile the holder's lease is read: one past its deadline whose
- * process is still the same (id and start time) is stopped, which closes its file. Taken, the lease
- * names this process and its deadline.
+ * while another process holds it. Meanwhile the holder's lease is read (only from a lock file this
+ * account, SYSTEM or Administrators own): one past its deadline whose process is still the same (id
+ * and start time) is stopped with every process it started, which closes its file, and this
+ * attempt then knows it took over. Taken, the lease names this process and its deadline.
  */
-const lock = async (op: Op, lockPath: string): Promise<() => void> => {
+const lock = async (op: Op, lockPath: string): Promise<{ release: () => void; tookOver: number | null }> => {
   const { host, io } = op.ctx;
-  const held = heldLocks.get(host) ?? new Map<string, number>();
-  heldLocks.set(host, held);
+  const held = locksOf(host);
   const key = pathKey(lockPath);
+  let tookOver: number | null = null;
   while (held.has(key)) {
+    const foreign = host.files.foreignOwner(lockPath);
+    if (foreign) refuseUntrusted(op, 'lock file', lockPath, foreign);
     const owner = await readLease(op, lockPath);
     if (owner && typeof owner.pid === 'number' && owner.deadline < Date.now()) {
       const p = host.process(owner.pid);
       if (p?.started && p.started.getTime() === owner.started) {
-        io.errorLine(`opsconductor: attempt ${owner.attempt} (process ${owner.pid}) holds the run marker past its lease; stopping it`);
+        io.errorLine(`opsconductor: attempt ${owner.attempt} (process ${owner.pid}) holds the run marker past its lease; stopping it and the processes it started`);
         host.killProcess(owner.pid);
+        for (const child of host.descendants(owner.pid)) host.killProcess(child.pid);
+        tookOver = owner.attempt;
       }
     }
     await io.sleep(LOCK_POLL_MS);
@@ -59,6 +92,11 @@ const lock = async (op: Op, lockPath: string): Promise<() => void> => {
   const release = () => {
     if (held.get(key) === io.pid) held.delete(key);
   };
+  const foreign = host.files.foreignOwner(lockPath);
+  if (foreign) {
+    release();
+    refuseUntrusted(op, 'lock file', lockPath, foreign);
+  }
   try {
     const lease: Lease = { pid: io.pid, started: io.started.getTime(), deadline: Date.now() + op.int('leaseSeconds') * 1000, attempt: op.int('attempt') };
     const out = await host.files.openForWrite(lockPath);
@@ -74,7 +112,7 @@ const lock = async (op: Op, lockPath: string): Promise<() => void> => {
       errorRecordLines({ source: 'Open', message: `Exception calling "Open" with "4" argument(s): "${err.message}"`, category: 'NotSpecified: (:) [], MethodInvocationException', errorId: 'UnauthorizedAccessException' }),
     );
   }
-  return release;
+  return { release, tookOver };
 };
 
 interface Recorded {
@@ -82,7 +120,32 @@ interface Recorded {
   at: string;
   attempt: number;
   facts: Record<string, string>;
+  /** The attempt stopped mid-change after its lease: this one did not run the change again. */
+  takenOver?: number;
 }
+
+/** `Write-TakenOver`: the fact line the executor looks for, and why on the error stream. */
+const writeTakenOver = (op: Op, attempt: number): void => {
+  op.ctx.io.line(`@@opsc-${op.nonce} ${TAKEN_OVER_FACT}=${attempt}`);
+  op.ctx.io.errorLine(`opsconductor: attempt ${attempt} was stopped mid-change after its lease ran out; the host may be half-changed, so the change is not run again`);
+};
+
+/** `Save-OpscMarker`: to a temporary name, then moved into place; a marker that cannot be written is said, not fatal. */
+const saveMarker = async (op: Op, marker: string, record: Recorded): Promise<void> => {
+  const { files } = op.ctx.host;
+  const tmp = `${marker}.${op.nonce}.tmp`;
+  try {
+    const out = await files.openForWrite(tmp);
+    await out.write(JSON.stringify(record));
+    await out.close();
+    await files.move(tmp, marker);
+  } catch (err) {
+    if (!(err instanceof WinIoError)) throw err;
+    op.ctx.io.errorLine(`opsconductor: could not write the run marker ${marker}; a retry would run this again: ${err.message}`);
+  }
+};
+
+const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Removes files, then empty folders, last written more than a week ago; never fails the step. */
 const prune = async (op: Op, runs: string): Promise<void> => {
@@ -101,21 +164,33 @@ export const runOnce = async (op: Op, perform: () => Promise<never>): Promise<ne
   const dir = joinWin(joinWin(runs, op.str('runJob')), op.str('runStep'));
   const target = op.str('runTarget');
   const marker = joinWin(dir, `${target}.json`);
+  let why: string | null = null;
   try {
-    await files.createDirectory(dir);
+    why = await initializeOpscFolder(files, op.str('root'), runs);
+    if (!why) await files.createDirectory(dir);
   } catch (err) {
     if (isControlFlow(err)) throw err;
-    op.stop(70, `opsconductor: cannot write a run marker under ${dir}: ${(err as Error).message}; a change that a retry could repeat is not made`);
+    op.stop(NO_MARKER_FOLDER_EXIT, `opsconductor: cannot write a run marker under ${dir}: ${(err as Error).message}; a change that a retry could repeat is not made`);
   }
-  const release = await lock(op, joinWin(dir, `.${target}.lock`));
+  if (why) op.stop(NO_MARKER_FOLDER_EXIT, `opsconductor: will not keep run markers in a folder others control: ${why}; ${NOT_PRIVATE_ADVICE}`);
+  const { release, tookOver } = await lock(op, joinWin(dir, `.${target}.lock`));
   try {
     const existing = await files.read(marker);
     if (existing) {
+      const foreign = files.foreignOwner(marker);
+      if (foreign) refuseUntrusted(op, 'run marker', marker, foreign);
       const done = JSON.parse(existing.toString('utf8')) as Recorded;
       if (op.strOrNull('staged')) await files.remove(op.str('staged')).catch(() => undefined);
       for (const [key, value] of Object.entries(done.facts)) op.fact(key, value);
+      if (done.takenOver !== undefined) writeTakenOver(op, done.takenOver);
       op.out(`already done by attempt ${done.attempt} at ${done.at}; not run again (run marker ${marker})`);
       return op.exit(done.exitCode);
+    }
+    if (tookOver !== null) {
+      if (op.strOrNull('staged')) await files.remove(op.str('staged')).catch(() => undefined);
+      await saveMarker(op, marker, { exitCode: TAKEN_OVER_EXIT, at: now(), attempt: op.int('attempt'), facts: {}, takenOver: tookOver });
+      writeTakenOver(op, tookOver);
+      return op.exit(TAKEN_OVER_EXIT);
     }
     let exitCode: number;
     let failure: TerminatingError | undefined;
@@ -130,17 +205,7 @@ export const runOnce = async (op: Op, perform: () => Promise<never>): Promise<ne
         failure = err;
       } else throw err;
     }
-    const record: Recorded = { exitCode, at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), attempt: op.int('attempt'), facts: Object.fromEntries(op.facts) };
-    const tmp = `${marker}.${op.nonce}.tmp`;
-    try {
-      const out = await files.openForWrite(tmp);
-      await out.write(JSON.stringify(record));
-      await out.close();
-      await files.move(tmp, marker);
-    } catch (err) {
-      if (!(err instanceof WinIoError)) throw err;
-      op.ctx.io.errorLine(`opsconductor: could not write the run marker ${marker}; a retry would run this again: ${err.message}`);
-    }
+    await saveMarker(op, marker, { exitCode, at: now(), attempt: op.int('attempt'), facts: Object.fromEntries(op.facts) });
     await prune(op, runs);
     if (failure) throw failure;
     return op.exit(exitCode);

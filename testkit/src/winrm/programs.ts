@@ -23,7 +23,22 @@ const ipconfig: NativeProgram = (_args, io, host) => {
   return 0;
 };
 
+/** `waitfor /t <seconds> <signal>`: waits for a signal nobody sends, the way a long installer keeps a step busy. */
+const waitfor: NativeProgram = async (args, io) => {
+  const at = args.findIndex((a) => a.toLowerCase() === '/t');
+  const seconds = Number(args[at + 1]);
+  const signal = args.filter((_, i) => i !== at && i !== at + 1).at(-1);
+  if (at === -1 || !Number.isInteger(seconds) || seconds < 1 || seconds > 99_999 || !signal) {
+    io.raw('stderr', 'ERROR: Invalid syntax.\r\nType "WAITFOR /?" for usage.\r\n');
+    return 1;
+  }
+  await io.sleep(seconds * 1000);
+  io.raw('stderr', `ERROR: Timed out waiting for '${signal}'.\r\n`);
+  return 1;
+};
+
 const PROGRAMS: Record<string, NativeProgram> = {
+  waitfor,
   hostname: (_args, io, host) => {
     io.line(host.identity.hostname);
     return 0;

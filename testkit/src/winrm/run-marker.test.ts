@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { powershellInvocation, powershellScriptFor, readableStderr, stagedPathFor, stageScriptFor, windowsScriptFor } from '@opsc/activities/execution';
 import { execOnHost } from './host-exec.js';
+import { holdLockFile } from './op-run-marker.js';
 import { TERMINATED_EXIT_CODE } from './ps-context.js';
 import { ShellCommand } from './shells.js';
 import { WinHost } from './win-host.js';
@@ -25,7 +26,7 @@ const exec = async (host: WinHost, script: string, nonce: string, data?: Buffer)
   const facts: Record<string, string> = {};
   const output: string[] = [];
   for (const line of result.stdout.split('\r\n').filter(Boolean)) {
-    const fact = new RegExp(`^@@opsc-${nonce} ([a-z0-9]+)=(.*)$`).exec(line);
+    const fact = new RegExp(`^@@opsc-${nonce} ([a-z0-9-]+)=(.*)$`).exec(line);
     if (fact?.[1]) facts[fact[1]] = fact[2] ?? '';
     else output.push(line);
   }
@@ -116,13 +117,13 @@ describe('run markers on a simulated Windows host', () => {
     expect(host.process(lease.pid)).toBeUndefined();
   });
 
-  it('takes over a lease whose owner is gone: its process ended, or it runs on past its deadline', async () => {
+  it('takes over a lease whose owner is gone: a stale lease file, or a process that ended', async () => {
     const slow = { op: 'powershell', script: 'Start-Sleep -Seconds 600\nWrite-Output "slow done"' } as const;
     const quick = { op: 'powershell', script: 'Write-Output "changed"' } as const;
 
     // A lease left in the file by a process that no longer exists holds nothing.
     await host.writeFile('C:\\ProgramData\\OpsConductor\\runs\\job-1\\stale\\.t-1.lock', JSON.stringify({ pid: 99_996, started: 1, deadline: Date.now() + 3_600_000, attempt: 1 }));
-    let started = Date.now();
+    const started = Date.now();
     expect(await run(host, quick, { stepId: 'stale', attempt: 2 })).toMatchObject({ code: 0, output: ['changed'] });
     expect(Date.now() - started).toBeLessThan(500);
 
@@ -133,18 +134,119 @@ describe('run markers on a simulated Windows host', () => {
     expect(await markerOf('ended')).toBeNull();
     expect(await run(host, quick, { stepId: 'ended', attempt: 2 })).toMatchObject({ code: 0, output: ['changed'] });
     expect(await markerOf('ended')).toMatchObject({ attempt: 2 });
+  });
 
-    // An owner still running past its deadline (its executor is gone, so nothing terminated it) is stopped, then the retry runs.
-    const orphan = run(host, slow, { stepId: 'expired', leaseSeconds: 1 });
+  it('stops an owner past its lease with the programs it started, and reports the change as maybe half-made instead of making it again', async () => {
+    // The owner runs a native program (an installer, robocopy): a process of its own, which Stop-Process on PowerShell would leave running.
+    const installer = { op: 'command' as const, program: 'waitfor', args: ['/t', '600', 'opsc-never'] };
+    const quick = { op: 'powershell', script: 'Write-Output "changed"' } as const;
+    const orphan = run(host, installer, { stepId: 'expired', leaseSeconds: 1 });
     const lease = await leaseHeld('expired', 1);
-    started = Date.now();
+    let child: number | undefined;
+    for (const until = Date.now() + 5_000; !child && Date.now() < until; await new Promise((r) => setTimeout(r, 10))) child = host.descendants(lease.pid)[0]?.pid;
+    expect(host.process(child ?? 0)).toMatchObject({ name: 'waitfor.exe', parentPid: lease.pid });
+
+    const started = Date.now();
     const retry = await run(host, quick, { stepId: 'expired', attempt: 2 });
-    expect(retry).toMatchObject({ code: 0, output: ['changed'] });
-    expect(retry.stderr).toBe(`opsconductor: attempt 1 (process ${lease.pid}) holds the run marker past its lease; stopping it\r\n`);
+    expect(retry).toMatchObject({ code: 71, output: [], facts: { 'opsc-taken-over': '1' } });
+    expect(retry.stderr).toBe(
+      `opsconductor: attempt 1 (process ${lease.pid}) holds the run marker past its lease; stopping it and the processes it started\r\n` +
+        'opsconductor: attempt 1 was stopped mid-change after its lease ran out; the host may be half-changed, so the change is not run again\r\n',
+    );
     expect(Date.now()).toBeGreaterThanOrEqual(lease.deadline);
     expect(Date.now() - started).toBeLessThan(3_000);
     expect((await orphan).code).toBe(TERMINATED_EXIT_CODE);
-    expect(await markerOf('expired')).toMatchObject({ attempt: 2 });
+    expect(host.process(lease.pid)).toBeUndefined();
+    expect(host.process(child ?? 0)).toBeUndefined();
+    expect(await markerOf('expired')).toMatchObject({ exitCode: 71, attempt: 2, takenOver: 1 });
+
+    // Every later attempt says the same, and still does not make the change.
+    const third = await run(host, quick, { stepId: 'expired', attempt: 3 });
+    expect(third).toMatchObject({ code: 71, facts: { 'opsc-taken-over': '1' }, output: [expect.stringMatching(/^already done by attempt 2 at /)] });
+    expect(third.stderr).toMatch(/attempt 1 was stopped mid-change after its lease ran out; the host may be half-changed/);
+  });
+
+  it('ends what a command started when its shell command is terminated (WinRS job), but not when only its PowerShell is stopped', async () => {
+    const nonce = randomBytes(6).toString('hex');
+    const script = windowsScriptFor({ op: 'command', program: 'waitfor', args: ['/t', '600', 'opsc-never'] }, { jobId: 'job-1', stepId: 'job', nonce });
+    const { command, args } = powershellInvocation(script.script);
+    const signalled = new ShellCommand('SIGNALLED', [command, ...args].join(' '), host, true);
+    const childOf = async (pid: number) => {
+      for (const until = Date.now() + 5_000; Date.now() < until; await new Promise((r) => setTimeout(r, 10))) {
+        const found = host.descendants(pid)[0];
+        if (found) return found.pid;
+      }
+      throw new Error('no child process');
+    };
+    const pidOf = (name: string) => host.processes().filter((p) => p.name === name).map((p) => p.pid);
+    const [shellPid] = pidOf('powershell.exe');
+    const child = await childOf(shellPid ?? 0);
+    signalled.terminate();
+    expect(host.process(child)).toBeUndefined();
+
+    const stopped = new ShellCommand('STOPPED', [command, ...args].join(' '), host, true);
+    const [stoppedPid] = pidOf('powershell.exe');
+    const orphanChild = await childOf(stoppedPid ?? 0);
+    host.killProcess(stoppedPid ?? 0);
+    expect(stopped.exitCode).toBe(TERMINATED_EXIT_CODE);
+    expect(host.process(orphanChild)).toMatchObject({ name: 'waitfor.exe' });
+    host.killProcess(orphanChild);
+  });
+
+  const LOCAL_USER_ROOT = /opsconductor: will not keep run markers in a folder others control: C:\\ProgramData\\OpsConductor is owned by WIN-04\\localuser; only SYSTEM, Administrators and the executing account may own or write it .*a change that a retry could repeat is not made/;
+
+  it('refuses a folder a local user made first: a forged lease stops no process, a planted marker completes no undo, no upload is staged there', async () => {
+    const step = 'C:\\ProgramData\\OpsConductor\\runs\\job-1\\step-1.rollback';
+    await host.createAsLocalUser(step);
+    const victim = host.addProcess('edr-agent.exe');
+    const victimStarted = host.process(victim)?.started?.getTime();
+    const planter = host.addProcess('planter.exe');
+    await host.createAsLocalUser(`${step}\\.t-1.lock`, JSON.stringify({ pid: victim, started: victimStarted, deadline: 0, attempt: 1 }));
+    const close = holdLockFile(host, `${step}\\.t-1.lock`, planter);
+    await host.createAsLocalUser(`${step}\\t-1.json`, JSON.stringify({ exitCode: 0, at: '2026-01-01T00:00:00Z', attempt: 1, facts: {} }));
+
+    const undo = await run(host, { op: 'powershell', script: 'Write-Output "undone"' }, { stepId: 'step-1.rollback', attempt: 1 });
+    close();
+    expect(undo.code).toBe(70);
+    expect(undo.output).toEqual([]);
+    expect(undo.stderr).toMatch(LOCAL_USER_ROOT);
+    expect(host.process(victim)).toMatchObject({ name: 'edr-agent.exe' });
+
+    const nonce = randomBytes(6).toString('hex');
+    const data = Buffer.from('secret release');
+    const stage = await exec(host, stageScriptFor({ nonce }, { sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length }).script, nonce, data);
+    expect(stage.code).toBe(70);
+    expect(stage.stderr).toMatch(/will not stage an upload in a folder others control: C:\\ProgramData\\OpsConductor is owned by WIN-04\\localuser/);
+    expect(await host.files.list('C:\\ProgramData\\OpsConductor\\staging')).toEqual([]);
+  });
+
+  it('refuses a folder made with ProgramData\'s inherited access, where Users may create files', async () => {
+    await host.openToLocalUsers('C:\\ProgramData\\OpsConductor');
+    const refused = await run(host, { op: 'powershell', script: 'Write-Output "changed"' });
+    expect(refused).toMatchObject({ code: 70, output: [] });
+    expect(refused.stderr).toMatch(/a folder others control: BUILTIN\\Users may write to C:\\ProgramData\\OpsConductor;/);
+    expect(await host.exists(markerPath('step-1', 't-1'))).toBe(false);
+  });
+
+  it('never acts on a lease or marker another account owns, even in a private folder', async () => {
+    // The folders are this account's (made by a first run); the files in the step folder are planted.
+    expect((await run(host, { op: 'powershell', script: 'Write-Output ok' }, { targetId: 't-0' })).code).toBe(0);
+    const step = 'C:\\ProgramData\\OpsConductor\\runs\\job-1\\step-1';
+    const victim = host.addProcess('edr-agent.exe');
+    const planter = host.addProcess('planter.exe');
+    await host.createAsLocalUser(`${step}\\.t-1.lock`, JSON.stringify({ pid: victim, started: host.process(victim)?.started?.getTime(), deadline: 0, attempt: 1 }));
+    const close = holdLockFile(host, `${step}\\.t-1.lock`, planter);
+    const forged = await run(host, { op: 'powershell', script: 'Write-Output "changed"' });
+    close();
+    expect(forged).toMatchObject({ code: 70, output: [] });
+    expect(forged.stderr).toMatch(/the lock file C:\\ProgramData\\OpsConductor\\runs\\job-1\\step-1\\\.t-1\.lock belongs to WIN-04\\localuser, not to SYSTEM, Administrators or this account, so it is not trusted/);
+    expect(host.process(victim)).toMatchObject({ name: 'edr-agent.exe' });
+
+    await host.files.remove(`${step}\\.t-1.lock`);
+    await host.createAsLocalUser(`${step}\\t-1.json`, JSON.stringify({ exitCode: 0, at: '2026-01-01T00:00:00Z', attempt: 1, facts: {} }));
+    const planted = await run(host, { op: 'powershell', script: 'Write-Output "changed"' }, { attempt: 2 });
+    expect(planted).toMatchObject({ code: 70, output: [] });
+    expect(planted.stderr).toMatch(/the run marker C:\\ProgramData\\OpsConductor\\runs\\job-1\\step-1\\t-1\.json belongs to WIN-04\\localuser/);
   });
 
   it('finishes a copy whose client is gone: the command under the marker never waits for stdin', async () => {

@@ -43,6 +43,8 @@ export class ShellCommand {
   exitCode: number | null = null;
   /** Takes the process off the host's list: it is gone once it has exited or been terminated. */
   private readonly ended: () => void;
+  /** Terminates what the process started (WinRS's job object). */
+  private readonly endJob: () => void;
 
   constructor(
     readonly id: string,
@@ -52,10 +54,14 @@ export class ShellCommand {
   ) {
     const io = new ProcessIo((stream, data) => this.push(stream, data), this.stdin, this.abort.signal, { utf8 });
     // Listed by the program it runs (cmd.exe /c hands it on), so Get-Process and Stop-Process find it.
-    const process = host.startCommandProcess(splitCommandLine(commandLine)[0] ?? 'cmd.exe', () => this.terminate());
+    // Stop-Process ends this process alone; Signal or the shell going away ends the job WinRS runs it in, so what it started too.
+    const process = host.startCommandProcess(splitCommandLine(commandLine)[0] ?? 'cmd.exe', () => this.stop(TERMINATED_EXIT_CODE));
     io.pid = process.pid;
     io.started = process.started ?? new Date();
     this.ended = () => host.endCommandProcess(process.pid);
+    this.endJob = () => {
+      for (const child of host.descendants(process.pid)) host.killProcess(child.pid);
+    };
     runCommandLine(commandLine, io, host).then(
       (code) => this.finish(code),
       (err: unknown) => {
@@ -137,8 +143,13 @@ export class ShellCommand {
 
   /** Signal terminate / ctrl_c, or the shell going away: the process ends with STATUS_CONTROL_C_EXIT. */
   terminate(): void {
+    this.endJob();
+    this.stop(TERMINATED_EXIT_CODE);
+  }
+
+  private stop(code: number): void {
     this.abort.abort();
-    this.finish(TERMINATED_EXIT_CODE);
+    this.finish(code);
   }
 }
 

@@ -99,6 +99,11 @@ export class ProcessIo {
     this.utf8 = options.utf8;
   }
 
+  /** A program this process starts: it writes to the same console and reads the same stdin, but ends on its own signal. */
+  child(signal: AbortSignal): ProcessIo {
+    return new ProcessIo(this.write, this.stdin, signal, { utf8: this.utf8 });
+  }
+
   private encode(text: string): Buffer {
     return this.utf8 ? Buffer.from(text, 'utf8') : oem(text);
   }

@@ -51,6 +51,13 @@ export interface WinFileChange {
 
 export class WinFiles {
   private readonly denied: string[] = [];
+  /**
+   * Files and folders another local account owns (path key -> its name), and folders whose ACL lets
+   * other accounts create files (ProgramData's inherited Users CI WD,AD). Everything else belongs to
+   * SYSTEM, Administrators or the executing account, with no write rights for anyone else.
+   */
+  private readonly foreignOwners = new Map<string, string>();
+  private readonly openToUsers = new Set<string>();
   /** Files some process holds open for writing: nobody else may open, replace, move or delete them. */
   private readonly held = new Set<string>();
 
@@ -75,6 +82,27 @@ export class WinFiles {
     const key = normalizeWinPath(prefix).toLowerCase();
     const at = this.denied.findIndex((p) => p.toLowerCase() === key);
     if (at !== -1) this.denied.splice(at, 1);
+  }
+
+  /** Set-up: `account` made this file or folder (so it owns it) and others may write in it. */
+  ownBy(winPath: string, account: string): void {
+    this.foreignOwners.set(pathKey(winPath), account);
+    this.openToUsers.add(pathKey(winPath));
+  }
+
+  /** Set-up: a folder an administrator made with ProgramData's inherited ACL (Users may create files in it). */
+  openToLocalUsers(winPath: string): void {
+    this.openToUsers.add(pathKey(winPath));
+  }
+
+  /** `(Get-Acl p).GetOwner(...)` when it is not SYSTEM, Administrators or the executing account; undefined otherwise. */
+  foreignOwner(winPath: string): string | undefined {
+    return this.foreignOwners.get(pathKey(winPath));
+  }
+
+  /** Whether the ACL gives another account write or create rights (what Test-OpscPrivate looks for). */
+  othersMayWrite(winPath: string): boolean {
+    return this.openToUsers.has(pathKey(winPath));
   }
 
   private checkWritable(winPath: string): void {
@@ -197,6 +225,8 @@ export class WinFiles {
     if (!(await this.exists(winPath))) throw pathNotFound(winPath);
     this.checkReplaceable(winPath);
     await rm(this.fs(winPath), { recursive: true, force: true });
+    this.foreignOwners.delete(pathKey(winPath));
+    this.openToUsers.delete(pathKey(winPath));
     this.onChange({ op: 'remove', path: normalizeWinPath(winPath) });
   }
 }

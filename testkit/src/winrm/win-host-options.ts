@@ -46,6 +46,13 @@ export interface WinHostOptions {
   files?: Record<string, string | Buffer>;
   /** Path prefixes under which nothing may be created, replaced, moved or deleted. */
   denyWrite?: string[];
+  /**
+   * Folders (with their parents) a local non-admin user created before the executor did, as
+   * ProgramData lets any user: owned by that user (`<HOST>\localuser`), who may write in them.
+   */
+  createdByLocalUser?: string[];
+  /** Folders an administrator created with ProgramData's inherited ACL, in which Users may create files. */
+  openToLocalUsers?: string[];
   events?: WinEventOptions[];
   /** The next N SOAP requests answer HTTP 500 with a fault (for retry tests). */
   failNextRequests?: number;

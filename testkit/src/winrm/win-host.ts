@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { WinFiles, type WinFileChange } from './win-files.js';
 import type { ServiceStatus, WinEventOptions, WinServiceOptions } from './win-host-options.js';
-import { leafOf, pathKey } from './win-paths.js';
+import { leafOf, normalizeWinPath, parentOf, pathKey } from './win-paths.js';
 
 /**
  * The state of one simulated Windows host: services with their start/stop latencies, processes,
@@ -34,6 +34,8 @@ export interface WinProcess {
   name: string;
   /** The image's path, when it is a file on the host (services). */
   path?: string;
+  /** Win32_Process.ParentProcessId: the process that started it (a native program run from PowerShell). */
+  parentPid?: number;
 }
 
 export interface WinEvent {
@@ -209,13 +211,13 @@ export class WinHost {
 
   addProcess(name: string): number {
     const pid = this.pid();
-    this.extraProcesses.push({ pid, name: imageName(name) });
+    this.extraProcesses.push({ pid, name: imageName(name), started: new Date() });
     return pid;
   }
 
-  /** A command's process starts: it is listed until it ends, and Stop-Process terminates it. */
-  startCommandProcess(name: string, terminate: () => void): WinProcess {
-    const process: WinProcess = { pid: this.pid(), name: imageName(name), started: new Date() };
+  /** A command's process starts (or a program a command's process starts): it is listed until it ends, and Stop-Process terminates it. */
+  startCommandProcess(name: string, terminate: () => void, parentPid?: number): WinProcess {
+    const process: WinProcess = { pid: this.pid(), name: imageName(name), started: new Date(), ...(parentPid !== undefined && { parentPid }) };
     this.commandProcesses.set(process.pid, { process, terminate });
     return process;
   }
@@ -229,7 +231,13 @@ export class WinHost {
     return this.processes().find((p) => p.pid === pid);
   }
 
-  /** `Stop-Process -Id -Force`: a command's process ends as if terminated (its files close). */
+  /** The processes `pid` started, and theirs (`Get-CimInstance Win32_Process -Filter "ParentProcessId = ..."`, recursively). */
+  descendants(pid: number): WinProcess[] {
+    const children = [...this.commandProcesses.values()].map((c) => c.process).filter((p) => p.parentPid === pid);
+    return children.flatMap((c) => [c, ...this.descendants(c.pid)]);
+  }
+
+  /** `Stop-Process -Id -Force`: only that process ends as if terminated (its files close); what it started runs on. */
   killProcess(pid: number): boolean {
     const command = this.commandProcesses.get(pid);
     if (command) {
@@ -271,6 +279,26 @@ export class WinHost {
 
   exists(winPath: string): Promise<boolean> {
     return this.files.exists(winPath);
+  }
+
+  /** The local non-admin account that plants files where ProgramData lets it. */
+  get localUser(): string {
+    return `${this.identity.hostname}\\localuser`;
+  }
+
+  /** Set-up: the local user creates this folder (and any missing parent), or with `data` this file: it owns them and may write in them. */
+  async createAsLocalUser(winPath: string, data?: string | Buffer): Promise<void> {
+    const created: string[] = [];
+    for (let dir = data === undefined ? normalizeWinPath(winPath) : parentOf(winPath); dir !== '' && !(await this.files.exists(dir)); dir = parentOf(dir)) created.push(dir);
+    if (data === undefined) await this.files.createDirectory(winPath);
+    else await this.files.seed(winPath, data);
+    for (const p of [...created, ...(data === undefined ? [] : [winPath])]) this.files.ownBy(p, this.localUser);
+  }
+
+  /** Set-up: the folder exists with ProgramData's inherited ACL, so Users may create files in it. */
+  async openToLocalUsers(winPath: string): Promise<void> {
+    await this.files.createDirectory(winPath);
+    this.files.openToLocalUsers(winPath);
   }
 
   denyWrite(prefix: string): void {

@@ -109,6 +109,8 @@ export const startWinrmFleet = async (options: WinrmFleetOptions): Promise<Winrm
       const host = new WinHost({ name: spec.name, hostname, address: spec.address, username: USERNAME }, dir, spec.hostOptions);
       for (const [file, content] of Object.entries(spec.hostOptions.files ?? {})) await host.writeFile(file, content);
       for (const prefix of spec.hostOptions.denyWrite ?? []) host.denyWrite(prefix);
+      for (const folder of spec.hostOptions.createdByLocalUser ?? []) await host.createAsLocalUser(folder);
+      for (const folder of spec.hostOptions.openToLocalUsers ?? []) await host.openToLocalUsers(folder);
       const password = `${randomBytes(12).toString('base64url')}-Aa1`;
       const endpoint = new WinrmEndpoint(
         host,

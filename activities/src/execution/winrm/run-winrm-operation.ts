@@ -13,7 +13,7 @@ import { SoapParseError } from './soap-response.js';
 import { WinrmConnection, WsmanFaultError, type WinrmAuth, type WinrmEndpoint } from './transport.js';
 import { powershellScriptFor, windowsScriptFor } from './windows-scripts.js';
 import { runMarkerKey } from '../run-marker.js';
-import { changesWindowsTarget } from './run-marker-envelope.js';
+import { changesWindowsTarget, TAKEN_OVER_FACT } from './run-marker-envelope.js';
 import { artifactStdin, prepend } from './copy-stdin.js';
 import { stagedPathFor, stageScriptFor } from './stage-script.js';
 import { outputLineKey, skipFactLines } from '../output-lines/sink.js';
@@ -143,6 +143,14 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
       if (outcome.aborted) {
         await save(performed, { type: ErrorType.Cancelled, message: 'cancelled; the remote command was terminated' });
         throw new CancelledFailure('cancelled while running');
+      }
+      // An attempt that stopped an earlier one mid-change did not run it again: whether the host
+      // changed is unknown, which is what a failure with no result tells the job (as a timeout does).
+      const takenOver = new RegExp(`^@@opsc-${nonce} ${TAKEN_OVER_FACT}=(\\d+)\r?$`, 'm').exec(rawStdout);
+      if (takenOver && scriptContext.marker && !outcome.timedOut) {
+        const message = `on ${endpoint.targetName} attempt ${takenOver[1]} was stopped mid-change after its deadline; the host may be half-changed, so the change was not run again`;
+        await save(performed, { type: ErrorType.Timeout, message });
+        throw new RemoteFailure(ErrorType.Timeout, message, { recorded: true });
       }
       if (outcome.timedOut) {
         const message = `timed out after ${input.timeoutSeconds}s on ${endpoint.targetName}; the remote command was terminated`;

@@ -1,3 +1,4 @@
+import { NOT_PRIVATE_ADVICE, PRIVATE_FOLDER, WINDOWS_OPSC_ROOT } from './private-folder.js';
 import { FACT, prologue, type WindowsScript } from './windows-scripts.js';
 
 /**
@@ -19,20 +20,15 @@ export const COPY_CHUNK_BYTES = 49_152;
 export const stagedPathFor = (nonce: string): string => `${WINDOWS_STAGING_DIR}\\${nonce}.upload`;
 
 /**
- * Creates the staging folder private (no inherited access from ProgramData, which Users can read),
+ * Stages only in a private folder (private-folder.ts: whoever made `staging` first could read
+ * every upload, or swap one), refusing with exit 70 one that another account owns or may write;
  * removes orphans, then writes stdin's base64 lines to `<name>.part` held exclusively (so a pruning
  * upload cannot remove a live one), stopping at more bytes than expected. On the expected size and
- * SHA-256 the part becomes the staged file. Exit 3 when the data is not what was sent, 5 access denied.
+ * SHA-256 the part becomes the staged file. Exit 3 when the data is not what was sent, 5 access denied, 70 the folder is not private.
  */
 const stageBody = `try {
-  if (-not (Test-Path -LiteralPath $opsc_stagingDir -PathType Container)) {
-    New-Item -ItemType Directory -Path (Split-Path -Parent $opsc_stagingDir) -Force | Out-Null
-    $acl = New-Object System.Security.AccessControl.DirectorySecurity
-    $acl.SetAccessRuleProtection($true, $false)
-    $owners = @((New-Object System.Security.Principal.SecurityIdentifier 'S-1-5-18'), (New-Object System.Security.Principal.SecurityIdentifier 'S-1-5-32-544'), [System.Security.Principal.WindowsIdentity]::GetCurrent().User)
-    foreach ($sid in $owners) { $acl.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule($sid, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow'))) }
-    [void][System.IO.Directory]::CreateDirectory($opsc_stagingDir, $acl)
-  }
+  $why = Initialize-OpscFolder $opsc_root $opsc_stagingDir
+  if ($null -ne $why) { Stop-WithError 70 "opsconductor: will not stage an upload in a folder others control: $why; $opsc_advice" }
   $cutoff = (Get-Date).AddHours(-$opsc_retentionHours)
   Get-ChildItem -LiteralPath $opsc_stagingDir -File -Force -ErrorAction SilentlyContinue | Where-Object { $_.LastWriteTime -lt $cutoff } | Remove-Item -Force -ErrorAction SilentlyContinue
   $part = $opsc_staged + '.part'
@@ -77,11 +73,13 @@ export const stageScriptFor = (ctx: { nonce: string }, artifact: { sha256: strin
   if (!/^[0-9a-f]{64}$/.test(artifact.sha256)) throw new RangeError('staging needs the artifact SHA-256');
   if (!Number.isSafeInteger(artifact.bytes) || artifact.bytes < 0) throw new RangeError('staging needs the artifact size');
   const values = {
+    root: WINDOWS_OPSC_ROOT,
     stagingDir: WINDOWS_STAGING_DIR,
+    advice: NOT_PRIVATE_ADVICE,
     staged: stagedPathFor(ctx.nonce),
     sha256: artifact.sha256,
     bytes: artifact.bytes,
     retentionHours: STAGING_RETENTION_HOURS,
   };
-  return { script: `${prologue('file-stage', ctx.nonce, values)}\n${FACT}\n${stageBody}\n`, reportsFacts: true };
+  return { script: `${prologue('file-stage', ctx.nonce, values)}\n${FACT}\n${PRIVATE_FOLDER}\n${stageBody}\n`, reportsFacts: true };
 };

@@ -1,6 +1,7 @@
 import { WINDOWS_BACKUP_DIR, type WindowsOperation } from '@opsc/contracts';
 import type { RunMarkerKey } from '../run-marker.js';
 import { psQuote } from './powershell.js';
+import { PRIVATE_FOLDER, WINDOWS_OPSC_ROOT } from './private-folder.js';
 import { changesWindowsTarget, DEFAULT_LEASE_SECONDS, RUN_MARKER_ENVELOPE, WINDOWS_RUNS_DIR } from './run-marker-envelope.js';
 
 /**
@@ -284,6 +285,7 @@ const once = (operation: WindowsOperation, ctx: WindowsScriptContext, values: Re
   if (!marker || !changesWindowsTarget(operation)) return `${prologue(operation.op, ctx.nonce, values)}\n${FACT}\n${body}\n`;
   const withMarker = {
     ...values,
+    root: WINDOWS_OPSC_ROOT,
     runs: WINDOWS_RUNS_DIR,
     runJob: marker.jobId,
     runStep: marker.stepId,
@@ -293,7 +295,7 @@ const once = (operation: WindowsOperation, ctx: WindowsScriptContext, values: Re
     bodyErrorAction,
     body,
   };
-  return `${prologue(operation.op, ctx.nonce, withMarker)}\n${FACT}\n${RUN_MARKER_ENVELOPE}\n`;
+  return `${prologue(operation.op, ctx.nonce, withMarker)}\n${FACT}\n${PRIVATE_FOLDER}\n${RUN_MARKER_ENVELOPE}\n`;
 };
 
 /**
