@@ -6,8 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { LinuxOperation, type LinuxOperationInput } from '@opsc/contracts';
 import { parseFacts, scriptFor, type ScriptOperation } from './linux-scripts.js';
 import { changesLinuxTarget, FORWARD_STILL_RUNS_EXIT, START_UNKNOWN_EXIT, stopUnreportedRunScript, withRunMarker } from './run-marker-script.js';
-import { installScript } from './transfer.js';
-import { stagingRemoval } from './transfer.js';
+import { installScript, stagingRemoval } from './transfer.js';
 import { runMarkerKey } from '../run-marker.js';
 
 const context = (stepId = 'step-1', targetId = 'target-1') => ({ jobId: 'job-1', stepId, target: { id: targetId, name: 'web-01' }, timeoutSeconds: 30 });
@@ -204,14 +203,17 @@ describe('run markers on Linux, faults', () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
     // The host is so slow that the runner of attempt 1 starts after its attempt gave up waiting.
     const slow = shims(home, { setsid: `while [ ! -e "$HOME/late" ]; do sleep 0.05; done; ${real('setsid')} "$@"; : > "$HOME/late-done"` });
-    const op = { op: 'script', shell: 'sh', script: 'echo applied >> "$HOME/changes"' } as const;
+    const op = { op: 'script', shell: 'sh', script: 'echo applied >> "$HOME/changes"; while [ ! -e "$HOME/go" ]; do sleep 0.05; done' } as const;
     const first = exec(home, wrapped(op, { startWaitSeconds: 1 }).remote.script.replace(/^/, `PATH=${slow}\n`));
     expect(first.code).toBe(START_UNKNOWN_EXIT);
     expect(first.stderr).toMatch(/did not start within 1s and was given up/);
-    const retry = exec(home, wrapped(op, { attempt: 2 }).remote.script);
-    expect(retry.code).toBe(0);
-    // The late runner starts now, and must not run the change again.
+    const retry = start(home, wrapped(op, { attempt: 2 }).remote.script);
+    await vi.waitFor(() => expect(changes(home)).toBe('applied\n'), { timeout: 10_000 });
+    // The late runner starts while the retry's run goes on, and waits for the run lock.
     writeFileSync(path.join(home, 'late'), '');
+    await vi.waitFor(() => expect(waiting('^flock 8$')).toBe(true), { timeout: 10_000 });
+    writeFileSync(path.join(home, 'go'), '');
+    expect(await retry.done).toMatchObject({ code: 0, stdout: '' });
     await vi.waitFor(() => expect(existsSync(path.join(home, 'late-done'))).toBe(true), { timeout: 10_000 });
     expect(changes(home)).toBe('applied\n');
     expect(readFileSync(path.join(home, '.local/state/opsconductor/runs/job-1/step-1/target-1'), 'utf8')).toMatch(/\nattempt=2\n$/);
