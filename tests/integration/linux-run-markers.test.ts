@@ -158,8 +158,30 @@ describe('run markers over SSH', () => {
     await expect.poll(() => onHost("pgrep -f '[s]leep 30' || true"), { timeout: 10_000 }).not.toBe('');
     env.cancel();
     await expect(stopped).rejects.toBeInstanceOf(CancelledFailure);
+    // The stopped run leaves no raw output on the host (only a marker would stay).
+    await expect.poll(() => onHost(`ls -A ~/.local/state/opsconductor/runs/${h.jobId}/stopped`), { timeout: 10_000 }).not.toMatch(/\.run\b/);
     const retry = await h.run(0, { op: 'script', shell: 'sh', script: 'echo ran' }, { stepId: 'stopped', env: attempt(2) });
     expect(retry.stdout).toBe('ran\n');
+  });
+
+  it('starts an undo only once the change it undoes, still running after its connection died, has ended', async () => {
+    const forward = { op: 'script', shell: 'sh', script: 'echo forward >> /tmp/undo-order; while [ ! -e /tmp/go-forward ]; do sleep 0.1; done; echo forward-end >> /tmp/undo-order' } as const;
+    const first = h.run(0, forward, { stepId: 'undone' });
+    await expect.poll(() => onHost('cat /tmp/undo-order 2>/dev/null || true'), { timeout: 10_000 }).toBe('forward');
+    await h.fleet.killSessions(0);
+    expect((await failureOf(first)).type).toBe('ConnectionLost');
+    // Its undo has too short a timeout for the forward change: it fails, retryable, and does nothing.
+    const undo = { op: 'script', shell: 'sh', script: 'echo undo >> /tmp/undo-order' } as const;
+    const early = await failureOf(h.run(0, undo, { stepId: 'undone.rollback', timeoutSeconds: 1 }));
+    expect(early).toMatchObject({ type: 'Timeout', nonRetryable: false });
+    expect(early.message).toMatch(/the change this undoes still runs/);
+    // The next one waits for it, then runs.
+    const undoing = h.run(0, undo, { stepId: 'undone.rollback', env: attempt(2) });
+    await expect.poll(() => onHost("pgrep -f '^flock -E 75' || true"), { timeout: 10_000 }).not.toBe('');
+    expect(await onHost('cat /tmp/undo-order')).toBe('forward');
+    await onHost('touch /tmp/go-forward');
+    expect((await undoing).exitCode).toBe(0);
+    expect(await onHost('cat /tmp/undo-order')).toBe('forward\nforward-end\nundo');
   });
 
   it('removes markers older than a week when it writes a new one, at most once a day', async () => {
