@@ -164,6 +164,32 @@ describe('run markers over SSH', () => {
     expect(retry.stdout).toBe('ran\n');
   });
 
+  it('keeps a staged upload for a runner that starts after the connection dropped during its start', async () => {
+    // The host starts runners late: `setsid` waits for a gate the test opens.
+    const shim = '/usr/local/sbin/setsid';
+    await onHost(`printf '#!/bin/sh\nwhile [ ! -e /tmp/go-setsid ]; do sleep 0.1; done\nexec /usr/bin/setsid "$@"\n' > /tmp/setsid-shim && sudo -n install -m 755 /tmp/setsid-shim ${shim}`);
+    try {
+      writeFileSync(path.join(h.stack.artifactDir, 'late.conf'), 'late=1\n');
+      const copy = { op: 'file-copy', source: 'late.conf', destination: '/opt/app/late.conf', backup: false } as const;
+      const first = h.run(0, copy, { stepId: 'late-copy', become: true });
+      await expect.poll(() => onHost("pgrep -f '[u]sr/local/sbin/setsid' || true"), { timeout: 10_000 }).not.toBe('');
+      // The connection drops before the pid line came: the executor cannot tell whether a runner started.
+      await h.fleet.killSessions(0);
+      expect((await failureOf(first)).type).toBe('ConnectionLost');
+      await onHost('touch /tmp/go-setsid');
+      const marker = `/var/lib/opsconductor/runs/${h.jobId}/late-copy/${h.targetIds[0]}`;
+      await expect.poll(() => onHost(`sudo -n cat ${marker} 2>/dev/null || true`), { timeout: 15_000 }).toMatch(/^exit=0\n/);
+      expect(await onHost('cat /opt/app/late.conf')).toBe('late=1');
+      const retry = await h.run(0, copy, { stepId: 'late-copy', become: true, env: attempt(2) });
+      expect(retry.exitCode).toBe(0);
+      expect(retry.stdout).toMatch(NOT_AGAIN);
+      // The runner removed the staged upload once it had installed it.
+      expect(await onHost('ls -A /tmp | grep opsc- || true')).toBe('');
+    } finally {
+      await onHost(`sudo -n rm -f ${shim}; rm -f /tmp/go-setsid /tmp/setsid-shim`);
+    }
+  });
+
   it('starts an undo only once the change it undoes, still running after its connection died, has ended', async () => {
     const forward = { op: 'script', shell: 'sh', script: 'echo forward >> /tmp/undo-order; while [ ! -e /tmp/go-forward ]; do sleep 0.1; done; echo forward-end >> /tmp/undo-order' } as const;
     const first = h.run(0, forward, { stepId: 'undone' });
