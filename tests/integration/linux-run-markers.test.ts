@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { CancelledFailure } from '@temporalio/common';
@@ -166,8 +166,9 @@ describe('run markers over SSH', () => {
 
   it('keeps a staged upload for a runner that starts after the connection dropped during its start', async () => {
     // The host starts runners late: `setsid` waits for a gate the test opens.
-    const shim = '/usr/local/sbin/setsid';
-    await onHost(`printf '#!/bin/sh\nwhile [ ! -e /tmp/go-setsid ]; do sleep 0.1; done\nexec /usr/bin/setsid "$@"\n' > /tmp/setsid-shim && sudo -n install -m 755 /tmp/setsid-shim ${shim}`);
+    // The host's /usr/local/sbin (first on its PATH) is its own folder on this machine (testkit's FLEET_ROOT).
+    const shim = `/var/lib/opsc-fleet/h${h.fleet.hosts[0]!.address.split('.')[3]}/sbin/setsid`;
+    writeFileSync(shim, '#!/bin/sh\nwhile [ ! -e /tmp/go-setsid ]; do sleep 0.1; done\nexec /usr/bin/setsid "$@"\n', { mode: 0o755 });
     try {
       writeFileSync(path.join(h.stack.artifactDir, 'late.conf'), 'late=1\n');
       const copy = { op: 'file-copy', source: 'late.conf', destination: '/opt/app/late.conf', backup: false } as const;
@@ -186,7 +187,8 @@ describe('run markers over SSH', () => {
       // The runner removed the staged upload once it had installed it.
       expect(await onHost('ls -A /tmp | grep opsc- || true')).toBe('');
     } finally {
-      await onHost(`sudo -n rm -f ${shim}; rm -f /tmp/go-setsid /tmp/setsid-shim`);
+      rmSync(shim, { force: true });
+      await onHost('rm -f /tmp/go-setsid');
     }
   });
 
