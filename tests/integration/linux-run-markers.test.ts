@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { CancelledFailure } from '@temporalio/common';
@@ -158,8 +158,58 @@ describe('run markers over SSH', () => {
     await expect.poll(() => onHost("pgrep -f '[s]leep 30' || true"), { timeout: 10_000 }).not.toBe('');
     env.cancel();
     await expect(stopped).rejects.toBeInstanceOf(CancelledFailure);
+    // The stopped run leaves no raw output on the host (only a marker would stay).
+    await expect.poll(() => onHost(`ls -A ~/.local/state/opsconductor/runs/${h.jobId}/stopped`), { timeout: 10_000 }).not.toMatch(/\.run\b/);
     const retry = await h.run(0, { op: 'script', shell: 'sh', script: 'echo ran' }, { stepId: 'stopped', env: attempt(2) });
     expect(retry.stdout).toBe('ran\n');
+  });
+
+  it('keeps a staged upload for a runner that starts after the connection dropped during its start', async () => {
+    // The host starts runners late: `setsid` waits for a gate the test opens.
+    // The host's /usr/local/sbin (first on its PATH) is its own folder on this machine (testkit's FLEET_ROOT).
+    const shim = `/var/lib/opsc-fleet/h${h.fleet.hosts[0]!.address.split('.')[3]}/sbin/setsid`;
+    writeFileSync(shim, '#!/bin/sh\nwhile [ ! -e /tmp/go-setsid ]; do sleep 0.1; done\nexec /usr/bin/setsid "$@"\n', { mode: 0o755 });
+    try {
+      writeFileSync(path.join(h.stack.artifactDir, 'late.conf'), 'late=1\n');
+      const copy = { op: 'file-copy', source: 'late.conf', destination: '/opt/app/late.conf', backup: false } as const;
+      const first = h.run(0, copy, { stepId: 'late-copy', become: true });
+      await expect.poll(() => onHost("pgrep -f '[u]sr/local/sbin/setsid' || true"), { timeout: 10_000 }).not.toBe('');
+      // The connection drops before the pid line came: the executor cannot tell whether a runner started.
+      await h.fleet.killSessions(0);
+      expect((await failureOf(first)).type).toBe('ConnectionLost');
+      await onHost('touch /tmp/go-setsid');
+      const marker = `/var/lib/opsconductor/runs/${h.jobId}/late-copy/${h.targetIds[0]}`;
+      await expect.poll(() => onHost(`sudo -n cat ${marker} 2>/dev/null || true`), { timeout: 15_000 }).toMatch(/^exit=0\n/);
+      expect(await onHost('cat /opt/app/late.conf')).toBe('late=1');
+      const retry = await h.run(0, copy, { stepId: 'late-copy', become: true, env: attempt(2) });
+      expect(retry.exitCode).toBe(0);
+      expect(retry.stdout).toMatch(NOT_AGAIN);
+      // The runner removed the staged upload once it had installed it.
+      expect(await onHost('ls -A /tmp | grep opsc- || true')).toBe('');
+    } finally {
+      rmSync(shim, { force: true });
+      await onHost('rm -f /tmp/go-setsid');
+    }
+  });
+
+  it('starts an undo only once the change it undoes, still running after its connection died, has ended', async () => {
+    const forward = { op: 'script', shell: 'sh', script: 'echo forward >> /tmp/undo-order; while [ ! -e /tmp/go-forward ]; do sleep 0.1; done; echo forward-end >> /tmp/undo-order' } as const;
+    const first = h.run(0, forward, { stepId: 'undone' });
+    await expect.poll(() => onHost('cat /tmp/undo-order 2>/dev/null || true'), { timeout: 10_000 }).toBe('forward');
+    await h.fleet.killSessions(0);
+    expect((await failureOf(first)).type).toBe('ConnectionLost');
+    // Its undo has too short a timeout for the forward change: it fails, retryable, and does nothing.
+    const undo = { op: 'script', shell: 'sh', script: 'echo undo >> /tmp/undo-order' } as const;
+    const early = await failureOf(h.run(0, undo, { stepId: 'undone.rollback', timeoutSeconds: 1 }));
+    expect(early).toMatchObject({ type: 'Timeout', nonRetryable: false });
+    expect(early.message).toMatch(/the change this undoes still runs/);
+    // The next one waits for it, then runs.
+    const undoing = h.run(0, undo, { stepId: 'undone.rollback', env: attempt(2) });
+    await expect.poll(() => onHost("pgrep -f '^flock -E 75' || true"), { timeout: 10_000 }).not.toBe('');
+    expect(await onHost('cat /tmp/undo-order')).toBe('forward');
+    await onHost('touch /tmp/go-forward');
+    expect((await undoing).exitCode).toBe(0);
+    expect(await onHost('cat /tmp/undo-order')).toBe('forward\nforward-end\nundo');
   });
 
   it('removes markers older than a week when it writes a new one, at most once a day', async () => {

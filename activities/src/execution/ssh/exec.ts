@@ -17,6 +17,10 @@ export interface ExecOptions {
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
   /** Stops the remote process group (over another channel). */
   kill: (pgid: number) => Promise<void>;
+  /** Stops what the command may have started when it is stopped before its pid line came (a detached change). */
+  killUnreported?: () => Promise<void>;
+  /** Called once the channel is open: from then on the command may have run on the target. */
+  onOpen?: () => void;
 }
 
 export interface ExecOutcome {
@@ -82,6 +86,7 @@ const openChannel = (client: Client, command: string): Promise<{ stream: ClientC
 export const execOnChannel = async (client: Client, opts: ExecOptions): Promise<ExecOutcome> => {
   const started = performance.now();
   const { stream, end } = await openChannel(client, opts.command);
+  opts.onOpen?.();
   const stdout = new CappedBuffer(opts.captureCapBytes);
   const stderr = new CappedBuffer(opts.captureCapBytes);
   const pidLine = pidLinePattern(opts.nonce);
@@ -96,7 +101,7 @@ export const execOnChannel = async (client: Client, opts: ExecOptions): Promise<
     if (end.exited) return;
     if (why === 'abort') aborted = true;
     else timedOut = true;
-    const killed = pgid === null ? Promise.resolve() : opts.kill(pgid).catch(() => undefined);
+    const killed = (pgid === null ? (opts.killUnreported?.() ?? Promise.resolve()) : opts.kill(pgid)).catch(() => undefined);
     void killed.then(() => stream.close());
     // A channel the server never closes must not hold the step: the remote `timeout` ends it anyway.
     setTimeout(settle, ABANDON_AFTER_MS).unref();

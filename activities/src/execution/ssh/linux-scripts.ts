@@ -22,6 +22,11 @@ export interface RemoteScript {
    * that work's process group, and bounds it with `timeout` (see `withRunMarker`).
    */
   detached?: boolean;
+  /**
+   * Run by a detached change's runner once the change has ended, however it ended (a file-copy's
+   * staged upload goes here: only the runner knows when nothing reads it any more).
+   */
+  cleanup?: string;
 }
 
 /**

@@ -40,6 +40,9 @@ export const wrapScript = (remote: RemoteScript, opts: { timeoutSeconds: number;
  */
 export const thenAsLoginUser = (command: string, after: string): string => `sh -c ${shQuote(`${command}\nrc=$?\n${after}\nexit "$rc"`)}`;
 
+/** A maintenance script run as the step runs (the same `become`). */
+export const asBecome = (script: string, become: Become): string => sudo(become, `sh -c ${shQuote(script)}`);
+
 /** Stops a wrapped script's whole process group: TERM, then KILL for what is left. */
 export const killCommand = (pgid: number, become: Become): string => {
   if (!Number.isSafeInteger(pgid) || pgid <= 1) throw new RangeError(`not a process group id: ${pgid}`);

@@ -1,23 +1,55 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { LinuxOperation, type LinuxOperationInput } from '@opsc/contracts';
 import { parseFacts, scriptFor, type ScriptOperation } from './linux-scripts.js';
-import { changesLinuxTarget, withRunMarker } from './run-marker-script.js';
+import { changesLinuxTarget, FORWARD_STILL_RUNS_EXIT, START_UNKNOWN_EXIT, stopUnreportedRunScript, withRunMarker } from './run-marker-script.js';
+import { installScript, stagingRemoval } from './transfer.js';
 import { runMarkerKey } from '../run-marker.js';
 
 const context = (stepId = 'step-1', targetId = 'target-1') => ({ jobId: 'job-1', stepId, target: { id: targetId, name: 'web-01' }, timeoutSeconds: 30 });
 
 /** A changing operation's script under its run marker, for the login user (no become). */
-const wrapped = (op: LinuxOperationInput, opts: { stepId?: string; targetId?: string; attempt?: number } = {}) => {
+const wrapped = (op: LinuxOperationInput, opts: { stepId?: string; targetId?: string; attempt?: number; timeoutSeconds?: number; startWaitSeconds?: number } = {}) => {
   const nonce = Math.random().toString(16).slice(2, 10).padEnd(8, '0');
   const operation = LinuxOperation.parse(op) as ScriptOperation;
   const key = runMarkerKey(context(opts.stepId, opts.targetId), opts.attempt ?? 1);
-  const remote = withRunMarker(scriptFor(operation, { jobId: key.jobId, stepId: key.stepId, nonce }), key, { nonce, become: false, timeoutSeconds: 30 });
+  const remote = withRunMarker(scriptFor(operation, { jobId: key.jobId, stepId: key.stepId, nonce }), key, {
+    nonce,
+    become: false,
+    timeoutSeconds: opts.timeoutSeconds ?? 30,
+    ...(opts.startWaitSeconds !== undefined && { startWaitSeconds: opts.startWaitSeconds }),
+  });
   return { remote, nonce };
 };
+
+/** A folder of PATH shims in front of the real tools (a slow `setsid`, a `tail` without --pid). */
+const shims = (home: string, tools: Record<string, string>): string => {
+  const dir = path.join(home, 'shims');
+  mkdirSync(dir, { recursive: true });
+  for (const [name, script] of Object.entries(tools)) {
+    writeFileSync(path.join(dir, name), `#!/bin/sh\n${script}\n`);
+    chmodSync(path.join(dir, name), 0o755);
+  }
+  return `${dir}:${process.env.PATH}`;
+};
+const real = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+
+/** Starts a script with a real sh in the background; resolves with its exit code and output. */
+const start = (home: string, script: string, PATH = process.env.PATH) => {
+  const child = spawn('sh', ['-c', script], { env: { PATH, HOME: home } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout: output(stdout), stderr })));
+  return { child, done };
+};
+const runFolder = (home: string, step = 'step-1', target = 'target-1') => path.join(home, '.local/state/opsconductor/runs/job-1', step, `.${target}.run`);
+const changes = (home: string) => (existsSync(path.join(home, 'changes')) ? readFileSync(path.join(home, 'changes'), 'utf8') : '');
+const waiting = (pattern: string) => spawnSync('pgrep', ['-f', '--', pattern]).status === 0;
 
 /** What the client reads as the command's output: the pid line naming the detached run's group taken out. */
 const output = (stdout: string) => stdout.replace(/^@@opsc-[0-9a-f]+-pid \d+\n/, '');
@@ -163,5 +195,109 @@ describe('run markers on Linux', () => {
       expect(() => runMarkerKey(context(bad), 1), bad).toThrow(/cannot name a run marker/);
       expect(() => runMarkerKey(context('s', bad), 1), bad).toThrow(/cannot name a run marker/);
     }
+  });
+});
+
+describe('run markers on Linux, faults', () => {
+  it('does not run a change twice when its runner starts after the attempt gave up on it', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
+    // The host is so slow that the runner of attempt 1 starts after its attempt gave up waiting.
+    const slow = shims(home, { setsid: `while [ ! -e "$HOME/late" ]; do sleep 0.05; done; ${real('setsid')} "$@"; : > "$HOME/late-done"` });
+    const op = { op: 'script', shell: 'sh', script: 'echo applied >> "$HOME/changes"; while [ ! -e "$HOME/go" ]; do sleep 0.05; done' } as const;
+    const first = exec(home, wrapped(op, { startWaitSeconds: 1 }).remote.script.replace(/^/, `PATH=${slow}\n`));
+    expect(first.code).toBe(START_UNKNOWN_EXIT);
+    expect(first.stderr).toMatch(/did not start within 1s and was given up/);
+    const retry = start(home, wrapped(op, { attempt: 2 }).remote.script);
+    await vi.waitFor(() => expect(changes(home)).toBe('applied\n'), { timeout: 10_000 });
+    // The late runner starts while the retry's run goes on, and waits for the run lock.
+    writeFileSync(path.join(home, 'late'), '');
+    await vi.waitFor(() => expect(waiting('^flock 8$')).toBe(true), { timeout: 10_000 });
+    writeFileSync(path.join(home, 'go'), '');
+    expect(await retry.done).toMatchObject({ code: 0, stdout: '' });
+    await vi.waitFor(() => expect(existsSync(path.join(home, 'late-done'))).toBe(true), { timeout: 10_000 });
+    expect(changes(home)).toBe('applied\n');
+    expect(readFileSync(path.join(home, '.local/state/opsconductor/runs/job-1/step-1/target-1'), 'utf8')).toMatch(/\nattempt=2\n$/);
+  });
+
+  it('starts an undo only once the change it undoes has ended on the target', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
+    const forward = start(home, wrapped({ op: 'script', shell: 'sh', script: 'echo forward >> "$HOME/changes"; while [ ! -e "$HOME/go" ]; do sleep 0.05; done; echo forward-end >> "$HOME/changes"' }).remote.script);
+    await vi.waitFor(() => expect(changes(home)).toBe('forward\n'), { timeout: 10_000 });
+    const undo = start(home, wrapped({ op: 'script', shell: 'sh', script: 'echo undo >> "$HOME/changes"' }, { stepId: 'step-1.rollback' }).remote.script);
+    // The undo waits on the forward run's lock on this host.
+    await vi.waitFor(() => expect(waiting(`flock -E 75 -s -w [0-9]+ ${home}/`)).toBe(true), { timeout: 10_000 });
+    expect(changes(home)).toBe('forward\n');
+    writeFileSync(path.join(home, 'go'), '');
+    expect((await forward.done).code).toBe(0);
+    expect((await undo.done).code).toBe(0);
+    expect(changes(home)).toBe('forward\nforward-end\nundo\n');
+  });
+
+  it('fails an undo, retryable, when the change it undoes still runs at the end of its timeout', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
+    const forward = start(home, wrapped({ op: 'script', shell: 'sh', script: 'echo forward >> "$HOME/changes"; while [ ! -e "$HOME/go" ]; do sleep 0.05; done' }).remote.script);
+    await vi.waitFor(() => expect(changes(home)).toBe('forward\n'), { timeout: 10_000 });
+    const undo = exec(home, wrapped({ op: 'script', shell: 'sh', script: 'echo undo >> "$HOME/changes"' }, { stepId: 'step-1.rollback', timeoutSeconds: 1 }).remote.script);
+    expect(undo.code).toBe(FORWARD_STILL_RUNS_EXIT);
+    expect(undo.stderr).toMatch(/the change this undoes \(step step-1\) still runs on this host/);
+    writeFileSync(path.join(home, 'go'), '');
+    expect((await forward.done).code).toBe(0);
+    expect(changes(home)).toBe('forward\n');
+  });
+
+  it('stops a change whose pid line never came: a runner still to start never runs, a started one is killed', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
+    const key = runMarkerKey(context(), 1);
+    const slow = shims(home, { setsid: `while [ ! -e "$HOME/late" ]; do sleep 0.05; done; ${real('setsid')} "$@"; : > "$HOME/late-done"` });
+    const op = { op: 'script', shell: 'sh', script: 'echo applied >> "$HOME/changes"; sleep 30; echo end >> "$HOME/changes"' } as const;
+    const first = start(home, wrapped(op).remote.script, slow);
+    await vi.waitFor(() => expect(existsSync(path.join(runFolder(home), 'token'))).toBe(true), { timeout: 10_000 });
+    expect(exec(home, stopUnreportedRunScript(key, false)).code).toBe(0);
+    expect((await first.done).code).toBe(START_UNKNOWN_EXIT);
+    writeFileSync(path.join(home, 'late'), '');
+    await vi.waitFor(() => expect(existsSync(path.join(home, 'late-done'))).toBe(true), { timeout: 10_000 });
+    expect(changes(home)).toBe('');
+
+    // Started, its pid line lost: killed through its run folder, and its folder goes.
+    const second = start(home, wrapped(op, { attempt: 2 }).remote.script);
+    await vi.waitFor(() => expect(changes(home)).toBe('applied\n'), { timeout: 10_000 });
+    expect(exec(home, stopUnreportedRunScript(key, false)).code).toBe(0);
+    expect((await second.done).code).not.toBe(0);
+    expect(changes(home)).toBe('applied\n');
+    expect(existsSync(path.join(home, '.local/state/opsconductor/runs/job-1/step-1/target-1'))).toBe(false);
+    expect(existsSync(runFolder(home))).toBe(false);
+  });
+
+  it('keeps no raw output on the host once a run was stopped by its timeout', () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
+    const r = exec(home, wrapped({ op: 'script', shell: 'sh', script: 'echo secret-ish; sleep 10' }, { timeoutSeconds: 1 }).remote.script);
+    expect(r.code).toBe(124);
+    expect(r.stdout).toBe('secret-ish\n');
+    expect(existsSync(runFolder(home))).toBe(false);
+  });
+
+  it('follows the output without a tail that knows --pid, and loses none of it', () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
+    const busyboxLike = shims(home, { tail: `for a; do case "$a" in --pid*) echo "tail: unrecognized option '$a'" >&2; exit 1;; esac; done; exec ${real('tail')} "$@"` });
+    const r = spawnSync('sh', ['-c', wrapped({ op: 'script', shell: 'sh', script: 'echo working; echo oops >&2; exit 4' }).remote.script], { encoding: 'utf8', env: { PATH: busyboxLike, HOME: home } });
+    expect({ code: r.status, stdout: output(r.stdout), stderr: r.stderr }).toEqual({ code: 4, stdout: 'working\n', stderr: 'oops\n' });
+  });
+
+  it('removes a file-copy\'s staged upload from the runner once the install has ended', () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
+    const stage = path.join(home, 'stage');
+    mkdirSync(stage);
+    writeFileSync(path.join(stage, 'upload'), 'hello\n');
+    const staged = { dir: stage, file: path.join(stage, 'upload') };
+    const sha = '5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03';
+    const nonce = 'c0ffee00';
+    const op = LinuxOperation.parse({ op: 'file-copy', source: 'hello.txt', destination: path.join(home, 'dst'), backup: false });
+    if (op.op !== 'file-copy') throw new Error('not a file-copy');
+    const install = installScript(op, staged.file, sha, { jobId: 'job-1', stepId: 'step-1', nonce });
+    const remote = withRunMarker({ ...install, cleanup: stagingRemoval(staged) }, runMarkerKey(context(), 1), { nonce, become: false, timeoutSeconds: 30 });
+    const r = exec(home, remote.script);
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(home, 'dst'), 'utf8')).toBe('hello\n');
+    expect(existsSync(stage)).toBe(false);
   });
 });

@@ -11,6 +11,18 @@ export const USER_RUNS_DIR = '${XDG_STATE_HOME:-$HOME/.local/state}/opsconductor
 
 /** Exit code when no marker folder can be written: the change is not made unprotected. */
 export const NO_MARKER_FOLDER_EXIT = 70;
+/**
+ * Exit code when the runner did not report its start in time: the attempt gave up on it (a runner
+ * starting later sees `abandoned` and does not run), but it may have started just before; a retry
+ * finds out. Not the command's own result.
+ */
+export const START_UNKNOWN_EXIT = 71;
+/** Exit code of an undo that did not start because its step's forward change still runs on the target. */
+export const FORWARD_STILL_RUNS_EXIT = 72;
+/** The suffix of an undo's step id (see RunMarkerKey). */
+const UNDO_SUFFIX = '.rollback';
+
+const candidateDirs = (become: boolean): string => (become ? `${ROOT_RUNS_DIR} "${USER_RUNS_DIR}"` : `"${USER_RUNS_DIR}"`);
 
 /** Operations that change the target, and so must not run twice; reads and waits need no marker. */
 export const changesLinuxTarget = (op: LinuxOperation): boolean => {
@@ -53,12 +65,25 @@ export const changesLinuxTarget = (op: LinuxOperation): boolean => {
  * the run printed, if nobody followed it to the end), or attaches to the run still going (its lock
  * is held by the runner for its whole life), or, when the runner is gone without a marker, says so
  * on stderr and runs the change again. Facts come from the marker only, printed with the nonce of
- * the attempt that reports them.
+ * the attempt that reports them. Once a result is reported, or the run was stopped, only the
+ * marker stays: the run folder (the raw output) goes.
+ *
+ * A runner runs only for the run folder it was started for (the starting attempt's nonce is its
+ * token) and only if that attempt did not give up on it (`abandoned`): a runner late past the
+ * start wait never runs a change a retry has run or runs. An undo (`<step>.rollback`) first waits
+ * for its forward step's attempt and runner on the same target to end, within its timeout.
  */
-export const withRunMarker = (remote: RemoteScript, key: RunMarkerKey, opts: { nonce: string; become: boolean; timeoutSeconds: number }): RemoteScript => {
-  // It goes into the command line as it is: a number and nothing else.
+export const withRunMarker = (
+  remote: RemoteScript,
+  key: RunMarkerKey,
+  opts: { nonce: string; become: boolean; timeoutSeconds: number; startWaitSeconds?: number },
+): RemoteScript => {
+  // They go into the command line as they are: numbers and nothing else.
   if (!Number.isSafeInteger(opts.timeoutSeconds) || opts.timeoutSeconds < 1) throw new RangeError(`not a timeout in seconds: ${String(opts.timeoutSeconds).slice(0, 40)}`);
-  const candidates = opts.become ? `${ROOT_RUNS_DIR} "${USER_RUNS_DIR}"` : `"${USER_RUNS_DIR}"`;
+  const startWait = opts.startWaitSeconds ?? 30;
+  if (!Number.isSafeInteger(startWait) || startWait < 1) throw new RangeError(`not a start wait in seconds: ${String(startWait).slice(0, 40)}`);
+  if (!/^[0-9a-f]+$/.test(opts.nonce)) throw new RangeError('not a nonce');
+  const candidates = candidateDirs(opts.become);
   const facts = remote.reportsFacts;
   // Run by `timeout` in the runner's session ($1 run folder, $2 body, $3 runs base, $4 marker); it
   // and `timeout` hold the run lock (fd 8) while they live, the body does not (it may leave daemons).
@@ -78,14 +103,39 @@ fi
 exit "$rc"
 `;
   // The session leader: holds the run lock until the change has ended, then records how it ended.
+  // $5 is the token of the run folder it was started for, $6 its cleanup, $7 the seconds left.
   const runner = `run=$1
 exec 8>>"$run/lock"; flock 8
+# Late: the folder is a retry's now (or gone), or the attempt that started this gave up on it.
+if [ "$(cat -- "$run/token" 2>/dev/null)" != "$5" ] || [ -e "$run/abandoned" ]; then exit 0; fi
 echo "$$" > "$run/pid"
-timeout -k ${KILL_GRACE_SECONDS} ${opts.timeoutSeconds} sh -c ${shQuote(change)} opsc-change "$@" </dev/null >>"$run/out" 2>>"$run/err" &
+timeout -k ${KILL_GRACE_SECONDS} "$7" sh -c ${shQuote(change)} opsc-change "$@" </dev/null >>"$run/out" 2>>"$run/err" &
 echo "$!" > "$run/pgid.part"; mv -f -- "$run/pgid.part" "$run/pgid"
-wait "$!"; echo "$?" > "$run/ended"
+wait "$!"; rc=$?
+[ -z "$6" ] || sh -c "$6" </dev/null >/dev/null 2>&1
+echo "$rc" > "$run/ended"
+`;
+  const undoOf = key.stepId.endsWith(UNDO_SUFFIX) ? key.stepId.slice(0, -UNDO_SUFFIX.length) : null;
+  // An undo must not run beside the change it undoes: it waits for the forward step's attempt lock
+  // (held while an attempt starts its runner) and run lock (held by the runner) on this target.
+  const waitForward =
+    undoOf === null
+      ? ''
+      : `fstep=${shQuote(undoOf)}
+for b in ${candidates}; do
+  for l in "$b/$job/$fstep/.$target.lock" "$b/$job/$fstep/.$target.run/lock"; do
+    [ -e "$l" ] || continue
+    left=$((end - $(date +%s))); [ "$left" -gt 0 ] || left=0
+    flock -E 75 -s -w "$left" "$l" true 2>/dev/null
+    if [ "$?" = 75 ]; then
+      echo "opsconductor: the change this undoes (step $fstep) still runs on this host after ${opts.timeoutSeconds}s; the undo did not start" >&2
+      exit ${FORWARD_STILL_RUNS_EXIT}
+    fi
+  done
+done
 `;
   const script = `job=${shQuote(key.jobId)}; step=${shQuote(key.stepId)}; target=${shQuote(key.targetId)}
+end=$(($(date +%s) + ${opts.timeoutSeconds}))
 base=''
 for b in ${candidates}; do
   if (umask 077 && mkdir -p -- "$b/$job/$step") 2>/dev/null && [ -w "$b/$job/$step" ]; then base=$b; break; fi
@@ -97,7 +147,7 @@ fi
 for c in setsid flock; do
   command -v "$c" >/dev/null 2>&1 || { echo "opsconductor: $c is missing on this host; a change runs apart from the connection or not at all" >&2; exit ${NO_MARKER_FOLDER_EXIT}; }
 done
-dir="$base/$job/$step"; marker="$dir/$target"; run="$dir/.$target.run"
+${waitForward}dir="$base/$job/$step"; marker="$dir/$target"; run="$dir/.$target.run"
 # Reports the marker (under the marker lock): its facts with this attempt's nonce, and whether
 # another attempt did the work; the run folder is not needed any more.
 report() {
@@ -127,17 +177,23 @@ if [ -f "$run/lock" ]; then
 fi
 if [ -z "$attach" ]; then
   rm -rf -- "$run"
-  if ! { (umask 077 && mkdir -- "$run") && : > "$run/out" && : > "$run/err" && : > "$run/lock" && echo ${key.attempt} > "$run/attempt"; }; then
+  if ! { (umask 077 && mkdir -- "$run") && : > "$run/out" && : > "$run/err" && : > "$run/lock" && echo ${key.attempt} > "$run/attempt" && echo ${opts.nonce} > "$run/token"; }; then
     echo "opsconductor: cannot prepare the run folder $run; the change is not made" >&2; exit ${NO_MARKER_FOLDER_EXIT}
   fi
-  body=${shQuote(remote.script)}
-  setsid sh -c ${shQuote(runner)} opsc-run "$run" "$body" "$base" "$marker" </dev/null >/dev/null 2>&1 9>&- &
-  n=0
-  until [ -s "$run/pgid" ]; do
-    n=$((n + 1)); [ "$n" -le 300 ] || { echo "opsconductor: the change did not start within 30s" >&2; exit 1; }
-    sleep 0.1
-  done
+  left=$((end - $(date +%s))); [ "$left" -gt 0 ] || left=1
+  body=${shQuote(remote.script)}; cleanup=${shQuote(remote.cleanup ?? '')}
+  setsid sh -c ${shQuote(runner)} opsc-run "$run" "$body" "$base" "$marker" ${opts.nonce} "$cleanup" "$left" </dev/null >/dev/null 2>&1 9>&- &
 fi
+n=0
+until [ -s "$run/pgid" ]; do
+  n=$((n + 1))
+  if [ "$n" -gt ${startWait * 10} ] || [ -e "$run/abandoned" ]; then
+    : > "$run/abandoned"
+    echo "opsconductor: the change did not start within ${startWait}s and was given up (it does not start later); it may have started just before: a retry finds out" >&2
+    exit ${START_UNKNOWN_EXIT}
+  fi
+  sleep 0.1
+done
 exec 6<"$run/out" 7<"$run/err" 8<"$run/lock"
 pgid=$(cat -- "$run/pgid"); rpid=$(cat -- "$run/pid")
 exec 9>&-
@@ -145,19 +201,46 @@ exec 9>&-
 # folder is removed after it, in the same session).
 trap '' PIPE HUP
 echo "@@opsc-${opts.nonce}-pid $pgid"
-tail -c +1 -s 0.2 -f --pid="$rpid" /dev/fd/6 7<&- &
-tail -c +1 -s 0.2 -f --pid="$rpid" /dev/fd/7 6<&- >&2 &
-wait
 # The runner holds the run lock exclusively while it lives; followers take it shared.
-flock -s 8
+if tail -c +1 -s 0.2 --pid="$rpid" /dev/null >/dev/null 2>&1; then
+  tail -c +1 -s 0.2 -f --pid="$rpid" /dev/fd/6 7<&- &
+  tail -c +1 -s 0.2 -f --pid="$rpid" /dev/fd/7 6<&- >&2 &
+  wait
+  flock -s 8
+else
+  # No GNU tail to follow with: the output comes once the run has ended.
+  flock -s 8
+  cat <&6; cat <&7 >&2
+fi
 exec 9>>"$dir/.$target.lock"; flock 9
 if [ -f "$marker" ]; then report own; fi
 if [ -f "$run/ended" ]; then
   rc=$(cat -- "$run/ended"); case "$rc" in ''|*[!0-9]*) rc=1;; esac
-  exit "$rc"
+else
+  echo "opsconductor: the run ended without recording a result (its runner was killed or the host restarted); a retry runs it again" >&2
+  rc=137
 fi
-echo "opsconductor: the run ended without recording a result (its runner was killed or the host restarted); a retry runs it again" >&2
-exit 137
+# Stopped (no marker): nothing in the run folder is of use to anyone any more.
+rm -rf -- "$run"
+exit "$rc"
 `;
   return { shell: 'sh', script, reportsFacts: remote.reportsFacts, detached: true };
 };
+
+/**
+ * Stops a detached change whose pid line never reached the client (an abort or deadline during the
+ * start wait): marks its run folder given up, so a runner not yet started never runs, and kills the
+ * group a started runner recorded. Run as the step runs (same `become`).
+ */
+export const stopUnreportedRunScript = (key: RunMarkerKey, become: boolean): string => `job=${shQuote(key.jobId)}; step=${shQuote(key.stepId)}; target=${shQuote(key.targetId)}
+for b in ${candidateDirs(become)}; do
+  run="$b/$job/$step/.$target.run"
+  [ -d "$run" ] || continue
+  : > "$run/abandoned" 2>/dev/null
+  [ -e "$run/ended" ] && continue
+  pg=$(cat -- "$run/pgid" 2>/dev/null)
+  case "$pg" in ''|*[!0-9]*|0|1) continue;; esac
+  kill -TERM -"$pg" 2>/dev/null; sleep 2; kill -KILL -"$pg" 2>/dev/null
+done
+true
+`;

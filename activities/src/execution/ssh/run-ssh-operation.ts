@@ -10,12 +10,12 @@ import { execOnChannel, type ExecOutcome } from './exec.js';
 import { RemoteFailure } from '../remote-failure.js';
 import { shQuote } from './shell-quote.js';
 import { parseFacts, scriptFor, type RemoteScript } from './linux-scripts.js';
-import { killCommand, KILL_GRACE_SECONDS, SUDO_REFUSAL, thenAsLoginUser, wrapScript, type Become } from './remote-command.js';
+import { asBecome, killCommand, KILL_GRACE_SECONDS, SUDO_REFUSAL, thenAsLoginUser, wrapScript, type Become } from './remote-command.js';
 import { download, fetchDestination, installScript, removeStaging, stagingRemoval, uploadToStaging } from './transfer.js';
 import { artifactSha256, resolveArtifact } from '../artifacts.js';
 import { outputLineKey, skipFactLines } from '../output-lines/sink.js';
 import { runMarkerKey } from '../run-marker.js';
-import { changesLinuxTarget, withRunMarker } from './run-marker-script.js';
+import { changesLinuxTarget, FORWARD_STILL_RUNS_EXIT, START_UNKNOWN_EXIT, stopUnreportedRunScript, withRunMarker } from './run-marker-script.js';
 
 const HEARTBEAT_EVERY_MS = 1_000;
 
@@ -51,8 +51,9 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
         if (password !== undefined) stdin = `${password}\n`;
       }
 
-      /** Set once a detached change has started on the host: its session outlives the channel. */
-      let startedDetached = false;
+      /** Set once a command's channel is open: from then on a detached runner may read a staged upload. */
+      let mayHaveStarted = false;
+      const markerKey = () => runMarkerKey(input, ctx.info.attempt);
       /** Runs a script under the wrapper and turns transport-level outcomes into classified failures; `streamed` output goes to the live log. */
       const runScript = async (remote: RemoteScript, streamed = true, after?: string): Promise<Performed> => {
         const wrapped = wrapScript(remote, { timeoutSeconds: input.timeoutSeconds, nonce, become });
@@ -68,6 +69,22 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
               progress[stream === 'stdout' ? 'stdoutBytes' : 'stderrBytes'] += bytes;
             },
             ...(streamed && { onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => lines.write(stream, chunk) }),
+            onOpen: () => {
+              mayHaveStarted = true;
+            },
+            // Stopped before the pid line came: the run folder names the group, if a runner started.
+            ...(remote.detached && {
+              killUnreported: async () => {
+                await execOnChannel(client, {
+                  command: asBecome(stopUnreportedRunScript(markerKey(), input.become), become),
+                  ...(stdin !== undefined && { stdin }),
+                  nonce,
+                  captureCapBytes: 4096,
+                  deadlineMs: 15_000,
+                  kill: async () => undefined,
+                });
+              },
+            }),
             kill: async (pgid) => {
               await execOnChannel(client, {
                 command: killCommand(pgid, become),
@@ -80,7 +97,6 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
             },
           }),
         );
-        if (remote.detached && outcome.pgid !== null) startedDetached = true;
         const rawStdout = outcome.stdout.text();
         const { stdout, facts } = remote.reportsFacts ? parseFacts(rawStdout, nonce) : { stdout: rawStdout, facts: {} };
         const performed: Performed = {
@@ -104,6 +120,12 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
         }
         const remoteTimeout = outcome.exitCode === 124 && outcome.durationMs >= input.timeoutSeconds * 1000 - 250;
         if (outcome.timedOut || remoteTimeout) return fail(ErrorType.Timeout, `timed out after ${input.timeoutSeconds}s on ${endpoint.targetName}; the remote process was stopped`);
+        if (remote.detached && outcome.pgid === null && outcome.exitCode === START_UNKNOWN_EXIT) {
+          return fail(ErrorType.ConnectionLost, `the change did not report its start on ${endpoint.targetName} in time and was given up; it may or may not have run, a retry finds out`);
+        }
+        if (remote.detached && outcome.pgid === null && outcome.exitCode === FORWARD_STILL_RUNS_EXIT) {
+          return fail(ErrorType.Timeout, `the change this undoes still runs on ${endpoint.targetName}; the undo did not start`);
+        }
         if (outcome.connectionLost) return fail(ErrorType.ConnectionLost, `the connection to ${where(endpoint)} dropped while the command ran`);
         if (become !== 'none' && outcome.pgid === null && outcome.exitCode !== 0 && SUDO_REFUSAL.test(performed.stderr)) {
           const reason = performed.stderr.split('\n').find((l) => l.trim()) ?? 'refused';
@@ -114,7 +136,7 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
 
       /** A change runs under its run marker: a retry of this step on this target reports the first run's result. */
       const once = (remote: RemoteScript): RemoteScript =>
-        changesLinuxTarget(operation) ? withRunMarker(remote, runMarkerKey(input, ctx.info.attempt), { nonce, become: input.become, timeoutSeconds: input.timeoutSeconds }) : remote;
+        changesLinuxTarget(operation) ? withRunMarker(remote, markerKey(), { nonce, become: input.become, timeoutSeconds: input.timeoutSeconds }) : remote;
 
       let performed: Performed;
       switch (operation.op) {
@@ -140,12 +162,13 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
           );
           let removed = false;
           try {
-            // The staging folder goes in the same session, after the change has ended even when the
-            // channel died (the session waits for the detached run); over SFTP only when no run started.
-            performed = await runScript(once(installScript(operation, staged.file, sha256, { ...input, nonce })), true, stagingRemoval(staged));
+            // The runner removes the staged upload once the change has ended; the session does too,
+            // as the login user (a sticky /tmp), after the run. Over SFTP only when no command ran.
+            const install = installScript(operation, staged.file, sha256, { ...input, nonce });
+            performed = await runScript(once({ ...install, cleanup: stagingRemoval(staged) }), true, stagingRemoval(staged));
             removed = true;
           } finally {
-            if (!removed && !startedDetached) await ssh.pool.withSftp(key, connect, (sftp) => removeStaging(sftp, staged)).catch(() => undefined);
+            if (!removed && !mayHaveStarted) await ssh.pool.withSftp(key, connect, (sftp) => removeStaging(sftp, staged)).catch(() => undefined);
           }
           break;
         }
