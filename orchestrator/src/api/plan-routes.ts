@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { ErrorType } from '@opsc/contracts';
-import { proposePlan, validatePlan } from '@opsc/activities/planning';
+import { proposePlan, validatePlan } from '@opsc/planning';
 import { principalOf, requireRole } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';

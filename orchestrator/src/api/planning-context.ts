@@ -1,6 +1,6 @@
 import { egressRules, type EgressPolicy } from '@opsc/contracts';
-import type { InventorySketch, PlanningContext, ProposeDeps } from '@opsc/activities/planning';
-import { TargetResolutionError } from '@opsc/activities/planning';
+import type { InventorySketch, PlanningContext, ProposeDeps } from '@opsc/planning';
+import { TargetResolutionError } from '@opsc/planning';
 import { resolveTargets } from '../inventory/resolve.js';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';

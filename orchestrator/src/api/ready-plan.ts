@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorType, Plan, type FieldIssue, type PlanSummary, type RiskLevel } from '@opsc/contracts';
-import { assessExecutablePlan, proposePlan, validatePlan } from '@opsc/activities/planning';
+import { assessExecutablePlan, proposePlan, validatePlan } from '@opsc/planning';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';
 import { planningContext, tenantEgressPolicy } from './planning-context.js';

@@ -4,5 +4,5 @@ export { loadCatalog, parseToolFile, ToolCatalogError } from './load-catalog.js'
 export { ToolCatalog } from './tool-catalog.js';
 export { fillTemplate } from './template.js';
 
-/** The tools that ship with OpsConductor (`activities/tools/`). */
-export const BUILTIN_TOOLS_DIR = fileURLToPath(new URL('../../../tools/', import.meta.url));
+/** The tools that ship with OpsConductor (`planning/tools/`). */
+export const BUILTIN_TOOLS_DIR = fileURLToPath(new URL('../../tools/', import.meta.url));
