@@ -21,7 +21,7 @@ export * from './credentials.js';
 export * from './tools.js';
 export * from './plan-draft.js';
 export * from './quoting.js';
-export * from './fill-facts.js';
+export * from './placeholders.js';
 export * from './execution-fields.js';
 export * from './eta.js';
 export * from './identity-views.js';
