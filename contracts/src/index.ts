@@ -22,6 +22,7 @@ export * from './tools.js';
 export * from './plan-draft.js';
 export * from './quoting.js';
 export * from './placeholders.js';
+export * from './target-fitness.js';
 export * from './execution-fields.js';
 export * from './eta.js';
 export * from './identity-views.js';

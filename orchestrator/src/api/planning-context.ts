@@ -1,7 +1,7 @@
 import { egressRules, type EgressPolicy } from '@opsc/contracts';
 import type { InventorySketch, PlanningContext, ProposeDeps } from '@opsc/planning';
 import { TargetResolutionError } from '@opsc/planning';
-import { resolveTargets } from '../inventory/resolve.js';
+import { resolverOnce, resolveTargets, type InventoryResolver } from '../inventory/resolve.js';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';
 
@@ -23,14 +23,21 @@ export const tenantEgressPolicy = async (deps: ApiDeps, tenantId: string): Promi
   return { allow: egressRules(rows.map((r) => r.destination)), platform: deps.platformServices };
 };
 
-/** What the planner and the validator need, for one tenant: its catalog, inventory, target resolution and egress policy. */
-export const planningContext = (deps: ApiDeps, tenantId: string): PlanningContext & ProposeDeps => ({
+/**
+ * What the planner and the validator need, for one tenant: its catalog, inventory, target resolution
+ * (each selector asked once, or through the submission's own resolver) and egress policy.
+ */
+export const planningContext = (
+  deps: ApiDeps,
+  tenantId: string,
+  resolve: InventoryResolver = resolverOnce((selector) => resolveTargets(deps.pool, tenantId, selector)),
+): PlanningContext & ProposeDeps => ({
   catalog: deps.planning.catalog,
   inventory: () => sketchOf(deps, tenantId),
   egress: () => tenantEgressPolicy(deps, tenantId),
   resolveTargets: async (selector) => {
     try {
-      return await resolveTargets(deps.pool, tenantId, selector);
+      return await resolve(selector);
     } catch (err) {
       if (err instanceof ApiFailure && err.issues) throw new TargetResolutionError(err.issues);
       throw err;

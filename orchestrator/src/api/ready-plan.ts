@@ -3,6 +3,8 @@ import { ErrorType, Plan, type FieldIssue, type PlanSummary, type RiskLevel } fr
 import { assessExecutablePlan, proposePlan, validatePlan } from '@opsc/planning';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';
+import { resolverOnce, resolveTargets } from '../inventory/resolve.js';
+import { resolvedWith } from '../inventory/step-targets.js';
 import { planningContext, tenantEgressPolicy } from './planning-context.js';
 
 /*
@@ -34,16 +36,21 @@ export interface ReadyPlan {
 const invalidPlan = (message: string, issues: FieldIssue[], prefix: string): ApiFailure =>
   new ApiFailure(ErrorType.PlanInvalid, message, issues.map((i) => ({ path: i.path ? `${prefix}.${i.path}` : prefix, message: i.message })));
 
-/** Turns whichever body came in into an executable plan, through the planner and the validator where it applies. */
+/**
+ * Turns whichever body came in into an executable plan, through the planner and the validator where
+ * it applies. The plan keeps the targets its validation resolved (`resolvedWith`): the job takes
+ * those, so a selector is resolved once per submission.
+ */
 export const readyPlan = async (deps: ApiDeps, tenantId: string, body: CreateJobBody): Promise<ReadyPlan> => {
-  const context = planningContext(deps, tenantId);
+  const resolve = resolverOnce((selector) => resolveTargets(deps.pool, tenantId, selector));
+  const context = planningContext(deps, tenantId, resolve);
   if ('request' in body) {
     const proposal = await proposePlan(body.request, context);
     if (proposal.status !== 'ready' || !proposal.plan) {
       const missing = proposal.missing.map((m) => ({ path: m.path, message: m.question }));
       throw invalidPlan(`the request does not make a runnable plan (${proposal.status}): ${proposal.refusal?.message ?? proposal.text.split('\n')[0]}`, [...proposal.issues, ...missing], 'draft');
     }
-    return { plan: proposal.plan, summary: proposal.summary, request: body.request, ...verdictOf(proposal.summary) };
+    return { plan: resolvedWith(proposal.plan, resolve), summary: proposal.summary, request: body.request, ...verdictOf(proposal.summary) };
   }
   if ('draft' in body) {
     const v = await validatePlan(body.draft, context);
@@ -51,12 +58,12 @@ export const readyPlan = async (deps: ApiDeps, tenantId: string, body: CreateJob
       const missing = v.missing.map((m) => ({ path: m.path, message: m.question }));
       throw invalidPlan(v.status === 'invalid' ? 'the plan does not validate' : 'the plan needs more input', [...v.issues, ...missing], 'draft');
     }
-    return { plan: v.plan, summary: v.summary, request: v.draft?.request ?? null, ...verdictOf(v.summary) };
+    return { plan: resolvedWith(v.plan, resolve), summary: v.summary, request: v.draft?.request ?? null, ...verdictOf(v.summary) };
   }
   // A raw executable plan passes the same risk rules: what it says of its tools is replaced.
   const assessed = assessExecutablePlan(body.plan, context.catalog, await tenantEgressPolicy(deps, tenantId));
   if (assessed.issues.length) throw invalidPlan('the plan does not validate', assessed.issues, 'plan');
-  return { plan: assessed.plan, summary: null, request: null, risk: assessed.risk, approvalRequired: assessed.approvalRequired, approvalReasons: assessed.approvalReasons };
+  return { plan: resolvedWith(assessed.plan, resolve), summary: null, request: null, risk: assessed.risk, approvalRequired: assessed.approvalRequired, approvalReasons: assessed.approvalReasons };
 };
 
 /** A validated plan's verdict; a ready plan always has a summary. */
