@@ -20,6 +20,7 @@ export * from './inventory.js';
 export * from './credentials.js';
 export * from './tools.js';
 export * from './plan-draft.js';
+export * from './plan-answer.js';
 export * from './quoting.js';
 export * from './placeholders.js';
 export * from './target-fitness.js';
