@@ -33,10 +33,10 @@ import { recordAudit } from '../audit.js';
 import { principalOf, requireRole } from './auth.js';
 import { ApiFailure } from './errors.js';
 import { parseBody, parseQuery } from './validate.js';
-import { PlanHash, createJobSchema, readyPlan } from './ready-plan.js';
+import { PlanHash, createJobSchema, readyPlan } from '../jobs/ready-plan.js';
 import { jobEventsHandler } from './job-events.js';
-import { abandonDecision, recordDecision } from './decision-store.js';
-import { findJob, findStepResults, insertJob, listJobs, markJobUnstarted, tenantSettings, type JobRow, type StepResultCursor, type StepResultRow } from './job-store.js';
+import { abandonDecision, recordDecision } from '../jobs/decision-store.js';
+import { findJob, findStepResults, insertJob, listJobs, markJobUnstarted, tenantSettings, type JobRow, type StepResultCursor, type StepResultRow } from '../jobs/job-store.js';
 
 const Hash = PlanHash;
 /** A comment goes into the decision's record, the job's and the audit log: refused here if it could not be stored there. */

@@ -2,8 +2,8 @@ import { egressRules, type EgressPolicy } from '@opsc/contracts';
 import type { InventorySketch, PlanningContext, ProposeDeps } from '@opsc/activities/planning';
 import { TargetResolutionError } from '@opsc/activities/planning';
 import { resolveTargets } from '../inventory/resolve.js';
-import type { ApiDeps } from './deps.js';
-import { ApiFailure } from './errors.js';
+import type { ApiDeps } from '../api/deps.js';
+import { ApiFailure } from '../api/errors.js';
 
 const sketchOf = async (deps: ApiDeps, tenantId: string): Promise<InventorySketch> => {
   const [groups, targets] = await Promise.all([

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ErrorType, Plan, type FieldIssue, type PlanSummary, type RiskLevel } from '@opsc/contracts';
 import { assessExecutablePlan, proposePlan, validatePlan } from '@opsc/activities/planning';
-import type { ApiDeps } from './deps.js';
-import { ApiFailure } from './errors.js';
+import type { ApiDeps } from '../api/deps.js';
+import { ApiFailure } from '../api/errors.js';
 import { planningContext, tenantEgressPolicy } from './planning-context.js';
 
 /*
