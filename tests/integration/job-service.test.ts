@@ -64,7 +64,7 @@ describe('the job service', () => {
     const handle = stack.client.workflow.getHandle(job.id);
     const description = await handle.describe();
     expect(description.taskQueue).toBe('orchestrator');
-    expect(await description.memo).toMatchObject({ name: 'touch a file', planHash: job.planHash, risk: 'change', approvalRequired: true, steps: ['Touch a file'], targets: 0 });
+    expect(description.memo).toMatchObject({ name: 'touch a file', planHash: job.planHash, risk: 'change', approvalRequired: true, steps: ['Touch a file'], targets: 0 });
     const history = await handle.fetchHistory();
     const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
     const args = JSON.parse(Buffer.from(input ?? []).toString('utf8')) as { approval: unknown; requestedBy: string };
