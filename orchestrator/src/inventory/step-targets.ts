@@ -1,5 +1,5 @@
-import { ErrorType, unfitTarget, type FieldIssue, type Plan, type ResolvedTarget, type RunJobInput } from '@opsc/contracts';
-import { ApiFailure } from '../api/errors.js';
+import { unfitTarget, type FieldIssue, type Plan, type ResolvedTarget, type RunJobInput } from '@opsc/contracts';
+import { DomainError, InvalidInput } from '../errors.js';
 import type { Db } from '../db.js';
 import { resolverOnce, resolveTargets, type InventoryResolver } from './resolve.js';
 
@@ -18,7 +18,7 @@ export const resolvedWith = (plan: Plan, resolve: InventoryResolver): Plan => {
  * Fixes every remote step's targets when the job is created: the job then runs on exactly these,
  * whatever the inventory becomes meanwhile. A plan from `readyPlan` takes what its validation
  * resolved; any other asks the inventory, once per selector. An empty selection or a target the
- * step cannot take is a 400 naming the step's field.
+ * step cannot take is invalid input naming the step's field.
  */
 export const resolveJobTargets = async (db: Db, tenantId: string, plan: Plan, pathPrefix = 'plan'): Promise<JobTargets> => {
   const resolve = validatedWith.get(plan) ?? resolverOnce((selector) => resolveTargets(db, tenantId, selector));
@@ -33,7 +33,7 @@ export const resolveJobTargets = async (db: Db, tenantId: string, plan: Plan, pa
     try {
       resolved = await resolve(step.targets);
     } catch (err) {
-      if (!(err instanceof ApiFailure)) throw err;
+      if (!(err instanceof DomainError)) throw err;
       issues.push(...(err.issues ?? [{ path: '', message: err.message }]).map((issue) => ({ path: issue.path ? `${at}.${issue.path}` : at, message: issue.message })));
       continue;
     }
@@ -51,6 +51,6 @@ export const resolveJobTargets = async (db: Db, tenantId: string, plan: Plan, pa
       return index;
     });
   }
-  if (issues.length) throw new ApiFailure(ErrorType.ValidationFailed, 'the plan\'s targets do not resolve', issues);
+  if (issues.length) throw new InvalidInput('the plan\'s targets do not resolve', issues);
   return { targets, stepTargets };
 };
