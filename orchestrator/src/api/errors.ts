@@ -1,31 +1,10 @@
 import type { ErrorRequestHandler } from 'express';
 import { ErrorType, type ApiError, type FieldIssue } from '@opsc/contracts';
+import { HTTP_STATUS } from '@opsc/contracts/api';
 import type { Logger } from '../log.js';
 
-/** The one table from error type to HTTP status. */
-export const HTTP_STATUS: Record<ErrorType, number> = {
-  ValidationFailed: 400,
-  PlanInvalid: 422,
-  NotFound: 404,
-  Conflict: 409,
-  RateLimited: 429,
-  AuthFailed: 401,
-  Forbidden: 403,
-  CommandNotAllowed: 403,
-  EgressDenied: 403,
-  Unavailable: 503,
-  RecordsUnavailable: 503,
-  Timeout: 504,
-  HostUnreachable: 502,
-  ConnectionLost: 502,
-  HostKeyMismatch: 502,
-  CommandFailed: 500,
-  UnexpectedStatus: 502,
-  Cancelled: 409,
-  UnsupportedMediaType: 415,
-  Internal: 500,
-  WorkflowClosed: 409,
-};
+/** The one table from error type to HTTP status lives in the contract, for the OpenAPI document too. */
+export { HTTP_STATUS };
 
 /** An error the API answers with as it is: its message is safe to show. */
 export class ApiFailure extends Error {

@@ -4,10 +4,8 @@ import { z } from 'zod';
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import {
   ErrorType,
-  JobStatus,
   isFinalJobStatus,
   TaskQueue,
-  StorableText,
   type DecisionAction,
   type JobProgress,
   type Plan,
@@ -33,45 +31,28 @@ import { recordAudit } from '../audit.js';
 import { principalOf, requireRole } from './auth.js';
 import { ApiFailure } from './errors.js';
 import { parseBody, parseQuery } from './validate.js';
-import { PlanHash, createJobSchema, readyPlan } from './ready-plan.js';
+import { readyPlan } from './ready-plan.js';
+import {
+  ApproveBody,
+  CancelBody,
+  ControlBody,
+  DecideBody,
+  JobListQuery as ListQuery,
+  RejectBody,
+  ResultsQuery,
+  createJobSchema,
+  type ControlAnswer as ControlAnswerView,
+  type JobCreated,
+  type JobDetail,
+  type JobList,
+  type Sent,
+  type StepResultPage,
+  type StepResultView,
+} from '@opsc/contracts/api';
 import { jobEventsHandler } from './job-events.js';
 import { abandonDecision, recordDecision } from './decision-store.js';
 import { findJob, findStepResults, insertJob, listJobs, markJobUnstarted, tenantSettings, type JobRow, type StepResultCursor, type StepResultRow } from './job-store.js';
 
-const Hash = PlanHash;
-/** A comment goes into the decision's record, the job's and the audit log: refused here if it could not be stored there. */
-const Comment = StorableText.trim().max(2_000).optional();
-const ApproveBody = z.strictObject({ planHash: Hash, comment: Comment });
-const RejectBody = z.strictObject({ comment: Comment });
-const ControlBody = z.strictObject({ comment: Comment });
-const CancelBody = z.strictObject({ comment: Comment, mode: z.enum(['finish', 'interrupt']).default('finish') });
-const DecideBody = z.strictObject({ choice: z.enum(['continue', 'rollback']), comment: Comment });
-const ListQuery = z.strictObject({
-  status: z
-    .string()
-    .transform((v) => v.split(',').filter(Boolean))
-    .pipe(z.array(JobStatus))
-    .optional(),
-  requester: z.string().max(200).optional(),
-  group: z.string().max(200).optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
-  until: z.iso.datetime({ offset: true }).optional(),
-  q: z.string().max(200).optional(),
-  before: z.iso.datetime({ offset: true }).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-});
-
-const ResultsQuery = z.strictObject({
-  target: z.string().min(1).max(253).optional(),
-  step: z.string().min(1).max(200).optional(),
-  status: z
-    .string()
-    .transform((v) => v.split(',').filter(Boolean))
-    .pipe(z.array(z.enum(['succeeded', 'failed', 'skipped', 'pending'])))
-    .optional(),
-  after: z.string().max(2_000).optional(),
-  limit: z.coerce.number().int().min(1).max(1_000).default(200),
-});
 const Cursor = z.tuple([z.number().int().min(1), z.string(), z.string()]);
 const encodeCursor = (c: StepResultCursor): string => Buffer.from(JSON.stringify(c)).toString('base64url');
 const decodeCursor = (text: string): StepResultCursor => {
@@ -92,7 +73,7 @@ const QUERY_TIMEOUT_MS = 3_000;
 /** An update waits for the workflow to take it (and record it); past this the API answers 503. */
 const UPDATE_TIMEOUT_MS = 15_000;
 
-const resultView = (r: StepResultRow) => ({
+const resultView = (r: StepResultRow): Sent<StepResultView> => ({
   stepId: r.step_id,
   target: { id: r.target_id, name: r.target_name },
   status: r.status,
@@ -208,7 +189,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       approvalRequired,
       summary: ready.summary,
       links: { self: `/api/jobs/${id}`, events: `/api/jobs/${id}/events`, results: `/api/jobs/${id}/results`, temporalUi: uiLink(id) },
-    });
+    } satisfies Sent<JobCreated>);
   });
 
   router.get('/', async (req, res) => {
@@ -241,7 +222,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
         approval: r.approval,
       })),
       next: rows.length === f.limit && last ? { before: last.created_at.toISOString() } : null,
-    });
+    } satisfies Sent<JobList>);
   });
 
   router.get('/:id', async (req, res) => {
@@ -281,7 +262,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       progress,
       progressError,
       links: { self: `/api/jobs/${id}`, events: `/api/jobs/${id}/events`, results: `/api/jobs/${id}/results`, temporalUi: uiLink(id) },
-    });
+    } satisfies Sent<JobDetail>);
   });
 
   // The per-target results with their full stored output, a page at a time: a job over a thousand
@@ -302,7 +283,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
     res.json({
       results: rows.map(resultView),
       next: rows.length === f.limit && last ? { after: encodeCursor([last.ord, last.target_name, last.target_id]) } : null,
-    });
+    } satisfies Sent<StepResultPage>);
   });
 
   router.get('/:id/events', async (req, res) => {
@@ -348,7 +329,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       throw failure;
     }
     deps.log.info('job control', { jobId: job.id, action, decisionId, by: principal.username, status: answer.status, message: answer.message });
-    res.json(answer);
+    res.json(answer satisfies ControlAnswerView);
   };
 
   router.post('/:id/approve', requireRole('approver'), async (req, res) => {
