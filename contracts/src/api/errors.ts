@@ -6,6 +6,7 @@ import type { Same } from './common.js';
 export const ApiErrorType = z.enum(Object.values(ErrorType) as [ErrorType, ...ErrorType[]]);
 
 export const FieldIssue = z.object({ path: z.string(), message: z.string() });
+export type FieldIssue = z.infer<typeof FieldIssue>;
 
 /** The body of every error answer: its type, a message safe to show, and the fields at fault. */
 export const ApiError = z.object({
@@ -38,7 +39,7 @@ export const HTTP_STATUS: Record<ErrorType, number> = {
   WorkflowClosed: 409,
 };
 
-const sameIssue: Same<z.infer<typeof FieldIssue>, FieldIssueInterface> = true;
+const sameIssue: Same<FieldIssue, FieldIssueInterface> = true;
 const sameError: Same<ApiError, ApiErrorInterface> = true;
 void sameIssue;
 void sameError;

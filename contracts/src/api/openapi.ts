@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import * as base from '../index.js';
-import { ErrorType } from '../errors.js';
+import type { ErrorType } from '../errors.js';
 import * as common from './common.js';
 import * as credentials from './credentials.js';
 import * as errors from './errors.js';
