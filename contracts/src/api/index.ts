@@ -16,3 +16,4 @@ export * from './platform.js';
 export * from './openapi-document.js';
 export * from './routes.js';
 export * from './openapi.js';
+export * from './reference.js';
