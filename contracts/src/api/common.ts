@@ -28,6 +28,3 @@ export type Sent<T> = T extends string
     : T extends object
       ? { [K in keyof T]: Sent<T[K]> }
       : T;
-
-/** True when `A` and `B` are the same type: keeps a schema and an older interface from drifting apart. */
-export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

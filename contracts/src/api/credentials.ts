@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { CredentialView as CredentialViewInterface } from '../credentials.js';
-import { Timestamp, type Same } from './common.js';
+import { Timestamp } from './common.js';
 
 // Requests take `CredentialInput` (the secret is sealed on arrival and never answered).
 
@@ -21,6 +20,3 @@ export type CredentialList = z.infer<typeof CredentialList>;
 /** A credential created or replaced. */
 export const CredentialAnswer = z.object({ credential: CredentialView });
 export type CredentialAnswer = z.infer<typeof CredentialAnswer>;
-
-const same: Same<CredentialView, CredentialViewInterface> = true;
-void same;

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { ErrorType, type ApiError as ApiErrorInterface, type FieldIssue as FieldIssueInterface } from '../errors.js';
-import type { Same } from './common.js';
+import { ErrorType } from '../errors.js';
 
 /** The error types as a schema (`ErrorType` holds them as constants). */
 export const ApiErrorType = z.enum(Object.values(ErrorType) as [ErrorType, ...ErrorType[]]);
@@ -38,8 +37,3 @@ export const HTTP_STATUS: Record<ErrorType, number> = {
   Internal: 500,
   WorkflowClosed: 409,
 };
-
-const sameIssue: Same<FieldIssue, FieldIssueInterface> = true;
-const sameError: Same<ApiError, ApiErrorInterface> = true;
-void sameIssue;
-void sameError;

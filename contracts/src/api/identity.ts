@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { AuditEntry as AuditEntryInterface, TokenView as TokenViewInterface } from '../identity-views.js';
-import { Role, Timestamp, type Same } from './common.js';
+import { Role, Timestamp } from './common.js';
 
 /**
  * A name or label that is stored in PostgreSQL as text: `min` to `max` characters and no control
@@ -145,6 +144,3 @@ export type AuditEntry = z.infer<typeof AuditEntry>;
 /** `GET /api/audit`, newest first; `next` asks for the following page. */
 export const AuditPage = z.object({ entries: z.array(AuditEntry), next: z.string().nullable() });
 export type AuditPage = z.infer<typeof AuditPage>;
-
-const same: [Same<TokenView, TokenViewInterface>, Same<AuditEntry, AuditEntryInterface>] = [true, true];
-void same;

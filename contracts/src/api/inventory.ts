@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { InventoryName, OsFamily, TargetService, type ResolvedTarget as ResolvedTargetInterface } from '../inventory.js';
-import { Timestamp, type Same } from './common.js';
+import { InventoryName, OsFamily, TargetService } from '../inventory.js';
+import { Timestamp } from './common.js';
 
 // Requests (targets, groups and selectors take `TargetInput`, `GroupInput` and `TargetSelector`).
 
@@ -66,6 +66,3 @@ export type ImportAnswer = z.infer<typeof ImportAnswer>;
 /** `POST /api/inventory/resolve`: the targets a selector names. */
 export const ResolveAnswer = z.object({ count: z.number().int(), byOs: z.object({ linux: z.number().int(), windows: z.number().int() }), targets: z.array(ResolvedTarget) });
 export type ResolveAnswer = z.infer<typeof ResolveAnswer>;
-
-const same: Same<ResolvedTarget, ResolvedTargetInterface> = true;
-void same;

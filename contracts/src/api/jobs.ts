@@ -4,8 +4,7 @@ import { StorableText } from '../plain-text.js';
 import { JobProgress } from '../progress.js';
 import { JobResult, JobStatus } from '../results.js';
 import { RiskLevel } from '../tools.js';
-import type { ControlAnswer as ControlAnswerInterface } from '../temporal.js';
-import { RecordedError, TargetName, Timestamp, type Same } from './common.js';
+import { RecordedError, TargetName, Timestamp } from './common.js';
 import { PlanSummary } from './plans.js';
 
 // Requests.
@@ -156,5 +155,3 @@ export type JobDetail = z.infer<typeof JobDetail>;
 /** What every control route (approve, reject, pause, resume, cancel, decide) answers: the job's status after it. */
 export const ControlAnswer = z.object({ status: JobStatus, message: z.string() });
 export type ControlAnswer = z.infer<typeof ControlAnswer>;
-const sameControl: Same<ControlAnswer, ControlAnswerInterface> = true;
-void sameControl;

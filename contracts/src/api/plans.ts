@@ -1,15 +1,8 @@
 import { z } from 'zod';
 import { OsFamily } from '../inventory.js';
 import { Plan } from '../plan.js';
-import {
-  PlanDraft,
-  type MissingInput as MissingInputInterface,
-  type PlanProposal as PlanProposalInterface,
-  type PlanSummary as PlanSummaryInterface,
-  type PlanValidation as PlanValidationInterface,
-} from '../plan-draft.js';
-import { RiskLevel, ToolPlace, type ToolSummary as ToolSummaryInterface } from '../tools.js';
-import type { Same } from './common.js';
+import { PlanDraft } from '../plan-draft.js';
+import { RiskLevel, ToolPlace } from '../tools.js';
 import { FieldIssue } from './errors.js';
 
 // Requests.
@@ -41,6 +34,7 @@ export type PlanSummary = z.infer<typeof PlanSummary>;
 
 /** A parameter the planner could not fill from the request: the plan cannot run until it is given. */
 export const MissingInput = z.object({ path: z.string(), question: z.string() });
+export type MissingInput = z.infer<typeof MissingInput>;
 
 /** `POST /api/plans { plan }`: what the validator makes of a draft. */
 export const PlanValidation = z.object({
@@ -101,12 +95,3 @@ export type ToolSummary = z.infer<typeof ToolSummary>;
 /** `GET /api/tools`: the catalog. */
 export const ToolList = z.object({ tools: z.array(ToolSummary) });
 export type ToolList = z.infer<typeof ToolList>;
-
-const same: [
-  Same<PlanSummary, PlanSummaryInterface>,
-  Same<z.infer<typeof MissingInput>, MissingInputInterface>,
-  Same<PlanValidation, PlanValidationInterface>,
-  Same<PlanProposal, PlanProposalInterface>,
-  Same<ToolSummary, ToolSummaryInterface>,
-] = [true, true, true, true, true];
-void same;

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { EgressAllowListView as EgressAllowListViewInterface } from '../egress.js';
-import { Timestamp, type Same } from './common.js';
+import { Timestamp } from './common.js';
 
 // The tenant's egress allow list (`PUT` takes `EgressAllowList`).
 
@@ -25,6 +24,3 @@ export const HealthReport = z.object({
 });
 export const Health = z.union([HealthStarting, HealthReport]);
 export type Health = z.infer<typeof Health>;
-
-const same: Same<EgressAllowListView, EgressAllowListViewInterface> = true;
-void same;
