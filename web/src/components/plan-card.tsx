@@ -1,7 +1,8 @@
 'use client';
 import { useState } from 'react';
 import { useRouter } from 'next/navigation';
-import type { PlanDraft, PlanProposal, PlanValidation, ToolSummary } from '@opsc/contracts';
+import type { PlanDraft } from '@opsc/contracts';
+import type { JobCreated, PlanProposal, PlanValidation, ToolSummary } from '@opsc/contracts/api';
 import { api, issuesByField } from '../lib/api';
 import { roughly, shortHash } from '../lib/format';
 import { RiskBadge } from './badges';
@@ -96,7 +97,7 @@ export const PlanCard = ({ proposal, tools }: { proposal: PlanProposal; tools: M
     if (!draft || !v.planHash) return;
     setBusy('run');
     setMessage('');
-    const res = await api<{ id: string }>('/jobs', { body: { draft, expectPlanHash: v.planHash } });
+    const res = await api<JobCreated>('/jobs', { body: { draft, expectPlanHash: v.planHash } });
     setBusy(null);
     if (res.ok) {
       router.push(`/jobs/${res.data.id}`);
