@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Records the workflow histories the replay test (tests/workflows/replay.test.ts) replays: runs the
+# Records workflow histories for the replay test (tests/workflows/replay.test.ts): runs the
 # integration files given (by default rollout.test.ts, whose jobs are approved, rejected, timed out,
 # decided, paused, rolled back, cancelled and continued as new) and saves one closed `runJob` history
-# of each kind in tests/histories/, replacing the ones there. See docs/workflow-versioning.md.
+# of each kind in tests/histories/<UTC date>-<commit>/. Earlier recordings stay until
+# docs/workflow-versioning.md says they may go.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 if [ "$#" -eq 0 ]; then set -- tests/integration/rollout.test.ts; fi
 OPSC_RECORD_HISTORIES=1 npx vitest run --project integration "$@"
-ls -l tests/histories

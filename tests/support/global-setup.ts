@@ -63,10 +63,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     try {
       await scanRunForSecrets(await readSecrets(secretsFile), { temporalAddress: temporal.address, postgresAdminUrl: runAdminUrl, logDir, since: started, apiAnswersFile });
       // scripts/record-histories.sh: the replay test's histories, taken once the scan found them clean.
-      if (process.env.OPSC_RECORD_HISTORIES === '1') {
-        const kinds = await recordHistories(temporal.address, path.join(REPO_ROOT, 'tests', 'histories'));
-        console.log(`[histories] recorded ${kinds.join(', ') || 'nothing'} in tests/histories/`);
-      }
+      if (process.env.OPSC_RECORD_HISTORIES === '1') await recordHistories(temporal.address);
     } finally {
       await temporal.stop();
       await postgres?.stop();

@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { temporal } from '@temporalio/proto';
 import { RUN_JOB_WORKFLOW, SearchAttribute } from '@opsc/contracts/temporal';
+import { REPO_ROOT } from '@opsc/dev';
 
 type History = temporal.api.history.v1.IHistory;
 
@@ -52,13 +54,25 @@ const featuresOf = (closeStatus: string, history: History): RunFeatures => {
   return { closeStatus, continued, statuses: new Set(statuses), finalStatus: statuses.at(-1), updates };
 };
 
+/** Where a recording goes: tests/histories/<UTC date>-<commit>, so that each workflow version's recording stays beside the others. */
+const recordingDir = (): string => {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short=8', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    // Not a git checkout: the date alone names the recording.
+  }
+  return path.join(REPO_ROOT, 'tests', 'histories', `${new Date().toISOString().slice(0, 10)}-${commit}`);
+};
+
 /**
  * Saves, from every test namespace (`t-…`) of a Temporal server, one closed `runJob` history of each
- * kind in KINDS (the shortest) as `<dir>/<kind>.json`, replacing the folder's earlier histories.
- * Called by the integration set-up's teardown when OPSC_RECORD_HISTORIES=1, after the run's secret
- * scan passed over these same histories. Returns the kinds saved.
+ * kind in KINDS (the shortest) as `tests/histories/<date>-<commit>/<kind>.json` (a recording of the
+ * same day and commit is replaced; earlier recordings stay). Called by the integration set-up's
+ * teardown when OPSC_RECORD_HISTORIES=1, after the run's secret scan passed over these same histories.
  */
-export const recordHistories = async (address: string, dir: string): Promise<string[]> => {
+export const recordHistories = async (address: string): Promise<void> => {
+  const dir = recordingDir();
   const connection = await Connection.connect({ address });
   const chosen = new Map<string, { events: number; history: History }>();
   try {
@@ -84,5 +98,6 @@ export const recordHistories = async (address: string, dir: string): Promise<str
   for (const [kind, { history }] of chosen) {
     await writeFile(path.join(dir, `${kind}.json`), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
   }
-  return [...chosen.keys()].sort();
+  const kinds = [...chosen.keys()].sort();
+  console.log(`[histories] recorded ${kinds.join(', ') || 'nothing'} in ${path.relative(REPO_ROOT, dir)}/`);
 };

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, Worker, DefaultLogger } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import './quiet-runtime.js';
 import { ApplicationFailure, WorkflowUpdateFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { planHash } from '@opsc/contracts/plan-hash';
 import { Plan, TaskQueue, type Decision, type JobResult, type PlanInput, type RunJobInput, type StepInput } from '@opsc/contracts';
@@ -23,9 +24,6 @@ const INDEXED_VALUE_TYPE: Record<string, number> = { KEYWORD: 2 };
 
 const UPDATES = { approve: approveUpdate, reject: rejectUpdate, pause: pauseUpdate, resume: resumeUpdate, cancel: cancelUpdate, decide: decideUpdate } as const;
 
-// Quiet workers: a failing test prints its own assertion, not the SDK's chatter (the test server
-// does not advertise the capabilities of a full server, which the SDK warns about).
-Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
 
 /** One time-skipping test server and the real workflow bundle on the real queues, with fake activities. */
 export class WorkflowEnv {
