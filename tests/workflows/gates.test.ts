@@ -32,6 +32,7 @@ describe('approval gate', () => {
 
   it('runs a job approved 23 hours into its day', async () => {
     const job = await wf.startJob({ plan: sshPlan(['a', 'b']), targets: ['web-1', 'web-2'], approval: { required: true, timeoutSeconds: DAY } });
+    await job.reached('awaiting_approval');
     await wf.env.sleep('23h');
     const answer = await job.decide('approve', { by: 'bob', role: 'approver' });
     expect(answer.message).toBe('approved');
@@ -90,6 +91,7 @@ describe('failure threshold decision', () => {
 
   it('goes on past the failure when an approver says so six days later', async () => {
     const job = await wf.startJob(asking());
+    await job.reached('awaiting_decision');
     await wf.env.sleep('6d');
     const answer = await job.decide('decide', { by: 'bob', role: 'approver' }, { choice: 'continue' });
     expect(answer.message).toBe('continuing');
@@ -102,8 +104,7 @@ describe('failure threshold decision', () => {
 
   it('four-eyes: the requester may roll back but not continue past the failures', async () => {
     const job = await wf.startJob({ ...asking(), approval: { required: false, fourEyes: true } });
-    // Wait for the question before answering it.
-    await wf.env.sleep('1m');
+    await job.reached('awaiting_decision');
     const own = await TestJob.refusal(job.decide('decide', { by: job.input.requestedBy, role: 'approver' }, { choice: 'continue' }));
     expect(own.type).toBe(ErrorType.Forbidden);
     expect(own.message).toMatch(/four-eyes/);

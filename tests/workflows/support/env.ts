@@ -5,7 +5,7 @@ import { Worker } from '@temporalio/worker';
 import './quiet-runtime.js';
 import { ApplicationFailure, WorkflowUpdateFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { planHash } from '@opsc/contracts/plan-hash';
-import { Plan, TaskQueue, type Decision, type JobResult, type PlanInput, type RunJobInput, type StepInput } from '@opsc/contracts';
+import { Plan, TaskQueue, type Decision, type JobResult, type JobStatus, type PlanInput, type RunJobInput, type StepInput } from '@opsc/contracts';
 import {
   RUN_JOB_WORKFLOW,
   SearchAttribute,
@@ -17,7 +17,7 @@ import {
   resumeUpdate,
   type ControlAnswer,
 } from '@opsc/contracts/temporal';
-import { FakeWorld, type ExecutorScript, type JobRecords } from './fakes.js';
+import { FakeWorld, waitFor, type ExecutorScript, type JobRecords } from './fakes.js';
 
 // temporal.api.enums.v1.IndexedValueType of the search attribute types the platform uses.
 const INDEXED_VALUE_TYPE: Record<string, number> = { KEYWORD: 2 };
@@ -144,6 +144,11 @@ export class TestJob {
     );
     if (!(err instanceof WorkflowUpdateFailedError) || !(err.cause instanceof ApplicationFailure)) throw err;
     return { type: err.cause.type ?? undefined, message: err.cause.message };
+  }
+
+  /** Resolves once the workflow has recorded `status` (it is then waiting in that state). */
+  reached(status: JobStatus): Promise<void> {
+    return waitFor(() => this.records.statuses.some((s) => s.status === status), `status ${status}`);
   }
 
   eventActions(): string[] {
