@@ -8,4 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 if [ "$#" -eq 0 ]; then set -- tests/integration/rollout.test.ts; fi
+stamp=$(mktemp)
+trap 'rm -f "$stamp"' EXIT
 OPSC_RECORD_HISTORIES=1 npx vitest run --project integration "$@"
+# vitest reports a failed teardown but exits 0: the new files are the proof the recording happened.
+if [ -z "$(find tests/histories -name '*.json' -newer "$stamp" 2>/dev/null)" ]; then
+  echo "record-histories: no history was recorded (see the teardown's output above)" >&2; exit 1
+fi
+find tests/histories -name '*.json' -newer "$stamp" | sort

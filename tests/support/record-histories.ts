@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { temporal } from '@temporalio/proto';
 import { RUN_JOB_WORKFLOW, SearchAttribute } from '@opsc/contracts/temporal';
 import { REPO_ROOT } from '@opsc/dev';
+import { historyToJson } from './history-json.js';
 
 type History = temporal.api.history.v1.IHistory;
 
@@ -96,7 +96,7 @@ export const recordHistories = async (address: string): Promise<void> => {
   await mkdir(dir, { recursive: true });
   for (const file of await readdir(dir)) if (file.endsWith('.json')) await rm(path.join(dir, file));
   for (const [kind, { history }] of chosen) {
-    await writeFile(path.join(dir, `${kind}.json`), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
+    await writeFile(path.join(dir, `${kind}.json`), `${JSON.stringify(historyToJson(history), null, 1)}\n`);
   }
   const kinds = [...chosen.keys()].sort();
   console.log(`[histories] recorded ${kinds.join(', ') || 'nothing'} in ${path.relative(REPO_ROOT, dir)}/`);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { Worker } from '@temporalio/worker';
 import { REPO_ROOT } from '@opsc/dev';
+import { historyFromJson } from '../support/history-json.js';
 import './support/quiet-runtime.js';
 
 /**
@@ -42,7 +43,7 @@ describe('stored workflow histories', () => {
   it('replay with the current workflow code without a determinism error', async () => {
     const files = await stored();
     async function* histories() {
-      for (const file of files) yield { workflowId: file, history: JSON.parse(await readFile(path.join(DIR, file), 'utf8')) as unknown };
+      for (const file of files) yield { workflowId: file, history: historyFromJson(JSON.parse(await readFile(path.join(DIR, file), 'utf8'))) };
     }
     const failures: string[] = [];
     let replayed = 0;
