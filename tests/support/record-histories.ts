@@ -22,6 +22,7 @@ const KINDS: { name: string; fits: (run: RunFeatures) => boolean }[] = [
   { name: 'decided-rollback', fits: (r) => r.updates.has('decide') && r.statuses.has('rolling_back') },
   { name: 'decided-continue', fits: (r) => r.updates.has('decide') },
   { name: 'rolled-back', fits: (r) => r.statuses.has('rolling_back') },
+  { name: 'target-rolled-back', fits: (r) => r.undid },
   { name: 'paused-resumed', fits: (r) => r.updates.has('pause') && r.updates.has('resume') },
   { name: 'approved-completed', fits: (r) => r.updates.has('approve') && r.finalStatus === 'completed' },
   { name: 'completed', fits: (r) => r.finalStatus === 'completed' },
@@ -36,6 +37,8 @@ interface RunFeatures {
   finalStatus: string | undefined;
   /** Names of the updates the run accepted. */
   updates: Set<string>;
+  /** It scheduled an undo (a `<step>.rollback` action). */
+  undid: boolean;
 }
 
 const decode = (data: Uint8Array | null | undefined): unknown => (data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined);
@@ -44,14 +47,18 @@ const featuresOf = (closeStatus: string, history: History): RunFeatures => {
   const statuses: string[] = [];
   const updates = new Set<string>();
   let continued = false;
+  let undid = false;
   for (const event of history.events ?? []) {
+    const scheduled = event.activityTaskScheduledEventAttributes?.input?.payloads?.[0];
+    const stepId = (decode(scheduled?.data) as { stepId?: unknown } | undefined)?.stepId;
+    if (typeof stepId === 'string' && stepId.endsWith('.rollback')) undid = true;
     if (event.workflowExecutionStartedEventAttributes?.continuedExecutionRunId) continued = true;
     const status = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[SearchAttribute.status.name];
     if (status) statuses.push(String(decode(status.data)));
     const update = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name;
     if (update) updates.add(update);
   }
-  return { closeStatus, continued, statuses: new Set(statuses), finalStatus: statuses.at(-1), updates };
+  return { closeStatus, continued, statuses: new Set(statuses), finalStatus: statuses.at(-1), updates, undid };
 };
 
 /** Where a recording goes: tests/histories/<UTC date>-<commit>, so that each workflow version's recording stays beside the others. */
