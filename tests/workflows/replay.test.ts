@@ -16,7 +16,7 @@ import './support/quiet-runtime.js';
 const DIR = path.join(REPO_ROOT, 'tests', 'histories');
 
 /** The kinds a recording must keep: each drives the workflow down a different path. */
-const REQUIRED = ['approval-timed-out', 'approved-completed', 'cancelled', 'continued-as-new', 'continued-run', 'decided-continue', 'decided-rollback', 'rejected'];
+const REQUIRED = ['approval-timed-out', 'approved-completed', 'cancelled', 'continued-as-new', 'continued-run', 'decided-continue', 'decided-rollback', 'rejected', 'target-rolled-back'];
 
 /** The recordings (`<date>-<commit>` folders), oldest first. */
 const recordings = async (): Promise<string[]> =>
