@@ -26,24 +26,33 @@ const absolutePaths = csv.superRefine((entries, ctx) => {
 
 /** The executor's configuration. Only this schema will know the vault key. */
 export const ExecutorEnv = z.object({
+  /** The Temporal frontend, host:port. */
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  /** The Temporal namespace. */
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   /**
-   * TLS to the Temporal frontend (production: mutual TLS). Any of the three files turns TLS on; the
-   * client certificate and its key go together. Without them the connection is plain, which only
-   * the embedded dev server on loopback should accept.
+   * CA certificate (PEM) the Temporal frontend's certificate is checked against. Any of the three
+   * TEMPORAL_TLS_*_FILE variables turns TLS on (production: mutual TLS); without them the connection is
+   * plain, which only the embedded dev server on loopback should accept.
    */
   TEMPORAL_TLS_CA_FILE: z.string().min(1).optional(),
+  /** This service's client certificate (PEM) for mutual TLS; goes with TEMPORAL_TLS_KEY_FILE. */
   TEMPORAL_TLS_CERT_FILE: z.string().min(1).optional(),
+  /** The client certificate's private key (PEM); goes with TEMPORAL_TLS_CERT_FILE. */
   TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional(),
   /** The name the frontend's certificate is checked against, when it is not the address's host. */
   TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  /** PostgreSQL as the `opsc_executor` role (`npm run up` makes it), a postgres:// URL. Removed from the process's environment once read. */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }),
+  /** Where the health and metrics server listens (`/health`, `/metrics` for Prometheus). */
   EXECUTOR_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+  /** The health and metrics server's port. */
   EXECUTOR_HEALTH_PORT: z.coerce.number().int().min(1).max(65_535).default(8010),
   /** Activities this worker runs at once; more executors scale further. */
   EXECUTOR_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Programs a `local-command` step may start (comma-separated); anything else fails with CommandNotAllowed. */
   EXECUTOR_LOCAL_COMMANDS: csv.default(DEFAULT_LOCAL_COMMANDS.split(',')),
+  /** PATH for local commands, and where `bwrap` is found (the executor's own environment is not passed on). */
   EXECUTOR_LOCAL_PATH: z.string().min(1).default('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'),
   /** The unprivileged user local commands run as (bubblewrap) when the executor runs as root; scripts/setup.sh creates it. */
   EXECUTOR_SANDBOX_USER: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'must be a user name' }).default('opsc-sandbox'),
@@ -51,7 +60,8 @@ export const ExecutorEnv = z.object({
   EXECUTOR_SANDBOX_HIDE: absolutePaths.default([]),
   /**
    * More of the platform's own services (host[:port] or CIDR[:port]) that no step may reach whatever
-   * a tenant allows, beside Temporal, PostgreSQL and this executor's health port.
+   * a tenant allows, beside Temporal, PostgreSQL and this executor's health port. `npm run up` adds the API,
+   * web app and Temporal UI ports; the compose file names every service.
    */
   EXECUTOR_EGRESS_DENY: egressRuleList.default([]),
   /** Bytes of each output stream returned into workflow history (the rest stays in PostgreSQL). */
@@ -72,7 +82,7 @@ export const ExecutorEnv = z.object({
   EXECUTOR_LOOKUP_CACHE_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Time in-flight activities get to finish on SIGTERM before they are cancelled. */
   EXECUTOR_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
-  /** file-copy reads its sources here; file-fetch writes under fetched/. Created at start. */
+  /** file-copy reads its sources here; file-fetch writes under fetched/. Created at start (`npm run up`: `.data/artifacts`). */
   EXECUTOR_ARTIFACT_DIR: z.string().min(1).default('/var/lib/opsc/artifacts'),
   /** Host key policy of targets that set none: `accept-new` pins the first key seen, `strict` needs an enrolment step. */
   SSH_HOST_KEY_POLICY: z.enum(['strict', 'accept-new']).default('accept-new'),
@@ -96,9 +106,11 @@ export const ExecutorEnv = z.object({
   WINRM_MAX_ENVELOPE_SIZE: z.coerce.number().int().min(32_768).max(16_777_216).default(153_600),
   /** Seconds a WinRM Receive may wait for output before the server answers "nothing yet" and it is asked again. */
   WINRM_OPERATION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(20),
-  /** The vault master key(s), PKCS#8 PEM, newest first: inline, or in a file (mode 0600). */
+  /** The vault master key(s), PKCS#8 PEM, newest first, inline. Removed from the process's environment once read. */
   OPSC_VAULT_KEY: z.string().min(1).optional(),
+  /** The same, in a file readable by its owner only (mode 0600); the executor refuses a file others may read. */
   OPSC_VAULT_KEY_FILE: z.string().min(1).optional(),
+  /** `debug` also shows the Temporal SDK's own logs. */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 export type ExecutorEnv = z.infer<typeof ExecutorEnv>;

@@ -5,21 +5,27 @@ const isOrigin = (value: string): boolean => URL.canParse(value) && /^https?:$/.
 
 /** The orchestrator's configuration. It has no vault key and no execution settings, by design. */
 export const OrchestratorEnv = z.object({
+  /** The Temporal frontend, host:port. */
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  /** The Temporal namespace. Created, with the search attributes, when missing. */
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   /**
-   * TLS to the Temporal frontend (production: mutual TLS). Any of the three files turns TLS on; the
-   * client certificate and its key go together. Without them the connection is plain, which only
-   * the embedded dev server on loopback should accept.
+   * CA certificate (PEM) the Temporal frontend's certificate is checked against. Any of the three
+   * TEMPORAL_TLS_*_FILE variables turns TLS on (production: mutual TLS); without them the connection is
+   * plain, which only the embedded dev server on loopback should accept.
    */
   TEMPORAL_TLS_CA_FILE: z.string().min(1).optional(),
+  /** This service's client certificate (PEM) for mutual TLS; goes with TEMPORAL_TLS_KEY_FILE. */
   TEMPORAL_TLS_CERT_FILE: z.string().min(1).optional(),
+  /** The client certificate's private key (PEM); goes with TEMPORAL_TLS_CERT_FILE. */
   TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional(),
   /** The name the frontend's certificate is checked against, when it is not the address's host. */
   TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   /** Temporal Web UI base URL, for links in API answers. */
   TEMPORAL_UI_URL: z.url().optional(),
+  /** PostgreSQL as the `opsc_orchestrator` role (`npm run up` makes it), a postgres:// URL. */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }),
+  /** Where the API listens. */
   API_HOST: z.string().min(1).default('127.0.0.1'),
   /**
    * The proxies whose X-Forwarded-For the API believes (express's "trust proxy": loopback,
@@ -27,6 +33,7 @@ export const OrchestratorEnv = z.object({
    * source address come from it, so it must name only proxies that write the header themselves.
    */
   API_TRUST_PROXY: z.string().min(1).default('loopback'),
+  /** The API's port. */
   API_PORT: z.coerce.number().int().min(1).max(65_535).default(3005),
   /** An execution activity silent for this long is retried on another executor. */
   JOB_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(600).default(30),
@@ -39,6 +46,7 @@ export const OrchestratorEnv = z.object({
   JOB_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   /** A job whose workflow Temporal does not know is closed by reconciliation once it is this old. */
   JOB_RECONCILE_MISSING_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** `debug` also shows the Temporal SDK's own logs. */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Folders of extra tool files (*.yaml), separated by `:`, loaded after the shipped tools. */
   OPSC_TOOLS_DIRS: z
@@ -49,6 +57,7 @@ export const OrchestratorEnv = z.object({
   OPENAI_API_KEY: z.string().min(1).optional(),
   /** The server's base URL, e.g. http://127.0.0.1:11434/v1 for Ollama; OpenAI's when absent. */
   OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** The model name the LLM server knows. */
   OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
   /** Seconds the LLM planner may take in all (repairs included) before the built-in planner answers. */
   PLANNER_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
@@ -58,9 +67,11 @@ export const OrchestratorEnv = z.object({
   SIGN_IN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
   /** The first lock's length; each further failure doubles it, up to the maximum. */
   SIGN_IN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** The longest lock. */
   SIGN_IN_LOCKOUT_MAX_SECONDS: z.coerce.number().int().min(1).max(604_800).default(3600),
   /** Failed sign-ins one source address (an IPv6 /64) may have per window, in this process. */
   SIGN_IN_SOURCE_MAX_FAILURES: z.coerce.number().int().min(1).max(100_000).default(20),
+  /** The window in which a source's spent budget of failed sign-ins fills up again. */
   SIGN_IN_SOURCE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   /** Password hashes (scrypt, 32 MiB each) computed at once; a sign-in past this is refused at once. One source gets half (at least one). */
   SIGN_IN_MAX_CONCURRENT_HASHES: z.coerce.number().int().min(1).max(64).default(4),

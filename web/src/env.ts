@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 /** The web server's configuration, parsed once: where the orchestrator API is. Nothing else. */
 export const WebEnv = z.object({
+  /** The orchestrator API that the web server proxies `/api/*` to, read at the first request (one build serves any address). */
   OPSC_API_URL: z
     .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
     .default('http://127.0.0.1:3005')

@@ -6,7 +6,7 @@ import { TaskQueue } from '@opsc/contracts';
  * events, a refused decision, the ETA lookup, the start check): each attempt ends within 30 s, so a
  * query hung on a dead connection is tried again on a fresh one, and there is no attempt limit and
  * no schedule-to-close bound. A database away for ten minutes, or an hour, delays a record; it never
- * fails the job, and no undo waits for it (see `JobRun.record`).
+ * fails the job, and no undo waits for it (see `RecordsQueue.record`).
  */
 export const BOOKKEEPING: ActivityOptions = {
   taskQueue: TaskQueue.orchestrator,

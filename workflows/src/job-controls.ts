@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancellationScope, proxyActivities, setHandler } from '@temporalio/workflow';
-import { ErrorType, TaskQueue, type Decision, type DecisionAction, type JobEvent, type JobStatus, type OrchestratorActivities, type RunJobInput } from '@opsc/contracts';
+import { ErrorType, TaskQueue, type CarriedJobState, type Decision, type DecisionAction, type JobEvent, type JobStatus, type OrchestratorActivities, type RunJobInput } from '@opsc/contracts';
 import {
   approveUpdate,
   cancelUpdate,
@@ -11,7 +11,6 @@ import {
   type DecisionRef,
 } from '@opsc/contracts/temporal';
 import { BOOKKEEPING } from './bookkeeping.js';
-import type { JobStateData } from './job-state.js';
 
 // The API waits 15 s for an update's answer (UPDATE_TIMEOUT_MS): confirming the decision gets a
 // few quick tries within 8 s, then the update fails as unavailable and the caller tries again.
@@ -34,7 +33,7 @@ const refuse = (type: ErrorType, message: string): never => {
 /** What the control updates need of a job's run. */
 export interface ControlledJob {
   readonly input: RunJobInput;
-  readonly data: JobStateData;
+  readonly data: CarriedJobState;
   log(level: 'info' | 'warn', message: string): void;
   event(action: JobEvent['action'], actor: { by: string; comment?: string | null; sourceIp?: string | null }, details?: Record<string, unknown>, decisionId?: string): Promise<void>;
   setStatus(status: JobStatus): Promise<void>;

@@ -1,92 +1,27 @@
 import {
+  CARRIED_JOB_STATE_VERSION,
   Cell,
   estimateRemainingSeconds,
   type ApprovalState,
+  type CarriedJobState,
   type CompensationFailure,
-  type DecisionState,
-  type HalfChangedHost,
   type JobProgress,
   type JobStatus,
   type LogEntry,
   type Plan,
-  type StepStatus,
+  type StepMeta,
   type StepTiming,
   type TargetState,
 } from '@opsc/contracts';
-import type { UndoEntry } from './saga.js';
+import { expectedOf } from './job-eta.js';
 
 const MAX_LOG_LINES = 50;
 const MAX_FAILURES_SHOWN = 50;
 
-/** Where the workflow is in its life; a continued run starts again at this phase. */
-export type Phase = 'approval' | 'running' | 'compensating' | 'done';
-
-/** Why launching stopped before every target was done. */
-export type StopReason = 'threshold' | 'rollback-all' | 'cancel';
-
-export interface StepMeta {
-  status: StepStatus;
-  startedAt?: string;
-  finishedAt?: string;
-  expectedSeconds: number | null;
-  expectedFrom: 'history' | 'tool' | 'observed' | 'none';
-  /** The estimate's slow end (95th percentile over the targets); absent in state handed over by older runs. */
-  expectedTailSeconds?: number | null;
-  /** Sum, count and longest of this run's durations of the step, per target. */
-  observedMs: number;
-  observedCount: number;
-  observedMaxMs?: number;
-}
-
-/**
- * Everything the job knows, as plain data: the `progress` query reads it, and a run that continues
- * as new hands it over whole. Cells are one character per target per step (see `Cell`).
- */
-export interface JobStateData {
-  phase: Phase;
-  status: JobStatus;
-  startedAt: string;
-  finishedAt: string | null;
-  stepIndex: number;
-  steps: StepMeta[];
-  cells: string[];
-  targetStates: TargetState[];
-  /** Per target index, the undo actions of its completed changes, in the order they were done. */
-  undo: Record<number, UndoEntry[]>;
-  approval: ApprovalState;
-  decision: DecisionState | null;
-  /** An approver chose to go on past the failure threshold: it is not asked again. */
-  thresholdWaived: boolean;
-  paused: boolean;
-  cancel: { by: string; mode: 'finish' | 'interrupt' } | null;
-  stop: StopReason | null;
-  /** `halfChanged` is absent from state handed over by older runs. */
-  rollback: { undone: number; failed: number; failures: CompensationFailure[]; halfChanged?: HalfChangedHost[] };
-  logs: LogEntry[];
-  runs: number;
-  eventSeq: number;
-  etaSetAt: string | null;
-}
-
-/** What this run has measured beats history once this many targets are through a step. */
-const OBSERVED_ENOUGH = 3;
-
-/**
- * A step's expected seconds per target: this run's mean once enough targets are through, else the
- * estimate, else what little was seen. The slow end is the longest of the estimate's and of what
- * this run has seen: the first targets through are the fast ones, so neither alone will do.
- */
-const expectedOf = (meta: StepMeta): { seconds: number | null; tail: number | null; from: StepMeta['expectedFrom'] } => {
-  const observed = meta.observedCount > 0 ? meta.observedMs / meta.observedCount / 1000 : null;
-  const tails = [meta.expectedTailSeconds ?? meta.expectedSeconds, meta.observedCount > 0 ? (meta.observedMaxMs ?? 0) / 1000 : null].filter((x): x is number => x !== null && x !== undefined);
-  const tail = tails.length ? Math.max(...tails) : null;
-  if (observed !== null && (meta.observedCount >= OBSERVED_ENOUGH || meta.expectedSeconds === null)) return { seconds: observed, tail, from: 'observed' };
-  return { seconds: meta.expectedSeconds, tail, from: meta.expectedFrom };
-};
-
 /** The job's live state inside the workflow: plain data and arithmetic, so it stays deterministic and cheap. */
 export class JobState {
-  readonly data: JobStateData;
+  /** Everything the job knows, as plain data: the `progress` query reads it, a continued run is handed it whole. */
+  readonly data: CarriedJobState;
   private readonly grid: string[][];
   /** Start times (ms) of the current step's running targets, for the ETA. */
   private readonly runningSince = new Map<number, number>();
@@ -103,12 +38,13 @@ export class JobState {
     private readonly stepTargets: readonly (readonly number[])[],
     /** The executor's own column (steps without targets), or -1: it never drops out of later steps. */
     private readonly executorIndex: number,
-    seed: JobStateData | { approval: ApprovalState; now: Date },
+    seed: CarriedJobState | { approval: ApprovalState; now: Date },
   ) {
     if ('phase' in seed) {
       this.data = seed;
     } else {
       this.data = {
+        version: CARRIED_JOB_STATE_VERSION,
         phase: 'approval',
         status: 'queued',
         startedAt: seed.now.toISOString(),
@@ -143,7 +79,7 @@ export class JobState {
   }
 
   /** The data to hand to the next run, cells flattened back to strings. */
-  handOver(): JobStateData {
+  handOver(): CarriedJobState {
     return { ...this.data, cells: this.grid.map((row) => row.join('')), runs: this.data.runs + 1 };
   }
 

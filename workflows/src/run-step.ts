@@ -1,6 +1,6 @@
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
 import {
-  type ErrorType,
+  ErrorType,
   NON_RETRYABLE_ERROR_TYPES,
   TaskQueue,
   databaseFields,
@@ -15,9 +15,16 @@ import {
   type TargetRef,
 } from '@opsc/contracts';
 import { classifyActivityFailure } from './failure.js';
+import type { JobState } from './job-state.js';
 
 /** Seconds the activity may run past the step's own timeout, to stop the process and report. */
 const CLEANUP_MARGIN_SECONDS = 30;
+/**
+ * A step or undo the executor could not even start (its records away: `RecordsUnavailable`, nothing
+ * ran) is asked again after this pause, for as long as it takes: a database outage delays a job, it
+ * never fails a step or skips an undo.
+ */
+const RECORDS_PAUSE = '30s';
 
 /** One action to run on one target: a step, or the undo of one. */
 export interface ActionRun {
@@ -99,6 +106,25 @@ export const runAction = async (run: ActionRun, target: TargetRef, input: RunJob
     return { ok: !error, output, ...(error && { error }), durationMs: now() - startedAt };
   } catch (err) {
     return { ok: false, error: classifyActivityFailure(err), durationMs: now() - startedAt };
+  }
+};
+
+/**
+ * Runs an action; while the executor cannot start it for want of its records (nothing ran), it
+ * waits and asks again. A cancellation while it waits ends it as cancelled (nothing ran).
+ */
+export const runWhenRecorded = async (run: ActionRun, target: TargetRef, input: RunJobInput, what: string, state: Pick<JobState, 'log'>): Promise<Outcome> => {
+  const began = Date.now();
+  for (let asked = 0; ; asked++) {
+    const outcome = await runAction(run, target, input, Date.now);
+    if (outcome.error?.type !== ErrorType.RecordsUnavailable) return asked === 0 ? outcome : { ...outcome, durationMs: Date.now() - began };
+    if (asked === 0) state.log(new Date(), 'warn', `${what} waits for the executor's database: ${outcome.error.message}`, run.stepId, target.name);
+    try {
+      await sleep(RECORDS_PAUSE);
+    } catch (err) {
+      if (!isCancellation(err)) throw err;
+      return { ok: false, error: { type: ErrorType.Cancelled, message: `cancelled while ${what} waited for the executor's database; nothing ran` }, durationMs: Date.now() - began };
+    }
   }
 };
 

@@ -1,13 +1,9 @@
-import { Action, MissingFact, fillFacts, type Step } from '@opsc/contracts';
+import { Action, MissingFact, fillFacts, type Step, type UndoEntry } from '@opsc/contracts';
 import { changeOf } from './change-of.js';
 import type { Outcome } from './run-step.js';
 
-/** One thing to undo on a target: a validated action, or why it cannot be undone (reported loudly). */
-export interface UndoEntry {
-  step: number;
-  action?: Action;
-  error?: string;
-}
+/** A step's undo action with the facts its run reported filled in; throws `MissingFact` for a fact it did not report. */
+const fillUndo = (rollback: NonNullable<Step['rollback']>, facts: Record<string, string>): unknown => fillFacts(rollback.action, facts);
 
 /**
  * What undoes `step` on one target, given how it went there (see `changeOf`):
@@ -27,7 +23,7 @@ export const undoEntryFor = (step: Step, index: number, outcome: Outcome): UndoE
   const facts = outcome.output?.kind === 'command' ? (outcome.output.facts ?? {}) : {};
   let filled: unknown;
   try {
-    filled = fillFacts(step.rollback.action, facts);
+    filled = fillUndo(step.rollback, facts);
   } catch (err) {
     if (!(err instanceof MissingFact)) throw err;
     if (change === 'ran') return null;

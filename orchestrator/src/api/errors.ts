@@ -1,8 +1,12 @@
 import type { ErrorRequestHandler } from 'express';
 import { ErrorType, type ApiError, type FieldIssue } from '@opsc/contracts';
+import { DomainError } from '../errors.js';
 import type { Logger } from '../log.js';
 
-/** The one table from error type to HTTP status. */
+/**
+ * The one table from error type to HTTP status. A domain error (../errors.ts) or the API's own
+ * refusal is answered with this status and `{ error: { type, message, issues? } }`.
+ */
 export const HTTP_STATUS: Record<ErrorType, number> = {
   ValidationFailed: 400,
   PlanInvalid: 422,
@@ -27,16 +31,8 @@ export const HTTP_STATUS: Record<ErrorType, number> = {
   WorkflowClosed: 409,
 };
 
-/** An error the API answers with as it is: its message is safe to show. */
-export class ApiFailure extends Error {
-  constructor(
-    readonly type: ErrorType,
-    message: string,
-    readonly issues?: FieldIssue[],
-  ) {
-    super(message);
-  }
-}
+/** A refusal of the API's own (authentication, request shape, start-up): answered like a domain error. */
+export class ApiFailure extends DomainError {}
 
 const body = (type: ErrorType, message: string, issues?: FieldIssue[]): ApiError => ({
   error: { type, message, ...(issues && { issues }) },
@@ -73,7 +69,7 @@ const knownFailure = (err: unknown): [number, ErrorType, string] | undefined => 
 export const errorHandler =
   (log: Logger): ErrorRequestHandler =>
   (err: unknown, req, res, _next) => {
-    if (err instanceof ApiFailure) {
+    if (err instanceof DomainError) {
       res.status(HTTP_STATUS[err.type]).json(body(err.type, err.message, err.issues));
       return;
     }

@@ -7,7 +7,7 @@ import { createSession, endSession } from '../identity/users.js';
 import { authenticate, principalOf, readCookie, requireRole, SESSION_COOKIE } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';
-import { saveTenantSettings, tenantSettings } from './job-store.js';
+import { saveTenantSettings, tenantSettings } from '../jobs/job-store.js';
 import { tokenRouter } from './token-routes.js';
 import { userRouter } from './user-routes.js';
 import { PlainText } from './plain-text.js';

@@ -4,7 +4,7 @@ import { principalOf } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';
 import type { FeedLine, FeedListener } from './job-feed.js';
-import type { JobRow } from './job-store.js';
+import type { JobRow } from '../jobs/job-store.js';
 
 const KEEPALIVE_MS = 15_000;
 /**

@@ -6,7 +6,7 @@ import { principalOf, requireRole } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';
 import { parseBody } from './validate.js';
-import { planningContext } from './planning-context.js';
+import { planningContext } from '../jobs/planning-context.js';
 
 /** Either a request in words, or a plan someone edited (validated again, never trusted). */
 const PlanBody = z.union([

@@ -1,5 +1,5 @@
-import { ErrorType, type GroupInput } from '@opsc/contracts';
-import { ApiFailure } from '../api/errors.js';
+import type { GroupInput } from '@opsc/contracts';
+import { InvalidInput } from '../errors.js';
 import type { Db } from '../db.js';
 
 const idsByName = async (db: Db, table: 'targets' | 'target_groups', tenantId: string, names: string[], field: string): Promise<string[]> => {
@@ -7,7 +7,7 @@ const idsByName = async (db: Db, table: 'targets' | 'target_groups', tenantId: s
   const { rows } = await db.query<{ id: string; name: string }>(`SELECT id, name FROM ${table} WHERE tenant_id = $1 AND name = ANY($2)`, [tenantId, names]);
   const byName = new Map(rows.map((r) => [r.name, r.id]));
   const issues = names.flatMap((name, i) => (byName.has(name) ? [] : [{ path: `${field}.${i}`, message: `no ${table === 'targets' ? 'target' : 'group'} named "${name}"` }]));
-  if (issues.length) throw new ApiFailure(ErrorType.ValidationFailed, `unknown ${field}`, issues);
+  if (issues.length) throw new InvalidInput(`unknown ${field}`, issues);
   return names.map((name) => byName.get(name)!);
 };
 
@@ -36,7 +36,7 @@ export const upsertGroup = async (db: Db, tenantId: string, group: GroupInput): 
   const childIds = await idsByName(db, 'target_groups', tenantId, group.children, 'children');
   for (const [i, childId] of childIds.entries()) {
     if (childId === id || (await descendantGroupIds(db, childId)).includes(id)) {
-      throw new ApiFailure(ErrorType.ValidationFailed, 'group cycle', [
+      throw new InvalidInput('group cycle', [
         { path: `children.${i}`, message: `"${group.children[i]}" contains "${group.name}"; a group cannot contain itself` },
       ]);
     }

@@ -1,5 +1,5 @@
-import { ErrorType, type ResolvedTarget, type TargetSelector } from '@opsc/contracts';
-import { ApiFailure } from '../api/errors.js';
+import type { ResolvedTarget, TargetSelector } from '@opsc/contracts';
+import { NotFound } from '../errors.js';
 import type { Db } from '../db.js';
 import { descendantGroupIds } from './groups.js';
 import { findTargets } from './targets.js';
@@ -14,7 +14,7 @@ export const resolveTargets = async (db: Db, tenantId: string, selector: TargetS
   if (selector.group) {
     const { rows } = await db.query<{ id: string }>('SELECT id FROM target_groups WHERE tenant_id = $1 AND name = $2', [tenantId, selector.group]);
     const groupId = rows[0]?.id;
-    if (!groupId) throw new ApiFailure(ErrorType.NotFound, `no group named "${selector.group}"`, [{ path: 'group', message: 'no such group' }]);
+    if (!groupId) throw new NotFound(`no group named "${selector.group}"`, [{ path: 'group', message: 'no such group' }]);
     const members = await db.query<{ target_id: string }>('SELECT DISTINCT target_id FROM group_targets WHERE group_id = ANY($1)', [
       await descendantGroupIds(db, groupId),
     ]);
@@ -24,7 +24,7 @@ export const resolveTargets = async (db: Db, tenantId: string, selector: TargetS
     const named = await findTargets(db, tenantId, { names: selector.targets });
     const found = new Set(named.map((t) => t.name));
     const missing = selector.targets.flatMap((name, i) => (found.has(name) ? [] : [{ path: `targets.${i}`, message: `no target named "${name}"` }]));
-    if (missing.length) throw new ApiFailure(ErrorType.NotFound, 'unknown targets', missing);
+    if (missing.length) throw new NotFound('unknown targets', missing);
     for (const t of named) ids.add(t.id);
   }
   const candidates = selector.group || selector.targets?.length ? await findTargets(db, tenantId, { ids: [...ids] }) : await findTargets(db, tenantId);

@@ -1,5 +1,5 @@
-import { ErrorType, type FieldIssue, type Plan, type ResolvedTarget, type RunJobInput, type Step } from '@opsc/contracts';
-import { ApiFailure } from '../api/errors.js';
+import type { FieldIssue, Plan, ResolvedTarget, RunJobInput, Step } from '@opsc/contracts';
+import { DomainError, InvalidInput } from '../errors.js';
 import type { Db } from '../db.js';
 import { resolveTargets } from './resolve.js';
 
@@ -26,7 +26,7 @@ const unfit = (step: Step, target: ResolvedTarget): string | null => {
 /**
  * Resolves every remote step's selector against the tenant's inventory, once, when the job is
  * created: the job then runs on exactly these targets, whatever the inventory becomes meanwhile.
- * An empty selection or a target the step cannot reach is a 400 naming the step's field.
+ * An empty selection or a target the step cannot reach is invalid input naming the step's field.
  */
 export const resolveJobTargets = async (db: Db, tenantId: string, plan: Plan, pathPrefix = 'plan'): Promise<JobTargets> => {
   const targets: JobTargets['targets'] = [];
@@ -40,7 +40,7 @@ export const resolveJobTargets = async (db: Db, tenantId: string, plan: Plan, pa
     try {
       resolved = await resolveTargets(db, tenantId, step.targets);
     } catch (err) {
-      if (!(err instanceof ApiFailure)) throw err;
+      if (!(err instanceof DomainError)) throw err;
       issues.push(...(err.issues ?? [{ path: '', message: err.message }]).map((issue) => ({ path: issue.path ? `${at}.${issue.path}` : at, message: issue.message })));
       continue;
     }
@@ -58,6 +58,6 @@ export const resolveJobTargets = async (db: Db, tenantId: string, plan: Plan, pa
       return index;
     });
   }
-  if (issues.length) throw new ApiFailure(ErrorType.ValidationFailed, 'the plan\'s targets do not resolve', issues);
+  if (issues.length) throw new InvalidInput('the plan\'s targets do not resolve', issues);
   return { targets, stepTargets };
 };

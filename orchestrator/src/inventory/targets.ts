@@ -1,5 +1,5 @@
-import { ErrorType, HostKeyPolicy, type FieldIssue, type ResolvedTarget, type TargetInput, type TargetService } from '@opsc/contracts';
-import { ApiFailure } from '../api/errors.js';
+import { HostKeyPolicy, type FieldIssue, type ResolvedTarget, type TargetInput, type TargetService } from '@opsc/contracts';
+import { InvalidInput } from '../errors.js';
 import type { Db } from '../db.js';
 
 interface ServiceRow {
@@ -59,7 +59,7 @@ export const serviceFromRow = (row: ServiceRow): TargetService & { credentialId:
   return { protocol: 'http', baseUrl: String(row.options.baseUrl), ...base };
 };
 
-/** Credential ids for the services' credential names; unknown names are a 400 naming the field. */
+/** Credential ids for the services' credential names; unknown names are invalid input naming the field. */
 const credentialIds = async (db: Db, tenantId: string, services: TargetService[], pathPrefix: (string | number)[]): Promise<(string | null)[]> => {
   const names = [...new Set(services.map((s) => s.credential).filter((n): n is string => Boolean(n)))];
   const { rows } = names.length
@@ -73,7 +73,7 @@ const credentialIds = async (db: Db, tenantId: string, services: TargetService[]
     if (!id) issues.push({ path: [...pathPrefix, 'services', i, 'credential'].join('.'), message: `no credential named "${s.credential}"` });
     return id ?? null;
   });
-  if (issues.length) throw new ApiFailure(ErrorType.ValidationFailed, 'unknown credential', issues);
+  if (issues.length) throw new InvalidInput('unknown credential', issues);
   return ids;
 };
 

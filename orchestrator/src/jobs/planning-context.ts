@@ -2,10 +2,15 @@ import { egressRules, type EgressPolicy } from '@opsc/contracts';
 import type { InventorySketch, PlanningContext, ProposeDeps } from '@opsc/activities/planning';
 import { TargetResolutionError } from '@opsc/activities/planning';
 import { resolveTargets } from '../inventory/resolve.js';
-import type { ApiDeps } from './deps.js';
-import { ApiFailure } from './errors.js';
+import { DomainError } from '../errors.js';
+import type { JobDeps } from './deps.js';
 
-const sketchOf = async (deps: ApiDeps, tenantId: string): Promise<InventorySketch> => {
+type PlanningDeps = Pick<JobDeps, 'pool' | 'planning' | 'platformServices'>;
+
+/** One tenant's planning: what the planner and the validator need, and its egress policy always there. */
+export type TenantPlanning = PlanningContext & ProposeDeps & { egress: () => Promise<EgressPolicy> };
+
+const sketchOf = async (deps: PlanningDeps, tenantId: string): Promise<InventorySketch> => {
   const [groups, targets] = await Promise.all([
     deps.pool.query<{ name: string; size: number }>(
       `SELECT g.name, count(gt.target_id)::int AS size FROM target_groups g LEFT JOIN group_targets gt ON gt.group_id = g.id
@@ -18,13 +23,13 @@ const sketchOf = async (deps: ApiDeps, tenantId: string): Promise<InventorySketc
 };
 
 /** The tenant's egress policy as planning judges it: its allow list, and the platform's own services. */
-export const tenantEgressPolicy = async (deps: ApiDeps, tenantId: string): Promise<EgressPolicy> => {
+const tenantEgressPolicy = async (deps: PlanningDeps, tenantId: string): Promise<EgressPolicy> => {
   const { rows } = await deps.pool.query<{ destination: string }>('SELECT destination FROM tenant_egress_allow WHERE tenant_id = $1', [tenantId]);
   return { allow: egressRules(rows.map((r) => r.destination)), platform: deps.platformServices };
 };
 
 /** What the planner and the validator need, for one tenant: its catalog, inventory, target resolution and egress policy. */
-export const planningContext = (deps: ApiDeps, tenantId: string): PlanningContext & ProposeDeps => ({
+export const planningContext = (deps: PlanningDeps, tenantId: string): TenantPlanning => ({
   catalog: deps.planning.catalog,
   inventory: () => sketchOf(deps, tenantId),
   egress: () => tenantEgressPolicy(deps, tenantId),
@@ -32,7 +37,7 @@ export const planningContext = (deps: ApiDeps, tenantId: string): PlanningContex
     try {
       return await resolveTargets(deps.pool, tenantId, selector);
     } catch (err) {
-      if (err instanceof ApiFailure && err.issues) throw new TargetResolutionError(err.issues);
+      if (err instanceof DomainError && err.issues) throw new TargetResolutionError(err.issues);
       throw err;
     }
   },

@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { ErrorType, Plan, type FieldIssue, type PlanSummary, type RiskLevel } from '@opsc/contracts';
+import { Plan, type FieldIssue, type PlanSummary, type RiskLevel } from '@opsc/contracts';
 import { assessExecutablePlan, proposePlan, validatePlan } from '@opsc/activities/planning';
-import type { ApiDeps } from './deps.js';
-import { ApiFailure } from './errors.js';
-import { planningContext, tenantEgressPolicy } from './planning-context.js';
+import { Internal, InvalidPlan } from '../errors.js';
+import type { TenantPlanning } from './planning-context.js';
 
 /*
  * `POST /api/jobs` takes a request in words, a plan draft someone edited, or an executable plan;
@@ -31,12 +30,11 @@ export interface ReadyPlan {
   approvalReasons: string[];
 }
 
-const invalidPlan = (message: string, issues: FieldIssue[], prefix: string): ApiFailure =>
-  new ApiFailure(ErrorType.PlanInvalid, message, issues.map((i) => ({ path: i.path ? `${prefix}.${i.path}` : prefix, message: i.message })));
+const invalidPlan = (message: string, issues: FieldIssue[], prefix: string): InvalidPlan =>
+  new InvalidPlan(message, issues.map((i) => ({ path: i.path ? `${prefix}.${i.path}` : prefix, message: i.message })));
 
 /** Turns whichever body came in into an executable plan, through the planner and the validator where it applies. */
-export const readyPlan = async (deps: ApiDeps, tenantId: string, body: CreateJobBody): Promise<ReadyPlan> => {
-  const context = planningContext(deps, tenantId);
+export const readyPlan = async (context: TenantPlanning, body: CreateJobBody): Promise<ReadyPlan> => {
   if ('request' in body) {
     const proposal = await proposePlan(body.request, context);
     if (proposal.status !== 'ready' || !proposal.plan) {
@@ -54,14 +52,14 @@ export const readyPlan = async (deps: ApiDeps, tenantId: string, body: CreateJob
     return { plan: v.plan, summary: v.summary, request: v.draft?.request ?? null, ...verdictOf(v.summary) };
   }
   // A raw executable plan passes the same risk rules: what it says of its tools is replaced.
-  const assessed = assessExecutablePlan(body.plan, context.catalog, await tenantEgressPolicy(deps, tenantId));
+  const assessed = assessExecutablePlan(body.plan, context.catalog, await context.egress());
   if (assessed.issues.length) throw invalidPlan('the plan does not validate', assessed.issues, 'plan');
   return { plan: assessed.plan, summary: null, request: null, risk: assessed.risk, approvalRequired: assessed.approvalRequired, approvalReasons: assessed.approvalReasons };
 };
 
 /** A validated plan's verdict; a ready plan always has a summary. */
 const verdictOf = (summary: PlanSummary | null): Pick<ReadyPlan, 'risk' | 'approvalRequired' | 'approvalReasons'> => {
-  if (!summary) throw new ApiFailure(ErrorType.Internal, 'a ready plan came without its summary');
+  if (!summary) throw new Internal('a ready plan came without its summary');
   return { risk: summary.risk, approvalRequired: summary.approvalRequired, approvalReasons: summary.approvalReasons };
 };
 

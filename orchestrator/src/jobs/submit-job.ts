@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import type { PlanSummary, RiskLevel } from '@opsc/contracts';
+import { planHash } from '@opsc/contracts/plan-hash';
+import { RUN_JOB_WORKFLOW } from '@opsc/contracts/temporal';
+import { recordAudit } from '../audit.js';
+import { Unavailable } from '../errors.js';
+import { resolveJobTargets } from '../inventory/step-targets.js';
+import type { Caller, JobDeps } from './deps.js';
+import { checkExpectedHash, mainGroup, runJobInput, startOptions } from './job-input.js';
+import { insertJob, markJobUnstarted, tenantSettings } from './job-store.js';
+import { planningContext } from './planning-context.js';
+import { readyPlan, type CreateJobBody } from './ready-plan.js';
+
+/** A job recorded and handed to Temporal. */
+export interface SubmittedJob {
+  id: string;
+  planHash: string;
+  risk: RiskLevel;
+  approvalRequired: boolean;
+  summary: PlanSummary | null;
+}
+
+/**
+ * Submits a job: the body becomes one executable plan through the one gate (ready-plan.ts), its
+ * targets are resolved once, and the job is recorded (row and audit entry) before its workflow
+ * starts. A workflow Temporal does not accept leaves the job recorded as failed.
+ */
+export const submitJob = async (deps: JobDeps, caller: Caller, body: CreateJobBody): Promise<SubmittedJob> => {
+  const ready = await readyPlan(planningContext(deps, caller.tenantId), body);
+  const { plan } = ready;
+  const hash = planHash(plan);
+  checkExpectedHash(body.expectPlanHash, hash);
+  const id = `job-${randomUUID()}`;
+  const requestedBy = caller.username;
+  const targets = await resolveJobTargets(deps.pool, caller.tenantId, plan);
+  const { risk, approvalRequired } = ready;
+  const targetGroup = mainGroup(plan);
+  const settings = await tenantSettings(deps.pool, caller.tenantId);
+  await insertJob(deps.pool, { id, tenantId: caller.tenantId, plan, planHash: hash, requestedBy, targets, risk, targetGroup, request: ready.request, summary: ready.summary });
+  await recordAudit(deps.pool, { tenantId: caller.tenantId, actor: requestedBy, action: 'job.submit', objectType: 'job', objectId: id, jobId: id, planHash: hash, sourceIp: caller.sourceIp, details: { risk, approvalRequired, targets: targets.targets.length } });
+  const input = runJobInput({ id, tenantId: caller.tenantId, planHash: hash, requestedBy, targets, targetGroup }, ready, settings, deps.jobOptions);
+  try {
+    await deps.client.workflow.start(RUN_JOB_WORKFLOW, startOptions(input, ready.summary));
+  } catch (err) {
+    deps.log.error('job not started', { jobId: id, error: (err as Error).message });
+    await markJobUnstarted(deps.pool, id, 'the workflow could not be started');
+    throw new Unavailable('Temporal did not accept the job; it was recorded as failed');
+  }
+  deps.log.info('job started', { jobId: id, steps: plan.steps.length, targets: targets.targets.length, planHash: hash, approvalRequired });
+  return { id, planHash: hash, risk, approvalRequired, summary: ready.summary };
+};
