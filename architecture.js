@@ -64,8 +64,8 @@ export const ARROWS = [
     files: ['web/**/*.ts', 'web/**/*.tsx'],
     forbidden: [DEEP],
     allowOnly: {
-      pattern: '^(?!next$|next/[a-z/-]+$|react$|react-dom$|react-dom/client$|@opsc/contracts$|zod$|\\.\\.?/).*',
-      why: 'the web app talks to the orchestrator API over HTTP and SSE only: next, react, zod, @opsc/contracts and relative files (no Temporal, no database, no server packages)',
+      pattern: '^(?!next$|next/[a-z/-]+$|react$|react-dom$|react-dom/client$|@opsc/contracts$|@opsc/contracts/api$|zod$|\\.\\.?/).*',
+      why: 'the web app talks to the orchestrator API over HTTP and SSE only: next, react, zod, @opsc/contracts (with its /api types) and relative files (no Temporal, no database, no server packages)',
     },
   },
 ];

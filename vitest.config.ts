@@ -12,6 +12,16 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'workflows',
+          include: ['tests/workflows/**/*.test.ts'],
+          // Time-skipping workflow tests: Temporal's Java test server, the real workflow bundle, fake activities.
+          globalSetup: ['tests/workflows/global-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
           globalSetup: ['tests/support/global-setup.ts'],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up shared by `npm run up` and `npm test`: npm dependencies, the Temporal CLI, the
-# TypeScript build and the web app's production build. Each part is skipped quickly when already in place.
+# TypeScript build and the web app's production build; with `--test`, what the tests need besides (the
+# test fleets' packages, Temporal's Java test server). Each part is skipped quickly when already in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '[setup] %s\n' "$*" >&2; }
@@ -69,6 +70,19 @@ fi
 
 temporal_bin=$(bash temporal/bin/ensure-temporal.sh)
 say "temporal: $temporal_bin ($("$temporal_bin" --version 2>/dev/null | head -1))"
+
+# Temporal's time-skipping test server (a Java program) for the workflow tests (`setup.sh --test` only):
+# fetched once with Maven into a cache outside the work tree, keyed by version; Java runs it.
+if [ "${1:-}" = "--test" ]; then
+  if ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
+    if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
+      say "the workflow tests need Java 17+ and Maven: apt-get install default-jre-headless maven"; exit 1
+    fi
+    say "installing Java and Maven for the workflow tests' Temporal test server"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends default-jre-headless maven >/dev/null
+  fi
+  say "temporal test server: $(bash temporal/bin/ensure-test-server.sh)"
+fi
 
 # Independent protocol clients the tests run against our code (pyspnego, pywinrm), pinned, in the
 # project venv that ensure-temporal made; reinstalled only when the requirements change.

@@ -35,16 +35,8 @@ export const CredentialInput = z.strictObject({
 });
 export type CredentialInput = z.infer<typeof CredentialInput>;
 
-/** What the API shows of a credential: metadata and a fingerprint, never the secret. */
-export interface CredentialView {
-  name: string;
-  kind: CredentialKind;
-  username: string | null;
-  metadata: Record<string, unknown>;
-  fingerprint: string;
-  keyId: string;
-  updatedAt: string;
-}
+/** What the API shows of a credential (metadata and a fingerprint, never the secret): declared in api/credentials.ts. */
+export type { CredentialView } from './api/credentials.js';
 
 /** Associated data binding a sealed secret to its credential (see sealing.ts). */
 export const credentialContext = (tenantId: string, credentialId: string): string => `opsc-credential/${tenantId}/${credentialId}`;

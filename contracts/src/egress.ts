@@ -278,7 +278,5 @@ export const EgressAllowList = z
   });
 export type EgressAllowList = z.infer<typeof EgressAllowList>;
 
-/** `GET /api/tenant/egress` (and the answer to PUT). */
-export interface EgressAllowListView {
-  allow: { destination: string; note: string | null; addedBy: string; addedAt: string }[];
-}
+/** `GET /api/tenant/egress` (and the answer to PUT): declared in api/platform.ts. */
+export type { EgressAllowListView } from './api/platform.js';

@@ -59,13 +59,5 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ErrorType.ValidationFailed,
 ];
 
-/** One problem with an input, addressed by its dotted path (`steps.0.action.args.1`). */
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
-
-/** The body of every error response of the API. */
-export interface ApiError {
-  error: { type: ErrorType; message: string; issues?: FieldIssue[] };
-}
+/** One problem with an input (its dotted path, `steps.0.action.args.1`), and the body of every error answer: declared in api/errors.ts. */
+export type { ApiError, FieldIssue } from './api/errors.js';

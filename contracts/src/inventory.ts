@@ -100,12 +100,5 @@ export const TargetSelector = z
   });
 export type TargetSelector = z.infer<typeof TargetSelector>;
 
-/** A concrete target as planning sees it: services with credential ids, never secrets. */
-export interface ResolvedTarget {
-  id: string;
-  name: string;
-  address: string;
-  os: OsFamily;
-  tags: string[];
-  services: (TargetService & { credentialId: string | null })[];
-}
+/** A concrete target as planning sees it (services with credential ids, never secrets): an API answer, declared in api/inventory.ts. */
+export type { ResolvedTarget } from './api/inventory.js';

@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import type { FieldIssue } from './errors.js';
-import { TargetSelector, type OsFamily } from './inventory.js';
-import type { Plan } from './plan.js';
+import { TargetSelector } from './inventory.js';
 import { StepId } from './plan.js';
-import { ToolName, type RiskLevel } from './tools.js';
+import { ToolName } from './tools.js';
 
 /*
  * The plan as planners write it and people read and edit it: steps that name a tool, its
@@ -55,56 +53,7 @@ export const PlanDraft = z.strictObject({
 export type PlanDraft = z.infer<typeof PlanDraft>;
 export type PlanDraftInput = z.input<typeof PlanDraft>;
 
-/** What the validator found out about a plan: the "AI Response" the user approves. */
-export interface PlanSummary {
-  /** What will happen, a sentence per step. */
-  bullets: string[];
-  targets: { total: number; byOs: Record<OsFamily, number> };
-  risk: RiskLevel;
-  approvalRequired: boolean;
-  /** Why approval is needed: the steps that change things, flagged content. */
-  approvalReasons: string[];
-  /** Seconds: each step's typical duration times its waves of `maxParallel` targets. */
-  etaSeconds: number;
-  /** Things a reviewer should look at twice (a count that does not match, dangerous content). */
-  warnings: string[];
-}
-
-/** A parameter the planner could not fill from the request: the plan cannot run until it is given. */
-export interface MissingInput {
-  path: string;
-  question: string;
-}
-
-/** What the validator makes of a draft; `POST /api/plans { plan }` answers with it. */
-export interface PlanValidation {
-  status: 'ready' | 'needs-input' | 'invalid';
-  draft: PlanDraft | null;
-  plan: Plan | null;
-  planHash: string | null;
-  summary: PlanSummary | null;
-  issues: FieldIssue[];
-  missing: MissingInput[];
-}
+// The validator's and the planner's answers are API answers: declared once, as schemas, in api/plans.ts.
+export type { MissingInput, PlanProposal, PlanSummary, PlanValidation } from './api/plans.js';
 
 export type PlannerName = 'built-in' | 'langchain';
-
-/** The answer to `POST /api/plans`. */
-export interface PlanProposal {
-  planner: PlannerName;
-  /** Why the configured LLM planner did not answer, when the built-in one did instead. */
-  fallbackReason?: string;
-  status: 'ready' | 'needs-input' | 'invalid' | 'refused';
-  request: string;
-  draft: PlanDraft | null;
-  /** The executable plan, when the draft is valid and complete. */
-  plan: Plan | null;
-  /** SHA-256 of the executable plan's canonical JSON: what an approval binds to. */
-  planHash: string | null;
-  summary: PlanSummary | null;
-  missing: MissingInput[];
-  issues: FieldIssue[];
-  refusal?: { message: string; closestTools: { name: string; description: string }[] };
-  /** The response as a person reads it. */
-  text: string;
-}

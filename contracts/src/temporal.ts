@@ -5,7 +5,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { JobProgress } from './progress.js';
-import type { JobStatus } from './results.js';
+import type { ControlAnswer } from './api/jobs.js';
 
 /** The workflow type that runs a job. */
 export const RUN_JOB_WORKFLOW = 'runJob';
@@ -23,13 +23,11 @@ export interface DecisionRef {
 }
 
 /**
- * What every control update answers: the job's status after it. A refused update fails with an
+ * What every control update answers: the job's status after it (the API answers with it as it is,
+ * so it is declared with the API's answers, in api/jobs.ts). A refused update fails with an
  * ApplicationFailure typed `Forbidden`, `Conflict` or `ValidationFailed` (ErrorType), with the reason.
  */
-export interface ControlAnswer {
-  status: JobStatus;
-  message: string;
-}
+export type { ControlAnswer };
 
 export const approveUpdate = defineUpdate<ControlAnswer, [DecisionRef]>('approve');
 export const rejectUpdate = defineUpdate<ControlAnswer, [DecisionRef]>('reject');

@@ -101,11 +101,5 @@ export const ToolDefinition = z
 export type ToolDefinition = z.infer<typeof ToolDefinition>;
 export type ToolDefinitionInput = z.input<typeof ToolDefinition>;
 
-/** What planners and people see of a tool (the catalog API, the LLM prompt). */
-export interface ToolSummary {
-  name: string;
-  description: string;
-  risk: RiskLevel;
-  places: ToolPlace[];
-  params: Record<string, Pick<ToolParam, 'type' | 'description' | 'required' | 'enum' | 'default'>>;
-}
+/** What planners and people see of a tool (the catalog API, the LLM prompt): an API answer, declared in api/plans.ts. */
+export type { ToolSummary } from './api/plans.js';

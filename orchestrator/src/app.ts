@@ -3,6 +3,7 @@ import { ErrorType } from '@opsc/contracts';
 import type { ApiDeps } from './api/deps.js';
 import { ApiFailure, errorHandler } from './api/errors.js';
 import { healthRouter } from './api/health.js';
+import { openApiRouter } from './api/openapi-route.js';
 import { jobsRouter } from './api/jobs.js';
 import { authenticate } from './api/auth.js';
 import { identityRouter } from './api/identity-routes.js';
@@ -31,6 +32,7 @@ export const createApp = (deps: ApiDeps): Express => {
   app.use(express.json({ limit: '1mb' }));
   app.use(safeInput);
   app.use('/api/health', healthRouter(deps));
+  app.use('/api/openapi.json', openApiRouter());
   app.use(untilReady(deps.readiness));
   app.use('/api/jobs', authenticate(deps), jobsRouter(deps));
   app.use('/api/inventory', authenticate(deps), inventoryRouter(deps));

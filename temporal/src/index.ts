@@ -1,3 +1,3 @@
-export { ensureTemporalBinary } from './binary.js';
+export { ensureTemporalBinary, ensureTestServerBinary } from './binary.js';
 export { startDevServer, type DevServerOptions, type RunningDevServer } from './dev-server.js';
 export { ensureNamespace, searchAttributeFlags } from './namespace.js';

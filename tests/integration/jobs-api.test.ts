@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskQueue } from '@opsc/contracts';
-import { allowEgress, requestJson, waitForJob } from '../support/api.js';
+import { Health, JobCreated, JobList, OpenApiDocument, openApiDocument } from '@opsc/contracts/api';
+import { allowEgress, expectAnswer, requestJson, waitForJob } from '../support/api.js';
 import { approveAndWait, type Created } from '../support/rollout.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
 
@@ -51,6 +52,7 @@ describe('jobs through the HTTP API', () => {
     expect(created.status).toBe(201);
     expect(created.body.id).toMatch(/^job-/);
     expect(created.body.planHash).toMatch(/^[0-9a-f]{64}$/);
+    expectAnswer(JobCreated, created.body, 'POST /api/jobs');
 
     const job = await waitForJob(apiUrl, token, created.body.id);
     expect(job.status).toBe('completed');
@@ -181,6 +183,20 @@ describe('jobs through the HTTP API', () => {
     expect(count).toBe(before.rows[0].n);
   });
 
+  it('lists jobs as the contract says', async () => {
+    const list = await requestJson(`${apiUrl}/api/jobs?limit=5`, { token });
+    expect(list.status).toBe(200);
+    expect(expectAnswer(JobList, list.body as JobList, 'GET /api/jobs').jobs.length).toBeGreaterThan(0);
+  });
+
+  it('serves its OpenAPI 3.1 document without sign-in', async () => {
+    const doc = await requestJson<OpenApiDocument>(`${apiUrl}/api/openapi.json`);
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toBe('3.1.0');
+    expect(OpenApiDocument.safeParse(doc.body).success).toBe(true);
+    expect(doc.body).toEqual(openApiDocument());
+  });
+
   it('answers 404 for an unknown job and reports health', async () => {
     const missing = await requestJson(`${apiUrl}/api/jobs/job-00000000-0000-0000-0000-000000000000`, { token });
     expect(missing.status).toBe(404);
@@ -188,6 +204,7 @@ describe('jobs through the HTTP API', () => {
     expect(health.status).toBe(200);
     expect(health.body.checks.temporal?.ok).toBe(true);
     expect(health.body.checks.postgres?.ok).toBe(true);
+    expectAnswer(Health, health.body, 'GET /api/health');
     const executorHealth = await requestJson<{ status: string }>(`${healthUrl}/health`);
     expect(executorHealth.body.status).toBe('ok');
   });

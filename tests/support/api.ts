@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { inject } from 'vitest';
 import { isFinalJobStatus, type JobProgress } from '@opsc/contracts';
+import { JobDetail, StepResultPage } from '@opsc/contracts/api';
 /** Small HTTP helpers for tests that talk to the real API. */
 export interface JsonResponse<T = Record<string, unknown>> {
   status: number;
@@ -38,6 +39,21 @@ export const requestJson = async <T = Record<string, unknown>>(url: string, init
   return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
 };
 
+/** A response schema of @opsc/contracts/api, as far as checking an answer needs it. */
+interface AnswerSchema {
+  safeParse(value: unknown): { success: true } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+}
+
+/**
+ * Fails unless `body` is an answer `schema` (from @opsc/contracts/api) takes, naming each field that
+ * is not: every job and results page the suite reads is checked against the contract.
+ */
+export const expectAnswer = <T>(schema: AnswerSchema, body: T, what: string): T => {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new Error(`${what} does not match the API contract: ${parsed.error.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ')}`);
+  return body;
+};
+
 /** A row of `GET /api/jobs/:id/results`. */
 export interface StepResultView {
   stepId: string;
@@ -64,7 +80,7 @@ export const allResults = async (apiUrl: string, token: string, id: string, quer
     if (after) params.set('after', after);
     const { status, body } = await requestJson<{ results: StepResultView[]; next: { after: string } | null }>(`${apiUrl}/api/jobs/${id}/results?${params}`, { token });
     if (status !== 200) throw new Error(`GET results of ${id}: HTTP ${status} ${JSON.stringify(body)}`);
-    out.push(...body.results);
+    out.push(...expectAnswer(StepResultPage, body, `GET /api/jobs/${id}/results`).results);
     if (!body.next) return out;
     after = body.next.after;
   }
@@ -99,7 +115,7 @@ export const waitForJob = async (
   while (Date.now() < deadline) {
     const { status, body } = await requestJson<Omit<JobView, 'results'>>(`${apiUrl}/api/jobs/${id}`, { token });
     if (status === 200) {
-      last = body;
+      last = expectAnswer(JobDetail, body, `GET /api/jobs/${id}`);
       if (done(body)) return { ...body, results: await allResults(apiUrl, token, id, '', 50) };
     }
     await new Promise((r) => setTimeout(r, 250));

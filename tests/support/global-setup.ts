@@ -6,6 +6,7 @@ import { startEmbeddedPostgres, type RunningPostgres } from '@opsc/database';
 import { REPO_ROOT } from '@opsc/dev';
 import { ensureTemporalBinary, startDevServer } from '@opsc/temporal';
 import { freePort } from './free-port.js';
+import { recordHistories } from './record-histories.js';
 import { readSecrets, scanRunForSecrets } from './secret-scan.js';
 
 declare module 'vitest' {
@@ -61,6 +62,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     try {
       await scanRunForSecrets(await readSecrets(secretsFile), { temporalAddress: temporal.address, postgresAdminUrl: runAdminUrl, logDir, since: started, apiAnswersFile });
+      // scripts/record-histories.sh: the replay test's histories, taken once the scan found them clean.
+      if (process.env.OPSC_RECORD_HISTORIES === '1') await recordHistories(temporal.address);
     } finally {
       await temporal.stop();
       await postgres?.stop();

@@ -1,34 +1,8 @@
 import { Router } from 'express';
-import { z } from 'zod';
+import { AuditQuery, auditCursor, type AuditEntry, type AuditPage, type Sent } from '@opsc/contracts/api';
 import { principalOf, requireRole } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { parseQuery } from './validate.js';
-
-const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)_(\d{1,18})$/;
-/** A cursor PostgreSQL will take: a real time (no 30 February), from this era. */
-const isCursor = (value: string): boolean => {
-  const at = CURSOR.exec(value)?.[1];
-  if (!at) return false;
-  const time = new Date(`${at.slice(0, 23)}Z`);
-  return !Number.isNaN(time.getTime()) && time.getUTCFullYear() >= 1970 && time.toISOString().slice(0, 19) === at.slice(0, 19);
-};
-
-const AuditQuery = z.strictObject({
-  actor: z.string().max(100).optional(),
-  /** An action, or a prefix ending in `.` (`inventory.`). */
-  action: z.string().regex(/^[a-z_.]{1,100}$/).optional(),
-  objectType: z.string().max(50).optional(),
-  objectId: z.string().max(200).optional(),
-  jobId: z.string().max(100).optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
-  until: z.iso.datetime({ offset: true }).optional(),
-  /** Keyset paging: the `next` value of the previous page (the last entry's time to the microsecond, and its id). */
-  before: z
-    .string()
-    .refine(isCursor, { message: 'must be the `next` value of the previous page' })
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-});
 
 /** The tenant's audit trail, newest first, for admins. */
 export const auditRouter = (deps: ApiDeps): Router => {
@@ -36,10 +10,10 @@ export const auditRouter = (deps: ApiDeps): Router => {
   router.get('/', requireRole('admin'), async (req, res) => {
     const q = parseQuery(AuditQuery, req);
     const action = q.action?.endsWith('.') ? { like: `${q.action}%` } : { eq: q.action };
-    const [, beforeAt = null, beforeId = null] = (q.before && CURSOR.exec(q.before)) || [];
+    const cursor = q.before === undefined ? undefined : auditCursor(q.before);
     // Newest first by time, then by id as a number; the cursor is the last row's (at, id), exact to
     // the microsecond, so that a page neither skips nor repeats rows that share a time.
-    const { rows } = await deps.pool.query<{ id: string; cursor: string }>(
+    const { rows } = await deps.pool.query<AuditEntry & { cursor: string }>(
       `SELECT a.id::text AS id, a.at, a.actor, a.action, a.object_type AS "objectType", a.object_id AS "objectId", a.job_id AS "jobId",
               a.plan_hash AS "planHash", a.source_ip AS "sourceIp", a.details,
               to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '_' || a.id AS cursor
@@ -52,10 +26,10 @@ export const auditRouter = (deps: ApiDeps): Router => {
        ORDER BY a.at DESC, a.id DESC LIMIT $12`,
       [principalOf(res).tenantId, q.actor ?? null, action.eq ?? null, action.like ?? null, q.objectType ?? null, q.objectId ?? null,
         // As instants, not as written: ISO 8601 allows years and offsets PostgreSQL does not (0000, +23:59).
-        q.jobId ?? null, q.since ? new Date(q.since) : null, q.until ? new Date(q.until) : null, beforeAt, beforeId, q.limit + 1],
+        q.jobId ?? null, q.since ? new Date(q.since) : null, q.until ? new Date(q.until) : null, cursor?.at ?? null, cursor?.id ?? null, q.limit + 1],
     );
     const page = rows.slice(0, q.limit).map(({ cursor: _cursor, ...entry }) => entry);
-    res.json({ entries: page, next: rows.length > q.limit ? rows[q.limit - 1]!.cursor : null });
+    res.json({ entries: page, next: rows.length > q.limit ? rows[q.limit - 1]!.cursor : null } satisfies Sent<AuditPage>);
   });
   return router;
 };

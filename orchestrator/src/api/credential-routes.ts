@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
-import { CredentialInput, ErrorType, InventoryName, credentialContext, type CredentialView } from '@opsc/contracts';
+import { CredentialInput, ErrorType, InventoryName, credentialContext } from '@opsc/contracts';
+import type { CredentialAnswer, CredentialList, CredentialView, Sent } from '@opsc/contracts/api';
 import { publicKeyFromRaw, sealSecret, sealedFingerprint, type VaultPublicKey } from '@opsc/contracts/sealing';
 import { recordAudit } from '../audit.js';
 import { inTransaction } from '../db.js';
@@ -35,7 +36,7 @@ export const credentialsRouter = (deps: ApiDeps): Router => {
   const router = Router();
 
   router.get('/', async (_req, res) => {
-    res.json({ credentials: await listCredentials(deps, principalOf(res).tenantId) });
+    res.json({ credentials: await listCredentials(deps, principalOf(res).tenantId) } satisfies Sent<CredentialList>);
   });
 
   const save = (mode: 'create' | 'replace') => async (req: Request, res: Response) => {
@@ -71,7 +72,9 @@ export const credentialsRouter = (deps: ApiDeps): Router => {
       sourceIp: req.ip,
       details: { kind: input.secret.kind },
     });
-    res.status(created ? 201 : 200).json({ credential: (await listCredentials(deps, principal.tenantId, input.name))[0] });
+    const [credential] = await listCredentials(deps, principal.tenantId, input.name);
+    if (!credential) throw new ApiFailure(ErrorType.Conflict, 'the credential was deleted while it was saved');
+    res.status(created ? 201 : 200).json({ credential } satisfies Sent<CredentialAnswer>);
   };
   router.post('/', requireRole('admin'), save('create'));
   router.put('/:name', requireRole('admin'), save('replace'));

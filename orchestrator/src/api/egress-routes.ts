@@ -1,12 +1,13 @@
 import { Router } from 'express';
-import { EgressAllowList, type EgressAllowListView } from '@opsc/contracts';
+import { EgressAllowList } from '@opsc/contracts';
+import type { EgressAllowListView, Sent } from '@opsc/contracts/api';
 import { recordAudit } from '../audit.js';
 import { inTransaction } from '../db.js';
 import { principalOf, requireRole } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { parseBody } from './validate.js';
 
-const readList = async (deps: ApiDeps, tenantId: string): Promise<EgressAllowListView> => {
+const readList = async (deps: ApiDeps, tenantId: string): Promise<Sent<EgressAllowListView>> => {
   const { rows } = await deps.pool.query<{ destination: string; note: string | null; created_by: string; created_at: Date }>(
     'SELECT destination, note, created_by, created_at FROM tenant_egress_allow WHERE tenant_id = $1 ORDER BY destination',
     [tenantId],

@@ -1,35 +1,15 @@
 import type { ErrorRequestHandler } from 'express';
 import { ErrorType, type ApiError, type FieldIssue } from '@opsc/contracts';
+import { HTTP_STATUS } from '@opsc/contracts/api';
 import { DomainError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 /**
- * The one table from error type to HTTP status. A domain error (../errors.ts) or the API's own
- * refusal is answered with this status and `{ error: { type, message, issues? } }`.
+ * The one table from error type to HTTP status lives in the contract (the OpenAPI document reads it too).
+ * A domain error (../errors.ts) or the API's own refusal is answered with its status and
+ * `{ error: { type, message, issues? } }`.
  */
-export const HTTP_STATUS: Record<ErrorType, number> = {
-  ValidationFailed: 400,
-  PlanInvalid: 422,
-  NotFound: 404,
-  Conflict: 409,
-  RateLimited: 429,
-  AuthFailed: 401,
-  Forbidden: 403,
-  CommandNotAllowed: 403,
-  EgressDenied: 403,
-  Unavailable: 503,
-  RecordsUnavailable: 503,
-  Timeout: 504,
-  HostUnreachable: 502,
-  ConnectionLost: 502,
-  HostKeyMismatch: 502,
-  CommandFailed: 500,
-  UnexpectedStatus: 502,
-  Cancelled: 409,
-  UnsupportedMediaType: 415,
-  Internal: 500,
-  WorkflowClosed: 409,
-};
+export { HTTP_STATUS };
 
 /** A refusal of the API's own (authentication, request shape, start-up): answered like a domain error. */
 export class ApiFailure extends DomainError {}

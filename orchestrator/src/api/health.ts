@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { Health, Sent } from '@opsc/contracts/api';
 import { withTimeout } from '../with-timeout.js';
 import type { ApiDeps } from './deps.js';
 
@@ -30,7 +31,7 @@ export const healthRouter = (deps: ApiDeps): Router => {
   router.get('/', async (_req, res) => {
     const waitingFor = deps.readiness.waitingFor;
     if (waitingFor !== null) {
-      res.status(503).json({ status: 'starting', waitingFor, startingSeconds: Math.round((Date.now() - deps.readiness.startedAt) / 1000) });
+      res.status(503).json({ status: 'starting', waitingFor, startingSeconds: Math.round((Date.now() - deps.readiness.startedAt) / 1000) } satisfies Sent<Health>);
       return;
     }
     const [temporal, postgres] = await Promise.all([
@@ -38,7 +39,7 @@ export const healthRouter = (deps: ApiDeps): Router => {
       timed(() => deps.pool.query('SELECT 1')),
     ]);
     const ok = temporal.ok && postgres.ok;
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', checks: { temporal, postgres }, streams: deps.eventStreams.stats() });
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', checks: { temporal, postgres }, streams: deps.eventStreams.stats() } satisfies Sent<Health>);
   });
   return router;
 };

@@ -1,6 +1,6 @@
 import { Router, type Response } from 'express';
-import { z } from 'zod';
 import { ErrorType } from '@opsc/contracts';
+import { LoginBody, TenantSettings, type LoginAnswer, type MeAnswer, type Sent } from '@opsc/contracts/api';
 import { recordAudit } from '../audit.js';
 import { createSignIn, type Refusal } from '../identity/sign-in.js';
 import { createSession, endSession } from '../identity/users.js';
@@ -10,15 +10,9 @@ import { ApiFailure } from './errors.js';
 import { saveTenantSettings, tenantSettings } from '../jobs/job-store.js';
 import { tokenRouter } from './token-routes.js';
 import { userRouter } from './user-routes.js';
-import { PlainText } from './plain-text.js';
 import { parseBody } from './validate.js';
 
 const SESSION_HOURS = 12;
-const Login = z.strictObject({ tenant: PlainText(100), username: PlainText(100), password: z.string().min(1).max(1024) });
-const TenantSettingsBody = z.strictObject({
-  fourEyes: z.boolean(),
-  approvalTimeoutSeconds: z.number().int().min(5).max(2_592_000),
-});
 
 const REFUSALS: Record<Refusal, (seconds: number) => string> = {
   source: (s) => `too many failed sign-ins from your address; try again in ${s} s`,
@@ -37,7 +31,7 @@ export const identityRouter = (deps: ApiDeps): Router => {
   const signIn = createSignIn(deps.pool, deps.identity.signIn);
 
   router.post('/auth/login', async (req, res) => {
-    const { tenant, username, password } = parseBody(Login, req);
+    const { tenant, username, password } = parseBody(LoginBody, req);
     const outcome = await signIn({ tenant, username, password, sourceIp: req.ip });
     if (!outcome.ok && outcome.refused) return refuse(res, outcome.refused, outcome.retryAfterSeconds);
     // One answer for every failure, so that it tells no one which of the three was wrong.
@@ -46,7 +40,7 @@ export const identityRouter = (deps: ApiDeps): Router => {
     const sessionId = await createSession(deps.pool, user.userId, SESSION_HOURS, req.ip);
     await recordAudit(deps.pool, { tenantId: user.tenantId, actor: user.username, action: 'auth.login', sourceIp: req.ip });
     res.cookie(SESSION_COOKIE, sessionId, { httpOnly: true, secure: true, sameSite: 'strict', path: '/', maxAge: SESSION_HOURS * 3600_000 });
-    res.json({ user: { username: user.username, role: user.role, tenantId: user.tenantId } });
+    res.json({ user: { username: user.username, role: user.role, tenantId: user.tenantId } } satisfies Sent<LoginAnswer>);
   });
 
   router.post('/auth/logout', async (req, res) => {
@@ -62,7 +56,7 @@ export const identityRouter = (deps: ApiDeps): Router => {
     const { username, role, tenantId, via } = principalOf(res);
     // The tenant's name, for people; the id stays the key everywhere else.
     const { rows } = await deps.pool.query<{ name: string }>('SELECT name FROM tenants WHERE id = $1', [tenantId]);
-    res.json({ user: { username, role, tenantId, tenant: rows[0]?.name ?? tenantId }, via });
+    res.json({ user: { username, role, tenantId, tenant: rows[0]?.name ?? tenantId }, via } satisfies Sent<MeAnswer>);
   });
 
   router.use('/tokens', tokenRouter(deps));
@@ -70,15 +64,15 @@ export const identityRouter = (deps: ApiDeps): Router => {
 
   /** The tenant's approval rules: four-eyes, and how long an approval may wait before the job is rejected. */
   router.get('/tenant/settings', async (_req, res) => {
-    res.json(await tenantSettings(deps.pool, principalOf(res).tenantId));
+    res.json((await tenantSettings(deps.pool, principalOf(res).tenantId)) satisfies Sent<TenantSettings>);
   });
 
   router.put('/tenant/settings', requireRole('admin'), async (req, res) => {
     const principal = principalOf(res);
-    const settings = parseBody(TenantSettingsBody, req);
+    const settings = parseBody(TenantSettings, req);
     await saveTenantSettings(deps.pool, principal.tenantId, settings);
     await recordAudit(deps.pool, { tenantId: principal.tenantId, actor: principal.username, action: 'tenant.settings', objectType: 'tenant', objectId: principal.tenantId, sourceIp: req.ip, details: { ...settings } });
-    res.json(settings);
+    res.json(settings satisfies Sent<TenantSettings>);
   });
 
   return router;

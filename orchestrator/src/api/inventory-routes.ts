@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
 import { ErrorType, GroupInput, InventoryName, TargetInput, TargetSelector } from '@opsc/contracts';
+import { ImportBody, type GroupAnswer, type GroupList, type HostKeyAnswer, type ImportAnswer, type ResolveAnswer, type Sent, type TargetAnswer, type TargetList } from '@opsc/contracts/api';
 import { recordAudit } from '../audit.js';
 import { inTransaction, type Db } from '../db.js';
 import { listGroups, upsertGroup } from '../inventory/groups.js';
@@ -15,14 +15,6 @@ import { principalOf, requireRole } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';
 import { parseBody } from './validate.js';
-
-const ImportBody = z.strictObject({
-  format: z.enum(['ini', 'yaml']),
-  content: z.string().min(1).max(900_000),
-  /** Report what would change without writing; the default, so an import is always looked at first. */
-  dryRun: z.boolean().default(true),
-  defaultCredentials: z.strictObject({ ssh: InventoryName.optional(), winrm: InventoryName.optional() }).optional(),
-});
 
 const nameParam = (req: Request): string => {
   const parsed = InventoryName.safeParse(req.params.name);
@@ -41,8 +33,20 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
     return recordAudit(deps.pool, { tenantId: p.tenantId, actor: p.username, action, objectType, objectId, sourceIp: req.ip, ...(details && { details }) });
   };
 
+  // What was just written, read back as every answer shows it.
+  const oneTarget = async (tenantId: string, id: string) => {
+    const [target] = await findTargets(deps.pool, tenantId, { ids: [id] });
+    if (!target) throw new ApiFailure(ErrorType.Conflict, 'the target was deleted while it was saved');
+    return target;
+  };
+  const oneGroup = async (tenantId: string, name: string) => {
+    const group = (await listGroups(deps.pool, tenantId)).find((g) => g.name === name);
+    if (!group) throw new ApiFailure(ErrorType.Conflict, 'the group was deleted while it was saved');
+    return group;
+  };
+
   router.get('/targets', async (_req, res) => {
-    res.json({ targets: await findTargets(deps.pool, principalOf(res).tenantId) });
+    res.json({ targets: await findTargets(deps.pool, principalOf(res).tenantId) } satisfies Sent<TargetList>);
   });
 
   router.post('/targets', requireRole('admin'), async (req, res) => {
@@ -55,7 +59,7 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
       return upsertTarget(db, tenantId, target);
     });
     await audit(req, res, 'inventory.target.create', 'target', target.name);
-    res.status(201).json({ target: (await findTargets(deps.pool, tenantId, { ids: [id] }))[0] });
+    res.status(201).json({ target: await oneTarget(tenantId, id) } satisfies Sent<TargetAnswer>);
   });
 
   router.put('/targets/:name', requireRole('admin'), async (req, res) => {
@@ -65,7 +69,7 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
     if (target.name !== name) throw new ApiFailure(ErrorType.ValidationFailed, 'the body names another target', [{ path: 'name', message: `must be "${name}"` }]);
     const { id, created } = await inTransaction(deps.pool, (db) => upsertTarget(db, tenantId, target));
     await audit(req, res, created ? 'inventory.target.create' : 'inventory.target.update', 'target', name);
-    res.status(created ? 201 : 200).json({ target: (await findTargets(deps.pool, tenantId, { ids: [id] }))[0] });
+    res.status(created ? 201 : 200).json({ target: await oneTarget(tenantId, id) } satisfies Sent<TargetAnswer>);
   });
 
   const remove = (table: 'targets' | 'target_groups', kind: 'target' | 'group') => async (req: Request, res: Response) => {
@@ -86,7 +90,7 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
     const { rows } = await deps.pool.query<{ algorithm: string; fingerprint: string; source: string; pinned_at: Date }>(HOST_KEY, [principalOf(res).tenantId, name]);
     const key = rows[0];
     if (!key) throw new ApiFailure(ErrorType.NotFound, `no host key is pinned for "${name}"`);
-    res.json({ hostKey: { algorithm: key.algorithm, fingerprint: key.fingerprint, source: key.source, pinnedAt: key.pinned_at } });
+    res.json({ hostKey: { algorithm: key.algorithm, fingerprint: key.fingerprint, source: key.source, pinnedAt: key.pinned_at } } satisfies Sent<HostKeyAnswer>);
   });
   router.delete('/targets/:name/host-key', requireRole('admin'), async (req, res) => {
     const name = nameParam(req);
@@ -101,7 +105,7 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
   });
 
   router.get('/groups', async (_req, res) => {
-    res.json({ groups: await listGroups(deps.pool, principalOf(res).tenantId) });
+    res.json({ groups: await listGroups(deps.pool, principalOf(res).tenantId) } satisfies Sent<GroupList>);
   });
 
   const saveGroup = (mode: 'create' | 'replace') => async (req: Request, res: Response) => {
@@ -117,7 +121,7 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
       return upsertGroup(db, tenantId, group);
     });
     await audit(req, res, created ? 'inventory.group.create' : 'inventory.group.update', 'group', group.name, { targets: group.targets.length, children: group.children });
-    res.status(created ? 201 : 200).json({ group: (await listGroups(deps.pool, tenantId)).find((g) => g.name === group.name) });
+    res.status(created ? 201 : 200).json({ group: await oneGroup(tenantId, group.name) } satisfies Sent<GroupAnswer>);
   };
   router.post('/groups', requireRole('admin'), saveGroup('create'));
   router.put('/groups/:name', requireRole('admin'), saveGroup('replace'));
@@ -150,13 +154,13 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
         groupsUpdated: diff.groups.update.length,
       });
     }
-    res.json({ dryRun: body.dryRun, applied: !body.dryRun, diff, notes: model.notes });
+    res.json({ dryRun: body.dryRun, applied: !body.dryRun, diff, notes: model.notes } satisfies Sent<ImportAnswer>);
   });
 
   router.post('/resolve', async (req, res) => {
     const targets = await resolveTargets(deps.pool, principalOf(res).tenantId, parseBody(TargetSelector, req));
     const byOs = { linux: targets.filter((t) => t.os === 'linux').length, windows: targets.filter((t) => t.os === 'windows').length };
-    res.json({ count: targets.length, byOs, targets });
+    res.json({ count: targets.length, byOs, targets } satisfies Sent<ResolveAnswer>);
   });
 
   return router;

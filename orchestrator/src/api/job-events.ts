@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { ErrorType } from '@opsc/contracts';
+import type { ProgressUnavailable, StreamEnd } from '@opsc/contracts/api';
 import { principalOf } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';
@@ -48,11 +49,11 @@ class SseListener implements FeedListener {
   }
 
   progressUnavailable(message: string): void {
-    this.write(`event: progress-unavailable\ndata: ${JSON.stringify({ message })}\n\n`);
+    this.write(`event: progress-unavailable\ndata: ${JSON.stringify({ message } satisfies ProgressUnavailable)}\n\n`);
   }
 
   end(status: string | null): void {
-    this.write(`event: end\ndata: ${JSON.stringify({ status })}\n\n`);
+    this.write(`event: end\ndata: ${JSON.stringify({ status } satisfies StreamEnd)}\n\n`);
     this.close();
   }
 

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { isFinalJobStatus, type JobProgress } from '@opsc/contracts';
 import { progressQuery } from '@opsc/contracts/temporal';
+import type { OutputLine, Sent } from '@opsc/contracts/api';
 import type { Logger } from '../log.js';
 import { withTimeout } from '../with-timeout.js';
 
@@ -129,7 +130,7 @@ export class JobFeed {
     );
     return rows.map((l) => ({
       seq: BigInt(l.seq),
-      json: JSON.stringify({ seq: Number(l.seq), stepId: l.step_id, target: l.target_name, targetId: l.target_id, attempt: l.attempt, stream: l.stream, at: l.at, line: l.line }),
+      json: JSON.stringify({ seq: Number(l.seq), stepId: l.step_id, target: l.target_name, targetId: l.target_id, attempt: l.attempt, stream: l.stream, at: l.at, line: l.line } satisfies Sent<OutputLine>),
     }));
   }
 

@@ -1,6 +1,22 @@
 import { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
-import { JobStatus, StorableText, isFinalJobStatus, type DecisionAction } from '@opsc/contracts';
+import { isFinalJobStatus, type DecisionAction } from '@opsc/contracts';
+import {
+  ApproveBody,
+  CancelBody,
+  ControlBody,
+  DecideBody,
+  JobListQuery as ListQuery,
+  RejectBody,
+  ResultsQuery,
+  createJobSchema,
+  type ControlAnswer,
+  type JobCreated,
+  type JobDetail,
+  type JobList,
+  type Sent,
+  type StepResultPage,
+  type StepResultView,
+} from '@opsc/contracts/api';
 import type { ApiDeps } from './deps.js';
 import { principalOf, requireRole } from './auth.js';
 import { parseBody, parseQuery } from './validate.js';
@@ -9,46 +25,10 @@ import type { Caller } from '../jobs/deps.js';
 import { controlJob, type DecisionFields } from '../jobs/job-control.js';
 import { jobDetail, jobList, jobOf, jobResults } from '../jobs/job-queries.js';
 import type { StepResultRow } from '../jobs/job-store.js';
-import { PlanHash, createJobSchema } from '../jobs/ready-plan.js';
 import { encodeCursor } from '../jobs/result-cursor.js';
 import { submitJob } from '../jobs/submit-job.js';
 
-const Hash = PlanHash;
-/** A comment goes into the decision's record, the job's and the audit log: refused here if it could not be stored there. */
-const Comment = StorableText.trim().max(2_000).optional();
-const ApproveBody = z.strictObject({ planHash: Hash, comment: Comment });
-const RejectBody = z.strictObject({ comment: Comment });
-const ControlBody = z.strictObject({ comment: Comment });
-const CancelBody = z.strictObject({ comment: Comment, mode: z.enum(['finish', 'interrupt']).default('finish') });
-const DecideBody = z.strictObject({ choice: z.enum(['continue', 'rollback']), comment: Comment });
-const ListQuery = z.strictObject({
-  status: z
-    .string()
-    .transform((v) => v.split(',').filter(Boolean))
-    .pipe(z.array(JobStatus))
-    .optional(),
-  requester: z.string().max(200).optional(),
-  group: z.string().max(200).optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
-  until: z.iso.datetime({ offset: true }).optional(),
-  q: z.string().max(200).optional(),
-  before: z.iso.datetime({ offset: true }).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-});
-
-const ResultsQuery = z.strictObject({
-  target: z.string().min(1).max(253).optional(),
-  step: z.string().min(1).max(200).optional(),
-  status: z
-    .string()
-    .transform((v) => v.split(',').filter(Boolean))
-    .pipe(z.array(z.enum(['succeeded', 'failed', 'skipped', 'pending'])))
-    .optional(),
-  after: z.string().max(2_000).optional(),
-  limit: z.coerce.number().int().min(1).max(1_000).default(200),
-});
-
-const resultView = (r: StepResultRow) => ({
+const resultView = (r: StepResultRow): Sent<StepResultView> => ({
   stepId: r.step_id,
   target: { id: r.target_id, name: r.target_name },
   status: r.status,
@@ -89,7 +69,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       approvalRequired,
       summary,
       links: { self: `/api/jobs/${id}`, events: `/api/jobs/${id}/events`, results: `/api/jobs/${id}/results`, temporalUi: uiLink(id) },
-    });
+    } satisfies Sent<JobCreated>);
   });
 
   router.get('/', async (req, res) => {
@@ -122,7 +102,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
         approval: r.approval,
       })),
       next: rows.length === f.limit && last ? { before: last.created_at.toISOString() } : null,
-    });
+    } satisfies Sent<JobList>);
   });
 
   router.get('/:id', async (req, res) => {
@@ -152,7 +132,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       progress,
       progressError,
       links: { self: `/api/jobs/${id}`, events: `/api/jobs/${id}/events`, results: `/api/jobs/${id}/results`, temporalUi: uiLink(id) },
-    });
+    } satisfies Sent<JobDetail>);
   });
 
   // The per-target results with their full stored output, a page at a time: a job over a thousand
@@ -170,7 +150,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
     res.json({
       results: rows.map(resultView),
       next: rows.length === f.limit && last ? { after: encodeCursor([last.ord, last.target_name, last.target_id]) } : null,
-    });
+    } satisfies Sent<StepResultPage>);
   });
 
   router.get('/:id/events', async (req, res) => {
@@ -179,7 +159,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
   });
 
   const control = async (req: Request, res: Response, action: DecisionAction, fields: DecisionFields): Promise<void> => {
-    res.json(await controlJob(deps, callerOf(req, res), String(req.params.id), action, fields));
+    res.json((await controlJob(deps, callerOf(req, res), String(req.params.id), action, fields)) satisfies ControlAnswer);
   };
 
   router.post('/:id/approve', requireRole('approver'), async (req, res) => {

@@ -1,31 +1,25 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import { ErrorType } from '@opsc/contracts';
+import { NewTokenBody, type Sent, type TokenIssued, type TokenList } from '@opsc/contracts/api';
 import { recordAudit } from '../audit.js';
 import { revokeUserToken } from '../identity/lifecycle.js';
 import { issueToken, listTokens } from '../identity/tokens.js';
 import { principalOf } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';
-import { PlainText } from './plain-text.js';
 import { parseBody } from './validate.js';
-
-const NewToken = z.strictObject({
-  name: PlainText(100),
-  expiresInDays: z.number().int().min(1).max(3650).optional(),
-});
 
 /** The caller's own API tokens: create (shown once), list, revoke. */
 export const tokenRouter = (deps: ApiDeps): Router => {
   const router = Router();
 
   router.get('/', async (_req, res) => {
-    res.json({ tokens: await listTokens(deps.pool, principalOf(res).userId) });
+    res.json({ tokens: await listTokens(deps.pool, principalOf(res).userId) } satisfies Sent<TokenList>);
   });
 
   router.post('/', async (req, res) => {
     const principal = principalOf(res);
-    const { name, expiresInDays = deps.identity.tokenDefaultDays } = parseBody(NewToken, req);
+    const { name, expiresInDays = deps.identity.tokenDefaultDays } = parseBody(NewTokenBody, req);
     const issued = await issueToken(deps.pool, principal.userId, name, new Date(Date.now() + expiresInDays * 86_400_000));
     await recordAudit(deps.pool, {
       tenantId: principal.tenantId,
@@ -36,7 +30,7 @@ export const tokenRouter = (deps: ApiDeps): Router => {
       sourceIp: req.ip,
       details: { name, expiresAt: issued.expiresAt.toISOString() },
     });
-    res.status(201).json({ ...issued, note: 'shown once; store it now' });
+    res.status(201).json({ ...issued, note: 'shown once; store it now' } satisfies Sent<TokenIssued>);
   });
 
   router.delete('/:id', async (req, res) => {

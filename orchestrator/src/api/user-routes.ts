@@ -1,26 +1,13 @@
 import { Router, type Response } from 'express';
-import { z } from 'zod';
 import { ErrorType } from '@opsc/contracts';
+import { NewUserBody, UserChangeBody, type Sent, type TokenList, type UserAnswer, type UserCreated, type UserList } from '@opsc/contracts/api';
 import { recordAudit } from '../audit.js';
 import { changeUser, deleteUser, IdentityError, listUsers, revokeUserToken, userTokens, type Actor } from '../identity/lifecycle.js';
-import { ROLES } from '../identity/roles.js';
 import { createUser } from '../identity/users.js';
 import { principalOf } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';
-import { PlainText } from './plain-text.js';
 import { parseBody } from './validate.js';
-
-const NewUser = z.strictObject({
-  username: z.string().regex(/^[a-z0-9][a-z0-9._@-]{0,99}$/, { message: 'lower-case letters, digits and . _ @ -' }),
-  role: z.enum(ROLES),
-  displayName: PlainText(200, 0).optional(),
-  password: z.string().min(12, { message: 'must be at least 12 characters' }).max(1024).optional(),
-});
-
-const UserChange = z
-  .strictObject({ role: z.enum(ROLES).optional(), disabled: z.boolean().optional() })
-  .refine((c) => c.role !== undefined || c.disabled !== undefined, { message: 'give a role, disabled, or both' });
 
 /** The lifecycle's refusals as API answers: another tenant's user is as missing as one that never was. */
 const answer = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -39,24 +26,24 @@ export const userRouter = (deps: ApiDeps): Router => {
   const router = Router();
 
   router.get('/', async (_req, res) => {
-    res.json({ users: await listUsers(deps.pool, principalOf(res).tenantId) });
+    res.json({ users: await listUsers(deps.pool, principalOf(res).tenantId) } satisfies Sent<UserList>);
   });
 
   router.post('/', async (req, res) => {
     const principal = principalOf(res);
-    const user = parseBody(NewUser, req);
+    const user = parseBody(NewUserBody, req);
     // Names are unique within a tenant only: another tenant's users are none of this admin's business.
     const taken = await deps.pool.query('SELECT 1 FROM users WHERE tenant_id = $1 AND username = $2', [principal.tenantId, user.username]);
     if (taken.rowCount) throw new ApiFailure(ErrorType.Conflict, `username ${user.username} is taken`, [{ path: 'username', message: 'is taken' }]);
     await createUser(deps.pool, { ...user, tenantId: principal.tenantId });
     await recordAudit(deps.pool, { tenantId: principal.tenantId, actor: principal.username, action: 'user.create', objectType: 'user', objectId: user.username, sourceIp: req.ip, details: { role: user.role } });
-    res.status(201).json({ user: { username: user.username, role: user.role } });
+    res.status(201).json({ user: { username: user.username, role: user.role } } satisfies Sent<UserCreated>);
   });
 
   router.patch('/:username', async (req, res) => {
-    const change = parseBody(UserChange, req);
+    const change = parseBody(UserChangeBody, req);
     const user = await answer(() => changeUser(deps.pool, principalOf(res).tenantId, req.params.username, change, actorOf(res, req.ip)));
-    res.json({ user });
+    res.json({ user } satisfies Sent<UserAnswer>);
   });
 
   router.delete('/:username', async (req, res) => {
@@ -65,7 +52,7 @@ export const userRouter = (deps: ApiDeps): Router => {
   });
 
   router.get('/:username/tokens', async (req, res) => {
-    res.json({ tokens: await answer(() => userTokens(deps.pool, principalOf(res).tenantId, req.params.username)) });
+    res.json({ tokens: await answer(() => userTokens(deps.pool, principalOf(res).tenantId, req.params.username)) } satisfies Sent<TokenList>);
   });
 
   router.delete('/:username/tokens/:id', async (req, res) => {

@@ -1,6 +1,7 @@
-/** What each role may do. Each role includes the ones before it. */
-export const ROLES = ['viewer', 'operator', 'approver', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES, type Role } from '@opsc/contracts/api';
+
+/** What each role may do (the list is the API contract's). Each role includes the ones before it. */
+export { ROLES, type Role };
 
 export const atLeast = (role: Role, minimum: Role): boolean => ROLES.indexOf(role) >= ROLES.indexOf(minimum);
 

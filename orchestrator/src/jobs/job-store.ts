@@ -1,6 +1,7 @@
 import type { JobTargets } from '../inventory/step-targets.js';
 import type pg from 'pg';
-import type { Plan, PlanSummary, RiskLevel } from '@opsc/contracts';
+import type { JobStatus, Plan, PlanSummary, RiskLevel } from '@opsc/contracts';
+import type { JobApproval, JobEventEntry, JobOutcome } from '@opsc/contracts/api';
 
 export interface JobRow {
   id: string;
@@ -9,14 +10,14 @@ export interface JobRow {
   plan_hash: string;
   resolved_targets: JobTargets;
   requested_by: string;
-  status: string;
+  status: JobStatus;
   risk: RiskLevel;
   target_group: string | null;
   request: string | null;
   summary: PlanSummary | null;
-  approval: Record<string, unknown> | null;
-  events: Record<string, unknown>[];
-  outcome: Record<string, unknown> | null;
+  approval: JobApproval | null;
+  events: JobEventEntry[];
+  outcome: JobOutcome | null;
   updated_at: Date;
   error_type: string | null;
   error_message: string | null;
@@ -87,16 +88,16 @@ export interface JobFilter {
 export interface JobListRow {
   id: string;
   name: string;
-  status: string;
-  risk: string;
+  status: JobStatus;
+  risk: RiskLevel;
   requested_by: string;
   target_group: string | null;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
   target_count: number;
-  outcome: Record<string, unknown> | null;
-  approval: Record<string, unknown> | null;
+  outcome: JobOutcome | null;
+  approval: JobApproval | null;
 }
 
 /** A tenant's jobs, newest first, filtered; the plan and results stay out of the list. */

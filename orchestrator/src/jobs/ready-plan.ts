@@ -1,6 +1,6 @@
-import { z } from 'zod';
-import { Plan, type FieldIssue, type PlanSummary, type RiskLevel } from '@opsc/contracts';
+import type { FieldIssue, Plan, PlanSummary, RiskLevel } from '@opsc/contracts';
 import { assessExecutablePlan, proposePlan, validatePlan } from '@opsc/planning';
+import type { CreateJobBody } from '@opsc/contracts/api';
 import { resolvedWith } from '../inventory/step-targets.js';
 import { Internal, InvalidPlan } from '../errors.js';
 import type { TenantPlanning } from './planning-context.js';
@@ -11,15 +11,6 @@ import type { TenantPlanning } from './planning-context.js';
  * validator, or the same risk and egress rules for a raw plan. Nothing the body says decides its risk.
  */
 
-export const PlanHash = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be the 64-hex plan hash shown with the plan' });
-/** A job from a request in words, a plan draft someone edited (validated again), or an executable plan. */
-const RequestBody = z.strictObject({ request: z.string().trim().min(1, { message: 'say what to do' }).max(4_000), expectPlanHash: PlanHash.optional() });
-const DraftBody = z.strictObject({ draft: z.unknown(), expectPlanHash: PlanHash.optional() });
-const PlanBody = z.strictObject({ plan: Plan, expectPlanHash: PlanHash.optional() });
-export type CreateJobBody = z.infer<typeof RequestBody> | z.infer<typeof DraftBody> | z.infer<typeof PlanBody>;
-/** The body's shape is chosen by its key, so errors name the fields of that shape (`plan.steps.0…`). */
-export const createJobSchema = (body: unknown): z.ZodType<CreateJobBody> =>
-  body !== null && typeof body === 'object' && 'request' in body ? RequestBody : body !== null && typeof body === 'object' && 'draft' in body ? DraftBody : PlanBody;
 /** A plan ready to run, however it reached the API. */
 export interface ReadyPlan {
   plan: Plan;

@@ -9,7 +9,8 @@ import type { Caller, JobDeps } from './deps.js';
 import { checkExpectedHash, mainGroup, runJobInput, startOptions } from './job-input.js';
 import { insertJob, markJobUnstarted, tenantSettings } from './job-store.js';
 import { planningContext } from './planning-context.js';
-import { readyPlan, type CreateJobBody } from './ready-plan.js';
+import type { CreateJobBody } from '@opsc/contracts/api';
+import { readyPlan } from './ready-plan.js';
 
 /** A job recorded and handed to Temporal. */
 export interface SubmittedJob {

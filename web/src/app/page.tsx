@@ -1,6 +1,6 @@
 'use client';
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import type { PlanProposal, ToolSummary } from '@opsc/contracts';
+import type { PlanProposal, ToolList, ToolSummary } from '@opsc/contracts/api';
 import { api } from '../lib/api';
 import { PlanCard } from '../components/plan-card';
 import { atLeast, useSession } from '../components/session';
@@ -23,7 +23,7 @@ export default function ChatPage() {
   const end = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
-    void api<{ tools: ToolSummary[] }>('/tools').then((res) => {
+    void api<ToolList>('/tools').then((res) => {
       if (res.ok) setTools(new Map(res.data.tools.map((t) => [t.name, t])));
     });
   }, []);

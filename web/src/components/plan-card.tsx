@@ -1,7 +1,8 @@
 'use client';
 import { useState } from 'react';
 import { useRouter } from 'next/navigation';
-import { NEEDS_INPUT, planAnswer, refusalAnswer, type PlanDraft, type PlanProposal, type PlanValidation, type ToolSummary } from '@opsc/contracts';
+import { NEEDS_INPUT, planAnswer, refusalAnswer, type PlanDraft } from '@opsc/contracts';
+import type { JobCreated, PlanProposal, PlanValidation, ToolSummary } from '@opsc/contracts/api';
 import { api, issuesByField } from '../lib/api';
 import { shortHash } from '../lib/format';
 import { RiskBadge } from './badges';
@@ -89,7 +90,7 @@ export const PlanCard = ({ proposal, tools }: { proposal: PlanProposal; tools: M
     if (!draft || !v.planHash) return;
     setBusy('run');
     setMessage('');
-    const res = await api<{ id: string }>('/jobs', { body: { draft, expectPlanHash: v.planHash } });
+    const res = await api<JobCreated>('/jobs', { body: { draft, expectPlanHash: v.planHash } });
     setBusy(null);
     if (res.ok) {
       router.push(`/jobs/${res.data.id}`);

@@ -1,5 +1,6 @@
 'use client';
-import type { Plan, PlanDraft, RolloutPolicies, ToolSummary } from '@opsc/contracts';
+import type { Plan, PlanDraft, RolloutPolicies } from '@opsc/contracts';
+import type { ToolSummary } from '@opsc/contracts/api';
 
 /** Field path -> error text, as `issuesByField` makes it; `missing` are the inputs the planner asked for. */
 interface EditorProps {

@@ -3,7 +3,7 @@ import { createContext, useCallback, useContext, useEffect, useState, type React
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
 import { api } from '../lib/api';
-import type { SessionUser } from '../lib/types';
+import type { MeAnswer, SessionUser } from '@opsc/contracts/api';
 
 const RANK = { viewer: 0, operator: 1, approver: 2, admin: 3 } as const;
 /** Roles include the ones before them, as in the API. */
@@ -62,7 +62,7 @@ export const Shell = ({ children }: { children: ReactNode }) => {
   const onLogin = pathname.startsWith('/login');
 
   const refresh = useCallback(async () => {
-    const me = await api<{ user: SessionUser }>('/auth/me');
+    const me = await api<MeAnswer>('/auth/me');
     if (me.ok) {
       setUser(me.data.user);
       setState('ready');

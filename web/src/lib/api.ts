@@ -1,4 +1,4 @@
-import type { ApiError, FieldIssue } from '@opsc/contracts';
+import type { ApiError, FieldIssue } from '@opsc/contracts/api';
 
 /** What the API answered: the body on success, else its error (type, message, the fields at fault). */
 export type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; status: number; error: ApiError['error'] };

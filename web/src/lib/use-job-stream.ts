@@ -1,7 +1,7 @@
 'use client';
 import { useEffect, useRef, useState } from 'react';
 import type { JobProgress } from '@opsc/contracts';
-import type { OutputLine } from './types';
+import type { OutputLine, StreamEnd } from '@opsc/contracts/api';
 
 export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'ended';
 
@@ -63,7 +63,7 @@ export const useJobStream = (jobId: string, handlers: Handlers): StreamState => 
           pending = [];
         }
         setState('ended');
-        ref.current.onEnd((JSON.parse((e as MessageEvent<string>).data) as { status: string | null }).status);
+        ref.current.onEnd((JSON.parse((e as MessageEvent<string>).data) as StreamEnd).status);
       });
       es.onerror = () => {
         if (stopped) return;

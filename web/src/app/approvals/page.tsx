@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from 'react';
 import Link from 'next/link';
 import { api } from '../../lib/api';
 import { dateTime, roughly } from '../../lib/format';
-import type { JobDetail, JobListItem } from '../../lib/types';
+import type { ControlAnswer, JobDetail, JobList, JobListItem } from '@opsc/contracts/api';
 import { RiskBadge } from '../../components/badges';
 import { atLeast, useSession } from '../../components/session';
 
@@ -25,7 +25,7 @@ const Review = ({ item, onDecided }: { item: JobListItem; onDecided: () => void 
     setBusy(true);
     setResult(null);
     const body = action === 'approve' ? { planHash: job.planHash, ...(comment.trim() && { comment: comment.trim() }) } : { ...(comment.trim() && { comment: comment.trim() }) };
-    const res = await api<{ status: string; message?: string }>(`/jobs/${item.id}/${action}`, { body });
+    const res = await api<ControlAnswer>(`/jobs/${item.id}/${action}`, { body });
     setBusy(false);
     if (res.ok) {
       setResult({ ok: true, text: action === 'approve' ? `Approved. The job is ${res.data.status}.` : 'Rejected.' });
@@ -119,7 +119,7 @@ export default function ApprovalsPage() {
   // A decided job leaves the list on the next refresh; its card stays, with the answer, until the page is left.
   const [decided, setDecided] = useState<JobListItem[]>([]);
   const refresh = useCallback(async () => {
-    const res = await api<{ jobs: JobListItem[] }>('/jobs?status=awaiting_approval&limit=100');
+    const res = await api<JobList>('/jobs?status=awaiting_approval&limit=100');
     if (res.ok) {
       setError('');
       setItems(res.data.jobs);

@@ -5,7 +5,7 @@ import { api } from '../../lib/api';
 import { dateTime } from '../../lib/format';
 import { atLeast, useSession } from '../../components/session';
 import { DataTable } from '../../components/data-table';
-import type { AuditEntry } from '../../lib/types';
+import type { AuditEntry, AuditPage as AuditAnswer } from '@opsc/contracts/api';
 
 
 /** The tenant's append-only audit trail, newest first (admins). */
@@ -23,7 +23,7 @@ export default function AuditPage() {
       const q = new URLSearchParams(Object.entries(applied).filter(([, v]) => v));
       q.set('limit', '100');
       if (before) q.set('before', before);
-      const res = await api<{ entries: AuditEntry[]; next: string | null }>(`/audit?${q}`);
+      const res = await api<AuditAnswer>(`/audit?${q}`);
       if (!res.ok) {
         setError(res.error.issues?.map((i) => `${i.path}: ${i.message}`).join('; ') || res.error.message);
         return;

@@ -1,18 +1,12 @@
 'use client';
 import { useCallback, useEffect, useState } from 'react';
-import type { CredentialView, ResolvedTarget } from '@opsc/contracts';
+import type { CredentialList, CredentialView, GroupList, GroupView as Group, ResolvedTarget, TargetList } from '@opsc/contracts/api';
 import { api } from '../../lib/api';
 import { atLeast, useSession } from '../../components/session';
 import { Credentials } from '../../components/inventory/credentials';
 import { InventoryImport } from '../../components/inventory/import';
 import { DataTable } from '../../components/data-table';
 
-interface Group {
-  name: string;
-  description: string;
-  targets: string[];
-  children: string[];
-}
 type Tab = 'targets' | 'groups' | 'credentials' | 'import';
 
 /** A group and its children, nested; a cycle cannot be stored, but the walk stops on one anyway. */
@@ -47,9 +41,9 @@ export default function InventoryPage() {
 
   const load = useCallback(async () => {
     const [t, g, c] = await Promise.all([
-      api<{ targets: ResolvedTarget[] }>('/inventory/targets'),
-      api<{ groups: Group[] }>('/inventory/groups'),
-      api<{ credentials: CredentialView[] }>('/credentials'),
+      api<TargetList>('/inventory/targets'),
+      api<GroupList>('/inventory/groups'),
+      api<CredentialList>('/credentials'),
     ]);
     const failed = [t, g, c].find((r) => !r.ok);
     setError(failed && !failed.ok ? failed.error.message : '');

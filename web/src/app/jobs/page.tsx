@@ -5,7 +5,7 @@ import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import type { JobStatus } from '@opsc/contracts';
 import { api } from '../../lib/api';
 import { dateTime, duration } from '../../lib/format';
-import type { JobDetail, JobListItem } from '../../lib/types';
+import type { JobCreated, JobDetail, JobList, JobListItem } from '@opsc/contracts/api';
 import { RiskBadge, StatusBadge } from '../../components/badges';
 import { atLeast, useSession } from '../../components/session';
 import { DataTable } from '../../components/data-table';
@@ -55,7 +55,7 @@ const History = () => {
 
   const load = useCallback(
     async (before?: string) => {
-      const res = await api<{ jobs: JobListItem[]; next: { before: string } | null }>(`/jobs?${query(before)}`);
+      const res = await api<JobList>(`/jobs?${query(before)}`);
       if (!res.ok) {
         setError(res.error.issues?.map((i) => `${i.path}: ${i.message}`).join('; ') || res.error.message);
         return;
@@ -79,7 +79,7 @@ const History = () => {
     setNote('');
     const job = await api<JobDetail>(`/jobs/${id}`);
     if (!job.ok) return setNote(job.error.message);
-    const created = await api<{ id: string }>('/jobs', { body: { plan: job.data.plan } });
+    const created = await api<JobCreated>('/jobs', { body: { plan: job.data.plan } });
     if (!created.ok) return setNote(`Re-run refused: ${created.error.message}`);
     router.push(`/jobs/${created.data.id}`);
   };

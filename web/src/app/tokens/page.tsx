@@ -1,15 +1,9 @@
 'use client';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, issuesByField } from '../../lib/api';
-import type { TokenView } from '../../lib/types';
+import type { TokenIssued as Issued, TokenList, TokenView } from '@opsc/contracts/api';
 import { TokenTable } from '../../components/identity/token-table';
 
-interface Issued {
-  id: string;
-  token: string;
-  name: string;
-  expiresAt: string;
-}
 
 /** Your own API tokens: create one (shown once), see when each was last used, revoke. */
 export default function TokensPage() {
@@ -20,7 +14,7 @@ export default function TokensPage() {
   const [error, setError] = useState('');
 
   const load = useCallback(async () => {
-    const res = await api<{ tokens: TokenView[] }>('/tokens');
+    const res = await api<TokenList>('/tokens');
     if (res.ok) setTokens(res.data.tokens);
     else setError(res.error.message);
   }, []);

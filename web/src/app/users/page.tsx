@@ -2,12 +2,11 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api } from '../../lib/api';
 import { dateTime } from '../../lib/format';
-import type { SessionUser, TokenView, UserView } from '../../lib/types';
+import { ROLES, type TokenList, type TokenView, type UserList, type UserView } from '@opsc/contracts/api';
 import { atLeast, useSession } from '../../components/session';
 import { DataTable } from '../../components/data-table';
 import { TokenTable } from '../../components/identity/token-table';
 
-const ROLES: SessionUser['role'][] = ['viewer', 'operator', 'approver', 'admin'];
 
 /** The tenant's users (admins): role, disable or enable, delete, and each one's API tokens. */
 export default function UsersPage() {
@@ -19,13 +18,13 @@ export default function UsersPage() {
   const [tokensOf, setTokensOf] = useState<{ username: string; tokens: TokenView[] | null } | null>(null);
 
   const load = useCallback(async () => {
-    const res = await api<{ users: UserView[] }>('/users');
+    const res = await api<UserList>('/users');
     if (res.ok) setUsers(res.data.users);
     else setMessage({ ok: false, text: res.error.message });
   }, []);
   const loadTokens = useCallback(async (username: string) => {
     setTokensOf({ username, tokens: null });
-    const res = await api<{ tokens: TokenView[] }>(`/users/${encodeURIComponent(username)}/tokens`);
+    const res = await api<TokenList>(`/users/${encodeURIComponent(username)}/tokens`);
     if (res.ok) setTokensOf({ username, tokens: res.data.tokens });
     else setMessage({ ok: false, text: res.error.message });
   }, []);

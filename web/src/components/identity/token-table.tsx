@@ -1,6 +1,6 @@
 'use client';
 import { dateTime } from '../../lib/format';
-import type { TokenView } from '../../lib/types';
+import type { TokenView } from '@opsc/contracts/api';
 import { DataTable } from '../data-table';
 
 const stateOf = (t: TokenView): 'revoked' | 'expired' | 'active' => (t.revokedAt ? 'revoked' : Date.parse(t.expiresAt) <= Date.now() ? 'expired' : 'active');

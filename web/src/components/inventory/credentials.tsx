@@ -1,6 +1,6 @@
 'use client';
 import { useState, type FormEvent } from 'react';
-import type { CredentialView } from '@opsc/contracts';
+import type { CredentialAnswer, CredentialView } from '@opsc/contracts/api';
 import { api, issuesByField } from '../../lib/api';
 import { dateTime } from '../../lib/format';
 import { DataTable } from '../data-table';
@@ -16,7 +16,7 @@ export const Credentials = ({ items, admin, onSaved }: { items: CredentialView[]
   const save = async (e: FormEvent) => {
     e.preventDefault();
     const body = { name: form.name, ...(form.username && { username: form.username }), secret: { kind: form.kind, [SECRET_FIELD[form.kind]]: form.secret } };
-    const res = await api<{ credential: CredentialView }>('/credentials', { body });
+    const res = await api<CredentialAnswer>('/credentials', { body });
     if (res.ok) {
       // The secret leaves the page's memory as soon as the API has it.
       setForm({ name: '', username: '', kind: form.kind, secret: '' });

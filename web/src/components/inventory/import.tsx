@@ -1,19 +1,9 @@
 'use client';
 import { useState } from 'react';
+import type { ImportAnswer, ImportDiff } from '@opsc/contracts/api';
 import { api } from '../../lib/api';
 
-interface Diff {
-  targets: { create: string[]; update: { name: string; fields: string[] }[]; unchanged: number };
-  groups: { create: string[]; update: { name: string; fields: string[] }[]; unchanged: number };
-}
-interface ImportAnswer {
-  dryRun: boolean;
-  applied: boolean;
-  diff: Diff;
-  notes: string[];
-}
-
-const DiffView = ({ diff }: { diff: Diff }) => (
+const DiffView = ({ diff }: { diff: ImportDiff }) => (
   <div className="diff" data-testid="import-diff">
     {(['targets', 'groups'] as const).map((kind) => (
       <div key={kind}>

@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import Link from 'next/link';
 import type { JobProgress } from '@opsc/contracts';
+import type { ControlAnswer } from '@opsc/contracts/api';
 import { api } from '../../lib/api';
 import { atLeast, useSession } from '../session';
 
@@ -14,7 +15,7 @@ export const Controls = ({ jobId, status, progress, onDone }: { jobId: string; s
   const send = async (action: string, body: Record<string, unknown> = {}) => {
     setBusy(true);
     setNote(null);
-    const res = await api<{ status?: string; message?: string }>(`/jobs/${jobId}/${action}`, { body });
+    const res = await api<ControlAnswer>(`/jobs/${jobId}/${action}`, { body });
     setBusy(false);
     setConfirmCancel(false);
     setNote(res.ok ? { ok: true, text: res.data.message ?? `${action}: done` } : { ok: false, text: res.error.message });

@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { JobProgress, LogEntry } from '@opsc/contracts';
 import { clock } from '../../lib/format';
-import type { OutputLine } from '../../lib/types';
+import type { OutputLine } from '@opsc/contracts/api';
 
 type Row = { key: string; at: string; target: string; stepId: string; kind: 'event' | 'stdout' | 'stderr'; level: string; text: string };
 

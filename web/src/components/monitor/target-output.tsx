@@ -1,6 +1,6 @@
 import { cellStatus, type JobProgress } from '@opsc/contracts';
 import { dateTime, duration } from '../../lib/format';
-import type { OutputLine, StepResultView } from '../../lib/types';
+import type { OutputLine, StepResultView } from '@opsc/contracts/api';
 import { StatusBadge } from '../badges';
 
 const Stream = ({ name, text, truncated, bytes }: { name: string; text: string | null; truncated: boolean | null; bytes: number | null }) =>

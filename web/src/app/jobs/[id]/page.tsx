@@ -5,7 +5,7 @@ import { useParams } from 'next/navigation';
 import type { JobProgress } from '@opsc/contracts';
 import { api } from '../../../lib/api';
 import { dateTime, shortHash } from '../../../lib/format';
-import type { JobDetail, OutputLine, StepResultPage, StepResultView } from '../../../lib/types';
+import type { JobDetail, OutputLine, StepResultPage, StepResultView } from '@opsc/contracts/api';
 import { useJobStream } from '../../../lib/use-job-stream';
 import { RiskBadge, StatusBadge } from '../../../components/badges';
 import { Controls } from '../../../components/monitor/controls';

@@ -1,0 +1,57 @@
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { REPO_ROOT } from '@opsc/dev';
+import { historyFromJson } from '../support/history-json.js';
+import './support/quiet-runtime.js';
+
+/**
+ * Replays the stored histories of real jobs (tests/histories/, recorded from the integration suite by
+ * scripts/record-histories.sh) with the current workflow code. A change that would make a job
+ * already running in production fail its next workflow task (a command added, removed, reordered)
+ * fails here. See docs/workflow-versioning.md.
+ */
+
+const DIR = path.join(REPO_ROOT, 'tests', 'histories');
+
+/** The kinds a recording must keep: each drives the workflow down a different path. */
+const REQUIRED = ['approval-timed-out', 'approved-completed', 'cancelled', 'continued-as-new', 'continued-run', 'decided-continue', 'decided-rollback', 'rejected', 'target-rolled-back'];
+
+/** The recordings (`<date>-<commit>` folders), oldest first. */
+const recordings = async (): Promise<string[]> =>
+  (await readdir(DIR, { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+
+/** Every stored history, as `<recording>/<kind>.json`. */
+const stored = async (): Promise<string[]> => {
+  const out: string[] = [];
+  for (const rec of await recordings()) for (const f of await readdir(path.join(DIR, rec))) if (f.endsWith('.json')) out.push(`${rec}/${f}`);
+  return out;
+};
+
+describe('stored workflow histories', () => {
+  it('include a recording of the newest workflow code with one history of each kind', async () => {
+    const newest = (await recordings()).at(-1);
+    expect(newest).toBeDefined();
+    const kinds = (await readdir(path.join(DIR, newest!))).map((f) => f.replace(/\.json$/, ''));
+    expect(kinds).toEqual(expect.arrayContaining(REQUIRED));
+  });
+
+  it('replay with the current workflow code without a determinism error', async () => {
+    const files = await stored();
+    async function* histories() {
+      for (const file of files) yield { workflowId: file, history: historyFromJson(JSON.parse(await readFile(path.join(DIR, file), 'utf8'))) };
+    }
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories())) {
+      replayed++;
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message}`);
+    }
+    expect(failures).toEqual([]);
+    expect(replayed).toBe(files.length);
+  });
+});
