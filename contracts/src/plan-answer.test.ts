@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { aboutDuration, planAnswer, proposalText } from './plan-answer.js';
-import { PlanDraft, type PlanSummary } from './plan-draft.js';
+import type { PlanSummary } from './api/plans.js';
+import { PlanDraft } from './plan-draft.js';
 
 const summary: PlanSummary = {
   bullets: ['Stop stationcontroller on 3 Windows targets in group \'CIS servers\' (change; rollback: service-start)'],

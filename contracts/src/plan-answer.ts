@@ -1,4 +1,5 @@
-import type { PlanDraft, PlanProposal, PlanSummary } from './plan-draft.js';
+import type { PlanProposal, PlanSummary } from './api/plans.js';
+import type { PlanDraft } from './plan-draft.js';
 import type { RiskLevel } from './tools.js';
 
 /*

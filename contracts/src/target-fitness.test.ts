@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ResolvedTarget } from './inventory.js';
+import type { ResolvedTarget } from './api/inventory.js';
 import { unfitTarget } from './target-fitness.js';
 
 const target = (name: string, os: 'linux' | 'windows', services: [string, string | null][]): ResolvedTarget => ({

@@ -1,4 +1,5 @@
-import type { OsFamily, ResolvedTarget } from './inventory.js';
+import type { ResolvedTarget } from './api/inventory.js';
+import type { OsFamily } from './inventory.js';
 
 /** The inventory service each remote method goes through. */
 const PROTOCOL_OF: Partial<Record<string, 'ssh' | 'winrm' | 'postgresql'>> = { ssh: 'ssh', winrm: 'winrm', database: 'postgresql' };
