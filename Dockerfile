@@ -4,6 +4,7 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
 COPY contracts/package.json contracts/
 COPY workflows/package.json workflows/
+COPY planning/package.json planning/
 COPY activities/package.json activities/
 COPY orchestrator/package.json orchestrator/
 COPY executor-worker/package.json executor-worker/

@@ -1,7 +1,8 @@
 // The arrows of DESIGN.md as data: read by eslint.config.js (no-restricted-imports) and by the
 // architecture test, which also walks the real import graph with them.
 const EXECUTION = { pattern: '(^|/)(ssh2|ssh2-sftp-client|node-ssh|winrm[^/]*|child_process)$|^node:child_process$', why: 'execution libraries live only in the executor (DESIGN.md)' };
-const EXECUTION_CODE = { pattern: '^@opsc/activities/execution|^@opsc/executor-worker|(^|/)execution(/|$)', why: 'the orchestrator side never reaches execution code (DESIGN.md)' };
+const EXECUTION_CODE = { pattern: '^@opsc/activities(/|$)|^@opsc/executor-worker|(^|/)execution(/|$)', why: 'the orchestrator side never reaches execution code (DESIGN.md)' };
+const PLANNING_CODE = { pattern: '^@opsc/planning(/|$)|(^|/)planning(/|$)', why: 'planning and execution never import each other (DESIGN.md)' };
 const VAULT = { pattern: '(^|/)vault(/|$|\\.)', why: 'only the executor holds the vault (DESIGN.md)' };
 const DEEP = { pattern: '^@opsc/[^/]+/(src|dist)(/|$)', why: 'import packages by their declared subpaths, never src/ or dist/' };
 
@@ -30,16 +31,22 @@ export const ARROWS = [
     forbidden: [EXECUTION, EXECUTION_CODE, VAULT, DEEP],
   },
   {
-    name: 'planning activities',
-    files: ['activities/src/planning/**/*.ts'],
+    // The planner: a library the API calls in-process, not a Temporal activity.
+    name: 'planning',
+    files: ['planning/src/**/*.ts'],
     forbidden: [EXECUTION, EXECUTION_CODE, VAULT, DEEP],
+    allowOnly: {
+      pattern: '^(?!@opsc/contracts$|@opsc/contracts/plan-hash$|zod$|yaml$|@langchain/core/[a-z/]+$|@langchain/openai$|node:(fs|fs/promises|os|path|url)$|\\.\\.?/).*',
+      why: 'the planner reads the catalog and asks a model: contracts, zod, yaml, @langchain/*, node:fs/os/path/url and relative files (no Temporal, no database, no server packages)',
+    },
   },
   {
     name: 'execution activities',
-    files: ['activities/src/execution/**/*.ts'],
+    files: ['activities/src/**/*.ts'],
     forbidden: [
-      { pattern: '^@opsc/activities/planning|(^|/)planning(/|$)', why: 'planning and execution activities never import each other' },
+      PLANNING_CODE,
       { pattern: '^@temporalio/workflow$|^@opsc/workflows', why: 'activities do not import workflow code' },
+      { pattern: '^@opsc/orchestrator', why: 'the executor side never reaches the orchestrator' },
       DEEP,
     ],
   },
@@ -48,7 +55,7 @@ export const ARROWS = [
     files: ['executor-worker/src/**/*.ts'],
     forbidden: [
       { pattern: '^@opsc/workflows|^@temporalio/workflow$|^@opsc/contracts/temporal$', why: 'the executor registers no workflows' },
-      { pattern: '^@opsc/activities/planning|^@opsc/orchestrator', why: 'the executor runs execution activities only' },
+      { pattern: '^@opsc/planning|^@opsc/orchestrator', why: 'the executor runs execution activities only' },
       DEEP,
     ],
   },

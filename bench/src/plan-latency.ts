@@ -11,7 +11,7 @@ import {
   SEED_REQUESTS,
   validatePlan,
   type InventorySketch,
-} from '@opsc/activities/planning';
+} from '@opsc/planning';
 import { createKeyring, publishVaultKey } from '@opsc/activities/vault';
 import { startEmbeddedPostgres } from '@opsc/database';
 import { ensureVaultKeyFile, ORCHESTRATOR_MAIN, prepareDatabase, startService, waitForHttpOk } from '@opsc/dev';

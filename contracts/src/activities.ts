@@ -100,7 +100,7 @@ export interface StepEstimate {
   samples: number;
 }
 
-/** Activities on the `orchestrator` task queue: bookkeeping and planning, never execution. */
+/** Activities on the `orchestrator` task queue (orchestrator/src/bookkeeping): the job's record and its checks, never planning or execution. */
 export interface OrchestratorActivities {
   recordJobStatus(input: RecordJobStatusInput): Promise<void>;
   recordStepResults(input: RecordStepResultsInput): Promise<void>;

@@ -58,6 +58,3 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ErrorType.PlanInvalid,
   ErrorType.ValidationFailed,
 ];
-
-/** One problem with an input (its dotted path, `steps.0.action.args.1`), and the body of every error answer: declared in api/errors.ts. */
-export type { ApiError, FieldIssue } from './api/errors.js';

@@ -21,8 +21,15 @@ export * from './inventory.js';
 export * from './credentials.js';
 export * from './tools.js';
 export * from './plan-draft.js';
+export * from './plan-answer.js';
 export * from './quoting.js';
-export * from './fill-facts.js';
+export * from './placeholders.js';
+export * from './target-fitness.js';
 export * from './execution-fields.js';
 export * from './eta.js';
 export * from './identity-views.js';
+// API answers the base contracts use, declared once as schemas in api/ (which imports the base
+// modules, never the reverse, so the import graph has no cycle).
+export type { ApiError, FieldIssue } from './api/errors.js';
+export type { ResolvedTarget } from './api/inventory.js';
+export type { MissingInput, PlanProposal, PlanSummary, PlanValidation, ToolSummary } from './api/plans.js';

@@ -99,6 +99,3 @@ export const TargetSelector = z
     message: 'name a group, targets or tags',
   });
 export type TargetSelector = z.infer<typeof TargetSelector>;
-
-/** A concrete target as planning sees it (services with credential ids, never secrets): an API answer, declared in api/inventory.ts. */
-export type { ResolvedTarget } from './api/inventory.js';

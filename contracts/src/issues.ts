@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { FieldIssue } from './errors.js';
+import type { FieldIssue } from './api/errors.js';
 
 /** Flattens a zod error into `{ path: 'steps.0.action.args.1', message }` items for an API answer. */
 export const toFieldIssues = (error: z.ZodError): FieldIssue[] =>

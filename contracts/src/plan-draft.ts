@@ -53,7 +53,4 @@ export const PlanDraft = z.strictObject({
 export type PlanDraft = z.infer<typeof PlanDraft>;
 export type PlanDraftInput = z.input<typeof PlanDraft>;
 
-// The validator's and the planner's answers are API answers: declared once, as schemas, in api/plans.ts.
-export type { MissingInput, PlanProposal, PlanSummary, PlanValidation } from './api/plans.js';
-
 export type PlannerName = 'built-in' | 'langchain';

@@ -100,6 +100,3 @@ export const ToolDefinition = z
   });
 export type ToolDefinition = z.infer<typeof ToolDefinition>;
 export type ToolDefinitionInput = z.input<typeof ToolDefinition>;
-
-/** What planners and people see of a tool (the catalog API, the LLM prompt): an API answer, declared in api/plans.ts. */
-export type { ToolSummary } from './api/plans.js';

@@ -3,7 +3,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pg from 'pg';
 import { pendingMigrations } from '@opsc/database/migrate';
 import { ensureNamespace } from '@opsc/temporal/namespace';
-import { BUILTIN_TOOLS_DIR, createLangChainPlanner, loadCatalog, ToolCatalogError } from '@opsc/activities/planning';
+import { BUILTIN_TOOLS_DIR, createLangChainPlanner, loadCatalog, ToolCatalogError } from '@opsc/planning';
 import { createApp } from './app.js';
 import { platformServiceRules } from './platform-services.js';
 import { EventStreams } from './api/event-streams.js';

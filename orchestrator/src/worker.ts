@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type pg from 'pg';
 import { TaskQueue } from '@opsc/contracts';
-import { createOrchestratorActivities } from '@opsc/activities/planning';
+import { createBookkeepingActivities } from './bookkeeping/index.js';
 
 const require = createRequire(import.meta.url);
 
@@ -13,5 +13,5 @@ export const createOrchestratorWorker = (options: { connection: NativeConnection
     namespace: options.namespace,
     taskQueue: TaskQueue.orchestrator,
     workflowsPath: require.resolve('@opsc/workflows'),
-    activities: createOrchestratorActivities({ pool: options.pool }),
+    activities: createBookkeepingActivities({ pool: options.pool }),
   });

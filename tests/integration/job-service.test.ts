@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { Client } from '@temporalio/client';
 import { Plan } from '@opsc/contracts';
-import { BUILTIN_TOOLS_DIR, loadCatalog } from '@opsc/activities/planning';
+import { BUILTIN_TOOLS_DIR, loadCatalog } from '@opsc/planning';
 import { controlJob, jobDetail, submitJob, type Caller, type JobDeps } from '@opsc/orchestrator/jobs';
 import { createTestStack, type TestStack } from '../support/stack.js';
 

@@ -50,6 +50,10 @@ describe('the arrows of DESIGN.md', () => {
       }
     }
     expect(found).toEqual([]);
+    // The walk reaches every box: the planner, the execution activities, the orchestrator's bookkeeping.
+    for (const folder of ['planning/src/', 'activities/src/execution/', 'orchestrator/src/bookkeeping/', 'executor-worker/src/', 'contracts/src/']) {
+      expect([...checked].filter((f) => f.startsWith(folder)).length, folder).toBeGreaterThan(2);
+    }
     // The walk reaches the web app's pages and components, not only .ts files.
     expect([...checked].filter((f) => f.startsWith('web/src/') && f.endsWith('.tsx')).length).toBeGreaterThan(5);
   });
@@ -72,9 +76,15 @@ describe('the arrows of DESIGN.md', () => {
     ['orchestrator/src/x.ts', "import { createExecutionActivities } from '@opsc/activities/execution';"],
     ['orchestrator/src/x.ts', "import { openVault } from '../vault/index.js';"],
     ['orchestrator/src/x.ts', "import { openCredential } from '@opsc/activities/vault';"],
-    ['activities/src/planning/x.ts', "import { openCredential } from '@opsc/activities/vault';"],
-    ['activities/src/planning/x.ts', "import { runProcess } from '../execution/run-process.js';"],
-    ['activities/src/execution/x.ts', "import { createRecordJobStatus } from '../planning/job-records.js';"],
+    ['planning/src/x.ts', "import { openCredential } from '@opsc/activities/vault';"],
+    ['planning/src/x.ts', "import { runProcess } from '@opsc/activities/execution';"],
+    ['planning/src/x.ts', "import { spawn } from 'node:child_process';"],
+    ['planning/src/x.ts', "import { Context } from '@temporalio/activity';"],
+    ['planning/src/x.ts', "import pg from 'pg';"],
+    ['activities/src/execution/x.ts', "import { validatePlan } from '@opsc/planning';"],
+    ['activities/src/x.ts', "import { createApp } from '@opsc/orchestrator/app';"],
+    ['orchestrator/src/bookkeeping/x.ts', "import { runProcess } from '@opsc/activities/execution';"],
+    ['executor-worker/src/x.ts', "import { proposePlan } from '@opsc/planning';"],
     ['executor-worker/src/x.ts', "import { runJob } from '@opsc/workflows';"],
     ['contracts/src/x.ts', "import express from 'express';"],
     ['orchestrator/src/x.ts', "import { Plan } from '@opsc/contracts/src/plan.js';"],

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { EgressRule, JobOptions } from '@opsc/contracts';
-import type { Planner, ToolCatalog } from '@opsc/activities/planning';
+import type { Planner, ToolCatalog } from '@opsc/planning';
 import type { SignInPolicy } from '../identity/sign-in.js';
 import type { Logger } from '../log.js';
 import type { EventStreams } from './event-streams.js';

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { ErrorType } from '@opsc/contracts';
 import { PlanRequestBody, type PlanAnswer, type Sent, type ToolList } from '@opsc/contracts/api';
-import { proposePlan, validatePlan } from '@opsc/activities/planning';
+import { proposePlan, validatePlan } from '@opsc/planning';
 import { principalOf, requireRole } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';

@@ -30,3 +30,26 @@ export const resolveTargets = async (db: Db, tenantId: string, selector: TargetS
   const candidates = selector.group || selector.targets?.length ? await findTargets(db, tenantId, { ids: [...ids] }) : await findTargets(db, tenantId);
   return candidates.filter((t) => (selector.os ? t.os === selector.os : true) && (selector.tags ?? []).every((tag) => t.tags.includes(tag)));
 };
+
+/** Selectors in, targets out. */
+export type InventoryResolver = (selector: TargetSelector) => Promise<ResolvedTarget[]>;
+
+/**
+ * A resolver that asks the inventory once per selector: a draft step's selector and the OS variants
+ * compiled from it (the same selector with `os`) share one lookup, filtered by OS here as
+ * `resolveTargets` filters it. A submission uses one from validation to job, so the job runs on the
+ * targets its plan was validated with.
+ */
+export const resolverOnce = (resolve: InventoryResolver): InventoryResolver => {
+  const asked = new Map<string, Promise<ResolvedTarget[]>>();
+  return async ({ os, ...selector }) => {
+    const key = JSON.stringify([selector.group ?? null, selector.targets ?? null, selector.tags ?? null]);
+    let found = asked.get(key);
+    if (!found) {
+      found = resolve(selector);
+      asked.set(key, found);
+    }
+    const targets = await found;
+    return targets.filter((t) => (os ? t.os === os : true));
+  };
+};

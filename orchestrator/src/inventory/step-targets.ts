@@ -1,34 +1,27 @@
-import type { FieldIssue, Plan, ResolvedTarget, RunJobInput, Step } from '@opsc/contracts';
+import { unfitTarget, type FieldIssue, type Plan, type ResolvedTarget, type RunJobInput } from '@opsc/contracts';
 import { DomainError, InvalidInput } from '../errors.js';
 import type { Db } from '../db.js';
-import { resolveTargets } from './resolve.js';
+import { resolverOnce, resolveTargets, type InventoryResolver } from './resolve.js';
 
 export type JobTargets = Pick<RunJobInput, 'targets' | 'stepTargets'>;
 
-/** Why a target cannot take a step of this method, or null when it can. */
-const unfit = (step: Step, target: ResolvedTarget): string | null => {
-  const method = step.action.method;
-  if (method === 'database') {
-    const service = target.services.find((s) => s.protocol === 'postgresql');
-    if (!service) return `${target.name} has no postgresql service in the inventory`;
-    if (!service.credentialId) return `the postgresql service of ${target.name} has no credential`;
-    return null;
-  }
-  if (method !== 'ssh' && method !== 'winrm') return null;
-  const os = method === 'ssh' ? 'linux' : 'windows';
-  if (target.os !== os) return `${target.name} is a ${target.os} target; ${method} steps run ${method === 'ssh' ? 'Linux' : 'Windows'} operations`;
-  const service = target.services.find((s) => s.protocol === method);
-  if (!service) return `${target.name} has no ${method} service in the inventory`;
-  if (!service.credentialId) return `the ${method} service of ${target.name} has no credential`;
-  return null;
+/** The resolver each ready plan was validated with, by the plan object `readyPlan` returned. */
+const validatedWith = new WeakMap<Plan, InventoryResolver>();
+
+/** Marks a ready plan with the resolver its validation used, so its job takes the same targets without asking again. */
+export const resolvedWith = (plan: Plan, resolve: InventoryResolver): Plan => {
+  validatedWith.set(plan, resolve);
+  return plan;
 };
 
 /**
- * Resolves every remote step's selector against the tenant's inventory, once, when the job is
- * created: the job then runs on exactly these targets, whatever the inventory becomes meanwhile.
- * An empty selection or a target the step cannot reach is invalid input naming the step's field.
+ * Fixes every remote step's targets when the job is created: the job then runs on exactly these,
+ * whatever the inventory becomes meanwhile. A plan from `readyPlan` takes what its validation
+ * resolved; any other asks the inventory, once per selector. An empty selection or a target the
+ * step cannot take is invalid input naming the step's field.
  */
 export const resolveJobTargets = async (db: Db, tenantId: string, plan: Plan, pathPrefix = 'plan'): Promise<JobTargets> => {
+  const resolve = validatedWith.get(plan) ?? resolverOnce((selector) => resolveTargets(db, tenantId, selector));
   const targets: JobTargets['targets'] = [];
   const indexById = new Map<string, number>();
   const stepTargets: JobTargets['stepTargets'] = {};
@@ -38,7 +31,7 @@ export const resolveJobTargets = async (db: Db, tenantId: string, plan: Plan, pa
     const at = `${pathPrefix}.steps.${i}.targets`;
     let resolved: ResolvedTarget[];
     try {
-      resolved = await resolveTargets(db, tenantId, step.targets);
+      resolved = await resolve(step.targets);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       issues.push(...(err.issues ?? [{ path: '', message: err.message }]).map((issue) => ({ path: issue.path ? `${at}.${issue.path}` : at, message: issue.message })));
@@ -46,7 +39,7 @@ export const resolveJobTargets = async (db: Db, tenantId: string, plan: Plan, pa
     }
     if (resolved.length === 0) issues.push({ path: at, message: 'selects no targets' });
     for (const target of resolved) {
-      const problem = unfit(step, target);
+      const problem = unfitTarget(target, { method: step.action.method });
       if (problem) issues.push({ path: at, message: problem });
     }
     stepTargets[step.id] = resolved.map((target) => {

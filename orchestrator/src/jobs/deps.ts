@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { EgressRule, JobOptions } from '@opsc/contracts';
-import type { Planner, ToolCatalog } from '@opsc/activities/planning';
+import type { Planner, ToolCatalog } from '@opsc/planning';
 import type { Role } from '../identity/roles.js';
 import type { Logger } from '../log.js';
 

@@ -1,14 +1,19 @@
 import { egressRules, type EgressPolicy } from '@opsc/contracts';
-import type { InventorySketch, PlanningContext, ProposeDeps } from '@opsc/activities/planning';
-import { TargetResolutionError } from '@opsc/activities/planning';
-import { resolveTargets } from '../inventory/resolve.js';
+import type { InventorySketch, PlanningContext, ProposeDeps } from '@opsc/planning';
+import { TargetResolutionError } from '@opsc/planning';
+import { resolverOnce, resolveTargets, type InventoryResolver } from '../inventory/resolve.js';
 import { DomainError } from '../errors.js';
 import type { JobDeps } from './deps.js';
 
 type PlanningDeps = Pick<JobDeps, 'pool' | 'planning' | 'platformServices'>;
 
 /** One tenant's planning: what the planner and the validator need, and its egress policy always there. */
-export type TenantPlanning = PlanningContext & ProposeDeps & { egress: () => Promise<EgressPolicy> };
+export type TenantPlanning = PlanningContext &
+  ProposeDeps & {
+    egress: () => Promise<EgressPolicy>;
+    /** The inventory lookup under `resolveTargets`, each selector asked once: the job's targets come from it too. */
+    inventoryTargets?: InventoryResolver;
+  };
 
 const sketchOf = async (deps: PlanningDeps, tenantId: string): Promise<InventorySketch> => {
   const [groups, targets] = await Promise.all([
@@ -28,18 +33,25 @@ const tenantEgressPolicy = async (deps: PlanningDeps, tenantId: string): Promise
   return { allow: egressRules(rows.map((r) => r.destination)), platform: deps.platformServices };
 };
 
-/** What the planner and the validator need, for one tenant: its catalog, inventory, target resolution and egress policy. */
-export const planningContext = (deps: PlanningDeps, tenantId: string): TenantPlanning => ({
-  catalog: deps.planning.catalog,
-  inventory: () => sketchOf(deps, tenantId),
-  egress: () => tenantEgressPolicy(deps, tenantId),
-  resolveTargets: async (selector) => {
-    try {
-      return await resolveTargets(deps.pool, tenantId, selector);
-    } catch (err) {
-      if (err instanceof DomainError && err.issues) throw new TargetResolutionError(err.issues);
-      throw err;
-    }
-  },
-  ...(deps.planning.llm && { llm: deps.planning.llm }),
-});
+/**
+ * What the planner and the validator need, for one tenant: its catalog, inventory, target resolution
+ * (each selector asked once per context) and egress policy.
+ */
+export const planningContext = (deps: PlanningDeps, tenantId: string): TenantPlanning => {
+  const resolve = resolverOnce((selector) => resolveTargets(deps.pool, tenantId, selector));
+  return {
+    catalog: deps.planning.catalog,
+    inventory: () => sketchOf(deps, tenantId),
+    egress: () => tenantEgressPolicy(deps, tenantId),
+    inventoryTargets: resolve,
+    resolveTargets: async (selector) => {
+      try {
+        return await resolve(selector);
+      } catch (err) {
+        if (err instanceof DomainError && err.issues) throw new TargetResolutionError(err.issues);
+        throw err;
+      }
+    },
+    ...(deps.planning.llm && { llm: deps.planning.llm }),
+  };
+};

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Plan, egressRules, type ResolvedTarget, type TargetSelector } from '@opsc/contracts';
-import { BUILTIN_TOOLS_DIR, TargetResolutionError, loadCatalog } from '@opsc/activities/planning';
+import { BUILTIN_TOOLS_DIR, TargetResolutionError, loadCatalog } from '@opsc/planning';
 import { InvalidPlan } from '../errors.js';
 import type { TenantPlanning } from './planning-context.js';
 import { readyPlan } from './ready-plan.js';

@@ -1,6 +1,7 @@
 import type { FieldIssue, Plan, PlanSummary, RiskLevel } from '@opsc/contracts';
-import { assessExecutablePlan, proposePlan, validatePlan } from '@opsc/activities/planning';
+import { assessExecutablePlan, proposePlan, validatePlan } from '@opsc/planning';
 import type { CreateJobBody } from '@opsc/contracts/api';
+import { resolvedWith } from '../inventory/step-targets.js';
 import { Internal, InvalidPlan } from '../errors.js';
 import type { TenantPlanning } from './planning-context.js';
 
@@ -24,15 +25,20 @@ export interface ReadyPlan {
 const invalidPlan = (message: string, issues: FieldIssue[], prefix: string): InvalidPlan =>
   new InvalidPlan(message, issues.map((i) => ({ path: i.path ? `${prefix}.${i.path}` : prefix, message: i.message })));
 
-/** Turns whichever body came in into an executable plan, through the planner and the validator where it applies. */
+/**
+ * Turns whichever body came in into an executable plan, through the planner and the validator where
+ * it applies. The plan keeps the targets its validation resolved (`resolvedWith`): the job takes
+ * those, so a selector is resolved once per submission.
+ */
 export const readyPlan = async (context: TenantPlanning, body: CreateJobBody): Promise<ReadyPlan> => {
+  const kept = (plan: Plan): Plan => (context.inventoryTargets ? resolvedWith(plan, context.inventoryTargets) : plan);
   if ('request' in body) {
     const proposal = await proposePlan(body.request, context);
     if (proposal.status !== 'ready' || !proposal.plan) {
       const missing = proposal.missing.map((m) => ({ path: m.path, message: m.question }));
       throw invalidPlan(`the request does not make a runnable plan (${proposal.status}): ${proposal.refusal?.message ?? proposal.text.split('\n')[0]}`, [...proposal.issues, ...missing], 'draft');
     }
-    return { plan: proposal.plan, summary: proposal.summary, request: body.request, ...verdictOf(proposal.summary) };
+    return { plan: kept(proposal.plan), summary: proposal.summary, request: body.request, ...verdictOf(proposal.summary) };
   }
   if ('draft' in body) {
     const v = await validatePlan(body.draft, context);
@@ -40,12 +46,12 @@ export const readyPlan = async (context: TenantPlanning, body: CreateJobBody): P
       const missing = v.missing.map((m) => ({ path: m.path, message: m.question }));
       throw invalidPlan(v.status === 'invalid' ? 'the plan does not validate' : 'the plan needs more input', [...v.issues, ...missing], 'draft');
     }
-    return { plan: v.plan, summary: v.summary, request: v.draft?.request ?? null, ...verdictOf(v.summary) };
+    return { plan: kept(v.plan), summary: v.summary, request: v.draft?.request ?? null, ...verdictOf(v.summary) };
   }
   // A raw executable plan passes the same risk rules: what it says of its tools is replaced.
   const assessed = assessExecutablePlan(body.plan, context.catalog, await context.egress());
   if (assessed.issues.length) throw invalidPlan('the plan does not validate', assessed.issues, 'plan');
-  return { plan: assessed.plan, summary: null, request: null, risk: assessed.risk, approvalRequired: assessed.approvalRequired, approvalReasons: assessed.approvalReasons };
+  return { plan: kept(assessed.plan), summary: null, request: null, risk: assessed.risk, approvalRequired: assessed.approvalRequired, approvalReasons: assessed.approvalReasons };
 };
 
 /** A validated plan's verdict; a ready plan always has a summary. */

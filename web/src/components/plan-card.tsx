@@ -1,57 +1,49 @@
 'use client';
 import { useState } from 'react';
 import { useRouter } from 'next/navigation';
-import type { PlanDraft } from '@opsc/contracts';
+import { NEEDS_INPUT, planAnswer, refusalAnswer, type PlanDraft } from '@opsc/contracts';
 import type { JobCreated, PlanProposal, PlanValidation, ToolSummary } from '@opsc/contracts/api';
 import { api, issuesByField } from '../lib/api';
-import { roughly, shortHash } from '../lib/format';
+import { shortHash } from '../lib/format';
 import { RiskBadge } from './badges';
 import { PlanEditor } from './plan-editor';
 
 /** What the validator answers for an edited plan (`POST /api/plans { plan }`). */
 type Validation = Omit<PlanValidation, 'status'> & { status: PlanProposal['status'] };
 
-const OS_NAME: Record<string, string> = { linux: 'Linux', windows: 'Windows' };
-
-/** The "AI response" of the seed: what will happen, targets by OS, risk, ETA, and the question. */
+/** The "AI response" of the seed: what will happen, targets by OS, risk, ETA, and the question (parts from contracts' planAnswer, as the API's text). */
 const Answer = ({ v, draft }: { v: Validation; draft: PlanDraft | null }) => {
-  const s = v.summary;
-  if (!s) return null;
-  const os = Object.entries(s.targets.byOs).filter(([, n]) => n > 0).map(([o, n]) => `${n} ${OS_NAME[o] ?? o}`);
+  if (!v.summary) return null;
+  const a = planAnswer(v.summary, draft);
   return (
     <div className="answer" data-testid="plan-answer">
-      <p>I&apos;ll do this: <strong>{draft?.name}</strong>. This will:</p>
+      <p>{a.opening}</p>
       <ul className="checks">
-        {s.bullets.map((b, i) => (
-          <li key={i}>{b}</li>
+        {a.checks.map((c, i) => (
+          <li key={i}>{c}</li>
         ))}
-        {draft?.policies.continueOnFailure && <li>Continue with the other targets when one fails (stop above {draft.policies.maxFailPercentage}% failed)</li>}
-        {draft && draft.policies.rollback !== 'none' && s.risk !== 'read' && <li>Roll back {draft.policies.rollback === 'all' ? 'every target' : 'a failed target'}&apos;s completed changes</li>}
       </ul>
       <dl className="facts">
         <dt>Targets</dt>
-        <dd data-testid="plan-targets">
-          {s.targets.total}
-          {os.length > 0 && ` (${os.join(', ')})`}
-        </dd>
+        <dd data-testid="plan-targets">{a.targets}</dd>
         <dt>Risk</dt>
         <dd>
-          <RiskBadge risk={s.risk} />
+          <RiskBadge risk={a.risk} />
         </dd>
         <dt>ETA</dt>
-        <dd data-testid="plan-eta">{roughly(s.etaSeconds)}</dd>
+        <dd data-testid="plan-eta">{a.eta}</dd>
         <dt>Plan hash</dt>
         <dd className="mono" title={v.planHash ?? ''}>
           {shortHash(v.planHash)}
         </dd>
       </dl>
-      {s.warnings.map((w, i) => (
+      {a.warnings.map((w, i) => (
         <p key={i} className="warn-text">
           ⚠ {w}
         </p>
       ))}
-      <p>{s.approvalRequired ? `Approval required: ${s.approvalReasons.join('; ')}.` : 'No approval needed: nothing is changed.'}</p>
-      <p className="question">{s.approvalRequired ? 'Would you like me to request approval?' : 'Would you like me to proceed?'}</p>
+      <p>{a.approval}</p>
+      <p className="question">{a.question}</p>
     </div>
   );
 };
@@ -68,6 +60,7 @@ export const PlanCard = ({ proposal, tools }: { proposal: PlanProposal; tools: M
   const [busy, setBusy] = useState<'check' | 'run' | null>(null);
 
   const missing = new Map(v.missing.map((m) => [m.path, m.question]));
+  const refusal = refusalAnswer(proposal.refusal);
   const edit = (next: PlanDraft) => {
     setDraft(next);
     setDirty(true);
@@ -118,17 +111,15 @@ export const PlanCard = ({ proposal, tools }: { proposal: PlanProposal; tools: M
       </header>
       {proposal.status === 'refused' ? (
         <div data-testid="refusal">
-          <p>{proposal.refusal?.message ?? "I can't plan that."}</p>
-          {proposal.refusal?.closestTools.length ? (
-            <p className="small muted">Closest tools: {proposal.refusal.closestTools.map((t) => `${t.name} (${t.description})`).join('; ')}</p>
-          ) : null}
+          <p>{refusal.message}</p>
+          {refusal.closestTools && <p className="small muted">{refusal.closestTools}</p>}
         </div>
       ) : (
         <>
           {v.status === 'ready' && <Answer v={v} draft={draft} />}
           {v.status === 'needs-input' && (
             <div data-testid="needs-input">
-              <p>I can plan this, but I need to know more first:</p>
+              <p>{NEEDS_INPUT}</p>
               <ul>
                 {v.missing.map((m) => (
                   <li key={m.path}>{m.question}</li>

@@ -1,4 +1,4 @@
-import type { PlannerName, PlanProposal, PlanSummary } from '@opsc/contracts';
+import { proposalText, type PlannerName, type PlanProposal } from '@opsc/contracts';
 import { builtinPlan, type PlannerAnswer, type PlannerRequest } from './builtin/builtin-planner.js';
 import type { InventorySketch } from './builtin/entities.js';
 import type { ToolCatalog } from './catalog/tool-catalog.js';
@@ -26,48 +26,6 @@ export interface ProposeDeps {
   llm?: Planner;
 }
 
-const formatEta = (seconds: number): string => {
-  if (seconds < 90) return `about ${Math.max(1, Math.round(seconds))} seconds`;
-  const minutes = seconds / 60;
-  if (minutes < 90) return `about ${Math.round(minutes)} minutes`;
-  return `about ${(minutes / 60).toFixed(1)} hours`;
-};
-
-/** The answer as a person reads it, in the seed's "AI Response" shape. */
-const render = (p: Omit<PlanProposal, 'text'>, notes: string[]): string => {
-  if (p.status === 'refused') {
-    const near = p.refusal?.closestTools.map((t) => `${t.name} (${t.description})`).join('; ');
-    return `${p.refusal?.message ?? "I can't plan that."}${near ? `\nClosest tools: ${near}` : ''}`;
-  }
-  const lines: string[] = [];
-  const s: PlanSummary | null = p.summary;
-  if (s) {
-    const os = Object.entries(s.targets.byOs).filter(([, n]) => n > 0).map(([o, n]) => `${n} ${o === 'windows' ? 'Windows' : 'Linux'}`);
-    lines.push(`I'll ${p.draft?.name ? `do this: ${p.draft.name}` : 'run this plan'}. This will:`);
-    for (const bullet of s.bullets) lines.push(`✓ ${bullet}`);
-    for (const note of notes) lines.push(`✓ ${note.charAt(0).toUpperCase()}${note.slice(1)}`);
-    if (p.draft?.policies.continueOnFailure) lines.push(`✓ Continue with the other targets when one fails (stop above ${p.draft.policies.maxFailPercentage}% failed)`);
-    if (p.draft && p.draft.policies.rollback !== 'none' && s.risk !== 'read') {
-      lines.push(`✓ Roll back ${p.draft.policies.rollback === 'all' ? 'every target' : 'a failed target'}'s completed changes`);
-    }
-    lines.push('');
-    lines.push(`Targets: ${s.targets.total}${os.length ? ` (${os.join(', ')})` : ''}. Risk: ${s.risk}.`);
-    lines.push(`Estimated completion time: ${formatEta(s.etaSeconds)}.`);
-    for (const w of s.warnings) lines.push(`⚠ ${w}`);
-    lines.push(s.approvalRequired ? `Approval required: ${s.approvalReasons.join('; ')}.` : 'No approval needed: nothing is changed.');
-    lines.push(s.approvalRequired ? 'Would you like me to request approval?' : 'Would you like me to proceed?');
-    return lines.join('\n');
-  }
-  if (p.status === 'needs-input') {
-    lines.push(`I can plan this, but I need to know more first:`);
-    for (const m of p.missing) lines.push(`? ${m.question}`);
-  } else {
-    lines.push(`The plan does not validate:`);
-    for (const i of p.issues) lines.push(`✗ ${i.path}: ${i.message}`);
-  }
-  return lines.join('\n');
-};
-
 const proposalOf = (planner: PlannerName, request: string, answer: PlannerAnswer, v: PlanValidation | null, catalog: ToolCatalog, fallbackReason?: string): PlanProposal => {
   const base = { planner, ...(fallbackReason && { fallbackReason }), request };
   if (answer.kind === 'refusal' || !v) {
@@ -83,7 +41,7 @@ const proposalOf = (planner: PlannerName, request: string, answer: PlannerAnswer
       issues: [],
       refusal: { message: refusal.message, closestTools: refusal.closestTools.flatMap((n) => (catalog.get(n) ? [{ name: n, description: catalog.get(n)?.description ?? '' }] : [])) },
     };
-    return { ...p, text: render(p, []) };
+    return { ...p, text: proposalText(p) };
   }
   const summary = v.summary && {
     ...v.summary,
@@ -95,7 +53,7 @@ const proposalOf = (planner: PlannerName, request: string, answer: PlannerAnswer
     ],
   };
   const p = { ...base, status: v.status, draft: v.draft, plan: v.plan, planHash: v.planHash, summary, missing: v.missing, issues: v.issues };
-  return { ...p, text: render(p, answer.notes) };
+  return { ...p, text: proposalText(p, answer.notes) };
 };
 
 /**

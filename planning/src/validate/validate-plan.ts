@@ -5,6 +5,7 @@ import {
   maxRisk,
   estimateRemainingSeconds,
   toFieldIssues,
+  unfitTarget,
   type FieldIssue,
   type MissingInput,
   type OsFamily,
@@ -41,20 +42,6 @@ export interface PlanningContext {
 }
 
 export type { PlanValidation };
-
-/** The inventory service each remote method goes through. */
-const PROTOCOL_OF: Record<string, string> = { ssh: 'ssh', winrm: 'winrm', database: 'postgresql' };
-
-/** Why a target cannot take a step of this tool, or null when it can. */
-const unfit = (target: ResolvedTarget, places: string[], method: string | undefined, tool: string): string | null => {
-  if (!places.includes(target.os) && !places.includes('any')) return `${target.name} is a ${target.os} target; ${tool} runs on ${places.join(' and ')}`;
-  const protocol = method && PROTOCOL_OF[method];
-  if (!protocol) return null;
-  const service = target.services.find((s) => s.protocol === protocol);
-  if (!service) return `${target.name} has no ${protocol} service in the inventory`;
-  if (!service.credentialId) return `the ${protocol} service of ${target.name} has no credential`;
-  return null;
-};
 
 const invalid = (issues: FieldIssue[], draft: PlanDraft | null = null, missing: MissingInput[] = []): PlanValidation => ({
   status: missing.length > 0 && issues.every((i) => missing.some((m) => m.path === i.path)) ? 'needs-input' : 'invalid',
@@ -125,7 +112,7 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
       if (targets.length === 0) issues.push({ path: `${at}.targets`, message: 'selects no targets' });
       for (const target of targets) {
         const template = (tool.execution.any ?? tool.execution[target.os]) as { method?: string } | undefined;
-        const problem = unfit(target, places, template?.method, tool.name);
+        const problem = unfitTarget(target, { method: template?.method, tool: { name: tool.name, places } });
         if (problem) issues.push({ path: `${at}.targets`, message: problem });
       }
     }

@@ -1,5 +1,7 @@
 import {
   Action,
+  fillTemplate,
+  PLACEHOLDER,
   type DraftStep,
   type FieldIssue,
   type OsFamily,
@@ -9,13 +11,12 @@ import {
   type ToolDefinition,
   type ToolPlace,
 } from '@opsc/contracts';
-import { fillTemplate } from '../catalog/template.js';
 import type { ToolCatalog } from '../catalog/tool-catalog.js';
 
-/** A sentence from a tool's summary template; absent optional values drop out. */
+/** A sentence from a tool's summary template (plain `{{param}}`s, the catalog checks); absent optional values drop out. */
 export const describeStep = (tool: ToolDefinition, params: Record<string, unknown>): string =>
   tool.summary
-    .replace(/\{\{\s*([A-Za-z][A-Za-z0-9]*)\s*\}\}/g, (_, name: string) => {
+    .replace(PLACEHOLDER, (_, name: string) => {
       const v = params[name];
       return v === undefined || v === null ? '' : Array.isArray(v) ? v.join(' ') : String(v);
     })

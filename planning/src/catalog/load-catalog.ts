@@ -1,9 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
-import { ToolDefinition, type ToolPlace } from '@opsc/contracts';
+import { placeholdersIn, ToolDefinition, walkStrings, type ToolPlace } from '@opsc/contracts';
 import { ToolCatalog } from './tool-catalog.js';
-import { placeholdersIn, walkStrings } from './template.js';
 
 /** A tool file that cannot be used: which file, which line, which field, and why. Start-up stops on it. */
 export class ToolCatalogError extends Error {

@@ -1,8 +1,0 @@
-import { fileURLToPath } from 'node:url';
-
-export { loadCatalog, parseToolFile, ToolCatalogError } from './load-catalog.js';
-export { ToolCatalog } from './tool-catalog.js';
-export { fillTemplate } from './template.js';
-
-/** The tools that ship with OpsConductor (`activities/tools/`). */
-export const BUILTIN_TOOLS_DIR = fileURLToPath(new URL('../../../tools/', import.meta.url));

@@ -1,0 +1,21 @@
+import type pg from 'pg';
+import type { OrchestratorActivities } from '@opsc/contracts';
+import { createEstimateSteps, createRecordJobEvent, createRecordJobStatus, createRecordStepResults } from './job-records.js';
+import { createConfirmDecision, createRefuseDecision } from './job-decisions.js';
+import { createConfirmJob } from './job-start.js';
+
+/**
+ * The activities of the `orchestrator` queue, which its workflows schedule: bookkeeping of the job's
+ * record in PostgreSQL (status, results, events, ETA figures) and the checks that a start or a
+ * decision is the one the API recorded. Nothing here plans or executes.
+ */
+export const createBookkeepingActivities = (deps: { pool: pg.Pool }) =>
+  ({
+    recordJobStatus: createRecordJobStatus(deps.pool),
+    recordStepResults: createRecordStepResults(deps.pool),
+    recordJobEvent: createRecordJobEvent(deps.pool),
+    confirmDecision: createConfirmDecision(deps.pool),
+    refuseDecision: createRefuseDecision(deps.pool),
+    confirmJob: createConfirmJob(deps.pool),
+    estimateSteps: createEstimateSteps(deps.pool),
+  }) satisfies OrchestratorActivities;
