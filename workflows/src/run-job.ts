@@ -15,17 +15,18 @@ import {
   toolKeyOf,
   type CarriedJobState,
   type JobResult,
-  type JobStatus,
   type RunJobInput,
   type Step,
   type TargetRef,
 } from '@opsc/contracts';
 import { SearchAttribute, progressQuery } from '@opsc/contracts/temporal';
+import { approvalGate } from './approval-gate.js';
 import { Compensation } from './compensation.js';
 import { FanOut } from './fan-out.js';
 import { installControlHandlers } from './job-controls.js';
 import { estimateFromHistory } from './job-eta.js';
 import { layOut } from './job-layout.js';
+import { outcomeOf } from './job-outcome.js';
 import { JobState } from './job-state.js';
 import { RecordsQueue, records } from './records-queue.js';
 import { describeOutcome, runWhenRecorded } from './run-step.js';
@@ -102,7 +103,7 @@ class JobRun {
     await this.confirmStart();
     setHandler(progressQuery, () => this.state.snapshot(new Date()));
     try {
-      if (this.data.phase === 'approval') await this.approvalGate();
+      if (this.data.phase === 'approval') await approvalGate(this.input, this.state, this.queue);
       if (this.data.phase === 'running' && (await this.execute()) === 'continue-as-new') return await this.continueAsNew();
     } catch (err) {
       if (!isCancellation(err)) throw err;
@@ -125,26 +126,6 @@ class JobRun {
     if (input.carried !== undefined) return;
     const { jobId, tenantId, plan, planHash, risk, requestedBy, targets, stepTargets, approval } = input;
     await records.confirmJob({ jobId, tenantId, plan, planHash, risk, requestedBy, targets, stepTargets, approval: { required: approval.required, fourEyes: approval.fourEyes } });
-  }
-
-  private async approvalGate(): Promise<void> {
-    const { approval } = this.data;
-    if (!approval.required) {
-      this.data.phase = 'running';
-      return;
-    }
-    if (this.data.status !== 'awaiting_approval') {
-      this.state.log(new Date(), 'info', `Waiting for approval: ${this.input.approval.reasons.join('; ') || 'the plan asks for it'}`);
-      await this.queue.setStatus('awaiting_approval');
-    }
-    const waitMs = Math.max(0, Date.parse(approval.deadline ?? '') - Date.now());
-    const answered = await condition(() => approval.status !== 'pending' || this.data.cancel !== null, waitMs);
-    if (!answered) {
-      approval.status = 'timed_out';
-      this.state.log(new Date(), 'warn', `Nobody approved within ${this.input.approval.timeoutSeconds} s: rejected`);
-      await this.queue.event('approval-timeout', { by: 'workflow' });
-    }
-    this.data.phase = approval.status === 'approved' && !this.data.cancel ? 'running' : 'done';
   }
 
   private async execute(): Promise<'done' | 'continue-as-new'> {
@@ -251,24 +232,9 @@ class JobRun {
     // A decision in flight is confirmed and answered (refused, the job being over) before the end.
     await condition(allHandlersFinished);
     await this.queue.settle(this.estimating);
-    const { data } = this;
-    const states = data.targetStates.slice(0, this.jobTargetCount);
-    const failedTargets = this.targets.some((_, t) => this.state.hasFailed(t));
-    const status: JobStatus =
-      data.approval.status === 'rejected' || data.approval.status === 'timed_out'
-        ? 'rejected'
-        : data.cancel
-          ? 'cancelled'
-          : failedTargets || data.stop || data.rollback.failed > 0
-            ? 'failed'
-            : 'completed';
-    if (data.rollback.failed > 0) this.state.log(new Date(), 'error', `${data.rollback.failed} undo action(s) FAILED: those hosts are half-changed; see the rollback failures`);
-    const count = (s: string) => states.filter((x) => x === s).length;
-    const outcome = {
-      targets: { total: states.length, completed: count('completed'), failed: count('failed') + count('cancelled'), rolledBack: count('rolled_back'), rollbackFailed: count('rollback_failed') },
-      compensationFailures: data.rollback.failed,
-      halfChanged: data.rollback.halfChanged ?? [],
-    };
+    const { status, outcome } = outcomeOf(this.state, this.targets.length, this.jobTargetCount);
+    const { failed } = this.data.rollback;
+    if (failed > 0) this.state.log(new Date(), 'error', `${failed} undo action(s) FAILED: those hosts are half-changed; see the rollback failures`);
     // The end shows in the query and Temporal UI only once its record (row, outcome, audit entry) is
     // written: whoever sees the job over finds the same in PostgreSQL.
     await this.queue.record(() => records.recordJobStatus({ jobId: this.input.jobId, status, outcome }));
