@@ -1,10 +1,22 @@
 // The arrows of DESIGN.md as data: read by eslint.config.js (no-restricted-imports) and by the
 // architecture test, which also walks the real import graph with them.
-const EXECUTION = { pattern: '(^|/)(ssh2|ssh2-sftp-client|node-ssh|winrm[^/]*|child_process)$|^node:child_process$', why: 'execution libraries live only in the executor (DESIGN.md)' };
-const EXECUTION_CODE = { pattern: '^@opsc/activities(/|$)|^@opsc/executor-worker|(^|/)execution(/|$)', why: 'the orchestrator side never reaches execution code (DESIGN.md)' };
-const PLANNING_CODE = { pattern: '^@opsc/planning(/|$)|(^|/)planning(/|$)', why: 'planning and execution never import each other (DESIGN.md)' };
+const EXECUTION = {
+  pattern: '(^|/)(ssh2|ssh2-sftp-client|node-ssh|winrm[^/]*|child_process)$|^node:child_process$',
+  why: 'execution libraries live only in the executor (DESIGN.md)',
+};
+const EXECUTION_CODE = {
+  pattern: '^@opsc/activities(/|$)|^@opsc/executor-worker|(^|/)execution(/|$)',
+  why: 'the orchestrator side never reaches execution code (DESIGN.md)',
+};
+const PLANNING_CODE = {
+  pattern: '^@opsc/planning(/|$)|(^|/)planning(/|$)',
+  why: 'planning and execution never import each other (DESIGN.md)',
+};
 const VAULT = { pattern: '(^|/)vault(/|$|\\.)', why: 'only the executor holds the vault (DESIGN.md)' };
-const DEEP = { pattern: '^@opsc/[^/]+/(src|dist)(/|$)', why: 'import packages by their declared subpaths, never src/ or dist/' };
+const DEEP = {
+  pattern: '^@opsc/[^/]+/(src|dist)(/|$)',
+  why: 'import packages by their declared subpaths, never src/ or dist/',
+};
 
 export const ARROWS = [
   {
@@ -36,7 +48,8 @@ export const ARROWS = [
     files: ['planning/src/**/*.ts'],
     forbidden: [EXECUTION, EXECUTION_CODE, VAULT, DEEP],
     allowOnly: {
-      pattern: '^(?!@opsc/contracts$|@opsc/contracts/plan-hash$|zod$|yaml$|@langchain/core/[a-z/]+$|@langchain/openai$|node:(fs|fs/promises|os|path|url)$|\\.\\.?/).*',
+      pattern:
+        '^(?!@opsc/contracts$|@opsc/contracts/plan-hash$|zod$|yaml$|@langchain/core/[a-z/]+$|@langchain/openai$|node:(fs|fs/promises|os|path|url)$|\\.\\.?/).*',
       why: 'the planner reads the catalog and asks a model: contracts, zod, yaml, @langchain/*, node:fs/os/path/url and relative files (no Temporal, no database, no server packages)',
     },
   },
@@ -54,7 +67,10 @@ export const ARROWS = [
     name: 'executor-worker',
     files: ['executor-worker/src/**/*.ts'],
     forbidden: [
-      { pattern: '^@opsc/workflows|^@temporalio/workflow$|^@opsc/contracts/temporal$', why: 'the executor registers no workflows' },
+      {
+        pattern: '^@opsc/workflows|^@temporalio/workflow$|^@opsc/contracts/temporal$',
+        why: 'the executor registers no workflows',
+      },
       { pattern: '^@opsc/planning|^@opsc/orchestrator', why: 'the executor runs execution activities only' },
       DEEP,
     ],
@@ -64,7 +80,8 @@ export const ARROWS = [
     files: ['web/**/*.ts', 'web/**/*.tsx'],
     forbidden: [DEEP],
     allowOnly: {
-      pattern: '^(?!next$|next/[a-z/-]+$|react$|react-dom$|react-dom/client$|@opsc/contracts$|@opsc/contracts/api$|zod$|\\.\\.?/).*',
+      pattern:
+        '^(?!next$|next/[a-z/-]+$|react$|react-dom$|react-dom/client$|@opsc/contracts$|@opsc/contracts/api$|zod$|\\.\\.?/).*',
       why: 'the web app talks to the orchestrator API over HTTP and SSE only: next, react, zod, @opsc/contracts (with its /api types) and relative files (no Temporal, no database, no server packages)',
     },
   },

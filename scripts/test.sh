@@ -4,8 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
-printf '[test] lint\n' >&2
+printf '[test] lint and format\n' >&2
 npx eslint --max-warnings 0 .
+# One formatter (Prettier, 120 columns); `npm run format` fixes what this names.
+npx prettier --check --log-level warn .
 printf '[test] vitest\n' >&2
 mkdir -p test-results
 status=0

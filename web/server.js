@@ -8,17 +8,27 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import next from 'next';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '3000' }, hostname: { type: 'string', default: '127.0.0.1' } } });
+const { values } = parseArgs({
+  options: { port: { type: 'string', default: '3000' }, hostname: { type: 'string', default: '127.0.0.1' } },
+});
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new Error(`--port: ${values.port} is not a port`);
 // Reverse proxies in front of this server (their addresses, comma-separated): only theirs is an
 // X-Forwarded-For worth reading, from its right end, one hop per trusted proxy.
-const trusted = new Set((process.env.WEB_TRUSTED_PROXIES ?? '').split(',').map((a) => a.trim()).filter(Boolean));
+const trusted = new Set(
+  (process.env.WEB_TRUSTED_PROXIES ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean),
+);
 
 /** The browser's address: the socket's peer, or, behind trusted proxies, the hop before the first of them. */
 const clientAddress = (req) => {
   let address = req.socket.remoteAddress ?? '';
-  const hops = String(req.headers['x-forwarded-for'] ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  const hops = String(req.headers['x-forwarded-for'] ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
   while (trusted.has(address) && hops.length > 0) address = hops.pop();
   return address;
 };

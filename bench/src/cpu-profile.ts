@@ -19,7 +19,11 @@ if (dir) {
     written = true;
     // An in-process session answers synchronously, so this runs before the process is gone.
     session.post('Profiler.stop', (err, result) => {
-      if (!err) writeFileSync(path.join(dir, `${process.env.OPSC_CPU_PROFILE_NAME ?? 'node'}-${process.pid}.cpuprofile`), JSON.stringify(result.profile));
+      if (!err)
+        writeFileSync(
+          path.join(dir, `${process.env.OPSC_CPU_PROFILE_NAME ?? 'node'}-${process.pid}.cpuprofile`),
+          JSON.stringify(result.profile),
+        );
     });
   });
 }

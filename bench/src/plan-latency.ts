@@ -36,9 +36,14 @@ const arg = (name: string, fallback: string): string => {
 const rounds = Number(arg('rounds', '20'));
 const REQUESTS = [...SEED_REQUESTS, ...PHRASINGS.map(([r]) => r).filter((r) => r.trim())];
 
-const pct = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)] ?? 0;
+const pct = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)] ?? 0;
 const row = (label: string, ms: number[]) =>
-  `${label.padEnd(44)} ${String(ms.length).padStart(6)} ${pct(ms, 50).toFixed(2).padStart(9)} ${pct(ms, 95).toFixed(2).padStart(9)} ${Math.max(...ms).toFixed(2).padStart(9)}`;
+  `${label.padEnd(44)} ${String(ms.length).padStart(6)} ${pct(ms, 50).toFixed(2).padStart(9)} ${pct(ms, 95).toFixed(2).padStart(9)} ${Math.max(
+    ...ms,
+  )
+    .toFixed(2)
+    .padStart(9)}`;
 
 /** The fleet the corpus speaks of. */
 const FLEET: { group: string | null; names: string[]; os: 'linux' | 'windows' }[] = [
@@ -61,12 +66,30 @@ const inProcess = async () => {
       os: f.os,
       tags: [],
       group: f.group,
-      services: [f.os === 'linux' ? { protocol: 'ssh', port: 22, credentialId: 'c' } : { protocol: 'winrm', scheme: 'http', port: 5985, transport: 'ntlm', verifyCertificate: true, credentialId: 'c' }],
+      services: [
+        f.os === 'linux'
+          ? { protocol: 'ssh', port: 22, credentialId: 'c' }
+          : {
+              protocol: 'winrm',
+              scheme: 'http',
+              port: 5985,
+              transport: 'ntlm',
+              verifyCertificate: true,
+              credentialId: 'c',
+            },
+      ],
     })),
   );
   const groups = [...new Set(all.flatMap((t) => (t.group ? [t.group] : [])))];
-  const inventory: InventorySketch = { groups: groups.map((g) => ({ name: g, size: all.filter((t) => t.group === g).length })), targets: all.map((t) => ({ name: t.name, os: t.os })) };
-  const resolveTargets = async (s: TargetSelector) => all.filter((t) => (!s.group || t.group === s.group) && (!s.targets || s.targets.includes(t.name)) && (!s.os || t.os === s.os));
+  const inventory: InventorySketch = {
+    groups: groups.map((g) => ({ name: g, size: all.filter((t) => t.group === g).length })),
+    targets: all.map((t) => ({ name: t.name, os: t.os })),
+  };
+  const resolveTargets = async (s: TargetSelector) =>
+    all.filter(
+      (t) =>
+        (!s.group || t.group === s.group) && (!s.targets || s.targets.includes(t.name)) && (!s.os || t.os === s.os),
+    );
   const plannerMs: number[] = [];
   const withValidationMs: number[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -86,7 +109,14 @@ const endToEnd = async () => {
   const work = await mkdtemp(path.join(os.tmpdir(), 'opsc-bench-plan-'));
   // PostgreSQL runs as an unprivileged user when we are root; it must be able to enter this folder.
   await chmod(work, 0o755);
-  const temporal = await startDevServer({ binary: ensureTemporalBinary(), dbFile: path.join(work, 'temporal.db'), port: 17_233, uiPort: null, namespace: 'default', logFile: path.join(work, 'temporal.log') });
+  const temporal = await startDevServer({
+    binary: ensureTemporalBinary(),
+    dbFile: path.join(work, 'temporal.db'),
+    port: 17_233,
+    uiPort: null,
+    namespace: 'default',
+    logFile: path.join(work, 'temporal.log'),
+  });
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), port: 15_433, database: 'postgres' });
   const pool = new pg.Pool({ connectionString: postgres.url, max: 2 });
   let orchestrator: ReturnType<typeof startService> | undefined;
@@ -97,11 +127,21 @@ const endToEnd = async () => {
     await publishVaultKey(executorPool, createKeyring([await readFile(keyFile, 'utf8')]));
     await executorPool.end();
     const tenantId = await ensureTenant(pool, 'bench');
-    const token = await issueApiToken(pool, await createUser(pool, { tenantId, username: 'bench-admin', role: 'admin' }), 'bench');
+    const token = await issueApiToken(
+      pool,
+      await createUser(pool, { tenantId, username: 'bench-admin', role: 'admin' }),
+      'bench',
+    );
     orchestrator = startService({
       name: 'orchestrator',
       script: ORCHESTRATOR_MAIN,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DATABASE_URL: roles.orchestrator, TEMPORAL_ADDRESS: temporal.address, API_PORT: '13005', LOG_LEVEL: 'warn' },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        DATABASE_URL: roles.orchestrator,
+        TEMPORAL_ADDRESS: temporal.address,
+        API_PORT: '13005',
+        LOG_LEVEL: 'warn',
+      },
       onLine: () => undefined,
     });
     const api = 'http://127.0.0.1:13005';
@@ -109,7 +149,10 @@ const endToEnd = async () => {
     const call = async (p: string, body?: unknown) => {
       const res = await fetch(`${api}${p}`, {
         method: body === undefined ? 'GET' : 'POST',
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
       const text = await res.text();
@@ -117,7 +160,11 @@ const endToEnd = async () => {
       return text;
     };
     await call('/api/credentials', { name: 'win', username: 'ops', secret: { kind: 'winrm', password: 'bench-only' } });
-    await call('/api/credentials', { name: 'lnx', username: 'ops', secret: { kind: 'password', password: 'bench-only' } });
+    await call('/api/credentials', {
+      name: 'lnx',
+      username: 'ops',
+      secret: { kind: 'password', password: 'bench-only' },
+    });
     const members = new Map<string, string[]>();
     let n = 0;
     for (const f of FLEET) {
@@ -127,7 +174,9 @@ const endToEnd = async () => {
           name,
           address: `127.0.${Math.floor(n / 250) + 1}.${(n % 250) + 1}`,
           os: f.os,
-          services: [f.os === 'linux' ? { protocol: 'ssh', credential: 'lnx' } : { protocol: 'winrm', credential: 'win' }],
+          services: [
+            f.os === 'linux' ? { protocol: 'ssh', credential: 'lnx' } : { protocol: 'winrm', credential: 'win' },
+          ],
         });
         if (f.group) members.set(f.group, [...(members.get(f.group) ?? []), name]);
       }
@@ -159,15 +208,21 @@ const endToEnd = async () => {
 };
 
 const main = async () => {
-  process.stdout.write(`${REQUESTS.length} requests (the seeds and the phrasing corpus); ${os.availableParallelism()} cores\n\n`);
-  process.stdout.write(`${'what'.padEnd(44)} ${'calls'.padStart(6)} ${'p50 ms'.padStart(9)} ${'p95 ms'.padStart(9)} ${'max ms'.padStart(9)}\n`);
+  process.stdout.write(
+    `${REQUESTS.length} requests (the seeds and the phrasing corpus); ${os.availableParallelism()} cores\n\n`,
+  );
+  process.stdout.write(
+    `${'what'.padEnd(44)} ${'calls'.padStart(6)} ${'p50 ms'.padStart(9)} ${'p95 ms'.padStart(9)} ${'max ms'.padStart(9)}\n`,
+  );
   const a = await inProcess();
   process.stdout.write(`${row('built-in planner (target p95 < 50 ms)', a.plannerMs)}\n`);
   process.stdout.write(`${row('built-in planner + validator', a.withValidationMs)}\n`);
   const b = await endToEnd();
   process.stdout.write(`${row('POST /api/plans (target p95 < 300 ms)', b.planMs)}\n`);
   process.stdout.write(`${row('GET /api/tools (baseline)', b.baselineMs)}\n`);
-  process.stdout.write(`\nPOST /api/plans / baseline: p50 ${(pct(b.planMs, 50) / pct(b.baselineMs, 50)).toFixed(1)}x, p95 ${(pct(b.planMs, 95) / pct(b.baselineMs, 95)).toFixed(1)}x\n`);
+  process.stdout.write(
+    `\nPOST /api/plans / baseline: p50 ${(pct(b.planMs, 50) / pct(b.baselineMs, 50)).toFixed(1)}x, p95 ${(pct(b.planMs, 95) / pct(b.baselineMs, 95)).toFixed(1)}x\n`,
+  );
 };
 
 main().catch((err: unknown) => {

@@ -34,10 +34,13 @@ export const sampleCpu = (named: Record<string, number | undefined>): Map<string
     .filter((s): s is ProcStat => s !== null);
   const byPid = new Map(all.map((s) => [s.pid, s]));
   const descends = (s: ProcStat) => {
-    for (let p = s.ppid, hops = 0; p > 1 && hops < 64; p = byPid.get(p)?.ppid ?? 0, hops += 1) if (p === process.pid) return true;
+    for (let p = s.ppid, hops = 0; p > 1 && hops < 64; p = byPid.get(p)?.ppid ?? 0, hops += 1)
+      if (p === process.pid) return true;
     return false;
   };
-  const labelOf = new Map(Object.entries(named).flatMap(([label, pid]) => (pid === undefined ? [] : [[pid, label] as const])));
+  const labelOf = new Map(
+    Object.entries(named).flatMap(([label, pid]) => (pid === undefined ? [] : [[pid, label] as const])),
+  );
   const out = new Map<string, number>();
   for (const s of all) {
     const label = labelOf.get(s.pid) ?? (descends(s) ? s.comm : undefined);

@@ -62,17 +62,33 @@ control_path_dir = ${controlDir}
 const RECAP = /^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm;
 
 /** ansible-playbook with forks = N; its ControlPersist masters are stopped through their sockets afterwards. */
-export const ansibleRollout = async (dir: string, hosts: readonly BenchHost[], keyFile: string, artifact: Artifact, timeoutMs: number): Promise<AnsibleResult> => {
+export const ansibleRollout = async (
+  dir: string,
+  hosts: readonly BenchHost[],
+  keyFile: string,
+  artifact: Artifact,
+  timeoutMs: number,
+): Promise<AnsibleResult> => {
   await mkdir(dir, { recursive: true });
   const controlDir = path.join(dir, 'cp');
   await mkdir(controlDir, { recursive: true });
   await writeFile(path.join(dir, 'inventory.ini'), inventory(hosts, keyFile));
   await writeFile(path.join(dir, 'ansible.cfg'), config(hosts.length, controlDir));
   await writeFile(path.join(dir, 'rollout.yml'), playbook(artifact));
-  const env = { ...process.env, ANSIBLE_CONFIG: path.join(dir, 'ansible.cfg'), ANSIBLE_HOME: path.join(dir, 'home'), ANSIBLE_NOCOLOR: '1' };
+  const env = {
+    ...process.env,
+    ANSIBLE_CONFIG: path.join(dir, 'ansible.cfg'),
+    ANSIBLE_HOME: path.join(dir, 'home'),
+    ANSIBLE_NOCOLOR: '1',
+  };
 
   const started = performance.now();
-  const child = spawn(ANSIBLE_PLAYBOOK, ['-i', path.join(dir, 'inventory.ini'), path.join(dir, 'rollout.yml')], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(ANSIBLE_PLAYBOOK, ['-i', path.join(dir, 'inventory.ini'), path.join(dir, 'rollout.yml')], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let log = '';
   child.stdout.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
@@ -80,7 +96,9 @@ export const ansibleRollout = async (dir: string, hosts: readonly BenchHost[], k
     // Its own process group, stopped by that group's id: ansible-playbook and its forks.
     if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
   }, timeoutMs);
-  const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', (c) => resolve(c)));
+  const code = await new Promise<number | null>((resolve, reject) =>
+    child.once('error', reject).once('close', (c) => resolve(c)),
+  );
   clearTimeout(timer);
   const wallMs = performance.now() - started;
   await stopControlMasters(controlDir);
@@ -89,7 +107,8 @@ export const ansibleRollout = async (dir: string, hosts: readonly BenchHost[], k
   const seen = new Set<string>();
   for (const m of log.matchAll(RECAP)) {
     seen.add(m[1] ?? '');
-    if (m[4] !== '0' || m[5] !== '0' || m[2] !== '3') failures.push(`${m[1]}: ok=${m[2]} unreachable=${m[4]} failed=${m[5]}`);
+    if (m[4] !== '0' || m[5] !== '0' || m[2] !== '3')
+      failures.push(`${m[1]}: ok=${m[2]} unreachable=${m[4]} failed=${m[5]}`);
   }
   for (const h of hosts) if (!seen.has(h.name)) failures.push(`${h.name}: not in the play recap`);
   if (code !== 0) failures.push(`ansible-playbook exited with ${code}`);
@@ -101,5 +120,11 @@ export const ansibleRollout = async (dir: string, hosts: readonly BenchHost[], k
 const stopControlMasters = async (controlDir: string): Promise<void> => {
   if (!existsSync(controlDir)) return;
   const sockets = await readdir(controlDir);
-  await Promise.all(sockets.map((s) => promisify(execFile)('ssh', ['-O', 'exit', '-S', path.join(controlDir, s), 'bench'], { timeout: 10_000 }).catch(() => undefined)));
+  await Promise.all(
+    sockets.map((s) =>
+      promisify(execFile)('ssh', ['-O', 'exit', '-S', path.join(controlDir, s), 'bench'], { timeout: 10_000 }).catch(
+        () => undefined,
+      ),
+    ),
+  );
 };

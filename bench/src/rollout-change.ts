@@ -35,7 +35,8 @@ export const writeArtifact = async (dir: string, bytes: number): Promise<Artifac
 export const shQuote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /** Step 3 everywhere: the file's SHA-256 must be the artifact's, or the command fails. */
-export const verifyScript = (sha256: string): string => `printf '%s  %s\\n' ${sha256} ${shQuote(DESTINATION)} | sha256sum -c -`;
+export const verifyScript = (sha256: string): string =>
+  `printf '%s  %s\\n' ${sha256} ${shQuote(DESTINATION)} | sha256sum -c -`;
 
 /**
  * Run with sudo after each measurement: reports the file's hash and the hash of every other file

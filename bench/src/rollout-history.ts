@@ -22,7 +22,16 @@ const ms = (t: Timestamp) => (t ? Number(String(t.seconds ?? 0)) * 1000 + (t.nan
 /** The job's workflow: every run of its continue-as-new chain, and its child workflows, recursively. */
 export const historyStats = async (client: Client, workflowId: string, runId?: string): Promise<HistoryStats> => {
   const first = await client.workflow.getHandle(workflowId, runId).describe();
-  const stats: HistoryStats = { runs: 0, perRun: [], events: 0, jsonBytes: 0, serverBytes: 0, children: 0, workflowTasks: 0, scheduleToStartMs: [] };
+  const stats: HistoryStats = {
+    runs: 0,
+    perRun: [],
+    events: 0,
+    jsonBytes: 0,
+    serverBytes: 0,
+    children: 0,
+    workflowTasks: 0,
+    scheduleToStartMs: [],
+  };
   let run: string | null | undefined = runId ?? (first.raw.workflowExecutionInfo?.firstRunId || first.runId);
   while (run) {
     const handle: WorkflowHandle = client.workflow.getHandle(workflowId, run);

@@ -4,17 +4,32 @@ import type { BenchStack } from './rollout-stack.js';
 import { cpuBetween, sampleCpu } from './proc-cpu.js';
 import { historyStats, type HistoryStats } from './rollout-history.js';
 
-
 export const groupName = (n: number) => `bench-${n}`;
 
 /** One credential per host (each has its own user), a target per host, and a group per size. */
-export const addInventory = async (stack: BenchStack, hosts: readonly BenchHost[], privateKey: string, sizes: readonly number[]): Promise<void> => {
+export const addInventory = async (
+  stack: BenchStack,
+  hosts: readonly BenchHost[],
+  privateKey: string,
+  sizes: readonly number[],
+): Promise<void> => {
   for (const host of hosts) {
     const credential = `${host.name}-key`;
-    await stack.call('/api/credentials', { name: credential, username: host.username, secret: { kind: 'ssh-key', privateKey } });
-    await stack.call('/api/inventory/targets', { name: host.name, address: host.address, os: 'linux', tags: ['bench'], services: [{ protocol: 'ssh', port: host.port, credential }] });
+    await stack.call('/api/credentials', {
+      name: credential,
+      username: host.username,
+      secret: { kind: 'ssh-key', privateKey },
+    });
+    await stack.call('/api/inventory/targets', {
+      name: host.name,
+      address: host.address,
+      os: 'linux',
+      tags: ['bench'],
+      services: [{ protocol: 'ssh', port: host.port, credential }],
+    });
   }
-  for (const n of sizes) await stack.call('/api/inventory/groups', { name: groupName(n), targets: hosts.slice(0, n).map((h) => h.name) });
+  for (const n of sizes)
+    await stack.call('/api/inventory/groups', { name: groupName(n), targets: hosts.slice(0, n).map((h) => h.name) });
 };
 
 /** The three steps as an executable plan, the way the validator compiles the catalog's tools. */
@@ -24,19 +39,37 @@ export const rolloutPlan = (n: number, sha256: string): PlanInput => {
     name: `bench rollout of ${ARTIFACT_NAME} on ${n} hosts`,
     policies: { maxParallel: n, rollback: 'target' },
     steps: [
-      { id: 'check', name: `Checksum of ${DESTINATION}`, targets, action: { method: 'ssh', operation: { op: 'run', argv: ['sha256sum', DESTINATION] } } },
+      {
+        id: 'check',
+        name: `Checksum of ${DESTINATION}`,
+        targets,
+        action: { method: 'ssh', operation: { op: 'run', argv: ['sha256sum', DESTINATION] } },
+      },
       {
         id: 'copy',
         name: `Copy ${ARTIFACT_NAME} to ${DESTINATION}, the old file backed up`,
         targets,
-        action: { method: 'ssh', become: true, operation: { op: 'file-copy', source: ARTIFACT_NAME, destination: DESTINATION, backup: true } },
+        action: {
+          method: 'ssh',
+          become: true,
+          operation: { op: 'file-copy', source: ARTIFACT_NAME, destination: DESTINATION, backup: true },
+        },
         rollback: {
           tool: 'file-restore',
           name: `Restore ${DESTINATION} from its backup`,
-          action: { method: 'ssh', become: true, operation: { op: 'file-restore', destination: DESTINATION, backup: '{{facts.backup}}' } },
+          action: {
+            method: 'ssh',
+            become: true,
+            operation: { op: 'file-restore', destination: DESTINATION, backup: '{{facts.backup}}' },
+          },
         },
       },
-      { id: 'verify', name: `Verify the SHA-256 of ${DESTINATION}`, targets, action: { method: 'ssh', operation: { op: 'script', shell: 'sh', script: verifyScript(sha256) } } },
+      {
+        id: 'verify',
+        name: `Verify the SHA-256 of ${DESTINATION}`,
+        targets,
+        action: { method: 'ssh', operation: { op: 'script', shell: 'sh', script: verifyScript(sha256) } },
+      },
     ],
   };
 };
@@ -60,7 +93,9 @@ export const jobResults = async (stack: BenchStack, id: string): Promise<ResultR
   const rows: ResultRow[] = [];
   let after: string | undefined;
   do {
-    const page = await stack.call<{ results: ResultRow[]; next: { after: string } | null }>(`/api/jobs/${id}/results?limit=1000${after ? `&after=${after}` : ''}`);
+    const page = await stack.call<{ results: ResultRow[]; next: { after: string } | null }>(
+      `/api/jobs/${id}/results?limit=1000${after ? `&after=${after}` : ''}`,
+    );
     rows.push(...page.results);
     after = page.next?.after;
   } while (after);
@@ -101,9 +136,16 @@ export interface OpscResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The p-th percentile (nearest rank) of `xs`; 0 when empty. */
-export const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)] ?? 0;
+export const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * xs.length) - 1)] ?? 0;
 
-export const waitFor = async (stack: BenchStack, id: string, done: (job: JobView) => boolean, timeoutMs: number, everyMs: number): Promise<JobView> => {
+export const waitFor = async (
+  stack: BenchStack,
+  id: string,
+  done: (job: JobView) => boolean,
+  timeoutMs: number,
+  everyMs: number,
+): Promise<JobView> => {
   const until = performance.now() + timeoutMs;
   for (;;) {
     const job = await stack.call<JobView>(`/api/jobs/${id}`);
@@ -118,31 +160,60 @@ export const waitFor = async (stack: BenchStack, id: string, done: (job: JobView
  * approval) and times it from the approval until the workflow closes and the API reports a
  * terminal status. The ETA the job first shows is kept, to compare with the actual time.
  */
-export const opscRollout = async (stack: BenchStack, n: number, sha256: string, timeoutMs: number): Promise<OpscResult> => {
+export const opscRollout = async (
+  stack: BenchStack,
+  n: number,
+  sha256: string,
+  timeoutMs: number,
+): Promise<OpscResult> => {
   const plan = rolloutPlan(n, sha256);
   const posted = performance.now();
   const created = await stack.call<{ id: string; planHash: string; approvalRequired: boolean }>('/api/jobs', { plan });
   const id = created.id;
-  if (created.approvalRequired) await waitFor(stack, id, (j) => j.status === 'awaiting_approval' || isFinalJobStatus(j.status), 60_000, 20);
+  if (created.approvalRequired)
+    await waitFor(stack, id, (j) => j.status === 'awaiting_approval' || isFinalJobStatus(j.status), 60_000, 20);
   const toApprovalMs = performance.now() - posted;
   const cpuBefore = sampleCpu({ ...stack.pids(), bench: process.pid });
   const postedAt = Date.now();
   const t0 = performance.now();
-  if (created.approvalRequired) await stack.call(`/api/jobs/${id}/approve`, { planHash: created.planHash, comment: 'bench' }, stack.approverToken);
+  if (created.approvalRequired)
+    await stack.call(`/api/jobs/${id}/approve`, { planHash: created.planHash, comment: 'bench' }, stack.approverToken);
   // The workflow's result is awaited, not polled, so the bench adds no load while the job runs.
   let closedAt = 0;
-  const closed = stack.client.workflow.getHandle(id).result().then(
-    () => 'closed',
-    (err: unknown) => `closed with ${(err as Error).message}`,
-  ).finally(() => (closedAt = performance.now()));
+  const closed = stack.client.workflow
+    .getHandle(id)
+    .result()
+    .then(
+      () => 'closed',
+      (err: unknown) => `closed with ${(err as Error).message}`,
+    )
+    .finally(() => (closedAt = performance.now()));
   // The ETA is set once, as the rollout starts: a few light reads until it shows (or the job ends).
-  const firstEta = waitFor(stack, id, (j) => j.progress?.eta != null || isFinalJobStatus(j.status), timeoutMs, 100).then(
+  const firstEta = waitFor(
+    stack,
+    id,
+    (j) => j.progress?.eta != null || isFinalJobStatus(j.status),
+    timeoutMs,
+    100,
+  ).then(
     // An ETA read after the end says nothing about the estimate.
-    (j) => (j.progress?.eta && !isFinalJobStatus(j.status) ? { at: Date.parse(j.progress.eta), from: (j.progress as { steps?: { expectedFrom?: string }[] }).steps?.map((s) => s.expectedFrom ?? '?').join('/') ?? '?' } : null),
+    (j) =>
+      j.progress?.eta && !isFinalJobStatus(j.status)
+        ? {
+            at: Date.parse(j.progress.eta),
+            from:
+              (j.progress as { steps?: { expectedFrom?: string }[] }).steps
+                ?.map((s) => s.expectedFrom ?? '?')
+                .join('/') ?? '?',
+          }
+        : null,
     () => null,
   );
   let timer: NodeJS.Timeout | undefined;
-  const outcome = await Promise.race([closed, new Promise<string>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)))]);
+  const outcome = await Promise.race([
+    closed,
+    new Promise<string>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs))),
+  ]);
   clearTimeout(timer);
   const closedMs = closedAt - t0;
   const cpu = cpuBetween(cpuBefore, sampleCpu({ ...stack.pids(), bench: process.pid }));
@@ -165,7 +236,9 @@ export const opscRollout = async (stack: BenchStack, n: number, sha256: string, 
   if (outcome !== 'closed') failures.push(`workflow ${outcome}`);
   const steps = plan.steps.map((step): StepProfile => {
     const rows = results.filter((r) => r.stepId === step.id);
-    for (const r of rows) if (r.status !== 'succeeded') failures.push(`${step.id} on ${r.target.name}: ${r.error?.type ?? r.status}: ${r.error?.message ?? ''}`);
+    for (const r of rows)
+      if (r.status !== 'succeeded')
+        failures.push(`${step.id} on ${r.target.name}: ${r.error?.type ?? r.status}: ${r.error?.message ?? ''}`);
     const at = (iso: string | null) => (iso ? (Date.parse(iso) - postedAt) / 1000 : NaN);
     const starts = rows.map((r) => at(r.startedAt));
     const finishes = rows.map((r) => at(r.finishedAt));
@@ -175,10 +248,25 @@ export const opscRollout = async (stack: BenchStack, n: number, sha256: string, 
       firstStart: Math.min(...starts),
       lastStart: Math.max(...starts),
       lastFinish: Math.max(...finishes),
-      p50: pct(rows.map((_, i) => (finishes[i] ?? 0) - (starts[i] ?? 0)), 50),
+      p50: pct(
+        rows.map((_, i) => (finishes[i] ?? 0) - (starts[i] ?? 0)),
+        50,
+      ),
       max: Math.max(...rows.map((_, i) => (finishes[i] ?? 0) - (starts[i] ?? 0))),
     };
   });
   for (const s of steps) if (s.ok < n) failures.push(`${s.step}: ${s.ok} of ${n} targets succeeded`);
-  return { jobId: id, status: job.status, toApprovalMs, wallMs, closedMs, eta, getMs, cpu, failures, steps, history: await historyStats(stack.client, id) };
+  return {
+    jobId: id,
+    status: job.status,
+    toApprovalMs,
+    wallMs,
+    closedMs,
+    eta,
+    getMs,
+    cpu,
+    failures,
+    steps,
+    history: await historyStats(stack.client, id),
+  };
 };

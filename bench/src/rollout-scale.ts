@@ -47,7 +47,10 @@ const STEP_ACTIONS: { name: string; operation: LinuxOperationInput }[] = [
   { name: 'Kernel release', operation: { op: 'run', argv: ['uname', '-r'] } },
   { name: 'Root filesystem usage', operation: { op: 'run', argv: ['df', '-P', '/'] } },
   { name: 'Wait 0.2 s', operation: { op: 'script', shell: 'sh', script: 'sleep 0.2; echo waited' } as const },
-  { name: 'Five lines of output', operation: { op: 'script', shell: 'sh', script: 'for i in 1 2 3 4 5; do echo "line $i"; done' } },
+  {
+    name: 'Five lines of output',
+    operation: { op: 'script', shell: 'sh', script: 'for i in 1 2 3 4 5; do echo "line $i"; done' },
+  },
   { name: 'Login user', operation: { op: 'run', argv: ['id', '-un'] } },
   { name: 'Wait 0.5 s', operation: { op: 'script', shell: 'sh', script: 'sleep 0.5; echo waited' } },
   { name: 'Uptime', operation: { op: 'run', argv: ['uptime'] } },
@@ -58,7 +61,12 @@ const scalePlan = (group: string, targets: number): PlanInput => ({
   policies: { maxParallel: PARALLEL, rollback: 'none' },
   steps: Array.from({ length: STEPS }, (_, i) => {
     const action = STEP_ACTIONS[i % STEP_ACTIONS.length]!;
-    return { id: `s${i + 1}`, name: action.name, targets: { group }, action: { method: 'ssh', operation: action.operation } };
+    return {
+      id: `s${i + 1}`,
+      name: action.name,
+      targets: { group },
+      action: { method: 'ssh', operation: action.operation },
+    };
   }),
 });
 
@@ -70,8 +78,22 @@ const scalePlan = (group: string, targets: number): PlanInput => ({
 const snapshotCost = (targets: number): { ms: number; bytes: number } => {
   const plan = Plan.parse(scalePlan('g', targets));
   const names = Array.from({ length: targets }, (_, i) => `t${i}`);
-  const approval = { required: false, status: 'not_required' as const, planHash: 'h', requestedBy: 'bench', fourEyes: true, deadline: null };
-  const state = new JobState('job', plan, names, plan.steps.map(() => names.map((_, i) => i)), -1, { approval, now: new Date() });
+  const approval = {
+    required: false,
+    status: 'not_required' as const,
+    planHash: 'h',
+    requestedBy: 'bench',
+    fourEyes: true,
+    deadline: null,
+  };
+  const state = new JobState(
+    'job',
+    plan,
+    names,
+    plan.steps.map(() => names.map((_, i) => i)),
+    -1,
+    { approval, now: new Date() },
+  );
   state.startStep(0, new Date());
   for (let t = 0; t < targets; t += 1) {
     state.startTarget(0, t, new Date());
@@ -105,10 +127,17 @@ interface ResultsRead {
 const readResults = async (stack: BenchStack, id: string, firstTarget: string, limit: number): Promise<ResultsRead> => {
   const get = async (query: string) => {
     const t = performance.now();
-    const res = await fetch(`${stack.apiUrl}/api/jobs/${id}/results?${query}`, { headers: { authorization: `Bearer ${stack.token}` }, signal: AbortSignal.timeout(60_000) });
+    const res = await fetch(`${stack.apiUrl}/api/jobs/${id}/results?${query}`, {
+      headers: { authorization: `Bearer ${stack.token}` },
+      signal: AbortSignal.timeout(60_000),
+    });
     const text = await res.text();
     if (!res.ok) throw new Error(`GET /api/jobs/${id}/results?${query}: HTTP ${res.status} ${text.slice(0, 300)}`);
-    return { ms: performance.now() - t, bytes: Buffer.byteLength(text), body: JSON.parse(text) as { results: unknown[]; next: { after: string } | null } };
+    return {
+      ms: performance.now() - t,
+      bytes: Buffer.byteLength(text),
+      body: JSON.parse(text) as { results: unknown[]; next: { after: string } | null },
+    };
   };
   const out: ResultsRead = { rows: 0, pages: 0, bytes: 0, totalMs: 0, pageMs: [], oneTargetMs: 0 };
   const t0 = performance.now();
@@ -143,7 +172,10 @@ const sample = async (stack: BenchStack, id: string): Promise<Sample> => {
   const progress = await stack.client.workflow.getHandle(id).query(progressQuery);
   const queryMs = performance.now() - t;
   t = performance.now();
-  const res = await fetch(`${stack.apiUrl}/api/jobs/${id}`, { headers: { authorization: `Bearer ${stack.token}` }, signal: AbortSignal.timeout(60_000) });
+  const res = await fetch(`${stack.apiUrl}/api/jobs/${id}`, {
+    headers: { authorization: `Bearer ${stack.token}` },
+    signal: AbortSignal.timeout(60_000),
+  });
   const body = await res.text();
   const getMs = performance.now() - t;
   if (!res.ok) throw new Error(`GET /api/jobs/${id}: HTTP ${res.status} ${body.slice(0, 300)}`);
@@ -152,11 +184,17 @@ const sample = async (stack: BenchStack, id: string): Promise<Sample> => {
 
 /** Posts the plan, approves it as the second user, samples its progress until it ends. */
 const runJob = async (stack: BenchStack, group: string, targets: number): Promise<RunResult> => {
-  const created = await stack.call<{ id: string; planHash: string; approvalRequired: boolean }>('/api/jobs', { plan: scalePlan(group, targets) });
+  const created = await stack.call<{ id: string; planHash: string; approvalRequired: boolean }>('/api/jobs', {
+    plan: scalePlan(group, targets),
+  });
   const id = created.id;
   if (created.approvalRequired) {
     await waitFor(stack, id, (j) => j.status === 'awaiting_approval', 120_000, 50);
-    await stack.call(`/api/jobs/${id}/approve`, { planHash: created.planHash, comment: 'bench:scale' }, stack.approverToken);
+    await stack.call(
+      `/api/jobs/${id}/approve`,
+      { planHash: created.planHash, comment: 'bench:scale' },
+      stack.approverToken,
+    );
   }
   const approvedAt = Date.now();
   const t0 = performance.now();
@@ -169,9 +207,14 @@ const runJob = async (stack: BenchStack, group: string, targets: number): Promis
     progress = await stack.client.workflow.getHandle(id).query(progressQuery);
     const over = isFinalJobStatus(progress.status);
     // An ETA read after the end says nothing about the estimate.
-    if (!eta && progress.eta && !over) eta = { predicted: (Date.parse(progress.eta) - approvedAt) / 1000, from: [...new Set(progress.steps.map((x) => x.expectedFrom))].join('/') };
+    if (!eta && progress.eta && !over)
+      eta = {
+        predicted: (Date.parse(progress.eta) - approvedAt) / 1000,
+        from: [...new Set(progress.steps.map((x) => x.expectedFrom))].join('/'),
+      };
     if (over) break;
-    if (performance.now() - t0 > TIMEOUT_MS) throw new Error(`job ${id} still ${progress.status} after ${TIMEOUT_MS / 1000} s`);
+    if (performance.now() - t0 > TIMEOUT_MS)
+      throw new Error(`job ${id} still ${progress.status} after ${TIMEOUT_MS / 1000} s`);
     await new Promise((r) => setTimeout(r, SAMPLE_EVERY_MS));
   }
   // The end as the workflow saw it, not when the bench next looked.
@@ -190,18 +233,30 @@ const runJob = async (stack: BenchStack, group: string, targets: number): Promis
 
 const printRun = (label: string, r: RunResult, targets: number) => {
   const h = r.history;
-  say(`${label}: ${r.jobId} ${r.status}, ${r.completed}/${targets} targets completed, ${(r.wallMs / 1000).toFixed(1)} s after the approval`);
+  say(
+    `${label}: ${r.jobId} ${r.status}, ${r.completed}/${targets} targets completed, ${(r.wallMs / 1000).toFixed(1)} s after the approval`,
+  );
   say(`  history: ${h.runs} run(s), ${h.events} events in all, ${kib(h.serverBytes)} (server's count)`);
   for (const [i, run] of h.perRun.entries()) {
-    say(`    run ${i + 1}: ${run.events} events (${((run.events / LIMIT.events) * 100).toFixed(1)}% of ${LIMIT.events}), ${kib(run.serverBytes)} (${((run.serverBytes / LIMIT.bytes) * 100).toFixed(2)}% of 50 MiB)`);
+    say(
+      `    run ${i + 1}: ${run.events} events (${((run.events / LIMIT.events) * 100).toFixed(1)}% of ${LIMIT.events}), ${kib(run.serverBytes)} (${((run.serverBytes / LIMIT.bytes) * 100).toFixed(2)}% of 50 MiB)`,
+    );
   }
   const q = r.samples.map((s) => s.queryMs);
   const g = r.samples.map((s) => s.getMs);
-  say(`  progress query while running (${r.samples.length} samples): p50 ${pct(q, 50).toFixed(0)} ms, p95 ${pct(q, 95).toFixed(0)} ms, ${kib(Math.max(...r.samples.map((s) => s.queryBytes)))} JSON`);
-  say(`  GET /api/jobs/:id while running: p50 ${pct(g, 50).toFixed(0)} ms, p95 ${pct(g, 95).toFixed(0)} ms, up to ${kib(Math.max(...r.samples.map((s) => s.getBytes)))}`);
+  say(
+    `  progress query while running (${r.samples.length} samples): p50 ${pct(q, 50).toFixed(0)} ms, p95 ${pct(q, 95).toFixed(0)} ms, ${kib(Math.max(...r.samples.map((s) => s.queryBytes)))} JSON`,
+  );
+  say(
+    `  GET /api/jobs/:id while running: p50 ${pct(g, 50).toFixed(0)} ms, p95 ${pct(g, 95).toFixed(0)} ms, up to ${kib(Math.max(...r.samples.map((s) => s.getBytes)))}`,
+  );
   const rr = r.results;
-  say(`  results after the end: ${rr.rows} rows in ${rr.pages} page(s) of up to ${RESULTS_PAGE}, ${kib(rr.bytes)}, ${(rr.totalMs / 1000).toFixed(2)} s in all; a page p50 ${pct(rr.pageMs, 50).toFixed(0)} ms, max ${Math.max(...rr.pageMs).toFixed(0)} ms; one target's ${rr.oneTargetMs.toFixed(0)} ms`);
-  say(`  ETA first shown while it ran: ${r.eta ? `${r.eta.predicted.toFixed(1)} s (from ${r.eta.from}) vs ${(r.wallMs / 1000).toFixed(1)} s actual, off by ${(((r.eta.predicted * 1000 - r.wallMs) / r.wallMs) * 100).toFixed(0)}%` : 'none seen before the end'}`);
+  say(
+    `  results after the end: ${rr.rows} rows in ${rr.pages} page(s) of up to ${RESULTS_PAGE}, ${kib(rr.bytes)}, ${(rr.totalMs / 1000).toFixed(2)} s in all; a page p50 ${pct(rr.pageMs, 50).toFixed(0)} ms, max ${Math.max(...rr.pageMs).toFixed(0)} ms; one target's ${rr.oneTargetMs.toFixed(0)} ms`,
+  );
+  say(
+    `  ETA first shown while it ran: ${r.eta ? `${r.eta.predicted.toFixed(1)} s (from ${r.eta.from}) vs ${(r.wallMs / 1000).toFixed(1)} s actual, off by ${(((r.eta.predicted * 1000 - r.wallMs) / r.wallMs) * 100).toFixed(0)}%` : 'none seen before the end'}`,
+  );
 };
 
 const main = async () => {
@@ -226,17 +281,30 @@ const main = async () => {
     fleet = await startSshFleet({ size: HOSTS, logDir: path.join(work, 'fleet-logs') });
     stack = await startBenchStack(work, { artifactDir, maxConcurrentActivities: PARALLEL });
     const key = fleet.clientKey.privateKey;
-    for (const host of fleet.hosts) await stack.call('/api/credentials', { name: `${host.name}-key`, username: host.username, secret: { kind: 'ssh-key', privateKey: key } });
+    for (const host of fleet.hosts)
+      await stack.call('/api/credentials', {
+        name: `${host.name}-key`,
+        username: host.username,
+        secret: { kind: 'ssh-key', privateKey: key },
+      });
     const names: string[] = [];
     for (let i = 0; i < TARGETS; i += 1) {
       const host = fleet.hosts[i % HOSTS]!;
       const name = `scale-${String(i + 1).padStart(4, '0')}`;
       names.push(name);
-      await stack.call('/api/inventory/targets', { name, address: host.address, os: 'linux', tags: ['scale'], services: [{ protocol: 'ssh', port: host.port, credential: `${host.name}-key` }] });
+      await stack.call('/api/inventory/targets', {
+        name,
+        address: host.address,
+        os: 'linux',
+        tags: ['scale'],
+        services: [{ protocol: 'ssh', port: host.port, credential: `${host.name}-key` }],
+      });
     }
     await stack.call('/api/inventory/groups', { name: 'scale', targets: names });
     await stack.call('/api/inventory/groups', { name: 'scale-baseline', targets: names.slice(0, BASELINE_TARGETS) });
-    say(`inventory: ${TARGETS} targets on ${HOSTS} hosts; ${STEPS} steps, maxParallel ${PARALLEL}; ${os.availableParallelism()} cores\n`);
+    say(
+      `inventory: ${TARGETS} targets on ${HOSTS} hosts; ${STEPS} steps, maxParallel ${PARALLEL}; ${os.availableParallelism()} cores\n`,
+    );
 
     // The baseline first: it also warms the workflow bundle and the connections' code paths.
     const baseline = await runJob(stack, 'scale-baseline', BASELINE_TARGETS);
@@ -251,20 +319,44 @@ const main = async () => {
     const largest = runs.reduce((a, b) => (b.history.events > a.history.events ? b : a));
     const maxRun = Math.max(...largest.history.perRun.map((r) => r.events));
     const maxBytes = Math.max(...largest.history.perRun.map((r) => r.serverBytes));
-    const q = (rs: RunResult[]) => pct(rs.flatMap((r) => r.samples.map((s) => s.queryMs)), 50);
+    const q = (rs: RunResult[]) =>
+      pct(
+        rs.flatMap((r) => r.samples.map((s) => s.queryMs)),
+        50,
+      );
     const qb = (rs: RunResult[]) => Math.max(...rs.flatMap((r) => r.samples.map((s) => s.queryBytes)));
     say('\nsummary');
-    say(`  largest job: ${TARGETS * STEPS} target-steps in ${largest.history.runs} runs, ${largest.history.events} events, ${kib(largest.history.serverBytes)}; the biggest run ${maxRun} events (${((maxRun / LIMIT.events) * 100).toFixed(1)}% of the limit), ${kib(maxBytes)}`);
-    say(`  progress query p50: ${q(runs).toFixed(0)} ms at ${TARGETS} targets vs ${q([baseline]).toFixed(0)} ms at ${BASELINE_TARGETS} (x${(q(runs) / q([baseline])).toFixed(1)}); ${kib(qb(runs))} vs ${kib(qb([baseline]))}`);
+    say(
+      `  largest job: ${TARGETS * STEPS} target-steps in ${largest.history.runs} runs, ${largest.history.events} events, ${kib(largest.history.serverBytes)}; the biggest run ${maxRun} events (${((maxRun / LIMIT.events) * 100).toFixed(1)}% of the limit), ${kib(maxBytes)}`,
+    );
+    say(
+      `  progress query p50: ${q(runs).toFixed(0)} ms at ${TARGETS} targets vs ${q([baseline]).toFixed(0)} ms at ${BASELINE_TARGETS} (x${(q(runs) / q([baseline])).toFixed(1)}); ${kib(qb(runs))} vs ${kib(qb([baseline]))}`,
+    );
     const small = snapshotCost(BASELINE_TARGETS);
     const large = snapshotCost(TARGETS);
-    const g = (rs: RunResult[]) => pct(rs.flatMap((r) => r.samples.map((s) => s.getMs)), 50);
+    const g = (rs: RunResult[]) =>
+      pct(
+        rs.flatMap((r) => r.samples.map((s) => s.getMs)),
+        50,
+      );
     const gb = (rs: RunResult[]) => Math.max(...rs.flatMap((r) => r.samples.map((s) => s.getBytes)));
-    say(`  GET /api/jobs/:id p50: ${g(runs).toFixed(0)} ms at ${TARGETS} targets vs ${g([baseline]).toFixed(0)} ms at ${BASELINE_TARGETS} (x${(g(runs) / g([baseline])).toFixed(1)}); ${kib(gb(runs))} vs ${kib(gb([baseline]))}`);
-    const one = (rs: RunResult[]) => pct(rs.map((r) => r.results.oneTargetMs), 50);
-    say(`  one target's results: ${one(runs).toFixed(0)} ms at ${TARGETS} targets vs ${one([baseline]).toFixed(0)} ms at ${BASELINE_TARGETS}`);
-    say(`  the snapshot alone (in process, no worker): ${large.ms.toFixed(2)} ms and ${kib(large.bytes)} at ${TARGETS} targets vs ${small.ms.toFixed(2)} ms at ${BASELINE_TARGETS}; the rest of the query's time is waiting for the job's worker`);
-    say(`  ETA at the start vs actual: ${runs.map((r) => (r.eta ? `${(((r.eta.predicted * 1000 - r.wallMs) / r.wallMs) * 100).toFixed(0)}%` : 'none')).join(', ')}`);
+    say(
+      `  GET /api/jobs/:id p50: ${g(runs).toFixed(0)} ms at ${TARGETS} targets vs ${g([baseline]).toFixed(0)} ms at ${BASELINE_TARGETS} (x${(g(runs) / g([baseline])).toFixed(1)}); ${kib(gb(runs))} vs ${kib(gb([baseline]))}`,
+    );
+    const one = (rs: RunResult[]) =>
+      pct(
+        rs.map((r) => r.results.oneTargetMs),
+        50,
+      );
+    say(
+      `  one target's results: ${one(runs).toFixed(0)} ms at ${TARGETS} targets vs ${one([baseline]).toFixed(0)} ms at ${BASELINE_TARGETS}`,
+    );
+    say(
+      `  the snapshot alone (in process, no worker): ${large.ms.toFixed(2)} ms and ${kib(large.bytes)} at ${TARGETS} targets vs ${small.ms.toFixed(2)} ms at ${BASELINE_TARGETS}; the rest of the query's time is waiting for the job's worker`,
+    );
+    say(
+      `  ETA at the start vs actual: ${runs.map((r) => (r.eta ? `${(((r.eta.predicted * 1000 - r.wallMs) / r.wallMs) * 100).toFixed(0)}%` : 'none')).join(', ')}`,
+    );
     ok = runs.every((r) => r.status === 'completed' && r.completed === TARGETS) && baseline.status === 'completed';
     if (!ok) say('some runs did not complete every target');
   } finally {

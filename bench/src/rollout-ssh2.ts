@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'ssh2';
-import { checkAndResetScript, DESTINATION, judgeCheck, shQuote, verifyScript, type Artifact, type BenchHost } from './rollout-change.js';
+import {
+  checkAndResetScript,
+  DESTINATION,
+  judgeCheck,
+  shQuote,
+  verifyScript,
+  type Artifact,
+  type BenchHost,
+} from './rollout-change.js';
 
 export interface ExecResult {
   code: number | null;
@@ -13,7 +21,14 @@ export const connect = (host: BenchHost, privateKey: string): Promise<Client> =>
     const client = new Client();
     client.once('error', reject);
     client.once('ready', () => resolve(client));
-    client.connect({ host: host.address, port: host.port, username: host.username, privateKey, readyTimeout: 60_000, hostVerifier: () => true });
+    client.connect({
+      host: host.address,
+      port: host.port,
+      username: host.username,
+      privateKey,
+      readyTimeout: 60_000,
+      hostVerifier: () => true,
+    });
   });
 
 export const exec = (client: Client, command: string): Promise<ExecResult> =>
@@ -60,7 +75,11 @@ export interface FloorResult {
  * the next. The same work as the plan: hash the file; upload over SFTP, back up and install with
  * sudo; check the hash. A host that fails a step is left out of the later ones.
  */
-export const floorRollout = async (hosts: readonly BenchHost[], privateKey: string, artifact: Artifact): Promise<FloorResult> => {
+export const floorRollout = async (
+  hosts: readonly BenchHost[],
+  privateKey: string,
+  artifact: Artifact,
+): Promise<FloorResult> => {
   const failures: string[] = [];
   const failed = new Set<string>();
   const clients = new Map<string, Client>();
@@ -69,14 +88,16 @@ export const floorRollout = async (hosts: readonly BenchHost[], privateKey: stri
   let mark = started;
   const step = async (work: (host: BenchHost) => Promise<unknown>) => {
     await Promise.all(
-      hosts.filter((h) => !failed.has(h.name)).map(async (host) => {
-        try {
-          await work(host);
-        } catch (err) {
-          failed.add(host.name);
-          failures.push(`${host.name}: ${(err as Error).message}`);
-        }
-      }),
+      hosts
+        .filter((h) => !failed.has(h.name))
+        .map(async (host) => {
+          try {
+            await work(host);
+          } catch (err) {
+            failed.add(host.name);
+            failures.push(`${host.name}: ${(err as Error).message}`);
+          }
+        }),
     );
     const now = performance.now();
     stepMs.push(now - mark);
@@ -106,7 +127,11 @@ cp ${shQuote(staged)} ${part} && mv -f ${part} ${shQuote(DESTINATION)}`);
 };
 
 /** Checks every host got the artifact and kept a backup of the old file, then resets it; untimed. */
-export const checkAndReset = async (hosts: readonly BenchHost[], privateKey: string, sha256: string | null): Promise<string[]> => {
+export const checkAndReset = async (
+  hosts: readonly BenchHost[],
+  privateKey: string,
+  sha256: string | null,
+): Promise<string[]> => {
   const problems: string[] = [];
   await Promise.all(
     hosts.map(async (host) => {

@@ -7,7 +7,15 @@ import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { createKeyring, publishVaultKey } from '@opsc/activities/vault';
 import { startEmbeddedPostgres } from '@opsc/database';
-import { ensureVaultKeyFile, EXECUTOR_MAIN, ORCHESTRATOR_MAIN, prepareDatabase, startService, waitForHttpOk, type ServiceProcess } from '@opsc/dev';
+import {
+  ensureVaultKeyFile,
+  EXECUTOR_MAIN,
+  ORCHESTRATOR_MAIN,
+  prepareDatabase,
+  startService,
+  waitForHttpOk,
+  type ServiceProcess,
+} from '@opsc/dev';
 import { createUser, ensureTenant, issueApiToken } from '@opsc/orchestrator/identity';
 import { ensureTemporalBinary, startDevServer } from '@opsc/temporal';
 
@@ -29,7 +37,9 @@ const CPU_PROFILER = fileURLToPath(new URL('./cpu-profile.js', import.meta.url))
 /** With OPSC_BENCH_PROFILE_DIR set, a service's main thread writes `<name>-<pid>.cpuprofile` there when it exits. */
 const profiled = (name: string): Record<string, string> => {
   const dir = process.env[PROFILE_DIR];
-  return dir ? { NODE_OPTIONS: `--import ${CPU_PROFILER}`, OPSC_CPU_PROFILE_DIR: dir, OPSC_CPU_PROFILE_NAME: name } : {};
+  return dir
+    ? { NODE_OPTIONS: `--import ${CPU_PROFILER}`, OPSC_CPU_PROFILE_DIR: dir, OPSC_CPU_PROFILE_NAME: name }
+    : {};
 };
 
 export interface BenchStack {
@@ -53,16 +63,30 @@ export interface BenchStack {
  * embedded PostgreSQL (migrated, the services on their own roles), the orchestrator and one
  * executor worker, each a real process on loopback. Everything is stopped by PID in `stop`.
  */
-export const startBenchStack = async (work: string, options: { artifactDir: string; maxConcurrentActivities: number }): Promise<BenchStack> => {
+export const startBenchStack = async (
+  work: string,
+  options: { artifactDir: string; maxConcurrentActivities: number },
+): Promise<BenchStack> => {
   const logDir = path.join(work, 'logs');
   const stops: (() => Promise<unknown>)[] = [];
   const stop = async () => {
     for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
   };
   try {
-    const temporal = await startDevServer({ binary: ensureTemporalBinary(), dbFile: path.join(work, 'temporal.db'), port: await freePort(), uiPort: null, namespace: 'default', logFile: path.join(logDir, 'temporal.log') });
+    const temporal = await startDevServer({
+      binary: ensureTemporalBinary(),
+      dbFile: path.join(work, 'temporal.db'),
+      port: await freePort(),
+      uiPort: null,
+      namespace: 'default',
+      logFile: path.join(logDir, 'temporal.log'),
+    });
     stops.push(() => temporal.stop());
-    const postgres = await startEmbeddedPostgres({ dataDir: path.join(work, 'pg'), port: await freePort(), database: 'postgres' });
+    const postgres = await startEmbeddedPostgres({
+      dataDir: path.join(work, 'pg'),
+      port: await freePort(),
+      database: 'postgres',
+    });
     stops.push(() => postgres.stop());
     const roles = await prepareDatabase(postgres.url, path.join(work, 'roles.json'));
     const keyFile = ensureVaultKeyFile(path.join(work, 'vault'));
@@ -72,13 +96,27 @@ export const startBenchStack = async (work: string, options: { artifactDir: stri
     await publishVaultKey(executorRole, createKeyring([await readFile(keyFile, 'utf8')]));
     await executorRole.end();
     const tenantId = await ensureTenant(admin, 'bench');
-    const token = await issueApiToken(admin, await createUser(admin, { tenantId, username: 'bench-admin', role: 'admin' }), 'bench');
-    const approverToken = await issueApiToken(admin, await createUser(admin, { tenantId, username: 'bench-approver', role: 'approver' }), 'bench');
+    const token = await issueApiToken(
+      admin,
+      await createUser(admin, { tenantId, username: 'bench-admin', role: 'admin' }),
+      'bench',
+    );
+    const approverToken = await issueApiToken(
+      admin,
+      await createUser(admin, { tenantId, username: 'bench-approver', role: 'approver' }),
+      'bench',
+    );
 
     const connection = await Connection.connect({ address: temporal.address });
     stops.push(() => connection.close());
     const client = new Client({ connection, namespace: 'default' });
-    const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: 'default', LOG_LEVEL: 'warn' };
+    const base = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/root',
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: 'default',
+      LOG_LEVEL: 'warn',
+    };
     const spawn = (name: string, script: string, env: Record<string, string>): ServiceProcess => {
       const file = path.join(logDir, `${name}.log`);
       const service = startService({ name, script, env, onLine: (line) => appendFileSync(file, `${line}\n`) });
@@ -87,13 +125,20 @@ export const startBenchStack = async (work: string, options: { artifactDir: stri
     };
 
     const apiPort = await freePort();
-    const orchestrator = spawn('orchestrator', ORCHESTRATOR_MAIN, { ...base, DATABASE_URL: roles.orchestrator, API_PORT: String(apiPort), ...profiled('orchestrator') });
+    const orchestrator = spawn('orchestrator', ORCHESTRATOR_MAIN, {
+      ...base,
+      DATABASE_URL: roles.orchestrator,
+      API_PORT: String(apiPort),
+      ...profiled('orchestrator'),
+    });
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     await waitForHttpOk(`${apiUrl}/api/health`, 90_000, orchestrator);
 
     const healthPort = await freePort();
     const executorUrl = `http://127.0.0.1:${healthPort}`;
-    const knobs = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => EXECUTOR_KNOBS.test(e[0]) && e[1] !== undefined));
+    const knobs = Object.fromEntries(
+      Object.entries(process.env).filter((e): e is [string, string] => EXECUTOR_KNOBS.test(e[0]) && e[1] !== undefined),
+    );
     let executor: ServiceProcess | undefined;
     const restartExecutor = async () => {
       await executor?.stop(10_000);

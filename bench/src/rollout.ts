@@ -40,7 +40,8 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return ((s[Math.floor((s.length - 1) / 2)] as number) + (s[Math.ceil((s.length - 1) / 2)] as number)) / 2;
 };
-const ratio = (x: number | undefined, y: number | undefined) => (x === undefined || y === undefined ? undefined : x / y);
+const ratio = (x: number | undefined, y: number | undefined) =>
+  x === undefined || y === undefined ? undefined : x / y;
 const fmtRatio = (r: number | undefined) => (r === undefined ? '-' : r.toFixed(2));
 
 interface Row {
@@ -53,35 +54,57 @@ interface Row {
 }
 
 const failuresOf = (row: Row, v: 'a' | 'b' | 'c') => {
-  const own = v === 'a' ? row.a.flatMap((r) => r.failures) : v === 'b' ? row.b.flatMap((r) => r.failures) : row.c.flatMap((r) => r.failures);
+  const own =
+    v === 'a'
+      ? row.a.flatMap((r) => r.failures)
+      : v === 'b'
+        ? row.b.flatMap((r) => r.failures)
+        : row.c.flatMap((r) => r.failures);
   return [...own, ...row.checks[v]];
 };
 
 const printOpsc = (r: OpscResult) => {
   const h = r.history;
-  say(`  a) ${r.jobId} ${r.status} in ${secs(r.wallMs)} s after the approval (POST to awaiting approval ${secs(r.toApprovalMs)} s); history ${h.events} events, ${(h.jsonBytes / 1024).toFixed(0)} KiB JSON (server ${(h.serverBytes / 1024).toFixed(0)} KiB), ${h.runs} run${h.runs === 1 ? '' : 's'}${h.runs > 1 ? ' (continued as new)' : ''}, ${h.children} child workflows`);
-  const gaps = r.steps.slice(1).map((s, i) => `${((s.firstStart - (r.steps[i]?.lastFinish ?? 0)) * 1000).toFixed(0)} ms`);
-  say(`     ETA shown at the start: ${r.eta ? `${r.eta.predicted.toFixed(1)} s (steps from ${r.eta.from}) for an actual ${r.eta.actual.toFixed(1)} s, off by ${etaError(r.eta)}` : 'none'}`);
-  say(`     overhead: approval to the first activity ${((r.steps[0]?.firstStart ?? 0) * 1000).toFixed(0)} ms; between steps ${gaps.join(', ')}; last activity to workflow closed ${(r.closedMs - (r.steps.at(-1)?.lastFinish ?? 0) * 1000).toFixed(0)} ms; then GET ${r.getMs.toFixed(0)} ms (not in the wall time unless it had to poll)`);
+  say(
+    `  a) ${r.jobId} ${r.status} in ${secs(r.wallMs)} s after the approval (POST to awaiting approval ${secs(r.toApprovalMs)} s); history ${h.events} events, ${(h.jsonBytes / 1024).toFixed(0)} KiB JSON (server ${(h.serverBytes / 1024).toFixed(0)} KiB), ${h.runs} run${h.runs === 1 ? '' : 's'}${h.runs > 1 ? ' (continued as new)' : ''}, ${h.children} child workflows`,
+  );
+  const gaps = r.steps
+    .slice(1)
+    .map((s, i) => `${((s.firstStart - (r.steps[i]?.lastFinish ?? 0)) * 1000).toFixed(0)} ms`);
+  say(
+    `     ETA shown at the start: ${r.eta ? `${r.eta.predicted.toFixed(1)} s (steps from ${r.eta.from}) for an actual ${r.eta.actual.toFixed(1)} s, off by ${etaError(r.eta)}` : 'none'}`,
+  );
+  say(
+    `     overhead: approval to the first activity ${((r.steps[0]?.firstStart ?? 0) * 1000).toFixed(0)} ms; between steps ${gaps.join(', ')}; last activity to workflow closed ${(r.closedMs - (r.steps.at(-1)?.lastFinish ?? 0) * 1000).toFixed(0)} ms; then GET ${r.getMs.toFixed(0)} ms (not in the wall time unless it had to poll)`,
+  );
   say(`     CPU s while it ran: ${r.cpu.map(([label, s]) => `${label} ${s.toFixed(1)}`).join(', ')}`);
   const s2s = [...h.scheduleToStartMs].sort((x, y) => x - y);
   const at = (q: number) => (s2s[Math.min(s2s.length - 1, Math.ceil(q * s2s.length) - 1)] ?? 0).toFixed(0);
-  say(`     Temporal: ${h.workflowTasks} workflow tasks; executor activities scheduled to started p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${at(1)} ms`);
+  say(
+    `     Temporal: ${h.workflowTasks} workflow tasks; executor activities scheduled to started p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${at(1)} ms`,
+  );
   for (const s of r.steps) {
-    say(`     ${s.step.padEnd(7)} ${String(s.ok).padStart(4)} ok; activities started +${s.firstStart.toFixed(2)}..+${s.lastStart.toFixed(2)} s, last done +${s.lastFinish.toFixed(2)} s; per host p50 ${s.p50.toFixed(2)} s, max ${s.max.toFixed(2)} s`);
+    say(
+      `     ${s.step.padEnd(7)} ${String(s.ok).padStart(4)} ok; activities started +${s.firstStart.toFixed(2)}..+${s.lastStart.toFixed(2)} s, last done +${s.lastFinish.toFixed(2)} s; per host p50 ${s.p50.toFixed(2)} s, max ${s.max.toFixed(2)} s`,
+    );
   }
 };
 
-const etaError = (eta: { predicted: number; actual: number }) => `${(((eta.predicted - eta.actual) / eta.actual) * 100).toFixed(0)}%`;
+const etaError = (eta: { predicted: number; actual: number }) =>
+  `${(((eta.predicted - eta.actual) / eta.actual) * 100).toFixed(0)}%`;
 
 const printFailures = (label: string, failures: string[]) => {
   if (failures.length === 0) return;
-  say(`  ${label}: ${failures.length} failure(s): ${failures.slice(0, 3).join('; ')}${failures.length > 3 ? '; ...' : ''}`);
+  say(
+    `  ${label}: ${failures.length} failure(s): ${failures.slice(0, 3).join('; ')}${failures.length > 3 ? '; ...' : ''}`,
+  );
 };
 
 const main = async () => {
   if (variants.includes('c') && !existsSync(ANSIBLE_PLAYBOOK)) {
-    throw new Error(`${ANSIBLE_PLAYBOOK} is missing: \`bash scripts/setup.sh --test --bench\` installs ansible-core (npm run bench:rollout does)`);
+    throw new Error(
+      `${ANSIBLE_PLAYBOOK} is missing: \`bash scripts/setup.sh --test --bench\` installs ansible-core (npm run bench:rollout does)`,
+    );
   }
   const largest = Math.max(...sizes);
   const work = await mkdtemp(path.join(os.tmpdir(), 'opsc-bench-rollout-'));
@@ -111,14 +134,24 @@ const main = async () => {
   try {
     say(`starting ${largest} sshd hosts...`);
     let t = performance.now();
-    fleet = await startSshFleet({ size: largest, logDir: path.join(work, 'fleet-logs'), host: () => ({ files: { [DESTINATION]: OLD_CONTENT } }) });
-    const hosts: BenchHost[] = fleet.hosts.map((h) => ({ name: h.name, address: h.address, port: h.port, username: h.username }));
+    fleet = await startSshFleet({
+      size: largest,
+      logDir: path.join(work, 'fleet-logs'),
+      host: () => ({ files: { [DESTINATION]: OLD_CONTENT } }),
+    });
+    const hosts: BenchHost[] = fleet.hosts.map((h) => ({
+      name: h.name,
+      address: h.address,
+      port: h.port,
+      username: h.username,
+    }));
     const key = fleet.clientKey.privateKey;
     const keyFile = path.join(work, 'client-key');
     await writeFile(keyFile, key, { mode: 0o600 });
     say(`fleet up in ${secs(performance.now() - t)} s`);
     const setupProblems = await checkAndReset(hosts, key, null);
-    if (setupProblems.length) throw new Error(`the fleet could not be prepared: ${setupProblems.slice(0, 3).join('; ')}`);
+    if (setupProblems.length)
+      throw new Error(`the fleet could not be prepared: ${setupProblems.slice(0, 3).join('; ')}`);
 
     if (variants.includes('a')) {
       t = performance.now();
@@ -126,11 +159,18 @@ const main = async () => {
       await addInventory(stack, hosts, key, [1, ...sizes]);
       // Untimed warm-up on one host: the orchestrator's workflow bundle and the first job's code paths.
       const warm = await opscRollout(stack, 1, artifact.sha256, JOB_TIMEOUT_MS);
-      if (warm.status !== 'completed') throw new Error(`the warm-up job ended ${warm.status}: ${warm.failures.slice(0, 3).join('; ')}; logs in ${work}/logs`);
+      if (warm.status !== 'completed')
+        throw new Error(
+          `the warm-up job ended ${warm.status}: ${warm.failures.slice(0, 3).join('; ')}; logs in ${work}/logs`,
+        );
       await checkAndReset(hosts.slice(0, 1), key, null);
-      say(`OpsConductor up (Temporal dev server, PostgreSQL, orchestrator, executor), inventory of ${hosts.length} targets and a warm-up job in ${secs(performance.now() - t)} s`);
+      say(
+        `OpsConductor up (Temporal dev server, PostgreSQL, orchestrator, executor), inventory of ${hosts.length} targets and a warm-up job in ${secs(performance.now() - t)} s`,
+      );
     }
-    say(`artifact ${(artifact.bytes / 1024).toFixed(0)} KiB; ${os.availableParallelism()} cores; repeat ${repeat}, median wall reported\n`);
+    say(
+      `artifact ${(artifact.bytes / 1024).toFixed(0)} KiB; ${os.availableParallelism()} cores; repeat ${repeat}, median wall reported\n`,
+    );
 
     const rows: Row[] = [];
     for (const n of sizes) {
@@ -154,7 +194,13 @@ const main = async () => {
           say(`  b) ssh2 floor in ${secs(r.wallMs)} s; steps ${r.stepMs.map((s) => secs(s)).join(' / ')} s`);
         }
         if (variants.includes('c')) {
-          const r = await ansibleRollout(path.join(work, `ansible-${n}-${i}`), subset, keyFile, artifact, JOB_TIMEOUT_MS);
+          const r = await ansibleRollout(
+            path.join(work, `ansible-${n}-${i}`),
+            subset,
+            keyFile,
+            artifact,
+            JOB_TIMEOUT_MS,
+          );
           row.c.push(r);
           row.checks.c.push(...(await checkAndReset(subset, key, artifact.sha256)));
           say(`  c) ansible-playbook in ${secs(r.wallMs)} s (output: ${r.log})`);
@@ -171,15 +217,27 @@ const main = async () => {
       const a = median(row.a.map((r) => r.wallMs));
       const b = median(row.b.map((r) => r.wallMs));
       const c = median(row.c.map((r) => r.wallMs));
-      const failed = (['a', 'b', 'c'] as const).map((v) => new Set(failuresOf(row, v).map((f) => f.split(':')[0])).size).join('/');
+      const failed = (['a', 'b', 'c'] as const)
+        .map((v) => new Set(failuresOf(row, v).map((f) => f.split(':')[0])).size)
+        .join('/');
       const last = row.a.at(-1)?.history;
-      const history = last ? `${last.events} / ${(last.jsonBytes / 1024).toFixed(0)}${last.runs > 1 ? ` (${last.runs} runs)` : ''}` : '-';
-      say(`${String(row.n).padStart(4)} ${secs(a).padStart(10)} ${secs(b).padStart(10)} ${secs(c).padStart(13)} ${fmtRatio(ratio(a, b)).padStart(6)} ${fmtRatio(ratio(a, c)).padStart(6)} ${failed.padStart(13)} ${history.padStart(22)}`);
+      const history = last
+        ? `${last.events} / ${(last.jsonBytes / 1024).toFixed(0)}${last.runs > 1 ? ` (${last.runs} runs)` : ''}`
+        : '-';
+      say(
+        `${String(row.n).padStart(4)} ${secs(a).padStart(10)} ${secs(b).padStart(10)} ${secs(c).padStart(13)} ${fmtRatio(ratio(a, b)).padStart(6)} ${fmtRatio(ratio(a, c)).padStart(6)} ${failed.padStart(13)} ${history.padStart(22)}`,
+      );
     }
     if (rows.some((r) => r.a.length > 0)) {
-      say('\nETA shown at the start vs actual (the first run of a size has only the earlier sizes\' history for its first hosts, later runs have their own):');
+      say(
+        "\nETA shown at the start vs actual (the first run of a size has only the earlier sizes' history for its first hosts, later runs have their own):",
+      );
       for (const row of rows) {
-        const shown = row.a.map((r) => (r.eta ? `${r.eta.predicted.toFixed(1)}/${r.eta.actual.toFixed(1)} s (${etaError(r.eta)}, ${r.eta.from})` : 'none'));
+        const shown = row.a.map((r) =>
+          r.eta
+            ? `${r.eta.predicted.toFixed(1)}/${r.eta.actual.toFixed(1)} s (${etaError(r.eta)}, ${r.eta.from})`
+            : 'none',
+        );
         say(`  N=${String(row.n).padEnd(4)} ${shown.join('; ')}`);
       }
     }
@@ -188,8 +246,11 @@ const main = async () => {
       const a = median(goalRow.a.map((r) => r.wallMs));
       const ab = ratio(a, median(goalRow.b.map((r) => r.wallMs)));
       const ac = ratio(a, median(goalRow.c.map((r) => r.wallMs)));
-      const verdict = (r: number | undefined, max: number) => (r === undefined ? 'not measured' : r <= max ? 'met' : 'NOT met');
-      say(`\ngoal at N=${GOAL.n}: a/b <= ${GOAL.aOverB}: ${verdict(ab, GOAL.aOverB)} (${fmtRatio(ab)}); a/c <= ${GOAL.aOverC}: ${verdict(ac, GOAL.aOverC)} (${fmtRatio(ac)})`);
+      const verdict = (r: number | undefined, max: number) =>
+        r === undefined ? 'not measured' : r <= max ? 'met' : 'NOT met';
+      say(
+        `\ngoal at N=${GOAL.n}: a/b <= ${GOAL.aOverB}: ${verdict(ab, GOAL.aOverB)} (${fmtRatio(ab)}); a/c <= ${GOAL.aOverC}: ${verdict(ac, GOAL.aOverC)} (${fmtRatio(ac)})`,
+      );
     } else {
       say(`\ngoal at N=${GOAL.n}: not measured (add ${GOAL.n} to --sizes)`);
     }

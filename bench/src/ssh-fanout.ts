@@ -36,7 +36,10 @@ const percentile = (values: number[], p: number): number => {
 const median = (values: number[]): number => percentile(values, 50);
 
 const measure = async (variant: 'layer' | 'plain', inputFile: string): Promise<Measured> => {
-  const { stdout } = await promisify(execFile)(process.execPath, [WORKER, variant, inputFile, maxHandshakes], { maxBuffer: 16 * 1024 * 1024, timeout: 300_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, [WORKER, variant, inputFile, maxHandshakes], {
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 300_000,
+  });
   return JSON.parse(stdout) as Measured;
 };
 
@@ -44,7 +47,14 @@ const row = (label: string, rounds: RoundResult[], rssKb: number[]) => {
   const wall = median(rounds.map((r) => r.wallMs));
   const perHost = rounds.flatMap((r) => r.perHostMs);
   const failures = rounds.reduce((n, r) => n + r.failures.length, 0);
-  return { label, wall, p50: percentile(perHost, 50), p95: percentile(perHost, 95), rssMb: median(rssKb) / 1024, failures };
+  return {
+    label,
+    wall,
+    p50: percentile(perHost, 50),
+    p95: percentile(perHost, 95),
+    rssMb: median(rssKb) / 1024,
+    failures,
+  };
 };
 
 const main = async () => {
@@ -53,14 +63,18 @@ const main = async () => {
   process.stdout.write(`starting ${largest} sshd hosts...\n`);
   const t0 = performance.now();
   const fleet = await startSshFleet({ size: largest, logDir: work });
-  process.stdout.write(`fleet up in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${os.availableParallelism()} cores; repeat ${repeat}, median wall reported\n\n`);
+  process.stdout.write(
+    `fleet up in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${os.availableParallelism()} cores; repeat ${repeat}, median wall reported\n\n`,
+  );
   try {
     const header = `${'N'.padStart(4)}  ${'variant'.padEnd(22)} ${'wall ms'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'peak RSS MB'.padStart(12)} ${'failed'.padStart(7)}`;
     process.stdout.write(`${header}\n${'-'.repeat(header.length)}\n`);
     const summary: string[] = [];
     for (const n of sizes) {
       const input: FanoutInput = {
-        hosts: fleet.hosts.slice(0, n).map((h) => ({ name: h.name, address: h.address, port: h.port, username: h.username })),
+        hosts: fleet.hosts
+          .slice(0, n)
+          .map((h) => ({ name: h.name, address: h.address, port: h.port, username: h.username })),
         privateKey: fleet.clientKey.privateKey,
         command: 'uptime',
       };
@@ -74,9 +88,21 @@ const main = async () => {
         plain.push(await measure('plain', inputFile));
       }
       const rows = [
-        row('a) executor layer, cold', layer.map((m) => m.cold), layer.map((m) => m.maxRssKb)),
-        row('a) executor layer, warm', layer.map((m) => m.warm!), layer.map((m) => m.maxRssKb)),
-        row('b) plain ssh2 (floor)', plain.map((m) => m.cold), plain.map((m) => m.maxRssKb)),
+        row(
+          'a) executor layer, cold',
+          layer.map((m) => m.cold),
+          layer.map((m) => m.maxRssKb),
+        ),
+        row(
+          'a) executor layer, warm',
+          layer.map((m) => m.warm!),
+          layer.map((m) => m.maxRssKb),
+        ),
+        row(
+          'b) plain ssh2 (floor)',
+          plain.map((m) => m.cold),
+          plain.map((m) => m.maxRssKb),
+        ),
       ];
       for (const r of rows) {
         process.stdout.write(
@@ -88,7 +114,9 @@ const main = async () => {
         `N=${n}: wall a/b cold ${(cold.wall / floor.wall).toFixed(2)}, warm ${(warm.wall / floor.wall).toFixed(2)}; p95 a/b cold ${(cold.p95 / floor.p95).toFixed(2)}; RSS a/b ${(cold.rssMb / floor.rssMb).toFixed(2)}`,
       );
     }
-    process.stdout.write(`\nratios (a / b; below 1 is faster or smaller than the floor):\n${summary.map((s) => `  ${s}`).join('\n')}\n`);
+    process.stdout.write(
+      `\nratios (a / b; below 1 is faster or smaller than the floor):\n${summary.map((s) => `  ${s}`).join('\n')}\n`,
+    );
   } finally {
     await fleet.stop();
     rmSync(work, { recursive: true, force: true });

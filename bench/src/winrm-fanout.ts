@@ -53,7 +53,11 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length
 const p95 = (v: number[]) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.ceil(v.length * 0.95) - 1)] ?? 0;
 
 const startFleet = async (): Promise<{ child: ChildProcess; hosts: FleetHost[]; caFile: string }> => {
-  const child = spawn(process.execPath, [path.join(ROOT, 'testkit/dist/winrm-fleet-cli.js'), '--size', String(size), '--first-octet', '150'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'testkit/dist/winrm-fleet-cli.js'), '--size', String(size), '--first-octet', '150'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const hosts: FleetHost[] = [];
   for await (const line of createInterface({ input: child.stdout! })) {
     const parsed = JSON.parse(line) as FleetHost & { caFile?: string };
@@ -86,7 +90,12 @@ const oursRound = async (pool: WinrmPool, hosts: FleetHost[]) => {
       const out = await pool.with(
         `${h.name}|http`,
         () => new WinrmConnection(endpointOf(h, 'http'), authOf(h), { connectTimeoutMs: 10_000 }),
-        (c) => runRemoteCommand(c, { command: 'hostname', args: [], timeoutMs: 60_000, captureCapBytes: 4096 }, { maxEnvelopeSize: MAX_ENVELOPE, operationTimeoutSeconds: 20 }),
+        (c) =>
+          runRemoteCommand(
+            c,
+            { command: 'hostname', args: [], timeoutMs: 60_000, captureCapBytes: 4096 },
+            { maxEnvelopeSize: MAX_ENVELOPE, operationTimeoutSeconds: 20 },
+          ),
       );
       if (out.exitCode !== 0) throw new Error(`${h.name}: exit ${out.exitCode}`);
       return performance.now() - t;
@@ -97,12 +106,32 @@ const oursRound = async (pool: WinrmPool, hosts: FleetHost[]) => {
 
 const pywinrmRounds = (hosts: FleetHost[]): Promise<{ wallMs: number; perHostMs: number[] }[]> =>
   new Promise((resolve, reject) => {
-    const child = spawn(path.join(ROOT, '.venv/bin/python'), [path.join(ROOT, 'bench/python/pywinrm_fanout.py')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(path.join(ROOT, '.venv/bin/python'), [path.join(ROOT, 'bench/python/pywinrm_fanout.py')], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out.trim().split('\n').map((l) => JSON.parse(l) as { wallMs: number; perHostMs: number[] })) : reject(new Error(`pywinrm exited ${code}`))));
-    child.stdin.end(JSON.stringify({ rounds, hosts: hosts.map((h) => ({ url: `http://${h.address}:${h.httpPort}/wsman`, user: h.username, password: h.password })) }));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(
+            out
+              .trim()
+              .split('\n')
+              .map((l) => JSON.parse(l) as { wallMs: number; perHostMs: number[] }),
+          )
+        : reject(new Error(`pywinrm exited ${code}`)),
+    );
+    child.stdin.end(
+      JSON.stringify({
+        rounds,
+        hosts: hosts.map((h) => ({
+          url: `http://${h.address}:${h.httpPort}/wsman`,
+          user: h.username,
+          password: h.password,
+        })),
+      }),
+    );
   });
 
 async function* prepend(first: Buffer, rest: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
@@ -116,18 +145,39 @@ const copy = async (h: FleetHost, scheme: 'http' | 'https', file: string, sha256
     // As the executor copies: the upload to a staging file on the host, then the copy from it into place.
     const nonce = randomBytes(8).toString('hex');
     const stage = powershellInvocation(stageScriptFor({ nonce }, { sha256, bytes: statSync(file).size }).script);
-    const { script } = windowsScriptFor({ op: 'file-copy', source: 'x', destination: `C:\\Bench\\${scheme}.bin`, backup: false }, { jobId: 'bench', stepId: scheme, nonce }, { sha256, staged: stagedPathFor(nonce) });
+    const { script } = windowsScriptFor(
+      { op: 'file-copy', source: 'x', destination: `C:\\Bench\\${scheme}.bin`, backup: false },
+      { jobId: 'bench', stepId: scheme, nonce },
+      { sha256, staged: stagedPathFor(nonce) },
+    );
     const run = powershellInvocation(script);
     const settings = { maxEnvelopeSize: MAX_ENVELOPE, operationTimeoutSeconds: 20 };
     const started = performance.now();
     const data = artifactStdin(file, maxSendBytes(MAX_ENVELOPE));
     const staged = await runRemoteCommand(
       connection,
-      { command: stage.command, args: stage.args, stdin: stage.stdin ? prepend(stage.stdin, data) : data, timeoutMs: 600_000, captureCapBytes: 65_536 },
+      {
+        command: stage.command,
+        args: stage.args,
+        stdin: stage.stdin ? prepend(stage.stdin, data) : data,
+        timeoutMs: 600_000,
+        captureCapBytes: 65_536,
+      },
       settings,
     );
-    if (staged.exitCode !== 0) throw new Error(`upload over ${scheme}: exit ${staged.exitCode}: ${staged.stderr.text()}`);
-    const out = await runRemoteCommand(connection, { command: run.command, args: run.args, ...(run.stdin && { stdin: [run.stdin] }), timeoutMs: 600_000, captureCapBytes: 65_536 }, settings);
+    if (staged.exitCode !== 0)
+      throw new Error(`upload over ${scheme}: exit ${staged.exitCode}: ${staged.stderr.text()}`);
+    const out = await runRemoteCommand(
+      connection,
+      {
+        command: run.command,
+        args: run.args,
+        ...(run.stdin && { stdin: [run.stdin] }),
+        timeoutMs: 600_000,
+        captureCapBytes: 65_536,
+      },
+      settings,
+    );
     if (out.exitCode !== 0) throw new Error(`copy over ${scheme}: exit ${out.exitCode}: ${out.stderr.text()}`);
     return performance.now() - started;
   } finally {
@@ -140,13 +190,23 @@ const main = async () => {
   const work = mkdtempSync(path.join(os.tmpdir(), 'opsc-bench-winrm-'));
   const pool = new WinrmPool({ maxConcurrentPerHost: 8, idleMs: 600_000 });
   try {
-    process.stdout.write(`${hosts.length} simulated Windows hosts; ${os.availableParallelism()} cores; ${rounds} rounds\n\n`);
+    process.stdout.write(
+      `${hosts.length} simulated Windows hosts; ${os.availableParallelism()} cores; ${rounds} rounds\n\n`,
+    );
     const ours = [];
     for (let i = 0; i < rounds; i++) ours.push(await oursRound(pool, hosts));
     const theirs = await pywinrmRounds(hosts);
     const line = (label: string, r: { wallMs: number; perHostMs: number[] }[]) =>
-      `${label.padEnd(34)} ${r[0]!.wallMs.toFixed(0).padStart(9)} ${median(r.slice(1).map((x) => x.wallMs)).toFixed(0).padStart(9)} ${median(r.slice(1).flatMap((x) => x.perHostMs)).toFixed(0).padStart(8)} ${p95(r.slice(1).flatMap((x) => x.perHostMs)).toFixed(0).padStart(8)}\n`;
-    process.stdout.write(`${'hostname on every host at once'.padEnd(34)} ${'cold ms'.padStart(9)} ${'warm ms'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)}\n`);
+      `${label.padEnd(34)} ${r[0]!.wallMs.toFixed(0).padStart(9)} ${median(r.slice(1).map((x) => x.wallMs))
+        .toFixed(0)
+        .padStart(9)} ${median(r.slice(1).flatMap((x) => x.perHostMs))
+        .toFixed(0)
+        .padStart(8)} ${p95(r.slice(1).flatMap((x) => x.perHostMs))
+        .toFixed(0)
+        .padStart(8)}\n`;
+    process.stdout.write(
+      `${'hostname on every host at once'.padEnd(34)} ${'cold ms'.padStart(9)} ${'warm ms'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)}\n`,
+    );
     process.stdout.write(line('executor WinRM layer (NTLM, sealed)', ours));
     process.stdout.write(line('pywinrm 0.5.0, thread per host', theirs));
     const ratio = (a: number, b: number) => (a / b).toFixed(2);
@@ -161,7 +221,9 @@ const main = async () => {
     const ca = readFileSync(caFile, 'utf8');
     for (const scheme of ['http', 'https'] as const) {
       const ms = await copy(hosts[0]!, scheme, file, sha256, ca);
-      process.stdout.write(`file-copy ${copyMb} MB over ${scheme === 'http' ? 'HTTP, NTLM-sealed' : 'HTTPS (TLS)     '}: ${(ms / 1000).toFixed(1)} s, ${(copyMb / (ms / 1000)).toFixed(1)} MB/s, SHA-256 verified on the target\n`);
+      process.stdout.write(
+        `file-copy ${copyMb} MB over ${scheme === 'http' ? 'HTTP, NTLM-sealed' : 'HTTPS (TLS)     '}: ${(ms / 1000).toFixed(1)} s, ${(copyMb / (ms / 1000)).toFixed(1)} MB/s, SHA-256 verified on the target\n`,
+      );
     }
   } finally {
     pool.close();

@@ -23,7 +23,9 @@ export interface EgressContext {
 
 export type RunLocalCommandInput = ActionContext & EgressContext & Pick<LocalCommandAction, 'command' | 'args'>;
 
-export type SendHttpRequestInput = ActionContext & EgressContext & Pick<HttpAction, 'url' | 'httpMethod' | 'headers' | 'body'>;
+export type SendHttpRequestInput = ActionContext &
+  EgressContext &
+  Pick<HttpAction, 'url' | 'httpMethod' | 'headers' | 'body'>;
 
 /** The target is an inventory target id; the executor looks up its address and credential itself. */
 export type RunSshOperationInput = ActionContext & Pick<SshAction, 'operation' | 'become'>;
@@ -64,7 +66,16 @@ export interface JobEvent {
   jobId: string;
   /** Unique per job; a retried activity records the event once. */
   key: string;
-  action: 'approve' | 'reject' | 'approval-timeout' | 'decide' | 'decision-timeout' | 'pause' | 'resume' | 'cancel' | 'compensation-failed';
+  action:
+    | 'approve'
+    | 'reject'
+    | 'approval-timeout'
+    | 'decide'
+    | 'decision-timeout'
+    | 'pause'
+    | 'resume'
+    | 'cancel'
+    | 'compensation-failed';
   actor: string;
   at: string;
   planHash: string;
@@ -77,7 +88,10 @@ export interface JobEvent {
 }
 
 /** What a job's first run was started with, to be checked against the job's record. */
-export type ConfirmJobInput = Pick<RunJobInput, 'jobId' | 'tenantId' | 'plan' | 'planHash' | 'risk' | 'requestedBy' | 'targets' | 'stepTargets'> & {
+export type ConfirmJobInput = Pick<
+  RunJobInput,
+  'jobId' | 'tenantId' | 'plan' | 'planHash' | 'risk' | 'requestedBy' | 'targets' | 'stepTargets'
+> & {
   approval: Pick<RunJobInput['approval'], 'required' | 'fourEyes'>;
 };
 

@@ -68,7 +68,12 @@ export const CarriedJobState = z.object({
   cancel: z.object({ by: z.string(), mode: z.enum(['finish', 'interrupt']) }).nullable(),
   stop: StopReason.nullable(),
   /** `halfChanged` is absent from state handed over by older runs. */
-  rollback: z.object({ undone: z.number().int(), failed: z.number().int(), failures: z.array(CompensationFailure), halfChanged: z.array(HalfChangedHost).optional() }),
+  rollback: z.object({
+    undone: z.number().int(),
+    failed: z.number().int(),
+    failures: z.array(CompensationFailure),
+    halfChanged: z.array(HalfChangedHost).optional(),
+  }),
   logs: z.array(LogEntry),
   runs: z.number().int().min(0),
   eventSeq: z.number().int().min(0),
@@ -81,18 +86,23 @@ export type CarriedJobState = z.infer<typeof CarriedJobState>;
  * version it does not know, or a shape that is not its version's). Validated once per run.
  */
 export const readCarriedJobState = (value: unknown): { state: CarriedJobState } | { refused: string } => {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { refused: 'the handed-over state is not an object' };
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return { refused: 'the handed-over state is not an object' };
   const raw = value as Record<string, unknown>;
   // Written before versions were: the shape of version 1.
   const version = raw.version ?? CARRIED_JOB_STATE_VERSION;
   if (version !== CARRIED_JOB_STATE_VERSION) {
-    return { refused: `the handed-over state is version ${JSON.stringify(version).slice(0, 40)}; this code reads version ${CARRIED_JOB_STATE_VERSION} only` };
+    return {
+      refused: `the handed-over state is version ${JSON.stringify(version).slice(0, 40)}; this code reads version ${CARRIED_JOB_STATE_VERSION} only`,
+    };
   }
   const state = raw.version === undefined ? { ...raw, version } : raw;
   const parsed = CarriedJobState.safeParse(state);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { refused: `the handed-over state (version ${CARRIED_JOB_STATE_VERSION}) does not fit its schema at ${issue?.path.join('.') || 'the top'}: ${issue?.message ?? 'unknown'}` };
+    return {
+      refused: `the handed-over state (version ${CARRIED_JOB_STATE_VERSION}) does not fit its schema at ${issue?.path.join('.') || 'the top'}: ${issue?.message ?? 'unknown'}`,
+    };
   }
   // The object as handed over, not the parser's copy: nothing in it is dropped or reordered.
   return { state: state as CarriedJobState };

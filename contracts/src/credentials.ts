@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { InventoryName } from './inventory.js';
 
 const Pem = (what: string) =>
-  z.string().max(65_536).regex(/^-----BEGIN [A-Z0-9 ]+-----\r?\n[\s\S]+\r?\n-----END [A-Z0-9 ]+-----\s*$/, { message: `must be a PEM ${what}` });
+  z
+    .string()
+    .max(65_536)
+    .regex(/^-----BEGIN [A-Z0-9 ]+-----\r?\n[\s\S]+\r?\n-----END [A-Z0-9 ]+-----\s*$/, {
+      message: `must be a PEM ${what}`,
+    });
 
 /** The secret part of each credential kind. It is sealed on arrival and never returned. */
 export const CredentialSecret = z.discriminatedUnion('kind', [
@@ -16,7 +21,11 @@ export const CredentialSecret = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ kind: z.literal('winrm'), password: z.string().min(1).max(4096) }),
   z.strictObject({ kind: z.literal('api-token'), token: z.string().min(1).max(16_384) }),
-  z.strictObject({ kind: z.literal('client-certificate'), certificate: Pem('certificate'), privateKey: Pem('private key') }),
+  z.strictObject({
+    kind: z.literal('client-certificate'),
+    certificate: Pem('certificate'),
+    privateKey: Pem('private key'),
+  }),
 ]);
 export type CredentialSecret = z.infer<typeof CredentialSecret>;
 export type CredentialKind = CredentialSecret['kind'];
@@ -28,7 +37,10 @@ export const CredentialInput = z.strictObject({
   metadata: z
     .strictObject({
       transport: z.enum(['ntlm', 'basic', 'kerberos', 'certificate']).optional(),
-      header: z.string().regex(/^[A-Za-z0-9-]{1,100}$/).optional(),
+      header: z
+        .string()
+        .regex(/^[A-Za-z0-9-]{1,100}$/)
+        .optional(),
     })
     .default({}),
   secret: CredentialSecret,
@@ -39,4 +51,5 @@ export type CredentialInput = z.infer<typeof CredentialInput>;
 export type { CredentialView } from './api/credentials.js';
 
 /** Associated data binding a sealed secret to its credential (see sealing.ts). */
-export const credentialContext = (tenantId: string, credentialId: string): string => `opsc-credential/${tenantId}/${credentialId}`;
+export const credentialContext = (tenantId: string, credentialId: string): string =>
+  `opsc-credential/${tenantId}/${credentialId}`;

@@ -40,7 +40,8 @@ export interface ConfirmDecisionInput {
  * the same answer). `forged`: no decision of this job and action that was never used (audited as
  * `job.decision.forged`); otherwise the recorded decision was refused (stale, or its actor is gone).
  */
-export type ConfirmDecisionResult = { confirmed: true; decision: Decision } | { confirmed: false; forged: boolean; reason: string };
+export type ConfirmDecisionResult =
+  { confirmed: true; decision: Decision } | { confirmed: false; forged: boolean; reason: string };
 
 export interface RefuseDecisionInput {
   decisionId: string;

@@ -22,9 +22,15 @@ import {
 } from './ip-address.js';
 
 /** Cloud instance metadata and platform agents (AWS, ECS, GCP, Azure, Alibaba, Oracle). */
-const METADATA_ADDRESSES: readonly IpBytes[] = ['169.254.169.254', '169.254.170.2', '169.254.170.23', '100.100.100.200', '192.0.0.192', '168.63.129.16', 'fd00:ec2::254'].map(
-  (a) => parseIp(a)!,
-);
+const METADATA_ADDRESSES: readonly IpBytes[] = [
+  '169.254.169.254',
+  '169.254.170.2',
+  '169.254.170.23',
+  '100.100.100.200',
+  '192.0.0.192',
+  '168.63.129.16',
+  'fd00:ec2::254',
+].map((a) => parseIp(a)!);
 const METADATA_NAMES: ReadonlySet<string> = new Set([
   'metadata',
   'metadata.google.internal',
@@ -46,8 +52,11 @@ const isMetadataAddress = (bytes: IpBytes): boolean => {
 };
 
 /** Addresses that are this host: a rule covering one must name a port (every local service listens there). */
-const THIS_HOST: readonly IpBytes[] = ['127.0.0.1', '0.0.0.0', '::1', '::', '::ffff:127.0.0.1', '::ffff:0.0.0.0'].map((a) => parseIp(a)!);
-const LOOPBACK_NEEDS_PORT = 'a loopback destination must name its port (host:port): every service of this host listens on loopback';
+const THIS_HOST: readonly IpBytes[] = ['127.0.0.1', '0.0.0.0', '::1', '::', '::ffff:127.0.0.1', '::ffff:0.0.0.0'].map(
+  (a) => parseIp(a)!,
+);
+const LOOPBACK_NEEDS_PORT =
+  'a loopback destination must name its port (host:port): every service of this host listens on loopback';
 
 /** One destination of an allow or deny list: a host name, an address or a range, with or without a port. */
 export interface EgressRule {
@@ -88,12 +97,14 @@ export const parseEgressRule = (input: string): { rule: EgressRule } | { error: 
     if (!(prefix >= (bytes.length === 4 ? 8 : 7) && prefix <= bits)) {
       return { error: `the prefix length must be from ${bytes.length === 4 ? 8 : 7} to ${bits}` };
     }
-    if (prefix === bits && isMetadataAddress(bytes)) return { error: `${address} is a cloud metadata address: it is never allowed` };
+    if (prefix === bits && isMetadataAddress(bytes))
+      return { error: `${address} is a cloud metadata address: it is never allowed` };
     if (port === null && THIS_HOST.some((h) => inNetwork(h, bytes, prefix))) return { error: LOOPBACK_NEEDS_PORT };
     return { rule: { text, name: null, network: bytes, prefix, port } };
   }
   if (prefixText !== undefined) return { error: 'a range needs an address, as a.b.c.d/n or [v6]/n' };
-  if (/^[0-9a-fx.]+$/i.test(address) && parseIpv4Loose(address)) return { error: 'write an IPv4 address as four decimal numbers (a.b.c.d)' };
+  if (/^[0-9a-fx.]+$/i.test(address) && parseIpv4Loose(address))
+    return { error: 'write an IPv4 address as four decimal numbers (a.b.c.d)' };
   const name = normalName(address);
   if (!HOST_NAME.test(name)) return { error: 'not a host name, address or range' };
   if (METADATA_NAMES.has(name)) return { error: `${name} is a cloud metadata service: it is never allowed` };
@@ -122,7 +133,8 @@ export interface EgressPolicy {
   localAddresses?: readonly string[];
 }
 
-export type EgressRefusal = 'scheme' | 'invalid' | 'metadata' | 'platform' | Exclude<AddressClass, 'public' | 'private'>;
+export type EgressRefusal =
+  'scheme' | 'invalid' | 'metadata' | 'platform' | Exclude<AddressClass, 'public' | 'private'>;
 
 /**
  * `resolve`: a host name no rule decides before DNS; the executor resolves it and judges every
@@ -132,7 +144,8 @@ export type EgressVerdict =
   | { allowed: true; why: 'public' | 'private' | 'allowed' | 'resolve'; rule?: string }
   | { allowed: false; refusal: EgressRefusal; message: string };
 
-const where = (host: string, port: number | null) => (port === null ? host : host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+const where = (host: string, port: number | null) =>
+  port === null ? host : host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 const portMatches = (rule: EgressRule, port: number | null) => rule.port === null || rule.port === port;
 
 /** Whether an address is this host: loopback, unspecified or one of its own interface addresses. */
@@ -143,9 +156,16 @@ const isThisHost = (bytes: IpBytes, local: readonly IpBytes[]): boolean => {
 };
 
 const addressRuleMatches = (rule: EgressRule, bytes: IpBytes): boolean =>
-  rule.network !== null && (inNetwork(bytes, rule.network, rule.prefix) || inNetwork(effectiveAddress(bytes), rule.network, rule.prefix));
+  rule.network !== null &&
+  (inNetwork(bytes, rule.network, rule.prefix) || inNetwork(effectiveAddress(bytes), rule.network, rule.prefix));
 
-const platformMatches = (rule: EgressRule, name: string | null, bytes: IpBytes, port: number | null, local: readonly IpBytes[]): boolean => {
+const platformMatches = (
+  rule: EgressRule,
+  name: string | null,
+  bytes: IpBytes,
+  port: number | null,
+  local: readonly IpBytes[],
+): boolean => {
   if (!portMatches(rule, port)) return false;
   if (rule.name !== null) return rule.name === name;
   if (addressRuleMatches(rule, bytes)) return true;
@@ -168,7 +188,10 @@ const CLASS_WORDS: Record<Exclude<AddressClass, 'public' | 'private'>, string> =
  * (null: no port, e.g. ping). Metadata and platform first (no tenant rule overrides them), then
  * public addresses, then the tenant's rules.
  */
-export const addressVerdict = (dest: { host: string; address: string; port: number | null }, policy: EgressPolicy): EgressVerdict => {
+export const addressVerdict = (
+  dest: { host: string; address: string; port: number | null },
+  policy: EgressPolicy,
+): EgressVerdict => {
   const bytes = parseIp(dest.address.replace(/^\[|\]$/g, ''));
   if (!bytes) return refused('invalid', `${dest.address} is not an IP address`);
   const name = parseIp(dest.host.replace(/^\[|\]$/g, '')) ? null : normalName(dest.host);
@@ -178,16 +201,28 @@ export const addressVerdict = (dest: { host: string; address: string; port: numb
   }
   const local = (policy.localAddresses ?? []).map((a) => parseIp(a)).filter((a): a is IpBytes => a !== null);
   const platform = policy.platform.find((r) => platformMatches(r, name, bytes, dest.port, local));
-  if (platform) return refused('platform', `${shown}${name ? ` (${formatIp(bytes)})` : ''} is a service of the platform itself (${platform.text}): steps never reach it`);
+  if (platform)
+    return refused(
+      'platform',
+      `${shown}${name ? ` (${formatIp(bytes)})` : ''} is a service of the platform itself (${platform.text}): steps never reach it`,
+    );
   const cls = classifyAddress(bytes);
   // Private networks are where the fleet lives: steps reach them (the platform's services excepted, above).
   if (cls === 'public' || cls === 'private') return { allowed: true, why: cls };
   // Loopback opens only by port: a name allowed whole must not open every local service. A
   // destination without a port (ping's ICMP) reaches no service, so a rule without one may allow it.
   const thisHost = cls === 'loopback' || cls === 'unspecified';
-  const rule = policy.allow.find((r) => (!thisHost || r.port !== null || dest.port === null) && portMatches(r, dest.port) && (r.name !== null ? r.name === name : addressRuleMatches(r, bytes)));
+  const rule = policy.allow.find(
+    (r) =>
+      (!thisHost || r.port !== null || dest.port === null) &&
+      portMatches(r, dest.port) &&
+      (r.name !== null ? r.name === name : addressRuleMatches(r, bytes)),
+  );
   if (rule) return { allowed: true, why: 'allowed', rule: rule.text };
-  return refused(cls, `${shown}${name ? ` (${formatIp(bytes)})` : ''} is ${CLASS_WORDS[cls]}: a tenant admin can allow it as a destination (PUT /api/tenant/egress)`);
+  return refused(
+    cls,
+    `${shown}${name ? ` (${formatIp(bytes)})` : ''} is ${CLASS_WORDS[cls]}: a tenant admin can allow it as a destination (PUT /api/tenant/egress)`,
+  );
 };
 
 /** A host as a program or URL names it: an address in any accepted form, or a name. */
@@ -213,9 +248,14 @@ export const hostVerdict = (host: string, port: number | null, policy: EgressPol
   if (address) return addressVerdict({ host: formatIp(address), address: formatIp(address), port }, policy);
   const name = normalName(host);
   if (!HOST_NAME.test(name)) return refused('invalid', `${host} is not a host name`);
-  if (METADATA_NAMES.has(name)) return refused('metadata', `${where(name, port)} is a cloud metadata service: steps never reach it`);
+  if (METADATA_NAMES.has(name))
+    return refused('metadata', `${where(name, port)} is a cloud metadata service: steps never reach it`);
   const platform = policy.platform.find((r) => r.name === name && portMatches(r, port));
-  if (platform) return refused('platform', `${where(name, port)} is a service of the platform itself (${platform.text}): steps never reach it`);
+  if (platform)
+    return refused(
+      'platform',
+      `${where(name, port)} is a service of the platform itself (${platform.text}): steps never reach it`,
+    );
   if (name === 'localhost' || name.endsWith('.localhost')) {
     // Every resolver answers these with loopback (RFC 6761): judge both addresses now.
     for (const a of LOCALHOST) {
@@ -241,7 +281,8 @@ export const urlVerdict = (url: string, policy: EgressPolicy = { allow: [], plat
   } catch {
     return refused('invalid', 'not an absolute URL');
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return refused('scheme', `${parsed.protocol.slice(0, -1)}: URLs are refused: http and https only`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    return refused('scheme', `${parsed.protocol.slice(0, -1)}: URLs are refused: http and https only`);
   return hostVerdict(parsed.hostname, urlPort(parsed), policy);
 };
 
@@ -260,7 +301,9 @@ export const EgressAllowEntry = z.strictObject({
   note: z
     .string()
     .max(200)
-    .refine((v) => !/[\u0000-\u001f\u007f]/.test(v) && !LONE_SURROGATE.test(v), { message: 'must be plain text (no control characters)' })
+    .refine((v) => !/[\u0000-\u001f\u007f]/.test(v) && !LONE_SURROGATE.test(v), {
+      message: 'must be plain text (no control characters)',
+    })
     .optional(),
 });
 export type EgressAllowEntry = z.infer<typeof EgressAllowEntry>;
@@ -272,7 +315,8 @@ export const EgressAllowList = z
     const seen = new Set<string>();
     body.allow.forEach((entry, i) => {
       const key = entry.destination.trim().toLowerCase();
-      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['allow', i, 'destination'], message: 'is listed twice' });
+      if (seen.has(key))
+        ctx.addIssue({ code: 'custom', path: ['allow', i, 'destination'], message: 'is listed twice' });
       seen.add(key);
     });
   });

@@ -17,7 +17,11 @@ export interface StepTiming {
  * when its slowest target is; a running target may be that one too. Steps before `current` are
  * done. Null when no step's duration is known at all.
  */
-export const estimateRemainingSeconds = (steps: readonly StepTiming[], maxParallel: number, current: number): number | null => {
+export const estimateRemainingSeconds = (
+  steps: readonly StepTiming[],
+  maxParallel: number,
+  current: number,
+): number | null => {
   let total = 0;
   let known = false;
   const slots = Math.max(1, maxParallel);
@@ -29,7 +33,8 @@ export const estimateRemainingSeconds = (steps: readonly StepTiming[], maxParall
     const runningLeft = step.runningElapsed.map((elapsed) => Math.max(0, tail - elapsed));
     const longestRunning = runningLeft.length ? Math.max(...runningLeft) : 0;
     const freeNow = Math.max(0, slots - runningLeft.length);
-    const waves = step.pending === 0 ? 0 : step.pending <= freeNow ? 1 : 1 + Math.ceil((step.pending - freeNow) / slots);
+    const waves =
+      step.pending === 0 ? 0 : step.pending <= freeNow ? 1 : 1 + Math.ceil((step.pending - freeNow) / slots);
     total += Math.max(longestRunning, waves === 0 ? 0 : (waves - 1) * expected + tail);
   }
   return known ? total : null;

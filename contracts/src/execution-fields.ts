@@ -5,7 +5,10 @@ import type { Action, DatabaseAction, HttpAction, LocalCommandAction, SshAction,
  * activity. The workflow builds its activity inputs with these, and the executor checks an input
  * against the job's plan with the same ones, so the two cannot drift apart.
  */
-export const localCommandFields = (a: Pick<LocalCommandAction, 'command' | 'args'>) => ({ command: a.command, args: a.args });
+export const localCommandFields = (a: Pick<LocalCommandAction, 'command' | 'args'>) => ({
+  command: a.command,
+  args: a.args,
+});
 export const httpFields = (a: Pick<HttpAction, 'url' | 'httpMethod' | 'headers' | 'body'>) => ({
   url: a.url,
   httpMethod: a.httpMethod,
@@ -14,7 +17,11 @@ export const httpFields = (a: Pick<HttpAction, 'url' | 'httpMethod' | 'headers' 
 });
 export const sshFields = (a: Pick<SshAction, 'operation' | 'become'>) => ({ operation: a.operation, become: a.become });
 export const winrmFields = (a: Pick<WinrmAction, 'operation'>) => ({ operation: a.operation });
-export const databaseFields = (a: Pick<DatabaseAction, 'query' | 'allowWrites' | 'maxRows'>) => ({ query: a.query, allowWrites: a.allowWrites, maxRows: a.maxRows });
+export const databaseFields = (a: Pick<DatabaseAction, 'query' | 'allowWrites' | 'maxRows'>) => ({
+  query: a.query,
+  allowWrites: a.allowWrites,
+  maxRows: a.maxRows,
+});
 
 /** The fields of any action, by its method. */
 export const executionFields = (action: Action): Record<string, unknown> => {

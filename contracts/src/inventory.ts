@@ -1,25 +1,31 @@
 import { z } from 'zod';
 import { HostKeyPolicy } from './linux.js';
 
-const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** A hostname (RFC 1123 labels, last label not all digits, so `10.0.0.256` is no hostname), an IPv4 or an IPv6 address. */
-export const Address = z.string().max(253).refine(
-  (value) =>
-    z.ipv4().safeParse(value).success ||
-    z.ipv6().safeParse(value).success ||
-    (HOSTNAME.test(value) && !/^\d+$/.test(value.split('.').at(-1) ?? '')),
-  { message: 'must be a hostname, an IPv4 or an IPv6 address' },
-);
+export const Address = z
+  .string()
+  .max(253)
+  .refine(
+    (value) =>
+      z.ipv4().safeParse(value).success ||
+      z.ipv6().safeParse(value).success ||
+      (HOSTNAME.test(value) && !/^\d+$/.test(value.split('.').at(-1) ?? '')),
+    { message: 'must be a hostname, an IPv4 or an IPv6 address' },
+  );
 
 export const OsFamily = z.enum(['linux', 'windows']);
 export type OsFamily = z.infer<typeof OsFamily>;
 
 /** Names of targets, groups and credentials: what operators type, so no surprises in them. */
 export const InventoryName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._'()-]{0,199}$/, {
-  message: 'letters, digits, spaces and . _ \' ( ) -, starting with a letter or digit',
+  message: "letters, digits, spaces and . _ ' ( ) -, starting with a letter or digit",
 });
-export const Tag = z.string().regex(/^[a-z0-9][a-z0-9_.:-]{0,62}$/, { message: 'lower-case letters, digits and _ . : -' });
+export const Tag = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_.:-]{0,62}$/, { message: 'lower-case letters, digits and _ . : -' });
 
 const Port = z.number().int().min(1).max(65_535);
 
@@ -43,11 +49,17 @@ export const TargetService = z.discriminatedUnion('protocol', [
     caCertificate: z
       .string()
       .max(65_536)
-      .regex(/^\s*(-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*)+$/, { message: 'must be one or more PEM certificates' })
+      .regex(/^\s*(-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*)+$/, {
+        message: 'must be one or more PEM certificates',
+      })
       .optional(),
     credential: InventoryName.optional(),
   }),
-  z.strictObject({ protocol: z.literal('http'), baseUrl: z.url({ protocol: /^https?$/ }), credential: InventoryName.optional() }),
+  z.strictObject({
+    protocol: z.literal('http'),
+    baseUrl: z.url({ protocol: /^https?$/ }),
+    credential: InventoryName.optional(),
+  }),
   /** A PostgreSQL server the executor queries (database-query steps); the credential is a password. */
   z.strictObject({
     protocol: z.literal('postgresql'),
@@ -71,7 +83,12 @@ export const TargetInput = z
   .superRefine((target, ctx) => {
     const seen = new Set<string>();
     target.services.forEach((service, index) => {
-      if (seen.has(service.protocol)) ctx.addIssue({ code: 'custom', path: ['services', index, 'protocol'], message: `${service.protocol} is listed twice` });
+      if (seen.has(service.protocol))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', index, 'protocol'],
+          message: `${service.protocol} is listed twice`,
+        });
       seen.add(service.protocol);
     });
   });

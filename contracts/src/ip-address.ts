@@ -40,7 +40,12 @@ export const parseIpv4Loose = (text: string): IpBytes | null => {
 
 /** An IPv4 address written as four decimal numbers (what a person writes in a rule). */
 export const parseIpv4Strict = (text: string): IpBytes | null => {
-  if (!/^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/.test(text)) return null;
+  if (
+    !/^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/.test(
+      text,
+    )
+  )
+    return null;
   return text.split('.').map(Number);
 };
 
@@ -93,7 +98,10 @@ export const inNetwork = (bytes: IpBytes, network: IpBytes, prefix: number): boo
   return true;
 };
 
-const net = (text: string, prefix: number): { network: IpBytes; prefix: number } => ({ network: parseIp(text)!, prefix });
+const net = (text: string, prefix: number): { network: IpBytes; prefix: number } => ({
+  network: parseIp(text)!,
+  prefix,
+});
 
 /**
  * IPv6 forms that carry an IPv4 address: mapped (`::ffff:a.b.c.d`), translated, compatible, NAT64
@@ -146,7 +154,15 @@ const V6_CLASSES: readonly { network: IpBytes; prefix: number; cls: AddressClass
   { ...net('2001::', 32), cls: 'reserved' },
 ];
 
-const ORDER: Record<AddressClass, number> = { public: 0, reserved: 1, multicast: 2, private: 3, 'link-local': 4, unspecified: 5, loopback: 6 };
+const ORDER: Record<AddressClass, number> = {
+  public: 0,
+  reserved: 1,
+  multicast: 2,
+  private: 3,
+  'link-local': 4,
+  unspecified: 5,
+  loopback: 6,
+};
 
 const ownClass = (bytes: IpBytes): AddressClass =>
   (bytes.length === 4 ? V4_CLASSES : V6_CLASSES).find((c) => inNetwork(bytes, c.network, c.prefix))?.cls ?? 'public';
@@ -167,7 +183,7 @@ export const formatIp = (bytes: IpBytes): string => {
   if (bytes.length === 4) return bytes.join('.');
   const words = Array.from({ length: 8 }, (_, i) => (bytes[2 * i]! << 8) | bytes[2 * i + 1]!);
   let best = { at: -1, len: 0 };
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;

@@ -24,9 +24,14 @@ describe('ssh steps', () => {
 
   it('need targets, and executor steps refuse them', () => {
     expect(paths(sshStep({ op: 'disk-usage' }, {}))).toEqual(['steps.0.targets']);
-    expect(paths({ name: 'p', steps: [{ id: 's', name: 's', targets: { group: 'x' }, action: { method: 'local-command', command: 'uptime' } }] })).toEqual([
-      'steps.0.targets',
-    ]);
+    expect(
+      paths({
+        name: 'p',
+        steps: [
+          { id: 's', name: 's', targets: { group: 'x' }, action: { method: 'local-command', command: 'uptime' } },
+        ],
+      }),
+    ).toEqual(['steps.0.targets']);
   });
 
   it.each([

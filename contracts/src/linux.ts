@@ -38,8 +38,12 @@ export const RemotePath = z
 export const ArtifactPath = z
   .string()
   .max(1024)
-  .regex(/^[A-Za-z0-9._+-][A-Za-z0-9._+ /-]*$/, { message: 'must be a path relative to the artifact folder (letters, digits, spaces and . _ + - /)' })
-  .refine((p) => !p.split('/').some((part) => part === '..' || part === '.' || part === ''), { message: 'must not contain empty, . or .. segments' });
+  .regex(/^[A-Za-z0-9._+-][A-Za-z0-9._+ /-]*$/, {
+    message: 'must be a path relative to the artifact folder (letters, digits, spaces and . _ + - /)',
+  })
+  .refine((p) => !p.split('/').some((part) => part === '..' || part === '.' || part === ''), {
+    message: 'must not contain empty, . or .. segments',
+  });
 
 /** A user or group name on the target. */
 export const PosixName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}\$?$/, { message: 'must be a user or group name' });
@@ -53,7 +57,11 @@ export const LinuxOperation = z.discriminatedUnion('op', [
   /** A program and its arguments, each quoted. */
   z.strictObject({ op: z.literal('run'), argv: z.array(SafeArg).min(1).max(64) }),
   /** A script the operator wrote, passed to the shell as one quoted argument. Its risk is the operator's call. */
-  z.strictObject({ op: z.literal('script'), script: z.string().min(1).max(65_536), shell: z.enum(['sh', 'bash']).default('bash') }),
+  z.strictObject({
+    op: z.literal('script'),
+    script: z.string().min(1).max(65_536),
+    shell: z.enum(['sh', 'bash']).default('bash'),
+  }),
   z.strictObject({
     op: z.literal('service'),
     action: z.enum(['status', 'start', 'stop', 'restart', 'reload', 'enable', 'disable']),
@@ -86,7 +94,10 @@ export const LinuxOperation = z.discriminatedUnion('op', [
       name: PackageName,
       version: PackageVersion.optional(),
     })
-    .refine((o) => o.version === undefined || o.action === 'install', { message: 'a version can only be given to install', path: ['version'] }),
+    .refine((o) => o.version === undefined || o.action === 'install', {
+      message: 'a version can only be given to install',
+      path: ['version'],
+    }),
   z.strictObject({ op: z.literal('disk-usage'), path: RemotePath.default('/') }),
   /** Copies an artifact to the target over SFTP, verified by SHA-256; an existing destination is backed up first. */
   z.strictObject({
@@ -101,9 +112,17 @@ export const LinuxOperation = z.discriminatedUnion('op', [
   /** Fetches a file from the target into the artifact folder, verified by SHA-256. */
   z.strictObject({ op: z.literal('file-fetch'), source: RemotePath, destination: ArtifactPath }),
   /** Undoes a file-copy: puts the backup back, or removes the file when there was none. */
-  z.strictObject({ op: z.literal('file-restore'), destination: RemotePath, backup: z.preprocess((v) => (v === '' ? null : v), RemotePath.nullable()) }),
+  z.strictObject({
+    op: z.literal('file-restore'),
+    destination: RemotePath,
+    backup: z.preprocess((v) => (v === '' ? null : v), RemotePath.nullable()),
+  }),
   /** Archives paths with tar; the archive path is reported for the restore. */
-  z.strictObject({ op: z.literal('config-backup'), paths: z.array(RemotePath).min(1).max(50), archive: RemotePath.optional() }),
+  z.strictObject({
+    op: z.literal('config-backup'),
+    paths: z.array(RemotePath).min(1).max(50),
+    archive: RemotePath.optional(),
+  }),
   z.strictObject({ op: z.literal('config-restore'), archive: RemotePath }),
   /** Pins the target's SSH host key (the explicit enrolment `strict` targets need), like ssh-keyscan. */
   z.strictObject({ op: z.literal('host-key-enrol') }),

@@ -7,11 +7,13 @@
  */
 
 /** A host name or an IP address, as the network diagnostics take it. */
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|[0-9a-fA-F:.]{2,45})$/;
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|[0-9a-fA-F:.]{2,45})$/;
 const COUNT = /^[1-9][0-9]{0,2}$/;
 const SECONDS = /^(?:[0-9]{1,3})(?:\.[0-9]{1,3})?$/;
 const DNS_TYPE = /^(?:A|AAAA|CAA|CNAME|MX|NS|PTR|SOA|SRV|TXT)$/i;
-const DIG_OPTION = /^\+(?:no)?(?:short|answer|authority|additional|question|stats|comments|all|trace|recurse|tcp|dnssec|multiline)$/;
+const DIG_OPTION =
+  /^\+(?:no)?(?:short|answer|authority|additional|question|stats|comments|all|trace|recurse|tcp|dnssec|multiline)$/;
 
 /** One argument shape: a flag alone, a flag with a value, or a positional value. */
 interface Shape {
@@ -41,15 +43,54 @@ const READ_ONLY: Readonly<Record<string, Shape>> = {
   uptime: { flags: ['-p', '-s'] },
   hostname: { flags: ['-f', '-s', '-d', '-i', '-I', '-A'] },
   uname: { flags: ['-a', '-s', '-n', '-r', '-v', '-m', '-p', '-i', '-o'] },
-  date: { flags: ['-u', '-R', '--utc', '--iso-8601', '--rfc-3339=seconds'], positional: [/^\+[A-Za-z0-9%:._ /,-]{0,100}$/] },
+  date: {
+    flags: ['-u', '-R', '--utc', '--iso-8601', '--rfc-3339=seconds'],
+    positional: [/^\+[A-Za-z0-9%:._ /,-]{0,100}$/],
+  },
   df: { flags: ['-h', '-H', '-P', '-k', '-T', '-i', '-l', '--total'], positional: [/^\/[A-Za-z0-9._/-]{0,255}$/] },
-  ping: { flags: ['-n', '-q', '-4', '-6', '--'], valued: { '-c': COUNT, '-W': SECONDS, '-w': SECONDS, '-i': /^(?:[1-9][0-9]{0,2}|0\.[2-9][0-9]{0,2})$/ }, positional: [HOST], minPositional: 1, destinations: [0] },
-  ping6: { flags: ['-n', '-q', '--'], valued: { '-c': COUNT, '-W': SECONDS, '-w': SECONDS }, positional: [HOST], minPositional: 1, destinations: [0] },
-  traceroute: { flags: ['-n', '-4', '-6', '--'], valued: { '-m': COUNT, '-q': /^[1-9]$/, '-w': SECONDS }, positional: [HOST], minPositional: 1, destinations: [0] },
-  tracepath: { flags: ['-n', '-b', '-4', '-6', '--'], valued: { '-m': COUNT }, positional: [HOST], minPositional: 1, destinations: [0] },
-  dig: { flags: ['-4', '-6'], valued: { '-x': HOST }, positional: [HOST, DNS_TYPE], atServer: true, plusOptions: DIG_OPTION },
+  ping: {
+    flags: ['-n', '-q', '-4', '-6', '--'],
+    valued: { '-c': COUNT, '-W': SECONDS, '-w': SECONDS, '-i': /^(?:[1-9][0-9]{0,2}|0\.[2-9][0-9]{0,2})$/ },
+    positional: [HOST],
+    minPositional: 1,
+    destinations: [0],
+  },
+  ping6: {
+    flags: ['-n', '-q', '--'],
+    valued: { '-c': COUNT, '-W': SECONDS, '-w': SECONDS },
+    positional: [HOST],
+    minPositional: 1,
+    destinations: [0],
+  },
+  traceroute: {
+    flags: ['-n', '-4', '-6', '--'],
+    valued: { '-m': COUNT, '-q': /^[1-9]$/, '-w': SECONDS },
+    positional: [HOST],
+    minPositional: 1,
+    destinations: [0],
+  },
+  tracepath: {
+    flags: ['-n', '-b', '-4', '-6', '--'],
+    valued: { '-m': COUNT },
+    positional: [HOST],
+    minPositional: 1,
+    destinations: [0],
+  },
+  dig: {
+    flags: ['-4', '-6'],
+    valued: { '-x': HOST },
+    positional: [HOST, DNS_TYPE],
+    atServer: true,
+    plusOptions: DIG_OPTION,
+  },
   nslookup: { valued: {}, positional: [HOST, HOST], minPositional: 1, destinations: [1] },
-  host: { flags: ['-4', '-6', '-a'], valued: { '-t': DNS_TYPE, '-W': SECONDS }, positional: [HOST, HOST], minPositional: 1, destinations: [1] },
+  host: {
+    flags: ['-4', '-6', '-a'],
+    valued: { '-t': DNS_TYPE, '-W': SECONDS },
+    positional: [HOST, HOST],
+    minPositional: 1,
+    destinations: [1],
+  },
 };
 
 /** What the executor needs to know about a local command before it starts it. */
@@ -107,7 +148,15 @@ const match = (shape: Shape, args: readonly string[]): string[] | null => {
 };
 
 /** Network diagnostics: in a read-only shape they run with the network, their destinations checked. */
-const NETWORK_PROGRAMS: ReadonlySet<string> = new Set(['ping', 'ping6', 'traceroute', 'tracepath', 'dig', 'nslookup', 'host']);
+const NETWORK_PROGRAMS: ReadonlySet<string> = new Set([
+  'ping',
+  'ping6',
+  'traceroute',
+  'tracepath',
+  'dig',
+  'nslookup',
+  'host',
+]);
 
 /**
  * Whether a local command only looks, and which hosts it may talk to. The program must be a bare

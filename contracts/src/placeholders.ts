@@ -24,20 +24,32 @@ export interface Placeholder {
 const FACTS = 'facts.';
 
 export const placeholdersIn = (text: string): Placeholder[] =>
-  [...text.matchAll(PLACEHOLDER)].map((m) => ({ name: m[1] ?? '', filter: (m[2] as PlaceholderFilter | undefined) ?? null, whole: m[0] === text.trim() && m.index === 0 }));
+  [...text.matchAll(PLACEHOLDER)].map((m) => ({
+    name: m[1] ?? '',
+    filter: (m[2] as PlaceholderFilter | undefined) ?? null,
+    whole: m[0] === text.trim() && m.index === 0,
+  }));
 
 /** Walks every string of a template. */
-export const walkStrings = (node: unknown, visit: (text: string, path: (string | number)[]) => void, path: (string | number)[] = []): void => {
+export const walkStrings = (
+  node: unknown,
+  visit: (text: string, path: (string | number)[]) => void,
+  path: (string | number)[] = [],
+): void => {
   if (typeof node === 'string') visit(node, path);
   else if (Array.isArray(node)) node.forEach((item, i) => walkStrings(item, visit, [...path, i]));
-  else if (node !== null && typeof node === 'object') for (const [k, v] of Object.entries(node)) walkStrings(v, visit, [...path, k]);
+  else if (node !== null && typeof node === 'object')
+    for (const [k, v] of Object.entries(node)) walkStrings(v, visit, [...path, k]);
 };
 
 const asText = (value: unknown): string => (Array.isArray(value) ? value.map(String).join(' ') : String(value));
 
 const quote = (value: unknown, filter: PlaceholderFilter | null): string => {
   if (filter === null || filter === 'text') return asText(value);
-  if (Array.isArray(value)) return value.map((v) => (filter === 'sh' ? shQuote(String(v)) : psQuote(String(v)))).join(filter === 'sh' ? ' ' : ', ');
+  if (Array.isArray(value))
+    return value
+      .map((v) => (filter === 'sh' ? shQuote(String(v)) : psQuote(String(v))))
+      .join(filter === 'sh' ? ' ' : ', ');
   return filter === 'sh' ? shQuote(asText(value)) : psQuote(asText(value));
 };
 
@@ -57,7 +69,9 @@ export const fillTemplate = (node: unknown, values: Record<string, unknown>): un
       const value = values[name];
       return value === undefined ? undefined : filter ? quote(value, filter) : value;
     }
-    return node.replace(PLACEHOLDER, (all, name: string, filter: PlaceholderFilter | undefined) => (name.startsWith(FACTS) ? all : quote(values[name] ?? '', filter ?? null)));
+    return node.replace(PLACEHOLDER, (all, name: string, filter: PlaceholderFilter | undefined) =>
+      name.startsWith(FACTS) ? all : quote(values[name] ?? '', filter ?? null),
+    );
   }
   if (Array.isArray(node)) {
     return node.flatMap((item) => {
@@ -83,7 +97,9 @@ export class MissingFact extends Error {}
 const wholeFact = (text: string): string | null => {
   const trimmed = text.trim();
   const [only, ...more] = placeholdersIn(trimmed);
-  return only?.whole && more.length === 0 && only.filter === null && only.name.startsWith(FACTS) ? only.name.slice(FACTS.length) : null;
+  return only?.whole && more.length === 0 && only.filter === null && only.name.startsWith(FACTS)
+    ? only.name.slice(FACTS.length)
+    : null;
 };
 
 /**
@@ -107,6 +123,7 @@ export const fillFacts = (node: unknown, facts: Record<string, string>): unknown
     });
   }
   if (Array.isArray(node)) return node.map((item) => fillFacts(item, facts));
-  if (node !== null && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, fillFacts(v, facts)]));
+  if (node !== null && typeof node === 'object')
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, fillFacts(v, facts)]));
   return node;
 };

@@ -4,7 +4,7 @@ import type { PlanSummary } from './api/plans.js';
 import { PlanDraft } from './plan-draft.js';
 
 const summary: PlanSummary = {
-  bullets: ['Stop stationcontroller on 3 Windows targets in group \'CIS servers\' (change; rollback: service-start)'],
+  bullets: ["Stop stationcontroller on 3 Windows targets in group 'CIS servers' (change; rollback: service-start)"],
   targets: { total: 5, byOs: { linux: 2, windows: 3 } },
   risk: 'change',
   approvalRequired: true,
@@ -12,11 +12,17 @@ const summary: PlanSummary = {
   etaSeconds: 240,
   warnings: ['the request speaks of 25 servers, but the selection resolves to 5'],
 };
-const draft = PlanDraft.parse({ name: 'Restart stationcontroller', steps: [{ id: 'stop', tool: 'service-stop', params: {} }], policies: { continueOnFailure: true, maxFailPercentage: 20 } });
+const draft = PlanDraft.parse({
+  name: 'Restart stationcontroller',
+  steps: [{ id: 'stop', tool: 'service-stop', params: {} }],
+  policies: { continueOnFailure: true, maxFailPercentage: 20 },
+});
 
 describe('the plan answer, rendered once', () => {
   it('says what will happen, where, how risky, how long, and asks', () => {
-    expect(proposalText({ status: 'ready', summary, draft, missing: [], issues: [] }, ['checks the service first'])).toBe(
+    expect(
+      proposalText({ status: 'ready', summary, draft, missing: [], issues: [] }, ['checks the service first']),
+    ).toBe(
       [
         "I'll do this: Restart stationcontroller. This will:",
         `✓ ${summary.bullets[0]}`,
@@ -34,7 +40,17 @@ describe('the plan answer, rendered once', () => {
   });
 
   it('gives the web card the same parts', () => {
-    const a = planAnswer({ ...summary, risk: 'read', approvalRequired: false, approvalReasons: [], warnings: [], targets: { total: 1, byOs: { linux: 1, windows: 0 } } }, null);
+    const a = planAnswer(
+      {
+        ...summary,
+        risk: 'read',
+        approvalRequired: false,
+        approvalReasons: [],
+        warnings: [],
+        targets: { total: 1, byOs: { linux: 1, windows: 0 } },
+      },
+      null,
+    );
     expect(a).toEqual({
       opening: "I'll run this plan. This will:",
       checks: summary.bullets,
@@ -48,16 +64,43 @@ describe('the plan answer, rendered once', () => {
   });
 
   it('asks for what is missing, lists what is wrong, and refuses with the closest tools', () => {
-    expect(proposalText({ status: 'needs-input', summary: null, draft, missing: [{ path: 'steps.0.params.source', question: 'Which file?' }], issues: [] })).toBe(
-      'I can plan this, but I need to know more first:\n? Which file?',
+    expect(
+      proposalText({
+        status: 'needs-input',
+        summary: null,
+        draft,
+        missing: [{ path: 'steps.0.params.source', question: 'Which file?' }],
+        issues: [],
+      }),
+    ).toBe('I can plan this, but I need to know more first:\n? Which file?');
+    expect(
+      proposalText({
+        status: 'invalid',
+        summary: null,
+        draft,
+        missing: [],
+        issues: [{ path: 'steps.0.tool', message: 'no tool' }],
+      }),
+    ).toBe('The plan does not validate:\n✗ steps.0.tool: no tool');
+    const refusal = {
+      message: 'I cannot reboot the moon.',
+      closestTools: [{ name: 'ping', description: 'reachability' }],
+    };
+    expect(proposalText({ status: 'refused', summary: null, draft: null, missing: [], issues: [], refusal })).toBe(
+      'I cannot reboot the moon.\nClosest tools: ping (reachability)',
     );
-    expect(proposalText({ status: 'invalid', summary: null, draft, missing: [], issues: [{ path: 'steps.0.tool', message: 'no tool' }] })).toBe('The plan does not validate:\n✗ steps.0.tool: no tool');
-    const refusal = { message: 'I cannot reboot the moon.', closestTools: [{ name: 'ping', description: 'reachability' }] };
-    expect(proposalText({ status: 'refused', summary: null, draft: null, missing: [], issues: [], refusal })).toBe('I cannot reboot the moon.\nClosest tools: ping (reachability)');
-    expect(proposalText({ status: 'refused', summary: null, draft: null, missing: [], issues: [] })).toBe("I can't plan that.");
+    expect(proposalText({ status: 'refused', summary: null, draft: null, missing: [], issues: [] })).toBe(
+      "I can't plan that.",
+    );
   });
 
   it('rounds an ETA as a person says it', () => {
-    expect([0, 89, 90, 5339, 5400].map(aboutDuration)).toEqual(['about 1 seconds', 'about 89 seconds', 'about 2 minutes', 'about 89 minutes', 'about 1.5 hours']);
+    expect([0, 89, 90, 5339, 5400].map(aboutDuration)).toEqual([
+      'about 1 seconds',
+      'about 89 seconds',
+      'about 2 minutes',
+      'about 89 minutes',
+      'about 1.5 hours',
+    ]);
   });
 });

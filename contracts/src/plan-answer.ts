@@ -35,14 +35,23 @@ export interface PlanAnswer {
 const OS_NAME: Record<string, string> = { linux: 'Linux', windows: 'Windows' };
 
 /** A ready plan's answer from its summary and draft; `notes` are what the planner adds (capitalised here). */
-export const planAnswer = (summary: PlanSummary, draft: PlanDraft | null, notes: readonly string[] = []): PlanAnswer => {
+export const planAnswer = (
+  summary: PlanSummary,
+  draft: PlanDraft | null,
+  notes: readonly string[] = [],
+): PlanAnswer => {
   const os = Object.entries(summary.targets.byOs)
     .filter(([, n]) => n > 0)
     .map(([o, n]) => `${n} ${OS_NAME[o] ?? o}`);
   const checks = [...summary.bullets, ...notes.map((note) => `${note.charAt(0).toUpperCase()}${note.slice(1)}`)];
-  if (draft?.policies.continueOnFailure) checks.push(`Continue with the other targets when one fails (stop above ${draft.policies.maxFailPercentage}% failed)`);
+  if (draft?.policies.continueOnFailure)
+    checks.push(
+      `Continue with the other targets when one fails (stop above ${draft.policies.maxFailPercentage}% failed)`,
+    );
   if (draft && draft.policies.rollback !== 'none' && summary.risk !== 'read') {
-    checks.push(`Roll back ${draft.policies.rollback === 'all' ? 'every target' : 'a failed target'}'s completed changes`);
+    checks.push(
+      `Roll back ${draft.policies.rollback === 'all' ? 'every target' : 'a failed target'}'s completed changes`,
+    );
   }
   return {
     opening: `I'll ${draft?.name ? `do this: ${draft.name}` : 'run this plan'}. This will:`,
@@ -51,7 +60,9 @@ export const planAnswer = (summary: PlanSummary, draft: PlanDraft | null, notes:
     risk: summary.risk,
     eta: aboutDuration(summary.etaSeconds),
     warnings: summary.warnings,
-    approval: summary.approvalRequired ? `Approval required: ${summary.approvalReasons.join('; ')}.` : 'No approval needed: nothing is changed.',
+    approval: summary.approvalRequired
+      ? `Approval required: ${summary.approvalReasons.join('; ')}.`
+      : 'No approval needed: nothing is changed.',
     question: summary.approvalRequired ? 'Would you like me to request approval?' : 'Would you like me to proceed?',
   };
 };
@@ -59,14 +70,19 @@ export const planAnswer = (summary: PlanSummary, draft: PlanDraft | null, notes:
 /** A refusal's answer: why, and the closest tools when there are any. */
 export const refusalAnswer = (refusal: PlanProposal['refusal']): { message: string; closestTools: string | null } => ({
   message: refusal?.message ?? "I can't plan that.",
-  closestTools: refusal?.closestTools.length ? `Closest tools: ${refusal.closestTools.map((t) => `${t.name} (${t.description})`).join('; ')}` : null,
+  closestTools: refusal?.closestTools.length
+    ? `Closest tools: ${refusal.closestTools.map((t) => `${t.name} (${t.description})`).join('; ')}`
+    : null,
 });
 
 /** The heading of an answer that needs input; each question follows. */
 export const NEEDS_INPUT = 'I can plan this, but I need to know more first:';
 
 /** The whole answer as text: the proposal's `text`. */
-export const proposalText = (p: Pick<PlanProposal, 'status' | 'summary' | 'draft' | 'missing' | 'issues' | 'refusal'>, notes: readonly string[] = []): string => {
+export const proposalText = (
+  p: Pick<PlanProposal, 'status' | 'summary' | 'draft' | 'missing' | 'issues' | 'refusal'>,
+  notes: readonly string[] = [],
+): string => {
   if (p.status === 'refused') {
     const { message, closestTools } = refusalAnswer(p.refusal);
     return closestTools ? `${message}\n${closestTools}` : message;

@@ -27,15 +27,18 @@ export const LocalCommandAction = z.object({
 });
 export type LocalCommandAction = z.infer<typeof LocalCommandAction>;
 
-const HeaderName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, { message: 'is not a valid HTTP header name' });
-const HeaderValue = z.string().max(8192).regex(/^[^\r\n\0]*$/, { message: 'must not contain line breaks' });
+const HeaderName = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, { message: 'is not a valid HTTP header name' });
+const HeaderValue = z
+  .string()
+  .max(8192)
+  .regex(/^[^\r\n\0]*$/, { message: 'must not contain line breaks' });
 
 /** An HTTP request sent from the executor host. */
 export const HttpAction = z.object({
   method: z.literal(ExecutionMethod.http),
-  url: z
-    .url({ protocol: /^https?$/, message: 'must be an absolute http:// or https:// URL' })
-    .max(4096),
+  url: z.url({ protocol: /^https?$/, message: 'must be an absolute http:// or https:// URL' }).max(4096),
   httpMethod: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
   headers: z.record(HeaderName, HeaderValue).default({}),
   body: z.string().max(1_048_576).optional(),
@@ -75,10 +78,20 @@ export const DatabaseAction = z.object({
 export type DatabaseAction = z.infer<typeof DatabaseAction>;
 
 /** What one step does. Discriminated by `method`; an unknown method is a validation error. */
-export const Action = z.discriminatedUnion('method', [LocalCommandAction, HttpAction, SshAction, WinrmAction, DatabaseAction]);
+export const Action = z.discriminatedUnion('method', [
+  LocalCommandAction,
+  HttpAction,
+  SshAction,
+  WinrmAction,
+  DatabaseAction,
+]);
 
 /** Methods that act on inventory targets; the others run on the executor itself. */
-export const REMOTE_METHODS: ReadonlySet<ExecutionMethod> = new Set([ExecutionMethod.ssh, ExecutionMethod.winrm, ExecutionMethod.database]);
+export const REMOTE_METHODS: ReadonlySet<ExecutionMethod> = new Set([
+  ExecutionMethod.ssh,
+  ExecutionMethod.winrm,
+  ExecutionMethod.database,
+]);
 export type Action = z.infer<typeof Action>;
 
 export const StepId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, {
@@ -102,7 +115,14 @@ export const Step = z.object({
    */
   variantOf: StepId.optional(),
   /** The catalog tool this step was made from, when a tool made it: for display, risk and ETA. */
-  tool: z.object({ name: ToolName, risk: RiskLevel, params: z.record(z.string(), z.unknown()), typicalDurationSeconds: z.number() }).optional(),
+  tool: z
+    .object({
+      name: ToolName,
+      risk: RiskLevel,
+      params: z.record(z.string(), z.unknown()),
+      typicalDurationSeconds: z.number(),
+    })
+    .optional(),
   /**
    * What undoes this step on a target. Its action may refer to what the step reported with
    * `{{facts.<name>}}` (a backup path, the previous version), filled in on that target when it runs.
@@ -152,10 +172,18 @@ export const Plan = z
       seen.add(step.id);
       const remote = REMOTE_METHODS.has(step.action.method);
       if (remote && !step.targets) {
-        ctx.addIssue({ code: 'custom', path: ['steps', index, 'targets'], message: `a ${step.action.method} step needs targets` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', index, 'targets'],
+          message: `a ${step.action.method} step needs targets`,
+        });
       }
       if (!remote && step.targets) {
-        ctx.addIssue({ code: 'custom', path: ['steps', index, 'targets'], message: `a ${step.action.method} step runs on the executor and takes no targets` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', index, 'targets'],
+          message: `a ${step.action.method} step runs on the executor and takes no targets`,
+        });
       }
     });
   });

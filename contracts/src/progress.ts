@@ -53,14 +53,25 @@ export const Cell = {
   notInStep: ' ',
 } as const;
 export type Cell = (typeof Cell)[keyof typeof Cell];
-const CELL_NAMES = new Map<string, keyof typeof Cell>(Object.entries(Cell).map(([name, code]) => [code, name as keyof typeof Cell]));
+const CELL_NAMES = new Map<string, keyof typeof Cell>(
+  Object.entries(Cell).map(([name, code]) => [code, name as keyof typeof Cell]),
+);
 export const cellStatus = (code: string): keyof typeof Cell => CELL_NAMES.get(code) ?? 'notInStep';
 
 /**
  * Where one target stands over the whole job, by its worst state. `skipped`: the job stopped before
  * the target got through its steps (its finished steps stand unless rolled back).
  */
-export const TargetState = z.enum(['pending', 'running', 'completed', 'failed', 'rolled_back', 'rollback_failed', 'cancelled', 'skipped']);
+export const TargetState = z.enum([
+  'pending',
+  'running',
+  'completed',
+  'failed',
+  'rolled_back',
+  'rollback_failed',
+  'cancelled',
+  'skipped',
+]);
 export type TargetState = z.infer<typeof TargetState>;
 
 export const ApprovalState = z.object({

@@ -69,7 +69,11 @@ export const FINAL_JOB_STATUSES: ReadonlySet<JobStatus> = new Set(['completed', 
 export const isFinalJobStatus = (status: string): boolean => FINAL_JOB_STATUSES.has(status as JobStatus);
 
 /** A host whose rollback did not undo everything: which of its changes were undone (step ids, newest first) and which were not. */
-export const HalfChangedHost = z.object({ target: z.string(), undone: z.array(z.string()), notUndone: z.array(z.string()) });
+export const HalfChangedHost = z.object({
+  target: z.string(),
+  undone: z.array(z.string()),
+  notUndone: z.array(z.string()),
+});
 export type HalfChangedHost = z.infer<typeof HalfChangedHost>;
 
 /**

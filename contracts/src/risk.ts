@@ -27,7 +27,8 @@ export const actionRisk = (action: Action): RiskLevel => {
     case 'winrm': {
       const op = action.operation as { op: string; action?: string };
       if (READ_OPERATIONS[action.method].has(op.op)) return 'read';
-      if ((op.op === 'service' && op.action === 'status') || (op.op === 'package' && op.action === 'version')) return 'read';
+      if ((op.op === 'service' && op.action === 'status') || (op.op === 'package' && op.action === 'version'))
+        return 'read';
       return 'change';
     }
   }
@@ -40,6 +41,7 @@ export const maxRisk = (a: RiskLevel, b: RiskLevel): RiskLevel => (RISK_ORDER[b]
 export const toolKeyOf = (step: Step): string => {
   if (step.tool) return step.tool.name;
   const { action } = step;
-  if (action.method === 'ssh' || action.method === 'winrm') return `${action.method}:${(action.operation as { op: string }).op}`;
+  if (action.method === 'ssh' || action.method === 'winrm')
+    return `${action.method}:${(action.operation as { op: string }).op}`;
   return action.method === 'local-command' ? `local-command:${action.command}` : action.method;
 };

@@ -17,8 +17,6 @@ export const SafeArg = z
 export type SafeArg = z.infer<typeof SafeArg>;
 
 /** An executable: a bare program name looked up on PATH, or an absolute path. */
-export const ExecutableName = z
-  .string()
-  .regex(/^(\/[A-Za-z0-9._+-]+)+$|^[A-Za-z0-9._+-]+$/, {
-    message: 'must be a program name or an absolute path (letters, digits, . _ + - and /)',
-  });
+export const ExecutableName = z.string().regex(/^(\/[A-Za-z0-9._+-]+)+$|^[A-Za-z0-9._+-]+$/, {
+  message: 'must be a program name or an absolute path (letters, digits, . _ + - and /)',
+});

@@ -8,7 +8,16 @@
  * bind `context` (tenant and credential id) as associated data, so a sealed value copied onto
  * another credential does not open.
  */
-import { createCipheriv, createHash, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createHash,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import { z } from 'zod';
 
 const b64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/);
@@ -41,7 +50,8 @@ const TAG_BYTES = 16;
 export const rawPublicKey = (key: KeyObject): Buffer => Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url');
 
 /** A short stable id for a master key: the first 8 bytes of SHA-256 of its raw public key, hex. */
-export const masterKeyId = (publicKey: KeyObject): string => createHash('sha256').update(rawPublicKey(publicKey)).digest('hex').slice(0, 16);
+export const masterKeyId = (publicKey: KeyObject): string =>
+  createHash('sha256').update(rawPublicKey(publicKey)).digest('hex').slice(0, 16);
 
 export const publicKeyFromRaw = (raw: Buffer): KeyObject =>
   createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: raw.toString('base64url') }, format: 'jwk' });
@@ -59,13 +69,22 @@ export const gcmEncrypt = (key: Buffer, plaintext: Buffer, aad: string): { iv: B
 };
 
 /** Wraps a data key for a master public key. Used when sealing and when rotating. */
-export const wrapDataKey = (dataKey: Buffer, recipient: VaultPublicKey, context: string): Pick<SealedSecret, 'keyId' | 'epk' | 'wrapIv' | 'wrappedKey'> => {
+export const wrapDataKey = (
+  dataKey: Buffer,
+  recipient: VaultPublicKey,
+  context: string,
+): Pick<SealedSecret, 'keyId' | 'epk' | 'wrapIv' | 'wrappedKey'> => {
   const ephemeral = generateKeyPairSync('x25519');
   const epk = rawPublicKey(ephemeral.publicKey);
   const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient.publicKey });
   const wrapKey = deriveWrapKey(shared, epk, rawPublicKey(recipient.publicKey));
   const { iv, sealed } = gcmEncrypt(wrapKey, dataKey, context);
-  return { keyId: recipient.keyId, epk: epk.toString('base64'), wrapIv: iv.toString('base64'), wrappedKey: sealed.toString('base64') };
+  return {
+    keyId: recipient.keyId,
+    epk: epk.toString('base64'),
+    wrapIv: iv.toString('base64'),
+    wrappedKey: sealed.toString('base64'),
+  };
 };
 
 /** Seals a secret for the vault. The plaintext is not kept; callers should drop their copy too. */

@@ -2,7 +2,11 @@ import type { ResolvedTarget } from './api/inventory.js';
 import type { OsFamily } from './inventory.js';
 
 /** The inventory service each remote method goes through. */
-const PROTOCOL_OF: Partial<Record<string, 'ssh' | 'winrm' | 'postgresql'>> = { ssh: 'ssh', winrm: 'winrm', database: 'postgresql' };
+const PROTOCOL_OF: Partial<Record<string, 'ssh' | 'winrm' | 'postgresql'>> = {
+  ssh: 'ssh',
+  winrm: 'winrm',
+  database: 'postgresql',
+};
 /** The OS whose operations each remote shell runs. */
 const OS_OF: Partial<Record<string, OsFamily>> = { ssh: 'linux', winrm: 'windows' };
 const OS_NAME: Record<OsFamily, string> = { linux: 'Linux', windows: 'Windows' };
@@ -21,9 +25,11 @@ export interface StepFit {
  */
 export const unfitTarget = (target: Pick<ResolvedTarget, 'name' | 'os' | 'services'>, step: StepFit): string | null => {
   const { method, tool } = step;
-  if (tool && !tool.places.includes(target.os) && !tool.places.includes('any')) return `${target.name} is a ${target.os} target; ${tool.name} runs on ${tool.places.join(' and ')}`;
+  if (tool && !tool.places.includes(target.os) && !tool.places.includes('any'))
+    return `${target.name} is a ${target.os} target; ${tool.name} runs on ${tool.places.join(' and ')}`;
   const os = method === undefined ? undefined : OS_OF[method];
-  if (os && target.os !== os) return `${target.name} is a ${target.os} target; ${method} steps run ${OS_NAME[os]} operations`;
+  if (os && target.os !== os)
+    return `${target.name} is a ${target.os} target; ${method} steps run ${OS_NAME[os]} operations`;
   const protocol = method === undefined ? undefined : PROTOCOL_OF[method];
   if (!protocol) return null;
   const service = target.services.find((s) => s.protocol === protocol);

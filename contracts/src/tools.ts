@@ -7,7 +7,9 @@ import { z } from 'zod';
  * against the plan's action schemas, and the executor quotes every value again when it runs them.
  */
 
-export const ToolName = z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, { message: 'must be 2-63 lower-case letters, digits and -, starting with a letter' });
+export const ToolName = z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, {
+  message: 'must be 2-63 lower-case letters, digits and -, starting with a letter',
+});
 
 /** How much a tool can change: `read` never changes a thing, `change` does (and can be undone), `destructive` may not be undoable. */
 export const RiskLevel = z.enum(['read', 'change', 'destructive']);
@@ -41,12 +43,19 @@ export const ToolParam = z
       try {
         new RegExp(p.pattern);
       } catch (err) {
-        ctx.addIssue({ code: 'custom', path: ['pattern'], message: `is not a valid regular expression: ${(err as Error).message}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pattern'],
+          message: `is not a valid regular expression: ${(err as Error).message}`,
+        });
       }
     }
-    if ((p.min !== undefined || p.max !== undefined) && p.type !== 'integer') ctx.addIssue({ code: 'custom', path: ['min'], message: 'min and max apply to integers only' });
-    if (p.enum && p.type !== 'string') ctx.addIssue({ code: 'custom', path: ['enum'], message: 'enum applies to strings only' });
-    if (p.required && p.default !== undefined) ctx.addIssue({ code: 'custom', path: ['default'], message: 'a required parameter takes no default' });
+    if ((p.min !== undefined || p.max !== undefined) && p.type !== 'integer')
+      ctx.addIssue({ code: 'custom', path: ['min'], message: 'min and max apply to integers only' });
+    if (p.enum && p.type !== 'string')
+      ctx.addIssue({ code: 'custom', path: ['enum'], message: 'enum applies to strings only' });
+    if (p.required && p.default !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['default'], message: 'a required parameter takes no default' });
   });
 export type ToolParam = z.infer<typeof ToolParam>;
 
@@ -70,7 +79,9 @@ export const ToolDefinition = z
     risk: RiskLevel,
     /** A higher risk when a parameter has a value: `{ param: allowWrites, equals: true, risk: destructive }`. */
     riskIf: z
-      .array(z.strictObject({ param: ParamName, equals: z.union([z.string(), z.number(), z.boolean()]), risk: RiskLevel }))
+      .array(
+        z.strictObject({ param: ParamName, equals: z.union([z.string(), z.number(), z.boolean()]), risk: RiskLevel }),
+      )
       .max(10)
       .default([]),
     /** Seconds one run usually takes on one target: the ETA is made of these. */
@@ -91,11 +102,23 @@ export const ToolDefinition = z
   })
   .superRefine((tool, ctx) => {
     const places = Object.keys(tool.execution);
-    if (places.length === 0) ctx.addIssue({ code: 'custom', path: ['execution'], message: 'names no place the tool runs (linux, windows or executor)' });
-    if (tool.execution.executor && places.length > 1) ctx.addIssue({ code: 'custom', path: ['execution'], message: 'a tool runs either on the executor or on targets, not both' });
-    if (tool.execution.any && places.length > 1) ctx.addIssue({ code: 'custom', path: ['execution'], message: 'a tool that runs on any target has one template' });
+    if (places.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['execution'],
+        message: 'names no place the tool runs (linux, windows or executor)',
+      });
+    if (tool.execution.executor && places.length > 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['execution'],
+        message: 'a tool runs either on the executor or on targets, not both',
+      });
+    if (tool.execution.any && places.length > 1)
+      ctx.addIssue({ code: 'custom', path: ['execution'], message: 'a tool that runs on any target has one template' });
     tool.riskIf.forEach((r, i) => {
-      if (!(r.param in tool.params)) ctx.addIssue({ code: 'custom', path: ['riskIf', i, 'param'], message: `${r.param} is not a parameter` });
+      if (!(r.param in tool.params))
+        ctx.addIssue({ code: 'custom', path: ['riskIf', i, 'param'], message: `${r.param} is not a parameter` });
     });
   });
 export type ToolDefinition = z.infer<typeof ToolDefinition>;

@@ -19,7 +19,13 @@ describe('winrm steps', () => {
       successExitCodes: [0],
       operation: { op: 'service', action: 'stop', name: 'stationcontroller', timeoutSeconds: 30 },
     });
-    const copy = Plan.parse(winrmStep({ op: 'file-copy', source: 'stationcontroller/2.4.1/stationcontroller.exe', destination: 'C:\\Program Files\\Station Controller\\stationcontroller.exe' }));
+    const copy = Plan.parse(
+      winrmStep({
+        op: 'file-copy',
+        source: 'stationcontroller/2.4.1/stationcontroller.exe',
+        destination: 'C:\\Program Files\\Station Controller\\stationcontroller.exe',
+      }),
+    );
     expect(copy.steps[0]?.action).toMatchObject({ operation: { backup: true } });
   });
 
@@ -33,9 +39,15 @@ describe('winrm steps', () => {
     [{ op: 'process-check', name: 'a.exe; calc' }, 'steps.0.action.operation.name'],
     [{ op: 'file-copy', source: '..\\secrets', destination: 'C:\\x.exe' }, 'steps.0.action.operation.source'],
     [{ op: 'file-copy', source: 'app.exe', destination: 'relative\\app.exe' }, 'steps.0.action.operation.destination'],
-    [{ op: 'file-copy', source: 'app.exe', destination: 'C:\\Program Files\\..\\Windows\\System32\\x.dll' }, 'steps.0.action.operation.destination'],
+    [
+      { op: 'file-copy', source: 'app.exe', destination: 'C:\\Program Files\\..\\Windows\\System32\\x.dll' },
+      'steps.0.action.operation.destination',
+    ],
     [{ op: 'file-copy', source: 'app.exe', destination: 'C:\\app\\*.exe' }, 'steps.0.action.operation.destination'],
-    [{ op: 'file-copy', source: 'app.exe', destination: '\\\\server\\share\\app.exe' }, 'steps.0.action.operation.destination'],
+    [
+      { op: 'file-copy', source: 'app.exe', destination: '\\\\server\\share\\app.exe' },
+      'steps.0.action.operation.destination',
+    ],
     [{ op: 'file-restore', destination: 'C:\\app.exe', backup: 'C:\\b\nc' }, 'steps.0.action.operation.backup'],
     [{ op: 'command', program: 'cmd /c del', args: [] }, 'steps.0.action.operation.program'],
     [{ op: 'command', program: 'ipconfig', args: ['/all\r\nshutdown'] }, 'steps.0.action.operation.args.0'],
@@ -48,6 +60,10 @@ describe('winrm steps', () => {
   });
 
   it('take quotes and spaces in command arguments: they are quoted when sent, not refused', () => {
-    expect(paths(winrmStep({ op: 'command', program: 'C:\\Tools\\report.exe', args: ["O'Brien & Sons", '/out:C:\\tmp\\r.txt'] }))).toEqual([]);
+    expect(
+      paths(
+        winrmStep({ op: 'command', program: 'C:\\Tools\\report.exe', args: ["O'Brien & Sons", '/out:C:\\tmp\\r.txt'] }),
+      ),
+    ).toEqual([]);
   });
 });

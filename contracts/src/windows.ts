@@ -11,7 +11,9 @@ import { ArtifactPath } from './linux.js';
 export const WindowsPath = z
   .string()
   .max(1024)
-  .regex(/^[A-Za-z]:\\[^\0\r\n<>:"|?*/]*$/, { message: 'must be an absolute Windows path such as C:\\Program Files\\App\\app.exe' })
+  .regex(/^[A-Za-z]:\\[^\0\r\n<>:"|?*/]*$/, {
+    message: 'must be an absolute Windows path such as C:\\Program Files\\App\\app.exe',
+  })
   .refine((p) => !p.split('\\').includes('..'), { message: 'must not contain .. segments' });
 
 /** A Windows service name (the short name `Get-Service -Name` takes, not the display name). */
@@ -25,12 +27,18 @@ export const WindowsProcessName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9 ._+-
 });
 
 /** A program for `command`: a name found on PATH (`ipconfig`) or an absolute path. */
-export const WindowsProgram = z.string().max(1024).regex(/^(?:[A-Za-z]:\\)?[A-Za-z0-9_][A-Za-z0-9 ._\\-]*$/, {
-  message: 'must be a program name or an absolute path (letters, digits, spaces and . _ - \\)',
-});
+export const WindowsProgram = z
+  .string()
+  .max(1024)
+  .regex(/^(?:[A-Za-z]:\\)?[A-Za-z0-9_][A-Za-z0-9 ._\\-]*$/, {
+    message: 'must be a program name or an absolute path (letters, digits, spaces and . _ - \\)',
+  });
 
 /** One argument: PowerShell-quoted when sent, so any text but NUL and line breaks. */
-export const WindowsArg = z.string().max(8191).regex(/^[^\0\r\n]*$/, { message: 'must not contain line breaks or NUL' });
+export const WindowsArg = z
+  .string()
+  .max(8191)
+  .regex(/^[^\0\r\n]*$/, { message: 'must not contain line breaks or NUL' });
 
 /** An event log (`System`, `Microsoft-Windows-PowerShell/Operational`) or provider name. */
 export const EventLogName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,254}$/, {
@@ -48,7 +56,11 @@ export const WindowsOperation = z.discriminatedUnion('op', [
   /** A program and its arguments, run with PowerShell's call operator: each argument quoted, no cmd.exe parsing. */
   z.strictObject({ op: z.literal('command'), program: WindowsProgram, args: z.array(WindowsArg).max(64).default([]) }),
   /** Reports whether a process runs; with `expect`, the step fails when it does not match. */
-  z.strictObject({ op: z.literal('process-check'), name: WindowsProcessName, expect: z.enum(['running', 'stopped']).optional() }),
+  z.strictObject({
+    op: z.literal('process-check'),
+    name: WindowsProcessName,
+    expect: z.enum(['running', 'stopped']).optional(),
+  }),
   /**
    * Service status, start, stop or restart. A change waits until the service reaches Running or
    * Stopped and fails when `timeoutSeconds` pass first; a service already in the state is left alone.
@@ -70,9 +82,18 @@ export const WindowsOperation = z.discriminatedUnion('op', [
    * Copies an artifact to the target in chunks, verified by SHA-256 there; an existing destination
    * is backed up first (once per job and step, so a retry keeps the original) for a rollback.
    */
-  z.strictObject({ op: z.literal('file-copy'), source: ArtifactPath, destination: WindowsPath, backup: z.boolean().default(true) }),
+  z.strictObject({
+    op: z.literal('file-copy'),
+    source: ArtifactPath,
+    destination: WindowsPath,
+    backup: z.boolean().default(true),
+  }),
   /** Undoes a file-copy: puts the backup back, or removes the file when there was none. */
-  z.strictObject({ op: z.literal('file-restore'), destination: WindowsPath, backup: z.preprocess((v) => (v === '' ? null : v), WindowsPath.nullable()) }),
+  z.strictObject({
+    op: z.literal('file-restore'),
+    destination: WindowsPath,
+    backup: z.preprocess((v) => (v === '' ? null : v), WindowsPath.nullable()),
+  }),
   /** Newest events first from one log, filtered by level, provider and age. */
   z.strictObject({
     op: z.literal('event-log'),

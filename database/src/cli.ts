@@ -19,7 +19,10 @@ const main = async () => {
     const orchestrator = process.env.OPSC_ORCHESTRATOR_DB_PASSWORD;
     const executor = process.env.OPSC_EXECUTOR_DB_PASSWORD;
     if (orchestrator && executor) {
-      await provisionServiceLogins(pool, { [ServiceRole.orchestrator]: orchestrator, [ServiceRole.executor]: executor });
+      await provisionServiceLogins(pool, {
+        [ServiceRole.orchestrator]: orchestrator,
+        [ServiceRole.executor]: executor,
+      });
       process.stdout.write('service roles can log in\n');
     }
   } finally {

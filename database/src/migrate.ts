@@ -29,11 +29,18 @@ export const loadMigrations = async (dir: string): Promise<Migration[]> => {
       const match = FILE_NAME.exec(file);
       if (!match) throw new MigrationError(`${file}: migration files are named NNN_snake_name.sql`);
       const sql = await readFile(path.join(dir, file), 'utf8');
-      return { file: file.slice(0, -'.sql'.length), version: Number(match[1]), name: match[2] ?? '', sql, checksum: createHash('sha256').update(sql).digest('hex') };
+      return {
+        file: file.slice(0, -'.sql'.length),
+        version: Number(match[1]),
+        name: match[2] ?? '',
+        sql,
+        checksum: createHash('sha256').update(sql).digest('hex'),
+      };
     }),
   );
   migrations.forEach((m, i) => {
-    if (i > 0 && migrations[i - 1]?.version === m.version) throw new MigrationError(`two migrations have version ${m.version}`);
+    if (i > 0 && migrations[i - 1]?.version === m.version)
+      throw new MigrationError(`two migrations have version ${m.version}`);
   });
   return migrations;
 };
@@ -51,7 +58,9 @@ export const migrate = async (pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<{ ap
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ version: number; checksum: string }>('SELECT version, checksum FROM schema_migrations');
+    const { rows } = await client.query<{ version: number; checksum: string }>(
+      'SELECT version, checksum FROM schema_migrations',
+    );
     const done = new Map(rows.map((r) => [r.version, r.checksum]));
     const applied: string[] = [];
     for (const m of migrations) {
@@ -63,7 +72,11 @@ export const migrate = async (pool: pg.Pool, dir = MIGRATIONS_DIR): Promise<{ ap
       try {
         await client.query('BEGIN');
         await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
+        await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
+          m.version,
+          m.name,
+          m.checksum,
+        ]);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');

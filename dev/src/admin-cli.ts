@@ -11,8 +11,12 @@ import { prepareDatabase } from './prepare-database.js';
 
 const adminUrl = process.env.DATABASE_URL ?? embeddedPostgresUrl(EMBEDDED_PG_DIR, embeddedPgPort());
 const { orchestrator } = await prepareDatabase(adminUrl, path.join(DATA_DIR, 'service-roles.json'));
-const result = spawnSync(process.execPath, [path.join(REPO_ROOT, 'orchestrator/dist/cli.js'), ...process.argv.slice(2)], {
-  stdio: 'inherit',
-  env: { ...process.env, DATABASE_URL: orchestrator },
-});
+const result = spawnSync(
+  process.execPath,
+  [path.join(REPO_ROOT, 'orchestrator/dist/cli.js'), ...process.argv.slice(2)],
+  {
+    stdio: 'inherit',
+    env: { ...process.env, DATABASE_URL: orchestrator },
+  },
+);
 process.exit(result.status ?? 1);

@@ -5,5 +5,10 @@ export { ensureVaultKeyFile } from './vault-key.js';
 export { startWeb, type StartWebOptions } from './web-process.js';
 export { platformEgressDeny, type PlatformServices } from './platform-deny.js';
 export { superviseService, type Supervisor, type SuperviseOptions } from './supervise-service.js';
-export { RestartPolicy, DEFAULT_RESTART_POLICY, type RestartPolicyOptions, type RestartDecision } from './restart-policy.js';
+export {
+  RestartPolicy,
+  DEFAULT_RESTART_POLICY,
+  type RestartPolicyOptions,
+  type RestartDecision,
+} from './restart-policy.js';
 export { apiDocs } from './api-docs.js';

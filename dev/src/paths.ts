@@ -9,7 +9,9 @@ export const ORCHESTRATOR_MAIN = fileURLToPath(new URL('../../orchestrator/dist/
 export const EXECUTOR_MAIN = fileURLToPath(new URL('../../executor-worker/dist/main.js', import.meta.url));
 
 /** Where `npm run up` keeps its state (OPSC_DATA_DIR, default `.data/`), and the embedded PostgreSQL inside it. */
-export const DATA_DIR = process.env.OPSC_DATA_DIR ? path.resolve(process.env.OPSC_DATA_DIR) : fileURLToPath(new URL('../../.data/', import.meta.url));
+export const DATA_DIR = process.env.OPSC_DATA_DIR
+  ? path.resolve(process.env.OPSC_DATA_DIR)
+  : fileURLToPath(new URL('../../.data/', import.meta.url));
 export const EMBEDDED_PG_DIR = path.join(DATA_DIR, 'postgres');
 export const embeddedPgPort = (): number => Number(process.env.OPSC_PG_PORT ?? 5433);
 

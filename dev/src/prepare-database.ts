@@ -13,7 +13,10 @@ export const prepareDatabase = async (
 ): Promise<{ orchestrator: string; executor: string; applied: string[] }> => {
   const passwords: Record<ServiceRole, string> = existsSync(passwordFile)
     ? (JSON.parse(readFileSync(passwordFile, 'utf8')) as Record<ServiceRole, string>)
-    : { [ServiceRole.orchestrator]: randomBytes(18).toString('base64url'), [ServiceRole.executor]: randomBytes(18).toString('base64url') };
+    : {
+        [ServiceRole.orchestrator]: randomBytes(18).toString('base64url'),
+        [ServiceRole.executor]: randomBytes(18).toString('base64url'),
+      };
   writeFileSync(passwordFile, JSON.stringify(passwords), { mode: 0o600 });
   const admin = new pg.Pool({ connectionString: adminUrl, max: 1 });
   try {

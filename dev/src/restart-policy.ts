@@ -9,7 +9,12 @@ export interface RestartPolicyOptions {
   maxQuickCrashes: number;
 }
 
-export const DEFAULT_RESTART_POLICY: RestartPolicyOptions = { initialDelayMs: 1_000, maxDelayMs: 30_000, stableAfterMs: 60_000, maxQuickCrashes: 5 };
+export const DEFAULT_RESTART_POLICY: RestartPolicyOptions = {
+  initialDelayMs: 1_000,
+  maxDelayMs: 30_000,
+  stableAfterMs: 60_000,
+  maxQuickCrashes: 5,
+};
 
 export type RestartDecision =
   | { action: 'restart'; delayMs: number; quickCrashes: number; ranMs: number }
@@ -42,7 +47,8 @@ export class RestartPolicy {
       return { action: 'restart', delayMs: this.options.initialDelayMs, quickCrashes: 0, ranMs };
     }
     this.quickCrashes++;
-    if (this.quickCrashes >= this.options.maxQuickCrashes) return { action: 'give-up', quickCrashes: this.quickCrashes, ranMs };
+    if (this.quickCrashes >= this.options.maxQuickCrashes)
+      return { action: 'give-up', quickCrashes: this.quickCrashes, ranMs };
     const delayMs = Math.min(this.options.maxDelayMs, this.options.initialDelayMs * 2 ** (this.quickCrashes - 1));
     return { action: 'restart', delayMs, quickCrashes: this.quickCrashes, ranMs };
   }

@@ -30,7 +30,12 @@ export interface StartServiceOptions {
 export const startService = (options: StartServiceOptions): ServiceProcess => {
   // Its own process group: a terminal's Ctrl-C reaches only the supervisor, which stops services in
   // order. The exit guard keeps a service from outliving a supervisor that dies.
-  const child = spawn(process.execPath, [options.script, ...(options.args ?? [])], { env: options.env, ...(options.cwd && { cwd: options.cwd }), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [options.script, ...(options.args ?? [])], {
+    env: options.env,
+    ...(options.cwd && { cwd: options.cwd }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   if (child.pid === undefined) throw new Error(`${options.name} did not start`);
   const pid = child.pid;
   const guard = () => {

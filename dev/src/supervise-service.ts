@@ -46,7 +46,9 @@ export const superviseService = (options: SuperviseOptions): Supervisor => {
         options.onGiveUp(reason);
         return;
       }
-      options.say(`${options.name} ${how} after ${seconds(decision.ranMs)}; restarting in ${seconds(decision.delayMs)}${decision.quickCrashes > 1 ? ` (${decision.quickCrashes} quick crashes in a row)` : ''}`);
+      options.say(
+        `${options.name} ${how} after ${seconds(decision.ranMs)}; restarting in ${seconds(decision.delayMs)}${decision.quickCrashes > 1 ? ` (${decision.quickCrashes} quick crashes in a row)` : ''}`,
+      );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, decision.delayMs);
         wake = () => {

@@ -23,7 +23,8 @@ const isLoopbackName = (host: string) => host === 'localhost' || host === '::1' 
 /** Where a browser finds the web app: its loopback names, and the host it listens on when that is a real name. */
 const webOrigins = (host: string, webPort: number): string[] => {
   const origins = [`http://127.0.0.1:${webPort}`, `http://localhost:${webPort}`];
-  if (!isLoopbackName(host) && host !== '0.0.0.0' && host !== '::') origins.push(`http://${host.includes(':') ? `[${host}]` : host}:${webPort}`);
+  if (!isLoopbackName(host) && host !== '0.0.0.0' && host !== '::')
+    origins.push(`http://${host.includes(':') ? `[${host}]` : host}:${webPort}`);
   return origins;
 };
 
@@ -85,35 +86,64 @@ const main = async () => {
   say(`database migrated${urls.applied.length ? ` (${urls.applied.join(', ')})` : ''}; services use their own roles`);
   // The vault key goes to the executor alone, never to the orchestrator, even if it is in our environment.
   const { OPSC_VAULT_KEY, OPSC_VAULT_KEY_FILE, ...withoutVault } = env;
-  const vault = OPSC_VAULT_KEY ? { OPSC_VAULT_KEY } : { OPSC_VAULT_KEY_FILE: OPSC_VAULT_KEY_FILE ?? ensureVaultKeyFile(path.join(DATA_DIR, 'vault')) };
+  const vault = OPSC_VAULT_KEY
+    ? { OPSC_VAULT_KEY }
+    : { OPSC_VAULT_KEY_FILE: OPSC_VAULT_KEY_FILE ?? ensureVaultKeyFile(path.join(DATA_DIR, 'vault')) };
   const common = { ...withoutVault, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: namespace };
   const apiPort = port('API_PORT', 3005);
   const webPort = port('WEB_PORT', 3000);
   const webHost = env.WEB_HOST ?? '127.0.0.1';
   // The API takes cookie-signed-in changes only from the web app's origin, the one people open.
   const allowedOrigins = env.API_ALLOWED_ORIGINS ?? webOrigins(webHost, webPort).join(',');
-  if (!env.API_ALLOWED_ORIGINS && (webHost === '0.0.0.0' || webHost === '::')) say(`the web app listens on ${webHost}: set API_ALLOWED_ORIGINS to the address people open it at (now ${allowedOrigins})`);
+  if (!env.API_ALLOWED_ORIGINS && (webHost === '0.0.0.0' || webHost === '::'))
+    say(
+      `the web app listens on ${webHost}: set API_ALLOWED_ORIGINS to the address people open it at (now ${allowedOrigins})`,
+    );
   const orchestrator = supervise('orchestrator', () =>
     startService({
       name: 'orchestrator',
       script: ORCHESTRATOR_MAIN,
-      env: { ...common, DATABASE_URL: urls.orchestrator, API_ALLOWED_ORIGINS: allowedOrigins, ...(temporalUi && { TEMPORAL_UI_URL: temporalUi }) },
+      env: {
+        ...common,
+        DATABASE_URL: urls.orchestrator,
+        API_ALLOWED_ORIGINS: allowedOrigins,
+        ...(temporalUi && { TEMPORAL_UI_URL: temporalUi }),
+      },
       onLine: prefix('orchestrator'),
     }),
   );
   // No step may reach the platform itself. The executor refuses Temporal, PostgreSQL and its own
   // health port by itself; it is told the API, the web app, the Temporal UI and the embedded
   // Temporal's HTTP API and metrics here.
-  const egressDeny = platformEgressDeny({ extra: env.EXECUTOR_EGRESS_DENY, apiPort, webPort, temporalUiUrl: temporalUi, temporal: stack.temporal });
+  const egressDeny = platformEgressDeny({
+    extra: env.EXECUTOR_EGRESS_DENY,
+    apiPort,
+    webPort,
+    temporalUiUrl: temporalUi,
+    temporal: stack.temporal,
+  });
   const executor = supervise('executor', () =>
     startService({
       name: 'executor',
       script: EXECUTOR_MAIN,
-      env: { EXECUTOR_ARTIFACT_DIR: path.join(DATA_DIR, 'artifacts'), ...common, DATABASE_URL: urls.executor, EXECUTOR_EGRESS_DENY: egressDeny, ...vault },
+      env: {
+        EXECUTOR_ARTIFACT_DIR: path.join(DATA_DIR, 'artifacts'),
+        ...common,
+        DATABASE_URL: urls.executor,
+        EXECUTOR_EGRESS_DENY: egressDeny,
+        ...vault,
+      },
       onLine: prefix('executor'),
     }),
   );
-  const web = supervise('web', () => startWeb({ port: webPort, host: webHost, apiUrl: env.OPSC_API_URL ?? `http://127.0.0.1:${apiPort}`, onLine: prefix('web') }));
+  const web = supervise('web', () =>
+    startWeb({
+      port: webPort,
+      host: webHost,
+      apiUrl: env.OPSC_API_URL ?? `http://127.0.0.1:${apiPort}`,
+      onLine: prefix('web'),
+    }),
+  );
   stack.services.push(executor, orchestrator, web);
   // A service that crashes meanwhile is restarted; one that keeps crashing stops the stack.
   const healthPort = port('EXECUTOR_HEALTH_PORT', 8010);
@@ -123,12 +153,16 @@ const main = async () => {
     waitForHttpOk(`http://127.0.0.1:${webPort}/login`, 120_000),
   ]);
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  say(`  Web app        http://127.0.0.1:${webPort}   (first admin: npm run create-admin -- --tenant acme --username alice --password-stdin)`);
+  say(
+    `  Web app        http://127.0.0.1:${webPort}   (first admin: npm run create-admin -- --tenant acme --username alice --password-stdin)`,
+  );
   say(`  API            http://127.0.0.1:${apiPort}/api   (health: /api/health)`);
   say(`  Temporal       ${temporalAddress}   namespace ${namespace}`);
   if (temporalUi) say(`  Temporal UI    ${temporalUi}`);
   say(`  Executor       http://127.0.0.1:${healthPort}/health   metrics: /metrics`);
-  say(`  PostgreSQL     ${stack.postgres ? `embedded on 127.0.0.1:${embeddedPgPort()}, data in .data/postgres` : 'from DATABASE_URL'}`);
+  say(
+    `  PostgreSQL     ${stack.postgres ? `embedded on 127.0.0.1:${embeddedPgPort()}, data in .data/postgres` : 'from DATABASE_URL'}`,
+  );
   say('A crashed service restarts by itself; Ctrl-C stops everything.');
 };
 

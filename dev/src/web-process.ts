@@ -17,7 +17,8 @@ export interface StartWebOptions {
  * the API is. No database URL, no Temporal address, no vault key.
  */
 export const startWeb = (options: StartWebOptions): ServiceProcess => {
-  if (!existsSync(path.join(WEB_DIR, '.next', 'BUILD_ID'))) throw new Error('the web app is not built: run `npm run setup` (it runs `next build` in web/)');
+  if (!existsSync(path.join(WEB_DIR, '.next', 'BUILD_ID')))
+    throw new Error('the web app is not built: run `npm run setup` (it runs `next build` in web/)');
   return startService({
     name: 'web',
     script: path.join(WEB_DIR, 'server.js'),

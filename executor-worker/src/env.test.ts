@@ -13,7 +13,10 @@ describe('executor configuration', () => {
     expect(env.EXECUTOR_SANDBOX_USER).toBe('opsc-sandbox');
     expect(env.EXECUTOR_EGRESS_DENY).toEqual([]);
     expect(env.EXECUTOR_STREAM_LINES_PER_ATTEMPT).toBe(10_000);
-    expect(parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_STREAM_LINES_PER_ATTEMPT: '0' }).EXECUTOR_STREAM_LINES_PER_ATTEMPT).toBe(0);
+    expect(
+      parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_STREAM_LINES_PER_ATTEMPT: '0' })
+        .EXECUTOR_STREAM_LINES_PER_ATTEMPT,
+    ).toBe(0);
     // A database outage: results kept on the executor (bounded), lookups remembered for a short while.
     expect(env).toMatchObject({
       EXECUTOR_RESULT_OUTBOX_MAX_RECORDS: 10_000,
@@ -22,23 +25,37 @@ describe('executor configuration', () => {
       EXECUTOR_LOOKUP_CACHE_SECONDS: 300,
       EXECUTOR_LOOKUP_CACHE_ENTRIES: 10_000,
     });
-    expect(() => parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_RESULT_OUTBOX_MAX_RECORDS: '0' })).toThrow(/EXECUTOR_RESULT_OUTBOX_MAX_RECORDS/);
+    expect(() => parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_RESULT_OUTBOX_MAX_RECORDS: '0' })).toThrow(
+      /EXECUTOR_RESULT_OUTBOX_MAX_RECORDS/,
+    );
   });
 
   it('names each bad variable', () => {
     expect(() => parseExecutorEnv({ DATABASE_URL: 'mysql://x', EXECUTOR_HEALTH_PORT: 'eighty' })).toThrow(
       /DATABASE_URL: must be a postgres:\/\/ URL[\s\S]*EXECUTOR_HEALTH_PORT/,
     );
-    expect(() => parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', TEMPORAL_TLS_CA_FILE: '' })).toThrow(/TEMPORAL_TLS_CA_FILE/);
+    expect(() => parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', TEMPORAL_TLS_CA_FILE: '' })).toThrow(
+      /TEMPORAL_TLS_CA_FILE/,
+    );
   });
 
   it('checks the egress deny list and the paths to hide, naming the bad entry', () => {
-    const env = parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_EGRESS_DENY: '127.0.0.1:3005, web:3000,10.0.0.0/8', EXECUTOR_SANDBOX_HIDE: '/srv/keys' });
+    const env = parseExecutorEnv({
+      DATABASE_URL: 'postgres://x/y',
+      EXECUTOR_EGRESS_DENY: '127.0.0.1:3005, web:3000,10.0.0.0/8',
+      EXECUTOR_SANDBOX_HIDE: '/srv/keys',
+    });
     expect(env.EXECUTOR_EGRESS_DENY).toEqual(['127.0.0.1:3005', 'web:3000', '10.0.0.0/8']);
     expect(env.EXECUTOR_SANDBOX_HIDE).toEqual(['/srv/keys']);
-    expect(() => parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_EGRESS_DENY: '127.0.0.1:http' })).toThrow(/EXECUTOR_EGRESS_DENY: 127.0.0.1:http: the port/);
-    expect(() => parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_SANDBOX_HIDE: 'relative/dir' })).toThrow(/EXECUTOR_SANDBOX_HIDE: relative\/dir: must be an absolute path/);
-    expect(() => parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_SANDBOX_USER: 'root;x' })).toThrow(/EXECUTOR_SANDBOX_USER/);
+    expect(() => parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_EGRESS_DENY: '127.0.0.1:http' })).toThrow(
+      /EXECUTOR_EGRESS_DENY: 127.0.0.1:http: the port/,
+    );
+    expect(() => parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_SANDBOX_HIDE: 'relative/dir' })).toThrow(
+      /EXECUTOR_SANDBOX_HIDE: relative\/dir: must be an absolute path/,
+    );
+    expect(() => parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_SANDBOX_USER: 'root;x' })).toThrow(
+      /EXECUTOR_SANDBOX_USER/,
+    );
   });
 
   it('reads a comma-separated allowlist', () => {

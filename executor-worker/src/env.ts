@@ -2,15 +2,19 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseEgressRule } from '@opsc/contracts';
 
-const csv = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 /**
  * Programs `local-command` may start when EXECUTOR_LOCAL_COMMANDS is not set: network checks and
  * harmless probes. No general network client (curl, nc): an http step does that, under the egress policy.
  */
-export const DEFAULT_LOCAL_COMMANDS = 'ping,ping6,traceroute,tracepath,dig,nslookup,host,uptime,hostname,date,uname,df,echo,sleep,true,false';
+export const DEFAULT_LOCAL_COMMANDS =
+  'ping,ping6,traceroute,tracepath,dig,nslookup,host,uptime,hostname,date,uname,df,echo,sleep,true,false';
 
 /** Comma-separated egress rules (host[:port], CIDR[:port]); a bad one names itself. */
 const egressRuleList = csv.superRefine((entries, ctx) => {
@@ -21,7 +25,8 @@ const egressRuleList = csv.superRefine((entries, ctx) => {
 });
 
 const absolutePaths = csv.superRefine((entries, ctx) => {
-  for (const entry of entries) if (!path.isAbsolute(entry)) ctx.addIssue({ code: 'custom', message: `${entry}: must be an absolute path` });
+  for (const entry of entries)
+    if (!path.isAbsolute(entry)) ctx.addIssue({ code: 'custom', message: `${entry}: must be an absolute path` });
 });
 
 /** The executor's configuration. Only this schema will know the vault key. */
@@ -55,7 +60,10 @@ export const ExecutorEnv = z.object({
   /** PATH for local commands, and where `bwrap` is found (the executor's own environment is not passed on). */
   EXECUTOR_LOCAL_PATH: z.string().min(1).default('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'),
   /** The unprivileged user local commands run as (bubblewrap) when the executor runs as root; scripts/setup.sh creates it. */
-  EXECUTOR_SANDBOX_USER: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'must be a user name' }).default('opsc-sandbox'),
+  EXECUTOR_SANDBOX_USER: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'must be a user name' })
+    .default('opsc-sandbox'),
   /** More folders or files local commands must not see, beside the artifact folder, the vault key's folder and the repository's .data/. */
   EXECUTOR_SANDBOX_HIDE: absolutePaths.default([]),
   /**

@@ -32,7 +32,9 @@ import { createHealthServer } from './health-server.js';
 import { createExecutorMetrics } from './metrics.js';
 
 const log = (msg: string, fields: Record<string, unknown> = {}, level = 'info') =>
-  process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), level, service: 'executor-worker', msg, ...fields })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ at: new Date().toISOString(), level, service: 'executor-worker', msg, ...fields })}\n`,
+  );
 
 const main = async (): Promise<void> => {
   const env = parseExecutorEnv();
@@ -44,7 +46,9 @@ const main = async (): Promise<void> => {
   try {
     mkdirSync(env.EXECUTOR_ARTIFACT_DIR, { recursive: true, mode: 0o750 });
   } catch (err) {
-    throw new ConfigError(`EXECUTOR_ARTIFACT_DIR: cannot create ${env.EXECUTOR_ARTIFACT_DIR} (${(err as NodeJS.ErrnoException).code})`);
+    throw new ConfigError(
+      `EXECUTOR_ARTIFACT_DIR: cannot create ${env.EXECUTOR_ARTIFACT_DIR} (${(err as NodeJS.ErrnoException).code})`,
+    );
   }
   Runtime.install({ logger: new DefaultLogger(env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
   // A database that does not answer a connection is treated as away (see outage/), not waited on forever.
@@ -52,14 +56,19 @@ const main = async (): Promise<void> => {
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', (err) => log('idle database connection lost', { error: err.message }, 'warn'));
   const published = await publishVaultKey(pool, keyring);
-  if (published === 'foreign') log('the published vault key is not in this executor\'s keyring: it cannot open secrets sealed since', {}, 'warn');
+  if (published === 'foreign')
+    log("the published vault key is not in this executor's keyring: it cannot open secrets sealed since", {}, 'warn');
   const outageWait = createOutageWait(log);
   const outbox = createResultOutbox(createPgOutputStore(pool), {
     maxRecords: env.EXECUTOR_RESULT_OUTBOX_MAX_RECORDS,
     maxBytes: env.EXECUTOR_RESULT_OUTBOX_MAX_BYTES,
     log,
   });
-  const lookups = createLookupCache({ ttlMs: env.EXECUTOR_LOOKUP_CACHE_SECONDS * 1000, maxEntries: env.EXECUTOR_LOOKUP_CACHE_ENTRIES, wait: outageWait });
+  const lookups = createLookupCache({
+    ttlMs: env.EXECUTOR_LOOKUP_CACHE_SECONDS * 1000,
+    maxEntries: env.EXECUTOR_LOOKUP_CACHE_ENTRIES,
+    wait: outageWait,
+  });
   const ssh = createSshExecution(pool, keyring, {
     artifactDir: env.EXECUTOR_ARTIFACT_DIR,
     defaultHostKeyPolicy: env.SSH_HOST_KEY_POLICY,
@@ -79,15 +88,32 @@ const main = async (): Promise<void> => {
   });
   const lines =
     env.EXECUTOR_STREAM_LINES_PER_ATTEMPT > 0
-      ? createPgOutputLineSink(pool, { maxLinesPerAttempt: env.EXECUTOR_STREAM_LINES_PER_ATTEMPT, log: (msg, fields) => log(msg, fields, 'warn') })
+      ? createPgOutputLineSink(pool, {
+          maxLinesPerAttempt: env.EXECUTOR_STREAM_LINES_PER_ATTEMPT,
+          log: (msg, fields) => log(msg, fields, 'warn'),
+        })
       : undefined;
-  const executions = withLookupCache({ ssh, winrm, database: createDatabaseExecution(pool, keyring) }, lookups, pool, keyring, outageWait);
+  const executions = withLookupCache(
+    { ssh, winrm, database: createDatabaseExecution(pool, keyring) },
+    lookups,
+    pool,
+    keyring,
+    outageWait,
+  );
   const metrics = createExecutorMetrics(ssh.pool, winrm.pool, lines, { outbox, outageWait, lookups });
   const sandbox = createSandbox(sandboxSettings(env));
   const sandboxStatus = await sandbox.probe();
   if (sandboxStatus.ok) log('local commands run sandboxed', { user: sandboxStatus.user });
-  else log('the sandbox does not work: local commands will fail until it does', { user: sandboxStatus.user, error: sandboxStatus.error }, 'warn');
-  const egress = createEgressGuard({ allowFor: tenantEgressRules(pool), platform: platformServices(egressRules(platformRuleTexts(env))) });
+  else
+    log(
+      'the sandbox does not work: local commands will fail until it does',
+      { user: sandboxStatus.user, error: sandboxStatus.error },
+      'warn',
+    );
+  const egress = createEgressGuard({
+    allowFor: tenantEgressRules(pool),
+    platform: platformServices(egressRules(platformRuleTexts(env))),
+  });
   const connection = await NativeConnection.connect(temporalConnectionOptions(env));
   const worker = await Worker.create({
     connection,
@@ -130,7 +156,11 @@ const main = async (): Promise<void> => {
   });
   health.listen(env.EXECUTOR_HEALTH_PORT, env.EXECUTOR_HEALTH_HOST);
   await new Promise<void>((resolve, reject) => health.once('listening', resolve).once('error', reject));
-  log('executor ready', { vaultKey: keyring.current.keyId, health: `http://${env.EXECUTOR_HEALTH_HOST}:${env.EXECUTOR_HEALTH_PORT}/health`, namespace: env.TEMPORAL_NAMESPACE });
+  log('executor ready', {
+    vaultKey: keyring.current.keyId,
+    health: `http://${env.EXECUTOR_HEALTH_HOST}:${env.EXECUTOR_HEALTH_PORT}/health`,
+    namespace: env.TEMPORAL_NAMESPACE,
+  });
 
   // The SDK shuts the worker down on SIGINT/SIGTERM, letting in-flight activities finish within the grace time.
   await worker.run();
@@ -145,6 +175,8 @@ const main = async (): Promise<void> => {
 };
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof ConfigError || err instanceof TemporalConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
+  process.stderr.write(
+    `${err instanceof ConfigError || err instanceof TemporalConfigError ? err.message : ((err as Error).stack ?? String(err))}\n`,
+  );
   process.exit(1);
 });

@@ -59,21 +59,63 @@ export const createExecutorMetrics = (
       },
     });
   if (outputLines) {
-    total('opsc_executor_output_lines_written_total', 'Output lines written to output_lines for live logs', () => outputLines.stats().written);
-    total('opsc_executor_output_lines_dropped_total', 'Output lines not streamed: over the per-attempt cap, over the queue bound, or refused by PostgreSQL', () => outputLines.stats().dropped);
-    gauge('opsc_executor_output_lines_queued', 'Output lines waiting to be written to PostgreSQL', () => outputLines.stats().queued);
+    total(
+      'opsc_executor_output_lines_written_total',
+      'Output lines written to output_lines for live logs',
+      () => outputLines.stats().written,
+    );
+    total(
+      'opsc_executor_output_lines_dropped_total',
+      'Output lines not streamed: over the per-attempt cap, over the queue bound, or refused by PostgreSQL',
+      () => outputLines.stats().dropped,
+    );
+    gauge(
+      'opsc_executor_output_lines_queued',
+      'Output lines waiting to be written to PostgreSQL',
+      () => outputLines.stats().queued,
+    );
   }
   if (outage) {
     const { outbox, outageWait, lookups } = outage;
-    gauge('opsc_executor_result_outbox_pending', 'Step results kept on the executor until PostgreSQL is reachable', () => outbox.stats().pending);
-    gauge('opsc_executor_result_outbox_bytes', 'Bytes of the step results kept on the executor', () => outbox.stats().pendingBytes);
-    total('opsc_executor_result_outbox_saved_total', 'Kept step results saved once PostgreSQL was back', () => outbox.stats().saved);
-    total('opsc_executor_result_outbox_dropped_total', 'Step results lost: over EXECUTOR_RESULT_OUTBOX_MAX_RECORDS, refused by PostgreSQL, or unsaved at shutdown', () => outbox.stats().dropped);
-    total('opsc_executor_result_outbox_output_dropped_total', 'Kept step results whose output was dropped to stay within EXECUTOR_RESULT_OUTBOX_MAX_BYTES', () => outbox.stats().outputDropped);
-    gauge('opsc_executor_database_waits', 'Activities waiting for PostgreSQL before their action starts (job gate, target lookups)', () => outageWait.stats().waiting);
+    gauge(
+      'opsc_executor_result_outbox_pending',
+      'Step results kept on the executor until PostgreSQL is reachable',
+      () => outbox.stats().pending,
+    );
+    gauge(
+      'opsc_executor_result_outbox_bytes',
+      'Bytes of the step results kept on the executor',
+      () => outbox.stats().pendingBytes,
+    );
+    total(
+      'opsc_executor_result_outbox_saved_total',
+      'Kept step results saved once PostgreSQL was back',
+      () => outbox.stats().saved,
+    );
+    total(
+      'opsc_executor_result_outbox_dropped_total',
+      'Step results lost: over EXECUTOR_RESULT_OUTBOX_MAX_RECORDS, refused by PostgreSQL, or unsaved at shutdown',
+      () => outbox.stats().dropped,
+    );
+    total(
+      'opsc_executor_result_outbox_output_dropped_total',
+      'Kept step results whose output was dropped to stay within EXECUTOR_RESULT_OUTBOX_MAX_BYTES',
+      () => outbox.stats().outputDropped,
+    );
+    gauge(
+      'opsc_executor_database_waits',
+      'Activities waiting for PostgreSQL before their action starts (job gate, target lookups)',
+      () => outageWait.stats().waiting,
+    );
     total('opsc_executor_database_waits_total', 'Reads that waited for PostgreSQL', () => outageWait.stats().waited);
-    total('opsc_executor_lookups_remembered_total', 'Reads answered from what the executor remembered (the job gate within its grace, target lookups) because PostgreSQL was unreachable', () => outageWait.stats().remembered);
-    gauge('opsc_executor_lookup_cache_entries', 'Target lookups remembered for a database outage', () => lookups.size());
+    total(
+      'opsc_executor_lookups_remembered_total',
+      'Reads answered from what the executor remembered (the job gate within its grace, target lookups) because PostgreSQL was unreachable',
+      () => outageWait.stats().remembered,
+    );
+    gauge('opsc_executor_lookup_cache_entries', 'Target lookups remembered for a database outage', () =>
+      lookups.size(),
+    );
   }
   if (sshPool) {
     new Gauge({

@@ -47,7 +47,11 @@ export const sandboxSettings = (env: ExecutorEnv): SandboxSettings => {
  * executor's health port, and EXECUTOR_EGRESS_DENY. An address the policy cannot read is left out.
  */
 export const platformRuleTexts = (env: ExecutorEnv): string[] => {
-  const texts = [...env.EXECUTOR_EGRESS_DENY, env.TEMPORAL_ADDRESS, serviceRuleText(env.EXECUTOR_HEALTH_HOST, env.EXECUTOR_HEALTH_PORT)];
+  const texts = [
+    ...env.EXECUTOR_EGRESS_DENY,
+    env.TEMPORAL_ADDRESS,
+    serviceRuleText(env.EXECUTOR_HEALTH_HOST, env.EXECUTOR_HEALTH_PORT),
+  ];
   try {
     const db = new URL(env.DATABASE_URL);
     if (db.hostname) texts.push(serviceRuleText(db.hostname, Number(db.port || 5432)));

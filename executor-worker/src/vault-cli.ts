@@ -12,7 +12,10 @@ import { ConfigError, parseExecutorEnv } from './env.js';
 import { loadKeyring } from './vault-config.js';
 
 const main = async () => {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { 'new-key-file': { type: 'string' } } });
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { 'new-key-file': { type: 'string' } },
+  });
   const [command, file] = positionals;
   if (command === 'generate-key' && file) {
     const { pem, key } = generateMasterKey();
@@ -20,7 +23,8 @@ const main = async () => {
     process.stdout.write(`wrote master key ${key.keyId} to ${file}\n`);
     return;
   }
-  if (command !== 'rotate' || !values['new-key-file']) throw new ConfigError('usage: vault-cli.js generate-key <file> | rotate --new-key-file <file>');
+  if (command !== 'rotate' || !values['new-key-file'])
+    throw new ConfigError('usage: vault-cli.js generate-key <file> | rotate --new-key-file <file>');
   const env = parseExecutorEnv();
   const current = loadKeyring(env);
   const next = loadKeyring({ OPSC_VAULT_KEY_FILE: values['new-key-file'] }).current;
@@ -28,10 +32,10 @@ const main = async () => {
   try {
     const both = { current: next, byId: new Map([...current.byId, [next.keyId, next]]) };
     const { rewrapped } = await rotateVaultKey(pool, both, next);
-    await pool.query(`INSERT INTO audit_log (actor, action, object_type, object_id, details) VALUES ('executor', 'vault.rotate', 'vault_key', $1, $2)`, [
-      next.keyId,
-      JSON.stringify({ rewrapped }),
-    ]);
+    await pool.query(
+      `INSERT INTO audit_log (actor, action, object_type, object_id, details) VALUES ('executor', 'vault.rotate', 'vault_key', $1, $2)`,
+      [next.keyId, JSON.stringify({ rewrapped })],
+    );
     process.stdout.write(`vault key is now ${next.keyId}; ${rewrapped} secrets re-wrapped\n`);
   } finally {
     await pool.end();

@@ -15,7 +15,9 @@ const readKeyFile = (file: string): string => {
     throw new ConfigError(`OPSC_VAULT_KEY_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code})`);
   }
   if ((mode & 0o077) !== 0) {
-    throw new ConfigError(`OPSC_VAULT_KEY_FILE: ${file} is open to group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}): chmod 600 it`);
+    throw new ConfigError(
+      `OPSC_VAULT_KEY_FILE: ${file} is open to group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}): chmod 600 it`,
+    );
   }
   try {
     return readFileSync(file, 'utf8');
@@ -29,13 +31,16 @@ export const loadVaultKeys = (env: VaultEnv): { keyring: Keyring; pems: string[]
   let text: string;
   if (env.OPSC_VAULT_KEY) text = env.OPSC_VAULT_KEY;
   else if (env.OPSC_VAULT_KEY_FILE) text = readKeyFile(env.OPSC_VAULT_KEY_FILE);
-  else throw new ConfigError('OPSC_VAULT_KEY or OPSC_VAULT_KEY_FILE must be set: the executor alone holds the vault key');
+  else
+    throw new ConfigError('OPSC_VAULT_KEY or OPSC_VAULT_KEY_FILE must be set: the executor alone holds the vault key');
   const pems = text.match(PEM_BLOCK) ?? [];
   try {
     return { keyring: createKeyring(pems), pems };
   } catch (err) {
     // The message names the problem, never the key material.
-    throw new ConfigError(`${env.OPSC_VAULT_KEY ? 'OPSC_VAULT_KEY' : 'OPSC_VAULT_KEY_FILE'}: ${(err as Error).message}`);
+    throw new ConfigError(
+      `${env.OPSC_VAULT_KEY ? 'OPSC_VAULT_KEY' : 'OPSC_VAULT_KEY_FILE'}: ${(err as Error).message}`,
+    );
   }
 };
 

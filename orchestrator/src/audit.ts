@@ -18,6 +18,16 @@ export const recordAudit = async (db: pg.Pool | pg.PoolClient, e: AuditEvent): P
   await db.query(
     `INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, job_id, plan_hash, source_ip, details)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [e.tenantId, e.actor, e.action, e.objectType ?? null, e.objectId ?? null, e.jobId ?? null, e.planHash ?? null, e.sourceIp ?? null, JSON.stringify(e.details ?? {})],
+    [
+      e.tenantId,
+      e.actor,
+      e.action,
+      e.objectType ?? null,
+      e.objectId ?? null,
+      e.jobId ?? null,
+      e.planHash ?? null,
+      e.sourceIp ?? null,
+      JSON.stringify(e.details ?? {}),
+    ],
   );
 };

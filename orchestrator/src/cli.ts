@@ -19,7 +19,15 @@ import pg from 'pg';
 import { recordAudit } from './audit.js';
 import { inTransaction } from './db.js';
 import { clearFailures } from './identity/account-lockout.js';
-import { changeUser, deleteUser, IdentityError, listUsers, revokeUserToken, userTokens, type Actor } from './identity/lifecycle.js';
+import {
+  changeUser,
+  deleteUser,
+  IdentityError,
+  listUsers,
+  revokeUserToken,
+  userTokens,
+  type Actor,
+} from './identity/lifecycle.js';
 import { ROLES, type Role } from './identity/roles.js';
 import { DEFAULT_TOKEN_DAYS, issueToken } from './identity/tokens.js';
 import { createUser, ensureTenant } from './identity/users.js';
@@ -38,7 +46,17 @@ const parse = () =>
   });
 type Options = ReturnType<typeof parse>['values'];
 
-const COMMANDS = ['create-admin', 'users', 'set-role', 'disable', 'enable', 'delete', 'unlock', 'tokens', 'revoke-token'] as const;
+const COMMANDS = [
+  'create-admin',
+  'users',
+  'set-role',
+  'disable',
+  'enable',
+  'delete',
+  'unlock',
+  'tokens',
+  'revoke-token',
+] as const;
 type Command = (typeof COMMANDS)[number];
 const usage = `usage: cli.js <${COMMANDS.join('|')}> --tenant <name> [--username <name>] [--role <role>] [--id <token id>] [--password-stdin] [--token-days <n>]`;
 
@@ -60,19 +78,35 @@ const tenantId = async (pool: pg.Pool, tenant: string): Promise<string> => {
   return rows[0].id;
 };
 
-const createAdmin = async (pool: pg.Pool, actor: Actor, tenant: string, username: string, days: number, passwordStdin: boolean): Promise<string> => {
+const createAdmin = async (
+  pool: pg.Pool,
+  actor: Actor,
+  tenant: string,
+  username: string,
+  days: number,
+  passwordStdin: boolean,
+): Promise<string> => {
   const password = passwordStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : undefined;
-  if (password !== undefined && password.length < 12) throw new UsageError('the password must be at least 12 characters');
+  if (password !== undefined && password.length < 12)
+    throw new UsageError('the password must be at least 12 characters');
   try {
     const issued = await inTransaction(pool, async (client) => {
       const id = await ensureTenant(client, tenant);
       const userId = await createUser(client, { tenantId: id, username, role: 'admin', ...(password && { password }) });
-      await recordAudit(client, { tenantId: id, actor: actor.name, action: 'user.create', objectType: 'user', objectId: username, details: { role: 'admin' } });
+      await recordAudit(client, {
+        tenantId: id,
+        actor: actor.name,
+        action: 'user.create',
+        objectType: 'user',
+        objectId: username,
+        details: { role: 'admin' },
+      });
       return issueToken(client, userId, 'created by create-admin', new Date(Date.now() + days * 86_400_000));
     });
     return `admin ${username} created in tenant ${tenant}\nAPI token (shown once): ${issued.token}\nexpires ${minute(issued.expiresAt)} (in ${days} days)\n`;
   } catch (err) {
-    if ((err as { code?: string }).code === '23505') throw new UsageError(`username ${username} is taken; nothing was created`);
+    if ((err as { code?: string }).code === '23505')
+      throw new UsageError(`username ${username} is taken; nothing was created`);
     throw err;
   }
 };
@@ -82,18 +116,28 @@ const run = async (pool: pg.Pool, command: Command, values: Options, actor: Acto
   if (!tenant) throw new UsageError(usage);
   if (command === 'users') {
     const users = await listUsers(pool, await tenantId(pool, tenant));
-    return users.map((u) => `${u.username.padEnd(24)} ${u.role.padEnd(8)} ${u.disabled ? 'disabled' : 'enabled '} created ${minute(u.createdAt)}${u.lockedUntil ? `  locked until ${minute(u.lockedUntil)}` : ''}\n`).join('');
+    return users
+      .map(
+        (u) =>
+          `${u.username.padEnd(24)} ${u.role.padEnd(8)} ${u.disabled ? 'disabled' : 'enabled '} created ${minute(u.createdAt)}${u.lockedUntil ? `  locked until ${minute(u.lockedUntil)}` : ''}\n`,
+      )
+      .join('');
   }
   if (!username) throw new UsageError(usage);
   if (command === 'create-admin') {
-    const days = values['token-days'] === undefined ? Number(process.env.API_TOKEN_DEFAULT_DAYS ?? DEFAULT_TOKEN_DAYS) : Number(values['token-days']);
-    if (!Number.isInteger(days) || days < 1 || days > 3650) throw new UsageError('--token-days must be a whole number of days from 1 to 3650');
+    const days =
+      values['token-days'] === undefined
+        ? Number(process.env.API_TOKEN_DEFAULT_DAYS ?? DEFAULT_TOKEN_DAYS)
+        : Number(values['token-days']);
+    if (!Number.isInteger(days) || days < 1 || days > 3650)
+      throw new UsageError('--token-days must be a whole number of days from 1 to 3650');
     return createAdmin(pool, actor, tenant, username, days, values['password-stdin'] === true);
   }
   const tid = await tenantId(pool, tenant);
   switch (command) {
     case 'set-role': {
-      if (!role || !(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+      if (!role || !(ROLES as readonly string[]).includes(role))
+        throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
       await changeUser(pool, tid, username, { role: role as Role }, actor);
       return `${username} is ${role}\n`;
     }
@@ -107,16 +151,29 @@ const run = async (pool: pg.Pool, command: Command, values: Options, actor: Acto
     case 'unlock':
       // The name may be locked whether or not the user exists (see account-lockout.ts).
       await clearFailures(pool, tenant, username);
-      await recordAudit(pool, { tenantId: tid, actor: actor.name, action: 'user.unlock', objectType: 'user', objectId: username });
+      await recordAudit(pool, {
+        tenantId: tid,
+        actor: actor.name,
+        action: 'user.unlock',
+        objectType: 'user',
+        objectId: username,
+      });
       return `${username} may sign in again\n`;
     case 'tokens': {
       const tokens = await userTokens(pool, tid, username);
-      const state = (t: (typeof tokens)[number]) => (t.revokedAt ? 'revoked' : new Date(t.expiresAt) <= new Date() ? 'expired' : 'active');
-      return tokens.map((t) => `${t.id}  ${state(t).padEnd(7)}  ${t.prefix}…  created ${minute(t.createdAt)}  expires ${minute(t.expiresAt)}  last used ${minute(t.lastUsedAt)}  ${t.name}\n`).join('');
+      const state = (t: (typeof tokens)[number]) =>
+        t.revokedAt ? 'revoked' : new Date(t.expiresAt) <= new Date() ? 'expired' : 'active';
+      return tokens
+        .map(
+          (t) =>
+            `${t.id}  ${state(t).padEnd(7)}  ${t.prefix}…  created ${minute(t.createdAt)}  expires ${minute(t.expiresAt)}  last used ${minute(t.lastUsedAt)}  ${t.name}\n`,
+        )
+        .join('');
     }
     case 'revoke-token':
       if (!id) throw new UsageError('--id is required (see the tokens command)');
-      if (!(await revokeUserToken(pool, tid, username, id, actor))) throw new UsageError(`${username} has no token ${id}`);
+      if (!(await revokeUserToken(pool, tid, username, id, actor)))
+        throw new UsageError(`${username} has no token ${id}`);
       return `token ${id} revoked\n`;
   }
 };
@@ -137,7 +194,8 @@ const main = async () => {
   try {
     process.stdout.write(await run(pool, command, values, { name: `cli:${loginName()}` }));
   } catch (err) {
-    if (err instanceof IdentityError && err.kind === 'not-found') throw new UsageError(`${err.message} in tenant ${values.tenant}`);
+    if (err instanceof IdentityError && err.kind === 'not-found')
+      throw new UsageError(`${err.message} in tenant ${values.tenant}`);
     throw err;
   } finally {
     await pool.end();

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
 /** `http(s)://host[:port]`, as a browser sends it in Origin (a trailing slash is forgiven). */
-const isOrigin = (value: string): boolean => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol) && new URL(value).origin === value.replace(/\/$/, '');
+const isOrigin = (value: string): boolean =>
+  URL.canParse(value) &&
+  /^https?:$/.test(new URL(value).protocol) &&
+  new URL(value).origin === value.replace(/\/$/, '');
 
 /** The orchestrator's configuration. It has no vault key and no execution settings, by design. */
 export const OrchestratorEnv = z.object({
@@ -52,7 +55,12 @@ export const OrchestratorEnv = z.object({
   OPSC_TOOLS_DIRS: z
     .string()
     .default('')
-    .transform((v) => v.split(':').map((d) => d.trim()).filter(Boolean)),
+    .transform((v) =>
+      v
+        .split(':')
+        .map((d) => d.trim())
+        .filter(Boolean),
+    ),
   /** Turns on the LLM planner (any OpenAI-compatible server); without it the built-in planner answers. */
   OPENAI_API_KEY: z.string().min(1).optional(),
   /** The server's base URL, e.g. http://127.0.0.1:11434/v1 for Ollama; OpenAI's when absent. */
@@ -84,7 +92,12 @@ export const OrchestratorEnv = z.object({
   API_ALLOWED_ORIGINS: z
     .string()
     .default('http://127.0.0.1:3000,http://localhost:3000')
-    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().refine(isOrigin, { message: 'must be an origin: http(s)://host[:port], no path' }))),
   /** Live event streams (`GET /api/jobs/:id/events`) one user may hold open at once; more are 429. */
   API_EVENT_STREAMS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(10),

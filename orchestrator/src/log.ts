@@ -10,9 +10,11 @@ export interface Logger {
 
 /** One JSON object per line on stdout. Callers pass ids and counts, never request bodies or secrets. */
 export const createLogger = (service: string, minLevel: Level = 'info'): Logger => {
-  const write = (level: Level) => (msg: string, fields: Record<string, unknown> = {}) => {
-    if (ORDER[level] < ORDER[minLevel]) return;
-    process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), level, service, msg, ...fields })}\n`);
-  };
+  const write =
+    (level: Level) =>
+    (msg: string, fields: Record<string, unknown> = {}) => {
+      if (ORDER[level] < ORDER[minLevel]) return;
+      process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), level, service, msg, ...fields })}\n`);
+    };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 };

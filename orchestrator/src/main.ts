@@ -37,7 +37,8 @@ const main = async (): Promise<void> => {
   pool.on('error', (err) => log.warn('idle database connection lost', { error: err.message }));
   // The orchestrator's database role cannot change the schema; the stack migrates before it starts.
   const pending = await pendingMigrations(pool);
-  if (pending.length > 0) throw new ConfigError(`the database schema is behind (pending: ${pending.join(', ')}); run \`npm run migrate\``);
+  if (pending.length > 0)
+    throw new ConfigError(`the database schema is behind (pending: ${pending.join(', ')}); run \`npm run migrate\``);
 
   // The API listens first and answers health with 503 "starting" while Temporal is reached and
   // the workflow bundle is built (tens of seconds on a busy host); other routes answer 503 until then.
@@ -59,13 +60,20 @@ const main = async (): Promise<void> => {
     pool,
     log,
     namespace: env.TEMPORAL_NAMESPACE,
-    jobOptions: { heartbeatTimeoutSeconds: env.JOB_HEARTBEAT_TIMEOUT_SECONDS, historyEventLimit: env.JOB_HISTORY_EVENT_LIMIT },
+    jobOptions: {
+      heartbeatTimeoutSeconds: env.JOB_HEARTBEAT_TIMEOUT_SECONDS,
+      historyEventLimit: env.JOB_HISTORY_EVENT_LIMIT,
+    },
     ...(env.TEMPORAL_UI_URL && { temporalUiUrl: env.TEMPORAL_UI_URL }),
     planning: { catalog, ...(llm && { llm }) },
     platformServices: platformServiceRules(env),
     identity: {
       signIn: {
-        lockout: { threshold: env.SIGN_IN_LOCKOUT_THRESHOLD, seconds: env.SIGN_IN_LOCKOUT_SECONDS, maxSeconds: env.SIGN_IN_LOCKOUT_MAX_SECONDS },
+        lockout: {
+          threshold: env.SIGN_IN_LOCKOUT_THRESHOLD,
+          seconds: env.SIGN_IN_LOCKOUT_SECONDS,
+          maxSeconds: env.SIGN_IN_LOCKOUT_MAX_SECONDS,
+        },
         source: { maxFailures: env.SIGN_IN_SOURCE_MAX_FAILURES, windowSeconds: env.SIGN_IN_SOURCE_WINDOW_SECONDS },
         maxConcurrentHashes: env.SIGN_IN_MAX_CONCURRENT_HASHES,
       },
@@ -73,7 +81,10 @@ const main = async (): Promise<void> => {
     },
     allowedOrigins: env.API_ALLOWED_ORIGINS,
     trustProxy: env.API_TRUST_PROXY,
-    eventStreams: new EventStreams({ pool, client, log }, { perUser: env.API_EVENT_STREAMS_PER_USER, total: env.API_EVENT_STREAMS_MAX }),
+    eventStreams: new EventStreams(
+      { pool, client, log },
+      { perUser: env.API_EVENT_STREAMS_PER_USER, total: env.API_EVENT_STREAMS_MAX },
+    ),
     readiness,
   });
   const server = app.listen(env.API_PORT, env.API_HOST);
@@ -82,11 +93,22 @@ const main = async (): Promise<void> => {
 
   await connection.ensureConnected();
   await ensureNamespace(connection, env.TEMPORAL_NAMESPACE);
-  const reconcile = { pool, client, log, namespace: env.TEMPORAL_NAMESPACE, missingGraceSeconds: env.JOB_RECONCILE_MISSING_GRACE_SECONDS };
-  const reconciler = env.JOB_RECONCILE_INTERVAL_SECONDS > 0 ? startReconciler(reconcile, env.JOB_RECONCILE_INTERVAL_SECONDS) : undefined;
+  const reconcile = {
+    pool,
+    client,
+    log,
+    namespace: env.TEMPORAL_NAMESPACE,
+    missingGraceSeconds: env.JOB_RECONCILE_MISSING_GRACE_SECONDS,
+  };
+  const reconciler =
+    env.JOB_RECONCILE_INTERVAL_SECONDS > 0 ? startReconciler(reconcile, env.JOB_RECONCILE_INTERVAL_SECONDS) : undefined;
   readiness.waitFor('the workflow worker (bundling the workflow code)');
   const workerConnection = await NativeConnection.connect(temporal);
-  const worker = await createOrchestratorWorker({ connection: workerConnection, namespace: env.TEMPORAL_NAMESPACE, pool });
+  const worker = await createOrchestratorWorker({
+    connection: workerConnection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    pool,
+  });
   // The SDK shuts the worker down on SIGINT/SIGTERM; the API follows it.
   starting = false;
   const running = worker.run();
@@ -96,7 +118,9 @@ const main = async (): Promise<void> => {
     temporal: `${env.TEMPORAL_ADDRESS}${temporal.tls ? (temporal.tls.clientCertPair ? ' (mTLS)' : ' (TLS)') : ''}`,
     namespace: env.TEMPORAL_NAMESPACE,
     tools: catalog.size,
-    planner: llm ? `langchain (${env.OPENAI_MODEL}${env.OPENAI_BASE_URL ? ` at ${env.OPENAI_BASE_URL}` : ''}), built-in as fallback` : 'built-in',
+    planner: llm
+      ? `langchain (${env.OPENAI_MODEL}${env.OPENAI_BASE_URL ? ` at ${env.OPENAI_BASE_URL}` : ''}), built-in as fallback`
+      : 'built-in',
   });
 
   await running;
@@ -108,6 +132,8 @@ const main = async (): Promise<void> => {
 };
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof ConfigError || err instanceof TemporalConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
+  process.stderr.write(
+    `${err instanceof ConfigError || err instanceof TemporalConfigError ? err.message : ((err as Error).stack ?? String(err))}\n`,
+  );
   process.exit(1);
 });

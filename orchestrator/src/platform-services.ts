@@ -1,7 +1,8 @@
 import { parseEgressRule, type EgressRule } from '@opsc/contracts';
 import type { OrchestratorEnv } from './env.js';
 
-const hostPort = (host: string, port: number): string => (host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`);
+const hostPort = (host: string, port: number): string =>
+  host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
 
 /**
  * The platform's services this orchestrator knows of, as egress deny rules for planning: Temporal,

@@ -3,7 +3,13 @@
  * tool catalog, the built-in and LangChain planners, and the one validator every plan goes through.
  */
 export { BUILTIN_TOOLS_DIR, loadCatalog, parseToolFile, ToolCatalog, ToolCatalogError } from './catalog/index.js';
-export { validatePlan, TargetResolutionError, type PlanValidation, type PlanningContext, type TargetResolver } from './validate/validate-plan.js';
+export {
+  validatePlan,
+  TargetResolutionError,
+  type PlanValidation,
+  type PlanningContext,
+  type TargetResolver,
+} from './validate/validate-plan.js';
 export { assessExecutablePlan, type ExecutableAssessment } from './validate/validate-executable.js';
 export { builtinPlan, type PlannerAnswer, type PlannerRequest } from './builtin/builtin-planner.js';
 export type { InventorySketch } from './builtin/entities.js';

@@ -26,7 +26,14 @@ export interface ProposeDeps {
   llm?: Planner;
 }
 
-const proposalOf = (planner: PlannerName, request: string, answer: PlannerAnswer, v: PlanValidation | null, catalog: ToolCatalog, fallbackReason?: string): PlanProposal => {
+const proposalOf = (
+  planner: PlannerName,
+  request: string,
+  answer: PlannerAnswer,
+  v: PlanValidation | null,
+  catalog: ToolCatalog,
+  fallbackReason?: string,
+): PlanProposal => {
   const base = { planner, ...(fallbackReason && { fallbackReason }), request };
   if (answer.kind === 'refusal' || !v) {
     const refusal = answer.kind === 'refusal' ? answer : { message: "I can't plan that.", closestTools: [] };
@@ -39,7 +46,12 @@ const proposalOf = (planner: PlannerName, request: string, answer: PlannerAnswer
       summary: null,
       missing: [],
       issues: [],
-      refusal: { message: refusal.message, closestTools: refusal.closestTools.flatMap((n) => (catalog.get(n) ? [{ name: n, description: catalog.get(n)?.description ?? '' }] : [])) },
+      refusal: {
+        message: refusal.message,
+        closestTools: refusal.closestTools.flatMap((n) =>
+          catalog.get(n) ? [{ name: n, description: catalog.get(n)?.description ?? '' }] : [],
+        ),
+      },
     };
     return { ...p, text: proposalText(p) };
   }
@@ -48,11 +60,22 @@ const proposalOf = (planner: PlannerName, request: string, answer: PlannerAnswer
     warnings: [
       ...v.summary.warnings,
       ...(answer.expectedTargets && answer.expectedTargets.count !== v.summary.targets.total
-        ? [`the request speaks of ${answer.expectedTargets.count} servers, but the selection resolves to ${v.summary.targets.total}`]
+        ? [
+            `the request speaks of ${answer.expectedTargets.count} servers, but the selection resolves to ${v.summary.targets.total}`,
+          ]
         : []),
     ],
   };
-  const p = { ...base, status: v.status, draft: v.draft, plan: v.plan, planHash: v.planHash, summary, missing: v.missing, issues: v.issues };
+  const p = {
+    ...base,
+    status: v.status,
+    draft: v.draft,
+    plan: v.plan,
+    planHash: v.planHash,
+    summary,
+    missing: v.missing,
+    issues: v.issues,
+  };
   return { ...p, text: proposalText(p, answer.notes) };
 };
 
@@ -67,7 +90,12 @@ export const proposePlan = async (request: string, deps: ProposeDeps): Promise<P
     inventory,
     catalog: deps.catalog,
     // The same validator, with the same egress policy, as a draft sent on its own.
-    validate: (draft) => validatePlan(draft, { catalog: deps.catalog, resolveTargets: deps.resolveTargets, ...(deps.egress && { egress: deps.egress }) }),
+    validate: (draft) =>
+      validatePlan(draft, {
+        catalog: deps.catalog,
+        resolveTargets: deps.resolveTargets,
+        ...(deps.egress && { egress: deps.egress }),
+      }),
   };
   let fallbackReason: string | undefined;
   if (deps.llm) {

@@ -12,7 +12,10 @@ import { temporalConnectionOptions, type TemporalClientEnv } from './connection.
 const CERTS_SCRIPT = fileURLToPath(new URL('../../scripts/temporal-certs.sh', import.meta.url));
 let dir: string;
 const file = (name: string) => path.join(dir, name);
-const envWith = (extra: Partial<TemporalClientEnv>): TemporalClientEnv => ({ TEMPORAL_ADDRESS: '127.0.0.1:7233', ...extra });
+const envWith = (extra: Partial<TemporalClientEnv>): TemporalClientEnv => ({
+  TEMPORAL_ADDRESS: '127.0.0.1:7233',
+  ...extra,
+});
 const mtls = () => ({
   TEMPORAL_TLS_CA_FILE: file('ca.pem'),
   TEMPORAL_TLS_CERT_FILE: file('orchestrator.pem'),
@@ -31,7 +34,7 @@ describe("a service's connection to Temporal", () => {
     expect(temporalConnectionOptions(envWith({}))).toEqual({ address: '127.0.0.1:7233' });
   });
 
-  it('maps the CA, the client certificate and key, and the server name to the connection\'s TLS options', () => {
+  it("maps the CA, the client certificate and key, and the server name to the connection's TLS options", () => {
     const options = temporalConnectionOptions(envWith({ TEMPORAL_ADDRESS: 'temporal:7233', ...mtls() }));
     expect(options).toEqual({
       address: 'temporal:7233',
@@ -42,20 +45,35 @@ describe("a service's connection to Temporal", () => {
       },
     });
     // A CA alone: TLS that checks the server, without a client certificate.
-    expect(temporalConnectionOptions(envWith({ TEMPORAL_TLS_CA_FILE: file('ca.pem') })).tls).toEqual({ serverRootCACertificate: readFileSync(file('ca.pem')) });
+    expect(temporalConnectionOptions(envWith({ TEMPORAL_TLS_CA_FILE: file('ca.pem') })).tls).toEqual({
+      serverRootCACertificate: readFileSync(file('ca.pem')),
+    });
   });
 
   it('names the variable that is wrong', () => {
-    expect(() => temporalConnectionOptions(envWith({ TEMPORAL_TLS_CERT_FILE: file('orchestrator.pem') }))).toThrow(/TEMPORAL_TLS_CERT_FILE, TEMPORAL_TLS_KEY_FILE: set both/);
-    expect(() => temporalConnectionOptions(envWith({ ...mtls(), TEMPORAL_TLS_KEY_FILE: file('missing.key') }))).toThrow(/^TEMPORAL_TLS_KEY_FILE: cannot read .*missing\.key \(ENOENT\)/);
-    expect(() => temporalConnectionOptions(envWith({ TEMPORAL_TLS_SERVER_NAME: 'temporal' }))).toThrow(/TEMPORAL_TLS_SERVER_NAME: TLS is off/);
+    expect(() => temporalConnectionOptions(envWith({ TEMPORAL_TLS_CERT_FILE: file('orchestrator.pem') }))).toThrow(
+      /TEMPORAL_TLS_CERT_FILE, TEMPORAL_TLS_KEY_FILE: set both/,
+    );
+    expect(() => temporalConnectionOptions(envWith({ ...mtls(), TEMPORAL_TLS_KEY_FILE: file('missing.key') }))).toThrow(
+      /^TEMPORAL_TLS_KEY_FILE: cannot read .*missing\.key \(ENOENT\)/,
+    );
+    expect(() => temporalConnectionOptions(envWith({ TEMPORAL_TLS_SERVER_NAME: 'temporal' }))).toThrow(
+      /TEMPORAL_TLS_SERVER_NAME: TLS is off/,
+    );
   });
 
   it('presents its client certificate to the frontend, from the API client and from the worker', async () => {
     // A TLS endpoint on loopback that demands a client certificate of the CA, as the frontend does.
     const seen: string[] = [];
     const server = tls.createServer(
-      { key: readFileSync(file('temporal.key')), cert: readFileSync(file('temporal.pem')), ca: readFileSync(file('ca.pem')), requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2'] },
+      {
+        key: readFileSync(file('temporal.key')),
+        cert: readFileSync(file('temporal.pem')),
+        ca: readFileSync(file('ca.pem')),
+        requestCert: true,
+        rejectUnauthorized: true,
+        ALPNProtocols: ['h2'],
+      },
       (socket) => {
         const subject = socket.getPeerCertificate().subject as Record<string, string> | undefined;
         seen.push(subject?.CN ?? '?');

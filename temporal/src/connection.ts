@@ -18,24 +18,36 @@ export class TemporalConfigError extends Error {}
  * embedded dev server on loopback, TLS with the service's client certificate in production (the
  * frontend refuses a client without one). The same options serve `Connection` and `NativeConnection`.
  */
-export const temporalConnectionOptions = (env: TemporalClientEnv, read: (path: string) => Buffer = readFileSync): { address: string; tls?: TLSConfig } => {
-  const file = (name: 'TEMPORAL_TLS_CA_FILE' | 'TEMPORAL_TLS_CERT_FILE' | 'TEMPORAL_TLS_KEY_FILE'): Buffer | undefined => {
+export const temporalConnectionOptions = (
+  env: TemporalClientEnv,
+  read: (path: string) => Buffer = readFileSync,
+): { address: string; tls?: TLSConfig } => {
+  const file = (
+    name: 'TEMPORAL_TLS_CA_FILE' | 'TEMPORAL_TLS_CERT_FILE' | 'TEMPORAL_TLS_KEY_FILE',
+  ): Buffer | undefined => {
     const path = env[name];
     if (path === undefined) return undefined;
     try {
       return read(path);
     } catch (err) {
-      throw new TemporalConfigError(`${name}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new TemporalConfigError(
+        `${name}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
   };
   if ((env.TEMPORAL_TLS_CERT_FILE === undefined) !== (env.TEMPORAL_TLS_KEY_FILE === undefined)) {
-    throw new TemporalConfigError('TEMPORAL_TLS_CERT_FILE, TEMPORAL_TLS_KEY_FILE: set both (the client certificate and its key) or neither');
+    throw new TemporalConfigError(
+      'TEMPORAL_TLS_CERT_FILE, TEMPORAL_TLS_KEY_FILE: set both (the client certificate and its key) or neither',
+    );
   }
   const ca = file('TEMPORAL_TLS_CA_FILE');
   const crt = file('TEMPORAL_TLS_CERT_FILE');
   const key = file('TEMPORAL_TLS_KEY_FILE');
   if (!ca && !crt) {
-    if (env.TEMPORAL_TLS_SERVER_NAME) throw new TemporalConfigError('TEMPORAL_TLS_SERVER_NAME: TLS is off; set TEMPORAL_TLS_CA_FILE or a client certificate too');
+    if (env.TEMPORAL_TLS_SERVER_NAME)
+      throw new TemporalConfigError(
+        'TEMPORAL_TLS_SERVER_NAME: TLS is off; set TEMPORAL_TLS_CA_FILE or a client certificate too',
+      );
     return { address: env.TEMPORAL_ADDRESS };
   }
   return {

@@ -41,12 +41,16 @@ const freePort = (): Promise<number> =>
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port')),
+      );
     });
   });
 
 const exited = (child: ChildProcess): Promise<void> =>
-  child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((r) => child.once('exit', () => r()));
 
 /** Starts `temporal server start-dev` on a persistent SQLite file (WAL) and waits until it serves the namespace. */
 export const startDevServer = async (options: DevServerOptions): Promise<RunningDevServer> => {
@@ -57,16 +61,26 @@ export const startDevServer = async (options: DevServerOptions): Promise<Running
   const httpPort = await freePort();
   const metricsPort = await freePort();
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(options.port),
-    '--http-port', String(httpPort),
-    '--metrics-port', String(metricsPort),
-    '--db-filename', options.dbFile,
-    '--namespace', options.namespace,
-    '--sqlite-pragma', 'journal_mode=wal',
-    '--sqlite-pragma', 'synchronous=normal',
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--http-port',
+    String(httpPort),
+    '--metrics-port',
+    String(metricsPort),
+    '--db-filename',
+    options.dbFile,
+    '--namespace',
+    options.namespace,
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    'synchronous=normal',
+    '--log-level',
+    'warn',
     ...searchAttributeFlags().flatMap((flag) => ['--search-attribute', flag]),
     // Loopback only, the UI too (named, not inherited from --ip): in the embedded mode nothing but
     // this machine's own processes may reach Temporal, which takes any client it is sent.
@@ -89,7 +103,8 @@ export const startDevServer = async (options: DevServerOptions): Promise<Running
   };
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`temporal dev server exited with ${child.exitCode}; see ${options.logFile}`);
+    if (child.exitCode !== null)
+      throw new Error(`temporal dev server exited with ${child.exitCode}; see ${options.logFile}`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
       try {
@@ -101,7 +116,9 @@ export const startDevServer = async (options: DevServerOptions): Promise<Running
     } catch (err) {
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`temporal dev server not ready on ${address}: ${(err as Error).message}; see ${options.logFile}`);
+        throw new Error(
+          `temporal dev server not ready on ${address}: ${(err as Error).message}; see ${options.logFile}`,
+        );
       }
       await sleep(300);
     }

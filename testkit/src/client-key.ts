@@ -30,17 +30,41 @@ export const createClientKey = async (): Promise<{ key: FleetClientKey; files: C
   const encryptedFile = path.join(CLIENT_DIR, 'id_ed25519.encrypted');
   const askpass = path.join(CLIENT_DIR, 'askpass');
   for (const file of [keyFile, `${keyFile}.pub`, encryptedFile]) await rm(file, { force: true });
-  await runOk('generating the fleet client key', 'ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'opsc-fleet-client', '-f', keyFile]);
+  await runOk('generating the fleet client key', 'ssh-keygen', [
+    '-q',
+    '-t',
+    'ed25519',
+    '-N',
+    '',
+    '-C',
+    'opsc-fleet-client',
+    '-f',
+    keyFile,
+  ]);
   const passphrase = randomBytes(12).toString('base64url');
   await copyFile(keyFile, encryptedFile);
-  await runOk('encrypting the fleet client key', 'ssh-keygen', ['-q', '-p', '-P', '', '-N', passphrase, '-f', encryptedFile]);
+  await runOk('encrypting the fleet client key', 'ssh-keygen', [
+    '-q',
+    '-p',
+    '-P',
+    '',
+    '-N',
+    passphrase,
+    '-f',
+    encryptedFile,
+  ]);
   await copyFile(path.join(SHIMS_DIR, 'client-askpass'), askpass);
   await chmod(askpass, 0o700);
   const [privateKey, encryptedPrivateKey, publicKey] = await Promise.all(
     [keyFile, encryptedFile, `${keyFile}.pub`].map((file) => readFile(file, 'utf8')),
   );
   return {
-    key: { privateKey: privateKey ?? '', encryptedPrivateKey: encryptedPrivateKey ?? '', passphrase, publicKey: (publicKey ?? '').trim() },
+    key: {
+      privateKey: privateKey ?? '',
+      encryptedPrivateKey: encryptedPrivateKey ?? '',
+      passphrase,
+      publicKey: (publicKey ?? '').trim(),
+    },
     files: { keyFile, askpass },
   };
 };

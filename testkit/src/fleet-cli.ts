@@ -31,7 +31,9 @@ await writeFile(keyFile, fleet.clientKey.privateKey, { mode: 0o600 });
 await chmod(keyFile, 0o600);
 for (const host of fleet.hosts) {
   const { name, address, port, username, password } = host;
-  process.stdout.write(`${JSON.stringify({ name, address, port, username, password, fingerprint: host.hostKey.fingerprint })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ name, address, port, username, password, fingerprint: host.hostKey.fingerprint })}\n`,
+  );
 }
 process.stdout.write(`${JSON.stringify({ clientKeyFile: keyFile })}\n`);
 

@@ -1,6 +1,15 @@
 import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { APT_WHITEOUTS, FLEET_GROUP, FLEET_ROOT, FLEET_ROOT_USER, LOCK_FILE, PRIVATE_MOUNTS, SELF_MOUNT, SUDOERS_FILE } from './paths.js';
+import {
+  APT_WHITEOUTS,
+  FLEET_GROUP,
+  FLEET_ROOT,
+  FLEET_ROOT_USER,
+  LOCK_FILE,
+  PRIVATE_MOUNTS,
+  SELF_MOUNT,
+  SUDOERS_FILE,
+} from './paths.js';
 import { run, runOk, sleep } from './run.js';
 import type { ResolvedHostOptions } from './host-options.js';
 
@@ -34,7 +43,13 @@ export const ensureMachineDirs = async (): Promise<void> => {
   const missing = (await readdir('/usr/bin')).filter((name) => /^(apt|dpkg)([-.]|$)/.test(name) && !present.has(name));
   if (missing.length > 0) {
     // Node has no mknod; one shell runs it for every name, passed as arguments.
-    await runOk('creating overlay whiteouts for apt and dpkg', 'sh', ['-c', 'cd "$1" && shift && for f; do mknod "$f" c 0 0; done', 'sh', APT_WHITEOUTS, ...missing]);
+    await runOk('creating overlay whiteouts for apt and dpkg', 'sh', [
+      '-c',
+      'cd "$1" && shift && for f; do mknod "$f" c 0 0; done',
+      'sh',
+      APT_WHITEOUTS,
+      ...missing,
+    ]);
   }
 };
 
@@ -57,9 +72,12 @@ export const acquireLock = async (waitMs: number): Promise<void> => {
       await rm(LOCK_FILE, { force: true });
       continue;
     }
-    if (holder === process.pid) throw new Error(`this process already runs an SSH fleet (${LOCK_FILE}); stop it before starting another`);
+    if (holder === process.pid)
+      throw new Error(`this process already runs an SSH fleet (${LOCK_FILE}); stop it before starting another`);
     if (Date.now() > deadline) {
-      throw new Error(`another SSH fleet is running (PID ${holder} holds ${LOCK_FILE}, waited ${Math.round(waitMs / 1000)} s); stop it before starting a new one`);
+      throw new Error(
+        `another SSH fleet is running (PID ${holder} holds ${LOCK_FILE}, waited ${Math.round(waitMs / 1000)} s); stop it before starting a new one`,
+      );
     }
     await sleep(250);
   }
@@ -92,7 +110,8 @@ const readPasswd = async (): Promise<Map<string, PasswdEntry>> => {
   const users = new Map<string, PasswdEntry>();
   for (const line of stdout.split('\n')) {
     const [name, , uid, gid, , home, shell] = line.split(':');
-    if (name && uid && gid && home !== undefined && shell !== undefined) users.set(name, { uid: Number(uid), gid: Number(gid), home, shell });
+    if (name && uid && gid && home !== undefined && shell !== undefined)
+      users.set(name, { uid: Number(uid), gid: Number(gid), home, shell });
   }
   return users;
 };
@@ -104,11 +123,23 @@ const readPasswd = async (): Promise<Map<string, PasswdEntry>> => {
 export const ensureAccounts = async (hostUsers: readonly { name: string; home: string }[]): Promise<FleetAccounts> => {
   const group = await run('getent', ['group', FLEET_GROUP]);
   if (group.code !== 0) await runOk(`creating group ${FLEET_GROUP}`, 'groupadd', [FLEET_GROUP]);
-  const gid = Number((await runOk(`reading group ${FLEET_GROUP}`, 'getent', ['group', FLEET_GROUP])).stdout.split(':')[2]);
+  const gid = Number(
+    (await runOk(`reading group ${FLEET_GROUP}`, 'getent', ['group', FLEET_GROUP])).stdout.split(':')[2],
+  );
   let users = await readPasswd();
   let changed = false;
   if (!users.has(FLEET_ROOT_USER)) {
-    await runOk(`creating user ${FLEET_ROOT_USER}`, 'useradd', ['-r', '-M', '-d', '/nonexistent', '-s', '/usr/sbin/nologin', '-g', FLEET_GROUP, FLEET_ROOT_USER]);
+    await runOk(`creating user ${FLEET_ROOT_USER}`, 'useradd', [
+      '-r',
+      '-M',
+      '-d',
+      '/nonexistent',
+      '-s',
+      '/usr/sbin/nologin',
+      '-g',
+      FLEET_GROUP,
+      FLEET_ROOT_USER,
+    ]);
     changed = true;
   }
   // useradd and usermod lock the user database, so one at a time.
@@ -136,11 +167,15 @@ export const ensureAccounts = async (hostUsers: readonly { name: string; home: s
  * stay cheap. The passwords are random and the hosts only on loopback.
  */
 export const setPasswords = async (passwords: readonly { name: string; password: string }[]): Promise<void> => {
-  await runOk('setting the fleet users\' passwords', 'chpasswd', ['--crypt-method', 'SHA512', '--sha-rounds', '1000'], { input: passwords.map(({ name, password }) => `${name}:${password}\n`).join('') });
+  await runOk("setting the fleet users' passwords", 'chpasswd', ['--crypt-method', 'SHA512', '--sha-rounds', '1000'], {
+    input: passwords.map(({ name, password }) => `${name}:${password}\n`).join(''),
+  });
 };
 
 /** sudo for each host user as its options say, always as opsc-fleet-root, checked by visudo before use. */
-export const installSudoers = async (hosts: readonly { user: string; options: ResolvedHostOptions }[]): Promise<void> => {
+export const installSudoers = async (
+  hosts: readonly { user: string; options: ResolvedHostOptions }[],
+): Promise<void> => {
   const lines = ['# Written by @opsc/testkit for an SSH fleet; removed when the fleet stops.'];
   for (const { user, options } of hosts) {
     if (options.sudo === 'none') continue;

@@ -17,11 +17,25 @@ export interface FleetHostKey {
 
 /** Shim file in SHIMS_DIR -> its name on the host. dnf's shim is yum on a yum host. */
 const PACKAGE_SHIMS: Record<ResolvedHostOptions['packageManager'], [string, string][]> = {
-  apt: [['apt-get', 'apt-get'], ['apt-get', 'apt'], ['apt-cache', 'apt-cache'], ['dpkg-query', 'dpkg-query']],
-  dnf: [['dnf', 'dnf'], ['rpm', 'rpm']],
-  yum: [['dnf', 'yum'], ['rpm', 'rpm']],
+  apt: [
+    ['apt-get', 'apt-get'],
+    ['apt-get', 'apt'],
+    ['apt-cache', 'apt-cache'],
+    ['dpkg-query', 'dpkg-query'],
+  ],
+  dnf: [
+    ['dnf', 'dnf'],
+    ['rpm', 'rpm'],
+  ],
+  yum: [
+    ['dnf', 'yum'],
+    ['rpm', 'rpm'],
+  ],
 };
-const SERVICE_SHIMS: Record<ResolvedHostOptions['init'], string[]> = { systemd: ['systemctl', 'service'], sysv: ['service'] };
+const SERVICE_SHIMS: Record<ResolvedHostOptions['init'], string[]> = {
+  systemd: ['systemctl', 'service'],
+  sysv: ['service'],
+};
 /** Every emulated service runs a copy of this under the service's name. */
 const SERVICE_BINARY = '/bin/sleep';
 
@@ -62,7 +76,8 @@ export const prepareHost = async (plan: HostPlan, accounts: FleetAccounts, clien
   await makeDir(dir, 0o755);
   await makeDir(`${dir}/sshd`, 0o700);
   for (const sub of ['sbin', 'lib', 'libexec']) await makeDir(`${dir}/${sub}`, 0o755);
-  for (const sub of ['nginx', 'backups', 'opt', 'varlib-opsconductor']) await makeDir(`${dir}/${sub}`, 0o755, rootUid, gid);
+  for (const sub of ['nginx', 'backups', 'opt', 'varlib-opsconductor'])
+    await makeDir(`${dir}/${sub}`, 0o755, rootUid, gid);
   await makeDir(`${dir}/tmp`, 0o1777);
   // Shared by the host user and opsc-fleet-root: setgid, group-writable (the shims use umask 002).
   for (const sub of ['state', 'state/svc', 'state/pkg']) await makeDir(`${dir}/${sub}`, 0o2775, rootUid, gid);
@@ -72,9 +87,18 @@ export const prepareHost = async (plan: HostPlan, accounts: FleetAccounts, clien
   await chmod(plan.home, 0o750);
   await putFile(`${plan.home}/.ssh/authorized_keys`, `${clientPublicKey.trim()}\n`, 0o600, uid, gid);
   // Debian's /etc/profile drops /usr/local/sbin for users; the shims must come first in login shells too.
-  await putFile(`${plan.home}/.profile`, `# SSH fleet host: the shims in /usr/local/sbin come first.\nPATH=${HOST_PATH}\nexport PATH\n`, 0o644, uid, gid);
+  await putFile(
+    `${plan.home}/.profile`,
+    `# SSH fleet host: the shims in /usr/local/sbin come first.\nPATH=${HOST_PATH}\nexport PATH\n`,
+    0o644,
+    uid,
+    gid,
+  );
 
-  for (const [source, name] of [...SERVICE_SHIMS[options.init].map((s) => [s, s] as const), ...PACKAGE_SHIMS[options.packageManager]]) {
+  for (const [source, name] of [
+    ...SERVICE_SHIMS[options.init].map((s) => [s, s] as const),
+    ...PACKAGE_SHIMS[options.packageManager],
+  ]) {
     await copyFile(path.join(SHIMS_DIR, source), `${dir}/sbin/${name}`);
     await chmod(`${dir}/sbin/${name}`, 0o755);
   }
@@ -86,7 +110,13 @@ export const prepareHost = async (plan: HostPlan, accounts: FleetAccounts, clien
   for (const [name, state] of Object.entries(options.services)) {
     await copyFile(SERVICE_BINARY, `${dir}/libexec/${name}`);
     await chmod(`${dir}/libexec/${name}`, 0o755);
-    await putFile(`${dir}/state/svc/${name}.unit`, state === 'active' ? 'enabled\n' : 'disabled\n', 0o664, rootUid, gid);
+    await putFile(
+      `${dir}/state/svc/${name}.unit`,
+      state === 'active' ? 'enabled\n' : 'disabled\n',
+      0o664,
+      rootUid,
+      gid,
+    );
   }
   for (const [name, { installed, available }] of Object.entries(options.packages)) {
     await putFile(`${dir}/state/pkg/${name}`, `${installed ?? ''}\n${available}\n`, 0o664, rootUid, gid);
@@ -105,7 +135,17 @@ export const parsePublicKey = (line: string): FleetHostKey => {
 export const generateHostKey = async (plan: HostPlan): Promise<FleetHostKey> => {
   await rm(plan.hostKeyFile, { force: true });
   await rm(`${plan.hostKeyFile}.pub`, { force: true });
-  await runOk(`${plan.name}: generating its host key`, 'ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', plan.name, '-f', plan.hostKeyFile]);
+  await runOk(`${plan.name}: generating its host key`, 'ssh-keygen', [
+    '-q',
+    '-t',
+    'ed25519',
+    '-N',
+    '',
+    '-C',
+    plan.name,
+    '-f',
+    plan.hostKeyFile,
+  ]);
   return parsePublicKey(await readFile(`${plan.hostKeyFile}.pub`, 'utf8'));
 };
 
@@ -142,6 +182,8 @@ export const writeSshdConfig = async (plan: HostPlan): Promise<void> => {
   await writeFile(plan.configFile, sshdConfig(plan), { mode: 0o600 });
   const check = await run('/usr/sbin/sshd', ['-t', '-f', plan.configFile]);
   if (check.code !== 0) {
-    throw new Error(`${plan.name}: sshd rejects its configuration ${plan.configFile} (exit ${check.code}): ${(check.stderr || check.stdout).trim()}`);
+    throw new Error(
+      `${plan.name}: sshd rejects its configuration ${plan.configFile} (exit ${check.code}): ${(check.stderr || check.stdout).trim()}`,
+    );
   }
 };

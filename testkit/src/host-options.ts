@@ -50,12 +50,21 @@ const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,14}$/;
 const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]*$/;
 const VERSION = /^[A-Za-z0-9.+~:_-]+$/;
 const DEFAULT_SERVICES: NonNullable<FleetHostOptions['services']> = { nginx: 'active' };
-const DEFAULT_PACKAGES: NonNullable<FleetHostOptions['packages']> = { nginx: { installed: '1.22.1-9', available: '1.24.0-1' } };
+const DEFAULT_PACKAGES: NonNullable<FleetHostOptions['packages']> = {
+  nginx: { installed: '1.22.1-9', available: '1.24.0-1' },
+};
 const FILE_ROOTS = Object.entries(PRIVATE_MOUNTS).filter(([mount]) => mount !== '/usr/local/sbin');
 
-const oneOf = <T extends string>(host: string, field: string, value: T | undefined, allowed: readonly T[], fallback: T): T => {
+const oneOf = <T extends string>(
+  host: string,
+  field: string,
+  value: T | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T => {
   if (value === undefined) return fallback;
-  if (!allowed.includes(value)) throw new Error(`${host}: ${field} must be one of ${allowed.join(', ')} (got ${String(value)})`);
+  if (!allowed.includes(value))
+    throw new Error(`${host}: ${field} must be one of ${allowed.join(', ')} (got ${String(value)})`);
   return value;
 };
 
@@ -65,17 +74,24 @@ const resolveFile = (host: string, hostPath: string, content: string): HostFile 
     throw new Error(`${host}: file path ${hostPath} must be absolute and normalised`);
   }
   for (const [mount, dir] of FILE_ROOTS) {
-    if (hostPath.startsWith(`${mount}/`)) return { hostPath, dataPath: `${dir}${hostPath.slice(mount.length)}`, content };
+    if (hostPath.startsWith(`${mount}/`))
+      return { hostPath, dataPath: `${dir}${hostPath.slice(mount.length)}`, content };
   }
-  throw new Error(`${host}: file ${hostPath} is outside the host's private directories (${FILE_ROOTS.map(([m]) => m).join(', ')})`);
+  throw new Error(
+    `${host}: file ${hostPath} is outside the host's private directories (${FILE_ROOTS.map(([m]) => m).join(', ')})`,
+  );
 };
 
 /** Fills in the defaults and checks every name and version before anything touches the machine. */
-export const resolveHostOptions = (host: string, options: FleetHostOptions): { options: ResolvedHostOptions; files: HostFile[] } => {
+export const resolveHostOptions = (
+  host: string,
+  options: FleetHostOptions,
+): { options: ResolvedHostOptions; files: HostFile[] } => {
   const services: Record<string, 'active' | 'inactive'> = {};
   for (const [raw, state] of Object.entries(options.services ?? DEFAULT_SERVICES)) {
     const name = raw.replace(/\.service$/, '');
-    if (!SERVICE_NAME.test(name)) throw new Error(`${host}: service name ${raw} is not valid (letters, digits, _.@-, at most 15 characters)`);
+    if (!SERVICE_NAME.test(name))
+      throw new Error(`${host}: service name ${raw} is not valid (letters, digits, _.@-, at most 15 characters)`);
     services[name] = oneOf(host, `services.${name}`, state, ['active', 'inactive'], 'active');
   }
   const packages: Record<string, { installed: string | null; available: string }> = {};

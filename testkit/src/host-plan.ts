@@ -34,7 +34,8 @@ export interface PlanInput {
 }
 
 /** `fleet-01`, ... or `fleet-001`, ... when the fleet has more than 99 hosts. */
-export const hostName = (index: number, size: number): string => `fleet-${String(index + 1).padStart(size > 99 ? 3 : 2, '0')}`;
+export const hostName = (index: number, size: number): string =>
+  `fleet-${String(index + 1).padStart(size > 99 ? 3 : 2, '0')}`;
 
 export const planHost = (input: PlanInput): HostPlan => {
   const octet = input.index + 2;

@@ -22,11 +22,15 @@ export const bootScript = (plan: HostPlan): string =>
   [
     'set -e',
     'cd /',
-    ...Object.entries(PRIVATE_MOUNTS).map(([mountPoint, sub]) => `mount --bind ${quote(`${plan.dir}/${sub}`)} ${quote(mountPoint)}`),
+    ...Object.entries(PRIVATE_MOUNTS).map(
+      ([mountPoint, sub]) => `mount --bind ${quote(`${plan.dir}/${sub}`)} ${quote(mountPoint)}`,
+    ),
     `mount --bind ${quote(plan.dir)} ${quote(SELF_MOUNT)}`,
     // A dnf or yum host has no apt: whiteouts over /usr/bin hide Debian's package tools, so a probe
     // such as `command -v apt-get` answers as it would there.
-    ...(plan.options.packageManager === 'apt' ? [] : [`mount -t overlay overlay -o ${quote(`lowerdir=${APT_WHITEOUTS}:/usr/bin`)} /usr/bin`]),
+    ...(plan.options.packageManager === 'apt'
+      ? []
+      : [`mount -t overlay overlay -o ${quote(`lowerdir=${APT_WHITEOUTS}:/usr/bin`)} /usr/bin`]),
     // Services run as what sudo runs as, so `sudo systemctl stop` can stop them.
     `env -i PATH=${HOST_PATH} setpriv --reuid=${FLEET_ROOT_USER} --regid=${FLEET_GROUP} --init-groups /bin/bash -c '. ${SELF_MOUNT}/lib/fleet-common.sh && fleet_boot'`,
     `exec /usr/sbin/sshd -D -e -f ${quote(plan.configFile)}`,
@@ -40,9 +44,23 @@ export const launchHost = async (plan: HostPlan): Promise<HostProcess> => {
   // sshd logs to stderr (-e), handed over as a file opened here: a path would resolve inside the
   // host's private /tmp.
   const log = await open(plan.logFile, 'a');
-  const unshareArgs = ['--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private', '--', '/bin/sh', '-c', bootScript(plan)];
+  const unshareArgs = [
+    '--mount',
+    '--pid',
+    '--fork',
+    '--kill-child',
+    '--mount-proc',
+    '--propagation',
+    'private',
+    '--',
+    '/bin/sh',
+    '-c',
+    bootScript(plan),
+  ];
   // A missing program arrives as an 'error' event, not as an exception.
-  const spawned = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', ...unshareArgs], { stdio: ['ignore', log.fd, log.fd] });
+  const spawned = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', ...unshareArgs], {
+    stdio: ['ignore', log.fd, log.fd],
+  });
   await log.close();
   let ended = false;
   const exited = new Promise<void>((resolve) => {
@@ -96,9 +114,15 @@ export const waitForHost = async (plan: HostPlan, host: HostProcess, timeoutMs: 
   const where = `${plan.name} (${plan.address}:${plan.port})`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (!host.running()) throw new Error(`${where}: sshd ended before accepting connections; ${plan.logFile} ends with:\n${await logTail(plan.logFile)}`);
+    if (!host.running())
+      throw new Error(
+        `${where}: sshd ended before accepting connections; ${plan.logFile} ends with:\n${await logTail(plan.logFile)}`,
+      );
     if (await canConnect(plan.address, plan.port)) break;
-    if (Date.now() > deadline) throw new Error(`${where}: no connection accepted within ${timeoutMs} ms; ${plan.logFile} ends with:\n${await logTail(plan.logFile)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${where}: no connection accepted within ${timeoutMs} ms; ${plan.logFile} ends with:\n${await logTail(plan.logFile)}`,
+      );
     await sleep(20);
   }
 };

@@ -1,4 +1,10 @@
-export { startSshFleet, type FleetHost, type FleetJournalEntry, type FleetOptions, type SshFleet } from './ssh-fleet.js';
+export {
+  startSshFleet,
+  type FleetHost,
+  type FleetJournalEntry,
+  type FleetOptions,
+  type SshFleet,
+} from './ssh-fleet.js';
 export type { FleetHostOptions } from './host-options.js';
 export type { FleetClientKey } from './client-key.js';
 export type { FleetHostKey } from './host-files.js';

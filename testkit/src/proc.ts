@@ -33,7 +33,8 @@ export const listProcesses = async (): Promise<ProcessInfo[]> => {
   return infos.filter((info): info is ProcessInfo => info !== undefined && info.state !== 'Z');
 };
 
-export const childrenOf = (processes: readonly ProcessInfo[], pid: number): ProcessInfo[] => processes.filter((p) => p.ppid === pid);
+export const childrenOf = (processes: readonly ProcessInfo[], pid: number): ProcessInfo[] =>
+  processes.filter((p) => p.ppid === pid);
 
 export const descendantsOf = (processes: readonly ProcessInfo[], pid: number): ProcessInfo[] => {
   const found: ProcessInfo[] = [];

@@ -38,7 +38,12 @@ export const run = (command: string, args: readonly string[], options: RunOption
  * Like `run`, but a non-zero exit is an error described by `what` and the program's output. The
  * arguments stay out of the message: some carry a passphrase.
  */
-export const runOk = async (what: string, command: string, args: readonly string[], options?: RunOptions): Promise<RunResult> => {
+export const runOk = async (
+  what: string,
+  command: string,
+  args: readonly string[],
+  options?: RunOptions,
+): Promise<RunResult> => {
   const result = await run(command, args, options);
   if (result.code !== 0) {
     throw new Error(`${what}: ${command} exited with ${result.code}: ${(result.stderr || result.stdout).trim()}`);
@@ -50,7 +55,11 @@ export const runOk = async (what: string, command: string, args: readonly string
  * Maps with at most `limit` calls in flight. After a failure no new item starts, and the call
  * rejects only once the running ones have settled, so a caller's clean-up sees everything started.
  */
-export const mapLimit = async <T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> => {
+export const mapLimit = async <T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> => {
   const results: R[] = [];
   let next = 0;
   let failure: { error: unknown } | undefined;

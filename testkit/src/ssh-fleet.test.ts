@@ -130,14 +130,23 @@ describe.skipIf(!canRun)('an SSH fleet of real sshd hosts', () => {
     expect((await fleet.exec(0, 'sudo -n apt-get install -y --only-upgrade nginx')).code).toBe(0);
     expect((await fleet.exec(0, version)).stdout).toBe('1.24.0-1');
 
-    expect(await fleet.exec(2, "rpm -q --qf '%{VERSION}-%{RELEASE}' nginx")).toMatchObject({ code: 0, stdout: '1.22.1-9' });
+    expect(await fleet.exec(2, "rpm -q --qf '%{VERSION}-%{RELEASE}' nginx")).toMatchObject({
+      code: 0,
+      stdout: '1.22.1-9',
+    });
     expect((await fleet.exec(2, 'rpm -q curl')).code).toBe(1);
-    expect(await fleet.exec(2, 'command -v dnf; command -v apt-get')).toMatchObject({ code: 1, stdout: '/usr/local/sbin/dnf\n' });
+    expect(await fleet.exec(2, 'command -v dnf; command -v apt-get')).toMatchObject({
+      code: 1,
+      stdout: '/usr/local/sbin/dnf\n',
+    });
   });
 
   it('accepts the encrypted client key and presents the host key it reports', async () => {
     const host = fleet.hosts[2] as FleetHost;
-    const session = await open(host, { privateKey: fleet.clientKey.encryptedPrivateKey, passphrase: fleet.clientKey.passphrase });
+    const session = await open(host, {
+      privateKey: fleet.clientKey.encryptedPrivateKey,
+      passphrase: fleet.clientKey.passphrase,
+    });
     session.client.end();
     expect(session.fingerprint).toBe(host.hostKey.fingerprint);
 
@@ -169,7 +178,10 @@ describe.skipIf(!canRun)('an SSH fleet of real sshd hosts', () => {
     const session = await open(host, { privateKey: fleet.clientKey.privateKey });
     session.client.end();
     expect(session.fingerprint).toBe(host.hostKey.fingerprint);
-    expect(await fleet.exec(1, 'cat /etc/nginx/nginx.conf; pgrep -x nginx >/dev/null')).toMatchObject({ code: 0, stdout: conf(1) });
+    expect(await fleet.exec(1, 'cat /etc/nginx/nginx.conf; pgrep -x nginx >/dev/null')).toMatchObject({
+      code: 0,
+      stdout: conf(1),
+    });
   });
 
   it('stops every host by PID and closes the port', async () => {

@@ -114,10 +114,14 @@ const findFreePort = async (addresses: readonly string[]): Promise<number> => {
 };
 
 const checkOptions = (options: FleetOptions): void => {
-  if (!Number.isInteger(options.size) || options.size < 1 || options.size > 250) throw new Error(`size must be an integer from 1 to 250 (got ${options.size})`);
-  if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 1 || options.port > 65_535)) throw new Error(`port must be 1..65535 (got ${options.port})`);
-  if (options.maxStartups !== undefined && !/^\d+(:\d+:\d+)?$/.test(options.maxStartups)) throw new Error(`maxStartups must look like '10' or '10:30:100' (got ${options.maxStartups})`);
-  if (options.maxSessions !== undefined && (!Number.isInteger(options.maxSessions) || options.maxSessions < 0)) throw new Error(`maxSessions must be a non-negative integer (got ${options.maxSessions})`);
+  if (!Number.isInteger(options.size) || options.size < 1 || options.size > 250)
+    throw new Error(`size must be an integer from 1 to 250 (got ${options.size})`);
+  if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 1 || options.port > 65_535))
+    throw new Error(`port must be 1..65535 (got ${options.port})`);
+  if (options.maxStartups !== undefined && !/^\d+(:\d+:\d+)?$/.test(options.maxStartups))
+    throw new Error(`maxStartups must look like '10' or '10:30:100' (got ${options.maxStartups})`);
+  if (options.maxSessions !== undefined && (!Number.isInteger(options.maxSessions) || options.maxSessions < 0))
+    throw new Error(`maxSessions must be a non-negative integer (got ${options.maxSessions})`);
 };
 
 /**
@@ -128,7 +132,9 @@ export const startSshFleet = async (options: FleetOptions): Promise<SshFleet> =>
   checkOptions(options);
   checkMachine();
   // Every option is checked before the machine is touched.
-  const resolved = Array.from({ length: options.size }, (_, index) => resolveHostOptions(hostName(index, options.size), options.host?.(index) ?? {}));
+  const resolved = Array.from({ length: options.size }, (_, index) =>
+    resolveHostOptions(hostName(index, options.size), options.host?.(index) ?? {}),
+  );
   await ensureMachineDirs();
   await acquireLock(LOCK_WAIT_MS);
 
@@ -177,7 +183,10 @@ export const startSshFleet = async (options: FleetOptions): Promise<SshFleet> =>
       }),
     );
     const passwords = plans.map((plan) => ({ name: plan.user, password: randomBytes(15).toString('base64url') }));
-    const [accounts, client] = await Promise.all([ensureAccounts(plans.map(({ user, home }) => ({ name: user, home }))), createClientKey()]);
+    const [accounts, client] = await Promise.all([
+      ensureAccounts(plans.map(({ user, home }) => ({ name: user, home }))),
+      createClientKey(),
+    ]);
     await setPasswords(passwords);
     await installSudoers(plans);
 
@@ -261,7 +270,10 @@ const createFleet = ({ plans, hosts, processes, client, stopAll }: FleetParts): 
     },
     readHostFile: async (index, hostPath) => {
       const { plan } = at(index);
-      return readFile(path.join(plan.dir, resolveHostOptions(plan.name, { files: { [hostPath]: '' } }).files[0]!.dataPath), 'utf8').catch((err: NodeJS.ErrnoException) => {
+      return readFile(
+        path.join(plan.dir, resolveHostOptions(plan.name, { files: { [hostPath]: '' } }).files[0]!.dataPath),
+        'utf8',
+      ).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return null;
         throw err;
       });

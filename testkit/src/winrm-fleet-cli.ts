@@ -20,7 +20,9 @@ const { values } = parseArgs({
 });
 const size = integerOption('size', values.size);
 if (size === undefined) {
-  process.stderr.write('usage: winrm-fleet-cli --size N [--first-octet 101] [--http-port P] [--https-port P] [--tls-dir DIR]\n');
+  process.stderr.write(
+    'usage: winrm-fleet-cli --size N [--first-octet 101] [--http-port P] [--https-port P] [--tls-dir DIR]\n',
+  );
   process.exit(2);
 }
 
@@ -38,7 +40,11 @@ process.stderr.write(`[winrm-fleet] ${fleet.hosts.length} hosts up in ${Math.rou
 const ownTlsDir = values['tls-dir'] === undefined;
 const tlsDir = values['tls-dir'] ?? (await mkdtemp(path.join(tmpdir(), 'opsc-winrm-fleet-tls-')));
 await mkdir(tlsDir, { recursive: true });
-const files = { caFile: path.join(tlsDir, 'ca.pem'), clientCertFile: path.join(tlsDir, 'client.pem'), clientKeyFile: path.join(tlsDir, 'client.key') };
+const files = {
+  caFile: path.join(tlsDir, 'ca.pem'),
+  clientCertFile: path.join(tlsDir, 'client.pem'),
+  clientKeyFile: path.join(tlsDir, 'client.key'),
+};
 await writeFile(files.caFile, fleet.caCertificate);
 await writeFile(files.clientCertFile, fleet.clientCertificate.certificate);
 await writeFile(files.clientKeyFile, fleet.clientCertificate.privateKey, { mode: 0o600 });

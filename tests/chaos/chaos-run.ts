@@ -31,7 +31,10 @@ export interface ChaosServices {
   close(): Promise<void>;
 }
 
-export const startChaosServices = async (stack: TestStack, harnessOrchestrator: RunningOrchestrator): Promise<ChaosServices> => {
+export const startChaosServices = async (
+  stack: TestStack,
+  harnessOrchestrator: RunningOrchestrator,
+): Promise<ChaosServices> => {
   await harnessOrchestrator.service.stop(5_000);
   const direct = new URL(stack.roleUrls.executor);
   const proxy = await startProxy(direct.hostname, Number(direct.port || 5432));
@@ -65,7 +68,10 @@ export const startChaosServices = async (stack: TestStack, harnessOrchestrator: 
 };
 
 /** Submits an executable plan or a draft as the operator and approves it as the approver. */
-export const submitApproved = async (s: ChaosServices, body: { plan: unknown } | { draft: unknown }): Promise<Created> => {
+export const submitApproved = async (
+  s: ChaosServices,
+  body: { plan: unknown } | { draft: unknown },
+): Promise<Created> => {
   const res = await requestJson<Created>(`${s.apiUrl()}/api/jobs`, { token: s.operator.token, body });
   if (res.status !== 201) throw new Error(`POST /api/jobs: ${res.status} ${JSON.stringify(res.body)}`);
   const approved = await control(s.apiUrl(), s.approver.token, res.body.id, 'approve', { planHash: res.body.planHash });
@@ -128,10 +134,18 @@ export const runCase = async (s: ChaosServices, stack: TestStack, c: ChaosCase):
     recovery = endedAt === null ? null : Math.round((endedAt - injectedAt) / 100) / 10;
     const facts = await c.facts();
     problems = checkRun(job, facts, c.expected);
-    if (endedAt === null) problems.unshift(`job stuck in ${job.status} ${Math.round(END_DEADLINE_MS / 1000) + (c.faultSeconds ?? 0)} s after the fault`);
+    if (endedAt === null)
+      problems.unshift(
+        `job stuck in ${job.status} ${Math.round(END_DEADLINE_MS / 1000) + (c.faultSeconds ?? 0)} s after the fault`,
+      );
     else {
       // The final status is the workflow's last write; it closes right after.
-      const closed = await eventually(async () => ((await stack.client.workflow.getHandle(created.id).describe()).status.name === 'RUNNING' ? undefined : true), 15_000, 'the workflow to close').catch(() => false);
+      const closed = await eventually(
+        async () =>
+          (await stack.client.workflow.getHandle(created.id).describe()).status.name === 'RUNNING' ? undefined : true,
+        15_000,
+        'the workflow to close',
+      ).catch(() => false);
       if (!closed) problems.push(`job says ${job.status} but its workflow is still running`);
     }
   } catch (err) {
@@ -143,8 +157,19 @@ export const runCase = async (s: ChaosServices, stack: TestStack, c: ChaosCase):
       .catch(() => undefined);
     await c.heal?.().catch(() => undefined);
   }
-  recordRow({ workload: c.workload, hosts: c.hosts, fault: c.fault, recoverySeconds: recovery, jobStatus: status, expected: describeExpectation(c.expected), problems, symptoms });
-  console.info(`[chaos] ${c.workload} / ${c.fault}: job ${status}, recovery ${recovery ?? 'stuck'} s, ${problems.length} problem(s)`);
+  recordRow({
+    workload: c.workload,
+    hosts: c.hosts,
+    fault: c.fault,
+    recoverySeconds: recovery,
+    jobStatus: status,
+    expected: describeExpectation(c.expected),
+    problems,
+    symptoms,
+  });
+  console.info(
+    `[chaos] ${c.workload} / ${c.fault}: job ${status}, recovery ${recovery ?? 'stuck'} s, ${problems.length} problem(s)`,
+  );
   expect(problems, `${c.workload} / ${c.fault}`).toEqual([]);
 };
 

@@ -22,7 +22,10 @@ export interface Expectation {
   lost?: string;
 }
 
-export const describeExpectation = (e: Expectation): string => (e.lost ? `${e.status}; ${e.lost} undone or declared half-changed, others changed` : `${e.status}; every host changed once`);
+export const describeExpectation = (e: Expectation): string =>
+  e.lost
+    ? `${e.status}; ${e.lost} undone or declared half-changed, others changed`
+    : `${e.status}; every host changed once`;
 
 /**
  * The issue's invariants, as a list of violations (empty: the run is right): the job ends in the
@@ -46,26 +49,38 @@ export const checkRun = (job: JobView, hosts: readonly HostFacts[], expected: Ex
     // most); the file is replaced and restored once at most.
     const undone = state === 'rolled_back' || state === 'rollback_failed';
     const serviceLimit = undone ? 2 : 1;
-    if (host.stops > serviceLimit || host.starts > serviceLimit || host.replacements > 1 || host.restores > 1) say(`a change ran twice (${counts})`);
+    if (host.stops > serviceLimit || host.starts > serviceLimit || host.replacements > 1 || host.restores > 1)
+      say(`a change ran twice (${counts})`);
     const wanted = host.name === expected.lost ? ['rolled_back', 'rollback_failed'] : ['completed'];
     if (!wanted.includes(state)) say(`expected ${wanted.join(' or ')}`);
-    const untouched = host.version === 'old' && host.running !== false && host.stops === host.starts && host.replacements === host.restores;
+    const untouched =
+      host.version === 'old' &&
+      host.running !== false &&
+      host.stops === host.starts &&
+      host.replacements === host.restores;
     switch (state) {
       case 'completed':
-        if (host.stops !== 1 || host.replacements !== 1 || host.starts !== 1 || host.restores !== 0) say(`expected one stop, one replacement and one start (${counts})`);
+        if (host.stops !== 1 || host.replacements !== 1 || host.starts !== 1 || host.restores !== 0)
+          say(`expected one stop, one replacement and one start (${counts})`);
         if (host.version !== 'new') say(`file is ${host.version}, expected new`);
         if (host.running === false) say('service not running');
         break;
       case 'rolled_back':
         // Reported undone: the host must be as before, each change it had undone.
-        if (!untouched) say(`reported rolled back but is ${host.version}, service ${host.running === false ? 'stopped' : 'running'} (${counts})`);
+        if (!untouched)
+          say(
+            `reported rolled back but is ${host.version}, service ${host.running === false ? 'stopped' : 'running'} (${counts})`,
+          );
         break;
       case 'rollback_failed':
         if (!declaredHalf) say('rollback_failed but the outcome counts no failed rollback');
         break;
       default:
         // Failed, skipped, cancelled, or still running: only acceptable when nothing was changed.
-        if (!untouched) say(`left half-changed without a rollback: ${host.version}, service ${host.running === false ? 'stopped' : 'running'} (${counts})`);
+        if (!untouched)
+          say(
+            `left half-changed without a rollback: ${host.version}, service ${host.running === false ? 'stopped' : 'running'} (${counts})`,
+          );
     }
   }
   return problems;
@@ -75,7 +90,12 @@ export const checkRun = (job: JobView, hosts: readonly HostFacts[], expected: Ex
  * Polls the job until it is final, tolerating an API that is down (its database may be); returns the
  * time it became final, or null at the deadline ("stuck").
  */
-export const waitForEnd = async (apiUrl: () => string, token: string, jobId: string, deadlineMs: number): Promise<{ job: JobView; endedAt: number | null }> => {
+export const waitForEnd = async (
+  apiUrl: () => string,
+  token: string,
+  jobId: string,
+  deadlineMs: number,
+): Promise<{ job: JobView; endedAt: number | null }> => {
   const deadline = Date.now() + deadlineMs;
   let last: JobView | undefined;
   while (Date.now() < deadline) {
@@ -93,6 +113,16 @@ export const waitForEnd = async (apiUrl: () => string, token: string, jobId: str
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  const fallback: JobView = last ?? { id: jobId, status: 'unknown', planHash: '', progress: null, approval: null, events: [], outcome: null, targets: [], results: [] };
+  const fallback: JobView = last ?? {
+    id: jobId,
+    status: 'unknown',
+    planHash: '',
+    progress: null,
+    approval: null,
+    events: [],
+    outcome: null,
+    targets: [],
+    results: [],
+  };
   return { job: fallback, endedAt: null };
 };

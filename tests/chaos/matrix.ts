@@ -31,7 +31,10 @@ export const matrixTable = (rows: readonly MatrixRow[]): string => {
     '| workload | hosts | fault | recovery (s) | job | expected | verdict | failed steps said |',
     '|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => {
-      const verdict = r.problems.length === 0 ? 'pass' : `FAIL: ${r.problems.slice(0, 3).join('; ')}${r.problems.length > 3 ? `; (+${r.problems.length - 3} more)` : ''}`;
+      const verdict =
+        r.problems.length === 0
+          ? 'pass'
+          : `FAIL: ${r.problems.slice(0, 3).join('; ')}${r.problems.length > 3 ? `; (+${r.problems.length - 3} more)` : ''}`;
       return `| ${r.workload} | ${r.hosts} | ${cell(r.fault)} | ${r.recoverySeconds ?? 'stuck'} | ${r.jobStatus} | ${r.expected} | ${cell(verdict)} | ${cell(r.symptoms.join('; ') || '-')} |`;
     }),
   ];

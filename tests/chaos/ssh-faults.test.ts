@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
-import { PG_OUTAGE_SECONDS, databaseOutage, runCase, startChaosServices, submitApproved, waitUntil, type ChaosCase, type ChaosServices } from './chaos-run.js';
+import {
+  PG_OUTAGE_SECONDS,
+  databaseOutage,
+  runCase,
+  startChaosServices,
+  submitApproved,
+  waitUntil,
+  type ChaosCase,
+  type ChaosServices,
+} from './chaos-run.js';
 import type { Expectation } from './host-checks.js';
 import { hostFiles, hostsThatDid, sshFacts, sshPlan } from './ssh-job.js';
 
@@ -34,7 +43,13 @@ afterAll(async () => {
   await h?.close();
 });
 
-const sshCase = (c: (typeof CASES)[number], fault: string, inject: (jobId: string) => Promise<number>, expected: Expectation = { status: 'completed' }, extra: Partial<ChaosCase> = {}): ChaosCase => ({
+const sshCase = (
+  c: (typeof CASES)[number],
+  fault: string,
+  inject: (jobId: string) => Promise<number>,
+  expected: Expectation = { status: 'completed' },
+  extra: Partial<ChaosCase> = {},
+): ChaosCase => ({
   workload: 'ssh script job',
   hosts: SIZE,
   fault,
@@ -55,50 +70,95 @@ const killExecutorDuring = (c: (typeof CASES)[number], what: 'stop' | 'replace' 
 };
 
 describe('the SSH script job under faults', () => {
-  it('SIGKILL of the executor during the stop step (the script prints after the kill)', () =>
-    runCase(s, h.stack, sshCase('exec-stop', 'SIGKILL executor during stop', killExecutorDuring('exec-stop', 'stop'))), 240_000);
+  it(
+    'SIGKILL of the executor during the stop step (the script prints after the kill)',
+    () =>
+      runCase(
+        s,
+        h.stack,
+        sshCase('exec-stop', 'SIGKILL executor during stop', killExecutorDuring('exec-stop', 'stop')),
+      ),
+    240_000,
+  );
 
-  it('SIGKILL of the executor during the copy step (the script prints after the kill)', () =>
-    runCase(s, h.stack, sshCase('exec-copy', 'SIGKILL executor during copy', killExecutorDuring('exec-copy', 'replace'))), 240_000);
+  it(
+    'SIGKILL of the executor during the copy step (the script prints after the kill)',
+    () =>
+      runCase(
+        s,
+        h.stack,
+        sshCase('exec-copy', 'SIGKILL executor during copy', killExecutorDuring('exec-copy', 'replace')),
+      ),
+    240_000,
+  );
 
-  it('SIGKILL of the executor during the start step (the script prints after the kill)', () =>
-    runCase(s, h.stack, sshCase('exec-start', 'SIGKILL executor during start', killExecutorDuring('exec-start', 'start'))), 240_000);
+  it(
+    'SIGKILL of the executor during the start step (the script prints after the kill)',
+    () =>
+      runCase(
+        s,
+        h.stack,
+        sshCase('exec-start', 'SIGKILL executor during start', killExecutorDuring('exec-start', 'start')),
+      ),
+    240_000,
+  );
 
-  it('SIGKILL of the orchestrator mid-job', () =>
-    runCase(
-      s,
-      h.stack,
-      sshCase('orch', 'SIGKILL orchestrator', async () => {
-        await waitUntil(async () => (await hostsThatDid(h.fleet, svc('orch'), 'stop')).length > 0, 'a host to stop');
-        await s.killOrchestrator();
-        const at = Date.now();
-        await s.startOrchestrator();
-        return at;
-      }),
-    ), 240_000);
+  it(
+    'SIGKILL of the orchestrator mid-job',
+    () =>
+      runCase(
+        s,
+        h.stack,
+        sshCase('orch', 'SIGKILL orchestrator', async () => {
+          await waitUntil(async () => (await hostsThatDid(h.fleet, svc('orch'), 'stop')).length > 0, 'a host to stop');
+          await s.killOrchestrator();
+          const at = Date.now();
+          await s.startOrchestrator();
+          return at;
+        }),
+      ),
+    240_000,
+  );
 
-  it('SIGKILL of the orchestrator and the executor at once', () =>
-    runCase(
-      s,
-      h.stack,
-      sshCase('both', 'SIGKILL orchestrator + executor', async () => {
-        await waitUntil(async () => (await hostsThatDid(h.fleet, svc('both'), 'replace')).length > 0, 'a host to replace its file');
-        await Promise.all([s.killOrchestrator(), s.killExecutor()]);
-        const at = Date.now();
-        await Promise.all([s.startOrchestrator(), s.startExecutor()]);
-        return at;
-      }),
-    ), 240_000);
+  it(
+    'SIGKILL of the orchestrator and the executor at once',
+    () =>
+      runCase(
+        s,
+        h.stack,
+        sshCase('both', 'SIGKILL orchestrator + executor', async () => {
+          await waitUntil(
+            async () => (await hostsThatDid(h.fleet, svc('both'), 'replace')).length > 0,
+            'a host to replace its file',
+          );
+          await Promise.all([s.killOrchestrator(), s.killExecutor()]);
+          const at = Date.now();
+          await Promise.all([s.startOrchestrator(), s.startExecutor()]);
+          return at;
+        }),
+      ),
+    240_000,
+  );
 
-  it(`PostgreSQL down ${PG_OUTAGE_SECONDS} s mid-job (every service's connections cut)`, () =>
-    runCase(
-      s,
-      h.stack,
-      sshCase('pg', `PostgreSQL down ${PG_OUTAGE_SECONDS} s`, async () => {
-        await waitUntil(async () => (await hostsThatDid(h.fleet, svc('pg'), 'stop')).length > 0, 'a host to stop');
-        return databaseOutage(s);
-      }, undefined, { faultSeconds: PG_OUTAGE_SECONDS }),
-    ), 240_000 + PG_OUTAGE_SECONDS * 1_000);
+  it(
+    `PostgreSQL down ${PG_OUTAGE_SECONDS} s mid-job (every service's connections cut)`,
+    () =>
+      runCase(
+        s,
+        h.stack,
+        sshCase(
+          'pg',
+          `PostgreSQL down ${PG_OUTAGE_SECONDS} s`,
+          async () => {
+            await waitUntil(async () => (await hostsThatDid(h.fleet, svc('pg'), 'stop')).length > 0, 'a host to stop');
+            return databaseOutage(s);
+          },
+          undefined,
+          { faultSeconds: PG_OUTAGE_SECONDS },
+        ),
+      ),
+    240_000 + PG_OUTAGE_SECONDS * 1_000,
+  );
 
   it('a target host killed (its sshd and everything on it) during the copy step', () => {
     const lost = h.fleet.hosts[LOST]!.name;
@@ -109,7 +169,10 @@ describe('the SSH script job under faults', () => {
         'host',
         `host ${lost} killed during copy`,
         async () => {
-          await waitUntil(async () => (await hostsThatDid(h.fleet, svc('host'), 'replace')).includes(LOST), `${lost} to replace its file`);
+          await waitUntil(
+            async () => (await hostsThatDid(h.fleet, svc('host'), 'replace')).includes(LOST),
+            `${lost} to replace its file`,
+          );
           const at = Date.now();
           await h.fleet.stopHost(LOST);
           return at;

@@ -7,7 +7,16 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ensureTemporalBinary, startDevServer, type DevServerOptions, type RunningDevServer } from '@opsc/temporal';
 import { freePort } from '../support/free-port.js';
 import { startWinrmHarness, type WinrmHarness } from '../support/winrm-harness.js';
-import { PG_OUTAGE_SECONDS, databaseOutage, runCase, startChaosServices, submitApproved, waitUntil, type ChaosCase, type ChaosServices } from './chaos-run.js';
+import {
+  PG_OUTAGE_SECONDS,
+  databaseOutage,
+  runCase,
+  startChaosServices,
+  submitApproved,
+  waitUntil,
+  type ChaosCase,
+  type ChaosServices,
+} from './chaos-run.js';
 import type { Expectation } from './host-checks.js';
 import { ARTIFACT, OLD_EXE, exePath, hostsCopying, hostsStopped, winrmDraft, winrmFacts } from './winrm-job.js';
 
@@ -28,14 +37,27 @@ let newExe: Buffer;
 
 beforeAll(async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'opsc-chaos-temporal-'));
-  serverOptions = { binary: ensureTemporalBinary(), dbFile: path.join(dir, 'temporal.db'), port: await freePort(), uiPort: null, namespace: 'default', logFile: path.join(dir, 'temporal.log') };
+  serverOptions = {
+    binary: ensureTemporalBinary(),
+    dbFile: path.join(dir, 'temporal.db'),
+    port: await freePort(),
+    uiPort: null,
+    namespace: 'default',
+    logFile: path.join(dir, 'temporal.log'),
+  };
   server = await startDevServer(serverOptions);
   h = await startWinrmHarness('chaos-winrm', {
     size: SIZE,
     firstOctet: 200,
     temporalAddress: server.address,
     host: () => ({
-      services: CASES.map((c) => ({ name: svc(c), path: exePath(svc(c)), status: 'Running' as const, startDelayMs: 300, stopDelayMs: 300 })),
+      services: CASES.map((c) => ({
+        name: svc(c),
+        path: exePath(svc(c)),
+        status: 'Running' as const,
+        startDelayMs: 300,
+        stopDelayMs: 300,
+      })),
       files: Object.fromEntries(CASES.map((c) => [exePath(svc(c)), OLD_EXE])),
     }),
     groups: { [GROUP]: Array.from({ length: SIZE }, (_, i) => i) },
@@ -53,7 +75,13 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const winrmCase = (c: (typeof CASES)[number], fault: string, inject: (jobId: string) => Promise<number>, expected: Expectation = { status: 'completed' }, extra: Partial<ChaosCase> = {}): ChaosCase => ({
+const winrmCase = (
+  c: (typeof CASES)[number],
+  fault: string,
+  inject: (jobId: string) => Promise<number>,
+  expected: Expectation = { status: 'completed' },
+  extra: Partial<ChaosCase> = {},
+): ChaosCase => ({
   workload: 'winrm change job',
   hosts: SIZE,
   fault,
@@ -65,43 +93,64 @@ const winrmCase = (c: (typeof CASES)[number], fault: string, inject: (jobId: str
 });
 
 describe('the WinRM change job under faults', () => {
-  it('SIGKILL of the executor during a file copy', () =>
-    runCase(
-      s,
-      h.stack,
-      winrmCase('exec-copy', 'SIGKILL executor during copy', async () => {
-        await waitUntil(() => hostsCopying(h.fleet, svc('exec-copy')).length > 0, 'a host to be receiving the new exe');
-        await s.killExecutor();
-        const at = Date.now();
-        await s.startExecutor();
-        return at;
-      }),
-    ), 300_000);
+  it(
+    'SIGKILL of the executor during a file copy',
+    () =>
+      runCase(
+        s,
+        h.stack,
+        winrmCase('exec-copy', 'SIGKILL executor during copy', async () => {
+          await waitUntil(
+            () => hostsCopying(h.fleet, svc('exec-copy')).length > 0,
+            'a host to be receiving the new exe',
+          );
+          await s.killExecutor();
+          const at = Date.now();
+          await s.startExecutor();
+          return at;
+        }),
+      ),
+    300_000,
+  );
 
-  it('a Temporal server restart mid-job', () =>
-    runCase(
-      s,
-      h.stack,
-      winrmCase('temporal', 'Temporal dev server restart', async () => {
-        await waitUntil(() => hostsStopped(h.fleet, svc('temporal')).length > 0, 'a host to stop');
-        const at = Date.now();
-        await server.stop();
-        server = await startDevServer(serverOptions);
-        return at;
-      }),
-    ), 300_000);
+  it(
+    'a Temporal server restart mid-job',
+    () =>
+      runCase(
+        s,
+        h.stack,
+        winrmCase('temporal', 'Temporal dev server restart', async () => {
+          await waitUntil(() => hostsStopped(h.fleet, svc('temporal')).length > 0, 'a host to stop');
+          const at = Date.now();
+          await server.stop();
+          server = await startDevServer(serverOptions);
+          return at;
+        }),
+      ),
+    300_000,
+  );
 
-  it(`PostgreSQL down ${PG_OUTAGE_SECONDS} s during the copies`, () =>
-    runCase(
-      s,
-      h.stack,
-      winrmCase('pg', `PostgreSQL down ${PG_OUTAGE_SECONDS} s`, async () => {
-        await waitUntil(() => hostsCopying(h.fleet, svc('pg')).length > 0, 'a host to be receiving the new exe');
-        return databaseOutage(s);
-      }, undefined, { faultSeconds: PG_OUTAGE_SECONDS }),
-    ), 300_000 + PG_OUTAGE_SECONDS * 1_000);
+  it(
+    `PostgreSQL down ${PG_OUTAGE_SECONDS} s during the copies`,
+    () =>
+      runCase(
+        s,
+        h.stack,
+        winrmCase(
+          'pg',
+          `PostgreSQL down ${PG_OUTAGE_SECONDS} s`,
+          async () => {
+            await waitUntil(() => hostsCopying(h.fleet, svc('pg')).length > 0, 'a host to be receiving the new exe');
+            return databaseOutage(s);
+          },
+          undefined,
+          { faultSeconds: PG_OUTAGE_SECONDS },
+        ),
+      ),
+    300_000 + PG_OUTAGE_SECONDS * 1_000,
+  );
 
-  it('a target host\'s WinRM endpoint killed during its copy', () => {
+  it("a target host's WinRM endpoint killed during its copy", () => {
     const lost = h.fleet.hosts[LOST]!.name;
     return runCase(
       s,
@@ -110,7 +159,10 @@ describe('the WinRM change job under faults', () => {
         'host',
         `${lost}'s WinRM endpoint killed during copy`,
         async () => {
-          await waitUntil(() => hostsCopying(h.fleet, svc('host')).includes(LOST), `${lost} to be receiving the new exe`);
+          await waitUntil(
+            () => hostsCopying(h.fleet, svc('host')).includes(LOST),
+            `${lost} to be receiving the new exe`,
+          );
           const at = Date.now();
           await h.fleet.stopHost(LOST);
           return at;

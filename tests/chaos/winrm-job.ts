@@ -35,11 +35,21 @@ export const hostsCopying = (fleet: WinrmFleet, svc: string): number[] =>
   fleet.hosts.flatMap((_, i) => {
     const journal = fleet.host(i).journal();
     const stopped = journal.findIndex((e) => e.op === 'service-stop' && same(e.name, svc));
-    return stopped !== -1 && journal.slice(stopped).some((e) => e.op === 'write' && e.path.toLowerCase().endsWith('.part')) ? [i] : [];
+    return stopped !== -1 &&
+      journal.slice(stopped).some((e) => e.op === 'write' && e.path.toLowerCase().endsWith('.part'))
+      ? [i]
+      : [];
   });
 
 export const hostsStopped = (fleet: WinrmFleet, svc: string): number[] =>
-  fleet.hosts.flatMap((_, i) => (fleet.host(i).journal().some((e) => e.op === 'service-stop' && same(e.name, svc)) ? [i] : []));
+  fleet.hosts.flatMap((_, i) =>
+    fleet
+      .host(i)
+      .journal()
+      .some((e) => e.op === 'service-stop' && same(e.name, svc))
+      ? [i]
+      : [],
+  );
 
 /** Each host's own record of `svc`: its change journal, the exe and the service. */
 export const winrmFacts = async (fleet: WinrmFleet, svc: string, newExe: Buffer): Promise<HostFacts[]> =>
@@ -56,7 +66,8 @@ export const winrmFacts = async (fleet: WinrmFleet, svc: string, newExe: Buffer)
         // The new file is moved into place; a restore copies the backup over it.
         replacements: journal.filter((e) => e.op === 'move' && same(e.path, exe)).length,
         restores: journal.filter((e) => e.op === 'copy' && same(e.path, exe)).length,
-        version: content === null ? 'missing' : content.equals(OLD_EXE) ? 'old' : content.equals(newExe) ? 'new' : 'other',
+        version:
+          content === null ? 'missing' : content.equals(OLD_EXE) ? 'old' : content.equals(newExe) ? 'new' : 'other',
         running: sim.service(svc)?.status === 'Running',
       } satisfies HostFacts;
     }),

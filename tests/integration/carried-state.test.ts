@@ -14,7 +14,10 @@ import { JobState } from '@opsc/workflows/job-state';
 // misread. A workflow of the test's own continues as new into `runJob` to hand it such state;
 // nothing gets as far as an activity, so no orchestrator or executor is needed.
 
-const plan = Plan.parse({ name: 'handed over', steps: [{ id: 'hello', name: 'hello', action: { method: 'local-command', command: 'echo', args: ['hello'] } }] });
+const plan = Plan.parse({
+  name: 'handed over',
+  steps: [{ id: 'hello', name: 'hello', action: { method: 'local-command', command: 'echo', args: ['hello'] } }],
+});
 const approval = { required: false, reasons: [], fourEyes: false, timeoutSeconds: 60 };
 const input = (jobId: string, carried: unknown): RunJobInput => ({
   jobId,
@@ -32,7 +35,17 @@ const input = (jobId: string, carried: unknown): RunJobInput => ({
 });
 /** State as a run of version 1 hands it over after its approval, its steps not begun. */
 const handedOver = (): Record<string, unknown> => {
-  const state = new JobState('job', plan, ['executor'], [[0]], 0, { approval: { required: false, status: 'not_required', planHash: 'h', requestedBy: 'rita', fourEyes: false, deadline: null }, now: new Date() });
+  const state = new JobState('job', plan, ['executor'], [[0]], 0, {
+    approval: {
+      required: false,
+      status: 'not_required',
+      planHash: 'h',
+      requestedBy: 'rita',
+      fourEyes: false,
+      deadline: null,
+    },
+    now: new Date(),
+  });
   state.data.phase = 'running';
   return JSON.parse(JSON.stringify(state.handOver())) as Record<string, unknown>;
 };
@@ -58,7 +71,10 @@ export const handOver = (input) => makeContinueAsNewFunc({ workflowType: 'runJob
     connection = await NativeConnection.connect({ address: inject('temporalAddress') });
     worker = await Worker.create({ connection, namespace: 'default', taskQueue, workflowsPath: file });
     running = worker.run();
-    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), namespace: 'default' });
+    client = new Client({
+      connection: await Connection.connect({ address: inject('temporalAddress') }),
+      namespace: 'default',
+    });
   });
 
   afterAll(async () => {
@@ -69,12 +85,19 @@ export const handOver = (input) => makeContinueAsNewFunc({ workflowType: 'runJob
   });
 
   /** How the continued run of `runJob` ended: the type and message of its failure. */
-  const continued = async (carried: unknown): Promise<{ type: string | undefined; message: string; nonRetryable: boolean }> => {
+  const continued = async (
+    carried: unknown,
+  ): Promise<{ type: string | undefined; message: string; nonRetryable: boolean }> => {
     const workflowId = `carried-state-${randomUUID()}`;
     try {
       await client.workflow.execute('handOver', { taskQueue, workflowId, args: [input(workflowId, carried)] });
     } catch (err) {
-      if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure) return { type: err.cause.type ?? undefined, message: err.cause.message, nonRetryable: err.cause.nonRetryable === true };
+      if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure)
+        return {
+          type: err.cause.type ?? undefined,
+          message: err.cause.message,
+          nonRetryable: err.cause.nonRetryable === true,
+        };
       throw err;
     }
     throw new Error(`the continued run of ${workflowId} ran to its end`);
@@ -89,9 +112,11 @@ export const handOver = (input) => makeContinueAsNewFunc({ workflowType: 'runJob
     });
   });
 
-  it('fails the run, saying where, for state that is not its version\'s shape', async () => {
+  it("fails the run, saying where, for state that is not its version's shape", async () => {
     const { message, type } = await continued({ ...handedOver(), phase: 'anywhere' });
     expect(type).toBe('ValidationFailed');
-    expect(message).toMatch(/^refused to continue: the handed-over state \(version 1\) does not fit its schema at phase: /);
+    expect(message).toMatch(
+      /^refused to continue: the handed-over state \(version 1\) does not fit its schema at phase: /,
+    );
   });
 });

@@ -15,7 +15,8 @@ describe('PostgreSQL itself keeps secrets from the orchestrator and the audit lo
     stack = await createTestStack('grants');
     orchestrator = new pg.Pool({ connectionString: stack.roleUrls.orchestrator, max: 1 });
     executor = new pg.Pool({ connectionString: stack.roleUrls.executor, max: 1 });
-    tenantId = (await orchestrator.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ('acme') RETURNING id`)).rows[0]!.id;
+    tenantId = (await orchestrator.query<{ id: string }>(`INSERT INTO tenants (name) VALUES ('acme') RETURNING id`))
+      .rows[0]!.id;
     credentialId = (
       await orchestrator.query<{ id: string }>(
         `INSERT INTO credentials (tenant_id, name, kind, username, fingerprint) VALUES ($1, 'cis-admin', 'winrm', 'Administrator', 'sealed:0') RETURNING id`,
@@ -23,7 +24,10 @@ describe('PostgreSQL itself keeps secrets from the orchestrator and the audit lo
       )
     ).rows[0]!.id;
     // The orchestrator may write a sealed secret (it has only the vault's public key) ...
-    await orchestrator.query(`INSERT INTO credential_secrets (credential_id, key_id, sealed) VALUES ($1, '0123456789abcdef', '{"v":1}')`, [credentialId]);
+    await orchestrator.query(
+      `INSERT INTO credential_secrets (credential_id, key_id, sealed) VALUES ($1, '0123456789abcdef', '{"v":1}')`,
+      [credentialId],
+    );
   });
 
   afterAll(async () => {
@@ -33,33 +37,57 @@ describe('PostgreSQL itself keeps secrets from the orchestrator and the audit lo
   });
 
   it('refuses the orchestrator role any read of the sealed secrets', async () => {
-    for (const sql of ['SELECT sealed FROM credential_secrets', 'SELECT * FROM credential_secrets', 'SELECT count(sealed) FROM credential_secrets']) {
+    for (const sql of [
+      'SELECT sealed FROM credential_secrets',
+      'SELECT * FROM credential_secrets',
+      'SELECT count(sealed) FROM credential_secrets',
+    ]) {
       await expect(orchestrator.query(sql), sql).rejects.toMatchObject({ code: PERMISSION_DENIED });
     }
     // ... and may see that one exists, and replace or delete it, without reading it.
-    const meta = await orchestrator.query('SELECT credential_id, key_id FROM credential_secrets WHERE credential_id = $1', [credentialId]);
+    const meta = await orchestrator.query(
+      'SELECT credential_id, key_id FROM credential_secrets WHERE credential_id = $1',
+      [credentialId],
+    );
     expect(meta.rows).toEqual([{ credential_id: credentialId, key_id: '0123456789abcdef' }]);
-    await orchestrator.query(`UPDATE credential_secrets SET sealed = '{"v":1,"x":2}' WHERE credential_id = $1`, [credentialId]);
+    await orchestrator.query(`UPDATE credential_secrets SET sealed = '{"v":1,"x":2}' WHERE credential_id = $1`, [
+      credentialId,
+    ]);
   });
 
   it('lets the executor role read the sealed secret it must open', async () => {
-    const { rows } = await executor.query('SELECT sealed FROM credential_secrets WHERE credential_id = $1', [credentialId]);
+    const { rows } = await executor.query('SELECT sealed FROM credential_secrets WHERE credential_id = $1', [
+      credentialId,
+    ]);
     expect(rows[0].sealed).toEqual({ v: 1, x: 2 });
   });
 
   it('lets the executor read inventory but not change it', async () => {
-    await expect(executor.query(`UPDATE credentials SET name = 'x'`)).rejects.toMatchObject({ code: PERMISSION_DENIED });
-    await expect(executor.query(`INSERT INTO targets (tenant_id, name, address, os) VALUES ($1, 'x', '127.0.0.2', 'linux')`, [tenantId])).rejects.toMatchObject({
+    await expect(executor.query(`UPDATE credentials SET name = 'x'`)).rejects.toMatchObject({
+      code: PERMISSION_DENIED,
+    });
+    await expect(
+      executor.query(`INSERT INTO targets (tenant_id, name, address, os) VALUES ($1, 'x', '127.0.0.2', 'linux')`, [
+        tenantId,
+      ]),
+    ).rejects.toMatchObject({
       code: PERMISSION_DENIED,
     });
     await expect(executor.query('SELECT username FROM users')).rejects.toMatchObject({ code: PERMISSION_DENIED });
   });
 
   it('keeps the audit log append-only for both roles, and for its owner', async () => {
-    await orchestrator.query(`INSERT INTO audit_log (tenant_id, actor, action) VALUES ($1, 'alice', 'credential.create')`, [tenantId]);
-    await executor.query(`INSERT INTO audit_log (tenant_id, actor, action) VALUES ($1, 'executor', 'vault.rotate')`, [tenantId]);
+    await orchestrator.query(
+      `INSERT INTO audit_log (tenant_id, actor, action) VALUES ($1, 'alice', 'credential.create')`,
+      [tenantId],
+    );
+    await executor.query(`INSERT INTO audit_log (tenant_id, actor, action) VALUES ($1, 'executor', 'vault.rotate')`, [
+      tenantId,
+    ]);
     for (const pool of [orchestrator, executor]) {
-      await expect(pool.query(`UPDATE audit_log SET actor = 'mallory'`)).rejects.toMatchObject({ code: PERMISSION_DENIED });
+      await expect(pool.query(`UPDATE audit_log SET actor = 'mallory'`)).rejects.toMatchObject({
+        code: PERMISSION_DENIED,
+      });
       await expect(pool.query('DELETE FROM audit_log')).rejects.toMatchObject({ code: PERMISSION_DENIED });
     }
     await expect(stack.pool.query('DELETE FROM audit_log')).rejects.toThrow('audit_log is append-only');
@@ -69,18 +97,27 @@ describe('PostgreSQL itself keeps secrets from the orchestrator and the audit lo
   });
 
   it('lets the executor append output lines but not read or change them, and the orchestrator read them', async () => {
-    await stack.pool.query(`INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status) VALUES ('job-grants', $1, 'g', '{}', $2, 'x', 'running')`, [
-      tenantId,
-      '0'.repeat(64),
-    ]);
+    await stack.pool.query(
+      `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status) VALUES ('job-grants', $1, 'g', '{}', $2, 'x', 'running')`,
+      [tenantId, '0'.repeat(64)],
+    );
     const line = (text: string) =>
-      executor.query(`INSERT INTO output_lines (job_id, step_id, target_id, target_name, attempt, stream, at, line) VALUES ('job-grants', 's', 't', 'web-01', 1, 'stdout', now(), $1)`, [text]);
+      executor.query(
+        `INSERT INTO output_lines (job_id, step_id, target_id, target_name, attempt, stream, at, line) VALUES ('job-grants', 's', 't', 'web-01', 1, 'stdout', now(), $1)`,
+        [text],
+      );
     await line('first');
     await line('second');
-    for (const sql of ['SELECT line FROM output_lines', `UPDATE output_lines SET line = 'x'`, 'DELETE FROM output_lines']) {
+    for (const sql of [
+      'SELECT line FROM output_lines',
+      `UPDATE output_lines SET line = 'x'`,
+      'DELETE FROM output_lines',
+    ]) {
       await expect(executor.query(sql), sql).rejects.toMatchObject({ code: PERMISSION_DENIED });
     }
-    await expect(orchestrator.query(`UPDATE output_lines SET line = 'x'`)).rejects.toMatchObject({ code: PERMISSION_DENIED });
+    await expect(orchestrator.query(`UPDATE output_lines SET line = 'x'`)).rejects.toMatchObject({
+      code: PERMISSION_DENIED,
+    });
     const { rows } = await orchestrator.query(`SELECT line FROM output_lines WHERE job_id = 'job-grants' ORDER BY seq`);
     expect(rows.map((r) => r.line)).toEqual(['first', 'second']);
     // Deleting the job (the orchestrator may) takes its lines along.

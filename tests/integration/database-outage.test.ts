@@ -19,15 +19,28 @@ let operator: { token: string };
 let approver: { token: string };
 
 const group = { group: 'Outage' };
-const appendThenWait = (file: string, seconds: number) => ({ id: 'append', tool: 'run-script', params: { script: `echo applied >> ${file}; sleep ${seconds}` }, targets: group });
-const readBack = (file: string) => ({ id: 'read-back', tool: 'run-command', params: { program: 'cat', args: [file] }, targets: group });
+const appendThenWait = (file: string, seconds: number) => ({
+  id: 'append',
+  tool: 'run-script',
+  params: { script: `echo applied >> ${file}; sleep ${seconds}` },
+  targets: group,
+});
+const readBack = (file: string) => ({
+  id: 'read-back',
+  tool: 'run-command',
+  params: { program: 'cat', args: [file] },
+  targets: group,
+});
 const tmpFile = (name: string) => `/tmp/${name}-${randomBytes(3).toString('hex')}`;
 
-const linesOn = async (file: string) => Promise.all(h.fleet.hosts.map(async (_, i) => (await h.fleet.exec(i, `cat ${file} 2>/dev/null`)).stdout));
-const pendingActivities = async (jobId: string) => (await h.stack.client.workflow.getHandle(jobId).describe()).raw.pendingActivities ?? [];
+const linesOn = async (file: string) =>
+  Promise.all(h.fleet.hosts.map(async (_, i) => (await h.fleet.exec(i, `cat ${file} 2>/dev/null`)).stdout));
+const pendingActivities = async (jobId: string) =>
+  (await h.stack.client.workflow.getHandle(jobId).describe()).raw.pendingActivities ?? [];
 // PendingActivityState 2 = STARTED.
 const STARTED = 2;
-const millis = (t: { seconds?: { toString(): string } | null; nanos?: number | null } | null | undefined) => (t ? Number(t.seconds?.toString() ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : 0);
+const millis = (t: { seconds?: { toString(): string } | null; nanos?: number | null } | null | undefined) =>
+  t ? Number(t.seconds?.toString() ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : 0;
 
 /** One metric of the executor, as Prometheus would scrape it. */
 const metric = async (name: string): Promise<number> => {
@@ -39,15 +52,29 @@ const metric = async (name: string): Promise<number> => {
 /** The executor's own part of each step_results row of a job (null where only the workflow's verdict landed). */
 const executorRows = async (jobId: string) =>
   (
-    await h.stack.pool.query<{ step_id: string; target_id: string; status: string | null; attempt: number | null; exit_code: number | null; stdout: string | null }>(
+    await h.stack.pool.query<{
+      step_id: string;
+      target_id: string;
+      status: string | null;
+      attempt: number | null;
+      exit_code: number | null;
+      stdout: string | null;
+    }>(
       'SELECT step_id, target_id, status, attempt, exit_code, stdout FROM step_results WHERE job_id = $1 ORDER BY step_id, target_id',
       [jobId],
     )
   ).rows;
 
 const submitApproved = async (name: string, steps: unknown[]): Promise<Created> => {
-  const created = await submitDraft(h.orchestrator.apiUrl, operator.token, { name, steps, policies: { maxParallel: SIZE } });
-  expect((await control(h.orchestrator.apiUrl, approver.token, created.id, 'approve', { planHash: created.planHash })).status).toBe(200);
+  const created = await submitDraft(h.orchestrator.apiUrl, operator.token, {
+    name,
+    steps,
+    policies: { maxParallel: SIZE },
+  });
+  expect(
+    (await control(h.orchestrator.apiUrl, approver.token, created.id, 'approve', { planHash: created.planHash }))
+      .status,
+  ).toBe(200);
   return created;
 };
 
@@ -69,8 +96,17 @@ describe('the executor while PostgreSQL is down', () => {
   it('succeeds a step whose change ran during a 30 s outage, starts the next step on what it looked up, and saves each result once when the database is back', async () => {
     const file = tmpFile('outage-during-step');
     const created = await submitApproved('append during an outage', [appendThenWait(file, 6), readBack(file)]);
-    await eventually(async () => ((await pendingActivities(created.id)).filter((a) => a.state === STARTED).length === SIZE ? true : undefined), 60_000, 'every host to run the step');
-    await eventually(async () => ((await linesOn(file)).every((l) => l === 'applied\n') ? true : undefined), 30_000, 'the change to land on every host');
+    await eventually(
+      async () =>
+        (await pendingActivities(created.id)).filter((a) => a.state === STARTED).length === SIZE ? true : undefined,
+      60_000,
+      'every host to run the step',
+    );
+    await eventually(
+      async () => ((await linesOn(file)).every((l) => l === 'applied\n') ? true : undefined),
+      30_000,
+      'the change to land on every host',
+    );
 
     const downAt = Date.now();
     await proxy.down();
@@ -85,13 +121,21 @@ describe('the executor while PostgreSQL is down', () => {
     // The outage of the report: 27 s and more.
     await new Promise((r) => setTimeout(r, Math.max(0, downAt + 30_000 - Date.now())));
     await proxy.up();
-    await expect.poll(async () => (await executorRows(created.id)).map((r) => [r.step_id, r.status, r.attempt, r.exit_code]), { timeout: 30_000, interval: 250 }).toEqual([
-      ['append', 'succeeded', 1, 0],
-      ['append', 'succeeded', 1, 0],
-      ['read-back', 'succeeded', 1, 0],
-      ['read-back', 'succeeded', 1, 0],
+    await expect
+      .poll(async () => (await executorRows(created.id)).map((r) => [r.step_id, r.status, r.attempt, r.exit_code]), {
+        timeout: 30_000,
+        interval: 250,
+      })
+      .toEqual([
+        ['append', 'succeeded', 1, 0],
+        ['append', 'succeeded', 1, 0],
+        ['read-back', 'succeeded', 1, 0],
+        ['read-back', 'succeeded', 1, 0],
+      ]);
+    expect((await executorRows(created.id)).filter((r) => r.step_id === 'read-back').map((r) => r.stdout)).toEqual([
+      'applied\n',
+      'applied\n',
     ]);
-    expect((await executorRows(created.id)).filter((r) => r.step_id === 'read-back').map((r) => r.stdout)).toEqual(['applied\n', 'applied\n']);
     expect(await linesOn(file)).toEqual(['applied\n', 'applied\n']);
     expect(await metric('opsc_executor_result_outbox_pending')).toBe(0);
     expect(await metric('opsc_executor_result_outbox_dropped_total')).toBe(0);
@@ -105,7 +149,10 @@ describe('the executor while PostgreSQL is down', () => {
     await eventually(
       async () => {
         const pending = await pendingActivities(created.id);
-        const waiting = pending.filter((a) => a.state === STARTED && a.attempt === 1 && millis(a.lastHeartbeatTime) - millis(a.lastStartedTime) > 6_000);
+        const waiting = pending.filter(
+          (a) =>
+            a.state === STARTED && a.attempt === 1 && millis(a.lastHeartbeatTime) - millis(a.lastStartedTime) > 6_000,
+        );
         return waiting.length === SIZE ? true : undefined;
       },
       60_000,
@@ -131,11 +178,24 @@ describe('the executor while PostgreSQL is down', () => {
     const plan = {
       name: 'append after a long outage',
       policies: { maxParallel: SIZE, maxAttempts: 1 },
-      steps: [{ id: 'append', name: 'Append', targets: group, action: { method: 'ssh', operation: { op: 'script', shell: 'sh', script: `echo applied >> ${file}` } } }],
+      steps: [
+        {
+          id: 'append',
+          name: 'Append',
+          targets: group,
+          action: { method: 'ssh', operation: { op: 'script', shell: 'sh', script: `echo applied >> ${file}` } },
+        },
+      ],
     };
-    const { status, body: created } = await requestJson<Created>(`${h.orchestrator.apiUrl}/api/jobs`, { token: operator.token, body: { plan } });
+    const { status, body: created } = await requestJson<Created>(`${h.orchestrator.apiUrl}/api/jobs`, {
+      token: operator.token,
+      body: { plan },
+    });
     expect(status).toBe(201);
-    expect((await control(h.orchestrator.apiUrl, approver.token, created.id, 'approve', { planHash: created.planHash })).status).toBe(200);
+    expect(
+      (await control(h.orchestrator.apiUrl, approver.token, created.id, 'approve', { planHash: created.planHash }))
+        .status,
+    ).toBe(200);
     const waiting = await eventually(
       async () => {
         const job = await waitForJob(h.orchestrator.apiUrl, operator.token, created.id, () => true, 5_000);
@@ -162,7 +222,11 @@ describe('the executor while PostgreSQL is down', () => {
   it('saves the results it still holds when it is stopped, if PostgreSQL comes back within the flush time', async () => {
     const file = tmpFile('outage-at-shutdown');
     const created = await submitApproved('append before a shutdown', [appendThenWait(file, 3)]);
-    await eventually(async () => ((await linesOn(file)).every((l) => l === 'applied\n') ? true : undefined), 60_000, 'the change to land on every host');
+    await eventually(
+      async () => ((await linesOn(file)).every((l) => l === 'applied\n') ? true : undefined),
+      60_000,
+      'the change to land on every host',
+    );
     await proxy.down();
     const job = await waitForJob(h.orchestrator.apiUrl, operator.token, created.id, undefined, 60_000);
     expect(job.status).toBe('completed');
@@ -170,7 +234,15 @@ describe('the executor while PostgreSQL is down', () => {
 
     // SIGTERM: the worker stops, the health server closes, then the kept results are flushed.
     const stopped = executor.service.stop(120_000);
-    await eventually(() => fetch(`${executor.healthUrl}/health`).then(() => undefined, () => true), 30_000, 'the health server to close');
+    await eventually(
+      () =>
+        fetch(`${executor.healthUrl}/health`).then(
+          () => undefined,
+          () => true,
+        ),
+      30_000,
+      'the health server to close',
+    );
     expect((await executorRows(created.id)).map((r) => r.attempt)).toEqual([null, null]);
     await proxy.up();
     await stopped;
@@ -182,10 +254,19 @@ describe('the executor while PostgreSQL is down', () => {
   }, 180_000);
 
   it('keeps at most its bounds while PostgreSQL is away (the oldest output goes first, then the oldest result, each counted and logged) and never lets an earlier attempt replace a later one', async () => {
-    const pool = new pg.Pool({ connectionString: proxy.url(h.stack.roleUrls.executor), max: 2, connectionTimeoutMillis: 1_000 });
+    const pool = new pg.Pool({
+      connectionString: proxy.url(h.stack.roleUrls.executor),
+      max: 2,
+      connectionTimeoutMillis: 1_000,
+    });
     pool.on('error', () => undefined);
     const logged: string[] = [];
-    const outbox = createResultOutbox(createPgOutputStore(pool), { maxRecords: 4, maxBytes: 6_000, firstTryMs: 500, log: (msg) => logged.push(msg) });
+    const outbox = createResultOutbox(createPgOutputStore(pool), {
+      maxRecords: 4,
+      maxBytes: 6_000,
+      firstTryMs: 500,
+      log: (msg) => logged.push(msg),
+    });
     const target = { id: h.targetIds[0]!, name: 'outbox-host' };
     const record = (stepId: string, attempt: number, stdout = ''): ExecutionRecord => ({
       context: { jobId: h.jobId, stepId, target, timeoutSeconds: 60 },
@@ -202,7 +283,12 @@ describe('the executor while PostgreSQL is down', () => {
       finishedAt: new Date(),
     });
     const stored = async (stepId: string) =>
-      (await h.stack.pool.query('SELECT attempt, exit_code, stdout, stderr, stdout_truncated, facts FROM step_results WHERE job_id = $1 AND step_id = $2', [h.jobId, stepId])).rows;
+      (
+        await h.stack.pool.query(
+          'SELECT attempt, exit_code, stdout, stderr, stdout_truncated, facts FROM step_results WHERE job_id = $1 AND step_id = $2',
+          [h.jobId, stepId],
+        )
+      ).rows;
     // A later attempt already in PostgreSQL (another executor saved it while this one could not).
     await h.stack.pool.query(
       `INSERT INTO step_results (job_id, step_id, target_id, target_name, attempt, method, exit_code, stdout, stderr, started_at, finished_at)
@@ -227,7 +313,16 @@ describe('the executor while PostgreSQL is down', () => {
       await proxy.up();
       await expect.poll(() => outbox.stats().pending, { timeout: 20_000, interval: 100 }).toBe(0);
       expect(await stored('b1')).toEqual([]);
-      expect(await stored('b2')).toEqual([{ attempt: 1, exit_code: 0, stdout: '', stderr: expect.stringMatching(/^\[output dropped/), stdout_truncated: true, facts: { step: 'b2', attempt: '1' } }]);
+      expect(await stored('b2')).toEqual([
+        {
+          attempt: 1,
+          exit_code: 0,
+          stdout: '',
+          stderr: expect.stringMatching(/^\[output dropped/),
+          stdout_truncated: true,
+          facts: { step: 'b2', attempt: '1' },
+        },
+      ]);
       expect(await stored('b3')).toMatchObject([{ attempt: 2, stdout: '', facts: { attempt: '2' } }]);
       expect(await stored('b4')).toMatchObject([{ attempt: 1 }]);
       expect(await stored('later')).toMatchObject([{ attempt: 3, stdout: 'attempt 3' }]);

@@ -35,7 +35,12 @@ beforeAll(async () => {
   const add = async (name: string, password: string, targetPort = port) => {
     targets[name] = await h.addTarget(
       { name: `${name}-cred`, username: role, secret: { kind: 'password', password } },
-      { name, address: '127.0.0.1', os: 'linux', services: [{ protocol: 'postgresql', port: targetPort, database, tls: 'disable', credential: `${name}-cred` }] },
+      {
+        name,
+        address: '127.0.0.1',
+        os: 'linux',
+        services: [{ protocol: 'postgresql', port: targetPort, database, tls: 'disable', credential: `${name}-cred` }],
+      },
     );
   };
   await add('pg-app', PASSWORD);
@@ -48,7 +53,11 @@ afterAll(async () => {
   await h?.close();
 });
 
-const query = (target: string, q: string, options: { allowWrites?: boolean; maxRows?: number; timeoutSeconds?: number; stepId?: string } = {}): Promise<CommandOutput> =>
+const query = (
+  target: string,
+  q: string,
+  options: { allowWrites?: boolean; maxRows?: number; timeoutSeconds?: number; stepId?: string } = {},
+): Promise<CommandOutput> =>
   new MockActivityEnvironment().run(h.executor.activities.runDatabaseQuery, {
     jobId: h.jobId,
     stepId: options.stepId ?? `q-${randomBytes(3).toString('hex')}`,
@@ -59,11 +68,13 @@ const query = (target: string, q: string, options: { allowWrites?: boolean; maxR
     maxRows: options.maxRows ?? 200,
   });
 
-
 describe('database queries', () => {
   it('returns rows as tab-separated text with a header, and facts', async () => {
     const out = await query('pg-app', 'SELECT customer, total FROM orders ORDER BY id', { stepId: 'read' });
-    expect(out).toMatchObject({ exitCode: 0, facts: { command: 'SELECT', rows: '3', truncated: 'false', columns: 'customer,total' } });
+    expect(out).toMatchObject({
+      exitCode: 0,
+      facts: { command: 'SELECT', rows: '3', truncated: 'false', columns: 'customer,total' },
+    });
     expect(out.stdout).toBe('customer\ttotal\nacme\t10.5\nglobex\t99\ninitech\t0.25\n');
     const record = await h.stored(targets['pg-app'], 'read');
     expect(record).toMatchObject({ method: 'database', exit_code: 0 });
@@ -82,7 +93,9 @@ describe('database queries', () => {
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toContain('ERROR 25006: cannot execute INSERT in a read-only transaction');
     expect((await admin.query('SELECT count(*)::int AS n FROM orders')).rows[0]).toEqual({ n: 3 });
-    const written = await query('pg-app', "INSERT INTO orders (customer, total) VALUES ('umbrella', 7)", { allowWrites: true });
+    const written = await query('pg-app', "INSERT INTO orders (customer, total) VALUES ('umbrella', 7)", {
+      allowWrites: true,
+    });
     expect(written).toMatchObject({ exitCode: 0, facts: { command: 'INSERT', affected: '1' } });
     expect((await admin.query('SELECT count(*)::int AS n FROM orders')).rows[0]).toEqual({ n: 4 });
   });

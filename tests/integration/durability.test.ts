@@ -14,7 +14,12 @@ const SCHEDULED = 1;
 const STARTED = 2;
 
 const stepRows = async (stack: TestStack, jobId: string, stepId: string) =>
-  (await stack.pool.query('SELECT attempt, exit_code, status FROM step_results WHERE job_id = $1 AND step_id = $2', [jobId, stepId])).rows;
+  (
+    await stack.pool.query('SELECT attempt, exit_code, status FROM step_results WHERE job_id = $1 AND step_id = $2', [
+      jobId,
+      stepId,
+    ])
+  ).rows;
 
 describe('durability: the orchestrator cannot execute, and workers may die mid-job', () => {
   let stack: TestStack;
@@ -23,8 +28,15 @@ describe('durability: the orchestrator cannot execute, and workers may die mid-j
 
   /** Submits a sleep-then-echo job and returns once its slow step is running on an executor. */
   const startSlowJob = async (name: string, sleepSeconds: number): Promise<string> => {
-    const { body } = await requestJson<{ id: string }>(`${orchestrator.apiUrl}/api/jobs`, { body: { plan: slowThenEcho(name, sleepSeconds) }, token });
-    await eventually(async () => ((await pendingActivity(stack, body.id))?.state === STARTED ? true : undefined), 30_000, 'the slow step to start');
+    const { body } = await requestJson<{ id: string }>(`${orchestrator.apiUrl}/api/jobs`, {
+      body: { plan: slowThenEcho(name, sleepSeconds) },
+      token,
+    });
+    await eventually(
+      async () => ((await pendingActivity(stack, body.id))?.state === STARTED ? true : undefined),
+      30_000,
+      'the slow step to start',
+    );
     return body.id;
   };
 
@@ -39,22 +51,29 @@ describe('durability: the orchestrator cannot execute, and workers may die mid-j
   });
 
   it('leaves an execution step scheduled on the executor queue until an executor runs it', async () => {
-    const plan = { name: 'waits for an executor', steps: [{ id: 'hello', name: 'Hello', action: { method: 'local-command', command: 'echo', args: ['ran'] } }] };
+    const plan = {
+      name: 'waits for an executor',
+      steps: [{ id: 'hello', name: 'Hello', action: { method: 'local-command', command: 'echo', args: ['ran'] } }],
+    };
     const { body } = await requestJson<{ id: string }>(`${orchestrator.apiUrl}/api/jobs`, { body: { plan }, token });
-    const activity = await eventually(async () => {
-      const pending = await pendingActivity(stack, body.id);
-      return pending?.activityType?.name === 'runLocalCommand' ? pending : undefined;
-    }, 30_000, 'the execution activity to be scheduled');
+    const activity = await eventually(
+      async () => {
+        const pending = await pendingActivity(stack, body.id);
+        return pending?.activityType?.name === 'runLocalCommand' ? pending : undefined;
+      },
+      30_000,
+      'the execution activity to be scheduled',
+    );
     expect(activity.state).toBe(SCHEDULED);
 
     // With only the orchestrator polling, nothing runs however long we wait.
     await new Promise((r) => setTimeout(r, 3_000));
     expect((await pendingActivity(stack, body.id))?.state).toBe(SCHEDULED);
     expect(await stepRows(stack, body.id, 'hello')).toEqual([]);
-    const running = await requestJson<{ status: string; progress: { currentStep: number; steps: { status: string }[] } }>(
-      `${orchestrator.apiUrl}/api/jobs/${body.id}`,
-      { token },
-    );
+    const running = await requestJson<{
+      status: string;
+      progress: { currentStep: number; steps: { status: string }[] };
+    }>(`${orchestrator.apiUrl}/api/jobs/${body.id}`, { token });
     expect(running.body.status).toBe('running');
     expect(running.body.progress.steps[0]?.status).toBe('running');
 

@@ -14,7 +14,6 @@ import { recorder } from '../support/recorder.js';
 
 type Outcome = { ran: boolean; output?: unknown; message?: string };
 
-
 /**
  * The attacker's workflows, run on a task queue of their own. `replay` runs activities one after the
  * other (`[queue, activity, input]`) and says how each went; `selfApproved` takes the job's approve
@@ -68,7 +67,12 @@ describe("the executor's job gate, attacked again", () => {
     const dir = await mkdtemp(path.join(REPO_ROOT, '.cache', 'rogue-workflow-'));
     await writeFile(path.join(dir, 'rogue.js'), ROGUE);
     connection = await NativeConnection.connect({ address: inject('temporalAddress') });
-    worker = await Worker.create({ connection, namespace: h.stack.namespace, taskQueue: queue, workflowsPath: path.join(dir, 'rogue.js') });
+    worker = await Worker.create({
+      connection,
+      namespace: h.stack.namespace,
+      taskQueue: queue,
+      workflowsPath: path.join(dir, 'rogue.js'),
+    });
     running = worker.run();
   }, 240_000);
 
@@ -89,14 +93,21 @@ describe("the executor's job gate, attacked again", () => {
   const underJobId = async (jobId: string, workflow: 'replay' | 'selfApproved', calls: unknown[][]) => {
     const handle = h.stack.client.workflow.getHandle(jobId);
     if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('replaced by a workflow of my own');
-    return h.stack.client.workflow.start<(calls: unknown[][]) => Promise<Outcome[]>>(workflow, { taskQueue: queue, workflowId: jobId, args: [calls] });
+    return h.stack.client.workflow.start<(calls: unknown[][]) => Promise<Outcome[]>>(workflow, {
+      taskQueue: queue,
+      workflowId: jobId,
+      args: [calls],
+    });
   };
   const posts = (tag: string) => listener.hits.filter((hit) => hit.startsWith(`POST /${tag}`));
 
   it('cannot bring a finished job back to life and run its approved change again', async () => {
     const tag = `again-${randomUUID()}`;
     const url = `http://${listener.host}/${tag}`;
-    const job = await submit({ name: 'post once', steps: [{ id: 'post', name: 'POST', action: { method: 'http', url, httpMethod: 'POST', body: 'x' } }] });
+    const job = await submit({
+      name: 'post once',
+      steps: [{ id: 'post', name: 'POST', action: { method: 'http', url, httpMethod: 'POST', body: 'x' } }],
+    });
     await waitForJob(apiUrl, operator.token, job.id, (j) => j.status === 'awaiting_approval', 30_000);
     expect((await control(apiUrl, approver.token, job.id, 'approve', { planHash: job.planHash })).status).toBe(200);
     expect((await waitForJob(apiUrl, operator.token, job.id, undefined, 60_000)).status).toBe('completed');
@@ -105,7 +116,21 @@ describe("the executor's job gate, attacked again", () => {
     // again through the job's own bookkeeping activity, and the approved POST is sent once more.
     const rogue = await underJobId(job.id, 'replay', [
       ['orchestrator', 'recordJobStatus', { jobId: job.id, status: 'running' }],
-      ['executor', 'sendHttpRequest', { jobId: job.id, tenantId: h.admin.tenantId, stepId: 'post', target: { id: 'executor', name: 'executor' }, timeoutSeconds: 300, url, httpMethod: 'POST', headers: {}, body: 'x' }],
+      [
+        'executor',
+        'sendHttpRequest',
+        {
+          jobId: job.id,
+          tenantId: h.admin.tenantId,
+          stepId: 'post',
+          target: { id: 'executor', name: 'executor' },
+          timeoutSeconds: 300,
+          url,
+          httpMethod: 'POST',
+          headers: {},
+          body: 'x',
+        },
+      ],
     ]);
     const outcomes = await rogue.result();
     expect(posts(tag), JSON.stringify(outcomes)).toHaveLength(1);
@@ -116,13 +141,30 @@ describe("the executor's job gate, attacked again", () => {
   it("cannot run a finished job's approved change again the moment the job ends", async () => {
     const tag = `moment-${randomUUID()}`;
     const url = `http://${listener.host}/${tag}`;
-    const job = await submit({ name: 'post once', steps: [{ id: 'post', name: 'POST', action: { method: 'http', url, httpMethod: 'POST', body: 'x' } }] });
+    const job = await submit({
+      name: 'post once',
+      steps: [{ id: 'post', name: 'POST', action: { method: 'http', url, httpMethod: 'POST', body: 'x' } }],
+    });
     await waitForJob(apiUrl, operator.token, job.id, (j) => j.status === 'awaiting_approval', 30_000);
     expect((await control(apiUrl, approver.token, job.id, 'approve', { planHash: job.planHash })).status).toBe(200);
     // Whoever reaches Temporal sees the workflow close, and asks at once.
     await h.stack.client.workflow.getHandle(job.id).result();
     const rogue = await underJobId(job.id, 'replay', [
-      ['executor', 'sendHttpRequest', { jobId: job.id, tenantId: h.admin.tenantId, stepId: 'post', target: { id: 'executor', name: 'executor' }, timeoutSeconds: 300, url, httpMethod: 'POST', headers: {}, body: 'x' }],
+      [
+        'executor',
+        'sendHttpRequest',
+        {
+          jobId: job.id,
+          tenantId: h.admin.tenantId,
+          stepId: 'post',
+          target: { id: 'executor', name: 'executor' },
+          timeoutSeconds: 300,
+          url,
+          httpMethod: 'POST',
+          headers: {},
+          body: 'x',
+        },
+      ],
     ]);
     const outcomes = await rogue.result();
     expect(posts(tag), JSON.stringify(outcomes)).toHaveLength(1);
@@ -133,19 +175,40 @@ describe("the executor's job gate, attacked again", () => {
     // A read-only wait needs nobody's approval; while it waits the job is unfinished.
     const job = await submit({
       name: 'wait for a service',
-      steps: [{ id: 'wait', name: 'Wait', targets: { targets: [h.fleet.hosts[0]!.name] }, action: { method: 'ssh', become: true, operation: { op: 'service-wait', name: 'opsc-never', state: 'active', timeoutSeconds: 240 } } }],
+      steps: [
+        {
+          id: 'wait',
+          name: 'Wait',
+          targets: { targets: [h.fleet.hosts[0]!.name] },
+          action: {
+            method: 'ssh',
+            become: true,
+            operation: { op: 'service-wait', name: 'opsc-never', state: 'active', timeoutSeconds: 240 },
+          },
+        },
+      ],
     });
     expect(job.approvalRequired).toBe(false);
     await waitForJob(apiUrl, operator.token, job.id, (j) => j.status === 'running', 30_000);
-    const recorded = await h.stack.pool.query<{ plan: { steps: { action: { operation: unknown; become: boolean } }[] } }>('SELECT plan FROM jobs WHERE id = $1', [job.id]);
+    const recorded = await h.stack.pool.query<{
+      plan: { steps: { action: { operation: unknown; become: boolean } }[] };
+    }>('SELECT plan FROM jobs WHERE id = $1', [job.id]);
     const step = recorded.rows[0]!.plan.steps[0]!;
     const proof = `/tmp/opsc-pwned-${randomUUID()}`;
     const rogue = await underJobId(job.id, 'replay', [
-      ['executor', 'runSshOperation', {
-        jobId: job.id, stepId: 'wait', target: { id: h.targetIds[0], name: h.fleet.hosts[0]!.name },
-        // Everything the gate compares is the plan's; the timeout is the attacker's.
-        timeoutSeconds: `$(id -un > ${proof}) 1`, operation: step.action.operation, become: step.action.become,
-      }],
+      [
+        'executor',
+        'runSshOperation',
+        {
+          jobId: job.id,
+          stepId: 'wait',
+          target: { id: h.targetIds[0], name: h.fleet.hosts[0]!.name },
+          // Everything the gate compares is the plan's; the timeout is the attacker's.
+          timeoutSeconds: `$(id -un > ${proof}) 1`,
+          operation: step.action.operation,
+          become: step.action.become,
+        },
+      ],
     ]);
     const outcomes = await rogue.result();
     const check = await h.fleet.exec(0, `cat ${proof} 2>/dev/null || echo absent`);
@@ -158,13 +221,33 @@ describe("the executor's job gate, attacked again", () => {
     const ann = await h.stack.createUser('approver', { tenant: 'acme', username: 'ann-approver' });
     const tag = `self-${randomUUID()}`;
     const url = `http://${listener.host}/${tag}`;
-    const job = await submit({ name: 'my own change', steps: [{ id: 'post', name: 'POST', action: { method: 'http', url, httpMethod: 'POST', body: 'x' } }] }, ann.token);
+    const job = await submit(
+      {
+        name: 'my own change',
+        steps: [{ id: 'post', name: 'POST', action: { method: 'http', url, httpMethod: 'POST', body: 'x' } }],
+      },
+      ann.token,
+    );
     await waitForJob(apiUrl, ann.token, job.id, (j) => j.status === 'awaiting_approval', 30_000);
     // Through the API her approval is refused by the job's workflow.
     expect((await control(apiUrl, ann.token, job.id, 'approve', { planHash: job.planHash })).status).toBe(403);
     // Her own workflow under the job's id takes her next approval up, and asks the executor for the POST.
     const rogue = await underJobId(job.id, 'selfApproved', [
-      ['executor', 'sendHttpRequest', { jobId: job.id, tenantId: h.admin.tenantId, stepId: 'post', target: { id: 'executor', name: 'executor' }, timeoutSeconds: 300, url, httpMethod: 'POST', headers: {}, body: 'x' }],
+      [
+        'executor',
+        'sendHttpRequest',
+        {
+          jobId: job.id,
+          tenantId: h.admin.tenantId,
+          stepId: 'post',
+          target: { id: 'executor', name: 'executor' },
+          timeoutSeconds: 300,
+          url,
+          httpMethod: 'POST',
+          headers: {},
+          body: 'x',
+        },
+      ],
     ]);
     await control(apiUrl, ann.token, job.id, 'approve', { planHash: job.planHash });
     const outcomes = await rogue.result();

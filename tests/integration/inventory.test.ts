@@ -19,8 +19,10 @@ describe('inventory: targets, nested groups and resolution', () => {
   let foreignAdmin: string;
   let credentialId: string;
 
-  const call = <T = Record<string, unknown>>(path: string, init: { method?: string; body?: unknown; token?: string } = {}) =>
-    requestJson<T>(`${api}${path}`, { token: admin, ...init });
+  const call = <T = Record<string, unknown>>(
+    path: string,
+    init: { method?: string; body?: unknown; token?: string } = {},
+  ) => requestJson<T>(`${api}${path}`, { token: admin, ...init });
 
   beforeAll(async () => {
     stack = await createTestStack('inventory');
@@ -41,7 +43,13 @@ describe('inventory: targets, nested groups and resolution', () => {
     await stack?.close();
   });
 
-  const linux = (name: string, address: string, tags: string[] = []) => ({ name, address, os: 'linux', tags, services: [{ protocol: 'ssh', credential: 'fleet-key' }] });
+  const linux = (name: string, address: string, tags: string[] = []) => ({
+    name,
+    address,
+    os: 'linux',
+    tags,
+    services: [{ protocol: 'ssh', credential: 'fleet-key' }],
+  });
   const windows = (name: string, address: string) => ({
     name,
     address,
@@ -50,15 +58,40 @@ describe('inventory: targets, nested groups and resolution', () => {
   });
 
   it('creates targets with their protocol endpoints bound to credentials by reference', async () => {
-    const created = await call<{ target: Resolved['targets'][number] & { address: string } }>('/api/inventory/targets', { body: linux('web-01', '127.0.0.2', ['web', 'prod']) });
+    const created = await call<{ target: Resolved['targets'][number] & { address: string } }>(
+      '/api/inventory/targets',
+      { body: linux('web-01', '127.0.0.2', ['web', 'prod']) },
+    );
     expect(created.status).toBe(201);
-    expect(created.body.target).toMatchObject({ name: 'web-01', address: '127.0.0.2', os: 'linux', services: [{ protocol: 'ssh', port: 22, credential: 'fleet-key', credentialId }] });
-    for (const [name, address] of [['web-02', '127.0.0.3'], ['db-01', 'db-01.internal.example']] as const) {
-      expect((await call('/api/inventory/targets', { body: linux(name, address, name.startsWith('web') ? ['web'] : ['db']) })).status).toBe(201);
+    expect(created.body.target).toMatchObject({
+      name: 'web-01',
+      address: '127.0.0.2',
+      os: 'linux',
+      services: [{ protocol: 'ssh', port: 22, credential: 'fleet-key', credentialId }],
+    });
+    for (const [name, address] of [
+      ['web-02', '127.0.0.3'],
+      ['db-01', 'db-01.internal.example'],
+    ] as const) {
+      expect(
+        (
+          await call('/api/inventory/targets', {
+            body: linux(name, address, name.startsWith('web') ? ['web'] : ['db']),
+          })
+        ).status,
+      ).toBe(201);
     }
-    const win = await call<{ target: { services: { port: number; scheme: string }[] } }>('/api/inventory/targets', { body: windows('cis-01', '::1') });
+    const win = await call<{ target: { services: { port: number; scheme: string }[] } }>('/api/inventory/targets', {
+      body: windows('cis-01', '::1'),
+    });
     expect(win.status).toBe(201);
-    expect(win.body.target.services[0]).toMatchObject({ protocol: 'winrm', port: 5986, scheme: 'https', transport: 'ntlm', verifyCertificate: true });
+    expect(win.body.target.services[0]).toMatchObject({
+      protocol: 'winrm',
+      port: 5986,
+      scheme: 'https',
+      transport: 'ntlm',
+      verifyCertificate: true,
+    });
   });
 
   it('answers 4xx naming the field for bad targets, and writes nothing', async () => {
@@ -67,8 +100,16 @@ describe('inventory: targets, nested groups and resolution', () => {
       [{ ...linux('bad-1', 'not a host!') }, 400, 'address'],
       [{ ...linux('bad-2', '999.1.1.1.1') }, 400, 'address'],
       [{ ...linux('bad-3', '127.0.0.9'), os: 'solaris' }, 400, 'os'],
-      [{ ...linux('bad-4', '127.0.0.9'), services: [{ protocol: 'ssh', credential: 'no-such-cred' }] }, 400, 'services.0.credential'],
-      [{ ...linux('bad-5', '127.0.0.9'), services: [{ protocol: 'ssh' }, { protocol: 'ssh', port: 2222 }] }, 400, 'services.1.protocol'],
+      [
+        { ...linux('bad-4', '127.0.0.9'), services: [{ protocol: 'ssh', credential: 'no-such-cred' }] },
+        400,
+        'services.0.credential',
+      ],
+      [
+        { ...linux('bad-5', '127.0.0.9'), services: [{ protocol: 'ssh' }, { protocol: 'ssh', port: 2222 }] },
+        400,
+        'services.1.protocol',
+      ],
       [{ ...linux('web-01', '127.0.0.9') }, 409, 'name'],
       [{ ...linux('bad; rm', '127.0.0.9') }, 400, 'name'],
     ];
@@ -87,10 +128,22 @@ describe('inventory: targets, nested groups and resolution', () => {
   });
 
   it('resolves nested groups once per target, filtered by OS and tags', async () => {
-    expect((await call('/api/inventory/groups', { body: { name: 'dp-linux', targets: ['web-01', 'db-01'] } })).status).toBe(201);
-    expect((await call('/api/inventory/groups', { body: { name: 'dp-windows', targets: ['cis-01'] } })).status).toBe(201);
-    expect((await call('/api/inventory/groups', { body: { name: 'Data Processing', targets: ['web-01'], children: ['dp-linux', 'dp-windows'] } })).status).toBe(201);
-    expect((await call('/api/inventory/groups', { body: { name: 'everything', children: ['Data Processing'] } })).status).toBe(201);
+    expect(
+      (await call('/api/inventory/groups', { body: { name: 'dp-linux', targets: ['web-01', 'db-01'] } })).status,
+    ).toBe(201);
+    expect((await call('/api/inventory/groups', { body: { name: 'dp-windows', targets: ['cis-01'] } })).status).toBe(
+      201,
+    );
+    expect(
+      (
+        await call('/api/inventory/groups', {
+          body: { name: 'Data Processing', targets: ['web-01'], children: ['dp-linux', 'dp-windows'] },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (await call('/api/inventory/groups', { body: { name: 'everything', children: ['Data Processing'] } })).status,
+    ).toBe(201);
 
     const all = await call<Resolved>('/api/inventory/resolve', { body: { group: 'everything' } });
     expect(all.body.targets.map((t) => t.name)).toEqual(['cis-01', 'db-01', 'web-01']);
@@ -100,12 +153,18 @@ describe('inventory: targets, nested groups and resolution', () => {
     expect(win.body.targets[0]?.services[0]?.credentialId).toMatch(/^[0-9a-f-]{36}$/);
     const tagged = await call<Resolved>('/api/inventory/resolve', { body: { tags: ['web'] } });
     expect(tagged.body.targets.map((t) => t.name)).toEqual(['web-01', 'web-02']);
-    const named = await call<Resolved>('/api/inventory/resolve', { body: { group: 'dp-windows', targets: ['web-02'] } });
+    const named = await call<Resolved>('/api/inventory/resolve', {
+      body: { group: 'dp-windows', targets: ['web-02'] },
+    });
     expect(named.body.targets.map((t) => t.name)).toEqual(['cis-01', 'web-02']);
 
-    const unknown = await call<{ error: { issues: { path: string }[] } }>('/api/inventory/resolve', { body: { group: 'No Such Group' } });
+    const unknown = await call<{ error: { issues: { path: string }[] } }>('/api/inventory/resolve', {
+      body: { group: 'No Such Group' },
+    });
     expect(unknown.status).toBe(404);
-    const typo = await call<{ error: { issues: { path: string }[] } }>('/api/inventory/resolve', { body: { targets: ['web-01', 'web-99'] } });
+    const typo = await call<{ error: { issues: { path: string }[] } }>('/api/inventory/resolve', {
+      body: { targets: ['web-01', 'web-99'] },
+    });
     expect(typo.status).toBe(404);
     expect(typo.body.error.issues.map((i) => i.path)).toEqual(['targets.1']);
     expect((await call('/api/inventory/resolve', { body: {} })).status).toBe(400);
@@ -113,38 +172,60 @@ describe('inventory: targets, nested groups and resolution', () => {
 
   it('refuses a group cycle and leaves the groups as they were', async () => {
     const before = await call<{ groups: unknown[] }>('/api/inventory/groups');
-    const cycle = await call<{ error: { issues: { path: string; message: string }[] } }>('/api/inventory/groups/dp-linux', {
-      method: 'PUT',
-      body: { name: 'dp-linux', targets: ['db-01'], children: ['everything'] },
-    });
+    const cycle = await call<{ error: { issues: { path: string; message: string }[] } }>(
+      '/api/inventory/groups/dp-linux',
+      {
+        method: 'PUT',
+        body: { name: 'dp-linux', targets: ['db-01'], children: ['everything'] },
+      },
+    );
     expect(cycle.status).toBe(400);
-    expect(cycle.body.error.issues).toEqual([{ path: 'children.0', message: '"everything" contains "dp-linux"; a group cannot contain itself' }]);
-    const self = await call('/api/inventory/groups/dp-linux', { method: 'PUT', body: { name: 'dp-linux', children: ['dp-linux'] } });
+    expect(cycle.body.error.issues).toEqual([
+      { path: 'children.0', message: '"everything" contains "dp-linux"; a group cannot contain itself' },
+    ]);
+    const self = await call('/api/inventory/groups/dp-linux', {
+      method: 'PUT',
+      body: { name: 'dp-linux', children: ['dp-linux'] },
+    });
     expect(self.status).toBe(400);
     expect((await call<{ groups: unknown[] }>('/api/inventory/groups')).body).toEqual(before.body);
-    const unknownMember = await call<{ error: { issues: { path: string }[] } }>('/api/inventory/groups', { body: { name: 'half', targets: ['web-01', 'ghost'] } });
+    const unknownMember = await call<{ error: { issues: { path: string }[] } }>('/api/inventory/groups', {
+      body: { name: 'half', targets: ['web-01', 'ghost'] },
+    });
     expect(unknownMember.body.error.issues.map((i) => i.path)).toEqual(['targets.1']);
-    expect((await call<{ groups: { name: string }[] }>('/api/inventory/groups')).body.groups.map((g) => g.name)).not.toContain('half');
+    expect(
+      (await call<{ groups: { name: string }[] }>('/api/inventory/groups')).body.groups.map((g) => g.name),
+    ).not.toContain('half');
   });
 
   it('lets viewers read but not write, and keeps tenants apart', async () => {
     expect((await call('/api/inventory/targets', { token: viewer })).status).toBe(200);
     expect((await call('/api/inventory/targets', { token: viewer, body: linux('v-1', '127.0.0.9') })).status).toBe(403);
     expect((await call('/api/inventory/targets/web-01', { token: viewer, method: 'DELETE' })).status).toBe(403);
-    expect((await call<{ targets: unknown[] }>('/api/inventory/targets', { token: foreignAdmin })).body.targets).toEqual([]);
-    expect((await call('/api/inventory/resolve', { token: foreignAdmin, body: { group: 'everything' } })).status).toBe(404);
+    expect(
+      (await call<{ targets: unknown[] }>('/api/inventory/targets', { token: foreignAdmin })).body.targets,
+    ).toEqual([]);
+    expect((await call('/api/inventory/resolve', { token: foreignAdmin, body: { group: 'everything' } })).status).toBe(
+      404,
+    );
     expect((await call('/api/inventory/targets/web-01', { token: foreignAdmin, method: 'DELETE' })).status).toBe(404);
   });
 
   it('refuses to delete a credential still bound to a target, and audits inventory changes', async () => {
-    await expect(stack.pool.query(`DELETE FROM credentials WHERE name = 'fleet-key'`)).rejects.toThrow(/violates foreign key/);
+    await expect(stack.pool.query(`DELETE FROM credentials WHERE name = 'fleet-key'`)).rejects.toThrow(
+      /violates foreign key/,
+    );
     expect((await call('/api/inventory/targets/web-02', { method: 'DELETE' })).status).toBe(204);
-    const { rows } = await stack.pool.query(`SELECT action, object_id FROM audit_log WHERE action LIKE 'inventory.%' ORDER BY id`);
-    expect(rows).toEqual(expect.arrayContaining([
-      { action: 'inventory.target.create', object_id: 'web-01' },
-      { action: 'inventory.group.create', object_id: 'Data Processing' },
-      { action: 'inventory.target.delete', object_id: 'web-02' },
-    ]));
+    const { rows } = await stack.pool.query(
+      `SELECT action, object_id FROM audit_log WHERE action LIKE 'inventory.%' ORDER BY id`,
+    );
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        { action: 'inventory.target.create', object_id: 'web-01' },
+        { action: 'inventory.group.create', object_id: 'Data Processing' },
+        { action: 'inventory.target.delete', object_id: 'web-02' },
+      ]),
+    );
   });
 
   describe('Ansible import', () => {
@@ -152,15 +233,23 @@ describe('inventory: targets, nested groups and resolution', () => {
     type ImportAnswer = {
       dryRun: boolean;
       applied: boolean;
-      diff: { targets: { create: string[]; update: { name: string; fields: string[] }[]; unchanged: number }; groups: { create: string[]; update: unknown[]; unchanged: number } };
+      diff: {
+        targets: { create: string[]; update: { name: string; fields: string[] }[]; unchanged: number };
+        groups: { create: string[]; update: unknown[]; unchanged: number };
+      };
       notes: string[];
       error?: { issues: { path: string; message: string }[] };
     };
-    const importFile = (body: Record<string, unknown>, token = admin) => call<ImportAnswer>('/api/inventory/import', { token, body });
+    const importFile = (body: Record<string, unknown>, token = admin) =>
+      call<ImportAnswer>('/api/inventory/import', { token, body });
 
     it('shows a dry-run diff first and writes nothing', async () => {
       const before = await stack.pool.query('SELECT count(*)::int AS n FROM targets');
-      const res = await importFile({ format: 'ini', content: fixture('inventory.ini'), defaultCredentials: { ssh: 'fleet-key', winrm: 'cis-admin' } });
+      const res = await importFile({
+        format: 'ini',
+        content: fixture('inventory.ini'),
+        defaultCredentials: { ssh: 'fleet-key', winrm: 'cis-admin' },
+      });
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ dryRun: true, applied: false });
       // web-01 exists (from the tests above) with another address and credential binding: an update.
@@ -174,9 +263,19 @@ describe('inventory: targets, nested groups and resolution', () => {
     });
 
     it('imports INI and YAML inventories in one transaction each, and a second run changes nothing', async () => {
-      const ini = await importFile({ format: 'ini', content: fixture('inventory.ini'), dryRun: false, defaultCredentials: { ssh: 'fleet-key', winrm: 'cis-admin' } });
+      const ini = await importFile({
+        format: 'ini',
+        content: fixture('inventory.ini'),
+        dryRun: false,
+        defaultCredentials: { ssh: 'fleet-key', winrm: 'cis-admin' },
+      });
       expect(ini.body.applied).toBe(true);
-      const yaml = await importFile({ format: 'yaml', content: fixture('inventory.yaml'), dryRun: false, defaultCredentials: { ssh: 'fleet-key', winrm: 'cis-admin' } });
+      const yaml = await importFile({
+        format: 'yaml',
+        content: fixture('inventory.yaml'),
+        dryRun: false,
+        defaultCredentials: { ssh: 'fleet-key', winrm: 'cis-admin' },
+      });
       expect(yaml.body.diff.targets.create).toEqual(['dp-lin-01', 'dp-lin-02', 'dp-win-01', 'jumpbox']);
 
       const dc = await call<Resolved>('/api/inventory/resolve', { body: { group: 'datacenter' } });
@@ -185,29 +284,57 @@ describe('inventory: targets, nested groups and resolution', () => {
       expect(web.body.targets.map((t) => t.name)).toEqual(['legacy-web', 'web-01', 'web-02', 'web-03']);
       const dp = await call<Resolved>('/api/inventory/resolve', { body: { group: 'dataprocessing' } });
       expect(dp.body.byOs).toEqual({ linux: 2, windows: 1 });
-      expect(dp.body.targets.find((t) => t.name === 'dp-win-01')?.services[0]).toMatchObject({ protocol: 'winrm', scheme: 'https', credentialId: expect.any(String) });
+      expect(dp.body.targets.find((t) => t.name === 'dp-win-01')?.services[0]).toMatchObject({
+        protocol: 'winrm',
+        scheme: 'https',
+        credentialId: expect.any(String),
+      });
 
-      const again = await importFile({ format: 'ini', content: fixture('inventory.ini'), defaultCredentials: { ssh: 'fleet-key', winrm: 'cis-admin' } });
+      const again = await importFile({
+        format: 'ini',
+        content: fixture('inventory.ini'),
+        defaultCredentials: { ssh: 'fleet-key', winrm: 'cis-admin' },
+      });
       expect(again.body.diff.targets).toEqual({ create: [], update: [], unchanged: 7 });
       expect(again.body.diff.groups).toEqual({ create: [], update: [], unchanged: 6 });
-      const audit = await stack.pool.query(`SELECT details FROM audit_log WHERE action = 'inventory.import' ORDER BY id`);
+      const audit = await stack.pool.query(
+        `SELECT details FROM audit_log WHERE action = 'inventory.import' ORDER BY id`,
+      );
       expect(audit.rows[0].details).toMatchObject({ targetsCreated: 5, groupsCreated: 6 });
     });
 
     it('refuses a malformed file with its line number, and an invalid host without writing any', async () => {
       const before = (await stack.pool.query('SELECT count(*)::int AS n FROM targets')).rows[0].n;
-      const malformed = await importFile({ format: 'ini', content: '[web]\nnew-1 ansible_host=127.0.0.60\n[broken\n', dryRun: false });
+      const malformed = await importFile({
+        format: 'ini',
+        content: '[web]\nnew-1 ansible_host=127.0.0.60\n[broken\n',
+        dryRun: false,
+      });
       expect(malformed.status).toBe(400);
-      expect(malformed.body.error?.issues).toEqual([{ path: 'content', message: 'line 3: malformed section header [broken' }]);
-      const invalid = await importFile({ format: 'yaml', content: 'all:\n  hosts:\n    new-2: { ansible_host: 127.0.0.61 }\n    new-3: { ansible_host: "bad host" }\n', dryRun: false });
+      expect(malformed.body.error?.issues).toEqual([
+        { path: 'content', message: 'line 3: malformed section header [broken' },
+      ]);
+      const invalid = await importFile({
+        format: 'yaml',
+        content: 'all:\n  hosts:\n    new-2: { ansible_host: 127.0.0.61 }\n    new-3: { ansible_host: "bad host" }\n',
+        dryRun: false,
+      });
       expect(invalid.status).toBe(400);
       expect(invalid.body.error?.issues[0]?.message).toMatch(/^line 4 \(host new-3\): address/);
       const cycle = await importFile({ format: 'ini', content: '[a:children]\nb\n[b:children]\na\n', dryRun: false });
       expect(cycle.status).toBe(400);
-      const unknownCred = await importFile({ format: 'ini', content: '[x]\nnew-4\n', defaultCredentials: { ssh: 'nope' } });
-      expect(unknownCred.body.error?.issues).toEqual([{ path: 'defaultCredentials.ssh', message: 'no credential named "nope"' }]);
+      const unknownCred = await importFile({
+        format: 'ini',
+        content: '[x]\nnew-4\n',
+        defaultCredentials: { ssh: 'nope' },
+      });
+      expect(unknownCred.body.error?.issues).toEqual([
+        { path: 'defaultCredentials.ssh', message: 'no credential named "nope"' },
+      ]);
       expect((await stack.pool.query('SELECT count(*)::int AS n FROM targets')).rows[0].n).toBe(before);
-      expect((await stack.pool.query(`SELECT count(*)::int AS n FROM target_groups WHERE name IN ('a', 'b')`)).rows[0].n).toBe(0);
+      expect(
+        (await stack.pool.query(`SELECT count(*)::int AS n FROM target_groups WHERE name IN ('a', 'b')`)).rows[0].n,
+      ).toBe(0);
       expect((await importFile({ format: 'ini', content: '[x]\nnew-5\n' }, viewer)).status).toBe(403);
     });
   });

@@ -26,10 +26,19 @@ describe("the executor's job gate", () => {
     ({ token: operator } = await stack.createUser('operator'));
     const { token, tenantId } = await stack.createUser('approver');
     approver = token;
-    const cred = await stack.pool.query<{ id: string }>(`INSERT INTO credentials (tenant_id, name, kind, username, fingerprint) VALUES ($1, 'deploy', 'password', 'deploy', 'sha256:t') RETURNING id`, [tenantId]);
+    const cred = await stack.pool.query<{ id: string }>(
+      `INSERT INTO credentials (tenant_id, name, kind, username, fingerprint) VALUES ($1, 'deploy', 'password', 'deploy', 'sha256:t') RETURNING id`,
+      [tenantId],
+    );
     for (const name of ['web-1', 'web-2', 'db-1']) {
-      const t = await stack.pool.query<{ id: string }>(`INSERT INTO targets (tenant_id, name, address, os) VALUES ($1, $2, '127.0.0.9', 'linux') RETURNING id`, [tenantId, name]);
-      await stack.pool.query(`INSERT INTO target_services (target_id, protocol, port, credential_id) VALUES ($1, 'ssh', 22, $2)`, [t.rows[0]!.id, cred.rows[0]!.id]);
+      const t = await stack.pool.query<{ id: string }>(
+        `INSERT INTO targets (tenant_id, name, address, os) VALUES ($1, $2, '127.0.0.9', 'linux') RETURNING id`,
+        [tenantId, name],
+      );
+      await stack.pool.query(
+        `INSERT INTO target_services (target_id, protocol, port, credential_id) VALUES ($1, 'ssh', 22, $2)`,
+        [t.rows[0]!.id, cred.rows[0]!.id],
+      );
       web.push({ id: t.rows[0]!.id, name });
     }
     executorPool = new pg.Pool({ connectionString: stack.roleUrls.executor, max: 2 });
@@ -46,7 +55,10 @@ describe("the executor's job gate", () => {
     if (status !== 201) throw new Error(`POST /api/jobs: ${status} ${JSON.stringify(body)}`);
     return body;
   };
-  const request = (jobId: string, over: Partial<ExecutionRequest> & { method: ExecutionMethod; fields: Record<string, unknown> }): ExecutionRequest => ({
+  const request = (
+    jobId: string,
+    over: Partial<ExecutionRequest> & { method: ExecutionMethod; fields: Record<string, unknown> },
+  ): ExecutionRequest => ({
     workflowId: jobId,
     jobId,
     stepId: 's',
@@ -54,24 +66,60 @@ describe("the executor's job gate", () => {
     timeoutSeconds: 300,
     ...over,
   });
-  const refusal = (promise: Promise<void>) => promise.then(() => 'admitted', (err: Error & { type?: string; nonRetryable?: boolean }) => `${err.type}${err.nonRetryable ? '' : ' (retryable)'}: ${err.message}`);
+  const refusal = (promise: Promise<void>) =>
+    promise.then(
+      () => 'admitted',
+      (err: Error & { type?: string; nonRetryable?: boolean }) =>
+        `${err.type}${err.nonRetryable ? '' : ' (retryable)'}: ${err.message}`,
+    );
 
-  it('admits a read-only job\'s own step from its own workflow, and nothing else', async () => {
-    const job = await submit({ name: 'look', steps: [{ id: 's', name: 'date', action: { method: 'local-command', command: 'date', args: ['+%F'] } }] });
+  it("admits a read-only job's own step from its own workflow, and nothing else", async () => {
+    const job = await submit({
+      name: 'look',
+      steps: [{ id: 's', name: 'date', action: { method: 'local-command', command: 'date', args: ['+%F'] } }],
+    });
     const fields = { command: 'date', args: ['+%F'] };
     await expect(gate.admit(request(job.id, { method: 'local-command', fields }))).resolves.toBeUndefined();
-    expect(await refusal(gate.admit(request(job.id, { method: 'local-command', fields, workflowId: 'mallory' })))).toMatch(/^Forbidden: .*came from workflow mallory/);
-    expect(await refusal(gate.admit(request(job.id, { method: 'local-command', fields: { command: 'date', args: ['-f', '/etc/shadow'] } })))).toMatch(/^Forbidden: .*is not what step s/);
-    expect(await refusal(gate.admit(request(job.id, { method: 'http', fields: { url: 'http://127.0.0.1:7233/', httpMethod: 'GET', headers: {} } })))).toMatch(/^Forbidden: .*is not what step s/);
-    expect(await refusal(gate.admit(request(job.id, { method: 'local-command', fields, stepId: 'other' })))).toMatch(/^Forbidden: .*has no step other/);
-    expect(await refusal(gate.admit(request(job.id, { method: 'local-command', fields, timeoutSeconds: '$(id) 300' })))).toMatch(/^Forbidden: .*runs for 300 s, not \$\(id\) 300/);
-    expect(await refusal(gate.admit(request(job.id, { method: 'local-command', fields, target: web[0]! })))).toMatch(/^Forbidden: .*runs on the executor, not on web-1/);
+    expect(
+      await refusal(gate.admit(request(job.id, { method: 'local-command', fields, workflowId: 'mallory' }))),
+    ).toMatch(/^Forbidden: .*came from workflow mallory/);
+    expect(
+      await refusal(
+        gate.admit(
+          request(job.id, { method: 'local-command', fields: { command: 'date', args: ['-f', '/etc/shadow'] } }),
+        ),
+      ),
+    ).toMatch(/^Forbidden: .*is not what step s/);
+    expect(
+      await refusal(
+        gate.admit(
+          request(job.id, {
+            method: 'http',
+            fields: { url: 'http://127.0.0.1:7233/', httpMethod: 'GET', headers: {} },
+          }),
+        ),
+      ),
+    ).toMatch(/^Forbidden: .*is not what step s/);
+    expect(await refusal(gate.admit(request(job.id, { method: 'local-command', fields, stepId: 'other' })))).toMatch(
+      /^Forbidden: .*has no step other/,
+    );
+    expect(
+      await refusal(gate.admit(request(job.id, { method: 'local-command', fields, timeoutSeconds: '$(id) 300' }))),
+    ).toMatch(/^Forbidden: .*runs for 300 s, not \$\(id\) 300/);
+    expect(await refusal(gate.admit(request(job.id, { method: 'local-command', fields, target: web[0]! })))).toMatch(
+      /^Forbidden: .*runs on the executor, not on web-1/,
+    );
     const ghost = 'job-00000000-0000-4000-8000-000000000000';
-    expect(await refusal(gate.admit(request(ghost, { method: 'local-command', fields })))).toMatch(/^Forbidden: there is no job|^Forbidden: .*there is no job/);
+    expect(await refusal(gate.admit(request(ghost, { method: 'local-command', fields })))).toMatch(
+      /^Forbidden: there is no job|^Forbidden: .*there is no job/,
+    );
   });
 
   it('admits a change only once a person approved it, and nothing of a job that is over', async () => {
-    const job = await submit({ name: 'touch', steps: [{ id: 's', name: 'touch', action: { method: 'local-command', command: 'touch', args: ['/tmp/x'] } }] });
+    const job = await submit({
+      name: 'touch',
+      steps: [{ id: 's', name: 'touch', action: { method: 'local-command', command: 'touch', args: ['/tmp/x'] } }],
+    });
     expect(job.approvalRequired).toBe(true);
     const touch = request(job.id, { method: 'local-command', fields: { command: 'touch', args: ['/tmp/x'] } });
     await waitForJob(api, operator, job.id, (j) => j.status === 'awaiting_approval');
@@ -82,19 +130,35 @@ describe("the executor's job gate", () => {
     expect((await control(api, operator, job.id, 'cancel', { mode: 'interrupt' })).status).toBe(200);
     await waitForJob(api, operator, job.id, (j) => j.status === 'cancelled');
     // The status is read at every request: the gate sees the job is over.
-    await expect.poll(() => refusal(gate.admit(touch)), { timeout: 10_000, interval: 500 }).toMatch(/^Forbidden: .*is over \(cancelled\)/);
+    await expect
+      .poll(() => refusal(gate.admit(touch)), { timeout: 10_000, interval: 500 })
+      .toMatch(/^Forbidden: .*is over \(cancelled\)/);
   });
 
   it("admits an undo only as the step's rollback filled with what the step reported on that target, and only on the step's targets", async () => {
     const job = await submit({
       name: 'copy with undo',
-      steps: [{
-        id: 'copy',
-        name: 'Copy',
-        targets: { targets: ['web-1', 'web-2'] },
-        action: { method: 'ssh', become: true, operation: { op: 'file-copy', source: 'app.bin', destination: '/opt/app/app.bin' } },
-        rollback: { tool: 'file-restore', name: 'Restore', action: { method: 'ssh', become: true, operation: { op: 'file-restore', destination: '/opt/app/app.bin', backup: '{{facts.backup}}' } } },
-      }],
+      steps: [
+        {
+          id: 'copy',
+          name: 'Copy',
+          targets: { targets: ['web-1', 'web-2'] },
+          action: {
+            method: 'ssh',
+            become: true,
+            operation: { op: 'file-copy', source: 'app.bin', destination: '/opt/app/app.bin' },
+          },
+          rollback: {
+            tool: 'file-restore',
+            name: 'Restore',
+            action: {
+              method: 'ssh',
+              become: true,
+              operation: { op: 'file-restore', destination: '/opt/app/app.bin', backup: '{{facts.backup}}' },
+            },
+          },
+        },
+      ],
     });
     await waitForJob(api, operator, job.id, (j) => j.status === 'awaiting_approval');
     expect((await control(api, approver, job.id, 'approve', { planHash: job.planHash })).status).toBe(200);
@@ -105,20 +169,38 @@ describe("the executor's job gate", () => {
       [job.id, web[0]!.id, JSON.stringify({ backup: '/var/backups/opsc/files/app.bin' })],
     );
     const restore = (backup: string | null, target: TargetRef) =>
-      request(job.id, { stepId: 'copy.rollback', target, method: 'ssh', fields: { become: true, operation: { op: 'file-restore', destination: '/opt/app/app.bin', backup } } });
-    const copy = { become: true, operation: { op: 'file-copy', source: 'app.bin', destination: '/opt/app/app.bin', backup: true } };
-    await expect(gate.admit(request(job.id, { stepId: 'copy', target: web[0]!, method: 'ssh', fields: copy }))).resolves.toBeUndefined();
+      request(job.id, {
+        stepId: 'copy.rollback',
+        target,
+        method: 'ssh',
+        fields: { become: true, operation: { op: 'file-restore', destination: '/opt/app/app.bin', backup } },
+      });
+    const copy = {
+      become: true,
+      operation: { op: 'file-copy', source: 'app.bin', destination: '/opt/app/app.bin', backup: true },
+    };
+    await expect(
+      gate.admit(request(job.id, { stepId: 'copy', target: web[0]!, method: 'ssh', fields: copy })),
+    ).resolves.toBeUndefined();
     await expect(gate.admit(restore('/var/backups/opsc/files/app.bin', web[0]!))).resolves.toBeUndefined();
-    expect(await refusal(gate.admit(restore('/etc/shadow', web[0]!)))).toMatch(/^Forbidden: .*is not what step copy.rollback/);
+    expect(await refusal(gate.admit(restore('/etc/shadow', web[0]!)))).toMatch(
+      /^Forbidden: .*is not what step copy.rollback/,
+    );
     // Nothing of the step on web-2 is on record yet (another executor may hold it): not admitted, asked again later.
-    expect(await refusal(gate.admit(restore('/var/backups/opsc/files/app.bin', web[1]!)))).toMatch(/^Unavailable \(retryable\): what step copy reported on web-2 is not on record yet/);
+    expect(await refusal(gate.admit(restore('/var/backups/opsc/files/app.bin', web[1]!)))).toMatch(
+      /^Unavailable \(retryable\): what step copy reported on web-2 is not on record yet/,
+    );
     // web-2 reported no backup: its undo cannot be made, so no undo of it runs.
     await executorPool.query(
       `INSERT INTO step_results (job_id, step_id, target_id, target_name, attempt, method, stdout, stderr, facts, started_at, finished_at)
        VALUES ($1, 'copy', $2, 'web-2', 1, 'ssh', '', '', '{}', now(), now())`,
       [job.id, web[1]!.id],
     );
-    expect(await refusal(gate.admit(restore('/var/backups/opsc/files/app.bin', web[1]!)))).toMatch(/^Forbidden: .*needs backup, which the step did not report on web-2/);
-    expect(await refusal(gate.admit(request(job.id, { stepId: 'copy', target: web[2]!, method: 'ssh', fields: copy })))).toMatch(/^Forbidden: .*does not run on db-1/);
+    expect(await refusal(gate.admit(restore('/var/backups/opsc/files/app.bin', web[1]!)))).toMatch(
+      /^Forbidden: .*needs backup, which the step did not report on web-2/,
+    );
+    expect(
+      await refusal(gate.admit(request(job.id, { stepId: 'copy', target: web[2]!, method: 'ssh', fields: copy }))),
+    ).toMatch(/^Forbidden: .*does not run on db-1/);
   });
 });

@@ -27,8 +27,16 @@ describe('the job service', () => {
     return { tenantId, userId: rows[0]!.id, username, role, sourceIp: '127.0.0.1' };
   };
   const rawPlan = (name: string, steps: unknown[]) => Plan.parse({ name, steps });
-  const touch = (name: string) => rawPlan(name, [{ id: 'touch', name: 'Touch a file', action: { method: 'local-command', command: 'touch', args: ['/tmp/opsc-job-service'] } }]);
-  const jobCount = async () => (await stack.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs')).rows[0]!.n;
+  const touch = (name: string) =>
+    rawPlan(name, [
+      {
+        id: 'touch',
+        name: 'Touch a file',
+        action: { method: 'local-command', command: 'touch', args: ['/tmp/opsc-job-service'] },
+      },
+    ]);
+  const jobCount = async () =>
+    (await stack.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs')).rows[0]!.n;
 
   beforeAll(async () => {
     stack = await createTestStack('job-service');
@@ -47,7 +55,11 @@ describe('the job service', () => {
   });
 
   afterAll(async () => {
-    for (const id of started) await stack.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+    for (const id of started)
+      await stack.client.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined);
     await pool?.end();
     await stack?.close();
   });
@@ -56,30 +68,63 @@ describe('the job service', () => {
     const job = await submitJob(deps, operator, { plan: touch('touch a file') });
     started.push(job.id);
     expect(job).toMatchObject({ risk: 'change', approvalRequired: true, summary: null });
-    const row = (await stack.pool.query('SELECT status, risk, requested_by, plan_hash FROM jobs WHERE id = $1', [job.id])).rows[0];
+    const row = (
+      await stack.pool.query('SELECT status, risk, requested_by, plan_hash FROM jobs WHERE id = $1', [job.id])
+    ).rows[0];
     expect(row).toEqual({ status: 'queued', risk: 'change', requested_by: operator.username, plan_hash: job.planHash });
-    const audit = (await stack.pool.query('SELECT actor, action, plan_hash, source_ip, details FROM audit_log WHERE job_id = $1', [job.id])).rows;
-    expect(audit).toEqual([{ actor: operator.username, action: 'job.submit', plan_hash: job.planHash, source_ip: '127.0.0.1', details: { risk: 'change', approvalRequired: true, targets: 0 } }]);
+    const audit = (
+      await stack.pool.query('SELECT actor, action, plan_hash, source_ip, details FROM audit_log WHERE job_id = $1', [
+        job.id,
+      ])
+    ).rows;
+    expect(audit).toEqual([
+      {
+        actor: operator.username,
+        action: 'job.submit',
+        plan_hash: job.planHash,
+        source_ip: '127.0.0.1',
+        details: { risk: 'change', approvalRequired: true, targets: 0 },
+      },
+    ]);
 
     const handle = stack.client.workflow.getHandle(job.id);
     const description = await handle.describe();
     expect(description.taskQueue).toBe('orchestrator');
-    expect(description.memo).toMatchObject({ name: 'touch a file', planHash: job.planHash, risk: 'change', approvalRequired: true, steps: ['Touch a file'], targets: 0 });
+    expect(description.memo).toMatchObject({
+      name: 'touch a file',
+      planHash: job.planHash,
+      risk: 'change',
+      approvalRequired: true,
+      steps: ['Touch a file'],
+      targets: 0,
+    });
     const history = await handle.fetchHistory();
     const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
     const args = JSON.parse(Buffer.from(input ?? []).toString('utf8')) as { approval: unknown; requestedBy: string };
     expect(args.requestedBy).toBe(operator.username);
-    expect(args.approval).toEqual({ required: true, reasons: ['step "touch" is change'], fourEyes: true, timeoutSeconds: 86_400 });
+    expect(args.approval).toEqual({
+      required: true,
+      reasons: ['step "touch" is change'],
+      fourEyes: true,
+      timeoutSeconds: 86_400,
+    });
   });
 
   it('refuses a plan that changed since it was shown, and one whose targets do not resolve, recording nothing', async () => {
     const before = await jobCount();
-    await expect(submitJob(deps, operator, { plan: touch('stale'), expectPlanHash: 'f'.repeat(64) })).rejects.toMatchObject({
+    await expect(
+      submitJob(deps, operator, { plan: touch('stale'), expectPlanHash: 'f'.repeat(64) }),
+    ).rejects.toMatchObject({
       type: 'Conflict',
       message: expect.stringMatching(/^the plan is no longer the one shown \(hash ffffffffffff…, now [0-9a-f]{12}…\)/),
     });
     const nowhere = rawPlan('nowhere', [
-      { id: 'status', name: 'Status', targets: { group: 'Nowhere' }, action: { method: 'ssh', operation: { op: 'service', action: 'status', name: 'nginx' } } },
+      {
+        id: 'status',
+        name: 'Status',
+        targets: { group: 'Nowhere' },
+        action: { method: 'ssh', operation: { op: 'service', action: 'status', name: 'nginx' } },
+      },
     ]);
     await expect(submitJob(deps, operator, { plan: nowhere })).rejects.toMatchObject({
       type: 'ValidationFailed',
@@ -90,10 +135,21 @@ describe('the job service', () => {
   });
 
   it('records a job Temporal does not accept as failed and says so', async () => {
-    const elsewhere: JobDeps = { ...deps, client: new Client({ connection: stack.client.connection, namespace: 'no-such-namespace' }) };
-    await expect(submitJob(elsewhere, operator, { plan: touch('unstarted') })).rejects.toMatchObject({ type: 'Unavailable', message: 'Temporal did not accept the job; it was recorded as failed' });
-    const row = (await stack.pool.query("SELECT status, error_type, error_message FROM jobs WHERE name = 'unstarted'")).rows[0];
-    expect(row).toEqual({ status: 'failed', error_type: 'Unavailable', error_message: 'the workflow could not be started' });
+    const elsewhere: JobDeps = {
+      ...deps,
+      client: new Client({ connection: stack.client.connection, namespace: 'no-such-namespace' }),
+    };
+    await expect(submitJob(elsewhere, operator, { plan: touch('unstarted') })).rejects.toMatchObject({
+      type: 'Unavailable',
+      message: 'Temporal did not accept the job; it was recorded as failed',
+    });
+    const row = (await stack.pool.query("SELECT status, error_type, error_message FROM jobs WHERE name = 'unstarted'"))
+      .rows[0];
+    expect(row).toEqual({
+      status: 'failed',
+      error_type: 'Unavailable',
+      error_message: 'the workflow could not be started',
+    });
     expect(logged).toContain('job not started');
   });
 
@@ -110,21 +166,42 @@ describe('the job service', () => {
       type: 'Unavailable',
       message: 'the job did not take the request in time (is an orchestrator worker running?)',
     });
-    const decisions = async () => (await stack.pool.query('SELECT action, status, refusal FROM job_decisions WHERE job_id = $1 ORDER BY created_at', [job.id])).rows;
+    const decisions = async () =>
+      (
+        await stack.pool.query(
+          'SELECT action, status, refusal FROM job_decisions WHERE job_id = $1 ORDER BY created_at',
+          [job.id],
+        )
+      ).rows;
     expect(await decisions()).toEqual([{ action: 'approve', status: 'recorded', refusal: null }]);
 
     await stack.client.workflow.getHandle(job.id).terminate('closed for the test');
-    await expect(controlJob(deps, operator, job.id, 'reject', { comment: 'too late' })).rejects.toMatchObject({ type: 'Conflict', message: 'the job has finished' });
+    await expect(controlJob(deps, operator, job.id, 'reject', { comment: 'too late' })).rejects.toMatchObject({
+      type: 'Conflict',
+      message: 'the job has finished',
+    });
     expect((await decisions())[1]).toEqual({ action: 'reject', status: 'refused', refusal: 'the job has finished' });
-    const refused = (await stack.pool.query("SELECT details FROM audit_log WHERE job_id = $1 AND action = 'job.decision.refused'", [job.id])).rows;
-    expect(refused).toEqual([{ details: expect.objectContaining({ action: 'reject', reason: 'the job has finished' }) }]);
+    const refused = (
+      await stack.pool.query("SELECT details FROM audit_log WHERE job_id = $1 AND action = 'job.decision.refused'", [
+        job.id,
+      ])
+    ).rows;
+    expect(refused).toEqual([
+      { details: expect.objectContaining({ action: 'reject', reason: 'the job has finished' }) },
+    ]);
   });
 
   it("answers another tenant's job exactly like a missing one", async () => {
     const job = await submitJob(deps, operator, { plan: touch('mine') });
     started.push(job.id);
     const stranger = await stack.createUser('operator', { tenant: 'elsewhere' });
-    await expect(jobDetail(deps, stranger.tenantId, job.id)).rejects.toMatchObject({ type: 'NotFound', message: `no job ${job.id}` });
-    await expect(jobDetail(deps, stranger.tenantId, 'job-not-an-id')).rejects.toMatchObject({ type: 'NotFound', message: 'no job job-not-an-id' });
+    await expect(jobDetail(deps, stranger.tenantId, job.id)).rejects.toMatchObject({
+      type: 'NotFound',
+      message: `no job ${job.id}`,
+    });
+    await expect(jobDetail(deps, stranger.tenantId, 'job-not-an-id')).rejects.toMatchObject({
+      type: 'NotFound',
+      message: 'no job job-not-an-id',
+    });
   });
 });

@@ -44,11 +44,18 @@ describe('jobs through the HTTP API', () => {
     const plan = {
       name: 'say hello, then probe',
       steps: [
-        { id: 'hello', name: 'Say hello', action: { method: 'local-command', command: 'echo', args: ['hello', 'from the executor'] } },
+        {
+          id: 'hello',
+          name: 'Say hello',
+          action: { method: 'local-command', command: 'echo', args: ['hello', 'from the executor'] },
+        },
         { id: 'probe', name: 'Probe the service', action: { method: 'http', url: `${targetUrl}/status?x=1` } },
       ],
     };
-    const created = await requestJson<{ id: string; planHash: string }>(`${apiUrl}/api/jobs`, { body: { plan }, token });
+    const created = await requestJson<{ id: string; planHash: string }>(`${apiUrl}/api/jobs`, {
+      body: { plan },
+      token,
+    });
     expect(created.status).toBe(201);
     expect(created.body.id).toMatch(/^job-/);
     expect(created.body.planHash).toMatch(/^[0-9a-f]{64}$/);
@@ -63,7 +70,12 @@ describe('jobs through the HTTP API', () => {
     expect(JSON.parse(probe?.stdout ?? '{}')).toEqual({ service: 'inventory-probe', ok: true });
     expect(targetHits).toContain('GET /status?x=1');
 
-    expect(job.progress).toMatchObject({ status: 'completed', currentStep: 2, totalSteps: 2, stepName: 'Probe the service' });
+    expect(job.progress).toMatchObject({
+      status: 'completed',
+      currentStep: 2,
+      totalSteps: 2,
+      stepName: 'Probe the service',
+    });
     expect(job.progress?.steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
     expect(job.progress?.targetProgress).toMatchObject({ total: 1, completed: 1, failed: 0 });
 
@@ -83,7 +95,11 @@ describe('jobs through the HTTP API', () => {
       name: 'fail early',
       steps: [
         { id: 'probe', name: 'Probe a broken endpoint', action: { method: 'http', url: `${targetUrl}/broken` } },
-        { id: 'after', name: 'Never runs', action: { method: 'local-command', command: 'echo', args: ['unreachable'] } },
+        {
+          id: 'after',
+          name: 'Never runs',
+          action: { method: 'local-command', command: 'echo', args: ['unreachable'] },
+        },
       ],
     };
     const { body } = await requestJson<{ id: string }>(`${apiUrl}/api/jobs`, { body: { plan }, token });
@@ -96,13 +112,19 @@ describe('jobs through the HTTP API', () => {
     });
     expect(job.results.find((r) => r.stepId === 'after')).toBeUndefined();
     expect(job.progress?.steps.map((s) => s.status)).toEqual(['failed', 'skipped']);
-    const audit = await stack.pool.query(`SELECT actor, action, plan_hash FROM audit_log WHERE job_id = $1 ORDER BY id`, [body.id]);
+    const audit = await stack.pool.query(
+      `SELECT actor, action, plan_hash FROM audit_log WHERE job_id = $1 ORDER BY id`,
+      [body.id],
+    );
     expect(audit.rows.map((r) => r.action)).toEqual(['job.submit', 'job.failed']);
     expect(audit.rows[1].plan_hash).toBe(audit.rows[0].plan_hash);
   });
 
   it('refuses a program outside the executor allowlist without retrying', async () => {
-    const plan = { name: 'not allowed', steps: [{ id: 'rm', name: 'Remove', action: { method: 'local-command', command: 'rm', args: ['-f', '/tmp/x'] } }] };
+    const plan = {
+      name: 'not allowed',
+      steps: [{ id: 'rm', name: 'Remove', action: { method: 'local-command', command: 'rm', args: ['-f', '/tmp/x'] } }],
+    };
     const { body } = await requestJson<Created>(`${apiUrl}/api/jobs`, { body: { plan }, token });
     // rm is a change: a second person approves it, and the executor still refuses it.
     expect(body.approvalRequired).toBe(true);
@@ -123,7 +145,11 @@ describe('jobs through the HTTP API', () => {
     };
     const { body } = await requestJson<{ id: string }>(`${apiUrl}/api/jobs`, { body: { plan }, token });
     const job = await waitForJob(apiUrl, token, body.id);
-    expect(job.results[0]).toMatchObject({ status: 'failed', exitCode: 1, error: { type: 'CommandFailed', message: 'command ended with exit code 1' } });
+    expect(job.results[0]).toMatchObject({
+      status: 'failed',
+      exitCode: 1,
+      error: { type: 'CommandFailed', message: 'command ended with exit code 1' },
+    });
   });
 
   it('stops a command at its timeout and reports an HTTP endpoint that is down or silent', async () => {
@@ -134,13 +160,22 @@ describe('jobs through the HTTP API', () => {
     const silent = http.createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hang`;
-    await allowEgress(apiUrl, adminToken, [new URL(targetUrl).host, `127.0.0.1:${closedPort}`, new URL(silentUrl).host]);
+    await allowEgress(apiUrl, adminToken, [
+      new URL(targetUrl).host,
+      `127.0.0.1:${closedPort}`,
+      new URL(silentUrl).host,
+    ]);
 
     const plan = {
       name: 'timeouts',
       policies: { continueOnFailure: true, maxAttempts: 1 },
       steps: [
-        { id: 'sleepy', name: 'Too slow', timeoutSeconds: 1, action: { method: 'local-command', command: 'sleep', args: ['30'] } },
+        {
+          id: 'sleepy',
+          name: 'Too slow',
+          timeoutSeconds: 1,
+          action: { method: 'local-command', command: 'sleep', args: ['30'] },
+        },
         { id: 'down', name: 'Nobody listens', action: { method: 'http', url: `http://127.0.0.1:${closedPort}/` } },
         { id: 'hang', name: 'Never answers', timeoutSeconds: 1, action: { method: 'http', url: silentUrl } },
       ],
@@ -151,7 +186,10 @@ describe('jobs through the HTTP API', () => {
     silent.close();
     const byStep = Object.fromEntries(job.results.map((r) => [r.stepId, r.error?.type]));
     expect(byStep).toEqual({ sleepy: 'Timeout', down: 'HostUnreachable', hang: 'Timeout' });
-    const sleepy = await stack.pool.query(`SELECT signal, finished_at - started_at AS took FROM step_results WHERE job_id = $1 AND step_id = 'sleepy'`, [body.id]);
+    const sleepy = await stack.pool.query(
+      `SELECT signal, finished_at - started_at AS took FROM step_results WHERE job_id = $1 AND step_id = 'sleepy'`,
+      [body.id],
+    );
     expect(sleepy.rows[0].signal).toBe('SIGTERM');
     expect(sleepy.rows[0].took.seconds ?? 0).toBeLessThan(5);
   });
@@ -163,18 +201,42 @@ describe('jobs through the HTTP API', () => {
       { rawBody: '{"plan": ', path: undefined },
       { body: {}, path: 'plan' },
       { body: step({ method: 'telnet', command: 'x' }), path: 'plan.steps.0.action.method' },
-      { body: step({ method: 'local-command', command: 'echo', args: ['hi; rm -rf /'] }), path: 'plan.steps.0.action.args.0' },
-      { body: step({ method: 'local-command', command: 'echo', args: ['$(reboot)'] }), path: 'plan.steps.0.action.args.0' },
+      {
+        body: step({ method: 'local-command', command: 'echo', args: ['hi; rm -rf /'] }),
+        path: 'plan.steps.0.action.args.0',
+      },
+      {
+        body: step({ method: 'local-command', command: 'echo', args: ['$(reboot)'] }),
+        path: 'plan.steps.0.action.args.0',
+      },
       { body: step({ method: 'local-command', command: 'echo `id`' }), path: 'plan.steps.0.action.command' },
       { body: step({ method: 'http', url: 'file:///etc/passwd' }), path: 'plan.steps.0.action.url' },
-      { body: { plan: { name: 'dup', steps: [{ id: 'a', name: 'A', action: { method: 'local-command', command: 'true' } }, { id: 'a', name: 'B', action: { method: 'local-command', command: 'true' } }] } }, path: 'plan.steps.1.id' },
+      {
+        body: {
+          plan: {
+            name: 'dup',
+            steps: [
+              { id: 'a', name: 'A', action: { method: 'local-command', command: 'true' } },
+              { id: 'a', name: 'B', action: { method: 'local-command', command: 'true' } },
+            ],
+          },
+        },
+        path: 'plan.steps.1.id',
+      },
       { body: { plan: { name: 'x', steps: [] }, extra: true }, path: 'plan.steps' },
     ];
     for (const c of cases) {
-      const res = await requestJson<{ error: { type: string; message: string; issues?: { path: string }[] } }>(`${apiUrl}/api/jobs`, { ...c, token });
+      const res = await requestJson<{ error: { type: string; message: string; issues?: { path: string }[] } }>(
+        `${apiUrl}/api/jobs`,
+        { ...c, token },
+      );
       expect(res.status, JSON.stringify(c)).toBe(400);
       expect(res.body.error.type).toBe('ValidationFailed');
-      if (c.path) expect(res.body.error.issues?.map((i) => i.path), JSON.stringify(c)).toContain(c.path);
+      if (c.path)
+        expect(
+          res.body.error.issues?.map((i) => i.path),
+          JSON.stringify(c),
+        ).toContain(c.path);
       else expect(res.body.error.message).toBe('request body is not valid JSON');
     }
     const after = await stack.pool.query('SELECT count(*)::int AS n FROM jobs');
@@ -200,7 +262,9 @@ describe('jobs through the HTTP API', () => {
   it('answers 404 for an unknown job and reports health', async () => {
     const missing = await requestJson(`${apiUrl}/api/jobs/job-00000000-0000-0000-0000-000000000000`, { token });
     expect(missing.status).toBe(404);
-    const health = await requestJson<{ status: string; checks: Record<string, { ok: boolean }> }>(`${apiUrl}/api/health`);
+    const health = await requestJson<{ status: string; checks: Record<string, { ok: boolean }> }>(
+      `${apiUrl}/api/health`,
+    );
     expect(health.status).toBe(200);
     expect(health.body.checks.temporal?.ok).toBe(true);
     expect(health.body.checks.postgres?.ok).toBe(true);

@@ -27,12 +27,18 @@ afterAll(async () => {
 const onHost = async (script: string) => (await h.fleet.exec(0, script)).stdout;
 
 /** The job's one pending activity, as Temporal describes it. */
-const pending = async (jobId: string) => (await h.stack.client.workflow.getHandle(jobId).describe()).raw.pendingActivities?.[0];
+const pending = async (jobId: string) =>
+  (await h.stack.client.workflow.getHandle(jobId).describe()).raw.pendingActivities?.[0];
 // PendingActivityState 2 = STARTED.
 const STARTED = 2;
 
 const linesOf = async (jobId: string, attempt: number): Promise<string[]> =>
-  (await h.stack.pool.query<{ line: string }>('SELECT line FROM output_lines WHERE job_id = $1 AND step_id = $2 AND attempt = $3 ORDER BY seq', [jobId, 'change', attempt])).rows.map((r) => r.line);
+  (
+    await h.stack.pool.query<{ line: string }>(
+      'SELECT line FROM output_lines WHERE job_id = $1 AND step_id = $2 AND attempt = $3 ORDER BY seq',
+      [jobId, 'change', attempt],
+    )
+  ).rows.map((r) => r.line);
 
 describe('a change over SSH outlives the executor that started it', () => {
   it('finishes a command that prints after its executor was SIGKILLed, once, with its output and exit code', async () => {
@@ -52,38 +58,64 @@ describe('a change over SSH outlives the executor that started it', () => {
       name: 'prints after an executor crash',
       steps: [{ id: 'change', tool: 'run-script', params: { script }, targets: { group: 'Detached' } }],
     });
-    expect((await control(api.apiUrl, approver.token, created.id, 'approve', { planHash: created.planHash })).status).toBe(200);
-    await eventually(async () => ((await pending(created.id))?.state === STARTED ? true : undefined), 60_000, 'the step to start');
-    await eventually(async () => ((await onHost('cat /tmp/detached-changes 2>/dev/null')) === 'applied\n' ? true : undefined), 30_000, 'the change to land');
+    expect(
+      (await control(api.apiUrl, approver.token, created.id, 'approve', { planHash: created.planHash })).status,
+    ).toBe(200);
+    await eventually(
+      async () => ((await pending(created.id))?.state === STARTED ? true : undefined),
+      60_000,
+      'the step to start',
+    );
+    await eventually(
+      async () => ((await onHost('cat /tmp/detached-changes 2>/dev/null')) === 'applied\n' ? true : undefined),
+      30_000,
+      'the change to land',
+    );
 
     first.service.kill('SIGKILL');
     await first.service.exited;
     const second = await h.stack.startExecutor();
-    await eventually(async () => {
-      const activity = await pending(created.id);
-      return activity?.state === STARTED && (activity.attempt ?? 0) >= 2 ? true : undefined;
-    }, 60_000, 'a retry of the step to start on the new executor');
+    await eventually(
+      async () => {
+        const activity = await pending(created.id);
+        return activity?.state === STARTED && (activity.attempt ?? 0) >= 2 ? true : undefined;
+      },
+      60_000,
+      'a retry of the step to start on the new executor',
+    );
     const retry = (await pending(created.id))?.attempt ?? 0;
     await onHost('touch /tmp/detached-go-1');
     // The retry follows the run still going on the host (the second gate holds it): a line printed
     // after the kill reaches the retry's live output while the job runs.
-    const streamedLive = await eventually(async () => {
-      if ((await linesOf(created.id, retry)).includes('after-kill-1')) return true;
-      return (await waitForJob(api.apiUrl, operator.token, created.id, () => true)).status === 'running' ? undefined : false;
-    }, 30_000, 'a line printed after the kill to stream, or the job to end');
+    const streamedLive = await eventually(
+      async () => {
+        if ((await linesOf(created.id, retry)).includes('after-kill-1')) return true;
+        return (await waitForJob(api.apiUrl, operator.token, created.id, () => true)).status === 'running'
+          ? undefined
+          : false;
+      },
+      30_000,
+      'a line printed after the kill to stream, or the job to end',
+    );
     await onHost('touch /tmp/detached-go-2');
 
     const job = await waitForJob(api.apiUrl, operator.token, created.id, undefined, 90_000);
     expect(job.status).toBe('completed');
     const [result] = job.results.filter((r) => r.stepId === 'change');
     expect(result).toMatchObject({ status: 'succeeded', exitCode: 0, attempt: retry });
-    expect(result?.stdout).toMatch(/^before-kill\nafter-kill-1\nafter-kill-2\nalready done by attempt 1 at \S+; not run again \(run marker \S+\)\n$/);
+    expect(result?.stdout).toMatch(
+      /^before-kill\nafter-kill-1\nafter-kill-2\nalready done by attempt 1 at \S+; not run again \(run marker \S+\)\n$/,
+    );
     expect(result?.stderr).toContain('after-kill-err\n');
     expect(streamedLive).toBe(true);
-    expect(await linesOf(created.id, retry)).toEqual(expect.arrayContaining(['before-kill', 'after-kill-1', 'after-kill-err', 'after-kill-2']));
+    expect(await linesOf(created.id, retry)).toEqual(
+      expect.arrayContaining(['before-kill', 'after-kill-1', 'after-kill-err', 'after-kill-2']),
+    );
     // Applied exactly once, and the run finished on the host (its marker says exit 0).
     expect(await onHost('cat /tmp/detached-changes')).toBe('applied\n');
-    expect(await onHost(`cat "$HOME/.local/state/opsconductor/runs/${created.id}/change/${h.targetIds[0]}"`)).toMatch(/^exit=0\nat=\S+Z\nattempt=1\n$/);
+    expect(await onHost(`cat "$HOME/.local/state/opsconductor/runs/${created.id}/change/${h.targetIds[0]}"`)).toMatch(
+      /^exit=0\nat=\S+Z\nattempt=1\n$/,
+    );
     await second.service.stop();
   }, 240_000);
 });

@@ -15,7 +15,14 @@ beforeAll(async () => {
       [
         { files: { '/etc/nginx/nginx.conf': 'worker_processes 1;\n', '/opt/app/app.conf': 'version=1\n' } },
         { packageManager: 'dnf' as const },
-        { init: 'sysv' as const, services: { nginx: 'inactive' as const }, packages: { nginx: { installed: '1.22.1-9', available: '1.24.0-1' }, 'broken-agent': { installed: null, available: '2.0' } } },
+        {
+          init: 'sysv' as const,
+          services: { nginx: 'inactive' as const },
+          packages: {
+            nginx: { installed: '1.22.1-9', available: '1.24.0-1' },
+            'broken-agent': { installed: null, available: '2.0' },
+          },
+        },
       ][i] ?? {},
   });
 }, 180_000);
@@ -28,7 +35,10 @@ const onHost = async (index: number, script: string) => (await h.fleet.exec(inde
 
 describe('services', () => {
   it('reports status, stops, starts and restarts with sudo, and the process follows', async () => {
-    expect((await h.run(0, { op: 'service', action: 'status', name: 'nginx' })).facts).toEqual({ manager: 'systemctl', state: 'active' });
+    expect((await h.run(0, { op: 'service', action: 'status', name: 'nginx' })).facts).toEqual({
+      manager: 'systemctl',
+      state: 'active',
+    });
     const stopped = await h.run(0, { op: 'service', action: 'stop', name: 'nginx' }, { become: true });
     expect(stopped).toMatchObject({ exitCode: 0, facts: { state: 'inactive' } });
     expect(await onHost(0, 'pgrep -x nginx || echo none')).toBe('none');
@@ -42,10 +52,18 @@ describe('services', () => {
   });
 
   it('falls back to `service` where systemd does not run', async () => {
-    expect((await h.run(2, { op: 'service', action: 'status', name: 'nginx' })).facts).toEqual({ manager: 'service', state: 'inactive' });
-    expect(await h.run(2, { op: 'service', action: 'start', name: 'nginx' }, { become: true })).toMatchObject({ exitCode: 0, facts: { manager: 'service', state: 'active' } });
+    expect((await h.run(2, { op: 'service', action: 'status', name: 'nginx' })).facts).toEqual({
+      manager: 'service',
+      state: 'inactive',
+    });
+    expect(await h.run(2, { op: 'service', action: 'start', name: 'nginx' }, { become: true })).toMatchObject({
+      exitCode: 0,
+      facts: { manager: 'service', state: 'active' },
+    });
     expect(await onHost(2, 'pgrep -x nginx || echo none')).not.toBe('none');
-    expect((await h.run(2, { op: 'service', action: 'stop', name: 'nginx' }, { become: true })).facts).toMatchObject({ state: 'inactive' });
+    expect((await h.run(2, { op: 'service', action: 'stop', name: 'nginx' }, { become: true })).facts).toMatchObject({
+      state: 'inactive',
+    });
   });
 
   it('enables a service for boot', async () => {
@@ -63,7 +81,13 @@ describe('services', () => {
   it('waits until a service is active, and times out on one that never starts', async () => {
     const waited = await h.run(0, { op: 'service-wait', name: 'nginx', state: 'active', timeoutSeconds: 10 });
     expect(waited).toMatchObject({ exitCode: 0, facts: { state: 'active' } });
-    const never = await h.run(2, { op: 'service-wait', name: 'nginx', state: 'active', timeoutSeconds: 2, intervalSeconds: 1 });
+    const never = await h.run(2, {
+      op: 'service-wait',
+      name: 'nginx',
+      state: 'active',
+      timeoutSeconds: 2,
+      intervalSeconds: 1,
+    });
     expect(never.exitCode).toBe(1);
     expect(never.stderr).toContain('nginx is inactive, not active, after 2s');
   });
@@ -79,15 +103,29 @@ describe('services', () => {
 
 describe('packages', () => {
   it('reads, then updates the version with apt and with dnf, reporting the previous one for rollback', async () => {
-    for (const [index, manager] of [[0, 'apt'], [1, 'dnf']] as const) {
-      expect((await h.run(index, { op: 'package', action: 'version', name: 'nginx' })).facts).toMatchObject({ manager, version: '1.22.1-9', installed: 'true' });
+    for (const [index, manager] of [
+      [0, 'apt'],
+      [1, 'dnf'],
+    ] as const) {
+      expect((await h.run(index, { op: 'package', action: 'version', name: 'nginx' })).facts).toMatchObject({
+        manager,
+        version: '1.22.1-9',
+        installed: 'true',
+      });
       const updated = await h.run(index, { op: 'package', action: 'update', name: 'nginx' }, { become: true });
-      expect(updated, manager).toMatchObject({ exitCode: 0, facts: { manager, previous_version: '1.22.1-9', version: '1.24.0-1' } });
+      expect(updated, manager).toMatchObject({
+        exitCode: 0,
+        facts: { manager, previous_version: '1.22.1-9', version: '1.24.0-1' },
+      });
     }
   });
 
   it('installs a pinned version (the rollback path) and reports a failing install as a failed exit', async () => {
-    const pinned = await h.run(0, { op: 'package', action: 'install', name: 'nginx', version: '1.22.1-9' }, { become: true });
+    const pinned = await h.run(
+      0,
+      { op: 'package', action: 'install', name: 'nginx', version: '1.22.1-9' },
+      { become: true },
+    );
     expect(pinned.facts).toMatchObject({ previous_version: '1.24.0-1', version: '1.22.1-9' });
     const broken = await h.run(2, { op: 'package', action: 'install', name: 'broken-agent' }, { become: true });
     expect(broken.exitCode).toBe(100);
@@ -100,16 +138,26 @@ describe('files', () => {
     const content = randomBytes(256 * 1024);
     writeFileSync(path.join(h.stack.artifactDir, 'app.conf'), content);
     const sha256 = createHash('sha256').update(content).digest('hex');
-    const copy = await h.run(0, { op: 'file-copy', source: 'app.conf', destination: '/opt/app/app.conf', mode: '0640' }, { become: true, stepId: 'copy' });
+    const copy = await h.run(
+      0,
+      { op: 'file-copy', source: 'app.conf', destination: '/opt/app/app.conf', mode: '0640' },
+      { become: true, stepId: 'copy' },
+    );
     expect(copy.exitCode).toBe(0);
     expect(copy.facts).toMatchObject({ sha256, bytes: String(content.length), destination: '/opt/app/app.conf' });
     const backup = copy.facts?.backup ?? '';
     expect(backup).toContain('/copy/opt/app/app.conf');
-    expect(await onHost(0, `sha256sum /opt/app/app.conf | cut -d' ' -f1; stat -c %a /opt/app/app.conf; cat '${backup}'`)).toBe(`${sha256}\n640\nversion=1`);
+    expect(
+      await onHost(0, `sha256sum /opt/app/app.conf | cut -d' ' -f1; stat -c %a /opt/app/app.conf; cat '${backup}'`),
+    ).toBe(`${sha256}\n640\nversion=1`);
     // The staging folder went with the install (root removed the user's upload).
     expect(await onHost(0, 'ls -A /tmp | grep opsc- || true')).toBe('');
     // A retry of the same step keeps the first backup: it still holds the original.
-    const again = await h.run(0, { op: 'file-copy', source: 'app.conf', destination: '/opt/app/app.conf' }, { become: true, stepId: 'copy' });
+    const again = await h.run(
+      0,
+      { op: 'file-copy', source: 'app.conf', destination: '/opt/app/app.conf' },
+      { become: true, stepId: 'copy' },
+    );
     expect(again.facts?.backup).toBe(backup);
     const restored = await h.run(0, { op: 'file-restore', destination: '/opt/app/app.conf', backup }, { become: true });
     expect(restored.exitCode).toBe(0);
@@ -122,18 +170,28 @@ describe('files', () => {
     const file = path.join(h.stack.artifactDir, 'rebuilt.bin');
     const hex = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     writeFileSync(file, first);
-    const one = await h.run(0, { op: 'file-copy', source: 'rebuilt.bin', destination: '/tmp/rebuilt-1.bin' }, { stepId: 'rebuilt-1' });
+    const one = await h.run(
+      0,
+      { op: 'file-copy', source: 'rebuilt.bin', destination: '/tmp/rebuilt-1.bin' },
+      { stepId: 'rebuilt-1' },
+    );
     expect(one.facts?.sha256).toBe(hex(first));
     // Same name, same size, new bytes: the executor must not send the first build's hash along.
     writeFileSync(file, second);
-    const two = await h.run(0, { op: 'file-copy', source: 'rebuilt.bin', destination: '/tmp/rebuilt-2.bin' }, { stepId: 'rebuilt-2' });
+    const two = await h.run(
+      0,
+      { op: 'file-copy', source: 'rebuilt.bin', destination: '/tmp/rebuilt-2.bin' },
+      { stepId: 'rebuilt-2' },
+    );
     expect(two.exitCode).toBe(0);
     expect(two.facts?.sha256).toBe(hex(second));
     expect(await onHost(0, 'sha256sum /tmp/rebuilt-2.bin | cut -d" " -f1')).toBe(hex(second));
   });
 
   it('refuses artifact paths that leave the artifact folder', async () => {
-    await expect(h.run(0, { op: 'file-copy', source: '../etc/passwd', destination: '/tmp/x' })).rejects.toThrow(/\.\. segments|artifact/);
+    await expect(h.run(0, { op: 'file-copy', source: '../etc/passwd', destination: '/tmp/x' })).rejects.toThrow(
+      /\.\. segments|artifact/,
+    );
   });
 
   it('reports a copy into a folder the user cannot write as a failed exit, leaving nothing half-written', async () => {
@@ -178,7 +236,7 @@ describe('other operations and quoting', () => {
     expect(out.stdout).toBe(`${hostile.join('/')}/`);
   });
 
-  it('cannot forge facts from a command\'s own output', async () => {
+  it("cannot forge facts from a command's own output", async () => {
     const out = await h.run(0, { op: 'process-check', name: 'nginx' });
     expect(Object.keys(out.facts ?? {}).sort()).toEqual(['pids', 'running']);
     const script = await h.run(0, { op: 'script', script: "echo '@@opsc-0000 backup=/etc/shadow'" });

@@ -13,11 +13,23 @@ let h: SshHarness;
 let twin: TargetRef;
 
 beforeAll(async () => {
-  h = await startSshHarness('linux-markers', { size: 1, host: () => ({ files: { '/opt/app/app.conf': 'version=1\n' } }) });
+  h = await startSshHarness('linux-markers', {
+    size: 1,
+    host: () => ({ files: { '/opt/app/app.conf': 'version=1\n' } }),
+  });
   const host = h.fleet.hosts[0]!;
   const id = await h.base.addTarget(
-    { name: 'twin-cred', username: host.username, secret: { kind: 'ssh-key', privateKey: h.fleet.clientKey.privateKey, sudoPassword: host.password } },
-    { name: 'twin', address: host.address, os: 'linux', services: [{ protocol: 'ssh', port: host.port, credential: 'twin-cred' }] },
+    {
+      name: 'twin-cred',
+      username: host.username,
+      secret: { kind: 'ssh-key', privateKey: h.fleet.clientKey.privateKey, sudoPassword: host.password },
+    },
+    {
+      name: 'twin',
+      address: host.address,
+      os: 'linux',
+      services: [{ protocol: 'ssh', port: host.port, credential: 'twin-cred' }],
+    },
   );
   twin = { id, name: 'twin' };
 }, 180_000);
@@ -33,7 +45,11 @@ const NOT_AGAIN = /^already done by attempt 1 at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ
 
 describe('run markers over SSH', () => {
   it('runs a command once per job, step and target: a retry reports the first exit code without running it', async () => {
-    const append = { op: 'script', shell: 'sh', script: 'echo applied >> /tmp/changes; echo appended; exit 4' } as const;
+    const append = {
+      op: 'script',
+      shell: 'sh',
+      script: 'echo applied >> /tmp/changes; echo appended; exit 4',
+    } as const;
     const first = await h.run(0, append, { stepId: 'append' });
     expect(first).toMatchObject({ exitCode: 4, stdout: 'appended\n' });
     const retry = await h.run(0, append, { stepId: 'append', env: attempt(2) });
@@ -64,9 +80,13 @@ describe('run markers over SSH', () => {
     expect(retry.exitCode).toBe(0);
     expect(retry.facts).toEqual(first.facts);
     expect(retry.stdout).toMatch(NOT_AGAIN);
-    expect(await onHost(`cat /opt/app/app.conf "${backup}"; stat -c %i /opt/app/app.conf`)).toBe(`version=2\nversion=1\n${inode}`);
+    expect(await onHost(`cat /opt/app/app.conf "${backup}"; stat -c %i /opt/app/app.conf`)).toBe(
+      `version=2\nversion=1\n${inode}`,
+    );
     // With become the marker is root's; the staged upload is gone either way.
-    expect(await onHost(`sudo -n cat /var/lib/opsconductor/runs/${h.jobId}/copy/${h.targetIds[0]}`)).toContain('fact backup=');
+    expect(await onHost(`sudo -n cat /var/lib/opsconductor/runs/${h.jobId}/copy/${h.targetIds[0]}`)).toContain(
+      'fact backup=',
+    );
     expect(await onHost('ls -A /tmp | grep opsc- || true')).toBe('');
   });
 
@@ -88,13 +108,19 @@ describe('run markers over SSH', () => {
   it('keeps no marker for reads and waits', async () => {
     expect((await h.run(0, { op: 'service', action: 'status', name: 'nginx' }, { stepId: 'status' })).exitCode).toBe(0);
     expect((await h.run(0, { op: 'disk-usage', path: '/' }, { stepId: 'df', become: true })).exitCode).toBe(0);
-    const runs = await onHost(`ls "$HOME/.local/state/opsconductor/runs/${h.jobId}"; sudo -n ls /var/lib/opsconductor/runs/${h.jobId}`);
+    const runs = await onHost(
+      `ls "$HOME/.local/state/opsconductor/runs/${h.jobId}"; sudo -n ls /var/lib/opsconductor/runs/${h.jobId}`,
+    );
     expect(runs.split('\n').sort()).toEqual(['append', 'append.rollback', 'copy', 'restart', 'update']);
   });
 
   it('makes a retry wait for the first attempt still running after its connection died, then report its result', async () => {
     // The script holds until the test lets it go, however slow the machine.
-    const slow = { op: 'script', shell: 'sh', script: 'while [ ! -e /tmp/go-slow ]; do sleep 0.1; done; echo slow >> /tmp/slow' } as const;
+    const slow = {
+      op: 'script',
+      shell: 'sh',
+      script: 'while [ ! -e /tmp/go-slow ]; do sleep 0.1; done; echo slow >> /tmp/slow',
+    } as const;
     const first = h.run(0, slow, { stepId: 'slow' });
     await expect.poll(() => onHost("pgrep -f '[s]leep 0.1' || true"), { timeout: 10_000 }).not.toBe('');
     // The executor's connection dies (as with a SIGKILLed executor); the script goes on on the host.
@@ -120,8 +146,12 @@ describe('run markers over SSH', () => {
     // The host's service manager is busy (its state lock is held) until the test lets it go, so the
     // restart is still running when its connection dies, and prints its facts after that.
     const lock = '/var/lib/opsc-fleet/self/state/.lock';
-    await onHost(`setsid sh -c 'exec 9>>${lock}; flock 9; while [ ! -e /tmp/go-busy ]; do sleep 0.1; done' </dev/null >/dev/null 2>&1 &`);
-    await expect.poll(() => onHost(`flock -n ${lock} true && echo free || echo held`), { timeout: 10_000 }).toBe('held');
+    await onHost(
+      `setsid sh -c 'exec 9>>${lock}; flock 9; while [ ! -e /tmp/go-busy ]; do sleep 0.1; done' </dev/null >/dev/null 2>&1 &`,
+    );
+    await expect
+      .poll(() => onHost(`flock -n ${lock} true && echo free || echo held`), { timeout: 10_000 })
+      .toBe('held');
     const before = await onHost('pgrep -x nginx');
     const restart = { op: 'service', action: 'restart', name: 'nginx' } as const;
     const first = h.run(0, restart, { stepId: 'busy-restart', become: true });
@@ -132,12 +162,20 @@ describe('run markers over SSH', () => {
     const retrying = h.run(0, restart, { stepId: 'busy-restart', become: true, env: attempt(2) });
     // The retry follows the run still going (its live output says so) and starts none of its own.
     const lines = async () =>
-      (await h.stack.pool.query<{ line: string }>("SELECT line FROM output_lines WHERE job_id = $1 AND step_id = 'busy-restart' AND attempt = 2", [h.jobId])).rows.map((r) => r.line);
+      (
+        await h.stack.pool.query<{ line: string }>(
+          "SELECT line FROM output_lines WHERE job_id = $1 AND step_id = 'busy-restart' AND attempt = 2",
+          [h.jobId],
+        )
+      ).rows.map((r) => r.line);
     const following = 'opsconductor: following the run of attempt 1, still going on this host';
     const followed = await expect
       .poll(lines, { timeout: 20_000 })
       .toContain(following)
-      .then(() => true, () => false);
+      .then(
+        () => true,
+        () => false,
+      );
     const restarts = await onHost('pgrep -xc systemctl || true');
     await onHost('touch /tmp/go-busy');
     const retry = await retrying;
@@ -149,18 +187,30 @@ describe('run markers over SSH', () => {
     const after = await onHost('pgrep -x nginx');
     expect(after).not.toBe('');
     expect(after).not.toBe(before);
-    expect(await onHost(`sudo -n cat /var/lib/opsconductor/runs/${h.jobId}/busy-restart/${h.targetIds[0]}`)).toMatch(/^exit=0\n[\s\S]*fact state=active/);
+    expect(await onHost(`sudo -n cat /var/lib/opsconductor/runs/${h.jobId}/busy-restart/${h.targetIds[0]}`)).toMatch(
+      /^exit=0\n[\s\S]*fact state=active/,
+    );
   });
 
   it('runs a change again when the first attempt was stopped before it finished', async () => {
     const env = attempt(1);
-    const stopped = h.run(0, { op: 'script', shell: 'sh', script: 'sleep 30; echo late >> /tmp/late' }, { stepId: 'stopped', env });
+    const stopped = h.run(
+      0,
+      { op: 'script', shell: 'sh', script: 'sleep 30; echo late >> /tmp/late' },
+      { stepId: 'stopped', env },
+    );
     await expect.poll(() => onHost("pgrep -f '[s]leep 30' || true"), { timeout: 10_000 }).not.toBe('');
     env.cancel();
     await expect(stopped).rejects.toBeInstanceOf(CancelledFailure);
     // The stopped run leaves no raw output on the host (only a marker would stay).
-    await expect.poll(() => onHost(`ls -A ~/.local/state/opsconductor/runs/${h.jobId}/stopped`), { timeout: 10_000 }).not.toMatch(/\.run\b/);
-    const retry = await h.run(0, { op: 'script', shell: 'sh', script: 'echo ran' }, { stepId: 'stopped', env: attempt(2) });
+    await expect
+      .poll(() => onHost(`ls -A ~/.local/state/opsconductor/runs/${h.jobId}/stopped`), { timeout: 10_000 })
+      .not.toMatch(/\.run\b/);
+    const retry = await h.run(
+      0,
+      { op: 'script', shell: 'sh', script: 'echo ran' },
+      { stepId: 'stopped', env: attempt(2) },
+    );
     expect(retry.stdout).toBe('ran\n');
   });
 
@@ -168,7 +218,9 @@ describe('run markers over SSH', () => {
     // The host starts runners late: `setsid` waits for a gate the test opens.
     // The host's /usr/local/sbin (first on its PATH) is its own folder on this machine (testkit's FLEET_ROOT).
     const shim = `/var/lib/opsc-fleet/h${h.fleet.hosts[0]!.address.split('.')[3]}/sbin/setsid`;
-    writeFileSync(shim, '#!/bin/sh\nwhile [ ! -e /tmp/go-setsid ]; do sleep 0.1; done\nexec /usr/bin/setsid "$@"\n', { mode: 0o755 });
+    writeFileSync(shim, '#!/bin/sh\nwhile [ ! -e /tmp/go-setsid ]; do sleep 0.1; done\nexec /usr/bin/setsid "$@"\n', {
+      mode: 0o755,
+    });
     try {
       writeFileSync(path.join(h.stack.artifactDir, 'late.conf'), 'late=1\n');
       const copy = { op: 'file-copy', source: 'late.conf', destination: '/opt/app/late.conf', backup: false } as const;
@@ -179,7 +231,9 @@ describe('run markers over SSH', () => {
       expect((await failureOf(first)).type).toBe('ConnectionLost');
       await onHost('touch /tmp/go-setsid');
       const marker = `/var/lib/opsconductor/runs/${h.jobId}/late-copy/${h.targetIds[0]}`;
-      await expect.poll(() => onHost(`sudo -n cat ${marker} 2>/dev/null || true`), { timeout: 15_000 }).toMatch(/^exit=0\n/);
+      await expect
+        .poll(() => onHost(`sudo -n cat ${marker} 2>/dev/null || true`), { timeout: 15_000 })
+        .toMatch(/^exit=0\n/);
       expect(await onHost('cat /opt/app/late.conf')).toBe('late=1');
       const retry = await h.run(0, copy, { stepId: 'late-copy', become: true, env: attempt(2) });
       expect(retry.exitCode).toBe(0);
@@ -193,7 +247,12 @@ describe('run markers over SSH', () => {
   });
 
   it('starts an undo only once the change it undoes, still running after its connection died, has ended', async () => {
-    const forward = { op: 'script', shell: 'sh', script: 'echo forward >> /tmp/undo-order; while [ ! -e /tmp/go-forward ]; do sleep 0.1; done; echo forward-end >> /tmp/undo-order' } as const;
+    const forward = {
+      op: 'script',
+      shell: 'sh',
+      script:
+        'echo forward >> /tmp/undo-order; while [ ! -e /tmp/go-forward ]; do sleep 0.1; done; echo forward-end >> /tmp/undo-order',
+    } as const;
     const first = h.run(0, forward, { stepId: 'undone' });
     await expect.poll(() => onHost('cat /tmp/undo-order 2>/dev/null || true'), { timeout: 10_000 }).toBe('forward');
     await h.fleet.killSessions(0);
@@ -215,7 +274,9 @@ describe('run markers over SSH', () => {
   it('removes markers older than a week when it writes a new one, at most once a day', async () => {
     const runs = '/var/lib/opsconductor/runs';
     const old = `${runs}/job-old/step/${h.targetIds[0]}`;
-    await onHost(`sudo -n sh -c 'mkdir -p "$(dirname ${old})" && echo exit=0 > ${old} && touch -d "10 days ago" ${old}'`);
+    await onHost(
+      `sudo -n sh -c 'mkdir -p "$(dirname ${old})" && echo exit=0 > ${old} && touch -d "10 days ago" ${old}'`,
+    );
     expect(await onHost(`sudo -n ls ${old}`)).toBe(old);
     // Swept today already (the stamp is dated a day ahead): a new marker leaves the folder alone.
     await onHost(`sudo -n touch -d tomorrow ${runs}/.sweep`);

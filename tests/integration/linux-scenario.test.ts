@@ -22,7 +22,10 @@ beforeAll(async () => {
     size: 50,
     // Half the web servers log in with a password (sudo asks for it), half with a key.
     credential: (i) => (i % 2 === 0 ? 'password' : 'key'),
-    host: (i) => ({ sudo: i % 2 === 0 ? 'password' : 'nopasswd', files: { '/etc/nginx/nginx.conf': `# ${i}\nworker_processes auto;\n` } }),
+    host: (i) => ({
+      sudo: i % 2 === 0 ? 'password' : 'nopasswd',
+      files: { '/etc/nginx/nginx.conf': `# ${i}\nworker_processes auto;\n` },
+    }),
     groups: { 'Production Web': WEB, 'All Linux': ALL },
   });
   executorUrl = (await h.stack.startExecutor({ EXECUTOR_MAX_CONCURRENT_ACTIVITIES: '100' })).healthUrl;
@@ -35,7 +38,10 @@ afterAll(async () => {
 });
 
 const submit = async (plan: PlanInput) => {
-  const res = await requestJson<{ id: string; error?: unknown }>(`${h.orchestrator.apiUrl}/api/jobs`, { token: operator.token, body: { plan } });
+  const res = await requestJson<{ id: string; error?: unknown }>(`${h.orchestrator.apiUrl}/api/jobs`, {
+    token: operator.token,
+    body: { plan },
+  });
   return res;
 };
 
@@ -46,7 +52,13 @@ describe('the seed Linux scenario over SSH, from the request text', () => {
 
   beforeAll(async () => {
     const proposal = await proposeAndFill(h.orchestrator.apiUrl, operator.token, REQUEST);
-    expect(proposal.draft.steps.map((s) => s.tool)).toEqual(['package-version', 'config-backup', 'package-update', 'service-restart', 'service-wait']);
+    expect(proposal.draft.steps.map((s) => s.tool)).toEqual([
+      'package-version',
+      'config-backup',
+      'package-update',
+      'service-restart',
+      'service-wait',
+    ]);
     const created = await submitDraft(h.orchestrator.apiUrl, operator.token, proposal.draft);
     expect(created.approvalRequired).toBe(true);
     job = await approveAndWait(h.orchestrator.apiUrl, operator.token, approver.token, created, 180_000);
@@ -55,7 +67,8 @@ describe('the seed Linux scenario over SSH, from the request text', () => {
   it('completes on all 10 web servers, step by step', () => {
     expect(job.status).toBe('completed');
     expect(job.targets.map((t) => t.name).sort()).toEqual(WEB.map((i) => h.fleet.hosts[i]!.name).sort());
-    for (const step of job.progress!.steps) expect(step, step.id).toMatchObject({ status: 'succeeded', targets: { completed: 10, failed: 0 } });
+    for (const step of job.progress!.steps)
+      expect(step, step.id).toMatchObject({ status: 'succeeded', targets: { completed: 10, failed: 0 } });
     expect(job.results.filter((r) => r.status === 'succeeded')).toHaveLength(50);
     expect(job.progress!.matrix.every((row) => row === 'S'.repeat(10))).toBe(true);
     expect(job.approval).toMatchObject({ status: 'approved', comment: 'change window CHG-1234' });
@@ -63,11 +76,13 @@ describe('the seed Linux scenario over SSH, from the request text', () => {
 
   it("records each target's version change and backup, and the hosts really changed", async () => {
     const byStep = (id: string) => job.results.filter((r) => r.stepId === id);
-    for (const r of byStep('update')) expect(r.facts, r.target.name).toMatchObject({ previous_version: '1.22.1-9', version: '1.24.0-1' });
+    for (const r of byStep('update'))
+      expect(r.facts, r.target.name).toMatchObject({ previous_version: '1.22.1-9', version: '1.24.0-1' });
     const archives = byStep('backup-config').map((r) => r.facts?.archive);
     expect(archives.every((a) => typeof a === 'string' && a.endsWith('.tar.gz'))).toBe(true);
     for (const i of WEB) {
-      const archive = byStep('backup-config').find((r) => r.target.name === h.fleet.hosts[i]!.name)?.facts?.archive ?? '';
+      const archive =
+        byStep('backup-config').find((r) => r.target.name === h.fleet.hosts[i]!.name)?.facts?.archive ?? '';
       const check = await h.fleet.exec(i, `dpkg-query -W -f='\${Version}' nginx; echo; tar -tzf ${archive}`);
       expect(check.stdout).toContain('1.24.0-1\n');
       expect(check.stdout).toContain('./etc/nginx/nginx.conf');
@@ -76,7 +91,7 @@ describe('the seed Linux scenario over SSH, from the request text', () => {
     expect((await h.fleet.exec(10, "dpkg-query -W -f='${Version}' nginx")).stdout).toBe('1.22.1-9');
   });
 
-  it('keeps every secret out of workflow history and the services\' logs', async () => {
+  it("keeps every secret out of workflow history and the services' logs", async () => {
     const history = JSON.stringify(await h.stack.client.workflow.getHandle(job.id).fetchHistory());
     const keyBody = h.fleet.clientKey.privateKey.split('\n')[2] ?? '';
     expect(keyBody.length).toBeGreaterThan(40);
@@ -98,11 +113,24 @@ describe('50 targets at once', () => {
     const created = await submit({
       name: 'uptime on every Linux host',
       policies: { maxParallel: 50 },
-      steps: [{ id: 'uptime', name: 'uptime', targets: { group: 'All Linux' }, action: { method: 'ssh', operation: { op: 'run', argv: ['uptime'] } } }],
+      steps: [
+        {
+          id: 'uptime',
+          name: 'uptime',
+          targets: { group: 'All Linux' },
+          action: { method: 'ssh', operation: { op: 'run', argv: ['uptime'] } },
+        },
+      ],
     });
     expect(created.status).toBe(201);
     // A command run on hosts counts as a change: it waits for an approver.
-    const job = await approveAndWait(h.orchestrator.apiUrl, operator.token, approver.token, created.body as unknown as Created, 120_000);
+    const job = await approveAndWait(
+      h.orchestrator.apiUrl,
+      operator.token,
+      approver.token,
+      created.body as unknown as Created,
+      120_000,
+    );
     expect(job.status).toBe('completed');
     expect(job.results).toHaveLength(50);
     for (const r of job.results) expect(r.stdout, r.target.name).toMatch(/load average/);
@@ -122,14 +150,27 @@ describe('50 targets at once', () => {
 describe('plans that cannot reach their targets are refused with the field named', () => {
   it('refuses an ssh step without targets, an unknown group and a target without ssh', async () => {
     const admin = h.admin.token;
-    await requestJson(`${h.orchestrator.apiUrl}/api/inventory/targets`, { token: admin, body: { name: 'win-01', address: '127.0.0.1', os: 'windows', services: [] } });
+    await requestJson(`${h.orchestrator.apiUrl}/api/inventory/targets`, {
+      token: admin,
+      body: { name: 'win-01', address: '127.0.0.1', os: 'windows', services: [] },
+    });
     const cases: [PlanInput['steps'][number]['targets'], string, RegExp][] = [
       [undefined, 'plan.steps.0.targets', /needs targets/],
       [{ group: 'No Such Group' }, 'plan.steps.0.targets.group', /no such group/],
       [{ targets: ['win-01'] }, 'plan.steps.0.targets', /windows target/],
     ];
     for (const [targets, field, message] of cases) {
-      const res = await submit({ name: 'bad', steps: [{ id: 's', name: 's', ...(targets && { targets }), action: { method: 'ssh', operation: { op: 'run', argv: ['true'] } } }] });
+      const res = await submit({
+        name: 'bad',
+        steps: [
+          {
+            id: 's',
+            name: 's',
+            ...(targets && { targets }),
+            action: { method: 'ssh', operation: { op: 'run', argv: ['true'] } },
+          },
+        ],
+      });
       expect(res.status, field).toBe(400);
       const issues = (res.body as unknown as { error: { issues: { path: string; message: string }[] } }).error.issues;
       expect(issues.find((i) => i.path === field)?.message, JSON.stringify(issues)).toMatch(message);

@@ -7,9 +7,9 @@ import { migrate, MigrationError } from '@opsc/database';
 import { createTestStack, type TestStack } from '../support/stack.js';
 
 const tables = async (pool: pg.Pool) =>
-  (await pool.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).rows.map(
-    (r) => r.tablename,
-  );
+  (
+    await pool.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)
+  ).rows.map((r) => r.tablename);
 
 describe('versioned migrations on a real PostgreSQL', () => {
   let stack: TestStack;
@@ -28,16 +28,23 @@ describe('versioned migrations on a real PostgreSQL', () => {
   });
 
   it('has applied the project migrations once, and a second run applies nothing', async () => {
-    expect(await tables(stack.pool)).toEqual(expect.arrayContaining(['jobs', 'output_lines', 'schema_migrations', 'step_results']));
+    expect(await tables(stack.pool)).toEqual(
+      expect.arrayContaining(['jobs', 'output_lines', 'schema_migrations', 'step_results']),
+    );
     expect(await migrate(stack.pool)).toEqual({ applied: [] });
   });
 
   it('rolls a failing migration back whole and refuses an edited one', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'opsc-migrations-'));
     await writeFile(path.join(dir, '001_first.sql'), 'CREATE TABLE scratch.first (id int);');
-    await writeFile(path.join(dir, '002_broken.sql'), 'CREATE TABLE scratch.second (id int);\nSELECT no_such_function();');
+    await writeFile(
+      path.join(dir, '002_broken.sql'),
+      'CREATE TABLE scratch.second (id int);\nSELECT no_such_function();',
+    );
     await expect(migrate(pool, dir)).rejects.toThrow(/002_broken failed, nothing of it was applied/);
-    const scratch = (await pool.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'scratch' ORDER BY 1`)).rows.map((r) => r.tablename);
+    const scratch = (
+      await pool.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'scratch' ORDER BY 1`)
+    ).rows.map((r) => r.tablename);
     expect(scratch).toEqual(['first', 'schema_migrations']);
     expect((await pool.query('SELECT version FROM scratch.schema_migrations')).rows).toEqual([{ version: 1 }]);
 

@@ -18,18 +18,49 @@ let operator: { token: string };
 let approver: { token: string };
 
 beforeAll(async () => {
-  h = await startSshHarness('mixed-scenario', { size: LINUX, host: () => ({ services: { dataprocessor: 'active', nginx: 'active' } }) });
+  h = await startSshHarness('mixed-scenario', {
+    size: LINUX,
+    host: () => ({ services: { dataprocessor: 'active', nginx: 'active' } }),
+  });
   win = await startWinrmFleet({
     size: WINDOWS,
     firstOctet: 60,
-    host: () => ({ services: [{ name: 'dataprocessor', image: 'dataprocessor.exe', path: 'C:\\DataProcessor\\dataprocessor.exe', status: 'Running', stopDelayMs: 300 }] }),
+    host: () => ({
+      services: [
+        {
+          name: 'dataprocessor',
+          image: 'dataprocessor.exe',
+          path: 'C:\\DataProcessor\\dataprocessor.exe',
+          status: 'Running',
+          stopDelayMs: 300,
+        },
+      ],
+    }),
   });
-  registerTestSecrets('windows hosts of mixed-scenario', win.hosts.map((host) => host.password));
-  const api = (path: string, body: unknown) => requestJson(`${h.orchestrator.apiUrl}${path}`, { token: h.admin.token, body });
+  registerTestSecrets(
+    'windows hosts of mixed-scenario',
+    win.hosts.map((host) => host.password),
+  );
+  const api = (path: string, body: unknown) =>
+    requestJson(`${h.orchestrator.apiUrl}${path}`, { token: h.admin.token, body });
   for (const host of win.hosts) {
     const credential = `${host.name}-ntlm`;
-    expect((await api('/api/credentials', { name: credential, username: `${host.domain}\\${host.username}`, metadata: { transport: 'ntlm' }, secret: { kind: 'winrm', password: host.password } })).status).toBe(201);
-    const target = { name: host.name, address: host.address, os: 'windows', services: [{ protocol: 'winrm', scheme: 'http', port: host.httpPort, transport: 'ntlm', credential }] };
+    expect(
+      (
+        await api('/api/credentials', {
+          name: credential,
+          username: `${host.domain}\\${host.username}`,
+          metadata: { transport: 'ntlm' },
+          secret: { kind: 'winrm', password: host.password },
+        })
+      ).status,
+    ).toBe(201);
+    const target = {
+      name: host.name,
+      address: host.address,
+      os: 'windows',
+      services: [{ protocol: 'winrm', scheme: 'http', port: host.httpPort, transport: 'ntlm', credential }],
+    };
     expect((await api('/api/inventory/targets', target)).status).toBe(201);
   }
   const members = [...h.fleet.hosts.map((x) => x.name), ...win.hosts.map((x) => x.name)];
@@ -53,7 +84,7 @@ describe("the seed's mixed scenario, from the request text", () => {
     job = await approveAndWait(h.orchestrator.apiUrl, operator.token, approver.token, created, 120_000);
   }, 150_000);
 
-  it('compiles one plan step into a Linux and a Windows variant by each target\'s OS, run together', () => {
+  it("compiles one plan step into a Linux and a Windows variant by each target's OS, run together", () => {
     expect(job.status).toBe('completed');
     expect(job.progress!.steps.map((s) => [s.id, s.targets.total, s.targets.completed])).toEqual([
       ['stop-linux', LINUX, LINUX],
@@ -66,7 +97,11 @@ describe("the seed's mixed scenario, from the request text", () => {
     const methods = new Map(job.results.map((r) => [r.target.name, (r as unknown as { method: string }).method]));
     for (const host of h.fleet.hosts) expect(methods.get(host.name)).toBe('ssh');
     for (const host of win.hosts) expect(methods.get(host.name)).toBe('winrm');
-    expect(job.progress!.targetProgress).toMatchObject({ total: LINUX + WINDOWS, completed: LINUX + WINDOWS, failed: 0 });
+    expect(job.progress!.targetProgress).toMatchObject({
+      total: LINUX + WINDOWS,
+      completed: LINUX + WINDOWS,
+      failed: 0,
+    });
   });
 
   it('really stopped the service on every host, and nothing else', async () => {

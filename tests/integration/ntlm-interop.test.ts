@@ -71,7 +71,10 @@ describe('NTLM against pyspnego', () => {
 
   it('lets a pyspnego client authenticate to our server, and refuses a wrong password', async () => {
     const passwords = (user: string) => (user.toLowerCase() === 'operator' ? 'S3cret-pass' : undefined);
-    for (const [password, ok] of [['S3cret-pass', true], ['wrong', false]] as const) {
+    for (const [password, ok] of [
+      ['S3cret-pass', true],
+      ['wrong', false],
+    ] as const) {
       const client = startPeer(['initiator', 'operator', password]);
       const server = new NtlmServer(passwords);
       const negotiate = await client.call({ op: 'step', token: null });
@@ -85,11 +88,17 @@ describe('NTLM against pyspnego', () => {
       const wrapped = await client.call({ op: 'wrap', data: b64(Buffer.from('request body')) });
       expect(session.unseal(unb64(wrapped.data), unb64(wrapped.header)).toString()).toBe('request body');
       const sealed = session.seal(Buffer.from('response body'));
-      expect(unb64((await client.call({ op: 'unwrap', header: b64(sealed.signature), data: b64(sealed.sealed) })).data).toString()).toBe('response body');
+      expect(
+        unb64(
+          (await client.call({ op: 'unwrap', header: b64(sealed.signature), data: b64(sealed.sealed) })).data,
+        ).toString(),
+      ).toBe('response body');
       // A tampered message does not verify.
       const forged = session.seal(Buffer.from('x'));
       forged.sealed.writeUInt8(forged.sealed.readUInt8(0) ^ 0xff, 0);
-      await expect(client.call({ op: 'unwrap', header: b64(forged.signature), data: b64(forged.sealed) })).rejects.toThrow();
+      await expect(
+        client.call({ op: 'unwrap', header: b64(forged.signature), data: b64(forged.sealed) }),
+      ).rejects.toThrow();
     }
   });
 });

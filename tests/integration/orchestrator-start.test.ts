@@ -10,7 +10,10 @@ interface Answer {
 /** One GET, or null while nothing listens. */
 const get = async (url: string, token?: string): Promise<Answer | null> => {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5_000), ...(token && { headers: { authorization: `Bearer ${token}` } }) });
+    const res = await fetch(url, {
+      signal: AbortSignal.timeout(5_000),
+      ...(token && { headers: { authorization: `Bearer ${token}` } }),
+    });
     const text = await res.text();
     recordAnswer(url, text);
     return { status: res.status, body: JSON.parse(text) as Record<string, unknown> };
@@ -54,9 +57,23 @@ describe('an orchestrator that is starting', () => {
     expect(healthy?.body).toMatchObject({ status: 'ok', checks: { temporal: { ok: true }, postgres: { ok: true } } });
     expect(starting.length).toBeGreaterThan(0);
     for (const { health, jobs } of starting) {
-      expect(health).toEqual({ status: 503, body: { status: 'starting', waitingFor: expect.stringMatching(/^(Temporal|the workflow worker)/) as unknown, startingSeconds: expect.any(Number) as unknown } });
+      expect(health).toEqual({
+        status: 503,
+        body: {
+          status: 'starting',
+          waitingFor: expect.stringMatching(/^(Temporal|the workflow worker)/) as unknown,
+          startingSeconds: expect.any(Number) as unknown,
+        },
+      });
       expect(jobs.status).toBe(503);
-      expect(jobs.body).toEqual({ error: { type: 'Unavailable', message: expect.stringMatching(/^the orchestrator is starting \(waiting for (Temporal|the workflow worker)/) as unknown } });
+      expect(jobs.body).toEqual({
+        error: {
+          type: 'Unavailable',
+          message: expect.stringMatching(
+            /^the orchestrator is starting \(waiting for (Temporal|the workflow worker)/,
+          ) as unknown,
+        },
+      });
     }
     expect(starting.map((s) => s.health.body.waitingFor)).toContain('the workflow worker (bundling the workflow code)');
     // Ready, the same route works.

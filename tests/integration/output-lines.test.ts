@@ -29,7 +29,12 @@ interface LineRow {
 }
 
 const linesOf = async (stepId: string): Promise<LineRow[]> =>
-  (await h.stack.pool.query<LineRow>('SELECT * FROM output_lines WHERE job_id = $1 AND step_id = $2 ORDER BY seq', [h.jobId, stepId])).rows;
+  (
+    await h.stack.pool.query<LineRow>('SELECT * FROM output_lines WHERE job_id = $1 AND step_id = $2 ORDER BY seq', [
+      h.jobId,
+      stepId,
+    ])
+  ).rows;
 
 /** Polls until `line` is in PostgreSQL; returns when it was first seen there. */
 const seenAt = async (stepId: string, line: string, timeoutMs = 20_000): Promise<number> => {
@@ -47,7 +52,9 @@ describe('output lines over SSH', () => {
     // Each line carries the target's clock (the same machine: loopback hosts) in milliseconds.
     const script = 'for i in 1 2 3; do echo "tick $i $(date +%s%3N)"; sleep 1; done; echo "warn" >&2; sleep 1';
     let finished = 0;
-    const running = h.run(0, { op: 'script', shell: 'sh', script }, { stepId: 'ticks' }).then((out) => ((finished = Date.now()), out));
+    const running = h
+      .run(0, { op: 'script', shell: 'sh', script }, { stepId: 'ticks' })
+      .then((out) => ((finished = Date.now()), out));
     const delays: number[] = [];
     for (const i of [1, 2, 3]) {
       const at = await seenAt('ticks', `tick ${i} `);
@@ -71,15 +78,31 @@ describe('output lines over SSH', () => {
 
   it('keeps a multi-byte character that arrives split across two packets intact, and the unterminated last line', async () => {
     // é is \303\251: the halves are sent a moment apart, so they arrive in separate SSH data packets.
-    await h.run(0, { op: 'script', shell: 'sh', script: "printf 'caf\\303'; sleep 0.5; printf '\\251 ok\\n'; printf 'no newline'" }, { stepId: 'utf8' });
+    await h.run(
+      0,
+      { op: 'script', shell: 'sh', script: "printf 'caf\\303'; sleep 0.5; printf '\\251 ok\\n'; printf 'no newline'" },
+      { stepId: 'utf8' },
+    );
     expect((await linesOf('utf8')).map((r) => r.line)).toEqual(['café ok', 'no newline']);
   });
 
   it('orders lines by seq as they were printed, interleaving stdout and stderr, and leaves out fact lines', async () => {
-    await h.run(0, { op: 'script', shell: 'sh', script: 'for i in $(seq 1 40); do echo "out $i"; echo "err $i" >&2; sleep 0.01; done' }, { stepId: 'order' });
+    await h.run(
+      0,
+      {
+        op: 'script',
+        shell: 'sh',
+        script: 'for i in $(seq 1 40); do echo "out $i"; echo "err $i" >&2; sleep 0.01; done',
+      },
+      { stepId: 'order' },
+    );
     const rows = await linesOf('order');
-    expect(rows.filter((r) => r.stream === 'stdout').map((r) => r.line)).toEqual(Array.from({ length: 40 }, (_, i) => `out ${i + 1}`));
-    expect(rows.filter((r) => r.stream === 'stderr').map((r) => r.line)).toEqual(Array.from({ length: 40 }, (_, i) => `err ${i + 1}`));
+    expect(rows.filter((r) => r.stream === 'stdout').map((r) => r.line)).toEqual(
+      Array.from({ length: 40 }, (_, i) => `out ${i + 1}`),
+    );
+    expect(rows.filter((r) => r.stream === 'stderr').map((r) => r.line)).toEqual(
+      Array.from({ length: 40 }, (_, i) => `err ${i + 1}`),
+    );
     const seqs = rows.map((r) => BigInt(r.seq));
     expect(seqs).toEqual([...seqs].sort((a, b) => (a < b ? -1 : 1)));
 
@@ -137,7 +160,13 @@ describe('the output line writer when PostgreSQL goes away', () => {
     const pool = new pg.Pool({ connectionString: viaProxy.toString(), max: 2, connectionTimeoutMillis: 1_000 });
     pool.on('error', () => undefined);
     const sink = createPgOutputLineSink(pool, { closeTimeoutMs: 500 });
-    const key = (jobId: string, stepId: string) => ({ jobId, stepId, targetId: 't-1', targetName: 'web-01', attempt: 1 });
+    const key = (jobId: string, stepId: string) => ({
+      jobId,
+      stepId,
+      targetId: 't-1',
+      targetName: 'web-01',
+      attempt: 1,
+    });
     try {
       await proxy.down();
       const out = sink.open(key(h.jobId, 'outage'));
@@ -150,7 +179,9 @@ describe('the output line writer when PostgreSQL goes away', () => {
       expect(await linesOf('outage')).toEqual([]);
 
       await proxy.up();
-      await expect.poll(async () => (await linesOf('outage')).map((r) => r.line), { timeout: 15_000, interval: 100 }).toEqual(['one', 'two', 'three']);
+      await expect
+        .poll(async () => (await linesOf('outage')).map((r) => r.line), { timeout: 15_000, interval: 100 })
+        .toEqual(['one', 'two', 'three']);
 
       // In one batch: lines of a job that does not exist (refused for good) and of one that does.
       const gone = sink.open(key('job-deleted', 'gone'));
@@ -159,8 +190,12 @@ describe('the output line writer when PostgreSQL goes away', () => {
       kept.writeText('stdout', 'kept');
       // close() waits half a second at most; the refused batch is split and written again behind it.
       await Promise.all([gone.close(), kept.close()]);
-      await expect.poll(async () => (await linesOf('kept')).map((r) => r.line), { timeout: 10_000, interval: 100 }).toEqual(['kept']);
-      await expect.poll(() => sink.stats(), { timeout: 10_000, interval: 100 }).toEqual({ written: 4, dropped: 1, queued: 0 });
+      await expect
+        .poll(async () => (await linesOf('kept')).map((r) => r.line), { timeout: 10_000, interval: 100 })
+        .toEqual(['kept']);
+      await expect
+        .poll(() => sink.stats(), { timeout: 10_000, interval: 100 })
+        .toEqual({ written: 4, dropped: 1, queued: 0 });
     } finally {
       await sink.close(1_000);
       await pool.end();
@@ -168,4 +203,3 @@ describe('the output line writer when PostgreSQL goes away', () => {
     }
   });
 });
-

@@ -31,7 +31,10 @@ describe('reconciliation of jobs whose workflow was closed from outside', () => 
     stack = await createTestStack('reconcile');
     // Two orchestrators sweep the same jobs at once, as a scaled-out deployment does: each closed
     // job is still recorded once.
-    [{ apiUrl: api }] = await Promise.all([stack.startOrchestrator({ JOB_RECONCILE_INTERVAL_SECONDS: '1' }), stack.startOrchestrator({ JOB_RECONCILE_INTERVAL_SECONDS: '1' })]);
+    [{ apiUrl: api }] = await Promise.all([
+      stack.startOrchestrator({ JOB_RECONCILE_INTERVAL_SECONDS: '1' }),
+      stack.startOrchestrator({ JOB_RECONCILE_INTERVAL_SECONDS: '1' }),
+    ]);
     ({ token: operator } = await stack.createUser('operator'));
     ({ token: approver } = await stack.createUser('approver'));
     ({ token: admin } = await stack.createUser('admin'));
@@ -42,16 +45,28 @@ describe('reconciliation of jobs whose workflow was closed from outside', () => 
   });
 
   const submit = async (name: string, command: string, args: string[]): Promise<Created> => {
-    const { status, body } = await requestJson<Created>(`${api}/api/jobs`, { token: operator, body: { plan: { name, steps: [{ id: 's', name, action: { method: 'local-command', command, args } }] } } });
+    const { status, body } = await requestJson<Created>(`${api}/api/jobs`, {
+      token: operator,
+      body: { plan: { name, steps: [{ id: 's', name, action: { method: 'local-command', command, args } }] } },
+    });
     if (status !== 201) throw new Error(`POST /api/jobs: ${status} ${JSON.stringify(body)}`);
     return body;
   };
   const reconciled = async (jobId: string): Promise<AuditRow[]> => {
-    const { status, body } = await requestJson<{ entries: AuditRow[] }>(`${api}/api/audit?jobId=${jobId}&action=job.reconciled`, { token: admin });
+    const { status, body } = await requestJson<{ entries: AuditRow[] }>(
+      `${api}/api/audit?jobId=${jobId}&action=job.reconciled`,
+      { token: admin },
+    );
     expect(status).toBe(200);
     return body.entries;
   };
-  const row = async (jobId: string) => (await stack.pool.query<{ status: string; finished_at: Date | null; error_type: string | null }>('SELECT status, finished_at, error_type FROM jobs WHERE id = $1', [jobId])).rows[0];
+  const row = async (jobId: string) =>
+    (
+      await stack.pool.query<{ status: string; finished_at: Date | null; error_type: string | null }>(
+        'SELECT status, finished_at, error_type FROM jobs WHERE id = $1',
+        [jobId],
+      )
+    ).rows[0];
 
   it('records a job awaiting approval whose workflow was terminated as failed, naming how, and audits it', async () => {
     const job = await submit('touch a file', 'touch', ['/tmp/opsc-reconcile']);
@@ -59,14 +74,27 @@ describe('reconciliation of jobs whose workflow was closed from outside', () => 
     await waitForJob(api, operator, job.id, (j) => j.status === 'awaiting_approval', 30_000);
     await stack.client.workflow.getHandle(job.id).terminate('operator gave up in the UI');
 
-    const after = (await waitForJob(api, operator, job.id, (j) => j.status !== 'awaiting_approval', 30_000)) as FinalView;
+    const after = (await waitForJob(
+      api,
+      operator,
+      job.id,
+      (j) => j.status !== 'awaiting_approval',
+      30_000,
+    )) as FinalView;
     expect(after.status).toBe('failed');
     expect(after.error?.type).toBe('WorkflowClosed');
-    expect(after.error?.message).toMatch(/^its workflow was terminated in Temporal \(reason: "operator gave up in the UI"/);
+    expect(after.error?.message).toMatch(
+      /^its workflow was terminated in Temporal \(reason: "operator gave up in the UI"/,
+    );
     expect(after.finishedAt).not.toBeNull();
     const audit = await reconciled(job.id);
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ actor: 'reconciler', action: 'job.reconciled', jobId: job.id, details: { from: 'awaiting_approval', to: 'failed', workflow: 'TERMINATED' } });
+    expect(audit[0]).toMatchObject({
+      actor: 'reconciler',
+      action: 'job.reconciled',
+      jobId: job.id,
+      details: { from: 'awaiting_approval', to: 'failed', workflow: 'TERMINATED' },
+    });
     // Final is final: later passes neither change it nor audit it again, and no decision reopens it.
     expect((await control(api, approver, job.id, 'approve', { planHash: job.planHash })).status).not.toBe(200);
     expect(await row(job.id)).toMatchObject({ status: 'failed', error_type: 'WorkflowClosed' });
@@ -87,7 +115,12 @@ describe('reconciliation of jobs whose workflow was closed from outside', () => 
 
     const after = (await waitForJob(api, operator, doomed.id, (j) => j.status !== 'running', 30_000)) as FinalView;
     expect(after.status).toBe('failed');
-    expect(after.error).toEqual({ type: 'WorkflowClosed', message: expect.stringMatching(/^its workflow was terminated in Temporal .*before it recorded how the job ended/) as unknown });
+    expect(after.error).toEqual({
+      type: 'WorkflowClosed',
+      message: expect.stringMatching(
+        /^its workflow was terminated in Temporal .*before it recorded how the job ended/,
+      ) as unknown,
+    });
     const audit = await reconciled(doomed.id);
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ details: { from: 'running', to: 'failed', workflow: 'TERMINATED' } });
@@ -107,13 +140,31 @@ describe('reconciliation of jobs whose workflow was closed from outside', () => 
     const waiting = await submit('touch a third file', 'touch', ['/tmp/opsc-reconcile-3']);
     await waitForJob(api, operator, waiting.id, (j) => j.status === 'awaiting_approval');
     const logged: string[] = [];
-    const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (msg: string) => void logged.push(msg) };
+    const log = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: (msg: string) => void logged.push(msg),
+    };
     // The same database seen from the server's other namespace, where none of its workflows are.
     const elsewhere = new Client({ connection: stack.client.connection, namespace: 'default' });
-    const pass = await eventually(async () => (await reconcileJobs({ pool: stack.pool, client: elsewhere, namespace: 'default', log, missingGraceSeconds: 0 })) ?? undefined, 30_000, 'a pass of its own');
+    const pass = await eventually(
+      async () =>
+        (await reconcileJobs({
+          pool: stack.pool,
+          client: elsewhere,
+          namespace: 'default',
+          log,
+          missingGraceSeconds: 0,
+        })) ?? undefined,
+      30_000,
+      'a pass of its own',
+    );
     expect(pass.checked).toBeGreaterThan(0);
     expect(pass.closed).toBe(0);
-    expect(logged).toEqual([expect.stringMatching(/does not know the workflows of this database's recent jobs.*TEMPORAL_NAMESPACE/)]);
+    expect(logged).toEqual([
+      expect.stringMatching(/does not know the workflows of this database's recent jobs.*TEMPORAL_NAMESPACE/),
+    ]);
     const row = await stack.pool.query('SELECT status FROM jobs WHERE id = $1', [waiting.id]);
     expect(row.rows[0]).toEqual({ status: 'awaiting_approval' });
   });

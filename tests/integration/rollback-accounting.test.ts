@@ -22,7 +22,8 @@ let approver: { token: string };
 
 const everyHost = { group: 'Fleet' };
 const names = () => h.fleet.hosts.map((host) => host.name);
-const packageVersion = async (i: number, name: string) => (await h.fleet.exec(i, `dpkg-query -W -f='\${Version}' ${name}`)).stdout;
+const packageVersion = async (i: number, name: string) =>
+  (await h.fleet.exec(i, `dpkg-query -W -f='\${Version}' ${name}`)).stdout;
 const nginxActive = async (i: number) => (await h.fleet.exec(i, 'systemctl is-active nginx')).stdout.trim();
 
 /** Submits a draft, approves it and returns its id. */
@@ -34,14 +35,18 @@ const start = async (draft: unknown): Promise<string> => {
   return created.id;
 };
 
-const column = (job: JobView, i: number) => job.progress!.matrix.map((row) => row[job.progress!.targets.indexOf(h.fleet.hosts[i]!.name)]).join('');
+const column = (job: JobView, i: number) =>
+  job.progress!.matrix.map((row) => row[job.progress!.targets.indexOf(h.fleet.hosts[i]!.name)]).join('');
 
 beforeAll(async () => {
   h = await startSshHarness('rollback-accounting', {
     size: SIZE,
     host: () => ({
       files: { [APP]: OLD },
-      packages: { nginx: { installed: '1.22.1-9', available: '1.24.0-1' }, stationd: { installed: null, available: '2.0.1' } },
+      packages: {
+        nginx: { installed: '1.22.1-9', available: '1.24.0-1' },
+        stationd: { installed: null, available: '2.0.1' },
+      },
     }),
     groups: { Fleet: Array.from({ length: SIZE }, (_, i) => i) },
   });
@@ -71,7 +76,9 @@ describe('a step that failed without changing the host', () => {
     const job = await waitForJob(apiUrl, operator.token, id, undefined, 120_000);
     expect(job.status).toBe('failed');
     const results = (stepId: string) => job.results.filter((r) => r.stepId === stepId);
-    expect(results('agent').map((r) => [r.status, r.exitCode, r.facts?.previous_version, r.facts?.version])).toEqual(names().map(() => ['failed', 100, '', '']));
+    expect(results('agent').map((r) => [r.status, r.exitCode, r.facts?.previous_version, r.facts?.version])).toEqual(
+      names().map(() => ['failed', 100, '', '']),
+    );
     // Its own undo never ran; the install that did change each host was undone.
     expect(results('agent.rollback')).toEqual([]);
     expect(results('stationd.rollback').map((r) => r.status)).toEqual(names().map(() => 'succeeded'));
@@ -80,7 +87,11 @@ describe('a step that failed without changing the host', () => {
     for (const i of h.fleet.hosts.keys()) expect(column(job, i)).toBe('RF');
     expect(progress.rollback).toMatchObject({ undone: SIZE, failed: 0, failures: [], halfChanged: [] });
     expect(progress.logs.filter((l) => /ROLLBACK FAILED|HALF-CHANGED|half-changed/.test(l.message))).toEqual([]);
-    expect(job.outcome).toMatchObject({ targets: { total: SIZE, rolledBack: SIZE, rollbackFailed: 0 }, compensationFailures: 0, halfChanged: [] });
+    expect(job.outcome).toMatchObject({
+      targets: { total: SIZE, rolledBack: SIZE, rollbackFailed: 0 },
+      compensationFailures: 0,
+      halfChanged: [],
+    });
     for (const i of h.fleet.hosts.keys()) {
       expect(await packageVersion(i, 'stationd')).toBe('');
       expect(await packageVersion(i, 'broken-agent')).toBe('');
@@ -97,17 +108,26 @@ describe('a host whose changes were not all undone', () => {
         { id: 'stop', tool: 'service-stop', params: { service: 'nginx' }, targets: everyHost },
         { id: 'copy', tool: 'file-copy', params: { source: 'app/app.conf', destination: APP }, targets: everyHost },
         // The check the operator wrote fails everywhere, once the test has done its part.
-        { id: 'verify', tool: 'run-script', params: { script: `while [ ! -e /tmp/go ]; do sleep 0.2; done; grep -q version=3 ${APP}` }, targets: everyHost },
+        {
+          id: 'verify',
+          tool: 'run-script',
+          params: { script: `while [ ! -e /tmp/go ]; do sleep 0.2; done; grep -q version=3 ${APP}` },
+          targets: everyHost,
+        },
       ],
     });
     // While the job runs, someone cleans up /var/backups on one host: the copy's undo cannot work there.
-    const backup = await eventually(async () => {
-      const { rows } = await h.stack.pool.query<{ backup: string | null }>(
-        `SELECT facts->>'backup' AS backup FROM step_results WHERE job_id = $1 AND step_id = 'copy' AND target_id = $2 AND facts ? 'backup'`,
-        [id, h.targetIds[CLEANED]],
-      );
-      return rows[0]?.backup ?? undefined;
-    }, 60_000, 'the backup of the copy on the cleaned host');
+    const backup = await eventually(
+      async () => {
+        const { rows } = await h.stack.pool.query<{ backup: string | null }>(
+          `SELECT facts->>'backup' AS backup FROM step_results WHERE job_id = $1 AND step_id = 'copy' AND target_id = $2 AND facts ? 'backup'`,
+          [id, h.targetIds[CLEANED]],
+        );
+        return rows[0]?.backup ?? undefined;
+      },
+      60_000,
+      'the backup of the copy on the cleaned host',
+    );
     expect((await h.fleet.exec(CLEANED, `sudo -n rm -f -- '${backup}'`)).code).toBe(0);
     for (const i of h.fleet.hosts.keys()) expect((await h.fleet.exec(i, 'touch /tmp/go')).code).toBe(0);
 
@@ -121,10 +141,29 @@ describe('a host whose changes were not all undone', () => {
     expect(column(job, 0)).toBe('RRF');
     expect(progress.targetProgress.rolledBack).toBe(SIZE - 1);
     expect(progress.rollback.halfChanged).toEqual([{ target: cleaned, undone: ['stop'], notUndone: ['copy'] }]);
-    expect(progress.rollback.failures).toEqual([{ target: cleaned, stepId: 'copy', message: expect.stringMatching(/^undo of ".*" \(.*\) failed: CommandFailed: command ended with exit code 2: backup .* is missing/) }]);
-    expect(progress.logs.some((l) => l.level === 'error' && l.target === cleaned && l.message === 'HALF-CHANGED: 1 change(s) not undone (copy); undone: stop')).toBe(true);
+    expect(progress.rollback.failures).toEqual([
+      {
+        target: cleaned,
+        stepId: 'copy',
+        message: expect.stringMatching(
+          /^undo of ".*" \(.*\) failed: CommandFailed: command ended with exit code 2: backup .* is missing/,
+        ),
+      },
+    ]);
+    expect(
+      progress.logs.some(
+        (l) =>
+          l.level === 'error' &&
+          l.target === cleaned &&
+          l.message === 'HALF-CHANGED: 1 change(s) not undone (copy); undone: stop',
+      ),
+    ).toBe(true);
     // The job's stored record says so too, after its workflow's history is gone.
-    expect(job.outcome).toMatchObject({ targets: { total: SIZE, rolledBack: SIZE - 1, rollbackFailed: 1 }, compensationFailures: 1, halfChanged: progress.rollback.halfChanged });
+    expect(job.outcome).toMatchObject({
+      targets: { total: SIZE, rolledBack: SIZE - 1, rollbackFailed: 1 },
+      compensationFailures: 1,
+      halfChanged: progress.rollback.halfChanged,
+    });
     expect(job.events.filter((e) => e.action === 'compensation-failed')).toHaveLength(1);
     // What the report says is what the hosts are: the cleaned one runs the new file, the others the old.
     for (const i of h.fleet.hosts.keys()) {

@@ -20,19 +20,39 @@ const appendThenWait = (file: string, seconds: number) => ({
   params: { script: `echo applied >> ${file}; sleep ${seconds}` },
   targets: group,
 });
-const readBack = (file: string) => ({ id: 'read-back', tool: 'run-command', params: { program: 'cat', args: [file] }, targets: group });
+const readBack = (file: string) => ({
+  id: 'read-back',
+  tool: 'run-command',
+  params: { program: 'cat', args: [file] },
+  targets: group,
+});
 
-const linesOn = async (file: string) => Promise.all(h.fleet.hosts.map(async (_, i) => (await h.fleet.exec(i, `cat ${file}`)).stdout));
+const linesOn = async (file: string) =>
+  Promise.all(h.fleet.hosts.map(async (_, i) => (await h.fleet.exec(i, `cat ${file}`)).stdout));
 const startedActivities = async (jobId: string) => {
   const description = await h.stack.client.workflow.getHandle(jobId).describe();
   // PendingActivityState 2 = STARTED.
   return (description.raw.pendingActivities ?? []).filter((a) => a.state === 2).length;
 };
 const start = async (file: string, seconds: number): Promise<Created> => {
-  const created = await submitDraft(api.apiUrl, operator.token, { name: `append to ${file}`, steps: [appendThenWait(file, seconds), readBack(file)], policies: { maxParallel: SIZE } });
-  expect((await control(api.apiUrl, approver.token, created.id, 'approve', { planHash: created.planHash })).status).toBe(200);
-  await eventually(async () => ((await startedActivities(created.id)) === SIZE ? true : undefined), 60_000, 'every host to be running the step');
-  await eventually(async () => ((await linesOn(file)).every((l) => l === 'applied\n') ? true : undefined), 30_000, 'the change to land on every host');
+  const created = await submitDraft(api.apiUrl, operator.token, {
+    name: `append to ${file}`,
+    steps: [appendThenWait(file, seconds), readBack(file)],
+    policies: { maxParallel: SIZE },
+  });
+  expect(
+    (await control(api.apiUrl, approver.token, created.id, 'approve', { planHash: created.planHash })).status,
+  ).toBe(200);
+  await eventually(
+    async () => ((await startedActivities(created.id)) === SIZE ? true : undefined),
+    60_000,
+    'every host to be running the step',
+  );
+  await eventually(
+    async () => ((await linesOn(file)).every((l) => l === 'applied\n') ? true : undefined),
+    30_000,
+    'the change to land on every host',
+  );
   return created;
 };
 const expectOnce = async (jobId: string, file: string) => {

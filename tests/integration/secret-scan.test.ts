@@ -43,7 +43,12 @@ describe('the run-wide secret scan', () => {
     await ensureNamespace(connection, namespace);
     // A workflow nobody runs: its start event (input, memo) is in its history all the same.
     const client = new Client({ connection, namespace });
-    await client.workflow.start('noSuchWorkflow', { taskQueue: `scanprobe-${suffix}`, workflowId: 'probe', args: [{ note: 'clean' }], memo: { leaked: marker } });
+    await client.workflow.start('noSuchWorkflow', {
+      taskQueue: `scanprobe-${suffix}`,
+      workflowId: 'probe',
+      args: [{ note: 'clean' }],
+      memo: { leaked: marker },
+    });
     await connection.close();
     const url = new URL(adminUrl);
     url.pathname = `/${database}`;
@@ -58,7 +63,15 @@ describe('the run-wide secret scan', () => {
     const apiAnswersFile = path.join(dir, 'answers');
     await writeFile(apiAnswersFile, `--- /api/jobs/x\n{"stdout":"${marker}"}\n`);
 
-    const sources = { temporalAddress: inject('temporalAddress'), postgresAdminUrl: adminUrl, namespacePrefix: 'scanprobe-', databasePrefix: 'scanprobe_', logDir, since: new Date(0), apiAnswersFile };
+    const sources = {
+      temporalAddress: inject('temporalAddress'),
+      postgresAdminUrl: adminUrl,
+      namespacePrefix: 'scanprobe-',
+      databasePrefix: 'scanprobe_',
+      logDir,
+      since: new Date(0),
+      apiAnswersFile,
+    };
     const error = await scanRunForSecrets([{ label: 'the probe', secret: marker }], sources).then(
       () => null,
       (err: unknown) => err as Error,
@@ -68,6 +81,8 @@ describe('the run-wide secret scan', () => {
     expect(error?.message).toContain('log executor.log: a secret of the probe');
     expect(error?.message).toContain('API answers: a secret of the probe');
     // The same places without the marker pass.
-    await expect(scanRunForSecrets([{ label: 'another', secret: `absent-${randomBytes(12).toString('hex')}` }], sources)).resolves.toBeUndefined();
+    await expect(
+      scanRunForSecrets([{ label: 'another', secret: `absent-${randomBytes(12).toString('hex')}` }], sources),
+    ).resolves.toBeUndefined();
   });
 });

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { ActivityFailure, ApplicationFailure, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import { Plan } from '@opsc/contracts';
 import { planHash } from '@opsc/contracts/plan-hash';
 import pg from 'pg';
@@ -21,7 +26,12 @@ let bob: User;
 let operator: User;
 
 const echo = (id: string) => ({ id, name: id, action: { method: 'local-command', command: 'echo', args: [id] } });
-const sleep = (id: string, seconds: number) => ({ id, name: id, timeoutSeconds: 60, action: { method: 'local-command', command: 'sleep', args: [String(seconds)] } });
+const sleep = (id: string, seconds: number) => ({
+  id,
+  name: id,
+  timeoutSeconds: 60,
+  action: { method: 'local-command', command: 'sleep', args: [String(seconds)] },
+});
 /** Runs at once when approved. */
 const gated = (name: string) => ({ name, steps: [echo('hello')], policies: { approvalRequired: true } });
 /** Runs a while (six steps of two seconds): long enough to pause, cancel and forge against. */
@@ -38,14 +48,17 @@ const submit = async (plan: unknown): Promise<Created> => {
   if (status !== 201) throw new Error(`POST /api/jobs: ${status} ${JSON.stringify(body)}`);
   return body;
 };
-const waitFor = (id: string, done: (j: Omit<JobView, 'results'>) => boolean, timeoutMs = 60_000) => waitForJob(apiUrl, requester.token, id, done, timeoutMs);
+const waitFor = (id: string, done: (j: Omit<JobView, 'results'>) => boolean, timeoutMs = 60_000) =>
+  waitForJob(apiUrl, requester.token, id, done, timeoutMs);
 const ofStatus = (status: string) => (j: Omit<JobView, 'results'>) => j.status === status;
 /** Submits a plan that is not about approval, approving it should the server's risk rules want that. */
 const run = async (plan: unknown): Promise<Created> => {
   const created = await submit(plan);
   if (created.approvalRequired) {
     await waitFor(created.id, ofStatus('awaiting_approval'));
-    expect((await control(apiUrl, alice.token, created.id, 'approve', { planHash: created.planHash })).status).toBe(200);
+    expect((await control(apiUrl, alice.token, created.id, 'approve', { planHash: created.planHash })).status).toBe(
+      200,
+    );
   }
   return created;
 };
@@ -56,27 +69,40 @@ const waiting = async (name: string): Promise<Created> => {
 };
 
 /** Sends an update straight to Temporal, as anyone who reaches it could; answers how it was refused. */
-const forge = async (jobId: string, update: string, args: Record<string, unknown>): Promise<{ type: string | undefined; message: string }> => {
+const forge = async (
+  jobId: string,
+  update: string,
+  args: Record<string, unknown>,
+): Promise<{ type: string | undefined; message: string }> => {
   try {
     await stack.client.workflow.getHandle(jobId).executeUpdate(update, { args: [args] });
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return { type: err.cause.type ?? undefined, message: err.cause.message };
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure)
+      return { type: err.cause.type ?? undefined, message: err.cause.message };
     throw err;
   }
   throw new Error(`the forged ${update} was accepted`);
 };
 
 const decisionsOf = async (jobId: string) =>
-  (await stack.pool.query(`SELECT * FROM job_decisions WHERE job_id = $1 ORDER BY created_at, id`, [jobId])).rows as Record<string, unknown>[];
+  (await stack.pool.query(`SELECT * FROM job_decisions WHERE job_id = $1 ORDER BY created_at, id`, [jobId]))
+    .rows as Record<string, unknown>[];
 const auditOf = async (jobId: string, action: string) =>
-  (await stack.pool.query(`SELECT actor, action, source_ip, details, at FROM audit_log WHERE job_id = $1 AND action = $2 ORDER BY id`, [jobId, action])).rows as {
+  (
+    await stack.pool.query(
+      `SELECT actor, action, source_ip, details, at FROM audit_log WHERE job_id = $1 AND action = $2 ORDER BY id`,
+      [jobId, action],
+    )
+  ).rows as {
     actor: string;
     action: string;
     source_ip: string | null;
     details: Record<string, unknown>;
     at: Date;
   }[];
-const resultCount = async (jobId: string) => (await stack.pool.query('SELECT count(*)::int AS n FROM step_results WHERE job_id = $1', [jobId])).rows[0].n as number;
+const resultCount = async (jobId: string) =>
+  (await stack.pool.query('SELECT count(*)::int AS n FROM step_results WHERE job_id = $1', [jobId])).rows[0]
+    .n as number;
 
 beforeAll(async () => {
   stack = await createTestStack('sec-approvals');
@@ -96,10 +122,23 @@ afterAll(async () => {
 describe('an update sent straight to Temporal', () => {
   it('approving as a made-up admin with the right plan hash is refused, audited, and the job still waits', async () => {
     const job = await waiting('forged approve');
-    const madeUp = await forge(job.id, 'approve', { decisionId: randomUUID(), by: 'mallory', role: 'admin', planHash: job.planHash });
-    expect(madeUp).toEqual({ type: 'Forbidden', message: expect.stringMatching(/no decision was recorded with this id/) });
+    const madeUp = await forge(job.id, 'approve', {
+      decisionId: randomUUID(),
+      by: 'mallory',
+      role: 'admin',
+      planHash: job.planHash,
+    });
+    expect(madeUp).toEqual({
+      type: 'Forbidden',
+      message: expect.stringMatching(/no decision was recorded with this id/),
+    });
     // The shape the API used to send, with no decision at all.
-    const bare = await forge(job.id, 'approve', { by: 'mallory', role: 'admin', planHash: job.planHash, comment: 'looks fine' });
+    const bare = await forge(job.id, 'approve', {
+      by: 'mallory',
+      role: 'admin',
+      planHash: job.planHash,
+      comment: 'looks fine',
+    });
     expect(bare.type).toBe('Forbidden');
 
     const after = await waitFor(job.id, () => true);
@@ -131,18 +170,36 @@ describe('an update sent straight to Temporal', () => {
 
     const job = await waiting('replayed into');
     // Alice's genuine approval of the first job, sent to this one with her name and role.
-    const otherJob = await forge(job.id, 'approve', { decisionId: used!.id, by: 'alice-approver', role: 'approver', planHash: job.planHash });
+    const otherJob = await forge(job.id, 'approve', {
+      decisionId: used!.id,
+      by: 'alice-approver',
+      role: 'approver',
+      planHash: job.planHash,
+    });
     expect(otherJob).toEqual({ type: 'Forbidden', message: expect.stringMatching(/recorded for another job/) });
     // The requester's own approval, refused under four-eyes, is spent: replaying it changes nothing.
     const own = await control(apiUrl, requester.token, job.id, 'approve', { planHash: job.planHash });
     expect(own.status).toBe(403);
     expect(own.body.error?.message).toMatch(/four-eyes rule: rita-requester requested this job/);
     const [refused] = await decisionsOf(job.id);
-    expect(refused).toMatchObject({ action: 'approve', actor: 'rita-requester', status: 'refused', refusal: expect.stringMatching(/four-eyes/) });
-    const replay = await forge(job.id, 'approve', { decisionId: refused!.id, by: 'alice-approver', role: 'approver', planHash: job.planHash });
+    expect(refused).toMatchObject({
+      action: 'approve',
+      actor: 'rita-requester',
+      status: 'refused',
+      refusal: expect.stringMatching(/four-eyes/),
+    });
+    const replay = await forge(job.id, 'approve', {
+      decisionId: refused!.id,
+      by: 'alice-approver',
+      role: 'approver',
+      planHash: job.planHash,
+    });
     expect(replay).toEqual({ type: 'Forbidden', message: expect.stringMatching(/used already/) });
     const wrongAction = await forge(job.id, 'reject', { decisionId: refused!.id, by: 'rita-requester', role: 'admin' });
-    expect(wrongAction).toEqual({ type: 'Forbidden', message: expect.stringMatching(/recorded to approve, not to reject/) });
+    expect(wrongAction).toEqual({
+      type: 'Forbidden',
+      message: expect.stringMatching(/recorded to approve, not to reject/),
+    });
 
     const after = await waitFor(job.id, () => true);
     expect(after.status).toBe('awaiting_approval');
@@ -153,19 +210,25 @@ describe('an update sent straight to Temporal', () => {
       'the decision was used already (it is refused)',
       'the decision was recorded to approve, not to reject',
     ]);
-    expect((await auditOf(job.id, 'job.decision.refused')).map((a) => [a.actor, a.details.action, a.details.reason])).toEqual([
-      ['rita-requester', 'approve', expect.stringMatching(/four-eyes rule/)],
-    ]);
+    expect(
+      (await auditOf(job.id, 'job.decision.refused')).map((a) => [a.actor, a.details.action, a.details.reason]),
+    ).toEqual([['rita-requester', 'approve', expect.stringMatching(/four-eyes rule/)]]);
     expect((await decisionsOf(first.id)).map((d) => d.status)).toEqual(['applied']);
 
     expect((await control(apiUrl, bob.token, job.id, 'reject', { comment: 'clean-up' })).status).toBe(200);
-    expect(await waitFor(job.id, ofStatus('rejected'))).toMatchObject({ approval: { status: 'rejected', by: 'bob-approver', comment: 'clean-up' } });
+    expect(await waitFor(job.id, ofStatus('rejected'))).toMatchObject({
+      approval: { status: 'rejected', by: 'bob-approver', comment: 'clean-up' },
+    });
   });
 
   it('a forged reject or cancel leaves a waiting job waiting', async () => {
     const job = await waiting('forged reject and cancel');
-    expect(await forge(job.id, 'reject', { decisionId: randomUUID(), by: 'rita-requester', role: 'admin' })).toMatchObject({ type: 'Forbidden' });
-    expect(await forge(job.id, 'cancel', { decisionId: randomUUID(), by: 'mallory', role: 'admin', mode: 'interrupt' })).toMatchObject({ type: 'Forbidden' });
+    expect(
+      await forge(job.id, 'reject', { decisionId: randomUUID(), by: 'rita-requester', role: 'admin' }),
+    ).toMatchObject({ type: 'Forbidden' });
+    expect(
+      await forge(job.id, 'cancel', { decisionId: randomUUID(), by: 'mallory', role: 'admin', mode: 'interrupt' }),
+    ).toMatchObject({ type: 'Forbidden' });
     const after = await waitFor(job.id, () => true);
     expect(after.status).toBe('awaiting_approval');
     expect(after.progress?.approval.status).toBe('pending');
@@ -178,7 +241,9 @@ describe('an update sent straight to Temporal', () => {
   it('a forged "continue" leaves a job waiting for its decision; a replayed pause does not pause', async () => {
     const asked = await run(asking('forged decide'));
     await waitFor(asked.id, ofStatus('awaiting_decision'));
-    expect(await forge(asked.id, 'decide', { decisionId: randomUUID(), by: 'mallory', role: 'admin', choice: 'continue' })).toMatchObject({ type: 'Forbidden' });
+    expect(
+      await forge(asked.id, 'decide', { decisionId: randomUUID(), by: 'mallory', role: 'admin', choice: 'continue' }),
+    ).toMatchObject({ type: 'Forbidden' });
     const still = await waitFor(asked.id, () => true);
     expect(still.status).toBe('awaiting_decision');
     expect(still.progress?.decision?.status).toBe('pending');
@@ -192,7 +257,9 @@ describe('an update sent straight to Temporal', () => {
     expect((await control(apiUrl, operator.token, running.id, 'resume')).status).toBe(200);
     const pause = (await decisionsOf(running.id)).find((d) => d.action === 'pause');
     expect(pause).toMatchObject({ status: 'applied' });
-    expect(await forge(running.id, 'pause', { decisionId: pause!.id, by: 'oscar-operator', role: 'operator' })).toEqual({ type: 'Forbidden', message: expect.stringMatching(/used already/) });
+    expect(await forge(running.id, 'pause', { decisionId: pause!.id, by: 'oscar-operator', role: 'operator' })).toEqual(
+      { type: 'Forbidden', message: expect.stringMatching(/used already/) },
+    );
     const after = await waitFor(running.id, () => true);
     expect(after.status).toBe('running');
     expect(after.events.map((e) => e.action)).toEqual(['pause', 'resume']);
@@ -203,12 +270,24 @@ describe('an update sent straight to Temporal', () => {
 
 describe('a job started straight in Temporal', () => {
   /** Starts `runJob` as anyone who reaches Temporal could, and answers how the run ended. */
-  const startForged = async (workflowId: string, input: Record<string, unknown>): Promise<{ type: string | undefined; message: string }> => {
-    const handle = await stack.client.workflow.start('runJob', { taskQueue: 'orchestrator', workflowId, args: [input] });
+  const startForged = async (
+    workflowId: string,
+    input: Record<string, unknown>,
+  ): Promise<{ type: string | undefined; message: string }> => {
+    const handle = await stack.client.workflow.start('runJob', {
+      taskQueue: 'orchestrator',
+      workflowId,
+      args: [input],
+    });
     try {
       await handle.result();
     } catch (err) {
-      const cause = err instanceof WorkflowFailedError ? (err.cause instanceof ActivityFailure ? err.cause.cause : err.cause) : undefined;
+      const cause =
+        err instanceof WorkflowFailedError
+          ? err.cause instanceof ActivityFailure
+            ? err.cause.cause
+            : err.cause
+          : undefined;
       if (cause instanceof ApplicationFailure) return { type: cause.type ?? undefined, message: cause.message };
       throw err;
     }
@@ -220,17 +299,50 @@ describe('a job started straight in Temporal', () => {
   it('runs nothing for a job the API never recorded, nor again for one that ran, nor from forged handed-over state', async () => {
     const plan = Plan.parse({ name: 'no approval needed', steps: [echo('forged')] });
     const madeUp = `job-${randomUUID()}`;
-    const input = { jobId: madeUp, tenantId: requester.tenantId, plan, planHash: planHash(plan), risk: 'read', targetGroup: null, targets: [], stepTargets: {}, requestedBy: 'mallory', approval: noApproval, options };
-    expect(await startForged(madeUp, input)).toEqual({ type: 'Forbidden', message: 'refused to run: no job was recorded with this id' });
+    const input = {
+      jobId: madeUp,
+      tenantId: requester.tenantId,
+      plan,
+      planHash: planHash(plan),
+      risk: 'read',
+      targetGroup: null,
+      targets: [],
+      stepTargets: {},
+      requestedBy: 'mallory',
+      approval: noApproval,
+      options,
+    };
+    expect(await startForged(madeUp, input)).toEqual({
+      type: 'Forbidden',
+      message: 'refused to run: no job was recorded with this id',
+    });
     expect(await resultCount(madeUp)).toBe(0);
 
     // A job that was approved and ran, started again under its own id with its own recorded input.
     const ran = await waiting('ran once');
     expect((await control(apiUrl, alice.token, ran.id, 'approve', { planHash: ran.planHash })).status).toBe(200);
     const done = await waitFor(ran.id, ofStatus('completed'));
-    const row = (await stack.pool.query('SELECT plan, plan_hash, risk, requested_by, resolved_targets FROM jobs WHERE id = $1', [ran.id])).rows[0];
-    const again = { jobId: ran.id, tenantId: requester.tenantId, plan: row.plan, planHash: row.plan_hash, risk: row.risk, targetGroup: null, ...row.resolved_targets, requestedBy: row.requested_by, approval: noApproval, options };
-    expect(await startForged(ran.id, again)).toEqual({ type: 'Forbidden', message: 'refused to run: the job was started already (it is completed)' });
+    const row = (
+      await stack.pool.query('SELECT plan, plan_hash, risk, requested_by, resolved_targets FROM jobs WHERE id = $1', [
+        ran.id,
+      ])
+    ).rows[0];
+    const again = {
+      jobId: ran.id,
+      tenantId: requester.tenantId,
+      plan: row.plan,
+      planHash: row.plan_hash,
+      risk: row.risk,
+      targetGroup: null,
+      ...row.resolved_targets,
+      requestedBy: row.requested_by,
+      approval: noApproval,
+      options,
+    };
+    expect(await startForged(ran.id, again)).toEqual({
+      type: 'Forbidden',
+      message: 'refused to run: the job was started already (it is completed)',
+    });
     // The forged run answers no progress query: the API shows the job's record, untouched.
     const still = await waitFor(ran.id, () => true);
     expect(still).toMatchObject({ status: 'completed', approval: { by: 'alice-approver' }, outcome: done.outcome });
@@ -244,7 +356,9 @@ describe('a job started straight in Temporal', () => {
       message: 'refused to run: handed-over state, but this run did not continue an earlier one',
     });
 
-    const audited = (await stack.pool.query(`SELECT job_id, details FROM audit_log WHERE action = 'job.start.forged' ORDER BY id`)).rows;
+    const audited = (
+      await stack.pool.query(`SELECT job_id, details FROM audit_log WHERE action = 'job.start.forged' ORDER BY id`)
+    ).rows;
     expect(audited.map((a) => [a.job_id, a.details.reason])).toEqual([
       [madeUp, 'no job was recorded with this id'],
       [ran.id, 'the job was started already (it is completed)'],
@@ -255,10 +369,18 @@ describe('a job started straight in Temporal', () => {
 describe('a decision through the API', () => {
   it('leaves its record and audit entry, written together before the workflow acted, and the job record says who approved', async () => {
     const job = await waiting('approved with a record');
-    const ok = await control(apiUrl, alice.token, job.id, 'approve', { planHash: job.planHash, comment: 'CHG-7, checked' });
+    const ok = await control(apiUrl, alice.token, job.id, 'approve', {
+      planHash: job.planHash,
+      comment: 'CHG-7, checked',
+    });
     expect(ok.status).toBe(200);
     const done = await waitFor(job.id, ofStatus('completed'));
-    expect(done.approval).toMatchObject({ status: 'approved', by: 'alice-approver', comment: 'CHG-7, checked', planHash: job.planHash });
+    expect(done.approval).toMatchObject({
+      status: 'approved',
+      by: 'alice-approver',
+      comment: 'CHG-7, checked',
+      planHash: job.planHash,
+    });
     const [decision] = await decisionsOf(job.id);
     expect(decision).toMatchObject({
       action: 'approve',
@@ -272,14 +394,21 @@ describe('a decision through the API', () => {
       confirmed_by: expect.stringMatching(new RegExp(`^${job.id}/`)),
     });
     const [recorded] = await auditOf(job.id, 'job.decision.recorded');
-    expect(recorded).toMatchObject({ actor: 'alice-approver', details: { decisionId: decision!.id, action: 'approve', role: 'approver', comment: 'CHG-7, checked' } });
+    expect(recorded).toMatchObject({
+      actor: 'alice-approver',
+      details: { decisionId: decision!.id, action: 'approve', role: 'approver', comment: 'CHG-7, checked' },
+    });
     // One transaction: the same now() for the row and its audit entry.
     expect(recorded!.at.getTime()).toBe((decision!.created_at as Date).getTime());
-    expect((await auditOf(job.id, 'job.approve')).map((a) => [a.actor, a.details])).toEqual([['alice-approver', { comment: 'CHG-7, checked' }]]);
-    expect(done.events).toEqual([expect.objectContaining({ action: 'approve', actor: 'alice-approver', decisionId: decision!.id })]);
+    expect((await auditOf(job.id, 'job.approve')).map((a) => [a.actor, a.details])).toEqual([
+      ['alice-approver', { comment: 'CHG-7, checked' }],
+    ]);
+    expect(done.events).toEqual([
+      expect.objectContaining({ action: 'approve', actor: 'alice-approver', decisionId: decision!.id }),
+    ]);
   });
 
-  it('stays as it was recorded: the orchestrator\'s database role can neither edit nor delete a decision', async () => {
+  it("stays as it was recorded: the orchestrator's database role can neither edit nor delete a decision", async () => {
     const job = await waiting('recorded for good');
     expect((await control(apiUrl, alice.token, job.id, 'reject', { comment: 'as recorded' })).status).toBe(200);
     await waitFor(job.id, ofStatus('rejected'));
@@ -287,10 +416,16 @@ describe('a decision through the API', () => {
     const orchestrator = new pg.Client({ connectionString: stack.roleUrls.orchestrator });
     await orchestrator.connect();
     try {
-      const attempt = (sql: string) => orchestrator.query(sql, [decision!.id]).then(() => 'done', (err: Error) => err.message);
+      const attempt = (sql: string) =>
+        orchestrator.query(sql, [decision!.id]).then(
+          () => 'done',
+          (err: Error) => err.message,
+        );
       expect(await attempt(`UPDATE job_decisions SET actor = 'mallory' WHERE id = $1`)).toMatch(/permission denied/);
       expect(await attempt(`DELETE FROM job_decisions WHERE id = $1`)).toMatch(/permission denied/);
-      expect(await attempt(`UPDATE job_decisions SET status = 'recorded' WHERE id = $1`)).toMatch(/a decision cannot go from applied to recorded/);
+      expect(await attempt(`UPDATE job_decisions SET status = 'recorded' WHERE id = $1`)).toMatch(
+        /a decision cannot go from applied to recorded/,
+      );
     } finally {
       await orchestrator.end();
     }
@@ -299,7 +434,9 @@ describe('a decision through the API', () => {
 
   it('two approvals racing: exactly one wins, and the other is on record as refused', async () => {
     const job = await waiting('raced');
-    const answers = await Promise.all([alice, bob].map((u) => control(apiUrl, u.token, job.id, 'approve', { planHash: job.planHash })));
+    const answers = await Promise.all(
+      [alice, bob].map((u) => control(apiUrl, u.token, job.id, 'approve', { planHash: job.planHash })),
+    );
     expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
     expect(answers.find((a) => a.status === 409)?.body.error?.message).toMatch(/not waiting for approval/);
     const winner = [alice, bob][answers.findIndex((a) => a.status === 200)]!.username;
@@ -339,7 +476,11 @@ describe('a comment that could not be stored', () => {
     expect(after.approval).toBeNull();
     expect(after.events).toEqual([]);
     expect(await decisionsOf(job.id)).toEqual([]);
-    expect((await stack.pool.query(`SELECT action FROM audit_log WHERE job_id = $1 ORDER BY id`, [job.id])).rows.map((r) => r.action)).toEqual(['job.submit']);
+    expect(
+      (await stack.pool.query(`SELECT action FROM audit_log WHERE job_id = $1 ORDER BY id`, [job.id])).rows.map(
+        (r) => r.action,
+      ),
+    ).toEqual(['job.submit']);
     expect((await control(apiUrl, alice.token, job.id, 'reject', { comment: 'plain text is fine' })).status).toBe(200);
     await waitFor(job.id, ofStatus('rejected'));
   });
@@ -360,12 +501,15 @@ describe('a comment that could not be stored', () => {
 
     const asked = await run(asking('bad comments at the question'));
     await waitFor(asked.id, ofStatus('awaiting_decision'));
-    for (const comment of BAD) await expectRefused(await control(apiUrl, alice.token, asked.id, 'decide', { choice: 'continue', comment }));
+    for (const comment of BAD)
+      await expectRefused(await control(apiUrl, alice.token, asked.id, 'decide', { choice: 'continue', comment }));
     const waitingStill = await waitFor(asked.id, () => true);
     expect(waitingStill.status).toBe('awaiting_decision');
     expect(waitingStill.progress?.decision?.status).toBe('pending');
     expect((await decisionsOf(asked.id)).filter((d) => d.action === 'decide')).toEqual([]);
-    expect((await control(apiUrl, alice.token, asked.id, 'decide', { choice: 'rollback', comment: 'roll back' })).status).toBe(200);
+    expect(
+      (await control(apiUrl, alice.token, asked.id, 'decide', { choice: 'rollback', comment: 'roll back' })).status,
+    ).toBe(200);
     await waitFor(asked.id, ofStatus('failed'));
   });
 });

@@ -18,7 +18,9 @@ interface Recorder {
 }
 
 /** A loopback HTTP server that records every request it receives. */
-const recorder = async (handle: (req: http.IncomingMessage, res: http.ServerResponse) => void = (_req, res) => res.end('ok')): Promise<Recorder> => {
+const recorder = async (
+  handle: (req: http.IncomingMessage, res: http.ServerResponse) => void = (_req, res) => res.end('ok'),
+): Promise<Recorder> => {
   const hits: string[] = [];
   const server = http.createServer((req, res) => {
     hits.push(`${req.method} ${req.url}`);
@@ -93,7 +95,11 @@ describe('the executor is no confused deputy', () => {
 
   /** Runs one local command as an approved change (an operator asks, an approver approves) and returns its result. */
   const change = async (command: string, args: string[]): Promise<StepResultView> => {
-    const plan = { name: `${command} attack`, steps: [{ id: 'attack', name: command, action: { method: 'local-command', command, args } }], policies: { maxAttempts: 1 } };
+    const plan = {
+      name: `${command} attack`,
+      steps: [{ id: 'attack', name: command, action: { method: 'local-command', command, args } }],
+      policies: { maxAttempts: 1 },
+    };
     const created = await requestJson<ApiAnswer>(`${apiUrl}/api/jobs`, { token: operator.token, body: { plan } });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     jobIds.push(created.body.id);
@@ -105,7 +111,11 @@ describe('the executor is no confused deputy', () => {
 
   /** A read-only GET; null when the plan validator refused it before anything ran, else the job. */
   const get = async (url: string): Promise<JobView | null> => {
-    const plan = { name: `GET ${url}`, steps: [{ id: 'get', name: 'GET', action: { method: 'http', url } }], policies: { maxAttempts: 1 } };
+    const plan = {
+      name: `GET ${url}`,
+      steps: [{ id: 'get', name: 'GET', action: { method: 'http', url } }],
+      policies: { maxAttempts: 1 },
+    };
     const res = await requestJson<ApiAnswer>(`${apiUrl}/api/jobs`, { token: operator.token, body: { plan } });
     if (res.status !== 201) {
       // The plan validator may judge the URL first; then nothing reached the executor either.
@@ -121,13 +131,23 @@ describe('the executor is no confused deputy', () => {
     const job = await get(url);
     if (!job) return;
     expect(job.status, url).toBe('failed');
-    expect(job.results[0], url).toMatchObject({ status: 'failed', attempt: 1, httpStatus: null, error: { type: 'EgressDenied', message: expect.stringMatching(why) } });
+    expect(job.results[0], url).toMatchObject({
+      status: 'failed',
+      attempt: 1,
+      httpStatus: null,
+      error: { type: 'EgressDenied', message: expect.stringMatching(why) },
+    });
   };
 
   it('says on /health that local commands run sandboxed, as the unprivileged sandbox user', async () => {
-    const health = await requestJson<{ status: string; checks: Record<string, { ok: boolean; user?: string }> }>(`${executor.healthUrl}/health`);
+    const health = await requestJson<{ status: string; checks: Record<string, { ok: boolean; user?: string }> }>(
+      `${executor.healthUrl}/health`,
+    );
     expect(health.status).toBe(200);
-    expect(health.body.checks.sandbox).toMatchObject({ ok: true, user: expect.stringMatching(/^opsc-sandbox \([1-9][0-9]*\)$/) });
+    expect(health.body.checks.sandbox).toMatchObject({
+      ok: true,
+      user: expect.stringMatching(/^opsc-sandbox \([1-9][0-9]*\)$/),
+    });
   });
 
   it('curl file:// of the vault key reads nothing', async () => {
@@ -145,7 +165,10 @@ describe('the executor is no confused deputy', () => {
     const first = await change('cat', ['/proc/1/environ']);
     expect(first.exitCode).toBe(0);
     // Stored output cannot hold NUL: the separators come back as U+FFFD.
-    const names = (first.stdout ?? '').split(/[\0\uFFFD]/).filter(Boolean).map((kv) => kv.split('=')[0]);
+    const names = (first.stdout ?? '')
+      .split(/[\0\uFFFD]/)
+      .filter(Boolean)
+      .map((kv) => kv.split('=')[0]);
     expect(names.sort()).toEqual(['LANG', 'LC_ALL', 'PATH']);
   });
 
@@ -188,13 +211,18 @@ describe('the executor is no confused deputy', () => {
     await expectRefused(`http://${stranger.host}/probe`, /loopback address/);
     // The same service under other spellings of loopback.
     const port = new URL(`http://${stranger.host}`).port;
-    for (const host of ['2130706433', '0x7f.1', '127.1', '[::ffff:127.0.0.1]', 'localhost', '0.0.0.0']) await expectRefused(`http://${host}:${port}/`, /loopback|unspecified/);
+    for (const host of ['2130706433', '0x7f.1', '127.1', '[::ffff:127.0.0.1]', 'localhost', '0.0.0.0'])
+      await expectRefused(`http://${host}:${port}/`, /loopback|unspecified/);
     expect(stranger.hits).toEqual([]);
   });
 
   it('does not follow a redirect from an allowed server to one that is not', async () => {
     const job = await get(`http://${allowed.host}/jump`);
-    expect(job?.results[0]).toMatchObject({ status: 'failed', httpStatus: 302, error: { type: 'UnexpectedStatus', message: 'HTTP 302' } });
+    expect(job?.results[0]).toMatchObject({
+      status: 'failed',
+      httpStatus: 302,
+      error: { type: 'UnexpectedStatus', message: 'HTTP 302' },
+    });
     expect(allowed.hits).toContain('GET /jump');
     expect(stranger.hits).toEqual([]);
   });
@@ -216,7 +244,12 @@ describe('the executor is no confused deputy', () => {
   });
 
   it('lets tenant admins alone manage the allow list, checks each entry, and audits each change', async () => {
-    const put = (token: string, allow: unknown[]) => requestJson<{ error?: { issues?: { path: string }[] } }>(`${apiUrl}/api/tenant/egress`, { method: 'PUT', token, body: { allow } });
+    const put = (token: string, allow: unknown[]) =>
+      requestJson<{ error?: { issues?: { path: string }[] } }>(`${apiUrl}/api/tenant/egress`, {
+        method: 'PUT',
+        token,
+        body: { allow },
+      });
     expect((await put(operator.token, [{ destination: allowed.host }])).status).toBe(403);
     const bad = await put(admin.token, [
       { destination: '169.254.169.254' },
@@ -226,10 +259,21 @@ describe('the executor is no confused deputy', () => {
       { destination: 'metadata.google.internal:80' },
     ]);
     expect(bad.status).toBe(400);
-    expect(bad.body.error?.issues?.map((i) => i.path).sort()).toEqual(['allow.0.destination', 'allow.1.destination', 'allow.2.destination', 'allow.3.note', 'allow.4.destination']);
-    const list = await requestJson<{ allow: { destination: string; addedBy: string }[] }>(`${apiUrl}/api/tenant/egress`, { token: operator.token });
+    expect(bad.body.error?.issues?.map((i) => i.path).sort()).toEqual([
+      'allow.0.destination',
+      'allow.1.destination',
+      'allow.2.destination',
+      'allow.3.note',
+      'allow.4.destination',
+    ]);
+    const list = await requestJson<{ allow: { destination: string; addedBy: string }[] }>(
+      `${apiUrl}/api/tenant/egress`,
+      { token: operator.token },
+    );
     expect(list.body.allow.map((a) => a.destination)).toEqual([allowed.host]);
-    const { rows } = await stack.pool.query(`SELECT actor, details FROM audit_log WHERE action = 'tenant.egress.update' ORDER BY id`);
+    const { rows } = await stack.pool.query(
+      `SELECT actor, details FROM audit_log WHERE action = 'tenant.egress.update' ORDER BY id`,
+    );
     expect(rows.length).toBeGreaterThanOrEqual(3);
     expect(rows.at(-1).details).toMatchObject({ removed: expect.arrayContaining([temporalAddress]) });
   });
@@ -238,7 +282,9 @@ describe('the executor is no confused deputy', () => {
     let seen = '';
     // Each job's answer (progress and its log lines included) and its results, as the API gives them.
     for (const id of jobIds) seen += JSON.stringify(await waitForJob(apiUrl, operator.token, id));
-    const stored = await stack.pool.query(`SELECT coalesce(string_agg(concat_ws(' ', stdout, stderr, error_message), ' '), '') AS text FROM step_results`);
+    const stored = await stack.pool.query(
+      `SELECT coalesce(string_agg(concat_ws(' ', stdout, stderr, error_message), ' '), '') AS text FROM step_results`,
+    );
     const lines = await stack.pool.query(`SELECT coalesce(string_agg(line, ' '), '') AS text FROM output_lines`);
     seen += stored.rows[0].text + lines.rows[0].text;
     expect(jobIds.length).toBeGreaterThan(10);
@@ -262,13 +308,28 @@ describe('the executor is no confused deputy', () => {
   it('fails local commands closed, without retrying, when the sandbox cannot run', async () => {
     await executor.service.stop();
     const broken = await stack.startExecutor({ EXECUTOR_SANDBOX_USER: 'opsc-no-such-user' });
-    const health = await requestJson<{ status: string; checks: Record<string, { ok: boolean; error?: string }> }>(`${broken.healthUrl}/health`);
+    const health = await requestJson<{ status: string; checks: Record<string, { ok: boolean; error?: string }> }>(
+      `${broken.healthUrl}/health`,
+    );
     expect(health.status).toBe(200);
-    expect(health.body.checks.sandbox).toMatchObject({ ok: false, error: expect.stringMatching(/opsc-no-such-user does not exist/) });
-    const plan = { name: 'echo', steps: [{ id: 'echo', name: 'Echo', action: { method: 'local-command', command: 'echo', args: ['ran unboxed'] } }] };
+    expect(health.body.checks.sandbox).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/opsc-no-such-user does not exist/),
+    });
+    const plan = {
+      name: 'echo',
+      steps: [
+        { id: 'echo', name: 'Echo', action: { method: 'local-command', command: 'echo', args: ['ran unboxed'] } },
+      ],
+    };
     const created = await requestJson<ApiAnswer>(`${apiUrl}/api/jobs`, { token: operator.token, body: { plan } });
     const job = await waitForJob(apiUrl, operator.token, created.body.id);
     expect(job.status).toBe('failed');
-    expect(job.results[0]).toMatchObject({ status: 'failed', attempt: 1, stdout: '', error: { type: 'Unavailable', message: expect.stringMatching(/sandbox cannot run commands/) } });
+    expect(job.results[0]).toMatchObject({
+      status: 'failed',
+      attempt: 1,
+      stdout: '',
+      error: { type: 'Unavailable', message: expect.stringMatching(/sandbox cannot run commands/) },
+    });
   });
 });

@@ -7,7 +7,13 @@ import path from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TaskQueue, addressVerdict, egressRules, type ConfirmDecisionInput, type ConfirmDecisionResult } from '@opsc/contracts';
+import {
+  TaskQueue,
+  addressVerdict,
+  egressRules,
+  type ConfirmDecisionInput,
+  type ConfirmDecisionResult,
+} from '@opsc/contracts';
 import { REPO_ROOT, platformEgressDeny } from '@opsc/dev';
 import { ensureTemporalBinary, startDevServer } from '@opsc/temporal';
 import { allowEgress, requestJson, waitForJob } from '../support/api.js';
@@ -23,7 +29,6 @@ import { recorder } from '../support/recorder.js';
 
 type User = { token: string; username: string; tenantId: string };
 type Answer = Created & { error?: { type: string; issues?: { path: string; message: string }[] } };
-
 
 describe('security review of the gates', () => {
   let stack: TestStack;
@@ -46,8 +51,14 @@ describe('security review of the gates', () => {
       [operator.tenantId],
     );
     for (const name of ['cis-1', 'cis-2']) {
-      const t = await stack.pool.query<{ id: string }>(`INSERT INTO targets (tenant_id, name, address, os) VALUES ($1, $2, '127.0.0.9', 'windows') RETURNING id`, [operator.tenantId, name]);
-      await stack.pool.query(`INSERT INTO target_services (target_id, protocol, port, options, credential_id) VALUES ($1, 'winrm', 5985, '{"scheme":"http","transport":"ntlm"}', $2)`, [t.rows[0]!.id, cred.rows[0]!.id]);
+      const t = await stack.pool.query<{ id: string }>(
+        `INSERT INTO targets (tenant_id, name, address, os) VALUES ($1, $2, '127.0.0.9', 'windows') RETURNING id`,
+        [operator.tenantId, name],
+      );
+      await stack.pool.query(
+        `INSERT INTO target_services (target_id, protocol, port, options, credential_id) VALUES ($1, 'winrm', 5985, '{"scheme":"http","transport":"ntlm"}', $2)`,
+        [t.rows[0]!.id, cred.rows[0]!.id],
+      );
     }
   }, 240_000);
 
@@ -56,7 +67,8 @@ describe('security review of the gates', () => {
     await stack?.close();
   });
 
-  const submit = (plan: unknown, token = operator.token) => requestJson<Answer>(`${apiUrl}/api/jobs`, { token, body: { plan } });
+  const submit = (plan: unknown, token = operator.token) =>
+    requestJson<Answer>(`${apiUrl}/api/jobs`, { token, body: { plan } });
   const awaitingApproval = async (plan: unknown): Promise<Created> => {
     const created = await submit(plan);
     expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -64,14 +76,29 @@ describe('security review of the gates', () => {
     return created.body;
   };
 
-  describe('a raw plan\'s undo action (it runs on the targets during compensation)', () => {
-    const copy = { method: 'winrm', operation: { op: 'powershell', script: "Copy-Item C:\\staging\\app.exe 'C:\\Program Files\\App\\app.exe'" } };
-    const step = (rollback: unknown) => ({ id: 'copy', name: 'Copy the new exe', targets: { targets: ['cis-1', 'cis-2'] }, action: copy, rollback });
+  describe("a raw plan's undo action (it runs on the targets during compensation)", () => {
+    const copy = {
+      method: 'winrm',
+      operation: { op: 'powershell', script: "Copy-Item C:\\staging\\app.exe 'C:\\Program Files\\App\\app.exe'" },
+    };
+    const step = (rollback: unknown) => ({
+      id: 'copy',
+      name: 'Copy the new exe',
+      targets: { targets: ['cis-1', 'cis-2'] },
+      action: copy,
+      rollback,
+    });
 
-    it('must name a tool of the catalog, as a step\'s tool must', async () => {
+    it("must name a tool of the catalog, as a step's tool must", async () => {
       const created = await submit({
         name: 'copy',
-        steps: [step({ tool: 'totally-safe-undo', name: 'Restore the previous exe', action: { method: 'winrm', operation: { op: 'powershell', script: 'Write-Output restored' } } })],
+        steps: [
+          step({
+            tool: 'totally-safe-undo',
+            name: 'Restore the previous exe',
+            action: { method: 'winrm', operation: { op: 'powershell', script: 'Write-Output restored' } },
+          }),
+        ],
         policies: { rollback: 'target' },
       });
       expect(created.status, JSON.stringify(created.body)).toBe(422);
@@ -93,14 +120,28 @@ describe('security review of the gates', () => {
 
   describe('someone who reaches Temporal (loopback in the embedded mode) but holds no secret', () => {
     it('cannot approve a job by answering its confirmDecision activity from a worker of their own', async () => {
-      const job = await awaitingApproval({ name: 'needs a person', steps: [{ id: 'hello', name: 'hello', action: { method: 'local-command', command: 'echo', args: ['hello'] } }], policies: { approvalRequired: true } });
+      const job = await awaitingApproval({
+        name: 'needs a person',
+        steps: [{ id: 'hello', name: 'hello', action: { method: 'local-command', command: 'echo', args: ['hello'] } }],
+        policies: { approvalRequired: true },
+      });
       // A worker on the orchestrator queue that answers only confirmDecision, and answers "confirmed".
       const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
       const forged = (input: ConfirmDecisionInput): ConfirmDecisionResult => ({
         confirmed: true,
         decision: {
-          id: input.decisionId, jobId: job.id, tenantId: operator.tenantId, action: 'approve', by: 'mallory', role: 'admin',
-          planHash: job.planHash, comment: null, mode: null, choice: null, sourceIp: null, at: new Date().toISOString(),
+          id: input.decisionId,
+          jobId: job.id,
+          tenantId: operator.tenantId,
+          action: 'approve',
+          by: 'mallory',
+          role: 'admin',
+          planHash: job.planHash,
+          comment: null,
+          mode: null,
+          choice: null,
+          sourceIp: null,
+          at: new Date().toISOString(),
         },
       });
       const worker = await Worker.create({
@@ -117,7 +158,9 @@ describe('security review of the gates', () => {
         // Activity tasks go to whichever worker polls: sooner or later the attacker's gets one.
         for (let i = 0; i < 60 && accepted === 0; i++) {
           try {
-            await stack.client.workflow.getHandle(job.id).executeUpdate('approve', { args: [{ decisionId: randomUUID() }] });
+            await stack.client.workflow
+              .getHandle(job.id)
+              .executeUpdate('approve', { args: [{ decisionId: randomUUID() }] });
             accepted += 1;
           } catch (err) {
             if (!(err instanceof WorkflowUpdateFailedError)) throw err;
@@ -162,10 +205,19 @@ export const forger = (input) => outcome(() => once('orchestrator').recordJobEve
       );
       const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
       const queue = `mallory-${randomUUID()}`;
-      const worker = await Worker.create({ connection, namespace: stack.namespace, taskQueue: queue, workflowsPath: file });
+      const worker = await Worker.create({
+        connection,
+        namespace: stack.namespace,
+        taskQueue: queue,
+        workflowsPath: file,
+      });
       const running = worker.run();
       try {
-        return await stack.client.workflow.execute<(input: Record<string, unknown>) => Promise<T>>(workflow, { taskQueue: queue, workflowId: `mallory-${randomUUID()}`, args: [input] });
+        return await stack.client.workflow.execute<(input: Record<string, unknown>) => Promise<T>>(workflow, {
+          taskQueue: queue,
+          workflowId: `mallory-${randomUUID()}`,
+          args: [input],
+        });
       } finally {
         worker.shutdown();
         await running;
@@ -175,25 +227,51 @@ export const forger = (input) => outcome(() => once('orchestrator').recordJobEve
 
     it('cannot make the executor send a change nobody approved, from a workflow of their own', async () => {
       const url = `http://${listener.host}/unapproved-${randomUUID()}`;
-      const job = await awaitingApproval({ name: 'post it', steps: [{ id: 'post', name: 'POST', action: { method: 'http', url, httpMethod: 'POST', body: 'x' } }] });
-      const result = await rogue<{ ran: boolean; message?: string }>('mallory', {
-        jobId: job.id, tenantId: operator.tenantId, stepId: 'post', target: { id: 'executor', name: 'executor' }, timeoutSeconds: 10, url, httpMethod: 'POST', headers: {}, body: 'x',
+      const job = await awaitingApproval({
+        name: 'post it',
+        steps: [{ id: 'post', name: 'POST', action: { method: 'http', url, httpMethod: 'POST', body: 'x' } }],
       });
-      expect(listener.hits.filter((h) => h.startsWith('POST /unapproved')), JSON.stringify(result)).toEqual([]);
+      const result = await rogue<{ ran: boolean; message?: string }>('mallory', {
+        jobId: job.id,
+        tenantId: operator.tenantId,
+        stepId: 'post',
+        target: { id: 'executor', name: 'executor' },
+        timeoutSeconds: 10,
+        url,
+        httpMethod: 'POST',
+        headers: {},
+        body: 'x',
+      });
+      expect(
+        listener.hits.filter((h) => h.startsWith('POST /unapproved')),
+        JSON.stringify(result),
+      ).toEqual([]);
       expect(result.ran).toBe(false);
       expect((await waitForJob(apiUrl, operator.token, job.id, () => true)).status).toBe('awaiting_approval');
     });
 
     it("cannot write a job's record or audit trail from a workflow of their own", async () => {
-      const job = await awaitingApproval({ name: 'needs a person too', steps: [{ id: 'hello', name: 'hello', action: { method: 'local-command', command: 'echo', args: ['hello'] } }], policies: { approvalRequired: true } });
+      const job = await awaitingApproval({
+        name: 'needs a person too',
+        steps: [{ id: 'hello', name: 'hello', action: { method: 'local-command', command: 'echo', args: ['hello'] } }],
+        policies: { approvalRequired: true },
+      });
       const result = await rogue<{ ran: boolean; message?: string }>('forger', {
-        jobId: job.id, key: `approve-${randomUUID()}`, action: 'approve', actor: 'the-ceo', at: new Date().toISOString(), planHash: job.planHash, comment: 'looks fine',
+        jobId: job.id,
+        key: `approve-${randomUUID()}`,
+        action: 'approve',
+        actor: 'the-ceo',
+        at: new Date().toISOString(),
+        planHash: job.planHash,
+        comment: 'looks fine',
       });
       expect(result.ran, JSON.stringify(result)).toBe(false);
       const after = await waitForJob(apiUrl, operator.token, job.id, () => true);
       expect(after.approval).toBeNull();
       expect(after.events).toEqual([]);
-      const audit = await stack.pool.query(`SELECT actor FROM audit_log WHERE job_id = $1 AND action = 'job.approve'`, [job.id]);
+      const audit = await stack.pool.query(`SELECT actor FROM audit_log WHERE job_id = $1 AND action = 'job.approve'`, [
+        job.id,
+      ]);
       expect(audit.rows).toEqual([]);
     });
   });
@@ -202,10 +280,20 @@ export const forger = (input) => outcome(() => once('orchestrator').recordJobEve
     it("cannot reach the embedded Temporal's HTTP API from an http step, even with a tenant admin allowing its port", async () => {
       // As `npm run up` starts it: its own dev server with a UI, and the executor's deny list from it.
       const dir = await mkdtemp(path.join(os.tmpdir(), 'opsc-review-temporal-'));
-      const server = await startDevServer({ binary: ensureTemporalBinary(), dbFile: path.join(dir, 'temporal.db'), port: await freePort(), uiPort: await freePort(), namespace: 'default', logFile: path.join(dir, 'temporal.log') });
+      const server = await startDevServer({
+        binary: ensureTemporalBinary(),
+        dbFile: path.join(dir, 'temporal.db'),
+        port: await freePort(),
+        uiPort: await freePort(),
+        namespace: 'default',
+        logFile: path.join(dir, 'temporal.log'),
+      });
       try {
         // The executor adds its own TEMPORAL_ADDRESS to what it is told.
-        const platform = egressRules([...platformEgressDeny({ apiPort: await freePort(), webPort: await freePort(), temporal: server }).split(','), server.address]);
+        const platform = egressRules([
+          ...platformEgressDeny({ apiPort: await freePort(), webPort: await freePort(), temporal: server }).split(','),
+          server.address,
+        ]);
         // Every port of the dev server that answers Temporal's HTTP API in plain HTTP: every workflow
         // of every tenant, their histories, terminate, signal, update.
         const httpApis: number[] = [];
@@ -213,7 +301,9 @@ export const forger = (input) => outcome(() => once('orchestrator').recordJobEve
         while (httpApis.length === 0 && Date.now() < deadline) {
           httpApis.length = 0;
           for (const { port } of listenersOf(server.pid)) {
-            const res = await fetch(`http://127.0.0.1:${port}/api/v1/namespaces`, { signal: AbortSignal.timeout(2_000) }).catch(() => null);
+            const res = await fetch(`http://127.0.0.1:${port}/api/v1/namespaces`, {
+              signal: AbortSignal.timeout(2_000),
+            }).catch(() => null);
             const body = res?.ok ? await res.text() : '';
             if (body.includes('"namespaceInfo"')) httpApis.push(port);
           }
@@ -221,7 +311,10 @@ export const forger = (input) => outcome(() => once('orchestrator').recordJobEve
         }
         expect(httpApis.length).toBeGreaterThan(0);
         for (const port of httpApis) {
-          const verdict = addressVerdict({ host: '127.0.0.1', address: '127.0.0.1', port }, { allow: egressRules([`127.0.0.1:${port}`]), platform });
+          const verdict = addressVerdict(
+            { host: '127.0.0.1', address: '127.0.0.1', port },
+            { allow: egressRules([`127.0.0.1:${port}`]), platform },
+          );
           expect(verdict.allowed, `127.0.0.1:${port} serves Temporal's HTTP API`).toBe(false);
         }
       } finally {
@@ -236,10 +329,14 @@ export const forger = (input) => outcome(() => once('orchestrator').recordJobEve
     const signInFrom = (localAddress: string, webUrl: string, body: Record<string, string>): Promise<number> =>
       new Promise((resolve, reject) => {
         const url = new URL('/api/auth/login', webUrl);
-        const req = http.request(url, { method: 'POST', localAddress, headers: { 'content-type': 'application/json', origin: url.origin } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
+        const req = http.request(
+          url,
+          { method: 'POST', localAddress, headers: { 'content-type': 'application/json', origin: url.origin } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
         req.on('error', reject);
         req.end(JSON.stringify(body));
       });
@@ -253,12 +350,22 @@ export const forger = (input) => outcome(() => once('orchestrator').recordJobEve
         // Someone at 127.0.0.2 guesses names and passwords until the API refuses the source.
         let refused = 0;
         for (let i = 0; i < 25; i++) {
-          const status = await signInFrom('127.0.0.2', running.url, { tenant: 'acme', username: `guess-${i}`, password: 'wrong' });
+          const status = await signInFrom('127.0.0.2', running.url, {
+            tenant: 'acme',
+            username: `guess-${i}`,
+            password: 'wrong',
+          });
           if (status === 429) refused += 1;
         }
         expect(refused).toBeGreaterThan(0);
         // Someone else, at 127.0.0.3, with the right password: today the web server is everyone's source.
-        expect(await signInFrom('127.0.0.3', running.url, { tenant: victim.tenant, username: victim.username, password: 'a long right password' })).toBe(200);
+        expect(
+          await signInFrom('127.0.0.3', running.url, {
+            tenant: victim.tenant,
+            username: victim.username,
+            password: 'a long right password',
+          }),
+        ).toBe(200);
       } finally {
         await running.service.stop();
         await api.service.stop();
@@ -268,12 +375,21 @@ export const forger = (input) => outcome(() => once('orchestrator').recordJobEve
 
   describe('times in queries', () => {
     it('answers 200 or 400 naming the field, never 500, to times PostgreSQL cannot take', async () => {
-      const odd = ['0000-01-01T00:00:00Z', '2024-01-01T00:00:00+23:59', '9999-12-31T23:59:59-23:59', '2024-01-01T00:00:00.123456789Z'];
+      const odd = [
+        '0000-01-01T00:00:00Z',
+        '2024-01-01T00:00:00+23:59',
+        '9999-12-31T23:59:59-23:59',
+        '2024-01-01T00:00:00.123456789Z',
+      ];
       const wrong: string[] = [];
       for (const value of odd) {
         for (const query of [`audit?since=`, `audit?until=`, `jobs?since=`, `jobs?until=`, `jobs?before=`]) {
-          const res = await requestJson<{ error?: { issues?: { path: string }[] } }>(`${apiUrl}/api/${query}${encodeURIComponent(value)}`, { token: admin.token });
-          if (res.status !== 200 && !(res.status === 400 && res.body.error?.issues?.length)) wrong.push(`${query}${value}: ${res.status}`);
+          const res = await requestJson<{ error?: { issues?: { path: string }[] } }>(
+            `${apiUrl}/api/${query}${encodeURIComponent(value)}`,
+            { token: admin.token },
+          );
+          if (res.status !== 200 && !(res.status === 400 && res.body.error?.issues?.length))
+            wrong.push(`${query}${value}: ${res.status}`);
         }
       }
       expect(wrong).toEqual([]);

@@ -12,10 +12,12 @@ import { ipv4, ipv6, listenersOf } from '../support/listeners.js';
 // opens listen on loopback. What the kernel says (/proc/net/tcp and tcp6), not what we asked for.
 
 const isLoopback = (address: string): boolean =>
-  address.startsWith('127.') || address === '0:0:0:0:0:0:0:1' || /^0:0:0:0:0:ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(address);
+  address.startsWith('127.') ||
+  address === '0:0:0:0:0:0:0:1' ||
+  /^0:0:0:0:0:ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(address);
 
 describe('the embedded Temporal', () => {
-  it('decodes the kernel\'s addresses as it should', () => {
+  it("decodes the kernel's addresses as it should", () => {
     expect(ipv4('0100007F')).toBe('127.0.0.1');
     expect(ipv4('00000000')).toBe('0.0.0.0');
     expect(ipv6('00000000000000000000000001000000')).toBe('0:0:0:0:0:0:0:1');

@@ -13,7 +13,12 @@ let h: SshHarness;
 beforeAll(async () => {
   h = await startSshHarness('ssh-transport', {
     size: 6,
-    host: (i) => ({ 1: { sudo: 'password' as const }, 2: { auth: 'keyboard-interactive' as const }, 3: { sudo: 'none' as const } })[i] ?? {},
+    host: (i) =>
+      ({
+        1: { sudo: 'password' as const },
+        2: { auth: 'keyboard-interactive' as const },
+        3: { sudo: 'none' as const },
+      })[i] ?? {},
     credential: (i) => (i === 1 || i === 2 ? 'password' : i === 3 ? 'encrypted-key' : 'key'),
     hostKeyPolicy: (i) => (i === 4 ? 'strict' : undefined),
   });
@@ -23,7 +28,6 @@ afterAll(async () => {
   await h?.close();
 });
 
-
 /** Processes of the host user whose command line contains `text` (the pattern's brackets keep pgrep from finding itself). */
 const remoteProcesses = async (index: number, text: string): Promise<string> => {
   const pattern = `[${text.slice(0, 1)}]${text.slice(1)}`;
@@ -31,10 +35,18 @@ const remoteProcesses = async (index: number, text: string): Promise<string> => 
 };
 
 /** A second inventory target for a fleet host, with a credential of the test's choosing. */
-const extraTarget = async (index: number, name: string, secret: Record<string, unknown>, username?: string): Promise<TargetRef> => {
+const extraTarget = async (
+  index: number,
+  name: string,
+  secret: Record<string, unknown>,
+  username?: string,
+): Promise<TargetRef> => {
   const host = h.fleet.hosts[index]!;
-  const api = (path: string, body: unknown) => requestJson(`${h.orchestrator.apiUrl}${path}`, { token: h.admin.token, body });
-  expect((await api('/api/credentials', { name: `${name}-cred`, username: username ?? host.username, secret })).status).toBe(201);
+  const api = (path: string, body: unknown) =>
+    requestJson(`${h.orchestrator.apiUrl}${path}`, { token: h.admin.token, body });
+  expect(
+    (await api('/api/credentials', { name: `${name}-cred`, username: username ?? host.username, secret })).status,
+  ).toBe(201);
   const res = await api('/api/inventory/targets', {
     name,
     address: host.address,
@@ -50,7 +62,9 @@ describe('authentication and host keys', () => {
     const first = await h.run(0, { op: 'run', argv: ['id', '-un'] });
     expect(first.exitCode).toBe(0);
     expect(first.stdout.trim()).toBe(h.fleet.hosts[0]!.username);
-    const { rows } = await h.stack.pool.query('SELECT fingerprint, source FROM ssh_host_keys WHERE target_id = $1', [h.targetIds[0]]);
+    const { rows } = await h.stack.pool.query('SELECT fingerprint, source FROM ssh_host_keys WHERE target_id = $1', [
+      h.targetIds[0],
+    ]);
     expect(rows).toEqual([{ fingerprint: h.fleet.hosts[0]!.hostKey.fingerprint, source: 'first-contact' }]);
     // Twelve steps at once (more than one connection's channel limit) while the host counts sessions.
     const outs = await Promise.all(Array.from({ length: 12 }, () => h.run(0, { op: 'script', script: 'sleep 0.2' })));
@@ -78,7 +92,11 @@ describe('authentication and host keys', () => {
   });
 
   it('refuses a key with the wrong passphrase as AuthFailed', async () => {
-    const target = await extraTarget(3, 'wrong-passphrase', { kind: 'ssh-key', privateKey: h.fleet.clientKey.encryptedPrivateKey, passphrase: 'nope' });
+    const target = await extraTarget(3, 'wrong-passphrase', {
+      kind: 'ssh-key',
+      privateKey: h.fleet.clientKey.encryptedPrivateKey,
+      passphrase: 'nope',
+    });
     const failure = await failureOf(h.run(target, { op: 'run', argv: ['true'] }));
     expect(failure.type).toBe('AuthFailed');
     expect(failure.nonRetryable).toBe(true);
@@ -108,11 +126,17 @@ describe('authentication and host keys', () => {
 
     // An admin who checked the re-key forgets the old key through the API (audited); the next step pins the new one.
     const url = `${h.orchestrator.apiUrl}/api/inventory/targets/${h.fleet.hosts[5]!.name}/host-key`;
-    expect((await requestJson(url, { token: h.admin.token })).body).toMatchObject({ hostKey: { fingerprint: pinned, source: 'first-contact' } });
+    expect((await requestJson(url, { token: h.admin.token })).body).toMatchObject({
+      hostKey: { fingerprint: pinned, source: 'first-contact' },
+    });
     expect((await requestJson(url, { token: h.admin.token, method: 'DELETE' })).status).toBe(204);
     expect((await h.run(5, { op: 'run', argv: ['true'] })).exitCode).toBe(0);
-    expect((await requestJson(url, { token: h.admin.token })).body).toMatchObject({ hostKey: { fingerprint: presented } });
-    const audit = await h.stack.pool.query(`SELECT details FROM audit_log WHERE action = 'inventory.target.host-key.forget'`);
+    expect((await requestJson(url, { token: h.admin.token })).body).toMatchObject({
+      hostKey: { fingerprint: presented },
+    });
+    const audit = await h.stack.pool.query(
+      `SELECT details FROM audit_log WHERE action = 'inventory.target.host-key.forget'`,
+    );
     expect(audit.rows).toEqual([{ details: { fingerprint: pinned } }]);
   });
 });
@@ -153,7 +177,11 @@ describe('faults', () => {
   });
 
   it('keeps 10 MB of output bounded: capped in the result, capped in PostgreSQL, byte counts exact', async () => {
-    const out = await h.run(0, { op: 'script', script: "head -c 10485760 /dev/zero | tr '\\0' x; echo done >&2" }, { stepId: 'ten-mb' });
+    const out = await h.run(
+      0,
+      { op: 'script', script: "head -c 10485760 /dev/zero | tr '\\0' x; echo done >&2" },
+      { stepId: 'ten-mb' },
+    );
     expect(out.exitCode).toBe(0);
     expect(out.stdoutTruncated).toBe(true);
     expect(out.stdout.length).toBe(16_384);
@@ -204,7 +232,11 @@ describe('sudo', () => {
   });
 
   it('reports a wrong sudo password as AuthFailed', async () => {
-    const target = await extraTarget(1, 'wrong-sudo', { kind: 'ssh-key', privateKey: h.fleet.clientKey.privateKey, sudoPassword: 'Not-Sudo-Pw-42' });
+    const target = await extraTarget(1, 'wrong-sudo', {
+      kind: 'ssh-key',
+      privateKey: h.fleet.clientKey.privateKey,
+      sudoPassword: 'Not-Sudo-Pw-42',
+    });
     const failure = await failureOf(h.run(target, { op: 'run', argv: ['true'] }, { become: true }));
     expect(failure.type).toBe('AuthFailed');
     expect(failure.message).not.toContain('Not-Sudo-Pw-42');

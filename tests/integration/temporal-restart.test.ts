@@ -42,10 +42,14 @@ describe('the Temporal dev server keeps running workflows across a restart (same
   it('finishes a job that was mid-step when the server went down', async () => {
     const plan = slowThenEcho('outlives the server', 2, 'still here');
     const { body } = await requestJson<{ id: string }>(`${orchestrator.apiUrl}/api/jobs`, { body: { plan }, token });
-    await eventually(async () => {
-      const description = await stack.client.workflow.getHandle(body.id).describe();
-      return description.raw.pendingActivities?.length ? true : undefined;
-    }, 30_000, 'the slow step to be scheduled');
+    await eventually(
+      async () => {
+        const description = await stack.client.workflow.getHandle(body.id).describe();
+        return description.raw.pendingActivities?.length ? true : undefined;
+      },
+      30_000,
+      'the slow step to be scheduled',
+    );
 
     await server.stop();
     await new Promise((r) => setTimeout(r, 3_000));
@@ -70,9 +74,20 @@ describe('a rollout over SSH outlives a Temporal restart', () => {
 
   beforeAll(async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'opsc-temporal-restart-ssh-'));
-    serverOptions = { binary: ensureTemporalBinary(), dbFile: path.join(dir, 'temporal.db'), port: await freePort(), uiPort: null, namespace: 'default', logFile: path.join(dir, 'temporal.log') };
+    serverOptions = {
+      binary: ensureTemporalBinary(),
+      dbFile: path.join(dir, 'temporal.db'),
+      port: await freePort(),
+      uiPort: null,
+      namespace: 'default',
+      logFile: path.join(dir, 'temporal.log'),
+    };
     server = await startDevServer(serverOptions);
-    h = await startSshHarness('temporal-restart-ssh', { size: 3, groups: { Restart: [0, 1, 2] }, temporalAddress: server.address });
+    h = await startSshHarness('temporal-restart-ssh', {
+      size: 3,
+      groups: { Restart: [0, 1, 2] },
+      temporalAddress: server.address,
+    });
     await h.stack.startExecutor();
     operator = await h.stack.createUser('operator', { tenant: 'acme' });
     approver = await h.stack.createUser('approver', { tenant: 'acme' });
@@ -88,16 +103,32 @@ describe('a rollout over SSH outlives a Temporal restart', () => {
     const created = await submitDraft(h.orchestrator.apiUrl, operator.token, {
       name: 'append across a restart',
       steps: [
-        { id: 'append', tool: 'run-script', params: { script: `echo applied >> ${file}; sleep 3` }, targets: { group: 'Restart' } },
-        { id: 'read-back', tool: 'run-command', params: { program: 'cat', args: [file] }, targets: { group: 'Restart' } },
+        {
+          id: 'append',
+          tool: 'run-script',
+          params: { script: `echo applied >> ${file}; sleep 3` },
+          targets: { group: 'Restart' },
+        },
+        {
+          id: 'read-back',
+          tool: 'run-command',
+          params: { program: 'cat', args: [file] },
+          targets: { group: 'Restart' },
+        },
       ],
       policies: { maxParallel: 3 },
     });
     await control(h.orchestrator.apiUrl, approver.token, created.id, 'approve', { planHash: created.planHash });
-    await eventually(async () => {
-      const lines = await Promise.all(h.fleet.hosts.map(async (_, i) => (await h.fleet.exec(i, `cat ${file} 2>/dev/null`)).stdout));
-      return lines.every((l) => l === 'applied\n') ? true : undefined;
-    }, 60_000, 'the change to land on every host');
+    await eventually(
+      async () => {
+        const lines = await Promise.all(
+          h.fleet.hosts.map(async (_, i) => (await h.fleet.exec(i, `cat ${file} 2>/dev/null`)).stdout),
+        );
+        return lines.every((l) => l === 'applied\n') ? true : undefined;
+      },
+      60_000,
+      'the change to land on every host',
+    );
 
     await server.stop();
     await new Promise((r) => setTimeout(r, 3_000));

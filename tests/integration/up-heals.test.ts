@@ -3,7 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { EXECUTOR_MAIN, REPO_ROOT, RestartPolicy, startService, superviseService, waitForHttpOk, type ServiceProcess } from '@opsc/dev';
+import {
+  EXECUTOR_MAIN,
+  REPO_ROOT,
+  RestartPolicy,
+  startService,
+  superviseService,
+  waitForHttpOk,
+  type ServiceProcess,
+} from '@opsc/dev';
 import { freePort } from '../support/free-port.js';
 import { registerTestSecrets } from '../support/secret-registry.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
@@ -18,7 +26,12 @@ const alive = (pid: number): boolean => {
 };
 
 /** Polls until a line matches, failing with the lines seen after `timeoutMs`. */
-const waitForLine = async (lines: string[], pattern: RegExp, timeoutMs = 120_000, from = 0): Promise<RegExpExecArray> => {
+const waitForLine = async (
+  lines: string[],
+  pattern: RegExp,
+  timeoutMs = 120_000,
+  from = 0,
+): Promise<RegExpExecArray> => {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     for (const line of lines.slice(from)) {
@@ -81,7 +94,10 @@ describe('`npm run up` restarts a crashed service', () => {
     });
     await waitForLine(lines, /^\[up\] ready in /, 150_000);
     // The services' role passwords are the platform's secrets: nothing it writes may hold them.
-    const roles = JSON.parse(await readFile(path.join(dataDir, 'service-roles.json'), 'utf8')) as Record<string, string>;
+    const roles = JSON.parse(await readFile(path.join(dataDir, 'service-roles.json'), 'utf8')) as Record<
+      string,
+      string
+    >;
     registerTestSecrets('the service-role passwords of `npm run up`', Object.values(roles));
     const api = `http://127.0.0.1:${apiPort}/api/health`;
     const executorHealth = `http://127.0.0.1:${healthPort}/health`;
@@ -90,7 +106,9 @@ describe('`npm run up` restarts a crashed service', () => {
     const mark = lines.length;
     process.kill(executorPid, 'SIGKILL');
     await waitForLine(lines, /^\[up\] executor killed by SIGKILL after [\d.]+ s; restarting in 1\.0 s$/, 30_000, mark);
-    const newExecutorPid = Number((await waitForLine(lines, /^\[up\] executor restarted \(pid (\d+)\)$/, 30_000, mark))[1]);
+    const newExecutorPid = Number(
+      (await waitForLine(lines, /^\[up\] executor restarted \(pid (\d+)\)$/, 30_000, mark))[1],
+    );
     expect(newExecutorPid).not.toBe(executorPid);
     await waitForHttpOk(executorHealth, 60_000);
     // The rest of the stack never went down.
@@ -99,7 +117,12 @@ describe('`npm run up` restarts a crashed service', () => {
     const orchestratorPid = Number((await waitForLine(lines, /^\[up\] orchestrator started \(pid (\d+)\)$/))[1]);
     const mark2 = lines.length;
     process.kill(orchestratorPid, 'SIGKILL');
-    await waitForLine(lines, /^\[up\] orchestrator killed by SIGKILL after [\d.]+ s; restarting in 1\.0 s$/, 30_000, mark2);
+    await waitForLine(
+      lines,
+      /^\[up\] orchestrator killed by SIGKILL after [\d.]+ s; restarting in 1\.0 s$/,
+      30_000,
+      mark2,
+    );
     await waitForLine(lines, /^\[up\] orchestrator restarted \(pid (\d+)\)$/, 30_000, mark2);
     await waitForHttpOk(api, 120_000);
     expect(up.child.exitCode).toBeNull();
@@ -118,7 +141,12 @@ describe('the supervisor of `npm run up`', () => {
     const supervisor = superviseService({
       name: 'executor',
       // A configuration the executor refuses: it exits at once, every time.
-      start: () => startService({ name: 'executor', script: EXECUTOR_MAIN, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DATABASE_URL: 'not-a-url' } }),
+      start: () =>
+        startService({
+          name: 'executor',
+          script: EXECUTOR_MAIN,
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DATABASE_URL: 'not-a-url' },
+        }),
       policy: new RestartPolicy({ initialDelayMs: 100, maxDelayMs: 1_000, stableAfterMs: 60_000, maxQuickCrashes: 3 }),
       say: (line) => said.push(line),
       onGiveUp: (reason) => {
@@ -126,8 +154,13 @@ describe('the supervisor of `npm run up`', () => {
       },
     });
     await expect.poll(() => gaveUp, { timeout: 30_000, interval: 100 }).toBeDefined();
-    expect(gaveUp).toMatch(/^executor exited with code 1 after [\d.]+ s; it crashed 3 times in a row soon after starting, giving up$/);
-    expect(said.filter((l) => / restarting in /.test(l)).map((l) => /restarting in ([\d.]+ s)/.exec(l)?.[1])).toEqual(['0.1 s', '0.2 s']);
+    expect(gaveUp).toMatch(
+      /^executor exited with code 1 after [\d.]+ s; it crashed 3 times in a row soon after starting, giving up$/,
+    );
+    expect(said.filter((l) => / restarting in /.test(l)).map((l) => /restarting in ([\d.]+ s)/.exec(l)?.[1])).toEqual([
+      '0.1 s',
+      '0.2 s',
+    ]);
     expect(said.filter((l) => /^executor (re)?started \(pid \d+\)$/.test(l))).toHaveLength(3);
     expect(alive(supervisor.current().pid)).toBe(false);
     await supervisor.stop();

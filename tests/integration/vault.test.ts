@@ -43,10 +43,20 @@ describe('credential vault: write-only secrets, opened only by the executor, rot
   it('seals a secret on arrival, answers with metadata and a fingerprint, and never returns it', async () => {
     const created = await requestJson<{ credential: Record<string, unknown> }>(`${api}/api/credentials`, {
       token: admin,
-      body: { name: 'cis-admin', username: 'Administrator', metadata: { transport: 'ntlm' }, secret: { kind: 'winrm', password: PLANTED } },
+      body: {
+        name: 'cis-admin',
+        username: 'Administrator',
+        metadata: { transport: 'ntlm' },
+        secret: { kind: 'winrm', password: PLANTED },
+      },
     });
     expect(created.status).toBe(201);
-    expect(created.body.credential).toMatchObject({ name: 'cis-admin', kind: 'winrm', username: 'Administrator', metadata: { transport: 'ntlm' } });
+    expect(created.body.credential).toMatchObject({
+      name: 'cis-admin',
+      kind: 'winrm',
+      username: 'Administrator',
+      metadata: { transport: 'ntlm' },
+    });
     expect(created.body.credential.fingerprint).toMatch(/^sealed:[0-9a-f]{16}$/);
     const list = await requestJson(`${api}/api/credentials`, { token: viewer });
     expect(list.status).toBe(200);
@@ -65,7 +75,10 @@ describe('credential vault: write-only secrets, opened only by the executor, rot
     const { rows } = await stack.pool.query<{ id: string }>(`SELECT id FROM credentials WHERE name = 'cis-admin'`);
     const id = rows[0]!.id;
     const keyring = createKeyring([readFileSync(stack.vaultKeyFile, 'utf8')]);
-    expect(await openCredential(executorPool, keyring, id)).toEqual({ username: 'Administrator', secret: { kind: 'winrm', password: `${PLANTED}-2` } });
+    expect(await openCredential(executorPool, keyring, id)).toEqual({
+      username: 'Administrator',
+      secret: { kind: 'winrm', password: `${PLANTED}-2` },
+    });
     const orchestratorPool = new pg.Pool({ connectionString: stack.roleUrls.orchestrator, max: 1 });
     await expect(openCredential(orchestratorPool, keyring, id)).rejects.toMatchObject({ code: '42501' });
     await orchestratorPool.end();
@@ -74,7 +87,9 @@ describe('credential vault: write-only secrets, opened only by the executor, rot
   });
 
   it('keeps the planted secret out of every table, the audit log and the service logs', async () => {
-    const tables = (await stack.pool.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)).rows;
+    const tables = (
+      await stack.pool.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`)
+    ).rows;
     for (const { tablename } of tables) {
       const dump = JSON.stringify((await stack.pool.query(`SELECT * FROM ${pg.escapeIdentifier(tablename)}`)).rows);
       expect(dump, tablename).not.toContain(PLANTED);
@@ -93,12 +108,22 @@ describe('credential vault: write-only secrets, opened only by the executor, rot
       [{ name: 'cis-admin', secret: { kind: 'password', password: 'x' } }, 409, 'name'],
     ];
     for (const [body, status, field] of cases) {
-      const res = await requestJson<{ error: { issues?: { path: string }[]; message: string } }>(`${api}/api/credentials`, { token: admin, body });
+      const res = await requestJson<{ error: { issues?: { path: string }[]; message: string } }>(
+        `${api}/api/credentials`,
+        { token: admin, body },
+      );
       expect(res.status, JSON.stringify(body)).toBe(status);
       expect(res.body.error.issues?.map((i) => i.path)).toContain(field);
       expect(JSON.stringify(res.body)).not.toContain('"x"');
     }
-    expect((await requestJson(`${api}/api/credentials`, { token: viewer, body: { name: 'v', secret: { kind: 'password', password: 'x' } } })).status).toBe(403);
+    expect(
+      (
+        await requestJson(`${api}/api/credentials`, {
+          token: viewer,
+          body: { name: 'v', secret: { kind: 'password', password: 'x' } },
+        })
+      ).status,
+    ).toBe(403);
     const names = (await stack.pool.query('SELECT name FROM credentials ORDER BY name')).rows.map((r) => r.name);
     expect(names).toEqual(['cis-admin']);
   });
@@ -118,17 +143,23 @@ describe('credential vault: write-only secrets, opened only by the executor, rot
 
     const next = createKeyring([readFileSync(newKeyFile, 'utf8')]);
     const old = createKeyring([readFileSync(stack.vaultKeyFile, 'utf8')]);
-    const keys = await stack.pool.query('SELECT key_id, retired_at IS NOT NULL AS retired FROM vault_keys ORDER BY created_at');
+    const keys = await stack.pool.query(
+      'SELECT key_id, retired_at IS NOT NULL AS retired FROM vault_keys ORDER BY created_at',
+    );
     expect(keys.rows).toEqual([
       { key_id: old.current.keyId, retired: true },
       { key_id: next.current.keyId, retired: false },
     ]);
-    const id = (await stack.pool.query<{ id: string }>(`SELECT id FROM credentials WHERE name = 'cis-admin'`)).rows[0]!.id;
+    const id = (await stack.pool.query<{ id: string }>(`SELECT id FROM credentials WHERE name = 'cis-admin'`)).rows[0]!
+      .id;
     expect((await openCredential(executorPool, next, id)).secret).toEqual({ kind: 'winrm', password: `${PLANTED}-2` });
     await expect(openCredential(executorPool, old, id)).rejects.toBeInstanceOf(VaultError);
 
     // New credentials are sealed for the new key straight away.
-    const created = await requestJson<{ credential: { keyId: string } }>(`${api}/api/credentials`, { token: admin, body: { name: 'after', secret: { kind: 'api-token', token: 't' } } });
+    const created = await requestJson<{ credential: { keyId: string } }>(`${api}/api/credentials`, {
+      token: admin,
+      body: { name: 'after', secret: { kind: 'api-token', token: 't' } },
+    });
     expect(created.body.credential.keyId).toBe(next.current.keyId);
     const audit = await stack.pool.query(`SELECT details FROM audit_log WHERE action = 'vault.rotate'`);
     expect(audit.rows).toEqual([{ details: { rewrapped: 1 } }]);

@@ -3,7 +3,18 @@ import type { Browser, Page } from 'playwright-core';
 import { requestJson, waitForJob } from '../support/api.js';
 import { control, submitDraft } from '../support/rollout.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
-import { launchChromium, openUserPage, reserveWebPort, screenshot, signIn, startTestWeb, until, TABLET, type RunningWeb, type UserPage } from '../support/web.js';
+import {
+  launchChromium,
+  openUserPage,
+  reserveWebPort,
+  screenshot,
+  signIn,
+  startTestWeb,
+  until,
+  TABLET,
+  type RunningWeb,
+  type UserPage,
+} from '../support/web.js';
 
 // The web app in a real browser (Debian's Chromium through playwright-core) against the whole
 // system: Temporal, PostgreSQL, the orchestrator and executor workers, the API, the web server and
@@ -32,11 +43,17 @@ beforeAll(async () => {
   h = await startSshHarness('web-app', {
     orchestratorEnv: webPort.orchestratorEnv,
     size: 8,
-    host: (i) => ({ files: { '/etc/nginx/nginx.conf': `# ${i}\nworker_processes auto;\n` }, ...(i === BROKEN && { sudo: 'none' as const }) }),
+    host: (i) => ({
+      files: { '/etc/nginx/nginx.conf': `# ${i}\nworker_processes auto;\n` },
+      ...(i === BROKEN && { sudo: 'none' as const }),
+    }),
     groups: { 'Production Web': PROD, 'Staging Web': STAGING },
   });
   executor = await h.stack.startExecutor();
-  for (const [role, username] of Object.entries(users)) tokens[role] = (await h.stack.createUser(role as 'operator', { tenant: 'acme', username, password: PASSWORD })).token;
+  for (const [role, username] of Object.entries(users))
+    tokens[role] = (
+      await h.stack.createUser(role as 'operator', { tenant: 'acme', username, password: PASSWORD })
+    ).token;
   web = await startTestWeb(h.stack.namespace, h.orchestrator.apiUrl, webPort.port);
   h.base.onClose(() => web.service.stop(5_000));
   browser = await launchChromium();
@@ -52,7 +69,11 @@ afterAll(async () => {
 
 const text = async (page: Page, testId: string) => (await page.getByTestId(testId).first().textContent()) ?? '';
 const jobIdOf = (page: Page) => new URL(page.url()).pathname.split('/').at(-1) ?? '';
-const outputLineCount = async (jobId: string) => Number((await h.stack.pool.query<{ n: string }>('SELECT count(*) AS n FROM output_lines WHERE job_id = $1', [jobId])).rows[0]?.n);
+const outputLineCount = async (jobId: string) =>
+  Number(
+    (await h.stack.pool.query<{ n: string }>('SELECT count(*) AS n FROM output_lines WHERE job_id = $1', [jobId]))
+      .rows[0]?.n,
+  );
 
 /** Watches the monitor until the job is final, recording what the page showed on the way. */
 const watchToEnd = async (page: Page, timeoutMs = 150_000) => {
@@ -61,9 +82,15 @@ const watchToEnd = async (page: Page, timeoutMs = 150_000) => {
     async () => {
       const status = (await page.getByTestId('job-monitor').getAttribute('data-status', { timeout: 5_000 })) ?? '';
       const succeededCells = await page.locator('[data-testid=target-grid] [data-cell=succeeded]').count();
-      const completed = Number((await page.getByTestId('target-counts').getAttribute('data-completed', { timeout: 1_000 }).catch(() => null)) ?? -1);
+      const completed = Number(
+        (await page
+          .getByTestId('target-counts')
+          .getAttribute('data-completed', { timeout: 1_000 })
+          .catch(() => null)) ?? -1,
+      );
       const last = seen.at(-1);
-      if (!last || last.status !== status || last.succeededCells !== succeededCells || last.completed !== completed) seen.push({ status, succeededCells, completed });
+      if (!last || last.status !== status || last.succeededCells !== succeededCells || last.completed !== completed)
+        seen.push({ status, succeededCells, completed });
       return ['completed', 'failed', 'cancelled', 'rejected'].includes(status) ? status : undefined;
     },
     'the job to end on the monitor',
@@ -82,7 +109,9 @@ describe('sign in', () => {
     await page.getByLabel('Username').fill(users.operator);
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByTestId('login-error').textContent()).toMatch(/wrong tenant, username or password/);
+    await expect
+      .poll(() => page.getByTestId('login-error').textContent())
+      .toMatch(/wrong tenant, username or password/);
     await signIn(page, 'acme', users.operator, PASSWORD);
     await page.getByTestId('user-menu').locator('summary').click();
     expect(await text(page, 'user-role')).toBe('operator');
@@ -122,7 +151,8 @@ describe('the seed Linux request, from the chat to a finished job', () => {
     const editor = card.getByTestId('plan-editor');
     await editor.waitFor();
     // Every step of the seed's plan, with its tool, and the change steps' rollback.
-    for (const tool of ['package-version', 'config-backup', 'package-update', 'service-restart', 'service-wait']) expect(await editor.textContent()).toContain(tool);
+    for (const tool of ['package-version', 'config-backup', 'package-update', 'service-restart', 'service-wait'])
+      expect(await editor.textContent()).toContain(tool);
     expect(await editor.textContent()).toMatch(/Rollback: .+/);
     const restart = editor.locator('[data-testid^=step-]').filter({ hasText: 'service-restart' });
     const service = restart.locator('input[data-field$=".params.service"]');
@@ -140,7 +170,9 @@ describe('the seed Linux request, from the chat to a finished job', () => {
     // One target at a time: 25 target-steps one after another, so the page's once-a-second progress snapshots show it grow.
     await editor.locator('input[data-field="policies.maxParallel"]').fill('1');
     await card.getByRole('button', { name: 'Check edited plan' }).click();
-    await expect.poll(() => card.getByTestId('plan-message').textContent(), { timeout: 15_000 }).toMatch(/The plan validates/);
+    await expect
+      .poll(() => card.getByTestId('plan-message').textContent(), { timeout: 15_000 })
+      .toMatch(/The plan validates/);
     expect(await service.getAttribute('aria-invalid')).toBe('false');
     await screenshot(page, '03-plan-expanded');
   });
@@ -150,7 +182,9 @@ describe('the seed Linux request, from the chat to a finished job', () => {
     await page.getByTestId('plan-card').last().getByRole('button', { name: 'Request approval' }).click();
     await page.waitForURL(/\/jobs\/job-/);
     jobId = jobIdOf(page);
-    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 30_000 }).toBe('awaiting_approval');
+    await expect
+      .poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 30_000 })
+      .toBe('awaiting_approval');
     expect(await text(page, 'temporal-link')).toContain(jobId);
     const job = await h.stack.pool.query('SELECT requested_by, plan FROM jobs WHERE id = $1', [jobId]);
     expect(job.rows[0].requested_by).toBe(users.operator);
@@ -163,7 +197,8 @@ describe('the seed Linux request, from the chat to a finished job', () => {
     const card = page.locator(`[data-testid=approval][data-job="${jobId}"]`);
     await card.waitFor({ timeout: 15_000 });
     expect(await card.getByTestId('requester').textContent()).toBe(users.operator);
-    const hash = (await h.stack.pool.query('SELECT plan_hash FROM jobs WHERE id = $1', [jobId])).rows[0].plan_hash as string;
+    const hash = (await h.stack.pool.query('SELECT plan_hash FROM jobs WHERE id = $1', [jobId])).rows[0]
+      .plan_hash as string;
     await expect.poll(() => card.getByTestId('plan-hash').textContent()).toBe(hash);
     expect(await card.textContent()).toMatch(/risk: change/);
     await card.getByTestId('approval-comment').fill('change window CHG-1234');
@@ -178,15 +213,20 @@ describe('the seed Linux request, from the chat to a finished job', () => {
     let midRunShot = false;
     const watching = watchToEnd(monitor);
     // A screenshot once some targets are through and some are not.
-    await until(async () => {
-      const cells = await monitor.locator('[data-testid=target-grid] [data-cell=succeeded]').count();
-      if (cells >= 3 && cells < 20 && !midRunShot) {
-        midRunShot = true;
-        await screenshot(monitor, '06-monitor-mid-run');
-        return true;
-      }
-      return cells >= 25 ? true : undefined;
-    }, 'the run to be under way', 120_000, 100);
+    await until(
+      async () => {
+        const cells = await monitor.locator('[data-testid=target-grid] [data-cell=succeeded]').count();
+        if (cells >= 3 && cells < 20 && !midRunShot) {
+          midRunShot = true;
+          await screenshot(monitor, '06-monitor-mid-run');
+          return true;
+        }
+        return cells >= 25 ? true : undefined;
+      },
+      'the run to be under way',
+      120_000,
+      100,
+    );
     const { final, seen } = await watching;
     expect(final).toBe('completed');
     expect(midRunShot).toBe(true);
@@ -211,7 +251,7 @@ describe('the seed Linux request, from the chat to a finished job', () => {
     await screenshot(monitor, '07-monitor-finished');
   });
 
-  it('opens a target\'s full output from the grid, and filters the live log by target and step', async () => {
+  it("opens a target's full output from the grid, and filters the live log by target and step", async () => {
     const page = operator.page;
     const host = h.fleet.hosts[PROD[0]!]!.name;
     await page.locator(`[data-testid=target-grid] tr[data-target="${host}"] [data-cell]`).nth(2).click();
@@ -231,9 +271,13 @@ describe('the seed Linux request, from the chat to a finished job', () => {
   it('a reload of a finished job shows the same state', async () => {
     const page = operator.page;
     await page.reload();
-    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 15_000 }).toBe('completed');
+    await expect
+      .poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 15_000 })
+      .toBe('completed');
     expect(await page.getByTestId('target-counts').getAttribute('data-completed')).toBe('5');
-    await expect.poll(() => page.getByTestId('live-log').getAttribute('data-lines'), { timeout: 15_000 }).toBe(String(await outputLineCount(jobId)));
+    await expect
+      .poll(() => page.getByTestId('live-log').getAttribute('data-lines'), { timeout: 15_000 })
+      .toBe(String(await outputLineCount(jobId)));
   });
 });
 
@@ -252,8 +296,12 @@ describe('a target that fails, and an approval that is not allowed', () => {
     await card.locator('input[data-field="policies.continueOnFailure"]').check();
     await card.locator('input[data-field="policies.maxFailPercentage"]').fill('50');
     await card.getByRole('button', { name: 'Check edited plan' }).click();
-    await expect.poll(() => card.getByTestId('plan-message').textContent(), { timeout: 15_000 }).toMatch(/The plan validates/);
-    expect(await card.getByTestId('plan-answer').textContent()).toMatch(/Continue with the other targets when one fails \(stop above 50% failed\)/);
+    await expect
+      .poll(() => card.getByTestId('plan-message').textContent(), { timeout: 15_000 })
+      .toMatch(/The plan validates/);
+    expect(await card.getByTestId('plan-answer').textContent()).toMatch(
+      /Continue with the other targets when one fails \(stop above 50% failed\)/,
+    );
     await card.getByRole('button', { name: 'Request approval' }).click();
     await page.waitForURL(/\/jobs\/job-/);
     jobId = jobIdOf(page);
@@ -262,9 +310,12 @@ describe('a target that fails, and an approval that is not allowed', () => {
     const own = page.locator(`[data-testid=approval][data-job="${jobId}"]`);
     await own.waitFor({ timeout: 15_000 });
     await own.getByRole('button', { name: 'Approve' }).click();
-    await expect.poll(() => own.getByTestId('approval-result').textContent(), { timeout: 15_000 }).toMatch(/Refused: this needs the approver role; you are operator/);
+    await expect
+      .poll(() => own.getByTestId('approval-result').textContent(), { timeout: 15_000 })
+      .toMatch(/Refused: this needs the approver role; you are operator/);
     await screenshot(page, '08-approval-refused');
-    const status = (await h.stack.pool.query('SELECT status FROM jobs WHERE id = $1', [jobId])).rows[0].status as string;
+    const status = (await h.stack.pool.query('SELECT status FROM jobs WHERE id = $1', [jobId])).rows[0]
+      .status as string;
     expect(['queued', 'awaiting_approval']).toContain(status);
   });
 
@@ -279,10 +330,14 @@ describe('a target that fails, and an approval that is not allowed', () => {
     await card.getByRole('button', { name: 'Approve' }).click();
     await expect.poll(() => card.getByTestId('approval-result').textContent(), { timeout: 20_000 }).toMatch(/Approved/);
 
-    await expect.poll(() => monitor.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 30_000 }).toBe('running');
+    await expect
+      .poll(() => monitor.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 30_000 })
+      .toBe('running');
     // Reload while it runs: the page rebuilds the same state from the API and resumes the stream.
     await monitor.reload();
-    await expect.poll(() => monitor.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 15_000 }).toBe('running');
+    await expect
+      .poll(() => monitor.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 15_000 })
+      .toBe('running');
     expect(await monitor.locator('[data-testid=target-grid] tr[data-target]').count()).toBe(STAGING.length);
     // A target's output opened while its first step waits: nothing stored yet; it fills in by itself once the step ran.
     const healthy = h.fleet.hosts[STAGING[0]!]!.name;
@@ -307,9 +362,15 @@ describe('a target that fails, and an approval that is not allowed', () => {
     expect(cells).toEqual(['succeeded', 'failed', 'skipped', 'skipped', 'skipped']);
     await row.locator('[data-cell=failed]').click();
     const panel = monitor.getByTestId('target-output');
-    await expect.poll(() => panel.locator('details[open]').textContent(), { timeout: 15_000 }).toMatch(new RegExp(`AuthFailed: sudo refused on ${broken}`));
+    await expect
+      .poll(() => panel.locator('details[open]').textContent(), { timeout: 15_000 })
+      .toMatch(new RegExp(`AuthFailed: sudo refused on ${broken}`));
     for (const i of STAGING.filter((x) => x !== BROKEN)) {
-      expect(await monitor.locator(`[data-testid=target-grid] tr[data-target="${h.fleet.hosts[i]!.name}"] [data-testid=target-state]`).textContent()).toBe('completed');
+      expect(
+        await monitor
+          .locator(`[data-testid=target-grid] tr[data-target="${h.fleet.hosts[i]!.name}"] [data-testid=target-state]`)
+          .textContent(),
+      ).toBe('completed');
     }
     await expect.poll(() => monitor.getByTestId('stream-state').textContent(), { timeout: 10_000 }).toBe('ended');
     expect(Number(await monitor.getByTestId('live-log').getAttribute('data-lines'))).toBe(await outputLineCount(jobId));
@@ -328,42 +389,72 @@ describe('the live stream when the web server restarts mid-job', () => {
       steps: [{ id: 'tick', tool: 'run-script', params: { script }, targets: { group: 'Production Web' } }],
       policies: { maxParallel: 5 },
     });
-    await waitForJob(h.orchestrator.apiUrl, tokens.operator!, created.id, (j) => j.status === 'awaiting_approval', 30_000);
+    await waitForJob(
+      h.orchestrator.apiUrl,
+      tokens.operator!,
+      created.id,
+      (j) => j.status === 'awaiting_approval',
+      30_000,
+    );
     const page = operator.page;
     await page.setViewportSize({ width: 1440, height: 900 });
     await page.goto(`/jobs/${created.id}`);
     await expect.poll(() => page.getByTestId('stream-state').textContent(), { timeout: 15_000 }).toBe('● live');
-    expect((await control(h.orchestrator.apiUrl, tokens.approver!, created.id, 'approve', { planHash: created.planHash })).status).toBe(200);
+    expect(
+      (await control(h.orchestrator.apiUrl, tokens.approver!, created.id, 'approve', { planHash: created.planHash }))
+        .status,
+    ).toBe(200);
     const navigations: string[] = [];
     page.on('framenavigated', (frame) => navigations.push(frame.url()));
-    await until(async () => (Number(await page.getByTestId('live-log').getAttribute('data-lines')) >= 10 ? true : undefined), 'the first lines', 30_000);
+    await until(
+      async () => (Number(await page.getByTestId('live-log').getAttribute('data-lines')) >= 10 ? true : undefined),
+      'the first lines',
+      30_000,
+    );
 
     // The web server goes away mid-job and comes back on the same address.
     const port = Number(new URL(web.url).port);
     const problemsBefore = pages.map((p) => p.problems.length);
     await web.service.stop(5_000);
     const states = new Set<string>();
-    await until(async () => {
-      states.add((await page.getByTestId('stream-state').textContent()) ?? '');
-      return states.has('reconnecting') ? true : undefined;
-    }, 'the page to notice', 15_000, 50);
+    await until(
+      async () => {
+        states.add((await page.getByTestId('stream-state').textContent()) ?? '');
+        return states.has('reconnecting') ? true : undefined;
+      },
+      'the page to notice',
+      15_000,
+      50,
+    );
     web = await startTestWeb(h.stack.namespace, h.orchestrator.apiUrl, port);
     h.base.onClose(() => web.service.stop(5_000));
-    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 60_000 }).toBe('completed');
+    await expect
+      .poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 60_000 })
+      .toBe('completed');
     await expect.poll(() => page.getByTestId('stream-state').textContent(), { timeout: 15_000 }).toBe('ended');
     // While the server was away Chromium logged the refused and cut connections (this page's stream,
     // the approver's inbox polling); those, and only those, were expected.
     pages.forEach((p, i) => {
       const gap = p.problems.splice(problemsBefore[i] ?? 0);
-      p.problems.push(...gap.filter((line) => !/net::ERR_(CONNECTION_REFUSED|EMPTY_RESPONSE|INCOMPLETE_CHUNKED_ENCODING|CONNECTION_RESET)/.test(line)));
+      p.problems.push(
+        ...gap.filter(
+          (line) =>
+            !/net::ERR_(CONNECTION_REFUSED|EMPTY_RESPONSE|INCOMPLETE_CHUNKED_ENCODING|CONNECTION_RESET)/.test(line),
+        ),
+      );
     });
     const stored = await outputLineCount(created.id);
     expect(stored).toBeGreaterThanOrEqual(100);
     expect(Number(await page.getByTestId('live-log').getAttribute('data-lines'))).toBe(stored);
-    const ticks = await page.locator('[data-testid=live-log] .log-text').filter({ hasText: /^tick \d+ of 20$/ }).allTextContents();
+    const ticks = await page
+      .locator('[data-testid=live-log] .log-text')
+      .filter({ hasText: /^tick \d+ of 20$/ })
+      .allTextContents();
     expect(ticks).toHaveLength(100);
     expect(navigations).toEqual([]);
-    const job = await requestJson<{ status: string }>(`${h.orchestrator.apiUrl}/api/jobs/${created.id}`, { token: tokens.operator! });
+    const job = await requestJson<{ status: string }>(`${h.orchestrator.apiUrl}/api/jobs/${created.id}`, {
+      token: tokens.operator!,
+    });
     expect(job.body.status).toBe('completed');
   }, 120_000);
 });
@@ -377,19 +468,34 @@ describe('pause, resume and cancel from the monitor', () => {
       steps: [{ id: 'tick', tool: 'run-script', params: { script }, targets: { group: 'Production Web' } }],
       policies: { maxParallel: 1 },
     });
-    await waitForJob(h.orchestrator.apiUrl, tokens.operator!, created.id, (j) => j.status === 'awaiting_approval', 30_000);
+    await waitForJob(
+      h.orchestrator.apiUrl,
+      tokens.operator!,
+      created.id,
+      (j) => j.status === 'awaiting_approval',
+      30_000,
+    );
     // The monitor is up and live before the approval, so the Pause lands early in the 10 s run.
     const page = operator.page;
     await page.goto(`/jobs/${created.id}`);
     await expect.poll(() => page.getByTestId('stream-state').textContent(), { timeout: 15_000 }).toBe('● live');
-    expect((await control(h.orchestrator.apiUrl, tokens.approver!, created.id, 'approve', { planHash: created.planHash })).status).toBe(200);
-    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 30_000 }).toBe('running');
+    expect(
+      (await control(h.orchestrator.apiUrl, tokens.approver!, created.id, 'approve', { planHash: created.planHash }))
+        .status,
+    ).toBe(200);
+    await expect
+      .poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 30_000 })
+      .toBe('running');
 
     const controls = page.getByTestId('controls');
     await controls.getByRole('button', { name: 'Pause' }).click();
-    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 15_000 }).toBe('paused');
+    await expect
+      .poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 15_000 })
+      .toBe('paused');
     // Paused: the target in flight finishes, no other starts.
-    await expect.poll(() => page.getByTestId('target-counts').getAttribute('data-running'), { timeout: 15_000 }).toBe('0');
+    await expect
+      .poll(() => page.getByTestId('target-counts').getAttribute('data-running'), { timeout: 15_000 })
+      .toBe('0');
     const held = await page.getByTestId('target-counts').getAttribute('data-completed');
     await new Promise((r) => setTimeout(r, 2_500));
     expect(await page.getByTestId('target-counts').getAttribute('data-completed')).toBe(held);
@@ -397,15 +503,26 @@ describe('pause, resume and cancel from the monitor', () => {
     await screenshot(page, '14-monitor-paused');
 
     await controls.getByRole('button', { name: 'Resume' }).click();
-    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 15_000 }).toBe('running');
+    await expect
+      .poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 15_000 })
+      .toBe('running');
     await controls.getByRole('button', { name: 'Cancel…' }).click();
     await controls.getByRole('button', { name: 'Let running steps finish' }).click();
-    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 60_000 }).toBe('cancelled');
+    await expect
+      .poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 60_000 })
+      .toBe('cancelled');
     const completed = Number(await page.getByTestId('target-counts').getAttribute('data-completed'));
     expect(completed).toBeGreaterThanOrEqual(Number(held));
     expect(completed).toBeLessThan(5);
-    const events = (await h.stack.pool.query<{ action: string; actor: string }>(`SELECT action, actor FROM audit_log WHERE job_id = $1 ORDER BY id`, [created.id])).rows;
-    expect(events.filter((e) => e.actor === users.operator).map((e) => e.action)).toEqual(expect.arrayContaining(['job.pause', 'job.resume', 'job.cancel']));
+    const events = (
+      await h.stack.pool.query<{ action: string; actor: string }>(
+        `SELECT action, actor FROM audit_log WHERE job_id = $1 ORDER BY id`,
+        [created.id],
+      )
+    ).rows;
+    expect(events.filter((e) => e.actor === users.operator).map((e) => e.action)).toEqual(
+      expect.arrayContaining(['job.pause', 'job.resume', 'job.cancel']),
+    );
   }, 120_000);
 });
 
@@ -426,7 +543,9 @@ describe('history, inventory and audit', () => {
     const rows = table.locator('tbody tr').filter({ hasText: 'nginx' });
     expect(await rows.count()).toBe(2);
     expect(await rows.filter({ hasText: 'Production Web' }).getByTestId('outcome').textContent()).toBe('5 ok');
-    expect(await rows.filter({ hasText: 'Staging Web' }).getByTestId('outcome').textContent()).toMatch(/^2 ok · 1 failed/);
+    expect(await rows.filter({ hasText: 'Staging Web' }).getByTestId('outcome').textContent()).toMatch(
+      /^2 ok · 1 failed/,
+    );
     expect(await table.textContent()).toMatch(/\d+s/);
     await page.getByLabel('Status').selectOption('failed');
     await page.getByRole('button', { name: 'Filter' }).click();
@@ -435,7 +554,9 @@ describe('history, inventory and audit', () => {
     await screenshot(page, '11-jobs-history');
     await table.getByRole('button', { name: 'Re-run' }).click();
     await page.waitForURL(/\/jobs\/job-/);
-    await expect.poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 30_000 }).toBe('awaiting_approval');
+    await expect
+      .poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 30_000 })
+      .toBe('awaiting_approval');
     expect(await text(page, 'job-name')).toMatch(/nginx/);
   });
 
@@ -458,18 +579,24 @@ describe('history, inventory and audit', () => {
     expect(html).not.toContain('PRIVATE KEY');
 
     await page.getByRole('tab', { name: /Ansible import/ }).click();
-    await page.locator('textarea[name=import-content]').fill('[lab]\nlab-01 ansible_host=127.0.0.90\nlab-02 ansible_host=127.0.0.91\n');
+    await page
+      .locator('textarea[name=import-content]')
+      .fill('[lab]\nlab-01 ansible_host=127.0.0.90\nlab-02 ansible_host=127.0.0.91\n');
     expect(await page.getByRole('button', { name: 'Apply import' }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'Preview changes (dry run)' }).click();
     const diff = page.getByTestId('import-diff');
     await diff.waitFor();
     expect(await diff.textContent()).toMatch(/\+ lab-01/);
     expect(await diff.textContent()).toMatch(/\+ lab/);
-    expect((await h.stack.pool.query(`SELECT count(*)::int AS n FROM targets WHERE name LIKE 'lab-%'`)).rows[0].n).toBe(0);
+    expect((await h.stack.pool.query(`SELECT count(*)::int AS n FROM targets WHERE name LIKE 'lab-%'`)).rows[0].n).toBe(
+      0,
+    );
     await screenshot(page, '12-inventory-import-dry-run');
     await page.getByRole('button', { name: 'Apply import' }).click();
     await expect.poll(() => page.getByTestId('import-result').textContent()).toMatch(/Imported: 2 targets created/);
-    expect((await h.stack.pool.query(`SELECT count(*)::int AS n FROM targets WHERE name LIKE 'lab-%'`)).rows[0].n).toBe(2);
+    expect((await h.stack.pool.query(`SELECT count(*)::int AS n FROM targets WHERE name LIKE 'lab-%'`)).rows[0].n).toBe(
+      2,
+    );
   });
 
   it('shows the audit log to admins, filtered by action, and not to others', async () => {
@@ -480,13 +607,20 @@ describe('history, inventory and audit', () => {
     await page.getByLabel(/Action/).fill('job.');
     await page.getByRole('button', { name: 'Filter' }).click();
     // The unfiltered table already has job rows: wait for the filtered answer, only job actions.
-    const actions = () => table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action') ?? ''));
-    await expect.poll(async () => ((a) => a.length > 0 && a.every((x) => x.startsWith('job.')))(await actions()), { timeout: 15_000 }).toBe(true);
+    const actions = () =>
+      table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action') ?? ''));
+    await expect
+      .poll(async () => ((a) => a.length > 0 && a.every((x) => x.startsWith('job.')))(await actions()), {
+        timeout: 15_000,
+      })
+      .toBe(true);
     expect(await actions()).toContain('job.submit');
     expect(await table.textContent()).toContain(users.approver);
     await screenshot(page, '13-audit-log');
     await operator.page.goto('/audit');
-    await expect.poll(() => operator.page.locator('main').textContent()).toMatch(/The audit log is for admins; you are operator/);
+    await expect
+      .poll(() => operator.page.locator('main').textContent())
+      .toMatch(/The audit log is for admins; you are operator/);
   });
 
   it('manages users and tokens: own tokens shown once and revoked, roles, disable, delete, the last admin kept; the audit log pages back', async () => {
@@ -510,7 +644,9 @@ describe('history, inventory and audit', () => {
     await row('tina-temp').waitFor();
     await page.getByLabel('Role of tina-temp').selectOption('approver');
     await expect.poll(() => page.getByTestId('users-message').textContent()).toBe('tina-temp is now approver');
-    expect((await h.stack.pool.query(`SELECT role FROM users WHERE username = 'tina-temp'`)).rows[0].role).toBe('approver');
+    expect((await h.stack.pool.query(`SELECT role FROM users WHERE username = 'tina-temp'`)).rows[0].role).toBe(
+      'approver',
+    );
     await row('tina-temp').getByRole('button', { name: 'Tokens' }).click();
     const theirs = page.getByTestId('user-tokens-table');
     await theirs.locator('tr[data-token=test]').getByRole('button', { name: 'Revoke' }).click();
@@ -524,7 +660,9 @@ describe('history, inventory and audit', () => {
     await page.getByLabel(`Role of ${other}`).selectOption('operator');
     await expect.poll(() => page.getByTestId('users-message').textContent()).toBe(`${other} is now operator`);
     await row(users.admin).getByRole('button', { name: 'Disable' }).click();
-    await expect.poll(() => page.getByTestId('users-message').textContent()).toBe(`${users.admin} is the last enabled admin of the tenant; make another user admin first`);
+    await expect
+      .poll(() => page.getByTestId('users-message').textContent())
+      .toBe(`${users.admin} is the last enabled admin of the tenant; make another user admin first`);
     expect(await row(users.admin).getAttribute('data-disabled')).toBe('false');
     await screenshot(page, '15-users');
     await page.getByLabel(`Role of ${other}`).selectOption('admin');
@@ -535,14 +673,22 @@ describe('history, inventory and audit', () => {
 
     // More entries than a page: "Older entries" continues exactly where the first page ended.
     const tenant = (await h.stack.pool.query<{ id: string }>(`SELECT id FROM tenants WHERE name = 'acme'`)).rows[0]!.id;
-    await h.stack.pool.query(`INSERT INTO audit_log (tenant_id, actor, action, at) SELECT $1, 'bulk', 'test.bulk', now() - make_interval(secs => 3600 + g % 50) FROM generate_series(1, 150) AS g`, [tenant]);
+    await h.stack.pool.query(
+      `INSERT INTO audit_log (tenant_id, actor, action, at) SELECT $1, 'bulk', 'test.bulk', now() - make_interval(secs => 3600 + g % 50) FROM generate_series(1, 150) AS g`,
+      [tenant],
+    );
     await page.goto('/audit');
     const audit = page.getByTestId('audit-table').locator('tbody tr');
     await expect.poll(() => audit.count()).toBe(100);
     await page.getByRole('button', { name: 'Older entries' }).click();
     await expect.poll(() => audit.count()).toBeGreaterThan(100);
     const shown = await audit.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
-    const expected = (await h.stack.pool.query<{ id: string }>(`SELECT a.id::text AS id FROM audit_log a WHERE a.tenant_id = $1 ORDER BY a.at DESC, a.id DESC LIMIT $2`, [tenant, shown.length])).rows.map((r) => r.id);
+    const expected = (
+      await h.stack.pool.query<{ id: string }>(
+        `SELECT a.id::text AS id FROM audit_log a WHERE a.tenant_id = $1 ORDER BY a.at DESC, a.id DESC LIMIT $2`,
+        [tenant, shown.length],
+      )
+    ).rows.map((r) => r.id);
     expect(shown).toEqual(expected);
   });
 
@@ -553,16 +699,32 @@ describe('history, inventory and audit', () => {
 
 describe('cross-site requests through the web server', () => {
   it("passes the browser's Origin to the API: a foreign page's form post with the session cookie is refused, the web app's own request is not", async () => {
-    const login = await fetch(`${web.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: web.url }, body: JSON.stringify({ tenant: 'acme', username: users.operator, password: PASSWORD }) });
+    const login = await fetch(`${web.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: web.url },
+      body: JSON.stringify({ tenant: 'acme', username: users.operator, password: PASSWORD }),
+    });
     expect(login.status).toBe(200);
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
-    const post = (headers: Record<string, string>, body: string) => fetch(`${web.url}/api/tokens`, { method: 'POST', headers: { cookie, ...headers }, body });
-    const form = await post({ origin: 'https://evil.example.test', 'content-type': 'application/x-www-form-urlencoded' }, 'name=stolen');
+    const post = (headers: Record<string, string>, body: string) =>
+      fetch(`${web.url}/api/tokens`, { method: 'POST', headers: { cookie, ...headers }, body });
+    const form = await post(
+      { origin: 'https://evil.example.test', 'content-type': 'application/x-www-form-urlencoded' },
+      'name=stolen',
+    );
     expect(form.status).toBe(403);
     expect(((await form.json()) as { error: { message: string } }).error.message).toContain('evil.example.test');
-    expect((await post({ origin: 'https://evil.example.test', 'content-type': 'application/json' }, '{"name":"stolen"}')).status).toBe(403);
-    expect((await post({ origin: web.url, 'content-type': 'application/json' }, '{"name":"from the web app"}')).status).toBe(201);
-    const names = await h.stack.pool.query<{ name: string }>(`SELECT t.name FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.username = $1`, [users.operator]);
+    expect(
+      (await post({ origin: 'https://evil.example.test', 'content-type': 'application/json' }, '{"name":"stolen"}'))
+        .status,
+    ).toBe(403);
+    expect(
+      (await post({ origin: web.url, 'content-type': 'application/json' }, '{"name":"from the web app"}')).status,
+    ).toBe(201);
+    const names = await h.stack.pool.query<{ name: string }>(
+      `SELECT t.name FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE u.username = $1`,
+      [users.operator],
+    );
     expect(names.rows.map((r) => r.name)).not.toContain('stolen');
     expect(names.rows.map((r) => r.name)).toContain('from the web app');
   });

@@ -59,17 +59,28 @@ const whileDataIsSent = async (minBytes: number, timeoutMs: number): Promise<{ h
   throw new Error('no host was being sent a file');
 };
 
-const files = async (i: number, dir: string) => (await h.fleet.host(i).files.list(dir)).filter((e) => !e.directory).map((e) => path.win32.basename(e.path));
+const files = async (i: number, dir: string) =>
+  (await h.fleet.host(i).files.list(dir)).filter((e) => !e.directory).map((e) => path.win32.basename(e.path));
 
 describe('a WinRM file copy outlives its executor', () => {
   it('finishes promptly after the executor is SIGKILLed mid-upload, installing the file once with one backup', async () => {
     const first = await h.stack.startExecutor();
     const created = await submitDraft(api.apiUrl, operator.token, {
       name: 'copy the new stationcontroller',
-      steps: [{ id: 'copy', tool: 'file-copy', params: { source: 'stationcontroller-2.0.exe', destination: EXE }, targets: { group: 'Copy' }, timeoutSeconds: STEP_TIMEOUT_SECONDS }],
+      steps: [
+        {
+          id: 'copy',
+          tool: 'file-copy',
+          params: { source: 'stationcontroller-2.0.exe', destination: EXE },
+          targets: { group: 'Copy' },
+          timeoutSeconds: STEP_TIMEOUT_SECONDS,
+        },
+      ],
       policies: { maxParallel: SIZE },
     });
-    expect((await control(api.apiUrl, approver.token, created.id, 'approve', { planHash: created.planHash })).status).toBe(200);
+    expect(
+      (await control(api.apiUrl, approver.token, created.id, 'approve', { planHash: created.planHash })).status,
+    ).toBe(200);
 
     const sending = await whileDataIsSent(2 * 1024 * 1024, 60_000);
     first.service.kill('SIGKILL');
@@ -81,7 +92,9 @@ describe('a WinRM file copy outlives its executor', () => {
     const second = await h.stack.startExecutor();
     const job = await waitForJob(api.apiUrl, operator.token, created.id, undefined, (STEP_TIMEOUT_SECONDS * 1000) / 2);
     const recoveryMs = Date.now() - killedAt;
-    console.log(`windows-copy-crash: killed with ${sending.stdinBytes} bytes sent to host ${sending.host}; job ${job.status} ${recoveryMs} ms after the kill`);
+    console.log(
+      `windows-copy-crash: killed with ${sending.stdinBytes} bytes sent to host ${sending.host}; job ${job.status} ${recoveryMs} ms after the kill`,
+    );
     expect(job.status).toBe('completed');
     expect(recoveryMs).toBeLessThan((STEP_TIMEOUT_SECONDS * 1000) / 2);
 
@@ -97,10 +110,16 @@ describe('a WinRM file copy outlives its executor', () => {
       expect(await host.readFile(`${backups}\\stationcontroller.exe`), `host ${i}`).toEqual(OLD_EXE);
       // One marker, written by the attempt that reported the change.
       const runs = `C:\\ProgramData\\OpsConductor\\runs\\${created.id}\\copy`;
-      expect((await files(i, runs)).filter((f) => f.endsWith('.json') || f.endsWith('.tmp')), `host ${i}`).toEqual([`${h.targetIds[i]}.json`]);
-      const marker = JSON.parse((await host.readFile(`${runs}\\${h.targetIds[i]}.json`))?.toString('utf8') ?? 'null') as { exitCode: number; attempt: number };
+      expect(
+        (await files(i, runs)).filter((f) => f.endsWith('.json') || f.endsWith('.tmp')),
+        `host ${i}`,
+      ).toEqual([`${h.targetIds[i]}.json`]);
+      const marker = JSON.parse(
+        (await host.readFile(`${runs}\\${h.targetIds[i]}.json`))?.toString('utf8') ?? 'null',
+      ) as { exitCode: number; attempt: number };
       expect(marker, `host ${i}`).toMatchObject({ exitCode: 0 });
-      if (!/^already done by attempt/.test(result?.stdout ?? '')) expect(marker.attempt, `host ${i}`).toBe(result?.attempt);
+      if (!/^already done by attempt/.test(result?.stdout ?? ''))
+        expect(marker.attempt, `host ${i}`).toBe(result?.attempt);
     }
     await second.service.stop();
   }, 180_000);

@@ -21,16 +21,51 @@ beforeAll(async () => {
     firstOctet: 40,
     host: (i) => ({
       services: [
-        { name: 'stationcontroller', displayName: 'Station Controller', image: 'stationcontroller.exe', path: EXE, status: 'Running', startDelayMs: 400, stopDelayMs: 400 },
-        { name: 'stuckservice', image: 'stuck.exe', path: 'C:\\Stuck\\stuck.exe', status: 'Stopped', hangOnStart: true },
+        {
+          name: 'stationcontroller',
+          displayName: 'Station Controller',
+          image: 'stationcontroller.exe',
+          path: EXE,
+          status: 'Running',
+          startDelayMs: 400,
+          stopDelayMs: 400,
+        },
+        {
+          name: 'stuckservice',
+          image: 'stuck.exe',
+          path: 'C:\\Stuck\\stuck.exe',
+          status: 'Stopped',
+          hangOnStart: true,
+        },
       ],
       files: { [EXE]: OLD_EXE },
       ...(i === DENIED && { denyWrite: ['C:\\Program Files\\StationController'] }),
       events: [
-        { log: 'System', level: 2, provider: 'Service Control Manager', id: 7031, message: 'The Station Controller service terminated unexpectedly.', minutesAgo: 10 },
-        { log: 'System', level: 3, provider: 'Service Control Manager', id: 7036, message: 'A warning.', minutesAgo: 20 },
+        {
+          log: 'System',
+          level: 2,
+          provider: 'Service Control Manager',
+          id: 7031,
+          message: 'The Station Controller service terminated unexpectedly.',
+          minutesAgo: 10,
+        },
+        {
+          log: 'System',
+          level: 3,
+          provider: 'Service Control Manager',
+          id: 7036,
+          message: 'A warning.',
+          minutesAgo: 20,
+        },
         { log: 'System', level: 2, provider: 'disk', id: 7, message: 'An old bad block.', minutesAgo: 60 * 48 },
-        { log: 'Application', level: 2, provider: 'Application Error', id: 1000, message: 'Faulting application.', minutesAgo: 5 },
+        {
+          log: 'Application',
+          level: 2,
+          provider: 'Application Error',
+          id: 1000,
+          message: 'Faulting application.',
+          minutesAgo: 5,
+        },
       ],
     }),
   });
@@ -62,12 +97,20 @@ describe('services', () => {
     const stop = await h.run(1, { op: 'service', action: 'stop', name: 'stationcontroller' });
     expect(stop).toMatchObject({ exitCode: 0, facts: { before: 'Running', state: 'Stopped' } });
     expect(host(1).service('stationcontroller')?.status).toBe('Stopped');
-    expect(host(1).processes().map((p) => p.name)).not.toContain('stationcontroller.exe');
+    expect(
+      host(1)
+        .processes()
+        .map((p) => p.name),
+    ).not.toContain('stationcontroller.exe');
     const again = await h.run(1, { op: 'service', action: 'stop', name: 'stationcontroller' });
     expect(again.stdout).toContain('already stopped');
     const start = await h.run(1, { op: 'service', action: 'start', name: 'stationcontroller' });
     expect(start).toMatchObject({ exitCode: 0, facts: { before: 'Stopped', state: 'Running' } });
-    expect(host(1).processes().map((p) => p.name)).toContain('stationcontroller.exe');
+    expect(
+      host(1)
+        .processes()
+        .map((p) => p.name),
+    ).toContain('stationcontroller.exe');
     const restart = await h.run(1, { op: 'service', action: 'restart', name: 'stationcontroller' });
     expect(restart.facts).toMatchObject({ before: 'Running', state: 'Running' });
     expect(restart.stdout).toMatch(/Stopping[\s\S]*Starting/);
@@ -120,7 +163,9 @@ describe('file copy and restore', () => {
     const restore = await h.run(0, { op: 'file-restore', destination: EXE, backup });
     expect(restore.facts).toMatchObject({ restored: 'from-backup' });
     expect(await host(0).readFile(EXE)).toEqual(OLD_EXE);
-    expect((await h.run(0, { op: 'service', action: 'start', name: 'stationcontroller' })).facts?.state).toBe('Running');
+    expect((await h.run(0, { op: 'service', action: 'start', name: 'stationcontroller' })).facts?.state).toBe(
+      'Running',
+    );
   });
 
   it('removes a file that did not exist before when restoring without a backup', async () => {
@@ -147,7 +192,11 @@ describe('file copy and restore', () => {
     const env = new MockActivityEnvironment();
     const sent: number[] = [];
     env.on('heartbeat', (d: { transferredBytes?: number }) => sent.push(d.transferredBytes ?? 0));
-    const out = await h.run(1, { op: 'file-copy', source: 'payload-50mb.bin', destination: 'C:\\Data\\payload.bin' }, { env, timeoutSeconds: 600 });
+    const out = await h.run(
+      1,
+      { op: 'file-copy', source: 'payload-50mb.bin', destination: 'C:\\Data\\payload.bin' },
+      { env, timeoutSeconds: 600 },
+    );
     expect(out.exitCode).toBe(0);
     expect(out.facts?.sha256).toBe(sha256(big));
     expect(sha256((await host(1).readFile('C:\\Data\\payload.bin')) ?? Buffer.alloc(0))).toBe(sha256(big));
@@ -159,7 +208,9 @@ describe('event log, commands', () => {
   it('queries one log by level and age, newest first', async () => {
     const out = await h.run(0, { op: 'event-log', log: 'System', level: 'error', sinceMinutes: 60 });
     expect(out.facts).toMatchObject({ count: '1' });
-    expect(out.stdout).toMatch(/Error Service Control Manager 7031: The Station Controller service terminated unexpectedly\./);
+    expect(out.stdout).toMatch(
+      /Error Service Control Manager 7031: The Station Controller service terminated unexpectedly\./,
+    );
     const all = await h.run(0, { op: 'event-log', log: 'System', sinceMinutes: 60 * 72 });
     expect(all.facts).toMatchObject({ count: '3' });
     const lines = all.stdout.trim().split(/\r?\n/);
@@ -169,7 +220,9 @@ describe('event log, commands', () => {
 
   it('runs a program with its arguments, and reports one that does not exist', async () => {
     const who = await h.run(0, { op: 'command', program: 'whoami' });
-    expect(who.stdout.trim().toLowerCase()).toBe(`${h.fleet.hosts[0]?.hostname}\\${h.fleet.hosts[0]?.username}`.toLowerCase());
+    expect(who.stdout.trim().toLowerCase()).toBe(
+      `${h.fleet.hosts[0]?.hostname}\\${h.fleet.hosts[0]?.username}`.toLowerCase(),
+    );
     const echo = await h.run(0, { op: 'command', program: 'cmd.exe', args: ['/c', 'echo', 'hello'] });
     expect(echo.stdout.trim()).toBe('hello');
     const missing = await h.run(0, { op: 'command', program: 'no-such-tool' });

@@ -18,14 +18,35 @@ beforeAll(async () => {
     size: 1,
     firstOctet: 160,
     host: () => ({
-      services: [{ name: 'stationcontroller', image: 'stationcontroller.exe', path: EXE, status: 'Stopped', startDelayMs: 200, stopDelayMs: 200 }],
+      services: [
+        {
+          name: 'stationcontroller',
+          image: 'stationcontroller.exe',
+          path: EXE,
+          status: 'Stopped',
+          startDelayMs: 200,
+          stopDelayMs: 200,
+        },
+      ],
       files: { [EXE]: Buffer.from('stationcontroller 1.0\n') },
     }),
   });
   const host = h.fleet.hosts[0]!;
   const id = await h.base.addTarget(
-    { name: 'twin-cred', username: `${host.domain}\\${host.username}`, metadata: { transport: 'ntlm' }, secret: { kind: 'winrm', password: host.password } },
-    { name: 'twin', address: host.address, os: 'windows', services: [{ protocol: 'winrm', scheme: 'http', port: host.httpPort, transport: 'ntlm', credential: 'twin-cred' }] },
+    {
+      name: 'twin-cred',
+      username: `${host.domain}\\${host.username}`,
+      metadata: { transport: 'ntlm' },
+      secret: { kind: 'winrm', password: host.password },
+    },
+    {
+      name: 'twin',
+      address: host.address,
+      os: 'windows',
+      services: [
+        { protocol: 'winrm', scheme: 'http', port: host.httpPort, transport: 'ntlm', credential: 'twin-cred' },
+      ],
+    },
   );
   twin = { id, name: 'twin' };
 }, 240_000);
@@ -36,9 +57,14 @@ afterAll(async () => {
 
 const host = () => h.fleet.host(0);
 const attempt = (n: number) => new MockActivityEnvironment({ attempt: n });
-const NOT_AGAIN = /^already done by attempt 1 at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; not run again \(run marker C:\\ProgramData\\OpsConductor\\runs\\\S+\.json\)\r?\n$/;
+const NOT_AGAIN =
+  /^already done by attempt 1 at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; not run again \(run marker C:\\ProgramData\\OpsConductor\\runs\\\S+\.json\)\r?\n$/;
 const markerOf = async (stepId: string, targetId = h.targetIds[0]) =>
-  JSON.parse((await host().readFile(`C:\\ProgramData\\OpsConductor\\runs\\${h.jobId}\\${stepId}\\${targetId}.json`))?.toString('utf8') ?? 'null') as Record<string, unknown> | null;
+  JSON.parse(
+    (await host().readFile(`C:\\ProgramData\\OpsConductor\\runs\\${h.jobId}\\${stepId}\\${targetId}.json`))?.toString(
+      'utf8',
+    ) ?? 'null',
+  ) as Record<string, unknown> | null;
 
 describe('run markers over WinRM', () => {
   it('copies a file with backup once: the retry reports the same facts and leaves file and backup alone', async () => {
@@ -57,17 +83,28 @@ describe('run markers over WinRM', () => {
     expect(retry.stdout).toMatch(NOT_AGAIN);
     expect((await host().readFile(EXE))?.toString()).toBe('stationcontroller 2.0\n');
     expect((await host().readFile(backup))?.toString()).toBe('stationcontroller 1.0\n');
-    expect(await markerOf('copy')).toEqual({ exitCode: 0, at: expect.stringMatching(/Z$/), attempt: 1, facts: first.facts });
+    expect(await markerOf('copy')).toEqual({
+      exitCode: 0,
+      at: expect.stringMatching(/Z$/),
+      attempt: 1,
+      facts: first.facts,
+    });
   });
 
   it('starts a service once, runs a command once per target and per step, and keeps no marker for reads', async () => {
     const start = { op: 'service', action: 'start', name: 'stationcontroller' } as const;
     expect((await h.run(0, start, { stepId: 'start' })).facts).toMatchObject({ before: 'Stopped', state: 'Running' });
-    const pid = host().processes().find((p) => p.name === 'stationcontroller.exe')?.pid;
+    const pid = host()
+      .processes()
+      .find((p) => p.name === 'stationcontroller.exe')?.pid;
     const retry = await h.run(0, start, { stepId: 'start', env: attempt(2) });
     expect(retry.facts).toMatchObject({ before: 'Stopped', state: 'Running' });
     expect(retry.stdout).toMatch(NOT_AGAIN);
-    expect(host().processes().find((p) => p.name === 'stationcontroller.exe')?.pid).toBe(pid);
+    expect(
+      host()
+        .processes()
+        .find((p) => p.name === 'stationcontroller.exe')?.pid,
+    ).toBe(pid);
 
     const hostname = { op: 'command', program: 'hostname' } as const;
     const ran = (await h.run(0, hostname, { stepId: 'name' })).stdout;
@@ -96,35 +133,71 @@ describe('a lease taken over over WinRM', () => {
     // Attempt 1's executor is gone: its PowerShell runs on on the host, running a long native program.
     const nonce = randomBytes(8).toString('hex');
     const marker = { jobId: h.jobId, stepId: 'taken', targetId: h.targetIds[0]!, attempt: 1 };
-    const owner = windowsScriptFor({ op: 'command', program: 'waitfor', args: ['/t', '600', 'opsc-never'] }, { jobId: h.jobId, stepId: 'taken', nonce, marker, leaseSeconds: 1 });
+    const owner = windowsScriptFor(
+      { op: 'command', program: 'waitfor', args: ['/t', '600', 'opsc-never'] },
+      { jobId: h.jobId, stepId: 'taken', nonce, marker, leaseSeconds: 1 },
+    );
     const { command, args, stdin } = powershellInvocation(owner.script);
     const orphan = h.fleet.exec(0, [command, ...args].join(' '), stdin ? { stdin } : {});
-    await expect.poll(() => host().processes().find((p) => p.name === 'waitfor.exe')?.parentPid, { timeout: 10_000, interval: 20 }).toBeDefined();
-    const installer = host().processes().find((p) => p.name === 'waitfor.exe');
+    await expect
+      .poll(
+        () =>
+          host()
+            .processes()
+            .find((p) => p.name === 'waitfor.exe')?.parentPid,
+        { timeout: 10_000, interval: 20 },
+      )
+      .toBeDefined();
+    const installer = host()
+      .processes()
+      .find((p) => p.name === 'waitfor.exe');
 
-    const retry = h.run(0, { op: 'powershell', script: 'Write-Output "changed"' }, { stepId: 'taken', env: attempt(2) });
+    const retry = h.run(
+      0,
+      { op: 'powershell', script: 'Write-Output "changed"' },
+      { stepId: 'taken', env: attempt(2) },
+    );
     await expect(retry).rejects.toMatchObject({
       type: 'Timeout',
-      message: expect.stringMatching(/attempt 1 was stopped mid-change after its deadline; the host may be half-changed, so the change was not run again$/),
+      message: expect.stringMatching(
+        /attempt 1 was stopped mid-change after its deadline; the host may be half-changed, so the change was not run again$/,
+      ),
     });
     expect((await orphan).code).not.toBe(0);
     expect(host().process(installer?.pid ?? 0)).toBeUndefined();
     expect(host().process(installer?.parentPid ?? 0)).toBeUndefined();
     expect(await markerOf('taken')).toMatchObject({ exitCode: 71, attempt: 2, takenOver: 1 });
     // A later attempt says the same and still runs nothing.
-    await expect(h.run(0, { op: 'powershell', script: 'Write-Output "changed"' }, { stepId: 'taken', env: attempt(3) })).rejects.toMatchObject({ type: 'Timeout' });
+    await expect(
+      h.run(0, { op: 'powershell', script: 'Write-Output "changed"' }, { stepId: 'taken', env: attempt(3) }),
+    ).rejects.toMatchObject({ type: 'Timeout' });
   });
 });
 
 describe('output lines over WinRM', () => {
   it('streams lines while the script runs, CRLF taken off, errors on stderr as text, fact lines left out', async () => {
     const lines = async (stepId: string) =>
-      (await h.stack.pool.query<{ stream: string; line: string }>('SELECT stream, line FROM output_lines WHERE job_id = $1 AND step_id = $2 ORDER BY seq', [h.jobId, stepId])).rows;
+      (
+        await h.stack.pool.query<{ stream: string; line: string }>(
+          'SELECT stream, line FROM output_lines WHERE job_id = $1 AND step_id = $2 ORDER BY seq',
+          [h.jobId, stepId],
+        )
+      ).rows;
     let finished = false;
     const running = h
-      .run(0, { op: 'powershell', script: 'Write-Output "first"\n[Console]::Error.WriteLine("careful")\nStart-Sleep -Seconds 6\nWrite-Output "second"\nWrite-Error "it broke"' }, { stepId: 'live' })
+      .run(
+        0,
+        {
+          op: 'powershell',
+          script:
+            'Write-Output "first"\n[Console]::Error.WriteLine("careful")\nStart-Sleep -Seconds 6\nWrite-Output "second"\nWrite-Error "it broke"',
+        },
+        { stepId: 'live' },
+      )
       .finally(() => (finished = true));
-    await expect.poll(async () => (await lines('live')).map((r) => r.line), { timeout: 5_000, interval: 50 }).toContain('first');
+    await expect
+      .poll(async () => (await lines('live')).map((r) => r.line), { timeout: 5_000, interval: 50 })
+      .toContain('first');
     expect(finished).toBe(false);
     const out = await running;
     expect(out.exitCode).toBe(1);

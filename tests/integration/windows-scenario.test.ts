@@ -29,7 +29,16 @@ beforeAll(async () => {
     // Mostly NTLM over HTTP with sealed messages, as Windows fleets are configured by default; some over HTTPS.
     auth: (i) => (i % 5 === 4 ? 'ntlm-https' : 'ntlm'),
     host: (i) => ({
-      services: [{ name: 'stationcontroller', image: 'stationcontroller.exe', path: EXE, status: i === ALREADY_STOPPED ? 'Stopped' : 'Running', startDelayMs: 300, stopDelayMs: 500 }],
+      services: [
+        {
+          name: 'stationcontroller',
+          image: 'stationcontroller.exe',
+          path: EXE,
+          status: i === ALREADY_STOPPED ? 'Stopped' : 'Running',
+          startDelayMs: 300,
+          stopDelayMs: 500,
+        },
+      ],
       files: { [EXE]: OLD_EXE },
       ...(DENYING.has(i) && { denyWrite: ['C:\\Program Files\\StationController'] }),
     }),
@@ -58,9 +67,17 @@ describe("the seed's Windows scenario over WinRM, from the request text", () => 
   beforeAll(async () => {
     // The planner asks which file to copy where; the operator answers, as in the chat.
     const proposal = await proposeAndFill(h.orchestrator.apiUrl, operator.token, REQUEST, (tool, param) =>
-      tool === 'file-copy' ? { source: 'stationcontroller/2.0/stationcontroller.exe', destination: EXE }[param] : undefined,
+      tool === 'file-copy'
+        ? { source: 'stationcontroller/2.0/stationcontroller.exe', destination: EXE }[param]
+        : undefined,
     );
-    expect(proposal.draft.steps.map((s) => s.tool)).toEqual(['process-check', 'service-stop', 'file-copy', 'service-start', 'service-wait']);
+    expect(proposal.draft.steps.map((s) => s.tool)).toEqual([
+      'process-check',
+      'service-stop',
+      'file-copy',
+      'service-start',
+      'service-wait',
+    ]);
     const created = await submitDraft(h.orchestrator.apiUrl, operator.token, proposal.draft);
     expect(created).toMatchObject({ approvalRequired: true, risk: 'change' });
     job = await approveAndWait(h.orchestrator.apiUrl, operator.token, approver.token, created);
@@ -77,7 +94,10 @@ describe("the seed's Windows scenario over WinRM, from the request text", () => 
       ['verify', 23, 0],
     ]);
     expect(job.progress?.targetProgress).toMatchObject({ total: 25, completed: 23, failed: 2, rolledBack: 2 });
-    expect(job.outcome).toMatchObject({ targets: { total: 25, completed: 23, rolledBack: 2, rollbackFailed: 0 }, compensationFailures: 0 });
+    expect(job.outcome).toMatchObject({
+      targets: { total: 25, completed: 23, rolledBack: 2, rollbackFailed: 0 },
+      compensationFailures: 0,
+    });
   });
 
   it('finds the process where it runs and stops the service only there', () => {
@@ -95,7 +115,9 @@ describe("the seed's Windows scenario over WinRM, from the request text", () => 
       const content = await h.fleet.host(i).readFile(EXE);
       if (DENYING.has(i)) {
         expect(result).toMatchObject({ status: 'failed', exitCode: 5 });
-        expect(result?.error?.message).toMatch(/^command ended with exit code 5: Access to the path 'C:\\Program Files\\StationController\\.*' is denied\.$/);
+        expect(result?.error?.message).toMatch(
+          /^command ended with exit code 5: Access to the path 'C:\\Program Files\\StationController\\.*' is denied\.$/,
+        );
         expect(content).toEqual(OLD_EXE);
       } else {
         expect(result).toMatchObject({ status: 'succeeded', facts: { sha256: sha256(newExe) } });
@@ -124,18 +146,37 @@ describe("the seed's Windows scenario over WinRM, from the request text", () => 
 
 describe('winrm plans that cannot reach their targets are refused with the field named', () => {
   it('refuses a Linux target, a Windows target without winrm, and one whose winrm service has no credential', async () => {
-    const api = (path: string, body: unknown) => requestJson(`${h.orchestrator.apiUrl}${path}`, { token: h.admin.token, body });
+    const api = (path: string, body: unknown) =>
+      requestJson(`${h.orchestrator.apiUrl}${path}`, { token: h.admin.token, body });
     await api('/api/inventory/targets', { name: 'lnx-01', address: '127.0.0.1', os: 'linux', services: [] });
     await api('/api/inventory/targets', { name: 'win-bare', address: '127.0.0.1', os: 'windows', services: [] });
-    await api('/api/inventory/targets', { name: 'win-nocred', address: '127.0.0.1', os: 'windows', services: [{ protocol: 'winrm' }] });
+    await api('/api/inventory/targets', {
+      name: 'win-nocred',
+      address: '127.0.0.1',
+      os: 'windows',
+      services: [{ protocol: 'winrm' }],
+    });
     const cases: [string, RegExp][] = [
       ['lnx-01', /lnx-01 is a linux target; winrm steps run Windows operations/],
       ['win-bare', /win-bare has no winrm service/],
       ['win-nocred', /the winrm service of win-nocred has no credential/],
     ];
     for (const [name, message] of cases) {
-      const plan = { name: 'bad', steps: [{ id: 's', name: 's', targets: { targets: [name] }, action: { method: 'winrm', operation: { op: 'command', program: 'hostname' } } }] };
-      const res = await requestJson<{ error: { issues: { path: string; message: string }[] } }>(`${h.orchestrator.apiUrl}/api/jobs`, { token: operator.token, body: { plan } });
+      const plan = {
+        name: 'bad',
+        steps: [
+          {
+            id: 's',
+            name: 's',
+            targets: { targets: [name] },
+            action: { method: 'winrm', operation: { op: 'command', program: 'hostname' } },
+          },
+        ],
+      };
+      const res = await requestJson<{ error: { issues: { path: string; message: string }[] } }>(
+        `${h.orchestrator.apiUrl}/api/jobs`,
+        { token: operator.token, body: { plan } },
+      );
       expect(res.status, name).toBe(400);
       expect(res.body.error.issues.find((i) => i.path === 'plan.steps.0.targets')?.message).toMatch(message);
     }

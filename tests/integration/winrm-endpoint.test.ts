@@ -32,11 +32,16 @@ type Result =
 /** Runs the checks in one pywinrm process; the spec, passwords included, goes over stdin. */
 const pywinrm = (checks: Check[]): Promise<Map<string, Result>> =>
   new Promise((resolve, reject) => {
-    const child = execFile(PYTHON, [DRIVER], { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`pywinrm driver failed: ${err.message}\n${stderr}`));
-      const results = JSON.parse(stdout) as Result[];
-      resolve(new Map(results.map((r) => [r.name, r])));
-    });
+    const child = execFile(
+      PYTHON,
+      [DRIVER],
+      { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`pywinrm driver failed: ${err.message}\n${stderr}`));
+        const results = JSON.parse(stdout) as Result[];
+        resolve(new Map(results.map((r) => [r.name, r])));
+      },
+    );
     child.stdin?.end(JSON.stringify({ checks }));
   });
 
@@ -57,7 +62,11 @@ describe('the WinRM test endpoint, driven by pywinrm', () => {
     fleet = await startWinrmFleet({ size: 1, firstOctet: 150, httpPort: 0, httpsPort: 0 });
     host = fleet.hosts[0] as WinrmFleetHost;
     dir = await mkdtemp(path.join(os.tmpdir(), 'opsc-pywinrm-'));
-    const files = { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'client.pem'), key: path.join(dir, 'client.key') };
+    const files = {
+      ca: path.join(dir, 'ca.pem'),
+      cert: path.join(dir, 'client.pem'),
+      key: path.join(dir, 'client.key'),
+    };
     await writeFile(files.ca, fleet.caCertificate);
     await writeFile(files.cert, fleet.clientCertificate.certificate);
     await writeFile(files.key, fleet.clientCertificate.privateKey, { mode: 0o600 });
@@ -81,8 +90,25 @@ describe('the WinRM test endpoint, driven by pywinrm', () => {
         script: 'Write-Output start\nStart-Sleep -Seconds 3\nWrite-Output end',
       },
       { ...ntlm, name: 'ntlm-https', endpoint: https, session: verified, run: 'cmd', command: 'whoami' },
-      { name: 'basic-https', endpoint: https, transport: 'basic', username: host.username, password: host.password, session: verified, run: 'cmd', command: 'whoami' },
-      { name: 'basic-http-refused', endpoint: http, transport: 'basic', username: host.username, password: host.password, run: 'cmd', command: 'whoami' },
+      {
+        name: 'basic-https',
+        endpoint: https,
+        transport: 'basic',
+        username: host.username,
+        password: host.password,
+        session: verified,
+        run: 'cmd',
+        command: 'whoami',
+      },
+      {
+        name: 'basic-http-refused',
+        endpoint: http,
+        transport: 'basic',
+        username: host.username,
+        password: host.password,
+        run: 'cmd',
+        command: 'whoami',
+      },
       {
         name: 'certificate',
         endpoint: https,
@@ -102,7 +128,11 @@ describe('the WinRM test endpoint, driven by pywinrm', () => {
   });
 
   it('runs a command over NTLM with message encryption', () => {
-    expect(ok(results, 'ntlm-hostname')).toMatchObject({ status_code: 0, std_out: `${host.hostname}\r\n`, std_err: '' });
+    expect(ok(results, 'ntlm-hostname')).toMatchObject({
+      status_code: 0,
+      std_out: `${host.hostname}\r\n`,
+      std_err: '',
+    });
     const stats = fleet.stats(0);
     expect(stats.authentications.ntlm).toBeGreaterThanOrEqual(1);
     expect(stats.encryptedRequests).toBeGreaterThan(0);
@@ -127,7 +157,8 @@ describe('the WinRM test endpoint, driven by pywinrm', () => {
     expect(ok(results, 'ntlm-exit-code')).toMatchObject({ status_code: 7, std_out: 'bye\r\n' });
     expect(ok(results, 'ntlm-unknown-program')).toMatchObject({
       status_code: 1,
-      std_err: "'frobnicate' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n",
+      std_err:
+        "'frobnicate' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n",
     });
   });
 

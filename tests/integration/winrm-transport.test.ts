@@ -7,7 +7,16 @@ import { failureOf } from '../support/failures.js';
 // The executor's WinRM client against WS-Management endpoints that speak the real protocol (HTTP
 // and HTTPS, NTLM with sealed messages, Basic, client certificates, WSManFaults), one per
 // simulated Windows host on 127.0.0.x.
-const AUTH: WinrmAuthStyle[] = ['ntlm', 'basic-https', 'certificate', 'ntlm-https', 'basic-https', 'ntlm', 'ntlm', 'ntlm'];
+const AUTH: WinrmAuthStyle[] = [
+  'ntlm',
+  'basic-https',
+  'certificate',
+  'ntlm-https',
+  'basic-https',
+  'ntlm',
+  'ntlm',
+  'ntlm',
+];
 const UNTRUSTED = 4;
 const WRONG_PASSWORD = 5;
 const ONE_SHELL = 6;
@@ -32,7 +41,6 @@ afterAll(async () => {
   await h?.close();
 });
 
-
 describe('WinRM transport', () => {
   it('seals every NTLM message over plain HTTP and authenticates a kept connection once', async () => {
     const first = await h.run(0, { op: 'powershell', script: "Write-Output 'Zürich ✓ 東京'" });
@@ -49,13 +57,16 @@ describe('WinRM transport', () => {
     [1, 'basic'],
     [2, 'certificate'],
     [3, 'ntlm'],
-  ] as const)('reaches host %i over HTTPS with %s auth, the server certificate verified against the target CA', async (index, kind) => {
-    const out = await h.run(index, { op: 'command', program: 'hostname' });
-    expect(out.exitCode).toBe(0);
-    expect(out.stdout.trim()).toBe(h.fleet.hosts[index]?.hostname);
-    expect(h.fleet.stats(index).authentications[kind]).toBeGreaterThanOrEqual(1);
-    expect(h.fleet.stats(index).encryptedRequests).toBe(0);
-  });
+  ] as const)(
+    'reaches host %i over HTTPS with %s auth, the server certificate verified against the target CA',
+    async (index, kind) => {
+      const out = await h.run(index, { op: 'command', program: 'hostname' });
+      expect(out.exitCode).toBe(0);
+      expect(out.stdout.trim()).toBe(h.fleet.hosts[index]?.hostname);
+      expect(h.fleet.stats(index).authentications[kind]).toBeGreaterThanOrEqual(1);
+      expect(h.fleet.stats(index).encryptedRequests).toBe(0);
+    },
+  );
 
   it('refuses an untrusted server certificate without retrying', async () => {
     const failure = await failureOf(h.run(UNTRUSTED, { op: 'command', program: 'hostname' }));
@@ -94,7 +105,11 @@ describe('WinRM transport', () => {
   });
 
   it('collects output that takes several Receives, complete and in order', async () => {
-    const out = await h.run(0, { op: 'powershell', script: '1..4000 | ForEach-Object { Write-Output "line $_" }' }, { stepId: 'many-lines' });
+    const out = await h.run(
+      0,
+      { op: 'powershell', script: '1..4000 | ForEach-Object { Write-Output "line $_" }' },
+      { stepId: 'many-lines' },
+    );
     const record = await h.stored(0, 'many-lines');
     const lines = String(record?.stdout).trim().split(/\r?\n/);
     expect(lines).toHaveLength(4000);
@@ -136,11 +151,17 @@ describe('WinRM transport', () => {
 
   it('stops a command that outlives its step timeout: Timeout, the command terminated and the shell deleted', async () => {
     const started = Date.now();
-    const failure = await failureOf(h.run(0, { op: 'powershell', script: 'Start-Sleep -Seconds 60' }, { timeoutSeconds: 2, stepId: 'too-slow' }));
+    const failure = await failureOf(
+      h.run(0, { op: 'powershell', script: 'Start-Sleep -Seconds 60' }, { timeoutSeconds: 2, stepId: 'too-slow' }),
+    );
     expect(failure.type).toBe('Timeout');
     expect(failure.nonRetryable).toBe(false);
     expect(Date.now() - started).toBeLessThan(15_000);
-    await eventually(async () => (h.fleet.stats(0).openShells === 0 ? true : undefined), 10_000, 'the shell to be deleted');
+    await eventually(
+      async () => (h.fleet.stats(0).openShells === 0 ? true : undefined),
+      10_000,
+      'the shell to be deleted',
+    );
     expect(await h.stored(0, 'too-slow')).toMatchObject({ error_type: 'Timeout' });
   });
 
@@ -149,9 +170,17 @@ describe('WinRM transport', () => {
     const heartbeats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => heartbeats.push(d));
     const running = h.run(0, { op: 'powershell', script: 'Start-Sleep -Seconds 60' }, { env });
-    await eventually(async () => (h.fleet.stats(0).openShells > 0 && heartbeats.length > 0 ? true : undefined), 10_000, 'the command to start');
+    await eventually(
+      async () => (h.fleet.stats(0).openShells > 0 && heartbeats.length > 0 ? true : undefined),
+      10_000,
+      'the command to start',
+    );
     env.cancel();
     await expect(running).rejects.toThrow(/cancel/i);
-    await eventually(async () => (h.fleet.stats(0).openShells === 0 ? true : undefined), 10_000, 'the shell to be deleted');
+    await eventually(
+      async () => (h.fleet.stats(0).openShells === 0 ? true : undefined),
+      10_000,
+      'the shell to be deleted',
+    );
   });
 });

@@ -13,7 +13,10 @@ describe('the checked-in API reference', () => {
       } catch {
         stored = '(missing)';
       }
-      expect(stored === text, `${file} is stale: the API contract (contracts/src/api) changed. Run \`npm run docs:api\` and commit the result.`).toBe(true);
+      expect(
+        stored === text,
+        `${file} is stale: the API contract (contracts/src/api) changed. Run \`npm run docs:api\` and commit the result.`,
+      ).toBe(true);
     });
   }
 });

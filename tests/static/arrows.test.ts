@@ -13,7 +13,9 @@ interface Arrow {
   allowOnly?: { pattern: string; why: string };
 }
 // The arrows of DESIGN.md as data, shared with eslint.config.js (plain JS at the repository root).
-const { ARROWS: arrows } = (await import(pathToFileURL(path.join(REPO_ROOT, 'architecture.js')).href)) as { ARROWS: Arrow[] };
+const { ARROWS: arrows } = (await import(pathToFileURL(path.join(REPO_ROOT, 'architecture.js')).href)) as {
+  ARROWS: Arrow[];
+};
 
 /** Build output and installed packages are not source. */
 const NOT_SOURCE = new Set(['node_modules', 'dist', '.next']);
@@ -44,14 +46,21 @@ describe('the arrows of DESIGN.md', () => {
         for (const file of sourceFiles(path.join(REPO_ROOT, folderOf(glob)))) {
           checked.add(path.relative(REPO_ROOT, file));
           for (const specifier of importsOf(file)) {
-            for (const why of violations(arrow, specifier)) found.push(`${path.relative(REPO_ROOT, file)} imports ${specifier}: ${why}`);
+            for (const why of violations(arrow, specifier))
+              found.push(`${path.relative(REPO_ROOT, file)} imports ${specifier}: ${why}`);
           }
         }
       }
     }
     expect(found).toEqual([]);
     // The walk reaches every box: the planner, the execution activities, the orchestrator's bookkeeping.
-    for (const folder of ['planning/src/', 'activities/src/execution/', 'orchestrator/src/bookkeeping/', 'executor-worker/src/', 'contracts/src/']) {
+    for (const folder of [
+      'planning/src/',
+      'activities/src/execution/',
+      'orchestrator/src/bookkeeping/',
+      'executor-worker/src/',
+      'contracts/src/',
+    ]) {
       expect([...checked].filter((f) => f.startsWith(folder)).length, folder).toBeGreaterThan(2);
     }
     // The walk reaches the web app's pages and components, not only .ts files.
@@ -94,9 +103,15 @@ describe('the arrows of DESIGN.md', () => {
     ['web/src/lib/x.ts', "import { readFile } from 'node:fs';"],
   ];
   it.each(wrongImports)('ESLint refuses, in %s: %s', async (file, code) => {
-    const [result] = await eslint.lintText(`${code}\nexport const used = [${code.match(/\{ (\w+) \}|import (\w+)/)?.slice(1).find(Boolean)}];\n`, {
-      filePath: path.join(REPO_ROOT, file),
-    });
+    const [result] = await eslint.lintText(
+      `${code}\nexport const used = [${code
+        .match(/\{ (\w+) \}|import (\w+)/)
+        ?.slice(1)
+        .find(Boolean)}];\n`,
+      {
+        filePath: path.join(REPO_ROOT, file),
+      },
+    );
     expect(result?.messages.map((m) => m.ruleId)).toContain('no-restricted-imports');
   });
 
@@ -127,7 +142,9 @@ describe('the arrows of DESIGN.md', () => {
     };
     visit('@opsc/orchestrator', REPO_ROOT, false);
     const names = new Set([...seen].map((entry) => entry.slice(0, entry.lastIndexOf('@'))));
-    const forbidden = [...names].filter((name) => /^(ssh2|ssh2-sftp-client|node-ssh|.*winrm.*)$/.test(name) || name === '@opsc/executor-worker');
+    const forbidden = [...names].filter(
+      (name) => /^(ssh2|ssh2-sftp-client|node-ssh|.*winrm.*)$/.test(name) || name === '@opsc/executor-worker',
+    );
     expect(seen.size).toBeGreaterThan(20);
     expect(forbidden).toEqual([]);
   });

@@ -35,7 +35,15 @@ const service = (name: string): Service => {
 
 describe('docker-compose.yml, the production topology', () => {
   it('has every box of DESIGN.md', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['executor-worker', 'migrate', 'orchestrator', 'postgresql', 'temporal', 'temporal-ui', 'web']);
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'executor-worker',
+      'migrate',
+      'orchestrator',
+      'postgresql',
+      'temporal',
+      'temporal-ui',
+      'web',
+    ]);
     expect(service('executor-worker').deploy?.replicas).toBeGreaterThanOrEqual(2);
   });
 
@@ -98,21 +106,28 @@ describe('docker-compose.yml, the production topology', () => {
   });
 
   it('keeps every other service of the platform out of reach of steps (the executor denies them by name)', () => {
-    const deny = ExecutorEnv.parse({ ...service('executor-worker').environment, DATABASE_URL: 'postgres://x/y' }).EXECUTOR_EGRESS_DENY;
+    const deny = ExecutorEnv.parse({
+      ...service('executor-worker').environment,
+      DATABASE_URL: 'postgres://x/y',
+    }).EXECUTOR_EGRESS_DENY;
     expect([...deny].sort()).toEqual(Object.keys(compose.services).sort());
   });
 
   it('gives the vault key to no one but the executor', () => {
     for (const [name, svc] of Object.entries(compose.services)) {
       if (name === 'executor-worker') continue;
-      expect(Object.keys(svc.environment ?? {}).filter((k) => /VAULT/.test(k)), name).toEqual([]);
+      expect(
+        Object.keys(svc.environment ?? {}).filter((k) => /VAULT/.test(k)),
+        name,
+      ).toEqual([]);
     }
     expect(Object.keys(OrchestratorEnv.shape).filter((k) => /VAULT|SECRET|MASTER_KEY/.test(k))).toEqual([]);
   });
 });
 
 describe('docker-compose.yml: Temporal is not an authority', () => {
-  const env = (name: string) => Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([k, v]) => [k, String(v)]));
+  const env = (name: string) =>
+    Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([k, v]) => [k, String(v)]));
   /** The compose secret a path in a container names, if that service mounts it. */
   const mountedSecret = (name: string, file: string): string => {
     const match = /^\/run\/secrets\/([a-z0-9_]+)$/.exec(file);
@@ -133,8 +148,14 @@ describe('docker-compose.yml: Temporal is not an authority', () => {
 
     // The services' own mapping from their environment to the connection, reading only what is mounted.
     const read = (name: string) => (file: string) => Buffer.from(certificateOf(name, file));
-    const orchestrator = temporalConnectionOptions(OrchestratorEnv.parse({ ...env('orchestrator'), DATABASE_URL: 'postgres://x/y' }), read('orchestrator'));
-    const executor = temporalConnectionOptions(ExecutorEnv.parse({ ...env('executor-worker'), DATABASE_URL: 'postgres://x/y' }), read('executor-worker'));
+    const orchestrator = temporalConnectionOptions(
+      OrchestratorEnv.parse({ ...env('orchestrator'), DATABASE_URL: 'postgres://x/y' }),
+      read('orchestrator'),
+    );
+    const executor = temporalConnectionOptions(
+      ExecutorEnv.parse({ ...env('executor-worker'), DATABASE_URL: 'postgres://x/y' }),
+      read('executor-worker'),
+    );
     for (const options of [orchestrator, executor]) {
       expect(options.address).toBe('temporal:7233');
       expect(options.tls?.serverNameOverride).toBe('temporal');
@@ -152,7 +173,9 @@ describe('docker-compose.yml: Temporal is not an authority', () => {
     expect(ui).toMatchObject({ TEMPORAL_TLS_SERVER_NAME: 'temporal', TEMPORAL_TLS_ENABLE_HOST_VERIFICATION: 'true' });
 
     // No private key is mounted into two services.
-    const keys = Object.values(compose.services).flatMap((svc) => (svc.secrets ?? []).filter((x) => x.endsWith('_key')));
+    const keys = Object.values(compose.services).flatMap((svc) =>
+      (svc.secrets ?? []).filter((x) => x.endsWith('_key')),
+    );
     expect(keys.length).toBe(new Set(keys).size);
   });
 
@@ -161,9 +184,14 @@ describe('docker-compose.yml: Temporal is not an authority', () => {
     expect(temporal.TEMPORAL_TLS_REQUIRE_CLIENT_AUTH).toBe('true');
     expect(certificateOf('temporal', temporal.TEMPORAL_TLS_CLIENT1_CA_CERT!)).toBe('./secrets/temporal-tls/ca.pem');
     expect(certificateOf('temporal', temporal.TEMPORAL_TLS_SERVER_CA_CERT!)).toBe('./secrets/temporal-tls/ca.pem');
-    for (const k of ['TEMPORAL_TLS_SERVER_CERT', 'TEMPORAL_TLS_FRONTEND_CERT']) expect(certificateOf('temporal', temporal[k]!)).toBe('./secrets/temporal-tls/temporal.pem');
-    for (const k of ['TEMPORAL_TLS_SERVER_KEY', 'TEMPORAL_TLS_FRONTEND_KEY']) expect(certificateOf('temporal', temporal[k]!)).toBe('./secrets/temporal-tls/temporal.key');
-    expect(temporal).toMatchObject({ TEMPORAL_TLS_FRONTEND_DISABLE_HOST_VERIFICATION: 'false', TEMPORAL_TLS_INTERNODE_DISABLE_HOST_VERIFICATION: 'false' });
+    for (const k of ['TEMPORAL_TLS_SERVER_CERT', 'TEMPORAL_TLS_FRONTEND_CERT'])
+      expect(certificateOf('temporal', temporal[k]!)).toBe('./secrets/temporal-tls/temporal.pem');
+    for (const k of ['TEMPORAL_TLS_SERVER_KEY', 'TEMPORAL_TLS_FRONTEND_KEY'])
+      expect(certificateOf('temporal', temporal[k]!)).toBe('./secrets/temporal-tls/temporal.key');
+    expect(temporal).toMatchObject({
+      TEMPORAL_TLS_FRONTEND_DISABLE_HOST_VERIFICATION: 'false',
+      TEMPORAL_TLS_INTERNODE_DISABLE_HOST_VERIFICATION: 'false',
+    });
     const health = service('temporal').healthcheck?.test ?? [];
     const flag = (name: string) => health[health.indexOf(name) + 1] ?? '';
     expect(certificateOf('temporal', flag('--tls-cert-path'))).toBe('./secrets/temporal-tls/admin.pem');
@@ -174,8 +202,17 @@ describe('docker-compose.yml: Temporal is not an authority', () => {
 
   it('has the UI let in only people who signed in, and change nothing', () => {
     const ui = env('temporal-ui');
-    expect(ui).toMatchObject({ TEMPORAL_AUTH_ENABLED: 'true', TEMPORAL_AUTH_TYPE: 'oidc', TEMPORAL_DISABLE_WRITE_ACTIONS: 'true' });
-    for (const k of ['TEMPORAL_AUTH_PROVIDER_URL', 'TEMPORAL_AUTH_CLIENT_ID', 'TEMPORAL_AUTH_CLIENT_SECRET', 'TEMPORAL_AUTH_CALLBACK_URL']) {
+    expect(ui).toMatchObject({
+      TEMPORAL_AUTH_ENABLED: 'true',
+      TEMPORAL_AUTH_TYPE: 'oidc',
+      TEMPORAL_DISABLE_WRITE_ACTIONS: 'true',
+    });
+    for (const k of [
+      'TEMPORAL_AUTH_PROVIDER_URL',
+      'TEMPORAL_AUTH_CLIENT_ID',
+      'TEMPORAL_AUTH_CLIENT_SECRET',
+      'TEMPORAL_AUTH_CALLBACK_URL',
+    ]) {
       // Required from the operator's environment: compose refuses to start without it.
       expect(ui[k], k).toMatch(/\$\{[A-Z_]+:\?[^}]+\}/);
     }
@@ -186,7 +223,9 @@ describe('docker-compose.yml: Temporal is not an authority', () => {
     try {
       execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'temporal-certs.sh'), dir], { stdio: 'ignore' });
       const issued = readdirSync(dir).map((f) => `./secrets/temporal-tls/${f}`);
-      const mounted = Object.values(compose.secrets).map((s) => s.file).filter((f) => f.startsWith('./secrets/temporal-tls/'));
+      const mounted = Object.values(compose.secrets)
+        .map((s) => s.file)
+        .filter((f) => f.startsWith('./secrets/temporal-tls/'));
       expect(mounted.length).toBeGreaterThanOrEqual(11);
       expect(mounted.filter((f) => !issued.includes(f))).toEqual([]);
       // The CA's key stays with whoever issues certificates.

@@ -28,7 +28,13 @@ const anchorsOf = (file: string): Set<string> => {
   const text = readFileSync(path.join(REPO_ROOT, file), 'utf8').replace(/^```[\s\S]*?^```/gm, '');
   const anchors = new Set<string>();
   for (const [, heading] of text.matchAll(/^#{1,6} (.+)$/gm)) {
-    anchors.add(heading!.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-'));
+    anchors.add(
+      heading!
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+        .replace(/\s/g, '-'),
+    );
   }
   return anchors;
 };
@@ -47,7 +53,8 @@ describe('the docs', () => {
         const [target = '', anchor] = href.split('#');
         const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(page), decodeURI(target)));
         if (!existsSync(path.join(REPO_ROOT, resolved))) broken.push(`${page}: ${href} (no such file)`);
-        else if (anchor && resolved.endsWith('.md') && !anchorsOf(resolved).has(anchor)) broken.push(`${page}: ${href} (no such heading)`);
+        else if (anchor && resolved.endsWith('.md') && !anchorsOf(resolved).has(anchor))
+          broken.push(`${page}: ${href} (no such heading)`);
       }
     }
     expect(broken).toEqual([]);

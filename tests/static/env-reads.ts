@@ -32,7 +32,10 @@ export const productionFiles = (root: string, dir: string): string[] => {
 };
 
 const isProcessEnv = (node: ts.Node): boolean =>
-  ts.isPropertyAccessExpression(node) && node.name.text === 'env' && ts.isIdentifier(node.expression) && node.expression.text === 'process';
+  ts.isPropertyAccessExpression(node) &&
+  node.name.text === 'env' &&
+  ts.isIdentifier(node.expression) &&
+  node.expression.text === 'process';
 
 /**
  * Every `process.env` read of a file: `process.env.X`, `process.env['X']`, `const { X } = process.env`,
@@ -49,22 +52,35 @@ export const envReads = (root: string, file: string): EnvRead[] => {
   const isEnv = (node: ts.Node) => isProcessEnv(node) || (ts.isIdentifier(node) && aliases.has(node.text));
   // Aliases first, so that reads before the alias's declaration in source order are still seen.
   const findAliases = (node: ts.Node) => {
-    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer && isProcessEnv(node.initializer)) aliases.add(node.name.text);
+    if (
+      ts.isVariableDeclaration(node) &&
+      ts.isIdentifier(node.name) &&
+      node.initializer &&
+      isProcessEnv(node.initializer)
+    )
+      aliases.add(node.name.text);
     ts.forEachChild(node, findAliases);
   };
   findAliases(source);
   const computed: { fn: string; param: number; node: ts.Node }[] = [];
   const visit = (node: ts.Node) => {
-    if (ts.isPropertyAccessExpression(node) && isEnv(node.expression)) reads.push({ file, line: lineOf(node), name: node.name.text });
+    if (ts.isPropertyAccessExpression(node) && isEnv(node.expression))
+      reads.push({ file, line: lineOf(node), name: node.name.text });
     if (ts.isElementAccessExpression(node) && isEnv(node.expression)) {
       const arg = node.argumentExpression;
       if (ts.isStringLiteralLike(arg)) reads.push({ file, line: lineOf(node), name: arg.text });
       else computed.push({ ...enclosingParam(arg), node });
     }
-    if (ts.isVariableDeclaration(node) && ts.isObjectBindingPattern(node.name) && node.initializer && isEnv(node.initializer)) {
+    if (
+      ts.isVariableDeclaration(node) &&
+      ts.isObjectBindingPattern(node.name) &&
+      node.initializer &&
+      isEnv(node.initializer)
+    ) {
       for (const el of node.name.elements) {
         const key = el.propertyName ?? el.name;
-        if (!el.dotDotDotToken && (ts.isIdentifier(key) || ts.isStringLiteralLike(key))) reads.push({ file, line: lineOf(el), name: key.text });
+        if (!el.dotDotDotToken && (ts.isIdentifier(key) || ts.isStringLiteralLike(key)))
+          reads.push({ file, line: lineOf(el), name: key.text });
       }
     }
     ts.forEachChild(node, visit);
@@ -86,7 +102,13 @@ const enclosingParam = (arg: ts.Expression): { fn: string; param: number } => {
       const param = node.parameters.findIndex((p) => ts.isIdentifier(p.name) && p.name.text === arg.text);
       if (param < 0) continue;
       const holder = ts.isFunctionDeclaration(node) ? node : node.parent;
-      const fn = holder && (ts.isVariableDeclaration(holder) || ts.isFunctionDeclaration(holder)) && holder.name && ts.isIdentifier(holder.name) ? holder.name.text : '';
+      const fn =
+        holder &&
+        (ts.isVariableDeclaration(holder) || ts.isFunctionDeclaration(holder)) &&
+        holder.name &&
+        ts.isIdentifier(holder.name)
+          ? holder.name.text
+          : '';
       return { fn, param };
     }
   }

@@ -30,7 +30,9 @@ const manifest = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'packag
 /** The source file of a built file or an import path: `.js` is `.ts`/`.tsx`, a folder its index. */
 const sourceOf = (base: string): string | undefined => {
   const stem = base.replace(/\.js$/, '');
-  return [`${stem}.ts`, `${stem}.tsx`, path.join(stem, 'index.ts'), path.join(stem, 'index.tsx')].find((f) => existsSync(f) && statSync(f).isFile());
+  return [`${stem}.ts`, `${stem}.tsx`, path.join(stem, 'index.ts'), path.join(stem, 'index.tsx')].find(
+    (f) => existsSync(f) && statSync(f).isFile(),
+  );
 };
 
 const workspaces = (manifest(REPO_ROOT).workspaces ?? []).map((w) => path.join(REPO_ROOT, w));
@@ -44,7 +46,9 @@ for (const dir of workspaces) {
   }
 }
 
-const files = workspaces.flatMap((dir) => (existsSync(path.join(dir, 'src')) ? sourceFiles(path.join(dir, 'src')) : []));
+const files = workspaces.flatMap((dir) =>
+  existsSync(path.join(dir, 'src')) ? sourceFiles(path.join(dir, 'src')) : [],
+);
 const graph = new Map<string, string[]>(
   files.map((file) => {
     const specifiers = ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles.map((f) => f.fileName);
@@ -93,9 +97,14 @@ const cycles = (graph: Map<string, string[]>): string[][] => {
 describe('the import graph of the production sources', () => {
   it('reaches every package and resolves imports between them', () => {
     const packages = new Set(files.map((f) => rel(f).split('/')[0]));
-    for (const name of ['contracts', 'workflows', 'planning', 'activities', 'orchestrator', 'executor-worker', 'web']) expect(packages, name).toContain(name);
-    expect(graph.get(path.join(REPO_ROOT, 'orchestrator/src/main.ts'))).toContain(path.join(REPO_ROOT, 'planning/src/index.ts'));
-    expect(graph.get(path.join(REPO_ROOT, 'web/src/components/plan-card.tsx'))).toContain(path.join(REPO_ROOT, 'contracts/src/index.ts'));
+    for (const name of ['contracts', 'workflows', 'planning', 'activities', 'orchestrator', 'executor-worker', 'web'])
+      expect(packages, name).toContain(name);
+    expect(graph.get(path.join(REPO_ROOT, 'orchestrator/src/main.ts'))).toContain(
+      path.join(REPO_ROOT, 'planning/src/index.ts'),
+    );
+    expect(graph.get(path.join(REPO_ROOT, 'web/src/components/plan-card.tsx'))).toContain(
+      path.join(REPO_ROOT, 'contracts/src/index.ts'),
+    );
     expect([...graph.values()].flat().length).toBeGreaterThan(files.length);
   });
 

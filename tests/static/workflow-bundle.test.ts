@@ -19,7 +19,10 @@ describe('workflow bundle', () => {
     await mkdir(path.join(REPO_ROOT, '.cache'), { recursive: true });
     const dir = await mkdtemp(path.join(REPO_ROOT, '.cache', 'bad-workflow-'));
     const file = path.join(dir, 'bad-workflow.js');
-    await writeFile(file, "import { execSync } from 'node:child_process';\nexport async function bad() { return execSync('id'); }\n");
+    await writeFile(
+      file,
+      "import { execSync } from 'node:child_process';\nexport async function bad() { return execSync('id'); }\n",
+    );
     const errors: string[] = [];
     const logger = { ...quiet.logger, error: (message: string) => void errors.push(message) };
     await expect(bundleWorkflowCode({ workflowsPath: file, logger })).rejects.toThrow(/Webpack finished with errors/);

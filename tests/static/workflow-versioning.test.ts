@@ -17,7 +17,9 @@ type State = 'patched' | 'deprecated' | 'removed';
 const patchCalls = async (): Promise<{ ids: Map<string, Set<State>>; dynamic: string[] }> => {
   const ids = new Map<string, Set<State>>();
   const dynamic: string[] = [];
-  const files = (await readdir(WORKFLOWS, { recursive: true })).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+  const files = (await readdir(WORKFLOWS, { recursive: true })).filter(
+    (f) => f.endsWith('.ts') && !f.endsWith('.test.ts'),
+  );
   for (const file of files) {
     const text = await readFile(path.join(WORKFLOWS, file), 'utf8');
     for (const m of text.matchAll(/\b(patched|deprecatePatch)\(\s*(['"])([^'"]+)\2\s*\)/g)) {
@@ -35,7 +37,9 @@ const patchCalls = async (): Promise<{ ids: Map<string, Set<State>>; dynamic: st
 const listedPatches = async (): Promise<{ rows: [string, State][]; hasTable: boolean }> => {
   const text = await readFile(DOC, 'utf8');
   const section = text.split(/^## /m).find((s) => s.startsWith('Patches')) ?? '';
-  const rows = [...section.matchAll(/^\|\s*`([^`]+)`\s*\|\s*(patched|deprecated|removed)\s*\|/gm)].map((m) => [m[1]!, m[2] as State] as [string, State]);
+  const rows = [...section.matchAll(/^\|\s*`([^`]+)`\s*\|\s*(patched|deprecated|removed)\s*\|/gm)].map(
+    (m) => [m[1]!, m[2] as State] as [string, State],
+  );
   return { rows, hasTable: /^\|\s*Patch id\s*\|/m.test(section) };
 };
 
@@ -57,9 +61,12 @@ describe('workflow versioning', () => {
       const state = listed.get(id);
       if (!state) problems.push(`${id}: used in workflows/src, not listed in docs/workflow-versioning.md`);
       else if (states.size > 1) problems.push(`${id}: both patched() and deprecatePatch() in the code`);
-      else if (!states.has(state)) problems.push(`${id}: the doc says ${state}, the code has ${[...states].join(', ')}`);
+      else if (!states.has(state))
+        problems.push(`${id}: the doc says ${state}, the code has ${[...states].join(', ')}`);
     }
-    for (const [id, state] of rows) if (state !== 'removed' && !ids.has(id)) problems.push(`${id}: the doc says ${state}, the code no longer has it (mark it removed)`);
+    for (const [id, state] of rows)
+      if (state !== 'removed' && !ids.has(id))
+        problems.push(`${id}: the doc says ${state}, the code no longer has it (mark it removed)`);
     expect(problems).toEqual([]);
   });
 

@@ -22,7 +22,10 @@ export const recordAnswer = (url: string, text: string): void => {
   appendFileSync(inject('apiAnswersFile'), `--- ${url}\n${text}\n`);
 };
 
-export const requestJson = async <T = Record<string, unknown>>(url: string, init: RequestInit = {}): Promise<JsonResponse<T>> => {
+export const requestJson = async <T = Record<string, unknown>>(
+  url: string,
+  init: RequestInit = {},
+): Promise<JsonResponse<T>> => {
   const hasBody = init.body !== undefined || init.rawBody !== undefined;
   const res = await fetch(url, {
     method: init.method ?? (hasBody ? 'POST' : 'GET'),
@@ -41,7 +44,9 @@ export const requestJson = async <T = Record<string, unknown>>(url: string, init
 
 /** A response schema of @opsc/contracts/api, as far as checking an answer needs it. */
 interface AnswerSchema {
-  safeParse(value: unknown): { success: true } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+  safeParse(
+    value: unknown,
+  ): { success: true } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
 }
 
 /**
@@ -50,7 +55,10 @@ interface AnswerSchema {
  */
 export const expectAnswer = <T>(schema: AnswerSchema, body: T, what: string): T => {
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new Error(`${what} does not match the API contract: ${parsed.error.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `${what} does not match the API contract: ${parsed.error.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ')}`,
+    );
   return body;
 };
 
@@ -71,14 +79,23 @@ export interface StepResultView {
 }
 
 /** Every result of a job, read page by page from `GET /api/jobs/:id/results` as a client would. */
-export const allResults = async (apiUrl: string, token: string, id: string, query = '', pageSize = 200): Promise<StepResultView[]> => {
+export const allResults = async (
+  apiUrl: string,
+  token: string,
+  id: string,
+  query = '',
+  pageSize = 200,
+): Promise<StepResultView[]> => {
   const out: StepResultView[] = [];
   let after: string | undefined;
   for (;;) {
     const params = new URLSearchParams(query);
     params.set('limit', String(pageSize));
     if (after) params.set('after', after);
-    const { status, body } = await requestJson<{ results: StepResultView[]; next: { after: string } | null }>(`${apiUrl}/api/jobs/${id}/results?${params}`, { token });
+    const { status, body } = await requestJson<{ results: StepResultView[]; next: { after: string } | null }>(
+      `${apiUrl}/api/jobs/${id}/results?${params}`,
+      { token },
+    );
     if (status !== 200) throw new Error(`GET results of ${id}: HTTP ${status} ${JSON.stringify(body)}`);
     out.push(...expectAnswer(StepResultPage, body, `GET /api/jobs/${id}/results`).results);
     if (!body.next) return out;
@@ -124,7 +141,11 @@ export const waitForJob = async (
 };
 
 /** Polls until `probe` returns a value other than undefined. */
-export const eventually = async <T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> => {
+export const eventually = async <T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const value = await probe();
@@ -139,6 +160,10 @@ export const eventually = async <T>(probe: () => Promise<T | undefined>, timeout
  * loopback test server only once its exact host:port is allowed.
  */
 export const allowEgress = async (apiUrl: string, adminToken: string, destinations: string[]): Promise<void> => {
-  const res = await requestJson(`${apiUrl}/api/tenant/egress`, { method: 'PUT', token: adminToken, body: { allow: destinations.map((destination) => ({ destination })) } });
+  const res = await requestJson(`${apiUrl}/api/tenant/egress`, {
+    method: 'PUT',
+    token: adminToken,
+    body: { allow: destinations.map((destination) => ({ destination })) },
+  });
   if (res.status !== 200) throw new Error(`PUT /api/tenant/egress: HTTP ${res.status} ${JSON.stringify(res.body)}`);
 };

@@ -48,7 +48,12 @@ export interface TestExecutor {
  */
 export const createTestExecutor = async (
   stack: TestStack,
-  options: { ssh?: Partial<SshSettings>; winrm?: Partial<WinrmSettings>; lines?: PgOutputLineOptions; localCommands?: string[] } = {},
+  options: {
+    ssh?: Partial<SshSettings>;
+    winrm?: Partial<WinrmSettings>;
+    lines?: PgOutputLineOptions;
+    localCommands?: string[];
+  } = {},
 ): Promise<TestExecutor> => {
   const pool = new pg.Pool({ connectionString: stack.roleUrls.executor, max: 20 });
   const pem = readFileSync(stack.vaultKeyFile, 'utf8');
@@ -87,7 +92,9 @@ export const createTestExecutor = async (
   const db = new URL(stack.roleUrls.executor);
   const egress = createEgressGuard({
     allowFor: tenantEgressRules(pool),
-    platform: platformServices(egressRules([inject('temporalAddress'), serviceRuleText(db.hostname, Number(db.port || 5432))])),
+    platform: platformServices(
+      egressRules([inject('temporalAddress'), serviceRuleText(db.hostname, Number(db.port || 5432))]),
+    ),
   });
   // Bookkeeping as executor-worker wires it: results through the outbox, lookups through the cache.
   const wait = createOutageWait();

@@ -4,13 +4,16 @@ import type { AddressInfo, Socket } from 'node:net';
 
 /** One scripted answer: a tool call (arguments as an object, or raw text that may be broken JSON), plain text, or a stall. */
 export type ScriptedReply =
-  | { tool: string; args: Record<string, unknown> | string }
-  | { content: string }
-  | { stallMs: number };
+  { tool: string; args: Record<string, unknown> | string } | { content: string } | { stallMs: number };
 
 export interface ReceivedRequest {
   headers: http.IncomingHttpHeaders;
-  body: { model: string; messages: { role: string; content: unknown; tool_call_id?: string }[]; tools?: { function: { name: string } }[]; tool_choice?: unknown };
+  body: {
+    model: string;
+    messages: { role: string; content: unknown; tool_call_id?: string }[];
+    tools?: { function: { name: string } }[];
+    tool_choice?: unknown;
+  };
   raw: string;
 }
 
@@ -37,14 +40,20 @@ export const startFakeOpenAi = async (): Promise<FakeOpenAi> => {
     req.on('data', (d: Buffer) => (raw += d.toString('utf8')));
     req.on('end', () => {
       if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' } }));
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(
+            JSON.stringify({ error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' } }),
+          );
         return;
       }
       const body = JSON.parse(raw) as ReceivedRequest['body'];
       received.push({ headers: req.headers, body, raw });
       const reply = queue.shift();
       if (!reply) {
-        res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'the fake has no scripted reply left', type: 'server_error' } }));
+        res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: { message: 'the fake has no scripted reply left', type: 'server_error' } }));
         return;
       }
       if ('stallMs' in reply) {
@@ -57,7 +66,16 @@ export const startFakeOpenAi = async (): Promise<FakeOpenAi> => {
           ? {
               role: 'assistant',
               content: null,
-              tool_calls: [{ id: `call_${randomUUID().slice(0, 8)}`, type: 'function', function: { name: reply.tool, arguments: typeof reply.args === 'string' ? reply.args : JSON.stringify(reply.args) } }],
+              tool_calls: [
+                {
+                  id: `call_${randomUUID().slice(0, 8)}`,
+                  type: 'function',
+                  function: {
+                    name: reply.tool,
+                    arguments: typeof reply.args === 'string' ? reply.args : JSON.stringify(reply.args),
+                  },
+                },
+              ],
             }
           : { role: 'assistant', content: reply.content };
       res.writeHead(200, { 'content-type': 'application/json' }).end(
@@ -67,7 +85,11 @@ export const startFakeOpenAi = async (): Promise<FakeOpenAi> => {
           created: Math.floor(Date.now() / 1000),
           model: body.model,
           choices: [{ index: 0, message, finish_reason: 'tool' in reply ? 'tool_calls' : 'stop', logprobs: null }],
-          usage: { prompt_tokens: Math.ceil(raw.length / 4), completion_tokens: 50, total_tokens: Math.ceil(raw.length / 4) + 50 },
+          usage: {
+            prompt_tokens: Math.ceil(raw.length / 4),
+            completion_tokens: 50,
+            total_tokens: Math.ceil(raw.length / 4) + 50,
+          },
         }),
       );
     });

@@ -41,7 +41,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
     try {
-      postgres = await startEmbeddedPostgres({ dataDir: path.join(runDir, 'pg'), port: await freePort(), database: 'postgres' });
+      postgres = await startEmbeddedPostgres({
+        dataDir: path.join(runDir, 'pg'),
+        port: await freePort(),
+        database: 'postgres',
+      });
     } catch (err) {
       await temporal.stop();
       throw err;
@@ -54,14 +58,26 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const secretsFile = path.join(runDir, 'secrets.jsonl');
   const runAdminUrl = adminUrl;
   const adminPassword = decodeURIComponent(new URL(runAdminUrl).password);
-  await writeFile(secretsFile, adminPassword.length >= 8 ? `${JSON.stringify({ label: 'the PostgreSQL superuser', secret: adminPassword })}\n` : '', { mode: 0o600 });
+  await writeFile(
+    secretsFile,
+    adminPassword.length >= 8
+      ? `${JSON.stringify({ label: 'the PostgreSQL superuser', secret: adminPassword })}\n`
+      : '',
+    { mode: 0o600 },
+  );
   project.provide('secretsFile', secretsFile);
   const apiAnswersFile = path.join(runDir, 'api-answers.jsonl');
   await writeFile(apiAnswersFile, '', { mode: 0o600 });
   project.provide('apiAnswersFile', apiAnswersFile);
   return async () => {
     try {
-      await scanRunForSecrets(await readSecrets(secretsFile), { temporalAddress: temporal.address, postgresAdminUrl: runAdminUrl, logDir, since: started, apiAnswersFile });
+      await scanRunForSecrets(await readSecrets(secretsFile), {
+        temporalAddress: temporal.address,
+        postgresAdminUrl: runAdminUrl,
+        logDir,
+        since: started,
+        apiAnswersFile,
+      });
       // scripts/record-histories.sh: the replay test's histories, taken once the scan found them clean.
       if (process.env.OPSC_RECORD_HISTORIES === '1') await recordHistories(temporal.address);
     } finally {

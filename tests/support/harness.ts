@@ -17,7 +17,10 @@ export interface HarnessBase {
   jobId: string;
   api(path: string, body: unknown): Promise<JsonResponse>;
   /** Creates a credential and a target using it through the API; returns the target id. */
-  addTarget(credential: { name: string; username: string; metadata?: Record<string, unknown>; secret: unknown }, target: Record<string, unknown>): Promise<string>;
+  addTarget(
+    credential: { name: string; username: string; metadata?: Record<string, unknown>; secret: unknown },
+    target: Record<string, unknown>,
+  ): Promise<string>;
   addGroups(groups: Record<string, string[]>): Promise<void>;
   /** The stored record of a step on a target. */
   stored(targetId: string | undefined, stepId: string): Promise<Record<string, unknown> | undefined>;
@@ -39,7 +42,10 @@ export interface HarnessOptions {
 }
 
 export const startHarnessBase = async (label: string, options: HarnessOptions = {}): Promise<HarnessBase> => {
-  const stack = await createTestStack(label, options.temporalAddress ? { temporalAddress: options.temporalAddress } : {});
+  const stack = await createTestStack(
+    label,
+    options.temporalAddress ? { temporalAddress: options.temporalAddress } : {},
+  );
   const cleanups: (() => Promise<unknown>)[] = [() => stack.close()];
   const close = async () => {
     for (const cleanup of cleanups.splice(0)) await cleanup().catch(() => undefined);
@@ -49,7 +55,8 @@ export const startHarnessBase = async (label: string, options: HarnessOptions = 
     cleanups.unshift(() => executor.close());
     const orchestrator = await stack.startOrchestrator(options.orchestratorEnv);
     const admin = await stack.createUser('admin');
-    const api = (path: string, body: unknown) => requestJson(`${orchestrator.apiUrl}${path}`, { token: admin.token, body });
+    const api = (path: string, body: unknown) =>
+      requestJson(`${orchestrator.apiUrl}${path}`, { token: admin.token, body });
     const jobId = `job-${randomUUID()}`;
     await stack.pool.query(
       `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status) VALUES ($1, $2, 'harness', '{}', $3, 'harness', 'running')`,
@@ -64,9 +71,11 @@ export const startHarnessBase = async (label: string, options: HarnessOptions = 
       api,
       async addTarget(credential, target) {
         const cred = await api('/api/credentials', credential);
-        if (cred.status !== 201) throw new Error(`credential ${credential.name}: ${cred.status} ${JSON.stringify(cred.body)}`);
+        if (cred.status !== 201)
+          throw new Error(`credential ${credential.name}: ${cred.status} ${JSON.stringify(cred.body)}`);
         const created = await api('/api/inventory/targets', target);
-        if (created.status !== 201) throw new Error(`target ${String(target.name)}: ${created.status} ${JSON.stringify(created.body)}`);
+        if (created.status !== 201)
+          throw new Error(`target ${String(target.name)}: ${created.status} ${JSON.stringify(created.body)}`);
         return (created.body as { target: { id: string } }).target.id;
       },
       async addGroups(groups) {
@@ -76,7 +85,10 @@ export const startHarnessBase = async (label: string, options: HarnessOptions = 
         }
       },
       async stored(targetId, stepId) {
-        const { rows } = await stack.pool.query('SELECT * FROM step_results WHERE job_id = $1 AND step_id = $2 AND target_id = $3', [jobId, stepId, targetId]);
+        const { rows } = await stack.pool.query(
+          'SELECT * FROM step_results WHERE job_id = $1 AND step_id = $2 AND target_id = $3',
+          [jobId, stepId, targetId],
+        );
         return rows[0] as Record<string, unknown> | undefined;
       },
       onClose: (cleanup) => cleanups.unshift(cleanup),

@@ -20,7 +20,8 @@ const { toJson, fromJson } = protoRequire('protobufjs/ext/protojson') as ProtoJs
 const root = patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown };
 const HISTORY = root.lookupType('temporal.api.history.v1.History');
 
-export const historyToJson = (history: History): unknown => toJson(HISTORY, proto.temporal.api.history.v1.History.fromObject(history));
+export const historyToJson = (history: History): unknown =>
+  toJson(HISTORY, proto.temporal.api.history.v1.History.fromObject(history));
 
 /** A History the SDK's replayer takes as it is (event ids as Long, not strings). Unknown fields (a newer server's) are ignored. */
 export const historyFromJson = (json: unknown): History => {

@@ -41,7 +41,8 @@ interface RunFeatures {
   undid: boolean;
 }
 
-const decode = (data: Uint8Array | null | undefined): unknown => (data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined);
+const decode = (data: Uint8Array | null | undefined): unknown =>
+  data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined;
 
 const featuresOf = (closeStatus: string, history: History): RunFeatures => {
   const statuses: string[] = [];
@@ -53,7 +54,10 @@ const featuresOf = (closeStatus: string, history: History): RunFeatures => {
     const stepId = (decode(scheduled?.data) as { stepId?: unknown } | undefined)?.stepId;
     if (typeof stepId === 'string' && stepId.endsWith('.rollback')) undid = true;
     if (event.workflowExecutionStartedEventAttributes?.continuedExecutionRunId) continued = true;
-    const status = event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[SearchAttribute.status.name];
+    const status =
+      event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[
+        SearchAttribute.status.name
+      ];
     if (status) statuses.push(String(decode(status.data)));
     const update = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name;
     if (update) updates.add(update);
@@ -88,7 +92,9 @@ export const recordHistories = async (address: string): Promise<void> => {
       const namespace = ns.namespaceInfo?.name ?? '';
       if (!namespace.startsWith('t-')) continue;
       const client = new Client({ connection, namespace });
-      for await (const wf of client.workflow.list({ query: `WorkflowType = '${RUN_JOB_WORKFLOW}' AND ExecutionStatus != 'Running'` })) {
+      for await (const wf of client.workflow.list({
+        query: `WorkflowType = '${RUN_JOB_WORKFLOW}' AND ExecutionStatus != 'Running'`,
+      })) {
         const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
         const kind = KINDS.find((k) => k.fits(featuresOf(wf.status.name, history)));
         const events = history.events?.length ?? 0;

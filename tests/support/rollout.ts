@@ -3,7 +3,10 @@ import { requestJson, waitForJob, type JobView } from './api.js';
 export interface Proposal {
   status: string;
   planner: string;
-  draft: { steps: { id: string; tool: string; params: Record<string, unknown> }[]; policies: Record<string, unknown> } & Record<string, unknown>;
+  draft: {
+    steps: { id: string; tool: string; params: Record<string, unknown> }[];
+    policies: Record<string, unknown>;
+  } & Record<string, unknown>;
   missing: { path: string; question: string }[];
   summary: { approvalRequired: boolean; risk: string; bullets: string[] } | null;
   planHash: string | null;
@@ -31,7 +34,8 @@ export const proposeAndFill = async (
     const step = body.draft.steps[Number(index)];
     if (!step || !param) throw new Error(`cannot fill ${m.path}`);
     const value = fill(step.tool, param);
-    if (value === undefined) throw new Error(`the planner asks for ${m.path} (${m.question}) and the test has no answer`);
+    if (value === undefined)
+      throw new Error(`the planner asks for ${m.path} (${m.question}) and the test has no answer`);
     step.params[param] = value;
   }
   return body;
@@ -44,13 +48,31 @@ export const submitDraft = async (apiUrl: string, token: string, draft: unknown)
   return body;
 };
 
-export const control = (apiUrl: string, token: string, jobId: string, action: string, body: Record<string, unknown> = {}) =>
-  requestJson<{ status?: string; message?: string; error?: { type: string; message: string } }>(`${apiUrl}/api/jobs/${jobId}/${action}`, { token, body });
+export const control = (
+  apiUrl: string,
+  token: string,
+  jobId: string,
+  action: string,
+  body: Record<string, unknown> = {},
+) =>
+  requestJson<{ status?: string; message?: string; error?: { type: string; message: string } }>(
+    `${apiUrl}/api/jobs/${jobId}/${action}`,
+    { token, body },
+  );
 
 /** Waits until the job waits for approval, approves it as `approver`, and waits for it to end. */
-export const approveAndWait = async (apiUrl: string, operatorToken: string, approverToken: string, created: Created, timeoutMs = 300_000): Promise<JobView> => {
+export const approveAndWait = async (
+  apiUrl: string,
+  operatorToken: string,
+  approverToken: string,
+  created: Created,
+  timeoutMs = 300_000,
+): Promise<JobView> => {
   await waitForJob(apiUrl, operatorToken, created.id, (j) => j.status === 'awaiting_approval', 30_000);
-  const approved = await control(apiUrl, approverToken, created.id, 'approve', { planHash: created.planHash, comment: 'change window CHG-1234' });
+  const approved = await control(apiUrl, approverToken, created.id, 'approve', {
+    planHash: created.planHash,
+    comment: 'change window CHG-1234',
+  });
   if (approved.status !== 200) throw new Error(`approve: ${approved.status} ${JSON.stringify(approved.body)}`);
   return waitForJob(apiUrl, operatorToken, created.id, undefined, timeoutMs);
 };

@@ -8,5 +8,7 @@ import { inject } from 'vitest';
  */
 export const registerTestSecrets = (label: string, secrets: readonly string[]): void => {
   const usable = secrets.filter((s) => s.length >= 8);
-  appendFileSync(inject('secretsFile'), usable.map((secret) => `${JSON.stringify({ label, secret })}\n`).join(''), { mode: 0o600 });
+  appendFileSync(inject('secretsFile'), usable.map((secret) => `${JSON.stringify({ label, secret })}\n`).join(''), {
+    mode: 0o600,
+  });
 };

@@ -36,7 +36,8 @@ class Findings {
   constructor(private readonly secrets: PlantedSecret[]) {}
   check(where: string, text: string): void {
     this.texts += 1;
-    for (const { label, secret } of this.secrets) if (text.includes(secret)) this.leaks.push(`${where}: a secret of ${label}`);
+    for (const { label, secret } of this.secrets)
+      if (text.includes(secret)) this.leaks.push(`${where}: a secret of ${label}`);
   }
 }
 
@@ -77,7 +78,9 @@ const scanDatabases = async (adminUrl: string, prefix: string, findings: Finding
   await admin.connect();
   let databases: string[];
   try {
-    databases = (await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [prefix])).rows.map((r) => r.datname);
+    databases = (
+      await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [prefix])
+    ).rows.map((r) => r.datname);
   } finally {
     await admin.end();
   }
@@ -87,11 +90,17 @@ const scanDatabases = async (adminUrl: string, prefix: string, findings: Finding
     const db = new pg.Client({ connectionString: url.toString() });
     await db.connect();
     try {
-      const tables = (await db.query<{ name: string }>(`SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public'`)).rows.map((r) => r.name);
+      const tables = (
+        await db.query<{ name: string }>(
+          `SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = 'public'`,
+        )
+      ).rows.map((r) => r.name);
       for (const table of tables) {
         // A page at a time: output_lines of a big test can be large.
         for (let offset = 0; ; offset += 5_000) {
-          const { rows } = await db.query<{ row: string }>(`SELECT t::text AS row FROM ${table} t ORDER BY ctid LIMIT 5000 OFFSET ${offset}`);
+          const { rows } = await db.query<{ row: string }>(
+            `SELECT t::text AS row FROM ${table} t ORDER BY ctid LIMIT 5000 OFFSET ${offset}`,
+          );
           if (rows.length === 0) break;
           findings.check(`database ${database}, table ${table}`, rows.map((r) => r.row).join('\n'));
           if (rows.length < 5_000) break;
@@ -125,6 +134,8 @@ export const scanRunForSecrets = async (secrets: PlantedSecret[], sources: ScanS
   await scanLogs(sources.logDir, sources.since, findings);
   const answers = await readFile(sources.apiAnswersFile, 'utf8').catch(() => '');
   findings.check('API answers', answers);
-  process.stdout.write(`secret scan: ${findings.texts} texts (histories, database tables, logs, API answers), ${secrets.length} planted secrets, ${findings.leaks.length} found\n`);
+  process.stdout.write(
+    `secret scan: ${findings.texts} texts (histories, database tables, logs, API answers), ${secrets.length} planted secrets, ${findings.leaks.length} found\n`,
+  );
   if (findings.leaks.length > 0) throw new Error(`secrets leaked:\n${[...new Set(findings.leaks)].join('\n')}`);
 };

@@ -55,7 +55,11 @@ export const readEvents = async (
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 60_000);
   const res = await fetch(url, {
-    headers: { authorization: `Bearer ${options.token}`, accept: 'text/event-stream', ...(options.lastEventId && { 'last-event-id': options.lastEventId }) },
+    headers: {
+      authorization: `Bearer ${options.token}`,
+      accept: 'text/event-stream',
+      ...(options.lastEventId && { 'last-event-id': options.lastEventId }),
+    },
     signal: controller.signal,
   });
   if (res.status !== 200 || !res.body) throw new Error(`SSE ${url}: ${res.status} ${await res.text()}`);
@@ -87,16 +91,29 @@ export interface OpenEventStream {
 }
 
 /** Opens an SSE stream and keeps reading it in the background until the server ends it or `close`. */
-export const openEventStream = async (url: string, options: { token: string; lastEventId?: string }): Promise<OpenEventStream> => {
+export const openEventStream = async (
+  url: string,
+  options: { token: string; lastEventId?: string },
+): Promise<OpenEventStream> => {
   const controller = new AbortController();
   const res = await fetch(url, {
-    headers: { authorization: `Bearer ${options.token}`, accept: 'text/event-stream', ...(options.lastEventId && { 'last-event-id': options.lastEventId }) },
+    headers: {
+      authorization: `Bearer ${options.token}`,
+      accept: 'text/event-stream',
+      ...(options.lastEventId && { 'last-event-id': options.lastEventId }),
+    },
     signal: controller.signal,
   });
   const close = () => controller.abort();
   if (res.status !== 200 || !res.body) {
     const text = await res.text();
-    return { status: res.status, error: (JSON.parse(text) as { error: { type: string; message: string } }).error, events: [], ended: Promise.resolve(), close };
+    return {
+      status: res.status,
+      error: (JSON.parse(text) as { error: { type: string; message: string } }).error,
+      events: [],
+      ended: Promise.resolve(),
+      close,
+    };
   }
   const events: SseEvent[] = [];
   const ended = pump(res.body, (event) => {

@@ -84,7 +84,12 @@ export const startSshHarness = async (label: string, options: SshHarnessOptions)
         style === 'password'
           ? { kind: 'password', password: host.password }
           : style === 'encrypted-key'
-            ? { kind: 'ssh-key', privateKey: fleet.clientKey.encryptedPrivateKey, passphrase: fleet.clientKey.passphrase, sudoPassword: host.password }
+            ? {
+                kind: 'ssh-key',
+                privateKey: fleet.clientKey.encryptedPrivateKey,
+                passphrase: fleet.clientKey.passphrase,
+                sudoPassword: host.password,
+              }
             : { kind: 'ssh-key', privateKey: fleet.clientKey.privateKey, sudoPassword: host.password };
       const policy = options.hostKeyPolicy?.(index);
       const credential = `${host.name}-${style}`;
@@ -101,7 +106,11 @@ export const startSshHarness = async (label: string, options: SshHarnessOptions)
         ),
       );
     }
-    await base.addGroups(Object.fromEntries(Object.entries(options.groups ?? {}).map(([group, indexes]) => [group, indexes.map((i) => hostName(fleet, i))])));
+    await base.addGroups(
+      Object.fromEntries(
+        Object.entries(options.groups ?? {}).map(([group, indexes]) => [group, indexes.map((i) => hostName(fleet, i))]),
+      ),
+    );
 
     const { stack, orchestrator, admin, jobId } = base;
     return {
@@ -115,7 +124,8 @@ export const startSshHarness = async (label: string, options: SshHarnessOptions)
       jobId,
       async run(target, operation, runOptions = {}) {
         const env = runOptions.env ?? new MockActivityEnvironment();
-        const ref = typeof target === 'number' ? { id: targetIds[target] ?? '', name: hostName(fleet, target) } : target;
+        const ref =
+          typeof target === 'number' ? { id: targetIds[target] ?? '', name: hostName(fleet, target) } : target;
         if (!ref.id) throw new RangeError(`no host ${String(target)}`);
         return env.run(activities.runSshOperation, {
           jobId,

@@ -5,7 +5,15 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { EXECUTOR_MAIN, ORCHESTRATOR_MAIN, ensureVaultKeyFile, prepareDatabase, startService, waitForHttpOk, type ServiceProcess } from '@opsc/dev';
+import {
+  EXECUTOR_MAIN,
+  ORCHESTRATOR_MAIN,
+  ensureVaultKeyFile,
+  prepareDatabase,
+  startService,
+  waitForHttpOk,
+  type ServiceProcess,
+} from '@opsc/dev';
 import { ensureNamespace } from '@opsc/temporal';
 import { createUser, ensureTenant, issueApiToken, type Role } from '@opsc/orchestrator/identity';
 import { freePort } from './free-port.js';
@@ -38,7 +46,10 @@ export interface TestStack {
   pool: pg.Pool;
   client: Client;
   /** A user of the given role in a tenant (created on first use), and an API token for them. */
-  createUser(role: Role, options?: { tenant?: string; username?: string; password?: string }): Promise<{ username: string; token: string; tenantId: string; tenant: string }>;
+  createUser(
+    role: Role,
+    options?: { tenant?: string; username?: string; password?: string },
+  ): Promise<{ username: string; token: string; tenantId: string; tenant: string }>;
   startOrchestrator(env?: Record<string, string>): Promise<RunningOrchestrator>;
   /** An orchestrator process, not waited for: its API answers 503 "starting" until its worker runs. */
   spawnOrchestrator(env?: Record<string, string>): Promise<RunningOrchestrator>;
@@ -75,9 +86,14 @@ export const createTestStack = async (label: string, options: TestStackOptions =
   // The executor alone gets the vault key; tests may read it to prove what only the executor can do.
   const vaultKeyFile = ensureVaultKeyFile(path.join(os.tmpdir(), `opsc-vault-${namespace}`));
   // The platform's own secrets: nothing the platform writes or answers may ever hold them.
-  const pemLines = readFileSync(vaultKeyFile, 'utf8').split('\n').filter((l) => l && !l.startsWith('-----'));
+  const pemLines = readFileSync(vaultKeyFile, 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('-----'));
   registerTestSecrets(`the vault key of ${namespace}`, pemLines);
-  registerTestSecrets(`the service-role passwords of ${namespace}`, [roles.orchestrator, roles.executor].map((u) => decodeURIComponent(new URL(u).password)));
+  registerTestSecrets(
+    `the service-role passwords of ${namespace}`,
+    [roles.orchestrator, roles.executor].map((u) => decodeURIComponent(new URL(u).password)),
+  );
   const artifactDir = path.join(os.tmpdir(), `opsc-artifacts-${namespace}`);
   mkdirSync(artifactDir, { recursive: true });
   const logDir = inject('logDir');
@@ -98,7 +114,12 @@ export const createTestStack = async (label: string, options: TestStackOptions =
   };
   const spawnOrchestrator = async (env: Record<string, string> = {}): Promise<RunningOrchestrator> => {
     const port = await freePort();
-    const service = spawnLogged('orchestrator', ORCHESTRATOR_MAIN, { ...baseEnv, DATABASE_URL: roles.orchestrator, API_PORT: String(port), ...env });
+    const service = spawnLogged('orchestrator', ORCHESTRATOR_MAIN, {
+      ...baseEnv,
+      DATABASE_URL: roles.orchestrator,
+      API_PORT: String(port),
+      ...env,
+    });
     return { service, apiUrl: `http://127.0.0.1:${port}` };
   };
 
@@ -114,7 +135,12 @@ export const createTestStack = async (label: string, options: TestStackOptions =
       const tenant = options.tenant ?? 'acme';
       const tenantId = await ensureTenant(pool, tenant);
       const username = options.username ?? `${role}-${randomBytes(3).toString('hex')}`;
-      const userId = await createUser(pool, { tenantId, username, role, ...(options.password && { password: options.password }) });
+      const userId = await createUser(pool, {
+        tenantId,
+        username,
+        role,
+        ...(options.password && { password: options.password }),
+      });
       return { username, tenantId, tenant, token: await issueApiToken(pool, userId, 'test') };
     },
     spawnOrchestrator,

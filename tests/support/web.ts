@@ -40,7 +40,11 @@ export const startTestWeb = async (namespace: string, apiUrl: string, port?: num
 
 /** Debian's Chromium, headless, driven by playwright-core (which never downloads a browser). */
 export const launchChromium = (): Promise<Browser> =>
-  chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
 
 export interface UserPage {
   context: BrowserContext;
@@ -60,7 +64,11 @@ export const openUserPage = async (browser: Browser, baseURL: string, viewport =
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of (400|401|403|409|422)/.test(m.text())) problems.push(`console: ${m.text()}`);
+    if (
+      m.type() === 'error' &&
+      !/^Failed to load resource: the server responded with a status of (400|401|403|409|422)/.test(m.text())
+    )
+      problems.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   return { context, page, problems };
@@ -84,7 +92,12 @@ export const screenshot = async (page: Page, name: string): Promise<string> => {
 };
 
 /** Polls `probe` until it returns something other than undefined. */
-export const until = async <T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000, everyMs = 100): Promise<T> => {
+export const until = async <T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -55,7 +55,11 @@ export const startWinrmHarness = async (label: string, options: WinrmHarnessOpti
     ...(options.temporalAddress && { temporalAddress: options.temporalAddress }),
   });
   try {
-    const fleet = await startWinrmFleet({ size: options.size, ...(options.firstOctet && { firstOctet: options.firstOctet }), ...(options.host && { host: options.host }) });
+    const fleet = await startWinrmFleet({
+      size: options.size,
+      ...(options.firstOctet && { firstOctet: options.firstOctet }),
+      ...(options.host && { host: options.host }),
+    });
     base.onClose(() => fleet.stop());
     registerTestSecrets(`winrm fleet of ${label}`, [
       ...fleet.hosts.map((host) => host.password),
@@ -67,11 +71,19 @@ export const startWinrmHarness = async (label: string, options: WinrmHarnessOpti
       const https = style !== 'ntlm' && style !== 'basic-http';
       const transport = style === 'certificate' ? 'certificate' : style.startsWith('basic') ? 'basic' : 'ntlm';
       const password = options.password?.(index, host.password) ?? host.password;
-      const secret = style === 'certificate' ? { kind: 'client-certificate', ...fleet.clientCertificate } : { kind: 'winrm', password };
+      const secret =
+        style === 'certificate'
+          ? { kind: 'client-certificate', ...fleet.clientCertificate }
+          : { kind: 'winrm', password };
       const credential = `${host.name}-${style}`;
       targetIds.push(
         await base.addTarget(
-          { name: credential, username: transport === 'ntlm' ? `${host.domain}\\${host.username}` : host.username, metadata: { transport }, secret },
+          {
+            name: credential,
+            username: transport === 'ntlm' ? `${host.domain}\\${host.username}` : host.username,
+            metadata: { transport },
+            secret,
+          },
           {
             name: host.name,
             address: host.address,
@@ -92,7 +104,9 @@ export const startWinrmHarness = async (label: string, options: WinrmHarnessOpti
       );
     }
     const name = (i: number) => fleet.hosts[i]?.name ?? `host-${i}`;
-    await base.addGroups(Object.fromEntries(Object.entries(options.groups ?? {}).map(([group, indexes]) => [group, indexes.map(name)])));
+    await base.addGroups(
+      Object.fromEntries(Object.entries(options.groups ?? {}).map(([group, indexes]) => [group, indexes.map(name)])),
+    );
 
     const { activities, winrm } = base.executor;
     return {

@@ -31,7 +31,11 @@ describe('approval gate', () => {
   });
 
   it('runs a job approved 23 hours into its day', async () => {
-    const job = await wf.startJob({ plan: sshPlan(['a', 'b']), targets: ['web-1', 'web-2'], approval: { required: true, timeoutSeconds: DAY } });
+    const job = await wf.startJob({
+      plan: sshPlan(['a', 'b']),
+      targets: ['web-1', 'web-2'],
+      approval: { required: true, timeoutSeconds: DAY },
+    });
     await job.reached('awaiting_approval');
     await wf.env.sleep('23h');
     const answer = await job.decide('approve', { by: 'bob', role: 'approver' });
@@ -43,7 +47,10 @@ describe('approval gate', () => {
   });
 
   it('four-eyes: the requester cannot approve their own job; another approver can', async () => {
-    const job = await wf.startJob({ plan: sshPlan(['a']), approval: { required: true, fourEyes: true, timeoutSeconds: DAY } });
+    const job = await wf.startJob({
+      plan: sshPlan(['a']),
+      approval: { required: true, fourEyes: true, timeoutSeconds: DAY },
+    });
     const own = await TestJob.refusal(job.decide('approve', { by: job.input.requestedBy, role: 'admin' }));
     expect(own.type).toBe(ErrorType.Forbidden);
     expect(own.message).toMatch(/four-eyes/);
@@ -60,7 +67,10 @@ describe('approval gate', () => {
   });
 
   it('without four-eyes the requester, as an approver, may approve their own job', async () => {
-    const job = await wf.startJob({ plan: sshPlan(['a']), approval: { required: true, fourEyes: false, timeoutSeconds: DAY } });
+    const job = await wf.startJob({
+      plan: sshPlan(['a']),
+      approval: { required: true, fourEyes: false, timeoutSeconds: DAY },
+    });
     await job.decide('approve', { by: job.input.requestedBy, role: 'approver' });
     expect((await job.result()).status).toBe('completed');
   });
@@ -82,7 +92,9 @@ describe('failure threshold decision', () => {
     const result = await job.result();
     expect(result.status).toBe('failed');
     expect(job.eventActions()).toEqual(['decision-timeout']);
-    expect(job.records.statuses.map((s) => s.status)).toEqual(expect.arrayContaining(['awaiting_decision', 'rolling_back']));
+    expect(job.records.statuses.map((s) => s.status)).toEqual(
+      expect.arrayContaining(['awaiting_decision', 'rolling_back']),
+    );
     // Both targets ran `a` (one failed after running it): both are undone; `b` never started.
     expect(undos(job.records.calls)).toEqual(['a.rollback@web-1', 'a.rollback@web-2']);
     expect(job.records.calls.filter((c) => c.startsWith('b@'))).toEqual([]);
@@ -105,7 +117,9 @@ describe('failure threshold decision', () => {
   it('four-eyes: the requester may roll back but not continue past the failures', async () => {
     const job = await wf.startJob({ ...asking(), approval: { required: false, fourEyes: true } });
     await job.reached('awaiting_decision');
-    const own = await TestJob.refusal(job.decide('decide', { by: job.input.requestedBy, role: 'approver' }, { choice: 'continue' }));
+    const own = await TestJob.refusal(
+      job.decide('decide', { by: job.input.requestedBy, role: 'approver' }, { choice: 'continue' }),
+    );
     expect(own.type).toBe(ErrorType.Forbidden);
     expect(own.message).toMatch(/four-eyes/);
     await job.decide('decide', { by: job.input.requestedBy, role: 'operator' }, { choice: 'rollback' });
@@ -149,7 +163,9 @@ describe('an update racing the end of the job', () => {
     const result = await job.result();
     expect(result.status).toBe('completed');
     // The workflow waited for the handler: the refusal is on record, no cancel event, the final status last.
-    expect(job.records.refused).toEqual([expect.objectContaining({ reason: expect.stringMatching(/can no longer be cancelled/) })]);
+    expect(job.records.refused).toEqual([
+      expect.objectContaining({ reason: expect.stringMatching(/can no longer be cancelled/) }),
+    ]);
     expect(job.eventActions()).toEqual([]);
     expect(job.records.statuses.at(-1)?.status).toBe('completed');
   });

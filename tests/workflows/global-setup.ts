@@ -52,7 +52,8 @@ const workflowBundle = async (): Promise<string> => {
   await writeFile(partial, code);
   await rename(partial, file);
   // Bundles of earlier code are of no further use.
-  for (const old of await readdir(dir)) if (old.endsWith('.js') && path.join(dir, old) !== file) await rm(path.join(dir, old), { force: true });
+  for (const old of await readdir(dir))
+    if (old.endsWith('.js') && path.join(dir, old) !== file) await rm(path.join(dir, old), { force: true });
   return file;
 };
 

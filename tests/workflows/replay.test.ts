@@ -16,7 +16,17 @@ import './support/quiet-runtime.js';
 const DIR = path.join(REPO_ROOT, 'tests', 'histories');
 
 /** The kinds a recording must keep: each drives the workflow down a different path. */
-const REQUIRED = ['approval-timed-out', 'approved-completed', 'cancelled', 'continued-as-new', 'continued-run', 'decided-continue', 'decided-rollback', 'rejected', 'target-rolled-back'];
+const REQUIRED = [
+  'approval-timed-out',
+  'approved-completed',
+  'cancelled',
+  'continued-as-new',
+  'continued-run',
+  'decided-continue',
+  'decided-rollback',
+  'rejected',
+  'target-rolled-back',
+];
 
 /** The recordings (`<date>-<commit>` folders), oldest first. */
 const recordings = async (): Promise<string[]> =>
@@ -28,7 +38,8 @@ const recordings = async (): Promise<string[]> =>
 /** Every stored history, as `<recording>/<kind>.json`. */
 const stored = async (): Promise<string[]> => {
   const out: string[] = [];
-  for (const rec of await recordings()) for (const f of await readdir(path.join(DIR, rec))) if (f.endsWith('.json')) out.push(`${rec}/${f}`);
+  for (const rec of await recordings())
+    for (const f of await readdir(path.join(DIR, rec))) if (f.endsWith('.json')) out.push(`${rec}/${f}`);
   return out;
 };
 
@@ -43,11 +54,15 @@ describe('stored workflow histories', () => {
   it('replay with the current workflow code without a determinism error', async () => {
     const files = await stored();
     async function* histories() {
-      for (const file of files) yield { workflowId: file, history: historyFromJson(JSON.parse(await readFile(path.join(DIR, file), 'utf8'))) };
+      for (const file of files)
+        yield { workflowId: file, history: historyFromJson(JSON.parse(await readFile(path.join(DIR, file), 'utf8'))) };
     }
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories())) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      histories(),
+    )) {
       replayed++;
       if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message}`);
     }

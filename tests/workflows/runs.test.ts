@@ -53,7 +53,11 @@ describe('cancel', () => {
   it('interrupt: the step in flight is cancelled on the executor, and under rollback all its possible change is undone', async () => {
     const hold = holding();
     // A short heartbeat timeout: the cancel reaches the activity with its next heartbeat.
-    const job = await wf.startJob({ plan: sshPlan(['a', 'b'], { rollback: 'all' }), script: hold.script, options: { heartbeatTimeoutSeconds: 2 } });
+    const job = await wf.startJob({
+      plan: sshPlan(['a', 'b'], { rollback: 'all' }),
+      script: hold.script,
+      options: { heartbeatTimeoutSeconds: 2 },
+    });
     await hold.started.promise;
     await job.decide('cancel', { by: 'bob', role: 'operator' }, { mode: 'interrupt' });
     const result = await job.result();
@@ -78,14 +82,23 @@ describe('cancel', () => {
 
 const targets = ['web-1', 'web-2', 'web-3'];
 /** Step `b` fails on web-2, after `a` changed every target. */
-const script = async ({ stepId, target }: { stepId: string; target: string }) => commandOutput(stepId === 'b' && target === 'web-2' ? 1 : 0);
+const script = async ({ stepId, target }: { stepId: string; target: string }) =>
+  commandOutput(stepId === 'b' && target === 'web-2' ? 1 : 0);
 const undosOf = (calls: string[], target: string) => calls.filter((c) => c.endsWith(`.rollback@${target}`));
 
 describe('rollback policy', () => {
   it('target: only the failed target is undone, newest change first; the others go on', async () => {
-    const job = await wf.startJob({ plan: sshPlan(['a', 'b', 'c'], { rollback: 'target', continueOnFailure: true }), targets, script });
+    const job = await wf.startJob({
+      plan: sshPlan(['a', 'b', 'c'], { rollback: 'target', continueOnFailure: true }),
+      targets,
+      script,
+    });
     const result = await job.result();
-    expect(result).toMatchObject({ status: 'failed', targets: { total: 3, completed: 2, rolledBack: 1 }, compensationFailures: 0 });
+    expect(result).toMatchObject({
+      status: 'failed',
+      targets: { total: 3, completed: 2, rolledBack: 1 },
+      compensationFailures: 0,
+    });
     expect(undosOf(job.records.calls, 'web-2')).toEqual(['b.rollback@web-2', 'a.rollback@web-2']);
     expect(undosOf(job.records.calls, 'web-1')).toEqual([]);
     expect(undosOf(job.records.calls, 'web-3')).toEqual([]);
@@ -94,7 +107,11 @@ describe('rollback policy', () => {
   });
 
   it('all: one failure stops the job and every target is undone, newest change first', async () => {
-    const job = await wf.startJob({ plan: sshPlan(['a', 'b', 'c'], { rollback: 'all', continueOnFailure: true }), targets, script });
+    const job = await wf.startJob({
+      plan: sshPlan(['a', 'b', 'c'], { rollback: 'all', continueOnFailure: true }),
+      targets,
+      script,
+    });
     const result = await job.result();
     expect(result).toMatchObject({ status: 'failed', targets: { total: 3, rolledBack: 3 }, compensationFailures: 0 });
     for (const t of targets) expect(undosOf(job.records.calls, t)).toEqual([`b.rollback@${t}`, `a.rollback@${t}`]);
@@ -106,7 +123,11 @@ describe('continue-as-new', () => {
   it('hands the job over to new runs when the history passes its limit, running every step on every target exactly once', async () => {
     const targets = ['web-1', 'web-2', 'web-3', 'web-4'];
     // 40 events: a handful of targets per run, so the job spans several runs.
-    const job = await wf.startJob({ plan: sshPlan(['a', 'b', 'c'], { maxParallel: 2 }), targets, options: { historyEventLimit: 40 } });
+    const job = await wf.startJob({
+      plan: sshPlan(['a', 'b', 'c'], { maxParallel: 2 }),
+      targets,
+      options: { historyEventLimit: 40 },
+    });
     const result = await job.result();
     expect(result).toMatchObject({ status: 'completed', targets: { total: 4, completed: 4, failed: 0 } });
     const expected = ['a', 'b', 'c'].flatMap((s) => targets.map((t) => `${s}@${t}`)).sort();
@@ -126,7 +147,10 @@ describe('continue-as-new', () => {
     const job = await wf.startJob({ plan: sshPlan(['a']), carried: { phase: 'running' } });
     const err = await job.result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
-    expect((err as WorkflowFailedError).cause).toMatchObject({ type: ErrorType.Forbidden, message: expect.stringMatching(/handed-over state/) });
+    expect((err as WorkflowFailedError).cause).toMatchObject({
+      type: ErrorType.Forbidden,
+      message: expect.stringMatching(/handed-over state/),
+    });
     expect(job.records.calls).toEqual([]);
   });
 });

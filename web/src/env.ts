@@ -15,7 +15,8 @@ let parsed: WebEnv | undefined;
 export const webEnv = (): WebEnv => {
   if (!parsed) {
     const result = WebEnv.safeParse(process.env);
-    if (!result.success) throw new Error(`web config: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!result.success)
+      throw new Error(`web config: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     parsed = result.data;
   }
   return parsed;

@@ -15,7 +15,11 @@ export async function approvalGate(input: RunJobInput, state: JobState, queue: R
     return;
   }
   if (data.status !== 'awaiting_approval') {
-    state.log(new Date(), 'info', `Waiting for approval: ${input.approval.reasons.join('; ') || 'the plan asks for it'}`);
+    state.log(
+      new Date(),
+      'info',
+      `Waiting for approval: ${input.approval.reasons.join('; ') || 'the plan asks for it'}`,
+    );
     await queue.setStatus('awaiting_approval');
   }
   const waitMs = Math.max(0, Date.parse(approval.deadline ?? '') - Date.now());

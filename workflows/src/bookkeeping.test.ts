@@ -7,6 +7,10 @@ describe("the job's bookkeeping", () => {
     expect(BOOKKEEPING.scheduleToStartTimeout).toBeUndefined();
     expect(BOOKKEEPING.retry?.maximumAttempts).toBe(Number.POSITIVE_INFINITY);
     expect(BOOKKEEPING.retry?.nonRetryableErrorTypes).toBeUndefined();
-    expect(BOOKKEEPING).toMatchObject({ taskQueue: 'orchestrator', startToCloseTimeout: '30s', retry: { maximumInterval: '30s' } });
+    expect(BOOKKEEPING).toMatchObject({
+      taskQueue: 'orchestrator',
+      startToCloseTimeout: '30s',
+      retry: { maximumInterval: '30s' },
+    });
   });
 });

@@ -11,5 +11,10 @@ import { TaskQueue } from '@opsc/contracts';
 export const BOOKKEEPING: ActivityOptions = {
   taskQueue: TaskQueue.orchestrator,
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: Number.POSITIVE_INFINITY },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: Number.POSITIVE_INFINITY,
+  },
 };

@@ -58,7 +58,12 @@ export const changeOf = (action: Action, outcome: Outcome): Change => {
   const { output, error } = outcome;
   // A refusal says nothing ran only on the first attempt: a retry's refusal (a credential rotated,
   // the gate closed) may follow an attempt that ran and was lost.
-  if (!output) return outcome.ok ? 'changed' : error && !error.retried && REFUSED_BEFORE_RUNNING.has(error.type) ? 'unchanged' : 'unknown';
+  if (!output)
+    return outcome.ok
+      ? 'changed'
+      : error && !error.retried && REFUSED_BEFORE_RUNNING.has(error.type)
+        ? 'unchanged'
+        : 'unknown';
   // An HTTP request that got an answer was received: what it did, only the service knows.
   const reported = output.kind === 'command' ? fromFacts(action, output.facts ?? {}) : 'ran';
   if (outcome.ok) return reported === 'unchanged' ? 'unchanged' : 'changed';

@@ -63,15 +63,31 @@ export class Compensation {
       let failure: string | null = entry.error ?? null;
       if (entry.action) {
         const outcome = await this.runUndo(entry, target);
-        this.queue.verdict(`${step.id}.rollback`, step.rollback?.tool ?? `${toolKeyOf(step)}.rollback`, target, outcome);
-        if (!outcome.ok) failure = `undo of "${step.name}" (${step.rollback?.name ?? 'rollback'}) failed: ${describeOutcome(outcome)}`;
+        this.queue.verdict(
+          `${step.id}.rollback`,
+          step.rollback?.tool ?? `${toolKeyOf(step)}.rollback`,
+          target,
+          outcome,
+        );
+        if (!outcome.ok)
+          failure = `undo of "${step.name}" (${step.rollback?.name ?? 'rollback'}) failed: ${describeOutcome(outcome)}`;
       }
       stack.pop();
       (failure === null ? undone : notUndone).push(step.id);
-      this.state.recordUndone(entry.step, t, failure === null, failure === null ? null : { target: target.name, stepId: step.id, message: failure }, new Date());
+      this.state.recordUndone(
+        entry.step,
+        t,
+        failure === null,
+        failure === null ? null : { target: target.name, stepId: step.id, message: failure },
+        new Date(),
+      );
       // On record in order with the rest, but the older undos do not wait for the database.
       if (failure) {
-        const event = this.queue.eventEntry('compensation-failed', { by: 'workflow' }, { target: target.name, stepId: step.id, message: failure });
+        const event = this.queue.eventEntry(
+          'compensation-failed',
+          { by: 'workflow' },
+          { target: target.name, stepId: step.id, message: failure },
+        );
         void this.queue.record(() => records.recordJobEvent(event));
       }
     }

@@ -10,7 +10,11 @@ export const classifyActivityFailure = (err: unknown): { type: ErrorType; messag
   if (cause instanceof ApplicationFailure && cause.type && KNOWN_TYPES.has(cause.type)) {
     // The failure of a retry: an earlier attempt may have run before it was lost.
     const attempt = (cause.details?.[0] as FailureDetails | undefined)?.attempt;
-    return { type: cause.type as ErrorType, message: cause.message, ...(typeof attempt === 'number' && attempt > 1 && { retried: true as const }) };
+    return {
+      type: cause.type as ErrorType,
+      message: cause.message,
+      ...(typeof attempt === 'number' && attempt > 1 && { retried: true as const }),
+    };
   }
   if (cause instanceof TimeoutFailure) {
     return { type: ErrorType.Timeout, message: 'the executor did not finish or heartbeat in time' };

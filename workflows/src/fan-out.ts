@@ -55,7 +55,9 @@ export class FanOut {
 
   /** Whether the steps' lanes launch no more targets. */
   stopLaunching(): boolean {
-    return this.data.stop !== null || this.continueAsNewNeeded || (this.thresholdCrossed() && !this.data.thresholdWaived);
+    return (
+      this.data.stop !== null || this.continueAsNewNeeded || (this.thresholdCrossed() && !this.data.thresholdWaived)
+    );
   }
 
   private historyTooLong(): boolean {
@@ -85,11 +87,19 @@ export class FanOut {
       return;
     }
     const now = new Date();
-    this.data.decision = { status: 'pending', reason, askedAt: now.toISOString(), deadline: new Date(now.getTime() + decisionTimeoutSeconds * 1000).toISOString() };
+    this.data.decision = {
+      status: 'pending',
+      reason,
+      askedAt: now.toISOString(),
+      deadline: new Date(now.getTime() + decisionTimeoutSeconds * 1000).toISOString(),
+    };
     this.state.log(now, 'warn', `${reason}: waiting for a decision, continue or roll back`);
     await this.queue.setStatus('awaiting_decision');
     const decision = this.data.decision;
-    const answered = await condition(() => decision.status !== 'pending' || this.data.cancel !== null, decisionTimeoutSeconds * 1000);
+    const answered = await condition(
+      () => decision.status !== 'pending' || this.data.cancel !== null,
+      decisionTimeoutSeconds * 1000,
+    );
     if (!answered) {
       decision.status = 'timed_out';
       this.state.log(new Date(), 'warn', `No decision within ${decisionTimeoutSeconds} s: rolling back`);

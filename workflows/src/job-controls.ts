@@ -1,5 +1,15 @@
 import { ApplicationFailure, CancellationScope, proxyActivities, setHandler } from '@temporalio/workflow';
-import { ErrorType, TaskQueue, type CarriedJobState, type Decision, type DecisionAction, type JobEvent, type JobStatus, type OrchestratorActivities, type RunJobInput } from '@opsc/contracts';
+import {
+  ErrorType,
+  TaskQueue,
+  type CarriedJobState,
+  type Decision,
+  type DecisionAction,
+  type JobEvent,
+  type JobStatus,
+  type OrchestratorActivities,
+  type RunJobInput,
+} from '@opsc/contracts';
 import {
   approveUpdate,
   cancelUpdate,
@@ -35,7 +45,12 @@ export interface ControlledJob {
   readonly input: RunJobInput;
   readonly data: CarriedJobState;
   log(level: 'info' | 'warn', message: string): void;
-  event(action: JobEvent['action'], actor: { by: string; comment?: string | null; sourceIp?: string | null }, details?: Record<string, unknown>, decisionId?: string): Promise<void>;
+  event(
+    action: JobEvent['action'],
+    actor: { by: string; comment?: string | null; sourceIp?: string | null },
+    details?: Record<string, unknown>,
+    decisionId?: string,
+  ): Promise<void>;
   setStatus(status: JobStatus): Promise<void>;
   /** Cancels the steps in flight (an interrupting cancel). */
   interruptSteps(): void;
@@ -63,10 +78,12 @@ export const installControlHandlers = (job: ControlledJob): void => {
   const answer = (message: string): ControlAnswer => ({ status: data.status, message });
 
   const approvalPending = (): void => {
-    if (data.phase !== 'approval' || data.approval.status !== 'pending') refuse(ErrorType.Conflict, `the job is not waiting for approval; it is ${data.status}`);
+    if (data.phase !== 'approval' || data.approval.status !== 'pending')
+      refuse(ErrorType.Conflict, `the job is not waiting for approval; it is ${data.status}`);
   };
   const pausable = (): void => {
-    if (data.phase !== 'running' || data.stop) refuse(ErrorType.Conflict, `only a running job can be paused; this one is ${data.status}`);
+    if (data.phase !== 'running' || data.stop)
+      refuse(ErrorType.Conflict, `only a running job can be paused; this one is ${data.status}`);
     if (data.paused) refuse(ErrorType.Conflict, 'the job is already paused');
   };
   const resumable = (): void => {
@@ -74,10 +91,12 @@ export const installControlHandlers = (job: ControlledJob): void => {
   };
   const cancellable = (): void => {
     if (data.cancel) refuse(ErrorType.Conflict, 'the job is already being cancelled');
-    if (data.phase !== 'approval' && data.phase !== 'running') refuse(ErrorType.Conflict, `the job can no longer be cancelled; it is ${data.status}`);
+    if (data.phase !== 'approval' && data.phase !== 'running')
+      refuse(ErrorType.Conflict, `the job can no longer be cancelled; it is ${data.status}`);
   };
   const decisionPending = (): void => {
-    if (data.decision?.status !== 'pending') refuse(ErrorType.Conflict, `the job is not waiting for a decision; it is ${data.status}`);
+    if (data.decision?.status !== 'pending')
+      refuse(ErrorType.Conflict, `the job is not waiting for a decision; it is ${data.status}`);
   };
   const operator = (d: Decision): void => {
     if (!OPERATOR_ROLES.has(d.role)) refuse(ErrorType.Forbidden, `this needs the operator role; ${d.by} is ${d.role}`);
@@ -100,19 +119,29 @@ export const installControlHandlers = (job: ControlledJob): void => {
         .map(([k, v]) => [k.slice(0, 50), String(v).slice(0, 200)]),
     );
     const decisionId = typeof ref.decisionId === 'string' ? ref.decisionId.slice(0, 100) : '';
-    const result = await CancellationScope.nonCancellable(() => confirmation.confirmDecision({ decisionId, action, claimed })).catch(() => null);
-    if (result === null) return refuse(ErrorType.Unavailable, 'the decision could not be checked against its record; try again');
+    const result = await CancellationScope.nonCancellable(() =>
+      confirmation.confirmDecision({ decisionId, action, claimed }),
+    ).catch(() => null);
+    if (result === null)
+      return refuse(ErrorType.Unavailable, 'the decision could not be checked against its record; try again');
     if (!result.confirmed) return refuse(result.forged ? ErrorType.Forbidden : ErrorType.Conflict, result.reason);
     return result.decision;
   };
 
-  const decide = async (action: DecisionAction & JobEvent['action'], args: DecisionRef, rules: (d: Decision) => void, effect: (d: Decision) => Effect): Promise<ControlAnswer> => {
+  const decide = async (
+    action: DecisionAction & JobEvent['action'],
+    args: DecisionRef,
+    rules: (d: Decision) => void,
+    effect: (d: Decision) => Effect,
+  ): Promise<ControlAnswer> => {
     const d = await confirm(action, args);
     try {
       rules(d);
     } catch (err) {
       // Refused by the job's rules: the decision's row and the audit log say so, and why.
-      await CancellationScope.nonCancellable(() => records.refuseDecision({ decisionId: d.id, reason: (err as Error).message }));
+      await CancellationScope.nonCancellable(() =>
+        records.refuseDecision({ decisionId: d.id, reason: (err as Error).message }),
+      );
       throw err;
     }
     const done = effect(d);
@@ -129,14 +158,24 @@ export const installControlHandlers = (job: ControlledJob): void => {
         args,
         (d) => {
           approvalPending();
-          if (!APPROVER_ROLES.has(d.role)) refuse(ErrorType.Forbidden, `approving needs the approver role; ${d.by} is ${d.role}`);
-          if (data.approval.fourEyes && d.by === input.requestedBy) refuse(ErrorType.Forbidden, `four-eyes rule: ${d.by} requested this job and cannot approve it`);
+          if (!APPROVER_ROLES.has(d.role))
+            refuse(ErrorType.Forbidden, `approving needs the approver role; ${d.by} is ${d.role}`);
+          if (data.approval.fourEyes && d.by === input.requestedBy)
+            refuse(ErrorType.Forbidden, `four-eyes rule: ${d.by} requested this job and cannot approve it`);
           if (d.planHash !== input.planHash) {
-            refuse(ErrorType.Conflict, `the plan changed: approval names plan ${d.planHash.slice(0, 12)}…, the job runs plan ${input.planHash.slice(0, 12)}…; review it again`);
+            refuse(
+              ErrorType.Conflict,
+              `the plan changed: approval names plan ${d.planHash.slice(0, 12)}…, the job runs plan ${input.planHash.slice(0, 12)}…; review it again`,
+            );
           }
         },
         (d) => {
-          Object.assign(data.approval, { status: 'approved', decidedBy: d.by, decidedAt: new Date().toISOString(), ...(d.comment && { comment: d.comment }) });
+          Object.assign(data.approval, {
+            status: 'approved',
+            decidedBy: d.by,
+            decidedAt: new Date().toISOString(),
+            ...(d.comment && { comment: d.comment }),
+          });
           job.log('info', `Approved by ${d.by}${d.comment ? `: ${d.comment}` : ''}`);
           return { message: 'approved' };
         },
@@ -153,10 +192,16 @@ export const installControlHandlers = (job: ControlledJob): void => {
         (d) => {
           approvalPending();
           // The requester may withdraw their own job; anyone else needs the approver role.
-          if (!APPROVER_ROLES.has(d.role) && d.by !== input.requestedBy) refuse(ErrorType.Forbidden, `rejecting needs the approver role; ${d.by} is ${d.role}`);
+          if (!APPROVER_ROLES.has(d.role) && d.by !== input.requestedBy)
+            refuse(ErrorType.Forbidden, `rejecting needs the approver role; ${d.by} is ${d.role}`);
         },
         (d) => {
-          Object.assign(data.approval, { status: 'rejected', decidedBy: d.by, decidedAt: new Date().toISOString(), ...(d.comment && { comment: d.comment }) });
+          Object.assign(data.approval, {
+            status: 'rejected',
+            decidedBy: d.by,
+            decidedAt: new Date().toISOString(),
+            ...(d.comment && { comment: d.comment }),
+          });
           job.log('warn', `Rejected by ${d.by}${d.comment ? `: ${d.comment}` : ''}`);
           return { message: 'rejected' };
         },
@@ -227,7 +272,10 @@ export const installControlHandlers = (job: ControlledJob): void => {
           data.cancel = { by: d.by, mode };
           data.stop = 'cancel';
           data.paused = false;
-          job.log('warn', `Cancelled by ${d.by}${mode === 'interrupt' ? ', interrupting steps in flight' : ', letting steps in flight finish'}; then: rollback ${job.rollbackPolicy}`);
+          job.log(
+            'warn',
+            `Cancelled by ${d.by}${mode === 'interrupt' ? ', interrupting steps in flight' : ', letting steps in flight finish'}; then: rollback ${job.rollbackPolicy}`,
+          );
           if (mode === 'interrupt') job.interruptSteps();
           return { message: 'cancelling', details: { mode } };
         },
@@ -245,13 +293,23 @@ export const installControlHandlers = (job: ControlledJob): void => {
           decisionPending();
           if (d.choice === 'rollback') return operator(d);
           // Going on past failures is a new risk: it takes an approver, and not the requester under four-eyes.
-          if (!APPROVER_ROLES.has(d.role)) refuse(ErrorType.Forbidden, `continuing past failures needs the approver role; ${d.by} is ${d.role}`);
-          if (data.approval.fourEyes && d.by === input.requestedBy) refuse(ErrorType.Forbidden, `four-eyes rule: ${d.by} requested this job and cannot approve continuing it`);
+          if (!APPROVER_ROLES.has(d.role))
+            refuse(ErrorType.Forbidden, `continuing past failures needs the approver role; ${d.by} is ${d.role}`);
+          if (data.approval.fourEyes && d.by === input.requestedBy)
+            refuse(ErrorType.Forbidden, `four-eyes rule: ${d.by} requested this job and cannot approve continuing it`);
         },
         (d) => {
           const choice = d.choice ?? 'rollback';
-          Object.assign(data.decision ?? {}, { status: choice, decidedBy: d.by, decidedAt: new Date().toISOString(), ...(d.comment && { comment: d.comment }) });
-          job.log('warn', `${d.by} chose to ${choice === 'continue' ? 'continue past the failures' : 'roll back every target'}`);
+          Object.assign(data.decision ?? {}, {
+            status: choice,
+            decidedBy: d.by,
+            decidedAt: new Date().toISOString(),
+            ...(d.comment && { comment: d.comment }),
+          });
+          job.log(
+            'warn',
+            `${d.by} chose to ${choice === 'continue' ? 'continue past the failures' : 'roll back every target'}`,
+          );
           return { message: choice === 'continue' ? 'continuing' : 'rolling back', details: { choice } };
         },
       ),

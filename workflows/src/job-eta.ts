@@ -8,11 +8,17 @@ const OBSERVED_ENOUGH = 3;
  * estimate, else what little was seen. The slow end is the longest of the estimate's and of what
  * this run has seen: the first targets through are the fast ones, so neither alone will do.
  */
-export const expectedOf = (meta: StepMeta): { seconds: number | null; tail: number | null; from: StepMeta['expectedFrom'] } => {
+export const expectedOf = (
+  meta: StepMeta,
+): { seconds: number | null; tail: number | null; from: StepMeta['expectedFrom'] } => {
   const observed = meta.observedCount > 0 ? meta.observedMs / meta.observedCount / 1000 : null;
-  const tails = [meta.expectedTailSeconds ?? meta.expectedSeconds, meta.observedCount > 0 ? (meta.observedMaxMs ?? 0) / 1000 : null].filter((x): x is number => x !== null && x !== undefined);
+  const tails = [
+    meta.expectedTailSeconds ?? meta.expectedSeconds,
+    meta.observedCount > 0 ? (meta.observedMaxMs ?? 0) / 1000 : null,
+  ].filter((x): x is number => x !== null && x !== undefined);
   const tail = tails.length ? Math.max(...tails) : null;
-  if (observed !== null && (meta.observedCount >= OBSERVED_ENOUGH || meta.expectedSeconds === null)) return { seconds: observed, tail, from: 'observed' };
+  if (observed !== null && (meta.observedCount >= OBSERVED_ENOUGH || meta.expectedSeconds === null))
+    return { seconds: observed, tail, from: 'observed' };
   return { seconds: meta.expectedSeconds, tail, from: meta.expectedFrom };
 };
 
@@ -28,10 +34,19 @@ export interface EstimatedJob {
  * Times the job's steps from earlier runs of the same tools on the same targets (else the tools'
  * own estimates), through the orchestrator's `estimateSteps`, and logs the ETA it makes.
  */
-export const estimateFromHistory = async (estimateSteps: OrchestratorActivities['estimateSteps'], jobId: string, plan: Plan, job: EstimatedJob): Promise<void> => {
+export const estimateFromHistory = async (
+  estimateSteps: OrchestratorActivities['estimateSteps'],
+  jobId: string,
+  plan: Plan,
+  job: EstimatedJob,
+): Promise<void> => {
   const estimates = await estimateSteps({
     jobId,
-    steps: plan.steps.map((step) => ({ stepId: step.id, toolKey: toolKeyOf(step), fallbackSeconds: step.tool?.typicalDurationSeconds ?? null })),
+    steps: plan.steps.map((step) => ({
+      stepId: step.id,
+      toolKey: toolKeyOf(step),
+      fallbackSeconds: step.tool?.typicalDurationSeconds ?? null,
+    })),
   });
   for (const e of estimates) {
     const index = plan.steps.findIndex((s) => s.id === e.stepId);

@@ -22,7 +22,8 @@ export const layOut = (input: RunJobInput): JobLayout => {
   const stepTargets = input.plan.steps.map((step) => {
     if (!step.targets) return [executorIndex];
     const indexes = input.stepTargets[step.id] ?? [];
-    for (const i of indexes) if (!targets[i]) throw new RangeError(`step ${step.id} refers to target #${i}, which the job does not have`);
+    for (const i of indexes)
+      if (!targets[i]) throw new RangeError(`step ${step.id} refers to target #${i}, which the job does not have`);
     return indexes;
   });
   return { targets, stepTargets, executorIndex };

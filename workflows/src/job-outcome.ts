@@ -7,7 +7,11 @@ export type JobOutcome = Omit<JobResult, 'jobId' | 'status'>;
  * How a job ended, from its state: rejected (or never approved), cancelled, failed (a target failed,
  * the job stopped, or an undo failed) or completed; and the count of each target's end.
  */
-export function outcomeOf(state: JobState, targetCount: number, jobTargetCount: number): { status: JobStatus; outcome: JobOutcome } {
+export function outcomeOf(
+  state: JobState,
+  targetCount: number,
+  jobTargetCount: number,
+): { status: JobStatus; outcome: JobOutcome } {
   const { data } = state;
   const states = data.targetStates.slice(0, jobTargetCount);
   let failedTargets = false;
@@ -22,7 +26,13 @@ export function outcomeOf(state: JobState, targetCount: number, jobTargetCount: 
           : 'completed';
   const count = (s: string) => states.filter((x) => x === s).length;
   const outcome = {
-    targets: { total: states.length, completed: count('completed'), failed: count('failed') + count('cancelled'), rolledBack: count('rolled_back'), rollbackFailed: count('rollback_failed') },
+    targets: {
+      total: states.length,
+      completed: count('completed'),
+      failed: count('failed') + count('cancelled'),
+      rolledBack: count('rolled_back'),
+      rollbackFailed: count('rollback_failed'),
+    },
     compensationFailures: data.rollback.failed,
     halfChanged: data.rollback.halfChanged ?? [],
   };

@@ -4,11 +4,39 @@ import { JobState } from './job-state.js';
 import type { Outcome } from './run-step.js';
 import { undoEntryFor } from './saga.js';
 
-const step = (id: string) => ({ id, name: `Step ${id}`, targets: { group: 'g' }, action: { method: 'ssh', operation: { op: 'run', argv: ['true'] } } });
-const plan = Plan.parse({ name: 'three steps', policies: { maxParallel: 2 }, steps: [step('a'), step('b'), step('c')] });
+const step = (id: string) => ({
+  id,
+  name: `Step ${id}`,
+  targets: { group: 'g' },
+  action: { method: 'ssh', operation: { op: 'run', argv: ['true'] } },
+});
+const plan = Plan.parse({
+  name: 'three steps',
+  policies: { maxParallel: 2 },
+  steps: [step('a'), step('b'), step('c')],
+});
 const at = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, seconds));
-const approval = { required: false, status: 'not_required' as const, planHash: 'h', requestedBy: 'rita', fourEyes: true, deadline: null };
-const fresh = () => new JobState('job-1', plan, ['t0', 't1', 't2'], [[0, 1, 2], [0, 1, 2], [0, 1, 2]], -1, { approval, now: at(0) });
+const approval = {
+  required: false,
+  status: 'not_required' as const,
+  planHash: 'h',
+  requestedBy: 'rita',
+  fourEyes: true,
+  deadline: null,
+};
+const fresh = () =>
+  new JobState(
+    'job-1',
+    plan,
+    ['t0', 't1', 't2'],
+    [
+      [0, 1, 2],
+      [0, 1, 2],
+      [0, 1, 2],
+    ],
+    -1,
+    { approval, now: at(0) },
+  );
 
 describe('JobState', () => {
   it('keeps one cell per step and target, drops a failed target from later steps and counts each target once', () => {
@@ -43,7 +71,18 @@ describe('JobState', () => {
     s.finishCompensation(0, ['a'], [], at(2));
     s.finishCompensation(1, [], ['a'], at(2));
     const carried = s.handOver();
-    const next = new JobState('job-1', plan, ['t0', 't1', 't2'], [[0, 1, 2], [0, 1, 2], [0, 1, 2]], -1, carried);
+    const next = new JobState(
+      'job-1',
+      plan,
+      ['t0', 't1', 't2'],
+      [
+        [0, 1, 2],
+        [0, 1, 2],
+        [0, 1, 2],
+      ],
+      -1,
+      carried,
+    );
     const snap = next.snapshot(at(3));
     expect(snap.matrix[0]).toBe('RX.');
     expect(snap.targetStates).toEqual(['rolled_back', 'rollback_failed', 'pending']);
@@ -71,7 +110,18 @@ describe('rollback accounting', () => {
     s.recordUndone(1, 1, true, null, at(3));
     s.recordUndone(0, 1, false, { target: 't1', stepId: 'a', message: 'undo of "Step a" failed: exit code 1' }, at(3));
     s.finishCompensation(1, ['b'], ['a'], at(3));
-    const snap = new JobState('job-1', plan, ['t0', 't1', 't2'], [[0, 1, 2], [0, 1, 2], [0, 1, 2]], -1, s.handOver()).snapshot(at(4));
+    const snap = new JobState(
+      'job-1',
+      plan,
+      ['t0', 't1', 't2'],
+      [
+        [0, 1, 2],
+        [0, 1, 2],
+        [0, 1, 2],
+      ],
+      -1,
+      s.handOver(),
+    ).snapshot(at(4));
     expect(snap.targetStates.slice(0, 2)).toEqual(['rolled_back', 'rollback_failed']);
     expect(snap.matrix.slice(0, 2)).toEqual(['RX-', 'RR-']);
     expect(snap.targetProgress).toMatchObject({ rolledBack: 1 });
@@ -82,14 +132,29 @@ describe('rollback accounting', () => {
       failures: [{ target: 't1', stepId: 'a', message: 'undo of "Step a" failed: exit code 1' }],
       halfChanged: [{ target: 't1', undone: ['b'], notUndone: ['a'] }],
     });
-    expect(snap.logs.at(-1)).toMatchObject({ level: 'error', target: 't1', message: 'HALF-CHANGED: 1 change(s) not undone (a); undone: b' });
+    expect(snap.logs.at(-1)).toMatchObject({
+      level: 'error',
+      target: 't1',
+      message: 'HALF-CHANGED: 1 change(s) not undone (a); undone: b',
+    });
   });
 
   it('answers for state handed over by a run that kept no list of half-changed hosts', () => {
     const s = fresh();
     const older = s.handOver();
     delete older.rollback.halfChanged;
-    const next = new JobState('job-1', plan, ['t0', 't1', 't2'], [[0, 1, 2], [0, 1, 2], [0, 1, 2]], -1, older);
+    const next = new JobState(
+      'job-1',
+      plan,
+      ['t0', 't1', 't2'],
+      [
+        [0, 1, 2],
+        [0, 1, 2],
+        [0, 1, 2],
+      ],
+      -1,
+      older,
+    );
     next.finishCompensation(2, [], ['c'], at(1));
     expect(next.snapshot(at(1)).rollback.halfChanged).toEqual([{ target: 't2', undone: [], notUndone: ['c'] }]);
   });
@@ -120,7 +185,10 @@ describe("the job's ETA", () => {
     s.startStep(0, at(0));
     // A first wave of the mean, the last of the slow end.
     expect(s.snapshot(at(0)).estimatedSecondsRemaining).toBe(2 + 6);
-    for (const [t, ms] of [[0, 1_000], [1, 9_000]] as const) {
+    for (const [t, ms] of [
+      [0, 1_000],
+      [1, 9_000],
+    ] as const) {
       s.startTarget(0, t, at(0));
       s.finishTarget(0, t, true, false, ms, 'ok', at(ms / 1000));
     }
@@ -152,7 +220,15 @@ describe('undo actions', () => {
         name: 'Copy',
         targets: { group: 'g' },
         action: { method: 'ssh', operation: { op: 'file-copy', source: 'a', destination: '/opt/a' } },
-        rollback: { tool: 'file-restore', name: 'Restore /opt/a', action: { method: 'ssh', become: true, operation: { op: 'file-restore', destination: '/opt/a', backup: '{{facts.backup}}' } } },
+        rollback: {
+          tool: 'file-restore',
+          name: 'Restore /opt/a',
+          action: {
+            method: 'ssh',
+            become: true,
+            operation: { op: 'file-restore', destination: '/opt/a', backup: '{{facts.backup}}' },
+          },
+        },
       },
     ],
   }).steps[0]!;
@@ -169,14 +245,24 @@ describe('undo actions', () => {
   it('fills what the step reported on that target into its undo action, validated', () => {
     expect(undoEntryFor(copy, 0, ok({ backup: '/var/backups/opsc/a.1' }))).toEqual({
       step: 0,
-      action: { method: 'ssh', become: true, successExitCodes: [0], operation: { op: 'file-restore', destination: '/opt/a', backup: '/var/backups/opsc/a.1' } },
+      action: {
+        method: 'ssh',
+        become: true,
+        successExitCodes: [0],
+        operation: { op: 'file-restore', destination: '/opt/a', backup: '/var/backups/opsc/a.1' },
+      },
     });
   });
 
   it('reports a completed change it cannot undo, and leaves alone a failed step that reported nothing', () => {
-    expect(undoEntryFor(copy, 0, ok({}))).toEqual({ step: 0, error: 'cannot undo "Copy": the step did not report backup' });
+    expect(undoEntryFor(copy, 0, ok({}))).toEqual({
+      step: 0,
+      error: 'cannot undo "Copy": the step did not report backup',
+    });
     expect(undoEntryFor(copy, 0, failed(2))).toBeNull();
-    expect(undoEntryFor(copy, 0, ok({ backup: '../../etc/shadow' }))?.error).toMatch(/^cannot undo "Copy": its undo action is invalid at operation.backup/);
+    expect(undoEntryFor(copy, 0, ok({ backup: '../../etc/shadow' }))?.error).toMatch(
+      /^cannot undo "Copy": its undo action is invalid at operation.backup/,
+    );
   });
 
   const install = Plan.parse({
@@ -187,11 +273,20 @@ describe('undo actions', () => {
         name: 'Install nginx',
         targets: { group: 'g' },
         action: { method: 'ssh', become: true, operation: { op: 'package', action: 'install', name: 'nginx' } },
-        rollback: { tool: 'package-remove', name: 'Remove nginx', action: { method: 'ssh', become: true, operation: { op: 'package', action: 'remove', name: 'nginx' } } },
+        rollback: {
+          tool: 'package-remove',
+          name: 'Remove nginx',
+          action: { method: 'ssh', become: true, operation: { op: 'package', action: 'remove', name: 'nginx' } },
+        },
       },
     ],
   }).steps[0]!;
-  const removeNginx = { method: 'ssh', become: true, successExitCodes: [0], operation: { op: 'package', action: 'remove', name: 'nginx' } };
+  const removeNginx = {
+    method: 'ssh',
+    become: true,
+    successExitCodes: [0],
+    operation: { op: 'package', action: 'remove', name: 'nginx' },
+  };
 
   it('gives a package install that failed without changing the package no undo, and one that changed it its undo', () => {
     // The package manager failed before the package changed: same version before and after.
@@ -199,31 +294,58 @@ describe('undo actions', () => {
     // No package manager at all: the script stopped before it reported the version it found.
     expect(undoEntryFor(install, 0, failed(127))).toBeNull();
     // Unpacked, then its post-installation script failed: the host has the package now.
-    expect(undoEntryFor(install, 0, failed(100, { manager: 'apt', previous_version: '', version: '1.24.0-1' }))).toEqual({ step: 0, action: removeNginx });
+    expect(
+      undoEntryFor(install, 0, failed(100, { manager: 'apt', previous_version: '', version: '1.24.0-1' })),
+    ).toEqual({ step: 0, action: removeNginx });
     // The shell died between the two: nobody knows, so the undo runs.
-    expect(undoEntryFor(install, 0, failed(137, { manager: 'apt', previous_version: '' }))).toEqual({ step: 0, action: removeNginx });
+    expect(undoEntryFor(install, 0, failed(137, { manager: 'apt', previous_version: '' }))).toEqual({
+      step: 0,
+      action: removeNginx,
+    });
     // Installed already at that version: the job found it so, and a rollback leaves it so.
-    expect(undoEntryFor(install, 0, ok({ manager: 'apt', previous_version: '1.24.0-1', version: '1.24.0-1' }))).toBeNull();
-    expect(undoEntryFor(install, 0, ok({ manager: 'apt', previous_version: '', version: '1.24.0-1' }))).toEqual({ step: 0, action: removeNginx });
+    expect(
+      undoEntryFor(install, 0, ok({ manager: 'apt', previous_version: '1.24.0-1', version: '1.24.0-1' })),
+    ).toBeNull();
+    expect(undoEntryFor(install, 0, ok({ manager: 'apt', previous_version: '', version: '1.24.0-1' }))).toEqual({
+      step: 0,
+      action: removeNginx,
+    });
   });
 
   it('gives a step refused before it ran no undo, and says a step whose result never came back may have changed the host', () => {
-    expect(undoEntryFor(install, 0, lost('Forbidden', 'the executor runs only what an approved job asks for'))).toBeNull();
+    expect(
+      undoEntryFor(install, 0, lost('Forbidden', 'the executor runs only what an approved job asks for')),
+    ).toBeNull();
     expect(undoEntryFor(install, 0, lost('AuthFailed', 'authentication failed'))).toBeNull();
     // Lost mid-run: its undo needs nothing it did not report, so it runs.
-    expect(undoEntryFor(install, 0, lost('ConnectionLost', 'the connection dropped'))).toEqual({ step: 0, action: removeNginx });
+    expect(undoEntryFor(install, 0, lost('ConnectionLost', 'the connection dropped'))).toEqual({
+      step: 0,
+      action: removeNginx,
+    });
     // Lost mid-copy: the backup it made is unknown, so the host may be half-changed, and the job says so.
     expect(undoEntryFor(copy, 0, lost('Internal', 'connect ECONNREFUSED 127.0.0.1:5432'))).toEqual({
       step: 0,
-      error: 'cannot undo "Copy": it may have changed the host, but its result never came back (Internal: connect ECONNREFUSED 127.0.0.1:5432), and its undo needs backup',
+      error:
+        'cannot undo "Copy": it may have changed the host, but its result never came back (Internal: connect ECONNREFUSED 127.0.0.1:5432), and its undo needs backup',
     });
   });
 
   it("reads a retry's refusal as a step that may have changed the host: an earlier attempt may have run before it was lost", () => {
-    const refusedRetry = (type: ErrorType, message: string): Outcome => ({ ...lost(type, message), error: { type, message, retried: true } });
-    expect(undoEntryFor(install, 0, refusedRetry('AuthFailed', 'the credential cannot be opened'))).toEqual({ step: 0, action: removeNginx });
-    expect(undoEntryFor(install, 0, refusedRetry('Forbidden', 'the job is over'))).toEqual({ step: 0, action: removeNginx });
-    expect(undoEntryFor(copy, 0, refusedRetry('NotFound', 'no target t-1'))?.error).toMatch(/^cannot undo "Copy": it may have changed the host, but its result never came back \(NotFound: no target t-1\)/);
+    const refusedRetry = (type: ErrorType, message: string): Outcome => ({
+      ...lost(type, message),
+      error: { type, message, retried: true },
+    });
+    expect(undoEntryFor(install, 0, refusedRetry('AuthFailed', 'the credential cannot be opened'))).toEqual({
+      step: 0,
+      action: removeNginx,
+    });
+    expect(undoEntryFor(install, 0, refusedRetry('Forbidden', 'the job is over'))).toEqual({
+      step: 0,
+      action: removeNginx,
+    });
+    expect(undoEntryFor(copy, 0, refusedRetry('NotFound', 'no target t-1'))?.error).toMatch(
+      /^cannot undo "Copy": it may have changed the host, but its result never came back \(NotFound: no target t-1\)/,
+    );
   });
 
   it('reads a Windows service change that never left its state as no change', () => {
@@ -235,13 +357,21 @@ describe('undo actions', () => {
           name: 'Stop',
           targets: { group: 'g' },
           action: { method: 'winrm', operation: { op: 'service', action: 'stop', name: 'svc' } },
-          rollback: { tool: 'service-start', name: 'Start svc', action: { method: 'winrm', operation: { op: 'service', action: 'start', name: 'svc' } } },
+          rollback: {
+            tool: 'service-start',
+            name: 'Start svc',
+            action: { method: 'winrm', operation: { op: 'service', action: 'start', name: 'svc' } },
+          },
         },
       ],
     }).steps[0]!;
     expect(undoEntryFor(stop, 0, ok({ before: 'Stopped', state: 'Stopped' }))).toBeNull();
     expect(undoEntryFor(stop, 0, failed(1))).toBeNull();
-    expect(undoEntryFor(stop, 0, ok({ before: 'Running', state: 'Stopped' }))?.action).toMatchObject({ operation: { op: 'service', action: 'start' } });
-    expect(undoEntryFor(stop, 0, failed(2, { before: 'Running', state: 'StopPending' }))?.action).toMatchObject({ operation: { op: 'service', action: 'start' } });
+    expect(undoEntryFor(stop, 0, ok({ before: 'Running', state: 'Stopped' }))?.action).toMatchObject({
+      operation: { op: 'service', action: 'start' },
+    });
+    expect(undoEntryFor(stop, 0, failed(2, { before: 'Running', state: 'StopPending' }))?.action).toMatchObject({
+      operation: { op: 'service', action: 'start' },
+    });
   });
 });

@@ -50,7 +50,13 @@ export class JobState {
         startedAt: seed.now.toISOString(),
         finishedAt: null,
         stepIndex: 0,
-        steps: plan.steps.map(() => ({ status: 'pending', expectedSeconds: null, expectedFrom: 'none', observedMs: 0, observedCount: 0 })),
+        steps: plan.steps.map(() => ({
+          status: 'pending',
+          expectedSeconds: null,
+          expectedFrom: 'none',
+          observedMs: 0,
+          observedCount: 0,
+        })),
         cells: stepTargets.map((indexes) => {
           const row = new Array<string>(targetNames.length).fill(Cell.notInStep);
           for (const i of indexes) row[i] = Cell.pending;
@@ -85,7 +91,8 @@ export class JobState {
 
   setStatus(status: JobStatus, now: Date): void {
     this.data.status = status;
-    if (status === 'completed' || status === 'failed' || status === 'cancelled' || status === 'rejected') this.data.finishedAt = now.toISOString();
+    if (status === 'completed' || status === 'failed' || status === 'cancelled' || status === 'rejected')
+      this.data.finishedAt = now.toISOString();
   }
 
   cell(step: number, target: number): string {
@@ -124,10 +131,16 @@ export class JobState {
     if (step.status === 'pending') {
       step.status = 'running';
       step.startedAt = now.toISOString();
-      this.log(now, 'info', `Step ${index + 1} of ${this.plan.steps.length}: ${this.plan.steps[index]?.name}`, this.plan.steps[index]?.id);
+      this.log(
+        now,
+        'info',
+        `Step ${index + 1} of ${this.plan.steps.length}: ${this.plan.steps[index]?.name}`,
+        this.plan.steps[index]?.id,
+      );
     }
     // Targets that dropped out earlier are skipped here; the rest wait their turn.
-    for (const t of this.stepTargets[index] ?? []) if (this.dropsOut(t) && this.cell(index, t) === Cell.pending) this.setCell(index, t, Cell.skipped);
+    for (const t of this.stepTargets[index] ?? [])
+      if (this.dropsOut(t) && this.cell(index, t) === Cell.pending) this.setCell(index, t, Cell.skipped);
     this.runningSince.clear();
   }
 
@@ -137,7 +150,15 @@ export class JobState {
     this.runningSince.set(target, now.getTime());
   }
 
-  finishTarget(step: number, target: number, ok: boolean, cancelled: boolean, durationMs: number, summary: string, now: Date): void {
+  finishTarget(
+    step: number,
+    target: number,
+    ok: boolean,
+    cancelled: boolean,
+    durationMs: number,
+    summary: string,
+    now: Date,
+  ): void {
     this.runningSince.delete(target);
     this.setCell(step, target, ok ? Cell.succeeded : cancelled ? Cell.cancelled : Cell.failed);
     const meta = this.data.steps[step];
@@ -150,7 +171,15 @@ export class JobState {
     const lastStepOfTarget = this.lastStepOf[target] ?? step;
     const before = this.data.targetStates[target];
     const failedBefore = before === 'failed' || before === 'cancelled';
-    this.data.targetStates[target] = !ok ? (cancelled ? 'cancelled' : 'failed') : failedBefore ? before : step >= lastStepOfTarget ? 'completed' : 'pending';
+    this.data.targetStates[target] = !ok
+      ? cancelled
+        ? 'cancelled'
+        : 'failed'
+      : failedBefore
+        ? before
+        : step >= lastStepOfTarget
+          ? 'completed'
+          : 'pending';
     this.log(now, ok ? 'info' : 'error', summary, this.plan.steps[step]?.id, this.targetNames[target]);
   }
 
@@ -159,7 +188,11 @@ export class JobState {
     if (!step) return;
     const row = this.grid[index] ?? [];
     for (const [t, code] of row.entries()) if (code === Cell.pending) row[t] = Cell.skipped;
-    step.status = row.some((c) => c === Cell.failed || c === Cell.cancelled) ? 'failed' : row.every((c) => c === Cell.skipped || c === Cell.notInStep) ? 'skipped' : 'succeeded';
+    step.status = row.some((c) => c === Cell.failed || c === Cell.cancelled)
+      ? 'failed'
+      : row.every((c) => c === Cell.skipped || c === Cell.notInStep)
+        ? 'skipped'
+        : 'succeeded';
     step.finishedAt = now.toISOString();
   }
 
@@ -169,23 +202,37 @@ export class JobState {
       const step = this.data.steps[i];
       if (!step || step.status !== 'pending') continue;
       step.status = 'skipped';
-      for (const [t, code] of (this.grid[i] ?? []).entries()) if (code === Cell.pending) this.setCell(i, t, Cell.skipped);
+      for (const [t, code] of (this.grid[i] ?? []).entries())
+        if (code === Cell.pending) this.setCell(i, t, Cell.skipped);
       this.log(now, 'warn', `Skipped: ${this.plan.steps[i]?.name}`, this.plan.steps[i]?.id);
     }
     // Targets still waiting for a step will not get it.
-    for (const [t, s] of this.data.targetStates.entries()) if (s === 'pending' || s === 'running') this.data.targetStates[t] = 'skipped';
+    for (const [t, s] of this.data.targetStates.entries())
+      if (s === 'pending' || s === 'running') this.data.targetStates[t] = 'skipped';
   }
 
   recordUndone(step: number, target: number, ok: boolean, failure: CompensationFailure | null, now: Date): void {
     if (ok) {
       this.data.rollback.undone += 1;
       if (this.cell(step, target) === Cell.succeeded) this.setCell(step, target, Cell.rolledBack);
-      this.log(now, 'info', `Undone: ${this.plan.steps[step]?.name}`, this.plan.steps[step]?.id, this.targetNames[target]);
+      this.log(
+        now,
+        'info',
+        `Undone: ${this.plan.steps[step]?.name}`,
+        this.plan.steps[step]?.id,
+        this.targetNames[target],
+      );
     } else if (failure) {
       this.data.rollback.failed += 1;
       this.setCell(step, target, Cell.rollbackFailed);
       if (this.data.rollback.failures.length < MAX_FAILURES_SHOWN) this.data.rollback.failures.push(failure);
-      this.log(now, 'error', `ROLLBACK FAILED: ${failure.message}`, this.plan.steps[step]?.id, this.targetNames[target]);
+      this.log(
+        now,
+        'error',
+        `ROLLBACK FAILED: ${failure.message}`,
+        this.plan.steps[step]?.id,
+        this.targetNames[target],
+      );
     }
   }
 
@@ -202,17 +249,35 @@ export class JobState {
     }
     this.data.targetStates[target] = 'rollback_failed';
     const halfChanged = (this.data.rollback.halfChanged ??= []);
-    if (halfChanged.length < MAX_FAILURES_SHOWN) halfChanged.push({ target: name, undone: [...undone], notUndone: [...notUndone] });
-    this.log(now, 'error', `HALF-CHANGED: ${notUndone.length} change(s) not undone (${notUndone.join(', ')}); undone: ${undone.join(', ') || 'none'}`, undefined, name);
+    if (halfChanged.length < MAX_FAILURES_SHOWN)
+      halfChanged.push({ target: name, undone: [...undone], notUndone: [...notUndone] });
+    this.log(
+      now,
+      'error',
+      `HALF-CHANGED: ${notUndone.length} change(s) not undone (${notUndone.join(', ')}); undone: ${undone.join(', ') || 'none'}`,
+      undefined,
+      name,
+    );
   }
 
-  setExpected(index: number, seconds: number | null, from: StepMeta['expectedFrom'], tailSeconds: number | null = seconds): void {
+  setExpected(
+    index: number,
+    seconds: number | null,
+    from: StepMeta['expectedFrom'],
+    tailSeconds: number | null = seconds,
+  ): void {
     const step = this.data.steps[index];
     if (step) Object.assign(step, { expectedSeconds: seconds, expectedTailSeconds: tailSeconds, expectedFrom: from });
   }
 
   log(now: Date, level: LogEntry['level'], message: string, stepId?: string, target?: string): void {
-    this.data.logs.push({ at: now.toISOString(), level, message, ...(stepId && { stepId }), ...(target && { target }) });
+    this.data.logs.push({
+      at: now.toISOString(),
+      level,
+      message,
+      ...(stepId && { stepId }),
+      ...(target && { target }),
+    });
     if (this.data.logs.length > MAX_LOG_LINES) this.data.logs.shift();
   }
 
@@ -276,7 +341,9 @@ export class JobState {
     const current = data.stepIndex;
     const started = data.steps.some((s) => s.status !== 'pending');
     const remaining = this.remainingSeconds(now);
-    const runningTargets = (this.grid[current] ?? []).flatMap((c, t) => (c === Cell.running ? [this.targetNames[t] ?? String(t)] : []));
+    const runningTargets = (this.grid[current] ?? []).flatMap((c, t) =>
+      c === Cell.running ? [this.targetNames[t] ?? String(t)] : [],
+    );
     return {
       jobId: this.jobId,
       status: data.status,
@@ -309,7 +376,11 @@ export class JobState {
         undone: data.rollback.undone,
         failed: data.rollback.failed,
         failures: [...data.rollback.failures],
-        halfChanged: (data.rollback.halfChanged ?? []).map((h) => ({ ...h, undone: [...h.undone], notUndone: [...h.notUndone] })),
+        halfChanged: (data.rollback.halfChanged ?? []).map((h) => ({
+          ...h,
+          undone: [...h.undone],
+          notUndone: [...h.notUndone],
+        })),
       },
       runs: data.runs + 1,
       logs: [...data.logs],

@@ -35,13 +35,23 @@ export class RecordsQueue {
   ) {}
 
   /** Records an event at once (not behind the queue); no cancel stops it. */
-  async event(action: JobEvent['action'], actor: Actor, details?: Record<string, unknown>, decisionId?: string): Promise<void> {
+  async event(
+    action: JobEvent['action'],
+    actor: Actor,
+    details?: Record<string, unknown>,
+    decisionId?: string,
+  ): Promise<void> {
     const entry = this.eventEntry(action, actor, details, decisionId);
     await CancellationScope.nonCancellable(() => records.recordJobEvent(entry));
   }
 
   /** An event as it is recorded: its key and time are taken when it happens, not when it is written. */
-  eventEntry(action: JobEvent['action'], actor: Actor, details?: Record<string, unknown>, decisionId?: string): JobEvent {
+  eventEntry(
+    action: JobEvent['action'],
+    actor: Actor,
+    details?: Record<string, unknown>,
+    decisionId?: string,
+  ): JobEvent {
     return {
       jobId: this.jobId,
       key: this.state.nextEventKey(action),
@@ -71,12 +81,14 @@ export class RecordsQueue {
    * The promise never rejects: a write refused for good is kept and fails the job in `settle`.
    */
   record(write: () => Promise<unknown>): Promise<void> {
-    this.written = this.written.then(() => CancellationScope.nonCancellable(write)).then(
-      () => undefined,
-      (err: unknown) => {
-        this.failure ??= err;
-      },
-    );
+    this.written = this.written
+      .then(() => CancellationScope.nonCancellable(write))
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.failure ??= err;
+        },
+      );
     return this.written;
   }
 

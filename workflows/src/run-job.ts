@@ -104,7 +104,8 @@ class JobRun {
     setHandler(progressQuery, () => this.state.snapshot(new Date()));
     try {
       if (this.data.phase === 'approval') await approvalGate(this.input, this.state, this.queue);
-      if (this.data.phase === 'running' && (await this.execute()) === 'continue-as-new') return await this.continueAsNew();
+      if (this.data.phase === 'running' && (await this.execute()) === 'continue-as-new')
+        return await this.continueAsNew();
     } catch (err) {
       if (!isCancellation(err)) throw err;
       // Cancelled from Temporal itself (its UI, the CLI): the same as an interrupting cancel.
@@ -115,7 +116,8 @@ class JobRun {
     }
     return CancellationScope.nonCancellable(async () => {
       if (this.data.phase === 'running') this.endSteps();
-      if (this.data.phase === 'compensating' && (await this.compensate()) === 'continue-as-new') return this.continueAsNew();
+      if (this.data.phase === 'compensating' && (await this.compensate()) === 'continue-as-new')
+        return this.continueAsNew();
       return this.finish();
     });
   }
@@ -125,15 +127,28 @@ class JobRun {
     const { input } = this;
     if (input.carried !== undefined) return;
     const { jobId, tenantId, plan, planHash, risk, requestedBy, targets, stepTargets, approval } = input;
-    await records.confirmJob({ jobId, tenantId, plan, planHash, risk, requestedBy, targets, stepTargets, approval: { required: approval.required, fourEyes: approval.fourEyes } });
+    await records.confirmJob({
+      jobId,
+      tenantId,
+      plan,
+      planHash,
+      risk,
+      requestedBy,
+      targets,
+      stepTargets,
+      approval: { required: approval.required, fourEyes: approval.fourEyes },
+    });
   }
 
   private async execute(): Promise<'done' | 'continue-as-new'> {
     // Neither the status row nor the estimate holds the first targets back.
-    if (this.data.status !== 'running' && this.data.status !== 'paused') void this.queue.setStatus(this.data.paused ? 'paused' : 'running');
+    if (this.data.status !== 'running' && this.data.status !== 'paused')
+      void this.queue.setStatus(this.data.paused ? 'paused' : 'running');
     // The ETA is an aid: a lookup refused for good is logged, and the job goes on without it.
     if (!this.data.etaSetAt) {
-      this.estimating = CancellationScope.nonCancellable(() => estimateFromHistory(records.estimateSteps, this.input.jobId, this.plan, this.state)).catch((err: unknown) => {
+      this.estimating = CancellationScope.nonCancellable(() =>
+        estimateFromHistory(records.estimateSteps, this.input.jobId, this.plan, this.state),
+      ).catch((err: unknown) => {
         this.state.log(new Date(), 'warn', `No ETA from earlier runs: ${(err as Error).message}`);
       });
     }
@@ -153,7 +168,13 @@ class JobRun {
         const scope = new CancellationScope();
         this.stepScope = scope;
         try {
-          await scope.run(() => fanOut.window(work, (item) => this.runTarget(Math.floor(item / width), item % width), () => fanOut.stopLaunching()));
+          await scope.run(() =>
+            fanOut.window(
+              work,
+              (item) => this.runTarget(Math.floor(item / width), item % width),
+              () => fanOut.stopLaunching(),
+            ),
+          );
         } catch (err) {
           // An interrupting cancel: the lanes' activities were cancelled and reported as such.
           if (!isCancellation(err) || !this.data.cancel) throw err;
@@ -173,7 +194,8 @@ class JobRun {
   /** Steps are over (all run, or stopped): what is left is skipped, and compensation decides the rest. */
   private endSteps(): void {
     if (this.data.stop) {
-      for (const [i, step] of this.data.steps.entries()) if (step.status === 'running') this.state.finishStep(i, new Date());
+      for (const [i, step] of this.data.steps.entries())
+        if (step.status === 'running') this.state.finishStep(i, new Date());
       this.state.skipRemaining(this.data.stepIndex + 1, new Date());
     }
     this.data.phase = 'compensating';
@@ -191,20 +213,37 @@ class JobRun {
     const target = this.targets[t]!;
     this.state.startTarget(stepIndex, t, new Date());
     const outcome = await runWhenRecorded(
-      { stepId: step.id, action: step.action, timeoutSeconds: step.timeoutSeconds, maxAttempts: step.maxAttempts ?? this.plan.policies.maxAttempts },
+      {
+        stepId: step.id,
+        action: step.action,
+        timeoutSeconds: step.timeoutSeconds,
+        maxAttempts: step.maxAttempts ?? this.plan.policies.maxAttempts,
+      },
       target,
       this.input,
       `"${step.name}"`,
       this.state,
     );
     const cancelled = outcome.error?.type === ErrorType.Cancelled;
-    this.state.finishTarget(stepIndex, t, outcome.ok, cancelled, outcome.durationMs, describeOutcome(outcome), new Date());
+    this.state.finishTarget(
+      stepIndex,
+      t,
+      outcome.ok,
+      cancelled,
+      outcome.durationMs,
+      describeOutcome(outcome),
+      new Date(),
+    );
     this.queue.verdict(step.id, toolKeyOf(step), target, outcome);
     this.saga.remember(stepIndex, t, outcome);
     if (outcome.ok) return;
     if (this.plan.policies.rollback === 'all') {
       if (!this.data.stop) {
-        this.state.log(new Date(), 'error', `${target.name} failed and the plan rolls back every target on a failure: stopping`);
+        this.state.log(
+          new Date(),
+          'error',
+          `${target.name} failed and the plan rolls back every target on a failure: stopping`,
+        );
         this.data.stop = 'rollback-all';
       }
     } else if (this.plan.policies.rollback === 'target' && !cancelled) {
@@ -220,7 +259,11 @@ class JobRun {
         // The undos do not wait for the status row (a database outage delays the record, not the rollback).
         void this.queue.setStatus('rolling_back');
       }
-      await this.fanOut.window(targets, (t) => this.saga.compensateTarget(t), () => this.fanOut.continueAsNewNeeded);
+      await this.fanOut.window(
+        targets,
+        (t) => this.saga.compensateTarget(t),
+        () => this.fanOut.continueAsNewNeeded,
+      );
       this.queue.queueVerdicts();
       if (this.fanOut.continueAsNewNeeded) return 'continue-as-new';
     }
@@ -234,7 +277,12 @@ class JobRun {
     await this.queue.settle(this.estimating);
     const { status, outcome } = outcomeOf(this.state, this.targets.length, this.jobTargetCount);
     const { failed } = this.data.rollback;
-    if (failed > 0) this.state.log(new Date(), 'error', `${failed} undo action(s) FAILED: those hosts are half-changed; see the rollback failures`);
+    if (failed > 0)
+      this.state.log(
+        new Date(),
+        'error',
+        `${failed} undo action(s) FAILED: those hosts are half-changed; see the rollback failures`,
+      );
     // The end shows in the query and Temporal UI only once its record (row, outcome, audit entry) is
     // written: whoever sees the job over finds the same in PostgreSQL.
     await this.queue.record(() => records.recordJobStatus({ jobId: this.input.jobId, status, outcome }));
@@ -249,20 +297,30 @@ class JobRun {
     await condition(allHandlersFinished);
     await this.queue.settle(this.estimating);
     const info = workflowInfo();
-    const next = makeContinueAsNewFunc<(input: RunJobInput) => Promise<JobResult>>({ typedSearchAttributes: info.typedSearchAttributes, memo: info.memo ?? {} });
+    const next = makeContinueAsNewFunc<(input: RunJobInput) => Promise<JobResult>>({
+      typedSearchAttributes: info.typedSearchAttributes,
+      memo: info.memo ?? {},
+    });
     return next({ ...this.input, carried: this.state.handOver() });
   }
 }
 
 /** Runs a job: approval, then its steps in order over their targets, undoing what failed per the plan, on the executor queue. */
 export async function runJob(input: RunJobInput): Promise<JobResult> {
-  const forged = (message: string) => ApplicationFailure.create({ type: ErrorType.Forbidden, message: `refused to run: ${message}`, nonRetryable: true });
+  const forged = (message: string) =>
+    ApplicationFailure.create({ type: ErrorType.Forbidden, message: `refused to run: ${message}`, nonRetryable: true });
   // Anyone who reaches Temporal can start this workflow: state handed over without a continue-as-new
   // is forged, and an input the run cannot even be built from fails the run, not its task forever.
-  if (input.carried !== undefined && workflowInfo().continuedFromExecutionRunId === undefined) throw forged('handed-over state, but this run did not continue an earlier one');
+  if (input.carried !== undefined && workflowInfo().continuedFromExecutionRunId === undefined)
+    throw forged('handed-over state, but this run did not continue an earlier one');
   // State handed over by code that wrote another version (or another shape) is refused, not misread.
   const carried = input.carried === undefined ? undefined : readCarriedJobState(input.carried);
-  if (carried && 'refused' in carried) throw ApplicationFailure.create({ type: ErrorType.ValidationFailed, message: `refused to continue: ${carried.refused}`, nonRetryable: true });
+  if (carried && 'refused' in carried)
+    throw ApplicationFailure.create({
+      type: ErrorType.ValidationFailed,
+      message: `refused to continue: ${carried.refused}`,
+      nonRetryable: true,
+    });
   let job: JobRun;
   try {
     job = new JobRun(input, carried?.state);

@@ -87,18 +87,30 @@ const judge = (action: Action, output: ActionOutput): Outcome['error'] => {
     if (output.exitCode !== null && success.includes(output.exitCode)) return undefined;
     const how = output.exitCode === null ? `killed by ${output.signal ?? 'a signal'}` : `exit code ${output.exitCode}`;
     // The last thing the command said on stderr is usually why (access denied, a wait that timed out).
-    const why = output.stderr.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).at(-1)?.slice(0, 300);
+    const why = output.stderr
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .at(-1)
+      ?.slice(0, 300);
     return { type: 'CommandFailed', message: `command ended with ${how}${why ? `: ${why}` : ''}` };
   }
   if (output.kind === 'http' && action.method === 'http') {
-    const ok = action.expectStatus ? action.expectStatus.includes(output.status) : output.status >= 200 && output.status < 300;
+    const ok = action.expectStatus
+      ? action.expectStatus.includes(output.status)
+      : output.status >= 200 && output.status < 300;
     return ok ? undefined : { type: 'UnexpectedStatus', message: `HTTP ${output.status}` };
   }
   return { type: 'Internal', message: `output of kind ${output.kind} does not fit method ${action.method}` };
 };
 
 /** Runs one action on one target through the executor queue and judges the outcome; never throws for a failed run. */
-export const runAction = async (run: ActionRun, target: TargetRef, input: RunJobInput, now: () => number): Promise<Outcome> => {
+export const runAction = async (
+  run: ActionRun,
+  target: TargetRef,
+  input: RunJobInput,
+  now: () => number,
+): Promise<Outcome> => {
   const startedAt = now();
   try {
     const output = await dispatch(run, target, input);
@@ -113,17 +125,38 @@ export const runAction = async (run: ActionRun, target: TargetRef, input: RunJob
  * Runs an action; while the executor cannot start it for want of its records (nothing ran), it
  * waits and asks again. A cancellation while it waits ends it as cancelled (nothing ran).
  */
-export const runWhenRecorded = async (run: ActionRun, target: TargetRef, input: RunJobInput, what: string, state: Pick<JobState, 'log'>): Promise<Outcome> => {
+export const runWhenRecorded = async (
+  run: ActionRun,
+  target: TargetRef,
+  input: RunJobInput,
+  what: string,
+  state: Pick<JobState, 'log'>,
+): Promise<Outcome> => {
   const began = Date.now();
   for (let asked = 0; ; asked++) {
     const outcome = await runAction(run, target, input, Date.now);
-    if (outcome.error?.type !== ErrorType.RecordsUnavailable) return asked === 0 ? outcome : { ...outcome, durationMs: Date.now() - began };
-    if (asked === 0) state.log(new Date(), 'warn', `${what} waits for the executor's database: ${outcome.error.message}`, run.stepId, target.name);
+    if (outcome.error?.type !== ErrorType.RecordsUnavailable)
+      return asked === 0 ? outcome : { ...outcome, durationMs: Date.now() - began };
+    if (asked === 0)
+      state.log(
+        new Date(),
+        'warn',
+        `${what} waits for the executor's database: ${outcome.error.message}`,
+        run.stepId,
+        target.name,
+      );
     try {
       await sleep(RECORDS_PAUSE);
     } catch (err) {
       if (!isCancellation(err)) throw err;
-      return { ok: false, error: { type: ErrorType.Cancelled, message: `cancelled while ${what} waited for the executor's database; nothing ran` }, durationMs: Date.now() - began };
+      return {
+        ok: false,
+        error: {
+          type: ErrorType.Cancelled,
+          message: `cancelled while ${what} waited for the executor's database; nothing ran`,
+        },
+        durationMs: Date.now() - began,
+      };
     }
   }
 };

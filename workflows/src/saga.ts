@@ -3,7 +3,8 @@ import { changeOf } from './change-of.js';
 import type { Outcome } from './run-step.js';
 
 /** A step's undo action with the facts its run reported filled in; throws `MissingFact` for a fact it did not report. */
-const fillUndo = (rollback: NonNullable<Step['rollback']>, facts: Record<string, string>): unknown => fillFacts(rollback.action, facts);
+const fillUndo = (rollback: NonNullable<Step['rollback']>, facts: Record<string, string>): unknown =>
+  fillFacts(rollback.action, facts);
 
 /**
  * What undoes `step` on one target, given how it went there (see `changeOf`):
@@ -29,14 +30,20 @@ export const undoEntryFor = (step: Step, index: number, outcome: Outcome): UndoE
     if (change === 'ran') return null;
     if (change === 'unknown') {
       const why = outcome.error ? `${outcome.error.type}: ${outcome.error.message}` : 'no result';
-      return { step: index, error: `cannot undo "${step.name}": it may have changed the host, but its result never came back (${why}), and its undo needs ${err.message}` };
+      return {
+        step: index,
+        error: `cannot undo "${step.name}": it may have changed the host, but its result never came back (${why}), and its undo needs ${err.message}`,
+      };
     }
     return { step: index, error: `cannot undo "${step.name}": the step did not report ${err.message}` };
   }
   const parsed = Action.safeParse(filled);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { step: index, error: `cannot undo "${step.name}": its undo action is invalid at ${issue?.path.join('.') || 'the top'}: ${issue?.message ?? 'unknown'}` };
+    return {
+      step: index,
+      error: `cannot undo "${step.name}": its undo action is invalid at ${issue?.path.join('.') || 'the top'}: ${issue?.message ?? 'unknown'}`,
+    };
   }
   return { step: index, action: parsed.data };
 };

@@ -41,7 +41,10 @@ export const artifactSha256 = async (file: string): Promise<string> => {
 };
 
 /** Resolves an artifact path inside the artifact folder, refusing anything (a symlink too) that leads outside it. */
-export const resolveArtifact = async (artifactDir: string, relative: string): Promise<{ file: string; bytes: number }> => {
+export const resolveArtifact = async (
+  artifactDir: string,
+  relative: string,
+): Promise<{ file: string; bytes: number }> => {
   const root = await realpath(artifactDir);
   let file: string;
   try {
@@ -49,7 +52,8 @@ export const resolveArtifact = async (artifactDir: string, relative: string): Pr
   } catch {
     throw new RemoteFailure(ErrorType.NotFound, `no artifact ${relative} in the executor's artifact folder`);
   }
-  if (!file.startsWith(root + path.sep)) throw new RemoteFailure(ErrorType.ValidationFailed, `artifact ${relative} resolves outside the artifact folder`);
+  if (!file.startsWith(root + path.sep))
+    throw new RemoteFailure(ErrorType.ValidationFailed, `artifact ${relative} resolves outside the artifact folder`);
   const info = await stat(file);
   if (!info.isFile()) throw new RemoteFailure(ErrorType.ValidationFailed, `artifact ${relative} is not a regular file`);
   return { file, bytes: info.size };

@@ -26,22 +26,58 @@ const ACTION_RESERVE_MS = 5_000;
 export type { DatabaseExecution, ExecutionDeps, ExecutionLimits, SshExecution, WinrmExecution } from './deps.js';
 export { createDatabaseExecution } from './database/database-execution.js';
 export { createPgOutputStore, type OutputStore, type ExecutionRecord } from './output-store.js';
-export { createPgOutputLineSink, type OutputLineStats, type PgOutputLineOptions, type PgOutputLineSink } from './output-lines/pg-output-lines.js';
+export {
+  createPgOutputLineSink,
+  type OutputLineStats,
+  type PgOutputLineOptions,
+  type PgOutputLineSink,
+} from './output-lines/pg-output-lines.js';
 export { LineSplitter, MAX_LINE_BYTES } from './output-lines/line-splitter.js';
-export { discardOutputLines, type AttemptOutput, type OutputLineKey, type OutputLineSink, type OutputStream } from './output-lines/sink.js';
+export {
+  discardOutputLines,
+  type AttemptOutput,
+  type OutputLineKey,
+  type OutputLineSink,
+  type OutputStream,
+} from './output-lines/sink.js';
 export { SshPool, type SshPoolOptions } from './ssh/pool.js';
 export { createPgHostKeyStore, describeHostKey, type HostKey, type HostKeyStore } from './ssh/host-keys.js';
 export { findSshEndpoint, type SshEndpoint } from './ssh/endpoints.js';
 export { openConnection, type ConnectDeps } from './ssh/connect.js';
 export { execOnChannel } from './ssh/exec.js';
 export { wrapScript } from './ssh/remote-command.js';
-export { NtlmClient, NtlmServer, NtlmSession, ntowfv2, type NtlmCredentials, type PasswordLookup } from './winrm/ntlm/ntlm.js';
-export { ENCRYPTED_CONTENT_TYPE, MessageEncryptionError, decryptMessage, encryptMessage, isEncryptedContentType } from './winrm/message-encryption.js';
+export {
+  NtlmClient,
+  NtlmServer,
+  NtlmSession,
+  ntowfv2,
+  type NtlmCredentials,
+  type PasswordLookup,
+} from './winrm/ntlm/ntlm.js';
+export {
+  ENCRYPTED_CONTENT_TYPE,
+  MessageEncryptionError,
+  decryptMessage,
+  encryptMessage,
+  isEncryptedContentType,
+} from './winrm/message-encryption.js';
 export { createSshExecution, type SshSettings } from './ssh/ssh-execution.js';
 export { createWinrmExecution, type WinrmSettings } from './winrm/winrm-execution.js';
 export { WinrmPool, type WinrmPoolOptions } from './winrm/pool.js';
-export { WinrmConnection, WsmanFaultError, endpointUrl, type WinrmAuth, type WinrmEndpoint } from './winrm/transport.js';
-export { runRemoteCommand, maxSendBytes, type RemoteCommand, type RemoteOutcome, type ShellSettings } from './winrm/remote-shell.js';
+export {
+  WinrmConnection,
+  WsmanFaultError,
+  endpointUrl,
+  type WinrmAuth,
+  type WinrmEndpoint,
+} from './winrm/transport.js';
+export {
+  runRemoteCommand,
+  maxSendBytes,
+  type RemoteCommand,
+  type RemoteOutcome,
+  type ShellSettings,
+} from './winrm/remote-shell.js';
 export { findWinrmEndpoint } from './winrm/endpoints.js';
 export { powershellInvocation, psQuote, readableStderr } from './winrm/powershell.js';
 export { windowsScriptFor, powershellScriptFor, BODY_MARKER } from './winrm/windows-scripts.js';
@@ -50,16 +86,44 @@ export { changesLinuxTarget, ROOT_RUNS_DIR, USER_RUNS_DIR } from './ssh/run-mark
 export { runMarkerKey, MARKER_RETENTION_DAYS, type RunMarkerKey } from './run-marker.js';
 export { artifactStdin } from './winrm/copy-stdin.js';
 export { stageScriptFor, stagedPathFor, WINDOWS_STAGING_DIR } from './winrm/stage-script.js';
-export { createSandbox, findProgram, findSandboxUser, SandboxUnavailable, type Sandbox, type SandboxSettings, type SandboxStatus, type SandboxUser } from './sandbox/sandbox.js';
+export {
+  createSandbox,
+  findProgram,
+  findSandboxUser,
+  SandboxUnavailable,
+  type Sandbox,
+  type SandboxSettings,
+  type SandboxStatus,
+  type SandboxUser,
+} from './sandbox/sandbox.js';
 export { sandboxArgs, PRIVATE_DIRS, type SandboxSpec } from './sandbox/sandbox-args.js';
-export { createEgressGuard, hostAddresses, systemResolver, type EgressGuard, type EgressScope, type ResolvedAddress, type Resolver } from './egress/egress-guard.js';
+export {
+  createEgressGuard,
+  hostAddresses,
+  systemResolver,
+  type EgressGuard,
+  type EgressScope,
+  type ResolvedAddress,
+  type Resolver,
+} from './egress/egress-guard.js';
 export { platformServices, serviceRuleText } from './egress/platform-services.js';
 export { tenantEgressRules } from './egress/tenant-egress.js';
 export { createRedactor, executorSecrets, noRedaction, REDACTED, type Redactor } from './redaction.js';
 export { createJobGate, type ExecutionRequest, type JobGate, type JobGateOptions } from './job-gate.js';
 export { createOutageWait, isDatabaseOutage, type OutageWait, type OutageWaitStats } from './outage/database-outage.js';
-export { createResultOutbox, type ResultOutbox, type ResultOutboxOptions, type ResultOutboxStats } from './outage/result-outbox.js';
-export { createLookupCache, withLookupCache, type Executions, type LookupCache, type LookupCacheOptions } from './outage/lookup-cache.js';
+export {
+  createResultOutbox,
+  type ResultOutbox,
+  type ResultOutboxOptions,
+  type ResultOutboxStats,
+} from './outage/result-outbox.js';
+export {
+  createLookupCache,
+  withLookupCache,
+  type Executions,
+  type LookupCache,
+  type LookupCacheOptions,
+} from './outage/lookup-cache.js';
 
 /**
  * The executor's activities, checked against the contract the workflows proxy. What they store,
@@ -67,7 +131,11 @@ export { createLookupCache, withLookupCache, type Executions, type LookupCache, 
  */
 export const createExecutionActivities = (given: ExecutionDeps) => {
   const { redact, jobGate } = given;
-  const deps: ExecutionDeps = { ...given, store: redactingStore(given.store, redact), lines: redactingLines(given.lines, redact) };
+  const deps: ExecutionDeps = {
+    ...given,
+    store: redactingStore(given.store, redact),
+    lines: redactingLines(given.lines, redact),
+  };
   /** Nothing runs before the gate has matched the request to an approved job's plan. */
   /**
    * A failure of a retry says so (`FailureDetails.attempt`): an earlier attempt may have changed the
@@ -75,10 +143,19 @@ export const createExecutionActivities = (given: ExecutionDeps) => {
    */
   const afterEarlierAttempts = (err: unknown, attempt: number): unknown =>
     err instanceof ApplicationFailure && attempt > 1
-      ? ApplicationFailure.create({ message: err.message, ...(err.type && { type: err.type }), nonRetryable: err.nonRetryable === true, details: [{ attempt } satisfies FailureDetails] })
+      ? ApplicationFailure.create({
+          message: err.message,
+          ...(err.type && { type: err.type }),
+          nonRetryable: err.nonRetryable === true,
+          details: [{ attempt } satisfies FailureDetails],
+        })
       : err;
   const gated =
-    <I extends ActionContext, O>(method: ExecutionMethod, fieldsOf: (input: I) => Record<string, unknown>, activity: (input: I) => Promise<O>) =>
+    <I extends ActionContext, O>(
+      method: ExecutionMethod,
+      fieldsOf: (input: I) => Record<string, unknown>,
+      activity: (input: I) => Promise<O>,
+    ) =>
     async (input: I): Promise<O> => {
       // A standalone activity has no workflow: it answers to none and is refused.
       const ctx = Context.current();
@@ -87,7 +164,15 @@ export const createExecutionActivities = (given: ExecutionDeps) => {
       const actionMs = (typeof input.timeoutSeconds === 'number' ? input.timeoutSeconds : 0) * 1000 + ACTION_RESERVE_MS;
       allowOutageWait(ctx, Date.now() + ctx.info.startToCloseTimeoutMs - actionMs);
       try {
-        await jobGate.admit({ workflowId, jobId: input.jobId, stepId: input.stepId, target: input.target, timeoutSeconds: input.timeoutSeconds, method, fields: fieldsOf(input) });
+        await jobGate.admit({
+          workflowId,
+          jobId: input.jobId,
+          stepId: input.stepId,
+          target: input.target,
+          timeoutSeconds: input.timeoutSeconds,
+          method,
+          fields: fieldsOf(input),
+        });
         return await activity(input);
       } catch (err) {
         throw afterEarlierAttempts(err, ctx.info.attempt);

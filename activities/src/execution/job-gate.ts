@@ -61,7 +61,11 @@ const OUTAGE_GRACE_MS = 60_000;
 const MAX_JOBS = 2_000;
 
 const refuse = (why: string): never => {
-  throw ApplicationFailure.create({ type: ErrorType.Forbidden, message: `the executor runs only what an approved job asks for: ${why}`, nonRetryable: true });
+  throw ApplicationFailure.create({
+    type: ErrorType.Forbidden,
+    message: `the executor runs only what an approved job asks for: ${why}`,
+    nonRetryable: true,
+  });
 };
 
 const ROLLBACK = '.rollback';
@@ -80,7 +84,14 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
   const jobs = new Map<string, JobRecord>();
 
   const read = async (jobId: string): Promise<Read> => {
-    const { rows } = await pool.query<{ tenant_id: string; plan: Plan; plan_hash: string; resolved_targets: JobRecord['targets']; status: string; approved: boolean }>(
+    const { rows } = await pool.query<{
+      tenant_id: string;
+      plan: Plan;
+      plan_hash: string;
+      resolved_targets: JobRecord['targets'];
+      status: string;
+      approved: boolean;
+    }>(
       `SELECT j.tenant_id, j.plan, j.plan_hash, j.resolved_targets, j.status,
               EXISTS (SELECT 1 FROM job_decisions d
                        WHERE d.job_id = j.id AND d.action = 'approve' AND d.status IN ('confirmed', 'applied')
@@ -93,7 +104,17 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
     const row = rows[0];
     if (!row) return null;
     const approved = row.approved || !row.plan.policies.approvalRequired;
-    return { record: { tenantId: row.tenant_id, plan: row.plan, planHash: row.plan_hash, targets: row.resolved_targets, approved, statusAt: Date.now() }, status: row.status };
+    return {
+      record: {
+        tenantId: row.tenant_id,
+        plan: row.plan,
+        planHash: row.plan_hash,
+        targets: row.resolved_targets,
+        approved,
+        statusAt: Date.now(),
+      },
+      status: row.status,
+    };
   };
 
   /** Only the status of a job whose record is known: one row's column, read at every request. */
@@ -122,12 +143,17 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
         },
         () => {
           const remembered = jobs.get(jobId);
-          return remembered?.approved && Date.now() - remembered.statusAt < OUTAGE_GRACE_MS ? { graced: remembered } : undefined;
+          return remembered?.approved && Date.now() - remembered.statusAt < OUTAGE_GRACE_MS
+            ? { graced: remembered }
+            : undefined;
         },
       );
     } catch (err) {
       if (err instanceof ApplicationFailure) throw err;
-      throw ApplicationFailure.retryable(`the job's record cannot be read now (${(err as Error).message})`, ErrorType.Unavailable);
+      throw ApplicationFailure.retryable(
+        `the job's record cannot be read now (${(err as Error).message})`,
+        ErrorType.Unavailable,
+      );
     }
     if ('graced' in answer) return answer.graced;
     const fresh = answer.fresh;
@@ -148,14 +174,18 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
     const pending = options.pendingFacts?.(jobId, stepId, targetId);
     if (pending) return pending;
     return wait.outlast(`what step ${stepId} reported on target ${targetId}`, async () => {
-      const { rows } = await pool.query<{ facts: Record<string, string> | null }>('SELECT facts FROM step_results WHERE job_id = $1 AND step_id = $2 AND target_id = $3', [jobId, stepId, targetId]);
+      const { rows } = await pool.query<{ facts: Record<string, string> | null }>(
+        'SELECT facts FROM step_results WHERE job_id = $1 AND step_id = $2 AND target_id = $3',
+        [jobId, stepId, targetId],
+      );
       return rows[0] ? (rows[0].facts ?? {}) : null;
     });
   };
 
   return {
     async admit(request) {
-      if (request.workflowId !== request.jobId) refuse(`the request came from workflow ${request.workflowId}, not from job ${request.jobId}`);
+      if (request.workflowId !== request.jobId)
+        refuse(`the request came from workflow ${request.workflowId}, not from job ${request.jobId}`);
       const job = await jobOf(request.jobId);
       if (!job.approved) refuse(`job ${request.jobId} waits for approval`);
       const undo = request.stepId.endsWith(ROLLBACK);
@@ -165,12 +195,16 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
       // The target: one of the step's own, or the executor for a step that runs there.
       if (step.targets) {
         const mine = (job.targets.stepTargets[step.id] ?? []).map((i) => job.targets.targets[i]);
-        if (!mine.some((t) => t?.id === request.target.id)) refuse(`step ${step.id} of job ${request.jobId} does not run on ${request.target.name}`);
+        if (!mine.some((t) => t?.id === request.target.id))
+          refuse(`step ${step.id} of job ${request.jobId} does not run on ${request.target.name}`);
       } else if (request.target.id !== EXECUTOR_TARGET.id) {
         refuse(`step ${step.id} of job ${request.jobId} runs on the executor, not on ${request.target.name}`);
       }
       // The time limit is the step's (an undo's too): it reaches a remote shell's command line.
-      if (request.timeoutSeconds !== step.timeoutSeconds) refuse(`step ${step.id} of job ${request.jobId} runs for ${step.timeoutSeconds} s, not ${String(request.timeoutSeconds).slice(0, 40)}`);
+      if (request.timeoutSeconds !== step.timeoutSeconds)
+        refuse(
+          `step ${step.id} of job ${request.jobId} runs for ${step.timeoutSeconds} s, not ${String(request.timeoutSeconds).slice(0, 40)}`,
+        );
       let action: Action = step.action;
       if (undo) {
         if (!step.rollback) return refuse(`step ${step.id} of job ${request.jobId} has no undo`);
@@ -178,21 +212,33 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
         // No record of the step on that target yet: another executor may still hold it, waiting for
         // the database. Not admitted, and asked again later (retryable), never refused for good.
         if (facts === null) {
-          throw ApplicationFailure.retryable(`what step ${step.id} reported on ${request.target.name} is not on record yet; its undo waits for it`, ErrorType.Unavailable);
+          throw ApplicationFailure.retryable(
+            `what step ${step.id} reported on ${request.target.name} is not on record yet; its undo waits for it`,
+            ErrorType.Unavailable,
+          );
         }
         let filled: unknown;
         try {
           filled = fillFacts(step.rollback.action, facts);
         } catch (err) {
-          if (err instanceof MissingFact) return refuse(`the undo of step ${step.id} needs ${err.message}, which the step did not report on ${request.target.name}`);
+          if (err instanceof MissingFact)
+            return refuse(
+              `the undo of step ${step.id} needs ${err.message}, which the step did not report on ${request.target.name}`,
+            );
           throw err;
         }
         const parsed = Action.safeParse(filled);
-        if (!parsed.success) return refuse(`the undo of step ${step.id} is not a valid action on ${request.target.name}`);
+        if (!parsed.success)
+          return refuse(`the undo of step ${step.id} is not a valid action on ${request.target.name}`);
         action = parsed.data;
       }
-      if (action.method !== request.method || canonicalJson(executionFields(action)) !== canonicalJson(request.fields)) {
-        refuse(`${request.method} on ${request.target.name} is not what step ${request.stepId} of job ${request.jobId} does`);
+      if (
+        action.method !== request.method ||
+        canonicalJson(executionFields(action)) !== canonicalJson(request.fields)
+      ) {
+        refuse(
+          `${request.method} on ${request.target.name} is not what step ${request.stepId} of job ${request.jobId} does`,
+        );
       }
     },
   };

@@ -25,7 +25,10 @@ const hostsFile = (): string => {
  * destination passes the egress policy. Names are pinned to the addresses that were judged, through
  * the sandbox's /etc/hosts, so the program cannot resolve them to something else.
  */
-const networkFor = async (deps: ExecutionDeps, input: RunLocalCommandInput): Promise<{ network: boolean; hosts?: string }> => {
+const networkFor = async (
+  deps: ExecutionDeps,
+  input: RunLocalCommandInput,
+): Promise<{ network: boolean; hosts?: string }> => {
   const { destinations } = localCommandProfile(input.command, input.args);
   if (destinations === null) return { network: false };
   const port = DNS_PROGRAMS.has(input.command) ? 53 : null;
@@ -53,8 +56,16 @@ export const createRunLocalCommand =
     const lines = deps.lines.open(outputLineKey(input, ctx.info.attempt));
     const save = (error: { type: ErrorType; message: string }) =>
       deps.store.saveResult({
-        context: input, attempt: ctx.info.attempt, method: 'local-command', stdout: '', stderr: error.message,
-        stdoutTruncated: false, stderrTruncated: false, startedAt, finishedAt: new Date(), error,
+        context: input,
+        attempt: ctx.info.attempt,
+        method: 'local-command',
+        stdout: '',
+        stderr: error.message,
+        stdoutTruncated: false,
+        stderrTruncated: false,
+        startedAt,
+        finishedAt: new Date(),
+        error,
       });
     try {
       const program = deps.sandbox.resolve(input.command);
@@ -95,7 +106,10 @@ export const createRunLocalCommand =
       await deps.store.saveResult(record);
       if (outcome.aborted) throw new CancelledFailure('cancelled while running');
       if (outcome.timedOut) {
-        throw ApplicationFailure.retryable(`${input.command} timed out after ${input.timeoutSeconds}s`, ErrorType.Timeout);
+        throw ApplicationFailure.retryable(
+          `${input.command} timed out after ${input.timeoutSeconds}s`,
+          ErrorType.Timeout,
+        );
       }
       const cap = deps.limits.resultCapBytes;
       return {
@@ -117,7 +131,8 @@ export const createRunLocalCommand =
         await save({ type: ErrorType.Unavailable, message: err.message });
         throw ApplicationFailure.nonRetryable(err.message, ErrorType.Unavailable);
       }
-      if (err instanceof ApplicationFailure && err.type === ErrorType.EgressDenied) await save({ type: ErrorType.EgressDenied, message: err.message });
+      if (err instanceof ApplicationFailure && err.type === ErrorType.EgressDenied)
+        await save({ type: ErrorType.EgressDenied, message: err.message });
       throw err;
     } finally {
       clearInterval(heartbeat);

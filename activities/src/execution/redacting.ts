@@ -21,7 +21,9 @@ export const redactingLines = (sink: OutputLineSink, redact: Redactor): OutputLi
 });
 
 const redactOutput = <O extends ActionOutput>(output: O, redact: Redactor): O =>
-  output.kind === 'http' ? { ...output, body: redact(output.body) } : { ...output, stdout: redact(output.stdout), stderr: redact(output.stderr) };
+  output.kind === 'http'
+    ? { ...output, body: redact(output.body) }
+    : { ...output, stdout: redact(output.stdout), stderr: redact(output.stderr) };
 
 /** An activity whose result and failure message (both land in workflow history) hold no executor secret. */
 export const redactingActivity =
@@ -31,7 +33,12 @@ export const redactingActivity =
       return redactOutput(await activity(input), redact);
     } catch (err) {
       if (err instanceof ApplicationFailure && redact(err.message) !== err.message) {
-        throw ApplicationFailure.create({ message: redact(err.message), ...(err.type && { type: err.type }), nonRetryable: err.nonRetryable === true, ...(err.details && { details: err.details }) });
+        throw ApplicationFailure.create({
+          message: redact(err.message),
+          ...(err.type && { type: err.type }),
+          nonRetryable: err.nonRetryable === true,
+          ...(err.details && { details: err.details }),
+        });
       }
       throw err;
     }

@@ -12,7 +12,9 @@ export const noRedaction: Redactor = (text) => text;
  * should one still surface in a command's output (a target that echoes it back), it is not kept.
  */
 export const createRedactor = (secrets: readonly string[]): Redactor => {
-  const needles = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
+  const needles = [...new Set(secrets.filter((s) => s.length >= MIN_SECRET_LENGTH))].sort(
+    (a, b) => b.length - a.length,
+  );
   if (needles.length === 0) return noRedaction;
   return (text) => {
     let out = text;
@@ -29,7 +31,10 @@ export const executorSecrets = (input: { vaultPems: readonly string[]; databaseU
   const out: string[] = [];
   for (const pem of input.vaultPems) {
     out.push(pem.trim());
-    const body = pem.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('-----'));
+    const body = pem
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('-----'));
     out.push(...body, body.join(''));
   }
   if (input.databaseUrl) {

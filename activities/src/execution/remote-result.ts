@@ -30,12 +30,20 @@ export const performedText = (text: string, facts: Record<string, string>): Perf
 
 const capText = (text: string, capBytes: number): { text: string; truncated: boolean } => {
   const bytes = Buffer.from(text, 'utf8');
-  return bytes.length <= capBytes ? { text, truncated: false } : { text: bytes.subarray(0, capBytes).toString('utf8'), truncated: true };
+  return bytes.length <= capBytes
+    ? { text, truncated: false }
+    : { text: bytes.subarray(0, capBytes).toString('utf8'), truncated: true };
 };
 
 /** Stores an attempt's record (output, facts, error) keyed by job, step and target. */
 export const attemptRecorder =
-  (deps: ExecutionDeps, context: ActionContext, method: 'ssh' | 'winrm' | 'database', attempt: number, startedAt: Date) =>
+  (
+    deps: ExecutionDeps,
+    context: ActionContext,
+    method: 'ssh' | 'winrm' | 'database',
+    attempt: number,
+    startedAt: Date,
+  ) =>
   (performed: Partial<Performed>, error?: { type: ErrorType; message: string }) =>
     deps.store.saveResult({
       context,

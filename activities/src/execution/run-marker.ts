@@ -30,9 +30,16 @@ export interface RunMarkerKey {
 
 /** The key of an action's marker; refuses ids that could not be one path segment each. */
 export const runMarkerKey = (context: ActionContext, attempt: number): RunMarkerKey => {
-  for (const [what, value] of [['job id', context.jobId], ['step id', context.stepId], ['target id', context.target.id]] as const) {
+  for (const [what, value] of [
+    ['job id', context.jobId],
+    ['step id', context.stepId],
+    ['target id', context.target.id],
+  ] as const) {
     if (!SEGMENT.test(value)) {
-      throw new RemoteFailure(ErrorType.ValidationFailed, `the ${what} ${JSON.stringify(value.slice(0, 80))} cannot name a run marker (letters, digits, . _ - only)`);
+      throw new RemoteFailure(
+        ErrorType.ValidationFailed,
+        `the ${what} ${JSON.stringify(value.slice(0, 80))} cannot name a run marker (letters, digits, . _ - only)`,
+      );
     }
   }
   if (!Number.isSafeInteger(attempt) || attempt < 1) throw new RangeError(`not an attempt number: ${attempt}`);

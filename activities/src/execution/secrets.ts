@@ -19,7 +19,8 @@ export const createSecretOpener =
       return openSealedCredential(keyring, credentialId, sealed).secret;
     } catch (err) {
       // A secret this executor cannot open will not open on a retry either.
-      if (err instanceof VaultError) throw new RemoteFailure(ErrorType.AuthFailed, `credential ${credentialId} cannot be opened: ${err.message}`);
+      if (err instanceof VaultError)
+        throw new RemoteFailure(ErrorType.AuthFailed, `credential ${credentialId} cannot be opened: ${err.message}`);
       throw err;
     }
   };

@@ -19,7 +19,12 @@ export interface TargetServiceRow {
  * Looks up a job's target and its `protocol` service, refusing targets of another tenant than
  * the job's, targets without the service, and services without a credential and username.
  */
-export const findTargetService = async (pool: pg.Pool, jobId: string, targetId: string, protocol: 'ssh' | 'winrm' | 'postgresql'): Promise<TargetServiceRow> => {
+export const findTargetService = async (
+  pool: pg.Pool,
+  jobId: string,
+  targetId: string,
+  protocol: 'ssh' | 'winrm' | 'postgresql',
+): Promise<TargetServiceRow> => {
   const { rows } = await pool.query<{
     name: string;
     address: string;
@@ -39,12 +44,27 @@ export const findTargetService = async (pool: pg.Pool, jobId: string, targetId: 
     [jobId, targetId, protocol],
   );
   const row = rows[0];
-  if (!row) throw ApplicationFailure.nonRetryable(`target ${targetId} is not in the inventory of job ${jobId}'s tenant`, ErrorType.NotFound);
-  if (!row.has_service) throw ApplicationFailure.nonRetryable(`target ${row.name} has no ${protocol} service in the inventory`, ErrorType.ValidationFailed);
+  if (!row)
+    throw ApplicationFailure.nonRetryable(
+      `target ${targetId} is not in the inventory of job ${jobId}'s tenant`,
+      ErrorType.NotFound,
+    );
+  if (!row.has_service)
+    throw ApplicationFailure.nonRetryable(
+      `target ${row.name} has no ${protocol} service in the inventory`,
+      ErrorType.ValidationFailed,
+    );
   if (!row.credential_id || !row.fingerprint) {
-    throw ApplicationFailure.nonRetryable(`the ${protocol} service of target ${row.name} has no credential`, ErrorType.ValidationFailed);
+    throw ApplicationFailure.nonRetryable(
+      `the ${protocol} service of target ${row.name} has no credential`,
+      ErrorType.ValidationFailed,
+    );
   }
-  if (!row.username) throw ApplicationFailure.nonRetryable(`the credential of target ${row.name} has no username`, ErrorType.ValidationFailed);
+  if (!row.username)
+    throw ApplicationFailure.nonRetryable(
+      `the credential of target ${row.name} has no username`,
+      ErrorType.ValidationFailed,
+    );
   return {
     targetId,
     targetName: row.name,

@@ -14,7 +14,11 @@ export const PlainText = (max: number, min = 1) =>
 
 // Requests.
 
-export const LoginBody = z.strictObject({ tenant: PlainText(100), username: PlainText(100), password: z.string().min(1).max(1024) });
+export const LoginBody = z.strictObject({
+  tenant: PlainText(100),
+  username: PlainText(100),
+  password: z.string().min(1).max(1024),
+});
 export type LoginBody = z.infer<typeof LoginBody>;
 
 /** The tenant's approval rules: four-eyes, and how long an approval may wait before the job is rejected. */
@@ -88,7 +92,14 @@ export type TokenView = z.infer<typeof TokenView>;
 export const TokenList = z.object({ tokens: z.array(TokenView) });
 export type TokenList = z.infer<typeof TokenList>;
 /** `POST /api/tokens` (201): the token itself, shown this once. */
-export const TokenIssued = z.object({ id: z.string(), token: z.string(), name: z.string(), prefix: z.string(), expiresAt: Timestamp, note: z.string() });
+export const TokenIssued = z.object({
+  id: z.string(),
+  token: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  expiresAt: Timestamp,
+  note: z.string(),
+});
 export type TokenIssued = z.infer<typeof TokenIssued>;
 
 // The audit trail.
@@ -106,7 +117,11 @@ const isAuditCursor = (value: string): boolean => {
   const at = auditCursor(value)?.at;
   if (!at) return false;
   const time = new Date(`${at.slice(0, 23)}Z`);
-  return !Number.isNaN(time.getTime()) && time.getUTCFullYear() >= 1970 && time.toISOString().slice(0, 19) === at.slice(0, 19);
+  return (
+    !Number.isNaN(time.getTime()) &&
+    time.getUTCFullYear() >= 1970 &&
+    time.toISOString().slice(0, 19) === at.slice(0, 19)
+  );
 };
 
 /** `GET /api/audit` filters. */
@@ -119,10 +134,7 @@ export const AuditQuery = z.strictObject({
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
   /** Keyset paging: the `next` value of the previous page (the last entry's time to the microsecond, and its id). */
-  before: z
-    .string()
-    .refine(isAuditCursor, { message: 'must be the `next` value of the previous page' })
-    .optional(),
+  before: z.string().refine(isAuditCursor, { message: 'must be the `next` value of the previous page' }).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 

@@ -19,7 +19,12 @@ export type ImportBody = z.infer<typeof ImportBody>;
 const withCredentialId = { credentialId: z.string().nullable() };
 const [ssh, winrm, http, postgresql] = TargetService.options;
 /** A service of a target as answers show it: with its credential's id. */
-export const ServiceView = z.discriminatedUnion('protocol', [ssh.extend(withCredentialId), winrm.extend(withCredentialId), http.extend(withCredentialId), postgresql.extend(withCredentialId)]);
+export const ServiceView = z.discriminatedUnion('protocol', [
+  ssh.extend(withCredentialId),
+  winrm.extend(withCredentialId),
+  http.extend(withCredentialId),
+  postgresql.extend(withCredentialId),
+]);
 
 /** A concrete target: services with credential ids, never secrets. */
 export const ResolvedTarget = z.object({
@@ -39,10 +44,18 @@ export const TargetAnswer = z.object({ target: ResolvedTarget });
 export type TargetAnswer = z.infer<typeof TargetAnswer>;
 
 /** The SSH host key the executor pinned for a target. */
-export const HostKeyAnswer = z.object({ hostKey: z.object({ algorithm: z.string(), fingerprint: z.string(), source: z.string(), pinnedAt: Timestamp }) });
+export const HostKeyAnswer = z.object({
+  hostKey: z.object({ algorithm: z.string(), fingerprint: z.string(), source: z.string(), pinnedAt: Timestamp }),
+});
 export type HostKeyAnswer = z.infer<typeof HostKeyAnswer>;
 
-export const GroupView = z.object({ id: z.string(), name: z.string(), description: z.string(), targets: z.array(z.string()), children: z.array(z.string()) });
+export const GroupView = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  targets: z.array(z.string()),
+  children: z.array(z.string()),
+});
 export type GroupView = z.infer<typeof GroupView>;
 export const GroupList = z.object({ groups: z.array(GroupView) });
 export type GroupList = z.infer<typeof GroupList>;
@@ -50,7 +63,11 @@ export type GroupList = z.infer<typeof GroupList>;
 export const GroupAnswer = z.object({ group: GroupView });
 export type GroupAnswer = z.infer<typeof GroupAnswer>;
 
-const Changes = z.object({ create: z.array(z.string()), update: z.array(z.object({ name: z.string(), fields: z.array(z.string()) })), unchanged: z.number().int() });
+const Changes = z.object({
+  create: z.array(z.string()),
+  update: z.array(z.object({ name: z.string(), fields: z.array(z.string()) })),
+  unchanged: z.number().int(),
+});
 /** What an import changes (or would, on a dry run). */
 export const ImportDiff = z.object({ targets: Changes, groups: Changes });
 export type ImportDiff = z.infer<typeof ImportDiff>;
@@ -64,5 +81,9 @@ export const ImportAnswer = z.object({
 export type ImportAnswer = z.infer<typeof ImportAnswer>;
 
 /** `POST /api/inventory/resolve`: the targets a selector names. */
-export const ResolveAnswer = z.object({ count: z.number().int(), byOs: z.object({ linux: z.number().int(), windows: z.number().int() }), targets: z.array(ResolvedTarget) });
+export const ResolveAnswer = z.object({
+  count: z.number().int(),
+  byOs: z.object({ linux: z.number().int(), windows: z.number().int() }),
+  targets: z.array(ResolvedTarget),
+});
 export type ResolveAnswer = z.infer<typeof ResolveAnswer>;

@@ -9,10 +9,15 @@ import { PlanSummary } from './plans.js';
 
 // Requests.
 
-export const PlanHash = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be the 64-hex plan hash shown with the plan' });
+export const PlanHash = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, { message: 'must be the 64-hex plan hash shown with the plan' });
 
 /** `POST /api/jobs` from a request in words: planned, validated and run. */
-export const CreateJobFromRequest = z.strictObject({ request: z.string().trim().min(1, { message: 'say what to do' }).max(4_000), expectPlanHash: PlanHash.optional() });
+export const CreateJobFromRequest = z.strictObject({
+  request: z.string().trim().min(1, { message: 'say what to do' }).max(4_000),
+  expectPlanHash: PlanHash.optional(),
+});
 /** `POST /api/jobs` from a plan draft someone edited: validated again. */
 export const CreateJobFromDraft = z.strictObject({ draft: z.unknown(), expectPlanHash: PlanHash.optional() });
 /** `POST /api/jobs` from an executable plan: its risk is assessed again. */
@@ -22,7 +27,11 @@ export const CreateJobBody = z.union([CreateJobFromRequest, CreateJobFromDraft, 
 export type CreateJobBody = z.infer<typeof CreateJobBody>;
 /** The body's shape is chosen by its key, so errors name the fields of that shape (`plan.steps.0…`). */
 export const createJobSchema = (body: unknown): z.ZodType<CreateJobBody> =>
-  body !== null && typeof body === 'object' && 'request' in body ? CreateJobFromRequest : body !== null && typeof body === 'object' && 'draft' in body ? CreateJobFromDraft : CreateJobFromPlan;
+  body !== null && typeof body === 'object' && 'request' in body
+    ? CreateJobFromRequest
+    : body !== null && typeof body === 'object' && 'draft' in body
+      ? CreateJobFromDraft
+      : CreateJobFromPlan;
 
 /** A comment goes into the decision's record, the job's and the audit log: refused here if it could not be stored there. */
 const Comment = StorableText.trim().max(2_000).optional();
@@ -61,7 +70,12 @@ export const ResultsQuery = z.strictObject({
 });
 
 /** `GET /api/jobs/:id/events`: where a reconnecting client resumes (the `Last-Event-ID` header wins). */
-export const EventsQuery = z.object({ lastEventId: z.string().regex(/^\d{1,18}$/).optional() });
+export const EventsQuery = z.object({
+  lastEventId: z
+    .string()
+    .regex(/^\d{1,18}$/)
+    .optional(),
+});
 
 // Answers.
 
@@ -87,7 +101,10 @@ export const JobCreated = z.object({
 export type JobCreated = z.infer<typeof JobCreated>;
 
 /** How a finished job ended: the workflow's counts (`JobResult` without its id and status), with the status. */
-export const JobOutcome = JobResult.omit({ jobId: true, status: true }).partial().extend({ status: z.string().optional() }).loose();
+export const JobOutcome = JobResult.omit({ jobId: true, status: true })
+  .partial()
+  .extend({ status: z.string().optional() })
+  .loose();
 export type JobOutcome = z.infer<typeof JobOutcome>;
 
 /** The approval as the job's record holds it once decided. */
@@ -99,7 +116,15 @@ export type JobApproval = z.infer<typeof JobApproval>;
 
 /** Something a person (or a timeout) did to the job. */
 export const JobEventEntry = z
-  .object({ key: z.string().optional(), action: z.string(), actor: z.string(), at: z.string().optional(), comment: z.string().optional(), details: z.record(z.string(), z.unknown()).optional(), decisionId: z.string().optional() })
+  .object({
+    key: z.string().optional(),
+    action: z.string(),
+    actor: z.string(),
+    at: z.string().optional(),
+    comment: z.string().optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
+    decisionId: z.string().optional(),
+  })
   .loose();
 export type JobEventEntry = z.infer<typeof JobEventEntry>;
 

@@ -28,7 +28,20 @@ const REF = '#/components/schemas/';
 /** Every exported schema by its export name; the API's own win over the base contracts' (`PlanSummary`). */
 const namedSchemas = (): Map<string, z.ZodType> => {
   const named = new Map<string, z.ZodType>();
-  const modules = [base, common, errors, jobs, results, events, plans, inventory, credentials, identity, platform, openApi];
+  const modules = [
+    base,
+    common,
+    errors,
+    jobs,
+    results,
+    events,
+    plans,
+    inventory,
+    credentials,
+    identity,
+    platform,
+    openApi,
+  ];
   for (const module of modules) {
     for (const [name, value] of Object.entries(module)) {
       if (!(value instanceof z.ZodType)) continue;
@@ -81,7 +94,8 @@ const componentsOf = (named: Map<string, z.ZodType>, io: 'input' | 'output'): Re
   return out;
 };
 
-const sorted = <T>(record: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+const sorted = <T>(record: Record<string, T>): Record<string, T> =>
+  Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
 
 /** The OpenAPI 3.1 document of the API (`GET /api/openapi.json`, `docs/reference/openapi.json`). */
 export const openApiDocument = (routes: readonly ApiRoute[] = API_ROUTES): OpenApiDocument => {
@@ -89,7 +103,8 @@ export const openApiDocument = (routes: readonly ApiRoute[] = API_ROUTES): OpenA
   const nameOf = new Map([...named].map(([name, schema]) => [schema, name]));
   const idOf = (schema: z.ZodType, route: ApiRoute): string => {
     const id = nameOf.get(schema);
-    if (!id) throw new Error(`${route.method} ${route.path}: a schema of the route is not exported by @opsc/contracts/api`);
+    if (!id)
+      throw new Error(`${route.method} ${route.path}: a schema of the route is not exported by @opsc/contracts/api`);
     return id;
   };
   const input = componentsOf(named, 'input');
@@ -102,7 +117,8 @@ export const openApiDocument = (routes: readonly ApiRoute[] = API_ROUTES): OpenA
     // A query is written out as parameters; only what they refer to becomes a component.
     if (route.query) for (const name of refsIn(input[idOf(route.query, route)], new Set())) requestRoots.add(name);
     for (const answer of Object.values(route.answers)) {
-      if (answer === 'events') for (const schema of Object.values(events.JOB_EVENTS)) answerRoots.add(idOf(schema, route));
+      if (answer === 'events')
+        for (const schema of Object.values(events.JOB_EVENTS)) answerRoots.add(idOf(schema, route));
       else if (answer) answerRoots.add(idOf(answer, route));
     }
   }
@@ -111,37 +127,68 @@ export const openApiDocument = (routes: readonly ApiRoute[] = API_ROUTES): OpenA
   // A request component that reads the same as the answer one is shared; else it gets a twin.
   const twin = new Map<string, string>();
   for (const name of requestNames) {
-    if (answerNames.has(name) && JSON.stringify(input[name]) !== JSON.stringify(output[name])) twin.set(name, `${name}Input`);
+    if (answerNames.has(name) && JSON.stringify(input[name]) !== JSON.stringify(output[name]))
+      twin.set(name, `${name}Input`);
   }
-  for (const name of twin.values()) if (named.has(name)) throw new Error(`the request twin ${name} has the name of another schema`);
+  for (const name of twin.values())
+    if (named.has(name)) throw new Error(`the request twin ${name} has the name of another schema`);
   const renamed = (value: unknown): unknown =>
-    JSON.parse(JSON.stringify(value), (key, item: unknown) => (key === '$ref' && typeof item === 'string' && item.startsWith(REF) && twin.has(item.slice(REF.length)) ? `${REF}${twin.get(item.slice(REF.length))}` : item));
+    JSON.parse(JSON.stringify(value), (key, item: unknown) =>
+      key === '$ref' && typeof item === 'string' && item.startsWith(REF) && twin.has(item.slice(REF.length))
+        ? `${REF}${twin.get(item.slice(REF.length))}`
+        : item,
+    );
   const requestRef = (name: string) => ({ $ref: `${REF}${twin.get(name) ?? name}` });
   const schemas: Record<string, unknown> = {};
   for (const name of answerNames) schemas[name] = output[name];
-  for (const name of requestNames) if (!answerNames.has(name) || twin.has(name)) schemas[twin.get(name) ?? name] = renamed(input[name]);
+  for (const name of requestNames)
+    if (!answerNames.has(name) || twin.has(name)) schemas[twin.get(name) ?? name] = renamed(input[name]);
 
   const paths: Record<string, Record<string, Json>> = {};
   for (const route of routes) {
     const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
-    const parameters: Json[] = [...route.path.matchAll(/:([A-Za-z]+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+    const parameters: Json[] = [...route.path.matchAll(/:([A-Za-z]+)/g)].map(([, name]) => ({
+      name,
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
     if (route.query) {
-      const query = renamed(input[idOf(route.query, route)]) as { properties?: Record<string, Json>; required?: string[] };
+      const query = renamed(input[idOf(route.query, route)]) as {
+        properties?: Record<string, Json>;
+        required?: string[];
+      };
       for (const [name, schema] of Object.entries(query.properties ?? {})) {
         parameters.push({ name, in: 'query', required: query.required?.includes(name) ?? false, schema });
       }
-      if (route.path.endsWith('/events')) parameters.push({ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string', pattern: '^\\d{1,18}$' } });
+      if (route.path.endsWith('/events'))
+        parameters.push({
+          name: 'Last-Event-ID',
+          in: 'header',
+          required: false,
+          schema: { type: 'string', pattern: '^\\d{1,18}$' },
+        });
     }
     const responses: Record<string, Json> = {};
     for (const [status, answer] of Object.entries(route.answers)) {
       if (answer === null) responses[status] = { description: 'Done; no body.' };
       else if (answer === 'events') {
         responses[status] = {
-          description: 'Server-Sent Events; each event\'s `data` is the JSON of the schema its name maps to in `x-events`. A `log` event\'s id is its line\'s `seq`.',
+          description:
+            "Server-Sent Events; each event's `data` is the JSON of the schema its name maps to in `x-events`. A `log` event's id is its line's `seq`.",
           content: { 'text/event-stream': { schema: { type: 'string' } } },
-          'x-events': Object.fromEntries(Object.entries(events.JOB_EVENTS).map(([event, schema]) => [event, { $ref: `${REF}${idOf(schema, route)}` }])),
+          'x-events': Object.fromEntries(
+            Object.entries(events.JOB_EVENTS).map(([event, schema]) => [
+              event,
+              { $ref: `${REF}${idOf(schema, route)}` },
+            ]),
+          ),
         };
-      } else responses[status] = { description: 'OK', content: { 'application/json': { schema: { $ref: `${REF}${idOf(answer, route)}` } } } };
+      } else
+        responses[status] = {
+          description: 'OK',
+          content: { 'application/json': { schema: { $ref: `${REF}${idOf(answer, route)}` } } },
+        };
     }
     const byStatus = new Map<number, ErrorType[]>();
     for (const type of errorsOf(route)) {
@@ -149,7 +196,10 @@ export const openApiDocument = (routes: readonly ApiRoute[] = API_ROUTES): OpenA
       byStatus.set(status, [...(byStatus.get(status) ?? []), type]);
     }
     for (const [status, types] of [...byStatus].sort(([a], [b]) => a - b)) {
-      responses[String(status)] = { description: types.join(', '), content: { 'application/json': { schema: { $ref: `${REF}ApiError` } } } };
+      responses[String(status)] = {
+        description: types.join(', '),
+        content: { 'application/json': { schema: { $ref: `${REF}ApiError` } } },
+      };
     }
     paths[path] ??= {};
     paths[path][route.method.toLowerCase()] = {
@@ -158,7 +208,12 @@ export const openApiDocument = (routes: readonly ApiRoute[] = API_ROUTES): OpenA
       'x-role': route.role,
       security: route.role === 'public' ? [] : [{ bearer: [] }, { session: [] }],
       ...(parameters.length && { parameters }),
-      ...(route.body && { requestBody: { required: true, content: { 'application/json': { schema: requestRef(idOf(route.body, route)) } } } }),
+      ...(route.body && {
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: requestRef(idOf(route.body, route)) } },
+        },
+      }),
       responses,
     };
   }
@@ -167,14 +222,20 @@ export const openApiDocument = (routes: readonly ApiRoute[] = API_ROUTES): OpenA
     info: {
       title: 'OpsConductor API',
       version: '1',
-      description: 'The orchestrator\'s HTTP API. Generated from `@opsc/contracts/api` (`npm run docs:api`); do not edit by hand.',
+      description:
+        "The orchestrator's HTTP API. Generated from `@opsc/contracts/api` (`npm run docs:api`); do not edit by hand.",
     },
     paths,
     components: {
       schemas: sorted(schemas),
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'An API token (`POST /api/tokens`).' },
-        session: { type: 'apiKey', in: 'cookie', name: 'opsc_session', description: 'The session cookie `POST /api/auth/login` sets.' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'opsc_session',
+          description: 'The session cookie `POST /api/auth/login` sets.',
+        },
       },
     },
   };

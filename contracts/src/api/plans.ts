@@ -63,7 +63,9 @@ export const PlanProposal = z.object({
   summary: PlanSummary.nullable(),
   missing: z.array(MissingInput),
   issues: z.array(FieldIssue),
-  refusal: z.object({ message: z.string(), closestTools: z.array(z.object({ name: z.string(), description: z.string() })) }).optional(),
+  refusal: z
+    .object({ message: z.string(), closestTools: z.array(z.object({ name: z.string(), description: z.string() })) })
+    .optional(),
   /** The response as a person reads it. */
   text: z.string(),
 });

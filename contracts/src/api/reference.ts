@@ -28,7 +28,8 @@ const typeOf = (schema: unknown): string => {
   if (s.type === 'array') return `${typeOf(s.items).includes(' ') ? `(${typeOf(s.items)})` : typeOf(s.items)}[]`;
   if (s.type === 'object') {
     if (s.properties) return 'object';
-    if (s.additionalProperties && typeof s.additionalProperties === 'object') return `map of ${typeOf(s.additionalProperties)}`;
+    if (s.additionalProperties && typeof s.additionalProperties === 'object')
+      return `map of ${typeOf(s.additionalProperties)}`;
     return 'object';
   }
   if (Array.isArray(s.type)) return s.type.join(' | ');
@@ -42,9 +43,17 @@ const notes = (schema: unknown): string => {
   const s = schema as Json;
   const parts: string[] = [];
   if (s.default !== undefined) parts.push(`default ${JSON.stringify(s.default)}`);
-  for (const [key, label] of [['minLength', 'min length'], ['maxLength', 'max length'], ['minimum', 'min'], ['maximum', 'max'], ['minItems', 'min items'], ['maxItems', 'max items']] as const) {
+  for (const [key, label] of [
+    ['minLength', 'min length'],
+    ['maxLength', 'max length'],
+    ['minimum', 'min'],
+    ['maximum', 'max'],
+    ['minItems', 'min items'],
+    ['maxItems', 'max items'],
+  ] as const) {
     // Zod writes the bounds of every safe integer; only real ones are worth a note.
-    if (s[key] !== undefined && Math.abs(Number(s[key])) !== Number.MAX_SAFE_INTEGER) parts.push(`${label} ${String(s[key])}`);
+    if (s[key] !== undefined && Math.abs(Number(s[key])) !== Number.MAX_SAFE_INTEGER)
+      parts.push(`${label} ${String(s[key])}`);
   }
   if (typeof s.pattern === 'string') parts.push(`pattern \`${s.pattern}\``);
   return parts.join(', ');
@@ -57,7 +66,10 @@ const fieldTable = (schema: Json): string[] => {
   return [
     '| Field | Type | Required | Notes |',
     '| --- | --- | --- | --- |',
-    ...Object.entries(properties).map(([name, field]) => `| \`${name}\` | ${cell(typeOf(field))} | ${required.has(name) ? 'yes' : 'no'} | ${cell(notes(field))} |`),
+    ...Object.entries(properties).map(
+      ([name, field]) =>
+        `| \`${name}\` | ${cell(typeOf(field))} | ${required.has(name) ? 'yes' : 'no'} | ${cell(notes(field))} |`,
+    ),
   ];
 };
 
@@ -95,18 +107,31 @@ export const apiReference = (document: OpenApiDocument): string => {
   ];
   const operations: { method: string; path: string; op: Json }[] = [];
   for (const [path, methods] of Object.entries(document.paths)) {
-    for (const [method, op] of Object.entries(methods)) operations.push({ method: method.toUpperCase(), path, op: op as Json });
+    for (const [method, op] of Object.entries(methods))
+      operations.push({ method: method.toUpperCase(), path, op: op as Json });
   }
-  for (const { method, path } of operations) out.push(`- [\`${method} ${path}\`](#${anchor(`${method}-${path}`.replace(/[^A-Za-z0-9-]+/g, '-'))})`);
+  for (const { method, path } of operations)
+    out.push(`- [\`${method} ${path}\`](#${anchor(`${method}-${path}`.replace(/[^A-Za-z0-9-]+/g, '-'))})`);
   out.push('');
   for (const { method, path, op } of operations) {
-    out.push(`<a id="${anchor(`${method}-${path}`.replace(/[^A-Za-z0-9-]+/g, '-'))}"></a>`, '', `### \`${method} ${path}\``, '', String(op.summary), '');
+    out.push(
+      `<a id="${anchor(`${method}-${path}`.replace(/[^A-Za-z0-9-]+/g, '-'))}"></a>`,
+      '',
+      `### \`${method} ${path}\``,
+      '',
+      String(op.summary),
+      '',
+    );
     out.push(`- **Who:** ${ROLE_TEXT[String(op['x-role'])] ?? String(op['x-role'])}`);
     const parameters = (op.parameters as Json[] | undefined) ?? [];
     for (const p of parameters) {
-      out.push(`- **${String(p.in)} \`${String(p.name)}\`**${p.required ? '' : ' (optional)'}: ${cell(typeOf(p.schema))}${notes(p.schema) ? `, ${notes(p.schema)}` : ''}`);
+      out.push(
+        `- **${String(p.in)} \`${String(p.name)}\`**${p.required ? '' : ' (optional)'}: ${cell(typeOf(p.schema))}${notes(p.schema) ? `, ${notes(p.schema)}` : ''}`,
+      );
     }
-    const body = (op.requestBody as { content: Record<string, { schema: unknown }> } | undefined)?.content['application/json']?.schema;
+    const body = (op.requestBody as { content: Record<string, { schema: unknown }> } | undefined)?.content[
+      'application/json'
+    ]?.schema;
     if (body) out.push(`- **Body:** ${typeOf(body)}`);
     const errors: string[] = [];
     for (const [status, response] of Object.entries(op.responses as Record<string, Json>)) {
@@ -114,12 +139,23 @@ export const apiReference = (document: OpenApiDocument): string => {
       const json = content?.['application/json']?.schema;
       const events = response['x-events'] as Record<string, unknown> | undefined;
       if (json?.$ref === `${REF}ApiError`) errors.push(`${status} ${String(response.description)}`);
-      else if (events) out.push(`- **${status}:** Server-Sent Events: ${Object.entries(events).map(([name, schema]) => `\`${name}\` (${typeOf(schema)})`).join(', ')}`);
+      else if (events)
+        out.push(
+          `- **${status}:** Server-Sent Events: ${Object.entries(events)
+            .map(([name, schema]) => `\`${name}\` (${typeOf(schema)})`)
+            .join(', ')}`,
+        );
       else out.push(`- **${status}:** ${json ? typeOf(json) : 'no body'}`);
     }
     out.push(`- **Errors:** ${errors.join('; ')}`, '');
   }
-  out.push('## Schemas', '', 'Answers are described as they are sent; a request schema that reads differently (defaults make fields optional) is named `<Name>Input`.', '');
-  for (const [name, schema] of Object.entries(document.components.schemas)) out.push(...schemaSection(name, schema as Json));
+  out.push(
+    '## Schemas',
+    '',
+    'Answers are described as they are sent; a request schema that reads differently (defaults make fields optional) is named `<Name>Input`.',
+    '',
+  );
+  for (const [name, schema] of Object.entries(document.components.schemas))
+    out.push(...schemaSection(name, schema as Json));
   return `${out.join('\n').trimEnd()}\n`;
 };

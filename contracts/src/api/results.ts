@@ -25,5 +25,8 @@ export const StepResultView = z.object({
 export type StepResultView = z.infer<typeof StepResultView>;
 
 /** A page of `GET /api/jobs/:id/results`; `next.after` asks for the following one. */
-export const StepResultPage = z.object({ results: z.array(StepResultView), next: z.object({ after: z.string() }).nullable() });
+export const StepResultPage = z.object({
+  results: z.array(StepResultView),
+  next: z.object({ after: z.string() }).nullable(),
+});
 export type StepResultPage = z.infer<typeof StepResultPage>;

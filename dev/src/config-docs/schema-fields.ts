@@ -33,7 +33,9 @@ const fail = (source: EnvSchemaSource, what: string): never => {
 };
 
 /** The calls of a chain like `z.coerce.number().int().min(1).default(30)`, outermost first, and what it starts from. */
-const chainOf = (expr: ts.Expression): { calls: { name: string; args: readonly ts.Expression[] }[]; base: ts.Expression } => {
+const chainOf = (
+  expr: ts.Expression,
+): { calls: { name: string; args: readonly ts.Expression[] }[]; base: ts.Expression } => {
   const calls: { name: string; args: readonly ts.Expression[] }[] = [];
   let node: ts.Expression = expr;
   for (;;) {
@@ -72,7 +74,11 @@ const literalText = (expr: ts.Expression, consts: Map<string, ts.Expression>, so
     if (value) return literalText(value, consts, source);
   }
   // `LIST.split(',')`: the constant's text is the list as the variable would spell it.
-  if (ts.isCallExpression(expr) && ts.isPropertyAccessExpression(expr.expression) && expr.expression.name.text === 'split') {
+  if (
+    ts.isCallExpression(expr) &&
+    ts.isPropertyAccessExpression(expr.expression) &&
+    expr.expression.name.text === 'split'
+  ) {
     return literalText(expr.expression.expression, consts, source);
   }
   return fail(source, `cannot print the default ${expr.getText()}; use a literal or a top-level constant`);
@@ -113,8 +119,13 @@ export const readEnvSchema = (repoRoot: string, source: EnvSchemaSource): EnvFie
       return arg && ts.isNumericLiteral(arg) ? literalText(arg, consts, source) : undefined;
     };
     let allowed: string | undefined;
-    if (enumCall?.args[0]) allowed = literalText(enumCall.args[0], consts, source).split(',').map((v) => `\`${v}\``).join(', ');
-    else if (isNumber && bound('min') !== undefined && bound('max') !== undefined) allowed = `${bound('min')} to ${bound('max')}`;
+    if (enumCall?.args[0])
+      allowed = literalText(enumCall.args[0], consts, source)
+        .split(',')
+        .map((v) => `\`${v}\``)
+        .join(', ');
+    else if (isNumber && bound('min') !== undefined && bound('max') !== undefined)
+      allowed = `${bound('min')} to ${bound('max')}`;
     const description = docComment(prop, file);
     if (!description) fail(source, `${name} has no TSDoc comment; the configuration reference is made from it`);
     return {

@@ -24,12 +24,27 @@ export const auditRouter = (deps: ApiDeps): Router => {
          AND ($8::timestamptz IS NULL OR a.at >= $8) AND ($9::timestamptz IS NULL OR a.at < $9)
          AND ($10::timestamptz IS NULL OR (a.at, a.id) < ($10::timestamptz, $11::bigint))
        ORDER BY a.at DESC, a.id DESC LIMIT $12`,
-      [principalOf(res).tenantId, q.actor ?? null, action.eq ?? null, action.like ?? null, q.objectType ?? null, q.objectId ?? null,
+      [
+        principalOf(res).tenantId,
+        q.actor ?? null,
+        action.eq ?? null,
+        action.like ?? null,
+        q.objectType ?? null,
+        q.objectId ?? null,
         // As instants, not as written: ISO 8601 allows years and offsets PostgreSQL does not (0000, +23:59).
-        q.jobId ?? null, q.since ? new Date(q.since) : null, q.until ? new Date(q.until) : null, cursor?.at ?? null, cursor?.id ?? null, q.limit + 1],
+        q.jobId ?? null,
+        q.since ? new Date(q.since) : null,
+        q.until ? new Date(q.until) : null,
+        cursor?.at ?? null,
+        cursor?.id ?? null,
+        q.limit + 1,
+      ],
     );
     const page = rows.slice(0, q.limit).map(({ cursor: _cursor, ...entry }) => entry);
-    res.json({ entries: page, next: rows.length > q.limit ? rows[q.limit - 1]!.cursor : null } satisfies Sent<AuditPage>);
+    res.json({
+      entries: page,
+      next: rows.length > q.limit ? rows[q.limit - 1]!.cursor : null,
+    } satisfies Sent<AuditPage>);
   });
   return router;
 };

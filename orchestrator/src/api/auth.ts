@@ -39,7 +39,11 @@ export const authenticate =
       : sessionId
         ? await principalForSession(deps.pool, sessionId)
         : undefined;
-    if (!principal) throw new ApiFailure(ErrorType.AuthFailed, 'sign in, or send a valid API token as "Authorization: Bearer <token>"');
+    if (!principal)
+      throw new ApiFailure(
+        ErrorType.AuthFailed,
+        'sign in, or send a valid API token as "Authorization: Bearer <token>"',
+      );
     res.locals.principal = principal;
     next();
   };

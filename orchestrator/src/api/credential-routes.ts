@@ -12,9 +12,15 @@ import { parseBody } from './validate.js';
 
 /** The vault's current public key, as the executor published it. */
 const currentVaultKey = async (deps: ApiDeps): Promise<VaultPublicKey> => {
-  const { rows } = await deps.pool.query<{ key_id: string; public_key: string }>('SELECT key_id, public_key FROM vault_keys WHERE retired_at IS NULL');
+  const { rows } = await deps.pool.query<{ key_id: string; public_key: string }>(
+    'SELECT key_id, public_key FROM vault_keys WHERE retired_at IS NULL',
+  );
   const row = rows[0];
-  if (!row) throw new ApiFailure(ErrorType.Unavailable, 'no vault key is published yet: start an executor with its vault key first');
+  if (!row)
+    throw new ApiFailure(
+      ErrorType.Unavailable,
+      'no vault key is published yet: start an executor with its vault key first',
+    );
   return { keyId: row.key_id, publicKey: publicKeyFromRaw(Buffer.from(row.public_key, 'base64')) };
 };
 
@@ -43,13 +49,21 @@ export const credentialsRouter = (deps: ApiDeps): Router => {
     const principal = principalOf(res);
     const input = parseBody(CredentialInput, req);
     if (mode === 'replace' && input.name !== req.params.name) {
-      throw new ApiFailure(ErrorType.ValidationFailed, 'the body names another credential', [{ path: 'name', message: `must be "${String(req.params.name)}"` }]);
+      throw new ApiFailure(ErrorType.ValidationFailed, 'the body names another credential', [
+        { path: 'name', message: `must be "${String(req.params.name)}"` },
+      ]);
     }
     const vaultKey = await currentVaultKey(deps);
     const created = await inTransaction(deps.pool, async (db) => {
-      const existing = await db.query<{ id: string; kind: string }>('SELECT id, kind FROM credentials WHERE tenant_id = $1 AND name = $2 FOR UPDATE', [principal.tenantId, input.name]);
+      const existing = await db.query<{ id: string; kind: string }>(
+        'SELECT id, kind FROM credentials WHERE tenant_id = $1 AND name = $2 FOR UPDATE',
+        [principal.tenantId, input.name],
+      );
       const current = existing.rows[0];
-      if (current && mode === 'create') throw new ApiFailure(ErrorType.Conflict, `a credential named "${input.name}" exists`, [{ path: 'name', message: 'is taken' }]);
+      if (current && mode === 'create')
+        throw new ApiFailure(ErrorType.Conflict, `a credential named "${input.name}" exists`, [
+          { path: 'name', message: 'is taken' },
+        ]);
       const id = current?.id ?? randomUUID();
       const sealed = sealSecret(JSON.stringify(input.secret), vaultKey, credentialContext(principal.tenantId, id));
       const fingerprint = sealedFingerprint(sealed);
@@ -57,10 +71,22 @@ export const credentialsRouter = (deps: ApiDeps): Router => {
         `INSERT INTO credentials (id, tenant_id, name, kind, username, metadata, fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, username = EXCLUDED.username, metadata = EXCLUDED.metadata,
            fingerprint = EXCLUDED.fingerprint, updated_at = now()`,
-        [id, principal.tenantId, input.name, input.secret.kind, input.username ?? null, JSON.stringify(input.metadata), fingerprint],
+        [
+          id,
+          principal.tenantId,
+          input.name,
+          input.secret.kind,
+          input.username ?? null,
+          JSON.stringify(input.metadata),
+          fingerprint,
+        ],
       );
       await db.query('DELETE FROM credential_secrets WHERE credential_id = $1', [id]);
-      await db.query('INSERT INTO credential_secrets (credential_id, key_id, sealed) VALUES ($1, $2, $3)', [id, sealed.keyId, JSON.stringify(sealed)]);
+      await db.query('INSERT INTO credential_secrets (credential_id, key_id, sealed) VALUES ($1, $2, $3)', [
+        id,
+        sealed.keyId,
+        JSON.stringify(sealed),
+      ]);
       return !current;
     });
     await recordAudit(deps.pool, {
@@ -87,10 +113,24 @@ export const credentialsRouter = (deps: ApiDeps): Router => {
        WHERE c.tenant_id = $1 AND c.name = $2 ORDER BY t.name LIMIT 5`,
       [principal.tenantId, name ?? ''],
     );
-    if (inUse.rowCount) throw new ApiFailure(ErrorType.Conflict, `"${name}" is used by ${inUse.rows.map((r: { name: string }) => r.name).join(', ')}`);
-    const { rowCount } = await deps.pool.query('DELETE FROM credentials WHERE tenant_id = $1 AND name = $2', [principal.tenantId, name ?? '']);
+    if (inUse.rowCount)
+      throw new ApiFailure(
+        ErrorType.Conflict,
+        `"${name}" is used by ${inUse.rows.map((r: { name: string }) => r.name).join(', ')}`,
+      );
+    const { rowCount } = await deps.pool.query('DELETE FROM credentials WHERE tenant_id = $1 AND name = $2', [
+      principal.tenantId,
+      name ?? '',
+    ]);
     if (!rowCount) throw new ApiFailure(ErrorType.NotFound, `no credential named "${String(req.params.name)}"`);
-    await recordAudit(deps.pool, { tenantId: principal.tenantId, actor: principal.username, action: 'credential.delete', objectType: 'credential', objectId: name ?? '', sourceIp: req.ip });
+    await recordAudit(deps.pool, {
+      tenantId: principal.tenantId,
+      actor: principal.username,
+      action: 'credential.delete',
+      objectType: 'credential',
+      objectId: name ?? '',
+      sourceIp: req.ip,
+    });
     res.status(204).end();
   });
 

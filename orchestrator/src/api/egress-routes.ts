@@ -8,11 +8,23 @@ import type { ApiDeps } from './deps.js';
 import { parseBody } from './validate.js';
 
 const readList = async (deps: ApiDeps, tenantId: string): Promise<Sent<EgressAllowListView>> => {
-  const { rows } = await deps.pool.query<{ destination: string; note: string | null; created_by: string; created_at: Date }>(
+  const { rows } = await deps.pool.query<{
+    destination: string;
+    note: string | null;
+    created_by: string;
+    created_at: Date;
+  }>(
     'SELECT destination, note, created_by, created_at FROM tenant_egress_allow WHERE tenant_id = $1 ORDER BY destination',
     [tenantId],
   );
-  return { allow: rows.map((r) => ({ destination: r.destination, note: r.note, addedBy: r.created_by, addedAt: r.created_at.toISOString() })) };
+  return {
+    allow: rows.map((r) => ({
+      destination: r.destination,
+      note: r.note,
+      addedBy: r.created_by,
+      addedAt: r.created_at.toISOString(),
+    })),
+  };
 };
 
 /**
@@ -35,10 +47,16 @@ export const egressRouter = (deps: ApiDeps): Router => {
     const after = entries.map((e) => e.destination);
     // The list and its audit entry are written together, or neither is.
     await inTransaction(deps.pool, async (db) => {
-      const old = await db.query<{ destination: string }>('SELECT destination FROM tenant_egress_allow WHERE tenant_id = $1 FOR UPDATE', [principal.tenantId]);
+      const old = await db.query<{ destination: string }>(
+        'SELECT destination FROM tenant_egress_allow WHERE tenant_id = $1 FOR UPDATE',
+        [principal.tenantId],
+      );
       const before = old.rows.map((r) => r.destination);
       // Entries that stay keep who added them and when; only the note follows the new list.
-      await db.query('DELETE FROM tenant_egress_allow WHERE tenant_id = $1 AND NOT (destination = ANY($2::text[]))', [principal.tenantId, after]);
+      await db.query('DELETE FROM tenant_egress_allow WHERE tenant_id = $1 AND NOT (destination = ANY($2::text[]))', [
+        principal.tenantId,
+        after,
+      ]);
       await db.query(
         `INSERT INTO tenant_egress_allow (tenant_id, destination, note, created_by)
          SELECT $1, e.destination, e.note, $2 FROM jsonb_to_recordset($3::jsonb) AS e(destination text, note text)

@@ -20,7 +20,10 @@ const body = (type: ErrorType, message: string, issues?: FieldIssue[]): ApiError
 
 /** What a 4xx raised by the body parser or the router (a broken gzip body, a path that is not percent-encoded UTF-8) is answered with. */
 const CLIENT_FAULTS: Record<number, [ErrorType, string]> = {
-  400: [ErrorType.ValidationFailed, 'the request could not be read (a body that does not decode, or a URL that is not percent-encoded UTF-8)'],
+  400: [
+    ErrorType.ValidationFailed,
+    'the request could not be read (a body that does not decode, or a URL that is not percent-encoded UTF-8)',
+  ],
   413: [ErrorType.ValidationFailed, 'request body is too large'],
   415: [ErrorType.UnsupportedMediaType, 'the request body is not JSON in UTF-8'],
 };
@@ -31,16 +34,36 @@ const CLIENT_FAULTS: Record<number, [ErrorType, string]> = {
  * still referenced).
  */
 const knownFailure = (err: unknown): [number, ErrorType, string] | undefined => {
-  const { type, code, status, encoding } = err as { type?: string; code?: string; status?: unknown; encoding?: unknown };
+  const { type, code, status, encoding } = err as {
+    type?: string;
+    code?: string;
+    status?: unknown;
+    encoding?: unknown;
+  };
   if (type === 'entity.parse.failed') return [400, ErrorType.ValidationFailed, 'request body is not valid JSON'];
   if (type === 'entity.too.large') return [413, ErrorType.ValidationFailed, 'request body is too large'];
-  if (type === 'charset.unsupported') return [415, ErrorType.UnsupportedMediaType, 'the charset of the request body is not supported; send JSON in UTF-8'];
-  if (type === 'encoding.unsupported') return [415, ErrorType.UnsupportedMediaType, `Content-Encoding ${JSON.stringify(String(encoding).slice(0, 50))} is not supported; send identity, gzip, deflate or br`];
+  if (type === 'charset.unsupported')
+    return [
+      415,
+      ErrorType.UnsupportedMediaType,
+      'the charset of the request body is not supported; send JSON in UTF-8',
+    ];
+  if (type === 'encoding.unsupported')
+    return [
+      415,
+      ErrorType.UnsupportedMediaType,
+      `Content-Encoding ${JSON.stringify(String(encoding).slice(0, 50))} is not supported; send identity, gzip, deflate or br`,
+    ];
   if (code === '23505') return [409, ErrorType.Conflict, 'an object with that name already exists'];
   if (code === '23503') return [409, ErrorType.Conflict, 'it is still in use'];
   // Text PostgreSQL cannot take (NUL, a character its encoding lacks): the edge refuses it first
   // (safe-input.ts), but should anything slip by, a 500 would say the server broke when the input did.
-  if (code === '22021' || code === '22P05') return [400, ErrorType.ValidationFailed, 'the request carries text PostgreSQL cannot store (NUL or a lone surrogate)'];
+  if (code === '22021' || code === '22P05')
+    return [
+      400,
+      ErrorType.ValidationFailed,
+      'the request carries text PostgreSQL cannot store (NUL or a lone surrogate)',
+    ];
   if (typeof status === 'number' && CLIENT_FAULTS[status]) return [status, ...CLIENT_FAULTS[status]];
   return undefined;
 };
@@ -56,7 +79,12 @@ export const errorHandler =
     const known = knownFailure(err);
     if (known) {
       const [status, type, message] = known;
-      if ((err as { code?: string }).code?.startsWith('22')) log.warn('PostgreSQL refused a value the edge let through', { method: req.method, path: req.path, error: (err as Error).message });
+      if ((err as { code?: string }).code?.startsWith('22'))
+        log.warn('PostgreSQL refused a value the edge let through', {
+          method: req.method,
+          path: req.path,
+          error: (err as Error).message,
+        });
       res.status(status).json(body(type, message));
       return;
     }

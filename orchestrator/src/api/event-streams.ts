@@ -37,10 +37,16 @@ export class EventStreams {
   acquire(userId: string): () => void {
     const mine = this.byUser.get(userId) ?? 0;
     if (mine >= this.limits.perUser) {
-      throw new ApiFailure(ErrorType.RateLimited, `you have ${this.limits.perUser} live event streams open, as many as one user may; close one (another tab on a job) and try again`);
+      throw new ApiFailure(
+        ErrorType.RateLimited,
+        `you have ${this.limits.perUser} live event streams open, as many as one user may; close one (another tab on a job) and try again`,
+      );
     }
     if (this.open >= this.limits.total) {
-      throw new ApiFailure(ErrorType.RateLimited, `the server is serving ${this.limits.total} live event streams, as many as it takes; try again shortly`);
+      throw new ApiFailure(
+        ErrorType.RateLimited,
+        `the server is serving ${this.limits.total} live event streams, as many as it takes; try again shortly`,
+      );
     }
     this.byUser.set(userId, mine + 1);
     this.open += 1;

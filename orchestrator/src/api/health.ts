@@ -31,7 +31,11 @@ export const healthRouter = (deps: ApiDeps): Router => {
   router.get('/', async (_req, res) => {
     const waitingFor = deps.readiness.waitingFor;
     if (waitingFor !== null) {
-      res.status(503).json({ status: 'starting', waitingFor, startingSeconds: Math.round((Date.now() - deps.readiness.startedAt) / 1000) } satisfies Sent<Health>);
+      res.status(503).json({
+        status: 'starting',
+        waitingFor,
+        startingSeconds: Math.round((Date.now() - deps.readiness.startedAt) / 1000),
+      } satisfies Sent<Health>);
       return;
     }
     const [temporal, postgres] = await Promise.all([
@@ -39,7 +43,11 @@ export const healthRouter = (deps: ApiDeps): Router => {
       timed(() => deps.pool.query('SELECT 1')),
     ]);
     const ok = temporal.ok && postgres.ok;
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', checks: { temporal, postgres }, streams: deps.eventStreams.stats() } satisfies Sent<Health>);
+    res.status(ok ? 200 : 503).json({
+      status: ok ? 'ok' : 'degraded',
+      checks: { temporal, postgres },
+      streams: deps.eventStreams.stats(),
+    } satisfies Sent<Health>);
   });
   return router;
 };

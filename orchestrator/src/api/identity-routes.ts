@@ -38,9 +38,22 @@ export const identityRouter = (deps: ApiDeps): Router => {
     if (!outcome.ok) throw new ApiFailure(ErrorType.AuthFailed, 'wrong tenant, username or password');
     const user = outcome.principal;
     const sessionId = await createSession(deps.pool, user.userId, SESSION_HOURS, req.ip);
-    await recordAudit(deps.pool, { tenantId: user.tenantId, actor: user.username, action: 'auth.login', sourceIp: req.ip });
-    res.cookie(SESSION_COOKIE, sessionId, { httpOnly: true, secure: true, sameSite: 'strict', path: '/', maxAge: SESSION_HOURS * 3600_000 });
-    res.json({ user: { username: user.username, role: user.role, tenantId: user.tenantId } } satisfies Sent<LoginAnswer>);
+    await recordAudit(deps.pool, {
+      tenantId: user.tenantId,
+      actor: user.username,
+      action: 'auth.login',
+      sourceIp: req.ip,
+    });
+    res.cookie(SESSION_COOKIE, sessionId, {
+      httpOnly: true,
+      secure: true,
+      sameSite: 'strict',
+      path: '/',
+      maxAge: SESSION_HOURS * 3600_000,
+    });
+    res.json({
+      user: { username: user.username, role: user.role, tenantId: user.tenantId },
+    } satisfies Sent<LoginAnswer>);
   });
 
   router.post('/auth/logout', async (req, res) => {
@@ -71,7 +84,15 @@ export const identityRouter = (deps: ApiDeps): Router => {
     const principal = principalOf(res);
     const settings = parseBody(TenantSettings, req);
     await saveTenantSettings(deps.pool, principal.tenantId, settings);
-    await recordAudit(deps.pool, { tenantId: principal.tenantId, actor: principal.username, action: 'tenant.settings', objectType: 'tenant', objectId: principal.tenantId, sourceIp: req.ip, details: { ...settings } });
+    await recordAudit(deps.pool, {
+      tenantId: principal.tenantId,
+      actor: principal.username,
+      action: 'tenant.settings',
+      objectType: 'tenant',
+      objectId: principal.tenantId,
+      sourceIp: req.ip,
+      details: { ...settings },
+    });
     res.json(settings satisfies Sent<TenantSettings>);
   });
 

@@ -1,6 +1,16 @@
 import { Router, type Request, type Response } from 'express';
 import { ErrorType, GroupInput, InventoryName, TargetInput, TargetSelector } from '@opsc/contracts';
-import { ImportBody, type GroupAnswer, type GroupList, type HostKeyAnswer, type ImportAnswer, type ResolveAnswer, type Sent, type TargetAnswer, type TargetList } from '@opsc/contracts/api';
+import {
+  ImportBody,
+  type GroupAnswer,
+  type GroupList,
+  type HostKeyAnswer,
+  type ImportAnswer,
+  type ResolveAnswer,
+  type Sent,
+  type TargetAnswer,
+  type TargetList,
+} from '@opsc/contracts/api';
 import { recordAudit } from '../audit.js';
 import { inTransaction, type Db } from '../db.js';
 import { listGroups, upsertGroup } from '../inventory/groups.js';
@@ -28,9 +38,24 @@ const exists = async (db: Db, table: 'targets' | 'target_groups', tenantId: stri
 /** Targets, groups and target resolution. Reads for every role, writes for admins; all of it audited. */
 export const inventoryRouter = (deps: ApiDeps): Router => {
   const router = Router();
-  const audit = (req: Request, res: Response, action: string, objectType: string, objectId: string, details?: Record<string, unknown>) => {
+  const audit = (
+    req: Request,
+    res: Response,
+    action: string,
+    objectType: string,
+    objectId: string,
+    details?: Record<string, unknown>,
+  ) => {
     const p = principalOf(res);
-    return recordAudit(deps.pool, { tenantId: p.tenantId, actor: p.username, action, objectType, objectId, sourceIp: req.ip, ...(details && { details }) });
+    return recordAudit(deps.pool, {
+      tenantId: p.tenantId,
+      actor: p.username,
+      action,
+      objectType,
+      objectId,
+      sourceIp: req.ip,
+      ...(details && { details }),
+    });
   };
 
   // What was just written, read back as every answer shows it.
@@ -54,7 +79,9 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
     const target = parseBody(TargetInput, req);
     const { id } = await inTransaction(deps.pool, async (db) => {
       if (await exists(db, 'targets', tenantId, target.name)) {
-        throw new ApiFailure(ErrorType.Conflict, `a target named "${target.name}" exists`, [{ path: 'name', message: 'is taken' }]);
+        throw new ApiFailure(ErrorType.Conflict, `a target named "${target.name}" exists`, [
+          { path: 'name', message: 'is taken' },
+        ]);
       }
       return upsertTarget(db, tenantId, target);
     });
@@ -66,19 +93,26 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
     const tenantId = principalOf(res).tenantId;
     const name = nameParam(req);
     const target = parseBody(TargetInput, req);
-    if (target.name !== name) throw new ApiFailure(ErrorType.ValidationFailed, 'the body names another target', [{ path: 'name', message: `must be "${name}"` }]);
+    if (target.name !== name)
+      throw new ApiFailure(ErrorType.ValidationFailed, 'the body names another target', [
+        { path: 'name', message: `must be "${name}"` },
+      ]);
     const { id, created } = await inTransaction(deps.pool, (db) => upsertTarget(db, tenantId, target));
     await audit(req, res, created ? 'inventory.target.create' : 'inventory.target.update', 'target', name);
     res.status(created ? 201 : 200).json({ target: await oneTarget(tenantId, id) } satisfies Sent<TargetAnswer>);
   });
 
-  const remove = (table: 'targets' | 'target_groups', kind: 'target' | 'group') => async (req: Request, res: Response) => {
-    const name = nameParam(req);
-    const { rowCount } = await deps.pool.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND name = $2`, [principalOf(res).tenantId, name]);
-    if (!rowCount) throw new ApiFailure(ErrorType.NotFound, `no ${kind} named "${name}"`);
-    await audit(req, res, `inventory.${kind}.delete`, kind, name);
-    res.status(204).end();
-  };
+  const remove =
+    (table: 'targets' | 'target_groups', kind: 'target' | 'group') => async (req: Request, res: Response) => {
+      const name = nameParam(req);
+      const { rowCount } = await deps.pool.query(`DELETE FROM ${table} WHERE tenant_id = $1 AND name = $2`, [
+        principalOf(res).tenantId,
+        name,
+      ]);
+      if (!rowCount) throw new ApiFailure(ErrorType.NotFound, `no ${kind} named "${name}"`);
+      await audit(req, res, `inventory.${kind}.delete`, kind, name);
+      res.status(204).end();
+    };
   router.delete('/targets/:name', requireRole('admin'), remove('targets', 'target'));
 
   // The SSH host key the executor pinned for a target. Forgetting it (after a legitimate re-key)
@@ -87,10 +121,15 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
                       JOIN targets t ON t.id = k.target_id WHERE t.tenant_id = $1 AND t.name = $2`;
   router.get('/targets/:name/host-key', async (req, res) => {
     const name = nameParam(req);
-    const { rows } = await deps.pool.query<{ algorithm: string; fingerprint: string; source: string; pinned_at: Date }>(HOST_KEY, [principalOf(res).tenantId, name]);
+    const { rows } = await deps.pool.query<{ algorithm: string; fingerprint: string; source: string; pinned_at: Date }>(
+      HOST_KEY,
+      [principalOf(res).tenantId, name],
+    );
     const key = rows[0];
     if (!key) throw new ApiFailure(ErrorType.NotFound, `no host key is pinned for "${name}"`);
-    res.json({ hostKey: { algorithm: key.algorithm, fingerprint: key.fingerprint, source: key.source, pinnedAt: key.pinned_at } } satisfies Sent<HostKeyAnswer>);
+    res.json({
+      hostKey: { algorithm: key.algorithm, fingerprint: key.fingerprint, source: key.source, pinnedAt: key.pinned_at },
+    } satisfies Sent<HostKeyAnswer>);
   });
   router.delete('/targets/:name/host-key', requireRole('admin'), async (req, res) => {
     const name = nameParam(req);
@@ -112,15 +151,22 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
     const tenantId = principalOf(res).tenantId;
     const group = parseBody(GroupInput, req);
     if (mode === 'replace' && group.name !== nameParam(req)) {
-      throw new ApiFailure(ErrorType.ValidationFailed, 'the body names another group', [{ path: 'name', message: `must be "${nameParam(req)}"` }]);
+      throw new ApiFailure(ErrorType.ValidationFailed, 'the body names another group', [
+        { path: 'name', message: `must be "${nameParam(req)}"` },
+      ]);
     }
     const { created } = await inTransaction(deps.pool, async (db) => {
       if (mode === 'create' && (await exists(db, 'target_groups', tenantId, group.name))) {
-        throw new ApiFailure(ErrorType.Conflict, `a group named "${group.name}" exists`, [{ path: 'name', message: 'is taken' }]);
+        throw new ApiFailure(ErrorType.Conflict, `a group named "${group.name}" exists`, [
+          { path: 'name', message: 'is taken' },
+        ]);
       }
       return upsertGroup(db, tenantId, group);
     });
-    await audit(req, res, created ? 'inventory.group.create' : 'inventory.group.update', 'group', group.name, { targets: group.targets.length, children: group.children });
+    await audit(req, res, created ? 'inventory.group.create' : 'inventory.group.update', 'group', group.name, {
+      targets: group.targets.length,
+      children: group.children,
+    });
     res.status(created ? 201 : 200).json({ group: await oneGroup(tenantId, group.name) } satisfies Sent<GroupAnswer>);
   };
   router.post('/groups', requireRole('admin'), saveGroup('create'));
@@ -133,15 +179,27 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
     const body = parseBody(ImportBody, req);
     let model: ImportModel;
     try {
-      model = toImportModel(body.format === 'ini' ? parseAnsibleIni(body.content) : parseAnsibleYaml(body.content), body);
+      model = toImportModel(
+        body.format === 'ini' ? parseAnsibleIni(body.content) : parseAnsibleYaml(body.content),
+        body,
+      );
     } catch (err) {
-      if (err instanceof InventoryFileError) throw new ApiFailure(ErrorType.ValidationFailed, 'the inventory file is invalid', [{ path: 'content', message: err.message }]);
+      if (err instanceof InventoryFileError)
+        throw new ApiFailure(ErrorType.ValidationFailed, 'the inventory file is invalid', [
+          { path: 'content', message: err.message },
+        ]);
       if (err instanceof ImportInvalid) throw new ApiFailure(ErrorType.ValidationFailed, err.message, err.issues);
       throw err;
     }
     for (const [protocol, name] of Object.entries(body.defaultCredentials ?? {})) {
-      if (name && !(await deps.pool.query('SELECT 1 FROM credentials WHERE tenant_id = $1 AND name = $2', [tenantId, name])).rowCount) {
-        throw new ApiFailure(ErrorType.ValidationFailed, 'unknown credential', [{ path: `defaultCredentials.${protocol}`, message: `no credential named "${name}"` }]);
+      if (
+        name &&
+        !(await deps.pool.query('SELECT 1 FROM credentials WHERE tenant_id = $1 AND name = $2', [tenantId, name]))
+          .rowCount
+      ) {
+        throw new ApiFailure(ErrorType.ValidationFailed, 'unknown credential', [
+          { path: `defaultCredentials.${protocol}`, message: `no credential named "${name}"` },
+        ]);
       }
     }
     const diff = await diffImport(deps.pool, tenantId, model);
@@ -159,7 +217,10 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
 
   router.post('/resolve', async (req, res) => {
     const targets = await resolveTargets(deps.pool, principalOf(res).tenantId, parseBody(TargetSelector, req));
-    const byOs = { linux: targets.filter((t) => t.os === 'linux').length, windows: targets.filter((t) => t.os === 'windows').length };
+    const byOs = {
+      linux: targets.filter((t) => t.os === 'linux').length,
+      windows: targets.filter((t) => t.os === 'windows').length,
+    };
     res.json({ count: targets.length, byOs, targets } satisfies Sent<ResolveAnswer>);
   });
 

@@ -82,8 +82,12 @@ class SseListener implements FeedListener {
  * per user and per process (429 past either), and all streams of a job share one subscription.
  */
 export const jobEventsHandler = async (deps: ApiDeps, job: JobRow, req: Request, res: Response): Promise<void> => {
-  const resumeFrom = req.get('last-event-id') ?? (typeof req.query.lastEventId === 'string' ? req.query.lastEventId : '0');
-  if (!/^\d{1,18}$/.test(resumeFrom)) throw new ApiFailure(ErrorType.ValidationFailed, 'Last-Event-ID must be the id of an event this stream sent', [{ path: 'Last-Event-ID', message: 'must be a number' }]);
+  const resumeFrom =
+    req.get('last-event-id') ?? (typeof req.query.lastEventId === 'string' ? req.query.lastEventId : '0');
+  if (!/^\d{1,18}$/.test(resumeFrom))
+    throw new ApiFailure(ErrorType.ValidationFailed, 'Last-Event-ID must be the id of an event this stream sent', [
+      { path: 'Last-Event-ID', message: 'must be a number' },
+    ]);
   let release: () => void;
   try {
     release = deps.eventStreams.acquire(principalOf(res).userId);

@@ -130,7 +130,16 @@ export class JobFeed {
     );
     return rows.map((l) => ({
       seq: BigInt(l.seq),
-      json: JSON.stringify({ seq: Number(l.seq), stepId: l.step_id, target: l.target_name, targetId: l.target_id, attempt: l.attempt, stream: l.stream, at: l.at, line: l.line } satisfies Sent<OutputLine>),
+      json: JSON.stringify({
+        seq: Number(l.seq),
+        stepId: l.step_id,
+        target: l.target_name,
+        targetId: l.target_id,
+        attempt: l.attempt,
+        stream: l.stream,
+        at: l.at,
+        line: l.line,
+      } satisfies Sent<OutputLine>),
     }));
   }
 
@@ -163,7 +172,11 @@ export class JobFeed {
   private async refreshProgress(): Promise<void> {
     this.counters.progressQueries += 1;
     try {
-      const progress: JobProgress = await withTimeout(this.deps.client.workflow.getHandle(this.jobId).query(progressQuery), QUERY_TIMEOUT_MS, 'progress query');
+      const progress: JobProgress = await withTimeout(
+        this.deps.client.workflow.getHandle(this.jobId).query(progressQuery),
+        QUERY_TIMEOUT_MS,
+        'progress query',
+      );
       const json = JSON.stringify(progress);
       this.unavailable = null;
       if (json !== this.lastProgress) {
@@ -176,7 +189,9 @@ export class JobFeed {
       // writes the truth to the row, which is read now and then so that the stream ends.
       else if (Date.now() - this.rowCheckedAt >= ROW_CHECK_EVERY_MS) {
         this.rowCheckedAt = Date.now();
-        const row = await this.deps.pool.query<{ status: string }>('SELECT status FROM jobs WHERE id = $1', [this.jobId]).catch(() => undefined);
+        const row = await this.deps.pool
+          .query<{ status: string }>('SELECT status FROM jobs WHERE id = $1', [this.jobId])
+          .catch(() => undefined);
         this.finished = isFinalJobStatus(row?.rows[0]?.status ?? '');
         if (this.finished) this.finalStatus = row?.rows[0]?.status ?? null;
       }
@@ -186,7 +201,9 @@ export class JobFeed {
         this.unavailable = (err as Error).message;
         for (const { listener } of this.members.values()) listener.progressUnavailable(this.unavailable);
       }
-      const row = await this.deps.pool.query<{ status: string }>('SELECT status FROM jobs WHERE id = $1', [this.jobId]).catch(() => undefined);
+      const row = await this.deps.pool
+        .query<{ status: string }>('SELECT status FROM jobs WHERE id = $1', [this.jobId])
+        .catch(() => undefined);
       this.finished = isFinalJobStatus(row?.rows[0]?.status ?? '');
       if (this.finished) this.finalStatus = row?.rows[0]?.status ?? null;
     }
@@ -199,7 +216,10 @@ export class JobFeed {
     let asking: Promise<void> | null = null;
     try {
       this.counters.lineReads += 1;
-      const last = await this.deps.pool.query<{ seq: string | null }>('SELECT max(seq)::text AS seq FROM output_lines WHERE job_id = $1', [this.jobId]);
+      const last = await this.deps.pool.query<{ seq: string | null }>(
+        'SELECT max(seq)::text AS seq FROM output_lines WHERE job_id = $1',
+        [this.jobId],
+      );
       this.cursor = BigInt(last.rows[0]?.seq ?? '0');
       this.started = true;
       for (const member of this.members.values()) this.place(member);

@@ -56,7 +56,9 @@ const callerOf = (req: Request, res: Response): Caller => ({ ...principalOf(res)
 export const jobsRouter = (deps: ApiDeps): Router => {
   const router = Router();
   const uiLink = (id: string) =>
-    deps.temporalUiUrl ? `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${id}` : null;
+    deps.temporalUiUrl
+      ? `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${id}`
+      : null;
 
   router.post('/', requireRole('operator'), async (req, res) => {
     const body = parseBody(createJobSchema(req.body), req);
@@ -68,7 +70,12 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       risk,
       approvalRequired,
       summary,
-      links: { self: `/api/jobs/${id}`, events: `/api/jobs/${id}/events`, results: `/api/jobs/${id}/results`, temporalUi: uiLink(id) },
+      links: {
+        self: `/api/jobs/${id}`,
+        events: `/api/jobs/${id}/events`,
+        results: `/api/jobs/${id}/results`,
+        temporalUi: uiLink(id),
+      },
     } satisfies Sent<JobCreated>);
   });
 
@@ -97,7 +104,8 @@ export const jobsRouter = (deps: ApiDeps): Router => {
         createdAt: r.created_at,
         startedAt: r.started_at,
         finishedAt: r.finished_at,
-        durationSeconds: r.started_at && r.finished_at ? (r.finished_at.getTime() - r.started_at.getTime()) / 1000 : null,
+        durationSeconds:
+          r.started_at && r.finished_at ? (r.finished_at.getTime() - r.started_at.getTime()) / 1000 : null,
         outcome: r.outcome,
         approval: r.approval,
       })),
@@ -131,7 +139,12 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       targets: job.resolved_targets.targets,
       progress,
       progressError,
-      links: { self: `/api/jobs/${id}`, events: `/api/jobs/${id}/events`, results: `/api/jobs/${id}/results`, temporalUi: uiLink(id) },
+      links: {
+        self: `/api/jobs/${id}`,
+        events: `/api/jobs/${id}/events`,
+        results: `/api/jobs/${id}/results`,
+        temporalUi: uiLink(id),
+      },
     } satisfies Sent<JobDetail>);
   });
 
@@ -149,7 +162,8 @@ export const jobsRouter = (deps: ApiDeps): Router => {
     const last = rows.at(-1);
     res.json({
       results: rows.map(resultView),
-      next: rows.length === f.limit && last ? { after: encodeCursor([last.ord, last.target_name, last.target_id]) } : null,
+      next:
+        rows.length === f.limit && last ? { after: encodeCursor([last.ord, last.target_name, last.target_id]) } : null,
     } satisfies Sent<StepResultPage>);
   });
 
@@ -158,8 +172,15 @@ export const jobsRouter = (deps: ApiDeps): Router => {
     await jobEventsHandler(deps, job, req, res);
   });
 
-  const control = async (req: Request, res: Response, action: DecisionAction, fields: DecisionFields): Promise<void> => {
-    res.json((await controlJob(deps, callerOf(req, res), String(req.params.id), action, fields)) satisfies ControlAnswer);
+  const control = async (
+    req: Request,
+    res: Response,
+    action: DecisionAction,
+    fields: DecisionFields,
+  ): Promise<void> => {
+    res.json(
+      (await controlJob(deps, callerOf(req, res), String(req.params.id), action, fields)) satisfies ControlAnswer,
+    );
   };
 
   router.post('/:id/approve', requireRole('approver'), async (req, res) => {

@@ -5,18 +5,24 @@ import { ApiFailure } from './errors.js';
 const MUTATIONS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const HOW = 'this API takes JSON in UTF-8 only ("Content-Type: application/json")';
 
-const hasBody = (req: Request): boolean => req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? '0') > 0;
+const hasBody = (req: Request): boolean =>
+  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? '0') > 0;
 
 /** Why a Content-Type header is not JSON in UTF-8, or undefined when it is. */
 export const contentTypeProblem = (header: string): string | undefined => {
   const [type = '', ...params] = header.split(';');
   const mediaType = type.trim().toLowerCase();
-  if (mediaType !== 'application/json') return `the request body is ${mediaType ? `"${mediaType.slice(0, 100)}"` : 'of no media type'}; ${HOW}`;
+  if (mediaType !== 'application/json')
+    return `the request body is ${mediaType ? `"${mediaType.slice(0, 100)}"` : 'of no media type'}; ${HOW}`;
   for (const param of params) {
     const eq = param.indexOf('=');
     if (eq < 0) return `the Content-Type header is malformed ("${param.trim().slice(0, 100)}" has no value); ${HOW}`;
     if (param.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
-    const charset = param.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+    const charset = param
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
     if (charset !== 'utf-8') return `charset "${charset.slice(0, 100)}" is not supported; ${HOW}`;
   }
   return undefined;
@@ -31,7 +37,8 @@ export const jsonOnly: RequestHandler = (req, _res, next) => {
   if (!MUTATIONS.has(req.method)) return next();
   const header = req.get('content-type');
   if (header === undefined) {
-    if (hasBody(req)) throw new ApiFailure(ErrorType.UnsupportedMediaType, `the request body has no Content-Type; ${HOW}`);
+    if (hasBody(req))
+      throw new ApiFailure(ErrorType.UnsupportedMediaType, `the request body has no Content-Type; ${HOW}`);
     return next();
   }
   const problem = contentTypeProblem(header);

@@ -18,12 +18,22 @@ export const plansRouter = (deps: ApiDeps): Router => {
     const started = Date.now();
     if ('request' in body) {
       const proposal = await proposePlan(body.request, context);
-      deps.log.info('plan proposed', { planner: proposal.planner, status: proposal.status, ms: Date.now() - started, ...(proposal.fallbackReason && { fallback: proposal.fallbackReason }) });
+      deps.log.info('plan proposed', {
+        planner: proposal.planner,
+        status: proposal.status,
+        ms: Date.now() - started,
+        ...(proposal.fallbackReason && { fallback: proposal.fallbackReason }),
+      });
       res.json(proposal satisfies Sent<PlanAnswer>);
       return;
     }
     const v = await validatePlan(body.plan, context);
-    if (v.status === 'invalid') throw new ApiFailure(ErrorType.PlanInvalid, 'the plan does not validate', v.issues.map((i) => ({ path: `plan.${i.path}`, message: i.message })));
+    if (v.status === 'invalid')
+      throw new ApiFailure(
+        ErrorType.PlanInvalid,
+        'the plan does not validate',
+        v.issues.map((i) => ({ path: `plan.${i.path}`, message: i.message })),
+      );
     res.json(v satisfies Sent<PlanAnswer>);
   });
   return router;

@@ -38,5 +38,10 @@ export const untilReady =
     const waiting = readiness.waitingFor;
     if (waiting === null) return next();
     res.setHeader('Retry-After', '5');
-    next(new ApiFailure(ErrorType.Unavailable, `the orchestrator is starting (waiting for ${waiting}); retry in a few seconds`));
+    next(
+      new ApiFailure(
+        ErrorType.Unavailable,
+        `the orchestrator is starting (waiting for ${waiting}); retry in a few seconds`,
+      ),
+    );
   };

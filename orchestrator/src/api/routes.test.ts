@@ -32,7 +32,14 @@ const app = (): Express =>
     jobOptions: {},
     planning: { catalog: {} },
     platformServices: [],
-    identity: { signIn: { lockout: { threshold: 5, seconds: 60, maxSeconds: 3600 }, source: { maxFailures: 20, windowSeconds: 60 }, maxConcurrentHashes: 2 }, tokenDefaultDays: 90 },
+    identity: {
+      signIn: {
+        lockout: { threshold: 5, seconds: 60, maxSeconds: 3600 },
+        source: { maxFailures: 20, windowSeconds: 60 },
+        maxConcurrentHashes: 2,
+      },
+      tokenDefaultDays: 90,
+    },
     allowedOrigins: [],
     trustProxy: 'loopback',
     eventStreams: {},
@@ -45,7 +52,10 @@ describe('the route table of @opsc/contracts/api', () => {
     const served = registered(stack).sort();
     expect(served.length).toBeGreaterThan(40);
     const listed = API_ROUTES.map((r) => `${r.method} ${r.path}`).sort();
-    expect(served, 'orchestrator routes and API_ROUTES (contracts/src/api/routes.ts) differ: change both, then run `npm run docs:api`').toEqual(listed);
+    expect(
+      served,
+      'orchestrator routes and API_ROUTES (contracts/src/api/routes.ts) differ: change both, then run `npm run docs:api`',
+    ).toEqual(listed);
   });
 
   it('lists each route once', () => {

@@ -13,8 +13,14 @@ describe('textProblem', () => {
 
 describe('jsonProblem', () => {
   it('names the first value or key at fault by its dotted path, in document order', () => {
-    expect(jsonProblem({ plan: { steps: [{ name: 'ok' }, { name: 'x\u0000' }] }, z: '\u0000' })).toEqual({ path: 'plan.steps.1.name', message: 'must not contain NUL (U+0000)' });
-    expect(jsonProblem({ a: { 'k\u0000y': 1 } })).toEqual({ path: 'a.k\\u0000y', message: '(a key) must not contain NUL (U+0000)' });
+    expect(jsonProblem({ plan: { steps: [{ name: 'ok' }, { name: 'x\u0000' }] }, z: '\u0000' })).toEqual({
+      path: 'plan.steps.1.name',
+      message: 'must not contain NUL (U+0000)',
+    });
+    expect(jsonProblem({ a: { 'k\u0000y': 1 } })).toEqual({
+      path: 'a.k\\u0000y',
+      message: '(a key) must not contain NUL (U+0000)',
+    });
     expect(jsonProblem({ q: ['a', 'b\ud800'] }, 'query')?.path).toBe('query.q.1');
     expect(jsonProblem('\u0000')?.path).toBe('body');
     expect(jsonProblem({ fine: ['🚀', 1, null, true, { deep: 'text' }] })).toBeUndefined();

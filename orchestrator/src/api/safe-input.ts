@@ -14,10 +14,15 @@ const AT_FAULT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])
 
 /** Why PostgreSQL (text and jsonb both) would refuse `text`, or undefined. */
 export const textProblem = (text: string): string | undefined =>
-  text.includes('\u0000') ? 'must not contain NUL (U+0000)' : LONE_SURROGATE.test(text) ? 'must not contain a lone UTF-16 surrogate (text that is not Unicode)' : undefined;
+  text.includes('\u0000')
+    ? 'must not contain NUL (U+0000)'
+    : LONE_SURROGATE.test(text)
+      ? 'must not contain a lone UTF-16 surrogate (text that is not Unicode)'
+      : undefined;
 
 /** A key as it can be shown: the characters at fault written as \uXXXX. */
-const printable = (key: string): string => key.replace(AT_FAULT, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const printable = (key: string): string =>
+  key.replace(AT_FAULT, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 const join = (path: string, key: string | number): string => (path ? `${path}.${key}` : String(key));
 
@@ -35,7 +40,8 @@ export const jsonProblem = (value: unknown, root = ''): FieldIssue | undefined =
       continue;
     }
     if (item.value === null || typeof item.value !== 'object') continue;
-    if (depth > MAX_JSON_DEPTH) return { path: path || 'body', message: `is nested deeper than ${MAX_JSON_DEPTH} levels` };
+    if (depth > MAX_JSON_DEPTH)
+      return { path: path || 'body', message: `is nested deeper than ${MAX_JSON_DEPTH} levels` };
     const children: { value: unknown; path: string; depth: number }[] = [];
     if (Array.isArray(item.value)) {
       item.value.forEach((child, i) => children.push({ value: child, path: join(path, i), depth: depth + 1 }));
@@ -74,7 +80,11 @@ const pathProblem = (path: string): FieldIssue | undefined => {
  * carried it could take effect and then fail to be recorded; here it fails first, naming the field.
  */
 export const safeInput: RequestHandler = (req, _res, next) => {
-  const issue = pathProblem(req.path) ?? jsonProblem(req.query, 'query') ?? (req.body === undefined ? undefined : jsonProblem(req.body));
-  if (issue) throw new ApiFailure(ErrorType.ValidationFailed, `invalid request: ${issue.path} ${issue.message}`, [issue]);
+  const issue =
+    pathProblem(req.path) ??
+    jsonProblem(req.query, 'query') ??
+    (req.body === undefined ? undefined : jsonProblem(req.body));
+  if (issue)
+    throw new ApiFailure(ErrorType.ValidationFailed, `invalid request: ${issue.path} ${issue.message}`, [issue]);
   next();
 };

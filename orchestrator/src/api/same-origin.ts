@@ -16,7 +16,8 @@ export const normalOrigin = (value: string): string | undefined => {
   }
 };
 
-const hasSessionCookie = (req: Request): boolean => (req.get('cookie') ?? '').split(';').some((part) => part.trim().startsWith(`${SESSION_COOKIE}=`));
+const hasSessionCookie = (req: Request): boolean =>
+  (req.get('cookie') ?? '').split(';').some((part) => part.trim().startsWith(`${SESSION_COOKIE}=`));
 
 /**
  * CSRF defence for the session cookie: a mutation that carries the cookie (and no bearer token,
@@ -29,15 +30,22 @@ const hasSessionCookie = (req: Request): boolean => (req.get('cookie') ?? '').sp
 export const sameOriginMutations = (allowed: readonly string[]): RequestHandler => {
   const origins = new Set(allowed.map((o) => normalOrigin(o)).filter((o): o is string => o !== undefined));
   return (req, _res, next) => {
-    if (!MUTATIONS.has(req.method) || req.get('authorization')?.startsWith('Bearer ') || !hasSessionCookie(req)) return next();
+    if (!MUTATIONS.has(req.method) || req.get('authorization')?.startsWith('Bearer ') || !hasSessionCookie(req))
+      return next();
     const origin = req.get('origin');
     if (origin === undefined) {
       if (req.get('sec-fetch-site') === 'same-origin') return next();
-      throw new ApiFailure(ErrorType.Forbidden, `a signed-in browser request that changes something must carry an Origin header, and this one has none; ${SCRIPTS}`);
+      throw new ApiFailure(
+        ErrorType.Forbidden,
+        `a signed-in browser request that changes something must carry an Origin header, and this one has none; ${SCRIPTS}`,
+      );
     }
     const own = normalOrigin(`${req.protocol}://${req.get('host') ?? ''}`);
     const normal = normalOrigin(origin);
     if (normal !== undefined && (normal === own || origins.has(normal))) return next();
-    throw new ApiFailure(ErrorType.Forbidden, `this request comes from ${JSON.stringify(origin.slice(0, 200))}, which is not the web app's origin: a signed-in browser may change things only from the web app; ${SCRIPTS}`);
+    throw new ApiFailure(
+      ErrorType.Forbidden,
+      `this request comes from ${JSON.stringify(origin.slice(0, 200))}, which is not the web app's origin: a signed-in browser may change things only from the web app; ${SCRIPTS}`,
+    );
   };
 };

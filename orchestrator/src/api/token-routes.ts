@@ -20,7 +20,12 @@ export const tokenRouter = (deps: ApiDeps): Router => {
   router.post('/', async (req, res) => {
     const principal = principalOf(res);
     const { name, expiresInDays = deps.identity.tokenDefaultDays } = parseBody(NewTokenBody, req);
-    const issued = await issueToken(deps.pool, principal.userId, name, new Date(Date.now() + expiresInDays * 86_400_000));
+    const issued = await issueToken(
+      deps.pool,
+      principal.userId,
+      name,
+      new Date(Date.now() + expiresInDays * 86_400_000),
+    );
     await recordAudit(deps.pool, {
       tenantId: principal.tenantId,
       actor: principal.username,
@@ -35,7 +40,10 @@ export const tokenRouter = (deps: ApiDeps): Router => {
 
   router.delete('/:id', async (req, res) => {
     const principal = principalOf(res);
-    const found = await revokeUserToken(deps.pool, principal.tenantId, principal.username, req.params.id, { name: principal.username, ...(req.ip && { sourceIp: req.ip }) });
+    const found = await revokeUserToken(deps.pool, principal.tenantId, principal.username, req.params.id, {
+      name: principal.username,
+      ...(req.ip && { sourceIp: req.ip }),
+    });
     if (!found) throw new ApiFailure(ErrorType.NotFound, 'no such token of yours');
     res.status(204).end();
   });

@@ -1,8 +1,24 @@
 import { Router, type Response } from 'express';
 import { ErrorType } from '@opsc/contracts';
-import { NewUserBody, UserChangeBody, type Sent, type TokenList, type UserAnswer, type UserCreated, type UserList } from '@opsc/contracts/api';
+import {
+  NewUserBody,
+  UserChangeBody,
+  type Sent,
+  type TokenList,
+  type UserAnswer,
+  type UserCreated,
+  type UserList,
+} from '@opsc/contracts/api';
 import { recordAudit } from '../audit.js';
-import { changeUser, deleteUser, IdentityError, listUsers, revokeUserToken, userTokens, type Actor } from '../identity/lifecycle.js';
+import {
+  changeUser,
+  deleteUser,
+  IdentityError,
+  listUsers,
+  revokeUserToken,
+  userTokens,
+  type Actor,
+} from '../identity/lifecycle.js';
 import { createUser } from '../identity/users.js';
 import { principalOf } from './auth.js';
 import type { ApiDeps } from './deps.js';
@@ -14,12 +30,16 @@ const answer = async <T>(work: () => Promise<T>): Promise<T> => {
   try {
     return await work();
   } catch (err) {
-    if (err instanceof IdentityError) throw new ApiFailure(err.kind === 'not-found' ? ErrorType.NotFound : ErrorType.Conflict, err.message);
+    if (err instanceof IdentityError)
+      throw new ApiFailure(err.kind === 'not-found' ? ErrorType.NotFound : ErrorType.Conflict, err.message);
     throw err;
   }
 };
 
-const actorOf = (res: Response, sourceIp: string | undefined): Actor => ({ name: principalOf(res).username, ...(sourceIp && { sourceIp }) });
+const actorOf = (res: Response, sourceIp: string | undefined): Actor => ({
+  name: principalOf(res).username,
+  ...(sourceIp && { sourceIp }),
+});
 
 /** The tenant's users and their tokens, for its admins (the router is mounted behind `requireRole('admin')`). */
 export const userRouter = (deps: ApiDeps): Router => {
@@ -33,16 +53,32 @@ export const userRouter = (deps: ApiDeps): Router => {
     const principal = principalOf(res);
     const user = parseBody(NewUserBody, req);
     // Names are unique within a tenant only: another tenant's users are none of this admin's business.
-    const taken = await deps.pool.query('SELECT 1 FROM users WHERE tenant_id = $1 AND username = $2', [principal.tenantId, user.username]);
-    if (taken.rowCount) throw new ApiFailure(ErrorType.Conflict, `username ${user.username} is taken`, [{ path: 'username', message: 'is taken' }]);
+    const taken = await deps.pool.query('SELECT 1 FROM users WHERE tenant_id = $1 AND username = $2', [
+      principal.tenantId,
+      user.username,
+    ]);
+    if (taken.rowCount)
+      throw new ApiFailure(ErrorType.Conflict, `username ${user.username} is taken`, [
+        { path: 'username', message: 'is taken' },
+      ]);
     await createUser(deps.pool, { ...user, tenantId: principal.tenantId });
-    await recordAudit(deps.pool, { tenantId: principal.tenantId, actor: principal.username, action: 'user.create', objectType: 'user', objectId: user.username, sourceIp: req.ip, details: { role: user.role } });
+    await recordAudit(deps.pool, {
+      tenantId: principal.tenantId,
+      actor: principal.username,
+      action: 'user.create',
+      objectType: 'user',
+      objectId: user.username,
+      sourceIp: req.ip,
+      details: { role: user.role },
+    });
     res.status(201).json({ user: { username: user.username, role: user.role } } satisfies Sent<UserCreated>);
   });
 
   router.patch('/:username', async (req, res) => {
     const change = parseBody(UserChangeBody, req);
-    const user = await answer(() => changeUser(deps.pool, principalOf(res).tenantId, req.params.username, change, actorOf(res, req.ip)));
+    const user = await answer(() =>
+      changeUser(deps.pool, principalOf(res).tenantId, req.params.username, change, actorOf(res, req.ip)),
+    );
     res.json({ user } satisfies Sent<UserAnswer>);
   });
 
@@ -52,11 +88,15 @@ export const userRouter = (deps: ApiDeps): Router => {
   });
 
   router.get('/:username/tokens', async (req, res) => {
-    res.json({ tokens: await answer(() => userTokens(deps.pool, principalOf(res).tenantId, req.params.username)) } satisfies Sent<TokenList>);
+    res.json({
+      tokens: await answer(() => userTokens(deps.pool, principalOf(res).tenantId, req.params.username)),
+    } satisfies Sent<TokenList>);
   });
 
   router.delete('/:username/tokens/:id', async (req, res) => {
-    const found = await answer(() => revokeUserToken(deps.pool, principalOf(res).tenantId, req.params.username, req.params.id, actorOf(res, req.ip)));
+    const found = await answer(() =>
+      revokeUserToken(deps.pool, principalOf(res).tenantId, req.params.username, req.params.id, actorOf(res, req.ip)),
+    );
     if (!found) throw new ApiFailure(ErrorType.NotFound, `${req.params.username} has no such token`);
     res.status(204).end();
   });

@@ -1,6 +1,11 @@
 import type pg from 'pg';
 import type { OrchestratorActivities } from '@opsc/contracts';
-import { createEstimateSteps, createRecordJobEvent, createRecordJobStatus, createRecordStepResults } from './job-records.js';
+import {
+  createEstimateSteps,
+  createRecordJobEvent,
+  createRecordJobStatus,
+  createRecordStepResults,
+} from './job-records.js';
 import { createConfirmDecision, createRefuseDecision } from './job-decisions.js';
 import { createConfirmJob } from './job-start.js';
 

@@ -1,7 +1,14 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type pg from 'pg';
-import { ErrorType, toStorableText, type ConfirmDecisionInput, type ConfirmDecisionResult, type Decision, type RefuseDecisionInput } from '@opsc/contracts';
+import {
+  ErrorType,
+  toStorableText,
+  type ConfirmDecisionInput,
+  type ConfirmDecisionResult,
+  type Decision,
+  type RefuseDecisionInput,
+} from '@opsc/contracts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /**
@@ -49,7 +56,11 @@ const decisionOf = (r: DecisionRow): Decision => ({
 /** The job is the calling workflow's id: whatever the workflow passes, a decision counts only for its own job. */
 const callingJob = (): { jobId: string; runId: string; activityId: string } => {
   const { workflowExecution, activityId } = Context.current().info;
-  if (!workflowExecution) throw ApplicationFailure.nonRetryable('decisions are confirmed by the workflow of their job only', ErrorType.Forbidden);
+  if (!workflowExecution)
+    throw ApplicationFailure.nonRetryable(
+      'decisions are confirmed by the workflow of their job only',
+      ErrorType.Forbidden,
+    );
   return { jobId: workflowExecution.workflowId, runId: workflowExecution.runId, activityId };
 };
 
@@ -105,11 +116,23 @@ export const createConfirmDecision =
         const forged = forgery(row, jobId, input);
         const stale = forged === null && row ? staleness(row) : null;
         if (forged !== null) {
-          const claimed = Object.fromEntries(Object.entries(input.claimed).slice(0, 8).map(([k, v]) => [claimedText(k), claimedText(v)]));
+          const claimed = Object.fromEntries(
+            Object.entries(input.claimed)
+              .slice(0, 8)
+              .map(([k, v]) => [claimedText(k), claimedText(v)]),
+          );
           await client.query(
             `INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, job_id, plan_hash, details)
              SELECT (SELECT tenant_id FROM jobs WHERE id = $1), 'unknown', 'job.decision.forged', 'job', $1, $1, (SELECT plan_hash FROM jobs WHERE id = $1), $2::jsonb`,
-            [jobId, JSON.stringify({ update: input.action, decisionId: claimedText(input.decisionId), claimed, reason: forged })],
+            [
+              jobId,
+              JSON.stringify({
+                update: input.action,
+                decisionId: claimedText(input.decisionId),
+                claimed,
+                reason: forged,
+              }),
+            ],
           );
           result = { confirmed: false, forged: true, reason: `refused: ${forged}; nothing was changed` };
         } else if (stale !== null && row) {
@@ -120,9 +143,16 @@ export const createConfirmDecision =
                     jsonb_build_object('decisionId', id, 'action', action, 'role', role, 'reason', $2::text) FROM refused`,
             [row.id, stale],
           );
-          result = { confirmed: false, forged: false, reason: `the ${row.action} of ${row.actor} no longer counts: ${stale}` };
+          result = {
+            confirmed: false,
+            forged: false,
+            reason: `the ${row.action} of ${row.actor} no longer counts: ${stale}`,
+          };
         } else if (row) {
-          await client.query(`UPDATE job_decisions SET status = 'confirmed', confirmed_by = $2, confirmed_at = now() WHERE id = $1`, [row.id, claimant]);
+          await client.query(
+            `UPDATE job_decisions SET status = 'confirmed', confirmed_by = $2, confirmed_at = now() WHERE id = $1`,
+            [row.id, claimant],
+          );
           result = { confirmed: true, decision: decisionOf(row) };
         } else {
           throw new Error('unreachable: a missing decision is a forgery');

@@ -1,7 +1,16 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type pg from 'pg';
-import { ErrorType, FINAL_JOB_STATUSES, isFinalJobStatus, type JobEvent, type RecordJobStatusInput, type RecordStepResultsInput, type StepEstimate, type StepEstimateRequest } from '@opsc/contracts';
+import {
+  ErrorType,
+  FINAL_JOB_STATUSES,
+  isFinalJobStatus,
+  type JobEvent,
+  type RecordJobStatusInput,
+  type RecordStepResultsInput,
+  type StepEstimate,
+  type StepEstimateRequest,
+} from '@opsc/contracts';
 
 /**
  * Anyone who reaches Temporal can schedule these activities from a workflow of their own: a job's
@@ -9,7 +18,10 @@ import { ErrorType, FINAL_JOB_STATUSES, isFinalJobStatus, type JobEvent, type Re
  */
 const ownJobOnly = (jobId: string): void => {
   if (Context.current().info.workflowExecution?.workflowId === jobId) return;
-  throw ApplicationFailure.nonRetryable(`the record of job ${String(jobId).slice(0, 100)} is written by its own workflow only`, ErrorType.Forbidden);
+  throw ApplicationFailure.nonRetryable(
+    `the record of job ${String(jobId).slice(0, 100)} is written by its own workflow only`,
+    ErrorType.Forbidden,
+  );
 };
 
 /** Keeps the job row in step with the workflow; the workflow is the source of truth for state. */
@@ -33,7 +45,15 @@ export const createRecordJobStatus =
        )
        INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, job_id, plan_hash)
        SELECT tenant_id, 'workflow', 'job.' || $2, 'job', id, id, plan_hash FROM changed WHERE $3`,
-      [input.jobId, input.status, terminal, input.error?.type ?? null, input.error?.message ?? null, input.outcome ? JSON.stringify(input.outcome) : null, [...FINAL_JOB_STATUSES]],
+      [
+        input.jobId,
+        input.status,
+        terminal,
+        input.error?.type ?? null,
+        input.error?.message ?? null,
+        input.outcome ? JSON.stringify(input.outcome) : null,
+        [...FINAL_JOB_STATUSES],
+      ],
     );
   };
 
@@ -80,10 +100,25 @@ export const createRecordJobEvent =
   (pool: pg.Pool) =>
   async (e: JobEvent): Promise<void> => {
     ownJobOnly(e.jobId);
-    const entry = { key: e.key, action: e.action, actor: e.actor, at: e.at, ...(e.comment && { comment: e.comment }), ...(e.details && { details: e.details }), ...(e.decisionId && { decisionId: e.decisionId }) };
-    const approval = e.action === 'approve' || e.action === 'reject' || e.action === 'approval-timeout'
-      ? { status: e.action === 'approve' ? 'approved' : e.action === 'reject' ? 'rejected' : 'timed_out', by: e.actor, at: e.at, comment: e.comment ?? null, planHash: e.planHash }
-      : null;
+    const entry = {
+      key: e.key,
+      action: e.action,
+      actor: e.actor,
+      at: e.at,
+      ...(e.comment && { comment: e.comment }),
+      ...(e.details && { details: e.details }),
+      ...(e.decisionId && { decisionId: e.decisionId }),
+    };
+    const approval =
+      e.action === 'approve' || e.action === 'reject' || e.action === 'approval-timeout'
+        ? {
+            status: e.action === 'approve' ? 'approved' : e.action === 'reject' ? 'rejected' : 'timed_out',
+            by: e.actor,
+            at: e.at,
+            comment: e.comment ?? null,
+            planHash: e.planHash,
+          }
+        : null;
     // A decision's row is marked applied in the same statement: the record of what happened and the
     // decision it came from never disagree.
     await pool.query(
@@ -123,15 +158,17 @@ export const createEstimateSteps =
   (pool: pg.Pool) =>
   async (input: { jobId: string; steps: StepEstimateRequest[] }): Promise<StepEstimate[]> => {
     ownJobOnly(input.jobId);
-    const job = await pool.query<{ tenant_id: string; resolved_targets: { targets: { id: string }[]; stepTargets: Record<string, number[]> } }>(
-      'SELECT tenant_id, resolved_targets FROM jobs WHERE id = $1',
-      [input.jobId],
-    );
+    const job = await pool.query<{
+      tenant_id: string;
+      resolved_targets: { targets: { id: string }[]; stepTargets: Record<string, number[]> };
+    }>('SELECT tenant_id, resolved_targets FROM jobs WHERE id = $1', [input.jobId]);
     const row = job.rows[0];
     const out: StepEstimate[] = [];
     for (const step of input.steps) {
       const indexes = row?.resolved_targets.stepTargets[step.stepId];
-      const targetIds = indexes ? indexes.map((i) => row.resolved_targets.targets[i]?.id).filter((id): id is string => !!id) : ['executor'];
+      const targetIds = indexes
+        ? indexes.map((i) => row.resolved_targets.targets[i]?.id).filter((id): id is string => !!id)
+        : ['executor'];
       // Per target, the mean of its last runs; over the targets, the mean and the slow end.
       const history = row
         ? await pool.query<{ mean_ms: number | null; tail_ms: number | null; samples: string }>(
@@ -150,8 +187,22 @@ export const createEstimateSteps =
       const mean = history?.rows[0]?.mean_ms ?? null;
       const tail = history?.rows[0]?.tail_ms ?? mean;
       const samples = Number(history?.rows[0]?.samples ?? 0);
-      if (mean !== null && samples > 0) out.push({ stepId: step.stepId, seconds: Math.round(mean) / 1000, tailSeconds: Math.round(Math.max(mean, tail ?? mean)) / 1000, from: 'history', samples });
-      else if (step.fallbackSeconds !== null) out.push({ stepId: step.stepId, seconds: step.fallbackSeconds, tailSeconds: step.fallbackSeconds, from: 'tool', samples: 0 });
+      if (mean !== null && samples > 0)
+        out.push({
+          stepId: step.stepId,
+          seconds: Math.round(mean) / 1000,
+          tailSeconds: Math.round(Math.max(mean, tail ?? mean)) / 1000,
+          from: 'history',
+          samples,
+        });
+      else if (step.fallbackSeconds !== null)
+        out.push({
+          stepId: step.stepId,
+          seconds: step.fallbackSeconds,
+          tailSeconds: step.fallbackSeconds,
+          from: 'tool',
+          samples: 0,
+        });
       else out.push({ stepId: step.stepId, seconds: null, tailSeconds: null, from: 'none', samples: 0 });
     }
     return out;

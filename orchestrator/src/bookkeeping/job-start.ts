@@ -20,15 +20,20 @@ const mismatch = (jobId: string, input: ConfirmJobInput, row: JobRecord | undefi
   if (input.jobId !== jobId) return 'the input names another job than the workflow id';
   if (!row) return 'no job was recorded with this id';
   if (row.status !== 'queued' || row.approval !== null) return `the job was started already (it is ${row.status})`;
-  if (planHash(input.plan) !== input.planHash || input.planHash !== row.plan_hash) return 'the plan is not the one recorded for the job';
-  if (input.tenantId !== row.tenant_id) return 'the tenant is not the job\'s';
-  if (input.requestedBy !== row.requested_by) return 'the requester is not the job\'s';
+  if (planHash(input.plan) !== input.planHash || input.planHash !== row.plan_hash)
+    return 'the plan is not the one recorded for the job';
+  if (input.tenantId !== row.tenant_id) return "the tenant is not the job's";
+  if (input.requestedBy !== row.requested_by) return "the requester is not the job's";
   if (input.risk !== row.risk) return 'the risk is not the one recorded for the job';
   const resolved = row.resolved_targets ?? {};
-  if (canonicalJson(input.targets) !== canonicalJson(resolved.targets) || canonicalJson(input.stepTargets) !== canonicalJson(resolved.stepTargets)) {
+  if (
+    canonicalJson(input.targets) !== canonicalJson(resolved.targets) ||
+    canonicalJson(input.stepTargets) !== canonicalJson(resolved.stepTargets)
+  ) {
     return 'the targets are not the ones resolved for the job';
   }
-  if (!input.approval.required && (row.risk !== 'read' || input.plan.policies.approvalRequired)) return 'the job needs an approval the input leaves out';
+  if (!input.approval.required && (row.risk !== 'read' || input.plan.policies.approvalRequired))
+    return 'the job needs an approval the input leaves out';
   if (!input.approval.fourEyes && row.four_eyes) return 'the tenant has four-eyes on and the input turns it off';
   return null;
 };
@@ -43,7 +48,8 @@ export const createConfirmJob =
   (pool: pg.Pool) =>
   async (input: ConfirmJobInput): Promise<void> => {
     const execution = Context.current().info.workflowExecution;
-    if (!execution) throw ApplicationFailure.nonRetryable('a job is confirmed by its own workflow only', ErrorType.Forbidden);
+    if (!execution)
+      throw ApplicationFailure.nonRetryable('a job is confirmed by its own workflow only', ErrorType.Forbidden);
     const jobId = execution.workflowId;
     const { rows } = await pool.query<JobRecord>(
       `SELECT j.tenant_id, j.plan_hash, j.requested_by, j.status, j.risk, j.approval, j.resolved_targets, t.four_eyes

@@ -8,7 +8,8 @@ export interface LockoutPolicy {
   maxSeconds: number;
 }
 
-export type Attempt = { locked: false; failures: number; lockedForSeconds: number | null } | { locked: true; retryAfterSeconds: number };
+export type Attempt =
+  { locked: false; failures: number; lockedForSeconds: number | null } | { locked: true; retryAfterSeconds: number };
 
 // Failures are forgotten after a day without one (and at once on a successful sign-in).
 const FORGET = `interval '1 day'`;
@@ -23,7 +24,12 @@ const NEXT = `((CASE WHEN f.last_failure_at < now() - ${FORGET} THEN 0 ELSE f.fa
  * concurrent guesses cannot slip past the threshold; a success clears the count again. While the
  * name is locked nothing is counted and the answer says how long the lock lasts.
  */
-export const beginAttempt = async (db: pg.Pool, tenant: string, username: string, policy: LockoutPolicy): Promise<Attempt> => {
+export const beginAttempt = async (
+  db: pg.Pool,
+  tenant: string,
+  username: string,
+  policy: LockoutPolicy,
+): Promise<Attempt> => {
   const params = [tenant, username, policy.threshold, policy.seconds, policy.maxSeconds];
   const { rows } = await db.query<{ failures: number; locked_for: number | null }>(
     `INSERT INTO sign_in_failures AS f (tenant, username, failures, locked_until) VALUES ($1, $2, 1, ${lockFor('1')})
@@ -48,5 +54,7 @@ export const clearFailures = async (db: pg.Pool | pg.PoolClient, tenant: string,
 
 /** Forgets names that are neither locked nor failed within a day (guessed names included). */
 export const pruneFailures = async (db: pg.Pool): Promise<void> => {
-  await db.query(`DELETE FROM sign_in_failures WHERE last_failure_at < now() - ${FORGET} AND (locked_until IS NULL OR locked_until < now())`);
+  await db.query(
+    `DELETE FROM sign_in_failures WHERE last_failure_at < now() - ${FORGET} AND (locked_until IS NULL OR locked_until < now())`,
+  );
 };

@@ -38,14 +38,22 @@ const USER_COLUMNS = `u.username, u.display_name AS "displayName", u.role, u.dis
   (SELECT f.locked_until FROM sign_in_failures f WHERE f.tenant = t.name AND f.username = u.username AND f.locked_until > now()) AS "lockedUntil"`;
 
 export const listUsers = async (db: pg.Pool | pg.PoolClient, tenantId: string): Promise<UserView[]> =>
-  (await db.query<UserView>(`SELECT ${USER_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = $1 ORDER BY u.username`, [tenantId])).rows;
+  (
+    await db.query<UserView>(
+      `SELECT ${USER_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.tenant_id = $1 ORDER BY u.username`,
+      [tenantId],
+    )
+  ).rows;
 
 const USERNAME = /^[a-z0-9][a-z0-9._@-]{0,99}$/;
 
 /** The user's id in the tenant; another tenant's user is as missing as one that never was. */
 const userId = async (db: pg.PoolClient, tenantId: string, username: string): Promise<string> => {
   if (!USERNAME.test(username)) throw notFound(username);
-  const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE tenant_id = $1 AND username = $2', [tenantId, username]);
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE tenant_id = $1 AND username = $2', [
+    tenantId,
+    username,
+  ]);
   if (!rows[0]) throw notFound(username);
   return rows[0].id;
 };
@@ -55,12 +63,24 @@ const userId = async (db: pg.PoolClient, tenantId: string, username: string): Pr
  * demoting each other at once cannot both succeed; `work` runs, then the tenant must still have an
  * enabled admin or nothing of it lands.
  */
-const guarded = <T>(pool: pg.Pool, tenantId: string, username: string, work: (db: pg.PoolClient, id: string) => Promise<T>): Promise<T> =>
+const guarded = <T>(
+  pool: pg.Pool,
+  tenantId: string,
+  username: string,
+  work: (db: pg.PoolClient, id: string) => Promise<T>,
+): Promise<T> =>
   inTransaction(pool, async (db) => {
     await db.query('SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE', [tenantId]);
     const result = await work(db, await userId(db, tenantId, username));
-    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM users WHERE tenant_id = $1 AND role = 'admin' AND NOT disabled`, [tenantId]);
-    if (rows[0]!.n === 0) throw new IdentityError('last-admin', `${username} is the last enabled admin of the tenant; make another user admin first`);
+    const { rows } = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM users WHERE tenant_id = $1 AND role = 'admin' AND NOT disabled`,
+      [tenantId],
+    );
+    if (rows[0]!.n === 0)
+      throw new IdentityError(
+        'last-admin',
+        `${username} is the last enabled admin of the tenant; make another user admin first`,
+      );
     return result;
   });
 
@@ -74,12 +94,29 @@ export interface UserChange {
  * Disabling ends their sessions; their tokens are refused while they are disabled (each request
  * reads the user), and work again if they are enabled, unless revoked or expired by then.
  */
-export const changeUser = async (pool: pg.Pool, tenantId: string, username: string, change: UserChange, actor: Actor): Promise<UserView> =>
+export const changeUser = async (
+  pool: pg.Pool,
+  tenantId: string,
+  username: string,
+  change: UserChange,
+  actor: Actor,
+): Promise<UserView> =>
   guarded(pool, tenantId, username, async (db, id) => {
-    const { rows } = await db.query<{ role: Role; disabled: boolean }>('SELECT role, disabled FROM users WHERE id = $1', [id]);
+    const { rows } = await db.query<{ role: Role; disabled: boolean }>(
+      'SELECT role, disabled FROM users WHERE id = $1',
+      [id],
+    );
     const before = rows[0]!;
     const audit = (action: string, details?: Record<string, unknown>) =>
-      recordAudit(db, { tenantId, actor: actor.name, action, objectType: 'user', objectId: username, ...(actor.sourceIp && { sourceIp: actor.sourceIp }), ...(details && { details }) });
+      recordAudit(db, {
+        tenantId,
+        actor: actor.name,
+        action,
+        objectType: 'user',
+        objectId: username,
+        ...(actor.sourceIp && { sourceIp: actor.sourceIp }),
+        ...(details && { details }),
+      });
     if (change.role && change.role !== before.role) {
       await db.query('UPDATE users SET role = $2 WHERE id = $1', [id, change.role]);
       await audit('user.role', { from: before.role, to: change.role });
@@ -87,9 +124,17 @@ export const changeUser = async (pool: pg.Pool, tenantId: string, username: stri
     if (change.disabled !== undefined && change.disabled !== before.disabled) {
       await db.query('UPDATE users SET disabled = $2 WHERE id = $1', [id, change.disabled]);
       const ended = change.disabled ? (await db.query('DELETE FROM sessions WHERE user_id = $1', [id])).rowCount : 0;
-      await audit(change.disabled ? 'user.disable' : 'user.enable', change.disabled ? { sessionsEnded: ended } : undefined);
+      await audit(
+        change.disabled ? 'user.disable' : 'user.enable',
+        change.disabled ? { sessionsEnded: ended } : undefined,
+      );
     }
-    const view = (await db.query<UserView>(`SELECT ${USER_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.id = $1`, [id])).rows[0]!;
+    const view = (
+      await db.query<UserView>(
+        `SELECT ${USER_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id WHERE u.id = $1`,
+        [id],
+      )
+    ).rows[0]!;
     return view;
   });
 
@@ -97,7 +142,15 @@ export const changeUser = async (pool: pg.Pool, tenantId: string, username: stri
 export const deleteUser = async (pool: pg.Pool, tenantId: string, username: string, actor: Actor): Promise<void> =>
   guarded(pool, tenantId, username, async (db, id) => {
     const { rows } = await db.query<{ role: Role }>('DELETE FROM users WHERE id = $1 RETURNING role', [id]);
-    await recordAudit(db, { tenantId, actor: actor.name, action: 'user.delete', objectType: 'user', objectId: username, ...(actor.sourceIp && { sourceIp: actor.sourceIp }), details: { role: rows[0]!.role } });
+    await recordAudit(db, {
+      tenantId,
+      actor: actor.name,
+      action: 'user.delete',
+      objectType: 'user',
+      objectId: username,
+      ...(actor.sourceIp && { sourceIp: actor.sourceIp }),
+      details: { role: rows[0]!.role },
+    });
   });
 
 /** A user's tokens (for their admins). */
@@ -108,7 +161,13 @@ export const userTokens = async (pool: pg.Pool, tenantId: string, username: stri
  * Revokes a token of a user of the tenant, audited with the token's id and name. False when the
  * user has no such token.
  */
-export const revokeUserToken = async (pool: pg.Pool, tenantId: string, username: string, tokenId: string, actor: Actor): Promise<boolean> =>
+export const revokeUserToken = async (
+  pool: pg.Pool,
+  tenantId: string,
+  username: string,
+  tokenId: string,
+  actor: Actor,
+): Promise<boolean> =>
   inTransaction(pool, async (db) => {
     const revoked = await revokeToken(db, await userId(db, tenantId, username), tokenId);
     if (!revoked) return false;

@@ -6,7 +6,9 @@ const KEY_BYTES = 32;
 
 const scryptAsync = (password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> =>
   new Promise((resolve, reject) => {
-    scrypt(password, salt, KEY_BYTES, { ...options, maxmem: 64 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key)));
+    scrypt(password, salt, KEY_BYTES, { ...options, maxmem: 64 * 1024 * 1024 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 
 /** `scrypt$N$r$p$salt$hash`, base64 parts. */
@@ -34,6 +36,7 @@ export const verifyPasswordOrNothing = async (password: string, stored: string |
 };
 
 /** A bearer secret (API token or session id): shown once, stored only as its SHA-256. */
-export const newBearerSecret = (prefix: 'opsc' | 'sess'): string => `${prefix}_${randomBytes(32).toString('base64url')}`;
+export const newBearerSecret = (prefix: 'opsc' | 'sess'): string =>
+  `${prefix}_${randomBytes(32).toString('base64url')}`;
 
 export const sha256Hex = (value: string): string => createHash('sha256').update(value).digest('hex');

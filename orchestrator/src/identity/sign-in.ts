@@ -58,7 +58,15 @@ export const createSignIn = (pool: pg.Pool, policy: SignInPolicy) => {
       const attempt = await beginAttempt(pool, tenant, username, policy.lockout);
       const account = await findSignInAccount(pool, tenant, username);
       const audit = (action: string, details: Record<string, unknown>) =>
-        recordAudit(pool, { tenantId: account.tenantId, actor: username, action, objectType: 'user', objectId: username, ...(sourceIp && { sourceIp }), details });
+        recordAudit(pool, {
+          tenantId: account.tenantId,
+          actor: username,
+          action,
+          objectType: 'user',
+          objectId: username,
+          ...(sourceIp && { sourceIp }),
+          details,
+        });
       if (attempt.locked) {
         await audit('auth.login_locked', { retryAfterSeconds: attempt.retryAfterSeconds });
         return { ok: false, refused: 'locked', retryAfterSeconds: attempt.retryAfterSeconds };
@@ -71,8 +79,20 @@ export const createSignIn = (pool: pg.Pool, policy: SignInPolicy) => {
         const { passwordHash: _hash, disabled: _disabled, ...principal } = user;
         return { ok: true, principal };
       }
-      const reason = !account.tenantId ? 'no such tenant' : !user ? 'no such user' : user.disabled ? 'disabled' : !user.passwordHash ? 'no password set' : 'wrong password';
-      await audit('auth.login_failed', { reason, failures: attempt.failures, ...(attempt.lockedForSeconds !== null && { lockedForSeconds: attempt.lockedForSeconds }) });
+      const reason = !account.tenantId
+        ? 'no such tenant'
+        : !user
+          ? 'no such user'
+          : user.disabled
+            ? 'disabled'
+            : !user.passwordHash
+              ? 'no password set'
+              : 'wrong password';
+      await audit('auth.login_failed', {
+        reason,
+        failures: attempt.failures,
+        ...(attempt.lockedForSeconds !== null && { lockedForSeconds: attempt.lockedForSeconds }),
+      });
       return { ok: false };
     } finally {
       leave();

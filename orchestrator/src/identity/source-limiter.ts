@@ -11,8 +11,13 @@ export const sourceKey = (ip: string | undefined): string => {
   const [head = '', tail = ''] = ip.split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  const groups = ip.includes('::')
+    ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 };
 
 export interface SourceLimiterOptions {
@@ -69,7 +74,9 @@ export class SourceLimiter {
   private current(source: string): Bucket {
     const now = this.now();
     const old = this.buckets.get(source);
-    const bucket = old ? { tokens: Math.min(this.options.maxFailures, old.tokens + (now - old.at) * this.perMs), at: now } : { tokens: this.options.maxFailures, at: now };
+    const bucket = old
+      ? { tokens: Math.min(this.options.maxFailures, old.tokens + (now - old.at) * this.perMs), at: now }
+      : { tokens: this.options.maxFailures, at: now };
     this.buckets.delete(source);
     this.buckets.set(source, bucket);
     if (this.buckets.size > this.maxSources) this.buckets.delete(this.buckets.keys().next().value!);

@@ -15,10 +15,20 @@ export interface IssuedToken {
 }
 
 /** Issues an API token for a user. Every token expires: `expiresAt`, or `DEFAULT_TOKEN_DAYS` from now. */
-export const issueApiToken = async (db: pg.Pool | pg.PoolClient, userId: string, name: string, expiresAt?: Date): Promise<string> =>
+export const issueApiToken = async (
+  db: pg.Pool | pg.PoolClient,
+  userId: string,
+  name: string,
+  expiresAt?: Date,
+): Promise<string> =>
   (await issueToken(db, userId, name, expiresAt ?? new Date(Date.now() + DEFAULT_TOKEN_DAYS * 86_400_000))).token;
 
-export const issueToken = async (db: pg.Pool | pg.PoolClient, userId: string, name: string, expiresAt: Date): Promise<IssuedToken> => {
+export const issueToken = async (
+  db: pg.Pool | pg.PoolClient,
+  userId: string,
+  name: string,
+  expiresAt: Date,
+): Promise<IssuedToken> => {
   const token = newBearerSecret('opsc');
   const prefix = token.slice(0, 12);
   const { rows } = await db.query<{ id: string }>(
@@ -32,7 +42,12 @@ const TOKEN_COLUMNS = `id, name, prefix, created_at AS "createdAt", expires_at A
 
 /** A user's tokens, newest first, revoked and expired ones included (for the record). */
 export const listTokens = async (db: pg.Pool | pg.PoolClient, userId: string): Promise<TokenView[]> =>
-  (await db.query<TokenView>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id`, [userId])).rows;
+  (
+    await db.query<TokenView>(
+      `SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id`,
+      [userId],
+    )
+  ).rows;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -40,7 +55,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * Revokes one of a user's tokens; it is refused from the next request on. Undefined when the user
  * has no such token; `revoked: false` when it was revoked already (nothing changes).
  */
-export const revokeToken = async (db: pg.Pool | pg.PoolClient, userId: string, tokenId: string): Promise<{ name: string; revoked: boolean } | undefined> => {
+export const revokeToken = async (
+  db: pg.Pool | pg.PoolClient,
+  userId: string,
+  tokenId: string,
+): Promise<{ name: string; revoked: boolean } | undefined> => {
   if (!UUID.test(tokenId)) return undefined;
   const { rows } = await db.query<{ name: string; was: Date | null }>(
     `UPDATE api_tokens t SET revoked_at = coalesce(t.revoked_at, now()) FROM api_tokens old

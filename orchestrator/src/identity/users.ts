@@ -56,7 +56,14 @@ export interface SignInAccount {
 }
 
 export const findSignInAccount = async (db: pg.Pool, tenant: string, username: string): Promise<SignInAccount> => {
-  const { rows } = await db.query<{ tenantId: string; userId: string | null; username: string; role: Role; passwordHash: string | null; disabled: boolean }>(
+  const { rows } = await db.query<{
+    tenantId: string;
+    userId: string | null;
+    username: string;
+    role: Role;
+    passwordHash: string | null;
+    disabled: boolean;
+  }>(
     `SELECT t.id AS "tenantId", u.id AS "userId", u.username, u.role, u.password_hash AS "passwordHash", u.disabled
      FROM tenants t LEFT JOIN users u ON u.tenant_id = t.id AND u.username = $2 WHERE t.name = $1`,
     [tenant, username],
@@ -68,14 +75,17 @@ export const findSignInAccount = async (db: pg.Pool, tenant: string, username: s
   return { tenantId: row.tenantId, user: { ...rest, userId } };
 };
 
-export const createSession = async (db: pg.Pool, userId: string, ttlHours: number, sourceIp: string | undefined): Promise<string> => {
+export const createSession = async (
+  db: pg.Pool,
+  userId: string,
+  ttlHours: number,
+  sourceIp: string | undefined,
+): Promise<string> => {
   const sessionId = newBearerSecret('sess');
-  await db.query(`INSERT INTO sessions (id_hash, user_id, expires_at, source_ip) VALUES ($1, $2, now() + make_interval(hours => $3), $4)`, [
-    sha256Hex(sessionId),
-    userId,
-    ttlHours,
-    sourceIp ?? null,
-  ]);
+  await db.query(
+    `INSERT INTO sessions (id_hash, user_id, expires_at, source_ip) VALUES ($1, $2, now() + make_interval(hours => $3), $4)`,
+    [sha256Hex(sessionId), userId, ttlHours, sourceIp ?? null],
+  );
   return sessionId;
 };
 

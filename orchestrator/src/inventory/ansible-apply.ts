@@ -9,7 +9,8 @@ export interface ImportDiff {
   groups: { create: string[]; update: { name: string; fields: string[] }[]; unchanged: number };
 }
 
-const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join('\0') === [...b].sort().join('\0');
+const sameSet = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && [...a].sort().join('\0') === [...b].sort().join('\0');
 const serviceKey = (s: TargetInput['services'][number] & { credentialId?: unknown }) => {
   const { credentialId: _id, ...rest } = s;
   return JSON.stringify(rest, Object.keys(rest).sort());
@@ -19,7 +20,10 @@ const serviceKey = (s: TargetInput['services'][number] & { credentialId?: unknow
 export const diffImport = async (db: Db, tenantId: string, model: ImportModel): Promise<ImportDiff> => {
   const existing = new Map((await findTargets(db, tenantId)).map((t) => [t.name, t]));
   const groups = new Map((await listGroups(db, tenantId)).map((g) => [g.name, g]));
-  const diff: ImportDiff = { targets: { create: [], update: [], unchanged: 0 }, groups: { create: [], update: [], unchanged: 0 } };
+  const diff: ImportDiff = {
+    targets: { create: [], update: [], unchanged: 0 },
+    groups: { create: [], update: [], unchanged: 0 },
+  };
   for (const target of model.targets) {
     const now = existing.get(target.name);
     if (!now) {
@@ -40,7 +44,10 @@ export const diffImport = async (db: Db, tenantId: string, model: ImportModel): 
       diff.groups.create.push(group.name);
       continue;
     }
-    const fields = [...(!sameSet(now.targets, group.targets) ? ['targets'] : []), ...(!sameSet(now.children, group.children) ? ['children'] : [])];
+    const fields = [
+      ...(!sameSet(now.targets, group.targets) ? ['targets'] : []),
+      ...(!sameSet(now.children, group.children) ? ['children'] : []),
+    ];
     if (fields.length) diff.groups.update.push({ name: group.name, fields });
     else diff.groups.unchanged += 1;
   }
@@ -54,12 +61,22 @@ export const diffImport = async (db: Db, tenantId: string, model: ImportModel): 
  */
 export const applyImport = async (db: Db, tenantId: string, model: ImportModel): Promise<void> => {
   const existing = new Map((await findTargets(db, tenantId)).map((t) => [t.name, t]));
-  for (const target of model.targets) await upsertTarget(db, tenantId, { ...target, tags: existing.get(target.name)?.tags ?? target.tags });
+  for (const target of model.targets)
+    await upsertTarget(db, tenantId, { ...target, tags: existing.get(target.name)?.tags ?? target.tags });
   const current = new Map((await listGroups(db, tenantId)).map((g) => [g.name, g]));
   for (const group of model.groups) {
-    if (!current.has(group.name)) await upsertGroup(db, tenantId, { name: group.name, description: 'imported from Ansible', targets: [], children: [] } satisfies GroupInput);
+    if (!current.has(group.name))
+      await upsertGroup(db, tenantId, {
+        name: group.name,
+        description: 'imported from Ansible',
+        targets: [],
+        children: [],
+      } satisfies GroupInput);
   }
   for (const group of model.groups) {
-    await upsertGroup(db, tenantId, { ...group, description: current.get(group.name)?.description ?? 'imported from Ansible' });
+    await upsertGroup(db, tenantId, {
+      ...group,
+      description: current.get(group.name)?.description ?? 'imported from Ansible',
+    });
   }
 };

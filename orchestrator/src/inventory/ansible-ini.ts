@@ -1,4 +1,11 @@
-import { addGroupHost, emptyInventory, expandHostPattern, groupOf, InventoryFileError, type AnsibleInventory } from './ansible-model.js';
+import {
+  addGroupHost,
+  emptyInventory,
+  expandHostPattern,
+  groupOf,
+  InventoryFileError,
+  type AnsibleInventory,
+} from './ansible-model.js';
 
 /** `key=value key="quoted value" key='x'` -> a record; anything else is an error on that line. */
 const parseVars = (text: string, line: number): Record<string, string> => {
@@ -8,7 +15,8 @@ const parseVars = (text: string, line: number): Record<string, string> => {
   while (rest.length > 0) {
     re.lastIndex = 0;
     const m = re.exec(rest);
-    if (!m || m[0].trim().length === 0) throw new InventoryFileError(line, `expected key=value, found "${rest.split(/\s+/)[0]}"`);
+    if (!m || m[0].trim().length === 0)
+      throw new InventoryFileError(line, `expected key=value, found "${rest.split(/\s+/)[0]}"`);
     const raw = m[2] ?? '';
     vars[m[1]!] = /^(["']).*\1$/.test(raw) ? raw.slice(1, -1) : raw;
     rest = rest.slice(m[0].length).trim();
@@ -29,7 +37,8 @@ export const parseAnsibleIni = (text: string): AnsibleInventory => {
     if (header) {
       section = { group: header[1]!.trim(), kind: (header[2] as 'vars' | 'children' | undefined) ?? 'hosts' };
       // Ansible itself frowns on spaces in group names; operators' group names ("CIS servers") have them.
-      if (!/^[A-Za-z0-9][A-Za-z0-9 ._'()-]*$/.test(section.group)) throw new InventoryFileError(line, `bad group name "${section.group}"`);
+      if (!/^[A-Za-z0-9][A-Za-z0-9 ._'()-]*$/.test(section.group))
+        throw new InventoryFileError(line, `bad group name "${section.group}"`);
       groupOf(inv, section.group, line);
       return;
     }
@@ -39,7 +48,8 @@ export const parseAnsibleIni = (text: string): AnsibleInventory => {
       if (!kv) throw new InventoryFileError(line, `expected key=value in [${section.group}:vars]`);
       group.vars[kv[1]!] = kv[2]!.replace(/^(["'])(.*)\1$/, '$2');
     } else if (section.kind === 'children') {
-      if (/\s/.test(content)) throw new InventoryFileError(line, `expected one group name in [${section.group}:children]`);
+      if (/\s/.test(content))
+        throw new InventoryFileError(line, `expected one group name in [${section.group}:children]`);
       group.children.push(content);
     } else {
       const [pattern = '', ...rest] = content.split(/\s+/);

@@ -39,9 +39,16 @@ export const addHost = (inv: AnsibleInventory, name: string, vars: Record<string
 };
 
 /** Adds a host to a group (and to the hosts), counting entries against MAX_HOST_ENTRIES. */
-export const addGroupHost = (inv: AnsibleInventory, group: { hosts: string[] }, name: string, vars: Record<string, string>, line: number): void => {
+export const addGroupHost = (
+  inv: AnsibleInventory,
+  group: { hosts: string[] },
+  name: string,
+  vars: Record<string, string>,
+  line: number,
+): void => {
   inv.entries += 1;
-  if (inv.entries > MAX_HOST_ENTRIES) throw new InventoryFileError(line, `the file lists more than ${MAX_HOST_ENTRIES.toLocaleString('en')} hosts`);
+  if (inv.entries > MAX_HOST_ENTRIES)
+    throw new InventoryFileError(line, `the file lists more than ${MAX_HOST_ENTRIES.toLocaleString('en')} hosts`);
   addHost(inv, name, vars, line);
   group.hosts.push(name);
 };
@@ -49,8 +56,13 @@ export const addGroupHost = (inv: AnsibleInventory, group: { hosts: string[] }, 
 /** `web[01:03].example` -> web01.example, web02.example, web03.example (Ansible's numeric ranges). */
 export const expandHostPattern = (pattern: string, line: number): string[] => {
   let count = 1;
-  for (const [, from = '', to = ''] of pattern.matchAll(/\[(\d+):(\d+)\]/g)) count *= Math.max(1, Number(to) - Number(from) + 1);
-  if (count > MAX_HOSTS_PER_PATTERN) throw new InventoryFileError(line, `${pattern.slice(0, 100)} expands to more than ${MAX_HOSTS_PER_PATTERN.toLocaleString('en')} hosts`);
+  for (const [, from = '', to = ''] of pattern.matchAll(/\[(\d+):(\d+)\]/g))
+    count *= Math.max(1, Number(to) - Number(from) + 1);
+  if (count > MAX_HOSTS_PER_PATTERN)
+    throw new InventoryFileError(
+      line,
+      `${pattern.slice(0, 100)} expands to more than ${MAX_HOSTS_PER_PATTERN.toLocaleString('en')} hosts`,
+    );
   return expandRanges(pattern, line);
 };
 
@@ -62,7 +74,8 @@ const expandRanges = (pattern: string, line: number): string[] => {
   const end = Number(to);
   if (end < start || end - start > 10_000) throw new InventoryFileError(line, `bad host range [${from}:${to}]`);
   const width = from.length;
-  return Array.from({ length: end - start + 1 }, (_, i) => `${head}${String(start + i).padStart(width, '0')}${tail}`).flatMap((h) =>
-    expandRanges(h, line),
-  );
+  return Array.from(
+    { length: end - start + 1 },
+    (_, i) => `${head}${String(start + i).padStart(width, '0')}${tail}`,
+  ).flatMap((h) => expandRanges(h, line));
 };

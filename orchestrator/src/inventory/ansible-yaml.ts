@@ -1,5 +1,12 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
-import { addGroupHost, emptyInventory, expandHostPattern, groupOf, InventoryFileError, type AnsibleInventory } from './ansible-model.js';
+import {
+  addGroupHost,
+  emptyInventory,
+  expandHostPattern,
+  groupOf,
+  InventoryFileError,
+  type AnsibleInventory,
+} from './ansible-model.js';
 
 /** Parses Ansible's YAML inventory format (`all: { hosts, vars, children: { group: {...} } }`). */
 export const parseAnsibleYaml = (text: string): AnsibleInventory => {
@@ -20,7 +27,8 @@ export const parseAnsibleYaml = (text: string): AnsibleInventory => {
     const vars: Record<string, string> = {};
     for (const pair of map?.items ?? []) {
       const key = String((pair.key as Node & { value?: unknown })?.toJSON?.() ?? pair.key);
-      if (!isScalar(pair.value) && pair.value !== null) throw new InventoryFileError(lineOf(pair.value as Node), `${where}.${key} must be a plain value`);
+      if (!isScalar(pair.value) && pair.value !== null)
+        throw new InventoryFileError(lineOf(pair.value as Node), `${where}.${key} must be a plain value`);
       vars[key] = String((pair.value as { value?: unknown } | null)?.value ?? '');
     }
     return vars;
@@ -35,8 +43,13 @@ export const parseAnsibleYaml = (text: string): AnsibleInventory => {
       if (key === 'hosts') {
         for (const hostPair of mapAt(pair.value, `${name}.hosts`, valueLine)?.items ?? []) {
           const hostLine = lineOf(hostPair.key as Node);
-          const vars = scalarVars(hostPair.value, `host ${String((hostPair.key as { value?: unknown }).value)}`, hostLine);
-          for (const host of expandHostPattern(String((hostPair.key as { value?: unknown }).value), hostLine)) addGroupHost(inv, group, host, vars, hostLine);
+          const vars = scalarVars(
+            hostPair.value,
+            `host ${String((hostPair.key as { value?: unknown }).value)}`,
+            hostLine,
+          );
+          for (const host of expandHostPattern(String((hostPair.key as { value?: unknown }).value), hostLine))
+            addGroupHost(inv, group, host, vars, hostLine);
         }
       } else if (key === 'vars') {
         Object.assign(group.vars, scalarVars(pair.value, `${name}.vars`, valueLine));
@@ -47,12 +60,16 @@ export const parseAnsibleYaml = (text: string): AnsibleInventory => {
           visitGroup(child, childPair.value, lineOf(childPair.key as Node));
         }
       } else {
-        throw new InventoryFileError(lineOf(pair.key as Node), `unknown key "${key}" in group ${name} (expected hosts, vars or children)`);
+        throw new InventoryFileError(
+          lineOf(pair.key as Node),
+          `unknown key "${key}" in group ${name} (expected hosts, vars or children)`,
+        );
       }
     }
   };
 
   const root = mapAt(doc.contents, 'the document', 1);
-  for (const pair of root?.items ?? []) visitGroup(String((pair.key as { value?: unknown }).value), pair.value, lineOf(pair.key as Node));
+  for (const pair of root?.items ?? [])
+    visitGroup(String((pair.key as { value?: unknown }).value), pair.value, lineOf(pair.key as Node));
   return inv;
 };

@@ -6,23 +6,51 @@ import { parseAnsibleIni } from './ansible-ini.js';
 import { InventoryFileError } from './ansible-model.js';
 import { parseAnsibleYaml } from './ansible-yaml.js';
 
-const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../../../tests/fixtures/${name}`, import.meta.url)), 'utf8');
+const fixture = (name: string) =>
+  readFileSync(fileURLToPath(new URL(`../../../tests/fixtures/${name}`, import.meta.url)), 'utf8');
 
 describe('Ansible INI inventories', () => {
-  const model = toImportModel(parseAnsibleIni(fixture('inventory.ini')), { defaultCredentials: { ssh: 'fleet-key', winrm: 'cis-admin' } });
+  const model = toImportModel(parseAnsibleIni(fixture('inventory.ini')), {
+    defaultCredentials: { ssh: 'fleet-key', winrm: 'cis-admin' },
+  });
 
   it('expands host ranges and reads host variables', () => {
-    expect(model.targets.map((t) => t.name)).toEqual(['web-01', 'web-02', 'web-03', 'legacy-web', 'db-01', 'CIS-SRV-01', 'CIS-SRV-02']);
-    expect(model.targets.find((t) => t.name === 'legacy-web')).toMatchObject({ address: '127.0.0.9', os: 'linux', services: [{ protocol: 'ssh', port: 2222, credential: 'fleet-key' }] });
+    expect(model.targets.map((t) => t.name)).toEqual([
+      'web-01',
+      'web-02',
+      'web-03',
+      'legacy-web',
+      'db-01',
+      'CIS-SRV-01',
+      'CIS-SRV-02',
+    ]);
+    expect(model.targets.find((t) => t.name === 'legacy-web')).toMatchObject({
+      address: '127.0.0.9',
+      os: 'linux',
+      services: [{ protocol: 'ssh', port: 2222, credential: 'fleet-key' }],
+    });
     expect(model.targets.find((t) => t.name === 'web-02')?.address).toBe('web-02');
   });
 
   it('makes winrm hosts Windows targets from inherited group variables, host variables winning', () => {
     expect(model.targets.find((t) => t.name === 'CIS-SRV-01')).toMatchObject({
       os: 'windows',
-      services: [{ protocol: 'winrm', scheme: 'https', port: 5986, transport: 'ntlm', verifyCertificate: false, credential: 'cis-admin' }],
+      services: [
+        {
+          protocol: 'winrm',
+          scheme: 'https',
+          port: 5986,
+          transport: 'ntlm',
+          verifyCertificate: false,
+          credential: 'cis-admin',
+        },
+      ],
     });
-    expect(model.targets.find((t) => t.name === 'CIS-SRV-02')?.services[0]).toMatchObject({ scheme: 'http', port: 5985, transport: 'basic' });
+    expect(model.targets.find((t) => t.name === 'CIS-SRV-02')?.services[0]).toMatchObject({
+      scheme: 'http',
+      port: 5985,
+      transport: 'basic',
+    });
   });
 
   it('keeps groups and nested children, dropping the implicit ones', () => {
@@ -48,7 +76,8 @@ describe('Ansible INI inventories', () => {
   });
 
   it('reports every invalid host with its line, and imports none of them', () => {
-    const bad = '[web]\nok-1 ansible_host=127.0.0.2\nbad-1 ansible_host=not_a_host!\nbad-2 ansible_port=99999\n[w:vars]\nansible_connection=telnet\n[w]\nw-1';
+    const bad =
+      '[web]\nok-1 ansible_host=127.0.0.2\nbad-1 ansible_host=not_a_host!\nbad-2 ansible_port=99999\n[w:vars]\nansible_connection=telnet\n[w]\nw-1';
     try {
       toImportModel(parseAnsibleIni(bad));
       expect.fail('should have thrown');
@@ -81,7 +110,9 @@ describe('Ansible YAML inventories', () => {
   });
 
   it('names the line of a structural mistake', () => {
-    expect(() => parseAnsibleYaml('all:\n  children:\n    web:\n      hostz:\n        a: {}\n')).toThrow('line 4: unknown key "hostz" in group web');
+    expect(() => parseAnsibleYaml('all:\n  children:\n    web:\n      hostz:\n        a: {}\n')).toThrow(
+      'line 4: unknown key "hostz" in group web',
+    );
     expect(() => parseAnsibleYaml('all:\n  hosts:\n    a: [1, 2]\n')).toThrow(/^line 3: host a must be a mapping/);
     expect(() => parseAnsibleYaml('all:\n  hosts: {\n')).toThrow(/^line \d+: /);
   });
@@ -89,12 +120,18 @@ describe('Ansible YAML inventories', () => {
 
 describe('inventory files that would expand without end', () => {
   it('refuses a host pattern whose ranges multiply past 10,000 hosts, naming its line', () => {
-    expect(() => parseAnsibleIni('[web]\nw[0:3000][0:3000]\n')).toThrow('line 2: w[0:3000][0:3000] expands to more than 10,000 hosts');
-    expect(() => parseAnsibleYaml('all:\n  hosts:\n    "w[0:3000]-[0:3000]": {}\n')).toThrow(/^line 3: .* expands to more than 10,000 hosts/);
+    expect(() => parseAnsibleIni('[web]\nw[0:3000][0:3000]\n')).toThrow(
+      'line 2: w[0:3000][0:3000] expands to more than 10,000 hosts',
+    );
+    expect(() => parseAnsibleYaml('all:\n  hosts:\n    "w[0:3000]-[0:3000]": {}\n')).toThrow(
+      /^line 3: .* expands to more than 10,000 hosts/,
+    );
     expect(parseAnsibleIni('[web]\nw[00:99][0:99]\n').hosts.size).toBe(10_000);
   });
 
   it('refuses a file that lists more than 100,000 hosts in all, repeats included', () => {
-    expect(() => parseAnsibleIni(`[web]\n${'w[0:9999]\n'.repeat(11)}`)).toThrow('line 12: the file lists more than 100,000 hosts');
+    expect(() => parseAnsibleIni(`[web]\n${'w[0:9999]\n'.repeat(11)}`)).toThrow(
+      'line 12: the file lists more than 100,000 hosts',
+    );
   });
 });

@@ -2,11 +2,24 @@ import type { GroupInput } from '@opsc/contracts';
 import { InvalidInput } from '../errors.js';
 import type { Db } from '../db.js';
 
-const idsByName = async (db: Db, table: 'targets' | 'target_groups', tenantId: string, names: string[], field: string): Promise<string[]> => {
+const idsByName = async (
+  db: Db,
+  table: 'targets' | 'target_groups',
+  tenantId: string,
+  names: string[],
+  field: string,
+): Promise<string[]> => {
   if (names.length === 0) return [];
-  const { rows } = await db.query<{ id: string; name: string }>(`SELECT id, name FROM ${table} WHERE tenant_id = $1 AND name = ANY($2)`, [tenantId, names]);
+  const { rows } = await db.query<{ id: string; name: string }>(
+    `SELECT id, name FROM ${table} WHERE tenant_id = $1 AND name = ANY($2)`,
+    [tenantId, names],
+  );
   const byName = new Map(rows.map((r) => [r.name, r.id]));
-  const issues = names.flatMap((name, i) => (byName.has(name) ? [] : [{ path: `${field}.${i}`, message: `no ${table === 'targets' ? 'target' : 'group'} named "${name}"` }]));
+  const issues = names.flatMap((name, i) =>
+    byName.has(name)
+      ? []
+      : [{ path: `${field}.${i}`, message: `no ${table === 'targets' ? 'target' : 'group'} named "${name}"` }],
+  );
   if (issues.length) throw new InvalidInput(`unknown ${field}`, issues);
   return names.map((name) => byName.get(name)!);
 };
@@ -24,7 +37,11 @@ export const descendantGroupIds = async (db: Db, groupId: string): Promise<strin
 };
 
 /** Creates or replaces a group's members and children (by name). A child that contains the group is a cycle, refused. */
-export const upsertGroup = async (db: Db, tenantId: string, group: GroupInput): Promise<{ id: string; created: boolean }> => {
+export const upsertGroup = async (
+  db: Db,
+  tenantId: string,
+  group: GroupInput,
+): Promise<{ id: string; created: boolean }> => {
   const { rows } = await db.query<{ id: string; created: boolean }>(
     `INSERT INTO target_groups (tenant_id, name, description) VALUES ($1, $2, $3)
      ON CONFLICT (tenant_id, name) DO UPDATE SET description = EXCLUDED.description
@@ -37,7 +54,10 @@ export const upsertGroup = async (db: Db, tenantId: string, group: GroupInput): 
   for (const [i, childId] of childIds.entries()) {
     if (childId === id || (await descendantGroupIds(db, childId)).includes(id)) {
       throw new InvalidInput('group cycle', [
-        { path: `children.${i}`, message: `"${group.children[i]}" contains "${group.name}"; a group cannot contain itself` },
+        {
+          path: `children.${i}`,
+          message: `"${group.children[i]}" contains "${group.name}"; a group cannot contain itself`,
+        },
       ]);
     }
   }

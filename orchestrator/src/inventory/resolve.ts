@@ -12,23 +12,35 @@ import { findTargets } from './targets.js';
 export const resolveTargets = async (db: Db, tenantId: string, selector: TargetSelector): Promise<ResolvedTarget[]> => {
   const ids = new Set<string>();
   if (selector.group) {
-    const { rows } = await db.query<{ id: string }>('SELECT id FROM target_groups WHERE tenant_id = $1 AND name = $2', [tenantId, selector.group]);
-    const groupId = rows[0]?.id;
-    if (!groupId) throw new NotFound(`no group named "${selector.group}"`, [{ path: 'group', message: 'no such group' }]);
-    const members = await db.query<{ target_id: string }>('SELECT DISTINCT target_id FROM group_targets WHERE group_id = ANY($1)', [
-      await descendantGroupIds(db, groupId),
+    const { rows } = await db.query<{ id: string }>('SELECT id FROM target_groups WHERE tenant_id = $1 AND name = $2', [
+      tenantId,
+      selector.group,
     ]);
+    const groupId = rows[0]?.id;
+    if (!groupId)
+      throw new NotFound(`no group named "${selector.group}"`, [{ path: 'group', message: 'no such group' }]);
+    const members = await db.query<{ target_id: string }>(
+      'SELECT DISTINCT target_id FROM group_targets WHERE group_id = ANY($1)',
+      [await descendantGroupIds(db, groupId)],
+    );
     for (const row of members.rows) ids.add(row.target_id);
   }
   if (selector.targets?.length) {
     const named = await findTargets(db, tenantId, { names: selector.targets });
     const found = new Set(named.map((t) => t.name));
-    const missing = selector.targets.flatMap((name, i) => (found.has(name) ? [] : [{ path: `targets.${i}`, message: `no target named "${name}"` }]));
+    const missing = selector.targets.flatMap((name, i) =>
+      found.has(name) ? [] : [{ path: `targets.${i}`, message: `no target named "${name}"` }],
+    );
     if (missing.length) throw new NotFound('unknown targets', missing);
     for (const t of named) ids.add(t.id);
   }
-  const candidates = selector.group || selector.targets?.length ? await findTargets(db, tenantId, { ids: [...ids] }) : await findTargets(db, tenantId);
-  return candidates.filter((t) => (selector.os ? t.os === selector.os : true) && (selector.tags ?? []).every((tag) => t.tags.includes(tag)));
+  const candidates =
+    selector.group || selector.targets?.length
+      ? await findTargets(db, tenantId, { ids: [...ids] })
+      : await findTargets(db, tenantId);
+  return candidates.filter(
+    (t) => (selector.os ? t.os === selector.os : true) && (selector.tags ?? []).every((tag) => t.tags.includes(tag)),
+  );
 };
 
 /** Selectors in, targets out. */

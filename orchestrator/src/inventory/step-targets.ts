@@ -20,7 +20,12 @@ export const resolvedWith = (plan: Plan, resolve: InventoryResolver): Plan => {
  * resolved; any other asks the inventory, once per selector. An empty selection or a target the
  * step cannot take is invalid input naming the step's field.
  */
-export const resolveJobTargets = async (db: Db, tenantId: string, plan: Plan, pathPrefix = 'plan'): Promise<JobTargets> => {
+export const resolveJobTargets = async (
+  db: Db,
+  tenantId: string,
+  plan: Plan,
+  pathPrefix = 'plan',
+): Promise<JobTargets> => {
   const resolve = validatedWith.get(plan) ?? resolverOnce((selector) => resolveTargets(db, tenantId, selector));
   const targets: JobTargets['targets'] = [];
   const indexById = new Map<string, number>();
@@ -34,7 +39,12 @@ export const resolveJobTargets = async (db: Db, tenantId: string, plan: Plan, pa
       resolved = await resolve(step.targets);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
-      issues.push(...(err.issues ?? [{ path: '', message: err.message }]).map((issue) => ({ path: issue.path ? `${at}.${issue.path}` : at, message: issue.message })));
+      issues.push(
+        ...(err.issues ?? [{ path: '', message: err.message }]).map((issue) => ({
+          path: issue.path ? `${at}.${issue.path}` : at,
+          message: issue.message,
+        })),
+      );
       continue;
     }
     if (resolved.length === 0) issues.push({ path: at, message: 'selects no targets' });
@@ -51,6 +61,6 @@ export const resolveJobTargets = async (db: Db, tenantId: string, plan: Plan, pa
       return index;
     });
   }
-  if (issues.length) throw new InvalidInput('the plan\'s targets do not resolve', issues);
+  if (issues.length) throw new InvalidInput("the plan's targets do not resolve", issues);
   return { targets, stepTargets };
 };

@@ -1,4 +1,10 @@
-import { HostKeyPolicy, type FieldIssue, type ResolvedTarget, type TargetInput, type TargetService } from '@opsc/contracts';
+import {
+  HostKeyPolicy,
+  type FieldIssue,
+  type ResolvedTarget,
+  type TargetInput,
+  type TargetService,
+} from '@opsc/contracts';
 import { InvalidInput } from '../errors.js';
 import type { Db } from '../db.js';
 
@@ -41,7 +47,12 @@ export const serviceFromRow = (row: ServiceRow): TargetService & { credentialId:
     return { protocol: 'ssh', port: row.port ?? 22, ...policy, ...base };
   }
   if (row.protocol === 'winrm') {
-    const o = row.options as { scheme: 'http' | 'https'; transport: 'ntlm' | 'basic' | 'kerberos' | 'certificate'; verifyCertificate: boolean; caCertificate?: string };
+    const o = row.options as {
+      scheme: 'http' | 'https';
+      transport: 'ntlm' | 'basic' | 'kerberos' | 'certificate';
+      verifyCertificate: boolean;
+      caCertificate?: string;
+    };
     return {
       protocol: 'winrm',
       port: row.port ?? 5985,
@@ -60,17 +71,29 @@ export const serviceFromRow = (row: ServiceRow): TargetService & { credentialId:
 };
 
 /** Credential ids for the services' credential names; unknown names are invalid input naming the field. */
-const credentialIds = async (db: Db, tenantId: string, services: TargetService[], pathPrefix: (string | number)[]): Promise<(string | null)[]> => {
+const credentialIds = async (
+  db: Db,
+  tenantId: string,
+  services: TargetService[],
+  pathPrefix: (string | number)[],
+): Promise<(string | null)[]> => {
   const names = [...new Set(services.map((s) => s.credential).filter((n): n is string => Boolean(n)))];
   const { rows } = names.length
-    ? await db.query<{ id: string; name: string }>('SELECT id, name FROM credentials WHERE tenant_id = $1 AND name = ANY($2)', [tenantId, names])
+    ? await db.query<{ id: string; name: string }>(
+        'SELECT id, name FROM credentials WHERE tenant_id = $1 AND name = ANY($2)',
+        [tenantId, names],
+      )
     : { rows: [] };
   const byName = new Map(rows.map((r) => [r.name, r.id]));
   const issues: FieldIssue[] = [];
   const ids = services.map((s, i) => {
     if (!s.credential) return null;
     const id = byName.get(s.credential);
-    if (!id) issues.push({ path: [...pathPrefix, 'services', i, 'credential'].join('.'), message: `no credential named "${s.credential}"` });
+    if (!id)
+      issues.push({
+        path: [...pathPrefix, 'services', i, 'credential'].join('.'),
+        message: `no credential named "${s.credential}"`,
+      });
     return id ?? null;
   });
   if (issues.length) throw new InvalidInput('unknown credential', issues);
@@ -78,7 +101,12 @@ const credentialIds = async (db: Db, tenantId: string, services: TargetService[]
 };
 
 /** Creates or replaces a target (by name) with its services. Call inside a transaction. */
-export const upsertTarget = async (db: Db, tenantId: string, target: TargetInput, pathPrefix: (string | number)[] = []): Promise<{ id: string; created: boolean }> => {
+export const upsertTarget = async (
+  db: Db,
+  tenantId: string,
+  target: TargetInput,
+  pathPrefix: (string | number)[] = [],
+): Promise<{ id: string; created: boolean }> => {
   const ids = await credentialIds(db, tenantId, target.services, pathPrefix);
   const { rows } = await db.query<{ id: string; created: boolean }>(
     `INSERT INTO targets (tenant_id, name, address, os, tags) VALUES ($1, $2, $3, $4, $5)
@@ -90,13 +118,10 @@ export const upsertTarget = async (db: Db, tenantId: string, target: TargetInput
   await db.query('DELETE FROM target_services WHERE target_id = $1', [id]);
   for (const [i, service] of target.services.entries()) {
     const { port, options } = toRow(service);
-    await db.query('INSERT INTO target_services (target_id, protocol, port, options, credential_id) VALUES ($1, $2, $3, $4, $5)', [
-      id,
-      service.protocol,
-      port,
-      JSON.stringify(options),
-      ids[i],
-    ]);
+    await db.query(
+      'INSERT INTO target_services (target_id, protocol, port, options, credential_id) VALUES ($1, $2, $3, $4, $5)',
+      [id, service.protocol, port, JSON.stringify(options), ids[i]],
+    );
   }
   return { id, created };
 };
@@ -121,7 +146,11 @@ interface TargetRow {
 
 const toTarget = (row: TargetRow): ResolvedTarget => ({ ...row, services: row.services.map(serviceFromRow) });
 
-export const findTargets = async (db: Db, tenantId: string, where: { ids?: string[]; names?: string[] } = {}): Promise<ResolvedTarget[]> => {
+export const findTargets = async (
+  db: Db,
+  tenantId: string,
+  where: { ids?: string[]; names?: string[] } = {},
+): Promise<ResolvedTarget[]> => {
   const { rows } = await db.query<TargetRow>(
     `${SELECT_TARGETS}
      WHERE t.tenant_id = $1 AND ($2::uuid[] IS NULL OR t.id = ANY($2)) AND ($3::text[] IS NULL OR t.name = ANY($3))

@@ -22,7 +22,14 @@ export interface NewDecision {
  */
 export const recordDecision = async (pool: pg.Pool, d: NewDecision): Promise<string> => {
   const id = randomUUID();
-  const details = { decisionId: id, action: d.action, role: d.role, ...(d.comment && { comment: d.comment }), ...(d.mode && { mode: d.mode }), ...(d.choice && { choice: d.choice }) };
+  const details = {
+    decisionId: id,
+    action: d.action,
+    role: d.role,
+    ...(d.comment && { comment: d.comment }),
+    ...(d.mode && { mode: d.mode }),
+    ...(d.choice && { choice: d.choice }),
+  };
   await pool.query(
     `WITH recorded AS (
        INSERT INTO job_decisions (id, job_id, tenant_id, user_id, actor, role, action, plan_hash, comment, mode, choice, source_ip)
@@ -30,7 +37,21 @@ export const recordDecision = async (pool: pg.Pool, d: NewDecision): Promise<str
      )
      INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, job_id, plan_hash, source_ip, details)
      SELECT tenant_id, actor, 'job.decision.recorded', 'job', job_id, job_id, plan_hash, source_ip, $13::jsonb FROM recorded`,
-    [id, d.jobId, d.tenantId, d.userId, d.actor, d.role, d.action, d.planHash, d.comment, d.mode, d.choice, d.sourceIp, JSON.stringify(details)],
+    [
+      id,
+      d.jobId,
+      d.tenantId,
+      d.userId,
+      d.actor,
+      d.role,
+      d.action,
+      d.planHash,
+      d.comment,
+      d.mode,
+      d.choice,
+      d.sourceIp,
+      JSON.stringify(details),
+    ],
   );
   return id;
 };

@@ -1,6 +1,14 @@
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ErrorType, type DecisionAction } from '@opsc/contracts';
-import { approveUpdate, cancelUpdate, decideUpdate, pauseUpdate, rejectUpdate, resumeUpdate, type ControlAnswer } from '@opsc/contracts/temporal';
+import {
+  approveUpdate,
+  cancelUpdate,
+  decideUpdate,
+  pauseUpdate,
+  rejectUpdate,
+  resumeUpdate,
+  type ControlAnswer,
+} from '@opsc/contracts/temporal';
 import { Conflict, DomainError, Unavailable } from '../errors.js';
 import { withTimeout } from '../with-timeout.js';
 import type { Caller, JobDeps } from './deps.js';
@@ -10,7 +18,14 @@ import { jobOf } from './job-queries.js';
 /** An update waits for the workflow to take it (and record it); past this the API answers 503. */
 const UPDATE_TIMEOUT_MS = 15_000;
 
-const updates = { approve: approveUpdate, reject: rejectUpdate, pause: pauseUpdate, resume: resumeUpdate, cancel: cancelUpdate, decide: decideUpdate } as const;
+const updates = {
+  approve: approveUpdate,
+  reject: rejectUpdate,
+  pause: pauseUpdate,
+  resume: resumeUpdate,
+  cancel: cancelUpdate,
+  decide: decideUpdate,
+} as const;
 
 /** What a decision says besides its action: the plan it approves, a comment, how to cancel, which way to go. */
 export interface DecisionFields {
@@ -23,12 +38,17 @@ export interface DecisionFields {
 /** Maps a refused or failed update to a domain error, with the workflow's own reason. */
 export const updateFailure = (err: unknown): DomainError => {
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-    const type = (Object.values(ErrorType) as string[]).includes(err.cause.type ?? '') ? (err.cause.type as ErrorType) : ErrorType.Conflict;
+    const type = (Object.values(ErrorType) as string[]).includes(err.cause.type ?? '')
+      ? (err.cause.type as ErrorType)
+      : ErrorType.Conflict;
     return new DomainError(type, err.cause.message);
   }
-  if (err instanceof WorkflowNotFoundError || (err as Error).name === 'WorkflowNotFoundError') return new Conflict('the job has finished');
-  if ((err as Error).message?.includes('workflow execution already completed')) return new Conflict('the job has finished');
-  if ((err as Error).message?.startsWith('update took longer')) return new Unavailable('the job did not take the request in time (is an orchestrator worker running?)');
+  if (err instanceof WorkflowNotFoundError || (err as Error).name === 'WorkflowNotFoundError')
+    return new Conflict('the job has finished');
+  if ((err as Error).message?.includes('workflow execution already completed'))
+    return new Conflict('the job has finished');
+  if ((err as Error).message?.startsWith('update took longer'))
+    return new Unavailable('the job did not take the request in time (is an orchestrator worker running?)');
   return new Unavailable(`the job could not take the request: ${(err as Error).message}`);
 };
 
@@ -36,7 +56,13 @@ export const updateFailure = (err: unknown): DomainError => {
  * Records the caller's decision (and its audit entry), then sends its id to the job's workflow,
  * which confirms the record through an activity and checks the rules against it.
  */
-export const controlJob = async (deps: Pick<JobDeps, 'pool' | 'client' | 'log'>, caller: Caller, id: string, action: DecisionAction, fields: DecisionFields): Promise<ControlAnswer> => {
+export const controlJob = async (
+  deps: Pick<JobDeps, 'pool' | 'client' | 'log'>,
+  caller: Caller,
+  id: string,
+  action: DecisionAction,
+  fields: DecisionFields,
+): Promise<ControlAnswer> => {
   const job = await jobOf(deps, caller.tenantId, id);
   const decisionId = await recordDecision(deps.pool, {
     jobId: job.id,
@@ -53,7 +79,11 @@ export const controlJob = async (deps: Pick<JobDeps, 'pool' | 'client' | 'log'>,
   });
   let answer: ControlAnswer;
   try {
-    answer = await withTimeout(deps.client.workflow.getHandle(job.id).executeUpdate(updates[action], { args: [{ decisionId }] }), UPDATE_TIMEOUT_MS, 'update');
+    answer = await withTimeout(
+      deps.client.workflow.getHandle(job.id).executeUpdate(updates[action], { args: [{ decisionId }] }),
+      UPDATE_TIMEOUT_MS,
+      'update',
+    );
   } catch (err) {
     const failure = updateFailure(err);
     // Refused before the workflow took it up (or the job is over): closed with the reason, never to
@@ -61,6 +91,13 @@ export const controlJob = async (deps: Pick<JobDeps, 'pool' | 'client' | 'log'>,
     if (failure.type !== ErrorType.Unavailable) await abandonDecision(deps.pool, decisionId, failure.message);
     throw failure;
   }
-  deps.log.info('job control', { jobId: job.id, action, decisionId, by: caller.username, status: answer.status, message: answer.message });
+  deps.log.info('job control', {
+    jobId: job.id,
+    action,
+    decisionId,
+    by: caller.username,
+    status: answer.status,
+    message: answer.message,
+  });
   return answer;
 };

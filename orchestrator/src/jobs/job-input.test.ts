@@ -9,21 +9,56 @@ const plan = Plan.parse({
   name: 'restart web',
   steps: [
     { id: 'local', name: 'Note', action: { method: 'local-command', command: 'echo', args: ['start'] } },
-    { id: 'stop', name: 'Stop', targets: { group: 'Production Web' }, action: { method: 'ssh', operation: { op: 'service', action: 'stop', name: 'nginx' } } },
-    { id: 'db', name: 'Check', targets: { group: 'Databases' }, action: { method: 'ssh', operation: { op: 'service', action: 'status', name: 'postgresql' } } },
+    {
+      id: 'stop',
+      name: 'Stop',
+      targets: { group: 'Production Web' },
+      action: { method: 'ssh', operation: { op: 'service', action: 'stop', name: 'nginx' } },
+    },
+    {
+      id: 'db',
+      name: 'Check',
+      targets: { group: 'Databases' },
+      action: { method: 'ssh', operation: { op: 'service', action: 'status', name: 'postgresql' } },
+    },
   ],
 });
-const ready = (over: Partial<ReadyPlan> = {}): ReadyPlan => ({ plan, summary: null, request: null, risk: 'change', approvalRequired: true, approvalReasons: ['step "stop" is change'], ...over });
+const ready = (over: Partial<ReadyPlan> = {}): ReadyPlan => ({
+  plan,
+  summary: null,
+  request: null,
+  risk: 'change',
+  approvalRequired: true,
+  approvalReasons: ['step "stop" is change'],
+  ...over,
+});
 const strict = { fourEyes: true, approvalTimeoutSeconds: 3_600 };
-const job = { id: 'job-1', tenantId: 't-1', planHash: 'a'.repeat(64), requestedBy: 'olga', targets: { targets: [{ id: 'x', name: 'web-1' }], stepTargets: { stop: [0], db: [0] } }, targetGroup: 'Production Web' };
+const job = {
+  id: 'job-1',
+  tenantId: 't-1',
+  planHash: 'a'.repeat(64),
+  requestedBy: 'olga',
+  targets: { targets: [{ id: 'x', name: 'web-1' }], stepTargets: { stop: [0], db: [0] } },
+  targetGroup: 'Production Web',
+};
 
 describe('the approval policy a job starts with', () => {
   it("takes whether and why from the server's verdict, four eyes and the timeout from the tenant", () => {
-    expect(approvalPolicy(ready(), strict)).toEqual({ required: true, reasons: ['step "stop" is change'], fourEyes: true, timeoutSeconds: 3_600 });
+    expect(approvalPolicy(ready(), strict)).toEqual({
+      required: true,
+      reasons: ['step "stop" is change'],
+      fourEyes: true,
+      timeoutSeconds: 3_600,
+    });
   });
 
   it('needs no approval for a plan that only reads, whatever the tenant settings', () => {
-    expect(approvalPolicy(ready({ risk: 'read', approvalRequired: false, approvalReasons: [] }), { fourEyes: false, approvalTimeoutSeconds: 60 })).toEqual({
+    expect(
+      approvalPolicy(ready({ risk: 'read', approvalRequired: false, approvalReasons: [] }), {
+        fourEyes: false,
+        approvalTimeoutSeconds: 60,
+      }),
+    ).toEqual({
       required: false,
       reasons: [],
       fourEyes: false,
@@ -78,9 +113,19 @@ describe('submission checks and the workflow start', () => {
       { key: SearchAttribute.status, value: 'queued' },
       { key: SearchAttribute.targetGroup, value: 'Production Web' },
     ]);
-    expect(options.memo).toEqual({ name: 'restart web', planHash: 'a'.repeat(64), risk: 'change', approvalRequired: true, steps: ['Note', 'Stop', 'Check'], targets: 1, summary: ['stops nginx'] });
+    expect(options.memo).toEqual({
+      name: 'restart web',
+      planHash: 'a'.repeat(64),
+      risk: 'change',
+      approvalRequired: true,
+      steps: ['Note', 'Stop', 'Check'],
+      targets: 1,
+      summary: ['stops nginx'],
+    });
     const ungrouped = startOptions({ ...input, targetGroup: null }, null);
-    expect(ungrouped.typedSearchAttributes).not.toContainEqual(expect.objectContaining({ key: SearchAttribute.targetGroup }));
+    expect(ungrouped.typedSearchAttributes).not.toContainEqual(
+      expect.objectContaining({ key: SearchAttribute.targetGroup }),
+    );
     expect(ungrouped.memo).not.toHaveProperty('summary');
   });
 });

@@ -7,7 +7,8 @@ import type { TenantSettings } from './job-store.js';
 import type { ReadyPlan } from './ready-plan.js';
 
 /** The group most of the plan's steps act on, for search and history filters. */
-export const mainGroup = (plan: Plan): string | null => plan.steps.find((s) => s.targets?.group)?.targets?.group ?? null;
+export const mainGroup = (plan: Plan): string | null =>
+  plan.steps.find((s) => s.targets?.group)?.targets?.group ?? null;
 
 /**
  * The caller reviewed one plan and submits it expecting that plan: when planning again (the
@@ -15,7 +16,9 @@ export const mainGroup = (plan: Plan): string | null => plan.steps.find((s) => s
  */
 export const checkExpectedHash = (expected: string | undefined, hash: string): void => {
   if (expected && expected !== hash) {
-    throw new Conflict(`the plan is no longer the one shown (hash ${expected.slice(0, 12)}…, now ${hash.slice(0, 12)}…): the inventory or catalog changed; review it again`);
+    throw new Conflict(
+      `the plan is no longer the one shown (hash ${expected.slice(0, 12)}…, now ${hash.slice(0, 12)}…): the inventory or catalog changed; review it again`,
+    );
   }
 };
 
@@ -23,7 +26,10 @@ export const checkExpectedHash = (expected: string | undefined, hash: string): v
  * How the job's approval works: whether it needs one, and why, is the server's verdict on the plan
  * (never the body's); four eyes and the timeout are the tenant's settings at submission.
  */
-export const approvalPolicy = (ready: Pick<ReadyPlan, 'approvalRequired' | 'approvalReasons'>, settings: TenantSettings): ApprovalPolicy => ({
+export const approvalPolicy = (
+  ready: Pick<ReadyPlan, 'approvalRequired' | 'approvalReasons'>,
+  settings: TenantSettings,
+): ApprovalPolicy => ({
   required: ready.approvalRequired,
   reasons: ready.approvalReasons,
   fourEyes: settings.fourEyes,
@@ -40,7 +46,12 @@ export interface JobFacts {
 }
 
 /** The workflow's single argument: the plan, its verdict, where it runs and how it is approved. */
-export const runJobInput = (job: JobFacts, ready: ReadyPlan, settings: TenantSettings, options: RunJobInput['options']): RunJobInput => ({
+export const runJobInput = (
+  job: JobFacts,
+  ready: ReadyPlan,
+  settings: TenantSettings,
+  options: RunJobInput['options'],
+): RunJobInput => ({
   jobId: job.id,
   tenantId: job.tenantId,
   plan: ready.plan,

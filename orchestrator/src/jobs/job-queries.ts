@@ -3,7 +3,16 @@ import { progressQuery } from '@opsc/contracts/temporal';
 import { NotFound } from '../errors.js';
 import { withTimeout } from '../with-timeout.js';
 import type { JobDeps } from './deps.js';
-import { findJob, findStepResults, listJobs, type JobFilter, type JobListRow, type JobRow, type OrderedStepResultRow, type StepResultFilter } from './job-store.js';
+import {
+  findJob,
+  findStepResults,
+  listJobs,
+  type JobFilter,
+  type JobListRow,
+  type JobRow,
+  type OrderedStepResultRow,
+  type StepResultFilter,
+} from './job-store.js';
 import { decodeCursor } from './result-cursor.js';
 
 const JOB_ID = /^job-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -19,7 +28,8 @@ export const jobOf = async (deps: Pick<JobDeps, 'pool'>, tenantId: string, id: s
 };
 
 /** A tenant's jobs, newest first, filtered: one page. */
-export const jobList = (deps: Pick<JobDeps, 'pool'>, tenantId: string, filter: JobFilter): Promise<JobListRow[]> => listJobs(deps.pool, tenantId, filter);
+export const jobList = (deps: Pick<JobDeps, 'pool'>, tenantId: string, filter: JobFilter): Promise<JobListRow[]> =>
+  listJobs(deps.pool, tenantId, filter);
 
 export interface JobDetail {
   job: JobRow;
@@ -29,18 +39,27 @@ export interface JobDetail {
 }
 
 /** The job's record and, from its workflow, its live progress. */
-export const jobDetail = async (deps: Pick<JobDeps, 'pool' | 'client'>, tenantId: string, id: string): Promise<JobDetail> => {
+export const jobDetail = async (
+  deps: Pick<JobDeps, 'pool' | 'client'>,
+  tenantId: string,
+  id: string,
+): Promise<JobDetail> => {
   let job = await jobOf(deps, tenantId, id);
   let progress: JobProgress | null = null;
   let progressError: string | null = null;
   try {
-    progress = await withTimeout(deps.client.workflow.getHandle(job.id).query(progressQuery), QUERY_TIMEOUT_MS, 'progress query');
+    progress = await withTimeout(
+      deps.client.workflow.getHandle(job.id).query(progressQuery),
+      QUERY_TIMEOUT_MS,
+      'progress query',
+    );
   } catch (err) {
     progressError = (err as Error).message;
   }
   // The workflow shows its end only after writing it, but the row was read before the query:
   // read it again so status, outcome and finish time agree.
-  if (progress && isFinalJobStatus(progress.status) && !isFinalJobStatus(job.status)) job = await jobOf(deps, tenantId, job.id);
+  if (progress && isFinalJobStatus(progress.status) && !isFinalJobStatus(job.status))
+    job = await jobOf(deps, tenantId, job.id);
   return { job, progress, progressError };
 };
 
@@ -48,7 +67,12 @@ export const jobDetail = async (deps: Pick<JobDeps, 'pool' | 'client'>, tenantId
 export type ResultsFilter = Omit<StepResultFilter, 'stepOrder' | 'after'> & { after?: string };
 
 /** One page of a job's per-target results, in plan order. A cursor that is not ours is refused before the job is looked up. */
-export const jobResults = async (deps: Pick<JobDeps, 'pool'>, tenantId: string, id: string, f: ResultsFilter): Promise<OrderedStepResultRow[]> => {
+export const jobResults = async (
+  deps: Pick<JobDeps, 'pool'>,
+  tenantId: string,
+  id: string,
+  f: ResultsFilter,
+): Promise<OrderedStepResultRow[]> => {
   const after = f.after === undefined ? undefined : decodeCursor(f.after);
   const job = await jobOf(deps, tenantId, id);
   return findStepResults(deps.pool, job.id, {

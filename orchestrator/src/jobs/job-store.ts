@@ -67,8 +67,17 @@ export const insertJob = async (pool: pg.Pool, job: NewJob): Promise<void> => {
     `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status, resolved_targets, risk, target_group, request, summary)
      VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11)`,
     [
-      job.id, job.tenantId, job.plan.name, JSON.stringify(job.plan), job.planHash, job.requestedBy, JSON.stringify(job.targets),
-      job.risk, job.targetGroup, job.request, job.summary && JSON.stringify(job.summary),
+      job.id,
+      job.tenantId,
+      job.plan.name,
+      JSON.stringify(job.plan),
+      job.planHash,
+      job.requestedBy,
+      JSON.stringify(job.targets),
+      job.risk,
+      job.targetGroup,
+      job.request,
+      job.summary && JSON.stringify(job.summary),
     ],
   );
 };
@@ -114,7 +123,11 @@ export const listJobs = async (pool: pg.Pool, tenantId: string, f: JobFilter): P
   if (f.since) add('created_at >= ?', f.since);
   if (f.until) add('created_at < ?', f.until);
   if (f.before) add('created_at < ?', f.before);
-  if (f.text) add(`name ILIKE '%' || ? || '%'`, f.text.replace(/[\\%_]/g, (c) => `\\${c}`));
+  if (f.text)
+    add(
+      `name ILIKE '%' || ? || '%'`,
+      f.text.replace(/[\\%_]/g, (c) => `\\${c}`),
+    );
   values.push(f.limit);
   return (
     await pool.query<JobListRow>(
@@ -132,12 +145,21 @@ export interface TenantSettings {
 }
 
 export const tenantSettings = async (pool: pg.Pool, tenantId: string): Promise<TenantSettings> => {
-  const row = (await pool.query<{ four_eyes: boolean; approval_timeout_seconds: number }>('SELECT four_eyes, approval_timeout_seconds FROM tenants WHERE id = $1', [tenantId])).rows[0];
+  const row = (
+    await pool.query<{ four_eyes: boolean; approval_timeout_seconds: number }>(
+      'SELECT four_eyes, approval_timeout_seconds FROM tenants WHERE id = $1',
+      [tenantId],
+    )
+  ).rows[0];
   return { fourEyes: row?.four_eyes ?? true, approvalTimeoutSeconds: row?.approval_timeout_seconds ?? 86_400 };
 };
 
 export const saveTenantSettings = async (pool: pg.Pool, tenantId: string, s: TenantSettings): Promise<void> => {
-  await pool.query('UPDATE tenants SET four_eyes = $2, approval_timeout_seconds = $3 WHERE id = $1', [tenantId, s.fourEyes, s.approvalTimeoutSeconds]);
+  await pool.query('UPDATE tenants SET four_eyes = $2, approval_timeout_seconds = $3 WHERE id = $1', [
+    tenantId,
+    s.fourEyes,
+    s.approvalTimeoutSeconds,
+  ]);
 };
 
 export const markJobUnstarted = async (pool: pg.Pool, id: string, message: string): Promise<void> => {
@@ -176,7 +198,11 @@ export interface OrderedStepResultRow extends StepResultRow {
  * their full stored output. The order only depends on what a row is, never on when it ran, so
  * paging through a running job neither skips nor repeats a row.
  */
-export const findStepResults = async (pool: pg.Pool, jobId: string, f: StepResultFilter): Promise<OrderedStepResultRow[]> => {
+export const findStepResults = async (
+  pool: pg.Pool,
+  jobId: string,
+  f: StepResultFilter,
+): Promise<OrderedStepResultRow[]> => {
   const order = f.stepOrder.flatMap((id) => [id, `${id}.rollback`]);
   const values: unknown[] = [jobId, order];
   const where: string[] = [];

@@ -22,14 +22,20 @@ const sketchOf = async (deps: PlanningDeps, tenantId: string): Promise<Inventory
         WHERE g.tenant_id = $1 GROUP BY g.name ORDER BY g.name`,
       [tenantId],
     ),
-    deps.pool.query<{ name: string; os: 'linux' | 'windows' }>('SELECT name, os FROM targets WHERE tenant_id = $1 ORDER BY name', [tenantId]),
+    deps.pool.query<{ name: string; os: 'linux' | 'windows' }>(
+      'SELECT name, os FROM targets WHERE tenant_id = $1 ORDER BY name',
+      [tenantId],
+    ),
   ]);
   return { groups: groups.rows, targets: targets.rows };
 };
 
 /** The tenant's egress policy as planning judges it: its allow list, and the platform's own services. */
 const tenantEgressPolicy = async (deps: PlanningDeps, tenantId: string): Promise<EgressPolicy> => {
-  const { rows } = await deps.pool.query<{ destination: string }>('SELECT destination FROM tenant_egress_allow WHERE tenant_id = $1', [tenantId]);
+  const { rows } = await deps.pool.query<{ destination: string }>(
+    'SELECT destination FROM tenant_egress_allow WHERE tenant_id = $1',
+    [tenantId],
+  );
   return { allow: egressRules(rows.map((r) => r.destination)), platform: deps.platformServices };
 };
 

@@ -23,7 +23,10 @@ export interface ReadyPlan {
 }
 
 const invalidPlan = (message: string, issues: FieldIssue[], prefix: string): InvalidPlan =>
-  new InvalidPlan(message, issues.map((i) => ({ path: i.path ? `${prefix}.${i.path}` : prefix, message: i.message })));
+  new InvalidPlan(
+    message,
+    issues.map((i) => ({ path: i.path ? `${prefix}.${i.path}` : prefix, message: i.message })),
+  );
 
 /**
  * Turns whichever body came in into an executable plan, through the planner and the validator where
@@ -36,22 +39,42 @@ export const readyPlan = async (context: TenantPlanning, body: CreateJobBody): P
     const proposal = await proposePlan(body.request, context);
     if (proposal.status !== 'ready' || !proposal.plan) {
       const missing = proposal.missing.map((m) => ({ path: m.path, message: m.question }));
-      throw invalidPlan(`the request does not make a runnable plan (${proposal.status}): ${proposal.refusal?.message ?? proposal.text.split('\n')[0]}`, [...proposal.issues, ...missing], 'draft');
+      throw invalidPlan(
+        `the request does not make a runnable plan (${proposal.status}): ${proposal.refusal?.message ?? proposal.text.split('\n')[0]}`,
+        [...proposal.issues, ...missing],
+        'draft',
+      );
     }
-    return { plan: kept(proposal.plan), summary: proposal.summary, request: body.request, ...verdictOf(proposal.summary) };
+    return {
+      plan: kept(proposal.plan),
+      summary: proposal.summary,
+      request: body.request,
+      ...verdictOf(proposal.summary),
+    };
   }
   if ('draft' in body) {
     const v = await validatePlan(body.draft, context);
     if (v.status !== 'ready' || !v.plan) {
       const missing = v.missing.map((m) => ({ path: m.path, message: m.question }));
-      throw invalidPlan(v.status === 'invalid' ? 'the plan does not validate' : 'the plan needs more input', [...v.issues, ...missing], 'draft');
+      throw invalidPlan(
+        v.status === 'invalid' ? 'the plan does not validate' : 'the plan needs more input',
+        [...v.issues, ...missing],
+        'draft',
+      );
     }
     return { plan: kept(v.plan), summary: v.summary, request: v.draft?.request ?? null, ...verdictOf(v.summary) };
   }
   // A raw executable plan passes the same risk rules: what it says of its tools is replaced.
   const assessed = assessExecutablePlan(body.plan, context.catalog, await context.egress());
   if (assessed.issues.length) throw invalidPlan('the plan does not validate', assessed.issues, 'plan');
-  return { plan: kept(assessed.plan), summary: null, request: null, risk: assessed.risk, approvalRequired: assessed.approvalRequired, approvalReasons: assessed.approvalReasons };
+  return {
+    plan: kept(assessed.plan),
+    summary: null,
+    request: null,
+    risk: assessed.risk,
+    approvalRequired: assessed.approvalRequired,
+    approvalReasons: assessed.approvalReasons,
+  };
 };
 
 /** A validated plan's verdict; a ready plan always has a summary. */
@@ -59,4 +82,3 @@ const verdictOf = (summary: PlanSummary | null): Pick<ReadyPlan, 'risk' | 'appro
   if (!summary) throw new Internal('a ready plan came without its summary');
   return { risk: summary.risk, approvalRequired: summary.approvalRequired, approvalReasons: summary.approvalReasons };
 };
-

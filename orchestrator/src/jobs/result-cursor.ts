@@ -19,6 +19,9 @@ export const decodeCursor = (text: string): StepResultCursor => {
     parsed = undefined;
   }
   const c = Cursor.safeParse(parsed);
-  if (!c.success) throw new InvalidInput('invalid filter', [{ path: 'query.after', message: 'is not a cursor from an earlier page (pass next.after as it came)' }]);
+  if (!c.success)
+    throw new InvalidInput('invalid filter', [
+      { path: 'query.after', message: 'is not a cursor from an earlier page (pass next.after as it came)' },
+    ]);
   return c.data;
 };

@@ -37,9 +37,35 @@ export const submitJob = async (deps: JobDeps, caller: Caller, body: CreateJobBo
   const { risk, approvalRequired } = ready;
   const targetGroup = mainGroup(plan);
   const settings = await tenantSettings(deps.pool, caller.tenantId);
-  await insertJob(deps.pool, { id, tenantId: caller.tenantId, plan, planHash: hash, requestedBy, targets, risk, targetGroup, request: ready.request, summary: ready.summary });
-  await recordAudit(deps.pool, { tenantId: caller.tenantId, actor: requestedBy, action: 'job.submit', objectType: 'job', objectId: id, jobId: id, planHash: hash, sourceIp: caller.sourceIp, details: { risk, approvalRequired, targets: targets.targets.length } });
-  const input = runJobInput({ id, tenantId: caller.tenantId, planHash: hash, requestedBy, targets, targetGroup }, ready, settings, deps.jobOptions);
+  await insertJob(deps.pool, {
+    id,
+    tenantId: caller.tenantId,
+    plan,
+    planHash: hash,
+    requestedBy,
+    targets,
+    risk,
+    targetGroup,
+    request: ready.request,
+    summary: ready.summary,
+  });
+  await recordAudit(deps.pool, {
+    tenantId: caller.tenantId,
+    actor: requestedBy,
+    action: 'job.submit',
+    objectType: 'job',
+    objectId: id,
+    jobId: id,
+    planHash: hash,
+    sourceIp: caller.sourceIp,
+    details: { risk, approvalRequired, targets: targets.targets.length },
+  });
+  const input = runJobInput(
+    { id, tenantId: caller.tenantId, planHash: hash, requestedBy, targets, targetGroup },
+    ready,
+    settings,
+    deps.jobOptions,
+  );
   try {
     await deps.client.workflow.start(RUN_JOB_WORKFLOW, startOptions(input, ready.summary));
   } catch (err) {
@@ -47,6 +73,12 @@ export const submitJob = async (deps: JobDeps, caller: Caller, body: CreateJobBo
     await markJobUnstarted(deps.pool, id, 'the workflow could not be started');
     throw new Unavailable('Temporal did not accept the job; it was recorded as failed');
   }
-  deps.log.info('job started', { jobId: id, steps: plan.steps.length, targets: targets.targets.length, planHash: hash, approvalRequired });
+  deps.log.info('job started', {
+    jobId: id,
+    steps: plan.steps.length,
+    targets: targets.targets.length,
+    planHash: hash,
+    approvalRequired,
+  });
   return { id, planHash: hash, risk, approvalRequired, summary: ready.summary };
 };

@@ -6,12 +6,26 @@ describe('the verdict reconciliation records for a closed workflow', () => {
   it('names how Temporal closed it, with the reason and who gave it', () => {
     expect(closureVerdict({ status: 'TERMINATED', reason: 'stuck', identity: 'ops@host' })).toEqual({
       status: 'failed',
-      error: { type: 'WorkflowClosed', message: 'its workflow was terminated in Temporal (reason: "stuck", by "ops@host") before it recorded how the job ended; recorded by reconciliation' },
+      error: {
+        type: 'WorkflowClosed',
+        message:
+          'its workflow was terminated in Temporal (reason: "stuck", by "ops@host") before it recorded how the job ended; recorded by reconciliation',
+      },
     });
-    expect(closureVerdict({ status: 'TERMINATED' }).error.message).toBe('its workflow was terminated in Temporal before it recorded how the job ended; recorded by reconciliation');
-    expect(closureVerdict({ status: 'TIMED_OUT' })).toMatchObject({ status: 'failed', error: { message: expect.stringMatching(/^its workflow timed out in Temporal/) as unknown } });
-    expect(closureVerdict({ status: 'CANCELLED' })).toMatchObject({ status: 'cancelled', error: { type: 'WorkflowClosed' } });
-    expect(closureVerdict({ status: 'FAILED', reason: 'boom' }).error.message).toMatch(/^its workflow failed \("boom"\)/);
+    expect(closureVerdict({ status: 'TERMINATED' }).error.message).toBe(
+      'its workflow was terminated in Temporal before it recorded how the job ended; recorded by reconciliation',
+    );
+    expect(closureVerdict({ status: 'TIMED_OUT' })).toMatchObject({
+      status: 'failed',
+      error: { message: expect.stringMatching(/^its workflow timed out in Temporal/) as unknown },
+    });
+    expect(closureVerdict({ status: 'CANCELLED' })).toMatchObject({
+      status: 'cancelled',
+      error: { type: 'WorkflowClosed' },
+    });
+    expect(closureVerdict({ status: 'FAILED', reason: 'boom' }).error.message).toMatch(
+      /^its workflow failed \("boom"\)/,
+    );
     expect(closureVerdict({ status: 'NOT_FOUND' }).error.message).toMatch(/^its workflow does not exist in Temporal/);
   });
 
@@ -22,7 +36,8 @@ describe('the verdict reconciliation records for a closed workflow', () => {
   });
 
   it('keeps a reason typed by whoever closed it to one short printable line', () => {
-    const message = closureVerdict({ status: 'TERMINATED', reason: `line one\nline two\u202e\u0007${'x'.repeat(500)}` }).error.message;
+    const message = closureVerdict({ status: 'TERMINATED', reason: `line one\nline two\u202e\u0007${'x'.repeat(500)}` })
+      .error.message;
     expect(message).not.toMatch(/[\n\u202e\u0007]/);
     expect(message.length).toBeLessThan(400);
     expect(message).toContain('"line one line two xxx');

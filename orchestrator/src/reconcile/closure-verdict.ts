@@ -22,7 +22,10 @@ export interface ClosureVerdict {
  * API's answers, so it is kept to one short printable line.
  */
 const quoted = (text: string | undefined): string | undefined => {
-  const clean = text?.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+/gu, ' ').trim().slice(0, 200);
+  const clean = text
+    ?.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+/gu, ' ')
+    .trim()
+    .slice(0, 200);
   return clean ? JSON.stringify(clean) : undefined;
 };
 
@@ -32,22 +35,33 @@ const UNRECORDED = 'before it recorded how the job ended; recorded by reconcilia
 export const closureVerdict = (closure: WorkflowClosure): ClosureVerdict => {
   const reason = quoted(closure.reason);
   const identity = quoted(closure.identity);
-  const failed = (message: string): ClosureVerdict => ({ status: 'failed', error: { type: ErrorType.WorkflowClosed, message } });
+  const failed = (message: string): ClosureVerdict => ({
+    status: 'failed',
+    error: { type: ErrorType.WorkflowClosed, message },
+  });
   switch (closure.status) {
     case 'TERMINATED':
-      return failed(`its workflow was terminated in Temporal${reason ? ` (reason: ${reason}${identity ? `, by ${identity}` : ''})` : identity ? ` (by ${identity})` : ''} ${UNRECORDED}`);
+      return failed(
+        `its workflow was terminated in Temporal${reason ? ` (reason: ${reason}${identity ? `, by ${identity}` : ''})` : identity ? ` (by ${identity})` : ''} ${UNRECORDED}`,
+      );
     case 'TIMED_OUT':
       return failed(`its workflow timed out in Temporal (run or execution timeout) ${UNRECORDED}`);
     case 'CANCELLED':
-      return { status: 'cancelled', error: { type: ErrorType.WorkflowClosed, message: `its workflow was cancelled in Temporal ${UNRECORDED}` } };
+      return {
+        status: 'cancelled',
+        error: { type: ErrorType.WorkflowClosed, message: `its workflow was cancelled in Temporal ${UNRECORDED}` },
+      };
     case 'FAILED':
       return failed(`its workflow failed${reason ? ` (${reason})` : ''} ${UNRECORDED}`);
     case 'COMPLETED': {
-      const result = closure.result && isFinalJobStatus(closure.result) ? (closure.result as ClosureVerdict['status']) : undefined;
+      const result =
+        closure.result && isFinalJobStatus(closure.result) ? (closure.result as ClosureVerdict['status']) : undefined;
       const message = `its workflow completed${result ? ` as ${result}` : ' without a final status'} ${UNRECORDED}`;
       return result ? { status: result, error: { type: ErrorType.WorkflowClosed, message } } : failed(message);
     }
     case 'NOT_FOUND':
-      return failed('its workflow does not exist in Temporal (never started, or removed after its retention period); recorded by reconciliation');
+      return failed(
+        'its workflow does not exist in Temporal (never started, or removed after its retention period); recorded by reconciliation',
+      );
   }
 };

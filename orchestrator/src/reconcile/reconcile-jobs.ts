@@ -33,7 +33,12 @@ interface OpenJob {
  * workflow wrote a new status meanwhile) waits for the next pass, and a final status is never
  * changed. The audit entry lands in the same statement, so two sweepers cannot both record it.
  */
-const recordVerdict = async (pool: pg.Pool, job: OpenJob, closure: WorkflowClosure, verdict: ClosureVerdict): Promise<boolean> => {
+const recordVerdict = async (
+  pool: pg.Pool,
+  job: OpenJob,
+  closure: WorkflowClosure,
+  verdict: ClosureVerdict,
+): Promise<boolean> => {
   const { rowCount } = await pool.query(
     `WITH changed AS (
        UPDATE jobs SET status = $3, error_type = $4, error_message = $5, finished_at = now(), updated_at = now()
@@ -49,7 +54,13 @@ const recordVerdict = async (pool: pg.Pool, job: OpenJob, closure: WorkflowClosu
       verdict.error.type,
       verdict.error.message,
       FINAL,
-      JSON.stringify({ from: job.status, to: verdict.status, workflow: closure.status, ...(closure.runId && { runId: closure.runId }), message: verdict.error.message }),
+      JSON.stringify({
+        from: job.status,
+        to: verdict.status,
+        workflow: closure.status,
+        ...(closure.runId && { runId: closure.runId }),
+        message: verdict.error.message,
+      }),
     ],
   );
   return rowCount === 1;
@@ -66,13 +77,18 @@ const namespaceKnowsOurJobs = async (deps: ReconcileDeps): Promise<boolean> => {
     `SELECT id FROM jobs WHERE status <> 'queued' AND created_at > now() - interval '1 day' ORDER BY created_at DESC LIMIT 5`,
   );
   for (const { id } of rows) {
-    const closure = await workflowClosure(deps.client, deps.namespace, id).catch(() => ({ status: 'NOT_FOUND' as const }));
+    const closure = await workflowClosure(deps.client, deps.namespace, id).catch(() => ({
+      status: 'NOT_FOUND' as const,
+    }));
     if (closure?.status !== 'NOT_FOUND') return true;
   }
-  deps.log.error('reconciliation: Temporal does not know the workflows of this database\'s recent jobs; jobs it does not know are left open (is TEMPORAL_NAMESPACE right?)', {
-    namespace: deps.namespace,
-    probed: rows.length,
-  });
+  deps.log.error(
+    "reconciliation: Temporal does not know the workflows of this database's recent jobs; jobs it does not know are left open (is TEMPORAL_NAMESPACE right?)",
+    {
+      namespace: deps.namespace,
+      probed: rows.length,
+    },
+  );
   return false;
 };
 
@@ -102,7 +118,10 @@ export const reconcileJobs = async (deps: ReconcileDeps): Promise<{ checked: num
         for (const job of rows) {
           checked++;
           const closure = await workflowClosure(deps.client, deps.namespace, job.id).catch((err: unknown) => {
-            deps.log.warn('reconciliation could not ask Temporal about a job', { jobId: job.id, error: (err as Error).message });
+            deps.log.warn('reconciliation could not ask Temporal about a job', {
+              jobId: job.id,
+              error: (err as Error).message,
+            });
             return undefined;
           });
           if (!closure || (closure.status === 'NOT_FOUND' && job.age_seconds < deps.missingGraceSeconds)) continue;
@@ -110,7 +129,12 @@ export const reconcileJobs = async (deps: ReconcileDeps): Promise<{ checked: num
           const verdict = closureVerdict(closure);
           if (await recordVerdict(deps.pool, job, closure, verdict)) {
             closed++;
-            deps.log.warn('job reconciled: its workflow closed without recording its end', { jobId: job.id, from: job.status, to: verdict.status, workflow: closure.status });
+            deps.log.warn('job reconciled: its workflow closed without recording its end', {
+              jobId: job.id,
+              from: job.status,
+              to: verdict.status,
+              workflow: closure.status,
+            });
           }
         }
         if (rows.length < PAGE) return { checked, closed };

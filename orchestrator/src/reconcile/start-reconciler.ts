@@ -1,7 +1,8 @@
 import { reconcileJobs, type ReconcileDeps } from './reconcile-jobs.js';
 
 /** The wait before the next pass: the interval give or take a quarter, so several orchestrators drift apart. */
-export const jitteredDelayMs = (intervalSeconds: number, random: () => number = Math.random): number => Math.round(intervalSeconds * 1000 * (0.75 + random() * 0.5));
+export const jitteredDelayMs = (intervalSeconds: number, random: () => number = Math.random): number =>
+  Math.round(intervalSeconds * 1000 * (0.75 + random() * 0.5));
 
 /**
  * Runs `reconcileJobs` every `intervalSeconds` (jittered) until `stop()`, which waits for a pass in
@@ -15,7 +16,9 @@ export const startReconciler = (deps: ReconcileDeps, intervalSeconds: number): {
     if (stopped) return;
     timer = setTimeout(() => {
       running = reconcileJobs(deps)
-        .catch((err: unknown) => deps.log.warn('reconciliation pass failed; the next one tries again', { error: (err as Error).message }))
+        .catch((err: unknown) =>
+          deps.log.warn('reconciliation pass failed; the next one tries again', { error: (err as Error).message }),
+        )
         .then(() => schedule(jitteredDelayMs(intervalSeconds)));
     }, ms);
   };

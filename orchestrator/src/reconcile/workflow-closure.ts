@@ -7,7 +7,11 @@ const CLOSED = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED
  * How the job's workflow (its id is the job's id) ended, or undefined while it runs. A reset or a
  * continue-as-new starts a new run under the same id: the latest run is the one that counts.
  */
-export const workflowClosure = async (client: Client, namespace: string, jobId: string): Promise<WorkflowClosure | undefined> => {
+export const workflowClosure = async (
+  client: Client,
+  namespace: string,
+  jobId: string,
+): Promise<WorkflowClosure | undefined> => {
   let description;
   try {
     description = await client.workflow.getHandle(jobId).describe();
@@ -19,12 +23,21 @@ export const workflowClosure = async (client: Client, namespace: string, jobId: 
   if (!CLOSED.has(status)) return undefined;
   const runId = description.runId;
   // The close event says why: a termination's reason and identity, a failure's message.
-  const history = await client.workflowService.getWorkflowExecutionHistoryReverse({ namespace, execution: { workflowId: jobId, runId }, maximumPageSize: 1 });
+  const history = await client.workflowService.getWorkflowExecutionHistoryReverse({
+    namespace,
+    execution: { workflowId: jobId, runId },
+    maximumPageSize: 1,
+  });
   const last = history.history?.events?.[0];
   switch (status) {
     case 'TERMINATED': {
       const attrs = last?.workflowExecutionTerminatedEventAttributes;
-      return { status, runId, ...(attrs?.reason && { reason: attrs.reason }), ...(attrs?.identity && { identity: attrs.identity }) };
+      return {
+        status,
+        runId,
+        ...(attrs?.reason && { reason: attrs.reason }),
+        ...(attrs?.identity && { identity: attrs.identity }),
+      };
     }
     case 'FAILED': {
       const message = last?.workflowExecutionFailedEventAttributes?.failure?.message;
@@ -34,7 +47,9 @@ export const workflowClosure = async (client: Client, namespace: string, jobId: 
       const result = await client.workflow
         .getHandle(jobId, runId, { followRuns: false })
         .result()
-        .then((r: unknown) => (r && typeof r === 'object' && 'status' in r && typeof r.status === 'string' ? r.status : undefined))
+        .then((r: unknown) =>
+          r && typeof r === 'object' && 'status' in r && typeof r.status === 'string' ? r.status : undefined,
+        )
         .catch(() => undefined);
       return { status, runId, ...(result && { result }) };
     }

@@ -12,20 +12,44 @@ const host = (name: string, os: 'linux' | 'windows'): ResolvedTarget => ({
   address: '127.0.0.1',
   os,
   tags: [],
-  services: [os === 'linux' ? { protocol: 'ssh', port: 22, credentialId: 'c' } : { protocol: 'winrm', scheme: 'http', port: 5985, transport: 'ntlm', verifyCertificate: true, credentialId: 'c' }],
+  services: [
+    os === 'linux'
+      ? { protocol: 'ssh', port: 22, credentialId: 'c' }
+      : {
+          protocol: 'winrm',
+          scheme: 'http',
+          port: 5985,
+          transport: 'ntlm',
+          verifyCertificate: true,
+          credentialId: 'c',
+        },
+  ],
 });
-const range = (prefix: string, n: number, os: 'linux' | 'windows') => Array.from({ length: n }, (_, i) => host(`${prefix}-${String(i + 1).padStart(2, '0')}`, os));
+const range = (prefix: string, n: number, os: 'linux' | 'windows') =>
+  Array.from({ length: n }, (_, i) => host(`${prefix}-${String(i + 1).padStart(2, '0')}`, os));
 const GROUPS: Record<string, ResolvedTarget[]> = {
   'CIS servers': range('cis', 25, 'windows'),
   'Production Web': range('web', 10, 'linux'),
   'Data Processing': [...range('dp-lnx', 7, 'linux'), ...range('dp-win', 5, 'windows')],
   'Web Servers': range('websrv', 4, 'linux'),
-  Databases: range('db', 3, 'linux').map((t) => ({ ...t, services: [...t.services, { protocol: 'postgresql', port: 5432, database: 'app', tls: 'require', credentialId: 'c' }] })),
+  Databases: range('db', 3, 'linux').map((t) => ({
+    ...t,
+    services: [
+      ...t.services,
+      { protocol: 'postgresql', port: 5432, database: 'app', tls: 'require', credentialId: 'c' },
+    ],
+  })),
 };
 const SINGLES = [
   host('web-server-01', 'linux'),
   host('web-server-02', 'linux'),
-  { ...host('db-01', 'linux'), services: [...host('db-01', 'linux').services, { protocol: 'postgresql', port: 5432, database: 'app', tls: 'require', credentialId: 'c' }] } as ResolvedTarget,
+  {
+    ...host('db-01', 'linux'),
+    services: [
+      ...host('db-01', 'linux').services,
+      { protocol: 'postgresql', port: 5432, database: 'app', tls: 'require', credentialId: 'c' },
+    ],
+  } as ResolvedTarget,
   host('win-app-01', 'windows'),
   host('app01', 'windows'),
 ];
@@ -34,11 +58,14 @@ const inventory: InventorySketch = {
   targets: [...Object.values(GROUPS).flat(), ...SINGLES].map((t) => ({ name: t.name, os: t.os })),
 };
 const resolveTargets = async (s: TargetSelector): Promise<ResolvedTarget[]> => {
-  if (s.group && !GROUPS[s.group]) throw new TargetResolutionError([{ path: 'group', message: `no group named "${s.group}"` }]);
+  if (s.group && !GROUPS[s.group])
+    throw new TargetResolutionError([{ path: 'group', message: `no group named "${s.group}"` }]);
   const everyone = [...Object.values(GROUPS).flat(), ...SINGLES];
   const named = (s.targets ?? []).map((n) => everyone.find((t) => t.name === n));
   if (named.some((t) => !t)) throw new TargetResolutionError([{ path: 'targets', message: 'unknown target' }]);
-  return [...(s.group ? (GROUPS[s.group] ?? []) : []), ...(named as ResolvedTarget[])].filter((t) => !s.os || t.os === s.os);
+  return [...(s.group ? (GROUPS[s.group] ?? []) : []), ...(named as ResolvedTarget[])].filter(
+    (t) => !s.os || t.os === s.os,
+  );
 };
 
 let catalog: ToolCatalog;
@@ -47,12 +74,18 @@ beforeAll(async () => {
 });
 const plan = (request: string): PlannerAnswer => builtinPlan({ request, inventory, catalog });
 // The corpus names loopback and private destinations (planned, never sent): a tenant that allowed them.
-const allowTestDestinations = async () => ({ allow: egressRules(['127.0.0.2', '127.0.0.3', '10.0.0.5', '127.0.0.1:8080']), platform: [] });
+const allowTestDestinations = async () => ({
+  allow: egressRules(['127.0.0.2', '127.0.0.3', '10.0.0.5', '127.0.0.1:8080']),
+  platform: [],
+});
 const toolsOf = (answer: PlannerAnswer) => (answer.kind === 'plan' ? answer.draft.steps.map((s) => s.tool) : 'refused');
 const validated = async (request: string) => {
   const answer = plan(request);
   if (answer.kind !== 'plan') throw new Error(`refused: ${answer.message}`);
-  return { answer, result: await validatePlan(answer.draft, { catalog, resolveTargets, egress: allowTestDestinations }) };
+  return {
+    answer,
+    result: await validatePlan(answer.draft, { catalog, resolveTargets, egress: allowTestDestinations }),
+  };
 };
 
 describe('the seed scenarios', () => {
@@ -64,35 +97,68 @@ describe('the seed scenarios', () => {
     const steps = answer.kind === 'plan' ? answer.draft.steps : [];
     expect(steps.every((s) => s.targets?.group === 'CIS servers')).toBe(true);
     expect(steps[1]?.params).toEqual({ service: 'stationcontroller' });
-    expect(answer.kind === 'plan' && answer.draft.policies).toMatchObject({ continueOnFailure: true, rollback: 'target' });
+    expect(answer.kind === 'plan' && answer.draft.policies).toMatchObject({
+      continueOnFailure: true,
+      rollback: 'target',
+    });
     expect(answer.kind === 'plan' && answer.expectedTargets).toEqual({ count: 25, os: 'windows' });
-    expect(answer.kind === 'plan' && answer.notes).toContain("every target's result and output is recorded with the job");
+    expect(answer.kind === 'plan' && answer.notes).toContain(
+      "every target's result and output is recorded with the job",
+    );
     // The request does not say which file: the planner asks instead of guessing.
     expect(result.status).toBe('needs-input');
     expect(result.missing.map((m) => m.path)).toEqual(['steps.2.params.source', 'steps.2.params.destination']);
 
-    steps[2]!.params = { source: 'stationcontroller/2.0/stationcontroller.exe', destination: 'C:\\Program Files\\StationController\\stationcontroller.exe' };
-    const filled = await validatePlan(answer.kind === 'plan' ? answer.draft : {}, { catalog, resolveTargets, egress: allowTestDestinations });
+    steps[2]!.params = {
+      source: 'stationcontroller/2.0/stationcontroller.exe',
+      destination: 'C:\\Program Files\\StationController\\stationcontroller.exe',
+    };
+    const filled = await validatePlan(answer.kind === 'plan' ? answer.draft : {}, {
+      catalog,
+      resolveTargets,
+      egress: allowTestDestinations,
+    });
     expect(filled.status).toBe('ready');
-    expect(filled.summary).toMatchObject({ targets: { total: 25, byOs: { windows: 25 } }, risk: 'change', approvalRequired: true });
+    expect(filled.summary).toMatchObject({
+      targets: { total: 25, byOs: { windows: 25 } },
+      risk: 'change',
+      approvalRequired: true,
+    });
     expect(filled.plan?.steps.find((s) => s.id === 'file-copy')?.rollback?.tool).toBe('file-restore');
     expect(filled.plan?.steps.find((s) => s.id === 'stop')?.rollback?.tool).toBe('service-start');
   });
 
   it('linux-nginx-update: version, back up /etc/nginx, update, restart, verify; rollbacks restore the config and the previous version', async () => {
-    const { answer, result } = await validated("Update nginx to latest version on all web servers in 'Production Web' group and restart service");
-    expect(toolsOf(answer)).toEqual(['package-version', 'config-backup', 'package-update', 'service-restart', 'service-wait']);
+    const { answer, result } = await validated(
+      "Update nginx to latest version on all web servers in 'Production Web' group and restart service",
+    );
+    expect(toolsOf(answer)).toEqual([
+      'package-version',
+      'config-backup',
+      'package-update',
+      'service-restart',
+      'service-wait',
+    ]);
     expect(result.status).toBe('ready');
     const steps = result.plan?.steps ?? [];
-    expect(steps[1]?.action).toMatchObject({ method: 'ssh', operation: { op: 'config-backup', paths: ['/etc/nginx'] } });
-    expect(steps[1]?.rollback?.action).toMatchObject({ operation: { op: 'config-restore', archive: '{{facts.archive}}' } });
-    expect(steps[2]?.rollback?.action).toMatchObject({ operation: { op: 'package', action: 'install', name: 'nginx', version: '{{facts.previous_version}}' } });
+    expect(steps[1]?.action).toMatchObject({
+      method: 'ssh',
+      operation: { op: 'config-backup', paths: ['/etc/nginx'] },
+    });
+    expect(steps[1]?.rollback?.action).toMatchObject({
+      operation: { op: 'config-restore', archive: '{{facts.archive}}' },
+    });
+    expect(steps[2]?.rollback?.action).toMatchObject({
+      operation: { op: 'package', action: 'install', name: 'nginx', version: '{{facts.previous_version}}' },
+    });
     expect(steps[4]?.action).toMatchObject({ operation: { op: 'service-wait', name: 'nginx', state: 'active' } });
     expect(result.summary?.targets.total).toBe(10);
   });
 
   it('mixed-stop-dataprocessor: one request, SSH for the Linux targets and WinRM for the Windows ones', async () => {
-    const { answer, result } = await validated("Stop 'dataprocessor' service on all servers in 'Data Processing' group");
+    const { answer, result } = await validated(
+      "Stop 'dataprocessor' service on all servers in 'Data Processing' group",
+    );
     expect(toolsOf(answer)).toEqual(['service-stop']);
     expect(result.plan?.steps.map((s) => [s.action.method, s.targets?.os])).toEqual([
       ['ssh', 'linux'],
@@ -104,14 +170,21 @@ describe('the seed scenarios', () => {
   it('ping-from-executor: a read-only ping from the executor, no approval (planned, never sent)', async () => {
     const { answer, result } = await validated('Ping 192.168.1.100');
     expect(toolsOf(answer)).toEqual(['ping']);
-    expect(result.plan?.steps[0]?.action).toMatchObject({ method: 'local-command', command: 'ping', args: ['-c', '4', '-W', '2', '--', '192.168.1.100'] });
+    expect(result.plan?.steps[0]?.action).toMatchObject({
+      method: 'local-command',
+      command: 'ping',
+      args: ['-c', '4', '-W', '2', '--', '192.168.1.100'],
+    });
     expect(result.summary).toMatchObject({ risk: 'read', approvalRequired: false });
   });
 
   it('disk-space: a read-only df on web-server-01 over SSH, no approval', async () => {
     const { answer, result } = await validated('Check disk space on web-server-01');
     expect(toolsOf(answer)).toEqual(['disk-space']);
-    expect(result.plan?.steps[0]).toMatchObject({ targets: { targets: ['web-server-01'] }, action: { method: 'ssh', operation: { op: 'disk-usage', path: '/' } } });
+    expect(result.plan?.steps[0]).toMatchObject({
+      targets: { targets: ['web-server-01'] },
+      action: { method: 'ssh', operation: { op: 'disk-usage', path: '/' } },
+    });
     expect(result.summary).toMatchObject({ risk: 'read', approvalRequired: false });
   });
 });
@@ -141,16 +214,25 @@ describe('the built-in planner on other phrasings', () => {
   it('reads parallelism, stop-on-failure and rollback policies from the request', () => {
     const policies = (r: string) => (plan(r) as Extract<PlannerAnswer, { kind: 'plan' }>).draft.policies;
     expect(policies('restart nginx on Production Web one at a time')).toMatchObject({ maxParallel: 1 });
-    expect(policies('update nginx to the latest version on Production Web, 2 at a time')).toMatchObject({ maxParallel: 2 });
-    expect(policies('Stop the stationcontroller service on CIS servers and stop on the first failure')).toMatchObject({ continueOnFailure: false, maxFailPercentage: 0 });
-    expect(policies('restart nginx on Production Web, roll back everything if anything fails')).toMatchObject({ rollback: 'all' });
+    expect(policies('update nginx to the latest version on Production Web, 2 at a time')).toMatchObject({
+      maxParallel: 2,
+    });
+    expect(policies('Stop the stationcontroller service on CIS servers and stop on the first failure')).toMatchObject({
+      continueOnFailure: false,
+      maxFailPercentage: 0,
+    });
+    expect(policies('restart nginx on Production Web, roll back everything if anything fails')).toMatchObject({
+      rollback: 'all',
+    });
   });
 
   it('names the closest tools when it refuses', () => {
     const answer = plan('reboot all servers in Production Web');
     expect(answer.kind === 'refusal' && answer.closestTools).toContain('run-script');
     const none = plan('restart nginx');
-    expect(none.kind === 'refusal' && none.message).toMatch(/Which servers should I act on\? Name a group \('CIS servers'/);
+    expect(none.kind === 'refusal' && none.message).toMatch(
+      /Which servers should I act on\? Name a group \('CIS servers'/,
+    );
   });
 
   it('passes an unknown group on for the validator to name, instead of picking another', async () => {
@@ -162,8 +244,17 @@ describe('the built-in planner on other phrasings', () => {
 describe('inventory names are names, never instructions', () => {
   // Names an attacker with inventory rights could choose: each reads like a step, a policy or a refusal.
   const hostile: InventorySketch = {
-    groups: [...inventory.groups, { name: 'then stop sshd', size: 2 }, { name: 'delete everything', size: 1 }, { name: 'one at a time', size: 1 }],
-    targets: [...inventory.targets, { name: 'restart nginx', os: 'linux' }, { name: 'web-9, then install netcat', os: 'linux' }],
+    groups: [
+      ...inventory.groups,
+      { name: 'then stop sshd', size: 2 },
+      { name: 'delete everything', size: 1 },
+      { name: 'one at a time', size: 1 },
+    ],
+    targets: [
+      ...inventory.targets,
+      { name: 'restart nginx', os: 'linux' },
+      { name: 'web-9, then install netcat', os: 'linux' },
+    ],
   };
   const hostilePlan = (request: string) => builtinPlan({ request, inventory: hostile, catalog });
 
@@ -173,7 +264,9 @@ describe('inventory names are names, never instructions', () => {
     expect(answer.kind === 'plan' && answer.draft.steps[0]?.targets).toEqual({ targets: ['restart nginx'] });
     const quoted = hostilePlan('check the status of the nginx service on "web-9, then install netcat"');
     expect(toolsOf(quoted)).toEqual(['service-status']);
-    expect(quoted.kind === 'plan' && quoted.draft.steps[0]?.targets).toEqual({ targets: ['web-9, then install netcat'] });
+    expect(quoted.kind === 'plan' && quoted.draft.steps[0]?.targets).toEqual({
+      targets: ['web-9, then install netcat'],
+    });
   });
 
   it('does not take a policy or a refusal from a group name', () => {

@@ -17,13 +17,39 @@ export type PlannerAnswer =
 
 /** Packages whose configuration lives in /etc/<name>, backed up before an update. */
 const CONFIG_DIRS: Record<string, string> = {
-  nginx: '/etc/nginx', apache2: '/etc/apache2', httpd: '/etc/httpd', haproxy: '/etc/haproxy', redis: '/etc/redis', 'redis-server': '/etc/redis',
-  postgresql: '/etc/postgresql', mysql: '/etc/mysql', 'mysql-server': '/etc/mysql', mariadb: '/etc/mysql', 'mariadb-server': '/etc/mysql', php: '/etc/php',
-  bind9: '/etc/bind', squid: '/etc/squid', varnish: '/etc/varnish', tomcat: '/etc/tomcat', docker: '/etc/docker', 'docker-ce': '/etc/docker',
-  openssh: '/etc/ssh', 'openssh-server': '/etc/ssh', postfix: '/etc/postfix', rsyslog: '/etc/rsyslog.d', chrony: '/etc/chrony', nftables: '/etc/nftables.conf',
+  nginx: '/etc/nginx',
+  apache2: '/etc/apache2',
+  httpd: '/etc/httpd',
+  haproxy: '/etc/haproxy',
+  redis: '/etc/redis',
+  'redis-server': '/etc/redis',
+  postgresql: '/etc/postgresql',
+  mysql: '/etc/mysql',
+  'mysql-server': '/etc/mysql',
+  mariadb: '/etc/mysql',
+  'mariadb-server': '/etc/mysql',
+  php: '/etc/php',
+  bind9: '/etc/bind',
+  squid: '/etc/squid',
+  varnish: '/etc/varnish',
+  tomcat: '/etc/tomcat',
+  docker: '/etc/docker',
+  'docker-ce': '/etc/docker',
+  openssh: '/etc/ssh',
+  'openssh-server': '/etc/ssh',
+  postfix: '/etc/postfix',
+  rsyslog: '/etc/rsyslog.d',
+  chrony: '/etc/chrony',
+  nftables: '/etc/nftables.conf',
 };
 /** Packages whose service has another name. */
-const SERVICE_OF: Record<string, string> = { 'openssh-server': 'ssh', 'redis-server': 'redis-server', 'mysql-server': 'mysql', 'mariadb-server': 'mariadb', 'docker-ce': 'docker' };
+const SERVICE_OF: Record<string, string> = {
+  'openssh-server': 'ssh',
+  'redis-server': 'redis-server',
+  'mysql-server': 'mysql',
+  'mariadb-server': 'mariadb',
+  'docker-ce': 'docker',
+};
 
 const EXECUTOR_KINDS = new Set(['ping', 'traceroute', 'http-check']);
 const SERVICE_KINDS = new Set(['service-status', 'service-start', 'service-stop', 'service-restart', 'service-verify']);
@@ -62,12 +88,15 @@ const shape = (intents: Intent[]): Intent[] => {
     if (intent.kind === 'record-results') continue;
     if (intent.kind === 'backup' && intent.paths.length === 0 && intents.some((x) => x.kind === 'file-copy')) continue; // file-copy backs up what it replaces
     if (intent.kind === 'package-update' && intent.package) {
-      if (!out.some((x) => x.kind === 'package-version' && x.package === intent.package)) out.push({ kind: 'package-version', package: intent.package });
+      if (!out.some((x) => x.kind === 'package-version' && x.package === intent.package))
+        out.push({ kind: 'package-version', package: intent.package });
       const dir = CONFIG_DIRS[intent.package];
       if (dir && !out.some((x) => x.kind === 'backup')) out.push({ kind: 'backup', paths: [dir] });
     }
     if (intent.kind === 'backup' && intent.paths.length === 0) {
-      const pkg = intents.find((x): x is Extract<Intent, { package: string | null }> => 'package' in x && x.package !== null)?.package;
+      const pkg = intents.find(
+        (x): x is Extract<Intent, { package: string | null }> => 'package' in x && x.package !== null,
+      )?.package;
       const dir = pkg ? CONFIG_DIRS[pkg] : undefined;
       out.push({ kind: 'backup', paths: dir ? [dir] : [] });
       continue;
@@ -75,22 +104,35 @@ const shape = (intents: Intent[]): Intent[] => {
     // "Stop it, copy, restart it": after a stop, a restart only has to start.
     if (intent.kind === 'service-restart') {
       const stoppedBefore = [...out].reverse().find((x) => x.kind === 'service-stop' || x.kind === 'service-start');
-      if (stoppedBefore?.kind === 'service-stop' && 'service' in stoppedBefore && stoppedBefore.service === intent.service) {
+      if (
+        stoppedBefore?.kind === 'service-stop' &&
+        'service' in stoppedBefore &&
+        stoppedBefore.service === intent.service
+      ) {
         out.push({ kind: 'service-start', service: intent.service });
       } else out.push(intent);
     } else out.push(intent);
     // A change that starts a service is verified: it must be seen running before the plan says done.
     const last = out.at(-1);
-    if (last && (last.kind === 'service-start' || last.kind === 'service-restart') && next?.kind !== 'service-verify' && !(next?.kind === 'process-check' && next.expect)) {
+    if (
+      last &&
+      (last.kind === 'service-start' || last.kind === 'service-restart') &&
+      next?.kind !== 'service-verify' &&
+      !(next?.kind === 'process-check' && next.expect)
+    ) {
       out.push({ kind: 'service-verify', service: last.service });
     }
   }
   return out;
 };
 
-const toStep = (intent: Exclude<Intent, { kind: 'record-results' }>, targets: TargetSelector | undefined): Omit<DraftStep, 'id'> & { id?: string } => {
+const toStep = (
+  intent: Exclude<Intent, { kind: 'record-results' }>,
+  targets: TargetSelector | undefined,
+): Omit<DraftStep, 'id'> & { id?: string } => {
   const on = targets ? { targets } : {};
-  const params = (p: Record<string, unknown>) => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== null && v !== undefined));
+  const params = (p: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(p).filter(([, v]) => v !== null && v !== undefined));
   switch (intent.kind) {
     case 'ping':
     case 'traceroute':
@@ -102,7 +144,12 @@ const toStep = (intent: Exclude<Intent, { kind: 'record-results' }>, targets: Ta
     case 'process-check':
       return { tool: 'process-check', params: params({ process: intent.process, expect: intent.expect }), ...on };
     case 'service-verify':
-      return { id: 'verify', tool: 'service-wait', params: params({ service: intent.service, state: 'running' }), ...on };
+      return {
+        id: 'verify',
+        tool: 'service-wait',
+        params: params({ service: intent.service, state: 'running' }),
+        ...on,
+      };
     case 'service-status':
     case 'service-start':
     case 'service-stop':
@@ -112,13 +159,29 @@ const toStep = (intent: Exclude<Intent, { kind: 'record-results' }>, targets: Ta
     case 'package-update':
     case 'package-install':
     case 'package-remove':
-      return { tool: intent.kind, params: params({ package: intent.package, ...(intent.kind === 'package-install' && { version: intent.version }) }), ...on };
+      return {
+        tool: intent.kind,
+        params: params({
+          package: intent.package,
+          ...(intent.kind === 'package-install' && { version: intent.version }),
+        }),
+        ...on,
+      };
     case 'file-copy':
       return { tool: 'file-copy', params: params({ source: intent.source, destination: intent.destination }), ...on };
     case 'backup':
-      return { id: 'backup-config', tool: 'config-backup', params: intent.paths.length ? { paths: intent.paths } : {}, ...on };
+      return {
+        id: 'backup-config',
+        tool: 'config-backup',
+        params: intent.paths.length ? { paths: intent.paths } : {},
+        ...on,
+      };
     case 'event-log':
-      return { tool: 'event-log-query', params: params({ log: intent.log, level: intent.level, sinceMinutes: intent.sinceMinutes }), ...on };
+      return {
+        tool: 'event-log-query',
+        params: params({ log: intent.log, level: intent.level, sinceMinutes: intent.sinceMinutes }),
+        ...on,
+      };
     case 'run-command':
       return { tool: 'run-command', params: { program: intent.program, args: intent.args }, ...on };
     case 'run-script':
@@ -130,18 +193,23 @@ const toStep = (intent: Exclude<Intent, { kind: 'record-results' }>, targets: Ta
 
 /** How the rollout should go, said in the request; cut out before its steps are read. */
 const POLICY_PHRASES = {
-  stopOnFailure: /\b(?:and\s+)?(?:stop|abort|halt)\s+(?:on|at|after|if)\s+(?:the\s+)?(?:first|any|one)\s+(?:\w+\s+)?(?:fail(?:s|ure|ed)?|errors?)\b/i,
-  parallel: /\b(\d{1,4})\s+at a time\b|\bin batch(?:es)? of (\d{1,4})\b|\b(\d{1,4})\s+in parallel\b|\bmax(?:imum)?\s+(?:of\s+)?(\d{1,4})\s+(?:at once|in parallel|parallel)\b/i,
+  stopOnFailure:
+    /\b(?:and\s+)?(?:stop|abort|halt)\s+(?:on|at|after|if)\s+(?:the\s+)?(?:first|any|one)\s+(?:\w+\s+)?(?:fail(?:s|ure|ed)?|errors?)\b/i,
+  parallel:
+    /\b(\d{1,4})\s+at a time\b|\bin batch(?:es)? of (\d{1,4})\b|\b(\d{1,4})\s+in parallel\b|\bmax(?:imum)?\s+(?:of\s+)?(\d{1,4})\s+(?:at once|in parallel|parallel)\b/i,
   serial: /\bone at a time\b|\bserially\b|\bsequentially\b|\bone by one\b/i,
-  rollbackAll: /\b(?:and\s+)?roll ?back (?:everything|all|every (?:target|server|host))(?:\s+if\s+(?:anything|any\s+\w+)\s+fails)?\b/i,
+  rollbackAll:
+    /\b(?:and\s+)?roll ?back (?:everything|all|every (?:target|server|host))(?:\s+if\s+(?:anything|any\s+\w+)\s+fails)?\b/i,
   noRollback: /\b(?:no|without|don'?t|do not) roll ?back\b/i,
 };
 
 const policiesFor = (request: string, changes: boolean): Partial<RolloutPolicies> => {
   const p: Partial<RolloutPolicies> = {};
   // A change rollout goes on past a few failed targets, undoing theirs, and asks a person when too many fail.
-  if (changes) Object.assign(p, { continueOnFailure: true, maxFailPercentage: 20, rollback: 'target', onFailThreshold: 'ask' });
-  if (POLICY_PHRASES.stopOnFailure.test(request)) Object.assign(p, { continueOnFailure: false, maxFailPercentage: 0, onFailThreshold: 'abort' });
+  if (changes)
+    Object.assign(p, { continueOnFailure: true, maxFailPercentage: 20, rollback: 'target', onFailThreshold: 'ask' });
+  if (POLICY_PHRASES.stopOnFailure.test(request))
+    Object.assign(p, { continueOnFailure: false, maxFailPercentage: 0, onFailThreshold: 'abort' });
   const parallel = POLICY_PHRASES.parallel.exec(request);
   if (parallel) p.maxParallel = Math.min(1_000, Math.max(1, Number(parallel.slice(1).find(Boolean))));
   if (POLICY_PHRASES.serial.test(request)) p.maxParallel = 1;
@@ -150,7 +218,8 @@ const policiesFor = (request: string, changes: boolean): Partial<RolloutPolicies
   return p;
 };
 
-const withoutPolicyPhrases = (request: string): string => Object.values(POLICY_PHRASES).reduce((text, phrase) => text.replace(new RegExp(phrase.source, 'gi'), ' '), request);
+const withoutPolicyPhrases = (request: string): string =>
+  Object.values(POLICY_PHRASES).reduce((text, phrase) => text.replace(new RegExp(phrase.source, 'gi'), ' '), request);
 
 /**
  * The embedded planner: deterministic, no network. It reads the intents of the request in order
@@ -166,29 +235,50 @@ export const builtinPlan = ({ request, inventory: fullInventory, catalog }: Plan
   const { text, inventory, nameOf } = neutralizeInventoryNames(original, fullInventory);
   const unsupported = UNSUPPORTED.exec(text.replace(/`[^`]*`/g, ' '))?.[0];
   if (unsupported) {
-    return refuse(catalog, original, `I can't plan "${unsupported}": none of my tools does that, and I won't guess at something that changes servers. The closest tools are listed; a run-script step written by you can do it, with approval.`);
+    return refuse(
+      catalog,
+      original,
+      `I can't plan "${unsupported}": none of my tools does that, and I won't guess at something that changes servers. The closest tools are listed; a run-script step written by you can do it, with approval.`,
+    );
   }
   const stepsText = withoutPolicyPhrases(text);
   const e = extractEntities(stepsText, inventory);
-  const intents = shape(carryContext(clausesOf(stepsText).flatMap((c) => intentsOf(c, e)), e));
-  if (intents.length === 0) return refuse(catalog, original, "I can't plan that: I found nothing in it that my tools do.");
+  const intents = shape(
+    carryContext(
+      clausesOf(stepsText).flatMap((c) => intentsOf(c, e)),
+      e,
+    ),
+  );
+  if (intents.length === 0)
+    return refuse(catalog, original, "I can't plan that: I found nothing in it that my tools do.");
 
   const notes: string[] = [];
   const needsTargets = intents.some((i) => !EXECUTOR_KINDS.has(i.kind));
   let targets: TargetSelector | undefined;
   if (e.groups.length) {
     targets = { group: e.groups[0] as string, ...(e.os && { os: e.os }) };
-    if (e.groups.length > 1) notes.push(`the request names several groups; the plan uses '${nameOf(e.groups[0] as string)}' (edit the targets to change it)`);
+    if (e.groups.length > 1)
+      notes.push(
+        `the request names several groups; the plan uses '${nameOf(e.groups[0] as string)}' (edit the targets to change it)`,
+      );
   } else if (e.targets.length) {
     targets = { targets: e.targets };
   } else if (e.unknownGroups.length) {
     targets = { group: e.unknownGroups[0] as string };
   }
   if (needsTargets && !targets) {
-    const known = fullInventory.groups.map((g) => `'${g.name}'`).slice(0, 10).join(', ');
-    return refuse(catalog, original, `Which servers should I act on? Name a group${known ? ` (${known})` : ''} or target names.`);
+    const known = fullInventory.groups
+      .map((g) => `'${g.name}'`)
+      .slice(0, 10)
+      .join(', ');
+    return refuse(
+      catalog,
+      original,
+      `Which servers should I act on? Name a group${known ? ` (${known})` : ''} or target names.`,
+    );
   }
-  if (/\b(log|record|report)\b.*\bresults?\b/i.test(text)) notes.push("every target's result and output is recorded with the job");
+  if (/\b(log|record|report)\b.*\bresults?\b/i.test(text))
+    notes.push("every target's result and output is recorded with the job");
 
   const used = new Map<string, number>();
   const steps = intents
@@ -203,7 +293,12 @@ export const builtinPlan = ({ request, inventory: fullInventory, catalog }: Plan
   const changes = steps.some((s) => catalog.get(s.tool)?.risk !== 'read');
   return {
     kind: 'plan',
-    draft: { name: original.length > 120 ? `${original.slice(0, 117)}...` : original, request: original, steps: restoreNames(steps, nameOf), policies: policiesFor(text, changes) },
+    draft: {
+      name: original.length > 120 ? `${original.slice(0, 117)}...` : original,
+      request: original,
+      steps: restoreNames(steps, nameOf),
+      policies: policiesFor(text, changes),
+    },
     notes,
     ...(e.count !== undefined && { expectedTargets: { count: e.count, ...(e.os && { os: e.os }) } }),
   };

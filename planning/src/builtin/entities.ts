@@ -29,7 +29,8 @@ export interface Entities {
 const IPV4 = /\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b/g;
 const URL = /\bhttps?:\/\/[^\s'"`<>]+/g;
 /** `C:\Program Files\App\app.exe`: spaces only inside folders, so "…\app.exe on host" stops at the file. */
-const WINDOWS_PATH = /\b[A-Za-z]:\\(?:[^\\\s'"`<>|?*]+(?: [^\\\s'"`<>|?*]+)*\\)*(?:[^\\\s'"`<>|?*,;]*[^\\\s'"`<>|?*,;.])?/g;
+const WINDOWS_PATH =
+  /\b[A-Za-z]:\\(?:[^\\\s'"`<>|?*]+(?: [^\\\s'"`<>|?*]+)*\\)*(?:[^\\\s'"`<>|?*,;]*[^\\\s'"`<>|?*,;.])?/g;
 const POSIX_PATH = /(?<![\w:/.])\/(?:[A-Za-z0-9._+-]+\/?)+/g;
 const QUOTED = /'([^']{1,200})'|"([^"]{1,200})"|‘([^’]{1,200})’|“([^”]{1,200})”/g;
 const CODE = /`([^`]{1,2000})`/g;
@@ -38,12 +39,90 @@ const HOSTNAME = /\b([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9
 
 /** Words that follow "the" and precede "service" without being a service's name. */
 const NOT_A_NAME = new Set([
-  'the', 'a', 'an', 'this', 'that', 'its', 'their', 'it', 'all', 'each', 'every', 'same', 'windows', 'linux', 'web', 'new', 'old', 'system', 'any',
-  'then', 'and', 'on', 'in', 'of', 'for', 'to', 'from', 'status', 'state', 'service', 'services', 'process', 'package', 'servers', 'server', 'hosts', 'machines',
-  'latest', 'version', 'current', 'newest', 'is', 'are', 'be', 'if', 'whether', 'running', 'stopped', 'active', 'up', 'down', 'please', 'now',
+  'the',
+  'a',
+  'an',
+  'this',
+  'that',
+  'its',
+  'their',
+  'it',
+  'all',
+  'each',
+  'every',
+  'same',
+  'windows',
+  'linux',
+  'web',
+  'new',
+  'old',
+  'system',
+  'any',
+  'then',
+  'and',
+  'on',
+  'in',
+  'of',
+  'for',
+  'to',
+  'from',
+  'status',
+  'state',
+  'service',
+  'services',
+  'process',
+  'package',
+  'servers',
+  'server',
+  'hosts',
+  'machines',
+  'latest',
+  'version',
+  'current',
+  'newest',
+  'is',
+  'are',
+  'be',
+  'if',
+  'whether',
+  'running',
+  'stopped',
+  'active',
+  'up',
+  'down',
+  'please',
+  'now',
   // Verbs: "restart service", "stop the service".
-  'stop', 'start', 'restart', 'reload', 'bounce', 'recycle', 'halt', 'launch', 'check', 'verify', 'confirm', 'ensure', 'copy', 'update', 'upgrade',
-  'install', 'remove', 'uninstall', 'enable', 'disable', 'query', 'get', 'show', 'list', 'report', 'backup', 'restore', 'wait', 'make', 'sure',
+  'stop',
+  'start',
+  'restart',
+  'reload',
+  'bounce',
+  'recycle',
+  'halt',
+  'launch',
+  'check',
+  'verify',
+  'confirm',
+  'ensure',
+  'copy',
+  'update',
+  'upgrade',
+  'install',
+  'remove',
+  'uninstall',
+  'enable',
+  'disable',
+  'query',
+  'get',
+  'show',
+  'list',
+  'report',
+  'backup',
+  'restore',
+  'wait',
+  'make',
+  'sure',
 ]);
 
 const unique = <T>(items: T[]): T[] => [...new Set(items)];
@@ -70,40 +149,73 @@ export const extractEntities = (request: string, inventory: InventorySketch): En
   const urls = unique([...text.matchAll(URL)].map((m) => m[0].replace(/[.,;)]+$/, '')));
   const noUrls = text.replace(URL, ' ');
 
-  const groups = inventory.groups.map((g) => g.name).filter((name) => mentions(noUrls, name)).sort((a, b) => b.length - a.length);
+  const groups = inventory.groups
+    .map((g) => g.name)
+    .filter((name) => mentions(noUrls, name))
+    .sort((a, b) => b.length - a.length);
   // A longer group name hides the shorter ones it contains ("Production Web" over "Web").
-  const keptGroups = groups.filter((g) => !groups.some((other) => other !== g && other.toLowerCase().includes(g.toLowerCase()) && mentions(noUrls, other)));
+  const keptGroups = groups.filter(
+    (g) =>
+      !groups.some((other) => other !== g && other.toLowerCase().includes(g.toLowerCase()) && mentions(noUrls, other)),
+  );
   const targets = inventory.targets.map((t) => t.name).filter((name) => mentions(noUrls, name));
-  const knownNames = new Set([...inventory.groups.map((g) => lower(g.name)), ...inventory.targets.map((t) => lower(t.name))]);
+  const knownNames = new Set([
+    ...inventory.groups.map((g) => lower(g.name)),
+    ...inventory.targets.map((t) => lower(t.name)),
+  ]);
 
   const groupPhrases = [
     ...[...noUrls.matchAll(/\bgroups?\s+(?:named\s+|called\s+)?['"‘“]([^'"’”]+)['"’”]/gi)].map((m) => m[1] ?? ''),
-    ...[...noUrls.matchAll(/['"‘“]([^'"’”]+)['"’”]\s+(?:group|servers|hosts|machines|systems|fleet)\b/gi)].map((m) => m[1] ?? ''),
+    ...[...noUrls.matchAll(/['"‘“]([^'"’”]+)['"’”]\s+(?:group|servers|hosts|machines|systems|fleet)\b/gi)].map(
+      (m) => m[1] ?? '',
+    ),
   ];
   const unknownGroups = unique(groupPhrases.filter((g) => g && !knownNames.has(lower(g))));
 
   const windowsPaths = [...noUrls.matchAll(WINDOWS_PATH)].map((m) => m[0].replace(/[.,;]+$/, ''));
-  const posixPaths = [...noUrls.replace(WINDOWS_PATH, ' ').matchAll(POSIX_PATH)].map((m) => m[0].replace(/[.,;]+$/, ''));
+  const posixPaths = [...noUrls.replace(WINDOWS_PATH, ' ').matchAll(POSIX_PATH)].map((m) =>
+    m[0].replace(/[.,;]+$/, ''),
+  );
   const paths = unique([...windowsPaths, ...posixPaths]);
   const processes = unique([
     ...[...noUrls.replace(WINDOWS_PATH, ' ').matchAll(EXE)].map((m) => m[1] ?? ''),
     // "is sshd running", "whether the nginx process is alive"
-    ...[...noUrls.matchAll(/\b(?:is|are|whether|if)\s+(?:the\s+)?([A-Za-z0-9_][A-Za-z0-9._-]*)\s+(?:process\s+|daemon\s+)?(?:still\s+)?(?:running|up|alive)\b/gi)]
+    ...[
+      ...noUrls.matchAll(
+        /\b(?:is|are|whether|if)\s+(?:the\s+)?([A-Za-z0-9_][A-Za-z0-9._-]*)\s+(?:process\s+|daemon\s+)?(?:still\s+)?(?:running|up|alive)\b/gi,
+      ),
+    ]
       .map((m) => m[1] ?? '')
       .filter((n) => !NOT_A_NAME.has(lower(n)) && !knownNames.has(lower(n))),
-    ...[...noUrls.matchAll(/\b(?:if|whether)\s+(?:the\s+)?([A-Za-z0-9_][A-Za-z0-9._-]*)\s+(?:process\s+|daemon\s+)?(?:is|are)\s+(?:still\s+)?(?:running|up|alive)\b/gi)]
+    ...[
+      ...noUrls.matchAll(
+        /\b(?:if|whether)\s+(?:the\s+)?([A-Za-z0-9_][A-Za-z0-9._-]*)\s+(?:process\s+|daemon\s+)?(?:is|are)\s+(?:still\s+)?(?:running|up|alive)\b/gi,
+      ),
+    ]
       .map((m) => m[1] ?? '')
       .filter((n) => !NOT_A_NAME.has(lower(n)) && !knownNames.has(lower(n))),
-    ...[...noUrls.matchAll(/\bprocess(?:es)?\s+(?:named\s+|called\s+)?['"]?([A-Za-z0-9_][A-Za-z0-9._-]*)/gi)].map((m) => m[1] ?? '').filter((n) => !NOT_A_NAME.has(lower(n))),
+    ...[...noUrls.matchAll(/\bprocess(?:es)?\s+(?:named\s+|called\s+)?['"]?([A-Za-z0-9_][A-Za-z0-9._-]*)/gi)]
+      .map((m) => m[1] ?? '')
+      .filter((n) => !NOT_A_NAME.has(lower(n))),
   ]);
 
-  const verbObjects = [...noUrls.matchAll(/\b(?:restart|stop|start|bounce|reload|recycle|halt)\s+(?:the\s+)?['"‘“]?([A-Za-z0-9_][A-Za-z0-9@._-]*)/gi)]
+  const verbObjects = [
+    ...noUrls.matchAll(
+      /\b(?:restart|stop|start|bounce|reload|recycle|halt)\s+(?:the\s+)?['"‘“]?([A-Za-z0-9_][A-Za-z0-9@._-]*)/gi,
+    ),
+  ]
     .map((m) => m[1] ?? '')
     .filter((n) => !NOT_A_NAME.has(lower(n)) && !knownNames.has(lower(n)) && !/\.exe$/i.test(n));
   const services = unique([
-    ...nameAround(noUrls, /\b([A-Za-z0-9_][A-Za-z0-9@._-]*)\s+(?:service|daemon|unit)s?\b/gi, /\b(?:service|daemon|unit)\s+['"‘“]?([A-Za-z0-9_][A-Za-z0-9@._-]*)/gi),
+    ...nameAround(
+      noUrls,
+      /\b([A-Za-z0-9_][A-Za-z0-9@._-]*)\s+(?:service|daemon|unit)s?\b/gi,
+      /\b(?:service|daemon|unit)\s+['"‘“]?([A-Za-z0-9_][A-Za-z0-9@._-]*)/gi,
+    ),
     ...verbObjects,
-    ...quoted.filter((q) => new RegExp(`['"‘“]${q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"’”]\\s+(?:service|daemon)`, 'i').test(noUrls)),
+    ...quoted.filter((q) =>
+      new RegExp(`['"‘“]${q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"’”]\\s+(?:service|daemon)`, 'i').test(noUrls),
+    ),
   ]).map((s) => s.replace(/^['"]|['"]$/g, ''));
 
   const packages = unique(
@@ -113,7 +225,9 @@ export const extractEntities = (request: string, inventory: InventorySketch): En
       /\b(?:version\s+of|versions?\s+of)\s+(?:the\s+)?['"]?([A-Za-z0-9][A-Za-z0-9+._-]*)/gi,
     ).filter((p) => !knownNames.has(lower(p))),
   );
-  const packagesBefore = [...noUrls.matchAll(/\b([A-Za-z0-9][A-Za-z0-9+._-]*)\s+(?:package|version)\b/gi)].map((m) => m[1] ?? '').filter((p) => !NOT_A_NAME.has(lower(p)));
+  const packagesBefore = [...noUrls.matchAll(/\b([A-Za-z0-9][A-Za-z0-9+._-]*)\s+(?:package|version)\b/gi)]
+    .map((m) => m[1] ?? '')
+    .filter((p) => !NOT_A_NAME.has(lower(p)));
 
   const targetSet = new Set(targets.map(lower));
   const hosts = unique([
@@ -123,8 +237,15 @@ export const extractEntities = (request: string, inventory: InventorySketch): En
       .filter((h) => !/\.exe$/i.test(h) && !/^\d+(\.\d+)*$/.test(h) && /[a-z]/i.test(h.split('.').at(-1) ?? '')),
   ]).filter((h) => !targetSet.has(lower(h)));
 
-  const countMatch = /\b(\d{1,5})\s+(?:windows\s+|linux\s+)?(?:servers?|hosts?|systems?|machines?|targets?|nodes?|boxes)\b/i.exec(noUrls);
-  const os: OsFamily | undefined = /\bwindows\b/i.test(noUrls) ? 'windows' : /\blinux\b/i.test(noUrls) ? 'linux' : undefined;
+  const countMatch =
+    /\b(\d{1,5})\s+(?:windows\s+|linux\s+)?(?:servers?|hosts?|systems?|machines?|targets?|nodes?|boxes)\b/i.exec(
+      noUrls,
+    );
+  const os: OsFamily | undefined = /\bwindows\b/i.test(noUrls)
+    ? 'windows'
+    : /\blinux\b/i.test(noUrls)
+      ? 'linux'
+      : undefined;
 
   return {
     groups: keptGroups,

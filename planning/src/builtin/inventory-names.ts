@@ -38,13 +38,18 @@ export const neutralizeInventoryNames = (request: string, inventory: InventorySk
     targets: inventory.targets.map((t) => ({ ...t, name: tokenOf.get(t.name) ?? t.name })),
   };
   const tokens = new RegExp(`${TOKEN_PREFIX}\\d+`, 'g');
-  return { text, inventory: sketch, nameOf: (value) => value.replace(tokens, (token) => nameByToken.get(token) ?? token) };
+  return {
+    text,
+    inventory: sketch,
+    nameOf: (value) => value.replace(tokens, (token) => nameByToken.get(token) ?? token),
+  };
 };
 
 /** Every string in a draft with its tokens turned back into names. */
 export const restoreNames = <T>(value: T, nameOf: (value: string) => string): T => {
   if (typeof value === 'string') return nameOf(value) as T;
   if (Array.isArray(value)) return value.map((v: unknown) => restoreNames(v, nameOf)) as T;
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, restoreNames(v, nameOf)])) as T;
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, restoreNames(v, nameOf)])) as T;
   return value;
 };

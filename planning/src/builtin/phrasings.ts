@@ -4,14 +4,32 @@
  * check every one; `npm run bench:plan` times them.
  */
 export const PHRASINGS: [request: string, tools: string[] | 'refused'][] = [
-  ["On the CIS servers group: is stationcontroller.exe running? Stop the stationcontroller service, deploy the new stationcontroller.exe to C:\\Program Files\\SC\\stationcontroller.exe, start it again and make sure it's up", ['process-check', 'service-stop', 'file-copy', 'service-start', 'service-wait']],
+  [
+    "On the CIS servers group: is stationcontroller.exe running? Stop the stationcontroller service, deploy the new stationcontroller.exe to C:\\Program Files\\SC\\stationcontroller.exe, start it again and make sure it's up",
+    ['process-check', 'service-stop', 'file-copy', 'service-start', 'service-wait'],
+  ],
   ['check whether stationcontroller.exe is running on CIS servers', ['process-check']],
-  ['stop stationcontroller on the 25 servers in "CIS servers", copy the new exe, start it, verify', ['service-stop', 'file-copy', 'service-start', 'service-wait']],
+  [
+    'stop stationcontroller on the 25 servers in "CIS servers", copy the new exe, start it, verify',
+    ['service-stop', 'file-copy', 'service-start', 'service-wait'],
+  ],
   ["restart the stationcontroller service on group 'CIS servers'", ['service-restart', 'service-wait']],
-  ['Upgrade nginx on Production Web and restart it', ['package-version', 'config-backup', 'package-update', 'service-restart', 'service-wait']],
-  ['please update the nginx package on the Production Web servers', ['package-version', 'config-backup', 'package-update']],
-  ['update nginx to the latest version on Production Web, 2 at a time', ['package-version', 'config-backup', 'package-update']],
-  ['patch haproxy on web-server-01 then bounce haproxy', ['package-version', 'config-backup', 'package-update', 'service-restart', 'service-wait']],
+  [
+    'Upgrade nginx on Production Web and restart it',
+    ['package-version', 'config-backup', 'package-update', 'service-restart', 'service-wait'],
+  ],
+  [
+    'please update the nginx package on the Production Web servers',
+    ['package-version', 'config-backup', 'package-update'],
+  ],
+  [
+    'update nginx to the latest version on Production Web, 2 at a time',
+    ['package-version', 'config-backup', 'package-update'],
+  ],
+  [
+    'patch haproxy on web-server-01 then bounce haproxy',
+    ['package-version', 'config-backup', 'package-update', 'service-restart', 'service-wait'],
+  ],
   ['what version of nginx is installed on Production Web?', ['package-version']],
   ['show the openssl version on db-01', ['package-version']],
   ['install htop on db-01', ['package-install']],
@@ -50,12 +68,24 @@ export const PHRASINGS: [request: string, tools: string[] | 'refused'][] = [
   ['back up /etc/haproxy on Production Web', ['config-backup']],
   ['query the Databases group: `SELECT count(*) FROM orders`', ['database-query']],
   ['on db-01 run the SQL `SELECT now()` against the database', ['database-query']],
-  ['take a backup of /etc/nginx on web-server-01 then restart nginx', ['config-backup', 'service-restart', 'service-wait']],
+  [
+    'take a backup of /etc/nginx on web-server-01 then restart nginx',
+    ['config-backup', 'service-restart', 'service-wait'],
+  ],
   ['copy build/app-2.1.exe to C:\\Program Files\\App\\app.exe on win-app-01', ['file-copy']],
   ['push releases/app.tar.gz to /opt/app/app.tar.gz on Production Web', ['file-copy']],
-  ['upload the new config file to /etc/app/app.conf on db-01 and restart app', ['file-copy', 'service-restart', 'service-wait']],
-  ['stop nginx on web-server-01, copy dist/nginx.conf to /etc/nginx/nginx.conf, start nginx', ['service-stop', 'file-copy', 'service-start', 'service-wait']],
-  ['check if nginx is running, then restart nginx on Production Web and log the results', ['process-check', 'service-restart', 'service-wait']],
+  [
+    'upload the new config file to /etc/app/app.conf on db-01 and restart app',
+    ['file-copy', 'service-restart', 'service-wait'],
+  ],
+  [
+    'stop nginx on web-server-01, copy dist/nginx.conf to /etc/nginx/nginx.conf, start nginx',
+    ['service-stop', 'file-copy', 'service-start', 'service-wait'],
+  ],
+  [
+    'check if nginx is running, then restart nginx on Production Web and log the results',
+    ['process-check', 'service-restart', 'service-wait'],
+  ],
   ['Stop the stationcontroller service on CIS servers and stop on the first failure', ['service-stop']],
   ['restart nginx on Production Web, roll back everything if anything fails', ['service-restart', 'service-wait']],
   // Refusals: nothing a tool does, or something the planner must not guess at.

@@ -38,13 +38,35 @@ describe('the tool catalog', () => {
     const catalog = await loadCatalog([BUILTIN_TOOLS_DIR]);
     const names = catalog.all().map((t) => t.name);
     for (const wanted of [
-      'ping', 'traceroute', 'http-check', 'disk-space', 'run-command', 'run-script', 'service-status', 'service-start', 'service-stop',
-      'service-restart', 'service-wait', 'process-check', 'package-version', 'package-install', 'package-update', 'file-copy',
-      'file-backup', 'file-restore', 'config-backup', 'config-restore', 'event-log-query', 'database-query',
+      'ping',
+      'traceroute',
+      'http-check',
+      'disk-space',
+      'run-command',
+      'run-script',
+      'service-status',
+      'service-start',
+      'service-stop',
+      'service-restart',
+      'service-wait',
+      'process-check',
+      'package-version',
+      'package-install',
+      'package-update',
+      'file-copy',
+      'file-backup',
+      'file-restore',
+      'config-backup',
+      'config-restore',
+      'event-log-query',
+      'database-query',
     ]) {
       expect(names).toContain(wanted);
     }
-    expect(catalog.get('file-copy')?.rollback).toEqual({ tool: 'file-restore', params: { destination: '{{destination}}', backup: '{{facts.backup}}' } });
+    expect(catalog.get('file-copy')?.rollback).toEqual({
+      tool: 'file-restore',
+      params: { destination: '{{destination}}', backup: '{{facts.backup}}' },
+    });
   });
 
   it('takes a good tool file', () => {
@@ -56,10 +78,30 @@ describe('the tool catalog', () => {
     ['an unknown risk', GOOD.replace('risk: change', 'risk: scary'), 4, 'risk'],
     ['an unknown field', GOOD.replace('risk: change', 'risk: change\ncolour: red'), 1, ''],
     ['a parameter type that does not exist', GOOD.replace('type: string', 'type: text'), 8, 'params.service.type'],
-    ['a bad pattern', GOOD.replace('required: true', 'required: true\n    pattern: "([a-z"'), 11, 'params.service.pattern'],
-    ['a placeholder that is not a parameter', GOOD.replace("name: '{{service}}' }", "name: '{{svc}}' }"), 14, 'execution.linux.operation.name'],
-    ['a method that cannot reach the place', GOOD.replace('method: ssh', 'method: winrm'), 13, 'execution.linux.method'],
-    ['a facts reference outside a rollback', GOOD.replace("name: '{{service}}' }", "name: '{{facts.x}}' }"), 14, 'execution.linux.operation.name'],
+    [
+      'a bad pattern',
+      GOOD.replace('required: true', 'required: true\n    pattern: "([a-z"'),
+      11,
+      'params.service.pattern',
+    ],
+    [
+      'a placeholder that is not a parameter',
+      GOOD.replace("name: '{{service}}' }", "name: '{{svc}}' }"),
+      14,
+      'execution.linux.operation.name',
+    ],
+    [
+      'a method that cannot reach the place',
+      GOOD.replace('method: ssh', 'method: winrm'),
+      13,
+      'execution.linux.method',
+    ],
+    [
+      'a facts reference outside a rollback',
+      GOOD.replace("name: '{{service}}' }", "name: '{{facts.x}}' }"),
+      14,
+      'execution.linux.operation.name',
+    ],
   ])('refuses %s, naming the line and field', (_, text, line, field) => {
     const err = errorOf(text);
     expect(err.file).toBe('tools/demo.yaml');
@@ -69,11 +111,16 @@ describe('the tool catalog', () => {
   });
 
   it('refuses a value spliced into a script without quoting, and says how to quote it', () => {
-    const text = GOOD.replace("operation: { op: service, action: stop, name: '{{service}}' }", "operation: { op: script, script: 'systemctl stop {{service}}' }");
+    const text = GOOD.replace(
+      "operation: { op: service, action: stop, name: '{{service}}' }",
+      "operation: { op: script, script: 'systemctl stop {{service}}' }",
+    );
     const err = errorOf(text);
     expect(err.field).toBe('execution.linux.operation.script');
     expect(err.reason).toContain('write {{service|sh}} so it is quoted');
-    expect(() => parseToolFile(text.replace('stop {{service}}', 'stop {{service|sh}}'), 'tools/demo.yaml')).not.toThrow();
+    expect(() =>
+      parseToolFile(text.replace('stop {{service}}', 'stop {{service|sh}}'), 'tools/demo.yaml'),
+    ).not.toThrow();
   });
 
   it('refuses a folder where two files define one tool, or a rollback to a tool that does not exist', async () => {

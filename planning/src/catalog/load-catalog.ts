@@ -35,7 +35,13 @@ const parseToolSource = (text: string, file: string): { tool: ToolDefinition; li
   const lines = new LineCounter();
   const doc: Document = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const yamlError = doc.errors[0];
-  if (yamlError) throw new ToolCatalogError(file, lines.linePos(yamlError.pos[0]).line, '', yamlError.message.split('\n')[0] ?? 'invalid YAML');
+  if (yamlError)
+    throw new ToolCatalogError(
+      file,
+      lines.linePos(yamlError.pos[0]).line,
+      '',
+      yamlError.message.split('\n')[0] ?? 'invalid YAML',
+    );
   const lineOf = (at: Path): number => {
     for (let depth = at.length; depth >= 0; depth--) {
       const node = doc.getIn(at.slice(0, depth), true);
@@ -59,25 +65,43 @@ const parseToolSource = (text: string, file: string): { tool: ToolDefinition; li
   for (const [place, template] of Object.entries(tool.execution) as [ToolPlace, { method: string }][]) {
     const at: Path = ['execution', place];
     if (!METHODS_BY_PLACE[place].includes(template.method)) {
-      fail([...at, 'method'], `a ${place} template runs with ${METHODS_BY_PLACE[place].join(' or ')}, not ${template.method}`);
+      fail(
+        [...at, 'method'],
+        `a ${place} template runs with ${METHODS_BY_PLACE[place].join(' or ')}, not ${template.method}`,
+      );
     }
     walkStrings(template, (text, where) => {
       for (const ph of placeholdersIn(text)) {
-        if (ph.name.startsWith('facts.')) fail([...at, ...where], `{{${ph.name}}}: facts exist only after a run, in rollback parameters`);
+        if (ph.name.startsWith('facts.'))
+          fail([...at, ...where], `{{${ph.name}}}: facts exist only after a run, in rollback parameters`);
         if (!params.has(ph.name)) fail([...at, ...where], `{{${ph.name}}} is not a parameter of ${tool.name}`);
         const inScript = where.includes('script') || where.includes('query');
         if (inScript && !ph.whole) {
           const wanted = SCRIPT_FILTER[template.method];
-          if (!wanted) fail([...at, ...where], `{{${ph.name}}}: values cannot be spliced into SQL; make the whole statement a parameter`);
-          if (ph.filter !== wanted) fail([...at, ...where], `{{${ph.name}}} is spliced into a script: write {{${ph.name}|${wanted}}} so it is quoted`);
+          if (!wanted)
+            fail(
+              [...at, ...where],
+              `{{${ph.name}}}: values cannot be spliced into SQL; make the whole statement a parameter`,
+            );
+          if (ph.filter !== wanted)
+            fail(
+              [...at, ...where],
+              `{{${ph.name}}} is spliced into a script: write {{${ph.name}|${wanted}}} so it is quoted`,
+            );
         }
-        if (!inScript && (ph.filter === 'sh' || ph.filter === 'ps')) fail([...at, ...where], `{{${ph.name}|${ph.filter}}}: quoting filters belong in scripts; other fields take the value as it is`);
-        if (tool.params[ph.name]?.type === 'script' && !(inScript && ph.whole)) fail([...at, ...where], `the script parameter ${ph.name} can only be a whole script field`);
+        if (!inScript && (ph.filter === 'sh' || ph.filter === 'ps'))
+          fail(
+            [...at, ...where],
+            `{{${ph.name}|${ph.filter}}}: quoting filters belong in scripts; other fields take the value as it is`,
+          );
+        if (tool.params[ph.name]?.type === 'script' && !(inScript && ph.whole))
+          fail([...at, ...where], `the script parameter ${ph.name} can only be a whole script field`);
       }
     });
   }
   for (const ph of placeholdersIn(tool.summary)) {
-    if (ph.filter || !params.has(ph.name)) fail(['summary'], `{{${ph.name}${ph.filter ? `|${ph.filter}` : ''}}} is not a parameter of ${tool.name}`);
+    if (ph.filter || !params.has(ph.name))
+      fail(['summary'], `{{${ph.name}${ph.filter ? `|${ph.filter}` : ''}}} is not a parameter of ${tool.name}`);
   }
   for (const key of ['rollback', 'verify'] as const) {
     const call = key === 'rollback' ? tool.rollback : tool.validation.verify;
@@ -85,8 +109,10 @@ const parseToolSource = (text: string, file: string): { tool: ToolDefinition; li
     walkStrings(call?.params ?? {}, (text, where) => {
       for (const ph of placeholdersIn(text)) {
         if (ph.filter) fail([...at, ...where], 'parameters of another tool take values, not quoted text');
-        if (!ph.name.startsWith('facts.') && !params.has(ph.name)) fail([...at, ...where], `{{${ph.name}}} is not a parameter of ${tool.name}`);
-        if (ph.name.startsWith('facts.') && key === 'verify') fail([...at, ...where], 'a verification cannot use facts');
+        if (!ph.name.startsWith('facts.') && !params.has(ph.name))
+          fail([...at, ...where], `{{${ph.name}}} is not a parameter of ${tool.name}`);
+        if (ph.name.startsWith('facts.') && key === 'verify')
+          fail([...at, ...where], 'a verification cannot use facts');
       }
     });
   }
@@ -104,13 +130,24 @@ export const loadCatalog = async (dirs: readonly string[]): Promise<ToolCatalog>
     try {
       entries = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
     } catch (err) {
-      throw new ToolCatalogError(dir, 0, '', `cannot read the tool folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new ToolCatalogError(
+        dir,
+        0,
+        '',
+        `cannot read the tool folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
     for (const entry of entries) {
       const file = path.join(dir, entry);
       const { tool, lineOf } = parseToolSource(await readFile(file, 'utf8'), file);
       const earlier = tools.get(tool.name);
-      if (earlier) throw new ToolCatalogError(file, lineOf(['name']), 'name', `${tool.name} is already defined in ${earlier.file}`);
+      if (earlier)
+        throw new ToolCatalogError(
+          file,
+          lineOf(['name']),
+          'name',
+          `${tool.name} is already defined in ${earlier.file}`,
+        );
       tools.set(tool.name, { tool, file, lineOf });
     }
   }
@@ -120,7 +157,8 @@ export const loadCatalog = async (dirs: readonly string[]): Promise<ToolCatalog>
       [['validation', 'verify', 'tool'], tool.validation.verify],
     ] as const;
     for (const [at, call] of calls) {
-      if (call && !tools.has(call.tool)) throw new ToolCatalogError(file, lineOf([...at]), at.join('.'), `no tool named ${call.tool} in the catalog`);
+      if (call && !tools.has(call.tool))
+        throw new ToolCatalogError(file, lineOf([...at]), at.join('.'), `no tool named ${call.tool} in the catalog`);
     }
   }
   return new ToolCatalog([...tools.values()].map((t) => t.tool));

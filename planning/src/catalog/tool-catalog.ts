@@ -32,7 +32,13 @@ export class ToolCatalog {
       params: Object.fromEntries(
         Object.entries(t.params).map(([name, p]) => [
           name,
-          { type: p.type, description: p.description, required: p.required, ...(p.enum && { enum: p.enum }), ...(p.default !== undefined && { default: p.default }) },
+          {
+            type: p.type,
+            description: p.description,
+            required: p.required,
+            ...(p.enum && { enum: p.enum }),
+            ...(p.default !== undefined && { default: p.default }),
+          },
         ]),
       ),
     }));

@@ -19,7 +19,10 @@ export interface LangChainPlannerOptions {
 const SUBMIT = 'submit_plan';
 const REFUSE = 'cannot_plan';
 
-const RefusalArgs = z.strictObject({ message: z.string().min(1).max(2_000), closestTools: z.array(z.string()).max(10).default([]) });
+const RefusalArgs = z.strictObject({
+  message: z.string().min(1).max(2_000),
+  closestTools: z.array(z.string()).max(10).default([]),
+});
 
 /** The planner's two tools: the plan (its JSON Schema is the contracts' PlanDraft) or an honest refusal. */
 const tools = () => [
@@ -27,7 +30,8 @@ const tools = () => [
     type: 'function' as const,
     function: {
       name: SUBMIT,
-      description: 'Submit the plan: steps that each name one catalog tool, its parameters and its targets, plus the rollout policies.',
+      description:
+        'Submit the plan: steps that each name one catalog tool, its parameters and its targets, plus the rollout policies.',
       parameters: z.toJSONSchema(PlanDraft, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
     },
   },
@@ -35,13 +39,15 @@ const tools = () => [
     type: 'function' as const,
     function: {
       name: REFUSE,
-      description: 'Say that the request cannot be planned with the catalog (or is unclear or unsafe), naming the closest tools.',
+      description:
+        'Say that the request cannot be planned with the catalog (or is unclear or unsafe), naming the closest tools.',
       parameters: z.toJSONSchema(RefusalArgs, { io: 'input' }) as Record<string, unknown>,
     },
   },
 ];
 
-const describeIssues = (issues: { path: string; message: string }[]) => issues.map((i) => `- ${i.path}: ${i.message}`).join('\n');
+const describeIssues = (issues: { path: string; message: string }[]) =>
+  issues.map((i) => `- ${i.path}: ${i.message}`).join('\n');
 
 /**
  * The LLM planner: the catalog and the inventory's names go to the model (never a credential),
@@ -65,7 +71,10 @@ export const createLangChainPlanner = (options: LangChainPlannerOptions): Planne
     name: 'langchain',
     async plan(ctx: PlannerContext): Promise<PlannerAnswer> {
       const signal = AbortSignal.timeout(options.timeoutMs);
-      const messages: BaseMessage[] = [new SystemMessage(systemPrompt(ctx.catalog, ctx.inventory)), new HumanMessage(ctx.request)];
+      const messages: BaseMessage[] = [
+        new SystemMessage(systemPrompt(ctx.catalog, ctx.inventory)),
+        new HumanMessage(ctx.request),
+      ];
       let lastProblem = 'no answer';
       for (let attempt = 0; attempt <= options.maxRepairs; attempt++) {
         const reply = (await model.invoke(messages, { signal })) as AIMessage;
@@ -74,7 +83,12 @@ export const createLangChainPlanner = (options: LangChainPlannerOptions): Planne
         const call = reply.tool_calls?.[0];
         if (invalid) {
           lastProblem = `the arguments of ${invalid.name ?? 'the tool call'} are not valid JSON`;
-          messages.push(new ToolMessage({ tool_call_id: invalid.id ?? 'invalid', content: `${lastProblem} (${invalid.error ?? 'parse error'}). Call ${SUBMIT} again with valid JSON.` }));
+          messages.push(
+            new ToolMessage({
+              tool_call_id: invalid.id ?? 'invalid',
+              content: `${lastProblem} (${invalid.error ?? 'parse error'}). Call ${SUBMIT} again with valid JSON.`,
+            }),
+          );
           continue;
         }
         if (!call) {
@@ -82,10 +96,16 @@ export const createLangChainPlanner = (options: LangChainPlannerOptions): Planne
           messages.push(new HumanMessage(`Answer only by calling ${SUBMIT} or ${REFUSE}.`));
           continue;
         }
-        const answer = (content: string) => messages.push(new ToolMessage({ tool_call_id: call.id ?? call.name, content }));
+        const answer = (content: string) =>
+          messages.push(new ToolMessage({ tool_call_id: call.id ?? call.name, content }));
         if (call.name === REFUSE) {
           const refusal = RefusalArgs.safeParse(call.args);
-          if (refusal.success) return { kind: 'refusal', message: refusal.data.message, closestTools: refusal.data.closestTools.filter((t) => ctx.catalog.get(t)) };
+          if (refusal.success)
+            return {
+              kind: 'refusal',
+              message: refusal.data.message,
+              closestTools: refusal.data.closestTools.filter((t) => ctx.catalog.get(t)),
+            };
           lastProblem = 'the refusal does not match its schema';
           answer(`${lastProblem}: ${refusal.error.message}`);
           continue;

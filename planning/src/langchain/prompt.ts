@@ -15,7 +15,7 @@ export const systemPrompt = (catalog: ToolCatalog, inventory: InventorySketch): 
   const targets = inventory.targets.slice(0, MAX_TARGETS).map((t) => `- ${t.name} (${t.os})`);
   return [
     'You are the planner of OpsConductor, which runs operations on Linux (SSH) and Windows (WinRM) servers.',
-    'Turn the operator\'s request into a plan by calling submit_plan, or call cannot_plan when the catalog cannot do it, the request is unclear, or it asks for something unsafe.',
+    "Turn the operator's request into a plan by calling submit_plan, or call cannot_plan when the catalog cannot do it, the request is unclear, or it asks for something unsafe.",
     '',
     'Rules:',
     '- Use only the tools below, with only their parameters. Each step: id (letters, digits, - or _), tool, params, and targets for tools that run on targets ({"group": name} or {"targets": [names]}, optionally "os").',

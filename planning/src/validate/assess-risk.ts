@@ -18,7 +18,10 @@ const textsIn = (value: unknown, out: string[] = []): string[] => {
 
 /** A tool's risk for these parameter values: its own, raised by any `riskIf` that matches. */
 export const toolRisk = (tool: ToolDefinition, params: Record<string, unknown>): RiskLevel =>
-  tool.riskIf.reduce<RiskLevel>((r, when) => (params[when.param] === when.equals && RISK_ORDER[when.risk] > RISK_ORDER[r] ? when.risk : r), tool.risk);
+  tool.riskIf.reduce<RiskLevel>(
+    (r, when) => (params[when.param] === when.equals && RISK_ORDER[when.risk] > RISK_ORDER[r] ? when.risk : r),
+    tool.risk,
+  );
 
 /**
  * What one step can do, whoever wrote it: what its action does (computed from the action itself),

@@ -26,11 +26,19 @@ export const describeStep = (tool: ToolDefinition, params: Record<string, unknow
 const methodOf = (template: unknown): string => String((template as { method?: unknown }).method);
 
 /** Builds a tool's action for one place from validated parameters, checked against the action schemas. */
-const actionFor = (tool: ToolDefinition, place: ToolPlace, params: Record<string, unknown>, at: string): { action?: Action; issues: FieldIssue[] } => {
+const actionFor = (
+  tool: ToolDefinition,
+  place: ToolPlace,
+  params: Record<string, unknown>,
+  at: string,
+): { action?: Action; issues: FieldIssue[] } => {
   const template = tool.execution[place];
   if (!template) return { issues: [{ path: at, message: `${tool.name} does not run on ${place}` }] };
   const filled = fillTemplate(template, params) as Record<string, unknown>;
-  if (tool.validation.successExitCodes && (filled.method === 'ssh' || filled.method === 'winrm' || filled.method === 'local-command')) {
+  if (
+    tool.validation.successExitCodes &&
+    (filled.method === 'ssh' || filled.method === 'winrm' || filled.method === 'local-command')
+  ) {
     filled.successExitCodes = tool.validation.successExitCodes;
   }
   const parsed = Action.safeParse(filled);
@@ -63,7 +71,11 @@ export const compileStep = (
 ): CompiledStep => {
   const at = `steps.${index}`;
   const places: ToolPlace[] =
-    targets === null ? ['executor'] : tool.execution.any ? ['any'] : (['linux', 'windows'] as OsFamily[]).filter((os) => targets.some((t) => t.os === os));
+    targets === null
+      ? ['executor']
+      : tool.execution.any
+        ? ['any']
+        : (['linux', 'windows'] as OsFamily[]).filter((os) => targets.some((t) => t.os === os));
   const issues: FieldIssue[] = [];
   const steps: Step[] = [];
   const name = draft.name ?? describeStep(tool, params);
@@ -78,15 +90,23 @@ export const compileStep = (
       action,
       timeoutSeconds: draft.timeoutSeconds ?? tool.timeoutSeconds ?? policies.timeoutSeconds,
       ...(draft.retries !== undefined && { maxAttempts: draft.retries }),
-      ...(draft.targets && place !== 'executor' && { targets: places.length > 1 ? { ...draft.targets, os: place as OsFamily } : draft.targets }),
+      ...(draft.targets &&
+        place !== 'executor' && {
+          targets: places.length > 1 ? { ...draft.targets, os: place as OsFamily } : draft.targets,
+        }),
       ...(places.length > 1 && { variantOf: draft.id }),
       tool: { name: tool.name, risk: tool.risk, params, typicalDurationSeconds: tool.typicalDurationSeconds },
     };
     const undo = tool.rollback && catalog.get(tool.rollback.tool);
     if (tool.rollback && undo?.execution[place]) {
       const undoParams = fillTemplate(tool.rollback.params, params) as Record<string, unknown>;
-      for (const [key, p] of Object.entries(undo.params)) if (undoParams[key] === undefined && p.default !== undefined) undoParams[key] = p.default;
-      step.rollback = { tool: undo.name, name: describeStep(undo, undoParams), action: fillTemplate(undo.execution[place], undoParams) as Record<string, unknown> };
+      for (const [key, p] of Object.entries(undo.params))
+        if (undoParams[key] === undefined && p.default !== undefined) undoParams[key] = p.default;
+      step.rollback = {
+        tool: undo.name,
+        name: describeStep(undo, undoParams),
+        action: fillTemplate(undo.execution[place], undoParams) as Record<string, unknown>,
+      };
     }
     steps.push(step);
   }

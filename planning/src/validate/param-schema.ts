@@ -20,7 +20,10 @@ const schemaOf = (p: ToolParam): z.ZodType => {
     case 'string':
       return p.enum ? z.enum(p.enum as [string, ...string[]]) : stringOf(p, 'a value');
     case 'script':
-      return z.string().min(1).max(p.maxLength ?? 65_536);
+      return z
+        .string()
+        .min(1)
+        .max(p.maxLength ?? 65_536);
     case 'integer': {
       let n = z.number().int();
       if (p.min !== undefined) n = n.min(p.min);

@@ -1,4 +1,13 @@
-import { Action, actionRisk, maxRisk, type EgressPolicy, type FieldIssue, type Plan, type RiskLevel, type Step } from '@opsc/contracts';
+import {
+  Action,
+  actionRisk,
+  maxRisk,
+  type EgressPolicy,
+  type FieldIssue,
+  type Plan,
+  type RiskLevel,
+  type Step,
+} from '@opsc/contracts';
 import type { ToolCatalog } from '../catalog/tool-catalog.js';
 import { assessStep } from './assess-risk.js';
 import { dangerIn } from './danger.js';
@@ -18,17 +27,31 @@ export interface ExecutableAssessment {
 /** A value as written, holding a fact the step reports on its target (`{{facts.backup}}`): known only then. */
 const FACT = /\{\{\s*facts\.[A-Za-z][A-Za-z0-9_]*/;
 const valueAt = (root: unknown, path: readonly PropertyKey[]): unknown =>
-  path.reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined), root);
+  path.reduce<unknown>(
+    (node, key) =>
+      node !== null && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined,
+    root,
+  );
 const textsOf = (value: unknown): string[] =>
-  typeof value === 'string' ? [value] : value !== null && typeof value === 'object' ? Object.values(value).flatMap(textsOf) : [];
+  typeof value === 'string'
+    ? [value]
+    : value !== null && typeof value === 'object'
+      ? Object.values(value).flatMap(textsOf)
+      : [];
 
 /** What a step's undo would run, judged now: it runs on the targets, unattended, during a compensation. */
-const assessUndo = (step: Step, index: number, catalog: ToolCatalog, egress: EgressPolicy): { risk: RiskLevel; flagged: string[]; issues: FieldIssue[] } => {
+const assessUndo = (
+  step: Step,
+  index: number,
+  catalog: ToolCatalog,
+  egress: EgressPolicy,
+): { risk: RiskLevel; flagged: string[]; issues: FieldIssue[] } => {
   const undo = step.rollback;
   if (!undo) return { risk: 'read', flagged: [], issues: [] };
   const at = `steps.${index}.rollback`;
   const issues: FieldIssue[] = [];
-  if (!catalog.get(undo.tool)) issues.push({ path: `${at}.tool`, message: `no tool named "${undo.tool}" in the catalog` });
+  if (!catalog.get(undo.tool))
+    issues.push({ path: `${at}.tool`, message: `no tool named "${undo.tool}" in the catalog` });
   const flagged = [...new Set(textsOf(undo.action).flatMap(dangerIn))];
   const parsed = Action.safeParse(undo.action);
   if (!parsed.success) {
@@ -36,11 +59,15 @@ const assessUndo = (step: Step, index: number, catalog: ToolCatalog, egress: Egr
     for (const issue of parsed.error.issues) {
       const value = valueAt(undo.action, issue.path);
       if (typeof value === 'string' && FACT.test(value)) continue;
-      issues.push({ path: `${at}.action${issue.path.length ? `.${issue.path.join('.')}` : ''}`, message: issue.message });
+      issues.push({
+        path: `${at}.action${issue.path.length ? `.${issue.path.join('.')}` : ''}`,
+        message: issue.message,
+      });
     }
     return { risk: flagged.length ? 'destructive' : 'change', flagged, issues };
   }
-  for (const p of egressProblems({ ...step, action: parsed.data }, egress)) issues.push({ path: `${at}.action.${p.kind === 'url' ? 'url' : 'args'}`, message: p.message });
+  for (const p of egressProblems({ ...step, action: parsed.data }, egress))
+    issues.push({ path: `${at}.action.${p.kind === 'url' ? 'url' : 'args'}`, message: p.message });
   return { risk: flagged.length ? 'destructive' : actionRisk(parsed.data), flagged, issues };
 };
 
@@ -51,15 +78,21 @@ const assessUndo = (step: Step, index: number, catalog: ToolCatalog, egress: Egr
  * undo must name a catalog tool and be a valid action, save for the facts filled in on the target.
  * Nothing in the body lowers it.
  */
-export const assessExecutablePlan = (input: Plan, catalog: ToolCatalog, egress: EgressPolicy = CLOSED_EGRESS): ExecutableAssessment => {
+export const assessExecutablePlan = (
+  input: Plan,
+  catalog: ToolCatalog,
+  egress: EgressPolicy = CLOSED_EGRESS,
+): ExecutableAssessment => {
   const issues: FieldIssue[] = [];
   const approvalReasons: string[] = [];
   const warnings: string[] = [];
   let risk: RiskLevel = 'read';
   const steps = input.steps.map((step, index) => {
     const tool = step.tool ? catalog.get(step.tool.name) : undefined;
-    if (step.tool && !tool) issues.push({ path: `steps.${index}.tool.name`, message: `no tool named "${step.tool.name}" in the catalog` });
-    for (const p of egressProblems(step, egress)) issues.push({ path: `steps.${index}.action.${p.kind === 'url' ? 'url' : 'args'}`, message: p.message });
+    if (step.tool && !tool)
+      issues.push({ path: `steps.${index}.tool.name`, message: `no tool named "${step.tool.name}" in the catalog` });
+    for (const p of egressProblems(step, egress))
+      issues.push({ path: `steps.${index}.action.${p.kind === 'url' ? 'url' : 'args'}`, message: p.message });
     const own = assessStep(step, tool);
     const undo = assessUndo(step, index, catalog, egress);
     issues.push(...undo.issues);
@@ -68,12 +101,25 @@ export const assessExecutablePlan = (input: Plan, catalog: ToolCatalog, egress: 
     const raised = own.risk !== 'read' || undo.flagged.length > 0 ? maxRisk(own.risk, undo.risk) : own.risk;
     const assessed = { risk: raised, flagged: [...new Set([...own.flagged, ...undo.flagged])] };
     risk = maxRisk(risk, assessed.risk);
-    if (assessed.risk !== 'read') approvalReasons.push(`step "${step.id}" is ${assessed.risk}${assessed.flagged.length ? ' (flagged content)' : ''}`);
-    if (assessed.flagged.length) warnings.push(`step "${step.id}" ${assessed.flagged.join('; ')}: review it before approving`);
-    return step.tool && tool ? { ...step, tool: { ...step.tool, risk: assessed.risk, typicalDurationSeconds: tool.typicalDurationSeconds } } : step;
+    if (assessed.risk !== 'read')
+      approvalReasons.push(
+        `step "${step.id}" is ${assessed.risk}${assessed.flagged.length ? ' (flagged content)' : ''}`,
+      );
+    if (assessed.flagged.length)
+      warnings.push(`step "${step.id}" ${assessed.flagged.join('; ')}: review it before approving`);
+    return step.tool && tool
+      ? { ...step, tool: { ...step.tool, risk: assessed.risk, typicalDurationSeconds: tool.typicalDurationSeconds } }
+      : step;
   });
   const asked = input.policies.approvalRequired;
   if (asked) approvalReasons.unshift('the plan asks for approval');
   const approvalRequired = asked || risk !== 'read';
-  return { plan: { ...input, steps, policies: { ...input.policies, approvalRequired } }, risk, approvalRequired, approvalReasons, warnings, issues };
+  return {
+    plan: { ...input, steps, policies: { ...input.policies, approvalRequired } },
+    risk,
+    approvalRequired,
+    approvalReasons,
+    warnings,
+    issues,
+  };
 };

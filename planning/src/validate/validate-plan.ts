@@ -43,7 +43,11 @@ export interface PlanningContext {
 
 export type { PlanValidation };
 
-const invalid = (issues: FieldIssue[], draft: PlanDraft | null = null, missing: MissingInput[] = []): PlanValidation => ({
+const invalid = (
+  issues: FieldIssue[],
+  draft: PlanDraft | null = null,
+  missing: MissingInput[] = [],
+): PlanValidation => ({
   status: missing.length > 0 && issues.every((i) => missing.some((m) => m.path === i.path)) ? 'needs-input' : 'invalid',
   draft,
   plan: null,
@@ -78,7 +82,10 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
     const tool = ctx.catalog.get(step.tool);
     if (!tool) {
       const near = ctx.catalog.closest(step.tool.replace(/-/g, ' ')).map((t) => t.name);
-      issues.push({ path: `${at}.tool`, message: `no tool named "${step.tool}"${near.length ? ` (closest: ${near.join(', ')})` : ''}` });
+      issues.push({
+        path: `${at}.tool`,
+        message: `no tool named "${step.tool}"${near.length ? ` (closest: ${near.join(', ')})` : ''}`,
+      });
       continue;
     }
     const params = toolParamsSchema(tool).safeParse(step.params);
@@ -87,9 +94,15 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
         const path = `${at}.params${issue.path.length ? `.${issue.path.join('.')}` : ''}`;
         const name = String(issue.path[0] ?? '');
         const absent = issue.code === 'invalid_type' && step.params[name] === undefined;
-        const message = absent ? `${tool.name} needs ${name}: ${tool.params[name]?.description ?? name}` : issue.message;
+        const message = absent
+          ? `${tool.name} needs ${name}: ${tool.params[name]?.description ?? name}`
+          : issue.message;
         issues.push({ path, message });
-        if (absent) missing.push({ path, question: `${tool.params[name]?.description ?? name}? (${tool.name}, step "${step.id}")` });
+        if (absent)
+          missing.push({
+            path,
+            question: `${tool.params[name]?.description ?? name}? (${tool.name}, step "${step.id}")`,
+          });
       }
       continue;
     }
@@ -97,7 +110,8 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
     const places = Object.keys(tool.execution);
     let targets: ResolvedTarget[] | null = null;
     if (places.includes('executor')) {
-      if (step.targets) issues.push({ path: `${at}.targets`, message: `${tool.name} runs on the executor and takes no targets` });
+      if (step.targets)
+        issues.push({ path: `${at}.targets`, message: `${tool.name} runs on the executor and takes no targets` });
     } else if (!step.targets) {
       issues.push({ path: `${at}.targets`, message: `${tool.name} runs on targets: name a group, targets or tags` });
       continue;
@@ -106,7 +120,9 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
         targets = await ctx.resolveTargets(step.targets);
       } catch (err) {
         if (!(err instanceof TargetResolutionError)) throw err;
-        issues.push(...err.issues.map((i) => ({ path: `${at}.targets${i.path ? `.${i.path}` : ''}`, message: i.message })));
+        issues.push(
+          ...err.issues.map((i) => ({ path: `${at}.targets${i.path ? `.${i.path}` : ''}`, message: i.message })),
+        );
         continue;
       }
       if (targets.length === 0) issues.push({ path: `${at}.targets`, message: 'selects no targets' });
@@ -122,14 +138,20 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
     for (const s of compiled.steps) {
       const problems = egressProblems(s, (egress ??= await (ctx.egress?.() ?? CLOSED_EGRESS)));
       for (const p of problems) {
-        const param = Object.entries(values).find(([, v]) => v === p.value || (Array.isArray(v) && v.includes(p.value)))?.[0];
+        const param = Object.entries(values).find(
+          ([, v]) => v === p.value || (Array.isArray(v) && v.includes(p.value)),
+        )?.[0];
         issues.push({ path: `${at}.params${param ? `.${param}` : ''}`, message: p.message });
       }
     }
 
     // The risk of the step's actions as compiled, raised by the tool: the tool's word alone never
     // makes a change read-only. Each compiled step carries the verdict, so the job runs on it.
-    const flagged = new Set(Object.values(values).flatMap((v) => (typeof v === 'string' || Array.isArray(v) ? dangerIn(Array.isArray(v) ? v.join(' ') : v) : [])));
+    const flagged = new Set(
+      Object.values(values).flatMap((v) =>
+        typeof v === 'string' || Array.isArray(v) ? dangerIn(Array.isArray(v) ? v.join(' ') : v) : [],
+      ),
+    );
     let stepRisk: RiskLevel = flagged.size ? 'destructive' : toolRisk(tool, values);
     for (const s of compiled.steps) {
       const assessed = assessStep(s, tool);
@@ -140,7 +162,10 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
     steps.push(...compiled.steps);
     if (flagged.size) warnings.push(`step "${step.id}" ${[...flagged].join('; ')}: review it before approving`);
     if (RISK_ORDER[stepRisk] > RISK_ORDER[risk]) risk = stepRisk;
-    if (stepRisk !== 'read') approvalReasons.push(`step "${step.id}" (${tool.name}) is ${stepRisk}${flagged.size ? ' (flagged content)' : ''}`);
+    if (stepRisk !== 'read')
+      approvalReasons.push(
+        `step "${step.id}" (${tool.name}) is ${stepRisk}${flagged.size ? ' (flagged content)' : ''}`,
+      );
 
     const count = targets?.length ?? 1;
     for (const t of targets ?? []) everyTarget.set(t.id, t);
@@ -149,7 +174,12 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
     bullets.push(`${step.name ?? describeStep(tool, values)} ${where} (${stepRisk}${undo})`);
     // The job's own rule (the workflow's ETA), from the catalog's typical time for every target.
     const typical = tool.typicalDurationSeconds;
-    etaSeconds += estimateRemainingSeconds([{ expectedSeconds: typical, tailSeconds: typical, pending: count, runningElapsed: [] }], draft.policies.maxParallel, 0) ?? 0;
+    etaSeconds +=
+      estimateRemainingSeconds(
+        [{ expectedSeconds: typical, tailSeconds: typical, pending: count, runningElapsed: [] }],
+        draft.policies.maxParallel,
+        0,
+      ) ?? 0;
   }
   if (issues.length) return invalid(issues, draft, missing);
 
@@ -175,7 +205,15 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
     draft,
     plan,
     planHash: planHash(plan),
-    summary: { bullets, targets: { total: everyTarget.size, byOs }, risk, approvalRequired, approvalReasons, etaSeconds: Math.round(etaSeconds), warnings },
+    summary: {
+      bullets,
+      targets: { total: everyTarget.size, byOs },
+      risk,
+      approvalRequired,
+      approvalReasons,
+      etaSeconds: Math.round(etaSeconds),
+      warnings,
+    },
     issues: [],
     missing: [],
   };

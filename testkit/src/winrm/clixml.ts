@@ -34,7 +34,11 @@ export interface ErrorRecordText {
 export const errorRecordLines = (r: ErrorRecordText): string[] => [
   `${r.source} : ${r.message}`,
   ...(r.position
-    ? [`At line:${r.position.line} char:${r.position.char}`, `+ ${r.position.text}`, `+ ${' '.repeat(r.position.char - 1)}${'~'.repeat(Math.max(1, r.position.length))}`]
+    ? [
+        `At line:${r.position.line} char:${r.position.char}`,
+        `+ ${r.position.text}`,
+        `+ ${' '.repeat(r.position.char - 1)}${'~'.repeat(Math.max(1, r.position.length))}`,
+      ]
     : []),
   `    + CategoryInfo          : ${r.category}`,
   `    + FullyQualifiedErrorId : ${r.errorId}`,

@@ -1,7 +1,13 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { decryptMessage, encryptMessage, ENCRYPTED_CONTENT_TYPE, isEncryptedContentType, type NtlmSession } from '@opsc/activities/execution';
+import {
+  decryptMessage,
+  encryptMessage,
+  ENCRYPTED_CONTENT_TYPE,
+  isEncryptedContentType,
+  type NtlmSession,
+} from '@opsc/activities/execution';
 import { Faults, WsmanFault } from './faults.js';
 import { authenticate, offers, type Account, type ConnectionAuth } from './http-auth.js';
 import { ShellTable } from './shells.js';
@@ -79,7 +85,13 @@ export class WinrmEndpoint {
   }
 
   snapshot(): EndpointStats {
-    return { ...this.stats, authentications: { ...this.stats.authentications }, faults: { ...this.stats.faults }, openShells: this.shells.open, shellsCreated: this.shells.created };
+    return {
+      ...this.stats,
+      authentications: { ...this.stats.authentications },
+      faults: { ...this.stats.faults },
+      openShells: this.shells.open,
+      shellsCreated: this.shells.created,
+    };
   }
 
   private track(server: Server): Server {
@@ -97,8 +109,15 @@ export class WinrmEndpoint {
     const address = this.host.identity.address;
     const http = this.track(createHttpServer((req, res) => this.serve(req, res, false)));
     const https = this.track(
-      createHttpsServer({ key: this.tls.privateKey, cert: this.tls.certificate, ca: this.tls.ca, requestCert: true, rejectUnauthorized: false }, (req, res) =>
-        this.serve(req, res, true),
+      createHttpsServer(
+        {
+          key: this.tls.privateKey,
+          cert: this.tls.certificate,
+          ca: this.tls.ca,
+          requestCert: true,
+          rejectUnauthorized: false,
+        },
+        (req, res) => this.serve(req, res, true),
       ),
     );
     this.servers = [http, https];
@@ -114,13 +133,17 @@ export class WinrmEndpoint {
       return { http: await bind(http, ports.http), https: await bind(https, ports.https) };
     } catch (err) {
       await this.close();
-      throw new Error(`cannot listen on ${address} (http ${ports.http}, https ${ports.https}): ${(err as Error).message}`);
+      throw new Error(
+        `cannot listen on ${address} (http ${ports.http}, https ${ports.https}): ${(err as Error).message}`,
+      );
     }
   }
 
   /** Host down: both listeners closed, every connection cut, every shell and its commands gone. */
   async close(): Promise<void> {
-    const closing = this.servers.map((server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())));
+    const closing = this.servers.map(
+      (server) => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())),
+    );
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
     this.servers = [];
@@ -131,7 +154,8 @@ export class WinrmEndpoint {
   private serve(req: IncomingMessage, res: ServerResponse, secure: boolean): void {
     this.handle(req, res, secure).catch((err: unknown) => {
       if (req.socket.destroyed) return;
-      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`internal error: ${(err as Error).message}`);
+      if (!res.headersSent)
+        res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`internal error: ${(err as Error).message}`);
       else res.destroy();
     });
   }
@@ -140,10 +164,18 @@ export class WinrmEndpoint {
     const body = await readBody(req);
     this.stats.requests++;
     const text = (status: number, message: string, headers: Record<string, string | string[]> = {}): void => {
-      res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(message), Server: 'Microsoft-HTTPAPI/2.0' }).end(message);
+      res
+        .writeHead(status, {
+          ...headers,
+          'Content-Type': 'text/plain; charset=utf-8',
+          'Content-Length': Buffer.byteLength(message),
+          Server: 'Microsoft-HTTPAPI/2.0',
+        })
+        .end(message);
     };
     if (body === null) return text(413, 'Request Entity Too Large');
-    if (req.method !== 'POST' || (req.url ?? '').split('?')[0]?.toLowerCase() !== '/wsman') return text(404, 'Not Found');
+    if (req.method !== 'POST' || (req.url ?? '').split('?')[0]?.toLowerCase() !== '/wsman')
+      return text(404, 'Not Found');
 
     let conn = this.connections.get(req.socket);
     if (!conn) this.connections.set(req.socket, (conn = {}));
@@ -167,7 +199,8 @@ export class WinrmEndpoint {
     }
     // pywinrm's setup_encryption: an authenticated empty POST that only establishes the context.
     if (soap.length === 0) return text(200, '');
-    if (!encrypted && !secure && !this.options.allowUnencrypted) return text(401, 'Unencrypted traffic is refused: AllowUnencrypted is false on this WinRM service.');
+    if (!encrypted && !secure && !this.options.allowUnencrypted)
+      return text(401, 'Unencrypted traffic is refused: AllowUnencrypted is false on this WinRM service.');
 
     const { status, xml } = await this.soap(soap.toString('utf8'), auth.user, req);
     let out: Buffer = Buffer.from(xml, 'utf8');
@@ -176,7 +209,9 @@ export class WinrmEndpoint {
       out = encryptMessage(session, out);
       contentType = ENCRYPTED_CONTENT_TYPE;
     }
-    res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': out.length, Server: 'Microsoft-HTTPAPI/2.0' }).end(out);
+    res
+      .writeHead(status, { 'Content-Type': contentType, 'Content-Length': out.length, Server: 'Microsoft-HTTPAPI/2.0' })
+      .end(out);
   }
 
   private async soap(xml: string, user: string, req: IncomingMessage): Promise<{ status: number; xml: string }> {

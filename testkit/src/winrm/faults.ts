@@ -48,7 +48,12 @@ export const raise = (fault: WsmanFault): never => {
 
 export const Faults = {
   operationTimeout: () =>
-    new WsmanFault('s:Receiver', 'w:TimedOut', FaultCode.operationTimeout, 'The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  '),
+    new WsmanFault(
+      's:Receiver',
+      'w:TimedOut',
+      FaultCode.operationTimeout,
+      'The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  ',
+    ),
   shellNotFound: (shellId: string) =>
     new WsmanFault(
       's:Sender',
@@ -78,12 +83,33 @@ export const Faults = {
       `The WS-Management service cannot process the request because the envelope size (${size} bytes) exceeds the MaxEnvelopeSize of ${max} bytes. `,
     ),
   invalidXml: (detail: string) =>
-    new WsmanFault('s:Sender', 'w:SchemaValidationError', FaultCode.invalidXml, `The WS-Management service cannot process the request because the XML is invalid: ${detail} `),
-  soapVersion: () => new WsmanFault('s:VersionMismatch', 'w:InvalidMessage', FaultCode.soapVersion, 'The WS-Management service only accepts SOAP 1.2 envelopes. '),
+    new WsmanFault(
+      's:Sender',
+      'w:SchemaValidationError',
+      FaultCode.invalidXml,
+      `The WS-Management service cannot process the request because the XML is invalid: ${detail} `,
+    ),
+  soapVersion: () =>
+    new WsmanFault(
+      's:VersionMismatch',
+      'w:InvalidMessage',
+      FaultCode.soapVersion,
+      'The WS-Management service only accepts SOAP 1.2 envelopes. ',
+    ),
   invalidHeader: (detail: string) =>
-    new WsmanFault('s:Sender', 'a:InvalidMessageInformationHeader', FaultCode.invalidHeader, `The WS-Management service cannot process a SOAP header in the request: ${detail} `),
+    new WsmanFault(
+      's:Sender',
+      'a:InvalidMessageInformationHeader',
+      FaultCode.invalidHeader,
+      `The WS-Management service cannot process a SOAP header in the request: ${detail} `,
+    ),
   actionNotSupported: (action: string) =>
-    new WsmanFault('s:Sender', 'a:ActionNotSupported', FaultCode.actionNotSupported, `The WS-Management service cannot process the request because the action ${action || '(none)'} is not supported for this resource. `),
+    new WsmanFault(
+      's:Sender',
+      'a:ActionNotSupported',
+      FaultCode.actionNotSupported,
+      `The WS-Management service cannot process the request because the action ${action || '(none)'} is not supported for this resource. `,
+    ),
   resourceNotFound: (uri: string) =>
     new WsmanFault(
       's:Sender',
@@ -91,6 +117,18 @@ export const Faults = {
       FaultCode.resourceNotFound,
       `The WS-Management service cannot process the request. The resource URI (${uri}) was not found in the WS-Management catalog. `,
     ),
-  invalidRequest: (detail: string) => new WsmanFault('s:Sender', 'w:SchemaValidationError', FaultCode.invalidRequest, `The WS-Management service cannot process the request: ${detail} `),
-  injected: () => new WsmanFault('s:Receiver', 'w:InternalError', FaultCode.injected, 'The WS-Management service cannot process the request: the test fleet was asked to fail it. '),
+  invalidRequest: (detail: string) =>
+    new WsmanFault(
+      's:Sender',
+      'w:SchemaValidationError',
+      FaultCode.invalidRequest,
+      `The WS-Management service cannot process the request: ${detail} `,
+    ),
+  injected: () =>
+    new WsmanFault(
+      's:Receiver',
+      'w:InternalError',
+      FaultCode.injected,
+      'The WS-Management service cannot process the request: the test fleet was asked to fail it. ',
+    ),
 };

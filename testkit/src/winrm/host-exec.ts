@@ -30,6 +30,11 @@ export const execOnHost = async (
     throw new Error(`${commandLine.slice(0, 80)} did not finish within ${options.timeoutMs ?? 60_000} ms`);
   }
   const out = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
-  for (const piece of command.take({ streamBytes: Infinity, totalBytes: Infinity, room: Infinity, overhead: 0 })) out[piece.stream].push(piece.data);
-  return { code: command.exitCode ?? 1, stdout: Buffer.concat(out.stdout).toString('utf8'), stderr: Buffer.concat(out.stderr).toString('utf8') };
+  for (const piece of command.take({ streamBytes: Infinity, totalBytes: Infinity, room: Infinity, overhead: 0 }))
+    out[piece.stream].push(piece.data);
+  return {
+    code: command.exitCode ?? 1,
+    stdout: Buffer.concat(out.stdout).toString('utf8'),
+    stderr: Buffer.concat(out.stderr).toString('utf8'),
+  };
 };

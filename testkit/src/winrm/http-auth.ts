@@ -35,11 +35,15 @@ export type AuthOutcome =
   | { kind: 'reject' };
 
 /** The schemes a 401 offers. */
-export const offers = (auth: ResolvedAuth): string[] => [...(auth.ntlm ? ['Negotiate'] : []), ...(auth.basic ? ['Basic realm="WSMAN"'] : [])];
+export const offers = (auth: ResolvedAuth): string[] => [
+  ...(auth.ntlm ? ['Negotiate'] : []),
+  ...(auth.basic ? ['Basic realm="WSMAN"'] : []),
+];
 
 /** A local account may be named `user`, `.\user`, `HOST\user` or `user@HOST`. */
 const localUser = (user: string, domain: string, account: Account): boolean =>
-  user.toLowerCase() === account.username.toLowerCase() && ['', '.', account.hostname.toLowerCase(), 'localhost'].includes(domain.toLowerCase());
+  user.toLowerCase() === account.username.toLowerCase() &&
+  ['', '.', account.hostname.toLowerCase(), 'localhost'].includes(domain.toLowerCase());
 
 const splitAccount = (name: string): { user: string; domain: string } => {
   const slash = name.indexOf('\\');
@@ -76,13 +80,24 @@ const ntlm = (scheme: string, token: Buffer, conn: ConnectionAuth, account: Acco
   }
 };
 
-export const authenticate = (req: IncomingMessage, conn: ConnectionAuth, account: Account, auth: ResolvedAuth, secure: boolean): AuthOutcome => {
+export const authenticate = (
+  req: IncomingMessage,
+  conn: ConnectionAuth,
+  account: Account,
+  auth: ResolvedAuth,
+  secure: boolean,
+): AuthOutcome => {
   const header = req.headers.authorization?.trim();
-  if (!header) return conn.session ? { kind: 'ok', user: conn.session.user, method: 'connection', session: conn.session.ntlm } : { kind: 'reject' };
+  if (!header)
+    return conn.session
+      ? { kind: 'ok', user: conn.session.user, method: 'connection', session: conn.session.ntlm }
+      : { kind: 'reject' };
   if (header === CERTIFICATE_AUTH) {
     if (!secure || !auth.certificate) return { kind: 'reject' };
     const presented = (req.socket as TLSSocket).getPeerCertificate();
-    const ok = Boolean(presented && 'fingerprint256' in presented && presented.fingerprint256 === account.clientFingerprint);
+    const ok = Boolean(
+      presented && 'fingerprint256' in presented && presented.fingerprint256 === account.clientFingerprint,
+    );
     return ok ? { kind: 'ok', user: account.username, method: 'certificate' } : { kind: 'reject' };
   }
   const space = header.indexOf(' ');

@@ -25,7 +25,8 @@ const quoteArg = (arg: string): string => (arg === '' || /[\s"]/.test(arg) ? `"$
 
 const SKIPPED_FLAGS = /^-(nologo|noprofile|noninteractive|sta|mta|noexit)$/i;
 const FLAGS_WITH_VALUE = /^-(executionpolicy|ep|ex|inputformat|if|outputformat|of|windowstyle|w|version|v)$/i;
-const ENCODED = /^-(e|ec|en|enc|enco|encod|encode|encoded|encodedc|encodedco|encodedcom|encodedcomm|encodedcomma|encodedcomman|encodedcommand)$/i;
+const ENCODED =
+  /^-(e|ec|en|enc|enco|encod|encode|encoded|encodedc|encodedco|encodedcom|encodedcomm|encodedcomma|encodedcomman|encodedcommand)$/i;
 
 /** powershell.exe's command line -> its script; null means "read the script from stdin". */
 const powershellScript = (args: readonly string[]): string | null => {
@@ -80,7 +81,12 @@ const native = (name: string, args: readonly string[], io: ProcessIo, host: WinH
  * A native program PowerShell starts is a process of its own (its parent this one): PowerShell
  * waits for it, but Stop-Process on PowerShell leaves it running, as on Windows.
  */
-const child = (name: string, run: (io: ProcessIo) => Promise<number> | number, io: ProcessIo, host: WinHost): Promise<number> => {
+const child = (
+  name: string,
+  run: (io: ProcessIo) => Promise<number> | number,
+  io: ProcessIo,
+  host: WinHost,
+): Promise<number> => {
   io.check();
   const abort = new AbortController();
   const process = host.startCommandProcess(name, () => abort.abort(), io.pid);

@@ -13,7 +13,12 @@ const BAD_BASE64 =
 const fromBase64 = (line: string): Buffer => {
   const text = line.replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw methodError('FromBase64String', 1, new WinIoError('io', BAD_BASE64));
-  if (text.length % 4 !== 0) throw methodError('FromBase64String', 1, new WinIoError('io', 'Invalid length for a Base-64 char array or string.'));
+  if (text.length % 4 !== 0)
+    throw methodError(
+      'FromBase64String',
+      1,
+      new WinIoError('io', 'Invalid length for a Base-64 char array or string.'),
+    );
   return Buffer.from(text, 'base64');
 };
 
@@ -30,10 +35,14 @@ export const fileStageOp = async (op: Op): Promise<never> => {
   const expected = op.int('bytes');
   const part = `${staged}.part`;
   try {
-    const why = await initializeOpscFolder(files, op.str('root'), dir).catch((err: unknown) => Promise.reject(methodError('CreateDirectory', 2, err)));
-    if (why) op.stop(70, `opsconductor: will not stage an upload in a folder others control: ${why}; ${op.str('advice')}`);
+    const why = await initializeOpscFolder(files, op.str('root'), dir).catch((err: unknown) =>
+      Promise.reject(methodError('CreateDirectory', 2, err)),
+    );
+    if (why)
+      op.stop(70, `opsconductor: will not stage an upload in a folder others control: ${why}; ${op.str('advice')}`);
     const cutoff = Date.now() - op.int('retentionHours') * 3_600_000;
-    for (const e of await files.list(dir)) if (!e.directory && e.modified.getTime() < cutoff) await files.remove(e.path).catch(() => undefined);
+    for (const e of await files.list(dir))
+      if (!e.directory && e.modified.getTime() < cutoff) await files.remove(e.path).catch(() => undefined);
     const sha = createHash('sha256');
     const out = await files.openForWrite(part).catch((err: unknown) => Promise.reject(methodError('Open', 4, err)));
     let bytes = 0;

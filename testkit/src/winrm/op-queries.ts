@@ -21,7 +21,14 @@ export const processCheckOp = (op: Op): never => {
 
 const LEVEL_NAMES = { 1: 'Critical', 2: 'Error', 3: 'Warning', 4: 'Information' } as const;
 /** Providers a Windows host has registered even when its log holds none of their events. */
-const REGISTERED_PROVIDERS = ['Service Control Manager', 'EventLog', 'Microsoft-Windows-Kernel-General', 'Application Error', 'MsiInstaller', 'Microsoft-Windows-WinRM'];
+const REGISTERED_PROVIDERS = [
+  'Service Control Manager',
+  'EventLog',
+  'Microsoft-Windows-Kernel-General',
+  'Application Error',
+  'MsiInstaller',
+  'Microsoft-Windows-WinRM',
+];
 
 /** DateTime.ToString('o') of a UTC time: seven fractional digits and Z. */
 const roundTrip = (time: Date): string => time.toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
@@ -33,7 +40,9 @@ export const eventLogOp = (op: Op): never => {
   const level = op.value('level');
   if (!host.logName(log)) op.stop(1, `There is not an event log on the localhost computer that matches "${log}".`);
   if (provider !== null) {
-    const known = [...REGISTERED_PROVIDERS, ...host.events().map((e) => e.provider)].some((p) => p.toLowerCase() === provider.toLowerCase());
+    const known = [...REGISTERED_PROVIDERS, ...host.events().map((e) => e.provider)].some(
+      (p) => p.toLowerCase() === provider.toLowerCase(),
+    );
     if (!known) op.stop(1, `There is not an event provider on the localhost computer that matches "${provider}".`);
   }
   const since = Date.now() - op.int('sinceMinutes') * 60_000;
@@ -44,7 +53,10 @@ export const eventLogOp = (op: Op): never => {
     .filter((e) => provider === null || e.provider.toLowerCase() === provider.toLowerCase())
     .sort((a, b) => b.time.getTime() - a.time.getTime())
     .slice(0, op.int('maxEvents'));
-  for (const e of events) op.out(`${roundTrip(e.time)} ${LEVEL_NAMES[e.level]} ${e.provider} ${e.id}: ${e.message.replace(/\s+/g, ' ').trim()}`);
+  for (const e of events)
+    op.out(
+      `${roundTrip(e.time)} ${LEVEL_NAMES[e.level]} ${e.provider} ${e.id}: ${e.message.replace(/\s+/g, ' ').trim()}`,
+    );
   op.fact('count', events.length);
   return op.exit(0);
 };

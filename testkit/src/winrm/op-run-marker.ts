@@ -80,7 +80,9 @@ const lock = async (op: Op, lockPath: string): Promise<{ release: () => void; to
     if (owner && typeof owner.pid === 'number' && owner.deadline < Date.now()) {
       const p = host.process(owner.pid);
       if (p?.started && p.started.getTime() === owner.started) {
-        io.errorLine(`opsconductor: attempt ${owner.attempt} (process ${owner.pid}) holds the run marker past its lease; stopping it and the processes it started`);
+        io.errorLine(
+          `opsconductor: attempt ${owner.attempt} (process ${owner.pid}) holds the run marker past its lease; stopping it and the processes it started`,
+        );
         host.killProcess(owner.pid);
         for (const child of host.descendants(owner.pid)) host.killProcess(child.pid);
         tookOver = owner.attempt;
@@ -98,7 +100,12 @@ const lock = async (op: Op, lockPath: string): Promise<{ release: () => void; to
     refuseUntrusted(op, 'lock file', lockPath, foreign);
   }
   try {
-    const lease: Lease = { pid: io.pid, started: io.started.getTime(), deadline: Date.now() + op.int('leaseSeconds') * 1000, attempt: op.int('attempt') };
+    const lease: Lease = {
+      pid: io.pid,
+      started: io.started.getTime(),
+      deadline: Date.now() + op.int('leaseSeconds') * 1000,
+      attempt: op.int('attempt'),
+    };
     const out = await host.files.openForWrite(lockPath);
     try {
       await out.write(JSON.stringify(lease));
@@ -109,7 +116,12 @@ const lock = async (op: Op, lockPath: string): Promise<{ release: () => void; to
     release();
     if (!(err instanceof WinIoError)) throw err;
     throw new TerminatingError(
-      errorRecordLines({ source: 'Open', message: `Exception calling "Open" with "4" argument(s): "${err.message}"`, category: 'NotSpecified: (:) [], MethodInvocationException', errorId: 'UnauthorizedAccessException' }),
+      errorRecordLines({
+        source: 'Open',
+        message: `Exception calling "Open" with "4" argument(s): "${err.message}"`,
+        category: 'NotSpecified: (:) [], MethodInvocationException',
+        errorId: 'UnauthorizedAccessException',
+      }),
     );
   }
   return { release, tookOver };
@@ -127,7 +139,9 @@ interface Recorded {
 /** `Write-TakenOver`: the fact line the executor looks for, and why on the error stream. */
 const writeTakenOver = (op: Op, attempt: number): void => {
   op.ctx.io.line(`@@opsc-${op.nonce} ${TAKEN_OVER_FACT}=${attempt}`);
-  op.ctx.io.errorLine(`opsconductor: attempt ${attempt} was stopped mid-change after its lease ran out; the host may be half-changed, so the change is not run again`);
+  op.ctx.io.errorLine(
+    `opsconductor: attempt ${attempt} was stopped mid-change after its lease ran out; the host may be half-changed, so the change is not run again`,
+  );
 };
 
 /** `Save-OpscMarker`: to a temporary name, then moved into place; a marker that cannot be written is said, not fatal. */
@@ -141,7 +155,9 @@ const saveMarker = async (op: Op, marker: string, record: Recorded): Promise<voi
     await files.move(tmp, marker);
   } catch (err) {
     if (!(err instanceof WinIoError)) throw err;
-    op.ctx.io.errorLine(`opsconductor: could not write the run marker ${marker}; a retry would run this again: ${err.message}`);
+    op.ctx.io.errorLine(
+      `opsconductor: could not write the run marker ${marker}; a retry would run this again: ${err.message}`,
+    );
   }
 };
 
@@ -152,9 +168,13 @@ const prune = async (op: Op, runs: string): Promise<void> => {
   const { files } = op.ctx.host;
   const cutoff = Date.now() - RETENTION_DAYS * 86_400_000;
   const entries = await files.list(runs).catch(() => []);
-  for (const e of entries) if (!e.directory && e.modified.getTime() < cutoff) await files.remove(e.path).catch(() => undefined);
-  const dirs = entries.filter((e) => e.directory && e.modified.getTime() < cutoff).sort((a, b) => b.path.length - a.path.length);
-  for (const d of dirs) if ((await files.list(d.path)).length === 0) await files.removeEmptyDirectory(d.path).catch(() => undefined);
+  for (const e of entries)
+    if (!e.directory && e.modified.getTime() < cutoff) await files.remove(e.path).catch(() => undefined);
+  const dirs = entries
+    .filter((e) => e.directory && e.modified.getTime() < cutoff)
+    .sort((a, b) => b.path.length - a.path.length);
+  for (const d of dirs)
+    if ((await files.list(d.path)).length === 0) await files.removeEmptyDirectory(d.path).catch(() => undefined);
 };
 
 /** Runs `perform` (the operation's body) at most once per job, step and target, as the envelope does. */
@@ -170,9 +190,16 @@ export const runOnce = async (op: Op, perform: () => Promise<never>): Promise<ne
     if (!why) await files.createDirectory(dir);
   } catch (err) {
     if (isControlFlow(err)) throw err;
-    op.stop(NO_MARKER_FOLDER_EXIT, `opsconductor: cannot write a run marker under ${dir}: ${(err as Error).message}; a change that a retry could repeat is not made`);
+    op.stop(
+      NO_MARKER_FOLDER_EXIT,
+      `opsconductor: cannot write a run marker under ${dir}: ${(err as Error).message}; a change that a retry could repeat is not made`,
+    );
   }
-  if (why) op.stop(NO_MARKER_FOLDER_EXIT, `opsconductor: will not keep run markers in a folder others control: ${why}; ${NOT_PRIVATE_ADVICE}`);
+  if (why)
+    op.stop(
+      NO_MARKER_FOLDER_EXIT,
+      `opsconductor: will not keep run markers in a folder others control: ${why}; ${NOT_PRIVATE_ADVICE}`,
+    );
   const { release, tookOver } = await lock(op, joinWin(dir, `.${target}.lock`));
   try {
     const existing = await files.read(marker);
@@ -188,7 +215,13 @@ export const runOnce = async (op: Op, perform: () => Promise<never>): Promise<ne
     }
     if (tookOver !== null) {
       if (op.strOrNull('staged')) await files.remove(op.str('staged')).catch(() => undefined);
-      await saveMarker(op, marker, { exitCode: TAKEN_OVER_EXIT, at: now(), attempt: op.int('attempt'), facts: {}, takenOver: tookOver });
+      await saveMarker(op, marker, {
+        exitCode: TAKEN_OVER_EXIT,
+        at: now(),
+        attempt: op.int('attempt'),
+        facts: {},
+        takenOver: tookOver,
+      });
       writeTakenOver(op, tookOver);
       return op.exit(TAKEN_OVER_EXIT);
     }
@@ -205,7 +238,12 @@ export const runOnce = async (op: Op, perform: () => Promise<never>): Promise<ne
         failure = err;
       } else throw err;
     }
-    await saveMarker(op, marker, { exitCode, at: now(), attempt: op.int('attempt'), facts: Object.fromEntries(op.facts) });
+    await saveMarker(op, marker, {
+      exitCode,
+      at: now(),
+      attempt: op.int('attempt'),
+      facts: Object.fromEntries(op.facts),
+    });
     await prune(op, runs);
     if (failure) throw failure;
     return op.exit(exitCode);

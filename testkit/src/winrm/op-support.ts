@@ -83,17 +83,30 @@ export const isControlFlow = (err: unknown): boolean => !(err instanceof WinIoEr
  * the inner exception and binds it to `$_`; a bare `catch` sees the wrapper's message.
  */
 export const methodError = (method: string, argCount: number, err: unknown): unknown =>
-  err instanceof WinIoError ? new WinIoError(err.kind, `Exception calling "${method}" with "${argCount}" argument(s): "${err.message}"`, err) : err;
+  err instanceof WinIoError
+    ? new WinIoError(err.kind, `Exception calling "${method}" with "${argCount}" argument(s): "${err.message}"`, err)
+    : err;
 
-const CMDLET_ERRORS: Record<string, { category: (e: WinIoError, target: string) => string; id: (e: WinIoError) => string; message?: (e: WinIoError, target: string) => string }> = {
+const CMDLET_ERRORS: Record<
+  string,
+  {
+    category: (e: WinIoError, target: string) => string;
+    id: (e: WinIoError) => string;
+    message?: (e: WinIoError, target: string) => string;
+  }
+> = {
   'Remove-Item': {
-    category: (e, target) => `${e.kind === 'denied' ? 'PermissionDenied' : 'WriteError'}: (${target}:FileInfo) [Remove-Item], ${e.kind === 'denied' ? 'UnauthorizedAccessException' : 'IOException'}`,
-    id: (e) => `${e.kind === 'denied' ? 'RemoveFileSystemItemUnAuthorizedAccess' : 'RemoveFileSystemItemIOError'},Microsoft.PowerShell.Commands.RemoveItemCommand`,
+    category: (e, target) =>
+      `${e.kind === 'denied' ? 'PermissionDenied' : 'WriteError'}: (${target}:FileInfo) [Remove-Item], ${e.kind === 'denied' ? 'UnauthorizedAccessException' : 'IOException'}`,
+    id: (e) =>
+      `${e.kind === 'denied' ? 'RemoveFileSystemItemUnAuthorizedAccess' : 'RemoveFileSystemItemIOError'},Microsoft.PowerShell.Commands.RemoveItemCommand`,
     message: (e, target) => `Cannot remove item ${target}: ${e.message}`,
   },
   'Copy-Item': {
-    category: (e) => `${e.kind === 'denied' ? 'PermissionDenied' : e.kind === 'not-found' ? 'ObjectNotFound' : 'NotSpecified'}: (:) [Copy-Item], ${e.kind === 'denied' ? 'UnauthorizedAccessException' : e.kind === 'not-found' ? 'DirectoryNotFoundException' : 'IOException'}`,
-    id: (e) => `${e.kind === 'denied' ? 'System.UnauthorizedAccessException' : e.kind === 'not-found' ? 'System.IO.DirectoryNotFoundException' : 'System.IO.IOException'},Microsoft.PowerShell.Commands.CopyItemCommand`,
+    category: (e) =>
+      `${e.kind === 'denied' ? 'PermissionDenied' : e.kind === 'not-found' ? 'ObjectNotFound' : 'NotSpecified'}: (:) [Copy-Item], ${e.kind === 'denied' ? 'UnauthorizedAccessException' : e.kind === 'not-found' ? 'DirectoryNotFoundException' : 'IOException'}`,
+    id: (e) =>
+      `${e.kind === 'denied' ? 'System.UnauthorizedAccessException' : e.kind === 'not-found' ? 'System.IO.DirectoryNotFoundException' : 'System.IO.IOException'},Microsoft.PowerShell.Commands.CopyItemCommand`,
   },
 };
 
@@ -106,7 +119,8 @@ export const uncaught = (cmdlet: string, target: string, err: unknown): unknown 
       source: cmdlet,
       message: shape?.message?.(err, target) ?? err.message,
       category: shape?.category(err, target) ?? `NotSpecified: (:) [${cmdlet}], IOException`,
-      errorId: shape?.id(err) ?? `System.IO.IOException,Microsoft.PowerShell.Commands.${cmdlet.replace('-', '')}Command`,
+      errorId:
+        shape?.id(err) ?? `System.IO.IOException,Microsoft.PowerShell.Commands.${cmdlet.replace('-', '')}Command`,
     }),
   );
 };

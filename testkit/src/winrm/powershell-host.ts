@@ -57,7 +57,8 @@ const runOperation = async (prologueText: string, ctx: ScriptContext): Promise<n
   const nonce = prologue.variables.get('opsc_nonce');
   const name = prologue.variables.get('opsc_op');
   const perform = typeof name === 'string' ? OPERATIONS[name] : undefined;
-  if (typeof nonce !== 'string' || !perform) throw parserError(`the simulated host cannot perform operation ${JSON.stringify(name ?? null)}`);
+  if (typeof nonce !== 'string' || !perform)
+    throw parserError(`the simulated host cannot perform operation ${JSON.stringify(name ?? null)}`);
   const op = new Op(ctx, prologue.variables, nonce);
   if (prologue.variables.has('opsc_runs')) return runOnce(op, async () => perform(op));
   // Only the envelope runs the operator's script as an operation.

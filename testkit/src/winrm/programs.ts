@@ -62,7 +62,10 @@ export const nativeProgram = (name: string): NativeProgram | undefined => PROGRA
 
 /** What cmd.exe says about a program it cannot find. */
 export const cmdNotRecognized = (io: ProcessIo, name: string): number => {
-  io.raw('stderr', `'${name}' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n`);
+  io.raw(
+    'stderr',
+    `'${name}' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n`,
+  );
   return 1;
 };
 

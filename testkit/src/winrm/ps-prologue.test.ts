@@ -37,17 +37,33 @@ describe('the operation prologue tokenizer', () => {
   });
 
   it('refuses anything that is not a literal', () => {
-    for (const bad of ['$opsc_v = "double"', '$opsc_v = Get-Date', "$opsc_v = 'unterminated", '$opsc_v = $env:PATH', "$opsc_v = 'a' + 'b'", 'Remove-Item x']) {
+    for (const bad of [
+      '$opsc_v = "double"',
+      '$opsc_v = Get-Date',
+      "$opsc_v = 'unterminated",
+      '$opsc_v = $env:PATH',
+      "$opsc_v = 'a' + 'b'",
+      'Remove-Item x',
+    ]) {
       expect(() => parsePrologue(bad), bad).toThrow(PrologueError);
     }
   });
 
   it('splits a real operation script at its body marker', () => {
-    const { script } = windowsScriptFor({ op: 'service', action: 'restart', name: 'Spooler', timeoutSeconds: 30 }, { jobId: 'j', stepId: 's', nonce: 'abc123' });
+    const { script } = windowsScriptFor(
+      { op: 'service', action: 'restart', name: 'Spooler', timeoutSeconds: 30 },
+      { jobId: 'j', stepId: 's', nonce: 'abc123' },
+    );
     const parts = splitOperationScript(script);
     expect(parts).not.toBeNull();
     const { variables } = parsePrologue(parts?.prologue ?? '');
-    expect(Object.fromEntries(variables)).toMatchObject({ opsc_op: 'service', opsc_nonce: 'abc123', opsc_action: 'restart', opsc_name: 'Spooler', opsc_timeoutSeconds: 30 });
+    expect(Object.fromEntries(variables)).toMatchObject({
+      opsc_op: 'service',
+      opsc_nonce: 'abc123',
+      opsc_action: 'restart',
+      opsc_name: 'Spooler',
+      opsc_timeoutSeconds: 30,
+    });
     expect(parts?.body).toContain('Write-Fact');
     expect(splitOperationScript('Write-Output hi')).toBeNull();
   });

@@ -19,15 +19,29 @@ describe('the simulated powershell.exe and cmd.exe', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('runs output statements, a counted ForEach-Object and $env:COMPUTERNAME', async () => {
-    const result = await execOnHost(host, encoded(`Write-Output 'a''b'; echo "on $env:COMPUTERNAME"\n1..3 | ForEach-Object { Write-Output "line $_" }\nWrite-Host ('ab' * 3)\nhostname`));
-    expect(result).toEqual({ code: 0, stdout: "a'b\r\non WIN-07\r\nline 1\r\nline 2\r\nline 3\r\nababab\r\nWIN-07\r\n", stderr: '' });
+    const result = await execOnHost(
+      host,
+      encoded(
+        `Write-Output 'a''b'; echo "on $env:COMPUTERNAME"\n1..3 | ForEach-Object { Write-Output "line $_" }\nWrite-Host ('ab' * 3)\nhostname`,
+      ),
+    );
+    expect(result).toEqual({
+      code: 0,
+      stdout: "a'b\r\non WIN-07\r\nline 1\r\nline 2\r\nline 3\r\nababab\r\nWIN-07\r\n",
+      stderr: '',
+    });
   });
 
   it('reports Write-Error and unknown commands as CLIXML error records and fails with exit code 1', async () => {
-    const result = await execOnHost(host, encoded("Write-Error 'first problem'\nWrite-Output still-running\nGet-Frobnicator -All"));
+    const result = await execOnHost(
+      host,
+      encoded("Write-Error 'first problem'\nWrite-Output still-running\nGet-Frobnicator -All"),
+    );
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('still-running\r\n');
-    expect(result.stderr).toMatch(/^#< CLIXML\r\n<Objs Version="1\.1\.0\.1" xmlns="http:\/\/schemas\.microsoft\.com\/powershell\/2004\/04"><S S="Error">/);
+    expect(result.stderr).toMatch(
+      /^#< CLIXML\r\n<Objs Version="1\.1\.0\.1" xmlns="http:\/\/schemas\.microsoft\.com\/powershell\/2004\/04"><S S="Error">/,
+    );
     const readable = readableStderr(result.stderr);
     expect(readable).toContain("Write-Error 'first problem' : first problem\r\n");
     expect(readable).toContain(
@@ -36,7 +50,10 @@ describe('the simulated powershell.exe and cmd.exe', () => {
   });
 
   it("stops at the first error under $ErrorActionPreference = 'Stop', and honours exit codes", async () => {
-    const stopped = await execOnHost(host, encoded("$ErrorActionPreference = 'Stop'\nWrite-Error 'fatal'\nWrite-Output unreachable"));
+    const stopped = await execOnHost(
+      host,
+      encoded("$ErrorActionPreference = 'Stop'\nWrite-Error 'fatal'\nWrite-Output unreachable"),
+    );
     expect(stopped.code).toBe(1);
     expect(stopped.stdout).toBe('');
     expect((await execOnHost(host, encoded('Write-Output x; exit 42'))).code).toBe(42);
@@ -57,7 +74,9 @@ describe('the simulated powershell.exe and cmd.exe', () => {
   it('runs plain programs through cmd.exe, and gives cmd’s message for unknown ones', async () => {
     expect(await execOnHost(host, 'whoami')).toEqual({ code: 0, stdout: 'win-07\\administrator\r\n', stderr: '' });
     expect((await execOnHost(host, 'cmd /c echo hello  world')).stdout).toBe('hello  world\r\n');
-    expect((await execOnHost(host, 'ipconfig')).stdout).toContain('IPv4 Address. . . . . . . . . . . : 127.0.0.207\r\n');
+    expect((await execOnHost(host, 'ipconfig')).stdout).toContain(
+      'IPv4 Address. . . . . . . . . . . : 127.0.0.207\r\n',
+    );
     expect(await execOnHost(host, 'frob.exe /x')).toEqual({
       code: 1,
       stdout: '',
@@ -66,7 +85,12 @@ describe('the simulated powershell.exe and cmd.exe', () => {
   });
 
   it('produces output over time, and a terminate ends a sleeping script with STATUS_CONTROL_C_EXIT', async () => {
-    const command = new ShellCommand('C1', encoded('Write-Output before; Start-Sleep -Seconds 30; Write-Output after'), host, true);
+    const command = new ShellCommand(
+      'C1',
+      encoded('Write-Output before; Start-Sleep -Seconds 30; Write-Output after'),
+      host,
+      true,
+    );
     expect(await command.waitFor(() => command.pending > 0, 2_000)).toBe(true);
     expect(command.done).toBe(false);
     const started = Date.now();

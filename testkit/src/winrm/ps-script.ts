@@ -89,7 +89,8 @@ const singleQuotedEnd = (text: string): number => {
 const evaluate = (expr: string, state: State, ctx: ScriptContext, offset: number): string => {
   const text = expr.trim();
   if (text.startsWith("'") && singleQuotedEnd(text) === text.length) return text.slice(1, -1).replace(/''/g, "'");
-  if (text.startsWith('"') && text.endsWith('"') && text.length >= 2) return expand(text.slice(1, -1), state, ctx, offset);
+  if (text.startsWith('"') && text.endsWith('"') && text.length >= 2)
+    return expand(text.slice(1, -1), state, ctx, offset);
   if (text.startsWith('(') && text.endsWith(')')) {
     const inner = text.slice(1, -1).trim();
     const end = inner.startsWith("'") ? singleQuotedEnd(inner) : -1;
@@ -102,9 +103,11 @@ const evaluate = (expr: string, state: State, ctx: ScriptContext, offset: number
   throw new NotRecognized(/^\(?\s*([^\s(){}]+)/.exec(text)?.[1] ?? text, offset);
 };
 
-const args = (text: string, state: State, ctx: ScriptContext, offset: number): string[] => splitArguments(text).map((a) => evaluate(a, state, ctx, offset));
+const args = (text: string, state: State, ctx: ScriptContext, offset: number): string[] =>
+  splitArguments(text).map((a) => evaluate(a, state, ctx, offset));
 
-const BOOTSTRAP_RUN = /^&\s*\(\[ScriptBlock\]::Create\(\[System\.Text\.Encoding\]::UTF8\.GetString\(\[Convert\]::FromBase64String\(\$(\w+)\)\)\)\)$/i;
+const BOOTSTRAP_RUN =
+  /^&\s*\(\[ScriptBlock\]::Create\(\[System\.Text\.Encoding\]::UTF8\.GetString\(\[Convert\]::FromBase64String\(\$(\w+)\)\)\)\)$/i;
 const FOREACH = /^(-?\d+)\s*\.\.\s*(-?\d+)\s*\|\s*(?:ForEach-Object|foreach|%)\s*\{([\s\S]*)\}$/i;
 
 /** An error record per the preference: Stop terminates, SilentlyContinue drops it, otherwise it is written. */
@@ -173,7 +176,12 @@ const statement = async (st: Statement, state: State, ctx: ScriptContext): Promi
   if ((m = /^\$([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([\s\S]+)$/.exec(t))) {
     const name = (m[1] ?? '').toLowerCase();
     const read = /^\[Console\]::In\.(ReadToEnd|ReadLine)\(\)$/i.exec(m[2] ?? '')?.[1]?.toLowerCase();
-    const value = read === 'readtoend' ? await io.readToEnd() : read === 'readline' ? ((await io.readLine()) ?? '') : evaluate(m[2] ?? '', state, ctx, st.offset);
+    const value =
+      read === 'readtoend'
+        ? await io.readToEnd()
+        : read === 'readline'
+          ? ((await io.readLine()) ?? '')
+          : evaluate(m[2] ?? '', state, ctx, st.offset);
     if (name === 'erroractionpreference') state.errorAction = value;
     state.vars.set(name, value);
     return true;

@@ -3,7 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { powershellInvocation, powershellScriptFor, readableStderr, stagedPathFor, stageScriptFor, windowsScriptFor } from '@opsc/activities/execution';
+import {
+  powershellInvocation,
+  powershellScriptFor,
+  readableStderr,
+  stagedPathFor,
+  stageScriptFor,
+  windowsScriptFor,
+} from '@opsc/activities/execution';
 import { execOnHost } from './host-exec.js';
 import { holdLockFile } from './op-run-marker.js';
 import { TERMINATED_EXIT_CODE } from './ps-context.js';
@@ -17,12 +24,15 @@ const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
 const EXE = 'C:\\App\\app.exe';
-const markerPath = (step: string, target: string) => `C:\\ProgramData\\OpsConductor\\runs\\job-1\\${step}\\${target}.json`;
+const markerPath = (step: string, target: string) =>
+  `C:\\ProgramData\\OpsConductor\\runs\\job-1\\${step}\\${target}.json`;
 
 const exec = async (host: WinHost, script: string, nonce: string, data?: Buffer) => {
   const { command, args, stdin } = powershellInvocation(script);
   const lines = data ? (data.toString('base64').match(/.{1,64}/g) ?? []).map((l) => `${l}\r\n`).join('') : '';
-  const result = await execOnHost(host, [command, ...args].join(' '), { stdin: Buffer.concat([stdin ?? Buffer.alloc(0), Buffer.from(lines)]) });
+  const result = await execOnHost(host, [command, ...args].join(' '), {
+    stdin: Buffer.concat([stdin ?? Buffer.alloc(0), Buffer.from(lines)]),
+  });
   const facts: Record<string, string> = {};
   const output: string[] = [];
   for (const line of result.stdout.split('\r\n').filter(Boolean)) {
@@ -38,7 +48,13 @@ type RunOptions = { attempt?: number; stepId?: string; targetId?: string; data?:
 /** The script an attempt runs under its marker; a file-copy's data is uploaded to its staging file first. */
 const scriptFor = async (host: WinHost, operation: Operation, nonce: string, options: RunOptions) => {
   const stepId = options.stepId ?? 'step-1';
-  const ctx = { jobId: 'job-1', stepId, nonce, marker: { jobId: 'job-1', stepId, targetId: options.targetId ?? 't-1', attempt: options.attempt ?? 1 }, ...(options.leaseSeconds && { leaseSeconds: options.leaseSeconds }) };
+  const ctx = {
+    jobId: 'job-1',
+    stepId,
+    nonce,
+    marker: { jobId: 'job-1', stepId, targetId: options.targetId ?? 't-1', attempt: options.attempt ?? 1 },
+    ...(options.leaseSeconds && { leaseSeconds: options.leaseSeconds }),
+  };
   if (operation.op === 'powershell') return powershellScriptFor(operation, ctx).script;
   if (operation.op !== 'file-copy') return windowsScriptFor(operation, ctx).script;
   const data = options.data ?? Buffer.alloc(0);
@@ -52,21 +68,29 @@ const run = async (host: WinHost, operation: Operation, options: RunOptions = {}
   return exec(host, await scriptFor(host, operation, nonce, options), nonce);
 };
 
-const NOT_AGAIN = /^already done by attempt 1 at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; not run again \(run marker C:\\ProgramData\\OpsConductor\\runs\\job-1\\.+\.json\)$/;
+const NOT_AGAIN =
+  /^already done by attempt 1 at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; not run again \(run marker C:\\ProgramData\\OpsConductor\\runs\\job-1\\.+\.json\)$/;
 
 describe('run markers on a simulated Windows host', () => {
   let host: WinHost;
   beforeEach(async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'opsc-winrm-marker-'));
     dirs.push(dir);
-    host = new WinHost({ name: 'win-04', hostname: 'WIN-04', address: '127.0.0.204', username: 'Administrator' }, dir, {});
+    host = new WinHost(
+      { name: 'win-04', hostname: 'WIN-04', address: '127.0.0.204', username: 'Administrator' },
+      dir,
+      {},
+    );
     await host.writeFile(EXE, 'v1');
   });
 
   it('copies a file once: the retry reports the same facts, keeps file and backup, and removes its own staged upload', async () => {
     const copy = { op: 'file-copy', source: 'app.exe', destination: EXE, backup: true } as const;
     const first = await run(host, copy, { data: Buffer.from('v2') });
-    expect(first).toMatchObject({ code: 0, facts: { replaced: 'true', backup: 'C:\\ProgramData\\OpsConductor\\backups\\job-1\\step-1\\app.exe' } });
+    expect(first).toMatchObject({
+      code: 0,
+      facts: { replaced: 'true', backup: 'C:\\ProgramData\\OpsConductor\\backups\\job-1\\step-1\\app.exe' },
+    });
     const retry = await run(host, copy, { data: Buffer.from('v3'), attempt: 2 });
     expect(retry.code).toBe(0);
     expect(retry.facts).toEqual(first.facts);
@@ -88,7 +112,10 @@ describe('run markers on a simulated Windows host', () => {
     expect(await run(host, script, { stepId: 'step-1.rollback' })).toMatchObject({ code: 3, output: ['ran'] });
     // A script that falls off its end: 0 when its last statement succeeded.
     expect((await run(host, { op: 'powershell', script: 'Write-Output ok' }, { stepId: 's2' })).code).toBe(0);
-    expect(JSON.parse((await host.readFile(markerPath('s2', 't-1')))?.toString() ?? '{}')).toMatchObject({ exitCode: 0, facts: {} });
+    expect(JSON.parse((await host.readFile(markerPath('s2', 't-1')))?.toString() ?? '{}')).toMatchObject({
+      exitCode: 0,
+      facts: {},
+    });
   });
 
   /** The lease in the target's lock file once an attempt holds it: owner pid, start time and deadline (Unix ms). */
@@ -96,12 +123,15 @@ describe('run markers on a simulated Windows host', () => {
     const lockPath = `C:\\ProgramData\\OpsConductor\\runs\\job-1\\${stepId}\\.t-1.lock`;
     for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 10))) {
       const text = (await host.readFile(lockPath))?.toString('utf8');
-      const lease = text ? (JSON.parse(text) as { pid: number; started: number; deadline: number; attempt: number }) : null;
+      const lease = text
+        ? (JSON.parse(text) as { pid: number; started: number; deadline: number; attempt: number })
+        : null;
       if (lease?.attempt === attempt && host.process(lease.pid)) return lease;
     }
     throw new Error(`attempt ${attempt} never held the lease`);
   };
-  const markerOf = async (stepId: string) => JSON.parse((await host.readFile(markerPath(stepId, 't-1')))?.toString() ?? 'null') as { attempt: number } | null;
+  const markerOf = async (stepId: string) =>
+    JSON.parse((await host.readFile(markerPath(stepId, 't-1')))?.toString() ?? 'null') as { attempt: number } | null;
 
   it('has a retry wait for an attempt still running on the host, within its lease', async () => {
     const slow = { op: 'powershell', script: 'Start-Sleep -Milliseconds 800\nWrite-Output "slow done"' } as const;
@@ -122,7 +152,10 @@ describe('run markers on a simulated Windows host', () => {
     const quick = { op: 'powershell', script: 'Write-Output "changed"' } as const;
 
     // A lease left in the file by a process that no longer exists holds nothing.
-    await host.writeFile('C:\\ProgramData\\OpsConductor\\runs\\job-1\\stale\\.t-1.lock', JSON.stringify({ pid: 99_996, started: 1, deadline: Date.now() + 3_600_000, attempt: 1 }));
+    await host.writeFile(
+      'C:\\ProgramData\\OpsConductor\\runs\\job-1\\stale\\.t-1.lock',
+      JSON.stringify({ pid: 99_996, started: 1, deadline: Date.now() + 3_600_000, attempt: 1 }),
+    );
     const started = Date.now();
     expect(await run(host, quick, { stepId: 'stale', attempt: 2 })).toMatchObject({ code: 0, output: ['changed'] });
     expect(Date.now() - started).toBeLessThan(500);
@@ -143,7 +176,8 @@ describe('run markers on a simulated Windows host', () => {
     const orphan = run(host, installer, { stepId: 'expired', leaseSeconds: 1 });
     const lease = await leaseHeld('expired', 1);
     let child: number | undefined;
-    for (const until = Date.now() + 5_000; !child && Date.now() < until; await new Promise((r) => setTimeout(r, 10))) child = host.descendants(lease.pid)[0]?.pid;
+    for (const until = Date.now() + 5_000; !child && Date.now() < until; await new Promise((r) => setTimeout(r, 10)))
+      child = host.descendants(lease.pid)[0]?.pid;
     expect(host.process(child ?? 0)).toMatchObject({ name: 'waitfor.exe', parentPid: lease.pid });
 
     const started = Date.now();
@@ -162,13 +196,22 @@ describe('run markers on a simulated Windows host', () => {
 
     // Every later attempt says the same, and still does not make the change.
     const third = await run(host, quick, { stepId: 'expired', attempt: 3 });
-    expect(third).toMatchObject({ code: 71, facts: { 'opsc-taken-over': '1' }, output: [expect.stringMatching(/^already done by attempt 2 at /)] });
-    expect(third.stderr).toMatch(/attempt 1 was stopped mid-change after its lease ran out; the host may be half-changed/);
+    expect(third).toMatchObject({
+      code: 71,
+      facts: { 'opsc-taken-over': '1' },
+      output: [expect.stringMatching(/^already done by attempt 2 at /)],
+    });
+    expect(third.stderr).toMatch(
+      /attempt 1 was stopped mid-change after its lease ran out; the host may be half-changed/,
+    );
   });
 
   it('ends what a command started when its shell command is terminated (WinRS job), but not when only its PowerShell is stopped', async () => {
     const nonce = randomBytes(6).toString('hex');
-    const script = windowsScriptFor({ op: 'command', program: 'waitfor', args: ['/t', '600', 'opsc-never'] }, { jobId: 'job-1', stepId: 'job', nonce });
+    const script = windowsScriptFor(
+      { op: 'command', program: 'waitfor', args: ['/t', '600', 'opsc-never'] },
+      { jobId: 'job-1', stepId: 'job', nonce },
+    );
     const { command, args } = powershellInvocation(script.script);
     const signalled = new ShellCommand('SIGNALLED', [command, ...args].join(' '), host, true);
     const childOf = async (pid: number) => {
@@ -178,7 +221,11 @@ describe('run markers on a simulated Windows host', () => {
       }
       throw new Error('no child process');
     };
-    const pidOf = (name: string) => host.processes().filter((p) => p.name === name).map((p) => p.pid);
+    const pidOf = (name: string) =>
+      host
+        .processes()
+        .filter((p) => p.name === name)
+        .map((p) => p.pid);
     const [shellPid] = pidOf('powershell.exe');
     const child = await childOf(shellPid ?? 0);
     signalled.terminate();
@@ -193,7 +240,8 @@ describe('run markers on a simulated Windows host', () => {
     host.killProcess(orphanChild);
   });
 
-  const LOCAL_USER_ROOT = /opsconductor: will not keep run markers in a folder others control: C:\\ProgramData\\OpsConductor is owned by WIN-04\\localuser; only SYSTEM, Administrators and the executing account may own or write it .*a change that a retry could repeat is not made/;
+  const LOCAL_USER_ROOT =
+    /opsconductor: will not keep run markers in a folder others control: C:\\ProgramData\\OpsConductor is owned by WIN-04\\localuser; only SYSTEM, Administrators and the executing account may own or write it .*a change that a retry could repeat is not made/;
 
   it('refuses a folder a local user made first: a forged lease stops no process, a planted marker completes no undo, no upload is staged there', async () => {
     const step = 'C:\\ProgramData\\OpsConductor\\runs\\job-1\\step-1.rollback';
@@ -201,11 +249,21 @@ describe('run markers on a simulated Windows host', () => {
     const victim = host.addProcess('edr-agent.exe');
     const victimStarted = host.process(victim)?.started?.getTime();
     const planter = host.addProcess('planter.exe');
-    await host.createAsLocalUser(`${step}\\.t-1.lock`, JSON.stringify({ pid: victim, started: victimStarted, deadline: 0, attempt: 1 }));
+    await host.createAsLocalUser(
+      `${step}\\.t-1.lock`,
+      JSON.stringify({ pid: victim, started: victimStarted, deadline: 0, attempt: 1 }),
+    );
     const close = holdLockFile(host, `${step}\\.t-1.lock`, planter);
-    await host.createAsLocalUser(`${step}\\t-1.json`, JSON.stringify({ exitCode: 0, at: '2026-01-01T00:00:00Z', attempt: 1, facts: {} }));
+    await host.createAsLocalUser(
+      `${step}\\t-1.json`,
+      JSON.stringify({ exitCode: 0, at: '2026-01-01T00:00:00Z', attempt: 1, facts: {} }),
+    );
 
-    const undo = await run(host, { op: 'powershell', script: 'Write-Output "undone"' }, { stepId: 'step-1.rollback', attempt: 1 });
+    const undo = await run(
+      host,
+      { op: 'powershell', script: 'Write-Output "undone"' },
+      { stepId: 'step-1.rollback', attempt: 1 },
+    );
     close();
     expect(undo.code).toBe(70);
     expect(undo.output).toEqual([]);
@@ -214,17 +272,26 @@ describe('run markers on a simulated Windows host', () => {
 
     const nonce = randomBytes(6).toString('hex');
     const data = Buffer.from('secret release');
-    const stage = await exec(host, stageScriptFor({ nonce }, { sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length }).script, nonce, data);
+    const stage = await exec(
+      host,
+      stageScriptFor({ nonce }, { sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length }).script,
+      nonce,
+      data,
+    );
     expect(stage.code).toBe(70);
-    expect(stage.stderr).toMatch(/will not stage an upload in a folder others control: C:\\ProgramData\\OpsConductor is owned by WIN-04\\localuser/);
+    expect(stage.stderr).toMatch(
+      /will not stage an upload in a folder others control: C:\\ProgramData\\OpsConductor is owned by WIN-04\\localuser/,
+    );
     expect(await host.files.list('C:\\ProgramData\\OpsConductor\\staging')).toEqual([]);
   });
 
-  it('refuses a folder made with ProgramData\'s inherited access, where Users may create files', async () => {
+  it("refuses a folder made with ProgramData's inherited access, where Users may create files", async () => {
     await host.openToLocalUsers('C:\\ProgramData\\OpsConductor');
     const refused = await run(host, { op: 'powershell', script: 'Write-Output "changed"' });
     expect(refused).toMatchObject({ code: 70, output: [] });
-    expect(refused.stderr).toMatch(/a folder others control: BUILTIN\\Users may write to C:\\ProgramData\\OpsConductor;/);
+    expect(refused.stderr).toMatch(
+      /a folder others control: BUILTIN\\Users may write to C:\\ProgramData\\OpsConductor;/,
+    );
     expect(await host.exists(markerPath('step-1', 't-1'))).toBe(false);
   });
 
@@ -234,25 +301,37 @@ describe('run markers on a simulated Windows host', () => {
     const step = 'C:\\ProgramData\\OpsConductor\\runs\\job-1\\step-1';
     const victim = host.addProcess('edr-agent.exe');
     const planter = host.addProcess('planter.exe');
-    await host.createAsLocalUser(`${step}\\.t-1.lock`, JSON.stringify({ pid: victim, started: host.process(victim)?.started?.getTime(), deadline: 0, attempt: 1 }));
+    await host.createAsLocalUser(
+      `${step}\\.t-1.lock`,
+      JSON.stringify({ pid: victim, started: host.process(victim)?.started?.getTime(), deadline: 0, attempt: 1 }),
+    );
     const close = holdLockFile(host, `${step}\\.t-1.lock`, planter);
     const forged = await run(host, { op: 'powershell', script: 'Write-Output "changed"' });
     close();
     expect(forged).toMatchObject({ code: 70, output: [] });
-    expect(forged.stderr).toMatch(/the lock file C:\\ProgramData\\OpsConductor\\runs\\job-1\\step-1\\\.t-1\.lock belongs to WIN-04\\localuser, not to SYSTEM, Administrators or this account, so it is not trusted/);
+    expect(forged.stderr).toMatch(
+      /the lock file C:\\ProgramData\\OpsConductor\\runs\\job-1\\step-1\\\.t-1\.lock belongs to WIN-04\\localuser, not to SYSTEM, Administrators or this account, so it is not trusted/,
+    );
     expect(host.process(victim)).toMatchObject({ name: 'edr-agent.exe' });
 
     await host.files.remove(`${step}\\.t-1.lock`);
-    await host.createAsLocalUser(`${step}\\t-1.json`, JSON.stringify({ exitCode: 0, at: '2026-01-01T00:00:00Z', attempt: 1, facts: {} }));
+    await host.createAsLocalUser(
+      `${step}\\t-1.json`,
+      JSON.stringify({ exitCode: 0, at: '2026-01-01T00:00:00Z', attempt: 1, facts: {} }),
+    );
     const planted = await run(host, { op: 'powershell', script: 'Write-Output "changed"' }, { attempt: 2 });
     expect(planted).toMatchObject({ code: 70, output: [] });
-    expect(planted.stderr).toMatch(/the run marker C:\\ProgramData\\OpsConductor\\runs\\job-1\\step-1\\t-1\.json belongs to WIN-04\\localuser/);
+    expect(planted.stderr).toMatch(
+      /the run marker C:\\ProgramData\\OpsConductor\\runs\\job-1\\step-1\\t-1\.json belongs to WIN-04\\localuser/,
+    );
   });
 
   it('finishes a copy whose client is gone: the command under the marker never waits for stdin', async () => {
     const copy = { op: 'file-copy', source: 'app.exe', destination: EXE, backup: true } as const;
     const nonce = randomBytes(6).toString('hex');
-    const { command, args, stdin } = powershellInvocation(await scriptFor(host, copy, nonce, { data: Buffer.from('v2') }));
+    const { command, args, stdin } = powershellInvocation(
+      await scriptFor(host, copy, nonce, { data: Buffer.from('v2') }),
+    );
     // The client sent the script and vanished: stdin never ends.
     const orphan = new ShellCommand('ORPHAN', [command, ...args].join(' '), host, true);
     if (stdin) orphan.stdin.push(stdin, false);
@@ -277,6 +356,8 @@ describe('run markers on a simulated Windows host', () => {
     host.denyWrite('C:\\ProgramData\\OpsConductor\\runs');
     const refused = await run(host, { op: 'command', program: 'hostname', args: [] }, { stepId: 'denied' });
     expect(refused.code).toBe(70);
-    expect(refused.stderr).toMatch(/cannot write a run marker under C:\\ProgramData\\OpsConductor\\runs\\job-1\\denied/);
+    expect(refused.stderr).toMatch(
+      /cannot write a run marker under C:\\ProgramData\\OpsConductor\\runs\\job-1\\denied/,
+    );
   });
 });

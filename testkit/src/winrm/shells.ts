@@ -55,7 +55,9 @@ export class ShellCommand {
     const io = new ProcessIo((stream, data) => this.push(stream, data), this.stdin, this.abort.signal, { utf8 });
     // Listed by the program it runs (cmd.exe /c hands it on), so Get-Process and Stop-Process find it.
     // Stop-Process ends this process alone; Signal or the shell going away ends the job WinRS runs it in, so what it started too.
-    const process = host.startCommandProcess(splitCommandLine(commandLine)[0] ?? 'cmd.exe', () => this.stop(TERMINATED_EXIT_CODE));
+    const process = host.startCommandProcess(splitCommandLine(commandLine)[0] ?? 'cmd.exe', () =>
+      this.stop(TERMINATED_EXIT_CODE),
+    );
     io.pid = process.pid;
     io.started = process.started ?? new Date();
     this.ended = () => host.endCommandProcess(process.pid);
@@ -65,7 +67,11 @@ export class ShellCommand {
     runCommandLine(commandLine, io, host).then(
       (code) => this.finish(code),
       (err: unknown) => {
-        if (!(err instanceof Killed)) this.push('stderr', Buffer.from(`[winrm fleet] the simulated command failed: ${(err as Error).stack ?? String(err)}\r\n`));
+        if (!(err instanceof Killed))
+          this.push(
+            'stderr',
+            Buffer.from(`[winrm fleet] the simulated command failed: ${(err as Error).stack ?? String(err)}\r\n`),
+          );
         this.finish(err instanceof Killed ? TERMINATED_EXIT_CODE : 1);
       },
     );
@@ -233,7 +239,13 @@ export class ShellTable {
   commands(): CommandView[] {
     this.reap();
     return [...this.shells.values()].flatMap((shell) =>
-      [...shell.commands.values()].map((c) => ({ shellId: shell.id, commandId: c.id, stdinBytes: c.stdin.received, stdinEnded: c.stdin.closed, done: c.done })),
+      [...shell.commands.values()].map((c) => ({
+        shellId: shell.id,
+        commandId: c.id,
+        stdinBytes: c.stdin.received,
+        stdinEnded: c.stdin.closed,
+        done: c.done,
+      })),
     );
   }
 

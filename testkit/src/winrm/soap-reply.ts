@@ -27,7 +27,11 @@ export const Actions = {
 } as const;
 
 export const CommandState = { running: `${NS.rsp}/CommandState/Running`, done: `${NS.rsp}/CommandState/Done` } as const;
-export const SignalCode = { terminate: `${NS.rsp}/signal/terminate`, ctrlC: `${NS.rsp}/signal/ctrl_c`, ctrlBreak: `${NS.rsp}/signal/ctrl_break` } as const;
+export const SignalCode = {
+  terminate: `${NS.rsp}/signal/terminate`,
+  ctrlC: `${NS.rsp}/signal/ctrl_c`,
+  ctrlBreak: `${NS.rsp}/signal/ctrl_break`,
+} as const;
 
 export const xmlEscape = (value: string): string =>
   value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] ?? c);

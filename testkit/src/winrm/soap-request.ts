@@ -20,10 +20,15 @@ const parser = new XMLParser({
 });
 
 export type XmlNode = Record<string, unknown>;
-export const node = (value: unknown): XmlNode => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as XmlNode) : {});
+export const node = (value: unknown): XmlNode =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as XmlNode) : {};
 export const nodes = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
 export const text = (value: unknown): string =>
-  typeof value === 'string' ? value : typeof value === 'object' && value !== null ? String((value as XmlNode)['#text'] ?? '') : '';
+  typeof value === 'string'
+    ? value
+    : typeof value === 'object' && value !== null
+      ? String((value as XmlNode)['#text'] ?? '')
+      : '';
 export const attr = (value: unknown, name: string): string | undefined => {
   const v = node(value)[`@_${name}`];
   return typeof v === 'string' ? v : undefined;
@@ -60,13 +65,15 @@ export const parseSoapRequest = (xml: string): SoapRequest => {
   if (valid !== true) throw Faults.invalidXml(valid.err.msg);
   if (!xml.includes(SOAP_NS)) throw Faults.soapVersion();
   const envelope = node(node(parser.parse(xml)).Envelope);
-  if (!('Header' in envelope) || !('Body' in envelope)) throw Faults.invalidXml('the message is not a SOAP envelope with a Header and a Body');
+  if (!('Header' in envelope) || !('Body' in envelope))
+    throw Faults.invalidXml('the message is not a SOAP envelope with a Header and a Body');
   const header = node(envelope.Header);
   const maxEnvelope = text(header.MaxEnvelopeSize);
   const timeout = text(header.OperationTimeout);
   const operationTimeoutMs = timeout ? parseDuration(timeout) : DEFAULT_OPERATION_TIMEOUT_MS;
   if (operationTimeoutMs === undefined) throw Faults.invalidHeader(`OperationTimeout ${timeout} is not an xs:duration`);
-  if (maxEnvelope && !/^\d+$/.test(maxEnvelope)) throw Faults.invalidHeader(`MaxEnvelopeSize ${maxEnvelope} is not a number`);
+  if (maxEnvelope && !/^\d+$/.test(maxEnvelope))
+    throw Faults.invalidHeader(`MaxEnvelopeSize ${maxEnvelope} is not a number`);
   const pairs = (list: unknown): Record<string, string> =>
     Object.fromEntries(nodes(list).flatMap((n) => (attr(n, 'Name') ? [[attr(n, 'Name') as string, text(n)]] : [])));
   return {

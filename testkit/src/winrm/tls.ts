@@ -29,15 +29,53 @@ export const createFleetTls = async (addresses: readonly string[], clientUpn: st
   const file = (name: string) => path.join(dir, name);
   try {
     await runOk('create the fleet CA', OPENSSL, [
-      'req', '-x509', ...EC_KEY, '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', DAYS, '-subj', '/CN=OpsConductor WinRM fleet CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      'req',
+      '-x509',
+      ...EC_KEY,
+      '-keyout',
+      file('ca.key'),
+      '-out',
+      file('ca.pem'),
+      '-days',
+      DAYS,
+      '-subj',
+      '/CN=OpsConductor WinRM fleet CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
     ]);
     const sign = async (name: string, subject: string, extensions: string[]) => {
-      await runOk(`create the ${name} key`, OPENSSL, ['req', '-new', ...EC_KEY, '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', subject]);
+      await runOk(`create the ${name} key`, OPENSSL, [
+        'req',
+        '-new',
+        ...EC_KEY,
+        '-keyout',
+        file(`${name}.key`),
+        '-out',
+        file(`${name}.csr`),
+        '-subj',
+        subject,
+      ]);
       await writeFile(file(`${name}.ext`), `${extensions.join('\n')}\n`);
       await runOk(`sign the ${name} certificate`, OPENSSL, [
-        'x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-set_serial', serial(), '-days', DAYS,
-        '-sha256', '-extfile', file(`${name}.ext`), '-out', file(`${name}.pem`),
+        'x509',
+        '-req',
+        '-in',
+        file(`${name}.csr`),
+        '-CA',
+        file('ca.pem'),
+        '-CAkey',
+        file('ca.key'),
+        '-set_serial',
+        serial(),
+        '-days',
+        DAYS,
+        '-sha256',
+        '-extfile',
+        file(`${name}.ext`),
+        '-out',
+        file(`${name}.pem`),
       ]);
     };
     const common = ['basicConstraints=critical,CA:FALSE', 'subjectKeyIdentifier=hash', 'authorityKeyIdentifier=keyid'];
@@ -58,7 +96,11 @@ export const createFleetTls = async (addresses: readonly string[], clientUpn: st
     return {
       caCertificate: await read('ca.pem'),
       server: { certificate: await read('server.pem'), privateKey: await read('server.key') },
-      client: { certificate: clientCertificate, privateKey: await read('client.key'), fingerprint256: new X509Certificate(clientCertificate).fingerprint256 },
+      client: {
+        certificate: clientCertificate,
+        privateKey: await read('client.key'),
+        fingerprint256: new X509Certificate(clientCertificate).fingerprint256,
+      },
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -27,10 +27,17 @@ export class WinIoError extends Error {
   }
 }
 
-export const accessDenied = (winPath: string): WinIoError => new WinIoError('denied', `Access to the path '${winPath}' is denied.`);
-const inUse = (winPath: string): WinIoError => new WinIoError('in-use', `The process cannot access the file '${winPath}' because it is being used by another process.`);
-const partNotFound = (winPath: string): WinIoError => new WinIoError('not-found', `Could not find a part of the path '${winPath}'.`);
-const pathNotFound = (winPath: string): WinIoError => new WinIoError('not-found', `Cannot find path '${winPath}' because it does not exist.`);
+export const accessDenied = (winPath: string): WinIoError =>
+  new WinIoError('denied', `Access to the path '${winPath}' is denied.`);
+const inUse = (winPath: string): WinIoError =>
+  new WinIoError(
+    'in-use',
+    `The process cannot access the file '${winPath}' because it is being used by another process.`,
+  );
+const partNotFound = (winPath: string): WinIoError =>
+  new WinIoError('not-found', `Could not find a part of the path '${winPath}'.`);
+const pathNotFound = (winPath: string): WinIoError =>
+  new WinIoError('not-found', `Cannot find path '${winPath}' because it does not exist.`);
 
 const kindOf = async (fsPath: string): Promise<'file' | 'dir' | null> => {
   try {
@@ -187,7 +194,8 @@ export class WinFiles {
     if (!(await this.isFile(source))) throw pathNotFound(source);
     this.checkWritable(source);
     if (this.held.has(pathKey(source))) throw inUse(source);
-    if (await this.isDirectory(destination)) throw new WinIoError('io', 'Cannot create a file when that file already exists.');
+    if (await this.isDirectory(destination))
+      throw new WinIoError('io', 'Cannot create a file when that file already exists.');
     this.checkReplaceable(destination);
     if (!(await this.isDirectory(parentOf(destination)))) throw partNotFound(destination);
     await rename(this.fs(source), this.fs(destination));
@@ -203,7 +211,11 @@ export class WinFiles {
       entries.map(async (e) => {
         const full = path.join(e.parentPath, e.name);
         const relative = path.relative(root, full).split(path.sep).join('\\');
-        return { path: `${normalizeWinPath(winPath)}\\${relative}`, directory: e.isDirectory(), modified: (await stat(full)).mtime };
+        return {
+          path: `${normalizeWinPath(winPath)}\\${relative}`,
+          directory: e.isDirectory(),
+          modified: (await stat(full)).mtime,
+        };
       }),
     );
   }

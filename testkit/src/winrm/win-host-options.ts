@@ -72,7 +72,11 @@ const positiveInteger = (name: string, value: number | undefined, fallback: numb
 
 /** The endpoint's settings, checked before anything listens. */
 export const resolveEndpointOptions = (o: WinHostOptions) => ({
-  auth: { ntlm: o.auth?.ntlm ?? true, basic: o.auth?.basic ?? true, certificate: o.auth?.certificate ?? true } satisfies ResolvedAuth,
+  auth: {
+    ntlm: o.auth?.ntlm ?? true,
+    basic: o.auth?.basic ?? true,
+    certificate: o.auth?.certificate ?? true,
+  } satisfies ResolvedAuth,
   allowUnencrypted: o.allowUnencrypted ?? false,
   maxShells: positiveInteger('maxShells', o.maxShells, 30),
   shellIdleTimeoutMs: positiveInteger('shellIdleTimeoutMs', o.shellIdleTimeoutMs, 7_200_000),

@@ -12,7 +12,9 @@ describe('a simulated Windows host', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'opsc-winrm-host-'));
     host = new WinHost({ name: 'win-09', hostname: 'WIN-09', address: '127.0.0.209', username: 'Administrator' }, dir, {
-      services: [{ name: 'Relay', path: 'C:\\Relay\\relay.exe', status: 'Stopped', startDelayMs: 100, stopDelayMs: 100 }],
+      services: [
+        { name: 'Relay', path: 'C:\\Relay\\relay.exe', status: 'Stopped', startDelayMs: 100, stopDelayMs: 100 },
+      ],
     });
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));

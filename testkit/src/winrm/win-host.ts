@@ -69,11 +69,27 @@ export class ServiceControlError extends Error {
 
 const DEFAULT_DELAY_MS = 300;
 const STANDARD_LOGS = ['Application', 'System', 'Security', 'Setup'];
-const BASE_PROCESSES = ['smss.exe', 'csrss.exe', 'wininit.exe', 'services.exe', 'lsass.exe', 'svchost.exe', 'svchost.exe', 'winlogon.exe', 'explorer.exe'];
+const BASE_PROCESSES = [
+  'smss.exe',
+  'csrss.exe',
+  'wininit.exe',
+  'services.exe',
+  'lsass.exe',
+  'svchost.exe',
+  'svchost.exe',
+  'winlogon.exe',
+  'explorer.exe',
+];
 /** Services every host has, so scripts have something real-looking to query. */
 const STANDARD_SERVICES: WinServiceOptions[] = [
   { name: 'WinRM', displayName: 'Windows Remote Management (WS-Management)', image: 'svchost.exe', status: 'Running' },
-  { name: 'Spooler', displayName: 'Print Spooler', image: 'spoolsv.exe', path: 'C:\\Windows\\System32\\spoolsv.exe', status: 'Running' },
+  {
+    name: 'Spooler',
+    displayName: 'Print Spooler',
+    image: 'spoolsv.exe',
+    path: 'C:\\Windows\\System32\\spoolsv.exe',
+    status: 'Running',
+  },
   { name: 'wuauserv', displayName: 'Windows Update', image: 'svchost.exe', status: 'Stopped' },
 ];
 
@@ -110,7 +126,8 @@ export class WinHost {
       (change) => this.changes.push({ ...change, time: new Date() }),
     );
     this.extraProcesses.push({ pid: 4, name: 'System' });
-    for (const name of [...BASE_PROCESSES, ...(options.processes ?? [])]) this.extraProcesses.push({ pid: this.pid(), name: imageName(name) });
+    for (const name of [...BASE_PROCESSES, ...(options.processes ?? [])])
+      this.extraProcesses.push({ pid: this.pid(), name: imageName(name) });
     for (const service of [...STANDARD_SERVICES, ...(options.services ?? [])]) this.setService(service.name, service);
     for (const event of options.events ?? []) this.addEvent(event);
   }
@@ -165,7 +182,8 @@ export class WinHost {
     if (patch.stopDelayMs !== undefined) service.stopDelayMs = patch.stopDelayMs;
     if (patch.hangOnStart !== undefined) {
       service.hangOnStart = patch.hangOnStart;
-      if (service.status === 'StartPending') service.pendingUntil = patch.hangOnStart ? Infinity : Date.now() + service.startDelayMs;
+      if (service.status === 'StartPending')
+        service.pendingUntil = patch.hangOnStart ? Infinity : Date.now() + service.startDelayMs;
     }
     if (patch.status !== undefined) {
       service.status = patch.status;
@@ -203,10 +221,13 @@ export class WinHost {
     const fromServices: WinProcess[] = [];
     for (const service of this.services.values()) {
       this.settle(service);
-      if (service.pid !== undefined) fromServices.push({ pid: service.pid, name: imageName(service.image ?? service.name), path: service.path });
+      if (service.pid !== undefined)
+        fromServices.push({ pid: service.pid, name: imageName(service.image ?? service.name), path: service.path });
     }
     const commands = [...this.commandProcesses.values()].map((c) => c.process);
-    return [...this.extraProcesses, ...fromServices, ...commands].sort((a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }) || a.pid - b.pid);
+    return [...this.extraProcesses, ...fromServices, ...commands].sort(
+      (a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }) || a.pid - b.pid,
+    );
   }
 
   addProcess(name: string): number {
@@ -217,7 +238,12 @@ export class WinHost {
 
   /** A command's process starts (or a program a command's process starts): it is listed until it ends, and Stop-Process terminates it. */
   startCommandProcess(name: string, terminate: () => void, parentPid?: number): WinProcess {
-    const process: WinProcess = { pid: this.pid(), name: imageName(name), started: new Date(), ...(parentPid !== undefined && { parentPid }) };
+    const process: WinProcess = {
+      pid: this.pid(),
+      name: imageName(name),
+      started: new Date(),
+      ...(parentPid !== undefined && { parentPid }),
+    };
     this.commandProcesses.set(process.pid, { process, terminate });
     return process;
   }
@@ -252,7 +278,14 @@ export class WinHost {
   }
 
   addEvent(event: WinEventOptions): void {
-    this.eventLog.push({ log: event.log, level: event.level, provider: event.provider, id: event.id, message: event.message, time: new Date(Date.now() - event.minutesAgo * 60_000) });
+    this.eventLog.push({
+      log: event.log,
+      level: event.level,
+      provider: event.provider,
+      id: event.id,
+      message: event.message,
+      time: new Date(Date.now() - event.minutesAgo * 60_000),
+    });
   }
 
   /** The log's name as Windows spells it, or undefined when the host has no such log. */
@@ -289,7 +322,12 @@ export class WinHost {
   /** Set-up: the local user creates this folder (and any missing parent), or with `data` this file: it owns them and may write in them. */
   async createAsLocalUser(winPath: string, data?: string | Buffer): Promise<void> {
     const created: string[] = [];
-    for (let dir = data === undefined ? normalizeWinPath(winPath) : parentOf(winPath); dir !== '' && !(await this.files.exists(dir)); dir = parentOf(dir)) created.push(dir);
+    for (
+      let dir = data === undefined ? normalizeWinPath(winPath) : parentOf(winPath);
+      dir !== '' && !(await this.files.exists(dir));
+      dir = parentOf(dir)
+    )
+      created.push(dir);
     if (data === undefined) await this.files.createDirectory(winPath);
     else await this.files.seed(winPath, data);
     for (const p of [...created, ...(data === undefined ? [] : [winPath])]) this.files.ownBy(p, this.localUser);

@@ -49,7 +49,8 @@ export const parentOf = (winPath: string): string => {
 export const leafOf = (winPath: string): string => split(winPath).segments.at(-1) ?? '';
 
 /** `Join-Path`: exactly one separator between the parts. */
-export const joinWin = (dir: string, leaf: string): string => `${dir.replace(/[\\/]+$/, '')}\\${leaf.replace(/^[\\/]+/, '')}`;
+export const joinWin = (dir: string, leaf: string): string =>
+  `${dir.replace(/[\\/]+$/, '')}\\${leaf.replace(/^[\\/]+/, '')}`;
 
 /** True when `winPath` is `prefix` or inside it (`C:\App` covers `C:\App\x` but not `C:\Apple`). */
 export const isUnder = (winPath: string, prefix: string): boolean => {

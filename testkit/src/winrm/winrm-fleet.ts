@@ -68,20 +68,29 @@ export interface WinrmFleet {
 const USERNAME = 'Administrator';
 
 const checkPort = (name: string, port: number | undefined): void => {
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) throw new Error(`${name} must be 0..65535 (got ${port})`);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535))
+    throw new Error(`${name} must be 0..65535 (got ${port})`);
 };
 
 export const startWinrmFleet = async (options: WinrmFleetOptions): Promise<WinrmFleet> => {
   const first = options.firstOctet ?? 2;
-  if (!Number.isInteger(options.size) || options.size < 1 || options.size > 250) throw new Error(`size must be an integer from 1 to 250 (got ${options.size})`);
-  if (!Number.isInteger(first) || first < 1 || first + options.size - 1 > 254) throw new Error(`firstOctet ${first} with ${options.size} hosts leaves 127.0.0.1..254`);
+  if (!Number.isInteger(options.size) || options.size < 1 || options.size > 250)
+    throw new Error(`size must be an integer from 1 to 250 (got ${options.size})`);
+  if (!Number.isInteger(first) || first < 1 || first + options.size - 1 > 254)
+    throw new Error(`firstOctet ${first} with ${options.size} hosts leaves 127.0.0.1..254`);
   checkPort('httpPort', options.httpPort);
   checkPort('httpsPort', options.httpsPort);
   const digits = options.size > 99 ? 3 : 2;
   const specs = Array.from({ length: options.size }, (_, index) => {
     const name = `win-${String(index + 1).padStart(digits, '0')}`;
     const hostOptions = options.host?.(index) ?? {};
-    return { index, name, address: `127.0.0.${first + index}`, hostOptions, endpoint: resolveEndpointOptions(hostOptions) };
+    return {
+      index,
+      name,
+      address: `127.0.0.${first + index}`,
+      hostOptions,
+      endpoint: resolveEndpointOptions(hostOptions),
+    };
   });
 
   const root = await mkdtemp(path.join(tmpdir(), 'opsc-winrm-fleet-'));
@@ -106,7 +115,11 @@ export const startWinrmFleet = async (options: WinrmFleetOptions): Promise<Winrm
       const hostname = spec.name.toUpperCase();
       const dir = path.join(root, spec.name);
       await mkdir(dir);
-      const host = new WinHost({ name: spec.name, hostname, address: spec.address, username: USERNAME }, dir, spec.hostOptions);
+      const host = new WinHost(
+        { name: spec.name, hostname, address: spec.address, username: USERNAME },
+        dir,
+        spec.hostOptions,
+      );
       for (const [file, content] of Object.entries(spec.hostOptions.files ?? {})) await host.writeFile(file, content);
       for (const prefix of spec.hostOptions.denyWrite ?? []) host.denyWrite(prefix);
       for (const folder of spec.hostOptions.createdByLocalUser ?? []) await host.createAsLocalUser(folder);
@@ -121,7 +134,17 @@ export const startWinrmFleet = async (options: WinrmFleetOptions): Promise<Winrm
       endpoints.push(endpoint);
       states.push(host);
       const ports = await endpoint.listen({ http: options.httpPort ?? 5985, https: options.httpsPort ?? 5986 });
-      hosts.push({ index: spec.index, name: spec.name, hostname, address: spec.address, httpPort: ports.http, httpsPort: ports.https, domain: hostname, username: USERNAME, password });
+      hosts.push({
+        index: spec.index,
+        name: spec.name,
+        hostname,
+        address: spec.address,
+        httpPort: ports.http,
+        httpsPort: ports.https,
+        domain: hostname,
+        username: USERNAME,
+        password,
+      });
     }
 
     const at = <T>(list: T[], index: number): T => {
@@ -145,7 +168,8 @@ export const startWinrmFleet = async (options: WinrmFleetOptions): Promise<Winrm
       },
       stats: (index) => at(endpoints, index).snapshot(),
       commands: (index) => at(endpoints, index).shells.commands(),
-      exec: (index, commandLine, execOptions) => execOnHost(at(states, index), commandLine, { ...execOptions, signal: stopping.signal }),
+      exec: (index, commandLine, execOptions) =>
+        execOnHost(at(states, index), commandLine, { ...execOptions, signal: stopping.signal }),
       stop: stopAll,
     };
   } catch (err) {

@@ -59,7 +59,11 @@ const command = (req: SoapRequest, ctx: WsmanContext): string => {
   // WinRS joins Command and Arguments with spaces, unquoted, into the command line cmd.exe gets.
   const commandLine = [program, ...nodes(line.Arguments).map(text)].join(' ');
   const started = shell.run(commandLine, attr(req.body.CommandLine, 'CommandId'));
-  return replyEnvelope(`${Actions.command}Response`, req.messageId, `<rsp:CommandResponse><rsp:CommandId>${xmlEscape(started.id)}</rsp:CommandId></rsp:CommandResponse>`);
+  return replyEnvelope(
+    `${Actions.command}Response`,
+    req.messageId,
+    `<rsp:CommandResponse><rsp:CommandId>${xmlEscape(started.id)}</rsp:CommandId></rsp:CommandResponse>`,
+  );
 };
 
 const send = (req: SoapRequest, ctx: WsmanContext): string => {
@@ -82,15 +86,25 @@ const receive = async (req: SoapRequest, ctx: WsmanContext): Promise<string> => 
   await cmd.waitFor(() => cmd.done || cmd.pending >= perResponse, COALESCE_MS, ctx.signal);
   const done = cmd.done;
   const id = xmlEscape(cmd.id);
-  const stream = (name: string, b64: string, end = false) => `<rsp:Stream Name="${name}" CommandId="${id}"${end ? ' End="true"' : ''}>${b64}</rsp:Stream>`;
+  const stream = (name: string, b64: string, end = false) =>
+    `<rsp:Stream Name="${name}" CommandId="${id}"${end ? ' End="true"' : ''}>${b64}</rsp:Stream>`;
   const state = (finished: boolean) =>
     finished
       ? `${stream('stdout', '', true)}${stream('stderr', '', true)}<rsp:CommandState CommandId="${id}" State="${CommandState.done}"><rsp:ExitCode>${cmd.exitCode}</rsp:ExitCode></rsp:CommandState>`
       : `<rsp:CommandState CommandId="${id}" State="${CommandState.running}"/>`;
   const envelope = (streams: string, finished: boolean) =>
-    replyEnvelope(`${Actions.receive}Response`, req.messageId, `<rsp:ReceiveResponse>${streams}${state(finished)}</rsp:ReceiveResponse>`);
+    replyEnvelope(
+      `${Actions.receive}Response`,
+      req.messageId,
+      `<rsp:ReceiveResponse>${streams}${state(finished)}</rsp:ReceiveResponse>`,
+    );
   const room = req.maxEnvelopeSize - Buffer.byteLength(envelope('', true)) - 16;
-  const pieces = cmd.take({ streamBytes: ctx.receiveChunkBytes, totalBytes: perResponse, room, overhead: stream('stdout', '').length });
+  const pieces = cmd.take({
+    streamBytes: ctx.receiveChunkBytes,
+    totalBytes: perResponse,
+    room,
+    overhead: stream('stdout', '').length,
+  });
   return envelope(pieces.map((p) => stream(p.stream, p.data.toString('base64'))).join(''), done && cmd.pending === 0);
 };
 
@@ -127,7 +141,8 @@ const MIN_ENVELOPE = 8192;
 
 export const handleWsman = async (req: SoapRequest, ctx: WsmanContext): Promise<string> => {
   if (req.resourceUri.toLowerCase() !== SHELL_URI) throw Faults.resourceNotFound(req.resourceUri);
-  if (req.maxEnvelopeSize < MIN_ENVELOPE) throw Faults.invalidHeader(`MaxEnvelopeSize ${req.maxEnvelopeSize} is below ${MIN_ENVELOPE}`);
+  if (req.maxEnvelopeSize < MIN_ENVELOPE)
+    throw Faults.invalidHeader(`MaxEnvelopeSize ${req.maxEnvelopeSize} is below ${MIN_ENVELOPE}`);
   const handler = HANDLERS[req.action];
   if (!handler) throw Faults.actionNotSupported(req.action);
   return handler(req, ctx);

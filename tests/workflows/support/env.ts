@@ -3,9 +3,22 @@ import { inject } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import './quiet-runtime.js';
-import { ApplicationFailure, WorkflowUpdateFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  WorkflowUpdateFailedError,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { planHash } from '@opsc/contracts/plan-hash';
-import { Plan, TaskQueue, type Decision, type JobResult, type JobStatus, type PlanInput, type RunJobInput, type StepInput } from '@opsc/contracts';
+import {
+  Plan,
+  TaskQueue,
+  type Decision,
+  type JobResult,
+  type JobStatus,
+  type PlanInput,
+  type RunJobInput,
+  type StepInput,
+} from '@opsc/contracts';
 import {
   RUN_JOB_WORKFLOW,
   SearchAttribute,
@@ -22,8 +35,14 @@ import { FakeWorld, waitFor, type ExecutorScript, type JobRecords } from './fake
 // temporal.api.enums.v1.IndexedValueType of the search attribute types the platform uses.
 const INDEXED_VALUE_TYPE: Record<string, number> = { KEYWORD: 2 };
 
-const UPDATES = { approve: approveUpdate, reject: rejectUpdate, pause: pauseUpdate, resume: resumeUpdate, cancel: cancelUpdate, decide: decideUpdate } as const;
-
+const UPDATES = {
+  approve: approveUpdate,
+  reject: rejectUpdate,
+  pause: pauseUpdate,
+  resume: resumeUpdate,
+  cancel: cancelUpdate,
+  decide: decideUpdate,
+} as const;
 
 /** One time-skipping test server and the real workflow bundle on the real queues, with fake activities. */
 export class WorkflowEnv {
@@ -41,7 +60,9 @@ export class WorkflowEnv {
     // The platform's search attributes, as `ensureNamespace` registers them on a real server.
     await env.connection.operatorService.addSearchAttributes({
       namespace: env.namespace ?? 'default',
-      searchAttributes: Object.fromEntries(Object.values(SearchAttribute).map((key) => [key.name, INDEXED_VALUE_TYPE[key.type]!])),
+      searchAttributes: Object.fromEntries(
+        Object.values(SearchAttribute).map((key) => [key.name, INDEXED_VALUE_TYPE[key.type]!]),
+      ),
     });
     const self = new WorkflowEnv(env);
     await self.startWorkers();
@@ -57,7 +78,12 @@ export class WorkflowEnv {
       workflowBundle: { codePath: inject('workflowBundlePath') },
       activities: this.world.orchestratorActivities(),
     });
-    const executor = await Worker.create({ connection, namespace, taskQueue: TaskQueue.executor, activities: this.world.executorActivities() });
+    const executor = await Worker.create({
+      connection,
+      namespace,
+      taskQueue: TaskQueue.executor,
+      activities: this.world.executorActivities(),
+    });
     for (const w of [orchestrator, executor]) {
       this.workers.push(w.run());
       this.stops.push(() => w.shutdown());
@@ -75,7 +101,9 @@ export class WorkflowEnv {
     const jobId = `job-${randomUUID()}`;
     const plan = Plan.parse(spec.plan);
     const targets = (spec.targets ?? ['web-1']).map((name) => ({ id: `t-${name}`, name }));
-    const stepTargets = Object.fromEntries(plan.steps.filter((s) => s.targets).map((s) => [s.id, targets.map((_, i) => i)]));
+    const stepTargets = Object.fromEntries(
+      plan.steps.filter((s) => s.targets).map((s) => [s.id, targets.map((_, i) => i)]),
+    );
     const input: RunJobInput = {
       jobId,
       tenantId: 'tenant-1',
@@ -97,7 +125,11 @@ export class WorkflowEnv {
       args: [input],
       typedSearchAttributes: [{ key: SearchAttribute.status, value: 'queued' }],
     });
-    return new TestJob(this, input, handle as WorkflowHandleWithFirstExecutionRunId<(input: RunJobInput) => Promise<JobResult>>);
+    return new TestJob(
+      this,
+      input,
+      handle as WorkflowHandleWithFirstExecutionRunId<(input: RunJobInput) => Promise<JobResult>>,
+    );
   }
 }
 
@@ -124,8 +156,19 @@ export class TestJob {
   }
 
   /** Records the decision (as the API does) and sends its update; resolves with the answer or rejects with the refusal. */
-  decide(action: Decision['action'], who: { by: string; role: Decision['role'] }, extra: Partial<Pick<Decision, 'mode' | 'choice' | 'planHash'>> = {}): Promise<ControlAnswer> {
-    const decisionId = this.owner.world.decision({ jobId: this.input.jobId, tenantId: this.input.tenantId, action, planHash: this.input.planHash, ...who, ...extra });
+  decide(
+    action: Decision['action'],
+    who: { by: string; role: Decision['role'] },
+    extra: Partial<Pick<Decision, 'mode' | 'choice' | 'planHash'>> = {},
+  ): Promise<ControlAnswer> {
+    const decisionId = this.owner.world.decision({
+      jobId: this.input.jobId,
+      tenantId: this.input.tenantId,
+      action,
+      planHash: this.input.planHash,
+      ...who,
+      ...extra,
+    });
     return this.handle.executeUpdate(UPDATES[action], { args: [{ decisionId }] });
   }
 
@@ -159,14 +202,16 @@ export class TestJob {
 /** A plan of SSH `run` steps over the job's targets, each with an undo. */
 export const sshPlan = (steps: string[], policies: PlanInput['policies'] = {}): PlanInput => ({
   name: 'workflow test',
-  steps: steps.map(
-    (id): StepInput => ({
-      id,
-      name: `Step ${id}`,
-      targets: { group: 'web' },
-      action: { method: 'ssh', operation: { op: 'run', argv: ['change', id] } },
-      rollback: { tool: 'undo-change', name: `Undo ${id}`, action: { method: 'ssh', operation: { op: 'run', argv: ['undo', id] } } },
-    }),
-  ),
+  steps: steps.map((id): StepInput => ({
+    id,
+    name: `Step ${id}`,
+    targets: { group: 'web' },
+    action: { method: 'ssh', operation: { op: 'run', argv: ['change', id] } },
+    rollback: {
+      tool: 'undo-change',
+      name: `Undo ${id}`,
+      action: { method: 'ssh', operation: { op: 'run', argv: ['undo', id] } },
+    },
+  })),
   policies,
 });

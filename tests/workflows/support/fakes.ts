@@ -33,7 +33,10 @@ export interface JobRecords {
 }
 
 /** How the fake executor answers one call; return a command's output, or throw as the real one would. */
-export type ExecutorScript = (call: { stepId: string; target: string; attempt: number }, input: RunSshOperationInput) => Promise<CommandOutput>;
+export type ExecutorScript = (
+  call: { stepId: string; target: string; attempt: number },
+  input: RunSshOperationInput,
+) => Promise<CommandOutput>;
 
 export const commandOutput = (exitCode: number, stdout = ''): CommandOutput => ({
   kind: 'command',
@@ -94,9 +97,21 @@ export class FakeWorld {
   }
 
   /** Records a decision as the API would (`job_decisions`), returning its id for the update. */
-  decision(d: Omit<Decision, 'id' | 'at' | 'comment' | 'mode' | 'choice' | 'sourceIp'> & Partial<Pick<Decision, 'mode' | 'choice' | 'comment'>>): string {
+  decision(
+    d: Omit<Decision, 'id' | 'at' | 'comment' | 'mode' | 'choice' | 'sourceIp'> &
+      Partial<Pick<Decision, 'mode' | 'choice' | 'comment'>>,
+  ): string {
     const id = `decision-${++this.decisionCount}`;
-    this.decisions.set(id, { comment: null, mode: null, choice: null, sourceIp: null, ...d, id, at: new Date().toISOString(), used: false });
+    this.decisions.set(id, {
+      comment: null,
+      mode: null,
+      choice: null,
+      sourceIp: null,
+      ...d,
+      id,
+      at: new Date().toISOString(),
+      used: false,
+    });
     return id;
   }
 
@@ -124,12 +139,14 @@ export class FakeWorld {
         const jobId = Context.current().info.workflowExecution?.workflowId;
         if (jobId) await this.records.get(jobId)?.beforeConfirm?.();
         const d = this.decisions.get(input.decisionId);
-        if (!d || d.jobId !== jobId || d.action !== input.action || d.used) return { confirmed: false, forged: true, reason: 'no such decision' };
+        if (!d || d.jobId !== jobId || d.action !== input.action || d.used)
+          return { confirmed: false, forged: true, reason: 'no such decision' };
         d.used = true;
         const { used: _used, ...decision } = d;
         return { confirmed: true, decision };
       },
-      estimateSteps: async (input) => input.steps.map((s) => ({ stepId: s.stepId, seconds: 1, tailSeconds: 1, from: 'tool' as const, samples: 0 })),
+      estimateSteps: async (input) =>
+        input.steps.map((s) => ({ stepId: s.stepId, seconds: 1, tailSeconds: 1, from: 'tool' as const, samples: 0 })),
     } satisfies OrchestratorActivities;
   }
 

@@ -5,7 +5,10 @@ import { api } from '../lib/api';
 import { PlanCard } from '../components/plan-card';
 import { atLeast, useSession } from '../components/session';
 
-type Entry = { kind: 'user'; id: number; text: string } | { kind: 'ai'; id: number; proposal: PlanProposal } | { kind: 'error'; id: number; text: string };
+type Entry =
+  | { kind: 'user'; id: number; text: string }
+  | { kind: 'ai'; id: number; proposal: PlanProposal }
+  | { kind: 'error'; id: number; text: string };
 
 const EXAMPLES = [
   "Update nginx to latest version on all web servers in 'Production Web' group and restart service",
@@ -41,19 +44,30 @@ export default function ChatPage() {
     setInput('');
     const res = await api<PlanProposal>('/plans', { body: { request } });
     setBusy(false);
-    setEntries((all) => [...all, res.ok ? { kind: 'ai', id: nextId.current++, proposal: res.data } : { kind: 'error', id: nextId.current++, text: res.error.message }]);
+    setEntries((all) => [
+      ...all,
+      res.ok
+        ? { kind: 'ai', id: nextId.current++, proposal: res.data }
+        : { kind: 'error', id: nextId.current++, text: res.error.message },
+    ]);
   };
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (e.key === 'Enter' && !e.shiftKey) void send(e);
   };
 
-  if (!atLeast(user, 'operator')) return <p className="note-box">Planning needs the operator role; you are {user?.role}. The Jobs page shows what runs.</p>;
+  if (!atLeast(user, 'operator'))
+    return (
+      <p className="note-box">Planning needs the operator role; you are {user?.role}. The Jobs page shows what runs.</p>
+    );
   return (
     <section className="chat" aria-label="Chat">
       <div className="conversation" aria-live="polite">
         {entries.length === 0 && (
           <div className="note-box" data-testid="chat-empty">
-            <p>Say what to do, in plain words. I answer with a plan: what will happen, on which targets, at what risk and how long. Nothing runs until you say so.</p>
+            <p>
+              Say what to do, in plain words. I answer with a plan: what will happen, on which targets, at what risk and
+              how long. Nothing runs until you say so.
+            </p>
             <p className="small muted">For example:</p>
             <ul className="small">
               {EXAMPLES.map((x) => (
@@ -79,14 +93,26 @@ export default function ChatPage() {
             </p>
           ),
         )}
-        {busy && <p className="msg ai muted" data-testid="planning">Planning…</p>}
+        {busy && (
+          <p className="msg ai muted" data-testid="planning">
+            Planning…
+          </p>
+        )}
         <div ref={end} />
       </div>
       <form className="composer" onSubmit={(e) => void send(e)}>
         <label htmlFor="request" className="sr-only">
           Request
         </label>
-        <textarea id="request" name="request" rows={2} placeholder="e.g. Update nginx on all web servers in 'Production Web' and restart it" value={input} onChange={(e) => setInput(e.target.value)} onKeyDown={onKey} />
+        <textarea
+          id="request"
+          name="request"
+          rows={2}
+          placeholder="e.g. Update nginx on all web servers in 'Production Web' and restart it"
+          value={input}
+          onChange={(e) => setInput(e.target.value)}
+          onKeyDown={onKey}
+        />
         <button type="submit" className="primary" disabled={busy || !input.trim()}>
           Plan
         </button>

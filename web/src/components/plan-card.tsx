@@ -100,7 +100,9 @@ export const PlanCard = ({ proposal, tools }: { proposal: PlanProposal; tools: M
     setMessage(res.error.message);
   };
 
-  const unplaced = [...errors.entries()].filter(([path]) => !/^steps\.\d+\.(params\.|timeoutSeconds|retries|tool|targets)|^steps\.\d+$|^policies\./.test(path));
+  const unplaced = [...errors.entries()].filter(
+    ([path]) => !/^steps\.\d+\.(params\.|timeoutSeconds|retries|tool|targets)|^steps\.\d+$|^policies\./.test(path),
+  );
   return (
     <article className="msg ai" data-testid="plan-card" data-status={v.status}>
       <header className="row small muted">
@@ -130,7 +132,11 @@ export const PlanCard = ({ proposal, tools }: { proposal: PlanProposal; tools: M
           )}
           {v.status === 'invalid' && <p>The plan does not validate; the fields at fault are marked below.</p>}
           {message && (
-            <p className={errors.size || v.status === 'invalid' ? 'error-box' : 'ok-box'} role="status" data-testid="plan-message">
+            <p
+              className={errors.size || v.status === 'invalid' ? 'error-box' : 'ok-box'}
+              role="status"
+              data-testid="plan-message"
+            >
               {message}
             </p>
           )}
@@ -154,13 +160,21 @@ export const PlanCard = ({ proposal, tools }: { proposal: PlanProposal; tools: M
             )}
             <span className="spacer" />
             {v.status === 'ready' && (
-              <button type="button" className="primary" onClick={() => void run()} disabled={dirty || busy !== null} title={dirty ? 'Check the edited plan first' : undefined}>
+              <button
+                type="button"
+                className="primary"
+                onClick={() => void run()}
+                disabled={dirty || busy !== null}
+                title={dirty ? 'Check the edited plan first' : undefined}
+              >
                 {busy === 'run' ? 'Submitting…' : v.summary?.approvalRequired ? 'Request approval' : 'Run'}
               </button>
             )}
           </div>
           {dirty && <p className="small warn-text">Edited: check the plan again before it can run.</p>}
-          {expanded && draft && <PlanEditor draft={draft} plan={v.plan} tools={tools} errors={errors} missing={missing} onChange={edit} />}
+          {expanded && draft && (
+            <PlanEditor draft={draft} plan={v.plan} tools={tools} errors={errors} missing={missing} onChange={edit} />
+          )}
         </>
       )}
     </article>

@@ -12,7 +12,11 @@ interface EditorProps {
   onChange: (draft: PlanDraft) => void;
 }
 
-const POLICY_FIELDS: { key: keyof RolloutPolicies; label: string; kind: 'int' | 'number' | 'bool' | readonly string[] }[] = [
+const POLICY_FIELDS: {
+  key: keyof RolloutPolicies;
+  label: string;
+  kind: 'int' | 'number' | 'bool' | readonly string[];
+}[] = [
   { key: 'maxParallel', label: 'Targets at once', kind: 'int' },
   { key: 'continueOnFailure', label: 'Continue when a target fails', kind: 'bool' },
   { key: 'maxFailPercentage', label: 'Stop above % failed', kind: 'number' },
@@ -23,7 +27,8 @@ const POLICY_FIELDS: { key: keyof RolloutPolicies; label: string; kind: 'int' | 
   { key: 'approval', label: 'Approval', kind: ['auto', 'required'] },
 ];
 
-const numberOrRaw = (raw: string): unknown => (raw.trim() === '' ? undefined : Number.isFinite(Number(raw)) ? Number(raw) : raw);
+const numberOrRaw = (raw: string): unknown =>
+  raw.trim() === '' ? undefined : Number.isFinite(Number(raw)) ? Number(raw) : raw;
 
 const FieldError = ({ id, text }: { id: string; text: string | undefined }) =>
   text ? (
@@ -33,28 +38,96 @@ const FieldError = ({ id, text }: { id: string; text: string | undefined }) =>
   ) : null;
 
 /** One input for a tool parameter, typed by the catalog (a string when the catalog does not say). */
-const ParamInput = ({ path, name, value, type, enumValues, error, question, onValue, showType = true }: {
-  path: string; name: string; value: unknown; type: string; enumValues?: readonly string[] | undefined; showType?: boolean;
-  error?: string | undefined; question?: string | undefined; onValue: (v: unknown) => void;
+const ParamInput = ({
+  path,
+  name,
+  value,
+  type,
+  enumValues,
+  error,
+  question,
+  onValue,
+  showType = true,
+}: {
+  path: string;
+  name: string;
+  value: unknown;
+  type: string;
+  enumValues?: readonly string[] | undefined;
+  showType?: boolean;
+  error?: string | undefined;
+  question?: string | undefined;
+  onValue: (v: unknown) => void;
 }) => {
   const errId = `${path}-error`;
-  const common = { id: path, name: path, 'aria-invalid': Boolean(error), 'aria-describedby': error ? errId : undefined, 'data-field': path };
+  const common = {
+    id: path,
+    name: path,
+    'aria-invalid': Boolean(error),
+    'aria-describedby': error ? errId : undefined,
+    'data-field': path,
+  };
   let input;
-  if (type === 'boolean') input = <input type="checkbox" {...common} checked={value === true} onChange={(e) => onValue(e.target.checked)} />;
+  if (type === 'boolean')
+    input = <input type="checkbox" {...common} checked={value === true} onChange={(e) => onValue(e.target.checked)} />;
   else if (enumValues?.length)
     input = (
-      <select {...common} value={typeof value === 'string' ? value : ''} onChange={(e) => onValue(e.target.value || undefined)}>
+      <select
+        {...common}
+        value={typeof value === 'string' ? value : ''}
+        onChange={(e) => onValue(e.target.value || undefined)}
+      >
         <option value="">—</option>
         {enumValues.map((v) => (
           <option key={v}>{v}</option>
         ))}
       </select>
     );
-  else if (type === 'integer') input = <input type="text" inputMode="numeric" {...common} value={value === undefined ? '' : String(value)} onChange={(e) => onValue(numberOrRaw(e.target.value))} />;
+  else if (type === 'integer')
+    input = (
+      <input
+        type="text"
+        inputMode="numeric"
+        {...common}
+        value={value === undefined ? '' : String(value)}
+        onChange={(e) => onValue(numberOrRaw(e.target.value))}
+      />
+    );
   else if (type === 'string-list')
-    input = <input type="text" {...common} placeholder="comma-separated" value={Array.isArray(value) ? value.join(', ') : ''} onChange={(e) => onValue(e.target.value.split(',').map((s) => s.trim()).filter(Boolean))} />;
-  else if (type === 'script') input = <textarea rows={3} {...common} value={typeof value === 'string' ? value : ''} onChange={(e) => onValue(e.target.value)} />;
-  else input = <input type="text" {...common} value={value === undefined || value === null ? '' : String(value)} onChange={(e) => onValue(e.target.value === '' ? undefined : e.target.value)} />;
+    input = (
+      <input
+        type="text"
+        {...common}
+        placeholder="comma-separated"
+        value={Array.isArray(value) ? value.join(', ') : ''}
+        onChange={(e) =>
+          onValue(
+            e.target.value
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+          )
+        }
+      />
+    );
+  else if (type === 'script')
+    input = (
+      <textarea
+        rows={3}
+        {...common}
+        value={typeof value === 'string' ? value : ''}
+        onChange={(e) => onValue(e.target.value)}
+      />
+    );
+  else
+    input = (
+      <input
+        type="text"
+        {...common}
+        value={value === undefined || value === null ? '' : String(value)}
+        onChange={(e) => onValue(e.target.value === '' ? undefined : e.target.value)}
+      />
+    );
   return (
     <div className={`param${question ? ' needed' : ''}`}>
       <label htmlFor={path}>
@@ -71,7 +144,12 @@ const ParamInput = ({ path, name, value, type, enumValues, error, question, onVa
 
 const selectorText = (t: PlanDraft['steps'][number]['targets']): string => {
   if (!t) return 'the executor itself';
-  const parts = [t.group && `group "${t.group}"`, t.targets?.length && `targets ${t.targets.join(', ')}`, t.tags?.length && `tags ${t.tags.join(', ')}`, t.os && `${t.os} only`];
+  const parts = [
+    t.group && `group "${t.group}"`,
+    t.targets?.length && `targets ${t.targets.join(', ')}`,
+    t.tags?.length && `tags ${t.tags.join(', ')}`,
+    t.os && `${t.os} only`,
+  ];
   return parts.filter(Boolean).join(', ');
 };
 
@@ -92,16 +170,26 @@ export const PlanEditor = ({ draft, plan, tools, errors, missing, onChange }: Ed
     else policies[key] = value;
     onChange({ ...draft, policies: policies as RolloutPolicies });
   };
-  const rollbackOf = (id: string) => plan?.steps.filter((s) => (s.id === id || s.variantOf === id) && s.rollback).map((s) => s.rollback?.name) ?? [];
+  const rollbackOf = (id: string) =>
+    plan?.steps.filter((s) => (s.id === id || s.variantOf === id) && s.rollback).map((s) => s.rollback?.name) ?? [];
 
   return (
     <div className="plan-editor" data-testid="plan-editor">
       <ol className="steps-edit">
         {draft.steps.map((step, index) => {
           const tool = tools.get(step.tool);
-          const names = [...new Set([...Object.keys(tool?.params ?? {}), ...Object.keys(step.params), ...[...missing.keys()].filter((p) => p.startsWith(`steps.${index}.params.`)).map((p) => p.split('.')[3] ?? '')])].filter(Boolean);
+          const names = [
+            ...new Set([
+              ...Object.keys(tool?.params ?? {}),
+              ...Object.keys(step.params),
+              ...[...missing.keys()]
+                .filter((p) => p.startsWith(`steps.${index}.params.`))
+                .map((p) => p.split('.')[3] ?? ''),
+            ]),
+          ].filter(Boolean);
           const rollback = rollbackOf(step.id);
-          const stepError = errors.get(`steps.${index}`) ?? errors.get(`steps.${index}.tool`) ?? errors.get(`steps.${index}.targets`);
+          const stepError =
+            errors.get(`steps.${index}`) ?? errors.get(`steps.${index}.tool`) ?? errors.get(`steps.${index}.targets`);
           return (
             <li key={step.id} className="step-edit" data-testid={`step-${step.id}`}>
               <div className="row">
@@ -123,7 +211,14 @@ export const PlanEditor = ({ draft, plan, tools, errors, missing, onChange }: Ed
                       path={path}
                       name={name}
                       value={step.params[name]}
-                      type={spec?.type ?? (typeof step.params[name] === 'number' ? 'integer' : typeof step.params[name] === 'boolean' ? 'boolean' : 'string')}
+                      type={
+                        spec?.type ??
+                        (typeof step.params[name] === 'number'
+                          ? 'integer'
+                          : typeof step.params[name] === 'boolean'
+                            ? 'boolean'
+                            : 'string')
+                      }
                       enumValues={spec?.enum}
                       error={errors.get(path)}
                       question={missing.get(path)}
@@ -134,12 +229,29 @@ export const PlanEditor = ({ draft, plan, tools, errors, missing, onChange }: Ed
                 {(['timeoutSeconds', 'retries'] as const).map((key) => {
                   const path = `steps.${index}.${key}`;
                   return (
-                    <ParamInput key={path} path={path} name={key === 'retries' ? 'Attempts (this step)' : 'Timeout s (this step)'} value={step[key]} type="integer" showType={false} error={errors.get(path)}
-                      onValue={(v) => setStep(index, (s) => { const next = { ...s } as Record<string, unknown>; if (v === undefined) delete next[key]; else next[key] = v; return next as PlanDraft['steps'][number]; })} />
+                    <ParamInput
+                      key={path}
+                      path={path}
+                      name={key === 'retries' ? 'Attempts (this step)' : 'Timeout s (this step)'}
+                      value={step[key]}
+                      type="integer"
+                      showType={false}
+                      error={errors.get(path)}
+                      onValue={(v) =>
+                        setStep(index, (s) => {
+                          const next = { ...s } as Record<string, unknown>;
+                          if (v === undefined) delete next[key];
+                          else next[key] = v;
+                          return next as PlanDraft['steps'][number];
+                        })
+                      }
+                    />
                   );
                 })}
               </div>
-              <p className="small muted">Rollback: {rollback.length ? rollback.join('; ') : 'none (nothing to undo)'}</p>
+              <p className="small muted">
+                Rollback: {rollback.length ? rollback.join('; ') : 'none (nothing to undo)'}
+              </p>
             </li>
           );
         })}
@@ -150,8 +262,17 @@ export const PlanEditor = ({ draft, plan, tools, errors, missing, onChange }: Ed
           const path = `policies.${key}`;
           const value = draft.policies[key];
           return (
-            <ParamInput key={path} path={path} name={label} value={value} type={kind === 'bool' ? 'boolean' : kind === 'int' || kind === 'number' ? 'integer' : 'string'}
-              enumValues={Array.isArray(kind) ? kind : undefined} showType={false} error={errors.get(path)} onValue={(v) => setPolicy(key, v)} />
+            <ParamInput
+              key={path}
+              path={path}
+              name={label}
+              value={value}
+              type={kind === 'bool' ? 'boolean' : kind === 'int' || kind === 'number' ? 'integer' : 'string'}
+              enumValues={Array.isArray(kind) ? kind : undefined}
+              showType={false}
+              error={errors.get(path)}
+              onValue={(v) => setPolicy(key, v)}
+            />
           );
         })}
       </div>

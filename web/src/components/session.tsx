@@ -7,9 +7,13 @@ import type { MeAnswer, SessionUser } from '@opsc/contracts/api';
 
 const RANK = { viewer: 0, operator: 1, approver: 2, admin: 3 } as const;
 /** Roles include the ones before them, as in the API. */
-export const atLeast = (user: SessionUser | null, role: SessionUser['role']): boolean => Boolean(user && RANK[user.role] >= RANK[role]);
+export const atLeast = (user: SessionUser | null, role: SessionUser['role']): boolean =>
+  Boolean(user && RANK[user.role] >= RANK[role]);
 
-const SessionContext = createContext<{ user: SessionUser | null; refresh: () => Promise<void> }>({ user: null, refresh: async () => undefined });
+const SessionContext = createContext<{ user: SessionUser | null; refresh: () => Promise<void> }>({
+  user: null,
+  refresh: async () => undefined,
+});
 export const useSession = () => useContext(SessionContext);
 
 const NAV: { href: string; label: string; role: SessionUser['role'] }[] = [
@@ -93,7 +97,11 @@ export const Shell = ({ children }: { children: ReactNode }) => {
         </Link>
         <nav aria-label="Main">
           {NAV.filter((n) => atLeast(user, n.role)).map((n) => (
-            <Link key={n.href} href={n.href} className={(n.href === '/' ? pathname === '/' : pathname.startsWith(n.href)) ? 'active' : ''}>
+            <Link
+              key={n.href}
+              href={n.href}
+              className={(n.href === '/' ? pathname === '/' : pathname.startsWith(n.href)) ? 'active' : ''}
+            >
               {n.label}
             </Link>
           ))}

@@ -1,7 +1,8 @@
 import type { ApiError, FieldIssue } from '@opsc/contracts/api';
 
 /** What the API answered: the body on success, else its error (type, message, the fields at fault). */
-export type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; status: number; error: ApiError['error'] };
+export type ApiResult<T> =
+  { ok: true; status: number; data: T } | { ok: false; status: number; error: ApiError['error'] };
 
 /** Calls the orchestrator API through the web server's same-origin /api proxy, with the session cookie. */
 export const api = async <T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<ApiResult<T>> => {
@@ -15,7 +16,11 @@ export const api = async <T>(path: string, init: { method?: string; body?: unkno
       credentials: 'same-origin',
     });
   } catch {
-    return { ok: false, status: 0, error: { type: 'Unavailable', message: 'the server cannot be reached; check your connection' } };
+    return {
+      ok: false,
+      status: 0,
+      error: { type: 'Unavailable', message: 'the server cannot be reached; check your connection' },
+    };
   }
   const text = await res.text();
   let body: unknown = null;
@@ -25,7 +30,10 @@ export const api = async <T>(path: string, init: { method?: string; body?: unkno
     body = null;
   }
   if (res.ok) return { ok: true, status: res.status, data: body as T };
-  const error = (body as ApiError | null)?.error ?? { type: 'Internal' as const, message: `the server answered ${res.status}` };
+  const error = (body as ApiError | null)?.error ?? {
+    type: 'Internal' as const,
+    message: `the server answered ${res.status}`,
+  };
   if (res.status === 401 && typeof window !== 'undefined' && !window.location.pathname.startsWith('/login')) {
     window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
   }

@@ -42,13 +42,17 @@ export const useJobStream = (jobId: string, handlers: Handlers): StreamState => 
     }, FLUSH_MS);
 
     const open = () => {
-      const es = new EventSource(`/api/jobs/${encodeURIComponent(jobId)}/events${lastSeq ? `?lastEventId=${lastSeq}` : ''}`);
+      const es = new EventSource(
+        `/api/jobs/${encodeURIComponent(jobId)}/events${lastSeq ? `?lastEventId=${lastSeq}` : ''}`,
+      );
       source = es;
       es.onopen = () => {
         failures = 0;
         setState('live');
       };
-      es.addEventListener('progress', (e) => ref.current.onProgress(JSON.parse((e as MessageEvent<string>).data) as JobProgress));
+      es.addEventListener('progress', (e) =>
+        ref.current.onProgress(JSON.parse((e as MessageEvent<string>).data) as JobProgress),
+      );
       es.addEventListener('log', (e) => {
         const line = JSON.parse((e as MessageEvent<string>).data) as OutputLine;
         if (line.seq <= lastSeq) return;

@@ -14,7 +14,10 @@ export interface ResolvedAddress {
 export type Resolver = (host: string) => Promise<ResolvedAddress[]>;
 
 export const systemResolver: Resolver = async (host) =>
-  (await lookup(host, { all: true, order: 'verbatim' })).map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+  (await lookup(host, { all: true, order: 'verbatim' })).map((a) => ({
+    address: a.address,
+    family: a.family === 6 ? 6 : 4,
+  }));
 
 /** Whose rules apply: the job, and the tenant its input names (checked against the job's record). */
 export interface EgressScope {
@@ -46,14 +49,19 @@ export const hostAddresses = (): string[] =>
     .flat()
     .flatMap((i) => (i ? [i.address] : []));
 
-const denied = (message: string) => ApplicationFailure.nonRetryable(`egress refused: ${message}`, ErrorType.EgressDenied);
+const denied = (message: string) =>
+  ApplicationFailure.nonRetryable(`egress refused: ${message}`, ErrorType.EgressDenied);
 
 export const createEgressGuard = (deps: EgressGuardDeps): EgressGuard => {
   const resolver = deps.resolve ?? systemResolver;
   const localAddresses = deps.localAddresses ?? hostAddresses;
   return {
     async resolve(scope, host, port) {
-      const policy = { allow: await deps.allowFor(scope), platform: await deps.platform(), localAddresses: localAddresses() };
+      const policy = {
+        allow: await deps.allowFor(scope),
+        platform: await deps.platform(),
+        localAddresses: localAddresses(),
+      };
       const bare = host.replace(/^\[|\]$/g, '');
       const before = hostVerdict(bare, port, policy);
       if (!before.allowed) throw denied(before.message);
@@ -66,7 +74,8 @@ export const createEgressGuard = (deps: EgressGuardDeps): EgressGuard => {
           const code = (err as NodeJS.ErrnoException).code ?? 'ENOTFOUND';
           throw ApplicationFailure.retryable(`${bare} does not resolve (${code})`, ErrorType.HostUnreachable);
         }
-        if (addresses.length === 0) throw ApplicationFailure.retryable(`${bare} does not resolve`, ErrorType.HostUnreachable);
+        if (addresses.length === 0)
+          throw ApplicationFailure.retryable(`${bare} does not resolve`, ErrorType.HostUnreachable);
       }
       // Every address must pass: a name that answers with a public and a loopback address is refused.
       for (const a of addresses) {

@@ -22,7 +22,8 @@ export const tenantEgressRules = (pool: pg.Pool): ((scope: EgressScope) => Promi
         [scope.jobId],
       );
       const row = rows[0];
-      if (!row) throw ApplicationFailure.nonRetryable(`job ${scope.jobId} is not known to the executor`, ErrorType.NotFound);
+      if (!row)
+        throw ApplicationFailure.nonRetryable(`job ${scope.jobId} is not known to the executor`, ErrorType.NotFound);
       // Rules were checked when an admin wrote them; one that no longer parses opens nothing.
       const rules = row.allow.flatMap((text) => {
         const parsed = parseEgressRule(text);
@@ -32,7 +33,8 @@ export const tenantEgressRules = (pool: pg.Pool): ((scope: EgressScope) => Promi
       entry = { at: Date.now(), tenantId: row.tenant_id, rules };
       cache.set(scope.jobId, entry);
     }
-    if (entry.tenantId !== scope.tenantId) throw ApplicationFailure.nonRetryable(`job ${scope.jobId} belongs to another tenant`, ErrorType.Forbidden);
+    if (entry.tenantId !== scope.tenantId)
+      throw ApplicationFailure.nonRetryable(`job ${scope.jobId} belongs to another tenant`, ErrorType.Forbidden);
     return entry.rules;
   };
 };

@@ -3,7 +3,18 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '@opsc/contracts';
 
 /** Socket errors of a database connection that a later try may not meet. */
-const TRANSIENT_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'EAI_AGAIN', 'ENOTFOUND']);
+const TRANSIENT_SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
 
 /**
  * SQLSTATEs of a server that is away or restarting: class 08 (connection exception), 53300
@@ -12,7 +23,8 @@ const TRANSIENT_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABOR
 const TRANSIENT_STATE = /^(08...|53300|57P0[123])$/;
 
 /** What node-postgres says when a connection ends or never starts, without a code. */
-const TRANSIENT_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|Client was closed/i;
+const TRANSIENT_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|Client was closed/i;
 
 /** Whether `err` says the database is unreachable now (a try later may succeed), not that the request is wrong. */
 export const isDatabaseOutage = (err: unknown): boolean => {
@@ -84,7 +96,9 @@ export interface OutageWait {
 const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 5_000;
 
-export const createOutageWait = (log: (msg: string, fields: Record<string, unknown>, level: 'info' | 'warn') => void = () => undefined): OutageWait => {
+export const createOutageWait = (
+  log: (msg: string, fields: Record<string, unknown>, level: 'info' | 'warn') => void = () => undefined,
+): OutageWait => {
   const counts = { waiting: 0, waited: 0, remembered: 0 };
   return {
     stats: () => ({ ...counts }),
@@ -107,7 +121,10 @@ export const createOutageWait = (log: (msg: string, fields: Record<string, unkno
               return known;
             }
             if (!ctx || Date.now() + delay > until) {
-              throw ApplicationFailure.retryable(`${what} cannot be read: the database is unreachable (${outageCode(err)}); nothing was run`, ErrorType.RecordsUnavailable);
+              throw ApplicationFailure.retryable(
+                `${what} cannot be read: the database is unreachable (${outageCode(err)}); nothing was run`,
+                ErrorType.RecordsUnavailable,
+              );
             }
             if (!waiting) {
               waiting = true;

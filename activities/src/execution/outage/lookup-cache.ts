@@ -56,28 +56,49 @@ export interface Executions {
 }
 
 /** The executions with their inventory and vault reads going through `cache` (secrets: ciphertext only). */
-export const withLookupCache = (executions: Executions, cache: LookupCache, db: pg.Pool, keyring: Keyring, wait: OutageWait): Executions => {
+export const withLookupCache = (
+  executions: Executions,
+  cache: LookupCache,
+  db: pg.Pool,
+  keyring: Keyring,
+  wait: OutageWait,
+): Executions => {
   const { ssh, winrm, database } = executions;
-  const openSecret = createSecretOpener(db, keyring, (credentialId, read) => cache.recall<SealedCredential>(`sealed|${credentialId}`, `credential ${credentialId}`, read));
+  const openSecret = createSecretOpener(db, keyring, (credentialId, read) =>
+    cache.recall<SealedCredential>(`sealed|${credentialId}`, `credential ${credentialId}`, read),
+  );
   return {
     ssh: {
       ...ssh,
-      findEndpoint: (jobId, targetId) => cache.recall(`ssh|${jobId}|${targetId}`, `the SSH service of target ${targetId}`, () => ssh.findEndpoint(jobId, targetId)),
+      findEndpoint: (jobId, targetId) =>
+        cache.recall(`ssh|${jobId}|${targetId}`, `the SSH service of target ${targetId}`, () =>
+          ssh.findEndpoint(jobId, targetId),
+        ),
       openSecret,
       hostKeys: {
-        get: (targetId) => cache.recall<HostKey | null>(`host-key|${targetId}`, `the pinned host key of target ${targetId}`, () => ssh.hostKeys.get(targetId)),
+        get: (targetId) =>
+          cache.recall<HostKey | null>(`host-key|${targetId}`, `the pinned host key of target ${targetId}`, () =>
+            ssh.hostKeys.get(targetId),
+          ),
         // A first contact writes the pin: it waits for the database, as nothing can stand in for it.
-        pin: (targetId, key, source) => wait.outlast(`the host key pin of target ${targetId}`, () => ssh.hostKeys.pin(targetId, key, source)),
+        pin: (targetId, key, source) =>
+          wait.outlast(`the host key pin of target ${targetId}`, () => ssh.hostKeys.pin(targetId, key, source)),
       },
     },
     winrm: {
       ...winrm,
-      findEndpoint: (jobId, targetId) => cache.recall(`winrm|${jobId}|${targetId}`, `the WinRM service of target ${targetId}`, () => winrm.findEndpoint(jobId, targetId)),
+      findEndpoint: (jobId, targetId) =>
+        cache.recall(`winrm|${jobId}|${targetId}`, `the WinRM service of target ${targetId}`, () =>
+          winrm.findEndpoint(jobId, targetId),
+        ),
       openSecret,
     },
     database: {
       ...database,
-      findService: (jobId, targetId) => cache.recall(`postgresql|${jobId}|${targetId}`, `the PostgreSQL service of target ${targetId}`, () => database.findService(jobId, targetId)),
+      findService: (jobId, targetId) =>
+        cache.recall(`postgresql|${jobId}|${targetId}`, `the PostgreSQL service of target ${targetId}`, () =>
+          database.findService(jobId, targetId),
+        ),
       openSecret,
     },
   };

@@ -45,7 +45,8 @@ interface Entry {
 const keyOf = (jobId: string, stepId: string, targetId: string) => JSON.stringify([jobId, stepId, targetId]);
 const sizeOf = (r: ExecutionRecord) => Buffer.byteLength(r.stdout) + Buffer.byteLength(r.stderr) + 1_024;
 const MAX_BACKOFF_MS = 10_000;
-const DROPPED_OUTPUT = '[output dropped: the executor kept this result while PostgreSQL was unreachable and its outbox was full]\n';
+const DROPPED_OUTPUT =
+  '[output dropped: the executor kept this result while PostgreSQL was unreachable and its outbox was full]\n';
 
 /** SQLSTATE classes a retry cannot fix: data exceptions, integrity (the job is gone), syntax or privileges. */
 const isPermanent = (err: unknown): boolean => {
@@ -86,17 +87,31 @@ export const createResultOutbox = (store: OutputStore, options: ResultOutboxOpti
       remove(key, entry);
       counts.dropped += 1;
       const { context, attempt } = entry.record;
-      log('step result dropped: the executor outbox is full (EXECUTOR_RESULT_OUTBOX_MAX_RECORDS)', { jobId: context.jobId, stepId: context.stepId, targetId: context.target.id, attempt }, 'error');
+      log(
+        'step result dropped: the executor outbox is full (EXECUTOR_RESULT_OUTBOX_MAX_RECORDS)',
+        { jobId: context.jobId, stepId: context.stepId, targetId: context.target.id, attempt },
+        'error',
+      );
     }
     for (const entry of pending.values()) {
       if (pendingBytes <= maxBytes) break;
       if (entry.bytes <= 1_024 + DROPPED_OUTPUT.length) continue;
       const r = entry.record;
-      entry.record = { ...r, stdout: '', stderr: DROPPED_OUTPUT, stdoutTruncated: r.stdoutTruncated || r.stdout.length > 0, stderrTruncated: true };
+      entry.record = {
+        ...r,
+        stdout: '',
+        stderr: DROPPED_OUTPUT,
+        stdoutTruncated: r.stdoutTruncated || r.stdout.length > 0,
+        stderrTruncated: true,
+      };
       pendingBytes -= entry.bytes - sizeOf(entry.record);
       entry.bytes = sizeOf(entry.record);
       counts.outputDropped += 1;
-      log('step output dropped: the executor outbox is over EXECUTOR_RESULT_OUTBOX_MAX_BYTES (exit code and facts kept)', { jobId: r.context.jobId, stepId: r.context.stepId, targetId: r.context.target.id }, 'warn');
+      log(
+        'step output dropped: the executor outbox is over EXECUTOR_RESULT_OUTBOX_MAX_BYTES (exit code and facts kept)',
+        { jobId: r.context.jobId, stepId: r.context.stepId, targetId: r.context.target.id },
+        'warn',
+      );
     }
   };
 
@@ -122,7 +137,11 @@ export const createResultOutbox = (store: OutputStore, options: ResultOutboxOpti
         if (isPermanent(err)) {
           remove(key, entry);
           counts.dropped += 1;
-          log('step result dropped: PostgreSQL refused it', { jobId: entry.record.context.jobId, stepId: entry.record.context.stepId, error: outageCode(err) }, 'error');
+          log(
+            'step result dropped: PostgreSQL refused it',
+            { jobId: entry.record.context.jobId, stepId: entry.record.context.stepId, error: outageCode(err) },
+            'error',
+          );
           continue;
         }
         return false;
@@ -138,7 +157,8 @@ export const createResultOutbox = (store: OutputStore, options: ResultOutboxOpti
       draining = drain()
         .then((done) => {
           backoffMs = done ? 250 : Math.min(backoffMs * 2, MAX_BACKOFF_MS);
-          if (done && pending.size === 0) log('step results kept during the outage are saved', { saved: counts.saved }, 'info');
+          if (done && pending.size === 0)
+            log('step results kept during the outage are saved', { saved: counts.saved }, 'info');
         })
         .finally(() => {
           draining = undefined;
@@ -161,7 +181,12 @@ export const createResultOutbox = (store: OutputStore, options: ResultOutboxOpti
       if (typeof outcome === 'object') {
         // A result PostgreSQL refuses for good is a bug to see, not an outage to wait out.
         if (!isDatabaseOutage(outcome.err) && isPermanent(outcome.err)) throw outcome.err;
-        if (pending.size === 0) log('PostgreSQL unreachable: step results are kept on the executor and saved when it is back', { error: outageCode(outcome.err) }, 'warn');
+        if (pending.size === 0)
+          log(
+            'PostgreSQL unreachable: step results are kept on the executor and saved when it is back',
+            { error: outageCode(outcome.err) },
+            'warn',
+          );
       } else {
         first.catch(() => undefined);
       }
@@ -184,10 +209,20 @@ export const createResultOutbox = (store: OutputStore, options: ResultOutboxOpti
       }
       if (pending.size > 0) {
         counts.dropped += pending.size;
-        log('step results not saved before shutdown (PostgreSQL unreachable): they are lost', {
-          results: [...pending.values()].map((e) => ({ jobId: e.record.context.jobId, stepId: e.record.context.stepId, targetId: e.record.context.target.id })).slice(0, 50),
-          count: pending.size,
-        }, 'error');
+        log(
+          'step results not saved before shutdown (PostgreSQL unreachable): they are lost',
+          {
+            results: [...pending.values()]
+              .map((e) => ({
+                jobId: e.record.context.jobId,
+                stepId: e.record.context.stepId,
+                targetId: e.record.context.target.id,
+              }))
+              .slice(0, 50),
+            count: pending.size,
+          },
+          'error',
+        );
       }
     },
   };

@@ -25,7 +25,12 @@ describe('LineSplitter', () => {
     const text = Buffer.from('grüße 👋 ok\n', 'utf8');
     const wave = text.indexOf(0xf0);
     // Cut inside ü (2 bytes) and inside the 4-byte emoji.
-    const chunks = [text.subarray(0, 3), text.subarray(3, wave + 1), text.subarray(wave + 1, wave + 3), text.subarray(wave + 3)];
+    const chunks = [
+      text.subarray(0, 3),
+      text.subarray(3, wave + 1),
+      text.subarray(wave + 1, wave + 3),
+      text.subarray(wave + 3),
+    ];
     expect(split(chunks)).toEqual(['grüße 👋 ok']);
     // One byte at a time.
     expect(split([...text].map((b) => Buffer.from([b])))).toEqual(['grüße 👋 ok']);

@@ -77,6 +77,8 @@ export class LineSplitter {
       lines.push(decode(bytes));
       return;
     }
-    lines.push(`${decode(bytes.subarray(0, charBoundary(bytes, this.maxLineBytes)))} … [line cut at ${this.maxLineBytes} bytes]`);
+    lines.push(
+      `${decode(bytes.subarray(0, charBoundary(bytes, this.maxLineBytes)))} … [line cut at ${this.maxLineBytes} bytes]`,
+    );
   }
 }

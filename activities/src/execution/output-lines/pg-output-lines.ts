@@ -156,7 +156,11 @@ export const createPgOutputLineSink = (pool: pg.Pool, options: PgOutputLineOptio
         } catch (err) {
           if (!isPermanent(err)) throw err;
           lost += rows.length;
-          log('output lines refused by PostgreSQL, not streamed', { jobId, lines: rows.length, error: (err as Error).message });
+          log('output lines refused by PostgreSQL, not streamed', {
+            jobId,
+            lines: rows.length,
+            error: (err as Error).message,
+          });
         }
         done.add(jobId);
       }
@@ -249,12 +253,15 @@ export const createPgOutputLineSink = (pool: pg.Pool, options: PgOutputLineOptio
     };
     return {
       write,
-      writeText: (stream, text) => write(stream, Buffer.from(text.endsWith('\n') || text === '' ? text : `${text}\n`, 'utf8')),
+      writeText: (stream, text) =>
+        write(stream, Buffer.from(text.endsWith('\n') || text === '' ? text : `${text}\n`, 'utf8')),
       async close() {
         if (closed) return;
-        for (const stream of ['stdout', 'stderr'] as const) for (const line of splitters[stream].end()) add(stream, line);
+        for (const stream of ['stdout', 'stderr'] as const)
+          for (const line of splitters[stream].end()) add(stream, line);
         closed = true;
-        if (notStreamed > 0) enqueue(key, 'stdout', `… ${notStreamed} more lines not streamed (full output is in the step result)`, true);
+        if (notStreamed > 0)
+          enqueue(key, 'stdout', `… ${notStreamed} more lines not streamed (full output is in the step result)`, true);
         const done = settled(closeTimeoutMs);
         // The step's result waits for these lines, so they are written now rather than at the next tick.
         if (processed < queued && !flushing && failures === 0) void drain();

@@ -47,29 +47,52 @@ describe('the bubblewrap command line of a local command', () => {
   it('hides data folders under empty tmpfs, outermost first, and key files under /dev/null', () => {
     const args = sandboxArgs({
       ...spec,
-      hiddenDirs: ['/srv/opsc/.data/postgres', '/srv/opsc/.data', '/var/lib/opsc/artifacts/', '/tmp/opsc-vault-x', '/etc/opsc'],
+      hiddenDirs: [
+        '/srv/opsc/.data/postgres',
+        '/srv/opsc/.data',
+        '/var/lib/opsc/artifacts/',
+        '/tmp/opsc-vault-x',
+        '/etc/opsc',
+      ],
       hiddenFiles: ['/etc/opsc/master.pem', '/srv/keys/vault.pem', '/tmp/opsc-vault-x/master.pem'],
     });
-    expect(valuesOf(args, '--tmpfs').flat()).toEqual(['/tmp', '/var/tmp', '/run', '/etc/opsc', '/srv/opsc/.data', '/var/lib/opsc/artifacts']);
+    expect(valuesOf(args, '--tmpfs').flat()).toEqual([
+      '/tmp',
+      '/var/tmp',
+      '/run',
+      '/etc/opsc',
+      '/srv/opsc/.data',
+      '/var/lib/opsc/artifacts',
+    ]);
     expect(valuesOf(args, '--ro-bind', 2).slice(1)).toEqual([['/dev/null', '/srv/keys/vault.pem']]);
   });
 
   it('never covers a system folder whole (a key in /etc is hidden as a file)', () => {
     const args = sandboxArgs({ ...spec, hiddenDirs: ['/', '/etc', '/usr', '/var'], hiddenFiles: ['/etc/vault.pem'] });
     expect(valuesOf(args, '--tmpfs').flat()).toEqual(['/tmp', '/var/tmp', '/run']);
-    expect(valuesOf(args, '--ro-bind', 2)).toEqual([['/', '/'], ['/dev/null', '/etc/vault.pem']]);
+    expect(valuesOf(args, '--ro-bind', 2)).toEqual([
+      ['/', '/'],
+      ['/dev/null', '/etc/vault.pem'],
+    ]);
   });
 
   it('gives the command an environment of PATH, locale and HOME only', () => {
     const args = sandboxArgs(spec);
     expect(args).toContain('--clearenv');
-    expect(valuesOf(args, '--setenv', 2)).toEqual([['PATH', '/usr/bin:/bin'], ['LANG', 'C.UTF-8'], ['LC_ALL', 'C.UTF-8'], ['HOME', '/tmp']]);
+    expect(valuesOf(args, '--setenv', 2)).toEqual([
+      ['PATH', '/usr/bin:/bin'],
+      ['LANG', 'C.UTF-8'],
+      ['LC_ALL', 'C.UTF-8'],
+      ['HOME', '/tmp'],
+    ]);
     expect(args.indexOf('--clearenv')).toBeLessThan(args.indexOf('--setenv'));
   });
 
   it('reports on its status descriptor and pins /etc/hosts from another when asked', () => {
     expect(valuesOf(sandboxArgs(spec), '--json-status-fd')).toEqual([['3']]);
     expect(valuesOf(sandboxArgs(spec), '--ro-bind-data', 2)).toEqual([]);
-    expect(valuesOf(sandboxArgs({ ...spec, network: true, hostsFd: 4 }), '--ro-bind-data', 2)).toEqual([['4', '/etc/hosts']]);
+    expect(valuesOf(sandboxArgs({ ...spec, network: true, hostsFd: 4 }), '--ro-bind-data', 2)).toEqual([
+      ['4', '/etc/hosts'],
+    ]);
   });
 });

@@ -7,7 +7,21 @@ export const PRIVATE_DIRS: readonly string[] = ['/tmp', '/var/tmp', '/run'];
  * Folders a tmpfs cannot cover without breaking every program: a key or data folder that is one of
  * these is hidden file by file instead.
  */
-const SYSTEM_DIRS: ReadonlySet<string> = new Set(['/', '/usr', '/etc', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/dev', '/proc', '/sys', '/var']);
+const SYSTEM_DIRS: ReadonlySet<string> = new Set([
+  '/',
+  '/usr',
+  '/etc',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/dev',
+  '/proc',
+  '/sys',
+  '/var',
+]);
 
 export interface SandboxSpec {
   /** Absolute path of the program. */
@@ -31,7 +45,9 @@ const within = (dir: string, p: string): boolean => p === dir || p.startsWith(di
 
 /** The folders to cover, outermost first, without those a covered folder already holds. */
 const coveredDirs = (dirs: readonly string[]): string[] => {
-  const wanted = [...new Set(dirs.map((d) => path.resolve(d)))].filter((d) => !SYSTEM_DIRS.has(d)).sort((a, b) => a.length - b.length);
+  const wanted = [...new Set(dirs.map((d) => path.resolve(d)))]
+    .filter((d) => !SYSTEM_DIRS.has(d))
+    .sort((a, b) => a.length - b.length);
   const out: string[] = [...PRIVATE_DIRS];
   for (const dir of wanted) if (!out.some((o) => within(o, dir))) out.push(dir);
   return out.slice(PRIVATE_DIRS.length);
@@ -47,26 +63,43 @@ const coveredDirs = (dirs: readonly string[]): string[] => {
 export const sandboxArgs = (spec: SandboxSpec): string[] => {
   const dirs = coveredDirs(spec.hiddenDirs);
   const covered = [...PRIVATE_DIRS, ...dirs];
-  const files = [...new Set(spec.hiddenFiles.map((f) => path.resolve(f)))].filter((f) => !covered.some((d) => within(d, f)));
+  const files = [...new Set(spec.hiddenFiles.map((f) => path.resolve(f)))].filter(
+    (f) => !covered.some((d) => within(d, f)),
+  );
   return [
     '--die-with-parent',
     '--new-session',
     '--unshare-all',
     ...(spec.network ? ['--share-net'] : []),
-    '--cap-drop', 'ALL',
-    '--ro-bind', '/', '/',
-    '--dev', '/dev',
-    '--proc', '/proc',
+    '--cap-drop',
+    'ALL',
+    '--ro-bind',
+    '/',
+    '/',
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
     ...covered.flatMap((d) => ['--tmpfs', d]),
     ...files.flatMap((f) => ['--ro-bind', '/dev/null', f]),
     ...(spec.hostsFd !== undefined ? ['--ro-bind-data', String(spec.hostsFd), '/etc/hosts'] : []),
     '--clearenv',
-    '--setenv', 'PATH', spec.path,
-    '--setenv', 'LANG', 'C.UTF-8',
-    '--setenv', 'LC_ALL', 'C.UTF-8',
-    '--setenv', 'HOME', '/tmp',
-    '--chdir', '/tmp',
-    '--json-status-fd', String(spec.statusFd),
+    '--setenv',
+    'PATH',
+    spec.path,
+    '--setenv',
+    'LANG',
+    'C.UTF-8',
+    '--setenv',
+    'LC_ALL',
+    'C.UTF-8',
+    '--setenv',
+    'HOME',
+    '/tmp',
+    '--chdir',
+    '/tmp',
+    '--json-status-fd',
+    String(spec.statusFd),
     '--',
     spec.program,
     ...spec.args,

@@ -107,14 +107,24 @@ const presentHidden = (paths: readonly string[]): { hiddenDirs: string[]; hidden
 
 /** bubblewrap's first complaint, for an error that says why the sandbox failed. */
 const bwrapComplaint = (stderr: string): string =>
-  stderr.split('\n').find((l) => l.startsWith('bwrap:'))?.slice(0, 300) ?? (stderr.trim().slice(0, 300) || 'bubblewrap did not start the command');
+  stderr
+    .split('\n')
+    .find((l) => l.startsWith('bwrap:'))
+    ?.slice(0, 300) ??
+  (stderr.trim().slice(0, 300) || 'bubblewrap did not start the command');
 
 export const createSandbox = (settings: SandboxSettings): Sandbox => {
-  const user = settings.user ? `${settings.user.name} (${settings.user.uid})` : `the executor's own user (${process.getuid?.() ?? '?'})`;
+  const user = settings.user
+    ? `${settings.user.name} (${settings.user.uid})`
+    : `the executor's own user (${process.getuid?.() ?? '?'})`;
   let status: SandboxStatus = {
     ok: false,
     user,
-    error: settings.unusable ?? (settings.bwrap ? 'not checked yet' : 'bubblewrap (bwrap) is not installed on the executor host: apt-get install bubblewrap'),
+    error:
+      settings.unusable ??
+      (settings.bwrap
+        ? 'not checked yet'
+        : 'bubblewrap (bwrap) is not installed on the executor host: apt-get install bubblewrap'),
     checkedAt: new Date(0).toISOString(),
   };
 
@@ -139,7 +149,10 @@ export const createSandbox = (settings: SandboxSettings): Sandbox => {
       ...(run.signal && { signal: run.signal }),
       ...(run.onData && { onData: run.onData }),
       ...(settings.user && { uid: settings.user.uid, gid: settings.user.gid }),
-      extraFds: [(chunk) => (report += chunk.toString('utf8')), ...(run.hosts !== undefined ? [Buffer.from(run.hosts, 'utf8')] : [])],
+      extraFds: [
+        (chunk) => (report += chunk.toString('utf8')),
+        ...(run.hosts !== undefined ? [Buffer.from(run.hosts, 'utf8')] : []),
+      ],
     });
     return { outcome, started: report.includes('"child-pid"') };
   };
@@ -148,8 +161,17 @@ export const createSandbox = (settings: SandboxSettings): Sandbox => {
     const checkedAt = new Date().toISOString();
     if (settings.unusable || !settings.bwrap) return (status = { ...status, checkedAt });
     try {
-      const { outcome, started } = await spawnSandboxed({ program: findProgram('true', settings.path) ?? '/bin/true', args: [], network: false, timeoutMs: 10_000, captureCapBytes: 4_096 });
-      status = started && outcome.exitCode === 0 ? { ok: true, user, checkedAt } : { ok: false, user, error: bwrapComplaint(outcome.stderr.text()), checkedAt };
+      const { outcome, started } = await spawnSandboxed({
+        program: findProgram('true', settings.path) ?? '/bin/true',
+        args: [],
+        network: false,
+        timeoutMs: 10_000,
+        captureCapBytes: 4_096,
+      });
+      status =
+        started && outcome.exitCode === 0
+          ? { ok: true, user, checkedAt }
+          : { ok: false, user, error: bwrapComplaint(outcome.stderr.text()), checkedAt };
     } catch (err) {
       status = { ok: false, user, error: (err as Error).message, checkedAt };
     }
@@ -166,7 +188,8 @@ export const createSandbox = (settings: SandboxSettings): Sandbox => {
     },
     async run(run) {
       if (!status.ok && Date.now() - Date.parse(status.checkedAt) > REPROBE_AFTER_MS) await probe();
-      if (!status.ok) throw new SandboxUnavailable(`the executor's sandbox cannot run commands: ${status.error ?? 'unknown'}`);
+      if (!status.ok)
+        throw new SandboxUnavailable(`the executor's sandbox cannot run commands: ${status.error ?? 'unknown'}`);
       let spawned: Awaited<ReturnType<typeof spawnSandboxed>>;
       try {
         spawned = await spawnSandboxed(run);

@@ -13,12 +13,18 @@ export interface ConnectDeps {
   keepaliveIntervalMs: number;
 }
 
-export const where = (e: Pick<SshEndpoint, 'targetName' | 'host' | 'port'>): string => `${e.targetName} (${e.host}:${e.port})`;
+export const where = (e: Pick<SshEndpoint, 'targetName' | 'host' | 'port'>): string =>
+  `${e.targetName} (${e.host}:${e.port})`;
 
 type Verdict = { ok: true } | { ok: false; failure: RemoteFailure };
 
 /** Decides on the key the server presented, pinning it on first contact when the policy allows. */
-const judgeHostKey = async (endpoint: SshEndpoint, deps: ConnectDeps, pinned: HostKey | null, presented: HostKey): Promise<Verdict> => {
+const judgeHostKey = async (
+  endpoint: SshEndpoint,
+  deps: ConnectDeps,
+  pinned: HostKey | null,
+  presented: HostKey,
+): Promise<Verdict> => {
   const mismatch = (expected: HostKey): Verdict => ({
     ok: false,
     failure: new RemoteFailure(
@@ -40,14 +46,23 @@ const judgeHostKey = async (endpoint: SshEndpoint, deps: ConnectDeps, pinned: Ho
   return now.publicKey === presented.publicKey ? { ok: true } : mismatch(now);
 };
 
-const authConfig = (secret: CredentialSecret, endpoint: SshEndpoint): Pick<ConnectConfig, 'password' | 'privateKey' | 'passphrase' | 'tryKeyboard'> => {
+const authConfig = (
+  secret: CredentialSecret,
+  endpoint: SshEndpoint,
+): Pick<ConnectConfig, 'password' | 'privateKey' | 'passphrase' | 'tryKeyboard'> => {
   switch (secret.kind) {
     case 'password':
       return { password: secret.password, tryKeyboard: true };
     case 'ssh-key':
-      return { privateKey: secret.privateKey, ...(secret.passphrase !== undefined && { passphrase: secret.passphrase }) };
+      return {
+        privateKey: secret.privateKey,
+        ...(secret.passphrase !== undefined && { passphrase: secret.passphrase }),
+      };
     default:
-      throw new RemoteFailure(ErrorType.ValidationFailed, `the credential of ${endpoint.targetName} is a ${secret.kind} credential; SSH needs a password or an ssh-key`);
+      throw new RemoteFailure(
+        ErrorType.ValidationFailed,
+        `the credential of ${endpoint.targetName} is a ${secret.kind} credential; SSH needs a password or an ssh-key`,
+      );
   }
 };
 
@@ -62,7 +77,11 @@ export const openConnection = async (endpoint: SshEndpoint, deps: ConnectDeps): 
     const fail = (err: unknown) => {
       client.removeAllListeners('ready');
       client.end();
-      reject(verdict && !verdict.ok ? verdict.failure : classifyConnectError(err, where(endpoint), endpoint.username, deps.readyTimeoutMs));
+      reject(
+        verdict && !verdict.ok
+          ? verdict.failure
+          : classifyConnectError(err, where(endpoint), endpoint.username, deps.readyTimeoutMs),
+      );
     };
     client.once('ready', () => {
       client.removeListener('error', fail);
@@ -70,11 +89,16 @@ export const openConnection = async (endpoint: SshEndpoint, deps: ConnectDeps): 
       resolve(client);
     });
     client.once('error', fail);
-    const onEarlyClose = () => fail(new RemoteFailure(ErrorType.ConnectionLost, `${where(endpoint)} closed the connection during the handshake`));
+    const onEarlyClose = () =>
+      fail(
+        new RemoteFailure(ErrorType.ConnectionLost, `${where(endpoint)} closed the connection during the handshake`),
+      );
     client.once('close', onEarlyClose);
     if (secret.kind === 'password') {
       // Servers that only offer keyboard-interactive get the password for each prompt.
-      client.on('keyboard-interactive', (_name, _instructions, _lang, prompts, finish) => finish(prompts.map(() => secret.password)));
+      client.on('keyboard-interactive', (_name, _instructions, _lang, prompts, finish) =>
+        finish(prompts.map(() => secret.password)),
+      );
     }
     try {
       client.connect({
@@ -93,7 +117,13 @@ export const openConnection = async (endpoint: SshEndpoint, deps: ConnectDeps): 
               verify(v.ok);
             },
             (err: unknown) => {
-              verdict = { ok: false, failure: new RemoteFailure(ErrorType.Unavailable, `the host key of ${where(endpoint)} could not be checked: ${(err as Error).message}`) };
+              verdict = {
+                ok: false,
+                failure: new RemoteFailure(
+                  ErrorType.Unavailable,
+                  `the host key of ${where(endpoint)} could not be checked: ${(err as Error).message}`,
+                ),
+              };
               verify(false);
             },
           );
@@ -106,14 +136,18 @@ export const openConnection = async (endpoint: SshEndpoint, deps: ConnectDeps): 
 };
 
 /** Connects only far enough to see the server's host key, like ssh-keyscan: no credential is used. */
-export const scanHostKey = (endpoint: Pick<SshEndpoint, 'targetName' | 'host' | 'port'>, readyTimeoutMs: number): Promise<HostKey> =>
+export const scanHostKey = (
+  endpoint: Pick<SshEndpoint, 'targetName' | 'host' | 'port'>,
+  readyTimeoutMs: number,
+): Promise<HostKey> =>
   new Promise((resolve, reject) => {
     const client = new Client();
     let seen: HostKey | undefined;
     const done = (err?: unknown) => {
       client.end();
       if (seen) resolve(seen);
-      else reject(classifyConnectError(err ?? new Error('no host key presented'), where(endpoint), '-', readyTimeoutMs));
+      else
+        reject(classifyConnectError(err ?? new Error('no host key presented'), where(endpoint), '-', readyTimeoutMs));
     };
     client.once('error', done);
     client.once('close', () => done());
@@ -128,4 +162,3 @@ export const scanHostKey = (endpoint: Pick<SshEndpoint, 'targetName' | 'host' | 
       },
     });
   });
-

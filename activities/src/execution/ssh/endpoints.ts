@@ -16,7 +16,12 @@ export interface SshEndpoint {
 }
 
 /** Looks up a job's target, refusing targets of another tenant than the job's and targets without SSH. */
-export const findSshEndpoint = async (pool: pg.Pool, jobId: string, targetId: string, defaultPolicy: HostKeyPolicy): Promise<SshEndpoint> => {
+export const findSshEndpoint = async (
+  pool: pg.Pool,
+  jobId: string,
+  targetId: string,
+  defaultPolicy: HostKeyPolicy,
+): Promise<SshEndpoint> => {
   const row = await findTargetService(pool, jobId, targetId, 'ssh');
   const policy = HostKeyPolicy.safeParse(row.options.hostKeyPolicy);
   return {

@@ -72,7 +72,12 @@ const openChannel = (client: Client, command: string): Promise<{ stream: ClientC
         reject(new ChannelOpenError(err.message, reason === 1));
         return;
       }
-      const end: ChannelEnd = { exited: false, code: null, signal: null, closed: new Promise((done) => stream.once('close', () => done())) };
+      const end: ChannelEnd = {
+        exited: false,
+        code: null,
+        signal: null,
+        closed: new Promise((done) => stream.once('close', () => done())),
+      };
       stream.on('exit', (code: number | null, signalName?: string) => {
         end.exited = true;
         end.code = typeof code === 'number' ? code : null;
@@ -101,7 +106,9 @@ export const execOnChannel = async (client: Client, opts: ExecOptions): Promise<
     if (end.exited) return;
     if (why === 'abort') aborted = true;
     else timedOut = true;
-    const killed = (pgid === null ? (opts.killUnreported?.() ?? Promise.resolve()) : opts.kill(pgid)).catch(() => undefined);
+    const killed = (pgid === null ? (opts.killUnreported?.() ?? Promise.resolve()) : opts.kill(pgid)).catch(
+      () => undefined,
+    );
     void killed.then(() => stream.close());
     // A channel the server never closes must not hold the step: the remote `timeout` ends it anyway.
     setTimeout(settle, ABANDON_AFTER_MS).unref();

@@ -20,7 +20,8 @@ export interface HostKeyStore {
 /** Reads the algorithm name at the start of an SSH key blob and computes the OpenSSH fingerprint. */
 export const describeHostKey = (blob: Buffer): HostKey => {
   const length = blob.length >= 4 ? blob.readUInt32BE(0) : 0;
-  const algorithm = length > 0 && length < 64 && blob.length >= 4 + length ? blob.subarray(4, 4 + length).toString('ascii') : 'unknown';
+  const algorithm =
+    length > 0 && length < 64 && blob.length >= 4 + length ? blob.subarray(4, 4 + length).toString('ascii') : 'unknown';
   const fingerprint = `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
   return { algorithm, publicKey: blob.toString('base64'), fingerprint };
 };

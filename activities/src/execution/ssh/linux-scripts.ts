@@ -161,7 +161,9 @@ echo ${name}": \${before:-not installed} -> \${after:-not installed}"
 exit "$rc"`;
 };
 
-const diskUsageScript = (op: Extract<ScriptOperation, { op: 'disk-usage' }>): string => `df -P -k ${shQuote(op.path)} || exit $?
+const diskUsageScript = (
+  op: Extract<ScriptOperation, { op: 'disk-usage' }>,
+): string => `df -P -k ${shQuote(op.path)} || exit $?
 line=$(df -P -k ${shQuote(op.path)} | tail -n 1)
 set -- $line
 fact filesystem "$1"; fact size_kb "$2"; fact used_kb "$3"; fact available_kb "$4"; fact used_percent "\${5%\\%}"; fact mount "$6"`;
@@ -202,7 +204,11 @@ echo ${shQuote(`restored ${op.destination} from ${op.backup}`)}`;
 
 /** The script for an operation. Facts are printed with the run's nonce and parsed back by `parseFacts`. */
 export const scriptFor = (op: ScriptOperation, ctx: ScriptContext): RemoteScript => {
-  const withFacts = (body: string): RemoteScript => ({ shell: 'sh', script: `${factFn(ctx.nonce)}\n${body}\n`, reportsFacts: true });
+  const withFacts = (body: string): RemoteScript => ({
+    shell: 'sh',
+    script: `${factFn(ctx.nonce)}\n${body}\n`,
+    reportsFacts: true,
+  });
   switch (op.op) {
     case 'run':
       return { shell: 'sh', script: `exec ${shJoin(op.argv)}`, reportsFacts: false };

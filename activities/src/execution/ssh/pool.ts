@@ -58,7 +58,8 @@ export class SshPool {
           this.discard(key, conn);
           continue;
         }
-        if (err instanceof ChannelOpenError) throw new RemoteFailure(ErrorType.ConnectionLost, `could not open a channel: ${err.message}`);
+        if (err instanceof ChannelOpenError)
+          throw new RemoteFailure(ErrorType.ConnectionLost, `could not open a channel: ${err.message}`);
         throw err;
       } finally {
         this.release(key, conn, 'exec');
@@ -74,7 +75,9 @@ export class SshPool {
       conn.used = true;
       let sftp: SFTPWrapper;
       try {
-        sftp = await new Promise<SFTPWrapper>((resolve, reject) => conn.client.sftp((err, s) => (err ? reject(err) : resolve(s))));
+        sftp = await new Promise<SFTPWrapper>((resolve, reject) =>
+          conn.client.sftp((err, s) => (err ? reject(err) : resolve(s))),
+        );
       } catch (err) {
         this.release(key, conn, 'sftp');
         if (wasUsed && attempt === 0) {

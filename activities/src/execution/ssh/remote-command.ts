@@ -25,9 +25,13 @@ const sudo = (become: Become, command: string): string => {
  * process group, whose id the first stdout line reports so a cancellation can kill the group.
  * A detached script (a change under its run marker) does both itself.
  */
-export const wrapScript = (remote: RemoteScript, opts: { timeoutSeconds: number; nonce: string; become: Become }): string => {
+export const wrapScript = (
+  remote: RemoteScript,
+  opts: { timeoutSeconds: number; nonce: string; become: Become },
+): string => {
   // It goes into the command line as it is: a number and nothing else.
-  if (!Number.isSafeInteger(opts.timeoutSeconds) || opts.timeoutSeconds < 1) throw new RangeError(`not a timeout in seconds: ${String(opts.timeoutSeconds).slice(0, 40)}`);
+  if (!Number.isSafeInteger(opts.timeoutSeconds) || opts.timeoutSeconds < 1)
+    throw new RangeError(`not a timeout in seconds: ${String(opts.timeoutSeconds).slice(0, 40)}`);
   // A detached script prints the pid line of its own process group and runs under its own `timeout`.
   if (remote.detached) return sudo(opts.become, `${remote.shell} -c ${shQuote(remote.script)}`);
   const inner = `echo "@@opsc-${opts.nonce}-pid $$"; exec timeout -k ${KILL_GRACE_SECONDS} ${opts.timeoutSeconds} ${remote.shell} -c ${shQuote(remote.script)} </dev/null`;
@@ -38,7 +42,8 @@ export const wrapScript = (remote: RemoteScript, opts: { timeoutSeconds: number;
  * A wrapped command, then `after` as the login user (outside sudo) in the same session, whatever
  * the command's exit code, which it keeps. A session killed midway does not run `after`.
  */
-export const thenAsLoginUser = (command: string, after: string): string => `sh -c ${shQuote(`${command}\nrc=$?\n${after}\nexit "$rc"`)}`;
+export const thenAsLoginUser = (command: string, after: string): string =>
+  `sh -c ${shQuote(`${command}\nrc=$?\n${after}\nexit "$rc"`)}`;
 
 /** A maintenance script run as the step runs (the same `become`). */
 export const asBecome = (script: string, become: Become): string => sudo(become, `sh -c ${shQuote(script)}`);
@@ -55,4 +60,5 @@ export const killCommand = (pgid: number, become: Become): string => {
 export const pidLinePattern = (nonce: string): RegExp => new RegExp(`^@@opsc-${nonce}-pid (\\d+)\\n`);
 
 /** sudo's own refusals, told apart from the command's stderr (sudo failed before the wrapper ran). */
-export const SUDO_REFUSAL = /^sudo: |^Sorry, try again|a password is required|incorrect password|is not in the sudoers file|is not allowed to (run|execute)/m;
+export const SUDO_REFUSAL =
+  /^sudo: |^Sorry, try again|a password is required|incorrect password|is not in the sudoers file|is not allowed to (run|execute)/m;

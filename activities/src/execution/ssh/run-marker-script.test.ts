@@ -1,18 +1,47 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  utimesSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { LinuxOperation, type LinuxOperationInput } from '@opsc/contracts';
 import { parseFacts, scriptFor, type ScriptOperation } from './linux-scripts.js';
-import { changesLinuxTarget, FORWARD_STILL_RUNS_EXIT, START_UNKNOWN_EXIT, stopUnreportedRunScript, withRunMarker } from './run-marker-script.js';
+import {
+  changesLinuxTarget,
+  FORWARD_STILL_RUNS_EXIT,
+  START_UNKNOWN_EXIT,
+  stopUnreportedRunScript,
+  withRunMarker,
+} from './run-marker-script.js';
 import { installScript, stagingRemoval } from './transfer.js';
 import { runMarkerKey } from '../run-marker.js';
 
-const context = (stepId = 'step-1', targetId = 'target-1') => ({ jobId: 'job-1', stepId, target: { id: targetId, name: 'web-01' }, timeoutSeconds: 30 });
+const context = (stepId = 'step-1', targetId = 'target-1') => ({
+  jobId: 'job-1',
+  stepId,
+  target: { id: targetId, name: 'web-01' },
+  timeoutSeconds: 30,
+});
 
 /** A changing operation's script under its run marker, for the login user (no become). */
-const wrapped = (op: LinuxOperationInput, opts: { stepId?: string; targetId?: string; attempt?: number; timeoutSeconds?: number; startWaitSeconds?: number } = {}) => {
+const wrapped = (
+  op: LinuxOperationInput,
+  opts: {
+    stepId?: string;
+    targetId?: string;
+    attempt?: number;
+    timeoutSeconds?: number;
+    startWaitSeconds?: number;
+  } = {},
+) => {
   const nonce = Math.random().toString(16).slice(2, 10).padEnd(8, '0');
   const operation = LinuxOperation.parse(op) as ScriptOperation;
   const key = runMarkerKey(context(opts.stepId, opts.targetId), opts.attempt ?? 1);
@@ -44,11 +73,15 @@ const start = (home: string, script: string, PATH = process.env.PATH) => {
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout: output(stdout), stderr })));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout: output(stdout), stderr })),
+  );
   return { child, done };
 };
-const runFolder = (home: string, step = 'step-1', target = 'target-1') => path.join(home, '.local/state/opsconductor/runs/job-1', step, `.${target}.run`);
-const changes = (home: string) => (existsSync(path.join(home, 'changes')) ? readFileSync(path.join(home, 'changes'), 'utf8') : '');
+const runFolder = (home: string, step = 'step-1', target = 'target-1') =>
+  path.join(home, '.local/state/opsconductor/runs/job-1', step, `.${target}.run`);
+const changes = (home: string) =>
+  existsSync(path.join(home, 'changes')) ? readFileSync(path.join(home, 'changes'), 'utf8') : '';
 const waiting = (pattern: string) => spawnSync('pgrep', ['-f', '--', pattern]).status === 0;
 
 /** What the client reads as the command's output: the pid line naming the detached run's group taken out. */
@@ -63,12 +96,18 @@ const exec = (home: string, script: string) => {
 describe('run markers on Linux', () => {
   it('runs a change once: a second attempt reports the exit code and says it did not run again', () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
-    const op = { op: 'script', shell: 'sh', script: 'echo applied >> "$HOME/changes"; echo working; echo oops >&2; exit 3' } as const;
+    const op = {
+      op: 'script',
+      shell: 'sh',
+      script: 'echo applied >> "$HOME/changes"; echo working; echo oops >&2; exit 3',
+    } as const;
     const first = exec(home, wrapped(op).remote.script);
     expect(first).toMatchObject({ code: 3, stdout: 'working\n', stderr: 'oops\n' });
     const second = exec(home, wrapped(op, { attempt: 2 }).remote.script);
     expect(second.code).toBe(3);
-    expect(second.stdout).toMatch(/^already done by attempt 1 at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; not run again \(run marker .*\/job-1\/step-1\/target-1\)\n$/);
+    expect(second.stdout).toMatch(
+      /^already done by attempt 1 at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; not run again \(run marker .*\/job-1\/step-1\/target-1\)\n$/,
+    );
     expect(readFileSync(path.join(home, 'changes'), 'utf8')).toBe('applied\n');
     const marker = readFileSync(path.join(home, '.local/state/opsconductor/runs/job-1/step-1/target-1'), 'utf8');
     expect(marker).toMatch(/^exit=3\nat=.*Z\nattempt=1\n$/);
@@ -79,14 +118,21 @@ describe('run markers on Linux', () => {
     expect(readFileSync(path.join(home, 'changes'), 'utf8')).toBe('applied\n'.repeat(3));
   });
 
-  it('keeps the facts in the marker and reports them again under the new attempt\'s nonce', () => {
+  it("keeps the facts in the marker and reports them again under the new attempt's nonce", () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
     mkdirSync(path.join(home, 'etc'));
     writeFileSync(path.join(home, 'etc', 'app.conf'), 'x=1\n');
-    const op: LinuxOperationInput = { op: 'config-backup', paths: [path.join(home, 'etc')], archive: path.join(home, 'backup.tar.gz') };
+    const op: LinuxOperationInput = {
+      op: 'config-backup',
+      paths: [path.join(home, 'etc')],
+      archive: path.join(home, 'backup.tar.gz'),
+    };
     const first = wrapped(op);
     const one = parseFacts(exec(home, first.remote.script).stdout, first.nonce);
-    expect(one.facts).toMatchObject({ archive: path.join(home, 'backup.tar.gz'), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(one.facts).toMatchObject({
+      archive: path.join(home, 'backup.tar.gz'),
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     writeFileSync(path.join(home, 'etc', 'app.conf'), 'x=2\n');
     const second = wrapped(op, { attempt: 2 });
     const two = parseFacts(exec(home, second.remote.script).stdout, second.nonce);
@@ -96,10 +142,16 @@ describe('run markers on Linux', () => {
 
   it('makes a retry wait for an attempt still running on the host, then report its result', async () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
-    const op = { op: 'script', shell: 'sh', script: 'echo start >> "$HOME/changes"; sleep 1; echo end >> "$HOME/changes"' } as const;
+    const op = {
+      op: 'script',
+      shell: 'sh',
+      script: 'echo start >> "$HOME/changes"; sleep 1; echo end >> "$HOME/changes"',
+    } as const;
     const start = (attempt: number) =>
       new Promise<{ code: number | null; stdout: string }>((resolve) => {
-        const child = spawn('sh', ['-c', wrapped(op, { attempt }).remote.script], { env: { PATH: process.env.PATH, HOME: home } });
+        const child = spawn('sh', ['-c', wrapped(op, { attempt }).remote.script], {
+          env: { PATH: process.env.PATH, HOME: home },
+        });
         let stdout = '';
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
         child.on('close', (code) => resolve({ code, stdout: output(stdout) }));
@@ -114,7 +166,12 @@ describe('run markers on Linux', () => {
 
   it('lets a change finish with its own exit code when the session that started it dies, and gives its output to the retry', async () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
-    const op = { op: 'script', shell: 'sh', script: 'echo applied >> "$HOME/changes"; while [ ! -e "$HOME/go" ]; do sleep 0.05; done; echo after; echo late >&2; exit 5' } as const;
+    const op = {
+      op: 'script',
+      shell: 'sh',
+      script:
+        'echo applied >> "$HOME/changes"; while [ ! -e "$HOME/go" ]; do sleep 0.05; done; echo after; echo late >&2; exit 5',
+    } as const;
     const first = spawn('sh', ['-c', wrapped(op).remote.script], { env: { PATH: process.env.PATH, HOME: home } });
     const ended = new Promise((resolve) => first.on('exit', resolve));
     await vi.waitFor(() => expect(existsSync(path.join(home, 'changes'))).toBe(true), { timeout: 10_000 });
@@ -142,7 +199,8 @@ describe('run markers on Linux', () => {
     }
     const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000);
     utimesSync(old, tenDaysAgo, tenDaysAgo);
-    for (const dir of [path.join(runs, 'job-old', 'step'), path.join(runs, 'job-old')]) utimesSync(dir, tenDaysAgo, tenDaysAgo);
+    for (const dir of [path.join(runs, 'job-old', 'step'), path.join(runs, 'job-old')])
+      utimesSync(dir, tenDaysAgo, tenDaysAgo);
     exec(home, wrapped({ op: 'run', argv: ['true'] }).remote.script);
     expect(existsSync(old)).toBe(false);
     expect(existsSync(recent)).toBe(true);
@@ -174,7 +232,15 @@ describe('run markers on Linux', () => {
       expect(changesLinuxTarget(LinuxOperation.parse(op)), op.op).toBe(true);
       for (const become of [false, true]) {
         const key = runMarkerKey(context(), 1);
-        const script = withRunMarker(scriptFor(LinuxOperation.parse(op) as ScriptOperation, { jobId: 'job-1', stepId: 'step-1', nonce: 'feedc0de' }), key, { nonce: 'feedc0de', become, timeoutSeconds: 30 }).script;
+        const script = withRunMarker(
+          scriptFor(LinuxOperation.parse(op) as ScriptOperation, {
+            jobId: 'job-1',
+            stepId: 'step-1',
+            nonce: 'feedc0de',
+          }),
+          key,
+          { nonce: 'feedc0de', become, timeoutSeconds: 30 },
+        ).script;
         expect(spawnSync('sh', ['-n', '-c', script], { encoding: 'utf8' }).stderr).toBe('');
       }
     }
@@ -190,7 +256,10 @@ describe('run markers on Linux', () => {
   });
 
   it('accepts job, step (with .rollback) and target ids as path segments and refuses anything else', () => {
-    expect(runMarkerKey(context('restart.rollback', '6f1c2b1e-0b7a-4c57-9d1e-0d6c8a1e2f3a'), 2)).toMatchObject({ stepId: 'restart.rollback', attempt: 2 });
+    expect(runMarkerKey(context('restart.rollback', '6f1c2b1e-0b7a-4c57-9d1e-0d6c8a1e2f3a'), 2)).toMatchObject({
+      stepId: 'restart.rollback',
+      attempt: 2,
+    });
     for (const bad of ['../etc', 'a/b', '.hidden', 'x.', 'a b', "it's", '']) {
       expect(() => runMarkerKey(context(bad), 1), bad).toThrow(/cannot name a run marker/);
       expect(() => runMarkerKey(context('s', bad), 1), bad).toThrow(/cannot name a run marker/);
@@ -202,8 +271,14 @@ describe('run markers on Linux, faults', () => {
   it('does not run a change twice when its runner starts after the attempt gave up on it', async () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
     // The host is so slow that the runner of attempt 1 starts after its attempt gave up waiting.
-    const slow = shims(home, { setsid: `while [ ! -e "$HOME/late" ]; do sleep 0.05; done; ${real('setsid')} "$@"; : > "$HOME/late-done"` });
-    const op = { op: 'script', shell: 'sh', script: 'echo applied >> "$HOME/changes"; while [ ! -e "$HOME/go" ]; do sleep 0.05; done' } as const;
+    const slow = shims(home, {
+      setsid: `while [ ! -e "$HOME/late" ]; do sleep 0.05; done; ${real('setsid')} "$@"; : > "$HOME/late-done"`,
+    });
+    const op = {
+      op: 'script',
+      shell: 'sh',
+      script: 'echo applied >> "$HOME/changes"; while [ ! -e "$HOME/go" ]; do sleep 0.05; done',
+    } as const;
     const first = exec(home, wrapped(op, { startWaitSeconds: 1 }).remote.script.replace(/^/, `PATH=${slow}\n`));
     expect(first.code).toBe(START_UNKNOWN_EXIT);
     expect(first.stderr).toMatch(/did not start within 1s and was given up/);
@@ -216,14 +291,28 @@ describe('run markers on Linux, faults', () => {
     expect(await retry.done).toMatchObject({ code: 0, stdout: '' });
     await vi.waitFor(() => expect(existsSync(path.join(home, 'late-done'))).toBe(true), { timeout: 10_000 });
     expect(changes(home)).toBe('applied\n');
-    expect(readFileSync(path.join(home, '.local/state/opsconductor/runs/job-1/step-1/target-1'), 'utf8')).toMatch(/\nattempt=2\n$/);
+    expect(readFileSync(path.join(home, '.local/state/opsconductor/runs/job-1/step-1/target-1'), 'utf8')).toMatch(
+      /\nattempt=2\n$/,
+    );
   });
 
   it('starts an undo only once the change it undoes has ended on the target', async () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
-    const forward = start(home, wrapped({ op: 'script', shell: 'sh', script: 'echo forward >> "$HOME/changes"; while [ ! -e "$HOME/go" ]; do sleep 0.05; done; echo forward-end >> "$HOME/changes"' }).remote.script);
+    const forward = start(
+      home,
+      wrapped({
+        op: 'script',
+        shell: 'sh',
+        script:
+          'echo forward >> "$HOME/changes"; while [ ! -e "$HOME/go" ]; do sleep 0.05; done; echo forward-end >> "$HOME/changes"',
+      }).remote.script,
+    );
     await vi.waitFor(() => expect(changes(home)).toBe('forward\n'), { timeout: 10_000 });
-    const undo = start(home, wrapped({ op: 'script', shell: 'sh', script: 'echo undo >> "$HOME/changes"' }, { stepId: 'step-1.rollback' }).remote.script);
+    const undo = start(
+      home,
+      wrapped({ op: 'script', shell: 'sh', script: 'echo undo >> "$HOME/changes"' }, { stepId: 'step-1.rollback' })
+        .remote.script,
+    );
     // The undo waits on the forward run's lock on this host.
     await vi.waitFor(() => expect(waiting(`flock -E 75 -s -w [0-9]+ ${home}/`)).toBe(true), { timeout: 10_000 });
     expect(changes(home)).toBe('forward\n');
@@ -235,9 +324,22 @@ describe('run markers on Linux, faults', () => {
 
   it('fails an undo, retryable, when the change it undoes still runs at the end of its timeout', async () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
-    const forward = start(home, wrapped({ op: 'script', shell: 'sh', script: 'echo forward >> "$HOME/changes"; while [ ! -e "$HOME/go" ]; do sleep 0.05; done' }).remote.script);
+    const forward = start(
+      home,
+      wrapped({
+        op: 'script',
+        shell: 'sh',
+        script: 'echo forward >> "$HOME/changes"; while [ ! -e "$HOME/go" ]; do sleep 0.05; done',
+      }).remote.script,
+    );
     await vi.waitFor(() => expect(changes(home)).toBe('forward\n'), { timeout: 10_000 });
-    const undo = exec(home, wrapped({ op: 'script', shell: 'sh', script: 'echo undo >> "$HOME/changes"' }, { stepId: 'step-1.rollback', timeoutSeconds: 1 }).remote.script);
+    const undo = exec(
+      home,
+      wrapped(
+        { op: 'script', shell: 'sh', script: 'echo undo >> "$HOME/changes"' },
+        { stepId: 'step-1.rollback', timeoutSeconds: 1 },
+      ).remote.script,
+    );
     expect(undo.code).toBe(FORWARD_STILL_RUNS_EXIT);
     expect(undo.stderr).toMatch(/the change this undoes \(step step-1\) still runs on this host/);
     writeFileSync(path.join(home, 'go'), '');
@@ -248,8 +350,14 @@ describe('run markers on Linux, faults', () => {
   it('stops a change whose pid line never came: a runner still to start never runs, a started one is killed', async () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
     const key = runMarkerKey(context(), 1);
-    const slow = shims(home, { setsid: `while [ ! -e "$HOME/late" ]; do sleep 0.05; done; ${real('setsid')} "$@"; : > "$HOME/late-done"` });
-    const op = { op: 'script', shell: 'sh', script: 'echo applied >> "$HOME/changes"; sleep 30; echo end >> "$HOME/changes"' } as const;
+    const slow = shims(home, {
+      setsid: `while [ ! -e "$HOME/late" ]; do sleep 0.05; done; ${real('setsid')} "$@"; : > "$HOME/late-done"`,
+    });
+    const op = {
+      op: 'script',
+      shell: 'sh',
+      script: 'echo applied >> "$HOME/changes"; sleep 30; echo end >> "$HOME/changes"',
+    } as const;
     const first = start(home, wrapped(op).remote.script, slow);
     await vi.waitFor(() => expect(existsSync(path.join(runFolder(home), 'token'))).toBe(true), { timeout: 10_000 });
     expect(exec(home, stopUnreportedRunScript(key, false)).code).toBe(0);
@@ -270,7 +378,10 @@ describe('run markers on Linux, faults', () => {
 
   it('keeps no raw output on the host once a run was stopped by its timeout', () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
-    const r = exec(home, wrapped({ op: 'script', shell: 'sh', script: 'echo secret-ish; sleep 10' }, { timeoutSeconds: 1 }).remote.script);
+    const r = exec(
+      home,
+      wrapped({ op: 'script', shell: 'sh', script: 'echo secret-ish; sleep 10' }, { timeoutSeconds: 1 }).remote.script,
+    );
     expect(r.code).toBe(124);
     expect(r.stdout).toBe('secret-ish\n');
     expect(existsSync(runFolder(home))).toBe(false);
@@ -278,12 +389,22 @@ describe('run markers on Linux, faults', () => {
 
   it('follows the output without a tail that knows --pid, and loses none of it', () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
-    const busyboxLike = shims(home, { tail: `for a; do case "$a" in --pid*) echo "tail: unrecognized option '$a'" >&2; exit 1;; esac; done; exec ${real('tail')} "$@"` });
-    const r = spawnSync('sh', ['-c', wrapped({ op: 'script', shell: 'sh', script: 'echo working; echo oops >&2; exit 4' }).remote.script], { encoding: 'utf8', env: { PATH: busyboxLike, HOME: home } });
-    expect({ code: r.status, stdout: output(r.stdout), stderr: r.stderr }).toEqual({ code: 4, stdout: 'working\n', stderr: 'oops\n' });
+    const busyboxLike = shims(home, {
+      tail: `for a; do case "$a" in --pid*) echo "tail: unrecognized option '$a'" >&2; exit 1;; esac; done; exec ${real('tail')} "$@"`,
+    });
+    const r = spawnSync(
+      'sh',
+      ['-c', wrapped({ op: 'script', shell: 'sh', script: 'echo working; echo oops >&2; exit 4' }).remote.script],
+      { encoding: 'utf8', env: { PATH: busyboxLike, HOME: home } },
+    );
+    expect({ code: r.status, stdout: output(r.stdout), stderr: r.stderr }).toEqual({
+      code: 4,
+      stdout: 'working\n',
+      stderr: 'oops\n',
+    });
   });
 
-  it('removes a file-copy\'s staged upload from the runner once the install has ended', () => {
+  it("removes a file-copy's staged upload from the runner once the install has ended", () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
     const stage = path.join(home, 'stage');
     mkdirSync(stage);
@@ -291,10 +412,19 @@ describe('run markers on Linux, faults', () => {
     const staged = { dir: stage, file: path.join(stage, 'upload') };
     const sha = '5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03';
     const nonce = 'c0ffee00';
-    const op = LinuxOperation.parse({ op: 'file-copy', source: 'hello.txt', destination: path.join(home, 'dst'), backup: false });
+    const op = LinuxOperation.parse({
+      op: 'file-copy',
+      source: 'hello.txt',
+      destination: path.join(home, 'dst'),
+      backup: false,
+    });
     if (op.op !== 'file-copy') throw new Error('not a file-copy');
     const install = installScript(op, staged.file, sha, { jobId: 'job-1', stepId: 'step-1', nonce });
-    const remote = withRunMarker({ ...install, cleanup: stagingRemoval(staged) }, runMarkerKey(context(), 1), { nonce, become: false, timeoutSeconds: 30 });
+    const remote = withRunMarker({ ...install, cleanup: stagingRemoval(staged) }, runMarkerKey(context(), 1), {
+      nonce,
+      become: false,
+      timeoutSeconds: 30,
+    });
     const r = exec(home, remote.script);
     expect(r.code).toBe(0);
     expect(readFileSync(path.join(home, 'dst'), 'utf8')).toBe('hello\n');

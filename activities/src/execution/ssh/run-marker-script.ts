@@ -22,7 +22,8 @@ export const FORWARD_STILL_RUNS_EXIT = 72;
 /** The suffix of an undo's step id (see RunMarkerKey). */
 const UNDO_SUFFIX = '.rollback';
 
-const candidateDirs = (become: boolean): string => (become ? `${ROOT_RUNS_DIR} "${USER_RUNS_DIR}"` : `"${USER_RUNS_DIR}"`);
+const candidateDirs = (become: boolean): string =>
+  become ? `${ROOT_RUNS_DIR} "${USER_RUNS_DIR}"` : `"${USER_RUNS_DIR}"`;
 
 /** Operations that change the target, and so must not run twice; reads and waits need no marker. */
 export const changesLinuxTarget = (op: LinuxOperation): boolean => {
@@ -79,9 +80,11 @@ export const withRunMarker = (
   opts: { nonce: string; become: boolean; timeoutSeconds: number; startWaitSeconds?: number },
 ): RemoteScript => {
   // They go into the command line as they are: numbers and nothing else.
-  if (!Number.isSafeInteger(opts.timeoutSeconds) || opts.timeoutSeconds < 1) throw new RangeError(`not a timeout in seconds: ${String(opts.timeoutSeconds).slice(0, 40)}`);
+  if (!Number.isSafeInteger(opts.timeoutSeconds) || opts.timeoutSeconds < 1)
+    throw new RangeError(`not a timeout in seconds: ${String(opts.timeoutSeconds).slice(0, 40)}`);
   const startWait = opts.startWaitSeconds ?? 30;
-  if (!Number.isSafeInteger(startWait) || startWait < 1) throw new RangeError(`not a start wait in seconds: ${String(startWait).slice(0, 40)}`);
+  if (!Number.isSafeInteger(startWait) || startWait < 1)
+    throw new RangeError(`not a start wait in seconds: ${String(startWait).slice(0, 40)}`);
   if (!/^[0-9a-f]+$/.test(opts.nonce)) throw new RangeError('not a nonce');
   const candidates = candidateDirs(opts.become);
   const facts = remote.reportsFacts;
@@ -152,8 +155,12 @@ ${waitForward}dir="$base/$job/$step"; marker="$dir/$target"; run="$dir/.$target.
 # another attempt did the work; the run folder is not needed any more.
 report() {
   rc=$(sed -n 's/^exit=//p' "$marker"); at=$(sed -n 's/^at=//p' "$marker"); by=$(sed -n 's/^attempt=//p' "$marker")
-${facts ? `  sed -n ${shQuote(`s/^fact /@@opsc-${opts.nonce} /p`)} "$marker"
-` : ''}  [ "$1" = own ] && [ "$by" = ${key.attempt} ] || echo "${ALREADY_DONE} \${by:-?} at \${at:-?}; not run again (run marker $marker)"
+${
+  facts
+    ? `  sed -n ${shQuote(`s/^fact /@@opsc-${opts.nonce} /p`)} "$marker"
+`
+    : ''
+}  [ "$1" = own ] && [ "$by" = ${key.attempt} ] || echo "${ALREADY_DONE} \${by:-?} at \${at:-?}; not run again (run marker $marker)"
   rm -rf -- "$run"
   case "$rc" in ''|*[!0-9]*) rc=1;; esac
   exit "$rc"
@@ -232,7 +239,10 @@ exit "$rc"
  * start wait): marks its run folder given up, so a runner not yet started never runs, and kills the
  * group a started runner recorded. Run as the step runs (same `become`).
  */
-export const stopUnreportedRunScript = (key: RunMarkerKey, become: boolean): string => `job=${shQuote(key.jobId)}; step=${shQuote(key.stepId)}; target=${shQuote(key.targetId)}
+export const stopUnreportedRunScript = (
+  key: RunMarkerKey,
+  become: boolean,
+): string => `job=${shQuote(key.jobId)}; step=${shQuote(key.stepId)}; target=${shQuote(key.targetId)}
 for b in ${candidateDirs(become)}; do
   run="$b/$job/$step/.$target.run"
   [ -d "$run" ] || continue

@@ -10,24 +10,51 @@ import { execOnChannel, type ExecOutcome } from './exec.js';
 import { RemoteFailure } from '../remote-failure.js';
 import { shQuote } from './shell-quote.js';
 import { parseFacts, scriptFor, type RemoteScript } from './linux-scripts.js';
-import { asBecome, killCommand, KILL_GRACE_SECONDS, SUDO_REFUSAL, thenAsLoginUser, wrapScript, type Become } from './remote-command.js';
-import { download, fetchDestination, installScript, removeStaging, stagingRemoval, uploadToStaging } from './transfer.js';
+import {
+  asBecome,
+  killCommand,
+  KILL_GRACE_SECONDS,
+  SUDO_REFUSAL,
+  thenAsLoginUser,
+  wrapScript,
+  type Become,
+} from './remote-command.js';
+import {
+  download,
+  fetchDestination,
+  installScript,
+  removeStaging,
+  stagingRemoval,
+  uploadToStaging,
+} from './transfer.js';
 import { artifactSha256, resolveArtifact } from '../artifacts.js';
 import { outputLineKey, skipFactLines } from '../output-lines/sink.js';
 import { runMarkerKey } from '../run-marker.js';
-import { changesLinuxTarget, FORWARD_STILL_RUNS_EXIT, START_UNKNOWN_EXIT, stopUnreportedRunScript, withRunMarker } from './run-marker-script.js';
+import {
+  changesLinuxTarget,
+  FORWARD_STILL_RUNS_EXIT,
+  START_UNKNOWN_EXIT,
+  stopUnreportedRunScript,
+  withRunMarker,
+} from './run-marker-script.js';
 
 const HEARTBEAT_EVERY_MS = 1_000;
 
 /** Everything that makes two connections different; a rotated credential or a moved host gets a new one. */
-const poolKey = (e: SshEndpoint): string => [e.targetId, e.host, e.port, e.username, e.credentialFingerprint, e.hostKeyPolicy].join('|');
+const poolKey = (e: SshEndpoint): string =>
+  [e.targetId, e.host, e.port, e.username, e.credentialFingerprint, e.hostKeyPolicy].join('|');
 
 const sudoPassword = (secret: CredentialSecret): string | undefined =>
   secret.kind === 'password' ? secret.password : secret.kind === 'ssh-key' ? secret.sudoPassword : undefined;
 
 export const createRunSshOperation = (deps: ExecutionDeps) => {
   const { ssh } = deps;
-  const connectDeps = { hostKeys: ssh.hostKeys, openSecret: ssh.openSecret, readyTimeoutMs: ssh.readyTimeoutMs, keepaliveIntervalMs: ssh.keepaliveIntervalMs };
+  const connectDeps = {
+    hostKeys: ssh.hostKeys,
+    openSecret: ssh.openSecret,
+    readyTimeoutMs: ssh.readyTimeoutMs,
+    keepaliveIntervalMs: ssh.keepaliveIntervalMs,
+  };
 
   return async (input: RunSshOperationInput): Promise<CommandOutput> => {
     const ctx = Context.current();
@@ -115,19 +142,38 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
           throw new RemoteFailure(type, message, { recorded: true });
         };
         if (outcome.aborted) {
-          await save(performed, { type: ErrorType.Cancelled, message: 'cancelled; the remote process group was killed' });
+          await save(performed, {
+            type: ErrorType.Cancelled,
+            message: 'cancelled; the remote process group was killed',
+          });
           throw new CancelledFailure('cancelled while running');
         }
         const remoteTimeout = outcome.exitCode === 124 && outcome.durationMs >= input.timeoutSeconds * 1000 - 250;
-        if (outcome.timedOut || remoteTimeout) return fail(ErrorType.Timeout, `timed out after ${input.timeoutSeconds}s on ${endpoint.targetName}; the remote process was stopped`);
+        if (outcome.timedOut || remoteTimeout)
+          return fail(
+            ErrorType.Timeout,
+            `timed out after ${input.timeoutSeconds}s on ${endpoint.targetName}; the remote process was stopped`,
+          );
         if (remote.detached && outcome.pgid === null && outcome.exitCode === START_UNKNOWN_EXIT) {
-          return fail(ErrorType.ConnectionLost, `the change did not report its start on ${endpoint.targetName} in time and was given up; it may or may not have run, a retry finds out`);
+          return fail(
+            ErrorType.ConnectionLost,
+            `the change did not report its start on ${endpoint.targetName} in time and was given up; it may or may not have run, a retry finds out`,
+          );
         }
         if (remote.detached && outcome.pgid === null && outcome.exitCode === FORWARD_STILL_RUNS_EXIT) {
-          return fail(ErrorType.Timeout, `the change this undoes still runs on ${endpoint.targetName}; the undo did not start`);
+          return fail(
+            ErrorType.Timeout,
+            `the change this undoes still runs on ${endpoint.targetName}; the undo did not start`,
+          );
         }
-        if (outcome.connectionLost) return fail(ErrorType.ConnectionLost, `the connection to ${where(endpoint)} dropped while the command ran`);
-        if (become !== 'none' && outcome.pgid === null && outcome.exitCode !== 0 && SUDO_REFUSAL.test(performed.stderr)) {
+        if (outcome.connectionLost)
+          return fail(ErrorType.ConnectionLost, `the connection to ${where(endpoint)} dropped while the command ran`);
+        if (
+          become !== 'none' &&
+          outcome.pgid === null &&
+          outcome.exitCode !== 0 &&
+          SUDO_REFUSAL.test(performed.stderr)
+        ) {
           const reason = performed.stderr.split('\n').find((l) => l.trim()) ?? 'refused';
           return fail(ErrorType.AuthFailed, `sudo refused on ${endpoint.targetName}: ${reason.trim()}`);
         }
@@ -136,7 +182,9 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
 
       /** A change runs under its run marker: a retry of this step on this target reports the first run's result. */
       const once = (remote: RemoteScript): RemoteScript =>
-        changesLinuxTarget(operation) ? withRunMarker(remote, markerKey(), { nonce, become: input.become, timeoutSeconds: input.timeoutSeconds }) : remote;
+        changesLinuxTarget(operation)
+          ? withRunMarker(remote, markerKey(), { nonce, become: input.become, timeoutSeconds: input.timeoutSeconds })
+          : remote;
 
       let performed: Performed;
       switch (operation.op) {
@@ -145,11 +193,18 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
           const before = await ssh.hostKeys.get(endpoint.targetId);
           const pinned = before ?? (await ssh.hostKeys.pin(endpoint.targetId, presented, 'enrolment'));
           if (pinned.publicKey !== presented.publicKey) {
-            throw new RemoteFailure(ErrorType.HostKeyMismatch, `the host key of ${where(endpoint)} changed: pinned ${pinned.fingerprint}, presented ${presented.fingerprint}`);
+            throw new RemoteFailure(
+              ErrorType.HostKeyMismatch,
+              `the host key of ${where(endpoint)} changed: pinned ${pinned.fingerprint}, presented ${presented.fingerprint}`,
+            );
           }
           const text = `${before ? 'already pinned' : 'pinned'}: ${presented.algorithm} ${presented.fingerprint}\n`;
           lines.writeText('stdout', text);
-          performed = performedText(text, { algorithm: presented.algorithm, fingerprint: presented.fingerprint, pinned: before ? 'unchanged' : 'new' });
+          performed = performedText(text, {
+            algorithm: presented.algorithm,
+            fingerprint: presented.fingerprint,
+            pinned: before ? 'unchanged' : 'new',
+          });
           break;
         }
         case 'file-copy': {
@@ -165,18 +220,30 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
             // The runner removes the staged upload once the change has ended; the session does too,
             // as the login user (a sticky /tmp), after the run. Over SFTP only when no command ran.
             const install = installScript(operation, staged.file, sha256, { ...input, nonce });
-            performed = await runScript(once({ ...install, cleanup: stagingRemoval(staged) }), true, stagingRemoval(staged));
+            performed = await runScript(
+              once({ ...install, cleanup: stagingRemoval(staged) }),
+              true,
+              stagingRemoval(staged),
+            );
             removed = true;
           } finally {
-            if (!removed && !mayHaveStarted) await ssh.pool.withSftp(key, connect, (sftp) => removeStaging(sftp, staged)).catch(() => undefined);
+            if (!removed && !mayHaveStarted)
+              await ssh.pool.withSftp(key, connect, (sftp) => removeStaging(sftp, staged)).catch(() => undefined);
           }
           break;
         }
         case 'file-fetch': {
           const destination = fetchDestination(ssh.artifactDir, operation, input.jobId, endpoint.targetName);
           const remoteSha = async () => {
-            const r = await runScript({ shell: 'sh', reportsFacts: false, script: `sha256sum -- ${shQuote(operation.source)} | cut -d' ' -f1` }, false);
-            if (r.exitCode !== 0) throw new RemoteFailure(ErrorType.CommandFailed, `could not hash ${operation.source}: ${r.stderr.trim()}`);
+            const r = await runScript(
+              { shell: 'sh', reportsFacts: false, script: `sha256sum -- ${shQuote(operation.source)} | cut -d' ' -f1` },
+              false,
+            );
+            if (r.exitCode !== 0)
+              throw new RemoteFailure(
+                ErrorType.CommandFailed,
+                `could not hash ${operation.source}: ${r.stderr.trim()}`,
+              );
             return r.stdout.trim();
           };
           const got = await ssh.pool.withSftp(key, connect, (sftp) =>

@@ -19,7 +19,11 @@ export interface SshSettings {
 
 /** SSH execution over the executor's database pool and vault keyring. */
 export const createSshExecution = (db: pg.Pool, keyring: Keyring, settings: SshSettings): SshExecution => ({
-  pool: new SshPool({ maxChannelsPerConnection: settings.maxChannelsPerConnection, maxHandshakes: settings.maxHandshakes, idleMs: settings.idleMs }),
+  pool: new SshPool({
+    maxChannelsPerConnection: settings.maxChannelsPerConnection,
+    maxHandshakes: settings.maxHandshakes,
+    idleMs: settings.idleMs,
+  }),
   hostKeys: createPgHostKeyStore(db),
   openSecret: createSecretOpener(db, keyring),
   findEndpoint: (jobId, targetId) => findSshEndpoint(db, jobId, targetId, settings.defaultHostKeyPolicy),

@@ -11,10 +11,11 @@ import { factFn, type RemoteScript } from './linux-scripts.js';
 type FileCopy = Extract<LinuxOperation, { op: 'file-copy' }>;
 type FileFetch = Extract<LinuxOperation, { op: 'file-fetch' }>;
 
-
 const sftpCall = <T>(what: string, run: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> =>
   new Promise((resolve, reject) =>
-    run((err, value) => (err ? reject(new RemoteFailure(ErrorType.CommandFailed, `${what}: ${err.message}`)) : resolve(value as T))),
+    run((err, value) =>
+      err ? reject(new RemoteFailure(ErrorType.CommandFailed, `${what}: ${err.message}`)) : resolve(value as T),
+    ),
   );
 
 /** Uploads into a fresh staging folder (mode 0711, random names) that only the installing script reads. */
@@ -26,7 +27,12 @@ export const uploadToStaging = async (
   const dir = `/tmp/opsc-${randomBytes(8).toString('hex')}`;
   const file = `${dir}/payload-${randomBytes(8).toString('hex')}`;
   await sftpCall('creating the staging folder', (cb) => sftp.mkdir(dir, { mode: 0o711 }, cb));
-  const options: TransferOptions = { mode: 0o644, concurrency: 16, chunkSize: 32_768, step: (done, _chunk, total) => onProgress(done, total) };
+  const options: TransferOptions = {
+    mode: 0o644,
+    concurrency: 16,
+    chunkSize: 32_768,
+    step: (done, _chunk, total) => onProgress(done, total),
+  };
   await sftpCall('uploading', (cb) => sftp.fastPut(localFile, file, options, cb));
   return { dir, file };
 };
@@ -40,17 +46,26 @@ export const removeStaging = async (sftp: SFTPWrapper, staged: { dir: string; fi
  * Removes the staging folder, as the login user who made it: in a sticky /tmp nobody else may,
  * not even sudo's target user unless that is root. Run after the install in the same session.
  */
-export const stagingRemoval = (staged: { dir: string; file: string }): string => `rm -f -- ${shQuote(staged.file)}; rmdir -- ${shQuote(staged.dir)} 2>/dev/null`;
+export const stagingRemoval = (staged: { dir: string; file: string }): string =>
+  `rm -f -- ${shQuote(staged.file)}; rmdir -- ${shQuote(staged.dir)} 2>/dev/null`;
 
 /**
  * Installs a staged upload: checks its SHA-256, backs up the file it replaces (once per job and
  * step, so a retry never overwrites the original's backup), writes beside the destination and
  * renames into place, then checks the hash again.
  */
-export const installScript = (op: FileCopy, staged: string, sha256: string, ctx: { jobId: string; stepId: string; nonce: string }): RemoteScript => {
+export const installScript = (
+  op: FileCopy,
+  staged: string,
+  sha256: string,
+  ctx: { jobId: string; stepId: string; nonce: string },
+): RemoteScript => {
   const backupRel = `files/${ctx.jobId}/${ctx.stepId}${op.destination}`;
-  const ownership = op.owner || op.group ? `chown ${shQuote(`${op.owner ?? ''}${op.group ? `:${op.group}` : ''}`)} "$part"` : '';
-  const mode = op.mode ? `chmod ${shQuote(op.mode)} "$part"` : `[ -e "$dst" ] && chmod --reference="$dst" "$part" 2>/dev/null || true`;
+  const ownership =
+    op.owner || op.group ? `chown ${shQuote(`${op.owner ?? ''}${op.group ? `:${op.group}` : ''}`)} "$part"` : '';
+  const mode = op.mode
+    ? `chmod ${shQuote(op.mode)} "$part"`
+    : `[ -e "$dst" ] && chmod --reference="$dst" "$part" 2>/dev/null || true`;
   const backup = op.backup
     ? `bdir=${shQuote(DEFAULT_BACKUP_DIR)}
 mkdir -p -- "$bdir" 2>/dev/null && [ -w "$bdir" ] || bdir="$HOME/.opsc/backups"
@@ -100,9 +115,15 @@ export const download = async (
   await mkdir(path.dirname(destination), { recursive: true });
   const part = `${destination}.part-${randomBytes(4).toString('hex')}`;
   try {
-    await sftpCall(`downloading ${op.source}`, (cb) => sftp.fastGet(op.source, part, { concurrency: 16, chunkSize: 32_768, step: (d, _c, t) => onProgress(d, t) }, cb));
+    await sftpCall(`downloading ${op.source}`, (cb) =>
+      sftp.fastGet(op.source, part, { concurrency: 16, chunkSize: 32_768, step: (d, _c, t) => onProgress(d, t) }, cb),
+    );
     const [local, remote] = await Promise.all([sha256File(part), remoteSha256()]);
-    if (local !== remote) throw new RemoteFailure(ErrorType.CommandFailed, `checksum mismatch after download: got ${local}, the target has ${remote}`);
+    if (local !== remote)
+      throw new RemoteFailure(
+        ErrorType.CommandFailed,
+        `checksum mismatch after download: got ${local}, the target has ${remote}`,
+      );
     await rename(part, destination);
     return { sha256: local, bytes: (await stat(destination)).size };
   } finally {

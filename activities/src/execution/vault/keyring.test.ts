@@ -23,7 +23,9 @@ describe('vault envelope encryption', () => {
     expect(() => openSecret(sealed, keyring, 'tenant-1/cred-2')).toThrow(VaultError);
     const flipped = Buffer.from(sealed.ciphertext, 'base64');
     flipped[0] = (flipped[0] ?? 0) ^ 1;
-    expect(() => openSecret({ ...sealed, ciphertext: flipped.toString('base64') }, keyring, context)).toThrow(/tampered/);
+    expect(() => openSecret({ ...sealed, ciphertext: flipped.toString('base64') }, keyring, context)).toThrow(
+      /tampered/,
+    );
     expect(() => openSecret(sealed, createKeyring([generateMasterKey().pem]), context)).toThrow(/does not hold/);
   });
 
@@ -38,7 +40,9 @@ describe('vault envelope encryption', () => {
     expect(openSecret(rewrapped, createKeyring([next.pem]), context)).toBe('rotate me');
     expect(() => openSecret(rewrapped, createKeyring([old.pem]), context)).toThrow(VaultError);
     // Forging the key id does not help the old key either.
-    expect(() => openSecret({ ...rewrapped, keyId: old.key.keyId }, createKeyring([old.pem]), context)).toThrow(VaultError);
+    expect(() => openSecret({ ...rewrapped, keyId: old.key.keyId }, createKeyring([old.pem]), context)).toThrow(
+      VaultError,
+    );
   });
 
   it('explains a bad master key without echoing it', () => {

@@ -1,5 +1,19 @@
-import { createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { deriveWrapKey, masterKeyId, rawPublicKey, wrapDataKey, type SealedSecret, type VaultPublicKey } from '@opsc/contracts/sealing';
+import {
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
+import {
+  deriveWrapKey,
+  masterKeyId,
+  rawPublicKey,
+  wrapDataKey,
+  type SealedSecret,
+  type VaultPublicKey,
+} from '@opsc/contracts/sealing';
 
 /** Raised for any secret that cannot be opened; says which key, never anything about the value. */
 export class VaultError extends Error {}
@@ -55,11 +69,16 @@ const unwrapDataKey = (sealed: SealedSecret, keyring: Keyring, context: string):
   if (!key) throw new VaultError(`sealed for master key ${sealed.keyId}, which this executor does not hold`);
   const epk = Buffer.from(sealed.epk, 'base64');
   try {
-    const shared = diffieHellman({ privateKey: key.privateKey, publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: epk.toString('base64url') }, format: 'jwk' }) });
+    const shared = diffieHellman({
+      privateKey: key.privateKey,
+      publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: epk.toString('base64url') }, format: 'jwk' }),
+    });
     const wrapKey = deriveWrapKey(shared, epk, rawPublicKey(key.publicKey));
     return gcmDecrypt(wrapKey, Buffer.from(sealed.wrapIv, 'base64'), Buffer.from(sealed.wrappedKey, 'base64'), context);
   } catch {
-    throw new VaultError(`cannot unwrap the data key with master key ${sealed.keyId} (wrong key, wrong credential or tampered)`);
+    throw new VaultError(
+      `cannot unwrap the data key with master key ${sealed.keyId} (wrong key, wrong credential or tampered)`,
+    );
   }
 };
 
@@ -67,16 +86,28 @@ const unwrapDataKey = (sealed: SealedSecret, keyring: Keyring, context: string):
 export const openSecret = (sealed: SealedSecret, keyring: Keyring, context: string): string => {
   const dataKey = unwrapDataKey(sealed, keyring, context);
   try {
-    return gcmDecrypt(dataKey, Buffer.from(sealed.iv, 'base64'), Buffer.from(sealed.ciphertext, 'base64'), context).toString('utf8');
+    return gcmDecrypt(
+      dataKey,
+      Buffer.from(sealed.iv, 'base64'),
+      Buffer.from(sealed.ciphertext, 'base64'),
+      context,
+    ).toString('utf8');
   } catch {
-    throw new VaultError(`cannot decrypt the secret sealed with master key ${sealed.keyId} (tampered or wrong credential)`);
+    throw new VaultError(
+      `cannot decrypt the secret sealed with master key ${sealed.keyId} (tampered or wrong credential)`,
+    );
   } finally {
     dataKey.fill(0);
   }
 };
 
 /** Re-wraps a secret's data key for another master key; the ciphertext itself is untouched. */
-export const rewrapSecret = (sealed: SealedSecret, keyring: Keyring, to: VaultPublicKey, context: string): SealedSecret => {
+export const rewrapSecret = (
+  sealed: SealedSecret,
+  keyring: Keyring,
+  to: VaultPublicKey,
+  context: string,
+): SealedSecret => {
   const dataKey = unwrapDataKey(sealed, keyring, context);
   try {
     return { ...sealed, ...wrapDataKey(dataKey, to, context) };

@@ -51,13 +51,25 @@ export const readSealedCredential = async (db: pg.Pool, credentialId: string): P
 };
 
 /** Opens a sealed secret read by `readSealedCredential`, for immediate use. */
-export const openSealedCredential = (keyring: Keyring, credentialId: string, stored: SealedCredential): { username: string | null; secret: CredentialSecret } => {
-  const plaintext = openSecret(SealedSecret.parse(stored.sealed), keyring, credentialContext(stored.tenantId, credentialId));
+export const openSealedCredential = (
+  keyring: Keyring,
+  credentialId: string,
+  stored: SealedCredential,
+): { username: string | null; secret: CredentialSecret } => {
+  const plaintext = openSecret(
+    SealedSecret.parse(stored.sealed),
+    keyring,
+    credentialContext(stored.tenantId, credentialId),
+  );
   return { username: stored.username, secret: CredentialSecret.parse(JSON.parse(plaintext)) };
 };
 
 /** Opens a credential's secret for immediate use. The executor is the only caller. */
-export const openCredential = async (db: pg.Pool, keyring: Keyring, credentialId: string): Promise<{ username: string | null; secret: CredentialSecret }> =>
+export const openCredential = async (
+  db: pg.Pool,
+  keyring: Keyring,
+  credentialId: string,
+): Promise<{ username: string | null; secret: CredentialSecret }> =>
   openSealedCredential(keyring, credentialId, await readSealedCredential(db, credentialId));
 
 /**
@@ -65,14 +77,21 @@ export const openCredential = async (db: pg.Pool, keyring: Keyring, credentialId
  * the new public key (so new secrets are sealed for it), then re-wraps every data key still on
  * another key, in small transactions, and retires the old public key. Ciphertexts are untouched.
  */
-export const rotateVaultKey = async (db: pg.Pool, keyring: Keyring, next: MasterKey, batchSize = 100): Promise<{ rewrapped: number }> => {
+export const rotateVaultKey = async (
+  db: pg.Pool,
+  keyring: Keyring,
+  next: MasterKey,
+  batchSize = 100,
+): Promise<{ rewrapped: number }> => {
   const nextPublic = rawPublicKey(next.publicKey).toString('base64');
   await inTransaction(db, async (client) => {
-    await client.query('UPDATE vault_keys SET retired_at = now() WHERE retired_at IS NULL AND key_id <> $1', [next.keyId]);
-    await client.query('INSERT INTO vault_keys (key_id, public_key) VALUES ($1, $2) ON CONFLICT (key_id) DO UPDATE SET retired_at = NULL', [
+    await client.query('UPDATE vault_keys SET retired_at = now() WHERE retired_at IS NULL AND key_id <> $1', [
       next.keyId,
-      nextPublic,
     ]);
+    await client.query(
+      'INSERT INTO vault_keys (key_id, public_key) VALUES ($1, $2) ON CONFLICT (key_id) DO UPDATE SET retired_at = NULL',
+      [next.keyId, nextPublic],
+    );
   });
   let rewrapped = 0;
   for (;;) {
@@ -84,12 +103,16 @@ export const rotateVaultKey = async (db: pg.Pool, keyring: Keyring, next: Master
     if (rows.length === 0) return { rewrapped };
     await inTransaction(db, async (client) => {
       for (const row of rows) {
-        const sealed = rewrapSecret(SealedSecret.parse(row.sealed), keyring, next, credentialContext(row.tenant_id, row.credential_id));
-        await client.query('UPDATE credential_secrets SET key_id = $2, sealed = $3, updated_at = now() WHERE credential_id = $1', [
-          row.credential_id,
-          sealed.keyId,
-          JSON.stringify(sealed),
-        ]);
+        const sealed = rewrapSecret(
+          SealedSecret.parse(row.sealed),
+          keyring,
+          next,
+          credentialContext(row.tenant_id, row.credential_id),
+        );
+        await client.query(
+          'UPDATE credential_secrets SET key_id = $2, sealed = $3, updated_at = now() WHERE credential_id = $1',
+          [row.credential_id, sealed.keyId, JSON.stringify(sealed)],
+        );
       }
     });
     rewrapped += rows.length;

@@ -15,7 +15,10 @@ export const findWinrmEndpoint = async (pool: pg.Pool, jobId: string, targetId: 
     host: row.address,
     port: row.port ?? (scheme === 'https' ? 5986 : 5985),
     scheme,
-    transport: typeof o.transport === 'string' && TRANSPORTS.has(o.transport) ? (o.transport as WinrmEndpoint['transport']) : 'ntlm',
+    transport:
+      typeof o.transport === 'string' && TRANSPORTS.has(o.transport)
+        ? (o.transport as WinrmEndpoint['transport'])
+        : 'ntlm',
     verifyCertificate: o.verifyCertificate !== false,
     ...(typeof o.caCertificate === 'string' && { caCertificate: o.caCertificate }),
     username: row.username,

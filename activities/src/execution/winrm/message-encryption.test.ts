@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { NtlmClient, NtlmServer } from './ntlm/ntlm.js';
-import { decryptMessage, encryptMessage, isEncryptedContentType, ENCRYPTED_CONTENT_TYPE } from './message-encryption.js';
+import {
+  decryptMessage,
+  encryptMessage,
+  isEncryptedContentType,
+  ENCRYPTED_CONTENT_TYPE,
+} from './message-encryption.js';
 
 const handshake = () => {
   const client = new NtlmClient({ user: 'ops', domain: '', password: 'pw' });
@@ -15,7 +20,9 @@ describe('WinRM message encryption', () => {
     const request = Buffer.from('<s:Envelope>request ✓</s:Envelope>');
     const body = encryptMessage(client, request);
     expect(body.includes(request)).toBe(false);
-    expect(body.toString('latin1')).toContain(`OriginalContent: type=application/soap+xml;charset=UTF-8;Length=${request.length}`);
+    expect(body.toString('latin1')).toContain(
+      `OriginalContent: type=application/soap+xml;charset=UTF-8;Length=${request.length}`,
+    );
     expect(decryptMessage(server, body)).toEqual(request);
     const response = Buffer.from('<s:Envelope>response</s:Envelope>');
     expect(decryptMessage(client, encryptMessage(server, response))).toEqual(response);

@@ -25,7 +25,10 @@ export const encryptMessage = (session: NtlmSession, soap: Buffer): Buffer => {
   signatureLength.writeInt32LE(signature.length);
   return Buffer.concat([
     MIME_BOUNDARY,
-    Buffer.from(`\tContent-Type: ${PROTOCOL}\r\n\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=${soap.length}\r\n`, 'latin1'),
+    Buffer.from(
+      `\tContent-Type: ${PROTOCOL}\r\n\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=${soap.length}\r\n`,
+      'latin1',
+    ),
     MIME_BOUNDARY,
     OCTET_HEADER,
     signatureLength,
@@ -56,14 +59,18 @@ export const decryptMessage = (session: NtlmSession, body: Buffer): Buffer => {
     const length = /Length=(\d+)/.exec(header)?.[1];
     if (length === undefined) throw new MessageEncryptionError('encrypted WinRM part without OriginalContent length');
     let payload = parts[i + 1] as Buffer;
-    if (payload.subarray(payload.length - END_BOUNDARY.length).equals(END_BOUNDARY)) payload = payload.subarray(0, payload.length - END_BOUNDARY.length);
-    if (!payload.subarray(0, OCTET_HEADER.length).equals(OCTET_HEADER)) throw new MessageEncryptionError('encrypted WinRM part without its octet-stream header');
+    if (payload.subarray(payload.length - END_BOUNDARY.length).equals(END_BOUNDARY))
+      payload = payload.subarray(0, payload.length - END_BOUNDARY.length);
+    if (!payload.subarray(0, OCTET_HEADER.length).equals(OCTET_HEADER))
+      throw new MessageEncryptionError('encrypted WinRM part without its octet-stream header');
     payload = payload.subarray(OCTET_HEADER.length);
     if (payload.length < 4) throw new MessageEncryptionError('encrypted WinRM part truncated');
     const signatureLength = payload.readInt32LE(0);
-    if (signatureLength < 0 || payload.length < 4 + signatureLength) throw new MessageEncryptionError('encrypted WinRM part truncated');
+    if (signatureLength < 0 || payload.length < 4 + signatureLength)
+      throw new MessageEncryptionError('encrypted WinRM part truncated');
     const message = session.unseal(payload.subarray(4 + signatureLength), payload.subarray(4, 4 + signatureLength));
-    if (message.length !== Number(length)) throw new MessageEncryptionError('encrypted WinRM message length does not match: tampered with');
+    if (message.length !== Number(length))
+      throw new MessageEncryptionError('encrypted WinRM message length does not match: tampered with');
     messages.push(message);
   }
   return Buffer.concat(messages);

@@ -25,7 +25,11 @@ export class WinrmPool {
 
   constructor(private readonly options: WinrmPoolOptions) {}
 
-  async with<T>(key: string, connect: () => WinrmConnection, use: (connection: WinrmConnection) => Promise<T>): Promise<T> {
+  async with<T>(
+    key: string,
+    connect: () => WinrmConnection,
+    use: (connection: WinrmConnection) => Promise<T>,
+  ): Promise<T> {
     if (this.closed) throw new Error('the WinRM pool is closed');
     let host = this.hosts.get(key);
     if (!host) {

@@ -18,7 +18,9 @@ describe('PowerShell', () => {
   it('sends a script too long for a command line over stdin', () => {
     const script = `Write-Output '${'x'.repeat(COMMAND_LINE_LIMIT)}'`;
     const run = powershellInvocation(script);
-    const bootstrap = Buffer.from(run.args[run.args.indexOf('-EncodedCommand') + 1] ?? '', 'base64').toString('utf16le');
+    const bootstrap = Buffer.from(run.args[run.args.indexOf('-EncodedCommand') + 1] ?? '', 'base64').toString(
+      'utf16le',
+    );
     expect(bootstrap).toContain('[Console]::In.ReadLine()');
     expect(bootstrap.length).toBeLessThan(1_000);
     const line = run.stdin?.toString('ascii') ?? '';
@@ -32,7 +34,9 @@ describe('PowerShell', () => {
       '<Obj S="progress" RefId="0"><TN RefId="0"><T>System.Management.Automation.PSCustomObject</T></TN></Obj>' +
       '<S S="Error">Stop-Service : Cannot find any service with service name \'nope\'._x000D__x000A_</S>' +
       '<S S="Error">    + CategoryInfo : ObjectNotFound_x000D__x000A_</S></Objs>';
-    expect(readableStderr(stderr)).toBe("Stop-Service : Cannot find any service with service name 'nope'.\r\n    + CategoryInfo : ObjectNotFound\r\n");
+    expect(readableStderr(stderr)).toBe(
+      "Stop-Service : Cannot find any service with service name 'nope'.\r\n    + CategoryInfo : ObjectNotFound\r\n",
+    );
     expect(readableStderr('plain error\n')).toBe('plain error\n');
   });
 });

@@ -25,13 +25,24 @@ export const powershellInvocation = (script: string): { command: string; args: s
   }
   // One line, not all of stdin: a script that reads stdin itself (file-copy) finds its data after it.
   const bootstrap = `${prelude}$s = [Console]::In.ReadLine()\n& ([ScriptBlock]::Create([System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($s))))`;
-  return { command, args: [...flags, '-EncodedCommand', encode(bootstrap)], stdin: Buffer.from(`${Buffer.from(script, 'utf8').toString('base64')}\r\n`, 'ascii') };
+  return {
+    command,
+    args: [...flags, '-EncodedCommand', encode(bootstrap)],
+    stdin: Buffer.from(`${Buffer.from(script, 'utf8').toString('base64')}\r\n`, 'ascii'),
+  };
 };
 
-const clixml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, trimValues: false, isArray: (name) => name === 'S' });
+const clixml = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  parseTagValue: false,
+  trimValues: false,
+  isArray: (name) => name === 'S',
+});
 
 /** `_x000D__x000A_` and friends: how CLIXML escapes characters. */
-const unescapeClixml = (text: string): string => text.replace(/_x([0-9A-Fa-f]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+const unescapeClixml = (text: string): string =>
+  text.replace(/_x([0-9A-Fa-f]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 
 /**
  * Turns PowerShell's CLIXML error stream (`#< CLIXML` then serialized records) into the text a

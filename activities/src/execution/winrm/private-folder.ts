@@ -68,4 +68,5 @@ function Initialize-OpscFolder([string]$Root, [string]$Sub) {
 }`;
 
 /** What a refusal says after the reason: the same words as a marker folder that cannot be written. */
-export const NOT_PRIVATE_ADVICE = 'only SYSTEM, Administrators and the executing account may own or write it (remove the folder, or make it so); a change that a retry could repeat is not made';
+export const NOT_PRIVATE_ADVICE =
+  'only SYSTEM, Administrators and the executing account may own or write it (remove the folder, or make it so); a change that a retry could repeat is not made';

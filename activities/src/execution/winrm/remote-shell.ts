@@ -1,7 +1,15 @@
 import { ErrorType } from '@opsc/contracts';
 import { CappedBuffer } from '../capped-buffer.js';
 import { RemoteFailure } from '../remote-failure.js';
-import { commandRequest, createShellRequest, deleteShellRequest, receiveRequest, sendRequest, Signal, signalRequest } from './soap.js';
+import {
+  commandRequest,
+  createShellRequest,
+  deleteShellRequest,
+  receiveRequest,
+  sendRequest,
+  Signal,
+  signalRequest,
+} from './soap.js';
 import { OPERATION_TIMEOUT_CODE, parseCommandId, parseReceive, parseShellId } from './soap-response.js';
 import { WsmanFaultError, type WinrmConnection } from './transport.js';
 
@@ -61,7 +69,11 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * command is done (asking again on the operation-timeout fault), Delete. A stop (deadline or
  * cancellation) interrupts the request in flight, terminates the command and deletes the shell.
  */
-export const runRemoteCommand = async (conn: WinrmConnection, run: RemoteCommand, settings: ShellSettings): Promise<RemoteOutcome> => {
+export const runRemoteCommand = async (
+  conn: WinrmConnection,
+  run: RemoteCommand,
+  settings: ShellSettings,
+): Promise<RemoteOutcome> => {
   const startedAt = Date.now();
   const stop = new AbortController();
   let timedOut = false;
@@ -71,7 +83,8 @@ export const runRemoteCommand = async (conn: WinrmConnection, run: RemoteCommand
   if (run.signal?.aborted) stop.abort();
 
   const base = { to: conn.url, maxEnvelopeSize: settings.maxEnvelopeSize };
-  const post = (soap: string, operationTimeoutSeconds = 60) => conn.post(soap, operationTimeoutSeconds * 1000 + REQUEST_MARGIN_MS, stop.signal);
+  const post = (soap: string, operationTimeoutSeconds = 60) =>
+    conn.post(soap, operationTimeoutSeconds * 1000 + REQUEST_MARGIN_MS, stop.signal);
   const stdout = new CappedBuffer(run.captureCapBytes);
   const stderr = new CappedBuffer(run.captureCapBytes);
   let shellId: string | null = null;
@@ -86,12 +99,20 @@ export const runRemoteCommand = async (conn: WinrmConnection, run: RemoteCommand
         break;
       } catch (err) {
         // The per-user shell quota is full (other jobs on this host): wait for one to close.
-        if (!(err instanceof WsmanFaultError && err.fault.code !== null && QUOTA_FAULT_CODES.has(err.fault.code)) || attempt >= QUOTA_RETRIES) throw err;
+        if (
+          !(err instanceof WsmanFaultError && err.fault.code !== null && QUOTA_FAULT_CODES.has(err.fault.code)) ||
+          attempt >= QUOTA_RETRIES
+        )
+          throw err;
         await sleep(1_000 * 2 ** (attempt - 1), stop.signal);
         if (stop.signal.aborted) throw new RemoteFailure(ErrorType.Cancelled, 'stopped while waiting for a shell');
       }
     }
-    commandId = parseCommandId(await post(commandRequest({ ...base, operationTimeoutSeconds: 60, shellId, command: run.command, args: run.args })));
+    commandId = parseCommandId(
+      await post(
+        commandRequest({ ...base, operationTimeoutSeconds: 60, shellId, command: run.command, args: run.args }),
+      ),
+    );
 
     if (run.stdin) {
       const ids = { shellId, commandId };
@@ -103,20 +124,28 @@ export const runRemoteCommand = async (conn: WinrmConnection, run: RemoteCommand
         }
         pending = chunk;
       }
-      await post(sendRequest({ ...base, operationTimeoutSeconds: 60, ...ids, data: pending ?? Buffer.alloc(0), end: true }));
+      await post(
+        sendRequest({ ...base, operationTimeoutSeconds: 60, ...ids, data: pending ?? Buffer.alloc(0), end: true }),
+      );
       if (pending) run.onSent?.(pending.length);
     }
 
     while (!done) {
       let answer: string;
       try {
-        answer = await post(receiveRequest({ ...base, operationTimeoutSeconds: settings.operationTimeoutSeconds, shellId, commandId }), settings.operationTimeoutSeconds);
+        answer = await post(
+          receiveRequest({ ...base, operationTimeoutSeconds: settings.operationTimeoutSeconds, shellId, commandId }),
+          settings.operationTimeoutSeconds,
+        );
       } catch (err) {
         if (err instanceof WsmanFaultError && err.fault.code === OPERATION_TIMEOUT_CODE) continue;
         throw err;
       }
       const received = parseReceive(answer);
-      for (const [name, buffer] of [['stdout', stdout], ['stderr', stderr]] as const) {
+      for (const [name, buffer] of [
+        ['stdout', stdout],
+        ['stderr', stderr],
+      ] as const) {
         const bytes = received[name];
         if (bytes.length === 0) continue;
         buffer.push(bytes);
@@ -134,14 +163,27 @@ export const runRemoteCommand = async (conn: WinrmConnection, run: RemoteCommand
     run.signal?.removeEventListener('abort', onCancel);
     await cleanUp(conn, base, shellId, done ? null : commandId);
   }
-  return { exitCode, stdout, stderr, durationMs: Date.now() - startedAt, aborted: stop.signal.aborted && !timedOut, timedOut };
+  return {
+    exitCode,
+    stdout,
+    stderr,
+    durationMs: Date.now() - startedAt,
+    aborted: stop.signal.aborted && !timedOut,
+    timedOut,
+  };
 };
 
 /** Terminates a command still running and deletes the shell; a failure here must not hide the outcome. */
-const cleanUp = async (conn: WinrmConnection, base: { to: string; maxEnvelopeSize: number }, shellId: string | null, runningCommandId: string | null) => {
+const cleanUp = async (
+  conn: WinrmConnection,
+  base: { to: string; maxEnvelopeSize: number },
+  shellId: string | null,
+  runningCommandId: string | null,
+) => {
   if (!shellId) return;
   const post = (soap: string) => conn.post(soap, CLEANUP_TIMEOUT_MS, AbortSignal.timeout(CLEANUP_TIMEOUT_MS));
   const o = { ...base, operationTimeoutSeconds: 10, shellId };
-  if (runningCommandId) await post(signalRequest({ ...o, commandId: runningCommandId, code: Signal.terminate })).catch(() => undefined);
+  if (runningCommandId)
+    await post(signalRequest({ ...o, commandId: runningCommandId, code: Signal.terminate })).catch(() => undefined);
   await post(deleteShellRequest(o)).catch(() => undefined);
 };

@@ -29,7 +29,17 @@ const LEASE_MARGIN_SECONDS = 15;
 
 /** Everything that makes two connections different; a rotated credential or a moved host gets a new one. */
 const poolKey = (e: WinrmEndpoint): string =>
-  [e.targetId, e.scheme, e.host, e.port, e.transport, e.verifyCertificate, e.caCertificate ?? '', e.username, e.credentialFingerprint].join('|');
+  [
+    e.targetId,
+    e.scheme,
+    e.host,
+    e.port,
+    e.transport,
+    e.verifyCertificate,
+    e.caCertificate ?? '',
+    e.username,
+    e.credentialFingerprint,
+  ].join('|');
 
 /** `DOMAIN\user` names a domain account; a bare name (or `user@domain`) goes as given with no domain. */
 const splitUser = (username: string): { user: string; domain: string } => {
@@ -40,7 +50,10 @@ const splitUser = (username: string): { user: string; domain: string } => {
 /** Matches the stored secret to the target's transport; a mismatch is the inventory's mistake, not the network's. */
 const authFor = (endpoint: WinrmEndpoint, secret: CredentialSecret): WinrmAuth => {
   const mismatch = (what: string) =>
-    new RemoteFailure(ErrorType.ValidationFailed, `${endpoint.targetName}: the ${endpoint.transport} transport needs ${what}, but its credential is a ${secret.kind}`);
+    new RemoteFailure(
+      ErrorType.ValidationFailed,
+      `${endpoint.targetName}: the ${endpoint.transport} transport needs ${what}, but its credential is a ${secret.kind}`,
+    );
   if (endpoint.transport === 'certificate') {
     if (secret.kind !== 'client-certificate') throw mismatch('a client-certificate credential');
     return { kind: 'certificate', certificate: secret.certificate, privateKey: secret.privateKey };
@@ -73,14 +86,20 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
         jobId: input.jobId,
         stepId: input.stepId,
         nonce,
-        ...(changesWindowsTarget(operation) && { marker: runMarkerKey(input, ctx.info.attempt), leaseSeconds: input.timeoutSeconds + LEASE_MARGIN_SECONDS }),
+        ...(changesWindowsTarget(operation) && {
+          marker: runMarkerKey(input, ctx.info.attempt),
+          leaseSeconds: input.timeoutSeconds + LEASE_MARGIN_SECONDS,
+        }),
       };
       // Both commands of a file-copy share the step's time.
       const deadline = Date.now() + input.timeoutSeconds * 1000;
       const run = (script: string, data?: AsyncIterable<Buffer>) => {
         const invocation = powershellInvocation(script);
         // A script too long for the command line comes first on stdin; an upload's data follows it.
-        const stdin = invocation.stdin && data ? prepend(invocation.stdin, data) : (data ?? (invocation.stdin ? [invocation.stdin] : undefined));
+        const stdin =
+          invocation.stdin && data
+            ? prepend(invocation.stdin, data)
+            : (data ?? (invocation.stdin ? [invocation.stdin] : undefined));
         return winrm.pool.with(
           poolKey(endpoint),
           () => new WinrmConnection(endpoint, auth, { connectTimeoutMs: winrm.connectTimeoutMs }),
@@ -117,13 +136,17 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
         // change reads that file, so no command under the marker waits for this client's data.
         const artifact = await resolveArtifact(winrm.artifactDir, operation.source);
         const sha256 = await artifactSha256(artifact.file);
-        staged = await run(stageScriptFor({ nonce }, { sha256, bytes: artifact.bytes }).script, artifactStdin(artifact.file, maxSendBytes(winrm.shell.maxEnvelopeSize)));
+        staged = await run(
+          stageScriptFor({ nonce }, { sha256, bytes: artifact.bytes }).script,
+          artifactStdin(artifact.file, maxSendBytes(winrm.shell.maxEnvelopeSize)),
+        );
         script = windowsScriptFor(operation, scriptContext, { sha256, staged: stagedPathFor(nonce) });
       } else {
         script = windowsScriptFor(operation, scriptContext);
       }
       // A failed upload is the step's result: nothing on the host changed.
-      const outcome = staged && (staged.exitCode !== 0 || staged.aborted || staged.timedOut) ? staged : await run(script.script);
+      const outcome =
+        staged && (staged.exitCode !== 0 || staged.aborted || staged.timedOut) ? staged : await run(script.script);
 
       stderrLines.end();
       await lines.close();
@@ -166,11 +189,15 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
           : err instanceof WsmanFaultError
             ? new RemoteFailure(ErrorType.Unavailable, err.message)
             : err instanceof SoapParseError
-              ? new RemoteFailure(ErrorType.ConnectionLost, `the WinRM service answered something that is not WS-Management: ${err.message}`)
+              ? new RemoteFailure(
+                  ErrorType.ConnectionLost,
+                  `the WinRM service answered something that is not WS-Management: ${err.message}`,
+                )
               : null;
       if (!failure) throw err;
       if (failure.type === ErrorType.Cancelled) {
-        if (!failure.recorded) await save({}, { type: ErrorType.Cancelled, message: failure.message }).catch(() => undefined);
+        if (!failure.recorded)
+          await save({}, { type: ErrorType.Cancelled, message: failure.message }).catch(() => undefined);
         throw new CancelledFailure(failure.message);
       }
       if (!failure.recorded) await save({}, { type: failure.type, message: failure.message }).catch(() => undefined);

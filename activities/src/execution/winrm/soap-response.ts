@@ -15,7 +15,12 @@ const parser = new XMLParser({
 
 type Node = Record<string, unknown>;
 const obj = (value: unknown): Node => (value !== null && typeof value === 'object' ? (value as Node) : {});
-const text = (value: unknown): string => (typeof value === 'string' ? value : typeof value === 'object' && value !== null ? String((value as Node)['#text'] ?? '') : '');
+const text = (value: unknown): string =>
+  typeof value === 'string'
+    ? value
+    : typeof value === 'object' && value !== null
+      ? String((value as Node)['#text'] ?? '')
+      : '';
 
 export class SoapParseError extends Error {}
 
@@ -91,5 +96,10 @@ export const parseReceive = (xml: string): ReceiveResult => {
   const state = obj(response.CommandState);
   const done = state['@_State'] === COMMAND_DONE;
   const exit = text(state.ExitCode);
-  return { stdout: Buffer.concat(chunks.stdout), stderr: Buffer.concat(chunks.stderr), done, exitCode: done && exit !== '' ? Number(exit) : null };
+  return {
+    stdout: Buffer.concat(chunks.stdout),
+    stderr: Buffer.concat(chunks.stderr),
+    done,
+    exitCode: done && exit !== '' ? Number(exit) : null,
+  };
 };

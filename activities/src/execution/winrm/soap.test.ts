@@ -8,8 +8,15 @@ const strict = new XMLParser({ ignoreAttributes: false, removeNSPrefix: true });
 
 describe('WS-Management requests', () => {
   it('build well-formed envelopes with the action, the shell selector and escaped values', () => {
-    const xml = commandRequest({ ...base, shellId: 'S-1', command: 'powershell.exe', args: ['-Command', 'Write-Output "<a & b>"'] });
-    const doc = strict.parse(xml) as { Envelope: { Header: Record<string, unknown>; Body: { CommandLine: { Arguments: string[] } } } };
+    const xml = commandRequest({
+      ...base,
+      shellId: 'S-1',
+      command: 'powershell.exe',
+      args: ['-Command', 'Write-Output "<a & b>"'],
+    });
+    const doc = strict.parse(xml) as {
+      Envelope: { Header: Record<string, unknown>; Body: { CommandLine: { Arguments: string[] } } };
+    };
     expect(doc.Envelope.Header.Action).toMatchObject({ '#text': Action.command });
     expect(doc.Envelope.Body.CommandLine.Arguments).toEqual(['-Command', 'Write-Output "<a & b>"']);
     expect(xml).toContain('<wsman:Selector Name="ShellId">S-1</wsman:Selector>');
@@ -20,7 +27,9 @@ describe('WS-Management requests', () => {
     expect(sendRequest({ ...base, shellId: 'S', commandId: 'C', data: Buffer.from('héllo'), end: true })).toContain(
       `End="true">${Buffer.from('héllo').toString('base64')}</rsp:Stream>`,
     );
-    expect(receiveRequest({ ...base, shellId: 'S', commandId: 'C' })).toContain('<rsp:DesiredStream CommandId="C">stdout stderr</rsp:DesiredStream>');
+    expect(receiveRequest({ ...base, shellId: 'S', commandId: 'C' })).toContain(
+      '<rsp:DesiredStream CommandId="C">stdout stderr</rsp:DesiredStream>',
+    );
   });
 });
 
@@ -30,7 +39,9 @@ const wrap = (inner: string) =>
 describe('WS-Management responses', () => {
   it('give the shell id, the command id, and output chunks with the exit code', () => {
     expect(parseShellId(wrap('<rsp:Shell><rsp:ShellId>ABC-1</rsp:ShellId></rsp:Shell>'))).toBe('ABC-1');
-    expect(parseCommandId(wrap('<rsp:CommandResponse><rsp:CommandId>CMD-9</rsp:CommandId></rsp:CommandResponse>'))).toBe('CMD-9');
+    expect(
+      parseCommandId(wrap('<rsp:CommandResponse><rsp:CommandId>CMD-9</rsp:CommandId></rsp:CommandResponse>')),
+    ).toBe('CMD-9');
     const b = (s: string) => Buffer.from(s).toString('base64');
     const receive = parseReceive(
       wrap(
@@ -40,7 +51,11 @@ describe('WS-Management responses', () => {
       ),
     );
     expect(receive).toEqual({ stdout: Buffer.from('one two ✓'), stderr: Buffer.from('warn'), done: true, exitCode: 3 });
-    expect(parseReceive(wrap('<rsp:ReceiveResponse><rsp:CommandState CommandId="C" State="x/Running"/></rsp:ReceiveResponse>')).done).toBe(false);
+    expect(
+      parseReceive(
+        wrap('<rsp:ReceiveResponse><rsp:CommandState CommandId="C" State="x/Running"/></rsp:ReceiveResponse>'),
+      ).done,
+    ).toBe(false);
   });
 
   it('read a WSManFault: the operation timeout, and access denied', () => {
@@ -49,7 +64,12 @@ describe('WS-Management responses', () => {
         `<s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>w:TimedOut</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang="">The WS-Management service cannot complete the operation.</s:Text></s:Reason>` +
           `<s:Detail><f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" Code="${code}" Machine="win-01"><f:Message>${message}</f:Message></f:WSManFault></s:Detail></s:Fault>`,
       );
-    expect(parseFault(fault(OPERATION_TIMEOUT_CODE, 'timed out'))).toEqual({ code: OPERATION_TIMEOUT_CODE, subcode: 'w:TimedOut', reason: 'The WS-Management service cannot complete the operation.', message: 'timed out' });
+    expect(parseFault(fault(OPERATION_TIMEOUT_CODE, 'timed out'))).toEqual({
+      code: OPERATION_TIMEOUT_CODE,
+      subcode: 'w:TimedOut',
+      reason: 'The WS-Management service cannot complete the operation.',
+      message: 'timed out',
+    });
     expect(parseFault(fault('5', 'Access is denied. &lt;x&gt;'))?.message).toBe('Access is denied. <x>');
     expect(parseFault(wrap('<rsp:Shell/>'))).toBeNull();
   });

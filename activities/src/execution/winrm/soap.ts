@@ -42,7 +42,9 @@ export interface EnvelopeOptions {
 }
 
 const envelope = (action: string, body: string, o: EnvelopeOptions): string => {
-  const selector = o.shellId ? `<wsman:SelectorSet><wsman:Selector Name="ShellId">${xmlEscape(o.shellId)}</wsman:Selector></wsman:SelectorSet>` : '';
+  const selector = o.shellId
+    ? `<wsman:SelectorSet><wsman:Selector Name="ShellId">${xmlEscape(o.shellId)}</wsman:Selector></wsman:SelectorSet>`
+    : '';
   const options = o.options
     ? `<wsman:OptionSet>${Object.entries(o.options)
         .map(([name, value]) => `<wsman:Option Name="${xmlEscape(name)}">${xmlEscape(value)}</wsman:Option>`)
@@ -95,9 +97,17 @@ export const sendRequest = (o: Base & { shellId: string; commandId: string; data
   );
 
 export const receiveRequest = (o: Base & { shellId: string; commandId: string }): string =>
-  envelope(Action.receive, `<rsp:Receive><rsp:DesiredStream CommandId="${xmlEscape(o.commandId)}">stdout stderr</rsp:DesiredStream></rsp:Receive>`, o);
+  envelope(
+    Action.receive,
+    `<rsp:Receive><rsp:DesiredStream CommandId="${xmlEscape(o.commandId)}">stdout stderr</rsp:DesiredStream></rsp:Receive>`,
+    o,
+  );
 
 export const signalRequest = (o: Base & { shellId: string; commandId: string; code: string }): string =>
-  envelope(Action.signal, `<rsp:Signal CommandId="${xmlEscape(o.commandId)}"><rsp:Code>${xmlEscape(o.code)}</rsp:Code></rsp:Signal>`, o);
+  envelope(
+    Action.signal,
+    `<rsp:Signal CommandId="${xmlEscape(o.commandId)}"><rsp:Code>${xmlEscape(o.code)}</rsp:Code></rsp:Signal>`,
+    o,
+  );
 
 export const deleteShellRequest = (o: Base & { shellId: string }): string => envelope(Action.delete, '', o);

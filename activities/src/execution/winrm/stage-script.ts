@@ -71,7 +71,8 @@ const stageBody = `try {
 /** The upload's script; stdin then carries the artifact as base64 lines (copy-stdin.ts). */
 export const stageScriptFor = (ctx: { nonce: string }, artifact: { sha256: string; bytes: number }): WindowsScript => {
   if (!/^[0-9a-f]{64}$/.test(artifact.sha256)) throw new RangeError('staging needs the artifact SHA-256');
-  if (!Number.isSafeInteger(artifact.bytes) || artifact.bytes < 0) throw new RangeError('staging needs the artifact size');
+  if (!Number.isSafeInteger(artifact.bytes) || artifact.bytes < 0)
+    throw new RangeError('staging needs the artifact size');
   const values = {
     root: WINDOWS_OPSC_ROOT,
     stagingDir: WINDOWS_STAGING_DIR,
@@ -81,5 +82,8 @@ export const stageScriptFor = (ctx: { nonce: string }, artifact: { sha256: strin
     bytes: artifact.bytes,
     retentionHours: STAGING_RETENTION_HOURS,
   };
-  return { script: `${prologue('file-stage', ctx.nonce, values)}\n${FACT}\n${PRIVATE_FOLDER}\n${stageBody}\n`, reportsFacts: true };
+  return {
+    script: `${prologue('file-stage', ctx.nonce, values)}\n${FACT}\n${PRIVATE_FOLDER}\n${stageBody}\n`,
+    reportsFacts: true,
+  };
 };

@@ -4,7 +4,12 @@ import type { Socket } from 'node:net';
 import { ErrorType } from '@opsc/contracts';
 import { UNREACHABLE_CODES } from '../network-errors.js';
 import { RemoteFailure } from '../remote-failure.js';
-import { decryptMessage, encryptMessage, ENCRYPTED_CONTENT_TYPE, isEncryptedContentType } from './message-encryption.js';
+import {
+  decryptMessage,
+  encryptMessage,
+  ENCRYPTED_CONTENT_TYPE,
+  isEncryptedContentType,
+} from './message-encryption.js';
 import { NtlmClient, type NtlmSession } from './ntlm/ntlm.js';
 import { parseFault, SoapParseError, type WsmanFault } from './soap-response.js';
 
@@ -39,7 +44,9 @@ export class WsmanFaultError extends Error {
     readonly fault: WsmanFault,
     where: string,
   ) {
-    super(`${where} answered with a WS-Management fault${fault.code ? ` ${fault.code}` : ''}: ${fault.message.trim() || fault.reason}`);
+    super(
+      `${where} answered with a WS-Management fault${fault.code ? ` ${fault.code}` : ''}: ${fault.message.trim() || fault.reason}`,
+    );
     this.name = 'WsmanFaultError';
   }
 }
@@ -77,10 +84,16 @@ export class WinrmConnection {
   ) {
     this.url = endpointUrl(endpoint);
     if (endpoint.transport === 'kerberos') {
-      throw new RemoteFailure(ErrorType.ValidationFailed, `${endpoint.targetName} asks for Kerberos, which this executor does not support; use ntlm, basic over https or certificate`);
+      throw new RemoteFailure(
+        ErrorType.ValidationFailed,
+        `${endpoint.targetName} asks for Kerberos, which this executor does not support; use ntlm, basic over https or certificate`,
+      );
     }
     if (auth.kind === 'certificate' && endpoint.scheme !== 'https') {
-      throw new RemoteFailure(ErrorType.ValidationFailed, `${endpoint.targetName}: certificate authentication needs https`);
+      throw new RemoteFailure(
+        ErrorType.ValidationFailed,
+        `${endpoint.targetName}: certificate authentication needs https`,
+      );
     }
     const agentOptions = { keepAlive: true, maxSockets: 1, maxFreeSockets: 1, timeout: 120_000 };
     this.agent =
@@ -147,23 +160,55 @@ export class WinrmConnection {
     if (this.auth.kind !== 'ntlm') return;
     this.session = null;
     const client = new NtlmClient({ user: this.auth.user, domain: this.auth.domain, password: this.auth.password });
-    const negotiate = await this.send(Buffer.alloc(0), { Authorization: `Negotiate ${client.negotiate().toString('base64')}`, 'Content-Length': 0 }, timeoutMs, signal);
+    const negotiate = await this.send(
+      Buffer.alloc(0),
+      { Authorization: `Negotiate ${client.negotiate().toString('base64')}`, 'Content-Length': 0 },
+      timeoutMs,
+      signal,
+    );
     const offered = [negotiate.headers['www-authenticate'] ?? []].flat().join(', ');
     const challenge = /(?:^|,\s*)(?:Negotiate|NTLM) ([A-Za-z0-9+/=]+)/.exec(offered)?.[1];
     if (negotiate.status !== 401 || !challenge) {
-      if (negotiate.status === 401) throw new RemoteFailure(ErrorType.AuthFailed, `${this.where()} does not offer NTLM (it offers: ${offered || 'nothing'})`);
-      throw new RemoteFailure(ErrorType.ConnectionLost, `${this.where()} answered the NTLM negotiation with HTTP ${negotiate.status}`);
+      if (negotiate.status === 401)
+        throw new RemoteFailure(
+          ErrorType.AuthFailed,
+          `${this.where()} does not offer NTLM (it offers: ${offered || 'nothing'})`,
+        );
+      throw new RemoteFailure(
+        ErrorType.ConnectionLost,
+        `${this.where()} answered the NTLM negotiation with HTTP ${negotiate.status}`,
+      );
     }
     let authenticated: ReturnType<NtlmClient['authenticate']>;
     try {
       authenticated = client.authenticate(Buffer.from(challenge, 'base64'));
     } catch (err) {
-      throw new RemoteFailure(ErrorType.ConnectionLost, `${this.where()} sent an NTLM challenge that cannot be read: ${(err as Error).message}`);
+      throw new RemoteFailure(
+        ErrorType.ConnectionLost,
+        `${this.where()} sent an NTLM challenge that cannot be read: ${(err as Error).message}`,
+      );
     }
-    const res = await this.send(Buffer.alloc(0), { Authorization: `Negotiate ${authenticated.message.toString('base64')}`, 'Content-Length': 0 }, timeoutMs, signal);
-    if (res.status === 401) throw new RemoteFailure(ErrorType.AuthFailed, `${this.where()} refused the credentials of ${this.auth.domain}\\${this.auth.user} (NTLM)`);
-    if (res.status !== 200) throw new RemoteFailure(ErrorType.ConnectionLost, `${this.where()} answered the NTLM authentication with HTTP ${res.status}`);
-    if (res.socket !== negotiate.socket) throw new RemoteFailure(ErrorType.ConnectionLost, `${this.where()} closed the connection during the NTLM handshake`);
+    const res = await this.send(
+      Buffer.alloc(0),
+      { Authorization: `Negotiate ${authenticated.message.toString('base64')}`, 'Content-Length': 0 },
+      timeoutMs,
+      signal,
+    );
+    if (res.status === 401)
+      throw new RemoteFailure(
+        ErrorType.AuthFailed,
+        `${this.where()} refused the credentials of ${this.auth.domain}\\${this.auth.user} (NTLM)`,
+      );
+    if (res.status !== 200)
+      throw new RemoteFailure(
+        ErrorType.ConnectionLost,
+        `${this.where()} answered the NTLM authentication with HTTP ${res.status}`,
+      );
+    if (res.socket !== negotiate.socket)
+      throw new RemoteFailure(
+        ErrorType.ConnectionLost,
+        `${this.where()} closed the connection during the NTLM handshake`,
+      );
     this.session = authenticated.session;
     this.authenticatedSocket = res.socket;
     this.handshakes += 1;
@@ -172,19 +217,32 @@ export class WinrmConnection {
   private readResponse(res: RawResponse): string {
     if (res.status === 401) {
       const user = this.auth.kind === 'certificate' ? 'the client certificate' : `the credentials of ${this.auth.user}`;
-      const plainBasic = this.auth.kind === 'basic' && this.endpoint.scheme === 'http' ? ' (Windows refuses Basic over plain HTTP unless AllowUnencrypted is set; use https)' : '';
+      const plainBasic =
+        this.auth.kind === 'basic' && this.endpoint.scheme === 'http'
+          ? ' (Windows refuses Basic over plain HTTP unless AllowUnencrypted is set; use https)'
+          : '';
       throw new RemoteFailure(ErrorType.AuthFailed, `${this.where()} refused ${user}${plainBasic}`);
     }
     let body = res.body;
     if (isEncryptedContentType(res.headers['content-type'])) {
-      if (!this.session) throw new RemoteFailure(ErrorType.ConnectionLost, `${this.where()} sent an encrypted answer on a connection without a session`);
+      if (!this.session)
+        throw new RemoteFailure(
+          ErrorType.ConnectionLost,
+          `${this.where()} sent an encrypted answer on a connection without a session`,
+        );
       try {
         body = decryptMessage(this.session, body);
       } catch (err) {
-        throw new RemoteFailure(ErrorType.ConnectionLost, `the answer of ${this.where()} could not be decrypted: ${(err as Error).message}`);
+        throw new RemoteFailure(
+          ErrorType.ConnectionLost,
+          `the answer of ${this.where()} could not be decrypted: ${(err as Error).message}`,
+        );
       }
     } else if (this.encrypts && body.length > 0) {
-      throw new RemoteFailure(ErrorType.ConnectionLost, `${this.where()} answered in clear text on an encrypted connection`);
+      throw new RemoteFailure(
+        ErrorType.ConnectionLost,
+        `${this.where()} answered in clear text on an encrypted connection`,
+      );
     }
     const text = body.toString('utf8');
     if (res.status === 200) return text;
@@ -198,10 +256,18 @@ export class WinrmConnection {
       if (fault) throw new WsmanFaultError(fault, this.where());
     }
     const type = res.status === 503 || res.status === 500 ? ErrorType.Unavailable : ErrorType.ConnectionLost;
-    throw new RemoteFailure(type, `${this.where()} answered HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`);
+    throw new RemoteFailure(
+      type,
+      `${this.where()} answered HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
+    );
   }
 
-  private send(body: Buffer, headers: http.OutgoingHttpHeaders, timeoutMs: number, signal?: AbortSignal): Promise<RawResponse> {
+  private send(
+    body: Buffer,
+    headers: http.OutgoingHttpHeaders,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<RawResponse> {
     return new Promise<RawResponse>((resolve, reject) => {
       if (signal?.aborted) return reject(new RemoteFailure(ErrorType.Cancelled, 'cancelled'));
       const url = new URL(this.url);
@@ -231,7 +297,12 @@ export class WinrmConnection {
       };
       // Connecting has its own, shorter limit, so a host that is down is known quickly; then the request's own.
       timer = setTimeout(
-        fail(new RemoteFailure(ErrorType.HostUnreachable, `${this.where()} did not accept a connection within ${Math.round(this.options.connectTimeoutMs / 1000)}s`)),
+        fail(
+          new RemoteFailure(
+            ErrorType.HostUnreachable,
+            `${this.where()} did not accept a connection within ${Math.round(this.options.connectTimeoutMs / 1000)}s`,
+          ),
+        ),
         this.options.connectTimeoutMs,
       );
       const onAbort = fail(new RemoteFailure(ErrorType.Cancelled, 'cancelled'));
@@ -239,7 +310,16 @@ export class WinrmConnection {
       request.on('socket', (socket: Socket) => {
         const connected = () => {
           clearTimeout(timer);
-          if (!settled) timer = setTimeout(fail(new RemoteFailure(ErrorType.Timeout, `${this.where()} did not answer within ${Math.round(timeoutMs / 1000)}s`)), timeoutMs);
+          if (!settled)
+            timer = setTimeout(
+              fail(
+                new RemoteFailure(
+                  ErrorType.Timeout,
+                  `${this.where()} did not answer within ${Math.round(timeoutMs / 1000)}s`,
+                ),
+              ),
+              timeoutMs,
+            );
         };
         if (socket.connecting) socket.once(this.endpoint.scheme === 'https' ? 'secureConnect' : 'connect', connected);
         else connected();
@@ -249,7 +329,9 @@ export class WinrmConnection {
         const socket = res.socket;
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => finish(null, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), socket }));
+        res.on('end', () =>
+          finish(null, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), socket }),
+        );
         res.on('error', (err) => finish(this.classify(err)));
       });
       request.on('error', (err) => finish(this.classify(err)));
@@ -260,11 +342,18 @@ export class WinrmConnection {
   private classify(err: Error & { code?: string }): RemoteFailure {
     if (err instanceof RemoteFailure) return err;
     const code = err.code ?? '';
-    if (UNREACHABLE_CODES.has(code)) return new RemoteFailure(ErrorType.HostUnreachable, `${this.where()} is unreachable (${code})`);
+    if (UNREACHABLE_CODES.has(code))
+      return new RemoteFailure(ErrorType.HostUnreachable, `${this.where()} is unreachable (${code})`);
     if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT_ALTNAME/.test(code)) {
-      return new RemoteFailure(ErrorType.AuthFailed, `the TLS certificate of ${this.where()} is not trusted (${code}); give the target's caCertificate or fix its certificate`);
+      return new RemoteFailure(
+        ErrorType.AuthFailed,
+        `the TLS certificate of ${this.where()} is not trusted (${code}); give the target's caCertificate or fix its certificate`,
+      );
     }
-    return new RemoteFailure(ErrorType.ConnectionLost, `the connection to ${this.where()} failed: ${code || err.message}`);
+    return new RemoteFailure(
+      ErrorType.ConnectionLost,
+      `the connection to ${this.where()} failed: ${code || err.message}`,
+    );
   }
 
   /** Drops the request in flight (its socket with it) and every idle socket. */

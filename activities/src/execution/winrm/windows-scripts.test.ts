@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { WindowsOperation } from '@opsc/contracts';
 import { powershellInvocation } from './powershell.js';
 import { stagedPathFor, stageScriptFor } from './stage-script.js';
-import { BODY_MARKER, powershellScriptFor, windowsScriptFor, type ScriptedWindowsOperation } from './windows-scripts.js';
+import {
+  BODY_MARKER,
+  powershellScriptFor,
+  windowsScriptFor,
+  type ScriptedWindowsOperation,
+} from './windows-scripts.js';
 
 const ctx = { jobId: 'job-1', stepId: 'copy', nonce: '0123456789abcdef' };
 const op = (o: unknown) => WindowsOperation.parse(o) as ScriptedWindowsOperation;
@@ -11,18 +16,28 @@ const prologueOf = (script: string) => script.slice(0, script.indexOf(BODY_MARKE
 describe('Windows operation scripts', () => {
   it('carry every value as a quoted literal in the prologue, so the body never holds operator text', () => {
     const hostile = "x'; Remove-Item -Recurse C:\\ ; '";
-    const { script } = windowsScriptFor(op({ op: 'command', program: 'ipconfig', args: [hostile, '$env:USERNAME', '`whoami`'] }), ctx);
-    expect(prologueOf(script)).toContain(`$opsc_args = @('x''; Remove-Item -Recurse C:\\ ; ''', '$env:USERNAME', '\`whoami\`')`);
+    const { script } = windowsScriptFor(
+      op({ op: 'command', program: 'ipconfig', args: [hostile, '$env:USERNAME', '`whoami`'] }),
+      ctx,
+    );
+    expect(prologueOf(script)).toContain(
+      `$opsc_args = @('x''; Remove-Item -Recurse C:\\ ; ''', '$env:USERNAME', '\`whoami\`')`,
+    );
     const body = script.slice(script.indexOf(BODY_MARKER));
     expect(body).not.toContain('Remove-Item -Recurse C:\\');
     expect(body).not.toContain('ipconfig');
   });
 
   it('map parameters to typed literals: integers, booleans, $null for absent values', () => {
-    const wait = windowsScriptFor(op({ op: 'service-wait', name: 'stationcontroller', state: 'stopped', timeoutSeconds: 45 }), ctx).script;
+    const wait = windowsScriptFor(
+      op({ op: 'service-wait', name: 'stationcontroller', state: 'stopped', timeoutSeconds: 45 }),
+      ctx,
+    ).script;
     expect(prologueOf(wait)).toContain("$opsc_state = 'Stopped'\n$opsc_timeoutSeconds = 45");
     const events = windowsScriptFor(op({ op: 'event-log', log: 'Application', level: 'error' }), ctx).script;
-    expect(prologueOf(events)).toMatch(/\$opsc_level = 2\n\$opsc_provider = \$null\n\$opsc_sinceMinutes = 60\n\$opsc_maxEvents = 50/);
+    expect(prologueOf(events)).toMatch(
+      /\$opsc_level = 2\n\$opsc_provider = \$null\n\$opsc_sinceMinutes = 60\n\$opsc_maxEvents = 50/,
+    );
   });
 
   it('put file-copy backups under the job and step, and need the SHA-256', () => {
@@ -32,7 +47,9 @@ describe('Windows operation scripts', () => {
     const { script } = windowsScriptFor(copy, ctx, { sha256: 'ab'.repeat(32), staged: stagedPathFor(ctx.nonce) });
     expect(prologueOf(script)).toContain("$opsc_backupDir = 'C:\\ProgramData\\OpsConductor\\backups\\job-1\\copy'");
     expect(prologueOf(script)).toContain('$opsc_backup = $true');
-    expect(prologueOf(script)).toContain("$opsc_staged = 'C:\\ProgramData\\OpsConductor\\staging\\0123456789abcdef.upload'");
+    expect(prologueOf(script)).toContain(
+      "$opsc_staged = 'C:\\ProgramData\\OpsConductor\\staging\\0123456789abcdef.upload'",
+    );
     // The copy reads the staged file; only the upload reads stdin, and it holds no run marker.
     expect(script).not.toContain('[Console]::In');
     const stage = stageScriptFor(ctx, { sha256: 'ab'.repeat(32), bytes: 2_097_152 }).script;
@@ -43,7 +60,10 @@ describe('Windows operation scripts', () => {
 
   it('fit on a command line even with the longest destination, or go over stdin as one line ahead of the data', () => {
     const long = `C:\\${'d'.repeat(200)}\\${'e'.repeat(200)}\\${'f'.repeat(200)}\\${'g'.repeat(200)}.exe`;
-    const { script } = windowsScriptFor(op({ op: 'file-copy', source: 'sc.exe', destination: long }), ctx, { sha256: 'ab'.repeat(32), staged: stagedPathFor(ctx.nonce) });
+    const { script } = windowsScriptFor(op({ op: 'file-copy', source: 'sc.exe', destination: long }), ctx, {
+      sha256: 'ab'.repeat(32),
+      staged: stagedPathFor(ctx.nonce),
+    });
     const run = powershellInvocation(script);
     const line = run.stdin?.toString('ascii') ?? '';
     expect(line.endsWith('\r\n')).toBe(true);
@@ -55,16 +75,26 @@ describe('Windows operation scripts', () => {
     const marker = { jobId: 'job-1', stepId: 'copy.rollback', targetId: 't-1', attempt: 2 };
     const { script } = windowsScriptFor(op({ op: 'command', program: 'ipconfig', args: ["x'y"] }), { ...ctx, marker });
     const prologue = prologueOf(script);
-    expect(prologue).toContain("$opsc_runs = 'C:\\ProgramData\\OpsConductor\\runs'\n$opsc_runJob = 'job-1'\n$opsc_runStep = 'copy.rollback'\n$opsc_runTarget = 't-1'\n$opsc_attempt = 2\n$opsc_leaseSeconds = 86400");
-    expect(prologueOf(windowsScriptFor(op({ op: 'command', program: 'ipconfig' }), { ...ctx, marker, leaseSeconds: 360 }).script)).toContain('$opsc_leaseSeconds = 360');
+    expect(prologue).toContain(
+      "$opsc_runs = 'C:\\ProgramData\\OpsConductor\\runs'\n$opsc_runJob = 'job-1'\n$opsc_runStep = 'copy.rollback'\n$opsc_runTarget = 't-1'\n$opsc_attempt = 2\n$opsc_leaseSeconds = 86400",
+    );
+    expect(
+      prologueOf(
+        windowsScriptFor(op({ op: 'command', program: 'ipconfig' }), { ...ctx, marker, leaseSeconds: 360 }).script,
+      ),
+    ).toContain('$opsc_leaseSeconds = 360');
     expect(prologue).toContain("$opsc_bodyErrorAction = 'Stop'\n$opsc_body = '& $opsc_program @opsc_args");
     const envelope = script.slice(script.indexOf(BODY_MARKER));
     expect(envelope).toContain('[System.IO.File]::Move($opsc_tmp, $opsc_marker)');
     expect(envelope).not.toContain("x'y");
     expect(envelope).not.toContain('@opsc_args');
 
-    expect(windowsScriptFor(op({ op: 'service', action: 'status', name: 'w32time' }), { ...ctx, marker }).script).not.toContain('$opsc_runs');
-    expect(windowsScriptFor(op({ op: 'service', action: 'restart', name: 'w32time' }), { ...ctx, marker }).script).toContain('$opsc_runs');
+    expect(
+      windowsScriptFor(op({ op: 'service', action: 'status', name: 'w32time' }), { ...ctx, marker }).script,
+    ).not.toContain('$opsc_runs');
+    expect(
+      windowsScriptFor(op({ op: 'service', action: 'restart', name: 'w32time' }), { ...ctx, marker }).script,
+    ).toContain('$opsc_runs');
 
     const own = { op: 'powershell' as const, script: "Write-Output 'hi'" };
     expect(powershellScriptFor(own, ctx).script).toBe("Write-Output 'hi'");

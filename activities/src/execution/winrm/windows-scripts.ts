@@ -2,7 +2,12 @@ import { WINDOWS_BACKUP_DIR, type WindowsOperation } from '@opsc/contracts';
 import type { RunMarkerKey } from '../run-marker.js';
 import { psQuote } from './powershell.js';
 import { PRIVATE_FOLDER, WINDOWS_OPSC_ROOT } from './private-folder.js';
-import { changesWindowsTarget, DEFAULT_LEASE_SECONDS, RUN_MARKER_ENVELOPE, WINDOWS_RUNS_DIR } from './run-marker-envelope.js';
+import {
+  changesWindowsTarget,
+  DEFAULT_LEASE_SECONDS,
+  RUN_MARKER_ENVELOPE,
+  WINDOWS_RUNS_DIR,
+} from './run-marker-envelope.js';
 
 /**
  * The PowerShell each Windows operation runs. A script is a prologue that assigns every parameter
@@ -232,7 +237,11 @@ export type ScriptedWindowsOperation = Exclude<WindowsOperation, { op: 'powershe
  * The script for an operation; file-copy also needs the artifact's SHA-256, which the caller
  * computed, and where its upload was staged on the host (stagedPathFor).
  */
-export const windowsScriptFor = (operation: ScriptedWindowsOperation, ctx: WindowsScriptContext, extra: { sha256?: string; staged?: string } = {}): WindowsScript => {
+export const windowsScriptFor = (
+  operation: ScriptedWindowsOperation,
+  ctx: WindowsScriptContext,
+  extra: { sha256?: string; staged?: string } = {},
+): WindowsScript => {
   const build = (values: Record<string, Literal>, body: string): WindowsScript => ({
     script: once(operation, ctx, values, body, 'Stop'),
     reportsFacts: true,
@@ -243,11 +252,22 @@ export const windowsScriptFor = (operation: ScriptedWindowsOperation, ctx: Windo
     case 'process-check':
       return build({ name: operation.name, expect: operation.expect ?? null }, processCheckBody);
     case 'service':
-      return build({ action: operation.action, name: operation.name, timeoutSeconds: operation.timeoutSeconds }, serviceBody);
+      return build(
+        { action: operation.action, name: operation.name, timeoutSeconds: operation.timeoutSeconds },
+        serviceBody,
+      );
     case 'service-wait':
-      return build({ name: operation.name, state: operation.state === 'running' ? 'Running' : 'Stopped', timeoutSeconds: operation.timeoutSeconds }, serviceWaitBody);
+      return build(
+        {
+          name: operation.name,
+          state: operation.state === 'running' ? 'Running' : 'Stopped',
+          timeoutSeconds: operation.timeoutSeconds,
+        },
+        serviceWaitBody,
+      );
     case 'file-copy': {
-      if (!extra.sha256 || !/^[0-9a-f]{64}$/.test(extra.sha256)) throw new RangeError('file-copy needs the artifact SHA-256');
+      if (!extra.sha256 || !/^[0-9a-f]{64}$/.test(extra.sha256))
+        throw new RangeError('file-copy needs the artifact SHA-256');
       if (!extra.staged) throw new RangeError('file-copy needs the path of its staged upload');
       return build(
         {
@@ -280,9 +300,16 @@ export const windowsScriptFor = (operation: ScriptedWindowsOperation, ctx: Windo
  * An operation's whole script: the prologue, the helpers, then the body itself, or, for a changing
  * operation with a marker key, the body as `$opsc_body` run by the marker envelope.
  */
-const once = (operation: WindowsOperation, ctx: WindowsScriptContext, values: Record<string, Literal>, body: string, bodyErrorAction: 'Stop' | 'Continue'): string => {
+const once = (
+  operation: WindowsOperation,
+  ctx: WindowsScriptContext,
+  values: Record<string, Literal>,
+  body: string,
+  bodyErrorAction: 'Stop' | 'Continue',
+): string => {
   const { marker } = ctx;
-  if (!marker || !changesWindowsTarget(operation)) return `${prologue(operation.op, ctx.nonce, values)}\n${FACT}\n${body}\n`;
+  if (!marker || !changesWindowsTarget(operation))
+    return `${prologue(operation.op, ctx.nonce, values)}\n${FACT}\n${body}\n`;
   const withMarker = {
     ...values,
     root: WINDOWS_OPSC_ROOT,
@@ -302,7 +329,10 @@ const once = (operation: WindowsOperation, ctx: WindowsScriptContext, values: Re
  * The operator's own PowerShell: as written, or with a marker key under the run marker envelope,
  * where it runs with PowerShell's default error preference (Continue), as it would alone.
  */
-export const powershellScriptFor = (operation: Extract<WindowsOperation, { op: 'powershell' }>, ctx: WindowsScriptContext): WindowsScript => ({
+export const powershellScriptFor = (
+  operation: Extract<WindowsOperation, { op: 'powershell' }>,
+  ctx: WindowsScriptContext,
+): WindowsScript => ({
   script: ctx.marker ? once(operation, ctx, {}, operation.script, 'Continue') : operation.script,
   reportsFacts: false,
 });

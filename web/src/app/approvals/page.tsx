@@ -17,14 +17,19 @@ const Review = ({ item, onDecided }: { item: JobListItem; onDecided: () => void 
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
 
   useEffect(() => {
-    void api<JobDetail>(`/jobs/${item.id}`).then((res) => (res.ok ? setJob(res.data) : setLoadError(res.error.message)));
+    void api<JobDetail>(`/jobs/${item.id}`).then((res) =>
+      res.ok ? setJob(res.data) : setLoadError(res.error.message),
+    );
   }, [item.id]);
 
   const decide = async (action: 'approve' | 'reject') => {
     if (!job) return;
     setBusy(true);
     setResult(null);
-    const body = action === 'approve' ? { planHash: job.planHash, ...(comment.trim() && { comment: comment.trim() }) } : { ...(comment.trim() && { comment: comment.trim() }) };
+    const body =
+      action === 'approve'
+        ? { planHash: job.planHash, ...(comment.trim() && { comment: comment.trim() }) }
+        : { ...(comment.trim() && { comment: comment.trim() }) };
     const res = await api<ControlAnswer>(`/jobs/${item.id}/${action}`, { body });
     setBusy(false);
     if (res.ok) {
@@ -53,7 +58,9 @@ const Review = ({ item, onDecided }: { item: JobListItem; onDecided: () => void 
         <dd>
           {item.targets}
           {item.targetGroup && ` (group “${item.targetGroup}”)`}
-          {job && job.targets.length > 0 && <span className="muted small"> — {job.targets.map((t) => t.name).join(', ')}</span>}
+          {job && job.targets.length > 0 && (
+            <span className="muted small"> — {job.targets.map((t) => t.name).join(', ')}</span>
+          )}
         </dd>
         <dt>Plan hash</dt>
         <dd className="mono small" data-testid="plan-hash">
@@ -77,7 +84,11 @@ const Review = ({ item, onDecided }: { item: JobListItem; onDecided: () => void 
       {loadError && <p className="error-box">{loadError}</p>}
       {job && (
         <details open>
-          <summary>Plan: {job.plan.steps.length} steps · rollback {job.plan.policies.rollback} · {job.plan.policies.maxParallel} at once{job.plan.policies.continueOnFailure ? ' · continues past failures' : ' · stops at the first failure'}</summary>
+          <summary>
+            Plan: {job.plan.steps.length} steps · rollback {job.plan.policies.rollback} ·{' '}
+            {job.plan.policies.maxParallel} at once
+            {job.plan.policies.continueOnFailure ? ' · continues past failures' : ' · stops at the first failure'}
+          </summary>
           <ol className="small plan-steps">
             {job.plan.steps.map((s) => (
               <li key={s.id}>
@@ -90,16 +101,34 @@ const Review = ({ item, onDecided }: { item: JobListItem; onDecided: () => void 
         </details>
       )}
       {own && <p className="small warn-text">You requested this job; under four-eyes someone else must approve it.</p>}
-      {!atLeast(user, 'approver') && <p className="small warn-text">Approving needs the approver role; you are {user?.role}.</p>}
+      {!atLeast(user, 'approver') && (
+        <p className="small warn-text">Approving needs the approver role; you are {user?.role}.</p>
+      )}
       <label>
         Comment
-        <textarea rows={2} value={comment} onChange={(e) => setComment(e.target.value)} placeholder="e.g. change window CHG-1234" data-testid="approval-comment" />
+        <textarea
+          rows={2}
+          value={comment}
+          onChange={(e) => setComment(e.target.value)}
+          placeholder="e.g. change window CHG-1234"
+          data-testid="approval-comment"
+        />
       </label>
       <div className="row actions">
-        <button type="button" className="primary" disabled={busy || !job || result?.ok} onClick={() => void decide('approve')}>
+        <button
+          type="button"
+          className="primary"
+          disabled={busy || !job || result?.ok}
+          onClick={() => void decide('approve')}
+        >
           Approve
         </button>
-        <button type="button" className="danger" disabled={busy || !job || result?.ok} onClick={() => void decide('reject')}>
+        <button
+          type="button"
+          className="danger"
+          disabled={busy || !job || result?.ok}
+          onClick={() => void decide('reject')}
+        >
           Reject
         </button>
       </div>
@@ -134,9 +163,17 @@ export default function ApprovalsPage() {
   return (
     <section aria-label="Approvals">
       <h1>Approvals</h1>
-      {error && <p className="error-box" role="alert">{error}</p>}
+      {error && (
+        <p className="error-box" role="alert">
+          {error}
+        </p>
+      )}
       {items === null && !error && <p className="muted">Loading…</p>}
-      {items !== null && shown.length === 0 && <p className="note-box" data-testid="approvals-empty">Nothing waits for approval.</p>}
+      {items !== null && shown.length === 0 && (
+        <p className="note-box" data-testid="approvals-empty">
+          Nothing waits for approval.
+        </p>
+      )}
       {shown.map((item) => (
         <Review key={item.id} item={item} onDecided={() => setDecided((d) => [...d, item])} />
       ))}

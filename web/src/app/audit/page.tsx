@@ -7,7 +7,6 @@ import { atLeast, useSession } from '../../components/session';
 import { DataTable } from '../../components/data-table';
 import type { AuditEntry, AuditPage as AuditAnswer } from '@opsc/contracts/api';
 
-
 /** The tenant's append-only audit trail, newest first (admins). */
 export default function AuditPage() {
   const { user } = useSession();
@@ -49,19 +48,37 @@ export default function AuditPage() {
       <form className="filters" onSubmit={submit}>
         <label>
           Actor
-          <input value={filters.actor} onChange={(e) => setFilters({ ...filters, actor: e.target.value })} name="actor" />
+          <input
+            value={filters.actor}
+            onChange={(e) => setFilters({ ...filters, actor: e.target.value })}
+            name="actor"
+          />
         </label>
         <label>
           Action (or prefix ending in “.”)
-          <input value={filters.action} onChange={(e) => setFilters({ ...filters, action: e.target.value })} name="action" placeholder="job. / auth.login" />
+          <input
+            value={filters.action}
+            onChange={(e) => setFilters({ ...filters, action: e.target.value })}
+            name="action"
+            placeholder="job. / auth.login"
+          />
         </label>
         <label>
           Job id
-          <input value={filters.jobId} onChange={(e) => setFilters({ ...filters, jobId: e.target.value })} name="jobId" size={40} />
+          <input
+            value={filters.jobId}
+            onChange={(e) => setFilters({ ...filters, jobId: e.target.value })}
+            name="jobId"
+            size={40}
+          />
         </label>
         <button type="submit">Filter</button>
       </form>
-      {error && <p className="error-box" role="alert">{error}</p>}
+      {error && (
+        <p className="error-box" role="alert">
+          {error}
+        </p>
+      )}
       <DataTable
         rows={entries}
         failed={Boolean(error)}

@@ -1,6 +1,13 @@
 'use client';
 import { useCallback, useEffect, useState } from 'react';
-import type { CredentialList, CredentialView, GroupList, GroupView as Group, ResolvedTarget, TargetList } from '@opsc/contracts/api';
+import type {
+  CredentialList,
+  CredentialView,
+  GroupList,
+  GroupView as Group,
+  ResolvedTarget,
+  TargetList,
+} from '@opsc/contracts/api';
 import { api } from '../../lib/api';
 import { atLeast, useSession } from '../../components/session';
 import { Credentials } from '../../components/inventory/credentials';
@@ -14,7 +21,10 @@ const GroupNode = ({ group, byName, seen }: { group: Group; byName: Map<string, 
   <li data-group={group.name}>
     <details open>
       <summary>
-        <strong>{group.name}</strong> <span className="muted small">{group.targets.length} targets{group.children.length ? `, ${group.children.length} subgroups` : ''}</span>
+        <strong>{group.name}</strong>{' '}
+        <span className="muted small">
+          {group.targets.length} targets{group.children.length ? `, ${group.children.length} subgroups` : ''}
+        </span>
         {group.description && <span className="muted small"> — {group.description}</span>}
       </summary>
       {group.targets.length > 0 && <p className="small mono group-targets">{group.targets.join(', ')}</p>}
@@ -22,7 +32,11 @@ const GroupNode = ({ group, byName, seen }: { group: Group; byName: Map<string, 
         <ul className="tree">
           {group.children.map((c) => {
             const child = byName.get(c);
-            return child && !seen.has(c) ? <GroupNode key={c} group={child} byName={byName} seen={new Set(seen).add(c)} /> : <li key={c}>{c}</li>;
+            return child && !seen.has(c) ? (
+              <GroupNode key={c} group={child} byName={byName} seen={new Set(seen).add(c)} />
+            ) : (
+              <li key={c}>{c}</li>
+            );
           })}
         </ul>
       )}
@@ -65,11 +79,21 @@ export default function InventoryPage() {
         {tabs.map((t) => (
           <button key={t} type="button" role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
             {t === 'import' ? 'Ansible import' : t[0]?.toUpperCase() + t.slice(1)}
-            {t === 'targets' && targets ? ` (${targets.length})` : t === 'groups' && groups ? ` (${groups.length})` : t === 'credentials' && credentials ? ` (${credentials.length})` : ''}
+            {t === 'targets' && targets
+              ? ` (${targets.length})`
+              : t === 'groups' && groups
+                ? ` (${groups.length})`
+                : t === 'credentials' && credentials
+                  ? ` (${credentials.length})`
+                  : ''}
           </button>
         ))}
       </div>
-      {error && <p className="error-box" role="alert">{error}</p>}
+      {error && (
+        <p className="error-box" role="alert">
+          {error}
+        </p>
+      )}
       {tab === 'targets' && (
         <DataTable
           rows={targets}
@@ -83,7 +107,12 @@ export default function InventoryPage() {
               <td>{t.os}</td>
               <td className="small">{t.tags.join(', ') || '—'}</td>
               <td className="small">
-                {t.services.map((s) => `${s.protocol}:${'port' in s ? String(s.port) : ''}${s.credential ? ` (${s.credential})` : ''}`).join(', ') || '—'}
+                {t.services
+                  .map(
+                    (s) =>
+                      `${s.protocol}:${'port' in s ? String(s.port) : ''}${s.credential ? ` (${s.credential})` : ''}`,
+                  )
+                  .join(', ') || '—'}
               </td>
             </tr>
           )}
@@ -101,7 +130,12 @@ export default function InventoryPage() {
             ))}
           </ul>
         ))}
-      {tab === 'credentials' && (credentials === null ? <p className="muted">Loading…</p> : <Credentials items={credentials} admin={admin} onSaved={() => void load()} />)}
+      {tab === 'credentials' &&
+        (credentials === null ? (
+          <p className="muted">Loading…</p>
+        ) : (
+          <Credentials items={credentials} admin={admin} onSaved={() => void load()} />
+        ))}
       {tab === 'import' && admin && <InventoryImport onApplied={() => void load()} />}
     </section>
   );

@@ -10,7 +10,18 @@ import { RiskBadge, StatusBadge } from '../../components/badges';
 import { atLeast, useSession } from '../../components/session';
 import { DataTable } from '../../components/data-table';
 
-const STATUSES: JobStatus[] = ['queued', 'awaiting_approval', 'running', 'paused', 'awaiting_decision', 'rolling_back', 'completed', 'failed', 'cancelled', 'rejected'];
+const STATUSES: JobStatus[] = [
+  'queued',
+  'awaiting_approval',
+  'running',
+  'paused',
+  'awaiting_decision',
+  'rolling_back',
+  'completed',
+  'failed',
+  'cancelled',
+  'rejected',
+];
 const FILTERS = ['status', 'requester', 'group', 'since', 'until', 'q'] as const;
 
 const Outcome = ({ job }: { job: JobListItem }) => {
@@ -35,7 +46,9 @@ const History = () => {
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState('');
   const [note, setNote] = useState('');
-  const [form, setForm] = useState<Record<string, string>>(() => Object.fromEntries(FILTERS.map((f) => [f, params.get(f) ?? ''])));
+  const [form, setForm] = useState<Record<string, string>>(() =>
+    Object.fromEntries(FILTERS.map((f) => [f, params.get(f) ?? ''])),
+  );
 
   const query = useCallback(
     (before?: string) => {
@@ -101,31 +114,65 @@ const History = () => {
         </label>
         <label>
           Requester
-          <input value={form.requester} onChange={(e) => setForm({ ...form, requester: e.target.value })} name="requester" size={12} />
+          <input
+            value={form.requester}
+            onChange={(e) => setForm({ ...form, requester: e.target.value })}
+            name="requester"
+            size={12}
+          />
         </label>
         <label>
           Group
-          <input value={form.group} onChange={(e) => setForm({ ...form, group: e.target.value })} name="group" size={14} />
+          <input
+            value={form.group}
+            onChange={(e) => setForm({ ...form, group: e.target.value })}
+            name="group"
+            size={14}
+          />
         </label>
         <label>
           From
-          <input type="date" value={form.since} onChange={(e) => setForm({ ...form, since: e.target.value })} name="since" />
+          <input
+            type="date"
+            value={form.since}
+            onChange={(e) => setForm({ ...form, since: e.target.value })}
+            name="since"
+          />
         </label>
         <label>
           Before
-          <input type="date" value={form.until} onChange={(e) => setForm({ ...form, until: e.target.value })} name="until" />
+          <input
+            type="date"
+            value={form.until}
+            onChange={(e) => setForm({ ...form, until: e.target.value })}
+            name="until"
+          />
         </label>
         <label>
           Name contains
           <input value={form.q} onChange={(e) => setForm({ ...form, q: e.target.value })} name="q" size={16} />
         </label>
         <button type="submit">Filter</button>
-        <button type="button" onClick={() => { setForm(Object.fromEntries(FILTERS.map((f) => [f, '']))); router.push(pathname); }}>
+        <button
+          type="button"
+          onClick={() => {
+            setForm(Object.fromEntries(FILTERS.map((f) => [f, ''])));
+            router.push(pathname);
+          }}
+        >
           Clear
         </button>
       </form>
-      {error && <p className="error-box" role="alert">{error}</p>}
-      {note && <p className="error-box" role="alert">{note}</p>}
+      {error && (
+        <p className="error-box" role="alert">
+          {error}
+        </p>
+      )}
+      {note && (
+        <p className="error-box" role="alert">
+          {note}
+        </p>
+      )}
       <DataTable
         rows={jobs}
         failed={Boolean(error)}
@@ -154,7 +201,11 @@ const History = () => {
             </td>
             <td>
               {atLeast(user, 'operator') && (
-                <button type="button" onClick={() => void rerun(j.id)} title="Submit the same plan again (approval rules apply again)">
+                <button
+                  type="button"
+                  onClick={() => void rerun(j.id)}
+                  title="Submit the same plan again (approval rules apply again)"
+                >
                   Re-run
                 </button>
               )}

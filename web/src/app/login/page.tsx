@@ -41,15 +41,35 @@ const LoginForm = () => {
       <p className="muted">Sign in to plan, approve and watch jobs.</p>
       <label>
         Tenant
-        <input name="tenant" autoComplete="organization" required value={tenant} onChange={(e) => setTenant(e.target.value)} />
+        <input
+          name="tenant"
+          autoComplete="organization"
+          required
+          value={tenant}
+          onChange={(e) => setTenant(e.target.value)}
+        />
       </label>
       <label>
         Username
-        <input name="username" autoComplete="username" autoFocus required value={username} onChange={(e) => setUsername(e.target.value)} />
+        <input
+          name="username"
+          autoComplete="username"
+          autoFocus
+          required
+          value={username}
+          onChange={(e) => setUsername(e.target.value)}
+        />
       </label>
       <label>
         Password
-        <input name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+        <input
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
       </label>
       {error && (
         <p className="field-error" role="alert" data-testid="login-error">

@@ -4,7 +4,6 @@ import { api, issuesByField } from '../../lib/api';
 import type { TokenIssued as Issued, TokenList, TokenView } from '@opsc/contracts/api';
 import { TokenTable } from '../../components/identity/token-table';
 
-
 /** Your own API tokens: create one (shown once), see when each was last used, revoke. */
 export default function TokensPage() {
   const [tokens, setTokens] = useState<TokenView[] | null>(null);
@@ -24,7 +23,9 @@ export default function TokensPage() {
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
-    const res = await api<Issued>('/tokens', { body: { name: form.name, ...(form.days && { expiresInDays: Number(form.days) }) } });
+    const res = await api<Issued>('/tokens', {
+      body: { name: form.name, ...(form.days && { expiresInDays: Number(form.days) }) },
+    });
     if (!res.ok) {
       setErrors(issuesByField(res.error.issues));
       setError(res.error.message);
@@ -46,7 +47,10 @@ export default function TokensPage() {
   return (
     <section aria-label="API tokens">
       <h1>API tokens</h1>
-      <p className="muted small">Tokens act as you, with your role, until they expire or are revoked. Send one as “Authorization: Bearer &lt;token&gt;”.</p>
+      <p className="muted small">
+        Tokens act as you, with your role, until they expire or are revoked. Send one as “Authorization: Bearer
+        &lt;token&gt;”.
+      </p>
       {error && (
         <p className="error-box" role="alert">
           {error}
@@ -55,7 +59,8 @@ export default function TokensPage() {
       {issued && (
         <div className="ok-box" role="status" data-testid="new-token">
           <p>
-            New token <strong>{issued.name}</strong>, expires {new Date(issued.expiresAt).toLocaleDateString()}. Copy it now: it is not shown again.
+            New token <strong>{issued.name}</strong>, expires {new Date(issued.expiresAt).toLocaleDateString()}. Copy it
+            now: it is not shown again.
           </p>
           <code className="mono" data-testid="new-token-value">
             {issued.token}
@@ -65,12 +70,27 @@ export default function TokensPage() {
       <form className="filters" onSubmit={(e) => void create(e)} aria-label="Create a token" autoComplete="off">
         <label>
           Name
-          <input name="token-name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} aria-invalid={errors.has('name')} placeholder="ci pipeline" />
+          <input
+            name="token-name"
+            value={form.name}
+            onChange={(e) => setForm({ ...form, name: e.target.value })}
+            aria-invalid={errors.has('name')}
+            placeholder="ci pipeline"
+          />
           {errors.get('name') && <span className="field-error">{errors.get('name')}</span>}
         </label>
         <label>
           Expires in days
-          <input name="token-days" type="number" min={1} max={3650} placeholder="default" value={form.days} onChange={(e) => setForm({ ...form, days: e.target.value })} aria-invalid={errors.has('expiresInDays')} />
+          <input
+            name="token-days"
+            type="number"
+            min={1}
+            max={3650}
+            placeholder="default"
+            value={form.days}
+            onChange={(e) => setForm({ ...form, days: e.target.value })}
+            aria-invalid={errors.has('expiresInDays')}
+          />
           {errors.get('expiresInDays') && <span className="field-error">{errors.get('expiresInDays')}</span>}
         </label>
         <button type="submit" className="primary" disabled={!form.name}>

@@ -7,7 +7,6 @@ import { atLeast, useSession } from '../../components/session';
 import { DataTable } from '../../components/data-table';
 import { TokenTable } from '../../components/identity/token-table';
 
-
 /** The tenant's users (admins): role, disable or enable, delete, and each one's API tokens. */
 export default function UsersPage() {
   const { user: me } = useSession();
@@ -43,16 +42,27 @@ export default function UsersPage() {
   };
   const userPath = (u: UserView) => `/users/${encodeURIComponent(u.username)}`;
   const revoke = async (username: string, token: TokenView) => {
-    await act(`/users/${encodeURIComponent(username)}/tokens/${token.id}`, { method: 'DELETE' }, `Revoked ${username}'s token ${token.name}`);
+    await act(
+      `/users/${encodeURIComponent(username)}/tokens/${token.id}`,
+      { method: 'DELETE' },
+      `Revoked ${username}'s token ${token.name}`,
+    );
     await loadTokens(username);
   };
 
   return (
     <section aria-label="Users">
       <h1>Users</h1>
-      <p className="muted small">Changes hold from each user&apos;s next request: disabling or deleting someone ends their sessions and stops their tokens at once.</p>
+      <p className="muted small">
+        Changes hold from each user&apos;s next request: disabling or deleting someone ends their sessions and stops
+        their tokens at once.
+      </p>
       {message && (
-        <p className={message.ok ? 'ok-box' : 'error-box'} role={message.ok ? 'status' : 'alert'} data-testid="users-message">
+        <p
+          className={message.ok ? 'ok-box' : 'error-box'}
+          role={message.ok ? 'status' : 'alert'}
+          data-testid="users-message"
+        >
           {message.text}
         </p>
       )}
@@ -69,7 +79,17 @@ export default function UsersPage() {
               {u.username === me?.username && <span className="muted small"> (you)</span>}
             </td>
             <td>
-              <select aria-label={`Role of ${u.username}`} value={u.role} onChange={(e) => void act(userPath(u), { method: 'PATCH', body: { role: e.target.value } }, `${u.username} is now ${e.target.value}`)}>
+              <select
+                aria-label={`Role of ${u.username}`}
+                value={u.role}
+                onChange={(e) =>
+                  void act(
+                    userPath(u),
+                    { method: 'PATCH', body: { role: e.target.value } },
+                    `${u.username} is now ${e.target.value}`,
+                  )
+                }
+              >
                 {ROLES.map((r) => (
                   <option key={r}>{r}</option>
                 ))}
@@ -82,15 +102,32 @@ export default function UsersPage() {
             <td className="small">{dateTime(u.createdAt)}</td>
             <td>
               <div className="row">
-                <button type="button" onClick={() => void act(userPath(u), { method: 'PATCH', body: { disabled: !u.disabled } }, `${u.username} is ${u.disabled ? 'enabled' : 'disabled'}`)}>
+                <button
+                  type="button"
+                  onClick={() =>
+                    void act(
+                      userPath(u),
+                      { method: 'PATCH', body: { disabled: !u.disabled } },
+                      `${u.username} is ${u.disabled ? 'enabled' : 'disabled'}`,
+                    )
+                  }
+                >
                   {u.disabled ? 'Enable' : 'Disable'}
                 </button>
-                <button type="button" onClick={() => void loadTokens(u.username)} aria-pressed={tokensOf?.username === u.username}>
+                <button
+                  type="button"
+                  onClick={() => void loadTokens(u.username)}
+                  aria-pressed={tokensOf?.username === u.username}
+                >
                   Tokens
                 </button>
                 {confirming === u.username ? (
                   <span className="confirm row">
-                    <button type="button" className="danger" onClick={() => void act(userPath(u), { method: 'DELETE' }, `${u.username} deleted`)}>
+                    <button
+                      type="button"
+                      className="danger"
+                      onClick={() => void act(userPath(u), { method: 'DELETE' }, `${u.username} deleted`)}
+                    >
                       Confirm delete
                     </button>
                     <button type="button" onClick={() => setConfirming(null)}>
@@ -110,7 +147,11 @@ export default function UsersPage() {
       {tokensOf && (
         <div className="panel" aria-label={`Tokens of ${tokensOf.username}`} style={{ marginTop: 12 }}>
           <h2>Tokens of {tokensOf.username}</h2>
-          <TokenTable tokens={tokensOf.tokens} testId="user-tokens-table" onRevoke={(t) => void revoke(tokensOf.username, t)} />
+          <TokenTable
+            tokens={tokensOf.tokens}
+            testId="user-tokens-table"
+            onRevoke={(t) => void revoke(tokensOf.username, t)}
+          />
         </div>
       )}
     </section>

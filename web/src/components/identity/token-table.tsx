@@ -3,10 +3,19 @@ import { dateTime } from '../../lib/format';
 import type { TokenView } from '@opsc/contracts/api';
 import { DataTable } from '../data-table';
 
-const stateOf = (t: TokenView): 'revoked' | 'expired' | 'active' => (t.revokedAt ? 'revoked' : Date.parse(t.expiresAt) <= Date.now() ? 'expired' : 'active');
+const stateOf = (t: TokenView): 'revoked' | 'expired' | 'active' =>
+  t.revokedAt ? 'revoked' : Date.parse(t.expiresAt) <= Date.now() ? 'expired' : 'active';
 
 /** API tokens by name and first characters (the secret itself is never shown again), each with a revoke button while it is active. */
-export const TokenTable = ({ tokens, testId, onRevoke }: { tokens: TokenView[] | null; testId: string; onRevoke: (token: TokenView) => void }) => (
+export const TokenTable = ({
+  tokens,
+  testId,
+  onRevoke,
+}: {
+  tokens: TokenView[] | null;
+  testId: string;
+  onRevoke: (token: TokenView) => void;
+}) => (
   <DataTable
     rows={tokens}
     columns={['Name', 'Token', 'Created', 'Expires', 'Last used', 'State', '']}

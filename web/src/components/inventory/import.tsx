@@ -40,17 +40,25 @@ export const InventoryImport = ({ onApplied }: { onApplied: () => void }) => {
     setBusy(true);
     setResult(null);
     const defaultCredentials = { ...(ssh && { ssh }), ...(winrm && { winrm }) };
-    const res = await api<ImportAnswer>('/inventory/import', { body: { format, content, dryRun, ...(Object.keys(defaultCredentials).length && { defaultCredentials }) } });
+    const res = await api<ImportAnswer>('/inventory/import', {
+      body: { format, content, dryRun, ...(Object.keys(defaultCredentials).length && { defaultCredentials }) },
+    });
     setBusy(false);
     if (!res.ok) {
       setPreview(null);
-      setResult({ ok: false, text: `${res.error.message}${res.error.issues?.length ? `: ${res.error.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}` : ''}` });
+      setResult({
+        ok: false,
+        text: `${res.error.message}${res.error.issues?.length ? `: ${res.error.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}` : ''}`,
+      });
       return;
     }
     if (dryRun) setPreview({ key, answer: res.data });
     else {
       setPreview(null);
-      setResult({ ok: true, text: `Imported: ${res.data.diff.targets.create.length} targets created, ${res.data.diff.targets.update.length} updated; ${res.data.diff.groups.create.length} groups created, ${res.data.diff.groups.update.length} updated.` });
+      setResult({
+        ok: true,
+        text: `Imported: ${res.data.diff.targets.create.length} targets created, ${res.data.diff.targets.update.length} updated; ${res.data.diff.groups.create.length} groups created, ${res.data.diff.groups.update.length} updated.`,
+      });
       onApplied();
     }
   };
@@ -77,13 +85,27 @@ export const InventoryImport = ({ onApplied }: { onApplied: () => void }) => {
       </div>
       <label>
         Inventory file
-        <textarea rows={8} value={content} onChange={(e) => setContent(e.target.value)} name="import-content" spellCheck={false} className="mono" placeholder={'[web]\nweb-01 ansible_host=10.0.0.11\n'} />
+        <textarea
+          rows={8}
+          value={content}
+          onChange={(e) => setContent(e.target.value)}
+          name="import-content"
+          spellCheck={false}
+          className="mono"
+          placeholder={'[web]\nweb-01 ansible_host=10.0.0.11\n'}
+        />
       </label>
       <div className="row actions">
         <button type="button" onClick={() => void send(true)} disabled={busy || !content.trim()}>
           Preview changes (dry run)
         </button>
-        <button type="button" className="primary" onClick={() => void send(false)} disabled={busy || !previewed} title={previewed ? undefined : 'Preview this exact file first'}>
+        <button
+          type="button"
+          className="primary"
+          onClick={() => void send(false)}
+          disabled={busy || !previewed}
+          title={previewed ? undefined : 'Preview this exact file first'}
+        >
           Apply import
         </button>
       </div>

@@ -7,7 +7,17 @@ import { api } from '../../lib/api';
 import { atLeast, useSession } from '../session';
 
 /** Pause, resume, cancel (finish or interrupt), and the mid-run decision; the workflow checks each. */
-export const Controls = ({ jobId, status, progress, onDone }: { jobId: string; status: string; progress: JobProgress | null; onDone: () => void }) => {
+export const Controls = ({
+  jobId,
+  status,
+  progress,
+  onDone,
+}: {
+  jobId: string;
+  status: string;
+  progress: JobProgress | null;
+  onDone: () => void;
+}) => {
   const { user } = useSession();
   const [confirmCancel, setConfirmCancel] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -18,7 +28,9 @@ export const Controls = ({ jobId, status, progress, onDone }: { jobId: string; s
     const res = await api<ControlAnswer>(`/jobs/${jobId}/${action}`, { body });
     setBusy(false);
     setConfirmCancel(false);
-    setNote(res.ok ? { ok: true, text: res.data.message ?? `${action}: done` } : { ok: false, text: res.error.message });
+    setNote(
+      res.ok ? { ok: true, text: res.data.message ?? `${action}: done` } : { ok: false, text: res.error.message },
+    );
     onDone();
   };
   if (!atLeast(user, 'operator')) return null;
@@ -42,7 +54,12 @@ export const Controls = ({ jobId, status, progress, onDone }: { jobId: string; s
             <button type="button" onClick={() => void send('decide', { choice: 'continue' })} disabled={busy}>
               Continue anyway
             </button>
-            <button type="button" className="danger" onClick={() => void send('decide', { choice: 'rollback' })} disabled={busy}>
+            <button
+              type="button"
+              className="danger"
+              onClick={() => void send('decide', { choice: 'rollback' })}
+              disabled={busy}
+            >
               Roll back
             </button>
           </>
@@ -52,24 +69,43 @@ export const Controls = ({ jobId, status, progress, onDone }: { jobId: string; s
             <span className="warn-text">Waiting for an approver.</span>
             {atLeast(user, 'approver') && <Link href="/approvals">Review in Approvals</Link>}
             {progress?.approval.requestedBy === user?.username && (
-              <button type="button" onClick={() => void send('reject', { comment: 'withdrawn by the requester' })} disabled={busy}>
+              <button
+                type="button"
+                onClick={() => void send('reject', { comment: 'withdrawn by the requester' })}
+                disabled={busy}
+              >
                 Withdraw
               </button>
             )}
           </>
         )}
         {live && !confirmCancel && (
-          <button type="button" className="danger" onClick={() => setConfirmCancel(true)} disabled={busy || progress?.cancelRequested}>
+          <button
+            type="button"
+            className="danger"
+            onClick={() => setConfirmCancel(true)}
+            disabled={busy || progress?.cancelRequested}
+          >
             Cancel…
           </button>
         )}
         {confirmCancel && (
           <span className="row confirm" role="group" aria-label="Confirm cancel">
             <span>Cancel this job?</span>
-            <button type="button" className="danger" onClick={() => void send('cancel', { mode: 'finish' })} disabled={busy}>
+            <button
+              type="button"
+              className="danger"
+              onClick={() => void send('cancel', { mode: 'finish' })}
+              disabled={busy}
+            >
               Let running steps finish
             </button>
-            <button type="button" className="danger" onClick={() => void send('cancel', { mode: 'interrupt' })} disabled={busy}>
+            <button
+              type="button"
+              className="danger"
+              onClick={() => void send('cancel', { mode: 'interrupt' })}
+              disabled={busy}
+            >
               Interrupt now
             </button>
             <button type="button" onClick={() => setConfirmCancel(false)}>

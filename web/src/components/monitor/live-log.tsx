@@ -4,13 +4,29 @@ import type { JobProgress, LogEntry } from '@opsc/contracts';
 import { clock } from '../../lib/format';
 import type { OutputLine } from '@opsc/contracts/api';
 
-type Row = { key: string; at: string; target: string; stepId: string; kind: 'event' | 'stdout' | 'stderr'; level: string; text: string };
+type Row = {
+  key: string;
+  at: string;
+  target: string;
+  stepId: string;
+  kind: 'event' | 'stdout' | 'stderr';
+  level: string;
+  text: string;
+};
 
 /** Rows kept on screen; older ones stay counted and filterable, not drawn. */
 const DRAW = 2_000;
 
 /** Output lines from the targets and the job's own events, merged by time, filterable by target and step. */
-export const LiveLog = ({ lines, progress, state }: { lines: OutputLine[]; progress: JobProgress | null; state: string }) => {
+export const LiveLog = ({
+  lines,
+  progress,
+  state,
+}: {
+  lines: OutputLine[];
+  progress: JobProgress | null;
+  state: string;
+}) => {
   const [target, setTarget] = useState('');
   const [step, setStep] = useState('');
   const [showEvents, setShowEvents] = useState(true);
@@ -19,10 +35,28 @@ export const LiveLog = ({ lines, progress, state }: { lines: OutputLine[]; progr
 
   const rows = useMemo(() => {
     const events: Row[] = showEvents
-      ? (progress?.logs ?? []).map((l: LogEntry, i) => ({ key: `e${i}-${l.at}`, at: l.at, target: l.target ?? '', stepId: l.stepId ?? '', kind: 'event', level: l.level, text: l.message }))
+      ? (progress?.logs ?? []).map((l: LogEntry, i) => ({
+          key: `e${i}-${l.at}`,
+          at: l.at,
+          target: l.target ?? '',
+          stepId: l.stepId ?? '',
+          kind: 'event',
+          level: l.level,
+          text: l.message,
+        }))
       : [];
-    const out: Row[] = lines.map((l) => ({ key: `l${l.seq}`, at: l.at, target: l.target, stepId: l.stepId, kind: l.stream, level: l.stream === 'stderr' ? 'warn' : 'info', text: l.line }));
-    const all = [...out, ...events].filter((r) => (!target || r.target === target) && (!step || r.stepId === step || r.stepId.startsWith(`${step}.`)));
+    const out: Row[] = lines.map((l) => ({
+      key: `l${l.seq}`,
+      at: l.at,
+      target: l.target,
+      stepId: l.stepId,
+      kind: l.stream,
+      level: l.stream === 'stderr' ? 'warn' : 'info',
+      text: l.line,
+    }));
+    const all = [...out, ...events].filter(
+      (r) => (!target || r.target === target) && (!step || r.stepId === step || r.stepId.startsWith(`${step}.`)),
+    );
     return all.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   }, [lines, progress?.logs, target, step, showEvents]);
 
@@ -66,9 +100,20 @@ export const LiveLog = ({ lines, progress, state }: { lines: OutputLine[]; progr
           <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> follow
         </label>
       </div>
-      <div className="log" ref={box} tabIndex={0} aria-label="Log lines" data-testid="live-log" data-lines={lines.length}>
+      <div
+        className="log"
+        ref={box}
+        tabIndex={0}
+        aria-label="Log lines"
+        data-testid="live-log"
+        data-lines={lines.length}
+      >
         {rows.length === 0 && <p className="muted">No output yet.</p>}
-        {rows.length > DRAW && <p className="muted small">{rows.length - DRAW} earlier lines not drawn; filter by target or step to see them.</p>}
+        {rows.length > DRAW && (
+          <p className="muted small">
+            {rows.length - DRAW} earlier lines not drawn; filter by target or step to see them.
+          </p>
+        )}
         {drawn.map((r) => (
           <div key={r.key} className={`log-row k-${r.kind} l-${r.level}`} data-kind={r.kind}>
             <span className="log-time">{clock(r.at)}</span>

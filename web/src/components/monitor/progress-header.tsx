@@ -6,7 +6,9 @@ const pct = (n: number, total: number) => (total > 0 ? `${(100 * n) / total}%` :
 /** The seed's "LIVE PROGRESS MONITOR": step bar, step name, target bar with counts, who is running, times. */
 export const ProgressHeader = ({ progress, now }: { progress: JobProgress; now: number }) => {
   const t = progress.targetProgress;
-  const stepsDone = progress.steps.filter((s) => s.status === 'succeeded' || s.status === 'failed' || s.status === 'skipped').length;
+  const stepsDone = progress.steps.filter(
+    (s) => s.status === 'succeeded' || s.status === 'failed' || s.status === 'skipped',
+  ).length;
   const remaining = progress.eta ? (new Date(progress.eta).getTime() - now) / 1000 : progress.estimatedSecondsRemaining;
   const shown = t.currentTargets.slice(0, 6);
   return (
@@ -17,11 +19,17 @@ export const ProgressHeader = ({ progress, now }: { progress: JobProgress; now: 
         </span>
         {progress.finishedAt ? (
           <span>
-            Finished: <strong>{clock(progress.finishedAt)}</strong> (took {duration((new Date(progress.finishedAt).getTime() - new Date(progress.startedAt).getTime()) / 1000)})
+            Finished: <strong>{clock(progress.finishedAt)}</strong> (took{' '}
+            {duration((new Date(progress.finishedAt).getTime() - new Date(progress.startedAt).getTime()) / 1000)})
           </span>
         ) : (
           <span data-testid="eta">
-            ETA: <strong>{remaining === null || remaining === undefined ? 'unknown' : `${duration(Math.max(0, remaining))} remaining`}</strong>
+            ETA:{' '}
+            <strong>
+              {remaining === null || remaining === undefined
+                ? 'unknown'
+                : `${duration(Math.max(0, remaining))} remaining`}
+            </strong>
             {progress.eta && <span className="muted"> (about {clock(progress.eta)})</span>}
           </span>
         )}
@@ -36,7 +44,14 @@ export const ProgressHeader = ({ progress, now }: { progress: JobProgress; now: 
           Step {progress.currentStep} of {progress.totalSteps}
         </strong>
       </div>
-      <div className="bar" role="progressbar" aria-label="Steps" aria-valuemin={0} aria-valuemax={progress.totalSteps} aria-valuenow={stepsDone}>
+      <div
+        className="bar"
+        role="progressbar"
+        aria-label="Steps"
+        aria-valuemin={0}
+        aria-valuemax={progress.totalSteps}
+        aria-valuenow={stepsDone}
+      >
         <span className="seg seg-step" style={{ width: pct(stepsDone, progress.totalSteps) }} />
       </div>
       <p className="current-step">
@@ -50,12 +65,27 @@ export const ProgressHeader = ({ progress, now }: { progress: JobProgress; now: 
           {t.completed + t.failed}/{t.total} targets
         </strong>
       </div>
-      <div className="bar" role="progressbar" aria-label="Targets" aria-valuemin={0} aria-valuemax={t.total} aria-valuenow={t.completed + t.failed}>
+      <div
+        className="bar"
+        role="progressbar"
+        aria-label="Targets"
+        aria-valuemin={0}
+        aria-valuemax={t.total}
+        aria-valuenow={t.completed + t.failed}
+      >
         <span className="seg seg-ok" style={{ width: pct(t.completed, t.total) }} />
         <span className="seg seg-fail" style={{ width: pct(t.failed, t.total) }} />
         <span className="seg seg-run" style={{ width: pct(t.running, t.total) }} />
       </div>
-      <p className="counts" data-testid="target-counts" data-completed={t.completed} data-failed={t.failed} data-pending={t.pending} data-running={t.running} data-total={t.total}>
+      <p
+        className="counts"
+        data-testid="target-counts"
+        data-completed={t.completed}
+        data-failed={t.failed}
+        data-pending={t.pending}
+        data-running={t.running}
+        data-total={t.total}
+      >
         <span className="ok-text">✓ {t.completed} Completed</span>
         <span className="fail-text">✗ {t.failed} Failed</span>
         <span className="run-text">▶ {t.running} Running</span>

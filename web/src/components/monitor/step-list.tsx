@@ -2,7 +2,13 @@ import type { JobProgress } from '@opsc/contracts';
 import { duration } from '../../lib/format';
 
 const ICON: Record<string, string> = { succeeded: '✓', failed: '✗', running: '▶', pending: '○', skipped: '–' };
-const WORD: Record<string, string> = { succeeded: 'Complete', failed: 'Failed', running: 'In progress', pending: 'Pending', skipped: 'Skipped' };
+const WORD: Record<string, string> = {
+  succeeded: 'Complete',
+  failed: 'Failed',
+  running: 'In progress',
+  pending: 'Pending',
+  skipped: 'Skipped',
+};
 
 /** The seed's "Step-by-Step Visual Progress": each step with its status and counts. */
 export const StepList = ({ progress }: { progress: JobProgress }) => (
@@ -11,21 +17,22 @@ export const StepList = ({ progress }: { progress: JobProgress }) => (
     <ol className="step-list" data-testid="step-list">
       {progress.steps.map((s) => {
         const t = s.targets;
-        const took = s.startedAt && s.finishedAt ? duration((new Date(s.finishedAt).getTime() - new Date(s.startedAt).getTime()) / 1000) : null;
+        const took =
+          s.startedAt && s.finishedAt
+            ? duration((new Date(s.finishedAt).getTime() - new Date(s.startedAt).getTime()) / 1000)
+            : null;
         return (
           <li key={s.id} className={`step-${s.status}`} data-step={s.id} data-status={s.status}>
             <span className={`icon s-${s.status}`} aria-hidden>
               {ICON[s.status] ?? '?'}
             </span>
-            <strong>{s.name}</strong>{' '}
-            <span className={`s-${s.status}`}>{WORD[s.status] ?? s.status}</span>{' '}
+            <strong>{s.name}</strong> <span className={`s-${s.status}`}>{WORD[s.status] ?? s.status}</span>{' '}
             <span className="muted small">
               ({t.completed}/{t.total} complete{t.failed ? `, ${t.failed} failed` : ''}
               {t.running ? `, ${t.running} running` : ''}
               {t.pending ? `, ${t.pending} pending` : ''}
               {t.skipped ? `, ${t.skipped} skipped` : ''}
-              {t.rolledBack ? `, ${t.rolledBack} rolled back` : ''})
-              {took && ` · ${took}`}
+              {t.rolledBack ? `, ${t.rolledBack} rolled back` : ''}){took && ` · ${took}`}
             </span>
           </li>
         );

@@ -1,13 +1,38 @@
 import { cellStatus, type JobProgress } from '@opsc/contracts';
 
 const TITLE: Record<string, string> = {
-  pending: 'pending', running: 'running', succeeded: 'succeeded', failed: 'failed', skipped: 'skipped',
-  rolledBack: 'rolled back', rollbackFailed: 'undo failed', cancelled: 'cancelled', notInStep: 'not in this step',
+  pending: 'pending',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  skipped: 'skipped',
+  rolledBack: 'rolled back',
+  rollbackFailed: 'undo failed',
+  cancelled: 'cancelled',
+  notInStep: 'not in this step',
 };
-const GLYPH: Record<string, string> = { pending: '', running: '▶', succeeded: '✓', failed: '✗', skipped: '–', rolledBack: '↺', rollbackFailed: '!', cancelled: '⊘', notInStep: '' };
+const GLYPH: Record<string, string> = {
+  pending: '',
+  running: '▶',
+  succeeded: '✓',
+  failed: '✗',
+  skipped: '–',
+  rolledBack: '↺',
+  rollbackFailed: '!',
+  cancelled: '⊘',
+  notInStep: '',
+};
 
 /** Per target x per step: one cell each, coloured by state; a cell opens that target's output. */
-export const TargetGrid = ({ progress, onOpen, selected }: { progress: JobProgress; onOpen: (target: string, stepId: string) => void; selected: string | null }) => (
+export const TargetGrid = ({
+  progress,
+  onOpen,
+  selected,
+}: {
+  progress: JobProgress;
+  onOpen: (target: string, stepId: string) => void;
+  selected: string | null;
+}) => (
   <section className="panel" aria-label="Targets by step">
     <h3>Targets × steps</h3>
     <div className="table-wrap grid-wrap">

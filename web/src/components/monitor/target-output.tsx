@@ -3,7 +3,17 @@ import { dateTime, duration } from '../../lib/format';
 import type { OutputLine, StepResultView } from '@opsc/contracts/api';
 import { StatusBadge } from '../badges';
 
-const Stream = ({ name, text, truncated, bytes }: { name: string; text: string | null; truncated: boolean | null; bytes: number | null }) =>
+const Stream = ({
+  name,
+  text,
+  truncated,
+  bytes,
+}: {
+  name: string;
+  text: string | null;
+  truncated: boolean | null;
+  bytes: number | null;
+}) =>
   text ? (
     <div>
       <div className="small muted">
@@ -27,8 +37,24 @@ const NO_RESULT: Record<string, string> = {
 };
 
 /** One target's full output, step by step (and its undo actions), from the stored results. */
-export const TargetOutput = ({ target, stepId, progress, results, error, lines, loading, onClose }: {
-  target: string; stepId: string; progress: JobProgress; results: StepResultView[]; error: string; lines: OutputLine[]; loading: boolean; onClose: () => void;
+export const TargetOutput = ({
+  target,
+  stepId,
+  progress,
+  results,
+  error,
+  lines,
+  loading,
+  onClose,
+}: {
+  target: string;
+  stepId: string;
+  progress: JobProgress;
+  results: StepResultView[];
+  error: string;
+  lines: OutputLine[];
+  loading: boolean;
+  onClose: () => void;
 }) => {
   const mine = results.filter((r) => r.target.name === target);
   const ti = progress.targets.indexOf(target);
@@ -58,7 +84,9 @@ export const TargetOutput = ({ target, stepId, progress, results, error, lines, 
               <strong>{s.name}</strong>{' '}
               {rows.length ? (
                 // The executor stores a run's output before the job records its verdict: until then the grid's cell says how it went.
-                rows.map((r) => <StatusBadge key={r.stepId} status={r.status ?? (r.stepId === s.id ? cell : 'pending')} />)
+                rows.map((r) => (
+                  <StatusBadge key={r.stepId} status={r.status ?? (r.stepId === s.id ? cell : 'pending')} />
+                ))
               ) : (
                 <span className="muted small">{NO_RESULT[cell] ?? 'no result yet'}</span>
               )}
@@ -70,7 +98,9 @@ export const TargetOutput = ({ target, stepId, progress, results, error, lines, 
                   attempt {r.attempt ?? '—'} · {r.method ?? '—'} · exit code {r.exitCode ?? '—'}
                   {r.signal && ` · signal ${r.signal}`}
                   {r.httpStatus !== null && ` · HTTP ${r.httpStatus}`} · {dateTime(r.startedAt)}
-                  {r.startedAt && r.finishedAt && ` · ${duration((new Date(r.finishedAt).getTime() - new Date(r.startedAt).getTime()) / 1000)}`}
+                  {r.startedAt &&
+                    r.finishedAt &&
+                    ` · ${duration((new Date(r.finishedAt).getTime() - new Date(r.startedAt).getTime()) / 1000)}`}
                 </p>
                 {r.error && (
                   <p className="error-box" data-testid="result-error">

@@ -33,7 +33,15 @@ export const CLIENT_FLAGS =
     NtlmFlag.key56) >>>
   0;
 
-export const AvId = { eol: 0, nbComputerName: 1, nbDomainName: 2, dnsComputerName: 3, dnsDomainName: 4, flags: 6, timestamp: 7 } as const;
+export const AvId = {
+  eol: 0,
+  nbComputerName: 1,
+  nbDomainName: 2,
+  dnsComputerName: 3,
+  dnsDomainName: 4,
+  flags: 6,
+  timestamp: 7,
+} as const;
 export const AV_FLAG_MIC_PRESENT = 0x2;
 
 const SIGNATURE = Buffer.from('NTLMSSP\0', 'latin1');
@@ -61,7 +69,7 @@ export const encodeAvPairs = (pairs: AvPair[]): Buffer => {
 
 export const decodeAvPairs = (data: Buffer): AvPair[] => {
   const pairs: AvPair[] = [];
-  for (let at = 0; at + 4 <= data.length; ) {
+  for (let at = 0; at + 4 <= data.length;) {
     const id = data.readUInt16LE(at);
     const length = data.readUInt16LE(at + 2);
     if (id === AvId.eol) return pairs;

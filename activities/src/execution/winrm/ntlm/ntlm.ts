@@ -24,7 +24,8 @@ const hmacMd5 = (key: Buffer, ...data: Buffer[]): Buffer => createHmac('md5', ke
 const utf16 = (text: string): Buffer => Buffer.from(text, 'utf16le');
 
 /** NTOWFv2: the NTLMv2 response key from the password, user and domain. */
-export const ntowfv2 = (password: string, user: string, domain: string): Buffer => hmacMd5(md4(utf16(password)), utf16(user.toUpperCase() + domain));
+export const ntowfv2 = (password: string, user: string, domain: string): Buffer =>
+  hmacMd5(md4(utf16(password)), utf16(user.toUpperCase() + domain));
 
 /** Now as a Windows FILETIME (100 ns ticks since 1601), little-endian. */
 const fileTime = (ms: number): Buffer => {
@@ -52,7 +53,10 @@ export class NtlmSession {
     private readonly flags: number,
     role: 'client' | 'server',
   ) {
-    const key = (what: string) => createHash('md5').update(Buffer.concat([exportedSessionKey, magic(what)])).digest();
+    const key = (what: string) =>
+      createHash('md5')
+        .update(Buffer.concat([exportedSessionKey, magic(what)]))
+        .digest();
     const c2s = { sign: key('client-to-server signing'), seal: key('client-to-server sealing') };
     const s2c = { sign: key('server-to-client signing'), seal: key('server-to-client sealing') };
     const [send, recv] = role === 'client' ? [c2s, s2c] : [s2c, c2s];
@@ -84,7 +88,8 @@ export class NtlmSession {
     const message = this.recvSeal.update(sealed);
     const expected = this.signature(this.recvSign, this.recvSeal, this.recvSeq, message);
     this.recvSeq += 1;
-    if (signature.length !== 16 || !timingSafeEqual(signature, expected)) throw new NtlmError('NTLM message signature does not verify');
+    if (signature.length !== 16 || !timingSafeEqual(signature, expected))
+      throw new NtlmError('NTLM message signature does not verify');
     return message;
   }
 }
@@ -133,8 +138,11 @@ export class NtlmClient {
     const ntProof = hmacMd5(responseKey, challenge.serverChallenge, temp);
     const sessionBaseKey = hmacMd5(responseKey, ntProof);
     const exportedSessionKey = flags & NtlmFlag.keyExchange ? randomBytes(16) : sessionBaseKey;
-    const encryptedRandomSessionKey = flags & NtlmFlag.keyExchange ? new Rc4(sessionBaseKey).update(exportedSessionKey) : Buffer.alloc(0);
-    const lmResponse = serverTimestamp ? Buffer.alloc(24) : Buffer.concat([hmacMd5(responseKey, challenge.serverChallenge, clientChallenge), clientChallenge]);
+    const encryptedRandomSessionKey =
+      flags & NtlmFlag.keyExchange ? new Rc4(sessionBaseKey).update(exportedSessionKey) : Buffer.alloc(0);
+    const lmResponse = serverTimestamp
+      ? Buffer.alloc(24)
+      : Buffer.concat([hmacMd5(responseKey, challenge.serverChallenge, clientChallenge), clientChallenge]);
     const fields = {
       flags,
       lmResponse,
@@ -146,7 +154,8 @@ export class NtlmClient {
       mic: Buffer.alloc(16),
     };
     const message = encodeAuthenticate(fields);
-    if (serverTimestamp) hmacMd5(exportedSessionKey, this.negotiateMessage, challengeMessage, message).copy(message, MIC_OFFSET);
+    if (serverTimestamp)
+      hmacMd5(exportedSessionKey, this.negotiateMessage, challengeMessage, message).copy(message, MIC_OFFSET);
     return { message, session: new NtlmSession(exportedSessionKey, flags, 'client') };
   }
 }
@@ -188,17 +197,21 @@ export class NtlmServer {
 
   /** Verifies the client's proof of the password (and its MIC); throws NtlmError when it fails. */
   accept(authenticateMessage: Buffer): { user: string; domain: string; session: NtlmSession } {
-    if (!this.serverChallenge || !this.challengeMessage || !this.negotiateMessage) throw new NtlmError('AUTHENTICATE before CHALLENGE');
+    if (!this.serverChallenge || !this.challengeMessage || !this.negotiateMessage)
+      throw new NtlmError('AUTHENTICATE before CHALLENGE');
     const auth = decodeAuthenticate(authenticateMessage);
     const password = this.passwords(auth.user, auth.domain);
     if (password === undefined || auth.ntResponse.length < 48) throw new NtlmError('authentication failed');
     const responseKey = ntowfv2(password, auth.user, auth.domain);
     const proof = auth.ntResponse.subarray(0, 16);
     const temp = auth.ntResponse.subarray(16);
-    if (!timingSafeEqual(hmacMd5(responseKey, this.serverChallenge, temp), proof)) throw new NtlmError('authentication failed');
+    if (!timingSafeEqual(hmacMd5(responseKey, this.serverChallenge, temp), proof))
+      throw new NtlmError('authentication failed');
     const sessionBaseKey = hmacMd5(responseKey, proof);
     const exportedSessionKey =
-      auth.flags & NtlmFlag.keyExchange && auth.encryptedRandomSessionKey.length === 16 ? new Rc4(sessionBaseKey).update(auth.encryptedRandomSessionKey) : sessionBaseKey;
+      auth.flags & NtlmFlag.keyExchange && auth.encryptedRandomSessionKey.length === 16
+        ? new Rc4(sessionBaseKey).update(auth.encryptedRandomSessionKey)
+        : sessionBaseKey;
     if (auth.mic.length === 16 && !auth.mic.equals(Buffer.alloc(16))) {
       const zeroed = Buffer.from(authenticateMessage);
       Buffer.alloc(16).copy(zeroed, MIC_OFFSET);

@@ -11,7 +11,10 @@ describe('md4', () => {
     ['message digest', 'd9130a8164549fe818874806e1c7014b'],
     ['abcdefghijklmnopqrstuvwxyz', 'd79e1c308aa5bbcdeea8ed63df412da9'],
     ['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789', '043f8582f241db351ce627e153e7f0e4'],
-    ['12345678901234567890123456789012345678901234567890123456789012345678901234567890', 'e33b4ddc9c38f2199c3e7b164fcc0536'],
+    [
+      '12345678901234567890123456789012345678901234567890123456789012345678901234567890',
+      'e33b4ddc9c38f2199c3e7b164fcc0536',
+    ],
   ])('hashes %j as RFC 1320 says', (input, digest) => {
     expect(md4(Buffer.from(input, 'ascii')).toString('hex')).toBe(digest);
   });
@@ -26,7 +29,10 @@ describe('Rc4', () => {
   ])('encrypts with key %j', (key, plain, cipher) => {
     expect(new Rc4(Buffer.from(key)).update(Buffer.from(plain)).toString('hex')).toBe(cipher);
     const split = new Rc4(Buffer.from(key));
-    const whole = Buffer.concat([split.update(Buffer.from(plain.slice(0, 3))), split.update(Buffer.from(plain.slice(3)))]);
+    const whole = Buffer.concat([
+      split.update(Buffer.from(plain.slice(0, 3))),
+      split.update(Buffer.from(plain.slice(3))),
+    ]);
     expect(whole.toString('hex')).toBe(cipher);
   });
 });

@@ -9,7 +9,17 @@ export const dynamic = 'force-dynamic';
 // does not come from an allowed origin (its CSRF check), so they must reach it as the browser sent them.
 // X-Forwarded-For is the browser's address as web/server.js saw it (never one the browser wrote):
 // the API limits failed sign-ins per source.
-const REQUEST_HEADERS = ['accept', 'content-type', 'cookie', 'last-event-id', 'authorization', 'user-agent', 'origin', 'sec-fetch-site', 'x-forwarded-for'];
+const REQUEST_HEADERS = [
+  'accept',
+  'content-type',
+  'cookie',
+  'last-event-id',
+  'authorization',
+  'user-agent',
+  'origin',
+  'sec-fetch-site',
+  'x-forwarded-for',
+];
 const RESPONSE_HEADERS = ['content-type', 'cache-control', 'x-accel-buffering', 'retry-after'];
 
 const proxy = async (req: Request, ctx: { params: Promise<{ path: string[] }> }): Promise<Response> => {
@@ -34,7 +44,10 @@ const proxy = async (req: Request, ctx: { params: Promise<{ path: string[] }> })
       signal: req.signal,
     });
   } catch {
-    return Response.json({ error: { type: 'Unavailable', message: 'the orchestrator API cannot be reached' } }, { status: 502 });
+    return Response.json(
+      { error: { type: 'Unavailable', message: 'the orchestrator API cannot be reached' } },
+      { status: 502 },
+    );
   }
   const out = new Headers();
   for (const name of RESPONSE_HEADERS) {

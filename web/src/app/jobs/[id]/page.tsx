@@ -40,7 +40,9 @@ export default function JobMonitorPage() {
     }
     setJob(res.data);
     // A snapshot from the stream may be newer than the one in this answer; keep the more advanced.
-    setProgress((p) => (res.data.progress && (!p || p.status !== res.data.progress.status || !p.finishedAt) ? res.data.progress : p));
+    setProgress((p) =>
+      res.data.progress && (!p || p.status !== res.data.progress.status || !p.finishedAt) ? res.data.progress : p,
+    );
   }, [id]);
 
   useEffect(() => {
@@ -53,7 +55,10 @@ export default function JobMonitorPage() {
 
   const stream = useJobStream(id, {
     onProgress: setProgress,
-    onLines: (batch) => setLines((all) => (all.length + batch.length > KEEP_LINES ? [...all, ...batch].slice(-KEEP_LINES) : [...all, ...batch])),
+    onLines: (batch) =>
+      setLines((all) =>
+        all.length + batch.length > KEEP_LINES ? [...all, ...batch].slice(-KEEP_LINES) : [...all, ...batch],
+      ),
     onEnd: () => void load(),
   });
 
@@ -67,7 +72,9 @@ export default function JobMonitorPage() {
       let failure = '';
       do {
         const query: URLSearchParams = new URLSearchParams({ target, limit: '200', ...(after && { after }) });
-        const res: Awaited<ReturnType<typeof api<StepResultPage>>> = await api<StepResultPage>(`/jobs/${encodeURIComponent(id)}/results?${query}`);
+        const res: Awaited<ReturnType<typeof api<StepResultPage>>> = await api<StepResultPage>(
+          `/jobs/${encodeURIComponent(id)}/results?${query}`,
+        );
         if (!res.ok) {
           failure = res.error.message;
           break;
@@ -86,7 +93,8 @@ export default function JobMonitorPage() {
 
   // The open target's results again whenever one of its cells changes: a step it finished shows its output.
   const openIndex = open && progress ? progress.targets.indexOf(open.target) : -1;
-  const openColumn = openIndex >= 0 && progress ? progress.steps.map((_, si) => progress.matrix[si]?.[openIndex] ?? ' ').join('') : '';
+  const openColumn =
+    openIndex >= 0 && progress ? progress.steps.map((_, si) => progress.matrix[si]?.[openIndex] ?? ' ').join('') : '';
   useEffect(() => {
     if (open) void loadResults(open.target);
   }, [open, openColumn, loadResults]);
@@ -96,7 +104,12 @@ export default function JobMonitorPage() {
     setOpen({ target, stepId });
   };
 
-  if (error) return <p className="error-box" role="alert">{error}</p>;
+  if (error)
+    return (
+      <p className="error-box" role="alert">
+        {error}
+      </p>
+    );
   if (!job) return <p className="muted">Loading job…</p>;
   const status = progress?.status ?? job.status;
   return (
@@ -118,20 +131,38 @@ export default function JobMonitorPage() {
           )}
         </div>
         <p className="small muted">
-          <code>{job.id}</code> · requested by <strong>{job.requestedBy}</strong> · {dateTime(job.createdAt)} · plan <code title={job.planHash}>{shortHash(job.planHash)}</code>
-          {job.targetGroup && <> · group <strong>{job.targetGroup}</strong></>} ·{' '}
-          <Link href={`/jobs?q=${encodeURIComponent(job.name)}`}>history</Link>
+          <code>{job.id}</code> · requested by <strong>{job.requestedBy}</strong> · {dateTime(job.createdAt)} · plan{' '}
+          <code title={job.planHash}>{shortHash(job.planHash)}</code>
+          {job.targetGroup && (
+            <>
+              {' '}
+              · group <strong>{job.targetGroup}</strong>
+            </>
+          )}{' '}
+          · <Link href={`/jobs?q=${encodeURIComponent(job.name)}`}>history</Link>
         </p>
         {job.request && <p className="small">“{job.request}”</p>}
         {progress?.approval.required && (
           <p className="small" data-testid="approval-line">
-            Approval: <StatusBadge status={progress.approval.status === 'pending' ? 'awaiting_approval' : progress.approval.status} />
-            {progress.approval.decidedBy && ` by ${progress.approval.decidedBy} at ${dateTime(progress.approval.decidedAt)}`}
+            Approval:{' '}
+            <StatusBadge
+              status={progress.approval.status === 'pending' ? 'awaiting_approval' : progress.approval.status}
+            />
+            {progress.approval.decidedBy &&
+              ` by ${progress.approval.decidedBy} at ${dateTime(progress.approval.decidedAt)}`}
             {progress.approval.comment && ` — “${progress.approval.comment}”`}
           </p>
         )}
-        {job.error && <p className="error-box">{job.error.type}: {job.error.message}</p>}
-        {job.progressError && !progress && <p className="note-box">Live progress is not available right now ({job.progressError}); showing the stored record.</p>}
+        {job.error && (
+          <p className="error-box">
+            {job.error.type}: {job.error.message}
+          </p>
+        )}
+        {job.progressError && !progress && (
+          <p className="note-box">
+            Live progress is not available right now ({job.progressError}); showing the stored record.
+          </p>
+        )}
         <Controls jobId={job.id} status={status} progress={progress} onDone={() => void load()} />
       </header>
 
