@@ -12,6 +12,7 @@ import {
   type ControlAnswer,
   type JobCreated,
   type JobDetail,
+  type JobLinks,
   type JobList,
   type Sent,
   type StepResultPage,
@@ -55,10 +56,15 @@ const callerOf = (req: Request, res: Response): Caller => ({ ...principalOf(res)
 
 export const jobsRouter = (deps: ApiDeps): Router => {
   const router = Router();
-  const uiLink = (id: string) =>
-    deps.temporalUiUrl
+  /** Where a job's record, live events and results are, and its workflow in Temporal UI if there is one. */
+  const linksOf = (id: string): JobLinks => ({
+    self: `/api/jobs/${id}`,
+    events: `/api/jobs/${id}/events`,
+    results: `/api/jobs/${id}/results`,
+    temporalUi: deps.temporalUiUrl
       ? `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${id}`
-      : null;
+      : null,
+  });
 
   router.post('/', requireRole('operator'), async (req, res) => {
     const body = parseBody(createJobSchema(req.body), req);
@@ -70,12 +76,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       risk,
       approvalRequired,
       summary,
-      links: {
-        self: `/api/jobs/${id}`,
-        events: `/api/jobs/${id}/events`,
-        results: `/api/jobs/${id}/results`,
-        temporalUi: uiLink(id),
-      },
+      links: linksOf(id),
     } satisfies Sent<JobCreated>);
   });
 
@@ -139,12 +140,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       targets: job.resolved_targets.targets,
       progress,
       progressError,
-      links: {
-        self: `/api/jobs/${id}`,
-        events: `/api/jobs/${id}/events`,
-        results: `/api/jobs/${id}/results`,
-        temporalUi: uiLink(id),
-      },
+      links: linksOf(id),
     } satisfies Sent<JobDetail>);
   });
 

@@ -2,7 +2,7 @@
 import { Suspense, useCallback, useEffect, useState, type FormEvent } from 'react';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
-import type { JobStatus } from '@opsc/contracts';
+import { JobStatus } from '@opsc/contracts';
 import { api } from '../../lib/api';
 import { dateTime, duration } from '../../lib/format';
 import type { JobCreated, JobDetail, JobList, JobListItem } from '@opsc/contracts/api';
@@ -10,18 +10,7 @@ import { RiskBadge, StatusBadge } from '../../components/badges';
 import { atLeast, useSession } from '../../components/session';
 import { DataTable } from '../../components/data-table';
 
-const STATUSES: JobStatus[] = [
-  'queued',
-  'awaiting_approval',
-  'running',
-  'paused',
-  'awaiting_decision',
-  'rolling_back',
-  'completed',
-  'failed',
-  'cancelled',
-  'rejected',
-];
+const STATUSES = JobStatus.options;
 const FILTERS = ['status', 'requester', 'group', 'since', 'until', 'q'] as const;
 
 const Outcome = ({ job }: { job: JobListItem }) => {
