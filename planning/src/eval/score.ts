@@ -129,10 +129,12 @@ export const scoreExpectation = (e: Expectation, o: Observed, inv: InventoryInde
 
 const RANK: Record<Verdict, number> = { pass: 2, partial: 1, fail: 0 };
 
-/** A case's verdict: its expectation's, or the best of its `anyOf` (the first on a tie). */
+/** A case's verdict: its expectation's, or the best of its `anyOf` (fewer reasons, then the first, on a tie). */
 export const scoreCase = (c: EvalCase, o: Observed, inv: InventoryIndex): CaseScore => {
   const scores = (c.anyOf ?? (c.expect ? [c.expect] : [])).map((e) => scoreExpectation(e, o, inv));
-  const best = scores.reduce<CaseScore | null>((b, s) => (!b || RANK[s.verdict] > RANK[b.verdict] ? s : b), null);
+  const better = (s: CaseScore, b: CaseScore) =>
+    RANK[s.verdict] > RANK[b.verdict] || (RANK[s.verdict] === RANK[b.verdict] && s.reasons.length < b.reasons.length);
+  const best = scores.reduce<CaseScore | null>((b, s) => (!b || better(s, b) ? s : b), null);
   if (!best) return { verdict: 'fail', reasons: ['the case states no expectation'] };
   if (scores.length > 1 && best.verdict !== 'pass')
     return { ...best, reasons: best.reasons.map((r) => `closest alternative: ${r}`) };
