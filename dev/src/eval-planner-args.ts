@@ -1,10 +1,19 @@
 import { parseArgs } from 'node:util';
-import { CATEGORIES, type Category } from '@opsc/planning';
+import { CATEGORIES, type Category, type LlmMode } from '@opsc/planning';
 
 /** What `npm run eval:planner -- ...` was asked to do. */
 export interface EvalPlannerArgs {
   planner: 'builtin' | 'llm';
-  llm: { apiKey: string; baseURL?: string; model: string; timeoutMs: number; maxRepairs: number } | null;
+  llm: {
+    apiKey: string;
+    baseURL?: string;
+    model: string;
+    timeoutMs: number;
+    maxRepairs: number;
+    mode: LlmMode;
+  } | null;
+  /** Start the local llama-server (npm run llm's) for the run and ask it. */
+  local: boolean;
   sample: number | null;
   seed: number;
   category: Category | null;
@@ -17,10 +26,11 @@ export interface EvalPlannerArgs {
 export class UsageError extends Error {}
 
 export const USAGE = `npm run eval:planner -- [--planner builtin|llm] [--base-url URL] [--model M] [--api-key K]
-    [--timeout-seconds S] [--max-repairs N] [--sample N] [--seed N] [--category C] [--json] [--verbose]
+    [--local] [--mode auto|tools|json-schema] [--timeout-seconds S] [--max-repairs N] [--sample N] [--seed N] [--category C] [--json] [--verbose]
     [--min-score S]
   --planner llm talks to any OpenAI-compatible server (OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_API_KEY are
-  the defaults); a local server that takes any key needs no --api-key.`;
+  the defaults); a local server that takes any key needs no --api-key. --local starts the local llama-server
+  (npm run llm's model) for the run and asks it in structured output (--mode json-schema).`;
 
 const number = (flag: string, text: string | undefined, min: number, max: number, integer = true): number | null => {
   if (text === undefined) return null;
@@ -47,6 +57,8 @@ export const parseEvalPlannerArgs = (argv: string[], env: NodeJS.ProcessEnv): Ev
         'api-key': { type: 'string' },
         'timeout-seconds': { type: 'string' },
         'max-repairs': { type: 'string' },
+        mode: { type: 'string' },
+        local: { type: 'boolean', default: false },
         sample: { type: 'string' },
         seed: { type: 'string' },
         category: { type: 'string' },
@@ -67,7 +79,22 @@ export const parseEvalPlannerArgs = (argv: string[], env: NodeJS.ProcessEnv): Ev
   if (category !== null && !(CATEGORIES as readonly string[]).includes(category))
     throw new UsageError(`--category: expected one of ${CATEGORIES.join(', ')}, got "${category}"`);
   let llm: EvalPlannerArgs['llm'] = null;
-  if (planner === 'llm') {
+  const mode = values.mode ?? (values.local ? 'json-schema' : (env.PLANNER_LLM_MODE ?? 'auto'));
+  if (mode !== 'auto' && mode !== 'tools' && mode !== 'json-schema')
+    throw new UsageError(`--mode: expected auto, tools or json-schema, got "${mode}"`);
+  if (values.local && planner !== 'llm') throw new UsageError('--local is for --planner llm');
+  if (values.local && (values['base-url'] || values.model || values['api-key']))
+    throw new UsageError('--local starts its own server: leave out --base-url, --model and --api-key');
+  if (planner === 'llm' && values.local) {
+    llm = {
+      // Filled in once the local server runs (eval-planner.ts).
+      apiKey: '',
+      model: '',
+      timeoutMs: (number('timeout-seconds', values['timeout-seconds'], 1, 3_600) ?? 300) * 1000,
+      maxRepairs: number('max-repairs', values['max-repairs'], 0, 5) ?? 2,
+      mode,
+    };
+  } else if (planner === 'llm') {
     const baseURL = values['base-url'] ?? env.OPENAI_BASE_URL;
     const model = values.model ?? env.OPENAI_MODEL;
     if (!model) throw new UsageError('--model: the LLM planner needs a model name (or OPENAI_MODEL)');
@@ -81,12 +108,14 @@ export const parseEvalPlannerArgs = (argv: string[], env: NodeJS.ProcessEnv): Ev
       model,
       timeoutMs: (number('timeout-seconds', values['timeout-seconds'], 1, 3_600) ?? 300) * 1000,
       maxRepairs: number('max-repairs', values['max-repairs'], 0, 5) ?? 2,
+      mode,
     };
   } else if (values['base-url'] || values.model || values['api-key'])
     throw new UsageError('--base-url, --model and --api-key are for --planner llm');
   return {
     planner,
     llm,
+    local: values.local,
     sample: number('sample', values.sample, 1, 100_000),
     seed: number('seed', values.seed, 0, 2 ** 31) ?? 18,
     category: category as Category | null,

@@ -16,6 +16,9 @@ import {
   stratifiedSample,
   summarize,
 } from '@opsc/planning';
+import { startLocalLlm } from '@opsc/llm';
+import path from 'node:path';
+import { DATA_DIR } from './paths.js';
 import { parseEvalPlannerArgs, USAGE, UsageError } from './eval-planner-args.js';
 
 let args;
@@ -32,10 +35,19 @@ const catalog = await loadCatalog([BUILTIN_TOOLS_DIR]);
 const corpus = await loadCorpus();
 const chosen = args.category ? corpus.filter((c) => c.category === args.category) : corpus;
 const cases = args.sample ? stratifiedSample(chosen, args.sample, args.seed) : chosen;
+// --local: the local llama-server for this run, stopped when it ends.
+const local = args.local ? await startLocalLlm({ logFile: path.join(DATA_DIR, 'logs', 'llm-eval.log') }) : undefined;
+if (local && args.llm) {
+  Object.assign(args.llm, { apiKey: local.apiKey, baseURL: local.baseUrl, model: local.model });
+  process.stderr.write(`local llama-server ready in ${local.loadSeconds.toFixed(1)} s\n`);
+}
 const llm = args.llm ? createLangChainPlanner(args.llm) : undefined;
 const name = args.llm ? `llm (${args.llm.model}${args.llm.baseURL ? ` at ${args.llm.baseURL}` : ''})` : 'built-in';
 process.stderr.write(`planner: ${name}; ${cases.length} of ${corpus.length} cases\n`);
 
+// Ctrl-C stops the local server too: it is a child of this process, not of the terminal.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => void (local ? local.stop() : Promise.resolve()).then(() => process.exit(130)));
 const results = await runEval(cases, {
   catalog,
   ...(llm && { llm }),
@@ -44,7 +56,7 @@ const results = await runEval(cases, {
     if (llm || args.verbose)
       process.stderr.write(`[${done}/${total}] ${r.verdict.padEnd(7)} ${r.category}/${r.id} ${r.ms.toFixed(0)} ms\n`);
   },
-});
+}).finally(() => local?.stop());
 const summary = summarize(results);
 if (args.json) {
   const model = args.llm && { model: args.llm.model, ...(args.llm.baseURL && { baseURL: args.llm.baseURL }) };

@@ -14,7 +14,7 @@ export { assessExecutablePlan, type ExecutableAssessment } from './validate/vali
 export { builtinPlan, type PlannerAnswer, type PlannerRequest } from './builtin/builtin-planner.js';
 export type { InventorySketch } from './builtin/entities.js';
 export { proposePlan, type Planner, type PlannerContext, type ProposeDeps } from './propose.js';
-export { createLangChainPlanner, type LangChainPlannerOptions } from './langchain/langchain-planner.js';
+export { createLangChainPlanner, type LangChainPlannerOptions, type LlmMode } from './langchain/langchain-planner.js';
 export { PHRASINGS, SEED_REQUESTS } from './builtin/phrasings.js';
 export {
   CATEGORIES,

@@ -107,6 +107,35 @@ export const DECLARED_ENV: DeclaredGroup[] = [
         defaultText: '<OPSC_DATA_DIR>/vault/master.pem',
         description: 'The vault key file, given to the executor only.',
       },
+      {
+        name: 'OPSC_LLM',
+        defaultText: 'none',
+        description:
+          "`local` starts llama.cpp's server with the local planner model on loopback (built and fetched once, cached outside the work tree) and points the orchestrator's LLM planner at it (`PLANNER_LLM_MODE=json-schema`, `PLANNER_TIMEOUT_SECONDS` 120 unless set). See docs/llm.md.",
+      },
+      {
+        name: 'OPSC_LLM_PORT',
+        defaultText: '8091',
+        description: "The local LLM server's port on 127.0.0.1 (`OPSC_LLM=local`, and `npm run llm`).",
+      },
+    ],
+  },
+  {
+    reader: 'npm run llm',
+    about:
+      "The local LLM server (`npm run llm`, `llm/`): llama.cpp's `llama-server` with the planner's local model, in the foreground.",
+    variables: [
+      { name: 'OPSC_LLM_PORT', defaultText: '8091', description: 'Its port.' },
+      {
+        name: 'OPSC_LLM_HOST',
+        defaultText: '127.0.0.1',
+        description: 'Its address: loopback only (127.0.0.0/8 or ::1); anything else is refused.',
+      },
+      {
+        name: 'OPSC_DATA_DIR',
+        defaultText: '.data/',
+        description: 'Where its log (`logs/llm.log`) and API key (`llm/api-key`, mode 0600) go.',
+      },
     ],
   },
   {
