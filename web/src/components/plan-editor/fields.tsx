@@ -103,8 +103,10 @@ export const ParamInput = ({
   /** Shown beside the label: the parameter's type. */
   typeHint?: string | undefined;
 }) => {
-  const f = useField(field, [], question);
-  const c = f.control;
+  const f = useField(field);
+  // The planner's question until the validator says something on the field; then its message.
+  const ask = question && !f.messages.length;
+  const c = { ...f.control, 'aria-describedby': ask ? f.hintId : f.control['aria-describedby'] };
   let input: ReactNode;
   if (type === 'boolean')
     input = <input type="checkbox" {...c} checked={value === true} onChange={(e) => onValue(e.target.checked)} />;
@@ -169,7 +171,7 @@ export const ParamInput = ({
         </span>
       </label>
       {input}
-      {question && (
+      {ask && (
         <p className="small warn-text" id={f.hintId}>
           {question}
         </p>

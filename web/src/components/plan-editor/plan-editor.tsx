@@ -99,7 +99,7 @@ export const PlanEditor = ({ draft, plan, tools, inventory, missing, shared, onS
   const edit = (next: PlanDraft) => onEdit({ draft: next });
   const rollbackOf = (id: string) =>
     plan?.steps.filter((s) => (s.id === id || s.variantOf === id) && s.rollback).map((s) => s.rollback?.name ?? '') ??
-    [];
+    null;
 
   const move = (index: number, delta: -1 | 1) => {
     const moved = moveStep(draft, index, delta);

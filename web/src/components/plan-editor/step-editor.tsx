@@ -11,8 +11,8 @@ export interface StepEditorProps {
   index: number;
   count: number;
   tool: ToolSummary | undefined;
-  /** Names of the rollback actions the validator compiled for this step. */
-  rollback: string[];
+  /** Names of the rollback actions the validator compiled for this step; null while the plan does not validate. */
+  rollback: string[] | null;
   /** Questions the planner asked, by parameter path. */
   missing: ReadonlyMap<string, string>;
   /** Its targets are edited with every step's, above. */
@@ -175,7 +175,14 @@ export const StepEditor = (props: StepEditorProps) => {
         ))}
       </div>
       <FieldError id={paramsField.errorId} field={`${at}.params`} messages={paramsField.messages} />
-      <p className="small muted">Rollback: {rollback.length ? rollback.join('; ') : 'none (nothing to undo)'}</p>
+      <p className="small muted">
+        Rollback:{' '}
+        {rollback === null
+          ? 'shown once the plan validates'
+          : rollback.length
+            ? rollback.join('; ')
+            : 'none (nothing to undo)'}
+      </p>
     </li>
   );
 };
