@@ -308,9 +308,10 @@ describe('accessibility', () => {
     await expectFieldError(card, 'steps.2.params.service', /service-stop needs service/);
     await screenshot(page, 'editor-02-tablet');
     expect(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')).toBe(0);
-    const unlabelled = await card.evaluate(UNLABELLED);
+    const lastCard = `[...document.querySelectorAll('[data-testid=plan-card]')].at(-1)`;
+    const unlabelled = await page.evaluate(`(${UNLABELLED})(${lastCard})`);
     expect(unlabelled).toEqual([]);
-    const dangling = await card.evaluate(DANGLING_DESCRIPTIONS);
+    const dangling = await page.evaluate(`(${DANGLING_DESCRIPTIONS})(${lastCard})`);
     expect(dangling).toEqual([]);
   });
 
