@@ -210,6 +210,22 @@ describe('targets', () => {
     expect(await card.getByTestId('plan-answer').textContent()).toMatch(/lin-1, lin-3/);
   });
 
+  it('filters by tags: an unknown tag is named on the tags field, a known one narrows the group', async () => {
+    const { card } = await planAndOpen(operator.page, WEB_REQUEST);
+    await settled(card, 'ready');
+    await field(card, 'all.targets.group').selectOption('Mixed');
+    await field(card, 'all.targets.tags').fill('nosuch');
+    await settled(card, 'invalid');
+    // The validator finds no targets (on the targets as a whole); the editor names the tag no target has.
+    await expectFieldError(card, 'all.targets', /selects no targets/);
+    await expectFieldError(card, 'all.targets.tags', /no target has the tag nosuch/);
+
+    await field(card, 'all.targets.tags').fill('web');
+    await settled(card, 'ready');
+    expect(await card.getByTestId('plan-targets').textContent()).toBe('2 (2 Linux)');
+    expect(await errorOf(card, 'all.targets.tags').count()).toBe(0);
+  });
+
   it('changes the OS filter: a Linux-only tool over a mixed group is refused on the targets, and ready on Linux', async () => {
     const { card } = await planAndOpen(operator.page, DISK_REQUEST);
     await field(card, 'steps.0.targets.os').selectOption('');
