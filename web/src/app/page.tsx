@@ -1,8 +1,9 @@
 'use client';
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import type { PlanProposal, ToolList, ToolSummary } from '@opsc/contracts/api';
+import type { GroupList, PlanProposal, TargetList, ToolList, ToolSummary } from '@opsc/contracts/api';
 import { api } from '../lib/api';
 import { PlanCard } from '../components/plan-card';
+import { EMPTY_INVENTORY, type InventoryView } from '../components/plan-editor/target-editor';
 import { atLeast, useSession } from '../components/session';
 
 type Entry =
@@ -22,13 +23,29 @@ export default function ChatPage() {
   const [input, setInput] = useState('');
   const [busy, setBusy] = useState(false);
   const [tools, setTools] = useState<Map<string, ToolSummary>>(new Map());
+  const [inventory, setInventory] = useState<InventoryView>(EMPTY_INVENTORY);
   const nextId = useRef(1);
   const end = useRef<HTMLDivElement>(null);
+
+  /** The groups and targets the plan editor offers and checks names against: read again with each new plan. */
+  const readInventory = async () => {
+    const [groups, targets] = await Promise.all([
+      api<GroupList>('/inventory/groups'),
+      api<TargetList>('/inventory/targets'),
+    ]);
+    if (groups.ok && targets.ok)
+      setInventory({
+        loaded: true,
+        groups: groups.data.groups.map((g) => g.name).sort((a, b) => a.localeCompare(b)),
+        targets: targets.data.targets.map(({ name, os, tags }) => ({ name, os, tags })),
+      });
+  };
 
   useEffect(() => {
     void api<ToolList>('/tools').then((res) => {
       if (res.ok) setTools(new Map(res.data.tools.map((t) => [t.name, t])));
     });
+    void readInventory();
   }, []);
   // A block body: newer Chromium's scrollIntoView returns a promise, which React would take for a cleanup.
   useEffect(() => {
@@ -42,7 +59,7 @@ export default function ChatPage() {
     setBusy(true);
     setEntries((all) => [...all, { kind: 'user', id: nextId.current++, text: request }]);
     setInput('');
-    const res = await api<PlanProposal>('/plans', { body: { request } });
+    const [res] = await Promise.all([api<PlanProposal>('/plans', { body: { request } }), readInventory()]);
     setBusy(false);
     setEntries((all) => [
       ...all,
@@ -86,7 +103,7 @@ export default function ChatPage() {
               {entry.text}
             </p>
           ) : entry.kind === 'ai' ? (
-            <PlanCard key={entry.id} proposal={entry.proposal} tools={tools} />
+            <PlanCard key={entry.id} proposal={entry.proposal} tools={tools} inventory={inventory} />
           ) : (
             <p key={entry.id} className="msg error-box" role="alert">
               {entry.text}

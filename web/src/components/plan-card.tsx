@@ -1,22 +1,24 @@
 'use client';
-import { useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { useRouter } from 'next/navigation';
 import { NEEDS_INPUT, planAnswer, refusalAnswer, type PlanDraft } from '@opsc/contracts';
-import type { JobCreated, PlanProposal, PlanValidation, ToolSummary } from '@opsc/contracts/api';
-import { api, issuesByField } from '../lib/api';
+import type { JobCreated, PlanProposal, ToolSummary } from '@opsc/contracts/api';
+import { api } from '../lib/api';
+import { sharesTargets, targetedSteps } from '../lib/draft-edits';
 import { shortHash } from '../lib/format';
+import { placeIssues, type PlacedIssues } from '../lib/plan-issues';
+import { usePlanCheck, type Validation } from '../lib/use-plan-check';
 import { RiskBadge } from './badges';
-import { PlanEditor } from './plan-editor';
-
-/** What the validator answers for an edited plan (`POST /api/plans { plan }`). */
-type Validation = Omit<PlanValidation, 'status'> & { status: PlanProposal['status'] };
+import { FieldContext } from './plan-editor/fields';
+import { PlanEditor } from './plan-editor/plan-editor';
+import type { InventoryView } from './plan-editor/target-editor';
 
 /** The "AI response" of the seed: what will happen, targets by OS, risk, ETA, and the question (parts from contracts' planAnswer, as the API's text). */
-const Answer = ({ v, draft }: { v: Validation; draft: PlanDraft | null }) => {
+const Answer = ({ v, draft, stale }: { v: Validation; draft: PlanDraft | null; stale: boolean }) => {
   if (!v.summary) return null;
   const a = planAnswer(v.summary, draft);
   return (
-    <div className="answer" data-testid="plan-answer">
+    <div className={`answer${stale ? ' stale' : ''}`} data-testid="plan-answer" aria-busy={stale}>
       <p>{a.opening}</p>
       <ul className="checks">
         {a.checks.map((c, i) => (
@@ -33,8 +35,8 @@ const Answer = ({ v, draft }: { v: Validation; draft: PlanDraft | null }) => {
         <dt>ETA</dt>
         <dd data-testid="plan-eta">{a.eta}</dd>
         <dt>Plan hash</dt>
-        <dd className="mono" title={v.planHash ?? ''}>
-          {shortHash(v.planHash)}
+        <dd className="mono" title={stale ? '' : (v.planHash ?? '')} data-testid="plan-hash">
+          {stale ? 'checking the edited plan…' : shortHash(v.planHash)}
         </dd>
       </dl>
       {a.warnings.map((w, i) => (
@@ -48,63 +50,96 @@ const Answer = ({ v, draft }: { v: Validation; draft: PlanDraft | null }) => {
   );
 };
 
-/** A planner's answer in the conversation: the plan, editable, re-validated by the API, then run. */
-export const PlanCard = ({ proposal, tools }: { proposal: PlanProposal; tools: Map<string, ToolSummary> }) => {
+/** What is wrong with the plan: how many issues sit on their fields, and the ones no field stands for, in words. */
+const IssueSummary = ({ placed, status }: { placed: PlacedIssues; status: Validation['status'] }) => {
+  const onFields = [...placed.byField.values()].reduce((n, list) => n + list.length, 0);
+  if (status !== 'invalid' && !placed.general.length) return null;
+  return (
+    <div data-testid="plan-issues-summary">
+      {status === 'invalid' && (
+        <p>
+          The plan does not validate
+          {onFields > 0
+            ? `: ${onFields} issue${onFields === 1 ? ' is' : 's are'} shown on ${onFields === 1 ? 'its field' : 'their fields'} in the plan below.`
+            : '.'}
+        </p>
+      )}
+      {placed.general.length > 0 && (
+        <ul className="error-box" data-testid="plan-issues">
+          {placed.general.map((g, i) => (
+            <li key={`${g.path}-${i}`} data-path={g.path}>
+              <strong>{g.words}</strong>: {g.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+};
+
+const readiness = (v: Validation, checking: boolean): string =>
+  checking
+    ? 'Checking the edited plan…'
+    : v.status === 'ready'
+      ? ''
+      : v.status === 'needs-input'
+        ? 'Answer the questions in the plan first.'
+        : 'Fix the issues in the plan first.';
+
+/** A planner's answer in the conversation: the plan, editable, checked by the API after every edit, then run. */
+export const PlanCard = ({
+  proposal,
+  tools,
+  inventory,
+}: {
+  proposal: PlanProposal;
+  tools: Map<string, ToolSummary>;
+  inventory: InventoryView;
+}) => {
   const router = useRouter();
-  const [v, setV] = useState<Validation>(proposal);
-  const [draft, setDraft] = useState<PlanDraft | null>(proposal.draft);
-  const [expanded, setExpanded] = useState(proposal.status === 'needs-input');
-  const [dirty, setDirty] = useState(false);
-  const [errors, setErrors] = useState<Map<string, string>>(issuesByField(proposal.issues));
-  const [message, setMessage] = useState('');
-  const [busy, setBusy] = useState<'check' | 'run' | null>(null);
-
-  const missing = new Map(v.missing.map((m) => [m.path, m.question]));
+  const prefix = `plan${useId().replace(/[^A-Za-z0-9_-]/g, '')}`;
+  const { draft, v, issues, missing, checking, edited, failure, approval, edit, refused } = usePlanCheck(proposal);
+  const [expanded, setExpanded] = useState(proposal.status === 'needs-input' || proposal.status === 'invalid');
+  const [shared, setShared] = useState(() => (proposal.draft ? sharesTargets(proposal.draft, tools) : false));
+  const [busy, setBusy] = useState(false);
   const refusal = refusalAnswer(proposal.refusal);
-  const edit = (next: PlanDraft) => {
-    setDraft(next);
-    setDirty(true);
-  };
 
-  const check = async () => {
-    if (!draft) return;
-    setBusy('check');
-    setMessage('');
-    const res = await api<Validation>('/plans', { body: { plan: draft } });
-    setBusy(null);
-    if (res.ok) {
-      setV(res.data);
-      if (res.data.draft) setDraft(res.data.draft);
-      setErrors(issuesByField(res.data.issues));
-      setDirty(false);
-      setMessage(res.data.status === 'ready' ? 'The plan validates.' : '');
-      return;
-    }
-    const byField = issuesByField(res.error.issues);
-    setErrors(byField);
-    setMessage(`${res.error.message}${byField.size ? ' — see the fields marked below' : ''}`);
-    setExpanded(true);
-  };
+  // Issues sit on fields of the editor: open it when a check finds some.
+  useEffect(() => {
+    if (v.status === 'invalid' || v.status === 'needs-input') setExpanded(true);
+  }, [v.status]);
+
+  const placed = placeIssues(issues, draft ?? { name: '', steps: [], policies: {} as PlanDraft['policies'] }, {
+    shared: new Set(shared && draft ? targetedSteps(draft, tools) : []),
+  });
+  const ready = v.status === 'ready' && !checking && !busy && Boolean(v.planHash);
+  const notReady = readiness(v, checking);
+  const readinessId = `${prefix}-readiness`;
 
   const run = async () => {
-    if (!draft || !v.planHash) return;
-    setBusy('run');
-    setMessage('');
+    if (!draft || !v.planHash || !ready) return;
+    setBusy(true);
     const res = await api<JobCreated>('/jobs', { body: { draft, expectPlanHash: v.planHash } });
-    setBusy(null);
+    setBusy(false);
     if (res.ok) {
       router.push(`/jobs/${res.data.id}`);
       return;
     }
-    setErrors(issuesByField(res.error.issues));
-    setMessage(res.error.message);
+    refused(res.error.message, res.error.issues);
+    // The plan changed under us (the inventory, the catalog): check it again, so the hash shown is current.
+    if (res.error.type === 'Conflict') edit({ draft });
   };
 
-  const unplaced = [...errors.entries()].filter(
-    ([path]) => !/^steps\.\d+\.(params\.|timeoutSeconds|retries|tool|targets)|^steps\.\d+$|^policies\./.test(path),
-  );
+  const message = failure
+    ? { text: failure, className: 'error-box' }
+    : checking
+      ? { text: 'Checking the edited plan…', className: 'note-box' }
+      : edited && v.status === 'ready'
+        ? { text: 'The plan validates.', className: 'ok-box' }
+        : null;
+
   return (
-    <article className="msg ai" data-testid="plan-card" data-status={v.status}>
+    <article className="msg ai" data-testid="plan-card" data-status={v.status} data-checking={checking}>
       <header className="row small muted">
         <span data-testid="planner">
           Planner: <strong>{proposal.planner}</strong>
@@ -118,7 +153,7 @@ export const PlanCard = ({ proposal, tools }: { proposal: PlanProposal; tools: M
         </div>
       ) : (
         <>
-          {v.status === 'ready' && <Answer v={v} draft={draft} />}
+          {v.status === 'ready' && <Answer v={v} draft={draft} stale={checking} />}
           {v.status === 'needs-input' && (
             <div data-testid="needs-input">
               <p>{NEEDS_INPUT}</p>
@@ -127,53 +162,47 @@ export const PlanCard = ({ proposal, tools }: { proposal: PlanProposal; tools: M
                   <li key={m.path}>{m.question}</li>
                 ))}
               </ul>
-              <p className="small muted">Fill them in below, then check the plan.</p>
+              <p className="small muted">Fill them in below; the plan is checked again as you type.</p>
             </div>
           )}
-          {v.status === 'invalid' && <p>The plan does not validate; the fields at fault are marked below.</p>}
-          {message && (
-            <p
-              className={errors.size || v.status === 'invalid' ? 'error-box' : 'ok-box'}
-              role="status"
-              data-testid="plan-message"
-            >
-              {message}
-            </p>
-          )}
-          {unplaced.length > 0 && (
-            <ul className="error-box" data-testid="plan-issues">
-              {unplaced.map(([path, text]) => (
-                <li key={path}>
-                  <code>{path}</code>: {text}
-                </li>
-              ))}
-            </ul>
-          )}
+          <IssueSummary placed={placed} status={v.status} />
+          <p className={message?.className ?? 'sr-only'} role="status" data-testid="plan-message">
+            {message?.text ?? ''}
+          </p>
           <div className="row actions">
             <button type="button" onClick={() => setExpanded(!expanded)} aria-expanded={expanded}>
               {expanded ? 'Hide plan' : 'Show plan'}
             </button>
-            {dirty && (
-              <button type="button" onClick={() => void check()} disabled={busy !== null}>
-                {busy === 'check' ? 'Checking…' : 'Check edited plan'}
-              </button>
-            )}
             <span className="spacer" />
-            {v.status === 'ready' && (
-              <button
-                type="button"
-                className="primary"
-                onClick={() => void run()}
-                disabled={dirty || busy !== null}
-                title={dirty ? 'Check the edited plan first' : undefined}
-              >
-                {busy === 'run' ? 'Submitting…' : v.summary?.approvalRequired ? 'Request approval' : 'Run'}
-              </button>
+            {notReady && (
+              <span className="small muted" id={readinessId}>
+                {notReady}
+              </span>
             )}
+            <button
+              type="button"
+              className="primary"
+              onClick={() => void run()}
+              disabled={!ready}
+              aria-describedby={notReady ? readinessId : undefined}
+              data-testid="run-plan"
+            >
+              {busy ? 'Submitting…' : approval ? 'Request approval' : 'Run'}
+            </button>
           </div>
-          {dirty && <p className="small warn-text">Edited: check the plan again before it can run.</p>}
           {expanded && draft && (
-            <PlanEditor draft={draft} plan={v.plan} tools={tools} errors={errors} missing={missing} onChange={edit} />
+            <FieldContext.Provider value={{ prefix, errors: placed.byField }}>
+              <PlanEditor
+                draft={draft}
+                plan={v.plan}
+                tools={tools}
+                inventory={inventory}
+                missing={missing}
+                shared={shared}
+                onShared={setShared}
+                onEdit={edit}
+              />
+            </FieldContext.Provider>
           )}
         </>
       )}
