@@ -1,11 +1,11 @@
-import { HumanMessage, type AIMessage, SystemMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
+import { AIMessage, HumanMessage, SystemMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
 import { PlanDraft } from '@opsc/contracts';
 import type { PlannerAnswer } from '../builtin/builtin-planner.js';
 import type { Planner, PlannerContext } from '../propose.js';
 import { answerSchema, planSchema, refusalSchema } from './answer-schema.js';
 import { draftOf, RefusalArgs } from './model-answer.js';
-import { systemPrompt } from './prompt.js';
+import { EXAMPLE_TURNS, systemPrompt } from './prompt.js';
 
 /**
  * How the model is asked for its answer:
@@ -41,6 +41,10 @@ type Reply =
 
 const describeIssues = (issues: { path: string; message: string }[]) =>
   issues.map((i) => `- ${i.path}: ${i.message}`).join('\n');
+
+/** The worked examples as turns of the conversation, in structured-output mode's answer format. */
+const exampleTurns = (): BaseMessage[] =>
+  EXAMPLE_TURNS.flatMap((t) => [new HumanMessage(t.request), new AIMessage(JSON.stringify(t.answer))]);
 
 /** Reads a function-calling reply. */
 const readToolReply = (reply: AIMessage): Reply => {
@@ -165,6 +169,7 @@ export const createLangChainPlanner = (options: LangChainPlannerOptions): Planne
       const signal = AbortSignal.timeout(options.timeoutMs);
       const messages: BaseMessage[] = [
         new SystemMessage(systemPrompt(ctx.catalog, ctx.inventory)),
+        ...(mode === 'json-schema' ? exampleTurns() : []),
         new HumanMessage(ctx.request),
       ];
       let lastProblem = 'no answer';

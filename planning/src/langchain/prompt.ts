@@ -18,14 +18,43 @@ const toolLines = (catalog: ToolCatalog): string[] =>
     return `- ${t.name} [${t.risk}, ${where}]: ${what}${params.length ? ` Params: ${params.join('; ')}.` : ''}`;
   });
 
-const EXAMPLES = [
-  'Examples (group and host names here are illustrations; use the inventory below):',
-  'Request: "restart nginx on group Example Web, one at a time"',
-  'Plan: {"name":"Restart nginx on Example Web","steps":[{"tool":"service-restart","params":{"service":"nginx"},"targets":{"group":"Example Web"}},{"tool":"service-wait","params":{"service":"nginx","state":"running"},"targets":{"group":"Example Web"}}],"policies":{"maxParallel":1}}',
-  'Request: "check disk space on example-host-1"',
-  'Plan: {"name":"Check disk space on example-host-1","steps":[{"tool":"disk-space","params":{},"targets":{"targets":["example-host-1"]}}]}',
-  'Request: "copy the new build to the app servers"',
-  'Plan: {"name":"Copy the new build","steps":[{"tool":"file-copy","params":{},"targets":{"group":"Example App"}}]} (the paths were not given, so they are left out)',
+/**
+ * Worked examples, as earlier turns of the conversation: a small model follows what it sees done far
+ * better than what it is told. Their names are illustrations the inventory does not hold.
+ */
+export const EXAMPLE_TURNS: { request: string; answer: Record<string, unknown> }[] = [
+  {
+    request: 'check disk space on example-host-1',
+    answer: {
+      decision: 'plan',
+      name: 'Check disk space on example-host-1',
+      steps: [{ tool: 'disk-space', params: {}, targets: { targets: ['example-host-1'] } }],
+    },
+  },
+  {
+    request: 'restart nginx on group Example Web',
+    answer: {
+      decision: 'plan',
+      name: 'Restart nginx on Example Web',
+      steps: [
+        { tool: 'service-restart', params: { service: 'nginx' }, targets: { group: 'Example Web' } },
+        { tool: 'service-wait', params: { service: 'nginx', state: 'running' }, targets: { group: 'Example Web' } },
+      ],
+    },
+  },
+  {
+    request: 'copy the new build to the Example App servers',
+    // The paths were not given: left out, for the operator to fill in; not a refusal.
+    answer: {
+      decision: 'plan',
+      name: 'Copy the new build to Example App',
+      steps: [{ tool: 'file-copy', params: {}, targets: { group: 'Example App' } }],
+    },
+  },
+  {
+    request: 'make me a coffee',
+    answer: { decision: 'cannot_plan', message: 'No tool makes coffee.', closestTools: [] },
+  },
 ];
 
 /**
@@ -50,8 +79,6 @@ export const systemPrompt = (catalog: ToolCatalog, inventory: InventorySketch): 
     '',
     'Tools:',
     ...toolLines(catalog),
-    '',
-    ...EXAMPLES,
     '',
     `Inventory groups:${groups.length ? `\n${groups.join('\n')}` : ' none'}${inventory.groups.length > MAX_GROUPS ? `\n(and ${inventory.groups.length - MAX_GROUPS} more)` : ''}`,
     `Inventory targets:${targets.length ? `\n${targets.join('\n')}` : ' none'}${inventory.targets.length > MAX_TARGETS ? `\n(and ${inventory.targets.length - MAX_TARGETS} more)` : ''}`,
