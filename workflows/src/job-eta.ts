@@ -46,7 +46,8 @@ export const estimateFromHistory = async (
       stepId: step.id,
       toolKey: toolKeyOf(step),
       // A wait takes what it says, whoever wrote the step.
-      fallbackSeconds: step.action.method === 'timer' ? step.action.seconds : (step.tool?.typicalDurationSeconds ?? null),
+      fallbackSeconds:
+        step.action.method === 'timer' ? step.action.seconds : (step.tool?.typicalDurationSeconds ?? null),
     })),
   });
   for (const e of estimates) {
