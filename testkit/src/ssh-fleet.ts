@@ -238,7 +238,6 @@ interface FleetParts {
 
 const createFleet = ({ plans, hosts, processes, client, stopAll }: FleetParts): SshFleet => {
   let stopping: Promise<void> | undefined;
-  let power: PowerWatch | undefined;
   const at = (index: number): { plan: HostPlan; host: FleetHost } => {
     if (stopping) throw new Error('the SSH fleet has been stopped');
     const plan = plans[index];
@@ -251,6 +250,12 @@ const createFleet = ({ plans, hosts, processes, client, stopAll }: FleetParts): 
     const running = processes[index];
     if (running) await killHost(running);
   };
+  // Called from the watcher's timer only, once `fleet` exists.
+  const power: PowerWatch = watchPower(
+    plans,
+    { stopHost: (i) => fleet.stopHost(i), startHost: (i) => fleet.startHost(i) },
+    (line) => process.stderr.write(`ssh fleet: ${line}\n`),
+  );
   const fleet: SshFleet = {
     hosts,
     clientKey: client.key,
@@ -300,13 +305,12 @@ const createFleet = ({ plans, hosts, processes, client, stopAll }: FleetParts): 
     exec: async (index, script) => sshExec(at(index).host, client.files, script),
     bootId: async (index) => (await readFile(bootIdFile(at(index).plan.dir), 'utf8')).trim(),
     isUp: (index) => (at(index), processes[index]?.running() ?? false),
-    holdDownOnReboot: (index, hold) => (at(index), power?.holdDown(index, hold)),
+    holdDownOnReboot: (index, hold) => (at(index), power.holdDown(index, hold)),
     stop: () =>
       (stopping ??= (async () => {
-        await power?.stop();
+        await power.stop();
         await stopAll();
       })()),
   };
-  power = watchPower(plans, fleet, (line) => process.stderr.write(`ssh fleet: ${line}\n`));
   return fleet;
 };
