@@ -109,7 +109,10 @@ export const assessExecutablePlan = (
     if (assessed.flagged.length)
       warnings.push(`step "${step.id}" ${assessed.flagged.join('; ')}: review it before approving`);
     return step.tool && tool
-      ? { ...step, tool: { ...step.tool, risk: assessed.risk, typicalDurationSeconds: typicalSeconds(tool, step.action) } }
+      ? {
+          ...step,
+          tool: { ...step.tool, risk: assessed.risk, typicalDurationSeconds: typicalSeconds(tool, step.action) },
+        }
       : step;
   });
   const asked = input.policies.approvalRequired;

@@ -181,7 +181,9 @@ describe('the plan validator', () => {
             .map((p) => [p, samples[p]]),
         );
         if (tool.params.destination) params.destination = place === 'windows' ? 'C:\\App\\app.exe' : '/opt/app/app.bin';
-        const on = { windows: 'CIS servers', linux: 'Production Web', any: 'Databases', executor: '', workflow: '' }[place];
+        const on = { windows: 'CIS servers', linux: 'Production Web', any: 'Databases', executor: '', workflow: '' }[
+          place
+        ];
         const ownPlace = place === 'executor' || place === 'workflow';
         const step = { id: 's', tool: tool.name, params, ...(!ownPlace && { targets: group(on) }) };
         const result = await validatePlan({ name: tool.name, steps: [step] }, ctx);

@@ -174,7 +174,11 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
     const count = targets?.length ?? 1;
     for (const t of targets ?? []) everyTarget.set(t.id, t);
     const where =
-      targets === null ? (own === 'workflow' ? '' : ' on the executor') : ` on ${describeTargets(targets, step.targets)}`;
+      targets === null
+        ? own === 'workflow'
+          ? ''
+          : ' on the executor'
+        : ` on ${describeTargets(targets, step.targets)}`;
     const undo = tool.rollback ? `; rollback: ${tool.rollback.tool}` : tool.risk === 'read' ? '' : '; no rollback';
     bullets.push(`${step.name ?? describeStep(tool, values)}${where} (${stepRisk}${undo})`);
     // The job's own rule (the workflow's ETA), from the catalog's typical time for every target (a wait: its seconds).
