@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
 import { ErrorType, type PlanInput } from '@opsc/contracts';
 import { progressQuery } from '@opsc/contracts/temporal';
 import { WorkflowEnv, sshPlan, type TestJob } from './support/env.js';
@@ -56,6 +57,12 @@ describe('a wait step', () => {
     expect(aAt).toBeLessThan(events.indexOf(started[0]!));
     expect(bAt).toBeGreaterThan(fired);
     expect(secondsOf(scheduled[1]!.eventTime) - secondsOf(started[0]!.eventTime)).toBeGreaterThanOrEqual(HOUR);
+    // The wait's own history replays with the same code: the timer branch is deterministic.
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      await job.handle.fetchHistory(),
+      job.input.jobId,
+    );
   });
 
   it.each(['interrupt', 'finish'] as const)(
