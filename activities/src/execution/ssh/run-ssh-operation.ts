@@ -272,6 +272,9 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
             nonce,
           }).catch(async (err: unknown) => {
             if (err instanceof RemoteFailure) await save(scheduled, { type: err.type, message: err.message });
+            // The reboot ran: its record says so even when the wait for the host is cancelled.
+            if (err instanceof CancelledFailure)
+              await save(scheduled, { type: ErrorType.Cancelled, message: err.message }).catch(() => undefined);
             throw err instanceof RemoteFailure
               ? new RemoteFailure(err.type, err.message, { recorded: true, final: true })
               : err;

@@ -196,6 +196,9 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
           nonce,
         }).catch(async (err: unknown) => {
           if (err instanceof RemoteFailure) await save(performed, { type: err.type, message: err.message });
+          // The reboot ran: its record says so even when the wait for the host is cancelled.
+          if (err instanceof CancelledFailure)
+            await save(performed, { type: ErrorType.Cancelled, message: err.message }).catch(() => undefined);
           throw err instanceof RemoteFailure
             ? new RemoteFailure(err.type, err.message, { recorded: true, final: true })
             : err;
