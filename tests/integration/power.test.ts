@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWinrmFleet, type WinrmFleet } from '@opsc/testkit';
-import { eventually, requestJson, type JobView } from '../support/api.js';
-import { approveAndWait, submitDraft } from '../support/rollout.js';
+import { eventually, requestJson, waitForJob, type JobView } from '../support/api.js';
+import { approveAndWait, control, submitDraft } from '../support/rollout.js';
 import { registerTestSecrets } from '../support/secret-registry.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 
@@ -57,6 +57,7 @@ beforeAll(async () => {
     RebootLinux: [l0, l1],
     Off: [l2, w1],
     Lost: [l3],
+    Lost1: [l1],
   }))
     expect((await api('/api/inventory/groups', { name, targets })).status).toBe(201);
   await h.stack.startExecutor();
@@ -169,5 +170,30 @@ describe('a reboot whose host never comes back', () => {
     expect(result!.error!.message).toMatch(/did not come back within 10 s of the reboot: not answering/);
     expect(Date.now() - started).toBeGreaterThanOrEqual(10_000);
     expect((await h.fleet.readJournal(3)).filter((e) => e.action === 'reboot')).toHaveLength(1);
+  });
+});
+
+describe('a cancel while the step waits for a rebooted host', () => {
+  it('stops the wait at once: the step is cancelled, and its record says the reboot ran', async () => {
+    h.fleet.holdDownOnReboot(1, true);
+    const { apiUrl } = h.orchestrator;
+    const created = await submitDraft(apiUrl, operator.token, {
+      name: 'reboot, then give up',
+      steps: [{ id: 'reboot', tool: 'system-reboot', params: { timeoutSeconds: 600 }, targets: { group: 'Lost1' } }],
+    });
+    await waitForJob(apiUrl, operator.token, created.id, (j) => j.status === 'awaiting_approval', 30_000);
+    expect(
+      (await control(apiUrl, approver.token, created.id, 'approve', { planHash: created.planHash, comment: 'CHG-1' }))
+        .status,
+    ).toBe(200);
+    await eventually(async () => !h.fleet.isUp(1) || undefined, 60_000, 'the host to go down');
+    const cancelledAt = Date.now();
+    expect((await control(apiUrl, operator.token, created.id, 'cancel', { mode: 'interrupt' })).status).toBe(200);
+    const job = await waitForJob(apiUrl, operator.token, created.id, (j) => j.status === 'cancelled', 60_000);
+    expect(Date.now() - cancelledAt).toBeLessThan(30_000);
+    const [result] = job.results;
+    expect(result).toMatchObject({ status: 'failed', error: { type: 'Cancelled' } });
+    expect(result!.stdout).toMatch(/reboot scheduled/);
+    expect(result!.facts!.boot_id).toMatch(BOOT_ID);
   });
 });
