@@ -36,5 +36,7 @@ export const executionFields = (action: Action): Record<string, unknown> => {
       return winrmFields(action);
     case 'database':
       return databaseFields(action);
+    case 'timer':
+      return { seconds: action.seconds };
   }
 };

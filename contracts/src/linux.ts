@@ -52,6 +52,8 @@ export const PosixName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}\$?$/, { messa
 export const FileMode = z.string().regex(/^0?[0-7]{3,4}$/, { message: 'must be an octal mode such as 0644' });
 
 const WaitSeconds = z.number().int().min(1).max(3_600);
+/** How long a reboot waits for the host to come back. */
+export const RebootWaitSeconds = z.number().int().min(10).max(3_600);
 
 export const LinuxOperation = z.discriminatedUnion('op', [
   /** A program and its arguments, each quoted. */
@@ -124,6 +126,14 @@ export const LinuxOperation = z.discriminatedUnion('op', [
     archive: RemotePath.optional(),
   }),
   z.strictObject({ op: z.literal('config-restore'), archive: RemotePath }),
+  /**
+   * Reboots the target: the reboot is scheduled apart from the session (the command returns before
+   * the connection drops), then the step waits until the host answers again with another boot id,
+   * and fails when `timeoutSeconds` pass first. Nothing undoes it.
+   */
+  z.strictObject({ op: z.literal('reboot'), timeoutSeconds: RebootWaitSeconds.default(600) }),
+  /** Powers the target off, scheduled apart from the session: done once the command is accepted. Nothing undoes it. */
+  z.strictObject({ op: z.literal('shutdown') }),
   /** Pins the target's SSH host key (the explicit enrolment `strict` targets need), like ssh-keyscan. */
   z.strictObject({ op: z.literal('host-key-enrol') }),
 ]);

@@ -5,13 +5,17 @@ import { LinuxOperation } from './linux.js';
 import { WindowsOperation } from './windows.js';
 import { RiskLevel, ToolName } from './tools.js';
 
-/** How an action reaches what it acts on. Every method runs in the executor worker, never elsewhere. */
+/**
+ * How an action reaches what it acts on. Every method runs in the executor worker, never elsewhere,
+ * but `timer`: a pause between steps, which is a durable timer of the job's workflow itself.
+ */
 export const ExecutionMethod = {
   localCommand: 'local-command',
   http: 'http',
   ssh: 'ssh',
   winrm: 'winrm',
   database: 'database',
+  timer: 'timer',
 } as const;
 export type ExecutionMethod = (typeof ExecutionMethod)[keyof typeof ExecutionMethod];
 
@@ -77,6 +81,13 @@ export const DatabaseAction = z.object({
 });
 export type DatabaseAction = z.infer<typeof DatabaseAction>;
 
+/** A pause between steps: a durable timer in the job's workflow. Nothing runs anywhere, nothing to undo. */
+export const TimerAction = z.object({
+  method: z.literal(ExecutionMethod.timer),
+  seconds: z.number().int().min(1).max(3_600),
+});
+export type TimerAction = z.infer<typeof TimerAction>;
+
 /** What one step does. Discriminated by `method`; an unknown method is a validation error. */
 export const Action = z.discriminatedUnion('method', [
   LocalCommandAction,
@@ -84,6 +95,7 @@ export const Action = z.discriminatedUnion('method', [
   SshAction,
   WinrmAction,
   DatabaseAction,
+  TimerAction,
 ]);
 
 /** Methods that act on inventory targets; the others run on the executor itself. */
@@ -182,7 +194,7 @@ export const Plan = z
         ctx.addIssue({
           code: 'custom',
           path: ['steps', index, 'targets'],
-          message: `a ${step.action.method} step runs on the executor and takes no targets`,
+          message: `a ${step.action.method} step runs ${step.action.method === 'timer' ? 'in the workflow' : 'on the executor'} and takes no targets`,
         });
       }
     });

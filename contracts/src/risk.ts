@@ -8,6 +8,9 @@ const READ_OPERATIONS: Record<'ssh' | 'winrm', ReadonlySet<string>> = {
   winrm: new Set(['process-check', 'service-wait', 'event-log']),
 };
 
+/** Operations that take the host down: a reboot or a shutdown cannot be undone. */
+const DESTRUCTIVE_OPERATIONS: ReadonlySet<string> = new Set(['reboot', 'shutdown']);
+
 /** HTTP methods that only look. */
 const READ_HTTP_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 
@@ -23,9 +26,12 @@ export const actionRisk = (action: Action): RiskLevel => {
       return READ_HTTP_METHODS.has(action.httpMethod) ? 'read' : 'change';
     case 'database':
       return action.allowWrites ? 'destructive' : 'read';
+    case 'timer':
+      return 'read';
     case 'ssh':
     case 'winrm': {
       const op = action.operation as { op: string; action?: string };
+      if (DESTRUCTIVE_OPERATIONS.has(op.op)) return 'destructive';
       if (READ_OPERATIONS[action.method].has(op.op)) return 'read';
       if ((op.op === 'service' && op.action === 'status') || (op.op === 'package' && op.action === 'version'))
         return 'read';
@@ -39,8 +45,10 @@ export const maxRisk = (a: RiskLevel, b: RiskLevel): RiskLevel => (RISK_ORDER[b]
 
 /** What a step's durations are recorded under: its tool, or its method and operation. */
 export const toolKeyOf = (step: Step): string => {
-  if (step.tool) return step.tool.name;
   const { action } = step;
+  // A wait lasts what it says, whatever tool made it: its history is that of waits of that length.
+  if (action.method === 'timer') return `timer:${action.seconds}`;
+  if (step.tool) return step.tool.name;
   if (action.method === 'ssh' || action.method === 'winrm')
     return `${action.method}:${(action.operation as { op: string }).op}`;
   return action.method === 'local-command' ? `local-command:${action.command}` : action.method;

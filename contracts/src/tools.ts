@@ -16,11 +16,14 @@ export const RiskLevel = z.enum(['read', 'change', 'destructive']);
 export type RiskLevel = z.infer<typeof RiskLevel>;
 export const RISK_ORDER: Record<RiskLevel, number> = { read: 0, change: 1, destructive: 2 };
 
-/** Where a tool runs: on Linux or Windows inventory targets, on any target (a database it serves), or on the executor itself. */
-export const ToolPlace = z.enum(['linux', 'windows', 'any', 'executor']);
+/**
+ * Where a tool runs: on Linux or Windows inventory targets, on any target (a database it serves), on
+ * the executor itself, or in the job's workflow (a `timer`: a pause, where nothing runs at all).
+ */
+export const ToolPlace = z.enum(['linux', 'windows', 'any', 'executor', 'workflow']);
 export type ToolPlace = z.infer<typeof ToolPlace>;
 
-export const ToolMethod = z.enum(['local-command', 'ssh', 'winrm', 'http', 'database']);
+export const ToolMethod = z.enum(['local-command', 'ssh', 'winrm', 'http', 'database', 'timer']);
 export type ToolMethod = z.infer<typeof ToolMethod>;
 
 const ParamName = z.string().regex(/^[a-z][A-Za-z0-9]{0,62}$/, { message: 'must be a camelCase name' });
@@ -106,14 +109,15 @@ export const ToolDefinition = z
       ctx.addIssue({
         code: 'custom',
         path: ['execution'],
-        message: 'names no place the tool runs (linux, windows or executor)',
+        message: 'names no place the tool runs (linux, windows, any, executor or workflow)',
       });
-    if (tool.execution.executor && places.length > 1)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['execution'],
-        message: 'a tool runs either on the executor or on targets, not both',
-      });
+    for (const own of ['executor', 'workflow'] as const)
+      if (tool.execution[own] && places.length > 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['execution'],
+          message: `a tool runs either on the ${own} or on targets, not both`,
+        });
     if (tool.execution.any && places.length > 1)
       ctx.addIssue({ code: 'custom', path: ['execution'], message: 'a tool that runs on any target has one template' });
     tool.riskIf.forEach((r, i) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ArtifactPath } from './linux.js';
+import { ArtifactPath, RebootWaitSeconds } from './linux.js';
 
 /*
  * The operations the executor performs on Windows targets over WinRM. Every parameter is typed and
@@ -94,6 +94,13 @@ export const WindowsOperation = z.discriminatedUnion('op', [
     destination: WindowsPath,
     backup: z.preprocess((v) => (v === '' ? null : v), WindowsPath.nullable()),
   }),
+  /**
+   * `Restart-Computer -Force`, then the step waits until WinRM answers again with a later
+   * LastBootUpTime, and fails when `timeoutSeconds` pass first. Nothing undoes it.
+   */
+  z.strictObject({ op: z.literal('reboot'), timeoutSeconds: RebootWaitSeconds.default(600) }),
+  /** `Stop-Computer -Force`: done once the command is accepted. Nothing undoes it. */
+  z.strictObject({ op: z.literal('shutdown') }),
   /** Newest events first from one log, filtered by level, provider and age. */
   z.strictObject({
     op: z.literal('event-log'),

@@ -107,6 +107,17 @@ fleet_boot() {
   done
 }
 
+# ---- Power. A reboot or power-off is a request to the fleet harness (state/power), which takes the
+# host's namespace down by PID; the caller's command returns first, as systemctl's does.
+fleet_power() {
+  if ! fleet_privileged; then
+    echo "Failed to $1 system via logind: Access denied" >&2
+    return 1
+  fi
+  fleet_journal "$1" system
+  printf '%s\n' "$1" >"$FLEET_STATE/power.new" && mv -f "$FLEET_STATE/power.new" "$FLEET_STATE/power"
+}
+
 # ---- Packages. pkg/<name> exists for every package the host knows; line 1 is the installed
 # version (empty: not installed), line 2 the version an install or upgrade brings.
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { chmod, chown, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HOST_PATH, SHIMS_DIR } from './paths.js';
@@ -36,6 +36,19 @@ const SERVICE_SHIMS: Record<ResolvedHostOptions['init'], string[]> = {
   systemd: ['systemctl', 'service'],
   sysv: ['service'],
 };
+/** The power commands every host has, as shims (shims/power). */
+const POWER_COMMANDS = ['shutdown', 'reboot', 'poweroff', 'halt'];
+
+/** Where a host keeps the boot id its /proc/sys/kernel/random/boot_id shows (a bind mount, host-process.ts). */
+export const bootIdFile = (dir: string): string => `${dir}/state/boot_id`;
+
+/** A new boot id for the host's next boot, as the kernel makes one: a random UUID. */
+export const writeBootId = async (dir: string): Promise<string> => {
+  const id = randomUUID();
+  await writeFile(bootIdFile(dir), `${id}\n`, { mode: 0o644 });
+  return id;
+};
+
 /** Every emulated service runs a copy of this under the service's name. */
 const SERVICE_BINARY = '/bin/sleep';
 
@@ -102,6 +115,14 @@ export const prepareHost = async (plan: HostPlan, accounts: FleetAccounts, clien
     await copyFile(path.join(SHIMS_DIR, source), `${dir}/sbin/${name}`);
     await chmod(`${dir}/sbin/${name}`, 0o755);
   }
+  // Every host has the power commands; the machine's own are hidden behind the guard (host-process.ts).
+  for (const name of POWER_COMMANDS) {
+    await copyFile(path.join(SHIMS_DIR, 'power'), `${dir}/sbin/${name}`);
+    await chmod(`${dir}/sbin/${name}`, 0o755);
+  }
+  await copyFile(path.join(SHIMS_DIR, 'power-guard'), `${dir}/lib/power-guard`);
+  await chmod(`${dir}/lib/power-guard`, 0o755);
+  await writeBootId(dir);
   await copyFile(path.join(SHIMS_DIR, 'systemctl'), `${dir}/lib/systemctl-engine`);
   await chmod(`${dir}/lib/systemctl-engine`, 0o755);
   await copyFile(path.join(SHIMS_DIR, 'fleet-common.sh'), `${dir}/lib/fleet-common.sh`);

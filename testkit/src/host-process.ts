@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { APT_WHITEOUTS, FLEET_GROUP, FLEET_ROOT_USER, HOST_PATH, PRIVATE_MOUNTS, SELF_MOUNT } from './paths.js';
+import { bootIdFile } from './host-files.js';
 import { childrenOf, descendantsOf, listProcesses, waitUntilGone } from './proc.js';
 import { sleep } from './run.js';
 import type { HostPlan } from './host-plan.js';
@@ -15,6 +16,22 @@ export interface HostProcess {
   running(): boolean;
 }
 
+/** The machine's programs that could reboot or power it off; each is hidden behind shims/power-guard in a host. */
+export const MACHINE_POWER_COMMANDS = [
+  '/usr/bin/systemctl',
+  '/usr/bin/systemd-run',
+  '/usr/sbin/shutdown',
+  '/usr/sbin/reboot',
+  '/usr/sbin/poweroff',
+  '/usr/sbin/halt',
+  '/usr/sbin/telinit',
+  '/sbin/shutdown',
+  '/sbin/reboot',
+  '/sbin/poweroff',
+  '/sbin/halt',
+  '/bin/systemctl',
+];
+
 const quote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
 
 /** Runs as PID 1 of the host's namespaces: private mounts, services that boot enabled, then sshd. */
@@ -26,11 +43,16 @@ export const bootScript = (plan: HostPlan): string =>
       ([mountPoint, sub]) => `mount --bind ${quote(`${plan.dir}/${sub}`)} ${quote(mountPoint)}`,
     ),
     `mount --bind ${quote(plan.dir)} ${quote(SELF_MOUNT)}`,
+    // The host's own boot id (a new one at each emulated reboot, fleet-power.ts), where the kernel's is read.
+    `mount --bind ${quote(bootIdFile(plan.dir))} /proc/sys/kernel/random/boot_id`,
     // A dnf or yum host has no apt: whiteouts over /usr/bin hide Debian's package tools, so a probe
     // such as `command -v apt-get` answers as it would there.
     ...(plan.options.packageManager === 'apt'
       ? []
       : [`mount -t overlay overlay -o ${quote(`lowerdir=${APT_WHITEOUTS}:/usr/bin`)} /usr/bin`]),
+    // The machine's own power commands are out of reach: the guard is bound over each (after the
+    // overlay above, which would otherwise show the real ones again). The shims on PATH stand in.
+    `for f in ${MACHINE_POWER_COMMANDS.join(' ')}; do if [ -e "$f" ]; then mount --bind ${quote(`${plan.dir}/lib/power-guard`)} "$f"; fi; done`,
     // Services run as what sudo runs as, so `sudo systemctl stop` can stop them.
     `env -i PATH=${HOST_PATH} setpriv --reuid=${FLEET_ROOT_USER} --regid=${FLEET_GROUP} --init-groups /bin/bash -c '. ${SELF_MOUNT}/lib/fleet-common.sh && fleet_boot'`,
     `exec /usr/sbin/sshd -D -e -f ${quote(plan.configFile)}`,

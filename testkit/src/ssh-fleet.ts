@@ -14,7 +14,8 @@ import {
   removeSudoersSync,
   setPasswords,
 } from './fleet-system.js';
-import { generateHostKey, prepareHost, writeSshdConfig, type FleetHostKey } from './host-files.js';
+import { bootIdFile, generateHostKey, prepareHost, writeSshdConfig, type FleetHostKey } from './host-files.js';
+import { watchPower, type PowerWatch } from './fleet-power.js';
 import { resolveHostOptions, type FleetHostOptions, type ResolvedHostOptions } from './host-options.js';
 import { hostName, planHost, type HostPlan } from './host-plan.js';
 import { findListeners, killHost, killSessions, launchHost, waitForHost, type HostProcess } from './host-process.js';
@@ -78,13 +79,20 @@ export interface SshFleet {
   readJournal(index: number): Promise<FleetJournalEntry[]>;
   /** Runs a shell script as the host's user on that host, through its real sshd (the `ssh` client); for test assertions. */
   exec(index: number, script: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** The boot id the host shows in /proc/sys/kernel/random/boot_id (its next one while it reboots). */
+  bootId(index: number): Promise<string>;
+  /** Whether the host's namespace (its sshd) runs: false once it powered off, or while it reboots. */
+  isUp(index: number): boolean;
+  /** With true, the host's next reboots take it down and leave it down (a host that never comes back). */
+  holdDownOnReboot(index: number, hold: boolean): void;
   /** Stops everything by PID and removes the sudoers file; the users stay for the next fleet. */
   stop(): Promise<void>;
 }
 
 export interface FleetJournalEntry {
   time: number;
-  action: 'start' | 'stop' | 'boot-start';
+  /** `reboot` / `poweroff`: the host asked to be rebooted or powered off; `refused`: the guard over a machine command answered. */
+  action: 'start' | 'stop' | 'boot-start' | 'reboot' | 'poweroff' | 'refused';
   unit: string;
 }
 
@@ -242,7 +250,13 @@ const createFleet = ({ plans, hosts, processes, client, stopAll }: FleetParts): 
     const running = processes[index];
     if (running) await killHost(running);
   };
-  return {
+  // Called from the watcher's timer only, once `fleet` exists.
+  const power: PowerWatch = watchPower(
+    plans,
+    { stopHost: (i) => fleet.stopHost(i), startHost: (i) => fleet.startHost(i) },
+    (line) => process.stderr.write(`ssh fleet: ${line}\n`),
+  );
+  const fleet: SshFleet = {
     hosts,
     clientKey: client.key,
     stopHost,
@@ -289,6 +303,14 @@ const createFleet = ({ plans, hosts, processes, client, stopAll }: FleetParts): 
         });
     },
     exec: async (index, script) => sshExec(at(index).host, client.files, script),
-    stop: () => (stopping ??= stopAll()),
+    bootId: async (index) => (await readFile(bootIdFile(at(index).plan.dir), 'utf8')).trim(),
+    isUp: (index) => (at(index), processes[index]?.running() ?? false),
+    holdDownOnReboot: (index, hold) => (at(index), power.holdDown(index, hold)),
+    stop: () =>
+      (stopping ??= (async () => {
+        await power.stop();
+        await stopAll();
+      })()),
   };
+  return fleet;
 };

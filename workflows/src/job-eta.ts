@@ -45,7 +45,9 @@ export const estimateFromHistory = async (
     steps: plan.steps.map((step) => ({
       stepId: step.id,
       toolKey: toolKeyOf(step),
-      fallbackSeconds: step.tool?.typicalDurationSeconds ?? null,
+      // A wait takes what it says, whoever wrote the step.
+      fallbackSeconds:
+        step.action.method === 'timer' ? step.action.seconds : (step.tool?.typicalDurationSeconds ?? null),
     })),
   });
   for (const e of estimates) {

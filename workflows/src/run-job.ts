@@ -30,6 +30,7 @@ import { outcomeOf } from './job-outcome.js';
 import { JobState } from './job-state.js';
 import { RecordsQueue, records } from './records-queue.js';
 import { describeOutcome, runWhenRecorded } from './run-step.js';
+import { describeTimer, runTimer } from './timer-step.js';
 
 /**
  * One job's run, as a machine of phases: the approval gate, the steps over their targets, the
@@ -212,18 +213,23 @@ class JobRun {
     const step = this.plan.steps[stepIndex]!;
     const target = this.targets[t]!;
     this.state.startTarget(stepIndex, t, new Date());
-    const outcome = await runWhenRecorded(
-      {
-        stepId: step.id,
-        action: step.action,
-        timeoutSeconds: step.timeoutSeconds,
-        maxAttempts: step.maxAttempts ?? this.plan.policies.maxAttempts,
-      },
-      target,
-      this.input,
-      `"${step.name}"`,
-      this.state,
-    );
+    const { action } = step;
+    // A wait is the workflow's own timer (no activity): a branch only steps of that method take.
+    const outcome =
+      action.method === 'timer'
+        ? await runTimer(action, () => this.data.stop !== null)
+        : await runWhenRecorded(
+            {
+              stepId: step.id,
+              action,
+              timeoutSeconds: step.timeoutSeconds,
+              maxAttempts: step.maxAttempts ?? this.plan.policies.maxAttempts,
+            },
+            target,
+            this.input,
+            `"${step.name}"`,
+            this.state,
+          );
     const cancelled = outcome.error?.type === ErrorType.Cancelled;
     this.state.finishTarget(
       stepIndex,
@@ -231,7 +237,7 @@ class JobRun {
       outcome.ok,
       cancelled,
       outcome.durationMs,
-      describeOutcome(outcome),
+      action.method === 'timer' && outcome.ok ? describeTimer(action) : describeOutcome(outcome),
       new Date(),
     );
     this.queue.verdict(step.id, toolKeyOf(step), target, outcome);

@@ -77,12 +77,15 @@ const dispatch = (run: ActionRun, target: TargetRef, input: RunJobInput): Promis
       return executor.runWinrmOperation({ ...context, ...winrmFields(action) });
     case 'database':
       return executor.runDatabaseQuery({ ...context, ...databaseFields(action) });
+    case 'timer':
+      // A wait is the workflow's own timer (timer-step.ts); no executor runs it.
+      throw new TypeError('a timer step has no activity');
   }
 };
 
 /** The step's own success criteria: a result that ran is not necessarily a success. */
 const judge = (action: Action, output: ActionOutput): Outcome['error'] => {
-  if (output.kind === 'command' && action.method !== 'http') {
+  if (output.kind === 'command' && action.method !== 'http' && action.method !== 'timer') {
     const success = action.method === 'database' ? [0] : action.successExitCodes;
     if (output.exitCode !== null && success.includes(output.exitCode)) return undefined;
     const how = output.exitCode === null ? `killed by ${output.signal ?? 'a signal'}` : `exit code ${output.exitCode}`;

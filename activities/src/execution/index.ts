@@ -81,6 +81,8 @@ export {
 export { findWinrmEndpoint } from './winrm/endpoints.js';
 export { powershellInvocation, psQuote, readableStderr } from './winrm/powershell.js';
 export { windowsScriptFor, powershellScriptFor, BODY_MARKER } from './winrm/windows-scripts.js';
+export { bootTimeMs, windowsPowerScript } from './winrm/power.js';
+export { powerScript } from './ssh/power.js';
 export { changesWindowsTarget, WINDOWS_RUNS_DIR } from './winrm/run-marker-envelope.js';
 export { changesLinuxTarget, ROOT_RUNS_DIR, USER_RUNS_DIR } from './ssh/run-marker-script.js';
 export { runMarkerKey, MARKER_RETENTION_DAYS, type RunMarkerKey } from './run-marker.js';

@@ -22,6 +22,7 @@ const METHODS_BY_PLACE: Record<ToolPlace, readonly string[]> = {
   windows: ['winrm'],
   any: ['database'],
   executor: ['local-command', 'http'],
+  workflow: ['timer'],
 };
 /** The filter a value spliced into a script must carry, by the method that runs the script. */
 const SCRIPT_FILTER: Record<string, 'sh' | 'ps'> = { ssh: 'sh', winrm: 'ps' };

@@ -51,6 +51,10 @@ const actionFor = (
   };
 };
 
+/** Seconds one run of the tool usually takes; a wait takes what it says. */
+export const typicalSeconds = (tool: ToolDefinition, action: Action): number =>
+  action.method === 'timer' ? action.seconds : tool.typicalDurationSeconds;
+
 export interface CompiledStep {
   steps: Step[];
   issues: FieldIssue[];
@@ -72,7 +76,7 @@ export const compileStep = (
   const at = `steps.${index}`;
   const places: ToolPlace[] =
     targets === null
-      ? ['executor']
+      ? [tool.execution.workflow ? 'workflow' : 'executor']
       : tool.execution.any
         ? ['any']
         : (['linux', 'windows'] as OsFamily[]).filter((os) => targets.some((t) => t.os === os));
@@ -91,11 +95,12 @@ export const compileStep = (
       timeoutSeconds: draft.timeoutSeconds ?? tool.timeoutSeconds ?? policies.timeoutSeconds,
       ...(draft.retries !== undefined && { maxAttempts: draft.retries }),
       ...(draft.targets &&
-        place !== 'executor' && {
+        place !== 'executor' &&
+        place !== 'workflow' && {
           targets: places.length > 1 ? { ...draft.targets, os: place as OsFamily } : draft.targets,
         }),
       ...(places.length > 1 && { variantOf: draft.id }),
-      tool: { name: tool.name, risk: tool.risk, params, typicalDurationSeconds: tool.typicalDurationSeconds },
+      tool: { name: tool.name, risk: tool.risk, params, typicalDurationSeconds: typicalSeconds(tool, action) },
     };
     const undo = tool.rollback && catalog.get(tool.rollback.tool);
     if (tool.rollback && undo?.execution[place]) {

@@ -10,6 +10,7 @@ import {
 } from '@opsc/contracts';
 import type { ToolCatalog } from '../catalog/tool-catalog.js';
 import { assessStep } from './assess-risk.js';
+import { typicalSeconds } from './compile-step.js';
 import { dangerIn } from './danger.js';
 import { CLOSED_EGRESS, egressProblems } from './egress-check.js';
 
@@ -108,7 +109,10 @@ export const assessExecutablePlan = (
     if (assessed.flagged.length)
       warnings.push(`step "${step.id}" ${assessed.flagged.join('; ')}: review it before approving`);
     return step.tool && tool
-      ? { ...step, tool: { ...step.tool, risk: assessed.risk, typicalDurationSeconds: tool.typicalDurationSeconds } }
+      ? {
+          ...step,
+          tool: { ...step.tool, risk: assessed.risk, typicalDurationSeconds: typicalSeconds(tool, step.action) },
+        }
       : step;
   });
   const asked = input.policies.approvalRequired;

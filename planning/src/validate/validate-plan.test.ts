@@ -171,6 +171,7 @@ describe('the plan validator', () => {
       archive: '/var/backups/opsc/a.tar.gz',
       log: 'System',
       query: 'SELECT 1',
+      seconds: 30,
     };
     for (const tool of catalog.all()) {
       for (const place of Object.keys(tool.execution) as ToolPlace[]) {
@@ -180,8 +181,11 @@ describe('the plan validator', () => {
             .map((p) => [p, samples[p]]),
         );
         if (tool.params.destination) params.destination = place === 'windows' ? 'C:\\App\\app.exe' : '/opt/app/app.bin';
-        const on = { windows: 'CIS servers', linux: 'Production Web', any: 'Databases', executor: '' }[place];
-        const step = { id: 's', tool: tool.name, params, ...(place !== 'executor' && { targets: group(on) }) };
+        const on = { windows: 'CIS servers', linux: 'Production Web', any: 'Databases', executor: '', workflow: '' }[
+          place
+        ];
+        const ownPlace = place === 'executor' || place === 'workflow';
+        const step = { id: 's', tool: tool.name, params, ...(!ownPlace && { targets: group(on) }) };
         const result = await validatePlan({ name: tool.name, steps: [step] }, ctx);
         expect(result.issues, `${tool.name} on ${place}`).toEqual([]);
         // Sent back as it is (the web app's "run again"), undo actions included: the same verdict.

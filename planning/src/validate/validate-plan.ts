@@ -24,6 +24,9 @@ import { assessStep, toolRisk } from './assess-risk.js';
 import { CLOSED_EGRESS, egressProblems } from './egress-check.js';
 import { toolParamsSchema } from './param-schema.js';
 
+/** Where a tool that takes no targets runs, as the validator says it. */
+const OWN_PLACE = { executor: 'on the executor', workflow: 'in the job itself (a pause)' } as const;
+
 /** A selector that does not resolve: its issues are relative to the selector (`group`, `targets.1`). */
 export class TargetResolutionError extends Error {
   constructor(readonly issues: FieldIssue[]) {
@@ -109,9 +112,10 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
     const values = params.data as Record<string, unknown>;
     const places = Object.keys(tool.execution);
     let targets: ResolvedTarget[] | null = null;
-    if (places.includes('executor')) {
+    const own = places.includes('executor') ? 'executor' : places.includes('workflow') ? 'workflow' : null;
+    if (own) {
       if (step.targets)
-        issues.push({ path: `${at}.targets`, message: `${tool.name} runs on the executor and takes no targets` });
+        issues.push({ path: `${at}.targets`, message: `${tool.name} runs ${OWN_PLACE[own]} and takes no targets` });
     } else if (!step.targets) {
       issues.push({ path: `${at}.targets`, message: `${tool.name} runs on targets: name a group, targets or tags` });
       continue;
@@ -169,11 +173,16 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
 
     const count = targets?.length ?? 1;
     for (const t of targets ?? []) everyTarget.set(t.id, t);
-    const where = targets === null ? 'on the executor' : `on ${describeTargets(targets, step.targets)}`;
+    const where =
+      targets === null
+        ? own === 'workflow'
+          ? ''
+          : ' on the executor'
+        : ` on ${describeTargets(targets, step.targets)}`;
     const undo = tool.rollback ? `; rollback: ${tool.rollback.tool}` : tool.risk === 'read' ? '' : '; no rollback';
-    bullets.push(`${step.name ?? describeStep(tool, values)} ${where} (${stepRisk}${undo})`);
-    // The job's own rule (the workflow's ETA), from the catalog's typical time for every target.
-    const typical = tool.typicalDurationSeconds;
+    bullets.push(`${step.name ?? describeStep(tool, values)}${where} (${stepRisk}${undo})`);
+    // The job's own rule (the workflow's ETA), from the catalog's typical time for every target (a wait: its seconds).
+    const typical = compiled.steps[0]?.tool?.typicalDurationSeconds ?? tool.typicalDurationSeconds;
     etaSeconds +=
       estimateRemainingSeconds(
         [{ expectedSeconds: typical, tailSeconds: typical, pending: count, runningElapsed: [] }],

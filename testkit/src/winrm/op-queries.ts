@@ -31,7 +31,7 @@ const REGISTERED_PROVIDERS = [
 ];
 
 /** DateTime.ToString('o') of a UTC time: seven fractional digits and Z. */
-const roundTrip = (time: Date): string => time.toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
+export const roundTrip = (time: Date): string => time.toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
 
 export const eventLogOp = (op: Op): never => {
   const { host } = op.ctx;

@@ -2,6 +2,7 @@ import { errorRecordLines } from './clixml.js';
 import { fileCopyOp, fileRestoreOp, fileStageOp } from './op-files.js';
 import { commandOp, eventLogOp, processCheckOp } from './op-queries.js';
 import { serviceOp, serviceWaitOp } from './op-services.js';
+import { bootTimeOp, rebootOp, shutdownOp } from './op-power.js';
 import { runOnce } from './op-run-marker.js';
 import { Op } from './op-support.js';
 import { ScriptExit, TerminatingError, type ScriptContext } from './ps-context.js';
@@ -33,6 +34,9 @@ const OPERATIONS: Record<string, (op: Op) => Promise<never> | never> = {
   'file-restore': fileRestoreOp,
   'event-log': eventLogOp,
   command: commandOp,
+  reboot: rebootOp,
+  shutdown: shutdownOp,
+  'boot-time': bootTimeOp,
 };
 
 const parserError = (message: string): TerminatingError =>

@@ -114,6 +114,12 @@ export class WinHost {
   private readonly eventLog: WinEvent[] = [];
   private readonly changes: WinChange[] = [];
   private nextPid = 400 + 4 * randomInt(100);
+  /** The state each service boots in. */
+  private readonly bootStates = new Map<string, 'Running' | 'Stopped'>();
+  /** Win32_OperatingSystem.LastBootUpTime: an hour before the host was made, then each emulated boot. */
+  bootTime = new Date(Date.now() - 3_600_000);
+  /** What Restart-Computer and Stop-Computer ask for: set by the fleet, which takes the endpoint down. */
+  onPower: ((action: 'restart' | 'stop') => void) | undefined;
 
   constructor(
     readonly identity: WinHostIdentity,
@@ -128,8 +134,20 @@ export class WinHost {
     this.extraProcesses.push({ pid: 4, name: 'System' });
     for (const name of [...BASE_PROCESSES, ...(options.processes ?? [])])
       this.extraProcesses.push({ pid: this.pid(), name: imageName(name) });
-    for (const service of [...STANDARD_SERVICES, ...(options.services ?? [])]) this.setService(service.name, service);
+    for (const service of [...STANDARD_SERVICES, ...(options.services ?? [])]) {
+      this.setService(service.name, service);
+      this.bootStates.set(service.name, service.status ?? 'Stopped');
+    }
     for (const event of options.events ?? []) this.addEvent(event);
+  }
+
+  /** A new boot: a later LastBootUpTime, every service in the state it boots in, with a new process. */
+  boot(): void {
+    this.bootTime = new Date();
+    for (const [name, status] of this.bootStates) {
+      this.setService(name, { status: 'Stopped' });
+      this.setService(name, { status });
+    }
   }
 
   /** Windows process ids are multiples of 4. */

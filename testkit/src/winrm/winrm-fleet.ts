@@ -60,12 +60,19 @@ export interface WinrmFleet {
   stats(index: number): EndpointStats;
   /** The commands in the host's open shells: what a client started and is still sending to. */
   commands(index: number): CommandView[];
+  /** Whether the host's endpoint listens: false once it shut down, or while it restarts. */
+  isUp(index: number): boolean;
+  /** With true, the host's next restarts take it down and leave it down (a host that never comes back). */
+  holdDownOnRestart(index: number, hold: boolean): void;
   /** Runs a command line on the host directly (not through WinRM), for set-up and assertions. */
   exec(index: number, commandLine: string, options?: { stdin?: string | Buffer }): Promise<HostExecResult>;
   stop(): Promise<void>;
 }
 
 const USERNAME = 'Administrator';
+/** How long after Restart-Computer / Stop-Computer the host stops answering, and how long a restart keeps it down. */
+const POWER_LAG_MS = 1_000;
+const RESTART_DOWN_MS = 1_500;
 
 const checkPort = (name: string, port: number | undefined): void => {
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535))
@@ -147,6 +154,24 @@ export const startWinrmFleet = async (options: WinrmFleetOptions): Promise<Winrm
       });
     }
 
+    // Restart-Computer / Stop-Computer: the endpoint goes down a moment after the command's answer
+    // went out; a restart boots the host again (a later boot time) and listens again.
+    const held = new Set<number>();
+    states.forEach((host, index) => {
+      host.onPower = (action) => {
+        const endpoint = endpoints[index]!;
+        const ports = { http: hosts[index]!.httpPort, https: hosts[index]!.httpsPort };
+        setTimeout(() => {
+          void (async () => {
+            await endpoint.close();
+            if (action !== 'restart') return;
+            await new Promise((r) => setTimeout(r, RESTART_DOWN_MS));
+            host.boot();
+            if (!held.has(index) && !stopping.signal.aborted) await endpoint.listen(ports);
+          })().catch((err: unknown) => process.stderr.write(`winrm fleet: ${(err as Error).message}\n`));
+        }, POWER_LAG_MS).unref();
+      };
+    });
     const at = <T>(list: T[], index: number): T => {
       const item = list[index];
       if (item === undefined) throw new RangeError(`no host ${index} in a fleet of ${list.length}`);
@@ -163,6 +188,8 @@ export const startWinrmFleet = async (options: WinrmFleetOptions): Promise<Winrm
         const endpoint = at(endpoints, index);
         if (!endpoint.listening) await endpoint.listen({ http: host.httpPort, https: host.httpsPort });
       },
+      isUp: (index) => at(endpoints, index).listening,
+      holdDownOnRestart: (index, hold) => void (at(hosts, index), hold ? held.add(index) : held.delete(index)),
       failRequests: (index, count) => {
         at(endpoints, index).failNext = count;
       },

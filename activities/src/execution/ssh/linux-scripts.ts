@@ -2,7 +2,10 @@ import { DEFAULT_BACKUP_DIR, type LinuxOperation } from '@opsc/contracts';
 import { regexLiteral, shJoin, shQuote } from './shell-quote.js';
 
 /** Operations that become one script run over an exec channel (the file transfers use SFTP). */
-export type ScriptOperation = Exclude<LinuxOperation, { op: 'file-copy' | 'file-fetch' | 'host-key-enrol' }>;
+export type ScriptOperation = Exclude<
+  LinuxOperation,
+  { op: 'file-copy' | 'file-fetch' | 'host-key-enrol' | 'reboot' | 'shutdown' }
+>;
 
 export interface ScriptContext {
   jobId: string;

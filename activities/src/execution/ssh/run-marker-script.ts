@@ -45,6 +45,10 @@ export const changesLinuxTarget = (op: LinuxOperation): boolean => {
     case 'file-fetch':
     case 'host-key-enrol':
       return false;
+    // The host goes down under them: no marker could report their end; their scheduling is detached instead.
+    case 'reboot':
+    case 'shutdown':
+      return false;
   }
 };
 

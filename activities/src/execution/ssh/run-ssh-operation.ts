@@ -10,6 +10,7 @@ import { execOnChannel, type ExecOutcome } from './exec.js';
 import { RemoteFailure } from '../remote-failure.js';
 import { shQuote } from './shell-quote.js';
 import { parseFacts, scriptFor, type RemoteScript } from './linux-scripts.js';
+import { powerScript, waitForNewBoot } from './power.js';
 import {
   asBecome,
   killCommand,
@@ -254,6 +255,43 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
           const text = `fetched ${operation.source} (${got.bytes} bytes, sha256 ${got.sha256})\n`;
           lines.writeText('stdout', text);
           performed = performedText(text, { sha256: got.sha256, bytes: String(got.bytes), path: destination });
+          break;
+        }
+        case 'reboot':
+        case 'shutdown': {
+          const scheduled = await runScript(powerScript(operation.op, nonce));
+          performed = scheduled;
+          if (operation.op === 'shutdown' || scheduled.exitCode !== 0) break;
+          const before = scheduled.facts.boot_id ?? '';
+          const back = await waitForNewBoot({
+            endpoint,
+            connectDeps,
+            before,
+            timeoutSeconds: operation.timeoutSeconds,
+            signal: ctx.cancellationSignal,
+            nonce,
+          }).catch(async (err: unknown) => {
+            if (err instanceof RemoteFailure) await save(scheduled, { type: err.type, message: err.message });
+            // The reboot ran: its record says so even when the wait for the host is cancelled.
+            if (err instanceof CancelledFailure)
+              await save(scheduled, { type: ErrorType.Cancelled, message: err.message }).catch(() => undefined);
+            throw err instanceof RemoteFailure
+              ? new RemoteFailure(err.type, err.message, { recorded: true, final: true })
+              : err;
+          });
+          const text = `${endpoint.targetName} is back after ${back.seconds} s: boot id ${before || 'unknown'} -> ${back.bootId}\n`;
+          lines.writeText('stdout', text);
+          performed = {
+            ...scheduled,
+            stdout: scheduled.stdout + text,
+            stdoutBytes: scheduled.stdoutBytes + Buffer.byteLength(text),
+            facts: {
+              ...scheduled.facts,
+              boot_id_before: before,
+              boot_id: back.bootId,
+              back_after_seconds: String(back.seconds),
+            },
+          };
           break;
         }
         default:

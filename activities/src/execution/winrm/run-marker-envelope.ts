@@ -32,6 +32,10 @@ export const changesWindowsTarget = (op: WindowsOperation): boolean => {
     case 'process-check':
     case 'event-log':
       return false;
+    // The host goes down under them: no marker could report their end.
+    case 'reboot':
+    case 'shutdown':
+      return false;
   }
 };
 

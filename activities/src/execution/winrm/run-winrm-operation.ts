@@ -12,6 +12,7 @@ import { maxSendBytes, runRemoteCommand, type RemoteOutcome } from './remote-she
 import { SoapParseError } from './soap-response.js';
 import { WinrmConnection, WsmanFaultError, type WinrmAuth, type WinrmEndpoint } from './transport.js';
 import { powershellScriptFor, windowsScriptFor } from './windows-scripts.js';
+import { waitForWindowsBoot, windowsPowerScript } from './power.js';
 import { runMarkerKey } from '../run-marker.js';
 import { changesWindowsTarget, TAKEN_OVER_FACT } from './run-marker-envelope.js';
 import { artifactStdin, prepend } from './copy-stdin.js';
@@ -131,6 +132,8 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
       let staged: RemoteOutcome | undefined;
       if (operation.op === 'powershell') {
         script = powershellScriptFor(operation, scriptContext);
+      } else if (operation.op === 'reboot' || operation.op === 'shutdown') {
+        script = windowsPowerScript(operation.op, nonce);
       } else if (operation.op === 'file-copy') {
         // The artifact goes to a staging file first, by a command outside the run marker; the
         // change reads that file, so no command under the marker waits for this client's data.
@@ -179,6 +182,38 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
         const message = `timed out after ${input.timeoutSeconds}s on ${endpoint.targetName}; the remote command was terminated`;
         await save(performed, { type: ErrorType.Timeout, message });
         throw new RemoteFailure(ErrorType.Timeout, message, { recorded: true });
+      }
+      if (operation.op === 'reboot' && performed.exitCode === 0) {
+        const before = performed.facts.boot_time ?? '';
+        const back = await waitForWindowsBoot({
+          endpoint,
+          auth,
+          connectTimeoutMs: winrm.connectTimeoutMs,
+          shell: winrm.shell,
+          before,
+          timeoutSeconds: operation.timeoutSeconds,
+          signal: ctx.cancellationSignal,
+          nonce,
+        }).catch(async (err: unknown) => {
+          if (err instanceof RemoteFailure) await save(performed, { type: err.type, message: err.message });
+          // The reboot ran: its record says so even when the wait for the host is cancelled.
+          if (err instanceof CancelledFailure)
+            await save(performed, { type: ErrorType.Cancelled, message: err.message }).catch(() => undefined);
+          throw err instanceof RemoteFailure
+            ? new RemoteFailure(err.type, err.message, { recorded: true, final: true })
+            : err;
+        });
+        const text = `${endpoint.targetName} is back after ${back.seconds} s: booted ${before || 'unknown'} -> ${back.bootTime}\r\n`;
+        Object.assign(performed, {
+          stdout: performed.stdout + text,
+          stdoutBytes: performed.stdoutBytes + Buffer.byteLength(text),
+          facts: {
+            ...performed.facts,
+            boot_time_before: before,
+            boot_time: back.bootTime,
+            back_after_seconds: String(back.seconds),
+          },
+        });
       }
       await save(performed);
       return commandOutput(performed, deps.limits.resultCapBytes, startedAt);

@@ -230,8 +230,8 @@ exit 0`;
 const commandBody = `& $opsc_program @opsc_args
 exit $LASTEXITCODE`;
 
-/** Every operation but `powershell` (which runs the operator's script as written). */
-export type ScriptedWindowsOperation = Exclude<WindowsOperation, { op: 'powershell' }>;
+/** Every operation but `powershell` (which runs the operator's script as written) and reboot and shutdown (power.ts). */
+export type ScriptedWindowsOperation = Exclude<WindowsOperation, { op: 'powershell' | 'reboot' | 'shutdown' }>;
 
 /**
  * The script for an operation; file-copy also needs the artifact's SHA-256, which the caller
