@@ -56,7 +56,9 @@ const targetsSchema = (inventory: InventorySketch): JsonSchema => {
   return { anyOf: [byGroup, byName] };
 };
 
-const runsOnTargets = (tool: ToolDefinition) => Object.keys(tool.execution).some((place) => place !== 'executor');
+/** Tools that run on targets take a selector; those of the executor or the workflow (a wait) take none. */
+const TARGET_PLACES = new Set(['linux', 'windows', 'any']);
+const runsOnTargets = (tool: ToolDefinition) => Object.keys(tool.execution).some((place) => TARGET_PLACES.has(place));
 
 const stepSchema = (tool: ToolDefinition, targets: JsonSchema): JsonSchema => ({
   type: 'object',

@@ -12,7 +12,11 @@ const toolLines = (catalog: ToolCatalog): string[] =>
       ([name, p]) =>
         `${name}${p.required ? '*' : ''}: ${p.enum ? p.enum.join('|') : p.type}${p.default !== undefined ? ` = ${JSON.stringify(p.default)}` : ''}`,
     );
-    const where = t.places.includes('executor') ? 'from the executor, no targets' : `on ${t.places.join('/')} targets`;
+    const where = t.places.includes('executor')
+      ? 'from the executor, no targets'
+      : t.places.includes('workflow')
+        ? 'in the job itself, no targets'
+        : `on ${t.places.join('/')} targets`;
     // The first sentence says what the tool does; the rest is for people reading the catalog.
     const what = /^.*?[.!?](?=\s+[A-Z]|$)/.exec(t.description)?.[0] ?? t.description;
     return `- ${t.name} [${t.risk}, ${where}]: ${what}${params.length ? ` Params: ${params.join('; ')}.` : ''}`;
