@@ -36,12 +36,15 @@ export default defineConfig({
         test: {
           name: 'llm',
           include: ['tests/llm/**/*.test.ts'],
-          // A real llama-server with the local model (tests/llm/global-setup.ts), besides the integration
-          // set-up for the test that plans through the API. A plan takes tens of seconds on 2 cores.
-          globalSetup: ['tests/support/global-setup.ts', 'tests/llm/global-setup.ts'],
+          // Real llama-servers with the local model, started by the files, beside the integration set-up.
+          // Last: on a fresh machine setup builds llama-server in the background while the other
+          // projects run, and these wait for it. A plan takes seconds to tens of seconds on 2 cores.
+          globalSetup: ['tests/support/global-setup.ts'],
+          sequence: { groupOrder: 1 },
           fileParallelism: false,
-          testTimeout: 600_000,
-          hookTimeout: 600_000,
+          testTimeout: 1_800_000,
+          // A fresh machine's background build of llama-server may still be running when these start.
+          hookTimeout: 1_800_000,
         },
       },
       {

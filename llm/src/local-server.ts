@@ -65,8 +65,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const startLocalLlm = async (options: LocalLlmOptions): Promise<RunningLocalLlm> => {
   const host = options.host ?? '127.0.0.1';
   if (!LOOPBACK.test(host)) throw new Error(`the local LLM listens on loopback only, not ${host}`);
-  const binary = ensureLlamaServer();
-  const model = ensureModel();
+  const binary = await ensureLlamaServer();
+  const model = await ensureModel();
   const port = options.port || (await freePort(host));
   const apiKey = options.apiKey ?? randomBytes(24).toString('base64url');
   mkdirSync(path.dirname(options.logFile), { recursive: true });

@@ -1,4 +1,7 @@
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '@opsc/dev';
+import { startLocalLlm, type RunningLocalLlm } from '@opsc/llm';
 import type { ResolvedTarget, TargetSelector } from '@opsc/contracts';
 import {
   BUILTIN_TOOLS_DIR,
@@ -58,20 +61,27 @@ const resolveTargets = async (s: TargetSelector): Promise<ResolvedTarget[]> => {
 };
 
 let catalog: ToolCatalog;
+let llm: RunningLocalLlm;
 const planner = (timeoutMs: number, maxRepairs = 2) =>
   createLangChainPlanner({
-    apiKey: inject('llmApiKey'),
-    baseURL: inject('llmBaseUrl'),
-    model: inject('llmModel'),
+    apiKey: llm.apiKey,
+    baseURL: llm.baseUrl,
+    model: llm.model,
     mode: 'json-schema',
     timeoutMs,
     maxRepairs,
   });
-const propose = (request: string, llm = planner(300_000)) =>
-  proposePlan(request, { catalog, inventory: async () => inventory, resolveTargets, llm });
+const propose = (request: string, asked = planner(300_000)) =>
+  proposePlan(request, { catalog, inventory: async () => inventory, resolveTargets, llm: asked });
 
 beforeAll(async () => {
   catalog = await loadCatalog([BUILTIN_TOOLS_DIR]);
+  // Waits for setup's background build of llama-server on a fresh machine (a lock), then loads the model.
+  llm = await startLocalLlm({ logFile: path.join(REPO_ROOT, 'test-results', 'logs', 'llm.log') });
+});
+
+afterAll(async () => {
+  await llm?.stop();
 });
 
 describe('the LangChain planner with a real local model', () => {
@@ -79,7 +89,7 @@ describe('the LangChain planner with a real local model', () => {
     const started = Date.now();
     const proposal = await propose('Check disk space on web-server-01');
     console.info(
-      `[llm] model loaded in ${inject('llmLoadSeconds').toFixed(1)} s; first plan in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `[llm] model loaded in ${llm.loadSeconds.toFixed(1)} s; first plan in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     expect(proposal.fallbackReason).toBeUndefined();
     expect(proposal).toMatchObject({ planner: 'langchain', status: 'ready', summary: { risk: 'read' } });
