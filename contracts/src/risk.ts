@@ -1,4 +1,5 @@
 import { localCommandProfile } from './local-commands.js';
+import { remoteCommandReadOnly } from './remote-commands.js';
 import type { Action, Step } from './plan.js';
 import { RISK_ORDER, type RiskLevel } from './tools.js';
 
@@ -25,8 +26,19 @@ export const actionRisk = (action: Action): RiskLevel => {
       return action.allowWrites ? 'destructive' : 'read';
     case 'ssh':
     case 'winrm': {
-      const op = action.operation as { op: string; action?: string };
+      const op = action.operation as {
+        op: string;
+        action?: string;
+        argv?: string[];
+        program?: string;
+        args?: string[];
+      };
       if (READ_OPERATIONS[action.method].has(op.op)) return 'read';
+      // A command is read-only only in an argv-exact shape of remote-commands.ts.
+      if (action.method === 'ssh' && op.op === 'run' && op.argv?.length)
+        return remoteCommandReadOnly('ssh', op.argv[0]!, op.argv.slice(1)) ? 'read' : 'change';
+      if (action.method === 'winrm' && op.op === 'command' && op.program)
+        return remoteCommandReadOnly('winrm', op.program, op.args ?? []) ? 'read' : 'change';
       if ((op.op === 'service' && op.action === 'status') || (op.op === 'package' && op.action === 'version'))
         return 'read';
       return 'change';

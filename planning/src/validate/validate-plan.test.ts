@@ -365,6 +365,40 @@ describe("one gate for every plan: risk is the server's", () => {
     expect(result.plan?.steps[0]?.tool?.risk).toBe('change');
   });
 
+  it('needs no approval for a read-only command on the argv-exact list, and approval for any other', async () => {
+    const run = (program: string, args: string[], on = 'Production Web') =>
+      validatePlan(
+        { name: 'run', steps: [{ id: 'r', tool: 'run-command', params: { program, args }, targets: group(on) }] },
+        ctx,
+      );
+    expect((await run('uptime', [])).summary).toMatchObject({ risk: 'read', approvalRequired: false });
+    expect((await run('df', ['-h'])).summary).toMatchObject({ risk: 'read', approvalRequired: false });
+    expect((await run('hostname', [], 'CIS servers')).summary).toMatchObject({ risk: 'read' });
+    expect((await run('uptime', ['--since-boot-of', 'x'])).summary).toMatchObject({
+      risk: 'change',
+      approvalRequired: true,
+    });
+    expect((await run('systemctl', ['stop', 'nginx'])).summary).toMatchObject({
+      risk: 'change',
+      approvalRequired: true,
+    });
+    expect((await run('hostname', ['evil'])).summary).toMatchObject({ risk: 'change', approvalRequired: true });
+  });
+
+  it('counts a configuration backup as a change: it writes an archive on the target', async () => {
+    expect(catalog.get('config-backup')?.risk).toBe('change');
+    const result = await validatePlan(
+      {
+        name: 'b',
+        steps: [
+          { id: 'b', tool: 'config-backup', params: { paths: ['/etc/nginx'] }, targets: group('Production Web') },
+        ],
+      },
+      ctx,
+    );
+    expect(result.summary).toMatchObject({ risk: 'change', approvalRequired: true });
+  });
+
   it('writes its verdict into each compiled step, flagged content included', async () => {
     const result = await validatePlan(
       {
