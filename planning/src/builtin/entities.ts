@@ -1,4 +1,5 @@
 import type { OsFamily } from '@opsc/contracts';
+import { FENCED, INLINE_CODE, POSIX_PATH, UNC_PATH, URL, WINDOWS_PATH } from './spans.js';
 
 /** What the planner may know of the inventory: names only, never addresses' secrets. */
 export interface InventorySketch {
@@ -27,13 +28,7 @@ export interface Entities {
 }
 
 const IPV4 = /\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b/g;
-const URL = /\bhttps?:\/\/[^\s'"`<>]+/g;
-/** `C:\Program Files\App\app.exe`: spaces only inside folders, so "…\app.exe on host" stops at the file. */
-const WINDOWS_PATH =
-  /\b[A-Za-z]:\\(?:[^\\\s'"`<>|?*]+(?: [^\\\s'"`<>|?*]+)*\\)*(?:[^\\\s'"`<>|?*,;]*[^\\\s'"`<>|?*,;.])?/g;
-const POSIX_PATH = /(?<![\w:/.])\/(?:[A-Za-z0-9._+-]+\/?)+/g;
 const QUOTED = /'([^']{1,200})'|"([^"]{1,200})"|‘([^’]{1,200})’|“([^”]{1,200})”/g;
-const CODE = /`([^`]{1,2000})`/g;
 const EXE = /\b([A-Za-z0-9_][A-Za-z0-9_.-]{0,100}\.exe)\b/gi;
 const HOSTNAME = /\b([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+)\b/gi;
 
@@ -142,9 +137,11 @@ const nameAround = (text: string, before: RegExp, after: RegExp): string[] => {
 };
 
 export const extractEntities = (request: string, inventory: InventorySketch): Entities => {
-  const code = [...request.matchAll(CODE)].map((m) => m[1] ?? '');
+  const fenced = [...request.matchAll(FENCED)].map((m) => m[1] ?? '');
+  const withoutFenced = request.replace(FENCED, ' ');
+  const code = [...fenced, ...[...withoutFenced.matchAll(INLINE_CODE)].map((m) => m[1] ?? '')];
   // Code is the operator's text, not names to interpret.
-  const text = request.replace(CODE, ' ');
+  const text = withoutFenced.replace(INLINE_CODE, ' ');
   const quoted = [...text.matchAll(QUOTED)].map((m) => (m[1] ?? m[2] ?? m[3] ?? m[4] ?? '').trim()).filter(Boolean);
   const urls = unique([...text.matchAll(URL)].map((m) => m[0].replace(/[.,;)]+$/, '')));
   const noUrls = text.replace(URL, ' ');
@@ -172,8 +169,10 @@ export const extractEntities = (request: string, inventory: InventorySketch): En
   ];
   const unknownGroups = unique(groupPhrases.filter((g) => g && !knownNames.has(lower(g))));
 
-  const windowsPaths = [...noUrls.matchAll(WINDOWS_PATH)].map((m) => m[0].replace(/[.,;]+$/, ''));
-  const posixPaths = [...noUrls.replace(WINDOWS_PATH, ' ').matchAll(POSIX_PATH)].map((m) =>
+  const windowsPaths = [...noUrls.matchAll(WINDOWS_PATH), ...noUrls.matchAll(UNC_PATH)].map((m) =>
+    m[0].replace(/[.,;]+$/, ''),
+  );
+  const posixPaths = [...noUrls.replace(WINDOWS_PATH, ' ').replace(UNC_PATH, ' ').matchAll(POSIX_PATH)].map((m) =>
     m[0].replace(/[.,;]+$/, ''),
   );
   const paths = unique([...windowsPaths, ...posixPaths]);

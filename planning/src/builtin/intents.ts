@@ -1,4 +1,7 @@
+import { codeIntent, powerIntent, programInClause, waitBefore, waitClause } from './command-intents.js';
+import { databaseIntent, looksLikeSql, sqlReadsOnly } from './database-intents.js';
 import type { Entities } from './entities.js';
+import type { Clause } from './spans.js';
 
 /** One thing the request asks for, with what it acts on, in the order the request says it. */
 export type Intent =
@@ -20,22 +23,20 @@ export type Intent =
   | { kind: 'event-log'; log: string; level?: 'critical' | 'error' | 'warning' | 'information'; sinceMinutes?: number }
   | { kind: 'run-command'; program: string; args: string[] }
   | { kind: 'run-script'; script: string }
-  | { kind: 'database-query'; query: string }
+  | { kind: 'database-query'; query: string; allowWrites?: true }
+  | { kind: 'wait'; seconds: number }
+  | { kind: 'system-reboot' | 'system-shutdown' }
   | { kind: 'record-results' };
 
-/** Verbs the built-in planner cannot do anything with; their presence with no other intent is a refusal. */
-export const UNSUPPORTED =
-  /\b(reboot|shut ?down|power ?off|format|wipe|erase|delete|drop|truncate|destroy|kill|terminate|create user|add user|open port|firewall|scale|provision|migrate|rename|resize|encrypt|decrypt)\b/i;
+/** What a clause asks for, or why the request must be refused. */
+export type ClauseReading = Intent[] | { refusal: string };
 
-/** Splits a request into clauses: commas, semicolons, sentences, "then", "and" before a verb. */
-export const clausesOf = (text: string): string[] =>
-  text
-    .replace(/`[^`]*`/g, (code) => code.replace(/[,;.]/g, (c) => `\u0000${c.charCodeAt(0)}\u0000`))
-    .split(
-      /\s*(?:[;,?!]|:\s|\.\s+|\.$|\bthen\b|\band then\b|\bafterwards\b|\bafter that\b|\band\s+(?=(?:then\s+)?(?:stop|start|restart|copy|deploy|push|upload|verify|check|confirm|ensure|make sure|update|upgrade|install|back ?up|log|report|record|wait|run|ping|trace|bounce|bring|replace)\b))\s*/i,
-    )
-    .map((c) => c.replace(/\u0000(\d+)\u0000/g, (_, code: string) => String.fromCharCode(Number(code))).trim())
-    .filter(Boolean);
+/**
+ * Verbs the built-in planner cannot do anything with; their presence is a refusal. Read on the
+ * masked request, as whole words (not "kill-switch"): code, quotes, paths and URLs never trigger it.
+ */
+export const UNSUPPORTED =
+  /(?<![\w-])(format|wipe|erase|delete|drop|truncate|destroy|kill|terminate|create user|add user|open port|firewall|scale|provision|migrate|rename|resize|encrypt|decrypt)(?![\w-])/i;
 
 const has = (clause: string, pattern: RegExp) => pattern.test(clause);
 const first = <T>(items: T[]): T | null => items[0] ?? null;
@@ -57,62 +58,91 @@ const sinceMinutes = (clause: string): number | undefined => {
   return unit.startsWith('min') ? n : unit.startsWith('h') ? n * 60 : n * 1_440;
 };
 
+/** "C:\App\" or "/opt/app/": a folder, so the file keeps its name there. */
+const intoFolder = (destination: string | null, source: string | null): string | null => {
+  if (!destination || !source || !/[\\/]$/.test(destination)) return destination;
+  const name = source.split(/[\\/]/).at(-1);
+  return name ? `${destination}${name}` : destination;
+};
+
+const fileCopy = (c: Clause, e: Entities): Intent => {
+  const inText = e.paths.filter((p) => c.text.includes(p));
+  const absolute = (p: string) => /^[A-Za-z]:\\/.test(p) || p.startsWith('/') || p.startsWith('\\\\');
+  // "copy <source> to <destination>": the path after "to" is where it goes.
+  const to = /\s(?:to|into|onto|as)\s+(?:the\s+)?(?:folder\s+|directory\s+|path\s+)?/i.exec(c.masked);
+  const after = to ? c.text.slice(to.index + to[0].length) : '';
+  const destination =
+    inText.find((p) => absolute(p) && after.startsWith(p)) ?? inText.find((p) => absolute(p)) ?? null;
+  const before = to ? c.text.slice(0, to.index) : c.text;
+  const source =
+    inText.find((p) => p !== destination && before.includes(p)) ??
+    /\b(?:artifact|from)\s+['"]?([A-Za-z0-9._+-][A-Za-z0-9._+/-]*\.[A-Za-z0-9]{1,8})\b/i.exec(before)?.[1] ??
+    /\b(?:copy|deploy|push|upload)\s+(?:the\s+)?(?:new\s+)?(?:file\s+)?['"]?([A-Za-z0-9_][A-Za-z0-9._+-]*(?:\/[A-Za-z0-9._+-]+)*\.[A-Za-z0-9]{1,8})\b/i.exec(
+      before,
+    )?.[1] ??
+    null;
+  return { kind: 'file-copy', source, destination: intoFolder(destination, source) };
+};
+
 /** The intents of one clause; `e` is what the whole request names, used when the clause names nothing itself. */
-export const intentsOf = (clause: string, e: Entities): Intent[] => {
-  const c = clause;
+export const intentsOf = (clause: Clause, e: Entities): ClauseReading => {
+  const after = waitBefore(clause);
+  if (after) {
+    const rest = intentsOf(after.rest, e);
+    return 'refusal' in rest ? rest : [{ kind: 'wait', seconds: after.seconds }, ...rest];
+  }
+  const c = clause.text;
+  const m = clause.masked;
   const service = inClause(c, e.services) ?? null;
   const process = inClause(c, e.processes) ?? null;
   const pkg = inClause(c, e.packages) ?? null;
   const code = e.code.find((x) => c.includes(x)) ?? null;
 
-  if (has(c, /\bping\b/i))
+  const wait = waitClause(clause);
+  if (wait !== null) return [{ kind: 'wait', seconds: wait }];
+  if (code && (has(m, /\b(query|sql|database|db|table)\b/i) || looksLikeSql(code)))
+    return [{ kind: 'database-query', query: code, ...(!sqlReadsOnly(code) && { allowWrites: true as const }) }];
+  const db = databaseIntent(clause);
+  if (db) return 'refusal' in db ? db : [{ kind: 'database-query', query: db.query }];
+  if (code && has(m, /\b(run|execute|exec)\b/i)) return [codeIntent(code, has(m, /\bscript\b/i))];
+  const program = programInClause(clause);
+  if (program) return [{ kind: 'run-command', ...program }];
+  const power = powerIntent(clause, !!service || has(m, /\b(service|daemon|process)\b/i));
+  if (power) return [{ kind: power }];
+
+  if (has(m, /\bping\b/i))
     return [{ kind: 'ping', host: inClause(c, [...e.hosts, ...e.targets]) ?? first([...e.hosts, ...e.targets]) }];
-  if (has(c, /\btrace\s*route|\btracert\b|\btraceroute\b|\btrace the (?:route|path)\b/i))
+  if (has(m, /\btrace\s*route|\btracert\b|\btraceroute\b|\btrace the (?:route|path)\b/i))
     return [{ kind: 'traceroute', host: inClause(c, [...e.hosts, ...e.targets]) ?? first([...e.hosts, ...e.targets]) }];
   if (e.urls.length && has(c, /\bhttps?:\/\/|\burl\b|\bendpoint\b|\bwebsite\b|\bhealth\b|\bresponds?\b|\banswers?\b/i))
     return [{ kind: 'http-check', url: inClause(c, e.urls) ?? first(e.urls) }];
-  if (has(c, /\bdisk\s*(?:space|usage)\b|\bfree space\b|\bdf\b|\bstorage\b|\bdisk is full\b|\bspace left\b/i))
-    return [{ kind: 'disk-space', path: e.paths.find((p) => p.startsWith('/')) ?? null }];
-  if (has(c, /\bevent\s*logs?\b|\beventlog\b|\bevent viewer\b|\b(?:system|application|security) log\b/i)) {
-    const log = /\b(system|application|security|setup)\b/i.exec(c)?.[1];
-    const level = LEVELS.find(([p]) => p.test(c))?.[1];
-    const since = sinceMinutes(c);
+  if (has(m, /\bdisk\s*(?:space|usage)\b|\bfree space\b|\bdf\b|\bstorage\b|\bdisk is full\b|\bspace left\b/i))
+    return [{ kind: 'disk-space', path: e.paths.find((p) => p.startsWith('/') && c.includes(p)) ?? null }];
+  if (has(m, /\bevent\s*logs?\b|\beventlog\b|\bevent viewer\b|\b(?:system|application|security) log\b/i)) {
+    const log = /\b(system|application|security|setup)\b/i.exec(m)?.[1];
+    const level = LEVELS.find(([p]) => p.test(m))?.[1];
+    const since = sinceMinutes(m);
     const name = log ? `${log.charAt(0).toUpperCase()}${log.slice(1).toLowerCase()}` : 'System';
     return [{ kind: 'event-log', log: name, ...(level && { level }), ...(since && { sinceMinutes: since }) }];
   }
-  if (code && (has(c, /\b(query|sql|database|db)\b/i) || /^\s*(select|with|show|explain)\b/i.test(code)))
-    return [{ kind: 'database-query', query: code }];
-  if (code && has(c, /\b(run|execute|exec)\b/i)) {
-    if (/[\n;|&$<>]/.test(code) || has(c, /\bscript\b/i)) return [{ kind: 'run-script', script: code }];
-    const [program = code, ...args] = code.trim().split(/\s+/);
-    return [{ kind: 'run-command', program, args }];
-  }
   if (
-    has(c, /\b(log|record|report|save|collect)\b.*\b(results?|outcome|output)\b|\bresults?\b.*\b(logged|recorded)\b/i)
+    has(m, /\b(log|record|report|save|collect)\b.*\b(results?|outcome|output)\b|\bresults?\b.*\b(logged|recorded)\b/i)
   )
     return [{ kind: 'record-results' }];
-  if (has(c, /\bback\s*(?:up|ups)\b|\bbackup\b|\bsnapshot\b/i) && !has(c, /\brestore\b/i)) {
-    const paths = e.paths.filter((p) => p.startsWith('/'));
-    return [{ kind: 'backup', paths }];
+  if (has(m, /\bback\s*(?:up|ups)\b|\bbackup\b|\bsnapshot\b/i) && !has(m, /\brestore\b/i)) {
+    const paths = e.paths.filter((p) => p.startsWith('/') && c.includes(p));
+    return [{ kind: 'backup', paths: paths.length ? paths : e.paths.filter((p) => p.startsWith('/')) }];
   }
   if (
-    has(c, /\b(copy|deploy|push|upload|transfer|replace|roll out)\b/i) &&
+    has(m, /\b(copy|deploy|push|upload|transfer|replace|roll out)\b/i) &&
     has(c, /\b(file|exe|binary|executable|artifact|build|dll|jar|config|it)\b|\.[a-z0-9]{2,4}\b|[\\/]/i)
-  ) {
-    const destination = e.paths.find((p) => /^[A-Za-z]:\\/.test(p) || p.startsWith('/')) ?? null;
-    const source =
-      /\b(?:artifact|from)\s+['"]?([A-Za-z0-9._+-][A-Za-z0-9._+/-]*\.[A-Za-z0-9]{1,8})\b/i.exec(c)?.[1] ??
-      /\b(?:copy|deploy|push|upload)\s+(?:the\s+)?(?:new\s+)?(?:file\s+)?['"]?([A-Za-z0-9_][A-Za-z0-9._+-]*(?:\/[A-Za-z0-9._+-]+)*\.[A-Za-z0-9]{1,8})\b/i.exec(
-        c,
-      )?.[1] ??
-      null;
-    return [{ kind: 'file-copy', source, destination }];
-  }
-  if (has(c, /\b(update|upgrade|patch)\b/i) && (pkg || e.packages.length))
+  )
+    return [fileCopy(clause, e)];
+  if (has(m, /\b(update|upgrade|patch)\b/i) && (pkg || e.packages.length))
     return [{ kind: 'package-update', package: pkg ?? first(e.packages) }];
-  if (has(c, /\b(uninstall|remove)\b/i) && (pkg || e.packages.length))
+  if (has(m, /\b(uninstall|remove)\b/i) && (pkg || e.packages.length))
     return [{ kind: 'package-remove', package: pkg ?? first(e.packages) }];
-  if (has(c, /\binstall\b/i) && (pkg || e.packages.length)) {
+  if (has(m, /\binstall\b/i) && (pkg || e.packages.length)) {
     const version = /\bversion\s+([0-9][A-Za-z0-9.+~:_-]*)\b|\b(?:=|@)([0-9][A-Za-z0-9.+~:_-]*)\b/i.exec(c);
     return [
       {
@@ -122,22 +152,22 @@ export const intentsOf = (clause: string, e: Entities): Intent[] => {
       },
     ];
   }
-  if (has(c, /\bversion\b/i) && (pkg || e.packages.length))
+  if (has(m, /\bversion\b/i) && (pkg || e.packages.length))
     return [{ kind: 'package-version', package: pkg ?? first(e.packages) }];
 
   const svc = service ?? (process ? process.replace(/\.exe$/i, '') : null);
-  if (has(c, /\b(restart|bounce|recycle|reload)\b/i)) return [{ kind: 'service-restart', service: svc }];
-  if (has(c, /\b(stop|halt|shut down the|take down)\b/i)) return [{ kind: 'service-stop', service: svc }];
-  if (has(c, /\b(start|bring (?:it |them )?(?:back )?up|launch|turn on)\b/i) && !has(c, /\bstartup\b/i))
+  if (has(m, /\b(restart|bounce|recycle|reload)\b/i)) return [{ kind: 'service-restart', service: svc }];
+  if (has(m, /\b(stop|halt|shut down the|take down)\b/i)) return [{ kind: 'service-stop', service: svc }];
+  if (has(m, /\b(start|bring (?:it |them )?(?:back )?up|launch|turn on)\b/i) && !has(m, /\bstartup\b/i))
     return [{ kind: 'service-start', service: svc }];
-  if (has(c, /\b(verify|confirm|ensure|make sure|wait until|wait for|validate)\b/i) || has(c, /\bstartup\b/i)) {
+  if (has(m, /\b(verify|confirm|ensure|make sure|wait until|wait for|validate)\b/i) || has(m, /\bstartup\b/i)) {
     if (process && !service) return [{ kind: 'process-check', process, expect: 'running' }];
     return [{ kind: 'service-verify', service: svc }];
   }
-  if (has(c, /\b(check|is|whether|status|running|state|see if|find out)\b/i)) {
+  if (has(m, /\b(check|is|whether|status|running|state|see if|find out)\b/i)) {
     if (process) return [{ kind: 'process-check', process }];
-    if (has(c, /\bprocess\b/i)) return [{ kind: 'process-check', process: service }];
-    if (service || has(c, /\bservice\b/i)) return [{ kind: 'service-status', service: svc }];
+    if (has(m, /\bprocess\b/i)) return [{ kind: 'process-check', process: service }];
+    if (service || has(m, /\bservice\b/i)) return [{ kind: 'service-status', service: svc }];
   }
   return [];
 };
