@@ -187,7 +187,7 @@ describe('words inside paths, quotes, URLs and backticks are not instructions', 
       ['file-copy', { source: 'build/kill-switch.exe', destination: 'C:\\Tools\\delete\\app.exe' }],
     ]);
     expect(tools('check https://example.org/reboot/now answers')).toEqual(['http-check']);
-    expect(tools("check disk space of /srv/restart-me on web-server-01")).toEqual(['disk-space']);
+    expect(tools('check disk space of /srv/restart-me on web-server-01')).toEqual(['disk-space']);
     expect(tools('run `echo reboot` on web-server-01')).toEqual(['run-command']);
   });
 
@@ -204,7 +204,9 @@ describe('words inside paths, quotes, URLs and backticks are not instructions', 
 describe('what could not be used is named', () => {
   it('does not run shell operators outside backticks, and says which text it left out', () => {
     const answer = drafted('run uptime; rm -rf / on web-server-01');
-    expect(answer.draft.steps.map((s) => [s.tool, s.params])).toEqual([['run-command', { program: 'uptime', args: [] }]]);
+    expect(answer.draft.steps.map((s) => [s.tool, s.params])).toEqual([
+      ['run-command', { program: 'uptime', args: [] }],
+    ]);
     expect(answer.notes.join('\n')).toMatch(/not used: "rm -rf \/"/);
     const chained = drafted('restart nginx && reboot on web-server-01');
     expect(chained.draft.steps.map((s) => s.tool)).toEqual(['service-restart', 'service-wait']);
@@ -212,7 +214,7 @@ describe('what could not be used is named', () => {
     expect(drafted('run uptime | grep load on web-server-01').notes.join('\n')).toMatch(/not used: "\| grep load"/);
   });
 
-  it('names a refusal\'s unused text too', () => {
+  it("names a refusal's unused text too", () => {
     expect(refusal('restart nginx && reboot')).toMatch(/&& reboot/);
   });
 });

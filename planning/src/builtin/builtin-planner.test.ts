@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { egressRules, type ResolvedTarget, type TargetSelector } from '@opsc/contracts';
 import { BUILTIN_TOOLS_DIR, loadCatalog, type ToolCatalog } from '../catalog/index.js';
 import { TargetResolutionError, validatePlan } from '../validate/validate-plan.js';
+import { proposePlan } from '../propose.js';
 import { builtinPlan, type PlannerAnswer } from './builtin-planner.js';
 import type { InventorySketch } from './entities.js';
 import { PHRASINGS, SEED_REQUESTS } from './phrasings.js';
@@ -214,7 +215,9 @@ describe('the built-in planner on other phrasings', () => {
     // reboot, shutdown and wait tools are defined on another branch (issue 18): until this catalog has
     // them, their steps are checked as drafts above and the validator's "no such tool" is expected.
     const pending = new Set(
-      answer.draft.steps.flatMap((s, i) => (s && !catalog.get(s.tool) && PENDING_TOOLS.has(s.tool) ? [`steps.${i}.`] : [])),
+      answer.draft.steps.flatMap((s, i) =>
+        s && !catalog.get(s.tool) && PENDING_TOOLS.has(s.tool) ? [`steps.${i}.`] : [],
+      ),
     );
     expect(
       result.issues.filter(
@@ -250,6 +253,23 @@ describe('the built-in planner on other phrasings', () => {
   it('passes an unknown group on for the validator to name, instead of picking another', async () => {
     const { result } = await validated("restart nginx on the 'Staging Web' servers");
     expect(result.issues).toContainEqual({ path: 'steps.0.targets.group', message: 'no group named "Staging Web"' });
+  });
+
+  it("says which group or target is unknown and the closest names, in the proposal's text", async () => {
+    const deps = { catalog, inventory: async () => inventory, resolveTargets, egress: allowTestDestinations };
+    const group = await proposePlan("restart nginx on group 'CIS server'", deps);
+    expect(group.status).toBe('invalid');
+    expect(group.issues).toContainEqual({ path: 'steps.0.targets.group', message: 'no group named "CIS server"' });
+    expect(group.text).toContain("• There is no group 'CIS server' in the inventory; did you mean 'CIS servers'?");
+    const host = await proposePlan('restart nginx on web-server-1', deps);
+    expect(host.issues.map((i) => i.path)).toContain('steps.0.targets.targets');
+    expect(host.text).toContain(
+      "There is no target 'web-server-1' in the inventory; did you mean 'web-server-01', 'web-server-02'",
+    );
+    const shell = await proposePlan('run uptime; rm -rf / on web-server-01', deps);
+    expect(shell.status).toBe('ready');
+    expect(shell.summary).toMatchObject({ risk: 'read', approvalRequired: false });
+    expect(shell.text).toContain('✓ Not used: "rm -rf /"');
   });
 });
 

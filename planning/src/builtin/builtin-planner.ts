@@ -63,7 +63,9 @@ const selectionOf = (e: Entities, masked: string, sketch: InventorySketch, full:
   if (os) {
     const all = sketch.targets.filter((t) => t.os === os).map((t) => t.name);
     if (all.length) {
-      notes.push(`the plan acts on every ${os === 'linux' ? 'Linux' : 'Windows'} target in the inventory (${all.length})`);
+      notes.push(
+        `the plan acts on every ${os === 'linux' ? 'Linux' : 'Windows'} target in the inventory (${all.length})`,
+      );
       return { targets: { targets: all, os }, size: all.length, notes };
     }
   }
@@ -139,7 +141,8 @@ export const builtinPlan = ({ request, inventory: fullInventory, catalog }: Plan
       .join(', ');
     return refuse(`Which servers should I act on? Name a group${known ? ` (${known})` : ''} or target names.`, notes);
   }
-  if (/\b(log|record|report)\b.*\bresults?\b/i.test(masked)) notes.push("every target's result and output is recorded with the job");
+  if (/\b(log|record|report)\b.*\bresults?\b/i.test(masked))
+    notes.push("every target's result and output is recorded with the job");
 
   const used = new Map<string, number>();
   const steps = intents

@@ -190,4 +190,3 @@ export const toStep = (
       return { id: 'shutdown', tool: 'system-shutdown', params: {}, ...on };
   }
 };
-

@@ -23,10 +23,7 @@ const FIRST = new RegExp(
   String.raw`\b(?:show|list|get|display|select|fetch|give)\s+(?:me\s+)?(?:the\s+)?(?:first|top)\s+(${NUMBER})\s+${ROWS}\s+(?:of|from|in)\s+${TABLE}`,
   'i',
 );
-const COLUMNS = new RegExp(
-  String.raw`\b(?:describe|(?:the\s+)?(?:columns|structure|schema)\s+of)\s+${TABLE}`,
-  'i',
-);
+const COLUMNS = new RegExp(String.raw`\b(?:describe|(?:the\s+)?(?:columns|structure|schema)\s+of)\s+${TABLE}`, 'i');
 const LIST_TABLES = /\b(?:list|show|get|display|what are|which)\s+(?:me\s+)?(?:all\s+)?(?:of\s+)?(?:the\s+)?tables\b/i;
 const SIZE =
   /\bhow\s+(?:big|large)\s+(?:is\s+)?(?:the\s+)?(?:database|db)\b|\b(?:database|db)\s+size\b|\bsize\s+of\s+(?:the\s+)?(?:database|db)\b/i;
@@ -38,8 +35,7 @@ const WRITE =
 
 const LIST_TABLES_SQL =
   "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY table_schema, table_name";
-const SIZE_SQL =
-  'SELECT current_database() AS database, pg_size_pretty(pg_database_size(current_database())) AS size';
+const SIZE_SQL = 'SELECT current_database() AS database, pg_size_pretty(pg_database_size(current_database())) AS size';
 const CONNECTIONS_SQL =
   'SELECT pid, usename, application_name, client_addr, state, backend_start FROM pg_stat_activity WHERE datname = current_database() ORDER BY backend_start';
 

@@ -71,8 +71,7 @@ const fileCopy = (c: Clause, e: Entities): Intent => {
   // "copy <source> to <destination>": the path after "to" is where it goes.
   const to = /\s(?:to|into|onto|as)\s+(?:the\s+)?(?:folder\s+|directory\s+|path\s+)?/i.exec(c.masked);
   const after = to ? c.text.slice(to.index + to[0].length) : '';
-  const destination =
-    inText.find((p) => absolute(p) && after.startsWith(p)) ?? inText.find((p) => absolute(p)) ?? null;
+  const destination = inText.find((p) => absolute(p) && after.startsWith(p)) ?? inText.find((p) => absolute(p)) ?? null;
   const before = to ? c.text.slice(0, to.index) : c.text;
   const source =
     inText.find((p) => p !== destination && before.includes(p)) ??

@@ -100,7 +100,10 @@ export const PHRASINGS: [request: string, tools: string[] | 'refused'][] = [
     'stop nginx on web-server-01, then start it again after 30 seconds',
     ['service-stop', 'wait', 'service-start', 'service-wait'],
   ],
-  ['restart nginx on Production Web, pause for 10s, then check disk space', ['service-restart', 'service-wait', 'wait', 'disk-space']],
+  [
+    'restart nginx on Production Web, pause for 10s, then check disk space',
+    ['service-restart', 'service-wait', 'wait', 'disk-space'],
+  ],
   ['restart nginx on Production Web one host at a time', ['service-restart', 'service-wait']],
   ['update nginx on Production Web two hosts at a time', ['package-version', 'config-backup', 'package-update']],
   ['restart nginx on CIS servers in batches of 5', ['service-restart', 'service-wait']],

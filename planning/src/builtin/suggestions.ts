@@ -22,7 +22,13 @@ const distance = (a: string, b: string, limit: number): number => {
   return prev[b.length]!;
 };
 
-const words = (s: string) => new Set(s.toLowerCase().split(/[\s_.-]+/).filter(Boolean));
+const words = (s: string) =>
+  new Set(
+    s
+      .toLowerCase()
+      .split(/[\s_.-]+/)
+      .filter(Boolean),
+  );
 
 /** Up to `n` of `candidates` closest to `name`, closest first; none when nothing is close. */
 export const closestNames = (name: string, candidates: readonly string[], n = 3): string[] => {
