@@ -11,7 +11,7 @@ const UNIT = String.raw`(?:seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h)`;
 const DURATION = new RegExp(String.raw`\b(${NUMBER})\s*(${UNIT})\b`, 'i');
 const WAIT_VERB = /^(?:and\s+)?(?:then\s+)?(?:wait|pause|sleep|delay|hold on)\b/i;
 const AFTER = new RegExp(
-  String.raw`\s*\b(?:after|in)\s+(?:another\s+|a further\s+)?(${NUMBER})\s*(${UNIT})\b|\s*\b(${NUMBER})\s*(${UNIT})\s+later\b`,
+  String.raw`\b(?:after|in)\s+(?:another\s+|a further\s+)?(${NUMBER})\s*(${UNIT})\b|\b(${NUMBER})\s*(${UNIT})\s+later\b`,
   'i',
 );
 

@@ -29,7 +29,7 @@ export interface Entities {
 
 const IPV4 = /\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b/g;
 const QUOTED = /'([^']{1,200})'|"([^"]{1,200})"|‘([^’]{1,200})’|“([^”]{1,200})”/g;
-const EXE = /\b([A-Za-z0-9_][A-Za-z0-9_.-]{0,100}\.exe)\b/gi;
+const EXE = /(?<![A-Za-z0-9_.-])([A-Za-z0-9_][A-Za-z0-9_.-]{0,100}\.exe)\b/gi;
 const HOSTNAME = /\b([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+)\b/gi;
 
 /** Words that follow "the" and precede "service" without being a service's name. */
@@ -125,6 +125,8 @@ const lower = (s: string) => s.toLowerCase();
 
 /** Finds an inventory name in the text: quoted or not, any case, as whole words. */
 const mentions = (text: string, name: string): boolean => {
+  // Inventory names the request mentions are tokens by now: a cheap look rules out the rest.
+  if (!/\s/.test(name) && !text.toLowerCase().includes(name.toLowerCase())) return false;
   const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+');
   return new RegExp(`(^|[^A-Za-z0-9_-])${escaped}($|[^A-Za-z0-9_-])`, 'i').test(text);
 };
@@ -208,7 +210,7 @@ export const extractEntities = (request: string, inventory: InventorySketch): En
   const services = unique([
     ...nameAround(
       noUrls,
-      /\b([A-Za-z0-9_][A-Za-z0-9@._-]*)\s+(?:service|daemon|unit)s?\b/gi,
+      /(?<![A-Za-z0-9@._-])([A-Za-z0-9_][A-Za-z0-9@._-]*)\s+(?:service|daemon|unit)s?\b/gi,
       /\b(?:service|daemon|unit)\s+['"‘“]?([A-Za-z0-9_][A-Za-z0-9@._-]*)/gi,
     ),
     ...verbObjects,
@@ -224,7 +226,7 @@ export const extractEntities = (request: string, inventory: InventorySketch): En
       /\b(?:version\s+of|versions?\s+of)\s+(?:the\s+)?['"]?([A-Za-z0-9][A-Za-z0-9+._-]*)/gi,
     ).filter((p) => !knownNames.has(lower(p))),
   );
-  const packagesBefore = [...noUrls.matchAll(/\b([A-Za-z0-9][A-Za-z0-9+._-]*)\s+(?:package|version)\b/gi)]
+  const packagesBefore = [...noUrls.matchAll(/(?<![A-Za-z0-9+._-])([A-Za-z0-9][A-Za-z0-9+._-]*)\s+(?:package|version)\b/gi)]
     .map((m) => m[1] ?? '')
     .filter((p) => !NOT_A_NAME.has(lower(p)));
 

@@ -6,7 +6,7 @@ import type { Clause } from './spans.js';
  */
 
 /** `&&`, `||`, `|`, `$(`, `>`, `<` outside backticks, with the words they bring, up to "on <targets>" or the clause's end. */
-const SHELL_RUN = /(?:&&|\|\||\||\$\(|>>?|<)[^,;\n]*?(?=\s+(?:on|against|across|in|at)\s|[,;\n]|\.\s|\.?$)/g;
+const SHELL_RUN = /(?:&&|\|\||\||\$\(|>>?|<)[^,;\n]*?(?=\s(?:on|against|across|in|at)\s|[,;\n]|\.\s|\.?$)/g;
 
 export interface Cut {
   text: string;
