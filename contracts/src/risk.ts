@@ -12,6 +12,16 @@ const READ_OPERATIONS: Record<'ssh' | 'winrm', ReadonlySet<string>> = {
 /** HTTP methods that only look. */
 const READ_HTTP_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 
+/** A command on a target (SSH `run`, WinRM `command`): read-only only in an argv-exact shape of remote-commands.ts. */
+const commandRisk = (action: Extract<Action, { method: 'ssh' | 'winrm' }>): RiskLevel | null => {
+  const op = action.operation as { op: string; argv?: string[]; program?: string; args?: string[] };
+  if (action.method === 'ssh' && op.op === 'run' && op.argv?.length)
+    return remoteCommandReadOnly('ssh', op.argv[0]!, op.argv.slice(1)) ? 'read' : 'change';
+  if (action.method === 'winrm' && op.op === 'command' && op.program)
+    return remoteCommandReadOnly('winrm', op.program, op.args ?? []) ? 'read' : 'change';
+  return null;
+};
+
 /**
  * What an action itself can do, computed from the action and nothing else a plan says about it.
  * Free-form commands and scripts are changes unless they match the argv-exact read-only list.
@@ -26,19 +36,11 @@ export const actionRisk = (action: Action): RiskLevel => {
       return action.allowWrites ? 'destructive' : 'read';
     case 'ssh':
     case 'winrm': {
-      const op = action.operation as {
-        op: string;
-        action?: string;
-        argv?: string[];
-        program?: string;
-        args?: string[];
-      };
+      const command = commandRisk(action);
+      if (command) return command;
+
+      const op = action.operation as { op: string; action?: string };
       if (READ_OPERATIONS[action.method].has(op.op)) return 'read';
-      // A command is read-only only in an argv-exact shape of remote-commands.ts.
-      if (action.method === 'ssh' && op.op === 'run' && op.argv?.length)
-        return remoteCommandReadOnly('ssh', op.argv[0]!, op.argv.slice(1)) ? 'read' : 'change';
-      if (action.method === 'winrm' && op.op === 'command' && op.program)
-        return remoteCommandReadOnly('winrm', op.program, op.args ?? []) ? 'read' : 'change';
       if ((op.op === 'service' && op.action === 'status') || (op.op === 'package' && op.action === 'version'))
         return 'read';
       return 'change';
