@@ -34,6 +34,18 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'llm',
+          include: ['tests/llm/**/*.test.ts'],
+          // A real llama-server with the local model (tests/llm/global-setup.ts), besides the integration
+          // set-up for the test that plans through the API. A plan takes tens of seconds on 2 cores.
+          globalSetup: ['tests/support/global-setup.ts', 'tests/llm/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        test: {
           name: 'chaos',
           include: ['tests/chaos/**/*.test.ts'],
           // The integration set-up (one Temporal dev server, one PostgreSQL), then the fault matrix

@@ -9,6 +9,8 @@ export interface PlatformServices {
   temporalUiUrl?: string | undefined;
   /** The embedded Temporal dev server, when there is one. */
   temporal?: RunningDevServer | undefined;
+  /** The local LLM server's port (`OPSC_LLM=local`), on 127.0.0.1. */
+  llmPort?: number | undefined;
 }
 
 const uiRule = (url: string): string => {
@@ -32,6 +34,7 @@ export const platformEgressDeny = (services: PlatformServices): string => {
     ui && uiRule(ui),
     temporal && `127.0.0.1:${temporal.httpPort}`,
     temporal && `127.0.0.1:${temporal.metricsPort}`,
+    services.llmPort && `127.0.0.1:${services.llmPort}`,
   ]
     .filter(Boolean)
     .join(',');

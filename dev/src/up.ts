@@ -9,6 +9,7 @@ import { DATA_DIR, EMBEDDED_PG_DIR, EXECUTOR_MAIN, ORCHESTRATOR_MAIN, embeddedPg
 import { startService, waitForHttpOk, type ServiceProcess } from './service-process.js';
 import { superviseService, type Supervisor } from './supervise-service.js';
 import { startWeb } from './web-process.js';
+import { plannerEnv, startLocalLlm, type RunningLocalLlm } from '@opsc/llm';
 
 /**
  * `npm run up`: Temporal dev server + PostgreSQL (embedded unless configured) + orchestrator +
@@ -33,13 +34,19 @@ const prefix = (name: string) => (line: string) => process.stdout.write(`[${name
 
 const main = async () => {
   const started = Date.now();
-  const stack: { temporal?: RunningDevServer; postgres?: RunningPostgres; services: Supervisor[] } = { services: [] };
+  const stack: {
+    temporal?: RunningDevServer;
+    postgres?: RunningPostgres;
+    llm?: RunningLocalLlm;
+    services: Supervisor[];
+  } = { services: [] };
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
     say('stopping…');
     for (const service of [...stack.services].reverse()) await service.stop();
+    await stack.llm?.stop();
     await stack.temporal?.stop();
     await stack.postgres?.stop();
     say('stopped');
@@ -82,6 +89,15 @@ const main = async () => {
     stack.postgres = await startEmbeddedPostgres({ dataDir: EMBEDDED_PG_DIR, port: embeddedPgPort() });
     databaseUrl = stack.postgres.url;
   }
+  // OPSC_LLM=local: the planner asks llama.cpp with a small local model (built and fetched once, cached).
+  if (env.OPSC_LLM === 'local') {
+    say('starting the local LLM (llama-server; a first run builds it and fetches the model, minutes)');
+    stack.llm = await startLocalLlm({
+      port: port('OPSC_LLM_PORT', 8091),
+      logFile: path.join(DATA_DIR, 'logs', 'llm.log'),
+    });
+  } else if (env.OPSC_LLM && env.OPSC_LLM !== 'none')
+    throw new Error(`OPSC_LLM must be "local" or "none", not ${JSON.stringify(env.OPSC_LLM)}`);
   const urls = await prepareDatabase(databaseUrl, path.join(DATA_DIR, 'service-roles.json'));
   say(`database migrated${urls.applied.length ? ` (${urls.applied.join(', ')})` : ''}; services use their own roles`);
   // The vault key goes to the executor alone, never to the orchestrator, even if it is in our environment.
@@ -107,6 +123,7 @@ const main = async () => {
         ...common,
         DATABASE_URL: urls.orchestrator,
         API_ALLOWED_ORIGINS: allowedOrigins,
+        ...(stack.llm && plannerEnv(stack.llm, Number(env.PLANNER_TIMEOUT_SECONDS ?? 120))),
         ...(temporalUi && { TEMPORAL_UI_URL: temporalUi }),
       },
       onLine: prefix('orchestrator'),
@@ -121,6 +138,7 @@ const main = async () => {
     webPort,
     temporalUiUrl: temporalUi,
     temporal: stack.temporal,
+    llmPort: stack.llm && port('OPSC_LLM_PORT', 8091),
   });
   const executor = supervise('executor', () =>
     startService({
@@ -163,6 +181,8 @@ const main = async () => {
   say(
     `  PostgreSQL     ${stack.postgres ? `embedded on 127.0.0.1:${embeddedPgPort()}, data in .data/postgres` : 'from DATABASE_URL'}`,
   );
+  if (stack.llm)
+    say(`  Local LLM      ${stack.llm.baseUrl}   model ${stack.llm.model} (the planner's; log: .data/logs/llm.log)`);
   say('A crashed service restarts by itself; Ctrl-C stops everything.');
 };
 

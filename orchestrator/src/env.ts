@@ -71,6 +71,14 @@ export const OrchestratorEnv = z.object({
   PLANNER_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   /** Times an LLM plan that does not validate goes back to the model with its errors. */
   PLANNER_MAX_REPAIRS: z.coerce.number().int().min(0).max(10).default(2),
+  /**
+   * How the LLM planner asks for its answer: `tools` (function calling, e.g. OpenAI), `json-schema`
+   * (structured output that llama.cpp and vLLM enforce with a grammar; small local models), or `auto`
+   * (function calling, switching to structured output when the server or model does not do it).
+   */
+  PLANNER_LLM_MODE: z.enum(['auto', 'tools', 'json-schema']).default('auto'),
+  /** Tokens one model reply may take before it is cut off (a rambling model is not waited for). */
+  PLANNER_LLM_MAX_TOKENS: z.coerce.number().int().min(64).max(16_384).default(1_024),
   /** Failed sign-ins in a row (per tenant and user name) before the account is locked. */
   SIGN_IN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
   /** The first lock's length; each further failure doubles it, up to the maximum. */

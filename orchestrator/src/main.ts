@@ -30,6 +30,8 @@ const main = async (): Promise<void> => {
         model: env.OPENAI_MODEL,
         timeoutMs: env.PLANNER_TIMEOUT_SECONDS * 1000,
         maxRepairs: env.PLANNER_MAX_REPAIRS,
+        mode: env.PLANNER_LLM_MODE,
+        maxTokens: env.PLANNER_LLM_MAX_TOKENS,
       })
     : undefined;
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 10 });

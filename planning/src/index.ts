@@ -16,3 +16,18 @@ export type { InventorySketch } from './builtin/entities.js';
 export { proposePlan, type Planner, type PlannerContext, type ProposeDeps } from './propose.js';
 export { createLangChainPlanner, type LangChainPlannerOptions } from './langchain/langchain-planner.js';
 export { PHRASINGS, SEED_REQUESTS } from './builtin/phrasings.js';
+export {
+  CATEGORIES,
+  CorpusError,
+  EVAL_CORPUS_DIR,
+  failureLines,
+  formatReport,
+  loadCorpus,
+  runEval,
+  stratifiedSample,
+  summarize,
+  type CaseResult,
+  type Category,
+  type EvalCase,
+  type EvalSummary,
+} from './eval/index.js';
