@@ -32,6 +32,10 @@ const capitalised = (s: string) => `${s.charAt(0).toUpperCase()}${s.slice(1)}`;
 const ALL_OF_OS =
   /\b(?:all|every|each)\s+(?:of\s+)?(?:the\s+|our\s+|my\s+)?(linux|windows)\s+(?:servers?|hosts?|machines?|systems?|targets?|nodes?|boxes|box|vms?)\b/i;
 
+/** "every server we have", "all servers": every target in the inventory (named, no group). */
+const ALL_TARGETS =
+  /\b(?:all|every|each)\s+(?:of\s+)?(?:the\s+|our\s+|my\s+)?(?:servers?|hosts?|machines?|systems?|targets?|nodes?)\b(?!\s+(?:in|of)\b)/i;
+
 interface Selection {
   targets?: TargetSelector;
   /** How many targets it is, when the sketch knows. */
@@ -60,6 +64,11 @@ const selectionOf = (e: Entities, masked: string, sketch: InventorySketch, full:
   }
   if (e.unknownGroups.length) return { targets: { group: e.unknownGroups[0] as string }, notes };
   const os = ALL_OF_OS.exec(masked)?.[1]?.toLowerCase() as OsFamily | undefined;
+  if (!os && ALL_TARGETS.test(masked) && sketch.targets.length) {
+    const all = sketch.targets.map((t) => t.name);
+    notes.push(`the plan acts on every target in the inventory (${all.length})`);
+    return { targets: { targets: all }, size: all.length, notes };
+  }
   if (os) {
     const all = sketch.targets.filter((t) => t.os === os).map((t) => t.name);
     if (all.length) {
@@ -121,6 +130,23 @@ export const builtinPlan = ({ request, inventory: fullInventory, catalog }: Plan
     }
     readings.push(...reading);
   }
+  // Code in backticks that no step took ("service `nginx; systemctl stop sshd`") is named, never run.
+  const usedCode = new Set(
+    readings.flatMap((r) =>
+      r.kind === 'run-script'
+        ? [r.script]
+        : r.kind === 'database-query'
+          ? [r.query]
+          : r.kind === 'run-command'
+            ? [[r.program, ...r.args].join(' ')]
+            : r.kind === 'process-check'
+              ? [r.process]
+              : [],
+    ),
+  );
+  for (const code of e.code)
+    if (!usedCode.has(code) && !usedCode.has(code.trim().split(/\s+/).join(' ')))
+      notes.push(`not used: \`${nameOf(code)}\`: no step of mine takes it there, so it is not run`);
   const unsupported = UNSUPPORTED.exec(masked)?.[0];
   if (unsupported)
     return refuse(
@@ -154,6 +180,19 @@ export const builtinPlan = ({ request, inventory: fullInventory, catalog }: Plan
       used.set(base, n);
       return { id: n === 1 ? base : `${base}-${n}`, ...step };
     });
+  // A group takes a one-OS tool on its targets of that OS ("disk space on Data Processing": its Linux ones).
+  const narrowed = new Set<string>();
+  for (const s of steps) {
+    const places = Object.keys(catalog.get(s.tool)?.execution ?? {});
+    const only = places.length === 1 && (places[0] === 'linux' || places[0] === 'windows') ? places[0] : null;
+    if (only && s.targets?.group && !s.targets.os) {
+      s.targets = { ...s.targets, os: only };
+      narrowed.add(
+        `${s.tool} runs on ${only === 'linux' ? 'Linux' : 'Windows'}: it acts on the group's ${only === 'linux' ? 'Linux' : 'Windows'} targets only`,
+      );
+    }
+  }
+  notes.push(...narrowed);
   const changes = steps.some((s) => !stepReads(s, catalog));
   const policies = readPolicies(shell.masked, changes, selection.size);
   notes.push(...policies.notes);

@@ -9,7 +9,7 @@ import type { Clause } from './spans.js';
 
 const UNIT = String.raw`(?:seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h)`;
 const DURATION = new RegExp(String.raw`\b(${NUMBER})\s*(${UNIT})\b`, 'i');
-const WAIT_VERB = /^(?:and\s+)?(?:then\s+)?(?:wait|pause|sleep|delay|hold on)\b/i;
+const WAIT_VERB = /^(?:and\s+)?(?:then\s+)?(?:wait|pause|sleep|delay|hold on|give\s+(?:it|them)(?:\s+about)?)\b/i;
 const AFTER = new RegExp(
   String.raw`\b(?:after|in)\s+(?:another\s+|a further\s+)?(${NUMBER})\s*(${UNIT})\b|\b(${NUMBER})\s*(${UNIT})\s+later\b`,
   'i',
@@ -45,6 +45,9 @@ export const powerIntent = (c: Clause, namesService: boolean): 'system-reboot' |
       m,
     )
   )
+    return 'system-reboot';
+  // "restart win-app-01 (the machine, not a service)"
+  if (!namesService && /\brestart\b/i.test(m) && /\bthe\s+(?:machine|server|host|box|computer)\b/i.test(m))
     return 'system-reboot';
   if (/\bshut\s?down\b|\bpower\s+(?:off|down)\b|\bturn\s+off\b/i.test(m) && !namesService) return 'system-shutdown';
   return null;
@@ -92,4 +95,14 @@ export const codeIntent = (
   if (/[\n;|&$<>(){}]/.test(code) || saysScript) return { kind: 'run-script', script: code };
   const [program = code, ...args] = code.trim().split(/\s+/);
   return { kind: 'run-command', program, args };
+};
+
+/** "pause for 45 seconds between stopping and starting W3SVC": stop, wait, start. */
+export const waitBetween = (c: Clause): { seconds: number; service: string } | null => {
+  const m = new RegExp(
+    String.raw`^(?:wait|pause|sleep)\s+(?:for\s+)?(${NUMBER})\s*(${UNIT})\s+between\s+stopping\s+and\s+(?:re)?starting\s+(?:the\s+)?`,
+    'i',
+  ).exec(c.masked);
+  const service = m ? /^[A-Za-z0-9_][A-Za-z0-9@._-]*/.exec(c.text.slice(m[0].length))?.[0] : undefined;
+  return m && service ? { seconds: secondsOf(m[1]!, m[2]!), service } : null;
 };

@@ -9,7 +9,7 @@ import type { Intent } from './intents.js';
  */
 
 /** Packages whose configuration lives in /etc/<name>, backed up before an update. */
-const CONFIG_DIRS: Record<string, string> = {
+export const CONFIG_DIRS: Record<string, string> = {
   nginx: '/etc/nginx',
   apache2: '/etc/apache2',
   httpd: '/etc/httpd',
@@ -123,8 +123,15 @@ export const toStep = (
     Object.fromEntries(Object.entries(p).filter(([, v]) => v !== null && v !== undefined));
   switch (intent.kind) {
     case 'ping':
+      return { tool: 'ping', params: params({ host: intent.host, count: intent.count }) };
     case 'traceroute':
-      return { tool: intent.kind, params: params({ host: intent.host }) };
+      return { tool: 'traceroute', params: params({ host: intent.host }) };
+    case 'file-backup':
+      return { tool: 'file-backup', params: { path: intent.path }, ...on };
+    case 'file-restore':
+      return { tool: 'file-restore', params: { destination: intent.destination }, ...on };
+    case 'config-restore':
+      return { tool: 'config-restore', params: params({ archive: intent.archive }), ...on };
     case 'http-check':
       return { tool: 'http-check', params: params({ url: intent.url }) };
     case 'disk-space':
@@ -173,12 +180,12 @@ export const toStep = (
     case 'run-command':
       return { tool: 'run-command', params: { program: intent.program, args: intent.args }, ...on };
     case 'run-script':
-      return { tool: 'run-script', params: { script: intent.script }, ...on };
+      return { tool: 'run-script', params: params({ script: intent.script }), ...on };
     case 'database-query':
       return {
         id: 'query',
         tool: 'database-query',
-        params: { query: intent.query, ...(intent.allowWrites && { allowWrites: true }) },
+        params: params({ query: intent.query, ...(intent.allowWrites && { allowWrites: true }) }),
         ...on,
       };
     case 'wait':

@@ -23,10 +23,14 @@ const FIRST = new RegExp(
   String.raw`\b(?:show|list|get|display|select|fetch|give)\s+(?:me\s+)?(?:the\s+)?(?:first|top)\s+(${NUMBER})\s+${ROWS}\s+(?:of|from|in)\s+${TABLE}`,
   'i',
 );
+const RECENT = new RegExp(
+  String.raw`\b(?:show|list|get|display|select|fetch|give)\s+(?:me\s+)?(?:the\s+)?(${NUMBER})\s+(?:most\s+recent|latest|newest|last)\s+${ROWS}\s+(?:of|from|in)\s+${TABLE}`,
+  'i',
+);
 const COLUMNS = new RegExp(String.raw`\b(?:describe|(?:the\s+)?(?:columns|structure|schema)\s+of)\s+${TABLE}`, 'i');
 const LIST_TABLES = /\b(?:list|show|get|display|what are|which)\s+(?:me\s+)?(?:all\s+)?(?:of\s+)?(?:the\s+)?tables\b/i;
 const SIZE =
-  /\bhow\s+(?:big|large)\s+(?:is\s+)?(?:the\s+)?(?:database|db)\b|\b(?:database|db)\s+size\b|\bsize\s+of\s+(?:the\s+)?(?:database|db)\b/i;
+  /\bhow\s+(?:big|large)\s+(?:is\s+)?(?:the\s+)?(?:\w+\s+)?(?:database|db)\b|\b(?:database|db)\s+size\b|\bsize\s+of\s+(?:the\s+)?(?:\w+\s+)?(?:database|db)\b/i;
 const CONNECTIONS =
   /\b(?:show|list|get|display|count|how many|check)\b[^,;]{0,40}?\b(?:active\s+|open\s+|current\s+)?(?:connections|sessions)\b/i;
 /** A change to data, described: never written here. */
@@ -74,6 +78,16 @@ export const databaseIntent = (c: Clause): DatabaseAnswer | null => {
   if (first) {
     const n = Math.min(10_000, Math.max(1, Math.floor(numberOf(first[1]!))));
     return table(first, 2, (t) => `SELECT * FROM ${t} LIMIT ${n}`);
+  }
+  const recent = on(RECENT);
+  if (recent) {
+    const n = Math.min(10_000, Math.max(1, Math.floor(numberOf(recent[1]!))));
+    // Which rows are newest is a column's business, and no column is named: said in the SQL itself.
+    return table(
+      recent,
+      2,
+      (t) => `SELECT * FROM ${t} LIMIT ${n} -- rows as stored: add ORDER BY <a time column> DESC for the newest`,
+    );
   }
   const columns = on(COLUMNS);
   if (columns)

@@ -118,6 +118,14 @@ const NOT_A_NAME = new Set([
   'wait',
   'make',
   'sure',
+  'called',
+  'named',
+  'out',
+  'of',
+  'disk',
+  'free',
+  'a',
+  'whether',
 ]);
 
 const unique = <T>(items: T[]): T[] => [...new Set(items)];
@@ -165,6 +173,10 @@ export const extractEntities = (request: string, inventory: InventorySketch): En
 
   const groupPhrases = [
     ...[...noUrls.matchAll(/\bgroups?\s+(?:named\s+|called\s+)?['"‘“]([^'"’”]+)['"’”]/gi)].map((m) => m[1] ?? ''),
+    // "stop dataprocessor on 'Data Procesing'": a quoted name where targets go.
+    ...[...noUrls.matchAll(/\b(?:on|across|against)\s+(?:the\s+|all\s+|every\s+)?['"‘“]([^'"’”]+)['"’”]/gi)].map(
+      (m) => m[1] ?? '',
+    ),
     ...[...noUrls.matchAll(/['"‘“]([^'"’”]+)['"’”]\s+(?:group|servers|hosts|machines|systems|fleet)\b/gi)].map(
       (m) => m[1] ?? '',
     ),
@@ -202,7 +214,7 @@ export const extractEntities = (request: string, inventory: InventorySketch): En
 
   const verbObjects = [
     ...noUrls.matchAll(
-      /\b(?:restart|stop|start|bounce|reload|recycle|halt)\s+(?:the\s+)?['"‘“]?([A-Za-z0-9_][A-Za-z0-9@._-]*)/gi,
+      /\b(?:restart|stop|start|bounce|reload|recycle|halt|kick)\s+(?:the\s+)?['"‘“]?([A-Za-z0-9_][A-Za-z0-9@._-]*)/gi,
     ),
   ]
     .map((m) => m[1] ?? '')
@@ -214,6 +226,19 @@ export const extractEntities = (request: string, inventory: InventorySketch): En
       /\b(?:service|daemon|unit)\s+['"‘“]?([A-Za-z0-9_][A-Za-z0-9@._-]*)/gi,
     ),
     ...verbObjects,
+    // "status of sshd", "check nginx status", "check nginx on ...", "service called X", "sure X is running"
+    ...[
+      ...nameAround(
+        noUrls,
+        /\bstatus\s+of\s+(?:the\s+)?(?:service\s+)?['"‘“]?([A-Za-z0-9_][A-Za-z0-9@._-]*)/gi,
+        /\b(?:called|named)\s+['"‘“]?([A-Za-z0-9_][A-Za-z0-9@._-]*)/gi,
+      ),
+      ...nameAround(
+        noUrls,
+        /\bcheck\s+(?:the\s+)?([A-Za-z0-9_][A-Za-z0-9@._-]*)\s+(?:service\s+)?(?:status|state|on|across|in)\b/gi,
+        /\b(?:sure|that|ensure|until|till)\s+(?:the\s+)?([A-Za-z0-9_][A-Za-z0-9@._-]*)\s+(?:service\s+|daemon\s+)?(?:is|are)\s+(?:still\s+)?(?:running|up|alive|started|active)\b/gi,
+      ),
+    ].filter((n) => !knownNames.has(lower(n)) && !/\.exe$/i.test(n) && !/^opscinvref\d+$/.test(n)),
     ...quoted.filter((q) =>
       new RegExp(`['"‘“]${q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"’”]\\s+(?:service|daemon)`, 'i').test(noUrls),
     ),
@@ -226,7 +251,17 @@ export const extractEntities = (request: string, inventory: InventorySketch): En
       /\b(?:version\s+of|versions?\s+of)\s+(?:the\s+)?['"]?([A-Za-z0-9][A-Za-z0-9+._-]*)/gi,
     ).filter((p) => !knownNames.has(lower(p))),
   );
-  const packagesBefore = [...noUrls.matchAll(/(?<![A-Za-z0-9+._-])([A-Za-z0-9][A-Za-z0-9+._-]*)\s+(?:package|version)\b/gi)]
+  // "get nginx on production web to the latest version"
+  const toLatest = [
+    ...noUrls.matchAll(
+      /\b(?:get|bring|move)\s+(?:the\s+)?([A-Za-z0-9][A-Za-z0-9+._-]*)\b[^,;.]{0,80}?\bto\s+(?:the\s+)?latest\b/gi,
+    ),
+  ]
+    .map((m) => m[1] ?? '')
+    .filter((p) => !NOT_A_NAME.has(lower(p)) && !knownNames.has(lower(p)));
+  const packagesBefore = [
+    ...noUrls.matchAll(/(?<![A-Za-z0-9+._-])([A-Za-z0-9][A-Za-z0-9+._-]*)\s+(?:package|version)\b/gi),
+  ]
     .map((m) => m[1] ?? '')
     .filter((p) => !NOT_A_NAME.has(lower(p)));
 
@@ -256,7 +291,7 @@ export const extractEntities = (request: string, inventory: InventorySketch): En
     urls,
     services,
     processes,
-    packages: unique([...packages, ...packagesBefore.filter((p) => !knownNames.has(lower(p)))]),
+    packages: unique([...packages, ...toLatest, ...packagesBefore.filter((p) => !knownNames.has(lower(p)))]),
     paths,
     code,
     ...(countMatch && { count: Number(countMatch[1]) }),

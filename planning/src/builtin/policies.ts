@@ -23,7 +23,16 @@ const PHRASES = {
     /\b(?:serially|sequentially|one\s+by\s+one|in\s+series|in\s+sequence|one\s+after\s+(?:the\s+)?(?:other|another))\b/gi,
   rollbackAll:
     /\b(?:and\s+)?roll ?back (?:everything|all|every (?:target|server|host))(?:\s+if\s+(?:anything|any\s+\w+)\s+fails)?\b/gi,
-  noRollback: /\b(?:no|without|don'?t|do not) roll ?back\b/gi,
+  noRollback:
+    /\b(?:no|without|don'?t|do not|never)\s+roll(?:ing)?\s?(?:anything\s+|any\s+\w+\s+|them\s+|it\s+)?back\b|\bno\s+rollbacks?\b/gi,
+  /** "abort if more than 20% of the servers fail", "if more than 10% fail, ask me before continuing". */
+  failShare:
+    /\b(?:(abort|stop|halt|ask(?:\s+me)?|pause)\s+)?(?:if|when)\s+more\s+than\s+(\d{1,3})\s*%(?:\s+of\s+(?:the\s+)?(?:\w+\s+)?\w+)?\s+fail(?:s|ed)?(?:,?\s+(abort|stop|halt|ask|pause))?(?:\s+me)?(?:\s+before\s+continuing)?/gi,
+  approval: /\b(?:require|requiring|ask\s+for|needs?|with|get)\s+(?:an?\s+|my\s+)?approval(?:\s+anyway)?\b/gi,
+  timeout: new RegExp(
+    String.raw`\b(?:with\s+)?an?\s+(${NUMBER})[- ]?(second|sec|minute|min|hour)s?\s+timeout(?:\s+(?:per|for\s+each|on\s+each)\s+\w+)?|\btime\s?out\s+(?:of|after)\s+(${NUMBER})\s*(second|sec|minute|min|hour)s?\b`,
+    'gi',
+  ),
 };
 
 const first = (re: RegExp, s: string) => new RegExp(re.source, 'i').exec(s);
@@ -59,6 +68,25 @@ export const readPolicies = (
   if (first(PHRASES.serial, masked)) p.maxParallel = 1;
   if (first(PHRASES.rollbackAll, masked)) p.rollback = 'all';
   if (first(PHRASES.noRollback, masked)) p.rollback = 'none';
+  const share = first(PHRASES.failShare, masked);
+  if (share) {
+    const then = (share[1] ?? share[3] ?? 'abort').toLowerCase();
+    Object.assign(p, {
+      continueOnFailure: true,
+      maxFailPercentage: Math.min(100, Number(share[2])),
+      onFailThreshold: /^(ask|pause)/.test(then) ? 'ask' : 'abort',
+    });
+  }
+  if (first(PHRASES.approval, masked)) p.approval = 'required';
+  const timeout = first(PHRASES.timeout, masked);
+  if (timeout) {
+    const unit = (timeout[2] ?? timeout[4] ?? 's').toLowerCase();
+    const n = numberOf((timeout[1] ?? timeout[3])!);
+    p.timeoutSeconds = Math.min(
+      86_400,
+      Math.max(1, Math.round(n * (unit.startsWith('h') ? 3_600 : unit.startsWith('m') ? 60 : 1))),
+    );
+  }
   return { policies: p, notes };
 };
 

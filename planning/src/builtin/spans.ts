@@ -52,7 +52,7 @@ export interface Clause {
 
 /** Where a request splits into clauses: punctuation, "then", "and" before a verb. Read on the masked text. */
 const SPLIT =
-  /(?:[;,?!]|:\s|\n+|\.\s+|\.$|\band then\b|\bthen\b|\bafterwards\b|\bafter that\b|\band\s+(?=(?:then\s+)?(?:stop|start|restart|copy|deploy|push|upload|verify|check|confirm|ensure|make sure|update|upgrade|install|back ?up|log|report|record|wait|pause|sleep|run|execute|ping|trace|bounce|bring|replace|reboot|shut|power|count|list|show)\b))\s*/gi;
+  /(?:[;,?!]|:\s|\n+|\.\s+|\.$|\band then\b|\bthen\b|\bafterwards\b|\bafter that\b|\band\s+(?=(?:then\s+)?(?:stop|start|restart|copy|deploy|push|upload|verify|check|confirm|ensure|make sure|update|upgrade|install|back ?up|log|report|record|wait|pause|sleep|run|execute|ping|trace|bounce|bring|replace|reboot|shut|power|count|list|show|give)\b|after\s|\d{1,5}\s*(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?)\s+later\b))\s*/gi;
 
 /** Splits a request into clauses; code, quotes, paths and URLs never split. Code alone joins the clause before it. */
 export const clausesOf = (text: string, masked = maskSpans(text)): Clause[] => {

@@ -66,7 +66,7 @@ export const unknownNameNote = (kind: 'group' | 'target', name: string, candidat
 export const hostLikeNames = (masked: string): string[] => {
   const found = new Set<string>();
   for (const m of masked.matchAll(
-    /\b(?:on|against|across|from)\s+(?:the\s+)?(?:(?:host|server|target|machine|node|box|vm)\s+)?([A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)+|[A-Za-z]+[0-9][A-Za-z0-9]*)\b/gi,
+    /\b(?:on|against|across|from|reboot|restart the server|shut\s?down|power off)\s+(?:the\s+)?(?:(?:host|server|target|machine|node|box|vm)\s+)?([A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)+|[A-Za-z]+[0-9][A-Za-z0-9]*)\b/gi,
   ))
     if (m[1] && !/^opscinvref\d+$/.test(m[1])) found.add(m[1]);
   return [...found];
