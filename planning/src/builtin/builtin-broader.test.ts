@@ -232,3 +232,107 @@ describe('unknown groups and targets', () => {
     expect(answer.notes.join('\n')).toMatch(/no target 'web-server-1'.*'web-server-01'/);
   });
 });
+
+describe('more of how operators write', () => {
+  it('reads a service named after "status of", "called", "check X on" and "make sure X is running"', () => {
+    expect(steps('check the status of sshd on every Production Web server')).toEqual([
+      ['service-status', { service: 'sshd' }],
+    ]);
+    expect(steps('check the status of the service called update-notifier on web-server-02')).toEqual([
+      ['service-status', { service: 'update-notifier' }],
+    ]);
+    expect(tools('check nginx status on Production Web')).toEqual(['service-status']);
+    expect(steps('make sure postgresql is running on db-01')).toEqual([
+      ['service-wait', { service: 'postgresql', state: 'running' }],
+    ]);
+    expect(tools('kick the haproxy service on web-server-01')).toEqual(['service-restart', 'service-wait']);
+  });
+
+  it('restores what a backup saved, and backs up one file or a package configuration', () => {
+    expect(steps('restore the config archive /var/backups/opsc/nginx.tar.gz on web-server-01')).toEqual([
+      ['config-restore', { archive: '/var/backups/opsc/nginx.tar.gz' }],
+    ]);
+    expect(steps('restore the config backup on web-server-01')).toEqual([['config-restore', {}]]);
+    expect(steps('put back the original /etc/myapp/app.conf on web-server-01')).toEqual([
+      ['file-restore', { destination: '/etc/myapp/app.conf' }],
+    ]);
+    expect(steps('save a copy of /etc/hosts on every Production Web server')).toEqual([
+      ['file-backup', { path: '/etc/hosts' }],
+    ]);
+    expect(steps('take a backup of the nginx config on Production Web')).toEqual([
+      ['config-backup', { paths: ['/etc/nginx'] }],
+    ]);
+    // "backup-agent" is a name, "start it back up" a start: neither is a backup.
+    expect(tools('check the status of the backup-agent service on web-server-01')).toEqual(['service-status']);
+    expect(tools('stop nginx on web-server-01, then start it back up')).toEqual([
+      'service-stop',
+      'service-start',
+      'service-wait',
+    ]);
+  });
+
+  it('more waits: "give it a minute", "N seconds later", "between stopping and starting"', () => {
+    expect(tools('stop the spooler service on win-app-01, give it a minute, then start it back up')).toEqual([
+      'service-stop',
+      'wait',
+      'service-start',
+      'service-wait',
+    ]);
+    expect(steps('stop tomcat on web-server-02 and 90 seconds later start it again').slice(0, 3)).toEqual([
+      ['service-stop', { service: 'tomcat' }],
+      ['wait', { seconds: 90 }],
+      ['service-start', { service: 'tomcat' }],
+    ]);
+    expect(steps('pause for 45 seconds between stopping and starting W3SVC on win-app-01').slice(0, 3)).toEqual([
+      ['service-stop', { service: 'W3SVC' }],
+      ['wait', { seconds: 45 }],
+      ['service-start', { service: 'W3SVC' }],
+    ]);
+  });
+
+  it('asks for what a request leaves out instead of refusing it', () => {
+    expect(steps('run a script on win-app-01')).toEqual([['run-script', {}]]);
+    expect(steps('query db-01')).toEqual([['database-query', {}]]);
+    expect(steps('install a package on web-server-01')).toEqual([['package-install', {}]]);
+  });
+
+  it('narrows a group to the OS a one-OS tool runs on, and says so', () => {
+    const answer = drafted('check disk space on all Data Processing servers');
+    expect(answer.draft.steps[0]?.targets).toEqual({ group: 'Data Processing', os: 'linux' });
+    expect(answer.notes.join('\n')).toMatch(/disk-space runs on Linux/);
+    expect(drafted('update openssl on every Data Processing server').draft.steps.map((s) => s.targets)).toEqual([
+      { group: 'Data Processing', os: 'linux' },
+      { group: 'Data Processing', os: 'linux' },
+    ]);
+  });
+
+  it('names backticked text no step took, and takes a whole-fleet target', () => {
+    const answer = drafted('check the status of service `nginx; systemctl stop sshd` on web-server-01');
+    expect(answer.notes.join('\n')).toMatch(/not used: `nginx; systemctl stop sshd`/);
+    expect(
+      drafted('check the status of the backup-agent service on every server we have').draft.steps[0]?.targets?.targets,
+    ).toHaveLength(inventory.targets.length);
+  });
+
+  it('reads failure thresholds, approval and timeouts', () => {
+    const policies = (r: string) => drafted(r).draft.policies;
+    expect(policies('update curl on Production Web, abort if more than 20% of the servers fail')).toMatchObject({
+      maxFailPercentage: 20,
+      onFailThreshold: 'abort',
+    });
+    expect(policies('update bash on Production Web; if more than 10% fail, ask me before continuing')).toMatchObject({
+      maxFailPercentage: 10,
+      onFailThreshold: 'ask',
+    });
+    expect(policies('check the nginx status on Production Web but require approval anyway')).toMatchObject({
+      approval: 'required',
+    });
+    expect(policies('restart nginx on Production Web with a 2 minute timeout per server')).toMatchObject({
+      timeoutSeconds: 120,
+    });
+    expect(policies("restart W3SVC on the CIS servers three at a time and don't roll anything back")).toMatchObject({
+      maxParallel: 3,
+      rollback: 'none',
+    });
+  });
+});
