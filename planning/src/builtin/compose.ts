@@ -1,5 +1,6 @@
 import type { DraftStep, TargetSelector } from '@opsc/contracts';
 import type { Entities } from './entities.js';
+import { CONFIG_DIRS } from './config-dirs.js';
 import type { Intent } from './intents.js';
 
 /*
@@ -8,33 +9,6 @@ import type { Intent } from './intents.js';
  * update, a verification after a start), and one step per intent.
  */
 
-/** Packages whose configuration lives in /etc/<name>, backed up before an update. */
-export const CONFIG_DIRS: Record<string, string> = {
-  nginx: '/etc/nginx',
-  apache2: '/etc/apache2',
-  httpd: '/etc/httpd',
-  haproxy: '/etc/haproxy',
-  redis: '/etc/redis',
-  'redis-server': '/etc/redis',
-  postgresql: '/etc/postgresql',
-  mysql: '/etc/mysql',
-  'mysql-server': '/etc/mysql',
-  mariadb: '/etc/mysql',
-  'mariadb-server': '/etc/mysql',
-  php: '/etc/php',
-  bind9: '/etc/bind',
-  squid: '/etc/squid',
-  varnish: '/etc/varnish',
-  tomcat: '/etc/tomcat',
-  docker: '/etc/docker',
-  'docker-ce': '/etc/docker',
-  openssh: '/etc/ssh',
-  'openssh-server': '/etc/ssh',
-  postfix: '/etc/postfix',
-  rsyslog: '/etc/rsyslog.d',
-  chrony: '/etc/chrony',
-  nftables: '/etc/nftables.conf',
-};
 /** Packages whose service has another name. */
 const SERVICE_OF: Record<string, string> = {
   'openssh-server': 'ssh',

@@ -1,5 +1,5 @@
 import { codeIntent, powerIntent, programInClause, waitBefore, waitBetween, waitClause } from './command-intents.js';
-import { CONFIG_DIRS } from './compose.js';
+import { CONFIG_DIRS } from './config-dirs.js';
 import { databaseIntent, looksLikeSql, sqlReadsOnly } from './database-intents.js';
 import { NUMBER, numberOf } from './numbers.js';
 import type { Entities } from './entities.js';
