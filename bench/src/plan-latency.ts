@@ -76,6 +76,11 @@ const ADVERSARIAL = [
   'after ',
   'in 1 ',
   'x   service ',
+  "on 'a ",
+  'show the 1 most recent rows of ',
+  'pause for 1 s between stopping and starting ',
+  'if more than 1% ',
+  'status of a ',
 ].map((unit) => `restart nginx on web-server-01 ${unit.repeat(4_000)}`.slice(0, 4_000));
 
 const pct = (values: number[], p: number) =>
