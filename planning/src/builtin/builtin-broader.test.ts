@@ -215,7 +215,8 @@ describe('what could not be used is named', () => {
   });
 
   it("names a refusal's unused text too", () => {
-    expect(refusal('restart nginx && reboot')).toMatch(/&& reboot/);
+    expect(refusal('make me a sandwich && reboot')).toMatch(/Not used: "&& reboot"/);
+    expect(drafted('restart nginx && reboot').notes.join('\n')).toMatch(/&& reboot/);
   });
 });
 

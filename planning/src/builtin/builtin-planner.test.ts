@@ -244,9 +244,10 @@ describe('the built-in planner on other phrasings', () => {
   it('names the closest tools when it refuses', () => {
     const answer = plan('kill the stationcontroller.exe process on CIS servers');
     expect(answer.kind === 'refusal' && answer.closestTools).toContain('process-check');
+    // Where to act is asked, not refused: the steps are clear.
     const none = plan('restart nginx');
-    expect(none.kind === 'refusal' && none.message).toMatch(
-      /Which servers should I act on\? Name a group \('CIS servers'/,
+    expect(none.kind === 'plan' && none.notes).toContainEqual(
+      expect.stringMatching(/does not say which servers: name a group \('CIS servers'/),
     );
   });
 

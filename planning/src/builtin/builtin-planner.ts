@@ -161,11 +161,12 @@ export const builtinPlan = ({ request, inventory: fullInventory, catalog }: Plan
   const targets = selection.targets;
   notes.push(...selection.notes.map(nameOf));
   if (needsTargets && !targets) {
+    // The steps are clear, where is not: the draft goes on without targets and the validator asks.
     const known = fullInventory.groups
       .map((g) => `'${g.name}'`)
       .slice(0, 10)
       .join(', ');
-    return refuse(`Which servers should I act on? Name a group${known ? ` (${known})` : ''} or target names.`, notes);
+    notes.push(`the request does not say which servers: name a group${known ? ` (${known})` : ''} or target names`);
   }
   if (/\b(log|record|report)\b.*\bresults?\b/i.test(masked))
     notes.push("every target's result and output is recorded with the job");

@@ -124,13 +124,15 @@ export const PHRASINGS: [request: string, tools: string[] | 'refused'][] = [
   ['format the disks on CIS servers', 'refused'],
   ['kill the stationcontroller.exe process on CIS servers', 'refused'],
   ['what is the weather like?', 'refused'],
-  ['restart nginx', 'refused'],
-  ['stop all services everywhere', 'refused'],
+  ['restart nginx', ['service-restart', 'service-wait']],
+  ['stop all services everywhere', ['service-stop']],
   ['create user bob on Databases', 'refused'],
   ['open port 8080 in the firewall on web-server-01', 'refused'],
   ['', 'refused'],
   ['delete the old rows from the sessions table on db-01', 'refused'],
-  ['restart nginx && reboot', 'refused'],
+  ['restart nginx && reboot', ['service-restart', 'service-wait']],
+  ['wipe the disks on Databases', 'refused'],
+  ['truncate the orders table on db-01', 'refused'],
 ];
 
 /** The requests of the seed scenarios (`shared/scenarios/seed-scenarios.json`). */

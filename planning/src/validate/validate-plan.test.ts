@@ -238,12 +238,26 @@ describe('the plan validator', () => {
       'steps.0.targets',
       /the ssh service of ghost has no credential/,
     ],
-    [{ id: 's', tool: 'service-stop', params: { service: 'x' } }, 'steps.0.targets', /runs on targets/],
     [{ id: 'bad id!', tool: 'ping', params: { host: 'x' } }, 'steps.0.id', /letters, digits/],
   ])('refuses %j at %s', async (step, path, message) => {
     const result = await validatePlan({ name: 'bad', steps: [step] }, ctx);
     expect(result.status).toBe('invalid');
     expect(result.issues.find((i) => i.path === path)?.message, JSON.stringify(result.issues)).toMatch(message);
+  });
+
+  it('asks which servers when a step on targets names none', async () => {
+    const result = await validatePlan(
+      { name: 'stop', steps: [{ id: 's', tool: 'service-stop', params: { service: 'x' } }] },
+      ctx,
+    );
+    expect(result.status).toBe('needs-input');
+    expect(result.issues.find((i) => i.path === 'steps.0.targets')?.message).toMatch(/runs on targets/);
+    expect(result.missing).toEqual([
+      {
+        path: 'steps.0.targets',
+        question: 'Which servers should step "s" (service-stop) act on? Name a group, targets or tags',
+      },
+    ]);
   });
 
   it('asks for a required parameter nobody gave instead of guessing it', async () => {
