@@ -413,6 +413,24 @@ describe("one gate for every plan: risk is the server's", () => {
     expect(result.summary).toMatchObject({ risk: 'change', approvalRequired: true });
   });
 
+  it('flags a command by the command line its words make (rm -rf / as argv is destructive)', async () => {
+    const result = await validatePlan(
+      {
+        name: 'x',
+        steps: [
+          {
+            id: 'r',
+            tool: 'run-command',
+            params: { program: 'rm', args: ['-rf', '/'] },
+            targets: group('Production Web'),
+          },
+        ],
+      },
+      ctx,
+    );
+    expect(result.summary).toMatchObject({ risk: 'destructive', approvalRequired: true });
+  });
+
   it('writes its verdict into each compiled step, flagged content included', async () => {
     const result = await validatePlan(
       {
