@@ -36,6 +36,53 @@ const arg = (name: string, fallback: string): string => {
 const rounds = Number(arg('rounds', '20'));
 const REQUESTS = [...SEED_REQUESTS, ...PHRASINGS.map(([r]) => r).filter((r) => r.trim())];
 
+/**
+ * Hostile requests of 4,000 characters, each built to make a backtracking pattern go quadratic (runs
+ * of one character, of spaces, of half-phrases): the planner must stay as fast on these.
+ */
+const ADVERSARIAL = [
+  'a',
+  '-',
+  'a.',
+  'a/',
+  "'",
+  '`',
+  '|',
+  '&&',
+  'a      ',
+  '|      ',
+  'on web-',
+  'wait 1 ',
+  'C:\\a ',
+  '\\\\a',
+  'run x ',
+  '1 at a ',
+  'restart ',
+  'x-1 ',
+  'count the rows in ',
+  '"',
+  '%',
+  'a\n',
+  '```',
+  'https://a',
+  'stop on the first ',
+  'delete a ',
+  'version of a ',
+  'is a running ',
+  "'a' group ",
+  'a. ',
+  'then ',
+  ', ',
+  'after ',
+  'in 1 ',
+  'x   service ',
+  "on 'a ",
+  'show the 1 most recent rows of ',
+  'pause for 1 s between stopping and starting ',
+  'if more than 1% ',
+  'status of a ',
+].map((unit) => `restart nginx on web-server-01 ${unit.repeat(4_000)}`.slice(0, 4_000));
+
 const pct = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)] ?? 0;
 const row = (label: string, ms: number[]) =>
@@ -92,6 +139,7 @@ const inProcess = async () => {
     );
   const plannerMs: number[] = [];
   const withValidationMs: number[] = [];
+  const adversarialMs: number[] = [];
   for (let r = 0; r < rounds; r++) {
     for (const request of REQUESTS) {
       const t0 = performance.now();
@@ -101,8 +149,13 @@ const inProcess = async () => {
       plannerMs.push(t1 - t0);
       withValidationMs.push(performance.now() - t0);
     }
+    for (const request of ADVERSARIAL) {
+      const t0 = performance.now();
+      builtinPlan({ request, inventory, catalog });
+      adversarialMs.push(performance.now() - t0);
+    }
   }
-  return { plannerMs, withValidationMs };
+  return { plannerMs, withValidationMs, adversarialMs };
 };
 
 const endToEnd = async () => {
@@ -217,6 +270,7 @@ const main = async () => {
   const a = await inProcess();
   process.stdout.write(`${row('built-in planner (target p95 < 50 ms)', a.plannerMs)}\n`);
   process.stdout.write(`${row('built-in planner + validator', a.withValidationMs)}\n`);
+  process.stdout.write(`${row('built-in planner, 4,000-char hostile requests', a.adversarialMs)}\n`);
   const b = await endToEnd();
   process.stdout.write(`${row('POST /api/plans (target p95 < 300 ms)', b.planMs)}\n`);
   process.stdout.write(`${row('GET /api/tools (baseline)', b.baselineMs)}\n`);

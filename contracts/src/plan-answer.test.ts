@@ -82,6 +82,27 @@ describe('the plan answer, rendered once', () => {
         issues: [{ path: 'steps.0.tool', message: 'no tool' }],
       }),
     ).toBe('The plan does not validate:\n✗ steps.0.tool: no tool');
+    // The planner's notes are said with a question or an issue too, never only with a ready plan.
+    expect(
+      proposalText(
+        {
+          status: 'invalid',
+          summary: null,
+          draft,
+          missing: [],
+          issues: [{ path: 'steps.0.targets.group', message: 'no group named "CIS server"' }],
+        },
+        ["there is no group 'CIS server' in the inventory; did you mean 'CIS servers'?"],
+      ),
+    ).toBe(
+      "The plan does not validate:\n✗ steps.0.targets.group: no group named \"CIS server\"\n• There is no group 'CIS server' in the inventory; did you mean 'CIS servers'?",
+    );
+    expect(
+      proposalText(
+        { status: 'needs-input', summary: null, draft, missing: [{ path: 'p', question: 'Which file?' }], issues: [] },
+        ['not used: "rm -rf /": it reads like a command outside backticks, which is never run'],
+      ),
+    ).toMatch(/\? Which file\?\n• Not used: "rm -rf \/"/);
     const refusal = {
       message: 'I cannot reboot the moon.',
       closestTools: [{ name: 'ping', description: 'reachability' }],

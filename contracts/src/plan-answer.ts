@@ -100,6 +100,8 @@ export const proposalText = (
       a.question,
     ].join('\n');
   }
-  if (p.status === 'needs-input') return [NEEDS_INPUT, ...p.missing.map((m) => `? ${m.question}`)].join('\n');
-  return ['The plan does not validate:', ...p.issues.map((i) => `✗ ${i.path}: ${i.message}`)].join('\n');
+  // The planner's notes (a name it did not know, text it did not use) follow whatever it asks or reports.
+  const said = notes.map((note) => `• ${note.charAt(0).toUpperCase()}${note.slice(1)}`);
+  if (p.status === 'needs-input') return [NEEDS_INPUT, ...p.missing.map((m) => `? ${m.question}`), ...said].join('\n');
+  return ['The plan does not validate:', ...p.issues.map((i) => `✗ ${i.path}: ${i.message}`), ...said].join('\n');
 };

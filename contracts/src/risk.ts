@@ -1,4 +1,5 @@
 import { localCommandProfile } from './local-commands.js';
+import { remoteCommandReadOnly } from './remote-commands.js';
 import type { Action, Step } from './plan.js';
 import { RISK_ORDER, type RiskLevel } from './tools.js';
 
@@ -13,6 +14,16 @@ const DESTRUCTIVE_OPERATIONS: ReadonlySet<string> = new Set(['reboot', 'shutdown
 
 /** HTTP methods that only look. */
 const READ_HTTP_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
+
+/** A command on a target (SSH `run`, WinRM `command`): read-only only in an argv-exact shape of remote-commands.ts. */
+const commandRisk = (action: Extract<Action, { method: 'ssh' | 'winrm' }>): RiskLevel | null => {
+  const op = action.operation as { op: string; argv?: string[]; program?: string; args?: string[] };
+  if (action.method === 'ssh' && op.op === 'run' && op.argv?.length)
+    return remoteCommandReadOnly('ssh', op.argv[0]!, op.argv.slice(1)) ? 'read' : 'change';
+  if (action.method === 'winrm' && op.op === 'command' && op.program)
+    return remoteCommandReadOnly('winrm', op.program, op.args ?? []) ? 'read' : 'change';
+  return null;
+};
 
 /**
  * What an action itself can do, computed from the action and nothing else a plan says about it.
@@ -30,6 +41,9 @@ export const actionRisk = (action: Action): RiskLevel => {
       return 'read';
     case 'ssh':
     case 'winrm': {
+      const command = commandRisk(action);
+      if (command) return command;
+
       const op = action.operation as { op: string; action?: string };
       if (DESTRUCTIVE_OPERATIONS.has(op.op)) return 'destructive';
       if (READ_OPERATIONS[action.method].has(op.op)) return 'read';

@@ -167,9 +167,12 @@ describe('the built-in planner through the API', () => {
   });
 
   it("refuses what it can't plan, with the closest tools, and says when a count does not match the group", async () => {
-    const refused = await plan(builtinUrl, { request: 'reboot every server in Production Web' });
+    const refused = await plan(builtinUrl, { request: 'kill the stationcontroller.exe process on CIS servers' });
     expect(refused.body).toMatchObject({ planner: 'built-in', status: 'refused', plan: null });
-    expect(refused.body.refusal?.closestTools.map((t) => t.name)).toContain('run-script');
+    expect(refused.body.refusal?.closestTools.map((t) => t.name)).toContain('process-check');
+    // A reboot is planned (destructive, with approval), never refused.
+    const reboot = await plan(builtinUrl, { request: 'reboot every server in Production Web' });
+    expect(reboot.body.status).not.toBe('refused');
     const count = await plan(builtinUrl, {
       request: "check if nginx is running on the 12 servers in 'Production Web'",
     });

@@ -1,8 +1,19 @@
-import type { DraftStep, OsFamily, PlanDraftInput, RolloutPolicies, TargetSelector } from '@opsc/contracts';
+import {
+  remoteCommandReadOnly,
+  type DraftStep,
+  type OsFamily,
+  type PlanDraftInput,
+  type TargetSelector,
+} from '@opsc/contracts';
 import type { ToolCatalog } from '../catalog/tool-catalog.js';
+import { carryContext, EXECUTOR_KINDS, shape, toStep } from './compose.js';
 import { extractEntities, type Entities, type InventorySketch } from './entities.js';
-import { clausesOf, intentsOf, UNSUPPORTED, type Intent } from './intents.js';
+import { intentsOf, UNSUPPORTED, type Intent } from './intents.js';
 import { neutralizeInventoryNames, restoreNames } from './inventory-names.js';
+import { cutShellOperators, unusedClauseNote } from './leftovers.js';
+import { cutPolicyPhrases, readPolicies } from './policies.js';
+import { clausesOf, maskSpans } from './spans.js';
+import { hostLikeNames, unknownNameNote } from './suggestions.js';
 
 export interface PlannerRequest {
   request: string;
@@ -15,269 +26,149 @@ export type PlannerAnswer =
   | { kind: 'plan'; draft: PlanDraftInput; notes: string[]; expectedTargets?: { count: number; os?: OsFamily } }
   | { kind: 'refusal'; message: string; closestTools: string[] };
 
-/** Packages whose configuration lives in /etc/<name>, backed up before an update. */
-const CONFIG_DIRS: Record<string, string> = {
-  nginx: '/etc/nginx',
-  apache2: '/etc/apache2',
-  httpd: '/etc/httpd',
-  haproxy: '/etc/haproxy',
-  redis: '/etc/redis',
-  'redis-server': '/etc/redis',
-  postgresql: '/etc/postgresql',
-  mysql: '/etc/mysql',
-  'mysql-server': '/etc/mysql',
-  mariadb: '/etc/mysql',
-  'mariadb-server': '/etc/mysql',
-  php: '/etc/php',
-  bind9: '/etc/bind',
-  squid: '/etc/squid',
-  varnish: '/etc/varnish',
-  tomcat: '/etc/tomcat',
-  docker: '/etc/docker',
-  'docker-ce': '/etc/docker',
-  openssh: '/etc/ssh',
-  'openssh-server': '/etc/ssh',
-  postfix: '/etc/postfix',
-  rsyslog: '/etc/rsyslog.d',
-  chrony: '/etc/chrony',
-  nftables: '/etc/nftables.conf',
-};
-/** Packages whose service has another name. */
-const SERVICE_OF: Record<string, string> = {
-  'openssh-server': 'ssh',
-  'redis-server': 'redis-server',
-  'mysql-server': 'mysql',
-  'mariadb-server': 'mariadb',
-  'docker-ce': 'docker',
-};
+const capitalised = (s: string) => `${s.charAt(0).toUpperCase()}${s.slice(1)}`;
 
-const EXECUTOR_KINDS = new Set(['ping', 'traceroute', 'http-check']);
-const SERVICE_KINDS = new Set(['service-status', 'service-start', 'service-stop', 'service-restart', 'service-verify']);
+/** "all linux servers", "every Windows host": every target of that OS in the inventory. */
+const ALL_OF_OS =
+  /\b(?:all|every|each)\s+(?:of\s+)?(?:the\s+|our\s+|my\s+)?(linux|windows)\s+(?:servers?|hosts?|machines?|systems?|targets?|nodes?|boxes|box|vms?)\b/i;
 
-const refuse = (catalog: ToolCatalog, request: string, message: string): PlannerAnswer => ({
-  kind: 'refusal',
-  message,
-  closestTools: catalog.closest(request).map((t) => t.name),
-});
+/** "every server we have", "all servers": every target in the inventory (named, no group). */
+const ALL_TARGETS =
+  /\b(?:all|every|each)\s+(?:of\s+)?(?:the\s+|our\s+|my\s+)?(?:servers?|hosts?|machines?|systems?|targets?|nodes?)\b(?!\s+(?:in|of)\b)/i;
 
-/** Fills each intent's missing subject from what the request named before it (or anywhere). */
-const carryContext = (intents: Intent[], e: Entities): Intent[] => {
-  let service: string | null = e.services[0] ?? (e.processes[0] ? e.processes[0].replace(/\.exe$/i, '') : null);
-  let pkg: string | null = e.packages[0] ?? null;
-  return intents.map((intent) => {
-    if ('package' in intent) {
-      pkg = intent.package ?? pkg;
-      if (!service && pkg) service = SERVICE_OF[pkg] ?? pkg;
-      return { ...intent, package: intent.package ?? pkg };
-    }
-    if (SERVICE_KINDS.has(intent.kind) && 'service' in intent) {
-      const named = intent.service ?? service ?? (pkg ? (SERVICE_OF[pkg] ?? pkg) : null);
-      service = named ?? service;
-      return { ...intent, service: named };
-    }
-    if (intent.kind === 'process-check') return { ...intent, process: intent.process ?? e.processes[0] ?? service };
-    return intent;
-  });
-};
+interface Selection {
+  targets?: TargetSelector;
+  /** How many targets it is, when the sketch knows. */
+  size?: number;
+  notes: string[];
+}
 
-/** The rollout shapes an operator expects around the literal steps. */
-const shape = (intents: Intent[]): Intent[] => {
-  const out: Intent[] = [];
-  for (const [i, intent] of intents.entries()) {
-    const next = intents[i + 1];
-    if (intent.kind === 'record-results') continue;
-    if (intent.kind === 'backup' && intent.paths.length === 0 && intents.some((x) => x.kind === 'file-copy')) continue; // file-copy backs up what it replaces
-    if (intent.kind === 'package-update' && intent.package) {
-      if (!out.some((x) => x.kind === 'package-version' && x.package === intent.package))
-        out.push({ kind: 'package-version', package: intent.package });
-      const dir = CONFIG_DIRS[intent.package];
-      if (dir && !out.some((x) => x.kind === 'backup')) out.push({ kind: 'backup', paths: [dir] });
-    }
-    if (intent.kind === 'backup' && intent.paths.length === 0) {
-      const pkg = intents.find(
-        (x): x is Extract<Intent, { package: string | null }> => 'package' in x && x.package !== null,
-      )?.package;
-      const dir = pkg ? CONFIG_DIRS[pkg] : undefined;
-      out.push({ kind: 'backup', paths: dir ? [dir] : [] });
-      continue;
-    }
-    // "Stop it, copy, restart it": after a stop, a restart only has to start.
-    if (intent.kind === 'service-restart') {
-      const stoppedBefore = [...out].reverse().find((x) => x.kind === 'service-stop' || x.kind === 'service-start');
-      if (
-        stoppedBefore?.kind === 'service-stop' &&
-        'service' in stoppedBefore &&
-        stoppedBefore.service === intent.service
-      ) {
-        out.push({ kind: 'service-start', service: intent.service });
-      } else out.push(intent);
-    } else out.push(intent);
-    // A change that starts a service is verified: it must be seen running before the plan says done.
-    const last = out.at(-1);
-    if (
-      last &&
-      (last.kind === 'service-start' || last.kind === 'service-restart') &&
-      next?.kind !== 'service-verify' &&
-      !(next?.kind === 'process-check' && next.expect)
-    ) {
-      out.push({ kind: 'service-verify', service: last.service });
+/** Which targets the steps act on, and what the request named that the inventory does not have. */
+const selectionOf = (e: Entities, masked: string, sketch: InventorySketch, full: InventorySketch): Selection => {
+  const notes: string[] = [];
+  const groupNames = full.groups.map((g) => g.name);
+  const targetNames = full.targets.map((t) => t.name);
+  for (const g of e.unknownGroups) notes.push(unknownNameNote('group', g, groupNames));
+  const hostLike = hostLikeNames(masked).filter((n) => !targetNames.some((t) => t.toLowerCase() === n.toLowerCase()));
+  if (e.groups.length) {
+    const group = e.groups[0] as string;
+    if (e.groups.length > 1)
+      notes.push(`the request names several groups; the plan uses '${group}' (edit the targets to change it)`);
+    for (const h of hostLike) notes.push(`${unknownNameNote('target', h, targetNames)} (not used)`);
+    const size = e.os ? undefined : sketch.groups.find((g) => g.name === group)?.size;
+    return { targets: { group, ...(e.os && { os: e.os }) }, ...(size !== undefined && { size }), notes };
+  }
+  if (e.targets.length) {
+    for (const h of hostLike) notes.push(`${unknownNameNote('target', h, targetNames)} (not used)`);
+    return { targets: { targets: e.targets }, size: e.targets.length, notes };
+  }
+  if (e.unknownGroups.length) return { targets: { group: e.unknownGroups[0] as string }, notes };
+  const os = ALL_OF_OS.exec(masked)?.[1]?.toLowerCase() as OsFamily | undefined;
+  if (!os && ALL_TARGETS.test(masked) && sketch.targets.length) {
+    const all = sketch.targets.map((t) => t.name);
+    notes.push(`the plan acts on every target in the inventory (${all.length})`);
+    return { targets: { targets: all }, size: all.length, notes };
+  }
+  if (os) {
+    const all = sketch.targets.filter((t) => t.os === os).map((t) => t.name);
+    if (all.length) {
+      notes.push(
+        `the plan acts on every ${os === 'linux' ? 'Linux' : 'Windows'} target in the inventory (${all.length})`,
+      );
+      return { targets: { targets: all, os }, size: all.length, notes };
     }
   }
-  return out;
-};
-
-const toStep = (
-  intent: Exclude<Intent, { kind: 'record-results' }>,
-  targets: TargetSelector | undefined,
-): Omit<DraftStep, 'id'> & { id?: string } => {
-  const on = targets ? { targets } : {};
-  const params = (p: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(p).filter(([, v]) => v !== null && v !== undefined));
-  switch (intent.kind) {
-    case 'ping':
-    case 'traceroute':
-      return { tool: intent.kind, params: params({ host: intent.host }) };
-    case 'http-check':
-      return { tool: 'http-check', params: params({ url: intent.url }) };
-    case 'disk-space':
-      return { tool: 'disk-space', params: params({ path: intent.path }), ...on };
-    case 'process-check':
-      return { tool: 'process-check', params: params({ process: intent.process, expect: intent.expect }), ...on };
-    case 'service-verify':
-      return {
-        id: 'verify',
-        tool: 'service-wait',
-        params: params({ service: intent.service, state: 'running' }),
-        ...on,
-      };
-    case 'service-status':
-    case 'service-start':
-    case 'service-stop':
-    case 'service-restart':
-      return { tool: intent.kind, params: params({ service: intent.service }), ...on };
-    case 'package-version':
-    case 'package-update':
-    case 'package-install':
-    case 'package-remove':
-      return {
-        tool: intent.kind,
-        params: params({
-          package: intent.package,
-          ...(intent.kind === 'package-install' && { version: intent.version }),
-        }),
-        ...on,
-      };
-    case 'file-copy':
-      return { tool: 'file-copy', params: params({ source: intent.source, destination: intent.destination }), ...on };
-    case 'backup':
-      return {
-        id: 'backup-config',
-        tool: 'config-backup',
-        params: intent.paths.length ? { paths: intent.paths } : {},
-        ...on,
-      };
-    case 'event-log':
-      return {
-        tool: 'event-log-query',
-        params: params({ log: intent.log, level: intent.level, sinceMinutes: intent.sinceMinutes }),
-        ...on,
-      };
-    case 'run-command':
-      return { tool: 'run-command', params: { program: intent.program, args: intent.args }, ...on };
-    case 'run-script':
-      return { tool: 'run-script', params: { script: intent.script }, ...on };
-    case 'database-query':
-      return { id: 'query', tool: 'database-query', params: { query: intent.query }, ...on };
+  if (hostLike.length) {
+    for (const h of hostLike) notes.push(unknownNameNote('target', h, targetNames));
+    return { targets: { targets: hostLike }, notes };
   }
+  return { notes };
 };
 
-/** How the rollout should go, said in the request; cut out before its steps are read. */
-const POLICY_PHRASES = {
-  stopOnFailure:
-    /\b(?:and\s+)?(?:stop|abort|halt)\s+(?:on|at|after|if)\s+(?:the\s+)?(?:first|any|one)\s+(?:\w+\s+)?(?:fail(?:s|ure|ed)?|errors?)\b/i,
-  parallel:
-    /\b(\d{1,4})\s+at a time\b|\bin batch(?:es)? of (\d{1,4})\b|\b(\d{1,4})\s+in parallel\b|\bmax(?:imum)?\s+(?:of\s+)?(\d{1,4})\s+(?:at once|in parallel|parallel)\b/i,
-  serial: /\bone at a time\b|\bserially\b|\bsequentially\b|\bone by one\b/i,
-  rollbackAll:
-    /\b(?:and\s+)?roll ?back (?:everything|all|every (?:target|server|host))(?:\s+if\s+(?:anything|any\s+\w+)\s+fails)?\b/i,
-  noRollback: /\b(?:no|without|don'?t|do not) roll ?back\b/i,
+/** Whether a drafted step only looks, as far as the draft can tell (the validator decides). */
+const stepReads = (step: Omit<DraftStep, 'id'>, catalog: ToolCatalog): boolean => {
+  const p = step.params as Record<string, unknown>;
+  if (step.tool === 'wait') return true;
+  if (step.tool === 'run-command') {
+    const program = String(p.program);
+    const args = (p.args as string[]) ?? [];
+    return remoteCommandReadOnly('ssh', program, args) || remoteCommandReadOnly('winrm', program, args);
+  }
+  if (step.tool === 'database-query') return p.allowWrites !== true;
+  return catalog.get(step.tool)?.risk === 'read';
 };
-
-const policiesFor = (request: string, changes: boolean): Partial<RolloutPolicies> => {
-  const p: Partial<RolloutPolicies> = {};
-  // A change rollout goes on past a few failed targets, undoing theirs, and asks a person when too many fail.
-  if (changes)
-    Object.assign(p, { continueOnFailure: true, maxFailPercentage: 20, rollback: 'target', onFailThreshold: 'ask' });
-  if (POLICY_PHRASES.stopOnFailure.test(request))
-    Object.assign(p, { continueOnFailure: false, maxFailPercentage: 0, onFailThreshold: 'abort' });
-  const parallel = POLICY_PHRASES.parallel.exec(request);
-  if (parallel) p.maxParallel = Math.min(1_000, Math.max(1, Number(parallel.slice(1).find(Boolean))));
-  if (POLICY_PHRASES.serial.test(request)) p.maxParallel = 1;
-  if (POLICY_PHRASES.rollbackAll.test(request)) p.rollback = 'all';
-  if (POLICY_PHRASES.noRollback.test(request)) p.rollback = 'none';
-  return p;
-};
-
-const withoutPolicyPhrases = (request: string): string =>
-  Object.values(POLICY_PHRASES).reduce((text, phrase) => text.replace(new RegExp(phrase.source, 'gi'), ' '), request);
 
 /**
  * The embedded planner: deterministic, no network. It reads the intents of the request in order
  * (check, stop, copy, start, verify...), the entities it names (groups, hosts, services,
  * processes, packages, paths), and composes a draft; what it cannot fill it leaves for the
  * validator to ask. A request it does not understand gets an honest refusal with the nearest
- * tools, never a guess that runs something.
+ * tools, never a guess that runs something; what it could not use is named in its notes.
  */
 export const builtinPlan = ({ request, inventory: fullInventory, catalog }: PlannerRequest): PlannerAnswer => {
   const original = request.trim();
-  if (!original) return refuse(catalog, '', 'The request is empty: tell me what to do and on which servers.');
+  const refuse = (message: string, notes: string[] = []): PlannerAnswer => ({
+    kind: 'refusal',
+    message: [message, ...notes.map(capitalised)].join('\n'),
+    closestTools: catalog.closest(original).map((t) => t.name),
+  });
+  if (!original) return refuse('The request is empty: tell me what to do and on which servers.');
   // Inventory names are read as names only: every one the request mentions becomes an opaque token.
-  const { text, inventory, nameOf } = neutralizeInventoryNames(original, fullInventory);
-  const unsupported = UNSUPPORTED.exec(text.replace(/`[^`]*`/g, ' '))?.[0];
-  if (unsupported) {
-    return refuse(
-      catalog,
-      original,
-      `I can't plan "${unsupported}": none of my tools does that, and I won't guess at something that changes servers. The closest tools are listed; a run-script step written by you can do it, with approval.`,
-    );
+  const { text: neutral, inventory, nameOf } = neutralizeInventoryNames(original, fullInventory);
+  const shell = cutShellOperators(neutral, maskSpans(neutral), nameOf);
+  const { text, masked } = cutPolicyPhrases(shell.text, shell.masked);
+  const notes = [...shell.notes];
+
+  const e = extractEntities(text, inventory);
+  const readings: Intent[] = [];
+  for (const clause of clausesOf(text, masked)) {
+    const reading = intentsOf(clause, e);
+    if ('refusal' in reading) return refuse(reading.refusal, notes);
+    if (reading.length === 0) {
+      const note = unusedClauseNote(clause, nameOf);
+      if (note) notes.push(note);
+    }
+    readings.push(...reading);
   }
-  const stepsText = withoutPolicyPhrases(text);
-  const e = extractEntities(stepsText, inventory);
-  const intents = shape(
-    carryContext(
-      clausesOf(stepsText).flatMap((c) => intentsOf(c, e)),
-      e,
+  // Code in backticks that no step took ("service `nginx; systemctl stop sshd`") is named, never run.
+  const usedCode = new Set(
+    readings.flatMap((r) =>
+      r.kind === 'run-script'
+        ? [r.script]
+        : r.kind === 'database-query'
+          ? [r.query]
+          : r.kind === 'run-command'
+            ? [[r.program, ...r.args].join(' ')]
+            : r.kind === 'process-check'
+              ? [r.process]
+              : [],
     ),
   );
-  if (intents.length === 0)
-    return refuse(catalog, original, "I can't plan that: I found nothing in it that my tools do.");
+  for (const code of e.code)
+    if (!usedCode.has(code) && !usedCode.has(code.trim().split(/\s+/).join(' ')))
+      notes.push(`not used: \`${nameOf(code)}\`: no step of mine takes it there, so it is not run`);
+  const unsupported = UNSUPPORTED.exec(masked)?.[0];
+  if (unsupported)
+    return refuse(
+      `I can't plan "${unsupported}": none of my tools does that, and I won't guess at something that changes servers. The closest tools are listed; a run-script step written by you can do it, with approval.`,
+      notes,
+    );
+  const intents = shape(carryContext(readings, e));
+  if (intents.length === 0) return refuse("I can't plan that: I found nothing in it that my tools do.", notes);
 
-  const notes: string[] = [];
   const needsTargets = intents.some((i) => !EXECUTOR_KINDS.has(i.kind));
-  let targets: TargetSelector | undefined;
-  if (e.groups.length) {
-    targets = { group: e.groups[0] as string, ...(e.os && { os: e.os }) };
-    if (e.groups.length > 1)
-      notes.push(
-        `the request names several groups; the plan uses '${nameOf(e.groups[0] as string)}' (edit the targets to change it)`,
-      );
-  } else if (e.targets.length) {
-    targets = { targets: e.targets };
-  } else if (e.unknownGroups.length) {
-    targets = { group: e.unknownGroups[0] as string };
-  }
+  const selection = needsTargets ? selectionOf(e, masked, inventory, fullInventory) : { notes: [] };
+  const targets = selection.targets;
+  notes.push(...selection.notes.map(nameOf));
   if (needsTargets && !targets) {
+    // The steps are clear, where is not: the draft goes on without targets and the validator asks.
     const known = fullInventory.groups
       .map((g) => `'${g.name}'`)
       .slice(0, 10)
       .join(', ');
-    return refuse(
-      catalog,
-      original,
-      `Which servers should I act on? Name a group${known ? ` (${known})` : ''} or target names.`,
-    );
+    notes.push(`the request does not say which servers: name a group${known ? ` (${known})` : ''} or target names`);
   }
-  if (/\b(log|record|report)\b.*\bresults?\b/i.test(text))
+  if (/\b(log|record|report)\b.*\bresults?\b/i.test(masked))
     notes.push("every target's result and output is recorded with the job");
 
   const used = new Map<string, number>();
@@ -290,14 +181,34 @@ export const builtinPlan = ({ request, inventory: fullInventory, catalog }: Plan
       used.set(base, n);
       return { id: n === 1 ? base : `${base}-${n}`, ...step };
     });
-  const changes = steps.some((s) => catalog.get(s.tool)?.risk !== 'read');
+  // A group takes a one-OS tool on its targets of that OS ("disk space on Data Processing": its Linux ones).
+  const narrowed = new Set<string>();
+  for (const s of steps) {
+    const places = Object.keys(catalog.get(s.tool)?.execution ?? {});
+    const only = places.length === 1 && (places[0] === 'linux' || places[0] === 'windows') ? places[0] : null;
+    if (only && s.targets?.group && !s.targets.os) {
+      s.targets = { ...s.targets, os: only };
+      narrowed.add(
+        `${s.tool} runs on ${only === 'linux' ? 'Linux' : 'Windows'}: it acts on the group's ${only === 'linux' ? 'Linux' : 'Windows'} targets only`,
+      );
+    }
+  }
+  notes.push(...narrowed);
+  const changes = steps.some((s) => !stepReads(s, catalog));
+  const policies = readPolicies(shell.masked, changes, selection.size);
+  notes.push(...policies.notes);
+  for (const s of steps)
+    if (s.tool === 'file-copy' && typeof s.params.source === 'string' && /^[A-Za-z]:\\|^\\\\|^\//.test(s.params.source))
+      notes.push(
+        `the source ${nameOf(s.params.source)} is a path of its own; file-copy takes its file from the executor's artifact folder, so put the file there and name it relative to that folder`,
+      );
   return {
     kind: 'plan',
     draft: {
       name: original.length > 120 ? `${original.slice(0, 117)}...` : original,
       request: original,
       steps: restoreNames(steps, nameOf),
-      policies: policiesFor(text, changes),
+      policies: policies.policies,
     },
     notes,
     ...(e.count !== undefined && { expectedTargets: { count: e.count, ...(e.os && { os: e.os }) } }),

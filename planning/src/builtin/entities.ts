@@ -1,4 +1,5 @@
 import type { OsFamily } from '@opsc/contracts';
+import { FENCED, INLINE_CODE, POSIX_PATH, UNC_PATH, URL, WINDOWS_PATH } from './spans.js';
 
 /** What the planner may know of the inventory: names only, never addresses' secrets. */
 export interface InventorySketch {
@@ -27,14 +28,8 @@ export interface Entities {
 }
 
 const IPV4 = /\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b/g;
-const URL = /\bhttps?:\/\/[^\s'"`<>]+/g;
-/** `C:\Program Files\App\app.exe`: spaces only inside folders, so "…\app.exe on host" stops at the file. */
-const WINDOWS_PATH =
-  /\b[A-Za-z]:\\(?:[^\\\s'"`<>|?*]+(?: [^\\\s'"`<>|?*]+)*\\)*(?:[^\\\s'"`<>|?*,;]*[^\\\s'"`<>|?*,;.])?/g;
-const POSIX_PATH = /(?<![\w:/.])\/(?:[A-Za-z0-9._+-]+\/?)+/g;
 const QUOTED = /'([^']{1,200})'|"([^"]{1,200})"|‘([^’]{1,200})’|“([^”]{1,200})”/g;
-const CODE = /`([^`]{1,2000})`/g;
-const EXE = /\b([A-Za-z0-9_][A-Za-z0-9_.-]{0,100}\.exe)\b/gi;
+const EXE = /(?<![A-Za-z0-9_.-])([A-Za-z0-9_][A-Za-z0-9_.-]{0,100}\.exe)\b/gi;
 const HOSTNAME = /\b([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+)\b/gi;
 
 /** Words that follow "the" and precede "service" without being a service's name. */
@@ -123,6 +118,14 @@ const NOT_A_NAME = new Set([
   'wait',
   'make',
   'sure',
+  'called',
+  'named',
+  'out',
+  'of',
+  'disk',
+  'free',
+  'a',
+  'whether',
 ]);
 
 const unique = <T>(items: T[]): T[] => [...new Set(items)];
@@ -130,6 +133,8 @@ const lower = (s: string) => s.toLowerCase();
 
 /** Finds an inventory name in the text: quoted or not, any case, as whole words. */
 const mentions = (text: string, name: string): boolean => {
+  // Inventory names the request mentions are tokens by now: a cheap look rules out the rest.
+  if (!/\s/.test(name) && !text.toLowerCase().includes(name.toLowerCase())) return false;
   const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+');
   return new RegExp(`(^|[^A-Za-z0-9_-])${escaped}($|[^A-Za-z0-9_-])`, 'i').test(text);
 };
@@ -142,9 +147,11 @@ const nameAround = (text: string, before: RegExp, after: RegExp): string[] => {
 };
 
 export const extractEntities = (request: string, inventory: InventorySketch): Entities => {
-  const code = [...request.matchAll(CODE)].map((m) => m[1] ?? '');
+  const fenced = [...request.matchAll(FENCED)].map((m) => m[1] ?? '');
+  const withoutFenced = request.replace(FENCED, ' ');
+  const code = [...fenced, ...[...withoutFenced.matchAll(INLINE_CODE)].map((m) => m[1] ?? '')];
   // Code is the operator's text, not names to interpret.
-  const text = request.replace(CODE, ' ');
+  const text = withoutFenced.replace(INLINE_CODE, ' ');
   const quoted = [...text.matchAll(QUOTED)].map((m) => (m[1] ?? m[2] ?? m[3] ?? m[4] ?? '').trim()).filter(Boolean);
   const urls = unique([...text.matchAll(URL)].map((m) => m[0].replace(/[.,;)]+$/, '')));
   const noUrls = text.replace(URL, ' ');
@@ -166,14 +173,20 @@ export const extractEntities = (request: string, inventory: InventorySketch): En
 
   const groupPhrases = [
     ...[...noUrls.matchAll(/\bgroups?\s+(?:named\s+|called\s+)?['"‘“]([^'"’”]+)['"’”]/gi)].map((m) => m[1] ?? ''),
+    // "stop dataprocessor on 'Data Procesing'": a quoted name where targets go.
+    ...[...noUrls.matchAll(/\b(?:on|across|against)\s+(?:the\s+|all\s+|every\s+)?['"‘“]([^'"’”]+)['"’”]/gi)].map(
+      (m) => m[1] ?? '',
+    ),
     ...[...noUrls.matchAll(/['"‘“]([^'"’”]+)['"’”]\s+(?:group|servers|hosts|machines|systems|fleet)\b/gi)].map(
       (m) => m[1] ?? '',
     ),
   ];
   const unknownGroups = unique(groupPhrases.filter((g) => g && !knownNames.has(lower(g))));
 
-  const windowsPaths = [...noUrls.matchAll(WINDOWS_PATH)].map((m) => m[0].replace(/[.,;]+$/, ''));
-  const posixPaths = [...noUrls.replace(WINDOWS_PATH, ' ').matchAll(POSIX_PATH)].map((m) =>
+  const windowsPaths = [...noUrls.matchAll(WINDOWS_PATH), ...noUrls.matchAll(UNC_PATH)].map((m) =>
+    m[0].replace(/[.,;]+$/, ''),
+  );
+  const posixPaths = [...noUrls.replace(WINDOWS_PATH, ' ').replace(UNC_PATH, ' ').matchAll(POSIX_PATH)].map((m) =>
     m[0].replace(/[.,;]+$/, ''),
   );
   const paths = unique([...windowsPaths, ...posixPaths]);
@@ -201,7 +214,7 @@ export const extractEntities = (request: string, inventory: InventorySketch): En
 
   const verbObjects = [
     ...noUrls.matchAll(
-      /\b(?:restart|stop|start|bounce|reload|recycle|halt)\s+(?:the\s+)?['"‘“]?([A-Za-z0-9_][A-Za-z0-9@._-]*)/gi,
+      /\b(?:restart|stop|start|bounce|reload|recycle|halt|kick)\s+(?:the\s+)?['"‘“]?([A-Za-z0-9_][A-Za-z0-9@._-]*)/gi,
     ),
   ]
     .map((m) => m[1] ?? '')
@@ -209,10 +222,23 @@ export const extractEntities = (request: string, inventory: InventorySketch): En
   const services = unique([
     ...nameAround(
       noUrls,
-      /\b([A-Za-z0-9_][A-Za-z0-9@._-]*)\s+(?:service|daemon|unit)s?\b/gi,
+      /(?<![A-Za-z0-9@._-])([A-Za-z0-9_][A-Za-z0-9@._-]*)\s+(?:service|daemon|unit)s?\b/gi,
       /\b(?:service|daemon|unit)\s+['"‘“]?([A-Za-z0-9_][A-Za-z0-9@._-]*)/gi,
     ),
     ...verbObjects,
+    // "status of sshd", "check nginx status", "check nginx on ...", "service called X", "sure X is running"
+    ...[
+      ...nameAround(
+        noUrls,
+        /\bstatus\s+of\s+(?:the\s+)?(?:service\s+)?['"‘“]?([A-Za-z0-9_][A-Za-z0-9@._-]*)/gi,
+        /\b(?:called|named)\s+['"‘“]?([A-Za-z0-9_][A-Za-z0-9@._-]*)/gi,
+      ),
+      ...nameAround(
+        noUrls,
+        /\bcheck\s+(?:the\s+)?([A-Za-z0-9_][A-Za-z0-9@._-]*)\s+(?:service\s+)?(?:status|state|on|across|in)\b/gi,
+        /\b(?:sure|that|ensure|until|till)\s+(?:the\s+)?([A-Za-z0-9_][A-Za-z0-9@._-]*)\s+(?:service\s+|daemon\s+)?(?:is|are)\s+(?:still\s+)?(?:running|up|alive|started|active)\b/gi,
+      ),
+    ].filter((n) => !knownNames.has(lower(n)) && !/\.exe$/i.test(n) && !/^opscinvref\d+$/.test(n)),
     ...quoted.filter((q) =>
       new RegExp(`['"‘“]${q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"’”]\\s+(?:service|daemon)`, 'i').test(noUrls),
     ),
@@ -225,7 +251,17 @@ export const extractEntities = (request: string, inventory: InventorySketch): En
       /\b(?:version\s+of|versions?\s+of)\s+(?:the\s+)?['"]?([A-Za-z0-9][A-Za-z0-9+._-]*)/gi,
     ).filter((p) => !knownNames.has(lower(p))),
   );
-  const packagesBefore = [...noUrls.matchAll(/\b([A-Za-z0-9][A-Za-z0-9+._-]*)\s+(?:package|version)\b/gi)]
+  // "get nginx on production web to the latest version"
+  const toLatest = [
+    ...noUrls.matchAll(
+      /\b(?:get|bring|move)\s+(?:the\s+)?([A-Za-z0-9][A-Za-z0-9+._-]*)\b[^,;.]{0,80}?\bto\s+(?:the\s+)?latest\b/gi,
+    ),
+  ]
+    .map((m) => m[1] ?? '')
+    .filter((p) => !NOT_A_NAME.has(lower(p)) && !knownNames.has(lower(p)));
+  const packagesBefore = [
+    ...noUrls.matchAll(/(?<![A-Za-z0-9+._-])([A-Za-z0-9][A-Za-z0-9+._-]*)\s+(?:package|version)\b/gi),
+  ]
     .map((m) => m[1] ?? '')
     .filter((p) => !NOT_A_NAME.has(lower(p)));
 
@@ -255,7 +291,7 @@ export const extractEntities = (request: string, inventory: InventorySketch): En
     urls,
     services,
     processes,
-    packages: unique([...packages, ...packagesBefore.filter((p) => !knownNames.has(lower(p)))]),
+    packages: unique([...packages, ...toLatest, ...packagesBefore.filter((p) => !knownNames.has(lower(p)))]),
     paths,
     code,
     ...(countMatch && { count: Number(countMatch[1]) }),

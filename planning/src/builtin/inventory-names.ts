@@ -25,7 +25,10 @@ export const neutralizeInventoryNames = (request: string, inventory: InventorySk
   const tokenOf = new Map<string, string>();
   const nameByToken = new Map<string, string>();
   let text = request;
+  const lowered = request.toLowerCase().replace(/\s+/g, ' ');
   for (const name of names) {
+    // A cheap look first: most of a large inventory is not in the request at all.
+    if (!lowered.includes(name.toLowerCase().replace(/\s+/g, ' '))) continue;
     const pattern = wholeName(name);
     if (!pattern.test(text)) continue;
     const token = `${TOKEN_PREFIX}${tokenOf.size}`;

@@ -149,7 +149,12 @@ describe('the scorer', () => {
       draft([{ id: 'u', tool: 'run-command', params: { program: 'uptime' }, targets: { targets: ['web-server-01'] } }]),
     );
     expect(dropped.verdict).toBe('fail');
-    expect(dropped.reasons).toContain('closest alternative: tools: expected in order "run-script", got "run-command"');
+    // `uptime` alone is an argv-exact read-only command (no approval), so the alternative that left the
+    // rest out is the closer one: its reasons are what the dropped text breaks.
+    expect(dropped.reasons).toEqual([
+      'closest alternative: tools: must not use "run-command"',
+      'closest alternative: text: does not mention "rm -rf /"',
+    ]);
   });
 
   it('tallies pass as 1 and partial as 0.5, per category and overall, with latency percentiles', () => {

@@ -31,6 +31,12 @@ export const toolRisk = (tool: ToolDefinition, params: Record<string, unknown>):
 export const assessStep = (step: Step, tool: ToolDefinition | undefined): StepAssessment => {
   let risk = actionRisk(step.action);
   if (tool) risk = maxRisk(risk, toolRisk(tool, step.tool?.params ?? {}));
-  const flagged = [...new Set(textsIn([step.action, step.tool?.params ?? {}]).flatMap(dangerIn))];
+  // A command's words are flagged as the command line they make: `rm`, `-rf`, `/` one by one look harmless.
+  const op =
+    'operation' in step.action ? (step.action.operation as { argv?: string[]; program?: string; args?: string[] }) : {};
+  const line = op.argv ? op.argv.join(' ') : op.program ? [op.program, ...(op.args ?? [])].join(' ') : null;
+  const flagged = [
+    ...new Set(textsIn([step.action, step.tool?.params ?? {}, ...(line ? [line] : [])]).flatMap(dangerIn)),
+  ];
   return { risk: flagged.length > 0 ? 'destructive' : risk, flagged };
 };

@@ -242,12 +242,26 @@ describe('the plan validator', () => {
       'steps.0.targets',
       /the ssh service of ghost has no credential/,
     ],
-    [{ id: 's', tool: 'service-stop', params: { service: 'x' } }, 'steps.0.targets', /runs on targets/],
     [{ id: 'bad id!', tool: 'ping', params: { host: 'x' } }, 'steps.0.id', /letters, digits/],
   ])('refuses %j at %s', async (step, path, message) => {
     const result = await validatePlan({ name: 'bad', steps: [step] }, ctx);
     expect(result.status).toBe('invalid');
     expect(result.issues.find((i) => i.path === path)?.message, JSON.stringify(result.issues)).toMatch(message);
+  });
+
+  it('asks which servers when a step on targets names none', async () => {
+    const result = await validatePlan(
+      { name: 'stop', steps: [{ id: 's', tool: 'service-stop', params: { service: 'x' } }] },
+      ctx,
+    );
+    expect(result.status).toBe('needs-input');
+    expect(result.issues.find((i) => i.path === 'steps.0.targets')?.message).toMatch(/runs on targets/);
+    expect(result.missing).toEqual([
+      {
+        path: 'steps.0.targets',
+        question: 'Which servers should step "s" (service-stop) act on? Name a group, targets or tags',
+      },
+    ]);
   });
 
   it('asks for a required parameter nobody gave instead of guessing it', async () => {
@@ -367,6 +381,58 @@ describe("one gate for every plan: risk is the server's", () => {
     expect(result.summary?.risk).toBe('change');
     expect(result.summary?.approvalRequired).toBe(true);
     expect(result.plan?.steps[0]?.tool?.risk).toBe('change');
+  });
+
+  it('needs no approval for a read-only command on the argv-exact list, and approval for any other', async () => {
+    const run = (program: string, args: string[], on = 'Production Web') =>
+      validatePlan(
+        { name: 'run', steps: [{ id: 'r', tool: 'run-command', params: { program, args }, targets: group(on) }] },
+        ctx,
+      );
+    expect((await run('uptime', [])).summary).toMatchObject({ risk: 'read', approvalRequired: false });
+    expect((await run('df', ['-h'])).summary).toMatchObject({ risk: 'read', approvalRequired: false });
+    expect((await run('hostname', [], 'CIS servers')).summary).toMatchObject({ risk: 'read' });
+    expect((await run('uptime', ['--since-boot-of', 'x'])).summary).toMatchObject({
+      risk: 'change',
+      approvalRequired: true,
+    });
+    expect((await run('systemctl', ['stop', 'nginx'])).summary).toMatchObject({
+      risk: 'change',
+      approvalRequired: true,
+    });
+    expect((await run('hostname', ['evil'])).summary).toMatchObject({ risk: 'change', approvalRequired: true });
+  });
+
+  it('counts a configuration backup as a change: it writes an archive on the target', async () => {
+    expect(catalog.get('config-backup')?.risk).toBe('change');
+    const result = await validatePlan(
+      {
+        name: 'b',
+        steps: [
+          { id: 'b', tool: 'config-backup', params: { paths: ['/etc/nginx'] }, targets: group('Production Web') },
+        ],
+      },
+      ctx,
+    );
+    expect(result.summary).toMatchObject({ risk: 'change', approvalRequired: true });
+  });
+
+  it('flags a command by the command line its words make (rm -rf / as argv is destructive)', async () => {
+    const result = await validatePlan(
+      {
+        name: 'x',
+        steps: [
+          {
+            id: 'r',
+            tool: 'run-command',
+            params: { program: 'rm', args: ['-rf', '/'] },
+            targets: group('Production Web'),
+          },
+        ],
+      },
+      ctx,
+    );
+    expect(result.summary).toMatchObject({ risk: 'destructive', approvalRequired: true });
   });
 
   it('writes its verdict into each compiled step, flagged content included', async () => {

@@ -118,6 +118,11 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
         issues.push({ path: `${at}.targets`, message: `${tool.name} runs ${OWN_PLACE[own]} and takes no targets` });
     } else if (!step.targets) {
       issues.push({ path: `${at}.targets`, message: `${tool.name} runs on targets: name a group, targets or tags` });
+      // Not a wrong plan, an unfinished one: the request did not say where, so that is asked.
+      missing.push({
+        path: `${at}.targets`,
+        question: `Which servers should step "${step.id}" (${tool.name}) act on? Name a group, targets or tags`,
+      });
       continue;
     } else {
       try {
