@@ -169,7 +169,21 @@ describe('database queries in plain words', () => {
     expect(refusal('show the first 10 rows of order-items on db-01')).toMatch(/"order-items"/);
   });
 
-  it('runs a backticked write with writes allowed, and never writes SQL from a description', () => {
+  it('writes the three whole-table changes said in plain words, with writes allowed (destructive), and no other', () => {
+    expect(query('truncate the sessions table on db-01')).toEqual({
+      query: 'TRUNCATE TABLE sessions',
+      allowWrites: true,
+    });
+    expect(query('drop the temp_import table on db-01')).toEqual({
+      query: 'DROP TABLE temp_import',
+      allowWrites: true,
+    });
+    expect(query('delete all rows from jobs on db-01')).toEqual({ query: 'DELETE FROM jobs', allowWrites: true });
+    expect(refusal('delete all rows from jobs older than a week on db-01')).toMatch(/backticks/);
+    expect(refusal('truncate the "orders;drop" table on db-01')).toMatch(/"orders;drop"/);
+  });
+
+  it('runs a backticked write with writes allowed, and never writes other SQL from a description', () => {
     expect(query('on db-01 run the SQL `DELETE FROM sessions WHERE expired`')).toEqual({
       query: 'DELETE FROM sessions WHERE expired',
       allowWrites: true,

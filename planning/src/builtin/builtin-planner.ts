@@ -8,6 +8,7 @@ import {
 import type { ToolCatalog } from '../catalog/tool-catalog.js';
 import { carryContext, EXECUTOR_KINDS, shape, toStep } from './compose.js';
 import { extractEntities, type Entities, type InventorySketch } from './entities.js';
+import { withoutTableChanges } from './database-intents.js';
 import { intentsOf, UNSUPPORTED, type Intent } from './intents.js';
 import { neutralizeInventoryNames, restoreNames } from './inventory-names.js';
 import { cutShellOperators, unusedClauseNote } from './leftovers.js';
@@ -147,7 +148,7 @@ export const builtinPlan = ({ request, inventory: fullInventory, catalog }: Plan
   for (const code of e.code)
     if (!usedCode.has(code) && !usedCode.has(code.trim().split(/\s+/).join(' ')))
       notes.push(`not used: \`${nameOf(code)}\`: no step of mine takes it there, so it is not run`);
-  const unsupported = UNSUPPORTED.exec(masked)?.[0];
+  const unsupported = UNSUPPORTED.exec(withoutTableChanges(masked))?.[0];
   if (unsupported)
     return refuse(
       `I can't plan "${unsupported}": none of my tools does that, and I won't guess at something that changes servers. The closest tools are listed; a run-script step written by you can do it, with approval.`,

@@ -3,11 +3,14 @@ import type { Clause } from './spans.js';
 
 /*
  * Questions about an inventory database in plain words, written as read-only SQL. Only names that
- * are plain identifiers go into SQL; anything else is named back to the operator. A change to data
- * is never written from a description: the operator writes that statement, in backticks.
+ * are plain identifiers go into SQL; anything else is named back to the operator. Three whole-table
+ * changes said in plain words ("truncate the sessions table", "drop the temp_import table", "delete
+ * all rows from jobs") are written as their one statement and run with writes allowed: destructive,
+ * so a person approves them. Any other change to data is never written from a description: the
+ * operator writes that statement, in backticks.
  */
 
-export type DatabaseAnswer = { query: string } | { refusal: string };
+export type DatabaseAnswer = { query: string; write?: true } | { refusal: string };
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}(?:\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/;
 /** A table's name as written: quoted (anything, checked after) or one word. */
@@ -36,6 +39,15 @@ const CONNECTIONS =
 /** A change to data, described: never written here. */
 const WRITE =
   /\b(?:delete|remove|insert|add|update|modify|change|drop|truncate|alter|purge|empty|wipe|clear)\b(?:\s+\S+){0,6}?\s+(?:rows?|records?|tables?|columns?|entries|database|db|schema)\b|\binsert\b[^,;]{0,80}\binto\b/i;
+
+/** Whole-table changes said in plain words, written as their one statement. */
+const TRUNCATE = new RegExp(String.raw`\b(?:truncate|empty)\s+${TABLE}`, 'i');
+const DROP = new RegExp(String.raw`\bdrop\s+(?:the\s+)?table\s+${NAME}|\bdrop\s+(?:the\s+)?${NAME}\s+table\b`, 'i');
+const DELETE_ALL = new RegExp(
+  String.raw`\b(?:delete|remove|purge)\s+(?:all|every)\s+(?:the\s+)?${ROWS}\s+(?:from|in|of)\s+${TABLE}\b(?!\s+(?:where|that|which|older|newer|before|after|with)\b)`,
+  'i',
+);
+const write = (answer: DatabaseAnswer): DatabaseAnswer => ('query' in answer ? { ...answer, write: true } : answer);
 
 const LIST_TABLES_SQL =
   "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY table_schema, table_name";
@@ -67,6 +79,12 @@ export const databaseIntent = (c: Clause): DatabaseAnswer | null => {
     const m = re.exec(c.masked);
     return m ? (re.exec(c.text.slice(m.index)) ?? null) : null;
   };
+  const truncate = on(TRUNCATE);
+  if (truncate) return write(firstTable(truncate, (t) => `TRUNCATE TABLE ${t}`));
+  const drop = on(DROP);
+  if (drop) return write(firstTable(drop, (t) => `DROP TABLE ${t}`));
+  const deleteAll = on(DELETE_ALL);
+  if (deleteAll) return write(firstTable(deleteAll, (t) => `DELETE FROM ${t}`));
   if (WRITE.test(c.masked) && !/\bback\s*up|\bbackup\b/i.test(c.masked))
     return {
       refusal:
@@ -100,6 +118,13 @@ export const databaseIntent = (c: Clause): DatabaseAnswer | null => {
   if (CONNECTIONS.test(c.masked)) return { query: CONNECTIONS_SQL };
   return null;
 };
+
+/** The text without the whole-table changes this module writes, so their verbs refuse nothing. */
+export const withoutTableChanges = (text: string): string =>
+  [TRUNCATE, DROP, DELETE_ALL].reduce(
+    (t, re) => t.replace(new RegExp(re.source, 'gi'), (m) => ' '.repeat(m.length)),
+    text,
+  );
 
 /** Whether backticked SQL only reads (anything else runs with writes allowed, and needs approval). */
 export const sqlReadsOnly = (sql: string): boolean => /^\s*(?:select|with|show|explain|values|table)\b/i.test(sql);

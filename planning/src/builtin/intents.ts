@@ -134,7 +134,10 @@ export const intentsOf = (clause: Clause, e: Entities): ClauseReading => {
   if (code && (has(m, /\b(query|sql|database|db|table)\b/i) || looksLikeSql(code)))
     return [{ kind: 'database-query', query: code, ...(!sqlReadsOnly(code) && { allowWrites: true as const }) }];
   const db = databaseIntent(clause);
-  if (db) return 'refusal' in db ? db : [{ kind: 'database-query', query: db.query }];
+  if (db)
+    return 'refusal' in db
+      ? db
+      : [{ kind: 'database-query', query: db.query, ...(db.write && { allowWrites: true as const }) }];
   if (code && has(m, /\b(run|execute|exec)\b/i)) return [codeIntent(code, has(m, /\bscript\b/i))];
   const program = programInClause(clause);
   if (program) return [{ kind: 'run-command', ...program }];
