@@ -28,6 +28,8 @@ export default defineConfig({
           // One Temporal dev server and one PostgreSQL for the run; files run one at a time because
           // each starts real worker processes and the machine has two cores.
           fileParallelism: false,
+          // After unit and workflows, before llm (vitest runs groups in this order).
+          sequence: { groupOrder: 1 },
           testTimeout: 180_000,
           hookTimeout: 240_000,
         },
@@ -40,8 +42,8 @@ export default defineConfig({
           // Last: on a fresh machine setup builds llama-server in the background while the other
           // projects run, and these wait for it. A plan takes seconds to tens of seconds on 2 cores.
           globalSetup: ['tests/support/global-setup.ts'],
-          sequence: { groupOrder: 1 },
           fileParallelism: false,
+          sequence: { groupOrder: 2 },
           testTimeout: 1_800_000,
           // A fresh machine's background build of llama-server may still be running when these start.
           hookTimeout: 1_800_000,
@@ -55,6 +57,8 @@ export default defineConfig({
           // table written once every file has run (test-results/chaos-matrix.md).
           globalSetup: ['tests/support/global-setup.ts', 'tests/chaos/matrix-report.ts'],
           fileParallelism: false,
+          // After unit and workflows, before llm (vitest runs groups in this order).
+          sequence: { groupOrder: 1 },
           testTimeout: 300_000,
           hookTimeout: 240_000,
         },

@@ -100,13 +100,15 @@ if [[ " $* " == *" --test "* || " $* " == *" --llm "* ]]; then
   if llama=$(bash llm/bin/ensure-llama-server.sh --cached 2>/dev/null); then
     say "local LLM server: $llama"
   elif [[ " $* " == *" --llm "* ]]; then
-    say "local LLM server: $(bash llm/bin/ensure-llama-server.sh)"
+    llama=$(bash llm/bin/ensure-llama-server.sh)
+    say "local LLM server: $llama"
   else
     mkdir -p test-results/logs
     say "building the local LLM server in the background (nice 19; log: test-results/logs/llama-server-build.log)"
-    nohup nice -n 19 bash llm/bin/ensure-llama-server.sh >test-results/logs/llama-server-build.log 2>&1 </dev/null &
+    nohup nice -n 19 bash llm/bin/ensure-llama-server.sh >>test-results/logs/llama-server-build.log 2>&1 </dev/null &
   fi
-  say "local LLM model: $(bash llm/bin/ensure-model.sh)"
+  model=$(bash llm/bin/ensure-model.sh)
+  say "local LLM model: $model"
 fi
 
 # Independent protocol clients the tests run against our code (pyspnego, pywinrm), pinned, in the

@@ -6,6 +6,7 @@ describe('npm run eval:planner flags', () => {
     expect(parseEvalPlannerArgs([], {})).toEqual({
       planner: 'builtin',
       llm: null,
+      local: false,
       sample: null,
       seed: 18,
       category: null,
@@ -37,13 +38,24 @@ describe('npm run eval:planner flags', () => {
       model: 'qwen',
       timeoutMs: 300_000,
       maxRepairs: 1,
+      mode: 'auto',
     });
     expect(a.sample).toBe(40);
     const b = parseEvalPlannerArgs(['--planner', 'llm', '--timeout-seconds', '30'], {
       OPENAI_API_KEY: 'k',
       OPENAI_MODEL: 'gpt-x',
     });
-    expect(b.llm).toEqual({ apiKey: 'k', model: 'gpt-x', timeoutMs: 30_000, maxRepairs: 2 });
+    expect(b.llm).toEqual({ apiKey: 'k', model: 'gpt-x', timeoutMs: 30_000, maxRepairs: 2, mode: 'auto' });
+  });
+
+  it('--local starts the local server itself, asked in structured output; --mode chooses the way', () => {
+    const local = parseEvalPlannerArgs(['--planner', 'llm', '--local', '--sample', '20'], {});
+    expect(local).toMatchObject({ local: true, sample: 20, llm: { mode: 'json-schema', maxRepairs: 2 } });
+    const tools = parseEvalPlannerArgs(['--planner', 'llm', '--model', 'm', '--api-key', 'k', '--mode', 'tools'], {});
+    expect(tools.llm?.mode).toBe('tools');
+    expect(() => parseEvalPlannerArgs(['--local'], {})).toThrow(/^--local is for --planner llm$/);
+    expect(() => parseEvalPlannerArgs(['--planner', 'llm', '--local', '--model', 'm'], {})).toThrow(/^--local starts/);
+    expect(() => parseEvalPlannerArgs(['--planner', 'llm', '--mode', 'xml'], {})).toThrow(/^--mode: expected/);
   });
 
   it('names the flag that is wrong', () => {

