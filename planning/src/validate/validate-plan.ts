@@ -146,9 +146,11 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
     const compiled = compileStep(step, index, tool, values, targets, draft.policies, ctx.catalog);
     issues.push(...compiled.issues);
     // One SQL statement per step: named on the parameter that holds the text.
-    const sql = compiled.steps.find((s) => s.action.method === 'database' && sqlStatementCount(s.action.query) > 1);
-    if (sql?.action.method === 'database') {
-      const param = Object.entries(values).find(([, v]) => v === sql.action.query)?.[0];
+    const sql = compiled.steps
+      .map((s) => (s.action.method === 'database' ? s.action.query : null))
+      .find((q) => q !== null && sqlStatementCount(q) > 1);
+    if (sql) {
+      const param = Object.entries(values).find(([, v]) => v === sql)?.[0];
       issues.push({ path: `${at}.params${param ? `.${param}` : ''}`, message: ONE_STATEMENT_MESSAGE });
     }
     // What the step would reach must pass the executor's egress policy, named on the parameter that says it.
