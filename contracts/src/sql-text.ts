@@ -52,8 +52,8 @@ const countWith = (sql: string, plainEscapes: boolean): number => {
     const c = sql[i]!;
     const next = sql[i + 1];
     if (c === '-' && next === '-') {
-      const eol = sql.slice(i).search(/[\r\n]/);
-      i = eol < 0 ? sql.length : i + eol;
+      i += 2;
+      while (i < sql.length && sql[i] !== '\n' && sql[i] !== '\r') i += 1;
       word = -1;
       continue;
     }

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import pg from 'pg';
-import { ErrorType, type CommandOutput, type RunDatabaseQueryInput } from '@opsc/contracts';
+import { ErrorType, sqlStatementCount, type CommandOutput, type RunDatabaseQueryInput } from '@opsc/contracts';
 import type { ExecutionDeps } from '../deps.js';
 import { UNREACHABLE_CODES } from '../network-errors.js';
 import { RemoteFailure } from '../remote-failure.js';
@@ -135,7 +135,8 @@ export const createRunDatabaseQuery =
           throw new RemoteFailure(ErrorType.Cancelled, 'cancelled; the connection was closed');
         if (!e.code)
           throw new RemoteFailure(ErrorType.ConnectionLost, `the connection to ${where} dropped: ${e.message}`);
-        if (e.code === '42601' && MULTIPLE_COMMANDS.test(e.message))
+        // The server's words depend on its lc_messages: a syntax error on a text of several statements says the same.
+        if (e.code === '42601' && (MULTIPLE_COMMANDS.test(e.message) || sqlStatementCount(input.query) > 1))
           throw new RemoteFailure(
             ErrorType.ValidationFailed,
             `one SQL statement per step: ${where} refused the text, which holds more than one (${e.message}); nothing ran`,
