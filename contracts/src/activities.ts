@@ -49,7 +49,7 @@ export interface ExecutorActivities {
   runSshOperation(input: RunSshOperationInput): Promise<CommandOutput>;
   /** Performs a Windows operation on a target over WinRM; a non-zero exit is a result, not an error. */
   runWinrmOperation(input: RunWinrmOperationInput): Promise<CommandOutput>;
-  /** Runs a SQL statement on a target's PostgreSQL; rows come back as text, a SQL error is a result with exit code 1. */
+  /** Runs one SQL statement (several fail, ValidationFailed) on a target's PostgreSQL; rows come back as text, a SQL error is a result with exit code 1. */
   runDatabaseQuery(input: RunDatabaseQueryInput): Promise<CommandOutput>;
 }
 

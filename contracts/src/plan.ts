@@ -71,7 +71,7 @@ export const WinrmAction = z.object({
 });
 export type WinrmAction = z.infer<typeof WinrmAction>;
 
-/** A SQL statement on each target's PostgreSQL service, run from the executor; in a read-only transaction unless writes are allowed. */
+/** One SQL statement (one per step) on each target's PostgreSQL service, run from the executor; read-only (session and transaction) unless writes are allowed. */
 export const DatabaseAction = z.object({
   method: z.literal(ExecutionMethod.database),
   query: z.string().min(1).max(65_536),

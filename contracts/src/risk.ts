@@ -1,5 +1,6 @@
 import { localCommandProfile } from './local-commands.js';
 import { remoteCommandReadOnly } from './remote-commands.js';
+import { sqlActsOnServer, sqlOnlyReads, sqlStatementCount } from './sql-text.js';
 import type { Action, Step } from './plan.js';
 import { RISK_ORDER, type RiskLevel } from './tools.js';
 
@@ -26,6 +27,16 @@ const commandRisk = (action: Extract<Action, { method: 'ssh' | 'winrm' }>): Risk
 };
 
 /**
+ * A SQL step: destructive with writes allowed, or with more than one statement (the validator refuses
+ * that, the executor too), or calling what acts beyond its transaction; a read for one read statement;
+ * any other statement is a change even in a read-only transaction (COPY TO, SET, CALL).
+ */
+const databaseRisk = (action: Extract<Action, { method: 'database' }>): RiskLevel => {
+  if (action.allowWrites || sqlStatementCount(action.query) > 1 || sqlActsOnServer(action.query)) return 'destructive';
+  return sqlOnlyReads(action.query) ? 'read' : 'change';
+};
+
+/**
  * What an action itself can do, computed from the action and nothing else a plan says about it.
  * Free-form commands and scripts are changes unless they match the argv-exact read-only list.
  */
@@ -36,7 +47,7 @@ export const actionRisk = (action: Action): RiskLevel => {
     case 'http':
       return READ_HTTP_METHODS.has(action.httpMethod) ? 'read' : 'change';
     case 'database':
-      return action.allowWrites ? 'destructive' : 'read';
+      return databaseRisk(action);
     case 'timer':
       return 'read';
     case 'ssh':

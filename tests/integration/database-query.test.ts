@@ -31,6 +31,8 @@ beforeAll(async () => {
   await admin.query('CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT NULL, total numeric NOT NULL)');
   await admin.query("INSERT INTO orders (customer, total) VALUES ('acme', 10.5), ('globex', 99), ('initech', 0.25)");
   await admin.query(`GRANT SELECT, INSERT ON orders TO ${role}; GRANT USAGE ON SEQUENCE orders_id_seq TO ${role}`);
+  // A table the role owns, so a DROP by it would succeed if it ever ran outside a read-only transaction.
+  await admin.query(`CREATE TABLE scratch (x int); ALTER TABLE scratch OWNER TO ${role}`);
   const port = Number(url.port);
   const add = async (name: string, password: string, targetPort = port) => {
     targets[name] = await h.addTarget(
@@ -119,5 +121,61 @@ describe('database queries', () => {
     expect(auth.message).not.toContain(PASSWORD);
     const down = await failureOf(query('pg-down', 'SELECT 1'));
     expect(down).toMatchObject({ type: 'HostUnreachable', nonRetryable: false });
+  });
+});
+
+describe('one statement per step, read-only whatever the SQL says', () => {
+  const orders = async () => (await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM orders')).rows[0]!.n;
+  const scratch = async () =>
+    (await admin.query<{ t: string | null }>("SELECT to_regclass('public.scratch')::text AS t")).rows[0]!.t;
+
+  it('refuses several statements in one step: a COMMIT or SET TRANSACTION READ WRITE cannot lift read-only', async () => {
+    const before = await orders();
+    for (const q of [
+      'select 1; commit; drop table scratch',
+      "select 1; commit; insert into orders (customer, total) values ('mallory', 2)",
+      "show server_version; set transaction read write; insert into orders (customer, total) values ('mallory', 3)",
+      'show server_version; set transaction read write; drop table scratch',
+    ]) {
+      const failure = await failureOf(query('pg-app', q));
+      expect(failure, q).toMatchObject({ type: 'ValidationFailed', nonRetryable: true });
+      expect(failure.message, q).toContain('one SQL statement per step');
+    }
+    expect(await orders()).toBe(before);
+    expect(await scratch()).toBe('scratch');
+  });
+
+  it('refuses several statements with writes allowed too, and runs none of them', async () => {
+    const before = await orders();
+    const failure = await failureOf(
+      query(
+        'pg-app',
+        "insert into orders (customer, total) values ('a', 1); insert into orders (customer, total) values ('b', 2)",
+        {
+          allowWrites: true,
+        },
+      ),
+    );
+    expect(failure.message).toContain('one SQL statement per step');
+    expect(await orders()).toBe(before);
+  });
+
+  it('runs one statement with a trailing semicolon, or a semicolon inside a string or comment', async () => {
+    expect(await query('pg-app', 'SELECT count(*) AS n FROM scratch;')).toMatchObject({
+      exitCode: 0,
+      stdout: 'n\n0\n',
+    });
+    expect(await query('pg-app', "SELECT 'a;b' AS s -- c;d\n")).toMatchObject({ exitCode: 0, stdout: 's\na;b\n' });
+    expect(await query('pg-app', 'SHOW transaction_read_only')).toMatchObject({
+      exitCode: 0,
+      stdout: 'transaction_read_only\non\n',
+    });
+  });
+
+  it('makes the session read-only too for a read, and not for a write', async () => {
+    const read = await query('pg-app', 'SHOW default_transaction_read_only');
+    expect(read).toMatchObject({ exitCode: 0, stdout: 'default_transaction_read_only\non\n' });
+    const write = await query('pg-app', 'SHOW default_transaction_read_only', { allowWrites: true });
+    expect(write).toMatchObject({ exitCode: 0, stdout: 'default_transaction_read_only\noff\n' });
   });
 });

@@ -193,6 +193,22 @@ describe('database queries in plain words', () => {
     expect(refusal('insert a row into customers on db-01')).toMatch(/backticks/);
     expect(refusal('drop the production database')).toMatch(/can't plan/);
   });
+
+  it('refuses backticked SQL of several statements, whatever its first word, and never plans it as a read', () => {
+    for (const request of [
+      'query db-01: `select 1; commit; drop table users`',
+      'query db-01: `show x; set transaction read write; delete from users`',
+      'on db-01 run the SQL `DELETE FROM a; DELETE FROM b`',
+    ])
+      expect(refusal(request), request).toMatch(/one SQL statement per step/);
+    expect(query("query db-01: `select 'a;b' from t;`")).toEqual({ query: "select 'a;b' from t;" });
+  });
+
+  it('plans a read that signals other sessions read-only (the validator rates it destructive, for approval)', () => {
+    expect(query('query db-01: `select pg_terminate_backend(pid) from pg_stat_activity`')).toEqual({
+      query: 'select pg_terminate_backend(pid) from pg_stat_activity',
+    });
+  });
 });
 
 describe('words inside paths, quotes, URLs and backticks are not instructions', () => {

@@ -1,3 +1,4 @@
+import { sqlStatementCount } from '@opsc/contracts';
 import { NUMBER, numberOf } from './numbers.js';
 import type { Clause } from './spans.js';
 
@@ -126,8 +127,13 @@ export const withoutTableChanges = (text: string): string =>
     text,
   );
 
-/** Whether backticked SQL only reads (anything else runs with writes allowed, and needs approval). */
-export const sqlReadsOnly = (sql: string): boolean => /^\s*(?:select|with|show|explain|values|table)\b/i.test(sql);
+/**
+ * Whether backticked SQL only reads data: one statement with a reading first word (anything else runs
+ * with writes allowed, and needs approval). A read that acts beyond its transaction (signals a
+ * session) still runs read-only; the validator rates it destructive.
+ */
+export const sqlReadsOnly = (sql: string): boolean =>
+  /^\s*(?:select|with|show|explain|values|table)\b/i.test(sql) && sqlStatementCount(sql) === 1;
 
 /** Backticked text that is SQL by its first words. */
 export const looksLikeSql = (code: string): boolean =>

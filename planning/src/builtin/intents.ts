@@ -1,3 +1,4 @@
+import { ONE_STATEMENT_MESSAGE, sqlStatementCount } from '@opsc/contracts';
 import { codeIntent, powerIntent, programInClause, waitBefore, waitBetween, waitClause } from './command-intents.js';
 import { CONFIG_DIRS } from './config-dirs.js';
 import { databaseIntent, looksLikeSql, sqlReadsOnly } from './database-intents.js';
@@ -132,7 +133,11 @@ export const intentsOf = (clause: Clause, e: Entities): ClauseReading => {
   if (code && /^[\w.-]{1,100}$/.test(code) && has(m, /\b(?:running|alive)\b/i) && !has(m, /\b(run|execute)\b/i))
     return [{ kind: 'process-check', process: code }];
   if (code && (has(m, /\b(query|sql|database|db|table)\b/i) || looksLikeSql(code)))
-    return [{ kind: 'database-query', query: code, ...(!sqlReadsOnly(code) && { allowWrites: true as const }) }];
+    return sqlStatementCount(code) > 1
+      ? {
+          refusal: `I can't plan that SQL: ${ONE_STATEMENT_MESSAGE}. Put each statement in its own step, in its own backticks.`,
+        }
+      : [{ kind: 'database-query', query: code, ...(!sqlReadsOnly(code) && { allowWrites: true as const }) }];
   const db = databaseIntent(clause);
   if (db)
     return 'refusal' in db

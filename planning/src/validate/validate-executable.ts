@@ -2,6 +2,8 @@ import {
   Action,
   actionRisk,
   maxRisk,
+  ONE_STATEMENT_MESSAGE,
+  sqlStatementCount,
   type EgressPolicy,
   type FieldIssue,
   type Plan,
@@ -94,6 +96,8 @@ export const assessExecutablePlan = (
       issues.push({ path: `steps.${index}.tool.name`, message: `no tool named "${step.tool.name}" in the catalog` });
     for (const p of egressProblems(step, egress))
       issues.push({ path: `steps.${index}.action.${p.kind === 'url' ? 'url' : 'args'}`, message: p.message });
+    if (step.action.method === 'database' && sqlStatementCount(step.action.query) > 1)
+      issues.push({ path: `steps.${index}.action.query`, message: ONE_STATEMENT_MESSAGE });
     const own = assessStep(step, tool);
     const undo = assessUndo(step, index, catalog, egress);
     issues.push(...undo.issues);

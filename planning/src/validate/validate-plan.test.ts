@@ -1,5 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Plan, egressRules, type ResolvedTarget, type TargetSelector, type ToolPlace } from '@opsc/contracts';
+import {
+  ONE_STATEMENT_MESSAGE,
+  Plan,
+  egressRules,
+  type ResolvedTarget,
+  type TargetSelector,
+  type ToolPlace,
+} from '@opsc/contracts';
 import { BUILTIN_TOOLS_DIR, loadCatalog, type ToolCatalog } from '../catalog/index.js';
 import { TargetResolutionError, validatePlan, type PlanningContext } from './validate-plan.js';
 import { assessExecutablePlan } from './validate-executable.js';
@@ -342,6 +349,43 @@ describe('the plan validator', () => {
       path: 'steps.0.targets',
       message: 'web-1 has no postgresql service in the inventory',
     });
+  });
+
+  it('refuses a database step of several statements on params.query, and rates a backend-signalling read destructive', async () => {
+    const db = (query: string) =>
+      validatePlan(
+        { name: 'q', steps: [{ id: 'q', tool: 'database-query', params: { query }, targets: group('Databases') }] },
+        ctx,
+      );
+    for (const query of [
+      'select 1; commit; drop table users',
+      'show x; set transaction read write; delete from users',
+      "select 'a'; delete from users -- ';",
+    ]) {
+      const result = await db(query);
+      expect(result.status, query).toBe('invalid');
+      expect(result.issues, query).toEqual([{ path: 'steps.0.params.query', message: ONE_STATEMENT_MESSAGE }]);
+      expect(result.issues[0]?.message).toMatch(/^one SQL statement per step/);
+    }
+    expect((await db('SELECT 1;')).summary).toMatchObject({ risk: 'read', approvalRequired: false });
+    expect((await db("SELECT 'a;b' -- c;d")).summary).toMatchObject({ risk: 'read', approvalRequired: false });
+    const terminate = await db('select pg_terminate_backend(pid) from pg_stat_activity');
+    expect(terminate.summary).toMatchObject({ risk: 'destructive', approvalRequired: true });
+    const raw = Plan.parse({
+      name: 'raw',
+      steps: [
+        {
+          id: 'q',
+          name: 'q',
+          targets: group('Databases'),
+          action: { method: 'database', query: 'select 1; commit; drop table users' },
+          tool: { name: 'database-query', risk: 'read', params: {}, typicalDurationSeconds: 1 },
+        },
+      ],
+    });
+    const assessed = assessExecutablePlan(raw, catalog);
+    expect(assessed.issues).toEqual([{ path: 'steps.0.action.query', message: ONE_STATEMENT_MESSAGE }]);
+    expect(assessed.risk).toBe('destructive');
   });
 
   it('needs no approval for a read-only plan, unless the plan asks for it', async () => {

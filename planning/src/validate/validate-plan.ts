@@ -4,6 +4,8 @@ import {
   RISK_ORDER,
   maxRisk,
   estimateRemainingSeconds,
+  sqlStatementCount,
+  ONE_STATEMENT_MESSAGE,
   toFieldIssues,
   unfitTarget,
   type FieldIssue,
@@ -143,6 +145,14 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
     }
     const compiled = compileStep(step, index, tool, values, targets, draft.policies, ctx.catalog);
     issues.push(...compiled.issues);
+    // One SQL statement per step: named on the parameter that holds the text.
+    const sql = compiled.steps
+      .map((s) => (s.action.method === 'database' ? s.action.query : null))
+      .find((q) => q !== null && sqlStatementCount(q) > 1);
+    if (sql) {
+      const param = Object.entries(values).find(([, v]) => v === sql)?.[0];
+      issues.push({ path: `${at}.params${param ? `.${param}` : ''}`, message: ONE_STATEMENT_MESSAGE });
+    }
     // What the step would reach must pass the executor's egress policy, named on the parameter that says it.
     for (const s of compiled.steps) {
       const problems = egressProblems(s, (egress ??= await (ctx.egress?.() ?? CLOSED_EGRESS)));

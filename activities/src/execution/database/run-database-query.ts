@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import pg from 'pg';
-import { ErrorType, type CommandOutput, type RunDatabaseQueryInput } from '@opsc/contracts';
+import { ErrorType, sqlStatementCount, type CommandOutput, type RunDatabaseQueryInput } from '@opsc/contracts';
 import type { ExecutionDeps } from '../deps.js';
 import { UNREACHABLE_CODES } from '../network-errors.js';
 import { RemoteFailure } from '../remote-failure.js';
@@ -12,6 +12,14 @@ const CONNECT_TIMEOUT_MS = 10_000;
 /** SQLSTATEs that mean the login was refused: invalid_password, invalid_authorization_specification. */
 const AUTH_STATES = new Set(['28P01', '28000']);
 const CURSOR_QUERY = /^\s*(select|with|values|table)\b/i;
+/** The server's refusal of a second statement in an extended-protocol query (syntax_error). */
+const MULTIPLE_COMMANDS = /cannot insert multiple commands into a prepared statement/i;
+
+/**
+ * The statement as one extended-protocol query (Parse, Bind, Execute): the server refuses a text of
+ * more than one statement there, where the simple protocol would run each in turn, a COMMIT included.
+ */
+const extended = (text: string): pg.QueryConfig => ({ text, queryMode: 'extended' }) as pg.QueryConfig;
 
 const cell = (value: unknown): string => {
   if (value === null || value === undefined) return 'NULL';
@@ -25,9 +33,11 @@ const tsv = (fields: string[], rows: Record<string, unknown>[]): string =>
   [fields.join('\t'), ...rows.map((r) => fields.map((f) => cell(r[f])).join('\t'))].join('\n') + '\n';
 
 /**
- * Runs one SQL statement on a target's PostgreSQL service. Read-only by default: the statement
- * runs in a READ ONLY transaction (a write fails there, whatever the statement says), rows are
- * fetched through a cursor up to `maxRows`, and the step's timeout is the statement timeout.
+ * Runs one SQL statement on a target's PostgreSQL service. Read-only by default: the session is
+ * read-only and the statement runs in a READ ONLY transaction (a write fails there, whatever the
+ * statement says), rows are fetched through a cursor up to `maxRows`, and the step's timeout is the
+ * statement timeout. The statement goes over the extended protocol, which takes exactly one: a text
+ * of several fails (ValidationFailed, "one SQL statement per step") and none of it runs.
  * A SQL error is a result (exit code 1, the server's message on stderr), like a failed command.
  */
 export const createRunDatabaseQuery =
@@ -83,6 +93,8 @@ export const createRunDatabaseQuery =
 
       let performed: Performed;
       try {
+        // Read-only for the session too: a transaction after this one (were one ever begun) is read-only as well.
+        if (!input.allowWrites) await client.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY');
         await client.query(input.allowWrites ? 'BEGIN' : 'BEGIN READ ONLY');
         await client.query(`SET LOCAL statement_timeout = ${Math.max(1, input.timeoutSeconds) * 1000}`);
         let fields: string[];
@@ -91,20 +103,19 @@ export const createRunDatabaseQuery =
         let command: string;
         let affected: number | null = null;
         if (!input.allowWrites && CURSOR_QUERY.test(input.query)) {
-          await client.query(`DECLARE opsc_rows NO SCROLL CURSOR FOR ${input.query}`);
+          await client.query(extended(`DECLARE opsc_rows NO SCROLL CURSOR FOR ${input.query}`));
           const fetched = await client.query(`FETCH FORWARD ${input.maxRows + 1} FROM opsc_rows`);
           truncated = fetched.rows.length > input.maxRows;
           rows = fetched.rows.slice(0, input.maxRows);
           fields = fetched.fields.map((f) => f.name);
           command = 'SELECT';
         } else {
-          const result = await client.query(input.query);
-          const last = Array.isArray(result) ? (result.at(-1) as pg.QueryResult) : result;
-          fields = (last.fields ?? []).map((f) => f.name);
-          truncated = last.rows.length > input.maxRows;
-          rows = last.rows.slice(0, input.maxRows);
-          command = last.command;
-          affected = last.rowCount;
+          const result = await client.query(extended(input.query));
+          fields = (result.fields ?? []).map((f) => f.name);
+          truncated = result.rows.length > input.maxRows;
+          rows = result.rows.slice(0, input.maxRows);
+          command = result.command;
+          affected = result.rowCount;
         }
         await client.query('COMMIT');
         const text = fields.length ? tsv(fields, rows) : `${command}${affected !== null ? ` ${affected}` : ''}\n`;
@@ -124,6 +135,12 @@ export const createRunDatabaseQuery =
           throw new RemoteFailure(ErrorType.Cancelled, 'cancelled; the connection was closed');
         if (!e.code)
           throw new RemoteFailure(ErrorType.ConnectionLost, `the connection to ${where} dropped: ${e.message}`);
+        // The server's words depend on its lc_messages: a syntax error on a text of several statements says the same.
+        if (e.code === '42601' && (MULTIPLE_COMMANDS.test(e.message) || sqlStatementCount(input.query) > 1))
+          throw new RemoteFailure(
+            ErrorType.ValidationFailed,
+            `one SQL statement per step: ${where} refused the text, which holds more than one (${e.message}); nothing ran`,
+          );
         if (e.code === '57014')
           throw new RemoteFailure(
             ErrorType.Timeout,
