@@ -178,7 +178,7 @@ describe('numbers that are not usable, and rows in no order', () => {
       const answer = drafted(request);
       expect(answer.draft.policies?.maxParallel, request).toBe(1);
       expect(answer.notes.join('\n'), request).toContain(`"${phrase}"`);
-      expect(answer.notes.join('\n'), request).toMatch(/not a usable number.*uses 1\b/);
+      expect(answer.notes.join('\n'), request).toMatch(/not a usable (?:number|share).*uses 1\b/);
     }
     expect(drafted('restart nginx on Production Web in batches of 5').notes.join('\n')).not.toMatch(/not a usable/);
   });

@@ -53,7 +53,7 @@ const DELETE_ALL = new RegExp(
   'i',
 );
 /** A file's words: a phrase with one is never a table change. */
-const FILE_WORDS = /\b(?:files?|folders?|director(?:y|ies)|dirs?|caches?|logfiles?|paths?)\b|_{3,}\s*$/i;
+const FILE_WORDS = /\b(?:files?|folders?|director(?:y|ies)|dirs?|caches?|logfiles?|paths?)\b/i;
 const write = (answer: DatabaseAnswer): DatabaseAnswer => ('query' in answer ? { ...answer, write: true } : answer);
 
 const LIST_TABLES_SQL =

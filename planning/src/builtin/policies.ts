@@ -66,7 +66,8 @@ export const readPolicies = (
   if (percent) {
     const asked = Number(percent[1] ?? percent[2]) * (percent[0].startsWith('-') ? -1 : 1);
     const share = Math.min(100, Math.max(1, asked));
-    if (asked < 1 || asked > 100) unusable(percent[0], asked, `${share}%`);
+    if (asked < 1 || asked > 100)
+      notes.push(`"${percent[0].trim()}": ${asked}% is not a usable share of the targets, so the plan uses ${share}%`);
     if (selectionSize !== undefined)
       p.maxParallel = Math.min(1_000, Math.max(1, Math.ceil((selectionSize * share) / 100)));
     else

@@ -71,24 +71,27 @@ const EXCLUDING =
   /\b(?:except(?:\s+for)?|but\s+not|other\s+than|excluding|exclude|apart\s+from|aside\s+from|save\s+for|without|not\s+on|skipping|leaving\s+out)\b/gi;
 /** What may stand between that word and a name: "except the host db-01", "apart from the Databases group". */
 const BETWEEN =
-  /^(?:\s+(?:the|for|on|in|from|of|those|ones?|any|all|host|hosts|server|servers|machine|machines|target|targets|group|groups|node|nodes|box|boxes|vm|vms))*\s+/i;
+  /(?:\s+(?:the|for|on|in|from|of|those|ones?|any|all|host|hosts|server|servers|machine|machines|target|targets|group|groups|node|nodes|box|boxes|vm|vms))*\s+/iy;
 /** A name or a kind of targets: an inventory token, a host-like word, a quoted name, an OS, servers. */
 const EXCLUDED =
-  /^(?:opscinvref\d+|_{2,}|[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)+|[A-Za-z]+[0-9][A-Za-z0-9]*|linux|windows|servers?|hosts?|machines?|targets?|nodes?|boxes|vms?|group|ones)\b/i;
+  /(?:opscinvref\d+|_{2,}|[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)+|[A-Za-z]+[0-9][A-Za-z0-9]*|linux|windows|servers?|hosts?|machines?|targets?|nodes?|boxes|vms?|group|ones)\b/iy;
 
 /**
  * The exclusion a request makes ("except db-01"), as the request wrote it; `null` when it makes none.
  * Read on the masked request: a quoted name counts, other literal text does not.
  */
 export const exclusionIn = (text: string, masked: string): string | null => {
+  // Sticky patterns read on from where the word ends: no copy of the rest of the request per word.
+  const between = new RegExp(BETWEEN.source, 'iy');
+  const excluded = new RegExp(EXCLUDED.source, 'iy');
   for (const hit of masked.matchAll(EXCLUDING)) {
-    const from = hit.index + hit[0].length;
-    const gap = BETWEEN.exec(masked.slice(from))?.[0];
-    if (gap === undefined) continue;
-    const name = EXCLUDED.exec(masked.slice(from + gap.length))?.[0];
+    between.lastIndex = hit.index + hit[0].length;
+    if (!between.exec(masked)) continue;
+    const at = between.lastIndex;
+    excluded.lastIndex = at;
+    const name = excluded.exec(masked)?.[0];
     if (!name) continue;
-    const at = from + gap.length;
-    if (name.startsWith('_') && !/^['"‘“]/.test(text.slice(at))) continue;
+    if (name.startsWith('_') && !/['"‘“]/.test(text.charAt(at))) continue;
     return text.slice(hit.index, at + name.length);
   }
   return null;
