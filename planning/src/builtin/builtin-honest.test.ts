@@ -48,6 +48,12 @@ describe('targets: exclusions and a selector per clause', () => {
       'restart nginx on Production Web excluding web-03 and web-04',
       'update curl everywhere apart from the Databases group',
       'restart nginx on Production Web without web-03',
+      // A service left out is refused too: planned, the one named would be the one stopped.
+      'stop all services except the php-fpm service on web-01',
+      'stop every service other than sshd on web-01',
+      'restart everything but nginx on web-01',
+      'check nginx but not restart it on web-01',
+      'restart nginx on web-01 but not now',
     ]) {
       const message = refusal(request);
       expect(message, request).toMatch(/exclu/i);
@@ -62,6 +68,7 @@ describe('targets: exclusions and a selector per clause', () => {
       'service-restart',
       { group: 'Production Web' },
     ]);
+    expect(refusal('reboot web-01 and web-02, except if they are busy')).toMatch(/conditional/);
     expect(placed('restart nginx on web-01 without any downtime')[0]).toEqual([
       'service-restart',
       { targets: ['web-01'] },
@@ -112,6 +119,7 @@ describe('file words are not table writes', () => {
       allowWrites: true,
     });
     expect(query('truncate table sessions on db-01')).toMatchObject({ query: 'TRUNCATE TABLE sessions' });
+    expect(query('truncate the table "sessions" on db-01')).toMatchObject({ query: 'TRUNCATE TABLE sessions' });
     expect(query('empty the jobs table on db-01')).toMatchObject({ query: 'TRUNCATE TABLE jobs' });
     expect(query('delete all rows from the jobs table on db-01')).toEqual({
       query: 'DELETE FROM jobs',
@@ -159,6 +167,7 @@ describe('conditions and repetition', () => {
       'check disk space on Databases every day',
       'check nginx on web-01 daily',
       'check disk space on db-01 every two hours',
+      'restart nginx on web-01 tonight',
     ]) {
       const answer = drafted(request);
       expect(answer.notes.join('\n'), request).toMatch(/runs once.*schedules are not supported yet/);

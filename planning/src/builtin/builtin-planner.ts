@@ -57,11 +57,11 @@ export const builtinPlan = ({ request, inventory: fullInventory, catalog }: Plan
   const shell = cutShellOperators(neutral, maskSpans(neutral), nameOf);
   const { text, masked } = cutPolicyPhrases(shell.text, shell.masked);
   const notes = [...shell.notes];
+
+  const e = extractEntities(text, inventory);
   // "every server except db-01": an exclusion the planner cannot select, never planned without it.
   const exclusion = exclusionIn(text, masked);
   if (exclusion) return refuse(exclusionRefusal(nameOf(exclusion)), notes);
-
-  const e = extractEntities(text, inventory);
   const readings: Intent[] = [];
   const clauses = clausesOf(text, masked);
   for (const [at, clause] of clauses.entries()) {

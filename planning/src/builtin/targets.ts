@@ -66,9 +66,13 @@ export const selectionOf = (e: Entities, masked: string, sketch: InventorySketch
   return { notes };
 };
 
-/** A word that leaves targets out. */
+/** Words that leave something out; `without` and `not on` only before a name ("without downtime" is not one). */
 const EXCLUDING =
-  /\b(?:except(?:\s+for)?|but\s+not|other\s+than|excluding|exclude|apart\s+from|aside\s+from|save\s+for|without|not\s+on|skipping|leaving\s+out)\b/gi;
+  /\b(?:(except(?:\s+for)?|but\s+not|other\s+than|excluding|exclude|apart\s+from|aside\s+from|save\s+for|skipping|leaving\s+out|(?:everything|everywhere|all)\s+but)|without|not\s+on)\b/gi;
+/** What may follow "except" without being left out: "except if it is busy" is a condition. */
+const NOT_LEFT_OUT = /(?:if|when|whenever|where|that|this|in\s+case)\b/iy;
+/** Anything else after a word that surely leaves something out: "except sshd", "but not restart it". */
+const ANY_WORD = /[A-Za-z_][\w-]*/y;
 /** What may stand between that word and a name: "except the host db-01", "apart from the Databases group". */
 const BETWEEN =
   /(?:\s+(?:the|for|on|in|from|of|those|ones?|any|all|host|hosts|server|servers|machine|machines|target|targets|group|groups|node|nodes|box|boxes|vm|vms))*\s+/iy;
@@ -78,18 +82,25 @@ const EXCLUDED =
 
 /**
  * The exclusion a request makes ("except db-01"), as the request wrote it; `null` when it makes none.
- * Read on the masked request: a quoted name counts, other literal text does not.
+ * Read on the masked request: a quoted name counts, other literal text does not. A service left out
+ * ("stop all services except the php-fpm service") is refused the same way: planned, it would be
+ * the one stopped.
  */
 export const exclusionIn = (text: string, masked: string): string | null => {
   // Sticky patterns read on from where the word ends: no copy of the rest of the request per word.
   const between = new RegExp(BETWEEN.source, 'iy');
   const excluded = new RegExp(EXCLUDED.source, 'iy');
+  const notLeftOut = new RegExp(NOT_LEFT_OUT.source, 'iy');
+  const anyWord = new RegExp(ANY_WORD.source, 'y');
   for (const hit of masked.matchAll(EXCLUDING)) {
     between.lastIndex = hit.index + hit[0].length;
     if (!between.exec(masked)) continue;
     const at = between.lastIndex;
     excluded.lastIndex = at;
-    const name = excluded.exec(masked)?.[0];
+    notLeftOut.lastIndex = at;
+    anyWord.lastIndex = at;
+    const name =
+      excluded.exec(masked)?.[0] ?? (hit[1] && !notLeftOut.test(masked) ? anyWord.exec(masked)?.[0] : undefined);
     if (!name) continue;
     if (name.startsWith('_') && !/['"‘“]/.test(text.charAt(at))) continue;
     return text.slice(hit.index, at + name.length);
@@ -98,7 +109,7 @@ export const exclusionIn = (text: string, masked: string): string | null => {
 };
 
 export const exclusionRefusal = (phrase: string): string =>
-  `I can't leave targets out: "${phrase}" is an exclusion, and the built-in planner does not support exclusions. Name the targets to act on (a group or the target names), or plan on the whole group and edit the plan's targets before it runs (the web editor can).`;
+  `I can't plan "${phrase}": the built-in planner does not support exclusions, and it will neither act on what it was told to leave out nor drop it. Name the targets (and services) to act on, or plan on the whole group and edit the plan's targets before it runs (the web editor can).`;
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+');
 const mentions = (text: string, name: string) =>
