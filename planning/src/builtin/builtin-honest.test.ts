@@ -190,6 +190,8 @@ describe('numbers that are not usable, and rows in no order', () => {
       expect(answer.notes.join('\n'), request).toMatch(/not a usable (?:number|share).*uses 1\b/);
     }
     expect(drafted('restart nginx on Production Web in batches of 5').notes.join('\n')).not.toMatch(/not a usable/);
+    // A hyphen inside a name is not a minus sign.
+    expect(drafted('restart nginx on node-3 at a time').draft.policies?.maxParallel).toBe(3);
   });
 
   it('says which rows "most recent" returns when no column orders them', () => {

@@ -12,11 +12,11 @@ const PHRASES = {
   stopOnFailure:
     /\b(?:and\s+)?(?:stop|abort|halt)\s+(?:on|at|after|if)\s+(?:the\s+)?(?:first|any|one)\s+(?:\w+\s+)?(?:fail(?:s|ure|ed)?|errors?)\b/gi,
   percent: new RegExp(
-    String.raw`-?\b(\d{1,3})\s*%\s+(?:of\s+(?:the\s+)?(?:hosts|servers|targets|machines|fleet|group)\s+)?(?:at\s+a\s+time|at\s+once|in\s+parallel)\b|\bin\s+batch(?:es)?\s+of\s+(-?\d{1,3})\s*%`,
+    String.raw`(?:(?<![\w-])-)?\b(\d{1,3})\s*%\s+(?:of\s+(?:the\s+)?(?:hosts|servers|targets|machines|fleet|group)\s+)?(?:at\s+a\s+time|at\s+once|in\s+parallel)\b|\bin\s+batch(?:es)?\s+of\s+(-?\d{1,3})\s*%`,
     'gi',
   ),
   parallel: new RegExp(
-    String.raw`-?\b(${NUMBER})\s+${HOSTS}(?:at\s+a\s+time|in\s+parallel|concurrently|at\s+once)\b|\bin\s+batch(?:es)?\s+of\s+(-?(?:${NUMBER}))\b|\bbatch\s+size\s+(?:of\s+)?(-?(?:${NUMBER}))\b|\bmax(?:imum)?\s+(?:of\s+)?(-?(?:${NUMBER}))\s+${HOSTS}(?:at\s+once|in\s+parallel|parallel|concurrently)\b|\b(?:concurrency|parallelism)\s+(?:of\s+)?(-?(?:${NUMBER}))\b`,
+    String.raw`(?:(?<![\w-])-)?\b(${NUMBER})\s+${HOSTS}(?:at\s+a\s+time|in\s+parallel|concurrently|at\s+once)\b|\bin\s+batch(?:es)?\s+of\s+(-?(?:${NUMBER}))\b|\bbatch\s+size\s+(?:of\s+)?(-?(?:${NUMBER}))\b|\bmax(?:imum)?\s+(?:of\s+)?(-?(?:${NUMBER}))\s+${HOSTS}(?:at\s+once|in\s+parallel|parallel|concurrently)\b|\b(?:concurrency|parallelism)\s+(?:of\s+)?(-?(?:${NUMBER}))\b`,
     'gi',
   ),
   serial:
