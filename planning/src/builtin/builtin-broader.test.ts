@@ -178,7 +178,10 @@ describe('database queries in plain words', () => {
       query: 'DROP TABLE temp_import',
       allowWrites: true,
     });
-    expect(query('delete all rows from jobs on db-01')).toEqual({ query: 'DELETE FROM jobs', allowWrites: true });
+    expect(query('delete all rows from the jobs table on db-01')).toEqual({
+      query: 'DELETE FROM jobs',
+      allowWrites: true,
+    });
     expect(refusal('delete all rows from jobs older than a week on db-01')).toMatch(/backticks/);
     expect(refusal('truncate the "orders;drop" table on db-01')).toMatch(/"orders;drop"/);
   });

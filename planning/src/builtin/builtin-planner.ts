@@ -1,20 +1,15 @@
-import {
-  remoteCommandReadOnly,
-  type DraftStep,
-  type OsFamily,
-  type PlanDraftInput,
-  type TargetSelector,
-} from '@opsc/contracts';
+import { remoteCommandReadOnly, type DraftStep, type OsFamily, type PlanDraftInput } from '@opsc/contracts';
 import type { ToolCatalog } from '../catalog/tool-catalog.js';
 import { carryContext, EXECUTOR_KINDS, shape, toStep } from './compose.js';
-import { extractEntities, type Entities, type InventorySketch } from './entities.js';
-import { withoutTableChanges } from './database-intents.js';
+import { conditionNote, conditionRefusal, conditionsIn, scheduleNotes } from './caveats.js';
+import { extractEntities, type InventorySketch } from './entities.js';
+import { unorderedNote, withoutTableChanges } from './database-intents.js';
 import { intentsOf, UNSUPPORTED, type Intent } from './intents.js';
 import { neutralizeInventoryNames, restoreNames } from './inventory-names.js';
 import { cutShellOperators, unusedClauseNote } from './leftovers.js';
 import { cutPolicyPhrases, readPolicies } from './policies.js';
 import { clausesOf, maskSpans } from './spans.js';
-import { hostLikeNames, unknownNameNote } from './suggestions.js';
+import { exclusionIn, exclusionRefusal, placeSteps, unusedNameNotes } from './targets.js';
 
 export interface PlannerRequest {
   request: string;
@@ -28,63 +23,6 @@ export type PlannerAnswer =
   | { kind: 'refusal'; message: string; closestTools: string[] };
 
 const capitalised = (s: string) => `${s.charAt(0).toUpperCase()}${s.slice(1)}`;
-
-/** "all linux servers", "every Windows host": every target of that OS in the inventory. */
-const ALL_OF_OS =
-  /\b(?:all|every|each)\s+(?:of\s+)?(?:the\s+|our\s+|my\s+)?(linux|windows)\s+(?:servers?|hosts?|machines?|systems?|targets?|nodes?|boxes|box|vms?)\b/i;
-
-/** "every server we have", "all servers": every target in the inventory (named, no group). */
-const ALL_TARGETS =
-  /\b(?:all|every|each)\s+(?:of\s+)?(?:the\s+|our\s+|my\s+)?(?:servers?|hosts?|machines?|systems?|targets?|nodes?)\b(?!\s+(?:in|of)\b)/i;
-
-interface Selection {
-  targets?: TargetSelector;
-  /** How many targets it is, when the sketch knows. */
-  size?: number;
-  notes: string[];
-}
-
-/** Which targets the steps act on, and what the request named that the inventory does not have. */
-const selectionOf = (e: Entities, masked: string, sketch: InventorySketch, full: InventorySketch): Selection => {
-  const notes: string[] = [];
-  const groupNames = full.groups.map((g) => g.name);
-  const targetNames = full.targets.map((t) => t.name);
-  for (const g of e.unknownGroups) notes.push(unknownNameNote('group', g, groupNames));
-  const hostLike = hostLikeNames(masked).filter((n) => !targetNames.some((t) => t.toLowerCase() === n.toLowerCase()));
-  if (e.groups.length) {
-    const group = e.groups[0] as string;
-    if (e.groups.length > 1)
-      notes.push(`the request names several groups; the plan uses '${group}' (edit the targets to change it)`);
-    for (const h of hostLike) notes.push(`${unknownNameNote('target', h, targetNames)} (not used)`);
-    const size = e.os ? undefined : sketch.groups.find((g) => g.name === group)?.size;
-    return { targets: { group, ...(e.os && { os: e.os }) }, ...(size !== undefined && { size }), notes };
-  }
-  if (e.targets.length) {
-    for (const h of hostLike) notes.push(`${unknownNameNote('target', h, targetNames)} (not used)`);
-    return { targets: { targets: e.targets }, size: e.targets.length, notes };
-  }
-  if (e.unknownGroups.length) return { targets: { group: e.unknownGroups[0] as string }, notes };
-  const os = ALL_OF_OS.exec(masked)?.[1]?.toLowerCase() as OsFamily | undefined;
-  if (!os && ALL_TARGETS.test(masked) && sketch.targets.length) {
-    const all = sketch.targets.map((t) => t.name);
-    notes.push(`the plan acts on every target in the inventory (${all.length})`);
-    return { targets: { targets: all }, size: all.length, notes };
-  }
-  if (os) {
-    const all = sketch.targets.filter((t) => t.os === os).map((t) => t.name);
-    if (all.length) {
-      notes.push(
-        `the plan acts on every ${os === 'linux' ? 'Linux' : 'Windows'} target in the inventory (${all.length})`,
-      );
-      return { targets: { targets: all, os }, size: all.length, notes };
-    }
-  }
-  if (hostLike.length) {
-    for (const h of hostLike) notes.push(unknownNameNote('target', h, targetNames));
-    return { targets: { targets: hostLike }, notes };
-  }
-  return { notes };
-};
 
 /** Whether a drafted step only looks, as far as the draft can tell (the validator decides). */
 const stepReads = (step: Omit<DraftStep, 'id'>, catalog: ToolCatalog): boolean => {
@@ -121,15 +59,19 @@ export const builtinPlan = ({ request, inventory: fullInventory, catalog }: Plan
   const notes = [...shell.notes];
 
   const e = extractEntities(text, inventory);
+  // "every server except db-01": an exclusion the planner cannot select, never planned without it.
+  const exclusion = exclusionIn(text, masked);
+  if (exclusion) return refuse(exclusionRefusal(nameOf(exclusion)), notes);
   const readings: Intent[] = [];
-  for (const clause of clausesOf(text, masked)) {
+  const clauses = clausesOf(text, masked);
+  for (const [at, clause] of clauses.entries()) {
     const reading = intentsOf(clause, e);
-    if ('refusal' in reading) return refuse(reading.refusal, notes);
+    if ('refusal' in reading) return refuse(nameOf(reading.refusal), notes);
     if (reading.length === 0) {
       const note = unusedClauseNote(clause, nameOf);
       if (note) notes.push(note);
     }
-    readings.push(...reading);
+    readings.push(...reading.map((r) => ({ ...r, at })));
   }
   // Code in backticks that no step took ("service `nginx; systemctl stop sshd`") is named, never run.
   const usedCode = new Set(
@@ -158,10 +100,12 @@ export const builtinPlan = ({ request, inventory: fullInventory, catalog }: Plan
   if (intents.length === 0) return refuse("I can't plan that: I found nothing in it that my tools do.", notes);
 
   const needsTargets = intents.some((i) => !EXECUTOR_KINDS.has(i.kind));
-  const selection = needsTargets ? selectionOf(e, masked, inventory, fullInventory) : { notes: [] };
-  const targets = selection.targets;
-  notes.push(...selection.notes.map(nameOf));
-  if (needsTargets && !targets) {
+  const stepful = clauses.map((_, at) => readings.some((r) => r.at === at));
+  const placement = needsTargets
+    ? placeSteps(clauses, stepful, e, masked, inventory, fullInventory)
+    : { at: () => undefined, notes: [] };
+  notes.push(...placement.notes.map(nameOf));
+  if (needsTargets && !placement.at(undefined)) {
     // The steps are clear, where is not: the draft goes on without targets and the validator asks.
     const known = fullInventory.groups
       .map((g) => `'${g.name}'`)
@@ -176,7 +120,7 @@ export const builtinPlan = ({ request, inventory: fullInventory, catalog }: Plan
   const steps = intents
     .filter((i): i is Exclude<Intent, { kind: 'record-results' }> => i.kind !== 'record-results')
     .map((intent) => {
-      const { id, ...step } = toStep(intent, EXECUTOR_KINDS.has(intent.kind) ? undefined : targets);
+      const { id, ...step } = toStep(intent, EXECUTOR_KINDS.has(intent.kind) ? undefined : placement.at(intent.at));
       const base = id ?? step.tool.replace(/^service-|^package-/, '');
       const n = (used.get(base) ?? 0) + 1;
       used.set(base, n);
@@ -195,9 +139,18 @@ export const builtinPlan = ({ request, inventory: fullInventory, catalog }: Plan
     }
   }
   notes.push(...narrowed);
+  notes.push(...unusedNameNotes(e, steps).map(nameOf));
   const changes = steps.some((s) => !stepReads(s, catalog));
-  const policies = readPolicies(shell.masked, changes, selection.size);
+  // A condition guards a change: refused, since the step would run unconditionally; on a read, said.
+  const conditions = conditionsIn(text, masked).map(nameOf);
+  if (changes && conditions.length) return refuse(conditionRefusal(conditions[0]!), notes);
+  notes.push(...conditions.map(conditionNote), ...scheduleNotes(text, masked).map(nameOf));
+  const policies = readPolicies(shell.masked, changes, placement.size);
   notes.push(...policies.notes);
+  for (const s of steps) {
+    const unordered = s.tool === 'database-query' ? unorderedNote(String(s.params.query ?? '')) : null;
+    if (unordered) notes.push(nameOf(unordered));
+  }
   for (const s of steps)
     if (s.tool === 'file-copy' && typeof s.params.source === 'string' && /^[A-Za-z]:\\|^\\\\|^\//.test(s.params.source))
       notes.push(

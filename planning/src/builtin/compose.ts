@@ -51,16 +51,16 @@ export const shape = (intents: Intent[]): Intent[] => {
     if (intent.kind === 'backup' && intent.paths.length === 0 && intents.some((x) => x.kind === 'file-copy')) continue; // file-copy backs up what it replaces
     if (intent.kind === 'package-update' && intent.package) {
       if (!out.some((x) => x.kind === 'package-version' && x.package === intent.package))
-        out.push({ kind: 'package-version', package: intent.package });
+        out.push({ kind: 'package-version', package: intent.package, at: intent.at });
       const dir = CONFIG_DIRS[intent.package];
-      if (dir && !out.some((x) => x.kind === 'backup')) out.push({ kind: 'backup', paths: [dir] });
+      if (dir && !out.some((x) => x.kind === 'backup')) out.push({ kind: 'backup', paths: [dir], at: intent.at });
     }
     if (intent.kind === 'backup' && intent.paths.length === 0) {
       const pkg = intents.find(
         (x): x is Extract<Intent, { package: string | null }> => 'package' in x && x.package !== null,
       )?.package;
       const dir = pkg ? CONFIG_DIRS[pkg] : undefined;
-      out.push({ kind: 'backup', paths: dir ? [dir] : [] });
+      out.push({ kind: 'backup', paths: dir ? [dir] : [], at: intent.at });
       continue;
     }
     // "Stop it, copy, restart it": after a stop, a restart only has to start.
@@ -71,7 +71,7 @@ export const shape = (intents: Intent[]): Intent[] => {
         'service' in stoppedBefore &&
         stoppedBefore.service === intent.service
       ) {
-        out.push({ kind: 'service-start', service: intent.service });
+        out.push({ kind: 'service-start', service: intent.service, at: intent.at });
       } else out.push(intent);
     } else out.push(intent);
     // A change that starts a service is verified: it must be seen running before the plan says done.
@@ -82,7 +82,7 @@ export const shape = (intents: Intent[]): Intent[] => {
       next?.kind !== 'service-verify' &&
       !(next?.kind === 'process-check' && next.expect)
     ) {
-      out.push({ kind: 'service-verify', service: last.service });
+      out.push({ kind: 'service-verify', service: last.service, at: last.at });
     }
   }
   return out;

@@ -41,13 +41,20 @@ const CONNECTIONS =
 const WRITE =
   /\b(?:delete|remove|insert|add|update|modify|change|drop|truncate|alter|purge|empty|wipe|clear)\b(?:\s+\S+){0,6}?\s+(?:rows?|records?|tables?|columns?|entries|database|db|schema)\b|\binsert\b[^,;]{0,80}\binto\b/i;
 
-/** Whole-table changes said in plain words, written as their one statement. */
-const TRUNCATE = new RegExp(String.raw`\b(?:truncate|empty)\s+${TABLE}`, 'i');
+/**
+ * Whole-table changes said in plain words, written as their one statement: only when the phrase says
+ * "table" (for delete-all: rows or records, and "table" or a database word in the clause), so "truncate
+ * the log file" or "empty the nginx cache" is never a table.
+ */
+const TRUNCATE = new RegExp(String.raw`\b(?:truncate|empty)\s+(?:the\s+)?(?:table\s+${NAME}|${NAME}\s+table\b)`, 'i');
 const DROP = new RegExp(String.raw`\bdrop\s+(?:the\s+)?table\s+${NAME}|\bdrop\s+(?:the\s+)?${NAME}\s+table\b`, 'i');
+const DATABASE_WORD = String.raw`(?<![\w-])(?:tables?|database|db|schema)(?![\w-])`;
 const DELETE_ALL = new RegExp(
-  String.raw`\b(?:delete|remove|purge)\s+(?:all|every)\s+(?:the\s+)?${ROWS}\s+(?:from|in|of)\s+${TABLE}\b(?!\s+(?:where|that|which|older|newer|before|after|with)\b)`,
+  String.raw`\b(?:delete|remove|purge)(?=[^,;\n]{0,160}?${DATABASE_WORD})\s+(?:all|every)\s+(?:the\s+)?(?:rows|records)\s+(?:from|in|of)\s+${TABLE}\b(?!\s+(?:where|that|which|older|newer|before|after|with)\b)`,
   'i',
 );
+/** A file's words: a phrase with one is never a table change. */
+const FILE_WORDS = /\b(?:files?|folders?|director(?:y|ies)|dirs?|caches?|logfiles?|paths?)\b/i;
 const write = (answer: DatabaseAnswer): DatabaseAnswer => ('query' in answer ? { ...answer, write: true } : answer);
 
 const LIST_TABLES_SQL =
@@ -80,17 +87,19 @@ export const databaseIntent = (c: Clause): DatabaseAnswer | null => {
     const m = re.exec(c.masked);
     return m ? (re.exec(c.text.slice(m.index)) ?? null) : null;
   };
-  const truncate = on(TRUNCATE);
+  const files = FILE_WORDS.test(c.masked) || /(?:^|\s)(?:\/|[A-Za-z]:\\|\\\\)\S/.test(c.text);
+  const truncate = files ? null : on(TRUNCATE);
   if (truncate) return write(firstTable(truncate, (t) => `TRUNCATE TABLE ${t}`));
-  const drop = on(DROP);
+  const drop = files ? null : on(DROP);
   if (drop) return write(firstTable(drop, (t) => `DROP TABLE ${t}`));
-  const deleteAll = on(DELETE_ALL);
+  const deleteAll = files ? null : on(DELETE_ALL);
   if (deleteAll) return write(firstTable(deleteAll, (t) => `DELETE FROM ${t}`));
-  if (WRITE.test(c.masked) && !/\bback\s*up|\bbackup\b/i.test(c.masked))
+  if (WRITE.test(c.masked) && !/\bback\s*up|\bbackup\b/i.test(c.masked)) {
+    const said = c.text.replace(/\s+(?:on|in|against|across)\s+(?:the\s+)?opscinvref\d+.*$/s, '').trim();
     return {
-      refusal:
-        "I can't plan a change to data from a description: I never write SQL that changes data myself. Put the exact statement in backticks (for example `DELETE FROM sessions WHERE expires_at < now()`) and it will be planned as a destructive step that needs approval.",
+      refusal: `I can't plan "${said}": I never write SQL that changes data from a description. Put the exact statement in backticks (for example \`DELETE FROM sessions WHERE expires_at < now()\`) and it will be planned as a destructive step that needs approval.`,
     };
+  }
   const count = on(COUNT);
   if (count) return firstTable(count, (t) => `SELECT count(*) FROM ${t}`);
   const first = on(FIRST);
@@ -101,12 +110,8 @@ export const databaseIntent = (c: Clause): DatabaseAnswer | null => {
   const recent = on(RECENT);
   if (recent) {
     const n = Math.min(10_000, Math.max(1, Math.floor(numberOf(recent[1]!))));
-    // Which rows are newest is a column's business, and no column is named: said in the SQL itself.
-    return table(
-      recent,
-      2,
-      (t) => `SELECT * FROM ${t} LIMIT ${n} -- rows as stored: add ORDER BY <a time column> DESC for the newest`,
-    );
+    // Which rows are newest is a column's business, and no column is named: said in the SQL and a note.
+    return table(recent, 2, (t) => `SELECT * FROM ${t} LIMIT ${n}${UNORDERED}`);
   }
   const columns = on(COLUMNS);
   if (columns)
@@ -120,10 +125,20 @@ export const databaseIntent = (c: Clause): DatabaseAnswer | null => {
   return null;
 };
 
+const UNORDERED = ' -- rows as stored: add ORDER BY <a time column> DESC for the newest';
+
+/** "the 10 most recent rows": which rows the query without an ORDER BY returns, said to the operator. */
+export const unorderedNote = (query: string): string | null => {
+  const m = /^SELECT \* FROM (\S+) LIMIT (\d+) -- /.exec(query);
+  return m && query.endsWith(UNORDERED)
+    ? `the query returns ${m[2]} rows of ${m[1]} in whatever order the database stores them, not necessarily the newest: nothing says which column orders them; add ORDER BY <a time column> DESC to the query for the newest`
+    : null;
+};
+
 /** The text without the whole-table changes this module writes, so their verbs refuse nothing. */
 export const withoutTableChanges = (text: string): string =>
   [TRUNCATE, DROP, DELETE_ALL].reduce(
-    (t, re) => t.replace(new RegExp(re.source, 'gi'), (m) => ' '.repeat(m.length)),
+    (t, re) => t.replace(new RegExp(re.source, 'gi'), (m) => (FILE_WORDS.test(m) ? m : ' '.repeat(m.length))),
     text,
   );
 

@@ -6,8 +6,8 @@ import { NUMBER, numberOf } from './numbers.js';
 import type { Entities } from './entities.js';
 import type { Clause } from './spans.js';
 
-/** One thing the request asks for, with what it acts on, in the order the request says it. */
-export type Intent =
+/** One thing the request asks for, with what it acts on, in the order the request says it; `at`: its clause. */
+export type Intent = { at?: number } & (
   | { kind: 'ping'; host: string | null; count?: number }
   | { kind: 'traceroute'; host: string | null }
   | { kind: 'http-check'; url: string | null }
@@ -33,7 +33,8 @@ export type Intent =
   | { kind: 'database-query'; query: string | null; allowWrites?: true }
   | { kind: 'wait'; seconds: number }
   | { kind: 'system-reboot' | 'system-shutdown' }
-  | { kind: 'record-results' };
+  | { kind: 'record-results' }
+);
 
 /** What a clause asks for, or why the request must be refused. */
 export type ClauseReading = Intent[] | { refusal: string };

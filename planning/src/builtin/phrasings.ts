@@ -133,6 +133,17 @@ export const PHRASINGS: [request: string, tools: string[] | 'refused'][] = [
   ['restart nginx && reboot', ['service-restart', 'service-wait']],
   ['wipe the disks on Databases', 'refused'],
   ['truncate the orders table on db-01', ['database-query']],
+  // Targets each clause names; what the planner cannot select, condition or schedule is said, never done otherwise.
+  [
+    'restart nginx on web-server-01, then stop it on Production Web',
+    ['service-restart', 'service-wait', 'service-stop'],
+  ],
+  ['reboot every server except db-01', 'refused'],
+  ['restart nginx on Production Web but not web-03', 'refused'],
+  ['on db-01 restart postgresql if the queue is empty', 'refused'],
+  ['truncate the log file /var/log/app.log on db-01', 'refused'],
+  ['empty the nginx cache on web-server-01', 'refused'],
+  ['run `uptime` on db-01 every 5 minutes', ['run-command']],
 ];
 
 /** The requests of the seed scenarios (`shared/scenarios/seed-scenarios.json`). */

@@ -12,11 +12,11 @@ const PHRASES = {
   stopOnFailure:
     /\b(?:and\s+)?(?:stop|abort|halt)\s+(?:on|at|after|if)\s+(?:the\s+)?(?:first|any|one)\s+(?:\w+\s+)?(?:fail(?:s|ure|ed)?|errors?)\b/gi,
   percent: new RegExp(
-    String.raw`\b(\d{1,3})\s*%\s+(?:of\s+(?:the\s+)?(?:hosts|servers|targets|machines|fleet|group)\s+)?(?:at\s+a\s+time|at\s+once|in\s+parallel)\b|\bin\s+batch(?:es)?\s+of\s+(\d{1,3})\s*%`,
+    String.raw`(?:(?<![\w-])-)?\b(\d{1,3})\s*%\s+(?:of\s+(?:the\s+)?(?:hosts|servers|targets|machines|fleet|group)\s+)?(?:at\s+a\s+time|at\s+once|in\s+parallel)\b|\bin\s+batch(?:es)?\s+of\s+(-?\d{1,3})\s*%`,
     'gi',
   ),
   parallel: new RegExp(
-    String.raw`\b(${NUMBER})\s+${HOSTS}(?:at\s+a\s+time|in\s+parallel|concurrently|at\s+once)\b|\bin\s+batch(?:es)?\s+of\s+(${NUMBER})\b|\bbatch\s+size\s+(?:of\s+)?(${NUMBER})\b|\bmax(?:imum)?\s+(?:of\s+)?(${NUMBER})\s+${HOSTS}(?:at\s+once|in\s+parallel|parallel|concurrently)\b|\b(?:concurrency|parallelism)\s+(?:of\s+)?(${NUMBER})\b`,
+    String.raw`(?:(?<![\w-])-)?\b(${NUMBER})\s+${HOSTS}(?:at\s+a\s+time|in\s+parallel|concurrently|at\s+once)\b|\bin\s+batch(?:es)?\s+of\s+(-?(?:${NUMBER}))\b|\bbatch\s+size\s+(?:of\s+)?(-?(?:${NUMBER}))\b|\bmax(?:imum)?\s+(?:of\s+)?(-?(?:${NUMBER}))\s+${HOSTS}(?:at\s+once|in\s+parallel|parallel|concurrently)\b|\b(?:concurrency|parallelism)\s+(?:of\s+)?(-?(?:${NUMBER}))\b`,
     'gi',
   ),
   serial:
@@ -53,11 +53,21 @@ export const readPolicies = (
     Object.assign(p, { continueOnFailure: true, maxFailPercentage: 20, rollback: 'target', onFailThreshold: 'ask' });
   if (first(PHRASES.stopOnFailure, masked))
     Object.assign(p, { continueOnFailure: false, maxFailPercentage: 0, onFailThreshold: 'abort' });
+  // A number below one (or not whole) is not a batch size: 1 (or its whole part) is used, and said.
+  const unusable = (phrase: string, n: number, used: string) =>
+    notes.push(`"${phrase.trim()}": ${n} is not a usable number of targets at a time, so the plan uses ${used}`);
   const parallel = first(PHRASES.parallel, masked);
-  if (parallel) p.maxParallel = Math.min(1_000, Math.max(1, Math.floor(numberOf(parallel.slice(1).find(Boolean)!))));
+  if (parallel) {
+    const n = numberOf(parallel.slice(1).find(Boolean)!) * (parallel[0].startsWith('-') ? -1 : 1);
+    p.maxParallel = Math.min(1_000, Math.max(1, Math.floor(n)));
+    if (n < 1 || !Number.isInteger(n)) unusable(parallel[0], n, String(p.maxParallel));
+  }
   const percent = first(PHRASES.percent, masked);
   if (percent) {
-    const share = Math.min(100, Math.max(1, Number(percent[1] ?? percent[2])));
+    const asked = Number(percent[1] ?? percent[2]) * (percent[0].startsWith('-') ? -1 : 1);
+    const share = Math.min(100, Math.max(1, asked));
+    if (asked < 1 || asked > 100)
+      notes.push(`"${percent[0].trim()}": ${asked}% is not a usable share of the targets, so the plan uses ${share}%`);
     if (selectionSize !== undefined)
       p.maxParallel = Math.min(1_000, Math.max(1, Math.ceil((selectionSize * share) / 100)));
     else

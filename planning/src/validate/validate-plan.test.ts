@@ -447,6 +447,20 @@ describe("one gate for every plan: risk is the server's", () => {
     expect((await run('hostname', ['evil'])).summary).toMatchObject({ risk: 'change', approvalRequired: true });
   });
 
+  it("says a changing command has no rollback, by the step's own risk (run-command's catalog floor is read)", async () => {
+    const run = (program: string, args: string[]) =>
+      validatePlan(
+        {
+          name: 'run',
+          steps: [{ id: 'r', tool: 'run-command', params: { program, args }, targets: group('Production Web') }],
+        },
+        ctx,
+      );
+    expect((await run('systemctl', ['stop', 'nginx'])).summary?.bullets[0]).toMatch(/\(change; no rollback\)$/);
+    expect((await run('rm', ['-rf', '/'])).summary?.bullets[0]).toMatch(/\(destructive; no rollback\)$/);
+    expect((await run('uptime', [])).summary?.bullets[0]).toMatch(/\(read\)$/);
+  });
+
   it('counts a configuration backup as a change: it writes an archive on the target', async () => {
     expect(catalog.get('config-backup')?.risk).toBe('change');
     const result = await validatePlan(

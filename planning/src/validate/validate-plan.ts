@@ -194,7 +194,7 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
           ? ''
           : ' on the executor'
         : ` on ${describeTargets(targets, step.targets)}`;
-    const undo = tool.rollback ? `; rollback: ${tool.rollback.tool}` : tool.risk === 'read' ? '' : '; no rollback';
+    const undo = tool.rollback ? `; rollback: ${tool.rollback.tool}` : stepRisk === 'read' ? '' : '; no rollback';
     bullets.push(`${step.name ?? describeStep(tool, values)}${where} (${stepRisk}${undo})`);
     // The job's own rule (the workflow's ETA), from the catalog's typical time for every target (a wait: its seconds).
     const typical = compiled.steps[0]?.tool?.typicalDurationSeconds ?? tool.typicalDurationSeconds;
