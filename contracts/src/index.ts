@@ -7,6 +7,7 @@ export * from './linux.js';
 export * from './windows.js';
 export * from './plan.js';
 export * from './risk.js';
+export * from './power.js';
 export * from './local-commands.js';
 export * from './remote-commands.js';
 export * from './ip-address.js';

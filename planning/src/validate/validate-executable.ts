@@ -2,6 +2,8 @@ import {
   Action,
   actionRisk,
   maxRisk,
+  powerOperation,
+  powerStepProblems,
   type EgressPolicy,
   type FieldIssue,
   type Plan,
@@ -94,6 +96,11 @@ export const assessExecutablePlan = (
       issues.push({ path: `steps.${index}.tool.name`, message: `no tool named "${step.tool.name}" in the catalog` });
     for (const p of egressProblems(step, egress))
       issues.push({ path: `steps.${index}.action.${p.kind === 'url' ? 'url' : 'args'}`, message: p.message });
+    for (const p of powerStepProblems(step.action, { timeoutSeconds: step.timeoutSeconds, attempts: step.maxAttempts }))
+      issues.push({
+        path: `steps.${index}.${p.field === 'attempts' ? 'maxAttempts' : 'timeoutSeconds'}`,
+        message: p.message,
+      });
     const own = assessStep(step, tool);
     const undo = assessUndo(step, index, catalog, egress);
     issues.push(...undo.issues);
@@ -108,12 +115,14 @@ export const assessExecutablePlan = (
       );
     if (assessed.flagged.length)
       warnings.push(`step "${step.id}" ${assessed.flagged.join('; ')}: review it before approving`);
+    // A reboot or shutdown runs once, whatever the plan's default attempts.
+    const once = powerOperation(step.action) ? { ...step, maxAttempts: 1 } : step;
     return step.tool && tool
       ? {
-          ...step,
+          ...once,
           tool: { ...step.tool, risk: assessed.risk, typicalDurationSeconds: typicalSeconds(tool, step.action) },
         }
-      : step;
+      : once;
   });
   const asked = input.policies.approvalRequired;
   if (asked) approvalReasons.unshift('the plan asks for approval');
