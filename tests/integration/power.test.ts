@@ -55,7 +55,7 @@ beforeAll(async () => {
     };
     const created = await api('/api/inventory/targets', target);
     expect(created.status).toBe(201);
-    winIds.push(String((created.body as { id?: unknown }).id));
+    winIds.push((created.body as { target: { id: string } }).target.id);
   }
   const [l0, l1, l2, l3] = h.fleet.hosts.map((x) => x.name);
   const [w0, w1] = win.hosts.map((x) => x.name);
