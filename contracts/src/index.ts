@@ -8,6 +8,7 @@ export * from './windows.js';
 export * from './plan.js';
 export * from './risk.js';
 export * from './sql-text.js';
+export * from './power.js';
 export * from './local-commands.js';
 export * from './remote-commands.js';
 export * from './ip-address.js';

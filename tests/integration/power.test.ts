@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CommandOutput } from '@opsc/contracts';
 import { startWinrmFleet, type WinrmFleet } from '@opsc/testkit';
 import { eventually, requestJson, waitForJob, type JobView } from '../support/api.js';
 import { approveAndWait, control, submitDraft } from '../support/rollout.js';
@@ -14,6 +17,8 @@ let h: SshHarness;
 let win: WinrmFleet;
 let operator: { token: string };
 let approver: { token: string };
+/** Inventory ids of the Windows hosts, by index. */
+const winIds: string[] = [];
 
 const BOOT_ID = /^[0-9a-f-]{36}$/;
 
@@ -48,7 +53,9 @@ beforeAll(async () => {
       os: 'windows',
       services: [{ protocol: 'winrm', scheme: 'http', port: host.httpPort, transport: 'ntlm', credential }],
     };
-    expect((await api('/api/inventory/targets', target)).status).toBe(201);
+    const created = await api('/api/inventory/targets', target);
+    expect(created.status).toBe(201);
+    winIds.push((created.body as { target: { id: string } }).target.id);
   }
   const [l0, l1, l2, l3] = h.fleet.hosts.map((x) => x.name);
   const [w0, w1] = win.hosts.map((x) => x.name);
@@ -195,5 +202,115 @@ describe('a cancel while the step waits for a rebooted host', () => {
     expect(result).toMatchObject({ status: 'failed', error: { type: 'Cancelled' } });
     expect(result!.stdout).toMatch(/reboot scheduled/);
     expect(result!.facts!.boot_id).toMatch(BOOT_ID);
+  });
+});
+
+// Steps with a reboot or shutdown are compiled to one attempt; should Temporal still run another
+// (a plan from before, a lost worker), the executor must not send the command again.
+describe('a retried attempt of a reboot or shutdown', () => {
+  const reboots = async (i: number) => (await h.fleet.readJournal(i)).filter((e) => e.action === 'reboot').length;
+  const power = (details: unknown) => (details as { power?: Record<string, unknown> } | undefined)?.power;
+
+  it('Linux: the attempt heartbeats its record before the reboot; a retry with it waits and does not reboot again', async () => {
+    const bootBefore = await h.fleet.bootId(0);
+    const rebootsBefore = await reboots(0);
+    const first = new MockActivityEnvironment({ attempt: 1 });
+    const beats: unknown[] = [];
+    first.on('heartbeat', (d: unknown) => beats.push(structuredClone(d)));
+    const op = { op: 'reboot', timeoutSeconds: 60 } as const;
+    const done = await h.run(0, op, { become: true, timeoutSeconds: 120, stepId: 'retried', env: first });
+    expect(done).toMatchObject({ exitCode: 0, facts: { boot_id_before: bootBefore } });
+    expect(await reboots(0)).toBe(rebootsBefore + 1);
+    const recorded = beats.find((d) => power(d));
+    expect(power(recorded)).toMatchObject({ op: 'reboot', attempt: 1, before: bootBefore });
+    const bootAfter = await h.fleet.bootId(0);
+
+    const retry = await h.run(0, op, {
+      become: true,
+      timeoutSeconds: 120,
+      stepId: 'retried',
+      env: new MockActivityEnvironment({ attempt: 2, heartbeatDetails: beats.at(-1) }),
+    });
+    expect(retry.exitCode).toBe(0);
+    expect(retry.stdout).toMatch(
+      /^the reboot was issued by attempt 1 at \S+Z; not issued again\n.* is back after \d+ s/,
+    );
+    expect(retry.facts).toMatchObject({ boot_id_before: bootBefore, boot_id: bootAfter, issued_by_attempt: '1' });
+    expect(await reboots(0)).toBe(rebootsBefore + 1);
+    expect(await h.fleet.bootId(0)).toBe(bootAfter);
+  });
+
+  it('Linux: a retry without a record fails for good and sends nothing; a retried shutdown only reports', async () => {
+    const rebootsBefore = await reboots(0);
+    const bootBefore = await h.fleet.bootId(0);
+    const lost = h.run(
+      0,
+      { op: 'reboot', timeoutSeconds: 60 },
+      { become: true, timeoutSeconds: 120, env: new MockActivityEnvironment({ attempt: 2 }) },
+    );
+    await expect(lost).rejects.toMatchObject({
+      nonRetryable: true,
+      message: expect.stringMatching(/attempt 2 of the reboot of .* did not send it again/),
+    });
+    const off = await h.run(
+      0,
+      { op: 'shutdown' },
+      {
+        become: true,
+        env: new MockActivityEnvironment({
+          attempt: 2,
+          heartbeatDetails: { power: { op: 'shutdown', attempt: 1, issuedAt: new Date().toISOString(), before: '' } },
+        }),
+      },
+    );
+    expect(off).toMatchObject({ exitCode: 0, facts: { issued_by_attempt: '1' } });
+    expect(off.stdout).toMatch(/^the shutdown was issued by attempt 1 at \S+; not issued again\n$/);
+    expect(await reboots(0)).toBe(rebootsBefore);
+    expect((await h.fleet.readJournal(0)).map((e) => e.action)).not.toContain('poweroff');
+    expect(h.fleet.isUp(0)).toBe(true);
+    expect(await h.fleet.bootId(0)).toBe(bootBefore);
+  });
+
+  it('Windows: a retry with the record waits for a later boot and does not restart; one without fails', async () => {
+    const host = win.host(0);
+    const asked: string[] = [];
+    const emulate = host.onPower;
+    host.onPower = (action) => {
+      asked.push(action);
+      emulate?.(action);
+    };
+    const runWin = (env: MockActivityEnvironment) =>
+      env.run(h.base.executor.activities.runWinrmOperation, {
+        jobId: h.jobId,
+        stepId: `w-${randomUUID().slice(0, 8)}`,
+        target: { id: winIds[0]!, name: win.hosts[0]!.name },
+        timeoutSeconds: 120,
+        operation: { op: 'reboot' as const, timeoutSeconds: 30 },
+      }) as Promise<CommandOutput>;
+    try {
+      const booted = host.bootTime.getTime();
+      // The record of an attempt that restarted the host: its boot time before is earlier than now.
+      const earlier = new Date(booted - 60_000).toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
+      const retry = await runWin(
+        new MockActivityEnvironment({
+          attempt: 2,
+          heartbeatDetails: {
+            power: { op: 'reboot', attempt: 1, issuedAt: new Date().toISOString(), before: earlier },
+          },
+        }),
+      );
+      expect(retry.exitCode).toBe(0);
+      expect(retry.stdout).toMatch(/^the reboot was issued by attempt 1 at \S+; not issued again\r\n.* is back after/);
+      expect(retry.facts).toMatchObject({ boot_time_before: earlier });
+      await expect(runWin(new MockActivityEnvironment({ attempt: 3 }))).rejects.toMatchObject({
+        nonRetryable: true,
+        message: expect.stringMatching(/attempt 3 of the reboot of .* did not send it again/),
+      });
+      expect(asked).toEqual([]);
+      expect(host.bootTime.getTime()).toBe(booted);
+      expect(win.isUp(0)).toBe(true);
+    } finally {
+      host.onPower = emulate;
+    }
   });
 });

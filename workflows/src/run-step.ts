@@ -6,6 +6,7 @@ import {
   databaseFields,
   httpFields,
   localCommandFields,
+  powerOperation,
   sshFields,
   winrmFields,
   type Action,
@@ -53,7 +54,8 @@ const executorFor = (run: ActionRun, input: RunJobInput) =>
     // undone while it may still be changing the host.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
-      maximumAttempts: run.maxAttempts,
+      // A reboot or shutdown runs once, whatever the plan says: a retry could do it again.
+      maximumAttempts: powerOperation(run.action) ? 1 : run.maxAttempts,
       initialInterval: '2s',
       backoffCoefficient: 2,
       maximumInterval: '1m',

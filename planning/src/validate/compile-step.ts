@@ -2,6 +2,8 @@ import {
   Action,
   fillTemplate,
   PLACEHOLDER,
+  powerOperation,
+  powerStepProblems,
   type DraftStep,
   type FieldIssue,
   type OsFamily,
@@ -93,7 +95,8 @@ export const compileStep = (
       name: places.length > 1 ? `${name} (${place})` : name,
       action,
       timeoutSeconds: draft.timeoutSeconds ?? tool.timeoutSeconds ?? policies.timeoutSeconds,
-      ...(draft.retries !== undefined && { maxAttempts: draft.retries }),
+      // A reboot or shutdown runs once: a retry could do it again.
+      ...(powerOperation(action) ? { maxAttempts: 1 } : draft.retries !== undefined && { maxAttempts: draft.retries }),
       ...(draft.targets &&
         place !== 'executor' &&
         place !== 'workflow' && {
@@ -102,6 +105,10 @@ export const compileStep = (
       ...(places.length > 1 && { variantOf: draft.id }),
       tool: { name: tool.name, risk: tool.risk, params, typicalDurationSeconds: typicalSeconds(tool, action) },
     };
+    for (const p of powerStepProblems(action, { timeoutSeconds: step.timeoutSeconds, attempts: draft.retries })) {
+      const path = `${at}.${p.field === 'attempts' ? 'retries' : 'timeoutSeconds'}`;
+      if (!issues.some((i) => i.path === path)) issues.push({ path, message: p.message });
+    }
     const undo = tool.rollback && catalog.get(tool.rollback.tool);
     if (tool.rollback && undo?.execution[place]) {
       const undoParams = fillTemplate(tool.rollback.params, params) as Record<string, unknown>;

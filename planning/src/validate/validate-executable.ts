@@ -4,6 +4,8 @@ import {
   maxRisk,
   ONE_STATEMENT_MESSAGE,
   sqlStatementCount,
+  powerOperation,
+  powerStepProblems,
   type EgressPolicy,
   type FieldIssue,
   type Plan,
@@ -98,6 +100,11 @@ export const assessExecutablePlan = (
       issues.push({ path: `steps.${index}.action.${p.kind === 'url' ? 'url' : 'args'}`, message: p.message });
     if (step.action.method === 'database' && sqlStatementCount(step.action.query) > 1)
       issues.push({ path: `steps.${index}.action.query`, message: ONE_STATEMENT_MESSAGE });
+    for (const p of powerStepProblems(step.action, { timeoutSeconds: step.timeoutSeconds, attempts: step.maxAttempts }))
+      issues.push({
+        path: `steps.${index}.${p.field === 'attempts' ? 'maxAttempts' : 'timeoutSeconds'}`,
+        message: p.message,
+      });
     const own = assessStep(step, tool);
     const undo = assessUndo(step, index, catalog, egress);
     issues.push(...undo.issues);
@@ -112,12 +119,14 @@ export const assessExecutablePlan = (
       );
     if (assessed.flagged.length)
       warnings.push(`step "${step.id}" ${assessed.flagged.join('; ')}: review it before approving`);
+    // A reboot or shutdown runs once, whatever the plan's default attempts.
+    const once = powerOperation(step.action) ? { ...step, maxAttempts: 1 } : step;
     return step.tool && tool
       ? {
-          ...step,
+          ...once,
           tool: { ...step.tool, risk: assessed.risk, typicalDurationSeconds: typicalSeconds(tool, step.action) },
         }
-      : step;
+      : once;
   });
   const asked = input.policies.approvalRequired;
   if (asked) approvalReasons.unshift('the plan asks for approval');

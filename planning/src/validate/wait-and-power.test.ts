@@ -144,6 +144,98 @@ describe('system-reboot and system-shutdown', () => {
     expect(result.issues.map((i) => i.path)).toEqual(['steps.0.params.timeoutSeconds']);
   });
 
+  it("compiles a reboot and a shutdown to one attempt, whatever the plan's retries", async () => {
+    const result = await validatePlan(
+      {
+        name: 'r',
+        policies: { retries: 5 },
+        steps: [
+          { id: 'reboot', tool: 'system-reboot', params: {}, targets: { group: 'mixed' } },
+          { id: 'off', tool: 'system-shutdown', params: {}, targets: { group: 'web' } },
+          { id: 'status', tool: 'service-status', params: { service: 'nginx' }, targets: { group: 'web' } },
+        ],
+      },
+      ctx,
+    );
+    expect(result.issues).toEqual([]);
+    expect(result.plan!.steps.map((s) => [s.id, s.maxAttempts])).toEqual([
+      ['reboot-linux', 1],
+      ['reboot-windows', 1],
+      ['off', 1],
+      ['status', undefined],
+    ]);
+    expect(result.plan!.policies.maxAttempts).toBe(5);
+  });
+
+  it("refuses a step timeout below the boot wait plus its margin, on the step's field, once for a mixed group", async () => {
+    const reboot = (timeoutSeconds: number, wait?: number) => ({
+      name: 'r',
+      steps: [
+        {
+          id: 'reboot',
+          tool: 'system-reboot',
+          params: wait === undefined ? {} : { timeoutSeconds: wait },
+          targets: { group: 'mixed' },
+          timeoutSeconds,
+        },
+      ],
+    });
+    const short = await validatePlan(reboot(60), ctx);
+    expect(short.status).not.toBe('ready');
+    expect(short.issues).toEqual([
+      {
+        path: 'steps.0.timeoutSeconds',
+        message: expect.stringMatching(/waits up to 600 s .* at least 660 s .*not 60$/),
+      },
+    ]);
+    expect((await validatePlan(reboot(659), ctx)).issues.map((i) => i.path)).toEqual(['steps.0.timeoutSeconds']);
+    expect((await validatePlan(reboot(660), ctx)).issues).toEqual([]);
+    // The wait the plan chose counts, not the default.
+    expect((await validatePlan(reboot(100, 30), ctx)).issues).toEqual([]);
+    expect((await validatePlan(reboot(100, 60), ctx)).issues.map((i) => i.path)).toEqual(['steps.0.timeoutSeconds']);
+  });
+
+  it.each(['system-reboot', 'system-shutdown'])(
+    "%s refuses more than one attempt on the step's field",
+    async (tool) => {
+      const result = await validatePlan(
+        { name: 'r', steps: [{ id: 'p', tool, params: {}, targets: { group: 'web' }, retries: 2 }] },
+        ctx,
+      );
+      expect(result.issues).toEqual([{ path: 'steps.0.retries', message: expect.stringMatching(/runs once.*not 2$/) }]);
+      const once = await validatePlan(
+        { name: 'r', steps: [{ id: 'p', tool, params: {}, targets: { group: 'web' }, retries: 1 }] },
+        ctx,
+      );
+      expect(once.issues).toEqual([]);
+    },
+  );
+
+  it('a hand-written plan: a reboot outlasting its step or retried is refused on the field; else it runs once', () => {
+    const step = (extra: Record<string, unknown>) =>
+      Plan.parse({
+        name: 'x',
+        steps: [
+          {
+            id: 's',
+            name: 'reboot',
+            action: { method: 'ssh', operation: { op: 'reboot', timeoutSeconds: 600 } },
+            targets: { group: 'web' },
+            ...extra,
+          },
+        ],
+      });
+    expect(assessExecutablePlan(step({}), catalog).issues).toEqual([
+      { path: 'steps.0.timeoutSeconds', message: expect.stringMatching(/at least 660 s.*not 300$/) },
+    ]);
+    expect(assessExecutablePlan(step({ timeoutSeconds: 700, maxAttempts: 3 }), catalog).issues).toEqual([
+      { path: 'steps.0.maxAttempts', message: expect.stringMatching(/runs once/) },
+    ]);
+    const fine = assessExecutablePlan(step({ timeoutSeconds: 700 }), catalog);
+    expect(fine.issues).toEqual([]);
+    expect(fine.plan.steps[0]!.maxAttempts).toBe(1);
+  });
+
   it('shutdown is destructive with no rollback', async () => {
     const result = await validatePlan(
       { name: 's', steps: [{ id: 'off', tool: 'system-shutdown', params: {}, targets: { group: 'mixed' } }] },

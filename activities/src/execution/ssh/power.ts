@@ -6,6 +6,7 @@ import type { SshEndpoint } from './endpoints.js';
 import { execOnChannel } from './exec.js';
 import { factFn, type RemoteScript } from './linux-scripts.js';
 import { RemoteFailure } from '../remote-failure.js';
+import { requireBefore } from '../power-attempt.js';
 
 /** The kernel's id of the current boot: a new one after every reboot. */
 export const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
@@ -14,11 +15,26 @@ export const POWER_DELAY_SECONDS = 2;
 const POLL_MS = 2_000;
 const BOOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** Whether a text is a kernel boot id. */
+export const isBootId = (text: string): boolean => BOOT_ID.test(text);
+
+/** What a poll's answer says, against the boot id before the reboot (which must be one): only another boot id is a new boot. */
+export const bootIdVerdict = (before: string, exitCode: number | null, answer: string): 'new' | 'same' | 'none' => {
+  if (!isBootId(before)) throw new RangeError('the boot id before the reboot is not a boot id');
+  const id = answer.trim();
+  if (exitCode !== 0 || !isBootId(id)) return 'none';
+  return id === before ? 'same' : 'new';
+};
+
+/** Reads the current boot id (run before a reboot is issued: without it no new boot can be told apart). */
+export const bootIdScript: RemoteScript = { shell: 'sh', reportsFacts: false, script: `cat ${BOOT_ID_FILE}` };
+
 /**
  * Schedules a reboot or power-off apart from this session: in its own session, no terminal, after
  * POWER_DELAY_SECONDS, so the command returns (with the boot id before) and the connection closes
  * cleanly before the host goes down. systemd's `systemctl` when systemd is the running init, else
- * `shutdown`, else `reboot` / `poweroff`. Nothing here names a value from the plan.
+ * `shutdown`, else `reboot` / `poweroff`. A reboot is not scheduled when the boot id cannot be read:
+ * nothing could then tell the next boot from this one. Nothing here names a value from the plan.
  */
 export const powerScript = (op: 'reboot' | 'shutdown', nonce: string): RemoteScript => {
   const [verb, flag, fallback] = op === 'reboot' ? ['reboot', '-r', 'reboot'] : ['poweroff', '-h', 'poweroff'];
@@ -28,7 +44,12 @@ export const powerScript = (op: 'reboot' | 'shutdown', nonce: string): RemoteScr
     script: `${factFn(nonce)}
 boot_id=$(cat ${BOOT_ID_FILE} 2>/dev/null) || boot_id=
 fact boot_id "$boot_id"
-if command -v systemctl >/dev/null 2>&1 && case "$(systemctl is-system-running 2>/dev/null)" in running|degraded|starting|initializing|maintenance) true;; *) false;; esac; then
+${
+  op === 'reboot'
+    ? `case "$boot_id" in ????????-????-????-????-????????????) ;; *) echo 'cannot read the boot id (${BOOT_ID_FILE}): not rebooting, as nothing could tell the next boot from this one' >&2; exit 3;; esac
+`
+    : ''
+}if command -v systemctl >/dev/null 2>&1 && case "$(systemctl is-system-running 2>/dev/null)" in running|degraded|starting|initializing|maintenance) true;; *) false;; esac; then
   cmd='systemctl ${verb}'
 elif command -v shutdown >/dev/null 2>&1; then cmd='shutdown ${flag} now'
 elif command -v ${fallback} >/dev/null 2>&1; then cmd='${fallback}'
@@ -43,7 +64,7 @@ echo "${op} scheduled in ${POWER_DELAY_SECONDS} s ($cmd); boot id \${boot_id:-un
 export interface BootWait {
   endpoint: SshEndpoint;
   connectDeps: ConnectDeps;
-  /** The boot id the host had before the reboot. */
+  /** The boot id the host had before the reboot: must be one (anything else fails at once). */
   before: string;
   timeoutSeconds: number;
   signal: AbortSignal;
@@ -56,6 +77,7 @@ export interface BootWait {
  * timeout) means "not back yet". Past the deadline it fails for good: retrying would reboot again.
  */
 export const waitForNewBoot = async (w: BootWait): Promise<{ bootId: string; seconds: number }> => {
+  requireBefore(w.before, isBootId, 'boot id', where(w.endpoint));
   const began = Date.now();
   const deadline = began + w.timeoutSeconds * 1000;
   let last = 'no answer yet';
@@ -78,10 +100,12 @@ export const waitForNewBoot = async (w: BootWait): Promise<{ bootId: string; sec
           kill: async () => undefined,
         });
         const id = r.stdout.text().trim();
-        if (r.exitCode === 0 && BOOT_ID.test(id)) {
-          if (id !== w.before) return { bootId: id, seconds: Math.round((Date.now() - began) / 1000) };
-          last = `it still answers with the boot id from before (${id})`;
-        } else last = `it answered without a boot id (exit ${r.exitCode ?? r.signal})`;
+        const verdict = bootIdVerdict(w.before, r.exitCode, id);
+        if (verdict === 'new') return { bootId: id, seconds: Math.round((Date.now() - began) / 1000) };
+        last =
+          verdict === 'same'
+            ? `it still answers with the boot id from before (${id})`
+            : `it answered without a boot id (exit ${r.exitCode ?? r.signal})`;
       } finally {
         client.end();
       }

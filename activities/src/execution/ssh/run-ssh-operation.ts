@@ -10,7 +10,8 @@ import { execOnChannel, type ExecOutcome } from './exec.js';
 import { RemoteFailure } from '../remote-failure.js';
 import { shQuote } from './shell-quote.js';
 import { parseFacts, scriptFor, type RemoteScript } from './linux-scripts.js';
-import { powerScript, waitForNewBoot } from './power.js';
+import { bootIdScript, isBootId, powerScript, waitForNewBoot } from './power.js';
+import { notIssuedAgain, powerStart, requireBefore, type PowerIssued } from '../power-attempt.js';
 import {
   asBecome,
   killCommand,
@@ -60,7 +61,11 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
   return async (input: RunSshOperationInput): Promise<CommandOutput> => {
     const ctx = Context.current();
     const startedAt = new Date();
-    const progress = { stdoutBytes: 0, stderrBytes: 0, transferredBytes: 0 };
+    const progress: { stdoutBytes: number; stderrBytes: number; transferredBytes: number; power?: PowerIssued } = {
+      stdoutBytes: 0,
+      stderrBytes: 0,
+      transferredBytes: 0,
+    };
     const heartbeat = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_EVERY_MS);
     const { operation } = input;
     const nonce = randomBytes(8).toString('hex');
@@ -259,10 +264,42 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
         }
         case 'reboot':
         case 'shutdown': {
-          const scheduled = await runScript(powerScript(operation.op, nonce));
+          const { op } = operation;
+          // Issued at most once: a retry finds the record an earlier attempt heartbeat, and only waits.
+          const start = powerStart(ctx.info.attempt, ctx.info.heartbeatDetails, op, endpoint.targetName);
+          let scheduled: Performed;
+          if (start.issue) {
+            const before =
+              op === 'reboot'
+                ? requireBefore(
+                    (await runScript(bootIdScript, false)).stdout.trim(),
+                    isBootId,
+                    'boot id',
+                    where(endpoint),
+                  )
+                : '';
+            progress.power = { op, attempt: ctx.info.attempt, issuedAt: new Date().toISOString(), before };
+            ctx.heartbeat(progress);
+            scheduled = await runScript(powerScript(op, nonce)).catch((err: unknown) => {
+              // The host may have gone down under the command: whether it rebooted, the wait finds out.
+              if (op !== 'reboot' || !(err instanceof RemoteFailure) || err.type !== ErrorType.ConnectionLost)
+                throw err;
+              const text = `the connection dropped while the reboot was issued (${err.message}); waiting for the host\n`;
+              lines.writeText('stdout', text);
+              return performedText(text, { boot_id: before });
+            });
+          } else {
+            progress.power = start.earlier;
+            const text = `${notIssuedAgain(start.earlier)}\n`;
+            lines.writeText('stdout', text);
+            scheduled = performedText(text, {
+              boot_id: start.earlier.before,
+              issued_by_attempt: String(start.earlier.attempt),
+            });
+          }
           performed = scheduled;
-          if (operation.op === 'shutdown' || scheduled.exitCode !== 0) break;
-          const before = scheduled.facts.boot_id ?? '';
+          if (op === 'shutdown' || scheduled.exitCode !== 0) break;
+          const before = progress.power.before;
           const back = await waitForNewBoot({
             endpoint,
             connectDeps,
@@ -279,7 +316,7 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
               ? new RemoteFailure(err.type, err.message, { recorded: true, final: true })
               : err;
           });
-          const text = `${endpoint.targetName} is back after ${back.seconds} s: boot id ${before || 'unknown'} -> ${back.bootId}\n`;
+          const text = `${endpoint.targetName} is back after ${back.seconds} s: boot id ${before} -> ${back.bootId}\n`;
           lines.writeText('stdout', text);
           performed = {
             ...scheduled,

@@ -3,6 +3,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { ErrorType } from '@opsc/contracts';
 import { parseFacts } from '../facts.js';
 import { RemoteFailure } from '../remote-failure.js';
+import { requireBefore } from '../power-attempt.js';
 import { powershellInvocation } from './powershell.js';
 import { runRemoteCommand, type ShellSettings } from './remote-shell.js';
 import { WinrmConnection, type WinrmAuth, type WinrmEndpoint } from './transport.js';
@@ -40,6 +41,26 @@ export const bootTimeMs = (text: string | undefined): number =>
     ? Date.parse((text ?? '').replace(/(\.\d{3})\d*Z$/, '$1Z'))
     : Number.NaN;
 
+/** Whether a text is a boot time the host reported. */
+export const isBootTime = (text: string): boolean => !Number.isNaN(bootTimeMs(text));
+
+/**
+ * What a poll's answer says, against LastBootUpTime before the restart (which must be one): only a
+ * later boot time is a new boot. Restart-Computer returns before the host goes down, so an answer
+ * is never taken as the new boot without that comparison.
+ */
+export const bootTimeVerdict = (
+  before: string,
+  exitCode: number | null,
+  seen: string | undefined,
+): 'new' | 'same' | 'none' => {
+  const from = bootTimeMs(before);
+  if (Number.isNaN(from)) throw new RangeError('the boot time before the restart is not a boot time');
+  const at = bootTimeMs(seen);
+  if (exitCode !== 0 || Number.isNaN(at)) return 'none';
+  return at > from ? 'new' : 'same';
+};
+
 const POLL_MS = 2_000;
 
 export interface WindowsBootWait {
@@ -47,7 +68,7 @@ export interface WindowsBootWait {
   auth: WinrmAuth;
   connectTimeoutMs: number;
   shell: ShellSettings;
-  /** LastBootUpTime before the restart, as the reboot script reported it. */
+  /** LastBootUpTime before the restart, as the host reported it: must be one (anything else fails at once). */
   before: string;
   timeoutSeconds: number;
   signal: AbortSignal;
@@ -60,9 +81,9 @@ export interface WindowsBootWait {
  * would restart the host again).
  */
 export const waitForWindowsBoot = async (w: WindowsBootWait): Promise<{ bootTime: string; seconds: number }> => {
+  requireBefore(w.before, isBootTime, 'LastBootUpTime', w.endpoint.targetName);
   const began = Date.now();
   const deadline = began + w.timeoutSeconds * 1000;
-  const before = bootTimeMs(w.before);
   const { script } = windowsPowerScript('boot-time', w.nonce);
   const invocation = powershellInvocation(script);
   let last = 'no answer yet';
@@ -88,12 +109,12 @@ export const waitForWindowsBoot = async (w: WindowsBootWait): Promise<{ bootTime
         w.shell,
       );
       const seen = parseFacts(r.stdout.text(), w.nonce).facts.boot_time;
-      const at = bootTimeMs(seen);
-      if (r.exitCode === 0 && !Number.isNaN(at)) {
-        if (Number.isNaN(before) || at > before)
-          return { bootTime: seen ?? '', seconds: Math.round((Date.now() - began) / 1000) };
-        last = `it still reports the boot from before (${seen})`;
-      } else last = `it answered without a boot time (exit ${r.exitCode ?? 'none'})`;
+      const verdict = bootTimeVerdict(w.before, r.exitCode, seen);
+      if (verdict === 'new') return { bootTime: seen ?? '', seconds: Math.round((Date.now() - began) / 1000) };
+      last =
+        verdict === 'same'
+          ? `it still reports the boot from before (${seen})`
+          : `it answered without a boot time (exit ${r.exitCode ?? 'none'})`;
     } catch (err) {
       if (w.signal.aborted) throw cancelled();
       last = `not answering (${(err as Error).message.slice(0, 200)})`;

@@ -6,13 +6,14 @@ import { artifactSha256, resolveArtifact } from '../artifacts.js';
 import type { ExecutionDeps } from '../deps.js';
 import { parseFacts } from '../facts.js';
 import { RemoteFailure } from '../remote-failure.js';
-import { attemptRecorder, commandOutput, type Performed } from '../remote-result.js';
+import { attemptRecorder, commandOutput, performedText, type Performed } from '../remote-result.js';
 import { powershellInvocation, readableStderr } from './powershell.js';
 import { maxSendBytes, runRemoteCommand, type RemoteOutcome } from './remote-shell.js';
 import { SoapParseError } from './soap-response.js';
 import { WinrmConnection, WsmanFaultError, type WinrmAuth, type WinrmEndpoint } from './transport.js';
 import { powershellScriptFor, windowsScriptFor } from './windows-scripts.js';
-import { waitForWindowsBoot, windowsPowerScript } from './power.js';
+import { isBootTime, waitForWindowsBoot, windowsPowerScript } from './power.js';
+import { notIssuedAgain, powerStart, requireBefore, type PowerIssued } from '../power-attempt.js';
 import { runMarkerKey } from '../run-marker.js';
 import { changesWindowsTarget, TAKEN_OVER_FACT } from './run-marker-envelope.js';
 import { artifactStdin, prepend } from './copy-stdin.js';
@@ -42,6 +43,15 @@ const poolKey = (e: WinrmEndpoint): string =>
     e.credentialFingerprint,
   ].join('|');
 
+/** A fault of the connection, not of the command: under a restart, the host going down looks like this. */
+const mayBeGoingDown = (err: unknown): boolean =>
+  err instanceof WsmanFaultError ||
+  err instanceof SoapParseError ||
+  (err instanceof RemoteFailure &&
+    (err.type === ErrorType.ConnectionLost ||
+      err.type === ErrorType.Unavailable ||
+      err.type === ErrorType.HostUnreachable));
+
 /** `DOMAIN\user` names a domain account; a bare name (or `user@domain`) goes as given with no domain. */
 const splitUser = (username: string): { user: string; domain: string } => {
   const at = username.indexOf('\\');
@@ -70,7 +80,11 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
   return async (input: RunWinrmOperationInput): Promise<CommandOutput> => {
     const ctx = Context.current();
     const startedAt = new Date();
-    const progress = { stdoutBytes: 0, stderrBytes: 0, transferredBytes: 0 };
+    const progress: { stdoutBytes: number; stderrBytes: number; transferredBytes: number; power?: PowerIssued } = {
+      stdoutBytes: 0,
+      stderrBytes: 0,
+      transferredBytes: 0,
+    };
     const heartbeat = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_EVERY_MS);
     const save = attemptRecorder(deps, input, 'winrm', ctx.info.attempt, startedAt);
     const { operation } = input;
@@ -128,12 +142,66 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
         );
       };
 
+      /** The outcome of a command as the step's result, or the failure it is (cancelled, timed out, taken over). */
+      const judged = async (outcome: RemoteOutcome, reportsFacts: boolean): Promise<Performed> => {
+        const rawStdout = outcome.stdout.text();
+        const { stdout, facts } = reportsFacts ? parseFacts(rawStdout, nonce) : { stdout: rawStdout, facts: {} };
+        const performed: Performed = {
+          exitCode: outcome.exitCode,
+          signal: null,
+          stdout,
+          stderr: readableStderr(outcome.stderr.text()),
+          stdoutBytes: outcome.stdout.totalBytes,
+          stderrBytes: outcome.stderr.totalBytes,
+          stdoutTruncated: outcome.stdout.truncated,
+          stderrTruncated: outcome.stderr.truncated,
+          facts,
+        };
+        if (outcome.aborted) {
+          await save(performed, { type: ErrorType.Cancelled, message: 'cancelled; the remote command was terminated' });
+          throw new CancelledFailure('cancelled while running');
+        }
+        // An attempt that stopped an earlier one mid-change did not run it again: whether the host
+        // changed is unknown, which is what a failure with no result tells the job (as a timeout does).
+        const takenOver = new RegExp(`^@@opsc-${nonce} ${TAKEN_OVER_FACT}=(\\d+)\r?$`, 'm').exec(rawStdout);
+        if (takenOver && scriptContext.marker && !outcome.timedOut) {
+          const message = `on ${endpoint.targetName} attempt ${takenOver[1]} was stopped mid-change after its deadline; the host may be half-changed, so the change was not run again`;
+          await save(performed, { type: ErrorType.Timeout, message });
+          throw new RemoteFailure(ErrorType.Timeout, message, { recorded: true });
+        }
+        if (outcome.timedOut) {
+          const message = `timed out after ${input.timeoutSeconds}s on ${endpoint.targetName}; the remote command was terminated`;
+          await save(performed, { type: ErrorType.Timeout, message });
+          throw new RemoteFailure(ErrorType.Timeout, message, { recorded: true });
+        }
+        return performed;
+      };
+
       let script: { script: string; reportsFacts: boolean };
+      /** The line a retried reboot or shutdown, or a restart the connection dropped under, reports instead of an outcome. */
+      let resumed: string | undefined;
       let staged: RemoteOutcome | undefined;
       if (operation.op === 'powershell') {
         script = powershellScriptFor(operation, scriptContext);
       } else if (operation.op === 'reboot' || operation.op === 'shutdown') {
         script = windowsPowerScript(operation.op, nonce);
+        // Issued at most once: a retry finds the record an earlier attempt heartbeat, and only waits.
+        const start = powerStart(ctx.info.attempt, ctx.info.heartbeatDetails, operation.op, endpoint.targetName);
+        if (start.issue) {
+          let before = '';
+          if (operation.op === 'reboot') {
+            const probe = await run(windowsPowerScript('boot-time', nonce).script);
+            const seen = parseFacts(probe.stdout.text(), nonce).facts.boot_time ?? '';
+            const valid = (t: string) => probe.exitCode === 0 && isBootTime(t);
+            before = requireBefore(seen, valid, 'LastBootUpTime', endpoint.targetName);
+          }
+          progress.power = { op: operation.op, attempt: ctx.info.attempt, issuedAt: new Date().toISOString(), before };
+          ctx.heartbeat(progress);
+        } else {
+          progress.power = start.earlier;
+          resumed = `${notIssuedAgain(start.earlier)}\r\n`;
+          lines.writeText('stdout', resumed);
+        }
       } else if (operation.op === 'file-copy') {
         // The artifact goes to a staging file first, by a command outside the run marker; the
         // change reads that file, so no command under the marker waits for this client's data.
@@ -149,42 +217,23 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
       }
       // A failed upload is the step's result: nothing on the host changed.
       const outcome =
-        staged && (staged.exitCode !== 0 || staged.aborted || staged.timedOut) ? staged : await run(script.script);
+        resumed !== undefined
+          ? undefined
+          : staged && (staged.exitCode !== 0 || staged.aborted || staged.timedOut)
+            ? staged
+            : await run(script.script).catch((err: unknown) => {
+                // Restart-Computer may have taken the host down under the command: the wait finds out.
+                if (operation.op !== 'reboot' || !mayBeGoingDown(err)) throw err;
+                resumed = `the connection dropped while the restart was requested (${(err as Error).message}); waiting for the host\r\n`;
+                lines.writeText('stdout', resumed);
+                return undefined;
+              });
 
       stderrLines.end();
       await lines.close();
-      const rawStdout = outcome.stdout.text();
-      const { stdout, facts } = script.reportsFacts ? parseFacts(rawStdout, nonce) : { stdout: rawStdout, facts: {} };
-      const performed: Performed = {
-        exitCode: outcome.exitCode,
-        signal: null,
-        stdout,
-        stderr: readableStderr(outcome.stderr.text()),
-        stdoutBytes: outcome.stdout.totalBytes,
-        stderrBytes: outcome.stderr.totalBytes,
-        stdoutTruncated: outcome.stdout.truncated,
-        stderrTruncated: outcome.stderr.truncated,
-        facts,
-      };
-      if (outcome.aborted) {
-        await save(performed, { type: ErrorType.Cancelled, message: 'cancelled; the remote command was terminated' });
-        throw new CancelledFailure('cancelled while running');
-      }
-      // An attempt that stopped an earlier one mid-change did not run it again: whether the host
-      // changed is unknown, which is what a failure with no result tells the job (as a timeout does).
-      const takenOver = new RegExp(`^@@opsc-${nonce} ${TAKEN_OVER_FACT}=(\\d+)\r?$`, 'm').exec(rawStdout);
-      if (takenOver && scriptContext.marker && !outcome.timedOut) {
-        const message = `on ${endpoint.targetName} attempt ${takenOver[1]} was stopped mid-change after its deadline; the host may be half-changed, so the change was not run again`;
-        await save(performed, { type: ErrorType.Timeout, message });
-        throw new RemoteFailure(ErrorType.Timeout, message, { recorded: true });
-      }
-      if (outcome.timedOut) {
-        const message = `timed out after ${input.timeoutSeconds}s on ${endpoint.targetName}; the remote command was terminated`;
-        await save(performed, { type: ErrorType.Timeout, message });
-        throw new RemoteFailure(ErrorType.Timeout, message, { recorded: true });
-      }
+      const performed = outcome ? await judged(outcome, script.reportsFacts) : performedText(resumed ?? '', {});
       if (operation.op === 'reboot' && performed.exitCode === 0) {
-        const before = performed.facts.boot_time ?? '';
+        const before = progress.power?.before ?? '';
         const back = await waitForWindowsBoot({
           endpoint,
           auth,
@@ -203,7 +252,7 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
             ? new RemoteFailure(err.type, err.message, { recorded: true, final: true })
             : err;
         });
-        const text = `${endpoint.targetName} is back after ${back.seconds} s: booted ${before || 'unknown'} -> ${back.bootTime}\r\n`;
+        const text = `${endpoint.targetName} is back after ${back.seconds} s: booted ${before} -> ${back.bootTime}\r\n`;
         Object.assign(performed, {
           stdout: performed.stdout + text,
           stdoutBytes: performed.stdoutBytes + Buffer.byteLength(text),
