@@ -13,35 +13,9 @@ import {
   type ServiceProcess,
 } from '@opsc/dev';
 import { freePort } from '../support/free-port.js';
+import { alive, waitForLine } from '../support/lines.js';
 import { registerTestSecrets } from '../support/secret-registry.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** Polls until a line matches, failing with the lines seen after `timeoutMs`. */
-const waitForLine = async (
-  lines: string[],
-  pattern: RegExp,
-  timeoutMs = 120_000,
-  from = 0,
-): Promise<RegExpExecArray> => {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const line of lines.slice(from)) {
-      const match = pattern.exec(line);
-      if (match) return match;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no line matched ${pattern} within ${timeoutMs} ms; the last lines:\n${lines.slice(-30).join('\n')}`);
-};
 
 /**
  * `npm run up` heals: a service killed by PID comes back by itself (after a backoff) and answers

@@ -6,28 +6,8 @@ import type { PlanProposal } from '@opsc/contracts';
 import { REPO_ROOT, startService, type ServiceProcess } from '@opsc/dev';
 import { requestJson } from '../support/api.js';
 import { freePort } from '../support/free-port.js';
+import { alive, waitForLine } from '../support/lines.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-const waitForLine = async (lines: string[], pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> => {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const line of lines) {
-      const match = pattern.exec(line);
-      if (match) return match;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no line matched ${pattern} within ${timeoutMs} ms; the last lines:\n${lines.slice(-30).join('\n')}`);
-};
 
 /**
  * `OPSC_LLM=local npm run up`: the real supervisor starts llama-server with the local model beside the
@@ -116,6 +96,8 @@ describe('`OPSC_LLM=local npm run up`', () => {
     const res = await requestJson<PlanProposal>(`${api}/api/plans`, {
       token: operator.token,
       body: { request: 'restart the nginx service on the Production Web group' },
+      // The tenant's first plan reads the whole prompt: about a minute on 2 cores (PLANNER_TIMEOUT_SECONDS is 120).
+      timeoutMs: 150_000,
     });
     expect(res.status).toBe(200);
     expect(res.body.fallbackReason).toBeUndefined();

@@ -15,6 +15,8 @@ export interface RequestInit {
   /** API token sent as a Bearer header. */
   token?: string;
   headers?: Record<string, string>;
+  /** How long to wait for the answer (15 s unless said: a local model's first plan takes longer). */
+  timeoutMs?: number;
 }
 
 /** Every answer goes to the run's secret scan (see secret-scan.ts). */
@@ -35,7 +37,7 @@ export const requestJson = async <T = Record<string, unknown>>(
       ...init.headers,
     },
     ...(hasBody && { body: init.rawBody ?? JSON.stringify(init.body) }),
-    signal: AbortSignal.timeout(15_000),
+    signal: AbortSignal.timeout(init.timeoutMs ?? 15_000),
   });
   const text = await res.text();
   recordAnswer(url, text);
