@@ -1,11 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_TOOLS_DIR, loadCatalog, type ToolCatalog } from '../catalog/index.js';
-import { builtinPlan, type PlannerAnswer } from './builtin-planner.js';
 import type { InventorySketch } from './entities.js';
+import { names, plannerProbe } from './probe.test-support.js';
 
 // Issue 18: how operators really write. Drafts are checked here; the validator's part is in builtin-planner.test.ts.
-const names = (prefix: string, n: number) =>
-  Array.from({ length: n }, (_, i) => `${prefix}-${String(i + 1).padStart(2, '0')}`);
 const inventory: InventorySketch = {
   groups: [
     { name: 'CIS servers', size: 25 },
@@ -28,22 +26,7 @@ let catalog: ToolCatalog;
 beforeAll(async () => {
   catalog = await loadCatalog([BUILTIN_TOOLS_DIR]);
 });
-const plan = (request: string): PlannerAnswer => builtinPlan({ request, inventory, catalog });
-const drafted = (request: string) => {
-  const answer = plan(request);
-  if (answer.kind !== 'plan') throw new Error(`refused "${request}": ${answer.message}`);
-  return answer;
-};
-const steps = (request: string) => drafted(request).draft.steps.map((s) => [s.tool, s.params]);
-const tools = (request: string) => {
-  const answer = plan(request);
-  return answer.kind === 'plan' ? answer.draft.steps.map((s) => s.tool) : 'refused';
-};
-const refusal = (request: string) => {
-  const answer = plan(request);
-  if (answer.kind !== 'refusal') throw new Error(`planned "${request}": ${JSON.stringify(answer.draft.steps)}`);
-  return answer.message;
-};
+const { drafted, steps, tools, refusal } = plannerProbe(inventory, () => catalog);
 
 describe('generic commands and scripts', () => {
   it('runs a program named without backticks, on a group, a target or every target of an OS', () => {

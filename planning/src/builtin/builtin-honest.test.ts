@@ -1,11 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_TOOLS_DIR, loadCatalog, type ToolCatalog } from '../catalog/index.js';
-import { builtinPlan, type PlannerAnswer } from './builtin-planner.js';
 import type { InventorySketch } from './entities.js';
+import { names, plannerProbe } from './probe.test-support.js';
 
 // Issue 18 review: what the built-in planner cannot do is said, never done some other way.
-const names = (prefix: string, n: number) =>
-  Array.from({ length: n }, (_, i) => `${prefix}-${String(i + 1).padStart(2, '0')}`);
 const inventory: InventorySketch = {
   groups: [
     { name: 'CIS servers', size: 25 },
@@ -25,17 +23,7 @@ let catalog: ToolCatalog;
 beforeAll(async () => {
   catalog = await loadCatalog([BUILTIN_TOOLS_DIR]);
 });
-const plan = (request: string): PlannerAnswer => builtinPlan({ request, inventory, catalog });
-const drafted = (request: string) => {
-  const answer = plan(request);
-  if (answer.kind !== 'plan') throw new Error(`refused "${request}": ${answer.message}`);
-  return answer;
-};
-const refusal = (request: string) => {
-  const answer = plan(request);
-  if (answer.kind !== 'refusal') throw new Error(`planned "${request}": ${JSON.stringify(answer.draft.steps)}`);
-  return answer.message;
-};
+const { drafted, refusal } = plannerProbe(inventory, () => catalog);
 const placed = (request: string) => drafted(request).draft.steps.map((s) => [s.tool, s.targets]);
 
 describe('targets: exclusions and a selector per clause', () => {
