@@ -217,7 +217,8 @@ export class JobState {
   recordUndone(step: number, target: number, ok: boolean, failure: CompensationFailure | null, now: Date): void {
     if (ok) {
       this.data.rollback.undone += 1;
-      if (this.cell(step, target) === Cell.succeeded) this.setCell(step, target, Cell.rolledBack);
+      const was = this.cell(step, target);
+      if (was === Cell.succeeded || was === Cell.doneBefore) this.setCell(step, target, Cell.rolledBack);
       this.log(
         now,
         'info',

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { isFinalJobStatus, type JobResume, type RiskLevel } from '@opsc/contracts';
+import { isFinalJobStatus, type JobResume, type JobStatus, type RiskLevel } from '@opsc/contracts';
+import type { JobRetry } from '@opsc/contracts/api';
 import { planHash } from '@opsc/contracts/plan-hash';
 import { RUN_JOB_WORKFLOW } from '@opsc/contracts/temporal';
 import { recordAudit } from '../audit.js';
@@ -71,7 +72,12 @@ const refusal = async (db: Db, job: JobRow): Promise<string | null> => {
  * plan passes the server's checks again and the job is approved like any job of that plan. The
  * original's row is locked while the retry is recorded, so two retries of one job cannot both land.
  */
-export const retryJob = async (deps: JobDeps, caller: Caller, id: string): Promise<SubmittedRetry> => {
+export const retryJob = async (
+  deps: JobDeps,
+  caller: Caller,
+  id: string,
+  comment?: string,
+): Promise<SubmittedRetry> => {
   const original = await jobOf(deps, caller.tenantId, id);
   const ready = await readyPlan(planningContext(deps, caller.tenantId), { plan: original.plan });
   if (planHash(ready.plan) !== original.plan_hash)
@@ -125,6 +131,7 @@ export const retryJob = async (deps: JobDeps, caller: Caller, id: string): Promi
         approvalRequired: ready.approvalRequired,
         targets: retry.retried.length,
         from: retry.retried.slice(0, 50).map((r) => ({ target: r.target, step: r.stepId })),
+        ...(comment && { comment }),
       },
     });
     return { job: locked, retry };
@@ -162,5 +169,23 @@ export const retryJob = async (deps: JobDeps, caller: Caller, id: string): Promi
     retryOf: job.id,
     rootJobId: retry.resume.rootJobId,
     retried: retry.retried,
+  };
+};
+
+/** How `job` is linked to its retries, and what a retry of it would run now (the job page shows it before anyone clicks). */
+export const retryView = async (db: Db, job: JobRow): Promise<JobRetry> => {
+  const { rows } = await db.query<{ id: string; status: JobStatus }>(
+    'SELECT id, status FROM jobs WHERE retry_of = $1 ORDER BY created_at',
+    [job.id],
+  );
+  const why = await refusal(db, job);
+  const plan = why === null ? await retryPlanOf(db, job) : null;
+  return {
+    retryOf: job.retry_of ?? null,
+    rootJobId: job.root_job_id ?? null,
+    retriedAs: rows,
+    available: plan?.retried ?? [],
+    unavailable: why ?? (plan ? null : `every target of job ${job.id} got through its steps; nothing to retry`),
+    resume: job.resume ?? null,
   };
 };
