@@ -201,7 +201,9 @@ describe('retrying the failed targets of a finished job', () => {
     // Both ends of each link, and the audit log.
     const linked = await detail(original.id);
     expect(linked.retry.retriedAs.map((r) => r.id)).toEqual([second.id]);
-    expect((await detail(second.id)).retry).toMatchObject({ retryOf: original.id, retriedAs: [{ id: last.id }] });
+    const middle = await detail(second.id);
+    expect(middle.retry).toMatchObject({ retryOf: original.id, retriedAs: [{ id: last.id }] });
+    expect(middle.origin).toEqual({ kind: 'retry', jobId: original.id });
     const { rows } = await h.stack.pool.query<{ object_id: string; details: { retryOf: string } }>(
       `SELECT object_id, details FROM audit_log WHERE action = 'job.retry' ORDER BY id`,
     );

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isFinalJobStatus, type JobResume, type JobStatus, type RiskLevel } from '@opsc/contracts';
+import { isFinalJobStatus, type JobOrigin, type JobResume, type JobStatus, type RiskLevel } from '@opsc/contracts';
 import type { JobRetry } from '@opsc/contracts/api';
 import { planHash } from '@opsc/contracts/plan-hash';
 import { RUN_JOB_WORKFLOW } from '@opsc/contracts/temporal';
@@ -86,6 +86,7 @@ export const retryJob = async (
     );
   const settings = await tenantSettings(deps.pool, caller.tenantId);
   const newId = `job-${randomUUID()}`;
+  const origin: JobOrigin = { kind: 'retry', jobId: id };
   const recorded = await inTransaction(deps.pool, async (db) => {
     const locked = (
       await db.query<JobRow>('SELECT * FROM jobs WHERE id = $1 AND tenant_id = $2 FOR UPDATE', [id, caller.tenantId])
@@ -96,8 +97,8 @@ export const retryJob = async (
     if (!retry) throw new Conflict(`every target of job ${id} got through its steps; nothing to retry`);
     await db.query(
       `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status, resolved_targets, risk, target_group,
-                         request, summary, retry_of, root_job_id, resume)
-       VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13, $14)`,
+                         request, summary, origin, retry_of, root_job_id, resume)
+       VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
       [
         newId,
         caller.tenantId,
@@ -110,6 +111,7 @@ export const retryJob = async (
         locked.target_group,
         locked.request,
         locked.summary && JSON.stringify(locked.summary),
+        JSON.stringify(origin),
         locked.id,
         retry.resume.rootJobId,
         JSON.stringify(retry.resume),
@@ -129,6 +131,7 @@ export const retryJob = async (
         rootJobId: retry.resume.rootJobId,
         risk: ready.risk,
         approvalRequired: ready.approvalRequired,
+        origin,
         targets: retry.retried.length,
         from: retry.retried.slice(0, 50).map((r) => ({ target: r.target, step: r.stepId })),
         ...(comment && { comment }),
@@ -154,7 +157,7 @@ export const retryJob = async (
     resume: retry.resume satisfies JobResume,
   };
   try {
-    await deps.client.workflow.start(RUN_JOB_WORKFLOW, startOptions(input, job.summary));
+    await deps.client.workflow.start(RUN_JOB_WORKFLOW, startOptions(input, job.summary, origin));
   } catch (err) {
     deps.log.error('retry job not started', { jobId: newId, error: (err as Error).message });
     await markJobUnstarted(deps.pool, newId, 'the workflow could not be started');
