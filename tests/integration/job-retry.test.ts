@@ -198,6 +198,23 @@ describe('retrying the failed targets of a finished job', () => {
     ]).toEqual(['2', '2', '1']);
     expect([await nginx(0), await nginx(1), await nginx(2)]).toEqual(['active', 'active', 'active']);
 
+    // Who may retry: an operator of the job's tenant; a viewer is refused, another tenant sees no job,
+    // and a body field the route does not take is named.
+    const viewer = await h.stack.createUser('viewer', { tenant: 'acme' });
+    const stranger = await h.stack.createUser('operator', { tenant: 'globex' });
+    const as = (token: string, body: unknown = {}) =>
+      requestJson<{ error: { type: string; message: string; issues?: { path: string }[] } }>(
+        `${apiUrl}/api/jobs/${last.id}/retry`,
+        { token, body },
+      );
+    expect((await as(viewer.token)).status).toBe(403);
+    expect((await as(stranger.token)).status).toBe(404);
+    const extra = await as(operator.token, { targets: ['everything'] });
+    expect(extra.status).toBe(400);
+    expect(JSON.stringify(extra.body.error)).toContain('targets');
+    // A completed job has nothing to retry.
+    expect((await as(operator.token)).body.error.message).toMatch(/completed on every target; nothing to retry/);
+
     // Both ends of each link, and the audit log.
     const linked = await detail(original.id);
     expect(linked.retry.retriedAs.map((r) => r.id)).toEqual([second.id]);
