@@ -33,8 +33,7 @@ export const StepList = ({ progress }: { progress: JobProgress }) => (
               {t.pending ? `, ${t.pending} pending` : ''}
               {t.skipped ? `, ${t.skipped} skipped` : ''}
               {t.rolledBack ? `, ${t.rolledBack} rolled back` : ''}
-              {t.doneBefore ? `, ${t.doneBefore} done in an earlier job` : ''})
-              {took && ` · ${took}`}
+              {t.doneBefore ? `, ${t.doneBefore} done in an earlier job` : ''}){took && ` · ${took}`}
             </span>
           </li>
         );
