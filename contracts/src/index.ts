@@ -18,6 +18,7 @@ export * from './progress.js';
 export * from './activities.js';
 export * from './decision.js';
 export * from './workflow-input.js';
+export * from './job-resume.js';
 export * from './carried-job-state.js';
 export * from './issues.js';
 export * from './inventory.js';

@@ -30,6 +30,8 @@ export const StepProgress = z.object({
     skipped: z.number().int(),
     /** Targets on which this step's change was undone. */
     rolledBack: z.number().int(),
+    /** A retry job only: targets on which the step stands from an earlier job, so it does not run here. */
+    doneBefore: z.number().int().optional(),
   }),
   /** Expected seconds of one target's run of this step, and where that figure came from. */
   expectedSeconds: z.number().nullable(),
@@ -50,6 +52,8 @@ export const Cell = {
   rolledBack: 'R',
   rollbackFailed: 'X',
   cancelled: 'C',
+  /** A retry job only: the step stands on the target from an earlier job of its lineage; not run here. */
+  doneBefore: 'D',
   notInStep: ' ',
 } as const;
 export type Cell = (typeof Cell)[keyof typeof Cell];
@@ -138,6 +142,8 @@ export const JobProgress = z.object({
     /** Hosts left half-changed (state `rollback_failed`), bounded; absent from runs before it was kept. */
     halfChanged: z.array(HalfChangedHost).optional(),
   }),
+  /** A retry job only: the job it retries and the first job of its lineage. */
+  retryOf: z.object({ jobId: z.string(), rootJobId: z.string() }).optional(),
   /** How many times the workflow continued as new to keep its history short. */
   runs: z.number().int(),
   /** The most recent log lines (bounded). */

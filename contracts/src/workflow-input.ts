@@ -1,3 +1,4 @@
+import type { JobResume } from './job-resume.js';
 import type { Plan } from './plan.js';
 import type { TargetRef } from './target.js';
 import type { RiskLevel } from './tools.js';
@@ -38,6 +39,11 @@ export interface RunJobInput {
   requestedBy: string;
   approval: ApprovalPolicy;
   options: JobOptions;
+  /**
+   * A retry job only: where each target starts and the steps it carries from the jobs before (see
+   * `JobResume`). Steps before a target's start are shown done (`Cell.doneBefore`) and never run.
+   */
+  resume?: JobResume;
   /** The state a previous run handed over when it continued as new; absent on the first run. */
   carried?: unknown;
 }

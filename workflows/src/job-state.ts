@@ -38,7 +38,9 @@ export class JobState {
     private readonly stepTargets: readonly (readonly number[])[],
     /** The executor's own column (steps without targets), or -1: it never drops out of later steps. */
     private readonly executorIndex: number,
-    seed: CarriedJobState | { approval: ApprovalState; now: Date },
+    seed: CarriedJobState | { approval: ApprovalState; now: Date; starts?: readonly number[] },
+    /** A retry job only: the job it retries and the first job of its lineage. */
+    private readonly retryOf?: { jobId: string; rootJobId: string },
   ) {
     if ('phase' in seed) {
       this.data = seed;
@@ -57,9 +59,10 @@ export class JobState {
           observedMs: 0,
           observedCount: 0,
         })),
-        cells: stepTargets.map((indexes) => {
+        // A retry job's target starts where it stopped: the steps before stand from an earlier job.
+        cells: stepTargets.map((indexes, step) => {
           const row = new Array<string>(targetNames.length).fill(Cell.notInStep);
-          for (const i of indexes) row[i] = Cell.pending;
+          for (const i of indexes) row[i] = step < (seed.starts?.[i] ?? 0) ? Cell.doneBefore : Cell.pending;
           return row.join('');
         }),
         targetStates: targetNames.map(() => 'pending'),
@@ -214,7 +217,8 @@ export class JobState {
   recordUndone(step: number, target: number, ok: boolean, failure: CompensationFailure | null, now: Date): void {
     if (ok) {
       this.data.rollback.undone += 1;
-      if (this.cell(step, target) === Cell.succeeded) this.setCell(step, target, Cell.rolledBack);
+      const was = this.cell(step, target);
+      if (was === Cell.succeeded || was === Cell.doneBefore) this.setCell(step, target, Cell.rolledBack);
       this.log(
         now,
         'info',
@@ -331,6 +335,7 @@ export class JobState {
           pending: count(Cell.pending),
           skipped: count(Cell.skipped),
           rolledBack: count(Cell.rolledBack),
+          ...(this.retryOf && { doneBefore: count(Cell.doneBefore) }),
         },
         expectedSeconds: expected.seconds === null ? null : Math.round(expected.seconds * 10) / 10,
         expectedFrom: expected.from,
@@ -382,6 +387,7 @@ export class JobState {
           notUndone: [...h.notUndone],
         })),
       },
+      ...(this.retryOf && { retryOf: { ...this.retryOf } }),
       runs: data.runs + 1,
       logs: [...data.logs],
     };

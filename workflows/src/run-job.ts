@@ -29,6 +29,7 @@ import { layOut } from './job-layout.js';
 import { outcomeOf } from './job-outcome.js';
 import { JobState } from './job-state.js';
 import { RecordsQueue, records } from './records-queue.js';
+import { carriedUndo } from './saga.js';
 import { describeOutcome, runWhenRecorded } from './run-step.js';
 import { describeTimer, runTimer } from './timer-step.js';
 
@@ -66,6 +67,7 @@ class JobRun {
       executorIndex,
       carried ?? {
         now,
+        ...(input.resume && { starts: this.targets.map((t) => input.resume?.targets[t.id]?.start ?? 0) }),
         approval: {
           required: approval.required,
           status: approval.required ? 'pending' : 'not_required',
@@ -75,7 +77,10 @@ class JobRun {
           deadline: approval.required ? new Date(now.getTime() + approval.timeoutSeconds * 1000).toISOString() : null,
         },
       },
+      input.resume && { jobId: input.resume.retryOf, rootJobId: input.resume.rootJobId },
     );
+    // A retry job starts with the undo of what its targets carry (a continued run was handed its stacks).
+    if (!carried && input.resume) Object.assign(this.data.undo, carriedUndo(this.plan, input.resume, this.targets));
     this.queue = new RecordsQueue(input.jobId, input.planHash, this.state);
     this.fanOut = new FanOut(this.plan, input.options, this.state, this.jobTargetCount, this.queue);
     this.saga = new Compensation(input, this.targets, this.state, this.queue);
@@ -127,8 +132,9 @@ class JobRun {
   private async confirmStart(): Promise<void> {
     const { input } = this;
     if (input.carried !== undefined) return;
-    const { jobId, tenantId, plan, planHash, risk, requestedBy, targets, stepTargets, approval } = input;
+    const { jobId, tenantId, plan, planHash, risk, requestedBy, targets, stepTargets, approval, resume } = input;
     await records.confirmJob({
+      ...(resume && { resume }),
       jobId,
       tenantId,
       plan,

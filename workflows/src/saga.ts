@@ -1,4 +1,15 @@
-import { Action, MissingFact, fillFacts, type Step, type UndoEntry } from '@opsc/contracts';
+import {
+  Action,
+  MissingFact,
+  actionRisk,
+  fillFacts,
+  type ActionOutput,
+  type JobResume,
+  type Plan,
+  type Step,
+  type TargetRef,
+  type UndoEntry,
+} from '@opsc/contracts';
 import { changeOf } from './change-of.js';
 import type { Outcome } from './run-step.js';
 
@@ -46,4 +57,43 @@ export const undoEntryFor = (step: Step, index: number, outcome: Outcome): UndoE
     };
   }
   return { step: index, action: parsed.data };
+};
+
+/**
+ * A retry job's starting undo stacks: for each target, what undoes the steps it carries from the
+ * jobs before (`RunJobInput.resume`), built from the facts those jobs recorded exactly as their own
+ * runs built them (a command's facts, an HTTP step's none), so the executor's gate, which fills the
+ * undo from the same recorded row, admits it. Oldest first, like a stack the job built itself.
+ */
+export const carriedUndo = (
+  plan: Plan,
+  resume: JobResume,
+  targets: readonly TargetRef[],
+): Record<string, UndoEntry[]> => {
+  const out: Record<string, UndoEntry[]> = {};
+  for (const [t, target] of targets.entries()) {
+    const carried = resume.targets[target.id];
+    if (!carried) continue;
+    for (const [i, step] of plan.steps.entries()) {
+      const done = carried.done[step.id];
+      if (!done || i >= carried.start || actionRisk(step.action) === 'read') continue;
+      const output: ActionOutput | undefined =
+        step.action.method === 'http'
+          ? undefined
+          : {
+              kind: 'command',
+              exitCode: 0,
+              signal: null,
+              stdout: '',
+              stderr: '',
+              stdoutTruncated: false,
+              stderrTruncated: false,
+              durationMs: 0,
+              facts: done.facts ?? {},
+            };
+      const entry = undoEntryFor(step, i, { ok: true, ...(output && { output }), durationMs: 0 });
+      if (entry) (out[t] ??= []).push(entry);
+    }
+  }
+  return out;
 };

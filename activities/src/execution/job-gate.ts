@@ -10,6 +10,7 @@ import {
   fillFacts,
   isFinalJobStatus,
   type ExecutionMethod,
+  type JobResume,
   type Plan,
   type TargetRef,
 } from '@opsc/contracts';
@@ -35,6 +36,8 @@ export interface ExecutionRequest {
  * the request must come from the job's own workflow, the job must be unfinished and, if it needs
  * approval, approved by a person whose decision the API recorded, and the step, target, time limit
  * and action must be the plan's (an undo: the step's rollback filled with what the step reported there).
+ * A retry job runs no step its target carries from an earlier job, and undoes such a step only with
+ * what the linked job recorded for it there (`jobs.resume`, docs/retry.md).
  */
 export interface JobGate {
   admit(request: ExecutionRequest): Promise<void>;
@@ -45,6 +48,8 @@ interface JobRecord {
   plan: Plan;
   planHash: string;
   targets: { targets: TargetRef[]; stepTargets: Record<string, number[]> };
+  /** A retry job only: where each target starts and which job each step before that stands from. */
+  resume: JobResume | null;
   /** Set once the job was seen approved (or needing no approval): an approval is never taken back. */
   approved: boolean;
   /** When its status was last read and the job was unfinished. */
@@ -91,8 +96,9 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
       resolved_targets: JobRecord['targets'];
       status: string;
       approved: boolean;
+      resume: JobResume | null;
     }>(
-      `SELECT j.tenant_id, j.plan, j.plan_hash, j.resolved_targets, j.status,
+      `SELECT j.tenant_id, j.plan, j.plan_hash, j.resolved_targets, j.status, j.resume,
               EXISTS (SELECT 1 FROM job_decisions d
                        WHERE d.job_id = j.id AND d.action = 'approve' AND d.status IN ('confirmed', 'applied')
                          AND d.plan_hash = j.plan_hash AND d.role IN ('approver', 'admin')
@@ -110,6 +116,7 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
         plan: row.plan,
         planHash: row.plan_hash,
         targets: row.resolved_targets,
+        resume: row.resume ?? null,
         approved,
         statusAt: Date.now(),
       },
@@ -182,6 +189,46 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
     });
   };
 
+  /**
+   * What a carried step reported on the target in the job it stands from (a retry job's undo of a
+   * step it did not run): only a success of that job, of the same tenant and plan hash, counts.
+   */
+  const carriedFactsOf = async (
+    job: JobRecord,
+    linkedJobId: string,
+    stepId: string,
+    targetId: string,
+  ): Promise<Record<string, string> | null> =>
+    wait.outlast(`what step ${stepId} reported on target ${targetId} in job ${linkedJobId}`, async () => {
+      const { rows } = await pool.query<{ facts: Record<string, string> | null }>(
+        `SELECT r.facts FROM step_results r JOIN jobs j ON j.id = r.job_id
+          WHERE r.job_id = $1 AND r.step_id = $2 AND r.target_id = $3 AND r.status = 'succeeded'
+            AND j.tenant_id = $4 AND j.plan_hash = $5`,
+        [linkedJobId, stepId, targetId, job.tenantId, job.planHash],
+      );
+      return rows[0] ? (rows[0].facts ?? {}) : null;
+    });
+
+  /** A retry job's undo of a step its target carries: the facts the linked job recorded, or a refusal. */
+  const undoFacts = async (
+    request: ExecutionRequest,
+    job: JobRecord,
+    stepId: string,
+  ): Promise<Record<string, string> | null> => {
+    const resumed = job.resume?.targets[request.target.id];
+    const index = job.plan.steps.findIndex((s) => s.id === stepId);
+    if (!resumed || index >= resumed.start) return factsOf(request.jobId, stepId, request.target.id);
+    const carried = resumed.done[stepId];
+    if (!carried)
+      return refuse(`job ${request.jobId} neither ran nor carries step ${stepId} on ${request.target.name}: no undo`);
+    const facts = await carriedFactsOf(job, carried.jobId, stepId, request.target.id);
+    if (facts === null)
+      return refuse(
+        `job ${carried.jobId}, which job ${request.jobId} carries step ${stepId} on ${request.target.name} from, has no success of it on record`,
+      );
+    return facts;
+  };
+
   return {
     async admit(request) {
       if (request.workflowId !== request.jobId)
@@ -205,10 +252,17 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
         refuse(
           `step ${step.id} of job ${request.jobId} runs for ${step.timeoutSeconds} s, not ${String(request.timeoutSeconds).slice(0, 40)}`,
         );
+      // A retry job never runs again a step that stands on the target from an earlier job.
+      const resumed = job.resume?.targets[request.target.id];
+      const index = job.plan.steps.indexOf(step);
+      if (!undo && resumed && index < resumed.start)
+        refuse(
+          `step ${step.id} stands on ${request.target.name} from job ${resumed.done[step.id]?.jobId ?? 'an earlier job'}; retry job ${request.jobId} does not run it again`,
+        );
       let action: Action = step.action;
       if (undo) {
         if (!step.rollback) return refuse(`step ${step.id} of job ${request.jobId} has no undo`);
-        const facts = await factsOf(request.jobId, step.id, request.target.id);
+        const facts = await undoFacts(request, job, step.id);
         // No record of the step on that target yet: another executor may still hold it, waiting for
         // the database. Not admitted, and asked again later (retryable), never refused for good.
         if (facts === null) {

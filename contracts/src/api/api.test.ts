@@ -80,6 +80,7 @@ const detail = {
   targets: [{ id: 't1', name: 'web-1' }],
   progress: null,
   progressError: 'no worker',
+  retry: { retryOf: null, rootJobId: null, retriedAs: [], available: [], unavailable: 'still running', resume: null },
   links,
 };
 const result = {

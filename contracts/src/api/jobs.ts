@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JobResume } from '../job-resume.js';
 import { Plan } from '../plan.js';
 import { StorableText } from '../plain-text.js';
 import { JobProgress } from '../progress.js';
@@ -41,6 +42,8 @@ export const RejectBody = z.strictObject({ comment: Comment });
 /** `pause` and `resume`. */
 export const ControlBody = z.strictObject({ comment: Comment });
 export const CancelBody = z.strictObject({ comment: Comment, mode: z.enum(['finish', 'interrupt']).default('finish') });
+/** `POST /api/jobs/:id/retry`. */
+export const RetryBody = z.strictObject({ comment: Comment });
 export const DecideBody = z.strictObject({ choice: z.enum(['continue', 'rollback']), comment: Comment });
 
 const commaList = <T extends z.ZodType<unknown, string>>(item: T) =>
@@ -153,6 +156,44 @@ export type JobListItem = z.infer<typeof JobListItem>;
 export const JobList = z.object({ jobs: z.array(JobListItem), next: z.object({ before: Timestamp }).nullable() });
 export type JobList = z.infer<typeof JobList>;
 
+/** A target a retry runs again, and the step it starts at (the steps before stand from the jobs named). */
+export const RetriedTarget = z.object({
+  target: z.string(),
+  stepId: z.string(),
+  stepName: z.string(),
+  /** 1-based. */
+  stepNumber: z.number().int(),
+  /** By step id: the job each step it does not run again stands from. */
+  carried: z.record(z.string(), z.string()),
+  /** Its changes were undone, so it starts again at its first step. */
+  rolledBack: z.boolean(),
+});
+export type RetriedTarget = z.infer<typeof RetriedTarget>;
+
+/** How a job is linked to its retries: what it retries, what retried it, and what a retry of it would run now. */
+export const JobRetry = z.object({
+  /** The job this one retries, and the first of its lineage; null when it is no retry. */
+  retryOf: z.string().nullable(),
+  rootJobId: z.string().nullable(),
+  /** Jobs that retry this one, oldest first. */
+  retriedAs: z.array(z.object({ id: z.string(), status: JobStatus })),
+  /** What `POST /api/jobs/:id/retry` would run now; empty when nothing can be retried. */
+  available: z.array(RetriedTarget),
+  /** Why a retry is not available now (finished without failures, still running, retried already), or null. */
+  unavailable: z.string().nullable(),
+  /** A retry job only: per target id, the step it started at and the jobs the steps before stand from. */
+  resume: JobResume.nullable(),
+});
+export type JobRetry = z.infer<typeof JobRetry>;
+
+/** The answer to `POST /api/jobs/:id/retry` (201): a new job, linked to the one retried. */
+export const RetryCreated = JobCreated.extend({
+  retryOf: z.string(),
+  rootJobId: z.string(),
+  retried: z.array(RetriedTarget),
+});
+export type RetryCreated = z.infer<typeof RetryCreated>;
+
 /** `GET /api/jobs/:id`: the record, the plan, and the workflow's live progress when it answers. */
 export const JobDetail = z.object({
   id: z.string(),
@@ -177,6 +218,7 @@ export const JobDetail = z.object({
   progress: JobProgress.nullable(),
   /** Why `progress` is null: the workflow did not answer its query (no worker, or it is closed). */
   progressError: z.string().nullable(),
+  retry: JobRetry,
   links: JobLinks,
 });
 export type JobDetail = z.infer<typeof JobDetail>;

@@ -12,6 +12,8 @@ import {
   JobListQuery,
   RejectBody,
   ResultsQuery,
+  RetryBody,
+  RetryCreated,
 } from './jobs.js';
 import { PlanAnswer, PlanRequestBody, ToolList } from './plans.js';
 import { StepResultPage } from './results.js';
@@ -57,6 +59,16 @@ export const JOB_ROUTES: readonly ApiRoute[] = [
     role: 'viewer',
     summary: 'A job: its record, plan and live progress.',
     answers: { 200: JobDetail },
+  },
+  {
+    method: 'POST',
+    path: '/api/jobs/:id/retry',
+    role: 'operator',
+    summary:
+      'Retries a failed or cancelled job: a linked job over only the targets that did not get through, each from the step where it stopped.',
+    body: RetryBody,
+    answers: { 201: RetryCreated },
+    errors: ['Conflict', 'PlanInvalid', 'Unavailable'],
   },
   {
     method: 'GET',

@@ -8,12 +8,14 @@ import {
   JobListQuery as ListQuery,
   RejectBody,
   ResultsQuery,
+  RetryBody,
   createJobSchema,
   type ControlAnswer,
   type JobCreated,
   type JobDetail,
   type JobLinks,
   type JobList,
+  type RetryCreated,
   type Sent,
   type StepResultPage,
   type StepResultView,
@@ -27,6 +29,7 @@ import { controlJob, type DecisionFields } from '../jobs/job-control.js';
 import { jobDetail, jobList, jobOf, jobResults } from '../jobs/job-queries.js';
 import type { StepResultRow } from '../jobs/job-store.js';
 import { encodeCursor } from '../jobs/result-cursor.js';
+import { retryJob, retryView } from '../jobs/retry-job.js';
 import { submitJob } from '../jobs/submit-job.js';
 
 const resultView = (r: StepResultRow): Sent<StepResultView> => ({
@@ -142,8 +145,26 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       targets: job.resolved_targets.targets,
       progress,
       progressError,
+      retry: await retryView(deps.pool, job),
       links: linksOf(id),
     } satisfies Sent<JobDetail>);
+  });
+
+  router.post('/:id/retry', requireRole('operator'), async (req, res) => {
+    const { comment } = parseBody(RetryBody, req);
+    const created = await retryJob(deps, callerOf(req, res), String(req.params.id), comment);
+    res.status(201).json({
+      id: created.id,
+      status: 'queued',
+      planHash: created.planHash,
+      risk: created.risk,
+      approvalRequired: created.approvalRequired,
+      summary: null,
+      retryOf: created.retryOf,
+      rootJobId: created.rootJobId,
+      retried: created.retried,
+      links: linksOf(created.id),
+    } satisfies Sent<RetryCreated>);
   });
 
   // The per-target results with their full stored output, a page at a time: a job over a thousand

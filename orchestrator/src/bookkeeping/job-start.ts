@@ -13,6 +13,7 @@ interface JobRecord {
   approval: unknown;
   resolved_targets: { targets?: unknown; stepTargets?: unknown } | null;
   four_eyes: boolean;
+  resume: unknown;
 }
 
 /** Why this start is not the job the API recorded, or null when it is. */
@@ -32,6 +33,10 @@ const mismatch = (jobId: string, input: ConfirmJobInput, row: JobRecord | undefi
   ) {
     return 'the targets are not the ones resolved for the job';
   }
+  // A retry job starts each target where the API recorded it; a start that says otherwise (or
+  // resumes a job that is no retry) would skip or repeat steps.
+  if (canonicalJson(input.resume ?? null) !== canonicalJson(row.resume ?? null))
+    return 'where the targets start is not what was recorded for the job';
   if (!input.approval.required && (row.risk !== 'read' || input.plan.policies.approvalRequired))
     return 'the job needs an approval the input leaves out';
   if (!input.approval.fourEyes && row.four_eyes) return 'the tenant has four-eyes on and the input turns it off';
@@ -52,7 +57,7 @@ export const createConfirmJob =
       throw ApplicationFailure.nonRetryable('a job is confirmed by its own workflow only', ErrorType.Forbidden);
     const jobId = execution.workflowId;
     const { rows } = await pool.query<JobRecord>(
-      `SELECT j.tenant_id, j.plan_hash, j.requested_by, j.status, j.risk, j.approval, j.resolved_targets, t.four_eyes
+      `SELECT j.tenant_id, j.plan_hash, j.requested_by, j.status, j.risk, j.approval, j.resolved_targets, j.resume, t.four_eyes
        FROM jobs j JOIN tenants t ON t.id = j.tenant_id WHERE j.id = $1`,
       [jobId],
     );

@@ -1,6 +1,6 @@
 import type { JobTargets } from '../inventory/step-targets.js';
 import type pg from 'pg';
-import type { JobOrigin, JobStatus, Plan, PlanSummary, RiskLevel } from '@opsc/contracts';
+import type { JobOrigin, JobResume, JobStatus, Plan, PlanSummary, RiskLevel } from '@opsc/contracts';
 import type { JobApproval, JobEventEntry, JobOutcome } from '@opsc/contracts/api';
 
 export interface JobRow {
@@ -25,6 +25,10 @@ export interface JobRow {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  /** A retry job only (see `JobResume`); absent before migration 013. */
+  retry_of?: string | null;
+  root_job_id?: string | null;
+  resume?: JobResume | null;
 }
 
 export interface StepResultRow {

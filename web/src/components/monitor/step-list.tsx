@@ -32,7 +32,8 @@ export const StepList = ({ progress }: { progress: JobProgress }) => (
               {t.running ? `, ${t.running} running` : ''}
               {t.pending ? `, ${t.pending} pending` : ''}
               {t.skipped ? `, ${t.skipped} skipped` : ''}
-              {t.rolledBack ? `, ${t.rolledBack} rolled back` : ''}){took && ` · ${took}`}
+              {t.rolledBack ? `, ${t.rolledBack} rolled back` : ''}
+              {t.doneBefore ? `, ${t.doneBefore} done in an earlier job` : ''}){took && ` · ${took}`}
             </span>
           </li>
         );

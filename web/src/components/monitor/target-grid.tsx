@@ -9,6 +9,7 @@ const TITLE: Record<string, string> = {
   rolledBack: 'rolled back',
   rollbackFailed: 'undo failed',
   cancelled: 'cancelled',
+  doneBefore: 'done in an earlier job',
   notInStep: 'not in this step',
 };
 const GLYPH: Record<string, string> = {
@@ -20,6 +21,7 @@ const GLYPH: Record<string, string> = {
   rolledBack: '↺',
   rollbackFailed: '!',
   cancelled: '⊘',
+  doneBefore: '✓',
   notInStep: '',
 };
 
@@ -28,10 +30,13 @@ export const TargetGrid = ({
   progress,
   onOpen,
   selected,
+  doneIn,
 }: {
   progress: JobProgress;
   onOpen: (target: string, stepId: string) => void;
   selected: string | null;
+  /** A retry job: the job a step it does not run again on a target was done in. */
+  doneIn?: (target: string, stepId: string) => string | undefined;
 }) => (
   <section className="panel" aria-label="Targets by step">
     <h3>Targets × steps</h3>
@@ -63,14 +68,16 @@ export const TargetGrid = ({
               </td>
               {progress.steps.map((s, si) => {
                 const state = cellStatus(progress.matrix[si]?.[ti] ?? ' ');
+                const earlier = state === 'doneBefore' ? doneIn?.(target, s.id) : undefined;
+                const label = earlier ? `done in job ${earlier}` : TITLE[state];
                 return (
                   <td key={s.id} className="cell-td">
                     <button
                       type="button"
                       className={`cell cell-${state}`}
                       data-cell={state}
-                      title={`${target} · ${s.name}: ${TITLE[state]}`}
-                      aria-label={`${target}, ${s.name}: ${TITLE[state]}`}
+                      title={`${target} · ${s.name}: ${label}`}
+                      aria-label={`${target}, ${s.name}: ${label}`}
                       onClick={() => onOpen(target, s.id)}
                     >
                       {GLYPH[state]}

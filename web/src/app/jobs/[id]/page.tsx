@@ -12,6 +12,7 @@ import { OriginNote } from '../../../components/origin';
 import { Controls } from '../../../components/monitor/controls';
 import { LiveLog } from '../../../components/monitor/live-log';
 import { ProgressHeader } from '../../../components/monitor/progress-header';
+import { RetryPanel } from '../../../components/monitor/retry-panel';
 import { StepList } from '../../../components/monitor/step-list';
 import { TargetGrid } from '../../../components/monitor/target-grid';
 import { TargetOutput } from '../../../components/monitor/target-output';
@@ -113,6 +114,11 @@ export default function JobMonitorPage() {
     );
   if (!job) return <p className="muted">Loading job…</p>;
   const status = progress?.status ?? job.status;
+  const resume = job.retry.resume;
+  const doneIn = (target: string, stepId: string) => {
+    const id = job.targets.find((t) => t.name === target)?.id ?? (target === 'executor' ? 'executor' : '');
+    return resume?.targets[id]?.done[stepId]?.jobId;
+  };
   return (
     <div className="monitor" data-testid="job-monitor" data-status={status}>
       <header className="job-head panel">
@@ -167,6 +173,7 @@ export default function JobMonitorPage() {
         )}
         <Controls jobId={job.id} status={status} progress={progress} onDone={() => void load()} />
       </header>
+      <RetryPanel job={job} />
 
       {progress ? (
         <>
@@ -194,7 +201,7 @@ export default function JobMonitorPage() {
           )}
           <div className="monitor-grid">
             <StepList progress={progress} />
-            <TargetGrid progress={progress} selected={open?.target ?? null} onOpen={openOutput} />
+            <TargetGrid progress={progress} selected={open?.target ?? null} onOpen={openOutput} doneIn={doneIn} />
           </div>
           {open && (
             <TargetOutput
