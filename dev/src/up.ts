@@ -38,6 +38,7 @@ const main = async () => {
   const started = Date.now();
   const unknown = process.argv.slice(2).filter((arg) => arg !== '--demo');
   if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]}: the only one is --demo`);
+  const demo = process.argv.includes('--demo');
   const stack: {
     temporal?: RunningDevServer;
     postgres?: RunningPostgres;
@@ -180,7 +181,7 @@ const main = async () => {
   ]);
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   say(
-    `  Web app        http://127.0.0.1:${webPort}   (first admin: npm run create-admin -- --tenant acme --username alice --password-stdin)`,
+    `  Web app        http://127.0.0.1:${webPort}   ${demo ? '(the demo users: below)' : '(first admin: npm run create-admin -- --tenant acme --username alice --password-stdin)'}`,
   );
   say(`  API            http://127.0.0.1:${apiPort}/api   (health: /api/health)`);
   say(`  Temporal       ${temporalAddress}   namespace ${namespace}`);
@@ -192,7 +193,7 @@ const main = async () => {
   if (stack.llm)
     say(`  Local LLM      ${stack.llm.baseUrl}   model ${stack.llm.model} (the planner's; log: .data/logs/llm.log)`);
   say('A crashed service restarts by itself; Ctrl-C stops everything.');
-  if (!process.argv.includes('--demo')) return;
+  if (!demo) return;
   stack.demo = createDemo({
     apiUrl: `http://127.0.0.1:${apiPort}`,
     webUrl: `http://127.0.0.1:${webPort}`,
