@@ -63,12 +63,12 @@ if [[ " $* " != *" --test "* ]] && [ "${OPSC_SKIP_APT:-}" != 1 ]; then
 fi
 
 # The test suite's fleet of real OpenSSH servers needs sshd and sudo; the WinRM fleet makes its TLS
-# certificates with openssl (`setup.sh --test` only).
-if [ "${1:-}" = "--test" ] && { [ ! -x /usr/sbin/sshd ] || ! command -v sudo >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; }; then
+# certificates with openssl (`setup.sh --test`, and `--demo` for `npm run demo`'s fleets).
+if [[ " $* " == *" --test "* || " $* " == *" --demo "* ]] && { [ ! -x /usr/sbin/sshd ] || ! command -v sudo >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; }; then
   if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
-    say "the tests need openssh-server, sudo and openssl installed (and root to run the sshd fleet)"; exit 1
+    say "the test and demo fleets need openssh-server, sudo and openssl installed (and root to run the sshd fleet)"; exit 1
   fi
-  say "installing openssh-server, sudo and openssl for the test fleets"
+  say "installing openssh-server, sudo and openssl for the test and demo fleets"
   # No service may start from the package scripts: the fleet starts its own sshd processes by PID.
   own_policy=no
   if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; own_policy=yes; fi

@@ -12,3 +12,15 @@ export {
   type RestartDecision,
 } from './restart-policy.js';
 export { apiDocs } from './api-docs.js';
+export {
+  ALREADY_STOPPED,
+  DEMO_TENANT,
+  DEMO_USERS,
+  DENY_COPY,
+  LINUX_HOSTS,
+  SAMPLE_ARTIFACT,
+  SEED_REQUESTS,
+  STATION_EXE,
+  WINDOWS_HOSTS,
+  type DemoHost,
+} from './demo/seed-shape.js';

@@ -7,6 +7,10 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export const ORCHESTRATOR_MAIN = fileURLToPath(new URL('../../orchestrator/dist/main.js', import.meta.url));
 export const EXECUTOR_MAIN = fileURLToPath(new URL('../../executor-worker/dist/main.js', import.meta.url));
+export const ORCHESTRATOR_CLI = fileURLToPath(new URL('../../orchestrator/dist/cli.js', import.meta.url));
+/** The test fleets' CLIs, which the demo runs (testkit/src/fleet-cli.ts, winrm-fleet-cli.ts). */
+export const SSH_FLEET_CLI = fileURLToPath(new URL('../../testkit/dist/fleet-cli.js', import.meta.url));
+export const WINRM_FLEET_CLI = fileURLToPath(new URL('../../testkit/dist/winrm-fleet-cli.js', import.meta.url));
 
 /** Where `npm run up` keeps its state (OPSC_DATA_DIR, default `.data/`), and the embedded PostgreSQL inside it. */
 export const DATA_DIR = process.env.OPSC_DATA_DIR

@@ -24,6 +24,11 @@ export interface StartServiceOptions {
   env: NodeJS.ProcessEnv;
   /** Each output line (stdout and stderr); default: discarded. */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * What the child gets if this process exits with it still running (default SIGKILL). SIGTERM
+   * lets a child that owns processes of its own (a test fleet's sshd hosts) stop them first.
+   */
+  exitSignal?: NodeJS.Signals;
 }
 
 /** Starts a Node service as a child process whose every line is handed to `onLine`. */
@@ -40,7 +45,7 @@ export const startService = (options: StartServiceOptions): ServiceProcess => {
   const pid = child.pid;
   const guard = () => {
     try {
-      process.kill(pid, 'SIGKILL');
+      process.kill(pid, options.exitSignal ?? 'SIGKILL');
     } catch {
       // Already gone.
     }

@@ -10,12 +10,14 @@ import { startService, waitForHttpOk, type ServiceProcess } from './service-proc
 import { superviseService, type Supervisor } from './supervise-service.js';
 import { startWeb } from './web-process.js';
 import { plannerEnv, startLocalLlm, type RunningLocalLlm } from '@opsc/llm';
+import { createDemo, type Demo } from './demo/start-demo.js';
 
 /**
  * `npm run up`: Temporal dev server + PostgreSQL (embedded unless configured) + orchestrator +
  * executor + web app, in the foreground. A service that crashes is restarted with backoff; one that
  * keeps crashing at start stops the stack. Ctrl-C (or SIGTERM) stops everything in reverse order.
- * State lives in `.data/` (OPSC_DATA_DIR).
+ * State lives in `.data/` (OPSC_DATA_DIR). `--demo` (`npm run demo`) also starts small SSH and WinRM
+ * fleets shaped like the seeds, with inventory, two users and a sample artifact (dev/src/demo/).
  */
 const env = process.env;
 const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
@@ -34,17 +36,22 @@ const prefix = (name: string) => (line: string) => process.stdout.write(`[${name
 
 const main = async () => {
   const started = Date.now();
+  const unknown = process.argv.slice(2).filter((arg) => arg !== '--demo');
+  if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]}: the only one is --demo`);
+  const demo = process.argv.includes('--demo');
   const stack: {
     temporal?: RunningDevServer;
     postgres?: RunningPostgres;
     llm?: RunningLocalLlm;
     services: Supervisor[];
+    demo?: Demo;
   } = { services: [] };
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
     say('stopping…');
+    await stack.demo?.stop();
     for (const service of [...stack.services].reverse()) await service.stop();
     await stack.llm?.stop();
     await stack.temporal?.stop();
@@ -141,12 +148,13 @@ const main = async () => {
     temporal: stack.temporal,
     llmPort: stack.llm && port('OPSC_LLM_PORT', 8091),
   });
+  const artifactDir = env.EXECUTOR_ARTIFACT_DIR ?? path.join(DATA_DIR, 'artifacts');
   const executor = supervise('executor', () =>
     startService({
       name: 'executor',
       script: EXECUTOR_MAIN,
       env: {
-        EXECUTOR_ARTIFACT_DIR: path.join(DATA_DIR, 'artifacts'),
+        EXECUTOR_ARTIFACT_DIR: artifactDir,
         ...common,
         DATABASE_URL: urls.executor,
         EXECUTOR_EGRESS_DENY: egressDeny,
@@ -173,7 +181,7 @@ const main = async () => {
   ]);
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   say(
-    `  Web app        http://127.0.0.1:${webPort}   (first admin: npm run create-admin -- --tenant acme --username alice --password-stdin)`,
+    `  Web app        http://127.0.0.1:${webPort}   ${demo ? '(the demo users: below)' : '(first admin: npm run create-admin -- --tenant acme --username alice --password-stdin)'}`,
   );
   say(`  API            http://127.0.0.1:${apiPort}/api   (health: /api/health)`);
   say(`  Temporal       ${temporalAddress}   namespace ${namespace}`);
@@ -185,6 +193,20 @@ const main = async () => {
   if (stack.llm)
     say(`  Local LLM      ${stack.llm.baseUrl}   model ${stack.llm.model} (the planner's; log: .data/logs/llm.log)`);
   say('A crashed service restarts by itself; Ctrl-C stops everything.');
+  if (!demo) return;
+  stack.demo = createDemo({
+    apiUrl: `http://127.0.0.1:${apiPort}`,
+    webUrl: `http://127.0.0.1:${webPort}`,
+    temporalUi,
+    orchestratorDatabaseUrl: urls.orchestrator,
+    artifactDir,
+    dir: path.join(DATA_DIR, 'demo'),
+    say: prefix('demo'),
+  });
+  await stack.demo.start().catch((err: unknown) => {
+    say(`the demo failed: ${(err as Error).message}`);
+    void shutdown(1);
+  });
 };
 
 main().catch((err: unknown) => {

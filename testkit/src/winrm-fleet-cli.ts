@@ -1,27 +1,36 @@
-// Starts a WinRM fleet of simulated Windows hosts for manual tests and benchmarks:
-//   node testkit/dist/winrm-fleet-cli.js --size 10 [--first-octet 101] [--http-port P] [--https-port P] [--tls-dir DIR]
+// Starts a WinRM fleet of simulated Windows hosts for manual tests, benchmarks and the demo:
+//   node testkit/dist/winrm-fleet-cli.js --size 10 [--hosts FILE] [--first-octet 101] [--http-port P] [--https-port P]
+//     [--tls-dir DIR] [--state-file FILE]
 // prints one JSON line per host, then one with the paths of the CA and client certificate files,
-// and runs until SIGINT/SIGTERM.
+// and runs until SIGINT/SIGTERM. --hosts: a JSON array of per-host options (services, files,
+// denyWrite, ...; see win-host-options.ts). --state-file: kept showing each host's services and files.
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { integerOption } from './cli-options.js';
+import { readHostSpecs } from './host-spec-file.js';
+import { watchStateFile } from './winrm/state-file.js';
+import type { WinHostOptions } from './winrm/win-host-options.js';
 import { startWinrmFleet } from './winrm/winrm-fleet.js';
 
 const { values } = parseArgs({
   options: {
     size: { type: 'string' },
+    hosts: { type: 'string' },
+    'state-file': { type: 'string' },
     'first-octet': { type: 'string' },
     'http-port': { type: 'string' },
     'https-port': { type: 'string' },
     'tls-dir': { type: 'string' },
   },
 });
-const size = integerOption('size', values.size);
+const specs = values.hosts === undefined ? [] : ((await readHostSpecs(values.hosts)) as WinHostOptions[]);
+const hostOptions = (index: number): WinHostOptions => specs[index] ?? {};
+const size = integerOption('size', values.size) ?? (specs.length || undefined);
 if (size === undefined) {
   process.stderr.write(
-    'usage: winrm-fleet-cli --size N [--first-octet 101] [--http-port P] [--https-port P] [--tls-dir DIR]\n',
+    'usage: winrm-fleet-cli --size N [--hosts FILE] [--first-octet 101] [--http-port P] [--https-port P] [--tls-dir DIR] [--state-file FILE]\n',
   );
   process.exit(2);
 }
@@ -32,7 +41,10 @@ const fleet = await startWinrmFleet({
   firstOctet: integerOption('first-octet', values['first-octet']),
   httpPort: integerOption('http-port', values['http-port']),
   httpsPort: integerOption('https-port', values['https-port']),
+  host: hostOptions,
 });
+const stateFile = values['state-file'];
+const stopWatch = stateFile === undefined ? undefined : watchStateFile(fleet, hostOptions, stateFile);
 process.stderr.write(`[winrm-fleet] ${fleet.hosts.length} hosts up in ${Math.round(performance.now() - started)} ms\n`);
 
 // Clients (pywinrm, curl) want files: the CA to trust, and the client certificate and its key.
@@ -57,7 +69,10 @@ process.stdout.write(`${JSON.stringify(files)}\n`);
 
 const shutdown = (signal: NodeJS.Signals): void => {
   process.stderr.write(`[winrm-fleet] ${signal}: stopping\n`);
-  Promise.all([fleet.stop(), ownTlsDir ? rm(tlsDir, { recursive: true, force: true }) : undefined]).then(
+  Promise.all([
+    stopWatch?.().then(() => fleet.stop()) ?? fleet.stop(),
+    ownTlsDir ? rm(tlsDir, { recursive: true, force: true }) : undefined,
+  ]).then(
     () => process.exit(0),
     (err: unknown) => {
       process.stderr.write(`[winrm-fleet] stop failed: ${(err as Error).message}\n`);
