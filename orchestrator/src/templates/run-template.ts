@@ -1,7 +1,7 @@
 import { ErrorType, fillTemplatePlan, type FieldIssue } from '@opsc/contracts';
 import { templateShapeHash } from '@opsc/contracts/plan-hash';
 import { recordAudit } from '../audit.js';
-import { DomainError, InvalidPlan } from '../errors.js';
+import { DomainError, InvalidInput } from '../errors.js';
 import { atLeast } from '../identity/roles.js';
 import type { Caller, JobDeps } from '../jobs/deps.js';
 import { recordDecision } from '../jobs/decision-store.js';
@@ -131,7 +131,7 @@ export const runTemplate = async (
       `running template "${template.name}" needs the ${v.run_role} role; you are ${caller.role}`,
     );
   const filled = fillTemplatePlan(v.plan, v.parameters, request.params);
-  if (!filled.draft) throw new InvalidPlan('the parameters do not fit the template', filled.issues);
+  if (!filled.draft) throw new InvalidInput('the parameters do not fit the template', filled.issues);
   const draft = filled.draft as { policies?: Record<string, unknown> };
   if (v.approval_mode === 'required') draft.policies = { ...draft.policies, approval: 'required' };
   let job: SubmittedJob;
