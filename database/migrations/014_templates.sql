@@ -77,14 +77,17 @@ CREATE TRIGGER template_preapprovals_void_only BEFORE UPDATE ON template_preappr
 
 -- A run of a pre-approved version is approved by a decision the API records in the pre-approver's
 -- name, pointing at the pre-approval; the workflow confirms it like any approval, and the executor's
--- job gate counts it only while the pre-approval it names holds (not voided before the decision,
--- same tenant, same approver, the version's shape still the one approved).
+-- job gate counts it only for a job recorded as a run of that version (jobs.origin), while the
+-- pre-approval it names holds (not voided before the decision, same tenant, same approver, the
+-- version's shape still the one approved).
 ALTER TABLE job_decisions ADD COLUMN preapproval_id uuid REFERENCES template_preapprovals (id);
 
 GRANT SELECT, INSERT ON templates, template_versions, template_preapprovals TO opsc_orchestrator;
 GRANT UPDATE (deleted_at, description) ON templates TO opsc_orchestrator;
 GRANT UPDATE (voided_at, void_reason) ON template_preapprovals TO opsc_orchestrator;
 -- The executor's job gate reads what it needs to check a pre-approval, nothing more.
-GRANT SELECT (id, tenant_id, plan, parameters) ON template_versions TO opsc_executor;
+GRANT SELECT (id, template_id, version, tenant_id, plan, parameters) ON template_versions TO opsc_executor;
 GRANT SELECT (id, version_id, tenant_id, shape_hash, approved_by, voided_at) ON template_preapprovals TO opsc_executor;
 GRANT SELECT (preapproval_id, created_at) ON job_decisions TO opsc_executor;
+-- Which template version a job runs (migration 012), to bind a pre-approval to the jobs of that version only.
+GRANT SELECT (origin) ON jobs TO opsc_executor;

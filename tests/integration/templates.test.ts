@@ -199,6 +199,7 @@ describe('a change template', () => {
     expect(res.status).toBe(201);
     const edited = expectAnswer(TemplateDetail, res.body, 'new version');
     expect(edited).toMatchObject({ latestVersion: 2, preApproved: false });
+    expect(await detail(t.id)).toEqual(edited);
     expect(edited.versions[0]!.shapeHash).not.toBe(t.versions[0]!.shapeHash);
     expect(edited.versions[1]!.preApprovals[0]).toMatchObject({
       voidedAt: expect.any(String),
@@ -213,55 +214,72 @@ describe('a change template', () => {
     t = edited;
   });
 
-  it('the gate refuses a forged pre-approved job: a voided pre-approval, or a shape that does not match', async () => {
-    const waiting = (await run(t.id, operator, {})).body.job;
-    const job = (
-      await h.stack.pool.query<{ plan: Plan; resolved_targets: { targets: { id: string; name: string }[] } }>(
-        'SELECT plan, resolved_targets FROM jobs WHERE id = $1',
-        [waiting.id],
-      )
-    ).rows[0]!;
-    const step = job.plan.steps[0]!;
-    const request = {
-      workflowId: waiting.id,
-      jobId: waiting.id,
-      stepId: step.id,
-      target: job.resolved_targets.targets[0]!,
-      timeoutSeconds: step.timeoutSeconds,
-      method: step.action.method,
-      fields: executionFields(step.action),
+  it('the gate refuses a forged pre-approved job: a voided pre-approval, a shape that does not match, another job', async () => {
+    // A run of version 1, whose pre-approval the edit voided: it waits for approval.
+    const waiting = (await run(t.id, operator, {}, 1)).body.job;
+    const manual = await requestJson<{ id: string }>(`${api}/api/jobs`, {
+      token: operator.token,
+      body: { draft: draft() },
+    });
+    expect(manual.status).toBe(201);
+    const requestFor = async (jobId: string) => {
+      const job = (
+        await h.stack.pool.query<{ plan: Plan; resolved_targets: { targets: { id: string; name: string }[] } }>(
+          'SELECT plan, resolved_targets FROM jobs WHERE id = $1',
+          [jobId],
+        )
+      ).rows[0]!;
+      const step = job.plan.steps[0]!;
+      return {
+        workflowId: jobId,
+        jobId,
+        stepId: step.id,
+        target: job.resolved_targets.targets[0]!,
+        timeoutSeconds: step.timeoutSeconds,
+        method: step.action.method,
+        fields: executionFields(step.action),
+      };
     };
     const bobId = (await h.stack.pool.query('SELECT id FROM users WHERE username = $1', ['bob-approver'])).rows[0].id;
-    const forge = (preapprovalId: string) =>
+    /** An approval in bob's name, confirmed, naming a pre-approval: what only the database's owner could write. */
+    const forge = (jobId: string, preapprovalId: string) =>
       h.stack.pool.query(
         `INSERT INTO job_decisions (id, job_id, tenant_id, user_id, actor, role, action, plan_hash, status, preapproval_id)
          SELECT $1, id, tenant_id, $2, 'bob-approver', 'approver', 'approve', plan_hash, 'confirmed', $3 FROM jobs WHERE id = $4`,
-        [randomUUID(), bobId, preapprovalId, waiting.id],
+        [randomUUID(), bobId, preapprovalId, jobId],
       );
-    const verdict = () =>
+    const preApproval = async (shapeHash: string) => {
+      const id = randomUUID();
+      await h.stack.pool.query(
+        `INSERT INTO template_preapprovals (id, version_id, tenant_id, shape_hash, user_id, approved_by, role)
+         SELECT $1, v.id, v.tenant_id, $2, $3, 'bob-approver', 'approver' FROM template_versions v WHERE v.template_id = $4 AND v.version = 1`,
+        [id, shapeHash, bobId, t.id],
+      );
+      return id;
+    };
+    const verdict = async (jobId: string) =>
       createJobGate(executorPool)
-        .admit(request)
+        .admit(await requestFor(jobId))
         .then(
           () => 'admitted',
           (err: Error) => err.message,
         );
+    const v1 = t.versions[1]!;
     // Version 1's pre-approval was voided by the edit, before this decision.
-    await forge(t.versions[1]!.preApprovals[0]!.id);
-    expect(await verdict()).toMatch(/waits for approval/);
-    // A live pre-approval whose recorded shape is not the version's.
-    const wrongShape = randomUUID();
-    await h.stack.pool.query(
-      `INSERT INTO template_preapprovals (id, version_id, tenant_id, shape_hash, user_id, approved_by, role)
-       SELECT $1, v.id, v.tenant_id, $2, $3, 'bob-approver', 'approver' FROM template_versions v WHERE v.template_id = $4 AND v.version = 1`,
-      [wrongShape, t.versions[0]!.shapeHash, bobId, t.id],
-    );
-    await forge(wrongShape);
-    expect(await verdict()).toMatch(/waits for approval/);
-    // The control: a pre-approval that holds, of the version's own shape, is admitted.
-    expect((await preApprove(t.id, bob, t)).status).toBe(200);
-    const live = (await detail(t.id)).versions[0]!.preApprovals[0]!;
-    await forge(live.id);
-    expect(await verdict()).toBe('admitted');
+    await forge(waiting.id, v1.preApprovals[0]!.id);
+    expect(await verdict(waiting.id)).toMatch(/waits for approval/);
+    // A pre-approval that holds, but whose recorded shape is not version 1's.
+    const wrongShape = await preApproval(t.versions[0]!.shapeHash);
+    await forge(waiting.id, wrongShape);
+    expect(await verdict(waiting.id)).toMatch(/waits for approval/);
+    await h.stack.pool.query('UPDATE template_preapprovals SET voided_at = now() WHERE id = $1', [wrongShape]);
+    // The control: a pre-approval that holds, of version 1's own shape, admits the run of version 1...
+    const good = await preApproval(v1.shapeHash);
+    await forge(waiting.id, good);
+    expect(await verdict(waiting.id)).toBe('admitted');
+    // ...and nothing else: a job that is no run of the version stays unapproved.
+    await forge(manual.body.id, good);
+    expect(await verdict(manual.body.id)).toMatch(/waits for approval/);
   });
 
   it('a delete is audited with every other change, and the template no longer runs', async () => {
@@ -276,7 +294,7 @@ describe('a change template', () => {
       'template.create': 1,
       'template.update': 1,
       'template.delete': 1,
-      'template.pre-approve': 2,
+      'template.pre-approve': 1,
       'template.run': expect.any(Number),
     });
   });

@@ -104,15 +104,17 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
       `SELECT j.tenant_id, j.plan, j.plan_hash, j.resolved_targets, j.status,
               EXISTS (SELECT 1 FROM job_decisions d
                        WHERE d.job_id = j.id AND d.preapproval_id IS NULL AND ${COUNTED_APPROVAL}) AS approved,
-              -- A template run's approval, in a pre-approver's name: it counts while the pre-approval
-              -- it names held when it was recorded, for this tenant and this approver; the version's
-              -- shape is checked below against the hash the approver approved.
+              -- A template run's approval, in a pre-approver's name: it counts for a job the API recorded
+              -- as a run of that very version, while the pre-approval it names held when it was recorded,
+              -- for this tenant and this approver; the version's shape is checked below against the
+              -- hash the approver approved.
               (SELECT coalesce(jsonb_agg(jsonb_build_object('shapeHash', p.shape_hash, 'plan', v.plan, 'parameters', v.parameters)), '[]'::jsonb)
                  FROM job_decisions d
                  JOIN template_preapprovals p ON p.id = d.preapproval_id
                  JOIN template_versions v ON v.id = p.version_id
                 WHERE d.job_id = j.id AND ${COUNTED_APPROVAL}
                   AND p.tenant_id = j.tenant_id AND v.tenant_id = j.tenant_id AND p.approved_by = d.actor
+                  AND j.origin->>'templateId' = v.template_id::text AND j.origin->>'version' = v.version::text
                   AND (p.voided_at IS NULL OR p.voided_at > d.created_at)) AS preapproved
          FROM jobs j WHERE j.id = $1`,
       [jobId],

@@ -1,4 +1,4 @@
-import { ErrorType, fillTemplatePlan, type FieldIssue } from '@opsc/contracts';
+import { ErrorType, fillTemplatePlan, type FieldIssue, type JobOrigin } from '@opsc/contracts';
 import { templateShapeHash } from '@opsc/contracts/plan-hash';
 import { recordAudit } from '../audit.js';
 import { DomainError, InvalidInput } from '../errors.js';
@@ -16,11 +16,12 @@ export interface TemplateRunRequest {
   params: Record<string, unknown>;
 }
 
-/** Who or what started the run, for the job's record; a run through the API is the template's own. */
-export interface TemplateRunOrigin {
-  kind: 'template' | 'schedule' | 'trigger';
-  [key: string]: unknown;
-}
+/**
+ * Who or what started the run: a person through the API (`template`), a schedule or a trigger. The
+ * job's origin is this with the template's id and the version run (`JobOrigin`).
+ */
+export type TemplateRunOrigin =
+  { kind: 'template' } | { kind: 'schedule'; scheduleId: string } | { kind: 'trigger'; triggerId: string };
 
 export interface TemplateRunResult {
   job: SubmittedJob;
@@ -121,7 +122,7 @@ export const runTemplate = async (
   caller: Caller,
   templateId: string,
   request: TemplateRunRequest,
-  origin?: TemplateRunOrigin,
+  source: TemplateRunOrigin = { kind: 'template' },
 ): Promise<TemplateRunResult> => {
   const template = await templateOf(deps.pool, caller.tenantId, templateId);
   const v = await versionOf(deps.pool, template.id, request.version);
@@ -134,9 +135,10 @@ export const runTemplate = async (
   if (!filled.draft) throw new InvalidInput('the parameters do not fit the template', filled.issues);
   const draft = filled.draft as { policies?: Record<string, unknown> };
   if (v.approval_mode === 'required') draft.policies = { ...draft.policies, approval: 'required' };
+  const origin: JobOrigin = { ...source, templateId: template.id, version: v.version };
   let job: SubmittedJob;
   try {
-    job = await submitJob(deps, caller, { draft });
+    job = await submitJob(deps, caller, { draft }, origin);
   } catch (err) {
     if (err instanceof DomainError && err.issues)
       throw new DomainError(err.type, err.message, renamed(err.issues, sitesOf(v)));
@@ -157,7 +159,7 @@ export const runTemplate = async (
     details: {
       name: template.name,
       version: v.version,
-      origin: origin ?? { kind: 'template', templateId: template.id, version: v.version },
+      origin,
       params: Object.keys(filled.values),
       preApproved: preApproval.applied,
     },
