@@ -130,11 +130,7 @@ describe('a change template', () => {
     ]);
     const nowhere = await run(t.id, operator, { where: 'Nowhere' });
     expect(nowhere.status).toBe(422);
-    expect(nowhere.body.issues).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ path: 'params.where', message: expect.stringMatching(/Nowhere/) }),
-      ]),
-    );
+    expect(nowhere.body.issues).toEqual(expect.arrayContaining([{ path: 'params.where', message: 'no such group' }]));
     // A viewer runs nothing.
     expect((await run(t.id, viewer, {})).status).toBe(403);
   });
