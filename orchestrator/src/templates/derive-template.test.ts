@@ -61,6 +61,20 @@ describe('deriveTemplate', () => {
     expect(draft.steps[1]!.params).toEqual({ service: 'nginx' });
   });
 
+  it('keeps no default for a parameter asked to be required, and checks a given default against the schema', () => {
+    const t = deriveTemplate(
+      draft,
+      [
+        { name: 'service', binds: [{ step: 'restart', param: 'service' }], required: true },
+        { name: 'wait', binds: [{ step: 'restart', param: 'timeoutSeconds' }], default: 9999 },
+      ],
+      lookup,
+    );
+    expect(t.parameters[0]).toMatchObject({ required: true });
+    expect(t.parameters[0]).not.toHaveProperty('default');
+    expect(t.issues).toEqual([{ path: 'parameters.1.default', message: 'must be at most 3600' }]);
+  });
+
   it('names the parameter and binding at fault', () => {
     const t = deriveTemplate(
       draft,

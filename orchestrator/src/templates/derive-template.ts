@@ -129,7 +129,7 @@ export const deriveTemplate = (
     if (!merged) return;
     const constraints: Constraints = merged;
     const agreed = seen.every((v) => sameValue(v, seen[0])) ? seen[0] : undefined;
-    const dflt = spec.default !== undefined ? spec.default : agreed;
+    const dflt = spec.default !== undefined ? spec.default : spec.required ? undefined : agreed;
     const param: TemplateParam = {
       name: spec.name,
       ...constraints,
