@@ -67,7 +67,7 @@ const create = async (user: User, body: Record<string, unknown>) => {
 const detail = async (id: string) =>
   expectAnswer(TemplateDetail, (await call<TemplateDetail>(`/api/templates/${id}`, viewer)).body, 'GET template');
 const run = (id: string, user: User, params: Record<string, unknown>, version?: number) =>
-  call<TemplateRun & { issues?: { path: string; message: string }[] }>(`/api/templates/${id}/run`, user, {
+  call<TemplateRun & { error?: { issues?: { path: string; message: string }[] } }>(`/api/templates/${id}/run`, user, {
     params,
     ...(version && { version }),
   });
@@ -124,13 +124,15 @@ describe('a change template', () => {
   it('names the parameter at fault: its schema, and the inventory at run time', async () => {
     const bad = await run(t.id, operator, { service: 'nginx; reboot', colour: 'red' });
     expect(bad.status).toBe(400);
-    expect(bad.body.issues).toEqual([
+    expect(bad.body.error?.issues).toEqual([
       { path: 'params.colour', message: 'is not a parameter of this template' },
       { path: 'params.service', message: expect.stringMatching(/^must match/) },
     ]);
     const nowhere = await run(t.id, operator, { where: 'Nowhere' });
     expect(nowhere.status).toBe(422);
-    expect(nowhere.body.issues).toEqual(expect.arrayContaining([{ path: 'params.where', message: 'no such group' }]));
+    expect(nowhere.body.error?.issues).toEqual(
+      expect.arrayContaining([{ path: 'params.where', message: 'no such group' }]),
+    );
     // A viewer runs nothing.
     expect((await run(t.id, viewer, {})).status).toBe(403);
   });
