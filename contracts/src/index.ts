@@ -25,6 +25,8 @@ export * from './inventory.js';
 export * from './credentials.js';
 export * from './tools.js';
 export * from './plan-draft.js';
+export * from './template-schema.js';
+export * from './template-fill.js';
 export * from './plan-answer.js';
 export * from './quoting.js';
 export * from './placeholders.js';

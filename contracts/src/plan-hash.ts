@@ -14,3 +14,10 @@ export const canonicalJson = (value: unknown): string => {
 
 /** SHA-256 of the canonical JSON of a validated plan: what an approval will bind to. */
 export const planHash = (plan: unknown): string => createHash('sha256').update(canonicalJson(plan)).digest('hex');
+
+/**
+ * SHA-256 of a template version's shape: its plan with the `{{params.*}}` placeholders and its
+ * parameters' schema (binds, types, constraints). A pre-approval binds to it; any edit changes it.
+ */
+export const templateShapeHash = (shape: { plan: unknown; parameters: unknown }): string =>
+  planHash({ kind: 'opsc-template-shape', plan: shape.plan, parameters: shape.parameters });

@@ -5,6 +5,7 @@ import { ApiFailure, errorHandler } from './api/errors.js';
 import { healthRouter } from './api/health.js';
 import { openApiRouter } from './api/openapi-route.js';
 import { jobsRouter } from './api/jobs.js';
+import { templatesRouter } from './api/template-routes.js';
 import { authenticate } from './api/auth.js';
 import { identityRouter } from './api/identity-routes.js';
 import { inventoryRouter } from './api/inventory-routes.js';
@@ -35,6 +36,7 @@ export const createApp = (deps: ApiDeps): Express => {
   app.use('/api/openapi.json', openApiRouter());
   app.use(untilReady(deps.readiness));
   app.use('/api/jobs', authenticate(deps), jobsRouter(deps));
+  app.use('/api/templates', authenticate(deps), templatesRouter(deps));
   app.use('/api/inventory', authenticate(deps), inventoryRouter(deps));
   app.use('/api/credentials', authenticate(deps), credentialsRouter(deps));
   app.use('/api/audit', authenticate(deps), auditRouter(deps));

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type pg from 'pg';
-import { canonicalJson } from '@opsc/contracts/plan-hash';
+import { canonicalJson, templateShapeHash } from '@opsc/contracts/plan-hash';
 import {
   Action,
   EXECUTOR_TARGET,
@@ -84,6 +84,14 @@ export interface JobGateOptions {
 
 type Read = { record: JobRecord; status: string } | null;
 
+/**
+ * A person's approval of the job's plan hash, confirmed by the job's workflow. Four-eyes: the
+ * requester's own approval never counts where the tenant wants a second person.
+ */
+const COUNTED_APPROVAL = `d.action = 'approve' AND d.status IN ('confirmed', 'applied')
+  AND d.plan_hash = j.plan_hash AND d.role IN ('approver', 'admin')
+  AND NOT (d.actor = j.requested_by AND coalesce((SELECT t.four_eyes FROM tenants t WHERE t.id = j.tenant_id), true))`;
+
 export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobGate => {
   const wait = options.wait ?? createOutageWait();
   const jobs = new Map<string, JobRecord>();
@@ -97,19 +105,32 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
       status: string;
       approved: boolean;
       resume: JobResume | null;
+      preapproved: { shapeHash: string; plan: unknown; parameters: unknown }[];
     }>(
       `SELECT j.tenant_id, j.plan, j.plan_hash, j.resolved_targets, j.status, j.resume,
               EXISTS (SELECT 1 FROM job_decisions d
-                       WHERE d.job_id = j.id AND d.action = 'approve' AND d.status IN ('confirmed', 'applied')
-                         AND d.plan_hash = j.plan_hash AND d.role IN ('approver', 'admin')
-                         -- Four-eyes: the requester's own approval never counts where the tenant wants a second person.
-                         AND NOT (d.actor = j.requested_by AND coalesce((SELECT t.four_eyes FROM tenants t WHERE t.id = j.tenant_id), true))) AS approved
+                       WHERE d.job_id = j.id AND d.preapproval_id IS NULL AND ${COUNTED_APPROVAL}) AS approved,
+              -- A template run's approval, in a pre-approver's name: it counts for a job the API recorded
+              -- as a run of that very version, while the pre-approval it names held when it was recorded,
+              -- for this tenant and this approver; the version's shape is checked below against the
+              -- hash the approver approved.
+              (SELECT coalesce(jsonb_agg(jsonb_build_object('shapeHash', p.shape_hash, 'plan', v.plan, 'parameters', v.parameters)), '[]'::jsonb)
+                 FROM job_decisions d
+                 JOIN template_preapprovals p ON p.id = d.preapproval_id
+                 JOIN template_versions v ON v.id = p.version_id
+                WHERE d.job_id = j.id AND ${COUNTED_APPROVAL}
+                  AND p.tenant_id = j.tenant_id AND v.tenant_id = j.tenant_id AND p.approved_by = d.actor
+                  AND j.origin->>'templateId' = v.template_id::text AND j.origin->>'version' = v.version::text
+                  AND (p.voided_at IS NULL OR p.voided_at > d.created_at)) AS preapproved
          FROM jobs j WHERE j.id = $1`,
       [jobId],
     );
     const row = rows[0];
     if (!row) return null;
-    const approved = row.approved || !row.plan.policies.approvalRequired;
+    const approved =
+      row.approved ||
+      row.preapproved.some((p) => templateShapeHash(p) === p.shapeHash) ||
+      !row.plan.policies.approvalRequired;
     return {
       record: {
         tenantId: row.tenant_id,

@@ -9,6 +9,7 @@ export * from './jobs.js';
 export * from './results.js';
 export * from './events.js';
 export * from './plans.js';
+export * from './templates.js';
 export * from './inventory.js';
 export * from './credentials.js';
 export * from './identity.js';

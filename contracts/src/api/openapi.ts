@@ -13,6 +13,7 @@ import type { OpenApiDocument } from './openapi-document.js';
 import * as platform from './platform.js';
 import * as plans from './plans.js';
 import * as results from './results.js';
+import * as templates from './templates.js';
 import { API_ROUTES, errorsOf, type ApiRoute } from './routes.js';
 
 /*
@@ -36,6 +37,7 @@ const namedSchemas = (): Map<string, z.ZodType> => {
     results,
     events,
     plans,
+    templates,
     inventory,
     credentials,
     identity,

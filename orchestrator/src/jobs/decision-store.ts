@@ -14,13 +14,15 @@ export interface NewDecision {
   mode: Decision['mode'];
   choice: Decision['choice'];
   sourceIp: string | null;
+  /** A template run's approval, recorded in the pre-approver's name: the pre-approval it stands for. */
+  preapprovalId?: string | null;
 }
 
 /**
  * Records a decision as the API authenticated it, and its audit entry, in one statement (one
  * transaction), before the workflow hears of it; the workflow acts only on a row written here.
  */
-export const recordDecision = async (pool: pg.Pool, d: NewDecision): Promise<string> => {
+export const recordDecision = async (pool: pg.Pool | pg.PoolClient, d: NewDecision): Promise<string> => {
   const id = randomUUID();
   const details = {
     decisionId: id,
@@ -29,11 +31,12 @@ export const recordDecision = async (pool: pg.Pool, d: NewDecision): Promise<str
     ...(d.comment && { comment: d.comment }),
     ...(d.mode && { mode: d.mode }),
     ...(d.choice && { choice: d.choice }),
+    ...(d.preapprovalId && { preapprovalId: d.preapprovalId }),
   };
   await pool.query(
     `WITH recorded AS (
-       INSERT INTO job_decisions (id, job_id, tenant_id, user_id, actor, role, action, plan_hash, comment, mode, choice, source_ip)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *
+       INSERT INTO job_decisions (id, job_id, tenant_id, user_id, actor, role, action, plan_hash, comment, mode, choice, source_ip, preapproval_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14) RETURNING *
      )
      INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, job_id, plan_hash, source_ip, details)
      SELECT tenant_id, actor, 'job.decision.recorded', 'job', job_id, job_id, plan_hash, source_ip, $13::jsonb FROM recorded`,
@@ -51,6 +54,7 @@ export const recordDecision = async (pool: pg.Pool, d: NewDecision): Promise<str
       d.choice,
       d.sourceIp,
       JSON.stringify(details),
+      d.preapprovalId ?? null,
     ],
   );
   return id;

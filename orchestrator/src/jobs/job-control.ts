@@ -53,6 +53,30 @@ export const updateFailure = (err: unknown): DomainError => {
 };
 
 /**
+ * Sends a recorded decision's id to the job's workflow and waits for its answer. A decision the
+ * workflow refused before taking it up (or a finished job) is closed with the reason, never to be
+ * used later; one it did not answer in time may still be taken up.
+ */
+export const sendDecision = async (
+  deps: Pick<JobDeps, 'pool' | 'client'>,
+  jobId: string,
+  action: DecisionAction,
+  decisionId: string,
+): Promise<ControlAnswer> => {
+  try {
+    return await withTimeout(
+      deps.client.workflow.getHandle(jobId).executeUpdate(updates[action], { args: [{ decisionId }] }),
+      UPDATE_TIMEOUT_MS,
+      'update',
+    );
+  } catch (err) {
+    const failure = updateFailure(err);
+    if (failure.type !== ErrorType.Unavailable) await abandonDecision(deps.pool, decisionId, failure.message);
+    throw failure;
+  }
+};
+
+/**
  * Records the caller's decision (and its audit entry), then sends its id to the job's workflow,
  * which confirms the record through an activity and checks the rules against it.
  */
@@ -77,20 +101,7 @@ export const controlJob = async (
     choice: fields.choice ?? null,
     sourceIp: caller.sourceIp ?? null,
   });
-  let answer: ControlAnswer;
-  try {
-    answer = await withTimeout(
-      deps.client.workflow.getHandle(job.id).executeUpdate(updates[action], { args: [{ decisionId }] }),
-      UPDATE_TIMEOUT_MS,
-      'update',
-    );
-  } catch (err) {
-    const failure = updateFailure(err);
-    // Refused before the workflow took it up (or the job is over): closed with the reason, never to
-    // be used later. Not when the workflow did not answer in time: it may still take it up.
-    if (failure.type !== ErrorType.Unavailable) await abandonDecision(deps.pool, decisionId, failure.message);
-    throw failure;
-  }
+  const answer = await sendDecision(deps, job.id, action, decisionId);
   deps.log.info('job control', {
     jobId: job.id,
     action,

@@ -11,6 +11,7 @@ import { usePlanCheck, type Validation } from '../lib/use-plan-check';
 import { RiskBadge } from './badges';
 import { FieldContext } from './plan-editor/fields';
 import { PlanEditor } from './plan-editor/plan-editor';
+import { SaveTemplate } from './templates/save-template';
 import type { InventoryView } from './plan-editor/target-editor';
 
 /** The "AI response" of the seed: what will happen, targets by OS, risk, ETA, and the question (parts from contracts' planAnswer, as the API's text). */
@@ -173,6 +174,7 @@ export const PlanCard = ({
             <button type="button" onClick={() => setExpanded(!expanded)} aria-expanded={expanded}>
               {expanded ? 'Hide plan' : 'Show plan'}
             </button>
+            {ready && draft && <SaveTemplate draft={draft} />}
             <span className="spacer" />
             {notReady && (
               <span className="small muted" id={readinessId}>
