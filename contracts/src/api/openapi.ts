@@ -220,7 +220,9 @@ export const openApiDocument = (routes: readonly ApiRoute[] = API_ROUTES): OpenA
         requestBody: {
           required: true,
           description: route.rawBody.description,
-          content: { [route.rawBody.mediaType]: { schema: { type: 'string', contentMediaType: route.rawBody.mediaType } } },
+          content: {
+            [route.rawBody.mediaType]: { schema: { type: 'string', contentMediaType: route.rawBody.mediaType } },
+          },
         },
       }),
       responses,

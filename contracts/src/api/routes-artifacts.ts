@@ -17,7 +17,10 @@ export const ARTIFACT_ROUTES: readonly ApiRoute[] = [
     summary:
       'Uploads an artifact under `name`: a new immutable version (201), or the existing one when the name already holds these bytes (200). A plan pins the SHA-256 of the newest version when it is validated.',
     query: ArtifactUploadQuery,
-    rawBody: { mediaType: 'application/octet-stream', description: 'the file, streamed; at most the limit `GET /api/artifacts` reports (`maxBytes`)' },
+    rawBody: {
+      mediaType: 'application/octet-stream',
+      description: 'the file, streamed; at most the limit `GET /api/artifacts` reports (`maxBytes`)',
+    },
     answers: { 200: ArtifactAnswer, 201: ArtifactAnswer },
     errors: ['TooLarge'],
   },

@@ -21,6 +21,7 @@ const NAV: { href: string; label: string; role: SessionUser['role'] }[] = [
   { href: '/approvals', label: 'Approvals', role: 'viewer' },
   { href: '/jobs', label: 'Jobs', role: 'viewer' },
   { href: '/inventory', label: 'Inventory', role: 'viewer' },
+  { href: '/artifacts', label: 'Artifacts', role: 'viewer' },
   { href: '/users', label: 'Users', role: 'admin' },
   { href: '/audit', label: 'Audit log', role: 'admin' },
   { href: '/tokens', label: 'API tokens', role: 'viewer' },
