@@ -201,7 +201,7 @@ describe('files', () => {
     expect(await onHost(0, 'ls /tmp/u 2>/dev/null || echo none')).toBe('none');
   });
 
-  it('refuses artifact paths that leave the artifact folder', async () => {
+  it('refuses artifact names that are paths out of a folder', async () => {
     await expect(h.run(0, { op: 'file-copy', source: '../etc/passwd', destination: '/tmp/x' })).rejects.toThrow(
       /\.\. segments|artifact/,
     );
