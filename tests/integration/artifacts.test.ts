@@ -236,6 +236,16 @@ describe('plans', () => {
     );
     expect(now.status).toBe(200);
     expect(now.body.plan.steps[0]?.action.operation.sha256).toBe(v2);
+    // So does a plan made from a request in words.
+    const asked = await requestJson<{
+      status: string;
+      plan: { steps: { action: { operation?: { sha256?: string } } }[] };
+    }>(`${api}/api/plans`, {
+      token: operator.token,
+      body: { request: "copy app/app.bin to /opt/app/app.bin on the servers in 'Fleet'" },
+    });
+    expect(asked.body.status).toBe('ready');
+    expect(asked.body.plan.steps.map((s) => s.action.operation?.sha256).filter(Boolean)).toEqual([v2]);
     const deleted = await requestJson(`${api}/api/artifacts/${old.id}`, { token: admin.token, method: 'DELETE' });
     expect(deleted.status).toBe(204);
     const audit = await h.stack.pool.query(
