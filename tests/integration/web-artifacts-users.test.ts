@@ -137,7 +137,9 @@ describe('users in the browser', () => {
     await row.waitFor();
     expect(await row.getByLabel('Role of avery-approver').inputValue()).toBe('approver');
 
+    // It asks first: a reset ends the user's sessions.
     await row.getByRole('button', { name: 'Reset password' }).click();
+    await row.getByRole('button', { name: 'Confirm reset' }).click();
     await expect.poll(() => secret.textContent(), { timeout: 15_000 }).not.toBe(first);
     const second = (await secret.textContent()) ?? '';
     // The run's secret scan then checks that no log, history or table holds either.

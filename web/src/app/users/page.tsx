@@ -140,9 +140,26 @@ export default function UsersPage() {
                 >
                   {u.disabled ? 'Enable' : 'Disable'}
                 </button>
-                <button type="button" onClick={() => void resetPassword(u)}>
-                  Reset password
-                </button>
+                {confirming === `reset:${u.username}` ? (
+                  <span className="confirm row">
+                    <button
+                      type="button"
+                      onClick={() => {
+                        setConfirming(null);
+                        void resetPassword(u);
+                      }}
+                    >
+                      Confirm reset
+                    </button>
+                    <button type="button" onClick={() => setConfirming(null)}>
+                      Keep
+                    </button>
+                  </span>
+                ) : (
+                  <button type="button" onClick={() => setConfirming(`reset:${u.username}`)}>
+                    Reset password
+                  </button>
+                )}
                 <button
                   type="button"
                   onClick={() => void loadTokens(u.username)}
