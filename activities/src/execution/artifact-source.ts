@@ -87,7 +87,10 @@ export const createArtifactSource = (pool: pg.Pool, cacheDir: string): ArtifactS
       );
       const row = rows[0];
       if (!row)
-        throw new RemoteFailure(ErrorType.NotFound, `no upload of artifact ${name} with SHA-256 ${sha256} in the job's tenant`);
+        throw new RemoteFailure(
+          ErrorType.NotFound,
+          `no upload of artifact ${name} with SHA-256 ${sha256} in the job's tenant`,
+        );
       const file = path.join(cacheDir, sha256);
       const cached = await stat(file).then(
         (s) => s.isFile(),

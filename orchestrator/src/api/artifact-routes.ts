@@ -20,9 +20,11 @@ import { parseQuery } from './validate.js';
 const ArtifactId = z.uuid();
 
 const tooLarge = (maxBytes: number): ApiFailure =>
-  new ApiFailure(ErrorType.TooLarge, `the artifact is larger than the limit of ${maxBytes} bytes (ARTIFACT_MAX_BYTES)`, [
-    { path: 'body', message: `must be at most ${maxBytes} bytes` },
-  ]);
+  new ApiFailure(
+    ErrorType.TooLarge,
+    `the artifact is larger than the limit of ${maxBytes} bytes (ARTIFACT_MAX_BYTES)`,
+    [{ path: 'body', message: `must be at most ${maxBytes} bytes` }],
+  );
 
 /** The request body as it arrives: never held whole. */
 async function* bodyOf(req: Request): AsyncGenerator<Buffer> {

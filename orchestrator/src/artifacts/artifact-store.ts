@@ -114,10 +114,10 @@ export const listArtifacts = async (pool: pg.Pool, tenantId: string): Promise<Ar
 
 /** One version of the tenant's (another tenant's is as missing as one that never was). */
 export const getArtifact = async (pool: pg.Pool, tenantId: string, id: string): Promise<ArtifactView | null> => {
-  const { rows } = await pool.query<ArtifactRow>(`SELECT ${COLUMNS} FROM artifacts a WHERE a.tenant_id = $1 AND a.id = $2`, [
-    tenantId,
-    id,
-  ]);
+  const { rows } = await pool.query<ArtifactRow>(
+    `SELECT ${COLUMNS} FROM artifacts a WHERE a.tenant_id = $1 AND a.id = $2`,
+    [tenantId, id],
+  );
   return rows[0] ? viewOf(rows[0]) : null;
 };
 
