@@ -42,6 +42,26 @@ if [ "$(id -u)" = 0 ] && ! getent passwd "$sandbox_user" >/dev/null 2>&1; then
   useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$sandbox_user"
 fi
 
+# The network diagnostics the shipped tools run on the executor (ping, traceroute, tracepath, dig),
+# for `npm run up` (the tests cover both their presence and their absence). Not fatal: an executor
+# reports what it cannot run, and the catalog hides those tools with the reason.
+if [[ " $* " != *" --test "* ]] && [ "${OPSC_SKIP_APT:-}" != 1 ]; then
+  missing_pkgs=()
+  command -v ping >/dev/null 2>&1 || missing_pkgs+=(iputils-ping)
+  command -v tracepath >/dev/null 2>&1 || missing_pkgs+=(iputils-tracepath)
+  [ -x /usr/sbin/traceroute ] || [ -x /usr/bin/traceroute ] || missing_pkgs+=(traceroute)
+  command -v dig >/dev/null 2>&1 || missing_pkgs+=(dnsutils)
+  if [ "${#missing_pkgs[@]}" -gt 0 ]; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+      say "installing the executor's network diagnostics: ${missing_pkgs[*]}"
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}" >/dev/null; } ||
+        say "could not install ${missing_pkgs[*]}: the tools that need them are hidden until they are"
+    else
+      say "not installed: ${missing_pkgs[*]} (the tools that need them are hidden until they are)"
+    fi
+  fi
+fi
+
 # The test suite's fleet of real OpenSSH servers needs sshd and sudo; the WinRM fleet makes its TLS
 # certificates with openssl (`setup.sh --test` only).
 if [ "${1:-}" = "--test" ] && { [ ! -x /usr/sbin/sshd ] || ! command -v sudo >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; }; then

@@ -30,6 +30,7 @@ import { platformRuleTexts, sandboxSettings } from './sandbox-config.js';
 import { TemporalConfigError, temporalConnectionOptions } from '@opsc/temporal/connection';
 import { createHealthServer } from './health-server.js';
 import { createExecutorMetrics } from './metrics.js';
+import { startProgramReports } from './program-report.js';
 
 const log = (msg: string, fields: Record<string, unknown> = {}, level = 'info') =>
   process.stdout.write(
@@ -110,6 +111,13 @@ const main = async (): Promise<void> => {
       { user: sandboxStatus.user, error: sandboxStatus.error },
       'warn',
     );
+  const programs = await startProgramReports({
+    pool,
+    sandbox,
+    programs: env.EXECUTOR_LOCAL_COMMANDS,
+    taskQueue: TaskQueue.executor,
+    log,
+  });
   const egress = createEgressGuard({
     allowFor: tenantEgressRules(pool),
     platform: platformServices(egressRules(platformRuleTexts(env))),
@@ -152,6 +160,15 @@ const main = async (): Promise<void> => {
         if (!status.ok) throw Object.assign(new Error(status.error ?? 'unusable'), { details: { user: status.user } });
         return { user: status.user };
       },
+      // What the last check of the allowed programs found (every few minutes); any not usable is named.
+      localPrograms: async () => {
+        const unusable = Object.entries(programs.latest()).flatMap(([name, c]) =>
+          c.ok ? [] : [`${name}: ${c.reason}`],
+        );
+        if (unusable.length)
+          throw Object.assign(new Error(unusable.join('; ')), { details: { unusable: unusable.length } });
+        return { programs: Object.keys(programs.latest()).length };
+      },
     },
   });
   health.listen(env.EXECUTOR_HEALTH_PORT, env.EXECUTOR_HEALTH_HOST);
@@ -164,6 +181,7 @@ const main = async (): Promise<void> => {
 
   // The SDK shuts the worker down on SIGINT/SIGTERM, letting in-flight activities finish within the grace time.
   await worker.run();
+  programs.stop();
   health.closeAllConnections();
   await new Promise((resolve) => health.close(resolve));
   await ssh.pool.close();

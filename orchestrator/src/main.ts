@@ -13,6 +13,7 @@ import { TemporalConfigError, temporalConnectionOptions } from '@opsc/temporal/c
 import { createOrchestratorWorker } from './worker.js';
 import { Readiness } from './api/readiness.js';
 import { startReconciler } from './reconcile/start-reconciler.js';
+import { createToolAvailability } from './jobs/tool-availability.js';
 
 const main = async (): Promise<void> => {
   const env = parseOrchestratorEnv();
@@ -41,6 +42,10 @@ const main = async (): Promise<void> => {
   const pending = await pendingMigrations(pool);
   if (pending.length > 0)
     throw new ConfigError(`the database schema is behind (pending: ${pending.join(', ')}); run \`npm run migrate\``);
+  // Tools whose program no executor can run are hidden from planning, with the reason.
+  const toolsUnread = (err: Error) => log.warn('could not read what the executors can run', { error: err.message });
+  const tools = createToolAvailability(pool, catalog, toolsUnread);
+  await tools.refresh().catch(toolsUnread);
 
   // The API listens first and answers health with 503 "starting" while Temporal is reached and
   // the workflow bundle is built (tens of seconds on a busy host); other routes answer 503 until then.
@@ -67,7 +72,12 @@ const main = async (): Promise<void> => {
       historyEventLimit: env.JOB_HISTORY_EVENT_LIMIT,
     },
     ...(env.TEMPORAL_UI_URL && { temporalUiUrl: env.TEMPORAL_UI_URL }),
-    planning: { catalog, ...(llm && { llm }) },
+    planning: {
+      get catalog() {
+        return tools.catalog();
+      },
+      ...(llm && { llm }),
+    },
     platformServices: platformServiceRules(env),
     identity: {
       signIn: {
@@ -120,7 +130,7 @@ const main = async (): Promise<void> => {
     api: `http://${env.API_HOST}:${env.API_PORT}`,
     temporal: `${env.TEMPORAL_ADDRESS}${temporal.tls ? (temporal.tls.clientCertPair ? ' (mTLS)' : ' (TLS)') : ''}`,
     namespace: env.TEMPORAL_NAMESPACE,
-    tools: catalog.size,
+    tools: tools.catalog().size,
     planner: llm
       ? `langchain (${env.OPENAI_MODEL}${env.OPENAI_BASE_URL ? ` at ${env.OPENAI_BASE_URL}` : ''}), built-in as fallback`
       : 'built-in',
@@ -129,6 +139,7 @@ const main = async (): Promise<void> => {
   await running;
   log.info('worker stopped, closing the API');
   await reconciler?.stop();
+  tools.stop();
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await Promise.all([pool.end(), connection.close(), workerConnection.close()]);

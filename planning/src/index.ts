@@ -2,7 +2,14 @@
  * The planner, a library the orchestrator's API calls in-process (never a Temporal activity): the
  * tool catalog, the built-in and LangChain planners, and the one validator every plan goes through.
  */
-export { BUILTIN_TOOLS_DIR, loadCatalog, parseToolFile, ToolCatalog, ToolCatalogError } from './catalog/index.js';
+export {
+  BUILTIN_TOOLS_DIR,
+  loadCatalog,
+  localProgramOf,
+  parseToolFile,
+  ToolCatalog,
+  ToolCatalogError,
+} from './catalog/index.js';
 export {
   validatePlan,
   TargetResolutionError,

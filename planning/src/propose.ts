@@ -40,6 +40,7 @@ const proposalOf = (
   const base = { planner, ...(fallbackReason && { fallbackReason }), request };
   if (answer.kind === 'refusal' || !v) {
     const refusal = answer.kind === 'refusal' ? answer : { message: "I can't plan that.", closestTools: [] };
+    const unavailable = catalog.unavailableFor(request).map((t) => ` ${t.name} is not available: ${t.reason}.`);
     const p = {
       ...base,
       status: 'refused' as const,
@@ -50,7 +51,7 @@ const proposalOf = (
       missing: [],
       issues: [],
       refusal: {
-        message: refusal.message,
+        message: `${refusal.message}${unavailable.join('')}`,
         closestTools: refusal.closestTools.flatMap((n) =>
           catalog.get(n) ? [{ name: n, description: catalog.get(n)?.description ?? '' }] : [],
         ),

@@ -103,7 +103,12 @@ describe('security: the approval gate cannot be talked around', () => {
       const created = await submit({
         name: 'probe',
         steps: [
-          { id: 's', name: 's', action, tool: { name: 'ping', risk: 'read', params: {}, typicalDurationSeconds: 1 } },
+          {
+            id: 's',
+            name: 's',
+            action,
+            tool: { name: 'http-check', risk: 'read', params: {}, typicalDurationSeconds: 1 },
+          },
         ],
       });
       expect(created.status, JSON.stringify(action)).toBe(201);

@@ -101,6 +101,12 @@ export {
 } from './sandbox/sandbox.js';
 export { sandboxArgs, PRIVATE_DIRS, type SandboxSpec } from './sandbox/sandbox-args.js';
 export {
+  checkLocalPrograms,
+  PROGRAM_REPORT_TTL_SECONDS,
+  reportLocalPrograms,
+  type ProgramCheck,
+} from './sandbox/local-programs.js';
+export {
   createEgressGuard,
   hostAddresses,
   systemResolver,

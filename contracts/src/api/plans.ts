@@ -94,6 +94,12 @@ export const ToolSummary = z.object({
 });
 export type ToolSummary = z.infer<typeof ToolSummary>;
 
-/** `GET /api/tools`: the catalog. */
-export const ToolList = z.object({ tools: z.array(ToolSummary) });
+/**
+ * `GET /api/tools`: the catalog, and the tools hidden from it because no executor can run them now
+ * (a local program not installed or not working in the sandbox), each with the reason.
+ */
+export const ToolList = z.object({
+  tools: z.array(ToolSummary),
+  unavailable: z.array(z.object({ name: z.string(), reason: z.string() })),
+});
 export type ToolList = z.infer<typeof ToolList>;

@@ -26,6 +26,12 @@ export const DECLARED_ENV: DeclaredGroup[] = [
       'The supervisor in `dev/` (`npm run up`) reads these. It passes its whole environment on to the orchestrator and the executor (the vault key to the executor only), so their variables can be set here too.',
     variables: [
       {
+        name: 'OPSC_SKIP_APT',
+        defaultText: undefined,
+        description:
+          "`1`: `npm run up` does not install the executor's missing network diagnostics (`iputils-ping`, `iputils-tracepath`, `traceroute`, `dnsutils`) with apt-get; their tools stay hidden until they are installed (read by `scripts/setup.sh`).",
+      },
+      {
         name: 'OPSC_DATA_DIR',
         defaultText: '.data/',
         description:

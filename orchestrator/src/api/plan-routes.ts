@@ -43,7 +43,8 @@ export const plansRouter = (deps: ApiDeps): Router => {
 export const toolsRouter = (deps: ApiDeps): Router => {
   const router = Router();
   router.get('/', (_req, res) => {
-    res.json({ tools: deps.planning.catalog.summaries() } satisfies Sent<ToolList>);
+    const { catalog } = deps.planning;
+    res.json({ tools: catalog.summaries(), unavailable: catalog.unavailableTools() } satisfies Sent<ToolList>);
   });
   return router;
 };

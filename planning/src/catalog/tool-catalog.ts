@@ -2,24 +2,59 @@ import type { ToolDefinition, ToolPlace, ToolSummary } from '@opsc/contracts';
 
 const words = (text: string): string[] => text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
 
-/** The loaded, checked tools. */
+/** The program a tool runs on the executor host, when it is a local command; else null. */
+export const localProgramOf = (tool: ToolDefinition): string | null => {
+  const action = tool.execution.executor as { method: string; command?: unknown } | undefined;
+  return action?.method === 'local-command' && typeof action.command === 'string' ? action.command : null;
+};
+
+/**
+ * The loaded, checked tools. A view of it may hide tools no executor can run now (a program not
+ * installed): planners and the validator do not see them, and `unavailable` says why.
+ */
 export class ToolCatalog {
   private readonly byName: Map<string, ToolDefinition>;
+  private readonly hidden: ReadonlyMap<string, string>;
 
-  constructor(tools: readonly ToolDefinition[]) {
+  constructor(tools: readonly ToolDefinition[], hidden: ReadonlyMap<string, string> = new Map()) {
     this.byName = new Map(tools.map((t) => [t.name, t]));
+    this.hidden = new Map([...hidden].filter(([name]) => this.byName.has(name)));
   }
 
   get(name: string): ToolDefinition | undefined {
-    return this.byName.get(name);
+    return this.hidden.has(name) ? undefined : this.byName.get(name);
   }
 
   all(): ToolDefinition[] {
-    return [...this.byName.values()];
+    return [...this.byName.values()].filter((t) => !this.hidden.has(t.name));
   }
 
   get size(): number {
-    return this.byName.size;
+    return this.byName.size - this.hidden.size;
+  }
+
+  /** The same tools with these hidden (name -> why); the hidden set replaces this view's. */
+  withUnavailable(reasons: ReadonlyMap<string, string>): ToolCatalog {
+    return new ToolCatalog([...this.byName.values()], reasons);
+  }
+
+  /** Why a tool of the catalog is hidden from this view; undefined when it is not. */
+  unavailable(name: string): string | undefined {
+    return this.hidden.get(name);
+  }
+
+  /** Every hidden tool and why, by name. */
+  unavailableTools(): { name: string; reason: string }[] {
+    return [...this.hidden].map(([name, reason]) => ({ name, reason })).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Hidden tools a request speaks of (by name or keyword), to tell the user why they are not offered. */
+  unavailableFor(text: string): { name: string; reason: string }[] {
+    const asked = new Set(words(text));
+    return this.unavailableTools().filter(({ name }) => {
+      const tool = this.byName.get(name)!;
+      return [...words(tool.name), ...tool.keywords.flatMap(words)].some((w) => asked.has(w));
+    });
   }
 
   /** What planners and people see of the tools: no templates. */

@@ -95,7 +95,12 @@ export const assessExecutablePlan = (
   const steps = input.steps.map((step, index) => {
     const tool = step.tool ? catalog.get(step.tool.name) : undefined;
     if (step.tool && !tool)
-      issues.push({ path: `steps.${index}.tool.name`, message: `no tool named "${step.tool.name}" in the catalog` });
+      issues.push({
+        path: `steps.${index}.tool.name`,
+        message: catalog.unavailable(step.tool.name)
+          ? `${step.tool.name} is not available: ${catalog.unavailable(step.tool.name)}`
+          : `no tool named "${step.tool.name}" in the catalog`,
+      });
     for (const p of egressProblems(step, egress))
       issues.push({ path: `steps.${index}.action.${p.kind === 'url' ? 'url' : 'args'}`, message: p.message });
     if (step.action.method === 'database' && sqlStatementCount(step.action.query) > 1)

@@ -89,10 +89,13 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
     const at = `steps.${index}`;
     const tool = ctx.catalog.get(step.tool);
     if (!tool) {
+      const why = ctx.catalog.unavailable(step.tool);
       const near = ctx.catalog.closest(step.tool.replace(/-/g, ' ')).map((t) => t.name);
       issues.push({
         path: `${at}.tool`,
-        message: `no tool named "${step.tool}"${near.length ? ` (closest: ${near.join(', ')})` : ''}`,
+        message: why
+          ? `${step.tool} is not available: ${why}`
+          : `no tool named "${step.tool}"${near.length ? ` (closest: ${near.join(', ')})` : ''}`,
       });
       continue;
     }

@@ -23,6 +23,7 @@ export default function ChatPage() {
   const [input, setInput] = useState('');
   const [busy, setBusy] = useState(false);
   const [tools, setTools] = useState<Map<string, ToolSummary>>(new Map());
+  const [unavailable, setUnavailable] = useState<ToolList['unavailable']>([]);
   const [inventory, setInventory] = useState<InventoryView>(EMPTY_INVENTORY);
   const nextId = useRef(1);
   const end = useRef<HTMLDivElement>(null);
@@ -43,7 +44,9 @@ export default function ChatPage() {
 
   useEffect(() => {
     void api<ToolList>('/tools').then((res) => {
-      if (res.ok) setTools(new Map(res.data.tools.map((t) => [t.name, t])));
+      if (!res.ok) return;
+      setTools(new Map(res.data.tools.map((t) => [t.name, t])));
+      setUnavailable(res.data.unavailable);
     });
     void readInventory();
   }, []);
@@ -95,6 +98,21 @@ export default function ChatPage() {
                 </li>
               ))}
             </ul>
+            {unavailable.length > 0 && (
+              <details className="small muted" data-testid="unavailable-tools">
+                <summary>
+                  {unavailable.length} tool{unavailable.length === 1 ? '' : 's'} not available here (
+                  {unavailable.map((t) => t.name).join(', ')})
+                </summary>
+                <ul>
+                  {unavailable.map((t) => (
+                    <li key={t.name}>
+                      <strong>{t.name}</strong>: {t.reason}
+                    </li>
+                  ))}
+                </ul>
+              </details>
+            )}
           </div>
         )}
         {entries.map((entry) =>
