@@ -1,10 +1,23 @@
+import { readFile } from 'node:fs/promises';
 import { isFinalJobStatus, type PlanInput } from '@opsc/contracts';
-import { ARTIFACT_NAME, DESTINATION, verifyScript, type BenchHost } from './rollout-change.js';
+import { ARTIFACT_NAME, DESTINATION, verifyScript, type Artifact, type BenchHost } from './rollout-change.js';
 import type { BenchStack } from './rollout-stack.js';
 import { cpuBetween, sampleCpu } from './proc-cpu.js';
 import { historyStats, type HistoryStats } from './rollout-history.js';
 
 export const groupName = (n: number) => `bench-${n}`;
+
+/** Uploads the artifact to the tenant's store (file-copy's only source), streamed from its file; fails unless stored with its SHA-256. */
+export const uploadArtifact = async (stack: BenchStack, artifact: Artifact): Promise<void> => {
+  const res = await fetch(`${stack.apiUrl}/api/artifacts?name=${encodeURIComponent(ARTIFACT_NAME)}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/octet-stream' },
+    body: await readFile(artifact.file),
+  });
+  const body = (await res.json()) as { artifact?: { sha256?: string } };
+  if (res.status >= 300 || body.artifact?.sha256 !== artifact.sha256)
+    throw new Error(`uploading ${ARTIFACT_NAME}: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+};
 
 /** One credential per host (each has its own user), a target per host, and a group per size. */
 export const addInventory = async (
@@ -52,7 +65,7 @@ export const rolloutPlan = (n: number, sha256: string): PlanInput => {
         action: {
           method: 'ssh',
           become: true,
-          operation: { op: 'file-copy', source: ARTIFACT_NAME, destination: DESTINATION, backup: true },
+          operation: { op: 'file-copy', source: ARTIFACT_NAME, sha256, destination: DESTINATION, backup: true },
         },
         rollback: {
           tool: 'file-restore',

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { startSshFleet, type SshFleet } from '@opsc/testkit';
 import { ANSIBLE_PLAYBOOK, ansibleRollout, type AnsibleResult } from './rollout-ansible.js';
 import { DESTINATION, OLD_CONTENT, writeArtifact, type BenchHost } from './rollout-change.js';
-import { addInventory, opscRollout, type OpscResult } from './rollout-opsc.js';
+import { addInventory, opscRollout, uploadArtifact, type OpscResult } from './rollout-opsc.js';
 import { checkAndReset, floorRollout, type FloorResult } from './rollout-ssh2.js';
 import { startBenchStack, type BenchStack } from './rollout-stack.js';
 
@@ -157,6 +157,7 @@ const main = async () => {
       t = performance.now();
       stack = await startBenchStack(work, { artifactDir, maxConcurrentActivities: largest });
       await addInventory(stack, hosts, key, [1, ...sizes]);
+      await uploadArtifact(stack, artifact);
       // Untimed warm-up on one host: the orchestrator's workflow bundle and the first job's code paths.
       const warm = await opscRollout(stack, 1, artifact.sha256, JOB_TIMEOUT_MS);
       if (warm.status !== 'completed')

@@ -30,6 +30,8 @@ export const ErrorType = {
   RecordsUnavailable: 'RecordsUnavailable',
   /** The request body is not JSON in UTF-8 (415). */
   UnsupportedMediaType: 'UnsupportedMediaType',
+  /** The request body is larger than the route takes (413); the message names the limit. */
+  TooLarge: 'TooLarge',
   /** Too many at once or too often (live event streams, sign-in lockout, a source's failure budget, hashing at capacity); retry later (429). */
   RateLimited: 'RateLimited',
   Internal: 'Internal',

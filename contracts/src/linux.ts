@@ -34,16 +34,25 @@ export const RemotePath = z
   .regex(/^\/[^\0\r\n]*$/, { message: 'must be an absolute path without line breaks' })
   .refine((p) => !p.split('/').includes('..'), { message: 'must not contain .. segments' });
 
-/** A file in the executor's artifact folder, named relative to it: where copies come from. */
+/**
+ * A relative path (letters, digits, spaces and . _ + - /, no empty, . or .. segments): the name of
+ * an uploaded artifact (what file-copy sends), or where file-fetch puts a file in the executor's folder.
+ */
 export const ArtifactPath = z
   .string()
   .max(1024)
   .regex(/^[A-Za-z0-9._+-][A-Za-z0-9._+ /-]*$/, {
-    message: 'must be a path relative to the artifact folder (letters, digits, spaces and . _ + - /)',
+    message: 'must be a relative path (letters, digits, spaces and . _ + - /)',
   })
   .refine((p) => !p.split('/').some((part) => part === '..' || part === '.' || part === ''), {
     message: 'must not contain empty, . or .. segments',
   });
+
+/** An artifact's name in the tenant's store: an `ArtifactPath` of at most 255 characters. */
+export const ArtifactName = ArtifactPath.refine((n) => n.length <= 255, { message: 'must be at most 255 characters' });
+
+/** A SHA-256 digest in lower-case hex. */
+export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be a SHA-256 in lower-case hex' });
 
 /** A user or group name on the target. */
 export const PosixName = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}\$?$/, { message: 'must be a user or group name' });
@@ -101,10 +110,15 @@ export const LinuxOperation = z.discriminatedUnion('op', [
       path: ['version'],
     }),
   z.strictObject({ op: z.literal('disk-usage'), path: RemotePath.default('/') }),
-  /** Copies an artifact to the target over SFTP, verified by SHA-256; an existing destination is backed up first. */
+  /**
+   * Copies an uploaded artifact to the target over SFTP, verified by SHA-256; an existing destination is
+   * backed up first. `sha256` is the version the plan pinned when it was validated; the executor copies
+   * that version only (and refuses a copy that pins none).
+   */
   z.strictObject({
     op: z.literal('file-copy'),
-    source: ArtifactPath,
+    source: ArtifactName,
+    sha256: Sha256Hex.optional(),
     destination: RemotePath,
     mode: FileMode.optional(),
     owner: PosixName.optional(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ArtifactPath, RebootWaitSeconds } from './linux.js';
+import { ArtifactName, RebootWaitSeconds, Sha256Hex } from './linux.js';
 
 /*
  * The operations the executor performs on Windows targets over WinRM. Every parameter is typed and
@@ -84,7 +84,9 @@ export const WindowsOperation = z.discriminatedUnion('op', [
    */
   z.strictObject({
     op: z.literal('file-copy'),
-    source: ArtifactPath,
+    source: ArtifactName,
+    /** The version the plan pinned (see the Linux file-copy). */
+    sha256: Sha256Hex.optional(),
     destination: WindowsPath,
     backup: z.boolean().default(true),
   }),

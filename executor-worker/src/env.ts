@@ -90,7 +90,7 @@ export const ExecutorEnv = z.object({
   EXECUTOR_LOOKUP_CACHE_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Time in-flight activities get to finish on SIGTERM before they are cancelled. */
   EXECUTOR_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
-  /** file-copy reads its sources here; file-fetch writes under fetched/. Created at start (`npm run up`: `.data/artifacts`). */
+  /** file-fetch writes under fetched/; uploaded artifacts file-copy sends are cached under .store/. Created at start (`npm run up`: `.data/artifacts`). */
   EXECUTOR_ARTIFACT_DIR: z.string().min(1).default('/var/lib/opsc/artifacts'),
   /** Host key policy of targets that set none: `accept-new` pins the first key seen, `strict` needs an enrolment step. */
   SSH_HOST_KEY_POLICY: z.enum(['strict', 'accept-new']).default('accept-new'),

@@ -91,6 +91,8 @@ export const OrchestratorEnv = z.object({
   SIGN_IN_SOURCE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   /** Password hashes (scrypt, 32 MiB each) computed at once; a sign-in past this is refused at once. One source gets half (at least one). */
   SIGN_IN_MAX_CONCURRENT_HASHES: z.coerce.number().int().min(1).max(64).default(4),
+  /** The largest artifact upload the API takes (bytes; default 256 MiB). Larger ones are refused with 413. */
+  ARTIFACT_MAX_BYTES: z.coerce.number().int().min(1).max(17_179_869_184).default(268_435_456),
   /** The expiry of an API token created without one. */
   API_TOKEN_DEFAULT_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /**

@@ -92,6 +92,7 @@ const main = async (): Promise<void> => {
       tokenDefaultDays: env.API_TOKEN_DEFAULT_DAYS,
     },
     allowedOrigins: env.API_ALLOWED_ORIGINS,
+    artifactMaxBytes: env.ARTIFACT_MAX_BYTES,
     trustProxy: env.API_TRUST_PROXY,
     eventStreams: new EventStreams(
       { pool, client, log },

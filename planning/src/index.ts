@@ -17,6 +17,7 @@ export {
   type PlanningContext,
   type TargetResolver,
 } from './validate/validate-plan.js';
+export { pinArtifacts, type ArtifactLookup } from './validate/pin-artifacts.js';
 export { assessExecutablePlan, type ExecutableAssessment } from './validate/validate-executable.js';
 export { builtinPlan, type PlannerAnswer, type PlannerRequest } from './builtin/builtin-planner.js';
 export type { InventorySketch } from './builtin/entities.js';

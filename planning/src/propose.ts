@@ -4,6 +4,7 @@ import type { InventorySketch } from './builtin/entities.js';
 import type { ToolCatalog } from './catalog/tool-catalog.js';
 import type { EgressPolicy } from '@opsc/contracts';
 import { validatePlan, type PlanValidation, type TargetResolver } from './validate/validate-plan.js';
+import type { ArtifactLookup } from './validate/pin-artifacts.js';
 
 /** What a planner gets: the request, the catalog, the inventory's names, and the one validator. */
 export interface PlannerContext extends PlannerRequest {
@@ -22,6 +23,8 @@ export interface ProposeDeps {
   resolveTargets: TargetResolver;
   /** The tenant's egress policy: what a planned step may reach (closed when absent). */
   egress?: () => Promise<EgressPolicy>;
+  /** The tenant's artifacts: the validator pins each copy's SHA-256 from them. */
+  artifacts?: ArtifactLookup;
   /** The configured LLM planner, if any. */
   llm?: Planner;
 }
@@ -96,6 +99,7 @@ export const proposePlan = async (request: string, deps: ProposeDeps): Promise<P
         catalog: deps.catalog,
         resolveTargets: deps.resolveTargets,
         ...(deps.egress && { egress: deps.egress }),
+        ...(deps.artifacts && { artifacts: deps.artifacts }),
       }),
   };
   let fallbackReason: string | undefined;

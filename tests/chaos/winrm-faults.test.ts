@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +18,7 @@ import {
 } from './chaos-run.js';
 import type { Expectation } from './host-checks.js';
 import { ARTIFACT, OLD_EXE, exePath, hostsCopying, hostsStopped, winrmDraft, winrmFacts } from './winrm-job.js';
+import { uploadArtifact } from '../support/artifacts.js';
 
 // The WinRM half of the chaos matrix: the 25-host Windows change job under faults. This
 // file has a Temporal dev server of its own, so one case can restart it without touching the
@@ -64,8 +64,7 @@ beforeAll(async () => {
   });
   // Large enough that a copy takes a while over WS-Man, so a fault can land during one.
   newExe = randomBytes(1024 * 1024);
-  mkdirSync(path.join(h.stack.artifactDir, path.dirname(ARTIFACT)), { recursive: true });
-  writeFileSync(path.join(h.stack.artifactDir, ARTIFACT), newExe);
+  await uploadArtifact(h.orchestrator.apiUrl, h.admin.token, ARTIFACT, newExe);
   s = await startChaosServices(h.stack, h.orchestrator);
 }, 240_000);
 

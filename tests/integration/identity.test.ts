@@ -239,6 +239,72 @@ describe('identity: tokens, sessions, roles and tenants on every route', () => {
     expect((await requestJson(`${api}/api/auth/me`, { headers: { cookie: session } })).status).toBe(401);
   });
 
+  it('creates users with a generated password and resets passwords: admins of the tenant only, sessions ended, never logged', async () => {
+    const login = (username: string, password: string) =>
+      fetch(`${api}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ tenant: 'acme', username, password }),
+      });
+    const both = await requestJson(`${api}/api/users`, {
+      body: { username: 'dana', role: 'approver', password: 'a long enough password', generatePassword: true },
+      token: tokens.admin,
+    });
+    expect(both.status).toBe(400);
+    expect(JSON.stringify(both.body)).toContain('generatePassword');
+    const created = await requestJson<{ generatedPassword: string }>(`${api}/api/users`, {
+      body: { username: 'dana', role: 'approver', generatePassword: true },
+      token: tokens.admin,
+    });
+    expect(created.status).toBe(201);
+    const first = created.body.generatedPassword;
+    expect(first).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    const signedIn = await login('dana', first);
+    expect(signedIn.status).toBe(200);
+    const session = (signedIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+
+    for (const [token, status] of [
+      [tokens.approver, 403],
+      [otherTenantAdmin, 404],
+    ] as const)
+      expect((await requestJson(`${api}/api/users/dana/password`, { body: {}, token })).status).toBe(status);
+    const short = await requestJson(`${api}/api/users/dana/password`, {
+      body: { password: 'short' },
+      token: tokens.admin,
+    });
+    expect(short.status).toBe(400);
+    expect(JSON.stringify(short.body)).toContain('"path":"password"');
+
+    const reset = await requestJson<{ generatedPassword: string; sessionsEnded: number }>(
+      `${api}/api/users/dana/password`,
+      { body: {}, token: tokens.admin },
+    );
+    expect(reset.status).toBe(200);
+    expect(reset.body.sessionsEnded).toBe(1);
+    const second = reset.body.generatedPassword;
+    expect(second).not.toBe(first);
+    expect((await requestJson(`${api}/api/auth/me`, { headers: { cookie: session } })).status).toBe(401);
+    expect((await login('dana', first)).status).toBe(401);
+    expect((await login('dana', second)).status).toBe(200);
+    // A password the admin gives is answered with nothing secret.
+    const given = await requestJson(`${api}/api/users/dana/password`, {
+      body: { password: 'dana chose this one' },
+      token: tokens.admin,
+    });
+    expect(given.body).toEqual({ user: { username: 'dana' }, sessionsEnded: 1 });
+    expect((await login('dana', 'dana chose this one')).status).toBe(200);
+    const { rows } = await stack.pool.query(
+      "SELECT action, details FROM audit_log WHERE object_id = 'dana' AND action LIKE 'user.%' ORDER BY id",
+    );
+    expect(rows).toEqual([
+      { action: 'user.create', details: { role: 'approver', password: 'generated' } },
+      { action: 'user.password-reset', details: { generated: true, sessionsEnded: 1 } },
+      { action: 'user.password-reset', details: { generated: false, sessionsEnded: 1 } },
+    ]);
+    const everything = JSON.stringify((await stack.pool.query('SELECT * FROM audit_log')).rows);
+    for (const secret of [first, second, 'dana chose this one']) expect(everything).not.toContain(secret);
+  });
+
   it('stores only hashes of passwords, tokens and sessions', async () => {
     const users = await stack.pool.query(`SELECT password_hash FROM users WHERE username = 'carol'`);
     expect(users.rows[0].password_hash).toMatch(/^scrypt\$32768\$8\$1\$/);

@@ -4,6 +4,7 @@ import { EXECUTOR_TARGET, type ExecutionMethod, type TargetRef } from '@opsc/con
 import { createJobGate, type ExecutionRequest, type JobGate } from '@opsc/activities/execution';
 import { requestJson, waitForJob } from '../support/api.js';
 import { control, type Created } from '../support/rollout.js';
+import { uploadArtifact } from '../support/artifacts.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
 
 /**
@@ -136,6 +137,7 @@ describe("the executor's job gate", () => {
   });
 
   it("admits an undo only as the step's rollback filled with what the step reported on that target, and only on the step's targets", async () => {
+    const sha256 = await uploadArtifact(api, operator, 'app.bin', 'app 2.0\n');
     const job = await submit({
       name: 'copy with undo',
       steps: [
@@ -175,13 +177,19 @@ describe("the executor's job gate", () => {
         method: 'ssh',
         fields: { become: true, operation: { op: 'file-restore', destination: '/opt/app/app.bin', backup } },
       });
+    // The API pinned the upload's SHA-256 into the plan: the executor copies that version, and no other.
     const copy = {
       become: true,
-      operation: { op: 'file-copy', source: 'app.bin', destination: '/opt/app/app.bin', backup: true },
+      operation: { op: 'file-copy', source: 'app.bin', sha256, destination: '/opt/app/app.bin', backup: true },
     };
     await expect(
       gate.admit(request(job.id, { stepId: 'copy', target: web[0]!, method: 'ssh', fields: copy })),
     ).resolves.toBeUndefined();
+    const newer = await uploadArtifact(api, operator, 'app.bin', 'app 3.0\n');
+    const forged = { ...copy, operation: { ...copy.operation, sha256: newer } };
+    expect(
+      await refusal(gate.admit(request(job.id, { stepId: 'copy', target: web[0]!, method: 'ssh', fields: forged }))),
+    ).toMatch(/^Forbidden: /);
     await expect(gate.admit(restore('/var/backups/opsc/files/app.bin', web[0]!))).resolves.toBeUndefined();
     expect(await refusal(gate.admit(restore('/etc/shadow', web[0]!)))).toMatch(
       /^Forbidden: .*is not what step copy.rollback/,

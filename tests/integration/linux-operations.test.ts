@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
+import { uploadArtifact } from '../support/artifacts.js';
 
 // Host 0: apt and systemd, nginx active; host 1: dnf; host 2: SysV init (no systemctl), nginx stopped,
 // and a package that will not install.
@@ -30,6 +30,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
+
+const upload = (name: string, content: Buffer | string) =>
+  uploadArtifact(h.orchestrator.apiUrl, h.admin.token, name, content);
 
 const onHost = async (index: number, script: string) => (await h.fleet.exec(index, script)).stdout.trim();
 
@@ -136,11 +139,10 @@ describe('packages', () => {
 describe('files', () => {
   it('copies an artifact verified by SHA-256, backs up what it replaces, sets the mode, and restores it', async () => {
     const content = randomBytes(256 * 1024);
-    writeFileSync(path.join(h.stack.artifactDir, 'app.conf'), content);
-    const sha256 = createHash('sha256').update(content).digest('hex');
+    const sha256 = await upload('app.conf', content);
     const copy = await h.run(
       0,
-      { op: 'file-copy', source: 'app.conf', destination: '/opt/app/app.conf', mode: '0640' },
+      { op: 'file-copy', source: 'app.conf', sha256, destination: '/opt/app/app.conf', mode: '0640' },
       { become: true, stepId: 'copy' },
     );
     expect(copy.exitCode).toBe(0);
@@ -155,7 +157,7 @@ describe('files', () => {
     // A retry of the same step keeps the first backup: it still holds the original.
     const again = await h.run(
       0,
-      { op: 'file-copy', source: 'app.conf', destination: '/opt/app/app.conf' },
+      { op: 'file-copy', source: 'app.conf', sha256, destination: '/opt/app/app.conf' },
       { become: true, stepId: 'copy' },
     );
     expect(again.facts?.backup).toBe(backup);
@@ -164,39 +166,50 @@ describe('files', () => {
     expect(await onHost(0, 'cat /opt/app/app.conf')).toBe('version=1');
   });
 
-  it('hashes an artifact rewritten in place again: the new content is what is copied and verified', async () => {
+  it('copies the version a copy pins: a new upload under the same name changes no pinned copy', async () => {
     const first = randomBytes(64 * 1024);
     const second = randomBytes(64 * 1024);
-    const file = path.join(h.stack.artifactDir, 'rebuilt.bin');
     const hex = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-    writeFileSync(file, first);
-    const one = await h.run(
+    const one = await upload('rebuilt.bin', first);
+    // Same name, same size, new bytes: a second, immutable version.
+    const two = await upload('rebuilt.bin', second);
+    expect([one, two]).toEqual([hex(first), hex(second)]);
+    const copied = await h.run(
       0,
-      { op: 'file-copy', source: 'rebuilt.bin', destination: '/tmp/rebuilt-1.bin' },
+      { op: 'file-copy', source: 'rebuilt.bin', sha256: one, destination: '/tmp/rebuilt-1.bin' },
       { stepId: 'rebuilt-1' },
     );
-    expect(one.facts?.sha256).toBe(hex(first));
-    // Same name, same size, new bytes: the executor must not send the first build's hash along.
-    writeFileSync(file, second);
-    const two = await h.run(
+    expect(copied.facts?.sha256).toBe(one);
+    expect(await onHost(0, 'sha256sum /tmp/rebuilt-1.bin | cut -d" " -f1')).toBe(one);
+    const newer = await h.run(
       0,
-      { op: 'file-copy', source: 'rebuilt.bin', destination: '/tmp/rebuilt-2.bin' },
+      { op: 'file-copy', source: 'rebuilt.bin', sha256: two, destination: '/tmp/rebuilt-2.bin' },
       { stepId: 'rebuilt-2' },
     );
-    expect(two.exitCode).toBe(0);
-    expect(two.facts?.sha256).toBe(hex(second));
-    expect(await onHost(0, 'sha256sum /tmp/rebuilt-2.bin | cut -d" " -f1')).toBe(hex(second));
+    expect(newer.exitCode).toBe(0);
+    expect(await onHost(0, 'sha256sum /tmp/rebuilt-2.bin | cut -d" " -f1')).toBe(two);
   });
 
-  it('refuses artifact paths that leave the artifact folder', async () => {
+  it('refuses a copy that pins no SHA-256, or one no upload under the name has', async () => {
+    await upload('unpinned.bin', 'x\n');
+    await expect(h.run(0, { op: 'file-copy', source: 'unpinned.bin', destination: '/tmp/u' })).rejects.toThrow(
+      /pins no SHA-256/,
+    );
+    await expect(
+      h.run(0, { op: 'file-copy', source: 'unpinned.bin', sha256: 'a'.repeat(64), destination: '/tmp/u' }),
+    ).rejects.toThrow(/no upload of artifact unpinned.bin/);
+    expect(await onHost(0, 'ls /tmp/u 2>/dev/null || echo none')).toBe('none');
+  });
+
+  it('refuses artifact names that are paths out of a folder', async () => {
     await expect(h.run(0, { op: 'file-copy', source: '../etc/passwd', destination: '/tmp/x' })).rejects.toThrow(
       /\.\. segments|artifact/,
     );
   });
 
   it('reports a copy into a folder the user cannot write as a failed exit, leaving nothing half-written', async () => {
-    writeFileSync(path.join(h.stack.artifactDir, 'small.txt'), 'hello\n');
-    const out = await h.run(0, { op: 'file-copy', source: 'small.txt', destination: '/etc/nginx/new.conf' });
+    const sha256 = await upload('small.txt', 'hello\n');
+    const out = await h.run(0, { op: 'file-copy', source: 'small.txt', sha256, destination: '/etc/nginx/new.conf' });
     expect(out.exitCode).not.toBe(0);
     expect(out.stderr).toMatch(/Permission denied/);
     expect(await onHost(0, 'ls -A /etc/nginx')).toBe('nginx.conf');

@@ -1,11 +1,11 @@
 import { rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TargetRef } from '@opsc/contracts';
 import { failureOf } from '../support/failures.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
+import { uploadArtifact } from '../support/artifacts.js';
 
 // A retried step (same job, step and target: an executor SIGKILLed mid-step, a connection lost)
 // must not apply its change twice. Host 0 only; a second inventory target points at the same host.
@@ -66,16 +66,23 @@ describe('run markers over SSH', () => {
   });
 
   it('copies a file with backup once under sudo: the retry reports the same facts and leaves file and backup alone', async () => {
-    writeFileSync(path.join(h.stack.artifactDir, 'app-v2.conf'), 'version=2\n');
-    const copy = { op: 'file-copy', source: 'app-v2.conf', destination: '/opt/app/app.conf', mode: '0640' } as const;
+    const sha256 = await uploadArtifact(h.orchestrator.apiUrl, h.admin.token, 'app-v2.conf', 'version=2\n');
+    const copy = {
+      op: 'file-copy',
+      source: 'app-v2.conf',
+      sha256,
+      destination: '/opt/app/app.conf',
+      mode: '0640',
+    } as const;
     const first = await h.run(0, copy, { stepId: 'copy', become: true });
     expect(first.exitCode).toBe(0);
     const backup = first.facts?.backup ?? '';
     expect(backup).toContain('/copy/opt/app/app.conf');
     const inode = await onHost('stat -c %i /opt/app/app.conf');
 
-    // Between the attempts the artifact changed: a re-run would install it and would be visible.
-    writeFileSync(path.join(h.stack.artifactDir, 'app-v2.conf'), 'version=3\n');
+    // Between the attempts a new version was uploaded under the name (the retry still pins the first);
+    // a re-run would install the file again and would be visible.
+    await uploadArtifact(h.orchestrator.apiUrl, h.admin.token, 'app-v2.conf', 'version=3\n');
     const retry = await h.run(0, copy, { stepId: 'copy', become: true, env: attempt(2) });
     expect(retry.exitCode).toBe(0);
     expect(retry.facts).toEqual(first.facts);
@@ -222,8 +229,14 @@ describe('run markers over SSH', () => {
       mode: 0o755,
     });
     try {
-      writeFileSync(path.join(h.stack.artifactDir, 'late.conf'), 'late=1\n');
-      const copy = { op: 'file-copy', source: 'late.conf', destination: '/opt/app/late.conf', backup: false } as const;
+      const sha256 = await uploadArtifact(h.orchestrator.apiUrl, h.admin.token, 'late.conf', 'late=1\n');
+      const copy = {
+        op: 'file-copy',
+        source: 'late.conf',
+        sha256,
+        destination: '/opt/app/late.conf',
+        backup: false,
+      } as const;
       const first = h.run(0, copy, { stepId: 'late-copy', become: true });
       await expect.poll(() => onHost("pgrep -f '[u]sr/local/sbin/setsid' || true"), { timeout: 10_000 }).not.toBe('');
       // The connection drops before the pid line came: the executor cannot tell whether a runner started.

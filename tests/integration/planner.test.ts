@@ -7,6 +7,7 @@ import { requestJson } from '../support/api.js';
 import { createTestExecutor } from '../support/executor.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../support/fake-openai.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
+import { uploadArtifact } from '../support/artifacts.js';
 
 // Planning through the API: the built-in planner on the seed requests against a real inventory,
 // the one validator on edited plans, and the LangChain planner against a local server that speaks
@@ -33,6 +34,7 @@ let fake: FakeOpenAi;
 let builtinUrl: string;
 let llmUrl: string;
 let operator: { token: string };
+let newExeSha: string;
 
 const plan = (apiUrl: string, body: unknown) =>
   requestJson<PlanProposal & { error?: { issues: { path: string; message: string }[] } }>(`${apiUrl}/api/plans`, {
@@ -59,6 +61,7 @@ beforeAll(async () => {
   ).apiUrl;
   const admin = await stack.createUser('admin');
   operator = await stack.createUser('operator');
+  newExeSha = await uploadArtifact(builtinUrl, admin.token, 'stationcontroller/2.0/stationcontroller.exe', 'v2.0\n');
   const api = async (p: string, body: unknown) => {
     const res = await requestJson(`${builtinUrl}${p}`, { token: admin.token, body });
     if (res.status !== 201) throw new Error(`${p}: ${res.status} ${JSON.stringify(res.body)}`);
@@ -131,11 +134,14 @@ describe('the built-in planner through the API', () => {
     const edited = await requestJson<{
       status: string;
       planHash: string;
+      plan: { steps: { action: unknown }[] };
       summary: { targets: { total: number }; etaSeconds: number; approvalRequired: boolean };
     }>(`${builtinUrl}/api/plans`, { token: operator.token, body: { plan: draft } });
     expect(edited.status).toBe(200);
     expect(edited.body).toMatchObject({ status: 'ready', summary: { targets: { total: 25 }, approvalRequired: true } });
     expect(edited.body.planHash).toMatch(/^[0-9a-f]{64}$/);
+    // The copy pins the SHA-256 of the uploaded artifact it names.
+    expect(edited.body.plan.steps[2]?.action).toMatchObject({ operation: { sha256: newExeSha } });
     // One wave of 25 (maxParallel 25): 2 + 6 + 8 + 6 + 3 seconds.
     expect(edited.body.summary.etaSeconds).toBe(25);
   });

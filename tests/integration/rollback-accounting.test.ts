@@ -1,9 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, waitForJob, type JobView } from '../support/api.js';
 import { control, submitDraft } from '../support/rollout.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
+import { uploadArtifact } from '../support/artifacts.js';
 
 // Rollback accounting on 3 real sshd hosts: a step that failed without changing a host gets no
 // undo (and no false "ROLLBACK FAILED"), and a host is "rolled back" only when every one of its
@@ -51,8 +50,7 @@ beforeAll(async () => {
     groups: { Fleet: Array.from({ length: SIZE }, (_, i) => i) },
   });
   apiUrl = h.orchestrator.apiUrl;
-  mkdirSync(path.join(h.stack.artifactDir, 'app'), { recursive: true });
-  writeFileSync(path.join(h.stack.artifactDir, 'app', 'app.conf'), NEW);
+  await uploadArtifact(h.orchestrator.apiUrl, h.admin.token, 'app/app.conf', NEW);
   await h.stack.startExecutor();
   operator = await h.stack.createUser('operator', { tenant: 'acme' });
   approver = await h.stack.createUser('approver', { tenant: 'acme' });

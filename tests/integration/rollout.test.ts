@@ -1,10 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allResults, requestJson, waitForJob, type StepResultView } from '../support/api.js';
 import { approveAndWait, control, submitDraft, type Created } from '../support/rollout.js';
 import { readEvents } from '../support/sse.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
+import { uploadArtifact } from '../support/artifacts.js';
 
 // The rollout's rules on 6 real sshd hosts: approvals (roles, four-eyes, plan hash, timeout),
 // targets failing and rolled back, the mid-run question, cancel with rollback, pause and resume,
@@ -64,8 +63,7 @@ beforeAll(async () => {
     groups: { Rollout: Array.from({ length: SIZE }, (_, i) => i) },
   });
   apiUrl = h.orchestrator.apiUrl;
-  mkdirSync(path.join(h.stack.artifactDir, 'app'), { recursive: true });
-  writeFileSync(path.join(h.stack.artifactDir, 'app', 'app.conf'), NEW);
+  await uploadArtifact(h.orchestrator.apiUrl, h.admin.token, 'app/app.conf', NEW);
   await h.stack.startExecutor();
   requester = await h.stack.createUser('approver', { tenant: 'acme', username: 'rita-requester' });
   approverA = await h.stack.createUser('approver', { tenant: 'acme', username: 'alice-approver' });

@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForJob } from '../support/api.js';
 import { control, submitDraft } from '../support/rollout.js';
 import type { RunningOrchestrator } from '../support/stack.js';
 import { startWinrmHarness, type WinrmHarness } from '../support/winrm-harness.js';
+import { uploadArtifact } from '../support/artifacts.js';
 
 // The executor dies (SIGKILL, by PID) while a WinRM file copy's data is on the wire. The host's
 // WinRM shell outlives its client, as on Windows: whatever that first attempt left running must
@@ -35,7 +35,7 @@ beforeAll(async () => {
   });
   // Large enough that its upload takes many Sends: the kill lands while data is still being sent.
   newExe = randomBytes(24 * 1024 * 1024);
-  writeFileSync(path.join(h.stack.artifactDir, 'stationcontroller-2.0.exe'), newExe);
+  await uploadArtifact(h.orchestrator.apiUrl, h.admin.token, 'stationcontroller-2.0.exe', newExe);
   // A short heartbeat timeout, so the dead executor's activity is retried within seconds.
   api = await h.stack.startOrchestrator({ JOB_HEARTBEAT_TIMEOUT_SECONDS: '4' });
   operator = await h.stack.createUser('operator', { tenant: 'acme' });

@@ -1,9 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWinrmHarness, type WinrmHarness } from '../support/winrm-harness.js';
+import { uploadArtifact } from '../support/artifacts.js';
 
 // Each Windows operation the planner will use, through the executor's activity, against simulated
 // Windows hosts whose state (services, processes, files, ACLs, event logs) the test then inspects.
@@ -13,7 +12,8 @@ const DENIED = 2;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 let h: WinrmHarness;
-let newExe: Buffer;
+/** The new build, uploaded to the artifact store (file-copy's only source) before the tests. */
+const newExe = randomBytes(300_000);
 
 beforeAll(async () => {
   h = await startWinrmHarness('windows-operations', {
@@ -69,9 +69,7 @@ beforeAll(async () => {
       ],
     }),
   });
-  newExe = randomBytes(300_000);
-  mkdirSync(path.join(h.stack.artifactDir, 'stationcontroller', '2.0'), { recursive: true });
-  writeFileSync(path.join(h.stack.artifactDir, 'stationcontroller', '2.0', 'stationcontroller.exe'), newExe);
+  await uploadArtifact(h.orchestrator.apiUrl, h.admin.token, 'stationcontroller/2.0/stationcontroller.exe', newExe);
 }, 240_000);
 
 afterAll(async () => {
@@ -136,7 +134,12 @@ describe('services', () => {
 });
 
 describe('file copy and restore', () => {
-  const copy = { op: 'file-copy', source: 'stationcontroller/2.0/stationcontroller.exe', destination: EXE } as const;
+  const copy = {
+    op: 'file-copy',
+    source: 'stationcontroller/2.0/stationcontroller.exe',
+    sha256: sha256(newExe),
+    destination: EXE,
+  } as const;
 
   it('refuses to overwrite the image of a running process', async () => {
     const out = await h.run(0, copy);
@@ -188,13 +191,13 @@ describe('file copy and restore', () => {
 
   it('copies 50 MB verified by hash, reporting progress in heartbeats', async () => {
     const big = randomBytes(50 * 1024 * 1024);
-    writeFileSync(path.join(h.stack.artifactDir, 'payload-50mb.bin'), big);
+    await uploadArtifact(h.orchestrator.apiUrl, h.admin.token, 'payload-50mb.bin', big);
     const env = new MockActivityEnvironment();
     const sent: number[] = [];
     env.on('heartbeat', (d: { transferredBytes?: number }) => sent.push(d.transferredBytes ?? 0));
     const out = await h.run(
       1,
-      { op: 'file-copy', source: 'payload-50mb.bin', destination: 'C:\\Data\\payload.bin' },
+      { op: 'file-copy', source: 'payload-50mb.bin', sha256: sha256(big), destination: 'C:\\Data\\payload.bin' },
       { env, timeoutSeconds: 600 },
     );
     expect(out.exitCode).toBe(0);

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TargetRef } from '@opsc/contracts';
 import { powershellInvocation, windowsScriptFor } from '@opsc/activities/execution';
 import { startWinrmHarness, type WinrmHarness } from '../support/winrm-harness.js';
+import { uploadArtifact } from '../support/artifacts.js';
 
 // A retried Windows step (same job, step and target) must not apply its change twice; and its
 // output reaches output_lines while it runs. One simulated host; a second target points at it.
@@ -68,15 +67,15 @@ const markerOf = async (stepId: string, targetId = h.targetIds[0]) =>
 
 describe('run markers over WinRM', () => {
   it('copies a file with backup once: the retry reports the same facts and leaves file and backup alone', async () => {
-    writeFileSync(path.join(h.stack.artifactDir, 'sc.exe'), 'stationcontroller 2.0\n');
-    const copy = { op: 'file-copy', source: 'sc.exe', destination: EXE } as const;
+    const sha256 = await uploadArtifact(h.orchestrator.apiUrl, h.admin.token, 'sc.exe', 'stationcontroller 2.0\n');
+    const copy = { op: 'file-copy', source: 'sc.exe', sha256, destination: EXE } as const;
     const first = await h.run(0, copy, { stepId: 'copy' });
     expect(first).toMatchObject({ exitCode: 0, facts: { replaced: 'true' } });
     const backup = first.facts?.backup ?? '';
     expect(backup).toBe(`C:\\ProgramData\\OpsConductor\\backups\\${h.jobId}\\copy\\stationcontroller.exe`);
 
-    // The artifact changed between the attempts: a re-run would install it.
-    writeFileSync(path.join(h.stack.artifactDir, 'sc.exe'), 'stationcontroller 3.0\n');
+    // A new version was uploaded under the name between the attempts (the retry still pins the first): a re-run would install it again.
+    await uploadArtifact(h.orchestrator.apiUrl, h.admin.token, 'sc.exe', 'stationcontroller 3.0\n');
     const retry = await h.run(0, copy, { stepId: 'copy', env: attempt(2) });
     expect(retry.exitCode).toBe(0);
     expect(retry.facts).toEqual(first.facts);

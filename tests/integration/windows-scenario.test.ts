@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestJson, type JobView } from '../support/api.js';
 import { approveAndWait, proposeAndFill, submitDraft } from '../support/rollout.js';
 import { startWinrmHarness, type WinrmHarness } from '../support/winrm-harness.js';
+import { uploadArtifact } from '../support/artifacts.js';
 
 // The seed's Windows scenario end to end, from the request as typed: planner -> approval -> Temporal
 // workflow -> executor worker process -> WinRM -> 25 simulated Windows hosts in group 'CIS servers'.
@@ -45,8 +44,7 @@ beforeAll(async () => {
     groups: { 'CIS servers': Array.from({ length: SIZE }, (_, i) => i) },
   });
   newExe = randomBytes(2 * 1024 * 1024);
-  mkdirSync(path.join(h.stack.artifactDir, 'stationcontroller', '2.0'), { recursive: true });
-  writeFileSync(path.join(h.stack.artifactDir, 'stationcontroller', '2.0', 'stationcontroller.exe'), newExe);
+  await uploadArtifact(h.orchestrator.apiUrl, h.admin.token, 'stationcontroller/2.0/stationcontroller.exe', newExe);
   await h.stack.startExecutor({ EXECUTOR_MAX_CONCURRENT_ACTIVITIES: '100' });
   operator = await h.stack.createUser('operator', { tenant: 'acme' });
   approver = await h.stack.createUser('approver', { tenant: 'acme' });

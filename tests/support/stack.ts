@@ -41,7 +41,7 @@ export interface TestStack {
   roleUrls: { orchestrator: string; executor: string };
   /** The executor's vault master key (PEM file). */
   vaultKeyFile: string;
-  /** The executor's artifact folder (file-copy sources). */
+  /** The executor's artifact folder (file-fetch results, and its cache of uploaded artifacts). */
   artifactDir: string;
   pool: pg.Pool;
   client: Client;

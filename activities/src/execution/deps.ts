@@ -1,4 +1,5 @@
 import type { CredentialSecret } from '@opsc/contracts';
+import type { ArtifactSource } from './artifact-source.js';
 import type { EgressGuard } from './egress/egress-guard.js';
 import type { JobGate } from './job-gate.js';
 import type { OutputStore } from './output-store.js';
@@ -29,8 +30,10 @@ export interface SshExecution {
   openSecret: (credentialId: string) => Promise<CredentialSecret>;
   /** The job's target as an SSH endpoint (refusing another tenant's targets). */
   findEndpoint: (jobId: string, targetId: string) => Promise<SshEndpoint>;
-  /** Where file-copy sources are read from and file-fetch results are written to. */
+  /** Where file-fetch results are written to (and the artifact store's local copies are kept). */
   artifactDir: string;
+  /** file-copy's bytes: the version the plan pins, from the tenant's artifact store. */
+  artifacts: ArtifactSource;
   readyTimeoutMs: number;
   keepaliveIntervalMs: number;
 }
@@ -67,8 +70,8 @@ export interface WinrmExecution {
   openSecret: SecretOpener;
   /** The job's target as a WinRM endpoint (refusing another tenant's targets). */
   findEndpoint: (jobId: string, targetId: string) => Promise<WinrmEndpoint>;
-  /** Where file-copy sources are read from. */
-  artifactDir: string;
+  /** file-copy's bytes: the version the plan pins, from the tenant's artifact store. */
+  artifacts: ArtifactSource;
   connectTimeoutMs: number;
   shell: ShellSettings;
 }

@@ -34,6 +34,7 @@ export const HTTP_STATUS: Record<ErrorType, number> = {
   UnexpectedStatus: 502,
   Cancelled: 409,
   UnsupportedMediaType: 415,
+  TooLarge: 413,
   Internal: 500,
   WorkflowClosed: 409,
 };

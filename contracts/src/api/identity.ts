@@ -28,18 +28,34 @@ export const TenantSettings = z.strictObject({
 });
 export type TenantSettings = z.infer<typeof TenantSettings>;
 
-export const NewUserBody = z.strictObject({
-  username: z.string().regex(/^[a-z0-9][a-z0-9._@-]{0,99}$/, { message: 'lower-case letters, digits and . _ @ -' }),
-  role: Role,
-  displayName: PlainText(200, 0).optional(),
-  password: z.string().min(12, { message: 'must be at least 12 characters' }).max(1024).optional(),
-});
+const Password = z.string().min(12, { message: 'must be at least 12 characters' }).max(1024);
+
+/**
+ * A new user: with `password`, the initial password; with `generatePassword`, one the server makes and
+ * answers once; with neither, a user who cannot sign in until an admin resets their password.
+ */
+export const NewUserBody = z
+  .strictObject({
+    username: z.string().regex(/^[a-z0-9][a-z0-9._@-]{0,99}$/, { message: 'lower-case letters, digits and . _ @ -' }),
+    role: Role,
+    displayName: PlainText(200, 0).optional(),
+    password: Password.optional(),
+    generatePassword: z.boolean().optional(),
+  })
+  .refine((u) => !(u.password !== undefined && u.generatePassword), {
+    message: 'give a password or ask for a generated one, not both',
+    path: ['generatePassword'],
+  });
 export type NewUserBody = z.infer<typeof NewUserBody>;
 
 export const UserChangeBody = z
   .strictObject({ role: Role.optional(), disabled: z.boolean().optional() })
   .refine((c) => c.role !== undefined || c.disabled !== undefined, { message: 'give a role, disabled, or both' });
 export type UserChangeBody = z.infer<typeof UserChangeBody>;
+
+/** `POST /api/users/:username/password`: the new password, or none for one the server makes and answers once. */
+export const PasswordResetBody = z.strictObject({ password: Password.optional() });
+export type PasswordResetBody = z.infer<typeof PasswordResetBody>;
 
 export const NewTokenBody = z.strictObject({
   name: PlainText(100),
@@ -73,9 +89,20 @@ export const UserView = z.object({
 export type UserView = z.infer<typeof UserView>;
 export const UserList = z.object({ users: z.array(UserView) });
 export type UserList = z.infer<typeof UserList>;
-export const UserCreated = z.object({ user: z.object({ username: z.string(), role: Role }) });
+export const UserCreated = z.object({
+  user: z.object({ username: z.string(), role: Role }),
+  /** The generated password, shown this once (never stored in clear, never logged). */
+  generatedPassword: z.string().optional(),
+});
 export type UserCreated = z.infer<typeof UserCreated>;
 export const UserAnswer = z.object({ user: UserView });
+/** A password reset: the user's sessions ended; the generated password, when one was asked for, shown this once. */
+export const PasswordResetAnswer = z.object({
+  user: z.object({ username: z.string() }),
+  sessionsEnded: z.number().int().min(0),
+  generatedPassword: z.string().optional(),
+});
+export type PasswordResetAnswer = z.infer<typeof PasswordResetAnswer>;
 export type UserAnswer = z.infer<typeof UserAnswer>;
 
 /** An API token: never the secret, only its first characters. */

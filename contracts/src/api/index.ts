@@ -14,6 +14,7 @@ export * from './inventory.js';
 export * from './credentials.js';
 export * from './identity.js';
 export * from './platform.js';
+export * from './artifacts.js';
 export * from './openapi-document.js';
 export * from './routes.js';
 export * from './openapi.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import * as base from '../index.js';
 import type { ErrorType } from '../errors.js';
+import * as artifacts from './artifacts.js';
 import * as common from './common.js';
 import * as credentials from './credentials.js';
 import * as errors from './errors.js';
@@ -40,6 +41,7 @@ const namedSchemas = (): Map<string, z.ZodType> => {
     templates,
     inventory,
     credentials,
+    artifacts,
     identity,
     platform,
     openApi,
@@ -214,6 +216,15 @@ export const openApiDocument = (routes: readonly ApiRoute[] = API_ROUTES): OpenA
         requestBody: {
           required: true,
           content: { 'application/json': { schema: requestRef(idOf(route.body, route)) } },
+        },
+      }),
+      ...(route.rawBody && {
+        requestBody: {
+          required: true,
+          description: route.rawBody.description,
+          content: {
+            [route.rawBody.mediaType]: { schema: { type: 'string', contentMediaType: route.rawBody.mediaType } },
+          },
         },
       }),
       responses,

@@ -133,6 +133,8 @@ export const apiReference = (document: OpenApiDocument): string => {
       'application/json'
     ]?.schema;
     if (body) out.push(`- **Body:** ${typeOf(body)}`);
+    const raw = op.requestBody as { description?: string; content: Record<string, unknown> } | undefined;
+    if (raw && !body) out.push(`- **Body:** ${Object.keys(raw.content).join(', ')}: ${raw.description ?? ''}`);
     const errors: string[] = [];
     for (const [status, response] of Object.entries(op.responses as Record<string, Json>)) {
       const content = response.content as Record<string, { schema: { $ref?: string } }> | undefined;

@@ -17,6 +17,8 @@ export interface ApiRoute {
   role: 'public' | Role;
   summary: string;
   body?: z.ZodType;
+  /** A body that is not JSON (an upload): its media type and what it is. */
+  rawBody?: { mediaType: string; description: string };
   query?: z.ZodObject;
   /** Successful answers by HTTP status. */
   answers: Record<number, AnswerBody>;
@@ -34,7 +36,7 @@ export const errorsOf = (route: ApiRoute): ErrorType[] => {
   const always = route.path === '/api/health' || route.path === '/api/openapi.json';
   const types: ErrorType[] = [
     'ValidationFailed',
-    ...(route.body ? (['UnsupportedMediaType'] as const) : []),
+    ...(route.body || route.rawBody ? (['UnsupportedMediaType'] as const) : []),
     ...(route.role === 'public' ? [] : (['AuthFailed'] as const)),
     ...(route.role === 'public' || route.role === 'viewer' ? [] : (['Forbidden'] as const)),
     ...(route.path.includes('/:') ? (['NotFound'] as const) : []),

@@ -5,6 +5,8 @@ import {
   MeAnswer,
   NewTokenBody,
   NewUserBody,
+  PasswordResetAnswer,
+  PasswordResetBody,
   TenantSettings,
   TokenIssued,
   TokenList,
@@ -78,7 +80,8 @@ export const ACCESS_ROUTES: readonly ApiRoute[] = [
     method: 'POST',
     path: '/api/users',
     role: 'admin',
-    summary: 'Creates a user of the tenant.',
+    summary:
+      'Creates a user of the tenant, with an initial password or a generated one (`generatePassword`), answered once.',
     body: NewUserBody,
     answers: { 201: UserCreated },
     errors: ['Conflict'],
@@ -99,6 +102,15 @@ export const ACCESS_ROUTES: readonly ApiRoute[] = [
     summary: 'Deletes a user (never the last admin).',
     answers: { 204: null },
     errors: ['Conflict'],
+  },
+  {
+    method: 'POST',
+    path: '/api/users/:username/password',
+    role: 'admin',
+    summary:
+      "Sets a user's password (or a generated one, answered once), ends their sessions and lifts a sign-in lockout.",
+    body: PasswordResetBody,
+    answers: { 200: PasswordResetAnswer },
   },
   {
     method: 'GET',

@@ -1,5 +1,6 @@
 import type { ApiRoute } from './route.js';
 import { ACCESS_ROUTES } from './routes-access.js';
+import { ARTIFACT_ROUTES } from './routes-artifacts.js';
 import { INVENTORY_ROUTES } from './routes-inventory.js';
 import { JOB_ROUTES } from './routes-jobs.js';
 import { TEMPLATE_ROUTES } from './routes-templates.js';
@@ -15,4 +16,5 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...JOB_ROUTES,
   ...TEMPLATE_ROUTES,
   ...INVENTORY_ROUTES,
+  ...ARTIFACT_ROUTES,
 ];

@@ -23,6 +23,8 @@ export interface ApiDeps {
   allowedOrigins: readonly string[];
   /** Proxies whose X-Forwarded-For is believed (express's "trust proxy"). */
   trustProxy: string;
+  /** The largest artifact upload taken, in bytes (`ARTIFACT_MAX_BYTES`). */
+  artifactMaxBytes: number;
   /** Live job event streams: one shared subscription per job, capped per user and per process. */
   eventStreams: EventStreams;
   /** Start-up's progress: health says what it waits for, other routes answer 503 until ready. */

@@ -41,6 +41,7 @@ const app = (): Express =>
       tokenDefaultDays: 90,
     },
     allowedOrigins: [],
+    artifactMaxBytes: 1024,
     trustProxy: 'loopback',
     eventStreams: {},
     readiness: new Readiness('start-up'),

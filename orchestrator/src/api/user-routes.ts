@@ -2,7 +2,9 @@ import { Router, type Response } from 'express';
 import { ErrorType } from '@opsc/contracts';
 import {
   NewUserBody,
+  PasswordResetBody,
   UserChangeBody,
+  type PasswordResetAnswer,
   type Sent,
   type TokenList,
   type UserAnswer,
@@ -20,6 +22,7 @@ import {
   type Actor,
 } from '../identity/lifecycle.js';
 import { createUser } from '../identity/users.js';
+import { generatePassword, resetPassword } from '../identity/password-reset.js';
 import { principalOf } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';
@@ -61,7 +64,13 @@ export const userRouter = (deps: ApiDeps): Router => {
       throw new ApiFailure(ErrorType.Conflict, `username ${user.username} is taken`, [
         { path: 'username', message: 'is taken' },
       ]);
-    await createUser(deps.pool, { ...user, tenantId: principal.tenantId });
+    const { generatePassword: generate, ...fields } = user;
+    const generated = generate ? generatePassword() : undefined;
+    await createUser(deps.pool, {
+      ...fields,
+      ...(generated && { password: generated }),
+      tenantId: principal.tenantId,
+    });
     await recordAudit(deps.pool, {
       tenantId: principal.tenantId,
       actor: principal.username,
@@ -69,9 +78,13 @@ export const userRouter = (deps: ApiDeps): Router => {
       objectType: 'user',
       objectId: user.username,
       sourceIp: req.ip,
-      details: { role: user.role },
+      details: { role: user.role, password: generated ? 'generated' : user.password ? 'given' : 'none' },
     });
-    res.status(201).json({ user: { username: user.username, role: user.role } } satisfies Sent<UserCreated>);
+    if (generated) res.set('cache-control', 'no-store');
+    res.status(201).json({
+      user: { username: user.username, role: user.role },
+      ...(generated && { generatedPassword: generated }),
+    } satisfies Sent<UserCreated>);
   });
 
   router.patch('/:username', async (req, res) => {
@@ -85,6 +98,23 @@ export const userRouter = (deps: ApiDeps): Router => {
   router.delete('/:username', async (req, res) => {
     await answer(() => deleteUser(deps.pool, principalOf(res).tenantId, req.params.username, actorOf(res, req.ip)));
     res.status(204).end();
+  });
+
+  router.post('/:username/password', async (req, res) => {
+    const body = parseBody(PasswordResetBody, req);
+    const generated = body.password === undefined ? generatePassword() : undefined;
+    const { sessionsEnded } = await answer(() =>
+      resetPassword(deps.pool, principalOf(res).tenantId, req.params.username, body.password ?? generated ?? '', {
+        ...actorOf(res, req.ip),
+        generated: generated !== undefined,
+      }),
+    );
+    res.set('cache-control', 'no-store');
+    res.json({
+      user: { username: req.params.username },
+      sessionsEnded,
+      ...(generated && { generatedPassword: generated }),
+    } satisfies Sent<PasswordResetAnswer>);
   });
 
   router.get('/:username/tokens', async (req, res) => {

@@ -3,6 +3,7 @@ import type { InventorySketch, PlanningContext, ProposeDeps } from '@opsc/planni
 import { TargetResolutionError } from '@opsc/planning';
 import { resolverOnce, resolveTargets, type InventoryResolver } from '../inventory/resolve.js';
 import { DomainError } from '../errors.js';
+import { findArtifactVersion } from '../artifacts/artifact-store.js';
 import type { JobDeps } from './deps.js';
 
 type PlanningDeps = Pick<JobDeps, 'pool' | 'planning' | 'platformServices'>;
@@ -49,6 +50,7 @@ export const planningContext = (deps: PlanningDeps, tenantId: string): TenantPla
     catalog: deps.planning.catalog,
     inventory: () => sketchOf(deps, tenantId),
     egress: () => tenantEgressPolicy(deps, tenantId),
+    artifacts: (name, sha256) => findArtifactVersion(deps.pool, tenantId, name, sha256),
     inventoryTargets: resolve,
     resolveTargets: async (selector) => {
       try {

@@ -1,5 +1,5 @@
 import type { FieldIssue, Plan, PlanSummary, RiskLevel } from '@opsc/contracts';
-import { assessExecutablePlan, proposePlan, validatePlan } from '@opsc/planning';
+import { assessExecutablePlan, pinArtifacts, proposePlan, validatePlan } from '@opsc/planning';
 import type { CreateJobBody } from '@opsc/contracts/api';
 import { resolvedWith } from '../inventory/step-targets.js';
 import { Internal, InvalidPlan } from '../errors.js';
@@ -67,6 +67,14 @@ export const readyPlan = async (context: TenantPlanning, body: CreateJobBody): P
   // A raw executable plan passes the same risk rules: what it says of its tools is replaced.
   const assessed = assessExecutablePlan(body.plan, context.catalog, await context.egress());
   if (assessed.issues.length) throw invalidPlan('the plan does not validate', assessed.issues, 'plan');
+  // Its copies send the bytes it pins, or the newest upload's when it pins none: pinned before it is hashed.
+  if (context.artifacts) {
+    const pins = await pinArtifacts(assessed.plan.steps, context.artifacts, (i) => ({
+      source: `steps.${i}.action.operation.source`,
+      sha256: `steps.${i}.action.operation.sha256`,
+    }));
+    if (pins.issues.length) throw invalidPlan('the plan does not validate', pins.issues, 'plan');
+  }
   return {
     plan: kept(assessed.plan),
     summary: null,

@@ -154,7 +154,7 @@ export const builtinPlan = ({ request, inventory: fullInventory, catalog }: Plan
   for (const s of steps)
     if (s.tool === 'file-copy' && typeof s.params.source === 'string' && /^[A-Za-z]:\\|^\\\\|^\//.test(s.params.source))
       notes.push(
-        `the source ${nameOf(s.params.source)} is a path of its own; file-copy takes its file from the executor's artifact folder, so put the file there and name it relative to that folder`,
+        `the source ${nameOf(s.params.source)} is a path of its own; file-copy sends an uploaded artifact, so upload the file (the Artifacts page, or POST /api/artifacts) and name it by its artifact name`,
       );
   return {
     kind: 'plan',

@@ -25,6 +25,7 @@ import { dangerIn } from './danger.js';
 import { assessStep, toolRisk } from './assess-risk.js';
 import { CLOSED_EGRESS, egressProblems } from './egress-check.js';
 import { toolParamsSchema } from './param-schema.js';
+import { pinArtifacts, type ArtifactLookup } from './pin-artifacts.js';
 
 /** Where a tool that takes no targets runs, as the validator says it. */
 const OWN_PLACE = { executor: 'on the executor', workflow: 'in the job itself (a pause)' } as const;
@@ -44,6 +45,8 @@ export interface PlanningContext {
   resolveTargets: TargetResolver;
   /** The tenant's egress policy, which URLs and hosts a step may name; closed when absent. */
   egress?: () => Promise<EgressPolicy>;
+  /** The tenant's artifacts: a file-copy's SHA-256 is pinned from them. Absent (offline evaluation): nothing is pinned. */
+  artifacts?: ArtifactLookup;
 }
 
 export type { PlanValidation };
@@ -148,6 +151,16 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
     }
     const compiled = compileStep(step, index, tool, values, targets, draft.policies, ctx.catalog);
     issues.push(...compiled.issues);
+    if (ctx.artifacts) {
+      const pins = await pinArtifacts(compiled.steps, ctx.artifacts, () => ({
+        source: `${at}.params.source`,
+        sha256: `${at}.params.sha256`,
+      }));
+      issues.push(...pins.issues);
+      // The draft keeps the pin: validating it again (submitting it) copies the same bytes.
+      const sha256 = pins.pinned.find((p) => p !== undefined);
+      if (sha256) step.params = { ...step.params, sha256 };
+    }
     // One SQL statement per step: named on the parameter that holds the text.
     const sql = compiled.steps
       .map((s) => (s.action.method === 'database' ? s.action.query : null))

@@ -22,6 +22,7 @@ const NAV: { href: string; label: string; role: SessionUser['role'] }[] = [
   { href: '/jobs', label: 'Jobs', role: 'viewer' },
   { href: '/templates', label: 'Templates', role: 'viewer' },
   { href: '/inventory', label: 'Inventory', role: 'viewer' },
+  { href: '/artifacts', label: 'Artifacts', role: 'viewer' },
   { href: '/users', label: 'Users', role: 'admin' },
   { href: '/audit', label: 'Audit log', role: 'admin' },
   { href: '/tokens', label: 'API tokens', role: 'viewer' },

@@ -29,7 +29,6 @@ import {
   stagingRemoval,
   uploadToStaging,
 } from './transfer.js';
-import { artifactSha256, resolveArtifact } from '../artifacts.js';
 import { outputLineKey, skipFactLines } from '../output-lines/sink.js';
 import { runMarkerKey } from '../run-marker.js';
 import {
@@ -214,8 +213,8 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
           break;
         }
         case 'file-copy': {
-          const artifact = await resolveArtifact(ssh.artifactDir, operation.source);
-          const sha256 = await artifactSha256(artifact.file);
+          const artifact = await ssh.artifacts.open(input.jobId, operation.source, operation.sha256);
+          const sha256 = artifact.sha256;
           const staged = await ssh.pool.withSftp(key, connect, (sftp) =>
             uploadToStaging(sftp, artifact.file, (done) => {
               progress.transferredBytes = done;

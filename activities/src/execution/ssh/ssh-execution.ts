@@ -3,6 +3,7 @@ import type { HostKeyPolicy } from '@opsc/contracts';
 import type { SshExecution } from '../deps.js';
 import type { Keyring } from '../vault/keyring.js';
 import { createSecretOpener } from '../secrets.js';
+import { artifactCacheDir, createArtifactSource } from '../artifact-source.js';
 import { findSshEndpoint } from './endpoints.js';
 import { createPgHostKeyStore } from './host-keys.js';
 import { SshPool } from './pool.js';
@@ -28,6 +29,7 @@ export const createSshExecution = (db: pg.Pool, keyring: Keyring, settings: SshS
   openSecret: createSecretOpener(db, keyring),
   findEndpoint: (jobId, targetId) => findSshEndpoint(db, jobId, targetId, settings.defaultHostKeyPolicy),
   artifactDir: settings.artifactDir,
+  artifacts: createArtifactSource(db, artifactCacheDir(settings.artifactDir)),
   readyTimeoutMs: settings.readyTimeoutMs,
   keepaliveIntervalMs: settings.keepaliveIntervalMs,
 });

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { CancelledFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { ErrorType, type CommandOutput, type CredentialSecret, type RunWinrmOperationInput } from '@opsc/contracts';
-import { artifactSha256, resolveArtifact } from '../artifacts.js';
 import type { ExecutionDeps } from '../deps.js';
 import { parseFacts } from '../facts.js';
 import { RemoteFailure } from '../remote-failure.js';
@@ -205,8 +204,8 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
       } else if (operation.op === 'file-copy') {
         // The artifact goes to a staging file first, by a command outside the run marker; the
         // change reads that file, so no command under the marker waits for this client's data.
-        const artifact = await resolveArtifact(winrm.artifactDir, operation.source);
-        const sha256 = await artifactSha256(artifact.file);
+        const artifact = await winrm.artifacts.open(input.jobId, operation.source, operation.sha256);
+        const sha256 = artifact.sha256;
         staged = await run(
           stageScriptFor({ nonce }, { sha256, bytes: artifact.bytes }).script,
           artifactStdin(artifact.file, maxSendBytes(winrm.shell.maxEnvelopeSize)),

@@ -1,11 +1,13 @@
 import type pg from 'pg';
 import type { WinrmExecution } from '../deps.js';
 import { createSecretOpener } from '../secrets.js';
+import { artifactCacheDir, createArtifactSource } from '../artifact-source.js';
 import type { Keyring } from '../vault/keyring.js';
 import { findWinrmEndpoint } from './endpoints.js';
 import { WinrmPool } from './pool.js';
 
 export interface WinrmSettings {
+  /** The executor's artifact folder: the store's local copies are kept under it (`artifactCacheDir`). */
   artifactDir: string;
   maxConcurrentPerHost: number;
   idleMs: number;
@@ -20,7 +22,7 @@ export const createWinrmExecution = (db: pg.Pool, keyring: Keyring, settings: Wi
   pool: new WinrmPool({ maxConcurrentPerHost: settings.maxConcurrentPerHost, idleMs: settings.idleMs }),
   openSecret: createSecretOpener(db, keyring),
   findEndpoint: (jobId, targetId) => findWinrmEndpoint(db, jobId, targetId),
-  artifactDir: settings.artifactDir,
+  artifacts: createArtifactSource(db, artifactCacheDir(settings.artifactDir)),
   connectTimeoutMs: settings.connectTimeoutMs,
   shell: { maxEnvelopeSize: settings.maxEnvelopeSize, operationTimeoutSeconds: settings.operationTimeoutSeconds },
 });

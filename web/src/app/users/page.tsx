@@ -2,18 +2,27 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api } from '../../lib/api';
 import { dateTime } from '../../lib/format';
-import { ROLES, type TokenList, type TokenView, type UserList, type UserView } from '@opsc/contracts/api';
+import {
+  ROLES,
+  type PasswordResetAnswer,
+  type TokenList,
+  type TokenView,
+  type UserList,
+  type UserView,
+} from '@opsc/contracts/api';
 import { atLeast, useSession } from '../../components/session';
 import { DataTable } from '../../components/data-table';
 import { TokenTable } from '../../components/identity/token-table';
+import { NewUserForm, OnceSecret } from '../../components/identity/new-user-form';
 
-/** The tenant's users (admins): role, disable or enable, delete, and each one's API tokens. */
+/** The tenant's users (admins): create, role, disable or enable, reset password, delete, and each one's API tokens. */
 export default function UsersPage() {
   const { user: me } = useSession();
   const admin = atLeast(me, 'admin');
   const [users, setUsers] = useState<UserView[] | null>(null);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
+  const [reset, setReset] = useState<{ username: string; password: string } | null>(null);
   const [tokensOf, setTokensOf] = useState<{ username: string; tokens: TokenView[] | null } | null>(null);
 
   const load = useCallback(async () => {
@@ -41,6 +50,14 @@ export default function UsersPage() {
     await load();
   };
   const userPath = (u: UserView) => `/users/${encodeURIComponent(u.username)}`;
+  /** A generated password, shown once; the user's sessions end. */
+  const resetPassword = async (u: UserView) => {
+    const res = await api<PasswordResetAnswer>(`${userPath(u)}/password`, { body: {} });
+    if (res.ok && res.data.generatedPassword) {
+      setReset({ username: u.username, password: res.data.generatedPassword });
+      setMessage({ ok: true, text: `${u.username}'s password was reset; their sessions ended` });
+    } else setMessage({ ok: false, text: res.ok ? 'no password came back' : res.error.message });
+  };
   const revoke = async (username: string, token: TokenView) => {
     await act(
       `/users/${encodeURIComponent(username)}/tokens/${token.id}`,
@@ -57,6 +74,15 @@ export default function UsersPage() {
         Changes hold from each user&apos;s next request: disabling or deleting someone ends their sessions and stops
         their tokens at once.
       </p>
+      <NewUserForm
+        onCreated={async (text) => {
+          setMessage({ ok: true, text });
+          await load();
+        }}
+      />
+      {reset && (
+        <OnceSecret label={`New password of ${reset.username}`} value={reset.password} onDone={() => setReset(null)} />
+      )}
       {message && (
         <p
           className={message.ok ? 'ok-box' : 'error-box'}
@@ -114,6 +140,26 @@ export default function UsersPage() {
                 >
                   {u.disabled ? 'Enable' : 'Disable'}
                 </button>
+                {confirming === `reset:${u.username}` ? (
+                  <span className="confirm row">
+                    <button
+                      type="button"
+                      onClick={() => {
+                        setConfirming(null);
+                        void resetPassword(u);
+                      }}
+                    >
+                      Confirm reset
+                    </button>
+                    <button type="button" onClick={() => setConfirming(null)}>
+                      Keep
+                    </button>
+                  </span>
+                ) : (
+                  <button type="button" onClick={() => setConfirming(`reset:${u.username}`)}>
+                    Reset password
+                  </button>
+                )}
                 <button
                   type="button"
                   onClick={() => void loadTokens(u.username)}

@@ -5,6 +5,7 @@ import type { ToolSummary } from '@opsc/contracts/api';
 import { takesTargets, withKey, type DraftStep } from '../../lib/draft-edits';
 import { FieldContext, FieldError, ParamInput, useField, type ParamType } from './fields';
 import { TargetEditor, type InventoryView } from './target-editor';
+import { ArtifactChooser } from './artifact-chooser';
 
 export interface StepEditorProps {
   step: DraftStep;
@@ -139,6 +140,20 @@ export const StepEditor = (props: StepEditorProps) => {
         {names.map((name) => {
           const path = `${at}.params.${name}`;
           const spec = tool?.params[name];
+          // A tool that pins its source's SHA-256 (file-copy) takes the source from the uploaded artifacts.
+          if (name === 'source' && tool?.params.sha256)
+            return (
+              <ArtifactChooser
+                key={path}
+                field={path}
+                source={step.params.source}
+                sha256={step.params.sha256}
+                question={missing.get(path)}
+                onPick={(source, sha256) =>
+                  props.onChange({ ...step, params: withKey(withKey(step.params, 'source', source), 'sha256', sha256) })
+                }
+              />
+            );
           const fallback = spec?.default;
           return (
             <ParamInput

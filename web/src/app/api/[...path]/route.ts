@@ -20,7 +20,16 @@ const REQUEST_HEADERS = [
   'sec-fetch-site',
   'x-forwarded-for',
 ];
-const RESPONSE_HEADERS = ['content-type', 'cache-control', 'x-accel-buffering', 'retry-after'];
+const RESPONSE_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-disposition',
+  'x-content-type-options',
+  'x-artifact-sha256',
+  'cache-control',
+  'x-accel-buffering',
+  'retry-after',
+];
 
 const proxy = async (req: Request, ctx: { params: Promise<{ path: string[] }> }): Promise<Response> => {
   const { path } = await ctx.params;
@@ -37,12 +46,13 @@ const proxy = async (req: Request, ctx: { params: Promise<{ path: string[] }> })
     upstream = await fetch(target, {
       method: req.method,
       headers,
-      ...(hasBody && { body: await req.arrayBuffer() }),
+      // Streamed, not buffered: an artifact upload may be hundreds of MiB (the API counts and limits it).
+      ...(hasBody && req.body && { body: req.body, duplex: 'half' }),
       redirect: 'manual',
       cache: 'no-store',
       // The browser going away (an SSE tab closed) ends the upstream request too.
       signal: req.signal,
-    });
+    } as RequestInit);
   } catch {
     return Response.json(
       { error: { type: 'Unavailable', message: 'the orchestrator API cannot be reached' } },
