@@ -24,3 +24,4 @@ export {
   WINDOWS_HOSTS,
   type DemoHost,
 } from './demo/seed-shape.js';
+export { sampleArtifactContent } from './demo/artifact.js';

@@ -199,7 +199,6 @@ const main = async () => {
     webUrl: `http://127.0.0.1:${webPort}`,
     temporalUi,
     orchestratorDatabaseUrl: urls.orchestrator,
-    artifactDir,
     dir: path.join(DATA_DIR, 'demo'),
     say: prefix('demo'),
   });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,11 +11,12 @@ import {
   DENY_COPY,
   LINUX_HOSTS,
   SAMPLE_ARTIFACT,
+  sampleArtifactContent,
   SEED_REQUESTS,
   STATION_EXE,
   WINDOWS_HOSTS,
 } from '@opsc/dev';
-import type { JobView } from '../support/api.js';
+import { requestJson, type JobView } from '../support/api.js';
 import {
   readDemoUsers,
   sshOnDemoHost,
@@ -103,10 +104,17 @@ describe('npm run demo, first run', () => {
     ]);
   });
 
-  it('put the sample artifact in the executor artifact folder', async () => {
-    const artifact = await readFile(path.join(stack.artifactDir, SAMPLE_ARTIFACT));
+  it('uploaded the sample artifact to the tenant artifact store', async () => {
+    const artifact = sampleArtifactContent();
     expect(artifact.length).toBeGreaterThan(100_000);
     expect(demo!.lines.join('\n')).toContain(`sha256 ${sha256(artifact).slice(0, 16)}`);
+    const listed = await requestJson<{ artifacts: { name: string; sha256: string }[] }>(
+      `${demo!.apiUrl}/api/artifacts`,
+      { token: tokens.admin },
+    );
+    expect(listed.body.artifacts).toContainEqual(
+      expect.objectContaining({ name: SAMPLE_ARTIFACT, sha256: sha256(artifact) }),
+    );
   });
 });
 
@@ -127,7 +135,7 @@ describe('the three seed requests, planned, submitted by demo-admin and approved
     expect(job.outcome).toMatchObject({
       targets: { total: cis.length, completed: cis.length - 2, rolledBack: 2, rollbackFailed: 0 },
     });
-    const artifact = sha256(await readFile(path.join(stack.artifactDir, SAMPLE_ARTIFACT)));
+    const artifact = sha256(sampleArtifactContent());
     const old = sha256(Buffer.from('stationcontroller 1.0 (build 118)\n'));
     await expect
       .poll(() =>

@@ -13,6 +13,8 @@ export interface ApiSession {
   request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<ApiAnswer>;
   /** The request, failing with the API's message unless the status is one of `ok`. */
   expect(method: 'POST' | 'PUT' | 'DELETE', path: string, body: unknown, ok: number[]): Promise<ApiAnswer>;
+  /** Uploads bytes as `application/octet-stream` (an artifact), failing with the API's message unless 200 or 201. */
+  upload(path: string, bytes: Buffer): Promise<ApiAnswer>;
   signOut(): Promise<void>;
 }
 
@@ -55,6 +57,18 @@ export const signIn = async (
     expect: async (method, path, body, ok) => {
       const answer = await request(method, path, body);
       if (!ok.includes(answer.status)) throw new Error(`${method} ${path}: ${apiError(answer)}`);
+      return answer;
+    },
+    upload: async (path, bytes) => {
+      const res = await fetch(`${origin}${path}`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/octet-stream' },
+        body: bytes,
+        signal: AbortSignal.timeout(60_000),
+      });
+      const text = await res.text();
+      const answer = { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+      if (answer.status !== 200 && answer.status !== 201) throw new Error(`POST ${path}: ${apiError(answer)}`);
       return answer;
     },
     signOut: async () => {

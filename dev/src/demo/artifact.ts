@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import type { ApiSession } from './api-session.js';
 import { SAMPLE_ARTIFACT } from './seed-shape.js';
 
 export interface PlacedArtifact {
@@ -12,7 +10,7 @@ export interface PlacedArtifact {
 }
 
 /** A stand-in for stationcontroller.exe 2.0: a banner and 256 KiB that are the same on every machine. */
-const sampleContent = (): Buffer => {
+export const sampleArtifactContent = (): Buffer => {
   const blocks = [Buffer.from('stationcontroller 2.0 (build 204), OpsConductor demo artifact\n')];
   let seed = createHash('sha256').update('opsc-demo-stationcontroller-2.0').digest();
   for (let i = 0; i < 8192; i++) {
@@ -23,21 +21,14 @@ const sampleContent = (): Buffer => {
 };
 
 /**
- * The demo's sample artifact, put where file copies read their sources today: the executor's
- * artifact folder (EXECUTOR_ARTIFACT_DIR, `.data/artifacts` under `npm run up`). This is the one
- * place that decides how an artifact reaches the executors, so it is the one function to change
- * when artifacts are uploaded through the API instead. A file already there is kept as it is.
+ * The demo's sample artifact, uploaded to the tenant's artifact store through the API (as an
+ * operator would, `POST /api/artifacts`): plans name it as a file copy's `source` and pin its
+ * SHA-256. Uploading the same bytes again returns the version already stored.
  */
-export const placeSampleArtifact = async (artifactDir: string): Promise<PlacedArtifact> => {
-  const file = path.join(artifactDir, SAMPLE_ARTIFACT);
-  if (!existsSync(file)) {
-    await mkdir(path.dirname(file), { recursive: true, mode: 0o750 });
-    await writeFile(file, sampleContent(), { mode: 0o640 });
-  }
-  const content = await readFile(file);
-  return {
-    source: SAMPLE_ARTIFACT,
-    sha256: createHash('sha256').update(content).digest('hex'),
-    bytes: content.length,
-  };
+export const uploadSampleArtifact = async (session: ApiSession): Promise<PlacedArtifact> => {
+  const content = sampleArtifactContent();
+  const answer = await session.upload(`/api/artifacts?name=${encodeURIComponent(SAMPLE_ARTIFACT)}`, content);
+  const sha256 = createHash('sha256').update(content).digest('hex');
+  if (answer.body.sha256 !== sha256) throw new Error('the artifact store answered with another SHA-256 than was sent');
+  return { source: SAMPLE_ARTIFACT, sha256, bytes: content.length };
 };

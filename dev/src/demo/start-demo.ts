@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { placeSampleArtifact } from './artifact.js';
+import { uploadSampleArtifact } from './artifact.js';
 import { startDemoFleets, type DemoFleets } from './fleets.js';
 import { registerInventory } from './inventory.js';
 import { demoScreen } from './screen.js';
@@ -13,8 +13,6 @@ export interface DemoOptions {
   temporalUi: string | undefined;
   /** The orchestrator role's database URL, for the CLI that makes the first admin. */
   orchestratorDatabaseUrl: string;
-  /** The executor's artifact folder. */
-  artifactDir: string;
   /** Where the demo keeps its files (`.data/demo`). */
   dir: string;
   say: (line: string) => void;
@@ -56,9 +54,9 @@ export const createDemo = (options: DemoOptions): Demo => {
       const usersFile = path.join(options.dir, 'users.json');
       const { admin, users } = await ensureDemoUsers({ ...options, file: usersFile });
       await registerInventory(admin, fleets);
-      await admin.signOut();
       options.say('inventory registered: groups CIS servers, Production Web, Data Processing');
-      const artifact = await placeSampleArtifact(options.artifactDir);
+      const artifact = await uploadSampleArtifact(admin);
+      await admin.signOut();
       for (const line of demoScreen({ ...options, usersFile, users, fleets, artifact })) options.say(line);
       options.say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     },
