@@ -29,6 +29,7 @@ export const uploadSampleArtifact = async (session: ApiSession): Promise<PlacedA
   const content = sampleArtifactContent();
   const answer = await session.upload(`/api/artifacts?name=${encodeURIComponent(SAMPLE_ARTIFACT)}`, content);
   const sha256 = createHash('sha256').update(content).digest('hex');
-  if (answer.body.sha256 !== sha256) throw new Error('the artifact store answered with another SHA-256 than was sent');
+  const stored = answer.body.artifact as { sha256?: unknown } | undefined;
+  if (stored?.sha256 !== sha256) throw new Error('the artifact store answered with another SHA-256 than was sent');
   return { source: SAMPLE_ARTIFACT, sha256, bytes: content.length };
 };
