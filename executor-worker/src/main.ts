@@ -7,6 +7,7 @@ import {
   createEgressGuard,
   createJobGate,
   createExecutionActivities,
+  createNotificationExecution,
   createRedactor,
   createSandbox,
   executorSecrets,
@@ -110,10 +111,8 @@ const main = async (): Promise<void> => {
       { user: sandboxStatus.user, error: sandboxStatus.error },
       'warn',
     );
-  const egress = createEgressGuard({
-    allowFor: tenantEgressRules(pool),
-    platform: platformServices(egressRules(platformRuleTexts(env))),
-  });
+  const platform = platformServices(egressRules(platformRuleTexts(env)));
+  const egress = createEgressGuard({ allowFor: tenantEgressRules(pool), platform });
   const connection = await NativeConnection.connect(temporalConnectionOptions(env));
   const worker = await Worker.create({
     connection,
@@ -128,6 +127,7 @@ const main = async (): Promise<void> => {
       sandbox,
       egress,
       redact,
+      notifications: createNotificationExecution(pool, keyring, platform),
       ...executions,
     }),
     maxConcurrentActivityTaskExecutions: env.EXECUTOR_MAX_CONCURRENT_ACTIVITIES,

@@ -12,6 +12,7 @@ import { credentialsRouter } from './api/credential-routes.js';
 import { auditRouter } from './api/audit-routes.js';
 import { plansRouter, toolsRouter } from './api/plan-routes.js';
 import { egressRouter } from './api/egress-routes.js';
+import { notificationsRouter } from './api/notification-routes.js';
 import { jsonOnly } from './api/json-only.js';
 import { safeInput } from './api/safe-input.js';
 import { sameOriginMutations } from './api/same-origin.js';
@@ -41,6 +42,7 @@ export const createApp = (deps: ApiDeps): Express => {
   app.use('/api/plans', authenticate(deps), plansRouter(deps));
   app.use('/api/tools', authenticate(deps), toolsRouter(deps));
   app.use('/api/tenant/egress', authenticate(deps), egressRouter(deps));
+  app.use('/api/notifications', authenticate(deps), notificationsRouter(deps));
   app.use('/api', identityRouter(deps));
   app.use((req, _res, next) => next(new ApiFailure(ErrorType.NotFound, `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log));

@@ -11,6 +11,7 @@ export * from './events.js';
 export * from './plans.js';
 export * from './inventory.js';
 export * from './credentials.js';
+export * from './notifications.js';
 export * from './identity.js';
 export * from './platform.js';
 export * from './openapi-document.js';

@@ -2,6 +2,7 @@ import type { ApiRoute } from './route.js';
 import { ACCESS_ROUTES } from './routes-access.js';
 import { INVENTORY_ROUTES } from './routes-inventory.js';
 import { JOB_ROUTES } from './routes-jobs.js';
+import { NOTIFICATION_ROUTES } from './routes-notifications.js';
 
 export { errorsOf, type AnswerBody, type ApiRoute } from './route.js';
 
@@ -9,4 +10,9 @@ export { errorsOf, type AnswerBody, type ApiRoute } from './route.js';
  * Every route of the HTTP API. The orchestrator registers exactly these (a test reads its router),
  * and the OpenAPI document and the Markdown reference are generated from them.
  */
-export const API_ROUTES: readonly ApiRoute[] = [...ACCESS_ROUTES, ...JOB_ROUTES, ...INVENTORY_ROUTES];
+export const API_ROUTES: readonly ApiRoute[] = [
+  ...ACCESS_ROUTES,
+  ...JOB_ROUTES,
+  ...INVENTORY_ROUTES,
+  ...NOTIFICATION_ROUTES,
+];
