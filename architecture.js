@@ -1,7 +1,7 @@
 // The arrows of DESIGN.md as data: read by eslint.config.js (no-restricted-imports) and by the
 // architecture test, which also walks the real import graph with them.
 const EXECUTION = {
-  pattern: '(^|/)(ssh2|ssh2-sftp-client|node-ssh|winrm[^/]*|child_process)$|^node:child_process$',
+  pattern: '(^|/)(ssh2|ssh2-sftp-client|node-ssh|nodemailer|winrm[^/]*|child_process)$|^node:child_process$',
   why: 'execution libraries live only in the executor (DESIGN.md)',
 };
 const EXECUTION_CODE = {

@@ -131,14 +131,15 @@ if [[ " $* " == *" --test "* || " $* " == *" --llm "* ]]; then
   say "local LLM model: $model"
 fi
 
-# Independent protocol clients the tests run against our code (pyspnego, pywinrm), pinned, in the
-# project venv that ensure-temporal made; reinstalled only when the requirements change.
+# Independent protocol clients and servers the tests run against our code (pyspnego, pywinrm, aiosmtpd),
+# pinned, in the project venv that ensure-temporal made; reinstalled only when the requirements change.
 if [ "${1:-}" = "--test" ]; then
   py_stamp=.venv/.opsc-test-requirements.sha256
   if [ ! -f "$py_stamp" ] || [ "$(cat "$py_stamp")" != "$(sha256sum tests/python/requirements.txt | cut -d' ' -f1)" ]; then
     [ -x .venv/bin/pip ] || python3 -m venv .venv
     say "installing the tests' Python packages (tests/python/requirements.txt)"
-    .venv/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+    # `python -m pip`: in a copied venv the pip script still names the original's interpreter.
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
     sha256sum tests/python/requirements.txt | cut -d' ' -f1 > "$py_stamp"
   fi
 fi
@@ -150,7 +151,7 @@ if [[ " $* " == *" --bench "* ]]; then
   if [ ! -f "$bench_stamp" ] || [ "$(cat "$bench_stamp")" != "$(sha256sum bench/python/requirements.txt | cut -d' ' -f1)" ]; then
     [ -x .venv/bin/pip ] || python3 -m venv .venv
     say "installing the benchmarks' Python packages (bench/python/requirements.txt)"
-    .venv/bin/pip install --quiet --disable-pip-version-check -r bench/python/requirements.txt
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r bench/python/requirements.txt
     sha256sum bench/python/requirements.txt | cut -d' ' -f1 > "$bench_stamp"
   fi
 fi

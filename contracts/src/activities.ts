@@ -3,7 +3,8 @@ import type { CommandOutput, HttpOutput, JobResult, JobStatus } from './results.
 import type { TargetRef } from './target.js';
 import type { ErrorType } from './errors.js';
 import type { ConfirmDecisionInput, ConfirmDecisionResult, RefuseDecisionInput } from './decision.js';
-import type { RunJobInput } from './workflow-input.js';
+import type { NotifyJobInput, RunJobInput } from './workflow-input.js';
+import type { NotificationEvent } from './notifications.js';
 
 /** Who and where an action is for; the executor keys stored output by it. */
 export interface ActionContext {
@@ -51,6 +52,23 @@ export interface ExecutorActivities {
   runWinrmOperation(input: RunWinrmOperationInput): Promise<CommandOutput>;
   /** Runs one SQL statement (several fail, ValidationFailed) on a target's PostgreSQL; rows come back as text, a SQL error is a result with exit code 1. */
   runDatabaseQuery(input: RunDatabaseQueryInput): Promise<CommandOutput>;
+  /**
+   * Delivers one notification to one channel (opening the channel's secret in the vault), only
+   * for a genuine notification workflow: a job's (`notifyJob`, its event true of the job's record)
+   * or an admin's test (`notifyTest`, on record). Each (notification, channel) is delivered once.
+   */
+  deliverNotification(input: DeliverNotificationInput): Promise<NotificationReceipt>;
+}
+
+/** One notification for one channel. The executor checks every field against the records. */
+export type DeliverNotificationInput =
+  | { kind: 'job'; jobId: string; event: NotificationEvent; n: number; channelId: string }
+  | { kind: 'test'; testId: string; channelId: string };
+
+export interface NotificationReceipt {
+  /** `duplicate`: delivered before (a retry after a lost answer, or a second workflow); not sent again. */
+  status: 'delivered' | 'duplicate';
+  eventId: string;
 }
 
 export interface RecordJobStatusInput {
@@ -134,6 +152,13 @@ export interface OrchestratorActivities {
   confirmJob(input: ConfirmJobInput): Promise<void>;
   /** Mean duration of each step's tool on the job's targets in earlier jobs of the tenant, else the tool's estimate. */
   estimateSteps(input: { jobId: string; steps: StepEstimateRequest[] }): Promise<StepEstimate[]>;
+  /**
+   * Starts the `notifyJob` workflow of a job's event (id `notify-<jobId>-<event>-<n>`) and returns once
+   * it has started; a second start of the same id is a no-op. Scheduled by the job's own workflow only.
+   */
+  startNotification(input: NotifyJobInput): Promise<void>;
+  /** The channels (ids) subscribed to a job's event: the tenant's, or its template's override. */
+  notificationChannels(input: { jobId: string; event: NotificationEvent }): Promise<string[]>;
 }
 
 /** The verdict on one step for one target, without its output (the executor stored that). */

@@ -23,6 +23,7 @@ export * from './carried-job-state.js';
 export * from './issues.js';
 export * from './inventory.js';
 export * from './credentials.js';
+export * from './notifications.js';
 export * from './tools.js';
 export * from './plan-draft.js';
 export * from './template-schema.js';

@@ -1,4 +1,5 @@
 import type { JobResume } from './job-resume.js';
+import type { NotificationEvent } from './notifications.js';
 import type { Plan } from './plan.js';
 import type { TargetRef } from './target.js';
 import type { RiskLevel } from './tools.js';
@@ -46,4 +47,18 @@ export interface RunJobInput {
   resume?: JobResume;
   /** The state a previous run handed over when it continued as new; absent on the first run. */
   carried?: unknown;
+}
+
+/** The single argument of the `notifyJob` workflow (id `notify-<jobId>-<event>-<n>`), started by a job's workflow. */
+export interface NotifyJobInput {
+  jobId: string;
+  event: NotificationEvent;
+  /** Which time the job entered this event's state (1 for the final events). */
+  n: number;
+}
+
+/** The single argument of the `notifyTest` workflow (id `notify-test-<testId>`), started by the API. */
+export interface NotifyTestInput {
+  testId: string;
+  channelId: string;
 }

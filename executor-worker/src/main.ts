@@ -7,6 +7,7 @@ import {
   createEgressGuard,
   createJobGate,
   createExecutionActivities,
+  createNotificationExecution,
   createRedactor,
   createSandbox,
   executorSecrets,
@@ -118,10 +119,8 @@ const main = async (): Promise<void> => {
     taskQueue: TaskQueue.executor,
     log,
   });
-  const egress = createEgressGuard({
-    allowFor: tenantEgressRules(pool),
-    platform: platformServices(egressRules(platformRuleTexts(env))),
-  });
+  const platform = platformServices(egressRules(platformRuleTexts(env)));
+  const egress = createEgressGuard({ allowFor: tenantEgressRules(pool), platform });
   const connection = await NativeConnection.connect(temporalConnectionOptions(env));
   const worker = await Worker.create({
     connection,
@@ -136,6 +135,7 @@ const main = async (): Promise<void> => {
       sandbox,
       egress,
       redact,
+      notifications: createNotificationExecution(pool, keyring, platform),
       ...executions,
     }),
     maxConcurrentActivityTaskExecutions: env.EXECUTOR_MAX_CONCURRENT_ACTIVITIES,

@@ -14,6 +14,7 @@ import { auditRouter } from './api/audit-routes.js';
 import { plansRouter, toolsRouter } from './api/plan-routes.js';
 import { egressRouter } from './api/egress-routes.js';
 import { artifactsRouter } from './api/artifact-routes.js';
+import { notificationsRouter } from './api/notification-routes.js';
 import { jsonOnly } from './api/json-only.js';
 import { safeInput } from './api/safe-input.js';
 import { sameOriginMutations } from './api/same-origin.js';
@@ -45,6 +46,7 @@ export const createApp = (deps: ApiDeps): Express => {
   app.use('/api/tools', authenticate(deps), toolsRouter(deps));
   app.use('/api/tenant/egress', authenticate(deps), egressRouter(deps));
   app.use('/api/artifacts', authenticate(deps), artifactsRouter(deps));
+  app.use('/api/notifications', authenticate(deps), notificationsRouter(deps));
   app.use('/api', identityRouter(deps));
   app.use((req, _res, next) => next(new ApiFailure(ErrorType.NotFound, `no route ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.log));

@@ -121,6 +121,7 @@ const main = async (): Promise<void> => {
     connection: workerConnection,
     namespace: env.TEMPORAL_NAMESPACE,
     pool,
+    client,
   });
   // The SDK shuts the worker down on SIGINT/SIGTERM; the API follows it.
   starting = false;

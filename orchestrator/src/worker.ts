@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type pg from 'pg';
 import { TaskQueue } from '@opsc/contracts';
@@ -7,11 +8,17 @@ import { createBookkeepingActivities } from './bookkeeping/index.js';
 const require = createRequire(import.meta.url);
 
 /** The worker on the `orchestrator` queue: workflows and bookkeeping activities, no execution. */
-export const createOrchestratorWorker = (options: { connection: NativeConnection; namespace: string; pool: pg.Pool }) =>
+export const createOrchestratorWorker = (options: {
+  connection: NativeConnection;
+  namespace: string;
+  pool: pg.Pool;
+  /** Starts the notification workflows a job asks for (`startNotification`). */
+  client: Client;
+}) =>
   Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: TaskQueue.orchestrator,
     workflowsPath: require.resolve('@opsc/workflows'),
-    activities: createBookkeepingActivities({ pool: options.pool }),
+    activities: createBookkeepingActivities({ pool: options.pool, client: options.client }),
   });

@@ -55,6 +55,32 @@ describe('PostgreSQL itself keeps secrets from the orchestrator and the audit lo
     ]);
   });
 
+  it('keeps notification channel secrets as write-only to the orchestrator as credentials', async () => {
+    const channelId = (
+      await orchestrator.query<{ id: string }>(
+        `INSERT INTO notification_channels (tenant_id, name, kind, fingerprint, created_by) VALUES ($1, 'hook', 'webhook', 'sealed:0', 'ada') RETURNING id`,
+        [tenantId],
+      )
+    ).rows[0]!.id;
+    await orchestrator.query(
+      `INSERT INTO notification_channel_secrets (channel_id, key_id, sealed) VALUES ($1, '0123456789abcdef', '{"v":1}')`,
+      [channelId],
+    );
+    for (const sql of ['SELECT sealed FROM notification_channel_secrets', 'SELECT * FROM notification_channel_secrets'])
+      await expect(orchestrator.query(sql), sql).rejects.toMatchObject({ code: PERMISSION_DENIED });
+    // Deliveries are the executor's record: the orchestrator reads them, never writes them.
+    await expect(
+      orchestrator.query(
+        `INSERT INTO notification_deliveries (event_id, channel_id, tenant_id, event, status) VALUES ('x', $1, $2, 'finished', 'delivered')`,
+        [channelId, tenantId],
+      ),
+    ).rejects.toMatchObject({ code: PERMISSION_DENIED });
+    const { rows } = await executor.query('SELECT sealed FROM notification_channel_secrets WHERE channel_id = $1', [
+      channelId,
+    ]);
+    expect(rows[0].sealed).toEqual({ v: 1 });
+  });
+
   it('lets the executor role read the sealed secret it must open', async () => {
     const { rows } = await executor.query('SELECT sealed FROM credential_secrets WHERE credential_id = $1', [
       credentialId,

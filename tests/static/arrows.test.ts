@@ -143,7 +143,8 @@ describe('the arrows of DESIGN.md', () => {
     visit('@opsc/orchestrator', REPO_ROOT, false);
     const names = new Set([...seen].map((entry) => entry.slice(0, entry.lastIndexOf('@'))));
     const forbidden = [...names].filter(
-      (name) => /^(ssh2|ssh2-sftp-client|node-ssh|.*winrm.*)$/.test(name) || name === '@opsc/executor-worker',
+      (name) =>
+        /^(ssh2|ssh2-sftp-client|node-ssh|nodemailer|.*winrm.*)$/.test(name) || name === '@opsc/executor-worker',
     );
     expect(seen.size).toBeGreaterThan(20);
     expect(forbidden).toEqual([]);

@@ -7,6 +7,7 @@ import {
   createDatabaseExecution,
   createEgressGuard,
   createExecutionActivities,
+  createNotificationExecution,
   createRedactor,
   createSandbox,
   executorSecrets,
@@ -90,12 +91,10 @@ export const createTestExecutor = async (
   });
   await sandbox.probe();
   const db = new URL(stack.roleUrls.executor);
-  const egress = createEgressGuard({
-    allowFor: tenantEgressRules(pool),
-    platform: platformServices(
-      egressRules([inject('temporalAddress'), serviceRuleText(db.hostname, Number(db.port || 5432))]),
-    ),
-  });
+  const platform = platformServices(
+    egressRules([inject('temporalAddress'), serviceRuleText(db.hostname, Number(db.port || 5432))]),
+  );
+  const egress = createEgressGuard({ allowFor: tenantEgressRules(pool), platform });
   // Bookkeeping as executor-worker wires it: results through the outbox, lookups through the cache.
   const wait = createOutageWait();
   const outbox = createResultOutbox(createPgOutputStore(pool));
@@ -116,6 +115,7 @@ export const createTestExecutor = async (
     allowedLocalCommands: new Set(options.localCommands ?? []),
     sandbox,
     egress,
+    notifications: createNotificationExecution(pool, keyring, platform),
     redact: createRedactor(executorSecrets({ vaultPems: [pem], databaseUrl: stack.roleUrls.executor })),
     ...executions,
   });

@@ -44,6 +44,9 @@ describe('approval gate', () => {
     expect(result).toMatchObject({ status: 'completed', targets: { total: 2, completed: 2, failed: 0 } });
     expect(job.records.calls.sort()).toEqual(['a@web-1', 'a@web-2', 'b@web-1', 'b@web-2']);
     expect(job.eventActions()).toEqual(['approve']);
+    // Its notifications, each in a workflow of its own that outlives the job's.
+    await waitFor(() => job.records.notifications.length >= 2, 'the notifications');
+    expect(job.records.notifications.sort()).toEqual(['approval_needed-1', 'finished-1']);
   });
 
   it('four-eyes: the requester cannot approve their own job; another approver can', async () => {
@@ -99,6 +102,13 @@ describe('failure threshold decision', () => {
     expect(undos(job.records.calls)).toEqual(['a.rollback@web-1', 'a.rollback@web-2']);
     expect(job.records.calls.filter((c) => c.startsWith('b@'))).toEqual([]);
     expect(Date.now() - started).toBeLessThan(10_000);
+    await waitFor(() => job.records.notifications.length >= 4, 'the notifications');
+    expect(job.records.notifications.sort()).toEqual([
+      'awaiting_decision-1',
+      'finished-1',
+      'job_failed-1',
+      'rolled_back-1',
+    ]);
   });
 
   it('goes on past the failure when an approver says so six days later', async () => {

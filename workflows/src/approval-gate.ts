@@ -2,6 +2,7 @@ import { condition } from '@temporalio/workflow';
 import type { RunJobInput } from '@opsc/contracts';
 import type { JobState } from './job-state.js';
 import type { RecordsQueue } from './records-queue.js';
+import { notify } from './notify.js';
 
 /**
  * The approval phase: a plan that needs no approval runs at once; one that does waits, on record,
@@ -21,6 +22,7 @@ export async function approvalGate(input: RunJobInput, state: JobState, queue: R
       `Waiting for approval: ${input.approval.reasons.join('; ') || 'the plan asks for it'}`,
     );
     await queue.setStatus('awaiting_approval');
+    await notify(input.jobId, 'approval_needed', 1, (m) => state.log(new Date(), 'warn', m));
   }
   const waitMs = Math.max(0, Date.parse(approval.deadline ?? '') - Date.now());
   const answered = await condition(() => approval.status !== 'pending' || data.cancel !== null, waitMs);

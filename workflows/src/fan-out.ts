@@ -2,6 +2,7 @@ import { condition, workflowInfo } from '@temporalio/workflow';
 import type { JobOptions, Plan } from '@opsc/contracts';
 import type { JobState } from './job-state.js';
 import type { RecordsQueue } from './records-queue.js';
+import { notify } from './notify.js';
 
 /**
  * How the job fans out over its targets: waves of steps, a sliding window of at most `maxParallel`
@@ -95,6 +96,8 @@ export class FanOut {
     };
     this.state.log(now, 'warn', `${reason}: waiting for a decision, continue or roll back`);
     await this.queue.setStatus('awaiting_decision');
+    // A plan waives its threshold once continued, so a job asks (and notifies) once.
+    await notify(workflowInfo().workflowId, 'awaiting_decision', 1, (m) => this.state.log(new Date(), 'warn', m));
     const decision = this.data.decision;
     const answered = await condition(
       () => decision.status !== 'pending' || this.data.cancel !== null,

@@ -1,1 +1,2 @@
 export { runJob } from './run-job.js';
+export { notifyJob, notifyTest, type NotifyOutcome } from './notify.js';

@@ -28,6 +28,7 @@ import { estimateFromHistory } from './job-eta.js';
 import { layOut } from './job-layout.js';
 import { outcomeOf } from './job-outcome.js';
 import { JobState } from './job-state.js';
+import { notify } from './notify.js';
 import { RecordsQueue, records } from './records-queue.js';
 import { carriedUndo } from './saga.js';
 import { describeOutcome, runWhenRecorded } from './run-step.js';
@@ -301,7 +302,17 @@ class JobRun {
     this.queue.throwIfFailed();
     this.state.setStatus(status, new Date());
     upsertSearchAttributes([{ key: SearchAttribute.status, value: status }]);
+    await this.announce(status, this.data.rollback.undone);
     return { jobId: this.input.jobId, status, ...outcome };
+  }
+
+  /** The end's notifications, once its record is written (the executor checks them against it). */
+  private async announce(status: JobResult['status'], undone: number): Promise<void> {
+    const log = (message: string) => this.state.log(new Date(), 'warn', message);
+    const { jobId } = this.input;
+    if (status === 'failed') await notify(jobId, 'job_failed', 1, log);
+    if (undone > 0) await notify(jobId, 'rolled_back', 1, log);
+    await notify(jobId, 'finished', 1, log);
   }
 
   private async continueAsNew(): Promise<never> {

@@ -2,6 +2,7 @@ import type { CredentialSecret } from '@opsc/contracts';
 import type { ArtifactSource } from './artifact-source.js';
 import type { EgressGuard } from './egress/egress-guard.js';
 import type { JobGate } from './job-gate.js';
+import type { NotificationExecution } from './notify/deliver-notification.js';
 import type { OutputStore } from './output-store.js';
 import type { Redactor } from './redaction.js';
 import type { Sandbox } from './sandbox/sandbox.js';
@@ -56,6 +57,8 @@ export interface ExecutionDeps {
   ssh: SshExecution;
   winrm: WinrmExecution;
   database: DatabaseExecution;
+  /** Notification delivery: its own gate (genuine notification workflows only), channel secrets, egress. */
+  notifications: NotificationExecution;
 }
 
 /** What database queries need: the targets' PostgreSQL services and the vault. */

@@ -19,6 +19,7 @@ import { createRunWinrmOperation } from './winrm/run-winrm-operation.js';
 import { createRunDatabaseQuery } from './database/run-database-query.js';
 import { redactingActivity, redactingLines, redactingStore } from './redacting.js';
 import { allowOutageWait } from './outage/database-outage.js';
+import { createDeliverNotification } from './notify/deliver-notification.js';
 
 /** Time the action needs past its own limit, to stop a remote process and report. */
 const ACTION_RESERVE_MS = 5_000;
@@ -118,6 +119,10 @@ export {
 export { platformServices, serviceRuleText } from './egress/platform-services.js';
 export { tenantEgressRules } from './egress/tenant-egress.js';
 export { createRedactor, executorSecrets, noRedaction, REDACTED, type Redactor } from './redaction.js';
+export { createNotificationExecution } from './notify/notification-execution.js';
+export { createNotificationGate, type NotificationGate } from './notify/notification-gate.js';
+export { signWebhook, slackBody } from './notify/send-http.js';
+export type { NotificationExecution } from './notify/deliver-notification.js';
 export { createJobGate, type ExecutionRequest, type JobGate, type JobGateOptions } from './job-gate.js';
 export { createOutageWait, isDatabaseOutage, type OutageWait, type OutageWaitStats } from './outage/database-outage.js';
 export {
@@ -193,5 +198,6 @@ export const createExecutionActivities = (given: ExecutionDeps) => {
     runSshOperation: redactingActivity(gated('ssh', sshFields, createRunSshOperation(deps)), redact),
     runWinrmOperation: redactingActivity(gated('winrm', winrmFields, createRunWinrmOperation(deps)), redact),
     runDatabaseQuery: redactingActivity(gated('database', databaseFields, createRunDatabaseQuery(deps)), redact),
+    deliverNotification: createDeliverNotification(deps.notifications),
   } satisfies ExecutorActivities;
 };

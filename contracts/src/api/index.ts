@@ -12,6 +12,7 @@ export * from './plans.js';
 export * from './templates.js';
 export * from './inventory.js';
 export * from './credentials.js';
+export * from './notifications.js';
 export * from './identity.js';
 export * from './platform.js';
 export * from './artifacts.js';

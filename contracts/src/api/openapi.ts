@@ -9,6 +9,7 @@ import * as events from './events.js';
 import * as identity from './identity.js';
 import * as inventory from './inventory.js';
 import * as jobs from './jobs.js';
+import * as notifications from './notifications.js';
 import * as openApi from './openapi-document.js';
 import type { OpenApiDocument } from './openapi-document.js';
 import * as platform from './platform.js';
@@ -42,6 +43,7 @@ const namedSchemas = (): Map<string, z.ZodType> => {
     inventory,
     credentials,
     artifacts,
+    notifications,
     identity,
     platform,
     openApi,

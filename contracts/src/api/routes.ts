@@ -4,6 +4,7 @@ import { ARTIFACT_ROUTES } from './routes-artifacts.js';
 import { INVENTORY_ROUTES } from './routes-inventory.js';
 import { JOB_ROUTES } from './routes-jobs.js';
 import { TEMPLATE_ROUTES } from './routes-templates.js';
+import { NOTIFICATION_ROUTES } from './routes-notifications.js';
 
 export { errorsOf, type AnswerBody, type ApiRoute } from './route.js';
 
@@ -17,4 +18,5 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...TEMPLATE_ROUTES,
   ...INVENTORY_ROUTES,
   ...ARTIFACT_ROUTES,
+  ...NOTIFICATION_ROUTES,
 ];

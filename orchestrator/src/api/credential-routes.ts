@@ -11,7 +11,7 @@ import { ApiFailure } from './errors.js';
 import { parseBody } from './validate.js';
 
 /** The vault's current public key, as the executor published it. */
-const currentVaultKey = async (deps: ApiDeps): Promise<VaultPublicKey> => {
+export const currentVaultKey = async (deps: ApiDeps): Promise<VaultPublicKey> => {
   const { rows } = await deps.pool.query<{ key_id: string; public_key: string }>(
     'SELECT key_id, public_key FROM vault_keys WHERE retired_at IS NULL',
   );

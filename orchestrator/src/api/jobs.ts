@@ -20,6 +20,7 @@ import {
   type StepResultPage,
   type StepResultView,
 } from '@opsc/contracts/api';
+import { jobNotifications } from './notification-routes.js';
 import type { ApiDeps } from './deps.js';
 import { principalOf, requireRole } from './auth.js';
 import { parseBody, parseQuery } from './validate.js';
@@ -117,6 +118,8 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       next: rows.length === f.limit && last ? { before: last.created_at.toISOString() } : null,
     } satisfies Sent<JobList>);
   });
+
+  router.get('/:id/notifications', jobNotifications(deps));
 
   router.get('/:id', async (req, res) => {
     const { job, progress, progressError } = await jobDetail(deps, principalOf(res).tenantId, req.params.id);

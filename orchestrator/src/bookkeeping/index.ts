@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { OrchestratorActivities } from '@opsc/contracts';
 import {
@@ -8,13 +9,14 @@ import {
 } from './job-records.js';
 import { createConfirmDecision, createRefuseDecision } from './job-decisions.js';
 import { createConfirmJob } from './job-start.js';
+import { createNotificationChannels, createStartNotification } from './notification-channels.js';
 
 /**
  * The activities of the `orchestrator` queue, which its workflows schedule: bookkeeping of the job's
  * record in PostgreSQL (status, results, events, ETA figures) and the checks that a start or a
  * decision is the one the API recorded. Nothing here plans or executes.
  */
-export const createBookkeepingActivities = (deps: { pool: pg.Pool }) =>
+export const createBookkeepingActivities = (deps: { pool: pg.Pool; client: Client }) =>
   ({
     recordJobStatus: createRecordJobStatus(deps.pool),
     recordStepResults: createRecordStepResults(deps.pool),
@@ -23,4 +25,6 @@ export const createBookkeepingActivities = (deps: { pool: pg.Pool }) =>
     refuseDecision: createRefuseDecision(deps.pool),
     confirmJob: createConfirmJob(deps.pool),
     estimateSteps: createEstimateSteps(deps.pool),
+    notificationChannels: createNotificationChannels(deps.pool),
+    startNotification: createStartNotification(deps.client),
   }) satisfies OrchestratorActivities;

@@ -28,6 +28,8 @@ export interface JobRecords {
   refused: RefuseDecisionInput[];
   /** Every executor call, in order: `<stepId>@<target name>`. */
   calls: string[];
+  /** Notifications started, as `<event>-<n>`, each once. */
+  notifications: string[];
   /** Awaited by `confirmDecision` before it answers: lets a test hold a decision in flight. */
   beforeConfirm?: () => Promise<void>;
 }
@@ -86,7 +88,7 @@ export class FakeWorld {
   job(jobId: string): JobRecords {
     let r = this.records.get(jobId);
     if (!r) {
-      r = { startChecks: 0, statuses: [], events: [], verdicts: [], refused: [], calls: [] };
+      r = { startChecks: 0, statuses: [], events: [], verdicts: [], refused: [], calls: [], notifications: [] };
       this.records.set(jobId, r);
     }
     return r;
@@ -147,6 +149,12 @@ export class FakeWorld {
       },
       estimateSteps: async (input) =>
         input.steps.map((s) => ({ stepId: s.stepId, seconds: 1, tailSeconds: 1, from: 'tool' as const, samples: 0 })),
+      notificationChannels: async () => ['channel-1'],
+      // The real one starts a notifyJob workflow (exercised by tests/integration/notifications.test.ts).
+      startNotification: async (input) => {
+        const list = this.job(input.jobId).notifications;
+        if (!list.includes(`${input.event}-${input.n}`)) list.push(`${input.event}-${input.n}`);
+      },
     } satisfies OrchestratorActivities;
   }
 
@@ -164,6 +172,9 @@ export class FakeWorld {
       runDatabaseQuery: (input) => run({ ...input, operation: { op: 'run', argv: ['sql'] }, become: false }),
       sendHttpRequest: async () => {
         throw new Error('the workflow tests send no HTTP requests');
+      },
+      deliverNotification: async () => {
+        throw new Error('the workflow tests deliver no notifications');
       },
     } satisfies ExecutorActivities;
   }

@@ -25,6 +25,7 @@ const NAV: { href: string; label: string; role: SessionUser['role'] }[] = [
   { href: '/artifacts', label: 'Artifacts', role: 'viewer' },
   { href: '/users', label: 'Users', role: 'admin' },
   { href: '/audit', label: 'Audit log', role: 'admin' },
+  { href: '/notifications', label: 'Notifications', role: 'admin' },
   { href: '/tokens', label: 'API tokens', role: 'viewer' },
 ];
 
