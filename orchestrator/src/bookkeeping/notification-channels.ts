@@ -21,7 +21,7 @@ export const createNotificationChannels =
         ErrorType.Forbidden,
       );
     const { rows } = await pool.query<{ id: string }>(
-      `SELECT c.id::text AS id FROM jobs j CROSS JOIN LATERAL notification_channels_for(j.tenant_id, NULL, $2) AS c(id)
+      `SELECT c.id::text AS id FROM jobs j CROSS JOIN LATERAL notification_channels_for(j.tenant_id, j.origin->>'templateId', $2) AS c(id)
         WHERE j.id = $1 ORDER BY 1`,
       [input.jobId, event.data],
     );

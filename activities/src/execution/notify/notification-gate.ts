@@ -52,6 +52,8 @@ interface JobRow {
   status_entries: Record<string, number>;
   outcome: Omit<JobResult, 'jobId' | 'status'> | null;
   error_message: string | null;
+  /** The template the job is a run of (its origin), whose subscriptions override the tenant's. */
+  template_id: string | null;
   /** An undo of the job succeeded somewhere (its record in step_results). */
   undone: boolean;
 }
@@ -122,7 +124,7 @@ export const createNotificationGate = (pool: pg.Pool): NotificationGate => {
     if (caller.workflowType !== 'notifyJob' || caller.workflowId !== eventId)
       refuse(`the request came from ${caller.workflowType} ${caller.workflowId}, not from notifyJob ${eventId}`);
     const { rows } = await pool.query<JobRow>(
-      `SELECT j.tenant_id, t.name AS tenant, j.name, j.status, j.requested_by, j.status_entries, j.outcome, j.error_message,
+      `SELECT j.tenant_id, t.name AS tenant, j.name, j.status, j.requested_by, j.status_entries, j.outcome, j.error_message, j.origin->>'templateId' AS template_id,
               EXISTS (SELECT 1 FROM step_results r WHERE r.job_id = j.id AND r.step_id LIKE '%.rollback' AND r.status = 'succeeded') AS undone
          FROM jobs j JOIN tenants t ON t.id = j.tenant_id WHERE j.id = $1`,
       [input.jobId],
@@ -131,8 +133,8 @@ export const createNotificationGate = (pool: pg.Pool): NotificationGate => {
     if (!job) return refuse(`there is no job ${input.jobId}`);
     // The subscription is checked too: a channel not hearing this event gets nothing.
     const subscribed = await pool.query(
-      'SELECT 1 FROM notification_channels_for($1, NULL, $2) AS c(id) WHERE c.id = $3',
-      [job.tenant_id, event.data, input.channelId],
+      'SELECT 1 FROM notification_channels_for($1, $2, $3) AS c(id) WHERE c.id = $4',
+      [job.tenant_id, job.template_id, event.data, input.channelId],
     );
     if (!subscribed.rowCount) refuse(`channel ${input.channelId} does not hear ${event.data}`);
     checkEvent(job, event.data, n);
