@@ -212,6 +212,10 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
           artifactStdin(artifact.file, maxSendBytes(winrm.shell.maxEnvelopeSize)),
         );
         script = windowsScriptFor(operation, scriptContext, { sha256, staged: stagedPathFor(nonce) });
+      } else if (operation.op === 'file-check') {
+        // Check mode: the artifact is hashed here, the destination there; nothing is uploaded.
+        const artifact = await resolveArtifact(winrm.artifactDir, operation.source);
+        script = windowsScriptFor(operation, scriptContext, { sha256: await artifactSha256(artifact.file) });
       } else {
         script = windowsScriptFor(operation, scriptContext);
       }
