@@ -32,6 +32,7 @@ export * from './target-fitness.js';
 export * from './execution-fields.js';
 export * from './eta.js';
 export * from './identity-views.js';
+export * from './job-origin.js';
 // API answers the base contracts use, declared once as schemas in api/ (which imports the base
 // modules, never the reverse, so the import graph has no cycle).
 export type { ApiError, FieldIssue } from './api/errors.js';

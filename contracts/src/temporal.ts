@@ -45,4 +45,6 @@ export const SearchAttribute = {
   risk: defineSearchAttributeKey('OpscRisk', SearchAttributeType.KEYWORD),
   status: defineSearchAttributeKey('OpscStatus', SearchAttributeType.KEYWORD),
   step: defineSearchAttributeKey('OpscStep', SearchAttributeType.KEYWORD),
+  /** What started the job: `manual`, `retry:<job>`, `template:<id>`, `schedule:<id>` or `trigger:<id>`. */
+  origin: defineSearchAttributeKey('OpscOrigin', SearchAttributeType.KEYWORD),
 } as const;

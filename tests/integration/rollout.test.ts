@@ -376,7 +376,14 @@ describe('live events', () => {
 describe('history, search and scale', () => {
   it("lists jobs with filters, and Temporal finds a tenant's failed jobs by search attribute, with the plan summary in the memo", async () => {
     const all = await requestJson<{
-      jobs: { id: string; status: string; requestedBy: string; targetGroup: string; durationSeconds: number | null }[];
+      jobs: {
+        id: string;
+        status: string;
+        requestedBy: string;
+        targetGroup: string;
+        durationSeconds: number | null;
+        origin: { kind: string };
+      }[];
     }>(`${apiUrl}/api/jobs?limit=100`, { token: viewer.token });
     expect(all.status).toBe(200);
     expect(all.body.jobs.length).toBeGreaterThanOrEqual(9);
@@ -417,7 +424,10 @@ describe('history, search and scale', () => {
       OpscTargetGroup: ['Rollout'],
       OpscRisk: ['change'],
       OpscStatus: ['failed'],
+      OpscOrigin: ['manual'],
     });
+    expect(description.memo).toMatchObject({ origin: { kind: 'manual' } });
+    expect(all.body.jobs.every((j) => j.origin.kind === 'manual')).toBe(true);
   });
 
   it('continues as new when its history grows past the budget, without losing a target', async () => {

@@ -59,6 +59,7 @@ const listItem = {
     compensationFailures: 0,
   },
   approval: null,
+  origin: { kind: 'manual' },
 };
 const detail = {
   ...listItem,

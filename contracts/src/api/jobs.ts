@@ -3,6 +3,7 @@ import { Plan } from '../plan.js';
 import { StorableText } from '../plain-text.js';
 import { JobProgress } from '../progress.js';
 import { JobResult, JobStatus } from '../results.js';
+import { JobOrigin } from '../job-origin.js';
 import { RiskLevel } from '../tools.js';
 import { RecordedError, TargetName, Timestamp } from './common.js';
 import { PlanSummary } from './plans.js';
@@ -143,6 +144,8 @@ export const JobListItem = z.object({
   durationSeconds: z.number().nullable(),
   outcome: JobOutcome.nullable(),
   approval: JobApproval.nullable(),
+  /** What started the job (a person, a retry, a template, a schedule, a trigger). */
+  origin: JobOrigin,
 });
 export type JobListItem = z.infer<typeof JobListItem>;
 
@@ -158,6 +161,7 @@ export const JobDetail = z.object({
   planHash: z.string(),
   risk: RiskLevel,
   requestedBy: z.string(),
+  origin: JobOrigin,
   targetGroup: z.string().nullable(),
   request: z.string().nullable(),
   summary: PlanSummary.nullable(),

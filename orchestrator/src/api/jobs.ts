@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { isFinalJobStatus, type DecisionAction } from '@opsc/contracts';
+import { isFinalJobStatus, readOrigin, type DecisionAction } from '@opsc/contracts';
 import {
   ApproveBody,
   CancelBody,
@@ -109,6 +109,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
           r.started_at && r.finished_at ? (r.finished_at.getTime() - r.started_at.getTime()) / 1000 : null,
         outcome: r.outcome,
         approval: r.approval,
+        origin: readOrigin(r.origin),
       })),
       next: rows.length === f.limit && last ? { before: last.created_at.toISOString() } : null,
     } satisfies Sent<JobList>);
@@ -126,6 +127,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       planHash: job.plan_hash,
       risk: job.risk,
       requestedBy: job.requested_by,
+      origin: readOrigin(job.origin),
       targetGroup: job.target_group,
       request: job.request,
       summary: job.summary,

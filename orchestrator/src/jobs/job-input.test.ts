@@ -103,7 +103,8 @@ describe('submission checks and the workflow start', () => {
 
   it('starts the workflow on the orchestrator queue under the job id, searchable by its facts', () => {
     const input = runJobInput(job, ready(), strict, { heartbeatTimeoutSeconds: 30, historyEventLimit: 10_000 });
-    const options = startOptions(input, { bullets: ['stops nginx'] } as ReadyPlan['summary']);
+    const origin = { kind: 'schedule', scheduleId: 'nightly', templateId: 'tpl-1', version: 3 } as const;
+    const options = startOptions(input, { bullets: ['stops nginx'] } as ReadyPlan['summary'], origin);
     expect(options).toMatchObject({ workflowId: 'job-1', taskQueue: TaskQueue.orchestrator, args: [input] });
     expect(options.typedSearchAttributes).toEqual([
       { key: SearchAttribute.jobId, value: 'job-1' },
@@ -111,6 +112,7 @@ describe('submission checks and the workflow start', () => {
       { key: SearchAttribute.requester, value: 'olga' },
       { key: SearchAttribute.risk, value: 'change' },
       { key: SearchAttribute.status, value: 'queued' },
+      { key: SearchAttribute.origin, value: 'schedule:nightly' },
       { key: SearchAttribute.targetGroup, value: 'Production Web' },
     ]);
     expect(options.memo).toEqual({
@@ -118,6 +120,7 @@ describe('submission checks and the workflow start', () => {
       planHash: 'a'.repeat(64),
       risk: 'change',
       approvalRequired: true,
+      origin,
       steps: ['Note', 'Stop', 'Check'],
       targets: 1,
       summary: ['stops nginx'],
@@ -127,5 +130,6 @@ describe('submission checks and the workflow start', () => {
       expect.objectContaining({ key: SearchAttribute.targetGroup }),
     );
     expect(ungrouped.memo).not.toHaveProperty('summary');
+    expect(ungrouped.typedSearchAttributes).toContainEqual({ key: SearchAttribute.origin, value: 'manual' });
   });
 });

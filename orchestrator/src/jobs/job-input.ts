@@ -1,4 +1,12 @@
-import { TaskQueue, type ApprovalPolicy, type Plan, type RunJobInput } from '@opsc/contracts';
+import {
+  MANUAL_ORIGIN,
+  originKeyword,
+  TaskQueue,
+  type ApprovalPolicy,
+  type JobOrigin,
+  type Plan,
+  type RunJobInput,
+} from '@opsc/contracts';
 import { SearchAttribute } from '@opsc/contracts/temporal';
 import type { WorkflowStartOptions } from '@temporalio/client';
 import { Conflict } from '../errors.js';
@@ -65,7 +73,11 @@ export const runJobInput = (
 });
 
 /** How the job's workflow starts: its id is the job's, and search attributes and memo describe it for Temporal's UI. */
-export const startOptions = (input: RunJobInput, summary: ReadyPlan['summary']): WorkflowStartOptions => {
+export const startOptions = (
+  input: RunJobInput,
+  summary: ReadyPlan['summary'],
+  origin: JobOrigin = MANUAL_ORIGIN,
+): WorkflowStartOptions => {
   const { jobId: id, plan, planHash: hash, risk, targetGroup } = input;
   return {
     workflowId: id,
@@ -77,6 +89,7 @@ export const startOptions = (input: RunJobInput, summary: ReadyPlan['summary']):
       { key: SearchAttribute.requester, value: input.requestedBy },
       { key: SearchAttribute.risk, value: risk },
       { key: SearchAttribute.status, value: 'queued' },
+      { key: SearchAttribute.origin, value: originKeyword(origin) },
       ...(targetGroup ? [{ key: SearchAttribute.targetGroup, value: targetGroup }] : []),
     ],
     memo: {
@@ -84,6 +97,7 @@ export const startOptions = (input: RunJobInput, summary: ReadyPlan['summary']):
       planHash: hash,
       risk,
       approvalRequired: input.approval.required,
+      origin,
       steps: plan.steps.map((s) => s.name),
       targets: input.targets.length,
       ...(summary && { summary: summary.bullets }),

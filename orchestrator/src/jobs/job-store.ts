@@ -1,6 +1,6 @@
 import type { JobTargets } from '../inventory/step-targets.js';
 import type pg from 'pg';
-import type { JobStatus, Plan, PlanSummary, RiskLevel } from '@opsc/contracts';
+import type { JobOrigin, JobStatus, Plan, PlanSummary, RiskLevel } from '@opsc/contracts';
 import type { JobApproval, JobEventEntry, JobOutcome } from '@opsc/contracts/api';
 
 export interface JobRow {
@@ -18,6 +18,7 @@ export interface JobRow {
   approval: JobApproval | null;
   events: JobEventEntry[];
   outcome: JobOutcome | null;
+  origin: unknown;
   updated_at: Date;
   error_type: string | null;
   error_message: string | null;
@@ -60,12 +61,13 @@ export interface NewJob {
   targetGroup: string | null;
   request: string | null;
   summary: PlanSummary | null;
+  origin: JobOrigin;
 }
 
 export const insertJob = async (pool: pg.Pool, job: NewJob): Promise<void> => {
   await pool.query(
-    `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status, resolved_targets, risk, target_group, request, summary)
-     VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11)`,
+    `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status, resolved_targets, risk, target_group, request, summary, origin)
+     VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12)`,
     [
       job.id,
       job.tenantId,
@@ -78,6 +80,7 @@ export const insertJob = async (pool: pg.Pool, job: NewJob): Promise<void> => {
       job.targetGroup,
       job.request,
       job.summary && JSON.stringify(job.summary),
+      JSON.stringify(job.origin),
     ],
   );
 };
@@ -107,6 +110,7 @@ export interface JobListRow {
   target_count: number;
   outcome: JobOutcome | null;
   approval: JobApproval | null;
+  origin: unknown;
 }
 
 /** A tenant's jobs, newest first, filtered; the plan and results stay out of the list. */
@@ -132,7 +136,7 @@ export const listJobs = async (pool: pg.Pool, tenantId: string, f: JobFilter): P
   return (
     await pool.query<JobListRow>(
       `SELECT id, name, status, risk, requested_by, target_group, created_at, started_at, finished_at,
-              jsonb_array_length(resolved_targets->'targets') AS target_count, outcome, approval
+              jsonb_array_length(resolved_targets->'targets') AS target_count, outcome, approval, origin
        FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at DESC LIMIT $${values.length}`,
       values,
     )

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { PlanSummary, RiskLevel } from '@opsc/contracts';
+import { MANUAL_ORIGIN, type JobOrigin, type PlanSummary, type RiskLevel } from '@opsc/contracts';
 import { planHash } from '@opsc/contracts/plan-hash';
 import { RUN_JOB_WORKFLOW } from '@opsc/contracts/temporal';
 import { recordAudit } from '../audit.js';
@@ -24,9 +24,15 @@ export interface SubmittedJob {
 /**
  * Submits a job: the body becomes one executable plan through the one gate (ready-plan.ts), its
  * targets are resolved once, and the job is recorded (row and audit entry) before its workflow
- * starts. A workflow Temporal does not accept leaves the job recorded as failed.
+ * starts. A workflow Temporal does not accept leaves the job recorded as failed. `origin` is what
+ * started it, decided by the server (a retry, a template, a schedule, a trigger), never by the body.
  */
-export const submitJob = async (deps: JobDeps, caller: Caller, body: CreateJobBody): Promise<SubmittedJob> => {
+export const submitJob = async (
+  deps: JobDeps,
+  caller: Caller,
+  body: CreateJobBody,
+  origin: JobOrigin = MANUAL_ORIGIN,
+): Promise<SubmittedJob> => {
   const ready = await readyPlan(planningContext(deps, caller.tenantId), body);
   const { plan } = ready;
   const hash = planHash(plan);
@@ -48,6 +54,7 @@ export const submitJob = async (deps: JobDeps, caller: Caller, body: CreateJobBo
     targetGroup,
     request: ready.request,
     summary: ready.summary,
+    origin,
   });
   await recordAudit(deps.pool, {
     tenantId: caller.tenantId,
@@ -58,7 +65,7 @@ export const submitJob = async (deps: JobDeps, caller: Caller, body: CreateJobBo
     jobId: id,
     planHash: hash,
     sourceIp: caller.sourceIp,
-    details: { risk, approvalRequired, targets: targets.targets.length },
+    details: { risk, approvalRequired, targets: targets.targets.length, origin },
   });
   const input = runJobInput(
     { id, tenantId: caller.tenantId, planHash: hash, requestedBy, targets, targetGroup },
@@ -67,7 +74,7 @@ export const submitJob = async (deps: JobDeps, caller: Caller, body: CreateJobBo
     deps.jobOptions,
   );
   try {
-    await deps.client.workflow.start(RUN_JOB_WORKFLOW, startOptions(input, ready.summary));
+    await deps.client.workflow.start(RUN_JOB_WORKFLOW, startOptions(input, ready.summary, origin));
   } catch (err) {
     deps.log.error('job not started', { jobId: id, error: (err as Error).message });
     await markJobUnstarted(deps.pool, id, 'the workflow could not be started');

@@ -8,6 +8,7 @@ import { dateTime, shortHash } from '../../../lib/format';
 import type { JobDetail, OutputLine, StepResultPage, StepResultView } from '@opsc/contracts/api';
 import { useJobStream } from '../../../lib/use-job-stream';
 import { RiskBadge, StatusBadge } from '../../../components/badges';
+import { OriginNote } from '../../../components/origin';
 import { Controls } from '../../../components/monitor/controls';
 import { LiveLog } from '../../../components/monitor/live-log';
 import { ProgressHeader } from '../../../components/monitor/progress-header';
@@ -133,6 +134,7 @@ export default function JobMonitorPage() {
         <p className="small muted">
           <code>{job.id}</code> · requested by <strong>{job.requestedBy}</strong> · {dateTime(job.createdAt)} · plan{' '}
           <code title={job.planHash}>{shortHash(job.planHash)}</code>
+          <OriginNote origin={job.origin} />
           {job.targetGroup && (
             <>
               {' '}
