@@ -27,3 +27,31 @@ export const CHECK_VERDICT_TEXT: Record<CheckVerdict, string> = {
   'no-change': 'no change',
   'would-run': 'would run',
 };
+
+/** One character per target in a step row of the progress' `checks`, like `Cell` in `matrix`. */
+export const CheckCode = { 'would-change': 'C', 'no-change': 'N', 'would-run': 'U', none: ' ' } as const;
+export type CheckCode = (typeof CheckCode)[keyof typeof CheckCode];
+
+/** A `checks` character back to its verdict, or null where no check reported. */
+export const checkVerdictOfCode = (code: string | undefined): CheckVerdict | null =>
+  code === 'C' ? 'would-change' : code === 'N' ? 'no-change' : code === 'U' ? 'would-run' : null;
+
+/** What a check found is judged on: now against wanted, installed against available, hash against hash. */
+const PAIRS: [string, string, string][] = [
+  ['state', 'wanted', 'state'],
+  ['installed', 'available', 'package'],
+  ['target_sha256', 'artifact_sha256', 'sha256 on target'],
+  ['target_sha256', 'backup_sha256', 'sha256 on target'],
+];
+
+/** A line for the monitor and the log: the verdict, then the facts it rests on (`state active, wanted inactive`). */
+export const describeCheck = (verdict: CheckVerdict, facts: Record<string, string> = {}): string => {
+  const short = (v: string) => (/^[0-9a-f]{64}$/.test(v) ? v.slice(0, 12) : v || 'none');
+  const parts: string[] = [];
+  for (const [now, other, label] of PAIRS)
+    if (now in facts && other in facts) parts.push(`${label} ${short(facts[now]!)} vs ${short(facts[other]!)}`);
+  if (facts.backup && facts.backup !== 'none') parts.push(`backup ${facts.backup}`);
+  if (facts.differences) parts.push(`${facts.differences} difference(s)`);
+  if (facts.present) parts.push(`${facts.present} path(s) to archive`);
+  return parts.length > 0 ? `${CHECK_VERDICT_TEXT[verdict]}: ${parts.join('; ')}` : CHECK_VERDICT_TEXT[verdict];
+};

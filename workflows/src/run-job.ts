@@ -5,6 +5,7 @@ import {
   condition,
   isCancellation,
   makeContinueAsNewFunc,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -21,6 +22,7 @@ import {
 } from '@opsc/contracts';
 import { SearchAttribute, progressQuery } from '@opsc/contracts/temporal';
 import { approvalGate } from './approval-gate.js';
+import { checkModePlan, runCheck } from './check-step.js';
 import { Compensation } from './compensation.js';
 import { FanOut } from './fan-out.js';
 import { installControlHandlers } from './job-controls.js';
@@ -51,8 +53,10 @@ class JobRun {
   constructor(
     private readonly input: RunJobInput,
     carried: CarriedJobState | undefined,
+    /** Check mode: each step's check in place of its change, no approval, nothing undone. */
+    private readonly check = false,
   ) {
-    this.plan = input.plan;
+    this.plan = check ? checkModePlan(input.plan) : input.plan;
     const { targets, stepTargets, executorIndex } = layOut(input);
     this.targets = targets;
     this.jobTargetCount = input.targets.length;
@@ -76,6 +80,7 @@ class JobRun {
         },
       },
     );
+    if (check) this.state.data.checks ??= stepTargets.map(() => ' '.repeat(this.targets.length));
     this.queue = new RecordsQueue(input.jobId, input.planHash, this.state);
     this.fanOut = new FanOut(this.plan, input.options, this.state, this.jobTargetCount, this.queue);
     this.saga = new Compensation(input, this.targets, this.state, this.queue);
@@ -210,6 +215,7 @@ class JobRun {
 
   /** One work item of the steps' window: a step on one target, its verdict, its undo kept, and the rollback policy's answer to a failure. */
   private async runTarget(stepIndex: number, t: number): Promise<void> {
+    if (this.check) return this.checkTarget(stepIndex, t);
     const step = this.plan.steps[stepIndex]!;
     const target = this.targets[t]!;
     this.state.startTarget(stepIndex, t, new Date());
@@ -255,6 +261,20 @@ class JobRun {
     } else if (this.plan.policies.rollback === 'target' && !cancelled) {
       await CancellationScope.nonCancellable(() => this.saga.compensateTarget(t));
     }
+  }
+
+  /** Check mode's work item: the step's check on one target, its verdict kept; nothing to undo. */
+  private async checkTarget(stepIndex: number, t: number): Promise<void> {
+    const step = this.plan.steps[stepIndex]!;
+    const target = this.targets[t]!;
+    this.state.startTarget(stepIndex, t, new Date());
+    const maxAttempts = step.maxAttempts ?? this.plan.policies.maxAttempts;
+    const { outcome, code, text } = await runCheck(step, target, this.input, maxAttempts, this.state);
+    this.state.setCheck(stepIndex, t, code);
+    const cancelled = outcome.error?.type === ErrorType.Cancelled;
+    this.state.finishTarget(stepIndex, t, outcome.ok, cancelled, outcome.durationMs, text, new Date());
+    // Kept apart from the change's durations: a check's time says nothing of the change's.
+    this.queue.verdict(step.id, `check:${toolKeyOf(step)}`, target, outcome);
   }
 
   private async compensate(): Promise<'done' | 'continue-as-new'> {
@@ -327,9 +347,11 @@ export async function runJob(input: RunJobInput): Promise<JobResult> {
       message: `refused to continue: ${carried.refused}`,
       nonRetryable: true,
     });
+  // Check mode came after jobs were running: only a check-mode job (none before it) takes the branch.
+  const check = input.mode === 'check' && patched('check-mode');
   let job: JobRun;
   try {
-    job = new JobRun(input, carried?.state);
+    job = new JobRun(input, carried?.state, check);
   } catch (err) {
     throw forged(`the input is not a job (${(err as Error).message})`);
   }

@@ -8,8 +8,10 @@ import {
   MissingFact,
   executionFields,
   fillFacts,
+  isCheckAction,
   isFinalJobStatus,
   type ExecutionMethod,
+  type JobMode,
   type Plan,
   type TargetRef,
 } from '@opsc/contracts';
@@ -47,6 +49,8 @@ interface JobRecord {
   targets: { targets: TargetRef[]; stepTargets: Record<string, number[]> };
   /** Set once the job was seen approved (or needing no approval): an approval is never taken back. */
   approved: boolean;
+  /** `check`: only the steps' read-only checks run, with no approval; never a change or an undo. */
+  mode: JobMode;
   /** When its status was last read and the job was unfinished. */
   statusAt: number;
 }
@@ -90,9 +94,10 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
       plan_hash: string;
       resolved_targets: JobRecord['targets'];
       status: string;
+      mode: JobMode;
       approved: boolean;
     }>(
-      `SELECT j.tenant_id, j.plan, j.plan_hash, j.resolved_targets, j.status,
+      `SELECT j.tenant_id, j.plan, j.plan_hash, j.resolved_targets, j.status, j.mode,
               EXISTS (SELECT 1 FROM job_decisions d
                        WHERE d.job_id = j.id AND d.action = 'approve' AND d.status IN ('confirmed', 'applied')
                          AND d.plan_hash = j.plan_hash AND d.role IN ('approver', 'admin')
@@ -103,7 +108,8 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
     );
     const row = rows[0];
     if (!row) return null;
-    const approved = row.approved || !row.plan.policies.approvalRequired;
+    // A check-mode job needs no approval: what it may run is its steps' checks, and nothing else (admit).
+    const approved = row.approved || !row.plan.policies.approvalRequired || row.mode === 'check';
     return {
       record: {
         tenantId: row.tenant_id,
@@ -111,6 +117,7 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
         planHash: row.plan_hash,
         targets: row.resolved_targets,
         approved,
+        mode: row.mode,
         statusAt: Date.now(),
       },
       status: row.status,
@@ -206,7 +213,12 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
           `step ${step.id} of job ${request.jobId} runs for ${step.timeoutSeconds} s, not ${String(request.timeoutSeconds).slice(0, 40)}`,
         );
       let action: Action = step.action;
-      if (undo) {
+      if (job.mode === 'check') {
+        if (undo) return refuse(`job ${request.jobId} runs in check mode: it undoes nothing`);
+        if (step.check?.kind !== 'probe' || !isCheckAction(step.check.action))
+          return refuse(`job ${request.jobId} runs in check mode and step ${step.id} has no check to run`);
+        action = step.check.action;
+      } else if (undo) {
         if (!step.rollback) return refuse(`step ${step.id} of job ${request.jobId} has no undo`);
         const facts = await factsOf(request.jobId, step.id, request.target.id);
         // No record of the step on that target yet: another executor may still hold it, waiting for

@@ -68,13 +68,21 @@ export const jobsRouter = (deps: ApiDeps): Router => {
 
   router.post('/', requireRole('operator'), async (req, res) => {
     const body = parseBody(createJobSchema(req.body), req);
-    const { id, planHash: hash, risk, approvalRequired, summary } = await submitJob(deps, callerOf(req, res), body);
+    const {
+      id,
+      planHash: hash,
+      risk,
+      approvalRequired,
+      mode,
+      summary,
+    } = await submitJob(deps, callerOf(req, res), body);
     res.status(201).json({
       id,
       status: 'queued',
       planHash: hash,
       risk,
       approvalRequired,
+      mode,
       summary,
       links: linksOf(id),
     } satisfies Sent<JobCreated>);
@@ -110,6 +118,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
         outcome: r.outcome,
         approval: r.approval,
         origin: readOrigin(r.origin),
+        mode: r.mode,
       })),
       next: rows.length === f.limit && last ? { before: last.created_at.toISOString() } : null,
     } satisfies Sent<JobList>);
@@ -128,6 +137,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       risk: job.risk,
       requestedBy: job.requested_by,
       origin: readOrigin(job.origin),
+      mode: job.mode,
       targetGroup: job.target_group,
       request: job.request,
       summary: job.summary,
