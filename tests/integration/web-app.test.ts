@@ -140,7 +140,7 @@ describe('the seed Linux request, from the chat to a finished job', () => {
     expect(await text(page, 'plan-targets')).toBe('5 (5 Linux)');
     expect(await card.getByTestId('risk').textContent()).toBe('risk: change');
     expect(await text(page, 'plan-eta')).toMatch(/^about \d+ (seconds|minutes)$/);
-    expect(answer).toMatch(/Would you like me to request approval\?/);
+    expect(answer).toMatch(/Would you like me to run it in check mode, or request approval\?/);
     await screenshot(page, '01-chat-answer');
   });
 
