@@ -143,6 +143,7 @@ class JobRun {
       targets,
       stepTargets,
       approval: { required: approval.required, fourEyes: approval.fourEyes },
+      ...(input.mode !== undefined && { mode: input.mode }),
     });
   }
 
