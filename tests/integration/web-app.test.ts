@@ -378,6 +378,40 @@ describe('a target that fails, and an approval that is not allowed', () => {
   });
 });
 
+describe('check mode from the plan card', () => {
+  it('runs the plan in check mode with no approval; the monitor shows "would change" per cell and nothing changed', async () => {
+    const { page } = operator;
+    await page.goto('/');
+    await page.getByLabel('Request').fill(REQUEST);
+    await page.getByLabel('Request').press('Enter');
+    const card = page.getByTestId('plan-card').last();
+    await card.getByTestId('plan-answer').waitFor({ timeout: 30_000 });
+    expect(await card.getByTestId('plan-check-mode').textContent()).toMatch(/changing nothing and needing no approval/);
+    // Offered before the request for approval.
+    const buttons = await card.locator('.actions button').allTextContents();
+    expect(buttons.indexOf('Run in check mode')).toBeLessThan(buttons.indexOf('Request approval'));
+    const before = await Promise.all(
+      PROD.map((i) => h.fleet.exec(i, 'dpkg-query -W nginx; systemctl is-active nginx')),
+    );
+    await card.getByTestId('run-check').click();
+    await page.waitForURL(/\/jobs\/job-/);
+    const jobId = jobIdOf(page);
+    await expect
+      .poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 60_000 })
+      .toBe('completed');
+    expect(await text(page, 'job-mode')).toBe('check mode');
+    await page.getByTestId('check-legend').waitFor();
+    const wouldChange = page.locator('[data-testid=target-grid] [data-check=would-change]');
+    await expect.poll(() => wouldChange.count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(await wouldChange.first().getAttribute('aria-label')).toMatch(/: would change$/);
+    await screenshot(page, '06-check-mode');
+    const job = await h.stack.pool.query('SELECT mode, approval FROM jobs WHERE id = $1', [jobId]);
+    expect(job.rows[0]).toMatchObject({ mode: 'check', approval: null });
+    const after = await Promise.all(PROD.map((i) => h.fleet.exec(i, 'dpkg-query -W nginx; systemctl is-active nginx')));
+    expect(after.map((r) => r.stdout)).toEqual(before.map((r) => r.stdout));
+  });
+});
+
 describe('the live stream when the web server restarts mid-job', () => {
   it('reconnects by itself and shows every output line once', async () => {
     // Each host prints a line every 0.4 s for about 8 s.
