@@ -1,6 +1,8 @@
 import {
   CheckCode,
+  ErrorType,
   actionRisk,
+  toolKeyOf,
   checkVerdictOf,
   describeCheck,
   type Plan,
@@ -9,6 +11,7 @@ import {
   type TargetRef,
 } from '@opsc/contracts';
 import type { JobState } from './job-state.js';
+import type { RecordsQueue } from './records-queue.js';
 import { describeOutcome, runWhenRecorded, type Outcome } from './run-step.js';
 
 /**
@@ -69,4 +72,25 @@ export const runCheck = async (
   return actionRisk(action) === 'read'
     ? { outcome, code: CheckCode['no-change'], text: 'no change: the step only reads (not run in check mode)' }
     : { outcome, code: CheckCode['would-run'], text: 'would run: the step declares no check' };
+};
+
+/** One work item of a check-mode job: the step's check on one target, its verdict in the grid, the log and the record. */
+export const checkOnTarget = async (
+  stepIndex: number,
+  t: number,
+  plan: Plan,
+  target: TargetRef,
+  input: RunJobInput,
+  state: JobState,
+  queue: RecordsQueue,
+): Promise<void> => {
+  const step = plan.steps[stepIndex]!;
+  state.startTarget(stepIndex, t, new Date());
+  const maxAttempts = step.maxAttempts ?? plan.policies.maxAttempts;
+  const { outcome, code, text } = await runCheck(step, target, input, maxAttempts, state);
+  state.setCheck(stepIndex, t, code);
+  const cancelled = outcome.error?.type === ErrorType.Cancelled;
+  state.finishTarget(stepIndex, t, outcome.ok, cancelled, outcome.durationMs, text, new Date());
+  // Kept apart from the change's durations: a check's time says nothing of the change's.
+  queue.verdict(step.id, `check:${toolKeyOf(step)}`, target, outcome);
 };

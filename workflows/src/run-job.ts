@@ -22,7 +22,7 @@ import {
 } from '@opsc/contracts';
 import { SearchAttribute, progressQuery } from '@opsc/contracts/temporal';
 import { approvalGate } from './approval-gate.js';
-import { checkModePlan, runCheck } from './check-step.js';
+import { checkModePlan, checkOnTarget } from './check-step.js';
 import { Compensation } from './compensation.js';
 import { FanOut } from './fan-out.js';
 import { installControlHandlers } from './job-controls.js';
@@ -53,8 +53,7 @@ class JobRun {
   constructor(
     private readonly input: RunJobInput,
     carried: CarriedJobState | undefined,
-    /** Check mode: each step's check in place of its change, no approval, nothing undone. */
-    private readonly check = false,
+    private readonly check = false, // check mode: each step's check in place of its change
   ) {
     this.plan = check ? checkModePlan(input.plan) : input.plan;
     const { targets, stepTargets, executorIndex } = layOut(input);
@@ -216,7 +215,8 @@ class JobRun {
 
   /** One work item of the steps' window: a step on one target, its verdict, its undo kept, and the rollback policy's answer to a failure. */
   private async runTarget(stepIndex: number, t: number): Promise<void> {
-    if (this.check) return this.checkTarget(stepIndex, t);
+    // Check mode: the step's check on the target, its verdict kept; nothing to undo.
+    if (this.check) return checkOnTarget(stepIndex, t, this.plan, this.targets[t]!, this.input, this.state, this.queue);
     const step = this.plan.steps[stepIndex]!;
     const target = this.targets[t]!;
     this.state.startTarget(stepIndex, t, new Date());
@@ -262,20 +262,6 @@ class JobRun {
     } else if (this.plan.policies.rollback === 'target' && !cancelled) {
       await CancellationScope.nonCancellable(() => this.saga.compensateTarget(t));
     }
-  }
-
-  /** Check mode's work item: the step's check on one target, its verdict kept; nothing to undo. */
-  private async checkTarget(stepIndex: number, t: number): Promise<void> {
-    const step = this.plan.steps[stepIndex]!;
-    const target = this.targets[t]!;
-    this.state.startTarget(stepIndex, t, new Date());
-    const maxAttempts = step.maxAttempts ?? this.plan.policies.maxAttempts;
-    const { outcome, code, text } = await runCheck(step, target, this.input, maxAttempts, this.state);
-    this.state.setCheck(stepIndex, t, code);
-    const cancelled = outcome.error?.type === ErrorType.Cancelled;
-    this.state.finishTarget(stepIndex, t, outcome.ok, cancelled, outcome.durationMs, text, new Date());
-    // Kept apart from the change's durations: a check's time says nothing of the change's.
-    this.queue.verdict(step.id, `check:${toolKeyOf(step)}`, target, outcome);
   }
 
   private async compensate(): Promise<'done' | 'continue-as-new'> {
