@@ -108,7 +108,7 @@ export interface JobEvent {
 /** What a job's first run was started with, to be checked against the job's record. */
 export type ConfirmJobInput = Pick<
   RunJobInput,
-  'jobId' | 'tenantId' | 'plan' | 'planHash' | 'risk' | 'requestedBy' | 'targets' | 'stepTargets' | 'resume'
+  'jobId' | 'tenantId' | 'plan' | 'planHash' | 'risk' | 'requestedBy' | 'targets' | 'stepTargets' | 'resume' | 'mode'
 > & {
   approval: Pick<RunJobInput['approval'], 'required' | 'fourEyes'>;
 };

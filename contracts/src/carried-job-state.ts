@@ -57,6 +57,8 @@ export const CarriedJobState = z.object({
   stepIndex: z.number().int().min(0),
   steps: z.array(StepMeta),
   cells: z.array(z.string()),
+  /** Check mode only: per step, one `CheckCode` character per target. */
+  checks: z.array(z.string()).optional(),
   targetStates: z.array(TargetState),
   /** Per target index, the undo actions of its completed changes, in the order they were done. */
   undo: z.record(z.string().regex(/^\d+$/), z.array(UndoEntry)),

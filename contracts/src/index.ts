@@ -6,6 +6,7 @@ export * from './target.js';
 export * from './linux.js';
 export * from './windows.js';
 export * from './plan.js';
+export * from './check-mode.js';
 export * from './risk.js';
 export * from './sql-text.js';
 export * from './power.js';

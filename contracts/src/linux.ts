@@ -148,10 +148,61 @@ export const LinuxOperation = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('reboot'), timeoutSeconds: RebootWaitSeconds.default(600) }),
   /** Powers the target off, scheduled apart from the session: done once the command is accepted. Nothing undoes it. */
   z.strictObject({ op: z.literal('shutdown') }),
+  /*
+   * Check mode (read-only): what the change of the same name would do on the target, as facts
+   * (`would_change` yes or no, and what it was judged on). Nothing on the target changes.
+   */
+  /** A service's state now against the state the action wants (`restart`, `reload`: always a change while it runs). */
+  z.strictObject({
+    op: z.literal('service-check'),
+    action: z.enum(['start', 'stop', 'restart', 'reload', 'enable', 'disable']),
+    name: ServiceName,
+  }),
+  /** The installed version against the one the action would leave (the candidate the package manager offers). */
+  z
+    .strictObject({
+      op: z.literal('package-check'),
+      action: z.enum(['install', 'update', 'remove']),
+      name: PackageName,
+      version: PackageVersion.optional(),
+    })
+    .refine((o) => o.version === undefined || o.action === 'install', {
+      message: 'a version can only be given to install',
+      path: ['version'],
+    }),
+  /** The destination's SHA-256 against the artifact's, and whether a backup would be made. */
+  z.strictObject({
+    op: z.literal('file-check'),
+    source: ArtifactName,
+    /** The version the plan pinned, as the file-copy it checks. */
+    sha256: Sha256Hex.optional(),
+    destination: RemotePath,
+    backup: z.boolean().default(true),
+  }),
+  /** Whether putting the backup back (or removing the file) would change the destination. */
+  z.strictObject({
+    op: z.literal('file-restore-check'),
+    destination: RemotePath,
+    backup: z.preprocess((v) => (v === '' ? null : v), RemotePath.nullable()),
+  }),
+  /** Which of the paths exist: a backup always writes a new archive. */
+  z.strictObject({ op: z.literal('config-backup-check'), paths: z.array(RemotePath).min(1).max(50) }),
+  /** Whether the archive's files differ from those on the target (`tar --diff`). */
+  z.strictObject({ op: z.literal('config-restore-check'), archive: RemotePath }),
   /** Pins the target's SSH host key (the explicit enrolment `strict` targets need), like ssh-keyscan. */
   z.strictObject({ op: z.literal('host-key-enrol') }),
 ]);
 export type LinuxOperation = z.infer<typeof LinuxOperation>;
+
+/** The read-only operations check mode runs in place of a change (see `StepCheck`). */
+export const LINUX_CHECK_OPS: ReadonlySet<LinuxOperation['op']> = new Set([
+  'service-check',
+  'package-check',
+  'file-check',
+  'file-restore-check',
+  'config-backup-check',
+  'config-restore-check',
+]);
 export type LinuxOperationInput = z.input<typeof LinuxOperation>;
 
 /** Where config backups go when the step names no archive. */

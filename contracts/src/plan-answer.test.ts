@@ -33,8 +33,9 @@ describe('the plan answer, rendered once', () => {
         'Targets: 5 (2 Linux, 3 Windows). Risk: change.',
         'Estimated completion time: about 4 minutes.',
         `⚠ ${summary.warnings[0]}`,
+        'Check mode first: each step reports what it would change on each target (versions, file hashes, service states), changing nothing and needing no approval.',
         'Approval required: step "stop" (service-stop) is change.',
-        'Would you like me to request approval?',
+        'Would you like me to run it in check mode, or request approval?',
       ].join('\n'),
     );
   });
@@ -58,6 +59,7 @@ describe('the plan answer, rendered once', () => {
       risk: 'read',
       eta: 'about 4 minutes',
       warnings: [],
+      checkMode: null,
       approval: 'No approval needed: nothing is changed.',
       question: 'Would you like me to proceed?',
     });

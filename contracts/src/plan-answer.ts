@@ -27,6 +27,8 @@ export interface PlanAnswer {
   /** "about 4 minutes". */
   eta: string;
   warnings: string[];
+  /** For a plan that changes something: the offer to run it in check mode first (offered before approval). */
+  checkMode: string | null;
   /** Whether approval is needed, and why. */
   approval: string;
   question: string;
@@ -60,10 +62,21 @@ export const planAnswer = (
     risk: summary.risk,
     eta: aboutDuration(summary.etaSeconds),
     warnings: summary.warnings,
+    checkMode:
+      summary.risk === 'read'
+        ? null
+        : 'Check mode first: each step reports what it would change on each target (versions, file hashes, service states), changing nothing and needing no approval.',
     approval: summary.approvalRequired
       ? `Approval required: ${summary.approvalReasons.join('; ')}.`
       : 'No approval needed: nothing is changed.',
-    question: summary.approvalRequired ? 'Would you like me to request approval?' : 'Would you like me to proceed?',
+    question:
+      summary.risk === 'read'
+        ? summary.approvalRequired
+          ? 'Would you like me to request approval?'
+          : 'Would you like me to proceed?'
+        : summary.approvalRequired
+          ? 'Would you like me to run it in check mode, or request approval?'
+          : 'Would you like me to run it in check mode, or proceed?',
   };
 };
 
@@ -96,6 +109,7 @@ export const proposalText = (
       `Targets: ${a.targets}. Risk: ${a.risk}.`,
       `Estimated completion time: ${a.eta}.`,
       ...a.warnings.map((w) => `⚠ ${w}`),
+      ...(a.checkMode ? [a.checkMode] : []),
       a.approval,
       a.question,
     ].join('\n');

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ExecutableName, SafeArg } from './safe-text.js';
 import { TargetSelector } from './inventory.js';
-import { LinuxOperation } from './linux.js';
-import { WindowsOperation } from './windows.js';
+import { LINUX_CHECK_OPS, LinuxOperation } from './linux.js';
+import { WINDOWS_CHECK_OPS, WindowsOperation } from './windows.js';
 import { RiskLevel, ToolName } from './tools.js';
 
 /**
@@ -106,6 +106,31 @@ export const REMOTE_METHODS: ReadonlySet<ExecutionMethod> = new Set([
 ]);
 export type Action = z.infer<typeof Action>;
 
+/** Whether an action is one of the read-only operations check mode runs (never a change). */
+export const isCheckAction = (action: { method: string; operation?: unknown }): boolean => {
+  const op = (action.operation as { op?: unknown } | undefined)?.op;
+  if (action.method === ExecutionMethod.ssh) return LINUX_CHECK_OPS.has(op as LinuxOperation['op']);
+  if (action.method === ExecutionMethod.winrm) return WINDOWS_CHECK_OPS.has(op as WindowsOperation['op']);
+  return false;
+};
+
+/**
+ * What a step does in check mode, in place of its action: a read-only `probe` (an SSH or WinRM
+ * check operation) that reports whether the change would change the target, or, for a step whose
+ * effect cannot be known before it runs (a script, a reboot, a database write), `would-run`: nothing
+ * runs and the step is reported as one that would run. A step without a check only reads.
+ */
+export const StepCheck = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('probe'),
+    action: z
+      .discriminatedUnion('method', [SshAction, WinrmAction])
+      .refine(isCheckAction, { message: 'a check runs a read-only check operation only', path: ['operation', 'op'] }),
+  }),
+  z.object({ kind: z.literal('would-run'), reason: z.string().min(1).max(300) }),
+]);
+export type StepCheck = z.infer<typeof StepCheck>;
+
 export const StepId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, {
   message: 'must be 1-63 letters, digits, _ or -, starting with a letter or digit',
 });
@@ -140,6 +165,8 @@ export const Step = z.object({
    * `{{facts.<name>}}` (a backup path, the previous version), filled in on that target when it runs.
    */
   rollback: z.object({ tool: ToolName, name: z.string(), action: z.record(z.string(), z.unknown()) }).optional(),
+  /** What the step does in check mode instead of its action (from the tool's `check`). */
+  check: StepCheck.optional(),
 });
 export type Step = z.infer<typeof Step>;
 export type StepInput = z.input<typeof Step>;

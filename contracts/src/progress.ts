@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HalfChangedHost, JobStatus, StepStatus } from './results.js';
+import { JobMode } from './check-mode.js';
 
 export const TargetCounts = z.object({
   total: z.number().int(),
@@ -123,6 +124,10 @@ export const JobProgress = z.object({
   targetStates: z.array(TargetState),
   /** Per step, one `Cell` character per target. */
   matrix: z.array(z.string()),
+  /** `check` for a check-mode job (absent: `run`). */
+  mode: JobMode.optional(),
+  /** Check mode: per step, one `CheckCode` character per target (would change, no change, would run). */
+  checks: z.array(z.string()).optional(),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
   /** Seconds left, from earlier runs of the same tools on the same targets, the tools' estimates and this run so far. */

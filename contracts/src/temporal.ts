@@ -47,4 +47,6 @@ export const SearchAttribute = {
   step: defineSearchAttributeKey('OpscStep', SearchAttributeType.KEYWORD),
   /** What started the job: `manual`, `retry:<job>`, `template:<id>`, `schedule:<id>` or `trigger:<id>`. */
   origin: defineSearchAttributeKey('OpscOrigin', SearchAttributeType.KEYWORD),
+  /** How the job runs its plan: `run`, or `check` (changes nothing, reports what would change). */
+  mode: defineSearchAttributeKey('OpscMode', SearchAttributeType.KEYWORD),
 } as const;

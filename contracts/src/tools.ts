@@ -65,6 +65,28 @@ export type ToolParam = z.infer<typeof ToolParam>;
 /** An action with placeholders; it is checked as a real action once filled. */
 const ActionTemplate = z.looseObject({ method: ToolMethod });
 
+/**
+ * What a tool does in check mode: a read-only check template per OS the tool runs on (SSH or WinRM
+ * check operations), or `wouldRun`, why its effect cannot be known before it runs (a script, a
+ * reboot, a database write): then nothing runs and the step is reported as one that would run.
+ */
+export const ToolCheck = z
+  .strictObject({
+    linux: ActionTemplate.optional(),
+    windows: ActionTemplate.optional(),
+    wouldRun: z.string().min(3).max(300).optional(),
+  })
+  .superRefine((check, ctx) => {
+    const templates = check.linux !== undefined || check.windows !== undefined;
+    if (templates === (check.wouldRun !== undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'names either a check template per OS (linux, windows) or wouldRun, the reason nothing can be checked',
+      });
+  });
+export type ToolCheck = z.infer<typeof ToolCheck>;
+
 /** A tool another tool refers to (its rollback, its verification), with parameter templates. */
 const ToolCall = z.strictObject({
   tool: ToolName,
@@ -102,6 +124,8 @@ export const ToolDefinition = z
       .default({}),
     /** What undoes this tool on a target; `{{facts.x}}` refers to what the run reported (a backup path). */
     rollback: ToolCall.optional(),
+    /** What the tool does in check mode: required of every tool that may change something. */
+    check: ToolCheck.optional(),
   })
   .superRefine((tool, ctx) => {
     const places = Object.keys(tool.execution);
@@ -120,6 +144,19 @@ export const ToolDefinition = z
         });
     if (tool.execution.any && places.length > 1)
       ctx.addIssue({ code: 'custom', path: ['execution'], message: 'a tool that runs on any target has one template' });
+    if (!tool.check && (tool.risk !== 'read' || tool.riskIf.length > 0))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['check'],
+        message: 'a tool that may change something declares a check (a read-only template per OS, or wouldRun)',
+      });
+    for (const os of ['linux', 'windows'] as const)
+      if (tool.check?.[os] && !tool.execution[os])
+        ctx.addIssue({ code: 'custom', path: ['check', os], message: `the tool does not run on ${os}` });
+    if (tool.check && tool.check.wouldRun === undefined)
+      for (const os of ['linux', 'windows'] as const)
+        if (tool.execution[os] && !tool.check[os])
+          ctx.addIssue({ code: 'custom', path: ['check'], message: `the tool runs on ${os} and has no ${os} check` });
     tool.riskIf.forEach((r, i) => {
       if (!(r.param in tool.params))
         ctx.addIssue({ code: 'custom', path: ['riskIf', i, 'param'], message: `${r.param} is not a parameter` });

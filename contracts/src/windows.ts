@@ -103,6 +103,28 @@ export const WindowsOperation = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('reboot'), timeoutSeconds: RebootWaitSeconds.default(600) }),
   /** `Stop-Computer -Force`: done once the command is accepted. Nothing undoes it. */
   z.strictObject({ op: z.literal('shutdown') }),
+  /* Check mode (read-only): what the change of the same name would do, as facts; nothing changes. */
+  /** A service's status now against the status the action wants (`restart`: always a change while it runs). */
+  z.strictObject({
+    op: z.literal('service-check'),
+    action: z.enum(['start', 'stop', 'restart']),
+    name: WindowsServiceName,
+  }),
+  /** The destination's SHA-256 against the artifact's, and whether a backup would be made. */
+  z.strictObject({
+    op: z.literal('file-check'),
+    source: ArtifactName,
+    /** The version the plan pinned, as the file-copy it checks. */
+    sha256: Sha256Hex.optional(),
+    destination: WindowsPath,
+    backup: z.boolean().default(true),
+  }),
+  /** Whether putting the backup back (or removing the file) would change the destination. */
+  z.strictObject({
+    op: z.literal('file-restore-check'),
+    destination: WindowsPath,
+    backup: z.preprocess((v) => (v === '' ? null : v), WindowsPath.nullable()),
+  }),
   /** Newest events first from one log, filtered by level, provider and age. */
   z.strictObject({
     op: z.literal('event-log'),
@@ -114,6 +136,13 @@ export const WindowsOperation = z.discriminatedUnion('op', [
   }),
 ]);
 export type WindowsOperation = z.infer<typeof WindowsOperation>;
+
+/** The read-only operations check mode runs in place of a change (see `StepCheck`). */
+export const WINDOWS_CHECK_OPS: ReadonlySet<WindowsOperation['op']> = new Set([
+  'service-check',
+  'file-check',
+  'file-restore-check',
+]);
 export type WindowsOperationInput = z.input<typeof WindowsOperation>;
 
 /** Where file-copy keeps what it replaced: `<dir>\<job>\<step>\<file name>`. */

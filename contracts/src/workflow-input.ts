@@ -3,6 +3,7 @@ import type { NotificationEvent } from './notifications.js';
 import type { Plan } from './plan.js';
 import type { TargetRef } from './target.js';
 import type { RiskLevel } from './tools.js';
+import type { JobMode } from './check-mode.js';
 
 /** Tunables the orchestrator passes into every job; workflows read no environment. */
 export interface JobOptions {
@@ -39,6 +40,11 @@ export interface RunJobInput {
   stepTargets: Record<string, number[]>;
   requestedBy: string;
   approval: ApprovalPolicy;
+  /**
+   * `check`: each step runs its read-only check instead of its change (no approval, no rollback);
+   * absent on jobs that run their plan (and on every job started before check mode existed).
+   */
+  mode?: JobMode;
   options: JobOptions;
   /**
    * A retry job only: where each target starts and the steps it carries from the jobs before (see

@@ -51,8 +51,11 @@ describe("the executor's job gate", () => {
     await stack?.close();
   });
 
-  const submit = async (plan: unknown): Promise<Created> => {
-    const { status, body } = await requestJson<Created>(`${api}/api/jobs`, { token: operator, body: { plan } });
+  const submit = async (plan: unknown, mode?: 'check'): Promise<Created> => {
+    const { status, body } = await requestJson<Created>(`${api}/api/jobs`, {
+      token: operator,
+      body: { plan, ...(mode && { mode }) },
+    });
     if (status !== 201) throw new Error(`POST /api/jobs: ${status} ${JSON.stringify(body)}`);
     return body;
   };
@@ -210,5 +213,65 @@ describe("the executor's job gate", () => {
     expect(
       await refusal(gate.admit(request(job.id, { stepId: 'copy', target: web[2]!, method: 'ssh', fields: copy }))),
     ).toMatch(/^Forbidden: .*does not run on db-1/);
+  });
+  it("admits in a check-mode job only its steps' read-only checks, with no approval: a forged change or undo is refused", async () => {
+    const stop = { become: true, operation: { op: 'service', action: 'stop', name: 'nginx' } };
+    const check = { become: false, operation: { op: 'service-check', action: 'stop', name: 'nginx' } };
+    const plan = {
+      name: 'stop nginx',
+      steps: [
+        {
+          id: 's',
+          name: 'Stop nginx',
+          targets: { targets: ['web-1'] },
+          action: { method: 'ssh', ...stop },
+          check: { kind: 'probe', action: { method: 'ssh', ...check } },
+          rollback: {
+            tool: 'service-start',
+            name: 'Start',
+            action: { method: 'ssh', become: true, operation: { op: 'service', action: 'start', name: 'nginx' } },
+          },
+        },
+        {
+          id: 'r',
+          name: 'Restart it',
+          targets: { targets: ['web-1'] },
+          action: { method: 'ssh', become: true, operation: { op: 'script', script: 'systemctl restart nginx' } },
+          check: { kind: 'would-run', reason: 'a script' },
+        },
+      ],
+    };
+    const job = await submit(plan, 'check');
+    expect(job).toMatchObject({ approvalRequired: false, mode: 'check' });
+    const on = (stepId: string, fields: Record<string, unknown>) =>
+      request(job.id, { stepId, target: web[0]!, method: 'ssh', fields });
+    // No approval, no person: the check runs.
+    await expect(gate.admit(on('s', check))).resolves.toBeUndefined();
+    // The change itself, forged into the check job by whoever reaches Temporal: refused.
+    expect(await refusal(gate.admit(on('s', stop)))).toMatch(/^Forbidden: .*is not what step s of job/);
+    expect(await refusal(gate.admit(on('s.rollback', stop)))).toMatch(
+      /^Forbidden: .*runs in check mode: it undoes nothing/,
+    );
+    // A step whose effect cannot be checked runs nothing at all in check mode.
+    expect(
+      await refusal(
+        gate.admit(on('r', { become: true, operation: { op: 'script', script: 'systemctl restart nginx' } })),
+      ),
+    ).toMatch(/^Forbidden: .*runs in check mode and step r has no check to run/);
+    // The same plan run for real: its check is not what it runs, and its change waits for an approval.
+    const real = await submit(plan);
+    expect(real).toMatchObject({ approvalRequired: true, mode: 'run' });
+    await waitForJob(api, operator, real.id, (j) => j.status === 'awaiting_approval');
+    const onReal = (fields: Record<string, unknown>) =>
+      request(real.id, { stepId: 's', target: web[0]!, method: 'ssh', fields });
+    expect(await refusal(gate.admit(onReal(stop)))).toMatch(/^Forbidden: .*waits for approval/);
+    expect((await control(api, approver, real.id, 'approve', { planHash: real.planHash })).status).toBe(200);
+    expect(await refusal(gate.admit(onReal(check)))).toMatch(/^Forbidden: .*is not what step s of job/);
+    await expect(gate.admit(onReal(stop))).resolves.toBeUndefined();
+    const recorded = await stack.pool.query<{ mode: string }>(
+      'SELECT mode FROM jobs WHERE id = ANY($1) ORDER BY mode',
+      [[job.id, real.id]],
+    );
+    expect(recorded.rows.map((r) => r.mode)).toEqual(['check', 'run']);
   });
 });

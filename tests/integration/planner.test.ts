@@ -158,7 +158,7 @@ describe('the built-in planner through the API', () => {
     expect(res.body.text).toMatch(/^I'll do this: Update nginx/);
     expect(res.body.text).toContain("✓ Back up /etc/nginx on 10 Linux targets in group 'Production Web'");
     expect(res.body.text).toContain('Estimated completion time: about');
-    expect(res.body.text).toContain('Would you like me to request approval?');
+    expect(res.body.text).toContain('Would you like me to run it in check mode, or request approval?');
     expect(res.body.plan?.steps.every((s) => s.action.method === 'ssh')).toBe(true);
   });
 

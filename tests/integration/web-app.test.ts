@@ -140,7 +140,7 @@ describe('the seed Linux request, from the chat to a finished job', () => {
     expect(await text(page, 'plan-targets')).toBe('5 (5 Linux)');
     expect(await card.getByTestId('risk').textContent()).toBe('risk: change');
     expect(await text(page, 'plan-eta')).toMatch(/^about \d+ (seconds|minutes)$/);
-    expect(answer).toMatch(/Would you like me to request approval\?/);
+    expect(answer).toMatch(/Would you like me to run it in check mode, or request approval\?/);
     await screenshot(page, '01-chat-answer');
   });
 
@@ -375,6 +375,40 @@ describe('a target that fails, and an approval that is not allowed', () => {
     await screenshot(monitor, '09-monitor-failed-target-output');
     await monitor.setViewportSize(TABLET);
     await screenshot(monitor, '10-monitor-tablet');
+  });
+});
+
+describe('check mode from the plan card', () => {
+  it('runs the plan in check mode with no approval; the monitor shows "would change" per cell and nothing changed', async () => {
+    const { page } = operator;
+    await page.goto('/');
+    await page.getByLabel('Request').fill(REQUEST);
+    await page.getByLabel('Request').press('Enter');
+    const card = page.getByTestId('plan-card').last();
+    await card.getByTestId('plan-answer').waitFor({ timeout: 30_000 });
+    expect(await card.getByTestId('plan-check-mode').textContent()).toMatch(/changing nothing and needing no approval/);
+    // Offered before the request for approval.
+    const buttons = await card.locator('.actions button').allTextContents();
+    expect(buttons.indexOf('Run in check mode')).toBeLessThan(buttons.indexOf('Request approval'));
+    const before = await Promise.all(
+      PROD.map((i) => h.fleet.exec(i, 'dpkg-query -W nginx; systemctl is-active nginx')),
+    );
+    await card.getByTestId('run-check').click();
+    await page.waitForURL(/\/jobs\/job-/);
+    const jobId = jobIdOf(page);
+    await expect
+      .poll(() => page.getByTestId('job-monitor').getAttribute('data-status'), { timeout: 60_000 })
+      .toBe('completed');
+    expect(await text(page, 'job-mode')).toBe('check mode');
+    await page.getByTestId('check-legend').waitFor();
+    const wouldChange = page.locator('[data-testid=target-grid] [data-check=would-change]');
+    await expect.poll(() => wouldChange.count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(await wouldChange.first().getAttribute('aria-label')).toMatch(/: would change$/);
+    await screenshot(page, '06-check-mode');
+    const job = await h.stack.pool.query('SELECT mode, approval FROM jobs WHERE id = $1', [jobId]);
+    expect(job.rows[0]).toMatchObject({ mode: 'check', approval: null });
+    const after = await Promise.all(PROD.map((i) => h.fleet.exec(i, 'dpkg-query -W nginx; systemctl is-active nginx')));
+    expect(after.map((r) => r.stdout)).toEqual(before.map((r) => r.stdout));
   });
 });
 

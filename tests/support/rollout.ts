@@ -17,6 +17,7 @@ export interface Created {
   planHash: string;
   approvalRequired: boolean;
   risk: string;
+  mode?: 'run' | 'check';
 }
 
 /** Asks the planner for a plan of `request` and fills what it asked for (`fill` gets each missing param by step tool and name). */

@@ -98,6 +98,12 @@ export class JobState {
       this.data.finishedAt = now.toISOString();
   }
 
+  /** Check mode: the `CheckCode` of what the step's check found on the target. */
+  setCheck(step: number, target: number, code: string): void {
+    const row = this.data.checks?.[step];
+    if (row !== undefined) this.data.checks![step] = row.slice(0, target) + code + row.slice(target + 1);
+  }
+
   cell(step: number, target: number): string {
     return this.grid[step]?.[target] ?? Cell.notInStep;
   }
@@ -368,6 +374,7 @@ export class JobState {
       targets: [...this.targetNames],
       targetStates: [...states],
       matrix: this.grid.map((row) => row.join('')),
+      ...(data.checks && { mode: 'check' as const, checks: [...data.checks] }),
       startedAt: data.startedAt,
       finishedAt: data.finishedAt,
       estimatedSecondsRemaining: remaining === null ? null : Math.round(remaining),

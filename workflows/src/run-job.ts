@@ -5,6 +5,7 @@ import {
   condition,
   isCancellation,
   makeContinueAsNewFunc,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -21,6 +22,7 @@ import {
 } from '@opsc/contracts';
 import { SearchAttribute, progressQuery } from '@opsc/contracts/temporal';
 import { approvalGate } from './approval-gate.js';
+import { checkModePlan, checkOnTarget } from './check-step.js';
 import { Compensation } from './compensation.js';
 import { FanOut } from './fan-out.js';
 import { installControlHandlers } from './job-controls.js';
@@ -53,8 +55,9 @@ class JobRun {
   constructor(
     private readonly input: RunJobInput,
     carried: CarriedJobState | undefined,
+    private readonly check = false, // check mode: each step's check in place of its change
   ) {
-    this.plan = input.plan;
+    this.plan = check ? checkModePlan(input.plan) : input.plan;
     const { targets, stepTargets, executorIndex } = layOut(input);
     this.targets = targets;
     this.jobTargetCount = input.targets.length;
@@ -82,6 +85,7 @@ class JobRun {
     );
     // A retry job starts with the undo of what its targets carry (a continued run was handed its stacks).
     if (!carried && input.resume) Object.assign(this.data.undo, carriedUndo(this.plan, input.resume, this.targets));
+    if (check) this.state.data.checks ??= stepTargets.map(() => ' '.repeat(this.targets.length));
     this.queue = new RecordsQueue(input.jobId, input.planHash, this.state);
     this.fanOut = new FanOut(this.plan, input.options, this.state, this.jobTargetCount, this.queue);
     this.saga = new Compensation(input, this.targets, this.state, this.queue);
@@ -145,6 +149,7 @@ class JobRun {
       targets,
       stepTargets,
       approval: { required: approval.required, fourEyes: approval.fourEyes },
+      ...(input.mode !== undefined && { mode: input.mode }),
     });
   }
 
@@ -217,6 +222,8 @@ class JobRun {
 
   /** One work item of the steps' window: a step on one target, its verdict, its undo kept, and the rollback policy's answer to a failure. */
   private async runTarget(stepIndex: number, t: number): Promise<void> {
+    // Check mode: the step's check on the target, its verdict kept; nothing to undo.
+    if (this.check) return checkOnTarget(stepIndex, t, this.plan, this.targets[t]!, this.input, this.state, this.queue);
     const step = this.plan.steps[stepIndex]!;
     const target = this.targets[t]!;
     this.state.startTarget(stepIndex, t, new Date());
@@ -344,9 +351,11 @@ export async function runJob(input: RunJobInput): Promise<JobResult> {
       message: `refused to continue: ${carried.refused}`,
       nonRetryable: true,
     });
+  // Check mode came after jobs were running: only a check-mode job (none before it) takes the branch.
+  const check = input.mode === 'check' && patched('check-mode');
   let job: JobRun;
   try {
-    job = new JobRun(input, carried?.state);
+    job = new JobRun(input, carried?.state, check);
   } catch (err) {
     throw forged(`the input is not a job (${(err as Error).message})`);
   }

@@ -8,8 +8,10 @@ import {
   MissingFact,
   executionFields,
   fillFacts,
+  isCheckAction,
   isFinalJobStatus,
   type ExecutionMethod,
+  type JobMode,
   type JobResume,
   type Plan,
   type TargetRef,
@@ -52,6 +54,8 @@ interface JobRecord {
   resume: JobResume | null;
   /** Set once the job was seen approved (or needing no approval): an approval is never taken back. */
   approved: boolean;
+  /** `check`: only the steps' read-only checks run, with no approval; never a change or an undo. */
+  mode: JobMode;
   /** When its status was last read and the job was unfinished. */
   statusAt: number;
 }
@@ -103,11 +107,12 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
       plan_hash: string;
       resolved_targets: JobRecord['targets'];
       status: string;
+      mode: JobMode;
       approved: boolean;
       resume: JobResume | null;
       preapproved: { shapeHash: string; plan: unknown; parameters: unknown }[];
     }>(
-      `SELECT j.tenant_id, j.plan, j.plan_hash, j.resolved_targets, j.status, j.resume,
+      `SELECT j.tenant_id, j.plan, j.plan_hash, j.resolved_targets, j.status, j.resume, j.mode,
               EXISTS (SELECT 1 FROM job_decisions d
                        WHERE d.job_id = j.id AND d.preapproval_id IS NULL AND ${COUNTED_APPROVAL}) AS approved,
               -- A template run's approval, in a pre-approver's name: it counts for a job the API recorded
@@ -127,10 +132,12 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
     );
     const row = rows[0];
     if (!row) return null;
+    // A check-mode job needs no approval: what it may run is its steps' checks, and nothing else (admit).
     const approved =
       row.approved ||
       row.preapproved.some((p) => templateShapeHash(p) === p.shapeHash) ||
-      !row.plan.policies.approvalRequired;
+      !row.plan.policies.approvalRequired ||
+      row.mode === 'check';
     return {
       record: {
         tenantId: row.tenant_id,
@@ -139,6 +146,7 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
         targets: row.resolved_targets,
         resume: row.resume ?? null,
         approved,
+        mode: row.mode,
         statusAt: Date.now(),
       },
       status: row.status,
@@ -281,7 +289,12 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
           `step ${step.id} stands on ${request.target.name} from job ${resumed.done[step.id]?.jobId ?? 'an earlier job'}; retry job ${request.jobId} does not run it again`,
         );
       let action: Action = step.action;
-      if (undo) {
+      if (job.mode === 'check') {
+        if (undo) return refuse(`job ${request.jobId} runs in check mode: it undoes nothing`);
+        if (step.check?.kind !== 'probe' || !isCheckAction(step.check.action))
+          return refuse(`job ${request.jobId} runs in check mode and step ${step.id} has no check to run`);
+        action = step.check.action;
+      } else if (undo) {
         if (!step.rollback) return refuse(`step ${step.id} of job ${request.jobId} has no undo`);
         const facts = await undoFacts(request, job, step.id);
         // No record of the step on that target yet: another executor may still hold it, waiting for

@@ -60,6 +60,7 @@ const listItem = {
   },
   approval: null,
   origin: { kind: 'manual' },
+  mode: 'run',
 };
 const detail = {
   ...listItem,

@@ -5,11 +5,15 @@ import { StorableText } from '../plain-text.js';
 import { JobProgress } from '../progress.js';
 import { JobResult, JobStatus } from '../results.js';
 import { JobOrigin } from '../job-origin.js';
+import { JobMode } from '../check-mode.js';
 import { RiskLevel } from '../tools.js';
 import { RecordedError, TargetName, Timestamp } from './common.js';
 import { PlanSummary } from './plans.js';
 
 // Requests.
+
+/** `check`: change nothing, report what each step would change on each target (no approval needed). */
+const Mode = JobMode.optional();
 
 export const PlanHash = z
   .string()
@@ -19,11 +23,16 @@ export const PlanHash = z
 export const CreateJobFromRequest = z.strictObject({
   request: z.string().trim().min(1, { message: 'say what to do' }).max(4_000),
   expectPlanHash: PlanHash.optional(),
+  mode: Mode,
 });
 /** `POST /api/jobs` from a plan draft someone edited: validated again. */
-export const CreateJobFromDraft = z.strictObject({ draft: z.unknown(), expectPlanHash: PlanHash.optional() });
+export const CreateJobFromDraft = z.strictObject({
+  draft: z.unknown(),
+  expectPlanHash: PlanHash.optional(),
+  mode: Mode,
+});
 /** `POST /api/jobs` from an executable plan: its risk is assessed again. */
-export const CreateJobFromPlan = z.strictObject({ plan: Plan, expectPlanHash: PlanHash.optional() });
+export const CreateJobFromPlan = z.strictObject({ plan: Plan, expectPlanHash: PlanHash.optional(), mode: Mode });
 /** The three bodies `POST /api/jobs` takes (for documents; the route picks one by its key, see `createJobSchema`). */
 export const CreateJobBody = z.union([CreateJobFromRequest, CreateJobFromDraft, CreateJobFromPlan]);
 export type CreateJobBody = z.infer<typeof CreateJobBody>;
@@ -99,6 +108,7 @@ export const JobCreated = z.object({
   planHash: z.string(),
   risk: RiskLevel,
   approvalRequired: z.boolean(),
+  mode: JobMode,
   summary: PlanSummary.nullable(),
   links: JobLinks,
 });
@@ -149,6 +159,8 @@ export const JobListItem = z.object({
   approval: JobApproval.nullable(),
   /** What started the job (a person, a retry, a template, a schedule, a trigger). */
   origin: JobOrigin,
+  /** `check`: the job changed nothing and reports what its steps would change. */
+  mode: JobMode,
 });
 export type JobListItem = z.infer<typeof JobListItem>;
 
@@ -203,6 +215,7 @@ export const JobDetail = z.object({
   risk: RiskLevel,
   requestedBy: z.string(),
   origin: JobOrigin,
+  mode: JobMode,
   targetGroup: z.string().nullable(),
   request: z.string().nullable(),
   summary: PlanSummary.nullable(),

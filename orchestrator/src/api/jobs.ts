@@ -72,13 +72,21 @@ export const jobsRouter = (deps: ApiDeps): Router => {
 
   router.post('/', requireRole('operator'), async (req, res) => {
     const body = parseBody(createJobSchema(req.body), req);
-    const { id, planHash: hash, risk, approvalRequired, summary } = await submitJob(deps, callerOf(req, res), body);
+    const {
+      id,
+      planHash: hash,
+      risk,
+      approvalRequired,
+      mode,
+      summary,
+    } = await submitJob(deps, callerOf(req, res), body);
     res.status(201).json({
       id,
       status: 'queued',
       planHash: hash,
       risk,
       approvalRequired,
+      mode,
       summary,
       links: linksOf(id),
     } satisfies Sent<JobCreated>);
@@ -114,6 +122,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
         outcome: r.outcome,
         approval: r.approval,
         origin: readOrigin(r.origin),
+        mode: r.mode,
       })),
       next: rows.length === f.limit && last ? { before: last.created_at.toISOString() } : null,
     } satisfies Sent<JobList>);
@@ -134,6 +143,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       risk: job.risk,
       requestedBy: job.requested_by,
       origin: readOrigin(job.origin),
+      mode: job.mode,
       targetGroup: job.target_group,
       request: job.request,
       summary: job.summary,
@@ -162,6 +172,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       planHash: created.planHash,
       risk: created.risk,
       approvalRequired: created.approvalRequired,
+      mode: created.mode,
       summary: null,
       retryOf: created.retryOf,
       rootJobId: created.rootJobId,

@@ -63,6 +63,7 @@ export const templatesRouter = (deps: ApiDeps): Router => {
         planHash: run.job.planHash,
         risk: run.job.risk,
         approvalRequired: run.job.approvalRequired,
+        mode: run.job.mode,
         summary: run.job.summary,
         links: {
           self: `/api/jobs/${id}`,

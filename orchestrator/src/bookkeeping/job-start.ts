@@ -14,6 +14,7 @@ interface JobRecord {
   resolved_targets: { targets?: unknown; stepTargets?: unknown } | null;
   four_eyes: boolean;
   resume: unknown;
+  mode: string;
 }
 
 /** Why this start is not the job the API recorded, or null when it is. */
@@ -37,7 +38,9 @@ const mismatch = (jobId: string, input: ConfirmJobInput, row: JobRecord | undefi
   // resumes a job that is no retry) would skip or repeat steps.
   if (canonicalJson(input.resume ?? null) !== canonicalJson(row.resume ?? null))
     return 'where the targets start is not what was recorded for the job';
-  if (!input.approval.required && (row.risk !== 'read' || input.plan.policies.approvalRequired))
+  // A check-mode job runs its steps' read-only checks only (the executor's gate admits nothing else): no approval.
+  if ((input.mode ?? 'run') !== row.mode) return "the mode (run or check) is not the job's";
+  if (row.mode !== 'check' && !input.approval.required && (row.risk !== 'read' || input.plan.policies.approvalRequired))
     return 'the job needs an approval the input leaves out';
   if (!input.approval.fourEyes && row.four_eyes) return 'the tenant has four-eyes on and the input turns it off';
   return null;
@@ -57,7 +60,7 @@ export const createConfirmJob =
       throw ApplicationFailure.nonRetryable('a job is confirmed by its own workflow only', ErrorType.Forbidden);
     const jobId = execution.workflowId;
     const { rows } = await pool.query<JobRecord>(
-      `SELECT j.tenant_id, j.plan_hash, j.requested_by, j.status, j.risk, j.approval, j.resolved_targets, j.resume, t.four_eyes
+      `SELECT j.tenant_id, j.plan_hash, j.requested_by, j.status, j.risk, j.approval, j.resolved_targets, j.resume, t.four_eyes, j.mode
        FROM jobs j JOIN tenants t ON t.id = j.tenant_id WHERE j.id = $1`,
       [jobId],
     );

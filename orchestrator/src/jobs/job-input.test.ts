@@ -40,6 +40,7 @@ const job = {
   requestedBy: 'olga',
   targets: { targets: [{ id: 'x', name: 'web-1' }], stepTargets: { stop: [0], db: [0] } },
   targetGroup: 'Production Web',
+  mode: 'run' as const,
 };
 
 describe('the approval policy a job starts with', () => {
@@ -113,6 +114,7 @@ describe('submission checks and the workflow start', () => {
       { key: SearchAttribute.risk, value: 'change' },
       { key: SearchAttribute.status, value: 'queued' },
       { key: SearchAttribute.origin, value: 'schedule:nightly' },
+      { key: SearchAttribute.mode, value: 'run' },
       { key: SearchAttribute.targetGroup, value: 'Production Web' },
     ]);
     expect(options.memo).toEqual({
@@ -121,10 +123,21 @@ describe('submission checks and the workflow start', () => {
       risk: 'change',
       approvalRequired: true,
       origin,
+      mode: 'run',
       steps: ['Note', 'Stop', 'Check'],
       targets: 1,
       summary: ['stops nginx'],
     });
+    const check = runJobInput({ ...job, mode: 'check' }, ready(), strict, {
+      heartbeatTimeoutSeconds: 30,
+      historyEventLimit: 10_000,
+    });
+    // A check needs no approval whatever the plan; its mode is searchable and in the memo.
+    expect(check).toMatchObject({ mode: 'check', approval: { required: false, reasons: [] } });
+    expect(input.mode).toBeUndefined();
+    const checkOptions = startOptions(check, null);
+    expect(checkOptions.typedSearchAttributes).toContainEqual({ key: SearchAttribute.mode, value: 'check' });
+    expect(checkOptions.memo).toMatchObject({ mode: 'check' });
     const ungrouped = startOptions({ ...input, targetGroup: null }, null);
     expect(ungrouped.typedSearchAttributes).not.toContainEqual(
       expect.objectContaining({ key: SearchAttribute.targetGroup }),

@@ -3,6 +3,7 @@ import {
   originKeyword,
   TaskQueue,
   type ApprovalPolicy,
+  type JobMode,
   type JobOrigin,
   type Plan,
   type RunJobInput,
@@ -51,6 +52,8 @@ export interface JobFacts {
   requestedBy: string;
   targets: JobTargets;
   targetGroup: string | null;
+  /** `check` needs no approval: it changes nothing (the executor admits only the steps' checks). */
+  mode: JobMode;
 }
 
 /** The workflow's single argument: the plan, its verdict, where it runs and how it is approved. */
@@ -68,7 +71,11 @@ export const runJobInput = (
   targetGroup: job.targetGroup,
   ...job.targets,
   requestedBy: job.requestedBy,
-  approval: approvalPolicy(ready, settings),
+  approval:
+    job.mode === 'check'
+      ? { ...approvalPolicy(ready, settings), required: false, reasons: [] }
+      : approvalPolicy(ready, settings),
+  ...(job.mode === 'check' && { mode: job.mode }),
   options,
 });
 
@@ -90,6 +97,7 @@ export const startOptions = (
       { key: SearchAttribute.risk, value: risk },
       { key: SearchAttribute.status, value: 'queued' },
       { key: SearchAttribute.origin, value: originKeyword(origin) },
+      { key: SearchAttribute.mode, value: input.mode ?? 'run' },
       ...(targetGroup ? [{ key: SearchAttribute.targetGroup, value: targetGroup }] : []),
     ],
     memo: {
@@ -98,6 +106,7 @@ export const startOptions = (
       risk,
       approvalRequired: input.approval.required,
       origin,
+      mode: input.mode ?? 'run',
       steps: plan.steps.map((s) => s.name),
       targets: input.targets.length,
       ...(summary && { summary: summary.bullets }),

@@ -1,6 +1,6 @@
 import type { JobTargets } from '../inventory/step-targets.js';
 import type pg from 'pg';
-import type { JobOrigin, JobResume, JobStatus, Plan, PlanSummary, RiskLevel } from '@opsc/contracts';
+import type { JobMode, JobOrigin, JobResume, JobStatus, Plan, PlanSummary, RiskLevel } from '@opsc/contracts';
 import type { JobApproval, JobEventEntry, JobOutcome } from '@opsc/contracts/api';
 
 export interface JobRow {
@@ -19,6 +19,7 @@ export interface JobRow {
   events: JobEventEntry[];
   outcome: JobOutcome | null;
   origin: unknown;
+  mode: JobMode;
   updated_at: Date;
   error_type: string | null;
   error_message: string | null;
@@ -66,12 +67,13 @@ export interface NewJob {
   request: string | null;
   summary: PlanSummary | null;
   origin: JobOrigin;
+  mode: JobMode;
 }
 
 export const insertJob = async (pool: pg.Pool, job: NewJob): Promise<void> => {
   await pool.query(
-    `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status, resolved_targets, risk, target_group, request, summary, origin)
-     VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12)`,
+    `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status, resolved_targets, risk, target_group, request, summary, origin, mode)
+     VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13)`,
     [
       job.id,
       job.tenantId,
@@ -85,6 +87,7 @@ export const insertJob = async (pool: pg.Pool, job: NewJob): Promise<void> => {
       job.request,
       job.summary && JSON.stringify(job.summary),
       JSON.stringify(job.origin),
+      job.mode,
     ],
   );
 };
@@ -115,6 +118,7 @@ export interface JobListRow {
   outcome: JobOutcome | null;
   approval: JobApproval | null;
   origin: unknown;
+  mode: JobMode;
 }
 
 /** A tenant's jobs, newest first, filtered; the plan and results stay out of the list. */
@@ -140,7 +144,7 @@ export const listJobs = async (pool: pg.Pool, tenantId: string, f: JobFilter): P
   return (
     await pool.query<JobListRow>(
       `SELECT id, name, status, risk, requested_by, target_group, created_at, started_at, finished_at,
-              jsonb_array_length(resolved_targets->'targets') AS target_count, outcome, approval, origin
+              jsonb_array_length(resolved_targets->'targets') AS target_count, outcome, approval, origin, mode
        FROM jobs WHERE ${where.join(' AND ')} ORDER BY created_at DESC LIMIT $${values.length}`,
       values,
     )

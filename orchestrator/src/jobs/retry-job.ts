@@ -23,6 +23,8 @@ export interface SubmittedRetry {
   planHash: string;
   risk: RiskLevel;
   approvalRequired: boolean;
+  /** A retry always runs (a check-mode job is never retried). */
+  mode: 'run';
   retryOf: string;
   rootJobId: string;
   retried: RetriedTarget[];
@@ -38,7 +40,7 @@ const recordedResults = async (db: Db, jobId: string): Promise<RecordedResult[]>
 
 /** What retrying `job` would run, from its record: null when nothing is left or it may not be retried. */
 export const retryPlanOf = async (db: Db, job: JobRow): Promise<RetryPlan | null> => {
-  if (!RETRYABLE.has(job.status)) return null;
+  if (!RETRYABLE.has(job.status) || job.mode === 'check') return null;
   return planRetry({
     id: job.id,
     plan: job.plan,
@@ -54,6 +56,8 @@ const refusal = async (db: Db, job: JobRow): Promise<string | null> => {
   if (!isFinalJobStatus(job.status)) return `job ${job.id} is still ${job.status}; retry it once it has finished`;
   if (job.status === 'completed') return `job ${job.id} completed on every target; nothing to retry`;
   if (job.status === 'rejected') return `job ${job.id} was rejected and never ran; submit its plan again instead`;
+  // A check changed nothing: there is nothing to resume, and its retry must not turn into the change.
+  if (job.mode === 'check') return `job ${job.id} ran in check mode and changed nothing; run the check again instead`;
   // A retry that was rejected never ran: the job may be retried again. Any other stands.
   const { rows } = await db.query<{ id: string; status: string }>(
     `SELECT id, status FROM jobs WHERE retry_of = $1 AND status <> 'rejected' ORDER BY created_at DESC LIMIT 1`,
@@ -149,6 +153,7 @@ export const retryJob = async (
         requestedBy: caller.username,
         targets: retry.targets,
         targetGroup: job.target_group,
+        mode: 'run',
       },
       { ...ready, plan: job.plan },
       settings,
@@ -169,6 +174,7 @@ export const retryJob = async (
     planHash: job.plan_hash,
     risk: ready.risk,
     approvalRequired: ready.approvalRequired,
+    mode: 'run',
     retryOf: job.id,
     rootJobId: retry.resume.rootJobId,
     retried: retry.retried,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MANUAL_ORIGIN, type JobOrigin, type PlanSummary, type RiskLevel } from '@opsc/contracts';
+import { MANUAL_ORIGIN, type JobMode, type JobOrigin, type PlanSummary, type RiskLevel } from '@opsc/contracts';
 import { planHash } from '@opsc/contracts/plan-hash';
 import { RUN_JOB_WORKFLOW } from '@opsc/contracts/temporal';
 import { recordAudit } from '../audit.js';
@@ -18,6 +18,7 @@ export interface SubmittedJob {
   planHash: string;
   risk: RiskLevel;
   approvalRequired: boolean;
+  mode: JobMode;
   summary: PlanSummary | null;
 }
 
@@ -40,7 +41,10 @@ export const submitJob = async (
   const id = `job-${randomUUID()}`;
   const requestedBy = caller.username;
   const targets = await resolveJobTargets(deps.pool, caller.tenantId, plan);
-  const { risk, approvalRequired } = ready;
+  const { risk } = ready;
+  const mode = body.mode ?? 'run';
+  // A check changes nothing: no approval, whatever the plan's risk (the executor runs only its checks).
+  const approvalRequired = mode === 'check' ? false : ready.approvalRequired;
   const targetGroup = mainGroup(plan);
   const settings = await tenantSettings(deps.pool, caller.tenantId);
   await insertJob(deps.pool, {
@@ -55,6 +59,7 @@ export const submitJob = async (
     request: ready.request,
     summary: ready.summary,
     origin,
+    mode,
   });
   await recordAudit(deps.pool, {
     tenantId: caller.tenantId,
@@ -65,10 +70,10 @@ export const submitJob = async (
     jobId: id,
     planHash: hash,
     sourceIp: caller.sourceIp,
-    details: { risk, approvalRequired, targets: targets.targets.length, origin },
+    details: { risk, approvalRequired, targets: targets.targets.length, origin, mode },
   });
   const input = runJobInput(
-    { id, tenantId: caller.tenantId, planHash: hash, requestedBy, targets, targetGroup },
+    { id, tenantId: caller.tenantId, planHash: hash, requestedBy, targets, targetGroup, mode },
     ready,
     settings,
     deps.jobOptions,
@@ -87,5 +92,5 @@ export const submitJob = async (
     planHash: hash,
     approvalRequired,
   });
-  return { id, planHash: hash, risk, approvalRequired, summary: ready.summary };
+  return { id, planHash: hash, risk, approvalRequired, mode, summary: ready.summary };
 };

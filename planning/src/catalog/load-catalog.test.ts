@@ -21,6 +21,10 @@ execution:
 rollback:
   tool: demo-stop
   params: { service: '{{service}}' }
+check:
+  linux:
+    method: ssh
+    operation: { op: service-check, action: stop, name: '{{service}}' }
 `;
 
 const errorOf = (text: string): ToolCatalogError => {

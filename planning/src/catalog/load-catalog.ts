@@ -1,7 +1,14 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
-import { placeholdersIn, ToolDefinition, walkStrings, type ToolPlace } from '@opsc/contracts';
+import {
+  LINUX_CHECK_OPS,
+  placeholdersIn,
+  ToolDefinition,
+  WINDOWS_CHECK_OPS,
+  walkStrings,
+  type ToolPlace,
+} from '@opsc/contracts';
 import { ToolCatalog } from './tool-catalog.js';
 
 /** A tool file that cannot be used: which file, which line, which field, and why. Start-up stops on it. */
@@ -97,6 +104,28 @@ const parseToolSource = (text: string, file: string): { tool: ToolDefinition; li
           );
         if (tool.params[ph.name]?.type === 'script' && !(inScript && ph.whole))
           fail([...at, ...where], `the script parameter ${ph.name} can only be a whole script field`);
+      }
+    });
+  }
+  for (const os of ['linux', 'windows'] as const) {
+    const template = tool.check?.[os] as { method: string; operation?: { op?: unknown } } | undefined;
+    if (!template) continue;
+    const at: Path = ['check', os];
+    if (!METHODS_BY_PLACE[os].includes(template.method))
+      fail([...at, 'method'], `a ${os} check runs with ${METHODS_BY_PLACE[os].join(' or ')}, not ${template.method}`);
+    const ops: ReadonlySet<unknown> = os === 'linux' ? LINUX_CHECK_OPS : WINDOWS_CHECK_OPS;
+    if (!ops.has(template.operation?.op))
+      fail(
+        [...at, 'operation', 'op'],
+        `a check runs a read-only check operation (${[...ops].join(', ')}), not ${String(template.operation?.op)}`,
+      );
+    walkStrings(template, (text, where) => {
+      for (const ph of placeholdersIn(text)) {
+        if (ph.filter || !params.has(ph.name))
+          fail(
+            [...at, ...where],
+            `{{${ph.name}${ph.filter ? `|${ph.filter}` : ''}}} is not a parameter of ${tool.name}`,
+          );
       }
     });
   }

@@ -10,6 +10,7 @@ import {
   type ResolvedTarget,
   type RolloutPolicies,
   type Step,
+  StepCheck,
   type ToolDefinition,
   type ToolPlace,
 } from '@opsc/contracts';
@@ -49,6 +50,28 @@ const actionFor = (
     issues: parsed.error.issues.map((i) => ({
       path: `${at}.params`,
       message: `${tool.name} on ${place} (${methodOf(template)}): ${i.path.join('.') || 'action'} ${i.message}`,
+    })),
+  };
+};
+
+/** What the step does in check mode on that place: the tool's check template filled, or its reason nothing can be checked. */
+const checkFor = (
+  tool: ToolDefinition,
+  place: ToolPlace,
+  params: Record<string, unknown>,
+  at: string,
+): { check?: StepCheck; issues: FieldIssue[] } => {
+  if (!tool.check) return { issues: [] };
+  if (tool.check.wouldRun !== undefined)
+    return { check: { kind: 'would-run', reason: tool.check.wouldRun }, issues: [] };
+  const template = place === 'linux' || place === 'windows' ? tool.check[place] : undefined;
+  if (!template) return { issues: [{ path: at, message: `${tool.name} has no check on ${place}` }] };
+  const parsed = StepCheck.safeParse({ kind: 'probe', action: fillTemplate(template, params) });
+  if (parsed.success) return { check: parsed.data, issues: [] };
+  return {
+    issues: parsed.error.issues.map((i) => ({
+      path: `${at}.params`,
+      message: `${tool.name}'s check on ${place}: ${i.path.slice(1).join('.') || 'action'} ${i.message}`,
     })),
   };
 };
@@ -109,6 +132,9 @@ export const compileStep = (
       const path = `${at}.${p.field === 'attempts' ? 'retries' : 'timeoutSeconds'}`;
       if (!issues.some((i) => i.path === path)) issues.push({ path, message: p.message });
     }
+    const { check, issues: checkIssues } = checkFor(tool, place, params, at);
+    issues.push(...checkIssues);
+    if (check) step.check = check;
     const undo = tool.rollback && catalog.get(tool.rollback.tool);
     if (tool.rollback && undo?.execution[place]) {
       const undoParams = fillTemplate(tool.rollback.params, params) as Record<string, unknown>;

@@ -42,6 +42,10 @@ export const pinArtifacts = async (
       continue;
     }
     copy.sha256 = found.sha256;
+    // Its check (check mode) compares the destination with these same bytes.
+    const check = step.check?.kind === 'probe' ? step.check.action : undefined;
+    if (check && (check.method === 'ssh' || check.method === 'winrm') && check.operation.op === 'file-check')
+      check.operation.sha256 = found.sha256;
     if (step.tool && 'source' in step.tool.params) step.tool.params = { ...step.tool.params, sha256: found.sha256 };
     pinned.push(found.sha256);
   }

@@ -2,6 +2,7 @@ import { errorRecordLines } from './clixml.js';
 import { fileCopyOp, fileRestoreOp, fileStageOp } from './op-files.js';
 import { commandOp, eventLogOp, processCheckOp } from './op-queries.js';
 import { serviceOp, serviceWaitOp } from './op-services.js';
+import { fileCheckOp, fileRestoreCheckOp, serviceCheckOp } from './op-checks.js';
 import { bootTimeOp, rebootOp, shutdownOp } from './op-power.js';
 import { runOnce } from './op-run-marker.js';
 import { Op } from './op-support.js';
@@ -37,6 +38,9 @@ const OPERATIONS: Record<string, (op: Op) => Promise<never> | never> = {
   reboot: rebootOp,
   shutdown: shutdownOp,
   'boot-time': bootTimeOp,
+  'service-check': serviceCheckOp,
+  'file-check': fileCheckOp,
+  'file-restore-check': fileRestoreCheckOp,
 };
 
 const parserError = (message: string): TerminatingError =>

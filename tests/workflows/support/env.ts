@@ -117,6 +117,7 @@ export class WorkflowEnv {
       approval: { required: false, reasons: [], fourEyes: false, timeoutSeconds: 86_400, ...spec.approval },
       options: { heartbeatTimeoutSeconds: 30, historyEventLimit: 10_000, ...spec.options },
       ...(spec.carried !== undefined && { carried: spec.carried }),
+      ...(spec.mode && { mode: spec.mode }),
     };
     if (spec.script) this.world.script(jobId, spec.script);
     const handle = await this.env.client.workflow.start(RUN_JOB_WORKFLOW, {
@@ -142,6 +143,8 @@ export interface JobSpec {
   script?: ExecutorScript;
   /** Handed-over state, as only a continue-as-new may pass it. */
   carried?: unknown;
+  /** `check`: the job runs its steps' checks only. */
+  mode?: 'check';
 }
 
 /** A started job: its handle, what it recorded, and decisions sent the way the API sends them. */

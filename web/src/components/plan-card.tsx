@@ -45,6 +45,7 @@ const Answer = ({ v, draft, stale }: { v: Validation; draft: PlanDraft | null; s
           ⚠ {w}
         </p>
       ))}
+      {a.checkMode && <p data-testid="plan-check-mode">{a.checkMode}</p>}
       <p>{a.approval}</p>
       <p className="question">{a.question}</p>
     </div>
@@ -117,10 +118,11 @@ export const PlanCard = ({
   const notReady = readiness(v, checking);
   const readinessId = `${prefix}-readiness`;
 
-  const run = async () => {
+  /** `check`: the plan's checks only (what it would change), with no approval. */
+  const run = async (mode?: 'check') => {
     if (!draft || !v.planHash || !ready) return;
     setBusy(true);
-    const res = await api<JobCreated>('/jobs', { body: { draft, expectPlanHash: v.planHash } });
+    const res = await api<JobCreated>('/jobs', { body: { draft, expectPlanHash: v.planHash, ...(mode && { mode }) } });
     setBusy(false);
     if (res.ok) {
       router.push(`/jobs/${res.data.id}`);
@@ -180,6 +182,18 @@ export const PlanCard = ({
               <span className="small muted" id={readinessId}>
                 {notReady}
               </span>
+            )}
+            {v.summary && v.summary.risk !== 'read' && (
+              <button
+                type="button"
+                onClick={() => void run('check')}
+                disabled={!ready}
+                aria-describedby={notReady ? readinessId : undefined}
+                title="Reports what each step would change on each target; changes nothing, needs no approval"
+                data-testid="run-check"
+              >
+                Run in check mode
+              </button>
             )}
             <button
               type="button"

@@ -4,7 +4,9 @@ import { regexLiteral, shJoin, shQuote } from './shell-quote.js';
 /** Operations that become one script run over an exec channel (the file transfers use SFTP). */
 export type ScriptOperation = Exclude<
   LinuxOperation,
-  { op: 'file-copy' | 'file-fetch' | 'host-key-enrol' | 'reboot' | 'shutdown' }
+  | { op: 'file-copy' | 'file-fetch' | 'host-key-enrol' | 'reboot' | 'shutdown' }
+  | { op: 'service-check' | 'package-check' | 'file-check' | 'file-restore-check' }
+  | { op: 'config-backup-check' | 'config-restore-check' }
 >;
 
 export interface ScriptContext {
@@ -44,7 +46,7 @@ fact() {
 }`;
 
 /** Picks systemd when it is the running init, else SysV `service`, else whatever exists. */
-const SERVICE_MANAGER = `svc_mgr() {
+export const SERVICE_MANAGER = `svc_mgr() {
   if command -v systemctl >/dev/null 2>&1; then
     case "$(systemctl is-system-running 2>/dev/null)" in running|degraded|starting|initializing|maintenance) echo systemctl; return;; esac
   fi
@@ -62,7 +64,7 @@ mgr=$(svc_mgr)
 if [ "$mgr" = none ]; then echo 'neither systemctl nor service is available on this host' >&2; exit 127; fi
 fact manager "$mgr"`;
 
-const PACKAGE_MANAGER = `if command -v apt-get >/dev/null 2>&1; then pm=apt
+export const PACKAGE_MANAGER = `if command -v apt-get >/dev/null 2>&1; then pm=apt
 elif command -v dnf >/dev/null 2>&1; then pm=dnf
 elif command -v yum >/dev/null 2>&1; then pm=yum
 else echo 'no supported package manager (apt, dnf or yum) on this host' >&2; exit 127; fi

@@ -44,6 +44,12 @@ export const changesLinuxTarget = (op: LinuxOperation): boolean => {
     case 'disk-usage':
     case 'file-fetch':
     case 'host-key-enrol':
+    case 'service-check':
+    case 'package-check':
+    case 'file-check':
+    case 'file-restore-check':
+    case 'config-backup-check':
+    case 'config-restore-check':
       return false;
     // The host goes down under them: no marker could report their end; their scheduling is detached instead.
     case 'reboot':

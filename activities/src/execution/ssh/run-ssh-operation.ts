@@ -9,7 +9,8 @@ import type { SshEndpoint } from './endpoints.js';
 import { execOnChannel, type ExecOutcome } from './exec.js';
 import { RemoteFailure } from '../remote-failure.js';
 import { shQuote } from './shell-quote.js';
-import { parseFacts, scriptFor, type RemoteScript } from './linux-scripts.js';
+import { factFn, parseFacts, scriptFor, type RemoteScript } from './linux-scripts.js';
+import { checkScriptBody } from './check-scripts.js';
 import { bootIdScript, isBootId, powerScript, waitForNewBoot } from './power.js';
 import { notIssuedAgain, powerStart, requireBefore, type PowerIssued } from '../power-attempt.js';
 import {
@@ -235,6 +236,22 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
             if (!removed && !mayHaveStarted)
               await ssh.pool.withSftp(key, connect, (sftp) => removeStaging(sftp, staged)).catch(() => undefined);
           }
+          break;
+        }
+        case 'service-check':
+        case 'package-check':
+        case 'file-check':
+        case 'file-restore-check':
+        case 'config-backup-check':
+        case 'config-restore-check': {
+          // Check mode: read-only, no run marker. A file check compares with the pinned version of the
+          // artifact (read from the store and hashed again, as a copy would); nothing is sent.
+          const sha256 =
+            operation.op === 'file-check'
+              ? (await ssh.artifacts.open(input.jobId, operation.source, operation.sha256)).sha256
+              : undefined;
+          const body = checkScriptBody(operation, sha256);
+          performed = await runScript({ shell: 'sh', reportsFacts: true, script: `${factFn(nonce)}\n${body}\n` });
           break;
         }
         case 'file-fetch': {

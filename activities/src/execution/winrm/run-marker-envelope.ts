@@ -31,6 +31,9 @@ export const changesWindowsTarget = (op: WindowsOperation): boolean => {
     case 'service-wait':
     case 'process-check':
     case 'event-log':
+    case 'service-check':
+    case 'file-check':
+    case 'file-restore-check':
       return false;
     // The host goes down under them: no marker could report their end.
     case 'reboot':

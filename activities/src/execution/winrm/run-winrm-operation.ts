@@ -211,6 +211,11 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
           artifactStdin(artifact.file, maxSendBytes(winrm.shell.maxEnvelopeSize)),
         );
         script = windowsScriptFor(operation, scriptContext, { sha256, staged: stagedPathFor(nonce) });
+      } else if (operation.op === 'file-check') {
+        // Check mode: the pinned version of the artifact is read from the store and hashed here, the
+        // destination there; nothing is uploaded.
+        const artifact = await winrm.artifacts.open(input.jobId, operation.source, operation.sha256);
+        script = windowsScriptFor(operation, scriptContext, { sha256: artifact.sha256 });
       } else {
         script = windowsScriptFor(operation, scriptContext);
       }

@@ -1,6 +1,7 @@
 import { WINDOWS_BACKUP_DIR, type WindowsOperation } from '@opsc/contracts';
 import type { RunMarkerKey } from '../run-marker.js';
 import { psQuote } from './powershell.js';
+import { fileCheckBody, fileRestoreCheckBody, serviceCheckBody } from './check-scripts.js';
 import { PRIVATE_FOLDER, WINDOWS_OPSC_ROOT } from './private-folder.js';
 import {
   changesWindowsTarget,
@@ -293,6 +294,17 @@ export const windowsScriptFor = (
         },
         eventLogBody,
       );
+    case 'service-check':
+      return build({ action: operation.action, name: operation.name }, serviceCheckBody);
+    case 'file-check':
+      if (!extra.sha256 || !/^[0-9a-f]{64}$/.test(extra.sha256))
+        throw new RangeError('file-check needs the artifact SHA-256');
+      return build(
+        { destination: operation.destination, sha256: extra.sha256, backup: operation.backup },
+        fileCheckBody,
+      );
+    case 'file-restore-check':
+      return build({ destination: operation.destination, backupFile: operation.backup }, fileRestoreCheckBody);
   }
 };
 

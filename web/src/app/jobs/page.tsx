@@ -173,6 +173,12 @@ const History = () => {
           <tr key={j.id} data-job={j.id}>
             <td>
               <Link href={`/jobs/${j.id}`}>{j.name}</Link>
+              {j.mode === 'check' && (
+                <span className="small muted" data-testid="job-mode">
+                  {' '}
+                  (check mode)
+                </span>
+              )}
             </td>
             <td>
               <StatusBadge status={j.status} />

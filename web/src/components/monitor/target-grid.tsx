@@ -1,4 +1,4 @@
-import { cellStatus, type JobProgress } from '@opsc/contracts';
+import { CHECK_VERDICT_TEXT, cellStatus, checkVerdictOfCode, type JobProgress } from '@opsc/contracts';
 
 const TITLE: Record<string, string> = {
   pending: 'pending',
@@ -24,6 +24,8 @@ const GLYPH: Record<string, string> = {
   doneBefore: '✓',
   notInStep: '',
 };
+/** Check mode: what the step's check found (the cell's own state shows while it runs, or when it failed). */
+const CHECK_GLYPH: Record<string, string> = { 'would-change': '≠', 'no-change': '=', 'would-run': '?' };
 
 /** Per target x per step: one cell each, coloured by state; a cell opens that target's output. */
 export const TargetGrid = ({
@@ -40,6 +42,11 @@ export const TargetGrid = ({
 }) => (
   <section className="panel" aria-label="Targets by step">
     <h3>Targets × steps</h3>
+    {progress.mode === 'check' && (
+      <p className="small muted" data-testid="check-legend">
+        Check mode: nothing was changed. ≠ would change · = no change · ? would run (cannot be known before it runs)
+      </p>
+    )}
     <div className="table-wrap grid-wrap">
       <table className="grid cells" data-testid="target-grid">
         <thead>
@@ -69,18 +76,20 @@ export const TargetGrid = ({
               {progress.steps.map((s, si) => {
                 const state = cellStatus(progress.matrix[si]?.[ti] ?? ' ');
                 const earlier = state === 'doneBefore' ? doneIn?.(target, s.id) : undefined;
-                const label = earlier ? `done in job ${earlier}` : TITLE[state];
+                const check = state === 'succeeded' ? checkVerdictOfCode(progress.checks?.[si]?.[ti]) : null;
+                const label = earlier ? `done in job ${earlier}` : check ? CHECK_VERDICT_TEXT[check] : TITLE[state];
                 return (
                   <td key={s.id} className="cell-td">
                     <button
                       type="button"
-                      className={`cell cell-${state}`}
+                      className={`cell cell-${check ? `check-${check}` : state}`}
                       data-cell={state}
+                      {...(check && { 'data-check': check })}
                       title={`${target} · ${s.name}: ${label}`}
                       aria-label={`${target}, ${s.name}: ${label}`}
                       onClick={() => onOpen(target, s.id)}
                     >
-                      {GLYPH[state]}
+                      {check ? CHECK_GLYPH[check] : GLYPH[state]}
                     </button>
                   </td>
                 );

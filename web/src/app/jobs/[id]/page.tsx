@@ -141,6 +141,12 @@ export default function JobMonitorPage() {
           <code>{job.id}</code> · requested by <strong>{job.requestedBy}</strong> · {dateTime(job.createdAt)} · plan{' '}
           <code title={job.planHash}>{shortHash(job.planHash)}</code>
           <OriginNote origin={job.origin} />
+          {job.mode === 'check' && (
+            <>
+              {' '}
+              · <strong data-testid="job-mode">check mode</strong> (nothing is changed)
+            </>
+          )}
           {job.targetGroup && (
             <>
               {' '}
