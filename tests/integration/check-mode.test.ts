@@ -1,8 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWinrmFleet, type WinrmFleet } from '@opsc/testkit';
 import { requestJson, waitForJob, type JobView } from '../support/api.js';
+import { uploadArtifact } from '../support/artifacts.js';
 import { registerTestSecrets } from '../support/secret-registry.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 
@@ -42,7 +41,6 @@ beforeAll(async () => {
     }),
     groups: { Web: [0, 1] },
   });
-  writeFileSync(path.join(h.stack.artifactDir, 'app.bin'), 'new build\n');
   win = await startWinrmFleet({
     size: 2,
     firstOctet: 64,
@@ -78,6 +76,8 @@ beforeAll(async () => {
   );
   await h.stack.startExecutor();
   operator = (await h.stack.createUser('operator', { tenant: 'acme' })).token;
+  // The artifact the copies would send, in the operator's tenant's store.
+  await uploadArtifact(h.orchestrator.apiUrl, operator, 'app.bin', 'new build\n');
   const before = await Promise.all([0, 1].map(snapshotLinux));
   const web = { group: 'Web' };
   const stations = { group: 'Stations' };
