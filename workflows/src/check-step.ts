@@ -88,7 +88,9 @@ export const checkOnTarget = async (
   state.startTarget(stepIndex, t, new Date());
   const maxAttempts = step.maxAttempts ?? plan.policies.maxAttempts;
   const { outcome, code, text } = await runCheck(step, target, input, maxAttempts, state);
-  state.setCheck(stepIndex, t, code);
+  // The `CheckCode` of what the step's check found on the target, in check mode's grid.
+  const row = state.data.checks?.[stepIndex];
+  if (row !== undefined) state.data.checks![stepIndex] = row.slice(0, t) + code + row.slice(t + 1);
   const cancelled = outcome.error?.type === ErrorType.Cancelled;
   state.finishTarget(stepIndex, t, outcome.ok, cancelled, outcome.durationMs, text, new Date());
   // Kept apart from the change's durations: a check's time says nothing of the change's.

@@ -98,12 +98,6 @@ export class JobState {
       this.data.finishedAt = now.toISOString();
   }
 
-  /** Check mode: the `CheckCode` of what the step's check found on the target. */
-  setCheck(step: number, target: number, code: string): void {
-    const row = this.data.checks?.[step];
-    if (row !== undefined) this.data.checks![step] = row.slice(0, target) + code + row.slice(target + 1);
-  }
-
   cell(step: number, target: number): string {
     return this.grid[step]?.[target] ?? Cell.notInStep;
   }

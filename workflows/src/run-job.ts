@@ -29,10 +29,10 @@ import { installControlHandlers } from './job-controls.js';
 import { estimateFromHistory } from './job-eta.js';
 import { layOut } from './job-layout.js';
 import { outcomeOf } from './job-outcome.js';
-import { JobState } from './job-state.js';
+import type { JobState } from './job-state.js';
+import { openJobState } from './job-opening.js';
 import { notify } from './notify.js';
 import { RecordsQueue, records } from './records-queue.js';
-import { carriedUndo } from './saga.js';
 import { describeOutcome, runWhenRecorded } from './run-step.js';
 import { describeTimer, runTimer } from './timer-step.js';
 
@@ -58,34 +58,10 @@ class JobRun {
     private readonly check = false, // check mode: each step's check in place of its change
   ) {
     this.plan = check ? checkModePlan(input.plan) : input.plan;
-    const { targets, stepTargets, executorIndex } = layOut(input);
-    this.targets = targets;
+    const layout = layOut(input);
+    this.targets = layout.targets;
     this.jobTargetCount = input.targets.length;
-    const now = new Date();
-    const { approval } = input;
-    this.state = new JobState(
-      input.jobId,
-      this.plan,
-      this.targets.map((t) => t.name),
-      stepTargets,
-      executorIndex,
-      carried ?? {
-        now,
-        ...(input.resume && { starts: this.targets.map((t) => input.resume?.targets[t.id]?.start ?? 0) }),
-        approval: {
-          required: approval.required,
-          status: approval.required ? 'pending' : 'not_required',
-          planHash: input.planHash,
-          requestedBy: input.requestedBy,
-          fourEyes: approval.fourEyes,
-          deadline: approval.required ? new Date(now.getTime() + approval.timeoutSeconds * 1000).toISOString() : null,
-        },
-      },
-      input.resume && { jobId: input.resume.retryOf, rootJobId: input.resume.rootJobId },
-    );
-    // A retry job starts with the undo of what its targets carry (a continued run was handed its stacks).
-    if (!carried && input.resume) Object.assign(this.data.undo, carriedUndo(this.plan, input.resume, this.targets));
-    if (check) this.state.data.checks ??= stepTargets.map(() => ' '.repeat(this.targets.length));
+    this.state = openJobState(input, this.plan, layout, carried, check);
     this.queue = new RecordsQueue(input.jobId, input.planHash, this.state);
     this.fanOut = new FanOut(this.plan, input.options, this.state, this.jobTargetCount, this.queue);
     this.saga = new Compensation(input, this.targets, this.state, this.queue);
