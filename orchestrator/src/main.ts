@@ -13,6 +13,7 @@ import { TemporalConfigError, temporalConnectionOptions } from '@opsc/temporal/c
 import { createOrchestratorWorker } from './worker.js';
 import { Readiness } from './api/readiness.js';
 import { startReconciler } from './reconcile/start-reconciler.js';
+import { loadTriggerKey } from './triggers/trigger-key.js';
 
 const main = async (): Promise<void> => {
   const env = parseOrchestratorEnv();
@@ -88,6 +89,12 @@ const main = async (): Promise<void> => {
       { perUser: env.API_EVENT_STREAMS_PER_USER, total: env.API_EVENT_STREAMS_MAX },
     ),
     readiness,
+    triggers: {
+      key: loadTriggerKey(env),
+      bodyLimitBytes: env.TRIGGER_BODY_LIMIT_BYTES,
+      deliveriesPerMinute: env.TRIGGER_DELIVERIES_PER_MINUTE,
+      sourceMaxFailures: env.TRIGGER_SOURCE_MAX_FAILURES,
+    },
   });
   const server = app.listen(env.API_PORT, env.API_HOST);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));

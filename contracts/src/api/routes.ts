@@ -3,6 +3,7 @@ import { ACCESS_ROUTES } from './routes-access.js';
 import { INVENTORY_ROUTES } from './routes-inventory.js';
 import { JOB_ROUTES } from './routes-jobs.js';
 import { TEMPLATE_ROUTES } from './routes-templates.js';
+import { TRIGGER_ROUTES } from './routes-triggers.js';
 
 export { errorsOf, type AnswerBody, type ApiRoute } from './route.js';
 
@@ -14,5 +15,6 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...ACCESS_ROUTES,
   ...JOB_ROUTES,
   ...TEMPLATE_ROUTES,
+  ...TRIGGER_ROUTES,
   ...INVENTORY_ROUTES,
 ];
