@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForHttpOk } from '@opsc/dev';
@@ -14,6 +15,7 @@ import { startAlertmanager, type RunningAlertmanager } from '../support/alertman
 import { eventually, expectAnswer, recordAnswer, requestJson, waitForJob } from '../support/api.js';
 import { registerTestSecrets } from '../support/secret-registry.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
+import { launchChromium, openUserPage, reserveWebPort, screenshot, signIn, startTestWeb } from '../support/web.js';
 
 // Triggers end to end: the real API, PostgreSQL, Temporal, an executor process, two real sshd hosts
 // and a real Prometheus Alertmanager (Debian's) whose webhook receivers are the triggers' URLs.
@@ -26,6 +28,14 @@ let vera: User;
 let alertmanager: RunningAlertmanager | undefined;
 let statusTemplate: TemplateDetail;
 let restartTemplate: TemplateDetail;
+let webPort: Awaited<ReturnType<typeof reserveWebPort>>;
+const PASSWORD = 'a long test password 19';
+/** The orchestrator's environment, at its start and its restart. */
+const orchestratorEnv = () => ({
+  TRIGGER_BODY_LIMIT_BYTES: '4096',
+  TRIGGER_SOURCE_MAX_FAILURES: '25',
+  ...webPort.orchestratorEnv,
+});
 
 const call = <T>(path: string, user: User, body?: unknown, method?: string) =>
   requestJson<T>(`${api}${path}`, {
@@ -99,10 +109,11 @@ const paramsOf = (step: string) => [
 ];
 
 beforeAll(async () => {
+  webPort = await reserveWebPort();
   h = await startSshHarness('triggers', {
     size: 2,
     groups: { Web: [0, 1], Other: [1] },
-    orchestratorEnv: { TRIGGER_BODY_LIMIT_BYTES: '4096', TRIGGER_SOURCE_MAX_FAILURES: '25' },
+    orchestratorEnv: orchestratorEnv(),
   });
   api = h.orchestrator.apiUrl;
   await h.stack.startExecutor();
@@ -452,11 +463,7 @@ describe('Alertmanager triggers, with a real Alertmanager', () => {
       30_000,
       'a failed delivery while the orchestrator is down',
     );
-    const restarted = await h.stack.spawnOrchestrator({
-      API_PORT: port,
-      TRIGGER_BODY_LIMIT_BYTES: '4096',
-      TRIGGER_SOURCE_MAX_FAILURES: '25',
-    });
+    const restarted = await h.stack.spawnOrchestrator({ API_PORT: port, ...orchestratorEnv() });
     await waitForHttpOk(`${api}/api/health`, 90_000, restarted.service);
     const web = await eventually(
       async () =>
@@ -470,6 +477,49 @@ describe('Alertmanager triggers, with a real Alertmanager', () => {
       'the job of the alert sent while the orchestrator was down',
     );
     expect((await waitForJob(api, olga.token, web, undefined, 120_000)).status).toBe('completed');
+  });
+});
+
+describe('in the browser', () => {
+  it('an admin creates a trigger with its mapping, copies the secret shown once, and sees the signed delivery', async () => {
+    await h.stack.createUser('admin', { tenant: 'acme', username: 'ada-admin', password: PASSWORD });
+    const web = await startTestWeb(h.stack.namespace, api, webPort.port);
+    h.base.onClose(() => web.service.stop(5_000));
+    const browser = await launchChromium();
+    h.base.onClose(() => browser.close());
+    const { page, problems } = await openUserPage(browser, web.url);
+    await signIn(page, 'acme', 'ada-admin', PASSWORD);
+    await page.goto('/triggers');
+    const form = page.getByTestId('trigger-form');
+    await form.getByLabel('Trigger name').fill('Browser hook');
+    await form.getByLabel('Template').selectOption({ label: 'Service status' });
+    await form.getByLabel('service takes').selectOption('from');
+    await form.getByLabel('service source').fill('$.service');
+    await form.getByLabel('where takes').selectOption('value');
+    await form.getByLabel('where source').fill('Other');
+    await form.getByTestId('create-trigger').click();
+    const box = page.getByTestId('trigger-secret');
+    await box.waitFor();
+    const secret = (await box.getByTestId('trigger-secret-value').textContent())!;
+    registerTestSecrets('trigger secret Browser hook', [secret]);
+    expect(secret).toMatch(/^opsc_trg_/);
+    await box.getByTestId('copy-secret').click();
+    const example = (await box.getByTestId('trigger-example').textContent())!;
+    expect(example).toContain(`${web.url}/api/hooks/`);
+    await screenshot(page, 'trigger-created');
+    // The example as shown, run by a shell: openssl signs, curl delivers (through the web app's proxy).
+    const answer = JSON.parse(
+      execFileSync('bash', ['-c', example.replace('<service>', 'nginx')], { encoding: 'utf8' }),
+    ) as HookAnswer;
+    expect(answer).toMatchObject({ outcome: 'accepted', jobId: expect.stringMatching(/^job-/) });
+    await box.getByRole('button', { name: 'Done' }).click();
+    await expect(page.getByTestId('trigger-secret').count()).resolves.toBe(0);
+    await page.getByTestId('deliveries-Browser hook').click();
+    await page.locator('[data-testid="deliveries-table"] tr[data-outcome="accepted"]').waitFor();
+    expect(await page.getByTestId('deliveries-table').textContent()).toContain(answer.jobId);
+    await screenshot(page, 'trigger-deliveries');
+    expect((await waitForJob(api, olga.token, answer.jobId!, undefined, 120_000)).status).toBe('completed');
+    expect(problems).toEqual([]);
   });
 });
 
