@@ -126,7 +126,6 @@ export const fireTrigger = async (deps: JobDeps, t: TriggerRow, delivery: Delive
 
     let mapping: TriggerMapping = t.mapping;
     let view = delivery.payload;
-    let dedupeUntil: number | null = null;
     if (t.kind === 'alertmanager') {
       const read = readNotification(delivery.payload);
       if ('issues' in read)
@@ -138,11 +137,10 @@ export const fireTrigger = async (deps: JobDeps, t: TriggerRow, delivery: Delive
       if (read.status === 'resolved') mapping = t.resolved_mapping!;
       view = read.view;
       key = read.key;
-      dedupeUntil = t.dedupe_seconds;
       const same = await db.query<{ job_id: string }>(
         `SELECT job_id FROM trigger_deliveries WHERE trigger_id = $1 AND delivery_key = $2 AND outcome = 'accepted'
             AND received_at > now() - make_interval(secs => $3) ORDER BY received_at DESC LIMIT 1`,
-        [t.id, key, dedupeUntil],
+        [t.id, key, t.dedupe_seconds],
       );
       const jobId = same.rows[0]?.job_id;
       if (jobId) {

@@ -25,7 +25,9 @@ export const curlExample = (url: string, secret: string, mapping: TriggerMapping
     `BODY=${shellQuote(JSON.stringify(samplePayload(mapping)))}`,
     'TS=$(date +%s)',
     `SIG=$(printf '%s.%s' "$TS" "$BODY" | openssl dgst -sha256 -hmac "$SECRET" | sed 's/^.* //')`,
-    `curl -sS -X POST ${shellQuote(url)} -H 'content-type: application/json' -H "X-OpsC-Timestamp: $TS" -H "X-OpsC-Signature: sha256=$SIG" -d "$BODY"`,
+    `curl -sS -X POST ${shellQuote(url)} \\`,
+    `  -H 'content-type: application/json' -H "X-OpsC-Timestamp: $TS" \\`,
+    `  -H "X-OpsC-Signature: sha256=$SIG" -d "$BODY"`,
   ].join('\n');
 
 /** The receiver to put in alertmanager.yml. */
