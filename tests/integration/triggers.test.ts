@@ -345,7 +345,7 @@ describe('a generic trigger', () => {
 });
 
 describe('a trigger of a change template', () => {
-  it('is not pre-approved: its job waits for approval', async () => {
+  it('waits for approval unless the template is pre-approved', async () => {
     const t = await withSecret('/api/triggers', {
       name: 'Restart hook',
       templateId: restartTemplate.id,
@@ -357,6 +357,22 @@ describe('a trigger of a change template', () => {
     expect(res.body).toMatchObject({ outcome: 'accepted', reason: 'the job waits for approval' });
     const job = await waitForJob(api, olga.token, res.body!.jobId!, (j) => j.status === 'awaiting_approval');
     expect(JSON.stringify(job)).toContain('cron');
+
+    // Pre-approved by an approver, the same trigger's next job runs at once, approved in their name:
+    // the executor's gate admits it as a run of the version pre-approved (its origin names it).
+    const bob = await h.stack.createUser('approver', { tenant: 'acme', username: 'bob-approver' });
+    const approved = await call(`/api/templates/${restartTemplate.id}/pre-approve`, bob, {
+      version: 1,
+      shapeHash: restartTemplate.versions[0]!.shapeHash,
+    });
+    expect(approved.status).toBe(200);
+    const again = await signed(t, { service: 'nginx' });
+    expect(again.status).toBe(202);
+    expect(again.body).toMatchObject({ outcome: 'accepted', reason: null });
+    const ran = await waitForJob(api, olga.token, again.body!.jobId!, undefined, 120_000);
+    expect(ran.status).toBe('completed');
+    expect(ran.approval).toMatchObject({ by: 'bob-approver' });
+    expect(ran.results.map((r) => r.status)).toEqual(['succeeded']);
   });
 });
 
