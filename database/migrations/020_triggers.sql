@@ -47,7 +47,7 @@ CREATE TABLE trigger_deliveries (
   reason       text CHECK (length(reason) <= 1000),
   -- generic: SHA-256 of the signature; alertmanager: SHA-256 of the group key and its firing alerts.
   delivery_key text CHECK (delivery_key ~ '^[0-9a-f]{64}$'),
-  job_id       text REFERENCES jobs (id),
+  job_id       text REFERENCES jobs (id) ON DELETE SET NULL,
   -- Handled after an interruption (the orchestrator stopped while it was pending).
   recovered    boolean NOT NULL DEFAULT false,
   source_ip    text CHECK (length(source_ip) <= 100)
