@@ -297,13 +297,15 @@ describe('a generic trigger', () => {
     expect(off.status).toBe(403);
     expect(off.text).toMatch(/the trigger is disabled/);
     expect((await call(`/api/triggers/${t.trigger.id}`, admin, { enabled: true }, 'PATCH')).status).toBe(200);
-    await h.stack.pool.query(`UPDATE users SET disabled = true WHERE username = 'olga-operator'`);
+    // The owner cannot be deleted from under the trigger; disabled, their trigger stops.
+    expect((await call('/api/users/olga-operator', admin, undefined, 'DELETE')).status).toBe(409);
+    expect((await call('/api/users/olga-operator', admin, { disabled: true }, 'PATCH')).status).toBe(200);
     try {
       const res = await signed(t, { service: 'nginx' });
       expect(res.status).toBe(403);
       expect(res.text).toMatch(/owner olga-operator is disabled/);
     } finally {
-      await h.stack.pool.query(`UPDATE users SET disabled = false WHERE username = 'olga-operator'`);
+      expect((await call('/api/users/olga-operator', admin, { disabled: false }, 'PATCH')).status).toBe(200);
     }
     const audited = await h.stack.pool.query<{ reason: string }>(
       `SELECT details->>'reason' AS reason FROM audit_log WHERE object_id = $1 AND action = 'trigger.refused' ORDER BY id DESC LIMIT 2`,
