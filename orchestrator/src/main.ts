@@ -5,6 +5,7 @@ import { pendingMigrations } from '@opsc/database/migrate';
 import { ensureNamespace } from '@opsc/temporal/namespace';
 import { BUILTIN_TOOLS_DIR, createLangChainPlanner, loadCatalog, ToolCatalogError } from '@opsc/planning';
 import { createApp } from './app.js';
+import { loadTriggerKey } from './triggers/trigger-key.js';
 import { platformServiceRules } from './platform-services.js';
 import { EventStreams } from './api/event-streams.js';
 import { ConfigError, parseOrchestratorEnv } from './env.js';
@@ -13,7 +14,6 @@ import { TemporalConfigError, temporalConnectionOptions } from '@opsc/temporal/c
 import { createOrchestratorWorker } from './worker.js';
 import { Readiness } from './api/readiness.js';
 import { startReconciler } from './reconcile/start-reconciler.js';
-import { loadTriggerKey } from './triggers/trigger-key.js';
 
 const main = async (): Promise<void> => {
   const env = parseOrchestratorEnv();
