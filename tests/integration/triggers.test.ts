@@ -325,6 +325,15 @@ describe('a generic trigger', () => {
     expect((await signed(t, { service: 'nginx' })).status).toBe(202);
   });
 
+  it('takes a burst of deliveries to one trigger, more than the orchestrator has database connections', async () => {
+    // One at a time per trigger; those waiting hold no connection, so the one running is never starved.
+    const burst = await Promise.all(
+      Array.from({ length: 14 }, () => signed(t, { service: 'nginx', 'host group': 'Other' })),
+    );
+    expect(burst.map((r) => r.status)).toEqual(Array(14).fill(202));
+    expect(new Set(burst.map((r) => r.body!.jobId)).size).toBe(14);
+  });
+
   it('a delivery interrupted after its job was recorded is answered with that job when the sender retries', async () => {
     // Another body than the deliveries before it in the same second (each signature is taken once).
     const payload = JSON.stringify({ service: 'nginx', id: randomUUID() });

@@ -8,6 +8,7 @@ import type { Role } from '../identity/roles.js';
 import type { Caller, JobDeps } from '../jobs/deps.js';
 import { runTemplate } from '../templates/run-template.js';
 import { readNotification } from './alertmanager.js';
+import { withTriggerLock } from './trigger-lock.js';
 import { insertDelivery, settleDelivery, type DeliveryRow, type TriggerRow } from './trigger-store.js';
 
 /** A replayed signature: answered exactly as a delivery that does not authenticate. */
@@ -24,11 +25,6 @@ export interface Fired {
   status: 200 | 202;
   answer: HookAnswer;
 }
-
-// Several deliveries to one trigger are handled one at a time (a session lock, released if the
-// orchestrator dies): a repeat cannot race its original, and a delivery left pending was interrupted.
-const LOCK = `SELECT pg_advisory_lock(hashtextextended('opsc-trigger:' || $1, 0))`;
-const UNLOCK = `SELECT pg_advisory_unlock(hashtextextended('opsc-trigger:' || $1, 0))`;
 
 const audit = (
   db: pg.Pool,
@@ -98,9 +94,9 @@ export const fireTrigger = async (deps: JobDeps, t: TriggerRow, delivery: Delive
     answer: { deliveryId, outcome, jobId, reason },
   });
 
-  const db = await deps.pool.connect();
-  try {
-    await db.query(LOCK, [t.id]);
+  // Deliveries to one trigger are handled one at a time: a repeat cannot race its original, and a
+  // delivery left pending was interrupted.
+  return withTriggerLock(deps.pool, t.id, async (db) => {
     await recoverInterrupted(db, t);
     let key = delivery.signatureKey;
     if (key) {
@@ -192,10 +188,5 @@ export const fireTrigger = async (deps: JobDeps, t: TriggerRow, delivery: Delive
         throw new DomainError(err.type, err.message, withSources(err.issues, mapped.sources));
       throw err;
     }
-  } finally {
-    await db.query(UNLOCK, [t.id]).then(
-      () => db.release(),
-      (err: Error) => db.release(err),
-    );
-  }
+  });
 };
