@@ -78,6 +78,21 @@ if [[ " $* " == *" --test "* || " $* " == *" --demo "* ]] && { [ ! -x /usr/sbin/
   if [ "$rc" != 0 ]; then say "installing the test fleets' packages failed ($rc)"; exit "$rc"; fi
 fi
 
+# The trigger tests send alerts through a real Prometheus Alertmanager (Debian's package; `setup.sh
+# --test` only). The test starts its own on loopback, by PID; the package's service must not start.
+if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/prometheus-alertmanager ]; then
+  if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
+    say "the trigger tests need Prometheus Alertmanager: apt-get install prometheus-alertmanager"; exit 1
+  fi
+  say "installing prometheus-alertmanager for the trigger tests"
+  own_policy=no
+  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; own_policy=yes; fi
+  rc=0
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-alertmanager >/dev/null; } || rc=$?
+  if [ "$own_policy" = yes ]; then rm -f /usr/sbin/policy-rc.d; fi
+  if [ "$rc" != 0 ]; then say "installing prometheus-alertmanager failed ($rc)"; exit "$rc"; fi
+fi
+
 # The web app's browser tests drive Debian's Chromium through playwright-core (`setup.sh --test` only);
 # playwright never downloads a browser of its own.
 if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/chromium ]; then

@@ -29,6 +29,7 @@ export * from './tools.js';
 export * from './plan-draft.js';
 export * from './template-schema.js';
 export * from './template-fill.js';
+export * from './trigger-mapping.js';
 export * from './plan-answer.js';
 export * from './quoting.js';
 export * from './placeholders.js';

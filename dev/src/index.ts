@@ -2,6 +2,7 @@ export { startService, waitForHttpOk, type ServiceProcess, type StartServiceOpti
 export { EXECUTOR_MAIN, ORCHESTRATOR_MAIN, REPO_ROOT, WEB_DIR } from './paths.js';
 export { prepareDatabase } from './prepare-database.js';
 export { ensureVaultKeyFile } from './vault-key.js';
+export { ensureTriggerKeyFile } from './trigger-key.js';
 export { startWeb, type StartWebOptions } from './web-process.js';
 export { platformEgressDeny, type PlatformServices } from './platform-deny.js';
 export { superviseService, type Supervisor, type SuperviseOptions } from './supervise-service.js';

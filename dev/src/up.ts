@@ -3,6 +3,7 @@ import path from 'node:path';
 import { startEmbeddedPostgres, type RunningPostgres } from '@opsc/database';
 import { prepareDatabase } from './prepare-database.js';
 import { ensureVaultKeyFile } from './vault-key.js';
+import { ensureTriggerKeyFile } from './trigger-key.js';
 import { ensureTemporalBinary, startDevServer, type RunningDevServer } from '@opsc/temporal';
 import { platformEgressDeny } from './platform-deny.js';
 import { DATA_DIR, EMBEDDED_PG_DIR, EXECUTOR_MAIN, ORCHESTRATOR_MAIN, embeddedPgPort } from './paths.js';
@@ -131,6 +132,10 @@ const main = async () => {
         ...common,
         DATABASE_URL: urls.orchestrator,
         API_ALLOWED_ORIGINS: allowedOrigins,
+        // Generic triggers' secrets derive from this key; the orchestrator alone has it.
+        ...(!env.OPSC_TRIGGER_KEY && {
+          OPSC_TRIGGER_KEY_FILE: env.OPSC_TRIGGER_KEY_FILE ?? ensureTriggerKeyFile(path.join(DATA_DIR, 'orchestrator')),
+        }),
         ...(stack.llm && plannerEnv(stack.llm, Number(env.PLANNER_TIMEOUT_SECONDS ?? 120))),
         ...(temporalUi && { TEMPORAL_UI_URL: temporalUi }),
       },

@@ -6,6 +6,8 @@ import { healthRouter } from './api/health.js';
 import { openApiRouter } from './api/openapi-route.js';
 import { jobsRouter } from './api/jobs.js';
 import { templatesRouter } from './api/template-routes.js';
+import { hooksRouter } from './api/hook-routes.js';
+import { triggersRouter } from './api/trigger-routes.js';
 import { authenticate } from './api/auth.js';
 import { identityRouter } from './api/identity-routes.js';
 import { inventoryRouter } from './api/inventory-routes.js';
@@ -32,6 +34,8 @@ export const createApp = (deps: ApiDeps): Express => {
   // its text is. Every route below sees a same-origin (or token) request with clean JSON.
   app.use(sameOriginMutations(deps.allowedOrigins));
   app.use(jsonOnly);
+  // Trigger deliveries read their body raw: the signature covers its bytes.
+  app.use('/api/hooks', untilReady(deps.readiness), hooksRouter(deps));
   app.use(express.json({ limit: '1mb' }));
   app.use(safeInput);
   app.use('/api/health', healthRouter(deps));
@@ -39,6 +43,7 @@ export const createApp = (deps: ApiDeps): Express => {
   app.use(untilReady(deps.readiness));
   app.use('/api/jobs', authenticate(deps), jobsRouter(deps));
   app.use('/api/templates', authenticate(deps), templatesRouter(deps));
+  app.use('/api/triggers', authenticate(deps), triggersRouter(deps));
   app.use('/api/inventory', authenticate(deps), inventoryRouter(deps));
   app.use('/api/credentials', authenticate(deps), credentialsRouter(deps));
   app.use('/api/audit', authenticate(deps), auditRouter(deps));

@@ -109,6 +109,20 @@ export const OrchestratorEnv = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.string().refine(isOrigin, { message: 'must be an origin: http(s)://host[:port], no path' }))),
+  /**
+   * The key generic triggers' secrets are derived from (at least 32 characters; docs/triggers.md).
+   * Without it (or OPSC_TRIGGER_KEY_FILE) no generic trigger can be made or verified; Alertmanager
+   * triggers need none. Changing it voids every generic trigger's secret (rotate them).
+   */
+  OPSC_TRIGGER_KEY: z.string().min(1).optional(),
+  /** A file holding the trigger key (mode 0600); `npm run up` makes one under .data/. */
+  OPSC_TRIGGER_KEY_FILE: z.string().min(1).optional(),
+  /** The largest delivery body a trigger takes; larger is a 413. */
+  TRIGGER_BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(262_144),
+  /** Authenticated deliveries one trigger takes per minute, in this process; more are 429. */
+  TRIGGER_DELIVERIES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
+  /** Deliveries that fail to authenticate one source address may send per 5 minutes; past it, 429. */
+  TRIGGER_SOURCE_MAX_FAILURES: z.coerce.number().int().min(1).max(100_000).default(30),
   /** Live event streams (`GET /api/jobs/:id/events`) one user may hold open at once; more are 429. */
   API_EVENT_STREAMS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(10),
   /** Live event streams the process serves at once, all users together; more are 429. */

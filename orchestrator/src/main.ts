@@ -5,6 +5,7 @@ import { pendingMigrations } from '@opsc/database/migrate';
 import { ensureNamespace } from '@opsc/temporal/namespace';
 import { BUILTIN_TOOLS_DIR, createLangChainPlanner, loadCatalog, ToolCatalogError } from '@opsc/planning';
 import { createApp } from './app.js';
+import { loadTriggerKey } from './triggers/trigger-key.js';
 import { platformServiceRules } from './platform-services.js';
 import { EventStreams } from './api/event-streams.js';
 import { ConfigError, parseOrchestratorEnv } from './env.js';
@@ -99,6 +100,12 @@ const main = async (): Promise<void> => {
       { perUser: env.API_EVENT_STREAMS_PER_USER, total: env.API_EVENT_STREAMS_MAX },
     ),
     readiness,
+    triggers: {
+      key: loadTriggerKey(env),
+      bodyLimitBytes: env.TRIGGER_BODY_LIMIT_BYTES,
+      deliveriesPerMinute: env.TRIGGER_DELIVERIES_PER_MINUTE,
+      sourceMaxFailures: env.TRIGGER_SOURCE_MAX_FAILURES,
+    },
   });
   const server = app.listen(env.API_PORT, env.API_HOST);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));

@@ -8,6 +8,7 @@ import { inject } from 'vitest';
 import {
   EXECUTOR_MAIN,
   ORCHESTRATOR_MAIN,
+  ensureTriggerKeyFile,
   ensureVaultKeyFile,
   prepareDatabase,
   startService,
@@ -94,6 +95,9 @@ export const createTestStack = async (label: string, options: TestStackOptions =
     `the service-role passwords of ${namespace}`,
     [roles.orchestrator, roles.executor].map((u) => decodeURIComponent(new URL(u).password)),
   );
+  // The orchestrator's trigger key (generic triggers' secrets derive from it): a platform secret too.
+  const triggerKeyFile = ensureTriggerKeyFile(path.join(os.tmpdir(), `opsc-trigger-key-${namespace}`));
+  registerTestSecrets(`the trigger key of ${namespace}`, [readFileSync(triggerKeyFile, 'utf8').trim()]);
   const artifactDir = path.join(os.tmpdir(), `opsc-artifacts-${namespace}`);
   mkdirSync(artifactDir, { recursive: true });
   const logDir = inject('logDir');
@@ -118,6 +122,7 @@ export const createTestStack = async (label: string, options: TestStackOptions =
       ...baseEnv,
       DATABASE_URL: roles.orchestrator,
       API_PORT: String(port),
+      OPSC_TRIGGER_KEY_FILE: triggerKeyFile,
       ...env,
     });
     return { service, apiUrl: `http://127.0.0.1:${port}` };

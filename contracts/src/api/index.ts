@@ -10,6 +10,7 @@ export * from './results.js';
 export * from './events.js';
 export * from './plans.js';
 export * from './templates.js';
+export * from './triggers.js';
 export * from './inventory.js';
 export * from './credentials.js';
 export * from './notifications.js';

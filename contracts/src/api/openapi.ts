@@ -16,6 +16,7 @@ import * as platform from './platform.js';
 import * as plans from './plans.js';
 import * as results from './results.js';
 import * as templates from './templates.js';
+import * as triggers from './triggers.js';
 import { API_ROUTES, errorsOf, type ApiRoute } from './routes.js';
 
 /*
@@ -40,6 +41,7 @@ const namedSchemas = (): Map<string, z.ZodType> => {
     events,
     plans,
     templates,
+    triggers,
     inventory,
     credentials,
     artifacts,

@@ -5,6 +5,7 @@ import { INVENTORY_ROUTES } from './routes-inventory.js';
 import { JOB_ROUTES } from './routes-jobs.js';
 import { TEMPLATE_ROUTES } from './routes-templates.js';
 import { NOTIFICATION_ROUTES } from './routes-notifications.js';
+import { TRIGGER_ROUTES } from './routes-triggers.js';
 
 export { errorsOf, type AnswerBody, type ApiRoute } from './route.js';
 
@@ -16,6 +17,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...ACCESS_ROUTES,
   ...JOB_ROUTES,
   ...TEMPLATE_ROUTES,
+  ...TRIGGER_ROUTES,
   ...INVENTORY_ROUTES,
   ...ARTIFACT_ROUTES,
   ...NOTIFICATION_ROUTES,

@@ -29,4 +29,13 @@ export interface ApiDeps {
   eventStreams: EventStreams;
   /** Start-up's progress: health says what it waits for, other routes answer 503 until ready. */
   readiness: Readiness;
+  /** Triggers: the key generic secrets derive from (absent: none can be made), the body limit, rate limits. */
+  triggers: TriggerSettings;
+}
+
+export interface TriggerSettings {
+  key: Buffer | undefined;
+  bodyLimitBytes: number;
+  deliveriesPerMinute: number;
+  sourceMaxFailures: number;
 }

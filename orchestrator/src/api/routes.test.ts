@@ -45,6 +45,7 @@ const app = (): Express =>
     trustProxy: 'loopback',
     eventStreams: {},
     readiness: new Readiness('start-up'),
+    triggers: { key: undefined, bodyLimitBytes: 1024, deliveriesPerMinute: 1, sourceMaxFailures: 1 },
   } as unknown as ApiDeps);
 
 describe('the route table of @opsc/contracts/api', () => {

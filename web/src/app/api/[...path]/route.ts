@@ -19,6 +19,9 @@ const REQUEST_HEADERS = [
   'origin',
   'sec-fetch-site',
   'x-forwarded-for',
+  // A trigger delivery's signature (docs/triggers.md): its body goes through byte for byte.
+  'x-opsc-timestamp',
+  'x-opsc-signature',
 ];
 const RESPONSE_HEADERS = [
   'content-type',

@@ -1,0 +1,128 @@
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { freePort } from './free-port.js';
+
+/** Debian's prometheus-alertmanager (`scripts/setup.sh --test` installs it). */
+export const ALERTMANAGER_BIN = '/usr/bin/prometheus-alertmanager';
+
+export interface AlertmanagerReceiver {
+  name: string;
+  /** Alerts with this label value go to this receiver (`receiver="<name>"` when absent). */
+  url: string;
+  /** Sent as `Authorization: Bearer <credentials>` (http_config.authorization). */
+  credentials: string;
+}
+
+export interface RunningAlertmanager {
+  url: string;
+  /** Posts alerts to its v2 API (as Prometheus does). */
+  postAlerts(
+    alerts: { labels: Record<string, string>; annotations?: Record<string, string>; endsAt?: string }[],
+  ): Promise<void>;
+  /** A counter of its own metrics, summed over the series whose name starts with `name`. */
+  metric(name: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const yamlString = (s: string): string => JSON.stringify(s);
+
+/**
+ * A real Alertmanager on loopback with a webhook receiver per trigger: alerts labelled
+ * `receiver="<name>"` go to that receiver, grouped by alertname and service, flushed within a
+ * second and repeated every `repeatSeconds` while they fire (resolved notifications sent too).
+ */
+export const startAlertmanager = async (
+  label: string,
+  receivers: AlertmanagerReceiver[],
+  options: { repeatSeconds?: number } = {},
+): Promise<RunningAlertmanager> => {
+  if (!existsSync(ALERTMANAGER_BIN))
+    throw new Error(
+      `${ALERTMANAGER_BIN} is missing: run scripts/setup.sh --test (apt-get install prometheus-alertmanager)`,
+    );
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'opsc-alertmanager-'));
+  const port = await freePort();
+  const config = [
+    'route:',
+    `  receiver: ${yamlString(receivers[0]!.name)}`,
+    '  group_by: [alertname, service]',
+    '  group_wait: 1s',
+    '  group_interval: 2s',
+    `  repeat_interval: ${options.repeatSeconds ?? 3600}s`,
+    '  routes:',
+    ...receivers.flatMap((r) => [
+      `    - receiver: ${yamlString(r.name)}`,
+      '      matchers:',
+      `        - ${yamlString(`receiver="${r.name}"`)}`,
+    ]),
+    'receivers:',
+    ...receivers.flatMap((r) => [
+      `  - name: ${yamlString(r.name)}`,
+      '    webhook_configs:',
+      `      - url: ${yamlString(r.url)}`,
+      '        send_resolved: true',
+      '        http_config:',
+      '          authorization:',
+      `            credentials: ${yamlString(r.credentials)}`,
+    ]),
+  ].join('\n');
+  writeFileSync(path.join(dir, 'alertmanager.yml'), `${config}\n`, { mode: 0o600 });
+  const logFile = path.join(inject('logDir'), `alertmanager-${label}.log`);
+  const child = spawn(
+    ALERTMANAGER_BIN,
+    [
+      `--config.file=${path.join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      // No cluster: no gossip port, no peers.
+      '--cluster.listen-address=',
+      '--log.level=debug',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const log = (chunk: Buffer) => appendFileSync(logFile, chunk);
+  child.stdout.on('data', log);
+  child.stderr.on('data', log);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const ready = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`alertmanager did not start (see ${logFile})`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    async postAlerts(alerts) {
+      const res = await fetch(`${url}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(alerts),
+      });
+      if (!res.ok) throw new Error(`alertmanager refused the alerts: ${res.status} ${await res.text()}`);
+    },
+    async metric(name) {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return text
+        .split('\n')
+        .filter((line) => line.startsWith(name))
+        .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+    },
+    async stop() {
+      if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+      if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};
