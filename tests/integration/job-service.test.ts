@@ -83,7 +83,7 @@ describe('the job service', () => {
         action: 'job.submit',
         plan_hash: job.planHash,
         source_ip: '127.0.0.1',
-        details: { risk: 'change', approvalRequired: true, targets: 0 },
+        details: { risk: 'change', approvalRequired: true, targets: 0, origin: { kind: 'manual' }, mode: 'run' },
       },
     ]);
 
