@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { ArtifactSource } from '../artifact-source.js';
 import type { DatabaseExecution, SshExecution, WinrmExecution } from '../deps.js';
 import { createSecretOpener } from '../secrets.js';
 import type { HostKey } from '../ssh/host-keys.js';
@@ -67,9 +68,18 @@ export const withLookupCache = (
   const openSecret = createSecretOpener(db, keyring, (credentialId, read) =>
     cache.recall<SealedCredential>(`sealed|${credentialId}`, `credential ${credentialId}`, read),
   );
+  // A job's pinned artifact version, once read into the local store: immutable, so a copy that
+  // starts while the database is away sends the bytes already checked (the target checks them again).
+  const artifactsOf = (source: ArtifactSource): ArtifactSource => ({
+    open: (jobId, name, sha256) =>
+      cache.recall(`artifact|${jobId}|${name}|${sha256 ?? ''}`, `artifact ${name}`, () =>
+        source.open(jobId, name, sha256),
+      ),
+  });
   return {
     ssh: {
       ...ssh,
+      artifacts: artifactsOf(ssh.artifacts),
       findEndpoint: (jobId, targetId) =>
         cache.recall(`ssh|${jobId}|${targetId}`, `the SSH service of target ${targetId}`, () =>
           ssh.findEndpoint(jobId, targetId),
@@ -87,6 +97,7 @@ export const withLookupCache = (
     },
     winrm: {
       ...winrm,
+      artifacts: artifactsOf(winrm.artifacts),
       findEndpoint: (jobId, targetId) =>
         cache.recall(`winrm|${jobId}|${targetId}`, `the WinRM service of target ${targetId}`, () =>
           winrm.findEndpoint(jobId, targetId),
