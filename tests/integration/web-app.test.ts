@@ -571,8 +571,11 @@ describe('history, inventory and audit', () => {
     await page.goto('/jobs');
     const table = page.getByTestId('jobs-table');
     await table.waitFor();
-    // The two jobs of this file, and the harness's own placeholder job of the tenant.
-    const rows = table.locator('tbody tr').filter({ hasText: 'nginx' });
+    // The two jobs of this file that ran (its check-mode job changed nothing, and says so), and the
+    // harness's own placeholder job of the tenant.
+    const nginx = table.locator('tbody tr').filter({ hasText: 'nginx' });
+    expect(await nginx.filter({ hasText: '(check mode)' }).count()).toBe(1);
+    const rows = nginx.filter({ hasNotText: '(check mode)' });
     expect(await rows.count()).toBe(2);
     expect(await rows.filter({ hasText: 'Production Web' }).getByTestId('outcome').textContent()).toBe('5 ok');
     expect(await rows.filter({ hasText: 'Staging Web' }).getByTestId('outcome').textContent()).toMatch(
