@@ -6,26 +6,9 @@ import { proposePlan } from '../propose.js';
 import { builtinPlan, type PlannerAnswer } from './builtin-planner.js';
 import type { InventorySketch } from './entities.js';
 import { PHRASINGS, SEED_REQUESTS } from './phrasings.js';
+import { resolvedTarget } from '../validate/resolved-target.test-support.js';
 
-const host = (name: string, os: 'linux' | 'windows'): ResolvedTarget => ({
-  id: name,
-  name,
-  address: '127.0.0.1',
-  os,
-  tags: [],
-  services: [
-    os === 'linux'
-      ? { protocol: 'ssh', port: 22, credentialId: 'c' }
-      : {
-          protocol: 'winrm',
-          scheme: 'http',
-          port: 5985,
-          transport: 'ntlm',
-          verifyCertificate: true,
-          credentialId: 'c',
-        },
-  ],
-});
+const host = resolvedTarget;
 const range = (prefix: string, n: number, os: 'linux' | 'windows') =>
   Array.from({ length: n }, (_, i) => host(`${prefix}-${String(i + 1).padStart(2, '0')}`, os));
 const GROUPS: Record<string, ResolvedTarget[]> = {

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LINUX_CHECK_OPS, WINDOWS_CHECK_OPS, isCheckAction, type ResolvedTarget } from '@opsc/contracts';
+import { LINUX_CHECK_OPS, WINDOWS_CHECK_OPS, isCheckAction } from '@opsc/contracts';
 import { BUILTIN_TOOLS_DIR, loadCatalog, parseToolFile, ToolCatalogError, type ToolCatalog } from './index.js';
 import { validatePlan } from '../validate/validate-plan.js';
+import { resolvedTarget } from '../validate/resolved-target.test-support.js';
 
 const CHANGE_TOOL = `name: demo-stop
 description: Stops a demo service on targets.
@@ -34,25 +35,7 @@ const refusal = (text: string): ToolCatalogError => {
   throw new Error('expected the tool file to be refused');
 };
 
-const linuxTarget = (name: string, os: 'linux' | 'windows'): ResolvedTarget => ({
-  id: `id-${name}`,
-  name,
-  address: '127.0.0.1',
-  os,
-  tags: [],
-  services: [
-    os === 'linux'
-      ? { protocol: 'ssh', port: 22, credentialId: 'c' }
-      : {
-          protocol: 'winrm',
-          scheme: 'http',
-          port: 5985,
-          transport: 'ntlm',
-          verifyCertificate: true,
-          credentialId: 'c',
-        },
-  ],
-});
+const linuxTarget = resolvedTarget;
 
 let catalog: ToolCatalog;
 beforeAll(async () => {

@@ -1,29 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ResolvedTarget } from '@opsc/contracts';
 import { planHash } from '@opsc/contracts/plan-hash';
 import { BUILTIN_TOOLS_DIR, loadCatalog, type ToolCatalog } from '../catalog/index.js';
 import { validatePlan, type PlanningContext } from './validate-plan.js';
 import type { ArtifactLookup } from './pin-artifacts.js';
+import { resolvedTarget } from './resolved-target.test-support.js';
 
-const target = (name: string, os: 'linux' | 'windows'): ResolvedTarget => ({
-  id: `id-${name}`,
-  name,
-  address: '127.0.0.1',
-  os,
-  tags: [],
-  services: [
-    os === 'linux'
-      ? { protocol: 'ssh', port: 22, credentialId: 'c' }
-      : {
-          protocol: 'winrm',
-          scheme: 'http',
-          port: 5985,
-          transport: 'ntlm',
-          verifyCertificate: true,
-          credentialId: 'c',
-        },
-  ],
-});
+const target = resolvedTarget;
 const mixed = [target('l1', 'linux'), target('l2', 'linux')];
 const V1 = '1'.repeat(64);
 const V2 = '2'.repeat(64);

@@ -3,29 +3,12 @@ import { Plan, actionRisk, type ResolvedTarget, type TargetSelector } from '@ops
 import { BUILTIN_TOOLS_DIR, loadCatalog, type ToolCatalog } from '../catalog/index.js';
 import { validatePlan, type PlanningContext } from './validate-plan.js';
 import { assessExecutablePlan } from './validate-executable.js';
+import { resolvedTarget } from './resolved-target.test-support.js';
 
 // The three tools of issue 18 through the one validator: a wait (the workflow's own timer) and the
 // reboot and shutdown of a host (destructive, never undone).
 
-const target = (name: string, os: 'linux' | 'windows'): ResolvedTarget => ({
-  id: `id-${name}`,
-  name,
-  address: '127.0.0.1',
-  os,
-  tags: [],
-  services: [
-    os === 'linux'
-      ? { protocol: 'ssh', port: 22, credentialId: 'c' }
-      : {
-          protocol: 'winrm',
-          scheme: 'http',
-          port: 5985,
-          transport: 'ntlm',
-          verifyCertificate: true,
-          credentialId: 'c',
-        },
-  ],
-});
+const target = resolvedTarget;
 const groups: Record<string, ResolvedTarget[]> = {
   web: [target('web-1', 'linux'), target('web-2', 'linux')],
   mixed: [target('l-1', 'linux'), target('w-1', 'windows')],
