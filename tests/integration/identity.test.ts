@@ -1,11 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '@opsc/dev';
 import { generateMasterKey } from '@opsc/activities/vault';
 import { rawPublicKey } from '@opsc/contracts/sealing';
 import type { Role } from '@opsc/orchestrator/identity';
 import { requestJson } from '../support/api.js';
+import { runCli } from '../support/cli.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
 
 const plan = {
@@ -332,22 +330,11 @@ describe('identity: tokens, sessions, roles and tenants on every route', () => {
 
   it('bootstraps the first admin from the command line, with no default password', async () => {
     const run = (username: string) =>
-      spawnSync(
-        process.execPath,
-        [
-          path.join(REPO_ROOT, 'orchestrator/dist/cli.js'),
-          'create-admin',
-          '--tenant',
-          'initech',
-          '--username',
-          username,
-        ],
-        {
-          env: { PATH: process.env.PATH, DATABASE_URL: stack.roleUrls.orchestrator },
-          encoding: 'utf8',
-        },
-      );
-    const first = run('root-admin');
+      runCli('orchestrator/dist/cli.js', ['create-admin', '--tenant', 'initech', '--username', username], {
+        PATH: process.env.PATH,
+        DATABASE_URL: stack.roleUrls.orchestrator,
+      });
+    const first = await run('root-admin');
     expect(first.status, first.stderr).toBe(0);
     const token = /API token \(shown once\): (opsc_\S+)/.exec(first.stdout)?.[1];
     expect(token).toBeDefined();
@@ -362,7 +349,7 @@ describe('identity: tokens, sessions, roles and tenants on every route', () => {
       ).status,
     ).toBe(400);
 
-    const again = run('root-admin');
+    const again = await run('root-admin');
     expect(again.status).toBe(1);
     expect(again.stderr).toBe('username root-admin is taken; nothing was created\n');
     const { rows } = await stack.pool.query(

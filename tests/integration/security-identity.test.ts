@@ -1,5 +1,4 @@
 import type { AuditEntry, TokenView } from '@opsc/contracts';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, readdir } from 'node:fs/promises';
 import os from 'node:os';
@@ -7,8 +6,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MIGRATIONS_DIR, migrate } from '@opsc/database';
-import { REPO_ROOT } from '@opsc/dev';
 import { requestJson } from '../support/api.js';
+import { runCli } from '../support/cli.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
 import { until } from '../support/web.js';
 
@@ -437,34 +436,35 @@ describe('identity: no path around sign-in, tokens and user lifecycle', () => {
   it("runs the same lifecycle from the operators' command line, audited as the CLI", async () => {
     await stack.createUser('operator', { tenant: 'acme', username: 'cli-carl' });
     const cli = (...args: string[]) =>
-      spawnSync(process.execPath, [path.join(REPO_ROOT, 'orchestrator/dist/cli.js'), ...args], {
-        env: { PATH: process.env.PATH, DATABASE_URL: stack.roleUrls.orchestrator, USER: 'ops-person' },
-        encoding: 'utf8',
+      runCli('orchestrator/dist/cli.js', args, {
+        PATH: process.env.PATH,
+        DATABASE_URL: stack.roleUrls.orchestrator,
+        USER: 'ops-person',
       });
-    const list = cli('users', '--tenant', 'acme');
+    const list = await cli('users', '--tenant', 'acme');
     expect(list.status, list.stderr).toBe(0);
     expect(list.stdout).toMatch(/^cli-carl\s+operator\s+enabled/m);
-    expect(cli('set-role', '--tenant', 'acme', '--username', 'cli-carl', '--role', 'approver').status).toBe(0);
+    expect((await cli('set-role', '--tenant', 'acme', '--username', 'cli-carl', '--role', 'approver')).status).toBe(0);
     expect((await stack.pool.query(`SELECT role FROM users WHERE username = 'cli-carl'`)).rows[0].role).toBe(
       'approver',
     );
-    const tokens = cli('tokens', '--tenant', 'acme', '--username', 'cli-carl');
+    const tokens = await cli('tokens', '--tenant', 'acme', '--username', 'cli-carl');
     expect(tokens.status, tokens.stderr).toBe(0);
     const id = /^([0-9a-f-]{36})\s+active\s.*\stest$/m.exec(tokens.stdout)?.[1];
     expect(id).toBeDefined();
-    expect(cli('revoke-token', '--tenant', 'acme', '--username', 'cli-carl', '--id', id!).status).toBe(0);
-    expect(cli('tokens', '--tenant', 'acme', '--username', 'cli-carl').stdout).toMatch(
+    expect((await cli('revoke-token', '--tenant', 'acme', '--username', 'cli-carl', '--id', id!)).status).toBe(0);
+    expect((await cli('tokens', '--tenant', 'acme', '--username', 'cli-carl')).stdout).toMatch(
       new RegExp(`^${id}\\s+revoked\\s`, 'm'),
     );
-    expect(cli('disable', '--tenant', 'acme', '--username', 'cli-carl').status).toBe(0);
-    expect(cli('users', '--tenant', 'acme').stdout).toMatch(/^cli-carl\s+approver\s+disabled/m);
-    expect(cli('enable', '--tenant', 'acme', '--username', 'cli-carl').status).toBe(0);
-    expect(cli('delete', '--tenant', 'acme', '--username', 'cli-carl').status).toBe(0);
-    expect(cli('users', '--tenant', 'acme').stdout).not.toMatch(/cli-carl/);
-    const missing = cli('disable', '--tenant', 'acme', '--username', 'cli-carl');
+    expect((await cli('disable', '--tenant', 'acme', '--username', 'cli-carl')).status).toBe(0);
+    expect((await cli('users', '--tenant', 'acme')).stdout).toMatch(/^cli-carl\s+approver\s+disabled/m);
+    expect((await cli('enable', '--tenant', 'acme', '--username', 'cli-carl')).status).toBe(0);
+    expect((await cli('delete', '--tenant', 'acme', '--username', 'cli-carl')).status).toBe(0);
+    expect((await cli('users', '--tenant', 'acme')).stdout).not.toMatch(/cli-carl/);
+    const missing = await cli('disable', '--tenant', 'acme', '--username', 'cli-carl');
     expect(missing.status).toBe(1);
     expect(missing.stderr).toBe('no user cli-carl in tenant acme\n');
-    const last = cli('delete', '--tenant', 'solo', '--username', 'next-admin');
+    const last = await cli('delete', '--tenant', 'solo', '--username', 'next-admin');
     expect(last.status).toBe(1);
     expect(last.stderr).toBe('next-admin is the last enabled admin of the tenant; make another user admin first\n');
     const entries = await audit(admin, 'actor=cli%3Aops-person');
@@ -482,7 +482,7 @@ describe('identity: no path around sign-in, tokens and user lifecycle', () => {
     expect(entries.filter((e) => e.action !== 'token.revoke').every((e) => e.objectId === 'cli-carl')).toBe(true);
 
     // create-admin's token expires too, and says when.
-    const created = cli('create-admin', '--tenant', 'acme', '--username', 'cli-admin');
+    const created = await cli('create-admin', '--tenant', 'acme', '--username', 'cli-admin');
     expect(created.status, created.stderr).toBe(0);
     expect(created.stdout).toMatch(/expires \d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z \(in 90 days\)/);
   });

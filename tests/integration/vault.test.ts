@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyring, openCredential, VaultError } from '@opsc/activities/vault';
 import { REPO_ROOT } from '@opsc/dev';
 import { requestJson } from '../support/api.js';
+import { runCli } from '../support/cli.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
 
 // A value planted to prove it never leaks: it must appear nowhere but inside the executor.
@@ -132,12 +132,13 @@ describe('credential vault: write-only secrets, opened only by the executor, rot
     const dir = await mkdtemp(path.join(os.tmpdir(), 'opsc-rotate-'));
     const newKeyFile = path.join(dir, 'next.pem');
     const cli = (args: string[]) =>
-      spawnSync(process.execPath, [path.join(REPO_ROOT, 'executor-worker/dist/vault-cli.js'), ...args], {
-        env: { PATH: process.env.PATH, DATABASE_URL: stack.roleUrls.executor, OPSC_VAULT_KEY_FILE: stack.vaultKeyFile },
-        encoding: 'utf8',
+      runCli('executor-worker/dist/vault-cli.js', args, {
+        PATH: process.env.PATH,
+        DATABASE_URL: stack.roleUrls.executor,
+        OPSC_VAULT_KEY_FILE: stack.vaultKeyFile,
       });
-    expect(cli(['generate-key', newKeyFile]).status).toBe(0);
-    const rotated = cli(['rotate', '--new-key-file', newKeyFile]);
+    expect((await cli(['generate-key', newKeyFile])).status).toBe(0);
+    const rotated = await cli(['rotate', '--new-key-file', newKeyFile]);
     expect(rotated.status, rotated.stderr).toBe(0);
     expect(rotated.stdout).toMatch(/1 secrets re-wrapped/);
 
