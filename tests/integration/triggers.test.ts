@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForHttpOk } from '@opsc/dev';
@@ -539,9 +540,11 @@ describe('in the browser', () => {
     expect(example).toContain(`${web.url}/api/hooks/`);
     await screenshot(page, 'trigger-created');
     // The example as shown, run by a shell: openssl signs, curl delivers (through the web app's proxy).
-    const answer = JSON.parse(
-      execFileSync('bash', ['-c', example.replace('<service>', 'nginx')], { encoding: 'utf8' }),
-    ) as HookAnswer;
+    const signed = await promisify(execFile)('bash', ['-c', example.replace('<service>', 'nginx')], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    const answer = JSON.parse(signed.stdout) as HookAnswer;
     expect(answer).toMatchObject({ outcome: 'accepted', jobId: expect.stringMatching(/^job-/) });
     await box.getByRole('button', { name: 'Done' }).click();
     await expect(page.getByTestId('trigger-secret').count()).resolves.toBe(0);
