@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import {
   EXECUTOR_MAIN,
   REPO_ROOT,
@@ -12,6 +11,7 @@ import {
   waitForHttpOk,
   type ServiceProcess,
 } from '@opsc/dev';
+import { upEnv } from '../support/demo-process.js';
 import { freePort } from '../support/free-port.js';
 import { alive, waitForLine } from '../support/lines.js';
 import { registerTestSecrets } from '../support/secret-registry.js';
@@ -47,19 +47,7 @@ describe('`npm run up` restarts a crashed service', () => {
     up = startService({
       name: 'up',
       script: path.join(REPO_ROOT, 'dev/dist/up.js'),
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? '/root',
-        OPSC_DATA_DIR: dataDir,
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        TEMPORAL_NAMESPACE: stack.namespace,
-        DATABASE_URL: stack.databaseUrl,
-        OPSC_VAULT_KEY_FILE: stack.vaultKeyFile,
-        EXECUTOR_ARTIFACT_DIR: stack.artifactDir,
-        API_PORT: String(apiPort),
-        WEB_PORT: String(webPort),
-        EXECUTOR_HEALTH_PORT: String(healthPort),
-      },
+      env: upEnv(stack, dataDir, { api: apiPort, web: webPort, health: healthPort }),
       onLine: (line) => {
         lines.push(line);
         const started = /^\[up\] \w+ (?:re)?started \(pid (\d+)\)$/.exec(line);

@@ -24,6 +24,21 @@ export interface DemoPorts {
   health: number;
 }
 
+/** The environment `npm run up` gets in a test: the suite's Temporal, the stack's database and keys, own ports. */
+export const upEnv = (stack: TestStack, dataDir: string, ports: DemoPorts): Record<string, string> => ({
+  PATH: process.env.PATH ?? '/usr/bin:/bin',
+  HOME: process.env.HOME ?? '/root',
+  OPSC_DATA_DIR: dataDir,
+  TEMPORAL_ADDRESS: inject('temporalAddress'),
+  TEMPORAL_NAMESPACE: stack.namespace,
+  DATABASE_URL: stack.databaseUrl,
+  OPSC_VAULT_KEY_FILE: stack.vaultKeyFile,
+  EXECUTOR_ARTIFACT_DIR: stack.artifactDir,
+  API_PORT: String(ports.api),
+  WEB_PORT: String(ports.web),
+  EXECUTOR_HEALTH_PORT: String(ports.health),
+});
+
 export const startDemo = async (
   stack: TestStack,
   dataDir: string,
@@ -37,19 +52,7 @@ export const startDemo = async (
     name: 'up',
     script: path.join(REPO_ROOT, 'dev/dist/up.js'),
     args: ['--demo'],
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/root',
-      OPSC_DATA_DIR: dataDir,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_NAMESPACE: stack.namespace,
-      DATABASE_URL: stack.databaseUrl,
-      OPSC_VAULT_KEY_FILE: stack.vaultKeyFile,
-      EXECUTOR_ARTIFACT_DIR: stack.artifactDir,
-      API_PORT: String(ports.api),
-      WEB_PORT: String(ports.web),
-      EXECUTOR_HEALTH_PORT: String(ports.health),
-    },
+    env: upEnv(stack, dataDir, ports),
     onLine: (line) => {
       lines.push(line);
       // Its output goes to the run's logs, which the secret scan reads.

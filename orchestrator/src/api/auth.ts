@@ -3,6 +3,7 @@ import { ErrorType } from '@opsc/contracts';
 import { atLeast, type Principal, type Role } from '../identity/roles.js';
 import { principalForSession, principalForToken } from '../identity/users.js';
 import type { ApiDeps } from './deps.js';
+import type { Caller } from '../jobs/deps.js';
 import { ApiFailure } from './errors.js';
 
 export const SESSION_COOKIE = 'opsc_session';
@@ -27,6 +28,9 @@ export const principalOf = (res: Response): Principal => {
   if (!principal) throw new ApiFailure(ErrorType.AuthFailed, 'not signed in');
   return principal;
 };
+
+/** The caller as the services see them: who (as authenticated) and from where. */
+export const callerOf = (req: Request, res: Response): Caller => ({ ...principalOf(res), sourceIp: req.ip });
 
 /** Bearer API token or session cookie; anything else is 401. */
 export const authenticate =

@@ -11,9 +11,7 @@ import {
   RetryBody,
   createJobSchema,
   type ControlAnswer,
-  type JobCreated,
   type JobDetail,
-  type JobLinks,
   type JobList,
   type RetryCreated,
   type Sent,
@@ -22,10 +20,10 @@ import {
 } from '@opsc/contracts/api';
 import { jobNotifications } from './notification-routes.js';
 import type { ApiDeps } from './deps.js';
-import { principalOf, requireRole } from './auth.js';
+import { callerOf, principalOf, requireRole } from './auth.js';
 import { parseBody, parseQuery } from './validate.js';
+import { createdJob, jobLinks } from './created-job.js';
 import { jobEventsHandler } from './job-events.js';
-import type { Caller } from '../jobs/deps.js';
 import { controlJob, type DecisionFields } from '../jobs/job-control.js';
 import { jobDetail, jobList, jobOf, jobResults } from '../jobs/job-queries.js';
 import type { StepResultRow } from '../jobs/job-store.js';
@@ -55,41 +53,11 @@ const resultView = (r: StepResultRow): Sent<StepResultView> => ({
   finishedAt: r.finished_at,
 });
 
-/** The caller as the job service sees them: who (as authenticated) and from where. */
-const callerOf = (req: Request, res: Response): Caller => ({ ...principalOf(res), sourceIp: req.ip });
-
 export const jobsRouter = (deps: ApiDeps): Router => {
   const router = Router();
-  /** Where a job's record, live events and results are, and its workflow in Temporal UI if there is one. */
-  const linksOf = (id: string): JobLinks => ({
-    self: `/api/jobs/${id}`,
-    events: `/api/jobs/${id}/events`,
-    results: `/api/jobs/${id}/results`,
-    temporalUi: deps.temporalUiUrl
-      ? `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${id}`
-      : null,
-  });
-
   router.post('/', requireRole('operator'), async (req, res) => {
     const body = parseBody(createJobSchema(req.body), req);
-    const {
-      id,
-      planHash: hash,
-      risk,
-      approvalRequired,
-      mode,
-      summary,
-    } = await submitJob(deps, callerOf(req, res), body);
-    res.status(201).json({
-      id,
-      status: 'queued',
-      planHash: hash,
-      risk,
-      approvalRequired,
-      mode,
-      summary,
-      links: linksOf(id),
-    } satisfies Sent<JobCreated>);
+    res.status(201).json(createdJob(deps, await submitJob(deps, callerOf(req, res), body)));
   });
 
   router.get('/', async (req, res) => {
@@ -159,7 +127,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       progress,
       progressError,
       retry: await retryView(deps.pool, job),
-      links: linksOf(id),
+      links: jobLinks(deps, id),
     } satisfies Sent<JobDetail>);
   });
 
@@ -177,7 +145,7 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       retryOf: created.retryOf,
       rootJobId: created.rootJobId,
       retried: created.retried,
-      links: linksOf(created.id),
+      links: jobLinks(deps, created.id),
     } satisfies Sent<RetryCreated>);
   });
 

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router } from 'express';
 import {
   CreateTemplateBody,
   NewTemplateVersionBody,
@@ -7,7 +7,6 @@ import {
   type Sent,
   type TemplateRun,
 } from '@opsc/contracts/api';
-import type { Caller } from '../jobs/deps.js';
 import {
   createTemplate,
   deleteTemplate,
@@ -18,11 +17,10 @@ import {
 } from '../templates/template-service.js';
 import { runTemplate } from '../templates/run-template.js';
 import { templateOf } from '../templates/template-store.js';
-import { principalOf, requireRole } from './auth.js';
+import { callerOf, principalOf, requireRole } from './auth.js';
 import type { ApiDeps } from './deps.js';
+import { createdJob } from './created-job.js';
 import { parseBody } from './validate.js';
-
-const callerOf = (req: Request, res: Response): Caller => ({ ...principalOf(res), sourceIp: req.ip });
 
 /** Saved plans (templates): see docs/templates.md. Every change is audited by the service. */
 export const templatesRouter = (deps: ApiDeps): Router => {
@@ -55,25 +53,8 @@ export const templatesRouter = (deps: ApiDeps): Router => {
   router.post('/:id/run', requireRole('operator'), async (req, res) => {
     const body = parseBody(RunTemplateBody, req);
     const run = await runTemplate(deps, callerOf(req, res), String(req.params.id), body);
-    const { id } = run.job;
     res.status(201).json({
-      job: {
-        id,
-        status: 'queued',
-        planHash: run.job.planHash,
-        risk: run.job.risk,
-        approvalRequired: run.job.approvalRequired,
-        mode: run.job.mode,
-        summary: run.job.summary,
-        links: {
-          self: `/api/jobs/${id}`,
-          events: `/api/jobs/${id}/events`,
-          results: `/api/jobs/${id}/results`,
-          temporalUi: deps.temporalUiUrl
-            ? `${deps.temporalUiUrl}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/${id}`
-            : null,
-        },
-      },
+      job: createdJob(deps, run.job),
       template: run.template,
       preApproval: run.preApproval,
     } satisfies Sent<TemplateRun>);

@@ -1,13 +1,10 @@
-import { Router, type Request, type Response } from 'express';
+import { Router } from 'express';
 import { CreateTriggerBody, UpdateTriggerBody, type Sent, type TriggerWithSecret } from '@opsc/contracts/api';
-import type { Caller } from '../jobs/deps.js';
 import { createTrigger, deleteTrigger, rotateTriggerSecret, updateTrigger } from '../triggers/trigger-service.js';
 import { deliveriesOf, triggerOf, triggersOf, triggerView, type TriggerRow } from '../triggers/trigger-store.js';
-import { principalOf, requireRole } from './auth.js';
+import { callerOf, principalOf, requireRole } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { parseBody } from './validate.js';
-
-const callerOf = (req: Request, res: Response): Caller => ({ ...principalOf(res), sourceIp: req.ip });
 
 /** Triggers: admins create and change them, operators read them and their deliveries. See docs/triggers.md. */
 export const triggersRouter = (deps: ApiDeps): Router => {

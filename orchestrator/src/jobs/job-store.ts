@@ -68,12 +68,15 @@ export interface NewJob {
   summary: PlanSummary | null;
   origin: JobOrigin;
   mode: JobMode;
+  /** A retry: the job it retries and where each of its targets resumes (docs/retry.md). */
+  retry?: { of: string; resume: JobResume };
 }
 
-export const insertJob = async (pool: pg.Pool, job: NewJob): Promise<void> => {
-  await pool.query(
-    `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status, resolved_targets, risk, target_group, request, summary, origin, mode)
-     VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13)`,
+export const insertJob = async (db: pg.Pool | pg.PoolClient, job: NewJob): Promise<void> => {
+  await db.query(
+    `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status, resolved_targets, risk, target_group,
+                       request, summary, origin, mode, retry_of, root_job_id, resume)
+     VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
     [
       job.id,
       job.tenantId,
@@ -88,6 +91,9 @@ export const insertJob = async (pool: pg.Pool, job: NewJob): Promise<void> => {
       job.summary && JSON.stringify(job.summary),
       JSON.stringify(job.origin),
       job.mode,
+      job.retry?.of ?? null,
+      job.retry?.resume.rootJobId ?? null,
+      job.retry ? JSON.stringify(job.retry.resume) : null,
     ],
   );
 };

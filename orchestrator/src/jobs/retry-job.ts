@@ -8,7 +8,7 @@ import { inTransaction, type Db } from '../db.js';
 import { Conflict, Unavailable } from '../errors.js';
 import type { Caller, JobDeps } from './deps.js';
 import { runJobInput, startOptions } from './job-input.js';
-import { markJobUnstarted, tenantSettings, type JobRow } from './job-store.js';
+import { insertJob, markJobUnstarted, tenantSettings, type JobRow } from './job-store.js';
 import { jobOf } from './job-queries.js';
 import { planningContext } from './planning-context.js';
 import { readyPlan } from './ready-plan.js';
@@ -99,28 +99,21 @@ export const retryJob = async (
     if (why) throw new Conflict(why);
     const retry = await retryPlanOf(db, locked);
     if (!retry) throw new Conflict(`every target of job ${id} got through its steps; nothing to retry`);
-    await db.query(
-      `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status, resolved_targets, risk, target_group,
-                         request, summary, origin, retry_of, root_job_id, resume)
-       VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-      [
-        newId,
-        caller.tenantId,
-        locked.name,
-        JSON.stringify(locked.plan),
-        locked.plan_hash,
-        caller.username,
-        JSON.stringify(retry.targets),
-        ready.risk,
-        locked.target_group,
-        locked.request,
-        locked.summary && JSON.stringify(locked.summary),
-        JSON.stringify(origin),
-        locked.id,
-        retry.resume.rootJobId,
-        JSON.stringify(retry.resume),
-      ],
-    );
+    await insertJob(db, {
+      id: newId,
+      tenantId: caller.tenantId,
+      plan: locked.plan,
+      planHash: locked.plan_hash,
+      requestedBy: caller.username,
+      targets: retry.targets,
+      risk: ready.risk,
+      targetGroup: locked.target_group,
+      request: locked.request,
+      summary: locked.summary,
+      origin,
+      mode: 'run',
+      retry: { of: locked.id, resume: retry.resume },
+    });
     await recordAudit(db, {
       tenantId: caller.tenantId,
       actor: caller.username,
