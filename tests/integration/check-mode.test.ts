@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWinrmFleet, type WinrmFleet } from '@opsc/testkit';
 import { requestJson, waitForJob, type JobView } from '../support/api.js';
 import { uploadArtifact } from '../support/artifacts.js';
-import { registerTestSecrets } from '../support/secret-registry.js';
+import { registerWinrmHosts } from '../support/winrm-harness.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 
 // Check mode on a real sshd fleet and a WinRM fleet: each target answers what the change would do
@@ -49,28 +49,8 @@ beforeAll(async () => {
       files: { [EXE]: i === 0 ? 'old build\n' : 'new build\n' },
     }),
   });
-  registerTestSecrets(
-    'windows hosts of check-mode',
-    win.hosts.map((host) => host.password),
-  );
+  await registerWinrmHosts(h.orchestrator.apiUrl, h.admin.token, win, 'check-mode');
   const api = (p: string, body: unknown) => requestJson(`${h.orchestrator.apiUrl}${p}`, { token: h.admin.token, body });
-  for (const host of win.hosts) {
-    const credential = `${host.name}-ntlm`;
-    const cred = await api('/api/credentials', {
-      name: credential,
-      username: `${host.domain}\\${host.username}`,
-      metadata: { transport: 'ntlm' },
-      secret: { kind: 'winrm', password: host.password },
-    });
-    expect(cred.status).toBe(201);
-    const target = {
-      name: host.name,
-      address: host.address,
-      os: 'windows',
-      services: [{ protocol: 'winrm', scheme: 'http', port: host.httpPort, transport: 'ntlm', credential }],
-    };
-    expect((await api('/api/inventory/targets', target)).status).toBe(201);
-  }
   expect((await api('/api/inventory/groups', { name: 'Stations', targets: win.hosts.map((x) => x.name) })).status).toBe(
     201,
   );

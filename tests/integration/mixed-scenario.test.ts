@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWinrmFleet, type WinrmFleet } from '@opsc/testkit';
 import { requestJson, type JobView } from '../support/api.js';
 import { approveAndWait, proposeAndFill, submitDraft } from '../support/rollout.js';
-import { registerTestSecrets } from '../support/secret-registry.js';
+import { registerWinrmHosts } from '../support/winrm-harness.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 
 // The seed's mixed scenario: one request over a group of 7 Linux and 5 Windows servers. Each target's
@@ -37,32 +37,9 @@ beforeAll(async () => {
       ],
     }),
   });
-  registerTestSecrets(
-    'windows hosts of mixed-scenario',
-    win.hosts.map((host) => host.password),
-  );
+  await registerWinrmHosts(h.orchestrator.apiUrl, h.admin.token, win, 'mixed-scenario');
   const api = (path: string, body: unknown) =>
     requestJson(`${h.orchestrator.apiUrl}${path}`, { token: h.admin.token, body });
-  for (const host of win.hosts) {
-    const credential = `${host.name}-ntlm`;
-    expect(
-      (
-        await api('/api/credentials', {
-          name: credential,
-          username: `${host.domain}\\${host.username}`,
-          metadata: { transport: 'ntlm' },
-          secret: { kind: 'winrm', password: host.password },
-        })
-      ).status,
-    ).toBe(201);
-    const target = {
-      name: host.name,
-      address: host.address,
-      os: 'windows',
-      services: [{ protocol: 'winrm', scheme: 'http', port: host.httpPort, transport: 'ntlm', credential }],
-    };
-    expect((await api('/api/inventory/targets', target)).status).toBe(201);
-  }
   const members = [...h.fleet.hosts.map((x) => x.name), ...win.hosts.map((x) => x.name)];
   expect((await api('/api/inventory/groups', { name: 'Data Processing', targets: members })).status).toBe(201);
   await h.stack.startExecutor();

@@ -5,7 +5,7 @@ import type { CommandOutput } from '@opsc/contracts';
 import { startWinrmFleet, type WinrmFleet } from '@opsc/testkit';
 import { eventually, requestJson, waitForJob, type JobView } from '../support/api.js';
 import { approveAndWait, control, submitDraft } from '../support/rollout.js';
-import { registerTestSecrets } from '../support/secret-registry.js';
+import { registerWinrmHosts } from '../support/winrm-harness.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 
 // system-reboot, wait and system-shutdown end to end: plans submitted through the API, approved
@@ -29,34 +29,9 @@ beforeAll(async () => {
     firstOctet: 70,
     host: () => ({ services: [{ name: 'StationCtl', path: 'C:\\Station\\stationctl.exe', status: 'Running' }] }),
   });
-  registerTestSecrets(
-    'windows hosts of power',
-    win.hosts.map((host) => host.password),
-  );
+  winIds.push(...(await registerWinrmHosts(h.orchestrator.apiUrl, h.admin.token, win, 'power')));
   const api = (path: string, body: unknown) =>
     requestJson(`${h.orchestrator.apiUrl}${path}`, { token: h.admin.token, body });
-  for (const host of win.hosts) {
-    const credential = `${host.name}-ntlm`;
-    expect(
-      (
-        await api('/api/credentials', {
-          name: credential,
-          username: `${host.domain}\\${host.username}`,
-          metadata: { transport: 'ntlm' },
-          secret: { kind: 'winrm', password: host.password },
-        })
-      ).status,
-    ).toBe(201);
-    const target = {
-      name: host.name,
-      address: host.address,
-      os: 'windows',
-      services: [{ protocol: 'winrm', scheme: 'http', port: host.httpPort, transport: 'ntlm', credential }],
-    };
-    const created = await api('/api/inventory/targets', target);
-    expect(created.status).toBe(201);
-    winIds.push((created.body as { target: { id: string } }).target.id);
-  }
   const [l0, l1, l2, l3] = h.fleet.hosts.map((x) => x.name);
   const [w0, w1] = win.hosts.map((x) => x.name);
   for (const [name, targets] of Object.entries({

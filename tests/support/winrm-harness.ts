@@ -4,6 +4,7 @@ import { WindowsOperation, type CommandOutput, type TargetRef, type WindowsOpera
 import type { WinrmExecution, WinrmSettings } from '@opsc/activities/execution';
 import { startWinrmFleet, type WinHostOptions, type WinrmFleet } from '@opsc/testkit';
 import { startHarnessBase, type HarnessBase, type HarnessOptions } from './harness.js';
+import { requestJson } from './api.js';
 import { registerTestSecrets } from './secret-registry.js';
 
 /** How a host is reached: NTLM over HTTP (sealed bodies), NTLM or Basic over verified HTTPS, or a client certificate. */
@@ -138,4 +139,43 @@ export const startWinrmHarness = async (label: string, options: WinrmHarnessOpti
     await base.close();
     throw err;
   }
+};
+
+/**
+ * Registers a WinRM fleet's hosts in another harness's inventory through the API: one NTLM
+ * credential (`<host>-ntlm`) and one target per host, its secrets registered with the secret scan.
+ * Returns the targets' ids in the fleet's order.
+ */
+export const registerWinrmHosts = async (
+  apiUrl: string,
+  token: string,
+  fleet: WinrmFleet,
+  label: string,
+): Promise<string[]> => {
+  registerTestSecrets(
+    `windows hosts of ${label}`,
+    fleet.hosts.map((host) => host.password),
+  );
+  const api = (path: string, body: unknown) => requestJson(`${apiUrl}${path}`, { token, body });
+  const ids: string[] = [];
+  for (const host of fleet.hosts) {
+    const credential = `${host.name}-ntlm`;
+    const cred = await api('/api/credentials', {
+      name: credential,
+      username: `${host.domain}\\${host.username}`,
+      metadata: { transport: 'ntlm' },
+      secret: { kind: 'winrm', password: host.password },
+    });
+    if (cred.status !== 201) throw new Error(`credential ${credential}: ${cred.status} ${JSON.stringify(cred.body)}`);
+    const created = await api('/api/inventory/targets', {
+      name: host.name,
+      address: host.address,
+      os: 'windows',
+      services: [{ protocol: 'winrm', scheme: 'http', port: host.httpPort, transport: 'ntlm', credential }],
+    });
+    if (created.status !== 201)
+      throw new Error(`target ${host.name}: ${created.status} ${JSON.stringify(created.body)}`);
+    ids.push((created.body as { target: { id: string } }).target.id);
+  }
+  return ids;
 };

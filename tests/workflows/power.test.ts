@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import type { PlanInput } from '@opsc/contracts';
 import { WorkflowEnv, type TestJob } from './support/env.js';
+import { commandOutput } from './support/fakes.js';
 
 // A reboot or shutdown step runs once, whatever the plan's attempts say: a retry could reboot the
 // host again. The real workflow against a fake executor that fails the first attempt retryably.
@@ -51,16 +52,7 @@ describe('a power step', () => {
       plan,
       script: async ({ attempt }) => {
         if (attempt === 1) throw ApplicationFailure.retryable('the connection dropped', 'ConnectionLost');
-        return {
-          kind: 'command',
-          exitCode: 0,
-          signal: null,
-          stdout: '',
-          stderr: '',
-          stdoutTruncated: false,
-          stderrTruncated: false,
-          durationMs: 1,
-        };
+        return commandOutput(0);
       },
     });
     const result = await job.result();

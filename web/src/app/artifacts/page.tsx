@@ -5,6 +5,7 @@ import { api } from '../../lib/api';
 import { dateTime } from '../../lib/format';
 import { bytes, uploadArtifact } from '../../lib/upload';
 import { atLeast, useSession } from '../../components/session';
+import { ConfirmButton } from '../../components/confirm-button';
 import { DataTable } from '../../components/data-table';
 
 /** The tenant's artifacts: the files file-copy sends. Upload (operators), list, download, delete (admins). */
@@ -150,21 +151,17 @@ export default function ArtifactsPage() {
                 <a href={`/api/artifacts/${a.id}/content`} download>
                   Download
                 </a>
-                {atLeast(me, 'admin') &&
-                  (confirming === a.id ? (
-                    <span className="confirm row">
-                      <button type="button" className="danger" onClick={() => void remove(a)}>
-                        Confirm delete
-                      </button>
-                      <button type="button" onClick={() => setConfirming(null)}>
-                        Keep
-                      </button>
-                    </span>
-                  ) : (
-                    <button type="button" className="danger" onClick={() => setConfirming(a.id)}>
-                      Delete
-                    </button>
-                  ))}
+                {atLeast(me, 'admin') && (
+                  <ConfirmButton
+                    label="Delete"
+                    confirmLabel="Confirm delete"
+                    danger
+                    asking={confirming === a.id}
+                    onAsk={() => setConfirming(a.id)}
+                    onKeep={() => setConfirming(null)}
+                    onConfirm={() => void remove(a)}
+                  />
+                )}
               </div>
             </td>
           </tr>

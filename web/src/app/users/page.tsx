@@ -11,6 +11,7 @@ import {
   type UserView,
 } from '@opsc/contracts/api';
 import { atLeast, useSession } from '../../components/session';
+import { ConfirmButton } from '../../components/confirm-button';
 import { DataTable } from '../../components/data-table';
 import { TokenTable } from '../../components/identity/token-table';
 import { NewUserForm, OnceSecret } from '../../components/identity/new-user-form';
@@ -140,26 +141,17 @@ export default function UsersPage() {
                 >
                   {u.disabled ? 'Enable' : 'Disable'}
                 </button>
-                {confirming === `reset:${u.username}` ? (
-                  <span className="confirm row">
-                    <button
-                      type="button"
-                      onClick={() => {
-                        setConfirming(null);
-                        void resetPassword(u);
-                      }}
-                    >
-                      Confirm reset
-                    </button>
-                    <button type="button" onClick={() => setConfirming(null)}>
-                      Keep
-                    </button>
-                  </span>
-                ) : (
-                  <button type="button" onClick={() => setConfirming(`reset:${u.username}`)}>
-                    Reset password
-                  </button>
-                )}
+                <ConfirmButton
+                  label="Reset password"
+                  confirmLabel="Confirm reset"
+                  asking={confirming === `reset:${u.username}`}
+                  onAsk={() => setConfirming(`reset:${u.username}`)}
+                  onKeep={() => setConfirming(null)}
+                  onConfirm={() => {
+                    setConfirming(null);
+                    void resetPassword(u);
+                  }}
+                />
                 <button
                   type="button"
                   onClick={() => void loadTokens(u.username)}
@@ -167,24 +159,15 @@ export default function UsersPage() {
                 >
                   Tokens
                 </button>
-                {confirming === u.username ? (
-                  <span className="confirm row">
-                    <button
-                      type="button"
-                      className="danger"
-                      onClick={() => void act(userPath(u), { method: 'DELETE' }, `${u.username} deleted`)}
-                    >
-                      Confirm delete
-                    </button>
-                    <button type="button" onClick={() => setConfirming(null)}>
-                      Keep
-                    </button>
-                  </span>
-                ) : (
-                  <button type="button" className="danger" onClick={() => setConfirming(u.username)}>
-                    Delete
-                  </button>
-                )}
+                <ConfirmButton
+                  label="Delete"
+                  confirmLabel="Confirm delete"
+                  danger
+                  asking={confirming === u.username}
+                  onAsk={() => setConfirming(u.username)}
+                  onKeep={() => setConfirming(null)}
+                  onConfirm={() => void act(userPath(u), { method: 'DELETE' }, `${u.username} deleted`)}
+                />
               </div>
             </td>
           </tr>

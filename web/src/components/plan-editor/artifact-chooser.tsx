@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import type { ArtifactList, ArtifactView } from '@opsc/contracts/api';
 import { api } from '../../lib/api';
 import { bytes } from '../../lib/upload';
-import { FieldError, useField } from './fields';
+import { FieldFoot, useField } from './fields';
 
 /**
  * A copy step's source: one of the tenant's uploaded artifacts. Choosing a version sets the name and
@@ -62,12 +62,7 @@ export const ArtifactChooser = ({
       </select>
       {artifacts?.length === 0 && <p className="small muted">No artifacts yet: upload one on the Artifacts page.</p>}
       {failed && <p className="small warn-text">{failed}</p>}
-      {ask && (
-        <p className="small warn-text" id={f.hintId}>
-          {question}
-        </p>
-      )}
-      <FieldError id={f.errorId} field={field} messages={f.messages} />
+      <FieldFoot f={f} field={field} question={question} />
     </div>
   );
 };

@@ -44,6 +44,26 @@ export const FieldError = ({ id, field, messages }: { id: string; field: string;
     </p>
   ) : null;
 
+/** Under a parameter's control: the planner's question while the validator is silent, then its message. */
+export const FieldFoot = ({
+  f,
+  field,
+  question,
+}: {
+  f: ReturnType<typeof useField>;
+  field: string;
+  question?: string | undefined;
+}) => (
+  <>
+    {question && !f.messages.length && (
+      <p className="small warn-text" id={f.hintId}>
+        {question}
+      </p>
+    )}
+    <FieldError id={f.errorId} field={field} messages={f.messages} />
+  </>
+);
+
 /**
  * A comma list as the operator types it: the text is kept as typed (a trailing comma, a space)
  * while the names it holds go to the draft; a change from outside resets it.
@@ -171,12 +191,7 @@ export const ParamInput = ({
         </span>
       </label>
       {input}
-      {ask && (
-        <p className="small warn-text" id={f.hintId}>
-          {question}
-        </p>
-      )}
-      <FieldError id={f.errorId} field={field} messages={f.messages} />
+      <FieldFoot f={f} field={field} question={question} />
     </div>
   );
 };
