@@ -92,6 +92,8 @@ export const ExecutorEnv = z.object({
   EXECUTOR_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
   /** file-fetch writes under fetched/; uploaded artifacts file-copy sends are cached under .store/. Created at start (`npm run up`: `.data/artifacts`). */
   EXECUTOR_ARTIFACT_DIR: z.string().min(1).default('/var/lib/opsc/artifacts'),
+  /** Size of the local copies of uploaded artifacts (.store/) past which the least recently used go; none used in the last hour. */
+  EXECUTOR_ARTIFACT_CACHE_MAX_MB: z.coerce.number().int().min(1).max(10_000_000).default(2048),
   /** Host key policy of targets that set none: `accept-new` pins the first key seen, `strict` needs an enrolment step. */
   SSH_HOST_KEY_POLICY: z.enum(['strict', 'accept-new']).default('accept-new'),
   /** SSH handshakes in flight at once, across all targets. */

@@ -15,6 +15,9 @@ import {
   tenantEgressRules,
   createPgOutputLineSink,
   createPgOutputStore,
+  artifactCacheDir,
+  createArtifactSource,
+  DEFAULT_ARTIFACT_CACHE,
   createSshExecution,
   createWinrmExecution,
   discardOutputLines,
@@ -71,23 +74,36 @@ const main = async (): Promise<void> => {
     maxEntries: env.EXECUTOR_LOOKUP_CACHE_ENTRIES,
     wait: outageWait,
   });
-  const ssh = createSshExecution(pool, keyring, {
-    artifactDir: env.EXECUTOR_ARTIFACT_DIR,
-    defaultHostKeyPolicy: env.SSH_HOST_KEY_POLICY,
-    maxHandshakes: env.SSH_MAX_HANDSHAKES,
-    maxChannelsPerConnection: env.SSH_MAX_CHANNELS_PER_HOST,
-    idleMs: env.SSH_IDLE_SECONDS * 1000,
-    readyTimeoutMs: env.SSH_CONNECT_TIMEOUT_SECONDS * 1000,
-    keepaliveIntervalMs: env.SSH_KEEPALIVE_SECONDS * 1000,
+  const artifacts = createArtifactSource(pool, artifactCacheDir(env.EXECUTOR_ARTIFACT_DIR), {
+    maxBytes: env.EXECUTOR_ARTIFACT_CACHE_MAX_MB * 1024 * 1024,
+    keepUsedWithinMs: DEFAULT_ARTIFACT_CACHE.keepUsedWithinMs,
   });
-  const winrm = createWinrmExecution(pool, keyring, {
-    artifactDir: env.EXECUTOR_ARTIFACT_DIR,
-    maxConcurrentPerHost: env.WINRM_MAX_CONCURRENT_PER_HOST,
-    idleMs: env.WINRM_IDLE_SECONDS * 1000,
-    connectTimeoutMs: env.WINRM_CONNECT_TIMEOUT_SECONDS * 1000,
-    maxEnvelopeSize: env.WINRM_MAX_ENVELOPE_SIZE,
-    operationTimeoutSeconds: env.WINRM_OPERATION_TIMEOUT_SECONDS,
-  });
+  const ssh = createSshExecution(
+    pool,
+    keyring,
+    {
+      artifactDir: env.EXECUTOR_ARTIFACT_DIR,
+      defaultHostKeyPolicy: env.SSH_HOST_KEY_POLICY,
+      maxHandshakes: env.SSH_MAX_HANDSHAKES,
+      maxChannelsPerConnection: env.SSH_MAX_CHANNELS_PER_HOST,
+      idleMs: env.SSH_IDLE_SECONDS * 1000,
+      readyTimeoutMs: env.SSH_CONNECT_TIMEOUT_SECONDS * 1000,
+      keepaliveIntervalMs: env.SSH_KEEPALIVE_SECONDS * 1000,
+    },
+    artifacts,
+  );
+  const winrm = createWinrmExecution(
+    pool,
+    keyring,
+    {
+      maxConcurrentPerHost: env.WINRM_MAX_CONCURRENT_PER_HOST,
+      idleMs: env.WINRM_IDLE_SECONDS * 1000,
+      connectTimeoutMs: env.WINRM_CONNECT_TIMEOUT_SECONDS * 1000,
+      maxEnvelopeSize: env.WINRM_MAX_ENVELOPE_SIZE,
+      operationTimeoutSeconds: env.WINRM_OPERATION_TIMEOUT_SECONDS,
+    },
+    artifacts,
+  );
   const lines =
     env.EXECUTOR_STREAM_LINES_PER_ATTEMPT > 0
       ? createPgOutputLineSink(pool, {

@@ -18,6 +18,8 @@ import {
   tenantEgressRules,
   createPgOutputLineSink,
   createPgOutputStore,
+  artifactCacheDir,
+  createArtifactSource,
   createSshExecution,
   createWinrmExecution,
   createLookupCache,
@@ -60,25 +62,35 @@ export const createTestExecutor = async (
   const pem = readFileSync(stack.vaultKeyFile, 'utf8');
   const keyring = createKeyring([pem]);
   await publishVaultKey(pool, keyring);
-  const ssh = createSshExecution(pool, keyring, {
-    artifactDir: stack.artifactDir,
-    defaultHostKeyPolicy: 'accept-new',
-    maxHandshakes: 32,
-    maxChannelsPerConnection: 9,
-    idleMs: 60_000,
-    readyTimeoutMs: 10_000,
-    keepaliveIntervalMs: 5_000,
-    ...options.ssh,
-  });
-  const winrm = createWinrmExecution(pool, keyring, {
-    artifactDir: stack.artifactDir,
-    maxConcurrentPerHost: 8,
-    idleMs: 60_000,
-    connectTimeoutMs: 5_000,
-    maxEnvelopeSize: 153_600,
-    operationTimeoutSeconds: 20,
-    ...options.winrm,
-  });
+  const artifacts = createArtifactSource(pool, artifactCacheDir(stack.artifactDir));
+  const ssh = createSshExecution(
+    pool,
+    keyring,
+    {
+      artifactDir: stack.artifactDir,
+      defaultHostKeyPolicy: 'accept-new',
+      maxHandshakes: 32,
+      maxChannelsPerConnection: 9,
+      idleMs: 60_000,
+      readyTimeoutMs: 10_000,
+      keepaliveIntervalMs: 5_000,
+      ...options.ssh,
+    },
+    artifacts,
+  );
+  const winrm = createWinrmExecution(
+    pool,
+    keyring,
+    {
+      maxConcurrentPerHost: 8,
+      idleMs: 60_000,
+      connectTimeoutMs: 5_000,
+      maxEnvelopeSize: 153_600,
+      operationTimeoutSeconds: 20,
+      ...options.winrm,
+    },
+    artifacts,
+  );
   const lines = createPgOutputLineSink(pool, options.lines);
   // The sandbox and egress policy as executor-worker sets them up (sandbox-config.ts).
   const localPath = '/usr/bin:/bin';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
@@ -40,9 +40,58 @@ async function* chunksOf(pool: pg.Pool, artifactId: string): AsyncGenerator<Buff
   }
 }
 
+export interface ArtifactCacheLimits {
+  /** The cache's size past which the least recently used copies go. */
+  maxBytes: number;
+  /** A copy used more recently than this stays whatever the size: a copy may still be reading it. */
+  keepUsedWithinMs: number;
+}
+
+/** 2 GiB, and nothing used within the last hour goes (`EXECUTOR_ARTIFACT_CACHE_MAX_MB`). */
+export const DEFAULT_ARTIFACT_CACHE: ArtifactCacheLimits = { maxBytes: 2 * 1024 ** 3, keepUsedWithinMs: 3_600_000 };
+
+/**
+ * Keeps the cache within its size: removes the least recently used copies until the rest fit, never
+ * one used within `keepUsedWithinMs`. A copy's last use is what `usedAt` remembers (by SHA-256), else
+ * when it was written. Returns the files removed. Every copy can be read again from PostgreSQL, so
+ * removing one costs only a fetch.
+ */
+export const pruneArtifactCache = async (
+  cacheDir: string,
+  limits: ArtifactCacheLimits,
+  usedAt: ReadonlyMap<string, number> = new Map(),
+  now = Date.now(),
+): Promise<string[]> => {
+  const names = await readdir(cacheDir).catch(() => [] as string[]);
+  const copies: { file: string; bytes: number; usedAt: number }[] = [];
+  for (const name of names) {
+    if (!/^[0-9a-f]{64}$/.test(name)) continue;
+    const file = path.join(cacheDir, name);
+    const s = await stat(file).catch(() => null);
+    if (s?.isFile()) copies.push({ file, bytes: s.size, usedAt: Math.max(s.mtimeMs, usedAt.get(name) ?? 0) });
+  }
+  let total = copies.reduce((sum, c) => sum + c.bytes, 0);
+  const removed: string[] = [];
+  for (const c of copies.sort((a, b) => a.usedAt - b.usedAt)) {
+    if (total <= limits.maxBytes) break;
+    if (now - c.usedAt < limits.keepUsedWithinMs) break;
+    await rm(c.file, { force: true });
+    total -= c.bytes;
+    removed.push(c.file);
+  }
+  return removed;
+};
+
 /** `cacheDir` holds the local copies; nothing else is kept there. */
-export const createArtifactSource = (pool: pg.Pool, cacheDir: string): ArtifactSource => {
+export const createArtifactSource = (
+  pool: pg.Pool,
+  cacheDir: string,
+  limits: ArtifactCacheLimits = DEFAULT_ARTIFACT_CACHE,
+): ArtifactSource => {
   const fetching = new Map<string, Promise<void>>();
+  /** When each copy (by SHA-256) was last opened by this process. */
+  const usedAt = new Map<string, number>();
+  let pruning: Promise<unknown> = Promise.resolve();
 
   /** Streams the version's chunks into the cache, hashing them; a copy that is not the pinned bytes is never kept. */
   const fetchInto = async (file: string, artifactId: string, name: string, sha256: string): Promise<void> => {
@@ -92,6 +141,7 @@ export const createArtifactSource = (pool: pg.Pool, cacheDir: string): ArtifactS
           `no upload of artifact ${name} with SHA-256 ${sha256} in the job's tenant`,
         );
       const file = path.join(cacheDir, sha256);
+      usedAt.set(sha256, Date.now());
       const cached = await stat(file).then(
         (s) => s.isFile(),
         () => false,
@@ -102,9 +152,19 @@ export const createArtifactSource = (pool: pg.Pool, cacheDir: string): ArtifactS
         if (!pending) {
           pending = fetchInto(file, row.id, name, sha256).finally(() => fetching.delete(sha256));
           fetching.set(sha256, pending);
+          // After each new copy, one pruning at a time; a failed pruning costs disk, never the copy.
+          pending.then(
+            () =>
+              (pruning = pruning
+                .then(() => pruneArtifactCache(cacheDir, limits, usedAt))
+                .then((removed) => removed.forEach((f) => usedAt.delete(path.basename(f))))
+                .catch(() => undefined)),
+            () => undefined,
+          );
         }
         await pending;
       }
+      usedAt.set(sha256, Date.now());
       return { file, bytes: Number(row.size_bytes), sha256 };
     },
   };

@@ -88,7 +88,15 @@ export { changesWindowsTarget, WINDOWS_RUNS_DIR } from './winrm/run-marker-envel
 export { changesLinuxTarget, ROOT_RUNS_DIR, USER_RUNS_DIR } from './ssh/run-marker-script.js';
 export { runMarkerKey, MARKER_RETENTION_DAYS, type RunMarkerKey } from './run-marker.js';
 export { artifactStdin } from './winrm/copy-stdin.js';
-export { artifactCacheDir, createArtifactSource, type ArtifactSource, type OpenedArtifact } from './artifact-source.js';
+export {
+  artifactCacheDir,
+  createArtifactSource,
+  pruneArtifactCache,
+  DEFAULT_ARTIFACT_CACHE,
+  type ArtifactCacheLimits,
+  type ArtifactSource,
+  type OpenedArtifact,
+} from './artifact-source.js';
 export { stageScriptFor, stagedPathFor, WINDOWS_STAGING_DIR } from './winrm/stage-script.js';
 export {
   createSandbox,

@@ -3,7 +3,7 @@ import type { HostKeyPolicy } from '@opsc/contracts';
 import type { SshExecution } from '../deps.js';
 import type { Keyring } from '../vault/keyring.js';
 import { createSecretOpener } from '../secrets.js';
-import { artifactCacheDir, createArtifactSource } from '../artifact-source.js';
+import type { ArtifactSource } from '../artifact-source.js';
 import { findSshEndpoint } from './endpoints.js';
 import { createPgHostKeyStore } from './host-keys.js';
 import { SshPool } from './pool.js';
@@ -18,8 +18,13 @@ export interface SshSettings {
   keepaliveIntervalMs: number;
 }
 
-/** SSH execution over the executor's database pool and vault keyring. */
-export const createSshExecution = (db: pg.Pool, keyring: Keyring, settings: SshSettings): SshExecution => ({
+/** SSH execution over the executor's database pool and vault keyring; copies read `artifacts`. */
+export const createSshExecution = (
+  db: pg.Pool,
+  keyring: Keyring,
+  settings: SshSettings,
+  artifacts: ArtifactSource,
+): SshExecution => ({
   pool: new SshPool({
     maxChannelsPerConnection: settings.maxChannelsPerConnection,
     maxHandshakes: settings.maxHandshakes,
@@ -29,7 +34,7 @@ export const createSshExecution = (db: pg.Pool, keyring: Keyring, settings: SshS
   openSecret: createSecretOpener(db, keyring),
   findEndpoint: (jobId, targetId) => findSshEndpoint(db, jobId, targetId, settings.defaultHostKeyPolicy),
   artifactDir: settings.artifactDir,
-  artifacts: createArtifactSource(db, artifactCacheDir(settings.artifactDir)),
+  artifacts,
   readyTimeoutMs: settings.readyTimeoutMs,
   keepaliveIntervalMs: settings.keepaliveIntervalMs,
 });

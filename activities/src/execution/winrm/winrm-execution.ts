@@ -1,14 +1,12 @@
 import type pg from 'pg';
 import type { WinrmExecution } from '../deps.js';
 import { createSecretOpener } from '../secrets.js';
-import { artifactCacheDir, createArtifactSource } from '../artifact-source.js';
+import type { ArtifactSource } from '../artifact-source.js';
 import type { Keyring } from '../vault/keyring.js';
 import { findWinrmEndpoint } from './endpoints.js';
 import { WinrmPool } from './pool.js';
 
 export interface WinrmSettings {
-  /** The executor's artifact folder: the store's local copies are kept under it (`artifactCacheDir`). */
-  artifactDir: string;
   maxConcurrentPerHost: number;
   idleMs: number;
   connectTimeoutMs: number;
@@ -17,12 +15,17 @@ export interface WinrmSettings {
   operationTimeoutSeconds: number;
 }
 
-/** WinRM execution over the executor's database pool and vault keyring. */
-export const createWinrmExecution = (db: pg.Pool, keyring: Keyring, settings: WinrmSettings): WinrmExecution => ({
+/** WinRM execution over the executor's database pool and vault keyring; copies read `artifacts`. */
+export const createWinrmExecution = (
+  db: pg.Pool,
+  keyring: Keyring,
+  settings: WinrmSettings,
+  artifacts: ArtifactSource,
+): WinrmExecution => ({
   pool: new WinrmPool({ maxConcurrentPerHost: settings.maxConcurrentPerHost, idleMs: settings.idleMs }),
   openSecret: createSecretOpener(db, keyring),
   findEndpoint: (jobId, targetId) => findWinrmEndpoint(db, jobId, targetId),
-  artifacts: createArtifactSource(db, artifactCacheDir(settings.artifactDir)),
+  artifacts,
   connectTimeoutMs: settings.connectTimeoutMs,
   shell: { maxEnvelopeSize: settings.maxEnvelopeSize, operationTimeoutSeconds: settings.operationTimeoutSeconds },
 });
