@@ -10,34 +10,16 @@ import {
 import { BUILTIN_TOOLS_DIR, loadCatalog, type ToolCatalog } from '../catalog/index.js';
 import { TargetResolutionError, validatePlan, type PlanningContext } from './validate-plan.js';
 import { assessExecutablePlan } from './validate-executable.js';
+import { resolvedTarget } from './resolved-target.test-support.js';
 
-const target = (name: string, os: 'linux' | 'windows', credential = true): ResolvedTarget => ({
-  id: `id-${name}`,
-  name,
-  address: '127.0.0.1',
-  os,
-  tags: [],
-  services: [
-    os === 'linux'
-      ? { protocol: 'ssh', port: 22, credentialId: credential ? 'c' : null }
-      : {
-          protocol: 'winrm',
-          scheme: 'http',
-          port: 5985,
-          transport: 'ntlm',
-          verifyCertificate: true,
-          credentialId: credential ? 'c' : null,
-        },
-  ],
-});
-const cis = Array.from({ length: 25 }, (_, i) => target(`cis-${i + 1}`, 'windows'));
-const web = Array.from({ length: 10 }, (_, i) => target(`web-${i + 1}`, 'linux'));
+const cis = Array.from({ length: 25 }, (_, i) => resolvedTarget(`cis-${i + 1}`, 'windows'));
+const web = Array.from({ length: 10 }, (_, i) => resolvedTarget(`web-${i + 1}`, 'linux'));
 const mixed = [
-  ...Array.from({ length: 7 }, (_, i) => target(`dp-l${i}`, 'linux')),
-  ...Array.from({ length: 5 }, (_, i) => target(`dp-w${i}`, 'windows')),
+  ...Array.from({ length: 7 }, (_, i) => resolvedTarget(`dp-l${i}`, 'linux')),
+  ...Array.from({ length: 5 }, (_, i) => resolvedTarget(`dp-w${i}`, 'windows')),
 ];
 const databases: ResolvedTarget[] = ['pg-1', 'pg-2'].map((name) => ({
-  ...target(name, 'linux'),
+  ...resolvedTarget(name, 'linux'),
   services: [{ protocol: 'postgresql', port: 5432, database: 'app', tls: 'require', credentialId: 'c' }],
 }));
 const groups: Record<string, ResolvedTarget[]> = {
@@ -51,7 +33,9 @@ const resolve = async (s: TargetSelector): Promise<ResolvedTarget[]> => {
   if (s.group && !groups[s.group]) throw new TargetResolutionError([{ path: 'group', message: 'no such group' }]);
   const found = [
     ...(s.group ? (groups[s.group] ?? []) : []),
-    ...(s.targets ?? []).map((n) => [...cis, ...web, ...mixed].find((t) => t.name === n) ?? target(n, 'linux', false)),
+    ...(s.targets ?? []).map(
+      (n) => [...cis, ...web, ...mixed].find((t) => t.name === n) ?? resolvedTarget(n, 'linux', false),
+    ),
   ];
   return found.filter((t) => !s.os || t.os === s.os);
 };
