@@ -1,7 +1,7 @@
 import { localCommandProfile } from './local-commands.js';
 import { remoteCommandReadOnly } from './remote-commands.js';
 import { sqlActsOnServer, sqlOnlyReads, sqlStatementCount } from './sql-text.js';
-import type { Action, Step } from './plan.js';
+import type { Action, Plan, Step } from './plan.js';
 import { RISK_ORDER, type RiskLevel } from './tools.js';
 
 /** Operations that only look: running them again, or on the wrong day, changes nothing. */
@@ -67,6 +67,19 @@ export const actionRisk = (action: Action): RiskLevel => {
 
 /** The higher of two risks. */
 export const maxRisk = (a: RiskLevel, b: RiskLevel): RiskLevel => (RISK_ORDER[b] > RISK_ORDER[a] ? b : a);
+
+/** Whether `risk` is at most `ceiling`. */
+export const riskWithin = (risk: RiskLevel, ceiling: RiskLevel): boolean => RISK_ORDER[risk] <= RISK_ORDER[ceiling];
+
+/**
+ * The highest risk a plan's steps carry as their actions and their tools say: what anyone holding
+ * only the plan (the executor's gate) can tell for itself, without the catalog.
+ */
+export const planActionRisk = (plan: Pick<Plan, 'steps'>): RiskLevel =>
+  plan.steps.reduce<RiskLevel>(
+    (risk, step) => maxRisk(maxRisk(risk, actionRisk(step.action)), step.tool?.risk ?? 'read'),
+    'read',
+  );
 
 /** What a step's durations are recorded under: its tool, or its method and operation. */
 export const toolKeyOf = (step: Step): string => {

@@ -76,6 +76,22 @@ const preApprove = (id: string, user: User, t: TemplateDetail) =>
     version: t.latestVersion,
     shapeHash: t.versions[0]!.shapeHash,
   });
+/** What only the database's owner could do: change a saved version's risk (versions are immutable otherwise). */
+const setVersionRisk = async (templateId: string, version: number, risk: string) => {
+  const db = await h.stack.pool.connect();
+  try {
+    await db.query('BEGIN');
+    await db.query('SET LOCAL session_replication_role = replica');
+    await db.query('UPDATE template_versions SET risk = $1 WHERE template_id = $2 AND version = $3', [
+      risk,
+      templateId,
+      version,
+    ]);
+    await db.query('COMMIT');
+  } finally {
+    db.release();
+  }
+};
 const finished = (jobId: string) => waitForJob(api, operator.token, jobId, undefined, 120_000);
 
 beforeAll(async () => {
@@ -182,6 +198,23 @@ describe('a change template', () => {
     ]);
   });
 
+  it('a run riskier than the version that was pre-approved waits for a person', async () => {
+    // Were version 1 read-only when it was approved, a run that changes something is not covered.
+    const setRisk = (risk: string) => setVersionRisk(t.id, 1, risk);
+    await setRisk('read');
+    try {
+      const res = await run(t.id, operator, {});
+      expect(res.status).toBe(201);
+      expect(res.body.preApproval).toEqual({
+        applied: false,
+        reason: 'this run is change, above the read risk version 1 was pre-approved at',
+      });
+      await waitForJob(api, operator.token, res.body.job.id, (j) => j.status === 'awaiting_approval');
+    } finally {
+      await setRisk('change');
+    }
+  });
+
   it("the pre-approver's own run waits for another approver (four eyes)", async () => {
     const res = await run(t.id, bob, {});
     expect(res.status).toBe(201);
@@ -189,8 +222,12 @@ describe('a change template', () => {
     await waitForJob(api, operator.token, res.body.job.id, (j) => j.status === 'awaiting_approval');
   });
 
-  it('an edit is a new version and voids the pre-approval', async () => {
-    const res = await call<TemplateDetail>(`/api/templates/${t.id}/versions`, operator, {
+  it('an edit is a new version and voids the pre-approval; only its author or an admin edits it', async () => {
+    const foreign = await call(`/api/templates/${t.id}/versions`, operator, { draft: draft('cron'), parameters: [] });
+    expect(foreign.status).toBe(403);
+    expect(JSON.stringify(foreign.body)).toMatch(/only its author \(alice-approver\) or an admin may edit/);
+    expect((await call(`/api/templates/${t.id}`, operator, undefined, 'DELETE')).status).toBe(403);
+    const res = await call<TemplateDetail>(`/api/templates/${t.id}/versions`, alice, {
       draft: draft('cron'),
       parameters: restartParams,
     });
@@ -278,10 +315,15 @@ describe('a change template', () => {
     // ...and nothing else: a job that is no run of the version stays unapproved.
     await forge(manual.body.id, good);
     expect(await verdict(manual.body.id)).toMatch(/waits for approval/);
+    // ...and only at the risk it approved: were version 1 read-only, the run (a change) stays unapproved.
+    await setVersionRisk(t.id, 1, 'read');
+    expect(await verdict(waiting.id)).toMatch(/waits for approval/);
+    await setVersionRisk(t.id, 1, 'change');
+    expect(await verdict(waiting.id)).toBe('admitted');
   });
 
   it('a delete is audited with every other change, and the template no longer runs', async () => {
-    expect((await call(`/api/templates/${t.id}`, operator, undefined, 'DELETE')).status).toBe(204);
+    expect((await call(`/api/templates/${t.id}`, alice, undefined, 'DELETE')).status).toBe(204);
     expect((await call(`/api/templates/${t.id}`, viewer)).status).toBe(404);
     expect((await run(t.id, operator, {})).status).toBe(404);
     const { rows } = await h.stack.pool.query<{ action: string; n: number }>(
@@ -320,6 +362,26 @@ describe('a read-only template', () => {
     const job = await finished(res.body.job.id);
     expect(job.status).toBe('completed');
     expect(job.approval).toMatchObject({ by: 'alice-approver' });
+  });
+});
+
+describe('raising the run role', () => {
+  it('closes the older versions too', async () => {
+    const t = await create(alice, {
+      name: 'Status for all',
+      draft: { name: 'status', steps: [draft().steps[0]] },
+      runRole: 'operator',
+    });
+    const raised = await call(`/api/templates/${t.id}/versions`, alice, {
+      draft: { name: 'status', steps: [draft().steps[0]] },
+      runRole: 'approver',
+    });
+    expect(raised.status).toBe(201);
+    for (const version of [undefined, 1]) {
+      const refused = await run(t.id, operator, {}, version);
+      expect(refused.status).toBe(403);
+      expect(JSON.stringify(refused.body)).toMatch(/needs the approver role; you are operator/);
+    }
   });
 });
 

@@ -294,10 +294,15 @@ describe('a generic trigger', () => {
 
   it('is refused, and audited, while disabled or while its owner is disabled', async () => {
     expect((await call(`/api/triggers/${t.trigger.id}`, admin, { enabled: false }, 'PATCH')).status).toBe(200);
-    const off = await signed(t, { service: 'nginx' });
+    const timestamp = now();
+    const body = JSON.stringify({ service: 'nginx', nonce: randomUUID() });
+    const headers = { 'x-opsc-timestamp': timestamp, 'x-opsc-signature': sign(t.secret, timestamp, body) };
+    const off = await deliver(t.trigger.id, body, headers);
     expect(off.status).toBe(403);
     expect(off.text).toMatch(/the trigger is disabled/);
     expect((await call(`/api/triggers/${t.trigger.id}`, admin, { enabled: true }, 'PATCH')).status).toBe(200);
+    // The refused delivery's signature was taken: replayed now that the trigger is enabled, it starts nothing.
+    expect((await deliver(t.trigger.id, body, headers)).status).toBe(401);
     // The owner cannot be deleted from under the trigger; disabled, their trigger stops.
     expect((await call('/api/users/olga-operator', admin, undefined, 'DELETE')).status).toBe(409);
     expect((await call('/api/users/olga-operator', admin, { disabled: true }, 'PATCH')).status).toBe(200);
@@ -309,11 +314,12 @@ describe('a generic trigger', () => {
       expect((await call('/api/users/olga-operator', admin, { disabled: false }, 'PATCH')).status).toBe(200);
     }
     const audited = await h.stack.pool.query<{ reason: string }>(
-      `SELECT details->>'reason' AS reason FROM audit_log WHERE object_id = $1 AND action = 'trigger.refused' ORDER BY id DESC LIMIT 2`,
+      `SELECT details->>'reason' AS reason FROM audit_log WHERE object_id = $1 AND action = 'trigger.refused' ORDER BY id DESC LIMIT 3`,
       [t.trigger.id],
     );
     expect(audited.rows.map((r) => r.reason)).toEqual([
       "the trigger's owner olga-operator is disabled",
+      'replayed signature',
       'the trigger is disabled',
     ]);
   });

@@ -10,10 +10,14 @@ import {
   fillFacts,
   isCheckAction,
   isFinalJobStatus,
+  maxRisk,
+  planActionRisk,
+  riskWithin,
   type ExecutionMethod,
   type JobMode,
   type JobResume,
   type Plan,
+  type RiskLevel,
   type TargetRef,
 } from '@opsc/contracts';
 import { createOutageWait, type OutageWait } from './outage/database-outage.js';
@@ -110,16 +114,17 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
       mode: JobMode;
       approved: boolean;
       resume: JobResume | null;
-      preapproved: { shapeHash: string; plan: unknown; parameters: unknown }[];
+      preapproved: { shapeHash: string; plan: unknown; parameters: unknown; risk: RiskLevel }[];
+      risk: RiskLevel;
     }>(
-      `SELECT j.tenant_id, j.plan, j.plan_hash, j.resolved_targets, j.status, j.resume, j.mode,
+      `SELECT j.tenant_id, j.plan, j.plan_hash, j.resolved_targets, j.status, j.resume, j.mode, j.risk,
               EXISTS (SELECT 1 FROM job_decisions d
                        WHERE d.job_id = j.id AND d.preapproval_id IS NULL AND ${COUNTED_APPROVAL}) AS approved,
               -- A template run's approval, in a pre-approver's name: it counts for a job the API recorded
               -- as a run of that very version, while the pre-approval it names held when it was recorded,
               -- for this tenant and this approver; the version's shape is checked below against the
               -- hash the approver approved.
-              (SELECT coalesce(jsonb_agg(jsonb_build_object('shapeHash', p.shape_hash, 'plan', v.plan, 'parameters', v.parameters)), '[]'::jsonb)
+              (SELECT coalesce(jsonb_agg(jsonb_build_object('shapeHash', p.shape_hash, 'plan', v.plan, 'parameters', v.parameters, 'risk', v.risk)), '[]'::jsonb)
                  FROM job_decisions d
                  JOIN template_preapprovals p ON p.id = d.preapproval_id
                  JOIN template_versions v ON v.id = p.version_id
@@ -133,9 +138,15 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
     const row = rows[0];
     if (!row) return null;
     // A check-mode job needs no approval: what it may run is its steps' checks, and nothing else (admit).
+    // A pre-approval covers a run no riskier than the version it approved: the job's recorded risk
+    // and what its own steps' actions and tools say.
+    const runRisk = maxRisk(row.risk, planActionRisk(row.plan));
     const approved =
       row.approved ||
-      row.preapproved.some((p) => templateShapeHash(p) === p.shapeHash) ||
+      row.preapproved.some(
+        (p) =>
+          templateShapeHash({ plan: p.plan, parameters: p.parameters }) === p.shapeHash && riskWithin(runRisk, p.risk),
+      ) ||
       !row.plan.policies.approvalRequired ||
       row.mode === 'check';
     return {

@@ -21,7 +21,7 @@ export type TemplateParamSpec = z.infer<typeof TemplateParamSpec>;
 
 /** The role a run needs (viewers never run anything). */
 export const RunRole = z.enum(['operator', 'approver', 'admin']);
-/** `auto`: a run needs approval when its plan changes something; `required`: every run waits for a person. */
+/** `auto`: a run needs approval when its plan changes something; `required`: every run needs one (a person's, or the version's pre-approval). */
 export const ApprovalMode = z.enum(['auto', 'required']);
 
 const TemplateContent = {

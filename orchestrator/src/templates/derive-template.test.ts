@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PlanDraft, fillTemplatePlan, type TemplateParam } from '@opsc/contracts';
 import { templateShapeHash } from '@opsc/contracts/plan-hash';
 import { BUILTIN_TOOLS_DIR, loadCatalog, type ToolCatalog } from '@opsc/planning';
-import { deriveTemplate, intersect } from './derive-template.js';
+import { codeParams, deriveTemplate, intersect } from './derive-template.js';
 
 let catalog: ToolCatalog;
 const lookup = (name: string) => catalog.get(name);
@@ -110,6 +110,33 @@ describe('deriveTemplate', () => {
     expect(t.issues).toEqual([
       { path: 'parameters.0.binds.0.param', message: expect.stringMatching(/script parameter/) },
     ]);
+  });
+
+  it("refuses a parameter that fills what a target runs: a command's program or arguments, a database query", () => {
+    const commands = PlanDraft.parse({
+      name: 'c',
+      steps: [
+        { id: 'df', tool: 'run-command', params: { program: 'df', args: ['-h'] }, targets: { group: 'web' } },
+        { id: 'q', tool: 'database-query', params: { query: 'SELECT 1' }, targets: { group: 'db' } },
+      ],
+    });
+    const t = deriveTemplate(
+      commands,
+      [
+        { name: 'program', binds: [{ step: 'df', param: 'program' }] },
+        { name: 'args', binds: [{ step: 'df', param: 'args' }] },
+        { name: 'query', binds: [{ step: 'q', param: 'query' }] },
+      ],
+      lookup,
+    );
+    expect(t.issues).toEqual(
+      [0, 1, 2].map((i) => ({
+        path: `parameters.${i}.binds.0.param`,
+        message: expect.stringMatching(/is what the target runs: it cannot be a template parameter/),
+      })),
+    );
+    expect([...codeParams(catalog.get('run-command')!)].sort()).toEqual(['args', 'program']);
+    expect([...codeParams(catalog.get('service-restart')!)]).toEqual([]);
   });
 
   it('refuses a plan whose own text reads as a template placeholder', () => {

@@ -28,6 +28,27 @@ export interface DerivedTemplate {
   issues: FieldIssue[];
 }
 
+/** The operation fields that say which program a target runs, with which arguments, or which SQL. */
+const CODE_FIELDS: Record<string, readonly string[]> = { run: ['argv'], command: ['program', 'args'] };
+
+/**
+ * The tool's parameters that fill what a target runs: a command's program or arguments, a local
+ * command, a database query. A value there is code, not data: a run could make it any command.
+ */
+export const codeParams = (tool: ToolDefinition): Set<string> => {
+  const names = new Set<string>();
+  const mentions = (value: unknown) => {
+    for (const m of JSON.stringify(value ?? null).matchAll(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g)) names.add(m[1]!);
+  };
+  for (const action of Object.values(tool.execution) as Record<string, unknown>[]) {
+    if (action.method === 'database') mentions(action.query);
+    if (action.method === 'local-command') mentions([action.command, action.args]);
+    const op = action.operation as Record<string, unknown> | undefined;
+    for (const field of CODE_FIELDS[String(op?.op)] ?? []) mentions(op?.[field]);
+  }
+  return names;
+};
+
 /** A tool parameter's constraints as a template parameter's (without name, binds, default). */
 const fromTool = (p: ToolParam): Omit<TemplateParam, 'name' | 'binds' | 'default' | 'description'> | string => {
   if (p.type === 'script') return 'a script parameter cannot be a template parameter: a run could make it any program';
@@ -113,8 +134,14 @@ export const deriveTemplate = (
         step.targets = paramRef(spec.name);
         description ||= bind.selector === 'group' ? 'The inventory group to act on' : 'The targets to act on';
       } else {
-        const def = tool(step.tool)?.params[bind.param];
-        if (!def) return fail(`binds.${j}.param`, `${step.tool} has no parameter ${bind.param}`);
+        const definition = tool(step.tool);
+        const def = definition?.params[bind.param];
+        if (!definition || !def) return fail(`binds.${j}.param`, `${step.tool} has no parameter ${bind.param}`);
+        if (codeParams(definition).has(bind.param))
+          return fail(
+            `binds.${j}.param`,
+            `${bind.param} of ${step.tool} is what the target runs: it cannot be a template parameter (a run could make it any command)`,
+          );
         const derived = fromTool(def);
         if (typeof derived === 'string') return fail(`binds.${j}.param`, derived);
         here = derived;

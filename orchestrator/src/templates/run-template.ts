@@ -1,4 +1,4 @@
-import { ErrorType, fillTemplatePlan, type FieldIssue, type JobOrigin } from '@opsc/contracts';
+import { ErrorType, fillTemplatePlan, riskWithin, type FieldIssue, type JobOrigin } from '@opsc/contracts';
 import { templateShapeHash } from '@opsc/contracts/plan-hash';
 import { recordAudit } from '../audit.js';
 import { DomainError, InvalidInput } from '../errors.js';
@@ -65,6 +65,13 @@ const applyPreApproval = async (
 ): Promise<TemplateRunResult['preApproval']> => {
   const live = await livePreApproval(deps.pool, v.id);
   if (!live) return { applied: false, reason: `version ${v.version} is not pre-approved` };
+  // What was pre-approved is the version at its risk: a run whose values make it riskier (a read
+  // that became a change) waits for a person, whatever the shape.
+  if (!riskWithin(job.risk, v.risk))
+    return {
+      applied: false,
+      reason: `this run is ${job.risk}, above the ${v.risk} risk version ${v.version} was pre-approved at`,
+    };
   if (
     live.shape_hash !== v.shape_hash ||
     templateShapeHash({ plan: v.plan, parameters: v.parameters }) !== v.shape_hash
@@ -126,11 +133,14 @@ export const runTemplate = async (
 ): Promise<TemplateRunResult> => {
   const template = await templateOf(deps.pool, caller.tenantId, templateId);
   const v = await versionOf(deps.pool, template.id, request.version);
-  if (!atLeast(caller.role, v.run_role))
-    throw new DomainError(
-      ErrorType.Forbidden,
-      `running template "${template.name}" needs the ${v.run_role} role; you are ${caller.role}`,
-    );
+  // An older version runs under the latest version's role too: raising the role closes every version.
+  const latest = request.version === undefined ? v : await versionOf(deps.pool, template.id, undefined);
+  for (const role of new Set([v.run_role, latest.run_role]))
+    if (!atLeast(caller.role, role))
+      throw new DomainError(
+        ErrorType.Forbidden,
+        `running template "${template.name}" needs the ${role} role; you are ${caller.role}`,
+      );
   const filled = fillTemplatePlan(v.plan, v.parameters, request.params);
   if (!filled.draft) throw new InvalidInput('the parameters do not fit the template', filled.issues);
   const draft = filled.draft as { policies?: Record<string, unknown> };

@@ -12,6 +12,7 @@ import type {
   TemplateVersionView,
 } from '@opsc/contracts/api';
 import { recordAudit } from '../audit.js';
+import { atLeast } from '../identity/roles.js';
 import { Conflict, DomainError, InvalidPlan } from '../errors.js';
 import type { Caller, JobDeps } from '../jobs/deps.js';
 import { tenantSettings } from '../jobs/job-store.js';
@@ -156,6 +157,18 @@ export const createTemplate = async (deps: Deps, caller: Caller, body: CreateTem
   return templateOf(deps.pool, caller.tenantId, id);
 };
 
+/**
+ * Who may change a template (a new version, a delete): its author or an admin. Others' edits would
+ * change what the author's triggers and schedules run, in the author's name.
+ */
+const mayChange = (caller: Caller, t: TemplateRow, what: string): void => {
+  if (caller.username !== t.created_by && !atLeast(caller.role, 'admin'))
+    throw new DomainError(
+      ErrorType.Forbidden,
+      `only its author (${t.created_by}) or an admin may ${what} template "${t.name}"`,
+    );
+};
+
 /** Any edit: a new version; the template's pre-approval is voided in the same transaction. */
 export const newTemplateVersion = async (
   deps: Deps,
@@ -164,6 +177,7 @@ export const newTemplateVersion = async (
   body: NewTemplateVersionBody,
 ): Promise<TemplateRow> => {
   const t = await templateOf(deps.pool, caller.tenantId, id);
+  mayChange(caller, t, 'edit');
   const content = await contentOf(deps, caller, body);
   await inTransaction(deps.pool, async (db) => {
     await templateOf(db, caller.tenantId, t.id);
@@ -187,6 +201,7 @@ export const newTemplateVersion = async (
 export const deleteTemplate = async (deps: Pick<JobDeps, 'pool'>, caller: Caller, id: string): Promise<void> => {
   await inTransaction(deps.pool, async (db) => {
     const t = await templateOf(db, caller.tenantId, id);
+    mayChange(caller, t, 'delete');
     await db.query('UPDATE templates SET deleted_at = now() WHERE id = $1', [t.id]);
     const voided = await voidPreApprovals(db, t.id, `template deleted by ${caller.username}`);
     await recordAudit(db, {

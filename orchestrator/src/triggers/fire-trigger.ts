@@ -113,12 +113,13 @@ export const fireTrigger = async (deps: JobDeps, t: TriggerRow, delivery: Delive
         throw new ReplayRefused();
       }
     }
-    if (!t.enabled) throw await refuse(ErrorType.Forbidden, 'the trigger is disabled');
+    // A refused delivery's signature is taken too: replayed once the trigger is enabled again, it is refused.
+    if (!t.enabled) throw await refuse(ErrorType.Forbidden, 'the trigger is disabled', undefined, key);
     const owner = (
       await db.query<{ role: Role; disabled: boolean }>('SELECT role, disabled FROM users WHERE id = $1', [t.owner_id])
     ).rows[0];
     if (!owner || owner.disabled)
-      throw await refuse(ErrorType.Forbidden, `the trigger's owner ${t.owner_username} is disabled`);
+      throw await refuse(ErrorType.Forbidden, `the trigger's owner ${t.owner_username} is disabled`, undefined, key);
 
     let mapping: TriggerMapping = t.mapping;
     let view = delivery.payload;
