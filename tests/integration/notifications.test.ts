@@ -6,12 +6,14 @@ import { allowEgress, eventually, expectAnswer, requestJson, waitForJob } from '
 import { HttpReceiver, SmtpServer } from '../support/notify-receivers.js';
 import { control, type Created } from '../support/rollout.js';
 import { registerTestSecrets } from '../support/secret-registry.js';
-import { createTestStack, type RunningExecutor, type TestStack } from '../support/stack.js';
+import { slowThenEcho } from '../support/plans.js';
+import { createTestStack, type RunningExecutor, type RunningOrchestrator, type TestStack } from '../support/stack.js';
 
 // Issue 19, notifications: each event on each kind of channel, against real receivers started here
 // (an HTTP receiver checking the webhook's HMAC and Slack's payload; aiosmtpd with STARTTLS and AUTH).
 let stack: TestStack;
 let apiUrl: string;
+let orchestrator: RunningOrchestrator;
 let executor: RunningExecutor;
 let receiver: HttpReceiver;
 let smtp: SmtpServer;
@@ -100,7 +102,8 @@ beforeAll(async () => {
     WRONG_PASSWORD,
   ]);
   stack = await createTestStack('notify');
-  apiUrl = (await stack.startOrchestrator()).apiUrl;
+  orchestrator = await stack.startOrchestrator();
+  apiUrl = orchestrator.apiUrl;
   executor = await stack.startExecutor();
   admin = await stack.createUser('admin', { username: 'ada-admin' });
   approver = await stack.createUser('approver', { username: 'alice-approver' });
@@ -292,6 +295,78 @@ describe('a job notifies its channels', () => {
     expect(webhooksFor(eventId)).toHaveLength(1);
     expect(slacksFor(eventId)).toHaveLength(1);
     expect(mailsFor(eventId)).toHaveLength(1);
+  });
+
+  it('an orchestrator killed while a delivery is in flight and while one is due: each delivered once, the job not held', async () => {
+    /** The deliveries of an event as the executor recorded them (read straight from the database: the API may be down). */
+    const deliveries = async (eventId: string) =>
+      (
+        await stack.pool.query<{ status: string }>('SELECT status FROM notification_deliveries WHERE event_id = $1', [
+          eventId,
+        ])
+      ).rows;
+    const killOrchestrator = async () => {
+      orchestrator.service.kill('SIGKILL');
+      await orchestrator.service.exited;
+    };
+    const restartOrchestrator = async () => {
+      orchestrator = await stack.startOrchestrator();
+      apiUrl = orchestrator.apiUrl;
+    };
+    const allDelivered = (eventId: string) =>
+      eventually(
+        async () => {
+          const rows = await deliveries(eventId);
+          return rows.length === 3 && rows.every((r) => r.status === 'delivered') ? rows : undefined;
+        },
+        90_000,
+        `${eventId} delivered on every channel`,
+      );
+
+    // 1. In flight: "approval needed" reaches the receiver, which holds it; the orchestrator dies.
+    receiver.hold = true;
+    const arrivals = receiver.arrivals;
+    const job = await submit({ ...slowThenEcho('notify orchestrator crash', 3), policies: { approvalRequired: true } });
+    expect(job.approvalRequired).toBe(true);
+    const approvalId = `notify-${job.id}-approval_needed-1`;
+    await eventually(async () => (receiver.arrivals > arrivals ? true : undefined), 30_000, 'a delivery in flight');
+    await killOrchestrator();
+    // The held attempt is cut off; Temporal retries it on the executor with no orchestrator running.
+    receiver.release();
+    await allDelivered(approvalId);
+    await restartOrchestrator();
+    // The notification's workflow ends once an orchestrator runs it again, every channel delivered.
+    const approvalOutcome = (await stack.client.workflow.getHandle(approvalId).result()) as {
+      channels: { status: string }[];
+    };
+    expect(approvalOutcome.channels.map((c) => c.status)).toEqual(['delivered', 'delivered', 'delivered']);
+
+    // 2. Due: the orchestrator dies while the job's slow step runs; the job's end (and its
+    // "finished") comes after the restart.
+    expect((await control(apiUrl, approver.token, job.id, 'approve', { planHash: job.planHash })).status).toBe(200);
+    await eventually(
+      async () => {
+        const pending = (await stack.client.workflow.getHandle(job.id).describe()).raw.pendingActivities ?? [];
+        return pending.some((a) => a.activityType?.name === 'runLocalCommand' && a.state === 2) ? true : undefined;
+      },
+      30_000,
+      'the slow step to run',
+    );
+    await killOrchestrator();
+    const finishedId = `notify-${job.id}-finished-1`;
+    await restartOrchestrator();
+    await waitStatus(job.id, 'completed', 90_000);
+    await allDelivered(finishedId);
+
+    for (const id of [approvalId, finishedId]) {
+      expect(webhooksFor(id), id).toHaveLength(1);
+      expect(slacksFor(id), id).toHaveLength(1);
+      expect(mailsFor(id), id).toHaveLength(1);
+    }
+    const listed = await notificationsOf(job.id);
+    expect(listed.map((n) => `${n.event}/${n.channel}/${n.status}`).sort()).toEqual(
+      ['approval_needed', 'finished'].flatMap((e) => ['chat', 'mail', 'web'].map((c) => `${e}/${c}/delivered`)).sort(),
+    );
   });
 
   it('a wrong SMTP password fails for good, with a clear error and no secret on the job', async () => {
