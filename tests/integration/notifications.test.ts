@@ -1,7 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TaskQueue } from '@opsc/contracts';
+import { TaskQueue, notificationContext } from '@opsc/contracts';
+import { SealedSecret } from '@opsc/contracts/sealing';
+import { createKeyring, openSecret, type Keyring } from '@opsc/activities/vault';
 import { JobNotificationList, NotificationChannelList, NotificationTestAnswer } from '@opsc/contracts/api';
+import { runCli } from '../support/cli.js';
 import { allowEgress, eventually, expectAnswer, requestJson, waitForJob } from '../support/api.js';
 import { HttpReceiver, SmtpServer } from '../support/notify-receivers.js';
 import { control, type Created } from '../support/rollout.js';
@@ -437,5 +444,108 @@ describe('a notification workflow started straight in Temporal', () => {
     const forged = [`notify-${jobId}-job_failed-1`, `notify-test-${asked}`];
     expect(receiver.answered.filter((r) => forged.some((id) => JSON.stringify(r.body).includes(id)))).toEqual([]);
     expect(smtp.mails.filter((m) => forged.some((id) => m.data.includes(id)))).toEqual([]);
+  });
+});
+
+describe('a vault key rotation', () => {
+  const sealedSecrets = async () =>
+    (
+      await stack.pool.query<{ name: string; tenant_id: string; channel_id: string; key_id: string; sealed: unknown }>(
+        `SELECT c.name, c.tenant_id, s.channel_id, s.key_id, s.sealed
+           FROM notification_channel_secrets s JOIN notification_channels c ON c.id = s.channel_id ORDER BY c.name`,
+      )
+    ).rows;
+  const opens = (keyring: Keyring, row: Awaited<ReturnType<typeof sealedSecrets>>[number]) =>
+    JSON.parse(
+      openSecret(SealedSecret.parse(row.sealed), keyring, notificationContext(row.tenant_id, row.channel_id)),
+    ) as Record<string, unknown>;
+  const publishedKeys = async () =>
+    (await stack.pool.query('SELECT key_id, retired_at IS NOT NULL AS retired FROM vault_keys ORDER BY created_at'))
+      .rows;
+
+  it("re-wraps the channels' secrets with the credentials', all or nothing; deliveries work with the new key alone", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'opsc-rotate-notify-'));
+    const newKeyFile = path.join(dir, 'next.pem');
+    const cli = (args: string[]) =>
+      runCli('executor-worker/dist/vault-cli.js', args, {
+        PATH: process.env.PATH,
+        DATABASE_URL: stack.roleUrls.executor,
+        OPSC_VAULT_KEY_FILE: stack.vaultKeyFile,
+      });
+    expect((await cli(['generate-key', newKeyFile])).status).toBe(0);
+    const nextPem = readFileSync(newKeyFile, 'utf8');
+    registerTestSecrets(
+      'the rotated vault key of notifications.test',
+      nextPem.split('\n').filter((l) => l && !l.startsWith('-----')),
+    );
+    const next = createKeyring([nextPem]);
+    const old = createKeyring([readFileSync(stack.vaultKeyFile, 'utf8')]);
+    const keysBefore = await publishedKeys();
+    expect(keysBefore).toEqual([{ key_id: old.current.keyId, retired: false }]);
+
+    // A channel whose sealed secret cannot be opened (another channel's, bound to that one's id):
+    // the rotation fails as a whole, nothing re-wrapped, no key retired.
+    const spare = await api('/api/notifications/channels', {
+      body: {
+        kind: 'webhook',
+        name: 'spare',
+        url: receiver.url('/spare'),
+        secret: `spare-${randomBytes(8).toString('hex')}`,
+      },
+    });
+    expect(spare.status, JSON.stringify(spare.body)).toBe(201);
+    await stack.pool.query(
+      `UPDATE notification_channel_secrets SET sealed = (SELECT s.sealed FROM notification_channel_secrets s
+          JOIN notification_channels c ON c.id = s.channel_id WHERE c.name = 'web')
+        WHERE channel_id = (SELECT id FROM notification_channels WHERE name = 'spare')`,
+    );
+    const before = await sealedSecrets();
+    const failed = await cli(['rotate', '--new-key-file', newKeyFile]);
+    expect(failed.status).not.toBe(0);
+    expect(failed.stderr).toContain('spare');
+    expect(await publishedKeys()).toEqual(keysBefore);
+    expect(await sealedSecrets()).toEqual(before);
+    expect((await stack.pool.query(`SELECT 1 FROM audit_log WHERE action = 'vault.rotate'`)).rowCount).toBe(0);
+
+    expect((await api('/api/notifications/channels/spare', { method: 'DELETE' })).status).toBe(204);
+    const rotated = await cli(['rotate', '--new-key-file', newKeyFile]);
+    expect(rotated.status, rotated.stderr).toBe(0);
+    const channels = await sealedSecrets();
+    expect(channels.map((c) => c.name)).toEqual(before.map((c) => c.name).filter((n) => n !== 'spare'));
+    expect(rotated.stdout).toContain(`${channels.length} secrets re-wrapped`);
+    expect(await publishedKeys()).toEqual([
+      { key_id: old.current.keyId, retired: true },
+      { key_id: next.current.keyId, retired: false },
+    ]);
+    for (const row of channels) {
+      expect(row.key_id, row.name).toBe(next.current.keyId);
+      expect(() => opens(old, row), row.name).toThrow();
+    }
+    expect(
+      opens(
+        next,
+        channels.find((c) => c.name === 'web')!,
+      ),
+    ).toMatchObject({ secret: SIGNING_SECRET });
+    expect(
+      opens(
+        next,
+        channels.find((c) => c.name === 'mail')!,
+      ),
+    ).toMatchObject({ password: SMTP_PASSWORD });
+
+    // An executor holding the new key alone delivers on every channel.
+    await executor.service.stop();
+    executor = await stack.startExecutor({ OPSC_VAULT_KEY_FILE: newKeyFile });
+    for (const name of ['web', 'chat', 'mail']) {
+      const { status, body } = await api<NotificationTestAnswer>(`/api/notifications/channels/${name}/test`, {
+        body: {},
+      });
+      expect(status).toBe(200);
+      expect(expectAnswer(NotificationTestAnswer, body, 'POST .../test'), name).toMatchObject({
+        status: 'delivered',
+        error: null,
+      });
+    }
   });
 });
