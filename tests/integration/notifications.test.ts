@@ -7,7 +7,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TaskQueue, notificationContext } from '@opsc/contracts';
 import { SealedSecret } from '@opsc/contracts/sealing';
 import { createKeyring, openSecret, type Keyring } from '@opsc/activities/vault';
-import { JobNotificationList, NotificationChannelList, NotificationTestAnswer } from '@opsc/contracts/api';
+import {
+  JobNotificationList,
+  NotificationChannelList,
+  NotificationTestAnswer,
+  TemplateDetail,
+  TemplateRun,
+} from '@opsc/contracts/api';
 import { runCli } from '../support/cli.js';
 import { allowEgress, eventually, expectAnswer, requestJson, waitForJob } from '../support/api.js';
 import { HttpReceiver, SmtpServer } from '../support/notify-receivers.js';
@@ -413,6 +419,62 @@ describe('a job notifies its channels', () => {
       'the other channels',
     );
     expect(good).toHaveLength(3);
+  });
+});
+
+describe("a template's own subscriptions", () => {
+  it("override the tenant's for the template's runs only: its channel hears them, the default does not", async () => {
+    const team = await api('/api/notifications/channels', {
+      body: { kind: 'webhook', name: 'team', url: receiver.url('/team'), secret: SIGNING_SECRET },
+    });
+    expect(team.status, JSON.stringify(team.body)).toBe(201);
+    const created = await api<TemplateDetail>('/api/templates', {
+      body: {
+        name: 'Notify pause',
+        draft: { name: 'pause', steps: [{ id: 'pause', tool: 'wait', params: { seconds: 1 } }] },
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const template = expectAnswer(TemplateDetail, created.body, 'POST /api/templates');
+    await subscribe([
+      ...everyEvent(['web', 'chat', 'mail']),
+      ...['finished', 'job_failed'].map((event) => ({ channel: 'team', event, templateId: template.id })),
+    ]);
+    /** Which channels a job's "finished" went to, by name, once its notification workflow ended. */
+    const heardBy = async (jobId: string) => {
+      const eventId = `notify-${jobId}-finished-1`;
+      const outcome = (await stack.client.workflow.getHandle(eventId).result()) as {
+        channels: { channelId: string; status: string }[];
+      };
+      const { rows } = await stack.pool.query<{ id: string; name: string }>(
+        'SELECT id, name FROM notification_channels WHERE id = ANY($1)',
+        [outcome.channels.map((c) => c.channelId)],
+      );
+      const names = new Map(rows.map((r) => [r.id, r.name]));
+      return outcome.channels.map((c) => `${names.get(c.channelId)}/${c.status}`).sort();
+    };
+
+    const ran = await api<TemplateRun>(`/api/templates/${template.id}/run`, { body: { params: {} } });
+    expect(ran.status, JSON.stringify(ran.body)).toBe(201);
+    const run = expectAnswer(TemplateRun, ran.body, 'POST /api/templates/:id/run');
+    expect(run.job.approvalRequired).toBe(false);
+    await waitStatus(run.job.id, 'completed');
+    const fromTemplate = `notify-${run.job.id}-finished-1`;
+    expect(await heardBy(run.job.id)).toEqual(['team/delivered']);
+    expect(receiver.answered.filter((r) => r.path === '/team' && r.eventId === fromTemplate)).toHaveLength(1);
+    expect(webhooksFor(fromTemplate)).toEqual([]);
+    expect(slacksFor(fromTemplate)).toEqual([]);
+    expect(mailsFor(fromTemplate)).toEqual([]);
+    expect((await notificationsOf(run.job.id)).map((n) => `${n.event}/${n.channel}/${n.status}`)).toEqual([
+      'finished/team/delivered',
+    ]);
+
+    // A job submitted by hand keeps the tenant's default.
+    const manual = await runQuick('notify by hand');
+    expect(await heardBy(manual)).toEqual(['chat/delivered', 'mail/delivered', 'web/delivered']);
+    const byHand = `notify-${manual}-finished-1`;
+    expect(receiver.answered.filter((r) => r.path === '/team' && r.eventId === byHand)).toEqual([]);
+    expect(webhooksFor(byHand)).toHaveLength(1);
   });
 });
 
