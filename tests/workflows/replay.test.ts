@@ -7,7 +7,7 @@ import { historyFromJson } from '../support/history-json.js';
 import './support/quiet-runtime.js';
 
 /**
- * Replays the stored histories of real jobs (tests/histories/, recorded from the integration suite by
+ * Replays the stored histories of real jobs and their notifications (tests/histories/, recorded from the integration suite by
  * scripts/record-histories.sh) with the current workflow code. A change that would make a job
  * already running in production fail its next workflow task (a command added, removed, reordered)
  * fails here. See docs/workflow-versioning.md.
@@ -15,17 +15,24 @@ import './support/quiet-runtime.js';
 
 const DIR = path.join(REPO_ROOT, 'tests', 'histories');
 
-/** The kinds a recording must keep: each drives the workflow down a different path. */
+/** The kinds a recording must keep (`runJob`, `notifyJob` and `notifyTest` runs): each drives a workflow down a different path. */
 const REQUIRED = [
   'approval-timed-out',
   'approved-completed',
   'cancelled',
+  'check-mode',
   'continued-as-new',
   'continued-run',
   'decided-continue',
   'decided-rollback',
+  'notify-job-delivered',
+  'notify-job-failed-channel',
+  'notify-job-retried',
+  'notify-test-delivered',
   'rejected',
+  'retry-job',
   'target-rolled-back',
+  'template-pre-approved',
 ];
 
 /** The recordings (`<date>-<commit>` folders), oldest first. */
