@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -35,12 +36,23 @@ const REQUIRED = [
   'template-pre-approved',
 ];
 
-/** The recordings (`<date>-<commit>` folders), oldest first. */
+/** When a recording's commit was made (0 when git does not know it): orders recordings of one day. */
+const commitTime = (folder: string): number => {
+  const commit = folder.slice('YYYY-MM-DD-'.length);
+  try {
+    return Number(execFileSync('git', ['log', '-1', '--format=%ct', commit], { cwd: REPO_ROOT, encoding: 'utf8' }));
+  } catch {
+    return 0;
+  }
+};
+
+/** The recordings (`<date>-<commit>` folders), oldest first: by date, then by their commit's time (not its hash). */
 const recordings = async (): Promise<string[]> =>
   (await readdir(DIR, { withFileTypes: true }))
     .filter((e) => e.isDirectory())
-    .map((e) => e.name)
-    .sort();
+    .map((e) => ({ name: e.name, day: e.name.slice(0, 10), at: commitTime(e.name) }))
+    .sort((a, b) => a.day.localeCompare(b.day) || a.at - b.at || a.name.localeCompare(b.name))
+    .map((r) => r.name);
 
 /** Every stored history, as `<recording>/<kind>.json`. */
 const stored = async (): Promise<string[]> => {
