@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Records workflow histories for the replay test (tests/workflows/replay.test.ts): runs the
 # integration files given (by default rollout.test.ts, whose jobs are approved, rejected, timed out,
-# decided, paused, rolled back, cancelled and continued as new) and saves one closed `runJob` history
-# of each kind in tests/histories/<UTC date>-<commit>/. Earlier recordings stay until
+# decided, paused, rolled back, cancelled and continued as new) and saves one closed history of each
+# kind (`runJob`, `notifyJob`, `notifyTest`; tests/support/record-histories.ts) in
+# tests/histories/<UTC date>-<commit>/, replacing a recording of the same date and commit: give every
+# file a recording needs in one run (docs/workflow-versioning.md). Earlier recordings stay until
 # docs/workflow-versioning.md says they may go.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -31,11 +31,8 @@ const main = async () => {
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 2 });
   try {
     const both = { current: next, byId: new Map([...current.byId, [next.keyId, next]]) };
+    // One transaction: every secret re-wrapped and audited, or nothing changed.
     const { rewrapped } = await rotateVaultKey(pool, both, next);
-    await pool.query(
-      `INSERT INTO audit_log (actor, action, object_type, object_id, details) VALUES ('executor', 'vault.rotate', 'vault_key', $1, $2)`,
-      [next.keyId, JSON.stringify({ rewrapped })],
-    );
     process.stdout.write(`vault key is now ${next.keyId}; ${rewrapped} secrets re-wrapped\n`);
   } finally {
     await pool.end();

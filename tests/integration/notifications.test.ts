@@ -1,17 +1,32 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TaskQueue } from '@opsc/contracts';
-import { JobNotificationList, NotificationChannelList, NotificationTestAnswer } from '@opsc/contracts/api';
+import { TaskQueue, notificationContext } from '@opsc/contracts';
+import { SealedSecret } from '@opsc/contracts/sealing';
+import { createKeyring, openSecret, type Keyring } from '@opsc/activities/vault';
+import {
+  JobNotificationList,
+  NotificationChannelList,
+  NotificationTestAnswer,
+  TemplateDetail,
+  TemplateRun,
+} from '@opsc/contracts/api';
+import { runCli } from '../support/cli.js';
 import { allowEgress, eventually, expectAnswer, requestJson, waitForJob } from '../support/api.js';
 import { HttpReceiver, SmtpServer } from '../support/notify-receivers.js';
 import { control, type Created } from '../support/rollout.js';
 import { registerTestSecrets } from '../support/secret-registry.js';
-import { createTestStack, type RunningExecutor, type TestStack } from '../support/stack.js';
+import { slowThenEcho } from '../support/plans.js';
+import { createTestStack, type RunningExecutor, type RunningOrchestrator, type TestStack } from '../support/stack.js';
 
 // Issue 19, notifications: each event on each kind of channel, against real receivers started here
 // (an HTTP receiver checking the webhook's HMAC and Slack's payload; aiosmtpd with STARTTLS and AUTH).
 let stack: TestStack;
 let apiUrl: string;
+let orchestrator: RunningOrchestrator;
 let executor: RunningExecutor;
 let receiver: HttpReceiver;
 let smtp: SmtpServer;
@@ -100,7 +115,8 @@ beforeAll(async () => {
     WRONG_PASSWORD,
   ]);
   stack = await createTestStack('notify');
-  apiUrl = (await stack.startOrchestrator()).apiUrl;
+  orchestrator = await stack.startOrchestrator();
+  apiUrl = orchestrator.apiUrl;
   executor = await stack.startExecutor();
   admin = await stack.createUser('admin', { username: 'ada-admin' });
   approver = await stack.createUser('approver', { username: 'alice-approver' });
@@ -294,6 +310,78 @@ describe('a job notifies its channels', () => {
     expect(mailsFor(eventId)).toHaveLength(1);
   });
 
+  it('an orchestrator killed while a delivery is in flight and while one is due: each delivered once, the job not held', async () => {
+    /** The deliveries of an event as the executor recorded them (read straight from the database: the API may be down). */
+    const deliveries = async (eventId: string) =>
+      (
+        await stack.pool.query<{ status: string }>('SELECT status FROM notification_deliveries WHERE event_id = $1', [
+          eventId,
+        ])
+      ).rows;
+    const killOrchestrator = async () => {
+      orchestrator.service.kill('SIGKILL');
+      await orchestrator.service.exited;
+    };
+    const restartOrchestrator = async () => {
+      orchestrator = await stack.startOrchestrator();
+      apiUrl = orchestrator.apiUrl;
+    };
+    const allDelivered = (eventId: string) =>
+      eventually(
+        async () => {
+          const rows = await deliveries(eventId);
+          return rows.length === 3 && rows.every((r) => r.status === 'delivered') ? rows : undefined;
+        },
+        90_000,
+        `${eventId} delivered on every channel`,
+      );
+
+    // 1. In flight: "approval needed" reaches the receiver, which holds it; the orchestrator dies.
+    receiver.hold = true;
+    const arrivals = receiver.arrivals;
+    const job = await submit({ ...slowThenEcho('notify orchestrator crash', 3), policies: { approvalRequired: true } });
+    expect(job.approvalRequired).toBe(true);
+    const approvalId = `notify-${job.id}-approval_needed-1`;
+    await eventually(async () => (receiver.arrivals > arrivals ? true : undefined), 30_000, 'a delivery in flight');
+    await killOrchestrator();
+    // The held attempt is cut off; Temporal retries it on the executor with no orchestrator running.
+    receiver.release();
+    await allDelivered(approvalId);
+    await restartOrchestrator();
+    // The notification's workflow ends once an orchestrator runs it again, every channel delivered.
+    const approvalOutcome = (await stack.client.workflow.getHandle(approvalId).result()) as {
+      channels: { status: string }[];
+    };
+    expect(approvalOutcome.channels.map((c) => c.status)).toEqual(['delivered', 'delivered', 'delivered']);
+
+    // 2. Due: the orchestrator dies while the job's slow step runs; the job's end (and its
+    // "finished") comes after the restart.
+    expect((await control(apiUrl, approver.token, job.id, 'approve', { planHash: job.planHash })).status).toBe(200);
+    await eventually(
+      async () => {
+        const pending = (await stack.client.workflow.getHandle(job.id).describe()).raw.pendingActivities ?? [];
+        return pending.some((a) => a.activityType?.name === 'runLocalCommand' && a.state === 2) ? true : undefined;
+      },
+      30_000,
+      'the slow step to run',
+    );
+    await killOrchestrator();
+    const finishedId = `notify-${job.id}-finished-1`;
+    await restartOrchestrator();
+    await waitStatus(job.id, 'completed', 90_000);
+    await allDelivered(finishedId);
+
+    for (const id of [approvalId, finishedId]) {
+      expect(webhooksFor(id), id).toHaveLength(1);
+      expect(slacksFor(id), id).toHaveLength(1);
+      expect(mailsFor(id), id).toHaveLength(1);
+    }
+    const listed = await notificationsOf(job.id);
+    expect(listed.map((n) => `${n.event}/${n.channel}/${n.status}`).sort()).toEqual(
+      ['approval_needed', 'finished'].flatMap((e) => ['chat', 'mail', 'web'].map((c) => `${e}/${c}/delivered`)).sort(),
+    );
+  });
+
   it('a wrong SMTP password fails for good, with a clear error and no secret on the job', async () => {
     const res = await api('/api/notifications/channels', {
       body: {
@@ -334,6 +422,62 @@ describe('a job notifies its channels', () => {
   });
 });
 
+describe("a template's own subscriptions", () => {
+  it("override the tenant's for the template's runs only: its channel hears them, the default does not", async () => {
+    const team = await api('/api/notifications/channels', {
+      body: { kind: 'webhook', name: 'team', url: receiver.url('/team'), secret: SIGNING_SECRET },
+    });
+    expect(team.status, JSON.stringify(team.body)).toBe(201);
+    const created = await api<TemplateDetail>('/api/templates', {
+      body: {
+        name: 'Notify pause',
+        draft: { name: 'pause', steps: [{ id: 'pause', tool: 'wait', params: { seconds: 1 } }] },
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const template = expectAnswer(TemplateDetail, created.body, 'POST /api/templates');
+    await subscribe([
+      ...everyEvent(['web', 'chat', 'mail']),
+      ...['finished', 'job_failed'].map((event) => ({ channel: 'team', event, templateId: template.id })),
+    ]);
+    /** Which channels a job's "finished" went to, by name, once its notification workflow ended. */
+    const heardBy = async (jobId: string) => {
+      const eventId = `notify-${jobId}-finished-1`;
+      const outcome = (await stack.client.workflow.getHandle(eventId).result()) as {
+        channels: { channelId: string; status: string }[];
+      };
+      const { rows } = await stack.pool.query<{ id: string; name: string }>(
+        'SELECT id, name FROM notification_channels WHERE id = ANY($1)',
+        [outcome.channels.map((c) => c.channelId)],
+      );
+      const names = new Map(rows.map((r) => [r.id, r.name]));
+      return outcome.channels.map((c) => `${names.get(c.channelId)}/${c.status}`).sort();
+    };
+
+    const ran = await api<TemplateRun>(`/api/templates/${template.id}/run`, { body: { params: {} } });
+    expect(ran.status, JSON.stringify(ran.body)).toBe(201);
+    const run = expectAnswer(TemplateRun, ran.body, 'POST /api/templates/:id/run');
+    expect(run.job.approvalRequired).toBe(false);
+    await waitStatus(run.job.id, 'completed');
+    const fromTemplate = `notify-${run.job.id}-finished-1`;
+    expect(await heardBy(run.job.id)).toEqual(['team/delivered']);
+    expect(receiver.answered.filter((r) => r.path === '/team' && r.eventId === fromTemplate)).toHaveLength(1);
+    expect(webhooksFor(fromTemplate)).toEqual([]);
+    expect(slacksFor(fromTemplate)).toEqual([]);
+    expect(mailsFor(fromTemplate)).toEqual([]);
+    expect((await notificationsOf(run.job.id)).map((n) => `${n.event}/${n.channel}/${n.status}`)).toEqual([
+      'finished/team/delivered',
+    ]);
+
+    // A job submitted by hand keeps the tenant's default.
+    const manual = await runQuick('notify by hand');
+    expect(await heardBy(manual)).toEqual(['chat/delivered', 'mail/delivered', 'web/delivered']);
+    const byHand = `notify-${manual}-finished-1`;
+    expect(receiver.answered.filter((r) => r.path === '/team' && r.eventId === byHand)).toEqual([]);
+    expect(webhooksFor(byHand)).toHaveLength(1);
+  });
+});
+
 describe('a notification workflow started straight in Temporal', () => {
   it('is refused by the executor: an event the job did not have, a test nobody asked for, another id', async () => {
     const jobId = await runQuick('notify forged');
@@ -362,5 +506,108 @@ describe('a notification workflow started straight in Temporal', () => {
     const forged = [`notify-${jobId}-job_failed-1`, `notify-test-${asked}`];
     expect(receiver.answered.filter((r) => forged.some((id) => JSON.stringify(r.body).includes(id)))).toEqual([]);
     expect(smtp.mails.filter((m) => forged.some((id) => m.data.includes(id)))).toEqual([]);
+  });
+});
+
+describe('a vault key rotation', () => {
+  const sealedSecrets = async () =>
+    (
+      await stack.pool.query<{ name: string; tenant_id: string; channel_id: string; key_id: string; sealed: unknown }>(
+        `SELECT c.name, c.tenant_id, s.channel_id, s.key_id, s.sealed
+           FROM notification_channel_secrets s JOIN notification_channels c ON c.id = s.channel_id ORDER BY c.name`,
+      )
+    ).rows;
+  const opens = (keyring: Keyring, row: Awaited<ReturnType<typeof sealedSecrets>>[number]) =>
+    JSON.parse(
+      openSecret(SealedSecret.parse(row.sealed), keyring, notificationContext(row.tenant_id, row.channel_id)),
+    ) as Record<string, unknown>;
+  const publishedKeys = async () =>
+    (await stack.pool.query('SELECT key_id, retired_at IS NOT NULL AS retired FROM vault_keys ORDER BY created_at'))
+      .rows;
+
+  it("re-wraps the channels' secrets with the credentials', all or nothing; deliveries work with the new key alone", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'opsc-rotate-notify-'));
+    const newKeyFile = path.join(dir, 'next.pem');
+    const cli = (args: string[]) =>
+      runCli('executor-worker/dist/vault-cli.js', args, {
+        PATH: process.env.PATH,
+        DATABASE_URL: stack.roleUrls.executor,
+        OPSC_VAULT_KEY_FILE: stack.vaultKeyFile,
+      });
+    expect((await cli(['generate-key', newKeyFile])).status).toBe(0);
+    const nextPem = readFileSync(newKeyFile, 'utf8');
+    registerTestSecrets(
+      'the rotated vault key of notifications.test',
+      nextPem.split('\n').filter((l) => l && !l.startsWith('-----')),
+    );
+    const next = createKeyring([nextPem]);
+    const old = createKeyring([readFileSync(stack.vaultKeyFile, 'utf8')]);
+    const keysBefore = await publishedKeys();
+    expect(keysBefore).toEqual([{ key_id: old.current.keyId, retired: false }]);
+
+    // A channel whose sealed secret cannot be opened (another channel's, bound to that one's id):
+    // the rotation fails as a whole, nothing re-wrapped, no key retired.
+    const spare = await api('/api/notifications/channels', {
+      body: {
+        kind: 'webhook',
+        name: 'spare',
+        url: receiver.url('/spare'),
+        secret: `spare-${randomBytes(8).toString('hex')}`,
+      },
+    });
+    expect(spare.status, JSON.stringify(spare.body)).toBe(201);
+    await stack.pool.query(
+      `UPDATE notification_channel_secrets SET sealed = (SELECT s.sealed FROM notification_channel_secrets s
+          JOIN notification_channels c ON c.id = s.channel_id WHERE c.name = 'web')
+        WHERE channel_id = (SELECT id FROM notification_channels WHERE name = 'spare')`,
+    );
+    const before = await sealedSecrets();
+    const failed = await cli(['rotate', '--new-key-file', newKeyFile]);
+    expect(failed.status).not.toBe(0);
+    expect(failed.stderr).toContain('spare');
+    expect(await publishedKeys()).toEqual(keysBefore);
+    expect(await sealedSecrets()).toEqual(before);
+    expect((await stack.pool.query(`SELECT 1 FROM audit_log WHERE action = 'vault.rotate'`)).rowCount).toBe(0);
+
+    expect((await api('/api/notifications/channels/spare', { method: 'DELETE' })).status).toBe(204);
+    const rotated = await cli(['rotate', '--new-key-file', newKeyFile]);
+    expect(rotated.status, rotated.stderr).toBe(0);
+    const channels = await sealedSecrets();
+    expect(channels.map((c) => c.name)).toEqual(before.map((c) => c.name).filter((n) => n !== 'spare'));
+    expect(rotated.stdout).toContain(`${channels.length} secrets re-wrapped`);
+    expect(await publishedKeys()).toEqual([
+      { key_id: old.current.keyId, retired: true },
+      { key_id: next.current.keyId, retired: false },
+    ]);
+    for (const row of channels) {
+      expect(row.key_id, row.name).toBe(next.current.keyId);
+      expect(() => opens(old, row), row.name).toThrow();
+    }
+    expect(
+      opens(
+        next,
+        channels.find((c) => c.name === 'web')!,
+      ),
+    ).toMatchObject({ secret: SIGNING_SECRET });
+    expect(
+      opens(
+        next,
+        channels.find((c) => c.name === 'mail')!,
+      ),
+    ).toMatchObject({ password: SMTP_PASSWORD });
+
+    // An executor holding the new key alone delivers on every channel.
+    await executor.service.stop();
+    executor = await stack.startExecutor({ OPSC_VAULT_KEY_FILE: newKeyFile });
+    for (const name of ['web', 'chat', 'mail']) {
+      const { status, body } = await api<NotificationTestAnswer>(`/api/notifications/channels/${name}/test`, {
+        body: {},
+      });
+      expect(status).toBe(200);
+      expect(expectAnswer(NotificationTestAnswer, body, 'POST .../test'), name).toMatchObject({
+        status: 'delivered',
+        error: null,
+      });
+    }
   });
 });

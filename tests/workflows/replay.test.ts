@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -7,7 +8,7 @@ import { historyFromJson } from '../support/history-json.js';
 import './support/quiet-runtime.js';
 
 /**
- * Replays the stored histories of real jobs (tests/histories/, recorded from the integration suite by
+ * Replays the stored histories of real jobs and their notifications (tests/histories/, recorded from the integration suite by
  * scripts/record-histories.sh) with the current workflow code. A change that would make a job
  * already running in production fail its next workflow task (a command added, removed, reordered)
  * fails here. See docs/workflow-versioning.md.
@@ -15,25 +16,43 @@ import './support/quiet-runtime.js';
 
 const DIR = path.join(REPO_ROOT, 'tests', 'histories');
 
-/** The kinds a recording must keep: each drives the workflow down a different path. */
+/** The kinds a recording must keep (`runJob`, `notifyJob` and `notifyTest` runs): each drives a workflow down a different path. */
 const REQUIRED = [
   'approval-timed-out',
   'approved-completed',
   'cancelled',
+  'check-mode',
   'continued-as-new',
   'continued-run',
   'decided-continue',
   'decided-rollback',
+  'notify-job-delivered',
+  'notify-job-failed-channel',
+  'notify-job-retried',
+  'notify-test-delivered',
   'rejected',
+  'retry-job',
   'target-rolled-back',
+  'template-pre-approved',
 ];
 
-/** The recordings (`<date>-<commit>` folders), oldest first. */
+/** When a recording's commit was made (0 when git does not know it): orders recordings of one day. */
+const commitTime = (folder: string): number => {
+  const commit = folder.slice('YYYY-MM-DD-'.length);
+  try {
+    return Number(execFileSync('git', ['log', '-1', '--format=%ct', commit], { cwd: REPO_ROOT, encoding: 'utf8' }));
+  } catch {
+    return 0;
+  }
+};
+
+/** The recordings (`<date>-<commit>` folders), oldest first: by date, then by their commit's time (not its hash). */
 const recordings = async (): Promise<string[]> =>
   (await readdir(DIR, { withFileTypes: true }))
     .filter((e) => e.isDirectory())
-    .map((e) => e.name)
-    .sort();
+    .map((e) => ({ name: e.name, day: e.name.slice(0, 10), at: commitTime(e.name) }))
+    .sort((a, b) => a.day.localeCompare(b.day) || a.at - b.at || a.name.localeCompare(b.name))
+    .map((r) => r.name);
 
 /** Every stored history, as `<recording>/<kind>.json`. */
 const stored = async (): Promise<string[]> => {
