@@ -2,7 +2,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import type pg from 'pg';
 import { ErrorType, MAX_RERUNS_PER_STEP, type Plan, type Step } from '@opsc/contracts';
 import type { OutageWait } from './outage/database-outage.js';
-import type { ExecutionRequest } from './job-gate.js';
+
+/** What of an execution request the check reads (see `ExecutionRequest`). */
+interface RerunRequest {
+  jobId: string;
+  target: { id: string; name: string };
+  rerun?: unknown;
+}
 
 /**
  * Re-run n of a step on a target (decide `retry`, docs/retry.md) runs only when the job's record
@@ -16,7 +22,7 @@ export const createRerunCheck = (
   pool: pg.Pool,
   wait: OutageWait,
   refuse: (why: string) => never,
-): ((request: ExecutionRequest, plan: Plan, step: Step) => Promise<void>) => {
+): ((request: RerunRequest, plan: Plan, step: Step) => Promise<void>) => {
   return async (request, plan, step) => {
     const n = request.rerun;
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1 || n > MAX_RERUNS_PER_STEP)
