@@ -148,6 +148,7 @@ const RetryNow = ({
   return (
     <button
       type="button"
+      data-testid="retry-now-button"
       onClick={onRetry}
       disabled={busy}
       title={`Runs step ${retry.stepId} again on ${retry.targets.join(', ')} (retry ${retry.rerun})`}
