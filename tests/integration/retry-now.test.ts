@@ -37,7 +37,7 @@ const draft = (tag: string) => ({
       id: 'two',
       tool: 'run-script',
       params: {
-        script: `echo two >> /tmp/${tag}-two.count; while [ -e ${hold} ]; do sleep 0.2; done; test ! -e /tmp/${tag}-fault`,
+        script: `echo "two on $(hostname)"; echo two >> /tmp/${tag}-two.count; while [ -e ${hold} ]; do sleep 0.2; done; test ! -e /tmp/${tag}-fault`,
       },
       targets: { group: 'Fleet' },
     },
