@@ -65,6 +65,12 @@ describe('retry failed targets now', () => {
       ['decide', 'retry', 1],
       ['decide', 'retry', 2],
     ]);
+    // Each question is announced: the second is notified too, as the job's second wait for a decision.
+    await waitFor(() => job.records.notifications.length >= 3, 'the notifications');
+    expect(job.records.notifications.filter((n) => n.startsWith('awaiting_decision')).sort()).toEqual([
+      'awaiting_decision-1',
+      'awaiting_decision-2',
+    ]);
     // The verdicts say which run they are of.
     expect(
       job.records.verdicts.filter((v) => v.stepId === 'a' && v.target.name === 'web-3').map((v) => v.rerun),

@@ -3,7 +3,7 @@ import type { JobOptions, Plan } from '@opsc/contracts';
 import type { JobState } from './job-state.js';
 import type { RecordsQueue } from './records-queue.js';
 import { notify } from './notify.js';
-import { applyRetry, retryOffer } from './retry-now.js';
+import { applyRetry, questionNumber, retryOffer } from './retry-now.js';
 
 /**
  * How the job fans out over its targets: waves of steps, a sliding window of at most `maxParallel`
@@ -109,8 +109,9 @@ export class FanOut {
         : 'continue or roll back';
     this.state.log(now, 'warn', `${this.data.decision.reason}: waiting for a decision, ${choices}`);
     await this.queue.setStatus('awaiting_decision');
-    // A plan waives its threshold once continued, so a job asks (and notifies) once.
-    await notify(workflowInfo().workflowId, 'awaiting_decision', 1, (m) => this.state.log(new Date(), 'warn', m));
+    // A plan waives its threshold once continued, so a job asks (and notifies) again only after a retry.
+    const n = retry ? questionNumber(this.state, this.phases()) : 1;
+    await notify(workflowInfo().workflowId, 'awaiting_decision', n, (m) => this.state.log(new Date(), 'warn', m));
     const decision = this.data.decision;
     const answered = await condition(
       () => decision.status !== 'pending' || this.data.cancel !== null,

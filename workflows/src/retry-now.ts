@@ -55,6 +55,14 @@ export const applyRetry = (state: JobState, phase: readonly number[], rerun: num
   return failed.length;
 };
 
+/**
+ * Which question of the job this is (its `awaiting_decision` notification's number): every earlier
+ * one was answered retry (continue waives the threshold, roll back ends the steps), and each phase's
+ * highest re-run counts the retries answered there.
+ */
+export const questionNumber = (state: JobState, phases: readonly (readonly number[])[]): number =>
+  1 + phases.reduce((sum, phase) => sum + nextRerun(state, phase) - 1, 0);
+
 /** The re-run a target's next run of a step is (0: its first). */
 export const rerunOf = (state: JobState, step: number, target: number): number =>
   state.data.reruns?.[step]?.[target] ?? 0;
