@@ -12,6 +12,12 @@ export interface ActionContext {
   stepId: string;
   target: TargetRef;
   timeoutSeconds: number;
+  /**
+   * Absent for a step's first run on the target; n for the n-th time an operator chose to run its
+   * failed targets again (decide `retry`). A distinct execution: its own run marker and output
+   * lines, admitted by the executor only for a retry decision on record.
+   */
+  rerun?: number;
 }
 
 /**
@@ -172,6 +178,8 @@ export interface StepVerdict {
   target: TargetRef;
   status: 'succeeded' | 'failed' | 'skipped';
   error?: { type: ErrorType; message: string };
+  /** Which run of the step this verdict is on (decide `retry`); absent for its first run. */
+  rerun?: number;
 }
 
 export interface RecordStepResultsInput {

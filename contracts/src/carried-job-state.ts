@@ -64,6 +64,11 @@ export const CarriedJobState = z.object({
   undo: z.record(z.string().regex(/^\d+$/), z.array(UndoEntry)),
   approval: ApprovalState,
   decision: DecisionState.nullable(),
+  /**
+   * Per step index, per target index: the re-run (decide `retry`) the target's latest run of the
+   * step was. Absent in state handed over by older runs, and while nothing was run again.
+   */
+  reruns: z.record(z.string().regex(/^\d+$/), z.record(z.string().regex(/^\d+$/), z.number().int().min(1))).optional(),
   /** An approver chose to go on past the failure threshold: it is not asked again. */
   thresholdWaived: z.boolean(),
   paused: z.boolean(),

@@ -4,6 +4,13 @@ import { z } from 'zod';
 export const DecisionAction = z.enum(['approve', 'reject', 'pause', 'resume', 'cancel', 'decide']);
 export type DecisionAction = z.infer<typeof DecisionAction>;
 
+/** What a mid-run decision chooses: go on past the failures, roll back, or run the failed targets again. */
+export const DecisionChoice = z.enum(['continue', 'rollback', 'retry']);
+export type DecisionChoice = z.infer<typeof DecisionChoice>;
+
+/** How many times one step's failed targets may be run again inside one run of the job. */
+export const MAX_RERUNS_PER_STEP = 3;
+
 /**
  * A decision as the API recorded it (`job_decisions`), with the actor it authenticated. The
  * workflow acts on this, once an activity has confirmed the row, never on what an update says.
@@ -21,7 +28,14 @@ export interface Decision {
   /** cancel only. */
   mode: 'finish' | 'interrupt' | null;
   /** decide only. */
-  choice: 'continue' | 'rollback' | null;
+  choice: DecisionChoice | null;
+  /**
+   * decide `retry` only: the step whose failed targets run again, and which re-run of that step this
+   * is (1 for the first). The API reads both from the job's question when it records the decision;
+   * the workflow refuses a decision that names another, and the executor runs re-run n of a step
+   * only for a retry decision on record that names it.
+   */
+  retry?: { stepId: string; rerun: number } | null;
   sourceIp: string | null;
   /** When the API recorded it. */
   at: string;

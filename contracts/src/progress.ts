@@ -95,7 +95,19 @@ export type ApprovalState = z.infer<typeof ApprovalState>;
 
 /** A mid-run question: too many targets failed; go on, or roll back? */
 export const DecisionState = z.object({
-  status: z.enum(['pending', 'continue', 'rollback', 'timed_out']),
+  status: z.enum(['pending', 'continue', 'rollback', 'retry', 'timed_out']),
+  /**
+   * What "retry failed targets now" would do (absent in state from runs before it existed): the
+   * step, the re-run it would be, the targets that failed it; or why it is not offered.
+   */
+  retry: z
+    .object({
+      stepId: z.string(),
+      rerun: z.number().int().min(1),
+      targets: z.array(z.string()),
+      unavailable: z.string().optional(),
+    })
+    .optional(),
   reason: z.string(),
   askedAt: z.string(),
   deadline: z.string(),

@@ -171,6 +171,45 @@ describe("the executor's job gate, attacked again", () => {
     expect(outcomes[0]?.message).toMatch(/is over \(completed\)/);
   });
 
+  it('cannot run an approved step again as a re-run (decide retry) that no retry decision allows', async () => {
+    const tag = `rerun-${randomUUID()}`;
+    const url = `http://${listener.host}/${tag}`;
+    const job = await submit({
+      name: 'post, then wait',
+      steps: [
+        { id: 'post', name: 'POST', action: { method: 'http', url, httpMethod: 'POST', body: 'x' } },
+        { id: 'pause', name: 'Pause', action: { method: 'timer', seconds: 600 } },
+      ],
+    });
+    await waitForJob(apiUrl, operator.token, job.id, (j) => j.status === 'awaiting_approval', 30_000);
+    expect((await control(apiUrl, approver.token, job.id, 'approve', { planHash: job.planHash })).status).toBe(200);
+    // The job waits in its pause, unfinished, its POST sent once.
+    await waitForJob(apiUrl, operator.token, job.id, (j) => j.progress?.stepName === 'Pause', 60_000);
+    expect(posts(tag)).toHaveLength(1);
+    const post = (rerun: unknown) => [
+      'executor',
+      'sendHttpRequest',
+      {
+        jobId: job.id,
+        tenantId: h.admin.tenantId,
+        stepId: 'post',
+        target: { id: 'executor', name: 'executor' },
+        timeoutSeconds: 300,
+        rerun,
+        url,
+        httpMethod: 'POST',
+        headers: {},
+        body: 'x',
+      },
+    ];
+    const rogue = await underJobId(job.id, 'replay', [post(1), post(3), post('1')]);
+    const outcomes = await rogue.result();
+    expect(posts(tag), JSON.stringify(outcomes)).toHaveLength(1);
+    expect(outcomes.map((o) => o.ran)).toEqual([false, false, false]);
+    expect(outcomes[0]?.message).toMatch(/no retry decision of job .* runs step post again as re-run 1/);
+    expect(outcomes[2]?.message).toMatch(/is not a re-run of step post/);
+  });
+
   it("cannot run a command of their own as root through an execution's timeout", async () => {
     // A read-only wait needs nobody's approval; while it waits the job is unfinished.
     const job = await submit({

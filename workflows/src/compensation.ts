@@ -30,11 +30,17 @@ export class Compensation {
    * anything to undo (what the action does, not what the plan says), and what the run changed
    * decides whether it is undone: a run that failed before changing anything is not.
    */
-  remember(stepIndex: number, t: number, outcome: Outcome): void {
+  remember(stepIndex: number, t: number, outcome: Outcome, rerun = false): void {
     const step = this.plan.steps[stepIndex]!;
     if (actionRisk(step.action) === 'read') return;
     const undo = undoEntryFor(step, stepIndex, outcome);
-    if (undo) (this.data.undo[t] ??= []).push(undo);
+    if (!undo) return;
+    const stack = (this.data.undo[t] ??= []);
+    // A re-run's undo stands for the step on the target: the executor fills it with the latest run's
+    // facts. One that changed nothing keeps the earlier run's undo (if that cannot be filled any
+    // more, the undo fails loudly and the host is reported half-changed).
+    if (rerun) this.data.undo[t] = stack.filter((e) => e.step !== stepIndex);
+    this.data.undo[t]!.push(undo);
   }
 
   /** Which targets' changes are undone now that the steps are over. */

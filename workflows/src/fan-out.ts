@@ -1,8 +1,9 @@
-import { condition, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, workflowInfo } from '@temporalio/workflow';
 import type { JobOptions, Plan } from '@opsc/contracts';
 import type { JobState } from './job-state.js';
 import type { RecordsQueue } from './records-queue.js';
 import { notify } from './notify.js';
+import { applyRetry, questionNumber, retryOffer } from './retry-now.js';
 
 /**
  * How the job fans out over its targets: waves of steps, a sliding window of at most `maxParallel`
@@ -74,8 +75,11 @@ export class FanOut {
     return !continueOnFailure || (failed * 100) / Math.max(1, this.jobTargetCount) > maxFailPercentage;
   }
 
-  /** Past the threshold: stop, or ask an approver (continue, or roll back?) and wait for the answer or its deadline. */
-  async onThreshold(): Promise<void> {
+  /**
+   * Past the threshold: stop, or ask (continue, roll back, or run the failed targets of `phase`
+   * again?) and wait for the answer or its deadline.
+   */
+  async onThreshold(phase: readonly number[], targetNames: readonly string[], check: boolean): Promise<void> {
     const failed = this.state.failedCount();
     const total = Math.max(1, this.jobTargetCount);
     const { continueOnFailure, maxFailPercentage, onFailThreshold, decisionTimeoutSeconds } = this.plan.policies;
@@ -87,17 +91,27 @@ export class FanOut {
       this.data.stop = 'threshold';
       return;
     }
+    // Asked before retrying existed, a question offers continue and roll back only (replay).
+    const retry = patched('retry-now') ? retryOffer(this.plan, this.state, phase, targetNames, check) : undefined;
+    // The failures are on record before anyone may choose to run them again (the executor checks them).
+    if (retry) this.queue.queueVerdicts();
     const now = new Date();
     this.data.decision = {
       status: 'pending',
-      reason,
+      reason: retry && retry.rerun > 1 ? `${reason} (after retry ${retry.rerun - 1})` : reason,
       askedAt: now.toISOString(),
       deadline: new Date(now.getTime() + decisionTimeoutSeconds * 1000).toISOString(),
+      ...(retry && { retry }),
     };
-    this.state.log(now, 'warn', `${reason}: waiting for a decision, continue or roll back`);
+    const choices =
+      retry && !retry.unavailable
+        ? `continue, roll back, or retry the ${retry.targets.length} failed target(s) now`
+        : 'continue or roll back';
+    this.state.log(now, 'warn', `${this.data.decision.reason}: waiting for a decision, ${choices}`);
     await this.queue.setStatus('awaiting_decision');
-    // A plan waives its threshold once continued, so a job asks (and notifies) once.
-    await notify(workflowInfo().workflowId, 'awaiting_decision', 1, (m) => this.state.log(new Date(), 'warn', m));
+    // A plan waives its threshold once continued, so a job asks (and notifies) again only after a retry.
+    const n = retry ? questionNumber(this.state, this.phases()) : 1;
+    await notify(workflowInfo().workflowId, 'awaiting_decision', n, (m) => this.state.log(new Date(), 'warn', m));
     const decision = this.data.decision;
     const answered = await condition(
       () => decision.status !== 'pending' || this.data.cancel !== null,
@@ -109,7 +123,11 @@ export class FanOut {
       await this.queue.event('decision-timeout', { by: 'workflow' });
     }
     if (this.data.cancel) return;
-    if (decision.status === 'continue') {
+    if (decision.status === 'retry' && retry) {
+      const count = applyRetry(this.state, phase, retry.rerun);
+      this.state.log(new Date(), 'warn', `Running ${count} failed target(s) again (retry ${retry.rerun})`);
+      await this.queue.setStatus(this.data.paused ? 'paused' : 'running');
+    } else if (decision.status === 'continue') {
       this.data.thresholdWaived = true;
       await this.queue.setStatus(this.data.paused ? 'paused' : 'running');
     } else {

@@ -98,6 +98,17 @@ export const installControlHandlers = (job: ControlledJob): void => {
     if (data.decision?.status !== 'pending')
       refuse(ErrorType.Conflict, `the job is not waiting for a decision; it is ${data.status}`);
   };
+  const retryAllowed = (d: Decision): void => {
+    operator(d);
+    const offer = data.decision?.retry;
+    if (!offer) refuse(ErrorType.Conflict, 'this question offers continue or roll back only');
+    else if (offer.unavailable) refuse(ErrorType.Conflict, `no retry: ${offer.unavailable}`);
+    else if (d.retry?.stepId !== offer.stepId || d.retry.rerun !== offer.rerun)
+      refuse(
+        ErrorType.Conflict,
+        `the decision is to run step ${d.retry?.stepId ?? '?'} again (retry ${d.retry?.rerun ?? '?'}); the job asks about step ${offer.stepId}, retry ${offer.rerun}`,
+      );
+  };
   const operator = (d: Decision): void => {
     if (!OPERATOR_ROLES.has(d.role)) refuse(ErrorType.Forbidden, `this needs the operator role; ${d.by} is ${d.role}`);
   };
@@ -292,6 +303,8 @@ export const installControlHandlers = (job: ControlledJob): void => {
         (d) => {
           decisionPending();
           if (d.choice === 'rollback') return operator(d);
+          // Running the failed targets of the step again is the approved plan, not a new risk: an operator's call.
+          if (d.choice === 'retry') return retryAllowed(d);
           // Going on past failures is a new risk: it takes an approver, and not the requester under four-eyes.
           if (!APPROVER_ROLES.has(d.role))
             refuse(ErrorType.Forbidden, `continuing past failures needs the approver role; ${d.by} is ${d.role}`);
@@ -306,10 +319,22 @@ export const installControlHandlers = (job: ControlledJob): void => {
             decidedAt: new Date().toISOString(),
             ...(d.comment && { comment: d.comment }),
           });
+          const retry = choice === 'retry' ? data.decision?.retry : undefined;
           job.log(
             'warn',
-            `${d.by} chose to ${choice === 'continue' ? 'continue past the failures' : 'roll back every target'}`,
+            `${d.by} chose to ${
+              retry
+                ? `run the ${retry.targets.length} failed target(s) of step ${retry.stepId} again (retry ${retry.rerun})`
+                : choice === 'continue'
+                  ? 'continue past the failures'
+                  : 'roll back every target'
+            }`,
           );
+          if (retry)
+            return {
+              message: `retrying ${retry.targets.length} failed target(s)`,
+              details: { choice, stepId: retry.stepId, rerun: retry.rerun, targets: retry.targets.slice(0, 100) },
+            };
           return { message: choice === 'continue' ? 'continuing' : 'rolling back', details: { choice } };
         },
       ),

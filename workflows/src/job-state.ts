@@ -104,7 +104,10 @@ export class JobState {
 
   setCell(step: number, target: number, code: Cell): void {
     const row = this.grid[step];
-    if (row && row[target] !== Cell.notInStep) row[target] = code;
+    if (!row || row[target] === Cell.notInStep) return;
+    // A cell that leaves `failed` (decide `retry`) may leave its target failed no more.
+    if (row[target] === Cell.failed) this.failedCache = null;
+    row[target] = code;
   }
 
   /** The targets of a step still to be launched: pending, and not failed in an earlier step. */

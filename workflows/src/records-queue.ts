@@ -93,8 +93,9 @@ export class RecordsQueue {
   }
 
   /** Keeps one target's verdict on a step (or on its undo) for the next batch. */
-  verdict(stepId: string, toolKey: string, target: TargetRef, outcome: Outcome): void {
+  verdict(stepId: string, toolKey: string, target: TargetRef, outcome: Outcome, rerun = 0): void {
     this.verdicts.push({
+      ...(rerun > 0 && { rerun }),
       stepId,
       toolKey,
       target,

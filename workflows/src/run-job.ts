@@ -35,6 +35,7 @@ import { notify } from './notify.js';
 import { RecordsQueue, records } from './records-queue.js';
 import { describeOutcome, runWhenRecorded } from './run-step.js';
 import { describeTimer, runTimer } from './timer-step.js';
+import { rerunOf } from './retry-now.js';
 
 /**
  * One job's run, as a machine of phases: the approval gate, the steps over their targets, the
@@ -69,6 +70,10 @@ class JobRun {
 
   private get data() {
     return this.state.data;
+  }
+
+  private get names(): string[] {
+    return this.targets.map((t) => t.name);
   }
 
   installHandlers(): void {
@@ -171,7 +176,7 @@ class JobRun {
           this.stepScope = null;
         }
         if (fanOut.continueAsNewNeeded) return 'continue-as-new';
-        if (fanOut.thresholdCrossed() && !this.data.stop) await fanOut.onThreshold();
+        if (fanOut.thresholdCrossed() && !this.data.stop) await fanOut.onThreshold(phase, this.names, this.check);
       }
       for (const i of phase) this.state.finishStep(i, new Date());
       this.queue.queueVerdicts();
@@ -214,6 +219,7 @@ class JobRun {
               action,
               timeoutSeconds: step.timeoutSeconds,
               maxAttempts: step.maxAttempts ?? this.plan.policies.maxAttempts,
+              rerun: rerunOf(this.state, stepIndex, t),
             },
             target,
             this.input,
@@ -230,8 +236,9 @@ class JobRun {
       action.method === 'timer' && outcome.ok ? describeTimer(action) : describeOutcome(outcome),
       new Date(),
     );
-    this.queue.verdict(step.id, toolKeyOf(step), target, outcome);
-    this.saga.remember(stepIndex, t, outcome);
+    const rerun = rerunOf(this.state, stepIndex, t);
+    this.queue.verdict(step.id, toolKeyOf(step), target, outcome, rerun);
+    this.saga.remember(stepIndex, t, outcome, rerun > 0);
     if (outcome.ok) return;
     if (this.plan.policies.rollback === 'all') {
       if (!this.data.stop) {

@@ -34,6 +34,8 @@ export interface ActionRun {
   action: Action;
   timeoutSeconds: number;
   maxAttempts: number;
+  /** A step run again (decide `retry`): which re-run; 0 or absent for its first run. */
+  rerun?: number;
 }
 
 /** How a run ended, as the job records it. */
@@ -65,7 +67,13 @@ const executorFor = (run: ActionRun, input: RunJobInput) =>
 
 const dispatch = (run: ActionRun, target: TargetRef, input: RunJobInput): Promise<ActionOutput> => {
   const executor = executorFor(run, input);
-  const context = { jobId: input.jobId, stepId: run.stepId, target, timeoutSeconds: run.timeoutSeconds };
+  const context = {
+    jobId: input.jobId,
+    stepId: run.stepId,
+    target,
+    timeoutSeconds: run.timeoutSeconds,
+    ...(run.rerun && { rerun: run.rerun }),
+  };
   const { action } = run;
   // The executor checks these fields against the job's plan with the same functions.
   switch (action.method) {

@@ -192,6 +192,7 @@ export const createExecutionActivities = (given: ExecutionDeps) => {
           stepId: input.stepId,
           target: input.target,
           timeoutSeconds: input.timeoutSeconds,
+          ...(input.rerun !== undefined && { rerun: input.rerun }),
           method,
           fields: fieldsOf(input),
         });

@@ -21,6 +21,7 @@ import {
   type TargetRef,
 } from '@opsc/contracts';
 import { createOutageWait, type OutageWait } from './outage/database-outage.js';
+import { createRerunCheck } from './rerun-gate.js';
 
 /** What an execution activity is asked to do, as the executor sees it. */
 export interface ExecutionRequest {
@@ -31,6 +32,8 @@ export interface ExecutionRequest {
   target: TargetRef;
   /** The activity's time limit, as it received it (the step's own; a shell reads it as a number). */
   timeoutSeconds: unknown;
+  /** Re-run n of the step (decide `retry`), as the activity received it; absent for its first run. */
+  rerun?: unknown;
   method: ExecutionMethod;
   /** The action's fields as the activity received them (see `executionFields`). */
   fields: Record<string, unknown>;
@@ -103,6 +106,7 @@ const COUNTED_APPROVAL = `d.action = 'approve' AND d.status IN ('confirmed', 'ap
 export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobGate => {
   const wait = options.wait ?? createOutageWait();
   const jobs = new Map<string, JobRecord>();
+  const rerunAllowed = createRerunCheck(pool, wait, refuse);
 
   const read = async (jobId: string): Promise<Read> => {
     const { rows } = await pool.query<{
@@ -299,6 +303,11 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
         refuse(
           `step ${step.id} stands on ${request.target.name} from job ${resumed.done[step.id]?.jobId ?? 'an earlier job'}; retry job ${request.jobId} does not run it again`,
         );
+      if (request.rerun !== undefined) {
+        if (undo) refuse(`an undo is never run again as a re-run (step ${step.id} of job ${request.jobId})`);
+        if (job.mode === 'check') refuse(`job ${request.jobId} runs in check mode: nothing is run again`);
+        await rerunAllowed(request, job.plan, step);
+      }
       let action: Action = step.action;
       if (job.mode === 'check') {
         if (undo) return refuse(`job ${request.jobId} runs in check mode: it undoes nothing`);

@@ -20,7 +20,11 @@ const SEGMENT = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,198}[A-Za-z0-9_-])?$/;
 /** Where a marker lives, and what an attempt tells about itself in it. */
 export interface RunMarkerKey {
   jobId: string;
-  /** A plan step id, or `<stepId>.rollback` for its compensation. */
+  /**
+   * A plan step id, `<stepId>.rollback` for its compensation, or `<stepId>.rerun-<n>` for re-run n
+   * of it (decide `retry`): a deliberate run again is not an earlier attempt's to report. Step ids
+   * have no dot, so none of these is another step's.
+   */
   stepId: string;
   /** The inventory target id: several targets may share one host. */
   targetId: string;
@@ -43,8 +47,15 @@ export const runMarkerKey = (context: ActionContext, attempt: number): RunMarker
     }
   }
   if (!Number.isSafeInteger(attempt) || attempt < 1) throw new RangeError(`not an attempt number: ${attempt}`);
-  return { jobId: context.jobId, stepId: context.stepId, targetId: context.target.id, attempt };
+  const { rerun } = context;
+  if (rerun !== undefined && (!Number.isSafeInteger(rerun) || rerun < 1 || rerun > 100))
+    throw new RemoteFailure(ErrorType.ValidationFailed, `not a re-run number: ${String(rerun).slice(0, 20)}`);
+  const stepId = rerun ? `${context.stepId}${RERUN_SEPARATOR}${rerun}` : context.stepId;
+  return { jobId: context.jobId, stepId, targetId: context.target.id, attempt };
 };
+
+/** Between a step id and its re-run number in a re-run's marker key. */
+export const RERUN_SEPARATOR = '.rerun-';
 
 /** What an attempt says when an earlier one already did the work (the marker's time and attempt filled in by the script). */
 export const ALREADY_DONE = 'already done by attempt';

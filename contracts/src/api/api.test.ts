@@ -89,6 +89,7 @@ const result = {
   target: { id: 't1', name: 'web-1' },
   status: 'succeeded',
   attempt: 1,
+  rerun: 0,
   method: 'ssh',
   exitCode: 0,
   signal: null,

@@ -14,6 +14,8 @@ export const OutputLine = z.object({
   target: z.string(),
   targetId: z.string(),
   attempt: z.number().int(),
+  /** Re-run n of the step (decide `retry`, docs/retry.md); absent for its first run. */
+  rerun: z.number().int().min(1).optional(),
   stream: z.enum(['stdout', 'stderr']),
   at: Timestamp,
   line: z.string(),

@@ -53,7 +53,8 @@ export const ControlBody = z.strictObject({ comment: Comment });
 export const CancelBody = z.strictObject({ comment: Comment, mode: z.enum(['finish', 'interrupt']).default('finish') });
 /** `POST /api/jobs/:id/retry`. */
 export const RetryBody = z.strictObject({ comment: Comment });
-export const DecideBody = z.strictObject({ choice: z.enum(['continue', 'rollback']), comment: Comment });
+/** `retry`: the failed targets of the step that asked run it again, in the same run (docs/retry.md). */
+export const DecideBody = z.strictObject({ choice: z.enum(['continue', 'rollback', 'retry']), comment: Comment });
 
 const commaList = <T extends z.ZodType<unknown, string>>(item: T) =>
   z

@@ -7,6 +7,8 @@ export const StepResultView = z.object({
   target: TargetName,
   status: z.string().nullable(),
   attempt: z.number().int().nullable(),
+  /** Which run of the step this result is of: 0 for its first, n for re-run n (decide `retry`). */
+  rerun: z.number().int(),
   method: z.string().nullable(),
   exitCode: z.number().int().nullable(),
   signal: z.string().nullable(),

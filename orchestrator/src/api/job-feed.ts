@@ -61,6 +61,7 @@ interface LineRow {
   target_id: string;
   target_name: string;
   attempt: number;
+  rerun: number;
   stream: 'stdout' | 'stderr';
   at: Date;
   line: string;
@@ -124,7 +125,7 @@ export class JobFeed {
   private async read(after: bigint, upTo: bigint | null): Promise<FeedLine[]> {
     this.counters.lineReads += 1;
     const { rows } = await this.deps.pool.query<LineRow>(
-      `SELECT seq, step_id, target_id, target_name, attempt, stream, at, line FROM output_lines
+      `SELECT seq, step_id, target_id, target_name, attempt, rerun, stream, at, line FROM output_lines
         WHERE job_id = $1 AND seq > $2 AND ($3::bigint IS NULL OR seq <= $3) ORDER BY seq LIMIT ${LINES_PER_READ}`,
       [this.jobId, after.toString(), upTo?.toString() ?? null],
     );
@@ -136,6 +137,7 @@ export class JobFeed {
         target: l.target_name,
         targetId: l.target_id,
         attempt: l.attempt,
+        ...(l.rerun > 0 && { rerun: l.rerun }),
         stream: l.stream,
         at: l.at,
         line: l.line,

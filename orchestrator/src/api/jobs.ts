@@ -36,6 +36,7 @@ const resultView = (r: StepResultRow): Sent<StepResultView> => ({
   target: { id: r.target_id, name: r.target_name },
   status: r.status,
   attempt: r.attempt,
+  rerun: r.rerun,
   method: r.method,
   exitCode: r.exit_code,
   signal: r.signal,

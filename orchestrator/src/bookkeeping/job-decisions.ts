@@ -28,6 +28,8 @@ interface DecisionRow {
   comment: string | null;
   mode: Decision['mode'];
   choice: Decision['choice'];
+  retry_step_id: string | null;
+  rerun: number | null;
   source_ip: string | null;
   created_at: Date;
   status: 'recorded' | 'confirmed' | 'applied' | 'refused';
@@ -49,6 +51,7 @@ const decisionOf = (r: DecisionRow): Decision => ({
   comment: r.comment,
   mode: r.mode,
   choice: r.choice,
+  retry: r.retry_step_id !== null && r.rerun !== null ? { stepId: r.retry_step_id, rerun: r.rerun } : null,
   sourceIp: r.source_ip,
   at: r.created_at.toISOString(),
 });

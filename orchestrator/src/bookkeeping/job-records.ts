@@ -67,11 +67,13 @@ export const createRecordStepResults =
     ownJobOnly(jobId);
     if (verdicts.length === 0) return;
     await pool.query(
-      `INSERT INTO step_results (job_id, step_id, target_id, target_name, status, error_type, error_message, tool_key, duration_ms)
-       SELECT $1, v.step_id, v.target_id, v.target_name, v.status, v.error_type, v.error_message, v.tool_key, v.duration_ms
+      `INSERT INTO step_results (job_id, step_id, target_id, target_name, status, error_type, error_message, tool_key, duration_ms, rerun)
+       SELECT $1, v.step_id, v.target_id, v.target_name, v.status, v.error_type, v.error_message, v.tool_key, v.duration_ms, v.rerun
        FROM jsonb_to_recordset($2::jsonb) AS v(step_id text, target_id text, target_name text, status text,
-                                               error_type text, error_message text, tool_key text, duration_ms integer)
+                                               error_type text, error_message text, tool_key text, duration_ms integer, rerun integer)
        ON CONFLICT (job_id, step_id, target_id) DO UPDATE SET
+         -- The verdict of a re-run (decide retry) whose executor record never came still says which run it is.
+         rerun = GREATEST(step_results.rerun, EXCLUDED.rerun),
          status = EXCLUDED.status, error_type = EXCLUDED.error_type, error_message = EXCLUDED.error_message,
          tool_key = EXCLUDED.tool_key, duration_ms = EXCLUDED.duration_ms`,
       [
@@ -86,6 +88,7 @@ export const createRecordStepResults =
             error_message: v.error?.message ?? null,
             tool_key: v.toolKey ?? null,
             duration_ms: v.durationMs ?? null,
+            rerun: v.rerun ?? 0,
           })),
         ),
       ],

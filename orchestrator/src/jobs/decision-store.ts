@@ -13,6 +13,8 @@ export interface NewDecision {
   comment: string | null;
   mode: Decision['mode'];
   choice: Decision['choice'];
+  /** decide `retry`: the step and re-run the job asked about (see `Decision.retry`). */
+  retry?: Decision['retry'];
   sourceIp: string | null;
   /** A template run's approval, recorded in the pre-approver's name: the pre-approval it stands for. */
   preapprovalId?: string | null;
@@ -31,12 +33,13 @@ export const recordDecision = async (pool: pg.Pool | pg.PoolClient, d: NewDecisi
     ...(d.comment && { comment: d.comment }),
     ...(d.mode && { mode: d.mode }),
     ...(d.choice && { choice: d.choice }),
+    ...(d.retry && { stepId: d.retry.stepId, rerun: d.retry.rerun }),
     ...(d.preapprovalId && { preapprovalId: d.preapprovalId }),
   };
   await pool.query(
     `WITH recorded AS (
-       INSERT INTO job_decisions (id, job_id, tenant_id, user_id, actor, role, action, plan_hash, comment, mode, choice, source_ip, preapproval_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14) RETURNING *
+       INSERT INTO job_decisions (id, job_id, tenant_id, user_id, actor, role, action, plan_hash, comment, mode, choice, source_ip, preapproval_id, retry_step_id, rerun)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, $16) RETURNING *
      )
      INSERT INTO audit_log (tenant_id, actor, action, object_type, object_id, job_id, plan_hash, source_ip, details)
      SELECT tenant_id, actor, 'job.decision.recorded', 'job', job_id, job_id, plan_hash, source_ip, $13::jsonb FROM recorded`,
@@ -55,6 +58,8 @@ export const recordDecision = async (pool: pg.Pool | pg.PoolClient, d: NewDecisi
       d.sourceIp,
       JSON.stringify(details),
       d.preapprovalId ?? null,
+      d.retry?.stepId ?? null,
+      d.retry?.rerun ?? null,
     ],
   );
   return id;

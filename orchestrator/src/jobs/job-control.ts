@@ -1,10 +1,11 @@
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ErrorType, type DecisionAction } from '@opsc/contracts';
+import { ErrorType, type Decision, type DecisionAction, type DecisionChoice } from '@opsc/contracts';
 import {
   approveUpdate,
   cancelUpdate,
   decideUpdate,
   pauseUpdate,
+  progressQuery,
   rejectUpdate,
   resumeUpdate,
   type ControlAnswer,
@@ -32,8 +33,33 @@ export interface DecisionFields {
   planHash?: string;
   comment?: string | undefined;
   mode?: 'finish' | 'interrupt';
-  choice?: 'continue' | 'rollback';
+  choice?: DecisionChoice;
 }
+
+/** A query's answer waits this long; a job that does not answer cannot be asked to retry. */
+const QUERY_TIMEOUT_MS = 5_000;
+
+/**
+ * What a `retry` decision runs again, as the job's question says: the step and which re-run. The
+ * workflow checks the recorded decision against its question again, and the executor runs the
+ * re-run only for a decision on record that names it.
+ */
+const retryAsked = async (deps: Pick<JobDeps, 'client'>, jobId: string): Promise<NonNullable<Decision['retry']>> => {
+  let progress;
+  try {
+    progress = await withTimeout(
+      deps.client.workflow.getHandle(jobId).query(progressQuery),
+      QUERY_TIMEOUT_MS,
+      'progress query',
+    );
+  } catch (err) {
+    throw new Unavailable(`the job could not be asked what it would retry: ${(err as Error).message}`);
+  }
+  const offer = progress.decision?.status === 'pending' ? progress.decision.retry : undefined;
+  if (!offer) throw new Conflict(`the job is not waiting for a decision it can retry; it is ${progress.status}`);
+  if (offer.unavailable) throw new Conflict(`no retry: ${offer.unavailable}`);
+  return { stepId: offer.stepId, rerun: offer.rerun };
+};
 
 /** Maps a refused or failed update to a domain error, with the workflow's own reason. */
 export const updateFailure = (err: unknown): DomainError => {
@@ -88,6 +114,7 @@ export const controlJob = async (
   fields: DecisionFields,
 ): Promise<ControlAnswer> => {
   const job = await jobOf(deps, caller.tenantId, id);
+  const retry = action === 'decide' && fields.choice === 'retry' ? await retryAsked(deps, job.id) : null;
   const decisionId = await recordDecision(deps.pool, {
     jobId: job.id,
     tenantId: caller.tenantId,
@@ -99,6 +126,7 @@ export const controlJob = async (
     comment: fields.comment || null,
     mode: fields.mode ?? null,
     choice: fields.choice ?? null,
+    retry,
     sourceIp: caller.sourceIp ?? null,
   });
   const answer = await sendDecision(deps, job.id, action, decisionId);

@@ -38,6 +38,7 @@ export interface StepResultRow {
   target_name: string;
   status: string | null;
   attempt: number | null;
+  rerun: number;
   method: string | null;
   exit_code: number | null;
   signal: string | null;
@@ -243,7 +244,7 @@ export const findStepResults = async (
   return (
     await pool.query<OrderedStepResultRow>(
       `SELECT * FROM (
-         SELECT step_id, target_id, target_name, status, attempt, method, exit_code, signal, http_status, stdout, stderr,
+         SELECT step_id, target_id, target_name, status, attempt, rerun, method, exit_code, signal, http_status, stdout, stderr,
                 stdout_truncated, stderr_truncated, stdout_bytes, stderr_bytes, facts, error_type, error_message, started_at, finished_at,
                 COALESCE(array_position($2::text[], step_id), 2147483647) AS ord
          FROM step_results WHERE job_id = $1

@@ -162,7 +162,7 @@ export class TestJob {
   decide(
     action: Decision['action'],
     who: { by: string; role: Decision['role'] },
-    extra: Partial<Pick<Decision, 'mode' | 'choice' | 'planHash'>> = {},
+    extra: Partial<Pick<Decision, 'mode' | 'choice' | 'planHash' | 'retry'>> = {},
   ): Promise<ControlAnswer> {
     const decisionId = this.owner.world.decision({
       jobId: this.input.jobId,

@@ -101,7 +101,7 @@ export class FakeWorld {
   /** Records a decision as the API would (`job_decisions`), returning its id for the update. */
   decision(
     d: Omit<Decision, 'id' | 'at' | 'comment' | 'mode' | 'choice' | 'sourceIp'> &
-      Partial<Pick<Decision, 'mode' | 'choice' | 'comment'>>,
+      Partial<Pick<Decision, 'mode' | 'choice' | 'comment' | 'retry'>>,
   ): string {
     const id = `decision-${++this.decisionCount}`;
     this.decisions.set(id, {
@@ -160,7 +160,8 @@ export class FakeWorld {
 
   executorActivities() {
     const run = async (input: RunSshOperationInput): Promise<CommandOutput> => {
-      this.job(input.jobId).calls.push(`${input.stepId}@${input.target.name}`);
+      // A re-run (decide retry) shows as `<step>#<n>@<target>`.
+      this.job(input.jobId).calls.push(`${input.stepId}${input.rerun ? `#${input.rerun}` : ''}@${input.target.name}`);
       const script = this.scripts.get(input.jobId);
       const call = { stepId: input.stepId, target: input.target.name, attempt: Context.current().info.attempt };
       return script ? script(call, input) : commandOutput(0);

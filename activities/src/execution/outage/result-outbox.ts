@@ -118,7 +118,9 @@ export const createResultOutbox = (store: OutputStore, options: ResultOutboxOpti
   const enqueue = (record: ExecutionRecord) => {
     const key = keyOf(record.context.jobId, record.context.stepId, record.context.target.id);
     const before = pending.get(key);
-    if (before && before.record.attempt > record.attempt) return;
+    // A later re-run (decide `retry`) is newer than any attempt of an earlier run.
+    const order = (r: ExecutionRecord) => (r.context.rerun ?? 0) * 1_000_000 + r.attempt;
+    if (before && order(before.record) > order(record)) return;
     if (before) remove(key, before);
     const entry = { record, bytes: sizeOf(record) };
     pending.set(key, entry);

@@ -41,6 +41,7 @@ interface Row {
   target_id: string;
   target_name: string;
   attempt: number;
+  rerun: number;
   stream: OutputStream;
   at: string;
   line: string;
@@ -52,10 +53,10 @@ const MAX_BACKOFF_MS = 5_000;
 const LOG_EVERY_MS = 30_000;
 
 // ORDER BY the position, so `seq` (assigned as rows are inserted) follows the order lines were read.
-const INSERT = `INSERT INTO output_lines (job_id, step_id, target_id, target_name, attempt, stream, at, line)
-  SELECT r.job_id, r.step_id, r.target_id, r.target_name, r.attempt, r.stream, r.at, r.line
+const INSERT = `INSERT INTO output_lines (job_id, step_id, target_id, target_name, attempt, rerun, stream, at, line)
+  SELECT r.job_id, r.step_id, r.target_id, r.target_name, r.attempt, r.rerun, r.stream, r.at, r.line
   FROM jsonb_to_recordset($1::jsonb) AS r(i integer, job_id text, step_id text, target_id text, target_name text,
-    attempt integer, stream text, at timestamptz, line text)
+    attempt integer, rerun integer, stream text, at timestamptz, line text)
   ORDER BY r.i`;
 
 /** SQLSTATE classes a retry cannot fix: data exceptions, integrity (the job is gone), syntax or privileges. */
@@ -223,6 +224,7 @@ export const createPgOutputLineSink = (pool: pg.Pool, options: PgOutputLineOptio
       target_id: key.targetId,
       target_name: key.targetName,
       attempt: key.attempt,
+      rerun: key.rerun ?? 0,
       stream,
       at: new Date().toISOString(),
       line,

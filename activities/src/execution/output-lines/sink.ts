@@ -10,6 +10,8 @@ export interface OutputLineKey {
   targetName: string;
   /** The Temporal attempt number (1 for the first). */
   attempt: number;
+  /** Which run of the step (decide `retry`): 0 for its first; each re-run's attempts count from 1 again. */
+  rerun?: number;
 }
 
 /** One step attempt's output while it runs. */
@@ -48,6 +50,7 @@ export const outputLineKey = (context: ActionContext, attempt: number): OutputLi
   targetId: context.target.id,
   targetName: context.target.name,
   attempt,
+  ...(context.rerun && { rerun: context.rerun }),
 });
 
 /** Skips the fact lines (`@@opsc-<nonce> key=value`) a script prints on stdout. */

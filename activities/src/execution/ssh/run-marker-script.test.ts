@@ -38,13 +38,17 @@ const wrapped = (
     stepId?: string;
     targetId?: string;
     attempt?: number;
+    rerun?: number;
     timeoutSeconds?: number;
     startWaitSeconds?: number;
   } = {},
 ) => {
   const nonce = Math.random().toString(16).slice(2, 10).padEnd(8, '0');
   const operation = LinuxOperation.parse(op) as ScriptOperation;
-  const key = runMarkerKey(context(opts.stepId, opts.targetId), opts.attempt ?? 1);
+  const key = runMarkerKey(
+    { ...context(opts.stepId, opts.targetId), ...(opts.rerun && { rerun: opts.rerun }) },
+    opts.attempt ?? 1,
+  );
   const remote = withRunMarker(scriptFor(operation, { jobId: key.jobId, stepId: key.stepId, nonce }), key, {
     nonce,
     become: false,
@@ -264,6 +268,52 @@ describe('run markers on Linux', () => {
       expect(() => runMarkerKey(context(bad), 1), bad).toThrow(/cannot name a run marker/);
       expect(() => runMarkerKey(context('s', bad), 1), bad).toThrow(/cannot name a run marker/);
     }
+  });
+});
+
+describe('run markers of a step run again (decide retry)', () => {
+  it('runs re-run n as a change of its own, and an attempt of re-run n again reports it', () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
+    const op = { op: 'script', shell: 'sh', script: 'echo applied >> "$HOME/changes"; exit 1' } as const;
+    expect(exec(home, wrapped(op).remote.script).code).toBe(1);
+    // A Temporal retry of the first run reports it; re-run 1 runs the change again.
+    expect(exec(home, wrapped(op, { attempt: 2 }).remote.script).stdout).toMatch(/^already done by attempt 1/);
+    expect(exec(home, wrapped(op, { rerun: 1 }).remote.script).code).toBe(1);
+    expect(changes(home)).toBe('applied\n'.repeat(2));
+    // A Temporal retry of re-run 1 reports it; re-run 2 runs again.
+    const again = exec(home, wrapped(op, { rerun: 1, attempt: 2 }).remote.script);
+    expect(again.stdout).toMatch(/^already done by attempt 1 .*\/job-1\/step-1\.rerun-1\/target-1\)\n$/);
+    expect(exec(home, wrapped(op, { rerun: 2 }).remote.script).code).toBe(1);
+    expect(changes(home)).toBe('applied\n'.repeat(3));
+    expect(() => runMarkerKey({ ...context(), rerun: 0.5 }, 1)).toThrow(/not a re-run number/);
+  });
+
+  it('starts an undo only once a re-run of the change it undoes has ended on the target', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'opsc-marker-'));
+    const forward = start(
+      home,
+      wrapped(
+        {
+          op: 'script',
+          shell: 'sh',
+          script:
+            'echo rerun >> "$HOME/changes"; while [ ! -e "$HOME/go" ]; do sleep 0.05; done; echo rerun-end >> "$HOME/changes"',
+        },
+        { rerun: 1 },
+      ).remote.script,
+    );
+    await vi.waitFor(() => expect(changes(home)).toBe('rerun\n'), { timeout: 10_000 });
+    const undo = start(
+      home,
+      wrapped({ op: 'script', shell: 'sh', script: 'echo undo >> "$HOME/changes"' }, { stepId: 'step-1.rollback' })
+        .remote.script,
+    );
+    await vi.waitFor(() => expect(waiting(`flock -E 75 -s -w [0-9]+ ${home}/`)).toBe(true), { timeout: 10_000 });
+    expect(changes(home)).toBe('rerun\n');
+    writeFileSync(path.join(home, 'go'), '');
+    expect((await forward.done).code).toBe(0);
+    expect((await undo.done).code).toBe(0);
+    expect(changes(home)).toBe('rerun\nrerun-end\nundo\n');
   });
 });
 

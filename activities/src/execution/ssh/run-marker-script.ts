@@ -1,5 +1,5 @@
 import type { LinuxOperation } from '@opsc/contracts';
-import { ALREADY_DONE, MARKER_RETENTION_DAYS, type RunMarkerKey } from '../run-marker.js';
+import { ALREADY_DONE, MARKER_RETENTION_DAYS, RERUN_SEPARATOR, type RunMarkerKey } from '../run-marker.js';
 import type { RemoteScript } from './linux-scripts.js';
 import { shQuote } from './shell-quote.js';
 import { KILL_GRACE_SECONDS } from './remote-command.js';
@@ -130,13 +130,14 @@ echo "$rc" > "$run/ended"
 `;
   const undoOf = key.stepId.endsWith(UNDO_SUFFIX) ? key.stepId.slice(0, -UNDO_SUFFIX.length) : null;
   // An undo must not run beside the change it undoes: it waits for the forward step's attempt lock
-  // (held while an attempt starts its runner) and run lock (held by the runner) on this target.
+  // (held while an attempt starts its runner) and run lock (held by the runner) on this target,
+  // and those of the step's re-runs (decide `retry`).
   const waitForward =
     undoOf === null
       ? ''
       : `fstep=${shQuote(undoOf)}
 for b in ${candidates}; do
-  for l in "$b/$job/$fstep/.$target.lock" "$b/$job/$fstep/.$target.run/lock"; do
+  for l in "$b/$job/$fstep/.$target.lock" "$b/$job/$fstep/.$target.run/lock" "$b/$job/$fstep"${RERUN_SEPARATOR}*/".$target.lock" "$b/$job/$fstep"${RERUN_SEPARATOR}*/".$target.run/lock"; do
     [ -e "$l" ] || continue
     left=$((end - $(date +%s))); [ "$left" -gt 0 ] || left=0
     flock -E 75 -s -w "$left" "$l" true 2>/dev/null

@@ -62,6 +62,11 @@ export const Controls = ({
             >
               Roll back
             </button>
+            <RetryNow
+              retry={progress?.decision?.retry}
+              busy={busy}
+              onRetry={() => void send('decide', { choice: 'retry' })}
+            />
           </>
         )}
         {status === 'awaiting_approval' && (
@@ -120,5 +125,35 @@ export const Controls = ({
         </p>
       )}
     </div>
+  );
+};
+
+/** The question's third answer: run the step's failed targets again now, or why the job does not offer it. */
+const RetryNow = ({
+  retry,
+  busy,
+  onRetry,
+}: {
+  retry: NonNullable<JobProgress['decision']>['retry'];
+  busy: boolean;
+  onRetry: () => void;
+}) => {
+  if (!retry) return null;
+  if (retry.unavailable)
+    return (
+      <span className="muted" data-testid="retry-unavailable">
+        No retry: {retry.unavailable}
+      </span>
+    );
+  return (
+    <button
+      type="button"
+      data-testid="retry-now-button"
+      onClick={onRetry}
+      disabled={busy}
+      title={`Runs step ${retry.stepId} again on ${retry.targets.join(', ')} (retry ${retry.rerun})`}
+    >
+      Retry failed targets now ({retry.targets.length})
+    </button>
   );
 };

@@ -95,6 +95,7 @@ export const TargetOutput = ({
               <div key={r.stepId} className="result">
                 <p className="small muted">
                   {r.stepId.endsWith('.rollback') ? 'Undo action · ' : ''}
+                  {r.rerun > 0 ? `retry ${r.rerun} · ` : ''}
                   attempt {r.attempt ?? '—'} · {r.method ?? '—'} · exit code {r.exitCode ?? '—'}
                   {r.signal && ` · signal ${r.signal}`}
                   {r.httpStatus !== null && ` · HTTP ${r.httpStatus}`} · {dateTime(r.startedAt)}
