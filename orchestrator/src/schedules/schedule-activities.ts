@@ -95,10 +95,13 @@ export const createScheduleActivities = (deps: JobDeps) => {
       return settle(s, actionId, scheduledAt, refused('the action was not started by the schedule'), {
         forged: true,
       });
+    // An earlier attempt made the action's job and stopped before recording it: that job is the action's.
+    const jobId = scheduledJobId(actionId);
+    if ((await deps.pool.query('SELECT 1 FROM jobs WHERE id = $1', [jobId])).rowCount)
+      return settle(s, actionId, scheduledAt, { outcome: 'started', jobId, reason: null }, { recovered: true });
     if (s.paused) return settle(s, actionId, scheduledAt, refused('the schedule is paused'));
     const caller = await ownerCaller(deps, s);
     if (typeof caller === 'string') return settle(s, actionId, scheduledAt, refused(caller));
-    const jobId = scheduledJobId(actionId);
     try {
       const run = await runTemplate(
         deps,
