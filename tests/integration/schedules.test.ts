@@ -4,6 +4,7 @@ import { waitForHttpOk } from '@opsc/dev';
 import { ScheduleList, ScheduleView, type ScheduleRun, type TemplateDetail } from '@opsc/contracts/api';
 import { eventually, expectAnswer, requestJson, waitForJob } from '../support/api.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
+import { launchChromium, openUserPage, reserveWebPort, screenshot, signIn, startTestWeb } from '../support/web.js';
 
 // Schedules end to end: the real API, PostgreSQL, Temporal's own Schedules (dev server), an
 // executor process and two real sshd hosts. Each action starts `runSchedule`, whose activity runs
@@ -17,7 +18,10 @@ let vera: User;
 let stranger: User;
 let olgaId: string;
 let template: TemplateDetail;
-const orchestratorEnv = { SCHEDULE_MIN_INTERVAL_SECONDS: '2' };
+let webPort: Awaited<ReturnType<typeof reserveWebPort>>;
+const PASSWORD = 'a long test password 19';
+/** The orchestrator's environment, at its start and its restart. */
+const orchestratorEnv = () => ({ SCHEDULE_MIN_INTERVAL_SECONDS: '2', ...webPort.orchestratorEnv });
 /** A cron that does not come during the test: its actions are the ones the test triggers. */
 const YEARLY = '0 0 1 1 *';
 
@@ -68,7 +72,8 @@ const create = async (body: Record<string, unknown>) => {
 };
 
 beforeAll(async () => {
-  h = await startSshHarness('schedules', { size: 2, groups: { Web: [0, 1] }, orchestratorEnv });
+  webPort = await reserveWebPort();
+  h = await startSshHarness('schedules', { size: 2, groups: { Web: [0, 1] }, orchestratorEnv: orchestratorEnv() });
   api = h.orchestrator.apiUrl;
   await h.stack.startExecutor();
   admin = h.base.admin;
@@ -308,6 +313,61 @@ describe('a refused action', () => {
   });
 });
 
+describe('in the browser', () => {
+  it('an admin creates a schedule, sees its next runs, sees a run start a job with the schedule as origin, and pauses it', async () => {
+    await h.stack.createUser('admin', { tenant: 'acme', username: 'ada-admin', password: PASSWORD });
+    const web = await startTestWeb(h.stack.namespace, api, webPort.port);
+    h.base.onClose(() => web.service.stop(5_000));
+    const browser = await launchChromium();
+    h.base.onClose(() => browser.close());
+    const { page, problems } = await openUserPage(browser, web.url);
+    await signIn(page, 'acme', 'ada-admin', PASSWORD);
+    await page.getByRole('link', { name: 'Schedules' }).click();
+    await page.waitForURL('**/schedules');
+    const form = page.getByTestId('schedule-form');
+    await form.getByLabel('Schedule name').fill('Browser status');
+    await form.getByLabel('Template').selectOption({ label: 'Service status' });
+    await form.getByLabel('Or every (seconds)').fill('1');
+    await form.getByLabel('Time zone').fill('Europe/Berlin');
+    await form.getByRole('button', { name: 'Create schedule' }).click();
+    // The API's field error shows next to its field; fixed, the schedule is made.
+    await form.getByTestId('error-intervalSeconds').waitFor();
+    expect(await form.getByTestId('error-intervalSeconds').textContent()).toContain('at least 2 s');
+    await form.getByLabel('Or every (seconds)').fill('2');
+    await form.getByRole('button', { name: 'Create schedule' }).click();
+    const row = page.getByTestId('schedule-Browser status');
+    await row.waitFor();
+    const details = page.getByTestId('schedule-details');
+    await details.getByTestId('next-runs').locator('li').first().waitFor();
+    expect(await details.getByTestId('next-runs').locator('li').count()).toBeGreaterThanOrEqual(3);
+    await screenshot(page, 'schedule-created');
+    const started = details.locator('[data-testid="schedule-runs"] tr[data-outcome="started"] a').first();
+    await started.waitFor({ timeout: 60_000 });
+    const jobId = (await started.textContent())!;
+    expect(jobId).toMatch(/^job-/);
+    await started.click();
+    await page.waitForURL(`**/jobs/${jobId}`);
+    await page.getByTestId('job-origin').waitFor();
+    expect(await page.getByTestId('job-origin').textContent()).toMatch(/started by schedule [0-9a-f-]{36}/);
+    await screenshot(page, 'schedule-job-origin');
+    await page.goto('/schedules');
+    await page.getByTestId('schedule-Browser status').getByRole('button', { name: 'Pause' }).click();
+    await page.locator('[data-testid="schedule-Browser status"][data-paused="true"]').waitFor();
+    const id = (await h.stack.pool.query<{ id: string }>("SELECT id FROM schedules WHERE name = 'Browser status'"))
+      .rows[0]!.id;
+    expect((await view(id)).paused).toBe(true);
+    expect((await auditOf(id)).map((a) => [a.action, a.actor])).toEqual(
+      expect.arrayContaining([
+        ['schedule.create', 'ada-admin'],
+        ['schedule.fire', 'ada-admin'],
+        ['schedule.pause', 'ada-admin'],
+      ]),
+    );
+    await screenshot(page, 'schedule-paused');
+    expect(problems).toEqual([]);
+  });
+});
+
 describe('durability', () => {
   it('an action taken while the orchestrator is down starts its job once, when it is back', async () => {
     const s = await create({ name: 'While down', cronExpressions: [YEARLY] });
@@ -319,7 +379,7 @@ describe('durability', () => {
     const actionId = await eventually(
       async () => (await temporal.describe()).info.recentActions[0]?.action.workflow.workflowId,
     );
-    const restarted = await h.stack.spawnOrchestrator({ API_PORT: port, ...orchestratorEnv });
+    const restarted = await h.stack.spawnOrchestrator({ API_PORT: port, ...orchestratorEnv() });
     await waitForHttpOk(`${api}/api/health`, 90_000, restarted.service);
     const run = await eventually(
       async () => (await view(s.id)).recentRuns.find((r) => r.actionId === actionId && r.outcome === 'started'),
