@@ -58,6 +58,8 @@ export default function SchedulesPage() {
   const [schedules, setSchedules] = useState<ScheduleView[] | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [editing, setEditing] = useState<ScheduleView | null>(null);
+  // A new form (empty again) after each save.
+  const [saved, setSaved] = useState(0);
   const [error, setError] = useState('');
   const load = useCallback(async () => {
     const res = await api<ScheduleList>('/schedules');
@@ -143,10 +145,11 @@ export default function SchedulesPage() {
       {shown && <Details key={shown.id} schedule={shown} />}
       {admin && (
         <ScheduleForm
-          key={editing?.id ?? 'new'}
+          key={editing ? `${editing.id}-${saved}` : `new-${saved}`}
           {...(editing && { existing: editing })}
           onSaved={(s) => {
             setEditing(null);
+            setSaved((n) => n + 1);
             setSelected(s.id);
             void load();
           }}
