@@ -313,6 +313,38 @@ describe('a refused action', () => {
   });
 });
 
+describe('a forged action', () => {
+  it('a runSchedule workflow started straight in Temporal starts no job, and is audited', async () => {
+    const s = await create({ name: 'Forgery target', cronExpressions: [YEARLY] });
+    const tenantId = (
+      await h.stack.pool.query<{ tenant_id: string }>('SELECT tenant_id FROM schedules WHERE id = $1', [s.id])
+    ).rows[0]!.tenant_id;
+    const start = (workflowId: string, extra: object = {}) =>
+      h.stack.client.workflow.execute('runSchedule', {
+        workflowId,
+        taskQueue: 'orchestrator',
+        args: [{ tenantId, scheduleId: s.id }],
+        ...extra,
+      });
+    // The schedule's own id pattern, without Temporal's schedule behind it.
+    expect(await start(`schedule-${s.id}-2026-01-01T00:00:00Z`)).toEqual({
+      outcome: 'refused',
+      jobId: null,
+      reason: 'the action was not started by the schedule',
+    });
+    // Nor with Temporal's own "started by the schedule" attribute, which a client can set.
+    expect(
+      await start(`schedule-${s.id}-2026-01-02T00:00:00Z`, {
+        searchAttributes: { TemporalScheduledById: [s.temporal.scheduleId] },
+      }),
+    ).toMatchObject({ outcome: 'refused', jobId: null });
+    expect(await jobsOf(s.id)).toEqual([]);
+    expect(await auditOf(s.id)).toContainEqual(
+      expect.objectContaining({ action: 'schedule.refused', details: expect.objectContaining({ forged: true }) }),
+    );
+  });
+});
+
 describe('in the browser', () => {
   it('an admin creates a schedule, sees its next runs, sees a run start a job with the schedule as origin, and pauses it', async () => {
     await h.stack.createUser('admin', { tenant: 'acme', username: 'ada-admin', password: PASSWORD });

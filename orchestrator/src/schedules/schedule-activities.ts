@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { RunScheduleInput, ScheduleActivities, ScheduledStart } from '@opsc/contracts';
 import { recordAudit } from '../audit.js';
@@ -13,8 +13,7 @@ import { runTemplate } from '../templates/run-template.js';
 import { findSchedule, insertRun, runOf, type ScheduleRow } from './schedule-store.js';
 import { actionWorkflowPrefix, temporalScheduleId } from './temporal-schedule.js';
 
-/** Set by Temporal on a workflow its schedule started (a client cannot set it): which schedule did. */
-const SCHEDULED_BY = defineSearchAttributeKey('TemporalScheduledById', SearchAttributeType.KEYWORD);
+/** Set by Temporal on a workflow its schedule started: when the action was due. */
 const SCHEDULED_AT = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
 /**
@@ -39,6 +38,27 @@ const ownerCaller = async (deps: JobDeps, s: ScheduleRow): Promise<Caller | stri
 };
 
 export const createScheduleActivities = (deps: JobDeps) => {
+  /**
+   * Whether the schedule's Temporal schedule took this action: its id is the schedule's, and the
+   * schedule lists it among its running or latest actions. A workflow started straight in Temporal
+   * with the same id pattern (or even Temporal's `TemporalScheduledById` attribute, which a client
+   * can set) is not there.
+   */
+  const takenBySchedule = async (s: ScheduleRow, actionId: string): Promise<boolean> => {
+    if (!actionId.startsWith(`${actionWorkflowPrefix(s.id)}-`)) return false;
+    const d = await deps.client.schedule
+      .getHandle(temporalScheduleId(s))
+      .describe()
+      .catch((err: unknown) => {
+        if (err instanceof ScheduleNotFoundError) return undefined;
+        throw err;
+      });
+    if (!d) return false;
+    return [...d.info.runningActions, ...d.info.recentActions.map((a) => a.action)].some(
+      (a) => a.workflow.workflowId === actionId,
+    );
+  };
+
   const audit = (s: ScheduleRow, action: string, actor: string, details: Record<string, unknown>) =>
     recordAudit(deps.pool, {
       tenantId: s.tenant_id,
@@ -89,9 +109,8 @@ export const createScheduleActivities = (deps: JobDeps) => {
       return refused('no such schedule (deleted)');
     }
     const described = await deps.client.workflow.getHandle(actionId).describe();
-    const scheduledBy = described.typedSearchAttributes.get(SCHEDULED_BY);
     const scheduledAt = described.typedSearchAttributes.get(SCHEDULED_AT) ?? null;
-    if (!actionId.startsWith(`${actionWorkflowPrefix(s.id)}-`) || scheduledBy !== temporalScheduleId(s))
+    if (!(await takenBySchedule(s, actionId)))
       return settle(s, actionId, scheduledAt, refused('the action was not started by the schedule'), {
         forged: true,
       });
