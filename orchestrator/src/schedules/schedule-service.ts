@@ -8,7 +8,12 @@ import type { Caller, JobDeps } from '../jobs/deps.js';
 import { checkTemplateRun } from '../templates/run-template.js';
 import { inTransaction, templateOf } from '../templates/template-store.js';
 import { scheduleOf, type ScheduleRow } from './schedule-store.js';
-import { applySchedule, deleteTemporalSchedule, temporalScheduleId } from './temporal-schedule.js';
+import {
+  applySchedule,
+  deleteTemporalSchedule,
+  reconciledDescription,
+  temporalScheduleId,
+} from './temporal-schedule.js';
 
 export type ScheduleDeps = JobDeps & { minIntervalSeconds: number };
 
@@ -261,7 +266,10 @@ export const triggerSchedule = async (deps: ScheduleDeps, caller: Caller, id: st
   if (s.paused) throw new Conflict('the schedule is paused; resume it first');
   await inTransaction(deps.pool, async (db) => {
     await audit(db, caller, 'schedule.trigger', s.id, { name: s.name });
-    await inTemporal(deps.client.schedule.getHandle(temporalScheduleId(s)).trigger());
+    // A Temporal schedule lost meanwhile is made again first.
+    await inTemporal(
+      reconciledDescription(deps.client, s).then(() => deps.client.schedule.getHandle(temporalScheduleId(s)).trigger()),
+    );
   });
   return s;
 };
