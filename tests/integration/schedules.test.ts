@@ -313,6 +313,42 @@ describe('a refused action', () => {
   });
 });
 
+describe('overlap policy cancel_other', () => {
+  it("a new action cancels the previous action's job (as the owner) and starts its own", async () => {
+    const restart = await call<TemplateDetail>('/api/templates', olga, {
+      name: 'Restart service',
+      draft: {
+        name: 'Restart a service',
+        steps: [{ id: 'restart', tool: 'service-restart', params: { service: 'nginx' }, targets: { group: 'Web' } }],
+      },
+      parameters: [{ name: 'service', binds: [{ step: 'restart', param: 'service' }] }],
+    });
+    expect(restart.status).toBe(201);
+    const s = await create({
+      name: 'Restart nightly',
+      templateId: restart.body.id,
+      params: { service: 'nginx' },
+      cronExpressions: [YEARLY],
+      overlap: 'cancel_other',
+    });
+    // A change waits for approval: its action keeps running, so the next one overlaps it.
+    const temporal = h.stack.client.schedule.getHandle(s.temporal.scheduleId);
+    await temporal.trigger('CANCEL_OTHER');
+    const first = await startedRun(s.id);
+    await waitForJob(api, olga.token, first.jobId, (j) => j.status === 'awaiting_approval');
+    await temporal.trigger('CANCEL_OTHER');
+    const second = await eventually(async () =>
+      (await view(s.id)).recentRuns.find((r) => r.outcome === 'started' && r.jobId && r.jobId !== first.jobId),
+    );
+    expect((await waitForJob(api, olga.token, first.jobId, undefined, 60_000)).status).toBe('cancelled');
+    expect((await waitForJob(api, olga.token, second.jobId!, (j) => j.status === 'awaiting_approval')).status).toBe(
+      'awaiting_approval',
+    );
+    expect(await jobsOf(s.id)).toEqual([first.jobId, second.jobId]);
+    await call(`/api/jobs/${second.jobId}/cancel`, olga, {});
+  });
+});
+
 describe('a forged action', () => {
   it('a runSchedule workflow started straight in Temporal starts no job, and is audited', async () => {
     const s = await create({ name: 'Forgery target', cronExpressions: [YEARLY] });
