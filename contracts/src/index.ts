@@ -30,6 +30,8 @@ export * from './plan-draft.js';
 export * from './template-schema.js';
 export * from './template-fill.js';
 export * from './trigger-mapping.js';
+export * from './schedule-spec.js';
+export * from './schedule-run.js';
 export * from './plan-answer.js';
 export * from './quoting.js';
 export * from './placeholders.js';

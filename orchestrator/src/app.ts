@@ -8,6 +8,7 @@ import { jobsRouter } from './api/jobs.js';
 import { templatesRouter } from './api/template-routes.js';
 import { hooksRouter } from './api/hook-routes.js';
 import { triggersRouter } from './api/trigger-routes.js';
+import { schedulesRouter } from './api/schedule-routes.js';
 import { authenticate } from './api/auth.js';
 import { identityRouter } from './api/identity-routes.js';
 import { inventoryRouter } from './api/inventory-routes.js';
@@ -44,6 +45,7 @@ export const createApp = (deps: ApiDeps): Express => {
   app.use('/api/jobs', authenticate(deps), jobsRouter(deps));
   app.use('/api/templates', authenticate(deps), templatesRouter(deps));
   app.use('/api/triggers', authenticate(deps), triggersRouter(deps));
+  app.use('/api/schedules', authenticate(deps), schedulesRouter(deps));
   app.use('/api/inventory', authenticate(deps), inventoryRouter(deps));
   app.use('/api/credentials', authenticate(deps), credentialsRouter(deps));
   app.use('/api/audit', authenticate(deps), auditRouter(deps));

@@ -123,6 +123,8 @@ export const OrchestratorEnv = z.object({
   TRIGGER_DELIVERIES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
   /** Deliveries that fail to authenticate one source address may send per 5 minutes; past it, 429. */
   TRIGGER_SOURCE_MAX_FAILURES: z.coerce.number().int().min(1).max(100_000).default(30),
+  /** The shortest interval a schedule may have: each action plans and records a job. */
+  SCHEDULE_MIN_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   /** Live event streams (`GET /api/jobs/:id/events`) one user may hold open at once; more are 429. */
   API_EVENT_STREAMS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(10),
   /** Live event streams the process serves at once, all users together; more are 429. */

@@ -15,6 +15,8 @@ import { createOrchestratorWorker } from './worker.js';
 import { Readiness } from './api/readiness.js';
 import { startReconciler } from './reconcile/start-reconciler.js';
 import { createToolAvailability } from './jobs/tool-availability.js';
+import type { JobDeps } from './jobs/deps.js';
+import { reconcileSchedules } from './schedules/reconcile-schedules.js';
 
 const main = async (): Promise<void> => {
   const env = parseOrchestratorEnv();
@@ -63,16 +65,14 @@ const main = async (): Promise<void> => {
   };
   process.once('SIGINT', stopWhileStarting).once('SIGTERM', stopWhileStarting);
 
-  const app = createApp({
+  const jobs: JobDeps = {
     client,
     pool,
     log,
-    namespace: env.TEMPORAL_NAMESPACE,
     jobOptions: {
       heartbeatTimeoutSeconds: env.JOB_HEARTBEAT_TIMEOUT_SECONDS,
       historyEventLimit: env.JOB_HISTORY_EVENT_LIMIT,
     },
-    ...(env.TEMPORAL_UI_URL && { temporalUiUrl: env.TEMPORAL_UI_URL }),
     planning: {
       get catalog() {
         return tools.catalog();
@@ -80,6 +80,11 @@ const main = async (): Promise<void> => {
       ...(llm && { llm }),
     },
     platformServices: platformServiceRules(env),
+  };
+  const app = createApp({
+    ...jobs,
+    namespace: env.TEMPORAL_NAMESPACE,
+    ...(env.TEMPORAL_UI_URL && { temporalUiUrl: env.TEMPORAL_UI_URL }),
     identity: {
       signIn: {
         lockout: {
@@ -106,6 +111,7 @@ const main = async (): Promise<void> => {
       deliveriesPerMinute: env.TRIGGER_DELIVERIES_PER_MINUTE,
       sourceMaxFailures: env.TRIGGER_SOURCE_MAX_FAILURES,
     },
+    schedules: { minIntervalSeconds: env.SCHEDULE_MIN_INTERVAL_SECONDS },
   });
   const server = app.listen(env.API_PORT, env.API_HOST);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
@@ -129,11 +135,16 @@ const main = async (): Promise<void> => {
     namespace: env.TEMPORAL_NAMESPACE,
     pool,
     client,
+    jobs,
   });
   // The SDK shuts the worker down on SIGINT/SIGTERM; the API follows it.
   starting = false;
   const running = worker.run();
   readiness.ready();
+  // PostgreSQL is the schedules' record: Temporal's are re-made from it (in the background; reads reconcile too).
+  reconcileSchedules(jobs).catch((err: unknown) =>
+    log.warn('schedules not reconciled', { error: (err as Error).message }),
+  );
   log.info('orchestrator ready', {
     api: `http://${env.API_HOST}:${env.API_PORT}`,
     temporal: `${env.TEMPORAL_ADDRESS}${temporal.tls ? (temporal.tls.clientCertPair ? ' (mTLS)' : ' (TLS)') : ''}`,

@@ -4,21 +4,28 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import type pg from 'pg';
 import { TaskQueue } from '@opsc/contracts';
 import { createBookkeepingActivities } from './bookkeeping/index.js';
+import type { JobDeps } from './jobs/deps.js';
+import { createScheduleActivities } from './schedules/schedule-activities.js';
 
 const require = createRequire(import.meta.url);
 
-/** The worker on the `orchestrator` queue: workflows and bookkeeping activities, no execution. */
+/** The worker on the `orchestrator` queue: workflows, bookkeeping and schedule-start activities, no execution. */
 export const createOrchestratorWorker = (options: {
   connection: NativeConnection;
   namespace: string;
   pool: pg.Pool;
   /** Starts the notification workflows a job asks for (`startNotification`). */
   client: Client;
+  /** What a schedule's action runs its template with (the job service's dependencies). */
+  jobs: JobDeps;
 }) =>
   Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: TaskQueue.orchestrator,
     workflowsPath: require.resolve('@opsc/workflows'),
-    activities: createBookkeepingActivities({ pool: options.pool, client: options.client }),
+    activities: {
+      ...createBookkeepingActivities({ pool: options.pool, client: options.client }),
+      ...createScheduleActivities(options.jobs),
+    },
   });

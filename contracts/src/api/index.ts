@@ -11,6 +11,7 @@ export * from './events.js';
 export * from './plans.js';
 export * from './templates.js';
 export * from './triggers.js';
+export * from './schedules.js';
 export * from './inventory.js';
 export * from './credentials.js';
 export * from './notifications.js';

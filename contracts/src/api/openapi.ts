@@ -17,6 +17,7 @@ import * as plans from './plans.js';
 import * as results from './results.js';
 import * as templates from './templates.js';
 import * as triggers from './triggers.js';
+import * as schedules from './schedules.js';
 import { API_ROUTES, errorsOf, type ApiRoute } from './routes.js';
 
 /*
@@ -42,6 +43,7 @@ const namedSchemas = (): Map<string, z.ZodType> => {
     plans,
     templates,
     triggers,
+    schedules,
     inventory,
     credentials,
     artifacts,

@@ -6,6 +6,7 @@ import { JOB_ROUTES } from './routes-jobs.js';
 import { TEMPLATE_ROUTES } from './routes-templates.js';
 import { NOTIFICATION_ROUTES } from './routes-notifications.js';
 import { TRIGGER_ROUTES } from './routes-triggers.js';
+import { SCHEDULE_ROUTES } from './routes-schedules.js';
 
 export { errorsOf, type AnswerBody, type ApiRoute } from './route.js';
 
@@ -18,6 +19,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...JOB_ROUTES,
   ...TEMPLATE_ROUTES,
   ...TRIGGER_ROUTES,
+  ...SCHEDULE_ROUTES,
   ...INVENTORY_ROUTES,
   ...ARTIFACT_ROUTES,
   ...NOTIFICATION_ROUTES,

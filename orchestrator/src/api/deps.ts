@@ -31,6 +31,8 @@ export interface ApiDeps {
   readiness: Readiness;
   /** Triggers: the key generic secrets derive from (absent: none can be made), the body limit, rate limits. */
   triggers: TriggerSettings;
+  /** Schedules: the shortest interval allowed (`SCHEDULE_MIN_INTERVAL_SECONDS`). */
+  schedules: { minIntervalSeconds: number };
 }
 
 export interface TriggerSettings {

@@ -46,6 +46,7 @@ const app = (): Express =>
     eventStreams: {},
     readiness: new Readiness('start-up'),
     triggers: { key: undefined, bodyLimitBytes: 1024, deliveriesPerMinute: 1, sourceMaxFailures: 1 },
+    schedules: { minIntervalSeconds: 60 },
   } as unknown as ApiDeps);
 
 describe('the route table of @opsc/contracts/api', () => {

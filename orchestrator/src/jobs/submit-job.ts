@@ -12,6 +12,13 @@ import { planningContext } from './planning-context.js';
 import type { CreateJobBody } from '@opsc/contracts/api';
 import { readyPlan } from './ready-plan.js';
 
+/** A job with the fixed id asked for exists already (a retried start of a schedule's action). */
+export class JobExists extends Error {
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} exists already`);
+  }
+}
+
 /** A job recorded and handed to Temporal. */
 export interface SubmittedJob {
   id: string;
@@ -33,12 +40,14 @@ export const submitJob = async (
   caller: Caller,
   body: CreateJobBody,
   origin: JobOrigin = MANUAL_ORIGIN,
+  /** A job id decided by the caller (a schedule's action derives it); a second submission of it throws `JobExists`. */
+  fixedId?: string,
 ): Promise<SubmittedJob> => {
   const ready = await readyPlan(planningContext(deps, caller.tenantId), body);
   const { plan } = ready;
   const hash = planHash(plan);
   checkExpectedHash(body.expectPlanHash, hash);
-  const id = `job-${randomUUID()}`;
+  const id = fixedId ?? `job-${randomUUID()}`;
   const requestedBy = caller.username;
   const targets = await resolveJobTargets(deps.pool, caller.tenantId, plan);
   const { risk } = ready;
@@ -60,6 +69,9 @@ export const submitJob = async (
     summary: ready.summary,
     origin,
     mode,
+  }).catch((err: unknown) => {
+    if ((err as { code?: string }).code === '23505' && fixedId) throw new JobExists(id);
+    throw err;
   });
   await recordAudit(deps.pool, {
     tenantId: caller.tenantId,

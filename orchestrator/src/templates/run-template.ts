@@ -7,6 +7,8 @@ import type { Caller, JobDeps } from '../jobs/deps.js';
 import { recordDecision } from '../jobs/decision-store.js';
 import { sendDecision } from '../jobs/job-control.js';
 import { tenantSettings } from '../jobs/job-store.js';
+import { planningContext } from '../jobs/planning-context.js';
+import { readyPlan } from '../jobs/ready-plan.js';
 import { submitJob, type SubmittedJob } from '../jobs/submit-job.js';
 import { inTransaction, livePreApproval, templateOf, versionOf, type VersionRow } from './template-store.js';
 
@@ -14,6 +16,8 @@ import { inTransaction, livePreApproval, templateOf, versionOf, type VersionRow 
 export interface TemplateRunRequest {
   version?: number | undefined;
   params: Record<string, unknown>;
+  /** The job's id, decided by the server (a schedule's action derives it from its workflow id). */
+  jobId?: string | undefined;
 }
 
 /**
@@ -119,6 +123,31 @@ const applyPreApproval = async (
 };
 
 /**
+ * Checks what a run would be, without running it: the version exists, the values fit its typed
+ * parameters and the filled plan validates against the tenant's inventory and catalog as they are
+ * now. A schedule's parameters are checked this way when it is saved. Issues name `params.<name>`.
+ */
+export const checkTemplateRun = async (
+  deps: JobDeps,
+  tenantId: string,
+  templateId: string,
+  request: TemplateRunRequest,
+): Promise<VersionRow> => {
+  const template = await templateOf(deps.pool, tenantId, templateId);
+  const v = await versionOf(deps.pool, template.id, request.version);
+  const filled = fillTemplatePlan(v.plan, v.parameters, request.params);
+  if (!filled.draft) throw new InvalidInput('the parameters do not fit the template', filled.issues);
+  try {
+    await readyPlan(planningContext(deps, tenantId), { draft: filled.draft });
+  } catch (err) {
+    if (err instanceof DomainError && err.issues)
+      throw new DomainError(err.type, err.message, renamed(err.issues, sitesOf(v)));
+    throw err;
+  }
+  return v;
+};
+
+/**
  * Runs a template: the caller's role is checked against the version's, the values against the
  * parameters' schemas, and the filled draft goes through the normal submission (planner's
  * validator, risk computed from the actions, targets resolved against the tenant's inventory).
@@ -148,7 +177,7 @@ export const runTemplate = async (
   const origin: JobOrigin = { ...source, templateId: template.id, version: v.version };
   let job: SubmittedJob;
   try {
-    job = await submitJob(deps, caller, { draft }, origin);
+    job = await submitJob(deps, caller, { draft }, origin, request.jobId);
   } catch (err) {
     if (err instanceof DomainError && err.issues)
       throw new DomainError(err.type, err.message, renamed(err.issues, sitesOf(v)));

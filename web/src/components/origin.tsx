@@ -15,7 +15,8 @@ export function OriginNote({ origin }: { origin: JobOrigin }) {
       </>
     ) : origin.kind === 'schedule' ? (
       <>
-        schedule <code>{origin.scheduleId}</code> (template <code>{origin.templateId}</code> v{origin.version})
+        schedule <Link href={`/schedules#${encodeURIComponent(origin.scheduleId)}`}>{origin.scheduleId}</Link> (template{' '}
+        <code>{origin.templateId}</code> v{origin.version})
       </>
     ) : (
       <>

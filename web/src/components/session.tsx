@@ -21,6 +21,7 @@ const NAV: { href: string; label: string; role: SessionUser['role'] }[] = [
   { href: '/approvals', label: 'Approvals', role: 'viewer' },
   { href: '/jobs', label: 'Jobs', role: 'viewer' },
   { href: '/templates', label: 'Templates', role: 'viewer' },
+  { href: '/schedules', label: 'Schedules', role: 'operator' },
   { href: '/triggers', label: 'Triggers', role: 'operator' },
   { href: '/inventory', label: 'Inventory', role: 'viewer' },
   { href: '/artifacts', label: 'Artifacts', role: 'viewer' },

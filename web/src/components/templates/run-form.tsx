@@ -5,10 +5,11 @@ import type { TemplateParam } from '@opsc/contracts';
 /** A form value as typed: text for most, a boolean for a checkbox; lists are one item a line. */
 type Typed = string | boolean;
 
-const initial = (p: TemplateParam): Typed => {
-  if (p.type === 'boolean') return p.default === true;
-  if (p.default === undefined) return '';
-  return Array.isArray(p.default) ? p.default.join('\n') : String(p.default);
+const initial = (p: TemplateParam, given?: unknown): Typed => {
+  const v = given ?? p.default;
+  if (p.type === 'boolean') return v === true;
+  if (v === undefined) return '';
+  return Array.isArray(v) ? v.join('\n') : String(v);
 };
 
 /** The value the API takes: a number stays text (the API checks and converts it), a list is split by line. */
@@ -39,14 +40,20 @@ export const RunForm = ({
   errors,
   busy,
   onRun,
+  values: given,
+  submitLabel = 'Run',
 }: {
   parameters: readonly TemplateParam[];
   errors: Map<string, string>;
   busy: boolean;
   onRun: (params: Record<string, unknown>) => void;
+  /** Values to start from instead of the defaults (a saved schedule's). */
+  values?: Record<string, unknown>;
+  /** What the button says (a schedule's form saves rather than runs). */
+  submitLabel?: string;
 }) => {
   const [values, setValues] = useState<Record<string, Typed>>(() =>
-    Object.fromEntries(parameters.map((p) => [p.name, initial(p)])),
+    Object.fromEntries(parameters.map((p) => [p.name, initial(p, given?.[p.name])])),
   );
   const set = (name: string, v: Typed) => setValues((old) => ({ ...old, [name]: v }));
   const submit = (e: FormEvent) => {
@@ -131,7 +138,7 @@ export const RunForm = ({
         );
       })}
       <button type="submit" className="primary" disabled={busy} data-testid="run-template">
-        {busy ? 'Submitting…' : 'Run'}
+        {busy ? 'Submitting…' : submitLabel}
       </button>
     </form>
   );
