@@ -1,6 +1,5 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request } from 'express';
 import { CreateScheduleBody, PauseScheduleBody, UpdateScheduleBody } from '@opsc/contracts/api';
-import type { Caller } from '../jobs/deps.js';
 import {
   createSchedule,
   deleteSchedule,
@@ -10,11 +9,9 @@ import {
 } from '../schedules/schedule-service.js';
 import { scheduleOf, schedulesOf } from '../schedules/schedule-store.js';
 import { scheduleView } from '../schedules/schedule-view.js';
-import { principalOf, requireRole } from './auth.js';
+import { callerOf, principalOf, requireRole } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { parseBody } from './validate.js';
-
-const callerOf = (req: Request, res: Response): Caller => ({ ...principalOf(res), sourceIp: req.ip });
 
 /** Schedules: admins create and change them, operators read them. See docs/schedules.md. */
 export const schedulesRouter = (deps: ApiDeps): Router => {
