@@ -31,3 +31,23 @@ export const recordAudit = async (db: pg.Pool | pg.PoolClient, e: AuditEvent): P
     ],
   );
 };
+
+/** An audit entry of a change a caller made to one object of a kind (a template, a trigger, a schedule). */
+export const auditChange =
+  (objectType: string) =>
+  (
+    db: pg.Pool | pg.PoolClient,
+    caller: { tenantId: string; username: string; sourceIp?: string | undefined },
+    action: string,
+    objectId: string,
+    details: Record<string, unknown>,
+  ): Promise<void> =>
+    recordAudit(db, {
+      tenantId: caller.tenantId,
+      actor: caller.username,
+      action,
+      objectType,
+      objectId,
+      ...(caller.sourceIp && { sourceIp: caller.sourceIp }),
+      details,
+    });

@@ -57,3 +57,11 @@ export class Internal extends DomainError {
     super(ErrorType.Internal, message);
   }
 }
+
+/** A unique-name violation (PostgreSQL 23505) on saving a named `noun`, as a clear conflict; any other error as it is. */
+export const uniqueNameOf =
+  (noun: string) =>
+  (err: unknown, name: string): never => {
+    if ((err as { code?: string }).code === '23505') throw new Conflict(`a ${noun} named "${name}" exists already`);
+    throw err;
+  };

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { CreateScheduleBody, PauseScheduleBody, UpdateScheduleBody } from '@opsc/contracts/api';
-import { recordAudit } from '../audit.js';
-import { Conflict, InvalidInput, NotFound, Unavailable } from '../errors.js';
+import { auditChange } from '../audit.js';
+import { Conflict, InvalidInput, NotFound, Unavailable, uniqueNameOf } from '../errors.js';
 import { atLeast, type Role } from '../identity/roles.js';
 import type { Caller, JobDeps } from '../jobs/deps.js';
 import { checkTemplateRun } from '../templates/run-template.js';
@@ -65,21 +65,9 @@ const checkSettings = async (deps: ScheduleDeps, tenantId: string, s: Settings):
   await checkOwner(deps.pool, tenantId, s.ownerId, v.run_role);
 };
 
-const uniqueName = (err: unknown, name: string): never => {
-  if ((err as { code?: string }).code === '23505') throw new Conflict(`a schedule named "${name}" exists already`);
-  throw err;
-};
+const uniqueName = uniqueNameOf('schedule');
 
-const audit = (db: pg.PoolClient, caller: Caller, action: string, id: string, details: Record<string, unknown>) =>
-  recordAudit(db, {
-    tenantId: caller.tenantId,
-    actor: caller.username,
-    action,
-    objectType: 'schedule',
-    objectId: id,
-    ...(caller.sourceIp && { sourceIp: caller.sourceIp }),
-    details,
-  });
+const audit = auditChange('schedule');
 
 /** Temporal did not take the change: the transaction rolls back, so the record stays as it was. */
 const inTemporal = async (work: Promise<void>): Promise<void> => {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { ScheduleOverlap } from '@opsc/contracts';
 import type { ScheduleRun } from '@opsc/contracts/api';
 import type { Sent } from '@opsc/contracts/api';
-import { NotFound } from '../errors.js';
+import { templateBoundStore } from '../templates/template-bound-store.js';
 
 export interface ScheduleRow {
   id: string;
@@ -40,35 +40,15 @@ export interface RunRow {
 
 type Db = pg.Pool | pg.PoolClient;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const SELECT = `SELECT s.*, t.name AS template_name, u.username AS owner_username, u.disabled AS owner_disabled
-  FROM schedules s JOIN templates t ON t.id = s.template_id JOIN users u ON u.id = s.owner_id`;
-
-/** A live schedule by id alone (an action names its tenant, checked by the caller); undefined for any other id. */
-export const findSchedule = async (db: Db, id: string): Promise<ScheduleRow | undefined> =>
-  UUID.test(id)
-    ? (await db.query<ScheduleRow>(`${SELECT} WHERE s.id = $1 AND s.deleted_at IS NULL`, [id])).rows[0]
-    : undefined;
-
+const store = templateBoundStore<ScheduleRow>('schedules', 'schedule', 500);
+/** A live schedule by id alone; undefined for any other id. */
+export const findSchedule = store.find;
 /** A live schedule of the tenant; another tenant's, a deleted one or a malformed id is not found alike. */
-export const scheduleOf = async (db: Db, tenantId: string, id: string): Promise<ScheduleRow> => {
-  const row = await findSchedule(db, id);
-  if (!row || row.tenant_id !== tenantId) throw new NotFound(`no schedule ${id.slice(0, 100)}`);
-  return row;
-};
-
-export const schedulesOf = async (db: Db, tenantId: string): Promise<ScheduleRow[]> =>
-  (
-    await db.query<ScheduleRow>(
-      `${SELECT} WHERE s.tenant_id = $1 AND s.deleted_at IS NULL ORDER BY lower(s.name) LIMIT 500`,
-      [tenantId],
-    )
-  ).rows;
+export const scheduleOf = store.of;
+export const schedulesOf = store.list;
 
 /** Every live schedule, of every tenant: what the Temporal schedules are made from at start. */
-export const allSchedules = async (db: Db): Promise<ScheduleRow[]> =>
-  (await db.query<ScheduleRow>(`${SELECT} WHERE s.deleted_at IS NULL ORDER BY s.created_at`)).rows;
+export const allSchedules = store.all;
 
 export const runOf = async (db: Db, actionId: string): Promise<RunRow | undefined> =>
   (await db.query<RunRow>('SELECT * FROM schedule_runs WHERE action_id = $1', [actionId])).rows[0];

@@ -13,7 +13,7 @@ import type {
 } from '@opsc/contracts/api';
 import { recordAudit } from '../audit.js';
 import { atLeast } from '../identity/roles.js';
-import { Conflict, DomainError, InvalidPlan } from '../errors.js';
+import { Conflict, DomainError, InvalidPlan, uniqueNameOf } from '../errors.js';
 import type { Caller, JobDeps } from '../jobs/deps.js';
 import { tenantSettings } from '../jobs/job-store.js';
 import { planningContext } from '../jobs/planning-context.js';
@@ -58,10 +58,7 @@ const contentOf = async (deps: Deps, caller: Caller, body: Content): Promise<New
   };
 };
 
-const uniqueName = (err: unknown, name: string): never => {
-  if ((err as { code?: string }).code === '23505') throw new Conflict(`a template named "${name}" exists already`);
-  throw err;
-};
+const uniqueName = uniqueNameOf('template');
 
 /** The template with its versions and their pre-approvals, as the API answers it. */
 export const templateDetail = async (deps: Pick<JobDeps, 'pool'>, t: TemplateRow): Promise<Sent<TemplateDetail>> => {

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { FieldIssue, TriggerMapping } from '@opsc/contracts';
 import type { CreateTriggerBody, UpdateTriggerBody } from '@opsc/contracts/api';
-import { recordAudit } from '../audit.js';
-import { Conflict, InvalidInput, Unavailable } from '../errors.js';
+import { auditChange } from '../audit.js';
+import { InvalidInput, Unavailable, uniqueNameOf } from '../errors.js';
 import { atLeast, type Role } from '../identity/roles.js';
 import type { Caller } from '../jobs/deps.js';
 import { inTransaction, templateOf, versionOf } from '../templates/template-store.js';
@@ -64,21 +64,9 @@ const freshSecret = (deps: TriggerDeps, id: string, kind: TriggerRow['kind']) =>
   return { secret: deriveSecret(deps.triggerKey, id, salt), salt, keyId: triggerKeyId(deps.triggerKey), hash: null };
 };
 
-const uniqueName = (err: unknown, name: string): never => {
-  if ((err as { code?: string }).code === '23505') throw new Conflict(`a trigger named "${name}" exists already`);
-  throw err;
-};
+const uniqueName = uniqueNameOf('trigger');
 
-const audit = (db: pg.PoolClient, caller: Caller, action: string, id: string, details: Record<string, unknown>) =>
-  recordAudit(db, {
-    tenantId: caller.tenantId,
-    actor: caller.username,
-    action,
-    objectType: 'trigger',
-    objectId: id,
-    ...(caller.sourceIp && { sourceIp: caller.sourceIp }),
-    details,
-  });
+const audit = auditChange('trigger');
 
 export const createTrigger = async (
   deps: TriggerDeps,

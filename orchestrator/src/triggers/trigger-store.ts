@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { TriggerMapping } from '@opsc/contracts';
 import type { Sent, TriggerDelivery, TriggerView } from '@opsc/contracts/api';
-import { NotFound } from '../errors.js';
+import { templateBoundStore } from '../templates/template-bound-store.js';
 import { triggerKeyId } from './trigger-secret.js';
 
 export interface TriggerRow {
@@ -31,31 +31,12 @@ export interface TriggerRow {
 
 type Db = pg.Pool | pg.PoolClient;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const SELECT = `SELECT tr.*, t.name AS template_name, u.username AS owner_username, u.disabled AS owner_disabled
-  FROM triggers tr JOIN templates t ON t.id = tr.template_id JOIN users u ON u.id = tr.owner_id`;
-
-/** A live trigger by id alone (a delivery names no tenant); undefined for any other id. */
-export const findTrigger = async (db: Db, id: string): Promise<TriggerRow | undefined> =>
-  UUID.test(id)
-    ? (await db.query<TriggerRow>(`${SELECT} WHERE tr.id = $1 AND tr.deleted_at IS NULL`, [id])).rows[0]
-    : undefined;
-
+const store = templateBoundStore<TriggerRow>('triggers', 'trigger', 1000);
+/** A live trigger by id alone; undefined for any other id. */
+export const findTrigger = store.find;
 /** A live trigger of the tenant; another tenant's, a deleted one or a malformed id is not found alike. */
-export const triggerOf = async (db: Db, tenantId: string, id: string): Promise<TriggerRow> => {
-  const row = await findTrigger(db, id);
-  if (!row || row.tenant_id !== tenantId) throw new NotFound(`no trigger ${id.slice(0, 100)}`);
-  return row;
-};
-
-export const triggersOf = async (db: Db, tenantId: string): Promise<TriggerRow[]> =>
-  (
-    await db.query<TriggerRow>(
-      `${SELECT} WHERE tr.tenant_id = $1 AND tr.deleted_at IS NULL ORDER BY lower(tr.name) LIMIT 1000`,
-      [tenantId],
-    )
-  ).rows;
+export const triggerOf = store.of;
+export const triggersOf = store.list;
 
 export const triggerView = (row: TriggerRow, key: Buffer | undefined): Sent<TriggerView> => ({
   id: row.id,
