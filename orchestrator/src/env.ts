@@ -93,6 +93,8 @@ export const OrchestratorEnv = z.object({
   SIGN_IN_MAX_CONCURRENT_HASHES: z.coerce.number().int().min(1).max(64).default(4),
   /** The largest artifact upload the API takes (bytes; default 256 MiB). Larger ones are refused with 413. */
   ARTIFACT_MAX_BYTES: z.coerce.number().int().min(1).max(17_179_869_184).default(268_435_456),
+  /** The bytes one tenant's stored artifact versions may take together (default 10 GiB). An upload past it is refused with 413. */
+  ARTIFACT_TENANT_MAX_BYTES: z.coerce.number().int().min(1).max(1_099_511_627_776).default(10_737_418_240),
   /** The expiry of an API token created without one. */
   API_TOKEN_DEFAULT_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /**

@@ -99,6 +99,7 @@ const main = async (): Promise<void> => {
     },
     allowedOrigins: env.API_ALLOWED_ORIGINS,
     artifactMaxBytes: env.ARTIFACT_MAX_BYTES,
+    artifactTenantMaxBytes: env.ARTIFACT_TENANT_MAX_BYTES,
     trustProxy: env.API_TRUST_PROXY,
     eventStreams: new EventStreams(
       { pool, client, log },

@@ -9,6 +9,8 @@ import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 // The artifact store end to end: uploads streamed into PostgreSQL through the real API, the limit,
 // hostile names, tenants kept apart, and a real executor reading the pinned version to a real sshd host.
 const LIMIT = 3 * 1024 * 1024;
+/** What one tenant's versions may take together (ARTIFACT_TENANT_MAX_BYTES). */
+const QUOTA = 6 * 1024 * 1024;
 
 let h: SshHarness;
 let api: string;
@@ -34,7 +36,7 @@ beforeAll(async () => {
     size: 1,
     host: () => ({ files: { '/opt/app/app.bin': 'version=1\n' } }),
     groups: { Fleet: [0] },
-    orchestratorEnv: { ARTIFACT_MAX_BYTES: String(LIMIT) },
+    orchestratorEnv: { ARTIFACT_MAX_BYTES: String(LIMIT), ARTIFACT_TENANT_MAX_BYTES: String(QUOTA) },
   });
   api = h.orchestrator.apiUrl;
   admin = h.admin;
@@ -133,6 +135,49 @@ describe('uploads', () => {
       'SELECT 1 FROM artifact_chunks c WHERE NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.id = c.artifact_id)',
     );
     expect(orphans.rows).toEqual([]);
+  });
+
+  it("refuses an upload past the tenant's total with 413 naming the quota and what is in use, declared or streamed, and keeps nothing", async () => {
+    const initech = await h.stack.createUser('operator', { tenant: 'initech' });
+    const part = 2.5 * 1024 * 1024;
+    expect((await postArtifact(api, initech.token, 'one.bin', randomBytes(part))).status).toBe(201);
+    expect((await postArtifact(api, initech.token, 'two.bin', randomBytes(part))).status).toBe(201);
+    const used = String(2 * part);
+    const declared = await postArtifact(api, initech.token, 'three.bin', randomBytes(1.5 * 1024 * 1024));
+    expect(declared.status).toBe(413);
+    const error = declared.body.error as { type: string; message: string; issues: { path: string; message: string }[] };
+    expect(error.type).toBe('TooLarge');
+    expect(error.message).toContain('ARTIFACT_TENANT_MAX_BYTES');
+    expect(error.message).toContain(String(QUOTA));
+    expect(error.issues).toEqual([{ path: 'body', message: expect.stringContaining(`${used} of ${QUOTA} bytes`) }]);
+    // No Content-Length: refused once the bytes are in, inside the upload's transaction.
+    const chunk = randomBytes(256 * 1024);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 6 * chunk.length) return controller.close();
+        sent += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+    const res = await fetch(`${api}/api/artifacts?name=three.bin`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${initech.token}`, 'content-type': 'application/octet-stream' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(413);
+    const streamed = await res.text();
+    expect(streamed).toContain('ARTIFACT_TENANT_MAX_BYTES');
+    expect(streamed).toContain(`use ${used} of`);
+    expect((await h.stack.pool.query("SELECT 1 FROM artifacts WHERE name = 'three.bin'")).rows).toEqual([]);
+    const orphans = await h.stack.pool.query(
+      'SELECT 1 FROM artifact_chunks c WHERE NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.id = c.artifact_id)',
+    );
+    expect(orphans.rows).toEqual([]);
+    // A small file still fits, and other tenants have their own total.
+    expect((await postArtifact(api, initech.token, 'small.bin', randomBytes(512 * 1024))).status).toBe(201);
+    expect((await postArtifact(api, operator.token, 'acme-more.bin', randomBytes(part))).status).toBe(201);
   });
 
   it('keeps tenants apart, and roles: viewers read, operators upload, admins delete', async () => {

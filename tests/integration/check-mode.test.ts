@@ -1,4 +1,6 @@
+import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { artifactCacheDir } from '@opsc/activities/execution';
 import { startWinrmFleet, type WinrmFleet } from '@opsc/testkit';
 import { requestJson, waitForJob, type JobView } from '../support/api.js';
 import { uploadArtifact } from '../support/artifacts.js';
@@ -149,5 +151,14 @@ describe('a check-mode job on real hosts', () => {
       expect((await win.host(i).files.read(EXE))?.toString()).toBe(i === 0 ? 'old build\n' : 'new build\n');
       expect(await win.host(i).files.exists('C:\\ProgramData\\OpsConductor\\backups')).toBe(false);
     }
+  });
+
+  it("fetched no artifact: the copies' checks compare with the pinned SHA-256, and the executor's store cache stays empty", async () => {
+    const cached = await readdir(artifactCacheDir(h.stack.artifactDir)).catch(() => [] as string[]);
+    expect(cached).toEqual([]);
+    const pinned = facts.get(`copy@${linux(0)}`)?.artifact_sha256;
+    expect(pinned).toMatch(/^[0-9a-f]{64}$/);
+    expect(facts.get(`wcopy@${windows(1)}`)?.artifact_sha256).toBe(pinned);
+    expect(facts.get(`wcopy@${windows(1)}`)).toMatchObject({ would_change: 'no' });
   });
 });

@@ -225,7 +225,8 @@ describe("the executor's job gate", () => {
           name: 'Stop nginx',
           targets: { targets: ['web-1'] },
           action: { method: 'ssh', ...stop },
-          check: { kind: 'probe', action: { method: 'ssh', ...check } },
+          // Its check is the server's: derived from the catalog tool and its parameters.
+          tool: { name: 'service-stop', risk: 'change', params: { service: 'nginx' }, typicalDurationSeconds: 6 },
           rollback: {
             tool: 'service-start',
             name: 'Start',
@@ -237,12 +238,19 @@ describe("the executor's job gate", () => {
           name: 'Restart it',
           targets: { targets: ['web-1'] },
           action: { method: 'ssh', become: true, operation: { op: 'script', script: 'systemctl restart nginx' } },
-          check: { kind: 'would-run', reason: 'a script' },
         },
       ],
     };
     const job = await submit(plan, 'check');
     expect(job).toMatchObject({ approvalRequired: false, mode: 'check' });
+    const stored = await stack.pool.query<{ plan: { steps: { check?: unknown }[] } }>(
+      'SELECT plan FROM jobs WHERE id = $1',
+      [job.id],
+    );
+    expect(stored.rows[0]?.plan.steps.map((s) => s.check)).toEqual([
+      { kind: 'probe', action: { method: 'ssh', successExitCodes: [0], ...check } },
+      undefined,
+    ]);
     const on = (stepId: string, fields: Record<string, unknown>) =>
       request(job.id, { stepId, target: web[0]!, method: 'ssh', fields });
     // No approval, no person: the check runs.
@@ -273,5 +281,64 @@ describe("the executor's job gate", () => {
       [[job.id, real.id]],
     );
     expect(recorded.rows.map((r) => r.mode)).toEqual(['check', 'run']);
+  });
+
+  it('refuses in a check-mode job a check that is not the read-only twin of its step: forged in the request or in the record', async () => {
+    const copy = {
+      become: true,
+      operation: { op: 'file-restore', destination: '/opt/app/app.bin', backup: '/var/backups/opsc/app.bin' },
+    };
+    const own = {
+      become: true,
+      operation: { op: 'file-restore-check', destination: '/opt/app/app.bin', backup: '/var/backups/opsc/app.bin' },
+    };
+    const shadow = {
+      become: true,
+      operation: { op: 'file-restore-check', destination: '/opt/app/app.bin', backup: '/etc/shadow' },
+    };
+    const restorePlan = (check?: unknown) => ({
+      name: 'restore the app',
+      steps: [
+        {
+          id: 's',
+          name: 'Restore',
+          targets: { targets: ['web-2'] },
+          action: { method: 'ssh', ...copy },
+          tool: {
+            name: 'file-restore',
+            risk: 'destructive',
+            params: { destination: '/opt/app/app.bin', backup: '/var/backups/opsc/app.bin' },
+            typicalDurationSeconds: 3,
+          },
+          ...(check !== undefined && { check }),
+        },
+      ],
+    });
+    // The API takes no check from a body: a forged one is refused, naming the field, and nothing starts.
+    const before = await stack.pool.query('SELECT count(*)::int AS n FROM jobs');
+    const forged = await requestJson<{ error: { type: string; issues?: { path: string }[] } }>(`${api}/api/jobs`, {
+      token: operator,
+      body: { plan: restorePlan({ kind: 'probe', action: { method: 'ssh', ...shadow } }), mode: 'check' },
+    });
+    expect(forged.status).toBe(422);
+    expect(forged.body.error.issues?.map((i) => i.path)).toEqual(['plan.steps.0.check']);
+    expect((await stack.pool.query('SELECT count(*)::int AS n FROM jobs')).rows).toEqual(before.rows);
+    const job = await submit(restorePlan(), 'check');
+    const on = (fields: Record<string, unknown>) => request(job.id, { target: web[1]!, method: 'ssh', fields });
+    // Whoever reaches Temporal asks for another probe under the step's id: not the step's check.
+    expect(await refusal(gate.admit(on(shadow)))).toMatch(/^Forbidden: .*is not what step s of job/);
+    // The record itself says another check (written by anyone but the API): no check of this step, refused.
+    await stack.pool.query(`UPDATE jobs SET plan = jsonb_set(plan, '{steps,0,check}', $2::jsonb) WHERE id = $1`, [
+      job.id,
+      JSON.stringify({ kind: 'probe', action: { method: 'ssh', successExitCodes: [0], ...shadow } }),
+    ]);
+    const fresh = createJobGate(executorPool);
+    expect(await refusal(fresh.admit(on(shadow)))).toMatch(/^Forbidden: .*is not a check of its own change/);
+    // The check the API derived, put back: admitted.
+    await stack.pool.query(`UPDATE jobs SET plan = jsonb_set(plan, '{steps,0,check}', $2::jsonb) WHERE id = $1`, [
+      job.id,
+      JSON.stringify({ kind: 'probe', action: { method: 'ssh', successExitCodes: [0], ...own } }),
+    ]);
+    await expect(createJobGate(executorPool).admit(on(own))).resolves.toBeUndefined();
   });
 });

@@ -21,6 +21,11 @@ export interface OpenedArtifact {
  */
 export interface ArtifactSource {
   open(jobId: string, name: string, sha256: string | undefined): Promise<OpenedArtifact>;
+  /**
+   * The SHA-256 the plan pins, once the job's tenant's store is seen to hold that version: a metadata
+   * read only (check mode compares a target's file with it), nothing is fetched or cached.
+   */
+  pinned(jobId: string, name: string, sha256: string | undefined): Promise<string>;
 }
 
 /** Where the store's local copies are kept: a folder of the executor's artifact folder, apart from fetched files. */
@@ -121,25 +126,35 @@ export const createArtifactSource = (
     }
   };
 
-  return {
-    async open(jobId, name, sha256) {
-      if (!sha256)
-        throw new RemoteFailure(
-          ErrorType.ValidationFailed,
-          `the copy of artifact ${name} pins no SHA-256: validate the plan again so that it pins an uploaded version`,
-        );
-      // The job's tenant's version with the pinned hash, and nothing else (another tenant's upload is not there).
-      const { rows } = await pool.query<{ id: string; size_bytes: string }>(
-        `SELECT a.id, a.size_bytes FROM artifacts a JOIN jobs j ON j.tenant_id = a.tenant_id
-          WHERE j.id = $1 AND a.name = $2 AND a.sha256 = $3`,
-        [jobId, name, sha256],
+  /** The job's tenant's version with the pinned hash, and nothing else (another tenant's upload is not there). */
+  const versionOf = async (
+    jobId: string,
+    name: string,
+    sha256: string | undefined,
+  ): Promise<{ id: string; sizeBytes: number; sha256: string }> => {
+    if (!sha256)
+      throw new RemoteFailure(
+        ErrorType.ValidationFailed,
+        `the copy of artifact ${name} pins no SHA-256: validate the plan again so that it pins an uploaded version`,
       );
-      const row = rows[0];
-      if (!row)
-        throw new RemoteFailure(
-          ErrorType.NotFound,
-          `no upload of artifact ${name} with SHA-256 ${sha256} in the job's tenant`,
-        );
+    const { rows } = await pool.query<{ id: string; size_bytes: string }>(
+      `SELECT a.id, a.size_bytes FROM artifacts a JOIN jobs j ON j.tenant_id = a.tenant_id
+        WHERE j.id = $1 AND a.name = $2 AND a.sha256 = $3`,
+      [jobId, name, sha256],
+    );
+    const row = rows[0];
+    if (!row)
+      throw new RemoteFailure(
+        ErrorType.NotFound,
+        `no upload of artifact ${name} with SHA-256 ${sha256} in the job's tenant`,
+      );
+    return { id: row.id, sizeBytes: Number(row.size_bytes), sha256 };
+  };
+
+  return {
+    pinned: async (jobId, name, sha256) => (await versionOf(jobId, name, sha256)).sha256,
+    async open(jobId, name, wanted) {
+      const { id, sizeBytes, sha256 } = await versionOf(jobId, name, wanted);
       const file = path.join(cacheDir, sha256);
       usedAt.set(sha256, Date.now());
       const cached = await stat(file).then(
@@ -150,7 +165,7 @@ export const createArtifactSource = (
       if (!cached || (await artifactSha256(file)) !== sha256) {
         let pending = fetching.get(sha256);
         if (!pending) {
-          pending = fetchInto(file, row.id, name, sha256).finally(() => fetching.delete(sha256));
+          pending = fetchInto(file, id, name, sha256).finally(() => fetching.delete(sha256));
           fetching.set(sha256, pending);
           // After each new copy, one pruning at a time; a failed pruning costs disk, never the copy.
           pending.then(
@@ -165,7 +180,7 @@ export const createArtifactSource = (
         await pending;
       }
       usedAt.set(sha256, Date.now());
-      return { file, bytes: Number(row.size_bytes), sha256 };
+      return { file, bytes: sizeBytes, sha256 };
     },
   };
 };

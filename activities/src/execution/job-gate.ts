@@ -6,6 +6,7 @@ import {
   EXECUTOR_TARGET,
   ErrorType,
   MissingFact,
+  checkFitsAction,
   executionFields,
   fillFacts,
   isCheckAction,
@@ -313,6 +314,10 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
         if (undo) return refuse(`job ${request.jobId} runs in check mode: it undoes nothing`);
         if (step.check?.kind !== 'probe' || !isCheckAction(step.check.action))
           return refuse(`job ${request.jobId} runs in check mode and step ${step.id} has no check to run`);
+        // The API records only the check it derives from the step's tool: the read-only twin of the
+        // step's own change. A record saying otherwise was not written by it, and probes nothing.
+        if (!checkFitsAction(step.check.action, step.action))
+          return refuse(`the check of step ${step.id} of job ${request.jobId} is not a check of its own change`);
         action = step.check.action;
       } else if (undo) {
         if (!step.rollback) return refuse(`step ${step.id} of job ${request.jobId} has no undo`);

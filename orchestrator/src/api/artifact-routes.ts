@@ -4,6 +4,7 @@ import { ErrorType } from '@opsc/contracts';
 import { ArtifactUploadQuery, type ArtifactAnswer, type ArtifactList, type Sent } from '@opsc/contracts/api';
 import { recordAudit } from '../audit.js';
 import {
+  ArtifactQuotaExceeded,
   ArtifactTooLarge,
   artifactContent,
   deleteArtifact,
@@ -11,6 +12,7 @@ import {
   jobsCopying,
   listArtifacts,
   storeArtifact,
+  tenantArtifactBytes,
 } from '../artifacts/artifact-store.js';
 import { principalOf, requireRole } from './auth.js';
 import type { ApiDeps } from './deps.js';
@@ -26,6 +28,14 @@ const tooLarge = (maxBytes: number): ApiFailure =>
     [{ path: 'body', message: `must be at most ${maxBytes} bytes` }],
   );
 
+const overQuota = (err: ArtifactQuotaExceeded): ApiFailure =>
+  new ApiFailure(ErrorType.TooLarge, err.message, [
+    {
+      path: 'body',
+      message: `must fit the tenant's quota: ${err.usedBytes} of ${err.quotaBytes} bytes are in use (ARTIFACT_TENANT_MAX_BYTES)`,
+    },
+  ]);
+
 /** The request body as it arrives: never held whole. */
 async function* bodyOf(req: Request): AsyncGenerator<Buffer> {
   for await (const chunk of req) yield chunk as Buffer;
@@ -35,6 +45,7 @@ async function* bodyOf(req: Request): AsyncGenerator<Buffer> {
 export const artifactsRouter = (deps: ApiDeps): Router => {
   const router = Router();
   const maxBytes = deps.artifactMaxBytes;
+  const tenantMaxBytes = deps.artifactTenantMaxBytes;
 
   const found = async (tenantId: string, id: string) => {
     const artifact = ArtifactId.safeParse(id).success ? await getArtifact(deps.pool, tenantId, id) : null;
@@ -56,14 +67,21 @@ export const artifactsRouter = (deps: ApiDeps): Router => {
       res.set('connection', 'close');
       throw tooLarge(maxBytes);
     }
+    // A declared size past what the tenant has left: refused before a byte is read as well.
+    const used = Number.isFinite(declared) ? await tenantArtifactBytes(deps.pool, principal.tenantId) : 0;
+    if (used + declared > tenantMaxBytes) {
+      res.set('connection', 'close');
+      throw overQuota(new ArtifactQuotaExceeded(tenantMaxBytes, used, declared));
+    }
     let stored;
     try {
       stored = await storeArtifact(
         deps.pool,
-        { tenantId: principal.tenantId, name, uploadedBy: principal.username, maxBytes },
+        { tenantId: principal.tenantId, name, uploadedBy: principal.username, maxBytes, tenantMaxBytes },
         bodyOf(req),
       );
     } catch (err) {
+      if (err instanceof ArtifactQuotaExceeded) throw overQuota(err);
       if (!(err instanceof ArtifactTooLarge)) throw err;
       res.set('connection', 'close');
       throw tooLarge(maxBytes);

@@ -25,6 +25,8 @@ export interface ApiDeps {
   trustProxy: string;
   /** The largest artifact upload taken, in bytes (`ARTIFACT_MAX_BYTES`). */
   artifactMaxBytes: number;
+  /** The bytes one tenant's artifacts may take together (`ARTIFACT_TENANT_MAX_BYTES`). */
+  artifactTenantMaxBytes: number;
   /** Live job event streams: one shared subscription per job, capped per user and per process. */
   eventStreams: EventStreams;
   /** Start-up's progress: health says what it waits for, other routes answer 503 until ready. */

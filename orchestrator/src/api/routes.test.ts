@@ -42,6 +42,7 @@ const app = (): Express =>
     },
     allowedOrigins: [],
     artifactMaxBytes: 1024,
+    artifactTenantMaxBytes: 4096,
     trustProxy: 'loopback',
     eventStreams: {},
     readiness: new Readiness('start-up'),

@@ -44,7 +44,42 @@ export interface Upload {
   name: string;
   uploadedBy: string;
   maxBytes: number;
+  /** The tenant's stored versions together may take no more (`ARTIFACT_TENANT_MAX_BYTES`). */
+  tenantMaxBytes?: number;
 }
+
+/** An upload past its tenant's total: nothing of it is kept. */
+export class ArtifactQuotaExceeded extends Error {
+  constructor(
+    readonly quotaBytes: number,
+    readonly usedBytes: number,
+    readonly sizeBytes: number,
+  ) {
+    super(
+      `the tenant's artifacts use ${usedBytes} of their quota of ${quotaBytes} bytes (ARTIFACT_TENANT_MAX_BYTES): an upload of ${sizeBytes} bytes does not fit; delete old versions first`,
+    );
+  }
+}
+
+/** The bytes a tenant's stored versions take. */
+export const tenantArtifactBytes = async (db: pg.Pool | pg.PoolClient, tenantId: string): Promise<number> => {
+  const { rows } = await db.query<{ used: string }>(
+    'SELECT coalesce(sum(size_bytes), 0)::text AS used FROM artifacts WHERE tenant_id = $1',
+    [tenantId],
+  );
+  return Number(rows[0]?.used ?? 0);
+};
+
+/**
+ * Inside the upload's transaction, before its version is recorded: the tenant's stored versions and
+ * this one must fit its total. A tenant's uploads take turns here (a transaction lock), so two at
+ * once cannot both fit into the last free bytes.
+ */
+const withinTenantQuota = async (client: pg.PoolClient, tenantId: string, sizeBytes: number, quotaBytes: number) => {
+  await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('artifact-quota:' || $1::text, 0))`, [tenantId]);
+  const used = await tenantArtifactBytes(client, tenantId);
+  if (used + sizeBytes > quotaBytes) throw new ArtifactQuotaExceeded(quotaBytes, used, sizeBytes);
+};
 
 /**
  * Stores an upload as it streams in: chunks of 1 MiB hashed and written in one transaction, then the
@@ -88,6 +123,8 @@ export const storeArtifact = async (
       await client.query('ROLLBACK');
       return { artifact: viewOf(same.rows[0]), created: false };
     }
+    if (upload.tenantMaxBytes !== undefined)
+      await withinTenantQuota(client, upload.tenantId, size, upload.tenantMaxBytes);
     const { rows } = await client.query<ArtifactRow>(
       `WITH a AS (INSERT INTO artifacts (id, tenant_id, name, sha256, size_bytes, uploaded_by)
                   VALUES ($1, $2, $3, $4, $5, $6) RETURNING *)

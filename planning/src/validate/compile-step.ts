@@ -14,7 +14,10 @@ import {
   type ToolDefinition,
   type ToolPlace,
 } from '@opsc/contracts';
+import { canonicalJson } from '@opsc/contracts/plan-hash';
 import type { ToolCatalog } from '../catalog/tool-catalog.js';
+import { dangerIn } from './danger.js';
+import { toolParamsSchema } from './param-schema.js';
 
 /** A sentence from a tool's summary template (plain `{{param}}`s, the catalog checks); absent optional values drop out. */
 export const describeStep = (tool: ToolDefinition, params: Record<string, unknown>): string =>
@@ -54,6 +57,24 @@ const actionFor = (
   };
 };
 
+const textsIn = (value: unknown): string[] =>
+  typeof value === 'string'
+    ? [value]
+    : value !== null && typeof value === 'object'
+      ? Object.values(value).flatMap(textsIn)
+      : [];
+
+/**
+ * Check mode runs with no one's approval, so a probe whose content is flagged (a credential file, a
+ * key) does not run: what it would read needs a person's eyes. The step is reported as one that would run.
+ */
+const unflagged = (check: StepCheck): StepCheck => {
+  if (check.kind !== 'probe') return check;
+  const flagged = [...new Set(textsIn(check.action.operation).flatMap(dangerIn))];
+  if (!flagged.length) return check;
+  return { kind: 'would-run', reason: `flagged content (${flagged.join('; ')}) is not probed`.slice(0, 300) };
+};
+
 /** What the step does in check mode on that place: the tool's check template filled, or its reason nothing can be checked. */
 const checkFor = (
   tool: ToolDefinition,
@@ -67,7 +88,7 @@ const checkFor = (
   const template = place === 'linux' || place === 'windows' ? tool.check[place] : undefined;
   if (!template) return { issues: [{ path: at, message: `${tool.name} has no check on ${place}` }] };
   const parsed = StepCheck.safeParse({ kind: 'probe', action: fillTemplate(template, params) });
-  if (parsed.success) return { check: parsed.data, issues: [] };
+  if (parsed.success) return { check: unflagged(parsed.data), issues: [] };
   return {
     issues: parsed.error.issues.map((i) => ({
       path: `${at}.params`,
@@ -79,6 +100,37 @@ const checkFor = (
 /** Seconds one run of the tool usually takes; a wait takes what it says. */
 export const typicalSeconds = (tool: ToolDefinition, action: Action): number =>
   action.method === 'timer' ? action.seconds : tool.typicalDurationSeconds;
+
+/** Where an action runs, as a tool's `execution` names it. */
+const placeOf = (tool: ToolDefinition, action: Action): ToolPlace =>
+  action.method === 'ssh'
+    ? 'linux'
+    : action.method === 'winrm'
+      ? 'windows'
+      : tool.execution.any
+        ? 'any'
+        : tool.execution.workflow
+          ? 'workflow'
+          : 'executor';
+
+/**
+ * A raw plan step's check, always the server's: its catalog tool's check for the step's own
+ * parameters (validated), when its action is what the tool makes of them. Otherwise it has none (a
+ * change is then reported as one that would run): a check the body brings is never taken.
+ */
+export const derivedCheck = (step: Step, tool: ToolDefinition | undefined): StepCheck | undefined => {
+  if (!tool || !step.tool) return undefined;
+  const params = toolParamsSchema(tool).safeParse(step.tool.params);
+  if (!params.success) return undefined;
+  const values = params.data as Record<string, unknown>;
+  const place = placeOf(tool, step.action);
+  const { action } = actionFor(tool, place, values, '');
+  if (!action || !sameJson(action, step.action)) return undefined;
+  return checkFor(tool, place, values, '').check;
+};
+
+/** Whether two JSON values are equal, whatever their keys' order. */
+export const sameJson = (a: unknown, b: unknown): boolean => canonicalJson(a) === canonicalJson(b);
 
 export interface CompiledStep {
   steps: Step[];

@@ -14,7 +14,7 @@ import {
 } from '@opsc/contracts';
 import type { ToolCatalog } from '../catalog/tool-catalog.js';
 import { assessStep } from './assess-risk.js';
-import { typicalSeconds } from './compile-step.js';
+import { derivedCheck, sameJson, typicalSeconds } from './compile-step.js';
 import { dangerIn } from './danger.js';
 import { CLOSED_EGRESS, egressProblems } from './egress-check.js';
 
@@ -81,7 +81,8 @@ const assessUndo = (
  * step's tool is replaced by the catalog's (an unknown tool is an error), the risk comes from each
  * action and the catalog, and flagged content (the step's undo included) makes it destructive. The
  * undo must name a catalog tool and be a valid action, save for the facts filled in on the target.
- * Nothing in the body lowers it.
+ * Nothing in the body lowers it. A step's check (check mode, no approval) is the server's as well:
+ * derived from its catalog tool and parameters, and a different one in the body is refused.
  */
 export const assessExecutablePlan = (
   input: Plan,
@@ -110,13 +111,13 @@ export const assessExecutablePlan = (
         path: `steps.${index}.${p.field === 'attempts' ? 'maxAttempts' : 'timeoutSeconds'}`,
         message: p.message,
       });
-    const own = assessStep(step, tool);
+    const mine = assessStep(step, tool);
     const undo = assessUndo(step, index, catalog, egress);
     issues.push(...undo.issues);
     // An undo runs after its step changed something (never after a read): then it raises the step's
     // risk to its own; flagged content in it is the approver's business whatever the step is.
-    const raised = own.risk !== 'read' || undo.flagged.length > 0 ? maxRisk(own.risk, undo.risk) : own.risk;
-    const assessed = { risk: raised, flagged: [...new Set([...own.flagged, ...undo.flagged])] };
+    const raised = mine.risk !== 'read' || undo.flagged.length > 0 ? maxRisk(mine.risk, undo.risk) : mine.risk;
+    const assessed = { risk: raised, flagged: [...new Set([...mine.flagged, ...undo.flagged])] };
     risk = maxRisk(risk, assessed.risk);
     if (assessed.risk !== 'read')
       approvalReasons.push(
@@ -124,8 +125,19 @@ export const assessExecutablePlan = (
       );
     if (assessed.flagged.length)
       warnings.push(`step "${step.id}" ${assessed.flagged.join('; ')}: review it before approving`);
+    // Check mode runs with no approval: what a step probes there is the server's, never the body's.
+    const check = derivedCheck(step, tool);
+    if (step.check && !sameJson(step.check, check))
+      issues.push({
+        path: `steps.${index}.check`,
+        message: check
+          ? "is not this step's check: the server derives it from the step's catalog tool and parameters (leave it out)"
+          : 'this step has no check (no catalog tool makes its action): the server derives checks, leave it out',
+      });
     // A reboot or shutdown runs once, whatever the plan's default attempts.
-    const once = powerOperation(step.action) ? { ...step, maxAttempts: 1 } : step;
+    const { check: _bodyCheck, ...rest } = step;
+    const own = { ...rest, ...(check && { check }) };
+    const once = powerOperation(step.action) ? { ...own, maxAttempts: 1 } : own;
     return step.tool && tool
       ? {
           ...once,

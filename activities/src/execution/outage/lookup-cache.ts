@@ -75,6 +75,10 @@ export const withLookupCache = (
       cache.recall(`artifact|${jobId}|${name}|${sha256 ?? ''}`, `artifact ${name}`, () =>
         source.open(jobId, name, sha256),
       ),
+    pinned: (jobId, name, sha256) =>
+      cache.recall(`artifact-pin|${jobId}|${name}|${sha256 ?? ''}`, `artifact ${name}`, () =>
+        source.pinned(jobId, name, sha256),
+      ),
   });
   return {
     ssh: {

@@ -244,11 +244,11 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
         case 'file-restore-check':
         case 'config-backup-check':
         case 'config-restore-check': {
-          // Check mode: read-only, no run marker. A file check compares with the pinned version of the
-          // artifact (read from the store and hashed again, as a copy would); nothing is sent.
+          // Check mode: read-only, no run marker. A file check compares with the SHA-256 the plan pins,
+          // once the store is seen to hold that version: the artifact is never fetched (no approval).
           const sha256 =
             operation.op === 'file-check'
-              ? (await ssh.artifacts.open(input.jobId, operation.source, operation.sha256)).sha256
+              ? await ssh.artifacts.pinned(input.jobId, operation.source, operation.sha256)
               : undefined;
           const body = checkScriptBody(operation, sha256);
           performed = await runScript({ shell: 'sh', reportsFacts: true, script: `${factFn(nonce)}\n${body}\n` });

@@ -212,10 +212,10 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
         );
         script = windowsScriptFor(operation, scriptContext, { sha256, staged: stagedPathFor(nonce) });
       } else if (operation.op === 'file-check') {
-        // Check mode: the pinned version of the artifact is read from the store and hashed here, the
-        // destination there; nothing is uploaded.
-        const artifact = await winrm.artifacts.open(input.jobId, operation.source, operation.sha256);
-        script = windowsScriptFor(operation, scriptContext, { sha256: artifact.sha256 });
+        // Check mode: the destination is hashed there and compared with the SHA-256 the plan pins, once
+        // the store is seen to hold that version; the artifact is never fetched, nothing is uploaded.
+        const sha256 = await winrm.artifacts.pinned(input.jobId, operation.source, operation.sha256);
+        script = windowsScriptFor(operation, scriptContext, { sha256 });
       } else {
         script = windowsScriptFor(operation, scriptContext);
       }
