@@ -337,8 +337,12 @@ describe('overlap policy cancel_other', () => {
     const first = await startedRun(s.id);
     await waitForJob(api, olga.token, first.jobId, (j) => j.status === 'awaiting_approval');
     await temporal.trigger('CANCEL_OTHER');
-    const second = await eventually(async () =>
-      (await view(s.id)).recentRuns.find((r) => r.outcome === 'started' && r.jobId && r.jobId !== first.jobId),
+    // Temporal starts the new action once the previous one has closed (its job cancelled): allow for that.
+    const second = await eventually(
+      async () =>
+        (await view(s.id)).recentRuns.find((r) => r.outcome === 'started' && r.jobId && r.jobId !== first.jobId),
+      90_000,
+      'the second action of the cancel_other schedule',
     );
     expect((await waitForJob(api, olga.token, first.jobId, undefined, 60_000)).status).toBe('cancelled');
     expect((await waitForJob(api, olga.token, second.jobId!, (j) => j.status === 'awaiting_approval')).status).toBe(
