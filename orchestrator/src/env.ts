@@ -93,6 +93,10 @@ export const OrchestratorEnv = z.object({
   SIGN_IN_MAX_CONCURRENT_HASHES: z.coerce.number().int().min(1).max(64).default(4),
   /** The largest artifact upload the API takes (bytes; default 256 MiB). Larger ones are refused with 413. */
   ARTIFACT_MAX_BYTES: z.coerce.number().int().min(1).max(17_179_869_184).default(268_435_456),
+  /** Uploads one user may have in flight at once (each is spooled to a private temp file first); more are 429. */
+  ARTIFACT_UPLOADS_PER_USER: z.coerce.number().int().min(1).max(100).default(2),
+  /** Seconds an upload's body may send nothing before the upload is ended with 408 and nothing kept. */
+  ARTIFACT_UPLOAD_IDLE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   /** The expiry of an API token created without one. */
   API_TOKEN_DEFAULT_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /**

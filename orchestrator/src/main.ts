@@ -94,6 +94,7 @@ const main = async (): Promise<void> => {
     },
     allowedOrigins: env.API_ALLOWED_ORIGINS,
     artifactMaxBytes: env.ARTIFACT_MAX_BYTES,
+    artifactUploads: { perUser: env.ARTIFACT_UPLOADS_PER_USER, idleSeconds: env.ARTIFACT_UPLOAD_IDLE_SECONDS },
     trustProxy: env.API_TRUST_PROXY,
     eventStreams: new EventStreams(
       { pool, client, log },

@@ -25,6 +25,8 @@ export interface ApiDeps {
   trustProxy: string;
   /** The largest artifact upload taken, in bytes (`ARTIFACT_MAX_BYTES`). */
   artifactMaxBytes: number;
+  /** Uploads one user may have in flight, and the seconds a body may send nothing before it is ended (408). */
+  artifactUploads?: { perUser: number; idleSeconds: number };
   /** Live job event streams: one shared subscription per job, capped per user and per process. */
   eventStreams: EventStreams;
   /** Start-up's progress: health says what it waits for, other routes answer 503 until ready. */
