@@ -127,6 +127,18 @@ export const OrchestratorEnv = z.object({
   TRIGGER_DELIVERIES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
   /** Deliveries that fail to authenticate one source address may send per 5 minutes; past it, 429. */
   TRIGGER_SOURCE_MAX_FAILURES: z.coerce.number().int().min(1).max(100_000).default(30),
+  /**
+   * Trigger deliveries fired at once in this process. Each holds a database connection (its trigger's
+   * lock) while its run takes others, so this stays well below the pool's 10 connections.
+   */
+  TRIGGER_CONCURRENT_FIRES: z.coerce.number().int().min(1).max(5).default(3),
+  /** Deliveries that wait their turn to fire (30 s at most); past that, 503 with Retry-After (senders retry). */
+  TRIGGER_QUEUED_FIRES: z.coerce.number().int().min(0).max(10_000).default(100),
+  /**
+   * Seconds a request waits for a free database connection before it is answered 503 (the pool
+   * has 10; nothing waits forever).
+   */
+  DATABASE_POOL_WAIT_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
   /** Live event streams (`GET /api/jobs/:id/events`) one user may hold open at once; more are 429. */
   API_EVENT_STREAMS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(10),
   /** Live event streams the process serves at once, all users together; more are 429. */

@@ -36,7 +36,12 @@ const main = async (): Promise<void> => {
         maxTokens: env.PLANNER_LLM_MAX_TOKENS,
       })
     : undefined;
-  const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 10 });
+  const pool = new pg.Pool({
+    connectionString: env.DATABASE_URL,
+    max: 10,
+    // A request that cannot get a connection is answered 503 (api/errors.ts) instead of hanging.
+    connectionTimeoutMillis: env.DATABASE_POOL_WAIT_SECONDS * 1000,
+  });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', (err) => log.warn('idle database connection lost', { error: err.message }));
   // The orchestrator's database role cannot change the schema; the stack migrates before it starts.
@@ -106,6 +111,8 @@ const main = async (): Promise<void> => {
       bodyLimitBytes: env.TRIGGER_BODY_LIMIT_BYTES,
       deliveriesPerMinute: env.TRIGGER_DELIVERIES_PER_MINUTE,
       sourceMaxFailures: env.TRIGGER_SOURCE_MAX_FAILURES,
+      concurrentFires: env.TRIGGER_CONCURRENT_FIRES,
+      queuedFires: env.TRIGGER_QUEUED_FIRES,
     },
   });
   const server = app.listen(env.API_PORT, env.API_HOST);

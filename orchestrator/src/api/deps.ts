@@ -40,4 +40,7 @@ export interface TriggerSettings {
   bodyLimitBytes: number;
   deliveriesPerMinute: number;
   sourceMaxFailures: number;
+  /** Deliveries fired at once in this process, and how many more wait their turn (fire-gate.ts). */
+  concurrentFires?: number;
+  queuedFires?: number;
 }
