@@ -115,7 +115,11 @@ export const hooksRouter = (deps: ApiDeps): Router => {
         res.status(fired.status).json(fired.answer);
       } catch (err) {
         if (err instanceof ReplayRefused) return unauthenticated(res, req, undefined, 'replayed signature');
-        if (err instanceof Unavailable) res.set('retry-after', '5');
+        if (err instanceof Unavailable) {
+          res.set('retry-after', '5');
+          // Recorded beside the answer, not before it: the refusal is for a busy orchestrator.
+          void recordRefusal(t, req, err.message);
+        }
         throw err;
       }
     },
