@@ -95,6 +95,10 @@ export const OrchestratorEnv = z.object({
   ARTIFACT_MAX_BYTES: z.coerce.number().int().min(1).max(17_179_869_184).default(268_435_456),
   /** The bytes one tenant's stored artifact versions may take together (default 10 GiB). An upload past it is refused with 413. */
   ARTIFACT_TENANT_MAX_BYTES: z.coerce.number().int().min(1).max(1_099_511_627_776).default(10_737_418_240),
+  /** Uploads one user may have in flight at once (each is spooled to a private temp file first); more are 429. */
+  ARTIFACT_UPLOADS_PER_USER: z.coerce.number().int().min(1).max(100).default(2),
+  /** Seconds an upload's body may send nothing before the upload is ended with 408 and nothing kept. */
+  ARTIFACT_UPLOAD_IDLE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   /** The expiry of an API token created without one. */
   API_TOKEN_DEFAULT_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /**
@@ -127,6 +131,18 @@ export const OrchestratorEnv = z.object({
   TRIGGER_SOURCE_MAX_FAILURES: z.coerce.number().int().min(1).max(100_000).default(30),
   /** The shortest interval a schedule may have: each action plans and records a job. */
   SCHEDULE_MIN_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /**
+   * Trigger deliveries fired at once in this process. Each holds a database connection (its trigger's
+   * lock) while its run takes others, so this stays well below the pool's 10 connections.
+   */
+  TRIGGER_CONCURRENT_FIRES: z.coerce.number().int().min(1).max(5).default(3),
+  /** Deliveries that wait their turn to fire (30 s at most); past that, 503 with Retry-After (senders retry). */
+  TRIGGER_QUEUED_FIRES: z.coerce.number().int().min(0).max(10_000).default(100),
+  /**
+   * Seconds a request waits for a free database connection before it is answered 503 (the pool
+   * has 10; nothing waits forever).
+   */
+  DATABASE_POOL_WAIT_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
   /** Live event streams (`GET /api/jobs/:id/events`) one user may hold open at once; more are 429. */
   API_EVENT_STREAMS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(10),
   /** Live event streams the process serves at once, all users together; more are 429. */

@@ -38,7 +38,12 @@ const main = async (): Promise<void> => {
         maxTokens: env.PLANNER_LLM_MAX_TOKENS,
       })
     : undefined;
-  const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 10 });
+  const pool = new pg.Pool({
+    connectionString: env.DATABASE_URL,
+    max: 10,
+    // A request that cannot get a connection is answered 503 (api/errors.ts) instead of hanging.
+    connectionTimeoutMillis: env.DATABASE_POOL_WAIT_SECONDS * 1000,
+  });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', (err) => log.warn('idle database connection lost', { error: err.message }));
   // The orchestrator's database role cannot change the schema; the stack migrates before it starts.
@@ -100,6 +105,7 @@ const main = async (): Promise<void> => {
     allowedOrigins: env.API_ALLOWED_ORIGINS,
     artifactMaxBytes: env.ARTIFACT_MAX_BYTES,
     artifactTenantMaxBytes: env.ARTIFACT_TENANT_MAX_BYTES,
+    artifactUploads: { perUser: env.ARTIFACT_UPLOADS_PER_USER, idleSeconds: env.ARTIFACT_UPLOAD_IDLE_SECONDS },
     trustProxy: env.API_TRUST_PROXY,
     eventStreams: new EventStreams(
       { pool, client, log },
@@ -111,6 +117,8 @@ const main = async (): Promise<void> => {
       bodyLimitBytes: env.TRIGGER_BODY_LIMIT_BYTES,
       deliveriesPerMinute: env.TRIGGER_DELIVERIES_PER_MINUTE,
       sourceMaxFailures: env.TRIGGER_SOURCE_MAX_FAILURES,
+      concurrentFires: env.TRIGGER_CONCURRENT_FIRES,
+      queuedFires: env.TRIGGER_QUEUED_FIRES,
     },
     schedules: { minIntervalSeconds: env.SCHEDULE_MIN_INTERVAL_SECONDS },
   });

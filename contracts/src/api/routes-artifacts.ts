@@ -15,14 +15,14 @@ export const ARTIFACT_ROUTES: readonly ApiRoute[] = [
     path: '/api/artifacts',
     role: 'operator',
     summary:
-      'Uploads an artifact under `name`: a new immutable version (201), or the existing one when the name already holds these bytes (200). A plan pins the SHA-256 of the newest version when it is validated.',
+      'Uploads an artifact under `name`: a new immutable version (201), or the existing one when the name already holds these bytes (200). A plan pins the SHA-256 of the newest version when it is validated. A user has at most `ARTIFACT_UPLOADS_PER_USER` uploads in flight (429); a body silent for `ARTIFACT_UPLOAD_IDLE_SECONDS` is ended with 408 (type `Timeout`) and nothing is kept.',
     query: ArtifactUploadQuery,
     rawBody: {
       mediaType: 'application/octet-stream',
       description: 'the file, streamed; at most the limit `GET /api/artifacts` reports (`maxBytes`)',
     },
     answers: { 200: ArtifactAnswer, 201: ArtifactAnswer },
-    errors: ['TooLarge'],
+    errors: ['TooLarge', 'RateLimited', 'Unavailable'],
   },
   {
     method: 'GET',

@@ -1,11 +1,10 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
-import { ErrorType } from '@opsc/contracts';
+import { ErrorType, type ApiError } from '@opsc/contracts';
 import { ArtifactUploadQuery, type ArtifactAnswer, type ArtifactList, type Sent } from '@opsc/contracts/api';
 import { recordAudit } from '../audit.js';
 import {
   ArtifactQuotaExceeded,
-  ArtifactTooLarge,
   artifactContent,
   deleteArtifact,
   getArtifact,
@@ -14,6 +13,7 @@ import {
   storeArtifact,
   tenantArtifactBytes,
 } from '../artifacts/artifact-store.js';
+import { ArtifactTooLarge, UploadAborted, UploadStalled, withSpooledUpload } from '../artifacts/spool-upload.js';
 import { principalOf, requireRole } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiFailure } from './errors.js';
@@ -36,16 +36,14 @@ const overQuota = (err: ArtifactQuotaExceeded): ApiFailure =>
     },
   ]);
 
-/** The request body as it arrives: never held whole. */
-async function* bodyOf(req: Request): AsyncGenerator<Buffer> {
-  for await (const chunk of req) yield chunk as Buffer;
-}
-
-/** The tenant's artifacts: upload (streamed into PostgreSQL), list, download, delete. */
+/** The tenant's artifacts: upload (spooled, then stored in PostgreSQL), list, download, delete. */
 export const artifactsRouter = (deps: ApiDeps): Router => {
   const router = Router();
   const maxBytes = deps.artifactMaxBytes;
   const tenantMaxBytes = deps.artifactTenantMaxBytes;
+  const { perUser, idleSeconds } = deps.artifactUploads ?? { perUser: 2, idleSeconds: 30 };
+  /** Uploads in flight per user, in this process: a few slow senders cannot fill the disk or the API. */
+  const inFlight = new Map<string, number>();
 
   const found = async (tenantId: string, id: string) => {
     const artifact = ArtifactId.safeParse(id).success ? await getArtifact(deps.pool, tenantId, id) : null;
@@ -73,18 +71,38 @@ export const artifactsRouter = (deps: ApiDeps): Router => {
       res.set('connection', 'close');
       throw overQuota(new ArtifactQuotaExceeded(tenantMaxBytes, used, declared));
     }
+    const user = `${principal.tenantId}/${principal.userId}`;
+    const busy = inFlight.get(user) ?? 0;
+    if (busy >= perUser) {
+      res.set({ connection: 'close', 'retry-after': '5' });
+      throw new ApiFailure(
+        ErrorType.RateLimited,
+        `you have ${perUser} uploads in progress (ARTIFACT_UPLOADS_PER_USER); wait for one to finish`,
+      );
+    }
+    inFlight.set(user, busy + 1);
     let stored;
     try {
-      stored = await storeArtifact(
-        deps.pool,
-        { tenantId: principal.tenantId, name, uploadedBy: principal.username, maxBytes, tenantMaxBytes },
-        bodyOf(req),
+      stored = await withSpooledUpload(req, { maxBytes, idleSeconds }, (spooled) =>
+        storeArtifact(
+          deps.pool,
+          { tenantId: principal.tenantId, name, uploadedBy: principal.username, tenantMaxBytes },
+          spooled,
+        ),
       );
     } catch (err) {
+      if (err instanceof UploadAborted) return;
       if (err instanceof ArtifactQuotaExceeded) throw overQuota(err);
-      if (!(err instanceof ArtifactTooLarge)) throw err;
+      if (!(err instanceof ArtifactTooLarge) && !(err instanceof UploadStalled)) throw err;
       res.set('connection', 'close');
-      throw tooLarge(maxBytes);
+      if (err instanceof ArtifactTooLarge) throw tooLarge(maxBytes);
+      // 408 has no error type of its own: the body says Timeout, the status what HTTP calls it.
+      res.status(408).json({ error: { type: ErrorType.Timeout, message: err.message } } satisfies ApiError);
+      return;
+    } finally {
+      const left = (inFlight.get(user) ?? 1) - 1;
+      if (left > 0) inFlight.set(user, left);
+      else inFlight.delete(user);
     }
     const { artifact, created } = stored;
     if (created)

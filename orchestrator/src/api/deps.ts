@@ -27,6 +27,8 @@ export interface ApiDeps {
   artifactMaxBytes: number;
   /** The bytes one tenant's artifacts may take together (`ARTIFACT_TENANT_MAX_BYTES`). */
   artifactTenantMaxBytes: number;
+  /** Uploads one user may have in flight, and the seconds a body may send nothing before it is ended (408). */
+  artifactUploads?: { perUser: number; idleSeconds: number };
   /** Live job event streams: one shared subscription per job, capped per user and per process. */
   eventStreams: EventStreams;
   /** Start-up's progress: health says what it waits for, other routes answer 503 until ready. */
@@ -42,4 +44,7 @@ export interface TriggerSettings {
   bodyLimitBytes: number;
   deliveriesPerMinute: number;
   sourceMaxFailures: number;
+  /** Deliveries fired at once in this process, and how many more wait their turn (fire-gate.ts). */
+  concurrentFires?: number;
+  queuedFires?: number;
 }

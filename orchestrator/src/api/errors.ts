@@ -54,6 +54,13 @@ const knownFailure = (err: unknown): [number, ErrorType, string] | undefined => 
       ErrorType.UnsupportedMediaType,
       `Content-Encoding ${JSON.stringify(String(encoding).slice(0, 50))} is not supported; send identity, gzip, deflate or br`,
     ];
+  // pg-pool's own words when no connection came free within DATABASE_POOL_WAIT_SECONDS.
+  if ((err as Error).message === 'timeout exceeded when trying to connect')
+    return [
+      503,
+      ErrorType.Unavailable,
+      'the database is busy: no connection came free in time (DATABASE_POOL_WAIT_SECONDS); retry in a few seconds',
+    ];
   if (code === '23505') return [409, ErrorType.Conflict, 'an object with that name already exists'];
   if (code === '23503') return [409, ErrorType.Conflict, 'it is still in use'];
   // Text PostgreSQL cannot take (NUL, a character its encoding lacks): the edge refuses it first

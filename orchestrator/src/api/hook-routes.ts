@@ -4,9 +4,11 @@ import { ErrorType, type ApiError } from '@opsc/contracts';
 import { recordAudit } from '../audit.js';
 import { SourceLimiter, sourceKey } from '../identity/source-limiter.js';
 import { authenticateDelivery } from '../triggers/authenticate-delivery.js';
+import { FireGate } from '../triggers/fire-gate.js';
 import { fireTrigger, ReplayRefused } from '../triggers/fire-trigger.js';
 import { findTrigger, insertDelivery, type TriggerRow } from '../triggers/trigger-store.js';
 import type { ApiDeps } from './deps.js';
+import { Unavailable } from '../errors.js';
 import { ApiFailure } from './errors.js';
 import { jsonProblem } from './safe-input.js';
 
@@ -25,6 +27,11 @@ export const hooksRouter = (deps: ApiDeps): Router => {
   const settings = deps.triggers;
   const failures = new SourceLimiter({ maxFailures: settings.sourceMaxFailures, windowSeconds: 300 });
   const perTrigger = new SourceLimiter({ maxFailures: settings.deliveriesPerMinute, windowSeconds: 60 });
+  const gate = new FireGate({
+    concurrent: settings.concurrentFires ?? 3,
+    queued: settings.queuedFires ?? 100,
+    waitMs: 30_000,
+  });
   const raw = express.raw({ type: () => true, limit: settings.bodyLimitBytes });
 
   /** A refusal of a known trigger, recorded after the answer is sent (its time tells nothing). */
@@ -102,10 +109,17 @@ export const hooksRouter = (deps: ApiDeps): Router => {
         throw new ApiFailure(ErrorType.ValidationFailed, `invalid body: ${problem.path} ${problem.message}`, [problem]);
       }
       try {
-        const fired = await fireTrigger(deps, t, { payload, signatureKey: auth.signatureKey, sourceIp: req.ip });
+        const fired = await gate.run(() =>
+          fireTrigger(deps, t, { payload, signatureKey: auth.signatureKey, sourceIp: req.ip }),
+        );
         res.status(fired.status).json(fired.answer);
       } catch (err) {
         if (err instanceof ReplayRefused) return unauthenticated(res, req, undefined, 'replayed signature');
+        if (err instanceof Unavailable) {
+          res.set('retry-after', '5');
+          // Recorded beside the answer, not before it: the refusal is for a busy orchestrator.
+          void recordRefusal(t, req, err.message);
+        }
         throw err;
       }
     },

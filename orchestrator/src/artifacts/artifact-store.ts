@@ -1,7 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import type pg from 'pg';
 import { FINAL_JOB_STATUSES } from '@opsc/contracts';
 import type { ArtifactView } from '@opsc/contracts/api';
+import type { Spooled } from './spool-upload.js';
 
 /** Bytes per stored chunk (the table's CHECK allows up to 1 MiB): neither side holds more at once. */
 export const ARTIFACT_CHUNK_BYTES = 1024 * 1024;
@@ -32,18 +34,10 @@ const viewOf = (r: ArtifactRow): ArtifactView => ({
   newest: r.newest,
 });
 
-/** An upload larger than the limit: nothing of it is kept. */
-export class ArtifactTooLarge extends Error {
-  constructor(readonly maxBytes: number) {
-    super(`the artifact is larger than the limit of ${maxBytes} bytes (ARTIFACT_MAX_BYTES)`);
-  }
-}
-
 export interface Upload {
   tenantId: string;
   name: string;
   uploadedBy: string;
-  maxBytes: number;
   /** The tenant's stored versions together may take no more (`ARTIFACT_TENANT_MAX_BYTES`). */
   tenantMaxBytes?: number;
 }
@@ -82,54 +76,37 @@ const withinTenantQuota = async (client: pg.PoolClient, tenantId: string, sizeBy
 };
 
 /**
- * Stores an upload as it streams in: chunks of 1 MiB hashed and written in one transaction, then the
- * version's row. Too many bytes roll everything back. The same bytes under the same name are the
+ * Stores an upload already spooled to a private file (spool-upload.ts: the body is read, hashed
+ * and counted before a database connection is taken, so a slow sender holds none): its chunks of
+ * 1 MiB and the version's row in one transaction. The same bytes under the same name are the
  * version already there (`created: false`); anything else is a new, immutable version.
  */
 export const storeArtifact = async (
   pool: pg.Pool,
   upload: Upload,
-  body: AsyncIterable<Buffer>,
+  spooled: Spooled,
 ): Promise<{ artifact: ArtifactView; created: boolean }> => {
+  const same = await pool.query<ArtifactRow>(
+    `SELECT ${COLUMNS} FROM artifacts a WHERE a.tenant_id = $1 AND a.name = $2 AND a.sha256 = $3`,
+    [upload.tenantId, upload.name, spooled.sha256],
+  );
+  if (same.rows[0]) return { artifact: viewOf(same.rows[0]), created: false };
+  const id = randomUUID();
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const id = randomUUID();
-    const hash = createHash('sha256');
-    let size = 0;
+    if (upload.tenantMaxBytes !== undefined)
+      await withinTenantQuota(client, upload.tenantId, spooled.size, upload.tenantMaxBytes);
     let seq = 0;
-    let pending: Buffer = Buffer.alloc(0);
-    const write = async (data: Buffer) => {
+    for await (const data of createReadStream(spooled.file, { highWaterMark: ARTIFACT_CHUNK_BYTES })) {
       await client.query('INSERT INTO artifact_chunks (artifact_id, seq, data) VALUES ($1, $2, $3)', [id, seq, data]);
       seq += 1;
-    };
-    for await (const chunk of body) {
-      size += chunk.length;
-      if (size > upload.maxBytes) throw new ArtifactTooLarge(upload.maxBytes);
-      hash.update(chunk);
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= ARTIFACT_CHUNK_BYTES) {
-        await write(pending.subarray(0, ARTIFACT_CHUNK_BYTES));
-        pending = pending.subarray(ARTIFACT_CHUNK_BYTES);
-      }
     }
-    if (pending.length) await write(pending);
-    const sha256 = hash.digest('hex');
-    const same = await client.query<ArtifactRow>(
-      `SELECT ${COLUMNS} FROM artifacts a WHERE a.tenant_id = $1 AND a.name = $2 AND a.sha256 = $3`,
-      [upload.tenantId, upload.name, sha256],
-    );
-    if (same.rows[0]) {
-      await client.query('ROLLBACK');
-      return { artifact: viewOf(same.rows[0]), created: false };
-    }
-    if (upload.tenantMaxBytes !== undefined)
-      await withinTenantQuota(client, upload.tenantId, size, upload.tenantMaxBytes);
     const { rows } = await client.query<ArtifactRow>(
       `WITH a AS (INSERT INTO artifacts (id, tenant_id, name, sha256, size_bytes, uploaded_by)
                   VALUES ($1, $2, $3, $4, $5, $6) RETURNING *)
        SELECT a.id, a.name, a.sha256, a.size_bytes, a.uploaded_by, a.created_at, true AS newest FROM a`,
-      [id, upload.tenantId, upload.name, sha256, size, upload.uploadedBy],
+      [id, upload.tenantId, upload.name, spooled.sha256, spooled.size, upload.uploadedBy],
     );
     await client.query('COMMIT');
     return { artifact: viewOf(rows[0] as ArtifactRow), created: true };
