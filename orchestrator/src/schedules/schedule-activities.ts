@@ -37,6 +37,9 @@ const ownerCaller = async (deps: JobDeps, s: ScheduleRow): Promise<Caller | stri
   return { tenantId: s.tenant_id, userId: s.owner_id, username: owner.username, role: owner.role, sourceIp: undefined };
 };
 
+/** How long an action the schedule does not list yet is asked about again before it counts as forged. */
+const LISTING_GRACE_MS = 15_000;
+
 export const createScheduleActivities = (deps: JobDeps) => {
   /**
    * Whether the schedule's Temporal schedule took this action: its id is the schedule's, and the
@@ -44,8 +47,7 @@ export const createScheduleActivities = (deps: JobDeps) => {
    * with the same id pattern (or even Temporal's `TemporalScheduledById` attribute, which a client
    * can set) is not there.
    */
-  const takenBySchedule = async (s: ScheduleRow, actionId: string): Promise<boolean> => {
-    if (!actionId.startsWith(`${actionWorkflowPrefix(s.id)}-`)) return false;
+  const listedBySchedule = async (s: ScheduleRow, actionId: string): Promise<boolean> => {
     const d = await deps.client.schedule
       .getHandle(temporalScheduleId(s))
       .describe()
@@ -57,6 +59,22 @@ export const createScheduleActivities = (deps: JobDeps) => {
     return [...d.info.runningActions, ...d.info.recentActions.map((a) => a.action)].some(
       (a) => a.workflow.workflowId === actionId,
     );
+  };
+
+  /**
+   * Temporal's schedule lists an action a moment after starting it (and under load, later): an
+   * action not listed yet is asked about again for `LISTING_GRACE_MS` before it is refused.
+   */
+  const takenBySchedule = async (s: ScheduleRow, actionId: string): Promise<boolean> => {
+    if (!actionId.startsWith(`${actionWorkflowPrefix(s.id)}-`)) return false;
+    const ctx = Context.current();
+    const deadline = Date.now() + LISTING_GRACE_MS;
+    for (;;) {
+      if (await listedBySchedule(s, actionId)) return true;
+      if (Date.now() >= deadline) return false;
+      ctx.heartbeat();
+      await ctx.sleep(500);
+    }
   };
 
   const audit = (s: ScheduleRow, action: string, actor: string, details: Record<string, unknown>) =>
