@@ -66,7 +66,9 @@ describe('`OPSC_LLM=local npm run up`', () => {
     });
     const llmPid = Number((await waitForLine(lines, /^\[up\] llm started \(pid (\d+)\)/, 1_700_000))[1]);
     await waitForLine(lines, /^\[up\] ready in /, 180_000);
-    expect(lines).toContain(
+    // The summary's lines follow "ready in" as the child prints them: wait for the LLM's line itself.
+    const summary = (await waitForLine(lines, /^\[up\] {3}Local LLM /, 10_000)).input;
+    expect(summary).toBe(
       `[up]   Local LLM      http://127.0.0.1:${llmPort}/v1   model qwen2.5-coder-1.5b-instruct (the planner's; log: .data/logs/llm.log)`,
     );
     // The model's server answers only with the key the stack made for it.
