@@ -14,7 +14,7 @@ import {
   TemplateDetail,
   TemplateRun,
 } from '@opsc/contracts/api';
-import { runCli } from '../support/cli.js';
+import { vaultCli } from '../support/cli.js';
 import { allowEgress, eventually, expectAnswer, requestJson, waitForJob } from '../support/api.js';
 import { HttpReceiver, SmtpServer } from '../support/notify-receivers.js';
 import { control, type Created } from '../support/rollout.js';
@@ -528,12 +528,7 @@ describe('a vault key rotation', () => {
   it("re-wraps the channels' secrets with the credentials', all or nothing; deliveries work with the new key alone", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'opsc-rotate-notify-'));
     const newKeyFile = path.join(dir, 'next.pem');
-    const cli = (args: string[]) =>
-      runCli('executor-worker/dist/vault-cli.js', args, {
-        PATH: process.env.PATH,
-        DATABASE_URL: stack.roleUrls.executor,
-        OPSC_VAULT_KEY_FILE: stack.vaultKeyFile,
-      });
+    const cli = vaultCli(stack);
     expect((await cli(['generate-key', newKeyFile])).status).toBe(0);
     const nextPem = readFileSync(newKeyFile, 'utf8');
     registerTestSecrets(

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyring, openCredential, VaultError } from '@opsc/activities/vault';
 import { REPO_ROOT } from '@opsc/dev';
 import { requestJson } from '../support/api.js';
-import { runCli } from '../support/cli.js';
+import { vaultCli } from '../support/cli.js';
 import { createTestStack, type TestStack } from '../support/stack.js';
 
 // A value planted to prove it never leaks: it must appear nowhere but inside the executor.
@@ -131,12 +131,7 @@ describe('credential vault: write-only secrets, opened only by the executor, rot
   it('rotates the master key: every secret re-wrapped, opened by the new key alone, the old key useless', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'opsc-rotate-'));
     const newKeyFile = path.join(dir, 'next.pem');
-    const cli = (args: string[]) =>
-      runCli('executor-worker/dist/vault-cli.js', args, {
-        PATH: process.env.PATH,
-        DATABASE_URL: stack.roleUrls.executor,
-        OPSC_VAULT_KEY_FILE: stack.vaultKeyFile,
-      });
+    const cli = vaultCli(stack);
     expect((await cli(['generate-key', newKeyFile])).status).toBe(0);
     const rotated = await cli(['rotate', '--new-key-file', newKeyFile]);
     expect(rotated.status, rotated.stderr).toBe(0);

@@ -25,3 +25,13 @@ export const runCli = (script: string, args: string[], env: Record<string, strin
       },
     );
   });
+
+/** The vault's command-line tool as the executor's operators run it: the executor's database role and the stack's key. */
+export const vaultCli =
+  (stack: { roleUrls: { executor: string }; vaultKeyFile: string }) =>
+  (args: string[]): Promise<CliResult> =>
+    runCli('executor-worker/dist/vault-cli.js', args, {
+      PATH: process.env.PATH,
+      DATABASE_URL: stack.roleUrls.executor,
+      OPSC_VAULT_KEY_FILE: stack.vaultKeyFile,
+    });
