@@ -1,4 +1,5 @@
 export * from './task-queues.js';
+export * from './executor-pools.js';
 export * from './errors.js';
 export * from './safe-text.js';
 export * from './plain-text.js';

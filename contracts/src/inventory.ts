@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HostKeyPolicy } from './linux.js';
+import { PoolName } from './executor-pools.js';
 
 const HOSTNAME =
   /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
@@ -79,6 +80,8 @@ export const TargetInput = z
     os: OsFamily,
     tags: z.array(Tag).max(50).default([]),
     services: z.array(TargetService).max(3).default([]),
+    /** The executor pool that runs its actions; absent: its groups' pool, else the default pool. */
+    pool: PoolName.optional(),
   })
   .superRefine((target, ctx) => {
     const seen = new Set<string>();
@@ -101,6 +104,8 @@ export const GroupInput = z.strictObject({
   targets: z.array(InventoryName).max(10_000).default([]),
   /** Names of child groups. */
   children: z.array(InventoryName).max(1_000).default([]),
+  /** The executor pool of its targets and its child groups' targets, unless a target names its own. */
+  pool: PoolName.optional(),
 });
 export type GroupInput = z.infer<typeof GroupInput>;
 

@@ -163,6 +163,11 @@ export const JobProgress = z.object({
   retryOf: z.object({ jobId: z.string(), rootJobId: z.string() }).optional(),
   /** How many times the workflow continued as new to keep its history short. */
   runs: z.number().int(),
+  /**
+   * Running targets whose executor pool no executor polls now: their actions wait on the pool's
+   * queue (added by the API, not the workflow; absent when none wait).
+   */
+  waiting: z.array(z.object({ pool: z.string(), targets: z.array(z.string()) })).optional(),
   /** The most recent log lines (bounded). */
   logs: z.array(LogEntry),
 });

@@ -23,8 +23,13 @@ export interface StepFit {
  * operations and winrm Windows ones; a remote method needs the target's service of its protocol,
  * with a credential.
  */
-export const unfitTarget = (target: Pick<ResolvedTarget, 'name' | 'os' | 'services'>, step: StepFit): string | null => {
+export const unfitTarget = (
+  target: Pick<ResolvedTarget, 'name' | 'os' | 'services' | 'poolConflict'>,
+  step: StepFit,
+): string | null => {
   const { method, tool } = step;
+  if (target.poolConflict)
+    return `${target.name} is in groups of different executor pools (${target.poolConflict.join(', ')}): give the target its own pool`;
   if (tool && !tool.places.includes(target.os) && !tool.places.includes('any'))
     return `${target.name} is a ${target.os} target; ${tool.name} runs on ${tool.places.join(' and ')}`;
   const os = method === undefined ? undefined : OS_OF[method];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PoolName } from './executor-pools.js';
 
 /**
  * A reference to where an action runs. Never carries an address's credentials: the executor
@@ -7,6 +8,8 @@ import { z } from 'zod';
 export const TargetRef = z.object({
   id: z.string().min(1).max(200),
   name: z.string().min(1).max(200),
+  /** The executor pool that runs its actions, fixed when the job was created; absent: the default pool. */
+  pool: PoolName.optional(),
 });
 export type TargetRef = z.infer<typeof TargetRef>;
 

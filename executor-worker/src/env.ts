@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { parseEgressRule } from '@opsc/contracts';
+import { PoolName, parseEgressRule } from '@opsc/contracts';
 
 const csv = z.string().transform((s) =>
   s
@@ -53,6 +53,11 @@ export const ExecutorEnv = z.object({
   EXECUTOR_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   /** The health and metrics server's port. */
   EXECUTOR_HEALTH_PORT: z.coerce.number().int().min(1).max(65_535).default(8010),
+  /**
+   * The executor pool this executor serves (docs/executor-pools.md): it runs the actions of targets
+   * in that pool only. Several executors may serve one pool and share its work.
+   */
+  EXECUTOR_POOL: PoolName.default('executor'),
   /** Activities this worker runs at once; more executors scale further. */
   EXECUTOR_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
   /** Programs a `local-command` step may start (comma-separated); anything else fails with CommandNotAllowed. */

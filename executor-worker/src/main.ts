@@ -1,6 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import pg from 'pg';
-import { TaskQueue } from '@opsc/contracts';
+import { executorQueue } from '@opsc/contracts';
 import { mkdirSync } from 'node:fs';
 import {
   createDatabaseExecution,
@@ -132,7 +132,7 @@ const main = async (): Promise<void> => {
     pool,
     sandbox,
     programs: env.EXECUTOR_LOCAL_COMMANDS,
-    taskQueue: TaskQueue.executor,
+    taskQueue: executorQueue(env.EXECUTOR_POOL),
     log,
   });
   const platform = platformServices(egressRules(platformRuleTexts(env)));
@@ -141,9 +141,9 @@ const main = async (): Promise<void> => {
   const worker = await Worker.create({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
-    taskQueue: TaskQueue.executor,
+    taskQueue: executorQueue(env.EXECUTOR_POOL),
     activities: createExecutionActivities({
-      jobGate: createJobGate(pool, { wait: outageWait, pendingFacts: outbox.pendingFacts }),
+      jobGate: createJobGate(pool, { wait: outageWait, pendingFacts: outbox.pendingFacts, pool: env.EXECUTOR_POOL }),
       store: outbox,
       lines: lines ?? discardOutputLines,
       limits: { resultCapBytes: env.EXECUTOR_RESULT_CAP_BYTES, storeCapBytes: env.EXECUTOR_STORE_CAP_BYTES },
@@ -193,6 +193,7 @@ const main = async (): Promise<void> => {
     vaultKey: keyring.current.keyId,
     health: `http://${env.EXECUTOR_HEALTH_HOST}:${env.EXECUTOR_HEALTH_PORT}/health`,
     namespace: env.TEMPORAL_NAMESPACE,
+    pool: env.EXECUTOR_POOL,
   });
 
   // The SDK shuts the worker down on SIGINT/SIGTERM, letting in-flight activities finish within the grace time.

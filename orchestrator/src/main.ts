@@ -4,6 +4,7 @@ import pg from 'pg';
 import { pendingMigrations } from '@opsc/database/migrate';
 import { ensureNamespace } from '@opsc/temporal/namespace';
 import { BUILTIN_TOOLS_DIR, createLangChainPlanner, loadCatalog, ToolCatalogError } from '@opsc/planning';
+import { createPoolLiveness } from './jobs/pool-liveness.js';
 import { createApp } from './app.js';
 import { loadTriggerKey } from './triggers/trigger-key.js';
 import { platformServiceRules } from './platform-services.js';
@@ -85,6 +86,11 @@ const main = async (): Promise<void> => {
       ...(llm && { llm }),
     },
     platformServices: platformServiceRules(env),
+    pools: createPoolLiveness(client, env.TEMPORAL_NAMESPACE, {
+      freshSeconds: env.EXECUTOR_POOL_FRESH_SECONDS,
+      onError: (pool, err) =>
+        log.warn('could not ask Temporal whether an executor pool is served', { pool, error: (err as Error).message }),
+    }),
   };
   const app = createApp({
     ...jobs,
@@ -108,7 +114,7 @@ const main = async (): Promise<void> => {
     artifactUploads: { perUser: env.ARTIFACT_UPLOADS_PER_USER, idleSeconds: env.ARTIFACT_UPLOAD_IDLE_SECONDS },
     trustProxy: env.API_TRUST_PROXY,
     eventStreams: new EventStreams(
-      { pool, client, log },
+      { pool, client, log, ...(jobs.pools && { pools: jobs.pools }) },
       { perUser: env.API_EVENT_STREAMS_PER_USER, total: env.API_EVENT_STREAMS_MAX },
     ),
     readiness,

@@ -2,7 +2,7 @@ import { ActivityCancellationType, isCancellation, proxyActivities, sleep } from
 import {
   ErrorType,
   NON_RETRYABLE_ERROR_TYPES,
-  TaskQueue,
+  executorQueue,
   databaseFields,
   httpFields,
   localCommandFields,
@@ -47,9 +47,10 @@ export interface Outcome {
   durationMs: number;
 }
 
-const executorFor = (run: ActionRun, input: RunJobInput) =>
+const executorFor = (run: ActionRun, target: TargetRef, input: RunJobInput) =>
   proxyActivities<ExecutorActivities>({
-    taskQueue: TaskQueue.executor,
+    // The target's executor pool (fixed with the job); the default pool keeps the old queue's name.
+    taskQueue: executorQueue(target.pool),
     startToCloseTimeout: `${run.timeoutSeconds + CLEANUP_MARGIN_SECONDS}s`,
     heartbeatTimeout: `${input.options.heartbeatTimeoutSeconds}s`,
     // A cancelled step is reported only once the executor has really stopped it, so nothing is
@@ -66,7 +67,7 @@ const executorFor = (run: ActionRun, input: RunJobInput) =>
   });
 
 const dispatch = (run: ActionRun, target: TargetRef, input: RunJobInput): Promise<ActionOutput> => {
-  const executor = executorFor(run, input);
+  const executor = executorFor(run, target, input);
   const context = {
     jobId: input.jobId,
     stepId: run.stepId,

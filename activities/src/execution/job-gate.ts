@@ -4,6 +4,8 @@ import { canonicalJson, templateShapeHash } from '@opsc/contracts/plan-hash';
 import {
   Action,
   EXECUTOR_TARGET,
+  DEFAULT_POOL,
+  poolOf,
   ErrorType,
   MissingFact,
   checkFitsAction,
@@ -92,6 +94,8 @@ export interface JobGateOptions {
   wait?: OutageWait;
   /** What this executor reported for a step and has not saved yet (its result outbox): newer than the database's. */
   pendingFacts?: (jobId: string, stepId: string, targetId: string) => Record<string, string> | undefined;
+  /** The executor pool this executor serves (default `executor`): it acts only on the job's targets of that pool. */
+  pool?: string;
 }
 
 type Read = { record: JobRecord; status: string } | null;
@@ -106,6 +110,7 @@ const COUNTED_APPROVAL = `d.action = 'approve' AND d.status IN ('confirmed', 'ap
 
 export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobGate => {
   const wait = options.wait ?? createOutageWait();
+  const myPool = options.pool ?? DEFAULT_POOL;
   const jobs = new Map<string, JobRecord>();
   const rerunAllowed = createRerunCheck(pool, wait, refuse);
 
@@ -287,10 +292,15 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
       // The target: one of the step's own, or the executor for a step that runs there.
       if (step.targets) {
         const mine = (job.targets.stepTargets[step.id] ?? []).map((i) => job.targets.targets[i]);
-        if (!mine.some((t) => t?.id === request.target.id))
-          refuse(`step ${step.id} of job ${request.jobId} does not run on ${request.target.name}`);
+        const recorded = mine.find((t) => t?.id === request.target.id);
+        if (!recorded) refuse(`step ${step.id} of job ${request.jobId} does not run on ${request.target.name}`);
+        // A pool's executors act only on its targets: a site's executor never reaches another site's hosts.
+        else if (poolOf(recorded) !== myPool)
+          refuse(`${request.target.name} is in executor pool ${poolOf(recorded)}; this executor serves pool ${myPool}`);
       } else if (request.target.id !== EXECUTOR_TARGET.id) {
         refuse(`step ${step.id} of job ${request.jobId} runs on the executor, not on ${request.target.name}`);
+      } else if (myPool !== DEFAULT_POOL) {
+        refuse(`step ${step.id} runs on the default pool's executors; this executor serves pool ${myPool}`);
       }
       // The time limit is the step's (an undo's too): it reaches a remote shell's command line.
       if (request.timeoutSeconds !== step.timeoutSeconds)

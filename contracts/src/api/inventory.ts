@@ -34,6 +34,12 @@ export const ResolvedTarget = z.object({
   os: OsFamily,
   tags: z.array(z.string()),
   services: z.array(ServiceView),
+  /** The target's own executor pool, when it names one. */
+  pool: z.string().optional(),
+  /** The pool that runs its actions: its own, else its groups', else `executor` (absent: `executor`). */
+  executorPool: z.string().optional(),
+  /** Its groups name these different pools and it names none: no step may run on it until it does. */
+  poolConflict: z.array(z.string()).optional(),
 });
 export type ResolvedTarget = z.infer<typeof ResolvedTarget>;
 
@@ -55,6 +61,7 @@ export const GroupView = z.object({
   description: z.string(),
   targets: z.array(z.string()),
   children: z.array(z.string()),
+  pool: z.string().optional(),
 });
 export type GroupView = z.infer<typeof GroupView>;
 export const GroupList = z.object({ groups: z.array(GroupView) });

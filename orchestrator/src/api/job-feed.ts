@@ -1,10 +1,12 @@
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
-import { isFinalJobStatus, type JobProgress } from '@opsc/contracts';
+import { isFinalJobStatus, type JobProgress, type TargetRef } from '@opsc/contracts';
 import { progressQuery } from '@opsc/contracts/temporal';
 import type { OutputLine, Sent } from '@opsc/contracts/api';
 import type { Logger } from '../log.js';
 import { withTimeout } from '../with-timeout.js';
+import type { PoolLiveness } from '../jobs/pool-liveness.js';
+import { withPoolWaits } from '../jobs/pool-waits.js';
 
 /** How often new output lines are looked for: lines reach the browser well within a second. */
 export const LINE_POLL_MS = 250;
@@ -40,6 +42,8 @@ export interface FeedDeps {
   pool: pg.Pool;
   client: Client;
   log: Logger;
+  /** Which executor pools are served: a running target of a quiet pool shows as waiting for it. */
+  pools?: PoolLiveness;
 }
 
 /** Counts of the work feeds do, for `GET /api/health`: they grow with jobs watched, not with listeners. */
@@ -90,6 +94,8 @@ export class JobFeed {
   private finalStatus: string | null = null;
   private rowCheckedAt = 0;
   private ended = false;
+  /** The job's targets with their executor pools, read once when a pool check first needs them. */
+  private targets: Promise<TargetRef[]> | null = null;
 
   constructor(
     private readonly deps: FeedDeps,
@@ -170,14 +176,34 @@ export class JobFeed {
     if (this.ended) member.listener.end(this.finalStatus);
   }
 
+  private async readTargets(): Promise<TargetRef[]> {
+    // A failed read is asked again on the next refresh.
+    const forget = () => {
+      this.targets = null;
+    };
+    const { rows } = await this.deps.pool
+      .query<{ targets: TargetRef[] }>("SELECT resolved_targets->'targets' AS targets FROM jobs WHERE id = $1", [
+        this.jobId,
+      ])
+      .catch((err: unknown) => {
+        forget();
+        throw err;
+      });
+    return rows[0]?.targets ?? [];
+  }
+
   /** Asks for the job's progress and passes it on when it changed; never throws. */
   private async refreshProgress(): Promise<void> {
     this.counters.progressQueries += 1;
     try {
-      const progress: JobProgress = await withTimeout(
-        this.deps.client.workflow.getHandle(this.jobId).query(progressQuery),
-        QUERY_TIMEOUT_MS,
-        'progress query',
+      const progress: JobProgress = await withPoolWaits(
+        await withTimeout(
+          this.deps.client.workflow.getHandle(this.jobId).query(progressQuery),
+          QUERY_TIMEOUT_MS,
+          'progress query',
+        ),
+        this.deps.pools ? await (this.targets ??= this.readTargets()) : [],
+        this.deps.pools,
       );
       const json = JSON.stringify(progress);
       this.unavailable = null;

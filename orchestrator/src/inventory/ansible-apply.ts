@@ -57,12 +57,18 @@ export const diffImport = async (db: Db, tenantId: string, model: ImportModel): 
 /**
  * Applies an import inside the caller's transaction: targets, then every group (so children
  * exist), then each group's members and children. Objects not in the file are left alone.
- * Existing targets keep their tags.
+ * Existing targets keep their tags and executor pool; existing groups their description and pool.
  */
 export const applyImport = async (db: Db, tenantId: string, model: ImportModel): Promise<void> => {
   const existing = new Map((await findTargets(db, tenantId)).map((t) => [t.name, t]));
-  for (const target of model.targets)
-    await upsertTarget(db, tenantId, { ...target, tags: existing.get(target.name)?.tags ?? target.tags });
+  for (const target of model.targets) {
+    const now = existing.get(target.name);
+    await upsertTarget(db, tenantId, {
+      ...target,
+      tags: now?.tags ?? target.tags,
+      ...(now?.pool && { pool: now.pool }),
+    });
+  }
   const current = new Map((await listGroups(db, tenantId)).map((g) => [g.name, g]));
   for (const group of model.groups) {
     if (!current.has(group.name))
@@ -74,9 +80,11 @@ export const applyImport = async (db: Db, tenantId: string, model: ImportModel):
       } satisfies GroupInput);
   }
   for (const group of model.groups) {
+    const now = current.get(group.name);
     await upsertGroup(db, tenantId, {
       ...group,
-      description: current.get(group.name)?.description ?? 'imported from Ansible',
+      description: now?.description ?? 'imported from Ansible',
+      ...(now?.pool && { pool: now.pool }),
     });
   }
 };

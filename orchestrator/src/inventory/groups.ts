@@ -1,3 +1,4 @@
+import type { GroupView } from '@opsc/contracts/api';
 import type { GroupInput } from '@opsc/contracts';
 import { InvalidInput } from '../errors.js';
 import type { Db } from '../db.js';
@@ -43,10 +44,10 @@ export const upsertGroup = async (
   group: GroupInput,
 ): Promise<{ id: string; created: boolean }> => {
   const { rows } = await db.query<{ id: string; created: boolean }>(
-    `INSERT INTO target_groups (tenant_id, name, description) VALUES ($1, $2, $3)
-     ON CONFLICT (tenant_id, name) DO UPDATE SET description = EXCLUDED.description
+    `INSERT INTO target_groups (tenant_id, name, description, pool) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (tenant_id, name) DO UPDATE SET description = EXCLUDED.description, pool = EXCLUDED.pool
      RETURNING id, (xmax = 0) AS created`,
-    [tenantId, group.name, group.description],
+    [tenantId, group.name, group.description, group.pool ?? null],
   );
   const { id, created } = rows[0]!;
   const targetIds = await idsByName(db, 'targets', tenantId, group.targets, 'targets');
@@ -70,11 +71,18 @@ export const upsertGroup = async (
 
 export const listGroups = async (db: Db, tenantId: string) =>
   (
-    await db.query<{ id: string; name: string; description: string; targets: string[]; children: string[] }>(
-      `SELECT g.id, g.name, g.description,
+    await db.query<{
+      id: string;
+      name: string;
+      description: string;
+      targets: string[];
+      children: string[];
+      pool?: string;
+    }>(
+      `SELECT g.id, g.name, g.description, g.pool,
               coalesce((SELECT array_agg(t.name ORDER BY t.name) FROM group_targets gt JOIN targets t ON t.id = gt.target_id WHERE gt.group_id = g.id), '{}') AS targets,
               coalesce((SELECT array_agg(c.name ORDER BY c.name) FROM group_children gc JOIN target_groups c ON c.id = gc.child_id WHERE gc.parent_id = g.id), '{}') AS children
        FROM target_groups g WHERE g.tenant_id = $1 ORDER BY g.name`,
       [tenantId],
     )
-  ).rows;
+  ).rows.map(({ pool, ...group }): GroupView => (pool ? { ...group, pool } : group));

@@ -1,4 +1,12 @@
-import { unfitTarget, type FieldIssue, type Plan, type ResolvedTarget, type RunJobInput } from '@opsc/contracts';
+import {
+  DEFAULT_POOL,
+  quietPoolIssues,
+  unfitTarget,
+  type FieldIssue,
+  type Plan,
+  type ResolvedTarget,
+  type RunJobInput,
+} from '@opsc/contracts';
 import { DomainError, InvalidInput } from '../errors.js';
 import type { Db } from '../db.js';
 import { resolverOnce, resolveTargets, type InventoryResolver } from './resolve.js';
@@ -25,6 +33,8 @@ export const resolveJobTargets = async (
   tenantId: string,
   plan: Plan,
   pathPrefix = 'plan',
+  /** Which executor pools no executor polls now (pool-liveness.ts): their targets are refused. */
+  quietPools?: (pools: string[]) => Promise<ReadonlySet<string>>,
 ): Promise<JobTargets> => {
   const resolve = validatedWith.get(plan) ?? resolverOnce((selector) => resolveTargets(db, tenantId, selector));
   const targets: JobTargets['targets'] = [];
@@ -52,10 +62,16 @@ export const resolveJobTargets = async (
       const problem = unfitTarget(target, { method: step.action.method });
       if (problem) issues.push({ path: at, message: problem });
     }
+    if (quietPools && resolved.length) {
+      const quiet = await quietPools([...new Set(resolved.map((t) => t.executorPool ?? DEFAULT_POOL))]);
+      for (const message of quietPoolIssues(resolved, quiet)) issues.push({ path: at, message });
+    }
     stepTargets[step.id] = resolved.map((target) => {
       let index = indexById.get(target.id);
       if (index === undefined) {
-        index = targets.push({ id: target.id, name: target.name }) - 1;
+        const pool = target.executorPool ?? DEFAULT_POOL;
+        // The pool is fixed with the job: its actions go to that pool's executors whatever the inventory becomes.
+        index = targets.push({ id: target.id, name: target.name, ...(pool !== DEFAULT_POOL && { pool }) }) - 1;
         indexById.set(target.id, index);
       }
       return index;

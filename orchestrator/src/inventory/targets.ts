@@ -1,5 +1,6 @@
 import {
   HostKeyPolicy,
+  effectivePool,
   type FieldIssue,
   type ResolvedTarget,
   type TargetInput,
@@ -109,10 +110,11 @@ export const upsertTarget = async (
 ): Promise<{ id: string; created: boolean }> => {
   const ids = await credentialIds(db, tenantId, target.services, pathPrefix);
   const { rows } = await db.query<{ id: string; created: boolean }>(
-    `INSERT INTO targets (tenant_id, name, address, os, tags) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (tenant_id, name) DO UPDATE SET address = EXCLUDED.address, os = EXCLUDED.os, tags = EXCLUDED.tags, updated_at = now()
+    `INSERT INTO targets (tenant_id, name, address, os, tags, pool) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (tenant_id, name) DO UPDATE SET address = EXCLUDED.address, os = EXCLUDED.os, tags = EXCLUDED.tags,
+       pool = EXCLUDED.pool, updated_at = now()
      RETURNING id, (xmax = 0) AS created`,
-    [tenantId, target.name, target.address, target.os, target.tags],
+    [tenantId, target.name, target.address, target.os, target.tags, target.pool ?? null],
   );
   const { id, created } = rows[0]!;
   await db.query('DELETE FROM target_services WHERE target_id = $1', [id]);
@@ -127,7 +129,7 @@ export const upsertTarget = async (
 };
 
 const SELECT_TARGETS = `
-  SELECT t.id, t.name, t.address, t.os, t.tags,
+  SELECT t.id, t.name, t.address, t.os, t.tags, t.pool,
          coalesce(json_agg(json_build_object('protocol', s.protocol, 'port', s.port, 'options', s.options,
                   'credential_id', s.credential_id, 'credential_name', c.name) ORDER BY s.protocol)
                   FILTER (WHERE s.id IS NOT NULL), '[]') AS services
@@ -141,10 +143,36 @@ interface TargetRow {
   address: string;
   os: 'linux' | 'windows';
   tags: string[];
+  pool: string | null;
   services: ServiceRow[];
 }
 
-const toTarget = (row: TargetRow): ResolvedTarget => ({ ...row, services: row.services.map(serviceFromRow) });
+const toTarget = ({ pool, ...row }: TargetRow, groupPools: readonly string[]): ResolvedTarget => {
+  const { pool: executorPool, conflict } = effectivePool(pool, groupPools);
+  return {
+    ...row,
+    services: row.services.map(serviceFromRow),
+    ...(pool && { pool }),
+    executorPool,
+    ...(conflict && { poolConflict: conflict }),
+  };
+};
+
+/** Per target, the pools its groups (and their ancestors) name: what it inherits when it names none. */
+const groupPools = async (db: Db, targetIds: string[]): Promise<Map<string, string[]>> => {
+  if (!targetIds.length) return new Map();
+  const { rows } = await db.query<{ target_id: string; pools: string[] }>(
+    `WITH RECURSIVE up(group_id, target_id) AS (
+       SELECT group_id, target_id FROM group_targets WHERE target_id = ANY($1::uuid[])
+       UNION SELECT c.parent_id, up.target_id FROM group_children c JOIN up ON c.child_id = up.group_id
+     )
+     SELECT up.target_id, array_agg(DISTINCT g.pool) AS pools
+     FROM up JOIN target_groups g ON g.id = up.group_id
+     WHERE g.pool IS NOT NULL GROUP BY up.target_id`,
+    [targetIds],
+  );
+  return new Map(rows.map((r) => [r.target_id, r.pools]));
+};
 
 export const findTargets = async (
   db: Db,
@@ -157,5 +185,9 @@ export const findTargets = async (
      GROUP BY t.id ORDER BY t.name`,
     [tenantId, where.ids ?? null, where.names ?? null],
   );
-  return rows.map(toTarget);
+  const inherited = await groupPools(
+    db,
+    rows.filter((r) => !r.pool).map((r) => r.id),
+  );
+  return rows.map((row) => toTarget(row, inherited.get(row.id) ?? []));
 };

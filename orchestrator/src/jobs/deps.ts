@@ -4,6 +4,7 @@ import type { EgressRule, JobOptions } from '@opsc/contracts';
 import type { Planner, ToolCatalog } from '@opsc/planning';
 import type { Role } from '../identity/roles.js';
 import type { Logger } from '../log.js';
+import type { PoolLiveness } from './pool-liveness.js';
 
 /** What the job service works with; the API passes its own deps, a superset. */
 export interface JobDeps {
@@ -15,6 +16,8 @@ export interface JobDeps {
   planning: { catalog: ToolCatalog; llm?: Planner };
   /** The platform's own services (Temporal, the database, this API): no plan may name them. */
   platformServices: EgressRule[];
+  /** Which executor pools have an executor polling: a job may not name targets of a quiet one. */
+  pools?: PoolLiveness;
 }
 
 /** Who asks, as the API authenticated them, and from where: decisions and the audit log record both. */

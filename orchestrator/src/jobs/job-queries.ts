@@ -3,6 +3,7 @@ import { progressQuery } from '@opsc/contracts/temporal';
 import { NotFound } from '../errors.js';
 import { withTimeout } from '../with-timeout.js';
 import type { JobDeps } from './deps.js';
+import { withPoolWaits } from './pool-waits.js';
 import {
   findJob,
   findStepResults,
@@ -40,7 +41,7 @@ export interface JobDetail {
 
 /** The job's record and, from its workflow, its live progress. */
 export const jobDetail = async (
-  deps: Pick<JobDeps, 'pool' | 'client'>,
+  deps: Pick<JobDeps, 'pool' | 'client' | 'pools'>,
   tenantId: string,
   id: string,
 ): Promise<JobDetail> => {
@@ -48,10 +49,14 @@ export const jobDetail = async (
   let progress: JobProgress | null = null;
   let progressError: string | null = null;
   try {
-    progress = await withTimeout(
-      deps.client.workflow.getHandle(job.id).query(progressQuery),
-      QUERY_TIMEOUT_MS,
-      'progress query',
+    progress = await withPoolWaits(
+      await withTimeout(
+        deps.client.workflow.getHandle(job.id).query(progressQuery),
+        QUERY_TIMEOUT_MS,
+        'progress query',
+      ),
+      job.resolved_targets.targets,
+      deps.pools,
     );
   } catch (err) {
     progressError = (err as Error).message;

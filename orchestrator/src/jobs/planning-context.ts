@@ -6,7 +6,7 @@ import { DomainError } from '../errors.js';
 import { findArtifactVersion } from '../artifacts/artifact-store.js';
 import type { JobDeps } from './deps.js';
 
-type PlanningDeps = Pick<JobDeps, 'pool' | 'planning' | 'platformServices'>;
+type PlanningDeps = Pick<JobDeps, 'pool' | 'planning' | 'platformServices' | 'pools'>;
 
 /** One tenant's planning: what the planner and the validator need, and its egress policy always there. */
 export type TenantPlanning = PlanningContext &
@@ -61,5 +61,6 @@ export const planningContext = (deps: PlanningDeps, tenantId: string): TenantPla
       }
     },
     ...(deps.planning.llm && { llm: deps.planning.llm }),
+    ...(deps.pools && { quietPools: (pools: string[]) => deps.pools!.quiet(pools) }),
   };
 };

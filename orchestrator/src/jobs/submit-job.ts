@@ -49,7 +49,8 @@ export const submitJob = async (
   checkExpectedHash(body.expectPlanHash, hash);
   const id = fixedId ?? `job-${randomUUID()}`;
   const requestedBy = caller.username;
-  const targets = await resolveJobTargets(deps.pool, caller.tenantId, plan);
+  const quiet = deps.pools && ((pools: string[]) => deps.pools!.quiet(pools));
+  const targets = await resolveJobTargets(deps.pool, caller.tenantId, plan, 'plan', quiet);
   const { risk } = ready;
   const mode = body.mode ?? 'run';
   // A check changes nothing: no approval, whatever the plan's risk (the executor runs only its checks).

@@ -37,7 +37,8 @@ type Content = Pick<CreateTemplateBody, 'draft' | 'parameters' | 'runRole' | 'ap
 
 /** The draft validated as it stands (every plan from any source passes the one validator), then made a template. */
 const contentOf = async (deps: Deps, caller: Caller, body: Content): Promise<NewVersion> => {
-  const v = await validatePlan(body.draft, planningContext(deps, caller.tenantId));
+  // Saving a template needs no executor: whether its pools are served is asked when it runs.
+  const v = await validatePlan(body.draft, planningContext({ ...deps, pools: undefined }, caller.tenantId));
   if (v.status !== 'ready' || !v.draft || !v.summary) {
     const issues: FieldIssue[] = [...v.issues, ...v.missing.map((m) => ({ path: m.path, message: m.question }))];
     throw new InvalidPlan(

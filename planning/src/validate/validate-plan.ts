@@ -8,6 +8,8 @@ import {
   ONE_STATEMENT_MESSAGE,
   toFieldIssues,
   unfitTarget,
+  DEFAULT_POOL,
+  quietPoolIssues,
   type FieldIssue,
   type MissingInput,
   type OsFamily,
@@ -47,6 +49,8 @@ export interface PlanningContext {
   egress?: () => Promise<EgressPolicy>;
   /** The tenant's artifacts: a file-copy's SHA-256 is pinned from them. Absent (offline evaluation): nothing is pinned. */
   artifacts?: ArtifactLookup;
+  /** Of these executor pools, the ones no executor polls now: a step may not run on their targets. Absent: not checked. */
+  quietPools?: (pools: string[]) => Promise<ReadonlySet<string>>;
 }
 
 export type { PlanValidation };
@@ -147,6 +151,10 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
         const template = (tool.execution.any ?? tool.execution[target.os]) as { method?: string } | undefined;
         const problem = unfitTarget(target, { method: template?.method, tool: { name: tool.name, places } });
         if (problem) issues.push({ path: `${at}.targets`, message: problem });
+      }
+      if (ctx.quietPools && targets.length) {
+        const quiet = await ctx.quietPools([...new Set(targets.map((t) => t.executorPool ?? DEFAULT_POOL))]);
+        for (const message of quietPoolIssues(targets, quiet)) issues.push({ path: `${at}.targets`, message });
       }
     }
     const compiled = compileStep(step, index, tool, values, targets, draft.policies, ctx.catalog);

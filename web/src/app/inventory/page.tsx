@@ -25,6 +25,7 @@ const GroupNode = ({ group, byName, seen }: { group: Group; byName: Map<string, 
         <span className="muted small">
           {group.targets.length} targets{group.children.length ? `, ${group.children.length} subgroups` : ''}
         </span>
+        {group.pool && <span className="badge small"> pool {group.pool}</span>}
         {group.description && <span className="muted small"> — {group.description}</span>}
       </summary>
       {group.targets.length > 0 && <p className="small mono group-targets">{group.targets.join(', ')}</p>}
@@ -97,7 +98,7 @@ export default function InventoryPage() {
       {tab === 'targets' && (
         <DataTable
           rows={targets}
-          columns={['Name', 'Address', 'OS', 'Tags', 'Services']}
+          columns={['Name', 'Address', 'OS', 'Tags', 'Services', 'Executor pool']}
           testId="targets-table"
           empty={`No targets yet.${admin ? ' Add them through the API or import an Ansible inventory.' : ''}`}
           row={(t) => (
@@ -113,6 +114,18 @@ export default function InventoryPage() {
                       `${s.protocol}:${'port' in s ? String(s.port) : ''}${s.credential ? ` (${s.credential})` : ''}`,
                   )
                   .join(', ') || '—'}
+              </td>
+              <td className="small" data-testid="target-pool">
+                {t.poolConflict ? (
+                  <span className="fail-text">groups disagree: {t.poolConflict.join(', ')}</span>
+                ) : (
+                  <>
+                    {t.executorPool ?? 'executor'}
+                    {!t.pool && t.executorPool && t.executorPool !== 'executor' && (
+                      <span className="muted"> (from its groups)</span>
+                    )}
+                  </>
+                )}
               </td>
             </tr>
           )}

@@ -10,7 +10,12 @@ export const ProgressHeader = ({ progress, now }: { progress: JobProgress; now: 
     (s) => s.status === 'succeeded' || s.status === 'failed' || s.status === 'skipped',
   ).length;
   const remaining = progress.eta ? (new Date(progress.eta).getTime() - now) / 1000 : progress.estimatedSecondsRemaining;
-  const shown = t.currentTargets.slice(0, 6);
+  // Targets whose executor pool has gone quiet are not running: they wait for an executor of it.
+  const waiting = progress.waiting ?? [];
+  const waitingNames = new Set(waiting.flatMap((w) => w.targets));
+  const processing = t.currentTargets.filter((name) => !waitingNames.has(name));
+  const running = Math.max(0, t.running - waitingNames.size);
+  const shown = processing.slice(0, 6);
   return (
     <section className="panel progress-head" aria-label="Progress">
       <div className="times row small">
@@ -75,7 +80,7 @@ export const ProgressHeader = ({ progress, now }: { progress: JobProgress; now: 
       >
         <span className="seg seg-ok" style={{ width: pct(t.completed, t.total) }} />
         <span className="seg seg-fail" style={{ width: pct(t.failed, t.total) }} />
-        <span className="seg seg-run" style={{ width: pct(t.running, t.total) }} />
+        <span className="seg seg-run" style={{ width: pct(running, t.total) }} />
       </div>
       <p
         className="counts"
@@ -83,12 +88,14 @@ export const ProgressHeader = ({ progress, now }: { progress: JobProgress; now: 
         data-completed={t.completed}
         data-failed={t.failed}
         data-pending={t.pending}
-        data-running={t.running}
+        data-running={running}
+        data-waiting={waitingNames.size}
         data-total={t.total}
       >
         <span className="ok-text">✓ {t.completed} Completed</span>
         <span className="fail-text">✗ {t.failed} Failed</span>
-        <span className="run-text">▶ {t.running} Running</span>
+        <span className="run-text">▶ {running} Running</span>
+        {waitingNames.size > 0 && <span className="warn-text">⏸ {waitingNames.size} Waiting</span>}
         <span className="muted">○ {t.pending} Pending</span>
         {t.rolledBack > 0 && <span className="muted">↺ {t.rolledBack} rolled back</span>}
       </p>
@@ -97,12 +104,19 @@ export const ProgressHeader = ({ progress, now }: { progress: JobProgress; now: 
         {shown.length ? (
           <strong>
             {shown.join(', ')}
-            {t.currentTargets.length > shown.length && ` and ${t.currentTargets.length - shown.length} more`}
+            {processing.length > shown.length && ` and ${processing.length - shown.length} more`}
           </strong>
         ) : (
           <span className="muted">nothing</span>
         )}
       </p>
+      {waiting.map((w) => (
+        <p key={w.pool} className="small warn-text" role="status" data-testid="pool-waiting" data-pool={w.pool}>
+          Waiting for an executor of pool <strong>{w.pool}</strong>: {w.targets.slice(0, 6).join(', ')}
+          {w.targets.length > 6 && ` and ${w.targets.length - 6} more`}. No executor of that pool is polling; start one
+          with EXECUTOR_POOL={w.pool}.
+        </p>
+      ))}
     </section>
   );
 };

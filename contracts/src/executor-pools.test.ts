@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_POOL, PoolName, effectivePool, executorQueue, poolOf, quietPoolIssues } from './executor-pools.js';
+import { TargetRef } from './target.js';
+
+describe('executor pools', () => {
+  it('keeps the default queue name for the default pool and gives each named pool its own queue', () => {
+    expect(executorQueue(undefined)).toBe('executor');
+    expect(executorQueue(DEFAULT_POOL)).toBe('executor');
+    expect(executorQueue('dmz')).toBe('executor.pool.dmz');
+    // A pool cannot be named after another queue: its queue always carries the prefix.
+    expect(executorQueue('orchestrator')).toBe('executor.pool.orchestrator');
+    expect(poolOf({})).toBe('executor');
+    expect(poolOf({ pool: 'dmz' })).toBe('dmz');
+  });
+
+  it('accepts short lower-case names only', () => {
+    for (const ok of ['dmz', 'a', 'site-2', 'x'.repeat(32)]) expect(PoolName.safeParse(ok).success, ok).toBe(true);
+    for (const bad of ['', 'DMZ', '-dmz', 'dmz-', 'd.m', 'dmz pool', 'x'.repeat(33), '../x', 'dmz\n'])
+      expect(PoolName.safeParse(bad).success, bad).toBe(false);
+    expect(TargetRef.safeParse({ id: 't', name: 't', pool: 'Bad Pool' }).success).toBe(false);
+  });
+
+  it("takes the target's own pool, else the one its groups agree on, else the default", () => {
+    expect(effectivePool('dmz', ['core', 'lab'])).toEqual({ pool: 'dmz' });
+    expect(effectivePool(null, ['core', 'core'])).toEqual({ pool: 'core' });
+    expect(effectivePool(undefined, [])).toEqual({ pool: 'executor' });
+    expect(effectivePool(null, ['lab', 'core'])).toEqual({ pool: 'executor', conflict: ['core', 'lab'] });
+  });
+
+  it('names each quiet pool once, with some of its targets', () => {
+    const targets = [
+      ...Array.from({ length: 7 }, (_, i) => ({ name: `dmz-${i}`, executorPool: 'dmz' })),
+      { name: 'core-1', executorPool: 'core' },
+      { name: 'plain' },
+    ];
+    const issues = quietPoolIssues(targets, new Set(['dmz', 'executor']));
+    expect(issues).toEqual([
+      'no executor of pool "dmz" is polling (dmz-0, dmz-1, dmz-2, dmz-3, dmz-4 and 2 more): start one with EXECUTOR_POOL=dmz, or move the targets to a served pool',
+      'no executor of pool "executor" is polling (plain): start one with EXECUTOR_POOL=executor, or move the targets to a served pool',
+    ]);
+    expect(quietPoolIssues(targets, new Set())).toEqual([]);
+  });
+});
