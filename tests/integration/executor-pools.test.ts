@@ -7,6 +7,7 @@ import { eventually, requestJson, waitForJob } from '../support/api.js';
 import { control, submitDraft } from '../support/rollout.js';
 import { hostName, startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 import type { RunningExecutor, RunningOrchestrator } from '../support/stack.js';
+import { launchChromium, openUserPage, reserveWebPort, screenshot, signIn, startTestWeb } from '../support/web.js';
 
 // Executor pools (docs/executor-pools.md): a group names the pool of its targets, each pool's
 // executors poll their own task queue and act only on their pool's targets.
@@ -16,6 +17,8 @@ let api: RunningOrchestrator;
 let operator: { token: string };
 let approver: { token: string };
 let executorDb: pg.Pool;
+let webUrl: string;
+const PASSWORD = 'a long test password 1';
 let siteA: RunningExecutor;
 let siteB: RunningExecutor;
 
@@ -76,8 +79,16 @@ const approve = async (created: { id: string; planHash: string }) =>
 
 beforeAll(async () => {
   h = await startSshHarness('executor-pools', { size: SIZE });
-  api = await h.stack.startOrchestrator({ JOB_HEARTBEAT_TIMEOUT_SECONDS: '4', EXECUTOR_POOL_FRESH_SECONDS: '65' });
-  operator = await h.stack.createUser('operator', { tenant: 'acme' });
+  const webPort = await reserveWebPort();
+  api = await h.stack.startOrchestrator({
+    JOB_HEARTBEAT_TIMEOUT_SECONDS: '4',
+    EXECUTOR_POOL_FRESH_SECONDS: '65',
+    ...webPort.orchestratorEnv,
+  });
+  const web = await startTestWeb(h.stack.namespace, api.apiUrl, webPort.port);
+  h.base.onClose(() => web.service.stop(5_000));
+  webUrl = web.url;
+  operator = await h.stack.createUser('operator', { tenant: 'acme', username: 'pool-operator', password: PASSWORD });
   approver = await h.stack.createUser('approver', { tenant: 'acme' });
   const groups = [
     { name: 'Site A', targets: names(SITE_A), pool: 'site-a' },
@@ -208,12 +219,30 @@ describe('executor pools', () => {
       "site-b's targets to show as waiting for an executor of it",
     );
     expect(waiting).toEqual([{ pool: 'site-b', targets: names(SITE_B) }]);
+    // The monitor says so: site-b's targets wait, they are not counted as running.
+    const browser = await launchChromium();
+    h.base.onClose(() => browser.close());
+    const { page, problems } = await openUserPage(browser, webUrl);
+    await signIn(page, 'acme', 'pool-operator', PASSWORD);
+    await page.goto(`/jobs/${created.id}`);
+    await page.getByTestId('pool-waiting').waitFor();
+    expect(await page.getByTestId('pool-waiting').textContent()).toMatch(
+      new RegExp(`^Waiting for an executor of pool site-b: ${names(SITE_B).join(', ')}\\.`),
+    );
+    for (const name of names(SITE_B))
+      expect(await page.locator(`tr[data-target="${name}"] [data-testid=target-state]`).textContent()).toBe(
+        'waiting for an executor of pool site-b',
+      );
+    expect(await page.getByTestId('target-counts').getAttribute('data-waiting')).toBe(String(SITE_B.length));
+    await screenshot(page, 'job-pool-waiting');
     expect(await linesOn(SITE_A, '/tmp/quiet')).toEqual(SITE_A.map(() => 'applied\n'));
     expect(await linesOn(SITE_B, '/tmp/quiet')).toEqual(SITE_B.map(() => ''));
     siteB = await startExecutor('site-b');
     const job = await waitForJob(api.apiUrl, operator.token, created.id, undefined, 120_000);
     expect(job.status).toBe('completed');
     expect(job.progress?.waiting).toBeUndefined();
+    await page.locator('[data-testid=pool-waiting]').waitFor({ state: 'detached' });
+    expect(problems).toEqual([]);
     expect(await linesOn([...SITE_A, ...SITE_B], '/tmp/quiet')).toEqual(Array(SIZE).fill('applied\n'));
   }, 300_000);
 

@@ -95,7 +95,7 @@ export const ProgressHeader = ({ progress, now }: { progress: JobProgress; now: 
         <span className="ok-text">✓ {t.completed} Completed</span>
         <span className="fail-text">✗ {t.failed} Failed</span>
         <span className="run-text">▶ {running} Running</span>
-        {waitingNames.size > 0 && <span className="warn-text">⏸ {waitingNames.size} Waiting</span>}
+        {waitingNames.size > 0 && <span className="warn-text">‖ {waitingNames.size} Waiting</span>}
         <span className="muted">○ {t.pending} Pending</span>
         {t.rolledBack > 0 && <span className="muted">↺ {t.rolledBack} rolled back</span>}
       </p>
