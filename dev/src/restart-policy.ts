@@ -5,24 +5,34 @@ export interface RestartPolicyOptions {
   maxDelayMs: number;
   /** A run this long counts as stable: the next crash starts the backoff afresh. */
   stableAfterMs: number;
-  /** Quick crashes in a row (runs shorter than `stableAfterMs`) after which the service is given up. */
-  maxQuickCrashes: number;
+  /**
+   * Quick crashes in a row (runs shorter than `stableAfterMs`) that make a crash loop: it is said
+   * once, and the service is restarted at the cap until it stays up. It is never given up: only
+   * Ctrl-C stops the stack.
+   */
+  crashLoopAfter: number;
 }
 
 export const DEFAULT_RESTART_POLICY: RestartPolicyOptions = {
   initialDelayMs: 1_000,
   maxDelayMs: 30_000,
   stableAfterMs: 60_000,
-  maxQuickCrashes: 5,
+  crashLoopAfter: 5,
 };
 
-export type RestartDecision =
-  | { action: 'restart'; delayMs: number; quickCrashes: number; ranMs: number }
-  | { action: 'give-up'; quickCrashes: number; ranMs: number };
+export interface RestartDecision {
+  action: 'restart';
+  delayMs: number;
+  quickCrashes: number;
+  ranMs: number;
+  /** It keeps crashing soon after it starts: waits the cap each time. */
+  crashLoop: boolean;
+}
 
 /**
  * When to restart a crashed service: exponential backoff from `initialDelayMs`, capped, reset by a
- * stable run; a service that keeps crashing soon after it starts is given up. The clock is injected
+ * stable run; a service that keeps crashing soon after it starts is in a crash loop, restarted at the
+ * cap, never given up. The clock is injected
  * so its timing can be tested without waiting.
  */
 export class RestartPolicy {
@@ -39,17 +49,18 @@ export class RestartPolicy {
     this.startedAt = this.now();
   }
 
-  /** The service exited unasked: restart after a delay, or give up. */
+  /** The service exited unasked: when to restart it. */
   crashed(): RestartDecision {
     const ranMs = this.startedAt === undefined ? 0 : this.now() - this.startedAt;
     if (ranMs >= this.options.stableAfterMs) {
       this.quickCrashes = 0;
-      return { action: 'restart', delayMs: this.options.initialDelayMs, quickCrashes: 0, ranMs };
+      return { action: 'restart', delayMs: this.options.initialDelayMs, quickCrashes: 0, ranMs, crashLoop: false };
     }
     this.quickCrashes++;
-    if (this.quickCrashes >= this.options.maxQuickCrashes)
-      return { action: 'give-up', quickCrashes: this.quickCrashes, ranMs };
-    const delayMs = Math.min(this.options.maxDelayMs, this.options.initialDelayMs * 2 ** (this.quickCrashes - 1));
-    return { action: 'restart', delayMs, quickCrashes: this.quickCrashes, ranMs };
+    const crashLoop = this.quickCrashes >= this.options.crashLoopAfter;
+    const delayMs = crashLoop
+      ? this.options.maxDelayMs
+      : Math.min(this.options.maxDelayMs, this.options.initialDelayMs * 2 ** Math.min(30, this.quickCrashes - 1));
+    return { action: 'restart', delayMs, quickCrashes: this.quickCrashes, ranMs, crashLoop };
   }
 }

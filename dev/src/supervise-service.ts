@@ -8,7 +8,7 @@ export interface SuperviseOptions {
   policy?: RestartPolicy;
   /** One line per start, crash, restart and give-up. */
   say: (line: string) => void;
-  /** The service kept crashing soon after it started: the caller stops the stack. */
+  /** The service could not even be spawned again (its build is gone): the caller stops the stack. */
   onGiveUp: (reason: string) => void;
 }
 
@@ -24,11 +24,14 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
  * Keeps a service running: when its process exits without being asked, it is started again after
- * the policy's backoff, unless it keeps crashing at start, which gives it up.
+ * the policy's backoff; one that keeps crashing at start is said to be in a crash loop, once, and
+ * restarted at the cap. Only a restart that cannot even spawn gives it up.
  */
 export const superviseService = (options: SuperviseOptions): Supervisor => {
   const policy = options.policy ?? new RestartPolicy();
   let stopping = false;
+  /** The crash loop has been said (again once it has stayed up and crashes anew into one). */
+  let inCrashLoop = false;
   let wake: (() => void) | undefined;
   let proc = options.start();
   policy.started();
@@ -40,12 +43,12 @@ export const superviseService = (options: SuperviseOptions): Supervisor => {
       if (stopping) return;
       const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
       const decision = policy.crashed();
-      if (decision.action === 'give-up') {
-        const reason = `${options.name} ${how} after ${seconds(decision.ranMs)}; it crashed ${decision.quickCrashes} times in a row soon after starting, giving up`;
-        options.say(reason);
-        options.onGiveUp(reason);
-        return;
-      }
+      if (decision.crashLoop && !inCrashLoop) {
+        inCrashLoop = true;
+        options.say(
+          `${options.name} is in a crash loop: it crashed ${decision.quickCrashes} times in a row soon after starting; restarting every ${seconds(decision.delayMs)} until it stays up (its log lines above say why; Ctrl-C stops the stack)`,
+        );
+      } else if (!decision.crashLoop) inCrashLoop = false;
       options.say(
         `${options.name} ${how} after ${seconds(decision.ranMs)}; restarting in ${seconds(decision.delayMs)}${decision.quickCrashes > 1 ? ` (${decision.quickCrashes} quick crashes in a row)` : ''}`,
       );
