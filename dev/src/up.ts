@@ -177,7 +177,7 @@ const main = async () => {
     }),
   );
   stack.services.push(executor, orchestrator, web);
-  // A service that crashes meanwhile is restarted; one that keeps crashing stops the stack.
+  // A service that crashes meanwhile is restarted, one that keeps crashing too (at the backoff's cap).
   const healthPort = port('EXECUTOR_HEALTH_PORT', 8010);
   await Promise.all([
     waitForHttpOk(`http://127.0.0.1:${apiPort}/api/health`, 120_000),
@@ -189,7 +189,9 @@ const main = async () => {
     `  Web app        http://127.0.0.1:${webPort}   ${demo ? '(the demo users: below)' : '(first admin: npm run create-admin -- --tenant acme --username alice --password-stdin)'}`,
   );
   say(`  API            http://127.0.0.1:${apiPort}/api   (health: /api/health)`);
-  say(`  Temporal       ${temporalAddress}   namespace ${namespace}`);
+  say(
+    `  Temporal       ${temporalAddress}   namespace ${namespace}   ${stack.temporal ? `(embedded dev server, data in ${path.join(DATA_DIR, 'temporal')}, log ${path.join(DATA_DIR, 'logs', 'temporal.log')})` : '(from TEMPORAL_ADDRESS)'}`,
+  );
   if (temporalUi) say(`  Temporal UI    ${temporalUi}`);
   say(`  Executor       http://127.0.0.1:${healthPort}/health   metrics: /metrics`);
   say(
@@ -197,6 +199,10 @@ const main = async () => {
   );
   if (stack.llm)
     say(`  Local LLM      ${stack.llm.baseUrl}   model ${stack.llm.model} (the planner's; log: .data/logs/llm.log)`);
+  say(
+    `  Planner        ${stack.llm ? 'the local LLM above' : env.OPENAI_API_KEY || env.OPENAI_BASE_URL ? 'an LLM from OPENAI_BASE_URL' : 'built-in (set OPENAI_API_KEY / OPENAI_BASE_URL, or OPSC_LLM=local, for an LLM)'}`,
+  );
+  say(`  Logs           the services print here, prefixed by name; data in ${DATA_DIR} (OPSC_DATA_DIR)`);
   say('A crashed service restarts by itself; Ctrl-C stops everything.');
   if (!demo) return;
   stack.demo = createDemo({

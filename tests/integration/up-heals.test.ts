@@ -55,6 +55,24 @@ describe('`npm run up` restarts a crashed service', () => {
       },
     });
     await waitForLine(lines, /^\[up\] ready in /, 150_000);
+    // The one-screen summary: where everything is, and what is embedded and what came from the environment.
+    await waitForLine(lines, /^\[up\] A crashed service restarts by itself; Ctrl-C stops everything\.$/, 10_000);
+    const summary = lines.slice(lines.findIndex((l) => l.startsWith('[up] ready in ')));
+    for (const pattern of [
+      new RegExp(`^\\[up\\]   Web app +http://127\\.0\\.0\\.1:${webPort} `),
+      new RegExp(`^\\[up\\]   API +http://127\\.0\\.0\\.1:${apiPort}/api `),
+      /^\[up\]   Temporal +\S+ +namespace \S+ +\(from TEMPORAL_ADDRESS\)$/,
+      new RegExp(`^\\[up\\]   Executor +http://127\\.0\\.0\\.1:${healthPort}/health `),
+      /^\[up\]   PostgreSQL +(embedded on 127\.0\.0\.1:\d+|from DATABASE_URL)/,
+      /^\[up\]   Planner +built-in /,
+      new RegExp(
+        `^\\[up\\]   Logs +the services print here, prefixed by name; data in ${dataDir.replaceAll('.', '\\.')} `,
+      ),
+    ])
+      expect(
+        summary.some((l) => pattern.test(l)),
+        String(pattern),
+      ).toBe(true);
     // The services' role passwords are the platform's secrets: nothing it writes may hold them.
     const roles = JSON.parse(await readFile(path.join(dataDir, 'service-roles.json'), 'utf8')) as Record<
       string,
