@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -17,7 +18,7 @@ import {
   type ServiceProcess,
 } from '@opsc/dev';
 import { createUser, ensureTenant, issueApiToken } from '@opsc/orchestrator/identity';
-import { ensureTemporalBinary, startDevServer } from '@opsc/temporal';
+import { ensureNamespace, ensureTemporalBinary, startDevServer } from '@opsc/temporal';
 
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -59,7 +60,8 @@ export interface BenchStack {
 }
 
 /**
- * The whole system as `npm run up` and the integration tests run it: a Temporal dev server, an
+ * The whole system as `npm run up` and the integration tests run it: a Temporal dev server (or the
+ * cluster at TEMPORAL_ADDRESS, in a fresh namespace), an
  * embedded PostgreSQL (migrated, the services on their own roles), the orchestrator and one
  * executor worker, each a real process on loopback. Everything is stopped by PID in `stop`.
  */
@@ -73,15 +75,20 @@ export const startBenchStack = async (
     for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
   };
   try {
-    const temporal = await startDevServer({
-      binary: ensureTemporalBinary(),
-      dbFile: path.join(work, 'temporal.db'),
-      port: await freePort(),
-      uiPort: null,
-      namespace: 'default',
-      logFile: path.join(logDir, 'temporal.log'),
-    });
-    stops.push(() => temporal.stop());
+    // TEMPORAL_ADDRESS set: that cluster, in a namespace of this run's own; else a dev server of its own.
+    const cluster = process.env.TEMPORAL_ADDRESS;
+    const namespace = cluster ? `bench-${randomBytes(4).toString('hex')}` : 'default';
+    const temporal = cluster
+      ? { address: cluster, pid: undefined }
+      : await startDevServer({
+          binary: ensureTemporalBinary(),
+          dbFile: path.join(work, 'temporal.db'),
+          port: await freePort(),
+          uiPort: null,
+          namespace,
+          logFile: path.join(logDir, 'temporal.log'),
+        });
+    if ('stop' in temporal) stops.push(() => temporal.stop());
     const postgres = await startEmbeddedPostgres({
       dataDir: path.join(work, 'pg'),
       port: await freePort(),
@@ -109,12 +116,13 @@ export const startBenchStack = async (
 
     const connection = await Connection.connect({ address: temporal.address });
     stops.push(() => connection.close());
-    const client = new Client({ connection, namespace: 'default' });
+    if (cluster) await ensureNamespace(connection, namespace);
+    const client = new Client({ connection, namespace });
     const base = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? '/root',
       TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_NAMESPACE: namespace,
       LOG_LEVEL: 'warn',
     };
     const spawn = (name: string, script: string, env: Record<string, string>): ServiceProcess => {

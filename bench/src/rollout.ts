@@ -166,7 +166,7 @@ const main = async () => {
         );
       await checkAndReset(hosts.slice(0, 1), key, null);
       say(
-        `OpsConductor up (Temporal dev server, PostgreSQL, orchestrator, executor), inventory of ${hosts.length} targets and a warm-up job in ${secs(performance.now() - t)} s`,
+        `OpsConductor up (${process.env.TEMPORAL_ADDRESS ? `the Temporal cluster at ${process.env.TEMPORAL_ADDRESS}` : 'Temporal dev server'}, PostgreSQL, orchestrator, executor), inventory of ${hosts.length} targets and a warm-up job in ${secs(performance.now() - t)} s`,
       );
     }
     say(
