@@ -1,7 +1,10 @@
 import { chmodSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { REPO_ROOT } from '@opsc/dev';
+import { createToolAvailability } from '@opsc/orchestrator/jobs';
+import { BUILTIN_TOOLS_DIR, loadCatalog } from '@opsc/planning';
 import { eventually, requestJson } from '../support/api.js';
 import { createTestStack, type RunningExecutor, type TestStack } from '../support/stack.js';
 
@@ -104,6 +107,39 @@ describe('tools whose program no executor can run', () => {
       },
     ]);
   });
+
+  it("takes no word on local programs from another pool's executors, which never run them", async () => {
+    const bin = pathWith(mkdtempSync(path.join(scratch, 'dmz-')), {
+      bwrap: '/usr/bin/bwrap',
+      true: '/bin/true',
+      traceroute: '/bin/echo',
+    });
+    const dmz = await stack.startExecutor({ EXECUTOR_LOCAL_PATH: bin, EXECUTOR_POOL: 'dmz' });
+    await eventually(
+      async () => {
+        const { rows } = await stack.pool.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM executor_programs WHERE task_queue = 'executor.pool.dmz' AND (programs->'traceroute'->>'ok')::boolean",
+        );
+        return rows[0]!.n > 0 ? true : undefined;
+      },
+      60_000,
+      "the dmz executor's report",
+    );
+    const orchestratorDb = new pg.Pool({ connectionString: stack.roleUrls.orchestrator, max: 1 });
+    const availability = createToolAvailability(
+      orchestratorDb,
+      await loadCatalog([BUILTIN_TOOLS_DIR]),
+      (err) => {
+        throw err;
+      },
+      3_600_000,
+    );
+    await availability.refresh();
+    availability.stop();
+    await orchestratorDb.end();
+    expect(availability.catalog().unavailable('traceroute')).toMatch(/^traceroute is not installed on the executor/);
+    await dmz.service.stop();
+  }, 90_000);
 
   it('offers a tool again as soon as one executor can run it', async () => {
     // A second executor whose traceroute is there (a stand-in program: nothing runs it here).

@@ -3,3 +3,4 @@ export type { Caller, JobDeps } from './deps.js';
 export { submitJob, type SubmittedJob } from './submit-job.js';
 export { controlJob, type DecisionFields } from './job-control.js';
 export { jobDetail, jobList, jobOf, jobResults, type JobDetail, type ResultsFilter } from './job-queries.js';
+export { createToolAvailability } from './tool-availability.js';
