@@ -1,14 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POOL, PoolName, effectivePool, executorQueue, poolOf, quietPoolIssues } from './executor-pools.js';
+import { DEFAULT_POOL, PoolName, actionPool, effectivePool, executorQueue, poolOf, quietPoolIssues } from './executor-pools.js';
 import { TargetRef } from './target.js';
 
 describe('executor pools', () => {
   it('keeps the default queue name for the default pool and gives each named pool its own queue', () => {
-    expect(executorQueue(undefined)).toBe('executor');
-    expect(executorQueue(DEFAULT_POOL)).toBe('executor');
-    expect(executorQueue('dmz')).toBe('executor.pool.dmz');
+    expect(executorQueue(undefined, 't1')).toBe('executor');
+    expect(executorQueue(DEFAULT_POOL, 't1')).toBe('executor');
+    // A named pool is the tenant's own: the same name of another tenant is another queue.
+    expect(executorQueue('dmz', 't1')).toBe('executor.pool.t1.dmz');
+    expect(executorQueue('dmz', 't2')).toBe('executor.pool.t2.dmz');
     // A pool cannot be named after another queue: its queue always carries the prefix.
-    expect(executorQueue('orchestrator')).toBe('executor.pool.orchestrator');
+    expect(executorQueue('orchestrator', 't1')).toBe('executor.pool.t1.orchestrator');
+    // Only actions on the target run in its pool; local commands and HTTP calls run in the default pool.
+    expect(actionPool('ssh', { pool: 'dmz' })).toBe('dmz');
+    expect(actionPool('database', { pool: 'dmz' })).toBe('dmz');
+    expect(actionPool('http', { pool: 'dmz' })).toBe('executor');
+    expect(actionPool('local-command', { pool: 'dmz' })).toBe('executor');
     expect(poolOf({})).toBe('executor');
     expect(poolOf({ pool: 'dmz' })).toBe('dmz');
   });

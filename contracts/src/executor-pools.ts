@@ -12,9 +12,20 @@ export const PoolName = z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$
   message: 'lower-case letters, digits and -, starting with a letter (at most 32)',
 });
 
-/** The task queue of a pool's executors. A named pool's queue cannot be mistaken for another queue. */
-export const executorQueue = (pool: string | undefined): string =>
-  !pool || pool === DEFAULT_POOL ? TaskQueue.executor : `${TaskQueue.executor}.pool.${pool}`;
+/**
+ * The task queue of a pool's executors for one tenant. A named pool is the tenant's own: another
+ * tenant naming a pool of the same name reaches other queues, which its executors do not serve.
+ * The default pool's queue is shared, and keeps its old name.
+ */
+export const executorQueue = (pool: string | undefined, tenantId: string): string =>
+  !pool || pool === DEFAULT_POOL ? TaskQueue.executor : `${TaskQueue.executor}.pool.${tenantId}.${pool}`;
+
+/** Methods that act on an inventory target: they run in the target's pool. The others run in the default pool. */
+export const TARGET_METHODS: ReadonlySet<string> = new Set(['ssh', 'winrm', 'database']);
+
+/** The pool an action on a target runs in: the target's for remote methods, else the default pool's. */
+export const actionPool = (method: string, target: { pool?: string | undefined }): string =>
+  TARGET_METHODS.has(method) ? poolOf(target) : DEFAULT_POOL;
 
 /** The pool a recorded target runs in (absent: the default pool). */
 export const poolOf = (target: { pool?: string | undefined }): string => target.pool ?? DEFAULT_POOL;

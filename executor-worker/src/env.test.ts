@@ -2,6 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { parseExecutorEnv } from './env.js';
 
 describe('executor configuration', () => {
+  it('serves a named pool only for the tenants it names', () => {
+    const db = { DATABASE_URL: 'postgres://x/y' };
+    expect(parseExecutorEnv(db)).toMatchObject({ EXECUTOR_POOL: 'executor', EXECUTOR_POOL_TENANTS: [] });
+    expect(parseExecutorEnv({ ...db, EXECUTOR_POOL: 'dmz', EXECUTOR_POOL_TENANTS: 'acme, globex' })).toMatchObject({
+      EXECUTOR_POOL: 'dmz',
+      EXECUTOR_POOL_TENANTS: ['acme', 'globex'],
+    });
+    expect(() => parseExecutorEnv({ ...db, EXECUTOR_POOL: 'dmz' })).toThrow(/EXECUTOR_POOL_TENANTS: name the tenants/);
+    expect(() => parseExecutorEnv({ ...db, EXECUTOR_POOL_TENANTS: 'acme' })).toThrow(/only a named pool/);
+    expect(() => parseExecutorEnv({ ...db, EXECUTOR_POOL: 'DMZ' })).toThrow(/EXECUTOR_POOL: lower-case/);
+  });
+
   it('has defaults that work on a fresh clone', () => {
     const env = parseExecutorEnv({ DATABASE_URL: 'postgres://u:p@127.0.0.1:5433/opsconductor' });
     expect(env.EXECUTOR_HEALTH_PORT).toBe(8010);

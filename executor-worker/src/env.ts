@@ -58,6 +58,12 @@ export const ExecutorEnv = z.object({
    * in that pool only. Several executors may serve one pool and share its work.
    */
   EXECUTOR_POOL: PoolName.default('executor'),
+  /**
+   * The tenants (names, comma-separated) this executor serves its named pool for; required with a
+   * pool other than `executor`. A pool is a tenant's own: another tenant's targets of the same pool
+   * name never reach it.
+   */
+  EXECUTOR_POOL_TENANTS: csv.default([]),
   /** Activities this worker runs at once; more executors scale further. */
   EXECUTOR_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
   /** Programs a `local-command` step may start (comma-separated); anything else fails with CommandNotAllowed. */
@@ -135,7 +141,18 @@ export class ConfigError extends Error {}
 /** Parses the environment once at boot; a bad value stops the process, naming the variable. */
 export const parseExecutorEnv = (env: NodeJS.ProcessEnv = process.env): ExecutorEnv => {
   const parsed = ExecutorEnv.safeParse(env);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const { EXECUTOR_POOL: pool, EXECUTOR_POOL_TENANTS: tenants } = parsed.data;
+    if (pool !== 'executor' && tenants.length === 0)
+      throw new ConfigError(
+        `invalid executor configuration:\n  EXECUTOR_POOL_TENANTS: name the tenants pool ${pool} serves (comma-separated)`,
+      );
+    if (pool === 'executor' && tenants.length > 0)
+      throw new ConfigError(
+        'invalid executor configuration:\n  EXECUTOR_POOL_TENANTS: only a named pool (EXECUTOR_POOL) serves chosen tenants; the default pool serves all',
+      );
+    return parsed.data;
+  }
   const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
   throw new ConfigError(`invalid executor configuration:\n${lines.join('\n')}`);
 };

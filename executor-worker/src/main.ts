@@ -1,6 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import pg from 'pg';
-import { executorQueue } from '@opsc/contracts';
+import { DEFAULT_POOL, TaskQueue, executorQueue } from '@opsc/contracts';
 import { mkdirSync } from 'node:fs';
 import {
   createDatabaseExecution,
@@ -33,6 +33,7 @@ import { loadVaultKeys } from './vault-config.js';
 import { platformRuleTexts, sandboxSettings } from './sandbox-config.js';
 import { TemporalConfigError, temporalConnectionOptions } from '@opsc/temporal/connection';
 import { createHealthServer } from './health-server.js';
+import { poolTenantIds } from './pool-tenants.js';
 import { createExecutorMetrics } from './metrics.js';
 import { startProgramReports } from './program-report.js';
 
@@ -128,41 +129,66 @@ const main = async (): Promise<void> => {
       { user: sandboxStatus.user, error: sandboxStatus.error },
       'warn',
     );
+  // A named pool is served for the tenants named (their ids: the pool's queues are per tenant).
+  const tenantIds = await poolTenantIds(pool, env.EXECUTOR_POOL, env.EXECUTOR_POOL_TENANTS);
+  const queues =
+    env.EXECUTOR_POOL === DEFAULT_POOL
+      ? [TaskQueue.executor]
+      : tenantIds.map((id) => executorQueue(env.EXECUTOR_POOL, id));
   const programs = await startProgramReports({
     pool,
     sandbox,
     programs: env.EXECUTOR_LOCAL_COMMANDS,
-    taskQueue: executorQueue(env.EXECUTOR_POOL),
+    taskQueue: queues.join(','),
+    executorPool: env.EXECUTOR_POOL,
+    tenantIds,
     log,
   });
   const platform = platformServices(egressRules(platformRuleTexts(env)));
   const egress = createEgressGuard({ allowFor: tenantEgressRules(pool), platform });
-  const connection = await NativeConnection.connect(temporalConnectionOptions(env));
-  const worker = await Worker.create({
-    connection,
-    namespace: env.TEMPORAL_NAMESPACE,
-    taskQueue: executorQueue(env.EXECUTOR_POOL),
-    activities: createExecutionActivities({
-      jobGate: createJobGate(pool, { wait: outageWait, pendingFacts: outbox.pendingFacts, pool: env.EXECUTOR_POOL }),
-      store: outbox,
-      lines: lines ?? discardOutputLines,
-      limits: { resultCapBytes: env.EXECUTOR_RESULT_CAP_BYTES, storeCapBytes: env.EXECUTOR_STORE_CAP_BYTES },
-      allowedLocalCommands: new Set(env.EXECUTOR_LOCAL_COMMANDS),
-      sandbox,
-      egress,
-      redact,
-      notifications: createNotificationExecution(pool, keyring, platform),
-      ...executions,
+  const activities = createExecutionActivities({
+    jobGate: createJobGate(pool, {
+      wait: outageWait,
+      pendingFacts: outbox.pendingFacts,
+      pool: env.EXECUTOR_POOL,
+      ...(env.EXECUTOR_POOL !== DEFAULT_POOL && { tenants: tenantIds }),
     }),
-    maxConcurrentActivityTaskExecutions: env.EXECUTOR_MAX_CONCURRENT_ACTIVITIES,
-    shutdownGraceTime: `${env.EXECUTOR_SHUTDOWN_GRACE_SECONDS}s`,
-    interceptors: { activity: [metrics.interceptor] },
+    store: outbox,
+    lines: lines ?? discardOutputLines,
+    limits: { resultCapBytes: env.EXECUTOR_RESULT_CAP_BYTES, storeCapBytes: env.EXECUTOR_STORE_CAP_BYTES },
+    allowedLocalCommands: new Set(env.EXECUTOR_LOCAL_COMMANDS),
+    sandbox,
+    egress,
+    redact,
+    notifications: createNotificationExecution(pool, keyring, platform),
+    ...executions,
   });
+  // Notifications leave from the default pool only: a site's executor sends nothing from its network.
+  const served =
+    env.EXECUTOR_POOL === DEFAULT_POOL
+      ? activities
+      : Object.fromEntries(Object.entries(activities).filter(([name]) => name !== 'deliverNotification'));
+  const connection = await NativeConnection.connect(temporalConnectionOptions(env));
+  // One worker per queue (the default pool's, or the named pool's of each tenant), on one connection.
+  const workers = await Promise.all(
+    queues.map((taskQueue) =>
+      Worker.create({
+        connection,
+        namespace: env.TEMPORAL_NAMESPACE,
+        taskQueue,
+        activities: served,
+        maxConcurrentActivityTaskExecutions: env.EXECUTOR_MAX_CONCURRENT_ACTIVITIES,
+        shutdownGraceTime: `${env.EXECUTOR_SHUTDOWN_GRACE_SECONDS}s`,
+        interceptors: { activity: [metrics.interceptor] },
+      }),
+    ),
+  );
   const health = createHealthServer({
     registry: metrics.registry,
     checks: {
       worker: async () => {
-        if (worker.getState() !== 'RUNNING') throw new Error(`worker is ${worker.getState()}`);
+        const down = workers.find((w) => w.getState() !== 'RUNNING');
+        if (down) throw new Error(`worker is ${down.getState()}`);
       },
       postgres: async () => {
         await pool.query('SELECT 1');
@@ -194,10 +220,11 @@ const main = async (): Promise<void> => {
     health: `http://${env.EXECUTOR_HEALTH_HOST}:${env.EXECUTOR_HEALTH_PORT}/health`,
     namespace: env.TEMPORAL_NAMESPACE,
     pool: env.EXECUTOR_POOL,
+    ...(tenantIds.length && { tenants: env.EXECUTOR_POOL_TENANTS }),
   });
 
   // The SDK shuts the worker down on SIGINT/SIGTERM, letting in-flight activities finish within the grace time.
-  await worker.run();
+  await Promise.all(workers.map((w) => w.run()));
   programs.stop();
   health.closeAllConnections();
   await new Promise((resolve) => health.close(resolve));

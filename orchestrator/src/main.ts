@@ -86,7 +86,7 @@ const main = async (): Promise<void> => {
       ...(llm && { llm }),
     },
     platformServices: platformServiceRules(env),
-    pools: createPoolLiveness(client, env.TEMPORAL_NAMESPACE, {
+    pools: createPoolLiveness(client, pool, env.TEMPORAL_NAMESPACE, {
       freshSeconds: env.EXECUTOR_POOL_FRESH_SECONDS,
       onError: (pool, err) =>
         log.warn('could not ask Temporal whether an executor pool is served', { pool, error: (err as Error).message }),

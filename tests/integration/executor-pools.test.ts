@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ import { launchChromium, openUserPage, reserveWebPort, screenshot, signIn, start
 const SIZE = 6;
 let h: SshHarness;
 let api: RunningOrchestrator;
-let operator: { token: string };
+let operator: { token: string; tenantId: string };
 let approver: { token: string };
 let executorDb: pg.Pool;
 let webUrl: string;
@@ -28,12 +29,16 @@ const names = (indexes: number[]) => indexes.map((i) => hostName(h.fleet, i));
 
 /** An executor of the pool, once Temporal lists it among the pool's pollers. */
 const startExecutor = async (pool: string) => {
-  const executor = await h.stack.startExecutor({ EXECUTOR_POOL: pool });
+  const executor = await h.stack.startExecutor({
+    EXECUTOR_POOL: pool,
+    ...(pool !== 'executor' && { EXECUTOR_POOL_TENANTS: 'acme' }),
+  });
+  const tenantId = operator.tenantId;
   await eventually(
     async () => {
       const queue = await h.stack.client.workflowService.describeTaskQueue({
         namespace: h.stack.namespace,
-        taskQueue: { name: executorQueue(pool), kind: 1 },
+        taskQueue: { name: executorQueue(pool, tenantId), kind: 1 },
         taskQueueType: 2,
       });
       return queue.pollers?.some((p) => p.identity === `${executor.service.pid}@${hostname()}`) ? true : undefined;
@@ -116,6 +121,43 @@ describe('executor pools', () => {
     const pools = Object.fromEntries(body.targets.map((t) => [t.name, [t.pool ?? null, t.executorPool]]));
     for (const name of names(SITE_A)) expect(pools[name]).toEqual([null, 'site-a']);
     for (const name of names(SITE_B)) expect(pools[name]).toEqual([null, 'site-b']);
+
+    // A parent group's pool yields to its child's; unrelated groups that disagree leave the target undecided.
+    const admin = (body: unknown) => requestJson(`${api.apiUrl}/api/inventory/groups`, { token: h.admin.token, body });
+    expect((await admin({ name: 'Parent', children: ['Site B'], pool: 'site-z' })).status).toBe(201);
+    expect((await admin({ name: 'Other', targets: [names(SITE_A)[0]], pool: 'site-z' })).status).toBe(201);
+    const again = await requestJson<{
+      targets: { name: string; executorPool?: string; poolConflict?: string[] }[];
+    }>(`${api.apiUrl}/api/inventory/targets`, { token: operator.token });
+    const byName = new Map(again.body.targets.map((t) => [t.name, t]));
+    for (const name of names(SITE_B)) expect(byName.get(name)?.executorPool).toBe('site-b');
+    expect(byName.get(names(SITE_A)[0]!)?.poolConflict).toEqual(['site-a', 'site-z']);
+    const refused = await requestJson<{ error: { issues: { path: string; message: string }[] } }>(
+      `${api.apiUrl}/api/jobs`,
+      {
+        token: operator.token,
+        body: {
+          draft: {
+            name: 'look',
+            steps: [{ id: 'look', tool: 'run-command', params: { program: 'uptime' }, targets: { group: 'Site A' } }],
+          },
+        },
+      },
+    );
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.issues).toContainEqual({
+      path: 'draft.steps.0.targets',
+      message: `${names(SITE_A)[0]} is in groups of different executor pools (site-a, site-z): give the target its own pool`,
+    });
+    for (const group of ['Parent', 'Other'])
+      expect(
+        (
+          await requestJson(`${api.apiUrl}/api/inventory/groups/${encodeURIComponent(group)}`, {
+            token: h.admin.token,
+            method: 'DELETE',
+          })
+        ).status,
+      ).toBe(204);
   });
 
   it('refuses a job on a pool no executor polls, naming the step and the pool', async () => {
@@ -126,7 +168,7 @@ describe('executor pools', () => {
       { token: operator.token, body: { draft: appendOnBoth('/tmp/never') } },
     );
     expect(res.status).toBe(422);
-    expect(res.body.error.issues).toEqual([
+    expect(res.body.error.issues, JSON.stringify(res.body)).toEqual([
       {
         path: 'draft.steps.0.targets',
         message: expect.stringMatching(
@@ -198,7 +240,105 @@ describe('executor pools', () => {
     expect(await verdict('executor')).toMatch(
       /^Forbidden: .*is in executor pool site-a; this executor serves pool executor/,
     );
+    // What runs on the executor itself never runs from a site's executor, even as a site target's undo.
+    const asHttp = await createJobGate(executorDb, { pool: 'site-a' })
+      .admit({ ...request, method: 'http', fields: { url: 'http://127.0.0.1:9/', httpMethod: 'GET', headers: {} } })
+      .then(
+        () => 'admitted',
+        (err: Error & { type?: string }) => `${err.type}: ${err.message}`,
+      );
+    expect(asHttp).toMatch(
+      /^Forbidden: .*a http action runs on the default pool's executors; this executor serves pool site-a/,
+    );
     await waitForJob(api.apiUrl, operator.token, body.id, undefined, 60_000);
+  });
+
+  it('keeps a pool to its own tenant: another tenant naming the same pool reaches none of its executors', async () => {
+    // globex, another tenant, names pool site-a on a target of its own: a listener that counts connections.
+    const connections: number[] = [];
+    const listener = net.createServer((socket) => {
+      connections.push(Date.now());
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (listener.address() as net.AddressInfo).port;
+      const globexAdmin = await h.stack.createUser('admin', { tenant: 'globex' });
+      const globex = await h.stack.createUser('operator', { tenant: 'globex' });
+      const post = async (p: string, body: unknown) =>
+        expect((await requestJson(`${api.apiUrl}${p}`, { token: globexAdmin.token, body })).status).toBe(201);
+      await post('/api/credentials', {
+        name: 'g',
+        username: 'g',
+        secret: { kind: 'password', password: 'g-secret-1' },
+      });
+      await post('/api/inventory/targets', {
+        name: 'inside-acme',
+        address: '127.0.0.1',
+        os: 'linux',
+        pool: 'site-a',
+        services: [{ protocol: 'ssh', port, credential: 'g' }],
+      });
+      const plan = {
+        name: 'look inside',
+        steps: [
+          {
+            id: 's',
+            name: 'status',
+            targets: { targets: ['inside-acme'] },
+            maxAttempts: 1,
+            action: { method: 'ssh', operation: { op: 'service', action: 'status', name: 'nginx' } },
+          },
+        ],
+      };
+      // acme's site-a executors poll acme's queue of the pool only: for globex the pool has no executor.
+      const res = await requestJson<{ error: { issues: { path: string; message: string }[] } }>(
+        `${api.apiUrl}/api/jobs`,
+        { token: globex.token, body: { plan } },
+      );
+      // A raw plan's targets are resolved with the job: an unserved pool is invalid input there (400).
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.error.issues).toEqual([
+        { path: 'plan.steps.0.targets', message: expect.stringMatching(/^no executor of pool "site-a" is polling/) },
+      ]);
+      expect(connections).toEqual([]);
+
+      // And were a globex job's activity to reach acme's executor anyway, its gate refuses it. (A job on a
+      // target of the default pool, which no executor serves now: it only waits.)
+      await post('/api/inventory/targets', {
+        name: 'globex-plain',
+        address: '127.0.0.1',
+        os: 'linux',
+        services: [{ protocol: 'ssh', port, credential: 'g' }],
+      });
+      const waiting = await requestJson<{ id: string }>(`${api.apiUrl}/api/jobs`, {
+        token: globex.token,
+        body: { plan: { ...plan, steps: [{ ...plan.steps[0]!, targets: { targets: ['globex-plain'] } }] } },
+      });
+      expect(waiting.status, JSON.stringify(waiting.body)).toBe(201);
+      const forged = waiting.body.id;
+      const recorded = await h.stack.pool.query<{ resolved_targets: { targets: { id: string; name: string }[] } }>(
+        'SELECT resolved_targets FROM jobs WHERE id = $1',
+        [forged],
+      );
+      const verdict = await createJobGate(executorDb, { pool: 'site-a', tenants: [operator.tenantId] })
+        .admit({
+          workflowId: forged,
+          jobId: forged,
+          stepId: 's',
+          target: recorded.rows[0]!.resolved_targets.targets[0]!,
+          timeoutSeconds: 300,
+          method: 'ssh',
+          fields: {},
+        })
+        .then(
+          () => 'admitted',
+          (err: Error & { type?: string }) => `${err.type}: ${err.message}`,
+        );
+      expect(verdict).toMatch(/^Forbidden: .*is of a tenant pool site-a's executors do not serve/);
+    } finally {
+      listener.close();
+    }
   });
 
   it('shows targets of a pool gone quiet as waiting for it, and finishes once an executor of it is back', async () => {

@@ -114,11 +114,15 @@ describe('tools whose program no executor can run', () => {
       true: '/bin/true',
       traceroute: '/bin/echo',
     });
-    const dmz = await stack.startExecutor({ EXECUTOR_LOCAL_PATH: bin, EXECUTOR_POOL: 'dmz' });
+    const dmz = await stack.startExecutor({
+      EXECUTOR_LOCAL_PATH: bin,
+      EXECUTOR_POOL: 'dmz',
+      EXECUTOR_POOL_TENANTS: 'acme',
+    });
     await eventually(
       async () => {
         const { rows } = await stack.pool.query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM executor_programs WHERE task_queue = 'executor.pool.dmz' AND (programs->'traceroute'->>'ok')::boolean",
+          "SELECT count(*)::int AS n FROM executor_programs WHERE pool = 'dmz' AND (programs->'traceroute'->>'ok')::boolean",
         );
         return rows[0]!.n > 0 ? true : undefined;
       },

@@ -2,6 +2,7 @@ import { ActivityCancellationType, isCancellation, proxyActivities, sleep } from
 import {
   ErrorType,
   NON_RETRYABLE_ERROR_TYPES,
+  actionPool,
   executorQueue,
   databaseFields,
   httpFields,
@@ -49,8 +50,9 @@ export interface Outcome {
 
 const executorFor = (run: ActionRun, target: TargetRef, input: RunJobInput) =>
   proxyActivities<ExecutorActivities>({
-    // The target's executor pool (fixed with the job); the default pool keeps the old queue's name.
-    taskQueue: executorQueue(target.pool),
+    // The target's executor pool (fixed with the job) for an action on it; the default pool, which
+    // keeps the old queue's name, for what runs on the executor itself (a local command or HTTP undo).
+    taskQueue: executorQueue(actionPool(run.action.method, target), input.tenantId),
     startToCloseTimeout: `${run.timeoutSeconds + CLEANUP_MARGIN_SECONDS}s`,
     heartbeatTimeout: `${input.options.heartbeatTimeoutSeconds}s`,
     // A cancelled step is reported only once the executor has really stopped it, so nothing is

@@ -113,6 +113,7 @@ export {
   checkLocalPrograms,
   PROGRAM_REPORT_TTL_SECONDS,
   reportLocalPrograms,
+  reportPresence,
   type ProgramCheck,
 } from './sandbox/local-programs.js';
 export {

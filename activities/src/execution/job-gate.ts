@@ -5,6 +5,8 @@ import {
   Action,
   EXECUTOR_TARGET,
   DEFAULT_POOL,
+  TARGET_METHODS,
+  actionPool,
   poolOf,
   ErrorType,
   MissingFact,
@@ -96,6 +98,8 @@ export interface JobGateOptions {
   pendingFacts?: (jobId: string, stepId: string, targetId: string) => Record<string, string> | undefined;
   /** The executor pool this executor serves (default `executor`): it acts only on the job's targets of that pool. */
   pool?: string;
+  /** A named pool's tenants (ids): jobs of any other tenant are refused. Absent: every tenant (the default pool). */
+  tenants?: readonly string[];
 }
 
 type Read = { record: JobRecord; status: string } | null;
@@ -284,6 +288,9 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
       if (request.workflowId !== request.jobId)
         refuse(`the request came from workflow ${request.workflowId}, not from job ${request.jobId}`);
       const job = await jobOf(request.jobId);
+      // A named pool is served for chosen tenants: another tenant's job never runs here.
+      if (options.tenants && !options.tenants.includes(job.tenantId))
+        refuse(`job ${request.jobId} is of a tenant pool ${myPool}'s executors do not serve`);
       if (!job.approved) refuse(`job ${request.jobId} waits for approval`);
       const undo = request.stepId.endsWith(ROLLBACK);
       const stepId = undo ? request.stepId.slice(0, -ROLLBACK.length) : request.stepId;
@@ -294,9 +301,15 @@ export const createJobGate = (pool: pg.Pool, options: JobGateOptions = {}): JobG
         const mine = (job.targets.stepTargets[step.id] ?? []).map((i) => job.targets.targets[i]);
         const recorded = mine.find((t) => t?.id === request.target.id);
         if (!recorded) refuse(`step ${step.id} of job ${request.jobId} does not run on ${request.target.name}`);
-        // A pool's executors act only on its targets: a site's executor never reaches another site's hosts.
-        else if (poolOf(recorded) !== myPool)
-          refuse(`${request.target.name} is in executor pool ${poolOf(recorded)}; this executor serves pool ${myPool}`);
+        // A pool's executors act only on its targets, and only over the target's own protocol: a
+        // site's executor never reaches another site's hosts, nor makes a call of its own from the
+        // site's network (an HTTP or local-command undo runs in the default pool).
+        else if (actionPool(request.method, recorded) !== myPool)
+          refuse(
+            TARGET_METHODS.has(request.method)
+              ? `${request.target.name} is in executor pool ${poolOf(recorded)}; this executor serves pool ${myPool}`
+              : `a ${request.method} action runs on the default pool's executors; this executor serves pool ${myPool}`,
+          );
       } else if (request.target.id !== EXECUTOR_TARGET.id) {
         refuse(`step ${step.id} of job ${request.jobId} runs on the executor, not on ${request.target.name}`);
       } else if (myPool !== DEFAULT_POOL) {

@@ -94,8 +94,8 @@ export class JobFeed {
   private finalStatus: string | null = null;
   private rowCheckedAt = 0;
   private ended = false;
-  /** The job's targets with their executor pools, read once when a pool check first needs them. */
-  private targets: Promise<TargetRef[]> | null = null;
+  /** The job's tenant and targets with their executor pools, read once when a pool check first needs them. */
+  private targets: Promise<{ tenantId: string; targets: TargetRef[] }> | null = null;
 
   constructor(
     private readonly deps: FeedDeps,
@@ -176,35 +176,34 @@ export class JobFeed {
     if (this.ended) member.listener.end(this.finalStatus);
   }
 
-  private async readTargets(): Promise<TargetRef[]> {
+  private async readTargets(): Promise<{ tenantId: string; targets: TargetRef[] }> {
     // A failed read is asked again on the next refresh.
     const forget = () => {
       this.targets = null;
     };
     const { rows } = await this.deps.pool
-      .query<{ targets: TargetRef[] }>("SELECT resolved_targets->'targets' AS targets FROM jobs WHERE id = $1", [
-        this.jobId,
-      ])
+      .query<{ tenant_id: string; targets: TargetRef[] }>(
+        "SELECT tenant_id, resolved_targets->'targets' AS targets FROM jobs WHERE id = $1",
+        [this.jobId],
+      )
       .catch((err: unknown) => {
         forget();
         throw err;
       });
-    return rows[0]?.targets ?? [];
+    return { tenantId: rows[0]?.tenant_id ?? '', targets: rows[0]?.targets ?? [] };
   }
 
   /** Asks for the job's progress and passes it on when it changed; never throws. */
   private async refreshProgress(): Promise<void> {
     this.counters.progressQueries += 1;
     try {
-      const progress: JobProgress = await withPoolWaits(
-        await withTimeout(
-          this.deps.client.workflow.getHandle(this.jobId).query(progressQuery),
-          QUERY_TIMEOUT_MS,
-          'progress query',
-        ),
-        this.deps.pools ? await (this.targets ??= this.readTargets()) : [],
-        this.deps.pools,
+      const answer: JobProgress = await withTimeout(
+        this.deps.client.workflow.getHandle(this.jobId).query(progressQuery),
+        QUERY_TIMEOUT_MS,
+        'progress query',
       );
+      const job = this.deps.pools ? await (this.targets ??= this.readTargets()) : null;
+      const progress = job ? await withPoolWaits(answer, job.tenantId, job.targets, this.deps.pools) : answer;
       const json = JSON.stringify(progress);
       this.unavailable = null;
       if (json !== this.lastProgress) {

@@ -158,17 +158,23 @@ const toTarget = ({ pool, ...row }: TargetRow, groupPools: readonly string[]): R
   };
 };
 
-/** Per target, the pools its groups (and their ancestors) name: what it inherits when it names none. */
+/**
+ * Per target, the pools its groups name, nearest first: from each group it is in, up through the
+ * parents until a group names a pool (a child group's pool overrides its parent's). Different pools
+ * from unrelated groups are a conflict the target must settle with its own.
+ */
 const groupPools = async (db: Db, targetIds: string[]): Promise<Map<string, string[]>> => {
   if (!targetIds.length) return new Map();
   const { rows } = await db.query<{ target_id: string; pools: string[] }>(
-    `WITH RECURSIVE up(group_id, target_id) AS (
-       SELECT group_id, target_id FROM group_targets WHERE target_id = ANY($1::uuid[])
-       UNION SELECT c.parent_id, up.target_id FROM group_children c JOIN up ON c.child_id = up.group_id
+    `WITH RECURSIVE up(group_id, target_id, pool) AS (
+       SELECT g.id, gt.target_id, g.pool FROM group_targets gt JOIN target_groups g ON g.id = gt.group_id
+        WHERE gt.target_id = ANY($1::uuid[])
+       UNION
+       SELECT p.id, up.target_id, p.pool FROM up
+         JOIN group_children c ON c.child_id = up.group_id JOIN target_groups p ON p.id = c.parent_id
+        WHERE up.pool IS NULL
      )
-     SELECT up.target_id, array_agg(DISTINCT g.pool) AS pools
-     FROM up JOIN target_groups g ON g.id = up.group_id
-     WHERE g.pool IS NOT NULL GROUP BY up.target_id`,
+     SELECT target_id, array_agg(DISTINCT pool) AS pools FROM up WHERE pool IS NOT NULL GROUP BY target_id`,
     [targetIds],
   );
   return new Map(rows.map((r) => [r.target_id, r.pools]));

@@ -55,6 +55,7 @@ export const jobDetail = async (
         QUERY_TIMEOUT_MS,
         'progress query',
       ),
+      tenantId,
       job.resolved_targets.targets,
       deps.pools,
     );

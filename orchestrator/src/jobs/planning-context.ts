@@ -61,6 +61,6 @@ export const planningContext = (deps: PlanningDeps, tenantId: string): TenantPla
       }
     },
     ...(deps.planning.llm && { llm: deps.planning.llm }),
-    ...(deps.pools && { quietPools: (pools: string[]) => deps.pools!.quiet(pools) }),
+    ...(deps.pools && { quietPools: (pools: string[]) => deps.pools!.quiet(tenantId, pools) }),
   };
 };

@@ -14,7 +14,7 @@ const liveness = (quiet: string[]) => {
   const asked: string[][] = [];
   return {
     asked,
-    quiet: (pools: readonly string[]) => {
+    quiet: (_tenantId: string, pools: readonly string[]) => {
       asked.push([...pools]);
       return Promise.resolve(new Set(pools.filter((p) => quiet.includes(p))));
     },
@@ -24,21 +24,25 @@ const liveness = (quiet: string[]) => {
 describe('targets waiting for a quiet executor pool', () => {
   it('names the running targets of quiet pools only', async () => {
     const pools = liveness(['site-a']);
-    const answer = await withPoolWaits(progress('running', ['SSSS', '>.>>']), targets, pools);
+    const answer = await withPoolWaits(progress('running', ['SSSS', '>.>>']), 'tenant-1', targets, pools);
     expect(answer.waiting).toEqual([{ pool: 'site-a', targets: ['a1'] }]);
     // Only the pools of running targets are asked about.
     expect(pools.asked).toEqual([['site-a', 'site-b', 'executor']]);
   });
 
   it('leaves the progress alone when nothing waits, the job is over, or no target names a pool', async () => {
-    expect((await withPoolWaits(progress('running', ['>>>>']), targets, liveness([]))).waiting).toBeUndefined();
     expect(
-      (await withPoolWaits(progress('completed', ['>>>>']), targets, liveness(['site-a']))).waiting,
+      (await withPoolWaits(progress('running', ['>>>>']), 'tenant-1', targets, liveness([]))).waiting,
+    ).toBeUndefined();
+    expect(
+      (await withPoolWaits(progress('completed', ['>>>>']), 'tenant-1', targets, liveness(['site-a']))).waiting,
     ).toBeUndefined();
     const plain = targets.map(({ id, name }) => ({ id, name }));
     const pools = liveness(['executor']);
-    expect((await withPoolWaits(progress('running', ['>>>>']), plain, pools)).waiting).toBeUndefined();
+    expect((await withPoolWaits(progress('running', ['>>>>']), 'tenant-1', plain, pools)).waiting).toBeUndefined();
     expect(pools.asked).toEqual([]);
-    expect((await withPoolWaits(progress('running', ['>>>>']), targets, undefined)).waiting).toBeUndefined();
+    expect(
+      (await withPoolWaits(progress('running', ['>>>>']), 'tenant-1', targets, undefined)).waiting,
+    ).toBeUndefined();
   });
 });

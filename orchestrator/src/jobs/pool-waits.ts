@@ -7,6 +7,7 @@ import type { PoolLiveness } from './pool-liveness.js';
  */
 export const withPoolWaits = async (
   progress: JobProgress,
+  tenantId: string,
   targets: readonly TargetRef[],
   pools: PoolLiveness | undefined,
 ): Promise<JobProgress> => {
@@ -15,7 +16,7 @@ export const withPoolWaits = async (
   const running = progress.targets.filter((_, i) => progress.matrix.some((row) => row[i] === Cell.running));
   const inUse = [...new Set(running.map((name) => poolByName.get(name)).filter((p): p is string => !!p))];
   if (!inUse.length) return progress;
-  const quiet = await pools.quiet(inUse);
+  const quiet = await pools.quiet(tenantId, inUse);
   if (!quiet.size) return progress;
   const waiting = [...quiet].sort().map((pool) => ({
     pool,

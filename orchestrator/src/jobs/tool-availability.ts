@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { localProgramOf, type ToolCatalog } from '@opsc/planning';
-import { DEFAULT_POOL, executorQueue } from '@opsc/contracts';
+import { DEFAULT_POOL } from '@opsc/contracts';
 
 /** Reports older than this are of executors gone (each reports every 5 minutes). */
 const LIVE_SECONDS = 900;
@@ -49,9 +49,9 @@ export const createToolAvailability = (
     // Local programs run on the default pool's executors only (docs/executor-pools.md): another
     // pool's executors say nothing about them.
     const { rows } = await pool.query<ProgramReport>(
-      `SELECT programs FROM executor_programs WHERE task_queue = $2 AND reported_at > now() - make_interval(secs => $1)
+      `SELECT programs FROM executor_programs WHERE pool = $2 AND reported_at > now() - make_interval(secs => $1)
         ORDER BY reported_at DESC`,
-      [LIVE_SECONDS, executorQueue(DEFAULT_POOL)],
+      [LIVE_SECONDS, DEFAULT_POOL],
     );
     view = full.withUnavailable(unavailableTools(full, rows));
   };

@@ -91,15 +91,29 @@ export const checkLocalPrograms = async (
 /** Rows older than this are of executors gone: the orchestrator ignores them, the next report deletes them. */
 export const PROGRAM_REPORT_TTL_SECONDS = 900;
 
+/** Says the executor still runs (its pool's liveness, docs/executor-pools.md); false when its row is gone. */
+export const reportPresence = async (pool: pg.Pool, executorId: string): Promise<boolean> =>
+  ((await pool.query('UPDATE executor_programs SET seen_at = now() WHERE executor_id = $1', [executorId])).rowCount ??
+    0) > 0;
+
 /** Records what this executor can run, for the orchestrator's catalog (executor_programs). */
 export const reportLocalPrograms = async (
   pool: pg.Pool,
-  report: { executorId: string; taskQueue: string; programs: Record<string, ProgramCheck> },
+  report: {
+    executorId: string;
+    taskQueue: string;
+    programs: Record<string, ProgramCheck>;
+    /** The executor pool it serves, and for a named pool the tenants it serves it for. */
+    pool: string;
+    tenantIds: readonly string[];
+  },
 ): Promise<void> => {
   await pool.query(
-    `INSERT INTO executor_programs (executor_id, task_queue, programs, reported_at) VALUES ($1, $2, $3, now())
-     ON CONFLICT (executor_id) DO UPDATE SET task_queue = EXCLUDED.task_queue, programs = EXCLUDED.programs, reported_at = now()`,
-    [report.executorId, report.taskQueue, JSON.stringify(report.programs)],
+    `INSERT INTO executor_programs (executor_id, task_queue, programs, pool, tenant_ids, reported_at, seen_at)
+     VALUES ($1, $2, $3, $4, $5, now(), now())
+     ON CONFLICT (executor_id) DO UPDATE SET task_queue = EXCLUDED.task_queue, programs = EXCLUDED.programs,
+       pool = EXCLUDED.pool, tenant_ids = EXCLUDED.tenant_ids, reported_at = now(), seen_at = now()`,
+    [report.executorId, report.taskQueue, JSON.stringify(report.programs), report.pool, report.tenantIds],
   );
   await pool.query(`DELETE FROM executor_programs WHERE reported_at < now() - make_interval(secs => $1)`, [
     PROGRAM_REPORT_TTL_SECONDS * 4,
