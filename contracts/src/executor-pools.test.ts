@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POOL, PoolName, actionPool, effectivePool, executorQueue, poolOf, quietPoolIssues } from './executor-pools.js';
+import {
+  DEFAULT_POOL,
+  PoolName,
+  actionPool,
+  effectivePool,
+  executorQueue,
+  poolOf,
+  quietPoolIssues,
+} from './executor-pools.js';
 import { TargetRef } from './target.js';
 
 describe('executor pools', () => {
