@@ -96,6 +96,14 @@ describe('the Dockerfile builds each image from its pruned tree', () => {
       if (TARGETS.includes(name as Target)) expect(stage.from).not.toBe('build');
   });
 
+  it("keeps keys, local data and the host's install out of the build context", () => {
+    const ignored = readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    expect(ignored).toEqual(expect.arrayContaining(['secrets', '.data', '**/node_modules', '**/dist', '.git']));
+  });
+
   it('builds every service of the compose file from one of these targets', () => {
     const built = Object.values(compose.services).flatMap((s) => (s.build?.target ? [s.build.target] : []));
     expect([...new Set(built)].sort()).toEqual([...TARGETS].sort());
