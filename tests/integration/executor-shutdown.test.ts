@@ -21,6 +21,11 @@ const appendAround = (file: string, seconds: number) => ({
   targets: { group: 'Drain' },
 });
 const onHost = async (file: string) => (await h.fleet.exec(0, `cat ${file} 2>/dev/null`)).stdout;
+/** The step's run marker on the host (docs/run-markers.md): which attempt ran the change, and its exit code. */
+const marker = async (jobId: string) => {
+  const text = await onHost(`"$HOME/.local/state/opsconductor/runs/${jobId}/change/${h.targetIds[0]}"`);
+  return { exit: /^exit=(.*)$/m.exec(text)?.[1], attempt: /^attempt=(.*)$/m.exec(text)?.[1] };
+};
 
 const submitApproved = async (name: string, steps: unknown[]): Promise<Created> => {
   const created = await submitDraft(h.orchestrator.apiUrl, operator.token, { name, steps });
@@ -89,6 +94,7 @@ describe('an executor stopped with SIGTERM', () => {
     // The step ended on this executor before it exited: once, on its first attempt.
     expect(await onHost(file)).toBe('started\nfinished\n');
     expect(await executorRows(created.id)).toEqual([{ status: 'succeeded', attempt: 1, exit_code: 0 }]);
+    expect(await marker(created.id)).toEqual({ exit: '0', attempt: '1' });
     const job = await waitForJob(h.orchestrator.apiUrl, operator.token, created.id, undefined, 30_000);
     expect(job.status).toBe('completed');
     expect(job.results.map((r) => r.status)).toEqual(['succeeded']);
@@ -118,6 +124,9 @@ describe('an executor stopped with SIGTERM', () => {
     expect(await onHost(file)).toBe('started\nfinished\n');
     expect(job.results.map((r) => [r.status, r.attempt, r.exitCode])).toEqual([['succeeded', 2, 0]]);
     expect(await executorRows(created.id)).toEqual([{ status: 'succeeded', attempt: 2, exit_code: 0 }]);
+    // The change was run by the first attempt alone; the second followed it to its end.
+    expect(await marker(created.id)).toEqual({ exit: '0', attempt: '1' });
+    expect(job.results[0]!.stderr).toMatch(/following the run of attempt 1/);
     await second.service.stop();
   }, 240_000);
 });
