@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Certificates for mutual TLS between the services and the Temporal frontend (docker-compose.yml):
 # a private CA, the frontend's certificate (name "temporal", also used between Temporal's own
-# services), and one client certificate per client: orchestrator, executor-worker, temporal-ui, and
-# admin (the Temporal CLI). Files that exist are kept; delete one to issue it again.
+# services), and one client certificate per client: orchestrator, executor-worker, executor-dmz (the
+# dmz pool's executors), temporal-ui, and admin (the Temporal CLI). Files that exist are kept;
+# delete one to issue it again.
 # Usage: scripts/temporal-certs.sh [folder]   (default: secrets/temporal-tls)
 set -euo pipefail
 dir=${1:-secrets/temporal-tls}
@@ -30,5 +31,5 @@ issue() {
 }
 
 issue temporal serverAuth,clientAuth DNS:temporal,DNS:localhost,IP:127.0.0.1
-for client in orchestrator executor-worker temporal-ui admin; do issue "$client" clientAuth "DNS:$client"; done
-echo "certificates in $(pwd): ca.pem, temporal.pem, orchestrator.pem, executor-worker.pem, temporal-ui.pem, admin.pem (keys beside them, mode 0600)"
+for client in orchestrator executor-worker executor-dmz temporal-ui admin; do issue "$client" clientAuth "DNS:$client"; done
+echo "certificates in $(pwd): ca.pem, temporal.pem, orchestrator.pem, executor-worker.pem, executor-dmz.pem, temporal-ui.pem, admin.pem (keys beside them, mode 0600)"

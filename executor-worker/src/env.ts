@@ -99,7 +99,7 @@ export const ExecutorEnv = z.object({
   EXECUTOR_LOOKUP_CACHE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   /** Target lookups remembered at once. */
   EXECUTOR_LOOKUP_CACHE_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
-  /** Time in-flight activities get to finish on SIGTERM before they are cancelled. */
+  /** On SIGTERM the executor takes no new step and gives running ones this long to finish (/health: 503 "stopping"); those still running are then handed back: they go on on their targets and another executor reports them. */
   EXECUTOR_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
   /** file-fetch writes under fetched/; uploaded artifacts file-copy sends are cached under .store/. Created at start (`npm run up`: `.data/artifacts`). */
   EXECUTOR_ARTIFACT_DIR: z.string().min(1).default('/var/lib/opsc/artifacts'),

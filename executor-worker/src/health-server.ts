@@ -9,6 +9,8 @@ export interface HealthProbe {
   checks: Record<string, HealthCheck>;
   /** Name -> check that is reported but does not make the executor unhealthy (the sandbox: SSH, WinRM and HTTP steps still run). */
   advisory?: Record<string, HealthCheck>;
+  /** True once the executor is shutting down: /health answers 503 "stopping" whatever the checks say. */
+  stopping?: () => boolean;
   registry: Registry;
 }
 
@@ -41,8 +43,9 @@ export const createHealthServer = (probe: HealthProbe): http.Server =>
         const results = await Promise.all(names.map((n) => run(all[n]!)));
         const checks = Object.fromEntries(names.map((n, i) => [n, results[i]]));
         const ok = names.every((n, i) => results[i]!.ok || !(n in probe.checks));
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: ok ? 'ok' : 'degraded', checks }));
+        const status = probe.stopping?.() ? 'stopping' : ok ? 'ok' : 'degraded';
+        res.writeHead(status === 'ok' ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status, checks }));
         return;
       }
       if (req.method === 'GET' && req.url === '/metrics') {

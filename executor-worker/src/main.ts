@@ -178,13 +178,39 @@ const main = async (): Promise<void> => {
         taskQueue,
         activities: served,
         maxConcurrentActivityTaskExecutions: env.EXECUTOR_MAX_CONCURRENT_ACTIVITIES,
-        shutdownGraceTime: `${env.EXECUTOR_SHUTDOWN_GRACE_SECONDS}s`,
+        // Past its grace time the SDK cancels running activities, and a cancelled change is stopped on
+        // its target (its process group killed), so a retry would run it again. This executor hands them
+        // back at EXECUTOR_SHUTDOWN_GRACE_SECONDS instead (below), before the SDK's grace ends.
+        shutdownGraceTime: `${env.EXECUTOR_SHUTDOWN_GRACE_SECONDS + env.EXECUTOR_RESULT_OUTBOX_FLUSH_SECONDS + 60}s`,
         interceptors: { activity: [metrics.interceptor] },
       }),
     ),
   );
+  // SIGTERM (or SIGINT): the SDK stops polling; running activities get EXECUTOR_SHUTDOWN_GRACE_SECONDS
+  // to finish, /health answering 503 "stopping" meanwhile. Those still running then are handed back:
+  // the executor exits as a dead one would (its results saved first), their changes go on on the
+  // targets (detached, under their run markers), and Temporal retries them on another executor
+  // once their heartbeat times out, which attaches to the run or reports its marker.
+  let stoppingSince: number | undefined;
+  let handBack: () => void = () => undefined;
+  const graceOver = new Promise<'grace over'>((resolve) => {
+    handBack = () => resolve('grace over');
+  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.once(signal, () => {
+      if (stoppingSince !== undefined) return;
+      stoppingSince = Date.now();
+      log('stopping: no new steps; running steps get the grace time to finish', {
+        signal,
+        graceSeconds: env.EXECUTOR_SHUTDOWN_GRACE_SECONDS,
+      });
+      setTimeout(handBack, env.EXECUTOR_SHUTDOWN_GRACE_SECONDS * 1000).unref();
+    });
   const health = createHealthServer({
     registry: metrics.registry,
+    stopping: () =>
+      stoppingSince !== undefined ||
+      workers.some((w) => ['STOPPING', 'DRAINING', 'DRAINED', 'STOPPED'].includes(w.getState())),
     checks: {
       worker: async () => {
         const down = workers.find((w) => w.getState() !== 'RUNNING');
@@ -223,17 +249,28 @@ const main = async (): Promise<void> => {
     ...(tenantIds.length && { tenants: env.EXECUTOR_POOL_TENANTS }),
   });
 
-  // The SDK shuts the worker down on SIGINT/SIGTERM, letting in-flight activities finish within the grace time.
-  await Promise.all(workers.map((w) => w.run()));
+  const ended = await Promise.race([
+    Promise.all(workers.map((w) => w.run())).then(() => 'drained' as const),
+    graceOver,
+  ]);
+  if (stoppingSince !== undefined)
+    log(ended === 'drained' ? 'running steps ended' : 'grace time over: handing back the steps still running', {
+      afterMs: Date.now() - stoppingSince,
+      ...(ended === 'drained' ? {} : { running: workers.reduce((n, w) => n + w.getStatus().numInFlightActivities, 0) }),
+    });
   programs.stop();
   health.closeAllConnections();
   await new Promise((resolve) => health.close(resolve));
-  await ssh.pool.close();
-  winrm.pool.close();
+  if (ended === 'drained') {
+    await ssh.pool.close();
+    winrm.pool.close();
+  }
   await lines?.close();
   await outbox.close(env.EXECUTOR_RESULT_OUTBOX_FLUSH_SECONDS * 1000);
-  await Promise.all([pool.end(), connection.close()]);
-  log('executor stopped');
+  if (ended === 'drained') await Promise.all([pool.end(), connection.close()]);
+  log(ended === 'drained' ? 'executor stopped' : 'executor stopped; steps handed back');
+  // Handing back: what is still running (its connections, the worker) ends with the process.
+  if (ended !== 'drained') process.exit(0);
 };
 
 main().catch((err: unknown) => {

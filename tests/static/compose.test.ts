@@ -1,71 +1,61 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '@opsc/dev';
 import { ExecutorEnv } from '@opsc/executor-worker/env';
 import { OrchestratorEnv } from '@opsc/orchestrator/env';
 import { temporalConnectionOptions } from '@opsc/temporal/connection';
-
-interface Service {
-  environment?: Record<string, string | number>;
-  ports?: string[];
-  expose?: string[];
-  deploy?: { replicas?: number };
-  build?: { target?: string };
-  command?: string[];
-  depends_on?: Record<string, { condition: string }>;
-  secrets?: string[];
-  healthcheck?: { test?: string[] };
-  networks?: Record<string, { ipv4_address?: string }>;
-  restart?: string;
-  stop_grace_period?: string;
-}
-const compose = parse(readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, Service>;
-  secrets: Record<string, { file: string }>;
-};
-const service = (name: string): Service => {
-  const found = compose.services[name];
-  if (!found) throw new Error(`docker-compose.yml has no service ${name}`);
-  return found;
-};
+import { compose, envOf, executorServices, oneShotJobs, service } from './compose-file.js';
 
 describe('docker-compose.yml, the production topology', () => {
   it('has every box of DESIGN.md', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
+      'executor-dmz',
       'executor-worker',
       'migrate',
       'orchestrator',
       'postgresql',
       'temporal',
+      'temporal-namespace',
+      'temporal-schema',
       'temporal-ui',
       'web',
     ]);
     expect(service('executor-worker').deploy?.replicas).toBeGreaterThanOrEqual(2);
+    expect(executorServices()).toEqual(['executor-dmz', 'executor-worker']);
+    expect(oneShotJobs()).toEqual(['migrate', 'temporal-namespace', 'temporal-schema']);
   });
 
   it.each([
     ['orchestrator', OrchestratorEnv],
     ['executor-worker', ExecutorEnv],
+    ['executor-dmz', ExecutorEnv],
   ] as const)('sets only variables the %s config schema knows, with values it accepts', (name, schema) => {
-    const env = Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([k, v]) => [k, String(v)]));
+    const env = envOf(name);
     const known = Object.keys(schema.shape);
     expect(Object.keys(env).filter((k) => !known.includes(k))).toEqual([]);
     const parsed = schema.safeParse({ ...env, DATABASE_URL: 'postgres://opsc:x@postgresql:5432/opsconductor' });
     expect(parsed.error?.issues ?? []).toEqual([]);
   });
 
-  it('brings back any long-running service that dies, and gives the executor time to finish and save before it is killed', () => {
+  it('brings back any long-running service that dies, and gives each executor time to finish and save before it is killed', () => {
     for (const [name, svc] of Object.entries(compose.services)) {
-      expect({ name, restart: svc.restart }).toEqual({ name, restart: name === 'migrate' ? 'no' : 'unless-stopped' });
+      expect({ name, restart: svc.restart }).toEqual({
+        name,
+        restart: oneShotJobs().includes(name) ? 'no' : 'unless-stopped',
+      });
     }
-    const executor = service('executor-worker');
-    const env = ExecutorEnv.parse(executor.environment);
-    const grace = Number(/^(\d+)s$/.exec(executor.stop_grace_period ?? '')?.[1]);
-    expect(grace).toBeGreaterThan(env.EXECUTOR_SHUTDOWN_GRACE_SECONDS + env.EXECUTOR_RESULT_OUTBOX_FLUSH_SECONDS);
+    for (const name of executorServices()) {
+      const executor = service(name);
+      const env = ExecutorEnv.parse({ ...envOf(name), DATABASE_URL: 'postgres://x/y' });
+      const grace = Number(/^(\d+)s$/.exec(executor.stop_grace_period ?? '')?.[1]);
+      expect(env.EXECUTOR_SHUTDOWN_GRACE_SECONDS, name).toBeGreaterThan(0);
+      expect(grace, name).toBeGreaterThan(
+        env.EXECUTOR_SHUTDOWN_GRACE_SECONDS + env.EXECUTOR_RESULT_OUTBOX_FLUSH_SECONDS,
+      );
+    }
   });
 
   it('publishes the ports the services listen on', () => {
@@ -105,29 +95,27 @@ describe('docker-compose.yml, the production topology', () => {
     expect(String(service('executor-worker').environment?.DATABASE_URL)).toMatch(/^postgres:\/\/opsc_executor:/);
   });
 
-  it('keeps every other service of the platform out of reach of steps (the executor denies them by name)', () => {
-    const deny = ExecutorEnv.parse({
-      ...service('executor-worker').environment,
-      DATABASE_URL: 'postgres://x/y',
-    }).EXECUTOR_EGRESS_DENY;
-    expect([...deny].sort()).toEqual(Object.keys(compose.services).sort());
+  it('keeps every other service of the platform out of reach of steps (each executor denies them by name)', () => {
+    for (const name of executorServices()) {
+      const deny = ExecutorEnv.parse({ ...envOf(name), DATABASE_URL: 'postgres://x/y' }).EXECUTOR_EGRESS_DENY;
+      expect([...deny].sort(), name).toEqual(Object.keys(compose.services).sort());
+    }
   });
 
-  it('gives the vault key to no one but the executor', () => {
+  it('gives the vault key to no one but the executors', () => {
     for (const [name, svc] of Object.entries(compose.services)) {
-      if (name === 'executor-worker') continue;
-      expect(
-        Object.keys(svc.environment ?? {}).filter((k) => /VAULT/.test(k)),
-        name,
-      ).toEqual([]);
+      const vault = [
+        ...Object.keys(svc.environment ?? {}).filter((k) => /VAULT/.test(k)),
+        ...(svc.secrets ?? []).filter((k) => /vault/.test(k)),
+      ];
+      expect(vault.length > 0, name).toBe(executorServices().includes(name));
     }
     expect(Object.keys(OrchestratorEnv.shape).filter((k) => /VAULT|SECRET|MASTER_KEY/.test(k))).toEqual([]);
   });
 });
 
 describe('docker-compose.yml: Temporal is not an authority', () => {
-  const env = (name: string) =>
-    Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([k, v]) => [k, String(v)]));
+  const env = envOf;
   /** The compose secret a path in a container names, if that service mounts it. */
   const mountedSecret = (name: string, file: string): string => {
     const match = /^\/run\/secrets\/([a-z0-9_]+)$/.exec(file);
@@ -144,7 +132,14 @@ describe('docker-compose.yml: Temporal is not an authority', () => {
       .filter(([, svc]) => Object.values(svc.environment ?? {}).some((v) => String(v).includes('temporal:7233')))
       .map(([name]) => name)
       .sort();
-    expect(clients).toEqual(['executor-worker', 'orchestrator', 'temporal', 'temporal-ui']);
+    expect(clients).toEqual([
+      'executor-dmz',
+      'executor-worker',
+      'orchestrator',
+      'temporal',
+      'temporal-namespace',
+      'temporal-ui',
+    ]);
 
     // The services' own mapping from their environment to the connection, reading only what is mounted.
     const read = (name: string) => (file: string) => Buffer.from(certificateOf(name, file));
@@ -156,7 +151,11 @@ describe('docker-compose.yml: Temporal is not an authority', () => {
       ExecutorEnv.parse({ ...env('executor-worker'), DATABASE_URL: 'postgres://x/y' }),
       read('executor-worker'),
     );
-    for (const options of [orchestrator, executor]) {
+    const dmz = temporalConnectionOptions(
+      ExecutorEnv.parse({ ...env('executor-dmz'), DATABASE_URL: 'postgres://x/y' }),
+      read('executor-dmz'),
+    );
+    for (const options of [orchestrator, executor, dmz]) {
       expect(options.address).toBe('temporal:7233');
       expect(options.tls?.serverNameOverride).toBe('temporal');
       expect(String(options.tls?.serverRootCACertificate)).toBe('./secrets/temporal-tls/ca.pem');
@@ -165,6 +164,8 @@ describe('docker-compose.yml: Temporal is not an authority', () => {
     expect(String(orchestrator.tls?.clientCertPair?.key)).toBe('./secrets/temporal-tls/orchestrator.key');
     expect(String(executor.tls?.clientCertPair?.crt)).toBe('./secrets/temporal-tls/executor-worker.pem');
     expect(String(executor.tls?.clientCertPair?.key)).toBe('./secrets/temporal-tls/executor-worker.key');
+    expect(String(dmz.tls?.clientCertPair?.crt)).toBe('./secrets/temporal-tls/executor-dmz.pem');
+    expect(String(dmz.tls?.clientCertPair?.key)).toBe('./secrets/temporal-tls/executor-dmz.key');
 
     const ui = env('temporal-ui');
     expect(certificateOf('temporal-ui', ui.TEMPORAL_TLS_CA!)).toBe('./secrets/temporal-tls/ca.pem');
@@ -179,7 +180,7 @@ describe('docker-compose.yml: Temporal is not an authority', () => {
     expect(keys.length).toBe(new Set(keys).size);
   });
 
-  it('has the frontend refuse clients without a certificate of the CA, and checks its health with one', () => {
+  it('has the frontend refuse clients without a certificate of the CA, and checks its health with its own', () => {
     const temporal = env('temporal');
     expect(temporal.TEMPORAL_TLS_REQUIRE_CLIENT_AUTH).toBe('true');
     expect(certificateOf('temporal', temporal.TEMPORAL_TLS_CLIENT1_CA_CERT!)).toBe('./secrets/temporal-tls/ca.pem');
@@ -194,8 +195,10 @@ describe('docker-compose.yml: Temporal is not an authority', () => {
     });
     const health = service('temporal').healthcheck?.test ?? [];
     const flag = (name: string) => health[health.indexOf(name) + 1] ?? '';
-    expect(certificateOf('temporal', flag('--tls-cert-path'))).toBe('./secrets/temporal-tls/admin.pem');
-    expect(certificateOf('temporal', flag('--tls-key-path'))).toBe('./secrets/temporal-tls/admin.key');
+    // The server's certificate is also a client one (Temporal's services present it to one another),
+    // so the admin CLI's key stays with the namespace job alone.
+    expect(certificateOf('temporal', flag('--tls-cert-path'))).toBe('./secrets/temporal-tls/temporal.pem');
+    expect(certificateOf('temporal', flag('--tls-key-path'))).toBe('./secrets/temporal-tls/temporal.key');
     expect(certificateOf('temporal', flag('--tls-ca-path'))).toBe('./secrets/temporal-tls/ca.pem');
     expect(flag('--tls-server-name')).toBe('temporal');
   });
