@@ -15,7 +15,8 @@ const cluster: TestProjectInlineConfiguration = {
     // behind HAProxy), which the files kill parts of through the set-up's control endpoint.
     globalSetup: ['tests/cluster/global-setup.ts'],
     fileParallelism: false,
-    sequence: { groupOrder: 1 },
+    // When asked for beside the others (OPSC_CLUSTER_TESTS=1): last, alone, after llm.
+    sequence: { groupOrder: 3 },
     testTimeout: 300_000,
     hookTimeout: 600_000,
   },

@@ -95,6 +95,8 @@ describe('jobs on a Temporal cluster outlive its parts', () => {
     const after = await cluster.state();
     expect(after.balancer[busiest!]?.status).toBe('DOWN');
     expect(after.balancer[other!]?.status).toBe('UP');
+    // The connections the stop cut were opened again, to the frontend that is left.
+    expect(after.balancer[other!]?.sessions).toBeGreaterThanOrEqual(balancer[busiest!]?.sessions ?? 1);
   }, 240_000);
 
   it('finishes a rollout whose PostgreSQL was restarted mid-step', async () => {
