@@ -16,8 +16,12 @@ if ! command -v go >/dev/null 2>&1; then
   echo "temporal-server: go (1.25 or newer) is required to build the Temporal server $server_version" >&2; exit 1
 fi
 
-echo "temporal-server: building go.temporal.io/server $server_version (server and temporal-sql-tool; several minutes the first time)" >&2
 mkdir -p "$cache"
+# One build at a time per machine: a second caller waits for the first and then finds the binaries.
+exec 9>"$cache/.build.lock"
+flock 9
+if [ -x "$bin/temporal-server" ] && [ -x "$bin/temporal-sql-tool" ]; then echo "$bin"; exit 0; fi
+echo "temporal-server: building go.temporal.io/server $server_version (server and temporal-sql-tool; several minutes the first time)" >&2
 work=$(mktemp -d "$cache/.build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 started=$(date +%s)
