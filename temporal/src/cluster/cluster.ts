@@ -187,7 +187,7 @@ export const startTemporalCluster = async (options: TemporalClusterOptions): Pro
     const role = roleOf(service);
     if (role === 'worker') {
       // The worker role has joined the cluster and serves the namespace: its per-namespace worker polls.
-      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      const connection = Connection.lazy({ address, connectTimeout: 2_000 });
       try {
         await waitFor(
           `temporal ${service}`,
