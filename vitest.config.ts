@@ -1,4 +1,26 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+
+// The cluster suite (docs/temporal-cluster.md) runs only when asked for: `npm run test:cluster`
+// (`vitest run --project cluster`), or OPSC_CLUSTER_TESTS=1 beside other projects. Plain `vitest run`
+// (and so `npm test`) leaves it out: it builds the Temporal server on a fresh machine.
+const argv = process.argv.slice(2);
+const clusterAsked =
+  process.env.OPSC_CLUSTER_TESTS === '1' ||
+  argv.some((arg, i) => arg === '--project=cluster' || (arg === '--project' && argv[i + 1] === 'cluster'));
+const cluster: TestProjectInlineConfiguration = {
+  test: {
+    name: 'cluster',
+    include: ['tests/cluster/**/*.test.ts'],
+    // Its own PostgreSQL and a Temporal cluster (separate history, matching, worker and two frontends
+    // behind HAProxy), which the files kill parts of through the set-up's control endpoint.
+    globalSetup: ['tests/cluster/global-setup.ts'],
+    fileParallelism: false,
+    // When asked for beside the others (OPSC_CLUSTER_TESTS=1): last, alone, after llm.
+    sequence: { groupOrder: 3 },
+    testTimeout: 300_000,
+    hookTimeout: 600_000,
+  },
+};
 
 export default defineConfig({
   test: {
@@ -63,6 +85,7 @@ export default defineConfig({
           hookTimeout: 240_000,
         },
       },
+      ...(clusterAsked ? [cluster] : []),
     ],
   },
 });

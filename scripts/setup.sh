@@ -93,6 +93,22 @@ if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/prometheus-alertmanager ]; then
   if [ "$rc" != 0 ]; then say "installing prometheus-alertmanager failed ($rc)"; exit "$rc"; fi
 fi
 
+# The cluster suite (tests/cluster/, docs/temporal-cluster.md) puts HAProxy (Debian's package) in TCP mode
+# in front of its two Temporal frontends (`setup.sh --test` only). The suite starts its own on loopback,
+# by PID; the package's service must not start. The Temporal server itself is built by the suite's set-up.
+if [ "${1:-}" = "--test" ] && [ ! -x /usr/sbin/haproxy ]; then
+  if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
+    say "the cluster suite needs HAProxy: apt-get install haproxy"; exit 1
+  fi
+  say "installing haproxy for the Temporal cluster suite"
+  own_policy=no
+  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; own_policy=yes; fi
+  rc=0
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy >/dev/null; } || rc=$?
+  if [ "$own_policy" = yes ]; then rm -f /usr/sbin/policy-rc.d; fi
+  if [ "$rc" != 0 ]; then say "installing haproxy failed ($rc)"; exit "$rc"; fi
+fi
+
 # The web app's browser tests drive Debian's Chromium through playwright-core (`setup.sh --test` only);
 # playwright never downloads a browser of its own.
 if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/chromium ]; then

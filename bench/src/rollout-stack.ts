@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -13,12 +13,14 @@ import {
   EXECUTOR_MAIN,
   ORCHESTRATOR_MAIN,
   prepareDatabase,
+  REPO_ROOT,
   startService,
   waitForHttpOk,
   type ServiceProcess,
 } from '@opsc/dev';
 import { createUser, ensureTenant, issueApiToken } from '@opsc/orchestrator/identity';
-import { ensureNamespace, ensureTemporalBinary, startDevServer } from '@opsc/temporal';
+import { ensureTemporalBinary, startDevServer } from '@opsc/temporal';
+import { CLUSTER_SERVICES, startTemporalCluster } from '@opsc/temporal/cluster';
 
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -59,15 +61,51 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
+interface BenchTemporal {
+  address: string;
+  pids(): Record<string, number | undefined>;
+  stop(): Promise<void>;
+}
+
+const startDev = async (work: string, logDir: string): Promise<BenchTemporal> => {
+  const server = await startDevServer({
+    binary: ensureTemporalBinary(),
+    dbFile: path.join(work, 'temporal.db'),
+    port: await freePort(),
+    uiPort: null,
+    namespace: 'default',
+    logFile: path.join(logDir, 'temporal.log'),
+  });
+  return { address: server.address, pids: () => ({ temporal: server.pid }), stop: () => server.stop() };
+};
+
+/** The real server as separate services behind HAProxy, on the bench's PostgreSQL (built once per machine). */
+const startCluster = async (work: string, logDir: string, postgresUrl: string): Promise<BenchTemporal> => {
+  const binDir = execFileSync('bash', [path.join(REPO_ROOT, 'temporal/bin/ensure-temporal-server.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+  const cluster = await startTemporalCluster({ binDir, postgresUrl, dir: path.join(work, 'temporal'), logDir });
+  return {
+    address: cluster.address,
+    pids: () => Object.fromEntries(CLUSTER_SERVICES.map((s) => [`temporal-${s}`, cluster.pid(s)])),
+    stop: () => cluster.stop(),
+  };
+};
+
 /**
- * The whole system as `npm run up` and the integration tests run it: a Temporal dev server (or the
- * cluster at TEMPORAL_ADDRESS, in a fresh namespace), an
+ * The whole system as `npm run up` and the integration tests run it: a Temporal dev server, an
  * embedded PostgreSQL (migrated, the services on their own roles), the orchestrator and one
  * executor worker, each a real process on loopback. Everything is stopped by PID in `stop`.
  */
 export const startBenchStack = async (
   work: string,
-  options: { artifactDir: string; maxConcurrentActivities: number },
+  options: {
+    artifactDir: string;
+    maxConcurrentActivities: number;
+    /** `dev`: the Temporal dev server (one process, SQLite); `cluster`: docs/temporal-cluster.md's cluster on the PostgreSQL. */
+    temporal?: 'dev' | 'cluster';
+  },
 ): Promise<BenchStack> => {
   const logDir = path.join(work, 'logs');
   const stops: (() => Promise<unknown>)[] = [];
@@ -75,26 +113,15 @@ export const startBenchStack = async (
     for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
   };
   try {
-    // TEMPORAL_ADDRESS set: that cluster, in a namespace of this run's own; else a dev server of its own.
-    const cluster = process.env.TEMPORAL_ADDRESS;
-    const namespace = cluster ? `bench-${randomBytes(4).toString('hex')}` : 'default';
-    const temporal = cluster
-      ? { address: cluster, pid: undefined }
-      : await startDevServer({
-          binary: ensureTemporalBinary(),
-          dbFile: path.join(work, 'temporal.db'),
-          port: await freePort(),
-          uiPort: null,
-          namespace,
-          logFile: path.join(logDir, 'temporal.log'),
-        });
-    if ('stop' in temporal) stops.push(() => temporal.stop());
     const postgres = await startEmbeddedPostgres({
       dataDir: path.join(work, 'pg'),
       port: await freePort(),
       database: 'postgres',
     });
     stops.push(() => postgres.stop());
+    const temporal =
+      options.temporal === 'cluster' ? await startCluster(work, logDir, postgres.url) : await startDev(work, logDir);
+    stops.push(() => temporal.stop());
     const roles = await prepareDatabase(postgres.url, path.join(work, 'roles.json'));
     const keyFile = ensureVaultKeyFile(path.join(work, 'vault'));
     const admin = new pg.Pool({ connectionString: postgres.url, max: 2 });
@@ -116,13 +143,12 @@ export const startBenchStack = async (
 
     const connection = await Connection.connect({ address: temporal.address });
     stops.push(() => connection.close());
-    if (cluster) await ensureNamespace(connection, namespace);
-    const client = new Client({ connection, namespace });
+    const client = new Client({ connection, namespace: 'default' });
     const base = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? '/root',
       TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_NAMESPACE: namespace,
+      TEMPORAL_NAMESPACE: 'default',
       LOG_LEVEL: 'warn',
     };
     const spawn = (name: string, script: string, env: Record<string, string>): ServiceProcess => {
@@ -175,7 +201,7 @@ export const startBenchStack = async (
       if (res.status >= 300) throw new Error(`${p}: HTTP ${res.status} ${text.slice(0, 500)}`);
       return JSON.parse(text) as T;
     };
-    const pids = () => ({ executor: executor?.pid, orchestrator: orchestrator.pid, temporal: temporal.pid });
+    const pids = () => ({ executor: executor?.pid, orchestrator: orchestrator.pid, ...temporal.pids() });
     return { apiUrl, token, approverToken, client, executorUrl, pids, call, restartExecutor, stop };
   } catch (err) {
     await stop();

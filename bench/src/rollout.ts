@@ -16,7 +16,10 @@ import { startBenchStack, type BenchStack } from './rollout-stack.js';
  * (c) ansible-playbook with forks = N. Each run starts without connections; every host is checked
  * (new file in place, old one backed up) and put back after each run, untimed.
  *
- *   npm run bench:rollout -- [--sizes 25,100,200] [--repeat 1] [--artifact-kb 1024] [--variants abc]
+ *   npm run bench:rollout -- [--sizes 25,100,200] [--repeat 1] [--artifact-kb 1024] [--variants abc] [--temporal dev|cluster]
+ *
+ * `--temporal cluster` runs (a) on the real Temporal server as separate services behind HAProxy on the
+ * bench's PostgreSQL (docs/temporal-cluster.md) instead of the dev server.
  *
  * The executor gets EXECUTOR_MAX_CONCURRENT_ACTIVITIES = the largest N; any EXECUTOR_* or SSH_*
  * variable set for the bench is passed on to it (e.g. SSH_MAX_HANDSHAKES=200), for experiments.
@@ -29,6 +32,8 @@ const sizes = arg('sizes', '25,100,200').split(',').map(Number);
 const repeat = Number(arg('repeat', '1'));
 const artifactBytes = Number(arg('artifact-kb', '1024')) * 1024;
 const variants = arg('variants', 'abc');
+const temporal = arg('temporal', 'dev');
+if (temporal !== 'dev' && temporal !== 'cluster') throw new Error(`--temporal ${temporal}: dev or cluster`);
 const JOB_TIMEOUT_MS = Number(arg('timeout-seconds', '1800')) * 1000;
 /** The goal of the rollout issue, at N = 100. */
 const GOAL = { n: 100, aOverB: 1.5, aOverC: 0.5 };
@@ -155,7 +160,7 @@ const main = async () => {
 
     if (variants.includes('a')) {
       t = performance.now();
-      stack = await startBenchStack(work, { artifactDir, maxConcurrentActivities: largest });
+      stack = await startBenchStack(work, { artifactDir, maxConcurrentActivities: largest, temporal });
       await addInventory(stack, hosts, key, [1, ...sizes]);
       await uploadArtifact(stack, artifact);
       // Untimed warm-up on one host: the orchestrator's workflow bundle and the first job's code paths.
@@ -166,7 +171,7 @@ const main = async () => {
         );
       await checkAndReset(hosts.slice(0, 1), key, null);
       say(
-        `OpsConductor up (${process.env.TEMPORAL_ADDRESS ? `the Temporal cluster at ${process.env.TEMPORAL_ADDRESS}` : 'Temporal dev server'}, PostgreSQL, orchestrator, executor), inventory of ${hosts.length} targets and a warm-up job in ${secs(performance.now() - t)} s`,
+        `OpsConductor up (${temporal === 'cluster' ? 'Temporal cluster: history, matching, worker, two frontends behind HAProxy' : 'Temporal dev server'}, PostgreSQL, orchestrator, executor), inventory of ${hosts.length} targets and a warm-up job in ${secs(performance.now() - t)} s`,
       );
     }
     say(
