@@ -41,11 +41,11 @@ export const OrchestratorEnv = z.object({
   /** An execution activity silent for this long is retried on another executor. */
   JOB_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(600).default(30),
   /**
-   * An executor pool none of whose executors asked Temporal for work within this long is quiet: jobs
-   * on its targets are refused, and the monitor shows its running targets as waiting for it. An idle
-   * executor asks at least every minute.
+   * An executor pool none of whose executors asked Temporal for work, or said it runs, within this
+   * long is quiet: jobs on its targets are refused, and the monitor shows its running targets as
+   * waiting for it. An executor says it runs every 15 s, busy or not.
    */
-  EXECUTOR_POOL_FRESH_SECONDS: z.coerce.number().int().min(65).max(3_600).default(90),
+  EXECUTOR_POOL_FRESH_SECONDS: z.coerce.number().int().min(30).max(3_600).default(90),
   /** A job's workflow continues as new past this many history events (Temporal's hard limit is 51,200). */
   JOB_HISTORY_EVENT_LIMIT: z.coerce.number().int().min(200).max(40_000).default(10_000),
   /**

@@ -17,7 +17,7 @@ let api: RunningOrchestrator;
 
 beforeAll(async () => {
   h = await startSshHarness('pool-saturated', { size: 1 });
-  api = await h.stack.startOrchestrator({ EXECUTOR_POOL_FRESH_SECONDS: '65' });
+  api = await h.stack.startOrchestrator({ EXECUTOR_POOL_FRESH_SECONDS: '30' });
   const group = { name: 'Busy site', targets: [hostName(h.fleet, 0)], pool: 'busy' };
   const res = await requestJson(`${api.apiUrl}/api/inventory/groups`, { token: h.admin.token, body: group });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
@@ -50,7 +50,7 @@ describe('a pool whose executor is busy', () => {
     );
     const created = await submitDraft(api.apiUrl, operator.token, {
       name: 'long script',
-      steps: [{ id: 'long', tool: 'run-script', params: { script: 'sleep 85' }, targets: { group: 'Busy site' } }],
+      steps: [{ id: 'long', tool: 'run-script', params: { script: 'sleep 50' }, targets: { group: 'Busy site' } }],
     });
     expect(
       (await control(api.apiUrl, approver.token, created.id, 'approve', { planHash: created.planHash })).status,

@@ -87,7 +87,7 @@ beforeAll(async () => {
   const webPort = await reserveWebPort();
   api = await h.stack.startOrchestrator({
     JOB_HEARTBEAT_TIMEOUT_SECONDS: '4',
-    EXECUTOR_POOL_FRESH_SECONDS: '65',
+    EXECUTOR_POOL_FRESH_SECONDS: '30',
     ...webPort.orchestratorEnv,
   });
   const web = await startTestWeb(h.stack.namespace, api.apiUrl, webPort.port);
