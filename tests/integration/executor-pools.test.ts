@@ -121,6 +121,11 @@ describe('executor pools', () => {
     const pools = Object.fromEntries(body.targets.map((t) => [t.name, [t.pool ?? null, t.executorPool]]));
     for (const name of names(SITE_A)) expect(pools[name]).toEqual([null, 'site-a']);
     for (const name of names(SITE_B)) expect(pools[name]).toEqual([null, 'site-b']);
+    // Where a target's actions run is in the audit log with each change.
+    const audited = await h.stack.pool.query<{ details: { pool: string | null } }>(
+      "SELECT details FROM audit_log WHERE action = 'inventory.group.create' AND object_id = 'Site B'",
+    );
+    expect(audited.rows.map((r) => r.details.pool)).toEqual(['site-b']);
 
     // A parent group's pool yields to its child's; unrelated groups that disagree leave the target undecided.
     const admin = (body: unknown) => requestJson(`${api.apiUrl}/api/inventory/groups`, { token: h.admin.token, body });

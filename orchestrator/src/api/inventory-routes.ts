@@ -85,7 +85,8 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
       }
       return upsertTarget(db, tenantId, target);
     });
-    await audit(req, res, 'inventory.target.create', 'target', target.name);
+    // The executor pool says where its actions run: the audit log keeps it with each change.
+    await audit(req, res, 'inventory.target.create', 'target', target.name, { pool: target.pool ?? null });
     res.status(201).json({ target: await oneTarget(tenantId, id) } satisfies Sent<TargetAnswer>);
   });
 
@@ -98,7 +99,9 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
         { path: 'name', message: `must be "${name}"` },
       ]);
     const { id, created } = await inTransaction(deps.pool, (db) => upsertTarget(db, tenantId, target));
-    await audit(req, res, created ? 'inventory.target.create' : 'inventory.target.update', 'target', name);
+    await audit(req, res, created ? 'inventory.target.create' : 'inventory.target.update', 'target', name, {
+      pool: target.pool ?? null,
+    });
     res.status(created ? 201 : 200).json({ target: await oneTarget(tenantId, id) } satisfies Sent<TargetAnswer>);
   });
 
@@ -166,6 +169,7 @@ export const inventoryRouter = (deps: ApiDeps): Router => {
     await audit(req, res, created ? 'inventory.group.create' : 'inventory.group.update', 'group', group.name, {
       targets: group.targets.length,
       children: group.children,
+      pool: group.pool ?? null,
     });
     res.status(created ? 201 : 200).json({ group: await oneGroup(tenantId, group.name) } satisfies Sent<GroupAnswer>);
   };
