@@ -62,51 +62,42 @@ if [[ " $* " != *" --test "* ]] && [ "${OPSC_SKIP_APT:-}" != 1 ]; then
   fi
 fi
 
+# Debian packages the tests need, installed once: as root, with no service started by the package
+# scripts (the tests start their own daemons on loopback, by PID). The policy file that holds the
+# services back is removed however the install ends.
+install_packages() {
+  local why=$1; shift
+  if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
+    say "$why needs $* installed (as root: apt-get install $*)"; exit 1
+  fi
+  say "installing $* for $why"
+  local own_policy=no rc=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; own_policy=yes
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT INT TERM
+  fi
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null; } || rc=$?
+  if [ "$own_policy" = yes ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT INT TERM; fi
+  if [ "$rc" != 0 ]; then say "installing $* failed ($rc)"; exit "$rc"; fi
+}
+
 # The test suite's fleet of real OpenSSH servers needs sshd and sudo; the WinRM fleet makes its TLS
 # certificates with openssl (`setup.sh --test`, and `--demo` for `npm run demo`'s fleets).
 if [[ " $* " == *" --test "* || " $* " == *" --demo "* ]] && { [ ! -x /usr/sbin/sshd ] || ! command -v sudo >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; }; then
-  if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
-    say "the test and demo fleets need openssh-server, sudo and openssl installed (and root to run the sshd fleet)"; exit 1
-  fi
-  say "installing openssh-server, sudo and openssl for the test and demo fleets"
-  # No service may start from the package scripts: the fleet starts its own sshd processes by PID.
-  own_policy=no
-  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; own_policy=yes; fi
-  rc=0
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server sudo openssl >/dev/null; } || rc=$?
-  if [ "$own_policy" = yes ]; then rm -f /usr/sbin/policy-rc.d; fi
-  if [ "$rc" != 0 ]; then say "installing the test fleets' packages failed ($rc)"; exit "$rc"; fi
+  install_packages "the test and demo fleets" openssh-server sudo openssl
 fi
 
 # The trigger tests send alerts through a real Prometheus Alertmanager (Debian's package; `setup.sh
-# --test` only). The test starts its own on loopback, by PID; the package's service must not start.
+# --test` only).
 if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/prometheus-alertmanager ]; then
-  if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
-    say "the trigger tests need Prometheus Alertmanager: apt-get install prometheus-alertmanager"; exit 1
-  fi
-  say "installing prometheus-alertmanager for the trigger tests"
-  own_policy=no
-  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; own_policy=yes; fi
-  rc=0
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-alertmanager >/dev/null; } || rc=$?
-  if [ "$own_policy" = yes ]; then rm -f /usr/sbin/policy-rc.d; fi
-  if [ "$rc" != 0 ]; then say "installing prometheus-alertmanager failed ($rc)"; exit "$rc"; fi
+  install_packages "the trigger tests" prometheus-alertmanager
 fi
 
-# The cluster suite (tests/cluster/, docs/temporal-cluster.md) puts HAProxy (Debian's package) in TCP mode
-# in front of its two Temporal frontends (`setup.sh --test` only). The suite starts its own on loopback,
-# by PID; the package's service must not start. The Temporal server itself is built by the suite's set-up.
+# The cluster suite (tests/cluster/, docs/temporal-cluster.md) and `bench:rollout --temporal cluster`
+# put HAProxy in TCP mode in front of the two Temporal frontends (`setup.sh --test`). The Temporal
+# server itself is built by the suite's set-up (temporal/bin/ensure-temporal-server.sh).
 if [ "${1:-}" = "--test" ] && [ ! -x /usr/sbin/haproxy ]; then
-  if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
-    say "the cluster suite needs HAProxy: apt-get install haproxy"; exit 1
-  fi
-  say "installing haproxy for the Temporal cluster suite"
-  own_policy=no
-  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; own_policy=yes; fi
-  rc=0
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy >/dev/null; } || rc=$?
-  if [ "$own_policy" = yes ]; then rm -f /usr/sbin/policy-rc.d; fi
-  if [ "$rc" != 0 ]; then say "installing haproxy failed ($rc)"; exit "$rc"; fi
+  install_packages "the Temporal cluster suite" haproxy
 fi
 
 # The web app's browser tests drive Debian's Chromium through playwright-core (`setup.sh --test` only);

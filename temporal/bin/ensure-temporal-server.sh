@@ -19,8 +19,11 @@ fi
 mkdir -p "$cache"
 # One build at a time per machine: a second caller waits for the first and then finds the binaries.
 exec 9>"$cache/.build.lock"
-flock 9
+# A build that hangs does not hold every later caller forever.
+if ! flock -w 1800 9; then echo "temporal-server: another build of $server_version has held the lock for 30 minutes" >&2; exit 1; fi
 if [ -x "$bin/temporal-server" ] && [ -x "$bin/temporal-sql-tool" ]; then echo "$bin"; exit 0; fi
+# What a build killed before it could clean up left behind (under the lock: no build runs now).
+rm -rf "$cache"/.build.??????
 echo "temporal-server: building go.temporal.io/server $server_version (server and temporal-sql-tool; several minutes the first time)" >&2
 work=$(mktemp -d "$cache/.build.XXXXXX")
 trap 'rm -rf "$work"' EXIT

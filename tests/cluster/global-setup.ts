@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,9 +61,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
     },
   };
   const serviceRoute = /^POST \/services\/([a-z-]+)\/(kill|start)$/;
+  // Only this run's tests know the path's secret: no other local process or web page drives the faults.
+  const secret = `/${randomBytes(16).toString('hex')}`;
   const control = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const key = `${req.method} ${url.pathname}`;
+    if (!url.pathname.startsWith(`${secret}/`)) {
+      res.writeHead(404).end('{}');
+      return;
+    }
+    const key = `${req.method} ${url.pathname.slice(secret.length)}`;
     const match = serviceRoute.exec(key);
     const service = match?.[1] as ClusterService | undefined;
     const action =
@@ -87,7 +94,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   const controlPort = await freePort();
   await new Promise<void>((resolve) => control.listen(controlPort, '127.0.0.1', resolve));
-  project.provide('clusterControlUrl', `http://127.0.0.1:${controlPort}`);
+  project.provide('clusterControlUrl', `http://127.0.0.1:${controlPort}${secret}`);
   const run = await provideRunContext(project, {
     temporalAddress: temporal.address,
     postgresAdminUrl: adminUrl,
@@ -102,6 +109,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await temporal.stop();
       await postgres?.stop();
       await run.cleanup();
+      // The run's database, configurations (with PostgreSQL's password) and scan files; logs stay in test-results/logs.
+      await rm(runDir, { recursive: true, force: true });
     }
   };
 }

@@ -27,7 +27,19 @@ describe('docker-compose.yml: the Temporal server, its schemas and its namespace
     expect(service('temporal').depends_on).toEqual({
       'temporal-schema': { condition: 'service_completed_successfully' },
     });
-    expect(service('temporal-schema').depends_on).toEqual({ postgresql: { condition: 'service_healthy' } });
+    expect(service('temporal-schema').depends_on).toEqual({
+      'temporal-db-role': { condition: 'service_completed_successfully' },
+    });
+    expect(service('temporal-db-role').depends_on).toEqual({ postgresql: { condition: 'service_healthy' } });
+    // Temporal logs in as its own role, never as the administrator who owns the platform's database.
+    expect(envOf('temporal').POSTGRES_USER).toBe('temporal');
+    expect(envOf('temporal').POSTGRES_PWD).toMatch(/^\$\{TEMPORAL_DB_PASSWORD:\?/);
+    expect(envOf('temporal-schema').SQL_USER).toBe('temporal');
+    expect(JSON.stringify(envOf('temporal'))).not.toContain('POSTGRES_PASSWORD');
+    expect(JSON.stringify(envOf('temporal-schema'))).not.toContain('POSTGRES_PASSWORD');
+    expect(script('temporal-db-role')).toContain(
+      "ALTER ROLE temporal WITH LOGIN CREATEDB NOSUPERUSER NOCREATEROLE NOREPLICATION PASSWORD :'pw';",
+    );
     const server = envOf('temporal');
     const schema = envOf('temporal-schema');
     expect(server.DB).toBe('postgres12');

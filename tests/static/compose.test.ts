@@ -18,6 +18,7 @@ describe('docker-compose.yml, the production topology', () => {
       'orchestrator',
       'postgresql',
       'temporal',
+      'temporal-db-role',
       'temporal-namespace',
       'temporal-schema',
       'temporal-ui',
@@ -25,7 +26,7 @@ describe('docker-compose.yml, the production topology', () => {
     ]);
     expect(service('executor-worker').deploy?.replicas).toBeGreaterThanOrEqual(2);
     expect(executorServices()).toEqual(['executor-dmz', 'executor-worker']);
-    expect(oneShotJobs()).toEqual(['migrate', 'temporal-namespace', 'temporal-schema']);
+    expect(oneShotJobs()).toEqual(['migrate', 'temporal-db-role', 'temporal-namespace', 'temporal-schema']);
   });
 
   it.each([
