@@ -14,6 +14,7 @@ COPY activities/package.json activities/
 COPY orchestrator/package.json orchestrator/
 COPY executor-worker/package.json executor-worker/
 COPY temporal/package.json temporal/
+COPY telemetry/package.json telemetry/
 COPY llm/package.json llm/
 COPY database/package.json database/
 COPY dev/package.json dev/

@@ -76,6 +76,17 @@ export const ARROWS = [
     ],
   },
   {
+    // Logs, metrics and traces: shared by both services, so it reaches neither side's code.
+    name: 'telemetry',
+    files: ['telemetry/src/**/*.ts'],
+    forbidden: [DEEP],
+    allowOnly: {
+      pattern:
+        '^(?!@opentelemetry/[a-z0-9/-]+$|@temporalio/(worker|common|client|activity)$|@temporalio/interceptors-opentelemetry(/[a-z/-]+)?$|prom-client$|node:[a-z_/]+$|@opsc/contracts$|\\.\\.?/).*',
+      why: 'telemetry imports only OpenTelemetry, the Temporal SDK, prom-client, node: built-ins, @opsc/contracts and relative files (no execution, planning, vault or server code)',
+    },
+  },
+  {
     name: 'web',
     files: ['web/**/*.ts', 'web/**/*.tsx'],
     forbidden: [DEEP],

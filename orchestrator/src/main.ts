@@ -10,7 +10,7 @@ import { loadTriggerKey } from './triggers/trigger-key.js';
 import { platformServiceRules } from './platform-services.js';
 import { EventStreams } from './api/event-streams.js';
 import { ConfigError, parseOrchestratorEnv } from './env.js';
-import { createLogger } from './log.js';
+import { createLogger } from '@opsc/telemetry';
 import { TemporalConfigError, temporalConnectionOptions } from '@opsc/temporal/connection';
 import { createOrchestratorWorker } from './worker.js';
 import { Readiness } from './api/readiness.js';

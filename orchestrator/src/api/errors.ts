@@ -2,7 +2,7 @@ import type { ErrorRequestHandler } from 'express';
 import { ErrorType, type ApiError, type FieldIssue } from '@opsc/contracts';
 import { HTTP_STATUS } from '@opsc/contracts/api';
 import { DomainError } from '../errors.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '@opsc/telemetry';
 
 /**
  * The one table from error type to HTTP status lives in the contract (the OpenAPI document reads it too).

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { isFinalJobStatus, type JobProgress, type TargetRef } from '@opsc/contracts';
 import { progressQuery } from '@opsc/contracts/temporal';
 import type { OutputLine, Sent } from '@opsc/contracts/api';
-import type { Logger } from '../log.js';
+import type { Logger } from '@opsc/telemetry';
 import { withTimeout } from '../with-timeout.js';
 import type { PoolLiveness } from '../jobs/pool-liveness.js';
 import { withPoolWaits } from '../jobs/pool-waits.js';

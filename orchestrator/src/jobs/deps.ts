@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { EgressRule, JobOptions } from '@opsc/contracts';
 import type { Planner, ToolCatalog } from '@opsc/planning';
 import type { Role } from '../identity/roles.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '@opsc/telemetry';
 import type { PoolLiveness } from './pool-liveness.js';
 
 /** What the job service works with; the API passes its own deps, a superset. */

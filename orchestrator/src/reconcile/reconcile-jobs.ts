@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { FINAL_JOB_STATUSES } from '@opsc/contracts';
-import type { Logger } from '../log.js';
+import type { Logger } from '@opsc/telemetry';
 import { closureVerdict, type ClosureVerdict, type WorkflowClosure } from './closure-verdict.js';
 import { workflowClosure } from './workflow-closure.js';
 

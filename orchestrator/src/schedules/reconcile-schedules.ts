@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
-import type { Logger } from '../log.js';
+import type { Logger } from '@opsc/telemetry';
 import { allSchedules } from './schedule-store.js';
 import { deleteTemporalSchedule, reconciledDescription, temporalScheduleId } from './temporal-schedule.js';
 

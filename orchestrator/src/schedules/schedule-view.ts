@@ -1,7 +1,7 @@
 import type { Client, ScheduleDescription } from '@temporalio/client';
 import type pg from 'pg';
 import type { ScheduleRun, ScheduleView, Sent } from '@opsc/contracts/api';
-import type { Logger } from '../log.js';
+import type { Logger } from '@opsc/telemetry';
 import { withTimeout } from '../with-timeout.js';
 import { recentRuns, type ScheduleRow } from './schedule-store.js';
 import { reconciledDescription, temporalScheduleId } from './temporal-schedule.js';
