@@ -125,7 +125,15 @@ describe('the Dockerfile builds each image from its pruned tree', () => {
 describe('the production closure of each image (package-lock.json, as the prune reads it)', () => {
   it('the orchestrator (and migrate): its workspaces, no SSH, no WinRM, no execution activities, no web app', () => {
     const { workspaces, packages } = closures.orchestrator;
-    expect(workspaces).toEqual(['contracts', 'database', 'orchestrator', 'planning', 'telemetry', 'temporal', 'workflows']);
+    expect(workspaces).toEqual([
+      'contracts',
+      'database',
+      'orchestrator',
+      'planning',
+      'telemetry',
+      'temporal',
+      'workflows',
+    ]);
     for (const name of [...EXECUTION, 'next', 'react', '@opsc/web', '@opsc/executor-worker'])
       expect(packages, name).not.toContain(`node_modules/${name}`);
   });
