@@ -93,6 +93,12 @@ if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/prometheus-alertmanager ]; then
   install_packages "the trigger tests" prometheus-alertmanager
 fi
 
+# The observability tests scrape both services with a real Prometheus and check the alert rules with its
+# promtool (Debian's package; `setup.sh --test` only).
+if [ "${1:-}" = "--test" ] && { [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/promtool ]; }; then
+  install_packages "the observability tests" prometheus
+fi
+
 # The cluster suite (tests/cluster/, docs/temporal-cluster.md) and `bench:rollout --temporal cluster`
 # put HAProxy in TCP mode in front of the two Temporal frontends (`setup.sh --test`). The Temporal
 # server itself is built by the suite's set-up (temporal/bin/ensure-temporal-server.sh).
