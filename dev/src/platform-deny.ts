@@ -4,6 +4,8 @@ export interface PlatformServices {
   /** EXECUTOR_EGRESS_DENY as the operator set it (comma-separated), if at all. */
   extra?: string | undefined;
   apiPort: number;
+  /** The orchestrator's metrics listener (ORCHESTRATOR_METRICS_PORT), when on. */
+  metricsPort?: number | undefined;
   webPort: number;
   /** The Temporal Web UI of a Temporal that is not embedded (TEMPORAL_UI_URL). */
   temporalUiUrl?: string | undefined;
@@ -30,6 +32,7 @@ export const platformEgressDeny = (services: PlatformServices): string => {
   return [
     services.extra,
     `127.0.0.1:${services.apiPort}`,
+    services.metricsPort && `127.0.0.1:${services.metricsPort}`,
     `127.0.0.1:${services.webPort}`,
     ui && uiRule(ui),
     temporal && `127.0.0.1:${temporal.httpPort}`,

@@ -116,6 +116,7 @@ const main = async () => {
     : { OPSC_VAULT_KEY_FILE: OPSC_VAULT_KEY_FILE ?? ensureVaultKeyFile(path.join(DATA_DIR, 'vault')) };
   const common = { ...withoutVault, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_NAMESPACE: namespace };
   const apiPort = port('API_PORT', 3005);
+  const metricsPort = port('ORCHESTRATOR_METRICS_PORT', 9464);
   const webPort = port('WEB_PORT', 3000);
   const webHost = env.WEB_HOST ?? '127.0.0.1';
   // The API takes cookie-signed-in changes only from the web app's origin, the one people open.
@@ -148,6 +149,7 @@ const main = async () => {
   const egressDeny = platformEgressDeny({
     extra: env.EXECUTOR_EGRESS_DENY,
     apiPort,
+    metricsPort,
     webPort,
     temporalUiUrl: temporalUi,
     temporal: stack.temporal,
@@ -189,6 +191,7 @@ const main = async () => {
     `  Web app        http://127.0.0.1:${webPort}   ${demo ? '(the demo users: below)' : '(first admin: npm run create-admin -- --tenant acme --username alice --password-stdin)'}`,
   );
   say(`  API            http://127.0.0.1:${apiPort}/api   (health: /api/health)`);
+  if (metricsPort > 0) say(`  Metrics        http://127.0.0.1:${metricsPort}/metrics (orchestrator)`);
   say(
     `  Temporal       ${temporalAddress}   namespace ${namespace}   ${stack.temporal ? `(embedded dev server, data in ${path.join(DATA_DIR, 'temporal')}, log ${path.join(DATA_DIR, 'logs', 'temporal.log')})` : '(from TEMPORAL_ADDRESS)'}`,
   );

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { Registry } from 'prom-client';
+import { serveMetrics } from '@opsc/telemetry/metrics';
 
 /** Resolves when healthy (optionally with details to show) and throws with a reason when not. */
 export type HealthCheck = () => Promise<void | Record<string, unknown>>;
@@ -12,6 +13,8 @@ export interface HealthProbe {
   /** True once the executor is shutting down: /health answers 503 "stopping" whatever the checks say. */
   stopping?: () => boolean;
   registry: Registry;
+  /** The Temporal SDK's internal exporter, whose metrics `/metrics` appends to the executor's. */
+  sdkMetricsPort?: number;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -48,11 +51,7 @@ export const createHealthServer = (probe: HealthProbe): http.Server =>
         res.end(JSON.stringify({ status, checks }));
         return;
       }
-      if (req.method === 'GET' && req.url === '/metrics') {
-        res.writeHead(200, { 'content-type': probe.registry.contentType });
-        res.end(await probe.registry.metrics());
-        return;
-      }
+      if (serveMetrics(probe.registry, probe.sdkMetricsPort, req, res)) return;
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { type: 'NotFound', message: `no route ${req.method} ${req.url}` } }));
     })().catch(() => {

@@ -35,6 +35,7 @@ import { TemporalConfigError, temporalConnectionOptions } from '@opsc/temporal/c
 import { createHealthServer } from './health-server.js';
 import { poolTenantIds } from './pool-tenants.js';
 import { createExecutorMetrics } from './metrics.js';
+import { freeLoopbackPort, sdkMetricsOptions } from '@opsc/telemetry/metrics';
 import { startProgramReports } from './program-report.js';
 
 const log = (msg: string, fields: Record<string, unknown> = {}, level = 'info') =>
@@ -56,7 +57,12 @@ const main = async (): Promise<void> => {
       `EXECUTOR_ARTIFACT_DIR: cannot create ${env.EXECUTOR_ARTIFACT_DIR} (${(err as NodeJS.ErrnoException).code})`,
     );
   }
-  Runtime.install({ logger: new DefaultLogger(env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
+  // The SDK's metrics go to an internal loopback port; /metrics on the health port serves them with ours.
+  const sdkMetricsPort = await freeLoopbackPort();
+  Runtime.install({
+    logger: new DefaultLogger(env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN'),
+    telemetryOptions: { metrics: sdkMetricsOptions(sdkMetricsPort) },
+  });
   // A database that does not answer a connection is treated as away (see outage/), not waited on forever.
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 20, connectionTimeoutMillis: 10_000 });
   // An idle client losing its server must not crash the process; the next query reconnects.
@@ -208,6 +214,7 @@ const main = async (): Promise<void> => {
     });
   const health = createHealthServer({
     registry: metrics.registry,
+    sdkMetricsPort,
     stopping: () =>
       stoppingSince !== undefined ||
       workers.some((w) => ['STOPPING', 'DRAINING', 'DRAINED', 'STOPPED'].includes(w.getState())),

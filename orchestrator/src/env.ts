@@ -38,6 +38,13 @@ export const OrchestratorEnv = z.object({
   API_TRUST_PROXY: z.string().min(1).default('loopback'),
   /** The API's port. */
   API_PORT: z.coerce.number().int().min(1).max(65_535).default(3005),
+  /**
+   * Where Prometheus scrapes `/metrics` (the product's metrics and the Temporal SDK's), a listener of
+   * its own, never the API's port. 0 turns the metrics off.
+   */
+  ORCHESTRATOR_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
+  /** The metrics listener's address; loopback unless a Prometheus elsewhere scrapes it. */
+  ORCHESTRATOR_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** An execution activity silent for this long is retried on another executor. */
   JOB_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(600).default(30),
   /**

@@ -11,6 +11,8 @@ import { platformServiceRules } from './platform-services.js';
 import { EventStreams } from './api/event-streams.js';
 import { ConfigError, parseOrchestratorEnv } from './env.js';
 import { createLogger } from '@opsc/telemetry';
+import { createMetricsServer, freeLoopbackPort, sdkMetricsOptions } from '@opsc/telemetry/metrics';
+import { createOrchestratorMetrics } from './metrics/orchestrator-metrics.js';
 import { TemporalConfigError, temporalConnectionOptions } from '@opsc/temporal/connection';
 import { createOrchestratorWorker } from './worker.js';
 import { Readiness } from './api/readiness.js';
@@ -23,7 +25,12 @@ const main = async (): Promise<void> => {
   const env = parseOrchestratorEnv();
   const log = createLogger('orchestrator', env.LOG_LEVEL);
   // The SDK's own chatter (bundle sizes, state changes) only when debugging.
-  Runtime.install({ logger: new DefaultLogger(env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
+  // The SDK's metrics go to an internal loopback port; the metrics listener serves them with ours.
+  const sdkMetricsPort = env.ORCHESTRATOR_METRICS_PORT > 0 ? await freeLoopbackPort() : undefined;
+  Runtime.install({
+    logger: new DefaultLogger(env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN'),
+    ...(sdkMetricsPort && { telemetryOptions: { metrics: sdkMetricsOptions(sdkMetricsPort) } }),
+  });
   // A broken tool file stops start-up, naming the file, the line and the field.
   const catalog = await loadCatalog([BUILTIN_TOOLS_DIR, ...env.OPSC_TOOLS_DIRS]).catch((err: unknown) => {
     throw err instanceof ToolCatalogError ? new ConfigError(`tool catalog: ${err.message}`) : err;
@@ -92,6 +99,7 @@ const main = async (): Promise<void> => {
         log.warn('could not ask Temporal whether an executor pool is served', { pool, error: (err as Error).message }),
     }),
   };
+  if (env.ORCHESTRATOR_METRICS_PORT > 0) jobs.metrics = createOrchestratorMetrics({ pool, pools: jobs.pools });
   const app = createApp({
     ...jobs,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -131,6 +139,11 @@ const main = async (): Promise<void> => {
   const server = app.listen(env.API_PORT, env.API_HOST);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   log.info('orchestrator API listening; starting', { api: `http://${env.API_HOST}:${env.API_PORT}` });
+  const metricsServer = jobs.metrics && createMetricsServer(jobs.metrics.registry, sdkMetricsPort);
+  if (metricsServer) {
+    metricsServer.listen(env.ORCHESTRATOR_METRICS_PORT, env.ORCHESTRATOR_METRICS_HOST);
+    await new Promise<void>((resolve, reject) => metricsServer.once('listening', resolve).once('error', reject));
+  }
 
   await connection.ensureConnected();
   await ensureNamespace(connection, env.TEMPORAL_NAMESPACE);
@@ -151,6 +164,7 @@ const main = async (): Promise<void> => {
     pool,
     client,
     jobs,
+    ...(jobs.metrics && { metrics: jobs.metrics }),
   });
   // The SDK shuts the worker down on SIGINT/SIGTERM; the API follows it.
   starting = false;
@@ -162,6 +176,9 @@ const main = async (): Promise<void> => {
   );
   log.info('orchestrator ready', {
     api: `http://${env.API_HOST}:${env.API_PORT}`,
+    ...(metricsServer && {
+      metrics: `http://${env.ORCHESTRATOR_METRICS_HOST}:${env.ORCHESTRATOR_METRICS_PORT}/metrics`,
+    }),
     temporal: `${env.TEMPORAL_ADDRESS}${temporal.tls ? (temporal.tls.clientCertPair ? ' (mTLS)' : ' (TLS)') : ''}`,
     namespace: env.TEMPORAL_NAMESPACE,
     tools: tools.catalog().size,
@@ -175,7 +192,11 @@ const main = async (): Promise<void> => {
   await reconciler?.stop();
   tools.stop();
   server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  metricsServer?.closeAllConnections();
+  await Promise.all([
+    new Promise((resolve) => server.close(resolve)),
+    metricsServer && new Promise((resolve) => metricsServer.close(resolve)),
+  ]);
   await Promise.all([pool.end(), connection.close(), workerConnection.close()]);
 };
 

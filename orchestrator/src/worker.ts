@@ -6,6 +6,7 @@ import { TaskQueue } from '@opsc/contracts';
 import { createBookkeepingActivities } from './bookkeeping/index.js';
 import type { JobDeps } from './jobs/deps.js';
 import { createScheduleActivities } from './schedules/schedule-activities.js';
+import type { OrchestratorMetrics } from './metrics/orchestrator-metrics.js';
 
 const require = createRequire(import.meta.url);
 
@@ -18,6 +19,8 @@ export const createOrchestratorWorker = (options: {
   client: Client;
   /** What a schedule's action runs its template with (the job service's dependencies). */
   jobs: JobDeps;
+  /** Counts finished jobs, steps, targets and undo actions as the bookkeeping records them. */
+  metrics?: OrchestratorMetrics;
 }) =>
   Worker.create({
     connection: options.connection,
@@ -25,7 +28,7 @@ export const createOrchestratorWorker = (options: {
     taskQueue: TaskQueue.orchestrator,
     workflowsPath: require.resolve('@opsc/workflows'),
     activities: {
-      ...createBookkeepingActivities({ pool: options.pool, client: options.client }),
+      ...createBookkeepingActivities({ pool: options.pool, client: options.client, metrics: options.metrics }),
       ...createScheduleActivities(options.jobs),
     },
   });

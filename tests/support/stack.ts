@@ -23,6 +23,8 @@ import { registerTestSecrets } from './secret-registry.js';
 export interface RunningOrchestrator {
   service: ServiceProcess;
   apiUrl: string;
+  /** Its own `/metrics` listener (product and Temporal SDK metrics). */
+  metricsUrl: string;
 }
 
 export interface RunningExecutor {
@@ -118,14 +120,16 @@ export const createTestStack = async (label: string, options: TestStackOptions =
   };
   const spawnOrchestrator = async (env: Record<string, string> = {}): Promise<RunningOrchestrator> => {
     const port = await freePort();
+    const metricsPort = await freePort();
     const service = spawnLogged('orchestrator', ORCHESTRATOR_MAIN, {
       ...baseEnv,
       DATABASE_URL: roles.orchestrator,
       API_PORT: String(port),
+      ORCHESTRATOR_METRICS_PORT: String(metricsPort),
       OPSC_TRIGGER_KEY_FILE: triggerKeyFile,
       ...env,
     });
-    return { service, apiUrl: `http://127.0.0.1:${port}` };
+    return { service, apiUrl: `http://127.0.0.1:${port}`, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
   };
 
   return {

@@ -6,6 +6,7 @@ import type { SignInPolicy } from '../identity/sign-in.js';
 import type { Logger } from '@opsc/telemetry';
 import type { EventStreams } from './event-streams.js';
 import type { Readiness } from './readiness.js';
+import type { OrchestratorMetrics } from '../metrics/orchestrator-metrics.js';
 
 export interface ApiDeps {
   client: Client;
@@ -37,6 +38,8 @@ export interface ApiDeps {
   triggers: TriggerSettings;
   /** Schedules: the shortest interval allowed (`SCHEDULE_MIN_INTERVAL_SECONDS`). */
   schedules: { minIntervalSeconds: number };
+  /** The product's metrics (API latency, planner latency); served on their own listener, not here. */
+  metrics?: OrchestratorMetrics;
 }
 
 export interface TriggerSettings {

@@ -17,7 +17,8 @@ export const plansRouter = (deps: ApiDeps): Router => {
     const context = planningContext(deps, tenantId);
     const started = Date.now();
     if ('request' in body) {
-      const proposal = await proposePlan(body.request, context);
+      const propose = () => proposePlan(body.request, context);
+      const proposal = await (context.timePlanning ? context.timePlanning(propose) : propose());
       deps.log.info('plan proposed', {
         planner: proposal.planner,
         status: proposal.status,

@@ -10,16 +10,17 @@ import {
 import { createConfirmDecision, createRefuseDecision } from './job-decisions.js';
 import { createConfirmJob } from './job-start.js';
 import { createNotificationChannels, createStartNotification } from './notification-channels.js';
+import type { OrchestratorMetrics } from '../metrics/orchestrator-metrics.js';
 
 /**
  * The activities of the `orchestrator` queue, which its workflows schedule: bookkeeping of the job's
  * record in PostgreSQL (status, results, events, ETA figures) and the checks that a start or a
  * decision is the one the API recorded. Nothing here plans or executes.
  */
-export const createBookkeepingActivities = (deps: { pool: pg.Pool; client: Client }) =>
+export const createBookkeepingActivities = (deps: { pool: pg.Pool; client: Client; metrics?: OrchestratorMetrics }) =>
   ({
-    recordJobStatus: createRecordJobStatus(deps.pool),
-    recordStepResults: createRecordStepResults(deps.pool),
+    recordJobStatus: createRecordJobStatus(deps.pool, deps.metrics),
+    recordStepResults: createRecordStepResults(deps.pool, deps.metrics),
     recordJobEvent: createRecordJobEvent(deps.pool),
     confirmDecision: createConfirmDecision(deps.pool),
     refuseDecision: createRefuseDecision(deps.pool),

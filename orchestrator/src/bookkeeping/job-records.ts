@@ -11,6 +11,7 @@ import {
   type StepEstimate,
   type StepEstimateRequest,
 } from '@opsc/contracts';
+import type { OrchestratorMetrics } from '../metrics/orchestrator-metrics.js';
 
 /**
  * Anyone who reaches Temporal can schedule these activities from a workflow of their own: a job's
@@ -26,7 +27,7 @@ const ownJobOnly = (jobId: string): void => {
 
 /** Keeps the job row in step with the workflow; the workflow is the source of truth for state. */
 export const createRecordJobStatus =
-  (pool: pg.Pool) =>
+  (pool: pg.Pool, metrics?: OrchestratorMetrics) =>
   async (input: RecordJobStatusInput): Promise<void> => {
     ownJobOnly(input.jobId);
     const terminal = isFinalJobStatus(input.status);
@@ -34,7 +35,7 @@ export const createRecordJobStatus =
     // workflow's id be used again) must not make it unfinished, for the executor's gate runs the
     // steps of unfinished jobs only. The outcome is audited in the same statement, and only when the
     // status really changes, so a retried activity does not audit twice.
-    await pool.query(
+    const { rowCount } = await pool.query(
       `WITH changed AS (
          UPDATE jobs SET status = $2, updated_at = now(),
            started_at = CASE WHEN $2 = 'running' THEN coalesce(started_at, now()) ELSE started_at END,
@@ -55,6 +56,8 @@ export const createRecordJobStatus =
         [...FINAL_JOB_STATUSES],
       ],
     );
+    // The audit row is written only when the job really turned final: a retried activity counts once.
+    if (terminal && rowCount) metrics?.jobFinished(input.status, input.outcome);
   };
 
 /**
@@ -62,20 +65,32 @@ export const createRecordJobStatus =
  * An upsert: a verdict for a target the executor never reached (refused, unreachable) still lands.
  */
 export const createRecordStepResults =
-  (pool: pg.Pool) =>
+  (pool: pg.Pool, metrics?: OrchestratorMetrics) =>
   async ({ jobId, verdicts }: RecordStepResultsInput): Promise<void> => {
     ownJobOnly(jobId);
     if (verdicts.length === 0) return;
-    await pool.query(
-      `INSERT INTO step_results (job_id, step_id, target_id, target_name, status, error_type, error_message, tool_key, duration_ms, rerun)
-       SELECT $1, v.step_id, v.target_id, v.target_name, v.status, v.error_type, v.error_message, v.tool_key, v.duration_ms, v.rerun
-       FROM jsonb_to_recordset($2::jsonb) AS v(step_id text, target_id text, target_name text, status text,
-                                               error_type text, error_message text, tool_key text, duration_ms integer, rerun integer)
-       ON CONFLICT (job_id, step_id, target_id) DO UPDATE SET
-         -- The verdict of a re-run (decide retry) whose executor record never came still says which run it is.
-         rerun = GREATEST(step_results.rerun, EXCLUDED.rerun),
-         status = EXCLUDED.status, error_type = EXCLUDED.error_type, error_message = EXCLUDED.error_message,
-         tool_key = EXCLUDED.tool_key, duration_ms = EXCLUDED.duration_ms`,
+    // The rows whose verdict is new (first verdict, another status, or a re-run's) are returned, so a
+    // retried batch is not counted twice.
+    const { rows } = await pool.query<{ step_id: string; status: string }>(
+      `WITH v AS (
+         SELECT * FROM jsonb_to_recordset($2::jsonb) AS v(step_id text, target_id text, target_name text, status text,
+                                                         error_type text, error_message text, tool_key text, duration_ms integer, rerun integer)
+       ), before AS (
+         SELECT sr.step_id, sr.target_id, sr.status, sr.rerun FROM step_results sr
+           JOIN v ON sr.job_id = $1 AND sr.step_id = v.step_id AND sr.target_id = v.target_id
+       ), up AS (
+         INSERT INTO step_results (job_id, step_id, target_id, target_name, status, error_type, error_message, tool_key, duration_ms, rerun)
+         SELECT $1, v.step_id, v.target_id, v.target_name, v.status, v.error_type, v.error_message, v.tool_key, v.duration_ms, v.rerun
+         FROM v
+         ON CONFLICT (job_id, step_id, target_id) DO UPDATE SET
+           -- The verdict of a re-run (decide retry) whose executor record never came still says which run it is.
+           rerun = GREATEST(step_results.rerun, EXCLUDED.rerun),
+           status = EXCLUDED.status, error_type = EXCLUDED.error_type, error_message = EXCLUDED.error_message,
+           tool_key = EXCLUDED.tool_key, duration_ms = EXCLUDED.duration_ms
+         RETURNING step_id, target_id, status, rerun
+       )
+       SELECT up.step_id, up.status FROM up LEFT JOIN before b USING (step_id, target_id)
+        WHERE b.step_id IS NULL OR b.status IS DISTINCT FROM up.status OR b.rerun < up.rerun`,
       [
         jobId,
         JSON.stringify(
@@ -93,6 +108,7 @@ export const createRecordStepResults =
         ),
       ],
     );
+    metrics?.verdictsRecorded(rows.map((r) => ({ stepId: r.step_id, status: r.status })));
   };
 
 /**

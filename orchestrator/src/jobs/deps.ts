@@ -5,6 +5,7 @@ import type { Planner, ToolCatalog } from '@opsc/planning';
 import type { Role } from '../identity/roles.js';
 import type { Logger } from '@opsc/telemetry';
 import type { PoolLiveness } from './pool-liveness.js';
+import type { OrchestratorMetrics } from '../metrics/orchestrator-metrics.js';
 
 /** What the job service works with; the API passes its own deps, a superset. */
 export interface JobDeps {
@@ -18,6 +19,8 @@ export interface JobDeps {
   platformServices: EgressRule[];
   /** Which executor pools have an executor polling: a job may not name targets of a quiet one. */
   pools?: PoolLiveness;
+  /** The product's metrics (planner latency); absent in tests that do not look. */
+  metrics?: OrchestratorMetrics;
 }
 
 /** Who asks, as the API authenticated them, and from where: decisions and the audit log record both. */

@@ -5,8 +5,9 @@ import { resolverOnce, resolveTargets, type InventoryResolver } from '../invento
 import { DomainError } from '../errors.js';
 import { findArtifactVersion } from '../artifacts/artifact-store.js';
 import type { JobDeps } from './deps.js';
+import type { OrchestratorMetrics } from '../metrics/orchestrator-metrics.js';
 
-type PlanningDeps = Pick<JobDeps, 'pool' | 'planning' | 'platformServices' | 'pools'>;
+type PlanningDeps = Pick<JobDeps, 'pool' | 'planning' | 'platformServices' | 'pools' | 'metrics'>;
 
 /** One tenant's planning: what the planner and the validator need, and its egress policy always there. */
 export type TenantPlanning = PlanningContext &
@@ -14,6 +15,8 @@ export type TenantPlanning = PlanningContext &
     egress: () => Promise<EgressPolicy>;
     /** The inventory lookup under `resolveTargets`, each selector asked once: the job's targets come from it too. */
     inventoryTargets?: InventoryResolver;
+    /** Times a planner's proposal for the metrics (`opsc_planner_duration_seconds`). */
+    timePlanning?: OrchestratorMetrics['timePlanning'];
   };
 
 const sketchOf = async (deps: PlanningDeps, tenantId: string): Promise<InventorySketch> => {
@@ -62,5 +65,6 @@ export const planningContext = (deps: PlanningDeps, tenantId: string): TenantPla
     },
     ...(deps.planning.llm && { llm: deps.planning.llm }),
     ...(deps.pools && { quietPools: (pools: string[]) => deps.pools!.quiet(tenantId, pools) }),
+    ...(deps.metrics && { timePlanning: deps.metrics.timePlanning }),
   };
 };

@@ -36,7 +36,8 @@ const invalidPlan = (message: string, issues: FieldIssue[], prefix: string): Inv
 export const readyPlan = async (context: TenantPlanning, body: CreateJobBody): Promise<ReadyPlan> => {
   const kept = (plan: Plan): Plan => (context.inventoryTargets ? resolvedWith(plan, context.inventoryTargets) : plan);
   if ('request' in body) {
-    const proposal = await proposePlan(body.request, context);
+    const propose = () => proposePlan(body.request, context);
+    const proposal = await (context.timePlanning ? context.timePlanning(propose) : propose());
     if (proposal.status !== 'ready' || !proposal.plan) {
       const missing = proposal.missing.map((m) => ({ path: m.path, message: m.question }));
       throw invalidPlan(

@@ -1,0 +1,186 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, waitForJob } from '../support/api.js';
+import { startPrometheus, type RunningPrometheus } from '../support/prometheus.js';
+import { control, proposeAndFill, submitDraft } from '../support/rollout.js';
+import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
+
+/** Each sample of a Prometheus text exposition: its name and labels. */
+const samplesOf = (text: string): { name: string; labels: Record<string, string> }[] =>
+  text
+    .split('\n')
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const name = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line)![0];
+      const labels: Record<string, string> = {};
+      const body = line.startsWith(`${name}{`) ? line.slice(name.length + 1, line.lastIndexOf('}')) : '';
+      for (const m of body.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[m[1]!] = m[2]!;
+      return { name, labels };
+    });
+
+/** A metric family's name: a histogram's or summary's series under one name. */
+const familyOf = (name: string): string => name.replace(/_(bucket|sum|count)$/, '');
+
+const MAX_SERIES_PER_FAMILY = 400;
+
+describe('metrics: both services scraped by a real Prometheus during a job on the SSH fleet', () => {
+  let h: SshHarness;
+  let prometheus: RunningPrometheus;
+  let apiUrl: string;
+  let orchestratorMetrics: string;
+  let executorMetrics: string;
+  let operator: { token: string; username: string; tenantId: string };
+  let approver: { token: string; username: string };
+  let jobId: string;
+  const GROUP = 'Metrics Web';
+  const REQUEST = `Update nginx to latest version on all web servers in '${GROUP}' group and restart service`;
+
+  const value = async (expr: string): Promise<number | undefined> => {
+    const samples = await prometheus.query(expr);
+    return samples.length ? samples.reduce((n, s) => n + s.value, 0) : undefined;
+  };
+  /** Waits until Prometheus answers `expr` with a value `ok` accepts (the scrapes are every second). */
+  const until = (expr: string, ok: (v: number) => boolean, timeoutMs = 30_000) =>
+    eventually(
+      async () => {
+        const v = await value(expr);
+        return v !== undefined && ok(v) ? v : undefined;
+      },
+      timeoutMs,
+      expr,
+    );
+
+  beforeAll(async () => {
+    h = await startSshHarness('metrics', {
+      size: 2,
+      host: (i) => ({ files: { '/etc/nginx/nginx.conf': `# ${i}\nworker_processes auto;\n` } }),
+      groups: { [GROUP]: [0, 1] },
+    });
+    const executor = await h.stack.startExecutor();
+    apiUrl = h.orchestrator.apiUrl;
+    orchestratorMetrics = h.orchestrator.metricsUrl;
+    executorMetrics = `${executor.healthUrl}/metrics`;
+    operator = await h.stack.createUser('operator');
+    approver = await h.stack.createUser('approver');
+    prometheus = await startPrometheus(h.stack.namespace, [
+      { job: 'orchestrator', url: orchestratorMetrics },
+      { job: 'executor', url: executorMetrics },
+    ]);
+  }, 240_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await h?.close();
+  });
+
+  it('scrapes both services, the Temporal SDK metrics of both workers among them', async () => {
+    const targets = await eventually(
+      async () => {
+        const t = await prometheus.targets();
+        return t.length === 2 && t.every((x) => x.health === 'up') ? t : undefined;
+      },
+      30_000,
+      'both targets up',
+    );
+    expect(targets.map((t) => t.job).sort()).toEqual(['executor', 'orchestrator']);
+    // The orchestrator's worker polls workflow and activity tasks; the executor's activity tasks.
+    for (const job of ['orchestrator', 'executor']) {
+      await until(`temporal_num_pollers{job="${job}"}`, (v) => v > 0);
+      await until(`temporal_worker_task_slots_available{job="${job}"}`, (v) => v > 0);
+    }
+    await until('temporal_num_pollers{job="orchestrator",poller_type="sticky_workflow_task"}', (v) => v > 0);
+    // The API is not the metrics port: /metrics there is no route.
+    expect((await fetch(`${apiUrl}/metrics`)).status).toBe(404);
+  });
+
+  it('counts a real job: approval wait, finished, steps and targets, API and planner latency', async () => {
+    const proposal = await proposeAndFill(apiUrl, operator.token, REQUEST);
+    const created = await submitDraft(apiUrl, operator.token, proposal.draft);
+    jobId = created.id;
+    expect(created.approvalRequired).toBe(true);
+    await until('opsc_approvals_waiting', (v) => v === 1);
+    await until('opsc_approval_oldest_wait_seconds', (v) => v > 0);
+    await until('opsc_jobs{status="awaiting_approval"}', (v) => v === 1);
+    const approved = await control(apiUrl, approver.token, jobId, 'approve', { planHash: created.planHash });
+    expect(approved.status).toBe(200);
+    const job = await waitForJob(apiUrl, operator.token, jobId, undefined, 180_000);
+    expect(job.status).toBe('completed');
+    const verdicts = job.results.filter((r) => r.status === 'succeeded').length;
+    expect(verdicts).toBeGreaterThanOrEqual(4);
+    // An unknown route, signed in and not: one "unmatched" route label, whatever the path.
+    const unmatched = await fetch(`${apiUrl}/api/no-such-route/${jobId}`, {
+      headers: { authorization: `Bearer ${operator.token}` },
+    });
+    expect(unmatched.status).toBe(404);
+    expect((await fetch(`${apiUrl}/no-such-route/${jobId}`)).status).toBe(404);
+
+    await until('opsc_jobs_finished_total{job="orchestrator",status="completed"}', (v) => v === 1);
+    await until('opsc_jobs{status="completed"}', (v) => v === 1);
+    await until('opsc_approvals_waiting', (v) => v === 0);
+    await until('opsc_approval_oldest_wait_seconds', (v) => v === 0);
+    await until('opsc_targets_finished_total{outcome="completed"}', (v) => v === 2);
+    await until('opsc_steps_finished_total{outcome="succeeded"}', (v) => v === verdicts);
+    await until('opsc_undo_actions_total{outcome="failed"}', (v) => v === 0);
+    await until('opsc_executor_pools_quiet', (v) => v === 0);
+    await until(
+      'opsc_api_request_duration_seconds_count{method="POST",route="/api/jobs",status="201"}',
+      (v) => v === 1,
+    );
+    await until(
+      'opsc_api_request_duration_seconds_count{method="GET",route="/api/jobs/:id",status="200"}',
+      (v) => v >= 1,
+    );
+    await until('opsc_api_request_duration_seconds_count{method="POST",route="/api/jobs/:id/approve"}', (v) => v === 1);
+    await until('opsc_api_request_duration_seconds_count{route="unmatched",status="404"}', (v) => v >= 2);
+    await until('opsc_planner_duration_seconds_count{planner="builtin",outcome=~"ready|needs-input"}', (v) => v === 1);
+    await until('opsc_orchestrator_process_resident_memory_bytes', (v) => v > 0);
+    // The executor: activity latency by activity, its SSH pool and output lines, and the SDK's activity timing.
+    await until('sum(opsc_executor_command_duration_seconds_count{job="executor"})', (v) => v >= verdicts);
+    await until('sum(opsc_executor_commands_total{outcome="ok"})', (v) => v >= verdicts);
+    await until('opsc_executor_ssh_connections', (v) => v >= 1);
+    await until('opsc_executor_winrm_commands_running', (v) => v === 0);
+    await until('opsc_executor_output_lines_written_total', (v) => v >= 1);
+    await until('sum(temporal_activity_schedule_to_start_latency_count{job="executor"})', (v) => v >= verdicts);
+    await until('sum(temporal_activity_execution_latency_count{job="executor"})', (v) => v >= verdicts);
+    await until('sum(temporal_workflow_task_schedule_to_start_latency_count{job="orchestrator"})', (v) => v >= 1);
+    await until('temporal_sticky_cache_size{job="orchestrator"}', (v) => v >= 0);
+    await until('sum(temporal_worker_task_slots_used{job="executor"})', (v) => v >= 0);
+  });
+
+  it('keeps labels bounded: no target, address, job, tenant, user or request text in any label', async () => {
+    const forbidden = [
+      ...h.fleet.hosts.flatMap((host) => [host.name, host.address]),
+      jobId,
+      operator.tenantId,
+      operator.username,
+      approver.username,
+      GROUP,
+      'nginx',
+      'no-such-route',
+    ];
+    for (const url of [orchestratorMetrics, executorMetrics]) {
+      const samples = samplesOf(await (await fetch(url)).text());
+      expect(samples.length).toBeGreaterThan(50);
+      for (const s of samples)
+        for (const [label, v] of Object.entries(s.labels))
+          for (const f of forbidden) expect(v.includes(f), `${s.name}{${label}="${v}"} holds ${f}`).toBe(false);
+      const families = new Map<string, number>();
+      for (const s of samples) families.set(familyOf(s.name), (families.get(familyOf(s.name)) ?? 0) + 1);
+      for (const [family, n] of families) expect(n, `${family} series`).toBeLessThanOrEqual(MAX_SERIES_PER_FAMILY);
+      expect(
+        samples.some((s) => s.name.startsWith('temporal_')),
+        `${url} has the SDK metrics`,
+      ).toBe(true);
+      expect(
+        samples.some((s) => s.name.startsWith('opsc_')),
+        `${url} has the product metrics`,
+      ).toBe(true);
+    }
+    const routes = new Set(
+      samplesOf(await (await fetch(orchestratorMetrics)).text())
+        .filter((s) => s.name === 'opsc_api_request_duration_seconds_count')
+        .map((s) => s.labels.route),
+    );
+    expect(routes).toContain('unmatched');
+    for (const r of routes) expect(r === 'unmatched' || /^\/api(\/[a-z-]+|\/:[a-zA-Z]+)*$/.test(r!), r).toBe(true);
+  });
+});
