@@ -193,6 +193,7 @@ const endToEnd = async () => {
         DATABASE_URL: roles.orchestrator,
         TEMPORAL_ADDRESS: temporal.address,
         API_PORT: '13005',
+        ORCHESTRATOR_METRICS_PORT: '0',
         LOG_LEVEL: 'warn',
       },
       onLine: () => undefined,

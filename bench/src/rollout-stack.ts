@@ -163,6 +163,8 @@ export const startBenchStack = async (
       ...base,
       DATABASE_URL: roles.orchestrator,
       API_PORT: String(apiPort),
+      // A free port of its own: a stack from `npm run up` may hold the default.
+      ORCHESTRATOR_METRICS_PORT: String(await freePort()),
       ...profiled('orchestrator'),
     });
     const apiUrl = `http://127.0.0.1:${apiPort}`;
