@@ -52,7 +52,13 @@ describe('metrics: both services scraped by a real Prometheus during a job on th
   beforeAll(async () => {
     h = await startSshHarness('metrics', {
       size: 2,
-      host: (i) => ({ files: { '/etc/nginx/nginx.conf': `# ${i}\nworker_processes auto;\n` } }),
+      host: (i) => ({
+        files: { '/etc/nginx/nginx.conf': `# ${i}\nworker_processes auto;\n` },
+        packages: {
+          nginx: { installed: '1.22.1-9', available: '1.24.0-1' },
+          stationd: { installed: null, available: '2.0.1' },
+        },
+      }),
       groups: { [GROUP]: [0, 1] },
     });
     const executor = await h.stack.startExecutor();
@@ -146,6 +152,32 @@ describe('metrics: both services scraped by a real Prometheus during a job on th
     await until('sum(temporal_worker_task_slots_used{job="executor"})', (v) => v >= 0);
   });
 
+  it('counts a failed job whose changes were undone: undo actions, rolled-back targets, failed verdicts', async () => {
+    const created = await submitDraft(apiUrl, operator.token, {
+      name: 'install stationd, then a package that fails to install',
+      policies: { rollback: 'target', continueOnFailure: true, maxFailPercentage: 100 },
+      steps: [
+        { id: 'stationd', tool: 'package-install', params: { package: 'stationd' }, targets: { group: GROUP } },
+        { id: 'agent', tool: 'package-install', params: { package: 'broken-agent' }, targets: { group: GROUP } },
+      ],
+    });
+    await waitForJob(apiUrl, operator.token, created.id, (j) => j.status === 'awaiting_approval', 30_000);
+    const approved = await control(apiUrl, approver.token, created.id, 'approve', { planHash: created.planHash });
+    expect(approved.status).toBe(200);
+    expect((await waitForJob(apiUrl, operator.token, created.id, undefined, 120_000)).status).toBe('failed');
+    await until('opsc_jobs_finished_total{status="failed"}', (v) => v === 1);
+    await until('opsc_jobs_finished_total{status="completed"}', (v) => v === 1);
+    await until('opsc_undo_actions_total{outcome="ok"}', (v) => v === 2);
+    await until('opsc_undo_actions_total{outcome="failed"}', (v) => v === 0);
+    await until('opsc_targets_finished_total{outcome="rolled_back"}', (v) => v === 2);
+    await until('opsc_steps_finished_total{outcome="failed"}', (v) => v === 2);
+    await until('opsc_jobs{status="failed"}', (v) => v === 1);
+    await until(
+      'sum(opsc_executor_commands_total{activity="runSshOperation",outcome=~"nonzero_exit|error"})',
+      (v) => v >= 2,
+    );
+  });
+
   it('keeps labels bounded: no target, address, job, tenant, user or request text in any label', async () => {
     const forbidden = [
       ...h.fleet.hosts.flatMap((host) => [host.name, host.address]),
@@ -181,6 +213,9 @@ describe('metrics: both services scraped by a real Prometheus during a job on th
         .map((s) => s.labels.route),
     );
     expect(routes).toContain('unmatched');
+    // Figures for docs/metrics.md: what each scrape holds and takes.
+    for (const m of ['scrape_samples_scraped', 'scrape_duration_seconds'])
+      for (const sample of await prometheus.query(m)) console.info(`${m}{job="${sample.metric.job}"} ${sample.value}`);
     for (const r of routes) expect(r === 'unmatched' || /^\/api(\/[a-z-]+|\/:[a-zA-Z]+)*$/.test(r!), r).toBe(true);
   });
 });
