@@ -66,7 +66,7 @@ const stopDemo = async () => {
 beforeAll(async () => {
   stack = await createTestStack('demo');
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'opsc-demo-'));
-  ports = { api: await freePort(), web: await freePort(), health: await freePort() };
+  ports = { api: await freePort(), web: await freePort(), health: await freePort(), metrics: await freePort() };
   const started = Date.now();
   demo = await startDemo(stack, dataDir, ports, 'demo-1');
   console.info(`npm run demo, first run: ready in ${Date.now() - started} ms`);
@@ -183,6 +183,19 @@ describe('the three seed requests, planned, submitted by demo-admin and approved
       .poll(() => byGroup(WINDOWS_HOSTS, 'Data Processing').map((h) => winState(h.name).services.dataprocessor))
       .toEqual(['Stopped', 'Stopped']);
   }, 300_000);
+});
+
+describe('the metrics of the stack `npm run up` started', () => {
+  it("serves the orchestrator's and the executor's /metrics, each with the Temporal SDK's", async () => {
+    expect(demo!.lines.join('\n')).toContain(`Metrics        http://127.0.0.1:${ports.metrics}/metrics (orchestrator)`);
+    for (const url of [`http://127.0.0.1:${ports.metrics}/metrics`, `http://127.0.0.1:${ports.health}/metrics`]) {
+      const text = await (await fetch(url)).text();
+      expect(text, url).toMatch(
+        /^opsc_jobs_finished_total\{status="completed"\} [1-9]|^opsc_executor_commands_total\{/m,
+      );
+      expect(text, url).toMatch(/^temporal_num_pollers\{/m);
+    }
+  });
 });
 
 describe('npm run demo, second run, and a seed request typed into the chat', () => {

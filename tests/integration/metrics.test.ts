@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, waitForJob } from '../support/api.js';
+import { listenersOf } from '../support/listeners.js';
 import { startPrometheus, type RunningPrometheus } from '../support/prometheus.js';
 import { control, proposeAndFill, submitDraft } from '../support/rollout.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
@@ -28,6 +29,7 @@ describe('metrics: both services scraped by a real Prometheus during a job on th
   let apiUrl: string;
   let orchestratorMetrics: string;
   let executorMetrics: string;
+  let executorPid: number;
   let operator: { token: string; username: string; tenantId: string };
   let approver: { token: string; username: string };
   let jobId: string;
@@ -65,6 +67,7 @@ describe('metrics: both services scraped by a real Prometheus during a job on th
     apiUrl = h.orchestrator.apiUrl;
     orchestratorMetrics = h.orchestrator.metricsUrl;
     executorMetrics = `${executor.healthUrl}/metrics`;
+    executorPid = executor.service.pid;
     operator = await h.stack.createUser('operator');
     approver = await h.stack.createUser('approver');
     prometheus = await startPrometheus(h.stack.namespace, [
@@ -94,6 +97,16 @@ describe('metrics: both services scraped by a real Prometheus during a job on th
       await until(`temporal_worker_task_slots_available{job="${job}"}`, (v) => v > 0);
     }
     await until('temporal_num_pollers{job="orchestrator",poller_type="sticky_workflow_task"}', (v) => v > 0);
+    // The SDK's exporter is internal: each service listens on loopback only, the orchestrator on its
+    // API, its metrics and the exporter, the executor on its health port and the exporter.
+    const orchestratorPorts = listenersOf(h.orchestrator.service.pid);
+    const executorPorts = listenersOf(executorPid);
+    expect([...orchestratorPorts, ...executorPorts].filter((l) => l.address !== '127.0.0.1')).toEqual([]);
+    expect(orchestratorPorts.map((l) => l.port)).toEqual(
+      expect.arrayContaining([new URL(apiUrl).port, new URL(orchestratorMetrics).port].map(Number)),
+    );
+    expect(orchestratorPorts).toHaveLength(3);
+    expect(executorPorts).toHaveLength(2);
     // The API is not the metrics port: /metrics there is no route.
     expect((await fetch(`${apiUrl}/metrics`)).status).toBe(404);
   });

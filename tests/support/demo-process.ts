@@ -22,6 +22,8 @@ export interface DemoPorts {
   api: number;
   web: number;
   health: number;
+  /** The orchestrator's metrics listener; off (0) when absent, so no test holds the default 9464. */
+  metrics?: number;
 }
 
 /** The environment `npm run up` gets in a test: the suite's Temporal, the stack's database and keys, own ports. */
@@ -37,6 +39,7 @@ export const upEnv = (stack: TestStack, dataDir: string, ports: DemoPorts): Reco
   API_PORT: String(ports.api),
   WEB_PORT: String(ports.web),
   EXECUTOR_HEALTH_PORT: String(ports.health),
+  ORCHESTRATOR_METRICS_PORT: String(ports.metrics ?? 0),
 });
 
 export const startDemo = async (
