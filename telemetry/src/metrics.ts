@@ -12,7 +12,6 @@ export const sdkMetricsOptions = (port: number): MetricsExporterConfig => ({
   prometheus: {
     bindAddress: `127.0.0.1:${port}`,
     useSecondsForDurations: true,
-    countersTotalSuffix: true,
   },
 });
 
