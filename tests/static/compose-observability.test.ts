@@ -71,6 +71,7 @@ describe('docker-compose.yml: the observability profile', () => {
     const orchestrator = jobs.find((j) => j.job_name === 'orchestrator')?.static_configs?.[0]?.targets ?? [];
     // ORCHESTRATOR_METRICS_PORT's default: a listener of its own, not the API's port.
     expect(orchestrator).toEqual(['orchestrator:9464']);
+    expect(service('orchestrator').expose).toEqual(['9464']);
     const executor = jobs.find((j) => j.job_name === 'executor')?.dns_sd_configs ?? [];
     const port = ExecutorEnv.parse({
       ...envOf('executor-worker'),
