@@ -94,7 +94,10 @@ describe('docker-compose.yml: the observability profile', () => {
       GF_AUTH_ANONYMOUS_ENABLED: 'false',
       GF_USERS_ALLOW_SIGN_UP: 'false',
       GF_PLUGINS_PREINSTALL_DISABLED: 'true',
+      // Its root filesystem is read-only: nothing but the console and its data volume to write.
+      GF_LOG_MODE: 'console',
     });
+    expect(service('grafana').volumes).toContain('grafana-data:/var/lib/grafana');
     // Only the Grafana service holds that secret.
     for (const [name, svc] of Object.entries(compose.services))
       if (name !== 'grafana') expect(svc.secrets ?? [], name).not.toContain(secret);
