@@ -1,0 +1,43 @@
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { withLogContext, type LogContext } from './log.js';
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/**
+ * What an activity's first argument says about the line's subject, where it has it: the job
+ * (`jobId`), the step (`stepId`) and the target (`target.name`, or the target ids of a batch).
+ */
+export const inputContext = (input: unknown): LogContext => {
+  if (input === null || typeof input !== 'object') return {};
+  const i = input as Record<string, unknown>;
+  const target = i.target as Record<string, unknown> | undefined;
+  return {
+    ...(text(i.jobId) && { jobId: text(i.jobId) }),
+    ...(text(i.stepId) && { step: text(i.stepId) }),
+    ...(target && typeof target === 'object' && text(target.name) && { target: text(target.name) }),
+  };
+};
+
+/**
+ * Every log line written while an activity runs carries its workflow, run, activity id and attempt,
+ * and the job, step and target of its input.
+ */
+export const logContextInterceptor: ActivityInterceptorsFactory = (ctx) => ({
+  inbound: {
+    execute: (input, next) => {
+      const info = ctx.info;
+      return withLogContext(
+        {
+          ...(info.workflowExecution && {
+            workflowId: info.workflowExecution.workflowId,
+            runId: info.workflowExecution.runId,
+          }),
+          activityId: info.activityId,
+          attempt: info.attempt,
+          ...inputContext(input.args[0]),
+        },
+        () => next(input),
+      );
+    },
+  },
+});
