@@ -134,8 +134,8 @@ export const ExecutorEnv = z.object({
   /** The least severe line this service writes (JSON, one object per line: docs/logging.md). */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /**
-   * The least severe line of the Temporal SDK and its core written (through the same JSON logger);
-   * `info` adds worker state changes, `debug` every activity start and end.
+   * The least severe line of the Temporal SDK and its core written, through the same JSON logger (so
+   * LOG_LEVEL filters them too): `info` adds worker state changes, `debug` every activity's start and end.
    */
   TEMPORAL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('warn'),
 });

@@ -1,5 +1,5 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createLogger, logContextInterceptor, registerSecrets, type Level } from '@opsc/telemetry';
+import { createLogContextInterceptor, createLogger, registerSecrets, type Level } from '@opsc/telemetry';
 import { installTemporalRuntime } from '@opsc/telemetry/runtime';
 import pg from 'pg';
 import { DEFAULT_POOL, TaskQueue, executorQueue } from '@opsc/contracts';
@@ -61,7 +61,7 @@ const main = async (): Promise<void> => {
   }
   installTemporalRuntime({
     logger,
-    level: env.LOG_LEVEL === 'debug' ? 'debug' : env.TEMPORAL_LOG_LEVEL,
+    level: env.TEMPORAL_LOG_LEVEL,
   });
   // A database that does not answer a connection is treated as away (see outage/), not waited on forever.
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 20, connectionTimeoutMillis: 10_000 });
@@ -188,7 +188,7 @@ const main = async (): Promise<void> => {
         // its target (its process group killed), so a retry would run it again. This executor hands them
         // back at EXECUTOR_SHUTDOWN_GRACE_SECONDS instead (below), before the SDK's grace ends.
         shutdownGraceTime: `${env.EXECUTOR_SHUTDOWN_GRACE_SECONDS + env.EXECUTOR_RESULT_OUTBOX_FLUSH_SECONDS + 60}s`,
-        interceptors: { activity: [logContextInterceptor, metrics.interceptor] },
+        interceptors: { activity: [createLogContextInterceptor(logger), metrics.interceptor] },
       }),
     ),
   );

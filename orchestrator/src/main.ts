@@ -26,8 +26,8 @@ const main = async (): Promise<void> => {
   const triggerKey = loadTriggerKey(env);
   // What this process knows that no log line may hold (the logger's redaction, docs/logging.md).
   registerSecrets([...secretsOf({ urls: [env.DATABASE_URL] }), env.OPENAI_API_KEY, triggerKey?.toString('utf8')]);
-  // The SDK's own chatter (bundle sizes, state changes) only when debugging or asked for.
-  installTemporalRuntime({ logger: log, level: env.LOG_LEVEL === 'debug' ? 'debug' : env.TEMPORAL_LOG_LEVEL });
+  // The SDK's own chatter (bundle sizes, state changes) only when asked for.
+  installTemporalRuntime({ logger: log, level: env.TEMPORAL_LOG_LEVEL });
   // A broken tool file stops start-up, naming the file, the line and the field.
   const catalog = await loadCatalog([BUILTIN_TOOLS_DIR, ...env.OPSC_TOOLS_DIRS]).catch((err: unknown) => {
     throw err instanceof ToolCatalogError ? new ConfigError(`tool catalog: ${err.message}`) : err;

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type pg from 'pg';
 import { TaskQueue } from '@opsc/contracts';
-import { logContextInterceptor } from '@opsc/telemetry';
+import { createLogContextInterceptor } from '@opsc/telemetry';
 import { createBookkeepingActivities } from './bookkeeping/index.js';
 import type { JobDeps } from './jobs/deps.js';
 import { createScheduleActivities } from './schedules/schedule-activities.js';
@@ -30,5 +30,5 @@ export const createOrchestratorWorker = (options: {
       ...createScheduleActivities(options.jobs),
     },
     // Lines an activity writes carry its workflow, run, activity, attempt and job.
-    interceptors: { activity: [logContextInterceptor] },
+    interceptors: { activity: [createLogContextInterceptor(options.jobs.log)] },
   });

@@ -14,4 +14,4 @@ export {
   type LoggerOptions,
 } from './log.js';
 export { REDACTED, clearSecrets, redactFields, redactText, redactValue, registerSecrets, secretsOf } from './redact.js';
-export { inputContext, logContextInterceptor } from './log-context-interceptor.js';
+export { createLogContextInterceptor, inputContext, logContextInterceptor } from './log-context-interceptor.js';

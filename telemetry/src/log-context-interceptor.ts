@@ -1,5 +1,5 @@
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { withLogContext, type LogContext } from './log.js';
+import { withLogContext, type LogContext, type Logger } from './log.js';
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -20,14 +20,16 @@ export const inputContext = (input: unknown): LogContext => {
 
 /**
  * Every log line written while an activity runs carries its workflow, run, activity id and attempt,
- * and the job, step and target of its input.
+ * and the job, step and target of its input. With a logger, each activity also ends with a debug
+ * line of its own (type, outcome, duration) in that context.
  */
-export const logContextInterceptor: ActivityInterceptorsFactory = (ctx) => ({
-  inbound: {
-    execute: (input, next) => {
-      const info = ctx.info;
-      return withLogContext(
-        {
+export const createLogContextInterceptor =
+  (log?: Logger): ActivityInterceptorsFactory =>
+  (ctx) => ({
+    inbound: {
+      execute: (input, next) => {
+        const info = ctx.info;
+        const fields: LogContext = {
           ...(info.workflowExecution && {
             workflowId: info.workflowExecution.workflowId,
             runId: info.workflowExecution.runId,
@@ -35,9 +37,27 @@ export const logContextInterceptor: ActivityInterceptorsFactory = (ctx) => ({
           activityId: info.activityId,
           attempt: info.attempt,
           ...inputContext(input.args[0]),
-        },
-        () => next(input),
-      );
+        };
+        return withLogContext(fields, async () => {
+          const started = performance.now();
+          const ms = () => Math.round(performance.now() - started);
+          try {
+            const result = await next(input);
+            log?.debug('activity ended', { activityType: info.activityType, outcome: 'completed', ms: ms() });
+            return result;
+          } catch (err) {
+            log?.debug('activity ended', {
+              activityType: info.activityType,
+              outcome: 'failed',
+              ms: ms(),
+              error: err,
+            });
+            throw err;
+          }
+        });
+      },
     },
-  },
-});
+  });
+
+/** The log context alone, without lines of its own. */
+export const logContextInterceptor: ActivityInterceptorsFactory = createLogContextInterceptor();

@@ -23,7 +23,8 @@ const capturePattern = (req: Request): (() => string | undefined) => {
     get: () => route,
     set: (value: { path?: unknown } | undefined) => {
       route = value;
-      if (value && typeof value.path === 'string') pattern = `${req.baseUrl}${value.path}`;
+      if (value && typeof value.path === 'string')
+        pattern = value.path === '/' && req.baseUrl ? req.baseUrl : `${req.baseUrl}${value.path}`;
     },
   });
   return () => pattern;
