@@ -51,7 +51,7 @@ describe('registered secrets', () => {
 });
 
 describe('secret field names', () => {
-  it('blank their values at any depth, keeping counts and flags', () => {
+  it('blank their values at any depth, keeping counts, flags and references (ids, names)', () => {
     const out = redactFields({
       password: 'hunter22',
       nested: { clientSecret: 'abc', Authorization: 'Basic x', apiKey: 'k', private_key: 'pk', cookie: 'c=1' },
@@ -59,6 +59,8 @@ describe('secret field names', () => {
       maxTokens: 1024,
       hasPassword: true,
       username: 'alice',
+      tokenId: 'tk-1',
+      credentialName: 'web-admin',
     });
     expect(out).toEqual({
       password: REDACTED,
@@ -73,6 +75,8 @@ describe('secret field names', () => {
       maxTokens: 1024,
       hasPassword: true,
       username: 'alice',
+      tokenId: 'tk-1',
+      credentialName: 'web-admin',
     });
   });
 });

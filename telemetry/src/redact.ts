@@ -13,7 +13,13 @@ const MAX_STRING = 8_192;
 const SECRET_NAME =
   /pass(word|wd|phrase)?$|secret|token|authorization|cookie|apikey|privatekey|credential|^pem$|vaultkey|triggerkey|sessionid|signature/;
 
-const secretName = (key: string): boolean => SECRET_NAME.test(key.toLowerCase().replace(/[-_]/g, ''));
+/** Names of what refers to a secret without being one (`tokenId`, `credentialName`, `secretCount`). */
+const REFERENCE_NAME = /(id|ids|name|names|count|kind|type|expiresat|length)$/;
+
+const secretName = (key: string): boolean => {
+  const k = key.toLowerCase().replace(/[-_]/g, '');
+  return SECRET_NAME.test(k) && !REFERENCE_NAME.test(k);
+};
 
 /** Text shapes that carry a secret wherever they appear. */
 const PATTERNS: [RegExp, string | ((...m: string[]) => string)][] = [
