@@ -280,8 +280,16 @@ const main = async (): Promise<void> => {
 };
 
 main().catch((err: unknown) => {
-  process.stderr.write(
-    `${err instanceof ConfigError || err instanceof TemporalConfigError ? err.message : ((err as Error).stack ?? String(err))}\n`,
-  );
+  // A configuration the operator must fix is said in plain words; anything else is a log line
+  // (redacted, its stack included) like the rest.
+  if (err instanceof ConfigError || err instanceof TemporalConfigError) process.stderr.write(`${err.message}\n`);
+  else
+    createLogger('executor-worker', 'error', { write: (line) => process.stderr.write(line) }).error(
+      'stopped by an error',
+      {
+        error: err,
+        stack: (err as Error).stack,
+      },
+    );
   process.exit(1);
 });
