@@ -41,4 +41,9 @@ http
     req.headers['x-forwarded-for'] = clientAddress(req);
     void handle(req, res);
   })
-  .listen(port, values.hostname, () => process.stdout.write(`web app ready on http://${values.hostname}:${port}\n`));
+  .listen(port, values.hostname, () =>
+    // One JSON object per line, with the keys every service's lines have (docs/logging.md).
+    process.stdout.write(
+      `${JSON.stringify({ at: new Date().toISOString(), level: 'info', service: 'web', msg: 'web app ready', url: `http://${values.hostname}:${port}` })}\n`,
+    ),
+  );

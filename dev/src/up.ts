@@ -33,7 +33,10 @@ const webOrigins = (host: string, webPort: number): string[] => {
 };
 
 const say = (msg: string) => process.stdout.write(`[up] ${msg}\n`);
-const prefix = (name: string) => (line: string) => process.stdout.write(`[${name}] ${line}\n`);
+// A service's JSON line (docs/logging.md) passes through as it is: it names its service itself.
+// Other lines (a crash's stack, a child's plain text) get the name in front.
+const prefix = (name: string) => (line: string) =>
+  process.stdout.write(line.startsWith('{"at":') ? `${line}\n` : `[${name}] ${line}\n`);
 
 const main = async () => {
   const started = Date.now();

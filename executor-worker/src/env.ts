@@ -131,8 +131,13 @@ export const ExecutorEnv = z.object({
   OPSC_VAULT_KEY: z.string().min(1).optional(),
   /** The same, in a file readable by its owner only (mode 0600); the executor refuses a file others may read. */
   OPSC_VAULT_KEY_FILE: z.string().min(1).optional(),
-  /** `debug` also shows the Temporal SDK's own logs. */
+  /** The least severe line this service writes (JSON, one object per line: docs/logging.md). */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /**
+   * The least severe line of the Temporal SDK and its core written, through the same JSON logger (so
+   * LOG_LEVEL filters them too): `info` adds worker state changes, `debug` every activity's start and end.
+   */
+  TEMPORAL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('warn'),
 });
 export type ExecutorEnv = z.infer<typeof ExecutorEnv>;
 

@@ -1,4 +1,6 @@
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createLogContextInterceptor, createLogger, registerSecrets, type Level } from '@opsc/telemetry';
+import { installTemporalRuntime } from '@opsc/telemetry/runtime';
 import pg from 'pg';
 import { DEFAULT_POOL, TaskQueue, executorQueue } from '@opsc/contracts';
 import { mkdirSync } from 'node:fs';
@@ -38,18 +40,19 @@ import { createExecutorMetrics } from './metrics.js';
 import { freeLoopbackPort, sdkMetricsOptions } from '@opsc/telemetry/metrics';
 import { startProgramReports } from './program-report.js';
 
-const log = (msg: string, fields: Record<string, unknown> = {}, level = 'info') =>
-  process.stdout.write(
-    `${JSON.stringify({ at: new Date().toISOString(), level, service: 'executor-worker', msg, ...fields })}\n`,
-  );
-
 const main = async (): Promise<void> => {
   const env = parseExecutorEnv();
+  const logger = createLogger('executor-worker', env.LOG_LEVEL);
+  const log = (msg: string, fields: Record<string, unknown> = {}, level: string = 'info') =>
+    logger[(['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info') as Level](msg, fields);
   const { keyring, pems } = loadVaultKeys(env);
   // Parsed once; nothing the executor starts may inherit them, even by accident.
   delete process.env.OPSC_VAULT_KEY;
   delete process.env.DATABASE_URL;
-  const redact = createRedactor(executorSecrets({ vaultPems: pems, databaseUrl: env.DATABASE_URL }));
+  const secrets = executorSecrets({ vaultPems: pems, databaseUrl: env.DATABASE_URL });
+  // The same secrets are blanked in every log line (the logger's redaction, docs/logging.md).
+  registerSecrets(secrets);
+  const redact = createRedactor(secrets);
   try {
     mkdirSync(env.EXECUTOR_ARTIFACT_DIR, { recursive: true, mode: 0o750 });
   } catch (err) {
@@ -59,9 +62,10 @@ const main = async (): Promise<void> => {
   }
   // The SDK's metrics go to an internal loopback port; /metrics on the health port serves them with ours.
   const sdkMetricsPort = await freeLoopbackPort();
-  Runtime.install({
-    logger: new DefaultLogger(env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN'),
-    telemetryOptions: { metrics: sdkMetricsOptions(sdkMetricsPort) },
+  installTemporalRuntime({
+    logger,
+    level: env.TEMPORAL_LOG_LEVEL,
+    metrics: sdkMetricsOptions(sdkMetricsPort),
   });
   // A database that does not answer a connection is treated as away (see outage/), not waited on forever.
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 20, connectionTimeoutMillis: 10_000 });
@@ -188,7 +192,7 @@ const main = async (): Promise<void> => {
         // its target (its process group killed), so a retry would run it again. This executor hands them
         // back at EXECUTOR_SHUTDOWN_GRACE_SECONDS instead (below), before the SDK's grace ends.
         shutdownGraceTime: `${env.EXECUTOR_SHUTDOWN_GRACE_SECONDS + env.EXECUTOR_RESULT_OUTBOX_FLUSH_SECONDS + 60}s`,
-        interceptors: { activity: [metrics.interceptor] },
+        interceptors: { activity: [createLogContextInterceptor(logger), metrics.interceptor] },
       }),
     ),
   );
@@ -281,8 +285,16 @@ const main = async (): Promise<void> => {
 };
 
 main().catch((err: unknown) => {
-  process.stderr.write(
-    `${err instanceof ConfigError || err instanceof TemporalConfigError ? err.message : ((err as Error).stack ?? String(err))}\n`,
-  );
+  // A configuration the operator must fix is said in plain words; anything else is a log line
+  // (redacted, its stack included) like the rest.
+  if (err instanceof ConfigError || err instanceof TemporalConfigError) process.stderr.write(`${err.message}\n`);
+  else
+    createLogger('executor-worker', 'error', { write: (line) => process.stderr.write(line) }).error(
+      'stopped by an error',
+      {
+        error: err,
+        stack: (err as Error).stack,
+      },
+    );
   process.exit(1);
 });

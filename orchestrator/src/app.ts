@@ -22,6 +22,7 @@ import { jsonOnly } from './api/json-only.js';
 import { safeInput } from './api/safe-input.js';
 import { sameOriginMutations } from './api/same-origin.js';
 import { untilReady } from './api/readiness.js';
+import { requestLog } from './api/request-log.js';
 import { apiMetrics } from './metrics/api-metrics.js';
 
 export type { ApiDeps } from './api/deps.js';
@@ -32,6 +33,8 @@ export const createApp = (deps: ApiDeps): Express => {
   app.disable('x-powered-by');
   // Behind the web app's server the audit log and the sign-in limits see the browser, not the proxy.
   app.set('trust proxy', deps.trustProxy);
+  // First: every request has its id in the log context, and one access line, whatever answers it.
+  app.use(requestLog(deps.log));
   if (deps.metrics) app.use(apiMetrics(deps.metrics.apiDuration));
   // The edge, in this order: where a cookie request comes from, then what its body is, then what
   // its text is. Every route below sees a same-origin (or token) request with clean JSON.

@@ -62,8 +62,13 @@ export const OrchestratorEnv = z.object({
   JOB_RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   /** A job whose workflow Temporal does not know is closed by reconciliation once it is this old. */
   JOB_RECONCILE_MISSING_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
-  /** `debug` also shows the Temporal SDK's own logs. */
+  /** The least severe line this service writes (JSON, one object per line: docs/logging.md). */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /**
+   * The least severe line of the Temporal SDK and its core written, through the same JSON logger (so
+   * LOG_LEVEL filters them too): `info` adds worker state changes, `debug` every activity's start and end.
+   */
+  TEMPORAL_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('warn'),
   /** Folders of extra tool files (*.yaml), separated by `:`, loaded after the shipped tools. */
   OPSC_TOOLS_DIRS: z
     .string()

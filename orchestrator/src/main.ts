@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import pg from 'pg';
 import { pendingMigrations } from '@opsc/database/migrate';
 import { ensureNamespace } from '@opsc/temporal/namespace';
@@ -10,7 +10,8 @@ import { loadTriggerKey } from './triggers/trigger-key.js';
 import { platformServiceRules } from './platform-services.js';
 import { EventStreams } from './api/event-streams.js';
 import { ConfigError, parseOrchestratorEnv } from './env.js';
-import { createLogger } from '@opsc/telemetry';
+import { createLogger, registerSecrets, secretsOf } from '@opsc/telemetry';
+import { installTemporalRuntime } from '@opsc/telemetry/runtime';
 import { createMetricsServer, freeLoopbackPort, sdkMetricsOptions } from '@opsc/telemetry/metrics';
 import { createOrchestratorMetrics } from './metrics/orchestrator-metrics.js';
 import { TemporalConfigError, temporalConnectionOptions } from '@opsc/temporal/connection';
@@ -24,12 +25,16 @@ import { reconcileSchedules } from './schedules/reconcile-schedules.js';
 const main = async (): Promise<void> => {
   const env = parseOrchestratorEnv();
   const log = createLogger('orchestrator', env.LOG_LEVEL);
-  // The SDK's own chatter (bundle sizes, state changes) only when debugging.
-  // The SDK's metrics go to an internal loopback port; the metrics listener serves them with ours.
+  const triggerKey = loadTriggerKey(env);
+  // What this process knows that no log line may hold (the logger's redaction, docs/logging.md).
+  registerSecrets([...secretsOf({ urls: [env.DATABASE_URL] }), env.OPENAI_API_KEY, triggerKey?.toString('utf8')]);
+  // The SDK's own chatter (bundle sizes, state changes) only when asked for; its metrics go to an
+  // internal loopback port, which the metrics listener serves with ours.
   const sdkMetricsPort = env.ORCHESTRATOR_METRICS_PORT > 0 ? await freeLoopbackPort() : undefined;
-  Runtime.install({
-    logger: new DefaultLogger(env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN'),
-    ...(sdkMetricsPort && { telemetryOptions: { metrics: sdkMetricsOptions(sdkMetricsPort) } }),
+  installTemporalRuntime({
+    logger: log,
+    level: env.TEMPORAL_LOG_LEVEL,
+    ...(sdkMetricsPort && { metrics: sdkMetricsOptions(sdkMetricsPort) }),
   });
   // A broken tool file stops start-up, naming the file, the line and the field.
   const catalog = await loadCatalog([BUILTIN_TOOLS_DIR, ...env.OPSC_TOOLS_DIRS]).catch((err: unknown) => {
@@ -127,7 +132,7 @@ const main = async (): Promise<void> => {
     ),
     readiness,
     triggers: {
-      key: loadTriggerKey(env),
+      key: triggerKey,
       bodyLimitBytes: env.TRIGGER_BODY_LIMIT_BYTES,
       deliveriesPerMinute: env.TRIGGER_DELIVERIES_PER_MINUTE,
       sourceMaxFailures: env.TRIGGER_SOURCE_MAX_FAILURES,
@@ -201,8 +206,16 @@ const main = async (): Promise<void> => {
 };
 
 main().catch((err: unknown) => {
-  process.stderr.write(
-    `${err instanceof ConfigError || err instanceof TemporalConfigError ? err.message : ((err as Error).stack ?? String(err))}\n`,
-  );
+  // A configuration the operator must fix is said in plain words; anything else is a log line
+  // (redacted, its stack included) like the rest.
+  if (err instanceof ConfigError || err instanceof TemporalConfigError) process.stderr.write(`${err.message}\n`);
+  else
+    createLogger('orchestrator', 'error', { write: (line) => process.stderr.write(line) }).error(
+      'stopped by an error',
+      {
+        error: err,
+        stack: (err as Error).stack,
+      },
+    );
   process.exit(1);
 });

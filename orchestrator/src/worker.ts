@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type pg from 'pg';
 import { TaskQueue } from '@opsc/contracts';
+import { createLogContextInterceptor } from '@opsc/telemetry';
 import { createBookkeepingActivities } from './bookkeeping/index.js';
 import type { JobDeps } from './jobs/deps.js';
 import { createScheduleActivities } from './schedules/schedule-activities.js';
@@ -31,4 +32,6 @@ export const createOrchestratorWorker = (options: {
       ...createBookkeepingActivities({ pool: options.pool, client: options.client, metrics: options.metrics }),
       ...createScheduleActivities(options.jobs),
     },
+    // Lines an activity writes carry its workflow, run, activity, attempt and job.
+    interceptors: { activity: [createLogContextInterceptor(options.jobs.log)] },
   });

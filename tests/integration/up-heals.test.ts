@@ -1,7 +1,8 @@
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   EXECUTOR_MAIN,
   REPO_ROOT,
@@ -50,6 +51,8 @@ describe('`npm run up` restarts a crashed service', () => {
       env: upEnv(stack, dataDir, { api: apiPort, web: webPort, health: healthPort }),
       onLine: (line) => {
         lines.push(line);
+        // Its output (the services' lines among it) goes to the run's logs, which the secret scan reads.
+        appendFileSync(path.join(inject('logDir'), `${stack.namespace}-up.log`), `${line}\n`);
         const started = /^\[up\] \w+ (?:re)?started \(pid (\d+)\)$/.exec(line);
         if (started) pids.add(Number(started[1]));
       },

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,6 +61,8 @@ describe('`OPSC_LLM=local npm run up`', () => {
       },
       onLine: (line) => {
         lines.push(line);
+        // Its output (the services' lines among it) goes to the run's logs, which the secret scan reads.
+        appendFileSync(path.join(inject('logDir'), `${stack.namespace}-up.log`), `${line}\n`);
         const started = /^\[up\] \w+ (?:re)?started \(pid (\d+)\)/.exec(line);
         if (started) pids.add(Number(started[1]));
       },

@@ -25,6 +25,7 @@ export interface Service {
   read_only?: boolean;
   cap_drop?: string[];
   security_opt?: string[];
+  profiles?: string[];
 }
 
 export const compose = parse(readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -42,6 +43,20 @@ export const service = (name: string): Service => {
 /** A service's environment, every value as the string the container sees. */
 export const envOf = (name: string): Record<string, string> =>
   Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([k, v]) => [k, String(v)]));
+
+/** The services `docker compose up` starts: those of no profile. */
+export const defaultServices = (): string[] =>
+  Object.entries(compose.services)
+    .filter(([, svc]) => (svc.profiles ?? []).length === 0)
+    .map(([name]) => name)
+    .sort();
+
+/** The services of a profile (`docker compose --profile <name> up` adds them). */
+export const profileServices = (profile: string): string[] =>
+  Object.entries(compose.services)
+    .filter(([, svc]) => (svc.profiles ?? []).includes(profile))
+    .map(([name]) => name)
+    .sort();
 
 /** The services others wait for to have exited 0: run once at start, then gone. */
 export const oneShotJobs = (): string[] =>

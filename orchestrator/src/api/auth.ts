@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ErrorType } from '@opsc/contracts';
+import { addLogContext } from '@opsc/telemetry';
 import { atLeast, type Principal, type Role } from '../identity/roles.js';
 import { principalForSession, principalForToken } from '../identity/users.js';
 import type { ApiDeps } from './deps.js';
@@ -49,6 +50,7 @@ export const authenticate =
         'sign in, or send a valid API token as "Authorization: Bearer <token>"',
       );
     res.locals.principal = principal;
+    addLogContext({ tenantId: principal.tenantId });
     next();
   };
 
