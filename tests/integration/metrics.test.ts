@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, waitForJob } from '../support/api.js';
 import { listenersOf } from '../support/listeners.js';
+import { EMITTED_AFTER_A_FAILURE, exposedFamilies, observabilityMetricNames } from '../support/observability-names.js';
 import { startPrometheus, type RunningPrometheus } from '../support/prometheus.js';
 import { control, proposeAndFill, submitDraft } from '../support/rollout.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
@@ -189,6 +190,15 @@ describe('metrics: both services scraped by a real Prometheus during a job on th
       'sum(opsc_executor_commands_total{activity="runSshOperation",outcome=~"nonzero_exit|error"})',
       (v) => v >= 2,
     );
+  });
+
+  it('emits every metric the alert rules and the dashboard name (those seen only after a failure aside)', async () => {
+    const exposed = new Set<string>();
+    for (const url of [orchestratorMetrics, executorMetrics])
+      for (const family of exposedFamilies(await (await fetch(url)).text())) exposed.add(family);
+    const named = observabilityMetricNames();
+    expect(named.length).toBeGreaterThan(20);
+    expect(named.filter((n) => !exposed.has(n) && !EMITTED_AFTER_A_FAILURE.has(n))).toEqual([]);
   });
 
   it('keeps labels bounded: no target, address, job, tenant, user or request text in any label', async () => {
