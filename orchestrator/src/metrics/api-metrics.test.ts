@@ -14,6 +14,20 @@ describe('API latency labels', () => {
       registers: [registry],
     });
     const app = express();
+    // Another middleware noting the route the same way (the access log) still sees it.
+    const noted: string[] = [];
+    app.use((req, _res, next) => {
+      let route: unknown;
+      Object.defineProperty(req, 'route', {
+        configurable: true,
+        get: () => route,
+        set: (value: { path: string }) => {
+          route = value;
+          noted.push(`${req.baseUrl}${value.path}`);
+        },
+      });
+      next();
+    });
     app.use(apiMetrics(duration));
     const jobs = express.Router();
     jobs.get('/', (_req, res) => void res.json([]));
@@ -39,6 +53,7 @@ describe('API latency labels', () => {
           return `${method} ${route} ${status} ${n}`;
         })
         .sort();
+      expect([...new Set(noted)]).toEqual(['/api/jobs/', '/api/jobs/:id']);
       expect(seen).toEqual([
         'GET /api/jobs 200 1',
         'GET /api/jobs/:id 404 1',

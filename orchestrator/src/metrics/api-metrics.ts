@@ -16,11 +16,14 @@ export const apiMetrics =
     const stop = duration.startTimer();
     let route: string | undefined;
     let current: unknown;
+    // Another middleware (the access log) may note the route the same way: its setter still runs.
+    const prior = Object.getOwnPropertyDescriptor(req, 'route');
     Object.defineProperty(req, 'route', {
       configurable: true,
       enumerable: true,
-      get: () => current,
+      get: () => (prior?.get ? prior.get.call(req) : current),
       set(value: { path?: unknown } | undefined) {
+        prior?.set?.call(req, value);
         current = value;
         if (value && typeof value.path === 'string')
           route = value.path === '/' && req.baseUrl ? req.baseUrl : `${req.baseUrl}${value.path}`;
