@@ -11,6 +11,7 @@ import { platformServiceRules } from './platform-services.js';
 import { EventStreams } from './api/event-streams.js';
 import { ConfigError, parseOrchestratorEnv } from './env.js';
 import { createLogger } from '@opsc/telemetry';
+import { startTracing } from '@opsc/telemetry/tracing';
 import { TemporalConfigError, temporalConnectionOptions } from '@opsc/temporal/connection';
 import { createOrchestratorWorker } from './worker.js';
 import { Readiness } from './api/readiness.js';
@@ -22,6 +23,11 @@ import { reconcileSchedules } from './schedules/reconcile-schedules.js';
 const main = async (): Promise<void> => {
   const env = parseOrchestratorEnv();
   const log = createLogger('orchestrator', env.LOG_LEVEL);
+  // Off unless an OTLP endpoint is set (docs/tracing.md); first, so the client and API are traced.
+  const tracing = startTracing('orchestrator', {
+    endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    tracesEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+  });
   // The SDK's own chatter (bundle sizes, state changes) only when debugging.
   Runtime.install({ logger: new DefaultLogger(env.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
   // A broken tool file stops start-up, naming the file, the line and the field.
@@ -61,7 +67,11 @@ const main = async (): Promise<void> => {
   const readiness = new Readiness('Temporal');
   const temporal = temporalConnectionOptions(env);
   const connection = Connection.lazy(temporal);
-  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  const client = new Client({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    ...(tracing.enabled && { interceptors: tracing.clientInterceptors() }),
+  });
   let starting = true;
   // Stopped before the worker runs: nothing to drain, so go at once (the SDK drains a running worker).
   const stopWhileStarting = () => {
@@ -96,6 +106,8 @@ const main = async (): Promise<void> => {
     ...jobs,
     namespace: env.TEMPORAL_NAMESPACE,
     ...(env.TEMPORAL_UI_URL && { temporalUiUrl: env.TEMPORAL_UI_URL }),
+    ...(env.OTEL_TRACE_UI_URL && { traceUiUrl: env.OTEL_TRACE_UI_URL }),
+    traceRequests: tracing.enabled,
     identity: {
       signIn: {
         lockout: {
@@ -151,6 +163,7 @@ const main = async (): Promise<void> => {
     pool,
     client,
     jobs,
+    tracing,
   });
   // The SDK shuts the worker down on SIGINT/SIGTERM; the API follows it.
   starting = false;
@@ -177,6 +190,7 @@ const main = async (): Promise<void> => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await Promise.all([pool.end(), connection.close(), workerConnection.close()]);
+  await tracing.shutdown();
 };
 
 main().catch((err: unknown) => {

@@ -6,6 +6,7 @@ import { TaskQueue } from '@opsc/contracts';
 import { createBookkeepingActivities } from './bookkeeping/index.js';
 import type { JobDeps } from './jobs/deps.js';
 import { createScheduleActivities } from './schedules/schedule-activities.js';
+import type { Tracing } from '@opsc/telemetry/tracing';
 
 const require = createRequire(import.meta.url);
 
@@ -18,6 +19,8 @@ export const createOrchestratorWorker = (options: {
   client: Client;
   /** What a schedule's action runs its template with (the job service's dependencies). */
   jobs: JobDeps;
+  /** Traces of the workflows and activities (docs/tracing.md); nothing is added when tracing is off. */
+  tracing?: Tracing;
 }) =>
   Worker.create({
     connection: options.connection,
@@ -28,4 +31,5 @@ export const createOrchestratorWorker = (options: {
       ...createBookkeepingActivities({ pool: options.pool, client: options.client }),
       ...createScheduleActivities(options.jobs),
     },
+    ...(options.tracing?.enabled && options.tracing.workerOptions(true)),
   });
