@@ -6,6 +6,7 @@ import { approveAndWait, control, proposeAndFill, submitDraft, type Created } fr
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 import { startWinrmHarness, type WinrmHarness } from '../support/winrm-harness.js';
 import { uploadArtifact } from '../support/artifacts.js';
+import { launchChromium, openUserPage, reserveWebPort, signIn, startTestWeb } from '../support/web.js';
 
 // Traces end to end (docs/tracing.md): the orchestrator and the executor, started with the standard
 // OTLP variable, send their spans to a real OpenTelemetry Collector (built from its Go modules) on
@@ -61,19 +62,22 @@ describe('a job on the sshd fleet is one trace across orchestrator and executor'
   let approver: { token: string };
   let job: JobView;
   let created: Created;
+  let webPort: Awaited<ReturnType<typeof reserveWebPort>>;
+  const PASSWORD = 'a long test password 1';
   // Planted in the job's script and request: no span may carry a command, an output or a request.
   const planted = `planted-${randomBytes(8).toString('hex')}`;
 
   beforeAll(async () => {
+    webPort = await reserveWebPort();
     h = await startSshHarness('tracing', {
       size: 3,
       credential: (i) => (i === 0 ? 'password' : 'key'),
       host: (i) => ({ sudo: i === 0 ? 'password' : 'nopasswd' }),
       groups: { Traced: [0, 1, 2] },
-      orchestratorEnv: { ...tracedEnv, OTEL_TRACE_UI_URL: TRACE_UI },
+      orchestratorEnv: { ...tracedEnv, ...webPort.orchestratorEnv, OTEL_TRACE_UI_URL: TRACE_UI },
     });
     await h.stack.startExecutor(tracedEnv);
-    operator = await h.stack.createUser('operator', { tenant: 'acme' });
+    operator = await h.stack.createUser('operator', { tenant: 'acme', username: 'traced-op', password: PASSWORD });
     approver = await h.stack.createUser('approver', { tenant: 'acme' });
     const plan = {
       name: 'traced change',
@@ -110,6 +114,22 @@ describe('a job on the sshd fleet is one trace across orchestrator and executor'
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(links.traceUi).toBe(TRACE_UI.replace('{traceId}', traceId!));
   });
+
+  it("shows the trace in the job's monitor, linked to the trace viewer", async () => {
+    const { traceId } = await jobTraceId(h.orchestrator.apiUrl, operator.token, created.id);
+    const web = await startTestWeb(h.stack.namespace, h.orchestrator.apiUrl, webPort.port);
+    h.base.onClose(() => web.service.stop(5_000));
+    const browser = await launchChromium();
+    h.base.onClose(() => browser.close());
+    const { page, problems } = await openUserPage(browser, web.url);
+    await signIn(page, 'acme', 'traced-op', PASSWORD);
+    await page.goto(`/jobs/${created.id}`);
+    const link = page.getByTestId('trace-link');
+    await link.waitFor();
+    expect(await link.getAttribute('href')).toBe(TRACE_UI.replace('{traceId}', traceId!));
+    expect(await link.getAttribute('title')).toBe(traceId);
+    expect(problems).toEqual([]);
+  }, 120_000);
 
   it('holds the API request, the workflow start, the workflow, the activities and each SSH call, parent by parent', async () => {
     const { traceId } = await jobTraceId(h.orchestrator.apiUrl, operator.token, created.id);
