@@ -166,6 +166,21 @@ describe('a job on the sshd fleet is one trace across orchestrator and executor'
     expectOneTree(spans, api);
   });
 
+  it('traces the approval as a request of its own, named by its route pattern, that reaches the workflow', async () => {
+    const approve = await eventually(
+      async () =>
+        collector
+          .spans()
+          .find((s) => s.name === 'POST /api/jobs/:id/approve' && s.attributes['http.response.status_code'] === 200),
+      30_000,
+      'the approval request span',
+    );
+    expect(approve).toMatchObject({ service: 'orchestrator', parentSpanId: '' });
+    expect(approve.attributes['http.route']).toBe('/api/jobs/:id/approve');
+    const children = collector.spans().filter((s) => s.parentSpanId === approve.spanId);
+    expect(children.length).toBeGreaterThan(0);
+  });
+
   it('carries no secret, command, output or request in any span', () => {
     const text = collector.rawText();
     expect(text).not.toContain(planted);
