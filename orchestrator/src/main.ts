@@ -12,6 +12,7 @@ import { EventStreams } from './api/event-streams.js';
 import { ConfigError, parseOrchestratorEnv } from './env.js';
 import { createLogger, registerSecrets, secretsOf } from '@opsc/telemetry';
 import { installTemporalRuntime } from '@opsc/telemetry/runtime';
+import { startTracing } from '@opsc/telemetry/tracing';
 import { TemporalConfigError, temporalConnectionOptions } from '@opsc/temporal/connection';
 import { createOrchestratorWorker } from './worker.js';
 import { Readiness } from './api/readiness.js';
@@ -28,6 +29,11 @@ const main = async (): Promise<void> => {
   registerSecrets([...secretsOf({ urls: [env.DATABASE_URL] }), env.OPENAI_API_KEY, triggerKey?.toString('utf8')]);
   // The SDK's own chatter (bundle sizes, state changes) only when asked for.
   installTemporalRuntime({ logger: log, level: env.TEMPORAL_LOG_LEVEL });
+  // Off unless an OTLP endpoint is set (docs/tracing.md); first, so the client and API are traced.
+  const tracing = startTracing('orchestrator', {
+    endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    tracesEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+  });
   // A broken tool file stops start-up, naming the file, the line and the field.
   const catalog = await loadCatalog([BUILTIN_TOOLS_DIR, ...env.OPSC_TOOLS_DIRS]).catch((err: unknown) => {
     throw err instanceof ToolCatalogError ? new ConfigError(`tool catalog: ${err.message}`) : err;
@@ -65,7 +71,11 @@ const main = async (): Promise<void> => {
   const readiness = new Readiness('Temporal');
   const temporal = temporalConnectionOptions(env);
   const connection = Connection.lazy(temporal);
-  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  const client = new Client({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    ...(tracing.enabled && { interceptors: tracing.clientInterceptors() }),
+  });
   let starting = true;
   // Stopped before the worker runs: nothing to drain, so go at once (the SDK drains a running worker).
   const stopWhileStarting = () => {
@@ -100,6 +110,8 @@ const main = async (): Promise<void> => {
     ...jobs,
     namespace: env.TEMPORAL_NAMESPACE,
     ...(env.TEMPORAL_UI_URL && { temporalUiUrl: env.TEMPORAL_UI_URL }),
+    ...(env.OTEL_TRACE_UI_URL && { traceUiUrl: env.OTEL_TRACE_UI_URL }),
+    traceRequests: tracing.enabled,
     identity: {
       signIn: {
         lockout: {
@@ -155,6 +167,7 @@ const main = async (): Promise<void> => {
     pool,
     client,
     jobs,
+    tracing,
   });
   // The SDK shuts the worker down on SIGINT/SIGTERM; the API follows it.
   starting = false;
@@ -181,6 +194,7 @@ const main = async (): Promise<void> => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await Promise.all([pool.end(), connection.close(), workerConnection.close()]);
+  await tracing.shutdown();
 };
 
 main().catch((err: unknown) => {

@@ -7,8 +7,20 @@ import { createLogContextInterceptor } from '@opsc/telemetry';
 import { createBookkeepingActivities } from './bookkeeping/index.js';
 import type { JobDeps } from './jobs/deps.js';
 import { createScheduleActivities } from './schedules/schedule-activities.js';
+import type { Tracing } from '@opsc/telemetry/tracing';
 
 const require = createRequire(import.meta.url);
+
+const tracedWithLogContext = (options: { jobs: JobDeps; tracing?: Tracing }) => {
+  const traced = options.tracing?.enabled ? options.tracing.workerOptions(true) : {};
+  return {
+    ...traced,
+    interceptors: {
+      ...traced.interceptors,
+      activity: [...(traced.interceptors?.activity ?? []), createLogContextInterceptor(options.jobs.log)],
+    },
+  };
+};
 
 /** The worker on the `orchestrator` queue: workflows, bookkeeping and schedule-start activities, no execution. */
 export const createOrchestratorWorker = (options: {
@@ -19,6 +31,8 @@ export const createOrchestratorWorker = (options: {
   client: Client;
   /** What a schedule's action runs its template with (the job service's dependencies). */
   jobs: JobDeps;
+  /** Traces of the workflows and activities (docs/tracing.md); nothing is added when tracing is off. */
+  tracing?: Tracing;
 }) =>
   Worker.create({
     connection: options.connection,
@@ -29,6 +43,7 @@ export const createOrchestratorWorker = (options: {
       ...createBookkeepingActivities({ pool: options.pool, client: options.client }),
       ...createScheduleActivities(options.jobs),
     },
-    // Lines an activity writes carry its workflow, run, activity, attempt and job.
-    interceptors: { activity: [createLogContextInterceptor(options.jobs.log)] },
+    // Traced first (when on), so the lines an activity writes carry its trace id beside its workflow,
+    // run, activity, attempt and job.
+    ...tracedWithLogContext(options),
   });
