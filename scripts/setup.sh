@@ -99,6 +99,16 @@ if [ "${1:-}" = "--test" ] && { [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/
   install_packages "the observability tests" prometheus
 fi
 
+# The trace test's OTLP receiver: the project's slim OpenTelemetry Collector (observability/otelcol),
+# built once from its Go modules (1-2 minutes cold on 2 cores) into a cache outside the work tree. A
+# missing one is built in the background while the other tests run; the trace test waits for it (the
+# build's lock), or builds it itself when it comes first.
+if [ "${1:-}" = "--test" ] && ! bash observability/otelcol/ensure-otelcol.sh --cached >/dev/null 2>&1; then
+  mkdir -p test-results/logs
+  say "building the OpenTelemetry Collector in the background (log: test-results/logs/otelcol-build.log)"
+  nohup nice -n 10 bash observability/otelcol/ensure-otelcol.sh >>test-results/logs/otelcol-build.log 2>&1 </dev/null &
+fi
+
 # The cluster suite (tests/cluster/, docs/temporal-cluster.md) and `bench:rollout --temporal cluster`
 # put HAProxy in TCP mode in front of the two Temporal frontends (`setup.sh --test`). The Temporal
 # server itself is built by the suite's set-up (temporal/bin/ensure-temporal-server.sh).

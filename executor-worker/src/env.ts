@@ -47,6 +47,13 @@ export const ExecutorEnv = z.object({
   TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional(),
   /** The name the frontend's certificate is checked against, when it is not the address's host. */
   TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  /**
+   * Traces (docs/tracing.md): the OTLP/HTTP collector they are sent to, `/v1/traces` added. Unset
+   * (with OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) means no tracing at all.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** The full OTLP/HTTP traces URL; wins over OTEL_EXPORTER_OTLP_ENDPOINT. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   /** PostgreSQL as the `opsc_executor` role (`npm run up` makes it), a postgres:// URL. Removed from the process's environment once read. */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }),
   /** Where the health and metrics server listens (`/health`, `/metrics` for Prometheus). */

@@ -39,12 +39,18 @@ import { poolTenantIds } from './pool-tenants.js';
 import { createExecutorMetrics } from './metrics.js';
 import { freeLoopbackPort, sdkMetricsOptions } from '@opsc/telemetry/metrics';
 import { startProgramReports } from './program-report.js';
+import { startTracing } from '@opsc/telemetry/tracing';
 
 const main = async (): Promise<void> => {
   const env = parseExecutorEnv();
   const logger = createLogger('executor-worker', env.LOG_LEVEL);
   const log = (msg: string, fields: Record<string, unknown> = {}, level: string = 'info') =>
     logger[(['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info') as Level](msg, fields);
+  // Off unless an OTLP endpoint is set (docs/tracing.md).
+  const tracing = startTracing('executor-worker', {
+    endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    tracesEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+  });
   const { keyring, pems } = loadVaultKeys(env);
   // Parsed once; nothing the executor starts may inherit them, even by accident.
   delete process.env.OPSC_VAULT_KEY;
@@ -192,7 +198,9 @@ const main = async (): Promise<void> => {
         // its target (its process group killed), so a retry would run it again. This executor hands them
         // back at EXECUTOR_SHUTDOWN_GRACE_SECONDS instead (below), before the SDK's grace ends.
         shutdownGraceTime: `${env.EXECUTOR_SHUTDOWN_GRACE_SECONDS + env.EXECUTOR_RESULT_OUTBOX_FLUSH_SECONDS + 60}s`,
-        interceptors: { activity: [createLogContextInterceptor(logger), metrics.interceptor] },
+        interceptors: {
+          activity: [...tracing.activityInterceptors(), createLogContextInterceptor(logger), metrics.interceptor],
+        },
       }),
     ),
   );
@@ -279,6 +287,7 @@ const main = async (): Promise<void> => {
   await lines?.close();
   await outbox.close(env.EXECUTOR_RESULT_OUTBOX_FLUSH_SECONDS * 1000);
   if (ended === 'drained') await Promise.all([pool.end(), connection.close()]);
+  await tracing.shutdown();
   log(ended === 'drained' ? 'executor stopped' : 'executor stopped; steps handed back');
   // Handing back: what is still running (its connections, the worker) ends with the process.
   if (ended !== 'drained') process.exit(0);

@@ -24,8 +24,17 @@ import { sameOriginMutations } from './api/same-origin.js';
 import { untilReady } from './api/readiness.js';
 import { requestLog } from './api/request-log.js';
 import { apiMetrics } from './metrics/api-metrics.js';
+import { requestSpans } from '@opsc/telemetry/tracing';
 
 export type { ApiDeps } from './api/deps.js';
+
+/** `/api/jobs/:id/approve`, never the path with its ids; undefined when no route matched. */
+const routePattern = (req: unknown): string | undefined => {
+  const { route, baseUrl } = req as express.Request;
+  if (!route) return undefined;
+  const pattern = String((route as { path: unknown }).path);
+  return pattern === '/' && baseUrl ? baseUrl : `${baseUrl}${pattern}`;
+};
 
 /** The HTTP API: validated input in, job state out. It starts workflows; it never executes anything. */
 export const createApp = (deps: ApiDeps): Express => {
@@ -46,6 +55,9 @@ export const createApp = (deps: ApiDeps): Express => {
   app.use(safeInput);
   app.use('/api/health', healthRouter(deps));
   app.use('/api/openapi.json', openApiRouter());
+  // Traces (docs/tracing.md): a span per request, named by its route pattern. After the body is read:
+  // the parser's stream events would lose the span's context.
+  if (deps.traceRequests) app.use(requestSpans(routePattern));
   app.use(untilReady(deps.readiness));
   app.use('/api/jobs', authenticate(deps), jobsRouter(deps));
   app.use('/api/templates', authenticate(deps), templatesRouter(deps));

@@ -26,6 +26,21 @@ export const OrchestratorEnv = z.object({
   TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   /** Temporal Web UI base URL, for links in API answers. */
   TEMPORAL_UI_URL: z.url().optional(),
+  /**
+   * Traces (docs/tracing.md): the OTLP/HTTP collector they are sent to, `/v1/traces` added. Unset
+   * (with OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) means no tracing at all.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** The full OTLP/HTTP traces URL; wins over OTEL_EXPORTER_OTLP_ENDPOINT. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * A trace viewer's page for one trace, `{traceId}` standing for its id (Jaeger:
+   * `http://localhost:16686/trace/{traceId}`): the monitor links a job to its trace.
+   */
+  OTEL_TRACE_UI_URL: z
+    .url({ protocol: /^https?$/ })
+    .refine((v) => v.includes('{traceId}'), { message: 'must contain {traceId}' })
+    .optional(),
   /** PostgreSQL as the `opsc_orchestrator` role (`npm run up` makes it), a postgres:// URL. */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }),
   /** Where the API listens. */

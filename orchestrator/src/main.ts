@@ -14,6 +14,7 @@ import { createLogger, registerSecrets, secretsOf } from '@opsc/telemetry';
 import { installTemporalRuntime } from '@opsc/telemetry/runtime';
 import { createMetricsServer, freeLoopbackPort, sdkMetricsOptions } from '@opsc/telemetry/metrics';
 import { createOrchestratorMetrics } from './metrics/orchestrator-metrics.js';
+import { startTracing } from '@opsc/telemetry/tracing';
 import { TemporalConfigError, temporalConnectionOptions } from '@opsc/temporal/connection';
 import { createOrchestratorWorker } from './worker.js';
 import { Readiness } from './api/readiness.js';
@@ -35,6 +36,11 @@ const main = async (): Promise<void> => {
     logger: log,
     level: env.TEMPORAL_LOG_LEVEL,
     ...(sdkMetricsPort && { metrics: sdkMetricsOptions(sdkMetricsPort) }),
+  });
+  // Off unless an OTLP endpoint is set (docs/tracing.md); first, so the client and API are traced.
+  const tracing = startTracing('orchestrator', {
+    endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    tracesEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
   });
   // A broken tool file stops start-up, naming the file, the line and the field.
   const catalog = await loadCatalog([BUILTIN_TOOLS_DIR, ...env.OPSC_TOOLS_DIRS]).catch((err: unknown) => {
@@ -73,7 +79,11 @@ const main = async (): Promise<void> => {
   const readiness = new Readiness('Temporal');
   const temporal = temporalConnectionOptions(env);
   const connection = Connection.lazy(temporal);
-  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  const client = new Client({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    ...(tracing.enabled && { interceptors: tracing.clientInterceptors() }),
+  });
   let starting = true;
   // Stopped before the worker runs: nothing to drain, so go at once (the SDK drains a running worker).
   const stopWhileStarting = () => {
@@ -109,6 +119,8 @@ const main = async (): Promise<void> => {
     ...jobs,
     namespace: env.TEMPORAL_NAMESPACE,
     ...(env.TEMPORAL_UI_URL && { temporalUiUrl: env.TEMPORAL_UI_URL }),
+    ...(env.OTEL_TRACE_UI_URL && { traceUiUrl: env.OTEL_TRACE_UI_URL }),
+    traceRequests: tracing.enabled,
     identity: {
       signIn: {
         lockout: {
@@ -170,6 +182,7 @@ const main = async (): Promise<void> => {
     client,
     jobs,
     ...(jobs.metrics && { metrics: jobs.metrics }),
+    tracing,
   });
   // The SDK shuts the worker down on SIGINT/SIGTERM; the API follows it.
   starting = false;
@@ -203,6 +216,7 @@ const main = async (): Promise<void> => {
     metricsServer && new Promise((resolve) => metricsServer.close(resolve)),
   ]);
   await Promise.all([pool.end(), connection.close(), workerConnection.close()]);
+  await tracing.shutdown();
 };
 
 main().catch((err: unknown) => {

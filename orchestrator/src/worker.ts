@@ -8,8 +8,20 @@ import { createBookkeepingActivities } from './bookkeeping/index.js';
 import type { JobDeps } from './jobs/deps.js';
 import { createScheduleActivities } from './schedules/schedule-activities.js';
 import type { OrchestratorMetrics } from './metrics/orchestrator-metrics.js';
+import type { Tracing } from '@opsc/telemetry/tracing';
 
 const require = createRequire(import.meta.url);
+
+const tracedWithLogContext = (options: { jobs: JobDeps; tracing?: Tracing }) => {
+  const traced = options.tracing?.enabled ? options.tracing.workerOptions(true) : {};
+  return {
+    ...traced,
+    interceptors: {
+      ...traced.interceptors,
+      activity: [...(traced.interceptors?.activity ?? []), createLogContextInterceptor(options.jobs.log)],
+    },
+  };
+};
 
 /** The worker on the `orchestrator` queue: workflows, bookkeeping and schedule-start activities, no execution. */
 export const createOrchestratorWorker = (options: {
@@ -22,6 +34,8 @@ export const createOrchestratorWorker = (options: {
   jobs: JobDeps;
   /** Counts finished jobs, steps, targets and undo actions as the bookkeeping records them. */
   metrics?: OrchestratorMetrics;
+  /** Traces of the workflows and activities (docs/tracing.md); nothing is added when tracing is off. */
+  tracing?: Tracing;
 }) =>
   Worker.create({
     connection: options.connection,
@@ -32,6 +46,7 @@ export const createOrchestratorWorker = (options: {
       ...createBookkeepingActivities({ pool: options.pool, client: options.client, metrics: options.metrics }),
       ...createScheduleActivities(options.jobs),
     },
-    // Lines an activity writes carry its workflow, run, activity, attempt and job.
-    interceptors: { activity: [createLogContextInterceptor(options.jobs.log)] },
+    // Traced first (when on), so the lines an activity writes carry its trace id beside its workflow,
+    // run, activity, attempt and job.
+    ...tracedWithLogContext(options),
   });

@@ -25,6 +25,7 @@ export interface WinrmHarnessOptions {
   lines?: HarnessOptions['lines'];
   /** A Temporal server of the test's own instead of the run's shared one. */
   temporalAddress?: string;
+  orchestratorEnv?: HarnessOptions['orchestratorEnv'];
 }
 
 export interface WinrmRunOptions {
@@ -54,6 +55,7 @@ export const startWinrmHarness = async (label: string, options: WinrmHarnessOpti
     ...(options.winrm && { winrm: options.winrm }),
     ...(options.lines && { lines: options.lines }),
     ...(options.temporalAddress && { temporalAddress: options.temporalAddress }),
+    ...(options.orchestratorEnv && { orchestratorEnv: options.orchestratorEnv }),
   });
   try {
     const fleet = await startWinrmFleet({

@@ -2,10 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { Worker } from '@temporalio/worker';
+import { createRequire } from 'node:module';
+import { bundleWorkflowCode, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { REPO_ROOT } from '@opsc/dev';
 import { historyFromJson } from '../support/history-json.js';
 import './support/quiet-runtime.js';
+
+const require = createRequire(import.meta.url);
 
 /**
  * Replays the stored histories of real jobs and their notifications (tests/histories/, recorded from the integration suite by
@@ -70,7 +73,8 @@ describe('stored workflow histories', () => {
     expect(kinds).toEqual(expect.arrayContaining(REQUIRED));
   });
 
-  it('replay with the current workflow code without a determinism error', async () => {
+  /** Replays every stored history with the bundle; the failures, and how many replayed. */
+  const replayAll = async (options: ReplayWorkerOptions) => {
     const files = await stored();
     async function* histories() {
       for (const file of files)
@@ -78,14 +82,32 @@ describe('stored workflow histories', () => {
     }
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories(
-      { workflowBundle: { codePath: inject('workflowBundlePath') } },
-      histories(),
-    )) {
+    for await (const result of Worker.runReplayHistories(options, histories())) {
       replayed++;
       if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message}`);
     }
+    return { failures, replayed, files: files.length };
+  };
+
+  it('replay with the current workflow code without a determinism error', async () => {
+    const { failures, replayed, files } = await replayAll({
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+    });
     expect(failures).toEqual([]);
-    expect(replayed).toBe(files.length);
+    expect(replayed).toBe(files);
   });
+
+  it('replay the same with the tracing interceptors in the workflow (docs/tracing.md): they add no command', async () => {
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: require.resolve('@opsc/workflows'),
+      workflowInterceptorModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')],
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+    });
+    const { failures, replayed, files } = await replayAll({
+      workflowBundle: { code },
+      sinks: { exporter: { export: { fn: () => undefined } } },
+    });
+    expect(failures).toEqual([]);
+    expect(replayed).toBe(files);
+  }, 120_000);
 });

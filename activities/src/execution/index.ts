@@ -20,6 +20,7 @@ import { createRunDatabaseQuery } from './database/run-database-query.js';
 import { redactingActivity, redactingLines, redactingStore } from './redacting.js';
 import { allowOutageWait } from './outage/database-outage.js';
 import { createDeliverNotification } from './notify/deliver-notification.js';
+import { inTargetSpan } from './target-span.js';
 
 /** Time the action needs past its own limit, to stop a remote process and report. */
 const ACTION_RESERVE_MS = 5_000;
@@ -197,7 +198,7 @@ export const createExecutionActivities = (given: ExecutionDeps) => {
           method,
           fields: fieldsOf(input),
         });
-        return await activity(input);
+        return await inTargetSpan(method, input, () => activity(input));
       } catch (err) {
         throw afterEarlierAttempts(err, ctx.info.attempt);
       }

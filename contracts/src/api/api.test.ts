@@ -40,6 +40,7 @@ const links = {
   events: '/api/jobs/job-1/events',
   results: '/api/jobs/job-1/results',
   temporalUi: null,
+  traceUi: null,
 };
 const listItem = {
   id: 'job-1',
@@ -82,6 +83,7 @@ const detail = {
   progress: null,
   progressError: 'no worker',
   retry: { retryOf: null, rootJobId: null, retriedAs: [], available: [], unavailable: 'still running', resume: null },
+  traceId: null,
   links,
 };
 const result = {

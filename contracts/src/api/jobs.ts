@@ -99,6 +99,8 @@ export const JobLinks = z.object({
   /** `GET /api/jobs/:id/results`: the per-target results with their full output, a page at a time. */
   results: z.string(),
   temporalUi: z.string().nullable(),
+  /** The job's trace in a trace viewer (`OTEL_TRACE_UI_URL`), when tracing recorded one and a viewer is set. */
+  traceUi: z.string().nullable(),
 });
 export type JobLinks = z.infer<typeof JobLinks>;
 
@@ -233,6 +235,8 @@ export const JobDetail = z.object({
   /** Why `progress` is null: the workflow did not answer its query (no worker, or it is closed). */
   progressError: z.string().nullable(),
   retry: JobRetry,
+  /** The W3C trace id (32 hex digits) of the request that submitted the job; null when it was not traced. */
+  traceId: z.string().nullable(),
   links: JobLinks,
 });
 export type JobDetail = z.infer<typeof JobDetail>;

@@ -15,6 +15,10 @@ export interface ApiDeps {
   namespace: string;
   jobOptions: JobOptions;
   temporalUiUrl?: string;
+  /** A trace viewer's page, `{traceId}` standing for the id (`OTEL_TRACE_UI_URL`): the jobs' trace links. */
+  traceUiUrl?: string;
+  /** Tracing is on: each API request gets its span (docs/tracing.md). */
+  traceRequests?: boolean;
   planning: { catalog: ToolCatalog; llm?: Planner };
   /** The platform's own services (Temporal, the database, this API): no plan may name them. */
   platformServices: EgressRule[];

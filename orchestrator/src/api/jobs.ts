@@ -128,7 +128,8 @@ export const jobsRouter = (deps: ApiDeps): Router => {
       progress,
       progressError,
       retry: await retryView(deps.pool, job),
-      links: jobLinks(deps, id),
+      traceId: job.trace_id ?? null,
+      links: jobLinks(deps, id, job.trace_id),
     } satisfies Sent<JobDetail>);
   });
 

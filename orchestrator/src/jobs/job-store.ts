@@ -30,6 +30,8 @@ export interface JobRow {
   retry_of?: string | null;
   root_job_id?: string | null;
   resume?: JobResume | null;
+  /** The trace the job was submitted in; absent before migration 027. */
+  trace_id?: string | null;
 }
 
 export interface StepResultRow {
@@ -71,13 +73,15 @@ export interface NewJob {
   mode: JobMode;
   /** A retry: the job it retries and where each of its targets resumes (docs/retry.md). */
   retry?: { of: string; resume: JobResume };
+  /** The trace of the request that submitted it (docs/tracing.md), or null when not traced. */
+  traceId?: string | null;
 }
 
 export const insertJob = async (db: pg.Pool | pg.PoolClient, job: NewJob): Promise<void> => {
   await db.query(
     `INSERT INTO jobs (id, tenant_id, name, plan, plan_hash, requested_by, status, resolved_targets, risk, target_group,
-                       request, summary, origin, mode, retry_of, root_job_id, resume)
-     VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+                       request, summary, origin, mode, retry_of, root_job_id, resume, trace_id)
+     VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
     [
       job.id,
       job.tenantId,
@@ -95,6 +99,7 @@ export const insertJob = async (db: pg.Pool | pg.PoolClient, job: NewJob): Promi
       job.retry?.of ?? null,
       job.retry?.resume.rootJobId ?? null,
       job.retry ? JSON.stringify(job.retry.resume) : null,
+      job.traceId ?? null,
     ],
   );
 };

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { currentTraceId } from '@opsc/telemetry/tracing';
 import { isFinalJobStatus, type JobOrigin, type JobResume, type JobStatus, type RiskLevel } from '@opsc/contracts';
 import type { JobRetry } from '@opsc/contracts/api';
 import { planHash } from '@opsc/contracts/plan-hash';
@@ -113,6 +114,7 @@ export const retryJob = async (
       origin,
       mode: 'run',
       retry: { of: locked.id, resume: retry.resume },
+      traceId: currentTraceId(),
     });
     await recordAudit(db, {
       tenantId: caller.tenantId,

@@ -11,6 +11,7 @@ import { insertJob, markJobUnstarted, tenantSettings } from './job-store.js';
 import { planningContext } from './planning-context.js';
 import type { CreateJobBody } from '@opsc/contracts/api';
 import { readyPlan } from './ready-plan.js';
+import { currentTraceId } from '@opsc/telemetry/tracing';
 
 /** A job with the fixed id asked for exists already (a retried start of a schedule's action). */
 export class JobExists extends Error {
@@ -27,6 +28,8 @@ export interface SubmittedJob {
   approvalRequired: boolean;
   mode: JobMode;
   summary: PlanSummary | null;
+  /** The trace of the request that submitted it (docs/tracing.md), or null when not traced. */
+  traceId: string | null;
 }
 
 /**
@@ -57,6 +60,7 @@ export const submitJob = async (
   const approvalRequired = mode === 'check' ? false : ready.approvalRequired;
   const targetGroup = mainGroup(plan);
   const settings = await tenantSettings(deps.pool, caller.tenantId);
+  const traceId = currentTraceId();
   await insertJob(deps.pool, {
     id,
     tenantId: caller.tenantId,
@@ -70,6 +74,7 @@ export const submitJob = async (
     summary: ready.summary,
     origin,
     mode,
+    traceId,
   }).catch((err: unknown) => {
     if ((err as { code?: string }).code === '23505' && fixedId) throw new JobExists(id);
     throw err;
@@ -105,5 +110,5 @@ export const submitJob = async (
     planHash: hash,
     approvalRequired,
   });
-  return { id, planHash: hash, risk, approvalRequired, mode, summary: ready.summary };
+  return { id, planHash: hash, risk, approvalRequired, mode, summary: ready.summary, traceId };
 };

@@ -16,6 +16,7 @@ import { RetryPanel } from '../../../components/monitor/retry-panel';
 import { StepList } from '../../../components/monitor/step-list';
 import { TargetGrid } from '../../../components/monitor/target-grid';
 import { TargetOutput } from '../../../components/monitor/target-output';
+import { TraceLink } from '../../../components/monitor/trace-link';
 
 /** Lines kept in the page; a job printing more keeps the newest (the full output stays on each target's results). */
 const KEEP_LINES = 50_000;
@@ -136,6 +137,7 @@ export default function JobMonitorPage() {
               Temporal workflow <code>{job.id}</code>
             </span>
           )}
+          <TraceLink traceId={job.traceId} href={job.links.traceUi} />
         </div>
         <p className="small muted">
           <code>{job.id}</code> · requested by <strong>{job.requestedBy}</strong> · {dateTime(job.createdAt)} · plan{' '}

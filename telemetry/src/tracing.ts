@@ -1,0 +1,141 @@
+import { createRequire } from 'node:module';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { Resource } from '@opentelemetry/resources';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryWorkflowClientInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
+import type { WorkflowClientInterceptor } from '@temporalio/client';
+import type { ActivityInterceptorsFactory, WorkerOptions } from '@temporalio/worker';
+
+const require = createRequire(import.meta.url);
+
+/** What turns tracing on: the standard OTLP variables (docs/tracing.md); both empty means off. */
+export interface TracingSettings {
+  /** `OTEL_EXPORTER_OTLP_ENDPOINT`: the collector's OTLP/HTTP base URL (`/v1/traces` is added). */
+  endpoint?: string | undefined;
+  /** `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`: the full traces URL; wins over `endpoint`. */
+  tracesEndpoint?: string | undefined;
+}
+
+export type TracedService = 'orchestrator' | 'executor-worker';
+
+/** What a service adds to its Temporal client and workers; all of it empty when tracing is off. */
+export interface Tracing {
+  readonly enabled: boolean;
+  /** For `new Client({ interceptors })`: the workflow start span, carried to the workflow in its headers. */
+  clientInterceptors(): { workflow: WorkflowClientInterceptor[] };
+  /** For a worker's `interceptors.activity`: each activity in a span, parented by the workflow's. */
+  activityInterceptors(): ActivityInterceptorsFactory[];
+  /**
+   * For `Worker.create`: activity spans (parented by the workflow's span, from the activity headers)
+   * and, with `workflows`, the workflow interceptors and the sink their spans leave the sandbox by.
+   */
+  workerOptions(workflows: boolean): Pick<WorkerOptions, 'interceptors' | 'sinks'>;
+  /** Flushes the spans still batched, then stops exporting. */
+  shutdown(): Promise<void>;
+}
+
+/** The OTLP/HTTP traces URL the settings name, or undefined when tracing is off. */
+export const tracesUrl = (s: TracingSettings): string | undefined => {
+  if (s.tracesEndpoint) return s.tracesEndpoint;
+  if (s.endpoint) return `${s.endpoint.replace(/\/+$/, '')}/v1/traces`;
+  return undefined;
+};
+
+const OFF: Tracing = {
+  enabled: false,
+  clientInterceptors: () => ({ workflow: [] }),
+  activityInterceptors: () => [],
+  workerOptions: () => ({}),
+  shutdown: async () => undefined,
+};
+
+/**
+ * The workflow's info is copied onto its spans by the SDK's sink; only these fields go (a memo or a
+ * previous run's result could carry anything).
+ */
+const SPAN_INFO_FIELDS = ['workflowId', 'runId', 'workflowType', 'taskQueue', 'namespace', 'attempt'] as const;
+
+/**
+ * Starts tracing for one service when the settings name a collector: spans are batched and sent
+ * over OTLP/HTTP (protobuf), with W3C trace context propagated through Temporal headers. Off (the
+ * default) nothing is registered and the OpenTelemetry API stays a no-op.
+ */
+export const startTracing = (service: TracedService, settings: TracingSettings): Tracing => {
+  const url = tracesUrl(settings);
+  if (!url) return OFF;
+  const resource = new Resource({ [ATTR_SERVICE_NAME]: service });
+  const processor = new BatchSpanProcessor(new OTLPTraceExporter({ url }), { scheduledDelayMillis: 1_000 });
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [processor] });
+  provider.register({ propagator: new W3CTraceContextPropagator() });
+  const activity: ActivityInterceptorsFactory = (ctx) => ({
+    inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+  });
+  const workflowSink = makeWorkflowExporter(processor, resource);
+  const sinks: WorkerOptions['sinks'] = {
+    exporter: {
+      export: {
+        ...workflowSink.export,
+        fn: (info, spans: Parameters<typeof workflowSink.export.fn>[1]) => {
+          const kept = Object.fromEntries(SPAN_INFO_FIELDS.map((k) => [k, info[k]]));
+          void workflowSink.export.fn(kept as unknown as typeof info, spans);
+        },
+      },
+    },
+  };
+  return {
+    enabled: true,
+    clientInterceptors: () => ({ workflow: [new OpenTelemetryWorkflowClientInterceptor()] }),
+    activityInterceptors: () => [activity],
+    workerOptions: (workflows) => ({
+      interceptors: {
+        activity: [activity],
+        ...(workflows && {
+          workflowModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')],
+        }),
+      },
+      ...(workflows && { sinks }),
+    }),
+    shutdown: () => provider.shutdown(),
+  };
+};
+
+/** The trace the caller runs in (32 hex digits), or null when it is not traced. */
+export const currentTraceId = (): string | null => {
+  const span = trace.getActiveSpan()?.spanContext();
+  return span && trace.isSpanContextValid(span) ? span.traceId : null;
+};
+
+/**
+ * A connect-style middleware: one server span per HTTP request, named by its route pattern once it
+ * is known (`routeOf`, after the response: never the path with its ids, never a body or a header),
+ * and active while the route runs so the spans it starts (the workflow start) are its children.
+ */
+export const requestSpans =
+  (routeOf: (req: IncomingMessage) => string | undefined) =>
+  (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
+    const method = req.method ?? 'GET';
+    const span = trace.getTracer('@opsc/telemetry').startSpan(method, {
+      kind: SpanKind.SERVER,
+      attributes: { 'http.request.method': method },
+    });
+    res.once('close', () => {
+      const route = routeOf(req);
+      if (route) {
+        span.updateName(`${method} ${route}`);
+        span.setAttribute('http.route', route);
+      }
+      span.setAttribute('http.response.status_code', res.statusCode);
+      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    });
+    context.with(trace.setSpan(context.active(), span), next);
+  };
