@@ -70,6 +70,16 @@ describe('executor configuration', () => {
     );
   });
 
+  it('takes an empty OTLP endpoint (compose writes `${VAR:-}`) as tracing off, and refuses a non-http one', () => {
+    const off = parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', OTEL_EXPORTER_OTLP_ENDPOINT: '' });
+    expect(off.OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
+    const on = parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318' });
+    expect(on.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://jaeger:4318');
+    expect(() =>
+      parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', OTEL_EXPORTER_OTLP_ENDPOINT: 'file:///etc/passwd' }),
+    ).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+  });
+
   it('reads a comma-separated allowlist', () => {
     const env = parseExecutorEnv({ DATABASE_URL: 'postgres://x/y', EXECUTOR_LOCAL_COMMANDS: 'ping, /usr/bin/dig ,' });
     expect(env.EXECUTOR_LOCAL_COMMANDS).toEqual(['ping', '/usr/bin/dig']);

@@ -2,6 +2,9 @@ import path from 'node:path';
 import { z } from 'zod';
 import { PoolName, parseEgressRule } from '@opsc/contracts';
 
+/** `VAR=` (as compose writes `${VAR:-}`) counts as unset. */
+const unsetWhenEmpty = (v: unknown) => (v === '' ? undefined : v);
+
 const csv = z.string().transform((s) =>
   s
     .split(',')
@@ -51,9 +54,11 @@ export const ExecutorEnv = z.object({
    * Traces (docs/tracing.md): the OTLP/HTTP collector they are sent to, `/v1/traces` added. Unset
    * (with OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) means no tracing at all.
    */
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(unsetWhenEmpty, z.url({ protocol: /^https?$/ }).optional()).optional(),
   /** The full OTLP/HTTP traces URL; wins over OTEL_EXPORTER_OTLP_ENDPOINT. */
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z
+    .preprocess(unsetWhenEmpty, z.url({ protocol: /^https?$/ }).optional())
+    .optional(),
   /** PostgreSQL as the `opsc_executor` role (`npm run up` makes it), a postgres:// URL. Removed from the process's environment once read. */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }),
   /** Where the health and metrics server listens (`/health`, `/metrics` for Prometheus). */

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** `VAR=` (as compose writes `${VAR:-}`) counts as unset. */
+const unsetWhenEmpty = (v: unknown) => (v === '' ? undefined : v);
+
 /** `http(s)://host[:port]`, as a browser sends it in Origin (a trailing slash is forgiven). */
 const isOrigin = (value: string): boolean =>
   URL.canParse(value) &&
@@ -30,16 +33,23 @@ export const OrchestratorEnv = z.object({
    * Traces (docs/tracing.md): the OTLP/HTTP collector they are sent to, `/v1/traces` added. Unset
    * (with OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) means no tracing at all.
    */
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(unsetWhenEmpty, z.url({ protocol: /^https?$/ }).optional()).optional(),
   /** The full OTLP/HTTP traces URL; wins over OTEL_EXPORTER_OTLP_ENDPOINT. */
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z
+    .preprocess(unsetWhenEmpty, z.url({ protocol: /^https?$/ }).optional())
+    .optional(),
   /**
    * A trace viewer's page for one trace, `{traceId}` standing for its id (Jaeger:
    * `http://localhost:16686/trace/{traceId}`): the monitor links a job to its trace.
    */
   OTEL_TRACE_UI_URL: z
-    .url({ protocol: /^https?$/ })
-    .refine((v) => v.includes('{traceId}'), { message: 'must contain {traceId}' })
+    .preprocess(
+      unsetWhenEmpty,
+      z
+        .url({ protocol: /^https?$/ })
+        .refine((v) => v.includes('{traceId}'), { message: 'must contain {traceId}' })
+        .optional(),
+    )
     .optional(),
   /** PostgreSQL as the `opsc_orchestrator` role (`npm run up` makes it), a postgres:// URL. */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }),

@@ -42,7 +42,10 @@ export const service = (name: string): Service => {
 
 /** A service's environment, every value as the string the container sees. */
 export const envOf = (name: string): Record<string, string> =>
-  Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([k, v]) => [k, String(v)]));
+  Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([k, v]) => [k, unsetDefault(String(v))]));
+
+/** `${VAR:-default}` as compose writes it when VAR is unset: the default (`${VAR:?…}` stays as written). */
+const unsetDefault = (value: string): string => value.replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1');
 
 /** The services `docker compose up` starts: those of no profile. */
 export const defaultServices = (): string[] =>

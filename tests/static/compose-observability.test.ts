@@ -37,6 +37,15 @@ describe('docker-compose.yml: the observability profile', () => {
     }
   });
 
+  it("lets one setting send both services' traces to a collector, off while it is unset", () => {
+    for (const name of ['orchestrator', 'executor-worker', 'executor-dmz']) {
+      expect(service(name).environment?.OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe('${OTEL_EXPORTER_OTLP_ENDPOINT:-}');
+      expect(envOf(name).OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe('');
+    }
+    expect(service('orchestrator').environment?.OTEL_TRACE_UI_URL).toBe('${OTEL_TRACE_UI_URL:-}');
+    expect(service('jaeger').expose).toContain('4318');
+  });
+
   it('pins each image to a release (Jaeger of the v2 line)', () => {
     expect(service('prometheus').image).toMatch(/^prom\/prometheus:v3\.\d+\.\d+$/);
     expect(service('grafana').image).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+$/);

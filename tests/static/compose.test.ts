@@ -60,9 +60,9 @@ describe('docker-compose.yml, the production topology', () => {
   });
 
   it('publishes the ports the services listen on', () => {
-    const orchestrator = OrchestratorEnv.parse(service('orchestrator').environment);
+    const orchestrator = OrchestratorEnv.parse(envOf('orchestrator'));
     expect(service('orchestrator').ports).toEqual([`${orchestrator.API_PORT}:${orchestrator.API_PORT}`]);
-    const executor = ExecutorEnv.parse({ ...service('executor-worker').environment, DATABASE_URL: 'postgres://x/y' });
+    const executor = ExecutorEnv.parse({ ...envOf('executor-worker'), DATABASE_URL: 'postgres://x/y' });
     expect(service('executor-worker').expose).toEqual([String(executor.EXECUTOR_HEALTH_PORT)]);
     expect(service('temporal').ports).toEqual(['7233:7233']);
     expect(service('temporal-ui').ports).toEqual(['8233:8080']);
@@ -71,7 +71,7 @@ describe('docker-compose.yml, the production topology', () => {
 
   it('runs the web app on 3000 against the orchestrator API, with nothing else to reach', () => {
     const web = service('web');
-    const orchestrator = OrchestratorEnv.parse(service('orchestrator').environment);
+    const orchestrator = OrchestratorEnv.parse(envOf('orchestrator'));
     // The web server's whole configuration (web/src/env.ts) is where the API is; telemetry is off.
     expect(Object.keys(web.environment ?? {}).sort()).toEqual(['NEXT_TELEMETRY_DISABLED', 'OPSC_API_URL']);
     expect(String(web.environment?.NEXT_TELEMETRY_DISABLED)).toBe('1');
@@ -82,7 +82,7 @@ describe('docker-compose.yml, the production topology', () => {
   });
 
   it("believes X-Forwarded-For from the web app's server alone, at its fixed address", () => {
-    const orchestrator = OrchestratorEnv.parse(service('orchestrator').environment);
+    const orchestrator = OrchestratorEnv.parse(envOf('orchestrator'));
     const webAddress = service('web').networks?.default?.ipv4_address;
     expect(webAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     // Nothing else in the compose network (or behind Docker's port proxy) may speak for a browser.
