@@ -1,9 +1,10 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, waitForJob } from '../support/api.js';
+import { eventually, requestJson, waitForJob } from '../support/api.js';
 import { listenersOf } from '../support/listeners.js';
-import { EMITTED_AFTER_A_FAILURE, exposedFamilies, observabilityMetricNames } from '../support/observability-names.js';
+import { exposedFamilies, observabilityMetricNames } from '../support/observability-names.js';
 import { startPrometheus, type RunningPrometheus } from '../support/prometheus.js';
-import { control, proposeAndFill, submitDraft } from '../support/rollout.js';
+import { control, proposeAndFill, submitDraft, type Created } from '../support/rollout.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 
 /** Each sample of a Prometheus text exposition: its name and labels. */
@@ -24,6 +25,18 @@ const familyOf = (name: string): string => name.replace(/_(bucket|sum|count)$/, 
 
 const MAX_SERIES_PER_FAMILY = 400;
 
+/** A loopback port nobody listens on: bound by the kernel's choice, then closed. */
+const closedPort = async (): Promise<number> => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+};
+
+// PendingActivityState 2 = STARTED.
+const STARTED = 2;
+
 describe('metrics: both services scraped by a real Prometheus during a job on the SSH fleet', () => {
   let h: SshHarness;
   let prometheus: RunningPrometheus;
@@ -35,6 +48,8 @@ describe('metrics: both services scraped by a real Prometheus during a job on th
   let approver: { token: string; username: string };
   let jobId: string;
   const GROUP = 'Metrics Web';
+  /** A target whose SSH port has no listener: its steps' activity raises HostUnreachable. */
+  const DEAD = { name: 'metrics-dead', address: '127.0.0.1', port: 0 };
   const REQUEST = `Update nginx to latest version on all web servers in '${GROUP}' group and restart service`;
 
   const value = async (expr: string): Promise<number | undefined> => {
@@ -63,7 +78,23 @@ describe('metrics: both services scraped by a real Prometheus during a job on th
         },
       }),
       groups: { [GROUP]: [0, 1] },
+      // The reconciler records a job whose workflow was terminated within a second (default: a minute).
+      orchestratorEnv: { JOB_RECONCILE_INTERVAL_SECONDS: '1' },
     });
+    DEAD.port = await closedPort();
+    await h.base.addTarget(
+      {
+        name: `${DEAD.name}-key`,
+        username: 'ops',
+        secret: { kind: 'ssh-key', privateKey: h.fleet.clientKey.privateKey },
+      },
+      {
+        name: DEAD.name,
+        address: DEAD.address,
+        os: 'linux',
+        services: [{ protocol: 'ssh', port: DEAD.port, credential: `${DEAD.name}-key` }],
+      },
+    );
     const executor = await h.stack.startExecutor();
     apiUrl = h.orchestrator.apiUrl;
     orchestratorMetrics = h.orchestrator.metricsUrl;
@@ -192,18 +223,101 @@ describe('metrics: both services scraped by a real Prometheus during a job on th
     );
   });
 
-  it('emits every metric the alert rules and the dashboard name (those seen only after a failure aside)', async () => {
+  /** Submits a raw plan as the operator and approves it when it waits for that. */
+  const runPlan = async (plan: Record<string, unknown>): Promise<Created> => {
+    const { status, body } = await requestJson<Created>(`${apiUrl}/api/jobs`, {
+      token: operator.token,
+      body: { plan },
+    });
+    expect(status, JSON.stringify(body)).toBe(201);
+    if (body.approvalRequired) {
+      await waitForJob(apiUrl, operator.token, body.id, (j) => j.status === 'awaiting_approval', 30_000);
+      const approved = await control(apiUrl, approver.token, body.id, 'approve', { planHash: body.planHash });
+      expect(approved.status).toBe(200);
+    }
+    return body;
+  };
+
+  it('counts an activity that raised: the executor failure by error type, and the SDK failed execution', async () => {
+    const created = await runPlan({
+      name: 'disk usage on a host nobody answers on',
+      policies: { maxAttempts: 1 },
+      steps: [
+        {
+          id: 'df',
+          name: 'disk usage',
+          targets: { targets: [DEAD.name] },
+          action: { method: 'ssh', operation: { op: 'disk-usage' } },
+        },
+      ],
+    });
+    const job = await waitForJob(apiUrl, operator.token, created.id, undefined, 60_000);
+    expect(job.status).toBe('failed');
+    expect(job.results[0]).toMatchObject({ status: 'failed', error: { type: 'HostUnreachable' } });
+    await until(
+      'opsc_executor_failures_total{job="executor",activity="runSshOperation",error_type="HostUnreachable"}',
+      (v) => v === 1,
+    );
+    await until('temporal_activity_execution_failed{job="executor",activity_type="runSshOperation"}', (v) => v >= 1);
+  });
+
+  it("counts the executor's failed calls to Temporal: a heartbeat for an activity whose workflow was terminated", async () => {
+    const created = await runPlan({
+      name: 'a long wait',
+      policies: { maxAttempts: 1 },
+      steps: [
+        {
+          id: 'wait',
+          name: 'wait',
+          timeoutSeconds: 120,
+          action: { method: 'local-command', command: 'sleep', args: ['90'] },
+        },
+      ],
+    });
+    const handle = h.stack.client.workflow.getHandle(created.id);
+    await eventually(
+      async () =>
+        ((await handle.describe()).raw.pendingActivities ?? []).some((a) => a.state === STARTED) ? true : undefined,
+      30_000,
+      'the sleep running on the executor',
+    );
+    await handle.terminate('metrics test: the heartbeat that follows finds no activity');
+    // The executor's next heartbeat is answered NOT_FOUND; the SDK cancels the activity, the sleep ends.
+    await until(
+      'sum(temporal_request_failure{job="executor",operation="RecordActivityTaskHeartbeat",status_code="NOT_FOUND"})',
+      (v) => v >= 1,
+    );
+    await until('sum(temporal_worker_task_slots_used{job="executor",worker_type="ActivityWorker"})', (v) => v === 0);
+    // The job record is closed by the reconciler, not left running.
+    const job = (await waitForJob(apiUrl, operator.token, created.id, undefined, 60_000)) as unknown as {
+      status: string;
+      error?: { type: string };
+    };
+    expect(job.status).toBe('failed');
+    expect(job.error?.type).toBe('WorkflowClosed');
+  });
+
+  it('emits every metric the alert rules and the dashboard name', async () => {
     const exposed = new Set<string>();
     for (const url of [orchestratorMetrics, executorMetrics])
       for (const family of exposedFamilies(await (await fetch(url)).text())) exposed.add(family);
     const named = observabilityMetricNames();
     expect(named.length).toBeGreaterThan(20);
-    expect(named.filter((n) => !exposed.has(n) && !EMITTED_AFTER_A_FAILURE.has(n))).toEqual([]);
+    expect(named).toEqual(
+      expect.arrayContaining([
+        'temporal_request_failure',
+        'temporal_activity_execution_failed',
+        'opsc_executor_failures_total',
+      ]),
+    );
+    expect(named.filter((n) => !exposed.has(n))).toEqual([]);
   });
 
   it('keeps labels bounded: no target, address, job, tenant, user or request text in any label', async () => {
     const forbidden = [
       ...h.fleet.hosts.flatMap((host) => [host.name, host.address]),
+      DEAD.name,
+      `${DEAD.address}:${DEAD.port}`,
       jobId,
       operator.tenantId,
       operator.username,

@@ -13,17 +13,6 @@ export const DASHBOARD_FILE = path.join(REPO_ROOT, 'observability', 'grafana', '
  */
 const SYNTHETIC = /^(up|scrape_[a-z_]+)$/;
 
-/**
- * Named by the dashboard or rules, yet exposed only after something fails: a failed call to
- * Temporal, a failed activity, an execution that raised. A scrape during a healthy job lacks them,
- * so a test that asserts "every name is emitted" provokes the failure or leaves these out.
- */
-export const EMITTED_AFTER_A_FAILURE: ReadonlySet<string> = new Set([
-  'temporal_request_failure',
-  'temporal_activity_execution_failed',
-  'opsc_executor_failures_total',
-]);
-
 const KEYWORDS = new Set([
   'and',
   'or',
