@@ -1,11 +1,16 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '@opsc/dev';
 import { eventually, requestJson, waitForJob } from '../support/api.js';
 import { listenersOf } from '../support/listeners.js';
 import { exposedFamilies, observabilityMetricNames } from '../support/observability-names.js';
 import { startPrometheus, type RunningPrometheus } from '../support/prometheus.js';
 import { control, proposeAndFill, submitDraft, type Created } from '../support/rollout.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
+
+const SCRAPE_DIR = path.join(REPO_ROOT, 'test-results', 'metrics');
 
 /** Each sample of a Prometheus text exposition: its name and labels. */
 const samplesOf = (text: string): { name: string; labels: Record<string, string> }[] =>
@@ -299,8 +304,16 @@ describe('metrics: both services scraped by a real Prometheus during a job on th
 
   it('emits every metric the alert rules and the dashboard name', async () => {
     const exposed = new Set<string>();
-    for (const url of [orchestratorMetrics, executorMetrics])
-      for (const family of exposedFamilies(await (await fetch(url)).text())) exposed.add(family);
+    mkdirSync(SCRAPE_DIR, { recursive: true });
+    for (const [service, url] of [
+      ['orchestrator', orchestratorMetrics],
+      ['executor-worker', executorMetrics],
+    ] as const) {
+      const text = await (await fetch(url)).text();
+      // Kept for whoever reads the run (test-results/metrics/): what each service exposed after the jobs.
+      writeFileSync(path.join(SCRAPE_DIR, `${service}.prom`), text);
+      for (const family of exposedFamilies(text)) exposed.add(family);
+    }
     const named = observabilityMetricNames();
     expect(named.length).toBeGreaterThan(20);
     expect(named).toEqual(
