@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { context, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { Resource } from '@opentelemetry/resources';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import {
@@ -14,6 +14,7 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { ActivityInterceptorsFactory, WorkerOptions } from '@temporalio/worker';
+import { redactText } from './redact.js';
 
 const require = createRequire(import.meta.url);
 
@@ -58,6 +59,37 @@ const OFF: Tracing = {
   shutdown: async () => undefined,
 };
 
+const redactAttributes = (attributes: Attributes): Attributes =>
+  Object.fromEntries(
+    Object.entries(attributes).map(([k, v]) => [
+      k,
+      typeof v === 'string'
+        ? redactText(v)
+        : Array.isArray(v)
+          ? v.map((x: unknown) => (typeof x === 'string' ? redactText(x) : x))
+          : v,
+    ]),
+  ) as Attributes;
+
+/**
+ * A span as sent: its text (attributes, status message, events: an exception's message and stack)
+ * through the log redaction (redact.ts), so what a log line may not hold no span holds either. The
+ * span itself is left as it is (the copy reads everything else from it).
+ */
+const redactSpan = (span: ReadableSpan): ReadableSpan =>
+  Object.assign(Object.create(span) as ReadableSpan, {
+    attributes: redactAttributes(span.attributes),
+    status: span.status.message ? { ...span.status, message: redactText(span.status.message) } : span.status,
+    events: span.events.map((e) => (e.attributes ? { ...e, attributes: redactAttributes(e.attributes) } : e)),
+  });
+
+/** The OTLP exporter behind the redaction: every span of the service, the workflows' included. */
+const redactingExporter = (inner: SpanExporter): SpanExporter => ({
+  export: (spans: ReadableSpan[], done: (result: ExportResult) => void) => inner.export(spans.map(redactSpan), done),
+  shutdown: () => inner.shutdown(),
+  forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
+});
+
 /**
  * The workflow's info is copied onto its spans by the SDK's sink; only these fields go (a memo or a
  * previous run's result could carry anything).
@@ -73,7 +105,9 @@ export const startTracing = (service: TracedService, settings: TracingSettings):
   const url = tracesUrl(settings);
   if (!url) return OFF;
   const resource = new Resource({ [ATTR_SERVICE_NAME]: service });
-  const processor = new BatchSpanProcessor(new OTLPTraceExporter({ url }), { scheduledDelayMillis: 1_000 });
+  const processor = new BatchSpanProcessor(redactingExporter(new OTLPTraceExporter({ url })), {
+    scheduledDelayMillis: 1_000,
+  });
   const provider = new NodeTracerProvider({ resource, spanProcessors: [processor] });
   provider.register({ propagator: new W3CTraceContextPropagator() });
   const activity: ActivityInterceptorsFactory = (ctx) => ({
