@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clearSecrets, registerSecrets } from './redact.js';
-import { startTracing } from './tracing.js';
+import { currentTraceId, requestSpans, startTracing } from './tracing.js';
 
 // What the OTLP exporter sends, received by a real HTTP server on loopback (protobuf: strings are
 // their UTF-8 bytes, so a secret in any of them is in the body as written).
@@ -28,6 +28,7 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
+// With the real SDK (registered once per test file), against real HTTP on loopback.
 describe('exported spans', () => {
   it('go through the log redaction: attributes, status message, exception message and stack', async () => {
     const secret = `S3cr-${randomBytes(12).toString('hex')}`;
@@ -50,5 +51,28 @@ describe('exported spans', () => {
     expect(sent.includes('[redacted]')).toBe(true);
     expect(sent.includes(secret)).toBe(false);
     expect(sent.includes(password)).toBe(false);
+  });
+});
+
+describe('API request spans', () => {
+  it("start a trace of the API's own: a caller's traceparent chooses no trace id and links nothing", async () => {
+    const chosen = randomBytes(16).toString('hex');
+    let seen: string | null = null;
+    const api = createServer((req, res) =>
+      requestSpans(() => '/api/jobs')(req, res, () => {
+        seen = currentTraceId();
+        res.end();
+      }),
+    );
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
+    const { port } = api.address() as AddressInfo;
+    const res = await fetch(`http://127.0.0.1:${port}/api/jobs`, {
+      method: 'POST',
+      headers: { traceparent: `00-${chosen}-${randomBytes(8).toString('hex')}-01` },
+    });
+    await res.text();
+    await new Promise((resolve) => api.close(resolve));
+    expect(seen).toMatch(/^[0-9a-f]{32}$/);
+    expect(seen).not.toBe(chosen);
   });
 });
