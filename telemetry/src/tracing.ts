@@ -14,7 +14,7 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { ActivityInterceptorsFactory, WorkerOptions } from '@temporalio/worker';
-import { redactText } from './redact.js';
+import { redactText, registerSecrets, secretsOf } from './redact.js';
 
 const require = createRequire(import.meta.url);
 
@@ -49,6 +49,27 @@ export const tracesUrl = (s: TracingSettings): string | undefined => {
   if (s.tracesEndpoint) return s.tracesEndpoint;
   if (s.endpoint) return `${s.endpoint.replace(/\/+$/, '')}/v1/traces`;
   return undefined;
+};
+
+/**
+ * What of the exporter's settings no log line or span may hold: the password of an endpoint URL and
+ * the values of the OTLP header variables (`Authorization=Basic …`), whole and after their scheme.
+ */
+export const tracingSecrets = (s: TracingSettings, env: NodeJS.ProcessEnv = process.env): string[] => {
+  const out = secretsOf({ urls: [s.endpoint, s.tracesEndpoint] });
+  for (const list of [env.OTEL_EXPORTER_OTLP_HEADERS, env.OTEL_EXPORTER_OTLP_TRACES_HEADERS])
+    for (const pair of list?.split(',') ?? []) {
+      const raw = pair.slice(pair.indexOf('=') + 1).trim();
+      if (!pair.includes('=') || !raw) continue;
+      let value = raw;
+      try {
+        value = decodeURIComponent(raw);
+      } catch {
+        // Not percent-encoded: as written.
+      }
+      out.push(raw, value, ...value.split(/\s+/).slice(1));
+    }
+  return out;
 };
 
 const OFF: Tracing = {
@@ -104,6 +125,7 @@ const SPAN_INFO_FIELDS = ['workflowId', 'runId', 'workflowType', 'taskQueue', 'n
 export const startTracing = (service: TracedService, settings: TracingSettings): Tracing => {
   const url = tracesUrl(settings);
   if (!url) return OFF;
+  registerSecrets(tracingSecrets(settings));
   const resource = new Resource({ [ATTR_SERVICE_NAME]: service });
   const processor = new BatchSpanProcessor(redactingExporter(new OTLPTraceExporter({ url })), {
     scheduledDelayMillis: 1_000,
