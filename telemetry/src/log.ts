@@ -84,13 +84,19 @@ export const formatLine = (
   fields: Record<string, unknown> = {},
 ): string => {
   const traceId = activeTraceId();
-  const merged: Record<string, unknown> = { ...(traceId && { traceId }), ...storage.getStore() };
-  for (const [k, v] of Object.entries(fields)) if (!RESERVED.has(k) && v !== undefined) merged[k] = v;
-  const ordered: Record<string, unknown> = {};
-  for (const key of CONTEXT_KEYS) if (merged[key] !== undefined) ordered[key] = merged[key];
-  for (const [k, v] of Object.entries(merged)) if (!(k in ordered)) ordered[k] = v;
-  const head = { at: new Date().toISOString(), level, service, msg: redactText(msg) };
-  const body = redactFields(ordered);
+  const head = { at: new Date().toISOString(), level, service, msg: redactText(String(msg)) };
+  let body: Record<string, unknown>;
+  try {
+    const merged: Record<string, unknown> = { ...(traceId && { traceId }), ...storage.getStore() };
+    for (const [k, v] of Object.entries(fields)) if (!RESERVED.has(k) && v !== undefined) merged[k] = v;
+    const ordered: Record<string, unknown> = {};
+    for (const key of CONTEXT_KEYS) if (merged[key] !== undefined) ordered[key] = merged[key];
+    for (const [k, v] of Object.entries(merged)) if (!(k in ordered)) ordered[k] = v;
+    body = redactFields(ordered);
+  } catch {
+    // A getter among the caller's own fields threw: the line is still written, with its context.
+    body = { ...redactFields({ ...(traceId && { traceId }), ...storage.getStore() }), fields: '[unreadable]' };
+  }
   const line = JSON.stringify({ ...head, ...body });
   const bytes = Buffer.byteLength(line);
   if (bytes <= MAX_LINE_BYTES) return `${line}\n`;

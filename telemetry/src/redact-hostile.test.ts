@@ -86,4 +86,21 @@ describe('the logger under hostile values', () => {
       hostile: { ok: 1, when: 'Invalid Date', broken: '[unreadable]' },
     });
   });
+
+  it('never throws: a throwing getter among the fields or an error that cannot say its message', () => {
+    class Odd extends Error {
+      override get message(): string {
+        throw new Error('no message');
+      }
+    }
+    const fields = {
+      get broken(): string {
+        throw new Error('no');
+      },
+    };
+    const nested = JSON.parse(linesOf({ error: new Odd() })) as Record<string, unknown>;
+    expect(nested.error).toBe('[unreadable]');
+    const top = JSON.parse(linesOf(fields)) as Record<string, unknown>;
+    expect(top).toMatchObject({ msg: 'm', fields: '[unreadable]' });
+  });
 });

@@ -141,7 +141,14 @@ const walkValue = (value: unknown, depth: number, walk: Walk): unknown => {
     if (typeof value === 'function' || typeof value === 'symbol') return undefined;
     return value;
   }
-  if (value instanceof Error) return errorFields(value);
+  if (value instanceof Error) {
+    try {
+      return errorFields(value);
+    } catch {
+      // Its name or message is a getter that throws.
+      return '[unreadable]';
+    }
+  }
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   if (walk.above.has(value)) return '[cycle]';
   if (depth >= MAX_DEPTH) return '[too deep]';
