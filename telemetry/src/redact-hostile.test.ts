@@ -103,4 +103,11 @@ describe('the logger under hostile values', () => {
     const top = JSON.parse(linesOf(fields)) as Record<string, unknown>;
     expect(top).toMatchObject({ msg: 'm', fields: '[unreadable]' });
   });
+
+  it('writes one line, whatever line breaks a value holds (Unicode ones included)', () => {
+    const forged = 'x\n\r\u0085\u2028\u2029{"level":"error","msg":"forged"}';
+    const text = linesOf({ [forged]: forged, note: forged });
+    expect(text.split(/\r\n|[\n\r\u0085\u2028\u2029]/)).toEqual([expect.any(String), '']);
+    expect(JSON.parse(text)).toMatchObject({ note: forged });
+  });
 });
