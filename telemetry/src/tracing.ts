@@ -40,7 +40,7 @@ export interface Tracing {
    * and, with `workflows`, the workflow interceptors and the sink their spans leave the sandbox by.
    */
   workerOptions(workflows: boolean): Pick<WorkerOptions, 'interceptors' | 'sinks'>;
-  /** Flushes the spans still batched, then stops exporting. */
+  /** Flushes the spans still batched (waiting at most SHUTDOWN_WAIT_MS), then stops exporting. */
   shutdown(): Promise<void>;
 }
 
@@ -70,6 +70,21 @@ export const tracingSecrets = (s: TracingSettings, env: NodeJS.ProcessEnv = proc
       out.push(raw, value, ...value.split(/\s+/).slice(1));
     }
   return out;
+};
+
+/** How long a stopping service waits for the collector to take the spans still batched. */
+export const SHUTDOWN_WAIT_MS = 5_000;
+
+/** The provider's shutdown, bounded: a collector that hangs does not hold a stopping service. */
+const boundedShutdown = async (shutdown: () => Promise<void>): Promise<void> => {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    shutdown().catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SHUTDOWN_WAIT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
 };
 
 const OFF: Tracing = {
@@ -160,7 +175,7 @@ export const startTracing = (service: TracedService, settings: TracingSettings):
       },
       ...(workflows && { sinks }),
     }),
-    shutdown: () => provider.shutdown(),
+    shutdown: () => boundedShutdown(() => provider.shutdown()),
   };
 };
 
