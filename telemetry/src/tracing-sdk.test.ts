@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clearSecrets, registerSecrets } from './redact.js';
 import { currentTraceId, requestSpans, startTracing } from './tracing.js';
@@ -74,5 +74,15 @@ describe('API request spans', () => {
     await new Promise((resolve) => api.close(resolve));
     expect(seen).toMatch(/^[0-9a-f]{32}$/);
     expect(seen).not.toBe(chosen);
+  });
+});
+
+describe("the job's trace id", () => {
+  it('is that of a sampled trace only: one the sampler left out is never sent, so no link may lead to it', () => {
+    const ids = { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') };
+    const inSpan = (traceFlags: TraceFlags) =>
+      context.with(trace.setSpan(context.active(), trace.wrapSpanContext({ ...ids, traceFlags })), currentTraceId);
+    expect(inSpan(TraceFlags.SAMPLED)).toBe(ids.traceId);
+    expect(inSpan(TraceFlags.NONE)).toBeNull();
   });
 });

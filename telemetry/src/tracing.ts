@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes } from '@opentelemetry/api';
 import { W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { Resource } from '@opentelemetry/resources';
@@ -179,10 +179,11 @@ export const startTracing = (service: TracedService, settings: TracingSettings):
   };
 };
 
-/** The trace the caller runs in (32 hex digits), or null when it is not traced. */
+/** The trace the caller runs in (32 hex digits), or null when it is not traced (or not sampled). */
 export const currentTraceId = (): string | null => {
   const span = trace.getActiveSpan()?.spanContext();
-  return span && trace.isSpanContextValid(span) ? span.traceId : null;
+  // A trace the sampler (OTEL_TRACES_SAMPLER) left out is never sent: no job links to it.
+  return span && trace.isSpanContextValid(span) && span.traceFlags & TraceFlags.SAMPLED ? span.traceId : null;
 };
 
 /**
