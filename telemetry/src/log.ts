@@ -70,6 +70,13 @@ const activeTraceId = (): string | undefined => {
   return isSpanContextValid(ctx) ? ctx.traceId : undefined;
 };
 
+/**
+ * JSON leaves NEL and the Unicode line and paragraph separators as they are; some readers split
+ * lines on them, so a value could start a forged line there. Escaped, a line stays one line.
+ */
+const oneLine = (json: string): string =>
+  json.replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 /** Not to be overridden by a caller's fields: a line always says when, how bad, who and what. */
 const RESERVED = new Set(['at', 'level', 'service', 'msg']);
 
@@ -84,14 +91,20 @@ export const formatLine = (
   fields: Record<string, unknown> = {},
 ): string => {
   const traceId = activeTraceId();
-  const merged: Record<string, unknown> = { ...(traceId && { traceId }), ...storage.getStore() };
-  for (const [k, v] of Object.entries(fields)) if (!RESERVED.has(k) && v !== undefined) merged[k] = v;
-  const ordered: Record<string, unknown> = {};
-  for (const key of CONTEXT_KEYS) if (merged[key] !== undefined) ordered[key] = merged[key];
-  for (const [k, v] of Object.entries(merged)) if (!(k in ordered)) ordered[k] = v;
-  const head = { at: new Date().toISOString(), level, service, msg: redactText(msg) };
-  const body = redactFields(ordered);
-  const line = JSON.stringify({ ...head, ...body });
+  const head = { at: new Date().toISOString(), level, service, msg: redactText(String(msg)) };
+  let body: Record<string, unknown>;
+  try {
+    const merged: Record<string, unknown> = { ...(traceId && { traceId }), ...storage.getStore() };
+    for (const [k, v] of Object.entries(fields)) if (!RESERVED.has(k) && v !== undefined) merged[k] = v;
+    const ordered: Record<string, unknown> = {};
+    for (const key of CONTEXT_KEYS) if (merged[key] !== undefined) ordered[key] = merged[key];
+    for (const [k, v] of Object.entries(merged)) if (!(k in ordered)) ordered[k] = v;
+    body = redactFields(ordered);
+  } catch {
+    // A getter among the caller's own fields threw: the line is still written, with its context.
+    body = { ...redactFields({ ...(traceId && { traceId }), ...storage.getStore() }), fields: '[unreadable]' };
+  }
+  const line = oneLine(JSON.stringify({ ...head, ...body }));
   const bytes = Buffer.byteLength(line);
   if (bytes <= MAX_LINE_BYTES) return `${line}\n`;
   const keys = Object.fromEntries(
@@ -100,12 +113,14 @@ export const formatLine = (
       typeof body[k] === 'string' ? body[k].slice(0, MAX_CUT_KEY) : body[k],
     ]),
   );
-  return `${JSON.stringify({
-    ...head,
-    msg: head.msg.length > MAX_CUT_MSG ? `${head.msg.slice(0, MAX_CUT_MSG)}…` : head.msg,
-    ...keys,
-    cut: `line of ${bytes} bytes over the ${MAX_LINE_BYTES}-byte limit: its other fields were left out`,
-  })}\n`;
+  return `${oneLine(
+    JSON.stringify({
+      ...head,
+      msg: head.msg.length > MAX_CUT_MSG ? `${head.msg.slice(0, MAX_CUT_MSG)}…` : head.msg,
+      ...keys,
+      cut: `line of ${bytes} bytes over the ${MAX_LINE_BYTES}-byte limit: its other fields were left out`,
+    }),
+  )}\n`;
 };
 
 /**

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { context, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes } from '@opentelemetry/api';
+import { W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { Resource } from '@opentelemetry/resources';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import {
@@ -14,6 +14,7 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { ActivityInterceptorsFactory, WorkerOptions } from '@temporalio/worker';
+import { redactText, registerSecrets, secretsOf } from './redact.js';
 
 const require = createRequire(import.meta.url);
 
@@ -39,7 +40,7 @@ export interface Tracing {
    * and, with `workflows`, the workflow interceptors and the sink their spans leave the sandbox by.
    */
   workerOptions(workflows: boolean): Pick<WorkerOptions, 'interceptors' | 'sinks'>;
-  /** Flushes the spans still batched, then stops exporting. */
+  /** Flushes the spans still batched (waiting at most SHUTDOWN_WAIT_MS), then stops exporting. */
   shutdown(): Promise<void>;
 }
 
@@ -50,6 +51,42 @@ export const tracesUrl = (s: TracingSettings): string | undefined => {
   return undefined;
 };
 
+/**
+ * What of the exporter's settings no log line or span may hold: the password of an endpoint URL and
+ * the values of the OTLP header variables (`Authorization=Basic …`), whole and after their scheme.
+ */
+export const tracingSecrets = (s: TracingSettings, env: NodeJS.ProcessEnv = process.env): string[] => {
+  const out = secretsOf({ urls: [s.endpoint, s.tracesEndpoint] });
+  for (const list of [env.OTEL_EXPORTER_OTLP_HEADERS, env.OTEL_EXPORTER_OTLP_TRACES_HEADERS])
+    for (const pair of list?.split(',') ?? []) {
+      const raw = pair.slice(pair.indexOf('=') + 1).trim();
+      if (!pair.includes('=') || !raw) continue;
+      let value = raw;
+      try {
+        value = decodeURIComponent(raw);
+      } catch {
+        // Not percent-encoded: as written.
+      }
+      out.push(raw, value, ...value.split(/\s+/).slice(1));
+    }
+  return out;
+};
+
+/** How long a stopping service waits for the collector to take the spans still batched. */
+export const SHUTDOWN_WAIT_MS = 5_000;
+
+/** The provider's shutdown, bounded: a collector that hangs does not hold a stopping service. */
+const boundedShutdown = async (shutdown: () => Promise<void>): Promise<void> => {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    shutdown().catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SHUTDOWN_WAIT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+};
+
 const OFF: Tracing = {
   enabled: false,
   clientInterceptors: () => ({ workflow: [] }),
@@ -57,6 +94,37 @@ const OFF: Tracing = {
   workerOptions: () => ({}),
   shutdown: async () => undefined,
 };
+
+const redactAttributes = (attributes: Attributes): Attributes =>
+  Object.fromEntries(
+    Object.entries(attributes).map(([k, v]) => [
+      k,
+      typeof v === 'string'
+        ? redactText(v)
+        : Array.isArray(v)
+          ? v.map((x: unknown) => (typeof x === 'string' ? redactText(x) : x))
+          : v,
+    ]),
+  ) as Attributes;
+
+/**
+ * A span as sent: its text (attributes, status message, events: an exception's message and stack)
+ * through the log redaction (redact.ts), so what a log line may not hold no span holds either. The
+ * span itself is left as it is (the copy reads everything else from it).
+ */
+const redactSpan = (span: ReadableSpan): ReadableSpan =>
+  Object.assign(Object.create(span) as ReadableSpan, {
+    attributes: redactAttributes(span.attributes),
+    status: span.status.message ? { ...span.status, message: redactText(span.status.message) } : span.status,
+    events: span.events.map((e) => (e.attributes ? { ...e, attributes: redactAttributes(e.attributes) } : e)),
+  });
+
+/** The OTLP exporter behind the redaction: every span of the service, the workflows' included. */
+const redactingExporter = (inner: SpanExporter): SpanExporter => ({
+  export: (spans: ReadableSpan[], done: (result: ExportResult) => void) => inner.export(spans.map(redactSpan), done),
+  shutdown: () => inner.shutdown(),
+  forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
+});
 
 /**
  * The workflow's info is copied onto its spans by the SDK's sink; only these fields go (a memo or a
@@ -72,8 +140,11 @@ const SPAN_INFO_FIELDS = ['workflowId', 'runId', 'workflowType', 'taskQueue', 'n
 export const startTracing = (service: TracedService, settings: TracingSettings): Tracing => {
   const url = tracesUrl(settings);
   if (!url) return OFF;
+  registerSecrets(tracingSecrets(settings));
   const resource = new Resource({ [ATTR_SERVICE_NAME]: service });
-  const processor = new BatchSpanProcessor(new OTLPTraceExporter({ url }), { scheduledDelayMillis: 1_000 });
+  const processor = new BatchSpanProcessor(redactingExporter(new OTLPTraceExporter({ url })), {
+    scheduledDelayMillis: 1_000,
+  });
   const provider = new NodeTracerProvider({ resource, spanProcessors: [processor] });
   provider.register({ propagator: new W3CTraceContextPropagator() });
   const activity: ActivityInterceptorsFactory = (ctx) => ({
@@ -104,14 +175,15 @@ export const startTracing = (service: TracedService, settings: TracingSettings):
       },
       ...(workflows && { sinks }),
     }),
-    shutdown: () => provider.shutdown(),
+    shutdown: () => boundedShutdown(() => provider.shutdown()),
   };
 };
 
-/** The trace the caller runs in (32 hex digits), or null when it is not traced. */
+/** The trace the caller runs in (32 hex digits), or null when it is not traced (or not sampled). */
 export const currentTraceId = (): string | null => {
   const span = trace.getActiveSpan()?.spanContext();
-  return span && trace.isSpanContextValid(span) ? span.traceId : null;
+  // A trace the sampler (OTEL_TRACES_SAMPLER) left out is never sent: no job links to it.
+  return span && trace.isSpanContextValid(span) && span.traceFlags & TraceFlags.SAMPLED ? span.traceId : null;
 };
 
 /**

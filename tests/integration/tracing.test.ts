@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually, requestJson, waitForJob, type JobView } from '../support/api.js';
 import { startOtelCollector, type OtelCollector, type ReceivedSpan } from '../support/otel-collector.js';
 import { approveAndWait, control, proposeAndFill, submitDraft, type Created } from '../support/rollout.js';
@@ -48,6 +50,13 @@ const expectOneTree = (spans: ReceivedSpan[], root: ReceivedSpan) => {
   expect(root.parentSpanId).toBe('');
 };
 
+/** A service's JSON lines in the run's log folder (tests/support/stack.ts writes them there). */
+const logLines = async (namespace: string, name: 'orchestrator' | 'executor') =>
+  (await readFile(path.join(inject('logDir'), `${namespace}-${name}.log`), 'utf8'))
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
 const jobTraceId = async (apiUrl: string, token: string, id: string) => {
   const { body } = await requestJson<{ traceId: string | null; links: { traceUi: string | null } }>(
     `${apiUrl}/api/jobs/${id}`,
@@ -74,9 +83,10 @@ describe('a job on the sshd fleet is one trace across orchestrator and executor'
       credential: (i) => (i === 0 ? 'password' : 'key'),
       host: (i) => ({ sudo: i === 0 ? 'password' : 'nopasswd' }),
       groups: { Traced: [0, 1, 2] },
-      orchestratorEnv: { ...tracedEnv, ...webPort.orchestratorEnv, OTEL_TRACE_UI_URL: TRACE_UI },
+      orchestratorEnv: { ...tracedEnv, ...webPort.orchestratorEnv, OTEL_TRACE_UI_URL: TRACE_UI, LOG_LEVEL: 'debug' },
     });
-    await h.stack.startExecutor(tracedEnv);
+    // At debug, every activity ends with a line of its own in its log context (docs/logging.md).
+    await h.stack.startExecutor({ ...tracedEnv, LOG_LEVEL: 'debug' });
     operator = await h.stack.createUser('operator', { tenant: 'acme', username: 'traced-op', password: PASSWORD });
     approver = await h.stack.createUser('approver', { tenant: 'acme' });
     const plan = {
@@ -164,6 +174,33 @@ describe('a job on the sshd fleet is one trace across orchestrator and executor'
     // The orchestrator's own activities (bookkeeping) are in the same trace.
     expect(spans.some((s) => s.service === 'orchestrator' && s.name.startsWith('RunActivity:'))).toBe(true);
     expectOneTree(spans, api);
+  });
+
+  it("writes the job's trace id on the lines of its activities, on the executor and the orchestrator", async () => {
+    const { traceId } = await jobTraceId(h.orchestrator.apiUrl, operator.token, created.id);
+    const ended = (name: 'orchestrator' | 'executor') => async () => {
+      const lines = (await logLines(h.stack.namespace, name)).filter(
+        (l) => l.msg === 'activity ended' && l.jobId === created.id,
+      );
+      const enough =
+        name === 'orchestrator'
+          ? lines.length > 0
+          : lines.filter((l) => l.activityType === 'runSshOperation').length >= 3;
+      return enough ? lines : undefined;
+    };
+    const executor = await eventually(ended('executor'), 30_000, "the executor's activity lines");
+    for (const line of executor.filter((l) => l.activityType === 'runSshOperation'))
+      expect(line).toMatchObject({ traceId });
+    // What the workflow does on the approval's signal is in the approval's own trace (a trace per request).
+    const approval = await eventually(
+      async () => collector.spans().find((s) => s.name === 'POST /api/jobs/:id/approve'),
+      30_000,
+      'the approval request span',
+    );
+    const orchestrator = await eventually(ended('orchestrator'), 30_000, "the orchestrator's activity lines");
+    expect(orchestrator.some((l) => l.traceId === traceId)).toBe(true);
+    for (const line of [...executor, ...orchestrator])
+      expect([traceId, approval.traceId], String(line.activityType)).toContain(line.traceId);
   });
 
   it('traces the approval as a request of its own, named by its route pattern, that reaches the workflow', async () => {
