@@ -170,6 +170,7 @@ const main = async (): Promise<void> => {
     log,
     namespace: env.TEMPORAL_NAMESPACE,
     missingGraceSeconds: env.JOB_RECONCILE_MISSING_GRACE_SECONDS,
+    metrics: jobs.metrics,
   };
   const reconciler =
     env.JOB_RECONCILE_INTERVAL_SECONDS > 0 ? startReconciler(reconcile, env.JOB_RECONCILE_INTERVAL_SECONDS) : undefined;

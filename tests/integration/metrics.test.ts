@@ -286,6 +286,7 @@ describe('metrics: both services scraped by a real Prometheus during a job on th
       30_000,
       'the sleep running on the executor',
     );
+    const failedBefore = await value('opsc_jobs_finished_total{status="failed"}');
     await handle.terminate('metrics test: the heartbeat that follows finds no activity');
     // The executor's next heartbeat is answered NOT_FOUND; the SDK cancels the activity, the sleep ends.
     await until(
@@ -300,6 +301,8 @@ describe('metrics: both services scraped by a real Prometheus during a job on th
     };
     expect(job.status).toBe('failed');
     expect(job.error?.type).toBe('WorkflowClosed');
+    // A job the reconciler closes counts as finished like any other (the failed-job rate sees it).
+    await until('opsc_jobs_finished_total{status="failed"}', (v) => v === (failedBefore ?? 0) + 1);
   });
 
   it('emits every metric the alert rules and the dashboard name', async () => {

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { FINAL_JOB_STATUSES } from '@opsc/contracts';
 import type { Logger } from '@opsc/telemetry';
+import type { OrchestratorMetrics } from '../metrics/orchestrator-metrics.js';
 import { closureVerdict, type ClosureVerdict, type WorkflowClosure } from './closure-verdict.js';
 import { workflowClosure } from './workflow-closure.js';
 
@@ -15,6 +16,8 @@ export interface ReconcileDeps {
    * the job's row a moment before it starts the workflow.
    */
   missingGraceSeconds: number;
+  /** Counts the jobs it closes with the others that finished (opsc_jobs_finished_total), when metrics are on. */
+  metrics?: Pick<OrchestratorMetrics, 'jobFinished'>;
 }
 
 /** One orchestrator sweeps at a time; the others skip the pass (a session lock dies with its connection). */
@@ -129,6 +132,7 @@ export const reconcileJobs = async (deps: ReconcileDeps): Promise<{ checked: num
           const verdict = closureVerdict(closure);
           if (await recordVerdict(deps.pool, job, closure, verdict)) {
             closed++;
+            deps.metrics?.jobFinished(verdict.status);
             deps.log.warn('job reconciled: its workflow closed without recording its end', {
               jobId: job.id,
               from: job.status,
