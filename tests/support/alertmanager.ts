@@ -1,9 +1,5 @@
-import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { inject } from 'vitest';
-import { freePort } from './free-port.js';
+import { startPromDaemon } from './prom-daemon.js';
 
 /** Debian's prometheus-alertmanager (`scripts/setup.sh --test` installs it). */
 export const ALERTMANAGER_BIN = '/usr/bin/prometheus-alertmanager';
@@ -39,12 +35,6 @@ export const startAlertmanager = async (
   receivers: AlertmanagerReceiver[],
   options: { repeatSeconds?: number } = {},
 ): Promise<RunningAlertmanager> => {
-  if (!existsSync(ALERTMANAGER_BIN))
-    throw new Error(
-      `${ALERTMANAGER_BIN} is missing: run scripts/setup.sh --test (apt-get install prometheus-alertmanager)`,
-    );
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'opsc-alertmanager-'));
-  const port = await freePort();
   const config = [
     'route:',
     `  receiver: ${yamlString(receivers[0]!.name)}`,
@@ -69,38 +59,24 @@ export const startAlertmanager = async (
       `            credentials: ${yamlString(r.credentials)}`,
     ]),
   ].join('\n');
-  writeFileSync(path.join(dir, 'alertmanager.yml'), `${config}\n`, { mode: 0o600 });
-  const logFile = path.join(inject('logDir'), `alertmanager-${label}.log`);
-  const child = spawn(
-    ALERTMANAGER_BIN,
-    [
-      `--config.file=${path.join(dir, 'alertmanager.yml')}`,
+  const { url, stop } = await startPromDaemon({
+    bin: ALERTMANAGER_BIN,
+    debianPackage: 'prometheus-alertmanager',
+    kind: 'alertmanager',
+    label,
+    configFile: 'alertmanager.yml',
+    config,
+    args: (dir, configPath, listen) => [
+      `--config.file=${configPath}`,
       `--storage.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
+      `--web.listen-address=${listen}`,
       // No cluster: no gossip port, no peers.
       '--cluster.listen-address=',
       '--log.level=debug',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const log = (chunk: Buffer) => appendFileSync(logFile, chunk);
-  child.stdout.on('data', log);
-  child.stderr.on('data', log);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const ready = await fetch(`${url}/-/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`alertmanager did not start (see ${logFile})`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    readyTimeoutMs: 30_000,
+    stopTimeoutMs: 5_000,
+  });
   return {
     url,
     async postAlerts(alerts) {
@@ -118,11 +94,6 @@ export const startAlertmanager = async (
         .filter((line) => line.startsWith(name))
         .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
     },
-    async stop() {
-      if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-      if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop,
   };
 };

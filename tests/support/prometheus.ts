@@ -1,9 +1,5 @@
-import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { inject } from 'vitest';
-import { freePort } from './free-port.js';
+import { startPromDaemon } from './prom-daemon.js';
 
 /** Debian's prometheus (`scripts/setup.sh --test` installs it). */
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
@@ -50,10 +46,6 @@ const apiGet = async <T>(url: string): Promise<T> => {
  * a temporary folder removed at stop; stopped by its PID.
  */
 export const startPrometheus = async (label: string, jobs: ScrapeJob[]): Promise<RunningPrometheus> => {
-  if (!existsSync(PROMETHEUS_BIN))
-    throw new Error(`${PROMETHEUS_BIN} is missing: run scripts/setup.sh --test (apt-get install prometheus)`);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'opsc-prometheus-'));
-  const port = await freePort();
   const config = [
     'global:',
     '  scrape_interval: 1s',
@@ -70,42 +62,22 @@ export const startPrometheus = async (label: string, jobs: ScrapeJob[]): Promise
       ];
     }),
   ].join('\n');
-  writeFileSync(path.join(dir, 'prometheus.yml'), `${config}\n`, { mode: 0o600 });
-  const logFile = path.join(inject('logDir'), `prometheus-${label}.log`);
-  const child = spawn(
-    PROMETHEUS_BIN,
-    [
-      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+  const { url, stop } = await startPromDaemon({
+    bin: PROMETHEUS_BIN,
+    debianPackage: 'prometheus',
+    kind: 'prometheus',
+    label,
+    configFile: 'prometheus.yml',
+    config,
+    args: (dir, configPath, listen) => [
+      `--config.file=${configPath}`,
       `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
+      `--web.listen-address=${listen}`,
       '--log.level=info',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const log = (chunk: Buffer) => appendFileSync(logFile, chunk);
-  child.stdout.on('data', log);
-  child.stderr.on('data', log);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ready = await fetch(`${url}/-/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`prometheus did not start (see ${logFile})`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    readyTimeoutMs: 60_000,
+    stopTimeoutMs: 10_000,
+  });
   return {
     url,
     async query(expr) {

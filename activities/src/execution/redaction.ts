@@ -1,3 +1,5 @@
+import { secretsOf } from '@opsc/telemetry';
+
 /** Replaces the executor's own secrets in text it stores or returns. */
 export type Redactor = (text: string) => string;
 
@@ -27,23 +29,5 @@ export const createRedactor = (secrets: readonly string[]): Redactor => {
  * What of the vault key and the database URL could show up in output: each PEM whole, each of its
  * base64 lines and its body in one piece; the URL's password as written and decoded.
  */
-export const executorSecrets = (input: { vaultPems: readonly string[]; databaseUrl?: string }): string[] => {
-  const out: string[] = [];
-  for (const pem of input.vaultPems) {
-    out.push(pem.trim());
-    const body = pem
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l && !l.startsWith('-----'));
-    out.push(...body, body.join(''));
-  }
-  if (input.databaseUrl) {
-    try {
-      const password = new URL(input.databaseUrl).password;
-      if (password) out.push(password, decodeURIComponent(password));
-    } catch {
-      // Not a URL: nothing to take from it.
-    }
-  }
-  return out;
-};
+export const executorSecrets = (input: { vaultPems: readonly string[]; databaseUrl?: string }): string[] =>
+  secretsOf({ pems: input.vaultPems, urls: [input.databaseUrl] });
