@@ -47,10 +47,14 @@ const main = async (): Promise<void> => {
   const log = (msg: string, fields: Record<string, unknown> = {}, level: string = 'info') =>
     logger[(['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info') as Level](msg, fields);
   // Off unless an OTLP endpoint is set (docs/tracing.md).
-  const tracing = startTracing('executor-worker', {
-    endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
-    tracesEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-  });
+  const tracing = startTracing(
+    'executor-worker',
+    {
+      endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      tracesEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    },
+    logger,
+  );
   const { keyring, pems } = loadVaultKeys(env);
   // Parsed once; nothing the executor starts may inherit them, even by accident.
   delete process.env.OPSC_VAULT_KEY;

@@ -38,10 +38,14 @@ const main = async (): Promise<void> => {
     ...(sdkMetricsPort && { metrics: sdkMetricsOptions(sdkMetricsPort) }),
   });
   // Off unless an OTLP endpoint is set (docs/tracing.md); first, so the client and API are traced.
-  const tracing = startTracing('orchestrator', {
-    endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
-    tracesEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-  });
+  const tracing = startTracing(
+    'orchestrator',
+    {
+      endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      tracesEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    },
+    log,
+  );
   // A broken tool file stops start-up, naming the file, the line and the field.
   const catalog = await loadCatalog([BUILTIN_TOOLS_DIR, ...env.OPSC_TOOLS_DIRS]).catch((err: unknown) => {
     throw err instanceof ToolCatalogError ? new ConfigError(`tool catalog: ${err.message}`) : err;

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes } from '@opentelemetry/api';
-import { W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
+import { ExportResultCode, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -14,6 +14,7 @@ import {
 } from '@temporalio/interceptors-opentelemetry';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { ActivityInterceptorsFactory, WorkerOptions } from '@temporalio/worker';
+import type { Logger } from './log.js';
 import { redactText, registerSecrets, secretsOf } from './redact.js';
 
 const require = createRequire(import.meta.url);
@@ -25,6 +26,9 @@ export interface TracingSettings {
   /** `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`: the full traces URL; wins over `endpoint`. */
   tracesEndpoint?: string | undefined;
 }
+
+/** At most one line a minute says that spans did not reach the collector, with how many since the last. */
+export const EXPORT_FAILURE_REPORT_MS = 60_000;
 
 export type TracedService = 'orchestrator' | 'executor-worker';
 
@@ -119,9 +123,36 @@ const redactSpan = (span: ReadableSpan): ReadableSpan =>
     events: span.events.map((e) => (e.attributes ? { ...e, attributes: redactAttributes(e.attributes) } : e)),
   });
 
+/**
+ * Says when spans are lost (the collector down, refusing, or too slow), which the SDK keeps to
+ * itself: a warning at most once a minute, with the spans lost since the last one.
+ */
+const exportFailureReport = (log: Pick<Logger, 'warn'> | undefined, url: string) => {
+  let lastAt = -Infinity;
+  let lost = 0;
+  return (spans: number, error: Error | undefined) => {
+    lost += spans;
+    if (!log || Date.now() - lastAt < EXPORT_FAILURE_REPORT_MS) return;
+    log.warn('traces did not reach the collector: spans lost', {
+      collector: new URL(url).host,
+      spans: lost,
+      error: error?.message ?? 'export failed',
+    });
+    lastAt = Date.now();
+    lost = 0;
+  };
+};
+
 /** The OTLP exporter behind the redaction: every span of the service, the workflows' included. */
-const redactingExporter = (inner: SpanExporter): SpanExporter => ({
-  export: (spans: ReadableSpan[], done: (result: ExportResult) => void) => inner.export(spans.map(redactSpan), done),
+const redactingExporter = (
+  inner: SpanExporter,
+  onLost: (spans: number, error: Error | undefined) => void,
+): SpanExporter => ({
+  export: (spans: ReadableSpan[], done: (result: ExportResult) => void) =>
+    inner.export(spans.map(redactSpan), (result) => {
+      if (result.code !== ExportResultCode.SUCCESS) onLost(spans.length, result.error);
+      done(result);
+    }),
   shutdown: () => inner.shutdown(),
   forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
 });
@@ -137,12 +168,17 @@ const SPAN_INFO_FIELDS = ['workflowId', 'runId', 'workflowType', 'taskQueue', 'n
  * over OTLP/HTTP (protobuf), with W3C trace context propagated through Temporal headers. Off (the
  * default) nothing is registered and the OpenTelemetry API stays a no-op.
  */
-export const startTracing = (service: TracedService, settings: TracingSettings): Tracing => {
+export const startTracing = (
+  service: TracedService,
+  settings: TracingSettings,
+  log?: Pick<Logger, 'warn'>,
+): Tracing => {
   const url = tracesUrl(settings);
   if (!url) return OFF;
   registerSecrets(tracingSecrets(settings));
   const resource = new Resource({ [ATTR_SERVICE_NAME]: service });
-  const processor = new BatchSpanProcessor(redactingExporter(new OTLPTraceExporter({ url })), {
+  const exporter = redactingExporter(new OTLPTraceExporter({ url }), exportFailureReport(log, url));
+  const processor = new BatchSpanProcessor(exporter, {
     scheduledDelayMillis: 1_000,
   });
   const provider = new NodeTracerProvider({ resource, spanProcessors: [processor] });
