@@ -6,6 +6,7 @@ import { eventually, requestJson, waitForJob, type JobView } from '../support/ap
 import { startOtelCollector, type OtelCollector, type ReceivedSpan } from '../support/otel-collector.js';
 import { approveAndWait, control, proposeAndFill, submitDraft, type Created } from '../support/rollout.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
+import { EXE, REQUEST, SIZE, seedWindowsFleet } from '../support/seed-windows-fleet.js';
 import { startWinrmHarness, type WinrmHarness } from '../support/winrm-harness.js';
 import { uploadArtifact } from '../support/artifacts.js';
 import { launchChromium, openUserPage, reserveWebPort, signIn, startTestWeb } from '../support/web.js';
@@ -229,35 +230,12 @@ describe('a job on the sshd fleet is one trace across orchestrator and executor'
 // The seed's Windows scenario as tests/integration/windows-scenario.test.ts runs it (25 hosts, two of
 // which deny the copy and are rolled back): its trace, with the span counts per service printed.
 describe("the seed's Windows scenario over WinRM is one trace", () => {
-  const SIZE = 25;
-  const DENYING = new Set([7, 19]);
-  const EXE = 'C:\\Program Files\\StationController\\stationcontroller.exe';
   let h: WinrmHarness;
   let job: JobView;
   let operator: { token: string };
 
   beforeAll(async () => {
-    h = await startWinrmHarness('tracing-windows', {
-      size: SIZE,
-      firstOctet: 50,
-      auth: (i) => (i % 5 === 4 ? 'ntlm-https' : 'ntlm'),
-      host: (i) => ({
-        services: [
-          {
-            name: 'stationcontroller',
-            image: 'stationcontroller.exe',
-            path: EXE,
-            status: i === 3 ? 'Stopped' : 'Running',
-            startDelayMs: 300,
-            stopDelayMs: 500,
-          },
-        ],
-        files: { [EXE]: Buffer.from('stationcontroller 1.0 (build 118)\n') },
-        ...(DENYING.has(i) && { denyWrite: ['C:\\Program Files\\StationController'] }),
-      }),
-      groups: { 'CIS servers': Array.from({ length: SIZE }, (_, i) => i) },
-      orchestratorEnv: tracedEnv,
-    });
+    h = await startWinrmHarness('tracing-windows', { ...seedWindowsFleet(), orchestratorEnv: tracedEnv });
     await uploadArtifact(
       h.orchestrator.apiUrl,
       h.admin.token,
@@ -267,14 +245,10 @@ describe("the seed's Windows scenario over WinRM is one trace", () => {
     await h.stack.startExecutor({ ...tracedEnv, EXECUTOR_MAX_CONCURRENT_ACTIVITIES: '100' });
     operator = await h.stack.createUser('operator', { tenant: 'acme' });
     const approver = await h.stack.createUser('approver', { tenant: 'acme' });
-    const proposal = await proposeAndFill(
-      h.orchestrator.apiUrl,
-      operator.token,
-      "Connect to 25 Windows systems in group 'CIS servers', check if stationcontroller.exe is running, stop the service, copy new file, restart service, verify startup, log results",
-      (tool, param) =>
-        tool === 'file-copy'
-          ? { source: 'stationcontroller/2.0/stationcontroller.exe', destination: EXE }[param]
-          : undefined,
+    const proposal = await proposeAndFill(h.orchestrator.apiUrl, operator.token, REQUEST, (tool, param) =>
+      tool === 'file-copy'
+        ? { source: 'stationcontroller/2.0/stationcontroller.exe', destination: EXE }[param]
+        : undefined,
     );
     const created = await submitDraft(h.orchestrator.apiUrl, operator.token, proposal.draft);
     job = await approveAndWait(h.orchestrator.apiUrl, operator.token, approver.token, created);

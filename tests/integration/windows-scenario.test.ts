@@ -4,16 +4,20 @@ import { requestJson, type JobView } from '../support/api.js';
 import { approveAndWait, proposeAndFill, submitDraft } from '../support/rollout.js';
 import { startWinrmHarness, type WinrmHarness } from '../support/winrm-harness.js';
 import { uploadArtifact } from '../support/artifacts.js';
+import {
+  ALREADY_STOPPED,
+  DENYING,
+  EXE,
+  OLD_EXE,
+  REQUEST,
+  SIZE,
+  seedWindowsFleet,
+} from '../support/seed-windows-fleet.js';
 
 // The seed's Windows scenario end to end, from the request as typed: planner -> approval -> Temporal
 // workflow -> executor worker process -> WinRM -> 25 simulated Windows hosts in group 'CIS servers'.
 // Two of them deny writes to the program folder, so their copy fails and they are rolled back; the
 // others get the new executable.
-const SIZE = 25;
-const DENYING = new Set([7, 19]);
-const ALREADY_STOPPED = 3;
-const EXE = 'C:\\Program Files\\StationController\\stationcontroller.exe';
-const OLD_EXE = Buffer.from('stationcontroller 1.0 (build 118)\n');
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 let h: WinrmHarness;
@@ -22,27 +26,7 @@ let approver: { token: string };
 let newExe: Buffer;
 
 beforeAll(async () => {
-  h = await startWinrmHarness('windows-scenario', {
-    size: SIZE,
-    firstOctet: 50,
-    // Mostly NTLM over HTTP with sealed messages, as Windows fleets are configured by default; some over HTTPS.
-    auth: (i) => (i % 5 === 4 ? 'ntlm-https' : 'ntlm'),
-    host: (i) => ({
-      services: [
-        {
-          name: 'stationcontroller',
-          image: 'stationcontroller.exe',
-          path: EXE,
-          status: i === ALREADY_STOPPED ? 'Stopped' : 'Running',
-          startDelayMs: 300,
-          stopDelayMs: 500,
-        },
-      ],
-      files: { [EXE]: OLD_EXE },
-      ...(DENYING.has(i) && { denyWrite: ['C:\\Program Files\\StationController'] }),
-    }),
-    groups: { 'CIS servers': Array.from({ length: SIZE }, (_, i) => i) },
-  });
+  h = await startWinrmHarness('windows-scenario', seedWindowsFleet());
   newExe = randomBytes(2 * 1024 * 1024);
   await uploadArtifact(h.orchestrator.apiUrl, h.admin.token, 'stationcontroller/2.0/stationcontroller.exe', newExe);
   await h.stack.startExecutor({ EXECUTOR_MAX_CONCURRENT_ACTIVITIES: '100' });
@@ -53,9 +37,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-
-const REQUEST =
-  "Connect to 25 Windows systems in group 'CIS servers', check if stationcontroller.exe is running, stop the service, copy new file, restart service, verify startup, log results";
 
 describe("the seed's Windows scenario over WinRM, from the request text", () => {
   let job: JobView;
