@@ -70,6 +70,12 @@ export const OrchestratorEnv = z.object({
   ORCHESTRATOR_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
   /** The metrics listener's address; loopback unless a Prometheus elsewhere scrapes it. */
   ORCHESTRATOR_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * Where the workflow bundle is kept between starts, keyed by a hash of the built workflows, the
+   * lockfile and the SDK (`~/` is the service user's home): bundling costs seconds of CPU at every
+   * start. The folder must be the service user's alone. `off`: bundle at every start.
+   */
+  ORCHESTRATOR_WORKFLOW_BUNDLE_CACHE: z.string().default('~/.cache/opsconductor/workflow-bundles'),
   /** An execution activity silent for this long is retried on another executor. */
   JOB_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(600).default(30),
   /**

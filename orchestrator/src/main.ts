@@ -17,6 +17,7 @@ import { createOrchestratorMetrics } from './metrics/orchestrator-metrics.js';
 import { startTracing } from '@opsc/telemetry/tracing';
 import { TemporalConfigError, temporalConnectionOptions } from '@opsc/temporal/connection';
 import { createOrchestratorWorker } from './worker.js';
+import { bundleCacheDir } from './workflow-code.js';
 import { Readiness } from './api/readiness.js';
 import { startReconciler } from './reconcile/start-reconciler.js';
 import { createToolAvailability } from './jobs/tool-availability.js';
@@ -188,6 +189,7 @@ const main = async (): Promise<void> => {
     jobs,
     ...(jobs.metrics && { metrics: jobs.metrics }),
     tracing,
+    bundleCacheDir: bundleCacheDir(env.ORCHESTRATOR_WORKFLOW_BUNDLE_CACHE),
   });
   // The SDK shuts the worker down on SIGINT/SIGTERM; the API follows it.
   starting = false;

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type pg from 'pg';
@@ -9,8 +8,7 @@ import type { JobDeps } from './jobs/deps.js';
 import { createScheduleActivities } from './schedules/schedule-activities.js';
 import type { OrchestratorMetrics } from './metrics/orchestrator-metrics.js';
 import type { Tracing } from '@opsc/telemetry/tracing';
-
-const require = createRequire(import.meta.url);
+import { workflowCode } from './workflow-code.js';
 
 const tracedWithLogContext = (options: { jobs: JobDeps; tracing?: Tracing }) => {
   const traced = options.tracing?.enabled ? options.tracing.workerOptions(true) : {};
@@ -24,7 +22,7 @@ const tracedWithLogContext = (options: { jobs: JobDeps; tracing?: Tracing }) => 
 };
 
 /** The worker on the `orchestrator` queue: workflows, bookkeeping and schedule-start activities, no execution. */
-export const createOrchestratorWorker = (options: {
+export const createOrchestratorWorker = async (options: {
   connection: NativeConnection;
   namespace: string;
   pool: pg.Pool;
@@ -36,17 +34,26 @@ export const createOrchestratorWorker = (options: {
   metrics?: OrchestratorMetrics;
   /** Traces of the workflows and activities (docs/tracing.md); nothing is added when tracing is off. */
   tracing?: Tracing;
-}) =>
-  Worker.create({
+  /** Where the workflow bundle is kept between starts (`workflow-code.ts`); null: bundled at each start. */
+  bundleCacheDir?: string | null;
+}) => {
+  // Traced first (when on), so the lines an activity writes carry its trace id beside its workflow,
+  // run, activity, attempt and job.
+  const traced = tracedWithLogContext(options);
+  const code = await workflowCode({
+    cacheDir: options.bundleCacheDir ?? null,
+    interceptorModules: traced.interceptors.workflowModules ?? [],
+    log: options.jobs.log,
+  });
+  return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: TaskQueue.orchestrator,
-    workflowsPath: require.resolve('@opsc/workflows'),
+    ...code,
     activities: {
       ...createBookkeepingActivities({ pool: options.pool, client: options.client, metrics: options.metrics }),
       ...createScheduleActivities(options.jobs),
     },
-    // Traced first (when on), so the lines an activity writes carry its trace id beside its workflow,
-    // run, activity, attempt and job.
-    ...tracedWithLogContext(options),
+    ...traced,
   });
+};
