@@ -70,7 +70,7 @@ export const LiveLog = ({
         stepId: t.line.stepId,
         kind: 'progress',
         level: 'info',
-        text: `${t.sent < t.total ? '⏳' : '✓'} ${describeTransfer(t)}`,
+        text: `${t.sent < t.total ? '▶' : '✓'} ${describeTransfer(t)}`,
       });
     const all = [...out, ...events].filter(
       (r) => (!target || r.target === target) && (!step || r.stepId === step || r.stepId.startsWith(`${step}.`)),

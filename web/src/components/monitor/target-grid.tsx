@@ -104,7 +104,7 @@ export const TargetGrid = ({
                   {progress.targetStates[ti] === 'running' && copying.has(target) && (
                     <span className="small muted transfer" data-testid="target-transfer">
                       {' '}
-                      ⏳ {describeTransfer(copying.get(target)!)}
+                      {describeTransfer(copying.get(target)!)}
                     </span>
                   )}
                 </td>
