@@ -40,6 +40,10 @@ export const StepMeta = z.object({
   observedMs: z.number(),
   observedCount: z.number().int(),
   observedMaxMs: z.number().optional(),
+  /** Per target, the `OutcomeFact` its last successful run of the step established (step-facts.ts). */
+  facts: z.string().optional(),
+  /** The smallest and largest file the step copied, fetched or backed up. */
+  bytes: z.object({ min: z.number().int(), max: z.number().int() }).optional(),
 });
 export type StepMeta = z.infer<typeof StepMeta>;
 

@@ -40,6 +40,7 @@ export * from './placeholders.js';
 export * from './target-fitness.js';
 export * from './execution-fields.js';
 export * from './eta.js';
+export * from './step-facts.js';
 export * from './identity-views.js';
 export * from './job-origin.js';
 // API answers the base contracts use, declared once as schemas in api/ (which imports the base

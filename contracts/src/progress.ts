@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HalfChangedHost, JobStatus, StepStatus } from './results.js';
 import { JobMode } from './check-mode.js';
+import { StepFacts } from './step-facts.js';
 
 export const TargetCounts = z.object({
   total: z.number().int(),
@@ -37,6 +38,8 @@ export const StepProgress = z.object({
   /** Expected seconds of one target's run of this step, and where that figure came from. */
   expectedSeconds: z.number().nullable(),
   expectedFrom: z.enum(['history', 'tool', 'observed', 'none']),
+  /** What the step did on its targets ("18 running, 7 stopped"); absent when it states no fact. */
+  facts: StepFacts.optional(),
 });
 export type StepProgress = z.infer<typeof StepProgress>;
 

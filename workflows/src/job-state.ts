@@ -2,6 +2,7 @@ import {
   CARRIED_JOB_STATE_VERSION,
   Cell,
   estimateRemainingSeconds,
+  stepFactsOf,
   type ApprovalState,
   type CarriedJobState,
   type CompensationFailure,
@@ -243,10 +244,8 @@ export class JobState {
     }
   }
 
-  /**
-   * After a target's undo stack ran: rolled back only when every one of its changes was undone;
-   * else half-changed, with what was and was not undone (step ids, in the order they were tried).
-   */
+  /** After a target's undo stack ran: rolled back only when every one of its changes was undone; else half-changed,
+   *  with what was and was not undone (step ids, in the order they were tried). */
   finishCompensation(target: number, undone: readonly string[], notUndone: readonly string[], now: Date): void {
     this.failedCache = null;
     const name = this.targetNames[target] ?? String(target);
@@ -342,6 +341,7 @@ export class JobState {
         },
         expectedSeconds: expected.seconds === null ? null : Math.round(expected.seconds * 10) / 10,
         expectedFrom: expected.from,
+        ...(meta.facts && { facts: stepFactsOf(meta.facts, meta.bytes) }),
       };
     });
     const states = data.targetStates;

@@ -36,6 +36,7 @@ import { RecordsQueue, records } from './records-queue.js';
 import { describeOutcome, runWhenRecorded } from './run-step.js';
 import { describeTimer, runTimer } from './timer-step.js';
 import { rerunOf } from './retry-now.js';
+import { noteOutcomeFact } from './outcome-facts.js';
 
 /**
  * One job's run, as a machine of phases: the approval gate, the steps over their targets, the
@@ -236,6 +237,7 @@ class JobRun {
       action.method === 'timer' && outcome.ok ? describeTimer(action) : describeOutcome(outcome),
       new Date(),
     );
+    noteOutcomeFact(this.state.data.steps[stepIndex], t, this.targets.length, action, outcome);
     const rerun = rerunOf(this.state, stepIndex, t);
     this.queue.verdict(step.id, toolKeyOf(step), target, outcome, rerun);
     this.saga.remember(stepIndex, t, outcome, rerun > 0);

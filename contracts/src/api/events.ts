@@ -16,7 +16,8 @@ export const OutputLine = z.object({
   attempt: z.number().int(),
   /** Re-run n of the step (decide `retry`, docs/retry.md); absent for its first run. */
   rerun: z.number().int().min(1).optional(),
-  stream: z.enum(['stdout', 'stderr']),
+  /** `progress`: a file transfer's bytes so far, written by the executor only (`parseTransferProgress`). */
+  stream: z.enum(['stdout', 'stderr', 'progress']),
   at: Timestamp,
   line: z.string(),
 });

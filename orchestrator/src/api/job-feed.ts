@@ -66,7 +66,7 @@ interface LineRow {
   target_name: string;
   attempt: number;
   rerun: number;
-  stream: 'stdout' | 'stderr';
+  stream: 'stdout' | 'stderr' | 'progress';
   at: Date;
   line: string;
 }

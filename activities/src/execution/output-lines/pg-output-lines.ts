@@ -42,7 +42,7 @@ interface Row {
   target_name: string;
   attempt: number;
   rerun: number;
-  stream: OutputStream;
+  stream: OutputStream | 'progress';
   at: string;
   line: string;
 }
@@ -212,7 +212,7 @@ export const createPgOutputLineSink = (pool: pg.Pool, options: PgOutputLineOptio
   };
 
   /** Queues a line; false when the queue is full (the line is dropped). */
-  const enqueue = (key: OutputLineKey, stream: OutputStream, line: string, force = false): boolean => {
+  const enqueue = (key: OutputLineKey, stream: OutputStream | 'progress', line: string, force = false): boolean => {
     if (queue.length >= maxQueuedLines && !force) {
       dropped++;
       return false;
@@ -255,6 +255,9 @@ export const createPgOutputLineSink = (pool: pg.Pool, options: PgOutputLineOptio
     };
     return {
       write,
+      progress: (line) => {
+        if (!closed) enqueue(key, 'progress', line);
+      },
       writeText: (stream, text) =>
         write(stream, Buffer.from(text.endsWith('\n') || text === '' ? text : `${text}\n`, 'utf8')),
       async close() {

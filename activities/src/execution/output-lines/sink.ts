@@ -21,6 +21,12 @@ export interface AttemptOutput {
   /** Text made on the executor (a transfer summary, query rows), cut into lines like output. */
   writeText(stream: OutputStream, text: string): void;
   /**
+   * A progress report made on the executor (`transferProgressLine`), streamed as its own line on
+   * the `progress` stream: never redacted or split, not counted against the attempt's line cap
+   * (its caller throttles it), never part of the step result.
+   */
+  progress(line: string): void;
+  /**
    * Ends both streams (an unterminated last line is kept) and waits until the attempt's lines are
    * in PostgreSQL or the wait is given up; never rejects. Later writes are ignored.
    */
@@ -41,7 +47,12 @@ export interface OutputLineSink {
 
 /** A sink that keeps nothing (tests of other things, or streaming turned off). */
 export const discardOutputLines: OutputLineSink = {
-  open: () => ({ write: () => undefined, writeText: () => undefined, close: async () => undefined }),
+  open: () => ({
+    write: () => undefined,
+    writeText: () => undefined,
+    progress: () => undefined,
+    close: async () => undefined,
+  }),
 };
 
 export const outputLineKey = (context: ActionContext, attempt: number): OutputLineKey => ({

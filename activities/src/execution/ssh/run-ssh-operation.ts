@@ -32,6 +32,7 @@ import {
 } from './transfer.js';
 import { outputLineKey, skipFactLines } from '../output-lines/sink.js';
 import { runMarkerKey } from '../run-marker.js';
+import { transferReporter } from '../transfer-progress.js';
 import {
   changesLinuxTarget,
   FORWARD_STILL_RUNS_EXIT,
@@ -216,11 +217,15 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
         case 'file-copy': {
           const artifact = await ssh.artifacts.open(input.jobId, operation.source, operation.sha256);
           const sha256 = artifact.sha256;
+          // The bytes sent so far go to the live output, a few times a second, and a last time when all are sent.
+          const upload = transferReporter(lines, 'upload', artifact.bytes);
           const staged = await ssh.pool.withSftp(key, connect, (sftp) =>
             uploadToStaging(sftp, artifact.file, (done) => {
               progress.transferredBytes = done;
+              upload.update(done);
             }),
           );
+          upload.done();
           let removed = false;
           try {
             // The runner removes the staged upload once the change has ended; the session does too,
@@ -268,11 +273,14 @@ export const createRunSshOperation = (deps: ExecutionDeps) => {
               );
             return r.stdout.trim();
           };
+          let fetching: ReturnType<typeof transferReporter> | undefined;
           const got = await ssh.pool.withSftp(key, connect, (sftp) =>
-            download(sftp, operation, destination, remoteSha, (done) => {
+            download(sftp, operation, destination, remoteSha, (done, total) => {
               progress.transferredBytes = done;
+              (fetching ??= transferReporter(lines, 'download', total)).update(done);
             }),
           );
+          fetching?.done();
           const text = `fetched ${operation.source} (${got.bytes} bytes, sha256 ${got.sha256})\n`;
           lines.writeText('stdout', text);
           performed = performedText(text, { sha256: got.sha256, bytes: String(got.bytes), path: destination });

@@ -40,7 +40,8 @@ export interface RemoteCommand {
   captureCapBytes: number;
   /** Output as each Receive brings it. */
   onOutput?: (stream: 'stdout' | 'stderr', bytes: number, chunk: Buffer) => void;
-  onSent?: (bytes: number) => void;
+  /** After each Send of stdin: its size and the payload itself (an upload counts the artifact bytes it carried). */
+  onSent?: (bytes: number, chunk: Buffer) => void;
 }
 
 export interface RemoteOutcome {
@@ -120,14 +121,14 @@ export const runRemoteCommand = async (
       for await (const chunk of run.stdin) {
         if (pending) {
           await post(sendRequest({ ...base, operationTimeoutSeconds: 60, ...ids, data: pending, end: false }));
-          run.onSent?.(pending.length);
+          run.onSent?.(pending.length, pending);
         }
         pending = chunk;
       }
       await post(
         sendRequest({ ...base, operationTimeoutSeconds: 60, ...ids, data: pending ?? Buffer.alloc(0), end: true }),
       );
-      if (pending) run.onSent?.(pending.length);
+      if (pending) run.onSent?.(pending.length, pending);
     }
 
     while (!done) {

@@ -15,7 +15,8 @@ import { isBootTime, waitForWindowsBoot, windowsPowerScript } from './power.js';
 import { notIssuedAgain, powerStart, requireBefore, type PowerIssued } from '../power-attempt.js';
 import { runMarkerKey } from '../run-marker.js';
 import { changesWindowsTarget, TAKEN_OVER_FACT } from './run-marker-envelope.js';
-import { artifactStdin, prepend } from './copy-stdin.js';
+import { artifactBytesIn, artifactStdin, prepend } from './copy-stdin.js';
+import { transferReporter } from '../transfer-progress.js';
 import { stagedPathFor, stageScriptFor } from './stage-script.js';
 import { outputLineKey, skipFactLines } from '../output-lines/sink.js';
 import { stderrLineFeed } from './stderr-lines.js';
@@ -107,7 +108,7 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
       };
       // Both commands of a file-copy share the step's time.
       const deadline = Date.now() + input.timeoutSeconds * 1000;
-      const run = (script: string, data?: AsyncIterable<Buffer>) => {
+      const run = (script: string, data?: AsyncIterable<Buffer>, onData?: (chunk: Buffer) => void) => {
         const invocation = powershellInvocation(script);
         // A script too long for the command line comes first on stdin; an upload's data follows it.
         const stdin =
@@ -132,8 +133,9 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
                   if (stream === 'stdout') lines.write('stdout', chunk);
                   else stderrLines.write(chunk);
                 },
-                onSent: (bytes) => {
+                onSent: (bytes, chunk) => {
                   progress.transferredBytes += bytes;
+                  onData?.(chunk);
                 },
               },
               winrm.shell,
@@ -206,9 +208,17 @@ export const createRunWinrmOperation = (deps: ExecutionDeps) => {
         // change reads that file, so no command under the marker waits for this client's data.
         const artifact = await winrm.artifacts.open(input.jobId, operation.source, operation.sha256);
         const sha256 = artifact.sha256;
+        // The bytes of the artifact sent so far go to the live output, a few times a second.
+        const upload = transferReporter(lines, 'upload', artifact.bytes);
+        let uploaded = 0;
         staged = await run(
           stageScriptFor({ nonce }, { sha256, bytes: artifact.bytes }).script,
           artifactStdin(artifact.file, maxSendBytes(winrm.shell.maxEnvelopeSize)),
+          (chunk) => {
+            uploaded += artifactBytesIn.get(chunk) ?? 0;
+            if (uploaded >= artifact.bytes) upload.done();
+            else upload.update(uploaded);
+          },
         );
         script = windowsScriptFor(operation, scriptContext, { sha256, staged: stagedPathFor(nonce) });
       } else if (operation.op === 'file-check') {

@@ -1,7 +1,8 @@
 'use client';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { JobProgress, LogEntry } from '@opsc/contracts';
+import { describeTransfer, type JobProgress, type LogEntry } from '@opsc/contracts';
 import { clock } from '../../lib/format';
+import { latestTransfers } from '../../lib/transfers';
 import type { OutputLine } from '@opsc/contracts/api';
 
 type Row = {
@@ -9,7 +10,7 @@ type Row = {
   at: string;
   target: string;
   stepId: string;
-  kind: 'event' | 'stdout' | 'stderr';
+  kind: 'event' | 'stdout' | 'stderr' | 'progress';
   level: string;
   text: string;
 };
@@ -45,15 +46,32 @@ export const LiveLog = ({
           text: l.message,
         }))
       : [];
-    const out: Row[] = lines.map((l) => ({
-      key: `l${l.seq}`,
-      at: l.at,
-      target: l.target,
-      stepId: l.stepId,
-      kind: l.stream,
-      level: l.stream === 'stderr' ? 'warn' : 'info',
-      text: l.line,
-    }));
+    const out: Row[] = lines.flatMap((l) =>
+      l.stream === 'progress'
+        ? []
+        : [
+            {
+              key: `l${l.seq}`,
+              at: l.at,
+              target: l.target,
+              stepId: l.stepId,
+              kind: l.stream,
+              level: l.stream === 'stderr' ? 'warn' : 'info',
+              text: l.line,
+            },
+          ],
+    );
+    // A copy's bytes so far: one row per transfer, its latest report ("Copying file… (23.1 MB of 45.2 MB)").
+    for (const t of latestTransfers(lines))
+      out.push({
+        key: `p${t.line.target}-${t.line.stepId}-${t.line.attempt}-${t.line.rerun ?? 0}`,
+        at: t.line.at,
+        target: t.line.target,
+        stepId: t.line.stepId,
+        kind: 'progress',
+        level: 'info',
+        text: `${t.sent < t.total ? '▶' : '✓'} ${describeTransfer(t)}`,
+      });
     const all = [...out, ...events].filter(
       (r) => (!target || r.target === target) && (!step || r.stepId === step || r.stepId.startsWith(`${step}.`)),
     );

@@ -1,5 +1,6 @@
 import type { JobProgress } from '@opsc/contracts';
 import { duration } from '../../lib/format';
+import { StepFacts } from './step-facts';
 
 const ICON: Record<string, string> = { succeeded: '✓', failed: '✗', running: '▶', pending: '○', skipped: '–' };
 const WORD: Record<string, string> = {
@@ -35,6 +36,7 @@ export const StepList = ({ progress }: { progress: JobProgress }) => (
               {t.rolledBack ? `, ${t.rolledBack} rolled back` : ''}
               {t.doneBefore ? `, ${t.doneBefore} done in an earlier job` : ''}){took && ` · ${took}`}
             </span>
+            <StepFacts step={s} />
           </li>
         );
       })}

@@ -1,4 +1,12 @@
-import { CHECK_VERDICT_TEXT, cellStatus, checkVerdictOfCode, type JobProgress } from '@opsc/contracts';
+import {
+  CHECK_VERDICT_TEXT,
+  cellStatus,
+  checkVerdictOfCode,
+  describeTransfer,
+  type JobProgress,
+} from '@opsc/contracts';
+import type { OutputLine } from '@opsc/contracts/api';
+import { latestTransfers } from '../../lib/transfers';
 
 const TITLE: Record<string, string> = {
   pending: 'pending',
@@ -33,8 +41,11 @@ export const TargetGrid = ({
   onOpen,
   selected,
   doneIn,
+  lines = [],
 }: {
   progress: JobProgress;
+  /** Live output: a running target's copy shows its bytes so far. */
+  lines?: readonly OutputLine[];
   onOpen: (target: string, stepId: string) => void;
   selected: string | null;
   /** A retry job: the job a step it does not run again on a target was done in. */
@@ -42,6 +53,10 @@ export const TargetGrid = ({
 }) => {
   // Running targets whose executor pool has gone quiet: they wait, nothing runs them.
   const waitingPool = new Map((progress.waiting ?? []).flatMap((w) => w.targets.map((t) => [t, w.pool] as const)));
+  // The latest transfer report of each target that is copying now (its bytes not all sent).
+  const copying = new Map(
+    latestTransfers(lines).flatMap((t) => (t.sent < t.total ? [[t.line.target, t] as const] : [])),
+  );
   return (
     <section className="panel" aria-label="Targets by step">
       <h3>Targets × steps</h3>
@@ -84,6 +99,12 @@ export const TargetGrid = ({
                   ) : (
                     <span className={`badge s-${progress.targetStates[ti] ?? 'pending'}`} data-testid="target-state">
                       {(progress.targetStates[ti] ?? 'pending').replace('_', ' ')}
+                    </span>
+                  )}
+                  {progress.targetStates[ti] === 'running' && copying.has(target) && (
+                    <span className="small muted transfer" data-testid="target-transfer">
+                      {' '}
+                      {describeTransfer(copying.get(target)!)}
                     </span>
                   )}
                 </td>

@@ -1,5 +1,6 @@
-import { cellStatus, type JobProgress } from '@opsc/contracts';
+import { cellStatus, describeTransfer, type JobProgress } from '@opsc/contracts';
 import { dateTime, duration } from '../../lib/format';
+import { latestTransfers } from '../../lib/transfers';
 import type { OutputLine, StepResultView } from '@opsc/contracts/api';
 import { StatusBadge } from '../badges';
 
@@ -120,7 +121,20 @@ export const TargetOutput = ({
                 {!r.stdout && !r.stderr && !r.error && <p className="muted small">No output.</p>}
               </div>
             ))}
-            {rows.length === 0 && live.length > 0 && <pre className="output">{live.map((l) => l.line).join('\n')}</pre>}
+            {rows.length === 0 && live.length > 0 && (
+              <pre className="output">
+                {live
+                  .filter((l) => l.stream !== 'progress')
+                  .map((l) => l.line)
+                  .join('\n')}
+              </pre>
+            )}
+            {rows.length === 0 &&
+              latestTransfers(live).map((t) => (
+                <p key={`${t.line.attempt}-${t.line.rerun ?? 0}`} className="small" data-testid="output-transfer">
+                  {describeTransfer(t)}
+                </p>
+              ))}
           </details>
         );
       })}

@@ -209,7 +209,13 @@ export default function JobMonitorPage() {
           )}
           <div className="monitor-grid">
             <StepList progress={progress} />
-            <TargetGrid progress={progress} selected={open?.target ?? null} onOpen={openOutput} doneIn={doneIn} />
+            <TargetGrid
+              progress={progress}
+              selected={open?.target ?? null}
+              onOpen={openOutput}
+              doneIn={doneIn}
+              lines={lines}
+            />
           </div>
           {open && (
             <TargetOutput
