@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { TaskQueue } from '@opsc/contracts';
 
@@ -37,6 +39,9 @@ export const historyStats = async (client: Client, workflowId: string, runId?: s
     const handle: WorkflowHandle = client.workflow.getHandle(workflowId, run);
     const [described, history] = await Promise.all([handle.describe(), handle.fetchHistory()]);
     const events = history.events ?? [];
+    // With OPSC_BENCH_HISTORY_DIR, each run's history is kept there (to replay it, e.g. under a profiler).
+    const keep = process.env.OPSC_BENCH_HISTORY_DIR;
+    if (keep) writeFileSync(path.join(keep, `${workflowId}-${run}.json`), JSON.stringify(history));
     stats.runs += 1;
     stats.perRun.push({ events: events.length, serverBytes: described.historySize ?? 0 });
     stats.events += events.length;

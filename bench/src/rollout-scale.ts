@@ -5,6 +5,8 @@ import { isFinalJobStatus, Plan, type JobProgress, type LinuxOperationInput, typ
 import { progressQuery } from '@opsc/contracts/temporal';
 import { startSshFleet, type SshFleet } from '@opsc/testkit';
 import { JobState } from '@opsc/workflows/job-state';
+import { dispatchLines } from './dispatch-stats.js';
+import { cpuBetween, sampleCpu } from './proc-cpu.js';
 import { historyStats, type HistoryStats } from './rollout-history.js';
 import { pct, waitFor } from './rollout-opsc.js';
 import { startBenchStack, type BenchStack } from './rollout-stack.js';
@@ -164,6 +166,8 @@ interface RunResult {
   completed: number;
   history: HistoryStats;
   results: ResultsRead;
+  /** CPU seconds of each service (and the fleet's processes by name) from the approval to the end. */
+  cpu: [string, number][];
 }
 
 /** Reads the job's progress the two ways a client does: the Temporal query, and the API's job view. */
@@ -197,6 +201,7 @@ const runJob = async (stack: BenchStack, group: string, targets: number): Promis
     );
   }
   const approvedAt = Date.now();
+  const cpuBefore = sampleCpu(stack.pids());
   const t0 = performance.now();
   const samples: Sample[] = [];
   let eta: RunResult['eta'] = null;
@@ -219,6 +224,7 @@ const runJob = async (stack: BenchStack, group: string, targets: number): Promis
   }
   // The end as the workflow saw it, not when the bench next looked.
   const finishedAt = Date.parse(progress.finishedAt ?? '') || Date.now();
+  const cpu = cpuBetween(cpuBefore, sampleCpu(stack.pids()));
   return {
     jobId: id,
     status: progress.status,
@@ -228,6 +234,7 @@ const runJob = async (stack: BenchStack, group: string, targets: number): Promis
     completed: progress.targetStates.filter((s) => s === 'completed').length,
     history: await historyStats(stack.client, id),
     results: await readResults(stack, id, progress.targets[0] ?? '', RESULTS_PAGE),
+    cpu,
   };
 };
 
@@ -242,6 +249,7 @@ const printRun = (label: string, r: RunResult, targets: number) => {
       `    run ${i + 1}: ${run.events} events (${((run.events / LIMIT.events) * 100).toFixed(1)}% of ${LIMIT.events}), ${kib(run.serverBytes)} (${((run.serverBytes / LIMIT.bytes) * 100).toFixed(2)}% of 50 MiB)`,
     );
   }
+  for (const line of dispatchLines(h, r.wallMs, r.cpu, targets * STEPS)) say(line);
   const q = r.samples.map((s) => s.queryMs);
   const g = r.samples.map((s) => s.getMs);
   say(

@@ -32,8 +32,35 @@ const freePort = (): Promise<number> =>
     });
   });
 
-/** The executor's settings a caller may pass through from the bench's own environment, for experiments. */
+/** The executor's and the orchestrator's settings a caller may pass through from the bench's own environment, for experiments. */
 const EXECUTOR_KNOBS = /^(EXECUTOR_|SSH_)/;
+const ORCHESTRATOR_KNOBS =
+  /^ORCHESTRATOR_(WORKFLOW_TASK_POLLERS|MAX_CONCURRENT_|MAX_CACHED_WORKFLOWS|ACTIVITY_POLLERS)/;
+const knobs = (pattern: RegExp): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => pattern.test(e[0]) && e[1] !== undefined),
+  );
+/**
+ * Dynamic config of the dev server on top of its defaults, for experiments:
+ * `OPSC_BENCH_TEMPORAL_CONFIG='matching.numTaskqueueReadPartitions=1;matching.numTaskqueueWritePartitions=1'`.
+ */
+const devServerConfig = (): Record<string, string | number | boolean> =>
+  Object.fromEntries(
+    (process.env.OPSC_BENCH_TEMPORAL_CONFIG ?? '')
+      .split(';')
+      .filter((kv) => kv.includes('='))
+      .map((kv) => {
+        const [key, value] = [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1).trim()];
+        return [
+          key,
+          /^-?\d+(\.\d+)?$/.test(value)
+            ? Number(value)
+            : value === 'true' || value === 'false'
+              ? value === 'true'
+              : value,
+        ];
+      }),
+  );
 /** A folder for CPU profiles of the orchestrator and executor processes (see `profiled`). */
 const PROFILE_DIR = 'OPSC_BENCH_PROFILE_DIR';
 const CPU_PROFILER = fileURLToPath(new URL('./cpu-profile.js', import.meta.url));
@@ -75,6 +102,7 @@ const startDev = async (work: string, logDir: string): Promise<BenchTemporal> =>
     uiPort: null,
     namespace: 'default',
     logFile: path.join(logDir, 'temporal.log'),
+    dynamicConfig: devServerConfig(),
   });
   return { address: server.address, pids: () => ({ temporal: server.pid }), stop: () => server.stop() };
 };
@@ -165,6 +193,7 @@ export const startBenchStack = async (
       API_PORT: String(apiPort),
       // A free port of its own: a stack from `npm run up` may hold the default.
       ORCHESTRATOR_METRICS_PORT: String(await freePort()),
+      ...knobs(ORCHESTRATOR_KNOBS),
       ...profiled('orchestrator'),
     });
     const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -172,9 +201,6 @@ export const startBenchStack = async (
 
     const healthPort = await freePort();
     const executorUrl = `http://127.0.0.1:${healthPort}`;
-    const knobs = Object.fromEntries(
-      Object.entries(process.env).filter((e): e is [string, string] => EXECUTOR_KNOBS.test(e[0]) && e[1] !== undefined),
-    );
     let executor: ServiceProcess | undefined;
     const restartExecutor = async () => {
       await executor?.stop(10_000);
@@ -185,7 +211,7 @@ export const startBenchStack = async (
         EXECUTOR_HEALTH_PORT: String(healthPort),
         EXECUTOR_ARTIFACT_DIR: options.artifactDir,
         EXECUTOR_MAX_CONCURRENT_ACTIVITIES: String(options.maxConcurrentActivities),
-        ...knobs,
+        ...knobs(EXECUTOR_KNOBS),
         ...profiled('executor'),
       });
       await waitForHttpOk(`${executorUrl}/health`, 90_000, executor);

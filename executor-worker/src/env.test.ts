@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { parseExecutorEnv } from './env.js';
+import { activityPollers, parseExecutorEnv } from './env.js';
 
 describe('executor configuration', () => {
+  it('asks Temporal for steps with autoscaling polls by default, or a fixed number', () => {
+    const db = { DATABASE_URL: 'postgres://x/y' };
+    expect(activityPollers(parseExecutorEnv(db))).toEqual({ type: 'autoscaling', minimum: 2, maximum: 50, initial: 5 });
+    expect(
+      activityPollers(
+        parseExecutorEnv({ ...db, EXECUTOR_ACTIVITY_POLLER_MODE: 'fixed', EXECUTOR_ACTIVITY_POLLERS_MAX: '20' }),
+      ),
+    ).toEqual({ type: 'simple-maximum', maximum: 20 });
+    expect(() =>
+      parseExecutorEnv({ ...db, EXECUTOR_ACTIVITY_POLLERS_MIN: '10', EXECUTOR_ACTIVITY_POLLERS_MAX: '5' }),
+    ).toThrow(/EXECUTOR_ACTIVITY_POLLERS_MIN: 10 is more than EXECUTOR_ACTIVITY_POLLERS_MAX \(5\)/);
+  });
+
   it('serves a named pool only for the tenants it names', () => {
     const db = { DATABASE_URL: 'postgres://x/y' };
     expect(parseExecutorEnv(db)).toMatchObject({ EXECUTOR_POOL: 'executor', EXECUTOR_POOL_TENANTS: [] });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { WorkerOptions } from '@temporalio/worker';
 import { PoolName, parseEgressRule } from '@opsc/contracts';
 
 /** `VAR=` (as compose writes `${VAR:-}`) counts as unset. */
@@ -78,6 +79,16 @@ export const ExecutorEnv = z.object({
   EXECUTOR_POOL_TENANTS: csv.default([]),
   /** Activities this worker runs at once; more executors scale further. */
   EXECUTOR_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
+  /**
+   * How the worker asks Temporal for steps: `autoscaling` opens between EXECUTOR_ACTIVITY_POLLERS_MIN and
+   * EXECUTOR_ACTIVITY_POLLERS_MAX long polls at once as the server's answers say work is waiting;
+   * `fixed` keeps EXECUTOR_ACTIVITY_POLLERS_MAX open. Never more than free activity slots.
+   */
+  EXECUTOR_ACTIVITY_POLLER_MODE: z.enum(['autoscaling', 'fixed']).default('autoscaling'),
+  /** The fewest activity polls kept open (autoscaling). */
+  EXECUTOR_ACTIVITY_POLLERS_MIN: z.coerce.number().int().min(1).max(1_000).default(2),
+  /** The most activity polls open at once (autoscaling), or how many are kept open (fixed). */
+  EXECUTOR_ACTIVITY_POLLERS_MAX: z.coerce.number().int().min(1).max(1_000).default(50),
   /** Programs a `local-command` step may start (comma-separated); anything else fails with CommandNotAllowed. */
   EXECUTOR_LOCAL_COMMANDS: csv.default(DEFAULT_LOCAL_COMMANDS.split(',')),
   /** PATH for local commands, and where `bwrap` is found (the executor's own environment is not passed on). */
@@ -155,6 +166,24 @@ export type ExecutorEnv = z.infer<typeof ExecutorEnv>;
 
 export class ConfigError extends Error {}
 
+type PollerBehavior = NonNullable<WorkerOptions['activityTaskPollerBehavior']>;
+
+/** The SDK's activity poller behaviour from the EXECUTOR_ACTIVITY_POLLER* settings. */
+export const activityPollers = (
+  env: Pick<
+    ExecutorEnv,
+    'EXECUTOR_ACTIVITY_POLLER_MODE' | 'EXECUTOR_ACTIVITY_POLLERS_MIN' | 'EXECUTOR_ACTIVITY_POLLERS_MAX'
+  >,
+): PollerBehavior =>
+  env.EXECUTOR_ACTIVITY_POLLER_MODE === 'fixed'
+    ? { type: 'simple-maximum', maximum: env.EXECUTOR_ACTIVITY_POLLERS_MAX }
+    : {
+        type: 'autoscaling',
+        minimum: env.EXECUTOR_ACTIVITY_POLLERS_MIN,
+        maximum: env.EXECUTOR_ACTIVITY_POLLERS_MAX,
+        initial: Math.min(env.EXECUTOR_ACTIVITY_POLLERS_MAX, Math.max(env.EXECUTOR_ACTIVITY_POLLERS_MIN, 5)),
+      };
+
 /** Parses the environment once at boot; a bad value stops the process, naming the variable. */
 export const parseExecutorEnv = (env: NodeJS.ProcessEnv = process.env): ExecutorEnv => {
   const parsed = ExecutorEnv.safeParse(env);
@@ -163,6 +192,11 @@ export const parseExecutorEnv = (env: NodeJS.ProcessEnv = process.env): Executor
     if (pool !== 'executor' && tenants.length === 0)
       throw new ConfigError(
         `invalid executor configuration:\n  EXECUTOR_POOL_TENANTS: name the tenants pool ${pool} serves (comma-separated)`,
+      );
+    const { EXECUTOR_ACTIVITY_POLLERS_MIN: min, EXECUTOR_ACTIVITY_POLLERS_MAX: max } = parsed.data;
+    if (min > max)
+      throw new ConfigError(
+        `invalid executor configuration:\n  EXECUTOR_ACTIVITY_POLLERS_MIN: ${min} is more than EXECUTOR_ACTIVITY_POLLERS_MAX (${max})`,
       );
     if (pool === 'executor' && tenants.length > 0)
       throw new ConfigError(

@@ -30,7 +30,7 @@ import {
 } from '@opsc/activities/execution';
 import { publishVaultKey } from '@opsc/activities/vault';
 import { egressRules } from '@opsc/contracts';
-import { ConfigError, parseExecutorEnv } from './env.js';
+import { activityPollers, ConfigError, parseExecutorEnv } from './env.js';
 import { loadVaultKeys } from './vault-config.js';
 import { platformRuleTexts, sandboxSettings } from './sandbox-config.js';
 import { TemporalConfigError, temporalConnectionOptions } from '@opsc/temporal/connection';
@@ -198,6 +198,7 @@ const main = async (): Promise<void> => {
         taskQueue,
         activities: served,
         maxConcurrentActivityTaskExecutions: env.EXECUTOR_MAX_CONCURRENT_ACTIVITIES,
+        activityTaskPollerBehavior: activityPollers(env),
         // Past its grace time the SDK cancels running activities, and a cancelled change is stopped on
         // its target (its process group killed), so a retry would run it again. This executor hands them
         // back at EXECUTOR_SHUTDOWN_GRACE_SECONDS instead (below), before the SDK's grace ends.

@@ -76,6 +76,22 @@ export const OrchestratorEnv = z.object({
    * start. The folder must be the service user's alone. `off`: bundle at every start.
    */
   ORCHESTRATOR_WORKFLOW_BUNDLE_CACHE: z.string().default('~/.cache/opsconductor/workflow-bundles'),
+  /**
+   * Workflow task polls the orchestrator's worker keeps open (a job's workflow is one task at a time;
+   * more polls serve more jobs at once). At most ORCHESTRATOR_MAX_CONCURRENT_WORKFLOW_TASKS.
+   */
+  ORCHESTRATOR_WORKFLOW_TASK_POLLERS: z.coerce.number().int().min(2).max(1_000).default(10),
+  /** Workflow tasks (jobs' decisions) the worker runs at once. */
+  ORCHESTRATOR_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(40),
+  /**
+   * Running workflows kept in memory (the sticky cache): a job's next decision then needs no replay of
+   * its history. Past it the least recently used is dropped and replayed when it next has work.
+   */
+  ORCHESTRATOR_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1_000),
+  /** Bookkeeping activities (results, events, schedules) the worker runs at once. */
+  ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** Activity polls for that bookkeeping kept open; at most ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES. */
+  ORCHESTRATOR_ACTIVITY_POLLERS: z.coerce.number().int().min(1).max(1_000).default(10),
   /** An execution activity silent for this long is retried on another executor. */
   JOB_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(600).default(30),
   /**

@@ -190,6 +190,13 @@ const main = async (): Promise<void> => {
     ...(jobs.metrics && { metrics: jobs.metrics }),
     tracing,
     bundleCacheDir: bundleCacheDir(env.ORCHESTRATOR_WORKFLOW_BUNDLE_CACHE),
+    tuning: {
+      workflowTaskPollers: env.ORCHESTRATOR_WORKFLOW_TASK_POLLERS,
+      maxConcurrentWorkflowTasks: env.ORCHESTRATOR_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxCachedWorkflows: env.ORCHESTRATOR_MAX_CACHED_WORKFLOWS,
+      maxConcurrentActivities: env.ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES,
+      activityPollers: env.ORCHESTRATOR_ACTIVITY_POLLERS,
+    },
   });
   // The SDK shuts the worker down on SIGINT/SIGTERM; the API follows it.
   starting = false;

@@ -21,6 +21,24 @@ const tracedWithLogContext = (options: { jobs: JobDeps; tracing?: Tracing }) => 
   };
 };
 
+/** The worker's pollers, slots and sticky cache (the ORCHESTRATOR_* settings of env.ts); the SDK's defaults when absent. */
+export interface OrchestratorWorkerTuning {
+  workflowTaskPollers: number;
+  maxConcurrentWorkflowTasks: number;
+  maxCachedWorkflows: number;
+  maxConcurrentActivities: number;
+  activityPollers: number;
+}
+
+const tuned = (t: OrchestratorWorkerTuning | undefined) =>
+  t && {
+    maxConcurrentWorkflowTaskExecutions: t.maxConcurrentWorkflowTasks,
+    maxConcurrentWorkflowTaskPolls: Math.min(t.workflowTaskPollers, t.maxConcurrentWorkflowTasks),
+    maxCachedWorkflows: t.maxCachedWorkflows,
+    maxConcurrentActivityTaskExecutions: t.maxConcurrentActivities,
+    maxConcurrentActivityTaskPolls: Math.min(t.activityPollers, t.maxConcurrentActivities),
+  };
+
 /** The worker on the `orchestrator` queue: workflows, bookkeeping and schedule-start activities, no execution. */
 export const createOrchestratorWorker = async (options: {
   connection: NativeConnection;
@@ -36,6 +54,7 @@ export const createOrchestratorWorker = async (options: {
   tracing?: Tracing;
   /** Where the workflow bundle is kept between starts (`workflow-code.ts`); null: bundled at each start. */
   bundleCacheDir?: string | null;
+  tuning?: OrchestratorWorkerTuning;
 }) => {
   // Traced first (when on), so the lines an activity writes carry its trace id beside its workflow,
   // run, activity, attempt and job.
@@ -54,6 +73,7 @@ export const createOrchestratorWorker = async (options: {
       ...createBookkeepingActivities({ pool: options.pool, client: options.client, metrics: options.metrics }),
       ...createScheduleActivities(options.jobs),
     },
+    ...tuned(options.tuning),
     ...traced,
   });
 };

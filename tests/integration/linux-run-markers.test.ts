@@ -115,10 +115,26 @@ describe('run markers over SSH', () => {
   it('keeps no marker for reads and waits', async () => {
     expect((await h.run(0, { op: 'service', action: 'status', name: 'nginx' }, { stepId: 'status' })).exitCode).toBe(0);
     expect((await h.run(0, { op: 'disk-usage', path: '/' }, { stepId: 'df', become: true })).exitCode).toBe(0);
+
+    // A command in an argv-exact read-only shape cannot change the host: no marker, and a retry runs
+    // it again (its own output, not an earlier attempt's report).
+    const release = await onHost('uname -r');
+    const kernel = { op: 'run' as const, argv: ['uname', '-r'] };
+    expect(await h.run(0, kernel, { stepId: 'kernel' })).toMatchObject({ exitCode: 0, stdout: `${release}\n` });
+    expect(await h.run(0, kernel, { stepId: 'kernel', env: attempt(2) })).toMatchObject({ stdout: `${release}\n` });
+    const root = await onHost('sudo -n id -un');
+    const who = await h.run(0, { op: 'run', argv: ['id', '-un'] }, { stepId: 'who', become: true });
+    expect(who.stdout).toBe(`${root}\n`);
+
+    // A command outside the list is a change: it runs once under its marker.
+    const touch = { op: 'run' as const, argv: ['touch', '/tmp/touched'] };
+    expect((await h.run(0, touch, { stepId: 'touch' })).exitCode).toBe(0);
+    expect((await h.run(0, touch, { stepId: 'touch', env: attempt(2) })).stdout).toMatch(NOT_AGAIN);
+
     const runs = await onHost(
       `ls "$HOME/.local/state/opsconductor/runs/${h.jobId}"; sudo -n ls /var/lib/opsconductor/runs/${h.jobId}`,
     );
-    expect(runs.split('\n').sort()).toEqual(['append', 'append.rollback', 'copy', 'restart', 'update']);
+    expect(runs.split('\n').sort()).toEqual(['append', 'append.rollback', 'copy', 'restart', 'touch', 'update']);
   });
 
   it('makes a retry wait for the first attempt still running after its connection died, then report its result', async () => {

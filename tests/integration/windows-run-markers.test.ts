@@ -105,12 +105,27 @@ describe('run markers over WinRM', () => {
         .find((p) => p.name === 'stationcontroller.exe')?.pid,
     ).toBe(pid);
 
+    // `ipconfig /release` is not a read-only shape, so it is a change (the simulated host only prints).
+    const release = { op: 'command' as const, program: 'ipconfig', args: ['/release'] };
+    const ran = (await h.run(0, release, { stepId: 'release' })).stdout;
+    expect(ran).toContain('Windows IP Configuration');
+    expect((await h.run(0, release, { stepId: 'release', env: attempt(2) })).stdout).toMatch(NOT_AGAIN);
+    expect((await h.run(twin, release, { stepId: 'release' })).stdout).toBe(ran);
+    expect((await h.run(0, release, { stepId: 'release.rollback' })).stdout).toBe(ran);
+    expect(await markerOf('release', twin.id)).toMatchObject({ exitCode: 0, attempt: 1 });
+
+    // A command in an argv-exact read-only shape cannot change the host: it runs with no marker, and
+    // a retry runs it again rather than reporting an earlier attempt.
     const hostname = { op: 'command', program: 'hostname' } as const;
-    const ran = (await h.run(0, hostname, { stepId: 'name' })).stdout;
-    expect((await h.run(0, hostname, { stepId: 'name', env: attempt(2) })).stdout).toMatch(NOT_AGAIN);
-    expect((await h.run(twin, hostname, { stepId: 'name' })).stdout).toBe(ran);
-    expect((await h.run(0, hostname, { stepId: 'name.rollback' })).stdout).toBe(ran);
-    expect(await markerOf('name', twin.id)).toMatchObject({ exitCode: 0, attempt: 1 });
+    const name = host().identity.hostname;
+    expect((await h.run(0, hostname, { stepId: 'name' })).stdout.trim()).toBe(name);
+    const again = await h.run(0, hostname, { stepId: 'name', env: attempt(2) });
+    expect(again.stdout.trim()).toBe(name);
+    expect(await h.run(0, { op: 'command', program: 'ipconfig', args: ['/all'] }, { stepId: 'ip' })).toMatchObject({
+      exitCode: 0,
+    });
+    expect(await host().exists(`C:\\ProgramData\\OpsConductor\\runs\\${h.jobId}\\name`)).toBe(false);
+    expect(await host().exists(`C:\\ProgramData\\OpsConductor\\runs\\${h.jobId}\\ip`)).toBe(false);
 
     await h.run(0, { op: 'process-check', name: 'stationcontroller.exe' }, { stepId: 'check' });
     await h.run(0, { op: 'service', action: 'status', name: 'stationcontroller' }, { stepId: 'status' });

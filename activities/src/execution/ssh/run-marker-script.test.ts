@@ -226,6 +226,10 @@ describe('run markers on Linux', () => {
   it('wraps every changing operation into a script sh parses, and no read', () => {
     const ops: LinuxOperationInput[] = [
       { op: 'run', argv: ['true'] },
+      // A listed read-only program with another argument, or by another path, is a change.
+      { op: 'run', argv: ['hostname', 'web-2'] },
+      { op: 'run', argv: ['date', '-s', '2020-01-01'] },
+      { op: 'run', argv: ['/tmp/x/uptime'] },
       { op: 'script', script: 'echo "$HOME"' },
       { op: 'service', action: 'restart', name: 'nginx' },
       { op: 'package', action: 'update', name: 'nginx' },
@@ -255,6 +259,10 @@ describe('run markers on Linux', () => {
       { op: 'process-check', name: 'nginx' },
       { op: 'disk-usage' },
       { op: 'file-fetch', source: '/etc/hosts', destination: 'hosts' },
+      // Commands in an argv-exact read-only shape (the list that spares them an approval).
+      { op: 'run', argv: ['uptime'] },
+      { op: 'run', argv: ['uname', '-r'] },
+      { op: 'run', argv: ['df', '-h'] },
     ];
     for (const op of reads) expect(changesLinuxTarget(LinuxOperation.parse(op)), op.op).toBe(false);
   });

@@ -1,4 +1,4 @@
-import type { LinuxOperation } from '@opsc/contracts';
+import { remoteCommandReadOnly, type LinuxOperation } from '@opsc/contracts';
 import { ALREADY_DONE, MARKER_RETENTION_DAYS, RERUN_SEPARATOR, type RunMarkerKey } from '../run-marker.js';
 import type { RemoteScript } from './linux-scripts.js';
 import { shQuote } from './shell-quote.js';
@@ -25,10 +25,16 @@ const UNDO_SUFFIX = '.rollback';
 const candidateDirs = (become: boolean): string =>
   become ? `${ROOT_RUNS_DIR} "${USER_RUNS_DIR}"` : `"${USER_RUNS_DIR}"`;
 
-/** Operations that change the target, and so must not run twice; reads and waits need no marker. */
+/**
+ * Operations that change the target, and so must not run twice; reads and waits need no marker. A
+ * `run` is a read only in an argv-exact read-only shape (contracts' remote-commands.ts, the list that
+ * also spares it an approval: `uptime`, `df -h`, not `date -s ...`); a script is always a change.
+ * Decided from the typed operation, never from a step's name or what a plan says of it.
+ */
 export const changesLinuxTarget = (op: LinuxOperation): boolean => {
   switch (op.op) {
     case 'run':
+      return !remoteCommandReadOnly('ssh', op.argv[0] ?? '', op.argv.slice(1));
     case 'script':
     case 'file-copy':
     case 'file-restore':

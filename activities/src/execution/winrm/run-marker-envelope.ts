@@ -1,4 +1,4 @@
-import type { WindowsOperation } from '@opsc/contracts';
+import { remoteCommandReadOnly, type WindowsOperation } from '@opsc/contracts';
 import { ALREADY_DONE, MARKER_RETENTION_DAYS } from '../run-marker.js';
 import { NOT_PRIVATE_ADVICE } from './private-folder.js';
 
@@ -18,11 +18,16 @@ export const TAKEN_OVER_EXIT = 71;
 /** The fact line (carrying the run's nonce, so output cannot forge it) saying which attempt was stopped mid-change. */
 export const TAKEN_OVER_FACT = 'opsc-taken-over';
 
-/** Operations that change the target, and so must not run twice; reads and waits need no marker. */
+/**
+ * Operations that change the target, and so must not run twice; reads and waits need no marker. A
+ * command is a read only in an argv-exact read-only shape (contracts' remote-commands.ts, the list
+ * that also spares it an approval): decided from the typed operation, never from what a plan says.
+ */
 export const changesWindowsTarget = (op: WindowsOperation): boolean => {
   switch (op.op) {
-    case 'powershell':
     case 'command':
+      return !remoteCommandReadOnly('winrm', op.program, op.args);
+    case 'powershell':
     case 'file-copy':
     case 'file-restore':
       return true;

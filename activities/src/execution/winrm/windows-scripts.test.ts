@@ -80,7 +80,11 @@ describe('Windows operation scripts', () => {
     );
     expect(
       prologueOf(
-        windowsScriptFor(op({ op: 'command', program: 'ipconfig' }), { ...ctx, marker, leaseSeconds: 360 }).script,
+        windowsScriptFor(op({ op: 'command', program: 'ipconfig', args: ['/release'] }), {
+          ...ctx,
+          marker,
+          leaseSeconds: 360,
+        }).script,
       ),
     ).toContain('$opsc_leaseSeconds = 360');
     expect(prologue).toContain("$opsc_bodyErrorAction = 'Stop'\n$opsc_body = '& $opsc_program @opsc_args");
@@ -92,6 +96,13 @@ describe('Windows operation scripts', () => {
     expect(
       windowsScriptFor(op({ op: 'service', action: 'status', name: 'w32time' }), { ...ctx, marker }).script,
     ).not.toContain('$opsc_runs');
+    // A command in an argv-exact read-only shape needs no marker; another argument makes it a change.
+    expect(
+      windowsScriptFor(op({ op: 'command', program: 'ipconfig', args: ['/all'] }), { ...ctx, marker }).script,
+    ).not.toContain('$opsc_runs');
+    expect(windowsScriptFor(op({ op: 'command', program: 'hostname.exe' }), { ...ctx, marker }).script).not.toContain(
+      '$opsc_runs',
+    );
     expect(
       windowsScriptFor(op({ op: 'service', action: 'restart', name: 'w32time' }), { ...ctx, marker }).script,
     ).toContain('$opsc_runs');
