@@ -349,12 +349,14 @@ describe('run markers on a simulated Windows host', () => {
     const old = 'C:\\ProgramData\\OpsConductor\\runs\\job-0\\s\\t.json';
     await host.writeFile(old, '{}');
     await host.files.touch(old, new Date(Date.now() - 10 * 86_400_000));
-    expect((await run(host, { op: 'command', program: 'hostname', args: [] }, { stepId: 'prune' })).code).toBe(0);
+    expect(
+      (await run(host, { op: 'command', program: 'ipconfig', args: ['/release'] }, { stepId: 'prune' })).code,
+    ).toBe(0);
     expect(await host.exists(old)).toBe(false);
     expect(await host.exists(markerPath('prune', 't-1'))).toBe(true);
 
     host.denyWrite('C:\\ProgramData\\OpsConductor\\runs');
-    const refused = await run(host, { op: 'command', program: 'hostname', args: [] }, { stepId: 'denied' });
+    const refused = await run(host, { op: 'command', program: 'ipconfig', args: ['/release'] }, { stepId: 'denied' });
     expect(refused.code).toBe(70);
     expect(refused.stderr).toMatch(
       /cannot write a run marker under C:\\ProgramData\\OpsConductor\\runs\\job-1\\denied/,
