@@ -4,6 +4,7 @@ import { TargetSelector } from './inventory.js';
 import { LINUX_CHECK_OPS, LinuxOperation } from './linux.js';
 import { WINDOWS_CHECK_OPS, WindowsOperation } from './windows.js';
 import { RiskLevel, ToolName } from './tools.js';
+import { PlanTitle } from './plan-title.js';
 
 /**
  * How an action reaches what it acts on. Every method runs in the executor worker, never elsewhere,
@@ -199,6 +200,8 @@ export type PlanPolicies = z.infer<typeof PlanPolicies>;
 export const Plan = z
   .object({
     name: z.string().min(1).max(200),
+    /** A short summary for display only (see plan-title.ts): never matched or acted on. */
+    title: PlanTitle.optional(),
     steps: z.array(Step).min(1).max(200),
     policies: PlanPolicies.default(PlanPolicies.parse({})),
   })
