@@ -151,9 +151,9 @@ describe('times and counts', () => {
     await openLive(page, created.id);
     await expect.poll(() => statusOf(page)).toBe('awaiting_approval');
     expect(await page.getByTestId('started-at').textContent()).toBe('not yet');
-    const createdAt = Date.parse(
-      (await h.stack.pool.query('SELECT created_at FROM jobs WHERE id = $1', [created.id])).rows[0].created_at,
-    );
+    const createdAt = (
+      (await h.stack.pool.query('SELECT created_at FROM jobs WHERE id = $1', [created.id])).rows[0].created_at as Date
+    ).getTime();
     // The subject is the approval's wait: the approver takes a few seconds.
     await until(async () => (Date.now() - createdAt >= 3_000 ? true : undefined), 'an approval wait of 3 s', 10_000);
     await api.approve(created);
@@ -208,10 +208,11 @@ describe('times and counts', () => {
     expect(Date.parse((await page.getByTestId('approved-at').getAttribute('data-at')) ?? '')).toBeLessThanOrEqual(
       row.started_at.getTime(),
     );
+    // Once the job record is read again after the end, its own times: the jobs list's.
+    await expect
+      .poll(async () => Number(await page.getByTestId('took').getAttribute('data-seconds')))
+      .toBe((row.finished_at.getTime() - row.started_at.getTime()) / 1000);
     const took = (await page.getByTestId('took').textContent()) ?? '';
-    expect(Number(await page.getByTestId('took').getAttribute('data-seconds'))).toBe(
-      (row.finished_at.getTime() - row.started_at.getTime()) / 1000,
-    );
     await screenshot(page, 'monitor-times-finished');
 
     // The jobs list says the same duration.
@@ -247,7 +248,14 @@ describe('what a control set going ends with the job', () => {
     const created = await api.submit({
       name: 'fails and asks',
       steps: [{ id: 'broken', ...script('exit 3') }],
-      policies: { maxParallel: 1, onFailThreshold: 'ask', rollback: 'all' },
+      // Past 20% failed, an approver is asked: go on, or roll back.
+      policies: {
+        maxParallel: 1,
+        continueOnFailure: true,
+        maxFailPercentage: 20,
+        onFailThreshold: 'ask',
+        rollback: 'target',
+      },
     });
     await openLive(page, created.id);
     await api.approve(created);
@@ -323,9 +331,16 @@ describe('at tablet width', () => {
     });
     await openLive(page, created.id);
     const overflow = () =>
-      page.evaluate<{ width: number; viewport: number }>(
-        '({ width: document.documentElement.scrollWidth, viewport: window.innerWidth })',
-      );
+      // The page's width, and the innermost elements reaching past the screen (to name a failure).
+      page.evaluate<{ width: number; viewport: number; past: string[] }>(`(() => {
+        const past = (el) => el.getBoundingClientRect().right > window.innerWidth + 1;
+        const wide = [...document.querySelectorAll('body *')].filter((el) => past(el) && ![...el.children].some(past));
+        return {
+          width: document.documentElement.scrollWidth,
+          viewport: window.innerWidth,
+          past: wide.slice(0, 8).map((el) => el.tagName + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right)),
+        };
+      })()`);
     let before = await overflow();
     expect(before.width, JSON.stringify(before)).toBeLessThanOrEqual(before.viewport);
     await api.approve(created);
