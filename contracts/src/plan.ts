@@ -231,3 +231,10 @@ export const Plan = z
   });
 export type Plan = z.infer<typeof Plan>;
 export type PlanInput = z.input<typeof Plan>;
+
+/**
+ * A step's 1-based number as the steps run ("Step 2 of 5"): consecutive OS variants of one plan step
+ * (`variantOf`) run at the same time and share one. The last step's number is how many there are.
+ */
+export const stepNumber = (steps: readonly Pick<Step, 'variantOf'>[], index: number): number =>
+  steps.slice(0, index + 1).filter((s, j) => !s.variantOf || steps[j - 1]?.variantOf !== s.variantOf).length;

@@ -309,6 +309,11 @@ describe("a mixed group's Linux and Windows variants", () => {
     ]);
     expect(await attr(page, 'target-counts', 'data-total')).toBe('4');
     expect(await attr(page, 'target-counts', 'data-completed')).toBe('4');
+    // The job's own events number them so too.
+    const events = (await page.getByTestId('live-log').textContent()) ?? '';
+    expect(events).toMatch(/Step 1 of 1: .*\(linux\)/);
+    expect(events).toMatch(/Step 1 of 1: .*\(windows\)/);
+    expect(events).not.toMatch(/Step \d of 2/);
     await screenshot(page, 'monitor-mixed-variants');
   });
 });

@@ -2,6 +2,7 @@ import {
   CARRIED_JOB_STATE_VERSION,
   Cell,
   estimateRemainingSeconds,
+  stepNumber,
   type ApprovalState,
   type CarriedJobState,
   type CompensationFailure,
@@ -137,12 +138,9 @@ export class JobState {
     if (step.status === 'pending') {
       step.status = 'running';
       step.startedAt = now.toISOString();
-      this.log(
-        now,
-        'info',
-        `Step ${index + 1} of ${this.plan.steps.length}: ${this.plan.steps[index]?.name}`,
-        this.plan.steps[index]?.id,
-      );
+      const { steps } = this.plan;
+      const of = `Step ${stepNumber(steps, index)} of ${stepNumber(steps, steps.length - 1)}`;
+      this.log(now, 'info', `${of}: ${steps[index]?.name}`, steps[index]?.id);
     }
     // Targets that dropped out earlier are skipped here; the rest wait their turn.
     for (const t of this.stepTargets[index] ?? [])
