@@ -7,6 +7,7 @@ export * from './target.js';
 export * from './linux.js';
 export * from './windows.js';
 export * from './plan.js';
+export * from './plan-title.js';
 export * from './check-mode.js';
 export * from './check-fit.js';
 export * from './risk.js';

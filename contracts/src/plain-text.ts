@@ -16,3 +16,42 @@ export const StorableText = z
 
 /** The same text with each NUL and unpaired surrogate replaced by U+FFFD: for text that must be kept whatever it holds (an audit entry of a forgery). */
 export const toStorableText = (value: string): string => value.replace(new RegExp(UNSTORABLE.source, 'g'), '\uFFFD');
+
+/**
+ * What has no place in one line of display text: control characters (C0 and C1, line breaks among
+ * them), the Unicode line and paragraph separators, and the bidirectional overrides and isolates that
+ * make text read in another order than it is stored.
+ */
+const NOT_PLAIN_LINE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
+
+/** One line of plain display text: storable, without controls, line breaks or bidirectional overrides. */
+export const isPlainLine = (value: string): boolean => isStorableText(value) && !NOT_PLAIN_LINE.test(value);
+
+/** A bounded line of plain text, trimmed, never empty: for what is shown and never acted on (a title). */
+export const PlainLine = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine(isPlainLine, { message: 'must be one line of plain text (no control characters or line breaks)' });
+
+/**
+ * Any text made one line of plain text of at most `max` characters: each control, separator,
+ * override, NUL or unpaired surrogate becomes a space, runs of white space one space, and a longer
+ * text is cut at a whole character with "…" (lengths in UTF-16 units, as schemas count). Empty when nothing printable is left.
+ */
+export const toPlainLine = (value: string, max: number): string => {
+  const flat = value
+    .replace(new RegExp(`${NOT_PLAIN_LINE.source}|${UNSTORABLE.source}`, 'gu'), ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (flat.length <= max) return flat;
+  // Cut at a whole character (never half a surrogate pair), within `max` UTF-16 units with the "…".
+  let cut = '';
+  for (const char of flat) {
+    if (cut.length + char.length > max - 1) break;
+    cut += char;
+  }
+  return `${cut.trimEnd()}…`;
+};

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TargetSelector } from './inventory.js';
 import { StepId } from './plan.js';
+import { PlanTitle } from './plan-title.js';
 import { ToolName } from './tools.js';
 
 /*
@@ -45,6 +46,8 @@ export type RolloutPolicies = z.infer<typeof RolloutPolicies>;
 
 export const PlanDraft = z.strictObject({
   name: z.string().min(1).max(200),
+  /** A short summary for display only ("Update nginx on Production Web"); the validator keeps it in the plan. */
+  title: PlanTitle.optional(),
   /** The request the plan answers, as typed. */
   request: z.string().max(4_000).optional(),
   steps: z.array(DraftStep).min(1).max(50),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Plan } from './plan.js';
+import { Plan, stepNumber } from './plan.js';
 import { actionRisk, maxRisk, toolKeyOf } from './risk.js';
 import type { RiskLevel } from './tools.js';
 import { localCommandProfile } from './local-commands.js';
@@ -202,5 +202,12 @@ describe('risk is computed from the action, never declared', () => {
       readOnly: false,
       destinations: null,
     });
+  });
+});
+
+describe('stepNumber', () => {
+  it("counts a mixed group's OS variants of one step as one step", () => {
+    const steps = [{}, { variantOf: 'stop' }, { variantOf: 'stop' }, {}, { variantOf: 'a' }, { variantOf: 'b' }];
+    expect(steps.map((_, i) => stepNumber(steps, i))).toEqual([1, 2, 2, 3, 4, 5]);
   });
 });

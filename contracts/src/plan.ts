@@ -4,6 +4,7 @@ import { TargetSelector } from './inventory.js';
 import { LINUX_CHECK_OPS, LinuxOperation } from './linux.js';
 import { WINDOWS_CHECK_OPS, WindowsOperation } from './windows.js';
 import { RiskLevel, ToolName } from './tools.js';
+import { PlanTitle } from './plan-title.js';
 
 /**
  * How an action reaches what it acts on. Every method runs in the executor worker, never elsewhere,
@@ -199,6 +200,8 @@ export type PlanPolicies = z.infer<typeof PlanPolicies>;
 export const Plan = z
   .object({
     name: z.string().min(1).max(200),
+    /** A short summary for display only (see plan-title.ts): never matched or acted on. */
+    title: PlanTitle.optional(),
     steps: z.array(Step).min(1).max(200),
     policies: PlanPolicies.default(PlanPolicies.parse({})),
   })
@@ -228,3 +231,10 @@ export const Plan = z
   });
 export type Plan = z.infer<typeof Plan>;
 export type PlanInput = z.input<typeof Plan>;
+
+/**
+ * A step's 1-based number as the steps run ("Step 2 of 5"): consecutive OS variants of one plan step
+ * (`variantOf`) run at the same time and share one. The last step's number is how many there are.
+ */
+export const stepNumber = (steps: readonly Pick<Step, 'variantOf'>[], index: number): number =>
+  steps.slice(0, index + 1).filter((s, j) => !s.variantOf || steps[j - 1]?.variantOf !== s.variantOf).length;

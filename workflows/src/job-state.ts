@@ -3,6 +3,7 @@ import {
   Cell,
   estimateRemainingSeconds,
   stepFactsOf,
+  stepNumber,
   type ApprovalState,
   type CarriedJobState,
   type CompensationFailure,
@@ -138,12 +139,9 @@ export class JobState {
     if (step.status === 'pending') {
       step.status = 'running';
       step.startedAt = now.toISOString();
-      this.log(
-        now,
-        'info',
-        `Step ${index + 1} of ${this.plan.steps.length}: ${this.plan.steps[index]?.name}`,
-        this.plan.steps[index]?.id,
-      );
+      const { steps } = this.plan;
+      const of = `Step ${stepNumber(steps, index)} of ${stepNumber(steps, steps.length - 1)}`;
+      this.log(now, 'info', `${of}: ${steps[index]?.name}`, steps[index]?.id);
     }
     // Targets that dropped out earlier are skipped here; the rest wait their turn.
     for (const t of this.stepTargets[index] ?? [])

@@ -1,6 +1,15 @@
 import type { JobTargets } from '../inventory/step-targets.js';
 import type pg from 'pg';
-import type { JobMode, JobOrigin, JobResume, JobStatus, Plan, PlanSummary, RiskLevel } from '@opsc/contracts';
+import {
+  planTitle,
+  type JobMode,
+  type JobOrigin,
+  type JobResume,
+  type JobStatus,
+  type Plan,
+  type PlanSummary,
+  type RiskLevel,
+} from '@opsc/contracts';
 import type { JobApproval, JobEventEntry, JobOutcome } from '@opsc/contracts/api';
 
 export interface JobRow {
@@ -85,7 +94,8 @@ export const insertJob = async (db: pg.Pool | pg.PoolClient, job: NewJob): Promi
     [
       job.id,
       job.tenantId,
-      job.plan.name,
+      // The job's name is its title: the plan's, or a summary of it when its name is the raw request.
+      planTitle(job.plan, job.request),
       JSON.stringify(job.plan),
       job.planHash,
       job.requestedBy,
@@ -139,7 +149,7 @@ export const listJobs = async (pool: pg.Pool, tenantId: string, f: JobFilter): P
   const values: unknown[] = [tenantId];
   const add = (sql: string, value: unknown) => {
     values.push(value);
-    where.push(sql.replace('?', `$${values.length}`));
+    where.push(sql.replaceAll('?', `$${values.length}`));
   };
   if (f.status?.length) add('status = ANY(?)', f.status);
   if (f.requester) add('requested_by = ?', f.requester);
@@ -149,7 +159,7 @@ export const listJobs = async (pool: pg.Pool, tenantId: string, f: JobFilter): P
   if (f.before) add('created_at < ?', f.before);
   if (f.text)
     add(
-      `name ILIKE '%' || ? || '%'`,
+      `(name ILIKE '%' || ? || '%' OR request ILIKE '%' || ? || '%')`,
       f.text.replace(/[\\%_]/g, (c) => `\\${c}`),
     );
   values.push(f.limit);

@@ -84,6 +84,8 @@ describe('the seed scenarios', () => {
     const steps = answer.kind === 'plan' ? answer.draft.steps : [];
     expect(steps.every((s) => s.targets?.group === 'CIS servers')).toBe(true);
     expect(steps[1]?.params).toEqual({ service: 'stationcontroller' });
+    // A summary for the monitor's heading and the jobs list, not the raw request.
+    expect(answer.kind === 'plan' && answer.draft.title).toBe('Update stationcontroller on CIS servers');
     expect(answer.kind === 'plan' && answer.draft.policies).toMatchObject({
       continueOnFailure: true,
       rollback: 'target',
@@ -127,6 +129,7 @@ describe('the seed scenarios', () => {
       'service-wait',
     ]);
     expect(result.status).toBe('ready');
+    expect(result.plan?.title).toBe('Update nginx on Production Web');
     const steps = result.plan?.steps ?? [];
     expect(steps[1]?.action).toMatchObject({
       method: 'ssh',
@@ -147,6 +150,7 @@ describe('the seed scenarios', () => {
       "Stop 'dataprocessor' service on all servers in 'Data Processing' group",
     );
     expect(toolsOf(answer)).toEqual(['service-stop']);
+    expect(result.plan?.title).toBe('Stop dataprocessor on Data Processing');
     expect(result.plan?.steps.map((s) => [s.action.method, s.targets?.os])).toEqual([
       ['ssh', 'linux'],
       ['winrm', 'windows'],

@@ -1,4 +1,10 @@
-import { remoteCommandReadOnly, type DraftStep, type OsFamily, type PlanDraftInput } from '@opsc/contracts';
+import {
+  remoteCommandReadOnly,
+  summarizeSteps,
+  type DraftStep,
+  type OsFamily,
+  type PlanDraftInput,
+} from '@opsc/contracts';
 import type { ToolCatalog } from '../catalog/tool-catalog.js';
 import { carryContext, EXECUTOR_KINDS, shape, toStep } from './compose.js';
 import { conditionNote, conditionRefusal, conditionsIn, scheduleNotes } from './caveats.js';
@@ -156,12 +162,15 @@ export const builtinPlan = ({ request, inventory: fullInventory, catalog }: Plan
       notes.push(
         `the source ${nameOf(s.params.source)} is a path of its own; file-copy sends an uploaded artifact, so upload the file (the Artifacts page, or POST /api/artifacts) and name it by its artifact name`,
       );
+  const drafted = restoreNames(steps, nameOf);
   return {
     kind: 'plan',
     draft: {
       name: original.length > 120 ? `${original.slice(0, 117)}...` : original,
+      // The monitor's heading and the jobs list: what the steps do and where, not the raw request.
+      title: summarizeSteps(drafted),
       request: original,
-      steps: restoreNames(steps, nameOf),
+      steps: drafted,
       policies: policies.policies,
     },
     notes,

@@ -98,5 +98,18 @@ describe("a model's answer as a draft", () => {
       'disk-space',
     ]);
     expect(draft).not.toHaveProperty('decision');
+    // No name from the model: no title; the job shows a summary of its steps.
+    expect(draft).not.toHaveProperty('title');
+  });
+
+  it("keeps the model's name as the plan's title, one bounded line of plain text whatever it wrote", () => {
+    const draft = draftOf(
+      { name: `Restart <b>nginx</b>\n\u202Eon web\t${'x'.repeat(300)}`, steps: [] },
+      'restart nginx',
+    );
+    const title = String(draft.title);
+    expect(title.startsWith('Restart <b>nginx</b> on web x')).toBe(true);
+    expect(title.length).toBeLessThanOrEqual(120);
+    expect(title).not.toMatch(/[\n\t\u202E]/);
   });
 });

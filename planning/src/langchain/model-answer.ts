@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PLAN_TITLE_MAX, toPlainLine } from '@opsc/contracts';
 
 /**
  * A model's answer, read leniently before the validator reads it strictly: the model writes steps
@@ -28,7 +29,10 @@ export const draftOf = (args: Record<string, unknown>, request: string): Record<
     : rest.steps;
   const name =
     typeof rest.name === 'string' && rest.name.trim() ? rest.name.trim().slice(0, 200) : request.slice(0, 200);
-  return { ...rest, name, steps, request };
+  // The model's name is asked for as a short title: kept as the plan's title for display only, made
+  // one bounded line of plain text whatever the model wrote (a title never makes a plan invalid).
+  const title = typeof rest.name === 'string' ? toPlainLine(rest.name, PLAN_TITLE_MAX) : '';
+  return { ...rest, name, ...(title && { title }), steps, request };
 };
 
 export const RefusalArgs = z.object({

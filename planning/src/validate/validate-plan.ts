@@ -235,6 +235,7 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
   if (draft.policies.approval === 'required') approvalReasons.unshift('the plan asks for approval');
   const plan = Plan.parse({
     name: draft.name,
+    ...(draft.title && { title: draft.title }),
     steps,
     policies: {
       continueOnFailure: draft.policies.continueOnFailure,

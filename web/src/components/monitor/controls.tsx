@@ -1,7 +1,7 @@
 'use client';
 import { useState } from 'react';
 import Link from 'next/link';
-import type { JobProgress } from '@opsc/contracts';
+import { isFinalJobStatus, type JobProgress } from '@opsc/contracts';
 import type { ControlAnswer } from '@opsc/contracts/api';
 import { api } from '../../lib/api';
 import { atLeast, useSession } from '../session';
@@ -119,7 +119,8 @@ export const Controls = ({
           </span>
         )}
       </div>
-      {note && (
+      {/* What an accepted control set going ("cancelling", "rolling back") is over once the job is final. */}
+      {note && !(note.ok && isFinalJobStatus(status)) && (
         <p className={note.ok ? 'ok-box' : 'error-box'} role="status" data-testid="control-note">
           {note.text}
         </p>

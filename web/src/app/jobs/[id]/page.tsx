@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import Link from 'next/link';
 import { useParams } from 'next/navigation';
-import type { JobProgress } from '@opsc/contracts';
+import { isFinalJobStatus, type JobProgress } from '@opsc/contracts';
 import { api } from '../../../lib/api';
 import { dateTime, shortHash } from '../../../lib/format';
 import type { JobDetail, OutputLine, StepResultPage, StepResultView } from '@opsc/contracts/api';
@@ -55,6 +55,15 @@ export default function JobMonitorPage() {
     const t = setInterval(() => setNow(Date.now()), 1_000);
     return () => clearInterval(t);
   }, []);
+
+  // The job's record again when its status changes: the run's start and end times are the record's
+  // (the jobs list's), written as the status turns running and final.
+  const progressStatus = progress?.status;
+  const recordStatus = job?.status;
+  useEffect(() => {
+    if (progressStatus && recordStatus && progressStatus !== recordStatus && !isFinalJobStatus(recordStatus))
+      void load();
+  }, [progressStatus, recordStatus, load]);
 
   const stream = useJobStream(id, {
     onProgress: setProgress,
@@ -114,7 +123,8 @@ export default function JobMonitorPage() {
       </p>
     );
   if (!job) return <p className="muted">Loading job…</p>;
-  const status = progress?.status ?? job.status;
+  // A final record wins over a snapshot taken before it (as the API's own answer does).
+  const status = isFinalJobStatus(job.status) ? job.status : (progress?.status ?? job.status);
   const resume = job.retry.resume;
   const doneIn = (target: string, stepId: string) => {
     const id = job.targets.find((t) => t.name === target)?.id ?? (target === 'executor' ? 'executor' : '');
@@ -139,7 +149,12 @@ export default function JobMonitorPage() {
           )}
           <TraceLink traceId={job.traceId} href={job.links.traceUi} />
         </div>
-        <p className="small muted">
+        {job.request && job.request !== job.name && (
+          <p className="job-request" data-testid="job-request">
+            “{job.request}”
+          </p>
+        )}
+        <p className="small muted job-meta">
           <code>{job.id}</code> · requested by <strong>{job.requestedBy}</strong> · {dateTime(job.createdAt)} · plan{' '}
           <code title={job.planHash}>{shortHash(job.planHash)}</code>
           <OriginNote origin={job.origin} />
@@ -157,7 +172,6 @@ export default function JobMonitorPage() {
           )}{' '}
           · <Link href={`/jobs?q=${encodeURIComponent(job.name)}`}>history</Link>
         </p>
-        {job.request && <p className="small">“{job.request}”</p>}
         {progress?.approval.required && (
           <p className="small" data-testid="approval-line">
             Approval:{' '}
@@ -185,7 +199,13 @@ export default function JobMonitorPage() {
 
       {progress ? (
         <>
-          <ProgressHeader progress={progress} now={now} />
+          <ProgressHeader
+            progress={progress}
+            now={now}
+            status={status}
+            plan={job.plan}
+            times={{ createdAt: job.createdAt, startedAt: job.startedAt, finishedAt: job.finishedAt }}
+          />
           {progress.rollback.failed > 0 && (
             <div className="error-box">
               {progress.rollback.failed} undo action(s) failed — these hosts are half-changed:
@@ -208,7 +228,7 @@ export default function JobMonitorPage() {
             </div>
           )}
           <div className="monitor-grid">
-            <StepList progress={progress} />
+            <StepList progress={progress} plan={job.plan} />
             <TargetGrid
               progress={progress}
               selected={open?.target ?? null}

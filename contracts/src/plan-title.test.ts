@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { isPlainLine, toPlainLine } from './plain-text.js';
+import { PLAN_TITLE_MAX, PlanTitle, planTitle, summarizeSteps } from './plan-title.js';
+
+const web = { group: 'Production Web' };
+
+describe('summarizeSteps', () => {
+  it("names the seed's plans as the seed does", () => {
+    expect(
+      summarizeSteps([
+        { tool: 'package-version', params: { package: 'nginx' }, targets: web },
+        { tool: 'config-backup', params: { paths: ['/etc/nginx'] }, targets: web },
+        { tool: 'package-update', params: { package: 'nginx' }, targets: web },
+        { tool: 'service-restart', params: { service: 'nginx' }, targets: web },
+      ]),
+    ).toBe('Update nginx on Production Web');
+    const cis = { group: 'CIS Servers' };
+    expect(
+      summarizeSteps([
+        { tool: 'service-status', params: { service: 'StationController' }, targets: cis },
+        { tool: 'service-stop', params: { service: 'stationcontroller' }, targets: cis },
+        {
+          tool: 'file-copy',
+          params: { source: 'StationController.exe', destination: 'C:\\Apps\\StationController.exe' },
+          targets: cis,
+        },
+        { tool: 'service-start', params: { service: 'stationcontroller' }, targets: cis },
+      ]),
+    ).toBe('Update StationController on CIS Servers');
+    expect(
+      summarizeSteps([
+        { tool: 'service-stop', params: { service: 'dataprocessor' }, targets: { group: 'Data Processing' } },
+      ]),
+    ).toBe('Stop dataprocessor on Data Processing');
+  });
+
+  it('says where without a group, and reads steps that run on the executor', () => {
+    expect(
+      summarizeSteps([{ tool: 'service-restart', params: { service: 'nginx' }, targets: { targets: ['web-01'] } }]),
+    ).toBe('Restart nginx on web-01');
+    expect(summarizeSteps([{ tool: 'run-script', params: {}, targets: { targets: ['a', 'b', 'c'] } }])).toBe(
+      'Run a script on 3 targets',
+    );
+    expect(summarizeSteps([{ tool: 'http-check', params: { url: 'https://example.test/health' } }])).toBe(
+      'Check example.test',
+    );
+  });
+
+  it('keeps what a parameter says plain and bounded', () => {
+    const title = summarizeSteps([
+      { tool: 'service-stop', params: { service: `evil\n\u202Ename${'x'.repeat(300)}` }, targets: web },
+    ]);
+    expect(isPlainLine(title)).toBe(true);
+    expect(title.length).toBeLessThanOrEqual(PLAN_TITLE_MAX);
+  });
+});
+
+describe('planTitle', () => {
+  const steps = [{ tool: { name: 'service-restart', params: { service: 'nginx' } }, targets: web }];
+  it("is the plan's title; else its name unless that is the raw request; else the summary", () => {
+    expect(planTitle({ name: 'x', title: 'Nightly restart', steps })).toBe('Nightly restart');
+    expect(planTitle({ name: 'restart nginx on the web servers', steps }, 'something else')).toBe(
+      'restart nginx on the web servers',
+    );
+    const request = `please restart nginx on all servers in 'Production Web' ${'and more '.repeat(20)}`;
+    expect(planTitle({ name: `${request.slice(0, 117)}...`, steps }, request)).toBe('Restart nginx on Production Web');
+    expect(planTitle({ name: request.trim(), steps }, request)).toBe('Restart nginx on Production Web');
+  });
+});
+
+describe('PlanTitle and toPlainLine', () => {
+  it('takes one bounded line of plain text, and makes any text one', () => {
+    expect(PlanTitle.parse('  <b>Update</b> nginx  ')).toBe('<b>Update</b> nginx');
+    for (const bad of ['', 'two\nlines', 'tab\there', 'bidi \u202Etxt', 'nul \0', 'x'.repeat(121)])
+      expect(PlanTitle.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+    expect(toPlainLine(' a\n\tb \u2066c\u2069 ', 120)).toBe('a b c');
+    const cut = toPlainLine('😀'.repeat(100), 9);
+    expect(cut).toBe('😀😀😀😀…');
+    expect(cut.length).toBeLessThanOrEqual(9);
+  });
+});
