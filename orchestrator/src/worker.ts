@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
 import type { Client } from '@temporalio/client';
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import { Worker, type InjectedSinks, type NativeConnection } from '@temporalio/worker';
 import type pg from 'pg';
 import { TaskQueue } from '@opsc/contracts';
+import type { JobProgressSinks } from '@opsc/contracts/temporal';
 import { createLogContextInterceptor } from '@opsc/telemetry';
 import { createBookkeepingActivities } from './bookkeeping/index.js';
 import type { JobDeps } from './jobs/deps.js';
@@ -12,13 +13,29 @@ import type { Tracing } from '@opsc/telemetry/tracing';
 
 const require = createRequire(import.meta.url);
 
-const tracedWithLogContext = (options: { jobs: JobDeps; tracing?: Tracing }) => {
+const tracedWithLogContext = (options: {
+  jobs: JobDeps;
+  tracing?: Tracing;
+  onProgress?: (jobId: string, json: string) => void;
+}) => {
   const traced = options.tracing?.enabled ? options.tracing.workerOptions(true) : {};
+  const { onProgress } = options;
   return {
     ...traced,
     interceptors: {
       ...traced.interceptors,
       activity: [...(traced.interceptors?.activity ?? []), createLogContextInterceptor(options.jobs.log)],
+      // Each job's progress pushed at the end of its activations (workflows/src/progress-push.ts).
+      workflowModules: [
+        ...(traced.interceptors?.workflowModules ?? []),
+        require.resolve('@opsc/workflows/progress-push'),
+      ],
+    },
+    sinks: {
+      ...traced.sinks,
+      ...({
+        jobProgress: { changed: { fn: (info, json) => onProgress?.(info.workflowId, json), callDuringReplay: false } },
+      } satisfies InjectedSinks<Pick<JobProgressSinks, 'jobProgress'>>),
     },
   };
 };
@@ -36,6 +53,8 @@ export const createOrchestratorWorker = (options: {
   metrics?: OrchestratorMetrics;
   /** Traces of the workflows and activities (docs/tracing.md); nothing is added when tracing is off. */
   tracing?: Tracing;
+  /** A job's progress as its workflow pushes it (live event streams); must return at once. */
+  onProgress?: (jobId: string, json: string) => void;
 }) =>
   Worker.create({
     connection: options.connection,
