@@ -114,6 +114,8 @@ interface Run {
   targets: number;
   status: string;
   delays: number[];
+  /** Of each delay, the part before the workflow made the verdict (the time on its line in the job's log). */
+  toWorkflow: number[];
   missed: number;
   events: number;
   queryMs: number[];
@@ -155,7 +157,14 @@ const runJob = async (stack: BenchStack, group: string, targets: number): Promis
   const final = await waitFor(stack, id, (j) => isFinalJobStatus(j.status), 60_000, 200);
   const first = seen[0]?.progress;
   const delays: number[] = [];
+  const toWorkflow: number[] = [];
   let missed = 0;
+  // The workflow logs each verdict at the time it made it; the events carry the job's last log lines.
+  const decided = new Map<string, number>();
+  for (const s of seen)
+    for (const l of s.progress.logs)
+      if (l.stepId && l.target && !decided.has(`${l.stepId}|${l.target}`))
+        decided.set(`${l.stepId}|${l.target}`, Date.parse(l.at));
   for (const r of await results(stack, id)) {
     const step = first?.steps.findIndex((s) => s.id === r.stepId) ?? -1;
     const column = first?.targets.indexOf(r.target.name) ?? -1;
@@ -165,8 +174,10 @@ const runJob = async (stack: BenchStack, group: string, targets: number): Promis
     });
     if (!shown || !r.finishedAt) missed += 1;
     else delays.push(shown.at - Date.parse(r.finishedAt));
+    const made = decided.get(`${r.stepId}|${r.target.name}`);
+    if (made !== undefined && r.finishedAt) toWorkflow.push(made - Date.parse(r.finishedAt));
   }
-  return { targets, status: final.status, delays, missed, events: seen.length, queryMs, wallMs };
+  return { targets, status: final.status, delays, toWorkflow, missed, events: seen.length, queryMs, wallMs };
 };
 
 const print = (r: Run) => {
@@ -177,6 +188,10 @@ const print = (r: Run) => {
   say(
     `  verdict -> SSE progress (${r.delays.length} verdicts${r.missed ? `, ${r.missed} never shown` : ''}): p50 ${ms(pct(r.delays, 50))}, p95 ${ms(pct(r.delays, 95))}, max ${ms(Math.max(...r.delays))}${r.targets === LARGEST ? `; goal p95 < 1000 ms ${pct(r.delays, 95) < 1000 ? 'met' : 'NOT met'}` : ''}`,
   );
+  if (r.toWorkflow.length)
+    say(
+      `    of which to the workflow's verdict (its log line, ${r.toWorkflow.length} seen): p50 ${ms(pct(r.toWorkflow, 50))}, p95 ${ms(pct(r.toWorkflow, 95))}`,
+    );
   say(
     `  progress query alone (${r.queryMs.length} samples, every ${QUERY_EVERY_MS / 1000} s): p50 ${ms(pct(r.queryMs, 50))}, p95 ${ms(pct(r.queryMs, 95))}`,
   );
