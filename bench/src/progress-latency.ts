@@ -47,7 +47,7 @@ const plan = (group: string, targets: number): PlanInput => ({
     id: `s${i + 1}`,
     name: `Short wait ${i + 1}`,
     targets: { group },
-    // Verdicts spread over time, not all at once: a short wait that differs per host.
+    // Verdicts spread over time, not all at once: a short wait that varies from run to run (the shell pid).
     action: { method: 'ssh', operation: { op: 'script', shell: 'sh', script: 'sleep 0.$(($$ % 5)); echo ok' } },
   })),
 });
