@@ -50,3 +50,13 @@ export const SearchAttribute = {
   /** How the job runs its plan: `run`, or `check` (changes nothing, reports what would change). */
   mode: defineSearchAttributeKey('OpscMode', SearchAttributeType.KEYWORD),
 } as const;
+
+/**
+ * The sink a job's workflow pushes its progress through after each activation that could change it
+ * (the same JSON the `progress` query answers), so a live stream served by the process that runs the
+ * workflow needs no query (docs/live-output.md). Never called on replay.
+ */
+// A type, not an interface: the SDK's `Sinks` wants an index signature.
+export type JobProgressSinks = {
+  jobProgress: { changed(json: string): void };
+};

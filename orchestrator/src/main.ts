@@ -120,6 +120,10 @@ const main = async (): Promise<void> => {
     }),
   };
   if (env.ORCHESTRATOR_METRICS_PORT > 0) jobs.metrics = createOrchestratorMetrics({ pool, pools: jobs.pools });
+  const eventStreams = new EventStreams(
+    { pool, client, log, ...(jobs.pools && { pools: jobs.pools }) },
+    { perUser: env.API_EVENT_STREAMS_PER_USER, total: env.API_EVENT_STREAMS_MAX },
+  );
   const app = createApp({
     ...jobs,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -143,10 +147,7 @@ const main = async (): Promise<void> => {
     artifactTenantMaxBytes: env.ARTIFACT_TENANT_MAX_BYTES,
     artifactUploads: { perUser: env.ARTIFACT_UPLOADS_PER_USER, idleSeconds: env.ARTIFACT_UPLOAD_IDLE_SECONDS },
     trustProxy: env.API_TRUST_PROXY,
-    eventStreams: new EventStreams(
-      { pool, client, log, ...(jobs.pools && { pools: jobs.pools }) },
-      { perUser: env.API_EVENT_STREAMS_PER_USER, total: env.API_EVENT_STREAMS_MAX },
-    ),
+    eventStreams,
     readiness,
     triggers: {
       key: triggerKey,
@@ -197,6 +198,7 @@ const main = async (): Promise<void> => {
       maxConcurrentActivities: env.ORCHESTRATOR_MAX_CONCURRENT_ACTIVITIES,
       activityPollers: env.ORCHESTRATOR_ACTIVITY_POLLERS,
     },
+    onProgress: (jobId, json) => eventStreams.pushed(jobId, json),
   });
   // The SDK shuts the worker down on SIGINT/SIGTERM; the API follows it.
   starting = false;

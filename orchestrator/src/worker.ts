@@ -1,7 +1,9 @@
 import type { Client } from '@temporalio/client';
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import { Worker, type InjectedSinks, type NativeConnection } from '@temporalio/worker';
 import type pg from 'pg';
+import { createRequire } from 'node:module';
 import { TaskQueue } from '@opsc/contracts';
+import type { JobProgressSinks } from '@opsc/contracts/temporal';
 import { createLogContextInterceptor } from '@opsc/telemetry';
 import { createBookkeepingActivities } from './bookkeeping/index.js';
 import type { JobDeps } from './jobs/deps.js';
@@ -10,13 +12,31 @@ import type { OrchestratorMetrics } from './metrics/orchestrator-metrics.js';
 import type { Tracing } from '@opsc/telemetry/tracing';
 import { workflowCode } from './workflow-code.js';
 
-const tracedWithLogContext = (options: { jobs: JobDeps; tracing?: Tracing }) => {
+const require = createRequire(import.meta.url);
+
+const tracedWithLogContext = (options: {
+  jobs: JobDeps;
+  tracing?: Tracing;
+  onProgress?: (jobId: string, json: string) => void;
+}) => {
   const traced = options.tracing?.enabled ? options.tracing.workerOptions(true) : {};
+  const { onProgress } = options;
   return {
     ...traced,
     interceptors: {
       ...traced.interceptors,
       activity: [...(traced.interceptors?.activity ?? []), createLogContextInterceptor(options.jobs.log)],
+      // Each job's progress pushed at the end of its activations (workflows/src/progress-push.ts).
+      workflowModules: [
+        ...(traced.interceptors?.workflowModules ?? []),
+        require.resolve('@opsc/workflows/progress-push'),
+      ],
+    },
+    sinks: {
+      ...traced.sinks,
+      ...({
+        jobProgress: { changed: { fn: (info, json) => onProgress?.(info.workflowId, json), callDuringReplay: false } },
+      } satisfies InjectedSinks<Pick<JobProgressSinks, 'jobProgress'>>),
     },
   };
 };
@@ -55,6 +75,8 @@ export const createOrchestratorWorker = async (options: {
   /** Where the workflow bundle is kept between starts (`workflow-code.ts`); null: bundled at each start. */
   bundleCacheDir?: string | null;
   tuning?: OrchestratorWorkerTuning;
+  /** A job's progress as its workflow pushes it (live event streams); must return at once. */
+  onProgress?: (jobId: string, json: string) => void;
 }) => {
   // Traced first (when on), so the lines an activity writes carry its trace id beside its workflow,
   // run, activity, attempt and job.

@@ -110,4 +110,19 @@ describe('stored workflow histories', () => {
     expect(failures).toEqual([]);
     expect(replayed).toBe(files);
   }, 120_000);
+  it('replay the same with the progress push (docs/live-output.md): it adds no command, and pushes nothing on replay', async () => {
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: require.resolve('@opsc/workflows'),
+      workflowInterceptorModules: [require.resolve('@opsc/workflows/progress-push')],
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+    });
+    let pushed = 0;
+    const { failures, replayed, files } = await replayAll({
+      workflowBundle: { code },
+      sinks: { jobProgress: { changed: { fn: () => void (pushed += 1) } } },
+    });
+    expect(failures).toEqual([]);
+    expect(replayed).toBe(files);
+    expect(pushed).toBe(0);
+  }, 120_000);
 });

@@ -32,6 +32,7 @@ import { outcomeOf } from './job-outcome.js';
 import type { JobState } from './job-state.js';
 import { openJobState } from './job-opening.js';
 import { notify } from './notify.js';
+import { pushProgress } from './progress-push.js';
 import { RecordsQueue, records } from './records-queue.js';
 import { describeOutcome, runWhenRecorded } from './run-step.js';
 import { describeTimer, runTimer } from './timer-step.js';
@@ -95,6 +96,7 @@ class JobRun {
     // stand in for the job, the API falls back on the job's record.
     await this.confirmStart();
     setHandler(progressQuery, () => this.state.snapshot(new Date()));
+    pushProgress(() => this.state.snapshot(new Date()));
     try {
       if (this.data.phase === 'approval') await approvalGate(this.input, this.state, this.queue);
       if (this.data.phase === 'running' && (await this.execute()) === 'continue-as-new')

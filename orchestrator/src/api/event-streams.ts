@@ -13,7 +13,7 @@ export interface EventStreamLimits {
 export interface EventStreamStats extends FeedCounters {
   /** Streams open now. */
   open: number;
-  /** Jobs with a running subscription (one poller and one progress loop each). */
+  /** Jobs with a running subscription (one line poller and one progress feed each). */
   jobs: number;
 }
 
@@ -26,7 +26,7 @@ export class EventStreams {
   private readonly feeds = new Map<string, JobFeed>();
   private readonly byUser = new Map<string, number>();
   private open = 0;
-  private readonly counters: FeedCounters = { lineReads: 0, progressQueries: 0 };
+  private readonly counters: FeedCounters = { lineReads: 0, progressQueries: 0, progressPushes: 0, progressSent: 0 };
 
   constructor(
     private readonly deps: FeedDeps,
@@ -74,6 +74,14 @@ export class EventStreams {
     feed.join(listener);
     const joined = feed;
     return () => joined.leave(listener);
+  }
+
+  /**
+   * A job's progress as its workflow pushed it from this process' worker (at the end of an
+   * activation); passed to the job's feed when one runs here, else dropped. Returns at once.
+   */
+  pushed(jobId: string, json: string): void {
+    this.feeds.get(jobId)?.pushed(json);
   }
 
   stats(): EventStreamStats {

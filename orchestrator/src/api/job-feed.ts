@@ -10,8 +10,15 @@ import { withPoolWaits } from '../jobs/pool-waits.js';
 
 /** How often new output lines are looked for: lines reach the browser well within a second. */
 export const LINE_POLL_MS = 250;
-/** How often the job's progress is asked for; a snapshot is sent only when it changed. */
+/**
+ * How often the job's progress is asked for while its workflow pushes none (it runs in another
+ * process' worker, or nothing happens in it); a snapshot is sent only when it changed.
+ */
 export const PROGRESS_EVERY_MS = 1_000;
+/** At most one progress event per job this often: a burst of verdicts becomes one event. */
+export const PROGRESS_FLOOR_MS = 200;
+/** While the workflow pushes its progress, it is asked for only after this long without a push. */
+export const PUSH_QUIET_MS = 5_000;
 const LINES_PER_READ = 500;
 const QUERY_TIMEOUT_MS = 3_000;
 /** How often a running job's row is read for a final status its workflow cannot report. */
@@ -50,6 +57,10 @@ export interface FeedDeps {
 export interface FeedCounters {
   lineReads: number;
   progressQueries: number;
+  /** Snapshots the workflows pushed for a watched job (`EventStreams.pushed`). */
+  progressPushes: number;
+  /** Progress events sent (once per job, whatever the number of its listeners). */
+  progressSent: number;
 }
 
 interface Member {
@@ -93,6 +104,13 @@ export class JobFeed {
   private finished = false;
   private finalStatus: string | null = null;
   private rowCheckedAt = 0;
+  /** When the workflow last pushed its progress; the latest push not yet sent; when one was last sent. */
+  private pushedAt = 0;
+  private pushedJson: string | null = null;
+  private pushTimer: NodeJS.Timeout | null = null;
+  private sentAt = 0;
+  /** When the progress sent last was taken: an older answer (a slow query) never replaces it. */
+  private takenAt = 0;
   private ended = false;
   /** The job's tenant and targets with their executor pools, read once when a pool check first needs them. */
   private targets: Promise<{ tenantId: string; targets: TargetRef[] }> | null = null;
@@ -120,6 +138,28 @@ export class JobFeed {
 
   leave(listener: FeedListener): void {
     this.members.delete(listener);
+  }
+
+  /**
+   * The workflow's progress as it pushed it at the end of an activation. Sent at once, or when
+   * `PROGRESS_FLOOR_MS` have passed since the last event (the latest push wins); while pushes come,
+   * the job's progress is not asked for.
+   */
+  pushed(json: string): void {
+    if (!this.running || this.ended) return;
+    this.counters.progressPushes += 1;
+    this.pushedAt = Date.now();
+    this.pushedJson = json;
+    if (this.pushTimer) return;
+    this.pushTimer = setTimeout(
+      () => {
+        this.pushTimer = null;
+        const latest = this.pushedJson;
+        this.pushedJson = null;
+        if (latest) void this.deliver(JSON.parse(latest) as JobProgress, this.pushedAt).catch(() => undefined);
+      },
+      Math.max(0, this.sentAt + PROGRESS_FLOOR_MS - Date.now()),
+    );
   }
 
   /** Live when the listener is level with the poller (or ahead: it skips what it has), else it catches up first. */
@@ -193,28 +233,42 @@ export class JobFeed {
     return { tenantId: rows[0]?.tenant_id ?? '', targets: rows[0]?.targets ?? [] };
   }
 
+  /**
+   * Passes a progress answer taken at `takenAt` on to every listener when it changed, unless a
+   * newer one went out while its pools were looked at; false when it was older.
+   */
+  private async deliver(answer: JobProgress, takenAt: number): Promise<boolean> {
+    const job = this.deps.pools ? await (this.targets ??= this.readTargets()) : null;
+    const progress = job ? await withPoolWaits(answer, job.tenantId, job.targets, this.deps.pools) : answer;
+    if (takenAt < this.takenAt) return false;
+    this.takenAt = takenAt;
+    const json = JSON.stringify(progress);
+    this.unavailable = null;
+    if (json !== this.lastProgress) {
+      this.lastProgress = json;
+      this.sentAt = Date.now();
+      this.counters.progressSent += 1;
+      for (const { listener } of this.members.values()) listener.progress(json);
+    }
+    this.finished = isFinalJobStatus(progress.status);
+    if (this.finished) this.finalStatus = progress.status;
+    return true;
+  }
+
   /** Asks for the job's progress and passes it on when it changed; never throws. */
   private async refreshProgress(): Promise<void> {
     this.counters.progressQueries += 1;
+    const askedAt = Date.now();
     try {
       const answer: JobProgress = await withTimeout(
         this.deps.client.workflow.getHandle(this.jobId).query(progressQuery),
         QUERY_TIMEOUT_MS,
         'progress query',
       );
-      const job = this.deps.pools ? await (this.targets ??= this.readTargets()) : null;
-      const progress = job ? await withPoolWaits(answer, job.tenantId, job.targets, this.deps.pools) : answer;
-      const json = JSON.stringify(progress);
-      this.unavailable = null;
-      if (json !== this.lastProgress) {
-        this.lastProgress = json;
-        for (const { listener } of this.members.values()) listener.progress(json);
-      }
-      this.finished = isFinalJobStatus(progress.status);
-      if (this.finished) this.finalStatus = progress.status;
+      if (!(await this.deliver(answer, askedAt)) || this.finished) return;
       // A workflow closed from outside still answers with the state it was in; reconciliation
       // writes the truth to the row, which is read now and then so that the stream ends.
-      else if (Date.now() - this.rowCheckedAt >= ROW_CHECK_EVERY_MS) {
+      if (Date.now() - this.rowCheckedAt >= ROW_CHECK_EVERY_MS) {
         this.rowCheckedAt = Date.now();
         const row = await this.deps.pool
           .query<{ status: string }>('SELECT status FROM jobs WHERE id = $1', [this.jobId])
@@ -262,7 +316,9 @@ export class JobFeed {
           }
         }
         if (this.members.size === 0) break;
-        if (!this.finished && !asking && Date.now() - progressAt >= PROGRESS_EVERY_MS) {
+        const now = Date.now();
+        const due = now - progressAt >= PROGRESS_EVERY_MS && now - this.pushedAt >= PUSH_QUIET_MS;
+        if (!this.finished && !asking && due) {
           progressAt = Date.now();
           asking = this.refreshProgress().finally(() => {
             asking = null;
@@ -275,8 +331,7 @@ export class JobFeed {
           for (const member of this.members.values()) if (member.live) member.listener.end(this.finalStatus);
           break;
         }
-        const now = Date.now();
-        for (const { listener } of this.members.values()) listener.tick(now);
+        for (const { listener } of this.members.values()) listener.tick(Date.now());
         if (lines.length < LINES_PER_READ) await sleep(LINE_POLL_MS);
       }
     } catch (err) {
@@ -287,6 +342,8 @@ export class JobFeed {
     }
     // No await between the last check of `members` and here: a listener that joins after this
     // finds no feed and starts a new one.
+    if (this.pushTimer) clearTimeout(this.pushTimer);
+    this.pushTimer = null;
     this.running = false;
     this.onStop();
   }
