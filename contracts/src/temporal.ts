@@ -58,5 +58,6 @@ export const SearchAttribute = {
  */
 // A type, not an interface: the SDK's `Sinks` wants an index signature.
 export type JobProgressSinks = {
-  jobProgress: { changed(json: string): void };
+  /** `changed`: the job's progress now; `held`: it changed, and the snapshot waits for the next push. */
+  jobProgress: { changed(json: string): void; held(): void };
 };

@@ -199,6 +199,7 @@ const main = async (): Promise<void> => {
       activityPollers: env.ORCHESTRATOR_ACTIVITY_POLLERS,
     },
     onProgress: (jobId, json) => eventStreams.pushed(jobId, json),
+    onProgressHeld: (jobId) => eventStreams.held(jobId),
   });
   // The SDK shuts the worker down on SIGINT/SIGTERM; the API follows it.
   starting = false;

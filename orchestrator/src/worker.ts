@@ -18,9 +18,10 @@ const tracedWithLogContext = (options: {
   jobs: JobDeps;
   tracing?: Tracing;
   onProgress?: (jobId: string, json: string) => void;
+  onProgressHeld?: (jobId: string) => void;
 }) => {
   const traced = options.tracing?.enabled ? options.tracing.workerOptions(true) : {};
-  const { onProgress } = options;
+  const { onProgress, onProgressHeld } = options;
   return {
     ...traced,
     interceptors: {
@@ -35,7 +36,10 @@ const tracedWithLogContext = (options: {
     sinks: {
       ...traced.sinks,
       ...({
-        jobProgress: { changed: { fn: (info, json) => onProgress?.(info.workflowId, json), callDuringReplay: false } },
+        jobProgress: {
+          changed: { fn: (info, json) => onProgress?.(info.workflowId, json), callDuringReplay: false },
+          held: { fn: (info) => onProgressHeld?.(info.workflowId), callDuringReplay: false },
+        },
       } satisfies InjectedSinks<Pick<JobProgressSinks, 'jobProgress'>>),
     },
   };
@@ -77,6 +81,8 @@ export const createOrchestratorWorker = async (options: {
   tuning?: OrchestratorWorkerTuning;
   /** A job's progress as its workflow pushes it (live event streams); must return at once. */
   onProgress?: (jobId: string, json: string) => void;
+  /** A job's progress changed and its workflow holds the snapshot back (at most 4 a second); must return at once. */
+  onProgressHeld?: (jobId: string) => void;
 }) => {
   // Traced first (when on), so the lines an activity writes carry its trace id beside its workflow,
   // run, activity, attempt and job.

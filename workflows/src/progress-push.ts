@@ -2,9 +2,42 @@ import { proxySinks, workflowInfo, type WorkflowInterceptors } from '@temporalio
 import type { JobProgress } from '@opsc/contracts';
 import type { JobProgressSinks } from '@opsc/contracts/temporal';
 
-/** Where a job's run leaves its snapshot function for the interceptor: a global, so one per workflow. */
+/** What the push reads of the job's state: the snapshot, and the fields whose change is sent at once. */
+export interface PushedJob {
+  snapshot(now: Date): JobProgress;
+  readonly data: {
+    status: string;
+    stepIndex: number;
+    paused: boolean;
+    cancel: unknown;
+    approval: { status: string };
+    decision: { status: string } | null;
+    targetStates: readonly unknown[];
+    steps: readonly unknown[];
+  };
+}
+
+/** Where a job's run leaves its state for the interceptor: a global, so one per workflow. */
 const KEY = Symbol.for('opsc.progressPush');
-type Holder = { [KEY]?: () => JobProgress };
+type Holder = { [KEY]?: PushedJob };
+
+/**
+ * A large job's snapshot reads every cell (about 1 ms at 1,000 targets x 7 steps), so past
+ * `THROTTLED_CELLS` cells the workflow pushes at most one per this many ms of its own time; the feed
+ * sends at most one event per 200 ms anyway. A change of status, step, pause, cancel, approval or
+ * decision is pushed at once. A smaller job pushes at every activation that can change it.
+ */
+export const PUSH_EVERY_MS = 250;
+export const THROTTLED_CELLS = 2_000;
+
+/** Whether an activation that changed the job pushes its snapshot now, or holds it back. */
+export const pushNow = (p: { cells: number; marks: string; pushedMarks: string; now: number; pushedAt: number }) =>
+  p.cells < THROTTLED_CELLS || p.marks !== p.pushedMarks || p.now - p.pushedAt >= PUSH_EVERY_MS;
+
+const milestones = ({ data }: PushedJob): string =>
+  [data.status, data.stepIndex, data.paused, data.cancel !== null, data.approval.status, data.decision?.status].join(
+    '|',
+  );
 
 const sinks = proxySinks<JobProgressSinks>();
 
@@ -13,13 +46,16 @@ const sinks = proxySinks<JobProgressSinks>();
  * its progress to the worker's main thread (`JobProgressSinks`). Called once the run is confirmed as
  * the job's, like the `progress` query's handler. The push adds no command and no history event.
  */
-export const pushProgress = (snapshot: () => JobProgress): void => {
-  (globalThis as Holder)[KEY] = snapshot;
+export const pushProgress = (job: PushedJob): void => {
+  (globalThis as Holder)[KEY] = job;
 };
 
 /** Registered with the worker's `interceptors.workflowModules`: the push at each activation's end. */
 export const interceptors = (): WorkflowInterceptors => {
   let changes = false;
+  let pushedAt = Number.NEGATIVE_INFINITY;
+  let pushedMilestones = '';
+  let held = false;
   return {
     internals: [
       {
@@ -28,10 +64,24 @@ export const interceptors = (): WorkflowInterceptors => {
           next(input);
         },
         concludeActivation(input, next) {
-          const snapshot = (globalThis as Holder)[KEY];
+          const job = (globalThis as Holder)[KEY];
           // The sink is not called on replay: no snapshot is built for it either.
-          if (changes && snapshot && !workflowInfo().unsafe.isReplaying)
-            sinks.jobProgress.changed(JSON.stringify(snapshot()));
+          if (changes && job && !workflowInfo().unsafe.isReplaying) {
+            // Workflow time: the activation's, the same for every push of one activation.
+            const now = Date.now();
+            const marks = milestones(job);
+            const cells = job.data.targetStates.length * job.data.steps.length;
+            if (pushNow({ cells, marks, pushedMarks: pushedMilestones, now, pushedAt })) {
+              sinks.jobProgress.changed(JSON.stringify(job.snapshot(new Date(now))));
+              pushedAt = now;
+              pushedMilestones = marks;
+              held = false;
+            } else if (!held) {
+              // A change waits for the next push; the feed asks for it if none comes soon.
+              sinks.jobProgress.held();
+              held = true;
+            }
+          }
           changes = false;
           return next(input);
         },

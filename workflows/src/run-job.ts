@@ -91,12 +91,11 @@ class JobRun {
   }
 
   async run(): Promise<JobResult> {
-    // Before anything is written or run: this is the job the API recorded (Temporal takes any start).
-    // Until then the run answers no progress query: a forged run under a finished job's id does not
-    // stand in for the job, the API falls back on the job's record.
+    // First, this must be the job the API recorded (Temporal takes any start). Until then no progress
+    // is answered or pushed: a forged run under a finished job's id does not stand in for the job.
     await this.confirmStart();
     setHandler(progressQuery, () => this.state.snapshot(new Date()));
-    pushProgress(() => this.state.snapshot(new Date()));
+    pushProgress(this.state);
     try {
       if (this.data.phase === 'approval') await approvalGate(this.input, this.state, this.queue);
       if (this.data.phase === 'running' && (await this.execute()) === 'continue-as-new')
@@ -290,8 +289,7 @@ class JobRun {
         'error',
         `${failed} undo action(s) FAILED: those hosts are half-changed; see the rollback failures`,
       );
-    // The end shows in the query and Temporal UI only once its record (row, outcome, audit entry) is
-    // written: whoever sees the job over finds the same in PostgreSQL.
+    // The end shows in the query and Temporal UI only once its record (row, outcome, audit) is written.
     await this.queue.record(() => records.recordJobStatus({ jobId: this.input.jobId, status, outcome }));
     this.queue.throwIfFailed();
     this.state.setStatus(status, new Date());

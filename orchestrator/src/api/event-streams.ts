@@ -84,6 +84,11 @@ export class EventStreams {
     this.feeds.get(jobId)?.pushed(json);
   }
 
+  /** The job's progress changed, and its workflow holds the snapshot back until its next push. */
+  held(jobId: string): void {
+    this.feeds.get(jobId)?.held();
+  }
+
   stats(): EventStreamStats {
     return { open: this.open, jobs: this.feeds.size, ...this.counters };
   }

@@ -19,6 +19,8 @@ export const PROGRESS_EVERY_MS = 1_000;
 export const PROGRESS_FLOOR_MS = 200;
 /** While the workflow pushes its progress, it is asked for only after this long without a push. */
 export const PUSH_QUIET_MS = 5_000;
+/** A change the workflow held back (`held`) and no push has carried after this long: asked for. */
+export const HELD_WAIT_MS = 500;
 const LINES_PER_READ = 500;
 const QUERY_TIMEOUT_MS = 3_000;
 /** How often a running job's row is read for a final status its workflow cannot report. */
@@ -108,6 +110,8 @@ export class JobFeed {
   private pushedAt = 0;
   private pushedJson: string | null = null;
   private pushTimer: NodeJS.Timeout | null = null;
+  /** When the workflow last said it holds a change back. */
+  private heldAt = 0;
   private sentAt = 0;
   /** When the progress sent last was taken: an older answer (a slow query) never replaces it. */
   private takenAt = 0;
@@ -160,6 +164,11 @@ export class JobFeed {
       },
       Math.max(0, this.sentAt + PROGRESS_FLOOR_MS - Date.now()),
     );
+  }
+
+  /** The workflow holds a change back until its next push (at most 4 a second); asked for if none comes. */
+  held(): void {
+    if (this.running && !this.ended) this.heldAt = Date.now();
   }
 
   /** Live when the listener is level with the poller (or ahead: it skips what it has), else it catches up first. */
@@ -317,9 +326,14 @@ export class JobFeed {
         }
         if (this.members.size === 0) break;
         const now = Date.now();
-        const due = now - progressAt >= PROGRESS_EVERY_MS && now - this.pushedAt >= PUSH_QUIET_MS;
+        const heldBack = this.heldAt > this.pushedAt && now - this.heldAt >= HELD_WAIT_MS;
+        const due =
+          (now - progressAt >= PROGRESS_EVERY_MS && now - this.pushedAt >= PUSH_QUIET_MS) ||
+          (heldBack && now - progressAt >= HELD_WAIT_MS);
         if (!this.finished && !asking && due) {
           progressAt = Date.now();
+          // The answer carries what was held back.
+          this.heldAt = 0;
           asking = this.refreshProgress().finally(() => {
             asking = null;
           });
