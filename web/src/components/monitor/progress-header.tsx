@@ -1,5 +1,6 @@
 import type { JobProgress } from '@opsc/contracts';
 import { clock, duration } from '../../lib/format';
+import { Eta } from './eta';
 
 const pct = (n: number, total: number) => (total > 0 ? `${(100 * n) / total}%` : '0%');
 
@@ -9,7 +10,6 @@ export const ProgressHeader = ({ progress, now }: { progress: JobProgress; now: 
   const stepsDone = progress.steps.filter(
     (s) => s.status === 'succeeded' || s.status === 'failed' || s.status === 'skipped',
   ).length;
-  const remaining = progress.eta ? (new Date(progress.eta).getTime() - now) / 1000 : progress.estimatedSecondsRemaining;
   // Targets whose executor pool has gone quiet are not running: they wait for an executor of it.
   const waiting = progress.waiting ?? [];
   const waitingNames = new Set(waiting.flatMap((w) => w.targets));
@@ -28,15 +28,7 @@ export const ProgressHeader = ({ progress, now }: { progress: JobProgress; now: 
             {duration((new Date(progress.finishedAt).getTime() - new Date(progress.startedAt).getTime()) / 1000)})
           </span>
         ) : (
-          <span data-testid="eta">
-            ETA:{' '}
-            <strong>
-              {remaining === null || remaining === undefined
-                ? 'unknown'
-                : `${duration(Math.max(0, remaining))} remaining`}
-            </strong>
-            {progress.eta && <span className="muted"> (about {clock(progress.eta)})</span>}
-          </span>
+          <Eta progress={progress} now={now} />
         )}
         {progress.paused && <span className="badge s-paused">paused: nothing new starts</span>}
         {progress.cancelRequested && <span className="badge s-cancelled">cancel requested</span>}
