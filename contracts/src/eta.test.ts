@@ -124,6 +124,33 @@ describe('the ETA', () => {
     ).toBeGreaterThan(0);
   });
 
+  it('keeps what the model gave the step under way at its start, less the time since: no drop as its targets launch', () => {
+    const platform: PlatformTiming = {
+      perTargetSeconds: 0.05,
+      perWaveSeconds: 0.5,
+      stepGapSeconds: 1,
+      slots: null,
+      samples: 3,
+    };
+    const before = estimateRemainingSeconds(
+      [{ expectedSeconds: 2, tailSeconds: 3, pending: 40, runningElapsed: [] }],
+      40,
+      0,
+      platform,
+    )!;
+    // The gap, then one wave: the larger of 3 s + 0.5 s and 40 x 0.05 s + 3 s.
+    expect(before).toBe(1 + 5);
+    // All 40 launched at once, 0.1 s ago: the workflow sees them running, the executors start them one by one.
+    const launched = {
+      expectedSeconds: 2,
+      tailSeconds: 3,
+      pending: 0,
+      runningElapsed: new Array<number>(40).fill(0.1),
+    };
+    expect(estimateRemainingSeconds([launched], 40, 0, platform)).toBeCloseTo(2.9);
+    expect(estimateRemainingSeconds([{ ...launched, sinceStart: 0.1, targets: 40 }], 40, 0, platform)).toBeCloseTo(5.9);
+  });
+
   it('learns the platform from steps of other sizes and estimates a first run of a new size within 20%', () => {
     // The platform has run the rollout on 25, 100 and 200 hosts (window 100): learn from those.
     const platform = learnPlatform([...samplesOf(25, 100, 1), ...samplesOf(100, 100, 2), ...samplesOf(200, 100, 3)]);

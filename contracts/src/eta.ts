@@ -12,6 +12,9 @@ export interface StepTiming {
   runningElapsed: number[];
   /** Steps with the same phase run at once and share the window (the OS variants of one plan step); default: its index. */
   phase?: number;
+  /** The phase under way only: seconds since it started, and the targets it runs in all (done, running and pending). */
+  sinceStart?: number;
+  targets?: number;
 }
 
 /**
@@ -71,6 +74,35 @@ const group = (steps: readonly StepTiming[], current: number) => {
   return [...phases.values()];
 };
 
+/** Seconds one phase has left from its state, by the model below; null when none of its steps is timed. */
+const phaseSeconds = (
+  steps: readonly StepTiming[],
+  slots: number,
+  platform: PlatformTiming,
+  pending: number,
+  running: readonly number[],
+): number | null => {
+  const timed = steps.filter((s) => s.expectedSeconds !== null);
+  if (timed.length === 0) return null;
+  if (pending === 0 && running.length === 0) return 0;
+  // Variants share the window: their mean weighted by their targets, the slowest end of any.
+  const weight = timed.reduce((n, s) => n + (s.targets ?? s.pending + s.runningElapsed.length), 0);
+  const expected =
+    weight === 0
+      ? Math.max(...timed.map((s) => s.expectedSeconds!))
+      : timed.reduce((n, s) => n + s.expectedSeconds! * (s.targets ?? s.pending + s.runningElapsed.length), 0) / weight;
+  const tail = Math.max(expected, ...timed.map((s) => Math.max(s.expectedSeconds!, s.tailSeconds ?? 0)));
+  const left = running.map((elapsed) => runningLeft(elapsed, tail));
+  const longestRunning = left.length ? Math.max(...left) : 0;
+  const freeNow = Math.max(0, slots - running.length);
+  const waves = pending === 0 ? 0 : pending <= freeNow ? 1 : 1 + Math.ceil((pending - freeNow) / slots);
+  const latencyBound = waves === 0 ? 0 : (waves - 1) * (expected + platform.perWaveSeconds) + tail;
+  const throughputBound = pending === 0 ? 0 : pending * platform.perTargetSeconds + tail;
+  // A phase under way has had its gap; the others wait for theirs.
+  const gap = running.length > 0 ? 0 : platform.stepGapSeconds;
+  return gap + Math.max(longestRunning, latencyBound + platform.perWaveSeconds, throughputBound);
+};
+
 /**
  * Seconds until the job ends. Each phase (a step, or the OS variants of one that run at once) is a
  * sliding window of `maxParallel` (or the executors' slots, if fewer) over its pending targets: they
@@ -78,7 +110,9 @@ const group = (steps: readonly StepTiming[], current: number) => {
  * per-wave latency, the last wave ending with the slow end, since a step is over only when its
  * slowest target is. The platform also dispatches at most one target per `perTargetSeconds`, so a
  * wide step takes at least that long per target; and each phase not started waits the step gap.
- * Steps before `current` are done. Null when no step's duration is known at all.
+ * The phase under way has at least what the model gave it at its start, less the time since: its
+ * targets are launched at once but start on the executors one by one. Steps before `current` are
+ * done. Null when no step's duration is known at all.
  */
 export const estimateRemainingSeconds = (
   steps: readonly StepTiming[],
@@ -90,29 +124,18 @@ export const estimateRemainingSeconds = (
   let known = false;
   const slots = Math.max(1, Math.min(maxParallel, platform.slots ?? maxParallel));
   for (const phase of group(steps, current)) {
-    const timed = phase.steps.filter((s) => s.expectedSeconds !== null);
     const pending = phase.steps.reduce((n, s) => n + s.pending, 0);
     const running = phase.steps.flatMap((s) => s.runningElapsed);
-    if (timed.length > 0) known = true;
-    if (pending === 0 && running.length === 0) continue;
-    // Variants share the window: their mean weighted by their targets, the slowest end of any.
-    const weight = timed.reduce((n, s) => n + s.pending + s.runningElapsed.length, 0);
-    const expected =
-      timed.length === 0
+    const now = phaseSeconds(phase.steps, slots, platform, pending, running);
+    if (now === null) continue;
+    known = true;
+    const since = phase.steps.find((s) => s.sinceStart !== undefined)?.sinceStart;
+    const targets = phase.steps.reduce((n, s) => n + (s.targets ?? 0), 0);
+    const fromStart =
+      since === undefined || targets === 0 || now === 0
         ? 0
-        : weight === 0
-          ? Math.max(...timed.map((s) => s.expectedSeconds!))
-          : timed.reduce((n, s) => n + s.expectedSeconds! * (s.pending + s.runningElapsed.length), 0) / weight;
-    const tail = Math.max(expected, ...timed.map((s) => Math.max(s.expectedSeconds!, s.tailSeconds ?? 0)));
-    const left = running.map((elapsed) => runningLeft(elapsed, tail));
-    const longestRunning = left.length ? Math.max(...left) : 0;
-    const freeNow = Math.max(0, slots - running.length);
-    const waves = pending === 0 ? 0 : pending <= freeNow ? 1 : 1 + Math.ceil((pending - freeNow) / slots);
-    const latencyBound = waves === 0 ? 0 : (waves - 1) * (expected + platform.perWaveSeconds) + tail;
-    const throughputBound = pending === 0 ? 0 : pending * platform.perTargetSeconds + tail;
-    // A phase under way has had its gap; the others wait for theirs.
-    const gap = running.length > 0 ? 0 : platform.stepGapSeconds;
-    total += gap + Math.max(longestRunning, latencyBound + platform.perWaveSeconds, throughputBound);
+        : (phaseSeconds(phase.steps, slots, platform, targets, []) ?? 0) - since;
+    total += Math.max(now, fromStart);
   }
   return known ? total : null;
 };

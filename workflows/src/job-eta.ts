@@ -125,18 +125,23 @@ export const stateEta = (
   if (data.phase !== 'running' && data.phase !== 'approval') return null;
   const phases = phasesOf(plan);
   const gone: string[] = [Cell.notInStep, Cell.doneBefore, Cell.skipped, Cell.cancelled];
+  const current = phases[data.stepIndex];
   const timings = (fresh: boolean): StepTiming[] =>
     data.steps.map((meta, i) => {
       const row = grid[i] ?? [];
       const expected = data.eta ? modelExpectedOf(meta) : expectedOf(meta);
-      const counts = (c: string, t: number) =>
-        fresh ? !gone.includes(c) && !(c === Cell.pending && dropsOut(t)) : c === Cell.pending && !dropsOut(t);
+      const runs = (c: string, t: number) => !gone.includes(c) && !(c === Cell.pending && dropsOut(t));
+      const underWay = !fresh && data.eta && phases[i] === current && meta.status === 'running' && meta.startedAt;
       return {
         expectedSeconds: expected.seconds,
         tailSeconds: expected.tail,
-        pending: row.filter(counts).length,
+        pending: row.filter(fresh ? runs : (c, t) => c === Cell.pending && !dropsOut(t)).length,
         runningElapsed: !fresh && i === data.stepIndex && meta.status === 'running' ? running : [],
         phase: phases[i],
+        ...(underWay && {
+          sinceStart: Math.max(0, (now.getTime() - Date.parse(meta.startedAt!)) / 1000),
+          targets: row.filter(runs).length,
+        }),
       };
     });
   return jobEta({
