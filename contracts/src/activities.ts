@@ -141,6 +141,8 @@ export interface StepEstimate {
   targets?: number;
   /** `history` from the tool's runs on other targets only: none on these. */
   otherTargets?: boolean;
+  /** `history`: the mean width (targets at once) the runs behind it ran at. */
+  width?: number;
   /** What the platform adds beyond the targets' runs, learned from the tenant's recent jobs (the same on each step). */
   platform?: PlatformTiming;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_PLATFORM,
+  atWidth,
   confidenceOf,
   estimateRemainingSeconds,
   formatEtaRange,
@@ -170,6 +171,26 @@ describe('the ETA', () => {
       1040,
     );
     expect(error(naive, simulateJob(rollout(1000, 1040), 100, BUSY))).toBeLessThan(-0.3);
+  });
+
+  it('learns how a run slows with the targets beside it, and moves history to the width a step runs at', () => {
+    // bench:rollout on two busy cores: the 1 MiB copy took 0.70 s per host beside 10, 1.41 s beside 20.
+    const copy = (targets: number, mean: number): StepSample => ({
+      targets,
+      maxParallel: targets,
+      wallSeconds: mean + 0.1,
+      meanSeconds: mean,
+      tailSeconds: mean,
+      gapSeconds: 0.1,
+      toolKey: 'file-copy',
+    });
+    const platform = learnPlatform([copy(10, 0.7), copy(20, 1.41), copy(10, 0.66)]);
+    expect(platform.perConcurrentSeconds).toBeCloseTo(0.0728, 3);
+    // History at 10 wide, a step of 40: the copy is expected to take about 2.9 s.
+    expect(atWidth(0.68, 10, 40, platform)).toBeCloseTo(0.68 + 30 * 0.0728, 1);
+    // Never below half of what was measured; unchanged where nothing was learned.
+    expect(atWidth(0.68, 20, 1, platform)).toBe(0.34);
+    expect(atWidth(0.68, 10, 40, DEFAULT_PLATFORM)).toBe(0.68);
   });
 
   it('refines live from the run pace: converges on the truth and never jumps wildly', () => {

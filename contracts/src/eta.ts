@@ -33,6 +33,11 @@ export const PlatformTiming = z.object({
   slots: z.number().int().min(1).nullable(),
   /** Recent steps the figures were learned from; 0: the defaults. */
   samples: z.number().int().min(0),
+  /**
+   * Seconds a target's run grows by per target running beside it (the executor's and the hosts'
+   * shared CPU), learned from runs of one tool at different widths; absent: not known.
+   */
+  perConcurrentSeconds: z.number().min(0).optional(),
 });
 export type PlatformTiming = z.infer<typeof PlatformTiming>;
 
@@ -244,7 +249,44 @@ export interface StepSample {
   tailSeconds: number;
   /** From the previous step's last end to this step's first start; null for a first step. */
   gapSeconds: number | null;
+  /** The step's tool: its runs at different widths tell how a run slows with the targets beside it. */
+  toolKey?: string;
 }
+
+/**
+ * How much a run slows per target running beside it: the slope of a tool's mean run time over the
+ * width it ran at (targets, at most the window), pooled over the tools seen at two widths or more.
+ */
+const contentionOf = (rows: readonly StepSample[]): number | undefined => {
+  const byTool = new Map<string, { k: number; d: number }[]>();
+  for (const s of rows) {
+    if (!s.toolKey) continue;
+    const list = byTool.get(s.toolKey) ?? [];
+    list.push({ k: Math.min(s.targets, s.maxParallel), d: s.meanSeconds });
+    byTool.set(s.toolKey, list);
+  }
+  let sxy = 0;
+  let sxx = 0;
+  for (const list of byTool.values()) {
+    if (new Set(list.map((x) => x.k)).size < 2) continue;
+    const k = list.reduce((a, x) => a + x.k, 0) / list.length;
+    const d = list.reduce((a, x) => a + x.d, 0) / list.length;
+    for (const x of list) {
+      sxy += (x.k - k) * (x.d - d);
+      sxx += (x.k - k) ** 2;
+    }
+  }
+  return sxx > 0 ? Math.max(0, sxy / sxx) : undefined;
+};
+
+/**
+ * A run time measured at one width, at another: plus the contention per target beside it (never
+ * below half of what was measured). Unchanged where the contention is not known.
+ */
+export const atWidth = (seconds: number, from: number, to: number, platform: PlatformTiming): number =>
+  platform.perConcurrentSeconds === undefined
+    ? seconds
+    : Math.max(seconds / 2, seconds + platform.perConcurrentSeconds * (to - from));
 
 const median = (xs: number[]): number | null => {
   if (xs.length === 0) return null;
@@ -288,12 +330,14 @@ export const learnPlatform = (samples: readonly StepSample[], slots: number | nu
       }
   }
   const gaps = rows.flatMap((s) => (s.gapSeconds === null ? [] : [Math.max(0, s.gapSeconds)]));
+  const contention = contentionOf(rows);
   return {
     perTargetSeconds: Math.round(best.c * 1e5) / 1e5,
     perWaveSeconds: Math.round(best.a * 1e3) / 1e3,
     stepGapSeconds: median(gaps) ?? DEFAULT_PLATFORM.stepGapSeconds,
     slots,
     samples: rows.length,
+    ...(contention !== undefined && { perConcurrentSeconds: Math.round(contention * 1e5) / 1e5 }),
   };
 };
 

@@ -2,6 +2,7 @@ import {
   Cell,
   DEFAULT_PLATFORM,
   NO_PLATFORM_COST,
+  atWidth,
   confidenceOf,
   estimateRemainingSeconds,
   formatEtaRange,
@@ -184,12 +185,17 @@ export const estimateFromHistory = async (
         step.action.method === 'timer' ? step.action.seconds : (step.tool?.typicalDurationSeconds ?? null),
     })),
   });
+  // An orchestrator from before the platform's cost was learned: the defaults, said to be so.
+  const platform = estimates[0]?.platform ?? DEFAULT_PLATFORM;
   for (const e of estimates) {
     const index = plan.steps.findIndex((s) => s.id === e.stepId);
-    if (index >= 0) job.setExpected(index, e.seconds, e.from, e.tailSeconds);
+    if (index < 0) continue;
+    // Runs measured beside fewer (or more) targets than this step runs at once take longer (or less).
+    const width = Math.min(plan.policies.maxParallel, platform.slots ?? Infinity, e.targets ?? 1);
+    const at = (x: number | null) => (x === null || e.width === undefined ? x : atWidth(x, e.width, width, platform));
+    job.setExpected(index, at(e.seconds), e.from, at(e.tailSeconds));
   }
-  // An orchestrator from before the platform's cost was learned: the defaults, said to be so.
-  job.data.eta = { platform: estimates[0]?.platform ?? DEFAULT_PLATFORM, basis: basisOf(plan, estimates) };
+  job.data.eta = { platform, basis: basisOf(plan, estimates) };
   const now = new Date();
   job.data.etaSetAt = now.toISOString();
   const eta = job.estimate(now);

@@ -15,7 +15,14 @@ const RETRY_BACKOFF_SECONDS = 2;
 /** A run's own time, as the executor timed it (connection included); the workflow's figure where it did not. */
 const RUN_MS = `coalesce(extract(epoch FROM sr.finished_at - sr.started_at) * 1000, sr.duration_ms)`;
 
+/**
+ * The width a run ran at: the targets of its job's step among those read (all of them, for runs on
+ * the same targets), at most the job's window.
+ */
+const WIDTH = `least(count(*) OVER (PARTITION BY sr.job_id, sr.step_id), coalesce((j.plan->'policies'->>'maxParallel')::int, 25))`;
+
 interface Figures {
+  width: number | null;
   mean_ms: number | null;
   tail_ms: number | null;
   attempts: number | null;
@@ -40,20 +47,21 @@ const recentSteps = async (pool: pg.Pool, tenantId: string, jobId: string): Prom
     mean_s: number;
     tail_s: number;
     gap_s: number | null;
+    tool_key: string | null;
   }>(
     `WITH recent AS (
        SELECT id, coalesce((plan->'policies'->>'maxParallel')::int, 25) AS max_parallel FROM jobs
         WHERE tenant_id = $1 AND id <> $2 AND finished_at IS NOT NULL AND status IN ('completed', 'failed')
         ORDER BY finished_at DESC LIMIT $3
      ), steps AS (
-       SELECT sr.job_id, r.max_parallel, count(*)::int AS targets, min(sr.started_at) AS first_start, max(sr.finished_at) AS last_end,
+       SELECT sr.job_id, r.max_parallel, max(sr.tool_key) AS tool_key, count(*)::int AS targets, min(sr.started_at) AS first_start, max(sr.finished_at) AS last_end,
               avg(extract(epoch FROM sr.finished_at - sr.started_at))::float8 AS mean_s,
               percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM sr.finished_at - sr.started_at))::float8 AS tail_s
          FROM step_results sr JOIN recent r ON r.id = sr.job_id
         WHERE sr.started_at IS NOT NULL AND sr.finished_at IS NOT NULL AND sr.step_id NOT LIKE '%.rollback' AND sr.rerun = 0
         GROUP BY sr.job_id, sr.step_id, r.max_parallel
      )
-     SELECT targets, max_parallel, extract(epoch FROM last_end - first_start)::float8 AS wall_s, mean_s, tail_s,
+     SELECT targets, max_parallel, tool_key, extract(epoch FROM last_end - first_start)::float8 AS wall_s, mean_s, tail_s,
             extract(epoch FROM first_start - lag(last_end) OVER (PARTITION BY job_id ORDER BY first_start))::float8 AS gap_s
        FROM steps ORDER BY last_end DESC LIMIT $4`,
     [tenantId, jobId, PLATFORM_JOBS, PLATFORM_STEPS],
@@ -65,6 +73,7 @@ const recentSteps = async (pool: pg.Pool, tenantId: string, jobId: string): Prom
     meanSeconds: r.mean_s,
     tailSeconds: r.tail_s,
     gapSeconds: r.gap_s,
+    ...(r.tool_key && { toolKey: r.tool_key }),
   }));
 };
 
@@ -96,10 +105,10 @@ export const createEstimateSteps =
       const history = row
         ? await pool.query<Figures>(
             `SELECT avg(t.mean_ms)::float8 AS mean_ms, percentile_cont(0.95) WITHIN GROUP (ORDER BY t.mean_ms)::float8 AS tail_ms,
-                    avg(t.attempts)::float8 AS attempts, count(*) AS samples
+                    avg(t.attempts)::float8 AS attempts, avg(t.width)::float8 AS width, count(*) AS samples
              FROM (
-               SELECT r.target_id, avg(r.ms) AS mean_ms, avg(r.attempt) AS attempts FROM (
-                 SELECT ${RUN_MS} AS ms, coalesce(sr.attempt, 1) AS attempt, sr.target_id,
+               SELECT r.target_id, avg(r.ms) AS mean_ms, avg(r.attempt) AS attempts, avg(r.width) AS width FROM (
+                 SELECT ${RUN_MS} AS ms, coalesce(sr.attempt, 1) AS attempt, sr.target_id, ${WIDTH} AS width,
                         row_number() OVER (PARTITION BY sr.target_id ORDER BY sr.finished_at DESC NULLS LAST) AS n
                  FROM step_results sr JOIN jobs j ON j.id = sr.job_id
                  WHERE sr.tool_key = $1 AND sr.target_id = ANY($2) AND sr.status = 'succeeded' AND ${RUN_MS} IS NOT NULL
@@ -117,6 +126,7 @@ export const createEstimateSteps =
           tailSeconds: seconds(mine, Math.max(mine.mean_ms, mine.tail_ms ?? mine.mean_ms)),
           from: 'history',
           samples: Number(mine.samples),
+          ...(mine.width !== null && { width: mine.width }),
         });
         continue;
       }
@@ -124,9 +134,10 @@ export const createEstimateSteps =
       const other = row
         ? await pool.query<Figures>(
             `SELECT avg(r.ms)::float8 AS mean_ms, percentile_cont(0.95) WITHIN GROUP (ORDER BY r.ms)::float8 AS tail_ms,
-                    avg(r.attempt)::float8 AS attempts, count(*) AS samples
+                    avg(r.attempt)::float8 AS attempts, avg(r.width)::float8 AS width, count(*) AS samples
              FROM (
-               SELECT ${RUN_MS} AS ms, coalesce(sr.attempt, 1) AS attempt FROM step_results sr JOIN jobs j ON j.id = sr.job_id
+               SELECT ${RUN_MS} AS ms, coalesce(sr.attempt, 1) AS attempt, ${WIDTH} AS width
+                 FROM step_results sr JOIN jobs j ON j.id = sr.job_id
                 WHERE sr.tool_key = $1 AND sr.status = 'succeeded' AND ${RUN_MS} IS NOT NULL AND j.tenant_id = $2 AND j.id <> $3
                 ORDER BY sr.finished_at DESC NULLS LAST LIMIT $4
              ) r`,
@@ -142,6 +153,7 @@ export const createEstimateSteps =
           from: 'history',
           otherTargets: true,
           samples: 0,
+          ...(theirs.width !== null && { width: theirs.width }),
         });
       else if (step.fallbackSeconds !== null)
         out.push({
