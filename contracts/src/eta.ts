@@ -222,7 +222,9 @@ export const liveEstimate = (input: {
     seconds = modelRemaining * (1 + (pace - 1) * trust);
     if (done >= 0.25 && confidence === 'low') confidence = 'medium';
     if (done >= 0.5) confidence = 'high';
-    why = `${Math.round(done * 100)}% done at ${pace >= 1 ? `${pace.toFixed(1)}x` : `${(1 / pace).toFixed(1)}x faster than`} the model's pace; ${why}`;
+    // Said once there is something to say: the first targets are still on their way.
+    if (done >= 0.05)
+      why = `${Math.round(done * 100)}% done at ${pace >= 1 ? `${pace.toFixed(1)}x` : `${(1 / pace).toFixed(1)}x faster than`} the model's pace; ${why}`;
   }
   if (workLeft) seconds = Math.max(seconds, 1);
   const spread = SPREAD[input.confidence] * (1 - 0.7 * done);

@@ -63,13 +63,21 @@ export const phasesOf = (plan: Plan): number[] => {
 /** Where the first estimate's durations come from (timers take what they say and count as known). */
 export const basisOf = (plan: Plan, estimates: readonly StepEstimate[]): EtaBasis => {
   const basis: EtaBasis = { targets: 0, withoutHistory: 0, toolSteps: 0, estimateSteps: 0, unknownSteps: 0 };
+  // Per phase (the OS variants of one step together): its targets, and those without history.
+  const phases = phasesOf(plan);
+  const perPhase = new Map<number, { targets: number; without: number }>();
   for (const e of estimates) {
-    const step = plan.steps.find((s) => s.id === e.stepId);
+    const index = plan.steps.findIndex((s) => s.id === e.stepId);
+    const step = plan.steps[index];
     if (!step || step.action.method === 'timer') continue;
     const targets = e.targets ?? 0;
-    basis.targets = Math.max(basis.targets, targets);
     const onThese = e.from === 'history' && !e.otherTargets ? Math.min(targets, e.samples) : 0;
-    basis.withoutHistory = Math.max(basis.withoutHistory, targets - onThese);
+    const phase = perPhase.get(phases[index]!) ?? { targets: 0, without: 0 };
+    phase.targets += targets;
+    phase.without += targets - onThese;
+    perPhase.set(phases[index]!, phase);
+    basis.targets = Math.max(basis.targets, phase.targets);
+    basis.withoutHistory = Math.max(basis.withoutHistory, phase.without);
     if (e.from === 'history' && e.otherTargets) basis.toolSteps += 1;
     else if (e.from === 'tool') basis.estimateSteps += 1;
     else if (e.from === 'none') basis.unknownSteps += 1;
