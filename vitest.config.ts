@@ -22,6 +22,22 @@ const cluster: TestProjectInlineConfiguration = {
   },
 };
 
+// `npm run bench:eta` (`vitest run --project eta-bench`): the seed's scenarios run twice for the ETA's
+// errors (docs/benchmarks.md). A measurement, not a test of the suite: only when asked for.
+const etaBenchAsked = argv.some(
+  (arg, i) => arg === '--project=eta-bench' || (arg === '--project' && argv[i + 1] === 'eta-bench'),
+);
+const etaBench: TestProjectInlineConfiguration = {
+  test: {
+    name: 'eta-bench',
+    include: ['tests/eta-bench/**/*.test.ts'],
+    globalSetup: ['tests/support/global-setup.ts'],
+    fileParallelism: false,
+    testTimeout: 900_000,
+    hookTimeout: 240_000,
+  },
+};
+
 export default defineConfig({
   test: {
     projects: [
@@ -90,6 +106,7 @@ export default defineConfig({
         },
       },
       ...(clusterAsked ? [cluster] : []),
+      ...(etaBenchAsked ? [etaBench] : []),
     ],
   },
 });

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { isFinalJobStatus, type PlanInput } from '@opsc/contracts';
+import { isFinalJobStatus, type JobProgress, type PlanInput } from '@opsc/contracts';
+import { etaErrors, etaReading, type EtaErrors, type EtaReading } from './eta-errors.js';
 import { ARTIFACT_NAME, DESTINATION, verifyScript, type Artifact, type BenchHost } from './rollout-change.js';
 import type { BenchStack } from './rollout-stack.js';
 import { cpuBetween, sampleCpu } from './proc-cpu.js';
@@ -89,7 +90,7 @@ export const rolloutPlan = (n: number, sha256: string): PlanInput => {
 
 interface JobView {
   status: string;
-  progress: { eta: string | null } | null;
+  progress: Pick<JobProgress, 'eta' | 'matrix' | 'finishedAt' | 'etaRange' | 'steps'> | null;
 }
 
 interface ResultRow {
@@ -138,6 +139,8 @@ export interface OpscResult {
   closedMs: number;
   /** The ETA the job first showed, as seconds after the approval, and the actual seconds; null when it showed none. */
   eta: { predicted: number; actual: number; from: string } | null;
+  /** The error of the first ETA and of those at 25% and 50% done. */
+  etaErrors: EtaErrors;
   /** The GET /api/jobs/:id calls after the close, until one answered a terminal status. */
   getMs: number;
   /** CPU seconds used by each service while the job ran. */
@@ -147,6 +150,8 @@ export interface OpscResult {
   history: HistoryStats;
 }
 
+/** How often the bench reads the job's ETA while it runs, until half of it is done: light, one GET. */
+const ETA_READ_MS = 500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The p-th percentile (nearest rank) of `xs`; 0 when empty. */
 export const pct = (xs: number[], p: number) =>
@@ -201,25 +206,25 @@ export const opscRollout = async (
       (err: unknown) => `closed with ${(err as Error).message}`,
     )
     .finally(() => (closedAt = performance.now()));
-  // The ETA is set once, as the rollout starts: a few light reads until it shows (or the job ends).
+  // The ETA as the job shows it: light reads (one every ETA_READ_MS) until half the job is done (or it ends).
+  const readings: EtaReading[] = [];
+  let from = '?';
   const firstEta = waitFor(
     stack,
     id,
-    (j) => j.progress?.eta != null || isFinalJobStatus(j.status),
+    (j) => {
+      const r = etaReading(j.progress, Date.now());
+      if (r && readings.length === 0) from = j.progress?.steps.map((s) => s.expectedFrom).join('/') ?? '?';
+      if (r) readings.push(r);
+      return (r !== null && r.done >= 0.5) || isFinalJobStatus(j.status);
+    },
     timeoutMs,
-    100,
+    ETA_READ_MS,
   ).then(
-    // An ETA read after the end says nothing about the estimate.
-    (j) =>
-      j.progress?.eta && !isFinalJobStatus(j.status)
-        ? {
-            at: Date.parse(j.progress.eta),
-            from:
-              (j.progress as { steps?: { expectedFrom?: string }[] }).steps
-                ?.map((s) => s.expectedFrom ?? '?')
-                .join('/') ?? '?',
-          }
-        : null,
+    () => {
+      const first = readings[0];
+      return first ? { at: first.end, from } : null;
+    },
     () => null,
   );
   let timer: NodeJS.Timeout | undefined;
@@ -243,6 +248,7 @@ export const opscRollout = async (
   const getMs = performance.now() - t0 - closedMs;
   const shown = await firstEta;
   const eta = shown ? { predicted: (shown.at - postedAt) / 1000, actual: wallMs / 1000, from: shown.from } : null;
+  const etaErrorsOf = etaErrors(readings, postedAt, postedAt + wallMs);
 
   const results = await jobResults(stack, id);
   const failures: string[] = [];
@@ -276,6 +282,7 @@ export const opscRollout = async (
     wallMs,
     closedMs,
     eta,
+    etaErrors: etaErrorsOf,
     getMs,
     cpu,
     failures,

@@ -8,6 +8,7 @@ import { JobState } from '@opsc/workflows/job-state';
 import { dispatchLines } from './dispatch-stats.js';
 import { cpuBetween, sampleCpu } from './proc-cpu.js';
 import { historyStats, type HistoryStats } from './rollout-history.js';
+import { etaErrors, etaReading, formatEtaErrors, type EtaErrors, type EtaReading } from './eta-errors.js';
 import { pct, waitFor } from './rollout-opsc.js';
 import { startBenchStack, type BenchStack } from './rollout-stack.js';
 
@@ -162,6 +163,8 @@ interface RunResult {
   status: string;
   wallMs: number;
   eta: { predicted: number; from: string } | null;
+  /** The error of the first ETA and of those at 25% and 50% done. */
+  etaErrors: EtaErrors;
   samples: Sample[];
   completed: number;
   history: HistoryStats;
@@ -206,10 +209,13 @@ const runJob = async (stack: BenchStack, group: string, targets: number): Promis
   const samples: Sample[] = [];
   let eta: RunResult['eta'] = null;
   let progress: JobProgress | null = null;
+  const readings: EtaReading[] = [];
   for (;;) {
     const s = await sample(stack, id);
     samples.push(s);
     progress = await stack.client.workflow.getHandle(id).query(progressQuery);
+    const reading = etaReading(progress, Date.now());
+    if (reading) readings.push(reading);
     const over = isFinalJobStatus(progress.status);
     // An ETA read after the end says nothing about the estimate.
     if (!eta && progress.eta && !over)
@@ -230,6 +236,7 @@ const runJob = async (stack: BenchStack, group: string, targets: number): Promis
     status: progress.status,
     wallMs: finishedAt - approvedAt,
     eta,
+    etaErrors: etaErrors(readings, approvedAt, finishedAt),
     samples,
     completed: progress.targetStates.filter((s) => s === 'completed').length,
     history: await historyStats(stack.client, id),
@@ -364,6 +371,9 @@ const main = async () => {
     );
     say(
       `  ETA at the start vs actual: ${runs.map((r) => (r.eta ? `${(((r.eta.predicted * 1000 - r.wallMs) / r.wallMs) * 100).toFixed(0)}%` : 'none')).join(', ')}`,
+    );
+    say(
+      `  ETA errors, run after run (goal: first within 20%, repeats within 10%): ${runs.map((r) => `[${formatEtaErrors(r.etaErrors)}]`).join(' ')}`,
     );
     ok = runs.every((r) => r.status === 'completed' && r.completed === TARGETS) && baseline.status === 'completed';
     if (!ok) say('some runs did not complete every target');

@@ -8,6 +8,7 @@ import { DESTINATION, OLD_CONTENT, writeArtifact, type BenchHost } from './rollo
 import { addInventory, opscRollout, uploadArtifact, type OpscResult } from './rollout-opsc.js';
 import { checkAndReset, floorRollout, type FloorResult } from './rollout-ssh2.js';
 import { startBenchStack, type BenchStack } from './rollout-stack.js';
+import { formatEtaErrors } from './eta-errors.js';
 
 /**
  * One rollout (check a file, copy the new build with a backup and a rollback, verify its SHA-256)
@@ -78,6 +79,9 @@ const printOpsc = (r: OpscResult) => {
     .map((s, i) => `${((s.firstStart - (r.steps[i]?.lastFinish ?? 0)) * 1000).toFixed(0)} ms`);
   say(
     `     ETA shown at the start: ${r.eta ? `${r.eta.predicted.toFixed(1)} s (steps from ${r.eta.from}) for an actual ${r.eta.actual.toFixed(1)} s, off by ${etaError(r.eta)}` : 'none'}`,
+  );
+  say(
+    `     ETA error: ${formatEtaErrors(r.etaErrors)}${r.etaErrors.shown ? `; shown first: ${r.etaErrors.shown}` : ''}`,
   );
   say(
     `     overhead: approval to the first activity ${((r.steps[0]?.firstStart ?? 0) * 1000).toFixed(0)} ms; between steps ${gaps.join(', ')}; last activity to workflow closed ${(r.closedMs - (r.steps.at(-1)?.lastFinish ?? 0) * 1000).toFixed(0)} ms; then GET ${r.getMs.toFixed(0)} ms (not in the wall time unless it had to poll)`,
@@ -236,12 +240,12 @@ const main = async () => {
     }
     if (rows.some((r) => r.a.length > 0)) {
       say(
-        "\nETA shown at the start vs actual (the first run of a size has only the earlier sizes' history for its first hosts, later runs have their own):",
+        "\nETA shown at the start vs actual, and its error at the start and at 25% and 50% done (the first run of a size has only the earlier sizes' history for its first hosts, later runs have their own; goal: first run of a size within 20%, repeats within 10%):",
       );
       for (const row of rows) {
         const shown = row.a.map((r) =>
           r.eta
-            ? `${r.eta.predicted.toFixed(1)}/${r.eta.actual.toFixed(1)} s (${etaError(r.eta)}, ${r.eta.from})`
+            ? `${r.eta.predicted.toFixed(1)}/${r.eta.actual.toFixed(1)} s (${formatEtaErrors(r.etaErrors)}, ${r.eta.from})`
             : 'none',
         );
         say(`  N=${String(row.n).padEnd(4)} ${shown.join('; ')}`);

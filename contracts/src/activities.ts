@@ -5,6 +5,7 @@ import type { ErrorType } from './errors.js';
 import type { ConfirmDecisionInput, ConfirmDecisionResult, RefuseDecisionInput } from './decision.js';
 import type { NotifyJobInput, RunJobInput } from './workflow-input.js';
 import type { NotificationEvent } from './notifications.js';
+import type { PlatformTiming } from './eta.js';
 
 /** Who and where an action is for; the executor keys stored output by it. */
 export interface ActionContext {
@@ -136,6 +137,14 @@ export interface StepEstimate {
   from: 'history' | 'tool' | 'none';
   /** Targets with earlier runs behind the figure. */
   samples: number;
+  /** Targets of the step (absent from older orchestrators, as are the fields below). */
+  targets?: number;
+  /** `history` from the tool's runs on other targets only: none on these. */
+  otherTargets?: boolean;
+  /** `history`: the mean width (targets at once) the runs behind it ran at. */
+  width?: number;
+  /** What the platform adds beyond the targets' runs, learned from the tenant's recent jobs (the same on each step). */
+  platform?: PlatformTiming;
 }
 
 /** Activities on the `orchestrator` task queue (orchestrator/src/bookkeeping): the job's record and its checks, never planning or execution. */

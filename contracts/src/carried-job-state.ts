@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Action } from './plan.js';
 import { ApprovalState, CompensationFailure, DecisionState, LogEntry, TargetState } from './progress.js';
 import { HalfChangedHost, JobStatus, StepStatus } from './results.js';
+import { EtaBasis, PlatformTiming } from './eta.js';
 
 /**
  * The version of the state a job's workflow hands to its next run when it continues as new. Raise it
@@ -89,6 +90,8 @@ export const CarriedJobState = z.object({
   runs: z.number().int().min(0),
   eventSeq: z.number().int().min(0),
   etaSetAt: z.string().nullable(),
+  /** What the first estimate stood on: the platform's learned cost and where durations came from (absent from older runs). */
+  eta: z.object({ platform: PlatformTiming, basis: EtaBasis }).optional(),
 });
 export type CarriedJobState = z.infer<typeof CarriedJobState>;
 

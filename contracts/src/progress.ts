@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { HalfChangedHost, JobStatus, StepStatus } from './results.js';
 import { JobMode } from './check-mode.js';
 import { StepFacts } from './step-facts.js';
+import { EtaRange } from './eta.js';
 
 export const TargetCounts = z.object({
   total: z.number().int(),
@@ -149,6 +150,8 @@ export const JobProgress = z.object({
   estimatedSecondsRemaining: z.number().nullable(),
   /** When the job is expected to end (ISO time), or null. */
   eta: z.string().nullable(),
+  /** The ETA as a range with its confidence and why (absent from older runs and when nothing is known). */
+  etaRange: EtaRange.optional(),
   paused: z.boolean(),
   cancelRequested: z.boolean(),
   approval: ApprovalState,

@@ -35,12 +35,14 @@ describe('the ETA of a wait', () => {
       {
         data: { etaSetAt: null },
         setExpected: (i, seconds) => (expected[i] = seconds),
-        remainingSeconds: () =>
-          estimateRemainingSeconds(
+        estimate: () => {
+          const seconds = estimateRemainingSeconds(
             expected.map((s) => ({ expectedSeconds: s, tailSeconds: s, pending: 1, runningElapsed: [] })),
             25,
             0,
-          ),
+          );
+          return seconds === null ? null : { seconds, range: null };
+        },
         log: () => undefined,
       },
     );

@@ -1,12 +1,31 @@
-import { toolKeyOf, type LogEntry, type OrchestratorActivities, type Plan, type StepMeta } from '@opsc/contracts';
+import {
+  Cell,
+  DEFAULT_PLATFORM,
+  NO_PLATFORM_COST,
+  atWidth,
+  confidenceOf,
+  estimateRemainingSeconds,
+  formatEtaRange,
+  liveEstimate,
+  toolKeyOf,
+  type CarriedJobState,
+  type EtaBasis,
+  type EtaRange,
+  type LogEntry,
+  type OrchestratorActivities,
+  type Plan,
+  type StepEstimate,
+  type StepMeta,
+  type StepTiming,
+} from '@opsc/contracts';
 
 /** What this run has measured beats history once this many targets are through a step. */
 const OBSERVED_ENOUGH = 3;
 
 /**
- * A step's expected seconds per target: this run's mean once enough targets are through, else the
- * estimate, else what little was seen. The slow end is the longest of the estimate's and of what
- * this run has seen: the first targets through are the fast ones, so neither alone will do.
+ * A step's expected seconds per target, as the step list shows it: this run's mean once enough
+ * targets are through, else the estimate, else what little was seen. The slow end is the longest of
+ * the estimate's and of what this run has seen: the first targets through are the fast ones.
  */
 export const expectedOf = (
   meta: StepMeta,
@@ -22,17 +41,141 @@ export const expectedOf = (
   return { seconds: meta.expectedSeconds, tail, from: meta.expectedFrom };
 };
 
+/**
+ * A step's per-target figures for the model: the estimate (the executors' own run times), else what
+ * this run has seen. The run's pace corrects the whole (see `liveEstimate`), not each step again.
+ */
+export const modelExpectedOf = (meta: StepMeta): { seconds: number | null; tail: number | null } =>
+  meta.expectedSeconds === null
+    ? expectedOf(meta)
+    : { seconds: meta.expectedSeconds, tail: meta.expectedTailSeconds ?? meta.expectedSeconds };
+
+/** Per step, its phase: the OS variants of one plan step run at once and share one window. */
+export const phasesOf = (plan: Plan): number[] => {
+  const out: number[] = [];
+  for (const [i, step] of plan.steps.entries()) {
+    const previous = plan.steps[i - 1];
+    out.push(i > 0 && step.variantOf && previous?.variantOf === step.variantOf ? out[i - 1]! : i);
+  }
+  return out;
+};
+
+/** Where the first estimate's durations come from (timers take what they say and count as known). */
+export const basisOf = (plan: Plan, estimates: readonly StepEstimate[]): EtaBasis => {
+  const basis: EtaBasis = { targets: 0, withoutHistory: 0, toolSteps: 0, estimateSteps: 0, unknownSteps: 0 };
+  // Per phase (the OS variants of one step together): its targets, and those without history.
+  const phases = phasesOf(plan);
+  const perPhase = new Map<number, { targets: number; without: number }>();
+  for (const e of estimates) {
+    const index = plan.steps.findIndex((s) => s.id === e.stepId);
+    const step = plan.steps[index];
+    if (!step || step.action.method === 'timer') continue;
+    const targets = e.targets ?? 0;
+    const onThese = e.from === 'history' && !e.otherTargets ? Math.min(targets, e.samples) : 0;
+    const phase = perPhase.get(phases[index]!) ?? { targets: 0, without: 0 };
+    phase.targets += targets;
+    phase.without += targets - onThese;
+    perPhase.set(phases[index]!, phase);
+    basis.targets = Math.max(basis.targets, phase.targets);
+    basis.withoutHistory = Math.max(basis.withoutHistory, phase.without);
+    if (e.from === 'history' && e.otherTargets) basis.toolSteps += 1;
+    else if (e.from === 'tool') basis.estimateSteps += 1;
+    else if (e.from === 'none') basis.unknownSteps += 1;
+  }
+  return basis;
+};
+
+/** The job's ETA now: seconds left and, for runs that estimated with this model, the range shown. */
+export const jobEta = (args: {
+  /** The steps now, and as they were before anything ran (every target that will run still pending). */
+  steps: readonly StepTiming[];
+  fresh: readonly StepTiming[];
+  maxParallel: number;
+  current: number;
+  eta: CarriedJobState['eta'];
+  /** When the first step started, if it has. */
+  startedAt: string | undefined;
+  now: Date;
+}): { seconds: number; range: EtaRange | null } | null => {
+  const platform = args.eta?.platform ?? NO_PLATFORM_COST;
+  const remaining = estimateRemainingSeconds(args.steps, args.maxParallel, args.current, platform);
+  if (remaining === null) return null;
+  if (!args.eta) return { seconds: remaining, range: null };
+  const total = estimateRemainingSeconds(args.fresh, args.maxParallel, 0, platform) ?? remaining;
+  const workLeft = args.steps.some((s, i) => i >= args.current && (s.pending > 0 || s.runningElapsed.length > 0));
+  const { confidence, why } = confidenceOf(args.eta.basis, platform);
+  const elapsed = args.startedAt ? Math.max(0, (args.now.getTime() - Date.parse(args.startedAt)) / 1000) : null;
+  const live = liveEstimate({
+    modelRemaining: remaining,
+    modelTotal: total,
+    done: total > 0 ? 1 - remaining / total : 0,
+    elapsed,
+    confidence,
+    why,
+    workLeft,
+  });
+  return { seconds: live.seconds, range: live.range };
+};
+
+/**
+ * The ETA of a job's state: per step, what the model needs now and as before anything ran (every
+ * target that runs still pending), handed to `jobEta`. Null when nothing is known or the job is
+ * not running; 0 once it is over.
+ */
+export const stateEta = (
+  plan: Plan,
+  data: CarriedJobState,
+  grid: readonly (readonly string[])[],
+  running: number[],
+  dropsOut: (target: number) => boolean,
+  now: Date,
+): ReturnType<typeof jobEta> => {
+  if (data.finishedAt !== null) return { seconds: 0, range: null };
+  if (data.phase !== 'running' && data.phase !== 'approval') return null;
+  const phases = phasesOf(plan);
+  const gone: string[] = [Cell.notInStep, Cell.doneBefore, Cell.skipped, Cell.cancelled];
+  const current = phases[data.stepIndex];
+  const timings = (fresh: boolean): StepTiming[] =>
+    data.steps.map((meta, i) => {
+      const row = grid[i] ?? [];
+      const expected = data.eta ? modelExpectedOf(meta) : expectedOf(meta);
+      const runs = (c: string, t: number) => !gone.includes(c) && !(c === Cell.pending && dropsOut(t));
+      const underWay = !fresh && data.eta && phases[i] === current && meta.status === 'running' && meta.startedAt;
+      return {
+        expectedSeconds: expected.seconds,
+        tailSeconds: expected.tail,
+        pending: row.filter(fresh ? runs : (c, t) => c === Cell.pending && !dropsOut(t)).length,
+        runningElapsed: !fresh && i === data.stepIndex && meta.status === 'running' ? running : [],
+        phase: phases[i],
+        ...(underWay && {
+          sinceStart: Math.max(0, (now.getTime() - Date.parse(meta.startedAt!)) / 1000),
+          targets: row.filter(runs).length,
+        }),
+      };
+    });
+  return jobEta({
+    steps: timings(false),
+    fresh: timings(true),
+    maxParallel: plan.policies.maxParallel,
+    current: data.stepIndex,
+    eta: data.eta,
+    startedAt: data.steps[0]?.startedAt,
+    now,
+  });
+};
+
 /** What the estimate from earlier runs writes into: the job's state (see `JobState`). */
 export interface EstimatedJob {
-  readonly data: { etaSetAt: string | null };
+  readonly data: { etaSetAt: string | null; eta?: CarriedJobState['eta'] };
   setExpected(index: number, seconds: number | null, from: StepMeta['expectedFrom'], tailSeconds?: number | null): void;
-  remainingSeconds(now: Date): number | null;
+  estimate(now: Date): { seconds: number; range: EtaRange | null } | null;
   log(now: Date, level: LogEntry['level'], message: string): void;
 }
 
 /**
- * Times the job's steps from earlier runs of the same tools on the same targets (else the tools'
- * own estimates), through the orchestrator's `estimateSteps`, and logs the ETA it makes.
+ * Times the job's steps from earlier runs of the same tools on the same targets (else on other
+ * targets, else the tools' own estimates) and the platform's cost learned from recent jobs, through
+ * the orchestrator's `estimateSteps`, and logs the ETA it makes.
  */
 export const estimateFromHistory = async (
   estimateSteps: OrchestratorActivities['estimateSteps'],
@@ -50,17 +193,25 @@ export const estimateFromHistory = async (
         step.action.method === 'timer' ? step.action.seconds : (step.tool?.typicalDurationSeconds ?? null),
     })),
   });
+  // An orchestrator from before the platform's cost was learned: the defaults, said to be so.
+  const platform = estimates[0]?.platform ?? DEFAULT_PLATFORM;
   for (const e of estimates) {
     const index = plan.steps.findIndex((s) => s.id === e.stepId);
-    if (index >= 0) job.setExpected(index, e.seconds, e.from, e.tailSeconds);
+    if (index < 0) continue;
+    // Runs measured beside fewer (or more) targets than this step runs at once take longer (or less).
+    const width = Math.min(plan.policies.maxParallel, platform.slots ?? Infinity, e.targets ?? 1);
+    const at = (x: number | null) => (x === null || e.width === undefined ? x : atWidth(x, e.width, width, platform));
+    job.setExpected(index, at(e.seconds), e.from, at(e.tailSeconds));
   }
+  job.data.eta = { platform, basis: basisOf(plan, estimates) };
   const now = new Date();
   job.data.etaSetAt = now.toISOString();
-  const count = (from: string) => estimates.filter((e) => e.from === from).length;
-  const seconds = job.remainingSeconds(now);
-  job.log(
-    now,
-    'info',
-    `${seconds === null ? 'No ETA yet' : `Expected to take about ${Math.round(seconds)} s`}: ${count('history')} step(s) timed from earlier runs on these targets, ${count('tool')} from tool estimates, ${count('none')} unknown`,
-  );
+  const eta = job.estimate(now);
+  const shown =
+    eta === null
+      ? 'No ETA yet'
+      : eta.range
+        ? `Expected to take ${formatEtaRange(eta.range.lowSeconds, eta.range.highSeconds)} (${eta.range.confidence} confidence: ${eta.range.reason})`
+        : `Expected to take about ${Math.round(eta.seconds)} s`;
+  job.log(now, 'info', shown);
 };

@@ -1,7 +1,6 @@
 import {
   CARRIED_JOB_STATE_VERSION,
   Cell,
-  estimateRemainingSeconds,
   stepFactsOf,
   stepNumber,
   type ApprovalState,
@@ -12,10 +11,9 @@ import {
   type LogEntry,
   type Plan,
   type StepMeta,
-  type StepTiming,
   type TargetState,
 } from '@opsc/contracts';
-import { expectedOf } from './job-eta.js';
+import { expectedOf, stateEta } from './job-eta.js';
 
 const MAX_LOG_LINES = 50;
 const MAX_FAILURES_SHOWN = 50;
@@ -290,27 +288,15 @@ export class JobState {
     return `${this.jobId}:${this.data.eventSeq}:${kind}`;
   }
 
-  private timings(now: Date): StepTiming[] {
+  /** The ETA (see `stateEta`): null when nothing is known or the job is not running. */
+  estimate(now: Date): ReturnType<typeof stateEta> {
     const running = [...this.runningSince.values()].map((since) => (now.getTime() - since) / 1000);
-    return this.data.steps.map((meta, i) => {
-      const row = this.grid[i] ?? [];
-      // What this run has seen beats history once a few targets are through.
-      const expected = expectedOf(meta);
-      return {
-        expectedSeconds: expected.seconds,
-        tailSeconds: expected.tail,
-        pending: row.filter((c, t) => c === Cell.pending && !this.dropsOut(t)).length,
-        runningElapsed: i === this.data.stepIndex && meta.status === 'running' ? running : [],
-      };
-    });
+    return stateEta(this.plan, this.data, this.grid, running, (t) => this.dropsOut(t), now);
   }
 
-  /** Seconds until the job ends (see `estimateRemainingSeconds`): 0 once it has, null when nothing is known or it is not running. */
+  /** Seconds until the job ends: 0 once it has, null when nothing is known or it is not running. */
   remainingSeconds(now: Date): number | null {
-    const { data } = this;
-    if (data.finishedAt !== null) return 0;
-    if (data.phase !== 'running' && data.phase !== 'approval') return null;
-    return estimateRemainingSeconds(this.timings(now), this.plan.policies.maxParallel, data.stepIndex);
+    return this.estimate(now)?.seconds ?? null;
   }
 
   snapshot(now: Date): JobProgress {
@@ -346,7 +332,8 @@ export class JobState {
     const n = (...s: TargetState[]) => states.filter((x) => s.includes(x)).length;
     const current = data.stepIndex;
     const started = data.steps.some((s) => s.status !== 'pending');
-    const remaining = this.remainingSeconds(now);
+    const estimate = this.estimate(now);
+    const remaining = estimate?.seconds ?? null;
     const runningTargets = (this.grid[current] ?? []).flatMap((c, t) =>
       c === Cell.running ? [this.targetNames[t] ?? String(t)] : [],
     );
@@ -374,6 +361,7 @@ export class JobState {
       finishedAt: data.finishedAt,
       estimatedSecondsRemaining: remaining === null ? null : Math.round(remaining),
       eta: remaining === null ? null : new Date(now.getTime() + remaining * 1000).toISOString(),
+      ...(estimate?.range && data.finishedAt === null && { etaRange: estimate.range }),
       paused: data.paused,
       cancelRequested: data.cancel !== null,
       approval: { ...data.approval },

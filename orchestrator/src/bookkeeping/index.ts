@@ -1,12 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { OrchestratorActivities } from '@opsc/contracts';
-import {
-  createEstimateSteps,
-  createRecordJobEvent,
-  createRecordJobStatus,
-  createRecordStepResults,
-} from './job-records.js';
+import { createRecordJobEvent, createRecordJobStatus, createRecordStepResults } from './job-records.js';
+import { createEstimateSteps } from './job-estimates.js';
 import { createConfirmDecision, createRefuseDecision } from './job-decisions.js';
 import { createConfirmJob } from './job-start.js';
 import { createNotificationChannels, createStartNotification } from './notification-channels.js';

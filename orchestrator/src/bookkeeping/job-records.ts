@@ -8,8 +8,6 @@ import {
   type JobEvent,
   type RecordJobStatusInput,
   type RecordStepResultsInput,
-  type StepEstimate,
-  type StepEstimateRequest,
 } from '@opsc/contracts';
 import type { OrchestratorMetrics } from '../metrics/orchestrator-metrics.js';
 
@@ -17,7 +15,7 @@ import type { OrchestratorMetrics } from '../metrics/orchestrator-metrics.js';
  * Anyone who reaches Temporal can schedule these activities from a workflow of their own: a job's
  * record (status, verdicts, events and their audit entries) is written by that job's workflow only.
  */
-const ownJobOnly = (jobId: string): void => {
+export const ownJobOnly = (jobId: string): void => {
   if (Context.current().info.workflowExecution?.workflowId === jobId) return;
   throw ApplicationFailure.nonRetryable(
     `the record of job ${String(jobId).slice(0, 100)} is written by its own workflow only`,
@@ -164,65 +162,4 @@ export const createRecordJobEvent =
         e.decisionId ?? null,
       ],
     );
-  };
-
-/** Runs of a tool on one target kept for its ETA: the most recent ones count. */
-const HISTORY_RUNS = 20;
-
-/**
- * Expected seconds per target for each step of a job: the mean of the tool's last successful runs on
- * the same targets in earlier jobs of the tenant, else the tool's own estimate.
- */
-export const createEstimateSteps =
-  (pool: pg.Pool) =>
-  async (input: { jobId: string; steps: StepEstimateRequest[] }): Promise<StepEstimate[]> => {
-    ownJobOnly(input.jobId);
-    const job = await pool.query<{
-      tenant_id: string;
-      resolved_targets: { targets: { id: string }[]; stepTargets: Record<string, number[]> };
-    }>('SELECT tenant_id, resolved_targets FROM jobs WHERE id = $1', [input.jobId]);
-    const row = job.rows[0];
-    const out: StepEstimate[] = [];
-    for (const step of input.steps) {
-      const indexes = row?.resolved_targets.stepTargets[step.stepId];
-      const targetIds = indexes
-        ? indexes.map((i) => row.resolved_targets.targets[i]?.id).filter((id): id is string => !!id)
-        : ['executor'];
-      // Per target, the mean of its last runs; over the targets, the mean and the slow end.
-      const history = row
-        ? await pool.query<{ mean_ms: number | null; tail_ms: number | null; samples: string }>(
-            `SELECT avg(t.mean_ms)::float8 AS mean_ms, percentile_cont(0.95) WITHIN GROUP (ORDER BY t.mean_ms)::float8 AS tail_ms, count(*) AS samples
-             FROM (
-               SELECT r.target_id, avg(r.duration_ms) AS mean_ms FROM (
-                 SELECT sr.duration_ms, sr.target_id, row_number() OVER (PARTITION BY sr.target_id ORDER BY sr.finished_at DESC NULLS LAST) AS n
-                 FROM step_results sr JOIN jobs j ON j.id = sr.job_id
-                 WHERE sr.tool_key = $1 AND sr.target_id = ANY($2) AND sr.status = 'succeeded' AND sr.duration_ms IS NOT NULL
-                   AND j.tenant_id = $3 AND j.id <> $4
-               ) r WHERE r.n <= $5 GROUP BY r.target_id
-             ) t`,
-            [step.toolKey, targetIds, row.tenant_id, input.jobId, HISTORY_RUNS],
-          )
-        : null;
-      const mean = history?.rows[0]?.mean_ms ?? null;
-      const tail = history?.rows[0]?.tail_ms ?? mean;
-      const samples = Number(history?.rows[0]?.samples ?? 0);
-      if (mean !== null && samples > 0)
-        out.push({
-          stepId: step.stepId,
-          seconds: Math.round(mean) / 1000,
-          tailSeconds: Math.round(Math.max(mean, tail ?? mean)) / 1000,
-          from: 'history',
-          samples,
-        });
-      else if (step.fallbackSeconds !== null)
-        out.push({
-          stepId: step.stepId,
-          seconds: step.fallbackSeconds,
-          tailSeconds: step.fallbackSeconds,
-          from: 'tool',
-          samples: 0,
-        });
-      else out.push({ stepId: step.stepId, seconds: null, tailSeconds: null, from: 'none', samples: 0 });
-    }
-    return out;
   };

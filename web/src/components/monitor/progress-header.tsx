@@ -1,6 +1,7 @@
 import { isFinalJobStatus, type JobProgress, type Plan } from '@opsc/contracts';
 import { clock, duration } from '../../lib/format';
 import { currentPhase, runningIn, stepPhases } from '../../lib/step-phases';
+import { Eta } from './eta';
 
 const pct = (n: number, total: number) => (total > 0 ? `${(100 * n) / total}%` : '0%');
 const seconds = (from: string | null | undefined, to: string | null | undefined) =>
@@ -51,7 +52,6 @@ export const ProgressHeader = ({
   const stepsDone = phases.filter(
     (s) => s.status === 'succeeded' || s.status === 'failed' || s.status === 'skipped',
   ).length;
-  const remaining = progress.eta ? (new Date(progress.eta).getTime() - now) / 1000 : progress.estimatedSecondsRemaining;
   // Targets whose executor pool has gone quiet are not running: they wait for an executor of it.
   const waiting = progress.waiting ?? [];
   const waitingNames = new Set(waiting.flatMap((w) => w.targets));
@@ -107,15 +107,7 @@ export const ProgressHeader = ({
             )}
           </span>
         ) : (
-          <span data-testid="eta">
-            ETA:{' '}
-            <strong>
-              {remaining === null || remaining === undefined
-                ? 'unknown'
-                : `${duration(Math.max(0, remaining))} remaining`}
-            </strong>
-            {progress.eta && <span className="muted"> (about {clock(progress.eta)})</span>}
-          </span>
+          <Eta progress={progress} now={now} />
         )}
         {!final && progress.paused && <span className="badge s-paused">paused: nothing new starts</span>}
         {!final && progress.cancelRequested && (
