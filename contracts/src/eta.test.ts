@@ -223,6 +223,37 @@ describe('the ETA', () => {
     expect(Math.abs(errors[actual / 2]!)).toBeLessThan(0.1);
   });
 
+  it("gives way at once to the run's pace when the model is only the tools' estimates", () => {
+    // The tools say 2,000 s; the simulated fleet takes 100 s (the seed scenarios' first runs).
+    const modelTotal = 2_000;
+    const actual = 100;
+    const at = (done: number) =>
+      liveEstimate({
+        modelRemaining: modelTotal * (1 - done),
+        modelTotal,
+        done,
+        elapsed: done * actual,
+        confidence: 'low',
+        why: 'test',
+        workLeft: true,
+      }).seconds;
+    expect(Math.abs(error(actual / 4 + at(0.25), actual))).toBeLessThan(0.2);
+    expect(Math.abs(error(actual / 2 + at(0.5), actual))).toBeLessThan(0.1);
+    // And the other way: tools that promise 100 s of what takes 1,000.
+    const slow = (done: number) =>
+      liveEstimate({
+        modelRemaining: 100 * (1 - done),
+        modelTotal: 100,
+        done,
+        elapsed: done * 1_000,
+        confidence: 'low',
+        why: 'test',
+        workLeft: true,
+      }).seconds;
+    expect(Math.abs(error(250 + slow(0.25), 1_000))).toBeLessThan(0.2);
+    expect(Math.abs(error(500 + slow(0.5), 1_000))).toBeLessThan(0.1);
+  });
+
   it('says how sure it is and why', () => {
     const learned = { ...DEFAULT_PLATFORM, samples: 9 };
     const first = confidenceOf(

@@ -198,10 +198,17 @@ export const confidenceOf = (basis: EtaBasis, platform: PlatformTiming): { confi
 /**
  * The live ETA: the model's remaining time, corrected by how this run's pace compares with the
  * model's so far. `done` is the fraction of the modelled work that is over and `elapsed` the seconds
- * the run has taken for it; the correction is trusted in proportion to the work behind it (a fifth of
- * the way through, about half), so the first fast targets do not swing it. The range narrows as the
+ * the run has taken for it; the correction is trusted in proportion to the work behind it (with a
+ * model from history, about half a fifth of the way through, so the first fast targets do not swing
+ * it; with one from the tools' estimates, at once). The range narrows as the
  * job goes on; the confidence rises to what the pace has shown.
  */
+/**
+ * How much of the job must be done before its pace counts as much as the model: a model from the
+ * tools' own estimates (low confidence) gives way to the run at once, one from history slowly.
+ */
+const PRIOR_WEIGHT: Record<EtaConfidence, number> = { low: 0.02, medium: 0.2, high: 0.2 };
+
 export const liveEstimate = (input: {
   modelRemaining: number;
   modelTotal: number;
@@ -217,9 +224,11 @@ export const liveEstimate = (input: {
   let confidence = input.confidence;
   let why = input.why;
   if (elapsed !== null && done > 0 && modelTotal > 0) {
-    const pace = Math.min(10, Math.max(0.1, elapsed / (done * modelTotal)));
-    const trust = done / (done + 0.2);
-    seconds = modelRemaining * (1 + (pace - 1) * trust);
+    const pace = Math.min(50, Math.max(0.02, elapsed / (done * modelTotal)));
+    const trust = done / (done + PRIOR_WEIGHT[input.confidence]);
+    // Faster than the model: by a factor (a tool's estimate 20x too long is 20x too long for the
+    // rest too); slower: in proportion.
+    seconds = modelRemaining * (pace < 1 ? pace ** trust : 1 + (pace - 1) * trust);
     if (done >= 0.25 && confidence === 'low') confidence = 'medium';
     if (done >= 0.5) confidence = 'high';
     // Said once there is something to say: the first targets are still on their way.
