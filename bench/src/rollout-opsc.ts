@@ -4,6 +4,7 @@ import { etaErrors, etaReading, type EtaErrors, type EtaReading } from './eta-er
 import { ARTIFACT_NAME, DESTINATION, verifyScript, type Artifact, type BenchHost } from './rollout-change.js';
 import type { BenchStack } from './rollout-stack.js';
 import { cpuBetween, sampleCpu } from './proc-cpu.js';
+import { trackRss, type RssPeak } from './proc-rss.js';
 import { historyStats, type HistoryStats } from './rollout-history.js';
 
 export const groupName = (n: number) => `bench-${n}`;
@@ -145,6 +146,8 @@ export interface OpscResult {
   getMs: number;
   /** CPU seconds used by each service while the job ran. */
   cpu: [string, number][];
+  /** The executor's resident memory before the job and at its peak; null when not read. */
+  executorRss: RssPeak | null;
   failures: string[];
   steps: StepProfile[];
   history: HistoryStats;
@@ -192,6 +195,7 @@ export const opscRollout = async (
     await waitFor(stack, id, (j) => j.status === 'awaiting_approval' || isFinalJobStatus(j.status), 60_000, 20);
   const toApprovalMs = performance.now() - posted;
   const cpuBefore = sampleCpu({ ...stack.pids(), bench: process.pid });
+  const rss = trackRss(stack.pids().executor);
   const postedAt = Date.now();
   const t0 = performance.now();
   if (created.approvalRequired)
@@ -235,6 +239,7 @@ export const opscRollout = async (
   clearTimeout(timer);
   const closedMs = closedAt - t0;
   const cpu = cpuBetween(cpuBefore, sampleCpu({ ...stack.pids(), bench: process.pid }));
+  const executorRss = rss.stop();
   if (outcome === 'timeout') throw new Error(`job ${id} did not finish in ${timeoutMs / 1000} s`);
   let job = await stack.call<JobView>(`/api/jobs/${id}`);
   let polled = false;
@@ -285,6 +290,7 @@ export const opscRollout = async (
     etaErrors: etaErrorsOf,
     getMs,
     cpu,
+    executorRss,
     failures,
     steps,
     history: await historyStats(stack.client, id),

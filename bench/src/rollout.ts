@@ -1,3 +1,4 @@
+import { describeRss } from './proc-rss.js';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -87,6 +88,8 @@ const printOpsc = (r: OpscResult) => {
     `     overhead: approval to the first activity ${((r.steps[0]?.firstStart ?? 0) * 1000).toFixed(0)} ms; between steps ${gaps.join(', ')}; last activity to workflow closed ${(r.closedMs - (r.steps.at(-1)?.lastFinish ?? 0) * 1000).toFixed(0)} ms; then GET ${r.getMs.toFixed(0)} ms (not in the wall time unless it had to poll)`,
   );
   say(`     CPU s while it ran: ${r.cpu.map(([label, s]) => `${label} ${s.toFixed(1)}`).join(', ')}`);
+  // Every host of the rollout is one SSH session held at once (maxParallel = N).
+  say(`     ${describeRss(r.executorRss, r.steps[0]?.ok ?? 0)}`);
   const s2s = [...h.scheduleToStartMs].sort((x, y) => x - y);
   const at = (q: number) => (s2s[Math.min(s2s.length - 1, Math.ceil(q * s2s.length) - 1)] ?? 0).toFixed(0);
   say(
