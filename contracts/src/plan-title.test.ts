@@ -79,3 +79,32 @@ describe('PlanTitle and toPlainLine', () => {
     expect(cut.length).toBeLessThanOrEqual(9);
   });
 });
+
+describe('PlanTitle against hidden text', () => {
+  // Invisible format characters: a title an approver reads is not the title stored. The bidi marks
+  // (LRM, RLM, ALM) reorder what is around them, zero-width ones split or join words unseen, tag
+  // characters carry a whole hidden ASCII text, and Hangul fillers look like blanks.
+  const hidden = [
+    'Restart\u200F nginx',
+    'Restart\u200E nginx',
+    'Restart\u061C nginx',
+    'Re\u200Bstart nginx',
+    'Re\u2060start nginx',
+    'Restart\uFEFF nginx',
+    `Restart nginx${[...'approved'].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('')}`,
+    'Restart\u3164nginx',
+    'Restart\u115Fnginx',
+    'Restart\u00ADnginx',
+  ];
+
+  it('refuses a title with invisible format characters', () => {
+    for (const bad of hidden) expect(PlanTitle.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+  });
+
+  it('makes any text one line without them, and keeps emoji sequences whole', () => {
+    for (const text of hidden) expect(isPlainLine(toPlainLine(text, 120)), JSON.stringify(text)).toBe(true);
+    expect(toPlainLine(hidden[6]!, 120)).toBe('Restart nginx');
+    expect(toPlainLine('Deploy 👩\u200D💻 build', 120)).toBe('Deploy 👩\u200D💻 build');
+    expect(PlanTitle.safeParse('Deploy 👩\u200D💻 build').success).toBe(true);
+  });
+});
