@@ -108,3 +108,21 @@ describe('PlanTitle against hidden text', () => {
     expect(PlanTitle.safeParse('Deploy 👩\u200D💻 build').success).toBe(true);
   });
 });
+
+describe('PlanTitle against stacked marks', () => {
+  // A base letter under a hundred combining marks draws far above and below its line, over the
+  // page's other text and buttons; no script needs more than four marks on one letter.
+  const zalgo = `Restart nginx${'\u0303\u0315\u0334\u0358'.repeat(20)}`;
+
+  it('refuses a run of more than four combining marks, and keeps accented text of any script', () => {
+    expect(PlanTitle.safeParse(zalgo).success).toBe(false);
+    for (const ok of ['Mise à jour de nginx', 'Cập nhật nginx', 'नगिनक्स अपडेट', 'Ελληνικά ᾅ'])
+      expect(PlanTitle.safeParse(ok).success, ok).toBe(true);
+  });
+
+  it('cuts such a run to four marks when it makes text a line', () => {
+    const line = toPlainLine(zalgo, 120);
+    expect(isPlainLine(line)).toBe(true);
+    expect(line).toBe(`Restart nginx${'\u0303\u0315\u0334\u0358'}`);
+  });
+});
