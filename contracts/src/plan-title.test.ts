@@ -79,3 +79,50 @@ describe('PlanTitle and toPlainLine', () => {
     expect(cut.length).toBeLessThanOrEqual(9);
   });
 });
+
+describe('PlanTitle against hidden text', () => {
+  // Invisible format characters: a title an approver reads is not the title stored. The bidi marks
+  // (LRM, RLM, ALM) reorder what is around them, zero-width ones split or join words unseen, tag
+  // characters carry a whole hidden ASCII text, and Hangul fillers look like blanks.
+  const hidden = [
+    'Restart\u200F nginx',
+    'Restart\u200E nginx',
+    'Restart\u061C nginx',
+    'Re\u200Bstart nginx',
+    'Re\u2060start nginx',
+    'Restart\uFEFF nginx',
+    `Restart nginx${[...'approved'].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('')}`,
+    'Restart\u3164nginx',
+    'Restart\u115Fnginx',
+    'Restart\u00ADnginx',
+  ];
+
+  it('refuses a title with invisible format characters', () => {
+    for (const bad of hidden) expect(PlanTitle.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+  });
+
+  it('makes any text one line without them, and keeps emoji sequences whole', () => {
+    for (const text of hidden) expect(isPlainLine(toPlainLine(text, 120)), JSON.stringify(text)).toBe(true);
+    expect(toPlainLine(hidden[6]!, 120)).toBe('Restart nginx');
+    expect(toPlainLine('Deploy 👩\u200D💻 build', 120)).toBe('Deploy 👩\u200D💻 build');
+    expect(PlanTitle.safeParse('Deploy 👩\u200D💻 build').success).toBe(true);
+  });
+});
+
+describe('PlanTitle against stacked marks', () => {
+  // A base letter under a hundred combining marks draws far above and below its line, over the
+  // page's other text and buttons; no script needs more than four marks on one letter.
+  const zalgo = `Restart nginx${'\u0303\u0315\u0334\u0358'.repeat(20)}`;
+
+  it('refuses a run of more than four combining marks, and keeps accented text of any script', () => {
+    expect(PlanTitle.safeParse(zalgo).success).toBe(false);
+    for (const ok of ['Mise à jour de nginx', 'Cập nhật nginx', 'नगिनक्स अपडेट', 'Ελληνικά ᾅ'])
+      expect(PlanTitle.safeParse(ok).success, ok).toBe(true);
+  });
+
+  it('cuts such a run to four marks when it makes text a line', () => {
+    const line = toPlainLine(zalgo, 120);
+    expect(isPlainLine(line)).toBe(true);
+    expect(line).toBe(`Restart nginx${'\u0303\u0315\u0334\u0358'}`);
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PUSH_EVERY_MS, THROTTLED_CELLS, pushNow } from './progress-push.js';
+import type { JobProgress } from '@opsc/contracts';
+import { PUSH_EVERY_MS, THROTTLED_CELLS, pushAtActivationEnd, pushNow } from './progress-push.js';
 
 const base = { marks: 'running|2|false|false|approved|', pushedMarks: 'running|2|false|false|approved|' };
 
@@ -25,5 +26,38 @@ describe('the workflow pushing its progress', () => {
         pushedAt: 1,
       }),
     ).toBe(true);
+  });
+});
+
+describe('the push at the end of an activation', () => {
+  const data = {
+    status: 'running',
+    stepIndex: 0,
+    paused: false,
+    cancel: null,
+    approval: { status: 'approved' },
+    decision: null,
+    targetStates: ['running'],
+    steps: [{}],
+  };
+
+  it('never throws when the snapshot cannot be built (that would fail the workflow task, and stall the job)', () => {
+    const sent: string[] = [];
+    const sink = { changed: (json: string) => sent.push(json), held: () => sent.push('held') };
+    const memory = { pushedAt: Number.NEGATIVE_INFINITY, pushedMilestones: '', held: false };
+    let broken = true;
+    const job = {
+      data,
+      snapshot: (): JobProgress => {
+        if (broken) throw new TypeError("Cannot read properties of undefined (reading 'status')");
+        return { jobId: 'j' } as JobProgress;
+      },
+    };
+    expect(() => pushAtActivationEnd(job, memory, 1_000, sink)).not.toThrow();
+    expect(sent).toEqual([]);
+    // The next activation pushes once the snapshot can be built again.
+    broken = false;
+    pushAtActivationEnd(job, memory, 1_001, sink);
+    expect(sent).toEqual([JSON.stringify({ jobId: 'j' })]);
   });
 });

@@ -50,12 +50,48 @@ export const pushProgress = (job: PushedJob): void => {
   (globalThis as Holder)[KEY] = job;
 };
 
+/** What the push remembers between activations of one workflow. */
+export interface PushMemory {
+  pushedAt: number;
+  pushedMilestones: string;
+  held: boolean;
+}
+
+/** Where a push goes: the worker's sink (`JobProgressSinks`), or a test's. */
+export interface PushSink {
+  changed(json: string): void;
+  held(): void;
+}
+
+/**
+ * The end of an activation that changed the job: its snapshot pushed now, or held back. Never
+ * throws: the push is an aid to live streams, and a throw here would fail the workflow task, and so
+ * every later one, stalling the job itself; a snapshot that cannot be built is skipped (the
+ * `progress` query answers it, or says why not).
+ */
+export const pushAtActivationEnd = (job: PushedJob, memory: PushMemory, now: number, sink: PushSink): void => {
+  try {
+    const marks = milestones(job);
+    const cells = job.data.targetStates.length * job.data.steps.length;
+    if (pushNow({ cells, marks, pushedMarks: memory.pushedMilestones, now, pushedAt: memory.pushedAt })) {
+      sink.changed(JSON.stringify(job.snapshot(new Date(now))));
+      memory.pushedAt = now;
+      memory.pushedMilestones = marks;
+      memory.held = false;
+    } else if (!memory.held) {
+      // A change waits for the next push; the feed asks for it if none comes soon.
+      sink.held();
+      memory.held = true;
+    }
+  } catch {
+    // Nothing pushed; the feed's progress query stands in.
+  }
+};
+
 /** Registered with the worker's `interceptors.workflowModules`: the push at each activation's end. */
 export const interceptors = (): WorkflowInterceptors => {
   let changes = false;
-  let pushedAt = Number.NEGATIVE_INFINITY;
-  let pushedMilestones = '';
-  let held = false;
+  const memory: PushMemory = { pushedAt: Number.NEGATIVE_INFINITY, pushedMilestones: '', held: false };
   return {
     internals: [
       {
@@ -65,23 +101,10 @@ export const interceptors = (): WorkflowInterceptors => {
         },
         concludeActivation(input, next) {
           const job = (globalThis as Holder)[KEY];
-          // The sink is not called on replay: no snapshot is built for it either.
-          if (changes && job && !workflowInfo().unsafe.isReplaying) {
-            // Workflow time: the activation's, the same for every push of one activation.
-            const now = Date.now();
-            const marks = milestones(job);
-            const cells = job.data.targetStates.length * job.data.steps.length;
-            if (pushNow({ cells, marks, pushedMarks: pushedMilestones, now, pushedAt })) {
-              sinks.jobProgress.changed(JSON.stringify(job.snapshot(new Date(now))));
-              pushedAt = now;
-              pushedMilestones = marks;
-              held = false;
-            } else if (!held) {
-              // A change waits for the next push; the feed asks for it if none comes soon.
-              sinks.jobProgress.held();
-              held = true;
-            }
-          }
+          // The sink is not called on replay: no snapshot is built for it either. Workflow time:
+          // the activation's, the same for every push of one activation.
+          if (changes && job && !workflowInfo().unsafe.isReplaying)
+            pushAtActivationEnd(job, memory, Date.now(), sinks.jobProgress);
           changes = false;
           return next(input);
         },

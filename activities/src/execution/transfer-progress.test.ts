@@ -27,4 +27,21 @@ describe('transferReporter', () => {
     r.done();
     expect(lines).toEqual(['download 10/10 bytes 0 ms']);
   });
+
+  it("keeps a long transfer's reports few: a day-long copy writes far fewer lines than an attempt may keep", () => {
+    const lines: string[] = [];
+    let now = 0;
+    const day = 86_400_000;
+    const r = transferReporter({ progress: (l) => lines.push(l) }, 'upload', day, { now: () => now });
+    for (now = 100; now < day; now += 100) r.update(now);
+    r.done();
+    // 4 a second for the whole day would be 345,600 lines, past the attempt's 10,000-line cap.
+    expect(lines.length).toBeLessThan(1_000);
+    // Still live: a report at least every 1% of the time gone (and never more often than 4 a second).
+    const at = lines.map((l) => Number(/ (\d+) ms$/.exec(l)![1]));
+    for (let i = 1; i < at.length - 1; i++) {
+      expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(250);
+      expect(at[i]! - at[i - 1]!).toBeLessThanOrEqual(Math.max(250, at[i - 1]! / 100) + 100);
+    }
+  });
 });

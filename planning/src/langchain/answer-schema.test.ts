@@ -3,6 +3,7 @@ import { BUILTIN_TOOLS_DIR, loadCatalog, type ToolCatalog } from '../catalog/ind
 import type { InventorySketch } from '../builtin/entities.js';
 import { answerSchema, planSchema } from './answer-schema.js';
 import { draftOf } from './model-answer.js';
+import { PlanTitle } from '@opsc/contracts';
 
 const inventory: InventorySketch = {
   groups: [
@@ -111,5 +112,14 @@ describe("a model's answer as a draft", () => {
     expect(title.startsWith('Restart <b>nginx</b> on web x')).toBe(true);
     expect(title.length).toBeLessThanOrEqual(120);
     expect(title).not.toMatch(/[\n\t\u202E]/);
+  });
+
+  it('never passes a title of its own through raw: a model that writes one without a name still gets a plain line', () => {
+    const draft = draftOf({ title: `Restart nginx\u202E\n${'y'.repeat(300)}`, steps: [] }, 'restart nginx');
+    expect(PlanTitle.safeParse(draft.title).success).toBe(true);
+    expect(String(draft.title).startsWith('Restart nginx y')).toBe(true);
+    // A name wins over a title the model also wrote.
+    expect(draftOf({ name: 'Restart nginx', title: 'Other', steps: [] }, 'r').title).toBe('Restart nginx');
+    expect(draftOf({ title: 42, steps: [] }, 'r')).not.toHaveProperty('title');
   });
 });

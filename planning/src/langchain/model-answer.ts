@@ -31,8 +31,11 @@ export const draftOf = (args: Record<string, unknown>, request: string): Record<
     typeof rest.name === 'string' && rest.name.trim() ? rest.name.trim().slice(0, 200) : request.slice(0, 200);
   // The model's name is asked for as a short title: kept as the plan's title for display only, made
   // one bounded line of plain text whatever the model wrote (a title never makes a plan invalid).
-  const title = typeof rest.name === 'string' ? toPlainLine(rest.name, PLAN_TITLE_MAX) : '';
-  return { ...rest, name, ...(title && { title }), steps, request };
+  // A title it wrote besides (not asked for) is made the same plain line, never passed on raw.
+  const { title: own, ...others } = rest;
+  const plain = (v: unknown) => (typeof v === 'string' ? toPlainLine(v, PLAN_TITLE_MAX) : '');
+  const title = plain(rest.name) || plain(own);
+  return { ...others, name, ...(title && { title }), steps, request };
 };
 
 export const RefusalArgs = z.object({
