@@ -53,6 +53,9 @@ describe('step facts', () => {
   it('counts a step row into "18 running, 7 stopped", "25 backups created", "25 copied (45.2 MB each)"', () => {
     expect(describeStepFacts(stepFactsOf(`${'R'.repeat(18)}${'S'.repeat(7)}`)!)).toBe('18 running, 7 stopped');
     expect(describeStepFacts(stepFactsOf('B'.repeat(25))!)).toBe('25 backups created');
+    // Undone targets lose their fact: 25 copies, 2 of them rolled back, are 23 copied.
+    expect(describeStepFacts(stepFactsOf('C'.repeat(25), undefined, (t) => t < 2)!)).toMatch(/^23 copied/);
+    expect(stepFactsOf('CC', undefined, () => true)).toBeUndefined();
     expect(describeStepFacts(stepFactsOf('C'.repeat(25), { min: 45_200_000, max: 45_200_000 })!)).toBe(
       '25 copied (45.2 MB each)',
     );

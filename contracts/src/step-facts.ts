@@ -92,11 +92,20 @@ const NAME_OF_CODE = new Map<string, OutcomeFactName>(
   Object.entries(OutcomeFact).flatMap(([name, code]) => (code === ' ' ? [] : [[code, name as OutcomeFactName]])),
 );
 
-/** Counts a step's row of fact characters (one per target); undefined when no target has a fact. */
-export const stepFactsOf = (row: string | undefined, bytes?: { min: number; max: number }): StepFacts | undefined => {
+/**
+ * Counts a step's row of fact characters (one per target); undefined when no target has a fact. A
+ * target whose change was undone (`undone(t)`: its cell is rolled back) no longer has its fact: a
+ * rolled-back copy is not "copied".
+ */
+export const stepFactsOf = (
+  row: string | undefined,
+  bytes?: { min: number; max: number },
+  undone: (target: number) => boolean = () => false,
+): StepFacts | undefined => {
   if (!row) return undefined;
   const counts: Partial<Record<OutcomeFactName, number>> = {};
-  for (const c of row) {
+  for (const [t, c] of [...row].entries()) {
+    if (undone(t)) continue;
     const name = NAME_OF_CODE.get(c);
     if (name) counts[name] = (counts[name] ?? 0) + 1;
   }

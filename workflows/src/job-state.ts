@@ -325,7 +325,7 @@ export class JobState {
         },
         expectedSeconds: expected.seconds === null ? null : Math.round(expected.seconds * 10) / 10,
         expectedFrom: expected.from,
-        ...(meta.facts && { facts: stepFactsOf(meta.facts, meta.bytes) }),
+        ...(meta.facts && { facts: stepFactsOf(meta.facts, meta.bytes, (t) => row[t] === Cell.rolledBack) }),
       };
     });
     const states = data.targetStates;

@@ -151,7 +151,7 @@ export default function JobMonitorPage() {
         </div>
         {job.request && job.request !== job.name && (
           <p className="job-request" data-testid="job-request">
-            “{job.request}”
+            “<bdi>{job.request}</bdi>”
           </p>
         )}
         <p className="small muted job-meta">
