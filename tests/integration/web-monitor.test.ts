@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import { dataprocessorWindowsHost } from '@opsc/dev';
 import { startWinrmFleet, type WinrmFleet } from '@opsc/testkit';
 import { requestJson, waitForJob } from '../support/api.js';
 import { control, submitDraft, type Created } from '../support/rollout.js';
@@ -51,17 +52,7 @@ beforeAll(async () => {
   win = await startWinrmFleet({
     size: 2,
     firstOctet: 64,
-    host: () => ({
-      services: [
-        {
-          name: 'dataprocessor',
-          image: 'dataprocessor.exe',
-          path: 'C:\\DataProcessor\\dataprocessor.exe',
-          status: 'Running',
-          stopDelayMs: 300,
-        },
-      ],
-    }),
+    host: dataprocessorWindowsHost,
   });
   h.base.onClose(() => win.stop());
   await registerWinrmHosts(h.orchestrator.apiUrl, h.admin.token, win, 'web-monitor');
