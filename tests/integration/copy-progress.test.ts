@@ -1,23 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
 import { waitForJob } from '../support/api.js';
 import { uploadArtifact } from '../support/artifacts.js';
 import { control, submitDraft } from '../support/rollout.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy.js';
 import { expectUploadReports, progressLines } from '../support/transfer-progress.js';
-import {
-  launchChromium,
-  openUserPage,
-  reserveWebPort,
-  screenshot,
-  signIn,
-  startTestWeb,
-  until,
-  type RunningWeb,
-  type UserPage,
-} from '../support/web.js';
+import { openHarnessWeb, reserveWebPort, screenshot, signIn, until, type UserPage } from '../support/web.js';
 
 // A file copy over SFTP reports its bytes as it goes: a few times a second per target, on the
 // output stream `progress`, and the monitor shows "Copying file… (x MB of y MB)" while it runs.
@@ -31,10 +20,8 @@ const sha256 = createHash('sha256').update(big).digest('hex');
 
 let h: SshHarness;
 let proxy: ThrottleProxy;
-let web: RunningWeb;
-let browser: Browser;
 let operator: UserPage;
-const tokens: Record<string, string> = {};
+let tokens: Record<string, string>;
 
 beforeAll(async () => {
   const webPort = await reserveWebPort();
@@ -55,16 +42,12 @@ beforeAll(async () => {
     h.targetIds[SLOW],
   ]);
   await h.stack.startExecutor();
-  for (const role of ['operator', 'approver'] as const)
-    tokens[role] = (
-      await h.stack.createUser(role, { tenant: 'acme', username: `c-${role}`, password: PASSWORD })
-    ).token;
   await uploadArtifact(h.orchestrator.apiUrl, h.admin.token, 'big.bin', big);
-  web = await startTestWeb(h.stack.namespace, h.orchestrator.apiUrl, webPort.port);
-  h.base.onClose(() => web.service.stop(5_000));
-  browser = await launchChromium();
-  h.base.onClose(() => browser.close());
-  operator = await openUserPage(browser, web.url);
+  ({ user: operator, tokens } = await openHarnessWeb(h, webPort.port, {
+    roles: ['operator', 'approver'],
+    prefix: 'c',
+    password: PASSWORD,
+  }));
 }, 240_000);
 
 afterAll(async () => {
