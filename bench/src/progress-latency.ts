@@ -1,11 +1,9 @@
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { Cell, isFinalJobStatus, type JobProgress, type PlanInput } from '@opsc/contracts';
 import { progressQuery } from '@opsc/contracts/temporal';
-import { startSshFleet, type SshFleet } from '@opsc/testkit';
-import { pct, waitFor } from './rollout-opsc.js';
-import { startBenchStack, type BenchStack } from './rollout-stack.js';
+import { jobResults, pct, waitFor } from './rollout-opsc.js';
+import type { BenchStack } from './rollout-stack.js';
+import { runOnSshFleet } from './ssh-fleet-bench.js';
 
 /**
  * How long a target's verdict takes to reach the browser: for each (step, target) of a job, from the
@@ -91,25 +89,6 @@ const watch = async (stack: BenchStack, id: string, signal: AbortSignal): Promis
   }
 };
 
-interface ResultRow {
-  stepId: string;
-  target: { name: string };
-  finishedAt: string | null;
-}
-
-const results = async (stack: BenchStack, id: string): Promise<ResultRow[]> => {
-  const out: ResultRow[] = [];
-  let after: string | undefined;
-  do {
-    const page = await stack.call<{ results: ResultRow[]; next: { after: string } | null }>(
-      `/api/jobs/${id}/results?limit=1000${after ? `&after=${after}` : ''}`,
-    );
-    out.push(...page.results);
-    after = page.next?.after;
-  } while (after);
-  return out;
-};
-
 interface Run {
   targets: number;
   status: string;
@@ -165,7 +144,7 @@ const runJob = async (stack: BenchStack, group: string, targets: number): Promis
     for (const l of s.progress.logs)
       if (l.stepId && l.target && !decided.has(`${l.stepId}|${l.target}`))
         decided.set(`${l.stepId}|${l.target}`, Date.parse(l.at));
-  for (const r of await results(stack, id)) {
+  for (const r of await jobResults(stack, id)) {
     const step = first?.steps.findIndex((s) => s.id === r.stepId) ?? -1;
     const column = first?.targets.indexOf(r.target.name) ?? -1;
     const shown = seen.find((s) => {
@@ -197,67 +176,33 @@ const print = (r: Run) => {
   );
 };
 
-const main = async () => {
-  const work = await mkdtemp(path.join(os.tmpdir(), 'opsc-bench-progress-'));
-  await chmod(work, 0o755);
-  const artifactDir = path.join(work, 'artifacts');
-  await mkdir(artifactDir, { recursive: true });
-  let fleet: SshFleet | undefined;
-  let stack: BenchStack | undefined;
-  let ok = false;
-  const cleanup = async () => {
-    await stack?.stop();
-    stack = undefined;
-    await fleet?.stop();
-    fleet = undefined;
-  };
-  const onSignal = () => void cleanup().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    say(`starting ${HOSTS} sshd hosts for up to ${LARGEST} targets...`);
-    fleet = await startSshFleet({ size: HOSTS, logDir: path.join(work, 'fleet-logs') });
-    stack = await startBenchStack(work, { artifactDir, maxConcurrentActivities: PARALLEL });
-    for (const host of fleet.hosts)
-      await stack.call('/api/credentials', {
-        name: `${host.name}-key`,
-        username: host.username,
-        secret: { kind: 'ssh-key', privateKey: fleet.clientKey.privateKey },
-      });
-    const names: string[] = [];
-    for (let i = 0; i < LARGEST; i += 1) {
-      const host = fleet.hosts[i % HOSTS]!;
-      const name = `latency-${String(i + 1).padStart(4, '0')}`;
-      names.push(name);
-      await stack.call('/api/inventory/targets', {
-        name,
-        address: host.address,
-        os: 'linux',
-        services: [{ protocol: 'ssh', port: host.port, credential: `${host.name}-key` }],
-      });
-    }
-    for (const n of SIZES)
-      await stack.call('/api/inventory/groups', { name: `latency-${n}`, targets: names.slice(0, n) });
-    say(
-      `inventory: ${LARGEST} targets on ${HOSTS} hosts; maxParallel ${PARALLEL}; ${os.availableParallelism()} cores\n`,
-    );
-    const runs: Run[] = [];
-    for (const n of SIZES) {
-      const r = await runJob(stack, `latency-${n}`, n);
-      runs.push(r);
-      print(r);
-    }
-    ok = runs.every((r) => r.status === 'completed' && r.missed === 0);
-    if (!ok) say('some verdicts were not completed or never shown');
-  } finally {
-    await cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    if (ok) await rm(work, { recursive: true, force: true });
-    else process.stderr.write(`logs kept in ${work}\n`);
-  }
-  if (!ok) process.exitCode = 1;
-};
+const main = () =>
+  runOnSshFleet(
+    {
+      workPrefix: 'opsc-bench-progress-',
+      hosts: HOSTS,
+      targets: LARGEST,
+      targetPrefix: 'latency',
+      parallel: PARALLEL,
+      say,
+    },
+    async (stack, names) => {
+      for (const n of SIZES)
+        await stack.call('/api/inventory/groups', { name: `latency-${n}`, targets: names.slice(0, n) });
+      say(
+        `inventory: ${LARGEST} targets on ${HOSTS} hosts; maxParallel ${PARALLEL}; ${os.availableParallelism()} cores\n`,
+      );
+      const runs: Run[] = [];
+      for (const n of SIZES) {
+        const r = await runJob(stack, `latency-${n}`, n);
+        runs.push(r);
+        print(r);
+      }
+      const ok = runs.every((r) => r.status === 'completed' && r.missed === 0);
+      if (!ok) say('some verdicts were not completed or never shown');
+      return ok;
+    },
+  );
 
 main().catch((err: unknown) => {
   process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);

@@ -1,16 +1,14 @@
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { isFinalJobStatus, Plan, type JobProgress, type LinuxOperationInput, type PlanInput } from '@opsc/contracts';
 import { progressQuery } from '@opsc/contracts/temporal';
-import { startSshFleet, type SshFleet } from '@opsc/testkit';
 import { JobState } from '@opsc/workflows/job-state';
 import { dispatchLines } from './dispatch-stats.js';
 import { cpuBetween, sampleCpu } from './proc-cpu.js';
 import { historyStats, type HistoryStats } from './rollout-history.js';
 import { etaErrors, etaReading, formatEtaErrors, type EtaErrors, type EtaReading } from './eta-errors.js';
 import { pct, waitFor } from './rollout-opsc.js';
-import { startBenchStack, type BenchStack } from './rollout-stack.js';
+import type { BenchStack } from './rollout-stack.js';
+import { runOnSshFleet } from './ssh-fleet-bench.js';
 
 /**
  * The largest job we run: T targets x S steps (default 1,000 x 7) on the sshd fleet (at most 250
@@ -274,118 +272,84 @@ const printRun = (label: string, r: RunResult, targets: number) => {
   );
 };
 
-const main = async () => {
-  const work = await mkdtemp(path.join(os.tmpdir(), 'opsc-bench-scale-'));
-  await chmod(work, 0o755);
-  const artifactDir = path.join(work, 'artifacts');
-  await mkdir(artifactDir, { recursive: true });
-  let fleet: SshFleet | undefined;
-  let stack: BenchStack | undefined;
-  let ok = false;
-  const cleanup = async () => {
-    await stack?.stop();
-    stack = undefined;
-    await fleet?.stop();
-    fleet = undefined;
-  };
-  const onSignal = () => void cleanup().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    say(`starting ${HOSTS} sshd hosts for ${TARGETS} targets...`);
-    fleet = await startSshFleet({ size: HOSTS, logDir: path.join(work, 'fleet-logs') });
-    stack = await startBenchStack(work, { artifactDir, maxConcurrentActivities: PARALLEL });
-    const key = fleet.clientKey.privateKey;
-    for (const host of fleet.hosts)
-      await stack.call('/api/credentials', {
-        name: `${host.name}-key`,
-        username: host.username,
-        secret: { kind: 'ssh-key', privateKey: key },
-      });
-    const names: string[] = [];
-    for (let i = 0; i < TARGETS; i += 1) {
-      const host = fleet.hosts[i % HOSTS]!;
-      const name = `scale-${String(i + 1).padStart(4, '0')}`;
-      names.push(name);
-      await stack.call('/api/inventory/targets', {
-        name,
-        address: host.address,
-        os: 'linux',
-        tags: ['scale'],
-        services: [{ protocol: 'ssh', port: host.port, credential: `${host.name}-key` }],
-      });
-    }
-    await stack.call('/api/inventory/groups', { name: 'scale', targets: names });
-    await stack.call('/api/inventory/groups', { name: 'scale-baseline', targets: names.slice(0, BASELINE_TARGETS) });
-    say(
-      `inventory: ${TARGETS} targets on ${HOSTS} hosts; ${STEPS} steps, maxParallel ${PARALLEL}; ${os.availableParallelism()} cores\n`,
-    );
+const main = () =>
+  runOnSshFleet(
+    {
+      workPrefix: 'opsc-bench-scale-',
+      hosts: HOSTS,
+      targets: TARGETS,
+      targetPrefix: 'scale',
+      tags: ['scale'],
+      parallel: PARALLEL,
+      say,
+    },
+    async (stack, names) => {
+      await stack.call('/api/inventory/groups', { name: 'scale', targets: names });
+      await stack.call('/api/inventory/groups', { name: 'scale-baseline', targets: names.slice(0, BASELINE_TARGETS) });
+      say(
+        `inventory: ${TARGETS} targets on ${HOSTS} hosts; ${STEPS} steps, maxParallel ${PARALLEL}; ${os.availableParallelism()} cores\n`,
+      );
 
-    // The baseline first: it also warms the workflow bundle and the connections' code paths.
-    const baseline = await runJob(stack, 'scale-baseline', BASELINE_TARGETS);
-    printRun(`baseline, ${BASELINE_TARGETS} targets`, baseline, BASELINE_TARGETS);
-    const runs: RunResult[] = [];
-    for (let i = 0; i < REPEAT; i += 1) {
-      const r = await runJob(stack, 'scale', TARGETS);
-      runs.push(r);
-      printRun(`\nrun ${i + 1}/${REPEAT}, ${TARGETS} targets x ${STEPS} steps`, r, TARGETS);
-    }
+      // The baseline first: it also warms the workflow bundle and the connections' code paths.
+      const baseline = await runJob(stack, 'scale-baseline', BASELINE_TARGETS);
+      printRun(`baseline, ${BASELINE_TARGETS} targets`, baseline, BASELINE_TARGETS);
+      const runs: RunResult[] = [];
+      for (let i = 0; i < REPEAT; i += 1) {
+        const r = await runJob(stack, 'scale', TARGETS);
+        runs.push(r);
+        printRun(`\nrun ${i + 1}/${REPEAT}, ${TARGETS} targets x ${STEPS} steps`, r, TARGETS);
+      }
 
-    const largest = runs.reduce((a, b) => (b.history.events > a.history.events ? b : a));
-    const maxRun = Math.max(...largest.history.perRun.map((r) => r.events));
-    const maxBytes = Math.max(...largest.history.perRun.map((r) => r.serverBytes));
-    const q = (rs: RunResult[]) =>
-      pct(
-        rs.flatMap((r) => r.samples.map((s) => s.queryMs)),
-        50,
+      const largest = runs.reduce((a, b) => (b.history.events > a.history.events ? b : a));
+      const maxRun = Math.max(...largest.history.perRun.map((r) => r.events));
+      const maxBytes = Math.max(...largest.history.perRun.map((r) => r.serverBytes));
+      const q = (rs: RunResult[]) =>
+        pct(
+          rs.flatMap((r) => r.samples.map((s) => s.queryMs)),
+          50,
+        );
+      const qb = (rs: RunResult[]) => Math.max(...rs.flatMap((r) => r.samples.map((s) => s.queryBytes)));
+      say('\nsummary');
+      say(
+        `  largest job: ${TARGETS * STEPS} target-steps in ${largest.history.runs} runs, ${largest.history.events} events, ${kib(largest.history.serverBytes)}; the biggest run ${maxRun} events (${((maxRun / LIMIT.events) * 100).toFixed(1)}% of the limit), ${kib(maxBytes)}`,
       );
-    const qb = (rs: RunResult[]) => Math.max(...rs.flatMap((r) => r.samples.map((s) => s.queryBytes)));
-    say('\nsummary');
-    say(
-      `  largest job: ${TARGETS * STEPS} target-steps in ${largest.history.runs} runs, ${largest.history.events} events, ${kib(largest.history.serverBytes)}; the biggest run ${maxRun} events (${((maxRun / LIMIT.events) * 100).toFixed(1)}% of the limit), ${kib(maxBytes)}`,
-    );
-    say(
-      `  progress query p50: ${q(runs).toFixed(0)} ms at ${TARGETS} targets vs ${q([baseline]).toFixed(0)} ms at ${BASELINE_TARGETS} (x${(q(runs) / q([baseline])).toFixed(1)}); ${kib(qb(runs))} vs ${kib(qb([baseline]))}`,
-    );
-    const small = snapshotCost(BASELINE_TARGETS);
-    const large = snapshotCost(TARGETS);
-    const g = (rs: RunResult[]) =>
-      pct(
-        rs.flatMap((r) => r.samples.map((s) => s.getMs)),
-        50,
+      say(
+        `  progress query p50: ${q(runs).toFixed(0)} ms at ${TARGETS} targets vs ${q([baseline]).toFixed(0)} ms at ${BASELINE_TARGETS} (x${(q(runs) / q([baseline])).toFixed(1)}); ${kib(qb(runs))} vs ${kib(qb([baseline]))}`,
       );
-    const gb = (rs: RunResult[]) => Math.max(...rs.flatMap((r) => r.samples.map((s) => s.getBytes)));
-    say(
-      `  GET /api/jobs/:id p50: ${g(runs).toFixed(0)} ms at ${TARGETS} targets vs ${g([baseline]).toFixed(0)} ms at ${BASELINE_TARGETS} (x${(g(runs) / g([baseline])).toFixed(1)}); ${kib(gb(runs))} vs ${kib(gb([baseline]))}`,
-    );
-    const one = (rs: RunResult[]) =>
-      pct(
-        rs.map((r) => r.results.oneTargetMs),
-        50,
+      const small = snapshotCost(BASELINE_TARGETS);
+      const large = snapshotCost(TARGETS);
+      const g = (rs: RunResult[]) =>
+        pct(
+          rs.flatMap((r) => r.samples.map((s) => s.getMs)),
+          50,
+        );
+      const gb = (rs: RunResult[]) => Math.max(...rs.flatMap((r) => r.samples.map((s) => s.getBytes)));
+      say(
+        `  GET /api/jobs/:id p50: ${g(runs).toFixed(0)} ms at ${TARGETS} targets vs ${g([baseline]).toFixed(0)} ms at ${BASELINE_TARGETS} (x${(g(runs) / g([baseline])).toFixed(1)}); ${kib(gb(runs))} vs ${kib(gb([baseline]))}`,
       );
-    say(
-      `  one target's results: ${one(runs).toFixed(0)} ms at ${TARGETS} targets vs ${one([baseline]).toFixed(0)} ms at ${BASELINE_TARGETS}`,
-    );
-    say(
-      `  the snapshot alone (in process, no worker): ${large.ms.toFixed(2)} ms and ${kib(large.bytes)} at ${TARGETS} targets vs ${small.ms.toFixed(2)} ms at ${BASELINE_TARGETS}; the rest of the query's time is waiting for the job's worker`,
-    );
-    say(
-      `  ETA at the start vs actual: ${runs.map((r) => (r.eta ? `${(((r.eta.predicted * 1000 - r.wallMs) / r.wallMs) * 100).toFixed(0)}%` : 'none')).join(', ')}`,
-    );
-    say(
-      `  ETA errors, run after run (goal: first within 20%, repeats within 10%): ${runs.map((r) => `[${formatEtaErrors(r.etaErrors)}]`).join(' ')}`,
-    );
-    ok = runs.every((r) => r.status === 'completed' && r.completed === TARGETS) && baseline.status === 'completed';
-    if (!ok) say('some runs did not complete every target');
-  } finally {
-    await cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    if (ok) await rm(work, { recursive: true, force: true });
-    else process.stderr.write(`logs kept in ${work}\n`);
-  }
-  if (!ok) process.exitCode = 1;
-};
+      const one = (rs: RunResult[]) =>
+        pct(
+          rs.map((r) => r.results.oneTargetMs),
+          50,
+        );
+      say(
+        `  one target's results: ${one(runs).toFixed(0)} ms at ${TARGETS} targets vs ${one([baseline]).toFixed(0)} ms at ${BASELINE_TARGETS}`,
+      );
+      say(
+        `  the snapshot alone (in process, no worker): ${large.ms.toFixed(2)} ms and ${kib(large.bytes)} at ${TARGETS} targets vs ${small.ms.toFixed(2)} ms at ${BASELINE_TARGETS}; the rest of the query's time is waiting for the job's worker`,
+      );
+      say(
+        `  ETA at the start vs actual: ${runs.map((r) => (r.eta ? `${(((r.eta.predicted * 1000 - r.wallMs) / r.wallMs) * 100).toFixed(0)}%` : 'none')).join(', ')}`,
+      );
+      say(
+        `  ETA errors, run after run (goal: first within 20%, repeats within 10%): ${runs.map((r) => `[${formatEtaErrors(r.etaErrors)}]`).join(' ')}`,
+      );
+      const ok =
+        runs.every((r) => r.status === 'completed' && r.completed === TARGETS) && baseline.status === 'completed';
+      if (!ok) say('some runs did not complete every target');
+      return ok;
+    },
+  );
 
 main().catch((err: unknown) => {
   process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);

@@ -15,6 +15,7 @@ export {
 export { apiDocs } from './api-docs.js';
 export {
   ALREADY_STOPPED,
+  dataprocessorWindowsHost,
   DEMO_TENANT,
   DEMO_USERS,
   DENY_COPY,

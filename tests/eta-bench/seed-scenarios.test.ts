@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { dataprocessorWindowsHost } from '@opsc/dev';
 import { startWinrmFleet, type WinrmFleet } from '@opsc/testkit';
 import { requestJson } from '../support/api.js';
 import { approveAndTrack, formatEtaErrors, type EtaErrors } from '../support/eta-track.js';
@@ -98,17 +99,7 @@ describe("the ETA on the seed's scenarios", () => {
       win = await startWinrmFleet({
         size: 5,
         firstOctet: 60,
-        host: () => ({
-          services: [
-            {
-              name: 'dataprocessor',
-              image: 'dataprocessor.exe',
-              path: 'C:\\DataProcessor\\dataprocessor.exe',
-              status: 'Running',
-              stopDelayMs: 300,
-            },
-          ],
-        }),
+        host: dataprocessorWindowsHost,
       });
       await registerWinrmHosts(h.orchestrator.apiUrl, h.admin.token, win, 'eta-mixed');
       const members = [...h.fleet.hosts.map((x) => x.name), ...win.hosts.map((x) => x.name)];

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseTransferProgress } from '@opsc/contracts';
 import { uploadArtifact } from '../support/artifacts.js';
 import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy.js';
+import { expectUploadReports, progressLines } from '../support/transfer-progress.js';
 import { until } from '../support/web.js';
 import { startWinrmHarness, type WinrmHarness } from '../support/winrm-harness.js';
 
@@ -32,38 +32,22 @@ afterAll(async () => {
   await h?.close();
 });
 
-const progressLines = async (stepId: string) =>
-  (
-    await h.stack.pool.query<{ line: string; at: Date }>(
-      `SELECT line, at FROM output_lines WHERE job_id = $1 AND step_id = $2 AND stream = 'progress' ORDER BY seq`,
-      [h.jobId, stepId],
-    )
-  ).rows;
-
 describe('copy progress over WinRM', () => {
   it('reports increasing artifact bytes sent a few times a second while the upload runs, then a final report', async () => {
     let finishedAt = 0;
     const copy = h
       .run(0, { op: 'file-copy', source: 'big.bin', sha256, destination: 'C:\\Data\\big.bin' }, { stepId: 'copy' })
       .then((out) => ((finishedAt = Date.now()), out));
-    await until(async () => ((await progressLines('copy')).length >= 3 ? true : undefined), 'three progress reports');
+    await until(
+      async () => ((await progressLines(h.stack.pool, h.jobId, 'copy')).length >= 3 ? true : undefined),
+      'three progress reports',
+    );
     expect(finishedAt, 'reports seen while the copy still ran').toBe(0);
     const out = await copy;
     expect(out.exitCode).toBe(0);
     expect(out.facts).toMatchObject({ sha256, bytes: String(big.length) });
 
-    const rows = await progressLines('copy');
-    const reports = rows.map((r) => parseTransferProgress(r.line));
-    expect(reports.every((r) => r !== null && r.direction === 'upload' && r.total === big.length)).toBe(true);
-    const sent = reports.map((r) => r!.sent);
-    expect(sent).toEqual([...sent].sort((a, b) => a - b));
-    expect(new Set(sent).size).toBe(sent.length);
-    expect(sent.at(-1)).toBe(big.length);
-    expect(sent.filter((s) => s > 0 && s < big.length).length).toBeGreaterThanOrEqual(3);
-    const times = rows.map((r) => r.at.getTime());
-    const gaps = times.slice(1, -1).map((t, i) => t - times[i]!);
-    expect(Math.min(...gaps), `gaps ${gaps.join(', ')} ms`).toBeGreaterThanOrEqual(240);
-    // At most four a second over the transfer's time (the final report's), plus the final one.
-    expect(rows.length).toBeLessThanOrEqual(Math.floor(reports.at(-1)!.elapsedMs / 250) + 2);
+    const rows = await progressLines(h.stack.pool, h.jobId, 'copy');
+    expectUploadReports(rows, big.length);
   }, 120_000);
 });

@@ -1,23 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { parseTransferProgress } from '@opsc/contracts';
 import { waitForJob } from '../support/api.js';
 import { uploadArtifact } from '../support/artifacts.js';
 import { control, submitDraft } from '../support/rollout.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
 import { startThrottleProxy, type ThrottleProxy } from '../support/throttle-proxy.js';
-import {
-  launchChromium,
-  openUserPage,
-  reserveWebPort,
-  screenshot,
-  signIn,
-  startTestWeb,
-  until,
-  type RunningWeb,
-  type UserPage,
-} from '../support/web.js';
+import { expectUploadReports, progressLines } from '../support/transfer-progress.js';
+import { openHarnessWeb, reserveWebPort, screenshot, signIn, until, type UserPage } from '../support/web.js';
 
 // A file copy over SFTP reports its bytes as it goes: a few times a second per target, on the
 // output stream `progress`, and the monitor shows "Copying file… (x MB of y MB)" while it runs.
@@ -31,10 +20,8 @@ const sha256 = createHash('sha256').update(big).digest('hex');
 
 let h: SshHarness;
 let proxy: ThrottleProxy;
-let web: RunningWeb;
-let browser: Browser;
 let operator: UserPage;
-const tokens: Record<string, string> = {};
+let tokens: Record<string, string>;
 
 beforeAll(async () => {
   const webPort = await reserveWebPort();
@@ -55,35 +42,17 @@ beforeAll(async () => {
     h.targetIds[SLOW],
   ]);
   await h.stack.startExecutor();
-  for (const role of ['operator', 'approver'] as const)
-    tokens[role] = (
-      await h.stack.createUser(role, { tenant: 'acme', username: `c-${role}`, password: PASSWORD })
-    ).token;
   await uploadArtifact(h.orchestrator.apiUrl, h.admin.token, 'big.bin', big);
-  web = await startTestWeb(h.stack.namespace, h.orchestrator.apiUrl, webPort.port);
-  h.base.onClose(() => web.service.stop(5_000));
-  browser = await launchChromium();
-  h.base.onClose(() => browser.close());
-  operator = await openUserPage(browser, web.url);
+  ({ user: operator, tokens } = await openHarnessWeb(h, webPort.port, {
+    roles: ['operator', 'approver'],
+    prefix: 'c',
+    password: PASSWORD,
+  }));
 }, 240_000);
 
 afterAll(async () => {
   await h?.close();
 });
-
-interface ProgressRow {
-  stream: string;
-  line: string;
-  at: Date;
-}
-
-const progressLines = async (jobId: string, stepId: string): Promise<ProgressRow[]> =>
-  (
-    await h.stack.pool.query<ProgressRow>(
-      `SELECT stream, line, at FROM output_lines WHERE job_id = $1 AND step_id = $2 AND stream = 'progress' ORDER BY seq`,
-      [jobId, stepId],
-    )
-  ).rows;
 
 describe('copy progress over SFTP', () => {
   it('reports increasing bytes sent a few times a second while the copy runs, then a final report', async () => {
@@ -93,7 +62,7 @@ describe('copy progress over SFTP', () => {
       .then((out) => ((finishedAt = Date.now()), out));
     // Several reports are in PostgreSQL before the copy has ended.
     const early = await until(async () => {
-      const rows = await progressLines(h.jobId, 'slow-copy');
+      const rows = await progressLines(h.stack.pool, h.jobId, 'slow-copy');
       return rows.length >= 3 ? rows : undefined;
     }, 'three progress reports');
     expect(finishedAt, 'reports seen while the copy still ran').toBe(0);
@@ -102,21 +71,9 @@ describe('copy progress over SFTP', () => {
     expect(out.exitCode).toBe(0);
     expect(out.facts).toMatchObject({ sha256, bytes: String(big.length) });
 
-    const rows = await progressLines(h.jobId, 'slow-copy');
-    // Each line is the closed format: byte counts and time, no name, path or content.
-    const reports = rows.map((r) => parseTransferProgress(r.line));
-    expect(reports.every((r) => r !== null && r.direction === 'upload' && r.total === big.length)).toBe(true);
-    const sent = reports.map((r) => r!.sent);
-    expect(sent).toEqual([...sent].sort((a, b) => a - b));
-    expect(new Set(sent).size).toBe(sent.length);
-    expect(sent.at(-1)).toBe(big.length);
-    expect(sent.filter((s) => s > 0 && s < big.length).length).toBeGreaterThanOrEqual(3);
+    const rows = await progressLines(h.stack.pool, h.jobId, 'slow-copy');
     // Bounded: at most one report per 250 ms before the final one (3 MB at 1 MB/s: about 12, never hundreds).
-    const times = rows.map((r) => r.at.getTime());
-    const gaps = times.slice(1, -1).map((t, i) => t - times[i]!);
-    expect(Math.min(...gaps), `gaps ${gaps.join(', ')} ms`).toBeGreaterThanOrEqual(240);
-    // At most four a second over the transfer's time (the final report's), plus the final one.
-    expect(rows.length).toBeLessThanOrEqual(Math.floor(reports.at(-1)!.elapsedMs / 250) + 2);
+    expectUploadReports(rows, big.length);
   }, 120_000);
 });
 

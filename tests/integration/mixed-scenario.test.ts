@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataprocessorWindowsHost } from '@opsc/dev';
 import { startWinrmFleet, type WinrmFleet } from '@opsc/testkit';
 import { requestJson, type JobView } from '../support/api.js';
 import { approveAndWait, proposeAndFill, submitDraft } from '../support/rollout.js';
@@ -25,17 +26,7 @@ beforeAll(async () => {
   win = await startWinrmFleet({
     size: WINDOWS,
     firstOctet: 60,
-    host: () => ({
-      services: [
-        {
-          name: 'dataprocessor',
-          image: 'dataprocessor.exe',
-          path: 'C:\\DataProcessor\\dataprocessor.exe',
-          status: 'Running',
-          stopDelayMs: 300,
-        },
-      ],
-    }),
+    host: dataprocessorWindowsHost,
   });
   await registerWinrmHosts(h.orchestrator.apiUrl, h.admin.token, win, 'mixed-scenario');
   const api = (path: string, body: unknown) =>

@@ -1,22 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { dataprocessorWindowsHost } from '@opsc/dev';
 import { startWinrmFleet, type WinrmFleet } from '@opsc/testkit';
 import { requestJson, waitForJob } from '../support/api.js';
 import { control, submitDraft, type Created } from '../support/rollout.js';
 import { registerWinrmHosts } from '../support/winrm-harness.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
-import {
-  launchChromium,
-  openUserPage,
-  reserveWebPort,
-  screenshot,
-  signIn,
-  startTestWeb,
-  until,
-  TABLET,
-  type RunningWeb,
-  type UserPage,
-} from '../support/web.js';
+import { openHarnessWeb, reserveWebPort, screenshot, signIn, until, TABLET, type UserPage } from '../support/web.js';
 
 // The job monitor tells the truth, compared point by point with the seed's LIVE PROGRESS MONITOR:
 // the run's start is after the approval and its duration is the jobs list's; the counts are the
@@ -32,10 +22,8 @@ const REQUEST = "Update nginx to latest version on all web servers in 'Web' grou
 
 let h: SshHarness;
 let win: WinrmFleet;
-let web: RunningWeb;
-let browser: Browser;
 let viewer: UserPage;
-const tokens: Record<string, string> = {};
+let tokens: Record<string, string>;
 
 beforeAll(async () => {
   const webPort = await reserveWebPort();
@@ -51,17 +39,7 @@ beforeAll(async () => {
   win = await startWinrmFleet({
     size: 2,
     firstOctet: 64,
-    host: () => ({
-      services: [
-        {
-          name: 'dataprocessor',
-          image: 'dataprocessor.exe',
-          path: 'C:\\DataProcessor\\dataprocessor.exe',
-          status: 'Running',
-          stopDelayMs: 300,
-        },
-      ],
-    }),
+    host: dataprocessorWindowsHost,
   });
   h.base.onClose(() => win.stop());
   await registerWinrmHosts(h.orchestrator.apiUrl, h.admin.token, win, 'web-monitor');
@@ -83,15 +61,11 @@ beforeAll(async () => {
     'Data Processing': [h.fleet.hosts[0]!.name, h.fleet.hosts[1]!.name, ...win.hosts.map((w) => w.name)],
   });
   await h.stack.startExecutor();
-  for (const role of ['operator', 'approver', 'admin'] as const)
-    tokens[role] = (
-      await h.stack.createUser(role, { tenant: 'acme', username: `monitor-${role}`, password: PASSWORD })
-    ).token;
-  web = await startTestWeb(h.stack.namespace, h.orchestrator.apiUrl, webPort.port);
-  h.base.onClose(() => web.service.stop(5_000));
-  browser = await launchChromium();
-  h.base.onClose(() => browser.close());
-  viewer = await openUserPage(browser, web.url);
+  ({ user: viewer, tokens } = await openHarnessWeb(h, webPort.port, {
+    roles: ['operator', 'approver', 'admin'],
+    prefix: 'monitor',
+    password: PASSWORD,
+  }));
   await signIn(viewer.page, 'acme', 'monitor-admin', PASSWORD);
 }, 300_000);
 

@@ -4,6 +4,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { inject } from 'vitest';
 import { REPO_ROOT, startWeb, waitForHttpOk, type ServiceProcess } from '@opsc/dev';
 import { freePort } from './free-port.js';
+import type { SshHarness } from './ssh-harness.js';
 
 /** Where each run's screenshots go (test-results/ is not committed). */
 export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-results', 'screenshots');
@@ -72,6 +73,38 @@ export const openUserPage = async (browser: Browser, baseURL: string, viewport =
   });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   return { context, page, problems };
+};
+
+export interface HarnessWeb {
+  web: RunningWeb;
+  browser: Browser;
+  /** One page open on the web app, not signed in. */
+  user: UserPage;
+  /** An API token per role of `users`. */
+  tokens: Record<string, string>;
+}
+
+/**
+ * The browser side of an SSH harness started with reserveWebPort's orchestratorEnv: users of `roles`
+ * in tenant acme (`<prefix>-<role>`, one password), the web app on the reserved port, and Chromium
+ * with one page open on it. The web app and the browser close with the harness.
+ */
+export const openHarnessWeb = async (
+  h: SshHarness,
+  webPort: number,
+  users: { roles: readonly ('operator' | 'approver' | 'admin')[]; prefix: string; password: string },
+): Promise<HarnessWeb> => {
+  const tokens: Record<string, string> = {};
+  for (const role of users.roles)
+    tokens[role] = (
+      await h.stack.createUser(role, { tenant: 'acme', username: `${users.prefix}-${role}`, password: users.password })
+    ).token;
+  const web = await startTestWeb(h.stack.namespace, h.orchestrator.apiUrl, webPort);
+  h.base.onClose(() => web.service.stop(5_000));
+  const browser = await launchChromium();
+  h.base.onClose(() => browser.close());
+  const user = await openUserPage(browser, web.url);
+  return { web, browser, user, tokens };
 };
 
 /** Signs in through the login form: user names are unique within a tenant, so the tenant is named too. */

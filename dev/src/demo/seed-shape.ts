@@ -58,6 +58,22 @@ export const DENY_COPY = ['cis-02', 'cis-05'];
 /** A CIS server whose service is already stopped: the plan stops it only where it runs. */
 export const ALREADY_STOPPED = 'cis-04';
 
+/**
+ * A Windows host of the seed's mixed scenario ('Data Processing'): service dataprocessor running.
+ * The testkit's WinHostOptions; the demo and the tests that play that scenario share it.
+ */
+export const dataprocessorWindowsHost = () => ({
+  services: [
+    {
+      name: 'dataprocessor',
+      image: 'dataprocessor.exe',
+      path: 'C:\\DataProcessor\\dataprocessor.exe',
+      status: 'Running' as const,
+      stopDelayMs: 300,
+    },
+  ],
+});
+
 /** WinRM fleet hosts, in fleet order (127.0.0.240 on). */
 export const WINDOWS_HOSTS: DemoHost[] = [
   // Twelve: the two that fail are within the plan's default 20% failure budget, so the job goes on
@@ -83,17 +99,7 @@ export const WINDOWS_HOSTS: DemoHost[] = [
   ...range('data-win', 2).map((name) => ({
     name,
     groups: ['Data Processing'],
-    options: {
-      services: [
-        {
-          name: 'dataprocessor',
-          image: 'dataprocessor.exe',
-          path: 'C:\\DataProcessor\\dataprocessor.exe',
-          status: 'Running',
-          stopDelayMs: 300,
-        },
-      ],
-    },
+    options: dataprocessorWindowsHost(),
   })),
 ];
 
