@@ -14,6 +14,7 @@ export const dispatchLines = (
   wallMs: number,
   cpu: readonly (readonly [string, number])[],
   targetSteps: number,
+  machine?: { busySeconds: number; cores: number },
 ): string[] => {
   const s2s = [...history.scheduleToStartMs].sort((a, b) => a - b);
   const activities = s2s.length;
@@ -26,6 +27,23 @@ export const dispatchLines = (
     lines.push(
       `  CPU while it ran: ${total.toFixed(1)} s, ${per(total)} ms per target-step (${cpu.map(([label, s]) => `${label} ${s.toFixed(1)} s = ${per(s)} ms`).join(', ')})`,
     );
+    if (machine) lines.push(machineLine(machine, wallMs, total, targetSteps));
   }
   return lines;
+};
+
+/**
+ * The whole machine over the job: how busy its cores were, and what the list of processes missed
+ * (the kernel's own work, processes that ended unreaped, anything else running). A job at ~100% is
+ * bound by CPU, and a faster job needs less CPU per target-step; below that it waits on something.
+ */
+export const machineLine = (
+  machine: { busySeconds: number; cores: number },
+  wallMs: number,
+  listed: number,
+  targetSteps: number,
+): string => {
+  const available = (wallMs / 1000) * machine.cores;
+  const busy = machine.busySeconds;
+  return `  the machine: ${busy.toFixed(1)} of ${available.toFixed(1)} core-seconds busy (${((busy / available) * 100).toFixed(0)}% of ${machine.cores} cores), ${((busy * 1000) / targetSteps).toFixed(1)} ms per target-step; ${Math.max(0, busy - listed).toFixed(1)} s of it not in the list above`;
 };

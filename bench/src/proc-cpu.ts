@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on Linux). */
 const HZ = 100;
@@ -7,7 +8,7 @@ interface ProcStat {
   pid: number;
   ppid: number;
   comm: string;
-  /** utime + stime, in ticks. */
+  /** utime + stime, and cutime + cstime: what its ended children used, once it has reaped them. */
   ticks: number;
 }
 
@@ -15,9 +16,12 @@ const readStat = (pid: number): ProcStat | null => {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const close = s.lastIndexOf(')');
-    // After "pid (comm) " the fields run from state (field 3): ppid is field 4, utime 14, stime 15.
+    // After "pid (comm) " the fields run from state (field 3): ppid is field 4, utime 14, stime 15,
+    // cutime 16, cstime 17. The fleet's commands (a shell, `uname`, ...) live a few milliseconds: what
+    // they use is counted in their sshd's children's time, or it would not be counted at all.
     const f = s.slice(close + 2).split(' ');
-    return { pid, ppid: Number(f[1]), comm: s.slice(s.indexOf('(') + 1, close), ticks: Number(f[11]) + Number(f[12]) };
+    const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    return { pid, ppid: Number(f[1]), comm: s.slice(s.indexOf('(') + 1, close), ticks };
   } catch {
     return null;
   }
@@ -25,7 +29,8 @@ const readStat = (pid: number): ProcStat | null => {
 
 /**
  * CPU seconds used so far by the named processes (by PID) and by this process' other descendants
- * grouped by command name (postgres, sshd, ...). Processes that already ended are not counted.
+ * grouped by command name (postgres, sshd, ...), each with the children it has reaped. A process
+ * that ended and was not reaped by one of these is not counted: `machineBusy` is the whole.
  */
 export const sampleCpu = (named: Record<string, number | undefined>): Map<string, number> => {
   const all = readdirSync('/proc')
@@ -55,3 +60,11 @@ export const cpuBetween = (before: Map<string, number>, after: Map<string, numbe
     .map(([label, s]): [string, number] => [label, s - (before.get(label) ?? 0)])
     .filter(([, s]) => s >= 0.05)
     .sort((a, b) => b[1] - a[1]);
+
+/** The machine's busy CPU seconds so far (user, nice, system, irq, softirq, steal; all cores) and its cores. */
+export const machineBusy = (): { seconds: number; cores: number } => {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal
+  const busy = (cpu[0] ?? 0) + (cpu[1] ?? 0) + (cpu[2] ?? 0) + (cpu[5] ?? 0) + (cpu[6] ?? 0) + (cpu[7] ?? 0);
+  return { seconds: busy / HZ, cores: availableParallelism() };
+};

@@ -3,7 +3,7 @@ import { isFinalJobStatus, type JobProgress, type PlanInput } from '@opsc/contra
 import { etaErrors, etaReading, type EtaErrors, type EtaReading } from './eta-errors.js';
 import { ARTIFACT_NAME, DESTINATION, verifyScript, type Artifact, type BenchHost } from './rollout-change.js';
 import type { BenchStack } from './rollout-stack.js';
-import { cpuBetween, sampleCpu } from './proc-cpu.js';
+import { cpuBetween, machineBusy, sampleCpu } from './proc-cpu.js';
 import { trackRss, type RssPeak } from './proc-rss.js';
 import { historyStats, type HistoryStats } from './rollout-history.js';
 
@@ -146,6 +146,8 @@ export interface OpscResult {
   getMs: number;
   /** CPU seconds used by each service while the job ran. */
   cpu: [string, number][];
+  /** Busy CPU seconds of the whole machine over the same time, and its cores. */
+  machine: { busySeconds: number; cores: number };
   /** The executor's resident memory before the job and at its peak; null when not read. */
   executorRss: RssPeak | null;
   failures: string[];
@@ -195,6 +197,7 @@ export const opscRollout = async (
     await waitFor(stack, id, (j) => j.status === 'awaiting_approval' || isFinalJobStatus(j.status), 60_000, 20);
   const toApprovalMs = performance.now() - posted;
   const cpuBefore = sampleCpu({ ...stack.pids(), bench: process.pid });
+  const machineBefore = machineBusy();
   const rss = trackRss(stack.pids().executor);
   const postedAt = Date.now();
   const t0 = performance.now();
@@ -239,6 +242,8 @@ export const opscRollout = async (
   clearTimeout(timer);
   const closedMs = closedAt - t0;
   const cpu = cpuBetween(cpuBefore, sampleCpu({ ...stack.pids(), bench: process.pid }));
+  const machineAfter = machineBusy();
+  const machine = { busySeconds: machineAfter.seconds - machineBefore.seconds, cores: machineAfter.cores };
   const executorRss = rss.stop();
   if (outcome === 'timeout') throw new Error(`job ${id} did not finish in ${timeoutMs / 1000} s`);
   let job = await stack.call<JobView>(`/api/jobs/${id}`);
@@ -290,6 +295,7 @@ export const opscRollout = async (
     etaErrors: etaErrorsOf,
     getMs,
     cpu,
+    machine,
     executorRss,
     failures,
     steps,

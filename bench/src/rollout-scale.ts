@@ -3,7 +3,7 @@ import { isFinalJobStatus, Plan, type JobProgress, type LinuxOperationInput, typ
 import { progressQuery } from '@opsc/contracts/temporal';
 import { JobState } from '@opsc/workflows/job-state';
 import { dispatchLines } from './dispatch-stats.js';
-import { cpuBetween, sampleCpu } from './proc-cpu.js';
+import { cpuBetween, machineBusy, sampleCpu } from './proc-cpu.js';
 import { historyStats, type HistoryStats } from './rollout-history.js';
 import { etaErrors, etaReading, formatEtaErrors, type EtaErrors, type EtaReading } from './eta-errors.js';
 import { pct, waitFor } from './rollout-opsc.js';
@@ -169,6 +169,8 @@ interface RunResult {
   results: ResultsRead;
   /** CPU seconds of each service (and the fleet's processes by name) from the approval to the end. */
   cpu: [string, number][];
+  /** Busy CPU seconds of the whole machine over the same time, and its cores. */
+  machine: { busySeconds: number; cores: number };
 }
 
 /** Reads the job's progress the two ways a client does: the Temporal query, and the API's job view. */
@@ -202,7 +204,8 @@ const runJob = async (stack: BenchStack, group: string, targets: number): Promis
     );
   }
   const approvedAt = Date.now();
-  const cpuBefore = sampleCpu(stack.pids());
+  const cpuBefore = sampleCpu({ ...stack.pids(), bench: process.pid });
+  const machineBefore = machineBusy();
   const t0 = performance.now();
   const samples: Sample[] = [];
   let eta: RunResult['eta'] = null;
@@ -228,7 +231,9 @@ const runJob = async (stack: BenchStack, group: string, targets: number): Promis
   }
   // The end as the workflow saw it, not when the bench next looked.
   const finishedAt = Date.parse(progress.finishedAt ?? '') || Date.now();
-  const cpu = cpuBetween(cpuBefore, sampleCpu(stack.pids()));
+  const cpu = cpuBetween(cpuBefore, sampleCpu({ ...stack.pids(), bench: process.pid }));
+  const machineAfter = machineBusy();
+  const machine = { busySeconds: machineAfter.seconds - machineBefore.seconds, cores: machineAfter.cores };
   return {
     jobId: id,
     status: progress.status,
@@ -240,6 +245,7 @@ const runJob = async (stack: BenchStack, group: string, targets: number): Promis
     history: await historyStats(stack.client, id),
     results: await readResults(stack, id, progress.targets[0] ?? '', RESULTS_PAGE),
     cpu,
+    machine,
   };
 };
 
@@ -254,7 +260,7 @@ const printRun = (label: string, r: RunResult, targets: number) => {
       `    run ${i + 1}: ${run.events} events (${((run.events / LIMIT.events) * 100).toFixed(1)}% of ${LIMIT.events}), ${kib(run.serverBytes)} (${((run.serverBytes / LIMIT.bytes) * 100).toFixed(2)}% of 50 MiB)`,
     );
   }
-  for (const line of dispatchLines(h, r.wallMs, r.cpu, targets * STEPS)) say(line);
+  for (const line of dispatchLines(h, r.wallMs, r.cpu, targets * STEPS, r.machine)) say(line);
   const q = r.samples.map((s) => s.queryMs);
   const g = r.samples.map((s) => s.getMs);
   say(

@@ -1,4 +1,5 @@
 import { describeRss } from './proc-rss.js';
+import { machineLine } from './dispatch-stats.js';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -88,6 +89,14 @@ const printOpsc = (r: OpscResult) => {
     `     overhead: approval to the first activity ${((r.steps[0]?.firstStart ?? 0) * 1000).toFixed(0)} ms; between steps ${gaps.join(', ')}; last activity to workflow closed ${(r.closedMs - (r.steps.at(-1)?.lastFinish ?? 0) * 1000).toFixed(0)} ms; then GET ${r.getMs.toFixed(0)} ms (not in the wall time unless it had to poll)`,
   );
   say(`     CPU s while it ran: ${r.cpu.map(([label, s]) => `${label} ${s.toFixed(1)}`).join(', ')}`);
+  say(
+    `   ${machineLine(
+      r.machine,
+      r.wallMs,
+      r.cpu.reduce((sum, [, s]) => sum + s, 0),
+      r.steps.reduce((n, s) => n + s.ok, 0),
+    )}`,
+  );
   // Every host of the rollout is one SSH session held at once (maxParallel = N).
   say(`     ${describeRss(r.executorRss, r.steps[0]?.ok ?? 0)}`);
   const s2s = [...h.scheduleToStartMs].sort((x, y) => x - y);
