@@ -126,7 +126,8 @@ exit "$rc"
   const runner = `run=$1
 exec 8>>"$run/lock"; flock 8
 # Late: the folder is a retry's now (or gone), or the attempt that started this gave up on it.
-if [ "$(cat -- "$run/token" 2>/dev/null)" != "$5" ] || [ -e "$run/abandoned" ]; then exit 0; fi
+tok=''; { read -r tok < "$run/token"; } 2>/dev/null
+if [ "$tok" != "$5" ] || [ -e "$run/abandoned" ]; then exit 0; fi
 echo "$$" > "$run/pid"
 timeout -k ${KILL_GRACE_SECONDS} "$7" sh -c ${shQuote(change)} opsc-change "$@" </dev/null >>"$run/out" 2>>"$run/err" &
 echo "$!" > "$run/pgid.part"; mv -f -- "$run/pgid.part" "$run/pgid"
@@ -171,13 +172,21 @@ ${waitForward}dir="$base/$job/$step"; marker="$dir/$target"; run="$dir/.$target.
 # Reports the marker (under the marker lock): its facts with this attempt's nonce, and whether
 # another attempt did the work; the run folder is not needed any more.
 report() {
-  rc=$(sed -n 's/^exit=//p' "$marker"); at=$(sed -n 's/^at=//p' "$marker"); by=$(sed -n 's/^attempt=//p' "$marker")
-${
-  facts
-    ? `  sed -n ${shQuote(`s/^fact /@@opsc-${opts.nonce} /p`)} "$marker"
-`
-    : ''
-}  [ "$1" = own ] && [ "$by" = ${key.attempt} ] || echo "${ALREADY_DONE} \${by:-?} at \${at:-?}; not run again (run marker $marker)"
+  rc=''; at=''; by=''
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in
+      exit=*) rc=\${line#exit=} ;;
+      at=*) at=\${line#at=} ;;
+      attempt=*) by=\${line#attempt=} ;;${
+        facts
+          ? `
+      'fact '*) printf '%s\\n' "@@opsc-${opts.nonce} \${line#fact }" ;;`
+          : ''
+      }
+    esac
+    line=''
+  done < "$marker"
+  [ "$1" = own ] && [ "$by" = ${key.attempt} ] || echo "${ALREADY_DONE} \${by:-?} at \${at:-?}; not run again (run marker $marker)"
   rm -rf -- "$run"
   case "$rc" in ''|*[!0-9]*) rc=1;; esac
   exit "$rc"
@@ -208,18 +217,19 @@ if [ -z "$attach" ]; then
   body=${shQuote(remote.script)}; cleanup=${shQuote(remote.cleanup ?? '')}
   setsid sh -c ${shQuote(runner)} opsc-run "$run" "$body" "$base" "$marker" ${opts.nonce} "$cleanup" "$left" </dev/null >/dev/null 2>&1 9>&- &
 fi
+# The runner starts in milliseconds: 20 looks 10 ms apart, then every 100 ms for the rest of the wait.
 n=0
 until [ -s "$run/pgid" ]; do
   n=$((n + 1))
-  if [ "$n" -gt ${startWait * 10} ] || [ -e "$run/abandoned" ]; then
+  if [ "$n" -gt ${startWait * 10 + 18} ] || [ -e "$run/abandoned" ]; then
     : > "$run/abandoned"
     echo "opsconductor: the change did not start within ${startWait}s and was given up (it does not start later); it may have started just before: a retry finds out" >&2
     exit ${START_UNKNOWN_EXIT}
   fi
-  sleep 0.1
+  if [ "$n" -le 20 ]; then sleep 0.01; else sleep 0.1; fi
 done
 exec 6<"$run/out" 7<"$run/err" 8<"$run/lock"
-pgid=$(cat -- "$run/pgid"); rpid=$(cat -- "$run/pid")
+read -r pgid < "$run/pgid"; read -r rpid < "$run/pid"
 exec 9>&-
 # From here on a dead channel must not end this script before the run does (a file-copy's staging
 # folder is removed after it, in the same session).
@@ -227,8 +237,9 @@ trap '' PIPE HUP
 echo "@@opsc-${opts.nonce}-pid $pgid"
 # The runner holds the run lock exclusively while it lives; followers take it shared.
 if tail -c +1 -s 0.2 --pid="$rpid" /dev/null >/dev/null 2>&1; then
-  tail -c +1 -s 0.2 -f --pid="$rpid" /dev/fd/6 7<&- &
-  tail -c +1 -s 0.2 -f --pid="$rpid" /dev/fd/7 6<&- >&2 &
+  # They notice the runner's end within 50 ms (the output itself comes as it is written).
+  tail -c +1 -s 0.05 -f --pid="$rpid" /dev/fd/6 7<&- &
+  tail -c +1 -s 0.05 -f --pid="$rpid" /dev/fd/7 6<&- >&2 &
   wait
   flock -s 8
 else
@@ -239,7 +250,7 @@ fi
 exec 9>>"$dir/.$target.lock"; flock 9
 if [ -f "$marker" ]; then report own; fi
 if [ -f "$run/ended" ]; then
-  rc=$(cat -- "$run/ended"); case "$rc" in ''|*[!0-9]*) rc=1;; esac
+  rc=''; { read -r rc < "$run/ended"; } 2>/dev/null; case "$rc" in ''|*[!0-9]*) rc=1;; esac
 else
   echo "opsconductor: the run ended without recording a result (its runner was killed or the host restarted); a retry runs it again" >&2
   rc=137
