@@ -73,6 +73,8 @@ export const plainRound = (input: FanoutInput): Promise<RoundResult> =>
           readyTimeout: 60_000,
           hostVerifier: () => true,
         });
+        // As the executor does: the floor is the best plain ssh2 can do, not ssh2's default (Nagle on).
+        client.setNoDelay(true);
       }),
   );
 

@@ -29,6 +29,8 @@ export const connect = (host: BenchHost, privateKey: string): Promise<Client> =>
       readyTimeout: 60_000,
       hostVerifier: () => true,
     });
+    // As the executor does: the floor is the best plain ssh2 can do, not ssh2's default (Nagle on).
+    client.setNoDelay(true);
   });
 
 export const exec = (client: Client, command: string): Promise<ExecResult> =>

@@ -86,7 +86,7 @@ export { windowsScriptFor, powershellScriptFor, BODY_MARKER } from './winrm/wind
 export { bootTimeMs, windowsPowerScript } from './winrm/power.js';
 export { powerScript } from './ssh/power.js';
 export { changesWindowsTarget, WINDOWS_RUNS_DIR } from './winrm/run-marker-envelope.js';
-export { changesLinuxTarget, ROOT_RUNS_DIR, USER_RUNS_DIR } from './ssh/run-marker-script.js';
+export { changesLinuxTarget, ROOT_RUNS_DIR, USER_RUNS_DIR, withRunMarker } from './ssh/run-marker-script.js';
 export { runMarkerKey, MARKER_RETENTION_DAYS, type RunMarkerKey } from './run-marker.js';
 export { artifactStdin } from './winrm/copy-stdin.js';
 export {

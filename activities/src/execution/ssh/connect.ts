@@ -129,6 +129,10 @@ export const openConnection = async (endpoint: SshEndpoint, deps: ConnectDeps): 
           );
         },
       });
+      // Each command is a few small packets each way. With Nagle's algorithm on (ssh2 leaves it on)
+      // a packet waits for the ACK of the one before, which Linux delays up to 40 ms: every command
+      // would take 40 ms more (bench:wrappers).
+      client.setNoDelay(true);
     } catch (err) {
       fail(err);
     }
