@@ -217,16 +217,17 @@ if [ -z "$attach" ]; then
   body=${shQuote(remote.script)}; cleanup=${shQuote(remote.cleanup ?? '')}
   setsid sh -c ${shQuote(runner)} opsc-run "$run" "$body" "$base" "$marker" ${opts.nonce} "$cleanup" "$left" </dev/null >/dev/null 2>&1 9>&- &
 fi
-# The runner starts in milliseconds: 20 looks 10 ms apart, then every 100 ms for the rest of the wait.
+# The runner starts in milliseconds: 5 looks 20 ms apart, then every 100 ms for the rest of the wait
+# (each look past the first is a \`sleep\` process: few fast ones, for a host too busy to start it at once).
 n=0
 until [ -s "$run/pgid" ]; do
   n=$((n + 1))
-  if [ "$n" -gt ${startWait * 10 + 18} ] || [ -e "$run/abandoned" ]; then
+  if [ "$n" -gt ${startWait * 10 + 4} ] || [ -e "$run/abandoned" ]; then
     : > "$run/abandoned"
     echo "opsconductor: the change did not start within ${startWait}s and was given up (it does not start later); it may have started just before: a retry finds out" >&2
     exit ${START_UNKNOWN_EXIT}
   fi
-  if [ "$n" -le 20 ]; then sleep 0.01; else sleep 0.1; fi
+  if [ "$n" -le 5 ]; then sleep 0.02; else sleep 0.1; fi
 done
 exec 6<"$run/out" 7<"$run/err" 8<"$run/lock"
 read -r pgid < "$run/pgid"; read -r rpid < "$run/pid"
