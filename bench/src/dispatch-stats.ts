@@ -1,4 +1,5 @@
 import type { HistoryStats } from './rollout-history.js';
+import { shownCpu } from './proc-cpu.js';
 
 /** The value at quantile q (0..1) of already sorted numbers; 0 when there are none. */
 const quantile = (sorted: readonly number[], q: number): number =>
@@ -14,7 +15,7 @@ export const dispatchLines = (
   wallMs: number,
   cpu: readonly (readonly [string, number])[],
   targetSteps: number,
-  machine?: { busySeconds: number; cores: number },
+  machine?: { busySeconds: number; stealSeconds: number; cores: number },
 ): string[] => {
   const s2s = [...history.scheduleToStartMs].sort((a, b) => a - b);
   const activities = s2s.length;
@@ -25,7 +26,9 @@ export const dispatchLines = (
     const total = cpu.reduce((sum, [, s]) => sum + s, 0);
     const per = (s: number) => `${((s * 1000) / targetSteps).toFixed(1)}`;
     lines.push(
-      `  CPU while it ran: ${total.toFixed(1)} s, ${per(total)} ms per target-step (${cpu.map(([label, s]) => `${label} ${s.toFixed(1)} s = ${per(s)} ms`).join(', ')})`,
+      `  CPU while it ran: ${total.toFixed(1)} s, ${per(total)} ms per target-step (${shownCpu(cpu)
+        .map(([label, s]) => `${label} ${s.toFixed(1)} s = ${per(s)} ms`)
+        .join(', ')})`,
     );
     if (machine) lines.push(machineLine(machine, wallMs, total, targetSteps));
   }
@@ -38,12 +41,12 @@ export const dispatchLines = (
  * bound by CPU, and a faster job needs less CPU per target-step; below that it waits on something.
  */
 export const machineLine = (
-  machine: { busySeconds: number; cores: number },
+  machine: { busySeconds: number; stealSeconds: number; cores: number },
   wallMs: number,
   listed: number,
   targetSteps: number,
 ): string => {
   const available = (wallMs / 1000) * machine.cores;
   const busy = machine.busySeconds;
-  return `  the machine: ${busy.toFixed(1)} of ${available.toFixed(1)} core-seconds busy (${((busy / available) * 100).toFixed(0)}% of ${machine.cores} cores), ${((busy * 1000) / targetSteps).toFixed(1)} ms per target-step; ${Math.max(0, busy - listed).toFixed(1)} s of it not in the list above`;
+  return `  the machine: ${busy.toFixed(1)} of ${available.toFixed(1)} core-seconds busy (${((busy / available) * 100).toFixed(0)}% of ${machine.cores} cores), ${((busy * 1000) / targetSteps).toFixed(1)} ms per target-step; ${Math.max(0, busy - listed).toFixed(1)} s of it not in the list above${machine.stealSeconds >= 0.5 ? `; ${machine.stealSeconds.toFixed(1)} s stolen by the hypervisor` : ''}`;
 };

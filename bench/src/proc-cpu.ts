@@ -1,5 +1,4 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on Linux). */
 const HZ = 100;
@@ -54,17 +53,29 @@ export const sampleCpu = (named: Record<string, number | undefined>): Map<string
   return out;
 };
 
-/** CPU seconds between two samples, largest first, for the labels that used at least 0.05 s. */
+/**
+ * CPU seconds between two samples, largest first, every label. A label may lose what one of its
+ * processes used before the first sample when a parent of another label reaps it: only the sum is
+ * exact, so total them all and print `shownCpu`'s.
+ */
 export const cpuBetween = (before: Map<string, number>, after: Map<string, number>): [string, number][] =>
-  [...after.entries()]
-    .map(([label, s]): [string, number] => [label, s - (before.get(label) ?? 0)])
-    .filter(([, s]) => s >= 0.05)
+  [...new Set([...before.keys(), ...after.keys()])]
+    .map((label): [string, number] => [label, (after.get(label) ?? 0) - (before.get(label) ?? 0)])
     .sort((a, b) => b[1] - a[1]);
 
-/** The machine's busy CPU seconds so far (user, nice, system, irq, softirq, steal; all cores) and its cores. */
-export const machineBusy = (): { seconds: number; cores: number } => {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+/** The labels worth printing: at least 0.05 s. */
+export const shownCpu = (cpu: readonly (readonly [string, number])[]): (readonly [string, number])[] =>
+  cpu.filter(([, s]) => s >= 0.05);
+
+/**
+ * The machine's busy CPU seconds so far (user, nice, system, irq, softirq; all cores), the time a
+ * hypervisor gave to others (steal, apart), and the cores /proc/stat counts. In a container /proc/stat
+ * is the host's: these are the whole host's figures.
+ */
+export const machineBusy = (): { seconds: number; steal: number; cores: number } => {
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
   // user nice system idle iowait irq softirq steal
-  const busy = (cpu[0] ?? 0) + (cpu[1] ?? 0) + (cpu[2] ?? 0) + (cpu[5] ?? 0) + (cpu[6] ?? 0) + (cpu[7] ?? 0);
-  return { seconds: busy / HZ, cores: availableParallelism() };
+  const cpu = (lines[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const busy = (cpu[0] ?? 0) + (cpu[1] ?? 0) + (cpu[2] ?? 0) + (cpu[5] ?? 0) + (cpu[6] ?? 0);
+  return { seconds: busy / HZ, steal: (cpu[7] ?? 0) / HZ, cores: lines.filter((l) => /^cpu\d+ /.test(l)).length };
 };

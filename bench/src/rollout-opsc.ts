@@ -147,7 +147,7 @@ export interface OpscResult {
   /** CPU seconds used by each service while the job ran. */
   cpu: [string, number][];
   /** Busy CPU seconds of the whole machine over the same time, and its cores. */
-  machine: { busySeconds: number; cores: number };
+  machine: { busySeconds: number; stealSeconds: number; cores: number };
   /** The executor's resident memory before the job and at its peak; null when not read. */
   executorRss: RssPeak | null;
   failures: string[];
@@ -243,7 +243,11 @@ export const opscRollout = async (
   const closedMs = closedAt - t0;
   const cpu = cpuBetween(cpuBefore, sampleCpu({ ...stack.pids(), bench: process.pid }));
   const machineAfter = machineBusy();
-  const machine = { busySeconds: machineAfter.seconds - machineBefore.seconds, cores: machineAfter.cores };
+  const machine = {
+    busySeconds: machineAfter.seconds - machineBefore.seconds,
+    stealSeconds: machineAfter.steal - machineBefore.steal,
+    cores: machineAfter.cores,
+  };
   const executorRss = rss.stop();
   if (outcome === 'timeout') throw new Error(`job ${id} did not finish in ${timeoutMs / 1000} s`);
   let job = await stack.call<JobView>(`/api/jobs/${id}`);

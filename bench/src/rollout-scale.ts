@@ -170,7 +170,7 @@ interface RunResult {
   /** CPU seconds of each service (and the fleet's processes by name) from the approval to the end. */
   cpu: [string, number][];
   /** Busy CPU seconds of the whole machine over the same time, and its cores. */
-  machine: { busySeconds: number; cores: number };
+  machine: { busySeconds: number; stealSeconds: number; cores: number };
 }
 
 /** Reads the job's progress the two ways a client does: the Temporal query, and the API's job view. */
@@ -233,7 +233,11 @@ const runJob = async (stack: BenchStack, group: string, targets: number): Promis
   const finishedAt = Date.parse(progress.finishedAt ?? '') || Date.now();
   const cpu = cpuBetween(cpuBefore, sampleCpu({ ...stack.pids(), bench: process.pid }));
   const machineAfter = machineBusy();
-  const machine = { busySeconds: machineAfter.seconds - machineBefore.seconds, cores: machineAfter.cores };
+  const machine = {
+    busySeconds: machineAfter.seconds - machineBefore.seconds,
+    stealSeconds: machineAfter.steal - machineBefore.steal,
+    cores: machineAfter.cores,
+  };
   return {
     jobId: id,
     status: progress.status,

@@ -1,5 +1,6 @@
 import { describeRss } from './proc-rss.js';
 import { machineLine } from './dispatch-stats.js';
+import { shownCpu } from './proc-cpu.js';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -88,7 +89,11 @@ const printOpsc = (r: OpscResult) => {
   say(
     `     overhead: approval to the first activity ${((r.steps[0]?.firstStart ?? 0) * 1000).toFixed(0)} ms; between steps ${gaps.join(', ')}; last activity to workflow closed ${(r.closedMs - (r.steps.at(-1)?.lastFinish ?? 0) * 1000).toFixed(0)} ms; then GET ${r.getMs.toFixed(0)} ms (not in the wall time unless it had to poll)`,
   );
-  say(`     CPU s while it ran: ${r.cpu.map(([label, s]) => `${label} ${s.toFixed(1)}`).join(', ')}`);
+  say(
+    `     CPU s while it ran: ${shownCpu(r.cpu)
+      .map(([label, s]) => `${label} ${s.toFixed(1)}`)
+      .join(', ')}`,
+  );
   say(
     `   ${machineLine(
       r.machine,

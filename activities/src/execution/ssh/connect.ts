@@ -165,4 +165,5 @@ export const scanHostKey = (
         return false;
       },
     });
+    client.setNoDelay(true);
   });
