@@ -79,3 +79,29 @@ export const machineBusy = (): { seconds: number; steal: number; cores: number }
   const busy = (cpu[0] ?? 0) + (cpu[1] ?? 0) + (cpu[2] ?? 0) + (cpu[5] ?? 0) + (cpu[6] ?? 0);
   return { seconds: busy / HZ, steal: (cpu[7] ?? 0) / HZ, cores: lines.filter((l) => /^cpu\d+ /.test(l)).length };
 };
+
+export interface CpuReading {
+  /** Per label, every label (see cpuBetween). */
+  cpu: [string, number][];
+  machine: { busySeconds: number; stealSeconds: number; cores: number };
+}
+
+/** Starts counting the CPU of the named processes, this process' descendants and the whole machine; `stop` reads it. */
+export const startCpuMeter = (named: () => Record<string, number | undefined>): { stop: () => CpuReading } => {
+  const before = sampleCpu(named());
+  const machineBefore = machineBusy();
+  return {
+    stop: () => {
+      const cpu = cpuBetween(before, sampleCpu(named()));
+      const after = machineBusy();
+      return {
+        cpu,
+        machine: {
+          busySeconds: after.seconds - machineBefore.seconds,
+          stealSeconds: after.steal - machineBefore.steal,
+          cores: after.cores,
+        },
+      };
+    },
+  };
+};

@@ -3,7 +3,7 @@ import { isFinalJobStatus, type JobProgress, type PlanInput } from '@opsc/contra
 import { etaErrors, etaReading, type EtaErrors, type EtaReading } from './eta-errors.js';
 import { ARTIFACT_NAME, DESTINATION, verifyScript, type Artifact, type BenchHost } from './rollout-change.js';
 import type { BenchStack } from './rollout-stack.js';
-import { cpuBetween, machineBusy, sampleCpu } from './proc-cpu.js';
+import { startCpuMeter, type CpuReading } from './proc-cpu.js';
 import { trackRss, type RssPeak } from './proc-rss.js';
 import { historyStats, type HistoryStats } from './rollout-history.js';
 
@@ -147,7 +147,7 @@ export interface OpscResult {
   /** CPU seconds used by each service while the job ran. */
   cpu: [string, number][];
   /** Busy CPU seconds of the whole machine over the same time, and its cores. */
-  machine: { busySeconds: number; stealSeconds: number; cores: number };
+  machine: CpuReading['machine'];
   /** The executor's resident memory before the job and at its peak; null when not read. */
   executorRss: RssPeak | null;
   failures: string[];
@@ -196,8 +196,7 @@ export const opscRollout = async (
   if (created.approvalRequired)
     await waitFor(stack, id, (j) => j.status === 'awaiting_approval' || isFinalJobStatus(j.status), 60_000, 20);
   const toApprovalMs = performance.now() - posted;
-  const cpuBefore = sampleCpu({ ...stack.pids(), bench: process.pid });
-  const machineBefore = machineBusy();
+  const meter = startCpuMeter(() => ({ ...stack.pids(), bench: process.pid }));
   const rss = trackRss(stack.pids().executor);
   const postedAt = Date.now();
   const t0 = performance.now();
@@ -241,13 +240,7 @@ export const opscRollout = async (
   ]);
   clearTimeout(timer);
   const closedMs = closedAt - t0;
-  const cpu = cpuBetween(cpuBefore, sampleCpu({ ...stack.pids(), bench: process.pid }));
-  const machineAfter = machineBusy();
-  const machine = {
-    busySeconds: machineAfter.seconds - machineBefore.seconds,
-    stealSeconds: machineAfter.steal - machineBefore.steal,
-    cores: machineAfter.cores,
-  };
+  const { cpu, machine } = meter.stop();
   const executorRss = rss.stop();
   if (outcome === 'timeout') throw new Error(`job ${id} did not finish in ${timeoutMs / 1000} s`);
   let job = await stack.call<JobView>(`/api/jobs/${id}`);

@@ -3,7 +3,7 @@ import { isFinalJobStatus, Plan, type JobProgress, type LinuxOperationInput, typ
 import { progressQuery } from '@opsc/contracts/temporal';
 import { JobState } from '@opsc/workflows/job-state';
 import { dispatchLines } from './dispatch-stats.js';
-import { cpuBetween, machineBusy, sampleCpu } from './proc-cpu.js';
+import { startCpuMeter, type CpuReading } from './proc-cpu.js';
 import { historyStats, type HistoryStats } from './rollout-history.js';
 import { etaErrors, etaReading, formatEtaErrors, type EtaErrors, type EtaReading } from './eta-errors.js';
 import { pct, waitFor } from './rollout-opsc.js';
@@ -170,7 +170,7 @@ interface RunResult {
   /** CPU seconds of each service (and the fleet's processes by name) from the approval to the end. */
   cpu: [string, number][];
   /** Busy CPU seconds of the whole machine over the same time, and its cores. */
-  machine: { busySeconds: number; stealSeconds: number; cores: number };
+  machine: CpuReading['machine'];
 }
 
 /** Reads the job's progress the two ways a client does: the Temporal query, and the API's job view. */
@@ -204,8 +204,7 @@ const runJob = async (stack: BenchStack, group: string, targets: number): Promis
     );
   }
   const approvedAt = Date.now();
-  const cpuBefore = sampleCpu({ ...stack.pids(), bench: process.pid });
-  const machineBefore = machineBusy();
+  const meter = startCpuMeter(() => ({ ...stack.pids(), bench: process.pid }));
   const t0 = performance.now();
   const samples: Sample[] = [];
   let eta: RunResult['eta'] = null;
@@ -231,13 +230,7 @@ const runJob = async (stack: BenchStack, group: string, targets: number): Promis
   }
   // The end as the workflow saw it, not when the bench next looked.
   const finishedAt = Date.parse(progress.finishedAt ?? '') || Date.now();
-  const cpu = cpuBetween(cpuBefore, sampleCpu({ ...stack.pids(), bench: process.pid }));
-  const machineAfter = machineBusy();
-  const machine = {
-    busySeconds: machineAfter.seconds - machineBefore.seconds,
-    stealSeconds: machineAfter.steal - machineBefore.steal,
-    cores: machineAfter.cores,
-  };
+  const { cpu, machine } = meter.stop();
   return {
     jobId: id,
     status: progress.status,
