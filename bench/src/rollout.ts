@@ -40,7 +40,7 @@ const temporal = arg('temporal', 'dev');
 if (temporal !== 'dev' && temporal !== 'cluster') throw new Error(`--temporal ${temporal}: dev or cluster`);
 const JOB_TIMEOUT_MS = Number(arg('timeout-seconds', '1800')) * 1000;
 /** The goal of the rollout issue, at N = 100. */
-const GOAL = { n: 100, aOverB: 1.5, aOverC: 0.5 };
+const GOAL = { n: 100, aOverB: 1.5, aOverC: 0.1 };
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const secs = (ms: number | undefined) => (ms === undefined ? '-' : (ms / 1000).toFixed(2));
