@@ -547,9 +547,10 @@ describe('history, search and scale', () => {
     const job = await waitForJob(apiUrl, operator.token, created.id, undefined, 60_000);
     expect(job.status).toBe('completed');
     const said = job.progress!.logs.find((l) => l.message.startsWith('Expected to take'));
-    // A range, how sure it is and why: every target has its own history of the tool.
+    // A range, how sure it is and why: every target has its own history of the tool. Targets that
+    // ended before the estimate was made are counted in it, and said to be ("23% done at ...").
     expect(said?.message).toMatch(
-      /^Expected to take \d+–\d+ s \((high|medium) confidence: history on all \d+ targets; dispatch learned from \d+ recent step\(s\)\)$/,
+      /^Expected to take \d+–\d+ s \((high|medium) confidence: (\d+% done at [^;]+; )?history on all \d+ targets; dispatch learned from \d+ recent step\(s\)\)$/,
     );
     // A tool never run here falls back on its catalog estimate, or on nothing.
     const fresh: Created = await submitDraft(
@@ -562,7 +563,7 @@ describe('history, search and scale', () => {
     // process-check's catalog estimate, said to be only that: low confidence, no history on any target.
     const guessed = first.progress!.logs.find((l) => l.message.startsWith('Expected to take'));
     expect(guessed?.message).toMatch(
-      /^Expected to take \d+–\d+ s \(low confidence: no history for (\d+) of \1 targets; 1 step\(s\) from the tool's estimate; dispatch learned from \d+ recent step\(s\)\)$/,
+      /^Expected to take \d+–\d+ s \((?:low confidence: |(?:low|medium|high) confidence: \d+% done at [^;]+; )no history for (\d+) of \1 targets; 1 step\(s\) from the tool's estimate; dispatch learned from \d+ recent step\(s\)\)$/,
     );
   }, 120_000);
 
