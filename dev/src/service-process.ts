@@ -11,7 +11,12 @@ export interface ServiceProcess {
   stop(graceMs?: number): Promise<void>;
   /** Sends a signal by PID (e.g. SIGKILL to simulate a crash). */
   kill(signal: NodeJS.Signals): void;
+  /** Its last output lines (at most {@link TAIL_LINES}), oldest first: what a start that failed said. */
+  tail(): string[];
 }
+
+/** How many of a service's last output lines it keeps for an error message. */
+export const TAIL_LINES = 12;
 
 export interface StartServiceOptions {
   name: string;
@@ -51,8 +56,13 @@ export const startService = (options: StartServiceOptions): ServiceProcess => {
     }
   };
   process.once('exit', guard);
+  const last: string[] = [];
   for (const stream of ['stdout', 'stderr'] as const) {
-    createInterface({ input: child[stream] }).on('line', (line) => options.onLine?.(line, stream));
+    createInterface({ input: child[stream] }).on('line', (line) => {
+      last.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
+      if (last.length > TAIL_LINES) last.shift();
+      options.onLine?.(line, stream);
+    });
   }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -69,6 +79,7 @@ export const startService = (options: StartServiceOptions): ServiceProcess => {
     kill: (signal) => {
       if (alive()) child.kill(signal);
     },
+    tail: () => [...last],
     stop: async (graceMs = 15_000) => {
       if (!alive()) return;
       child.kill('SIGTERM');
@@ -83,12 +94,32 @@ export const startService = (options: StartServiceOptions): ServiceProcess => {
 export const waitForHttpOk = async (url: string, timeoutMs: number, service?: ServiceProcess): Promise<void> => {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
-  let ended = false;
-  void service?.exited.then(() => {
-    ended = true;
+  let ended: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  void service?.exited.then((how) => {
+    ended = how;
   });
   while (Date.now() < deadline) {
-    if (ended) throw new Error(`${service?.name} exited before ${url} was healthy`);
+    if (ended && service) {
+      // The exit and its last words: on CI the service's log file is not kept, this message is.
+      const status = ended.signal ? `signal ${ended.signal}` : `code ${ended.code}`;
+      // Its pipes may still hold the last lines when the exit is seen: wait (briefly) for them to close.
+      if (service.child.stdout?.readableEnded === false || service.child.stderr?.readableEnded === false) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 1_000);
+          service.child.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      const said = service
+        .tail()
+        .map((line) => `\n  | ${line}`)
+        .join('');
+      throw new Error(
+        `${service.name} exited before ${url} was healthy (${status}); its last lines:${said || ' none'}`,
+      );
+    }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
       if (res.ok) return;
