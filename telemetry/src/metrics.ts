@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import type { Registry } from 'prom-client';
@@ -15,18 +16,61 @@ export const sdkMetricsOptions = (port: number): MetricsExporterConfig => ({
   },
 });
 
-/** A TCP port free on 127.0.0.1 right now (the OS picks it), for the SDK's internal exporter. */
-export const freeLoopbackPort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
+const DEFAULT_EPHEMERAL: [number, number] = [32768, 60999];
+const WINDOW = 12_000;
+
+/** The kernel's ephemeral port range (`ip_local_port_range`), or Linux's default where it cannot be read. */
+export const ephemeralPortRange = (): [number, number] => {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && low! > 0 && high! >= low!) return [low!, high!];
+  } catch {
+    // Not Linux, or no /proc: the default.
+  }
+  return DEFAULT_EPHEMERAL;
+};
+
+/** The ports just below the ephemeral range (above the privileged ones), or none when too few are left. */
+export const portWindowBelow = (ephemeralLow: number): [number, number] | undefined => {
+  const high = ephemeralLow - 1;
+  const low = Math.max(1024, ephemeralLow - WINDOW);
+  return high - low >= 1_000 ? [low, high] : undefined;
+};
+
+const tryListen = (port: number): Promise<number | undefined> =>
+  new Promise((resolve) => {
     const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port')),
-      );
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
     });
   });
+
+/** Ports this process handed out lately, so two services it starts at once do not get the same one. */
+const handedOut = new Set<number>();
+
+/**
+ * A TCP port free on 127.0.0.1 right now, for a service (or the SDK's internal exporter) to listen on
+ * a moment later. It is chosen below the kernel's ephemeral range: a port from that range can be
+ * handed to any outgoing connection on the machine in the gap before the listen, which then fails
+ * with EADDRINUSE. The OS's own pick is the fallback when no free port is found below the range.
+ */
+export const freeLoopbackPort = async (): Promise<number> => {
+  const window = portWindowBelow(ephemeralPortRange()[0]);
+  for (let attempt = 0; window && attempt < 100; attempt++) {
+    const port = window[0] + Math.floor(Math.random() * (window[1] - window[0] + 1));
+    if (handedOut.has(port)) continue;
+    if ((await tryListen(port)) === port) {
+      handedOut.add(port);
+      if (handedOut.size > 1_000) handedOut.delete(handedOut.values().next().value!);
+      return port;
+    }
+  }
+  const port = await tryListen(0);
+  if (port === undefined) throw new Error('no free port on 127.0.0.1');
+  return port;
+};
 
 const SDK_SCRAPE_TIMEOUT_MS = 2_000;
 
