@@ -41,6 +41,7 @@ export * from './placeholders.js';
 export * from './target-fitness.js';
 export * from './execution-fields.js';
 export * from './eta.js';
+export * from './plan-eta.js';
 export * from './step-facts.js';
 export * from './identity-views.js';
 export * from './job-origin.js';

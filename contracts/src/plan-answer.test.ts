@@ -58,11 +58,27 @@ describe('the plan answer, rendered once', () => {
       targets: '1 (1 Linux)',
       risk: 'read',
       eta: 'about 4 minutes',
+      etaWhy: null,
       warnings: [],
       checkMode: null,
       approval: 'No approval needed: nothing is changed.',
       question: 'Would you like me to proceed?',
     });
+  });
+
+  it("gives the range the job will start with, and why it is that sure, where the platform's model made one", () => {
+    const eta = {
+      lowSeconds: 480,
+      highSeconds: 720,
+      confidence: 'medium' as const,
+      reason: 'no history for 5 of 25 targets; dispatch learned from 6 recent step(s)',
+    };
+    const a = planAnswer({ ...summary, eta }, draft);
+    expect(a.eta).toBe('8–12 minutes');
+    expect(a.etaWhy).toBe('medium confidence: no history for 5 of 25 targets; dispatch learned from 6 recent step(s)');
+    expect(proposalText({ status: 'ready', summary: { ...summary, eta }, draft, missing: [], issues: [] })).toContain(
+      '\nEstimated completion time: 8–12 minutes (medium confidence: no history for 5 of 25 targets; dispatch learned from 6 recent step(s)).\n',
+    );
   });
 
   it('asks for what is missing, lists what is wrong, and refuses with the closest tools', () => {

@@ -1,4 +1,5 @@
 import type { PlanProposal, PlanSummary } from './api/plans.js';
+import { formatEtaRange } from './eta.js';
 import type { PlanDraft } from './plan-draft.js';
 import type { RiskLevel } from './tools.js';
 
@@ -24,8 +25,10 @@ export interface PlanAnswer {
   /** "5 (5 Linux)". */
   targets: string;
   risk: RiskLevel;
-  /** "about 4 minutes". */
+  /** "3–5 minutes", or "about 4 minutes" for a plan estimated from the tools' typical durations alone. */
   eta: string;
+  /** How sure the range is and why: "low confidence: no history for 5 of 5 targets; ...". */
+  etaWhy: string | null;
   warnings: string[];
   /** For a plan that changes something: the offer to run it in check mode first (offered before approval). */
   checkMode: string | null;
@@ -60,7 +63,10 @@ export const planAnswer = (
     checks,
     targets: `${summary.targets.total}${os.length ? ` (${os.join(', ')})` : ''}`,
     risk: summary.risk,
-    eta: aboutDuration(summary.etaSeconds),
+    eta: summary.eta
+      ? formatEtaRange(summary.eta.lowSeconds, summary.eta.highSeconds)
+      : aboutDuration(summary.etaSeconds),
+    etaWhy: summary.eta ? `${summary.eta.confidence} confidence: ${summary.eta.reason}` : null,
     warnings: summary.warnings,
     checkMode:
       summary.risk === 'read'
@@ -107,7 +113,7 @@ export const proposalText = (
       ...a.checks.map((c) => `✓ ${c}`),
       '',
       `Targets: ${a.targets}. Risk: ${a.risk}.`,
-      `Estimated completion time: ${a.eta}.`,
+      `Estimated completion time: ${a.eta}${a.etaWhy ? ` (${a.etaWhy})` : ''}.`,
       ...a.warnings.map((w) => `⚠ ${w}`),
       ...(a.checkMode ? [a.checkMode] : []),
       a.approval,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobProgress } from '@opsc/contracts';
+import { formatEtaRange, type EtaRange, type JobProgress } from '@opsc/contracts';
+import type { PlanValidation } from '@opsc/contracts/api';
 import { requestJson, waitForJob, type JobView } from '../support/api.js';
 import { control, submitDraft, type Created } from '../support/rollout.js';
 import { startSshHarness, type SshHarness } from '../support/ssh-harness.js';
@@ -36,6 +37,20 @@ const draft = {
   })),
   policies: { maxParallel: 2 },
 };
+
+/** The plan's ETA as `POST /api/plans` gives it (the plan card's), before any job of it is submitted. */
+const plannedEta = async (): Promise<EtaRange> => {
+  const { status, body } = await requestJson<PlanValidation>(`${apiUrl}/api/plans`, {
+    token: h.admin.token,
+    body: { plan: draft },
+  });
+  expect(status).toBe(200);
+  expect(body.summary?.eta).toBeDefined();
+  return body.summary!.eta!;
+};
+
+/** The job's first ETA, as it logged it when it started: made before any of its targets ran. */
+const firstLogged = (job: JobView) => job.progress!.logs.find((l) => l.message.startsWith('Expected to take'))?.message;
 
 interface Run {
   /** The first progress that showed a range, and when (ms) it was read. */
@@ -81,6 +96,10 @@ const errorOf = (run: Run) => {
 
 describe('the ETA of a job', () => {
   it('shows a range with its confidence and reason, and times a second run of the same size from the first', async () => {
+    // The plan card's range, before anything ran on these hosts: the tools' estimates, and it says so.
+    const plannedA = await plannedEta();
+    expect(plannedA.confidence).toBe('low');
+    expect(plannedA.reason).toContain(`no history for ${SIZE} of ${SIZE} targets`);
     const a = await runOnce();
     const rangeA = a.first.etaRange!;
     expect(rangeA.lowSeconds).toBeLessThanOrEqual(a.first.estimatedSecondsRemaining!);
@@ -91,8 +110,14 @@ describe('the ETA of a job', () => {
     expect(rangeA.reason).toContain(`no history for ${SIZE} of ${SIZE} targets`);
     expect(a.first.steps.map((s) => s.expectedFrom)).toEqual(STEPS.map(() => 'tool'));
 
+    // After one job, the plan card is timed from it: the range the next job starts with, to the second.
+    const plannedB = await plannedEta();
+    expect(plannedB.confidence).toBe('high');
     const b = await runOnce();
     const rangeB = b.first.etaRange!;
+    expect(firstLogged(b.job)).toBe(
+      `Expected to take ${formatEtaRange(plannedB.lowSeconds, plannedB.highSeconds)} (${plannedB.confidence} confidence: ${plannedB.reason})`,
+    );
     // Each target's runs of the tool in the first job, and the platform's dispatch from its 3 steps.
     expect(b.first.steps.map((s) => s.expectedFrom)).toEqual(STEPS.map(() => 'history'));
     expect(rangeB.reason).toContain(`history on all ${SIZE} targets`);

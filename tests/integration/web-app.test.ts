@@ -139,7 +139,9 @@ describe('the seed Linux request, from the chat to a finished job', () => {
     expect(answer).toMatch(/nginx/);
     expect(await text(page, 'plan-targets')).toBe('5 (5 Linux)');
     expect(await card.getByTestId('risk').textContent()).toBe('risk: change');
-    expect(await text(page, 'plan-eta')).toMatch(/^about \d+ (seconds|minutes)$/);
+    // The range the job will start with, and why it is only that sure (nothing has run on these hosts).
+    expect(await text(page, 'plan-eta')).toMatch(/^\d+–\d+ (s|minutes)$/);
+    expect(await text(page, 'plan-eta-why')).toMatch(/^\(low confidence: no history for 5 of 5 targets; .+\)$/);
     expect(answer).toMatch(/Would you like me to run it in check mode, or request approval\?/);
     await screenshot(page, '01-chat-answer');
   });

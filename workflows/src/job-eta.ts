@@ -1,20 +1,20 @@
 import {
   Cell,
-  DEFAULT_PLATFORM,
   NO_PLATFORM_COST,
-  atWidth,
+  basisOf,
   confidenceOf,
   estimateRemainingSeconds,
+  estimateRequests,
+  expectedAtWidth,
   formatEtaRange,
   liveEstimate,
-  toolKeyOf,
+  phasesOf,
+  platformOf,
   type CarriedJobState,
-  type EtaBasis,
   type EtaRange,
   type LogEntry,
   type OrchestratorActivities,
   type Plan,
-  type StepEstimate,
   type StepMeta,
   type StepTiming,
 } from '@opsc/contracts';
@@ -49,41 +49,6 @@ export const modelExpectedOf = (meta: StepMeta): { seconds: number | null; tail:
   meta.expectedSeconds === null
     ? expectedOf(meta)
     : { seconds: meta.expectedSeconds, tail: meta.expectedTailSeconds ?? meta.expectedSeconds };
-
-/** Per step, its phase: the OS variants of one plan step run at once and share one window. */
-export const phasesOf = (plan: Plan): number[] => {
-  const out: number[] = [];
-  for (const [i, step] of plan.steps.entries()) {
-    const previous = plan.steps[i - 1];
-    out.push(i > 0 && step.variantOf && previous?.variantOf === step.variantOf ? out[i - 1]! : i);
-  }
-  return out;
-};
-
-/** Where the first estimate's durations come from (timers take what they say and count as known). */
-export const basisOf = (plan: Plan, estimates: readonly StepEstimate[]): EtaBasis => {
-  const basis: EtaBasis = { targets: 0, withoutHistory: 0, toolSteps: 0, estimateSteps: 0, unknownSteps: 0 };
-  // Per phase (the OS variants of one step together): its targets, and those without history.
-  const phases = phasesOf(plan);
-  const perPhase = new Map<number, { targets: number; without: number }>();
-  for (const e of estimates) {
-    const index = plan.steps.findIndex((s) => s.id === e.stepId);
-    const step = plan.steps[index];
-    if (!step || step.action.method === 'timer') continue;
-    const targets = e.targets ?? 0;
-    const onThese = e.from === 'history' && !e.otherTargets ? Math.min(targets, e.samples) : 0;
-    const phase = perPhase.get(phases[index]!) ?? { targets: 0, without: 0 };
-    phase.targets += targets;
-    phase.without += targets - onThese;
-    perPhase.set(phases[index]!, phase);
-    basis.targets = Math.max(basis.targets, phase.targets);
-    basis.withoutHistory = Math.max(basis.withoutHistory, phase.without);
-    if (e.from === 'history' && e.otherTargets) basis.toolSteps += 1;
-    else if (e.from === 'tool') basis.estimateSteps += 1;
-    else if (e.from === 'none') basis.unknownSteps += 1;
-  }
-  return basis;
-};
 
 /** The job's ETA now: seconds left and, for runs that estimated with this model, the range shown. */
 export const jobEta = (args: {
@@ -183,25 +148,14 @@ export const estimateFromHistory = async (
   plan: Plan,
   job: EstimatedJob,
 ): Promise<void> => {
-  const estimates = await estimateSteps({
-    jobId,
-    steps: plan.steps.map((step) => ({
-      stepId: step.id,
-      toolKey: toolKeyOf(step),
-      // A wait takes what it says, whoever wrote the step.
-      fallbackSeconds:
-        step.action.method === 'timer' ? step.action.seconds : (step.tool?.typicalDurationSeconds ?? null),
-    })),
-  });
+  const estimates = await estimateSteps({ jobId, steps: estimateRequests(plan) });
   // An orchestrator from before the platform's cost was learned: the defaults, said to be so.
-  const platform = estimates[0]?.platform ?? DEFAULT_PLATFORM;
+  const platform = platformOf(estimates);
   for (const e of estimates) {
     const index = plan.steps.findIndex((s) => s.id === e.stepId);
     if (index < 0) continue;
-    // Runs measured beside fewer (or more) targets than this step runs at once take longer (or less).
-    const width = Math.min(plan.policies.maxParallel, platform.slots ?? Infinity, e.targets ?? 1);
-    const at = (x: number | null) => (x === null || e.width === undefined ? x : atWidth(x, e.width, width, platform));
-    job.setExpected(index, at(e.seconds), e.from, at(e.tailSeconds));
+    const at = expectedAtWidth(plan, e, platform);
+    job.setExpected(index, at.seconds, e.from, at.tailSeconds);
   }
   job.data.eta = { platform, basis: basisOf(plan, estimates) };
   const now = new Date();

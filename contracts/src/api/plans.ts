@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EtaRange } from '../eta.js';
 import { OsFamily } from '../inventory.js';
 import { Plan } from '../plan.js';
 import { PlanDraft } from '../plan-draft.js';
@@ -27,6 +28,12 @@ export const PlanSummary = z.object({
   approvalReasons: z.array(z.string()),
   /** Seconds: each step's typical duration times its waves of `maxParallel` targets. */
   etaSeconds: z.number(),
+  /**
+   * The ETA a job of this plan starts with: a range from earlier runs on these targets (else the
+   * tools' estimates) and the platform's measured dispatch cost, how sure it is and why. Absent where
+   * the plan was not estimated that way (offline evaluation); `etaSeconds` then stands alone.
+   */
+  eta: EtaRange.optional(),
   /** Things a reviewer should look at twice. */
   warnings: z.array(z.string()),
 });

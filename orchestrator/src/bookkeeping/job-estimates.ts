@@ -39,7 +39,7 @@ const seconds = (f: Figures, ms: number | null) =>
  * The tenant's recent steps as the executors timed them: targets, the job's window, wall time from
  * the first start to the last end, the runs' mean and slow end, and the gap after the step before.
  */
-const recentSteps = async (pool: pg.Pool, tenantId: string, jobId: string): Promise<StepSample[]> => {
+const recentSteps = async (pool: pg.Pool, tenantId: string, jobId: string | null): Promise<StepSample[]> => {
   const { rows } = await pool.query<{
     targets: number;
     max_parallel: number;
@@ -51,7 +51,7 @@ const recentSteps = async (pool: pg.Pool, tenantId: string, jobId: string): Prom
   }>(
     `WITH recent AS (
        SELECT id, coalesce((plan->'policies'->>'maxParallel')::int, 25) AS max_parallel FROM jobs
-        WHERE tenant_id = $1 AND id <> $2 AND finished_at IS NOT NULL AND status IN ('completed', 'failed')
+        WHERE tenant_id = $1 AND id IS DISTINCT FROM $2 AND finished_at IS NOT NULL AND status IN ('completed', 'failed')
         ORDER BY finished_at DESC LIMIT $3
      ), steps AS (
        SELECT sr.job_id, r.max_parallel, max(sr.tool_key) AS tool_key, count(*)::int AS targets, min(sr.started_at) AS first_start, max(sr.finished_at) AS last_end,
@@ -77,6 +77,15 @@ const recentSteps = async (pool: pg.Pool, tenantId: string, jobId: string): Prom
   }));
 };
 
+/** The targets a plan's steps run on, as a job fixes them (see `resolveJobTargets`). */
+export interface EstimateScope {
+  tenantId: string;
+  /** The job being estimated, left out of its own history; null for a plan before any job. */
+  jobId: string | null;
+  targets: readonly { id: string }[];
+  stepTargets: Readonly<Record<string, readonly number[]>>;
+}
+
 /**
  * Expected seconds per target for each step of a job, as the executors timed the runs: the mean of
  * the tool's last successful runs on the same targets in earlier jobs of the tenant; for a tool that
@@ -93,18 +102,38 @@ export const createEstimateSteps =
       resolved_targets: { targets: { id: string }[]; stepTargets: Record<string, number[]> };
     }>('SELECT tenant_id, resolved_targets FROM jobs WHERE id = $1', [input.jobId]);
     const row = job.rows[0];
-    const platform = learnPlatform(row ? await recentSteps(pool, row.tenant_id, input.jobId) : []);
-    const out: StepEstimate[] = [];
-    for (const step of input.steps) {
-      const indexes = row?.resolved_targets.stepTargets[step.stepId];
-      const targetIds = indexes
-        ? indexes.map((i) => row.resolved_targets.targets[i]?.id).filter((id): id is string => !!id)
-        : ['executor'];
-      const base = { stepId: step.stepId, targets: targetIds.length, platform };
-      // Per target, the mean of its last runs; over the targets, the mean and the slow end.
-      const history = row
-        ? await pool.query<Figures>(
-            `SELECT avg(t.mean_ms)::float8 AS mean_ms, percentile_cont(0.95) WITHIN GROUP (ORDER BY t.mean_ms)::float8 AS tail_ms,
+    const scope = row && {
+      tenantId: row.tenant_id,
+      jobId: input.jobId,
+      targets: row.resolved_targets.targets,
+      stepTargets: row.resolved_targets.stepTargets,
+    };
+    return estimateStepsOn(pool, scope, input.steps);
+  };
+
+/** The estimates of `createEstimateSteps` for steps on known targets; without a scope, the tools' own. */
+export const estimateStepsOn = async (
+  pool: pg.Pool,
+  scope: EstimateScope | undefined,
+  steps: readonly StepEstimateRequest[],
+): Promise<StepEstimate[]> => {
+  const platform = learnPlatform(scope ? await recentSteps(pool, scope.tenantId, scope.jobId) : []);
+  const row = scope && {
+    tenant_id: scope.tenantId,
+    resolved_targets: { targets: scope.targets, stepTargets: scope.stepTargets },
+  };
+  const jobId = scope?.jobId ?? null;
+  const out: StepEstimate[] = [];
+  for (const step of steps) {
+    const indexes = row?.resolved_targets.stepTargets[step.stepId];
+    const targetIds = indexes
+      ? indexes.map((i) => row.resolved_targets.targets[i]?.id).filter((id): id is string => !!id)
+      : ['executor'];
+    const base = { stepId: step.stepId, targets: targetIds.length, platform };
+    // Per target, the mean of its last runs; over the targets, the mean and the slow end.
+    const history = row
+      ? await pool.query<Figures>(
+          `SELECT avg(t.mean_ms)::float8 AS mean_ms, percentile_cont(0.95) WITHIN GROUP (ORDER BY t.mean_ms)::float8 AS tail_ms,
                     avg(t.attempts)::float8 AS attempts, avg(t.width)::float8 AS width, count(*) AS samples
              FROM (
                SELECT r.target_id, avg(r.ms) AS mean_ms, avg(r.attempt) AS attempts, avg(r.width) AS width FROM (
@@ -112,58 +141,58 @@ export const createEstimateSteps =
                         row_number() OVER (PARTITION BY sr.target_id ORDER BY sr.finished_at DESC NULLS LAST) AS n
                  FROM step_results sr JOIN jobs j ON j.id = sr.job_id
                  WHERE sr.tool_key = $1 AND sr.target_id = ANY($2) AND sr.status = 'succeeded' AND ${RUN_MS} IS NOT NULL
-                   AND j.tenant_id = $3 AND j.id <> $4
+                   AND j.tenant_id = $3 AND j.id IS DISTINCT FROM $4
                ) r WHERE r.n <= $5 GROUP BY r.target_id
              ) t`,
-            [step.toolKey, targetIds, row.tenant_id, input.jobId, HISTORY_RUNS],
-          )
-        : null;
-      const mine = history?.rows[0];
-      if (mine && mine.mean_ms !== null && Number(mine.samples) > 0) {
-        out.push({
-          ...base,
-          seconds: seconds(mine, mine.mean_ms),
-          tailSeconds: seconds(mine, Math.max(mine.mean_ms, mine.tail_ms ?? mine.mean_ms)),
-          from: 'history',
-          samples: Number(mine.samples),
-          ...(mine.width !== null && { width: mine.width }),
-        });
-        continue;
-      }
-      // The tool's latest runs on any of the tenant's targets.
-      const other = row
-        ? await pool.query<Figures>(
-            `SELECT avg(r.ms)::float8 AS mean_ms, percentile_cont(0.95) WITHIN GROUP (ORDER BY r.ms)::float8 AS tail_ms,
+          [step.toolKey, targetIds, row.tenant_id, jobId, HISTORY_RUNS],
+        )
+      : null;
+    const mine = history?.rows[0];
+    if (mine && mine.mean_ms !== null && Number(mine.samples) > 0) {
+      out.push({
+        ...base,
+        seconds: seconds(mine, mine.mean_ms),
+        tailSeconds: seconds(mine, Math.max(mine.mean_ms, mine.tail_ms ?? mine.mean_ms)),
+        from: 'history',
+        samples: Number(mine.samples),
+        ...(mine.width !== null && { width: mine.width }),
+      });
+      continue;
+    }
+    // The tool's latest runs on any of the tenant's targets.
+    const other = row
+      ? await pool.query<Figures>(
+          `SELECT avg(r.ms)::float8 AS mean_ms, percentile_cont(0.95) WITHIN GROUP (ORDER BY r.ms)::float8 AS tail_ms,
                     avg(r.attempt)::float8 AS attempts, avg(r.width)::float8 AS width, count(*) AS samples
              FROM (
                SELECT ${RUN_MS} AS ms, coalesce(sr.attempt, 1) AS attempt, ${WIDTH} AS width
                  FROM step_results sr JOIN jobs j ON j.id = sr.job_id
-                WHERE sr.tool_key = $1 AND sr.status = 'succeeded' AND ${RUN_MS} IS NOT NULL AND j.tenant_id = $2 AND j.id <> $3
+                WHERE sr.tool_key = $1 AND sr.status = 'succeeded' AND ${RUN_MS} IS NOT NULL AND j.tenant_id = $2 AND j.id IS DISTINCT FROM $3
                 ORDER BY sr.finished_at DESC NULLS LAST LIMIT $4
              ) r`,
-            [step.toolKey, row.tenant_id, input.jobId, TOOL_RUNS],
-          )
-        : null;
-      const theirs = other?.rows[0];
-      if (theirs && theirs.mean_ms !== null && Number(theirs.samples) > 0)
-        out.push({
-          ...base,
-          seconds: seconds(theirs, theirs.mean_ms),
-          tailSeconds: seconds(theirs, Math.max(theirs.mean_ms, theirs.tail_ms ?? theirs.mean_ms)),
-          from: 'history',
-          otherTargets: true,
-          samples: 0,
-          ...(theirs.width !== null && { width: theirs.width }),
-        });
-      else if (step.fallbackSeconds !== null)
-        out.push({
-          ...base,
-          seconds: step.fallbackSeconds,
-          tailSeconds: step.fallbackSeconds,
-          from: 'tool',
-          samples: 0,
-        });
-      else out.push({ ...base, seconds: null, tailSeconds: null, from: 'none', samples: 0 });
-    }
-    return out;
-  };
+          [step.toolKey, row.tenant_id, jobId, TOOL_RUNS],
+        )
+      : null;
+    const theirs = other?.rows[0];
+    if (theirs && theirs.mean_ms !== null && Number(theirs.samples) > 0)
+      out.push({
+        ...base,
+        seconds: seconds(theirs, theirs.mean_ms),
+        tailSeconds: seconds(theirs, Math.max(theirs.mean_ms, theirs.tail_ms ?? theirs.mean_ms)),
+        from: 'history',
+        otherTargets: true,
+        samples: 0,
+        ...(theirs.width !== null && { width: theirs.width }),
+      });
+    else if (step.fallbackSeconds !== null)
+      out.push({
+        ...base,
+        seconds: step.fallbackSeconds,
+        tailSeconds: step.fallbackSeconds,
+        from: 'tool',
+        samples: 0,
+      });
+    else out.push({ ...base, seconds: null, tailSeconds: null, from: 'none', samples: 0 });
+  }
+  return out;
+};

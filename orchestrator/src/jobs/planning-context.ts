@@ -5,9 +5,11 @@ import { resolverOnce, resolveTargets, type InventoryResolver } from '../invento
 import { DomainError } from '../errors.js';
 import { findArtifactVersion } from '../artifacts/artifact-store.js';
 import type { JobDeps } from './deps.js';
+import { estimatePlanEta } from './plan-estimate.js';
 import type { OrchestratorMetrics } from '../metrics/orchestrator-metrics.js';
 
-type PlanningDeps = Pick<JobDeps, 'pool' | 'planning' | 'platformServices' | 'pools' | 'metrics'>;
+type PlanningDeps = Pick<JobDeps, 'pool' | 'planning' | 'platformServices' | 'pools' | 'metrics'> &
+  Partial<Pick<JobDeps, 'log'>>;
 
 /** One tenant's planning: what the planner and the validator need, and its egress policy always there. */
 export type TenantPlanning = PlanningContext &
@@ -45,7 +47,7 @@ const tenantEgressPolicy = async (deps: PlanningDeps, tenantId: string): Promise
 
 /**
  * What the planner and the validator need, for one tenant: its catalog, inventory, target resolution
- * (each selector asked once per context) and egress policy.
+ * (each selector asked once per context), egress policy, and the ETA from its earlier runs.
  */
 export const planningContext = (deps: PlanningDeps, tenantId: string): TenantPlanning => {
   const resolve = resolverOnce((selector) => resolveTargets(deps.pool, tenantId, selector));
@@ -63,6 +65,7 @@ export const planningContext = (deps: PlanningDeps, tenantId: string): TenantPla
         throw err;
       }
     },
+    estimatePlan: (plan) => estimatePlanEta(deps, tenantId, plan, resolve),
     ...(deps.planning.llm && { llm: deps.planning.llm }),
     ...(deps.pools && { quietPools: (pools: string[]) => deps.pools!.quiet(tenantId, pools) }),
     ...(deps.metrics && { timePlanning: deps.metrics.timePlanning }),

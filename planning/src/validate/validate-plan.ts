@@ -19,6 +19,7 @@ import {
   type Step,
   type TargetSelector,
   type EgressPolicy,
+  type EtaRange,
 } from '@opsc/contracts';
 import { planHash } from '@opsc/contracts/plan-hash';
 import type { ToolCatalog } from '../catalog/tool-catalog.js';
@@ -51,6 +52,11 @@ export interface PlanningContext {
   artifacts?: ArtifactLookup;
   /** Of these executor pools, the ones no executor polls now: a step may not run on their targets. Absent: not checked. */
   quietPools?: (pools: string[]) => Promise<ReadonlySet<string>>;
+  /**
+   * A ready plan's ETA from earlier runs and the platform's measured cost (the range its job starts
+   * with); null when it cannot be made. Absent (offline evaluation): the tools' typical durations only.
+   */
+  estimatePlan?: (plan: Plan) => Promise<EtaRange | null>;
 }
 
 export type { PlanValidation };
@@ -249,6 +255,8 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
   });
   const byOs: Record<OsFamily, number> = { linux: 0, windows: 0 };
   for (const t of everyTarget.values()) byOs[t.os] += 1;
+  // An estimate that fails leaves the typical durations' figure: it never fails the validation.
+  const eta = ctx.estimatePlan ? await ctx.estimatePlan(plan).catch(() => null) : null;
   return {
     status: 'ready',
     draft,
@@ -261,6 +269,7 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
       approvalRequired,
       approvalReasons,
       etaSeconds: Math.round(etaSeconds),
+      ...(eta && { eta }),
       warnings,
     },
     issues: [],

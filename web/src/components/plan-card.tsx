@@ -34,7 +34,17 @@ const Answer = ({ v, draft, stale }: { v: Validation; draft: PlanDraft | null; s
           <RiskBadge risk={a.risk} />
         </dd>
         <dt>ETA</dt>
-        <dd data-testid="plan-eta">{a.eta}</dd>
+        <dd>
+          <span data-testid="plan-eta">{a.eta}</span>
+          {a.etaWhy && (
+            <>
+              {' '}
+              <span className="muted small" data-testid="plan-eta-why">
+                ({a.etaWhy})
+              </span>
+            </>
+          )}
+        </dd>
         <dt>Plan hash</dt>
         <dd className="mono" title={stale ? '' : (v.planHash ?? '')} data-testid="plan-hash">
           {stale ? 'checking the edited plan…' : shortHash(v.planHash)}

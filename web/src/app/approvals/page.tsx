@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from 'react';
 import Link from 'next/link';
 import { api } from '../../lib/api';
 import { dateTime, roughly } from '../../lib/format';
+import { formatEtaRange } from '@opsc/contracts';
 import type { ControlAnswer, JobDetail, JobList, JobListItem } from '@opsc/contracts/api';
 import { RiskBadge } from '../../components/badges';
 import { atLeast, useSession } from '../../components/session';
@@ -75,7 +76,18 @@ const Review = ({ item, onDecided }: { item: JobListItem; onDecided: () => void 
         {job?.summary && (
           <>
             <dt>ETA</dt>
-            <dd>{roughly(job.summary.etaSeconds)}</dd>
+            <dd data-testid="approval-eta">
+              {job.summary.eta ? (
+                <>
+                  {formatEtaRange(job.summary.eta.lowSeconds, job.summary.eta.highSeconds)}{' '}
+                  <span className="muted small">
+                    ({job.summary.eta.confidence} confidence: {job.summary.eta.reason})
+                  </span>
+                </>
+              ) : (
+                roughly(job.summary.etaSeconds)
+              )}
+            </dd>
             <dt>Why approval</dt>
             <dd>{job.summary.approvalReasons.join('; ')}</dd>
           </>
