@@ -77,6 +77,12 @@ export const CarriedJobState = z.object({
   /** An approver chose to go on past the failure threshold: it is not asked again. */
   thresholdWaived: z.boolean(),
   paused: z.boolean(),
+  /**
+   * Seconds the job spent paused before `pausedAt`, and when the pause under way began: the ETA's
+   * pace counts only the time the job ran. Absent from older runs and from jobs never paused.
+   */
+  pausedSeconds: z.number().min(0).optional(),
+  pausedAt: z.string().nullable().optional(),
   cancel: z.object({ by: z.string(), mode: z.enum(['finish', 'interrupt']) }).nullable(),
   stop: StopReason.nullable(),
   /** `halfChanged` is absent from state handed over by older runs. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFinalJobStatus, type JobProgress } from '@opsc/contracts';
 import { progressQuery } from '@opsc/contracts/temporal';
 import { WorkflowEnv, sshPlan } from './support/env.js';
-import { commandOutput } from './support/fakes.js';
+import { commandOutput, deferred, heldUntil } from './support/fakes.js';
 
 // The live ETA of a running job, read through the progress query as the monitor reads it. The
 // fake orchestrator times every step at 1 s per target (a tool's estimate) and knows nothing of the
@@ -77,5 +77,41 @@ describe('the live ETA', () => {
     const over = reads.at(-1)!.progress;
     expect(over.etaRange).toBeUndefined();
     expect(over.estimatedSecondsRemaining).toBe(0);
+  });
+
+  it("does not count a pause as the job's pace: two hours paused leave the time left as it was", async () => {
+    const releases = TARGETS.map(() => deferred());
+    const started = TARGETS.map(() => deferred());
+    const job = await wf.startJob({
+      plan: sshPlan(['a'], { maxParallel: 1 }),
+      targets: TARGETS,
+      script: async ({ target }) => {
+        const i = TARGETS.indexOf(target);
+        started[i]!.resolve();
+        return heldUntil(releases[i]!.promise);
+      },
+    });
+    const left = async () => (await job.handle.query(progressQuery)).estimatedSecondsRemaining!;
+    await started[0]!.promise;
+    // Paused while the first target runs; it finishes, and no other starts.
+    expect((await job.decide('pause', { by: 'olga', role: 'operator' })).message).toMatch(/^paused/);
+    releases[0]!.resolve();
+    await job.reached('paused');
+    // The first target's verdict is in: nothing runs while the job is paused.
+    for (let p = await job.handle.query(progressQuery); p.matrix[0]!.includes('>') || p.matrix[0]![0] === '.';) {
+      await new Promise((r) => setTimeout(r, 50));
+      p = await job.handle.query(progressQuery);
+    }
+    const before = await left();
+    expect(before).toBeGreaterThanOrEqual(1);
+    // Two hours pass paused (the server's clock); then the job resumes and the next target starts.
+    await wf.env.sleep('2h');
+    expect((await job.decide('resume', { by: 'olga', role: 'operator' })).message).toBe('resumed');
+    await started[1]!.promise;
+    const after = await left();
+    // Counted as time the job ran, two hours for a quarter of it would make the rest take hours.
+    expect(after).toBeLessThan(before * 2 + 5);
+    for (const r of releases) r.resolve();
+    expect((await job.result()).status).toBe('completed');
   });
 });

@@ -21,6 +21,7 @@ import {
   type DecisionRef,
 } from '@opsc/contracts/temporal';
 import { BOOKKEEPING } from './bookkeeping.js';
+import { markPause } from './job-eta.js';
 
 // The API waits 15 s for an update's answer (UPDATE_TIMEOUT_MS): confirming the decision gets a
 // few quick tries within 8 s, then the update fails as unavailable and the caller tries again.
@@ -232,6 +233,7 @@ export const installControlHandlers = (job: ControlledJob): void => {
         },
         (d) => {
           data.paused = true;
+          markPause(data, true, new Date());
           job.log('warn', `Paused by ${d.by}: no new targets start until resumed`);
           return {
             message: 'paused: targets in flight finish, no new ones start',
@@ -256,6 +258,7 @@ export const installControlHandlers = (job: ControlledJob): void => {
         },
         (d) => {
           data.paused = false;
+          markPause(data, false, new Date());
           job.log('info', `Resumed by ${d.by}`);
           return {
             message: 'resumed',
@@ -283,6 +286,7 @@ export const installControlHandlers = (job: ControlledJob): void => {
           data.cancel = { by: d.by, mode };
           data.stop = 'cancel';
           data.paused = false;
+          markPause(data, false, new Date());
           job.log(
             'warn',
             `Cancelled by ${d.by}${mode === 'interrupt' ? ', interrupting steps in flight' : ', letting steps in flight finish'}; then: rollback ${job.rollbackPolicy}`,

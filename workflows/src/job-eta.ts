@@ -50,6 +50,21 @@ export const modelExpectedOf = (meta: StepMeta): { seconds: number | null; tail:
     ? expectedOf(meta)
     : { seconds: meta.expectedSeconds, tail: meta.expectedTailSeconds ?? meta.expectedSeconds };
 
+/** Seconds the job has been paused in all, up to `now` (a pause under way counted so far). */
+export const pausedSecondsOf = (data: Pick<CarriedJobState, 'pausedSeconds' | 'pausedAt'>, now: Date): number =>
+  (data.pausedSeconds ?? 0) + (data.pausedAt ? Math.max(0, (now.getTime() - Date.parse(data.pausedAt)) / 1000) : 0);
+
+/** A pause begins (a pause update) or ends (resume, or a cancel that un-pauses): its time is kept apart. */
+export const markPause = (data: Pick<CarriedJobState, 'pausedSeconds' | 'pausedAt'>, paused: boolean, now: Date) => {
+  if (paused) {
+    data.pausedAt ??= now.toISOString();
+    return;
+  }
+  if (!data.pausedAt) return;
+  data.pausedSeconds = pausedSecondsOf(data, now);
+  data.pausedAt = null;
+};
+
 /** The job's ETA now: seconds left and, for runs that estimated with this model, the range shown. */
 export const jobEta = (args: {
   /** The steps now, and as they were before anything ran (every target that will run still pending). */
@@ -60,6 +75,8 @@ export const jobEta = (args: {
   eta: CarriedJobState['eta'];
   /** When the first step started, if it has. */
   startedAt: string | undefined;
+  /** Seconds the job has been paused so far: not time it ran, so not in its pace. */
+  pausedSeconds?: number;
   now: Date;
 }): { seconds: number; range: EtaRange | null } | null => {
   const platform = args.eta?.platform ?? NO_PLATFORM_COST;
@@ -69,7 +86,9 @@ export const jobEta = (args: {
   const total = estimateRemainingSeconds(args.fresh, args.maxParallel, 0, platform) ?? remaining;
   const workLeft = args.steps.some((s, i) => i >= args.current && (s.pending > 0 || s.runningElapsed.length > 0));
   const { confidence, why } = confidenceOf(args.eta.basis, platform);
-  const elapsed = args.startedAt ? Math.max(0, (args.now.getTime() - Date.parse(args.startedAt)) / 1000) : null;
+  const elapsed = args.startedAt
+    ? Math.max(0, (args.now.getTime() - Date.parse(args.startedAt)) / 1000 - (args.pausedSeconds ?? 0))
+    : null;
   const live = liveEstimate({
     modelRemaining: remaining,
     modelTotal: total,
@@ -125,6 +144,7 @@ export const stateEta = (
     current: data.stepIndex,
     eta: data.eta,
     startedAt: data.steps[0]?.startedAt,
+    pausedSeconds: pausedSecondsOf(data, now),
     now,
   });
 };
