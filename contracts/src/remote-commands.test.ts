@@ -25,6 +25,8 @@ describe('a command on a target is read-only only in an argv-exact listed shape'
   it('is a change for a command not on the list, or a listed one with another argument', () => {
     expect(ssh('rm', '-rf', '/tmp/x')).toBe('change');
     expect(ssh('ls', '/opt')).toBe('change');
+    // Writes nothing, but reads any file (a secret too): still a person's to approve.
+    expect(ssh('sha256sum', '/etc/shadow')).toBe('change');
     expect(ssh('hostname', 'web-2')).toBe('change');
     expect(ssh('date', '-s', '2020-01-01')).toBe('change');
     expect(ssh('uptime', '-p', '-s', 'x')).toBe('change');

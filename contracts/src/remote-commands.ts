@@ -54,6 +54,29 @@ export const remoteCommandReadOnly = (method: 'ssh' | 'winrm', program: string, 
   return list[name]!.some((shape) => sameArgs(shape, args));
 };
 
+/**
+ * Programs on Linux that write nothing whatever their arguments: they read what they are given and
+ * print. Not a verdict for approval (`sha256sum /etc/shadow` reads a secret, and stays a change
+ * there): only that a run of one changes nothing on the target, so a retry may simply run it again.
+ */
+const LINUX_WRITES_NOTHING: ReadonlySet<string> = new Set([
+  'sha256sum',
+  'sha512sum',
+  'sha1sum',
+  'md5sum',
+  'b2sum',
+  'cksum',
+  'stat',
+  'wc',
+  'test',
+]);
+
+/** Whether a command on a Linux target changes nothing there: a read-only shape, or a program that never writes. */
+export const remoteCommandWritesNothing = (argv: readonly string[]): boolean => {
+  const [program = '', ...args] = argv;
+  return remoteCommandReadOnly('ssh', program, args) || LINUX_WRITES_NOTHING.has(program);
+};
+
 /** The read-only command lines, for documentation and the planner: `uptime`, `df -h`, `whoami /all`. */
 export const READ_ONLY_REMOTE_COMMANDS: Readonly<Record<'linux' | 'windows', readonly string[]>> = {
   linux: Object.entries(LINUX).flatMap(([p, shapes]) => shapes.map((s) => [p, ...s].join(' '))),

@@ -263,8 +263,21 @@ describe('run markers on Linux', () => {
       { op: 'run', argv: ['uptime'] },
       { op: 'run', argv: ['uname', '-r'] },
       { op: 'run', argv: ['df', '-h'] },
+      // Programs that write nothing whatever they are given (a retry reads again): no approval spared.
+      { op: 'run', argv: ['sha256sum', '/opt/app/app.bin'] },
+      { op: 'run', argv: ['md5sum', '-b', '/opt/app/a', '/opt/app/b'] },
+      { op: 'run', argv: ['stat', '-c', '%s %Y', '/opt/app/app.bin'] },
     ];
-    for (const op of reads) expect(changesLinuxTarget(LinuxOperation.parse(op)), op.op).toBe(false);
+    for (const op of reads)
+      expect(changesLinuxTarget(LinuxOperation.parse(op)), 'argv' in op ? op.argv.join(' ') : op.op).toBe(false);
+    // A path to a program is not the program; a program that can write is a change.
+    for (const argv of [
+      ['/usr/bin/sha256sum', 'x'],
+      ['tee', '/opt/app/x'],
+      ['sha256sum2', 'x'],
+      ['sort', '-o', 'x', 'y'],
+    ])
+      expect(changesLinuxTarget(LinuxOperation.parse({ op: 'run', argv })), argv.join(' ')).toBe(true);
   });
 
   it('accepts job, step (with .rollback) and target ids as path segments and refuses anything else', () => {

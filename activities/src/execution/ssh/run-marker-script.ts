@@ -1,4 +1,4 @@
-import { remoteCommandReadOnly, type LinuxOperation } from '@opsc/contracts';
+import { remoteCommandWritesNothing, type LinuxOperation } from '@opsc/contracts';
 import { ALREADY_DONE, MARKER_RETENTION_DAYS, RERUN_SEPARATOR, type RunMarkerKey } from '../run-marker.js';
 import type { RemoteScript } from './linux-scripts.js';
 import { shQuote } from './shell-quote.js';
@@ -27,14 +27,15 @@ const candidateDirs = (become: boolean): string =>
 
 /**
  * Operations that change the target, and so must not run twice; reads and waits need no marker. A
- * `run` is a read only in an argv-exact read-only shape (contracts' remote-commands.ts, the list that
- * also spares it an approval: `uptime`, `df -h`, not `date -s ...`); a script is always a change.
+ * `run` is a read in an argv-exact read-only shape (contracts' remote-commands.ts, the list that
+ * also spares it an approval: `uptime`, `df -h`, not `date -s ...`), or of a program that never
+ * writes (`sha256sum FILE`: no marker, but still approved); a script is always a change.
  * Decided from the typed operation, never from a step's name or what a plan says of it.
  */
 export const changesLinuxTarget = (op: LinuxOperation): boolean => {
   switch (op.op) {
     case 'run':
-      return !remoteCommandReadOnly('ssh', op.argv[0] ?? '', op.argv.slice(1));
+      return !remoteCommandWritesNothing(op.argv);
     case 'script':
     case 'file-copy':
     case 'file-restore':
