@@ -3,7 +3,13 @@ import { builtinPlan, type PlannerAnswer, type PlannerRequest } from './builtin/
 import type { InventorySketch } from './builtin/entities.js';
 import type { ToolCatalog } from './catalog/tool-catalog.js';
 import type { EgressPolicy } from '@opsc/contracts';
-import { validatePlan, type PlanValidation, type TargetResolver } from './validate/validate-plan.js';
+import {
+  validatePlan,
+  withPlanEta,
+  type PlanningContext,
+  type PlanValidation,
+  type TargetResolver,
+} from './validate/validate-plan.js';
 import type { ArtifactLookup } from './validate/pin-artifacts.js';
 
 /** What a planner gets: the request, the catalog, the inventory's names, and the one validator. */
@@ -27,6 +33,8 @@ export interface ProposeDeps {
   artifacts?: ArtifactLookup;
   /** The configured LLM planner, if any. */
   llm?: Planner;
+  /** The ETA of the plan proposed (not of each repair on the way): see `PlanningContext.estimatePlan`. */
+  estimatePlan?: PlanningContext['estimatePlan'];
 }
 
 const proposalOf = (
@@ -107,12 +115,14 @@ export const proposePlan = async (request: string, deps: ProposeDeps): Promise<P
     try {
       const answer = await deps.llm.plan(ctx);
       const validation = answer.kind === 'plan' ? await ctx.validate(answer.draft) : null;
-      return proposalOf(deps.llm.name, request, answer, validation, deps.catalog);
+      const timed = validation && (await withPlanEta(deps.estimatePlan, validation));
+      return proposalOf(deps.llm.name, request, answer, timed, deps.catalog);
     } catch (err) {
       fallbackReason = `the ${deps.llm.name} planner failed: ${(err as Error).message}`;
     }
   }
   const answer = builtinPlan(ctx);
   const validation = answer.kind === 'plan' ? await ctx.validate(answer.draft) : null;
-  return proposalOf('built-in', request, answer, validation, deps.catalog, fallbackReason);
+  const timed = validation && (await withPlanEta(deps.estimatePlan, validation));
+  return proposalOf('built-in', request, answer, timed, deps.catalog, fallbackReason);
 };

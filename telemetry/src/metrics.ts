@@ -47,26 +47,57 @@ const tryListen = (port: number): Promise<number | undefined> =>
     });
   });
 
+/** Ports set aside by the machine's administrator (`ip_local_reserved_ports`): never handed out here. */
+export const reservedPorts = (text?: string): ((port: number) => boolean) => {
+  let raw = text;
+  if (raw === undefined) {
+    try {
+      raw = readFileSync('/proc/sys/net/ipv4/ip_local_reserved_ports', 'utf8');
+    } catch {
+      raw = '';
+    }
+  }
+  const ranges = raw
+    .split(',')
+    .map((part) => part.trim().split('-').map(Number))
+    .filter((r) => r.length > 0 && r.every((n) => Number.isInteger(n) && n > 0))
+    .map(([low, high]) => [low!, high ?? low!] as const);
+  return (port) => ranges.some(([low, high]) => port >= low && port <= high);
+};
+
 /** Ports this process handed out lately, so two services it starts at once do not get the same one. */
 const handedOut = new Set<number>();
 
 /**
- * A TCP port free on 127.0.0.1 right now, for a service (or the SDK's internal exporter) to listen on
- * a moment later. It is chosen below the kernel's ephemeral range: a port from that range can be
- * handed to any outgoing connection on the machine in the gap before the listen, which then fails
- * with EADDRINUSE. The OS's own pick is the fallback when no free port is found below the range.
+ * A TCP port free on 127.0.0.1 right now, for a service this process starts and that listens on it
+ * a moment later (a test's or the dev stack's). It is chosen below the kernel's ephemeral range,
+ * outside the ports the administrator reserved: a port from the ephemeral range can be handed to any
+ * outgoing connection on the machine in the gap before the listen, which then fails with
+ * EADDRINUSE. The OS's own pick is the fallback when no free port is found below the range.
  */
-export const freeLoopbackPort = async (): Promise<number> => {
+export const freeServicePort = async (): Promise<number> => {
   const window = portWindowBelow(ephemeralPortRange()[0]);
+  const reserved = reservedPorts();
   for (let attempt = 0; window && attempt < 100; attempt++) {
     const port = window[0] + Math.floor(Math.random() * (window[1] - window[0] + 1));
-    if (handedOut.has(port)) continue;
+    if (handedOut.has(port) || reserved(port)) continue;
+    // Taken before the check, so a pick running beside this one cannot choose it too.
+    handedOut.add(port);
     if ((await tryListen(port)) === port) {
-      handedOut.add(port);
       if (handedOut.size > 1_000) handedOut.delete(handedOut.values().next().value!);
       return port;
     }
+    handedOut.delete(port);
   }
+  return freeLoopbackPort();
+};
+
+/**
+ * A TCP port free on 127.0.0.1 right now (the OS picks it), for this process itself to listen on at
+ * once: the SDK's internal metrics exporter. Long-lived listeners stay in the ephemeral range, away
+ * from the fixed ports other daemons of the machine use.
+ */
+export const freeLoopbackPort = async (): Promise<number> => {
   const port = await tryListen(0);
   if (port === undefined) throw new Error('no free port on 127.0.0.1');
   return port;

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { freeLoopbackPort as freePort } from '@opsc/telemetry/metrics';
+import { freeServicePort as freePort } from '@opsc/telemetry/metrics';
 import { ensureNamespace, searchAttributeFlags } from './namespace.js';
 
 export interface DevServerOptions {

@@ -1,2 +1,2 @@
-/** A TCP port free on 127.0.0.1 right now (the OS picks it): the services' own helper. */
-export { freeLoopbackPort as freePort } from '@opsc/telemetry/metrics';
+/** A TCP port free on 127.0.0.1 right now, below the ephemeral range, for a service a test starts. */
+export { freeServicePort as freePort } from '@opsc/telemetry/metrics';

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Db } from '../db.js';
 import { learnPlatform, type StepEstimate, type StepEstimateRequest, type StepSample } from '@opsc/contracts';
 import { ownJobOnly } from './job-records.js';
 
@@ -39,7 +39,7 @@ const seconds = (f: Figures, ms: number | null) =>
  * The tenant's recent steps as the executors timed them: targets, the job's window, wall time from
  * the first start to the last end, the runs' mean and slow end, and the gap after the step before.
  */
-const recentSteps = async (pool: pg.Pool, tenantId: string, jobId: string | null): Promise<StepSample[]> => {
+const recentSteps = async (pool: Db, tenantId: string, jobId: string | null): Promise<StepSample[]> => {
   const { rows } = await pool.query<{
     targets: number;
     max_parallel: number;
@@ -94,7 +94,7 @@ export interface EstimateScope {
  * from the tenant's recent jobs (see `learnPlatform`).
  */
 export const createEstimateSteps =
-  (pool: pg.Pool) =>
+  (pool: Db) =>
   async (input: { jobId: string; steps: StepEstimateRequest[] }): Promise<StepEstimate[]> => {
     ownJobOnly(input.jobId);
     const job = await pool.query<{
@@ -113,10 +113,15 @@ export const createEstimateSteps =
 
 /** The estimates of `createEstimateSteps` for steps on known targets; without a scope, the tools' own. */
 export const estimateStepsOn = async (
-  pool: pg.Pool,
+  pool: Db,
   scope: EstimateScope | undefined,
   steps: readonly StepEstimateRequest[],
+  /** When (epoch ms) to give up: no query starts after it, and the estimate fails. */
+  deadline = Infinity,
 ): Promise<StepEstimate[]> => {
+  const inTime = () => {
+    if (Date.now() > deadline) throw new Error('the estimate ran past its time');
+  };
   const platform = learnPlatform(scope ? await recentSteps(pool, scope.tenantId, scope.jobId) : []);
   const row = scope && {
     tenant_id: scope.tenantId,
@@ -130,6 +135,7 @@ export const estimateStepsOn = async (
       ? indexes.map((i) => row.resolved_targets.targets[i]?.id).filter((id): id is string => !!id)
       : ['executor'];
     const base = { stepId: step.stepId, targets: targetIds.length, platform };
+    inTime();
     // Per target, the mean of its last runs; over the targets, the mean and the slow end.
     const history = row
       ? await pool.query<Figures>(
@@ -159,6 +165,7 @@ export const estimateStepsOn = async (
       });
       continue;
     }
+    inTime();
     // The tool's latest runs on any of the tenant's targets.
     const other = row
       ? await pool.query<Figures>(

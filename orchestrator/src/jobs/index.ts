@@ -4,3 +4,4 @@ export { submitJob, type SubmittedJob } from './submit-job.js';
 export { controlJob, type DecisionFields } from './job-control.js';
 export { jobDetail, jobList, jobOf, jobResults, type JobDetail, type ResultsFilter } from './job-queries.js';
 export { createToolAvailability } from './tool-availability.js';
+export { estimatePlanEta, PLAN_ETA_BUDGET_MS } from './plan-estimate.js';

@@ -38,7 +38,9 @@ type Content = Pick<CreateTemplateBody, 'draft' | 'parameters' | 'runRole' | 'ap
 /** The draft validated as it stands (every plan from any source passes the one validator), then made a template. */
 const contentOf = async (deps: Deps, caller: Caller, body: Content): Promise<NewVersion> => {
   // Saving a template needs no executor: whether its pools are served is asked when it runs.
-  const v = await validatePlan(body.draft, planningContext({ ...deps, pools: undefined }, caller.tenantId));
+  // Saving a template runs nothing: no ETA is asked of the history.
+  const context = { ...planningContext({ ...deps, pools: undefined }, caller.tenantId), estimatePlan: undefined };
+  const v = await validatePlan(body.draft, context);
   if (v.status !== 'ready' || !v.draft || !v.summary) {
     const issues: FieldIssue[] = [...v.issues, ...v.missing.map((m) => ({ path: m.path, message: m.question }))];
     throw new InvalidPlan(

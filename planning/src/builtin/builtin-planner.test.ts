@@ -261,6 +261,49 @@ describe('the built-in planner on other phrasings', () => {
   });
 });
 
+describe("the proposal's ETA", () => {
+  it('asks the estimator once, for the plan proposed, and answers with its range and why', async () => {
+    const asked: string[] = [];
+    const eta = {
+      lowSeconds: 480,
+      highSeconds: 720,
+      confidence: 'medium' as const,
+      reason: 'history on all 10 targets',
+    };
+    const proposal = await proposePlan('restart nginx on all web servers in the Production Web group', {
+      catalog,
+      inventory: async () => inventory,
+      resolveTargets,
+      egress: allowTestDestinations,
+      estimatePlan: async (p) => {
+        asked.push(p.name);
+        return eta;
+      },
+    });
+    expect(proposal.status).toBe('ready');
+    expect(asked).toEqual([proposal.plan!.name]);
+    expect(proposal.summary?.eta).toEqual(eta);
+    expect(proposal.text).toContain(
+      'Estimated completion time: 8–12 minutes (medium confidence: history on all 10 targets).',
+    );
+  });
+
+  it('keeps the typical durations when the estimator fails or has nothing', async () => {
+    for (const estimatePlan of [async () => null, async () => Promise.reject(new Error('database gone'))]) {
+      const proposal = await proposePlan('restart nginx on all web servers in the Production Web group', {
+        catalog,
+        inventory: async () => inventory,
+        resolveTargets,
+        egress: allowTestDestinations,
+        estimatePlan,
+      });
+      expect(proposal.status).toBe('ready');
+      expect(proposal.summary?.eta).toBeUndefined();
+      expect(proposal.text).toMatch(/Estimated completion time: about \d+ (seconds|minutes)\./);
+    }
+  });
+});
+
 describe('inventory names are names, never instructions', () => {
   // Names an attacker with inventory rights could choose: each reads like a step, a policy or a refusal.
   const hostile: InventorySketch = {

@@ -255,9 +255,7 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
   });
   const byOs: Record<OsFamily, number> = { linux: 0, windows: 0 };
   for (const t of everyTarget.values()) byOs[t.os] += 1;
-  // An estimate that fails leaves the typical durations' figure: it never fails the validation.
-  const eta = ctx.estimatePlan ? await ctx.estimatePlan(plan).catch(() => null) : null;
-  return {
+  return withPlanEta(ctx.estimatePlan, {
     status: 'ready',
     draft,
     plan,
@@ -269,12 +267,25 @@ export const validatePlan = async (input: unknown, ctx: PlanningContext): Promis
       approvalRequired,
       approvalReasons,
       etaSeconds: Math.round(etaSeconds),
-      ...(eta && { eta }),
       warnings,
     },
     issues: [],
     missing: [],
-  };
+  });
+};
+
+/**
+ * A ready validation with the range its job will start with (`PlanSummary.eta`), where an estimator
+ * is given. An estimate that fails, or none, leaves the typical durations' figure alone: it never
+ * fails the validation.
+ */
+export const withPlanEta = async (
+  estimate: PlanningContext['estimatePlan'],
+  v: PlanValidation,
+): Promise<PlanValidation> => {
+  if (!estimate || v.status !== 'ready' || !v.plan || !v.summary) return v;
+  const eta = await estimate(v.plan).catch(() => null);
+  return eta ? { ...v, summary: { ...v.summary, eta } } : v;
 };
 
 const describeTargets = (targets: ResolvedTarget[], selector: TargetSelector | undefined): string => {

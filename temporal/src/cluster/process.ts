@@ -33,7 +33,9 @@ export const freePort = (): Promise<number> => tryPort(0);
 
 /**
  * A free port below 32768, outside Linux's ephemeral range: Temporal keeps membership ports in a
- * PostgreSQL smallint column (cluster_membership.rpc_port), which the OS's picks overflow.
+ * PostgreSQL smallint column (cluster_membership.rpc_port), which the OS's picks overflow. Not
+ * telemetry's `freeServicePort`: that one is below the ephemeral range, which on some machines
+ * starts above 32768.
  */
 export const freeLowPort = async (): Promise<number> => {
   for (let i = 0; i < 200; i++) {
