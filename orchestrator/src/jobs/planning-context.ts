@@ -67,7 +67,7 @@ export const planningContext = (deps: PlanningDeps, tenantId: string): TenantPla
     },
     estimatePlan: (plan) => estimatePlanEta(deps, tenantId, plan, resolve),
     ...(deps.planning.llm && { llm: deps.planning.llm }),
-    ...(deps.pools && { quietPools: (pools: string[]) => deps.pools!.quiet(tenantId, pools) }),
+    ...(deps.pools && { quietPools: (pools: string[]) => deps.pools!.quiet(tenantId, pools, { fresh: true }) }),
     ...(deps.metrics && { timePlanning: deps.metrics.timePlanning }),
   };
 };

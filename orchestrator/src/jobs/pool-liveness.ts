@@ -11,14 +11,17 @@ import { withTimeout } from '../with-timeout.js';
  * executor serves it, and a job for it waits while that executor restarts.
  */
 export interface PoolLiveness {
-  /** Of these pools of the tenant, the ones no executor serves now. */
-  quiet(tenantId: string, pools: readonly string[]): Promise<ReadonlySet<string>>;
+  /**
+   * Of these pools of the tenant, the ones no executor serves now. `fresh`: a quiet pool is asked
+   * about again rather than answered from the last second's answer (before refusing a job).
+   */
+  quiet(tenantId: string, pools: readonly string[], options?: { fresh?: boolean }): Promise<ReadonlySet<string>>;
 }
 
 export interface PoolLivenessOptions {
   /** A poller last seen, or an executor last heard of, longer ago than this is gone. */
   freshSeconds: number;
-  /** A served pool's answer is kept this long; a quiet one's for a second (an executor just started is seen soon). */
+  /** A served pool's answer is kept this long; a quiet one's for a second (`fresh`: not at all). */
   cacheMs?: number;
   /** Temporal and the database unreachable or slow: the pool counts as served (the job waits), and this hears why. */
   onError?: (pool: string, err: unknown) => void;
@@ -80,14 +83,17 @@ export const createPoolLiveness = (
   };
 
   return {
-    async quiet(tenantId, pools) {
+    async quiet(tenantId, pools, asked = {}) {
       const named = [...new Set(pools)].filter((p) => p !== DEFAULT_POOL);
       const answers = await Promise.all(
         named.map(async (pool) => {
           const key = `${tenantId}/${pool}`;
           let entry = known.get(key);
           const age = entry ? now() - entry.at : Infinity;
-          const stale = !entry || (entry.settled && age > ((await entry.served) ? cacheMs : QUIET_CACHE_MS));
+          // A served answer is kept a few seconds (a job then waits if the pool went). A quiet one a
+          // second for readers, but asked again for a refusal: an executor started a moment ago is seen.
+          const quietAgain = asked.fresh ? 0 : QUIET_CACHE_MS;
+          const stale = !entry || (entry.settled && age > ((await entry.served) ? cacheMs : quietAgain));
           if (stale) {
             const fresh: { at: number; served: Promise<boolean>; settled?: boolean } = {
               at: now(),

@@ -52,7 +52,7 @@ export const submitJob = async (
   checkExpectedHash(body.expectPlanHash, hash);
   const id = fixedId ?? `job-${randomUUID()}`;
   const requestedBy = caller.username;
-  const quiet = deps.pools && ((pools: string[]) => deps.pools!.quiet(caller.tenantId, pools));
+  const quiet = deps.pools && ((pools: string[]) => deps.pools!.quiet(caller.tenantId, pools, { fresh: true }));
   const targets = await resolveJobTargets(deps.pool, caller.tenantId, plan, 'plan', quiet);
   const { risk } = ready;
   const mode = body.mode ?? 'run';
