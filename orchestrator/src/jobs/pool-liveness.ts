@@ -92,8 +92,9 @@ export const createPoolLiveness = (
           const age = entry ? now() - entry.at : Infinity;
           // A served answer is kept a few seconds (a job then waits if the pool went). A quiet one a
           // second for readers, but asked again for a refusal: an executor started a moment ago is seen.
-          const quietAgain = asked.fresh ? 0 : QUIET_CACHE_MS;
-          const stale = !entry || (entry.settled && age > ((await entry.served) ? cacheMs : quietAgain));
+          const stale =
+            !entry ||
+            (entry.settled && ((await entry.served) ? age > cacheMs : asked.fresh === true || age > QUIET_CACHE_MS));
           if (stale) {
             const fresh: { at: number; served: Promise<boolean>; settled?: boolean } = {
               at: now(),
